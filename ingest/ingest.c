@@ -1,0 +1,82 @@
+/* ingest.c — open a file, detect its format, and hand it to the matching parser. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "ingest.h"
+#include "pdh/pdh_text.h"
+
+void ingest_error_set(struct ingest_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	va_end(ap);
+}
+
+const char *ingest_format_name(enum ingest_format fmt)
+{
+	switch (fmt) {
+	case INGEST_FMT_PDH_CSV: return "pdh-csv";
+	case INGEST_FMT_PDH_TSV: return "pdh-tsv";
+	case INGEST_FMT_ETL: return "etl";
+	case INGEST_FMT_BLG: return "blg";
+	case INGEST_FMT_XPERF_DPCISR: return "xperf-dpcisr";
+	case INGEST_FMT_WPA_CSV: return "wpa-csv";
+	default: return "unknown";
+	}
+}
+
+int ingest_file(const char *path, const struct ingest_sink *sink,
+		enum ingest_format *fmt_out, struct ingest_error *err)
+{
+	unsigned char head[INGEST_DETECT_BYTES];
+	enum ingest_format fmt;
+	size_t n;
+	int rc;
+	FILE *f = fopen(path, "rb");
+
+	if (fmt_out)
+		*fmt_out = INGEST_FMT_UNKNOWN;
+	if (!f) {
+		ingest_error_set(err, "cannot open file: %s", strerror(errno));
+		return INGEST_EIO;
+	}
+	n = fread(head, 1, sizeof head, f);
+	if (ferror(f)) {
+		ingest_error_set(err, "cannot read file: %s", strerror(errno));
+		fclose(f);
+		return INGEST_EIO;
+	}
+	if (n == 0) {
+		ingest_error_set(err, "the file is empty");
+		fclose(f);
+		return INGEST_EFORMAT;
+	}
+	fmt = ingest_detect(head, n);
+	if (fmt_out)
+		*fmt_out = fmt;
+	rewind(f);
+	switch (fmt) {
+	case INGEST_FMT_PDH_CSV:
+		rc = pdh_text_parse(f, ',', sink, err);
+		break;
+	case INGEST_FMT_PDH_TSV:
+		rc = pdh_text_parse(f, '\t', sink, err);
+		break;
+	case INGEST_FMT_UNKNOWN:
+		ingest_error_set(err, "unrecognised file format: expected an ETW trace (.etl), a "
+				      "perfmon log (.blg, .csv, .tsv) or an xperf/WPA text export");
+		rc = INGEST_EFORMAT;
+		break;
+	default:
+		ingest_error_set(err, "%s files are recognised but not supported yet",
+				 ingest_format_name(fmt));
+		rc = INGEST_EFORMAT;
+		break;
+	}
+	fclose(f);
+	return rc;
+}

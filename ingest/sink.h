@@ -1,0 +1,98 @@
+/* sink.h — the normalized records every parser emits, and the sink that receives them.
+ *
+ * Parsers know formats; sinks know storage. A parser calls the sink's callbacks in file
+ * order and never touches SQLite; the SQLite sink (db/db_sink.c) writes one run in one
+ * transaction, and tests use in-memory sinks. Every callback returns 0 on success or a
+ * negative value to abort the parse (the parser then returns that value unchanged).
+ *
+ * Times: absolute instants are microseconds since the Unix epoch, UTC ("t_us"); ETW
+ * events are nanoseconds since the trace start ("t_ns"), with the start in run meta.
+ * Missing perfmon values are NAN, never 0.
+ */
+#ifndef ETLSCOPE_SINK_H
+#define ETLSCOPE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cJSON;
+
+/* One perfmon counter column (PDH path parsed into its parts). */
+struct sink_counter {
+	const char *path;     /* full path as written in the file */
+	const char *machine;  /* without the leading backslashes; "" if absent */
+	const char *object;   /* e.g. "Processor", "Processor Information" */
+	const char *instance; /* e.g. "0", "0,3", "_Total"; NULL for single-instance objects */
+	const char *counter;  /* e.g. "% DPC Time" */
+	int cpu;              /* logical CPU for per-CPU instances, -1 otherwise (incl. _Total) */
+	uint32_t counter_type; /* winperf PERF_* type when known (BLG), 0 otherwise */
+};
+
+/* DPC/ISR kinds, stored as these numbers. */
+enum sink_dpcisr_kind {
+	SINK_DPC = 0,
+	SINK_THREADED_DPC = 1,
+	SINK_TIMER_DPC = 2,
+	SINK_ISR = 3,
+	SINK_ISR_MSI = 4,
+	SINK_DPCISR_KINDS = 5
+};
+
+/* A loaded image (kernel driver or user module). */
+struct sink_module {
+	const char *path;   /* image path as logged, e.g. \SystemRoot\System32\drivers\ndis.sys */
+	const char *name;   /* file name part, e.g. ndis.sys */
+	uint64_t base;
+	uint64_t size;
+	uint32_t pid;       /* 0 or 4 for kernel images */
+	uint32_t timestamp; /* PE TimeDateStamp, 0 if unknown */
+	uint32_t checksum;  /* PE CheckSum, 0 if unknown */
+	int64_t load_ns;    /* when loaded, ns since trace start; INT64_MIN if before the trace */
+	int64_t unload_ns;  /* when unloaded; INT64_MAX if still loaded at the end */
+};
+
+/* One DPC or ISR execution. */
+struct sink_dpcisr {
+	int64_t t_ns;        /* entry time (InitialTime), ns since trace start */
+	uint32_t duration_ns;
+	uint16_t cpu;
+	uint8_t kind;        /* enum sink_dpcisr_kind */
+	int32_t module_id;   /* id returned by sink->module, -1 if unresolved */
+	uint64_t routine;    /* routine address */
+};
+
+/* One SampledProfile hit, with the modules on its stack (deduplicated). */
+struct sink_cpu_sample {
+	int64_t t_ns;
+	uint16_t cpu;
+	uint32_t pid, tid;
+	uint64_t ip;
+	int32_t module_id;            /* module of the instruction pointer, -1 if unresolved */
+	const int32_t *stack_modules; /* distinct module ids anywhere on the stack */
+	uint32_t n_stack_modules;
+	uint8_t in_dpcisr;            /* 0 normal, 1 DPC, 2 ISR (when known) */
+};
+
+struct ingest_sink {
+	void *ud;
+
+	/* Perfmon-style counter series. Counters may be added after samples started; a row
+	 * then carries values for the counters declared so far (n <= count). */
+	int (*counter)(void *ud, const struct sink_counter *c, uint32_t *out_index);
+	int (*sample)(void *ud, int64_t t_us, const double *values, size_t n);
+
+	/* ETW records. */
+	int (*module)(void *ud, const struct sink_module *m, int32_t *out_id);
+	int (*dpcisr)(void *ud, const struct sink_dpcisr *e);
+	int (*cpu_sample)(void *ud, const struct sink_cpu_sample *s);
+
+	/* A problem that did not stop the parse: code is a short stable identifier
+	 * ("truncated", "unknown_event", "blank_sample"…), message is for people. */
+	int (*warning)(void *ud, const char *code, const char *message);
+
+	/* Called once at the end with the run's facts (format-specific summary object:
+	 * header values, record counts). The sink takes no ownership. */
+	int (*summary)(void *ud, const struct cJSON *summary);
+};
+
+#endif
