@@ -6,29 +6,6 @@
 #include "ingest.h"
 #include "pdh/pdh_text.h"
 
-void ingest_error_set(struct ingest_error *err, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-}
-
-const char *ingest_format_name(enum ingest_format fmt)
-{
-	switch (fmt) {
-	case INGEST_FMT_PDH_CSV: return "pdh-csv";
-	case INGEST_FMT_PDH_TSV: return "pdh-tsv";
-	case INGEST_FMT_ETL: return "etl";
-	case INGEST_FMT_BLG: return "blg";
-	case INGEST_FMT_XPERF_DPCISR: return "xperf-dpcisr";
-	case INGEST_FMT_WPA_CSV: return "wpa-csv";
-	default: return "unknown";
-	}
-}
-
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
 {
