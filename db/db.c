@@ -1,0 +1,83 @@
+/* db.c — opening the SQLite database with the project's pragmas, and small shared
+ * helpers (random ids, clock). Schema lives in db_schema.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include "db.h"
+
+sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int flags = mode == DB_READONLY ? SQLITE_OPEN_READONLY
+					: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags |= SQLITE_OPEN_NOMUTEX; /* one connection per thread */
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 30000);
+	sqlite3_extended_result_codes(db, 1);
+	if (mode == DB_READWRITE) {
+		char *msg = NULL;
+		if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				     "PRAGMA foreign_keys=ON;",
+				 NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot configure database: %s", msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_close(db);
+			return NULL;
+		}
+		if (db_migrate(db, err, errlen) != 0) {
+			sqlite3_close(db);
+			return NULL;
+		}
+	} else {
+		sqlite3_exec(db, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+		if (sqlite3_exec(db, "SELECT 1 FROM runs LIMIT 0", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "database %s has no etlscope schema", path);
+			sqlite3_close(db);
+			return NULL;
+		}
+	}
+	return db;
+}
+
+void db_close(sqlite3 *db)
+{
+	sqlite3_close(db);
+}
+
+int db_random_hex(char *out, size_t nbytes)
+{
+	unsigned char buf[64];
+	static const char hex[] = "0123456789abcdef";
+	size_t got = 0;
+	if (nbytes > sizeof buf)
+		return -1;
+	while (got < nbytes) {
+		ssize_t r = getrandom(buf + got, nbytes - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}
+
+int64_t db_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

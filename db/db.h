@@ -1,0 +1,117 @@
+/* db.h — the SQLite store: opening with the project's pragmas, schema migrations,
+ * the ingest sink that writes one run per transaction, and the read queries. */
+#ifndef ETLSCOPE_DB_H
+#define ETLSCOPE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "sink.h"
+
+#define DB_PUBLIC_ID_LEN 32 /* hex characters: 128 random bits */
+
+enum db_open_mode { DB_READWRITE, DB_READONLY };
+
+/* Open (creating and migrating when read-write) the database at path. On failure returns
+ * NULL and writes a message into err. */
+sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen);
+void db_close(sqlite3 *db);
+
+/* Schema version the code expects, and the migration runner (idempotent). */
+int db_schema_version(void);
+int db_migrate(sqlite3 *db, char *err, size_t errlen);
+
+/* Fill out with n random bytes as lowercase hex (2n chars + NUL). 0 on success. */
+int db_random_hex(char *out, size_t nbytes);
+
+/* Time now, microseconds since the Unix epoch. */
+int64_t db_now_us(void);
+
+/* ---- ingest sink: one run, one transaction ---- */
+struct db_run_input {
+	const char *name;      /* shown in the UI; defaults to file_name */
+	const char *file_name; /* the uploaded file's name (untrusted) */
+	int64_t file_size;
+};
+
+struct db_sink;
+
+/* Begin a run: opens a write transaction. */
+struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *err,
+			      size_t errlen);
+const struct ingest_sink *db_sink_iface(struct db_sink *s);
+/* Finish: record format/status, commit. public_id and edit_token (either may be NULL)
+ * receive DB_PUBLIC_ID_LEN+1 chars each. On failure everything is rolled back. */
+int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *run_id,
+		   char *public_id, char *edit_token, char *err, size_t errlen);
+/* Roll back everything this run wrote and free the sink. */
+void db_sink_abort(struct db_sink *s);
+/* The summary the parser reported (NULL before it did). */
+const struct cJSON *db_sink_summary(const struct db_sink *s);
+
+/* ---- one file into one run (detect, parse, store; all or nothing) ---- */
+struct db_import_result {
+	int format;             /* enum ingest_format */
+	int partial;            /* the parser stopped early but kept what it read */
+	int64_t run_id;
+	char public_id[DB_PUBLIC_ID_LEN + 1];
+	char edit_token[DB_PUBLIC_ID_LEN + 1];
+	struct cJSON *summary;  /* owned by the caller: cJSON_Delete */
+};
+/* 0 stored; 1 rejected as bad input (err says why, nothing stored); -1 storage error. */
+int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
+		   struct db_import_result *res, char *err, size_t errlen);
+
+
+/* ---- reads ---- */
+struct db_run {
+	int64_t id;
+	char public_id[DB_PUBLIC_ID_LEN + 1];
+	char *name, *notes, *file_name, *format, *status, *summary; /* summary: JSON text */
+	int64_t file_size, created_us, start_utc_us, duration_us, expires_us;
+	int has_start, has_expiry;
+};
+
+/* 0 found, 1 no such run, -1 error. Free with db_run_clear. */
+int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out);
+void db_run_clear(struct db_run *r);
+/* Newest first. cb returns non-zero to stop. */
+int db_run_list(sqlite3 *db, int (*cb)(void *ud, const struct db_run *r), void *ud);
+
+struct db_warning {
+	const char *code, *message;
+	int64_t count;
+};
+int db_run_warnings(sqlite3 *db, int64_t run_id,
+		    int (*cb)(void *ud, const struct db_warning *w), void *ud);
+
+struct db_counter {
+	uint32_t idx;
+	const char *path, *machine, *object, *instance, *counter; /* instance may be NULL */
+	int cpu;
+	uint32_t counter_type;
+};
+int db_counters(sqlite3 *db, int64_t run_id, int (*cb)(void *ud, const struct db_counter *c),
+		void *ud);
+
+/* Counter series over [from_us, to_us] (inclusive; INT64_MIN/INT64_MAX for all),
+ * reduced to at most `points` time buckets (0 = no reduction). */
+struct db_series_query {
+	int64_t run_id;
+	const uint32_t *counters;
+	size_t ncounters;
+	int64_t from_us, to_us;
+	uint32_t points;
+};
+struct db_series {
+	size_t n;      /* points returned */
+	size_t raw;    /* samples in the window before reduction */
+	int64_t *t;    /* [n] bucket start (or sample) times, µs UTC */
+	double *mean;  /* [ncounters * n], NaN = no value */
+	double *max;   /* [ncounters * n] */
+};
+int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_series *out,
+		   char *err, size_t errlen);
+void db_series_clear(struct db_series *s);
+
+#endif

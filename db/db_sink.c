@@ -1,0 +1,419 @@
+/* db_sink.c — the SQLite ingest sink: buffers perfmon rows into fixed-size chunks per
+ * counter and writes them as blobs, all inside one write transaction per run, so a failed
+ * ingest leaves the database exactly as it was. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "db.h"
+
+#define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
+#define CHUNK_MAX 4096
+#define CHUNK_MIN 64
+#define MAX_WARNING_KINDS 200
+
+struct warn {
+	char *code, *message;
+	int64_t count;
+};
+
+struct db_sink {
+	sqlite3 *db;
+	struct ingest_sink iface;
+	int64_t run_id;
+	char err[256];
+	int failed;
+
+	/* counters */
+	uint32_t ncounters, cap_counters;
+	double **values; /* [counter][chunk_len] */
+	sqlite3_stmt *ins_counter, *ins_times, *ins_series;
+
+	/* current chunk */
+	uint32_t chunk_len, fill, chunk_no;
+	int64_t first_idx, nsamples;
+	int64_t *times;
+
+	struct warn warns[MAX_WARNING_KINDS];
+	int nwarns;
+	int64_t start_us, end_us;
+	cJSON *summary;
+};
+
+static int fail(struct db_sink *s, const char *what)
+{
+	if (!s->failed)
+		snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+	s->failed = 1;
+	return -1;
+}
+
+static int flush_chunk(struct db_sink *s)
+{
+	if (s->fill == 0)
+		return 0;
+	sqlite3_stmt *t = s->ins_times;
+	sqlite3_reset(t);
+	sqlite3_bind_int64(t, 1, s->run_id);
+	sqlite3_bind_int64(t, 2, s->chunk_no);
+	sqlite3_bind_int64(t, 3, s->first_idx);
+	sqlite3_bind_int64(t, 4, s->fill);
+	sqlite3_bind_int64(t, 5, s->times[0]);
+	sqlite3_bind_int64(t, 6, s->times[s->fill - 1]);
+	sqlite3_bind_blob(t, 7, s->times, (int)(s->fill * sizeof(int64_t)), SQLITE_STATIC);
+	if (sqlite3_step(t) != SQLITE_DONE)
+		return fail(s, "storing sample times");
+
+	for (uint32_t c = 0; c < s->ncounters; c++) {
+		double *v = s->values[c], mn = INFINITY, mx = -INFINITY, sum = 0;
+		int64_t cnt = 0;
+		for (uint32_t i = 0; i < s->fill; i++) {
+			if (isnan(v[i]))
+				continue;
+			if (v[i] < mn)
+				mn = v[i];
+			if (v[i] > mx)
+				mx = v[i];
+			sum += v[i];
+			cnt++;
+		}
+		if (cnt == 0)
+			continue; /* an absent chunk reads back as all-missing */
+		sqlite3_stmt *q = s->ins_series;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, s->run_id);
+		sqlite3_bind_int64(q, 2, c);
+		sqlite3_bind_int64(q, 3, s->chunk_no);
+		sqlite3_bind_double(q, 4, mn);
+		sqlite3_bind_double(q, 5, mx);
+		sqlite3_bind_double(q, 6, sum);
+		sqlite3_bind_int64(q, 7, cnt);
+		sqlite3_bind_blob(q, 8, v, (int)(s->fill * sizeof(double)), SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return fail(s, "storing counter values");
+	}
+	s->first_idx += s->fill;
+	s->chunk_no++;
+	s->fill = 0;
+	return 0;
+}
+
+static double *new_column(struct db_sink *s)
+{
+	double *v = malloc(sizeof(double) * s->chunk_len);
+	if (v)
+		for (uint32_t i = 0; i < s->chunk_len; i++)
+			v[i] = NAN;
+	return v;
+}
+
+static int sink_counter(void *ud, const struct sink_counter *c, uint32_t *out_index)
+{
+	struct db_sink *s = ud;
+	if (s->failed)
+		return -1;
+	if (s->ncounters == s->cap_counters) {
+		uint32_t cap = s->cap_counters ? s->cap_counters * 2 : 64;
+		double **nv = realloc(s->values, sizeof(double *) * cap);
+		if (!nv) {
+			snprintf(s->err, sizeof s->err, "out of memory");
+			s->failed = 1;
+			return -1;
+		}
+		s->values = nv;
+		s->cap_counters = cap;
+	}
+	s->values[s->ncounters] = NULL;
+	if (s->chunk_len) { /* counters added after rows started: a full column now */
+		if (!(s->values[s->ncounters] = new_column(s))) {
+			snprintf(s->err, sizeof s->err, "out of memory");
+			s->failed = 1;
+			return -1;
+		}
+	}
+	sqlite3_stmt *q = s->ins_counter;
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, s->run_id);
+	sqlite3_bind_int64(q, 2, s->ncounters);
+	sqlite3_bind_text(q, 3, c->path ? c->path : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 4, c->machine ? c->machine : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 5, c->object ? c->object : "", -1, SQLITE_TRANSIENT);
+	if (c->instance)
+		sqlite3_bind_text(q, 6, c->instance, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(q, 6);
+	sqlite3_bind_text(q, 7, c->counter ? c->counter : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 8, c->cpu);
+	sqlite3_bind_int64(q, 9, c->counter_type);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return fail(s, "storing counter");
+	*out_index = s->ncounters++;
+	return 0;
+}
+
+static int sink_sample(void *ud, int64_t t_us, const double *values, size_t n)
+{
+	struct db_sink *s = ud;
+	if (s->failed)
+		return -1;
+	if (!s->chunk_len) { /* first row: size chunks so the buffer stays bounded */
+		uint32_t per = s->ncounters ? CHUNK_VALUES_BUDGET / s->ncounters : CHUNK_MAX;
+		s->chunk_len = per > CHUNK_MAX ? CHUNK_MAX : per < CHUNK_MIN ? CHUNK_MIN : per;
+		s->times = malloc(sizeof(int64_t) * s->chunk_len);
+		if (!s->times)
+			goto oom;
+		for (uint32_t c = 0; c < s->ncounters; c++)
+			if (!(s->values[c] = new_column(s)))
+				goto oom;
+	}
+	if (n > s->ncounters)
+		n = s->ncounters;
+	s->times[s->fill] = t_us;
+	for (size_t c = 0; c < n; c++)
+		s->values[c][s->fill] = values[c];
+	for (size_t c = n; c < s->ncounters; c++)
+		s->values[c][s->fill] = NAN;
+	if (s->nsamples == 0 || t_us < s->start_us)
+		s->start_us = t_us;
+	if (s->nsamples == 0 || t_us > s->end_us)
+		s->end_us = t_us;
+	s->nsamples++;
+	if (++s->fill == s->chunk_len)
+		return flush_chunk(s);
+	return 0;
+oom:
+	snprintf(s->err, sizeof s->err, "out of memory");
+	s->failed = 1;
+	return -1;
+}
+
+static int sink_warning(void *ud, const char *code, const char *message)
+{
+	struct db_sink *s = ud;
+	for (int i = 0; i < s->nwarns; i++)
+		if (strcmp(s->warns[i].code, code) == 0) {
+			s->warns[i].count++;
+			return 0;
+		}
+	if (s->nwarns == MAX_WARNING_KINDS)
+		return 0; /* the first MAX kinds are kept; later kinds are rare by nature */
+	struct warn *w = &s->warns[s->nwarns];
+	w->code = strdup(code);
+	w->message = strdup(message);
+	if (!w->code || !w->message) {
+		free(w->code);
+		free(w->message);
+		return 0;
+	}
+	w->count = 1;
+	s->nwarns++;
+	return 0;
+}
+
+static int sink_summary(void *ud, const struct cJSON *summary)
+{
+	struct db_sink *s = ud;
+	cJSON_Delete(s->summary);
+	s->summary = cJSON_Duplicate(summary, 1);
+	return s->summary ? 0 : -1;
+}
+
+static void sink_free(struct db_sink *s)
+{
+	sqlite3_finalize(s->ins_counter);
+	sqlite3_finalize(s->ins_times);
+	sqlite3_finalize(s->ins_series);
+	for (uint32_t c = 0; c < s->ncounters; c++)
+		free(s->values[c]);
+	free(s->values);
+	free(s->times);
+	for (int i = 0; i < s->nwarns; i++) {
+		free(s->warns[i].code);
+		free(s->warns[i].message);
+	}
+	cJSON_Delete(s->summary);
+	free(s);
+}
+
+struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *err,
+			      size_t errlen)
+{
+	struct db_sink *s = calloc(1, sizeof *s);
+	char pub[DB_PUBLIC_ID_LEN + 1], token[DB_PUBLIC_ID_LEN + 1];
+	sqlite3_stmt *st = NULL;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->db = db;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot start transaction: %s", sqlite3_errmsg(db));
+		free(s);
+		return NULL;
+	}
+	if (db_random_hex(pub, DB_PUBLIC_ID_LEN / 2) || db_random_hex(token, DB_PUBLIC_ID_LEN / 2)) {
+		snprintf(err, errlen, "no randomness available for run ids");
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO runs(public_id, edit_token, name, file_name, file_size,"
+			       " created_us) VALUES (?,?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto sqlfail;
+	sqlite3_bind_text(st, 1, pub, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, in->name && *in->name ? in->name : in->file_name, -1,
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, in->file_name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, in->file_size);
+	sqlite3_bind_int64(st, 6, db_now_us());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto sqlfail;
+	sqlite3_finalize(st);
+	st = NULL;
+	s->run_id = sqlite3_last_insert_rowid(db);
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO counters(run_id, idx, path, machine, object, instance,"
+			       " counter, cpu, counter_type) VALUES (?,?,?,?,?,?,?,?,?)",
+			       -1, &s->ins_counter, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO sample_times(run_id, chunk, first_idx, n, t_first,"
+			       " t_last, data) VALUES (?,?,?,?,?,?,?)",
+			       -1, &s->ins_times, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO series_chunks(run_id, counter_idx, chunk, vmin, vmax,"
+			       " vsum, vcount, data) VALUES (?,?,?,?,?,?,?,?)",
+			       -1, &s->ins_series, NULL) != SQLITE_OK)
+		goto sqlfail;
+	s->iface.ud = s;
+	s->iface.counter = sink_counter;
+	s->iface.sample = sink_sample;
+	s->iface.warning = sink_warning;
+	s->iface.summary = sink_summary;
+	return s;
+sqlfail:
+	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));
+fail:
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sink_free(s);
+	return NULL;
+}
+
+const struct ingest_sink *db_sink_iface(struct db_sink *s)
+{
+	return &s->iface;
+}
+
+static int store_warnings(struct db_sink *s)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO run_warnings(run_id, seq, code, message, count)"
+			       " VALUES (?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "storing warnings");
+	for (int i = 0; i < s->nwarns; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->run_id);
+		sqlite3_bind_int(st, 2, i);
+		sqlite3_bind_text(st, 3, s->warns[i].code, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, s->warns[i].message, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, s->warns[i].count);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return fail(s, "storing warnings");
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Start and duration: the parser's summary knows best (ETW header); else sample times. */
+static void run_span(struct db_sink *s, int64_t *start, int64_t *dur, int *has)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(s->summary, "start_utc_us");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(s->summary, "duration_us");
+	*has = 0;
+	if (cJSON_IsNumber(a)) {
+		*start = (int64_t)a->valuedouble;
+		*dur = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
+		*has = 1;
+	} else if (s->nsamples) {
+		*start = s->start_us;
+		*dur = s->end_us - s->start_us;
+		*has = 1;
+	}
+}
+
+int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *run_id,
+		   char *public_id, char *edit_token, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	char *summary = NULL;
+	int64_t start = 0, dur = 0;
+	int has_span;
+
+	if (!s->failed)
+		flush_chunk(s);
+	if (!s->failed)
+		store_warnings(s);
+	if (s->failed)
+		goto fail;
+	summary = s->summary ? cJSON_PrintUnformatted(s->summary) : NULL;
+	run_span(s, &start, &dur, &has_span);
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE runs SET format=?, status=?, summary=?, start_utc_us=?,"
+			       " duration_us=? WHERE id=? RETURNING public_id, edit_token",
+			       -1, &st, NULL) != SQLITE_OK) {
+		fail(s, "finishing run");
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, format, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, partial ? "partial" : "ready", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, summary ? summary : "{}", -1, SQLITE_STATIC);
+	if (has_span) {
+		sqlite3_bind_int64(st, 4, start);
+		sqlite3_bind_int64(st, 5, dur);
+	}
+	sqlite3_bind_int64(st, 6, s->run_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		fail(s, "finishing run");
+		goto fail;
+	}
+	if (public_id)
+		snprintf(public_id, DB_PUBLIC_ID_LEN + 1, "%s", sqlite3_column_text(st, 0));
+	if (edit_token)
+		snprintf(edit_token, DB_PUBLIC_ID_LEN + 1, "%s", sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(s, "committing run");
+		goto fail;
+	}
+	if (run_id)
+		*run_id = s->run_id;
+	cJSON_free(summary);
+	sink_free(s);
+	return 0;
+fail:
+	snprintf(err, errlen, "%s", s->err[0] ? s->err : "storage failed");
+	sqlite3_finalize(st);
+	cJSON_free(summary);
+	db_sink_abort(s);
+	return -1;
+}
+
+void db_sink_abort(struct db_sink *s)
+{
+	if (!s)
+		return;
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sink_free(s);
+}
+
+const struct cJSON *db_sink_summary(const struct db_sink *s)
+{
+	return s->summary;
+}
