@@ -1,0 +1,29 @@
+/* api.h — the JSON API: turns database reads into response documents. It knows nothing
+ * of HTTP beyond status codes, so tests call it directly; server/routes.c maps URLs here.
+ * Every function returns an HTTP status and sets *out to the body ({"error": …} on
+ * failure). Times in JSON are milliseconds since the Unix epoch, UTC. */
+#ifndef ETLSCOPE_API_H
+#define ETLSCOPE_API_H
+
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+
+/* The request's query string (may be NULL): parameters are read with civetweb's
+ * mg_get_var2, so repeated keys (c=1&c=2) are supported. */
+struct api_request {
+	const char *query;
+};
+
+cJSON *api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int api_runs_list(sqlite3 *db, const struct api_request *rq, cJSON **out);
+int api_run_get(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+int api_run_counters(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		     cJSON **out);
+/* ?c=IDX (repeatable) &from=MS &to=MS &points=N */
+int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		   cJSON **out);
+/* ?counter=NAME &from=MS &to=MS &points=N — one series per CPU for a processor counter */
+int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+
+#endif

@@ -1,0 +1,26 @@
+/* api_params.h — reading and validating query parameters (internal to api/). */
+#ifndef ETLSCOPE_API_PARAMS_H
+#define ETLSCOPE_API_PARAMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "api.h"
+
+/* Copy parameter `name` (occurrence nth) into dst; 1 if present, 0 if absent, -1 if too
+ * long or malformed. */
+int api_param(const struct api_request *rq, const char *name, size_t nth, char *dst,
+	      size_t dstlen);
+/* Time window (?from=&to= in ms) → µs; absent bounds are open. -1 with *out set on error. */
+int api_param_window(const struct api_request *rq, int64_t *from_us, int64_t *to_us,
+		     cJSON **out);
+/* ?points=N, 0 < N <= limit; def when absent. -1 with *out set on error. */
+int api_param_points(const struct api_request *rq, uint32_t def, uint32_t limit, uint32_t *pts,
+		     cJSON **out);
+/* A run id must look like one before it reaches SQL: exactly 32 lowercase hex chars. */
+int api_valid_run_id(const char *id);
+
+struct db_run;
+/* Look up the run named in the URL: 0 found, else an HTTP status with *out set. */
+int api_find_run(sqlite3 *db, const char *run_id, struct db_run *r, cJSON **out);
+
+#endif
