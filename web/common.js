@@ -1,0 +1,68 @@
+// common.js — helpers every page uses: API calls, safe DOM building (text is always set
+// with textContent, never parsed as HTML), and number/time formatting.
+'use strict';
+
+const es = {
+  async api(path, opts) {
+    const res = await fetch(path, Object.assign({ headers: { Accept: 'application/json' } }, opts));
+    let body = null;
+    try { body = await res.json(); } catch (e) { /* not JSON */ }
+    if (!res.ok) throw new Error((body && body.error) || `HTTP ${res.status}`);
+    return body;
+  },
+
+  // el('td', {class: 'num'}, 'text' | Node | [children])
+  el(tag, attrs, content) {
+    const n = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'class') n.className = v; else n.setAttribute(k, v === true ? '' : String(v));
+    }
+    const add = (c) => {
+      if (c === undefined || c === null) return;
+      if (Array.isArray(c)) c.forEach(add);
+      else n.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    };
+    add(content);
+    return n;
+  },
+
+  show(node, on) { node.hidden = !on; },
+
+  fmtBytes(n) {
+    if (n === undefined || n === null) return '—';
+    const u = ['B', 'KB', 'MB', 'GB', 'TB']; let i = 0; let v = n;
+    while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+    return `${v < 10 && i ? v.toFixed(1) : Math.round(v)} ${u[i]}`;
+  },
+
+  fmtDuration(s) {
+    if (s === undefined || s === null) return '—';
+    if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
+    if (s < 120) return `${s.toFixed(s < 10 ? 2 : 0)} s`;
+    const m = Math.floor(s / 60), h = Math.floor(m / 60);
+    return h ? `${h} h ${m % 60} min` : `${m} min ${Math.round(s % 60)} s`;
+  },
+
+  // UTC wall-clock text for a ms timestamp: "2016-11-26 21:46:30.874"
+  fmtTime(ms, withMs) {
+    if (ms === undefined || ms === null) return '—';
+    const iso = new Date(ms).toISOString();
+    return iso.slice(0, 10) + ' ' + iso.slice(11, withMs ? 23 : 19);
+  },
+
+  fmtClock(ms, spanMs) {
+    const iso = new Date(ms).toISOString();
+    if (spanMs !== undefined && spanMs < 120000) return iso.slice(11, 23);
+    return iso.slice(11, 19);
+  },
+
+  fmtNum(v) {
+    if (v === null || v === undefined || Number.isNaN(v)) return '—';
+    const a = Math.abs(v);
+    if (a >= 1e6) return v.toExponential(3);
+    if (a >= 100) return v.toFixed(0);
+    if (a >= 1) return v.toFixed(2);
+    return v.toPrecision(3);
+  },
+};
