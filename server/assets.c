@@ -1,0 +1,40 @@
+/* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>) and files
+ * under /static/. Nothing is read from disk; unknown paths get a 404. */
+#include <string.h>
+#include "assets.h"
+#include "server.h"
+
+static const struct asset *lookup(const char *url)
+{
+	for (const struct asset *a = assets; a->url; a++)
+		if (strcmp(a->url, url) == 0)
+			return a;
+	return NULL;
+}
+
+int assets_handle(struct mg_connection *conn, void *cbdata)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	const char *uri = ri->local_uri;
+	const struct asset *a = NULL;
+	const char *cache = "no-cache";
+
+	if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
+		http_send_error(conn, 405, "method not allowed here (use GET)");
+		return 405;
+	}
+	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0)
+		a = lookup("/");
+	else if (strncmp(uri, "/runs/", 6) == 0 && uri[6] && !strchr(uri + 6, '/'))
+		a = lookup("/run");
+	else if (strncmp(uri, "/static/", 8) == 0)
+		a = lookup(uri);
+	else if (strcmp(uri, "/favicon.ico") == 0)
+		a = lookup("/static/favicon.svg");
+	if (!a) {
+		http_send_error(conn, 404, "not found");
+		return 404;
+	}
+	http_send_bytes(conn, 200, a->mime, a->data, a->len, cache);
+	return 200;
+}

@@ -1,0 +1,150 @@
+/* cli_demo.c — `etlscope demo`: writes two synthetic perfmon logs that show the problem
+ * etlscope exists for (a NIC driver's DPCs pinning CPUs 0, 2, 4 and 6 of 8 while the rest
+ * saw-tooth; then the same server after the driver update) and ingests them through the
+ * same pipeline as an upload, so a newcomer sees a populated dashboard. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "cli.h"
+#include "db.h"
+
+#define DEMO_CPUS 8
+#define DEMO_SECONDS 600
+
+struct rng {
+	uint64_t s;
+};
+
+static double rnd(struct rng *r) /* uniform [0,1) */
+{
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return (double)(r->s >> 11) / 9007199254740992.0;
+}
+
+static const char *const counters[] = {"% Processor Time", "% Privileged Time", "% DPC Time",
+				       "% Interrupt Time", "DPC Rate",	    "DPCs Queued/sec",
+				       "Interrupts/sec"};
+#define NCOUNTERS (sizeof counters / sizeof *counters)
+
+static double clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* One second of one CPU: values for every counter. storm = DPC storm on this CPU now. */
+static void cpu_second(struct rng *r, int cpu, int t, int storm, double *v)
+{
+	double saw = 20 + 40 * (double)((t + cpu * 7) % 60) / 60.0 + 6 * rnd(r);
+	double dpc = storm ? 55 + 15 * rnd(r) : 0.4 + 1.2 * rnd(r);
+	double intr = storm ? 6 + 4 * rnd(r) : 0.2 + 0.6 * rnd(r);
+	double busy = storm ? clamp(dpc + intr + 25 + 10 * rnd(r), 0, 100) : clamp(saw, 0, 100);
+	double priv = clamp(dpc + intr + (storm ? 20 : 0.25 * busy), 0, busy);
+	v[0] = busy;
+	v[1] = priv;
+	v[2] = dpc;
+	v[3] = intr;
+	v[4] = storm ? 3 + (int)(6 * rnd(r)) : (int)(2 * rnd(r));
+	v[5] = storm ? 16000 + 4000 * rnd(r) : 300 + 200 * rnd(r);
+	v[6] = storm ? 21000 + 5000 * rnd(r) : 900 + 400 * rnd(r);
+}
+
+static int write_log(const char *path, int with_storm, uint64_t seed)
+{
+	FILE *f = fopen(path, "w");
+	struct rng r = {seed};
+	double v[DEMO_CPUS + 1][NCOUNTERS];
+	if (!f)
+		return -1;
+	fprintf(f, "\"(PDH-CSV 4.0) (W. Europe Standard Time)(-60)\"");
+	for (int cpu = 0; cpu <= DEMO_CPUS; cpu++)
+		for (size_t c = 0; c < NCOUNTERS; c++) {
+			if (cpu == DEMO_CPUS)
+				fprintf(f, ",\"\\\\FS-DEMO01\\Processor(_Total)\\%s\"", counters[c]);
+			else
+				fprintf(f, ",\"\\\\FS-DEMO01\\Processor(%d)\\%s\"", cpu, counters[c]);
+		}
+	fprintf(f, ",\"\\\\FS-DEMO01\\System\\Processor Queue Length\"\r\n");
+	for (int t = 0; t < DEMO_SECONDS; t++) {
+		int h = 9 + t / 3600, m = (t / 60) % 60, s = t % 60;
+		int storm_now = with_storm && t >= 120 && t < 480;
+		fprintf(f, "\"03/14/2026 %02d:%02d:%02d.%03d\"", h, m, s, 250 + (int)(5 * rnd(&r)));
+		for (size_t c = 0; c < NCOUNTERS; c++)
+			v[DEMO_CPUS][c] = 0;
+		for (int cpu = 0; cpu < DEMO_CPUS; cpu++) {
+			cpu_second(&r, cpu, t, storm_now && cpu % 2 == 0, v[cpu]);
+			for (size_t c = 0; c < NCOUNTERS; c++)
+				v[DEMO_CPUS][c] += c < 4 ? v[cpu][c] / DEMO_CPUS : v[cpu][c];
+		}
+		for (int cpu = 0; cpu <= DEMO_CPUS; cpu++)
+			for (size_t c = 0; c < NCOUNTERS; c++) {
+				if (t == 0 && c != 4) /* rate counters have no first sample */
+					fprintf(f, ",\" \"");
+				else
+					fprintf(f, ",\"%.6f\"", v[cpu][c]);
+			}
+		fprintf(f, ",\"%d\"\r\n", storm_now ? 6 + (int)(10 * rnd(&r)) : (int)(3 * rnd(&r)));
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int cli_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+					     {NULL, 0, NULL, 0}};
+	static const struct {
+		const char *name, *file;
+		int storm;
+		uint64_t seed;
+	} runs[] = {
+		{"Demo: FS-DEMO01 before the NIC driver update", "fs-demo01-before.csv", 1, 7},
+		{"Demo: FS-DEMO01 after the NIC driver update", "fs-demo01-after.csv", 0, 11},
+	};
+	const char *db_path = CLI_DEFAULT_DB;
+	char err[512], tmp[] = "/tmp/etlscope-demo-XXXXXX";
+	int c, rc = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'd') {
+			fprintf(stderr, "usage: etlscope demo [--db PATH]\n");
+			return 2;
+		}
+		db_path = optarg;
+	}
+	sqlite3 *db = db_open(db_path, DB_READWRITE, err, sizeof err);
+	if (!db) {
+		fprintf(stderr, "etlscope: %s\n", err);
+		return 1;
+	}
+	if (!mkdtemp(tmp)) {
+		perror("etlscope: mkdtemp");
+		db_close(db);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof runs / sizeof *runs && rc == 0; i++) {
+		char path[sizeof tmp + 64];
+		struct db_import_result res;
+		snprintf(path, sizeof path, "%s/%s", tmp, runs[i].file);
+		if (write_log(path, runs[i].storm, runs[i].seed) != 0) {
+			fprintf(stderr, "etlscope: cannot write %s\n", path);
+			rc = 1;
+			break;
+		}
+		struct db_run_input in = {runs[i].name, runs[i].file, 0};
+		if (db_import_file(db, path, &in, &res, err, sizeof err) != 0) {
+			fprintf(stderr, "etlscope: demo run %s: %s\n", runs[i].file, err);
+			rc = 1;
+		} else {
+			printf("demo run: %s → /runs/%s\n", runs[i].name, res.public_id);
+			cJSON_Delete(res.summary);
+		}
+		unlink(path);
+	}
+	rmdir(tmp);
+	db_close(db);
+	return rc;
+}

@@ -1,0 +1,259 @@
+/* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the single
+ * ingest worker thread, which owns its own read-write database connection. SQLite takes
+ * one writer at a time, so one worker keeps ingests from queueing on the write lock. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "db.h"
+#include "ingest.h"
+#include "jobs.h"
+
+#define MAX_JOBS 256
+
+enum job_state { JOB_FREE, JOB_RECEIVING, JOB_QUEUED, JOB_INGESTING, JOB_DONE, JOB_FAILED };
+
+struct job {
+	enum job_state state;
+	char id[JOB_ID_LEN + 1];
+	char *name, *file_name, *spool, *error;
+	int64_t expected, received, created_us, seq;
+	struct db_import_result result;
+};
+
+struct jobs {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t worker;
+	int stopping, started;
+	char *db_path;
+	struct job job[MAX_JOBS];
+	int64_t next_seq;
+};
+
+static const char *state_name(enum job_state s)
+{
+	static const char *const names[] = {"free",	 "receiving", "queued",
+					    "ingesting", "done",      "failed"};
+	return names[s];
+}
+
+static struct job *find(struct jobs *j, const char *id)
+{
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (j->job[i].state != JOB_FREE && strcmp(j->job[i].id, id) == 0)
+			return &j->job[i];
+	return NULL;
+}
+
+static void clear_job(struct job *jb)
+{
+	free(jb->name);
+	free(jb->file_name);
+	free(jb->spool);
+	free(jb->error);
+	cJSON_Delete(jb->result.summary);
+	memset(jb, 0, sizeof *jb);
+}
+
+/* Oldest queued job (FIFO by sequence number). */
+static struct job *next_queued(struct jobs *j)
+{
+	struct job *best = NULL;
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (j->job[i].state == JOB_QUEUED && (!best || j->job[i].seq < best->seq))
+			best = &j->job[i];
+	return best;
+}
+
+static void *worker_main(void *arg)
+{
+	struct jobs *j = arg;
+	char err[512];
+	sqlite3 *db = db_open(j->db_path, DB_READWRITE, err, sizeof err);
+
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		struct job *jb;
+		while (!j->stopping && !(jb = next_queued(j)))
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->stopping)
+			break;
+		jb->state = JOB_INGESTING;
+		char *spool = strdup(jb->spool);
+		struct db_run_input in = {jb->name, jb->file_name, jb->received};
+		struct db_run_input copy = {in.name ? strdup(in.name) : NULL, strdup(in.file_name),
+					    in.file_size};
+		char id[JOB_ID_LEN + 1];
+		memcpy(id, jb->id, sizeof id);
+		pthread_mutex_unlock(&j->mu);
+
+		struct db_import_result res;
+		int rc;
+		if (!db)
+			rc = -1; /* err holds the open failure */
+		else if (!spool || !copy.file_name)
+			rc = -1, snprintf(err, sizeof err, "out of memory");
+		else
+			rc = db_import_file(db, spool, &copy, &res, err, sizeof err);
+		if (spool)
+			unlink(spool);
+		free(spool);
+		free((char *)copy.name);
+		free((char *)copy.file_name);
+
+		pthread_mutex_lock(&j->mu);
+		jb = find(j, id); /* still ours: the ring never reuses unfinished slots */
+		if (jb) {
+			if (rc == 0) {
+				jb->state = JOB_DONE;
+				jb->result = res;
+			} else {
+				jb->state = JOB_FAILED;
+				free(jb->error);
+				jb->error = strdup(err);
+			}
+		} else if (rc == 0) {
+			cJSON_Delete(res.summary);
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+	db_close(db);
+	return NULL;
+}
+
+struct jobs *jobs_create(const char *db_path, char *err, size_t errlen)
+{
+	struct jobs *j = calloc(1, sizeof *j);
+	if (!j || !(j->db_path = strdup(db_path))) {
+		free(j);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	if (pthread_create(&j->worker, NULL, worker_main, j) != 0) {
+		snprintf(err, errlen, "cannot start the ingest worker");
+		free(j->db_path);
+		free(j);
+		return NULL;
+	}
+	j->started = 1;
+	return j;
+}
+
+void jobs_destroy(struct jobs *j)
+{
+	if (!j)
+		return;
+	pthread_mutex_lock(&j->mu);
+	j->stopping = 1;
+	pthread_cond_broadcast(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (j->started)
+		pthread_join(j->worker, NULL);
+	for (int i = 0; i < MAX_JOBS; i++) {
+		if (j->job[i].spool && j->job[i].state == JOB_QUEUED)
+			unlink(j->job[i].spool);
+		clear_job(&j->job[i]);
+	}
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j->db_path);
+	free(j);
+}
+
+int jobs_begin(struct jobs *j, const char *name, const char *file_name, int64_t expected,
+	       char *id)
+{
+	struct job *slot = NULL;
+	int rc = -1;
+	pthread_mutex_lock(&j->mu);
+	/* A free slot, else the oldest finished job is forgotten. */
+	for (int i = 0; i < MAX_JOBS && !slot; i++)
+		if (j->job[i].state == JOB_FREE)
+			slot = &j->job[i];
+	for (int i = 0; i < MAX_JOBS && (!slot || slot->state != JOB_FREE); i++) {
+		struct job *c = &j->job[i];
+		if ((c->state == JOB_DONE || c->state == JOB_FAILED) &&
+		    (!slot || c->seq < slot->seq))
+			slot = c;
+	}
+	if (slot) {
+		clear_job(slot);
+		if (db_random_hex(slot->id, JOB_ID_LEN / 2) == 0) {
+			slot->state = JOB_RECEIVING;
+			slot->name = name && *name ? strdup(name) : NULL;
+			slot->file_name = strdup(file_name);
+			slot->expected = expected;
+			slot->created_us = db_now_us();
+			slot->seq = j->next_seq++;
+			memcpy(id, slot->id, JOB_ID_LEN + 1);
+			rc = 0;
+		}
+	}
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+void jobs_received(struct jobs *j, const char *id, int64_t bytes)
+{
+	pthread_mutex_lock(&j->mu);
+	struct job *jb = find(j, id);
+	if (jb)
+		jb->received = bytes;
+	pthread_mutex_unlock(&j->mu);
+}
+
+void jobs_queue(struct jobs *j, const char *id, const char *spool_path)
+{
+	pthread_mutex_lock(&j->mu);
+	struct job *jb = find(j, id);
+	if (jb) {
+		jb->spool = strdup(spool_path);
+		jb->state = jb->spool ? JOB_QUEUED : JOB_FAILED;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+void jobs_fail(struct jobs *j, const char *id, const char *message)
+{
+	pthread_mutex_lock(&j->mu);
+	struct job *jb = find(j, id);
+	if (jb) {
+		jb->state = JOB_FAILED;
+		free(jb->error);
+		jb->error = strdup(message);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+cJSON *jobs_status(struct jobs *j, const char *id)
+{
+	cJSON *o = NULL;
+	pthread_mutex_lock(&j->mu);
+	struct job *jb = find(j, id);
+	if (jb) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", jb->id);
+		cJSON_AddStringToObject(o, "state", state_name(jb->state));
+		cJSON_AddStringToObject(o, "file_name", jb->file_name ? jb->file_name : "");
+		cJSON_AddNumberToObject(o, "received", (double)jb->received);
+		if (jb->expected >= 0)
+			cJSON_AddNumberToObject(o, "expected", (double)jb->expected);
+		if (jb->state == JOB_DONE) {
+			cJSON *run = cJSON_AddObjectToObject(o, "run");
+			cJSON_AddStringToObject(run, "id", jb->result.public_id);
+			cJSON_AddStringToObject(run, "edit_token", jb->result.edit_token);
+			cJSON_AddStringToObject(run, "format",
+						ingest_format_name(jb->result.format));
+			cJSON_AddBoolToObject(run, "partial", jb->result.partial);
+		}
+		if (jb->state == JOB_FAILED)
+			cJSON_AddStringToObject(o, "error", jb->error ? jb->error : "failed");
+	}
+	pthread_mutex_unlock(&j->mu);
+	return o;
+}

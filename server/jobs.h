@@ -1,0 +1,30 @@
+/* jobs.h — upload jobs: an upload is received on a request thread, then ingested by one
+ * background worker; clients poll a job's state by its unguessable id. */
+#ifndef ETLSCOPE_JOBS_H
+#define ETLSCOPE_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#define JOB_ID_LEN 32
+
+struct jobs;
+
+struct jobs *jobs_create(const char *db_path, char *err, size_t errlen);
+/* Stop the worker after its current job; queued jobs are failed and their files removed. */
+void jobs_destroy(struct jobs *j);
+
+/* A new job in state "receiving"; id gets JOB_ID_LEN+1 chars. -1 when the table is full
+ * of unfinished jobs. */
+int jobs_begin(struct jobs *j, const char *name, const char *file_name, int64_t expected,
+	       char *id);
+void jobs_received(struct jobs *j, const char *id, int64_t bytes);
+/* Hand the spooled file to the worker (it deletes the file when done). */
+void jobs_queue(struct jobs *j, const char *id, const char *spool_path);
+void jobs_fail(struct jobs *j, const char *id, const char *message);
+
+/* The job as JSON, or NULL if unknown. */
+cJSON *jobs_status(struct jobs *j, const char *id);
+
+#endif

@@ -1,0 +1,144 @@
+/* main.c — the etlscope command line: `serve`, `ingest`, `demo`, `--help`, `--version`;
+ * and `serve` itself (run the server until SIGINT/SIGTERM). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cli.h"
+#include "server.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"etlscope %s — why does this Windows server freeze? DPC/ISR, CPU and driver\n"
+		"analysis of ETW traces and perfmon logs, as a self-hosted web dashboard.\n\n"
+		"usage:\n"
+		"  etlscope serve  [--listen ADDR:PORT] [--db PATH] [--data-dir DIR]\n"
+		"                  [--max-upload SIZE] [--threads N] [--read-only]\n"
+		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
+		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
+		"  etlscope --help | --version\n\n"
+		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
+		"formats: perfmon PDH-CSV/TSV; more arrive with later releases\n",
+		ETLSCOPE_VERSION, CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA);
+}
+
+int64_t cli_parse_size(const char *s)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return -1;
+	}
+	if (*end || v > (INT64_MAX >> shift))
+		return -1;
+	return (int64_t)v << shift;
+}
+
+int cli_ensure_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"listen", required_argument, NULL, 'l'},   {"db", required_argument, NULL, 'd'},
+		{"data-dir", required_argument, NULL, 'D'}, {"max-upload", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'},  {"read-only", no_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	};
+	struct server_config cfg = {CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA,
+				    CLI_DEFAULT_MAX_UPLOAD, 16, 0};
+	struct server_ctx srv;
+	char err[512];
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': cfg.listen = optarg; break;
+		case 'd': cfg.db_path = optarg; break;
+		case 'D': cfg.data_dir = optarg; break;
+		case 'm':
+			if ((cfg.max_upload = cli_parse_size(optarg)) <= 0) {
+				fprintf(stderr, "etlscope: --max-upload takes a size like 512M or 4G\n");
+				return 2;
+			}
+			break;
+		case 't':
+			cfg.threads = atoi(optarg);
+			if (cfg.threads < 2 || cfg.threads > 256) {
+				fprintf(stderr, "etlscope: --threads takes 2 to 256\n");
+				return 2;
+			}
+			break;
+		case 'r': cfg.read_only = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (cli_ensure_dir(cfg.data_dir) != 0) {
+		fprintf(stderr, "etlscope: cannot create data directory %s: %s\n", cfg.data_dir,
+			strerror(errno));
+		return 1;
+	}
+	/* Block the stop signals in every thread; the main thread waits for them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (server_start(&srv, &cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "etlscope: %s\n", err);
+		return 1;
+	}
+	const char *host = cfg.listen;
+	const char *colon = strrchr(host, ':');
+	printf("etlscope: listening on http://%.*s:%d/\n",
+	       colon ? (int)(colon - host) : 9, colon ? host : "127.0.0.1", srv.port);
+	fflush(stdout);
+	int sig;
+	sigwait(&set, &sig);
+	fprintf(stderr, "etlscope: stopping\n");
+	server_stop(&srv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("etlscope %s\n", ETLSCOPE_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "serve"))
+		return cli_serve(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ingest"))
+		return cli_ingest(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "demo"))
+		return cli_demo(argc - 1, argv + 1);
+	fprintf(stderr, "etlscope: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,108 @@
+/* server.c — starting and stopping civetweb with hardened options: loopback by default,
+ * no document_root (every URL is answered by our handlers), CORS off, no directory
+ * listing, bounded headers; one database connection per worker thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db.h"
+#include "jobs.h"
+#include "server.h"
+
+/* Worker threads get a database connection each (SQLite connections are per thread). */
+static void *thread_start(const struct mg_context *ctx, int thread_type)
+{
+	struct server_ctx *s = mg_get_user_data(ctx);
+	char err[256];
+	if (thread_type != 1) /* 1 = request worker */
+		return NULL;
+	sqlite3 *db = db_open(s->cfg.db_path, DB_READWRITE, err, sizeof err);
+	if (!db)
+		fprintf(stderr, "etlscope: worker thread: %s\n", err);
+	return db;
+}
+
+static void thread_stop(const struct mg_context *ctx, int thread_type, void *thread_pointer)
+{
+	if (thread_type == 1)
+		db_close(thread_pointer);
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+	fprintf(stderr, "etlscope: %s\n", message);
+	return 1;
+}
+
+int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
+		 size_t errlen)
+{
+	char threads[16], errtext[256] = "";
+	struct mg_callbacks cb;
+	struct mg_init_data init;
+	struct mg_error_data edata;
+	unsigned ecode = 0;
+	sqlite3 *db;
+
+	memset(s, 0, sizeof *s);
+	s->cfg = *cfg;
+	/* Create and migrate the schema once, before any thread opens it. */
+	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen)))
+		return -1;
+	db_close(db);
+	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
+		return -1;
+
+	snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 16);
+	const char *options[] = {
+		"listening_ports", cfg->listen,
+		"num_threads", threads,
+		"enable_directory_listing", "no",
+		"access_control_allow_origin", "",
+		"access_control_allow_methods", "",
+		"access_control_allow_headers", "",
+		"max_request_size", "16384",
+		"request_timeout_ms", "30000",
+		"enable_keep_alive", "no",
+		"additional_header", "X-Content-Type-Options: nosniff",
+		NULL,
+	};
+	memset(&cb, 0, sizeof cb);
+	cb.init_thread = thread_start;
+	cb.exit_thread = thread_stop;
+	cb.log_message = log_message;
+	memset(&init, 0, sizeof init);
+	init.callbacks = &cb;
+	init.user_data = s;
+	init.configuration_options = options;
+	memset(&edata, 0, sizeof edata);
+	edata.code = &ecode;
+	edata.text = errtext;
+	edata.text_buffer_size = sizeof errtext;
+
+	mg_init_library(0);
+	s->mg = mg_start2(&init, &edata);
+	if (!s->mg) {
+		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
+			 errtext[0] ? errtext : "unknown error");
+		jobs_destroy(s->jobs);
+		s->jobs = NULL;
+		return -1;
+	}
+	mg_set_request_handler(s->mg, "/api/", routes_api, s);
+	mg_set_request_handler(s->mg, "/", assets_handle, s);
+
+	struct mg_server_port ports[4];
+	int n = mg_get_server_ports(s->mg, 4, ports);
+	s->port = n > 0 ? ports[0].port : 0;
+	return 0;
+}
+
+void server_stop(struct server_ctx *s)
+{
+	if (s->mg)
+		mg_stop(s->mg);
+	s->mg = NULL;
+	jobs_destroy(s->jobs);
+	s->jobs = NULL;
+	mg_exit_library();
+}

@@ -1,0 +1,51 @@
+/* server.h — the HTTP server context (the only mutable state shared across threads) and
+ * the entry points of each server module. */
+#ifndef ETLSCOPE_SERVER_H
+#define ETLSCOPE_SERVER_H
+
+#include <stdint.h>
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+
+struct jobs;
+
+struct server_config {
+	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
+	const char *db_path;
+	const char *data_dir; /* uploads are spooled here before ingest */
+	int64_t max_upload;   /* bytes */
+	int threads;
+	int read_only;        /* viewers only: uploads and edits refused */
+};
+
+struct server_ctx {
+	struct server_config cfg;
+	struct mg_context *mg;
+	struct jobs *jobs;
+	int port;
+};
+
+/* server.c */
+int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
+		 size_t errlen);
+void server_stop(struct server_ctx *s);
+
+/* http.c — every response goes through these, so every response has the headers. */
+void http_send_json(struct mg_connection *conn, int status, cJSON *body); /* frees body */
+void http_send_error(struct mg_connection *conn, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
+		     const void *data, size_t len, const char *cache_control);
+/* Refuse cross-site state changes: an Origin header must match Host. */
+int http_same_origin(struct mg_connection *conn);
+
+/* routes.c — /api/ dispatch; returns the status it sent. */
+int routes_api(struct mg_connection *conn, void *cbdata);
+
+/* upload.c — POST /api/uploads: stream the raw body to disk, queue an ingest job. */
+int upload_handle(struct mg_connection *conn, struct server_ctx *s);
+
+/* assets.c — embedded web pages and scripts. */
+int assets_handle(struct mg_connection *conn, void *cbdata);
+
+#endif

@@ -1,0 +1,151 @@
+/* upload.c — POST /api/uploads?name=…&file=…: the raw request body (no multipart) is
+ * streamed with mg_read into a spool file in the data directory, bounded by the upload
+ * limit, then handed to the ingest worker. Answers 202 with the job to poll. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "jobs.h"
+#include "server.h"
+
+#define SPOOL_BUF (256 * 1024)
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The file name shown for a run: the client's word for it, trimmed to its last path part
+ * and to a sane length. It stays untrusted text (the UI escapes it). */
+static void clean_file_name(const char *in, char *out, size_t outlen)
+{
+	const char *base = in;
+	for (const char *p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	snprintf(out, outlen, "%s", *base ? base : "upload");
+}
+
+int upload_handle(struct mg_connection *conn, struct server_ctx *s)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	char name[256] = "", file[256] = "", raw[512] = "", path[4096], id[JOB_ID_LEN + 1];
+	long long total = 0;
+	int fd;
+
+	if (s->cfg.read_only) {
+		http_send_error(conn, 403, "this server is read-only");
+		return 403;
+	}
+	if (!http_same_origin(conn)) {
+		http_send_error(conn, 403, "cross-origin uploads are refused");
+		return 403;
+	}
+	if (ri->content_length > s->cfg.max_upload) {
+		http_send_error(conn, 413, "the file is %lld bytes; this server accepts at most %lld",
+				ri->content_length, (long long)s->cfg.max_upload);
+		return 413;
+	}
+	if (ri->query_string) {
+		size_t ql = strlen(ri->query_string);
+		mg_get_var(ri->query_string, ql, "name", name, sizeof name);
+		mg_get_var(ri->query_string, ql, "file", raw, sizeof raw);
+	}
+	clean_file_name(raw, file, sizeof file);
+	if (jobs_begin(s->jobs, name, file, ri->content_length, id) != 0) {
+		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
+		return 503;
+	}
+	snprintf(path, sizeof path, "%s/upload-XXXXXX", s->cfg.data_dir);
+	fd = mkstemp(path);
+	if (fd < 0) {
+		jobs_fail(s->jobs, id, "cannot create a spool file");
+		http_send_error(conn, 500, "cannot store the upload: %s", strerror(errno));
+		return 500;
+	}
+	/* civetweb 1.15 does not answer Expect: 100-continue for request handlers; curl
+	 * would otherwise wait a second before sending the body. */
+	const char *expect = mg_get_header(conn, "Expect");
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+
+	char *buf = malloc(SPOOL_BUF);
+	int status = 0;
+	const char *why = NULL;
+	if (!buf) {
+		status = 500;
+		why = "out of memory";
+	}
+	while (!status) {
+		int n = mg_read(conn, buf, SPOOL_BUF);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			status = 400;
+			why = "the upload was interrupted";
+			break;
+		}
+		total += n;
+		if (total > s->cfg.max_upload) {
+			status = 413;
+			why = "the file is larger than this server accepts";
+			break;
+		}
+		if (write_all(fd, buf, (size_t)n) != 0) {
+			status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
+			why = errno == ENOSPC || errno == EDQUOT ? "the server's disk is full"
+								 : "cannot write the upload";
+			break;
+		}
+		jobs_received(s->jobs, id, total);
+	}
+	free(buf);
+	if (!status && ri->content_length >= 0 && total != ri->content_length) {
+		status = 400;
+		why = "the upload ended before Content-Length bytes arrived";
+	}
+	if (!status && total == 0) {
+		status = 400;
+		why = "the upload is empty";
+	}
+	if (!status && fsync(fd) != 0) {
+		status = 507;
+		why = "cannot flush the upload to disk";
+	}
+	if (close(fd) != 0 && !status) {
+		status = 507;
+		why = "cannot flush the upload to disk";
+	}
+	if (status) {
+		unlink(path);
+		jobs_fail(s->jobs, id, why);
+		if (status == 413)
+			http_send_error(conn, 413, "%s (limit %lld bytes)", why,
+					(long long)s->cfg.max_upload);
+		else
+			http_send_error(conn, status, "%s", why);
+		return status;
+	}
+	jobs_queue(s->jobs, id, path);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "job", id);
+	char url[64];
+	snprintf(url, sizeof url, "/api/jobs/%s", id);
+	cJSON_AddStringToObject(o, "status_url", url);
+	cJSON_AddNumberToObject(o, "received", (double)total);
+	http_send_json(conn, 202, o);
+	return 202;
+}
