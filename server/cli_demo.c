@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
@@ -134,7 +135,9 @@ int cli_demo(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		struct db_run_input in = {runs[i].name, runs[i].file, 0};
+		struct stat st;
+		struct db_run_input in = {runs[i].name, runs[i].file,
+					  stat(path, &st) == 0 ? st.st_size : 0};
 		if (db_import_file(db, path, &in, &res, err, sizeof err) != 0) {
 			fprintf(stderr, "etlscope: demo run %s: %s\n", runs[i].file, err);
 			rc = 1;

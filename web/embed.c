@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *mime_of(const char *url)
+static const char *mime_of(const char *file)
 {
-	const char *dot = strrchr(url, '.');
+	const char *dot = strrchr(file, '.');
 	if (!dot)
 		return "application/octet-stream";
 	if (!strcmp(dot, ".html"))
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		*eq = '\0';
-		fprintf(out, "\t{\"%s\", \"%s\", a%d, sizeof a%d - 1},\n", argv[i], mime_of(argv[i]),
+		fprintf(out, "\t{\"%s\", \"%s\", a%d, sizeof a%d - 1},\n", argv[i], mime_of(eq + 1),
 			i, i);
 	}
 	fprintf(out, "\t{NULL, NULL, NULL, 0}\n};\n");

@@ -136,7 +136,8 @@
     if (!max) max = 1;
     const step = n > 1 ? (d.t[n - 1] - d.t[0]) / (n - 1) : 1000;
     const data = [];
-    d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: row, v, cpu: s.cpu })));
+    const labels = d.series.map((s) => `CPU ${s.cpu}`);
+    d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: labels[row], v, cpu: s.cpu })));
     const cfg = {
       type: 'matrix',
       data: { datasets: [{
@@ -150,9 +151,7 @@
         animation: false, maintainAspectRatio: false,
         scales: {
           x: Object.assign(timeAxis(d.t), { offset: false }),
-          y: { type: 'linear', reverse: true, min: -0.5, max: cpus - 0.5, offset: false,
-               ticks: { stepSize: 1, autoSkip: true, callback: (v) => (Number.isInteger(v) && d.series[v] ? `CPU ${d.series[v].cpu}` : '') },
-               grid: { display: false } },
+          y: { type: 'category', labels, offset: true, ticks: { autoSkip: true }, grid: { display: false } },
         },
         plugins: {
           legend: { display: false },
@@ -256,6 +255,7 @@
 
   async function loadCounterChart() {
     if (charts.counter) { charts.counter.destroy(); charts.counter = null; }
+    es.show($('counter-hint'), !state.picked.length);
     if (!state.picked.length) return;
     const q = windowQuery();
     for (const i of state.picked) q.append('c', String(i));
