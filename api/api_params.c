@@ -1,6 +1,7 @@
 /* api_params.c — query-parameter parsing and validation shared by the API handlers. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <civetweb.h>
@@ -94,3 +95,19 @@ int api_find_run(sqlite3 *db, const char *run_id, struct db_run *r, cJSON **out)
 	return 0;
 }
 
+
+/* cJSON prints doubles with 15 digits when they compare "equal" within an epsilon, which
+ * loses the last bits (86.93735103284412 became 86.9373510328441). Emit the shortest
+ * decimal text that reads back as exactly the same double. */
+cJSON *api_json_number(double v)
+{
+	char buf[32];
+	if (!isfinite(v))
+		return cJSON_CreateNull();
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return cJSON_CreateRaw(buf);
+}

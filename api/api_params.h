@@ -19,6 +19,9 @@ int api_param_points(const struct api_request *rq, uint32_t def, uint32_t limit,
 /* A run id must look like one before it reaches SQL: exactly 32 lowercase hex chars. */
 int api_valid_run_id(const char *id);
 
+/* A JSON number that reads back as exactly v (null for NaN/inf). */
+cJSON *api_json_number(double v);
+
 struct db_run;
 /* Look up the run named in the URL: 0 found, else an HTTP status with *out set. */
 int api_find_run(sqlite3 *db, const char *run_id, struct db_run *r, cJSON **out);

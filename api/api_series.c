@@ -18,7 +18,7 @@ static cJSON *number_array(const double *v, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, isfinite(v[i]) ? cJSON_CreateNumber(v[i]) : cJSON_CreateNull());
+		cJSON_AddItemToArray(a, api_json_number(v[i]));
 	return a;
 }
 
@@ -26,7 +26,7 @@ static cJSON *time_array(const int64_t *t, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateNumber((double)t[i] / 1000.0));
+		cJSON_AddItemToArray(a, api_json_number((double)t[i] / 1000.0));
 	return a;
 }
 

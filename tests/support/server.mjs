@@ -1,0 +1,80 @@
+// server.mjs — test helper: start the real etlscope binary on an ephemeral loopback port
+// with a fresh database, and stop it. Used by the integration and browser tests.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, '..', '..');
+export const shared = process.env.ETLSCOPE_SHARED || join(repo, '..', 'shared');
+export const binary = process.env.ETLSCOPE_BIN || join(repo, 'build', 'server', 'etlscope');
+
+export function tempDir(prefix = 'etlscope-test-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+// Runs `etlscope ARGS…` to completion; returns {status, stdout, stderr}.
+export function run(args) {
+  try {
+    const stdout = execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { status: e.status, stdout: e.stdout || '', stderr: e.stderr || '' };
+  }
+}
+
+export async function startServer(extraArgs = [], opts = {}) {
+  const dir = opts.dir || tempDir();
+  const db = opts.db || join(dir, 'etlscope.db');
+  const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, '--data-dir', join(dir, 'data'), ...extraArgs];
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    port, url, dir, db, child,
+    stderr: () => stderr,
+    async stop({ keep = false } = {}) {
+      if (child.exitCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await done;
+      }
+      if (!keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function getJson(url) {
+  const res = await fetch(url);
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+// Upload bytes and wait for the ingest job to finish; returns the final job document.
+export async function uploadAndWait(base, bytes, fileName, name) {
+  const q = new URLSearchParams({ file: fileName });
+  if (name) q.set('name', name);
+  const res = await fetch(`${base}/api/uploads?${q}`, {
+    method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },
+  });
+  const body = await res.json();
+  if (res.status !== 202) return { status: res.status, body };
+  for (let i = 0; i < 600; i++) {
+    const job = await getJson(`${base}/api/jobs/${body.job}`);
+    if (job.body.state === 'done' || job.body.state === 'failed') return { status: 202, body: job.body };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('job did not finish');
+}
