@@ -1,0 +1,132 @@
+// pages.test.mjs — browser tests in headless Chromium: upload through the page, the run
+// page's per-CPU charts, drag-to-zoom kept in the URL, and hostile text rendered inert.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, uploadAndWait } from '../support/server.mjs';
+import { launch, openPage } from '../support/browser.mjs';
+import { perCpuCsv } from '../support/perfmon.mjs';
+
+let srv, browser;
+before(async () => { srv = await startServer(); browser = await launch(); });
+after(async () => { await browser.close(); await srv.stop(); });
+
+async function chartInfo(page, id) {
+  return page.evaluate((cid) => {
+    const c = window.Chart && window.Chart.getChart(document.getElementById(cid));
+    if (!c) return null;
+    return { type: c.config.type, datasets: c.data.datasets.length, points: c.data.datasets.map((d) => d.data.length), labels: c.data.datasets.map((d) => d.label) };
+  }, id);
+}
+
+test('upload a perfmon CSV through the page and see the per-CPU chart drawn', async () => {
+  const file = join(srv.dir, 'fourcpu.csv');
+  writeFileSync(file, perCpuCsv({ cpus: 4, seconds: 90, pegged: [0, 2] }));
+  const page = await openPage(browser);
+  await page.goto(srv.url + '/');
+  await page.fill('#run-name', 'browser upload');
+  await page.setInputFiles('#file', file);
+  await page.waitForURL(/\/runs\/[0-9a-f]{32}/, { timeout: 20000 });
+  await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-lines')));
+  assert.equal(await page.textContent('#run-name'), 'browser upload');
+  const lines = await chartInfo(page, 'cpu-lines');
+  assert.equal(lines.type, 'line');
+  assert.deepEqual(lines.labels, ['CPU 0', 'CPU 1', 'CPU 2', 'CPU 3']);
+  assert.ok(lines.points.every((n) => n === 90), JSON.stringify(lines.points));
+  const heat = await chartInfo(page, 'cpu-heat');
+  assert.equal(heat.type, 'matrix');
+  assert.equal(heat.points[0], 4 * 90);
+  // The canvas really has pixels drawn on it.
+  const inked = await page.evaluate(() => {
+    const cv = document.getElementById('cpu-lines');
+    const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  });
+  assert.ok(inked > 1000, `chart pixels drawn: ${inked}`);
+  await page.screenshot({ path: join(srv.dir, 'run-page.png'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('drag to zoom puts the window in the URL, and the URL reproduces the view', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 120 })), 'zoom.csv');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-lines')));
+  const area = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('cpu-lines'));
+    const r = c.canvas.getBoundingClientRect();
+    return { left: r.left + c.chartArea.left, right: r.left + c.chartArea.right, y: r.top + (c.chartArea.top + c.chartArea.bottom) / 2 };
+  });
+  const w = area.right - area.left;
+  await page.mouse.move(area.left + w * 0.25, area.y);
+  await page.mouse.down();
+  await page.mouse.move(area.left + w * 0.5, area.y, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('from'));
+  const url = page.url();
+  const q = new URL(url).searchParams;
+  const from = Number(q.get('from')), to = Number(q.get('to'));
+  const start = Date.UTC(2026, 0, 15, 10, 0, 0);
+  assert.ok(from > start + 20000 && from < start + 40000, `from ${from - start}`);
+  assert.ok(to > start + 50000 && to < start + 70000, `to ${to - start}`);
+  await page.waitForFunction(() => {
+    const c = window.Chart.getChart(document.getElementById('cpu-lines'));
+    return c && c.data.datasets[0].data.length < 60;
+  });
+  const zoomed = await chartInfo(page, 'cpu-lines');
+
+  const again = await openPage(browser);
+  await again.goto(url);
+  await again.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-lines')));
+  assert.deepEqual(await chartInfo(again, 'cpu-lines'), zoomed);
+  assert.equal(await again.isVisible('#zoom-reset'), true);
+  await again.click('#zoom-reset');
+  await again.waitForFunction(() => !new URLSearchParams(location.search).has('from'));
+  await again.waitForFunction(() => window.Chart.getChart(document.getElementById('cpu-lines')).data.datasets[0].data.length === 120);
+  assert.deepEqual(page.problems, []);
+  assert.deepEqual(again.problems, []);
+  await page.context().close();
+  await again.context().close();
+});
+
+test('counter picker switches the per-CPU counter', async () => {
+  const two = perCpuCsv({ cpus: 3, seconds: 30, counterName: '% DPC Time' });
+  const up = await uploadAndWait(srv.url, Buffer.from(two), 'dpc.csv');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-lines')));
+  assert.equal(await page.inputValue('#counter-pick'), '% DPC Time');
+  assert.match(await page.textContent('#cpu-counter-title'), /% DPC Time/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('hostile names, file names and counter paths are shown as text, never run', async () => {
+  const evil = '"(PDH-CSV 4.0) (UTC)(0)","\\\\<img src=x onerror=alert(1)>\\Processor(0)\\% <b>bold</b>","\\\\H\\<script>document.title=1</script>\\c"\n' +
+    '"01/01/2020 00:00:00.000","1","1"\n"01/01/2020 00:00:01.000","2","2"\n';
+  const up = await uploadAndWait(srv.url, Buffer.from(evil), '<svg onload=alert(3)>.csv', '<img src=y onerror=alert(4)>');
+  const page = await openPage(browser);
+  await page.goto(srv.url + '/');
+  await page.waitForSelector(`tr[data-run="${up.body.run.id}"]`);
+  assert.equal(await page.textContent(`tr[data-run="${up.body.run.id}"] a`), '<img src=y onerror=alert(4)>');
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => document.querySelectorAll('#counter-list li').length === 2);
+  assert.equal(await page.textContent('#run-name'), '<img src=y onerror=alert(4)>');
+  const list = await page.textContent('#counter-list');
+  assert.ok(list.includes("<script>document.title=1</script>"));
+  assert.equal(await page.evaluate(() => document.querySelectorAll('main img, main script, main svg, main b').length), 0);
+  await page.waitForTimeout(300);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('an unknown run id shows a clear message', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${'0'.repeat(32)}`);
+  await page.waitForSelector('#load-error:not([hidden])');
+  assert.match(await page.textContent('#load-error'), /no such run/);
+  await page.context().close();
+});
