@@ -525,6 +525,25 @@ static void test_non_path_column_and_cp1252(void **state)
 	test_sink_free(&t);
 }
 
+static void test_path_without_machine(void **state)
+{
+	struct test_sink t;
+	(void)state;
+	assert_int_equal(parse_str(&t, "\"(PDH-CSV 4.0) (UTC)(0)\",\"\\Memory\\Available MBytes\","
+				       "\"\\\\PROCESSOR\\Processor(2)\\% DPC Time\"\n"
+				       "\"01/01/2020 00:00:00.000\",\"1\",\"2\"\n", NULL, 0),
+			 INGEST_OK);
+	assert_string_equal(t.counters[0].machine, "");
+	assert_string_equal(t.counters[0].object, "Memory");
+	assert_int_equal(t.counters[1].cpu, 2);
+	const cJSON *m = cJSON_GetObjectItem(t.summary, "machines");
+	assert_int_equal(cJSON_GetArraySize(m), 1); /* no "" entry */
+	assert_string_equal(cJSON_GetArrayItem(m, 0)->valuestring, "PROCESSOR");
+	const cJSON *o = cJSON_GetObjectItem(t.summary, "objects");
+	assert_int_equal(cJSON_GetArraySize(o), 2);
+	test_sink_free(&t);
+}
+
 static void test_processor_information_nodes(void **state)
 {
 	struct test_sink t;
@@ -603,6 +622,7 @@ int main(void)
 		cmocka_unit_test(test_line_cap),
 		cmocka_unit_test(test_script_path_verbatim),
 		cmocka_unit_test(test_non_path_column_and_cp1252),
+		cmocka_unit_test(test_path_without_machine),
 		cmocka_unit_test(test_processor_information_nodes),
 		cmocka_unit_test(test_warnings_rate_limited),
 		cmocka_unit_test(test_sink_abort_passes_through),
