@@ -227,7 +227,7 @@ static int pdh_cmp_int(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Distinct names (case-insensitive; the first spelling in column order), sorted. */
+/* Distinct non-empty names (case-insensitive; the first spelling in column order), sorted. */
 static cJSON *pdh_distinct_names(struct pdh_key *k, size_t n, int machine)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -239,7 +239,7 @@ static cJSON *pdh_distinct_names(struct pdh_key *k, size_t n, int machine)
 		const char *prev = i ? (machine ? k[i - 1].c->path.machine : k[i - 1].c->path.object)
 				     : NULL;
 		cJSON *str;
-		if (prev && pdh_icmp(prev, s) == 0)
+		if ((prev && pdh_icmp(prev, s) == 0) || s[0] == '\0') /* no "" machine */
 			continue;
 		if (!(str = cJSON_CreateString(s)) || !cJSON_AddItemToArray(arr, str)) {
 			cJSON_Delete(str);

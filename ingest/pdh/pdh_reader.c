@@ -32,7 +32,7 @@ static int pdh_reader_room(struct pdh_reader *r)
 		r->start = 0;
 	}
 	if (r->cap - r->end < r->block) {
-		size_t want = r->cap ? r->cap * 2 : 4 * r->block;
+		size_t want = r->cap ? r->cap * 2 : 2 * r->block;
 		char *nb;
 		if (want < r->end + r->block)
 			want = r->end + r->block;

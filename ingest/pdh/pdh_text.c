@@ -164,7 +164,10 @@ static int pdh_row(struct pdh_ctx *c, const char *line, size_t len, int terminat
 			return rc;
 	}
 	local = pdh_time_to_utc(local, h->time.bias_minutes);
-	pdh_stats_add(&c->st, local);
+	if (pdh_stats_add(&c->st, local)) {
+		ingest_error_set(c->err, "out of memory while counting sample times");
+		return INGEST_ENOMEM;
+	}
 	return c->sink->sample(c->sink->ud, local, c->values, h->ncounters);
 }
 
@@ -236,6 +239,7 @@ static int pdh_summary(struct pdh_ctx *c, char sep)
 	     pdh_add_time(o, "end_utc_us", have, s->max_us) &&
 	     cJSON_AddNumberToObject(o, "duration_us", have ? (double)(s->max_us - s->min_us) : 0) &&
 	     cJSON_AddNumberToObject(o, "interval_s", pdh_stats_median_interval_s(s)) &&
+	     cJSON_AddNumberToObject(o, "time_steps_back", (double)s->backwards) &&
 	     cJSON_AddNumberToObject(o, "rows_skipped", (double)c->rows_skipped) &&
 	     cJSON_AddNumberToObject(o, "lines_ignored", (double)c->lines_ignored) &&
 	     pdh_warn_json(&c->w, o) == 0;
@@ -285,8 +289,9 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 	}
 	pdh_reader_init(&c.rd, f, opt && opt->block ? opt->block : PDH_TEXT_BLOCK,
 			opt && opt->max_line ? opt->max_line : PDH_TEXT_MAX_LINE);
+	pdh_stats_init(&c.st);
 	c.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (c.c_locale == (locale_t)0 || pdh_stats_init(&c.st) != 0) {
+	if (c.c_locale == (locale_t)0) {
 		ingest_error_set(err, "out of memory while starting the perfmon parser");
 		rc = INGEST_ENOMEM;
 	} else {
