@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# run.sh — every benchmark, each against a baseline measured in the same run, printed as
+# a Markdown table (the README's figures come from here). Timing lives only in bench/.
+#   bench/run.sh            full sizes (perfmon ingest: a 200 MB PDH-CSV)
+#   bench/run.sh --quick    small sizes, to check the scripts work
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+build=${BUILD:-build}
+[ -x "$build/server/etlscope" ] || scripts/setup.sh --build
+out=bench/out; mkdir -p "$out"
+M="$build/bench/measure"
+
+# measure LABEL CMD… → sets wall and rss (kB) from measure's JSON line
+measure() {
+  local label=$1; shift
+  local j; j=$("$M" "$@" 2>&1 >/dev/null | tail -1)
+  wall=$(echo "$j" | sed -E 's/.*"wall_s": ([0-9.]+).*/\1/')
+  rss=$(echo "$j" | sed -E 's/.*"max_rss_kb": ([0-9]+).*/\1/')
+  local code; code=$(echo "$j" | sed -E 's/.*"exit": ([0-9]+).*/\1/')
+  [ "$code" = 0 ] || { echo "bench: $label failed: $j" >&2; exit 1; }
+}
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "| benchmark | figure | baseline (same run) | ratio |"
+echo "|---|---|---|---|"
+
+# --- 1. perfmon CSV ingest vs sqlite3 .import -------------------------------------------
+rows=21500; [ $quick = 1 ] && rows=500
+csv=$out/pdh-64cpu.csv
+[ -f "$csv" ] && [ "$(cat "$out/pdh-64cpu.rows" 2>/dev/null)" = "$rows" ] ||
+  { "$build/bench/gen_pdh_csv" -c 64 -s "$rows" -o "$csv"; echo "$rows" > "$out/pdh-64cpu.rows"; }
+bytes=$(stat -c %s "$csv")
+measure "cat" cat "$csv"; measure "cat" cat "$csv"; cat_s=$wall
+rm -f "$out/import.db"; measure "sqlite3 .import" sqlite3 "$out/import.db" -cmd ".mode csv" ".import $csv samples"
+imp_s=$wall; imp_rss=$rss
+rm -f "$out/etlscope.db"*; measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/etlscope.db" "$csv"
+ing_s=$wall; ing_rss=$rss
+echo "| perfmon CSV ingest, $((bytes / 1048576)) MB, 64 CPUs × 8 counters × $rows rows | $(mbps "$bytes" "$ing_s") MB/s ($ing_s s), peak RSS $((ing_rss / 1024)) MB | sqlite3 .import: $(mbps "$bytes" "$imp_s") MB/s ($imp_s s), RSS $((imp_rss / 1024)) MB; cat: $(mbps "$bytes" "$cat_s") MB/s | $(ratio "$imp_s" "$ing_s")× faster than .import |"
