@@ -41,7 +41,8 @@ step "unit tests (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure -
 step "integration tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
 
 fuzz() {
-  CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETLSCOPE_FUZZ=ON || return 1
+  CC=clang cmake -S . -B build-fuzz -DETLSCOPE_SHARED_DIR="$ETLSCOPE_SHARED" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DETLSCOPE_FUZZ=ON >/dev/null && cmake --build build-fuzz --target fuzzers -j"$jobs" >/dev/null || return 1
   local ok=0
   for h in build-fuzz/fuzz/fuzz_*; do
     [ -x "$h" ] || continue
