@@ -26,4 +26,16 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 /* ?counter=NAME &from=MS &to=MS &points=N — one series per CPU for a processor counter */
 int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 
+
+/* Who asks for a change: the token the client sent (X-Edit-Token header or
+ * "Authorization: Bearer …") and the server's admin token (NULL when not configured). */
+struct api_auth {
+	const char *token;
+	const char *admin_token;
+};
+/* Body: {"name": "…", "notes": "…", "expires": MS | null}; answers the updated run. */
+int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+		  const char *body, size_t len, cJSON **out);
+int api_run_delete(sqlite3 *db, const char *run_id, const struct api_auth *auth, cJSON **out);
+
 #endif

@@ -114,4 +114,19 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 		   char *err, size_t errlen);
 void db_series_clear(struct db_series *s);
 
+
+/* ---- edits (db_edit.c); callers check authority first ---- */
+struct db_run_edit {
+	const char *name, *notes; /* NULL = unchanged */
+	int set_expiry;           /* 1: replace expiry with has_expiry ? expires_us : none */
+	int has_expiry;
+	int64_t expires_us;
+};
+int db_token_equal(const char *a, const char *b); /* constant time; empty never matches */
+int db_run_edit_token(sqlite3 *db, int64_t run_id, char *token, size_t len);
+int db_run_update(sqlite3 *db, int64_t run_id, const struct db_run_edit *e);
+int db_run_delete(sqlite3 *db, int64_t run_id);
+/* Delete runs whose expiry has passed; returns how many, or -1. */
+int db_purge_expired(sqlite3 *db, int64_t now_us);
+
 #endif

@@ -1,6 +1,8 @@
 /* http.c — response helpers: JSON bodies, errors, bytes, and the security headers that
  * every response carries (no handler writes a status line by hand). */
 #include <stdarg.h>
+#include <stdlib.h>
+#include <strings.h>
 #include <stdio.h>
 #include <string.h>
 #include "server.h"
@@ -71,4 +73,64 @@ int http_same_origin(struct mg_connection *conn)
 		return 0;
 	p = strstr(origin, "://");
 	return p && strcmp(p + 3, host) == 0;
+}
+
+const char *http_client_token(struct mg_connection *conn)
+{
+	const char *t = mg_get_header(conn, "X-Edit-Token");
+	const char *a = mg_get_header(conn, "Authorization");
+	if (t)
+		return t;
+	if (a && strncasecmp(a, "Bearer ", 7) == 0)
+		return a + 7;
+	return NULL;
+}
+
+char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status)
+{
+	long long declared = mg_get_request_info(conn)->content_length;
+	size_t cap = declared > 0 && (size_t)declared <= max ? (size_t)declared + 1 : 4096;
+	size_t n = 0;
+	char *buf;
+	if (declared > 0 && (size_t)declared > max) {
+		*status = 413;
+		return NULL;
+	}
+	buf = malloc(cap);
+	for (;;) {
+		if (!buf) {
+			*status = 500;
+			return NULL;
+		}
+		if (n + 1 >= cap) {
+			if (cap > max) {
+				free(buf);
+				*status = 413;
+				return NULL;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+			cap *= 2;
+			continue;
+		}
+		int r = mg_read(conn, buf + n, cap - n - 1);
+		if (r < 0) {
+			free(buf);
+			*status = 400;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			free(buf);
+			*status = 413;
+			return NULL;
+		}
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "db.h"
 #include "ingest.h"
@@ -76,8 +77,17 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		struct job *jb;
-		while (!j->stopping && !(jb = next_queued(j)))
-			pthread_cond_wait(&j->cv, &j->mu);
+		while (!j->stopping && !(jb = next_queued(j))) {
+			/* Idle: wake once a minute to delete runs whose expiry has passed. */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 60;
+			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) != 0 && db) {
+				pthread_mutex_unlock(&j->mu);
+				db_purge_expired(db, db_now_us());
+				pthread_mutex_lock(&j->mu);
+			}
+		}
 		if (j->stopping)
 			break;
 		jb->state = JOB_INGESTING;

@@ -18,6 +18,7 @@ static void usage(FILE *f)
 		"usage:\n"
 		"  etlscope serve  [--listen ADDR:PORT] [--db PATH] [--data-dir DIR]\n"
 		"                  [--max-upload SIZE] [--threads N] [--read-only]\n"
+		"                  [--admin-token TOKEN]  (or ETLSCOPE_ADMIN_TOKEN)\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope --help | --version\n\n"
@@ -59,10 +60,11 @@ int cli_serve(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},   {"db", required_argument, NULL, 'd'},
 		{"data-dir", required_argument, NULL, 'D'}, {"max-upload", required_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 't'},  {"read-only", no_argument, NULL, 'r'},
+		{"admin-token", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA,
-				    CLI_DEFAULT_MAX_UPLOAD, 16, 0};
+				    CLI_DEFAULT_MAX_UPLOAD, 16, 0, getenv("ETLSCOPE_ADMIN_TOKEN")};
 	struct server_ctx srv;
 	char err[512];
 	int c;
@@ -86,9 +88,14 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 'r': cfg.read_only = 1; break;
+		case 'a': cfg.admin_token = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (cfg.admin_token && strlen(cfg.admin_token) < 16) {
+		fprintf(stderr, "etlscope: the admin token must be at least 16 characters\n");
+		return 2;
 	}
 	if (cli_ensure_dir(cfg.data_dir) != 0) {
 		fprintf(stderr, "etlscope: cannot create data directory %s: %s\n", cfg.data_dir,

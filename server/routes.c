@@ -1,5 +1,6 @@
 /* routes.c — the /api/ URL space: method checks, path parsing, and the call into api/
  * (reads) or upload/jobs (writes). Each worker thread has its own database connection. */
+#include <stdlib.h>
 #include <string.h>
 #include "api.h"
 #include "jobs.h"
@@ -37,8 +38,41 @@ static int split_run_path(const char *rest, char *id, size_t idlen, const char *
 	return 0;
 }
 
-static int run_routes(struct mg_connection *conn, sqlite3 *db, const char *rest,
-		      const struct api_request *rq)
+#define MAX_EDIT_BODY (64 * 1024)
+
+/* PATCH and DELETE of a run: same-origin, writable server, and the run's edit token. */
+static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		      const char *id, int del)
+{
+	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
+	cJSON *out = NULL;
+	int st;
+	if (s->cfg.read_only) {
+		http_send_error(conn, 403, "this server is read-only");
+		return 403;
+	}
+	if (!http_same_origin(conn)) {
+		http_send_error(conn, 403, "cross-origin changes are refused");
+		return 403;
+	}
+	if (del) {
+		st = api_run_delete(db, id, &auth, &out);
+	} else {
+		size_t len = 0;
+		char *body = http_read_body(conn, MAX_EDIT_BODY, &len, &st);
+		if (!body) {
+			http_send_error(conn, st, st == 413 ? "the body is too large" : "cannot read the body");
+			return st;
+		}
+		st = api_run_patch(db, id, &auth, body, len, &out);
+		free(body);
+	}
+	http_send_json(conn, st, out);
+	return st;
+}
+
+static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		      const char *rest, const struct api_request *rq)
 {
 	char id[RUN_ID_MAX];
 	const char *what;
@@ -48,8 +82,10 @@ static int run_routes(struct mg_connection *conn, sqlite3 *db, const char *rest,
 		http_send_error(conn, 404, "no such run");
 		return 404;
 	}
+	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
+		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
 	if (!method_is(conn, "GET"))
-		return not_allowed(conn, "GET");
+		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
 	if (is(what, ""))
 		st = api_run_get(db, id, rq, &out);
 	else if (is(what, "counters"))
@@ -113,7 +149,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		return st;
 	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
-		return run_routes(conn, db, uri + 10, &rq);
+		return run_routes(conn, s, db, uri + 10, &rq);
 	http_send_error(conn, 404, "no such API endpoint");
 	return 404;
 }

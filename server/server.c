@@ -48,6 +48,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	/* Create and migrate the schema once, before any thread opens it. */
 	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen)))
 		return -1;
+	db_purge_expired(db, db_now_us());
 	db_close(db);
 	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
 		return -1;

@@ -16,6 +16,7 @@ struct server_config {
 	int64_t max_upload;   /* bytes */
 	int threads;
 	int read_only;        /* viewers only: uploads and edits refused */
+	const char *admin_token; /* may edit or delete any run; NULL = none */
 };
 
 struct server_ctx {
@@ -38,6 +39,11 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
 /* Refuse cross-site state changes: an Origin header must match Host. */
 int http_same_origin(struct mg_connection *conn);
+/* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
+const char *http_client_token(struct mg_connection *conn);
+/* Read a small request body (at most max bytes) into a new buffer; NULL with *status set
+ * (413 too large, 400 unreadable) on failure. */
+char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status);
 
 /* routes.c — /api/ dispatch; returns the status it sent. */
 int routes_api(struct mg_connection *conn, void *cbdata);

@@ -29,6 +29,25 @@ const es = {
 
   show(node, on) { node.hidden = !on; },
 
+  // Edit tokens are returned once, at upload; this browser keeps them to edit its runs.
+  saveToken(runId, token) {
+    try { localStorage.setItem(`etlscope:edit:${runId}`, token); } catch (e) { /* storage off */ }
+  },
+  loadToken(runId) {
+    try { return localStorage.getItem(`etlscope:edit:${runId}`) || ''; } catch (e) { return ''; }
+  },
+  forgetToken(runId) {
+    try { localStorage.removeItem(`etlscope:edit:${runId}`); } catch (e) { /* storage off */ }
+  },
+
+  // Copy text to the clipboard; falls back to selecting it in a prompt-free input.
+  async copy(text, input) {
+    try { await navigator.clipboard.writeText(text); return true; } catch (e) {
+      if (input) { input.value = text; input.hidden = false; input.select(); }
+      return false;
+    }
+  },
+
   fmtBytes(n) {
     if (n === undefined || n === null) return '—';
     const u = ['B', 'KB', 'MB', 'GB', 'TB']; let i = 0; let v = n;

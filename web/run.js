@@ -52,6 +52,8 @@
   function renderFacts(run) {
     document.title = `etlscope — ${run.name}`;
     $('run-name').textContent = run.name;
+    $('run-notes').textContent = run.notes || '';
+    es.show($('run-notes'), !!run.notes);
     const s = run.summary || {};
     const facts = [
       ['File', `${run.file_name} (${es.fmtBytes(run.file_size)})`],
@@ -65,6 +67,7 @@
       ['Counters', s.counters === undefined ? '—' : s.counters],
       ['Status', run.status],
     ];
+    if (run.expires) facts.push(['Deleted automatically', es.fmtTime(run.expires)]);
     const dl = $('facts');
     dl.replaceChildren();
     for (const [k, v] of facts) { dl.appendChild(es.el('dt', {}, k)); dl.appendChild(es.el('dd', {}, v)); }
@@ -275,6 +278,43 @@
 
   function refresh() { loadCpu(); loadCounterChart(); }
 
+  function wireLink() {
+    $('copy-link').addEventListener('click', async () => {
+      const ok = await es.copy(location.href, $('copy-fallback'));
+      $('copy-done').textContent = ok ? 'Link copied' : 'Copy the link below';
+      setTimeout(() => { $('copy-done').textContent = ''; }, 3000);
+    });
+  }
+
+  function wireEdit(run) {
+    $('edit-name').value = run.name;
+    $('edit-notes').value = run.notes || '';
+    $('edit-token').value = es.loadToken(runId);
+    const status = (t, bad) => { $('edit-status').textContent = t; $('edit-status').className = bad ? 'error' : 'hint'; };
+    const headers = () => ({ 'Content-Type': 'application/json', 'X-Edit-Token': $('edit-token').value.trim() });
+    $('edit-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const body = { name: $('edit-name').value.trim(), notes: $('edit-notes').value };
+      const exp = $('edit-expiry').value;
+      if (exp === 'never') body.expires = null;
+      else if (exp !== 'keep') body.expires = Date.now() + Number(exp) * 86400000;
+      try {
+        const updated = await es.api(`/api/runs/${encodeURIComponent(runId)}`, { method: 'PATCH', headers: headers(), body: JSON.stringify(body) });
+        es.saveToken(runId, $('edit-token').value.trim());
+        renderFacts(updated);
+        status('Saved');
+      } catch (e) { status(e.message, true); }
+    });
+    $('delete-run').addEventListener('click', async () => {
+      if (!window.confirm(`Delete the run "${run.name}" and everything stored for it?`)) return;
+      try {
+        await es.api(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE', headers: headers() });
+        es.forgetToken(runId);
+        location.assign('/');
+      } catch (e) { status(e.message, true); }
+    });
+  }
+
   async function main() {
     readUrl();
     let run;
@@ -286,6 +326,8 @@
     }
     state.run = run;
     renderFacts(run);
+    wireLink();
+    wireEdit(run);
     if (!run.cpu_counters.length) {
       $('cpu-empty').textContent = 'This run has no per-CPU processor counters. Record them with: logman create counter etlscope -si 1 -c "\\Processor(*)\\*" -f bincirc';
       es.show($('cpu-empty'), true);

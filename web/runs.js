@@ -53,7 +53,7 @@
       try { st = await es.api(`/api/jobs/${encodeURIComponent(job)}`); } catch (e) { fail(e.message); return; }
       if (st.state === 'done') {
         setProgress(`${fileName}: stored as ${st.run.format}${st.run.partial ? ' (partial: the file was damaged or cut short)' : ''}`, 100);
-        try { sessionStorage.setItem(`edit:${st.run.id}`, st.run.edit_token); } catch (e) { /* private mode */ }
+        es.saveToken(st.run.id, st.run.edit_token);
         await loadRuns();
         location.assign(`/runs/${encodeURIComponent(st.run.id)}`);
         return;

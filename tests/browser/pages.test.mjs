@@ -130,3 +130,30 @@ test('an unknown run id shows a clear message', async () => {
   assert.match(await page.textContent('#load-error'), /no such run/);
   await page.context().close();
 });
+
+test('the uploader edits, copies the link and deletes a run from its page', async () => {
+  const file = join(srv.dir, 'edit-me.csv');
+  writeFileSync(file, perCpuCsv({ cpus: 2, seconds: 20 }));
+  const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
+  await page.goto(srv.url + '/');
+  await page.setInputFiles('#file', file);
+  await page.waitForURL(/\/runs\/[0-9a-f]{32}/, { timeout: 20000 });
+  const id = page.url().split('/').pop();
+  await page.click('#edit summary');
+  assert.match(await page.inputValue('#edit-token'), /^[0-9a-f]{32}$/, 'the upload kept its edit token');
+  await page.fill('#edit-name', 'renamed in the browser');
+  await page.fill('#edit-notes', 'after the NIC driver update');
+  await page.click('#edit-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('run-name').textContent === 'renamed in the browser');
+  assert.equal(await page.textContent('#run-notes'), 'after the NIC driver update');
+  await page.click('#copy-link');
+  await page.waitForFunction(() => document.getElementById('copy-done').textContent !== '');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), page.url());
+  await page.evaluate(() => { window.confirm = () => true; });
+  await page.click('#delete-run');
+  await page.waitForURL(`${srv.url}/`);
+  await page.waitForFunction(() => document.querySelector('#runs tbody') !== null);
+  assert.equal(await page.$(`tr[data-run="${id}"]`), null);
+  assert.equal((await fetch(`${srv.url}/api/runs/${id}`)).status, 404);
+  await page.context().close();
+});

@@ -1,0 +1,119 @@
+/* api_edit.c — editing and deleting runs. Authority is the run's edit token (returned once
+ * at upload) or the server's admin token; anything else gets 403 and changes nothing. */
+#include <math.h>
+#include <string.h>
+#include "api.h"
+#include "api_params.h"
+#include "db.h"
+
+#define MAX_NAME 200
+#define MAX_NOTES 20000
+
+static int authorised(sqlite3 *db, const struct db_run *r, const struct api_auth *auth)
+{
+	char token[DB_PUBLIC_ID_LEN + 1];
+	if (!auth->token || !*auth->token)
+		return 0;
+	if (auth->admin_token && *auth->admin_token && db_token_equal(auth->token, auth->admin_token))
+		return 1;
+	return db_run_edit_token(db, r->id, token, sizeof token) == 0 &&
+	       db_token_equal(auth->token, token);
+}
+
+/* A string field: absent → NULL; must be a string of at most max bytes. */
+static int text_field(const cJSON *body, const char *key, size_t min, size_t max,
+		      const char **out, cJSON **err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) < min || strlen(v->valuestring) > max) {
+		*err = api_error("'%s' must be text of %zu to %zu bytes", key, min, max);
+		return -1;
+	}
+	*out = v->valuestring;
+	return 0;
+}
+
+int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+		  const char *body, size_t len, cJSON **out)
+{
+	struct db_run r;
+	struct db_run_edit e = {0};
+	cJSON *doc, *it;
+	int st = api_find_run(db, run_id, &r, out);
+	if (st)
+		return st;
+	if (!authorised(db, &r, auth)) {
+		db_run_clear(&r);
+		*out = api_error("editing this run needs its edit token");
+		return 403;
+	}
+	doc = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		db_run_clear(&r);
+		*out = api_error("the body must be a JSON object: {\"name\", \"notes\", \"expires\"}");
+		return 400;
+	}
+	cJSON_ArrayForEach(it, doc)
+	{
+		if (strcmp(it->string, "name") && strcmp(it->string, "notes") &&
+		    strcmp(it->string, "expires")) {
+			*out = api_error("unknown field '%s'", it->string);
+			st = 400;
+			goto done;
+		}
+	}
+	if (text_field(doc, "name", 1, MAX_NAME, &e.name, out) ||
+	    text_field(doc, "notes", 0, MAX_NOTES, &e.notes, out)) {
+		st = 400;
+		goto done;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(doc, "expires");
+	if (it) {
+		e.set_expiry = 1;
+		if (cJSON_IsNumber(it) && isfinite(it->valuedouble) && it->valuedouble > 0 &&
+		    it->valuedouble < 9.0e15) {
+			e.has_expiry = 1;
+			e.expires_us = (int64_t)(it->valuedouble * 1000.0);
+		} else if (!cJSON_IsNull(it)) {
+			*out = api_error("'expires' is a time in ms since the epoch, or null");
+			st = 400;
+			goto done;
+		}
+	}
+	if (db_run_update(db, r.id, &e) != 0) {
+		*out = api_error("cannot update run: %s", sqlite3_errmsg(db));
+		st = 500;
+		goto done;
+	}
+	st = api_run_get(db, run_id, NULL, out);
+done:
+	cJSON_Delete(doc);
+	db_run_clear(&r);
+	return st;
+}
+
+int api_run_delete(sqlite3 *db, const char *run_id, const struct api_auth *auth, cJSON **out)
+{
+	struct db_run r;
+	int st = api_find_run(db, run_id, &r, out);
+	if (st)
+		return st;
+	if (!authorised(db, &r, auth)) {
+		db_run_clear(&r);
+		*out = api_error("deleting this run needs its edit token");
+		return 403;
+	}
+	if (db_run_delete(db, r.id) != 0) {
+		db_run_clear(&r);
+		*out = api_error("cannot delete run: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	db_run_clear(&r);
+	*out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(*out, "deleted", 1);
+	return 200;
+}
