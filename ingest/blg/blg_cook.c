@@ -1,7 +1,8 @@
 /* blg_cook.c — the display formulas of the winperf counter types: N = FirstValue,
  * D = SecondValue (time base or base value), F = time-base frequency, M = MultiCount;
  * 0 = previous sample, 1 = this one. Percentages are not capped at 100 (relog/typeperf
- * style); negative results and counters that went backwards give no value. */
+ * style); negative results and counters that went backwards give no value; averages
+ * over an interval without operations are 0, as perfmon shows them. */
 #include <stddef.h>
 #include "blg_cook.h"
 #include "blg_types.h"
@@ -67,6 +68,15 @@ int blg_cook(uint32_t type, const struct blg_raw *prev, const struct blg_raw *cu
 	case BLG_PERF_COUNTER_LARGE_DELTA:
 		*out = (double)dn;
 		return BLG_COOK_OK;
+	case BLG_PERF_AVERAGE_TIMER:
+	case BLG_PERF_AVERAGE_BULK:
+	case BLG_PERF_SAMPLE_FRACTION:
+		/* no operations (samples) in the interval: perfmon shows 0 */
+		if (dd == 0) {
+			*out = 0.0;
+			return BLG_COOK_OK;
+		}
+		break;
 	default:
 		break;
 	}
