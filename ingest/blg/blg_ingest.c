@@ -73,6 +73,7 @@ int blg_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	memset(&tz, 0, sizeof tz);
 	rc = etl_reader_open(&r, f);
 	if (rc) {
+		etl_reader_close(&r); /* open may have allocated buffers before failing */
 		if (rc == INGEST_EFORMAT)
 			ingest_error_set(err, "not a perfmon binary log: no ETW log-file header");
 		else

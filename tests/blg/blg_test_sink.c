@@ -36,7 +36,8 @@ static int on_sample(void *ud, int64_t t_us, const double *v, size_t n)
 	r->t_us = t_us;
 	r->n = n;
 	r->v = malloc((n ? n : 1) * sizeof *r->v);
-	memcpy(r->v, v, n * sizeof *v);
+	if (n)
+		memcpy(r->v, v, n * sizeof *v);
 	return 0;
 }
 

@@ -216,7 +216,8 @@ static int r_sample(void *ud, int64_t ts, const struct blg_value *v, size_t n)
 	r->nsamples++;
 	r->nvals_last = n;
 	r->last_ts = ts;
-	memcpy(r->last, v, (n < 16 ? n : 16) * sizeof *v);
+	if (n)
+		memcpy(r->last, v, (n < 16 ? n : 16) * sizeof *v);
 	return 0;
 }
 
