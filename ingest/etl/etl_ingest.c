@@ -194,7 +194,8 @@ static int ring_pop(struct ctx *c, struct pending_ring *r)
 
 static struct pending_sample *ring_find(struct pending_ring *r, uint64_t ts, uint32_t tid)
 {
-	for (unsigned i = 0; i < r->count; i++) {
+	/* newest first: a sample's stack events follow it closely */
+	for (unsigned i = r->count; i-- > 0;) {
 		struct pending_sample *p = &r->slot[(r->head + i) % PENDING_PER_CPU];
 		if (p->active && p->ts == ts && p->s.tid == tid)
 			return p;
