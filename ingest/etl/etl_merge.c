@@ -63,7 +63,8 @@ static int build_index(struct etl_merge *m)
 		m->refs[m->n_refs++] = (struct etl_buffer_ref){off, h.sequence, index, h.cpu};
 		off += h.buffer_size;
 	}
-	qsort(m->refs, m->n_refs, sizeof *m->refs, ref_cmp);
+	if (m->n_refs)
+		qsort(m->refs, m->n_refs, sizeof *m->refs, ref_cmp);
 	return 0;
 }
 

@@ -83,7 +83,8 @@ int etl_modmap_finalize(struct etl_modmap *m)
 {
 	if (m->finalized)
 		return 0;
-	qsort(m->v, m->n, sizeof *m->v, mod_cmp);
+	if (m->n)
+		qsort(m->v, m->n, sizeof *m->v, mod_cmp);
 	size_t o = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		struct etl_module *e = &m->v[i];

@@ -92,8 +92,10 @@ static int def_cmp(const void *a, const void *b)
 
 int etl_stack_cache_resolve(struct etl_stack_cache *c, const struct etl_modmap *m)
 {
-	qsort(c->defs, c->n, sizeof *c->defs, def_cmp);
-	qsort(c->refs, c->n_refs, sizeof *c->refs, ref_cmp);
+	if (c->n)
+		qsort(c->defs, c->n, sizeof *c->defs, def_cmp);
+	if (c->n_refs)
+		qsort(c->refs, c->n_refs, sizeof *c->refs, ref_cmp);
 	for (size_t i = 0; i < c->n; i++) {
 		struct etl_stack_def *d = &c->defs[i];
 		if (!d->pid)
