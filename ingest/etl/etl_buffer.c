@@ -28,6 +28,15 @@ void etl_walker_init(struct etl_walker *w, FILE *f)
 {
 	memset(w, 0, sizeof *w);
 	w->f = f;
+	w->file_size = UINT64_MAX;
+	/* knowing the size lets a damaged BufferSize fail before any allocation */
+	off_t cur = ftello(f);
+	if (cur >= 0 && fseeko(f, 0, SEEK_END) == 0) {
+		off_t end = ftello(f);
+		if (end >= 0)
+			w->file_size = (uint64_t)end;
+		fseeko(f, cur, SEEK_SET);
+	}
 }
 
 void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index)
@@ -82,6 +91,8 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	etl_buffer_header_parse(w->raw, h);
 	if (h->buffer_size < ETL_BUFFER_HEADER_SIZE || h->buffer_size > ETL_BUFFER_MAX_SIZE)
 		return ETL_WALK_TRUNCATED; /* implausible: can't find the next buffer */
+	if (w->file_size != UINT64_MAX && w->off + h->buffer_size > w->file_size)
+		return ETL_WALK_TRUNCATED;
 	if (grow(&w->raw, &w->raw_cap, h->buffer_size) != 0)
 		return ETL_WALK_ENOMEM;
 	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
