@@ -14,10 +14,10 @@ void blg_emit_init(struct blg_emit *e, const struct ingest_sink *sink, const str
 	memset(e, 0, sizeof *e);
 	e->sink = sink;
 	e->tz = tz;
-	blg_map_init(&e->machines);
-	blg_map_init(&e->objects);
-	blg_map_init(&e->instances);
-	blg_map_init(&e->cpus);
+	blg_map_init(&e->machines.map);
+	blg_map_init(&e->objects.map);
+	blg_map_init(&e->instances.map);
+	blg_map_init(&e->cpus.map);
 }
 
 void blg_emit_free(struct blg_emit *e)
@@ -26,10 +26,11 @@ void blg_emit_free(struct blg_emit *e)
 		free(e->s[i].path);
 	free(e->s);
 	free(e->row);
-	blg_map_free(&e->machines);
-	blg_map_free(&e->objects);
-	blg_map_free(&e->instances);
-	blg_map_free(&e->cpus);
+	struct blg_nameset *sets[4] = { &e->machines, &e->objects, &e->instances, &e->cpus };
+	for (int i = 0; i < 4; i++) {
+		blg_map_free(&sets[i]->map);
+		free(sets[i]->items);
+	}
 	memset(e, 0, sizeof *e);
 }
 
@@ -96,12 +97,23 @@ int blg_cpu_of(const char *object, const char *instance)
 	return -1;
 }
 
-static int remember(struct blg_map *m, const char *key)
+static int remember(struct blg_nameset *set, const char *key)
 {
 	uint32_t v;
-	if (blg_map_get(m, key, &v))
+	if (blg_map_get(&set->map, key, &v))
 		return 0;
-	return blg_map_put(m, key, 0) ? INGEST_ENOMEM : 0;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		const char **ni = realloc(set->items, cap * sizeof *ni);
+		if (!ni)
+			return INGEST_ENOMEM;
+		set->items = ni;
+		set->cap = cap;
+	}
+	if (blg_map_put(&set->map, key, (uint32_t)set->n))
+		return INGEST_ENOMEM;
+	set->items[set->n++] = blg_map_key(&set->map, key); /* the map's stable copy */
+	return 0;
 }
 
 static int on_series(void *ud, const struct blg_series_info *si)

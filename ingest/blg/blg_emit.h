@@ -22,6 +22,13 @@ struct blg_emit_series {
 	char *path;         /* for warnings */
 };
 
+/* Distinct names in order of first appearance (the strings are owned by the map). */
+struct blg_nameset {
+	struct blg_map map;
+	const char **items;
+	size_t n, cap;
+};
+
 struct blg_emit {
 	const struct ingest_sink *sink;
 	const struct blg_tz *tz;
@@ -30,7 +37,7 @@ struct blg_emit {
 	double *row;
 	uint64_t rows;
 	int64_t first_us, last_us;
-	struct blg_map machines, objects, instances, cpus;
+	struct blg_nameset machines, objects, instances, cpus;
 	struct {
 		const char *code;
 		uint64_t count;

@@ -47,6 +47,13 @@ int blg_map_get(const struct blg_map *m, const char *key, uint32_t *val)
 	return 1;
 }
 
+const char *blg_map_key(const struct blg_map *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	return m->keys[find(m, key)];
+}
+
 int blg_map_set(struct blg_map *m, const char *key, uint32_t val)
 {
 	size_t i;

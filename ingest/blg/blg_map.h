@@ -19,6 +19,8 @@ void blg_map_free(struct blg_map *m);
 int blg_map_get(const struct blg_map *m, const char *key, uint32_t *val);
 /* Insert (key must be absent). 0 or -1 on allocation failure. */
 int blg_map_put(struct blg_map *m, const char *key, uint32_t val);
+/* The map's own copy of a present key (stable until blg_map_free), NULL if absent. */
+const char *blg_map_key(const struct blg_map *m, const char *key);
 /* Update the value of a present key. 1 if it was present, 0 if not. */
 int blg_map_set(struct blg_map *m, const char *key, uint32_t val);
 

@@ -17,14 +17,13 @@ static void iso_utc(int64_t us, char *buf, size_t cap)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)ms);
 }
 
-static cJSON *key_array(const struct blg_map *m)
+static cJSON *name_array(const struct blg_nameset *set)
 {
 	cJSON *a = cJSON_CreateArray();
 	if (!a)
 		return NULL;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->keys[i])
-			cJSON_AddItemToArray(a, cJSON_CreateString(m->keys[i]));
+	for (size_t i = 0; i < set->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(set->items[i]));
 	return a;
 }
 
@@ -36,12 +35,12 @@ cJSON *blg_summary_build(const struct etl_reader *r, const struct blg_tz *tz,
 	if (!j)
 		return NULL;
 	cJSON_AddStringToObject(j, "format", "blg");
-	cJSON_AddItemToObject(j, "machines", key_array(&e->machines));
-	cJSON_AddNumberToObject(j, "machine_count", (double)e->machines.count);
+	cJSON_AddItemToObject(j, "machines", name_array(&e->machines));
+	cJSON_AddNumberToObject(j, "machine_count", (double)e->machines.n);
 	cJSON_AddNumberToObject(j, "counters", (double)e->n);
-	cJSON_AddItemToObject(j, "objects", key_array(&e->objects));
-	cJSON_AddNumberToObject(j, "instances", (double)e->instances.count);
-	cJSON_AddNumberToObject(j, "cpus", (double)e->cpus.count);
+	cJSON_AddItemToObject(j, "objects", name_array(&e->objects));
+	cJSON_AddNumberToObject(j, "instances", (double)e->instances.n);
+	cJSON_AddNumberToObject(j, "cpus", (double)e->cpus.n);
 	cJSON_AddNumberToObject(j, "samples", (double)e->rows);
 	if (r->have_header && r->lf.start_time) {
 		iso_utc(((int64_t)r->lf.start_time - 116444736000000000LL) / 10, buf, sizeof buf);
