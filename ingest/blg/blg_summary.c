@@ -1,6 +1,7 @@
 /* blg_summary.c — builds the summary object handed to sink->summary for a .blg run. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include "blg_summary.h"
 
@@ -60,6 +61,16 @@ cJSON *blg_summary_build(const struct etl_reader *r, const struct blg_tz *tz,
 		cJSON_AddStringToObject(j, "daylight_name", tz->dst_name);
 		cJSON_AddNumberToObject(j, "bias_minutes", tz->bias);
 		cJSON_AddNumberToObject(j, "daylight_bias_minutes", tz->dst_bias);
+		/* names can be resource references (@tzres.dll,-212): give people the offset */
+		int32_t std = -(tz->bias + tz->std_bias), dst = -(tz->bias + tz->dst_bias);
+		if (tz->dst_date.month && dst != std)
+			snprintf(buf, sizeof buf, "UTC%c%02d:%02d (daylight UTC%c%02d:%02d)",
+				 std < 0 ? '-' : '+', abs(std) / 60, abs(std) % 60, dst < 0 ? '-' : '+',
+				 abs(dst) / 60, abs(dst) % 60);
+		else
+			snprintf(buf, sizeof buf, "UTC%c%02d:%02d", std < 0 ? '-' : '+', abs(std) / 60,
+				 abs(std) % 60);
+		cJSON_AddStringToObject(j, "utc_offset", buf);
 	} else {
 		cJSON_AddNullToObject(j, "time_zone");
 	}

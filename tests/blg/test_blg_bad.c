@@ -49,6 +49,7 @@ static void test_bad_multi_machine(void **state)
 	assert_non_null(strstr(m.summary, "\"machine_count\":26"));
 	assert_non_null(strstr(m.summary, "\"time_zone\":\"SA Eastern Standard Time\""));
 	assert_non_null(strstr(m.summary, "\"bias_minutes\":180"));
+	assert_non_null(strstr(m.summary, "\"utc_offset\":\"UTC-03:00\""));
 	/* 2007-07-02 14:20:12.734 local (UTC-3) = 17:20:12.734 UTC */
 	assert_int_equal(m.rows[0].t_us, 1183396812734000LL);
 	mem_sink_free(&m);

@@ -147,6 +147,7 @@ static void test_oracle_counter_facts(void **state)
 	assert_non_null(strstr(m.summary, "\"counters\":10"));
 	assert_non_null(strstr(m.summary, "\"bias_minutes\":480"));
 	assert_non_null(strstr(m.summary, "\"pointer_size\":8"));
+	assert_non_null(strstr(m.summary, "\"utc_offset\":\"UTC-08:00 (daylight UTC-07:00)\""));
 	assert_non_null(strstr(m.summary, "\"first\":\"2016-11-26T21:46:30.874Z\""));
 	assert_int_equal(m.nwarn, 0);
 	mem_sink_free(&m);
