@@ -5,6 +5,7 @@
 #include <string.h>
 #include "ingest.h"
 #include "pdh/pdh_text.h"
+#include "blg/blg_ingest.h"
 
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
@@ -42,6 +43,9 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 		break;
 	case INGEST_FMT_PDH_TSV:
 		rc = pdh_text_parse(f, '\t', sink, err);
+		break;
+	case INGEST_FMT_BLG:
+		rc = blg_ingest(f, sink, err);
 		break;
 	case INGEST_FMT_UNKNOWN:
 		ingest_error_set(err, "unrecognised file format: expected an ETW trace (.etl), a "

@@ -1,0 +1,138 @@
+/* etl_buffer.c — reads ETL buffers one at a time: header, bounds, used length (Win7 header
+ * buffer pitfall: SavedOffset 0, use Offset), per-CPU index rule, XPRESS decompression. */
+#include <stdlib.h>
+#include <string.h>
+#include "etl_buffer.h"
+#include "etl_le.h"
+#include "etl_xpress.h"
+
+void etl_buffer_header_parse(const uint8_t *p, struct etl_buffer_header *h)
+{
+	h->buffer_size = etl_le32(p + 0x00);
+	h->saved_offset = etl_le32(p + 0x04);
+	h->timestamp = etl_le64(p + 0x10);
+	h->sequence = (int64_t)etl_le64(p + 0x18);
+	h->state = etl_le32(p + 0x2C);
+	h->offset = etl_le32(p + 0x30);
+	h->flags = etl_le16(p + 0x34);
+	h->type = etl_le16(p + 0x36);
+	h->logger_id = etl_le16(p + 0x2A);
+	/* Win7 files have no PROC_INDEX flag and an alignment byte of 8 at 0x29. */
+	if (h->flags & ETL_BUF_PROC_INDEX)
+		h->cpu = etl_le16(p + 0x28) & 0x07FF;
+	else
+		h->cpu = p[0x28];
+}
+
+void etl_walker_init(struct etl_walker *w, FILE *f)
+{
+	memset(w, 0, sizeof *w);
+	w->f = f;
+	w->file_size = UINT64_MAX;
+	/* knowing the size lets a damaged BufferSize fail before any allocation */
+	off_t cur = ftello(f);
+	if (cur >= 0 && fseeko(f, 0, SEEK_END) == 0) {
+		off_t end = ftello(f);
+		if (end >= 0)
+			w->file_size = (uint64_t)end;
+		fseeko(f, cur, SEEK_SET);
+	}
+}
+
+void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index)
+{
+	w->off = off;
+	w->index = index;
+}
+
+void etl_walker_free(struct etl_walker *w)
+{
+	free(w->raw);
+	free(w->data);
+	w->raw = w->data = NULL;
+	w->raw_cap = w->data_cap = 0;
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	uint8_t *n = realloc(*buf, need);
+	if (!n)
+		return -1;
+	*buf = n;
+	*cap = need;
+	return 0;
+}
+
+/* Read exactly n bytes at the walker's position; returns bytes read. */
+static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n)
+{
+	off_t cur = ftello(w->f);
+	if (cur < 0 || (uint64_t)cur != off) {
+		if (fseeko(w->f, (off_t)off, SEEK_SET) != 0)
+			return 0;
+	}
+	return fread(dst, 1, n, w->f);
+}
+
+int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
+{
+	memset(b, 0, sizeof *b);
+	if (grow(&w->raw, &w->raw_cap, ETL_BUFFER_HEADER_SIZE) != 0)
+		return ETL_WALK_ENOMEM;
+	size_t got = read_at(w, w->off, w->raw, ETL_BUFFER_HEADER_SIZE);
+	if (got == 0)
+		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_END;
+	if (got < ETL_BUFFER_HEADER_SIZE)
+		return ETL_WALK_TRUNCATED;
+
+	struct etl_buffer_header *h = &b->hdr;
+	etl_buffer_header_parse(w->raw, h);
+	if (h->buffer_size < ETL_BUFFER_HEADER_SIZE || h->buffer_size > ETL_BUFFER_MAX_SIZE)
+		return ETL_WALK_TRUNCATED; /* implausible: can't find the next buffer */
+	if (w->file_size != UINT64_MAX && w->off + h->buffer_size > w->file_size)
+		return ETL_WALK_TRUNCATED;
+	if (grow(&w->raw, &w->raw_cap, h->buffer_size) != 0)
+		return ETL_WALK_ENOMEM;
+	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
+	if (rest && fread(w->raw + ETL_BUFFER_HEADER_SIZE, 1, rest, w->f) != rest)
+		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_TRUNCATED;
+
+	if (w->index == 0)
+		w->compression_format = (int)(h->state & 0xFFFF);
+	b->file_offset = w->off;
+	b->index = w->index;
+	w->off += h->buffer_size;
+	w->index++;
+
+	if (h->flags & ETL_BUF_COMPRESSED) {
+		/* Offset = uncompressed used size; the stream must expand to exactly that. */
+		uint32_t used = h->offset ? h->offset : h->saved_offset;
+		if (used < ETL_BUFFER_HEADER_SIZE || used > ETL_BUFFER_MAX_SIZE ||
+		    (w->compression_format != ETL_COMPRESSION_XPRESS && w->compression_format != 0)) {
+			b->bad = 1;
+			return ETL_WALK_OK;
+		}
+		size_t want = used - ETL_BUFFER_HEADER_SIZE;
+		if (grow(&w->data, &w->data_cap, want ? want : 1) != 0)
+			return ETL_WALK_ENOMEM;
+		long n = etl_xpress_decompress(w->raw + ETL_BUFFER_HEADER_SIZE, rest, w->data, want);
+		if (n < 0 || (size_t)n != want) {
+			b->bad = 1;
+			return ETL_WALK_OK;
+		}
+		b->payload = w->data;
+		b->payload_len = want;
+		return ETL_WALK_OK;
+	}
+
+	uint32_t used = h->offset ? h->offset : h->saved_offset;
+	if (used > h->buffer_size)
+		used = h->buffer_size;
+	if (used < ETL_BUFFER_HEADER_SIZE)
+		used = ETL_BUFFER_HEADER_SIZE;
+	b->payload = w->raw + ETL_BUFFER_HEADER_SIZE;
+	b->payload_len = used - ETL_BUFFER_HEADER_SIZE;
+	return ETL_WALK_OK;
+}

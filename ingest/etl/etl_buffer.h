@@ -1,0 +1,86 @@
+/* etl_buffer.h — the ETL buffer walker: reads one WMI buffer at a time from a FILE*
+ * (never the whole file), decompresses XPRESS buffers, and hands out the used payload.
+ * Memory is bounded by one raw and one decompressed buffer per walker. */
+#ifndef ETLSCOPE_ETL_BUFFER_H
+#define ETLSCOPE_ETL_BUFFER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define ETL_BUFFER_HEADER_SIZE 0x48u
+#define ETL_BUFFER_MAX_SIZE (64u << 20) /* larger BufferSize values are treated as corrupt */
+
+/* BufferFlag bits */
+#define ETL_BUF_FLUSH_MARKER 0x0001u
+#define ETL_BUF_EVENTS_LOST 0x0002u
+#define ETL_BUF_BUFFER_LOST 0x0004u
+#define ETL_BUF_PROC_INDEX 0x0020u
+#define ETL_BUF_COMPRESSED 0x0040u
+
+/* BufferType values */
+enum etl_buffer_type {
+	ETL_BUFTYPE_GENERIC = 0, ETL_BUFTYPE_RUNDOWN = 1, ETL_BUFTYPE_CTX_SWAP = 2,
+	ETL_BUFTYPE_REFTIME = 3, ETL_BUFTYPE_HEADER = 4, ETL_BUFTYPE_BATCHED = 5,
+	ETL_BUFTYPE_EMPTY_MARKER = 6, ETL_BUFTYPE_DBG_INFO = 7
+};
+
+/* COMPRESSION_FORMAT_* (low 16 bits of the first buffer's State in compressed files). */
+#define ETL_COMPRESSION_LZNT1 2
+#define ETL_COMPRESSION_XPRESS 3
+#define ETL_COMPRESSION_XPRESS_HUFF 4
+
+struct etl_buffer_header {
+	uint32_t buffer_size;   /* on-disk bytes incl. header */
+	uint32_t saved_offset;
+	uint32_t offset;        /* used bytes incl. header (uncompressed size if compressed) */
+	uint64_t timestamp;
+	int64_t sequence;
+	uint16_t cpu;           /* processor number per the PROC_INDEX rule */
+	uint16_t logger_id;
+	uint32_t state;
+	uint16_t flags;
+	uint16_t type;
+};
+
+/* Parse a 0x48-byte buffer header (no validation beyond decoding). */
+void etl_buffer_header_parse(const uint8_t *p, struct etl_buffer_header *h);
+
+struct etl_buffer {
+	struct etl_buffer_header hdr;
+	uint64_t file_offset;   /* where the buffer starts in the file */
+	uint32_t index;         /* 0-based position in file order */
+	const uint8_t *payload; /* used event bytes after the 0x48-byte header */
+	size_t payload_len;
+	int bad;                /* 1: payload unusable (decompression failed / unsupported) */
+};
+
+/* Walker results */
+enum etl_walk_status {
+	ETL_WALK_OK = 1,
+	ETL_WALK_END = 0,        /* clean end of file */
+	ETL_WALK_TRUNCATED = -1, /* file ends inside a buffer or a header is implausible */
+	ETL_WALK_EIO = -2,
+	ETL_WALK_ENOMEM = -3
+};
+
+struct etl_walker {
+	FILE *f;
+	uint64_t off;            /* file offset of the next buffer */
+	uint64_t file_size;      /* UINT64_MAX when the stream can't tell */
+	uint32_t index;          /* index of the next buffer */
+	int compression_format;  /* from buffer 0's State, 0 until seen */
+	uint8_t *raw;            /* on-disk bytes of the current buffer */
+	size_t raw_cap;
+	uint8_t *data;           /* decompressed bytes of the current buffer */
+	size_t data_cap;
+};
+
+void etl_walker_init(struct etl_walker *w, FILE *f);
+/* Position the walker at a buffer start (for index-driven reads). */
+void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index);
+/* Read the next buffer. On ETL_WALK_OK, b points into walker-owned memory valid until
+ * the next call. A buffer whose payload can't be decoded comes back with b->bad = 1. */
+int etl_walker_next(struct etl_walker *w, struct etl_buffer *b);
+void etl_walker_free(struct etl_walker *w);
+
+#endif

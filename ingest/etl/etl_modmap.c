@@ -1,0 +1,194 @@
+/* etl_modmap.c — image events → deduplicated modules → address lookup (binary search on
+ * base inside an address space, with a short backward scan for overlapping entries). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "etl_modmap.h"
+
+void etl_modmap_init(struct etl_modmap *m)
+{
+	memset(m, 0, sizeof *m);
+}
+
+void etl_modmap_free(struct etl_modmap *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].path);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '\\');
+	const char *t = strrchr(path, '/');
+	if (t && (!s || t > s))
+		s = t;
+	return s ? s + 1 : path;
+}
+
+int etl_modmap_add(struct etl_modmap *m, const struct etl_image *im, enum etl_kernel_kind kind,
+		   int64_t t_ns, unsigned psize)
+{
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 256;
+		struct etl_module *n = realloc(m->v, ncap * sizeof *n);
+		if (!n)
+			return -1;
+		m->v = n;
+		m->cap = ncap;
+	}
+	struct etl_module *e = &m->v[m->n];
+	memset(e, 0, sizeof *e);
+	e->path = strdup(im->path);
+	if (!e->path)
+		return -1;
+	int kernel = im->pid == 0 || im->pid == 4 || etl_is_kernel_address(im->base, psize);
+	e->space = kernel ? 0 : (uint64_t)im->pid + 1;
+	e->base = im->base;
+	e->size = im->size;
+	e->pid = kernel ? (im->pid == 4 ? 4 : 0) : im->pid;
+	e->checksum = im->checksum;
+	e->timestamp = im->timestamp;
+	e->load_ns = INT64_MIN;
+	e->unload_ns = INT64_MAX;
+	e->id = -1;
+	switch (kind) {
+	case ETL_K_IMAGE_LOAD: e->seen_load = 1; e->load_ns = t_ns; break;
+	case ETL_K_IMAGE_UNLOAD: e->seen_unload = 1; e->unload_ns = t_ns; break;
+	case ETL_K_IMAGE_DCSTART: e->seen_dcstart = 1; break;
+	case ETL_K_IMAGE_DCEND: e->seen_dcend = 1; break;
+	default: break;
+	}
+	m->n++;
+	m->finalized = 0;
+	return 0;
+}
+
+static int mod_cmp(const void *a, const void *b)
+{
+	const struct etl_module *x = a, *y = b;
+	if (x->space != y->space)
+		return x->space < y->space ? -1 : 1;
+	if (x->base != y->base)
+		return x->base < y->base ? -1 : 1;
+	int c = strcasecmp(x->path, y->path);
+	if (c)
+		return c;
+	/* loads before unloads so merged intervals read naturally */
+	return (x->load_ns > y->load_ns) - (x->load_ns < y->load_ns);
+}
+
+int etl_modmap_finalize(struct etl_modmap *m)
+{
+	if (m->finalized)
+		return 0;
+	if (m->n)
+		qsort(m->v, m->n, sizeof *m->v, mod_cmp);
+	size_t o = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct etl_module *e = &m->v[i];
+		if (o > 0) {
+			struct etl_module *p = &m->v[o - 1];
+			if (p->space == e->space && p->base == e->base &&
+			    strcasecmp(p->path, e->path) == 0) {
+				p->seen_load |= e->seen_load;
+				p->seen_unload |= e->seen_unload;
+				p->seen_dcstart |= e->seen_dcstart;
+				p->seen_dcend |= e->seen_dcend;
+				if (e->seen_load && (p->load_ns == INT64_MIN || e->load_ns < p->load_ns))
+					p->load_ns = e->load_ns;
+				if (e->seen_unload && (p->unload_ns == INT64_MAX || e->unload_ns > p->unload_ns))
+					p->unload_ns = e->unload_ns;
+				if (e->size > p->size)
+					p->size = e->size;
+				if (!p->timestamp)
+					p->timestamp = e->timestamp;
+				if (!p->checksum)
+					p->checksum = e->checksum;
+				free(e->path);
+				continue;
+			}
+		}
+		m->v[o++] = *e;
+	}
+	m->n = o;
+	for (size_t i = 0; i < m->n; i++) {
+		struct etl_module *e = &m->v[i];
+		if (e->seen_dcstart || !e->seen_load)
+			e->load_ns = INT64_MIN;
+		if (e->seen_dcend || !e->seen_unload)
+			e->unload_ns = INT64_MAX;
+		e->name = base_name(e->path);
+	}
+	m->finalized = 1;
+	return 0;
+}
+
+static const struct etl_module *lookup_space(const struct etl_modmap *m, uint64_t space,
+					     uint64_t addr, int64_t t_ns)
+{
+	/* last entry with (space, base) <= (space, addr) */
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct etl_module *e = &m->v[mid];
+		if (e->space < space || (e->space == space && e->base <= addr))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct etl_module *best = NULL;
+	for (size_t i = lo, k = 0; i-- > 0 && k < 16; k++) {
+		const struct etl_module *e = &m->v[i];
+		if (e->space != space)
+			break;
+		if (addr - e->base < e->size) {
+			if (t_ns >= e->load_ns && t_ns <= e->unload_ns)
+				return e;
+			if (!best)
+				best = e;
+		}
+	}
+	return best;
+}
+
+const struct etl_module *etl_modmap_lookup(const struct etl_modmap *m, uint64_t addr,
+					   uint32_t pid, int64_t t_ns, unsigned psize)
+{
+	if (!m->n)
+		return NULL;
+	uint64_t user = (uint64_t)pid + 1;
+	const struct etl_module *e;
+	if (etl_is_kernel_address(addr, psize) || pid == 0 || pid == 4) {
+		e = lookup_space(m, 0, addr, t_ns);
+		if (!e && pid != 0 && pid != 4)
+			e = lookup_space(m, user, addr, t_ns);
+	} else {
+		e = lookup_space(m, user, addr, t_ns);
+		if (!e)
+			e = lookup_space(m, 0, addr, t_ns);
+	}
+	return e;
+}
+
+static int ends_sys(const char *path)
+{
+	size_t l = strlen(path);
+	return l >= 4 && strcasecmp(path + l - 4, ".sys") == 0;
+}
+
+int etl_image_is_kernel_sys(const struct etl_image *im, unsigned psize)
+{
+	return (im->pid == 0 || im->pid == 4 || etl_is_kernel_address(im->base, psize)) &&
+	       ends_sys(im->path);
+}
+
+size_t etl_modmap_count_sys(const struct etl_modmap *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].space == 0 && ends_sys(m->v[i].path))
+			n++;
+	return n;
+}

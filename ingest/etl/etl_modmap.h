@@ -1,0 +1,46 @@
+/* etl_modmap.h — the per-trace module map: image events (Load/Unload/DCStart/DCEnd) are
+ * collected, merged into one module per (address space, base, path), and looked up by
+ * address — kernel images (pid 0/4 or kernel-range base) in one space, user images per pid. */
+#ifndef ETLSCOPE_ETL_MODMAP_H
+#define ETLSCOPE_ETL_MODMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "etl_kernel.h"
+
+struct etl_module {
+	uint64_t space;      /* 0 = kernel, pid + 1 for user images */
+	uint64_t base, size;
+	uint32_t pid;
+	uint32_t checksum, timestamp;
+	int64_t load_ns;     /* INT64_MIN: loaded before the trace */
+	int64_t unload_ns;   /* INT64_MAX: still loaded at the end */
+	char *path;
+	const char *name;    /* file name part of path */
+	int32_t id;          /* sink id, -1 until assigned */
+	uint8_t seen_dcstart, seen_dcend, seen_unload, seen_load;
+};
+
+struct etl_modmap {
+	struct etl_module *v;
+	size_t n, cap;
+	int finalized;
+};
+
+void etl_modmap_init(struct etl_modmap *m);
+void etl_modmap_free(struct etl_modmap *m);
+/* Record one image event (kind = ETL_K_IMAGE_*), t_ns = event time. 0 or -1 (ENOMEM). */
+int etl_modmap_add(struct etl_modmap *m, const struct etl_image *im, enum etl_kernel_kind kind,
+		   int64_t t_ns, unsigned psize);
+/* Merge duplicates and sort for lookup. 0 or -1. */
+int etl_modmap_finalize(struct etl_modmap *m);
+/* Module containing addr (kernel space for kernel addresses, else the pid's images, then
+ * the other space), preferring one loaded at t_ns. NULL if none. */
+const struct etl_module *etl_modmap_lookup(const struct etl_modmap *m, uint64_t addr,
+					   uint32_t pid, int64_t t_ns, unsigned psize);
+/* Is this image a kernel-mode ".sys" driver (pid 0/4 or kernel-range base)? */
+int etl_image_is_kernel_sys(const struct etl_image *im, unsigned psize);
+/* Number of kernel images whose name ends in ".sys" (case-insensitive). */
+size_t etl_modmap_count_sys(const struct etl_modmap *m);
+
+#endif

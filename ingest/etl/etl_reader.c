@@ -1,0 +1,135 @@
+/* etl_reader.c — file-order event iteration over the buffer walker, with the logfile header,
+ * group masks and health counters picked up on the way. */
+#include <string.h>
+#include "etl_reader.h"
+#include "etl_le.h"
+#include "ingest.h"
+
+static int load_buffer(struct etl_reader *r)
+{
+	for (;;) {
+		int rc = etl_walker_next(&r->walker, &r->buf);
+		if (rc == ETL_WALK_END)
+			return 0;
+		if (rc == ETL_WALK_TRUNCATED) {
+			r->st.truncated = 1;
+			return 0;
+		}
+		if (rc == ETL_WALK_EIO) {
+			r->st.io_error = 1;
+			return 0;
+		}
+		if (rc == ETL_WALK_ENOMEM)
+			return INGEST_ENOMEM;
+		r->st.buffers++;
+		if (r->buf.hdr.flags & ETL_BUF_COMPRESSED)
+			r->st.compressed_buffers++;
+		if (r->buf.hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
+			r->st.buffers_events_lost++;
+		if (r->buf.bad) {
+			r->st.bad_buffers++;
+			continue;
+		}
+		etl_event_cursor_init(&r->cur, r->buf.payload, r->buf.payload_len, r->buf.hdr.cpu);
+		r->have_buf = 1;
+		return 1;
+	}
+}
+
+void etl_reader_observe(struct etl_reader *r, const struct etl_event *ev)
+{
+	if (ev->ev_class != ETL_EC_SYSTEM || ev->group != 0)
+		return;
+	if (ev->type == 0 && !r->have_header) {
+		if (etl_logfile_parse(ev, &r->lf) == 0)
+			r->have_header = 1;
+	} else if (ev->type == 5 || ev->type == 32) {
+		uint32_t m[8];
+		/* type 32 may be all zero: keep the first non-zero set */
+		if (!r->have_masks && etl_groupmask_parse(ev, m) == 1) {
+			memcpy(r->masks, m, sizeof m);
+			r->have_masks = 1;
+			if (ev->payload_len >= 36)
+				r->kernel_event_version = etl_le32(ev->payload + 32);
+		}
+	}
+}
+
+int etl_reader_next(struct etl_reader *r, struct etl_event *ev)
+{
+	for (;;) {
+		if (!r->have_buf) {
+			int rc = load_buffer(r);
+			if (rc <= 0)
+				return rc;
+		}
+		int rc = etl_event_next(&r->cur, ev);
+		if (rc == ETL_EV_OK) {
+			r->st.events++;
+			r->st.by_header_type[ev->header_type & 31]++;
+			etl_reader_observe(r, ev);
+			return 1;
+		}
+		if (rc == ETL_EV_SKIPPED) {
+			r->st.skipped++;
+			r->st.by_header_type[ev->header_type & 31]++;
+			continue;
+		}
+		if (rc == ETL_EV_MALFORMED)
+			r->st.malformed_buffers++;
+		r->have_buf = 0;
+	}
+}
+
+void etl_reader_rewind(struct etl_reader *r)
+{
+	etl_walker_seek(&r->walker, 0, 0);
+	r->have_buf = 0;
+	memset(&r->st, 0, sizeof r->st);
+}
+
+int etl_reader_open(struct etl_reader *r, FILE *f)
+{
+	memset(r, 0, sizeof *r);
+	etl_walker_init(&r->walker, f);
+	int rc = load_buffer(r);
+	if (rc == INGEST_ENOMEM)
+		return rc;
+	if (rc == 0)
+		return r->st.io_error ? INGEST_EIO : INGEST_EFORMAT;
+	struct etl_event ev;
+	size_t adv;
+	if (etl_event_decode(r->buf.payload, r->buf.payload_len, &ev, &adv) != ETL_EV_OK ||
+	    ev.ev_class != ETL_EC_SYSTEM || ev.group != 0 || ev.type != 0 ||
+	    etl_logfile_parse(&ev, &r->lf) != 0)
+		return INGEST_EFORMAT;
+	r->have_header = 1;
+	/* hand buffer 0 out again from the start, counting it normally */
+	etl_reader_rewind(r);
+	return 0;
+}
+
+void etl_reader_close(struct etl_reader *r)
+{
+	etl_walker_free(&r->walker);
+}
+
+uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
+{
+	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
+	if (f == 0)
+		return 0;
+	unsigned __int128 v = (unsigned __int128)ticks * 1000000000u / f;
+	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+int64_t etl_reader_ns(const struct etl_reader *r, uint64_t ts)
+{
+	uint64_t t0 = r->lf.header_timestamp;
+	if (ts >= t0) {
+		uint64_t v = etl_reader_ticks_to_ns(r, ts - t0);
+		return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+	}
+	uint64_t v = etl_reader_ticks_to_ns(r, t0 - ts);
+	return v > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)v;
+}

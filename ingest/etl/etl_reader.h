@@ -1,0 +1,63 @@
+/* etl_reader.h — the event iterator in file order: walks buffers, parses the logfile header
+ * and group masks as they go by, and counts what could not be decoded instead of failing.
+ * General on purpose: kernel, classic (FULL_HEADER, e.g. perfmon PDH in .blg) and manifest
+ * events all come out as struct etl_event with GUID/class/type/version/timestamp/CPU and a
+ * bounded payload. */
+#ifndef ETLSCOPE_ETL_READER_H
+#define ETLSCOPE_ETL_READER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "etl_buffer.h"
+#include "etl_event.h"
+#include "etl_logfile.h"
+
+/* Health counters. */
+struct etl_reader_stats {
+	uint64_t buffers;           /* buffers read */
+	uint64_t bad_buffers;       /* undecodable payload (decompression failed, LZNT1…) */
+	uint64_t malformed_buffers; /* buffers whose event walk stopped early */
+	uint64_t compressed_buffers;
+	uint64_t events;            /* events handed out (ETL_EV_OK) */
+	uint64_t skipped;           /* WPP messages, ERROR records */
+	uint64_t buffers_events_lost; /* buffers flagged EVENTS_LOST / BUFFER_LOST */
+	uint64_t by_header_type[32];
+	int truncated;              /* the file ended inside a buffer / bad buffer size */
+	int io_error;
+};
+
+struct etl_reader {
+	struct etl_walker walker;
+	struct etl_buffer buf;
+	struct etl_event_cursor cur;
+	int have_buf;
+	int have_header;
+	struct etl_logfile lf;
+	int have_masks;
+	uint32_t masks[8];
+	uint32_t kernel_event_version;
+	struct etl_reader_stats st;
+};
+
+/* Open: reads buffer 0 and its first event (the logfile header). Returns 0, or
+ * INGEST_EFORMAT (-1) when this is not an ETL file / the header is missing,
+ * INGEST_EIO, INGEST_ENOMEM. The reader is positioned at the first event of buffer 0
+ * (the header event itself is handed out again by etl_reader_next). */
+int etl_reader_open(struct etl_reader *r, FILE *f);
+void etl_reader_close(struct etl_reader *r);
+/* Restart from the first buffer (for a second pass). */
+void etl_reader_rewind(struct etl_reader *r);
+
+/* Next event in file order. Returns 1 with an event (ev valid until the next call),
+ * 0 at the end (see r->st.truncated / io_error), INGEST_ENOMEM on allocation failure. */
+int etl_reader_next(struct etl_reader *r, struct etl_event *ev);
+
+/* Observe an event for header/group-mask bookkeeping (done by etl_reader_next; exported
+ * for the time-ordered merge which reads buffers itself). */
+void etl_reader_observe(struct etl_reader *r, const struct etl_event *ev);
+
+/* Ticks → ns since T0 / durations in ns (128-bit arithmetic, saturating). */
+int64_t etl_reader_ns(const struct etl_reader *r, uint64_t ts);
+uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks);
+
+#endif

@@ -1,0 +1,338 @@
+/* test_etl_samples.c — golden tests: every real trace in ../shared/samples/etl decodes to the
+ * facts in samples/MANIFEST.md and research/etl-format.md §12 (header values, masks, counts
+ * per event kind and header type, kernel images, stack matches, lost events), and the
+ * time-ordered merge hands out the same events in non-decreasing timestamp order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include "ingest/etl/etl_ingest.h"
+#include "ingest/etl/etl_merge.h"
+#include "ingest/etl/etl_reader.h"
+#include "etl_test_sink.h"
+
+#define SAMPLE(name) SHARED_DIR "/samples/etl/" name
+
+static void ingest_sample(const char *path, struct test_sink *t)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	test_sink_init(t);
+	struct ingest_error err = {{0}};
+	int rc = etl_ingest(f, &t->sink, &err);
+	fclose(f);
+	if (rc)
+		fprintf(stderr, "etl_ingest: %s\n", err.message);
+	assert_int_equal(rc, INGEST_OK);
+	assert_int_equal(t->summaries, 1);
+	assert_int_equal(test_summary_bool(t, "partial"), 0);
+	assert_int_equal(test_summary_num(t, "unknown"), 0);
+}
+
+static double mask(const struct test_sink *t, int i)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(t->summary, "group_masks");
+	const cJSON *v = cJSON_GetArrayItem(m, i);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static int has_group(const struct test_sink *t, const char *name)
+{
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(t->summary, "kernel_groups"), *v;
+	cJSON_ArrayForEach(v, g)
+		if (cJSON_IsString(v) && !strcmp(v->valuestring, name))
+			return 1;
+	return 0;
+}
+
+static double header_type_total(const struct test_sink *t)
+{
+	double n = 0;
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(t->summary, "header_types"), *v;
+	cJSON_ArrayForEach(v, h)
+		n += v->valuedouble;
+	return n;
+}
+
+#define C(key) test_summary_count(&t, "counts", key)
+#define H(key) test_summary_count(&t, "header_types", key)
+#define N(key) test_summary_num(&t, key)
+
+static void test_perfview_compressed(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	ingest_sample(SAMPLE("perfview-net452-x64-compressed.etl"), &t);
+	assert_int_equal(N("buffer_size"), 65536);
+	assert_string_equal(test_summary_str(&t, "header_version"), "0x00020206");
+	assert_string_equal(test_summary_str(&t, "os_version"), "6.2");
+	assert_int_equal(N("os_build"), 9200);
+	assert_int_equal(N("cpus"), 8);
+	assert_int_equal(N("pointer_size"), 8);
+	assert_int_equal(N("qpc_frequency"), 10000000);
+	assert_int_equal(N("clock_type"), 1);
+	assert_int_equal(N("cpu_mhz"), 3592);
+	assert_int_equal(N("log_file_mode"), 0x04010001);
+	assert_int_equal(N("buffers_written"), 360);
+	assert_int_equal(N("buffers"), 360);
+	assert_int_equal(N("compressed_buffers"), 359);
+	assert_int_equal(test_summary_bool(&t, "compressed"), 1);
+	assert_int_equal(N("compression_format"), 3);
+	/* StartTime 132404548206236167 (FILETIME) → Unix µs */
+	assert_true(N("start_utc_us") == 1595981220623616.0);
+	assert_string_equal(test_summary_str(&t, "logger_name"), "Relogger");
+	assert_string_equal(test_summary_str(&t, "log_file_name"), "[multiple files]");
+	assert_string_equal(test_summary_str(&t, "computer_name"), "BRIANROB-W8");
+	assert_int_equal(N("events_lost"), 0);
+	assert_int_equal(mask(&t, 0), 0x1270f);
+	assert_int_equal(mask(&t, 1), 0x2);
+	assert_int_equal(mask(&t, 2), 0);
+	assert_true(has_group(&t, "profile"));
+	assert_false(has_group(&t, "dpc"));
+	assert_false(has_group(&t, "interrupt"));
+	assert_false(has_group(&t, "cswitch"));
+	assert_int_equal(test_summary_bool(&t, "dpcisr_enabled"), 0);
+	assert_true(test_sink_has_warning(&t, "dpcisr_disabled"));
+	assert_false(test_sink_has_warning(&t, "events_lost"));
+
+	assert_int_equal(C("SampledProfile"), 79528);
+	assert_int_equal(C("StackWalk"), 12280);
+	assert_int_equal(C("StackWalkKeyUser"), 7046);
+	assert_int_equal(C("StackWalkKeyKernel"), 2061);
+	assert_int_equal(C("StackWalkKeyDelete"), 1909);
+	assert_int_equal(C("StackWalkKeyRundown"), 1012);
+	assert_int_equal(C("StackWalkStack"), 252);
+	assert_int_equal(C("ImageDCStart"), 1763);
+	assert_int_equal(C("ImageDCEnd"), 1766);
+	assert_int_equal(C("ImageLoad"), 35);
+	assert_int_equal(C("ImageUnload"), 32);
+	assert_int_equal(C("ProcessDCStart"), 32);
+	assert_int_equal(C("ProcessDCEnd"), 32);
+	assert_int_equal(C("ThreadDCStart") + C("ThreadDCEnd") + C("ThreadStart") + C("ThreadEnd"),
+			 1358);
+	assert_int_equal(C("DiskIoOther"), 2462);
+	assert_int_equal(C("FileIoOther"), 3084);
+	assert_int_equal(C("DPC") + C("ISR") + C("ThreadedDPC") + C("TimerDPC") + C("ISR_MSI"), 0);
+	assert_int_equal(C("CSwitch"), 0);
+	assert_int_equal(H("PERFINFO64"), 100157);
+	assert_int_equal(H("EVENT_HEADER64"), 34765);
+	assert_int_equal(H("EVENT_HEADER32"), 33378);
+	assert_int_equal(H("FULL_HEADER64"), 7956);
+	assert_int_equal(H("SYSTEM64"), 3189);
+	assert_int_equal(H("FULL_HEADER32"), 27);
+	assert_int_equal(H("SYSTEM32"), 2);
+	/* MANIFEST's header-type counts add up to 179 474 records (its "Events (179 473)"
+	 * total is one lower); we match the per-type counts. */
+	assert_int_equal(N("events"), header_type_total(&t));
+	assert_int_equal(N("events"), 179474);
+	/* 264 `.sys` kernel image events = 132 drivers × (DCStart + DCEnd) */
+	assert_int_equal(N("kernel_sys_image_events"), 264);
+	assert_int_equal(N("kernel_sys_images"), 132);
+	/* 6 769 stack/key events match a SampledProfile on the same CPU and thread */
+	assert_int_equal(N("stack_events_matched"), 6769);
+	assert_int_equal(N("stack_keys_unresolved"), 0);
+	assert_int_equal(t.samples, 79528);
+	assert_int_equal(t.n_dpc, 0);
+	/* CLFS.SYS is a kernel module at 0xfffff88000caf000 */
+	int clfs = 0;
+	for (size_t i = 0; i < t.n_mods; i++)
+		if (!strcmp(t.mods[i].path, "\\SystemRoot\\System32\\drivers\\CLFS.SYS")) {
+			clfs = 1;
+			assert_true(t.mods[i].base == 0xfffff88000caf000ull);
+			assert_int_equal(t.mods[i].pid, 0);
+			assert_string_equal(t.mods[i].name, "CLFS.SYS");
+		}
+	assert_true(clfs);
+	/* most samples resolve to a module */
+	assert_true(t.samples_resolved > t.samples / 2);
+	test_sink_free(&t);
+}
+
+static void test_shutdown_perfdiag(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	ingest_sample(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), &t);
+	assert_int_equal(N("buffer_size"), 65536);
+	assert_string_equal(test_summary_str(&t, "header_version"), "0x0501000a");
+	assert_string_equal(test_summary_str(&t, "os_version"), "10.0");
+	assert_int_equal(N("os_build"), 18362);
+	assert_int_equal(N("cpus"), 2);
+	assert_int_equal(N("pointer_size"), 8);
+	assert_int_equal(N("qpc_frequency"), 10000000);
+	assert_int_equal(N("cpu_mhz"), 1992);
+	assert_int_equal(N("log_file_mode"), 0x02000080);
+	assert_int_equal(N("buffers_written"), 49);
+	assert_int_equal(N("buffers"), 49);
+	assert_int_equal(test_summary_bool(&t, "compressed"), 0);
+	assert_int_equal(N("events_lost"), 0);
+	assert_string_equal(test_summary_str(&t, "logger_name"), "PerfDiag Logger");
+	assert_string_equal(test_summary_str(&t, "log_file_name"),
+			    "C:\\Windows\\system32\\WDI\\LogFiles\\ShutdownPerfDiagLogger.etl");
+	assert_int_equal(mask(&t, 0), 0x7);
+	assert_int_equal(mask(&t, 1), 0);
+	assert_true(has_group(&t, "loader"));
+	assert_int_equal(test_summary_bool(&t, "dpcisr_enabled"), 0);
+	assert_true(test_sink_has_warning(&t, "dpcisr_disabled"));
+	assert_int_equal(N("events"), 17078);
+	assert_int_equal(H("SYSTEM64"), 8433);
+	assert_int_equal(H("PERFINFO64"), 8645);
+	assert_int_equal(C("ImageDCStart"), 6745);
+	assert_int_equal(C("ImageUnload"), 4791);
+	assert_int_equal(C("ImageDCEnd"), 2145);
+	assert_int_equal(C("ImageLoad"), 72);
+	assert_int_equal(C("KernelImageBase"), 1);
+	assert_int_equal(C("ThreadStart") + C("ThreadEnd") + C("ThreadDCStart") + C("ThreadDCEnd"),
+			 3058);
+	assert_int_equal(C("ProcessEnd") + C("ProcessDCStart") + C("ProcessDCEnd") +
+			 C("ProcessTerminate") + C("ProcessDefunct"), 256);
+	assert_int_equal(C("SampledProfile"), 0);
+	assert_int_equal(N("kernel_sys_images"), 188);
+	int fltmgr = 0;
+	for (size_t i = 0; i < t.n_mods; i++)
+		fltmgr |= !strcmp(t.mods[i].name, "FLTMGR.SYS") && t.mods[i].pid == 0;
+	assert_true(fltmgr);
+	test_sink_free(&t);
+}
+
+static void test_amsi_events_lost(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	ingest_sample(SAMPLE("airbus-AMSITrace.etl"), &t);
+	assert_int_equal(N("os_build"), 18362);
+	assert_int_equal(N("cpus"), 8);
+	assert_int_equal(N("log_file_mode"), 0x08000001);
+	assert_int_equal(N("events_lost"), 3);
+	assert_int_equal(N("buffers"), 6);
+	assert_string_equal(test_summary_str(&t, "logger_name"), "AMSITraceSession");
+	assert_int_equal(H("EVENT_HEADER64"), 19);
+	assert_int_equal(C("Manifest"), 19);
+	assert_true(test_sink_has_warning(&t, "events_lost"));
+	assert_int_equal(test_summary_bool(&t, "group_masks_present"), 0);
+	assert_int_equal(test_summary_bool(&t, "dpcisr_enabled"), 0);
+	test_sink_free(&t);
+}
+
+static void test_lxcore_minimal(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	ingest_sample(SAMPLE("airbus-lxcore_kernel.etl"), &t);
+	assert_int_equal(N("os_build"), 19041);
+	assert_int_equal(N("cpus"), 6);
+	assert_int_equal(N("buffer_size"), 8192);
+	assert_int_equal(N("buffers"), 3);
+	assert_int_equal(N("log_file_mode"), 0);
+	assert_int_equal(C("Manifest"), 2);
+	assert_int_equal(H("EVENT_HEADER64"), 2);
+	test_sink_free(&t);
+}
+
+static void test_syzygy_32bit(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	ingest_sample(SAMPLE("syzygy-image_data_32_v2.etl"), &t);
+	assert_int_equal(N("os_build"), 7600);
+	assert_int_equal(N("cpus"), 16);
+	assert_int_equal(N("pointer_size"), 4);
+	assert_string_equal(test_summary_str(&t, "logger_name"), "Make Test Data Session");
+	assert_int_equal(H("SYSTEM32"), 1);
+	assert_int_equal(H("FULL_HEADER32"), 26);
+	/* classic Image-GUID events, types 2/3/10, 32-bit payloads */
+	assert_int_equal(C("ImageDCStart") + C("ImageUnload") + C("ImageLoad"), 26);
+	assert_true(t.n_mods > 0);
+	test_sink_free(&t);
+}
+
+/* T0 and the 32-bit fixed part are visible through the reader. */
+static void test_reader_header_values(void **state)
+{
+	(void)state;
+	FILE *f = fopen(SAMPLE("perfview-net452-x64-compressed.etl"), "rb");
+	assert_non_null(f);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	assert_true(r.lf.header_timestamp == 1942608875ull);
+	assert_true(r.lf.start_time == 132404548206236167ull);
+	assert_int_equal(r.lf.header_pointer_size, 8);
+	etl_reader_close(&r);
+	fclose(f);
+	f = fopen(SAMPLE("syzygy-image_data_32_v2.etl"), "rb");
+	assert_non_null(f);
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	assert_int_equal(r.lf.header_pointer_size, 4);
+	assert_int_equal(r.lf.pointer_size, 4);
+	assert_int_equal(r.lf.clock_type, 1);
+	etl_reader_close(&r);
+	fclose(f);
+}
+
+static void check_merge(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	struct etl_event ev;
+	uint64_t file_order = 0;
+	while (etl_reader_next(&r, &ev) == 1)
+		file_order++;
+	etl_reader_close(&r);
+	struct etl_merge m;
+	assert_int_equal(etl_merge_open(&m, f), 0);
+	uint64_t n = 0, last = 0, backwards = 0;
+	while (etl_merge_next(&m, &ev) == 1) {
+		backwards += ev.timestamp < last;
+		last = ev.timestamp;
+		n++;
+	}
+	assert_int_equal(n, file_order);
+	assert_int_equal(backwards, 0);
+	etl_merge_close(&m);
+	fclose(f);
+}
+
+static void test_merge_time_order(void **state)
+{
+	(void)state;
+	check_merge(SAMPLE("perfview-net452-x64-compressed.etl"));
+	check_merge(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"));
+	check_merge(SAMPLE("airbus-AMSITrace.etl"));
+	check_merge(SAMPLE("syzygy-image_data_32_v2.etl"));
+}
+
+static void test_not_an_etl(void **state)
+{
+	(void)state;
+	static char text[] = "\"(PDH-CSV 4.0)\",\"x\"\r\n";
+	FILE *f = fmemopen(text, sizeof text - 1, "rb");
+	struct test_sink t;
+	test_sink_init(&t);
+	struct ingest_error err = {{0}};
+	assert_int_equal(etl_ingest(f, &t.sink, &err), INGEST_EFORMAT);
+	assert_true(strlen(err.message) > 0);
+	assert_int_equal(t.summaries, 0);
+	fclose(f);
+	test_sink_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_perfview_compressed),
+		cmocka_unit_test(test_shutdown_perfdiag),
+		cmocka_unit_test(test_amsi_events_lost),
+		cmocka_unit_test(test_lxcore_minimal),
+		cmocka_unit_test(test_syzygy_32bit),
+		cmocka_unit_test(test_reader_header_values),
+		cmocka_unit_test(test_merge_time_order),
+		cmocka_unit_test(test_not_an_etl),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,538 @@
+/* etlgen.c — writes an .etl trace from a scenario: header buffer (logfile header + group
+ * masks), per-CPU buffers of PERFINFO events (DPC/ISR, SampledProfile + StackWalk, image
+ * rundown), optionally XPRESS-compressed, and the exact expected aggregates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "etlgen.h"
+#include "ingest/etl/etl_le.h"
+
+#define BUF_HDR 0x48u
+#define T0 1000000000ull                 /* header timestamp (QPC ticks) */
+#define START_FT 133000000000000000ull   /* session start FILETIME (2022-06) */
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rnd(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static double rnd01(struct rng *r) /* (0, 1) */
+{
+	return ((double)(rnd(r) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static double draw(struct rng *r, const struct etlgen_dist *d)
+{
+	switch (d->kind) {
+	case ETLGEN_UNIFORM:
+		return d->a + (d->b - d->a) * rnd01(r);
+	case ETLGEN_LOGNORMAL: {
+		double z = sqrt(-2.0 * log(rnd01(r))) * cos(6.283185307179586 * rnd01(r));
+		return d->a * exp(d->b * z);
+	}
+	default:
+		return d->a;
+	}
+}
+
+struct cpu_buf {
+	uint8_t *b;
+	size_t used;      /* bytes incl. the 0x48 header */
+	uint64_t last_ts;
+	uint64_t busy;    /* the CPU is busy (in a DPC/ISR) until this tick */
+};
+
+struct gen {
+	const struct etlgen_scenario *s;
+	struct etlgen_expect *exp;
+	FILE *out;
+	struct cpu_buf *cpu;
+	uint8_t *zbuf;
+	size_t zcap;
+	int64_t seq;
+	uint64_t buffers, bytes, events;
+	int err;
+	unsigned P;
+};
+
+static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
+{
+	return (uint64_t)((unsigned __int128)ticks * 1000000000u / g->s->qpc_frequency);
+}
+
+static void write_buffer_header(struct gen *g, uint8_t *b, uint32_t size, uint32_t used,
+				unsigned cpu, uint16_t flags, uint16_t type, uint32_t state,
+				uint64_t ts)
+{
+	memset(b, 0, BUF_HDR);
+	etl_put32(b + 0x00, size);
+	etl_put32(b + 0x04, used);
+	etl_put32(b + 0x08, used);
+	etl_put32(b + 0x0C, 0);
+	etl_put64(b + 0x10, ts);
+	etl_put64(b + 0x18, (uint64_t)g->seq++);
+	etl_put16(b + 0x28, (uint16_t)cpu); /* PROC_INDEX layout: u16 processor index */
+	etl_put16(b + 0x2A, 2);             /* logger id */
+	etl_put32(b + 0x2C, state);
+	etl_put32(b + 0x30, used);
+	etl_put16(b + 0x34, flags | 0x20);  /* PROC_INDEX */
+	etl_put16(b + 0x36, type);
+}
+
+static int emit(struct gen *g, const void *p, size_t n)
+{
+	if (fwrite(p, 1, n, g->out) != n) {
+		g->err = 1;
+		return -1;
+	}
+	g->bytes += n;
+	return 0;
+}
+
+static int flush_cpu(struct gen *g, unsigned cpu)
+{
+	struct cpu_buf *c = &g->cpu[cpu];
+	uint32_t bs = g->s->buffer_size;
+	if (c->used <= BUF_HDR)
+		return 0;
+	memset(c->b + c->used, 0xFF, bs - c->used);
+	g->buffers++;
+	if (g->s->compressed) {
+		size_t z = etlgen_lz77_compress(c->b + BUF_HDR, c->used - BUF_HDR, g->zbuf + BUF_HDR,
+						g->zcap - BUF_HDR);
+		if (!z) {
+			g->err = 1;
+			return -1;
+		}
+		write_buffer_header(g, g->zbuf, (uint32_t)(BUF_HDR + z), (uint32_t)c->used, cpu,
+				    0x40, 0, 3, c->last_ts);
+		if (emit(g, g->zbuf, BUF_HDR + z))
+			return -1;
+	} else {
+		write_buffer_header(g, c->b, bs, (uint32_t)c->used, cpu, 0, 0, 3, c->last_ts);
+		if (emit(g, c->b, bs))
+			return -1;
+	}
+	c->used = BUF_HDR;
+	return 0;
+}
+
+/* Reserve room for an event of size n on a CPU; returns where to write it. */
+static uint8_t *reserve(struct gen *g, unsigned cpu, size_t n)
+{
+	struct cpu_buf *c = &g->cpu[cpu];
+	size_t adv = (n + 7) & ~(size_t)7;
+	if (c->used + adv > g->s->buffer_size && flush_cpu(g, cpu))
+		return NULL;
+	uint8_t *p = c->b + c->used;
+	memset(p, 0, adv);
+	c->used += adv;
+	g->events++;
+	return p;
+}
+
+static void perfinfo(struct gen *g, uint8_t *p, size_t size, uint8_t group, uint8_t type,
+		     uint64_t ts)
+{
+	etl_put16(p, 2);
+	p[2] = g->P == 8 ? 0x11 : 0x10;
+	p[3] = 0xC0;
+	etl_put16(p + 4, (uint16_t)size);
+	p[6] = type;
+	p[7] = group;
+	etl_put64(p + 8, ts);
+}
+
+static const char *module_path(const struct etlgen_module *m, char *buf, size_t n)
+{
+	if (m->path)
+		return m->path;
+	snprintf(buf, n, "\\SystemRoot\\System32\\drivers\\%s", m->name);
+	return buf;
+}
+
+static int put_utf16(uint8_t *p, const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		etl_put16(p + 2 * i, (uint8_t)s[i]);
+	etl_put16(p + 2 * i, 0);
+	return 0;
+}
+
+static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *m, uint8_t type,
+		       uint64_t ts)
+{
+	char pb[512];
+	const char *path = module_path(m, pb, sizeof pb);
+	size_t fixed = g->P == 8 ? 56 : 44;
+	size_t size = 16 + fixed + 2 * (strlen(path) + 1);
+	if (size > 65535)
+		return -1;
+	uint8_t *p = reserve(g, cpu, size);
+	if (!p)
+		return -1;
+	perfinfo(g, p, size, 20, type, ts);
+	etl_put16(p, 3); /* Image v3 */
+	uint8_t *q = p + 16;
+	unsigned P = g->P;
+	etl_putptr(q, m->base, P);
+	etl_putptr(q + P, m->size, P);
+	etl_put32(q + 2 * P, 0);          /* pid 0: kernel image */
+	etl_put32(q + 2 * P + 4, 0x1234); /* checksum */
+	etl_put32(q + 2 * P + 8, 0x5f000000);
+	etl_putptr(q + 2 * P + 16, m->base, P);
+	put_utf16(q + fixed, path);
+	return 0;
+}
+
+static int header_buffer(struct gen *g)
+{
+	const struct etlgen_scenario *s = g->s;
+	uint32_t bs = s->buffer_size;
+	uint8_t *b = g->cpu[0].b;
+	unsigned P = g->P;
+	memset(b, 0xFF, bs);
+	size_t off = BUF_HDR;
+	/* EventTrace/Header: SYSTEM header + TRACE_LOGFILE_HEADER */
+	static const char logger[] = "etlgen";
+	static const char file[] = "etlgen.etl";
+	size_t fixed = P == 8 ? 280 : 272;
+	size_t psz = fixed + 2 * (sizeof logger + sizeof file);
+	size_t size = 32 + psz;
+	uint8_t *p = b + off;
+	memset(p, 0, (size + 7) & ~(size_t)7);
+	etl_put16(p, 2);
+	p[2] = P == 8 ? 0x02 : 0x01;
+	p[3] = 0xC0;
+	etl_put16(p + 4, (uint16_t)size);
+	p[6] = 0;
+	p[7] = 0;
+	etl_put64(p + 16, T0);
+	uint8_t *q = p + 32;
+	etl_put32(q + 0, bs);
+	etl_put32(q + 4, 0x0501000a);
+	etl_put32(q + 8, s->build);
+	etl_put32(q + 12, s->cpus);
+	etl_put32(q + 24, 156250);
+	etl_put32(q + 32, s->compressed ? 0x04000001u : 0x00000001u);
+	etl_put32(q + 36, 0); /* BuffersWritten, patched at the end */
+	etl_put32(q + 44, P);
+	etl_put32(q + 48, 0);
+	etl_put32(q + 52, 3000);
+	size_t after_tz = 56 + 2 * P + 176;
+	etl_put64(q + after_tz, START_FT - 36000000000ull);
+	etl_put64(q + after_tz + 8, s->qpc_frequency);
+	etl_put64(q + after_tz + 16, START_FT);
+	etl_put32(q + after_tz + 24, 1);
+	put_utf16(q + fixed, logger);
+	put_utf16(q + fixed + 2 * sizeof logger, file);
+	off += (size + 7) & ~(size_t)7;
+	/* EventTrace/Extension: group masks */
+	p = b + off;
+	size = 16 + 36;
+	memset(p, 0, (size + 7) & ~(size_t)7);
+	perfinfo(g, p, size, 0, 5, T0);
+	uint32_t m1 = 0;
+	if (s->dpc_groups_enabled)
+		m1 |= 0x80 | 0x4000;
+	if (s->sample_rate_hz > 0)
+		m1 |= 0x2;
+	etl_put32(p + 16, 0x7); /* process, thread, loader */
+	etl_put32(p + 20, m1);
+	etl_put32(p + 48, 2);
+	off += (size + 7) & ~(size_t)7;
+	g->events += 2;
+	g->buffers++;
+	write_buffer_header(g, b, bs, (uint32_t)off, 0, 0, 4, s->compressed ? 3 : 1, 0);
+	int rc = emit(g, b, bs);
+	memset(b, 0, BUF_HDR);
+	return rc;
+}
+
+static int rundown(struct gen *g, uint64_t ts)
+{
+	for (size_t i = 0; i < g->s->n_modules; i++)
+		if (image_event(g, 0, &g->s->modules[i], 3, ts))
+			return -1;
+	return 0;
+}
+
+static void agg_add(struct etlgen_agg *a, uint64_t ns)
+{
+	a->count++;
+	a->total_ns += ns;
+	if (ns > a->max_ns)
+		a->max_ns = ns;
+}
+
+static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, int isr,
+			uint64_t t)
+{
+	const struct etlgen_module *m = &g->s->modules[mi];
+	struct cpu_buf *c = &g->cpu[cpu];
+	unsigned P = g->P;
+	double us = draw(r, isr ? &m->isr_us : &m->dpc_us);
+	if (us < 0)
+		us = 0;
+	if (us > 4e6)
+		us = 4e6;
+	uint64_t ticks = (uint64_t)llround(us * (double)g->s->qpc_frequency / 1e6);
+	uint64_t start = t > c->busy ? t : c->busy;
+	if (start < c->last_ts)
+		start = c->last_ts;
+	uint64_t end = start + ticks;
+	enum etlgen_kind kind = isr ? (m->isr_msi ? ETLGEN_ISR_MSI : ETLGEN_ISR) : m->dpc_kind;
+	uint8_t type = kind == ETLGEN_DPC ? 68 : kind == ETLGEN_THREADED_DPC ? 66 :
+		       kind == ETLGEN_TIMER_DPC ? 69 : kind == ETLGEN_ISR ? 67 : 50;
+	size_t psz = isr ? 8 + P + 4 + (kind == ETLGEN_ISR_MSI ? 4 : 0) : 8 + P;
+	uint8_t *p = reserve(g, cpu, 16 + psz);
+	if (!p)
+		return -1;
+	perfinfo(g, p, 16 + psz, 15, type, end);
+	uint64_t routine = m->base + (m->size > 0x100 ? 0x100 + (rnd(r) % (m->size - 0x100)) : 0);
+	etl_put64(p + 16, start);
+	etl_putptr(p + 24, routine, P);
+	if (isr) {
+		p[24 + P] = 1;                          /* claimed */
+		etl_put16(p + 25 + P, (uint16_t)(0x50 + mi)); /* vector, unaligned */
+		if (kind == ETLGEN_ISR_MSI)
+			etl_put32(p + 28 + P, 1);
+	}
+	c->busy = end;
+	c->last_ts = end;
+	uint64_t ns = ticks_to_ns(g, ticks);
+	if (g->exp) {
+		agg_add(&g->exp->modules[mi].kind[kind], ns);
+		agg_add(&g->exp->kind[kind], ns);
+		g->exp->cpu_dpcisr[cpu]++;
+	}
+	if (g->s->on_dpcisr)
+		g->s->on_dpcisr(g->s->ud, (int64_t)ticks_to_ns(g, start - T0), (uint32_t)ns, cpu,
+				kind, mi, routine);
+	return 0;
+}
+
+static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t t)
+{
+	const struct etlgen_module *m = &g->s->modules[mi];
+	struct cpu_buf *c = &g->cpu[cpu];
+	unsigned P = g->P;
+	uint64_t ts = t > c->busy ? t : c->busy;
+	if (ts < c->last_ts)
+		ts = c->last_ts;
+	uint32_t tid = 1000 + cpu;
+	uint8_t *p = reserve(g, cpu, 16 + P + 8);
+	if (!p)
+		return -1;
+	perfinfo(g, p, 16 + P + 8, 15, 46, ts);
+	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
+	etl_putptr(p + 16, ip, P);
+	etl_put32(p + 16 + P, tid);
+	etl_put16(p + 20 + P, 1);
+	/* StackWalk/Stack: the IP then one frame in each caller module */
+	size_t n = 1 + m->n_stack, size = 16 + 16 + n * P;
+	uint8_t *q = reserve(g, cpu, size);
+	if (!q)
+		return -1;
+	perfinfo(g, q, size, 24, 32, ts);
+	etl_put64(q + 16, ts);
+	etl_put32(q + 24, 4);
+	etl_put32(q + 28, tid);
+	etl_putptr(q + 32, ip, P);
+	for (size_t i = 0; i < m->n_stack; i++) {
+		const struct etlgen_module *cm = &g->s->modules[m->stack[i]];
+		etl_putptr(q + 32 + (i + 1) * P, cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
+	}
+	c->last_ts = ts;
+	if (g->exp) {
+		g->exp->samples++;
+		g->exp->cpu_samples[cpu]++;
+		g->exp->modules[mi].samples_ip++;
+		g->exp->modules[mi].samples_on_stack++;
+		for (size_t i = 0; i < m->n_stack; i++) {
+			int dup = m->stack[i] == (int)mi;
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = m->stack[j] == m->stack[i];
+			if (!dup)
+				g->exp->modules[m->stack[i]].samples_on_stack++;
+		}
+	}
+	return 0;
+}
+
+static int check(const struct etlgen_scenario *s, char *msg, size_t n)
+{
+	if (s->cpus < 1 || s->cpus > 256)
+		snprintf(msg, n, "cpus must be 1..256");
+	else if (s->pointer_size != 4 && s->pointer_size != 8)
+		snprintf(msg, n, "pointer_size must be 4 or 8");
+	else if (s->buffer_size < 4096 || s->buffer_size > (16u << 20) || s->buffer_size % 8)
+		snprintf(msg, n, "buffer_size must be a multiple of 8 in 4096..16 MiB");
+	else if (!(s->duration_s >= 0))
+		snprintf(msg, n, "duration_s must be >= 0");
+	else if (s->qpc_frequency < 1000)
+		snprintf(msg, n, "qpc_frequency too small");
+	else {
+		for (size_t i = 0; i < s->n_modules; i++) {
+			const struct etlgen_module *m = &s->modules[i];
+			if (!m->name || strlen(m->name) > 200 || (m->path && strlen(m->path) > 250)) {
+				snprintf(msg, n, "module %zu: bad name/path", i);
+				return -1;
+			}
+			for (size_t k = 0; k < m->n_stack; k++)
+				if (m->stack[k] < 0 || (size_t)m->stack[k] >= s->n_modules) {
+					snprintf(msg, n, "module %zu: bad stack index", i);
+					return -1;
+				}
+			if (m->dpc_rate < 0 || m->isr_rate < 0 || m->sample_weight < 0) {
+				snprintf(msg, n, "module %zu: negative rate", i);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expect *exp,
+		 char *msg, size_t msg_len)
+{
+	char dummy[8];
+	if (!msg) {
+		msg = dummy;
+		msg_len = sizeof dummy;
+	}
+	if (check(s, msg, msg_len))
+		return -1;
+	struct gen g = {.s = s, .exp = exp, .out = out, .P = s->pointer_size};
+	int rc = -1;
+	off_t start_off = ftello(out);
+	if (exp) {
+		memset(exp, 0, sizeof *exp);
+		exp->n_modules = s->n_modules;
+		exp->cpus = s->cpus;
+		exp->modules = calloc(s->n_modules ? s->n_modules : 1, sizeof *exp->modules);
+		exp->cpu_dpcisr = calloc(s->cpus, sizeof *exp->cpu_dpcisr);
+		exp->cpu_samples = calloc(s->cpus, sizeof *exp->cpu_samples);
+		if (!exp->modules || !exp->cpu_dpcisr || !exp->cpu_samples)
+			goto oom;
+	}
+	g.cpu = calloc(s->cpus, sizeof *g.cpu);
+	g.zcap = BUF_HDR + etlgen_lz77_bound(s->buffer_size);
+	g.zbuf = malloc(g.zcap);
+	if (!g.cpu || !g.zbuf)
+		goto oom;
+	for (unsigned i = 0; i < s->cpus; i++) {
+		g.cpu[i].b = malloc(s->buffer_size);
+		if (!g.cpu[i].b)
+			goto oom;
+		g.cpu[i].used = BUF_HDR;
+		g.cpu[i].last_ts = T0;
+		g.cpu[i].busy = T0;
+	}
+	if (header_buffer(&g))
+		goto io;
+	if (!s->images_at_end && rundown(&g, T0 + 1))
+		goto io;
+
+	/* One Poisson stream of all DPC/ISR/sample events; pick kind, module and CPU. */
+	double total_rate = s->sample_rate_hz * s->cpus, total_w = 0;
+	for (size_t i = 0; i < s->n_modules; i++) {
+		total_rate += s->modules[i].dpc_rate + s->modules[i].isr_rate;
+		total_w += s->modules[i].sample_weight;
+	}
+	if (total_w <= 0)
+		total_rate -= s->sample_rate_hz * s->cpus;
+	struct rng r = {s->seed ? s->seed : 1};
+	double f = (double)s->qpc_frequency, t = 0, end = s->duration_s;
+	while (total_rate > 0) {
+		t += -log(rnd01(&r)) / total_rate;
+		if (t >= end)
+			break;
+		uint64_t ticks = T0 + 16 + (uint64_t)(t * f);
+		unsigned cpu = (unsigned)(rnd(&r) % s->cpus);
+		double x = rnd01(&r) * total_rate;
+		size_t i;
+		int done = 0;
+		for (i = 0; i < s->n_modules && !done; i++) {
+			const struct etlgen_module *m = &s->modules[i];
+			if (x < m->dpc_rate) {
+				rc = dpcisr_event(&g, &r, cpu, i, 0, ticks);
+				done = 1;
+			} else if ((x -= m->dpc_rate) < m->isr_rate) {
+				rc = dpcisr_event(&g, &r, cpu, i, 1, ticks);
+				done = 1;
+			} else {
+				x -= m->isr_rate;
+			}
+		}
+		if (!done) {
+			double w = rnd01(&r) * total_w;
+			for (i = 0; i + 1 < s->n_modules && w >= s->modules[i].sample_weight; i++)
+				w -= s->modules[i].sample_weight;
+			rc = sample_event(&g, &r, cpu, i, ticks);
+		}
+		if (rc)
+			goto io;
+	}
+	uint64_t last = T0 + 16 + (uint64_t)(end * f);
+	for (unsigned i = 0; i < s->cpus; i++)
+		if (g.cpu[i].last_ts > last)
+			last = g.cpu[i].last_ts;
+	if (s->images_at_end && rundown(&g, last + 1))
+		goto io;
+	for (unsigned i = 0; i < s->cpus; i++)
+		if (flush_cpu(&g, i))
+			goto io;
+	/* patch BuffersWritten and EndTime when the output can seek */
+	if (start_off >= 0 && fseeko(out, start_off + BUF_HDR + 32 + 36, SEEK_SET) == 0) {
+		uint8_t v[8];
+		etl_put32(v, (uint32_t)g.buffers);
+		fwrite(v, 1, 4, out);
+		fseeko(out, start_off + BUF_HDR + 32 + 16, SEEK_SET);
+		etl_put64(v, START_FT + (last - T0) * 10000000ull / s->qpc_frequency);
+		fwrite(v, 1, 8, out);
+		fseeko(out, 0, SEEK_END);
+	}
+	if (fflush(out) != 0 || g.err)
+		goto io;
+	if (exp) {
+		exp->events = g.events;
+		exp->buffers = g.buffers;
+		exp->bytes = g.bytes;
+	}
+	rc = 0;
+	goto done;
+oom:
+	snprintf(msg, msg_len, "out of memory");
+	rc = -1;
+	goto done;
+io:
+	snprintf(msg, msg_len, "write error");
+	rc = -1;
+done:
+	if (g.cpu)
+		for (unsigned i = 0; i < s->cpus; i++)
+			free(g.cpu[i].b);
+	free(g.cpu);
+	free(g.zbuf);
+	if (rc && exp)
+		etlgen_expect_free(exp);
+	return rc;
+}
+
+void etlgen_expect_free(struct etlgen_expect *e)
+{
+	free(e->modules);
+	free(e->cpu_dpcisr);
+	free(e->cpu_samples);
+	memset(e, 0, sizeof *e);
+}

@@ -1,0 +1,105 @@
+/* etlgen.h — a trace writer for tests and benchmarks: writes valid .etl files (32/64-bit,
+ * plain or XPRESS-compressed buffers) from a scenario of modules with DPC/ISR rates and
+ * duration distributions and a sampled-profile rate with stacks, streaming in bounded memory
+ * (one buffer per CPU), and reports the exact aggregates it wrote. */
+#ifndef ETLSCOPE_ETLGEN_H
+#define ETLSCOPE_ETLGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct cJSON;
+
+enum etlgen_dist_kind { ETLGEN_FIXED = 0, ETLGEN_UNIFORM, ETLGEN_LOGNORMAL };
+
+/* Durations in microseconds: FIXED a; UNIFORM [a, b]; LOGNORMAL median a, sigma b. */
+struct etlgen_dist {
+	enum etlgen_dist_kind kind;
+	double a, b;
+};
+
+/* DPC/ISR kinds, same numbers as sink.h enum sink_dpcisr_kind. */
+enum etlgen_kind { ETLGEN_DPC = 0, ETLGEN_THREADED_DPC, ETLGEN_TIMER_DPC, ETLGEN_ISR,
+		   ETLGEN_ISR_MSI, ETLGEN_KINDS };
+
+struct etlgen_module {
+	const char *name;        /* e.g. "ndis.sys" */
+	const char *path;        /* NULL: \SystemRoot\System32\drivers\<name> */
+	uint64_t base, size;
+	double dpc_rate;         /* DPCs per second, whole machine */
+	enum etlgen_kind dpc_kind; /* DPC, THREADED_DPC or TIMER_DPC */
+	struct etlgen_dist dpc_us;
+	double isr_rate;         /* ISRs per second */
+	int isr_msi;             /* log ISR-MSI instead of ISR */
+	struct etlgen_dist isr_us;
+	double sample_weight;    /* share of profile samples whose IP is in this module */
+	const int *stack;        /* module indices of callers on the sample's stack */
+	size_t n_stack;
+};
+
+struct etlgen_scenario {
+	unsigned cpus;           /* 1..256 */
+	unsigned pointer_size;   /* 4 or 8 */
+	int compressed;          /* XPRESS (plain LZ77) buffers after the header buffer */
+	uint32_t buffer_size;    /* bytes, e.g. 65536 */
+	double duration_s;
+	uint64_t seed;
+	uint64_t qpc_frequency;  /* default 10 MHz */
+	uint32_t build;          /* OS build for the header, default 19041 */
+	double sample_rate_hz;   /* SampledProfile per CPU per second (0 = none) */
+	int images_at_end;       /* log image rundown after all DPCs instead of at the start */
+	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
+	const struct etlgen_module *modules;
+	size_t n_modules;
+	/* Optional: called for every DPC/ISR written (ns values as etl_ingest computes them). */
+	void (*on_dpcisr)(void *ud, int64_t t_ns, uint32_t duration_ns, unsigned cpu,
+			  enum etlgen_kind kind, size_t module, uint64_t routine);
+	void *ud;
+};
+
+struct etlgen_agg {
+	uint64_t count, total_ns, max_ns;
+};
+
+struct etlgen_module_expect {
+	struct etlgen_agg kind[ETLGEN_KINDS];
+	uint64_t samples_ip;     /* samples whose IP is in the module */
+	uint64_t samples_on_stack; /* samples with the module anywhere on the stack */
+};
+
+struct etlgen_expect {
+	size_t n_modules;
+	struct etlgen_module_expect *modules;
+	unsigned cpus;
+	uint64_t *cpu_dpcisr;    /* DPC/ISR count per CPU */
+	uint64_t *cpu_samples;
+	struct etlgen_agg kind[ETLGEN_KINDS];
+	uint64_t samples;
+	uint64_t events;         /* every event written, header included */
+	uint64_t buffers;
+	uint64_t bytes;
+};
+
+/* Write the trace to out (sequential writes only; if out is seekable the header's
+ * BuffersWritten/EndTime are patched at the end). exp may be NULL; else it is filled
+ * (free with etlgen_expect_free). Returns 0, or -1 with msg set. */
+int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expect *exp,
+		 char *msg, size_t msg_len);
+void etlgen_expect_free(struct etlgen_expect *e);
+/* Expected aggregates as JSON (caller frees with cJSON_Delete). */
+struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e);
+
+/* Scenario from JSON text (format in etlgen_scenario.c); free with etlgen_scenario_free. */
+int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t msg_len);
+void etlgen_scenario_free(struct etlgen_scenario *s);
+
+/* [MS-XCA] plain LZ77 compressor: returns compressed size, or 0 if out_cap is too small. */
+size_t etlgen_lz77_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_cap);
+/* Worst-case compressed size for n input bytes. */
+static inline size_t etlgen_lz77_bound(size_t n)
+{
+	return n + n / 8 + 64;
+}
+
+#endif

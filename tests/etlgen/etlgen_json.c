@@ -1,0 +1,237 @@
+/* etlgen_json.c — the scenario JSON format (parse) and the expected-aggregates JSON (build).
+ *
+ * Scenario:
+ * {
+ *   "cpus": 4, "pointer_size": 8, "compressed": false, "buffer_size": 65536,
+ *   "duration_s": 10, "seed": 1, "qpc_frequency": 10000000, "build": 19041,
+ *   "sample_rate_hz": 1000, "images_at_end": false, "dpc_groups_enabled": true,
+ *   "modules": [
+ *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
+ *       "base": "0xfffff80001000000", "size": 1048576,
+ *       "dpc": { "rate": 2000, "kind": "dpc"|"threaded"|"timer",
+ *                "duration_us": { "dist": "fixed", "value": 20 } },
+ *       "isr": { "rate": 500, "msi": false,
+ *                "duration_us": { "dist": "uniform", "min": 1, "max": 5 } },
+ *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] } } ] }
+ * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include "etlgen.h"
+
+static double num(const cJSON *o, const char *k, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+static int u64val(const cJSON *o, const char *k, uint64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (cJSON_IsNumber(v) && v->valuedouble >= 0) {
+		*out = (uint64_t)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v)) {
+		char *end;
+		*out = strtoull(v->valuestring, &end, 0);
+		return *end ? -1 : 0;
+	}
+	return -1;
+}
+
+static int dist(const cJSON *o, struct etlgen_dist *d, char *msg, size_t n)
+{
+	const cJSON *du = cJSON_GetObjectItemCaseSensitive(o, "duration_us");
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(du, "dist");
+	const char *k = cJSON_IsString(kind) ? kind->valuestring : "fixed";
+	if (!strcmp(k, "fixed")) {
+		d->kind = ETLGEN_FIXED;
+		d->a = num(du, "value", 10);
+	} else if (!strcmp(k, "uniform")) {
+		d->kind = ETLGEN_UNIFORM;
+		d->a = num(du, "min", 1);
+		d->b = num(du, "max", 10);
+	} else if (!strcmp(k, "lognormal")) {
+		d->kind = ETLGEN_LOGNORMAL;
+		d->a = num(du, "median", 10);
+		d->b = num(du, "sigma", 0.5);
+	} else {
+		snprintf(msg, n, "unknown distribution \"%s\"", k);
+		return -1;
+	}
+	return 0;
+}
+
+void etlgen_scenario_free(struct etlgen_scenario *s)
+{
+	struct etlgen_module *m = (struct etlgen_module *)s->modules;
+	for (size_t i = 0; m && i < s->n_modules; i++) {
+		free((char *)m[i].name);
+		free((char *)m[i].path);
+		free((int *)m[i].stack);
+	}
+	free(m);
+	memset(s, 0, sizeof *s);
+}
+
+int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	memset(s, 0, sizeof *s);
+	cJSON *root = cJSON_Parse(json);
+	if (!cJSON_IsObject(root)) {
+		snprintf(msg, n, "scenario is not a JSON object");
+		cJSON_Delete(root);
+		return -1;
+	}
+	s->cpus = (unsigned)num(root, "cpus", 4);
+	s->pointer_size = (unsigned)num(root, "pointer_size", 8);
+	s->compressed = (int)num(root, "compressed", 0);
+	s->buffer_size = (uint32_t)num(root, "buffer_size", 65536);
+	s->duration_s = num(root, "duration_s", 1);
+	s->seed = (uint64_t)num(root, "seed", 1);
+	s->qpc_frequency = (uint64_t)num(root, "qpc_frequency", 10000000);
+	s->build = (uint32_t)num(root, "build", 19041);
+	s->sample_rate_hz = num(root, "sample_rate_hz", 0);
+	s->images_at_end = (int)num(root, "images_at_end", 0);
+	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
+	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
+	int nm = cJSON_GetArraySize(mods);
+	struct etlgen_module *m = calloc(nm > 0 ? (size_t)nm : 1, sizeof *m);
+	if (!m) {
+		snprintf(msg, n, "out of memory");
+		cJSON_Delete(root);
+		return -1;
+	}
+	s->modules = m;
+	s->n_modules = (size_t)(nm > 0 ? nm : 0);
+	int i = 0;
+	const cJSON *o;
+	cJSON_ArrayForEach(o, mods) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(o, "path");
+		if (!cJSON_IsString(name)) {
+			snprintf(msg, n, "module %d has no name", i);
+			goto fail;
+		}
+		m[i].name = strdup(name->valuestring);
+		m[i].path = cJSON_IsString(path) ? strdup(path->valuestring) : NULL;
+		if (u64val(o, "base", &m[i].base) || u64val(o, "size", &m[i].size)) {
+			snprintf(msg, n, "module %s: base and size are required", name->valuestring);
+			i++;
+			goto fail;
+		}
+		const cJSON *dpc = cJSON_GetObjectItemCaseSensitive(o, "dpc");
+		if (dpc) {
+			m[i].dpc_rate = num(dpc, "rate", 0);
+			const cJSON *k = cJSON_GetObjectItemCaseSensitive(dpc, "kind");
+			const char *ks = cJSON_IsString(k) ? k->valuestring : "dpc";
+			m[i].dpc_kind = !strcmp(ks, "threaded") ? ETLGEN_THREADED_DPC :
+					!strcmp(ks, "timer") ? ETLGEN_TIMER_DPC : ETLGEN_DPC;
+			if (dist(dpc, &m[i].dpc_us, msg, n)) {
+				i++;
+				goto fail;
+			}
+		}
+		const cJSON *isr = cJSON_GetObjectItemCaseSensitive(o, "isr");
+		if (isr) {
+			m[i].isr_rate = num(isr, "rate", 0);
+			m[i].isr_msi = (int)num(isr, "msi", 0);
+			if (dist(isr, &m[i].isr_us, msg, n)) {
+				i++;
+				goto fail;
+			}
+		}
+		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "samples");
+		if (smp)
+			m[i].sample_weight = num(smp, "weight", 0);
+		i++;
+	}
+	/* stacks name other modules: resolve after all names are known */
+	i = 0;
+	cJSON_ArrayForEach(o, mods) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(o, "samples"), "stack");
+		int ns = cJSON_GetArraySize(st);
+		if (ns > 0) {
+			int *idx = calloc((size_t)ns, sizeof *idx);
+			if (!idx) {
+				snprintf(msg, n, "out of memory");
+				goto fail_all;
+			}
+			m[i].stack = idx;
+			m[i].n_stack = (size_t)ns;
+			int k = 0;
+			const cJSON *e;
+			cJSON_ArrayForEach(e, st) {
+				idx[k] = -1;
+				for (size_t j = 0; cJSON_IsString(e) && j < s->n_modules; j++)
+					if (!strcmp(m[j].name, e->valuestring))
+						idx[k] = (int)j;
+				if (idx[k] < 0) {
+					snprintf(msg, n, "module %s: stack names an unknown module",
+						 m[i].name);
+					goto fail_all;
+				}
+				k++;
+			}
+		}
+		i++;
+	}
+	cJSON_Delete(root);
+	return 0;
+fail:
+	s->n_modules = (size_t)i;
+fail_all:
+	cJSON_Delete(root);
+	etlgen_scenario_free(s);
+	return -1;
+}
+
+static const char *const kind_names[ETLGEN_KINDS] = {"dpc", "threaded_dpc", "timer_dpc", "isr",
+						     "isr_msi"};
+
+static cJSON *agg_json(const struct etlgen_agg *a)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "count", (double)a->count);
+	cJSON_AddNumberToObject(o, "total_ns", (double)a->total_ns);
+	cJSON_AddNumberToObject(o, "max_ns", (double)a->max_ns);
+	return o;
+}
+
+cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "events", (double)e->events);
+	cJSON_AddNumberToObject(root, "buffers", (double)e->buffers);
+	cJSON_AddNumberToObject(root, "bytes", (double)e->bytes);
+	cJSON_AddNumberToObject(root, "samples", (double)e->samples);
+	cJSON *tot = cJSON_AddObjectToObject(root, "totals");
+	uint64_t all = 0;
+	for (int k = 0; k < ETLGEN_KINDS; k++) {
+		cJSON_AddItemToObject(tot, kind_names[k], agg_json(&e->kind[k]));
+		all += e->kind[k].count;
+	}
+	cJSON_AddNumberToObject(root, "dpcisr", (double)all);
+	cJSON *cpus = cJSON_AddArrayToObject(root, "cpus");
+	for (unsigned c = 0; c < e->cpus; c++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "cpu", c);
+		cJSON_AddNumberToObject(o, "dpcisr", (double)e->cpu_dpcisr[c]);
+		cJSON_AddNumberToObject(o, "samples", (double)e->cpu_samples[c]);
+		cJSON_AddItemToArray(cpus, o);
+	}
+	cJSON *mods = cJSON_AddArrayToObject(root, "modules");
+	for (size_t i = 0; i < e->n_modules; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", s->modules[i].name);
+		for (int k = 0; k < ETLGEN_KINDS; k++)
+			cJSON_AddItemToObject(o, kind_names[k], agg_json(&e->modules[i].kind[k]));
+		cJSON_AddNumberToObject(o, "samples_ip", (double)e->modules[i].samples_ip);
+		cJSON_AddNumberToObject(o, "samples_on_stack", (double)e->modules[i].samples_on_stack);
+		cJSON_AddItemToArray(mods, o);
+	}
+	return root;
+}

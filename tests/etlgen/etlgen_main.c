@@ -1,0 +1,88 @@
+/* etlgen_main.c — CLI: etlgen SCENARIO.json OUT.etl [EXPECTED.json]
+ * Writes the trace and the exact expected aggregates (to EXPECTED.json, or stdout). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
+#include "etlgen.h"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = (n + 4096 + 1) * 2;
+			char *b = realloc(buf, cap);
+			if (!b)
+				break;
+			buf = b;
+		}
+		size_t r = fread(buf + n, 1, 4096, f);
+		n += r;
+		if (r < 4096)
+			break;
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: etlgen SCENARIO.json OUT.etl [EXPECTED.json]\n");
+		return 2;
+	}
+	char *json = slurp(argv[1]);
+	if (!json) {
+		fprintf(stderr, "etlgen: cannot read %s\n", argv[1]);
+		return 1;
+	}
+	struct etlgen_scenario s;
+	char msg[256];
+	if (etlgen_scenario_parse(json, &s, msg, sizeof msg)) {
+		fprintf(stderr, "etlgen: %s\n", msg);
+		free(json);
+		return 1;
+	}
+	free(json);
+	FILE *out = fopen(argv[2], "wb");
+	if (!out) {
+		fprintf(stderr, "etlgen: cannot create %s\n", argv[2]);
+		etlgen_scenario_free(&s);
+		return 1;
+	}
+	static char iobuf[1 << 20];
+	setvbuf(out, iobuf, _IOFBF, sizeof iobuf);
+	struct etlgen_expect e;
+	int rc = etlgen_write(&s, out, &e, msg, sizeof msg);
+	if (fclose(out) != 0 && rc == 0) {
+		snprintf(msg, sizeof msg, "write error");
+		rc = -1;
+	}
+	if (rc) {
+		fprintf(stderr, "etlgen: %s\n", msg);
+		etlgen_scenario_free(&s);
+		return 1;
+	}
+	cJSON *j = etlgen_expect_json(&s, &e);
+	char *text = j ? cJSON_Print(j) : NULL;
+	FILE *ef = argc == 4 ? fopen(argv[3], "w") : stdout;
+	if (!text || !ef) {
+		fprintf(stderr, "etlgen: cannot write the expected aggregates\n");
+		rc = 1;
+	} else {
+		fprintf(ef, "%s\n", text);
+		if (ef != stdout)
+			fclose(ef);
+	}
+	free(text);
+	cJSON_Delete(j);
+	etlgen_expect_free(&e);
+	etlgen_scenario_free(&s);
+	return rc ? 1 : 0;
+}
