@@ -59,8 +59,8 @@ const es = {
     if (s === undefined || s === null) return '—';
     if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
     if (s < 120) return `${s.toFixed(s < 10 ? 2 : 0)} s`;
-    const m = Math.floor(s / 60), h = Math.floor(m / 60);
-    return h ? `${h} h ${m % 60} min` : `${m} min ${Math.round(s % 60)} s`;
+    const t = Math.round(s), m = Math.floor(t / 60), h = Math.floor(m / 60);
+    return h ? `${h} h ${m % 60} min` : `${m} min ${t % 60} s`;
   },
 
   // UTC wall-clock text for a ms timestamp: "2016-11-26 21:46:30.874"

@@ -114,8 +114,9 @@
       borderColor: cpuColor(i, n), backgroundColor: cpuColor(i, n, 0.2),
       borderWidth: 1.3, pointRadius: 0, spanGaps: false,
     }));
+    // Percentages start at 0 but scale to the data, so 2 % of DPC time is still visible.
     const y = { title: { display: true, text: d.counter } };
-    if (isPercent(d.counter)) { y.min = 0; y.suggestedMax = 100; }
+    if (isPercent(d.counter)) y.min = 0;
     const cfg = {
       type: 'line', data: { datasets },
       options: {
@@ -134,8 +135,9 @@
 
   function drawHeat(d) {
     const n = d.t.length, cpus = d.series.length;
-    let max = isPercent(d.counter) ? 100 : 0;
-    if (!max) for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
+    // Colours span 0 to the highest value shown; the legend says what that is.
+    let max = 0;
+    for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
     if (!max) max = 1;
     const step = n > 1 ? (d.t[n - 1] - d.t[0]) / (n - 1) : 1000;
     const data = [];

@@ -1,5 +1,6 @@
 /* blg_le.h — bounds-checked little-endian reads of untrusted PDH payload bytes.
- * Every read names the buffer length; a read that would leave it fails instead. */
+ * Every read names the buffer length; a read that would leave it fails instead, and
+ * leaves 0 in *v so no caller can act on an unset value. */
 #ifndef ETLSCOPE_BLG_LE_H
 #define ETLSCOPE_BLG_LE_H
 
@@ -14,6 +15,7 @@ static inline int blg_fits(size_t off, size_t n, size_t len)
 
 static inline int blg_rd16(const uint8_t *p, size_t len, size_t off, uint16_t *v)
 {
+	*v = 0;
 	if (!blg_fits(off, 2, len))
 		return -1;
 	*v = (uint16_t)(p[off] | (uint16_t)p[off + 1] << 8);
@@ -22,6 +24,7 @@ static inline int blg_rd16(const uint8_t *p, size_t len, size_t off, uint16_t *v
 
 static inline int blg_rd32(const uint8_t *p, size_t len, size_t off, uint32_t *v)
 {
+	*v = 0;
 	if (!blg_fits(off, 4, len))
 		return -1;
 	*v = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 | (uint32_t)p[off + 2] << 16 |
@@ -32,6 +35,7 @@ static inline int blg_rd32(const uint8_t *p, size_t len, size_t off, uint32_t *v
 static inline int blg_rd64(const uint8_t *p, size_t len, size_t off, uint64_t *v)
 {
 	uint32_t lo, hi;
+	*v = 0;
 	if (blg_rd32(p, len, off, &lo) || blg_rd32(p, len, off + 4, &hi))
 		return -1;
 	*v = (uint64_t)lo | (uint64_t)hi << 32;
@@ -52,6 +56,7 @@ static inline int32_t blg_as_i32(uint32_t u)
 static inline int blg_rdi64(const uint8_t *p, size_t len, size_t off, int64_t *v)
 {
 	uint64_t u;
+	*v = 0;
 	if (blg_rd64(p, len, off, &u))
 		return -1;
 	*v = blg_as_i64(u);

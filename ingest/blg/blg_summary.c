@@ -55,9 +55,17 @@ cJSON *blg_summary_build(const struct etl_reader *r, const struct blg_tz *tz,
 		cJSON_AddNumberToObject(j, "first_us", (double)e->first_us);
 		cJSON_AddNumberToObject(j, "last_us", (double)e->last_us);
 		cJSON_AddNumberToObject(j, "duration_s", (double)(e->last_us - e->first_us) / 1e6);
+		/* The same keys as the text-log parser, so both forms read back alike. */
+		cJSON_AddNumberToObject(j, "first_utc_us", (double)e->first_us);
+		cJSON_AddNumberToObject(j, "last_utc_us", (double)e->last_us);
+		cJSON_AddNumberToObject(j, "start_utc_us", (double)e->first_us);
+		cJSON_AddNumberToObject(j, "duration_us", (double)(e->last_us - e->first_us));
+		if (e->rows > 1)
+			cJSON_AddNumberToObject(j, "interval_s", (double)(e->last_us - e->first_us) /
+									 1e6 / (double)(e->rows - 1));
 	}
 	if (tz->valid) {
-		cJSON_AddStringToObject(j, "time_zone", tz->std_name);
+		cJSON_AddStringToObject(j, "time_zone_name", tz->std_name);
 		cJSON_AddStringToObject(j, "daylight_name", tz->dst_name);
 		cJSON_AddNumberToObject(j, "bias_minutes", tz->bias);
 		cJSON_AddNumberToObject(j, "daylight_bias_minutes", tz->dst_bias);
@@ -71,6 +79,9 @@ cJSON *blg_summary_build(const struct etl_reader *r, const struct blg_tz *tz,
 			snprintf(buf, sizeof buf, "UTC%c%02d:%02d", std < 0 ? '-' : '+', abs(std) / 60,
 				 abs(std) % 60);
 		cJSON_AddStringToObject(j, "utc_offset", buf);
+		/* Names like "@tzres.dll,-112" are resource references, not words: show the
+		 * offset then. */
+		cJSON_AddStringToObject(j, "time_zone", tz->std_name[0] == '@' ? buf : tz->std_name);
 	} else {
 		cJSON_AddNullToObject(j, "time_zone");
 	}
