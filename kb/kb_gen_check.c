@@ -115,10 +115,10 @@ const char *kb_gen_check_name(const char *name, bool *is_pattern)
 		return "driver name has no extension (.sys, .dll or .exe)";
 	if (dot == name)
 		return "driver name is only an extension";
-	if (!known_extension(dot + 1))
-		return "driver name extension is not .sys, .dll or .exe";
 	if (*is_pattern && first_wild > (size_t)(dot - name))
 		return "wildcard in the extension";
+	if (!known_extension(dot + 1))
+		return "driver name extension is not .sys, .dll or .exe";
 	return NULL;
 }
 
