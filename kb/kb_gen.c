@@ -226,6 +226,15 @@ static int build_patterns(const struct kb_gen *g, size_t exact_n, struct kb_gen_
 				kb_gen_rules[r].target);
 			return 1;
 		}
+		/* kb_lookup skips a rule whose target is the exact name it found; two rules
+		 * with one target could still return its rows twice. */
+		for (size_t k = 0; k < r; k++)
+			if (strcmp(kb_gen_rules[k].target, kb_gen_rules[r].target) == 0) {
+				fprintf(stderr, "kb_gen: rules %s and %s share the target %s\n",
+					kb_gen_rules[k].pattern, kb_gen_rules[r].pattern,
+					kb_gen_rules[r].target);
+				return 1;
+			}
 		pat[np] = (struct kb_gen_pattern){ kb_gen_rules[r].pattern, first, count };
 		reachable += count;
 	}
