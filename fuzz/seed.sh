@@ -10,6 +10,7 @@ case $name in
   fuzz_pdh_text) copy "$samples"/perfmon/*.csv "$samples"/perfmon/*.tsv "$samples"/perfmon/powershell_CorruptBlg.blg ;;
   fuzz_etl*|fuzz_xpress) copy "$samples"/etl/*.etl ;;
   fuzz_blg*) copy "$samples"/perfmon/*.blg ;;
+  fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   *) copy "$samples"/*/* ;;
 esac
 [ -d "$here/seeds/$name" ] && cp -f "$here/seeds/$name"/* "$dir/" 2>/dev/null || true
