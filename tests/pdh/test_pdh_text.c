@@ -517,6 +517,26 @@ static void test_line_cap(void **state)
 	free(big);
 }
 
+static void test_too_many_columns(void **state)
+{
+	struct test_sink t;
+	char err[512];
+	size_t n = 1000001, len = strlen("\"(PDH-CSV 4.0)\"") + 3 * n + 1;
+	char *s = malloc(len + 1), *w = s;
+	(void)state;
+	w += sprintf(w, "\"(PDH-CSV 4.0)\"");
+	for (size_t i = 0; i < n; i++)
+		w += sprintf(w, ",\"\"");
+	*w++ = '\n';
+	test_sink_init(&t);
+	assert_int_equal(test_parse_mem(&t, s, (size_t)(w - s), ',', 0, 0, err, sizeof err),
+			 INGEST_EFORMAT);
+	assert_non_null(strstr(err, "more than 1000000 columns"));
+	assert_int_equal(t.ncounters, 0);
+	test_sink_free(&t);
+	free(s);
+}
+
 static void test_script_path_verbatim(void **state)
 {
 	struct test_sink t;
@@ -646,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_column_count),
 		cmocka_unit_test(test_bad_timestamp),
 		cmocka_unit_test(test_line_cap),
+		cmocka_unit_test(test_too_many_columns),
 		cmocka_unit_test(test_script_path_verbatim),
 		cmocka_unit_test(test_non_path_column_and_cp1252),
 		cmocka_unit_test(test_path_without_machine),
