@@ -279,6 +279,7 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 		      const struct ingest_sink *sink, struct ingest_error *err)
 {
 	struct pdh_ctx c;
+	size_t block, max_line;
 	int rc;
 
 	memset(&c, 0, sizeof c);
@@ -289,8 +290,13 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 		ingest_error_set(err, "internal error: PDH separator must be ',' or TAB");
 		return INGEST_EFORMAT;
 	}
-	pdh_reader_init(&c.rd, f, opt && opt->block ? opt->block : PDH_TEXT_BLOCK,
-			opt && opt->max_line ? opt->max_line : PDH_TEXT_MAX_LINE);
+	block = opt && opt->block ? opt->block : PDH_TEXT_BLOCK;
+	max_line = opt && opt->max_line ? opt->max_line : PDH_TEXT_MAX_LINE;
+	if (block > PDH_TEXT_MAX_LINE) /* keep 2 * block and max_line + block far from overflow */
+		block = PDH_TEXT_MAX_LINE;
+	if (max_line > (size_t)1 << 40)
+		max_line = (size_t)1 << 40;
+	pdh_reader_init(&c.rd, f, block, max_line);
 	pdh_stats_init(&c.st);
 	c.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	if (c.c_locale == (locale_t)0) {
