@@ -1,6 +1,18 @@
 /* pdh_pow5.h — 128-bit truncated powers of five, 5^-64 … 5^64, normalised so bit 127 is set
  * (the table of Lemire's Eisel-Lemire number parsing, generated with the fast_float
- * script's rules; used only by pdh_number.c). Generated, do not edit. */
+ * script's rules; used only by pdh_number.c). Generated, do not edit; regenerate with:
+ *
+ *   for q in range(-64, 65):
+ *       if q < 0:
+ *           p5 = 5 ** -q; z = p5.bit_length()      # smallest z with 2^z >= p5 (p5 odd)
+ *           c = 2 ** (z + 127) // p5 + 1 if q >= -27 else 2 ** (2 * z + 128) // p5 + 1
+ *           while c >= 1 << 128: c //= 2
+ *       else:
+ *           c = 5 ** q
+ *           while c < 1 << 127: c *= 2
+ *           while c >= 1 << 128: c //= 2
+ *       print("0x%016xu, 0x%016xu," % (c >> 64, c & (2 ** 64 - 1)))
+ */
 #ifndef ETLSCOPE_PDH_POW5_H
 #define ETLSCOPE_PDH_POW5_H
 
