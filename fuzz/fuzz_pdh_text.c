@@ -8,21 +8,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ingest/pdh/pdh_text.h"
+#include "ingest/pdh/pdh_utf8.h"
 
 struct fuzz_sink {
 	uint32_t counters;
 	int summaries;
 };
 
+/* Every string handed to the sink is terminated, valid UTF-8 (it ends up in JSON). */
+static void fz_text(const char *s)
+{
+	if (!s || !pdh_utf8_valid(s, strlen(s)))
+		abort();
+}
+
 static int fz_counter(void *ud, const struct sink_counter *c, uint32_t *out_index)
 {
 	struct fuzz_sink *s = ud;
-	if (!c->path || !c->machine || !c->object || !c->counter || c->cpu < -1)
-		abort();
-	(void)strlen(c->path); /* the strings must be readable and terminated */
-	(void)strlen(c->counter);
+	fz_text(c->path);
+	fz_text(c->machine);
+	fz_text(c->object);
+	fz_text(c->counter);
 	if (c->instance)
-		(void)strlen(c->instance);
+		fz_text(c->instance);
+	if (c->cpu < -1)
+		abort();
 	*out_index = s->counters++;
 	return 0;
 }
@@ -43,9 +53,8 @@ static int fz_sample(void *ud, int64_t t_us, const double *values, size_t n)
 static int fz_warning(void *ud, const char *code, const char *message)
 {
 	(void)ud;
-	if (!code || !message)
-		abort();
-	(void)strlen(message);
+	fz_text(code);
+	fz_text(message);
 	return 0;
 }
 
@@ -53,8 +62,14 @@ static int fz_summary(void *ud, const cJSON *summary)
 {
 	struct fuzz_sink *s = ud;
 	char *json = cJSON_PrintUnformatted(summary);
+	cJSON *back;
 	if (!json || s->summaries++)
 		abort();
+	fz_text(json);
+	back = cJSON_Parse(json); /* the summary must survive a JSON round trip */
+	if (!back)
+		abort();
+	cJSON_Delete(back);
 	free(json);
 	return 0;
 }

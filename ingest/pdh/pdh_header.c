@@ -40,18 +40,20 @@ static int pdh_header_time_cell(struct pdh_header *h, const struct pdh_field *f,
 				struct pdh_warn *w)
 {
 	int cp1252, rc;
+	char snip[96];
 	char *t = pdh_cell_text(f, &cp1252);
 	if (!t)
 		return INGEST_ENOMEM;
+	pdh_utf8_snippet(t, strlen(t), snip, sizeof snip);
 	h->time_ok = pdh_time_parse_header(t, strlen(t), &h->time) == 0;
 	if (!h->time_ok)
 		rc = pdh_warn(w, PDH_W_HEADER_UNRECOGNISED,
-			      "the first header cell \"%.80s\" is not a perfmon time header; the time "
-			      "zone is unknown and times are taken as UTC", t);
+			      "the first header cell \"%s\" is not a perfmon time header; the time "
+			      "zone is unknown and times are taken as UTC", snip);
 	else if (!h->time.signature)
 		rc = pdh_warn(w, PDH_W_SIGNATURE_MISSING,
-			      "the first header cell \"%.80s\" lacks the (PDH-CSV 4.0) signature; "
-			      "read as a perfmon log because its columns are counter paths", t);
+			      "the first header cell \"%s\" lacks the (PDH-CSV 4.0) signature; "
+			      "read as a perfmon log because its columns are counter paths", snip);
 	else
 		rc = 0;
 	if (rc == 0 && h->time_ok && !h->time.has_zone)
@@ -67,9 +69,21 @@ static int pdh_header_time_cell(struct pdh_header *h, const struct pdh_field *f,
 static int pdh_header_cell(struct pdh_header *h, size_t col, const struct pdh_field *f,
 			   struct pdh_warn *w)
 {
-	struct pdh_counter_col *c = &h->counters[h->ncounters];
+	struct pdh_counter_col *c;
 	int cp1252, rc = 0;
-	char *t = pdh_cell_text(f, &cp1252);
+	char snip[96];
+	char *t;
+	if (h->ncounters == h->counters_cap) { /* grow only for real paths */
+		size_t cap = h->counters_cap ? h->counters_cap * 2 : 16;
+		c = realloc(h->counters, cap * sizeof *c);
+		if (!c)
+			return INGEST_ENOMEM;
+		h->counters = c;
+		h->counters_cap = cap;
+	}
+	c = &h->counters[h->ncounters];
+	memset(c, 0, sizeof *c);
+	t = pdh_cell_text(f, &cp1252);
 	if (!t)
 		return INGEST_ENOMEM;
 	if (cp1252 && w->count[PDH_W_ENCODING] == 0)
@@ -86,8 +100,8 @@ static int pdh_header_cell(struct pdh_header *h, size_t col, const struct pdh_fi
 	default:
 		if (rc == 0)
 			rc = pdh_warn(w, PDH_W_NON_PATH_COLUMN,
-				      "header column %zu \"%.80s\" is not a counter path; ignored",
-				      col + 1, t);
+				      "header column %zu \"%s\" is not a counter path; ignored",
+				      col + 1, pdh_utf8_snippet(t, strlen(t), snip, sizeof snip));
 		free(t);
 		return rc;
 	}
@@ -105,9 +119,11 @@ static int pdh_header_cpus(struct pdh_header *h, struct pdh_warn *w)
 		struct pdh_cpu_ref r = pdh_cpu_classify(c->path.object, c->path.instance);
 		c->cpu = pdh_cpu_number(&nodes, r);
 		if (r.kind == PDH_CPU_PROCINFO && c->cpu < 0) {
+			char snip[200];
 			int rc = pdh_warn(w, PDH_W_CPU_MAPPING,
-					  "%.200s: no columns for a lower-numbered node, so the "
-					  "logical CPU number is unknown", c->full);
+					  "%s: no columns for a lower-numbered node, so the "
+					  "logical CPU number is unknown",
+					  pdh_utf8_snippet(c->full, strlen(c->full), snip, sizeof snip));
 			if (rc)
 				return rc;
 		}
@@ -116,7 +132,7 @@ static int pdh_header_cpus(struct pdh_header *h, struct pdh_warn *w)
 }
 
 static int pdh_header_fill(const char *line, size_t len, struct pdh_header *h,
-			   struct pdh_warn *w)
+			   struct pdh_warn *w, struct ingest_error *err)
 {
 	struct pdh_fields it;
 	struct pdh_field f;
@@ -125,11 +141,14 @@ static int pdh_header_fill(const char *line, size_t len, struct pdh_header *h,
 
 	pdh_fields_init(&it, line, len, h->sep);
 	while (pdh_fields_next(&it, &f))
-		n++;
+		if (++n > PDH_HEADER_MAX_COLUMNS) {
+			ingest_error_set(err, "the header has more than %d columns; this is not a "
+					      "perfmon log this tool can read", PDH_HEADER_MAX_COLUMNS);
+			return INGEST_EFORMAT;
+		}
 	h->ncols = n;
 	h->col_counter = malloc(n * sizeof *h->col_counter);
-	h->counters = calloc(n, sizeof *h->counters);
-	if (!h->col_counter || !h->counters)
+	if (!h->col_counter)
 		return INGEST_ENOMEM;
 	pdh_fields_init(&it, line, len, h->sep);
 	for (size_t col = 0; pdh_fields_next(&it, &f); col++) {
@@ -163,7 +182,7 @@ int pdh_header_parse(const char *line, size_t len, char sep, struct pdh_header *
 		if (rc)
 			return rc;
 	}
-	rc = pdh_header_fill(line, len, h, w);
+	rc = pdh_header_fill(line, len, h, w, err);
 	if (rc == 0 && h->ncounters == 0) {
 		ingest_error_set(err, "not a perfmon log: the first line has no counter paths "
 				      "(expected cells like \"\\\\MACHINE\\Processor(0)\\%% DPC Time\")");

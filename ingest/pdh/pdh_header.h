@@ -25,13 +25,19 @@ struct pdh_header {
 	size_t ncols;             /* cells in the header row, the time cell included */
 	int32_t *col_counter;     /* [ncols]: counter index, or -1 (time cell, non-path) */
 	size_t ncounters;
+	size_t counters_cap;
 	struct pdh_counter_col *counters;
 };
+
+/* Most header cells accepted (a generous bound: Process(*)\* on a large server is ~10^4;
+ * it keeps a hostile header of empty cells from costing gigabytes). */
+#define PDH_HEADER_MAX_COLUMNS 1000000
 
 /* Parse the header line (BOM already removed). sep is the caller's separator; when the
  * signature names the other one, the header wins (warning separator_mismatch). Header
  * warnings (signature, zone, non-path columns, CPU mapping, encoding) go to w.
- * Returns INGEST_OK; INGEST_EFORMAT with err filled if the line holds no counter path;
+ * Returns INGEST_OK; INGEST_EFORMAT with err filled if the line holds no counter path or
+ * more than PDH_HEADER_MAX_COLUMNS cells;
  * INGEST_ENOMEM; or a sink's negative result unchanged. h is freed on failure. */
 int pdh_header_parse(const char *line, size_t len, char sep, struct pdh_header *h,
 		     struct pdh_warn *w, struct ingest_error *err);

@@ -13,6 +13,7 @@
 #include "pdh_stats.h"
 #include "pdh_text.h"
 #include "pdh_time.h"
+#include "pdh_utf8.h"
 #include "pdh_warn.h"
 
 struct pdh_ctx {
@@ -96,6 +97,7 @@ static int pdh_row(struct pdh_ctx *c, const char *line, size_t len, int terminat
 	size_t bad_len = 0;
 	int cut, flags, rc;
 	int64_t local;
+	char snip[48];
 
 	pdh_fields_init(&it, line, len, h->sep);
 	pdh_fields_next(&it, &f);
@@ -107,9 +109,9 @@ static int pdh_row(struct pdh_ctx *c, const char *line, size_t len, int terminat
 					"the last line (%llu) is cut short; it was dropped and the "
 					"rows before it kept", (unsigned long long)c->rd.line_no);
 		return pdh_warn(&c->w, PDH_W_BAD_TIMESTAMP,
-				"line %llu: \"%.*s\" is not a MM/DD/YYYY HH:MM:SS.mmm time; row "
+				"line %llu: \"%s\" is not a MM/DD/YYYY HH:MM:SS.mmm time; row "
 				"skipped", (unsigned long long)c->rd.line_no,
-				f.len < 40 ? (int)f.len : 40, f.s);
+				pdh_utf8_snippet(f.s, f.len, snip, sizeof snip));
 	}
 	for (ncells = 1; pdh_fields_next(&it, &f); ncells++) {
 		int32_t idx;
@@ -125,7 +127,7 @@ static int pdh_row(struct pdh_ctx *c, const char *line, size_t len, int terminat
 			if (nbad++ == 0) {
 				bad_col = ncells;
 				bad_s = f.s;
-				bad_len = f.len < 40 ? f.len : 40;
+				bad_len = f.len;
 			}
 		}
 		c->values[idx] = v;
@@ -149,9 +151,9 @@ static int pdh_row(struct pdh_ctx *c, const char *line, size_t len, int terminat
 	}
 	if (nbad) {
 		rc = pdh_warn(&c->w, PDH_W_BAD_VALUE,
-			      "line %llu, column %zu: \"%.*s\" is not a number; stored as a "
+			      "line %llu, column %zu: \"%s\" is not a number; stored as a "
 			      "missing value", (unsigned long long)c->rd.line_no, bad_col + 1,
-			      (int)bad_len, bad_s);
+			      pdh_utf8_snippet(bad_s, bad_len, snip, sizeof snip));
 		if (rc)
 			return rc;
 		c->w.count[PDH_W_BAD_VALUE] += nbad - 1;
@@ -277,6 +279,7 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 		      const struct ingest_sink *sink, struct ingest_error *err)
 {
 	struct pdh_ctx c;
+	size_t block, max_line;
 	int rc;
 
 	memset(&c, 0, sizeof c);
@@ -287,8 +290,13 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 		ingest_error_set(err, "internal error: PDH separator must be ',' or TAB");
 		return INGEST_EFORMAT;
 	}
-	pdh_reader_init(&c.rd, f, opt && opt->block ? opt->block : PDH_TEXT_BLOCK,
-			opt && opt->max_line ? opt->max_line : PDH_TEXT_MAX_LINE);
+	block = opt && opt->block ? opt->block : PDH_TEXT_BLOCK;
+	max_line = opt && opt->max_line ? opt->max_line : PDH_TEXT_MAX_LINE;
+	if (block > PDH_TEXT_MAX_LINE) /* keep 2 * block and max_line + block far from overflow */
+		block = PDH_TEXT_MAX_LINE;
+	if (max_line > (size_t)1 << 40)
+		max_line = (size_t)1 << 40;
+	pdh_reader_init(&c.rd, f, block, max_line);
 	pdh_stats_init(&c.st);
 	c.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
 	if (c.c_locale == (locale_t)0) {

@@ -150,8 +150,11 @@ int pdh_time_parse_header(const char *s, size_t len, struct pdh_header_time *out
 		size_t vl = gl - 8;
 		out->signature = 1;
 		out->sig_sep = gs[4] == 'C' ? ',' : '\t';
-		if (vl >= sizeof out->version)
+		if (vl >= sizeof out->version) { /* truncate on a UTF-8 character boundary */
 			vl = sizeof out->version - 1;
+			while (vl > 0 && ((unsigned char)gs[8 + vl] & 0xC0) == 0x80)
+				vl--;
+		}
 		memcpy(out->version, gs + 8, vl);
 		out->version[vl] = '\0';
 	} else {

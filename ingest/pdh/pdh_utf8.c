@@ -1,6 +1,7 @@
 /* pdh_utf8.c — UTF-8 validation and the Windows-1252 fallback for header strings. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "pdh_utf8.h"
 
 int pdh_utf8_valid(const char *str, size_t len)
@@ -40,6 +41,40 @@ int pdh_utf8_valid(const char *str, size_t len)
 		s += n + 1;
 	}
 	return 1;
+}
+
+/* Length of the valid UTF-8 character at s (bounded by e), 0 if invalid. */
+static size_t pdh_utf8_char(const unsigned char *s, const unsigned char *e)
+{
+	size_t n = *s < 0x80 ? 1 : *s >= 0xC2 && *s <= 0xDF ? 2 : *s >= 0xE0 && *s <= 0xEF ? 3
+		 : *s >= 0xF0 && *s <= 0xF4 ? 4 : 0;
+	if (n == 0 || (size_t)(e - s) < n)
+		return 0;
+	return pdh_utf8_valid((const char *)s, n) ? n : 0;
+}
+
+char *pdh_utf8_snippet(const char *str, size_t len, char *out, size_t cap)
+{
+	const unsigned char *s = (const unsigned char *)str, *e = s + len;
+	size_t w = 0;
+	while (s < e) {
+		size_t n = pdh_utf8_char(s, e);
+		if (w + (n ? n : 1) + 4 > cap) { /* keep room for "..." and the NUL */
+			memcpy(out + w, "...", 3);
+			w += 3;
+			break;
+		}
+		if (n == 0 || *s < 0x20 || *s == 0x7F) {
+			out[w++] = '?';
+			s++;
+		} else {
+			memcpy(out + w, s, n);
+			w += n;
+			s += n;
+		}
+	}
+	out[w] = '\0';
+	return out;
 }
 
 /* Windows-1252 0x80..0x9F; 0 marks the five undefined bytes. */

@@ -12,4 +12,9 @@ int pdh_utf8_valid(const char *s, size_t len);
  * NUL and undefined bytes become U+FFFD. NULL when out of memory. */
 char *pdh_utf8_from_cp1252(const char *s, size_t len);
 
+/* Copy at most cap-1 bytes of s[0..len) into out for a message: whole UTF-8 characters
+ * only, invalid bytes and control characters replaced by '?', "..." appended when cut.
+ * out is always NUL-terminated valid UTF-8 (cap >= 4). Returns out. */
+char *pdh_utf8_snippet(const char *s, size_t len, char *out, size_t cap);
+
 #endif

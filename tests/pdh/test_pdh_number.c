@@ -76,6 +76,40 @@ static void test_random_exact(void **state)
 	}
 }
 
+/* Random digit strings of 1..19 significant digits with exponents across and beyond the
+ * fast paths' ranges (Clinger ±22, Eisel-Lemire ±64), incl. halfway-looking patterns. */
+static void random_digits(int rounds, uint64_t seed)
+{
+	char buf[64];
+	uint64_t x = seed;
+	for (int i = 0; i < rounds; i++) {
+		int nd, e, n = 0;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		nd = 1 + (int)(x % 19);
+		e = (int)((x >> 8) % 161) - 80;
+		if (x & (1u << 20))
+			buf[n++] = '-';
+		for (int d = 0; d < nd; d++) {
+			uint64_t r = x >> (24 + (d % 12) * 3);
+			buf[n++] = (char)('0' + (d == 0 ? 1 + r % 9 : (x & (1u << 21)) ? (d % 2 ? 5 : 0)
+										  : r % 10));
+			if (d == (int)((x >> 5) % (unsigned)nd) && (x & (1u << 22)) && d + 1 < nd)
+				buf[n++] = '.';
+		}
+		n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d", e);
+		same_as_strtod(buf);
+		x += 0x9E3779B97F4A7C15u;
+	}
+}
+
+static void test_random_digits_exact(void **state)
+{
+	(void)state;
+	random_digits(300000, 0x1234567887654321u);
+}
+
 static void test_blank_and_bad(void **state)
 {
 	double v = 1;
@@ -107,8 +141,11 @@ static void test_process_locale_ignored(void **state)
 	double v;
 	(void)state;
 	/* If a comma-decimal locale exists here, switching to it must change nothing. */
+	/* (none ships in a bare container: `localedef -i de_DE -f UTF-8 DIR/de_DE.UTF-8` and
+	 * LOCPATH=DIR make one) */
 	if (!setlocale(LC_NUMERIC, "de_DE.UTF-8") && !setlocale(LC_NUMERIC, "fr_FR.UTF-8"))
 		skip();
+	assert_true(strtod("86,5", NULL) == 86.5); /* the process locale really is comma-decimal */
 	assert_int_equal(pdh_number_parse("86.918513403953639", 18, c_loc, &v), 1);
 	assert_true(v == 86.918513403953639);
 	assert_int_equal(pdh_number_parse("86,5", 4, c_loc, &v), -1);
@@ -120,6 +157,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_samples_exact),
 		cmocka_unit_test(test_random_exact),
+		cmocka_unit_test(test_random_digits_exact),
 		cmocka_unit_test(test_blank_and_bad),
 		cmocka_unit_test(test_process_locale_ignored),
 	};

@@ -242,6 +242,31 @@ static void test_corrupt_blg(void **state)
 	test_sink_free(&t);
 }
 
+/* The real files go through format detection (ingest_file) to this parser. */
+static void test_ingest_file_dispatch(void **state)
+{
+	static const struct {
+		const char *file;
+		enum ingest_format fmt;
+		size_t samples;
+	} cases[] = {
+		{SAMPLES "powershell_CounterSamples.csv", INGEST_FMT_PDH_CSV, 25},
+		{SAMPLES "powershell_CounterSamples.tsv", INGEST_FMT_PDH_TSV, 25},
+		{SAMPLES "powershell_CorruptBlg.blg", INGEST_FMT_PDH_CSV, 500},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct test_sink t;
+		struct ingest_error err = {{0}};
+		enum ingest_format fmt;
+		test_sink_init(&t);
+		assert_int_equal(ingest_file(cases[i].file, &t.sink, &fmt, &err), INGEST_OK);
+		assert_int_equal(fmt, cases[i].fmt);
+		assert_int_equal(t.nsamples, cases[i].samples);
+		test_sink_free(&t);
+	}
+}
+
 /* ---- hand-made inputs ---- */
 
 #define HDR "\"(PDH-CSV 4.0) (Pacific Standard Time)(480)\",\"\\\\M\\Processor(0)\\% DPC Time\"," \
@@ -492,6 +517,26 @@ static void test_line_cap(void **state)
 	free(big);
 }
 
+static void test_too_many_columns(void **state)
+{
+	struct test_sink t;
+	char err[512];
+	size_t n = 1000001, len = strlen("\"(PDH-CSV 4.0)\"") + 3 * n + 1;
+	char *s = malloc(len + 1), *w = s;
+	(void)state;
+	w += sprintf(w, "\"(PDH-CSV 4.0)\"");
+	for (size_t i = 0; i < n; i++)
+		w += sprintf(w, ",\"\"");
+	*w++ = '\n';
+	test_sink_init(&t);
+	assert_int_equal(test_parse_mem(&t, s, (size_t)(w - s), ',', 0, 0, err, sizeof err),
+			 INGEST_EFORMAT);
+	assert_non_null(strstr(err, "more than 1000000 columns"));
+	assert_int_equal(t.ncounters, 0);
+	test_sink_free(&t);
+	free(s);
+}
+
 static void test_script_path_verbatim(void **state)
 {
 	struct test_sink t;
@@ -609,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_block_sizes),
 		cmocka_unit_test(test_separator_follows_signature),
 		cmocka_unit_test(test_corrupt_blg),
+		cmocka_unit_test(test_ingest_file_dispatch),
 		cmocka_unit_test(test_small_log),
 		cmocka_unit_test(test_crlf_equals_lf),
 		cmocka_unit_test(test_bom_and_typeperf_stdout),
@@ -620,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_column_count),
 		cmocka_unit_test(test_bad_timestamp),
 		cmocka_unit_test(test_line_cap),
+		cmocka_unit_test(test_too_many_columns),
 		cmocka_unit_test(test_script_path_verbatim),
 		cmocka_unit_test(test_non_path_column_and_cp1252),
 		cmocka_unit_test(test_path_without_machine),
