@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
+#include "db.h"
 #include "server.h"
 
 static const char *const security_headers[][2] = {
@@ -31,6 +32,10 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 			       -1);
 	for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers; i++)
 		mg_response_header_add(conn, security_headers[i][0], security_headers[i][1], -1);
+	if (mg_get_request_info(conn)->is_ssl)
+		mg_response_header_add(conn, "Strict-Transport-Security", "max-age=31536000", -1);
+	if (status == 429)
+		mg_response_header_add(conn, "Retry-After", "1", -1);
 	mg_response_header_send(conn);
 	if (len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
 		mg_write(conn, data, len);
@@ -133,4 +138,18 @@ char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *s
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+int http_access_allowed(struct mg_connection *conn, const struct server_config *cfg)
+{
+	const char *t = mg_get_header(conn, "X-Auth-Token");
+	const char *a = mg_get_header(conn, "Authorization");
+	if (!cfg->auth_token || !*cfg->auth_token)
+		return 1;
+	if (!t && a && strncasecmp(a, "Bearer ", 7) == 0)
+		t = a + 7;
+	if (!t)
+		return 0;
+	return db_token_equal(t, cfg->auth_token) ||
+	       (cfg->admin_token && *cfg->admin_token && db_token_equal(t, cfg->admin_token));
 }

@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"  etlscope serve  [--listen ADDR:PORT] [--db PATH] [--data-dir DIR]\n"
 		"                  [--max-upload SIZE] [--threads N] [--read-only]\n"
 		"                  [--admin-token TOKEN]  (or ETLSCOPE_ADMIN_TOKEN)\n"
+		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
+		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
+		"                  [--upload-grace SECONDS]\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope --help | --version\n\n"
@@ -61,10 +64,19 @@ int cli_serve(int argc, char **argv)
 		{"data-dir", required_argument, NULL, 'D'}, {"max-upload", required_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 't'},  {"read-only", no_argument, NULL, 'r'},
 		{"admin-token", required_argument, NULL, 'a'},
+		{"auth-token", required_argument, NULL, 'A'},
+		{"tls-cert", required_argument, NULL, 'T'},
+		{"rate-limit", required_argument, NULL, 'R'},
+		{"min-upload-rate", required_argument, NULL, 'U'},
+		{"upload-grace", required_argument, NULL, 'G'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
-	struct server_config cfg = {CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA,
-				    CLI_DEFAULT_MAX_UPLOAD, 16, 0, getenv("ETLSCOPE_ADMIN_TOKEN")};
+	struct server_config cfg = {
+		.listen = CLI_DEFAULT_LISTEN, .db_path = CLI_DEFAULT_DB, .data_dir = CLI_DEFAULT_DATA,
+		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
+		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
+		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
+	};
 	struct server_ctx srv;
 	char err[512];
 	int c;
@@ -89,12 +101,36 @@ int cli_serve(int argc, char **argv)
 			break;
 		case 'r': cfg.read_only = 1; break;
 		case 'a': cfg.admin_token = optarg; break;
+		case 'A': cfg.auth_token = optarg; break;
+		case 'T': cfg.tls_cert = optarg; break;
+		case 'R':
+			cfg.rate = atof(optarg);
+			if (cfg.rate < 0) {
+				fprintf(stderr, "etlscope: --rate-limit takes requests per second (0 = off)\n");
+				return 2;
+			}
+			cfg.burst = cfg.rate * 4;
+			break;
+		case 'U':
+			if ((cfg.min_upload_rate = cli_parse_size(optarg)) < 0) {
+				fprintf(stderr, "etlscope: --min-upload-rate takes bytes per second, like 16K\n");
+				return 2;
+			}
+			break;
+		case 'G':
+			cfg.upload_grace_s = atoi(optarg);
+			if (cfg.upload_grace_s < 1) {
+				fprintf(stderr, "etlscope: --upload-grace takes seconds (>= 1)\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (cfg.admin_token && strlen(cfg.admin_token) < 16) {
-		fprintf(stderr, "etlscope: the admin token must be at least 16 characters\n");
+	if ((cfg.admin_token && strlen(cfg.admin_token) < 16) ||
+	    (cfg.auth_token && strlen(cfg.auth_token) < 16)) {
+		fprintf(stderr, "etlscope: admin and access tokens must be at least 16 characters\n");
 		return 2;
 	}
 	if (cli_ensure_dir(cfg.data_dir) != 0) {
@@ -115,7 +151,7 @@ int cli_serve(int argc, char **argv)
 	}
 	const char *host = cfg.listen;
 	const char *colon = strrchr(host, ':');
-	printf("etlscope: listening on http://%.*s:%d/\n",
+	printf("etlscope: listening on %s://%.*s:%d/\n", cfg.tls_cert ? "https" : "http",
 	       colon ? (int)(colon - host) : 9, colon ? host : "127.0.0.1", srv.port);
 	fflush(stdout);
 	int sig;

@@ -55,6 +55,10 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		http_send_error(conn, 403, "cross-origin changes are refused");
 		return 403;
 	}
+	if (!http_access_allowed(conn, &s->cfg)) {
+		http_send_error(conn, 401, "this server needs its access token for changes");
+		return 401;
+	}
 	if (del) {
 		st = api_run_delete(db, id, &auth, &out);
 	} else {
@@ -122,6 +126,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddBoolToObject(o, "ok", 1);
 		cJSON_AddStringToObject(o, "version", ETLSCOPE_VERSION);
 		cJSON_AddBoolToObject(o, "read_only", s->cfg.read_only);
+		cJSON_AddBoolToObject(o, "auth_required", s->cfg.auth_token && *s->cfg.auth_token);
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
 		http_send_json(conn, 200, o);
 		return 200;

@@ -27,6 +27,17 @@ static void thread_stop(const struct mg_context *ctx, int thread_type, void *thr
 		db_close(thread_pointer);
 }
 
+/* Every request passes here first: a client over its rate gets 429 before any work. */
+static int begin_request(struct mg_connection *conn)
+{
+	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (limits_request(&s->limits, ri->remote_addr, db_now_us()))
+		return 0;
+	http_send_error(conn, 429, "too many requests; slow down");
+	return 429;
+}
+
 static int log_message(const struct mg_connection *conn, const char *message)
 {
 	fprintf(stderr, "etlscope: %s\n", message);
@@ -36,7 +47,7 @@ static int log_message(const struct mg_connection *conn, const char *message)
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen)
 {
-	char threads[16], errtext[256] = "";
+	char threads[16], listen[300], errtext[256] = "";
 	struct mg_callbacks cb;
 	struct mg_init_data init;
 	struct mg_error_data edata;
@@ -53,24 +64,38 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
 		return -1;
 
-	snprintf(threads, sizeof threads, "%d", cfg->threads > 0 ? cfg->threads : 16);
+	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
+	snprintf(threads, sizeof threads, "%d", nthreads);
+	/* A quarter of the workers may be busy receiving uploads; the rest stay for readers. */
+	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2);
+	/* civetweb marks TLS ports with a trailing 's'. */
+	snprintf(listen, sizeof listen, "%s%s", cfg->listen, cfg->tls_cert ? "s" : "");
 	const char *options[] = {
-		"listening_ports", cfg->listen,
+		"listening_ports", listen,
 		"num_threads", threads,
 		"enable_directory_listing", "no",
 		"access_control_allow_origin", "",
 		"access_control_allow_methods", "",
 		"access_control_allow_headers", "",
 		"max_request_size", "16384",
-		"request_timeout_ms", "30000",
+		"request_timeout_ms", "15000",
 		"enable_keep_alive", "no",
 		"additional_header", "X-Content-Type-Options: nosniff",
+		NULL, NULL, /* ssl_certificate, when serving TLS */
 		NULL,
 	};
+	if (cfg->tls_cert) {
+		size_t n = 0;
+		while (options[n])
+			n++;
+		options[n] = "ssl_certificate";
+		options[n + 1] = cfg->tls_cert;
+	}
 	memset(&cb, 0, sizeof cb);
 	cb.init_thread = thread_start;
 	cb.exit_thread = thread_stop;
 	cb.log_message = log_message;
+	cb.begin_request = begin_request;
 	memset(&init, 0, sizeof init);
 	init.callbacks = &cb;
 	init.user_data = s;
@@ -80,13 +105,27 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	edata.text = errtext;
 	edata.text_buffer_size = sizeof errtext;
 
-	mg_init_library(0);
+	/* TLS loads libssl by name at run time; if any function civetweb wants is missing
+	 * (see server/tlsshim/) it reports no TLS here, and we refuse rather than crash later. */
+	if (cfg->tls_cert && !(mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS)) {
+		snprintf(err, errlen, "TLS is unavailable: libssl could not be loaded (install "
+				      "libssl-dev; keep the tls/ folder beside the binary)");
+		mg_exit_library();
+		jobs_destroy(s->jobs);
+		s->jobs = NULL;
+		limits_destroy(&s->limits);
+		return -1;
+	}
+	if (!cfg->tls_cert)
+		mg_init_library(0);
 	s->mg = mg_start2(&init, &edata);
 	if (!s->mg) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
 			 errtext[0] ? errtext : "unknown error");
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		limits_destroy(&s->limits);
+		mg_exit_library();
 		return -1;
 	}
 	mg_set_request_handler(s->mg, "/api/", routes_api, s);
@@ -105,5 +144,6 @@ void server_stop(struct server_ctx *s)
 	s->mg = NULL;
 	jobs_destroy(s->jobs);
 	s->jobs = NULL;
+	limits_destroy(&s->limits);
 	mg_exit_library();
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <civetweb.h>
 #include <cjson/cJSON.h>
+#include "limits.h"
 
 struct jobs;
 
@@ -17,12 +18,18 @@ struct server_config {
 	int threads;
 	int read_only;        /* viewers only: uploads and edits refused */
 	const char *admin_token; /* may edit or delete any run; NULL = none */
+	const char *auth_token;  /* when set, uploads and changes need it too */
+	const char *tls_cert;    /* PEM file with certificate and key: serve HTTPS */
+	double rate, burst;      /* requests per second per client address; 0 = no limit */
+	int64_t min_upload_rate; /* bytes/s an upload must average after the grace period */
+	int upload_grace_s;
 };
 
 struct server_ctx {
 	struct server_config cfg;
 	struct mg_context *mg;
 	struct jobs *jobs;
+	struct limits limits;
 	int port;
 };
 
@@ -41,6 +48,9 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 int http_same_origin(struct mg_connection *conn);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
 const char *http_client_token(struct mg_connection *conn);
+/* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the
+ * admin token? Always 1 when no access token is configured. */
+int http_access_allowed(struct mg_connection *conn, const struct server_config *cfg);
 /* Read a small request body (at most max bytes) into a new buffer; NULL with *status set
  * (413 too large, 400 unreadable) on failure. */
 char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 #include "jobs.h"
@@ -39,12 +40,14 @@ static void clean_file_name(const char *in, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", *base ? base : "upload");
 }
 
+static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
+			 const struct mg_request_info *ri, const char *name, const char *file,
+			 char *id);
+
 int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	char name[256] = "", file[256] = "", raw[512] = "", path[4096], id[JOB_ID_LEN + 1];
-	long long total = 0;
-	int fd;
+	char name[256] = "", file[256] = "", raw[512] = "", id[JOB_ID_LEN + 1];
 
 	if (s->cfg.read_only) {
 		http_send_error(conn, 403, "this server is read-only");
@@ -53,6 +56,10 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 	if (!http_same_origin(conn)) {
 		http_send_error(conn, 403, "cross-origin uploads are refused");
 		return 403;
+	}
+	if (!http_access_allowed(conn, &s->cfg)) {
+		http_send_error(conn, 401, "this server needs its access token for uploads");
+		return 401;
 	}
 	if (ri->content_length > s->cfg.max_upload) {
 		http_send_error(conn, 413, "the file is %lld bytes; this server accepts at most %lld",
@@ -65,6 +72,27 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 		mg_get_var(ri->query_string, ql, "file", raw, sizeof raw);
 	}
 	clean_file_name(raw, file, sizeof file);
+	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
+	if (slot != 0) {
+		http_send_error(conn, 429, slot == 1 ? "the server is busy with other uploads; try again shortly"
+						      : "you have too many uploads in progress");
+		return 429;
+	}
+	int status = upload_stream(conn, s, ri, name, file, id);
+	limits_upload_end(&s->limits, ri->remote_addr);
+	return status;
+}
+
+/* The body of an accepted upload: spool it, then queue or refuse it. */
+static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
+			 const struct mg_request_info *ri, const char *name, const char *file,
+			 char *id)
+{
+	char path[4096];
+	long long total = 0;
+	int fd;
+	struct timespec t0, now;
+
 	if (jobs_begin(s->jobs, name, file, ri->content_length, id) != 0) {
 		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
 		return 503;
@@ -84,6 +112,7 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 
 	char *buf = malloc(SPOOL_BUF);
 	int status = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = NULL;
 	if (!buf) {
 		status = 500;
@@ -111,6 +140,16 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 			break;
 		}
 		jobs_received(s->jobs, id, total);
+		/* A client that trickles bytes would hold a worker thread for ever: after the
+		 * grace period it must keep up the minimum average rate. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (s->cfg.min_upload_rate > 0 && secs > s->cfg.upload_grace_s &&
+		    (double)total / secs < (double)s->cfg.min_upload_rate) {
+			status = 408;
+			why = "the upload is too slow";
+			break;
+		}
 	}
 	free(buf);
 	if (!status && ri->content_length >= 0 && total != ri->content_length) {

@@ -36,6 +36,18 @@ const es = {
   loadToken(runId) {
     try { return localStorage.getItem(`etlscope:edit:${runId}`) || ''; } catch (e) { return ''; }
   },
+  // The server's access token (only when it runs with --auth-token), kept per browser.
+  saveAccess(token) {
+    try { localStorage.setItem('etlscope:access', token); } catch (e) { /* storage off */ }
+  },
+  loadAccess() {
+    try { return localStorage.getItem('etlscope:access') || ''; } catch (e) { return ''; }
+  },
+  accessHeaders() {
+    const t = es.loadAccess();
+    return t ? { 'X-Auth-Token': t } : {};
+  },
+
   forgetToken(runId) {
     try { localStorage.removeItem(`etlscope:edit:${runId}`); } catch (e) { /* storage off */ }
   },

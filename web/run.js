@@ -293,7 +293,7 @@
     $('edit-notes').value = run.notes || '';
     $('edit-token').value = es.loadToken(runId);
     const status = (t, bad) => { $('edit-status').textContent = t; $('edit-status').className = bad ? 'error' : 'hint'; };
-    const headers = () => ({ 'Content-Type': 'application/json', 'X-Edit-Token': $('edit-token').value.trim() });
+    const headers = () => Object.assign({ 'Content-Type': 'application/json', 'X-Edit-Token': $('edit-token').value.trim() }, es.accessHeaders());
     $('edit-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const body = { name: $('edit-name').value.trim(), notes: $('edit-notes').value };

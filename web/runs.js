@@ -72,6 +72,8 @@
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `/api/uploads?${q}`);
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    const access = $('access-token').value.trim();
+    if (access) { xhr.setRequestHeader('X-Auth-Token', access); es.saveAccess(access); }
     xhr.upload.onprogress = (ev) => {
       if (ev.lengthComputable) {
         const pct = Math.round((ev.loaded / ev.total) * 100);
@@ -102,5 +104,13 @@
     });
   }
 
-  document.addEventListener('DOMContentLoaded', () => { wireDrop(); loadRuns(); });
+  async function loadHealth() {
+    try {
+      const h = await es.api('/api/health');
+      if (h.read_only) { $('upload').hidden = true; return; }
+      if (h.auth_required) { $('access-token').value = es.loadAccess(); es.show($('access-row'), true); }
+    } catch (e) { /* the runs list reports errors */ }
+  }
+
+  document.addEventListener('DOMContentLoaded', () => { wireDrop(); loadHealth(); loadRuns(); });
 })();

@@ -37,7 +37,7 @@ export async function startServer(extraArgs = [], opts = {}) {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 10000);
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      const m = out.match(/listening on https?:\/\/127\.0\.0\.1:(\d+)\//);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); }
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });

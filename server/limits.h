@@ -1,0 +1,36 @@
+/* limits.h — abuse limits kept in the server context: a per-client request rate (token
+ * bucket per IP address), and upload slots (server-wide and per client) so that uploads
+ * can never take every worker thread away from readers. */
+#ifndef ETLSCOPE_LIMITS_H
+#define ETLSCOPE_LIMITS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define LIMITS_CLIENTS 1024 /* tracked addresses; the least recently seen is replaced */
+
+struct limits_client {
+	char addr[48];
+	double tokens;
+	int64_t last_us;
+	int uploads;
+};
+
+struct limits {
+	pthread_mutex_t mu;
+	double rate, burst;   /* requests per second and bucket size; rate 0 = unlimited */
+	int max_uploads;      /* concurrent uploads, whole server */
+	int max_uploads_ip;   /* concurrent uploads per client address */
+	int uploads;
+	struct limits_client client[LIMITS_CLIENTS];
+};
+
+void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip);
+void limits_destroy(struct limits *l);
+/* 1 if this request may proceed; 0 if the client exceeded its rate (answer 429). */
+int limits_request(struct limits *l, const char *addr, int64_t now_us);
+/* 0 and a slot taken; 1 the server is at its upload limit; 2 this client is. */
+int limits_upload_begin(struct limits *l, const char *addr);
+void limits_upload_end(struct limits *l, const char *addr);
+
+#endif
