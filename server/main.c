@@ -145,6 +145,7 @@ int cli_serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (handled), not a kill */
 	if (server_start(&srv, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;

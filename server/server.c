@@ -3,7 +3,9 @@
  * listing, bounded headers; one database connection per worker thread. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <unistd.h>
 #include "db.h"
 #include "jobs.h"
 #include "server.h"
@@ -44,6 +46,23 @@ static int log_message(const struct mg_connection *conn, const char *message)
 	return 1;
 }
 
+/* Spool files left by a crash mid-upload or mid-ingest: their runs were never committed,
+ * so the files are garbage. */
+static void remove_stale_spool(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, "upload-", 7) == 0) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	closedir(d);
+}
+
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen)
 {
@@ -61,6 +80,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		return -1;
 	db_purge_expired(db, db_now_us());
 	db_close(db);
+	remove_stale_spool(cfg->data_dir);
 	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
 		return -1;
 

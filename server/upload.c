@@ -134,9 +134,9 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			break;
 		}
 		if (write_all(fd, buf, (size_t)n) != 0) {
-			status = errno == ENOSPC || errno == EDQUOT ? 507 : 500;
-			why = errno == ENOSPC || errno == EDQUOT ? "the server's disk is full"
-								 : "cannot write the upload";
+			int full = errno == ENOSPC || errno == EDQUOT || errno == EFBIG;
+			status = full ? 507 : 500;
+			why = full ? "the server's disk is full" : "cannot write the upload";
 			break;
 		}
 		jobs_received(s->jobs, id, total);

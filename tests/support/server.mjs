@@ -29,7 +29,10 @@ export async function startServer(extraArgs = [], opts = {}) {
   const dir = opts.dir || tempDir();
   const db = opts.db || join(dir, 'etlscope.db');
   const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, '--data-dir', join(dir, 'data'), ...extraArgs];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // opts.fileSizeKb: start under `ulimit -f`, so writes past that size fail like a full disk.
+  const child = opts.fileSizeKb
+    ? spawn('bash', ['-c', `ulimit -f ${opts.fileSizeKb}; exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const port = await new Promise((resolve, reject) => {
@@ -46,8 +49,16 @@ export async function startServer(extraArgs = [], opts = {}) {
   return {
     port, url, dir, db, child,
     stderr: () => stderr,
+    // Kill -9: no clean shutdown, as in a crash or power loss.
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await done;
+      }
+    },
     async stop({ keep = false } = {}) {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await done;
@@ -78,3 +89,6 @@ export async function uploadAndWait(base, bytes, fileName, name) {
   }
   throw new Error('job did not finish');
 }
+
+// The benchmark generator built beside the binary (build/bench/gen_pdh_csv).
+export const genPdhCsv = join(dirname(binary), '..', 'bench', 'gen_pdh_csv');
