@@ -38,6 +38,7 @@ struct ctx {
 	struct etl_stack_cache stacks;
 	struct etl_tidmap tids;
 	struct etl_summary_facts facts;
+	const struct etl_module *last_mod; /* one-entry lookup cache */
 	struct pending_ring *pend; /* indexed by CPU */
 	size_t n_pend;
 };
@@ -216,7 +217,15 @@ static void add_mod(struct pending_sample *p, int32_t id)
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
 {
-	const struct etl_module *e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	const struct etl_module *e = c->last_mod;
+	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
+	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
+	    (e->space == 0 ? (etl_is_kernel_address(addr, psize) || pid == 0 || pid == 4)
+			   : e->space == (uint64_t)pid + 1))
+		return e->id;
+	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	if (e)
+		c->last_mod = e;
 	return e ? e->id : -1;
 }
 

@@ -117,29 +117,35 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 	}
 }
 
-static int before(const struct etl_merge *m, size_t a, size_t b)
+static int before(const struct etl_merge_key *x, const struct etl_merge_key *y)
 {
-	const struct etl_event *x = &m->streams[a].ev, *y = &m->streams[b].ev;
-	if (x->timestamp != y->timestamp)
-		return x->timestamp < y->timestamp;
+	if (x->ts != y->ts)
+		return x->ts < y->ts;
 	return x->cpu < y->cpu;
 }
 
 static void sift_down(struct etl_merge *m, size_t i)
 {
+	struct etl_merge_key *h = m->heap;
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < m->n_heap && before(m, m->heap[l], m->heap[s]))
+		if (l < m->n_heap && before(&h[l], &h[s]))
 			s = l;
-		if (r < m->n_heap && before(m, m->heap[r], m->heap[s]))
+		if (r < m->n_heap && before(&h[r], &h[s]))
 			s = r;
 		if (s == i)
 			return;
-		size_t t = m->heap[i];
-		m->heap[i] = m->heap[s];
-		m->heap[s] = t;
+		struct etl_merge_key t = h[i];
+		h[i] = h[s];
+		h[s] = t;
 		i = s;
 	}
+}
+
+static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
+{
+	const struct etl_event *ev = &m->streams[stream].ev;
+	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
 }
 
 int etl_merge_open(struct etl_merge *m, FILE *f)
@@ -174,7 +180,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 		if (rc < 0)
 			return rc;
 		if (rc == 1)
-			m->heap[m->n_heap++] = i;
+			m->heap[m->n_heap++] = key_of(m, i);
 	}
 	for (size_t i = m->n_heap / 2; i-- > 0;)
 		sift_down(m, i);
@@ -187,17 +193,20 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	 * advanced only now, when the caller is done with it. */
 	if (m->have_last) {
 		m->have_last = 0;
-		int rc = stream_advance(m, &m->streams[m->heap[0]]);
+		uint32_t top = m->heap[0].stream;
+		int rc = stream_advance(m, &m->streams[top]);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			m->heap[0] = m->heap[--m->n_heap];
+		else
+			m->heap[0] = key_of(m, top);
 		if (m->n_heap)
 			sift_down(m, 0);
 	}
 	if (m->n_heap == 0)
 		return 0;
-	*ev = m->streams[m->heap[0]].ev;
+	*ev = m->streams[m->heap[0].stream].ev;
 	m->have_last = 1;
 	return 1;
 }

@@ -119,6 +119,13 @@ uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
 	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
 	if (f == 0)
 		return 0;
+	/* common clocks (10 MHz QPC, FILETIME) are whole ns per tick: skip the 128-bit divide */
+	if (1000000000u % f == 0) {
+		uint64_t k = 1000000000u / f;
+		if (ticks <= UINT64_MAX / k)
+			return ticks * k;
+		return UINT64_MAX;
+	}
 	unsigned __int128 v = (unsigned __int128)ticks * 1000000000u / f;
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
