@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include "ingest/etl/etl_ingest.h"
 #include "ingest/etl/etl_le.h"
+#include "ingest/etl/etl_merge.h"
 #include "tests/etlgen/etlgen.h"
 #include "etl_test_sink.h"
 
@@ -173,6 +174,53 @@ static void test_dpc_ending_before_it_starts(void **state)
 	free(t.data);
 }
 
+/* Circular logging: a CPU's buffers are not in file order. Sorting by SequenceNumber
+ * restores time order; nothing is lost. */
+static void test_buffers_out_of_file_order(void **state)
+{
+	(void)state;
+	struct trace t;
+	make(&t, 0);
+	size_t bs = 8192, n = t.size / bs;
+	assert_true(n > 6);
+	/* swap the first and last data buffers of CPU 1 */
+	size_t first = 0, last = 0;
+	for (size_t i = 1; i < n; i++)
+		if (t.data[i * bs + 0x28] == 1) {
+			if (!first)
+				first = i;
+			last = i;
+		}
+	assert_true(first && last > first);
+	uint8_t tmp[8192];
+	memcpy(tmp, t.data + first * bs, bs);
+	memcpy(t.data + first * bs, t.data + last * bs, bs);
+	memcpy(t.data + last * bs, tmp, bs);
+
+	FILE *f = fmemopen(t.data, t.size, "rb");
+	struct etl_merge m;
+	assert_int_equal(etl_merge_open(&m, f), 0);
+	struct etl_event ev;
+	uint64_t prev = 0, back = 0, events = 0;
+	while (etl_merge_next(&m, &ev) == 1) {
+		back += ev.timestamp < prev;
+		prev = ev.timestamp;
+		events++;
+	}
+	etl_merge_close(&m);
+	fclose(f);
+	assert_int_equal(back, 0);
+	assert_int_equal(events, t.e.events);
+
+	struct test_sink k;
+	run(&t, &k);
+	assert_int_equal(k.n_dpc, t.e.kind[ETLGEN_DPC].count + t.e.kind[ETLGEN_ISR].count);
+	assert_int_equal(test_summary_num(&k, "unknown"), 0);
+	test_sink_free(&k);
+	etlgen_expect_free(&t.e);
+	free(t.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_bad_compressed_buffer_is_skipped),
 		cmocka_unit_test(test_event_size_past_buffer),
 		cmocka_unit_test(test_dpc_ending_before_it_starts),
+		cmocka_unit_test(test_buffers_out_of_file_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
