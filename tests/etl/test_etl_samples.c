@@ -307,6 +307,44 @@ static void test_merge_time_order(void **state)
 	check_merge(SAMPLE("syzygy-image_data_32_v2.etl"));
 }
 
+/* perfmon .blg files are ETL containers of classic FULL_HEADER events from the PDH provider
+ * (etl-format.md §9, §12): the reader hands them out with GUID, class type and payload. */
+static void test_blg_container(void **state)
+{
+	(void)state;
+	static const uint8_t pdh[16] = {0xb3, 0x3b, 0x3f, 0x93, 0x3e, 0x94, 0x0d, 0x49,
+					0x9c, 0xed, 0x3c, 0xbb, 0x14, 0xc1, 0x44, 0x79};
+	FILE *f = fopen(SHARED_DIR "/samples/perfmon/pal_SampleLog.blg", "rb");
+	assert_non_null(f);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	assert_int_equal(r.lf.buffer_size, 65536);
+	assert_int_equal(r.lf.version, 0x04010006);
+	assert_int_equal(r.lf.build, 6000);
+	assert_int_equal(r.lf.pointer_size, 4);
+	assert_int_equal(r.lf.header_pointer_size, 4);
+	assert_int_equal(r.lf.clock_type, 2);
+	/* clock 2: timestamps are FILETIMEs; the header event's equals StartTime */
+	assert_true(r.lf.header_timestamp == r.lf.start_time);
+	assert_int_equal(etl_reader_ns(&r, r.lf.start_time + 10000000), 1000000000);
+	struct etl_event ev;
+	uint64_t classic = 0, with_pdh = 0;
+	while (etl_reader_next(&r, &ev) == 1) {
+		if (ev.header_type != ETL_HT_FULL_HEADER32)
+			continue;
+		classic++;
+		assert_int_equal(ev.ev_class, ETL_EC_CLASSIC);
+		assert_int_equal(ev.has_guid, 1);
+		assert_true(ev.payload_len <= ev.size - 48);
+		with_pdh += memcmp(ev.guid, pdh, 16) == 0;
+	}
+	assert_true(classic > 0);
+	assert_int_equal(with_pdh, classic);
+	assert_int_equal(r.st.malformed_buffers, 0);
+	etl_reader_close(&r);
+	fclose(f);
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -332,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_syzygy_32bit),
 		cmocka_unit_test(test_reader_header_values),
 		cmocka_unit_test(test_merge_time_order),
+		cmocka_unit_test(test_blg_container),
 		cmocka_unit_test(test_not_an_etl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
