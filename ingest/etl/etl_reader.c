@@ -104,8 +104,8 @@ int etl_reader_open(struct etl_reader *r, FILE *f)
 	    etl_logfile_parse(&ev, &r->lf) != 0)
 		return INGEST_EFORMAT;
 	r->have_header = 1;
-	/* hand buffer 0 out again from the start, counting it normally */
-	etl_reader_rewind(r);
+	/* buffer 0 stays loaded: its events, the header first, come out of etl_reader_next
+	 * (no rewind, so a pipe works too) */
 	return 0;
 }
 

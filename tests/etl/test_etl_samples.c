@@ -345,6 +345,26 @@ static void test_blg_container(void **state)
 	fclose(f);
 }
 
+/* The file-order reader never seeks backwards: it works on a pipe. */
+static void test_reader_on_pipe(void **state)
+{
+	(void)state;
+	FILE *p = popen("cat '" SAMPLE("perfview-net452-x64-compressed.etl") "'", "r");
+	assert_non_null(p);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, p), 0);
+	struct etl_event ev;
+	uint64_t n = 0;
+	while (etl_reader_next(&r, &ev) == 1)
+		n++;
+	assert_int_equal(n, 179474);
+	assert_int_equal(r.st.buffers, 360);
+	assert_int_equal(r.st.truncated, 0);
+	assert_int_equal(r.masks[0], 0x1270f);
+	etl_reader_close(&r);
+	pclose(p);
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -371,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_reader_header_values),
 		cmocka_unit_test(test_merge_time_order),
 		cmocka_unit_test(test_blg_container),
+		cmocka_unit_test(test_reader_on_pipe),
 		cmocka_unit_test(test_not_an_etl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
