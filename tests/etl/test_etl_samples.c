@@ -112,6 +112,12 @@ static void test_perfview_compressed(void **state)
 	assert_int_equal(C("ImageUnload"), 32);
 	assert_int_equal(C("ProcessDCStart"), 32);
 	assert_int_equal(C("ProcessDCEnd"), 32);
+	/* 101 Process events: DCStart/DCEnd 32+32, PerfCtr rundown 32, Start/End/Defunct… */
+	assert_int_equal(C("ProcessStart") + C("ProcessEnd") + C("ProcessDCStart") +
+			 C("ProcessDCEnd") + C("ProcessDefunct") + C("ProcessOther"), 101);
+	assert_true(C("TcpIpOther") + C("UdpIpOther") > 500 && C("TcpIpOther") + C("UdpIpOther") < 560);
+	assert_true(C("SystemConfigCPU") + C("SystemConfigOther") > 230 &&
+		    C("SystemConfigCPU") + C("SystemConfigOther") < 270);
 	assert_int_equal(C("ThreadDCStart") + C("ThreadDCEnd") + C("ThreadStart") + C("ThreadEnd"),
 			 1358);
 	assert_int_equal(C("DiskIoOther"), 2462);
@@ -186,6 +192,10 @@ static void test_shutdown_perfdiag(void **state)
 	assert_int_equal(C("ImageDCEnd"), 2145);
 	assert_int_equal(C("ImageLoad"), 72);
 	assert_int_equal(C("KernelImageBase"), 1);
+	assert_int_equal(C("ImageOther"), 1); /* HypercallPage */
+	/* "header group 8": Extension, EndExtension, RundownComplete, type 80 */
+	assert_int_equal(C("EventTraceExtension") + C("EventTraceEndExtension") +
+			 C("EventTraceRundownComplete") + C("EventTraceOther"), 8);
 	assert_int_equal(C("ThreadStart") + C("ThreadEnd") + C("ThreadDCStart") + C("ThreadDCEnd"),
 			 3058);
 	assert_int_equal(C("ProcessEnd") + C("ProcessDCStart") + C("ProcessDCEnd") +
