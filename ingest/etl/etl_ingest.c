@@ -39,7 +39,7 @@ struct ctx {
 	struct etl_tidmap tids;
 	struct etl_summary_facts facts;
 	const struct etl_module *last_mod; /* one-entry lookup cache */
-	struct pending_ring *pend; /* indexed by CPU */
+	struct pending_ring **pend; /* indexed by CPU; a ring exists once the CPU has samples */
 	size_t n_pend;
 };
 
@@ -154,18 +154,29 @@ static int emit_modules(struct ctx *c)
 	return 0;
 }
 
-static struct pending_ring *ring_for(struct ctx *c, uint16_t cpu)
+/* The CPU's ring; created on first use only if create (CPU numbers go up to 2047). */
+static struct pending_ring *ring_for(struct ctx *c, uint16_t cpu, int create, int *err)
 {
+	*err = 0;
 	if (cpu >= c->n_pend) {
-		size_t n = (size_t)cpu + 1;
-		struct pending_ring *p = realloc(c->pend, n * sizeof *p);
-		if (!p)
+		if (!create)
 			return NULL;
+		size_t n = (size_t)cpu + 1;
+		struct pending_ring **p = realloc(c->pend, n * sizeof *p);
+		if (!p) {
+			*err = 1;
+			return NULL;
+		}
 		memset(p + c->n_pend, 0, (n - c->n_pend) * sizeof *p);
 		c->pend = p;
 		c->n_pend = n;
 	}
-	return &c->pend[cpu];
+	if (!c->pend[cpu] && create) {
+		c->pend[cpu] = calloc(1, sizeof *c->pend[cpu]);
+		if (!c->pend[cpu])
+			*err = 1;
+	}
+	return c->pend[cpu];
 }
 
 static int flush_sample(struct ctx *c, struct pending_sample *p)
@@ -274,8 +285,9 @@ bad:
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
-	struct pending_ring *ring = ring_for(c, ev->cpu);
-	if (!ring)
+	int err;
+	struct pending_ring *ring = ring_for(c, ev->cpu, k == ETL_K_SAMPLED_PROFILE, &err);
+	if (err)
 		return oom(c);
 	int rc;
 	switch (k) {
@@ -284,7 +296,7 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		rc = k == ETL_K_STACK ? etl_decode_stack(ev, &s) : etl_decode_stack_key_ref(ev, &s);
 		if (rc != 0)
 			return 0;
-		struct pending_sample *p = ring_find(ring, s.event_ts, s.tid);
+		struct pending_sample *p = ring ? ring_find(ring, s.event_ts, s.tid) : NULL;
 		if (!p)
 			return 0; /* the stack of some other event */
 		if (s.pid)
@@ -380,8 +392,8 @@ static int run(struct ctx *c, FILE *f)
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < c->n_pend; i++)
-		while (c->pend[i].count)
-			if ((rc = ring_pop(c, &c->pend[i])) < 0)
+		while (c->pend[i] && c->pend[i]->count)
+			if ((rc = ring_pop(c, c->pend[i])) < 0)
 				return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
@@ -406,6 +418,8 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_modmap_free(&c->mods);
 	etl_stack_cache_free(&c->stacks);
 	etl_tidmap_free(&c->tids);
+	for (size_t i = 0; i < c->n_pend; i++)
+		free(c->pend[i]);
 	free(c->pend);
 	free(c);
 	return rc;
