@@ -376,21 +376,22 @@ static int run(struct ctx *c, FILE *f)
 		return oom(c);
 
 	struct etl_merge m;
+	int sink_rc = 0;
 	rc = etl_merge_open(&m, f);
 	if (rc == 0) {
 		while ((rc = etl_merge_next(&m, &ev)) == 1)
-			if ((rc = pass2_event(c, &ev)) < 0)
+			if ((sink_rc = pass2_event(c, &ev)) < 0)
 				break;
 	}
 	etl_merge_close(&m);
+	if (sink_rc < 0)
+		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */
 	if (rc == INGEST_ENOMEM)
 		return oom(c);
-	if (rc == INGEST_EIO) {
-		ingest_error_set(c->err, "cannot read the trace file");
-		return rc;
+	if (rc < 0) {
+		ingest_error_set(c->err, "cannot seek in the trace file (a second pass needs it)");
+		return INGEST_EIO;
 	}
-	if (rc < 0)
-		return rc;
 	for (size_t i = 0; i < c->n_pend; i++)
 		while (c->pend[i] && c->pend[i]->count)
 			if ((rc = ring_pop(c, c->pend[i])) < 0)

@@ -291,6 +291,42 @@ static void test_dpc_tracing_off(void **state)
 	test_sink_free(&t);
 }
 
+static int refuse_dpc(void *ud, const struct sink_dpcisr *e)
+{
+	(void)e;
+	int *n = ud;
+	return ++*n == 10 ? -42 : 0;
+}
+
+static int refuse_module(void *ud, const struct sink_module *m, int32_t *id)
+{
+	(void)ud;
+	(void)m;
+	(void)id;
+	return -7;
+}
+
+/* A sink error stops the parse and comes back unchanged; no summary follows. */
+static void test_sink_refusal_propagates(void **state)
+{
+	(void)state;
+	struct recs r = {0};
+	struct etlgen_scenario s = scenario(8, 0, &r);
+	struct etlgen_expect e;
+	FILE *f = write_trace(&s, &e);
+	int n = 0, summaries = 0;
+	struct ingest_sink k = {.ud = &n, .dpcisr = refuse_dpc};
+	struct ingest_error err = {{0}};
+	assert_int_equal(etl_ingest(f, &k, &err), -42);
+	assert_int_equal(n, 10);
+	rewind(f);
+	k = (struct ingest_sink){.ud = &summaries, .module = refuse_module};
+	assert_int_equal(etl_ingest(f, &k, &err), -7);
+	fclose(f);
+	free(r.v);
+	etlgen_expect_free(&e);
+}
+
 static void test_scenario_json(void **state)
 {
 	(void)state;
@@ -345,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_stack_keys_defined_after_use),
 		cmocka_unit_test(test_truncated_is_partial),
 		cmocka_unit_test(test_dpc_tracing_off),
+		cmocka_unit_test(test_sink_refusal_propagates),
 		cmocka_unit_test(test_scenario_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
