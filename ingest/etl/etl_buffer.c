@@ -115,7 +115,8 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	if (h->flags & ETL_BUF_COMPRESSED) {
 		/* Offset = uncompressed used size; the stream must expand to exactly that. */
 		uint32_t used = h->offset ? h->offset : h->saved_offset;
-		if (used < ETL_BUFFER_HEADER_SIZE || used > ETL_BUFFER_MAX_SIZE ||
+		uint32_t cap = w->max_used ? w->max_used : ETL_BUFFER_MAX_SIZE;
+		if (used < ETL_BUFFER_HEADER_SIZE || used > cap ||
 		    (w->compression_format != ETL_COMPRESSION_XPRESS && w->compression_format != 0)) {
 			b->bad = 1;
 			return ETL_WALK_OK;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "etl_merge.h"
+#include "etl_logfile.h"
 #include "ingest.h"
 
 struct etl_merge_stream {
@@ -148,13 +149,38 @@ static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
 	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
 }
 
+/* The nominal BufferSize from the logfile header in buffer 0 (0 if unreadable). */
+static uint32_t nominal_buffer_size(FILE *f, int *oom)
+{
+	struct etl_walker w;
+	struct etl_buffer b;
+	struct etl_event ev;
+	struct etl_logfile lf;
+	size_t adv;
+	uint32_t size = 0;
+	etl_walker_init(&w, f);
+	int rc = etl_walker_next(&w, &b);
+	*oom = rc == ETL_WALK_ENOMEM;
+	if (rc == ETL_WALK_OK && !b.bad &&
+	    etl_event_decode(b.payload, b.payload_len, &ev, &adv) == ETL_EV_OK &&
+	    ev.ev_class == ETL_EC_SYSTEM && ev.group == 0 && ev.type == 0 &&
+	    etl_logfile_parse(&ev, &lf) == 0 && lf.buffer_size >= ETL_BUFFER_HEADER_SIZE &&
+	    lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+		size = lf.buffer_size;
+	etl_walker_free(&w);
+	return size;
+}
+
 int etl_merge_open(struct etl_merge *m, FILE *f)
 {
 	memset(m, 0, sizeof *m);
 	m->f = f;
-	int rc = build_index(m);
+	int rc = build_index(m), oom;
 	if (rc)
 		return rc;
+	uint32_t max_used = nominal_buffer_size(f, &oom);
+	if (oom)
+		return INGEST_ENOMEM;
 	/* one stream per distinct CPU */
 	for (size_t i = 0; i < m->n_refs; i++)
 		if (i == 0 || m->refs[i].cpu != m->refs[i - 1].cpu)
@@ -170,6 +196,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 				m->streams[s++].end_ref = i;
 			etl_walker_init(&m->streams[s].w, f);
 			m->streams[s].w.compression_format = m->compression_format;
+			m->streams[s].w.max_used = max_used;
 			m->streams[s].next_ref = i;
 		}
 	}

@@ -104,6 +104,9 @@ int etl_reader_open(struct etl_reader *r, FILE *f)
 	    etl_logfile_parse(&ev, &r->lf) != 0)
 		return INGEST_EFORMAT;
 	r->have_header = 1;
+	/* a compressed buffer never expands beyond the nominal buffer size */
+	if (r->lf.buffer_size >= ETL_BUFFER_HEADER_SIZE && r->lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+		r->walker.max_used = r->lf.buffer_size;
 	/* buffer 0 stays loaded: its events, the header first, come out of etl_reader_next
 	 * (no rewind, so a pipe works too) */
 	return 0;

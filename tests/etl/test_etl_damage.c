@@ -118,10 +118,12 @@ static void test_bad_compressed_buffer_is_skipped(void **state)
 	make(&t, 1);
 	size_t b2 = buffer_at(&t, 2);
 	etl_put32(t.data + b2 + 0x30, etl_le32(t.data + b2 + 0x30) + 64); /* size mismatch */
+	size_t b4 = buffer_at(&t, 4);
+	etl_put32(t.data + b4 + 0x30, 60u << 20); /* claims to expand past the nominal size */
 	struct test_sink k;
 	run(&t, &k);
 	assert_int_equal(test_summary_bool(&k, "partial"), 0);
-	assert_int_equal(test_summary_num(&k, "bad_buffers"), 1);
+	assert_int_equal(test_summary_num(&k, "bad_buffers"), 2);
 	assert_true(test_sink_has_warning(&k, "bad_buffer"));
 	uint64_t all = t.e.kind[ETLGEN_DPC].count + t.e.kind[ETLGEN_ISR].count;
 	assert_true(k.n_dpc < all);
