@@ -65,15 +65,20 @@ static int grow(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-/* Read exactly n bytes at the walker's position; returns bytes read. */
+/* Read up to n bytes at file offset off; returns bytes read. Seekable files are positioned
+ * as needed; a pipe is read sequentially and only forward reads in order succeed. */
 static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n)
 {
 	off_t cur = ftello(w->f);
-	if (cur < 0 || (uint64_t)cur != off) {
-		if (fseeko(w->f, (off_t)off, SEEK_SET) != 0)
+	if (cur >= 0) {
+		if ((uint64_t)cur != off && fseeko(w->f, (off_t)off, SEEK_SET) != 0)
 			return 0;
+	} else if (w->stream_pos != off) {
+		return 0;
 	}
-	return fread(dst, 1, n, w->f);
+	size_t got = fread(dst, 1, n, w->f);
+	w->stream_pos = off + got;
+	return got;
 }
 
 int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
@@ -96,7 +101,8 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	if (grow(&w->raw, &w->raw_cap, h->buffer_size) != 0)
 		return ETL_WALK_ENOMEM;
 	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
-	if (rest && fread(w->raw + ETL_BUFFER_HEADER_SIZE, 1, rest, w->f) != rest)
+	if (rest && read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE,
+			    rest) != rest)
 		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_TRUNCATED;
 
 	if (w->index == 0)
@@ -109,7 +115,8 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	if (h->flags & ETL_BUF_COMPRESSED) {
 		/* Offset = uncompressed used size; the stream must expand to exactly that. */
 		uint32_t used = h->offset ? h->offset : h->saved_offset;
-		if (used < ETL_BUFFER_HEADER_SIZE || used > ETL_BUFFER_MAX_SIZE ||
+		uint32_t cap = w->max_used ? w->max_used : ETL_BUFFER_MAX_SIZE;
+		if (used < ETL_BUFFER_HEADER_SIZE || used > cap ||
 		    (w->compression_format != ETL_COMPRESSION_XPRESS && w->compression_format != 0)) {
 			b->bad = 1;
 			return ETL_WALK_OK;

@@ -67,8 +67,11 @@ struct etl_walker {
 	FILE *f;
 	uint64_t off;            /* file offset of the next buffer */
 	uint64_t file_size;      /* UINT64_MAX when the stream can't tell */
+	uint64_t stream_pos;     /* bytes consumed, for streams that can't seek (pipes) */
 	uint32_t index;          /* index of the next buffer */
 	int compression_format;  /* from buffer 0's State, 0 until seen */
+	uint32_t max_used;       /* cap on a compressed buffer's expanded size: the trace's
+				  * nominal BufferSize once known; 0 = ETL_BUFFER_MAX_SIZE */
 	uint8_t *raw;            /* on-disk bytes of the current buffer */
 	size_t raw_cap;
 	uint8_t *data;           /* decompressed bytes of the current buffer */

@@ -38,7 +38,8 @@ struct ctx {
 	struct etl_stack_cache stacks;
 	struct etl_tidmap tids;
 	struct etl_summary_facts facts;
-	struct pending_ring *pend; /* indexed by CPU */
+	const struct etl_module *last_mod; /* one-entry lookup cache */
+	struct pending_ring **pend; /* indexed by CPU; a ring exists once the CPU has samples */
 	size_t n_pend;
 };
 
@@ -153,18 +154,29 @@ static int emit_modules(struct ctx *c)
 	return 0;
 }
 
-static struct pending_ring *ring_for(struct ctx *c, uint16_t cpu)
+/* The CPU's ring; created on first use only if create (CPU numbers go up to 2047). */
+static struct pending_ring *ring_for(struct ctx *c, uint16_t cpu, int create, int *err)
 {
+	*err = 0;
 	if (cpu >= c->n_pend) {
-		size_t n = (size_t)cpu + 1;
-		struct pending_ring *p = realloc(c->pend, n * sizeof *p);
-		if (!p)
+		if (!create)
 			return NULL;
+		size_t n = (size_t)cpu + 1;
+		struct pending_ring **p = realloc(c->pend, n * sizeof *p);
+		if (!p) {
+			*err = 1;
+			return NULL;
+		}
 		memset(p + c->n_pend, 0, (n - c->n_pend) * sizeof *p);
 		c->pend = p;
 		c->n_pend = n;
 	}
-	return &c->pend[cpu];
+	if (!c->pend[cpu] && create) {
+		c->pend[cpu] = calloc(1, sizeof *c->pend[cpu]);
+		if (!c->pend[cpu])
+			*err = 1;
+	}
+	return c->pend[cpu];
 }
 
 static int flush_sample(struct ctx *c, struct pending_sample *p)
@@ -216,7 +228,15 @@ static void add_mod(struct pending_sample *p, int32_t id)
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
 {
-	const struct etl_module *e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	const struct etl_module *e = c->last_mod;
+	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
+	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
+	    (e->space == 0 ? (etl_is_kernel_address(addr, psize) || pid == 0 || pid == 4)
+			   : e->space == (uint64_t)pid + 1))
+		return e->id;
+	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	if (e)
+		c->last_mod = e;
 	return e ? e->id : -1;
 }
 
@@ -265,8 +285,9 @@ bad:
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
-	struct pending_ring *ring = ring_for(c, ev->cpu);
-	if (!ring)
+	int err;
+	struct pending_ring *ring = ring_for(c, ev->cpu, k == ETL_K_SAMPLED_PROFILE, &err);
+	if (err)
 		return oom(c);
 	int rc;
 	switch (k) {
@@ -275,7 +296,7 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		rc = k == ETL_K_STACK ? etl_decode_stack(ev, &s) : etl_decode_stack_key_ref(ev, &s);
 		if (rc != 0)
 			return 0;
-		struct pending_sample *p = ring_find(ring, s.event_ts, s.tid);
+		struct pending_sample *p = ring ? ring_find(ring, s.event_ts, s.tid) : NULL;
 		if (!p)
 			return 0; /* the stack of some other event */
 		if (s.pid)
@@ -355,24 +376,25 @@ static int run(struct ctx *c, FILE *f)
 		return oom(c);
 
 	struct etl_merge m;
+	int sink_rc = 0;
 	rc = etl_merge_open(&m, f);
 	if (rc == 0) {
 		while ((rc = etl_merge_next(&m, &ev)) == 1)
-			if ((rc = pass2_event(c, &ev)) < 0)
+			if ((sink_rc = pass2_event(c, &ev)) < 0)
 				break;
 	}
 	etl_merge_close(&m);
+	if (sink_rc < 0)
+		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */
 	if (rc == INGEST_ENOMEM)
 		return oom(c);
-	if (rc == INGEST_EIO) {
-		ingest_error_set(c->err, "cannot read the trace file");
-		return rc;
+	if (rc < 0) {
+		ingest_error_set(c->err, "cannot seek in the trace file (a second pass needs it)");
+		return INGEST_EIO;
 	}
-	if (rc < 0)
-		return rc;
 	for (size_t i = 0; i < c->n_pend; i++)
-		while (c->pend[i].count)
-			if ((rc = ring_pop(c, &c->pend[i])) < 0)
+		while (c->pend[i] && c->pend[i]->count)
+			if ((rc = ring_pop(c, c->pend[i])) < 0)
 				return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
@@ -397,6 +419,8 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_modmap_free(&c->mods);
 	etl_stack_cache_free(&c->stacks);
 	etl_tidmap_free(&c->tids);
+	for (size_t i = 0; i < c->n_pend; i++)
+		free(c->pend[i]);
 	free(c->pend);
 	free(c);
 	return rc;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "etl_merge.h"
+#include "etl_logfile.h"
 #include "ingest.h"
 
 struct etl_merge_stream {
@@ -117,38 +118,69 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 	}
 }
 
-static int before(const struct etl_merge *m, size_t a, size_t b)
+static int before(const struct etl_merge_key *x, const struct etl_merge_key *y)
 {
-	const struct etl_event *x = &m->streams[a].ev, *y = &m->streams[b].ev;
-	if (x->timestamp != y->timestamp)
-		return x->timestamp < y->timestamp;
+	if (x->ts != y->ts)
+		return x->ts < y->ts;
 	return x->cpu < y->cpu;
 }
 
 static void sift_down(struct etl_merge *m, size_t i)
 {
+	struct etl_merge_key *h = m->heap;
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < m->n_heap && before(m, m->heap[l], m->heap[s]))
+		if (l < m->n_heap && before(&h[l], &h[s]))
 			s = l;
-		if (r < m->n_heap && before(m, m->heap[r], m->heap[s]))
+		if (r < m->n_heap && before(&h[r], &h[s]))
 			s = r;
 		if (s == i)
 			return;
-		size_t t = m->heap[i];
-		m->heap[i] = m->heap[s];
-		m->heap[s] = t;
+		struct etl_merge_key t = h[i];
+		h[i] = h[s];
+		h[s] = t;
 		i = s;
 	}
+}
+
+static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
+{
+	const struct etl_event *ev = &m->streams[stream].ev;
+	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
+}
+
+/* The nominal BufferSize from the logfile header in buffer 0 (0 if unreadable). */
+static uint32_t nominal_buffer_size(FILE *f, int *oom)
+{
+	struct etl_walker w;
+	struct etl_buffer b;
+	struct etl_event ev;
+	struct etl_logfile lf;
+	size_t adv;
+	uint32_t size = 0;
+	etl_walker_init(&w, f);
+	int rc = etl_walker_next(&w, &b);
+	*oom = rc == ETL_WALK_ENOMEM;
+	if (rc == ETL_WALK_OK && !b.bad &&
+	    etl_event_decode(b.payload, b.payload_len, &ev, &adv) == ETL_EV_OK &&
+	    ev.ev_class == ETL_EC_SYSTEM && ev.group == 0 && ev.type == 0 &&
+	    etl_logfile_parse(&ev, &lf) == 0 && lf.buffer_size >= ETL_BUFFER_HEADER_SIZE &&
+	    lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+		size = lf.buffer_size;
+	etl_walker_free(&w);
+	return size;
 }
 
 int etl_merge_open(struct etl_merge *m, FILE *f)
 {
 	memset(m, 0, sizeof *m);
 	m->f = f;
-	int rc = build_index(m);
+	int rc = build_index(m), oom;
 	if (rc)
 		return rc;
+	uint32_t max_used = nominal_buffer_size(f, &oom);
+	if (oom)
+		return INGEST_ENOMEM;
 	/* one stream per distinct CPU */
 	for (size_t i = 0; i < m->n_refs; i++)
 		if (i == 0 || m->refs[i].cpu != m->refs[i - 1].cpu)
@@ -164,6 +196,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 				m->streams[s++].end_ref = i;
 			etl_walker_init(&m->streams[s].w, f);
 			m->streams[s].w.compression_format = m->compression_format;
+			m->streams[s].w.max_used = max_used;
 			m->streams[s].next_ref = i;
 		}
 	}
@@ -174,7 +207,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 		if (rc < 0)
 			return rc;
 		if (rc == 1)
-			m->heap[m->n_heap++] = i;
+			m->heap[m->n_heap++] = key_of(m, i);
 	}
 	for (size_t i = m->n_heap / 2; i-- > 0;)
 		sift_down(m, i);
@@ -187,17 +220,20 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	 * advanced only now, when the caller is done with it. */
 	if (m->have_last) {
 		m->have_last = 0;
-		int rc = stream_advance(m, &m->streams[m->heap[0]]);
+		uint32_t top = m->heap[0].stream;
+		int rc = stream_advance(m, &m->streams[top]);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
 			m->heap[0] = m->heap[--m->n_heap];
+		else
+			m->heap[0] = key_of(m, top);
 		if (m->n_heap)
 			sift_down(m, 0);
 	}
 	if (m->n_heap == 0)
 		return 0;
-	*ev = m->streams[m->heap[0]].ev;
+	*ev = m->streams[m->heap[0].stream].ev;
 	m->have_last = 1;
 	return 1;
 }

@@ -17,13 +17,19 @@ struct etl_buffer_ref {
 
 struct etl_merge_stream;
 
+struct etl_merge_key {
+	uint64_t ts;
+	uint32_t cpu;
+	uint32_t stream;
+};
+
 struct etl_merge {
 	FILE *f;
 	struct etl_buffer_ref *refs;
 	size_t n_refs;
 	struct etl_merge_stream *streams;
 	size_t n_streams;
-	size_t *heap;             /* stream indices, min-heap on (timestamp, cpu) */
+	struct etl_merge_key *heap; /* min-heap on (timestamp, cpu) */
 	size_t n_heap;
 	int have_last;            /* heap[0]'s event was handed out, advance it next */
 	int compression_format;

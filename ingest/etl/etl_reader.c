@@ -104,8 +104,11 @@ int etl_reader_open(struct etl_reader *r, FILE *f)
 	    etl_logfile_parse(&ev, &r->lf) != 0)
 		return INGEST_EFORMAT;
 	r->have_header = 1;
-	/* hand buffer 0 out again from the start, counting it normally */
-	etl_reader_rewind(r);
+	/* a compressed buffer never expands beyond the nominal buffer size */
+	if (r->lf.buffer_size >= ETL_BUFFER_HEADER_SIZE && r->lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+		r->walker.max_used = r->lf.buffer_size;
+	/* buffer 0 stays loaded: its events, the header first, come out of etl_reader_next
+	 * (no rewind, so a pipe works too) */
 	return 0;
 }
 
@@ -119,6 +122,13 @@ uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
 	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
 	if (f == 0)
 		return 0;
+	/* common clocks (10 MHz QPC, FILETIME) are whole ns per tick: skip the 128-bit divide */
+	if (1000000000u % f == 0) {
+		uint64_t k = 1000000000u / f;
+		if (ticks <= UINT64_MAX / k)
+			return ticks * k;
+		return UINT64_MAX;
+	}
 	unsigned __int128 v = (unsigned __int128)ticks * 1000000000u / f;
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }

@@ -42,10 +42,10 @@ struct etl_reader {
 /* Open: reads buffer 0 and its first event (the logfile header). Returns 0, or
  * INGEST_EFORMAT (-1) when this is not an ETL file / the header is missing,
  * INGEST_EIO, INGEST_ENOMEM. The reader is positioned at the first event of buffer 0
- * (the header event itself is handed out again by etl_reader_next). */
+ * (the header event itself is handed out by etl_reader_next). Works on pipes. */
 int etl_reader_open(struct etl_reader *r, FILE *f);
 void etl_reader_close(struct etl_reader *r);
-/* Restart from the first buffer (for a second pass). */
+/* Restart from the first buffer (for a second pass; needs a seekable file). */
 void etl_reader_rewind(struct etl_reader *r);
 
 /* Next event in file order. Returns 1 with an event (ev valid until the next call),

@@ -97,11 +97,12 @@ static FILE *write_trace(const struct etlgen_scenario *s, struct etlgen_expect *
 	return f;
 }
 
-static void check_roundtrip(unsigned psize, int compressed, int images_at_end)
+static void check_roundtrip(unsigned psize, int compressed, int images_at_end, int stack_keys)
 {
 	struct recs want = {0};
 	struct etlgen_scenario s = scenario(psize, compressed, &want);
 	s.images_at_end = images_at_end;
+	s.stack_keys = stack_keys;
 	struct etlgen_expect e;
 	FILE *f = write_trace(&s, &e);
 	struct test_sink t;
@@ -170,6 +171,10 @@ static void check_roundtrip(unsigned psize, int compressed, int images_at_end)
 	/* samples: IP module and stack modules */
 	assert_int_equal(t.samples, e.samples);
 	assert_int_equal(test_summary_num(&t, "cpu_samples_with_stack"), e.samples);
+	assert_int_equal(test_summary_num(&t, "stack_keys_unresolved"), 0);
+	assert_int_equal(test_summary_count(&t, "counts", stack_keys ? "StackWalkKeyKernel"
+								       : "StackWalkStack"),
+			 e.samples);
 	for (size_t k = 0; k < s.n_modules; k++)
 		for (size_t id = 0; id < t.n_mods; id++)
 			if (!strcmp(t.mods[id].name, s.modules[k].name)) {
@@ -186,32 +191,41 @@ static void check_roundtrip(unsigned psize, int compressed, int images_at_end)
 static void test_roundtrip_64(void **state)
 {
 	(void)state;
-	check_roundtrip(8, 0, 0);
+	check_roundtrip(8, 0, 0, 0);
 }
 
 static void test_roundtrip_64_compressed(void **state)
 {
 	(void)state;
-	check_roundtrip(8, 1, 0);
+	check_roundtrip(8, 1, 0, 0);
 }
 
 static void test_roundtrip_32(void **state)
 {
 	(void)state;
-	check_roundtrip(4, 0, 0);
+	check_roundtrip(4, 0, 0, 0);
 }
 
 static void test_roundtrip_32_compressed(void **state)
 {
 	(void)state;
-	check_roundtrip(4, 1, 0);
+	check_roundtrip(4, 1, 0, 0);
 }
 
 static void test_images_logged_after_dpcs(void **state)
 {
 	(void)state;
-	check_roundtrip(8, 0, 1);
-	check_roundtrip(4, 1, 1);
+	check_roundtrip(8, 0, 1, 0);
+	check_roundtrip(4, 1, 1, 0);
+}
+
+/* Win8+ stack caching: KeyKernel references resolved by KeyRundown definitions that are
+ * logged at the very end, after every reference. */
+static void test_stack_keys_defined_after_use(void **state)
+{
+	(void)state;
+	check_roundtrip(8, 0, 0, 1);
+	check_roundtrip(4, 1, 1, 1);
 }
 
 static void check_truncated(int compressed)
@@ -277,6 +291,42 @@ static void test_dpc_tracing_off(void **state)
 	test_sink_free(&t);
 }
 
+static int refuse_dpc(void *ud, const struct sink_dpcisr *e)
+{
+	(void)e;
+	int *n = ud;
+	return ++*n == 10 ? -42 : 0;
+}
+
+static int refuse_module(void *ud, const struct sink_module *m, int32_t *id)
+{
+	(void)ud;
+	(void)m;
+	(void)id;
+	return -7;
+}
+
+/* A sink error stops the parse and comes back unchanged; no summary follows. */
+static void test_sink_refusal_propagates(void **state)
+{
+	(void)state;
+	struct recs r = {0};
+	struct etlgen_scenario s = scenario(8, 0, &r);
+	struct etlgen_expect e;
+	FILE *f = write_trace(&s, &e);
+	int n = 0, summaries = 0;
+	struct ingest_sink k = {.ud = &n, .dpcisr = refuse_dpc};
+	struct ingest_error err = {{0}};
+	assert_int_equal(etl_ingest(f, &k, &err), -42);
+	assert_int_equal(n, 10);
+	rewind(f);
+	k = (struct ingest_sink){.ud = &summaries, .module = refuse_module};
+	assert_int_equal(etl_ingest(f, &k, &err), -7);
+	fclose(f);
+	free(r.v);
+	etlgen_expect_free(&e);
+}
+
 static void test_scenario_json(void **state)
 {
 	(void)state;
@@ -328,8 +378,10 @@ int main(void)
 		cmocka_unit_test(test_roundtrip_32),
 		cmocka_unit_test(test_roundtrip_32_compressed),
 		cmocka_unit_test(test_images_logged_after_dpcs),
+		cmocka_unit_test(test_stack_keys_defined_after_use),
 		cmocka_unit_test(test_truncated_is_partial),
 		cmocka_unit_test(test_dpc_tracing_off),
+		cmocka_unit_test(test_sink_refusal_propagates),
 		cmocka_unit_test(test_scenario_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,6 +112,12 @@ static void test_perfview_compressed(void **state)
 	assert_int_equal(C("ImageUnload"), 32);
 	assert_int_equal(C("ProcessDCStart"), 32);
 	assert_int_equal(C("ProcessDCEnd"), 32);
+	/* 101 Process events: DCStart/DCEnd 32+32, PerfCtr rundown 32, Start/End/Defunct… */
+	assert_int_equal(C("ProcessStart") + C("ProcessEnd") + C("ProcessDCStart") +
+			 C("ProcessDCEnd") + C("ProcessDefunct") + C("ProcessOther"), 101);
+	assert_true(C("TcpIpOther") + C("UdpIpOther") > 500 && C("TcpIpOther") + C("UdpIpOther") < 560);
+	assert_true(C("SystemConfigCPU") + C("SystemConfigOther") > 230 &&
+		    C("SystemConfigCPU") + C("SystemConfigOther") < 270);
 	assert_int_equal(C("ThreadDCStart") + C("ThreadDCEnd") + C("ThreadStart") + C("ThreadEnd"),
 			 1358);
 	assert_int_equal(C("DiskIoOther"), 2462);
@@ -186,6 +192,10 @@ static void test_shutdown_perfdiag(void **state)
 	assert_int_equal(C("ImageDCEnd"), 2145);
 	assert_int_equal(C("ImageLoad"), 72);
 	assert_int_equal(C("KernelImageBase"), 1);
+	assert_int_equal(C("ImageOther"), 1); /* HypercallPage */
+	/* "header group 8": Extension, EndExtension, RundownComplete, type 80 */
+	assert_int_equal(C("EventTraceExtension") + C("EventTraceEndExtension") +
+			 C("EventTraceRundownComplete") + C("EventTraceOther"), 8);
 	assert_int_equal(C("ThreadStart") + C("ThreadEnd") + C("ThreadDCStart") + C("ThreadDCEnd"),
 			 3058);
 	assert_int_equal(C("ProcessEnd") + C("ProcessDCStart") + C("ProcessDCEnd") +
@@ -307,6 +317,64 @@ static void test_merge_time_order(void **state)
 	check_merge(SAMPLE("syzygy-image_data_32_v2.etl"));
 }
 
+/* perfmon .blg files are ETL containers of classic FULL_HEADER events from the PDH provider
+ * (etl-format.md §9, §12): the reader hands them out with GUID, class type and payload. */
+static void test_blg_container(void **state)
+{
+	(void)state;
+	static const uint8_t pdh[16] = {0xb3, 0x3b, 0x3f, 0x93, 0x3e, 0x94, 0x0d, 0x49,
+					0x9c, 0xed, 0x3c, 0xbb, 0x14, 0xc1, 0x44, 0x79};
+	FILE *f = fopen(SHARED_DIR "/samples/perfmon/pal_SampleLog.blg", "rb");
+	assert_non_null(f);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	assert_int_equal(r.lf.buffer_size, 65536);
+	assert_int_equal(r.lf.version, 0x04010006);
+	assert_int_equal(r.lf.build, 6000);
+	assert_int_equal(r.lf.pointer_size, 4);
+	assert_int_equal(r.lf.header_pointer_size, 4);
+	assert_int_equal(r.lf.clock_type, 2);
+	/* clock 2: timestamps are FILETIMEs; the header event's equals StartTime */
+	assert_true(r.lf.header_timestamp == r.lf.start_time);
+	assert_int_equal(etl_reader_ns(&r, r.lf.start_time + 10000000), 1000000000);
+	struct etl_event ev;
+	uint64_t classic = 0, with_pdh = 0;
+	while (etl_reader_next(&r, &ev) == 1) {
+		if (ev.header_type != ETL_HT_FULL_HEADER32)
+			continue;
+		classic++;
+		assert_int_equal(ev.ev_class, ETL_EC_CLASSIC);
+		assert_int_equal(ev.has_guid, 1);
+		assert_true(ev.payload_len <= ev.size - 48);
+		with_pdh += memcmp(ev.guid, pdh, 16) == 0;
+	}
+	assert_true(classic > 0);
+	assert_int_equal(with_pdh, classic);
+	assert_int_equal(r.st.malformed_buffers, 0);
+	etl_reader_close(&r);
+	fclose(f);
+}
+
+/* The file-order reader never seeks backwards: it works on a pipe. */
+static void test_reader_on_pipe(void **state)
+{
+	(void)state;
+	FILE *p = popen("cat '" SAMPLE("perfview-net452-x64-compressed.etl") "'", "r");
+	assert_non_null(p);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, p), 0);
+	struct etl_event ev;
+	uint64_t n = 0;
+	while (etl_reader_next(&r, &ev) == 1)
+		n++;
+	assert_int_equal(n, 179474);
+	assert_int_equal(r.st.buffers, 360);
+	assert_int_equal(r.st.truncated, 0);
+	assert_int_equal(r.masks[0], 0x1270f);
+	etl_reader_close(&r);
+	pclose(p);
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -332,6 +400,8 @@ int main(void)
 		cmocka_unit_test(test_syzygy_32bit),
 		cmocka_unit_test(test_reader_header_values),
 		cmocka_unit_test(test_merge_time_order),
+		cmocka_unit_test(test_blg_container),
+		cmocka_unit_test(test_reader_on_pipe),
 		cmocka_unit_test(test_not_an_etl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,7 +60,19 @@ struct gen {
 	uint64_t buffers, bytes, events;
 	int err;
 	unsigned P;
+	uint8_t *key_used;  /* per module: its cached stack key was referenced */
 };
+
+static uint64_t stack_key(const struct gen *g, size_t mi)
+{
+	return (g->P == 8 ? 0xffffe00000001000ull : 0x85001000ull) + 0x40 * (uint64_t)mi;
+}
+
+/* A fixed address inside a module (the cached stack's frame for it). */
+static uint64_t fixed_frame(const struct etlgen_module *m)
+{
+	return m->base + m->size / 2;
+}
 
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
 {
@@ -337,19 +349,34 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	etl_putptr(p + 16, ip, P);
 	etl_put32(p + 16 + P, tid);
 	etl_put16(p + 20 + P, 1);
-	/* StackWalk/Stack: the IP then one frame in each caller module */
-	size_t n = 1 + m->n_stack, size = 16 + 16 + n * P;
-	uint8_t *q = reserve(g, cpu, size);
-	if (!q)
-		return -1;
-	perfinfo(g, q, size, 24, 32, ts);
-	etl_put64(q + 16, ts);
-	etl_put32(q + 24, 4);
-	etl_put32(q + 28, tid);
-	etl_putptr(q + 32, ip, P);
-	for (size_t i = 0; i < m->n_stack; i++) {
-		const struct etlgen_module *cm = &g->s->modules[m->stack[i]];
-		etl_putptr(q + 32 + (i + 1) * P, cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
+	if (g->s->stack_keys) {
+		/* StackWalk/KeyKernel: a reference to the module's cached stack */
+		size_t size = 16 + 16 + P;
+		uint8_t *q = reserve(g, cpu, size);
+		if (!q)
+			return -1;
+		perfinfo(g, q, size, 24, 37, ts);
+		etl_put64(q + 16, ts);
+		etl_put32(q + 24, 4);
+		etl_put32(q + 28, tid);
+		etl_putptr(q + 32, stack_key(g, mi), P);
+		g->key_used[mi] = 1;
+	} else {
+		/* StackWalk/Stack: the IP then one frame in each caller module */
+		size_t n = 1 + m->n_stack, size = 16 + 16 + n * P;
+		uint8_t *q = reserve(g, cpu, size);
+		if (!q)
+			return -1;
+		perfinfo(g, q, size, 24, 32, ts);
+		etl_put64(q + 16, ts);
+		etl_put32(q + 24, 4);
+		etl_put32(q + 28, tid);
+		etl_putptr(q + 32, ip, P);
+		for (size_t i = 0; i < m->n_stack; i++) {
+			const struct etlgen_module *cm = &g->s->modules[m->stack[i]];
+			etl_putptr(q + 32 + (i + 1) * P,
+				   cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
+		}
 	}
 	c->last_ts = ts;
 	if (g->exp) {
@@ -426,9 +453,10 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 			goto oom;
 	}
 	g.cpu = calloc(s->cpus, sizeof *g.cpu);
+	g.key_used = calloc(s->n_modules ? s->n_modules : 1, 1);
 	g.zcap = BUF_HDR + etlgen_lz77_bound(s->buffer_size);
 	g.zbuf = malloc(g.zcap);
-	if (!g.cpu || !g.zbuf)
+	if (!g.cpu || !g.zbuf || !g.key_used)
 		goto oom;
 	for (unsigned i = 0; i < s->cpus; i++) {
 		g.cpu[i].b = malloc(s->buffer_size);
@@ -489,6 +517,21 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 			last = g.cpu[i].last_ts;
 	if (s->images_at_end && rundown(&g, last + 1))
 		goto io;
+	for (size_t i = 0; s->stack_keys && i < s->n_modules; i++) {
+		if (!g.key_used[i])
+			continue;
+		/* StackWalk/KeyRundown: key, then the frames of the cached stack */
+		const struct etlgen_module *m = &s->modules[i];
+		size_t n = 1 + m->n_stack, size = 16 + g.P + n * g.P;
+		uint8_t *q = reserve(&g, 0, size);
+		if (!q)
+			goto io;
+		perfinfo(&g, q, size, 24, 36, last + 2);
+		etl_putptr(q + 16, stack_key(&g, i), g.P);
+		etl_putptr(q + 16 + g.P, fixed_frame(m), g.P);
+		for (size_t k = 0; k < m->n_stack; k++)
+			etl_putptr(q + 16 + (k + 2) * g.P, fixed_frame(&s->modules[m->stack[k]]), g.P);
+	}
 	for (unsigned i = 0; i < s->cpus; i++)
 		if (flush_cpu(&g, i))
 			goto io;
@@ -524,6 +567,7 @@ done:
 			free(g.cpu[i].b);
 	free(g.cpu);
 	free(g.zbuf);
+	free(g.key_used);
 	if (rc && exp)
 		etlgen_expect_free(exp);
 	return rc;

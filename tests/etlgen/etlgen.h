@@ -49,6 +49,8 @@ struct etlgen_scenario {
 	uint32_t build;          /* OS build for the header, default 19041 */
 	double sample_rate_hz;   /* SampledProfile per CPU per second (0 = none) */
 	int images_at_end;       /* log image rundown after all DPCs instead of at the start */
+	int stack_keys;          /* Win8+ stack caching: KeyKernel references, KeyRundown
+				  * definitions at the end, instead of inline Stack events */
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
 	const struct etlgen_module *modules;
 	size_t n_modules;

@@ -4,7 +4,8 @@
  * {
  *   "cpus": 4, "pointer_size": 8, "compressed": false, "buffer_size": 65536,
  *   "duration_s": 10, "seed": 1, "qpc_frequency": 10000000, "build": 19041,
- *   "sample_rate_hz": 1000, "images_at_end": false, "dpc_groups_enabled": true,
+ *   "sample_rate_hz": 1000, "images_at_end": false, "stack_keys": false,
+ *   "dpc_groups_enabled": true,
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
  *       "base": "0xfffff80001000000", "size": 1048576,
@@ -95,6 +96,7 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->build = (uint32_t)num(root, "build", 19041);
 	s->sample_rate_hz = num(root, "sample_rate_hz", 0);
 	s->images_at_end = (int)num(root, "images_at_end", 0);
+	s->stack_keys = (int)num(root, "stack_keys", 0);
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
 	int nm = cJSON_GetArraySize(mods);

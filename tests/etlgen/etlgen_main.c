@@ -1,5 +1,7 @@
-/* etlgen_main.c — CLI: etlgen SCENARIO.json OUT.etl [EXPECTED.json]
- * Writes the trace and the exact expected aggregates (to EXPECTED.json, or stdout). */
+/* etlgen_main.c — CLI: etlgen SCENARIO.json OUT.etl|- [EXPECTED.json]
+ * Writes the trace (to stdout for "-": the header's BuffersWritten then stays 0) and the
+ * exact expected aggregates (to EXPECTED.json, or stdout when the trace goes to a file). */
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
@@ -34,7 +36,7 @@ static char *slurp(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: etlgen SCENARIO.json OUT.etl [EXPECTED.json]\n");
+		fprintf(stderr, "usage: etlgen SCENARIO.json OUT.etl|- [EXPECTED.json]\n");
 		return 2;
 	}
 	char *json = slurp(argv[1]);
@@ -50,7 +52,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(json);
-	FILE *out = fopen(argv[2], "wb");
+	int to_stdout = !strcmp(argv[2], "-");
+	FILE *out = to_stdout ? stdout : fopen(argv[2], "wb");
 	if (!out) {
 		fprintf(stderr, "etlgen: cannot create %s\n", argv[2]);
 		etlgen_scenario_free(&s);
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 	setvbuf(out, iobuf, _IOFBF, sizeof iobuf);
 	struct etlgen_expect e;
 	int rc = etlgen_write(&s, out, &e, msg, sizeof msg);
-	if (fclose(out) != 0 && rc == 0) {
+	if ((to_stdout ? fflush(out) : fclose(out)) != 0 && rc == 0) {
 		snprintf(msg, sizeof msg, "write error");
 		rc = -1;
 	}
@@ -71,13 +74,13 @@ int main(int argc, char **argv)
 	}
 	cJSON *j = etlgen_expect_json(&s, &e);
 	char *text = j ? cJSON_Print(j) : NULL;
-	FILE *ef = argc == 4 ? fopen(argv[3], "w") : stdout;
+	FILE *ef = argc == 4 ? fopen(argv[3], "w") : to_stdout ? stderr : stdout;
 	if (!text || !ef) {
 		fprintf(stderr, "etlgen: cannot write the expected aggregates\n");
 		rc = 1;
 	} else {
 		fprintf(ef, "%s\n", text);
-		if (ef != stdout)
+		if (ef != stdout && ef != stderr)
 			fclose(ef);
 	}
 	free(text);

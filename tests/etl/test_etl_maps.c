@@ -1,0 +1,150 @@
+/* test_etl_maps.c — module map (dedup of DCStart/DCEnd, load/unload times, kernel vs
+ * per-process spaces, address reuse over time), stack-key cache (definitions after use,
+ * keys reused after KeyDelete), thread map. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "ingest/etl/etl_le.h"
+#include "ingest/etl/etl_modmap.h"
+#include "ingest/etl/etl_stacks.h"
+#include "ingest/etl/etl_tidmap.h"
+
+static struct etl_image img(const char *path, uint64_t base, uint64_t size, uint32_t pid)
+{
+	struct etl_image im;
+	memset(&im, 0, sizeof im);
+	snprintf(im.path, sizeof im.path, "%s", path);
+	im.base = base;
+	im.size = size;
+	im.pid = pid;
+	return im;
+}
+
+static void test_modmap(void **state)
+{
+	(void)state;
+	struct etl_modmap m;
+	etl_modmap_init(&m);
+	struct etl_image a = img("\\SystemRoot\\System32\\drivers\\ndis.sys", 0xfffff80001000000ull,
+				 0x10000, 0);
+	struct etl_image b = img("\\SystemRoot\\System32\\drivers\\old.sys", 0xfffff80002000000ull,
+				 0x10000, 0);
+	struct etl_image c = img("\\SystemRoot\\System32\\drivers\\new.sys", 0xfffff80002000000ull,
+				 0x8000, 0);
+	struct etl_image u = img("\\Device\\HarddiskVolume2\\app.exe", 0x400000, 0x10000, 1234);
+	assert_int_equal(etl_modmap_add(&m, &a, ETL_K_IMAGE_DCSTART, 0, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &a, ETL_K_IMAGE_DCEND, 9000, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &b, ETL_K_IMAGE_DCSTART, 0, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &b, ETL_K_IMAGE_UNLOAD, 1000, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &c, ETL_K_IMAGE_LOAD, 2000, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &u, ETL_K_IMAGE_LOAD, 50, 8), 0);
+	assert_int_equal(etl_modmap_finalize(&m), 0);
+	assert_int_equal(m.n, 4);
+	for (size_t i = 0; i < m.n; i++)
+		m.v[i].id = (int32_t)i;
+	const struct etl_module *e = etl_modmap_lookup(&m, 0xfffff80001000100ull, 0, 5, 8);
+	assert_non_null(e);
+	assert_string_equal(e->name, "ndis.sys");
+	assert_true(e->load_ns == INT64_MIN && e->unload_ns == INT64_MAX);
+	e = etl_modmap_lookup(&m, 0xfffff80002000100ull, 0, 500, 8);
+	assert_string_equal(e->name, "old.sys");
+	assert_true(e->unload_ns == 1000);
+	e = etl_modmap_lookup(&m, 0xfffff80002000100ull, 0, 3000, 8);
+	assert_string_equal(e->name, "new.sys");
+	assert_true(e->load_ns == 2000);
+	/* beyond new.sys's size but inside old.sys: only old.sys contains it */
+	e = etl_modmap_lookup(&m, 0xfffff8000200c000ull, 0, 3000, 8);
+	assert_string_equal(e->name, "old.sys");
+	/* user image only in its process */
+	e = etl_modmap_lookup(&m, 0x401000, 1234, 100, 8);
+	assert_non_null(e);
+	assert_string_equal(e->name, "app.exe");
+	assert_null(etl_modmap_lookup(&m, 0x401000, 999, 100, 8));
+	assert_null(etl_modmap_lookup(&m, 0xfffff80003000000ull, 0, 100, 8));
+	assert_int_equal(etl_modmap_count_sys(&m), 3);
+	assert_true(etl_image_is_kernel_sys(&a, 8));
+	assert_false(etl_image_is_kernel_sys(&u, 8));
+	etl_modmap_free(&m);
+}
+
+static void test_stack_cache(void **state)
+{
+	(void)state;
+	struct etl_modmap m;
+	etl_modmap_init(&m);
+	struct etl_image k = img("\\SystemRoot\\system32\\ntoskrnl.exe", 0xfffff80000000000ull,
+				 0x100000, 0);
+	struct etl_image d = img("\\SystemRoot\\System32\\drivers\\x.sys", 0xfffff80001000000ull,
+				 0x10000, 0);
+	struct etl_image u = img("\\Device\\HarddiskVolume2\\app.exe", 0x400000, 0x10000, 77);
+	etl_modmap_add(&m, &k, ETL_K_IMAGE_DCSTART, 0, 8);
+	etl_modmap_add(&m, &d, ETL_K_IMAGE_DCSTART, 0, 8);
+	etl_modmap_add(&m, &u, ETL_K_IMAGE_DCSTART, 0, 8);
+	etl_modmap_finalize(&m);
+	for (size_t i = 0; i < m.n; i++)
+		m.v[i].id = (int32_t)(10 + i);
+
+	struct etl_stack_cache c;
+	etl_stack_cache_init(&c);
+	uint8_t frames[4 * 8];
+	struct etl_stack s = {.key = 0xAA, .frames = frames, .n_frames = 3, .psize = 8};
+	/* key 0xAA: first (deleted at t=100) ntoskrnl + x.sys + ntoskrnl again */
+	etl_put64(frames, 0xfffff80000000010ull);
+	etl_put64(frames + 8, 0xfffff80001000020ull);
+	etl_put64(frames + 16, 0xfffff80000000030ull);
+	assert_int_equal(etl_stack_cache_add(&c, &s, 100), 0);
+	/* key 0xAA reused: defined again at rundown t=500, only x.sys */
+	s.n_frames = 1;
+	etl_put64(frames, 0xfffff80001000040ull);
+	assert_int_equal(etl_stack_cache_add(&c, &s, 500), 0);
+	/* user key 0xBB, owned by pid 77 */
+	s.key = 0xBB;
+	etl_put64(frames, 0x400100);
+	assert_int_equal(etl_stack_cache_add(&c, &s, 600), 0);
+	assert_int_equal(etl_stack_cache_note_user_ref(&c, 0xBB, 77), 0);
+	assert_int_equal(etl_stack_cache_resolve(&c, &m), 0);
+
+	const struct etl_stack_def *def = etl_stack_cache_find(&c, 0xAA, 50);
+	assert_non_null(def);
+	assert_int_equal(def->n_mods, 2); /* distinct: ntoskrnl, x.sys */
+	def = etl_stack_cache_find(&c, 0xAA, 200);
+	assert_int_equal(def->n_mods, 1);
+	def = etl_stack_cache_find(&c, 0xAA, 900); /* after the last definition: use it */
+	assert_int_equal(def->n_mods, 1);
+	def = etl_stack_cache_find(&c, 0xBB, 10);
+	assert_int_equal(def->n_mods, 1);
+	const struct etl_module *app = etl_modmap_lookup(&m, 0x400100, 77, 0, 8);
+	assert_int_equal(c.mods[def->mod_off], app->id);
+	assert_null(etl_stack_cache_find(&c, 0xCC, 10));
+	etl_stack_cache_free(&c);
+	etl_modmap_free(&m);
+}
+
+static void test_tidmap(void **state)
+{
+	(void)state;
+	struct etl_tidmap t;
+	etl_tidmap_init(&t);
+	for (uint32_t i = 1; i < 5000; i++)
+		assert_int_equal(etl_tidmap_set(&t, i * 4, i), 0);
+	assert_int_equal(etl_tidmap_set(&t, 8, 999), 0);
+	assert_int_equal(etl_tidmap_get(&t, 8, 0), 999);
+	assert_int_equal(etl_tidmap_get(&t, 4 * 4321, 0), 4321);
+	assert_int_equal(etl_tidmap_get(&t, 3, 7), 7);
+	assert_int_equal(etl_tidmap_get(&t, 0, 7), 0); /* idle thread */
+	etl_tidmap_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_modmap),
+		cmocka_unit_test(test_stack_cache),
+		cmocka_unit_test(test_tidmap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
