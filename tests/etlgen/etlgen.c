@@ -492,11 +492,13 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		int done = 0;
 		for (i = 0; i < s->n_modules && !done; i++) {
 			const struct etlgen_module *m = &s->modules[i];
+			/* A module with an interrupt affinity runs on its own CPUs only. */
+			unsigned mcpu = m->n_cpus ? m->cpus[(size_t)(rnd(&r) % m->n_cpus)] % s->cpus : cpu;
 			if (x < m->dpc_rate) {
-				rc = dpcisr_event(&g, &r, cpu, i, 0, ticks);
+				rc = dpcisr_event(&g, &r, mcpu, i, 0, ticks);
 				done = 1;
 			} else if ((x -= m->dpc_rate) < m->isr_rate) {
-				rc = dpcisr_event(&g, &r, cpu, i, 1, ticks);
+				rc = dpcisr_event(&g, &r, mcpu, i, 1, ticks);
 				done = 1;
 			} else {
 				x -= m->isr_rate;

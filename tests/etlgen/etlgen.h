@@ -36,6 +36,8 @@ struct etlgen_module {
 	double sample_weight;    /* share of profile samples whose IP is in this module */
 	const int *stack;        /* module indices of callers on the sample's stack */
 	size_t n_stack;
+	const unsigned *cpus;    /* the CPUs its DPCs/ISRs run on (interrupt affinity); */
+	size_t n_cpus;           /* 0 = any CPU */
 };
 
 struct etlgen_scenario {

@@ -13,7 +13,8 @@
  *                "duration_us": { "dist": "fixed", "value": 20 } },
  *       "isr": { "rate": 500, "msi": false,
  *                "duration_us": { "dist": "uniform", "min": 1, "max": 5 } },
- *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] } } ] }
+ *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] },
+ *       "cpus": [0, 2, 4, 6] } ] }          (optional: where its DPCs/ISRs run)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
  */
 #include <stdlib.h>
@@ -72,6 +73,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 		free((char *)m[i].name);
 		free((char *)m[i].path);
 		free((int *)m[i].stack);
+		free((unsigned *)m[i].cpus);
 	}
 	free(m);
 	memset(s, 0, sizeof *s);
@@ -148,6 +150,28 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "samples");
 		if (smp)
 			m[i].sample_weight = num(smp, "weight", 0);
+		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "cpus");
+		int nc = cJSON_IsArray(cl) ? cJSON_GetArraySize(cl) : 0;
+		if (nc > 0) {
+			unsigned *cpus = calloc((size_t)nc, sizeof *cpus);
+			if (!cpus) {
+				snprintf(msg, n, "out of memory");
+				i++;
+				goto fail;
+			}
+			m[i].cpus = cpus;
+			m[i].n_cpus = (size_t)nc;
+			int k = 0;
+			const cJSON *c;
+			cJSON_ArrayForEach(c, cl) {
+				if (!cJSON_IsNumber(c) || c->valuedouble < 0 || c->valuedouble > 255) {
+					snprintf(msg, n, "module %s: cpus are numbers 0..255", name->valuestring);
+					i++;
+					goto fail;
+				}
+				cpus[k++] = (unsigned)c->valuedouble;
+			}
+		}
 		i++;
 	}
 	/* stacks name other modules: resolve after all names are known */
