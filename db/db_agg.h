@@ -163,6 +163,7 @@ struct agg_spread {
 	double bucket_ns;
 	int level;
 	int64_t lo, hi;         /* slices of that level to read */
+	int64_t end_ns;         /* the run's end (last ms + 1): no slice spreads past it */
 };
 /* Window for a timeline: an open end stops at the run's last ms. Picks the finest level
  * with at most ~4 slices per bucket and a bounded number of slices. */

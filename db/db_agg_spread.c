@@ -17,6 +17,7 @@ void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
 	sp->from_ns = from * AGG_MS;
 	sp->to_ns = to * AGG_MS;
 	sp->n = n;
+	sp->end_ns = (run->t_max_ns / AGG_MS + 1) * AGG_MS;
 	sp->bucket_ns = (double)(sp->to_ns - sp->from_ns) / n;
 	int64_t budget = (int64_t)n * SLICES_PER_BUCKET;
 	if (budget > SLICE_BUDGET)
@@ -38,11 +39,14 @@ void agg_spread_add(const struct agg_spread *sp, int64_t idx, double value, doub
 {
 	double wl = (double)agg_width_ms(sp->level) * AGG_MS;
 	double s0 = (double)idx * wl, s1 = s0 + wl;
+	if (s1 > (double)sp->end_ns && (double)sp->end_ns > s0)
+		s1 = (double)sp->end_ns; /* the run ended inside this slice */
+	double span = s1 - s0;
 	double a = s0 > (double)sp->from_ns ? s0 : (double)sp->from_ns;
 	double b = s1 < (double)sp->to_ns ? s1 : (double)sp->to_ns;
 	if (b <= a || sp->bucket_ns <= 0 || value == 0)
 		return;
-	double per_ns = value / wl;
+	double per_ns = value / span;
 	int64_t i0 = (int64_t)((a - (double)sp->from_ns) / sp->bucket_ns);
 	for (int64_t i = i0 < 0 ? 0 : i0; i < sp->n; i++) {
 		double b0 = (double)sp->from_ns + (double)i * sp->bucket_ns, b1 = b0 + sp->bucket_ns;
