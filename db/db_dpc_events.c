@@ -219,7 +219,8 @@ int db_dpc_events(sqlite3 *db, const struct db_etw_filter *f, int bucket, size_t
 		free(l.e);
 		return -1;
 	}
-	qsort(l.e, l.n, sizeof *l.e, cmp_event);
+	if (l.n)
+		qsort(l.e, l.n, sizeof *l.e, cmp_event);
 	*n = l.n < limit ? l.n : limit;
 	*out = l.e;
 	return 0;

@@ -25,8 +25,38 @@ struct db_etw {
 	int64_t t_max;
 	uint64_t n_dpcisr, n_above, n_samples;
 	uint32_t ncpus;
+	int64_t old_cache; /* cache_size to restore; 0 = untouched */
 	char err[256];
 };
+
+/* The above-guideline index takes random inserts; SQLite's default 2 MB page cache would
+ * spill and rewrite its pages over and over, so an ETW ingest gets a bounded larger cache
+ * for the run's duration. */
+#define INGEST_CACHE_KIB 65536
+
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void grow_cache(struct db_etw *e)
+{
+	char sql[64];
+	if (e->old_cache)
+		return;
+	e->old_cache = pragma_int(e->db, "PRAGMA cache_size");
+	if (!e->old_cache)
+		e->old_cache = -2000;
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", INGEST_CACHE_KIB);
+	sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+}
 
 static const struct agg_out dpc_outs[] = {
 	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1},
@@ -140,6 +170,7 @@ static int dpc_start(struct db_etw *e)
 	char err[256];
 	if (e->dpc)
 		return 0;
+	grow_cache(e);
 	if (prepare(e, &e->ins_event,
 		    "INSERT INTO etw_dpc_events(run_id, t_ns, cpu, module_id, kind, duration_ns,"
 		    " routine) VALUES (?,?,?,?,?,?,?)"))
@@ -216,6 +247,7 @@ static int cpu_start(struct db_etw *e)
 	char err[256];
 	if (e->cpu)
 		return 0;
+	grow_cache(e);
 	e->cpu = agg_builder_new(e->db, e->run_id, cpu_outs, 2, 0, err, sizeof err);
 	if (!e->cpu) {
 		snprintf(e->err, sizeof e->err, "%s", err);
@@ -342,6 +374,11 @@ void db_etw_free(struct db_etw *e)
 {
 	if (!e)
 		return;
+	if (e->old_cache) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)e->old_cache);
+		sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+	}
 	agg_builder_free(e->dpc);
 	agg_builder_free(e->cpu);
 	sqlite3_finalize(e->ins_module);

@@ -61,11 +61,12 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (run_id, id)) WITHOUT ROWID;"
 	/* Time-slice aggregates: level 0 = 1 ms slices, each level 16x coarser; data = the
 	 * varint record blob of db/db_agg_blob.c; agg = enum agg_kind (db/db_agg.h). */
-	"CREATE TABLE etw_agg ("
+	"CREATE TABLE etw_agg ("   /* rowid order = write order: appends, pages stay full */
+	"  id INTEGER PRIMARY KEY,"
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	"  agg INTEGER NOT NULL, level INTEGER NOT NULL, slice INTEGER NOT NULL,"
-	"  data BLOB NOT NULL,"
-	"  PRIMARY KEY (run_id, agg, level, slice)) WITHOUT ROWID;"
+	"  data BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX etw_agg_slice ON etw_agg(run_id, agg, level, slice);"
 	/* Every DPC/ISR longer than its guideline (100 us DPC, 25 us ISR). */
 	"CREATE TABLE etw_dpc_events ("
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
