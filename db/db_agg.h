@@ -21,6 +21,9 @@ enum agg_kind {
 	AGG_DPC_BUSY = 1, /* (cpu, module, kind): total (projection of AGG_DPC, for timelines) */
 	AGG_CPU = 2,      /* (cpu, module, 0): exclusive, inclusive samples */
 	AGG_CPU_UTIL = 3, /* (cpu, 0, 1): samples, idle, in_dpc, in_isr */
+	AGG_DPC_BUSY_CPU = 4, /* (cpu, -1, class 0 DPC kinds / 1 ISR kinds): total */
+	AGG_DPC_BUSY_MOD = 5, /* (0, module, class): total */
+	AGG_KINDS = 6
 };
 
 /* Value slot meaning for AGG_DPC records. */
@@ -77,10 +80,13 @@ struct agg_out {
 	uint8_t val_idx[AGG_NVALS]; /* slot of the in-memory record each stored value comes from */
 	uint8_t hist, singles;
 	uint8_t primary;          /* holds everything for its records: read back to merge */
+	uint8_t group;            /* AGG_GROUP_*: records summed under a coarser key first */
 };
+enum { AGG_GROUP_NONE = 0, AGG_GROUP_CPU_CLASS = 1, AGG_GROUP_MODULE_CLASS = 2 };
 struct agg_buf {
 	uint8_t *p;
 	size_t n, cap;
+	uint32_t nrec; /* records in the last encoded blob */
 };
 int agg_encode(const struct agg_slice *s, const struct agg_out *o, struct agg_buf *b);
 
@@ -130,6 +136,8 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns);
 int agg_builder_finish(struct agg_builder *b, int top_level);
 const char *agg_builder_error(const struct agg_builder *b);
 uint64_t agg_builder_rmw_count(const struct agg_builder *b);
+/* Records written per (agg, level) so far: queries size their reads with it. */
+void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KINDS][AGG_LEVELS]);
 void agg_builder_free(struct agg_builder *b);
 
 /* Smallest level whose slice 0 covers [0, t_max_ns]. */
@@ -165,10 +173,15 @@ struct agg_spread {
 	int64_t lo, hi;         /* slices of that level to read */
 	int64_t end_ns;         /* the run's end (last ms + 1): no slice spreads past it */
 };
+/* Records stored per level for one aggregate (from etw_runs.level_recs), to size reads;
+ * all zero when unknown. */
+int agg_level_recs(sqlite3 *db, int64_t run_id, int agg, int64_t out[AGG_LEVELS]);
 /* Window for a timeline: an open end stops at the run's last ms. Picks the finest level
- * with at most ~4 slices per bucket and a bounded number of slices. */
+ * with at most ~4 slices per bucket, within a budget of records read (estimated from
+ * level_recs). */
 void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
-		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n);
+		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n,
+		     const int64_t level_recs[AGG_LEVELS]);
 /* Add value, spread evenly over slice idx, into row[0..n) (only the part inside the
  * window). */
 void agg_spread_add(const struct agg_spread *sp, int64_t idx, double value, double *row);

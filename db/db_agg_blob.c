@@ -70,6 +70,7 @@ int agg_encode(const struct agg_slice *s, const struct agg_out *o, struct agg_bu
 	b->p[1] = o->nvals;
 	b->p[2] = (uint8_t)((o->hist ? 1 : 0) | (o->singles ? 2 : 0));
 	b->n = (size_t)(put_varint(b->p + 3, nrec) - b->p);
+	b->nrec = nrec;
 	for (uint32_t i = 0; i < s->n; i++) {
 		const struct agg_rec *r = &s->recs[i];
 		unsigned kind = agg_key_kind(r->key);

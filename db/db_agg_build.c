@@ -26,6 +26,8 @@ struct agg_builder {
 	int64_t wm, checked;
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
+	struct agg_slice group; /* scratch for grouped outputs */
+	int64_t counts[AGG_KINDS][AGG_LEVELS];
 	uint64_t rmw;
 	char err[256];
 };
@@ -168,10 +170,34 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 	return 0;
 }
 
+/* The slice's records summed under the output's coarser key. */
+static const struct agg_slice *grouped(struct agg_builder *b, const struct agg_slice *s,
+				       int group)
+{
+	agg_slice_reset(&b->group, s->level, s->idx);
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct agg_rec *r = &s->recs[i];
+		unsigned kind = agg_key_kind(r->key), cls = (DB_KIND_ISRS >> kind) & 1;
+		uint64_t key = group == AGG_GROUP_CPU_CLASS ? agg_key(agg_key_cpu(r->key), -1, cls)
+							    : agg_key(0, agg_key_module(r->key), cls);
+		struct agg_rec *d = agg_slice_rec(&b->group, key);
+		if (!d)
+			return NULL;
+		for (int k = 0; k < AGG_NVALS; k++)
+			d->v[k] += r->v[k]; /* only sums are stored from grouped records */
+	}
+	return &b->group;
+}
+
 static int write_slice(struct agg_builder *b, struct agg_slice *s)
 {
 	for (int i = 0; i < b->nouts; i++) {
-		if (agg_encode(s, &b->outs[i], &b->buf)) {
+		const struct agg_slice *src = s;
+		if (b->outs[i].group && !(src = grouped(b, s, b->outs[i].group))) {
+			snprintf(b->err, sizeof b->err, "out of memory");
+			return -1;
+		}
+		if (agg_encode(src, &b->outs[i], &b->buf)) {
 			snprintf(b->err, sizeof b->err, "out of memory");
 			return -1;
 		}
@@ -184,8 +210,17 @@ static int write_slice(struct agg_builder *b, struct agg_slice *s)
 		sqlite3_bind_blob(q, 5, b->buf.p, (int)b->buf.n, SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			return set_err(b, "storing aggregate");
+		if (b->outs[i].agg >= 0 && b->outs[i].agg < AGG_KINDS)
+			b->counts[b->outs[i].agg][s->level] += b->buf.nrec;
 	}
 	return 0;
+}
+
+void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KINDS][AGG_LEVELS])
+{
+	for (int a = 0; a < AGG_KINDS; a++)
+		for (int l = 0; l < AGG_LEVELS; l++)
+			counts[a][l] += b->counts[a][l];
 }
 
 /* Flush *link (an open slice at its level) and unlink it. */
@@ -283,5 +318,7 @@ void agg_builder_free(struct agg_builder *b)
 	sqlite3_finalize(b->ins);
 	sqlite3_finalize(b->sel);
 	free(b->buf.p);
+	free(b->group.recs);
+	free(b->group.tab);
 	free(b);
 }

@@ -185,3 +185,22 @@ int agg_read_window(sqlite3 *db, int64_t run_id, int agg, int top_level,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int agg_level_recs(sqlite3 *db, int64_t run_id, int agg, int64_t out[AGG_LEVELS])
+{
+	sqlite3_stmt *st;
+	int64_t all[AGG_KINDS][AGG_LEVELS];
+	memset(out, 0, sizeof(int64_t) * AGG_LEVELS);
+	if (agg < 0 || agg >= AGG_KINDS ||
+	    sqlite3_prepare_v2(db, "SELECT level_recs FROM etw_runs WHERE run_id=?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof all) {
+		memcpy(all, sqlite3_column_blob(st, 0), sizeof all);
+		for (int l = 0; l < AGG_LEVELS; l++)
+			out[l] = all[agg][l] < 0 ? 0 : all[agg][l];
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -4,10 +4,12 @@
 #include "db_agg.h"
 
 #define SLICES_PER_BUCKET 4
-#define SLICE_BUDGET 2048
+#define SLICE_BUDGET 4096
+#define RECORD_BUDGET 300000 /* records decoded per timeline, estimated */
 
 void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
-		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n)
+		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n,
+		     const int64_t level_recs[AGG_LEVELS])
 {
 	int64_t from = w->from_ms, to = w->to_ms;
 	if (f->to_ns == INT64_MAX && to > run->t_max_ns / AGG_MS + 1)
@@ -26,7 +28,10 @@ void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
 	for (; l < run->top_level; l++) {
 		int64_t wl = agg_width_ms(l);
 		int64_t lo = from / wl, hi = (to + wl - 1) / wl;
-		if (hi - lo <= budget)
+		/* records per stored slice at this level, on average over the run */
+		int64_t stored = run->t_max_ns / AGG_MS / wl + 1;
+		double per = level_recs ? (double)level_recs[l] / (double)stored : 0;
+		if (hi - lo <= budget && (double)(hi - lo) * per <= RECORD_BUDGET)
 			break;
 	}
 	int64_t wl = agg_width_ms(l);

@@ -117,7 +117,9 @@ int db_cpu_utilization(sqlite3 *db, const struct db_etw_filter *f, uint32_t n,
 	int rc = agg_run_window(db, f, &run, &w, err, errlen);
 	if (rc)
 		return rc;
-	agg_spread_init(&c.sp, &w, &run, f, n);
+	int64_t recs[AGG_LEVELS];
+	agg_level_recs(db, f->run_id, AGG_CPU_UTIL, recs);
+	agg_spread_init(&c.sp, &w, &run, f, n, recs);
 	c.out = out;
 	out->n = n;
 	out->ncpus = run.ncpus;

@@ -1,6 +1,8 @@
 /* db_dpc_timeline.c — DPC/ISR busy time over n buckets: per CPU (DPC kinds vs ISR kinds)
- * and per module, from the AGG_DPC_BUSY slices of one level. Each slice's records are
- * summed first, then spread once over the buckets the slice overlaps. */
+ * and per module, from the slices of one level. Unfiltered by CPU and module (and with all,
+ * DPC or ISR kinds) it reads the small per-CPU and per-module busy aggregates; otherwise the
+ * per-(cpu, module, kind) one, at a coarser level if needed to bound the records read. Each
+ * slice's records are summed first, then spread once over the buckets it overlaps. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ struct tl_ctx {
 	double *s_dpc, *s_isr, *s_mod; /* current slice sums */
 	int64_t cur;
 	int have;
+	int mode; /* AGG_DPC_BUSY, AGG_DPC_BUSY_CPU or AGG_DPC_BUSY_MOD records */
 };
 
 static void flush_slice(struct tl_ctx *c)
@@ -53,11 +56,15 @@ static int tl_visit(void *ud, const struct agg_view *v)
 	if (cpu >= c->out->ncpus || m1 >= c->nmod1 || kind >= SINK_DPCISR_KINDS)
 		return -3;
 	double busy = (double)v->v[0];
-	if ((DB_KIND_ISRS >> kind) & 1)
-		c->s_isr[cpu] += busy;
-	else
-		c->s_dpc[cpu] += busy;
-	c->s_mod[m1] += busy;
+	int isr = c->mode == AGG_DPC_BUSY ? (int)((DB_KIND_ISRS >> kind) & 1) : kind == 1;
+	if (c->mode != AGG_DPC_BUSY_MOD) {
+		if (isr)
+			c->s_isr[cpu] += busy;
+		else
+			c->s_dpc[cpu] += busy;
+	}
+	if (c->mode != AGG_DPC_BUSY_CPU)
+		c->s_mod[m1] += busy;
 	return 0;
 }
 
@@ -77,7 +84,17 @@ int db_dpc_timeline(sqlite3 *db, const struct db_etw_filter *f, uint32_t n,
 	int rc = agg_run_window(db, f, &run, &w, err, errlen);
 	if (rc)
 		return rc;
-	agg_spread_init(&c.sp, &w, &run, f, n);
+	uint32_t kinds = f->kind_mask ? f->kind_mask & DB_KIND_ALL : DB_KIND_ALL;
+	int fast = !f->cpus && !f->modules &&
+		   (kinds == DB_KIND_ALL || kinds == DB_KIND_DPCS || kinds == DB_KIND_ISRS);
+	int64_t recs[AGG_LEVELS], recs2[AGG_LEVELS];
+	agg_level_recs(db, f->run_id, fast ? AGG_DPC_BUSY_CPU : AGG_DPC_BUSY, recs);
+	if (fast) {
+		agg_level_recs(db, f->run_id, AGG_DPC_BUSY_MOD, recs2);
+		for (int l = 0; l < AGG_LEVELS; l++)
+			recs[l] += recs2[l];
+	}
+	agg_spread_init(&c.sp, &w, &run, f, n, recs);
 	c.out = out;
 	c.nmod1 = run.n_modules + 1;
 	out->n = n;
@@ -98,9 +115,23 @@ int db_dpc_timeline(sqlite3 *db, const struct db_etw_filter *f, uint32_t n,
 		rc = -1;
 		goto done;
 	}
-	if (c.sp.hi >= c.sp.lo)
-		rc = agg_read_level(db, f->run_id, AGG_DPC_BUSY, c.sp.level, c.sp.lo, c.sp.hi, &pass,
-				    on_slice, tl_visit, &c, err, errlen);
+	if (fast) { /* stored kind = class: bit 0 DPC kinds, bit 1 ISR kinds */
+		pass.kind_mask = (kinds & DB_KIND_DPCS ? 1u : 0) | (kinds & DB_KIND_ISRS ? 2u : 0);
+		c.mode = AGG_DPC_BUSY_CPU;
+		if (c.sp.hi >= c.sp.lo)
+			rc = agg_read_level(db, f->run_id, AGG_DPC_BUSY_CPU, c.sp.level, c.sp.lo,
+					    c.sp.hi, &pass, on_slice, tl_visit, &c, err, errlen);
+		flush_slice(&c);
+		c.mode = AGG_DPC_BUSY_MOD;
+		if (rc == 0 && c.sp.hi >= c.sp.lo)
+			rc = agg_read_level(db, f->run_id, AGG_DPC_BUSY_MOD, c.sp.level, c.sp.lo,
+					    c.sp.hi, &pass, on_slice, tl_visit, &c, err, errlen);
+	} else {
+		c.mode = AGG_DPC_BUSY;
+		if (c.sp.hi >= c.sp.lo)
+			rc = agg_read_level(db, f->run_id, AGG_DPC_BUSY, c.sp.level, c.sp.lo,
+					    c.sp.hi, &pass, on_slice, tl_visit, &c, err, errlen);
+	}
 	agg_pass_clear(&pass);
 	if (rc)
 		goto done;

@@ -59,12 +59,14 @@ static void grow_cache(struct db_etw *e)
 }
 
 static const struct agg_out dpc_outs[] = {
-	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1},
-	{AGG_DPC_BUSY, -1, 1, {V_TOTAL}, 0, 0, 0},
+	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE},
+	{AGG_DPC_BUSY, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_NONE},
+	{AGG_DPC_BUSY_CPU, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_CPU_CLASS},
+	{AGG_DPC_BUSY_MOD, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_MODULE_CLASS},
 };
 static const struct agg_out cpu_outs[] = {
-	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1},
-	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1},
+	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1, AGG_GROUP_NONE},
+	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1, AGG_GROUP_NONE},
 };
 
 static int sql_fail(struct db_etw *e, const char *what)
@@ -177,7 +179,7 @@ static int dpc_start(struct db_etw *e)
 		return -1;
 	if (!(e->resv = db_resv_new()))
 		return oom(e);
-	e->dpc = agg_builder_new(e->db, e->run_id, dpc_outs, 2, 1u << V_MAX, err, sizeof err);
+	e->dpc = agg_builder_new(e->db, e->run_id, dpc_outs, 4, 1u << V_MAX, err, sizeof err);
 	if (!e->dpc) {
 		snprintf(e->err, sizeof e->err, "%s", err);
 		return -1;
@@ -351,10 +353,16 @@ int db_etw_finish(struct db_etw *e)
 		if (rc)
 			return sql_fail(e, "storing sample events");
 	}
+	int64_t counts[AGG_KINDS][AGG_LEVELS] = {{0}};
+	if (e->dpc)
+		agg_builder_add_counts(e->dpc, counts);
+	if (e->cpu)
+		agg_builder_add_counts(e->cpu, counts);
 	if (prepare(e, &st,
 		    "INSERT INTO etw_runs(run_id, t_max_ns, top_level, n_dpcisr, n_above,"
-		    " n_samples, n_modules, ncpus) VALUES (?,?,?,?,?,?,?,?)"))
+		    " n_samples, n_modules, ncpus, level_recs) VALUES (?,?,?,?,?,?,?,?,?)"))
 		return -1;
+	sqlite3_bind_blob(st, 9, counts, sizeof counts, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 1, e->run_id);
 	sqlite3_bind_int64(st, 2, e->t_max);
 	sqlite3_bind_int(st, 3, top);

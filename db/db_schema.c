@@ -50,7 +50,8 @@ static const char *const migrations[] = {
 	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
 	"  t_max_ns INTEGER NOT NULL, top_level INTEGER NOT NULL," /* top level: one slice */
 	"  n_dpcisr INTEGER NOT NULL, n_above INTEGER NOT NULL, n_samples INTEGER NOT NULL,"
-	"  n_modules INTEGER NOT NULL, ncpus INTEGER NOT NULL);"
+	"  n_modules INTEGER NOT NULL, ncpus INTEGER NOT NULL,"
+	"  level_recs BLOB);" /* int64 records stored [agg][level], native order: read sizing */
 	/* Modules by the dense id the sink handed out (0..n-1 per run). */
 	"CREATE TABLE etw_modules ("
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
