@@ -176,18 +176,26 @@ int main(int argc, char **argv)
 	uint64_t nevents = argc > 2 ? strtoull(argv[2], NULL, 10) : 25000000;
 	int nq = argc > 3 ? atoi(argv[3]) : 200;
 	char err[256], p[300];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
+	if (!getenv("STORE_BENCH_REUSE")) {
+		unlink(path);
+		snprintf(p, sizeof p, "%s-wal", path);
+		unlink(p);
+		snprintf(p, sizeof p, "%s-shm", path);
+		unlink(p);
+	}
+	sqlite3 *db;
+	int64_t run = 1;
+	if (getenv("STORE_BENCH_REUSE")) { /* query an existing bench database */
+		db = db_open(path, DB_READONLY, err, sizeof err);
+		goto queries;
+	}
+	db = db_open(path, DB_READWRITE, err, sizeof err);
 	if (!db || nq < 1) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	double secs;
-	int64_t run = build(db, nevents, &secs);
+	run = build(db, nevents, &secs);
 	long rss_ingest = peak_rss_kb();
 	struct db_etw_run info;
 	db_etw_run_info(db, run, &info, err, sizeof err);
@@ -199,6 +207,9 @@ int main(int argc, char **argv)
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	db_close(db);
 	db = db_open(path, DB_READONLY, err, sizeof err); /* as the server reads */
+queries:
+	if (!db || nq < 1)
+		return 1;
 
 	double *ms = malloc(sizeof(double) * (size_t)nq);
 	const char *names[] = {"histogram", "modules", "timeline(1000)", "events(100)",
@@ -262,6 +273,11 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			ms[i] = (now_s() - t0) * 1000;
+			if (getenv("STORE_BENCH_SLOW") && ms[i] > atof(getenv("STORE_BENCH_SLOW")))
+				fprintf(stderr, "slow %s %.1f ms: from %lld to %lld cpus %s modules %zu"
+					" kinds %x\n", names[qt], ms[i], (long long)r.f.from_ns,
+					(long long)r.f.to_ns, r.f.cpus ? "some" : "all",
+					r.f.modules ? r.f.nmodules : 99, r.f.kind_mask);
 		}
 		report(names[qt], ms, nq);
 	}

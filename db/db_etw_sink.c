@@ -175,7 +175,7 @@ static int dpc_start(struct db_etw *e)
 	grow_cache(e);
 	if (prepare(e, &e->ins_event,
 		    "INSERT INTO etw_dpc_events(run_id, t_ns, cpu, module_id, kind, duration_ns,"
-		    " routine) VALUES (?,?,?,?,?,?,?)"))
+		    " routine, seq) VALUES (?,?,?,?,?,?,?,?)"))
 		return -1;
 	if (!(e->resv = db_resv_new()))
 		return oom(e);
@@ -229,6 +229,7 @@ int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d)
 		sqlite3_bind_int(q, 5, d->kind);
 		sqlite3_bind_int64(q, 6, dur);
 		sqlite3_bind_int64(q, 7, (int64_t)d->routine);
+		sqlite3_bind_int64(q, 8, (int64_t)e->n_above);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			return sql_fail(e, "storing DPC/ISR event");
 		e->n_above++;
