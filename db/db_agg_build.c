@@ -12,6 +12,7 @@
 
 #define LOOKAHEAD_NS (32 * AGG_MS)
 #define MAX_OUTS 4
+#define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
 
 struct agg_builder {
 	sqlite3 *db;
@@ -20,6 +21,7 @@ struct agg_builder {
 	int nouts;
 	unsigned max_mask;
 	struct agg_slice *open[AGG_LEVELS];
+	uint32_t nopen0; /* open level-0 slices */
 	struct agg_slice *last0;
 	struct agg_slice *pool;
 	int64_t hi_flushed[AGG_LEVELS];
@@ -94,6 +96,8 @@ static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx
 	agg_slice_reset(s, level, idx);
 	s->next = b->open[level];
 	b->open[level] = s;
+	if (level == 0)
+		b->nopen0++;
 	return s;
 }
 
@@ -242,6 +246,8 @@ static int flush(struct agg_builder *b, struct agg_slice **link)
 	if (s->idx > b->hi_flushed[l])
 		b->hi_flushed[l] = s->idx;
 	*link = s->next;
+	if (l == 0)
+		b->nopen0--;
 	if (b->last0 == s)
 		b->last0 = NULL;
 	s->next = b->pool;
@@ -253,8 +259,12 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 {
 	if (t_ns > b->wm)
 		b->wm = t_ns;
+	if (b->wm < LOOKAHEAD_NS)
+		return 0; /* only the lookahead's few slices can be open */
 	int64_t done_ms = (b->wm - LOOKAHEAD_NS) / AGG_MS; /* slices ending by here are done */
-	if (b->wm < LOOKAHEAD_NS || done_ms <= b->checked)
+	/* Normally only when time passes a ms; also when many late slices are open (input
+	 * far behind an earlier outlier), so memory stays bounded whatever the order. */
+	if (done_ms <= b->checked && b->nopen0 <= MAX_OPEN0)
 		return 0;
 	b->checked = done_ms;
 	for (int l = 0; l < AGG_LEVELS; l++) {
@@ -281,6 +291,8 @@ int agg_builder_finish(struct agg_builder *b, int top_level)
 			} else {
 				struct agg_slice *s = b->open[l];
 				b->open[l] = s->next;
+				if (l == 0)
+					b->nopen0--;
 				s->next = b->pool;
 				b->pool = s;
 			}

@@ -623,6 +623,32 @@ static void test_bad_records_warn_not_crash(void **state)
 	remove_db(path);
 }
 
+/* One event far in the future first: everything after it is late. Results stay exact
+ * (late slices are flushed and merged while ingesting, not held to the end). */
+static void test_outlier_first_stays_exact(void **state)
+{
+	char path[64], err[256];
+	sqlite3 *db = open_temp(path, sizeof path);
+	struct gen_data g;
+	gen_make(&g, 200001, 0, 20000, 99);
+	struct gen_dpc outlier = {500000 * MS, 777777, 3, SINK_DPC, 2, 1};
+	memmove(g.dpc + 1, g.dpc, sizeof *g.dpc * (g.ndpc - 1));
+	g.dpc[0] = outlier;
+	int64_t id = ingest(db, &g, 1);
+	const int64_t win[][2] = {{INT64_MIN, INT64_MAX}, {1500 * MS, 17001 * MS},
+				  {499999 * MS, 500001 * MS}, {19999 * MS, 20000 * MS}};
+	for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+		struct db_etw_filter f = {id, win[i][0], win[i][1], NULL, NULL, 0, 0};
+		struct db_dpc_histogram h, want;
+		assert_int_equal(db_dpc_histogram(db, &f, &h, err, sizeof err), 0);
+		gen_histogram(&g, &f, &want);
+		assert_memory_equal(&h, &want, sizeof h);
+	}
+	gen_free(&g);
+	db_close(db);
+	remove_db(path);
+}
+
 static void test_corrupt_aggregates_are_errors(void **state)
 {
 	char path[64], err[256];
@@ -675,6 +701,7 @@ int main(void)
 	const struct CMUnitTest alone[] = {
 		cmocka_unit_test(test_abort_leaves_nothing_and_perfmon_coexists),
 		cmocka_unit_test(test_bad_records_warn_not_crash),
+		cmocka_unit_test(test_outlier_first_stays_exact),
 		cmocka_unit_test(test_corrupt_aggregates_are_errors),
 	};
 	int failed = cmocka_run_group_tests_name("store_exact", tests, setup, teardown);
