@@ -2,13 +2,18 @@
  * 24 CPUs, 10 modules, 60 s, heavy-tailed durations, entry times jittered as a real trace's
  * are) plus 1 kHz CPU samples per CPU through the SQLite sink, reports ingest events/s and
  * peak RSS, then p50/p95/p99 latency of each query type over random windows and filters.
- * Usage: store_bench [db-path] [events] [queries]. Not a test: numbers only. */
+ * Usage: store_bench [db-path] [events] [queries]. Not a test: numbers only.
+ * Environment: STORE_BENCH_REUSE=1 re-queries an existing database; STORE_BENCH_SLOW=ms
+ * lists slower queries; STORE_BENCH_COLD=1 drops the file from the OS cache before each
+ * query (worst case after a restart). */
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include "db/db.h"
 #include "db/db_etw.h"
@@ -17,6 +22,15 @@
 #define MODULES 10
 #define SPAN_MS 60000LL
 #define MS 1000000LL
+
+static void drop_cache(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd >= 0) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		close(fd);
+	}
+}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -221,6 +235,8 @@ queries:
 		for (int i = 0; i < nq; i++) {
 			struct rfilter r;
 			random_filter(&s, run, &r);
+			if (getenv("STORE_BENCH_COLD"))
+				drop_cache(path);
 			double t0 = now_s();
 			int rc = 0;
 			switch (qt) {

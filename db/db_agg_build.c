@@ -4,7 +4,9 @@
  * slice that receives records after it was written (out-of-order input) is reopened
  * holding only the late records; its flush adds them to the parent and merges them with
  * the stored blob (read-modify-write), so results are exact for any input order. Memory
- * is bounded by the slices open inside the lookahead plus one per level. */
+ * is bounded by the slices open inside the lookahead plus one per level. Encoded blobs
+ * are queued per (output, level) and inserted in batches, so a level's consecutive slices
+ * sit together in the file and a cold read of a long window is mostly sequential. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,17 @@
 #define LOOKAHEAD_NS (32 * AGG_MS)
 #define MAX_OUTS 4
 #define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
+#define QUEUE_ROWS 256
+#define QUEUE_BYTES (512 * 1024)
+
+/* Encoded slices of one (output, level) waiting to be inserted. */
+struct queue {
+	uint8_t *data;
+	size_t n, cap;
+	int64_t *idx;
+	size_t *off;
+	uint32_t rows, caprows;
+};
 
 struct agg_builder {
 	sqlite3 *db;
@@ -28,6 +41,7 @@ struct agg_builder {
 	int64_t wm, checked;
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
+	struct queue queues[MAX_OUTS][AGG_LEVELS];
 	struct agg_slice group; /* scratch for grouped outputs */
 	int64_t counts[AGG_KINDS][AGG_LEVELS];
 	uint64_t rmw;
@@ -142,9 +156,76 @@ static int rmw_visit(void *ud, const struct agg_view *v)
 	return 0;
 }
 
+static int flush_queue(struct agg_builder *b, int out, int level)
+{
+	struct queue *q = &b->queues[out][level];
+	for (uint32_t r = 0; r < q->rows; r++) {
+		size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+		sqlite3_stmt *st = b->ins;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, b->run_id);
+		sqlite3_bind_int(st, 2, b->outs[out].agg);
+		sqlite3_bind_int(st, 3, level);
+		sqlite3_bind_int64(st, 4, q->idx[r]);
+		sqlite3_bind_blob(st, 5, q->data + q->off[r], (int)(end - q->off[r]), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return set_err(b, "storing aggregate");
+	}
+	q->rows = 0;
+	q->n = 0;
+	return 0;
+}
+
+static int flush_queues(struct agg_builder *b)
+{
+	for (int l = 0; l < AGG_LEVELS; l++)
+		for (int i = 0; i < b->nouts; i++)
+			if (b->queues[i][l].rows && flush_queue(b, i, l))
+				return -1;
+	return 0;
+}
+
+static int enqueue(struct agg_builder *b, int out, int level, int64_t idx)
+{
+	struct queue *q = &b->queues[out][level];
+	if (q->rows == q->caprows) {
+		uint32_t cap = q->caprows ? q->caprows * 2 : 16;
+		int64_t *ni = realloc(q->idx, sizeof *ni * cap);
+		if (ni)
+			q->idx = ni;
+		size_t *no = ni ? realloc(q->off, sizeof *no * cap) : NULL;
+		if (!ni || !no)
+			goto oom;
+		q->off = no;
+		q->caprows = cap;
+	}
+	if (q->n + b->buf.n > q->cap) {
+		size_t cap = q->cap ? q->cap : 16384;
+		while (cap < q->n + b->buf.n)
+			cap *= 2;
+		uint8_t *nd = realloc(q->data, cap);
+		if (!nd)
+			goto oom;
+		q->data = nd;
+		q->cap = cap;
+	}
+	memcpy(q->data + q->n, b->buf.p, b->buf.n);
+	q->idx[q->rows] = idx;
+	q->off[q->rows++] = q->n;
+	q->n += b->buf.n;
+	if (q->rows >= QUEUE_ROWS || q->n >= QUEUE_BYTES)
+		return flush_queue(b, out, level);
+	return 0;
+oom:
+	snprintf(b->err, sizeof b->err, "out of memory");
+	return -1;
+}
+
 /* Merge what is already stored for this slice into it (late records only). */
 static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 {
+	if (flush_queues(b)) /* the stored version may still be queued */
+		return -1;
 	for (int i = 0; i < b->nouts; i++) {
 		const struct agg_out *o = &b->outs[i];
 		if (!o->primary)
@@ -158,6 +239,7 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		int rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
 			struct rmw_ctx c = {s, o, b->max_mask};
+			b->rmw++;
 			const void *p = sqlite3_column_blob(q, 0);
 			int n = sqlite3_column_bytes(q, 0);
 			if (agg_decode(p, (size_t)n, NULL, rmw_visit, &c)) {
@@ -170,7 +252,6 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		}
 		sqlite3_reset(q);
 	}
-	b->rmw++;
 	return 0;
 }
 
@@ -205,15 +286,8 @@ static int write_slice(struct agg_builder *b, struct agg_slice *s)
 			snprintf(b->err, sizeof b->err, "out of memory");
 			return -1;
 		}
-		sqlite3_stmt *q = b->ins;
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, b->run_id);
-		sqlite3_bind_int(q, 2, b->outs[i].agg);
-		sqlite3_bind_int(q, 3, s->level);
-		sqlite3_bind_int64(q, 4, s->idx);
-		sqlite3_bind_blob(q, 5, b->buf.p, (int)b->buf.n, SQLITE_STATIC);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			return set_err(b, "storing aggregate");
+		if (enqueue(b, i, s->level, s->idx))
+			return -1;
 		if (b->outs[i].agg >= 0 && b->outs[i].agg < AGG_KINDS)
 			b->counts[b->outs[i].agg][s->level] += b->buf.nrec;
 	}
@@ -255,6 +329,17 @@ static int flush(struct agg_builder *b, struct agg_slice **link)
 	return 0;
 }
 
+/* Link to the open slice of level l with the smallest idx below limit, or NULL. Flushing
+ * in ascending order means only truly late slices are ever looked up in the database. */
+static struct agg_slice **oldest(struct agg_builder *b, int l, int64_t limit)
+{
+	struct agg_slice **best = NULL;
+	for (struct agg_slice **link = &b->open[l]; *link; link = &(*link)->next)
+		if ((*link)->idx < limit && (!best || (*link)->idx < (*best)->idx))
+			best = link;
+	return best;
+}
+
 int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 {
 	if (t_ns > b->wm)
@@ -268,15 +353,10 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 		return 0;
 	b->checked = done_ms;
 	for (int l = 0; l < AGG_LEVELS; l++) {
-		int64_t limit = done_ms >> (4 * l);
-		for (struct agg_slice **link = &b->open[l]; *link;) {
-			if ((*link)->idx < limit) {
-				if (flush(b, link))
-					return -1;
-			} else {
-				link = &(*link)->next;
-			}
-		}
+		struct agg_slice **link;
+		while ((link = oldest(b, l, done_ms >> (4 * l))))
+			if (flush(b, link))
+				return -1;
 	}
 	return 0;
 }
@@ -284,13 +364,14 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 int agg_builder_finish(struct agg_builder *b, int top_level)
 {
 	for (int l = 0; l < AGG_LEVELS; l++) {
-		while (b->open[l]) {
+		struct agg_slice **link;
+		while ((link = oldest(b, l, INT64_MAX))) {
 			if (l <= top_level) {
-				if (flush(b, &b->open[l]))
+				if (flush(b, link))
 					return -1;
 			} else {
-				struct agg_slice *s = b->open[l];
-				b->open[l] = s->next;
+				struct agg_slice *s = *link;
+				*link = s->next;
 				if (l == 0)
 					b->nopen0--;
 				s->next = b->pool;
@@ -299,7 +380,7 @@ int agg_builder_finish(struct agg_builder *b, int top_level)
 		}
 	}
 	b->last0 = NULL;
-	return 0;
+	return flush_queues(b);
 }
 
 int agg_top_level(int64_t t_max_ns)
@@ -330,6 +411,12 @@ void agg_builder_free(struct agg_builder *b)
 	sqlite3_finalize(b->ins);
 	sqlite3_finalize(b->sel);
 	free(b->buf.p);
+	for (int i = 0; i < MAX_OUTS; i++)
+		for (int l = 0; l < AGG_LEVELS; l++) {
+			free(b->queues[i][l].data);
+			free(b->queues[i][l].idx);
+			free(b->queues[i][l].off);
+		}
 	free(b->group.recs);
 	free(b->group.tab);
 	free(b);
