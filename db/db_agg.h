@@ -18,11 +18,12 @@
 /* Aggregate kinds (etw_agg.agg). */
 enum agg_kind {
 	AGG_DPC = 0,      /* (cpu, module, kind): count, total, max, above, above_total + hist */
-	AGG_DPC_BUSY = 1, /* (cpu, module, kind): total (projection of AGG_DPC, for timelines) */
+	AGG_DPC_BUSY = 1, /* (cpu, module, kind): total (projection of AGG_DPC, for timelines;
+			   * levels >= 1 only: level-0 timelines read AGG_DPC, mostly singles) */
 	AGG_CPU = 2,      /* (cpu, module, 0): exclusive, inclusive samples */
 	AGG_CPU_UTIL = 3, /* (cpu, 0, 1): samples, idle, in_dpc, in_isr */
-	AGG_DPC_BUSY_CPU = 4, /* (cpu, -1, class 0 DPC kinds / 1 ISR kinds): total */
-	AGG_DPC_BUSY_MOD = 5, /* (0, module, class): total */
+	AGG_DPC_BUSY_CPU = 4, /* (cpu, -1, class 0 DPC kinds / 1 ISR kinds): total; levels >= 1 */
+	AGG_DPC_BUSY_MOD = 5, /* (0, module, class): total; levels >= 1 */
 	AGG_KINDS = 6
 };
 
@@ -81,6 +82,7 @@ struct agg_out {
 	uint8_t hist, singles;
 	uint8_t primary;          /* holds everything for its records: read back to merge */
 	uint8_t group;            /* AGG_GROUP_*: records summed under a coarser key first */
+	uint8_t min_level;        /* written only for slices of this level and above */
 };
 enum { AGG_GROUP_NONE = 0, AGG_GROUP_CPU_CLASS = 1, AGG_GROUP_MODULE_CLASS = 2 };
 struct agg_buf {

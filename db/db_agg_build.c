@@ -278,6 +278,8 @@ static int write_slice(struct agg_builder *b, struct agg_slice *s)
 {
 	for (int i = 0; i < b->nouts; i++) {
 		const struct agg_slice *src = s;
+		if (s->level < b->outs[i].min_level)
+			continue;
 		if (b->outs[i].group && !(src = grouped(b, s, b->outs[i].group))) {
 			snprintf(b->err, sizeof b->err, "out of memory");
 			return -1;

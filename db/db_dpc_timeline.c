@@ -17,7 +17,7 @@ struct tl_ctx {
 	double *s_dpc, *s_isr, *s_mod; /* current slice sums */
 	int64_t cur;
 	int have;
-	int mode; /* AGG_DPC_BUSY, AGG_DPC_BUSY_CPU or AGG_DPC_BUSY_MOD records */
+	int mode; /* AGG_DPC (level 0), AGG_DPC_BUSY, AGG_DPC_BUSY_CPU or AGG_DPC_BUSY_MOD */
 };
 
 static void flush_slice(struct tl_ctx *c)
@@ -55,8 +55,9 @@ static int tl_visit(void *ud, const struct agg_view *v)
 	uint32_t m1 = (uint32_t)(agg_key_module(v->key) + 1);
 	if (cpu >= c->out->ncpus || m1 >= c->nmod1 || kind >= SINK_DPCISR_KINDS)
 		return -3;
-	double busy = (double)v->v[0];
-	int isr = c->mode == AGG_DPC_BUSY ? (int)((DB_KIND_ISRS >> kind) & 1) : kind == 1;
+	int by_kind = c->mode == AGG_DPC || c->mode == AGG_DPC_BUSY;
+	double busy = (double)v->v[c->mode == AGG_DPC ? V_TOTAL : 0];
+	int isr = by_kind ? (int)((DB_KIND_ISRS >> kind) & 1) : kind == 1;
 	if (c->mode != AGG_DPC_BUSY_MOD) {
 		if (isr)
 			c->s_isr[cpu] += busy;
@@ -94,6 +95,8 @@ int db_dpc_timeline(sqlite3 *db, const struct db_etw_filter *f, uint32_t n,
 		for (int l = 0; l < AGG_LEVELS; l++)
 			recs[l] += recs2[l];
 	}
+	agg_level_recs(db, f->run_id, AGG_DPC, recs2);
+	recs[0] = recs2[0]; /* level 0 is read from AGG_DPC */
 	agg_spread_init(&c.sp, &w, &run, f, n, recs);
 	c.out = out;
 	c.nmod1 = run.n_modules + 1;
@@ -115,7 +118,12 @@ int db_dpc_timeline(sqlite3 *db, const struct db_etw_filter *f, uint32_t n,
 		rc = -1;
 		goto done;
 	}
-	if (fast) { /* stored kind = class: bit 0 DPC kinds, bit 1 ISR kinds */
+	if (c.sp.level == 0) { /* no busy projections at level 0: the full records */
+		c.mode = AGG_DPC;
+		if (c.sp.hi >= c.sp.lo)
+			rc = agg_read_level(db, f->run_id, AGG_DPC, 0, c.sp.lo, c.sp.hi, &pass,
+					    on_slice, tl_visit, &c, err, errlen);
+	} else if (fast) { /* stored kind = class: bit 0 DPC kinds, bit 1 ISR kinds */
 		pass.kind_mask = (kinds & DB_KIND_DPCS ? 1u : 0) | (kinds & DB_KIND_ISRS ? 2u : 0);
 		c.mode = AGG_DPC_BUSY_CPU;
 		if (c.sp.hi >= c.sp.lo)

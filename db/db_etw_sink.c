@@ -59,14 +59,14 @@ static void grow_cache(struct db_etw *e)
 }
 
 static const struct agg_out dpc_outs[] = {
-	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE},
-	{AGG_DPC_BUSY, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_NONE},
-	{AGG_DPC_BUSY_CPU, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_CPU_CLASS},
-	{AGG_DPC_BUSY_MOD, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_MODULE_CLASS},
+	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE, 0},
+	{AGG_DPC_BUSY, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_NONE, 1},
+	{AGG_DPC_BUSY_CPU, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_CPU_CLASS, 1},
+	{AGG_DPC_BUSY_MOD, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_MODULE_CLASS, 1},
 };
 static const struct agg_out cpu_outs[] = {
-	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1, AGG_GROUP_NONE},
-	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1, AGG_GROUP_NONE},
+	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1, AGG_GROUP_NONE, 0},
+	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1, AGG_GROUP_NONE, 0},
 };
 
 static int sql_fail(struct db_etw *e, const char *what)

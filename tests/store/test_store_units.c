@@ -90,7 +90,7 @@ static int count_visit(void *ud, const struct agg_view *v)
 static void test_codec_round_trip_and_corruption(void **state)
 {
 	struct agg_slice s = {0}, back = {0};
-	const struct agg_out o = {AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE};
+	const struct agg_out o = {AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE, 0};
 	uint64_t seed = 42;
 	agg_slice_reset(&s, 0, 0);
 	for (int i = 0; i < 3000; i++) {
