@@ -44,6 +44,49 @@ static const char *const migrations[] = {
 	"  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL,"
 	"  vmin REAL, vmax REAL, vsum REAL NOT NULL, vcount INTEGER NOT NULL, data BLOB NOT NULL,"
 	"  PRIMARY KEY (run_id, counter_idx, chunk)) WITHOUT ROWID;",
+
+	/* 2: ETW records — modules, DPC/ISR and CPU-sample aggregates, long events */
+	"CREATE TABLE etw_runs ("
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	"  t_max_ns INTEGER NOT NULL, top_level INTEGER NOT NULL," /* top level: one slice */
+	"  n_dpcisr INTEGER NOT NULL, n_above INTEGER NOT NULL, n_samples INTEGER NOT NULL,"
+	"  n_modules INTEGER NOT NULL, ncpus INTEGER NOT NULL,"
+	"  level_recs BLOB);" /* int64 records stored [agg][level], native order: read sizing */
+	/* Modules by the dense id the sink handed out (0..n-1 per run). */
+	"CREATE TABLE etw_modules ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  id INTEGER NOT NULL, name TEXT NOT NULL, path TEXT NOT NULL,"
+	"  base INTEGER NOT NULL, size INTEGER NOT NULL, pid INTEGER NOT NULL,"
+	"  timestamp INTEGER NOT NULL, checksum INTEGER NOT NULL,"
+	"  load_ns INTEGER NOT NULL, unload_ns INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, id)) WITHOUT ROWID;"
+	/* Time-slice aggregates: level 0 = 1 ms slices, each level 16x coarser; data = the
+	 * varint record blob of db/db_agg_blob.c; agg = enum agg_kind (db/db_agg.h). */
+	"CREATE TABLE etw_agg ("   /* rowid order = write order: appends, pages stay full */
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  agg INTEGER NOT NULL, level INTEGER NOT NULL, slice INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX etw_agg_slice ON etw_agg(run_id, agg, level, slice);"
+	/* Every DPC/ISR longer than its guideline (100 us DPC, 25 us ISR), clustered by time;
+	 * both indexes cover every column, so no scan goes back to the table. */
+	"CREATE TABLE etw_dpc_events ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  t_ns INTEGER NOT NULL, seq INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	"  module_id INTEGER NOT NULL, kind INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+	"  routine INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, t_ns, seq)) WITHOUT ROWID;"
+	"CREATE INDEX etw_dpc_events_longest ON etw_dpc_events(run_id, duration_ns, cpu,"
+	"  module_id, kind, routine);"
+	"CREATE INDEX etw_dpc_events_module ON etw_dpc_events(run_id, module_id, kind,"
+	"  duration_ns, cpu, routine);"
+	/* Up to 64 example events per (module, kind, bucket) below the guideline. */
+	"CREATE TABLE etw_dpc_samples ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  module_id INTEGER NOT NULL, kind INTEGER NOT NULL, bucket INTEGER NOT NULL,"
+	"  t_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+	"  routine INTEGER NOT NULL);"
+	"CREATE INDEX etw_dpc_samples_bucket ON etw_dpc_samples(run_id, kind, bucket);",
 };
 
 int db_schema_version(void)

@@ -1,12 +1,13 @@
 /* db_sink.c — the SQLite ingest sink: buffers perfmon rows into fixed-size chunks per
- * counter and writes them as blobs, all inside one write transaction per run, so a failed
- * ingest leaves the database exactly as it was. */
+ * counter and writes them as blobs, and hands ETW records to db_etw_sink.c, all inside one
+ * write transaction per run, so a failed ingest leaves the database exactly as it was. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "db.h"
+#include "db_etw_sink.h"
 
 #define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
 #define CHUNK_MAX 4096
@@ -39,6 +40,7 @@ struct db_sink {
 	int nwarns;
 	int64_t start_us, end_us;
 	cJSON *summary;
+	struct db_etw *etw; /* ETW records: modules, DPC/ISR, CPU samples */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -219,8 +221,36 @@ static int sink_summary(void *ud, const struct cJSON *summary)
 	return s->summary ? 0 : -1;
 }
 
+static int etw_result(struct db_sink *s, int rc)
+{
+	if (rc && !s->failed) {
+		snprintf(s->err, sizeof s->err, "%s", db_etw_error(s->etw));
+		s->failed = 1;
+	}
+	return rc ? -1 : 0;
+}
+
+static int sink_module(void *ud, const struct sink_module *m, int32_t *out_id)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : etw_result(s, db_etw_module(s->etw, m, out_id));
+}
+
+static int sink_dpcisr(void *ud, const struct sink_dpcisr *e)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : etw_result(s, db_etw_dpcisr(s->etw, e));
+}
+
+static int sink_cpu_sample(void *ud, const struct sink_cpu_sample *c)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : etw_result(s, db_etw_cpu_sample(s->etw, c));
+}
+
 static void sink_free(struct db_sink *s)
 {
+	db_etw_free(s->etw);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
 	sqlite3_finalize(s->ins_series);
@@ -291,6 +321,13 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.sample = sink_sample;
 	s->iface.warning = sink_warning;
 	s->iface.summary = sink_summary;
+	if (!(s->etw = db_etw_begin(db, s->run_id, sink_warning, s))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->iface.module = sink_module;
+	s->iface.dpcisr = sink_dpcisr;
+	s->iface.cpu_sample = sink_cpu_sample;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));
@@ -357,6 +394,8 @@ int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *
 
 	if (!s->failed)
 		flush_chunk(s);
+	if (!s->failed)
+		etw_result(s, db_etw_finish(s->etw));
 	if (!s->failed)
 		store_warnings(s);
 	if (s->failed)

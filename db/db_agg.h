@@ -1,0 +1,196 @@
+/* db_agg.h — internal: multi-level time-slice aggregates. Level 0 slices are 1 ms, each
+ * level 16× coarser. A slice holds records keyed by (cpu, module, kind) with up to five
+ * 64-bit values and an optional sparse histogram; it is stored as one blob per
+ * (run, agg, level, slice) in etw_agg. Used by the ETW sink (building) and the queries. */
+#ifndef ETLSCOPE_DB_AGG_H
+#define ETLSCOPE_DB_AGG_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include "db_etw.h"
+
+#define AGG_LEVELS 11          /* levels 0..10; level 10 slices are 1.1e18 ns */
+#define AGG_FANOUT 16
+#define AGG_MS 1000000LL
+#define AGG_MAX_T_NS 1152921504606846975LL /* 16^10 ms - 1 ns: the last ns level 10 holds */
+#define AGG_NVALS 5
+
+/* Aggregate kinds (etw_agg.agg). */
+enum agg_kind {
+	AGG_DPC = 0,      /* (cpu, module, kind): count, total, max, above, above_total + hist */
+	AGG_DPC_BUSY = 1, /* (cpu, module, kind): total (projection of AGG_DPC, for timelines;
+			   * levels >= 1 only: level-0 timelines read AGG_DPC, mostly singles) */
+	AGG_CPU = 2,      /* (cpu, module, 0): exclusive, inclusive samples */
+	AGG_CPU_UTIL = 3, /* (cpu, 0, 1): samples, idle, in_dpc, in_isr */
+	AGG_DPC_BUSY_CPU = 4, /* (cpu, -1, class 0 DPC kinds / 1 ISR kinds): total; levels >= 1 */
+	AGG_DPC_BUSY_MOD = 5, /* (0, module, class): total; levels >= 1 */
+	AGG_KINDS = 6
+};
+
+/* Value slot meaning for AGG_DPC records. */
+enum { V_COUNT = 0, V_TOTAL = 1, V_MAX = 2, V_ABOVE = 3, V_ABOVE_TOTAL = 4 };
+
+static inline int64_t agg_width_ms(int level)
+{
+	return (int64_t)1 << (4 * level);
+}
+
+static inline uint64_t agg_key(unsigned cpu, int32_t module, unsigned kind)
+{
+	return (uint64_t)(uint32_t)(module + 1) << 24 | (uint64_t)cpu << 8 | kind;
+}
+static inline unsigned agg_key_cpu(uint64_t k) { return (unsigned)(k >> 8 & 0xffff); }
+static inline int32_t agg_key_module(uint64_t k) { return (int32_t)(uint32_t)(k >> 24) - 1; }
+static inline unsigned agg_key_kind(uint64_t k) { return (unsigned)(k & 0xff); }
+
+struct agg_rec {
+	uint64_t key;
+	uint64_t v[AGG_NVALS];
+	uint64_t hmask; /* non-zero histogram buckets */
+	uint64_t hist[DB_DPC_NBUCKETS];
+};
+
+/* An in-memory slice: records in insertion order plus an open-addressing index. */
+struct agg_slice {
+	int level;
+	int64_t idx;
+	uint32_t n, cap;
+	struct agg_rec *recs;
+	uint32_t *tab; /* record index + 1, 0 = empty */
+	uint32_t tabcap;
+	struct agg_slice *next; /* free list / open list link */
+};
+
+void agg_slice_reset(struct agg_slice *s, int level, int64_t idx);
+void agg_slice_free(struct agg_slice *s);
+/* Find or add the record for key (zeroed when new); NULL when out of memory. */
+struct agg_rec *agg_slice_rec(struct agg_slice *s, uint64_t key);
+/* Add rec into dst (values summed, except those in max_mask which take the maximum). */
+void agg_rec_merge(struct agg_rec *dst, const struct agg_rec *src, unsigned max_mask);
+int agg_slice_merge(struct agg_slice *dst, const struct agg_slice *src, unsigned max_mask);
+
+/* ---- blob codec ----
+ * byte 0 version (1), byte 1 nvals (1..5), byte 2 flags (1 = histogram, 2 = DPC singles
+ * allowed), varint nrec, then per record: varint cpu, varint module+1, byte kind|tag where
+ * tag 0x80 = a DPC single (one event: varint duration, everything else derived), else
+ * varint body length and body = nvals varints [+ byte nb + nb × (byte bucket, varint n)]. */
+struct agg_out {
+	int agg;
+	int kind_only;            /* -1 = every record, else only records of this kind */
+	uint8_t nvals;
+	uint8_t val_idx[AGG_NVALS]; /* slot of the in-memory record each stored value comes from */
+	uint8_t hist, singles;
+	uint8_t primary;          /* holds everything for its records: read back to merge */
+	uint8_t group;            /* AGG_GROUP_*: records summed under a coarser key first */
+	uint8_t min_level;        /* written only for slices of this level and above */
+};
+enum { AGG_GROUP_NONE = 0, AGG_GROUP_CPU_CLASS = 1, AGG_GROUP_MODULE_CLASS = 2 };
+struct agg_buf {
+	uint8_t *p;
+	size_t n, cap;
+	uint32_t nrec; /* records in the last encoded blob */
+};
+int agg_encode(const struct agg_slice *s, const struct agg_out *o, struct agg_buf *b);
+
+/* Decoded record handed to a visitor; v[] holds the stored values (zeros beyond nvals);
+ * hist valid only when has_hist. */
+struct agg_view {
+	uint64_t key;
+	uint64_t v[AGG_NVALS];
+	int has_hist;
+	uint64_t hist[DB_DPC_NBUCKETS];
+	uint64_t hmask;
+};
+/* Record filter applied before the body is decoded (NULL pass = accept all). */
+struct agg_pass {
+	const struct db_cpu_set *cpus;
+	const uint8_t *modules; /* bitset over module+1, nmod_bits bits; NULL = all */
+	uint32_t nmod_bits;
+	uint32_t kind_mask;     /* over the stored kind byte */
+};
+static inline int agg_pass_key(const struct agg_pass *p, unsigned cpu, uint32_t mod1,
+			       unsigned kind)
+{
+	if (!p)
+		return 1;
+	if (!(p->kind_mask >> kind & 1))
+		return 0;
+	if (p->cpus && !db_cpu_set_has(p->cpus, cpu))
+		return 0;
+	if (p->modules && (mod1 >= p->nmod_bits || !(p->modules[mod1 / 8] >> (mod1 % 8) & 1)))
+		return 0;
+	return 1;
+}
+/* Calls visit for each passing record; returns -1 on a malformed blob, else 0 (or the
+ * visitor's non-zero return). */
+int agg_decode(const uint8_t *p, size_t n, const struct agg_pass *pass,
+	       int (*visit)(void *ud, const struct agg_view *r), void *ud);
+
+/* ---- streaming builder ---- */
+struct agg_builder;
+struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct agg_out *outs,
+				    int nouts, unsigned max_mask, char *err, size_t errlen);
+/* The level-0 record for (t_ns >= 0, key); NULL on failure (err set). */
+struct agg_rec *agg_builder_rec(struct agg_builder *b, int64_t t_ns, uint64_t key);
+/* Flush slices time has moved past (call after each record; cheap unless a ms passed). */
+int agg_builder_advance(struct agg_builder *b, int64_t t_ns);
+/* Flush everything for levels <= top_level; discard the rest. */
+int agg_builder_finish(struct agg_builder *b, int top_level);
+const char *agg_builder_error(const struct agg_builder *b);
+uint64_t agg_builder_rmw_count(const struct agg_builder *b);
+/* Records written per (agg, level) so far: queries size their reads with it. */
+void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KINDS][AGG_LEVELS]);
+void agg_builder_free(struct agg_builder *b);
+
+/* Smallest level whose slice 0 covers [0, t_max_ns]. */
+int agg_top_level(int64_t t_max_ns);
+
+/* ---- reading a window ---- */
+/* Window [from_ms, to_ms) in level-0 slices decomposed segment-tree style; visits every
+ * stored slice blob of agg inside it. */
+struct agg_window {
+	int64_t from_ms, to_ms;
+};
+/* Reads run facts and turns a filter's [from_ns, to_ns] into ms (clamped to the run).
+ * Returns 1 when the run has no ETW data. */
+int agg_run_window(sqlite3 *db, const struct db_etw_filter *f, struct db_etw_run *run,
+		   struct agg_window *w, char *err, size_t errlen);
+int agg_read_window(sqlite3 *db, int64_t run_id, int agg, int top_level,
+		    const struct agg_window *w, const struct agg_pass *pass,
+		    int (*visit)(void *ud, const struct agg_view *r), void *ud, char *err,
+		    size_t errlen);
+/* Reads slices [lo, hi] of one level, calling slice_cb(ud, idx) before each slice's
+ * records. */
+int agg_read_level(sqlite3 *db, int64_t run_id, int agg, int level, int64_t lo, int64_t hi,
+		   const struct agg_pass *pass, void (*slice_cb)(void *ud, int64_t idx),
+		   int (*visit)(void *ud, const struct agg_view *r), void *ud, char *err,
+		   size_t errlen);
+
+/* ---- timelines: n equal buckets over a window, filled from one level ---- */
+struct agg_spread {
+	int64_t from_ns, to_ns; /* the window, ms-aligned */
+	uint32_t n;
+	double bucket_ns;
+	int level;
+	int64_t lo, hi;         /* slices of that level to read */
+	int64_t end_ns;         /* the run's end (last ms + 1): no slice spreads past it */
+};
+/* Records stored per level for one aggregate (from etw_runs.level_recs), to size reads;
+ * all zero when unknown. */
+int agg_level_recs(sqlite3 *db, int64_t run_id, int agg, int64_t out[AGG_LEVELS]);
+/* Window for a timeline: an open end stops at the run's last ms. Picks the finest level
+ * with at most ~4 slices per bucket, within a budget of records read (estimated from
+ * level_recs). */
+void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
+		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n,
+		     const int64_t level_recs[AGG_LEVELS]);
+/* Add value, spread evenly over slice idx, into row[0..n) (only the part inside the
+ * window). */
+void agg_spread_add(const struct agg_spread *sp, int64_t idx, double value, double *row);
+
+/* Builds the pass from a filter (allocates the module bitset; free with agg_pass_clear). */
+int agg_pass_from_filter(const struct db_etw_filter *f, uint32_t kind_mask,
+			 struct agg_pass *p);
+void agg_pass_clear(struct agg_pass *p);
+
+#endif

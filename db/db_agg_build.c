@@ -1,0 +1,425 @@
+/* db_agg_build.c — building multi-level aggregates while streaming: records go into open
+ * level-0 (1 ms) slices; a slice is flushed once time has moved LOOKAHEAD past its end,
+ * adding its records into the open parent slice (16× coarser) and writing its blobs. A
+ * slice that receives records after it was written (out-of-order input) is reopened
+ * holding only the late records; its flush adds them to the parent and merges them with
+ * the stored blob (read-modify-write), so results are exact for any input order. Memory
+ * is bounded by the slices open inside the lookahead plus one per level. Encoded blobs
+ * are queued per (output, level) and inserted in batches, so a level's consecutive slices
+ * sit together in the file and a cold read of a long window is mostly sequential. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db_agg.h"
+
+#define LOOKAHEAD_NS (32 * AGG_MS)
+#define MAX_OUTS 4
+#define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
+#define QUEUE_ROWS 256
+#define QUEUE_BYTES (512 * 1024)
+
+/* Encoded slices of one (output, level) waiting to be inserted. */
+struct queue {
+	uint8_t *data;
+	size_t n, cap;
+	int64_t *idx;
+	size_t *off;
+	uint32_t rows, caprows;
+};
+
+struct agg_builder {
+	sqlite3 *db;
+	int64_t run_id;
+	struct agg_out outs[MAX_OUTS];
+	int nouts;
+	unsigned max_mask;
+	struct agg_slice *open[AGG_LEVELS];
+	uint32_t nopen0; /* open level-0 slices */
+	struct agg_slice *last0;
+	struct agg_slice *pool;
+	int64_t hi_flushed[AGG_LEVELS];
+	int64_t wm, checked;
+	sqlite3_stmt *ins, *sel;
+	struct agg_buf buf;
+	struct queue queues[MAX_OUTS][AGG_LEVELS];
+	struct agg_slice group; /* scratch for grouped outputs */
+	int64_t counts[AGG_KINDS][AGG_LEVELS];
+	uint64_t rmw;
+	char err[256];
+};
+
+static int set_err(struct agg_builder *b, const char *what)
+{
+	snprintf(b->err, sizeof b->err, "%s: %s", what, sqlite3_errmsg(b->db));
+	return -1;
+}
+
+struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct agg_out *outs,
+				    int nouts, unsigned max_mask, char *err, size_t errlen)
+{
+	struct agg_builder *b = calloc(1, sizeof *b);
+	if (!b || nouts > MAX_OUTS) {
+		snprintf(err, errlen, "out of memory");
+		free(b);
+		return NULL;
+	}
+	b->db = db;
+	b->run_id = run_id;
+	memcpy(b->outs, outs, sizeof *outs * (size_t)nouts);
+	b->nouts = nouts;
+	b->max_mask = max_mask;
+	b->wm = -1;
+	b->checked = -1;
+	for (int l = 0; l < AGG_LEVELS; l++)
+		b->hi_flushed[l] = -1;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR REPLACE INTO etw_agg(run_id, agg, level, slice, data)"
+			       " VALUES (?,?,?,?,?)",
+			       -1, &b->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT data FROM etw_agg WHERE run_id=? AND agg=? AND level=?"
+			       " AND slice=?",
+			       -1, &b->sel, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "preparing aggregates: %s", sqlite3_errmsg(db));
+		agg_builder_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+const char *agg_builder_error(const struct agg_builder *b)
+{
+	return b->err;
+}
+
+uint64_t agg_builder_rmw_count(const struct agg_builder *b)
+{
+	return b->rmw;
+}
+
+static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx)
+{
+	for (struct agg_slice *s = b->open[level]; s; s = s->next)
+		if (s->idx == idx)
+			return s;
+	struct agg_slice *s = b->pool;
+	if (s)
+		b->pool = s->next;
+	else if (!(s = calloc(1, sizeof *s)))
+		return NULL;
+	agg_slice_reset(s, level, idx);
+	s->next = b->open[level];
+	b->open[level] = s;
+	if (level == 0)
+		b->nopen0++;
+	return s;
+}
+
+struct agg_rec *agg_builder_rec(struct agg_builder *b, int64_t t_ns, uint64_t key)
+{
+	int64_t idx = t_ns / AGG_MS;
+	struct agg_slice *s = b->last0;
+	if (!s || s->idx != idx) {
+		if (!(s = get_slice(b, 0, idx))) {
+			snprintf(b->err, sizeof b->err, "out of memory");
+			return NULL;
+		}
+		b->last0 = s;
+	}
+	struct agg_rec *r = agg_slice_rec(s, key);
+	if (!r)
+		snprintf(b->err, sizeof b->err, "out of memory");
+	return r;
+}
+
+struct rmw_ctx {
+	struct agg_slice *s;
+	const struct agg_out *o;
+	unsigned max_mask;
+};
+
+static int rmw_visit(void *ud, const struct agg_view *v)
+{
+	struct rmw_ctx *c = ud;
+	struct agg_rec tmp, *d = agg_slice_rec(c->s, v->key);
+	if (!d)
+		return -2;
+	memset(tmp.v, 0, sizeof tmp.v);
+	for (int k = 0; k < c->o->nvals; k++)
+		tmp.v[c->o->val_idx[k]] = v->v[k];
+	tmp.hmask = v->has_hist ? v->hmask : 0;
+	for (uint64_t m = tmp.hmask; m; m &= m - 1) {
+		int bk = __builtin_ctzll(m);
+		tmp.hist[bk] = v->hist[bk];
+	}
+	agg_rec_merge(d, &tmp, c->max_mask);
+	return 0;
+}
+
+static int flush_queue(struct agg_builder *b, int out, int level)
+{
+	struct queue *q = &b->queues[out][level];
+	for (uint32_t r = 0; r < q->rows; r++) {
+		size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+		sqlite3_stmt *st = b->ins;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, b->run_id);
+		sqlite3_bind_int(st, 2, b->outs[out].agg);
+		sqlite3_bind_int(st, 3, level);
+		sqlite3_bind_int64(st, 4, q->idx[r]);
+		sqlite3_bind_blob(st, 5, q->data + q->off[r], (int)(end - q->off[r]), SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return set_err(b, "storing aggregate");
+	}
+	q->rows = 0;
+	q->n = 0;
+	return 0;
+}
+
+static int flush_queues(struct agg_builder *b)
+{
+	for (int l = 0; l < AGG_LEVELS; l++)
+		for (int i = 0; i < b->nouts; i++)
+			if (b->queues[i][l].rows && flush_queue(b, i, l))
+				return -1;
+	return 0;
+}
+
+static int enqueue(struct agg_builder *b, int out, int level, int64_t idx)
+{
+	struct queue *q = &b->queues[out][level];
+	if (q->rows == q->caprows) {
+		uint32_t cap = q->caprows ? q->caprows * 2 : 16;
+		int64_t *ni = realloc(q->idx, sizeof *ni * cap);
+		if (ni)
+			q->idx = ni;
+		size_t *no = ni ? realloc(q->off, sizeof *no * cap) : NULL;
+		if (!ni || !no)
+			goto oom;
+		q->off = no;
+		q->caprows = cap;
+	}
+	if (q->n + b->buf.n > q->cap) {
+		size_t cap = q->cap ? q->cap : 16384;
+		while (cap < q->n + b->buf.n)
+			cap *= 2;
+		uint8_t *nd = realloc(q->data, cap);
+		if (!nd)
+			goto oom;
+		q->data = nd;
+		q->cap = cap;
+	}
+	memcpy(q->data + q->n, b->buf.p, b->buf.n);
+	q->idx[q->rows] = idx;
+	q->off[q->rows++] = q->n;
+	q->n += b->buf.n;
+	if (q->rows >= QUEUE_ROWS || q->n >= QUEUE_BYTES)
+		return flush_queue(b, out, level);
+	return 0;
+oom:
+	snprintf(b->err, sizeof b->err, "out of memory");
+	return -1;
+}
+
+/* Merge what is already stored for this slice into it (late records only). */
+static int merge_stored(struct agg_builder *b, struct agg_slice *s)
+{
+	if (flush_queues(b)) /* the stored version may still be queued */
+		return -1;
+	for (int i = 0; i < b->nouts; i++) {
+		const struct agg_out *o = &b->outs[i];
+		if (!o->primary)
+			continue;
+		sqlite3_stmt *q = b->sel;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, b->run_id);
+		sqlite3_bind_int(q, 2, o->agg);
+		sqlite3_bind_int(q, 3, s->level);
+		sqlite3_bind_int64(q, 4, s->idx);
+		int rc = sqlite3_step(q);
+		if (rc == SQLITE_ROW) {
+			struct rmw_ctx c = {s, o, b->max_mask};
+			b->rmw++;
+			const void *p = sqlite3_column_blob(q, 0);
+			int n = sqlite3_column_bytes(q, 0);
+			if (agg_decode(p, (size_t)n, NULL, rmw_visit, &c)) {
+				sqlite3_reset(q);
+				snprintf(b->err, sizeof b->err, "stored aggregate unreadable");
+				return -1;
+			}
+		} else if (rc != SQLITE_DONE) {
+			return set_err(b, "reading aggregate");
+		}
+		sqlite3_reset(q);
+	}
+	return 0;
+}
+
+/* The slice's records summed under the output's coarser key. */
+static const struct agg_slice *grouped(struct agg_builder *b, const struct agg_slice *s,
+				       int group)
+{
+	agg_slice_reset(&b->group, s->level, s->idx);
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct agg_rec *r = &s->recs[i];
+		unsigned kind = agg_key_kind(r->key), cls = (DB_KIND_ISRS >> kind) & 1;
+		uint64_t key = group == AGG_GROUP_CPU_CLASS ? agg_key(agg_key_cpu(r->key), -1, cls)
+							    : agg_key(0, agg_key_module(r->key), cls);
+		struct agg_rec *d = agg_slice_rec(&b->group, key);
+		if (!d)
+			return NULL;
+		for (int k = 0; k < AGG_NVALS; k++)
+			d->v[k] += r->v[k]; /* only sums are stored from grouped records */
+	}
+	return &b->group;
+}
+
+static int write_slice(struct agg_builder *b, struct agg_slice *s)
+{
+	for (int i = 0; i < b->nouts; i++) {
+		const struct agg_slice *src = s;
+		if (s->level < b->outs[i].min_level)
+			continue;
+		if (b->outs[i].group && !(src = grouped(b, s, b->outs[i].group))) {
+			snprintf(b->err, sizeof b->err, "out of memory");
+			return -1;
+		}
+		if (agg_encode(src, &b->outs[i], &b->buf)) {
+			snprintf(b->err, sizeof b->err, "out of memory");
+			return -1;
+		}
+		if (enqueue(b, i, s->level, s->idx))
+			return -1;
+		if (b->outs[i].agg >= 0 && b->outs[i].agg < AGG_KINDS)
+			b->counts[b->outs[i].agg][s->level] += b->buf.nrec;
+	}
+	return 0;
+}
+
+void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KINDS][AGG_LEVELS])
+{
+	for (int a = 0; a < AGG_KINDS; a++)
+		for (int l = 0; l < AGG_LEVELS; l++)
+			counts[a][l] += b->counts[a][l];
+}
+
+/* Flush *link (an open slice at its level) and unlink it. */
+static int flush(struct agg_builder *b, struct agg_slice **link)
+{
+	struct agg_slice *s = *link;
+	int l = s->level;
+	if (l + 1 < AGG_LEVELS) {
+		struct agg_slice *p = get_slice(b, l + 1, s->idx / AGG_FANOUT);
+		if (!p || agg_slice_merge(p, s, b->max_mask)) {
+			snprintf(b->err, sizeof b->err, "out of memory");
+			return -1;
+		}
+	}
+	if (s->idx <= b->hi_flushed[l] && merge_stored(b, s))
+		return -1;
+	if (write_slice(b, s))
+		return -1;
+	if (s->idx > b->hi_flushed[l])
+		b->hi_flushed[l] = s->idx;
+	*link = s->next;
+	if (l == 0)
+		b->nopen0--;
+	if (b->last0 == s)
+		b->last0 = NULL;
+	s->next = b->pool;
+	b->pool = s;
+	return 0;
+}
+
+/* Link to the open slice of level l with the smallest idx below limit, or NULL. Flushing
+ * in ascending order means only truly late slices are ever looked up in the database. */
+static struct agg_slice **oldest(struct agg_builder *b, int l, int64_t limit)
+{
+	struct agg_slice **best = NULL;
+	for (struct agg_slice **link = &b->open[l]; *link; link = &(*link)->next)
+		if ((*link)->idx < limit && (!best || (*link)->idx < (*best)->idx))
+			best = link;
+	return best;
+}
+
+int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
+{
+	if (t_ns > b->wm)
+		b->wm = t_ns;
+	if (b->wm < LOOKAHEAD_NS)
+		return 0; /* only the lookahead's few slices can be open */
+	int64_t done_ms = (b->wm - LOOKAHEAD_NS) / AGG_MS; /* slices ending by here are done */
+	/* Normally only when time passes a ms; also when many late slices are open (input
+	 * far behind an earlier outlier), so memory stays bounded whatever the order. */
+	if (done_ms <= b->checked && b->nopen0 <= MAX_OPEN0)
+		return 0;
+	b->checked = done_ms;
+	for (int l = 0; l < AGG_LEVELS; l++) {
+		struct agg_slice **link;
+		while ((link = oldest(b, l, done_ms >> (4 * l))))
+			if (flush(b, link))
+				return -1;
+	}
+	return 0;
+}
+
+int agg_builder_finish(struct agg_builder *b, int top_level)
+{
+	for (int l = 0; l < AGG_LEVELS; l++) {
+		struct agg_slice **link;
+		while ((link = oldest(b, l, INT64_MAX))) {
+			if (l <= top_level) {
+				if (flush(b, link))
+					return -1;
+			} else {
+				struct agg_slice *s = *link;
+				*link = s->next;
+				if (l == 0)
+					b->nopen0--;
+				s->next = b->pool;
+				b->pool = s;
+			}
+		}
+	}
+	b->last0 = NULL;
+	return flush_queues(b);
+}
+
+int agg_top_level(int64_t t_max_ns)
+{
+	int64_t ms = t_max_ns < 0 ? 0 : t_max_ns / AGG_MS;
+	int l = 0;
+	while (l < AGG_LEVELS - 1 && ms >= agg_width_ms(l))
+		l++;
+	return l;
+}
+
+static void free_list(struct agg_slice *s)
+{
+	while (s) {
+		struct agg_slice *n = s->next;
+		agg_slice_free(s);
+		s = n;
+	}
+}
+
+void agg_builder_free(struct agg_builder *b)
+{
+	if (!b)
+		return;
+	for (int l = 0; l < AGG_LEVELS; l++)
+		free_list(b->open[l]);
+	free_list(b->pool);
+	sqlite3_finalize(b->ins);
+	sqlite3_finalize(b->sel);
+	free(b->buf.p);
+	for (int i = 0; i < MAX_OUTS; i++)
+		for (int l = 0; l < AGG_LEVELS; l++) {
+			free(b->queues[i][l].data);
+			free(b->queues[i][l].idx);
+			free(b->queues[i][l].off);
+		}
+	free(b->group.recs);
+	free(b->group.tab);
+	free(b);
+}

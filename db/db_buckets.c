@@ -1,0 +1,68 @@
+/* db_buckets.c — the DPC/ISR duration histogram: R10 bucket edges from 1 µs to 10 ms,
+ * bucket lookup, the guideline per kind, and the within-bucket quantile estimate. */
+#include "db_etw.h"
+
+static const uint32_t edges[DB_DPC_NEDGES] = {
+	1000,    1250,    1600,    2000,    2500,    3200,    4000,    5000,    6300,    8000,
+	10000,   12500,   16000,   20000,   25000,   32000,   40000,   50000,   63000,   80000,
+	100000,  125000,  160000,  200000,  250000,  320000,  400000,  500000,  630000,  800000,
+	1000000, 1250000, 1600000, 2000000, 2500000, 3200000, 4000000, 5000000, 6300000, 8000000,
+	10000000,
+};
+
+const uint32_t *db_dpc_bucket_edges_ns(void)
+{
+	return edges;
+}
+
+int db_dpc_bucket(uint64_t d)
+{
+	int lo = 0, hi = DB_DPC_NEDGES; /* first i with d <= edges[i], or NEDGES */
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (d <= edges[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+uint32_t db_dpc_guideline_ns(int kind)
+{
+	return kind == SINK_ISR || kind == SINK_ISR_MSI ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS;
+}
+
+void db_dpc_bucket_range(int b, uint64_t *lo, uint64_t *hi)
+{
+	*lo = b <= 0 ? 0 : b > DB_DPC_NEDGES ? edges[DB_DPC_NEDGES - 1] : edges[b - 1];
+	*hi = b >= DB_DPC_NEDGES ? UINT64_MAX : b < 0 ? edges[0] : edges[b];
+}
+
+uint64_t db_dpc_quantile_ns(const uint64_t buckets[DB_DPC_NBUCKETS], uint64_t max_ns, double q)
+{
+	uint64_t total = 0, seen = 0;
+	for (int b = 0; b < DB_DPC_NBUCKETS; b++)
+		total += buckets[b];
+	if (total == 0)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	double rank = q * (double)total; /* the quantile lies at this many events in */
+	for (int b = 0; b < DB_DPC_NBUCKETS; b++) {
+		if (buckets[b] == 0)
+			continue;
+		if ((double)(seen + buckets[b]) >= rank) {
+			uint64_t lo, hi;
+			db_dpc_bucket_range(b, &lo, &hi);
+			if (hi > max_ns)
+				hi = max_ns > lo ? max_ns : lo;
+			double frac = (rank - (double)seen) / (double)buckets[b];
+			return lo + (uint64_t)(frac * (double)(hi - lo) + 0.5);
+		}
+		seen += buckets[b];
+	}
+	return max_ns;
+}

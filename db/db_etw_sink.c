@@ -1,0 +1,398 @@
+/* db_etw_sink.c — storing ETW records for one run: modules as rows, DPC/ISR events into
+ * the multi-level aggregates (plus a row per above-guideline event and reservoir samples
+ * below it), CPU samples into their own aggregates, and the run's ETW facts at the end.
+ * Records that cannot be stored faithfully (CPU >= DB_MAX_CPUS, unknown kind, absurd time)
+ * are skipped with a warning; unknown module ids count as unresolved, with a warning. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db_agg.h"
+#include "db_etw_sink.h"
+#include "db_reservoir.h"
+
+struct db_etw {
+	sqlite3 *db;
+	int64_t run_id;
+	db_etw_warn_fn warn;
+	void *warn_ud;
+	struct agg_builder *dpc, *cpu;
+	sqlite3_stmt *ins_module, *ins_event;
+	struct db_resv_set *resv;
+	uint8_t *seen; /* bitset over module+1, for inclusive counts */
+	uint32_t seen_bits;
+	int32_t nmodules;
+	int any;
+	int64_t t_max;
+	uint64_t n_dpcisr, n_above, n_samples;
+	uint32_t ncpus;
+	int64_t old_cache; /* cache_size to restore; 0 = untouched */
+	char err[256];
+};
+
+/* The above-guideline index takes random inserts; SQLite's default 2 MB page cache would
+ * spill and rewrite its pages over and over, so an ETW ingest gets a bounded larger cache
+ * for the run's duration. */
+#define INGEST_CACHE_KIB 65536
+
+static int64_t pragma_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void grow_cache(struct db_etw *e)
+{
+	char sql[64];
+	if (e->old_cache)
+		return;
+	e->old_cache = pragma_int(e->db, "PRAGMA cache_size");
+	if (!e->old_cache)
+		e->old_cache = -2000;
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", INGEST_CACHE_KIB);
+	sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+}
+
+static const struct agg_out dpc_outs[] = {
+	{AGG_DPC, -1, 5, {0, 1, 2, 3, 4}, 1, 1, 1, AGG_GROUP_NONE, 0},
+	{AGG_DPC_BUSY, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_NONE, 1},
+	{AGG_DPC_BUSY_CPU, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_CPU_CLASS, 1},
+	{AGG_DPC_BUSY_MOD, -1, 1, {V_TOTAL}, 0, 0, 0, AGG_GROUP_MODULE_CLASS, 1},
+};
+static const struct agg_out cpu_outs[] = {
+	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1, AGG_GROUP_NONE, 0},
+	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1, AGG_GROUP_NONE, 0},
+};
+
+static int sql_fail(struct db_etw *e, const char *what)
+{
+	snprintf(e->err, sizeof e->err, "%s: %s", what, sqlite3_errmsg(e->db));
+	return -1;
+}
+
+static int oom(struct db_etw *e)
+{
+	snprintf(e->err, sizeof e->err, "out of memory");
+	return -1;
+}
+
+struct db_etw *db_etw_begin(sqlite3 *db, int64_t run_id, db_etw_warn_fn warn, void *warn_ud)
+{
+	struct db_etw *e = calloc(1, sizeof *e);
+	if (!e)
+		return NULL;
+	e->db = db;
+	e->run_id = run_id;
+	e->warn = warn;
+	e->warn_ud = warn_ud;
+	return e;
+}
+
+const char *db_etw_error(const struct db_etw *e)
+{
+	return e->err;
+}
+
+static int warn(struct db_etw *e, const char *code, const char *msg)
+{
+	return e->warn ? (e->warn(e->warn_ud, code, msg), 0) : 0;
+}
+
+static int prepare(struct db_etw *e, sqlite3_stmt **st, const char *sql)
+{
+	if (*st)
+		return 0;
+	if (sqlite3_prepare_v2(e->db, sql, -1, st, NULL) != SQLITE_OK)
+		return sql_fail(e, "preparing ETW store");
+	return 0;
+}
+
+int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id)
+{
+	if (prepare(e, &e->ins_module,
+		    "INSERT INTO etw_modules(run_id, id, name, path, base, size, pid, timestamp,"
+		    " checksum, load_ns, unload_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	if (e->nmodules == INT32_MAX - 1) {
+		snprintf(e->err, sizeof e->err, "too many modules");
+		return -1;
+	}
+	sqlite3_stmt *q = e->ins_module;
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, e->run_id);
+	sqlite3_bind_int(q, 2, e->nmodules);
+	sqlite3_bind_text(q, 3, m->name ? m->name : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 4, m->path ? m->path : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 5, (int64_t)m->base);
+	sqlite3_bind_int64(q, 6, (int64_t)m->size);
+	sqlite3_bind_int64(q, 7, m->pid);
+	sqlite3_bind_int64(q, 8, m->timestamp);
+	sqlite3_bind_int64(q, 9, m->checksum);
+	sqlite3_bind_int64(q, 10, m->load_ns);
+	sqlite3_bind_int64(q, 11, m->unload_ns);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return sql_fail(e, "storing module");
+	*out_id = e->nmodules++;
+	e->any = 1;
+	return 0;
+}
+
+/* Common checks: returns 1 to skip the record (after warning), 0 to keep it. */
+static int check(struct db_etw *e, int64_t *t, unsigned cpu, int32_t *module)
+{
+	if (cpu >= DB_MAX_CPUS) {
+		warn(e, "cpu_out_of_range", "an event on a CPU number >= 2048 was skipped");
+		return 1;
+	}
+	if (*t > AGG_MAX_T_NS) {
+		warn(e, "time_out_of_range", "an event more than 36 years into the trace was skipped");
+		return 1;
+	}
+	if (*t < 0)
+		*t = 0;
+	if (*module < -1 || *module >= e->nmodules) {
+		warn(e, "unknown_module_id", "an event named a module id never declared");
+		*module = -1;
+	}
+	if (*t > e->t_max)
+		e->t_max = *t;
+	if (cpu + 1 > e->ncpus)
+		e->ncpus = cpu + 1;
+	e->any = 1;
+	return 0;
+}
+
+static int dpc_start(struct db_etw *e)
+{
+	char err[256];
+	if (e->dpc)
+		return 0;
+	grow_cache(e);
+	if (prepare(e, &e->ins_event,
+		    "INSERT INTO etw_dpc_events(run_id, t_ns, cpu, module_id, kind, duration_ns,"
+		    " routine, seq) VALUES (?,?,?,?,?,?,?,?)"))
+		return -1;
+	if (!(e->resv = db_resv_new()))
+		return oom(e);
+	e->dpc = agg_builder_new(e->db, e->run_id, dpc_outs, 4, 1u << V_MAX, err, sizeof err);
+	if (!e->dpc) {
+		snprintf(e->err, sizeof e->err, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d)
+{
+	int64_t t = d->t_ns;
+	int32_t module = d->module_id;
+	if (d->kind >= SINK_DPCISR_KINDS) {
+		warn(e, "unknown_dpcisr_kind", "a DPC/ISR record of unknown kind was skipped");
+		return 0;
+	}
+	if (check(e, &t, d->cpu, &module))
+		return 0;
+	if (dpc_start(e))
+		return -1;
+	struct agg_rec *r = agg_builder_rec(e->dpc, t, agg_key(d->cpu, module, d->kind));
+	if (!r) {
+		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->dpc));
+		return -1;
+	}
+	uint32_t dur = d->duration_ns;
+	int b = db_dpc_bucket(dur), above = dur > db_dpc_guideline_ns(d->kind);
+	r->v[V_COUNT]++;
+	r->v[V_TOTAL] += dur;
+	if (dur > r->v[V_MAX])
+		r->v[V_MAX] = dur;
+	if (r->hmask >> b & 1) {
+		r->hist[b]++;
+	} else {
+		r->hist[b] = 1;
+		r->hmask |= 1ull << b;
+	}
+	e->n_dpcisr++;
+	if (above) {
+		r->v[V_ABOVE]++;
+		r->v[V_ABOVE_TOTAL] += dur;
+		sqlite3_stmt *q = e->ins_event;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, e->run_id);
+		sqlite3_bind_int64(q, 2, t);
+		sqlite3_bind_int(q, 3, d->cpu);
+		sqlite3_bind_int(q, 4, module);
+		sqlite3_bind_int(q, 5, d->kind);
+		sqlite3_bind_int64(q, 6, dur);
+		sqlite3_bind_int64(q, 7, (int64_t)d->routine);
+		sqlite3_bind_int64(q, 8, (int64_t)e->n_above);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return sql_fail(e, "storing DPC/ISR event");
+		e->n_above++;
+	} else {
+		struct db_dpc_event ev = {t, dur, d->cpu, d->kind, 1, module, d->routine};
+		if (db_resv_add(e->resv, &ev, b))
+			return oom(e);
+	}
+	if (agg_builder_advance(e->dpc, t)) {
+		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->dpc));
+		return -1;
+	}
+	return 0;
+}
+
+static int cpu_start(struct db_etw *e)
+{
+	char err[256];
+	if (e->cpu)
+		return 0;
+	grow_cache(e);
+	e->cpu = agg_builder_new(e->db, e->run_id, cpu_outs, 2, 0, err, sizeof err);
+	if (!e->cpu) {
+		snprintf(e->err, sizeof e->err, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int count_inclusive(struct db_etw *e, int64_t t, unsigned cpu, int32_t module)
+{
+	uint32_t bit = (uint32_t)(module + 1);
+	if (e->seen[bit / 8] >> (bit % 8) & 1)
+		return 0;
+	e->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	struct agg_rec *r = agg_builder_rec(e->cpu, t, agg_key(cpu, module, 0));
+	if (!r)
+		return -1;
+	r->v[1]++;
+	return 0;
+}
+
+static void clear_seen(struct db_etw *e, int32_t module)
+{
+	uint32_t bit = (uint32_t)(module + 1);
+	e->seen[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s)
+{
+	int64_t t = s->t_ns;
+	int32_t module = s->module_id;
+	if (check(e, &t, s->cpu, &module))
+		return 0;
+	if (cpu_start(e))
+		return -1;
+	if (e->seen_bits < (uint32_t)e->nmodules + 1) {
+		uint32_t bits = ((uint32_t)e->nmodules + 1 + 63) & ~63u;
+		uint8_t *p = realloc(e->seen, bits / 8);
+		if (!p)
+			return oom(e);
+		memset(p + e->seen_bits / 8, 0, (bits - e->seen_bits) / 8);
+		e->seen = p;
+		e->seen_bits = bits;
+	}
+	struct agg_rec *r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, module, 0));
+	if (!r)
+		goto fail;
+	r->v[0]++;
+	if (count_inclusive(e, t, s->cpu, module))
+		goto fail;
+	for (uint32_t i = 0; i < s->n_stack_modules && s->stack_modules; i++) {
+		int32_t m = s->stack_modules[i];
+		if (m < -1 || m >= e->nmodules)
+			m = -1;
+		if (count_inclusive(e, t, s->cpu, m))
+			goto fail;
+	}
+	clear_seen(e, module);
+	for (uint32_t i = 0; i < s->n_stack_modules && s->stack_modules; i++) {
+		int32_t m = s->stack_modules[i];
+		clear_seen(e, m < -1 || m >= e->nmodules ? -1 : m);
+	}
+	r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, 0, 1));
+	if (!r)
+		goto fail;
+	r->v[0]++;
+	r->v[1] += s->pid == 0;
+	r->v[2] += s->in_dpcisr == 1;
+	r->v[3] += s->in_dpcisr == 2;
+	e->n_samples++;
+	if (agg_builder_advance(e->cpu, t))
+		goto fail;
+	return 0;
+fail:
+	snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->cpu));
+	return -1;
+}
+
+int db_etw_finish(struct db_etw *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (!e->any)
+		return 0;
+	int top = agg_top_level(e->t_max);
+	if (e->dpc && agg_builder_finish(e->dpc, top)) {
+		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->dpc));
+		return -1;
+	}
+	if (e->cpu && agg_builder_finish(e->cpu, top)) {
+		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->cpu));
+		return -1;
+	}
+	if (e->resv) {
+		if (prepare(e, &st,
+			    "INSERT INTO etw_dpc_samples(run_id, module_id, kind, bucket, t_ns, cpu,"
+			    " duration_ns, routine) VALUES (?,?,?,?,?,?,?,?)"))
+			return -1;
+		int rc = db_resv_write(e->resv, st, e->run_id);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc)
+			return sql_fail(e, "storing sample events");
+	}
+	int64_t counts[AGG_KINDS][AGG_LEVELS] = {{0}};
+	if (e->dpc)
+		agg_builder_add_counts(e->dpc, counts);
+	if (e->cpu)
+		agg_builder_add_counts(e->cpu, counts);
+	if (prepare(e, &st,
+		    "INSERT INTO etw_runs(run_id, t_max_ns, top_level, n_dpcisr, n_above,"
+		    " n_samples, n_modules, ncpus, level_recs) VALUES (?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	sqlite3_bind_blob(st, 9, counts, sizeof counts, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 1, e->run_id);
+	sqlite3_bind_int64(st, 2, e->t_max);
+	sqlite3_bind_int(st, 3, top);
+	sqlite3_bind_int64(st, 4, (int64_t)e->n_dpcisr);
+	sqlite3_bind_int64(st, 5, (int64_t)e->n_above);
+	sqlite3_bind_int64(st, 6, (int64_t)e->n_samples);
+	sqlite3_bind_int(st, 7, e->nmodules);
+	sqlite3_bind_int(st, 8, (int)e->ncpus);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(e, "storing ETW run facts");
+	return 0;
+}
+
+void db_etw_free(struct db_etw *e)
+{
+	if (!e)
+		return;
+	if (e->old_cache) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA cache_size=%lld", (long long)e->old_cache);
+		sqlite3_exec(e->db, sql, NULL, NULL, NULL);
+	}
+	agg_builder_free(e->dpc);
+	agg_builder_free(e->cpu);
+	sqlite3_finalize(e->ins_module);
+	sqlite3_finalize(e->ins_event);
+	db_resv_free(e->resv);
+	free(e->seen);
+	free(e);
+}

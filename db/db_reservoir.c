@@ -1,0 +1,133 @@
+/* db_reservoir.c — bottom-k sampling of below-guideline events per (module, kind, bucket):
+ * each event gets a priority from a fixed hash of its own fields and the DB_RESV_K
+ * smallest priorities are kept (a max-heap). Uniform like a reservoir, deterministic, and
+ * independent of input order, so out-of-order ingest keeps the same examples. */
+#include <stdlib.h>
+#include <string.h>
+#include "db_reservoir.h"
+
+struct item {
+	uint64_t prio;
+	struct db_dpc_event e;
+};
+struct resv {
+	uint32_t n;
+	struct item it[DB_RESV_K];
+};
+struct db_resv_set {
+	uint32_t nslots; /* (module+1) * KINDS * NBUCKETS */
+	struct resv **slots;
+};
+
+#define PER_MODULE (SINK_DPCISR_KINDS * DB_DPC_NBUCKETS)
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t priority(const struct db_dpc_event *e)
+{
+	uint64_t h = mix((uint64_t)e->t_ns ^ 0x5eed0fe7c0ffee11ull);
+	h = mix(h ^ ((uint64_t)e->duration_ns << 16 | e->cpu));
+	return mix(h ^ e->routine);
+}
+
+struct db_resv_set *db_resv_new(void)
+{
+	return calloc(1, sizeof(struct db_resv_set));
+}
+
+static void sift_down(struct resv *r, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, m = i;
+		if (l < r->n && r->it[l].prio > r->it[m].prio)
+			m = l;
+		if (l + 1 < r->n && r->it[l + 1].prio > r->it[m].prio)
+			m = l + 1;
+		if (m == i)
+			return;
+		struct item t = r->it[i];
+		r->it[i] = r->it[m];
+		r->it[m] = t;
+		i = m;
+	}
+}
+
+int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
+{
+	uint64_t slot = (uint64_t)(uint32_t)(e->module_id + 1) * PER_MODULE +
+			(uint64_t)e->kind * DB_DPC_NBUCKETS + (uint64_t)bucket;
+	if (slot >= s->nslots) {
+		uint64_t n = s->nslots ? s->nslots : PER_MODULE * 16;
+		while (n <= slot)
+			n *= 2;
+		if (n > UINT32_MAX)
+			return -1;
+		struct resv **p = realloc(s->slots, sizeof *p * n);
+		if (!p)
+			return -1;
+		memset(p + s->nslots, 0, sizeof *p * (n - s->nslots));
+		s->slots = p;
+		s->nslots = (uint32_t)n;
+	}
+	struct resv *r = s->slots[slot];
+	if (!r && !(r = s->slots[slot] = calloc(1, sizeof *r)))
+		return -1;
+	uint64_t prio = priority(e);
+	if (r->n < DB_RESV_K) {
+		uint32_t i = r->n++;
+		r->it[i].prio = prio;
+		r->it[i].e = *e;
+		while (i > 0 && r->it[(i - 1) / 2].prio < r->it[i].prio) {
+			struct item t = r->it[i];
+			r->it[i] = r->it[(i - 1) / 2];
+			r->it[(i - 1) / 2] = t;
+			i = (i - 1) / 2;
+		}
+	} else if (prio < r->it[0].prio) {
+		r->it[0].prio = prio;
+		r->it[0].e = *e;
+		sift_down(r, 0);
+	}
+	return 0;
+}
+
+int db_resv_write(const struct db_resv_set *s, sqlite3_stmt *ins, int64_t run_id)
+{
+	for (uint32_t slot = 0; slot < s->nslots; slot++) {
+		const struct resv *r = s->slots[slot];
+		if (!r)
+			continue;
+		int bucket = (int)(slot % DB_DPC_NBUCKETS);
+		for (uint32_t i = 0; i < r->n; i++) {
+			const struct db_dpc_event *e = &r->it[i].e;
+			sqlite3_reset(ins);
+			sqlite3_bind_int64(ins, 1, run_id);
+			sqlite3_bind_int(ins, 2, e->module_id);
+			sqlite3_bind_int(ins, 3, e->kind);
+			sqlite3_bind_int(ins, 4, bucket);
+			sqlite3_bind_int64(ins, 5, e->t_ns);
+			sqlite3_bind_int(ins, 6, e->cpu);
+			sqlite3_bind_int64(ins, 7, e->duration_ns);
+			sqlite3_bind_int64(ins, 8, (int64_t)e->routine);
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+void db_resv_free(struct db_resv_set *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->nslots; i++)
+		free(s->slots[i]);
+	free(s->slots);
+	free(s);
+}

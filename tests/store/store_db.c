@@ -1,0 +1,97 @@
+/* store_db.c — temporary databases and sink feeding for the store tests (cmocka asserts
+ * on every step, so a failure points at the record that failed). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "store_db.h"
+
+void remove_db(const char *path)
+{
+	char p[300];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+}
+
+sqlite3 *open_temp(char *path, size_t n)
+{
+	char err[256];
+	snprintf(path, n, "/tmp/etlscope-test-store-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
+	assert_non_null(db);
+	return db;
+}
+
+void feed_modules(const struct ingest_sink *k)
+{
+	for (int m = 0; m < GEN_MODULES; m++) {
+		char name[32], path[64];
+		snprintf(name, sizeof name, "drv%d.sys", m);
+		snprintf(path, sizeof path, "\\SystemRoot\\System32\\drivers\\drv%d.sys", m);
+		struct sink_module sm = {path, name, 0xfffff80000000000ull + (uint64_t)m * 0x10000,
+					 0x10000, 0, 0x5000 + (uint32_t)m, 0x77 + (uint32_t)m,
+					 INT64_MIN, INT64_MAX};
+		int32_t id;
+		assert_int_equal(k->module(k->ud, &sm, &id), 0);
+		assert_int_equal(id, m);
+	}
+}
+
+void feed_dpc(const struct ingest_sink *k, const struct gen_dpc *e)
+{
+	struct sink_dpcisr d = {e->t_ns, e->duration_ns, e->cpu, e->kind, e->module_id, e->routine};
+	assert_int_equal(k->dpcisr(k->ud, &d), 0);
+}
+
+void feed_sample(const struct ingest_sink *k, const struct gen_sample *p)
+{
+	struct sink_cpu_sample s = {p->t_ns, p->cpu, p->pid, 1, 0x1000, p->module_id,
+				    p->stack, p->nstack, p->in_dpcisr};
+	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+}
+
+/* Interleave both streams (by position: each is in its own delivery order). */
+int64_t ingest(sqlite3 *db, const struct gen_data *g, int commit)
+{
+	char err[256];
+	struct db_run_input in = {"etw", "syn.etl", 1};
+	struct db_sink *s = db_sink_begin(db, &in, err, sizeof err);
+	assert_non_null(s);
+	const struct ingest_sink *k = db_sink_iface(s);
+	feed_modules(k);
+	size_t i = 0, j = 0;
+	while (i < g->ndpc || j < g->nsmp) {
+		if (i < g->ndpc && (j >= g->nsmp || i * g->nsmp <= j * g->ndpc))
+			feed_dpc(k, &g->dpc[i++]);
+		else
+			feed_sample(k, &g->smp[j++]);
+	}
+	if (!commit) {
+		db_sink_abort(s);
+		return -1;
+	}
+	int64_t id;
+	assert_int_equal(db_sink_commit(s, "etl", 0, &id, NULL, NULL, err, sizeof err), 0);
+	return id;
+}
+
+int64_t count_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+

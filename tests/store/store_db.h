@@ -1,0 +1,23 @@
+/* store_db.h — helpers for the store tests: temporary databases and feeding generated
+ * records through the real SQLite sink. */
+#ifndef ETLSCOPE_STORE_DB_H
+#define ETLSCOPE_STORE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "db/db.h"
+#include "store_gen.h"
+
+#define MS 1000000LL
+
+sqlite3 *open_temp(char *path, size_t n);
+void remove_db(const char *path);
+void feed_modules(const struct ingest_sink *k);
+void feed_dpc(const struct ingest_sink *k, const struct gen_dpc *e);
+void feed_sample(const struct ingest_sink *k, const struct gen_sample *p);
+/* One run of g's records (both streams interleaved in delivery order); commit or abort.
+ * Returns the run id (-1 when aborted). */
+int64_t ingest(sqlite3 *db, const struct gen_data *g, int commit);
+int64_t count_rows(sqlite3 *db, const char *sql);
+
+#endif
