@@ -1,11 +1,11 @@
 /* ingest.c — open a file, detect its format, and hand it to the matching parser. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "ingest.h"
 #include "pdh/pdh_text.h"
 #include "blg/blg_ingest.h"
+#include "etl/etl_ingest.h"
 
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
@@ -43,6 +43,9 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 		break;
 	case INGEST_FMT_PDH_TSV:
 		rc = pdh_text_parse(f, '\t', sink, err);
+		break;
+	case INGEST_FMT_ETL:
+		rc = etl_ingest(f, sink, err);
 		break;
 	case INGEST_FMT_BLG:
 		rc = blg_ingest(f, sink, err);
