@@ -1,0 +1,117 @@
+// view.js — the run page's shared view: the run document, the view state kept in the URL
+// (time window and each panel's filters), change notification, and chart helpers every
+// panel uses (colours, time axis, drag-to-zoom). Panels register in view.panels.
+'use strict';
+
+const view = {
+  runId: decodeURIComponent(location.pathname.split('/').pop()),
+  run: null,
+  panels: [],
+  listeners: [],
+  state: new URLSearchParams(location.search),
+
+  get(name) { return this.state.get(name); },
+
+  // Numeric view parameter (ms times, indexes); null when absent or malformed.
+  num(name) {
+    if (!this.state.has(name)) return null;
+    const v = Number(this.state.get(name));
+    return Number.isFinite(v) ? v : null;
+  },
+
+  // Change view parameters (null/'' removes one), record them in the URL, tell panels.
+  set(changes, push = true) {
+    const changed = new Set();
+    for (const [k, v] of Object.entries(changes)) {
+      const s = v === null || v === undefined || v === '' ? null : String(v);
+      if (s === this.state.get(k) || (s === null && !this.state.has(k))) continue;
+      if (s === null) this.state.delete(k); else this.state.set(k, s);
+      changed.add(k);
+    }
+    if (!changed.size) return;
+    const q = this.state.toString();
+    const url = `${location.pathname}${q ? `?${q}` : ''}`;
+    if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
+    this.notify(changed);
+  },
+
+  notify(changed) { for (const fn of this.listeners) fn(changed); },
+  onChange(fn) { this.listeners.push(fn); },
+
+  // The selected time window in ms since the epoch (either end may be null).
+  window() { return { from: this.num('from'), to: this.num('to') }; },
+  windowQuery() {
+    const q = new URLSearchParams();
+    const w = this.window();
+    if (w.from !== null) q.set('from', String(w.from));
+    if (w.to !== null) q.set('to', String(w.to));
+    return q;
+  },
+
+  // Evenly spaced hues: series i of n keeps its colour across charts.
+  color(i, n, alpha) {
+    const h = Math.round((360 * i) / Math.max(n, 1));
+    return `hsla(${h}, 70%, 45%, ${alpha === undefined ? 1 : alpha})`;
+  },
+
+  ramp: [[247, 251, 255], [253, 230, 138], [245, 158, 11], [220, 38, 38], [127, 29, 29]],
+  heatColor(f) {
+    if (f === null || f === undefined || Number.isNaN(f)) return 'rgba(0,0,0,0.04)';
+    const r = view.ramp;
+    f = Math.min(1, Math.max(0, f)) * (r.length - 1);
+    const i = Math.min(r.length - 2, Math.floor(f)), k = f - i;
+    const c = r[i].map((v, j) => Math.round(v + (r[i + 1][j] - v) * k));
+    return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+  },
+  heatLegend(node, max, label) {
+    const grad = es.el('span', { class: 'ramp' });
+    grad.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(view.heatColor).join(', ')})`;
+    node.replaceChildren(es.el('span', {}, '0'), grad, es.el('span', {}, `${es.fmtNum(max)}${label ? ` ${label}` : ''}`));
+  },
+
+  // A linear x axis of ms timestamps, bounded by the selected window.
+  timeAxis(t) {
+    const w = view.window();
+    const span = t.length > 1 ? t[t.length - 1] - t[0] : 0;
+    return {
+      type: 'linear',
+      min: w.from !== null ? w.from : undefined,
+      max: w.to !== null ? w.to : undefined,
+      ticks: { maxTicksLimit: 10, callback: (v) => es.fmtClock(v, span) },
+      title: { display: true, text: 'time (UTC)' },
+    };
+  },
+
+  // Drag across a chart with a time x axis (in box) to select a window.
+  attachZoom(box, getChart) {
+    const sel = es.el('div', { class: 'zoom-sel', hidden: true });
+    box.appendChild(sel);
+    let x0 = null;
+    const xOf = (ev) => ev.clientX - box.getBoundingClientRect().left;
+    box.addEventListener('mousedown', (ev) => {
+      const c = getChart();
+      if (!c || ev.button !== 0) return;
+      const x = xOf(ev);
+      if (x < c.chartArea.left || x > c.chartArea.right) return;
+      x0 = x;
+      sel.style.left = `${x}px`; sel.style.width = '0px';
+      es.show(sel, true);
+    });
+    window.addEventListener('mousemove', (ev) => {
+      if (x0 === null) return;
+      const c = getChart();
+      const x = Math.min(Math.max(xOf(ev), c.chartArea.left), c.chartArea.right);
+      sel.style.left = `${Math.min(x0, x)}px`; sel.style.width = `${Math.abs(x - x0)}px`;
+    });
+    window.addEventListener('mouseup', (ev) => {
+      if (x0 === null) return;
+      const c = getChart();
+      const x1 = Math.min(Math.max(xOf(ev), c.chartArea.left), c.chartArea.right);
+      const a = Math.min(x0, x1), b = Math.max(x0, x1);
+      x0 = null;
+      es.show(sel, false);
+      if (b - a < 4) return;
+      view.set({ from: Math.round(c.scales.x.getValueForPixel(a)), to: Math.round(c.scales.x.getValueForPixel(b)) });
+    });
+  },
+};
