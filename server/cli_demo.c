@@ -1,7 +1,9 @@
-/* cli_demo.c — `etlscope demo`: writes two synthetic perfmon logs that show the problem
- * etlscope exists for (a NIC driver's DPCs pinning CPUs 0, 2, 4 and 6 of 8 while the rest
- * saw-tooth; then the same server after the driver update) and ingests them through the
- * same pipeline as an upload, so a newcomer sees a populated dashboard. */
+/* cli_demo.c — `etlscope demo`: writes the traces that show the problem etlscope exists
+ * for and ingests them through the same pipeline as an upload, so a newcomer sees a
+ * populated dashboard: the field story as three ETW traces (a NIC driver's DPCs pinning
+ * CPUs 0, 2, 4 and 6 of 24; after its update; after removing the teaming software), written
+ * by the trace writer from the embedded demo/scenarios, and two perfmon logs of the same
+ * kind of incident (before and after) from a small generator below. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,9 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
+#include "assets.h"
 #include "db.h"
+#include "etlgen.h"
 
 #define DEMO_CPUS 8
 #define DEMO_SECONDS 600
@@ -93,6 +97,66 @@ static int write_log(const char *path, int with_storm, uint64_t seed)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* The ETW demo runs: scenario name (demo/scenarios/NAME.json) → run name. */
+static const struct {
+	const char *scenario, *name;
+} etw_runs[] = {
+	{"field-before", "Demo: FS01 ETW trace, before the NIC driver update"},
+	{"field-after-update", "Demo: FS01 ETW trace, after the NIC driver update"},
+	{"field-after-removal", "Demo: FS01 ETW trace, after removing the teaming software"},
+};
+
+static const struct asset *find_scenario(const char *name)
+{
+	for (const struct asset *a = demo_scenarios; a->url; a++)
+		if (strcmp(a->url, name) == 0)
+			return a;
+	return NULL;
+}
+
+/* Write one scenario's trace to path. 0 on success. */
+static int write_etw(const char *scenario, const char *path, char *err, size_t errlen)
+{
+	const struct asset *a = find_scenario(scenario);
+	struct etlgen_scenario sc;
+	FILE *f;
+	int rc;
+	if (!a) {
+		snprintf(err, errlen, "no embedded scenario %s", scenario);
+		return -1;
+	}
+	if (etlgen_scenario_parse((const char *)a->data, &sc, err, errlen) != 0)
+		return -1;
+	f = fopen(path, "wb");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s", path);
+		etlgen_scenario_free(&sc);
+		return -1;
+	}
+	rc = etlgen_write(&sc, f, NULL, err, errlen);
+	if (fclose(f) != 0 && rc == 0) {
+		snprintf(err, errlen, "cannot write %s", path);
+		rc = -1;
+	}
+	etlgen_scenario_free(&sc);
+	return rc;
+}
+
+static int import_demo(sqlite3 *db, const char *path, const char *name, const char *file)
+{
+	struct db_import_result res;
+	struct stat st;
+	char err[512];
+	struct db_run_input in = {name, file, stat(path, &st) == 0 ? st.st_size : 0};
+	if (db_import_file(db, path, &in, &res, err, sizeof err) != 0) {
+		fprintf(stderr, "etlscope: demo run %s: %s\n", file, err);
+		return -1;
+	}
+	printf("demo run: %s → /runs/%s\n", name, res.public_id);
+	cJSON_Delete(res.summary);
+	return 0;
+}
+
 int cli_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
@@ -128,22 +192,24 @@ int cli_demo(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof runs / sizeof *runs && rc == 0; i++) {
 		char path[sizeof tmp + 64];
-		struct db_import_result res;
 		snprintf(path, sizeof path, "%s/%s", tmp, runs[i].file);
 		if (write_log(path, runs[i].storm, runs[i].seed) != 0) {
 			fprintf(stderr, "etlscope: cannot write %s\n", path);
 			rc = 1;
-			break;
-		}
-		struct stat st;
-		struct db_run_input in = {runs[i].name, runs[i].file,
-					  stat(path, &st) == 0 ? st.st_size : 0};
-		if (db_import_file(db, path, &in, &res, err, sizeof err) != 0) {
-			fprintf(stderr, "etlscope: demo run %s: %s\n", runs[i].file, err);
+		} else if (import_demo(db, path, runs[i].name, runs[i].file) != 0) {
 			rc = 1;
-		} else {
-			printf("demo run: %s → /runs/%s\n", runs[i].name, res.public_id);
-			cJSON_Delete(res.summary);
+		}
+		unlink(path);
+	}
+	for (size_t i = 0; i < sizeof etw_runs / sizeof *etw_runs && rc == 0; i++) {
+		char path[sizeof tmp + 64], file[64];
+		snprintf(file, sizeof file, "fs01-%s.etl", etw_runs[i].scenario);
+		snprintf(path, sizeof path, "%s/%s", tmp, file);
+		if (write_etw(etw_runs[i].scenario, path, err, sizeof err) != 0) {
+			fprintf(stderr, "etlscope: demo trace %s: %s\n", file, err);
+			rc = 1;
+		} else if (import_demo(db, path, etw_runs[i].name, file) != 0) {
+			rc = 1;
 		}
 		unlink(path);
 	}

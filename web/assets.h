@@ -1,4 +1,5 @@
-/* assets.h — the embedded web assets (generated into assets_gen.c at build time). */
+/* assets.h — files embedded at build time by web/embed.c: the web assets (assets_gen.c)
+ * and the demo scenarios (server's demo_gen.c). */
 #ifndef ETLSCOPE_ASSETS_H
 #define ETLSCOPE_ASSETS_H
 
@@ -11,6 +12,7 @@ struct asset {
 	size_t len;
 };
 
-extern const struct asset assets[]; /* terminated by url == NULL */
+extern const struct asset assets[];         /* web pages and scripts; url == NULL ends it */
+extern const struct asset demo_scenarios[]; /* demo/scenarios/NAME.json, by NAME */
 
 #endif
