@@ -38,29 +38,10 @@ step "browser tests" node_tests "$PWD/build/server/etlscope" tests/browser/
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DETLSCOPE_SANITIZE=ON
 step "unit tests (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure -j"$jobs"
-step "integration tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
+step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
+step "browser tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/browser/
 
-fuzz() {
-  CC=clang cmake -S . -B build-fuzz -DETLSCOPE_SHARED_DIR="$ETLSCOPE_SHARED" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DETLSCOPE_FUZZ=ON >/dev/null && cmake --build build-fuzz --target fuzzers -j"$jobs" >/dev/null || return 1
-  local ok=0
-  for h in build-fuzz/fuzz/fuzz_*; do
-    [ -x "$h" ] || continue
-    local name; name=$(basename "$h")
-    local corpus="build-fuzz/corpus/$name"; mkdir -p "$corpus"
-    fuzz/seed.sh "$name" "$corpus"
-    echo "--- $name: ${FUZZ_SECONDS}s, seeds: $(ls "$corpus" | wc -l)"
-    local log="build-fuzz/$name.log"
-    if "$h" -max_total_time="$FUZZ_SECONDS" -max_len=1048576 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="build-fuzz/$name-" "$corpus" >"$log" 2>&1; then
-      grep -E "^stat::(number_of_executed_units|peak_rss_mb)|Done [0-9]+ runs" "$log"
-    else
-      tail -40 "$log"; echo "$name FOUND A CRASH (artifact in build-fuzz/)"; ok=1
-    fi
-  done
-  return $ok
-}
-step "fuzz smoke" fuzz
+step "fuzz smoke" fuzz/run.sh "$FUZZ_SECONDS"
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"

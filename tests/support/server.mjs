@@ -46,24 +46,29 @@ export async function startServer(extraArgs = [], opts = {}) {
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}: ${stderr}`)); });
   });
   const url = `http://127.0.0.1:${port}`;
+  let killed = false;
   return {
     port, url, dir, db, child,
     stderr: () => stderr,
     // Kill -9: no clean shutdown, as in a crash or power loss.
     async kill() {
+      killed = true;
       if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await done;
       }
     },
+    // A clean stop must exit 0: under ASan, LeakSanitizer makes a leaking server exit 23.
     async stop({ keep = false } = {}) {
+      let end = { code: child.exitCode, signal: child.signalCode };
       if (child.exitCode === null && child.signalCode === null) {
-        const done = new Promise((r) => child.once('exit', r));
+        const done = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
         child.kill('SIGTERM');
-        await done;
+        end = await done;
       }
       if (!keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (end.code !== 0 && !killed) throw new Error(`server exited with ${end.code ?? end.signal}: ${stderr.slice(-4000)}`);
     },
   };
 }
