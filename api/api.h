@@ -27,6 +27,9 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 
 
+/* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */
+int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out);
+
 /* Who asks for a change: the token the client sent (X-Edit-Token header or
  * "Authorization: Bearer …") and the server's admin token (NULL when not configured). */
 struct api_auth {

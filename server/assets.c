@@ -1,4 +1,4 @@
-/* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>) and files
+/* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare) and files
  * under /static/. Nothing is read from disk; unknown paths get a 404. */
 #include <string.h>
 #include "assets.h"
@@ -27,6 +27,8 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		a = lookup("/");
 	else if (strncmp(uri, "/runs/", 6) == 0 && uri[6] && !strchr(uri + 6, '/'))
 		a = lookup("/run");
+	else if (strcmp(uri, "/compare") == 0)
+		a = lookup("/compare");
 	else if (strncmp(uri, "/static/", 8) == 0)
 		a = lookup(uri);
 	else if (strcmp(uri, "/favicon.ico") == 0)

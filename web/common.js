@@ -91,6 +91,7 @@ const es = {
   fmtNum(v) {
     if (v === null || v === undefined || Number.isNaN(v)) return '—';
     const a = Math.abs(v);
+    if (Number.isInteger(v) && a < 1e9) return String(v);
     if (a >= 1e6) return v.toExponential(3);
     if (a >= 100) return v.toFixed(0);
     if (a >= 1) return v.toFixed(2);

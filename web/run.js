@@ -75,6 +75,16 @@
     });
   }
 
+  async function wireCompare() {
+    const sel = $('compare-with');
+    let runs = [];
+    try { runs = (await es.api('/api/runs')).runs; } catch (e) { return; }
+    for (const r of runs) if (r.id !== runId) sel.appendChild(es.el('option', { value: r.id }, `${r.name} (${r.format})`));
+    sel.addEventListener('change', () => {
+      if (sel.value) location.assign(`/compare?runs=${encodeURIComponent(runId)},${encodeURIComponent(sel.value)}`);
+    });
+  }
+
   function showWindow() {
     const w = view.window();
     const zoomed = w.from !== null || w.to !== null;
@@ -94,6 +104,7 @@
     renderFacts(run);
     wireLink();
     wireEdit(run);
+    wireCompare();
     showWindow();
     $('zoom-reset').addEventListener('click', () => view.set({ from: null, to: null }));
     view.onChange((changed) => { if (changed.has('from') || changed.has('to')) showWindow(); });

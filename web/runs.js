@@ -20,7 +20,10 @@
     tbody.replaceChildren();
     for (const r of data.runs) {
       const link = es.el('a', { href: `/runs/${encodeURIComponent(r.id)}` }, r.name);
+      const pick = es.el('input', { type: 'checkbox', 'aria-label': `compare ${r.name}`, 'data-compare': r.id });
+      pick.addEventListener('change', updateCompare);
       tbody.appendChild(es.el('tr', { 'data-run': r.id }, [
+        es.el('td', {}, pick),
         es.el('td', {}, [link, es.el('div', { class: 'hint' }, `${r.file_name} · ${es.fmtBytes(r.file_size)}`)]),
         es.el('td', {}, r.format),
         es.el('td', {}, machineOf(r)),
@@ -32,6 +35,15 @@
     }
     es.show($('runs'), data.runs.length > 0);
     es.show($('runs-empty'), data.runs.length === 0);
+  }
+
+  function picked() {
+    return [...document.querySelectorAll('input[data-compare]:checked')].map((b) => b.dataset.compare);
+  }
+
+  function updateCompare() {
+    const n = picked().length;
+    $('compare-btn').disabled = n < 2 || n > 4;
   }
 
   function setProgress(text, pct) {
@@ -112,5 +124,10 @@
     } catch (e) { /* the runs list reports errors */ }
   }
 
-  document.addEventListener('DOMContentLoaded', () => { wireDrop(); loadHealth(); loadRuns(); });
+  document.addEventListener('DOMContentLoaded', () => {
+    wireDrop();
+    loadHealth();
+    loadRuns();
+    $('compare-btn').addEventListener('click', () => { location.assign(`/compare?runs=${picked().map(encodeURIComponent).join(',')}`); });
+  });
 })();

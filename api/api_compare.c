@@ -1,0 +1,401 @@
+/* api_compare.c — before/after comparison of 2 to 4 runs: DPC or ISR histograms on the
+ * same bucket edges, a per-module delta table (modules matched by file name), per-CPU
+ * DPC/ISR time side by side, and perfmon processor counters aligned on time since each run's
+ * start. Runs of different lengths are compared per second, and the document says so. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "api.h"
+#include "api_params.h"
+#include "db.h"
+#include "db_etw.h"
+
+#define MAX_RUNS 4
+#define MAX_MODULES 512
+#define COUNTER_POINTS 300
+
+struct side {
+	struct db_run run;
+	int has_etw;
+	struct db_etw_run etw;
+	double seconds; /* the run's length, for per-second figures */
+};
+
+/* One module (by file name) across the compared runs. */
+struct mod {
+	char name[128];
+	struct db_dpc_stats s[MAX_RUNS];
+	int present[MAX_RUNS];
+};
+
+struct names {
+	int32_t n;
+	char (*name)[128]; /* by module id */
+};
+
+static int name_cb(void *ud, const struct db_etw_module *m)
+{
+	struct names *nm = ud;
+	if (m->id < 0 || m->id >= nm->n)
+		return 0;
+	snprintf(nm->name[m->id], sizeof nm->name[m->id], "%s", m->name ? m->name : "?");
+	return 0;
+}
+
+static void stats_add(struct db_dpc_stats *a, const struct db_dpc_stats *b)
+{
+	a->count += b->count;
+	a->total_ns += b->total_ns;
+	if (b->max_ns > a->max_ns)
+		a->max_ns = b->max_ns;
+	a->above_count += b->above_count;
+	a->above_total_ns += b->above_total_ns;
+	for (int i = 0; i < DB_DPC_NBUCKETS; i++)
+		a->buckets[i] += b->buckets[i];
+}
+
+static cJSON *num(double v)
+{
+	return api_json_number(v);
+}
+
+/* count, rate, total, average, p99 (estimate), max, above-guideline figures. */
+static cJSON *stats_json(const struct db_dpc_stats *s, double seconds)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "count", num((double)s->count));
+	cJSON_AddItemToObject(o, "per_second", num(seconds > 0 ? (double)s->count / seconds : NAN));
+	cJSON_AddItemToObject(o, "total_ms", num((double)s->total_ns / 1e6));
+	cJSON_AddItemToObject(o, "avg_us", num(s->count ? (double)s->total_ns / (double)s->count / 1e3 : NAN));
+	cJSON_AddItemToObject(o, "p99_us", num(s->count ? (double)db_dpc_quantile_ns(s->buckets, s->max_ns, 0.99) / 1e3 : NAN));
+	cJSON_AddItemToObject(o, "max_us", num((double)s->max_ns / 1e3));
+	cJSON_AddItemToObject(o, "above_count", num((double)s->above_count));
+	cJSON_AddItemToObject(o, "above_ms", num((double)s->above_total_ns / 1e6));
+	cJSON_AddItemToObject(o, "above_share", num(s->count ? (double)s->above_count / (double)s->count : NAN));
+	return o;
+}
+
+/* {abs, rel} change of b against the baseline a (rel null when a is 0). */
+static cJSON *delta(double a, double b)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "abs", num(b - a));
+	cJSON_AddItemToObject(o, "rel", num(a != 0 && isfinite(a) ? (b - a) / a : NAN));
+	return o;
+}
+
+static void side_clear(struct side *s)
+{
+	db_run_clear(&s->run);
+}
+
+/* Modules of one run, by name, for the chosen kinds; adds into mods. */
+static int collect_modules(sqlite3 *db, const struct side *sd, int k, uint32_t kinds,
+			   struct mod *mods, size_t *nmods, char *err, size_t errlen)
+{
+	struct db_etw_filter f = {.run_id = sd->run.id, .from_ns = INT64_MIN, .to_ns = INT64_MAX,
+				  .kind_mask = kinds};
+	struct db_dpc_modules m;
+	struct names nm = {(int32_t)sd->etw.n_modules + 1, NULL};
+	nm.name = calloc((size_t)nm.n, sizeof *nm.name);
+	if (!nm.name) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (db_etw_modules(db, sd->run.id, name_cb, &nm, err, errlen) < 0 ||
+	    db_dpc_modules(db, &f, &m, err, errlen) < 0) {
+		free(nm.name);
+		return -1;
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		const struct db_dpc_module_row *r = &m.rows[i];
+		const char *name = r->module_id >= 0 && r->module_id < nm.n && nm.name[r->module_id][0]
+					   ? nm.name[r->module_id]
+					   : "(unresolved address)";
+		size_t j;
+		for (j = 0; j < *nmods; j++)
+			if (strcasecmp(mods[j].name, name) == 0)
+				break;
+		if (j == *nmods) {
+			if (*nmods == MAX_MODULES)
+				continue;
+			memset(&mods[j], 0, sizeof mods[j]);
+			snprintf(mods[j].name, sizeof mods[j].name, "%s", name);
+			(*nmods)++;
+		}
+		stats_add(&mods[j].s[k], &r->s);
+		mods[j].present[k] = 1;
+	}
+	db_dpc_modules_clear(&m);
+	free(nm.name);
+	return 0;
+}
+
+/* Per-CPU DPC and ISR busy time over the whole run. */
+static cJSON *cpu_json(sqlite3 *db, const struct side *sd, char *err, size_t errlen)
+{
+	struct db_etw_filter f = {.run_id = sd->run.id, .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	struct db_dpc_timeline t;
+	if (db_dpc_timeline(db, &f, 1, &t, err, errlen) != 0)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *dpc = cJSON_AddArrayToObject(o, "dpc_ms");
+	cJSON *isr = cJSON_AddArrayToObject(o, "isr_ms");
+	cJSON *share = cJSON_AddArrayToObject(o, "busy_share");
+	for (uint32_t c = 0; c < t.ncpus; c++) {
+		double d = t.cpu_dpc_ns[c], i = t.cpu_isr_ns[c];
+		cJSON_AddItemToArray(dpc, num(d / 1e6));
+		cJSON_AddItemToArray(isr, num(i / 1e6));
+		cJSON_AddItemToArray(share, num(sd->seconds > 0 ? (d + i) / 1e9 / sd->seconds : NAN));
+	}
+	db_dpc_timeline_clear(&t);
+	return o;
+}
+
+/* Processor counters that exist per CPU in a perfmon run, averaged over its CPUs, on time
+ * since the run's start. */
+struct avg_pick {
+	const char *counter;
+	uint32_t idx[256];
+	size_t n;
+};
+
+static int pick_cb(void *ud, const struct db_counter *c)
+{
+	struct avg_pick *p = ud;
+	if (c->cpu >= 0 && strcasecmp(c->counter, p->counter) == 0 && p->n < 256)
+		p->idx[p->n++] = c->idx;
+	return 0;
+}
+
+static cJSON *counter_json(sqlite3 *db, const struct side *sd, const char *counter, char *err,
+			   size_t errlen)
+{
+	struct avg_pick p = {.counter = counter};
+	struct db_series s;
+	if (db_counters(db, sd->run.id, pick_cb, &p) != 0 || p.n == 0)
+		return NULL;
+	struct db_series_query q = {sd->run.id, p.idx, p.n, INT64_MIN, INT64_MAX, COUNTER_POINTS};
+	if (db_series_read(db, &q, &s, err, errlen) != 0)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON *t = cJSON_AddArrayToObject(o, "t_s");
+	cJSON *v = cJSON_AddArrayToObject(o, "mean");
+	cJSON_AddNumberToObject(o, "cpus", (double)p.n);
+	for (size_t i = 0; i < s.n; i++) {
+		double sum = 0;
+		int k = 0;
+		for (size_t c = 0; c < p.n; c++) {
+			double x = s.mean[c * s.n + i];
+			if (!isnan(x)) {
+				sum += x;
+				k++;
+			}
+		}
+		cJSON_AddItemToArray(t, num((double)(s.t[i] - s.t[0]) / 1e6));
+		cJSON_AddItemToArray(v, num(k ? sum / k : NAN));
+	}
+	db_series_clear(&s);
+	return o;
+}
+
+/* The ?runs= list: 2 to 4 comma-separated ids, no repeats. */
+static int parse_runs(const struct api_request *rq, char ids[MAX_RUNS][DB_PUBLIC_ID_LEN + 1],
+		      int *n, cJSON **out)
+{
+	char buf[256];
+	*n = 0;
+	if (api_param(rq, "runs", 0, buf, sizeof buf) != 1) {
+		*out = api_error("name 2 to 4 runs: ?runs=ID,ID");
+		return 400;
+	}
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_RUNS) {
+			*out = api_error("compare at most %d runs", MAX_RUNS);
+			return 400;
+		}
+		if (!api_valid_run_id(tok)) {
+			*out = api_error("no such run");
+			return 404;
+		}
+		for (int i = 0; i < *n; i++)
+			if (strcmp(ids[i], tok) == 0) {
+				*out = api_error("a run is named twice");
+				return 400;
+			}
+		snprintf(ids[(*n)++], DB_PUBLIC_ID_LEN + 1, "%s", tok);
+	}
+	if (*n < 2) {
+		*out = api_error("name 2 to 4 runs: ?runs=ID,ID");
+		return 400;
+	}
+	return 0;
+}
+
+int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
+{
+	char ids[MAX_RUNS][DB_PUBLIC_ID_LEN + 1], kind[16] = "dpc", err[256];
+	struct side sd[MAX_RUNS];
+	struct mod *mods = NULL;
+	size_t nmods = 0;
+	int n, st;
+	cJSON *o = NULL;
+
+	memset(sd, 0, sizeof sd);
+	if ((st = parse_runs(rq, ids, &n, out)))
+		return st;
+	int kr = api_param(rq, "kind", 0, kind, sizeof kind);
+	if (kr == 0)
+		snprintf(kind, sizeof kind, "dpc");
+	if (kr < 0 || (strcmp(kind, "dpc") != 0 && strcmp(kind, "isr") != 0)) {
+		*out = api_error("'kind' is dpc or isr");
+		return 400;
+	}
+	int is_dpc = strcmp(kind, "dpc") == 0;
+	uint32_t kinds = is_dpc ? DB_KIND_DPCS : DB_KIND_ISRS;
+	for (int k = 0; k < n; k++) {
+		if ((st = api_find_run(db, ids[k], &sd[k].run, out)))
+			goto done;
+		int rc = db_etw_run_info(db, sd[k].run.id, &sd[k].etw, err, sizeof err);
+		if (rc < 0) {
+			*out = api_error("%s", err);
+			st = 500;
+			goto done;
+		}
+		sd[k].has_etw = rc == 0;
+		sd[k].seconds = (double)sd[k].run.duration_us / 1e6;
+	}
+	/* Per second when the runs' lengths differ by more than 5 %. */
+	double shortest = INFINITY, longest = 0;
+	for (int k = 0; k < n; k++) {
+		shortest = fmin(shortest, sd[k].seconds);
+		longest = fmax(longest, sd[k].seconds);
+	}
+	int per_second = shortest > 0 && longest / shortest > 1.05;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "kind", kind);
+	cJSON_AddItemToObject(o, "guideline_us", num(is_dpc ? DB_DPC_GUIDELINE_NS / 1e3 : DB_ISR_GUIDELINE_NS / 1e3));
+	cJSON_AddBoolToObject(o, "per_second", per_second);
+	cJSON_AddStringToObject(o, "normalisation",
+				per_second ? "the runs differ in length, so counts are compared per second of trace"
+					   : "the runs are the same length, so counts are compared as they are");
+	cJSON *edges = cJSON_AddArrayToObject(o, "edges_us");
+	for (int i = 0; i < DB_DPC_NEDGES; i++)
+		cJSON_AddItemToArray(edges, num(db_dpc_bucket_edges_ns()[i] / 1e3));
+	cJSON *runs = cJSON_AddArrayToObject(o, "runs");
+	mods = calloc(MAX_MODULES, sizeof *mods);
+	if (!mods) {
+		*out = api_error("out of memory");
+		st = 500;
+		goto done;
+	}
+	struct db_dpc_stats total[MAX_RUNS];
+	memset(total, 0, sizeof total);
+	for (int k = 0; k < n; k++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "id", sd[k].run.public_id);
+		cJSON_AddStringToObject(r, "name", sd[k].run.name);
+		cJSON_AddStringToObject(r, "format", sd[k].run.format);
+		cJSON_AddItemToObject(r, "duration_s", num(sd[k].seconds));
+		if (sd[k].run.has_start)
+			cJSON_AddItemToObject(r, "start", num((double)sd[k].run.start_utc_us / 1000.0));
+		cJSON_AddBoolToObject(r, "has_dpcisr", sd[k].has_etw && sd[k].etw.n_dpcisr > 0);
+		cJSON_AddItemToArray(runs, r);
+		if (!sd[k].has_etw)
+			continue;
+		struct db_etw_filter f = {.run_id = sd[k].run.id, .from_ns = INT64_MIN,
+					  .to_ns = INT64_MAX, .kind_mask = kinds};
+		struct db_dpc_histogram h;
+		if (db_dpc_histogram(db, &f, &h, err, sizeof err) < 0 ||
+		    collect_modules(db, &sd[k], k, kinds, mods, &nmods, err, sizeof err) < 0) {
+			*out = api_error("%s", err);
+			st = 500;
+			goto done;
+		}
+		for (int j = 0; j < SINK_DPCISR_KINDS; j++)
+			if (kinds & (1u << j))
+				stats_add(&total[k], &h.kind[j]);
+		cJSON *hist = stats_json(&total[k], sd[k].seconds);
+		cJSON *b = cJSON_AddArrayToObject(hist, "buckets");
+		for (int i = 0; i < DB_DPC_NBUCKETS; i++)
+			cJSON_AddItemToArray(b, num(per_second ? (double)total[k].buckets[i] / sd[k].seconds
+							       : (double)total[k].buckets[i]));
+		cJSON_AddItemToObject(r, "histogram", hist);
+		cJSON *cpus = cpu_json(db, &sd[k], err, sizeof err);
+		if (cpus)
+			cJSON_AddItemToObject(r, "cpus", cpus);
+	}
+	/* Module deltas against the first run, largest total time first. */
+	for (size_t i = 1; i < nmods; i++)
+		for (size_t j = i; j > 0; j--) {
+			uint64_t a = 0, b = 0;
+			for (int k = 0; k < n; k++) {
+				a = a > mods[j - 1].s[k].total_ns ? a : mods[j - 1].s[k].total_ns;
+				b = b > mods[j].s[k].total_ns ? b : mods[j].s[k].total_ns;
+			}
+			if (a >= b)
+				break;
+			struct mod t = mods[j];
+			mods[j] = mods[j - 1];
+			mods[j - 1] = t;
+		}
+	cJSON *mt = cJSON_AddArrayToObject(o, "modules");
+	for (size_t i = 0; i < nmods; i++) {
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "module", mods[i].name);
+		cJSON *per = cJSON_AddArrayToObject(m, "runs");
+		cJSON *dl = cJSON_AddArrayToObject(m, "delta");
+		const struct db_dpc_stats *a = &mods[i].s[0];
+		for (int k = 0; k < n; k++) {
+			const struct db_dpc_stats *b = &mods[i].s[k];
+			cJSON_AddItemToArray(per, mods[i].present[k] ? stats_json(b, sd[k].seconds) : cJSON_CreateNull());
+			if (k == 0)
+				continue;
+			cJSON *d = cJSON_CreateObject();
+			double ra = per_second ? (double)a->count / sd[0].seconds : (double)a->count;
+			double rb = per_second ? (double)b->count / sd[k].seconds : (double)b->count;
+			cJSON_AddItemToObject(d, per_second ? "per_second" : "count", delta(ra, rb));
+			cJSON_AddItemToObject(d, "avg_us", delta(a->count ? (double)a->total_ns / (double)a->count / 1e3 : 0,
+								 b->count ? (double)b->total_ns / (double)b->count / 1e3 : 0));
+			cJSON_AddItemToObject(d, "p99_us", delta((double)db_dpc_quantile_ns(a->buckets, a->max_ns, 0.99) / 1e3,
+								 (double)db_dpc_quantile_ns(b->buckets, b->max_ns, 0.99) / 1e3));
+			double aa = per_second ? (double)a->above_total_ns / 1e6 / sd[0].seconds : (double)a->above_total_ns / 1e6;
+			double ab = per_second ? (double)b->above_total_ns / 1e6 / sd[k].seconds : (double)b->above_total_ns / 1e6;
+			cJSON_AddItemToObject(d, per_second ? "above_ms_per_second" : "above_ms", delta(aa, ab));
+			cJSON_AddItemToArray(dl, d);
+		}
+		cJSON_AddItemToArray(mt, m);
+	}
+	/* Perfmon: processor counters averaged over CPUs, on time since start. */
+	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
+					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};
+	cJSON *counters = cJSON_AddArrayToObject(o, "counters");
+	for (size_t c = 0; c < sizeof cnames / sizeof *cnames; c++) {
+		cJSON *co = cJSON_CreateObject();
+		cJSON *per = cJSON_AddArrayToObject(co, "runs");
+		int any = 0;
+		for (int k = 0; k < n; k++) {
+			cJSON *s = counter_json(db, &sd[k], cnames[c], err, sizeof err);
+			any |= s != NULL;
+			cJSON_AddItemToArray(per, s ? s : cJSON_CreateNull());
+		}
+		if (!any) {
+			cJSON_Delete(co);
+			continue;
+		}
+		cJSON_AddStringToObject(co, "counter", cnames[c]);
+		cJSON_AddItemToArray(counters, co);
+	}
+	st = 200;
+	*out = o;
+	o = NULL;
+done:
+	cJSON_Delete(o);
+	free(mods);
+	for (int k = 0; k < n; k++)
+		side_clear(&sd[k]); /* zeroed sides clear safely */
+	return st;
+}

@@ -1,0 +1,80 @@
+// compare.test.mjs — the share-and-compare flow in headless Chromium: open a run, copy its
+// link, open the link in a fresh browser context, add a second run to compare, and see the
+// two histograms overlaid with the guideline and the per-module delta table. The screenshot
+// is the README's compare picture (written to docs/ when UPDATE_SCREENSHOTS=1).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startServer, uploadAndWait, repo, etlgen } from '../support/server.mjs';
+import { launch, openPage } from '../support/browser.mjs';
+
+let srv, browser;
+const runs = {};
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  for (const s of ['field-before', 'field-after-removal']) {
+    const etl = join(srv.dir, `${s}.etl`);
+    execFileSync(etlgen, [join(repo, 'demo', 'scenarios', `${s}.json`), etl]);
+    const name = s === 'field-before' ? 'FS01 before' : 'FS01 after removing teaming';
+    runs[s] = (await uploadAndWait(srv.url, readFileSync(etl), `${s}.etl`, name)).body.run.id;
+  }
+});
+after(async () => { await browser.close(); await srv.stop(); });
+
+test('a copied run link opens in a new context, where a second run is added to compare', async () => {
+  const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
+  await page.goto(`${srv.url}/runs/${runs['field-before']}`);
+  await page.waitForSelector('#run-name:not(:empty)');
+  await page.click('#copy-link');
+  await page.waitForFunction(() => document.getElementById('copy-done').textContent !== '');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(link, `${srv.url}/runs/${runs['field-before']}`);
+
+  const other = await openPage(browser, { viewport: { width: 1280, height: 1000 } });
+  await other.goto(link);
+  await other.waitForFunction(() => document.getElementById('run-name').textContent === 'FS01 before');
+  await other.waitForFunction(() => document.querySelectorAll('#compare-with option').length >= 2);
+  await other.selectOption('#compare-with', runs['field-after-removal']);
+  await other.waitForURL(/\/compare\?runs=/);
+  await other.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cmp-hist')));
+  const hist = await other.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('cmp-hist'));
+    return { labels: c.data.datasets.map((d) => d.label), sums: c.data.datasets.map((d) => d.data.reduce((a, b) => a + b, 0)), guideline: c.options.plugins.guideline };
+  });
+  assert.deepEqual(hist.labels, ['FS01 before', 'FS01 after removing teaming']);
+  assert.ok(hist.sums.every((s) => s > 100000), JSON.stringify(hist.sums));
+  assert.match(hist.guideline.label, /100 µs/);
+  const row = await other.evaluate(() => [...document.querySelectorAll('#cmp-modules tbody tr')].map((tr) => tr.textContent).find((t) => t.startsWith('ndis.sys')));
+  assert.ok(row, 'ndis.sys in the delta table');
+  const story = await other.textContent('#cmp-story');
+  assert.match(story, /ndis\.sys average DPC .* µs → .* µs .*now below the 100 µs guideline/);
+  // The compare link itself reproduces the view in yet another context.
+  const third = await openPage(browser);
+  await third.goto(other.url());
+  await third.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
+  assert.equal(await third.textContent('#cmp-story'), story);
+  if (process.env.UPDATE_SCREENSHOTS) await other.screenshot({ path: join(repo, 'docs', 'screenshot-compare.png') });
+  else await other.screenshot({ path: join(srv.dir, 'compare.png') });
+  for (const p of [page, other, third]) {
+    assert.deepEqual(p.problems, []);
+    await p.context().close();
+  }
+});
+
+test('the runs list compares the ticked runs', async () => {
+  const page = await openPage(browser);
+  await page.goto(srv.url + '/');
+  await page.waitForSelector(`input[data-compare="${runs['field-before']}"]`);
+  assert.equal(await page.isDisabled('#compare-btn'), true);
+  await page.check(`input[data-compare="${runs['field-before']}"]`);
+  await page.check(`input[data-compare="${runs['field-after-removal']}"]`);
+  await page.click('#compare-btn');
+  await page.waitForURL(/\/compare\?runs=/);
+  await page.waitForFunction(() => document.querySelectorAll('#cmp-runs li').length === 2);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
