@@ -1,0 +1,107 @@
+// load.mjs — load benchmark: N concurrent uploads of large traces while M clients query the
+// DPC/ISR endpoints of an already stored run, against the real server on loopback. Reports
+// errors, query latency percentiles, upload times and the server's peak memory.
+//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick]
+// Needs build/ (etlscope, etlgen). Timing lives only here, never in tests.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const build = process.env.BUILD || join(repo, 'build');
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
+const quick = args.includes('--quick');
+const uploads = opt('uploads', quick ? 2 : 8);
+const uploadMb = opt('upload-mb', quick ? 10 : 100);
+const clients = opt('clients', quick ? 8 : 64);
+const threads = clients + uploads + 8;
+
+const dir = mkdtempSync(join(tmpdir(), 'etlscope-load-'));
+const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+function trace(name, seconds) {
+  const sc = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
+  sc.duration_s = seconds;
+  sc.seed = 7 + seconds;
+  const f = join(dir, `${name}.json`), out = join(dir, `${name}.etl`);
+  writeFileSync(f, JSON.stringify(sc));
+  execFileSync(join(build, 'tests', 'etlgen', 'etlgen'), [f, out]);
+  return out;
+}
+
+function peakRssMb(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
+}
+
+async function main() {
+  // ~1.45 MB of compressed trace per second of the field story.
+  const queryTrace = trace('query', 10);
+  const bigTrace = trace('big', Math.max(1, Math.round(uploadMb / 1.45)));
+  const bigBytes = readFileSync(bigTrace);
+  const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'db'),
+    '--data-dir', join(dir, 'spool'), '--threads', String(threads), '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((res) => srv.stdout.on('data', (d) => { const m = /:(\d+)\//.exec(String(d)); if (m) res(Number(m[1])); }));
+  const base = `http://127.0.0.1:${port}`;
+  const waitJob = async (job) => {
+    for (;;) {
+      const st = await (await fetch(`${base}/api/jobs/${job}`)).json();
+      if (st.state === 'done' || st.state === 'failed') return st;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const up0 = await (await fetch(`${base}/api/uploads?file=query.etl`, { method: 'POST', body: readFileSync(queryTrace) })).json();
+  const run = (await waitJob(up0.job)).run.id;
+
+  const paths = [
+    `/api/runs/${run}/dpcisr/histogram`, `/api/runs/${run}/dpcisr/histogram?kind=isr&cpus=0,2,4,6`,
+    `/api/runs/${run}/dpcisr/modules`, `/api/runs/${run}/dpcisr/timeline?points=600`,
+    `/api/runs/${run}/dpcisr/events?limit=50`, `/api/runs/${run}`,
+  ];
+  let stop = false, errors = 0, done = 0;
+  const lat = [];
+  const client = async (i) => {
+    let k = i;
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        const r = await fetch(base + paths[k++ % paths.length]);
+        await r.arrayBuffer();
+        if (r.status !== 200) errors++;
+      } catch (e) { errors++; }
+      lat.push(performance.now() - t0);
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  const queryers = Array.from({ length: clients }, (_, i) => client(i));
+  const upTimes = [];
+  let upErrors = 0;
+  await Promise.all(Array.from({ length: uploads }, async (_, i) => {
+    const a = performance.now();
+    const r = await fetch(`${base}/api/uploads?file=big-${i}.etl`, { method: 'POST', body: bigBytes });
+    if (r.status !== 202) { upErrors++; return; }
+    const st = await waitJob((await r.json()).job);
+    if (st.state !== 'done') upErrors++;
+    upTimes.push((performance.now() - a) / 1000);
+  }));
+  stop = true;
+  await Promise.all(queryers);
+  const secs = (performance.now() - t0) / 1000;
+  const rss = peakRssMb(srv.pid);
+  srv.kill('SIGTERM');
+  await new Promise((r) => srv.once('exit', r));
+  lat.sort((a, b) => a - b);
+  const fmt = (x) => x.toFixed(1);
+  console.log(`| load: ${uploads} uploads of ${(bigBytes.length / 1048576).toFixed(0)} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
+    `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +
+    `errors: ${errors} queries, ${upErrors} uploads; uploads done in ${fmt(Math.max(...upTimes))} s; server peak RSS ${rss.toFixed(0)} MB | ` +
+    `targets: 0 errors, no query over 1 s (${lat[lat.length - 1] < 1000 ? 'met' : 'MISSED'}), RSS bounded | |`);
+  rmSync(dir, { recursive: true, force: true });
+  if (errors || upErrors) process.exitCode = 1;
+}
+
+main().catch((e) => { console.error(e); rmSync(dir, { recursive: true, force: true }); process.exit(1); });
