@@ -281,6 +281,8 @@ static int on_line(struct xctx *c, const char *line, size_t len)
 	int has, rc, sec;
 
 	if (c->usage_ncpu) { /* inside a per-CPU usage table */
+		if (xperf_starts(line, len, "usec") && memmem(line, len, "Module", 6))
+			return 0; /* the unit line under the CPU columns */
 		if (c->section != XPERF_SEC_NONE && (rc = handle_usage(c, line, len)) != 0)
 			return rc < 0 ? rc : 0;
 		c->usage_ncpu = 0;
