@@ -10,6 +10,8 @@ case $name in
   fuzz_pdh_text) copy "$samples"/perfmon/*.csv "$samples"/perfmon/*.tsv "$samples"/perfmon/powershell_CorruptBlg.blg ;;
   fuzz_etl*|fuzz_xpress) copy "$samples"/etl/*.etl ;;
   fuzz_blg*) copy "$samples"/perfmon/*.blg ;;
+  fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
+  fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   *) copy "$samples"/*/* ;;
 esac

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "ingest.h"
 #include "text_warn.h"
 
 void text_warn_init(struct text_warn *w, const struct ingest_sink *sink)
@@ -34,6 +35,7 @@ int text_warn(struct text_warn *w, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	ingest_utf8_trim_tail(msg);
 	return w->sink->warning(w->sink->ud, w->code[i], msg);
 }
 

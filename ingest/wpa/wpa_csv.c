@@ -148,6 +148,7 @@ static void list_columns(struct wctx *c, char *out, size_t cap)
 	}
 	if (c->cols.ncells > 8 && k + 6 < cap)
 		snprintf(out + k, cap - k, ", …");
+	ingest_utf8_trim_tail(out);
 }
 
 /* Decide what the header allows. Returns 0 or INGEST_EFORMAT with the reason. */

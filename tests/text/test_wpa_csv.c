@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include "ingest/ingest.h"
+#include "ingest/pdh/pdh_utf8.h"
 #include "ingest/wpa/wpa_number.h"
 #include "tests/text/text_test_sink.h"
 #include "tests/text/wpa_gen.h"
@@ -183,6 +184,28 @@ static void test_numbers(void **state)
 	assert_int_equal(wpa_number_scaled("9999999999", 10, WPA_LOC_EN, 9, &v), -1);
 }
 
+/* Regression (fuzz_wpa_csv): a refusal that lists long multi-byte column names was cut
+ * inside a character; the error must stay valid UTF-8. */
+static void test_long_header_message(void **state)
+{
+	char text[2000];
+	size_t k = 0;
+	struct tt_sink t;
+	(void)state;
+	for (int c = 0; c < 10; c++) {
+		for (int i = 0; i < 60; i++)
+			k += (size_t)snprintf(text + k, sizeof text - k, "\xC2\xB5");
+		k += (size_t)snprintf(text + k, sizeof text - k, " (s)%s", c < 9 ? "," : "\n");
+	}
+	tt_init(&t);
+	assert_int_equal(tt_parse_mem(&t, TT_WPA, text, k, 0, 0), INGEST_EFORMAT);
+	assert_non_null(strstr(t.err, "not a DPC/ISR table"));
+	assert_true(pdh_utf8_valid(t.err, strlen(t.err)));
+	tt_free(&t);
+	char cut[8] = "ab\xE2\x80";
+	assert_string_equal(ingest_utf8_trim_tail(cut), "ab");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_real_disk_exports),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_long_header_message),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

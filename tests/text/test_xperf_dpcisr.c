@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 #include "ingest/ingest.h"
+#include "ingest/pdh/pdh_utf8.h"
 #include "ingest/xperf/xperf_dpcisr.h"
 #include "ingest/xperf/xperf_line.h"
 #include "tests/text/text_test_sink.h"
@@ -364,6 +365,28 @@ static void test_line_grammar(void **state)
 					       "Latency", 53), XPERF_SEC_NONE);
 }
 
+/* Regression (fuzz_xperf_text): a Windows-1252 module name that grows to 765 bytes of
+ * UTF-8 made a warning cut inside a character; every message must stay valid UTF-8. */
+static void test_long_ansi_name(void **state)
+{
+	char text[1200];
+	struct tt_sink t;
+	size_t k = (size_t)snprintf(text, sizeof text, "DPC Info\nTotal = 5 for module ");
+	(void)state;
+	memset(text + k, 0x87, 300); /* '‡' in Windows-1252: three bytes in UTF-8 */
+	k += 300;
+	k += (size_t)snprintf(text + k, sizeof text - k,
+			      "\nElapsed Time, > 0 usecs AND <= 1 usecs, 1, or 100.00%%\n");
+	tt_init(&t);
+	assert_int_equal(tt_parse_mem(&t, TT_XPERF, text, k, 0, 0), INGEST_OK);
+	assert_int_equal(tt_warnings(&t, "total_mismatch"), 1);
+	for (size_t i = 0; i < t.nwarn; i++)
+		assert_true(pdh_utf8_valid(t.warn_msgs[i], strlen(t.warn_msgs[i])));
+	assert_true(pdh_utf8_valid(t.b[0].module, strlen(t.b[0].module)));
+	assert_int_equal(strncmp(t.b[0].module, "\xE2\x80\xA1", 3), 0);
+	tt_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_full_report_streaming),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_line_grammar),
+		cmocka_unit_test(test_long_ansi_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
