@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "../sink.h"
 
-#define WPA_MODULES_MAX 65536
+#define WPA_MODULES_MAX 16384 /* names of at most 512 bytes: at most ~8 MiB */
 #define WPA_MODULE_NAME_MAX 512
 
 struct wpa_modules {

@@ -4,9 +4,9 @@
 // number formats give identical runs; WPA exports of other tables are refused clearly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, shared, run, tempDir } from '../support/server.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -98,4 +98,28 @@ test('WPA exports of other tables and clipboard copies are refused with a clear 
   const c = await uploadAndWait(srv.url, Buffer.from(clip), 'clip.txt');
   assert.equal(c.body.state, 'failed');
   assert.match(c.body.error, /Ctrl\+C/);
+});
+
+test('etlscope ingest --json reports the format and what each text export held', () => {
+  const dir = tempDir();
+  try {
+    const csv = join(dir, 'dpc_de.csv');
+    writeFileSync(csv, wpaCsv(true));
+    const xperf = join(shared, 'samples', 'xperf', 'djdallmann_KeyboardDPCandInterruptLatency-PS2vsUSB.txt');
+    const r = run(['ingest', '--db', join(dir, 'e.db'), '--json', xperf, csv]);
+    assert.equal(r.status, 0, r.stderr);
+    const [x, w] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(x.format, 'xperf-dpcisr');
+    assert.equal(x.summary.histogram_blocks, 5);
+    assert.equal(x.summary.blocks[0].module, 'kbdhid.sys');
+    assert.deepEqual(x.summary.blocks[0].max_bucket_us, [32, 64]);
+    assert.equal(w.format, 'wpa-csv');
+    assert.equal(w.summary.locale, 'de-DE');
+    assert.equal(w.summary.dpcisr, recs.length);
+    const bad = run(['ingest', '--db', join(dir, 'e.db'), join(shared, 'samples', 'wpa', 'etwanalyzer_Disk_Usage_Utilization_by_Disk_DE.csv')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /not a DPC\/ISR table/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
