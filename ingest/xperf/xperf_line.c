@@ -192,7 +192,8 @@ uint32_t xperf_usage_header(const char *s, size_t n)
 			return k;
 		if (!lit(&c, ","))
 			return 0;
-		if (at_end(&c) || xperf_starts(c.p, (size_t)(c.e - c.p), "..."))
+		/* ends after the last CPU column (a trailing "Module" or "..." allowed) */
+		if (at_end(&c) || !xperf_starts(c.p, (size_t)(c.e - c.p), "CPU"))
 			return k;
 	}
 }

@@ -41,7 +41,8 @@ int xperf_block_footer(const char *s, size_t n, uint64_t *total, int *has_total)
 int xperf_usage_range(const char *s, size_t n, uint64_t *from_us, uint64_t *to_us);
 
 /* The usage table's column header "CPU 0 Usage, CPU 1 Usage, …": the number of CPU
- * columns, numbered 0..n-1 in order. Returns n > 0, or 0 when it is not such a line. */
+ * columns, numbered 0..n-1 in order (anything after the last one, e.g. "Module", is
+ * ignored). Returns n > 0, or 0 when it is not such a line. */
 uint32_t xperf_usage_header(const char *s, size_t n);
 
 /* One usage row: ncpu cells "USEC PCT," then the module name (trimmed, quotes kept).

@@ -359,6 +359,8 @@ static void test_line_grammar(void **state)
 	assert_int_equal(xperf_block_footer("Total:  , 45", 12, &total, &has), 0);
 	assert_int_equal(xperf_usage_header("  CPU 0 Usage,  CPU 1 Usage, CPU 2 Usage", 40), 3);
 	assert_int_equal(xperf_usage_header("  CPU 1 Usage", 13), 0);
+	assert_int_equal(xperf_usage_header("CPU 0 Usage, CPU 1 Usage, Module", 32), 2);
+	assert_int_equal(xperf_usage_header("CPU 0 Usage, CPU 2 Usage", 24), 0);
 	assert_int_equal(xperf_section_heading("  Interrupt Info ", 17), XPERF_SEC_ISR);
 	assert_int_equal(xperf_section_heading("DPC Info", 8), XPERF_SEC_DPC);
 	assert_int_equal(xperf_section_heading("USB Keyboard with PS2 adapter, PS/2 Interrupt "
