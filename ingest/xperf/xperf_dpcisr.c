@@ -73,19 +73,20 @@ static int sink_rc(struct xctx *c, int rc)
  * anything that is not UTF-8 is read as Windows-1252). Returns 0, or -1 on OOM. */
 static int copy_name(struct xctx *c, const char *s, size_t n, char *out, size_t cap)
 {
+	int utf8;
 	xperf_unquote(&s, &n);
 	xperf_trim(&s, &n);
+	utf8 = pdh_utf8_valid(s, n); /* decided on the whole name, before any cut */
 	if (n > XPERF_NAME_MAX) {
 		text_warn(&c->w, "long_module_name", "line %llu: a module name longer than %d bytes "
 			  "was cut", (unsigned long long)c->rd.line_no, XPERF_NAME_MAX);
 		n = XPERF_NAME_MAX;
 	}
-	if (pdh_utf8_valid(s, n)) {
+	if (utf8) {
+		while (n && !pdh_utf8_valid(s, n)) /* the cut split a character */
+			n--;
 		memcpy(out, s, n);
 		out[n] = '\0';
-		/* a cut may have split a character: drop a broken tail */
-		while (n && !pdh_utf8_valid(out, n))
-			out[--n] = '\0';
 		return 0;
 	}
 	char *u = pdh_utf8_from_cp1252(s, n);
@@ -93,8 +94,7 @@ static int copy_name(struct xctx *c, const char *s, size_t n, char *out, size_t 
 		return -1;
 	snprintf(out, cap, "%s", u);
 	free(u);
-	for (size_t k = strlen(out); k && !pdh_utf8_valid(out, k);)
-		out[--k] = '\0';
+	ingest_utf8_trim_tail(out);
 	return 0;
 }
 

@@ -387,6 +387,21 @@ static void test_long_ansi_name(void **state)
 	assert_true(pdh_utf8_valid(t.b[0].module, strlen(t.b[0].module)));
 	assert_int_equal(strncmp(t.b[0].module, "\xE2\x80\xA1", 3), 0);
 	tt_free(&t);
+
+	/* a long UTF-8 name is cut on a character boundary, not re-read as Windows-1252 */
+	k = (size_t)snprintf(text, sizeof text, "ISRs\nTotal = 1 for module ");
+	for (int i = 0; i < 200; i++)
+		k += (size_t)snprintf(text + k, sizeof text - k, "\xC3\xA9"); /* é */
+	k += (size_t)snprintf(text + k, sizeof text - k,
+			      "\nElapsed Time, > 0 usecs AND <= 1 usecs, 1, or 100.00%%\n");
+	tt_init(&t);
+	assert_int_equal(tt_parse_mem(&t, TT_XPERF, text, k, 0, 0), INGEST_OK);
+	assert_int_equal(strlen(t.b[0].module), 254);
+	for (size_t i = 0; i < 254; i += 2)
+		assert_int_equal(memcmp(t.b[0].module + i, "\xC3\xA9", 2), 0);
+	assert_int_equal(t.b[0].kind, SINK_ISR);
+	assert_int_equal(tt_warnings(&t, "long_module_name"), 1);
+	tt_free(&t);
 }
 
 int main(void)
