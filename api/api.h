@@ -25,6 +25,9 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 		   cJSON **out);
 /* ?counter=NAME &from=MS &to=MS &points=N — one series per CPU for a processor counter */
 int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+/* Pre-bucketed DPC/ISR histograms and per-CPU usage of a text-report run (docs/api.md). */
+int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			      cJSON **out);
 
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */

@@ -87,6 +87,20 @@ static const char *const migrations[] = {
 	"  t_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
 	"  routine INTEGER NOT NULL);"
 	"CREATE INDEX etw_dpc_samples_bucket ON etw_dpc_samples(run_id, kind, bucket);",
+
+	/* 3: pre-bucketed DPC/ISR histograms and per-CPU usage from text reports (xperf -a
+	 * dpcisr): counts on the report's own edges, never events. block = one histogram as
+	 * printed; module NULL = the report's all-modules histogram; hi_ns NULL = open. */
+	"CREATE TABLE report_dpc_buckets ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  block INTEGER NOT NULL, kind INTEGER NOT NULL, module TEXT,"
+	"  lo_ns INTEGER NOT NULL, hi_ns INTEGER, count INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, block, lo_ns)) WITHOUT ROWID;"
+	"CREATE TABLE report_dpc_usage ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  kind INTEGER NOT NULL, module TEXT NOT NULL, cpu INTEGER NOT NULL,"
+	"  busy_us INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, kind, module, cpu)) WITHOUT ROWID;",
 };
 
 int db_schema_version(void)

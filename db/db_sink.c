@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "db.h"
 #include "db_etw_sink.h"
+#include "db_report.h"
 
 #define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
 #define CHUNK_MAX 4096
@@ -41,6 +42,7 @@ struct db_sink {
 	int64_t start_us, end_us;
 	cJSON *summary;
 	struct db_etw *etw; /* ETW records: modules, DPC/ISR, CPU samples */
+	struct db_report *report; /* pre-bucketed histograms of text reports */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -248,8 +250,30 @@ static int sink_cpu_sample(void *ud, const struct sink_cpu_sample *c)
 	return s->failed ? -1 : etw_result(s, db_etw_cpu_sample(s->etw, c));
 }
 
+static int report_result(struct db_sink *s, int rc)
+{
+	if (rc && !s->failed) {
+		snprintf(s->err, sizeof s->err, "%s", db_report_error(s->report));
+		s->failed = 1;
+	}
+	return rc ? -1 : 0;
+}
+
+static int sink_dpcisr_bucket(void *ud, const struct sink_dpcisr_bucket *b)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : report_result(s, db_report_bucket(s->report, b));
+}
+
+static int sink_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : report_result(s, db_report_usage(s->report, u));
+}
+
 static void sink_free(struct db_sink *s)
 {
+	db_report_free(s->report);
 	db_etw_free(s->etw);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
@@ -328,6 +352,12 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.module = sink_module;
 	s->iface.dpcisr = sink_dpcisr;
 	s->iface.cpu_sample = sink_cpu_sample;
+	if (!(s->report = db_report_begin(db, s->run_id))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->iface.dpcisr_bucket = sink_dpcisr_bucket;
+	s->iface.dpcisr_usage = sink_dpcisr_usage;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

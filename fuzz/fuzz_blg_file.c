@@ -37,7 +37,8 @@ static int on_warning(void *ud, const char *code, const char *msg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct touch touched = { 0, 0 };
-	struct ingest_sink s = { &touched, on_counter, on_sample, NULL, NULL, NULL, on_warning, NULL };
+	struct ingest_sink s = {.ud = &touched, .counter = on_counter, .sample = on_sample,
+				.warning = on_warning};
 	struct ingest_error err;
 	FILE *f;
 	if (size == 0)

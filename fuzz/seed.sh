@@ -24,6 +24,8 @@ case $name in
     printf '\000c=0&c=1&from=1600000010000&to=1600000100000&points=7' > "$dir/series"
     printf '\001counter=%%25+DPC+Time&points=3' > "$dir/cpu"
     printf '\005\n{"name":"x","notes":"y","expires":null}' > "$dir/patch" ;;
+  fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
+  fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   *) copy "$samples"/*/* ;;
 esac

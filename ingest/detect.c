@@ -63,6 +63,26 @@ static enum ingest_format detect_etl(const unsigned char *p, size_t n)
 	return INGEST_FMT_ETL;
 }
 
+/* A WPA export starts with a header of column names that carry units ("Complete Time (s)",
+ * "Disk Service Time (µs)") or DPC/ISR names; a WPA Ctrl+C copy starts with "Line #, "
+ * (recognised here so the parser can refuse it with a useful message). */
+static int detect_wpa_header(const unsigned char *p, size_t n)
+{
+	static const char *const marks[] = {"(s)", "(ms)", "(\xC2\xB5s)", "(us)", "(ns)", "(B)",
+					    "(in view)", "Count (DPCs/ISRs)", "DPC/ISR"};
+	size_t line = 0;
+	while (line < n && p[line] != '\n')
+		line++;
+	if (!memchr(p, ',', line))
+		return 0;
+	if (has_prefix(p, line, "Line #"))
+		return 1;
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+		if (find(p, line, marks[i]))
+			return 1;
+	return find(p, line, "Module") && (find(p, line, "Duration") || find(p, line, "DPC"));
+}
+
 enum ingest_format ingest_detect(const unsigned char *head, size_t n)
 {
 	const unsigned char *p = head;
@@ -93,14 +113,10 @@ enum ingest_format ingest_detect(const unsigned char *head, size_t n)
 			return INGEST_FMT_PDH_TSV;
 	}
 	if (find(p, n, "Elapsed Time, >") || find(p, n, "CPU Usage Summing By Module") ||
-	    (find(p, n, "DPC Info") && find(p, n, "usec")))
+	    (find(p, n, "DPC Info") && find(p, n, "usec")) ||
+	    (find(p, n, "Total = ") && find(p, n, " for module ")))
 		return INGEST_FMT_XPERF_DPCISR;
-	{
-		size_t line = 0;
-		while (line < n && p[line] != '\n')
-			line++;
-		if (find(p, line, "Module") && (find(p, line, "Duration") || find(p, line, "DPC")))
-			return INGEST_FMT_WPA_CSV;
-	}
+	if (detect_wpa_header(p, n))
+		return INGEST_FMT_WPA_CSV;
 	return INGEST_FMT_UNKNOWN;
 }

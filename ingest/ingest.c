@@ -6,6 +6,8 @@
 #include "pdh/pdh_text.h"
 #include "blg/blg_ingest.h"
 #include "etl/etl_ingest.h"
+#include "wpa/wpa_csv.h"
+#include "xperf/xperf_dpcisr.h"
 
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
@@ -49,6 +51,12 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 		break;
 	case INGEST_FMT_BLG:
 		rc = blg_ingest(f, sink, err);
+		break;
+	case INGEST_FMT_XPERF_DPCISR:
+		rc = xperf_dpcisr_parse(f, sink, err);
+		break;
+	case INGEST_FMT_WPA_CSV:
+		rc = wpa_csv_parse(f, sink, err);
 		break;
 	case INGEST_FMT_UNKNOWN:
 		ingest_error_set(err, "unrecognised file format: expected an ETW trace (.etl), a "

@@ -37,6 +37,10 @@ void ingest_error_set(struct ingest_error *err, const char *fmt, ...)
 
 const char *ingest_format_name(enum ingest_format fmt);
 
+/* Cut an incomplete UTF-8 sequence off the end of s (what a truncating snprintf leaves
+ * when it stops inside a character). Returns s. */
+char *ingest_utf8_trim_tail(char *s);
+
 /* Bytes ingest_detect() wants to see (fewer is fine for short files). */
 #define INGEST_DETECT_BYTES 4096
 

@@ -2,6 +2,7 @@
  * ingest.c so a parser's tests link without pulling in the whole dispatch). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "ingest.h"
 
 void ingest_error_set(struct ingest_error *err, const char *fmt, ...)
@@ -12,6 +13,22 @@ void ingest_error_set(struct ingest_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof err->message, fmt, ap);
 	va_end(ap);
+	ingest_utf8_trim_tail(err->message);
+}
+
+char *ingest_utf8_trim_tail(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char lead;
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return s;
+	lead = (unsigned char)s[i - 1];
+	need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (need > 1 && n - (i - 1) < need)
+		s[i - 1] = '\0';
+	return s;
 }
 
 const char *ingest_format_name(enum ingest_format fmt)

@@ -73,6 +73,32 @@ struct sink_cpu_sample {
 	uint8_t in_dpcisr;            /* 0 normal, 1 DPC, 2 ISR (when known) */
 };
 
+/* One bucket of a pre-bucketed DPC/ISR duration histogram, as printed by a text report
+ * (`xperf -a dpcisr`). These are NOT events: the report only says how many DPCs/ISRs of a
+ * module fell into each bucket, so stores keep them apart from sink_dpcisr records and
+ * serve them with the report's own edges. A block is one histogram as printed (one
+ * "Total = N for module X" header and its rows); the same module can have several blocks
+ * (e.g. two captures pasted together), and blocks are never merged by the parser. */
+struct sink_dpcisr_bucket {
+	uint32_t block;     /* 0-based, in file order; buckets of one block arrive together */
+	const char *module; /* as printed, unquoted ("Unknown" = unresolved); NULL = the
+			     * all-modules histogram of the report (not to be added to the
+			     * per-module blocks) */
+	uint8_t kind;       /* SINK_DPC or SINK_ISR: the report does not split kinds further */
+	uint64_t lo_ns;     /* exclusive lower edge: duration > lo_ns */
+	uint64_t hi_ns;     /* inclusive upper edge: duration <= hi_ns; UINT64_MAX = open */
+	uint64_t count;     /* DPCs/ISRs in the bucket (zero-count rows are passed on too) */
+};
+
+/* Busy time of one module on one CPU over the whole report ("CPU Usage Summing By
+ * Module"), in the report's own unit (µs). Only non-zero cells are passed on. */
+struct sink_dpcisr_usage {
+	const char *module; /* as printed, unquoted */
+	uint8_t kind;       /* SINK_DPC or SINK_ISR */
+	uint16_t cpu;
+	uint64_t busy_us;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -93,6 +119,11 @@ struct ingest_sink {
 	/* Called once at the end with the run's facts (format-specific summary object:
 	 * header values, record counts). The sink takes no ownership. */
 	int (*summary)(void *ud, const struct cJSON *summary);
+
+	/* Pre-bucketed text reports (xperf -a dpcisr). A sink that leaves these NULL cannot
+	 * store such reports; the parser then refuses the file. */
+	int (*dpcisr_bucket)(void *ud, const struct sink_dpcisr_bucket *b);
+	int (*dpcisr_usage)(void *ud, const struct sink_dpcisr_usage *u);
 };
 
 #endif

@@ -98,6 +98,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_series(db, id, rq, &out);
 	else if (is(what, "cpu"))
 		st = api_run_cpu(db, id, rq, &out);
+	else if (is(what, "report-histograms"))
+		st = api_run_report_histograms(db, id, rq, &out);
 	else {
 		http_send_error(conn, 404, "no such resource");
 		return 404;
