@@ -25,6 +25,12 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 		   cJSON **out);
 /* ?counter=NAME &from=MS &to=MS &points=N — one series per CPU for a processor counter */
 int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+/* ?from=MS &to=MS &cpus=0,2,4-6 — driver attribution of an ETW run (404 for other runs) */
+int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		    cJSON **out);
+/* The run's stored findings and verdict (computed on first request). */
+int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		     cJSON **out);
 
 
 /* Who asks for a change: the token the client sent (X-Edit-Token header or
