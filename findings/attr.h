@@ -26,6 +26,7 @@ struct attr_class {
 	int microsoft;            /* every candidate row's vendor is Microsoft */
 	int kernel;               /* a kernel image (address or .sys) */
 	int note_wdk_sample;      /* a WDK sample name: may be a third party's copy */
+	int dump_copy;            /* dump_X.sys: the crash-dump copy of X.sys */
 	size_t ncand;             /* KB rows that matched (several = a name collision) */
 	const struct kb_entry *cand[KB_MATCH_MAX];
 };
@@ -33,6 +34,10 @@ struct attr_class {
 /* Classify a module by name/path; base decides kernel vs user (kernel images live in the
  * upper half of the address space). */
 void attr_classify(const char *name, const char *path, uint64_t base, struct attr_class *out);
+/* Names the KB lacks (attr_overlay.c): "dump_X.sys" crash-dump copies resolve as X.sys,
+ * then a few in-box images; *dump_copy says the name had the dump_ prefix. */
+size_t attr_overlay_lookup(const char *img, const struct kb_entry **out, size_t max,
+			   int *dump_copy);
 /* Label of any attribution category (KB labels plus ATTR_CAT_*). */
 const char *attr_category_label(const char *category);
 

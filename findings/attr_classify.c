@@ -60,6 +60,8 @@ void attr_classify(const char *name, const char *path, uint64_t base, struct att
 	out->ncand = kb_lookup(img, out->cand, KB_MATCH_MAX);
 	if (!out->ncand && name && img != name)
 		out->ncand = kb_lookup(name, out->cand, KB_MATCH_MAX);
+	if (!out->ncand && name)
+		out->ncand = attr_overlay_lookup(name, out->cand, KB_MATCH_MAX, &out->dump_copy);
 	if (!out->ncand) {
 		out->category = out->kernel ? ATTR_CAT_UNKNOWN : ATTR_CAT_USER;
 		return;
@@ -82,6 +84,7 @@ void attr_classify(const char *name, const char *path, uint64_t base, struct att
 			 out->ncand);
 	} else {
 		snprintf(out->vendor, sizeof out->vendor, "%s", vendors);
-		snprintf(out->product, sizeof out->product, "%s", out->cand[0]->product);
+		snprintf(out->product, sizeof out->product, "%s%s", out->dump_copy ?
+			 "crash-dump copy of: " : "", out->cand[0]->product);
 	}
 }

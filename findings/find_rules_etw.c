@@ -291,7 +291,20 @@ static void hidden_code(struct find_ctx *c)
 	double s_share = a->samples ? (double)row->excl / (double)a->samples : 0;
 	char count[32];
 	find_thousands(row->dpc.count + row->isr.count, count, sizeof count);
-	int warn = dpc_share > c->lim->hidden_dpc_share || s_share > c->lim->hidden_sample_share;
+	/* DPC/ISR routines are kernel code, so unresolved ones point at a hidden driver;
+	 * unresolved samples may also be JIT-compiled user code, so alone they are a note. */
+	int warn = row->dpc.count + row->isr.count > 0 &&
+		   (dpc_share > c->lim->hidden_dpc_share || s_share > c->lim->hidden_sample_share);
+	if (!(row->dpc.count + row->isr.count)) {
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddNumberToObject(n, "samples", (double)row->excl);
+		cJSON_AddNumberToObject(n, "sample_share", s_share);
+		find_emit(c, "code-outside-modules", FIND_INFO, s_share, "drivers", NULL, n,
+			  "%.1f %% of CPU samples hit addresses outside any loaded module: "
+			  "JIT-compiled code does this, and so does a driver that hides itself.",
+			  s_share * 100);
+		return;
+	}
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddNumberToObject(n, "dpc_count", (double)row->dpc.count);
 	cJSON_AddNumberToObject(n, "isr_count", (double)row->isr.count);

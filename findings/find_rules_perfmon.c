@@ -108,21 +108,30 @@ static void judge(struct find_ctx *c, const struct pm_scan *s, const double *mea
 	for (unsigned k = 0; k < DB_MAX_CPUS; k++)
 		if (db_cpu_set_has(&hot, k))
 			cJSON_AddItemToArray(cpus, cJSON_CreateNumber(k));
-	char list[400] = "";
+	char list[400] = "", crit[48] = "";
 	find_cpu_list(&hot, list, sizeof list);
-	if (worst_cpu >= 0)
+	if (rules[r].crit > 0)
+		snprintf(crit, sizeof crit, " and calls above %.0f %% critical", rules[r].crit);
+	if (worst_cpu >= 0 && nhot == 1)
 		find_emit(c, rules[r].id, sev, peak, "counters", counter_link(rules[r].counter), n,
-			  "CPU%s %s averaged more than %.0f %% %s over the log (CPU %d: %.1f %%; PAL "
-			  "flags above %.0f %%%s): %s.",
+			  "CPU %d averaged %.1f %% %s over the log (PAL warns above %.0f %%%s): %s.",
+			  worst_cpu, worst, rules[r].what, rules[r].warn, crit,
+			  r == 2 ? "the kernel or drivers are busy; an ETW trace names the driver"
+				 : "busy or poorly written drivers; an ETW trace with DPC/ISR tracing "
+				   "names them");
+	else if (worst_cpu >= 0)
+		find_emit(c, rules[r].id, sev, peak, "counters", counter_link(rules[r].counter), n,
+			  "CPU%s %s averaged more than %.0f %% %s over the log (highest: CPU %d at "
+			  "%.1f %%; PAL warns above %.0f %%%s): %s.",
 			  nhot > 1 ? "s" : "", list, rules[r].warn, rules[r].what, worst_cpu, worst,
-			  rules[r].warn, rules[r].crit > 0 ? (sev == FIND_CRITICAL ? ", critical above 20 %" : "") : "",
+			  rules[r].warn, crit,
 			  r == 2 ? "the kernel or drivers are busy; an ETW trace names the driver"
 				 : "busy or poorly written drivers; an ETW trace with DPC/ISR tracing "
 				   "names them");
 	else
 		find_emit(c, rules[r].id, sev, peak, "counters", counter_link(rules[r].counter), n,
-			  "The processors averaged %.1f %% %s over the log (PAL flags above %.0f %%).",
-			  total, rules[r].what, rules[r].warn);
+			  "The processors averaged %.1f %% %s over the log (PAL warns above %.0f %%%s).",
+			  total, rules[r].what, rules[r].warn, crit);
 }
 
 static void queue(struct find_ctx *c, const struct pm_scan *s, const double *mean)
