@@ -133,9 +133,18 @@ static void verdict(cJSON *doc, const cJSON *findings, int etw, int perfmon)
 		snprintf(s, sizeof s, "No driver problem found; notes on the trace: %s",
 			 cJSON_GetObjectItem(top, "sentence")->valuestring);
 	} else {
-		snprintf(s, sizeof s, "%s %s",
-			 strcmp(sev, "critical") == 0 ? "Problem found:" : "Worth a look:",
-			 cJSON_GetObjectItem(top, "sentence")->valuestring);
+		/* The top finding's first sentence; the rest is evidence below it. */
+		char first[1024];
+		const char *t = cJSON_GetObjectItem(top, "sentence")->valuestring;
+		const char *end = strstr(t, ". ");
+		size_t len = end ? (size_t)(end - t) + 1 : strlen(t);
+		snprintf(first, sizeof first, "%.*s", (int)len, t);
+		int more = cJSON_GetArraySize(findings) - 1;
+		char tail[64] = "";
+		if (more > 0)
+			snprintf(tail, sizeof tail, " (%d more finding%s below)", more, more > 1 ? "s" : "");
+		snprintf(s, sizeof s, "%s %s%s",
+			 strcmp(sev, "critical") == 0 ? "Problem found:" : "Worth a look:", first, tail);
 	}
 	cJSON_AddStringToObject(v, "severity", sev);
 	cJSON_AddStringToObject(v, "sentence", s);
