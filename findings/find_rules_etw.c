@@ -44,7 +44,7 @@ static int overlaps(const struct db_cpu_set *a, const struct db_cpu_set *b)
 /* ndis.sys and friends run the DPCs of the network drivers beneath them: name the
  * third-party NIC/teaming/filter drivers whose DPCs share its CPUs. */
 static void network_hint(const struct find_ctx *c, const struct attr_row *row, char *buf,
-			 size_t len)
+			 size_t len, int short_form)
 {
 	static const char *const carriers[] = {"ndis.sys", "tcpip.sys", "netio.sys", "wfplwfs.sys"};
 	size_t n = 0;
@@ -67,7 +67,11 @@ static void network_hint(const struct find_ctx *c, const struct attr_row *row, c
 		find_driver_desc(o, d, sizeof d);
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", d);
 	}
-	if (n) {
+	if (n && short_form) {
+		char tmp[700];
+		snprintf(tmp, sizeof tmp, ", which carries the DPCs of %s there", buf);
+		snprintf(buf, len, "%s", tmp);
+	} else if (n) {
 		char tmp[700];
 		snprintf(tmp, sizeof tmp,
 			 " %s is Microsoft's and carries the DPCs of the network drivers under it; "
@@ -93,7 +97,7 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	find_driver_desc(row, desc, sizeof desc);
 	find_cpu_list(&t->cpus, cpus, sizeof cpus);
 	if (!isr)
-		network_hint(c, row, hint, sizeof hint);
+		network_hint(c, row, hint, sizeof hint, 0);
 	const char *what = isr ? "ISRs" : "DPCs";
 	char count[32];
 	find_thousands(t->count, count, sizeof count);
@@ -194,7 +198,7 @@ static int cpu_saturation(struct find_ctx *c)
 	char hint[800] = "";
 	if (row) {
 		find_driver_desc(row, desc, sizeof desc);
-		network_hint(c, row, hint, sizeof hint);
+		network_hint(c, row, hint, sizeof hint, 1);
 	}
 	cJSON *n_ = cJSON_CreateObject();
 	cJSON_AddItemToObject(n_, "cpus", cpu_array(&hot));
@@ -221,10 +225,10 @@ static int cpu_saturation(struct find_ctx *c)
 		cJSON_AddItemToObject(p, "to", cJSON_CreateNumber(ceil(from_ms + bucket_ns / 1e6)));
 	}
 	find_emit(c, "cpu-dpcisr-saturated", FIND_CRITICAL, 1e9 * worst, "dpcisr", p, n_,
-		  "DPCs and ISRs took more than %.0f %% of CPU%s %s in at least one %.0f-second "
-		  "window (up to %.0f %%), mostly in %s: threads scheduled there starve, which "
-		  "looks like a freeze.%s",
-		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, bucket_ns / 1e9, worst * 100,
+		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %.0f %% of a "
+		  "%.0f-second window), mostly in %s%s: threads scheduled there starve, which "
+		  "looks like a freeze.",
+		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, worst * 100, bucket_ns / 1e9,
 		  desc, hint);
 	return 0;
 }

@@ -72,6 +72,7 @@ static void field_before(void **state)
 	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
 	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "ndis.sys");
 	assert_true(ft_num(f, "max_share") > 0.5);
+	assert_non_null(strstr(str(f, "sentence"), "carries the DPCs of iansw60e.sys (Intel, NIC teaming)"));
 	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "link"), "params"), "cpus"),
 			    "0,2,4,6");
 
