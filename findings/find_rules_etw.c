@@ -69,7 +69,7 @@ static void network_hint(const struct find_ctx *c, const struct attr_row *row, c
 	}
 	if (n && short_form) {
 		char tmp[700];
-		snprintf(tmp, sizeof tmp, ", which carries the DPCs of %s there", buf);
+		snprintf(tmp, sizeof tmp, ", which carries the DPCs of %s on those CPUs", buf);
 		snprintf(buf, len, "%s", tmp);
 	} else if (n) {
 		char tmp[700];
