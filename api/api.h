@@ -28,6 +28,12 @@ int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, c
 /* Pre-bucketed DPC/ISR histograms and per-CPU usage of a text-report run (docs/api.md). */
 int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			      cJSON **out);
+/* ?from=MS &to=MS &cpus=0,2,4-6 — driver attribution of an ETW run (404 for other runs) */
+int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		    cJSON **out);
+/* The run's stored findings and verdict (computed on first request). */
+int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		     cJSON **out);
 
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */

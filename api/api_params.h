@@ -19,6 +19,13 @@ int api_param_points(const struct api_request *rq, uint32_t def, uint32_t limit,
 /* A run id must look like one before it reaches SQL: exactly 32 lowercase hex chars. */
 int api_valid_run_id(const char *id);
 
+/* ?cpus=0,2,4-6 (repeatable): 1 with the set filled, 0 absent, -1 with *out set. */
+struct db_cpu_set;
+int api_param_cpus(const struct api_request *rq, struct db_cpu_set *set, cJSON **out);
+/* A ms-since-epoch window (µs, open ends INT64_MIN/MAX) → ns since the trace start. */
+void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *from_ns,
+		   int64_t *to_ns);
+
 /* A JSON number that reads back as exactly v (null for NaN/inf). */
 cJSON *api_json_number(double v);
 

@@ -31,7 +31,7 @@ sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t err
 			sqlite3_close(db);
 			return NULL;
 		}
-		if (db_migrate(db, err, errlen) != 0) {
+		if (db_migrate(db, err, errlen) != 0 || db_kb_sync(db, err, errlen) != 0) {
 			sqlite3_close(db);
 			return NULL;
 		}

@@ -21,6 +21,12 @@ void db_close(sqlite3 *db);
 int db_schema_version(void);
 int db_migrate(sqlite3 *db, char *err, size_t errlen);
 
+/* The driver knowledge base table (db_kb.c): db_kb_sync replaces kb_drivers with the
+ * built-in rows in one transaction when the stored version differs from kb_version()
+ * (db_open calls it); db_kb_stored_version gives 0 and the version, 1 when none, -1. */
+int db_kb_sync(sqlite3 *db, char *err, size_t errlen);
+int db_kb_stored_version(sqlite3 *db, char *out, size_t outlen);
+
 /* Fill out with n random bytes as lowercase hex (2n chars + NUL). 0 on success. */
 int db_random_hex(char *out, size_t nbytes);
 

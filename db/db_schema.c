@@ -101,6 +101,18 @@ static const char *const migrations[] = {
 	"  kind INTEGER NOT NULL, module TEXT NOT NULL, cpu INTEGER NOT NULL,"
 	"  busy_us INTEGER NOT NULL,"
 	"  PRIMARY KEY (run_id, kind, module, cpu)) WITHOUT ROWID;",
+	/* 4: the driver knowledge base (copied from the binary's kb/ table when its version
+	 * changes, see db_kb.c) and each run's stored findings (findings/find_store.c). */
+	"CREATE TABLE kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE kb_drivers ("
+	"  seq INTEGER PRIMARY KEY, driver TEXT NOT NULL, vendor TEXT NOT NULL,"
+	"  product TEXT NOT NULL, category TEXT NOT NULL, altitude TEXT NOT NULL,"
+	"  source TEXT NOT NULL);"
+	"CREATE INDEX kb_drivers_driver ON kb_drivers(driver);"
+	"CREATE TABLE run_findings ("
+	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	"  engine INTEGER NOT NULL, kb_version TEXT NOT NULL, created_us INTEGER NOT NULL,"
+	"  doc TEXT NOT NULL);",
 };
 
 int db_schema_version(void)

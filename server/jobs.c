@@ -10,6 +10,7 @@
 #include "db.h"
 #include "ingest.h"
 #include "jobs.h"
+#include "find.h"
 
 #define MAX_JOBS 256
 
@@ -107,6 +108,14 @@ static void *worker_main(void *arg)
 			rc = -1, snprintf(err, sizeof err, "out of memory");
 		else
 			rc = db_import_file(db, spool, &copy, &res, err, sizeof err);
+		if (rc == 0) {
+			/* Findings are stored now so the first visitor waits for nothing; if
+			 * this fails, GET /findings computes them again and reports the error. */
+			cJSON *doc = NULL;
+			char ferr[256];
+			if (find_get(db, res.run_id, &doc, ferr, sizeof ferr) == 0)
+				cJSON_Delete(doc);
+		}
 		if (spool)
 			unlink(spool);
 		free(spool);

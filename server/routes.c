@@ -4,6 +4,7 @@
 #include <string.h>
 #include "api.h"
 #include "jobs.h"
+#include "kb.h"
 #include "server.h"
 
 #define RUN_ID_MAX 64
@@ -100,6 +101,10 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_cpu(db, id, rq, &out);
 	else if (is(what, "report-histograms"))
 		st = api_run_report_histograms(db, id, rq, &out);
+	else if (is(what, "drivers"))
+		st = api_run_drivers(db, id, rq, &out);
+	else if (is(what, "findings"))
+		st = api_run_findings(db, id, rq, &out);
 	else {
 		http_send_error(conn, 404, "no such resource");
 		return 404;
@@ -130,6 +135,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddBoolToObject(o, "read_only", s->cfg.read_only);
 		cJSON_AddBoolToObject(o, "auth_required", s->cfg.auth_token && *s->cfg.auth_token);
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
+		cJSON_AddStringToObject(o, "kb_version", kb_version());
 		http_send_json(conn, 200, o);
 		return 200;
 	}

@@ -1,0 +1,72 @@
+/* find.h — the findings engine: rules (find_rules_etw.c, find_rules_perfmon.c) look at a
+ * run's stored data and emit ranked findings — id, severity, one plain sentence, the numbers
+ * behind it, and a link (panel + URL parameters) to the view that shows it — plus a
+ * one-sentence verdict. The document is computed once per run and stored (find_store.c),
+ * so a share link always shows the same verdict. */
+#ifndef ETLSCOPE_FIND_H
+#define ETLSCOPE_FIND_H
+
+#include <stdint.h>
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+#include "attr.h"
+
+/* Bumped when rules change meaning; stored beside each document. */
+#define FIND_ENGINE_VERSION 1
+
+enum find_severity { FIND_CRITICAL = 0, FIND_WARNING = 1, FIND_INFO = 2 };
+const char *find_severity_name(enum find_severity s);
+
+/* The thresholds, in one place (sources: WDK guideline, PAL QuickSystemOverview.xml). */
+struct find_limits {
+	double dpc_guideline_us, isr_guideline_us; /* 100, 25 */
+	double p99_share;          /* p99 above the guideline ⇔ more than 1 % above it */
+	uint64_t min_events;       /* a module needs this many DPCs/ISRs to be judged */
+	double cpu_busy_share;     /* DPC+ISR share of a window on one CPU: 0.5 */
+	double cpu_window_s;       /* window length for that: 1 s */
+	double security_incl_warn, security_incl_crit; /* inclusive CPU share: 0.05, 0.25 */
+	double hidden_dpc_share, hidden_sample_share;  /* outside modules → warning */
+	double pm_dpc_warn;                            /* % DPC Time: 10 */
+	double pm_int_warn, pm_int_crit;               /* % Interrupt Time: 10, 20 */
+	double pm_priv_warn, pm_priv_crit;             /* % Privileged Time: 20, 30 */
+	double pm_queue_per_cpu;                       /* Processor Queue Length per CPU: 10 */
+};
+extern const struct find_limits find_default_limits;
+
+/* Everything a rule may read; rules append to `out` with find_emit. */
+struct find_ctx {
+	sqlite3 *db;
+	int64_t run_id;
+	int64_t start_us;              /* run start, µs UTC (0 unknown) */
+	const cJSON *summary;          /* the run's ingest summary */
+	const struct attr_result *attr; /* ETW runs: whole-run attribution; NULL otherwise */
+	const struct find_limits *lim;
+	cJSON *out;                    /* array of findings */
+	char *err;
+	size_t errlen;
+};
+
+/* Append a finding. numbers: an object (taken over; may be NULL); link_params: an object
+ * of URL parameters (taken over; may be NULL); score ranks findings of equal severity
+ * (bigger first). The sentence is printf-formatted. */
+void find_emit(struct find_ctx *c, const char *id, enum find_severity sev, double score,
+	       const char *panel, cJSON *link_params, cJSON *numbers, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* Rules: 0 ok, -1 error (c->err says why). */
+int find_rules_etw(struct find_ctx *c);
+int find_rules_perfmon(struct find_ctx *c);
+
+/* Compute the findings document of a run now (nothing stored):
+ * {"engine", "kb_version", "verdict": {"severity", "sentence"}, "findings": [...]}.
+ * 0 ok, -1 error. */
+int find_compute(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
+/* The stored document (computing and storing it on first use). 0 ok, -1 error. */
+int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
+
+/* Small text helpers shared by the rules. */
+void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
+void find_thousands(uint64_t v, char *buf, size_t len); /* "163,217" */
+void find_driver_desc(const struct attr_row *row, char *buf, size_t len); /* "x.sys (Vendor, Category)" */
+
+#endif

@@ -1,0 +1,405 @@
+/* find_rules_etw.c — rules over an ETW run: DPC/ISR average or p99 above the guideline per
+ * module, CPUs saturated by DPC+ISR time, security/filter drivers with a large inclusive CPU
+ * share, code outside any loaded module, tracing gaps (DPC/ISR, stacks, sampling), lost
+ * events and buffers, and a kernel session owned by another product. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "find.h"
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static cJSON *cpu_array(const struct db_cpu_set *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (unsigned c = 0; c < DB_MAX_CPUS; c++)
+		if (db_cpu_set_has(s, c))
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(c));
+	return a;
+}
+
+static cJSON *module_link(int32_t id)
+{
+	cJSON *p = cJSON_CreateObject();
+	char buf[16];
+	snprintf(buf, sizeof buf, "%d", id);
+	cJSON_AddStringToObject(p, "module", buf);
+	return p;
+}
+
+static int overlaps(const struct db_cpu_set *a, const struct db_cpu_set *b)
+{
+	for (size_t w = 0; w < DB_MAX_CPUS / 64; w++)
+		if (a->w[w] & b->w[w])
+			return 1;
+	return 0;
+}
+
+/* ndis.sys and friends run the DPCs of the network drivers beneath them: name the
+ * third-party NIC/teaming/filter drivers whose DPCs share its CPUs. */
+static void network_hint(const struct find_ctx *c, const struct attr_row *row, char *buf,
+			 size_t len, int short_form)
+{
+	static const char *const carriers[] = {"ndis.sys", "tcpip.sys", "netio.sys", "wfplwfs.sys"};
+	size_t n = 0;
+	int is_carrier = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof carriers / sizeof *carriers; i++)
+		is_carrier |= strcasecmp(row->name, carriers[i]) == 0;
+	if (!is_carrier || !row->cls.microsoft)
+		return;
+	for (size_t i = 0; i < c->attr->n && n + 80 < len; i++) {
+		const struct attr_row *o = &c->attr->rows[i];
+		const char *cat = o->cls.category;
+		if (o->cls.microsoft || !(strcmp(cat, "nic") == 0 || strcmp(cat, "nic-teaming") == 0 ||
+					  strcmp(cat, "network-filter") == 0))
+			continue;
+		if (o->dpc.count + o->isr.count && !overlaps(&o->dpc.cpus, &row->dpc.cpus) &&
+		    !overlaps(&o->isr.cpus, &row->dpc.cpus))
+			continue;
+		char d[300];
+		find_driver_desc(o, d, sizeof d);
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", d);
+	}
+	if (n && short_form) {
+		char tmp[700];
+		snprintf(tmp, sizeof tmp, ", which carries the DPCs of %s on those CPUs", buf);
+		snprintf(buf, len, "%s", tmp);
+	} else if (n) {
+		char tmp[700];
+		snprintf(tmp, sizeof tmp,
+			 " %s is Microsoft's and carries the DPCs of the network drivers under it; "
+			 "on the same CPUs runs %s, the likelier cause.",
+			 row->name, buf);
+		snprintf(buf, len, "%s", tmp);
+	}
+}
+
+static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
+{
+	const struct attr_time *t = isr ? &row->isr : &row->dpc;
+	const struct find_limits *L = c->lim;
+	double guide = isr ? L->isr_guideline_us : L->dpc_guideline_us;
+	if (t->count < L->min_events)
+		return;
+	double avg = (double)t->total_ns / (double)t->count / 1000.0;
+	double above = (double)t->above_count / (double)t->count;
+	int by_avg = avg > guide, by_p99 = above > L->p99_share;
+	if (!by_avg && !by_p99)
+		return;
+	char desc[400], cpus[300], hint[800] = "";
+	find_driver_desc(row, desc, sizeof desc);
+	find_cpu_list(&t->cpus, cpus, sizeof cpus);
+	if (!isr)
+		network_hint(c, row, hint, sizeof hint, 0);
+	const char *what = isr ? "ISRs" : "DPCs";
+	char count[32];
+	find_thousands(t->count, count, sizeof count);
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddNumberToObject(n, "module_id", row->module_id);
+	cJSON_AddStringToObject(n, "module", row->name);
+	cJSON_AddNumberToObject(n, "count", (double)t->count);
+	cJSON_AddNumberToObject(n, "avg_us", round(avg * 10) / 10);
+	cJSON_AddNumberToObject(n, "max_us", (double)t->max_ns / 1000.0);
+	cJSON_AddNumberToObject(n, "above_guideline", (double)t->above_count);
+	cJSON_AddNumberToObject(n, "above_share", above);
+	cJSON_AddNumberToObject(n, "total_ms", (double)t->total_ns / 1e6);
+	cJSON_AddNumberToObject(n, "guideline_us", guide);
+	cJSON_AddItemToObject(n, "cpus", cpu_array(&t->cpus));
+	double score = (double)t->total_ns / 1e6;
+	char id[32];
+	snprintf(id, sizeof id, "%s-%s", isr ? "isr" : "dpc", by_avg ? "average" : "p99");
+	if (by_avg)
+		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
+			  "%s %s average %.0f µs, %.1f× Microsoft's %.0f µs guideline: %s %s, "
+			  "%.0f %% above it, the longest %.0f µs, on CPU%s %s.%s",
+			  desc, what, avg, avg / guide, guide, count, what,
+			  above * 100, (double)t->max_ns / 1000.0, strchr(cpus, ' ') ? "s" : "",
+			  cpus, hint);
+	else
+		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
+			  "%s %s exceed Microsoft's %.0f µs guideline in %.1f %% of %s calls "
+			  "(p99 above it; average %.0f µs, longest %.0f µs).%s",
+			  desc, what, guide, above * 100, count, avg,
+			  (double)t->max_ns / 1000.0, hint);
+}
+
+/* The module with the most DPC+ISR time on a CPU set. */
+static int top_module_on(struct find_ctx *c, const struct db_cpu_set *cpus, int32_t *id,
+			 uint64_t *ns)
+{
+	struct db_etw_filter f = {.run_id = c->run_id, .from_ns = INT64_MIN, .to_ns = INT64_MAX,
+				  .cpus = cpus};
+	struct db_dpc_modules m = {0};
+	if (db_dpc_modules(c->db, &f, &m, c->err, c->errlen) < 0)
+		return -1;
+	*ns = 0;
+	*id = -2;
+	for (size_t i = 0; i < m.n;) {
+		size_t j = i;
+		uint64_t sum = 0;
+		for (; j < m.n && m.rows[j].module_id == m.rows[i].module_id; j++)
+			sum += m.rows[j].s.total_ns;
+		if (sum > *ns) {
+			*ns = sum;
+			*id = m.rows[i].module_id;
+		}
+		i = j;
+	}
+	db_dpc_modules_clear(&m);
+	return 0;
+}
+
+static int cpu_saturation(struct find_ctx *c)
+{
+	const struct find_limits *L = c->lim;
+	struct db_etw_filter f = {.run_id = c->run_id, .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	struct db_dpc_timeline t = {0};
+	double win_ns = L->cpu_window_s * 1e9;
+	double buckets = floor((double)c->attr->window_ns / win_ns); /* windows >= 1 s */
+	uint32_t n = buckets < 1 ? 1 : buckets > DB_TIMELINE_MAX ? DB_TIMELINE_MAX : (uint32_t)buckets;
+	int rc = db_dpc_timeline(c->db, &f, n, &t, c->err, c->errlen);
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	struct db_cpu_set hot = {{0}};
+	double worst = 0;
+	uint32_t worst_i = 0, nhot = 0;
+	for (uint32_t cpu = 0; cpu < t.ncpus; cpu++)
+		for (uint32_t i = 0; i < t.n; i++) {
+			double share = (t.cpu_dpc_ns[cpu * t.n + i] + t.cpu_isr_ns[cpu * t.n + i]) /
+				       t.bucket_ns;
+			if (share > L->cpu_busy_share && !db_cpu_set_has(&hot, cpu)) {
+				db_cpu_set_add(&hot, cpu);
+				nhot++;
+			}
+			if (share > worst) {
+				worst = share;
+				worst_i = i;
+			}
+		}
+	double bucket_ns = t.bucket_ns;
+	int64_t from_ns = t.from_ns;
+	db_dpc_timeline_clear(&t);
+	if (!nhot)
+		return 0;
+	int32_t top;
+	uint64_t top_ns;
+	if (top_module_on(c, &hot, &top, &top_ns) != 0)
+		return -1;
+	char cpus[400], desc[400] = "unresolved code";
+	find_cpu_list(&hot, cpus, sizeof cpus);
+	const struct attr_row *row = attr_find(c->attr, top);
+	char hint[800] = "";
+	if (row) {
+		find_driver_desc(row, desc, sizeof desc);
+		network_hint(c, row, hint, sizeof hint, 1);
+	}
+	cJSON *n_ = cJSON_CreateObject();
+	cJSON_AddItemToObject(n_, "cpus", cpu_array(&hot));
+	cJSON_AddNumberToObject(n_, "max_share", round(worst * 1000) / 1000);
+	cJSON_AddNumberToObject(n_, "window_s", bucket_ns / 1e9);
+	cJSON_AddNumberToObject(n_, "module_id", top);
+	if (row)
+		cJSON_AddStringToObject(n_, "module", row->name);
+	cJSON *p = cJSON_CreateObject();
+	char buf[64], list[DB_MAX_CPUS * 5] = "";
+	size_t k = 0;
+	for (unsigned cpu = 0; cpu < DB_MAX_CPUS && k + 8 < sizeof list; cpu++)
+		if (db_cpu_set_has(&hot, cpu))
+			k += (size_t)snprintf(list + k, sizeof list - k, "%s%u", k ? "," : "", cpu);
+	cJSON_AddStringToObject(p, "cpus", list);
+	if (top >= 0) {
+		snprintf(buf, sizeof buf, "%d", top);
+		cJSON_AddStringToObject(p, "module", buf);
+	}
+	if (c->start_us) {
+		double from_ms = (double)c->start_us / 1000.0 +
+				 ((double)from_ns + worst_i * bucket_ns) / 1e6;
+		cJSON_AddItemToObject(p, "from", cJSON_CreateNumber(floor(from_ms)));
+		cJSON_AddItemToObject(p, "to", cJSON_CreateNumber(ceil(from_ms + bucket_ns / 1e6)));
+	}
+	find_emit(c, "cpu-dpcisr-saturated", FIND_CRITICAL, 1e9 * worst, "dpcisr", p, n_,
+		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %.0f %% of a "
+		  "%.0f-second window), mostly in %s%s: threads scheduled there starve, which "
+		  "looks like a freeze.",
+		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, worst * 100, bucket_ns / 1e9,
+		  desc, hint);
+	return 0;
+}
+
+static int security_category(const struct attr_class *k)
+{
+	static const char *const cats[] = {"antivirus", "edr", "security-other",
+					   "activity-monitor", "network-filter"};
+	size_t n = k->ncand ? k->ncand : 1;
+	for (size_t j = 0; j < n; j++) {
+		const char *cat = k->ncand ? k->cand[j]->category : k->category;
+		for (size_t i = 0; cat && i < sizeof cats / sizeof *cats; i++)
+			if (strcmp(cat, cats[i]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static void security_inclusive(struct find_ctx *c)
+{
+	const struct attr_result *a = c->attr;
+	if (!a->samples)
+		return;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct attr_row *row = &a->rows[i];
+		double incl = (double)row->incl / (double)a->samples;
+		double excl = (double)row->excl / (double)a->samples;
+		if (!security_category(&row->cls) || incl <= c->lim->security_incl_warn)
+			continue;
+		char desc[400], extra[200] = "";
+		find_driver_desc(row, desc, sizeof desc);
+		if (incl > 2 * excl)
+			snprintf(extra, sizeof extra,
+				 ", so time that looks like Windows kernel time runs under its hooks");
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddNumberToObject(n, "module_id", row->module_id);
+		cJSON_AddStringToObject(n, "module", row->name);
+		cJSON_AddNumberToObject(n, "inclusive_samples", (double)row->incl);
+		cJSON_AddNumberToObject(n, "exclusive_samples", (double)row->excl);
+		cJSON_AddNumberToObject(n, "samples", (double)a->samples);
+		cJSON_AddNumberToObject(n, "inclusive_share", incl);
+		cJSON_AddNumberToObject(n, "exclusive_share", excl);
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "dq", row->name);
+		find_emit(c, "security-driver-cpu",
+			  incl > c->lim->security_incl_crit ? FIND_CRITICAL : FIND_WARNING, incl * 100,
+			  "drivers", p, n,
+			  "%s is on the stack of %.1f %% of CPU samples but executes only %.1f %% "
+			  "itself%s.",
+			  desc, incl * 100, excl * 100, extra);
+	}
+}
+
+static void hidden_code(struct find_ctx *c)
+{
+	const struct attr_row *row = attr_find(c->attr, -1);
+	const struct attr_result *a = c->attr;
+	if (!row || !(row->dpc.count + row->isr.count + row->excl))
+		return;
+	double dpc_share = a->dpc_ns + a->isr_ns
+				   ? (double)(row->dpc.total_ns + row->isr.total_ns) /
+					     (double)(a->dpc_ns + a->isr_ns)
+				   : 0;
+	double s_share = a->samples ? (double)row->excl / (double)a->samples : 0;
+	char count[32];
+	find_thousands(row->dpc.count + row->isr.count, count, sizeof count);
+	/* DPC/ISR routines are kernel code, so unresolved ones point at a hidden driver;
+	 * unresolved samples may also be JIT-compiled user code, so alone they are a note. */
+	int warn = row->dpc.count + row->isr.count > 0 &&
+		   (dpc_share > c->lim->hidden_dpc_share || s_share > c->lim->hidden_sample_share);
+	if (!(row->dpc.count + row->isr.count)) {
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddNumberToObject(n, "samples", (double)row->excl);
+		cJSON_AddNumberToObject(n, "sample_share", s_share);
+		find_emit(c, "code-outside-modules", FIND_INFO, s_share, "drivers", NULL, n,
+			  "%.1f %% of CPU samples hit addresses outside any loaded module: "
+			  "JIT-compiled code does this, and so does a driver that hides itself.",
+			  s_share * 100);
+		return;
+	}
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddNumberToObject(n, "dpc_count", (double)row->dpc.count);
+	cJSON_AddNumberToObject(n, "isr_count", (double)row->isr.count);
+	cJSON_AddNumberToObject(n, "dpcisr_ms", (double)(row->dpc.total_ns + row->isr.total_ns) / 1e6);
+	cJSON_AddNumberToObject(n, "dpcisr_share", dpc_share);
+	cJSON_AddNumberToObject(n, "samples", (double)row->excl);
+	cJSON_AddNumberToObject(n, "sample_share", s_share);
+	find_emit(c, "code-outside-modules", warn ? FIND_WARNING : FIND_INFO,
+		  dpc_share + s_share, "dpcisr", module_link(-1), n,
+		  "Code ran outside any module in the loaded-module list: %s DPCs/ISRs "
+		  "(%.1f %% of DPC/ISR time) and %.1f %% of CPU samples. Either the trace lacks the "
+		  "image rundown or a driver hides itself (unlinked or mapped manually).",
+		  count, dpc_share * 100, s_share * 100);
+}
+
+static void tracing_gaps(struct find_ctx *c)
+{
+	const cJSON *s = c->summary;
+	const cJSON *counts = cJSON_GetObjectItemCaseSensitive(s, "counts");
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(s, "dpcisr_enabled")))
+		find_emit(c, "dpcisr-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
+			  "DPC and ISR tracing was not enabled, so this trace cannot show driver "
+			  "latency; record with xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE "
+			  "-stackwalk Profile (or WPR -start GeneralProfile -start CPU).");
+	if (!c->attr->samples)
+		find_emit(c, "profile-not-traced", FIND_INFO, 0, "summary", NULL, NULL,
+			  "CPU sampling (PROFILE) was not enabled, so exclusive and inclusive CPU "
+			  "time per driver are unknown.");
+	else if (num(counts, "StackWalk") == 0)
+		find_emit(c, "stacks-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
+			  "CPU samples carry no stacks, so a filter or EDR driver that runs under "
+			  "Windows kernel frames cannot be seen; add -stackwalk Profile.");
+	double ev = num(s, "events_lost"), bl = num(s, "buffers_lost"),
+	       fl = num(s, "buffers_flagged_lost");
+	if (ev > 0 || bl > 0 || fl > 0) {
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddNumberToObject(n, "events_lost", ev);
+		cJSON_AddNumberToObject(n, "buffers_lost", bl);
+		cJSON_AddNumberToObject(n, "buffers_flagged_lost", fl);
+		find_emit(c, "events-lost", FIND_WARNING, ev + bl, "summary", NULL, n,
+			  "The trace lost %.0f events and %.0f buffers (%.0f buffers flagged), so "
+			  "counts and totals are lower bounds; record with larger or more buffers "
+			  "(xperf -BufferSize 1024 -MinBuffers 256).",
+			  ev, bl, fl);
+	}
+}
+
+/* Sessions of products known to take the kernel logger (the logger name is in the header). */
+static void logger_owner(struct find_ctx *c)
+{
+	static const struct {
+		const char *needle, *product;
+	} owners[] = {
+		{"procmon", "Sysinternals Process Monitor"},
+		{"sysmon", "Sysinternals Sysmon"},
+	};
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->summary, "logger_name");
+	if (!cJSON_IsString(v))
+		return;
+	for (size_t i = 0; i < sizeof owners / sizeof *owners; i++) {
+		char low[256];
+		size_t k = 0;
+		for (; v->valuestring[k] && k + 1 < sizeof low; k++)
+			low[k] = (char)((v->valuestring[k] >= 'A' && v->valuestring[k] <= 'Z')
+						? v->valuestring[k] + 32 : v->valuestring[k]);
+		low[k] = '\0';
+		if (!strstr(low, owners[i].needle))
+			continue;
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddStringToObject(n, "logger_name", v->valuestring);
+		cJSON_AddStringToObject(n, "product", owners[i].product);
+		find_emit(c, "kernel-logger-owner", FIND_WARNING, 0, "summary", NULL, n,
+			  "The kernel session was owned by %s (logger \"%s\"), not by xperf or WPR: "
+			  "the kernel flags are that product's, so DPC/ISR and stack events may be "
+			  "missing; stop it before tracing.",
+			  owners[i].product, v->valuestring);
+		return;
+	}
+}
+
+int find_rules_etw(struct find_ctx *c)
+{
+	for (size_t i = 0; i < c->attr->n; i++) {
+		module_time(c, &c->attr->rows[i], 0);
+		module_time(c, &c->attr->rows[i], 1);
+	}
+	if (cpu_saturation(c) != 0)
+		return -1;
+	security_inclusive(c);
+	hidden_code(c);
+	tracing_gaps(c);
+	logger_owner(c);
+	return 0;
+}

@@ -1,0 +1,117 @@
+// findings.test.mjs — browser tests of the verdict/findings panel and the drivers table on
+// a demo-like run (the field story): verdict first, findings link to their filter, the
+// table sorts and filters, category colours come from one table, hostile module names stay
+// text.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, uploadAndWait } from '../support/server.mjs';
+import { launch, openPage } from '../support/browser.mjs';
+import { etlgen } from '../support/etlgen.mjs';
+
+let srv, browser, runId;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  const up = await uploadAndWait(srv.url, etlgen(srv.dir, 'demo/scenarios/field-before.json', 'field').bytes, 'field-before.etl', 'FS01 before');
+  runId = up.body.run.id;
+});
+after(async () => { await browser.close(); await srv.stop(); });
+
+const rowNames = (page) => page.$$eval('#drivers-body tr', (trs) => trs.map((tr) => tr.querySelector('.mod-name').textContent));
+
+test('the run page opens with the verdict, then the ranked evidence', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForSelector('#findings-list li');
+  const verdict = await page.textContent('#verdict');
+  assert.match(verdict, /^Problem found: DPCs and ISRs took more than 50 % of CPUs 0, 2, 4 and 6/);
+  // The findings panel comes before everything else on the page.
+  const first = await page.evaluate(() => [...document.querySelectorAll('main > section')].find((s) => !s.hidden).id);
+  assert.equal(first, 'findings-panel');
+  const items = await page.$$eval('#findings-list li', (lis) => lis.map((li) => [li.dataset.id, li.querySelector('.badge').textContent]));
+  assert.deepEqual(items.map((i) => i[1]), ['critical', 'critical', 'critical', 'warning']);
+  assert.ok(items.some((i) => i[0] === 'security-driver-cpu'));
+  assert.match(await page.textContent('#findings-kb'), /driver knowledge base \d+ drivers, [0-9a-f]{12}/);
+  await page.waitForSelector('#drivers-body tr');
+  await page.screenshot({ path: join(srv.dir, 'findings-page.png'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('a finding links to its filter: the EDR finding filters the drivers table', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForSelector('#drivers-body tr');
+  await page.click('li[data-id="security-driver-cpu"] .finding-link');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('dq') === 'tedrdrv.sys');
+  await page.waitForFunction(() => document.querySelectorAll('#drivers-body tr').length === 1);
+  assert.deepEqual(await rowNames(page), ['tedrdrv.sys']);
+  const badge = await page.$eval('#drivers-body tr .badge.cat', (b) => [b.textContent, getComputedStyle(b).backgroundColor]);
+  const expected = await page.evaluate(() => { const d = document.createElement('span'); d.style.color = categories.color('edr'); document.body.appendChild(d); const c = getComputedStyle(d).color; d.remove(); return c; });
+  assert.deepEqual(badge, ['EDR', expected]);
+  // The link reproduces the view.
+  const page2 = await openPage(browser);
+  await page2.goto(page.url());
+  await page2.waitForFunction(() => document.querySelectorAll('#drivers-body tr').length === 1);
+  assert.equal(await page2.inputValue('#drivers-text'), 'tedrdrv.sys');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  await page2.context().close();
+});
+
+test('the drivers table sorts by any column and filters by category and vendor', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForSelector('#drivers-body tr');
+  assert.equal((await rowNames(page))[0], 'ndis.sys'); // default: DPC time, largest first
+  assert.ok(!(await rowNames(page)).includes('app.exe')); // user-mode images hidden
+  await page.click('button.sort[data-col="incl"]');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('dsort') === 'incl');
+  assert.equal((await rowNames(page))[0], 'tedrdrv.sys');
+  await page.click('button.sort[data-col="incl"]');
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('ddir') === 'asc');
+  assert.notEqual((await rowNames(page))[0], 'tedrdrv.sys');
+  await page.selectOption('#drivers-cat', 'nic-teaming');
+  await page.waitForFunction(() => document.querySelectorAll('#drivers-body tr').length === 1);
+  assert.deepEqual(await rowNames(page), ['iansw60e.sys']);
+  await page.selectOption('#drivers-cat', '');
+  await page.selectOption('#drivers-vendor', 'Microsoft');
+  await page.waitForFunction(() => document.querySelectorAll('#drivers-body tr').length === 6);
+  await page.check('#drivers-user');
+  await page.selectOption('#drivers-vendor', '');
+  await page.waitForFunction(() => [...document.querySelectorAll('.mod-name')].some((n) => n.textContent === 'app.exe'));
+  // The category chart uses the same colours as the badges.
+  const colours = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('drivers-chart'));
+    return c.data.labels.map((l, i) => [l, c.data.datasets[0].backgroundColor[i]]);
+  });
+  assert.ok(colours.length >= 3);
+  for (const [label, colour] of colours) {
+    const name = await page.evaluate((l) => Object.keys(categories.table).find((k) => categories.label(k) === l), label);
+    assert.equal(colour, await page.evaluate((n) => categories.color(n), name));
+  }
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('hostile module names are shown as text', async () => {
+  const evil = '<img src=x onerror=alert(1)>.sys';
+  const scenario = {
+    cpus: 2, duration_s: 1, seed: 5, sample_rate_hz: 500,
+    modules: [
+      { name: evil, base: '0xfffff80074000000', size: 65536,
+        dpc: { rate: 500, duration_us: { dist: 'fixed', value: 300 } }, samples: { weight: 1 } },
+    ],
+  };
+  const up = await uploadAndWait(srv.url, etlgen(srv.dir, scenario, 'evil').bytes, 'evil.etl');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForSelector('#drivers-body tr');
+  await page.waitForSelector('#findings-list li');
+  assert.ok((await rowNames(page)).includes(evil));
+  assert.match(await page.textContent('#findings-list'), /<img src=x onerror=alert\(1\)>\.sys/);
+  assert.equal(await page.$$eval('main img', (n) => n.length), 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

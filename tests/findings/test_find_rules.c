@@ -1,0 +1,287 @@
+/* test_find_rules.c — every ETW rule: the field story (ndis.sys DPC average and CPUs 0, 2, 4,
+ * 6 saturated, the EDR's inclusive share, the teaming driver's p99), a clean trace with no
+ * finding at all, ISR average, p99-only, missing DPC/ISR tracing, sampling and stacks, lost
+ * events, a kernel session owned by another product, code outside any module; ranking,
+ * the verdict, and storage (a second read gives the same document). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "db.h"
+#include "find.h"
+#include "find_test_run.h"
+#include "sink.h"
+
+static cJSON *findings(sqlite3 *db, int64_t run)
+{
+	char err[256];
+	cJSON *doc = NULL;
+	if (find_get(db, run, &doc, err, sizeof err) != 0)
+		fail_msg("findings: %s", err);
+	return doc;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static void assert_cpus(const cJSON *arr, const unsigned *want, int n)
+{
+	assert_int_equal(cJSON_GetArraySize(arr), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(cJSON_GetArrayItem(arr, i)->valueint, want[i]);
+}
+
+static void field_before(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	char *json = ft_read(SOURCE_DIR "/demo/scenarios/field-before.json");
+	struct etlgen_expect exp;
+	int64_t run = ft_scenario(db, json, &exp);
+	cJSON *doc = findings(db, run);
+	static const unsigned even[] = {0, 2, 4, 6};
+	/* Module order in field-before.json: ndis.sys is #2, iansw60e #3, tedrdrv #6. */
+	const struct etlgen_module_expect *ndis = &exp.modules[2], *edr = &exp.modules[6];
+
+	const cJSON *f = ft_finding(doc, "dpc-average");
+	assert_non_null(f);
+	assert_string_equal(str(f, "severity"), "critical");
+	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "ndis.sys");
+	assert_int_equal((uint64_t)ft_num(f, "count"), ndis->kind[ETLGEN_DPC].count);
+	double avg = (double)ndis->kind[ETLGEN_DPC].total_ns / ndis->kind[ETLGEN_DPC].count / 1e3;
+	assert_float_equal(ft_num(f, "avg_us"), (double)(long)(avg * 10 + 0.5) / 10, 1e-9);
+	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
+	assert_non_null(strstr(str(f, "sentence"), "iansw60e.sys (Intel, NIC teaming)"));
+	const cJSON *link = cJSON_GetObjectItem(f, "link");
+	assert_string_equal(str(link, "panel"), "dpcisr");
+	char id[16];
+	snprintf(id, sizeof id, "%d", (int)ft_num(f, "module_id"));
+	assert_string_equal(str(cJSON_GetObjectItem(link, "params"), "module"), id);
+
+	f = ft_finding(doc, "cpu-dpcisr-saturated");
+	assert_non_null(f);
+	assert_string_equal(str(f, "severity"), "critical");
+	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
+	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "ndis.sys");
+	assert_true(ft_num(f, "max_share") > 0.5);
+	assert_non_null(strstr(str(f, "sentence"), "carries the DPCs of iansw60e.sys (Intel, NIC teaming)"));
+	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "link"), "params"), "cpus"),
+			    "0,2,4,6");
+
+	f = ft_finding(doc, "security-driver-cpu");
+	assert_non_null(f);
+	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "tedrdrv.sys");
+	assert_int_equal((uint64_t)ft_num(f, "inclusive_samples"), edr->samples_on_stack);
+	assert_int_equal((uint64_t)ft_num(f, "exclusive_samples"), edr->samples_ip);
+	assert_int_equal((uint64_t)ft_num(f, "samples"), exp.samples);
+	assert_float_equal(ft_num(f, "inclusive_share"),
+			   (double)edr->samples_on_stack / (double)exp.samples, 1e-12);
+	assert_non_null(strstr(str(f, "sentence"), "Palo Alto Networks, EDR"));
+
+	f = ft_finding(doc, "dpc-p99");
+	assert_non_null(f);
+	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "iansw60e.sys");
+	assert_string_equal(str(f, "severity"), "warning");
+
+	/* Nothing else: tracing was complete and nothing was lost. */
+	assert_int_equal(ft_count(doc), 4);
+	/* Ranked: critical first, rank numbers 1..n. */
+	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "findings"), 0);
+	assert_string_equal(str(first, "severity"), "critical");
+	assert_int_equal(cJSON_GetObjectItem(first, "rank")->valueint, 1);
+	const cJSON *v = cJSON_GetObjectItem(doc, "verdict");
+	assert_string_equal(str(v, "severity"), "critical");
+	assert_int_equal(strncmp(str(v, "sentence"), "Problem found: ", 15), 0);
+	assert_string_equal(str(doc, "kb_version"), kb_version());
+
+	/* Stored: the second read is the same document, one row. */
+	cJSON *again = findings(db, run);
+	char *a = cJSON_PrintUnformatted(doc), *b = cJSON_PrintUnformatted(again);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	cJSON_Delete(again);
+	cJSON_Delete(doc);
+	etlgen_expect_free(&exp);
+	free(json);
+	ft_close(db, path);
+}
+
+/* Microsoft drivers within the guideline, a security driver at 2 % of the CPU, stacks. */
+static const char clean_json[] =
+	"{\"cpus\": 4, \"duration_s\": 3, \"seed\": 7, \"sample_rate_hz\": 1000, \"modules\": ["
+	"{\"name\": \"ntoskrnl.exe\", \"path\": \"\\\\SystemRoot\\\\system32\\\\ntoskrnl.exe\","
+	" \"base\": \"0xfffff80070600000\", \"size\": 11534336,"
+	" \"dpc\": {\"rate\": 2000, \"kind\": \"timer\", \"duration_us\": {\"dist\": \"lognormal\", \"median\": 4, \"sigma\": 0.4}},"
+	" \"samples\": {\"weight\": 30}},"
+	"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+	" \"dpc\": {\"rate\": 3000, \"duration_us\": {\"dist\": \"uniform\", \"min\": 5, \"max\": 40}},"
+	" \"isr\": {\"rate\": 1000, \"msi\": true, \"duration_us\": {\"dist\": \"uniform\", \"min\": 1, \"max\": 8}},"
+	" \"samples\": {\"weight\": 10, \"stack\": [\"ntoskrnl.exe\"]}},"
+	"{\"name\": \"tedrdrv.sys\", \"base\": \"0xfffff80074000000\", \"size\": 786432,"
+	" \"samples\": {\"weight\": 2}},"
+	"{\"name\": \"app.exe\", \"path\": \"\\\\Device\\\\HarddiskVolume2\\\\app.exe\","
+	" \"base\": \"0x00007ff600000000\", \"size\": 4194304, \"samples\": {\"weight\": 58}}]}";
+
+static void clean(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	int64_t run = ft_scenario(db, clean_json, NULL);
+	cJSON *doc = findings(db, run);
+	if (ft_count(doc) != 0)
+		fail_msg("false finding: %s", cJSON_PrintUnformatted(doc));
+	const cJSON *v = cJSON_GetObjectItem(doc, "verdict");
+	assert_string_equal(str(v, "severity"), "ok");
+	assert_int_equal(strncmp(str(v, "sentence"), "No driver problem found", 23), 0);
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
+static void isr_average_and_tracing(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	/* An ISR averaging ~40 µs; no samples at all. */
+	int64_t run = ft_scenario(db,
+		"{\"cpus\": 2, \"duration_s\": 2, \"seed\": 3, \"sample_rate_hz\": 0, \"modules\": ["
+		"{\"name\": \"storport.sys\", \"base\": \"0xfffff80071800000\", \"size\": 786432,"
+		" \"isr\": {\"rate\": 500, \"duration_us\": {\"dist\": \"uniform\", \"min\": 35, \"max\": 45}}}]}",
+		NULL);
+	cJSON *doc = findings(db, run);
+	const cJSON *f = ft_finding(doc, "isr-average");
+	assert_non_null(f);
+	assert_float_equal(ft_num(f, "guideline_us"), 25, 0);
+	assert_true(ft_num(f, "avg_us") > 35 && ft_num(f, "avg_us") < 45);
+	assert_non_null(ft_finding(doc, "profile-not-traced"));
+	assert_null(ft_finding(doc, "dpcisr-not-traced"));
+	cJSON_Delete(doc);
+
+	/* DPC/ISR groups off and no DPC/ISR events: the trace cannot judge latency. */
+	run = ft_scenario(db,
+		"{\"cpus\": 2, \"duration_s\": 1, \"seed\": 4, \"sample_rate_hz\": 200,"
+		" \"dpc_groups_enabled\": false, \"modules\": ["
+		"{\"name\": \"ntoskrnl.exe\", \"base\": \"0xfffff80070600000\", \"size\": 11534336,"
+		" \"samples\": {\"weight\": 1}}]}",
+		NULL);
+	doc = findings(db, run);
+	f = ft_finding(doc, "dpcisr-not-traced");
+	assert_non_null(f);
+	assert_string_equal(str(f, "severity"), "warning");
+	assert_string_equal(str(cJSON_GetObjectItem(doc, "verdict"), "severity"), "warning");
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
+/* 1000 DPCs of 20 µs and 20 of 150 µs: p99 above, average far below. */
+static void feed_p99(const struct ingest_sink *k, void *ud)
+{
+	(void)ud;
+	for (int i = 0; i < 1020; i++) {
+		struct sink_dpcisr d = {i * 100000LL, i < 1000 ? 20000 : 150000, 1, SINK_DPC, 0, 0x10};
+		assert_int_equal(k->dpcisr(k->ud, &d), 0);
+	}
+	/* samples without stacks */
+	for (int i = 0; i < 50; i++) {
+		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0};
+		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+	}
+}
+
+static cJSON *summary(int lost, const char *logger)
+{
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddBoolToObject(s, "dpcisr_enabled", 1);
+	cJSON_AddNumberToObject(s, "events_lost", lost);
+	cJSON_AddNumberToObject(s, "buffers_lost", lost ? 2 : 0);
+	cJSON_AddNumberToObject(s, "buffers_flagged_lost", 0);
+	cJSON_AddStringToObject(s, "logger_name", logger);
+	cJSON_AddObjectToObject(s, "counts"); /* no StackWalk */
+	return s;
+}
+
+static void p99_stacks_lost_logger(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	const char *names[] = {"acmenic.sys"};
+	int64_t run = ft_fed(db, names, 1, summary(1234, "PROCMON TRACE"), feed_p99, NULL);
+	cJSON *doc = findings(db, run);
+	const cJSON *f = ft_finding(doc, "dpc-p99");
+	assert_non_null(f);
+	assert_int_equal((int)ft_num(f, "count"), 1020);
+	assert_int_equal((int)ft_num(f, "above_guideline"), 20);
+	assert_float_equal(ft_num(f, "above_share"), 20.0 / 1020.0, 1e-12);
+	assert_non_null(strstr(str(f, "sentence"), "acmenic.sys (Unknown third party)"));
+	assert_null(ft_finding(doc, "dpc-average"));
+	assert_non_null(ft_finding(doc, "stacks-not-traced"));
+	f = ft_finding(doc, "events-lost");
+	assert_non_null(f);
+	assert_float_equal(ft_num(f, "events_lost"), 1234, 0);
+	assert_float_equal(ft_num(f, "buffers_lost"), 2, 0);
+	f = ft_finding(doc, "kernel-logger-owner");
+	assert_non_null(f);
+	assert_non_null(strstr(str(f, "sentence"), "Process Monitor"));
+	cJSON_Delete(doc);
+
+	/* The same run without loss and with xperf's logger name: those two go away. */
+	run = ft_fed(db, names, 1, summary(0, "NT Kernel Logger"), feed_p99, NULL);
+	doc = findings(db, run);
+	assert_null(ft_finding(doc, "events-lost"));
+	assert_null(ft_finding(doc, "kernel-logger-owner"));
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
+static void feed_hidden(const struct ingest_sink *k, void *ud)
+{
+	(void)ud;
+	int32_t stack[] = {0};
+	for (int i = 0; i < 200; i++) {
+		struct sink_dpcisr d = {i * 1000000LL, 30000, 2, SINK_DPC, i % 4 ? 0 : -1, 0x20};
+		assert_int_equal(k->dpcisr(k->ud, &d), 0);
+		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0};
+		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+	}
+}
+
+static void outside_modules(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	const char *names[] = {"ndis.sys"};
+	cJSON *s = summary(0, "NT Kernel Logger");
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(s, "counts"), "StackWalk", 200);
+	int64_t run = ft_fed(db, names, 1, s, feed_hidden, NULL);
+	cJSON *doc = findings(db, run);
+	const cJSON *f = ft_finding(doc, "code-outside-modules");
+	assert_non_null(f);
+	assert_string_equal(str(f, "severity"), "warning");
+	assert_int_equal((int)ft_num(f, "dpc_count"), 50);
+	assert_float_equal(ft_num(f, "dpcisr_share"), 0.25, 1e-12);
+	assert_int_equal(ft_count(doc), 1);
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(field_before), cmocka_unit_test(clean),
+		cmocka_unit_test(isr_average_and_tracing), cmocka_unit_test(p99_stacks_lost_logger),
+		cmocka_unit_test(outside_modules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,178 @@
+// panel_drivers.js — driver attribution for ETW runs: a sortable table of modules with
+// vendor and category badges (DPC, ISR, exclusive and inclusive sampled CPU), filters by
+// category, vendor and text, a chart of time by category (colours from categories.js), the
+// vendor roll-up, and the knowledge-base version. View keys: dq (text), dcat, dvendor,
+// dsort, ddir, duser (1 = include user-mode images), plus from/to/cpus.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  let data = null;
+  let chart = null;
+
+  const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
+  const ms = (v) => (v ? es.fmtNum(v) : '—');
+  const us = (v) => (v === null || v === undefined || !v ? '—' : es.fmtNum(v));
+  const cnt = (v) => (v ? v.toLocaleString('en-US') : '—');
+
+  // [key, header, value for sorting, cell text, numeric]
+  const columns = [
+    ['name', 'Module', (r) => r.name.toLowerCase(), null, false],
+    ['vendor', 'Vendor', (r) => (r.vendor || '').toLowerCase(), null, false],
+    ['category', 'Category', (r) => categories.label(r.category), null, false],
+    ['dpc_count', 'DPCs', (r) => r.dpc.count, (r) => cnt(r.dpc.count), true],
+    ['dpc_ms', 'DPC ms', (r) => r.dpc.total_ms, (r) => ms(r.dpc.total_ms), true],
+    ['dpc_avg', 'DPC avg µs', (r) => r.dpc.avg_us || 0, (r) => us(r.dpc.avg_us), true],
+    ['dpc_max', 'DPC max µs', (r) => r.dpc.max_us, (r) => us(r.dpc.max_us), true],
+    ['isr_count', 'ISRs', (r) => r.isr.count, (r) => cnt(r.isr.count), true],
+    ['isr_ms', 'ISR ms', (r) => r.isr.total_ms, (r) => ms(r.isr.total_ms), true],
+    ['isr_max', 'ISR max µs', (r) => r.isr.max_us, (r) => us(r.isr.max_us), true],
+    ['excl', 'CPU excl.', (r) => r.cpu.exclusive_share, (r) => pct(r.cpu.exclusive_share), true],
+    ['incl', 'CPU incl.', (r) => r.cpu.inclusive_share, (r) => pct(r.cpu.inclusive_share), true],
+  ];
+
+  function query() {
+    const q = view.windowQuery();
+    if (view.get('cpus')) q.set('cpus', view.get('cpus'));
+    return q.toString();
+  }
+
+  function filtered() {
+    const text = (view.get('dq') || '').toLowerCase();
+    const cat = view.get('dcat') || '';
+    const vendor = view.get('dvendor') || '';
+    const users = view.get('duser') === '1';
+    return data.drivers.filter((r) =>
+      (users || r.kernel) &&
+      (!cat || r.category === cat) &&
+      (!vendor || (r.vendor || '') === vendor) &&
+      (!text || [r.name, r.path, r.vendor || '', r.product, categories.label(r.category)].some((s) => s.toLowerCase().includes(text))));
+  }
+
+  function sorted(rows) {
+    const key = view.get('dsort') || 'dpc_ms';
+    const col = columns.find((c) => c[0] === key) || columns[4];
+    const dir = view.get('ddir') === 'asc' ? 1 : -1;
+    return rows.slice().sort((a, b) => {
+      const x = col[2](a), y = col[2](b);
+      if (x < y) return -dir;
+      if (x > y) return dir;
+      return a.module_id - b.module_id;
+    });
+  }
+
+  function header() {
+    const key = view.get('dsort') || 'dpc_ms';
+    const asc = view.get('ddir') === 'asc';
+    const tr = es.el('tr');
+    for (const [k, label, , , num] of columns) {
+      const mark = k === key ? (asc ? ' ▲' : ' ▼') : '';
+      const b = es.el('button', { type: 'button', class: 'sort', 'data-col': k, 'aria-sort': k === key ? (asc ? 'ascending' : 'descending') : 'none' }, label + mark);
+      b.addEventListener('click', () => view.set({ dsort: k, ddir: k === key && !asc ? 'asc' : null }));
+      tr.appendChild(es.el('th', { class: num ? 'num' : null }, b));
+    }
+    return tr;
+  }
+
+  function cellsFor(r) {
+    const name = es.el('td', { class: 'mod' }, [es.el('span', { class: 'mod-name', title: r.path }, r.name)]);
+    if (r.note) name.appendChild(es.el('div', { class: 'hint small' }, r.note));
+    const vendor = es.el('td', {}, [r.vendor || (r.kernel ? 'unknown' : '—')]);
+    if (r.product) vendor.appendChild(es.el('div', { class: 'hint small' }, r.product));
+    const tds = [name, vendor, es.el('td', {}, categories.badge(r.category))];
+    for (const c of columns.slice(3)) tds.push(es.el('td', { class: 'num' }, c[3](r)));
+    return tds;
+  }
+
+  function renderTable() {
+    const rows = sorted(filtered());
+    $('drivers-head').replaceChildren(header());
+    $('drivers-body').replaceChildren(...rows.map((r) => es.el('tr', { 'data-module': r.module_id, class: r.module_id < 0 ? 'hidden-code' : null }, cellsFor(r))));
+    $('drivers-count').textContent = `${rows.length} of ${data.drivers.length} modules`;
+  }
+
+  function renderFilters() {
+    const cats = [...new Set(data.drivers.map((r) => r.category))].sort((a, b) => categories.label(a).localeCompare(categories.label(b)));
+    const sel = $('drivers-cat');
+    sel.replaceChildren(es.el('option', { value: '' }, 'all categories'), ...cats.map((c) => es.el('option', { value: c }, categories.label(c))));
+    sel.value = view.get('dcat') || '';
+    const vendors = [...new Set(data.drivers.map((r) => r.vendor).filter(Boolean))].sort();
+    const vs = $('drivers-vendor');
+    vs.replaceChildren(es.el('option', { value: '' }, 'all vendors'), ...vendors.map((v) => es.el('option', { value: v }, v)));
+    vs.value = view.get('dvendor') || '';
+    $('drivers-text').value = view.get('dq') || '';
+    $('drivers-user').checked = view.get('duser') === '1';
+  }
+
+  function renderRollups() {
+    const cats = data.categories.filter((c) => c.category !== 'user-mode');
+    const labels = cats.map((c) => categories.label(c.category));
+    const cfg = {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: 'DPC + ISR ms', data: cats.map((c) => c.dpc_ms + c.isr_ms), backgroundColor: cats.map((c) => categories.color(c.category)), xAxisID: 'x' },
+          { label: 'exclusive CPU %', data: cats.map((c) => c.exclusive_share * 100), backgroundColor: cats.map((c) => categories.color(c.category, 0.35)), borderColor: cats.map((c) => categories.color(c.category)), borderWidth: 1, xAxisID: 'x2' },
+        ],
+      },
+      options: {
+        indexAxis: 'y', animation: false, maintainAspectRatio: false,
+        scales: {
+          x: { position: 'bottom', title: { display: true, text: 'DPC + ISR time (ms)' }, beginAtZero: true },
+          x2: { position: 'top', title: { display: true, text: 'exclusive sampled CPU (%)' }, beginAtZero: true, grid: { drawOnChartArea: false } },
+        },
+        plugins: { legend: { display: false } },
+      },
+    };
+    if (chart) chart.destroy();
+    chart = new Chart($('drivers-chart'), cfg);
+    const vt = $('vendors-body');
+    vt.replaceChildren(...data.vendors.map((v) => es.el('tr', {}, [
+      es.el('td', {}, v.vendor), es.el('td', {}, categories.badge(v.category)),
+      es.el('td', { class: 'num' }, String(v.modules)),
+      es.el('td', { class: 'num' }, ms(v.dpc_ms)), es.el('td', { class: 'num' }, ms(v.isr_ms)),
+      es.el('td', { class: 'num' }, pct(v.exclusive_share)), es.el('td', { class: 'num' }, pct(v.inclusive_max_share)),
+    ])));
+    $('drivers-kb').textContent = `Driver knowledge base: ${data.kb_version}. Inclusive CPU counts samples with the module anywhere on the stack; a vendor's inclusive figure is its largest module's (one sample can hold several).`;
+    const hidden = data.outside_modules;
+    es.show($('drivers-hidden'), !!hidden);
+    if (hidden) {
+      $('drivers-hidden').textContent = `Code ran outside any module in the loaded-module list: ${cnt(hidden.dpc.count + hidden.isr.count)} DPCs/ISRs and ${pct(hidden.cpu.exclusive_share)} of CPU samples.`;
+    }
+  }
+
+  async function load(run) {
+    try {
+      data = await es.api(`/api/runs/${encodeURIComponent(run.id)}/drivers?${query()}`);
+    } catch (e) {
+      $('drivers-error').textContent = e.message;
+      es.show($('drivers-error'), true);
+      return;
+    }
+    es.show($('drivers-error'), false);
+    renderFilters();
+    renderTable();
+    renderRollups();
+  }
+
+  view.panels.push({
+    section: 'drivers-panel',
+    applies: (run) => run.format === 'etl',
+    init(run) {
+      $('drivers-cat').addEventListener('change', (ev) => view.set({ dcat: ev.target.value }));
+      $('drivers-vendor').addEventListener('change', (ev) => view.set({ dvendor: ev.target.value }));
+      $('drivers-text').addEventListener('input', (ev) => view.set({ dq: ev.target.value }, false));
+      $('drivers-user').addEventListener('change', (ev) => view.set({ duser: ev.target.checked ? '1' : null }));
+      view.onChange((changed) => {
+        if (!data) return;
+        if (changed.has('*') || changed.has('from') || changed.has('to') || changed.has('cpus')) { load(run); return; }
+        if (['dq', 'dcat', 'dvendor', 'dsort', 'ddir', 'duser'].some((k) => changed.has(k))) {
+          if (changed.has('dq') && document.activeElement === $('drivers-text')) renderTable();
+          else { renderFilters(); renderTable(); }
+        }
+      });
+      load(run);
+    },
+  });
+})();
