@@ -1,6 +1,7 @@
 /* api_dpc_timeline.c — DPC/ISR time over time: per CPU the DPC and ISR share of each time
  * slice (the CPU × time heatmap) and per module the busy time per slice (stacked bars),
  * with the slice width and the stored data's resolution. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,21 +12,60 @@
 #define DEFAULT_TOP 10
 #define MAX_TOP 64
 
-/* A share of a slice, 0..1: six significant digits are plenty for a colour. */
-static cJSON *share(double v)
+/* Arrays of fixed-point numbers with 6 decimals (a share to 1 ppm, ms to the ns), written
+ * as one raw JSON node: the timeline has tens of thousands of values, and printf's float
+ * formatting plus one cJSON node each dominated its cost. */
+static char *put_fixed6(char *p, double v)
 {
-	char buf[32];
-	if (v <= 0)
-		return cJSON_CreateRaw("0");
-	snprintf(buf, sizeof buf, "%.6g", v);
-	return cJSON_CreateRaw(buf);
+	if (!(v == v) || v > 9.0e12 || v < -9.0e12) { /* NaN or absurd: never from the store */
+		memcpy(p, "null", 4);
+		return p + 4;
+	}
+	long long u = llround(v * 1e6);
+	if (u < 0) {
+		*p++ = '-';
+		u = -u;
+	}
+	char tmp[24];
+	int n = 0;
+	long long whole = u / 1000000, frac = u % 1000000;
+	do
+		tmp[n++] = (char)('0' + whole % 10);
+	while ((whole /= 10) > 0);
+	while (n)
+		*p++ = tmp[--n];
+	if (frac) {
+		int digits = 6;
+		while (frac % 10 == 0) {
+			frac /= 10;
+			digits--;
+		}
+		*p++ = '.';
+		for (int i = digits - 1; i >= 0; i--) {
+			p[i] = (char)('0' + frac % 10);
+			frac /= 10;
+		}
+		p += digits;
+	}
+	return p;
 }
 
-static cJSON *ms_array(const double *ns, uint32_t n)
+/* [v[0]*scale, v[1]*scale, …] with 6 decimals (zeros when v is NULL). */
+static cJSON *fixed6_array(const double *v, uint32_t n, double scale)
 {
-	cJSON *a = cJSON_CreateArray();
-	for (uint32_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(a, api_json_number(ns[i] / 1e6));
+	char *buf = malloc((size_t)n * 24 + 3), *p = buf;
+	if (!buf)
+		return cJSON_CreateNull();
+	*p++ = '[';
+	for (uint32_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		p = put_fixed6(p, v ? v[i] * scale : 0);
+	}
+	*p++ = ']';
+	*p = '\0';
+	cJSON *a = cJSON_CreateRaw(buf);
+	free(buf);
 	return a;
 }
 
@@ -87,13 +127,13 @@ static void add_modules(cJSON *o, const struct db_dpc_timeline *t,
 		cJSON_AddNumberToObject(r, "id", id);
 		cJSON_AddStringToObject(r, "name", nm ? nm->name : "(unresolved)");
 		cJSON_AddItemToObject(r, "total_ms", api_json_number(mt[k].total / 1e6));
-		cJSON_AddItemToObject(r, "busy_ms", ms_array(row, t->n));
+		cJSON_AddItemToObject(r, "busy_ms", fixed6_array(row, t->n, 1e-6));
 		cJSON_AddItemToArray(mods, r);
 	}
 	if (nother && other) {
 		cJSON *r = cJSON_AddObjectToObject(o, "other");
 		cJSON_AddNumberToObject(r, "modules", (double)nother);
-		cJSON_AddItemToObject(r, "busy_ms", ms_array(other, t->n));
+		cJSON_AddItemToObject(r, "busy_ms", fixed6_array(other, t->n, 1e-6));
 	} else {
 		cJSON_AddNullToObject(o, "other");
 	}
@@ -144,13 +184,11 @@ int api_run_dpc_timeline(sqlite3 *db, const char *run_id, const struct api_reque
 			continue;
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddNumberToObject(r, "cpu", c);
-		cJSON *d = cJSON_AddArrayToObject(r, "dpc");
-		cJSON *s = cJSON_AddArrayToObject(r, "isr");
-		for (uint32_t i = 0; i < t.n; i++) {
-			int have = c < t.ncpus && t.bucket_ns > 0;
-			cJSON_AddItemToArray(d, share(have ? t.cpu_dpc_ns[c * t.n + i] / t.bucket_ns : 0));
-			cJSON_AddItemToArray(s, share(have ? t.cpu_isr_ns[c * t.n + i] / t.bucket_ns : 0));
-		}
+		int have = c < t.ncpus && t.bucket_ns > 0;
+		const double *dpc = have ? t.cpu_dpc_ns + (size_t)c * t.n : NULL;
+		const double *isr = have ? t.cpu_isr_ns + (size_t)c * t.n : NULL;
+		cJSON_AddItemToObject(r, "dpc", fixed6_array(dpc, t.n, have ? 1 / t.bucket_ns : 0));
+		cJSON_AddItemToObject(r, "isr", fixed6_array(isr, t.n, have ? 1 / t.bucket_ns : 0));
 		cJSON_AddItemToArray(cpus, r);
 	}
 	add_modules(o, &t, &names, top);

@@ -361,8 +361,8 @@ static void timeline_sums(void **state)
 		dpc0 += it->valuedouble * slice;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItem(cJSON_GetArrayItem(cpus, 1), "isr"))
 		isr2 += it->valuedouble * slice;
-	assert_true(fabs(dpc0 - 0.2) < 1e-6); /* 50 + 150 µs on CPU 0 */
-	assert_true(fabs(isr2 - 0.075) < 1e-6);
+	assert_true(fabs(dpc0 - 0.2) < 1e-5); /* 50 + 150 µs on CPU 0 (shares to 1 ppm) */
+	assert_true(fabs(isr2 - 0.075) < 1e-5);
 	cJSON_Delete(o);
 }
 
