@@ -38,3 +38,6 @@ imp_s=$wall; imp_rss=$rss
 rm -f "$out/etlscope.db"*; measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/etlscope.db" "$csv"
 ing_s=$wall; ing_rss=$rss
 echo "| perfmon CSV ingest, $((bytes / 1048576)) MB, 64 CPUs × 8 counters × $rows rows | $(mbps "$bytes" "$ing_s") MB/s ($ing_s s), peak RSS $((ing_rss / 1024)) MB | sqlite3 .import: $(mbps "$bytes" "$imp_s") MB/s ($imp_s s), RSS $((imp_rss / 1024)) MB; cat: $(mbps "$bytes" "$cat_s") MB/s | $(ratio "$imp_s" "$ing_s")× faster than .import |"
+
+# --- 2. ETW: ETL ingest vs cat, DPC/ISR API latency and throughput vs static (dpc_bench.sh) ---
+bench/dpc_bench.sh $([ $quick = 1 ] && echo --quick)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_dpc.h"
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
@@ -105,6 +106,10 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_drivers(db, id, rq, &out);
 	else if (is(what, "findings"))
 		st = api_run_findings(db, id, rq, &out);
+	else if (strncmp(what, "dpcisr/", 7) == 0)
+		st = api_run_dpcisr(db, id, what + 7, rq, &out);
+	else if (is(what, "modules"))
+		st = api_run_modules(db, id, rq, &out);
 	else {
 		http_send_error(conn, 404, "no such resource");
 		return 404;

@@ -26,9 +26,12 @@
       ['Status', run.status],
     ];
     if (run.expires) facts.push(['Deleted automatically', es.fmtTime(run.expires)]);
+    // ETW traces have no perfmon samples or counters; their facts are in the trace panel.
+    const perfmonOnly = new Set(['Time zone', 'Samples', 'Counters']);
+    const shown = run.format === 'etl' ? facts.filter(([k]) => !perfmonOnly.has(k)) : facts;
     const dl = $('facts');
     dl.replaceChildren();
-    for (const [k, v] of facts) { dl.appendChild(es.el('dt', {}, k)); dl.appendChild(es.el('dd', {}, v)); }
+    for (const [k, v] of shown) { dl.appendChild(es.el('dt', {}, k)); dl.appendChild(es.el('dd', {}, v)); }
     if (run.warnings && run.warnings.length) {
       const n = run.warnings.reduce((a, w) => a + w.count, 0);
       $('warnings-title').textContent = `${n} warning${n === 1 ? '' : 's'} while reading the file`;

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, uploadAndWait, repo, etlgen } from '../support/server.mjs';
+import { startServer, uploadAndWait, repo } from '../support/server.mjs';
+import { etlgenBin as etlgen } from '../support/etlgen.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 
 let srv, browser;

@@ -97,7 +97,3 @@ export async function uploadAndWait(base, bytes, fileName, name) {
 
 // The benchmark generator built beside the binary (build/bench/gen_pdh_csv).
 export const genPdhCsv = join(dirname(binary), '..', 'bench', 'gen_pdh_csv');
-
-// The trace writer built beside the binary (build/tests/etlgen/etlgen): writes a scenario's
-// .etl and the exact aggregates it wrote.
-export const etlgen = join(dirname(binary), '..', 'tests', 'etlgen', 'etlgen');

@@ -1,0 +1,198 @@
+// dpcisr.test.mjs — the DPC/ISR panel in headless Chromium: the histogram drawn with the
+// guideline, the DPC/ISR toggle, a module filter from the table (with its chip), a CPU pick,
+// drag-to-zoom on the heatmap, clicking a bucket, the URL reproducing the view, and the
+// empty state for a trace recorded without DPC/ISR tracing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
+import { launch, openPage } from '../support/browser.mjs';
+import { generate } from '../support/etlgen.mjs';
+
+let srv, browser, runId, ndisId;
+
+const scenario = {
+  cpus: 8, pointer_size: 8, compressed: true, buffer_size: 65536, duration_s: 3, seed: 11, sample_rate_hz: 0,
+  modules: [
+    { name: 'ntoskrnl.exe', path: '\\SystemRoot\\system32\\ntoskrnl.exe', base: '0xfffff80070600000', size: 11534336,
+      dpc: { rate: 3000, kind: 'timer', duration_us: { dist: 'lognormal', median: 4, sigma: 0.5 } } },
+    { name: 'hal.dll', base: '0xfffff80070000000', size: 1048576,
+      isr: { rate: 4000, duration_us: { dist: 'lognormal', median: 3, sigma: 0.6 } } },
+    { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, cpus: [0, 2, 4, 6],
+      dpc: { rate: 5000, duration_us: { dist: 'lognormal', median: 150, sigma: 0.5 } },
+      isr: { rate: 1500, msi: true, duration_us: { dist: 'lognormal', median: 8, sigma: 0.7 } } },
+  ],
+};
+
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  const g = generate(srv.dir, 'panel', scenario, false);
+  const up = await uploadAndWait(srv.url, readFileSync(g.path), 'panel.etl', 'DPC panel');
+  runId = up.body.run.id;
+  ndisId = (await getJson(`${srv.url}/api/runs/${runId}/modules`)).body.modules.find((m) => m.name === 'ndis.sys').id;
+});
+after(async () => { await browser.close(); await srv.stop(); });
+
+const ready = (page, prev) => page.waitForFunction((p) => {
+  const r = document.getElementById('dpc-panel').dataset.ready;
+  return r && r !== p;
+}, prev, { timeout: 15000 });
+const readyValue = (page) => page.evaluate(() => document.getElementById('dpc-panel').dataset.ready);
+
+function histInfo(page) {
+  return page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('dpc-hist'));
+    const g = c.$guideline;
+    const x = c.scales.x;
+    const px = Math.round((x.getPixelForValue(g.bucket - 1) + x.getPixelForValue(g.bucket)) / 2);
+    // The guideline is drawn: red pixels down its column inside the chart area.
+    const ctx = c.canvas.getContext('2d');
+    const dpr = window.devicePixelRatio || 1;
+    let red = 0;
+    for (let y = Math.round(c.chartArea.top + 20); y < c.chartArea.bottom; y += 4) {
+      const d = ctx.getImageData(Math.round(px * dpr), Math.round(y * dpr), 1, 1).data;
+      if (d[0] > 180 && d[1] < 90 && d[2] < 90) red++;
+    }
+    return { bars: c.data.datasets[0].data.length, data: c.data.datasets[0].data, guideline: g, red, label: c.data.datasets[0].label };
+  });
+}
+
+test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 25 µs', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await ready(page, null);
+  const api = (await getJson(`${srv.url}/api/runs/${runId}/dpcisr/histogram`)).body;
+  let h = await histInfo(page);
+  assert.equal(h.bars, 42);
+  assert.deepEqual(h.data, api.dpc.counts);
+  assert.equal(h.guideline.us, 100);
+  assert.equal(h.guideline.bucket, api.dpc.first_above_bucket);
+  assert.ok(h.red >= 10, `guideline line pixels: ${h.red}`);
+  const tiles = await page.textContent('#dpc-stats');
+  assert.match(tiles, new RegExp(api.dpc.count.toLocaleString('en-US')));
+  assert.match(tiles, /above 100 µs/);
+  await page.click('#dpc-kind button[data-kind="isr"]');
+  await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-hist')).$guideline.us === 25);
+  h = await histInfo(page);
+  assert.deepEqual(h.data, api.isr.counts);
+  assert.equal(new URL(page.url()).searchParams.get('hist'), 'isr');
+  // The trace facts are shown.
+  const facts = await page.textContent('#trace-facts');
+  assert.match(facts, /64-bit/);
+  assert.match(facts, /dpc, interrupt/);
+  await page.screenshot({ path: join(srv.dir, 'dpcisr.png'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('click a module to filter every chart, pick CPUs, zoom by dragging; the URL reproduces the view', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await ready(page, null);
+  // Module filter from the table.
+  let prev = await readyValue(page);
+  await page.click(`#dpc-modules tr[data-module="${ndisId}"]`);
+  await ready(page, prev);
+  assert.equal(new URL(page.url()).searchParams.get('module'), String(ndisId));
+  assert.match(await page.textContent('#dpc-chips'), /module: ndis\.sys/);
+  const modHist = (await getJson(`${srv.url}/api/runs/${runId}/dpcisr/histogram?module=${ndisId}`)).body;
+  assert.deepEqual((await histInfo(page)).data, modHist.dpc.counts);
+  const stackLabels = await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-stack')).data.datasets.map((d) => d.label));
+  assert.deepEqual(stackLabels, ['ndis.sys']);
+  // CPU picker: CPUs 0 and 2.
+  prev = await readyValue(page);
+  await page.click('#dpc-cpus button[data-cpu="0"]');
+  await ready(page, prev);
+  prev = await readyValue(page);
+  await page.click('#dpc-cpus button[data-cpu="2"]');
+  await ready(page, prev);
+  assert.equal(new URL(page.url()).searchParams.get('cpus'), '0,2');
+  const heatRows = await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-heat')).options.scales.y.labels);
+  assert.deepEqual(heatRows, ['CPU 0', 'CPU 2']);
+  // Drag across the heatmap: a window in the URL, every chart recomputed for it.
+  await page.evaluate(() => document.getElementById('dpc-heat').scrollIntoView({ block: 'center' }));
+  const b2 = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('dpc-heat'));
+    const r = c.canvas.getBoundingClientRect();
+    return { left: r.left + c.chartArea.left, right: r.left + c.chartArea.right, y: r.top + (c.chartArea.top + c.chartArea.bottom) / 2 };
+  });
+  const w = b2.right - b2.left;
+  prev = await readyValue(page);
+  await page.mouse.move(b2.left + w * 0.2, b2.y);
+  await page.mouse.down();
+  await page.mouse.move(b2.left + w * 0.6, b2.y, { steps: 6 });
+  await page.mouse.up();
+  await ready(page, prev);
+  const q = new URL(page.url()).searchParams;
+  const from = Number(q.get('from')), to = Number(q.get('to'));
+  const run = (await getJson(`${srv.url}/api/runs/${runId}`)).body;
+  const start = run.summary.start_utc_us / 1000, dur = run.summary.duration_us / 1000;
+  assert.ok(from > start + dur * 0.1 && from < start + dur * 0.3, `from at ${(from - start) / dur}`);
+  assert.ok(to > start + dur * 0.5 && to < start + dur * 0.7, `to at ${(to - start) / dur}`);
+  const zq = `module=${ndisId}&cpus=0,2&from=${from}&to=${to}`;
+  const zoomed = (await getJson(`${srv.url}/api/runs/${runId}/dpcisr/histogram?${zq}`)).body;
+  assert.deepEqual((await histInfo(page)).data, zoomed.dpc.counts);
+  assert.ok(zoomed.dpc.count < modHist.dpc.count);
+  // Click a histogram bar: that bucket's events are listed.
+  const best = await page.evaluate(() => {
+    const data = window.Chart.getChart(document.getElementById('dpc-hist')).data.datasets[0].data;
+    let i = 0;
+    data.forEach((v, k) => { if (v > data[i]) i = k; });
+    return i;
+  });
+  await page.evaluate(() => document.getElementById('dpc-hist').scrollIntoView({ block: 'center' }));
+  const pos = await page.evaluate((b) => {
+    const c = window.Chart.getChart(document.getElementById('dpc-hist'));
+    const el = c.getDatasetMeta(0).data[b];
+    const r = c.canvas.getBoundingClientRect();
+    return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
+  }, best);
+  await page.mouse.click(pos.x, pos.y);
+  await page.waitForSelector('#dpc-bucket-events table tbody tr');
+  assert.match(await page.textContent('#dpc-bucket-title'), /DPCs of/);
+  const rows = await page.$$eval('#dpc-bucket-events tbody tr', (trs) => trs.map((tr) => tr.children[3].textContent));
+  assert.ok(rows.length > 0 && rows.every((m) => m === 'ndis.sys'));
+  const url = page.url();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  // Reopen the link: the same view.
+  const again = await openPage(browser);
+  await again.goto(url);
+  await ready(again, null);
+  assert.deepEqual((await histInfo(again)).data, zoomed.dpc.counts);
+  assert.match(await again.textContent('#dpc-chips'), /module: ndis\.sys/);
+  assert.match(await again.textContent('#dpc-chips'), /CPUs 0,2/);
+  assert.equal(await again.getAttribute(`#dpc-modules tr[data-module="${ndisId}"]`, 'class'), 'clickable selected');
+  assert.equal(await again.getAttribute('#dpc-cpus button[data-cpu="2"]', 'aria-pressed'), 'true');
+  assert.notEqual(await again.textContent('#window-text'), 'whole run');
+  // Remove the module chip: the filter goes, the rest stays.
+  const prev2 = await readyValue(again);
+  await again.click('#dpc-chips button[data-key="module"]');
+  await ready(again, prev2);
+  const q2 = new URL(again.url()).searchParams;
+  assert.equal(q2.get('module'), null);
+  assert.equal(q2.get('cpus'), '0,2');
+  assert.deepEqual(again.problems, []);
+  await again.context().close();
+});
+
+test('a trace without DPC/ISR tracing gets an empty state with the commands that record it', async () => {
+  const up = await uploadAndWait(srv.url, readFileSync(join(shared, 'samples', 'etl', 'airbus-ShutdownPerfDiagLogger.etl')), 'shutdown.etl');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready === 'empty');
+  assert.equal(await page.isVisible('#dpc-empty'), true);
+  assert.equal(await page.isVisible('#dpc-body'), false);
+  assert.equal(await page.isVisible('#dpc-kind'), false);
+  const text = await page.textContent('#dpc-empty');
+  assert.match(text, /DPC\/ISR tracing was not enabled in this trace/);
+  assert.match(text, /xperf -on PROC_THREAD\+LOADER\+DPC\+INTERRUPT/);
+  assert.match(text, /wpr -start GeneralProfile -start CPU/);
+  assert.match(await page.textContent('#trace-facts'), /off/);
+  assert.equal(await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-hist')) || null), null);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
