@@ -201,6 +201,120 @@ static cJSON *counter_json(sqlite3 *db, const struct side *sd, const char *count
 	return o;
 }
 
+/* Worth reporting as changed: another severity, or a figure behind it that moved by more
+ * than 10 % (so "34.0 % → 33.9 %" is not news, "220 µs → 680 µs" is). */
+static int finding_changed(const cJSON *a, const cJSON *b)
+{
+	const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "severity");
+	const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "severity");
+	if (cJSON_IsString(sa) && cJSON_IsString(sb) && strcmp(sa->valuestring, sb->valuestring) != 0)
+		return 1;
+	const cJSON *na = cJSON_GetObjectItemCaseSensitive(a, "numbers");
+	const cJSON *nb = cJSON_GetObjectItemCaseSensitive(b, "numbers");
+	const cJSON *x;
+	cJSON_ArrayForEach(x, na)
+	{
+		const cJSON *y = cJSON_GetObjectItemCaseSensitive(nb, x->string);
+		if (!cJSON_IsNumber(x) || !cJSON_IsNumber(y) || strcmp(x->string, "module_id") == 0)
+			continue;
+		double p = x->valuedouble, q = y->valuedouble;
+		if (fabs(q - p) > 0.1 * fmax(fabs(p), fabs(q)))
+			return 1;
+	}
+	return 0;
+}
+
+/* A finding's identity across runs: its rule and the module it is about. */
+static void finding_key(const cJSON *f, char *key, size_t len)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(f, "numbers"), "module");
+	snprintf(key, len, "%s|%s", cJSON_IsString(id) ? id->valuestring : "?",
+		 cJSON_IsString(m) ? m->valuestring : "");
+}
+
+static const cJSON *find_finding(const cJSON *list, const char *key)
+{
+	const cJSON *f;
+	char k[300];
+	cJSON_ArrayForEach(f, list)
+	{
+		finding_key(f, k, sizeof k);
+		if (strcmp(k, key) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+static cJSON *finding_brief(const cJSON *f)
+{
+	cJSON *o = cJSON_CreateObject();
+	static const char *const keys[] = {"id", "severity", "sentence"};
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(f, keys[i]);
+		if (v)
+			cJSON_AddItemToObject(o, keys[i], cJSON_Duplicate(v, 1));
+	}
+	return o;
+}
+
+/* Findings that appeared, disappeared or changed severity or wording in each later run,
+ * against the baseline (the runs' stored findings; computed on first use). */
+static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
+{
+	cJSON *docs[MAX_RUNS] = {0}, *res = cJSON_CreateObject();
+	cJSON *out = cJSON_AddArrayToObject(res, "changes");
+	for (int k = 0; k < n; k++) {
+		struct api_request none = {NULL};
+		if (api_run_findings(db, sd[k].run.public_id, &none, &docs[k]) != 200) {
+			cJSON_Delete(docs[k]);
+			docs[k] = NULL;
+		}
+	}
+	const cJSON *base = docs[0] ? cJSON_GetObjectItemCaseSensitive(docs[0], "findings") : NULL;
+	for (int k = 1; k < n; k++) {
+		const cJSON *cur = docs[k] ? cJSON_GetObjectItemCaseSensitive(docs[k], "findings") : NULL;
+		cJSON *d = cJSON_CreateObject();
+		cJSON_AddStringToObject(d, "run", sd[k].run.public_id);
+		if (docs[k])
+			cJSON_AddItemToObject(d, "verdict", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(docs[k], "verdict"), 1));
+		cJSON *app = cJSON_AddArrayToObject(d, "appeared");
+		cJSON *gone = cJSON_AddArrayToObject(d, "disappeared");
+		cJSON *chg = cJSON_AddArrayToObject(d, "changed");
+		const cJSON *f;
+		char key[300];
+		cJSON_ArrayForEach(f, cur)
+		{
+			finding_key(f, key, sizeof key);
+			const cJSON *b = find_finding(base, key);
+			if (!b) {
+				cJSON_AddItemToArray(app, finding_brief(f));
+				continue;
+			}
+			if (finding_changed(b, f)) {
+				cJSON *c = cJSON_CreateObject();
+				cJSON_AddItemToObject(c, "before", finding_brief(b));
+				cJSON_AddItemToObject(c, "after", finding_brief(f));
+				cJSON_AddItemToArray(chg, c);
+			}
+		}
+		cJSON_ArrayForEach(f, base)
+		{
+			finding_key(f, key, sizeof key);
+			if (!find_finding(cur, key))
+				cJSON_AddItemToArray(gone, finding_brief(f));
+		}
+		cJSON_AddItemToArray(out, d);
+	}
+	if (docs[0])
+		cJSON_AddItemToObject(res, "baseline_verdict",
+				      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(docs[0], "verdict"), 1));
+	for (int k = 0; k < n; k++)
+		cJSON_Delete(docs[k]);
+	return res;
+}
+
 /* The ?runs= list: 2 to 4 comma-separated ids, no repeats. */
 static int parse_runs(const struct api_request *rq, char ids[MAX_RUNS][DB_PUBLIC_ID_LEN + 1],
 		      int *n, cJSON **out)
@@ -369,6 +483,7 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		}
 		cJSON_AddItemToArray(mt, m);
 	}
+	cJSON_AddItemToObject(o, "findings", findings_diff(db, sd, n));
 	/* Perfmon: processor counters averaged over CPUs, on time since start. */
 	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
 					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};

@@ -77,6 +77,28 @@
     return out;
   }
 
+  // Findings that appeared, disappeared or changed against the baseline, per later run.
+  function findingsDiff() {
+    const box = $('cmp-findings');
+    box.replaceChildren();
+    const f = doc.findings;
+    if (!f || !f.changes) return;
+    const item = (label, x, cls) => es.el('li', {}, [es.el('span', { class: `badge sev-${x.severity}` }, x.severity), ' ', es.el('strong', { class: cls }, label), ' ', x.sentence]);
+    f.changes.forEach((c) => {
+      const r = doc.runs.find((x) => x.id === c.run);
+      const items = [
+        ...c.appeared.map((x) => item('new:', x, 'worse')),
+        ...c.disappeared.map((x) => item('gone:', x, 'better')),
+        ...c.changed.map((x) => es.el('li', {}, [es.el('span', { class: `badge sev-${x.after.severity}` }, x.after.severity), ' ',
+          es.el('strong', {}, 'changed:'), ' ', x.after.sentence, es.el('div', { class: 'hint' }, `was: ${x.before.sentence}`)])),
+      ];
+      box.appendChild(es.el('h3', {}, `"${r ? r.name : c.run}" against the baseline`));
+      if (c.verdict) box.appendChild(es.el('p', {}, c.verdict.sentence));
+      box.appendChild(items.length ? es.el('ul', { class: 'story' }, items) : es.el('p', { class: 'hint' }, 'The same findings as the baseline.'));
+    });
+    es.show($('cmp-findings-panel'), f.changes.length > 0);
+  }
+
   function drawHistogram() {
     const labels = bucketLabels(doc.edges_us);
     const gi = doc.edges_us.findIndex((e) => Math.abs(e - doc.guideline_us) < 1e-9);
@@ -254,6 +276,7 @@
       const st = story();
       $('cmp-story').replaceChildren(...st.map((s) => es.el('li', {}, s)));
     }
+    findingsDiff();
     counterCharts();
   }
 

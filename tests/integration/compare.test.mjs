@@ -78,6 +78,21 @@ test('the field story: counts, averages and maxima come back exactly, with delta
   });
 });
 
+test('findings that appeared, disappeared or changed against the baseline', async () => {
+  const d = (await getJson(`${srv.url}/api/compare?runs=${runs.join(',')}`)).body;
+  assert.ok(d.findings.baseline_verdict.sentence.length > 0);
+  const [update, removal] = d.findings.changes;
+  assert.equal(update.run, runs[1]);
+  // After the driver update ndis.sys DPCs are longer still: the same finding, changed.
+  const avg = update.changed.find((c) => c.after.id === 'dpc-average');
+  assert.ok(avg, JSON.stringify(update.changed.map((c) => c.after.id)));
+  assert.match(avg.before.sentence, /220 µs/);
+  assert.match(avg.after.sentence, /68\d µs/);
+  // After removing the teaming software the CPUs are no longer saturated.
+  assert.ok(removal.disappeared.some((f) => f.id === 'cpu-dpcisr-saturated'), JSON.stringify(removal));
+  assert.ok(!removal.appeared.some((f) => f.id === 'cpu-dpcisr-saturated'));
+});
+
 test('ISR comparison and runs of different lengths compared per second', async () => {
   const isr = await getJson(`${srv.url}/api/compare?runs=${runs[0]},${runs[2]}&kind=isr`);
   assert.equal(isr.status, 200);
