@@ -79,3 +79,26 @@ test('the runs list compares the ticked runs', async () => {
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('every table on a run page saves as CSV and every chart as PNG', async () => {
+  const page = await openPage(browser, { acceptDownloads: true });
+  await page.goto(`${srv.url}/runs/${runs['field-before']}`);
+  await page.waitForFunction(() => document.querySelectorAll('button.export-chart').length >= 2 &&
+    document.querySelectorAll('.export-bar button').length >= 2, null, { timeout: 20000 });
+  const tables = await page.evaluate(() => document.querySelectorAll('main table').length);
+  const csvButtons = await page.evaluate(() => document.querySelectorAll('.export-bar button').length);
+  assert.equal(csvButtons, tables, 'one CSV button per table');
+  // The DPC/ISR module table as CSV: a header row, then ndis.sys.
+  const bar = page.locator('#dpc-panel .export-bar button').first();
+  const [csv] = await Promise.all([page.waitForEvent('download'), bar.click()]);
+  assert.match(csv.suggestedFilename(), /^etlscope-.*\.csv$/);
+  const text = readFileSync(await csv.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.ok(lines.length > 3, text.slice(0, 200));
+  assert.ok(lines.some((l) => l.startsWith('ndis.sys')), text.slice(0, 400));
+  const [png] = await Promise.all([page.waitForEvent('download'), page.locator('button.export-chart').first().click()]);
+  const bytes = readFileSync(await png.path());
+  assert.deepEqual([...bytes.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG file');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
