@@ -44,18 +44,6 @@ static int name_cb(void *ud, const struct db_etw_module *m)
 	return 0;
 }
 
-static void stats_add(struct db_dpc_stats *a, const struct db_dpc_stats *b)
-{
-	a->count += b->count;
-	a->total_ns += b->total_ns;
-	if (b->max_ns > a->max_ns)
-		a->max_ns = b->max_ns;
-	a->above_count += b->above_count;
-	a->above_total_ns += b->above_total_ns;
-	for (int i = 0; i < DB_DPC_NBUCKETS; i++)
-		a->buckets[i] += b->buckets[i];
-}
-
 static cJSON *num(double v)
 {
 	return api_json_number(v);
@@ -125,7 +113,7 @@ static int collect_modules(sqlite3 *db, const struct side *sd, int k, uint32_t k
 			snprintf(mods[j].name, sizeof mods[j].name, "%s", name);
 			(*nmods)++;
 		}
-		stats_add(&mods[j].s[k], &r->s);
+		db_dpc_stats_add(&mods[j].s[k], &r->s);
 		mods[j].present[k] = 1;
 	}
 	db_dpc_modules_clear(&m);
@@ -431,7 +419,7 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		}
 		for (int j = 0; j < SINK_DPCISR_KINDS; j++)
 			if (kinds & (1u << j))
-				stats_add(&total[k], &h.kind[j]);
+				db_dpc_stats_add(&total[k], &h.kind[j]);
 		cJSON *hist = stats_json(&total[k], sd[k].seconds);
 		cJSON *b = cJSON_AddArrayToObject(hist, "buckets");
 		for (int i = 0; i < DB_DPC_NBUCKETS; i++)

@@ -37,18 +37,6 @@ cJSON *api_dpc_stats_json(const struct db_dpc_stats *s, uint32_t guideline_ns, i
 	return o;
 }
 
-static void stats_add(struct db_dpc_stats *a, const struct db_dpc_stats *b)
-{
-	a->count += b->count;
-	a->total_ns += b->total_ns;
-	if (b->max_ns > a->max_ns)
-		a->max_ns = b->max_ns;
-	a->above_count += b->above_count;
-	a->above_total_ns += b->above_total_ns;
-	for (int i = 0; i < DB_DPC_NBUCKETS; i++)
-		a->buckets[i] += b->buckets[i];
-}
-
 static int is_isr(int kind)
 {
 	return (DB_KIND_ISRS >> kind) & 1;
@@ -91,7 +79,7 @@ int api_run_dpc_histogram(sqlite3 *db, const char *run_id, const struct api_requ
 	}
 	struct db_dpc_stats dpc = {0}, isr = {0};
 	for (int k = 0; k < SINK_DPCISR_KINDS; k++)
-		stats_add(is_isr(k) ? &isr : &dpc, &h.kind[k]);
+		db_dpc_stats_add(is_isr(k) ? &isr : &dpc, &h.kind[k]);
 	cJSON *o = cJSON_CreateObject();
 	api_dpc_add_context(o, &q);
 	add_edges(o);
@@ -191,7 +179,7 @@ int api_run_dpc_modules(sqlite3 *db, const char *run_id, const struct api_reques
 		if (!n || acc[n - 1].id != r->module_id)
 			acc[n++].id = r->module_id;
 		int g = is_isr(r->kind);
-		stats_add(&acc[n - 1].s[g], &r->s);
+		db_dpc_stats_add(&acc[n - 1].s[g], &r->s);
 		cpu_or(&acc[n - 1].cpus[g], &r->cpus);
 		acc[n - 1].busy_ns += r->s.total_ns;
 	}

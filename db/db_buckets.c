@@ -1,5 +1,6 @@
 /* db_buckets.c — the DPC/ISR duration histogram: R10 bucket edges from 1 µs to 10 ms,
- * bucket lookup, the guideline per kind, and the within-bucket quantile estimate. */
+ * bucket lookup, the guideline per kind, the within-bucket quantile estimate, and adding
+ * one set of figures into another. */
 #include "db_etw.h"
 
 static const uint32_t edges[DB_DPC_NEDGES] = {
@@ -65,4 +66,16 @@ uint64_t db_dpc_quantile_ns(const uint64_t buckets[DB_DPC_NBUCKETS], uint64_t ma
 		seen += buckets[b];
 	}
 	return max_ns;
+}
+
+void db_dpc_stats_add(struct db_dpc_stats *a, const struct db_dpc_stats *b)
+{
+	a->count += b->count;
+	a->total_ns += b->total_ns;
+	if (b->max_ns > a->max_ns)
+		a->max_ns = b->max_ns;
+	a->above_count += b->above_count;
+	a->above_total_ns += b->above_total_ns;
+	for (int i = 0; i < DB_DPC_NBUCKETS; i++)
+		a->buckets[i] += b->buckets[i];
 }

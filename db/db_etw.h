@@ -78,6 +78,10 @@ struct db_dpc_stats {
 	uint64_t buckets[DB_DPC_NBUCKETS];
 };
 
+/* a += b: counts, totals and buckets add, the maximum is the larger (for merging kinds,
+ * modules of the same name, or runs). */
+void db_dpc_stats_add(struct db_dpc_stats *a, const struct db_dpc_stats *b);
+
 /* 1. Histogram per kind. */
 struct db_dpc_histogram {
 	struct db_dpc_stats kind[SINK_DPCISR_KINDS];
