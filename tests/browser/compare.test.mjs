@@ -29,7 +29,8 @@ after(async () => { await browser.close(); await srv.stop(); });
 test('a copied run link opens in a new context, where a second run is added to compare', async () => {
   const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
   await page.goto(`${srv.url}/runs/${runs['field-before']}`);
-  await page.waitForSelector('#run-name:not(:empty)');
+  // The heading holds "…" until the run has loaded and the page's controls are wired.
+  await page.waitForFunction(() => document.getElementById('run-name').textContent === 'FS01 before');
   await page.click('#copy-link');
   await page.waitForFunction(() => document.getElementById('copy-done').textContent !== '');
   const link = await page.evaluate(() => navigator.clipboard.readText());

@@ -139,6 +139,8 @@ test('the uploader edits, copies the link and deletes a run from its page', asyn
   await page.setInputFiles('#file', file);
   await page.waitForURL(/\/runs\/[0-9a-f]{32}/, { timeout: 20000 });
   const id = page.url().split('/').pop();
+  // The edit form is filled once the run has loaded.
+  await page.waitForFunction(() => document.getElementById('edit-token').value !== '');
   await page.click('#edit summary');
   assert.match(await page.inputValue('#edit-token'), /^[0-9a-f]{32}$/, 'the upload kept its edit token');
   await page.fill('#edit-name', 'renamed in the browser');
