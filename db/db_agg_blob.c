@@ -4,38 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "db_agg.h"
+#include "db_varint.h"
 
 #define BLOB_VERSION 1
 #define TAG_SINGLE 0x80
 #define REC_MAX 600 /* bytes one record can take */
-
-static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-static inline int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
-{
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (p >= end)
-			return -1;
-		uint8_t c = *p++;
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80)) {
-			*pp = p;
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 static int reserve(struct agg_buf *b, size_t more)
 {

@@ -1,12 +1,13 @@
 /* db_dpc_events.c — individual DPC/ISR events, longest first: above-guideline events from
- * etw_dpc_events (complete), below-guideline bucket examples from the reservoirs (flagged
- * as samples). Exact matching counts from the aggregates pick the cheapest covering scan
- * (by time, by duration, or per module and kind) and stop it early. Ties are broken by
- * time, CPU, kind, module and routine so answers do not depend on input order. */
+ * their chunks (complete; db_dpc_chunks.h), below-guideline bucket examples from the
+ * reservoirs (flagged as samples). Ties are broken by time, CPU, kind, module and routine
+ * so answers do not depend on input order. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "db_agg.h"
+#include "db_dpc_chunks.h"
 
 struct ev_list {
 	struct db_dpc_event *e;
@@ -68,35 +69,58 @@ static void read_row(sqlite3_stmt *st, struct db_dpc_event *e, int sample)
 	e->sample = (uint8_t)sample;
 }
 
-#define COLS "SELECT t_ns, cpu, module_id, kind, duration_ns, routine FROM etw_dpc_events "
-#define MAX_STREAMS 64
+/* Matches collected so far. Once `limit` of them are in, the list is cut back to the best
+ * `limit` whenever it has grown by limit + 1024, and an event no better than the last one
+ * kept is not added at all: memory stays O(limit) however many events a bucket holds. */
+struct collect {
+	const struct ev_query *q;
+	struct ev_list *out;
+	size_t limit;
+	int have_cut;
+	struct db_dpc_event cut;
+};
 
-/* Steps st collecting matches. Ordered (by duration, longest first) scans stop once
- * `limit` matches and every tie with the last of them are in, or all `matching` are. */
-static int scan(sqlite3 *db, sqlite3_stmt *st, const struct ev_query *q, int ordered,
-		size_t limit, uint64_t matching, struct ev_list *out, char *err, size_t errlen)
+#define COLLECT_OOM 2
+
+static void cut_back(struct collect *c)
+{
+	qsort(c->out->e, c->out->n, sizeof *c->out->e, cmp_event);
+	if (c->out->n > c->limit)
+		c->out->n = c->limit;
+	if (c->out->n == c->limit) {
+		c->cut = c->out->e[c->limit - 1];
+		c->have_cut = 1;
+	}
+}
+
+static int collect_event(void *ud, const struct db_dpc_event *e)
+{
+	struct collect *c = ud;
+	if (!matches(c->q, e) || (c->have_cut && cmp_event(e, &c->cut) >= 0))
+		return 0;
+	if (push(c->out, e))
+		return COLLECT_OOM;
+	if (c->limit < SIZE_MAX / 4 && c->out->n >= 2 * c->limit + 1024)
+		cut_back(c);
+	return 0;
+}
+
+static int scan_chunks(sqlite3 *db, sqlite3_stmt *st, int kind, struct collect *c, char *err,
+		       size_t errlen)
 {
 	int rc;
-	uint64_t found = 0;
-	uint32_t cutoff = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_dpc_event e;
-		read_row(st, &e, 0);
-		if (ordered && found >= limit && e.duration_ns < cutoff) {
-			rc = SQLITE_DONE; /* every tie at the cut-off is in; the rest are shorter */
-			break;
-		}
-		if (!matches(q, &e))
-			continue;
-		if (push(out, &e)) {
+		const uint8_t *p = sqlite3_column_blob(st, 2);
+		int r = db_dpc_chunk_decode(p, (size_t)sqlite3_column_bytes(st, 2),
+					    (uint64_t)sqlite3_column_int64(st, 1), kind,
+					    sqlite3_column_int(st, 0), collect_event, c);
+		if (r == COLLECT_OOM) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		if (++found == limit)
-			cutoff = e.duration_ns;
-		if (found >= matching) {
-			rc = SQLITE_DONE;
-			break;
+		if (r) {
+			snprintf(err, errlen, "a stored event chunk is corrupt");
+			return -1;
 		}
 	}
 	if (rc != SQLITE_DONE) {
@@ -106,122 +130,54 @@ static int scan(sqlite3 *db, sqlite3_stmt *st, const struct ev_query *q, int ord
 	return 0;
 }
 
-static int run_scan(sqlite3 *db, const char *sql, int64_t run_id, const struct ev_query *q,
-		    uint64_t lo, uint64_t hi, int32_t module, int kind, int ordered, size_t limit,
-		    uint64_t matching, struct ev_list *out, char *err, size_t errlen)
+/* Stored above-guideline events matching q: bucket b's chunks, or (bucket -1) every
+ * bucket from the longest down until `limit` matches are in — every event of a lower
+ * bucket is shorter than all of them. A short module filter reads only its modules'
+ * chunks; any filter reads only chunks overlapping the window. */
+static int from_chunks(sqlite3 *db, const struct db_etw_filter *f, const struct ev_query *q,
+		       int bucket, size_t limit, struct ev_list *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	int by_module = f->modules && f->nmodules <= 16;
+	if (sqlite3_prepare_v2(db, by_module
+		? "SELECT module_id, n, data FROM etw_dpc_chunks WHERE run_id=?1 AND kind=?2 AND"
+		  " bucket=?3 AND module_id=?6 AND t_last >= ?4 AND t_first < ?5"
+		: "SELECT module_id, n, data FROM etw_dpc_chunks WHERE run_id=?1 AND kind=?2 AND"
+		  " bucket=?3 AND t_last >= ?4 AND t_first < ?5",
+		-1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "reading events: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, q->from_ns);
-	sqlite3_bind_int64(st, 3, q->to_ns);
-	sqlite3_bind_int64(st, 4, (int64_t)lo);
-	sqlite3_bind_int64(st, 5, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
-	sqlite3_bind_int(st, 6, module);
-	sqlite3_bind_int(st, 7, kind);
-	int rc = scan(db, st, q, ordered, limit, matching, out, err, errlen);
+	struct collect c = {q, out, limit, 0, {0}};
+	int rc = 0, top = bucket >= 0 ? bucket : DB_DPC_NBUCKETS - 1, bottom = bucket >= 0 ? bucket : 0;
+	for (int b = top; rc == 0 && b >= bottom; b--) {
+		uint64_t lo, hi;
+		db_dpc_bucket_range(b, &lo, &hi);
+		for (int k = 0; rc == 0 && k < SINK_DPCISR_KINDS; k++) {
+			if (!(q->kinds >> k & 1) || lo < db_dpc_guideline_ns(k))
+				continue; /* below the guideline: not stored here */
+			for (size_t m = 0; rc == 0 && m < (by_module ? f->nmodules : 1); m++) {
+				size_t dup = 0;
+				while (by_module && dup < m && f->modules[dup] != f->modules[m])
+					dup++;
+				if (by_module && dup < m)
+					continue;
+				sqlite3_reset(st);
+				sqlite3_bind_int64(st, 1, f->run_id);
+				sqlite3_bind_int(st, 2, k);
+				sqlite3_bind_int(st, 3, b);
+				sqlite3_bind_int64(st, 4, q->from_ns);
+				sqlite3_bind_int64(st, 5, q->to_ns);
+				if (by_module)
+					sqlite3_bind_int(st, 6, f->modules[m]);
+				rc = scan_chunks(db, st, k, &c, err, errlen);
+			}
+		}
+		if (bucket < 0 && out->n >= limit)
+			break;
+	}
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* Per (module, kind): rows stored over the whole run and rows matching the filter, both
- * restricted to the duration range (bucket b, or everything above the guideline). */
-struct stream {
-	int32_t module;
-	int kind;
-	uint64_t total, matching;
-};
-
-static uint64_t in_range(const struct db_dpc_stats *s, int bucket)
-{
-	return bucket < 0 ? s->above_count : s->buckets[bucket];
-}
-
-/* Stored above-guideline events with lo < duration <= hi matching q, choosing the scan
- * that reads the fewest rows: the time-clustered table (the window's rows), the
- * duration index (until `limit` matches), or one duration-ordered stream per selected
- * (module, kind). Row counts come from the aggregates, so they are exact or close. */
-static int from_table(sqlite3 *db, const struct db_etw_filter *f, const struct ev_query *q,
-		      int bucket, uint64_t lo, uint64_t hi, const struct db_etw_run *run,
-		      size_t limit, struct ev_list *out, char *err, size_t errlen)
-{
-	struct db_dpc_modules all, sel;
-	struct db_etw_filter whole = {f->run_id, INT64_MIN, INT64_MAX, NULL, NULL, 0, q->kinds};
-	struct db_etw_filter fa = *f;
-	struct stream st[MAX_STREAMS];
-	size_t nst = 0;
-	uint64_t total = 0, matching = 0;
-	fa.kind_mask = q->kinds;
-	int rc = db_dpc_modules(db, &whole, &all, err, errlen);
-	if (rc)
-		return rc < 0 ? -1 : 0;
-	rc = db_dpc_modules(db, &fa, &sel, err, errlen);
-	if (rc) {
-		db_dpc_modules_clear(&all);
-		return rc < 0 ? -1 : 0;
-	}
-	for (size_t i = 0; i < all.n; i++)
-		total += in_range(&all.rows[i].s, bucket);
-	for (size_t i = 0; i < sel.n; i++)
-		matching += in_range(&sel.rows[i].s, bucket);
-	/* streams: only with a module filter, and only (module, kind) pairs with matches */
-	int streams_ok = f->modules != NULL;
-	for (size_t i = 0, j = 0; streams_ok && i < all.n; i++) {
-		uint64_t m = 0;
-		while (j < sel.n && (sel.rows[j].module_id < all.rows[i].module_id ||
-				     (sel.rows[j].module_id == all.rows[i].module_id &&
-				      sel.rows[j].kind < all.rows[i].kind)))
-			j++;
-		if (j < sel.n && sel.rows[j].module_id == all.rows[i].module_id &&
-		    sel.rows[j].kind == all.rows[i].kind)
-			m = in_range(&sel.rows[j].s, bucket);
-		if (!m)
-			continue;
-		if (nst == MAX_STREAMS) {
-			streams_ok = 0;
-			break;
-		}
-		st[nst++] = (struct stream){all.rows[i].module_id, all.rows[i].kind,
-					    in_range(&all.rows[i].s, bucket), m};
-	}
-	db_dpc_modules_clear(&all);
-	db_dpc_modules_clear(&sel);
-	if (matching == 0)
-		return 0;
-
-	/* estimated rows read by each plan */
-	int64_t run_ms = run->t_max_ns / AGG_MS + 1;
-	double win = (double)(q->to_ns - q->from_ns) / AGG_MS / (double)run_ms;
-	double by_time = (double)run->n_above * (win > 1 ? 1 : win);
-	double by_dur = (double)total * (limit < matching ? (double)limit / (double)matching : 1);
-	double by_mod = streams_ok ? 0 : 1e300;
-	for (size_t i = 0; streams_ok && i < nst; i++)
-		by_mod += (double)st[i].total *
-			  (limit < st[i].matching ? (double)limit / (double)st[i].matching : 1) + 50;
-
-	if (by_mod <= by_time && by_mod <= by_dur) {
-		for (size_t i = 0; i < nst; i++) {
-			rc = run_scan(db, COLS "INDEXED BY etw_dpc_events_module WHERE run_id=?1 AND"
-					       " module_id=?6 AND kind=?7 AND duration_ns > ?4 AND"
-					       " duration_ns <= ?5 ORDER BY duration_ns DESC",
-				      f->run_id, q, lo, hi, st[i].module, st[i].kind, 1, limit,
-				      st[i].matching, out, err, errlen);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
-	if (by_time <= by_dur)
-		return run_scan(db, COLS "WHERE run_id=?1 AND t_ns >= ?2 AND t_ns < ?3 AND"
-					 " +duration_ns > ?4 AND +duration_ns <= ?5", /* by time only */
-				f->run_id, q, lo, hi, 0, 0, 0, limit, matching, out, err, errlen);
-	return run_scan(db, COLS "INDEXED BY etw_dpc_events_longest WHERE run_id=?1 AND"
-				 " duration_ns > ?4 AND duration_ns <= ?5 AND t_ns >= ?2 AND"
-				 " t_ns < ?3 ORDER BY duration_ns DESC",
-			f->run_id, q, lo, hi, 0, 0, 1, limit, matching, out, err, errlen);
 }
 
 static int from_reservoir(sqlite3 *db, int64_t run_id, const struct ev_query *q, int kind,
@@ -291,7 +247,7 @@ int db_dpc_events(sqlite3 *db, const struct db_etw_filter *f, int bucket, size_t
 	}
 	struct ev_query q = {&pass, w.from_ms * AGG_MS, w.to_ms * AGG_MS, above};
 	if (above && run.n_above)
-		rc = from_table(db, f, &q, bucket, lo, hi, &run, limit, &l, err, errlen);
+		rc = from_chunks(db, f, &q, bucket, limit, &l, err, errlen);
 	for (int k = 0; rc == 0 && k < SINK_DPCISR_KINDS; k++) {
 		if (!(below >> k & 1))
 			continue;

@@ -1,12 +1,14 @@
 /* db_etw_sink.c — storing ETW records for one run: modules as rows, DPC/ISR events into
- * the multi-level aggregates (plus a row per above-guideline event and reservoir samples
- * below it), CPU samples into their own aggregates, and the run's ETW facts at the end.
+ * the multi-level aggregates (plus every above-guideline event in compact chunks,
+ * db_dpc_chunks.c, and reservoir samples below it), CPU samples into their own
+ * aggregates, and the run's ETW facts at the end.
  * Records that cannot be stored faithfully (CPU >= DB_MAX_CPUS, unknown kind, absurd time)
  * are skipped with a warning; unknown module ids count as unresolved, with a warning. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "db_agg.h"
+#include "db_dpc_chunks.h"
 #include "db_etw_sink.h"
 #include "db_reservoir.h"
 
@@ -16,7 +18,8 @@ struct db_etw {
 	db_etw_warn_fn warn;
 	void *warn_ud;
 	struct agg_builder *dpc, *cpu;
-	sqlite3_stmt *ins_module, *ins_event;
+	sqlite3_stmt *ins_module;
+	struct db_dpc_chunks *above;
 	struct db_resv_set *resv;
 	uint8_t *seen; /* bitset over module+1, for inclusive counts */
 	uint32_t seen_bits;
@@ -29,9 +32,9 @@ struct db_etw {
 	char err[256];
 };
 
-/* The above-guideline index takes random inserts; SQLite's default 2 MB page cache would
- * spill and rewrite its pages over and over, so an ETW ingest gets a bounded larger cache
- * for the run's duration. */
+/* The aggregate and chunk indexes take scattered inserts; SQLite's default 2 MB page
+ * cache would spill and rewrite their pages over and over, so an ETW ingest gets a bounded
+ * larger cache for the run's duration. */
 #define INGEST_CACHE_KIB 65536
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)
@@ -173,11 +176,7 @@ static int dpc_start(struct db_etw *e)
 	if (e->dpc)
 		return 0;
 	grow_cache(e);
-	if (prepare(e, &e->ins_event,
-		    "INSERT INTO etw_dpc_events(run_id, t_ns, cpu, module_id, kind, duration_ns,"
-		    " routine, seq) VALUES (?,?,?,?,?,?,?,?)"))
-		return -1;
-	if (!(e->resv = db_resv_new()))
+	if (!(e->above = db_dpc_chunks_new(e->db, e->run_id)) || !(e->resv = db_resv_new()))
 		return oom(e);
 	e->dpc = agg_builder_new(e->db, e->run_id, dpc_outs, 4, 1u << V_MAX, err, sizeof err);
 	if (!e->dpc) {
@@ -217,24 +216,17 @@ int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d)
 		r->hmask |= 1ull << b;
 	}
 	e->n_dpcisr++;
+	struct db_dpc_event ev = {t, dur, d->cpu, d->kind, 0, module, d->routine};
 	if (above) {
 		r->v[V_ABOVE]++;
 		r->v[V_ABOVE_TOTAL] += dur;
-		sqlite3_stmt *q = e->ins_event;
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, e->run_id);
-		sqlite3_bind_int64(q, 2, t);
-		sqlite3_bind_int(q, 3, d->cpu);
-		sqlite3_bind_int(q, 4, module);
-		sqlite3_bind_int(q, 5, d->kind);
-		sqlite3_bind_int64(q, 6, dur);
-		sqlite3_bind_int64(q, 7, (int64_t)d->routine);
-		sqlite3_bind_int64(q, 8, (int64_t)e->n_above);
-		if (sqlite3_step(q) != SQLITE_DONE)
-			return sql_fail(e, "storing DPC/ISR event");
+		if (db_dpc_chunks_add(e->above, &ev)) {
+			snprintf(e->err, sizeof e->err, "%s", db_dpc_chunks_error(e->above));
+			return -1;
+		}
 		e->n_above++;
 	} else {
-		struct db_dpc_event ev = {t, dur, d->cpu, d->kind, 1, module, d->routine};
+		ev.sample = 1;
 		if (db_resv_add(e->resv, &ev, b))
 			return oom(e);
 	}
@@ -343,6 +335,10 @@ int db_etw_finish(struct db_etw *e)
 		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->cpu));
 		return -1;
 	}
+	if (e->above && db_dpc_chunks_finish(e->above)) {
+		snprintf(e->err, sizeof e->err, "%s", db_dpc_chunks_error(e->above));
+		return -1;
+	}
 	if (e->resv) {
 		if (prepare(e, &st,
 			    "INSERT INTO etw_dpc_samples(run_id, module_id, kind, bucket, t_ns, cpu,"
@@ -391,7 +387,7 @@ void db_etw_free(struct db_etw *e)
 	agg_builder_free(e->dpc);
 	agg_builder_free(e->cpu);
 	sqlite3_finalize(e->ins_module);
-	sqlite3_finalize(e->ins_event);
+	db_dpc_chunks_free(e->above);
 	db_resv_free(e->resv);
 	free(e->seen);
 	free(e);

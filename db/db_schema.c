@@ -2,8 +2,17 @@
  * how many have run; each runs in its own transaction, so a crash leaves a valid schema. */
 #include <stdio.h>
 #include "db.h"
+#include "db_dpc_chunks.h"
 
-static const char *const migrations[] = {
+/* A migration: SQL, then optionally C (for data SQL alone cannot rewrite), then more SQL,
+ * all in one transaction. */
+struct migration {
+	const char *sql;
+	int (*convert)(sqlite3 *db, char *err, size_t errlen);
+	const char *sql_after;
+};
+
+static const struct migration migrations[] = {{
 	/* 1: runs and perfmon counter series */
 	"CREATE TABLE runs ("
 	"  id INTEGER PRIMARY KEY,"
@@ -43,9 +52,9 @@ static const char *const migrations[] = {
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	"  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL,"
 	"  vmin REAL, vmax REAL, vsum REAL NOT NULL, vcount INTEGER NOT NULL, data BLOB NOT NULL,"
-	"  PRIMARY KEY (run_id, counter_idx, chunk)) WITHOUT ROWID;",
+	"  PRIMARY KEY (run_id, counter_idx, chunk)) WITHOUT ROWID;", NULL, NULL},
 
-	/* 2: ETW records — modules, DPC/ISR and CPU-sample aggregates, long events */
+	{/* 2: ETW records — modules, DPC/ISR and CPU-sample aggregates, long events */
 	"CREATE TABLE etw_runs ("
 	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
 	"  t_max_ns INTEGER NOT NULL, top_level INTEGER NOT NULL," /* top level: one slice */
@@ -86,9 +95,9 @@ static const char *const migrations[] = {
 	"  module_id INTEGER NOT NULL, kind INTEGER NOT NULL, bucket INTEGER NOT NULL,"
 	"  t_ns INTEGER NOT NULL, cpu INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
 	"  routine INTEGER NOT NULL);"
-	"CREATE INDEX etw_dpc_samples_bucket ON etw_dpc_samples(run_id, kind, bucket);",
+	"CREATE INDEX etw_dpc_samples_bucket ON etw_dpc_samples(run_id, kind, bucket);", NULL, NULL},
 
-	/* 3: pre-bucketed DPC/ISR histograms and per-CPU usage from text reports (xperf -a
+	{/* 3: pre-bucketed DPC/ISR histograms and per-CPU usage from text reports (xperf -a
 	 * dpcisr): counts on the report's own edges, never events. block = one histogram as
 	 * printed; module NULL = the report's all-modules histogram; hi_ns NULL = open. */
 	"CREATE TABLE report_dpc_buckets ("
@@ -100,8 +109,8 @@ static const char *const migrations[] = {
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	"  kind INTEGER NOT NULL, module TEXT NOT NULL, cpu INTEGER NOT NULL,"
 	"  busy_us INTEGER NOT NULL,"
-	"  PRIMARY KEY (run_id, kind, module, cpu)) WITHOUT ROWID;",
-	/* 4: the driver knowledge base (copied from the binary's kb/ table when its version
+	"  PRIMARY KEY (run_id, kind, module, cpu)) WITHOUT ROWID;", NULL, NULL},
+	{/* 4: the driver knowledge base (copied from the binary's kb/ table when its version
 	 * changes, see db_kb.c) and each run's stored findings (findings/find_store.c). */
 	"CREATE TABLE kb_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE kb_drivers ("
@@ -112,7 +121,19 @@ static const char *const migrations[] = {
 	"CREATE TABLE run_findings ("
 	"  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
 	"  engine INTEGER NOT NULL, kb_version TEXT NOT NULL, created_us INTEGER NOT NULL,"
-	"  doc TEXT NOT NULL);",
+	"  doc TEXT NOT NULL);", NULL, NULL},
+	{/* 5: above-guideline events as compact chunks per (kind, bucket, module) instead of
+	  * a row and two index entries each (db/db_dpc_chunks.h): ingest wrote 3 B-tree
+	  * entries per event, the slowest part of an ETW ingest. Old rows are rewritten. */
+	 "CREATE TABLE etw_dpc_chunks ("
+	 "  id INTEGER PRIMARY KEY," /* rowid order = write order: appends */
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  kind INTEGER NOT NULL, bucket INTEGER NOT NULL, module_id INTEGER NOT NULL,"
+	 "  t_first INTEGER NOT NULL, t_last INTEGER NOT NULL," /* min and max t_ns inside */
+	 "  n INTEGER NOT NULL, data BLOB NOT NULL);"
+	 "CREATE INDEX etw_dpc_chunks_part ON etw_dpc_chunks(run_id, kind, bucket, module_id,"
+	 "  t_last, t_first);",
+	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
 };
 
 int db_schema_version(void)
@@ -138,14 +159,17 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
 	}
 	for (int v = version; v < db_schema_version(); v++) {
 		char *msg = NULL;
-		char sql[64];
+		char sql[64], cerr[256] = "";
 		snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
 		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-		    sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, migrations[v].sql, NULL, NULL, &msg) != SQLITE_OK ||
+		    (migrations[v].convert && migrations[v].convert(db, cerr, sizeof cerr)) ||
+		    (migrations[v].sql_after &&
+		     sqlite3_exec(db, migrations[v].sql_after, NULL, NULL, &msg) != SQLITE_OK) ||
 		    sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "schema migration %d failed: %s", v + 1,
-				 msg ? msg : sqlite3_errmsg(db));
+				 msg ? msg : cerr[0] ? cerr : sqlite3_errmsg(db));
 			sqlite3_free(msg);
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;

@@ -252,9 +252,10 @@ static size_t brute_events(const struct gen_data *g, const struct db_etw_filter 
 	return n;
 }
 
-static void test_events_exact(void **state)
+/* Every above-guideline query (whole run, bucket 21, bucket 41; three limits) on `runs`
+ * equals brute force. */
+static void check_events(struct fixture *fx, const int64_t *runs, int nruns)
 {
-	struct fixture *fx = *state;
 	char err[256];
 	struct db_dpc_event *want = malloc(sizeof *want * NDPC);
 	const size_t limits[] = {1, 50, 100000};
@@ -264,11 +265,11 @@ static void test_events_exact(void **state)
 			int bucket = bi == 0 ? -1 : bi == 1 ? 21 /* (100,125] µs */ : 41; /* > 10 ms */
 			struct db_etw_filter f = make_filter(&cases[i], fx->run_ordered);
 			size_t nwant = brute_events(&fx->g, &f, bucket, want);
-			for (int r = 0; r < 2; r++)
+			for (int r = 0; r < nruns; r++)
 				for (int li = 0; li < 3; li++) {
 					struct db_dpc_event *got;
 					size_t n, lim = limits[li];
-					f.run_id = r ? fx->run_shuffled : fx->run_ordered;
+					f.run_id = runs[r];
 					assert_int_equal(db_dpc_events(fx->db, &f, bucket, lim, &got, &n,
 								       err, sizeof err), 0);
 					assert_int_equal(n, nwant < lim ? nwant : lim);
@@ -286,6 +287,62 @@ static void test_events_exact(void **state)
 		}
 	}
 	free(want);
+}
+
+static void test_events_exact(void **state)
+{
+	struct fixture *fx = *state;
+	int64_t runs[] = {fx->run_ordered, fx->run_shuffled};
+	check_events(fx, runs, 2);
+}
+
+/* A database from schemas 2-4 kept one row per above-guideline event in etw_dpc_events;
+ * migration 5 rewrites them as chunks and every answer stays the same. Both runs are
+ * turned back into old rows (inserted out of order), the schema set back to version 4,
+ * and the migration run. */
+static void test_events_migrated(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	int64_t runs[] = {fx->run_ordered, fx->run_shuffled};
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_exec(fx->db,
+		"CREATE TABLE etw_dpc_events ("
+		"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+		"  t_ns INTEGER NOT NULL, seq INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+		"  module_id INTEGER NOT NULL, kind INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+		"  routine INTEGER NOT NULL, PRIMARY KEY (run_id, t_ns, seq)) WITHOUT ROWID;"
+		"BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(fx->db, "INSERT INTO etw_dpc_events VALUES"
+					    " (?,?,?,?,?,?,?,?)", -1, &st, NULL), SQLITE_OK);
+	for (int r = 0; r < 2; r++) {
+		struct db_etw_filter all = {runs[r], INT64_MIN, INT64_MAX, NULL, NULL, 0, 0};
+		struct db_dpc_event *ev;
+		size_t n;
+		assert_int_equal(db_dpc_events(fx->db, &all, -1, NDPC, &ev, &n, err, sizeof err), 0);
+		assert_true(n > 1000);
+		for (size_t i = 0; i < n; i++) {
+			size_t j = (i * 7919) % n; /* any order: the key orders them */
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, runs[r]);
+			sqlite3_bind_int64(st, 2, ev[j].t_ns);
+			sqlite3_bind_int64(st, 3, (int64_t)j);
+			sqlite3_bind_int(st, 4, ev[j].cpu);
+			sqlite3_bind_int(st, 5, ev[j].module_id);
+			sqlite3_bind_int(st, 6, ev[j].kind);
+			sqlite3_bind_int64(st, 7, ev[j].duration_ns);
+			sqlite3_bind_int64(st, 8, (int64_t)ev[j].routine);
+			assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		}
+		free(ev);
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(fx->db, "DROP TABLE etw_dpc_chunks; COMMIT;"
+				      " PRAGMA user_version=4", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_migrate(fx->db, err, sizeof err), 0);
+	assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM sqlite_schema WHERE"
+					    " name='etw_dpc_events'"), 0);
+	check_events(fx, runs, 2);
 }
 
 /* Below-guideline buckets list reservoir samples: flagged, matching, at most 64 per
@@ -477,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_timeline_sums),
 		cmocka_unit_test(test_cpu_utilization_sums),
 		cmocka_unit_test(test_modules_list_and_run_info),
+		cmocka_unit_test(test_events_migrated), /* last: it rewrites a run's storage */
 	};
 	return cmocka_run_group_tests_name("store_exact", tests, setup, teardown);
 }

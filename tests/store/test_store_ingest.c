@@ -21,7 +21,7 @@ static void test_abort_leaves_nothing_and_perfmon_coexists(void **state)
 	struct gen_data g;
 	gen_make(&g, 20000, 3000, 3000, 7);
 	ingest(db, &g, 0);
-	const char *tables[] = {"runs", "etw_runs", "etw_modules", "etw_agg", "etw_dpc_events",
+	const char *tables[] = {"runs", "etw_runs", "etw_modules", "etw_agg", "etw_dpc_chunks",
 				"etw_dpc_samples"};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		char sql[64];
