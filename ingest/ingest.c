@@ -1,8 +1,11 @@
-/* ingest.c — open a file, detect its format, and hand it to the matching parser. */
+/* ingest.c — open a file, detect its format, and hand it to the matching parser. ETW
+ * traces are parsed on this thread while the sink stores on another (sink_pipe.h): the
+ * decoding and the storing each take about half of an ETL ingest. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "ingest.h"
+#include "sink_pipe.h"
 #include "pdh/pdh_text.h"
 #include "blg/blg_ingest.h"
 #include "etl/etl_ingest.h"
@@ -46,9 +49,17 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 	case INGEST_FMT_PDH_TSV:
 		rc = pdh_text_parse(f, '\t', sink, err);
 		break;
-	case INGEST_FMT_ETL:
-		rc = etl_ingest(f, sink, err);
+	case INGEST_FMT_ETL: {
+		struct sink_pipe *pipe = sink_pipe_new(sink);
+		rc = etl_ingest(f, pipe ? sink_pipe_sink(pipe) : sink, err);
+		int stored = pipe ? sink_pipe_finish(pipe) : 0;
+		sink_pipe_free(pipe);
+		if (rc == INGEST_OK && stored < 0) {
+			ingest_error_set(err, "storing the trace failed");
+			rc = stored;
+		}
 		break;
+	}
 	case INGEST_FMT_BLG:
 		rc = blg_ingest(f, sink, err);
 		break;

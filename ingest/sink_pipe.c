@@ -1,0 +1,339 @@
+/* sink_pipe.c — the threaded sink wrapper (see sink_pipe.h). One producer (the parser's
+ * thread) fills a block with records, each an 8-byte header {tag, size} followed by the
+ * record, 8-byte aligned; full blocks go through a FIFO to the store thread and come
+ * back on a free list. All shared fields are guarded by `mu`. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sink_pipe.h"
+
+enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3 };
+
+struct rec_head {
+	uint32_t tag, size; /* size of the whole record, header included, multiple of 8 */
+};
+
+struct warn_head {
+	uint32_t code_len, msg_len; /* then code, NUL, message, NUL */
+};
+
+struct sink_pipe {
+	struct ingest_sink up;
+	const struct ingest_sink *down;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t filled, freed;
+	uint8_t *mem;
+	/* shared, under mu */
+	size_t used[SINK_PIPE_BLOCKS];
+	int fifo[SINK_PIPE_BLOCKS], fifo_head, fifo_n;
+	int free_list[SINK_PIPE_BLOCKS], free_n;
+	int busy, stop;
+	int err; /* first negative value from the real sink */
+	/* the producer's own */
+	int cur; /* block being filled, -1 = none */
+	size_t cur_used;
+	int seen_err;
+};
+
+static size_t round8(uint64_t n)
+{
+	return (size_t)((n + 7) & ~(uint64_t)7);
+}
+
+static uint8_t *block(struct sink_pipe *p, int b)
+{
+	return p->mem + (size_t)b * SINK_PIPE_BLOCK;
+}
+
+/* ---- the store thread ---- */
+
+static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
+{
+	const struct ingest_sink *d = p->down;
+	size_t off = 0;
+	while (off + sizeof(struct rec_head) <= n) {
+		struct rec_head h;
+		memcpy(&h, q + off, sizeof h);
+		const uint8_t *body = q + off + sizeof h;
+		int rc = 0;
+		if (h.tag == TAG_DPCISR) {
+			struct sink_dpcisr e;
+			memcpy(&e, body, sizeof e);
+			rc = d->dpcisr(d->ud, &e);
+		} else if (h.tag == TAG_CPU_SAMPLE) {
+			struct sink_cpu_sample s;
+			memcpy(&s, body, sizeof s);
+			s.stack_modules = s.n_stack_modules ? (const int32_t *)(body + sizeof s) : NULL;
+			rc = d->cpu_sample(d->ud, &s);
+		} else if (h.tag == TAG_WARNING) {
+			struct warn_head w;
+			memcpy(&w, body, sizeof w);
+			const char *code = (const char *)body + sizeof w;
+			rc = d->warning(d->ud, code, code + w.code_len + 1);
+		}
+		if (rc < 0)
+			return rc;
+		off += h.size;
+	}
+	return 0;
+}
+
+static void *store_loop(void *arg)
+{
+	struct sink_pipe *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->fifo_n && !p->stop)
+			pthread_cond_wait(&p->filled, &p->mu);
+		if (!p->fifo_n)
+			break;
+		int b = p->fifo[p->fifo_head];
+		p->fifo_head = (p->fifo_head + 1) % SINK_PIPE_BLOCKS;
+		p->fifo_n--;
+		p->busy = 1;
+		int skip = p->err != 0; /* after an error nothing more is stored */
+		size_t n = p->used[b];
+		pthread_mutex_unlock(&p->mu);
+		int rc = skip ? 0 : store_block(p, block(p, b), n);
+		pthread_mutex_lock(&p->mu);
+		if (rc < 0 && !p->err)
+			p->err = rc;
+		p->busy = 0;
+		p->free_list[p->free_n++] = b;
+		pthread_cond_broadcast(&p->freed);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* ---- the producer side ---- */
+
+/* Queue the current block (if it holds anything); with `wait_idle`, wait until the
+ * store thread has stored everything. Returns the first error so far. */
+static int submit(struct sink_pipe *p, int wait_idle)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->cur >= 0 && p->cur_used) {
+		p->used[p->cur] = p->cur_used;
+		p->fifo[(p->fifo_head + p->fifo_n) % SINK_PIPE_BLOCKS] = p->cur;
+		p->fifo_n++;
+		p->cur = -1;
+		pthread_cond_signal(&p->filled);
+	}
+	while (wait_idle && (p->fifo_n || p->busy))
+		pthread_cond_wait(&p->freed, &p->mu);
+	p->seen_err = p->err;
+	pthread_mutex_unlock(&p->mu);
+	return p->seen_err;
+}
+
+/* Room for n bytes (n <= SINK_PIPE_BLOCK), or NULL once the real sink has failed. */
+static uint8_t *reserve(struct sink_pipe *p, size_t n)
+{
+	if (p->seen_err)
+		return NULL;
+	if (p->cur < 0 || p->cur_used + n > SINK_PIPE_BLOCK) {
+		if (submit(p, 0))
+			return NULL;
+		pthread_mutex_lock(&p->mu);
+		while (!p->free_n)
+			pthread_cond_wait(&p->freed, &p->mu);
+		p->cur = p->free_list[--p->free_n];
+		p->cur_used = 0;
+		p->seen_err = p->err;
+		pthread_mutex_unlock(&p->mu);
+		if (p->seen_err)
+			return NULL;
+	}
+	uint8_t *w = block(p, p->cur) + p->cur_used;
+	p->cur_used += n;
+	return w;
+}
+
+static uint8_t *reserve_rec(struct sink_pipe *p, uint32_t tag, size_t size)
+{
+	uint8_t *w = reserve(p, size);
+	if (w) {
+		struct rec_head h = {tag, (uint32_t)size};
+		memcpy(w, &h, sizeof h);
+		w += sizeof h;
+	}
+	return w;
+}
+
+/* The real sink's result from a direct call, remembered like a queued one's. */
+static int direct_result(struct sink_pipe *p, int rc)
+{
+	if (rc < 0) {
+		pthread_mutex_lock(&p->mu);
+		if (!p->err)
+			p->err = rc;
+		p->seen_err = p->err;
+		pthread_mutex_unlock(&p->mu);
+	}
+	return rc;
+}
+
+#define PIPE(ud) struct sink_pipe *p = (ud); const struct ingest_sink *d = p->down
+#define CATCH_UP() do { int e_ = submit(p, 1); if (e_) return e_; } while (0)
+
+static int up_dpcisr(void *ud, const struct sink_dpcisr *e)
+{
+	PIPE(ud);
+	(void)d;
+	uint8_t *w = reserve_rec(p, TAG_DPCISR, round8(sizeof(struct rec_head) + sizeof *e));
+	if (!w)
+		return p->seen_err;
+	memcpy(w, e, sizeof *e);
+	return 0;
+}
+
+static int up_cpu_sample(void *ud, const struct sink_cpu_sample *s)
+{
+	PIPE(ud);
+	uint32_t nmod = s->stack_modules ? s->n_stack_modules : 0;
+	uint64_t size = sizeof(struct rec_head) + sizeof *s + (uint64_t)nmod * sizeof(int32_t);
+	if (size > SINK_PIPE_BLOCK) {
+		CATCH_UP();
+		return direct_result(p, d->cpu_sample(d->ud, s));
+	}
+	uint8_t *w = reserve_rec(p, TAG_CPU_SAMPLE, round8(size));
+	if (!w)
+		return p->seen_err;
+	struct sink_cpu_sample c = *s;
+	c.n_stack_modules = nmod;
+	c.stack_modules = NULL;
+	memcpy(w, &c, sizeof c);
+	if (nmod)
+		memcpy(w + sizeof c, s->stack_modules, (size_t)nmod * sizeof(int32_t));
+	return 0;
+}
+
+static int up_warning(void *ud, const char *code, const char *message)
+{
+	PIPE(ud);
+	size_t lc = strlen(code), lm = strlen(message);
+	uint64_t size = sizeof(struct rec_head) + sizeof(struct warn_head) + (uint64_t)lc + lm + 2;
+	if (size > SINK_PIPE_BLOCK) {
+		CATCH_UP();
+		return direct_result(p, d->warning(d->ud, code, message));
+	}
+	uint8_t *w = reserve_rec(p, TAG_WARNING, round8(size));
+	if (!w)
+		return p->seen_err;
+	struct warn_head h = {(uint32_t)lc, (uint32_t)lm};
+	memcpy(w, &h, sizeof h);
+	memcpy(w + sizeof h, code, lc + 1);
+	memcpy(w + sizeof h + lc + 1, message, lm + 1);
+	return 0;
+}
+
+static int up_counter(void *ud, const struct sink_counter *c, uint32_t *out_index)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->counter(d->ud, c, out_index));
+}
+
+static int up_sample(void *ud, int64_t t_us, const double *values, size_t n)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->sample(d->ud, t_us, values, n));
+}
+
+static int up_module(void *ud, const struct sink_module *m, int32_t *out_id)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->module(d->ud, m, out_id));
+}
+
+static int up_summary(void *ud, const struct cJSON *summary)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->summary(d->ud, summary));
+}
+
+static int up_dpcisr_bucket(void *ud, const struct sink_dpcisr_bucket *b)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->dpcisr_bucket(d->ud, b));
+}
+
+static int up_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->dpcisr_usage(d->ud, u));
+}
+
+struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
+{
+	struct sink_pipe *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->mem = malloc((size_t)SINK_PIPE_BLOCKS * SINK_PIPE_BLOCK);
+	if (!p->mem) {
+		free(p);
+		return NULL;
+	}
+	p->down = down;
+	p->cur = -1;
+	for (int i = 0; i < SINK_PIPE_BLOCKS; i++)
+		p->free_list[p->free_n++] = i;
+	p->up = (struct ingest_sink){
+		.ud = p,
+		.counter = down->counter ? up_counter : NULL,
+		.sample = down->sample ? up_sample : NULL,
+		.module = down->module ? up_module : NULL,
+		.dpcisr = down->dpcisr ? up_dpcisr : NULL,
+		.cpu_sample = down->cpu_sample ? up_cpu_sample : NULL,
+		.warning = down->warning ? up_warning : NULL,
+		.summary = down->summary ? up_summary : NULL,
+		.dpcisr_bucket = down->dpcisr_bucket ? up_dpcisr_bucket : NULL,
+		.dpcisr_usage = down->dpcisr_usage ? up_dpcisr_usage : NULL,
+	};
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->filled, NULL);
+	pthread_cond_init(&p->freed, NULL);
+	if (pthread_create(&p->thread, NULL, store_loop, p) != 0) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->filled);
+		pthread_cond_destroy(&p->freed);
+		free(p->mem);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+const struct ingest_sink *sink_pipe_sink(struct sink_pipe *p)
+{
+	return &p->up;
+}
+
+int sink_pipe_finish(struct sink_pipe *p)
+{
+	return submit(p, 1);
+}
+
+void sink_pipe_free(struct sink_pipe *p)
+{
+	if (!p)
+		return;
+	submit(p, 1);
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_signal(&p->filled);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->filled);
+	pthread_cond_destroy(&p->freed);
+	free(p->mem);
+	free(p);
+}
