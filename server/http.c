@@ -23,22 +23,42 @@ static const char *const security_headers[][2] = {
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control)
 {
+	enum { NSEC = sizeof security_headers / sizeof *security_headers };
+	const char *h[NSEC + 6][2];
+	size_t n = 0;
 	char clen[32];
 	snprintf(clen, sizeof clen, "%zu", len);
-	mg_response_header_start(conn, status);
-	mg_response_header_add(conn, "Content-Type", mime, -1);
-	mg_response_header_add(conn, "Content-Length", clen, -1);
-	mg_response_header_add(conn, "Cache-Control", cache_control ? cache_control : "no-store",
-			       -1);
-	for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers; i++)
-		mg_response_header_add(conn, security_headers[i][0], security_headers[i][1], -1);
+	h[n][0] = "Content-Type", h[n++][1] = mime;
+	h[n][0] = "Content-Length", h[n++][1] = clen;
+	h[n][0] = "Cache-Control", h[n++][1] = cache_control ? cache_control : "no-store";
+	for (size_t i = 0; i < NSEC; i++)
+		h[n][0] = security_headers[i][0], h[n++][1] = security_headers[i][1];
 	if (mg_get_request_info(conn)->is_ssl)
-		mg_response_header_add(conn, "Strict-Transport-Security", "max-age=31536000", -1);
+		h[n][0] = "Strict-Transport-Security", h[n++][1] = "max-age=31536000";
 	if (status == 429)
-		mg_response_header_add(conn, "Retry-After", "1", -1);
-	mg_response_header_send(conn);
+		h[n][0] = "Retry-After", h[n++][1] = "1";
+	if (mg_response_header_start(conn, status) == 0) {
+		for (size_t i = 0; i < n; i++)
+			mg_response_header_add(conn, h[i][0], h[i][1], -1);
+		mg_response_header_send(conn);
+	} else {
+		/* Something was written already (the interim "100 Continue" of an upload, see
+		 * http_send_continue): civetweb then refuses to start headers, so the status
+		 * line and the same headers are written here. */
+		mg_printf(conn, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(conn, status));
+		for (size_t i = 0; i < n; i++)
+			mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
+		mg_printf(conn, "Connection: close\r\n\r\n");
+	}
 	if (len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
 		mg_write(conn, data, len);
+}
+
+void http_send_continue(struct mg_connection *conn)
+{
+	const char *expect = mg_get_header(conn, "Expect");
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
 }
 
 void http_send_json(struct mg_connection *conn, int status, cJSON *body)

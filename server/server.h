@@ -42,6 +42,9 @@ void server_stop(struct server_ctx *s);
 void http_send_json(struct mg_connection *conn, int status, cJSON *body); /* frees body */
 void http_send_error(struct mg_connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Answer "Expect: 100-continue" before reading a request body (civetweb 1.15 does not for
+ * handlers); the final response is still sent with every header by http_send_*. */
+void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
 /* Refuse cross-site state changes: an Origin header must match Host. */

@@ -106,9 +106,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	}
 	/* civetweb 1.15 does not answer Expect: 100-continue for request handlers; curl
 	 * would otherwise wait a second before sending the body. */
-	const char *expect = mg_get_header(conn, "Expect");
-	if (expect && strcasecmp(expect, "100-continue") == 0)
-		mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+	http_send_continue(conn);
 
 	char *buf = malloc(SPOOL_BUF);
 	int status = 0;

@@ -178,6 +178,36 @@ test('a 2 GB body over the limit is refused with 413 before it is read', async (
   assert.match(JSON.parse(r.body).error, /at most/);
 });
 
+test('an upload with Expect: 100-continue (as curl sends) gets the interim answer, then a complete response', async () => {
+  const r = await new Promise((resolve, reject) => {
+    let continued = false;
+    const req = request({
+      host: '127.0.0.1', port: srv.port, method: 'POST', path: '/api/uploads?file=expect.csv',
+      headers: { 'Content-Length': String(csv.length), 'Content-Type': 'application/octet-stream', Expect: '100-continue' },
+    }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data, continued }));
+    });
+    req.on('continue', () => { continued = true; req.end(csv); });
+    req.on('error', reject);
+  });
+  assert.equal(r.continued, true);
+  assert.equal(r.status, 202);
+  assert.equal(r.headers['x-content-type-options'], 'nosniff');
+  assert.match(r.headers['content-security-policy'], /frame-ancestors 'none'/);
+  const job = JSON.parse(r.body).job;
+  let st;
+  for (let i = 0; i < 200; i++) {
+    st = (await getJson(`${srv.url}/api/jobs/${job}`)).body;
+    if (st.state === 'done' || st.state === 'failed') break;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.equal(st.state, 'done');
+  assert.equal(st.file_name, 'expect.csv');
+  assert.equal(st.run.format, 'pdh-csv');
+});
+
 test('a chunked body that grows past the limit is cut off with 413', async () => {
   const big = Buffer.alloc(3 * 1024 * 1024, 0x41);
   const r = await rawRequest('/api/uploads?file=big.csv', { 'Transfer-Encoding': 'chunked' }, big);
