@@ -1,6 +1,7 @@
 /* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the single
  * ingest worker thread, which owns its own read-write database connection. SQLite takes
  * one writer at a time, so one worker keeps ingests from queueing on the write lock. */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,7 @@ static void *worker_main(void *arg)
 		if (spool)
 			unlink(spool);
 		free(spool);
+		malloc_trim(0); /* an ingest's buffers are freed now: give the pages back */
 		free((char *)copy.name);
 		free((char *)copy.file_name);
 

@@ -2,6 +2,7 @@
  * and `serve` itself (run the server until SIGINT/SIGTERM). */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,10 @@ int cli_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (handled), not a kill */
+	/* glibc gives threads up to 8 malloc arenas per core and keeps what each arena once
+	 * held: with dozens of request threads and an ingest's large short-lived buffers the
+	 * load benchmark's RSS reached 710 MB, against 225 MB with 2 arenas. */
+	mallopt(M_ARENA_MAX, 2);
 	if (server_start(&srv, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
