@@ -73,9 +73,11 @@ ndis=$(curl -sf "$url/api/runs/$run_id/modules" | grep -oE '\{"id":[0-9]+,"name"
 start_ms=$(curl -sf "$url/api/runs/$run_id" | sed -nE 's/.*"start":([0-9.]+).*/\1/p')
 from=$(awk -v s="$start_ms" -v d="$secs" 'BEGIN { printf "%.0f", s + d * 1000 * 0.25 }')
 to=$(awk -v s="$start_ms" -v d="$secs" 'BEGIN { printf "%.0f", s + d * 1000 * 0.75 }')
-names=(histogram modules timeline histogram-filtered)
+names=(histogram modules timeline histogram-filtered events events-filtered)
 paths=("dpcisr/histogram" "dpcisr/modules" "dpcisr/timeline?points=300"
-       "dpcisr/histogram?module=$ndis&cpus=0,2,4,6&from=$from&to=$to")
+       "dpcisr/histogram?module=$ndis&cpus=0,2,4,6&from=$from&to=$to"
+       "dpcisr/events?limit=50"
+       "dpcisr/events?limit=50&module=$ndis&cpus=0,2,4,6&from=$from&to=$to")
 assets=()
 for i in "${!names[@]}"; do
   curl -sf -o "$out/bench-${names[$i]}.json" "$url/api/runs/$run_id/${paths[$i]}"
