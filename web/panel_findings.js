@@ -6,7 +6,8 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const panelSection = { dpcisr: 'dpcisr-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta' };
+  // Finding link panel → the id of its <section> in run.html (keep the two in step).
+  const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta' };
   const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts' };
 
   function fmtValue(k, v) {

@@ -1,7 +1,7 @@
 // findings.test.mjs — browser tests of the verdict/findings panel and the drivers table on
-// a demo-like run (the field story): verdict first, findings link to their filter, the
-// table sorts and filters, category colours come from one table, hostile module names stay
-// text.
+// a demo-like run (the field story): verdict first, findings link to their filter and scroll
+// to their panel, the table sorts and filters, category colours come from one table, hostile
+// module names stay text.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -58,6 +58,46 @@ test('a finding links to its filter: the EDR finding filters the drivers table',
   assert.deepEqual(page.problems, []);
   await page.context().close();
   await page2.context().close();
+});
+
+test('a DPC/ISR finding filters the DPC/ISR panel to its module and scrolls it into view', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForSelector('#findings-list li');
+  await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready);
+  // Every finding link's #fragment names a section that exists on the page.
+  const targets = await page.$$eval('#findings-list .finding-link', (as) => as.map((a) => {
+    const id = new URL(a.href).hash.slice(1);
+    return [id, !!document.getElementById(id)];
+  }));
+  assert.ok(targets.some(([id]) => id === 'dpc-panel'), JSON.stringify(targets));
+  for (const [id, found] of targets) assert.ok(found, `finding link to #${id}, which is not on the page`);
+  const inView = () => page.evaluate(() => {
+    const r = document.getElementById('dpc-panel').getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight / 2 && r.bottom > 0;
+  });
+  assert.equal(await inView(), false); // below the fold before the click
+  const prev = await page.evaluate(() => document.getElementById('dpc-panel').dataset.ready);
+  const link = 'li[data-id="dpc-average"] .finding-link';
+  const moduleId = await page.$eval(link, (a) => new URL(a.href).searchParams.get('module'));
+  assert.match(moduleId, /^\d+$/);
+  await page.click(link);
+  await page.waitForFunction((m) => new URLSearchParams(location.search).get('module') === m, moduleId);
+  // The panel reloads filtered to the module: its table row is selected and a chip shows it.
+  await page.waitForFunction((p) => { const r = document.getElementById('dpc-panel').dataset.ready; return r && r !== p; }, prev);
+  await page.waitForSelector(`#dpc-modules tr.selected[data-module="${moduleId}"]`);
+  const name = await page.$eval('li[data-id="dpc-average"] .finding-numbers', (dl) =>
+    [...dl.querySelectorAll('dt')].find((dt) => dt.textContent === 'module').nextElementSibling.textContent);
+  assert.equal(name, 'ndis.sys');
+  assert.ok((await page.textContent('#dpc-chips')).includes(`module: ${name}`));
+  // The page scrolled (smoothly) so the DPC/ISR section starts near the top of the viewport.
+  await page.waitForFunction(() => {
+    const r = document.getElementById('dpc-panel').getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight / 2 && r.bottom > 0;
+  }, null, { timeout: 5000 });
+  assert.equal(await inView(), true);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
 });
 
 test('the drivers table sorts by any column and filters by category and vendor', async () => {
