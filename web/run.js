@@ -95,6 +95,20 @@
     es.show($('zoom-reset'), zoomed);
   }
 
+  // A link with a #section (a shared finding link, a bookmark) must land on that section,
+  // but the sections above it grow as their data arrives: keep the target at the top
+  // while the page settles, until the reader scrolls or clicks.
+  function keepHashInView() {
+    const target = location.hash.length > 1 && document.getElementById(location.hash.slice(1));
+    if (!target) return;
+    let moved = false;
+    const stop = () => { moved = true; ro.disconnect(); };
+    const ro = new ResizeObserver(() => { if (!moved) target.scrollIntoView({ block: 'start' }); });
+    for (const ev of ['wheel', 'touchstart', 'keydown', 'mousedown']) window.addEventListener(ev, stop, { once: true, passive: true });
+    ro.observe(document.body);
+    setTimeout(stop, 5000);
+  }
+
   async function main() {
     let run;
     try { run = await es.api(`/api/runs/${encodeURIComponent(runId)}`); } catch (e) {
@@ -122,6 +136,7 @@
       es.show(section, on);
       if (on) p.init(run);
     }
+    keepHashInView();
   }
 
   document.addEventListener('DOMContentLoaded', main);

@@ -100,6 +100,25 @@ test('a DPC/ISR finding filters the DPC/ISR panel to its module and scrolls it i
   await page.context().close();
 });
 
+test('a link carrying #dpc-panel opened afresh lands on the DPC/ISR section once the page has loaded', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}#dpc-panel`);
+  await page.waitForSelector('#findings-list li');
+  await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready);
+  await page.waitForSelector('#drivers-body tr');
+  await page.waitForFunction(() => {
+    const r = document.getElementById('dpc-panel').getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight / 2 && r.bottom > 0;
+  }, null, { timeout: 5000 });
+  // The reader takes over: a wheel scroll is not undone by later layout changes.
+  await page.mouse.wheel(0, -400);
+  await page.waitForTimeout(300);
+  const top = await page.evaluate(() => document.getElementById('dpc-panel').getBoundingClientRect().top);
+  assert.ok(top > 100, `top ${top}`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('the drivers table sorts by any column and filters by category and vendor', async () => {
   const page = await openPage(browser);
   await page.goto(`${srv.url}/runs/${runId}`);
