@@ -182,7 +182,16 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 		if ((rc = warn(sink, "events_lost", msg)) < 0)
 			return rc;
 	}
-	if (f->reader.bad_buffers) {
+	int fmt = r->walker.compression_format;
+	if (f->reader.bad_buffers && (fmt == 2 || fmt == 4)) {
+		/* Every sample and every xperf/WPR -compress seen uses XPRESS (3); say plainly
+		 * that this one is different rather than call its buffers damaged. */
+		snprintf(msg, sizeof msg, "%" PRIu64 " buffers are compressed with %s, which "
+			 "etlscope does not decode; they were skipped (the file's other buffers "
+			 "were read)", f->reader.bad_buffers, fmt == 2 ? "LZNT1" : "XPRESS Huffman");
+		if ((rc = warn(sink, "unsupported_compression", msg)) < 0)
+			return rc;
+	} else if (f->reader.bad_buffers) {
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers could not be decompressed and were "
 			 "skipped", f->reader.bad_buffers);
 		if ((rc = warn(sink, "bad_buffer", msg)) < 0)

@@ -133,6 +133,30 @@ static void test_bad_compressed_buffer_is_skipped(void **state)
 	free(t.data);
 }
 
+/* A trace whose first buffer names LZNT1 (2) or XPRESS Huffman (4): its compressed buffers
+ * are skipped with a warning naming the format, not reported as damage. */
+static void test_unsupported_compression_is_named(void **state)
+{
+	(void)state;
+	const int formats[] = {2, 4};
+	for (int i = 0; i < 2; i++) {
+		struct trace t;
+		make(&t, 1);
+		uint32_t st = etl_le32(t.data + 0x2C);
+		etl_put32(t.data + 0x2C, (st & 0xFFFF0000u) | (uint32_t)formats[i]);
+		struct test_sink k;
+		run(&t, &k);
+		assert_int_equal(test_summary_num(&k, "compression_format"), formats[i]);
+		assert_true(test_summary_num(&k, "bad_buffers") > 0);
+		assert_true(test_sink_has_warning(&k, "unsupported_compression"));
+		assert_false(test_sink_has_warning(&k, "bad_buffer"));
+		assert_int_equal(k.n_dpc, 0); /* every event buffer was compressed */
+		test_sink_free(&k);
+		etlgen_expect_free(&t.e);
+		free(t.data);
+	}
+}
+
 static void test_event_size_past_buffer(void **state)
 {
 	(void)state;
@@ -229,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_win7_header_buffer_and_cpu_byte),
 		cmocka_unit_test(test_buffer_size_past_end),
 		cmocka_unit_test(test_bad_compressed_buffer_is_skipped),
+		cmocka_unit_test(test_unsupported_compression_is_named),
 		cmocka_unit_test(test_event_size_past_buffer),
 		cmocka_unit_test(test_dpc_ending_before_it_starts),
 		cmocka_unit_test(test_buffers_out_of_file_order),
