@@ -19,14 +19,7 @@ secs=100; wrk_s=5
 [ $quick = 1 ] && { secs=4; wrk_s=1; }
 command -v wrk >/dev/null || { echo "dpc_bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
 
-measure() { # measure LABEL CMD… → wall, rss (kB)
-  local label=$1; shift
-  local j; j=$("$M" "$@" 2>&1 >/dev/null | tail -1)
-  wall=$(echo "$j" | sed -E 's/.*"wall_s": ([0-9.]+).*/\1/')
-  rss=$(echo "$j" | sed -E 's/.*"max_rss_kb": ([0-9]+).*/\1/')
-  local code; code=$(echo "$j" | sed -E 's/.*"exit": ([0-9]+).*/\1/')
-  [ "$code" = 0 ] || { echo "dpc_bench: $label failed: $j" >&2; exit 1; }
-}
+. bench/lib.sh # measure
 fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
 
 # ---- the trace --------------------------------------------------------------------------

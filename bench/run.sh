@@ -11,15 +11,7 @@ build=${BUILD:-build}
 out=bench/out; mkdir -p "$out"
 M="$build/bench/measure"
 
-# measure LABEL CMD… → sets wall and rss (kB) from measure's JSON line
-measure() {
-  local label=$1; shift
-  local j; j=$("$M" "$@" 2>&1 >/dev/null | tail -1)
-  wall=$(echo "$j" | sed -E 's/.*"wall_s": ([0-9.]+).*/\1/')
-  rss=$(echo "$j" | sed -E 's/.*"max_rss_kb": ([0-9]+).*/\1/')
-  local code; code=$(echo "$j" | sed -E 's/.*"exit": ([0-9]+).*/\1/')
-  [ "$code" = 0 ] || { echo "bench: $label failed: $j" >&2; exit 1; }
-}
+. bench/lib.sh # measure
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
