@@ -9,6 +9,7 @@
 #include "api_params.h"
 #include "attr.h"
 #include "db.h"
+#include "find.h"
 
 /* ?cpus=0,2,4-6 (repeatable) into a set; 0 absent, 1 present, -1 malformed. */
 int api_param_cpus(const struct api_request *rq, struct db_cpu_set *set, cJSON **out)
@@ -66,15 +67,6 @@ void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *fr
 					   : (to_us - start_us) * 1000;
 }
 
-static cJSON *cpu_array(const struct db_cpu_set *s)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (unsigned c = 0; c < DB_MAX_CPUS; c++)
-		if (db_cpu_set_has(s, c))
-			cJSON_AddItemToArray(a, cJSON_CreateNumber(c));
-	return a;
-}
-
 static cJSON *time_obj(const struct attr_time *t)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -85,7 +77,7 @@ static cJSON *time_obj(const struct attr_time *t)
 						    : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "max_us", api_json_number((double)t->max_ns / 1e3));
 	cJSON_AddNumberToObject(o, "above_guideline", (double)t->above_count);
-	cJSON_AddItemToObject(o, "cpus", cpu_array(&t->cpus));
+	cJSON_AddItemToObject(o, "cpus", find_cpu_array(&t->cpus));
 	return o;
 }
 
@@ -195,7 +187,7 @@ int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *r
 	cJSON_AddItemToObject(w, "to", to_us == INT64_MAX ? cJSON_CreateNull()
 							 : api_json_number((double)to_us / 1e3));
 	cJSON_AddItemToObject(w, "duration_ms", api_json_number((double)a.window_ns / 1e6));
-	cJSON_AddItemToObject(w, "cpus", has_cpus ? cpu_array(&cpus) : cJSON_CreateNull());
+	cJSON_AddItemToObject(w, "cpus", has_cpus ? find_cpu_array(&cpus) : cJSON_CreateNull());
 	cJSON *t = cJSON_AddObjectToObject(o, "totals");
 	cJSON_AddNumberToObject(t, "cpus", a.ncpus);
 	cJSON_AddNumberToObject(t, "samples", (double)a.samples);

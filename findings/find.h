@@ -66,6 +66,7 @@ int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen)
 
 /* Small text helpers shared by the rules. */
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
+cJSON *find_cpu_array(const struct db_cpu_set *s);                      /* [0, 2, 4, 6] */
 void find_thousands(uint64_t v, char *buf, size_t len); /* "163,217" */
 void find_driver_desc(const struct attr_row *row, char *buf, size_t len); /* "x.sys (Vendor, Category)" */
 

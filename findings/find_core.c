@@ -40,6 +40,15 @@ void find_emit(struct find_ctx *c, const char *id, enum find_severity sev, doubl
 	cJSON_AddItemToArray(c->out, f);
 }
 
+cJSON *find_cpu_array(const struct db_cpu_set *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (unsigned c = 0; c < DB_MAX_CPUS; c++)
+		if (db_cpu_set_has(s, c))
+			cJSON_AddItemToArray(a, cJSON_CreateNumber(c));
+	return a;
+}
+
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len)
 {
 	size_t n = 0, total = 0, seen = 0;

@@ -15,15 +15,6 @@ static double num(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static cJSON *cpu_array(const struct db_cpu_set *s)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (unsigned c = 0; c < DB_MAX_CPUS; c++)
-		if (db_cpu_set_has(s, c))
-			cJSON_AddItemToArray(a, cJSON_CreateNumber(c));
-	return a;
-}
-
 static cJSON *module_link(int32_t id)
 {
 	cJSON *p = cJSON_CreateObject();
@@ -111,7 +102,7 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	cJSON_AddNumberToObject(n, "above_share", above);
 	cJSON_AddNumberToObject(n, "total_ms", (double)t->total_ns / 1e6);
 	cJSON_AddNumberToObject(n, "guideline_us", guide);
-	cJSON_AddItemToObject(n, "cpus", cpu_array(&t->cpus));
+	cJSON_AddItemToObject(n, "cpus", find_cpu_array(&t->cpus));
 	double score = (double)t->total_ns / 1e6;
 	char id[32];
 	snprintf(id, sizeof id, "%s-%s", isr ? "isr" : "dpc", by_avg ? "average" : "p99");
@@ -201,7 +192,7 @@ static int cpu_saturation(struct find_ctx *c)
 		network_hint(c, row, hint, sizeof hint, 1);
 	}
 	cJSON *n_ = cJSON_CreateObject();
-	cJSON_AddItemToObject(n_, "cpus", cpu_array(&hot));
+	cJSON_AddItemToObject(n_, "cpus", find_cpu_array(&hot));
 	cJSON_AddNumberToObject(n_, "max_share", round(worst * 1000) / 1000);
 	cJSON_AddNumberToObject(n_, "window_s", bucket_ns / 1e9);
 	cJSON_AddNumberToObject(n_, "module_id", top);

@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
+#include "api.h"
 #include "db.h"
 #include "server.h"
 
@@ -81,9 +82,7 @@ void http_send_error(struct mg_connection *conn, int status, const char *fmt, ..
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "error", msg);
-	http_send_json(conn, status, o);
+	http_send_json(conn, status, api_error("%s", msg));
 }
 
 /* "http://host:port" must equal "http://" + Host for a cross-origin check to pass. */
