@@ -62,30 +62,10 @@
     const labels = d.series.map((s) => `CPU ${s.cpu}`);
     const data = [];
     d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: labels[row], v, cpu: s.cpu })));
-    const cfg = {
-      type: 'matrix',
-      data: { datasets: [{
-        label: d.counter, data,
-        backgroundColor: (c) => view.heatColor(c.raw && c.raw.v !== null ? c.raw.v / max : null),
-        borderWidth: 0,
-        width: ({ chart }) => (chart.chartArea ? chart.chartArea.width / Math.max(n, 1) + 0.5 : 1),
-        height: ({ chart }) => (chart.chartArea ? chart.chartArea.height / Math.max(labels.length, 1) + 0.5 : 1),
-      }] },
-      options: {
-        animation: false, maintainAspectRatio: false,
-        scales: {
-          x: Object.assign(view.timeAxis(d.t), { offset: false }),
-          y: { type: 'category', labels, offset: true, ticks: { autoSkip: true }, grid: { display: false } },
-        },
-        plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: {
-            title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
-            label: (it) => `${d.counter}: ${es.fmtNum(it.raw.v)}`,
-          } },
-        },
-      },
-    };
+    const cfg = view.heatmap({
+      label: d.counter, t: d.t, step, labels, data, max,
+      tooltipLabel: (it) => `${d.counter}: ${es.fmtNum(it.raw.v)}`,
+    });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('cpu-heat'), cfg);
     view.heatLegend($('heat-legend'), max);

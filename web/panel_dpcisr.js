@@ -260,7 +260,6 @@
 
   // ---- timeline: CPU × time heatmap and stacked module bars ----
   function drawTimeline(d) {
-    const n = d.t.length;
     const step = d.slice_ms;
     const labels = d.cpus.map((c) => `CPU ${c.cpu}`);
     let max = 0;
@@ -271,30 +270,10 @@
       data.push({ x: d.t[i] + step / 2, y: labels[row], v: s, dpc: v, isr: c.isr[i], cpu: c.cpu });
     }));
     if (!max) max = 1;
-    const heat = {
-      type: 'matrix',
-      data: { datasets: [{
-        label: 'DPC+ISR share', data,
-        backgroundColor: (c) => view.heatColor(c.raw ? c.raw.v / max : null),
-        borderWidth: 0,
-        width: ({ chart }) => (chart.chartArea ? chart.chartArea.width / Math.max(n, 1) + 0.5 : 1),
-        height: ({ chart }) => (chart.chartArea ? chart.chartArea.height / Math.max(labels.length, 1) + 0.5 : 1),
-      }] },
-      options: {
-        animation: false, maintainAspectRatio: false,
-        scales: {
-          x: Object.assign(view.timeAxis(d.t), { offset: false }),
-          y: { type: 'category', labels, offset: true, reverse: false, ticks: { autoSkip: true, font: { size: 10 } }, grid: { display: false } },
-        },
-        plugins: {
-          legend: { display: false },
-          tooltip: { callbacks: {
-            title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
-            label: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
-          } },
-        },
-      },
-    };
+    const heat = view.heatmap({
+      label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 },
+      tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
+    });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
     const legend = $('dpc-heat-legend');

@@ -69,6 +69,36 @@ const view = {
     node.replaceChildren(es.el('span', {}, '0'), grad, es.el('span', {}, `${es.fmtNum(max)}${label ? ` ${label}` : ''}`));
   },
 
+  // A CPU × time heatmap (chartjs-chart-matrix): one row per label, one cell per slice of
+  // width step ms; cells are {x: slice middle, y: row label, v, cpu, …}, coloured v / max.
+  heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont }) {
+    const n = t.length;
+    return {
+      type: 'matrix',
+      data: { datasets: [{
+        label, data,
+        backgroundColor: (c) => view.heatColor(c.raw && c.raw.v !== null ? c.raw.v / max : null),
+        borderWidth: 0,
+        width: ({ chart }) => (chart.chartArea ? chart.chartArea.width / Math.max(n, 1) + 0.5 : 1),
+        height: ({ chart }) => (chart.chartArea ? chart.chartArea.height / Math.max(labels.length, 1) + 0.5 : 1),
+      }] },
+      options: {
+        animation: false, maintainAspectRatio: false,
+        scales: {
+          x: Object.assign(view.timeAxis(t), { offset: false }),
+          y: { type: 'category', labels, offset: true, ticks: { autoSkip: true, font: tickFont }, grid: { display: false } },
+        },
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: {
+            title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
+            label: tooltipLabel,
+          } },
+        },
+      },
+    };
+  },
+
   // A linear x axis of ms timestamps, bounded by the selected window.
   timeAxis(t) {
     const w = view.window();
