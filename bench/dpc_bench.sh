@@ -26,7 +26,7 @@ fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
 scen=$out/dpc-${secs}s.json; etl=$out/dpc-${secs}s.etl; exp=$out/dpc-${secs}s.expected.json
 sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs/" bench/dpc_25m.json > "$scen.new"
 cmp -s "$scen.new" "$scen" 2>/dev/null && [ -s "$etl" ] && [ -s "$exp" ] && rm "$scen.new" ||
-  { mv "$scen.new" "$scen"; "$build/tests/etlgen/etlgen" "$scen" "$etl" "$exp" >/dev/null; }
+  { mv "$scen.new" "$scen"; "$build/tools/etlgen/etlgen" "$scen" "$etl" "$exp" >/dev/null; }
 bytes=$(stat -c %s "$etl")
 events=$(sed -nE 's/^\s*"dpcisr":\s*([0-9]+),?/\1/p' "$exp" | head -1)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1048576 }')

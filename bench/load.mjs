@@ -31,7 +31,7 @@ function trace(name, seconds) {
   sc.seed = 7 + seconds;
   const f = join(dir, `${name}.json`), out = join(dir, `${name}.etl`);
   writeFileSync(f, JSON.stringify(sc));
-  execFileSync(join(build, 'tests', 'etlgen', 'etlgen'), [f, out]);
+  execFileSync(join(build, 'tools', 'etlgen', 'etlgen'), [f, out]);
   return out;
 }
 

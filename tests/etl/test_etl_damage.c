@@ -13,7 +13,7 @@
 #include "ingest/etl/etl_ingest.h"
 #include "ingest/etl/etl_le.h"
 #include "ingest/etl/etl_merge.h"
-#include "tests/etlgen/etlgen.h"
+#include "tools/etlgen/etlgen.h"
 #include "etl_test_sink.h"
 
 struct trace {

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include "ingest/etl/etl_ingest.h"
-#include "tests/etlgen/etlgen.h"
+#include "tools/etlgen/etlgen.h"
 #include "etl_test_sink.h"
 
 struct rec {

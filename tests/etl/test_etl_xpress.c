@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "ingest/etl/etl_xpress.h"
-#include "tests/etlgen/etlgen.h"
+#include "tools/etlgen/etlgen.h"
 
 static void expect_run(const uint8_t *in, size_t n, char c, size_t count)
 {

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
-#include "tests/etlgen/etlgen.h"
+#include "tools/etlgen/etlgen.h"
 
 sqlite3 *ft_open(char *path, size_t n);
 void ft_close(sqlite3 *db, const char *path);

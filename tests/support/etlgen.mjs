@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { binary, repo } from './server.mjs';
 
-export const etlgenBin = process.env.ETLGEN_BIN || join(dirname(binary), '..', 'tests', 'etlgen', 'etlgen');
+export const etlgenBin = process.env.ETLGEN_BIN || join(dirname(binary), '..', 'tools', 'etlgen', 'etlgen');
 export const DPC_KINDS = [0, 1, 2];
 export const ISR_KINDS = [3, 4];
 export const KIND_NAMES = ['normal_dpc', 'threaded_dpc', 'timer_dpc', 'line_isr', 'msi_isr'];
