@@ -110,7 +110,7 @@ static int64_t build(sqlite3 *db, uint64_t nevents, double *secs)
 			struct sink_cpu_sample cs = {(int64_t)((double)si * sstep), (uint16_t)(si % CPUS),
 						     rnd(&s) % 3 ? 4 : 0, 1, 0,
 						     (int32_t)(rnd(&s) % (MODULES + 1)) - 1, stack, ns,
-						     (uint8_t)(rnd(&s) % 16 == 0)};
+						     (uint8_t)(rnd(&s) % 16 == 0), NULL, 0, 0, 0, 0};
 			if (k->cpu_sample(k->ud, &cs))
 				exit(1);
 			si++;

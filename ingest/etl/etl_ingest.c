@@ -14,6 +14,7 @@
 #include "etl_tidmap.h"
 
 #define MAX_STACK_MODS 64
+#define MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
 #define PENDING_PER_CPU 64 /* samples per CPU still waiting for their stack events */
 
 struct pending_sample {
@@ -22,6 +23,7 @@ struct pending_sample {
 	uint64_t ts;
 	struct sink_cpu_sample s;
 	int32_t mods[MAX_STACK_MODS];
+	int32_t chain[MAX_CHAIN];
 };
 
 /* A CPU's samples in arrival order; the oldest is emitted when the ring is full. */
@@ -185,6 +187,7 @@ static int flush_sample(struct ctx *c, struct pending_sample *p)
 		return 0;
 	p->active = 0;
 	p->s.stack_modules = p->s.n_stack_modules ? p->mods : NULL;
+	p->s.module_chain = p->s.n_module_chain ? p->chain : NULL;
 	if (p->stack_matched)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
@@ -224,6 +227,35 @@ static void add_mod(struct pending_sample *p, int32_t id)
 			return;
 	if (p->s.n_stack_modules < MAX_STACK_MODS)
 		p->mods[p->s.n_stack_modules++] = id;
+}
+
+/* Append to the sample's module chain (stack order), folding consecutive repeats. */
+static void add_chain(struct pending_sample *p, int32_t id)
+{
+	uint32_t n = p->s.n_module_chain;
+	if (id < 0 || n == MAX_CHAIN || (n && p->chain[n - 1] == id))
+		return;
+	p->chain[p->s.n_module_chain++] = id;
+}
+
+/* A DPC/ISR event is logged when the routine returns, so the samples taken inside it are
+ * still pending on its CPU: mark those with entry <= timestamp <= exit. An interval that
+ * ends first is the innermost (an ISR that interrupted a DPC), so a mark is never
+ * overwritten. Samples already emitted (more than PENDING_PER_CPU newer samples on the
+ * CPU before the DPC ended) stay unmarked: the store counts them by their flag alone. */
+static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t exit,
+			  const struct sink_dpcisr *e)
+{
+	struct pending_ring *r = cpu < c->n_pend ? c->pend[cpu] : NULL;
+	for (unsigned i = 0; r && i < r->count; i++) {
+		struct pending_sample *p = &r->slot[(r->head + i) % PENDING_PER_CPU];
+		if (!p->active || p->s.covered || p->ts < entry || p->ts > exit)
+			continue;
+		p->s.covered = 1;
+		p->s.cover_kind = e->kind;
+		p->s.cover_module_id = e->module_id;
+		c->facts.samples_in_dpcisr_interval++;
+	}
 }
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
@@ -276,6 +308,7 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	if (e.module_id < 0)
 		c->facts.dpcisr_unresolved++;
 	c->facts.dpcisr_emitted++;
+	cover_samples(c, ev->cpu, initial, ev->timestamp, &e);
 	return c->sink->dpcisr ? c->sink->dpcisr(c->sink->ud, &e) : 0;
 bad:
 	c->facts.dpcisr_malformed++;
@@ -305,16 +338,21 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		c->facts.stack_events_matched++;
 		int64_t t = p->s.t_ns;
 		if (k == ETL_K_STACK) {
-			for (uint32_t i = 0; i < s.n_frames; i++)
-				add_mod(p, module_id(c, etl_stack_frame(&s, i), s.pid, t, s.psize));
+			for (uint32_t i = 0; i < s.n_frames; i++) {
+				int32_t id = module_id(c, etl_stack_frame(&s, i), s.pid, t, s.psize);
+				add_mod(p, id);
+				add_chain(p, id);
+			}
 		} else {
 			const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
 			if (!d) {
 				c->facts.stack_keys_unresolved++;
 				return 0;
 			}
-			for (uint32_t i = 0; i < d->n_mods; i++)
+			for (uint32_t i = 0; i < d->n_mods; i++) {
 				add_mod(p, c->stacks.mods[d->mod_off + i]);
+				add_chain(p, c->stacks.mods[d->mod_off + i]);
+			}
 		}
 		return 0;
 	}

@@ -154,6 +154,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "cpu_samples", (double)f->samples_emitted);
 	cJSON_AddNumberToObject(s, "cpu_samples_with_stack", (double)f->samples_with_stack);
 	cJSON_AddNumberToObject(s, "stack_events_matched", (double)f->stack_events_matched);
+	cJSON_AddNumberToObject(s, "cpu_samples_in_dpcisr_interval",
+				(double)f->samples_in_dpcisr_interval);
 	cJSON_AddNumberToObject(s, "stack_keys_unresolved", (double)f->stack_keys_unresolved);
 	return s;
 }

@@ -17,6 +17,7 @@ struct etl_summary_facts {
 	uint64_t dpcisr_emitted, dpcisr_unresolved, dpcisr_malformed;
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
+	uint64_t samples_in_dpcisr_interval; /* samples inside a DPC/ISR's entry…exit on their CPU */
 	uint64_t first_ts, last_ts;
 	int have_ts;
 	size_t kernel_sys_images, modules;

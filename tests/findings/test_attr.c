@@ -194,7 +194,7 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	int32_t stack[] = {0};
 	for (int i = 0; i < 40; i++) {
 		struct sink_cpu_sample s = {i * 1000000LL, 3, 4, 8, 0x5000, i < 10 ? -1 : 0,
-					    stack, i < 10 ? 0 : 1, 0};
+					    stack, i < 10 ? 0 : 1, 0, NULL, 0, 0, 0, 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }

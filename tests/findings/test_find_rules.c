@@ -193,7 +193,7 @@ static void feed_p99(const struct ingest_sink *k, void *ud)
 	}
 	/* samples without stacks */
 	for (int i = 0; i < 50; i++) {
-		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0};
+		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0, NULL, 0, 0, 0, 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -251,7 +251,7 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	for (int i = 0; i < 200; i++) {
 		struct sink_dpcisr d = {i * 1000000LL, 30000, 2, SINK_DPC, i % 4 ? 0 : -1, 0x20};
 		assert_int_equal(k->dpcisr(k->ud, &d), 0);
-		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0};
+		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0, NULL, 0, 0, 0, 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }

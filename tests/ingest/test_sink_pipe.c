@@ -57,9 +57,11 @@ static int r_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 	size_t o = 0;
 	for (uint32_t i = 0; i < s->n_stack_modules && o < sizeof stack - 16; i++)
 		o += (size_t)snprintf(stack + o, sizeof stack - o, ",%d", s->stack_modules[i]);
-	return add(ud, "cpu %lld %u %u %u %llx %d %u %u%s", (long long)s->t_ns, s->cpu, s->pid,
-		   s->tid, (unsigned long long)s->ip, s->module_id, s->in_dpcisr,
-		   s->n_stack_modules, stack);
+	for (uint32_t i = 0; i < s->n_module_chain && o < sizeof stack - 16; i++)
+		o += (size_t)snprintf(stack + o, sizeof stack - o, ">%d", s->module_chain[i]);
+	return add(ud, "cpu %lld %u %u %u %llx %d %u %u%s cover %u %u %d", (long long)s->t_ns,
+		   s->cpu, s->pid, s->tid, (unsigned long long)s->ip, s->module_id, s->in_dpcisr,
+		   s->n_stack_modules, stack, s->covered, s->cover_kind, s->cover_module_id);
 }
 
 static int r_warning(void *ud, const char *code, const char *message)
@@ -96,12 +98,16 @@ static int feed(const struct ingest_sink *k, size_t n, int32_t *last_module)
 			rc = k->module(k->ud, &m, last_module);
 		} else if (i % 7 == 0) {
 			int32_t stack[5] = {*last_module, 1, 2, 3, (int32_t)i};
+			int32_t chain[3] = {(int32_t)i, 7, 1};
 			struct sink_cpu_sample s = {(int64_t)i * 3, (uint16_t)(i % 64), 4, (uint32_t)i,
 						    0xfffff80000000000ull + i, *last_module, stack,
-						    (uint32_t)(i % 6), (uint8_t)(i % 3)};
+						    (uint32_t)(i % 6), (uint8_t)(i % 3), chain,
+						    (uint32_t)(i % 4), (uint8_t)(i % 2),
+						    (uint8_t)(i % 5), (int32_t)(i % 9) - 1};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 100003 == 1) { /* larger than a pipe block: the direct path */
-			struct sink_cpu_sample s = {(int64_t)i, 1, 2, 3, 4, 5, big, 100000, 0};
+			struct sink_cpu_sample s = {(int64_t)i, 1, 2, 3, 4, 5, big, 100000, 0,
+						    big, 3, 1, 3, 5};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 1001 == 0) {
 			char msg[64];

@@ -56,7 +56,7 @@ void feed_dpc(const struct ingest_sink *k, const struct gen_dpc *e)
 void feed_sample(const struct ingest_sink *k, const struct gen_sample *p)
 {
 	struct sink_cpu_sample s = {p->t_ns, p->cpu, p->pid, 1, 0x1000, p->module_id,
-				    p->stack, p->nstack, p->in_dpcisr};
+				    p->stack, p->nstack, p->in_dpcisr, NULL, 0, 0, 0, 0};
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 }
 
