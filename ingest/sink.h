@@ -76,7 +76,7 @@ struct sink_cpu_sample {
 	 * stack. (Stack-key traces give each module once, in first-seen order.) */
 	const int32_t *module_chain;
 	uint32_t n_module_chain;
-	/* The DPC/ISR interval (entry … exit on the same CPU) the sample fell in, when the
+	/* The DPC/ISR interval ([entry, exit) on the same CPU) the sample fell in, when the
 	 * parser saw one: covered 1, then cover_kind (enum sink_dpcisr_kind) and the module
 	 * of its routine (-1 unresolved). The innermost interval wins (an ISR inside a DPC). */
 	uint8_t covered;

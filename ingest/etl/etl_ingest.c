@@ -239,7 +239,8 @@ static void add_chain(struct pending_sample *p, int32_t id)
 }
 
 /* A DPC/ISR event is logged when the routine returns, so the samples taken inside it are
- * still pending on its CPU: mark those with entry <= timestamp <= exit. An interval that
+ * still pending on its CPU: mark those with entry <= timestamp < exit (half-open, so
+ * back-to-back DPCs never share a sample; the event's own tick is the return). An interval that
  * ends first is the innermost (an ISR that interrupted a DPC), so a mark is never
  * overwritten. Samples already emitted (more than PENDING_PER_CPU newer samples on the
  * CPU before the DPC ended) stay unmarked: the store counts them by their flag alone. */
@@ -249,7 +250,7 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 	struct pending_ring *r = cpu < c->n_pend ? c->pend[cpu] : NULL;
 	for (unsigned i = 0; r && i < r->count; i++) {
 		struct pending_sample *p = &r->slot[(r->head + i) % PENDING_PER_CPU];
-		if (!p->active || p->s.covered || p->ts < entry || p->ts > exit)
+		if (!p->active || p->s.covered || p->ts < entry || p->ts >= exit)
 			continue;
 		p->s.covered = 1;
 		p->s.cover_kind = e->kind;

@@ -47,6 +47,7 @@ struct cpu_buf {
 	size_t used;      /* bytes incl. the 0x48 header */
 	uint64_t last_ts;
 	uint64_t busy;    /* the CPU is busy (in a DPC/ISR) until this tick */
+	uint64_t sample_ts; /* tick of the last sample outside any DPC/ISR (0 none) */
 };
 
 struct gen {
@@ -377,6 +378,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 		return -1;
 	}
 	c->last_ts = ts;
+	c->sample_ts = ts;
 	expect_sample(g, cpu, mi, m->stack, m->n_stack, NULL);
 	return 0;
 }
@@ -434,6 +436,8 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	uint64_t start = t > c->busy ? t : c->busy;
 	if (start < c->last_ts)
 		start = c->last_ts;
+	if (start == c->sample_ts)
+		start++; /* a sample outside DPCs stays outside: intervals are [entry, exit) */
 	uint64_t end = start + ticks;
 	enum etlgen_kind kind = isr ? (m->isr_msi ? ETLGEN_ISR_MSI : ETLGEN_ISR) : m->dpc_kind;
 	uint8_t type = kind == ETLGEN_DPC ? 68 : kind == ETLGEN_THREADED_DPC ? 66 :
