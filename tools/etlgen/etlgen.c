@@ -391,7 +391,7 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 	if (!(m->inside_every_us > 0) || !m->n_inside)
 		return 0;
 	double every = m->inside_every_us * (double)g->s->qpc_frequency / 1e6;
-	uint64_t n = (uint64_t)((double)ticks / every);
+	uint64_t n = (uint64_t)((double)ticks / every + m->inside_jitter * rnd01(r));
 	double total_w = 0;
 	for (size_t i = 0; i < m->n_inside; i++)
 		total_w += m->inside[i].weight;

@@ -47,10 +47,13 @@ struct etlgen_module {
 	size_t n_stack;
 	const unsigned *cpus;    /* the CPUs its DPCs/ISRs run on (interrupt affinity); */
 	size_t n_cpus;           /* 0 = any CPU */
-	/* Samples inside its DPCs: floor(duration / inside_every_us) per DPC, evenly spaced
+	/* Samples inside its DPCs: floor(duration / inside_every_us + inside_jitter × U(0,1))
+	 * per DPC (jitter 1: a sampling timer's chance per DPC shorter than its period), evenly
+	 * spaced
 	 * strictly inside [entry, exit] on the DPC's CPU, written before the DPC event (it is
 	 * logged at exit). None when inside_every_us is 0 or n_inside is 0. */
 	double inside_every_us;
+	double inside_jitter;    /* 0 or 1 */
 	int inside_flag;         /* set the ExecutingDPC flag bit of those samples */
 	int inside_stacks;       /* give them a StackWalk Stack event (IP, then callers) */
 	int inside_hide_dpc;     /* write the samples but not the DPC events (DPC not traced) */

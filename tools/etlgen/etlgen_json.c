@@ -74,7 +74,7 @@ static int module_index(const struct etlgen_scenario *s, const cJSON *name)
 	return -1;
 }
 
-/* "inside": {"every_us", "flag", "stacks", "hide_dpc",
+/* "inside": {"every_us", "jitter", "flag", "stacks", "hide_dpc",
  *            "samples": [{"leaf": name, "callers": [names], "weight": w}, ...]} */
 static int parse_inside(const struct etlgen_scenario *s, struct etlgen_module *m,
 			const cJSON *in, char *msg, size_t n)
@@ -84,6 +84,7 @@ static int parse_inside(const struct etlgen_scenario *s, struct etlgen_module *m
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, "samples");
 	int ns = cJSON_GetArraySize(list);
 	m->inside_every_us = num(in, "every_us", 0);
+	m->inside_jitter = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "jitter")) ? 1 : 0;
 	m->inside_flag = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "flag"));
 	m->inside_stacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "stacks"));
 	m->inside_hide_dpc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "hide_dpc"));

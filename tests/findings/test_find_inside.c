@@ -1,0 +1,222 @@
+/* test_find_inside.c — what runs inside DPCs, end to end on etlgen traces: ndis.sys (a
+ * Microsoft module) with long DPCs in which an intrusion-detection filter (idsvia64.sys,
+ * third party) holds the leaf of most samples. Table-driven over: with stacks; with a NIC
+ * teaming driver sharing the CPUs; flag but no stacks; interval but no flag (pre-Win8
+ * traces); no sample inside at all; samples flagged inside DPCs whose events were not
+ * logged ("flag only"). Every count comes from the generator's expectations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <cmocka.h>
+#include "db.h"
+#include "db_dpc_inside.h"
+#include "db_etw.h"
+#include "find.h"
+#include "find_test_run.h"
+
+enum { M_NTOS, M_NDIS, M_IDS, M_TEAM, M_APP }; /* scenario module order */
+
+struct inside_case {
+	const char *name;
+	int teaming, inside, flag, stacks, hide_dpc;
+};
+
+static const struct inside_case cases[] = {
+	{"dispatcher, third-party leaf, stacks", 0, 1, 1, 1, 0},
+	{"teaming driver on the same CPUs", 1, 1, 1, 1, 0},
+	{"flag, no stacks", 1, 1, 1, 0, 0},
+	{"interval, no flag (pre-Win8)", 0, 1, 0, 1, 0},
+	{"no sample inside", 1, 0, 0, 0, 0},
+	{"flag only: DPC events not logged", 0, 1, 1, 1, 1},
+};
+
+static char *scenario(const struct inside_case *k)
+{
+	char inside[700] = "";
+	if (k->inside)
+		snprintf(inside, sizeof inside,
+			 ", \"inside\": {\"every_us\": 100, \"flag\": %s, \"stacks\": %s,"
+			 " \"hide_dpc\": %s, \"samples\": ["
+			 "{\"leaf\": \"idsvia64.sys\", \"callers\": [\"ndis.sys\", \"ntoskrnl.exe\"], \"weight\": 90},"
+			 "{\"leaf\": \"ndis.sys\", \"callers\": [\"ntoskrnl.exe\"], \"weight\": 10}]}",
+			 k->flag ? "true" : "false", k->stacks ? "true" : "false",
+			 k->hide_dpc ? "true" : "false");
+	char *json = malloc(4096);
+	assert_non_null(json);
+	snprintf(json, 4096,
+		 "{\"cpus\": 4, \"duration_s\": 2, \"seed\": 11, \"sample_rate_hz\": 1000, \"modules\": ["
+		 "{\"name\": \"ntoskrnl.exe\", \"base\": \"0xfffff80070600000\", \"size\": 11534336,"
+		 " \"samples\": {\"weight\": 10}},"
+		 "{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+		 " \"dpc\": {\"rate\": 3000, \"duration_us\": {\"dist\": \"uniform\", \"min\": 180, \"max\": 260}%s},"
+		 " \"cpus\": [0, 1], \"samples\": {\"weight\": 2}},"
+		 "{\"name\": \"idsvia64.sys\", \"base\": \"0xfffff80075000000\", \"size\": 393216},"
+		 "{\"name\": \"iansw60e.sys\", \"base\": \"0xfffff80073000000\", \"size\": 524288,"
+		 " \"dpc\": {\"rate\": %d, \"duration_us\": {\"dist\": \"uniform\", \"min\": 10, \"max\": 40}},"
+		 " \"cpus\": [0, 1]},"
+		 "{\"name\": \"app.exe\", \"base\": \"0x00007ff600000000\", \"size\": 4194304,"
+		 " \"samples\": {\"weight\": 20}}]}",
+		 inside, k->teaming ? 600 : 0);
+	return json;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, k);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static double inum(const cJSON *finding, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItem(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(finding, "numbers"), "inside"), k);
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+static int32_t module_id(sqlite3 *db, int64_t run, const char *name)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT id FROM etw_modules WHERE run_id=? AND"
+					    " name=?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int32_t id = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return id;
+}
+
+static const struct db_inside_module *mod(const struct db_inside_group *g, int32_t id)
+{
+	for (size_t i = 0; i < g->n_mods; i++)
+		if (g->mods[i].module == id)
+			return &g->mods[i];
+	fail_msg("module %d not among the samples inside", id);
+	return NULL;
+}
+
+/* The stored counts equal the scenario's: group totals, leaf and stack modules, chains. */
+static void check_store(sqlite3 *db, int64_t run, const struct inside_case *k,
+			const struct etlgen_module_expect *x)
+{
+	char err[256];
+	struct db_inside_result r;
+	int32_t ntos = module_id(db, run, "ntoskrnl.exe"), ndis = module_id(db, run, "ndis.sys"),
+		ids = module_id(db, run, "idsvia64.sys");
+	assert_int_equal(db_inside_read(db, run, DB_KIND_ALL, INT32_MIN, &r, err, sizeof err), 0);
+	if (!k->inside) {
+		assert_int_equal(r.n, 0);
+		return;
+	}
+	assert_int_equal(r.n, 1);
+	const struct db_inside_group *g = &r.groups[0];
+	assert_int_equal(g->dpc_module, k->hide_dpc ? DB_INSIDE_FLAG_ONLY : ndis);
+	assert_int_equal(g->kind, SINK_DPC);
+	assert_true(x->inside_samples > 1000);
+	assert_int_equal(g->samples, x->inside_samples);
+	assert_int_equal(g->flagged, x->inside_flagged);
+	assert_int_equal(g->with_stack, x->inside_with_stack);
+	assert_int_equal(mod(g, ids)->leaf, x->inside_leaf[M_IDS]);
+	assert_int_equal(mod(g, ndis)->leaf, x->inside_leaf[M_NDIS]);
+	assert_int_equal(mod(g, ids)->on_stack, x->inside_on_stack[M_IDS]);
+	assert_int_equal(mod(g, ndis)->on_stack, x->inside_on_stack[M_NDIS]);
+	if (!k->stacks) {
+		assert_int_equal(g->n_chains, 0);
+	} else {
+		/* ids ← ndis ← ntoskrnl and ndis ← ntoskrnl, in that order of frequency */
+		assert_int_equal(mod(g, ntos)->on_stack, x->inside_on_stack[M_NTOS]);
+		assert_int_equal(g->n_chains, 2);
+		const int32_t want0[] = {ids, ndis, ntos}, want1[] = {ndis, ntos};
+		assert_int_equal(g->chains[0].n_mods, 3);
+		assert_memory_equal(g->chains[0].mods, want0, sizeof want0);
+		assert_int_equal(g->chains[0].samples, x->inside_leaf[M_IDS]);
+		assert_int_equal(g->chains[1].n_mods, 2);
+		assert_memory_equal(g->chains[1].mods, want1, sizeof want1);
+		assert_int_equal(g->chains[1].samples, x->inside_leaf[M_NDIS]);
+	}
+	db_inside_result_clear(&r);
+}
+
+static void check_findings(const cJSON *doc, const struct inside_case *k,
+			   const struct etlgen_module_expect *x)
+{
+	const cJSON *f = ft_finding(doc, "dpc-average");
+	if (k->hide_dpc) {
+		assert_null(f); /* no DPC event, no DPC finding */
+		return;
+	}
+	assert_non_null(f);
+	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "ndis.sys");
+	const char *s = str(f, "sentence"), *verdict = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	/* never the old rule's "the likelier cause" for a driver that shares the CPUs */
+	assert_null(strstr(s, "likelier"));
+	if (k->teaming)
+		assert_non_null(strstr(s, "Also running on those CPUs, sharing them only: "
+					  "iansw60e.sys (Intel, NIC teaming)."));
+	else
+		assert_null(strstr(s, "iansw60e"));
+	assert_int_equal((uint64_t)inum(f, "samples"), x->inside_samples);
+	assert_int_equal((uint64_t)inum(f, "flagged"), x->inside_flagged);
+	assert_int_equal((uint64_t)inum(f, "with_stack"), x->inside_with_stack);
+	if (!k->inside) {
+		assert_non_null(strstr(s, "No CPU sample fell inside ndis.sys's DPCs"));
+		assert_non_null(strstr(s, "-stackwalk Profile"));
+		return;
+	}
+	assert_int_equal((uint64_t)inum(f, "leaf_samples"), x->inside_leaf[M_IDS]);
+	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "inside"),
+				"leaf_module"), "idsvia64.sys");
+	char want[300];
+	snprintf(want, sizeof want, "; %.0f %% of the ",
+		 100.0 * (double)x->inside_leaf[M_IDS] / (double)x->inside_samples);
+	assert_non_null(strstr(s, want));
+	assert_non_null(strstr(s, " CPU samples inside them are in idsvia64.sys (Symantec / "
+				  "NortonLifeLock (Broadcom), Antivirus), so ndis.sys only "
+				  "dispatches and that driver does the work."));
+	if (k->stacks)
+		assert_null(strstr(s, "carry no stacks"));
+	else
+		assert_non_null(strstr(s, "Those samples carry no stacks"));
+	/* the verdict names the filter driver, and not the driver that only shares CPUs */
+	assert_non_null(strstr(verdict, "idsvia64.sys"));
+	assert_null(strstr(verdict, "iansw60e"));
+}
+
+static void inside_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		const struct inside_case *k = &cases[i];
+		print_message("case: %s\n", k->name);
+		char path[64], err[256];
+		sqlite3 *db = ft_open(path, sizeof path);
+		char *json = scenario(k);
+		struct etlgen_expect exp;
+		int64_t run = ft_scenario(db, json, &exp);
+		const struct etlgen_module_expect *x = &exp.modules[M_NDIS];
+		assert_int_equal(x->inside_samples > 0, k->inside);
+		check_store(db, run, k, x);
+		cJSON *doc = NULL;
+		if (find_get(db, run, &doc, err, sizeof err) != 0)
+			fail_msg("findings: %s", err);
+		check_findings(doc, k, x);
+		cJSON_Delete(doc);
+		etlgen_expect_free(&exp);
+		free(json);
+		ft_close(db, path);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(inside_cases),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
