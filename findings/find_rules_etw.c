@@ -82,7 +82,7 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	int by_avg = avg > guide, by_p99 = above > L->p99_share;
 	if (!by_avg && !by_p99)
 		return 0;
-	char desc[400], cpus[300], hint[800] = "", inside[1000] = "", lead[1000] = ":";
+	char desc[400], cpus[300], hint[800] = "", inside[1000] = "", lead[1010] = ":";
 	struct find_inside in = {.leaf = INT32_MIN};
 	find_driver_desc(row, desc, sizeof desc);
 	find_cpu_list(&t->cpus, cpus, sizeof cpus);
@@ -209,7 +209,7 @@ static int cpu_saturation(struct find_ctx *c)
 		if (in.third_party_leaf && in.row) {
 			/* name the driver doing the work first */
 			char ms[400], leaf[400];
-			snprintf(ms, sizeof ms, "%s", desc);
+			find_driver_desc(row, ms, sizeof ms);
 			find_driver_desc(in.row, leaf, sizeof leaf);
 			snprintf(desc, sizeof desc, "%s running inside %s DPCs (%.0f %% of the CPU "
 				 "samples inside them)", leaf, ms,
