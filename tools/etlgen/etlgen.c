@@ -301,19 +301,28 @@ static int put_sample(struct gen *g, unsigned cpu, uint64_t ip, uint64_t ts, uin
 	return 0;
 }
 
+/* A StackWalk event of the sample at ts (type 32 Stack, 37 KeyKernel): header, the
+ * sample's timestamp, process 4 and its thread; the caller writes from offset 32. */
+static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t type, uint64_t ts)
+{
+	uint8_t *q = reserve(g, cpu, size);
+	if (!q)
+		return NULL;
+	perfinfo(g, q, size, 24, type, ts);
+	etl_put64(q + 16, ts);
+	etl_put32(q + 24, 4);
+	etl_put32(q + 28, 1000 + cpu);
+	return q;
+}
+
 /* StackWalk/Stack: the IP then one frame in each caller module. */
 static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, const int *callers,
 		     size_t n_callers, uint64_t ts)
 {
 	unsigned P = g->P;
-	size_t size = 16 + 16 + (1 + n_callers) * P;
-	uint8_t *q = reserve(g, cpu, size);
+	uint8_t *q = stack_event(g, cpu, 16 + 16 + (1 + n_callers) * P, 32, ts);
 	if (!q)
 		return -1;
-	perfinfo(g, q, size, 24, 32, ts);
-	etl_put64(q + 16, ts);
-	etl_put32(q + 24, 4);
-	etl_put32(q + 28, 1000 + cpu);
 	etl_putptr(q + 32, ip, P);
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
@@ -358,20 +367,14 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	uint64_t ts = t > c->busy ? t : c->busy;
 	if (ts < c->last_ts)
 		ts = c->last_ts;
-	uint32_t tid = 1000 + cpu;
 	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
 	if (put_sample(g, cpu, ip, ts, 0))
 		return -1;
 	if (g->s->stack_keys) {
 		/* StackWalk/KeyKernel: a reference to the module's cached stack */
-		size_t size = 16 + 16 + P;
-		uint8_t *q = reserve(g, cpu, size);
+		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts);
 		if (!q)
 			return -1;
-		perfinfo(g, q, size, 24, 37, ts);
-		etl_put64(q + 16, ts);
-		etl_put32(q + 24, 4);
-		etl_put32(q + 28, tid);
 		etl_putptr(q + 32, stack_key(g, mi), P);
 		g->key_used[mi] = 1;
 	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts)) {
