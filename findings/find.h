@@ -82,6 +82,9 @@ void find_inside_sentence(const struct find_inside *in, const struct attr_row *r
 /* numbers.inside = {samples, flagged, with_stack, leaf_module_id, leaf_module, leaf_samples,
  * leaf_share, third_party_leaf}. */
 void find_inside_numbers(const struct find_inside *in, cJSON *numbers);
+/* Findings dpc-flag-only / isr-flag-only: samples flagged as in a DPC (ISR) in no logged
+ * interval, and the module holding most of them (a warning when it is a third party's). */
+void find_inside_flag_only(struct find_ctx *c);
 /* Small text helpers shared by the rules. */
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
 cJSON *find_cpu_array(const struct db_cpu_set *s);                      /* [0, 2, 4, 6] */

@@ -97,3 +97,28 @@ void find_inside_numbers(const struct find_inside *in, cJSON *numbers)
 							      (double)in->samples : 0);
 	cJSON_AddBoolToObject(o, "third_party_leaf", in->third_party_leaf);
 }
+
+/* Samples flagged as running in a DPC (ISR) that lie in no logged interval: the trace did
+ * not log those DPCs/ISRs (or lost them), yet the flag still says where the CPU was. */
+void find_inside_flag_only(struct find_ctx *c)
+{
+	for (int isr = 0; isr < 2; isr++) {
+		struct find_inside in;
+		if (find_inside_load(c, DB_INSIDE_FLAG_ONLY, isr, &in) != 0 ||
+		    in.samples < c->lim->min_events)
+			continue;
+		char count[32], desc[400] = "code outside any loaded module";
+		find_thousands(in.samples, count, sizeof count);
+		if (in.row)
+			find_driver_desc(in.row, desc, sizeof desc);
+		cJSON *n = cJSON_CreateObject();
+		find_inside_numbers(&in, n);
+		find_emit(c, isr ? "isr-flag-only" : "dpc-flag-only",
+			  in.third_party_leaf ? FIND_WARNING : FIND_INFO, (double)in.samples, "dpcisr",
+			  NULL, n,
+			  "%s CPU samples carry the Executing%s flag but lie in no logged %s, so the "
+			  "trace did not record those %ss (or lost them); %.0f %% of them are in %s.",
+			  count, isr ? "ISR" : "DPC", isr ? "ISR" : "DPC", isr ? "ISR" : "DPC",
+			  100.0 * (double)in.leaf_samples / (double)in.samples, desc);
+	}
+}

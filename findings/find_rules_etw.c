@@ -416,6 +416,7 @@ int find_rules_etw(struct find_ctx *c)
 	if (cpu_saturation(c) != 0)
 		return -1;
 	security_inclusive(c);
+	find_inside_flag_only(c);
 	hidden_code(c);
 	tracing_gaps(c);
 	logger_owner(c);
