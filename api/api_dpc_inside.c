@@ -115,6 +115,10 @@ int api_run_dpc_inside(sqlite3 *db, const char *run_id, const struct api_request
 	cJSON_AddBoolToObject(ap, "cpus", 0);
 	cJSON_AddBoolToObject(ap, "window", 0);
 	cJSON_AddStringToObject(o, "scope", "whole run");
+	/* runs ingested before these counts existed have none: say so, not "no samples" */
+	cJSON *sum = cJSON_Parse(q.run.summary ? q.run.summary : "{}");
+	cJSON_AddBoolToObject(o, "recorded", cJSON_HasObjectItem(sum, "cpu_samples_in_dpcisr_interval"));
+	cJSON_Delete(sum);
 	cJSON_AddStringToObject(o, "rule", rule);
 	uint64_t inside = 0, flag_only = 0, with_stack = 0;
 	cJSON *groups = cJSON_AddArrayToObject(o, "groups");

@@ -12,7 +12,7 @@
 #include "attr.h"
 
 /* Bumped when rules change meaning; stored beside each document. */
-#define FIND_ENGINE_VERSION 1
+#define FIND_ENGINE_VERSION 2 /* 2: what runs inside DPCs/ISRs */
 
 enum find_severity { FIND_CRITICAL = 0, FIND_WARNING = 1, FIND_INFO = 2 };
 const char *find_severity_name(enum find_severity s);
@@ -66,6 +66,8 @@ int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen)
 
 /* What runs inside a module's DPCs (isr 0) or ISRs (isr 1), whole run (find_inside.c). */
 struct find_inside {
+	int recorded;                 /* the run was ingested by a version that records them
+				       * (its summary has cpu_samples_in_dpcisr_interval) */
 	uint64_t samples, flagged, with_stack; /* CPU samples inside them */
 	int32_t leaf;                 /* module holding the most leaf samples; INT32_MIN none */
 	uint64_t leaf_samples;
@@ -76,7 +78,8 @@ struct find_inside {
 int find_inside_load(struct find_ctx *c, int32_t module, int isr, struct find_inside *out);
 /* "96 % of the 15,808 CPU samples inside them are in X.sys (Vendor, Category), so ndis.sys
  * only dispatches and that driver does the work." (plus a no-stacks note); with no sample
- * inside, a sentence saying so and how to record them (starting with a space). */
+ * inside, a sentence saying so and how to record them (starting with a space); "" when
+ * the run predates the recording of samples inside DPCs. */
 void find_inside_sentence(const struct find_inside *in, const struct attr_row *row, int isr,
 			  char *buf, size_t len);
 /* numbers.inside = {samples, flagged, with_stack, leaf_module_id, leaf_module, leaf_samples,

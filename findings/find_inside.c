@@ -16,6 +16,9 @@ int find_inside_load(struct find_ctx *c, int32_t module, int isr, struct find_in
 	struct db_inside_result r;
 	memset(out, 0, sizeof *out);
 	out->leaf = INT32_MIN;
+	out->recorded = cJSON_HasObjectItem(c->summary, "cpu_samples_in_dpcisr_interval");
+	if (!out->recorded)
+		return 0;
 	if (db_inside_read(c->db, c->run_id, isr ? DB_KIND_ISRS : DB_KIND_DPCS, module, &r, c->err,
 			   c->errlen))
 		return -1;
@@ -51,6 +54,8 @@ void find_inside_sentence(const struct find_inside *in, const struct attr_row *r
 	const char *what = isr ? "ISRs" : "DPCs";
 	char count[32], desc[400];
 	buf[0] = '\0';
+	if (!in->recorded)
+		return;
 	if (!in->samples) {
 		snprintf(buf, len,
 			 " No CPU sample fell inside %s's %s, so the driver doing the work in them "
@@ -83,6 +88,8 @@ void find_inside_sentence(const struct find_inside *in, const struct attr_row *r
 
 void find_inside_numbers(const struct find_inside *in, cJSON *numbers)
 {
+	if (!in->recorded)
+		return;
 	cJSON *o = cJSON_AddObjectToObject(numbers, "inside");
 	cJSON_AddNumberToObject(o, "samples", (double)in->samples);
 	cJSON_AddNumberToObject(o, "flagged", (double)in->flagged);

@@ -22,6 +22,8 @@ const insideView = (function () {
   // The note above the table: nothing inside, no stacks, scope.
   function note(doc) {
     const t = doc.totals;
+    if (doc.recorded === false)
+      return 'This run was ingested by an earlier etlscope that did not record what runs inside DPCs and ISRs: upload the trace again to see it.';
     if (!doc.groups.length)
       return `No CPU sample fell inside a DPC or ISR in this trace, so the code running inside them cannot be named. Record CPU samples with stacks alongside DPC/ISR events: ${record} (or WPR's CPU profile with DPC/ISR).`;
     const parts = [`${int(t.samples_inside)} CPU samples fell inside DPCs/ISRs (whole run; the CPU and time filters do not apply here).`];

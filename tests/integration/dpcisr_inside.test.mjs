@@ -30,6 +30,7 @@ test('inside: ndis.sys DPCs hold the IDS filter, exactly as written', async () =
   const want = ndisExpected('field-before');
   assert.ok(want.samples > 10000);
   assert.deepEqual(r.body.applies, { kind: true, module: true, cpus: false, window: false });
+  assert.equal(r.body.recorded, true);
   // Only ndis.sys has samples inside its DPCs in this story (hal.dll's ISRs have none).
   assert.equal(r.body.groups.length, 1);
   const g = r.body.groups[0];
