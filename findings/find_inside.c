@@ -123,8 +123,9 @@ void find_inside_flag_only(struct find_ctx *c)
 		find_emit(c, isr ? "isr-flag-only" : "dpc-flag-only",
 			  in.third_party_leaf ? FIND_WARNING : FIND_INFO, (double)in.samples, "dpcisr",
 			  NULL, n,
-			  "%s CPU samples carry the Executing%s flag but lie in no logged %s, so the "
-			  "trace did not record those %ss (or lost them); %.0f %% of them are in %s.",
+			  "%s CPU samples carry the Executing%s flag but lie in no logged %s (the "
+			  "trace did not record or lost those %ss, or one ran through more than 64 "
+			  "samples); %.0f %% of them are in %s.",
 			  count, isr ? "ISR" : "DPC", isr ? "ISR" : "DPC", isr ? "ISR" : "DPC",
 			  100.0 * (double)in.leaf_samples / (double)in.samples, desc);
 	}
