@@ -3,7 +3,9 @@
  * third party) holds the leaf of most samples. Table-driven over: with stacks; with a NIC
  * teaming driver sharing the CPUs; flag but no stacks; interval but no flag (pre-Win8
  * traces); no sample inside at all; samples flagged inside DPCs whose events were not
- * logged ("flag only"). Every count comes from the generator's expectations. */
+ * logged ("flag only"); a run ingested before this was recorded. And a DPC longer than the
+ * parser's per-CPU hold of 64 samples. Every count comes from the generator's expectations
+ * or the documented rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -252,10 +254,42 @@ static void inside_cases(void **state)
 	}
 }
 
+/* A DPC with more samples than the parser holds per CPU (64): each 100 ms DPC has
+ * floor(100 ms / 1 ms) = 100 samples, the DPC event arrives after all of them, so the
+ * last 64 are inside it and the first 36 count as flag only (ingest/etl/README.md). */
+static void longer_than_the_hold(void **state)
+{
+	(void)state;
+	char path[64], err[256];
+	sqlite3 *db = ft_open(path, sizeof path);
+	struct etlgen_expect exp;
+	int64_t run = ft_scenario(db,
+		"{\"cpus\": 1, \"duration_s\": 2, \"seed\": 5, \"modules\": ["
+		"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+		" \"dpc\": {\"rate\": 4, \"duration_us\": {\"dist\": \"fixed\", \"value\": 100000},"
+		" \"inside\": {\"every_us\": 1000, \"flag\": true, \"samples\": [{\"leaf\": \"idsvia64.sys\"}]}}},"
+		"{\"name\": \"idsvia64.sys\", \"base\": \"0xfffff80075000000\", \"size\": 393216}]}",
+		&exp);
+	uint64_t dpcs = exp.modules[0].kind[ETLGEN_DPC].count;
+	assert_true(dpcs > 2);
+	assert_int_equal(exp.modules[0].inside_samples, 100 * dpcs);
+	struct db_inside_result r;
+	assert_int_equal(db_inside_read(db, run, DB_KIND_ALL, INT32_MIN, &r, err, sizeof err), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.groups[0].dpc_module, module_id(db, run, "ndis.sys"));
+	assert_int_equal(r.groups[0].samples, 64 * dpcs);
+	assert_int_equal(r.groups[1].dpc_module, DB_INSIDE_FLAG_ONLY);
+	assert_int_equal(r.groups[1].samples, 36 * dpcs);
+	db_inside_result_clear(&r);
+	etlgen_expect_free(&exp);
+	ft_close(db, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(inside_cases),
+		cmocka_unit_test(longer_than_the_hold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
