@@ -91,7 +91,9 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 		if (find_inside_load(c, row->module_id, isr, &in) != 0)
 			return -1;
 		find_inside_sentence(&in, row, isr, inside, sizeof inside);
-		share_hint(c, row, in.third_party_leaf ? in.leaf : INT32_MIN, hint, sizeof hint, 0);
+		if (!isr)
+			share_hint(c, row, in.third_party_leaf ? in.leaf : INT32_MIN, hint,
+				   sizeof hint, 0);
 	}
 	const char *what = isr ? "ISRs" : "DPCs";
 	/* samples inside: their sentence right after the average (so in the verdict's
