@@ -48,6 +48,12 @@ const es = {
     return t ? { 'X-Auth-Token': t } : {};
   },
 
+  // A run's edit link: the token rides in the fragment, which browsers never send to the
+  // server (so it reaches no log); the run page moves it into localStorage (run.js).
+  editLink(runId, token) {
+    return `${location.origin}/runs/${encodeURIComponent(runId)}#edit=${encodeURIComponent(token)}`;
+  },
+
   forgetToken(runId) {
     try { localStorage.removeItem(`etlscope:edit:${runId}`); } catch (e) { /* storage off */ }
   },

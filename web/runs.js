@@ -1,5 +1,6 @@
 // runs.js — the start page: the list of runs, and uploading a file by drag-and-drop or
-// file picker with a real transfer progress bar, then the ingest job's state.
+// file picker (one file or several, each with its own transfer progress bar and ingest
+// state), and the edit link of each stored run.
 'use strict';
 
 (function () {
@@ -46,73 +47,119 @@
     $('compare-btn').disabled = n < 2 || n > 4;
   }
 
-  function setProgress(text, pct) {
-    es.show($('progress'), true);
-    $('progress-text').textContent = text;
-    const bar = $('progress-bar');
-    if (pct === null) bar.removeAttribute('value'); else bar.value = pct;
-  }
-
   function fail(msg) {
     const e = $('upload-error');
     e.textContent = msg;
     es.show(e, true);
   }
 
-  async function pollJob(job, fileName) {
+  // One row per file in #uploads: its name, its own progress bar and state, and when the
+  // run is stored a link to it and its edit link (shown here once; see es.editLink).
+  function uploadRow(file) {
+    const text = es.el('span', { class: 'upload-state' }, 'waiting for the files before it');
+    const bar = es.el('progress', { max: '100', value: '0' });
+    const result = es.el('div', { class: 'upload-result', hidden: true });
+    const li = es.el('li', { class: 'upload' }, [es.el('div', { class: 'progress-label' }, [es.el('strong', {}, file.name), ' — ', text]), bar, result]);
+    $('uploads').appendChild(li);
+    es.show($('uploads'), true);
+    return {
+      li,
+      set(msg, pct) { text.textContent = msg; if (pct === null) bar.removeAttribute('value'); else bar.value = pct; },
+      fail(msg) { li.classList.add('failed'); text.textContent = msg; text.className = 'upload-state error'; bar.hidden = true; },
+      done(run) {
+        const link = es.el('a', { href: `/runs/${encodeURIComponent(run.id)}` }, 'Open the run');
+        const copy = es.el('button', { type: 'button', class: 'copy-edit' }, 'Copy edit link');
+        const said = es.el('span', { class: 'hint', role: 'status' });
+        const fallback = es.el('input', { type: 'text', readonly: true, hidden: true, 'aria-label': 'Edit link' });
+        copy.addEventListener('click', async () => {
+          said.textContent = (await es.copy(es.editLink(run.id, run.edit_token), fallback)) ? 'Edit link copied' : 'Copy the edit link below';
+        });
+        result.replaceChildren(link, copy, said, fallback,
+          es.el('p', { class: 'hint small' }, 'The edit link lets whoever has it rename or delete this run; this browser keeps it. It is shown only now.'));
+        es.show(result, true);
+      },
+    };
+  }
+
+  // Polls an ingest job until it ends; returns the stored run, or null (row says why).
+  async function pollJob(job, row) {
     for (;;) {
       let st;
-      try { st = await es.api(`/api/jobs/${encodeURIComponent(job)}`); } catch (e) { fail(e.message); return; }
+      try { st = await es.api(`/api/jobs/${encodeURIComponent(job)}`); } catch (e) { row.fail(e.message); return null; }
       if (st.state === 'done') {
-        setProgress(`${fileName}: stored as ${st.run.format}${st.run.partial ? ' (partial: the file was damaged or cut short)' : ''}`, 100);
+        row.set(`stored as ${st.run.format}${st.run.partial ? ' (partial: the file was damaged or cut short)' : ''}`, 100);
         es.saveToken(st.run.id, st.run.edit_token);
-        await loadRuns();
-        location.assign(`/runs/${encodeURIComponent(st.run.id)}`);
-        return;
+        return st.run;
       }
-      if (st.state === 'failed') { es.show($('progress'), false); fail(`${fileName}: ${st.error}`); await loadRuns(); return; }
-      setProgress(`${fileName}: ${st.state === 'queued' ? 'waiting for the ingest worker' : 'analysing'}…`, null);
+      if (st.state === 'failed') { row.fail(st.error); return null; }
+      row.set(st.state === 'queued' ? 'waiting for the ingest worker…' : 'analysing…', null);
       await new Promise((r) => setTimeout(r, 400));
     }
   }
 
-  function upload(file) {
+  // Sends one file; resolves with the job id, or null once the row says why it failed.
+  function send(file, name, row) {
+    return new Promise((resolve) => {
+      const q = new URLSearchParams({ file: file.name });
+      if (name) q.set('name', name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', `/api/uploads?${q}`);
+      xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+      const access = $('access-token').value.trim();
+      if (access) { xhr.setRequestHeader('X-Auth-Token', access); es.saveAccess(access); }
+      xhr.upload.onprogress = (ev) => {
+        if (ev.lengthComputable) {
+          const pct = Math.round((ev.loaded / ev.total) * 100);
+          row.set(`uploading: ${es.fmtBytes(ev.loaded)} of ${es.fmtBytes(ev.total)} (${pct} %)`, pct);
+        }
+      };
+      xhr.onerror = () => { row.fail('the upload failed (connection lost)'); resolve(null); };
+      xhr.onload = () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status !== 202 || !body) { row.fail((body && body.error) || `HTTP ${xhr.status}`); resolve(null); return; }
+        resolve(body.job);
+      };
+      row.set('uploading…', 0);
+      xhr.send(file);
+    });
+  }
+
+  // Every file is uploaded, one after the other (the server limits uploads per client), each
+  // with its own row; ingest jobs are followed in parallel. One file: open its run with its
+  // edit link in the fragment (the run page shows it once). Several: the rows stay here.
+  async function uploadAll(files) {
     es.show($('upload-error'), false);
+    $('uploads').replaceChildren();
     const name = $('run-name').value.trim();
-    const q = new URLSearchParams({ file: file.name });
-    if (name) q.set('name', name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/uploads?${q}`);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    const access = $('access-token').value.trim();
-    if (access) { xhr.setRequestHeader('X-Auth-Token', access); es.saveAccess(access); }
-    xhr.upload.onprogress = (ev) => {
-      if (ev.lengthComputable) {
-        const pct = Math.round((ev.loaded / ev.total) * 100);
-        setProgress(`Uploading ${file.name}: ${es.fmtBytes(ev.loaded)} of ${es.fmtBytes(ev.total)} (${pct} %)`, pct);
-      }
-    };
-    xhr.onerror = () => fail(`${file.name}: the upload failed (connection lost)`);
-    xhr.onload = () => {
-      let body = null;
-      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status !== 202 || !body) { es.show($('progress'), false); fail(`${file.name}: ${(body && body.error) || `HTTP ${xhr.status}`}`); return; }
-      pollJob(body.job, file.name);
-    };
-    setProgress(`Uploading ${file.name}…`, 0);
-    xhr.send(file);
+    const rows = files.map(uploadRow);
+    const runs = [];
+    for (let i = 0; i < files.length; i++) {
+      const runName = name && files.length > 1 ? `${name} — ${files[i].name}` : name;
+      const job = await send(files[i], runName, rows[i]);
+      if (job) runs.push(pollJob(job, rows[i]).then((run) => ({ run, row: rows[i] })));
+    }
+    const done = await Promise.all(runs);
+    await loadRuns();
+    if (files.length === 1 && done.length === 1 && done[0].run) {
+      location.assign(es.editLink(done[0].run.id, done[0].run.edit_token));
+      return;
+    }
+    for (const d of done) if (d.run) d.row.done(d.run);
   }
 
   function wireDrop() {
     const drop = $('drop'), input = $('file');
     drop.addEventListener('click', () => input.click());
     drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } });
-    input.addEventListener('change', () => { if (input.files.length) upload(input.files[0]); input.value = ''; });
+    input.addEventListener('change', () => { if (input.files.length) uploadAll([...input.files]); input.value = ''; });
     for (const ev of ['dragenter', 'dragover']) drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
     for (const ev of ['dragleave', 'drop']) drop.addEventListener(ev, () => drop.classList.remove('over'));
     drop.addEventListener('drop', (e) => {
       e.preventDefault();
-      if (e.dataTransfer.files.length) upload(e.dataTransfer.files[0]);
+      const files = [...e.dataTransfer.files];
+      if (files.length) uploadAll(files);
+      else fail('Nothing to upload: drop files (folders and links are not read).');
     });
   }
 

@@ -137,7 +137,7 @@ test('the uploader edits, copies the link and deletes a run from its page', asyn
   const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
   await page.goto(srv.url + '/');
   await page.setInputFiles('#file', file);
-  await page.waitForURL(/\/runs\/[0-9a-f]{32}/, { timeout: 20000 });
+  await page.waitForURL(/\/runs\/[0-9a-f]{32}$/, { timeout: 20000 });
   const id = page.url().split('/').pop();
   // The edit form is filled once the run has loaded.
   await page.waitForFunction(() => document.getElementById('edit-token').value !== '');
