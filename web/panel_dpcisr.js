@@ -182,7 +182,8 @@
     if (!d.events.length) { node.appendChild(es.el('p', { class: 'hint' }, emptyText)); return; }
     const head = ['time (UTC)', 's since start', 'CPU', 'module', 'kind', 'routine', 'duration'];
     const tbl = es.el('table', { class: 'table compact' }, [
-      es.el('thead', {}, es.el('tr', {}, head.map((h, i) => es.el('th', { class: i === 1 || i === 2 || i === 6 ? 'num' : '' }, h)))),
+      es.el('thead', {}, es.el('tr', {}, [...head.map((h, i) => es.el('th', { class: i === 1 || i === 2 || i === 6 ? 'num' : '', 'data-csv': i === 6 ? 'duration (µs)' : null }, h)),
+        es.el('th', { hidden: true }, 'stored sample')])),
       es.el('tbody', {}, d.events.map((e) => es.el('tr', { class: e.sample ? 'sample' : '' }, [
         es.el('td', {}, es.fmtTime(e.t, true)),
         es.el('td', { class: 'num' }, e.t_s.toFixed(6)),
@@ -190,7 +191,8 @@
         es.el('td', {}, e.module),
         es.el('td', {}, e.kind.replace('_', ' ')),
         es.el('td', { class: 'mono' }, e.routine),
-        es.el('td', { class: `num${e.sample ? '' : ' bad'}` }, [us(e.duration_us), e.sample ? es.el('span', { class: 'badge', title: 'a stored sample: below the guideline only examples are kept' }, 'sample') : null]),
+        es.el('td', { class: `num${e.sample ? '' : ' bad'}`, 'data-csv': e.duration_us }, [us(e.duration_us), e.sample ? es.el('span', { class: 'badge', title: 'a stored sample: below the guideline only examples are kept' }, 'sample') : null]),
+        es.el('td', { hidden: true }, e.sample ? 'yes' : 'no'),
       ]))),
     ]);
     node.appendChild(es.el('div', { class: 'table-scroll' }, tbl));
@@ -215,20 +217,22 @@
   // ---- module table ----
   const cols = [
     { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null] },
-    { key: 'total', label: 'DPC+ISR time', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
-    { key: 'share', label: '% of CPU time', num: true, title: 'DPC+ISR time / (trace duration × CPUs)', get: (r) => r.share_of_trace, cell: (r) => pct(r.share_of_trace) },
-    { key: 'dcount', label: 'DPCs', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
-    { key: 'davg', label: 'avg', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
-    { key: 'dmed', label: 'median≈', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
-    { key: 'dp99', label: 'p99≈', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.p99_us : -1), cell: (r) => (r.dpc ? us(r.dpc.p99_us) : '') },
-    { key: 'dmax', label: 'max', num: true, get: (r) => (r.dpc ? r.dpc.max_us : -1), cell: (r) => (r.dpc ? us(r.dpc.max_us) : ''), bad: (r) => r.dpc && r.dpc.max_us > 100 },
-    { key: 'dabove', label: '> 100 µs', num: true, get: (r) => (r.dpc ? r.dpc.above_count : -1), cell: (r) => (r.dpc ? `${int(r.dpc.above_count)}${r.dpc.above_count ? ` (${pct(r.dpc.above_share)})` : ''}` : ''), bad: (r) => r.dpc && r.dpc.above_count > 0 },
-    { key: 'icount', label: 'ISRs', num: true, get: (r) => (r.isr ? r.isr.count : -1), cell: (r) => (r.isr ? int(r.isr.count) : '') },
-    { key: 'iavg', label: 'avg', num: true, get: (r) => (r.isr ? r.isr.mean_us : -1), cell: (r) => (r.isr ? us(r.isr.mean_us) : ''), bad: (r) => r.isr && r.isr.mean_us > 25 },
-    { key: 'imax', label: 'max', num: true, get: (r) => (r.isr ? r.isr.max_us : -1), cell: (r) => (r.isr ? us(r.isr.max_us) : ''), bad: (r) => r.isr && r.isr.max_us > 25 },
-    { key: 'iabove', label: '> 25 µs', num: true, get: (r) => (r.isr ? r.isr.above_count : -1), cell: (r) => (r.isr ? int(r.isr.above_count) : ''), bad: (r) => r.isr && r.isr.above_count > 0 },
+    { key: 'total', label: 'DPC+ISR time', csv: 'DPC+ISR time (ms)', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
+    { key: 'share', label: '% of CPU time', csv: 'DPC+ISR share of CPU time (fraction)', num: true, title: 'DPC+ISR time / (trace duration × CPUs)', get: (r) => r.share_of_trace, cell: (r) => pct(r.share_of_trace) },
+    { key: 'dcount', label: 'DPCs', csv: 'DPCs (count)', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
+    { key: 'davg', label: 'avg', csv: 'DPC avg (µs)', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
+    { key: 'dmed', label: 'median≈', csv: 'DPC median estimate (µs)', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
+    { key: 'dp99', label: 'p99≈', csv: 'DPC p99 estimate (µs)', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.p99_us : -1), cell: (r) => (r.dpc ? us(r.dpc.p99_us) : '') },
+    { key: 'dmax', label: 'max', csv: 'DPC max (µs)', num: true, get: (r) => (r.dpc ? r.dpc.max_us : -1), cell: (r) => (r.dpc ? us(r.dpc.max_us) : ''), bad: (r) => r.dpc && r.dpc.max_us > 100 },
+    { key: 'dabove', label: '> 100 µs', csv: 'DPCs over 100 µs (count)', num: true, get: (r) => (r.dpc ? r.dpc.above_count : -1), cell: (r) => (r.dpc ? `${int(r.dpc.above_count)}${r.dpc.above_count ? ` (${pct(r.dpc.above_share)})` : ''}` : ''), bad: (r) => r.dpc && r.dpc.above_count > 0 },
+    { key: 'icount', label: 'ISRs', csv: 'ISRs (count)', num: true, get: (r) => (r.isr ? r.isr.count : -1), cell: (r) => (r.isr ? int(r.isr.count) : '') },
+    { key: 'iavg', label: 'avg', csv: 'ISR avg (µs)', num: true, get: (r) => (r.isr ? r.isr.mean_us : -1), cell: (r) => (r.isr ? us(r.isr.mean_us) : ''), bad: (r) => r.isr && r.isr.mean_us > 25 },
+    { key: 'imax', label: 'max', csv: 'ISR max (µs)', num: true, get: (r) => (r.isr ? r.isr.max_us : -1), cell: (r) => (r.isr ? us(r.isr.max_us) : ''), bad: (r) => r.isr && r.isr.max_us > 25 },
+    { key: 'iabove', label: '> 25 µs', csv: 'ISRs over 25 µs (count)', num: true, get: (r) => (r.isr ? r.isr.above_count : -1), cell: (r) => (r.isr ? int(r.isr.above_count) : ''), bad: (r) => r.isr && r.isr.above_count > 0 },
     { key: 'cpus', label: 'CPUs', get: (r) => cpuList(r).length, cell: (r) => formatCpus(new Set(cpuList(r))) },
   ];
+  // A module table cell's CSV value: the raw figure (get answers -1 for "no DPCs/ISRs").
+  const rawOf = (v) => (v === null || v === undefined || v < 0 ? '' : v);
   function cpuList(r) { return [...new Set([...(r.dpc ? r.dpc.cpus : []), ...(r.isr ? r.isr.cpus : [])])]; }
 
   function renderTable() {
@@ -238,9 +242,9 @@
       return (x < y ? -1 : x > y ? 1 : 0) * sort.dir;
     });
     const sel = view.get('module');
-    const group = es.el('tr', {}, [es.el('th', { colspan: 3 }), es.el('th', { colspan: 6, class: 'group' }, 'DPC (guideline 100 µs)'), es.el('th', { colspan: 4, class: 'group' }, 'ISR (guideline 25 µs)'), es.el('th')]);
+    const group = es.el('tr', { 'data-csv-skip': true }, [es.el('th', { colspan: 3 }), es.el('th', { colspan: 6, class: 'group' }, 'DPC (guideline 100 µs)'), es.el('th', { colspan: 4, class: 'group' }, 'ISR (guideline 25 µs)'), es.el('th')]);
     const head = es.el('tr', {}, cols.map((c) => {
-      const th = es.el('th', { class: `sortable${c.num ? ' num' : ''}`, title: c.title || 'sort', 'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none', 'data-key': c.key },
+      const th = es.el('th', { class: `sortable${c.num ? ' num' : ''}`, title: c.title || 'sort', 'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none', 'data-key': c.key, 'data-csv': c.csv },
         `${c.label}${c.key === sort.key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}`);
       th.addEventListener('click', () => {
         sort = sort.key === c.key ? { key: c.key, dir: -sort.dir } : { key: c.key, dir: c.key === 'name' ? 1 : -1 };
@@ -250,7 +254,7 @@
     }));
     const body = es.el('tbody', {}, rows.map((r) => {
       const tr = es.el('tr', { class: `clickable${String(r.id) === sel ? ' selected' : ''}`, 'data-module': r.id, title: `Filter every chart to ${r.name}` },
-        cols.map((c) => es.el('td', { class: `${c.num ? 'num' : ''}${c.bad && c.bad(r) ? ' bad' : ''}` }, c.cell(r))));
+        cols.map((c) => es.el('td', { class: `${c.num ? 'num' : ''}${c.bad && c.bad(r) ? ' bad' : ''}`, 'data-csv': c.num ? rawOf(c.get(r)) : null }, c.cell(r))));
       tr.addEventListener('click', () => view.set({ module: String(r.id) === sel ? null : String(r.id) }));
       return tr;
     }));
