@@ -1,9 +1,9 @@
 // panel_dpcisr.js — DPC/ISR durations from an ETW trace: the duration histogram on the
 // shared log buckets against Microsoft's guideline (DPC 100 µs, ISR 25 µs), the per-module
 // table, per-CPU DPC+ISR time as a CPU × time heatmap and stacked per-module bars, the
-// longest events and the events of a clicked bucket. View keys: hist (dpc | isr), module,
-// cpus, from, to. Traces recorded without DPC/ISR tracing get an empty state saying how to
-// record it.
+// longest events and the events of a clicked bucket. View keys: hist (dpc | isr), bucket
+// (the clicked histogram bucket), module, cpus, from, to. Traces recorded without DPC/ISR
+// tracing get an empty state saying how to record it.
 'use strict';
 
 (function () {
@@ -15,7 +15,8 @@
   let modRows = [];
   let sort = { key: 'total', dir: -1 };
   let seq = 0;
-  let picked = null; // clicked histogram bucket
+  let picked = null; // the bucket whose events are being shown (view key bucket is the truth)
+  const BUCKET_LIMIT = 200;
 
   const int = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
   const pct = (f) => (f === null || f === undefined ? '—' : `${(f * 100).toFixed(f >= 0.1 ? 1 : 2)} %`);
@@ -153,7 +154,7 @@
             label: (it) => `${int(it.raw)} ${name}${s.count ? ` (${pct(it.raw / s.count)})` : ''} — click to list them`,
           } },
         },
-        onClick: (ev, els) => { if (els.length) showBucket(els[0].index); },
+        onClick: (ev, els) => { if (els.length) view.set({ bucket: String(els[0].index) }); },
         onHover: (ev, els) => { ev.native.target.style.cursor = els.length ? 'pointer' : 'default'; },
       },
       plugins: [guidelinePlugin],
@@ -162,6 +163,7 @@
     charts.hist = new Chart($('dpc-hist'), cfg);
     charts.hist.$guideline = { bucket: fa, us: s.guideline_us };
     charts.hist.$edges = edges;
+    charts.hist.$counts = s.counts;
     charts.hist.draw();
 
     const tiles = [
@@ -198,19 +200,33 @@
     node.appendChild(es.el('div', { class: 'table-scroll' }, tbl));
   }
 
+  // The clicked bucket from the view (key bucket), if it is one of the histogram's.
+  function bucketPicked() {
+    const b = view.num('bucket');
+    const counts = charts.hist ? charts.hist.$counts : [];
+    return b !== null && Number.isInteger(b) && b >= 0 && b < counts.length ? b : null;
+  }
+
+  function showPicked() {
+    const b = bucketPicked();
+    if (b === null) { picked = null; es.show($('dpc-bucket'), false); return; }
+    showBucket(b);
+  }
+
   async function showBucket(b) {
     picked = b;
     const q = filterQuery();
     q.set('kind', kindSel());
     q.set('bucket', String(b));
-    q.set('limit', '200');
+    q.set('limit', String(BUCKET_LIMIT));
     const edges = charts.hist ? charts.hist.$edges : null;
     $('dpc-bucket-title').textContent = `${kindSel().toUpperCase()}s of ${edges ? bucketRange(edges, b) : `bucket ${b}`}`;
     es.show($('dpc-bucket'), true);
     let d;
     try { d = await api('events', q); } catch (e) { $('dpc-bucket-note').textContent = e.message; return; }
     if (picked !== b) return;
-    $('dpc-bucket-note').textContent = d.events.length ? d.note : '';
+    const total = charts.hist.$counts[b];
+    $('dpc-bucket-note').textContent = d.events.length ? `${int(d.events.length)} of ${int(total)} ${kindSel().toUpperCase()}s in this bucket shown. ${d.note.charAt(0).toUpperCase()}${d.note.slice(1)}.` : '';
     eventTable($('dpc-bucket-events'), d, 'No events in this bucket for the current filter.');
   }
 
@@ -263,6 +279,9 @@
   }
 
   // ---- timeline: CPU × time heatmap and stacked module bars ----
+  // Both charts have the same x axis (ends at the data) and a y axis this wide, so a slice
+  // is at the same pixels in both; the bars' legend sits below, not beside.
+  const Y_WIDTH = 76;
   function drawTimeline(d) {
     const step = d.slice_ms;
     const labels = d.cpus.map((c) => `CPU ${c.cpu}`);
@@ -275,7 +294,7 @@
     }));
     if (!max) max = 1;
     const heat = view.heatmap({
-      label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 },
+      label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 }, box: $('dpc-heat-box'), yWidth: Y_WIDTH,
       tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
     });
     if (charts.heat) charts.heat.destroy();
@@ -296,11 +315,11 @@
       options: {
         animation: false, parsing: false, maintainAspectRatio: false,
         scales: {
-          x: Object.assign(view.timeAxis(d.t), { stacked: true, offset: false }),
-          y: { stacked: true, beginAtZero: true, title: { display: true, text: `DPC+ISR ms per ${ms(step)}` } },
+          x: Object.assign(view.timeAxis(d.t, step), { stacked: true, offset: false }),
+          y: Object.assign({ stacked: true, beginAtZero: true, title: { display: true, text: `DPC+ISR ms per ${ms(step)}` } }, view.fixedWidth(Y_WIDTH)),
         },
         plugins: {
-          legend: { position: 'right', labels: { boxWidth: 12 } },
+          legend: { position: 'bottom', labels: { boxWidth: 12 } },
           tooltip: { mode: 'index', intersect: false, callbacks: {
             title: (it) => (it.length ? es.fmtTime(it[0].parsed.x - step / 2, true) : ''),
             label: (it) => `${it.dataset.label}: ${ms(it.parsed.y)}`,
@@ -340,7 +359,7 @@
       drawTimeline(t);
       $('dpc-longest-note').textContent = e.note;
       eventTable($('dpc-longest'), e, 'No DPC or ISR ran above its guideline in this view.');
-      if (picked !== null) showBucket(picked);
+      showPicked();
       $('dpc-panel').dataset.ready = String(my);
     } catch (err) {
       if (my !== seq) return;
@@ -370,11 +389,12 @@
     run = r;
     if (run.summary.dpcisr_enabled === false) { showEmpty(); return; }
     for (const b of $('dpc-kind').querySelectorAll('button'))
-      b.addEventListener('click', () => view.set({ hist: b.dataset.kind === 'dpc' ? null : b.dataset.kind }));
+      b.addEventListener('click', () => view.set({ hist: b.dataset.kind === 'dpc' ? null : b.dataset.kind, bucket: null }));
     view.attachZoom($('dpc-heat-box'), () => charts.heat);
     view.attachZoom($('dpc-stack-box'), () => charts.stack);
     view.onChange((changed) => {
-      if (changed.has('hist') && changed.size === 1) {
+      if (changed.size === 1 && changed.has('bucket')) { showPicked(); return; }
+      if (changed.has('hist') && [...changed].every((k) => k === 'hist' || k === 'bucket')) {
         picked = null; es.show($('dpc-bucket'), false);
         api('histogram', filterQuery()).then(drawHistogram).catch(() => {});
         for (const b of $('dpc-kind').querySelectorAll('button')) b.classList.toggle('on', b.dataset.kind === kindSel());
