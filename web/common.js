@@ -66,6 +66,19 @@ const es = {
     }
   },
 
+  // A Chart.js chart as a PNG data URL drawn on white (the canvas itself is transparent,
+  // which viewers show as black or checkered).
+  chartPng(chart) {
+    const src = chart.canvas;
+    const cv = document.createElement('canvas');
+    cv.width = src.width; cv.height = src.height;
+    const ctx = cv.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, cv.width, cv.height);
+    ctx.drawImage(src, 0, 0);
+    return cv.toDataURL('image/png');
+  },
+
   fmtBytes(n) {
     if (n === undefined || n === null) return '—';
     const u = ['B', 'KB', 'MB', 'GB', 'TB']; let i = 0; let v = n;

@@ -30,8 +30,8 @@
 
   function fileName(node, ext) {
     const run = document.title.replace(/^etlscope\s*—\s*/, '');
-    const parts = ['etlscope', slug(run), slug(titleOf(node))].filter(Boolean);
-    return `${parts.join('_')}.${ext}`;
+    const parts = [slug(run), slug(titleOf(node))].filter(Boolean);
+    return `etlscope-${parts.join('_') || 'export'}.${ext}`;
   }
 
   function download(href, name) {
@@ -72,18 +72,6 @@
     return rows.join('\r\n') + '\r\n';
   }
 
-  // The chart's pixels over a white background (the canvas itself is transparent).
-  function chartPng(chart) {
-    const src = chart.canvas;
-    const cv = document.createElement('canvas');
-    cv.width = src.width; cv.height = src.height;
-    const ctx = cv.getContext('2d');
-    ctx.fillStyle = '#fff';
-    ctx.fillRect(0, 0, cv.width, cv.height);
-    ctx.drawImage(src, 0, 0);
-    return cv.toDataURL('image/png');
-  }
-
   function decorate(root) {
     for (const t of root.querySelectorAll('table')) {
       if (t.dataset.export || !t.querySelector('tr')) continue;
@@ -103,7 +91,7 @@
       const b = es.el('button', { type: 'button', class: 'export export-chart', title: 'Save this chart as PNG' }, 'PNG');
       b.addEventListener('click', () => {
         const c = window.Chart.getChart(cv);
-        if (c) download(chartPng(c), fileName(cv, 'png'));
+        if (c) download(es.chartPng(c), fileName(cv, 'png'));
       });
       cv.parentNode.appendChild(b);
     }

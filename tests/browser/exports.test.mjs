@@ -68,7 +68,7 @@ const col = (rows, name) => { const i = rows[0].indexOf(name); assert.ok(i >= 0,
 test('the drivers table exports raw numbers, units in the header, vendor and product apart', async () => {
   const api = (await getJson(`${srv.url}/api/runs/${runId}/drivers`)).body.drivers.filter((r) => r.kernel);
   const { name, rows } = await saveTable('#drivers-body');
-  assert.equal(name, 'etlscope_fs01-before-update_drivers.csv');
+  assert.equal(name, 'etlscope-fs01-before-update_drivers.csv');
   assert.ok(!header(rows).some((h) => /[▲▼]/.test(h)), header(rows).join(' | '));
   for (const h of ['DPCs (count)', 'DPC time (ms)', 'DPC avg (µs)', 'DPC max (µs)', 'ISR time (ms)', 'vendor', 'product']) col(rows, h);
   assert.equal(rows.length - 1, api.length);
@@ -89,7 +89,7 @@ test('the drivers table exports raw numbers, units in the header, vendor and pro
 test('the DPC/ISR module table exports one header row with units and the raw figures', async () => {
   const api = (await getJson(`${srv.url}/api/runs/${runId}/dpcisr/modules`)).body.modules;
   const { name, rows } = await saveTable('#dpc-modules');
-  assert.equal(name, 'etlscope_fs01-before-update_by-module.csv');
+  assert.equal(name, 'etlscope-fs01-before-update_by-module.csv');
   assert.ok(!header(rows).some((h) => /[▲▼]/.test(h)));
   assert.equal(rows.length - 1, api.length, 'one header row (the DPC/ISR group row is left out)');
   const ians = api.find((m) => m.name === 'iansw60e.sys');
@@ -104,25 +104,21 @@ test('the DPC/ISR module table exports one header row with units and the raw fig
 test('vendor roll-up and longest events have their own files and raw values', async () => {
   const vendors = (await getJson(`${srv.url}/api/runs/${runId}/drivers`)).body.vendors;
   const v = await saveTable('#vendors-body');
-  assert.equal(v.name, 'etlscope_fs01-before-update_by-vendor.csv');
+  assert.equal(v.name, 'etlscope-fs01-before-update_by-vendor.csv');
   const intel = v.rows.find((x) => x[0] === 'Intel');
   assert.equal(num(intel[col(v.rows, 'DPC time (ms)')]), vendors.find((x) => x.vendor === 'Intel').dpc_ms);
   const events = (await getJson(`${srv.url}/api/runs/${runId}/dpcisr/events?limit=25`)).body.events;
   const e = await saveTable('#dpc-longest table');
-  assert.equal(e.name, 'etlscope_fs01-before-update_longest-events.csv');
+  assert.equal(e.name, 'etlscope-fs01-before-update_longest-events.csv');
   assert.deepEqual(e.rows.slice(1).map((r) => num(r[col(e.rows, 'duration (µs)')])), events.map((x) => x.duration_us));
   assert.deepEqual(e.rows.slice(1).map((r) => r[col(e.rows, 'stored sample')]), events.map((x) => (x.sample ? 'yes' : 'no')));
 });
 
-test('a chart PNG is drawn on an opaque white background', async () => {
-  await page.evaluate(() => {
-    document.querySelectorAll('[data-test-export]').forEach((b) => b.removeAttribute('data-test-export'));
-    document.getElementById('dpc-hist').parentNode.querySelector('button.export-chart').setAttribute('data-test-export', '1');
-  });
-  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-test-export]')]);
+// The top-left pixel of a downloaded PNG, decoded by the browser.
+async function cornerOf(p, dl) {
   const png = readFileSync(await dl.path());
-  assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
-  const corner = await page.evaluate(async (b64) => {
+  assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+  return p.evaluate(async (b64) => {
     const img = new Image();
     img.src = `data:image/png;base64,${b64}`;
     await img.decode();
@@ -132,7 +128,27 @@ test('a chart PNG is drawn on an opaque white background', async () => {
     ctx.drawImage(img, 0, 0);
     return [...ctx.getImageData(0, 0, 1, 1).data];
   }, png.toString('base64'));
-  assert.deepEqual(corner, [255, 255, 255, 255]);
-  assert.equal(dl.suggestedFilename(), 'etlscope_fs01-before-update_dpc-isr-durations.png');
+}
+
+test('a chart PNG is drawn on an opaque white background', async () => {
+  await page.evaluate(() => {
+    document.querySelectorAll('[data-test-export]').forEach((b) => b.removeAttribute('data-test-export'));
+    document.getElementById('dpc-hist').parentNode.querySelector('button.export-chart').setAttribute('data-test-export', '1');
+  });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-test-export]')]);
+  assert.deepEqual(await cornerOf(page, dl), [255, 255, 255, 255]);
+  assert.equal(dl.suggestedFilename(), 'etlscope-fs01-before-update_dpc-isr-durations.png');
   assert.deepEqual(page.problems, []);
+});
+
+test('the compare page\'s chart PNGs are drawn on white too', async () => {
+  const g = generate(srv.dir, 'exp2', { ...scenario, seed: 6 }, false);
+  const other = (await uploadAndWait(srv.url, readFileSync(g.path), 'exp2.etl', 'after')).body.run.id;
+  const cmp = await openPage(browser);
+  await cmp.goto(`${srv.url}/compare?runs=${runId},${other}`);
+  await cmp.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cmp-hist')));
+  const [dl] = await Promise.all([cmp.waitForEvent('download'), cmp.click('button[data-png="cmp-hist"]')]);
+  assert.deepEqual(await cornerOf(cmp, dl), [255, 255, 255, 255]);
+  assert.deepEqual(cmp.problems, []);
+  await cmp.context().close();
 });
