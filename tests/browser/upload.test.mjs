@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, getJson, uploadAndWait } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, uploadThroughPage } from '../support/browser.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
 const ACCESS = 'access-token-for-tests-0123456789';
@@ -84,11 +84,7 @@ test('dropping three files uploads all three, each with its own row, progress an
 test('after a single upload the run page offers its edit link once, and the token leaves the address bar', async () => {
   const file = join(srv.dir, 'single.csv');
   writeFileSync(file, perCpuCsv({ cpus: 2, seconds: 20 }));
-  const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
-  await page.goto(srv.url + '/');
-  await page.setInputFiles('#file', file);
-  await page.waitForURL(/\/runs\/[0-9a-f]{32}$/, { timeout: 20000 });
-  const id = new URL(page.url()).pathname.split('/').pop();
+  const { page, id } = await uploadThroughPage(browser, srv.url, file);
   await page.waitForSelector('#edit-link-note', { state: 'visible' });
   assert.equal(await page.evaluate(() => location.hash), '');
   await page.click('#copy-edit-link');

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer, getJson, uploadAndWait } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, barCenter } from '../support/browser.mjs';
 import { generate, select, stats, DPC_KINDS } from '../support/etlgen.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
@@ -89,12 +89,7 @@ test('a clicked bucket is kept in the URL, and its list says how many of how man
   for (let i = b; i < expected.length; i++) if (expected[i] > expected[b]) b = i;
   assert.ok(expected[b] > 200, `bucket ${b} holds ${expected[b]}`);
   await page.evaluate(() => document.getElementById('dpc-hist').scrollIntoView({ block: 'center' }));
-  const pos = await page.evaluate((i) => {
-    const c = window.Chart.getChart(document.getElementById('dpc-hist'));
-    const el = c.getDatasetMeta(0).data[i];
-    const r = c.canvas.getBoundingClientRect();
-    return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
-  }, b);
+  const pos = await barCenter(page, 'dpc-hist', b);
   await page.mouse.click(pos.x, pos.y);
   await page.waitForFunction((i) => new URLSearchParams(location.search).get('bucket') === String(i), b);
   await page.waitForFunction(() => document.querySelectorAll('#dpc-bucket-events tbody tr').length > 0);
