@@ -51,10 +51,18 @@
 
   // An edit link (/runs/ID#edit=TOKEN, made at upload) hands this browser the run's edit
   // token: keep it, take it out of the address bar and history at once, and offer the link
-  // for copying this one time. Returns the token taken, or ''.
+  // for copying this one time. Right after this browser uploaded the run (the start page
+  // leaves a flag in sessionStorage) the link is offered once too. Returns the token, or ''.
   function takeEditLink() {
     const m = location.hash.match(/^#edit=([^&]+)$/);
-    if (!m) return '';
+    if (!m) {
+      const flag = `etlscope:fresh:${runId}`;
+      try {
+        if (!sessionStorage.getItem(flag)) return '';
+        sessionStorage.removeItem(flag);
+      } catch (e) { return ''; }
+      return es.loadToken(runId);
+    }
     history.replaceState(history.state, '', location.pathname + location.search);
     let token = '';
     try { token = decodeURIComponent(m[1]); } catch (e) { return ''; }

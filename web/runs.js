@@ -5,6 +5,9 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
+  let maxUpload = 0; // bytes, from /api/health (0 = not known)
+  let health = null; // the promise of loadHealth()
+  let busy = false;  // uploads in progress
 
   function machineOf(r) {
     return Array.isArray(r.machines) && r.machines.length ? r.machines.join(', ') : '—';
@@ -125,24 +128,41 @@
     });
   }
 
+  // Why a file cannot be uploaded, or '' when it can.
+  function refusal(f) {
+    if (f.isFolder) return 'a folder: drop the files inside it instead';
+    if (!f.size) return 'the file is empty';
+    if (maxUpload && f.size > maxUpload) return `larger than this server's upload limit (${es.fmtBytes(maxUpload)})`;
+    return '';
+  }
+
   // Every file is uploaded, one after the other (the server limits uploads per client), each
-  // with its own row; ingest jobs are followed in parallel. One file: open its run with its
-  // edit link in the fragment (the run page shows it once). Several: the rows stay here.
+  // with its own row; ingest jobs are followed in parallel; a file that cannot be sent says
+  // why in its row. One file: open its run, where the edit link is offered once (flag in
+  // sessionStorage; the token stays in localStorage, never in this browser's URLs). Several:
+  // the rows stay here, each with its run's link and edit link.
   async function uploadAll(files) {
+    if (busy) { fail('Wait until the files being uploaded are stored, then drop more.'); return; }
+    busy = true;
+    await health;
     es.show($('upload-error'), false);
     $('uploads').replaceChildren();
     const name = $('run-name').value.trim();
     const rows = files.map(uploadRow);
     const runs = [];
     for (let i = 0; i < files.length; i++) {
+      const why = refusal(files[i]);
+      if (why) { rows[i].fail(`not uploaded: ${why}`); continue; }
       const runName = name && files.length > 1 ? `${name} — ${files[i].name}` : name;
       const job = await send(files[i], runName, rows[i]);
       if (job) runs.push(pollJob(job, rows[i]).then((run) => ({ run, row: rows[i] })));
     }
     const done = await Promise.all(runs);
+    busy = false;
     await loadRuns();
     if (files.length === 1 && done.length === 1 && done[0].run) {
-      location.assign(es.editLink(done[0].run.id, done[0].run.edit_token));
+      try { sessionStorage.setItem(`etlscope:fresh:${done[0].run.id}`, '1'); } catch (e) { /* storage off */ }
+      location.assign(`/runs/${encodeURIComponent(done[0].run.id)}`);
       return;
     }
     for (const d of done) if (d.run) d.row.done(d.run);
@@ -157,7 +177,13 @@
     for (const ev of ['dragleave', 'drop']) drop.addEventListener(ev, () => drop.classList.remove('over'));
     drop.addEventListener('drop', (e) => {
       e.preventDefault();
+      // Folders arrive as File objects too; their entries say what they are.
+      const items = [...(e.dataTransfer.items || [])].filter((it) => it.kind === 'file');
       const files = [...e.dataTransfer.files];
+      files.forEach((f, i) => {
+        const entry = items[i] && items[i].webkitGetAsEntry ? items[i].webkitGetAsEntry() : null;
+        if (entry && entry.isDirectory) f.isFolder = true;
+      });
       if (files.length) uploadAll(files);
       else fail('Nothing to upload: drop files (folders and links are not read).');
     });
@@ -166,6 +192,7 @@
   async function loadHealth() {
     try {
       const h = await es.api('/api/health');
+      maxUpload = h.max_upload || 0;
       if (h.read_only) { $('upload').hidden = true; return; }
       if (h.auth_required) { $('access-token').value = es.loadAccess(); es.show($('access-row'), true); }
     } catch (e) { /* the runs list reports errors */ }
@@ -173,7 +200,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     wireDrop();
-    loadHealth();
+    health = loadHealth();
     loadRuns();
     $('compare-btn').addEventListener('click', () => { location.assign(`/compare?runs=${picked().map(encodeURIComponent).join(',')}`); });
   });

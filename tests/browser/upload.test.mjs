@@ -36,9 +36,9 @@ for (const [args, shown] of [[[], false], [['--auth-token', ACCESS], true]]) {
   });
 }
 
-test('dropping three files uploads all three, each with its own row, progress and edit link', async () => {
-  const names = ['one.csv', 'two.csv', 'three.csv'];
-  const texts = names.map((n, i) => perCpuCsv({ cpus: 2 + i, seconds: 10 + i }));
+test('dropping three files uploads all three, each with its own row, progress and edit link; an empty one says why not', async () => {
+  const names = ['one.csv', 'two.csv', 'three.csv', 'empty.csv'];
+  const texts = names.map((n, i) => (i < 3 ? perCpuCsv({ cpus: 2 + i, seconds: 10 + i }) : ''));
   const before = (await getJson(`${srv.url}/api/runs`)).body.runs.length;
   const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
   await page.goto(srv.url + '/');
@@ -52,9 +52,11 @@ test('dropping three files uploads all three, each with its own row, progress an
   const rows = await page.$$eval('#uploads li', (lis) => lis.map((li) => ({
     text: li.querySelector('.progress-label').textContent,
     bars: li.querySelectorAll('progress').length,
-    href: li.querySelector('.upload-result a').getAttribute('href'),
+    href: li.querySelector('.upload-result a') && li.querySelector('.upload-result a').getAttribute('href'),
   })));
-  assert.equal(rows.length, 3);
+  assert.equal(rows.length, 4);
+  assert.equal(rows[3].text, 'empty.csv — not uploaded: the file is empty');
+  assert.equal(rows[3].href, null);
   const runs = (await getJson(`${srv.url}/api/runs`)).body.runs;
   assert.equal(runs.length, before + 3);
   for (let i = 0; i < 3; i++) {
@@ -136,4 +138,21 @@ test('a wrong edit token is reported before "delete this run?" is asked, and not
   await page.waitForURL(`${srv.url}/`);
   assert.equal((await getJson(`${srv.url}/api/runs/${id}`)).status, 404);
   await page.context().close();
+});
+
+test('a file over the server\'s upload limit is not sent, and its row says why', async () => {
+  const small = await startServer(['--max-upload', '1K']);
+  const page = await openPage(browser);
+  await page.goto(small.url + '/');
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['x'.repeat(2048)], 'big.csv'));
+    document.getElementById('drop').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('#uploads li.failed'));
+  assert.equal(await page.textContent('#uploads li .progress-label'), 'big.csv — not uploaded: larger than this server\'s upload limit (1.0 KB)');
+  assert.equal((await getJson(`${small.url}/api/runs`)).body.runs.length, 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  await small.stop();
 });
