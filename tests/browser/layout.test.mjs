@@ -11,7 +11,7 @@ import { launch, openPage } from '../support/browser.mjs';
 import { etlgen } from '../support/etlgen.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
-let srv, browser, etl, perf;
+let srv, browser, etl, etl2, perf;
 before(async () => {
   srv = await startServer();
   browser = await launch();
@@ -19,6 +19,9 @@ before(async () => {
   const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
   const g = etlgen(srv.dir, { ...story, duration_s: 1 }, 'field');
   etl = (await uploadAndWait(srv.url, g.bytes, 'field-before.etl', 'FS01 before the driver update')).body.run.id;
+  const after = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-after-update.json'), 'utf8'));
+  const g2 = etlgen(srv.dir, { ...after, duration_s: 1 }, 'field2');
+  etl2 = (await uploadAndWait(srv.url, g2.bytes, 'field-after.etl', 'FS01 after the driver update, a long name to show in lists')).body.run.id;
   perf = (await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 8, seconds: 60 })), 'perf.csv', 'perfmon at phone width')).body.run.id;
 });
 after(async () => { await browser.close(); await srv.stop(); });
@@ -27,6 +30,7 @@ after(async () => { await browser.close(); await srv.stop(); });
 async function settle(page, path) {
   await page.goto(srv.url + path);
   if (path === '/') await page.waitForSelector('#runs tbody tr');
+  else if (path.startsWith('/compare')) await page.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length && document.querySelectorAll('#cmp-add option').length > 1);
   else if (path.endsWith(etl)) await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready && document.querySelectorAll('#drivers-body tr').length && document.querySelectorAll('#vendors-body tr').length);
   else await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-heat')));
 }
@@ -46,7 +50,7 @@ function overflow(page, width) {
   }, width);
 }
 
-for (const [name, path] of [['the start page', () => '/'], ['an ETW run page', () => `/runs/${etl}`], ['a perfmon run page', () => `/runs/${perf}`]]) {
+for (const [name, path] of [['the start page', () => '/'], ['an ETW run page', () => `/runs/${etl}`], ['a perfmon run page', () => `/runs/${perf}`], ['the compare page', () => `/compare?runs=${etl},${etl2}`]]) {
   test(`${name} fits a 390 px phone screen; wide tables scroll in their own box`, async () => {
     const page = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await settle(page, path());
