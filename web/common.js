@@ -48,6 +48,12 @@ const es = {
     return t ? { 'X-Auth-Token': t } : {};
   },
 
+  // A run's edit link: the token rides in the fragment, which browsers never send to the
+  // server (so it reaches no log); the run page moves it into localStorage (run.js).
+  editLink(runId, token) {
+    return `${location.origin}/runs/${encodeURIComponent(runId)}#edit=${encodeURIComponent(token)}`;
+  },
+
   forgetToken(runId) {
     try { localStorage.removeItem(`etlscope:edit:${runId}`); } catch (e) { /* storage off */ }
   },
@@ -58,6 +64,19 @@ const es = {
       if (input) { input.value = text; input.hidden = false; input.select(); }
       return false;
     }
+  },
+
+  // A Chart.js chart as a PNG data URL drawn on white (the canvas itself is transparent,
+  // which viewers show as black or checkered).
+  chartPng(chart) {
+    const src = chart.canvas;
+    const cv = document.createElement('canvas');
+    cv.width = src.width; cv.height = src.height;
+    const ctx = cv.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, cv.width, cv.height);
+    ctx.drawImage(src, 0, 0);
+    return cv.toDataURL('image/png');
   },
 
   fmtBytes(n) {

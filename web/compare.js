@@ -214,7 +214,7 @@
       b.addEventListener('click', () => {
         const c = Chart.getChart(document.getElementById(b.dataset.png));
         if (!c) return;
-        const a = es.el('a', { href: c.toBase64Image('image/png', 1), download: `etlscope-${b.dataset.png}.png` });
+        const a = es.el('a', { href: es.chartPng(c), download: `etlscope-${b.dataset.png}.png` });
         document.body.appendChild(a); a.click(); a.remove();
       });
     }

@@ -31,6 +31,14 @@
     ['incl', 'CPU incl.', (r) => r.cpu.inclusive_share, (r) => pct(r.cpu.inclusive_share), true],
   ];
 
+  // CSV headers of the columns (exports.js): the unit of the raw value each cell exports.
+  const csvHead = {
+    name: 'module', vendor: 'vendor', category: 'category', dpc_count: 'DPCs (count)', dpc_ms: 'DPC time (ms)',
+    dpc_avg: 'DPC avg (µs)', dpc_max: 'DPC max (µs)', isr_count: 'ISRs (count)', isr_ms: 'ISR time (ms)',
+    isr_max: 'ISR max (µs)', excl: 'CPU exclusive (fraction of samples)', incl: 'CPU inclusive (fraction of samples)',
+  };
+  const raw = (v) => (v === null || v === undefined ? '' : v);
+
   function query() {
     const q = view.windowQuery();
     if (view.get('cpus')) q.set('cpus', view.get('cpus'));
@@ -69,7 +77,8 @@
       const mark = k === key ? (asc ? ' ▲' : ' ▼') : '';
       const b = es.el('button', { type: 'button', class: 'sort', 'data-col': k, 'aria-sort': k === key ? (asc ? 'ascending' : 'descending') : 'none' }, label + mark);
       b.addEventListener('click', () => view.set({ dsort: k, ddir: k === key && !asc ? 'asc' : null }));
-      tr.appendChild(es.el('th', { class: num ? 'num' : null }, b));
+      tr.appendChild(es.el('th', { class: num ? 'num' : null, 'data-csv': csvHead[k] }, b));
+      if (k === 'vendor') tr.appendChild(es.el('th', { hidden: true }, 'product'));
     }
     return tr;
   }
@@ -79,8 +88,10 @@
     if (r.note) name.appendChild(es.el('div', { class: 'hint small' }, r.note));
     const vendor = es.el('td', {}, [r.vendor || (r.kernel ? 'unknown' : '—')]);
     if (r.product) vendor.appendChild(es.el('div', { class: 'hint small' }, r.product));
-    const tds = [name, vendor, es.el('td', {}, categories.badge(r.category))];
-    for (const c of columns.slice(3)) tds.push(es.el('td', { class: 'num' }, c[3](r)));
+    name.dataset.csv = r.name;
+    vendor.dataset.csv = r.vendor || '';
+    const tds = [name, vendor, es.el('td', { hidden: true }, r.product || ''), es.el('td', {}, categories.badge(r.category))];
+    for (const c of columns.slice(3)) tds.push(es.el('td', { class: 'num', 'data-csv': raw(c[0] === 'dpc_avg' ? r.dpc.avg_us : c[2](r)) }, c[3](r)));
     return tds;
   }
 
@@ -131,8 +142,8 @@
     vt.replaceChildren(...data.vendors.map((v) => es.el('tr', {}, [
       es.el('td', {}, v.vendor), es.el('td', {}, categories.badge(v.category)),
       es.el('td', { class: 'num' }, String(v.modules)),
-      es.el('td', { class: 'num' }, ms(v.dpc_ms)), es.el('td', { class: 'num' }, ms(v.isr_ms)),
-      es.el('td', { class: 'num' }, pct(v.exclusive_share)), es.el('td', { class: 'num' }, pct(v.inclusive_max_share)),
+      es.el('td', { class: 'num', 'data-csv': raw(v.dpc_ms) }, ms(v.dpc_ms)), es.el('td', { class: 'num', 'data-csv': raw(v.isr_ms) }, ms(v.isr_ms)),
+      es.el('td', { class: 'num', 'data-csv': raw(v.exclusive_share) }, pct(v.exclusive_share)), es.el('td', { class: 'num', 'data-csv': raw(v.inclusive_max_share) }, pct(v.inclusive_max_share)),
     ])));
     $('drivers-kb').textContent = `Driver knowledge base: ${data.kb_version}. Inclusive CPU counts samples with the module anywhere on the stack; a vendor's inclusive figure is its largest module's (one sample can hold several).`;
     const hidden = data.outside_modules;

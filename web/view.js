@@ -71,8 +71,12 @@ const view = {
 
   // A CPU × time heatmap (chartjs-chart-matrix): one row per label, one cell per slice of
   // width step ms; cells are {x: slice middle, y: row label, v, cpu, …}, coloured v / max.
-  heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont }) {
+  // With its box, the box grows (up to 640 px) so that every CPU gets a label; past that
+  // every k-th CPU is labelled and the axis title says so. yWidth fixes the y axis width
+  // (so that charts stacked under it share the x axis pixel for pixel).
+  heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
+    const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
     return {
       type: 'matrix',
       data: { datasets: [{
@@ -85,8 +89,10 @@ const view = {
       options: {
         animation: false, maintainAspectRatio: false,
         scales: {
-          x: Object.assign(view.timeAxis(t), { offset: false }),
-          y: { type: 'category', labels, offset: true, ticks: { autoSkip: true, font: tickFont }, grid: { display: false } },
+          x: Object.assign(view.timeAxis(t, step), { offset: false }),
+          y: Object.assign({ type: 'category', labels, offset: true, grid: { display: false },
+            ticks: { autoSkip: false, font: tickFont, callback: (v, i) => (i % every === 0 ? labels[i] : '') },
+            title: { display: every > 1, text: `every ${every === 2 ? '2nd' : every === 3 ? '3rd' : `${every}th`} CPU labelled` } }, view.fixedWidth(yWidth)),
         },
         plugins: {
           legend: { display: false },
@@ -99,14 +105,31 @@ const view = {
     };
   },
 
-  // A linear x axis of ms timestamps, bounded by the selected window.
-  timeAxis(t) {
+  // Grows box (a .chart-box) so that rows of rowPx fit, up to 640 px; returns k, the step of
+  // the labelled rows (1 = every row labelled).
+  fitRows(box, rows, rowPx) {
+    const chrome = 70; // x axis, ticks and padding
+    if (!box.dataset.baseHeight) box.dataset.baseHeight = String(box.clientHeight);
+    const base = Number(box.dataset.baseHeight);
+    const h = Math.min(640, Math.max(base, rows * rowPx + chrome));
+    box.style.height = h > base ? `${h}px` : '';
+    return Math.max(1, Math.ceil((rows * rowPx) / (h - chrome)));
+  },
+
+  // Scale options that pin an axis to px wide (none when px is not given).
+  fixedWidth(px) {
+    return px ? { afterFit: (scale) => { scale.width = px; } } : {};
+  },
+
+  // A linear x axis of ms timestamps: the selected window, else from the first time to the
+  // last one plus step (the width of the last slice for slice charts): it ends at the data.
+  timeAxis(t, step = 0) {
     const w = view.window();
     const span = t.length > 1 ? t[t.length - 1] - t[0] : 0;
     return {
       type: 'linear',
-      min: w.from !== null ? w.from : undefined,
-      max: w.to !== null ? w.to : undefined,
+      min: w.from !== null ? w.from : t.length ? t[0] : undefined,
+      max: w.to !== null ? w.to : t.length ? t[t.length - 1] + step : undefined,
       ticks: { maxTicksLimit: 10, callback: (v) => es.fmtClock(v, span) },
       title: { display: true, text: 'time (UTC)' },
     };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, barCenter } from '../support/browser.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 let srv, browser, runId, ndisId;
@@ -143,12 +143,7 @@ test('click a module to filter every chart, pick CPUs, zoom by dragging; the URL
     return i;
   });
   await page.evaluate(() => document.getElementById('dpc-hist').scrollIntoView({ block: 'center' }));
-  const pos = await page.evaluate((b) => {
-    const c = window.Chart.getChart(document.getElementById('dpc-hist'));
-    const el = c.getDatasetMeta(0).data[b];
-    const r = c.canvas.getBoundingClientRect();
-    return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
-  }, best);
+  const pos = await barCenter(page, 'dpc-hist', best);
   await page.mouse.click(pos.x, pos.y);
   await page.waitForSelector('#dpc-bucket-events table tbody tr');
   assert.match(await page.textContent('#dpc-bucket-title'), /DPCs of/);
