@@ -17,14 +17,7 @@
   let seq = 0;
   let picked = null; // clicked histogram bucket
 
-  const int = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
-  const pct = (f) => (f === null || f === undefined ? '—' : `${(f * 100).toFixed(f >= 0.1 ? 1 : 2)} %`);
-  function us(v) {
-    if (v === null || v === undefined) return '—';
-    if (v >= 1000) return `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} ms`;
-    return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} µs`;
-  }
-  const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v >= 10 ? 0 : 2)} ms`);
+  const int = fmt.count, pct = fmt.percent, us = fmt.us, ms = fmt.ms;
   const kindSel = () => (view.get('hist') === 'isr' ? 'isr' : 'dpc');
 
   // The shared filter as a query string (window, module, CPUs); extra keys added by callers.
@@ -216,7 +209,7 @@
   const cols = [
     { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null] },
     { key: 'total', label: 'DPC+ISR time', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
-    { key: 'share', label: '% of CPU time', num: true, title: 'DPC+ISR time / (trace duration × CPUs)', get: (r) => r.share_of_trace, cell: (r) => pct(r.share_of_trace) },
+    { key: 'share', label: '% of CPU time', num: true, title: 'DPC+ISR time / (selected CPUs × selected window): the whole machine and trace when nothing is selected', get: (r) => r.share_of_window, cell: (r) => pct(r.share_of_window) },
     { key: 'dcount', label: 'DPCs', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
     { key: 'davg', label: 'avg', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
     { key: 'dmed', label: 'median≈', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
