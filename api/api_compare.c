@@ -25,7 +25,7 @@
 
 struct side {
 	struct db_run run;
-	int has_etw;
+	int has_etw, has_counters;
 	struct db_etw_run etw;
 	double seconds; /* the run's length, for per-second figures */
 };
@@ -318,8 +318,31 @@ static cJSON *finding_brief(const cJSON *f)
 	return o;
 }
 
+static int any_counter(void *ud, const struct db_counter *c)
+{
+	(void)c;
+	*(int *)ud = 1;
+	return 1;
+}
+
+/* Could run sd have made finding f at all? Perfmon rules need counters, DPC/ISR rules need
+ * DPC/ISR records, the other ETW rules an ETW trace. When not, a finding absent there is
+ * "not measured", not gone. */
+static int can_judge(const struct side *sd, const cJSON *f)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+	const char *s = cJSON_IsString(id) ? id->valuestring : "";
+	if (strncmp(s, "perfmon-", 8) == 0)
+		return sd->has_counters;
+	if (strncmp(s, "dpc-", 4) == 0 || strncmp(s, "isr-", 4) == 0 ||
+	    strncmp(s, "cpu-dpcisr", 10) == 0)
+		return sd->has_etw && sd->etw.n_dpcisr > 0;
+	return sd->has_etw;
+}
+
 /* Findings that appeared, disappeared or changed severity or wording in each later run,
- * against the baseline (the runs' stored findings; computed on first use). */
+ * against the baseline (the runs' stored findings; computed on first use); baseline
+ * findings the later run could not have made are listed as not_measured. */
 static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 {
 	cJSON *docs[MAX_RUNS] = {0}, *res = cJSON_CreateObject();
@@ -341,6 +364,7 @@ static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 		cJSON *app = cJSON_AddArrayToObject(d, "appeared");
 		cJSON *gone = cJSON_AddArrayToObject(d, "disappeared");
 		cJSON *chg = cJSON_AddArrayToObject(d, "changed");
+		cJSON *unmeasured = cJSON_AddArrayToObject(d, "not_measured");
 		const cJSON *f;
 		char key[300];
 		cJSON_ArrayForEach(f, cur)
@@ -362,7 +386,7 @@ static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 		{
 			finding_key(f, key, sizeof key);
 			if (!find_finding(cur, key))
-				cJSON_AddItemToArray(gone, finding_brief(f));
+				cJSON_AddItemToArray(can_judge(&sd[k], f) ? gone : unmeasured, finding_brief(f));
 		}
 		cJSON_AddItemToArray(out, d);
 	}
@@ -438,6 +462,11 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 			goto done;
 		}
 		sd[k].has_etw = rc == 0;
+		if (db_counters(db, sd[k].run.id, any_counter, &sd[k].has_counters) != 0) {
+			*out = api_error("cannot read counters");
+			st = 500;
+			goto done;
+		}
 		sd[k].seconds = (double)sd[k].run.duration_us / 1e6;
 	}
 	/* The baseline first; the others keep the order named. */

@@ -188,6 +188,10 @@ test('what a run did not measure is null ("not measured"), never zero', async ()
   assert.ok(c);
   assert.equal(c.runs[0], null);
   assert.ok(c.runs[1]);
+  // The trace's DPC findings are not "gone" in a perfmon log: it could not have made them.
+  const ch = d.findings.changes[0];
+  assert.ok(ch.not_measured.some((f) => f.id === 'dpc-average'), JSON.stringify(ch));
+  assert.ok(!ch.disappeared.some((f) => f.id === 'dpc-average' || f.id === 'cpu-dpcisr-saturated'));
 });
 
 test('perfmon compare shows the hot CPUs, not only the mean over all CPUs', async () => {
