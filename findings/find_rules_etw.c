@@ -90,11 +90,12 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	if (!isr)
 		network_hint(c, row, hint, sizeof hint, 0);
 	const char *what = isr ? "ISRs" : "DPCs";
-	char count[32], avg_s[32], max_s[32], guide_s[32];
+	char count[32], avg_s[32], max_s[32], guide_s[32], above_s[32];
 	find_thousands(t->count, count, sizeof count);
 	find_duration_us(avg, avg_s, sizeof avg_s);
 	find_duration_us((double)t->max_ns / 1000.0, max_s, sizeof max_s);
 	find_duration_us(guide, guide_s, sizeof guide_s);
+	find_percent(above * 100, above_s, sizeof above_s);
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddNumberToObject(n, "module_id", row->module_id);
 	cJSON_AddStringToObject(n, "module", row->name);
@@ -112,14 +113,14 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	if (by_avg)
 		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
 			  "%s %s average %s, %.1f× Microsoft's %s guideline: %s %s, "
-			  "%.0f %% above it, the longest %s, on CPU%s %s.%s",
+			  "%s above it, the longest %s, on CPU%s %s.%s",
 			  desc, what, avg_s, avg / guide, guide_s, count, what,
-			  above * 100, max_s, strchr(cpus, ' ') ? "s" : "", cpus, hint);
+			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, hint);
 	else
 		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s exceed Microsoft's %s guideline in %.1f %% of %s calls "
+			  "%s %s exceed Microsoft's %s guideline in %s of %s calls "
 			  "(p99 above it; average %s, longest %s).%s",
-			  desc, what, guide_s, above * 100, count, avg_s, max_s, hint);
+			  desc, what, guide_s, above_s, count, avg_s, max_s, hint);
 }
 
 /* The module with the most DPC+ISR time on a CPU set. */

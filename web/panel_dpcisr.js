@@ -255,14 +255,12 @@
   function drawTimeline(d) {
     const step = d.slice_ms;
     const labels = d.cpus.map((c) => `CPU ${c.cpu}`);
-    let max = 0;
+    // Fixed scale: 0 to 100 % of the CPU, the saturation limit of the findings marked.
+    const max = 1;
     const data = [];
     d.cpus.forEach((c, row) => c.dpc.forEach((v, i) => {
-      const s = v + c.isr[i];
-      if (s > max) max = s;
-      data.push({ x: d.t[i] + step / 2, y: labels[row], v: s, dpc: v, isr: c.isr[i], cpu: c.cpu });
+      data.push({ x: d.t[i] + step / 2, y: labels[row], v: v + c.isr[i], dpc: v, isr: c.isr[i], cpu: c.cpu });
     }));
-    if (!max) max = 1;
     const heat = view.heatmap({
       label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 },
       tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
@@ -270,7 +268,8 @@
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
     const legend = $('dpc-heat-legend');
-    view.heatLegend(legend, max * 100, '% of the CPU in DPCs+ISRs (time counted in the slice where each event started)');
+    view.heatLegend(legend, { max, f: pct, label: 'of the CPU in DPCs+ISRs (time counted in the slice where each event started)',
+      mark: { at: 0.5, text: 'saturated (critical finding above)' } });
     $('dpc-resolution').textContent = `slice ${ms(d.slice_ms)} · stored resolution ${ms(d.resolution_ms)}`;
 
     const mods = d.modules.slice();
