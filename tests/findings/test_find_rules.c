@@ -147,6 +147,11 @@ static void clean(void **state)
 	ft_close(db, path);
 }
 
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void isr_average_and_tracing(void **state)
 {
 	(void)state;
@@ -179,6 +184,29 @@ static void isr_average_and_tracing(void **state)
 	assert_non_null(f);
 	assert_string_equal(str(f, "severity"), "warning");
 	assert_string_equal(str(cJSON_GetObjectItem(doc, "verdict"), "severity"), "warning");
+	/* Not recorded is not normal: the verdict says it cannot judge, and how to record. */
+	const char *v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "Cannot judge driver load: DPC and ISR tracing was not enabled"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(str(f, "sentence"), "xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT"));
+	assert_null(strstr(v, "No driver problem"));
+	cJSON_Delete(doc);
+
+	/* Healthy DPCs but no CPU sampling: nothing found in what was recorded, and the verdict
+	 * says what was not recorded instead of "no driver problem". */
+	run = ft_scenario(db,
+		"{\"cpus\": 2, \"duration_s\": 1, \"seed\": 5, \"sample_rate_hz\": 0, \"modules\": ["
+		"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+		" \"dpc\": {\"rate\": 1000, \"duration_us\": {\"dist\": \"uniform\", \"min\": 5, \"max\": 40}}}]}",
+		NULL);
+	doc = findings(db, run);
+	assert_int_equal(ft_count(doc), 1);
+	assert_non_null(ft_finding(doc, "profile-not-traced"));
+	v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "No problem found in what was recorded, but not everything was: "
+			    "CPU sampling (PROFILE) was not recorded"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(v, "-stackwalk Profile"));
 	cJSON_Delete(doc);
 	ft_close(db, path);
 }
