@@ -491,8 +491,14 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 			if (sd[k].run.has_start &&
 			    (!sd[bi].run.has_start || sd[k].run.start_utc_us < sd[bi].run.start_utc_us))
 				bi = k;
+		int ties = 0;
+		for (int k = 0; k < n; k++)
+			ties += sd[k].run.has_start && sd[bi].run.has_start &&
+				sd[k].run.start_utc_us == sd[bi].run.start_utc_us;
 		if (!sd[bi].run.has_start)
 			base_rule = "the first run named";
+		else if (ties > 1)
+			base_rule = "the first run named of those that start earliest";
 	}
 	struct side first = sd[bi];
 	memmove(&sd[1], &sd[0], (size_t)bi * sizeof *sd);

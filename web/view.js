@@ -68,14 +68,13 @@ const view = {
   heatLegend(node, { max, f, label, mark }) {
     const grad = es.el('span', { class: 'ramp' });
     grad.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(view.heatColor).join(', ')})`;
-    const parts = [es.el('span', {}, f(0)), grad, es.el('span', {}, f(max))];
+    const parts = [es.el('span', {}, f(0)), grad, es.el('span', {}, `${f(max)}${label ? ` ${label}` : ''}`)];
     if (mark && mark.at > 0 && mark.at < max) {
       const m = es.el('span', { class: 'ramp-mark', title: mark.text });
       m.style.left = `${(100 * mark.at) / max}%`;
       grad.appendChild(m);
-      parts.push(es.el('span', { class: 'ramp-mark-text' }, `│ ${f(mark.at)}: ${mark.text}`));
+      parts.push(es.el('span', { class: 'ramp-mark-text' }, `· mark │ at ${f(mark.at)}: ${mark.text}`));
     }
-    if (label) parts.push(es.el('span', {}, label));
     node.replaceChildren(...parts);
   },
 

@@ -1,7 +1,7 @@
 // compare.test.mjs — the share-and-compare flow in headless Chromium: open a run, copy its
 // link, open the link in a fresh browser context, add a second run to compare, and see the
-// two histograms overlaid with the guideline and the per-module delta table. The screenshot
-// is the README's compare picture (written to docs/ when UPDATE_SCREENSHOTS=1).
+// two histograms overlaid with the guideline and the per-module delta table; the baseline
+// picked on the page and kept in the URL. (The README's pictures: scripts/screenshots.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -59,8 +59,7 @@ test('a copied run link opens in a new context, where a second run is added to c
   await third.goto(other.url());
   await third.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
   assert.equal(await third.textContent('#cmp-story'), story);
-  if (process.env.UPDATE_SCREENSHOTS) await other.screenshot({ path: join(repo, 'docs', 'screenshot-compare.png') });
-  else await other.screenshot({ path: join(srv.dir, 'compare.png') });
+  await other.screenshot({ path: join(srv.dir, 'compare.png') });
   for (const p of [page, other, third]) {
     assert.deepEqual(p.problems, []);
     await p.context().close();

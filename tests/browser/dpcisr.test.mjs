@@ -94,7 +94,7 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
   assert.equal(heat.color, heat.want);
   assert.notEqual(heat.color, heat.darkest);
-  assert.match(heat.legend, /^0 %100\.0 %│ 50\.0 %: saturated/);
+  assert.match(heat.legend, /^0 %100\.0 % of the CPU in DPCs\+ISRs .*· mark │ at 50\.0 %: saturated/);
   await page.screenshot({ path: join(srv.dir, 'dpcisr.png'), fullPage: true });
   assert.deepEqual(page.problems, []);
   await page.context().close();

@@ -162,11 +162,15 @@ test('the baseline: ?base= picks it, else the earliest trace start; it is runs[0
   assert.equal(d.runs[0].id, b);
   assert.equal(d.runs[0].baseline, true);
   assert.equal(d.runs[1].baseline, false);
-  assert.match(d.baseline_rule, /earliest/);
+  assert.equal(d.baseline_rule, 'the earliest trace start');
   d = (await getJson(`${srv.url}/api/compare?runs=${a},${b}&base=${a}`)).body;
   assert.equal(d.baseline, a);
   assert.deepEqual(d.runs.map((r) => r.id), [a, b]);
   // Three runs, the last as baseline: it moves first, the others keep their order.
+  // The field story's traces start together: the first named of them.
+  d = (await getJson(`${srv.url}/api/compare?runs=${runs[1]},${runs[0]}`)).body;
+  assert.equal(d.baseline, runs[1]);
+  assert.equal(d.baseline_rule, 'the first run named of those that start earliest');
   d = (await getJson(`${srv.url}/api/compare?runs=${runs[0]},${runs[1]},${runs[2]}&base=${runs[2]}`)).body;
   assert.deepEqual(d.runs.map((r) => r.id), [runs[2], runs[0], runs[1]]);
   assert.deepEqual(d.findings.changes.map((c) => c.run), [runs[0], runs[1]]);
