@@ -73,19 +73,35 @@ static const char *sev(const cJSON *f)
 	return cJSON_GetObjectItem(f, "severity")->valuestring;
 }
 
+/* The finding id must be there with this severity and numbers[key] == value. */
+static const cJSON *expect(const cJSON *doc, const char *id, const char *severity,
+			   const char *key, double value)
+{
+	const cJSON *f = ft_finding(doc, id);
+	if (!f)
+		fail_msg("no %s", id);
+	assert_string_equal(sev(f), severity);
+	assert_float_equal(ft_num(f, key), value, 1e-9);
+	return f;
+}
+
+/* numbers.cpus must be exactly want[0..n). */
+static void expect_cpus(const cJSON *f, const int *want, int n)
+{
+	const cJSON *cpus = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus");
+	assert_int_equal(cJSON_GetArraySize(cpus), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(cJSON_GetArrayItem(cpus, i)->valueint, want[i]);
+}
+
 static void thresholds(void **state)
 {
 	(void)state;
 	char path[64];
 	sqlite3 *db = ft_open(path, sizeof path);
 	cJSON *doc = findings(db, csv_run(db, cols, 8, busy));
-	const cJSON *f = ft_finding(doc, "perfmon-dpc-time");
-	assert_non_null(f);
-	assert_string_equal(sev(f), "warning");
-	assert_float_equal(ft_num(f, "mean_pct"), 15, 1e-9);
-	cJSON *cpus = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus");
-	assert_int_equal(cJSON_GetArraySize(cpus), 1);
-	assert_int_equal(cJSON_GetArrayItem(cpus, 0)->valueint, 1);
+	const cJSON *f = expect(doc, "perfmon-dpc-time", "warning", "mean_pct", 15);
+	expect_cpus(f, (const int[]){1}, 1);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "link"),
 				"params"), "counter")->valuestring, "% DPC Time");
 	f = ft_finding(doc, "perfmon-interrupt-time");
@@ -281,30 +297,18 @@ static void pegged_is_critical(void **state)
 	char path[64];
 	sqlite3 *db = ft_open(path, sizeof path);
 	cJSON *doc = findings(db, csv_run(db, pegged_cols, 18, pegged_stretch));
-	const cJSON *f = ft_finding(doc, "perfmon-cpu-dpcisr-saturated");
-	assert_non_null(f);
-	assert_string_equal(sev(f), "critical");
-	assert_float_equal(ft_num(f, "max_pct"), 92, 1e-9);
-	const cJSON *cpus = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus");
-	assert_int_equal(cJSON_GetArraySize(cpus), 4);
-	static const int want[] = {2, 3, 5, 6};
-	for (int i = 0; i < 4; i++)
-		assert_int_equal(cJSON_GetArrayItem(cpus, i)->valueint, want[i]);
+	const cJSON *f = expect(doc, "perfmon-cpu-dpcisr-saturated", "critical", "max_pct", 92);
+	expect_cpus(f, (const int[]){2, 3, 5, 6}, 4);
 	const char *text = cJSON_GetObjectItem(f, "sentence")->valuestring;
 	assert_non_null(strstr(text, "CPUs 2, 3, 5 and 6 (up to 92.0 %"));
-	f = ft_finding(doc, "perfmon-dpc-time");
-	assert_non_null(f);
-	assert_string_equal(sev(f), "warning");
-	assert_float_equal(ft_num(f, "mean_pct"), round((90 * 20 + 1 * 40) / 60.0 * 100) / 100, 1e-9);
+	expect(doc, "perfmon-dpc-time", "warning", "mean_pct",
+	       round((90 * 20 + 1 * 40) / 60.0 * 100) / 100);
 	assert_null(ft_finding(doc, "perfmon-not-recorded"));
 	assert_string_equal(cJSON_GetObjectItem(verdict_of(doc), "severity")->valuestring, "critical");
 	cJSON_Delete(doc);
 
 	doc = findings(db, csv_run(db, pegged_cols, 18, pegged_always));
-	f = ft_finding(doc, "perfmon-dpc-time");
-	assert_non_null(f);
-	assert_string_equal(sev(f), "critical");
-	assert_float_equal(ft_num(f, "mean_pct"), 90, 1e-9);
+	expect(doc, "perfmon-dpc-time", "critical", "mean_pct", 90);
 	assert_string_equal(sev(ft_finding(doc, "perfmon-cpu-dpcisr-saturated")), "critical");
 	cJSON_Delete(doc);
 	ft_close(db, path);
