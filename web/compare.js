@@ -24,7 +24,8 @@
   }
 
   function bucketLabels(edges) {
-    const f = fmt.us;
+    // Bucket edges are exact values (1.25 µs), not measurements: shown as they are.
+    const f = (us) => (us >= 1000 ? `${+(us / 1000).toFixed(2)} ms` : `${+us.toFixed(2)} µs`);
     const labels = [`≤ ${f(edges[0])}`];
     for (let i = 1; i < edges.length; i++) labels.push(`${f(edges[i - 1])} – ${f(edges[i])}`);
     labels.push(`> ${f(edges[edges.length - 1])}`);
