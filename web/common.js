@@ -26,6 +26,7 @@ const fmt = {
   // A duration in µs → "220 µs" | "2.5 ms" | "1.0 s"; long ones as "2 min 5 s", "1 h 3 min".
   us(v) {
     if (fmt.missing(v)) return '—';
+    if (v === 0) return '0 µs';
     const a = Math.abs(v);
     if (a >= 120e6) {
       const t = Math.round(v / 1e6), m = Math.floor(t / 60), h = Math.floor(m / 60);
@@ -36,8 +37,9 @@ const fmt = {
     if (Math.abs(x) >= 999.5 && unit !== 's') { x /= 1e3; unit = unit === 'ms' ? 's' : 'ms'; }
     return `${Math.abs(x) < 9.95 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ${unit}`;
   },
-  ms(v) { return fmt.missing(v) ? '—' : fmt.us(v * 1e3); },
-  seconds(v) { return fmt.missing(v) ? '—' : fmt.us(v * 1e6); },
+  // Zero keeps the unit asked for: "0 ms", "0 s".
+  ms(v) { return fmt.missing(v) ? '—' : v === 0 ? '0 ms' : fmt.us(v * 1e3); },
+  seconds(v) { return fmt.missing(v) ? '—' : v === 0 ? '0 s' : fmt.us(v * 1e6); },
 
   // A percentage given as 0–100 → "92.0 %"; percent(f) takes a fraction 0–1.
   pct(v) {

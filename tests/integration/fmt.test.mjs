@@ -16,6 +16,9 @@ const cases = [
   // [function, input, text]
   ['seconds', 0.9999933333333333, '1.0 s'],
   ['seconds', 2.4, '2.4 s'],
+  ['seconds', 0, '0 s'],
+  ['ms', 0, '0 ms'],
+  ['us', 0, '0 µs'],
   ['seconds', 45.2, '45 s'],
   ['seconds', 150, '2 min 30 s'],
   ['seconds', 7260, '2 h 1 min'],
