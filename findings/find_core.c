@@ -81,6 +81,10 @@ void find_duration_us(double us, char *buf, size_t len)
 {
 	double a = fabs(us);
 	const char *unit = "µs";
+	if (us == 0) {
+		snprintf(buf, len, "0 µs");
+		return;
+	}
 	double v = us;
 	if (a >= 1e6) {
 		v = us / 1e6;
@@ -99,7 +103,10 @@ void find_duration_us(double us, char *buf, size_t len)
 
 void find_seconds(double s, char *buf, size_t len)
 {
-	find_duration_us(s * 1e6, buf, len);
+	if (s == 0)
+		snprintf(buf, len, "0 s");
+	else
+		find_duration_us(s * 1e6, buf, len);
 }
 
 void find_percent(double pct, char *buf, size_t len)
