@@ -12,7 +12,7 @@
 #include "attr.h"
 
 /* Bumped when rules change meaning; stored beside each document. */
-#define FIND_ENGINE_VERSION 1
+#define FIND_ENGINE_VERSION 2
 
 enum find_severity { FIND_CRITICAL = 0, FIND_WARNING = 1, FIND_INFO = 2 };
 const char *find_severity_name(enum find_severity s);
@@ -68,6 +68,12 @@ int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen)
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
 cJSON *find_cpu_array(const struct db_cpu_set *s);                      /* [0, 2, 4, 6] */
 void find_thousands(uint64_t v, char *buf, size_t len); /* "163,217" */
+/* Numbers in sentences, by the rules the web pages' fmt follows (docs/findings.md):
+ * durations in the largest unit ≥ 1, one decimal below 10 ("1.0 s", "2.5 ms", "220 µs");
+ * percentages with one decimal ("92.0 %", "0.05 %" below 0.1, "0 %"). */
+void find_duration_us(double us, char *buf, size_t len);
+void find_seconds(double s, char *buf, size_t len);
+void find_percent(double pct, char *buf, size_t len); /* pct: 0–100 */
 void find_driver_desc(const struct attr_row *row, char *buf, size_t len); /* "x.sys (Vendor, Category)" */
 
 #endif

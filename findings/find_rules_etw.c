@@ -90,8 +90,12 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	if (!isr)
 		network_hint(c, row, hint, sizeof hint, 0);
 	const char *what = isr ? "ISRs" : "DPCs";
-	char count[32];
+	char count[32], avg_s[32], max_s[32], guide_s[32], above_s[32];
 	find_thousands(t->count, count, sizeof count);
+	find_duration_us(avg, avg_s, sizeof avg_s);
+	find_duration_us((double)t->max_ns / 1000.0, max_s, sizeof max_s);
+	find_duration_us(guide, guide_s, sizeof guide_s);
+	find_percent(above * 100, above_s, sizeof above_s);
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddNumberToObject(n, "module_id", row->module_id);
 	cJSON_AddStringToObject(n, "module", row->name);
@@ -108,17 +112,15 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	snprintf(id, sizeof id, "%s-%s", isr ? "isr" : "dpc", by_avg ? "average" : "p99");
 	if (by_avg)
 		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s average %.0f µs, %.1f× Microsoft's %.0f µs guideline: %s %s, "
-			  "%.0f %% above it, the longest %.0f µs, on CPU%s %s.%s",
-			  desc, what, avg, avg / guide, guide, count, what,
-			  above * 100, (double)t->max_ns / 1000.0, strchr(cpus, ' ') ? "s" : "",
-			  cpus, hint);
+			  "%s %s average %s, %.1f× Microsoft's %s guideline: %s %s, "
+			  "%s above it, the longest %s, on CPU%s %s.%s",
+			  desc, what, avg_s, avg / guide, guide_s, count, what,
+			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, hint);
 	else
 		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s exceed Microsoft's %.0f µs guideline in %.1f %% of %s calls "
-			  "(p99 above it; average %.0f µs, longest %.0f µs).%s",
-			  desc, what, guide, above * 100, count, avg,
-			  (double)t->max_ns / 1000.0, hint);
+			  "%s %s exceed Microsoft's %s guideline in %s of %s calls "
+			  "(p99 above it; average %s, longest %s).%s",
+			  desc, what, guide_s, above_s, count, avg_s, max_s, hint);
 }
 
 /* The module with the most DPC+ISR time on a CPU set. */
@@ -215,12 +217,13 @@ static int cpu_saturation(struct find_ctx *c)
 		cJSON_AddItemToObject(p, "from", cJSON_CreateNumber(floor(from_ms)));
 		cJSON_AddItemToObject(p, "to", cJSON_CreateNumber(ceil(from_ms + bucket_ns / 1e6)));
 	}
+	char pct[32], win[32];
+	find_percent(worst * 100, pct, sizeof pct);
+	find_seconds(bucket_ns / 1e9, win, sizeof win);
 	find_emit(c, "cpu-dpcisr-saturated", FIND_CRITICAL, 1e9 * worst, "dpcisr", p, n_,
-		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %.0f %% of a "
-		  "%.0f-second window), mostly in %s%s: threads scheduled there starve, which "
-		  "looks like a freeze.",
-		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, worst * 100, bucket_ns / 1e9,
-		  desc, hint);
+		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %s of a %s window), "
+		  "mostly in %s%s: threads scheduled there starve, which looks like a freeze.",
+		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, pct, win, desc, hint);
 	return 0;
 }
 
@@ -326,8 +329,9 @@ static void tracing_gaps(struct find_ctx *c)
 			  "-stackwalk Profile (or WPR -start GeneralProfile -start CPU).");
 	if (!c->attr->samples)
 		find_emit(c, "profile-not-traced", FIND_INFO, 0, "summary", NULL, NULL,
-			  "CPU sampling (PROFILE) was not enabled, so exclusive and inclusive CPU "
-			  "time per driver are unknown.");
+			  "CPU sampling (PROFILE) was not recorded, so exclusive and inclusive CPU "
+			  "time per driver are unknown (not zero); record with xperf -on "
+			  "PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile.");
 	else if (num(counts, "StackWalk") == 0)
 		find_emit(c, "stacks-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
 			  "CPU samples carry no stacks, so a filter or EDR driver that runs under "

@@ -1,38 +1,60 @@
-// screenshots.mjs — rewrites the README's pictures of the run page (docs/screenshot-run.png,
-// docs/screenshot-dpcisr.png, docs/screenshot-verdict.png) from the demo runs, in headless
-// Chromium at 1280 px; name some to rewrite only those (node scripts/screenshots.mjs run). docs/screenshot-compare.png comes from tests/browser/compare.test.mjs
-// (UPDATE_SCREENSHOTS=1). Run after a visible change to those pages:
-//     node scripts/screenshots.mjs        (ETLSCOPE_BIN=… to use another binary)
+#!/usr/bin/env node
+// screenshots.mjs — takes the README's pictures (docs/screenshot-*.png) in headless Chromium
+// from the demo runs (`etlscope demo`), on a fresh database in a temporary directory:
+//   verdict  the field story's "before" trace: the verdict and ranked findings;
+//   dpcisr   its DPC/ISR panel (histogram against the guideline, module table, heatmap);
+//   compare  before vs after removing the teaming software;
+//   run      the perfmon "before" log, per-CPU % DPC Time and its heatmap.
+// Usage: build first (cmake --build build), then  node scripts/screenshots.mjs
+// (ETLSCOPE_BIN picks another binary, CHROMIUM another browser).
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { run, startServer, repo } from '../tests/support/server.mjs';
-import { launch, openPage } from '../tests/support/browser.mjs';
+import { startServer, getJson, binary, repo, tempDir } from '../tests/support/server.mjs';
+import { launch } from '../tests/support/browser.mjs';
 
-const srv = await startServer();
+const dir = tempDir('etlscope-shots-');
+const db = join(dir, 'etlscope.db');
+execFileSync(binary, ['demo', '--db', db], { stdio: 'inherit' });
+const srv = await startServer([], { dir, db });
 const browser = await launch();
+const out = (name) => join(repo, 'docs', `screenshot-${name}.png`);
+
 try {
-  // The demo into the server's database (SQLite allows the second writer).
-  const out = run(['demo', '--db', srv.db]);
-  if (out.status !== 0) throw new Error(`etlscope demo failed: ${out.stderr}`);
-  const id = (name) => out.stdout.match(new RegExp(`${name} → /runs/([0-9a-f]{32})`))[1];
-  const shots = [
-    // [file, run, view query, section to start the picture at, height, wait until]
-    ['screenshot-verdict.png', id('FS01 ETW trace, before the NIC driver update'), '', 'findings-panel', 1100, () => document.querySelectorAll('#findings-list li').length > 0],
-    ['screenshot-dpcisr.png', id('FS01 ETW trace, before the NIC driver update'), '?cpus=0,2,4,6', 'dpc-panel', 1000, () => document.getElementById('dpc-panel').dataset.ready],
-    ['screenshot-run.png', id('FS-DEMO01 before the NIC driver update'), '', 'meta', 1000, () => window.Chart && window.Chart.getChart(document.getElementById('cpu-heat'))],
-  ];
-  const only = process.argv.slice(2);
-  for (const [file, runId, query, section, height, ready] of shots) {
-    if (only.length && !only.some((o) => file === `screenshot-${o}.png`)) continue;
-    const page = await openPage(browser, { viewport: { width: 1280, height: 900 } });
-    await page.goto(`${srv.url}/runs/${runId}${query}`);
-    await page.waitForFunction(ready, null, { timeout: 20000 });
-    await page.waitForFunction(() => document.querySelectorAll('.export-bar, .export-chart').length > 0);
-    const top = await page.evaluate((s) => document.getElementById(s).getBoundingClientRect().top + window.scrollY - 16, section);
-    await page.screenshot({ path: join(repo, 'docs', file), fullPage: true, clip: { x: 0, y: top, width: 1280, height } });
-    if (page.problems.length) throw new Error(`${file}: ${page.problems.join('; ')}`);
-    await page.context().close();
-    console.log(`docs/${file}`);
-  }
+  const { runs } = (await getJson(`${srv.url}/api/runs`)).body;
+  const pick = (re) => {
+    const r = runs.find((x) => re.test(x.name));
+    if (!r) throw new Error(`no demo run matches ${re}: ${runs.map((x) => x.name).join('; ')}`);
+    return r.id;
+  };
+  const before = pick(/FS01 ETW trace, before/i);
+  const removal = pick(/FS01.*remov/i);
+  const perfmon = runs.find((x) => /csv|blg|tsv/.test(x.format) && /before/i.test(x.name)).id;
+  const page = async (w, h) => (await browser.newContext({ viewport: { width: w, height: h } })).newPage();
+
+  let p = await page(1280, 1100);
+  await p.goto(`${srv.url}/runs/${before}`);
+  await p.waitForSelector('#findings-list li');
+  await p.waitForSelector('#trace-facts');
+  await p.screenshot({ path: out('verdict') });
+
+  p = await page(1280, 1000);
+  await p.goto(`${srv.url}/runs/${before}#dpc-panel`);
+  await p.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('dpc-heat')) &&
+    document.querySelectorAll('#dpc-modules tbody tr').length > 0);
+  await p.evaluate(() => document.getElementById('dpc-panel').scrollIntoView({ block: 'start' }));
+  await p.screenshot({ path: out('dpcisr') });
+
+  p = await page(1280, 1000);
+  await p.goto(`${srv.url}/compare?runs=${before},${removal}`);
+  await p.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
+  await p.screenshot({ path: out('compare') });
+
+  p = await page(1280, 1000);
+  await p.goto(`${srv.url}/runs/${perfmon}?counter=${encodeURIComponent('% DPC Time')}`);
+  await p.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-heat')));
+  await p.evaluate(() => document.getElementById('cpu-panel').scrollIntoView({ block: 'start' }));
+  await p.screenshot({ path: out('run') });
+  console.log('wrote docs/screenshot-{verdict,dpcisr,compare,run}.png');
 } finally {
   await browser.close();
   await srv.stop();

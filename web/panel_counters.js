@@ -56,21 +56,27 @@
 
   function drawHeat(d) {
     const n = d.t.length;
-    // Colours span 0 to the highest value shown; the legend says what that is.
+    // Percent counters on the fixed scale 0–100 % of the CPU, PAL's warning marked; other
+    // counters (rates, queues) have no natural scale and span 0 to the highest value shown.
+    const isPct = /^%/.test(d.counter);
     let max = 0;
-    for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
+    if (isPct) max = 100;
+    else for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
     if (!max) max = 1;
+    const warn = { '% DPC Time': 10, '% Interrupt Time': 10, '% Privileged Time': 20 }[d.counter];
     const step = n > 1 ? (d.t[n - 1] - d.t[0]) / (n - 1) : 1000;
     const labels = d.series.map((s) => `CPU ${s.cpu}`);
     const data = [];
     d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: labels[row], v, cpu: s.cpu })));
     const cfg = view.heatmap({
       label: d.counter, t: d.t, step, labels, data, max, box: $('heat-box'),
-      tooltipLabel: (it) => `${d.counter}: ${es.fmtNum(it.raw.v)}`,
+      tooltipLabel: (it) => `${d.counter}: ${isPct ? fmt.pct(it.raw.v) : fmt.number(it.raw.v)}`,
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('cpu-heat'), cfg);
-    view.heatLegend($('heat-legend'), max);
+    view.heatLegend($('heat-legend'), { max, f: isPct ? fmt.pct : fmt.number,
+      label: isPct ? 'of the CPU' : '(0 to the highest value shown)',
+      mark: warn ? { at: warn, text: 'PAL warns above' } : null });
   }
 
   async function loadCpu() {

@@ -18,14 +18,7 @@
   let picked = null; // the bucket whose events are being shown (view key bucket is the truth)
   const BUCKET_LIMIT = 200;
 
-  const int = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
-  const pct = (f) => (f === null || f === undefined ? '—' : `${(f * 100).toFixed(f >= 0.1 ? 1 : 2)} %`);
-  function us(v) {
-    if (v === null || v === undefined) return '—';
-    if (v >= 1000) return `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} ms`;
-    return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} µs`;
-  }
-  const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v >= 10 ? 0 : 2)} ms`);
+  const int = fmt.count, pct = fmt.percent, us = fmt.us, ms = fmt.ms;
   const kindSel = () => (view.get('hist') === 'isr' ? 'isr' : 'dpc');
 
   // The shared filter as a query string (window, module, CPUs); extra keys added by callers.
@@ -234,7 +227,7 @@
   const cols = [
     { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null] },
     { key: 'total', label: 'DPC+ISR time', csv: 'DPC+ISR time (ms)', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
-    { key: 'share', label: '% of CPU time', csv: 'DPC+ISR share of CPU time (fraction)', num: true, title: 'DPC+ISR time / (trace duration × CPUs)', get: (r) => r.share_of_trace, cell: (r) => pct(r.share_of_trace) },
+    { key: 'share', label: '% of CPU time', csv: 'DPC+ISR share of the selected CPUs over the selected window (fraction)', num: true, title: 'DPC+ISR time / (selected CPUs × selected window): the whole machine and trace when nothing is selected', get: (r) => r.share_of_window, cell: (r) => pct(r.share_of_window) },
     { key: 'dcount', label: 'DPCs', csv: 'DPCs (count)', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
     { key: 'davg', label: 'avg', csv: 'DPC avg (µs)', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
     { key: 'dmed', label: 'median≈', csv: 'DPC median estimate (µs)', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
@@ -285,14 +278,12 @@
   function drawTimeline(d) {
     const step = d.slice_ms;
     const labels = d.cpus.map((c) => `CPU ${c.cpu}`);
-    let max = 0;
+    // Fixed scale: 0 to 100 % of the CPU, the saturation limit of the findings marked.
+    const max = 1;
     const data = [];
     d.cpus.forEach((c, row) => c.dpc.forEach((v, i) => {
-      const s = v + c.isr[i];
-      if (s > max) max = s;
-      data.push({ x: d.t[i] + step / 2, y: labels[row], v: s, dpc: v, isr: c.isr[i], cpu: c.cpu });
+      data.push({ x: d.t[i] + step / 2, y: labels[row], v: v + c.isr[i], dpc: v, isr: c.isr[i], cpu: c.cpu });
     }));
-    if (!max) max = 1;
     const heat = view.heatmap({
       label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 }, box: $('dpc-heat-box'), yWidth: Y_WIDTH,
       tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
@@ -300,7 +291,8 @@
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
     const legend = $('dpc-heat-legend');
-    view.heatLegend(legend, max * 100, '% of the CPU in DPCs+ISRs (time counted in the slice where each event started)');
+    view.heatLegend(legend, { max, f: pct, label: 'of the CPU in DPCs+ISRs (time counted in the slice where each event started)',
+      mark: { at: 0.5, text: 'saturated (critical finding above)' } });
     $('dpc-resolution').textContent = `slice ${ms(d.slice_ms)} · stored resolution ${ms(d.resolution_ms)}`;
 
     const mods = d.modules.slice();

@@ -10,10 +10,11 @@
   let data = null;
   let chart = null;
 
-  const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
-  const ms = (v) => (v ? es.fmtNum(v) : '—');
-  const us = (v) => (v === null || v === undefined || !v ? '—' : es.fmtNum(v));
-  const cnt = (v) => (v ? v.toLocaleString('en-US') : '—');
+  // Headers carry the units (DPC ms, DPC avg µs), so cells are plain numbers (fmt).
+  const pct = fmt.percent;
+  const ms = (v) => (v ? fmt.number(v) : '—');
+  const us = (v) => (v ? fmt.number(v) : '—');
+  const cnt = (v) => (v ? fmt.count(v) : '—');
 
   // [key, header, value for sorting, cell text, numeric]
   const columns = [

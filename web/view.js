@@ -63,10 +63,19 @@ const view = {
     const c = r[i].map((v, j) => Math.round(v + (r[i + 1][j] - v) * k));
     return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
   },
-  heatLegend(node, max, label) {
+  // Legend of a heatmap coloured on the fixed scale 0..max: the ramp, its ends formatted by
+  // f, and an optional mark {at, text} (a guideline or threshold) drawn on the ramp.
+  heatLegend(node, { max, f, label, mark }) {
     const grad = es.el('span', { class: 'ramp' });
     grad.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(view.heatColor).join(', ')})`;
-    node.replaceChildren(es.el('span', {}, '0'), grad, es.el('span', {}, `${es.fmtNum(max)}${label ? ` ${label}` : ''}`));
+    const parts = [es.el('span', {}, f(0)), grad, es.el('span', {}, `${f(max)}${label ? ` ${label}` : ''}`)];
+    if (mark && mark.at > 0 && mark.at < max) {
+      const m = es.el('span', { class: 'ramp-mark', title: mark.text });
+      m.style.left = `${(100 * mark.at) / max}%`;
+      grad.appendChild(m);
+      parts.push(es.el('span', { class: 'ramp-mark-text' }, `· mark │ at ${f(mark.at)}: ${mark.text}`));
+    }
+    node.replaceChildren(...parts);
   },
 
   // A CPU × time heatmap (chartjs-chart-matrix): one row per label, one cell per slice of
@@ -74,6 +83,8 @@ const view = {
   // With its box, the box grows (up to 640 px) so that every CPU gets a label; past that
   // every k-th CPU is labelled and the axis title says so. yWidth fixes the y axis width
   // (so that charts stacked under it share the x axis pixel for pixel).
+  // Callers pass a fixed max (100 % of a CPU for shares), not the largest value shown, so
+  // a healthy trace stays pale instead of its busiest slice turning red.
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;

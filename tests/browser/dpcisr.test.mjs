@@ -82,6 +82,19 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   const facts = await page.textContent('#trace-facts');
   assert.match(facts, /64-bit/);
   assert.match(facts, /dpc, interrupt/);
+  // The heatmap is coloured on the fixed 0–100 % scale with the 50 % limit marked: its
+  // busiest cell gets the colour of its own share, not the darkest red of the ramp.
+  await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-heat')));
+  const heat = await page.evaluate(() => {
+    const ds = window.Chart.getChart(document.getElementById('dpc-heat')).data.datasets[0];
+    const top = ds.data.reduce((a, b) => (b.v > a.v ? b : a));
+    return { v: top.v, color: ds.backgroundColor({ raw: top }), want: view.heatColor(top.v), darkest: view.heatColor(1),
+      legend: document.getElementById('dpc-heat-legend').textContent };
+  });
+  assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
+  assert.equal(heat.color, heat.want);
+  assert.notEqual(heat.color, heat.darkest);
+  assert.match(heat.legend, /^0 %100\.0 % of the CPU in DPCs\+ISRs .*· mark │ at 50\.0 %: saturated/);
   await page.screenshot({ path: join(srv.dir, 'dpcisr.png'), fullPage: true });
   assert.deepEqual(page.problems, []);
   await page.context().close();

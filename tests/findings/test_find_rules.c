@@ -147,6 +147,11 @@ static void clean(void **state)
 	ft_close(db, path);
 }
 
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void isr_average_and_tracing(void **state)
 {
 	(void)state;
@@ -179,6 +184,29 @@ static void isr_average_and_tracing(void **state)
 	assert_non_null(f);
 	assert_string_equal(str(f, "severity"), "warning");
 	assert_string_equal(str(cJSON_GetObjectItem(doc, "verdict"), "severity"), "warning");
+	/* Not recorded is not normal: the verdict says it cannot judge, and how to record. */
+	const char *v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "Cannot judge driver load: DPC and ISR tracing was not enabled"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(str(f, "sentence"), "xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT"));
+	assert_null(strstr(v, "No driver problem"));
+	cJSON_Delete(doc);
+
+	/* Healthy DPCs but no CPU sampling: nothing found in what was recorded, and the verdict
+	 * says what was not recorded instead of "no driver problem". */
+	run = ft_scenario(db,
+		"{\"cpus\": 2, \"duration_s\": 1, \"seed\": 5, \"sample_rate_hz\": 0, \"modules\": ["
+		"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+		" \"dpc\": {\"rate\": 1000, \"duration_us\": {\"dist\": \"uniform\", \"min\": 5, \"max\": 40}}}]}",
+		NULL);
+	doc = findings(db, run);
+	assert_int_equal(ft_count(doc), 1);
+	assert_non_null(ft_finding(doc, "profile-not-traced"));
+	v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "No problem found in what was recorded, but not everything was: "
+			    "CPU sampling (PROFILE) was not recorded"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(v, "-stackwalk Profile"));
 	cJSON_Delete(doc);
 	ft_close(db, path);
 }
@@ -276,12 +304,42 @@ static void outside_modules(void **state)
 	ft_close(db, path);
 }
 
+/* The sentences' number texts, written out by hand (the rules of docs/findings.md, the same
+ * as web/common.js fmt; tests/integration/fmt.test.mjs checks that side). */
+static void number_texts(void **state)
+{
+	(void)state;
+	static const struct {
+		char what; /* u: µs, s: seconds, p: percent */
+		double v;
+		const char *text;
+	} cases[] = {
+		{'s', 0.9999933333333333, "1.0 s"}, {'s', 2.4, "2.4 s"}, {'s', 0, "0 s"},
+		{'u', 220, "220 µs"}, {'u', 2.46, "2.5 µs"}, {'u', 999.96, "1.0 ms"},
+		{'u', 682.4, "682 µs"}, {'u', 12000, "12 ms"}, {'u', 0, "0 µs"},
+		{'p', 92, "92.0 %"}, {'p', 0.05, "0.05 %"}, {'p', 0, "0 %"}, {'p', 90.74, "90.7 %"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char buf[32];
+		if (cases[i].what == 'u')
+			find_duration_us(cases[i].v, buf, sizeof buf);
+		else if (cases[i].what == 's')
+			find_seconds(cases[i].v, buf, sizeof buf);
+		else
+			find_percent(cases[i].v, buf, sizeof buf);
+		assert_string_equal(buf, cases[i].text);
+	}
+	char n[32];
+	find_thousands(163217, n, sizeof n);
+	assert_string_equal(n, "163,217");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(field_before), cmocka_unit_test(clean),
 		cmocka_unit_test(isr_average_and_tracing), cmocka_unit_test(p99_stacks_lost_logger),
-		cmocka_unit_test(outside_modules),
+		cmocka_unit_test(outside_modules), cmocka_unit_test(number_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
