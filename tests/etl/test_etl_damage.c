@@ -200,6 +200,31 @@ static void test_dpc_ending_before_it_starts(void **state)
 	free(t.data);
 }
 
+/* A damaged InitialTime: a DPC/ISR "lasting" longer than the DPC watchdog allows (30 s)
+ * or starting outside the trace (tick 0) is dropped as damaged; the run is partial. */
+static void test_dpc_impossible_start(void **state)
+{
+	(void)state;
+	static const uint64_t back_ticks[] = {300000000ull /* 30 s at 10 MHz */, 0 /* tick 0 */};
+	for (size_t i = 0; i < 2; i++) {
+		struct trace t;
+		make(&t, 0);
+		uint8_t *ev = t.data + buffer_at(&t, 2) + 0x48; /* PERFINFO: ts +8, InitialTime +16 */
+		uint64_t ts = etl_le64(ev + 8);
+		etl_put64(ev + 16, back_ticks[i] ? ts - back_ticks[i] : 0);
+		struct test_sink k;
+		run(&t, &k);
+		assert_int_equal(test_summary_num(&k, "damaged_events"), 1);
+		assert_int_equal(test_summary_bool(&k, "partial"), 1);
+		assert_true(test_sink_has_warning(&k, "damaged_time"));
+		uint64_t all = t.e.kind[ETLGEN_DPC].count + t.e.kind[ETLGEN_ISR].count;
+		assert_int_equal(k.n_dpc, all - 1);
+		test_sink_free(&k);
+		etlgen_expect_free(&t.e);
+		free(t.data);
+	}
+}
+
 /* Circular logging: a CPU's buffers are not in file order. Sorting by SequenceNumber
  * restores time order; nothing is lost. */
 static void test_buffers_out_of_file_order(void **state)
@@ -256,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_unsupported_compression_is_named),
 		cmocka_unit_test(test_event_size_past_buffer),
 		cmocka_unit_test(test_dpc_ending_before_it_starts),
+		cmocka_unit_test(test_dpc_impossible_start),
 		cmocka_unit_test(test_buffers_out_of_file_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
