@@ -245,6 +245,14 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	return 1;
 }
 
+uint64_t etl_merge_expanded(const struct etl_merge *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n_streams; i++)
+		n += m->streams[i].w.expanded;
+	return n;
+}
+
 void etl_merge_close(struct etl_merge *m)
 {
 	for (size_t i = 0; i < m->n_streams; i++)

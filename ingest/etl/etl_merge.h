@@ -50,5 +50,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f);
 /* Next event in global time order: 1 with an event, 0 at the end, INGEST_ENOMEM. */
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev);
 void etl_merge_close(struct etl_merge *m);
+/* Bytes decompressed so far by all streams (the decompression work done). */
+uint64_t etl_merge_expanded(const struct etl_merge *m);
 
 #endif

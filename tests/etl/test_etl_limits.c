@@ -1,6 +1,6 @@
 /* test_etl_limits.c — the reader's defences against hostile traces: the 16 MiB buffer cap
  * (a header claiming more is refused with a clear error), the XPRESS expansion bound
- * (64 × compressed bytes + 64 KiB) at its edge, the shared memory budget of the per-CPU
+ * (64 × compressed bytes + 4 KiB) at its edge, the shared memory budget of the per-CPU
  * merge, and the plausible-time window and in-buffer order check. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -57,12 +57,12 @@ static size_t bomb_file(uint8_t *f, const uint32_t *used, size_t n)
 static void test_expansion_bound(void **state)
 {
 	(void)state;
-	/* 64 × 15 + 65536 = 66496 payload bytes is the most 15 compressed bytes may give */
+	/* 64 × 15 + 4096 = 5056 payload bytes is the most 15 compressed bytes may give */
 	static const struct {
 		uint32_t used;
 		int bad;
 	} cases[] = {
-		{HDR + 26, 0}, {HDR + 66496, 0}, {HDR + 66497, ETL_BAD_LIMIT},
+		{HDR + 26, 0}, {HDR + 5056, 0}, {HDR + 5057, ETL_BAD_LIMIT},
 		{HDR + (1u << 20), ETL_BAD_LIMIT}, {16u << 20, ETL_BAD_LIMIT},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -83,8 +83,8 @@ static void test_expansion_bound(void **state)
 			assert_int_equal(b.payload[b.payload_len - 1], 'A');
 		}
 		/* work done is bounded by the rule, whatever the claim */
-		assert_true(w.expanded <= 64u * 15 + 65536);
-		assert_true(w.data_cap <= 64u * 15 + 65536);
+		assert_true(w.expanded <= 64u * 15 + 4096);
+		assert_true(w.data_cap <= 64u * 15 + 4096);
 		assert_int_equal(etl_walker_next(&w, &b), ETL_WALK_END);
 		etl_walker_free(&w);
 		fclose(f);
@@ -94,14 +94,14 @@ static void test_expansion_bound(void **state)
 static void test_memory_budget(void **state)
 {
 	(void)state;
-	/* three buffers of 60 000 payload bytes each under a 150 000-byte budget: two fit,
-	 * the third is skipped as over the limit and the walk goes on */
-	uint32_t used[4] = {HDR + 60000, HDR + 60000, HDR + 60000, HDR + 60000};
+	/* buffers of 5000 payload bytes each under a 12 000-byte budget: two fit, the third
+	 * is skipped as over the limit and the walk goes on */
+	uint32_t used[4] = {HDR + 5000, HDR + 5000, HDR + 5000, HDR + 5000};
 	uint8_t file[5 * HDR + 4 * 15];
 	size_t size = bomb_file(file, used, 4);
 	FILE *f = fmemopen(file, size, "rb");
 	assert_non_null(f);
-	struct etl_mem_budget budget = {0, 150000};
+	struct etl_mem_budget budget = {0, 12000};
 	struct etl_walker w[3];
 	struct etl_buffer b;
 	for (int i = 0; i < 3; i++) {
