@@ -104,7 +104,7 @@ function flipTimes(buf, nbuf) {
     if (out.readUInt32LE(ev) === 0xffffffff) continue;
     const ht = out[ev + 2];
     const tsOff = ev + (ht === 0x10 || ht === 0x11 ? 8 : 16);
-    out[tsOff + 7] ^= 0x01; // bit 56: ~228 years of 10 MHz ticks
+    out[tsOff + 7] ^= 0x80; // bit 63: 29,000 years of 10 MHz ticks, saturating ns
     flipped++;
   }
   return out;
