@@ -221,17 +221,27 @@ test('PATCH applies the same rules: NUL, control characters, length; notes keep 
   assert.equal(ok.body.notes, notes);
 });
 
-test('truncated perfmon logs (.csv, .tsv, .blg) are partial with a warning, like traces', async () => {
+// A WPA DPC/ISR export (the columns WPA's DPC/ISR table exports), two rows.
+const wpa = Buffer.from([
+  'Type,DPC Type,Module,Function,CPU,Count (DPCs/ISRs),DPC/ISR Enter Time (s),Inclusive Duration (ms)',
+  'DPC,Regular,ndis.sys,f,0,1,1.000000000,0.012000',
+  'Interrupt,,storport.sys,g,1,1,2.000000000,0.003000',
+].join('\r\n') + '\r\n');
+
+test('truncated logs and reports (.csv, .tsv, .blg, xperf, WPA) are partial with a warning, like traces', async () => {
   const files = [
-    ['powershell_CounterSamples.csv', (b) => b.subarray(0, b.length - 40)],
-    ['powershell_CounterSamples.tsv', (b) => b.subarray(0, b.length - 40)],
-    ['pal_SampleLog.blg', (b) => b.subarray(0, b.length - 1000)],
+    ['perfmon', 'powershell_CounterSamples.csv', (b) => b.subarray(0, b.length - 40)],
+    ['perfmon', 'powershell_CounterSamples.tsv', (b) => b.subarray(0, b.length - 40)],
+    ['perfmon', 'pal_SampleLog.blg', (b) => b.subarray(0, b.length - 1000)],
+    ['xperf', 'djdallmann_KeyboardDPCandInterruptLatency-PS2vsUSB.txt', (b) => b.subarray(0, 1500)],
+    [null, 'wpa.csv', (b) => b.subarray(0, b.length - 30)],
   ];
-  for (const [name, cut] of files) {
-    const whole = await uploadAndWait(srv.url, sample('perfmon', name), name);
+  for (const [dir, name, cut] of files) {
+    const bytes = dir ? sample(dir, name) : wpa;
+    const whole = await uploadAndWait(srv.url, bytes, name);
     assert.equal(whole.body.state, 'done', name);
     assert.equal(whole.body.run.partial, false, name);
-    const r = await uploadAndWait(srv.url, cut(sample('perfmon', name)), `cut-${name}`);
+    const r = await uploadAndWait(srv.url, cut(bytes), `cut-${name}`);
     assert.equal(r.body.state, 'done', name);
     assert.equal(r.body.run.partial, true, name);
     const run = (await getJson(`${srv.url}/api/runs/${r.body.run.id}`)).body;
