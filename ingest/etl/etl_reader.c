@@ -12,10 +12,10 @@ int etl_reader_count_buffer(struct etl_reader_stats *st, const struct etl_buffer
 		st->compressed_buffers++;
 	if (b->hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
 		st->buffers_events_lost++;
+	if (b->bad)
+		st->bad_buffers++;
 	if (b->bad == ETL_BAD_LIMIT)
 		st->limit_buffers++;
-	else if (b->bad)
-		st->bad_buffers++;
 	return !b->bad;
 }
 

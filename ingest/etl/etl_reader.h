@@ -16,8 +16,8 @@
 /* Health counters. */
 struct etl_reader_stats {
 	uint64_t buffers;           /* buffers read */
-	uint64_t bad_buffers;       /* undecodable payload (decompression failed, LZNT1…) */
-	uint64_t limit_buffers;     /* not read: over the expansion ratio / memory budget */
+	uint64_t bad_buffers;       /* unusable payload (decompression failed, LZNT1…, limits) */
+	uint64_t limit_buffers;     /* of those, not read: over the expansion ratio / budget */
 	uint64_t damaged_times;     /* events dropped for an implausible timestamp */
 	uint64_t malformed_buffers; /* buffers whose event walk stopped early */
 	uint64_t compressed_buffers;

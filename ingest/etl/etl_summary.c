@@ -16,9 +16,15 @@ static double filetime_to_unix_us(uint64_t ft)
 	return (double)((ft - FILETIME_UNIX_EPOCH) / 10);
 }
 
+/* Buffers that failed to decode (those skipped for the limits are counted apart). */
+static uint64_t undecodable(const struct etl_summary_facts *f)
+{
+	return f->reader.bad_buffers - f->reader.limit_buffers;
+}
+
 static uint64_t unknown_count(const struct etl_summary_facts *f)
 {
-	return f->reader.malformed_buffers + f->reader.bad_buffers + f->malformed_events +
+	return f->reader.malformed_buffers + undecodable(f) + f->malformed_events +
 	       f->dpcisr_malformed;
 }
 
@@ -155,7 +161,7 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 							(double)f->reader.by_header_type[i]);
 	cJSON_AddNumberToObject(s, "unknown", (double)unknown_count(f));
 	cJSON_AddNumberToObject(s, "malformed_buffers", (double)f->reader.malformed_buffers);
-	cJSON_AddNumberToObject(s, "bad_buffers", (double)f->reader.bad_buffers);
+	cJSON_AddNumberToObject(s, "bad_buffers", (double)undecodable(f));
 	cJSON_AddNumberToObject(s, "limit_buffers", (double)limit_buffers(f));
 	cJSON_AddNumberToObject(s, "damaged_events",
 				(double)(f->reader.damaged_times + f->dpcisr_damaged));
@@ -198,17 +204,17 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 			return rc;
 	}
 	int fmt = r->walker.compression_format;
-	if (f->reader.bad_buffers && (fmt == 2 || fmt == 4)) {
+	if (undecodable(f) && (fmt == 2 || fmt == 4)) {
 		/* Every sample and every xperf/WPR -compress seen uses XPRESS (3); say plainly
 		 * that this one is different rather than call its buffers damaged. */
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers are compressed with %s, which "
 			 "etlscope does not decode; they were skipped (the file's other buffers "
-			 "were read)", f->reader.bad_buffers, fmt == 2 ? "LZNT1" : "XPRESS Huffman");
+			 "were read)", undecodable(f), fmt == 2 ? "LZNT1" : "XPRESS Huffman");
 		if ((rc = warn(sink, "unsupported_compression", msg)) < 0)
 			return rc;
-	} else if (f->reader.bad_buffers) {
+	} else if (undecodable(f)) {
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers could not be decompressed and were "
-			 "skipped", f->reader.bad_buffers);
+			 "skipped", undecodable(f));
 		if ((rc = warn(sink, "bad_buffer", msg)) < 0)
 			return rc;
 	}
@@ -227,7 +233,7 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 		if ((rc = warn(sink, "damaged_time", msg)) < 0)
 			return rc;
 	}
-	if (unknown_count(f) - f->reader.bad_buffers) {
+	if (unknown_count(f) - undecodable(f)) {
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers had undecodable records and %" PRIu64
 			 " events had malformed payloads; they were skipped",
 			 f->reader.malformed_buffers, f->malformed_events + f->dpcisr_malformed);
