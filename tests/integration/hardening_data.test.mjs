@@ -7,9 +7,10 @@
 // (etl-format.md §2–3, [MS-XCA] §2.4), never written into the repo.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, getJson, uploadAndWait, shared, run, tempDir } from '../support/server.mjs';
 
 const sample = (...p) => readFileSync(join(shared, 'samples', ...p));
 const BUF_HDR = 0x48;
@@ -219,6 +220,21 @@ test('PATCH applies the same rules: NUL, control characters, length; notes keep 
   assert.equal(ok.status, 200);
   assert.equal(ok.body.name, 'é'.repeat(100));
   assert.equal(ok.body.notes, notes);
+});
+
+test('etlscope ingest applies the same text rules to --name and file names', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'cli.db');
+  const csv = join(dir, `${'é'.repeat(120)}.csv`); // 244 bytes: a legal Linux file name
+  writeFileSync(csv, sample('perfmon', 'powershell_CounterSamples.csv'));
+  const bad = run(['ingest', '--db', db, '--name', 'a\u0001b', csv]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /'--name' contains a control character/);
+  const ok = run(['ingest', '--db', db, '--json', csv]);
+  assert.equal(ok.status, 0, ok.stderr);
+  const names = execFileSync('sqlite3', [db, 'SELECT name || "|" || file_name FROM runs'], { encoding: 'utf8' }).trim();
+  assert.equal(names, `${'é'.repeat(100)}|${'é'.repeat(100)}`);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 // A WPA DPC/ISR export (the columns WPA's DPC/ISR table exports), two rows.
