@@ -22,13 +22,13 @@ static int on_module(void *ud, const struct sink_module *m, int32_t *id)
 	return m->path && m->name ? 0 : -1;
 }
 
-/* the widest window the time guard can accept: a year of header span + slack each side */
+/* the widest window the time guard accepts, each side of T0: a year of header span + slack */
 #define MAX_SPAN_NS ((int64_t)(366ll * 86400 * 1000000000ll + 2 * (int64_t)ETL_TIME_SLACK_NS))
 
 static int on_dpcisr(void *ud, const struct sink_dpcisr *e)
 {
 	(void)ud;
-	if (e->t_ns < -(int64_t)ETL_TIME_SLACK_NS - 1 || e->t_ns > MAX_SPAN_NS)
+	if (e->t_ns < -MAX_SPAN_NS || e->t_ns > MAX_SPAN_NS)
 		abort();
 	return e->kind < SINK_DPCISR_KINDS ? 0 : -1;
 }

@@ -30,8 +30,11 @@ void etl_time_guard_init(struct etl_time_guard *g, const struct etl_logfile *lf)
 	if (lf->end_time > lf->start_time && lf->start_time &&
 	    (lf->end_time - lf->start_time) / 10000000u < 366ull * 86400u)
 		span_ns = (lf->end_time - lf->start_time) * 100u;
-	g->lo = t0 > slack ? t0 - slack : 0;
-	g->hi = sat_add(sat_add(t0, ns_to_ticks(span_ns, f)), slack);
+	/* before T0 as far as after it: a circular (in-memory) session's ring may hold events
+	 * older than its header; high-bit flips, the usual damage, go forward anyway */
+	uint64_t reach = sat_add(ns_to_ticks(span_ns, f), slack);
+	g->lo = t0 > reach ? t0 - reach : 0;
+	g->hi = sat_add(t0, reach);
 	g->backstep = ns_to_ticks(ETL_TIME_BACKSTEP_NS, f);
 }
 

@@ -1,7 +1,7 @@
 /* etl_timeguard.h — plausibility of event times: a damaged (e.g. bit-flipped) timestamp
  * must not stretch a run to 584,000 years or bend its statistics. An event is accepted
- * when its time lies within the logfile header's [start - slack, end + slack] (converted
- * to the trace clock) and does not step back, within its buffer, by more than a small
+ * when its time lies within T0 ± (the header's EndTime - StartTime + slack), in the trace
+ * clock, and does not step back, within its buffer, by more than a small
  * tolerance from the event before it. Rejected events are counted as damaged.
  *
  * Invariants: the header event (time T0) is always accepted; with no usable clock

@@ -182,7 +182,7 @@ static void test_time_guard(void **state)
 		int ok;
 	} win[] = {
 		{0, 1}, {60 * 10000000ll, 1}, {360 * 10000000ll, 1}, {360 * 10000000ll + 1, 0},
-		{-300 * 10000000ll, 1}, {-300 * 10000000ll - 1, 0}, {INT64_MAX / 2, 0},
+		{-360 * 10000000ll, 1}, {-360 * 10000000ll - 1, 0}, {INT64_MAX / 2, 0},
 	};
 	for (size_t i = 0; i < sizeof win / sizeof *win; i++) {
 		uint64_t prev = 0, ts = t0 + (uint64_t)win[i].dt_ticks;
