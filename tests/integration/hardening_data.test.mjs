@@ -129,10 +129,10 @@ test('bit-flipped timestamps: partial with a warning, a sane duration, extreme w
   assert.equal(b.duration_s, g.duration_s); // the flipped events were not the last ones
   for (const q of ['', '?from=-9000000000000000&to=9000000000000000', '?from=0&to=9000000000000000',
     '?from=-9000000000000000&to=-8999999999999999', '?from=8999999999999998&to=8999999999999999']) {
-    for (const ep of ['dpcisr/histogram', 'dpcisr/modules', 'dpcisr/timeline']) {
+    for (const ep of ['dpcisr/histogram', 'dpcisr/modules', 'dpcisr/timeline', 'dpcisr/events', 'drivers']) {
       const r = await fetch(`${srv.url}/api/runs/${bad.body.run.id}/${ep}${q}`);
-      assert.equal(r.status, 200, `${ep}${q}`);
-      await r.json();
+      const body = await r.json();
+      assert.equal(r.status, 200, `${ep}${q}: ${JSON.stringify(body)}`);
     }
   }
 });
