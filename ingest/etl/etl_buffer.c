@@ -111,8 +111,9 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	if (g == -1)
 		return ETL_WALK_ENOMEM;
 	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
-	if (g == 0 && rest && read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE,
-			    rest) != rest)
+	/* over the memory budget (g == -2): skip the buffer unread, as over the limits */
+	if (g == 0 && rest &&
+	    read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE, rest) != rest)
 		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_TRUNCATED;
 
 	if (w->index == 0)
