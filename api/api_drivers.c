@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_dpc.h"
 #include "api_params.h"
 #include "attr.h"
 #include "db.h"
@@ -52,19 +53,12 @@ int api_param_cpus(const struct api_request *rq, struct db_cpu_set *set, cJSON *
 	return any;
 }
 
-/* ms-since-epoch window → ns since the trace start (open ends stay open). */
+/* ms-since-epoch window → ns since the trace start (open ends stay open, saturating). */
 void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *from_ns,
 		   int64_t *to_ns)
 {
-	const int64_t lim = INT64_MAX / 2000;
-	*from_ns = from_us == INT64_MIN ? INT64_MIN
-		   : from_us - start_us < -lim ? INT64_MIN
-		   : from_us - start_us > lim  ? INT64_MAX
-					       : (from_us - start_us) * 1000;
-	*to_ns = to_us == INT64_MAX ? INT64_MAX
-		 : to_us - start_us > lim ? INT64_MAX
-		 : to_us - start_us < -lim ? INT64_MIN
-					   : (to_us - start_us) * 1000;
+	*from_ns = api_epoch_us_to_trace_ns(from_us, start_us);
+	*to_ns = api_epoch_us_to_trace_ns(to_us, start_us);
 }
 
 static cJSON *time_obj(const struct attr_time *t)

@@ -259,6 +259,11 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	if (ev->timestamp < initial)
 		goto bad;
 	uint64_t dur = etl_reader_ticks_to_ns(&c->r, ev->timestamp - initial);
+	/* a bit-flipped InitialTime: outside the trace or longer than any real DPC/ISR */
+	if (!etl_time_guard_in_window(&c->r.guard, initial) || dur > ETL_DPCISR_MAX_NS) {
+		c->facts.dpcisr_damaged++;
+		return 0;
+	}
 	struct sink_dpcisr e = {
 		.t_ns = etl_reader_ns(&c->r, initial),
 		.duration_ns = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur,
@@ -352,6 +357,12 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 static int run(struct ctx *c, FILE *f)
 {
 	int rc = etl_reader_open(&c->r, f);
+	if (rc == INGEST_EFORMAT && c->r.refused_buffer_size) {
+		ingest_error_set(c->err, "the trace header claims %u-byte buffers; etlscope reads "
+			 "buffers up to %u bytes (16 MiB, the largest ETW writes): the file is "
+			 "damaged or crafted", c->r.refused_buffer_size, ETL_BUFFER_MAX_SIZE);
+		return rc;
+	}
 	if (rc == INGEST_EFORMAT) {
 		ingest_error_set(c->err, "not an ETW trace: the first buffer does not start with "
 					 "a trace header event");
@@ -363,6 +374,7 @@ static int run(struct ctx *c, FILE *f)
 	}
 	if (rc)
 		return oom(c);
+	etl_reader_check_times(&c->r);
 	struct etl_event ev;
 	while ((rc = etl_reader_next(&c->r, &ev)) == 1)
 		if ((rc = pass1_event(c, &ev)) < 0)
@@ -383,6 +395,7 @@ static int run(struct ctx *c, FILE *f)
 			if ((sink_rc = pass2_event(c, &ev)) < 0)
 				break;
 	}
+	c->facts.merge_limit_buffers = m.st.limit_buffers; /* the budget binds in pass 2 only */
 	etl_merge_close(&m);
 	if (sink_rc < 0)
 		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */

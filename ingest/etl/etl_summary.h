@@ -15,6 +15,8 @@ struct etl_summary_facts {
 	uint64_t classic_events, manifest_events;
 	uint64_t malformed_events;        /* payload too short for its decoder */
 	uint64_t dpcisr_emitted, dpcisr_unresolved, dpcisr_malformed;
+	uint64_t dpcisr_damaged;          /* InitialTime outside the trace / absurd duration */
+	uint64_t merge_limit_buffers;     /* buffers pass 2 skipped for the memory budget */
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
 	uint64_t first_ts, last_ts;
@@ -24,6 +26,10 @@ struct etl_summary_facts {
 	uint32_t sysconfig_mhz;
 	char computer_name[256];
 };
+
+/* 1 when data was lost (cut-off file, read error, damaged times, buffers over the limits):
+ * the run is stored as partial. */
+int etl_summary_partial(const struct etl_summary_facts *f);
 
 /* Build the summary object (caller frees with cJSON_Delete); NULL on ENOMEM. */
 struct cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_facts *f);
