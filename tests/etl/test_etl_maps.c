@@ -74,53 +74,80 @@ static void test_modmap(void **state)
 static void test_stack_cache(void **state)
 {
 	(void)state;
-	struct etl_modmap m;
-	etl_modmap_init(&m);
-	struct etl_image k = img("\\SystemRoot\\system32\\ntoskrnl.exe", 0xfffff80000000000ull,
-				 0x100000, 0);
-	struct etl_image d = img("\\SystemRoot\\System32\\drivers\\x.sys", 0xfffff80001000000ull,
-				 0x10000, 0);
-	struct etl_image u = img("\\Device\\HarddiskVolume2\\app.exe", 0x400000, 0x10000, 77);
-	etl_modmap_add(&m, &k, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_add(&m, &d, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_add(&m, &u, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_finalize(&m);
-	for (size_t i = 0; i < m.n; i++)
-		m.v[i].id = (int32_t)(10 + i);
-
 	struct etl_stack_cache c;
 	etl_stack_cache_init(&c);
 	uint8_t frames[4 * 8];
 	struct etl_stack s = {.key = 0xAA, .frames = frames, .n_frames = 3, .psize = 8};
-	/* key 0xAA: first (deleted at t=100) ntoskrnl + x.sys + ntoskrnl again */
+	/* key 0xAA: first (deleted at t=100) three frames */
 	etl_put64(frames, 0xfffff80000000010ull);
 	etl_put64(frames + 8, 0xfffff80001000020ull);
 	etl_put64(frames + 16, 0xfffff80000000030ull);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 100), 0);
-	/* key 0xAA reused: defined again at rundown t=500, only x.sys */
+	/* key 0xAA reused: defined again at rundown t=500, one frame */
 	s.n_frames = 1;
 	etl_put64(frames, 0xfffff80001000040ull);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 500), 0);
-	/* user key 0xBB, owned by pid 77 */
+	/* a user key: frames stay addresses (each sample resolves them in its own process) */
 	s.key = 0xBB;
 	etl_put64(frames, 0x400100);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 600), 0);
-	assert_int_equal(etl_stack_cache_note_user_ref(&c, 0xBB, 77), 0);
-	assert_int_equal(etl_stack_cache_resolve(&c, &m), 0);
+	etl_stack_cache_sort(&c);
 
 	const struct etl_stack_def *def = etl_stack_cache_find(&c, 0xAA, 50);
 	assert_non_null(def);
-	assert_int_equal(def->n_mods, 2); /* distinct: ntoskrnl, x.sys */
+	assert_int_equal(def->n_frames, 3);
+	assert_true(etl_stack_def_frame(&c, def, 1) == 0xfffff80001000020ull);
 	def = etl_stack_cache_find(&c, 0xAA, 200);
-	assert_int_equal(def->n_mods, 1);
+	assert_int_equal(def->n_frames, 1);
+	assert_true(etl_stack_def_frame(&c, def, 0) == 0xfffff80001000040ull);
 	def = etl_stack_cache_find(&c, 0xAA, 900); /* after the last definition: use it */
-	assert_int_equal(def->n_mods, 1);
+	assert_int_equal(def->n_frames, 1);
 	def = etl_stack_cache_find(&c, 0xBB, 10);
-	assert_int_equal(def->n_mods, 1);
-	const struct etl_module *app = etl_modmap_lookup(&m, 0x400100, 77, 0, 8);
-	assert_int_equal(c.mods[def->mod_off], app->id);
+	assert_int_equal(def->n_frames, 1);
+	assert_true(etl_stack_def_frame(&c, def, 0) == 0x400100);
 	assert_null(etl_stack_cache_find(&c, 0xCC, 10));
 	etl_stack_cache_free(&c);
+}
+
+/* Issue 13: one image spelled two ways is one module; System's user-space images are not a
+ * global fallback; implausible image events are recognised. */
+static void test_modmap_identity(void **state)
+{
+	(void)state;
+	struct etl_modmap m;
+	etl_modmap_init(&m);
+	struct etl_image a = img("\\Device\\HarddiskVolume2\\Windows\\System32\\X.dll", 0x7ff00000,
+				 0x1000, 50);
+	struct etl_image b = img("\\Windows\\system32\\x.dll", 0x7ff00000, 0x1000, 50);
+	struct etl_image sys = img("\\SystemRoot\\System32\\ntdll.dll", 0x7ffe0000, 0x1000, 4);
+	assert_int_equal(etl_modmap_add(&m, &a, ETL_K_IMAGE_LOAD, 10, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &b, ETL_K_IMAGE_UNLOAD, 90, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &sys, ETL_K_IMAGE_DCSTART, 0, 8), 0);
+	assert_int_equal(etl_modmap_finalize(&m), 0);
+	assert_int_equal(m.n, 2);
+	const struct etl_module *e = etl_modmap_lookup(&m, 0x7ff00010, 50, 50, 8);
+	assert_non_null(e);
+	assert_true(e->load_ns == 10 && e->unload_ns == 90);
+	assert_non_null(etl_modmap_lookup(&m, 0x7ffe0010, 4, 50, 8));
+	assert_null(etl_modmap_lookup(&m, 0x7ffe0010, 50, 50, 8)); /* not global */
+	assert_null(etl_modmap_lookup(&m, 0x7ffe0010, 0, 50, 8));
+	char n[64];
+	etl_path_norm("\\??\\C:\\Program Files\\A.EXE", n, sizeof n);
+	assert_string_equal(n, "\\program files\\a.exe");
+	etl_path_norm("\\SystemRoot\\system32\\ntoskrnl.exe", n, sizeof n);
+	assert_string_equal(n, "\\windows\\system32\\ntoskrnl.exe");
+	etl_path_norm("\\SystemRootX\\a", n, sizeof n);
+	assert_string_equal(n, "\\systemrootx\\a");
+	struct etl_image bad[] = {
+		img("", 0x1000, 0x1000, 8), img("a.dll", 0x1000, 0, 8),
+		img("a.dll", 0xFFFFFFFFFFFFF000ull, 0x2000, 0), img("a.dll", 0x1000, 0x1000, 0x80000000u),
+		img("a.dll", 0xFFFFF000u, 0x2000, 8),
+	};
+	for (size_t i = 0; i < 4; i++)
+		assert_true(etl_image_implausible(&bad[i], 8));
+	assert_true(etl_image_implausible(&bad[4], 4));
+	assert_false(etl_image_implausible(&bad[4], 8));
+	assert_false(etl_image_implausible(&a, 8));
 	etl_modmap_free(&m);
 }
 
@@ -144,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modmap),
 		cmocka_unit_test(test_stack_cache),
+		cmocka_unit_test(test_modmap_identity),
 		cmocka_unit_test(test_tidmap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

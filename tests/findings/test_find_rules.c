@@ -193,7 +193,8 @@ static void feed_p99(const struct ingest_sink *k, void *ud)
 	}
 	/* samples without stacks */
 	for (int i = 0; i < 50; i++) {
-		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 0, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -251,7 +252,9 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	for (int i = 0; i < 200; i++) {
 		struct sink_dpcisr d = {i * 1000000LL, 30000, 2, SINK_DPC, i % 4 ? 0 : -1, 0x20};
 		assert_int_equal(k->dpcisr(k->ud, &d), 0);
-		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 2, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0,
+					    .stack_modules = stack, .n_stack_modules = 1};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
