@@ -184,9 +184,14 @@ static int rollup(struct attr_rollup **out, size_t *n, const struct attr_result 
 		v[k].isr_ns += row->isr.total_ns;
 		v[k].dpc_count += row->dpc.count;
 		v[k].isr_count += row->isr.count;
-		v[k].excl += row->excl;
-		if (row->incl > v[k].incl_max)
-			v[k].incl_max = row->incl;
+		/* the unresolved row's category is kernel code outside modules: its user-space
+		 * samples (JIT code) are not part of it */
+		uint64_t excl = row->module_id < 0 && r->unknown_kernel < row->excl ? r->unknown_kernel
+										     : row->excl;
+		v[k].excl += excl;
+		uint64_t incl = row->module_id < 0 ? excl : row->incl;
+		if (incl > v[k].incl_max)
+			v[k].incl_max = incl;
 	}
 	qsort(v, *n, sizeof *v, rollup_cmp);
 	*out = v;
