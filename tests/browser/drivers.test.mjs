@@ -54,7 +54,6 @@ test('PerfView sample: Idle, unknown kernel addresses and user code without an i
   const clr = await page.$$eval('#drivers-body tr', (trs) => trs.find((tr) => tr.querySelector('.mod-name').textContent === 'clr.dll').textContent);
   assert.match(clr, /% of busy/);
   await page.screenshot({ path: join(srv.dir, 'drivers-special.png'), fullPage: true });
-  if (process.env.KEEP_SHOT) await page.locator('#drivers-panel').screenshot({ path: process.env.KEEP_SHOT });
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

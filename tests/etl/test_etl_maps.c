@@ -1,6 +1,7 @@
 /* test_etl_maps.c — module map (dedup of DCStart/DCEnd, load/unload times, kernel vs
- * per-process spaces, address reuse over time), stack-key cache (definitions after use,
- * keys reused after KeyDelete), thread map. */
+ * per-process spaces, address reuse over time, path spellings, implausible images),
+ * stack-key cache (definitions after use, keys reused after KeyDelete), thread map, and the
+ * window of samples waiting for their stacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include "ingest/etl/etl_le.h"
 #include "ingest/etl/etl_modmap.h"
+#include "ingest/etl/etl_pending.h"
 #include "ingest/etl/etl_stacks.h"
 #include "ingest/etl/etl_tidmap.h"
 
@@ -166,6 +168,56 @@ static void test_tidmap(void **state)
 	etl_tidmap_free(&t);
 }
 
+static struct etl_pending_sample *push(struct etl_pending *p, uint64_t ts, uint32_t tid)
+{
+	struct etl_pending_sample *s = etl_pending_push(p, ts);
+	if (s) {
+		s->s.t_ns = (int64_t)ts;
+		s->s.tid = tid;
+	}
+	return s;
+}
+
+static void test_pending(void **state)
+{
+	(void)state;
+	struct etl_pending p;
+	assert_int_equal(etl_pending_init(&p, 4, 100), 0);
+	assert_non_null(push(&p, 10, 1));
+	assert_non_null(push(&p, 20, 1));
+	assert_non_null(push(&p, 20, 2));
+	/* two samples of thread 1 at one time take stack events in turn */
+	struct etl_pending_sample *a = push(&p, 30, 1), *b = push(&p, 30, 1);
+	assert_null(b); /* full: the caller must let the oldest leave first */
+	assert_true(etl_pending_due(&p, 30) == etl_pending_find(&p, 10, 1, 0)); /* full */
+	etl_pending_pop(&p);
+	b = push(&p, 30, 1);
+	assert_non_null(b);
+	assert_true(etl_pending_find(&p, 30, 1, 0) == a);
+	a->stack_kinds |= 1;
+	assert_true(etl_pending_find(&p, 30, 1, 0) == b);
+	b->stack_kinds |= 1;
+	assert_true(etl_pending_find(&p, 30, 1, 0) == a); /* all have one: the first */
+	assert_true(etl_pending_find(&p, 30, 1, 2) == a);
+	assert_true(etl_pending_find(&p, 20, 2, 0)->s.tid == 2);
+	assert_null(etl_pending_find(&p, 20, 3, 0));
+	assert_null(etl_pending_find(&p, 25, 1, 0));
+	/* sample 10 left: a stack for time <= 10 came too late, later ones did not */
+	assert_true(etl_pending_too_late(&p, 10));
+	assert_true(etl_pending_too_late(&p, 5));
+	assert_false(etl_pending_too_late(&p, 11));
+	/* time order only: an older sample is refused */
+	etl_pending_pop(&p);
+	assert_null(push(&p, 15, 1));
+	/* the horizon: samples older than t - 100 leave */
+	assert_null(etl_pending_due(&p, 120));
+	assert_non_null(etl_pending_due(&p, 121));
+	while (etl_pending_due(&p, INT64_MAX))
+		etl_pending_pop(&p);
+	assert_int_equal(p.count, 0);
+	etl_pending_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_stack_cache),
 		cmocka_unit_test(test_modmap_identity),
 		cmocka_unit_test(test_tidmap),
+		cmocka_unit_test(test_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
