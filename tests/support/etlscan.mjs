@@ -8,8 +8,9 @@
 //  1. A sample is a SampledProfile event (15/46); its CPU is the buffer's, its thread the
 //     payload ThreadId, its time the header timestamp (raw clock ticks).
 //  2. Its process: the ProcessId of the latest Thread event (group 5, types 1-4) of that
-//     thread at or before the sample's time, else of the thread's first Thread event; thread
-//     0 is the Idle process (pid 0); a thread never described has an unknown process.
+//     thread at or before the sample's time, else of the thread's first Thread event in the
+//     file; thread 0 is the Idle process (pid 0); a thread never described has an unknown
+//     process.
 //  3. Its stack: every Stack (24/32), KeyKernel (24/37) and KeyUser (24/38) event on ANY
 //     CPU whose EventTimeStamp equals the sample's timestamp and whose StackThread equals the
 //     sample's thread (several samples of one thread at one timestamp — only in written
@@ -228,12 +229,13 @@ export function scan(path) {
   };
 
   // Thread → process at a time.
+  const firstPid = new Map([...threadEvents].map(([tid, list]) => [tid, list[0].pid]));
   for (const list of threadEvents.values()) list.sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
   const pidOf = (tid, ts) => {
     if (tid === 0) return 0;
     const list = threadEvents.get(tid);
     if (!list) return null;
-    let pid = list[0].pid;
+    let pid = firstPid.get(tid);
     for (const e of list) if (e.ts <= ts) pid = e.pid; else break;
     return pid;
   };
