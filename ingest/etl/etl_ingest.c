@@ -106,6 +106,16 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 			return oom(c);
 		break;
 	}
+	case ETL_K_PROCESS_START: case ETL_K_PROCESS_DCSTART: case ETL_K_PROCESS_DCEND: {
+		struct etl_process pr;
+		if (etl_decode_process(ev, &pr) != 0) {
+			F->malformed_events++;
+			break;
+		}
+		if (etl_procstats_name(&c->procs, pr.pid, pr.image_name) != 0)
+			return oom(c);
+		break;
+	}
 	case ETL_K_SYSCONFIG_CPU: {
 		struct etl_sysconfig_cpu sc;
 		if (etl_decode_sysconfig_cpu(ev, &sc) != 0) {

@@ -1,4 +1,5 @@
 /* etl_procstats.c — per-process sample and thread counts, keyed through two id maps. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -70,6 +71,21 @@ int etl_procstats_add(struct etl_procstats *p, uint32_t pid, uint32_t tid)
 	return 0;
 }
 
+int etl_procstats_name(struct etl_procstats *p, uint32_t pid, const char *name)
+{
+	if (!name[0])
+		return 0;
+	struct etl_proc_row *r = row(p, pid);
+	if (!r)
+		return -1;
+	/* the name is an 8-bit string as logged: keep printable ASCII only (valid UTF-8) */
+	size_t i = 0;
+	for (; name[i] && i + 1 < sizeof r->name; i++)
+		r->name[i] = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] < 0x7F ? name[i] : '?';
+	r->name[i] = 0;
+	return 0;
+}
+
 static int row_cmp(const void *a, const void *b)
 {
 	const struct etl_proc_row *x = a, *y = b;
@@ -87,9 +103,13 @@ cJSON *etl_procstats_json(struct etl_procstats *p, size_t max, size_t *omitted)
 		qsort(p->v, p->n, sizeof *p->v, row_cmp);
 	/* the order changed: the index is stale from here on */
 	etl_tidmap_free(&p->index);
-	size_t k = 0;
+	size_t k = 0, with = 0;
+	for (size_t i = 0; i < p->n; i++)
+		with += p->v[i].samples > 0;
 	for (size_t i = 0; i < p->n && k < max; i++) {
 		const struct etl_proc_row *r = &p->v[i];
+		if (!r->samples)
+			break; /* sorted: the rest were only named */
 		cJSON *o = cJSON_CreateObject();
 		if (!o) {
 			cJSON_Delete(arr);
@@ -99,12 +119,14 @@ cJSON *etl_procstats_json(struct etl_procstats *p, size_t max, size_t *omitted)
 			cJSON_AddNullToObject(o, "pid");
 		else
 			cJSON_AddNumberToObject(o, "pid", r->pid);
+		if (r->name[0])
+			cJSON_AddStringToObject(o, "name", r->name);
 		cJSON_AddBoolToObject(o, "idle", r->pid == 0);
 		cJSON_AddNumberToObject(o, "samples", (double)r->samples);
 		cJSON_AddNumberToObject(o, "threads", r->threads);
 		cJSON_AddItemToArray(arr, o);
 		k++;
 	}
-	*omitted = p->n - k;
+	*omitted = with - k;
 	return arr;
 }

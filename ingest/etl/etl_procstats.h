@@ -11,6 +11,7 @@
 
 struct etl_proc_row {
 	uint32_t pid;
+	char name[64];      /* image name from its latest Process event, "" if none */
 	uint32_t threads;   /* distinct thread ids with a sample in this process */
 	uint64_t samples;
 };
@@ -27,6 +28,8 @@ void etl_procstats_init(struct etl_procstats *p);
 void etl_procstats_free(struct etl_procstats *p);
 /* Count one sample of thread tid in process pid. 0 or -1 (ENOMEM). */
 int etl_procstats_add(struct etl_procstats *p, uint32_t pid, uint32_t tid);
+/* Name a process (Process Start/DCStart/DCEnd image name; the last one wins). 0 or -1. */
+int etl_procstats_name(struct etl_procstats *p, uint32_t pid, const char *name);
 /* Call once, at the end (it reorders the rows). JSON array of up to max rows, most samples first (then by pid); *omitted gets the number
  * of rows left out. NULL on ENOMEM. */
 struct cJSON *etl_procstats_json(struct etl_procstats *p, size_t max, size_t *omitted);

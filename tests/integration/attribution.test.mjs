@@ -88,6 +88,9 @@ test('PerfView sample: per-module exclusive and inclusive samples equal the inde
   assert.equal(s.processes_omitted, 0);
   const procs = new Map(s.processes.map((p) => [p.pid === null ? 'unknown' : p.pid, p]));
   assert.equal(procs.size, o.processes.size);
+  // Names come from the Process events (etl-format.md §8.6: the Idle process is "Idle").
+  assert.equal(procs.get(0).name, 'Idle');
+  assert.equal(procs.get(4).name, 'System');
   for (const [pid, p] of o.processes) {
     const g = procs.get(pid);
     assert.ok(g, `process ${pid}`);
