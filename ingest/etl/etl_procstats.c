@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "etl_grow.h"
 #include "etl_procstats.h"
 
 void etl_procstats_init(struct etl_procstats *p)
@@ -31,14 +32,8 @@ static struct etl_proc_row *row(struct etl_procstats *p, uint32_t pid)
 	} else if (idx) {
 		return &p->v[idx - 1];
 	}
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct etl_proc_row *v = realloc(p->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (etl_grow((void **)&p->v, &p->cap, p->n + 1, sizeof *p->v) != 0)
+		return NULL;
 	if (key && etl_tidmap_set(&p->index, key, (uint32_t)p->n + 1) != 0)
 		return NULL;
 	struct etl_proc_row *r = &p->v[p->n++];

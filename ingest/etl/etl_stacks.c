@@ -2,6 +2,7 @@
  * binary-searched by reference. */
 #include <stdlib.h>
 #include <string.h>
+#include "etl_grow.h"
 #include "etl_stacks.h"
 
 void etl_stack_cache_init(struct etl_stack_cache *c)
@@ -16,25 +17,10 @@ void etl_stack_cache_free(struct etl_stack_cache *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int reserve(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap : 256;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(*p, ncap * elem);
-	if (!n)
-		return -1;
-	*p = n;
-	*cap = ncap;
-	return 0;
-}
-
 int etl_stack_cache_add(struct etl_stack_cache *c, const struct etl_stack *s, uint64_t def_ts)
 {
-	if (reserve((void **)&c->defs, &c->cap, c->n + 1, sizeof *c->defs) ||
-	    reserve((void **)&c->frames, &c->frames_cap, c->n_frames + s->n_frames,
+	if (etl_grow((void **)&c->defs, &c->cap, c->n + 1, sizeof *c->defs) ||
+	    etl_grow((void **)&c->frames, &c->frames_cap, c->n_frames + s->n_frames,
 		    sizeof *c->frames))
 		return -1;
 	struct etl_stack_def *d = &c->defs[c->n++];
