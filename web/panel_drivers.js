@@ -180,7 +180,7 @@
       es.el('td', {}, v.vendor), es.el('td', {}, categories.badge(v.category)),
       es.el('td', { class: 'num' }, String(v.modules)),
       es.el('td', { class: 'num' }, ms(v.dpc_ms)), es.el('td', { class: 'num' }, ms(v.isr_ms)),
-      es.el('td', { class: 'num' }, pct(v.exclusive_share)), es.el('td', { class: 'num' }, pct(v.inclusive_max_share)),
+      shareCell(v.exclusive_share, v.exclusive_share_non_idle), es.el('td', { class: 'num' }, pct(v.inclusive_max_share)),
     ])));
     $('drivers-kb').textContent = `Driver knowledge base: ${data.kb_version}. Inclusive CPU counts samples with the module anywhere on the stack; a vendor's inclusive figure is its largest module's (one sample can hold several).`;
     const hidden = data.outside_modules;

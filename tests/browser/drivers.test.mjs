@@ -48,6 +48,8 @@ test('PerfView sample: Idle, unknown kernel addresses and user code without an i
   assert.ok(!names.some((n) => /outside|idle/i.test(n)), names.join());
   const vendors = await page.$$eval('#vendors-body tr td:first-child', (n) => n.map((x) => x.textContent));
   assert.ok(vendors.length > 0 && !vendors.some((v) => /idle|outside/i.test(v)), vendors.join());
+  const ms = await page.$$eval('#vendors-body tr', (trs) => trs.find((tr) => tr.cells[0].textContent === 'Microsoft').textContent);
+  assert.match(ms, /% of busy/);
   // Module rows show the share of busy samples under the share of all samples.
   await page.check('#drivers-user');
   await page.waitForFunction(() => [...document.querySelectorAll('#drivers-body .mod-name')].some((n) => n.textContent === 'clr.dll'));
