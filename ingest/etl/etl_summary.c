@@ -8,6 +8,7 @@
 #include "etl_logfile.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
+#define PROCESS_ROWS 256 /* processes listed, most samples first */
 
 static double filetime_to_unix_us(uint64_t ft)
 {
@@ -176,6 +177,26 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "cpu_samples_with_stack", (double)f->samples_with_stack);
 	cJSON_AddNumberToObject(s, "stack_events_matched", (double)f->stack_events_matched);
 	cJSON_AddNumberToObject(s, "stack_keys_unresolved", (double)f->stack_keys_unresolved);
+	cJSON_AddNumberToObject(s, "stack_events_unmatched", (double)f->stack_events_unmatched);
+	cJSON_AddNumberToObject(s, "stack_events_late", (double)f->stack_events_late);
+	cJSON_AddNumberToObject(s, "cpu_samples_without_stack",
+				(double)(f->samples_emitted - f->samples_with_stack));
+	cJSON_AddNumberToObject(s, "cpu_samples_out_of_order", (double)f->samples_out_of_order);
+	cJSON_AddNumberToObject(s, "idle_samples", (double)f->idle_samples);
+	cJSON_AddNumberToObject(s, "samples_unknown_process", (double)f->samples_unknown_process);
+	cJSON_AddNumberToObject(s, "implausible_image_events", (double)f->implausible_images);
+	if (f->unknown_kernel)
+		cJSON_AddItemToObject(s, "unknown_kernel_addresses", etl_addrs_json(f->unknown_kernel));
+	if (f->unknown_user)
+		cJSON_AddItemToObject(s, "user_code_without_image", etl_addrs_json(f->unknown_user));
+	if (f->procs) {
+		size_t omitted = 0;
+		cJSON *procs = etl_procstats_json(f->procs, PROCESS_ROWS, &omitted);
+		if (procs) {
+			cJSON_AddItemToObject(s, "processes", procs);
+			cJSON_AddNumberToObject(s, "processes_omitted", (double)omitted);
+		}
+	}
 	return s;
 }
 
@@ -238,6 +259,20 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 			 " events had malformed payloads; they were skipped",
 			 f->reader.malformed_buffers, f->malformed_events + f->dpcisr_malformed);
 		if ((rc = warn(sink, "unknown_event", msg)) < 0)
+			return rc;
+	}
+	if (f->implausible_images) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " image events were implausible (empty name, "
+			 "size 0, an address range past the pointer width or an impossible process "
+			 "id) and were not taken as modules", f->implausible_images);
+		if ((rc = warn(sink, "implausible_image", msg)) < 0)
+			return rc;
+	}
+	if (f->stack_events_late || f->samples_out_of_order) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " stack events came too late to meet their "
+			 "sample and %" PRIu64 " samples arrived out of time order: inclusive counts "
+			 "miss those stacks", f->stack_events_late, f->samples_out_of_order);
+		if ((rc = warn(sink, "stacks_unmatched", msg)) < 0)
 			return rc;
 	}
 	if (!dpcisr_enabled(r, f)) {

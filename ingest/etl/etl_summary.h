@@ -4,7 +4,9 @@
 #define ETLSCOPE_ETL_SUMMARY_H
 
 #include <stdint.h>
+#include "etl_addrs.h"
 #include "etl_kernel.h"
+#include "etl_procstats.h"
 #include "etl_reader.h"
 #include "ingest.h"
 
@@ -19,6 +21,13 @@ struct etl_summary_facts {
 	uint64_t merge_limit_buffers;     /* buffers pass 2 skipped for the memory budget */
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
+	uint64_t stack_events_unmatched;  /* ... naming no sample in the window (other events') */
+	uint64_t stack_events_late;       /* ... naming a time whose samples had already left */
+	uint64_t samples_out_of_order;    /* samples older than the window: stored stackless */
+	uint64_t idle_samples, samples_unknown_process;
+	uint64_t implausible_images;      /* image events that were not modules */
+	struct etl_procstats *procs;      /* per-process counts (set before the summary) */
+	const struct etl_addrs *unknown_kernel, *unknown_user; /* unresolved non-idle IPs */
 	uint64_t first_ts, last_ts;
 	int have_ts;
 	size_t kernel_sys_images, modules;

@@ -221,7 +221,8 @@ static void feed_p99(const struct ingest_sink *k, void *ud)
 	}
 	/* samples without stacks */
 	for (int i = 0; i < 50; i++) {
-		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 0, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -279,7 +280,9 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	for (int i = 0; i < 200; i++) {
 		struct sink_dpcisr d = {i * 1000000LL, 30000, 2, SINK_DPC, i % 4 ? 0 : -1, 0x20};
 		assert_int_equal(k->dpcisr(k->ud, &d), 0);
-		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 2, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0,
+					    .stack_modules = stack, .n_stack_modules = 1};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -334,10 +337,69 @@ static void number_texts(void **state)
 	assert_string_equal(n, "163,217");
 }
 
+/* Issue 12 section 2: 800 Idle-process samples in ntoskrnl.exe (module 0) and 200 busy
+ * ones: 100 in ntoskrnl.exe, 60 at unmapped kernel addresses, 40 in user code without an
+ * image. */
+static void feed_idle(const struct ingest_sink *k, void *ud)
+{
+	(void)ud;
+	for (int i = 0; i < 1000; i++) {
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = (uint16_t)(i % 4),
+					    .pid = i < 800 ? 0 : 4, .tid = i < 800 ? 0 : 8,
+					    .ip = 0xfffff80000001000ull, .module_id = 0, .ip_kernel = 1};
+		if (i >= 900 && i < 960) {
+			s.module_id = -1;
+		} else if (i >= 960) {
+			s.module_id = -1;
+			s.ip = 0x12340000;
+			s.ip_kernel = 0;
+		}
+		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+	}
+}
+
+static void idle_is_not_kernel_time(void **state)
+{
+	(void)state;
+	char path[64], err[256];
+	sqlite3 *db = ft_open(path, sizeof path);
+	const char *names[] = {"ntoskrnl.exe"};
+	cJSON *s = summary(0, "NT Kernel Logger");
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(s, "counts"), "StackWalk", 200);
+	int64_t run = ft_fed(db, names, 1, s, feed_idle, NULL);
+	struct attr_result a;
+	struct db_etw_filter f = {.run_id = run, .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	assert_int_equal(attr_run(db, &f, &a, err, sizeof err), 0);
+	assert_int_equal(a.samples, 1000);
+	assert_int_equal(a.idle, 800);
+	assert_int_equal(attr_busy_samples(&a), 200);
+	assert_int_equal(attr_find(&a, 0)->excl, 100); /* not 900: Idle is nobody's time */
+	assert_int_equal(attr_find(&a, -1)->excl, 100);
+	assert_int_equal(a.unknown_kernel, 60);
+	for (size_t i = 0; i < a.nvendors; i++)
+		assert_int_equal(a.vendors[i].excl, 100); /* Microsoft: ntoskrnl's busy samples */
+	attr_result_clear(&a);
+	cJSON *doc = findings(db, run);
+	const cJSON *hidden = ft_finding(doc, "code-outside-modules");
+	assert_non_null(hidden);
+	assert_int_equal((int)ft_num(hidden, "samples"), 60);
+	assert_float_equal(ft_num(hidden, "sample_share"), 60.0 / 200.0, 1e-12);
+	const cJSON *user = ft_finding(doc, "user-code-without-image");
+	assert_non_null(user);
+	assert_int_equal((int)ft_num(user, "samples"), 40);
+	assert_float_equal(ft_num(user, "non_idle_share"), 40.0 / 200.0, 1e-12);
+	char *text = cJSON_PrintUnformatted(doc);
+	assert_null(strstr(text, "ntoskrnl")); /* no verdict calls Idle kernel CPU time */
+	free(text);
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(field_before), cmocka_unit_test(clean),
+		cmocka_unit_test(idle_is_not_kernel_time),
 		cmocka_unit_test(isr_average_and_tracing), cmocka_unit_test(p99_stacks_lost_logger),
 		cmocka_unit_test(outside_modules), cmocka_unit_test(number_texts),
 	};

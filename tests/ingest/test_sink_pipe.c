@@ -96,12 +96,17 @@ static int feed(const struct ingest_sink *k, size_t n, int32_t *last_module)
 			rc = k->module(k->ud, &m, last_module);
 		} else if (i % 7 == 0) {
 			int32_t stack[5] = {*last_module, 1, 2, 3, (int32_t)i};
-			struct sink_cpu_sample s = {(int64_t)i * 3, (uint16_t)(i % 64), 4, (uint32_t)i,
-						    0xfffff80000000000ull + i, *last_module, stack,
-						    (uint32_t)(i % 6), (uint8_t)(i % 3)};
+			struct sink_cpu_sample s = {
+				.t_ns = (int64_t)i * 3, .cpu = (uint16_t)(i % 64), .pid = 4,
+				.tid = (uint32_t)i, .ip = 0xfffff80000000000ull + i,
+				.module_id = *last_module, .stack_modules = stack,
+				.n_stack_modules = (uint32_t)(i % 6), .in_dpcisr = (uint8_t)(i % 3),
+				.ip_kernel = 1};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 100003 == 1) { /* larger than a pipe block: the direct path */
-			struct sink_cpu_sample s = {(int64_t)i, 1, 2, 3, 4, 5, big, 100000, 0};
+			struct sink_cpu_sample s = {.t_ns = (int64_t)i, .cpu = 1, .pid = 2, .tid = 3,
+						    .ip = 4, .module_id = 5, .stack_modules = big,
+						    .n_stack_modules = 100000};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 1001 == 0) {
 			char msg[64];
