@@ -1,7 +1,14 @@
 /* api_compare.c — before/after comparison of 2 to 4 runs: DPC or ISR histograms on the
  * same bucket edges, a per-module delta table (modules matched by file name), per-CPU
  * DPC/ISR time side by side, and perfmon processor counters aligned on time since each run's
- * start. Runs of different lengths are compared per second, and the document says so. */
+ * start (mean over CPUs, plus each CPU's maximum and the CPUs above a threshold). Runs of
+ * different lengths are compared per second, and the document says so.
+ *
+ * The baseline is ?base= (one of the runs), else the run with the earliest trace start, else
+ * the first named; it is runs[0] of the document, the others keep the order named. Deltas
+ * are judged by the time that matters — time above the guideline, then total DPC/ISR time —
+ * not by count or average, so fewer but longer DPCs are "worse". A run that did not measure
+ * something (no DPC/ISR records, no such counter) has null there: "not measured", never 0. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +25,7 @@
 
 struct side {
 	struct db_run run;
-	int has_etw;
+	int has_etw, has_counters;
 	struct db_etw_run etw;
 	double seconds; /* the run's length, for per-second figures */
 };
@@ -72,6 +79,45 @@ static cJSON *delta(double a, double b)
 	cJSON_AddItemToObject(o, "abs", num(b - a));
 	cJSON_AddItemToObject(o, "rel", num(a != 0 && isfinite(a) ? (b - a) / a : NAN));
 	return o;
+}
+
+/* Worse, better or the same, by what a user feels: time above the guideline, total
+ * DPC/ISR time (both per second when the runs differ in length) and, above the guideline,
+ * the length of each call — so fewer but longer DPCs are worse even when the count fell.
+ * A move of 5 % or less is no move. Any worse figure makes the change worse; better needs a
+ * better figure and no worse one. The figures that decided are added to `by`. */
+struct judged {
+	double above, total, avg; /* per run: above-guideline time, total time, average */
+};
+
+static const char *judge_change(const struct judged *a, const struct judged *b, double guide_us,
+				cJSON *by)
+{
+	const double tol = 0.05;
+	const struct {
+		const char *name;
+		double x, y;
+		int counts; /* average: only when either side is above the guideline */
+	} f[] = {
+		{"time_above_guideline", a->above, b->above, 1},
+		{"total_time", a->total, b->total, 1},
+		{"average_above_guideline", a->avg, b->avg, a->avg > guide_us || b->avg > guide_us},
+	};
+	int worse = 0, better = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+			if (!f[i].counts || !isfinite(f[i].x) || !isfinite(f[i].y))
+				continue;
+			int w = f[i].y > f[i].x * (1 + tol) && f[i].y > 0;
+			int bt = f[i].y < f[i].x * (1 - tol);
+			if (pass == 0) {
+				worse |= w;
+				better |= bt;
+			} else if (worse ? w : bt) {
+				cJSON_AddItemToArray(by, cJSON_CreateString(f[i].name));
+			}
+		}
+	return worse ? "worse" : better ? "better" : "same";
 }
 
 static void side_clear(struct side *s)
@@ -147,19 +193,25 @@ static cJSON *cpu_json(sqlite3 *db, const struct side *sd, char *err, size_t err
 struct avg_pick {
 	const char *counter;
 	uint32_t idx[256];
+	int cpu[256];
 	size_t n;
 };
 
 static int pick_cb(void *ud, const struct db_counter *c)
 {
 	struct avg_pick *p = ud;
-	if (c->cpu >= 0 && strcasecmp(c->counter, p->counter) == 0 && p->n < 256)
+	if (c->cpu >= 0 && strcasecmp(c->counter, p->counter) == 0 && p->n < 256) {
+		p->cpu[p->n] = c->cpu;
 		p->idx[p->n++] = c->idx;
+	}
 	return 0;
 }
 
-static cJSON *counter_json(sqlite3 *db, const struct side *sd, const char *counter, char *err,
-			   size_t errlen)
+/* Mean over CPUs at each time, the highest CPU at each time, each CPU's highest value and
+ * the CPUs whose highest value passes threshold (0: none): four pegged CPUs among 24 show
+ * in max and cpus_above, not only as a small rise of the mean. */
+static cJSON *counter_json(sqlite3 *db, const struct side *sd, const char *counter,
+			   double threshold, char *err, size_t errlen)
 {
 	struct avg_pick p = {.counter = counter};
 	struct db_series s;
@@ -171,20 +223,39 @@ static cJSON *counter_json(sqlite3 *db, const struct side *sd, const char *count
 	cJSON *o = cJSON_CreateObject();
 	cJSON *t = cJSON_AddArrayToObject(o, "t_s");
 	cJSON *v = cJSON_AddArrayToObject(o, "mean");
+	cJSON *mx = cJSON_AddArrayToObject(o, "max");
 	cJSON_AddNumberToObject(o, "cpus", (double)p.n);
+	double cpu_max[256];
+	for (size_t c = 0; c < p.n; c++)
+		cpu_max[c] = NAN;
 	for (size_t i = 0; i < s.n; i++) {
-		double sum = 0;
+		double sum = 0, top = NAN;
 		int k = 0;
 		for (size_t c = 0; c < p.n; c++) {
 			double x = s.mean[c * s.n + i];
 			if (!isnan(x)) {
 				sum += x;
 				k++;
+				top = isnan(top) || x > top ? x : top;
+				cpu_max[c] = isnan(cpu_max[c]) || x > cpu_max[c] ? x : cpu_max[c];
 			}
 		}
 		cJSON_AddItemToArray(t, num((double)(s.t[i] - s.t[0]) / 1e6));
 		cJSON_AddItemToArray(v, num(k ? sum / k : NAN));
+		cJSON_AddItemToArray(mx, num(top));
 	}
+	cJSON *pc = cJSON_AddArrayToObject(o, "per_cpu_max");
+	cJSON *hot = cJSON_AddArrayToObject(o, "cpus_above");
+	for (size_t c = 0; c < p.n; c++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "cpu", p.cpu[c]);
+		cJSON_AddItemToObject(e, "max", num(cpu_max[c]));
+		cJSON_AddItemToArray(pc, e);
+		if (threshold > 0 && cpu_max[c] > threshold)
+			cJSON_AddItemToArray(hot, cJSON_CreateNumber(p.cpu[c]));
+	}
+	if (threshold > 0)
+		cJSON_AddNumberToObject(o, "threshold", threshold);
 	db_series_clear(&s);
 	return o;
 }
@@ -247,8 +318,31 @@ static cJSON *finding_brief(const cJSON *f)
 	return o;
 }
 
+static int any_counter(void *ud, const struct db_counter *c)
+{
+	(void)c;
+	*(int *)ud = 1;
+	return 1;
+}
+
+/* Could run sd have made finding f at all? Perfmon rules need counters, DPC/ISR rules need
+ * DPC/ISR records, the other ETW rules an ETW trace. When not, a finding absent there is
+ * "not measured", not gone. */
+static int can_judge(const struct side *sd, const cJSON *f)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(f, "id");
+	const char *s = cJSON_IsString(id) ? id->valuestring : "";
+	if (strncmp(s, "perfmon-", 8) == 0)
+		return sd->has_counters;
+	if (strncmp(s, "dpc-", 4) == 0 || strncmp(s, "isr-", 4) == 0 ||
+	    strncmp(s, "cpu-dpcisr", 10) == 0)
+		return sd->has_etw && sd->etw.n_dpcisr > 0;
+	return sd->has_etw;
+}
+
 /* Findings that appeared, disappeared or changed severity or wording in each later run,
- * against the baseline (the runs' stored findings; computed on first use). */
+ * against the baseline (the runs' stored findings; computed on first use); baseline
+ * findings the later run could not have made are listed as not_measured. */
 static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 {
 	cJSON *docs[MAX_RUNS] = {0}, *res = cJSON_CreateObject();
@@ -270,6 +364,7 @@ static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 		cJSON *app = cJSON_AddArrayToObject(d, "appeared");
 		cJSON *gone = cJSON_AddArrayToObject(d, "disappeared");
 		cJSON *chg = cJSON_AddArrayToObject(d, "changed");
+		cJSON *unmeasured = cJSON_AddArrayToObject(d, "not_measured");
 		const cJSON *f;
 		char key[300];
 		cJSON_ArrayForEach(f, cur)
@@ -291,7 +386,7 @@ static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 		{
 			finding_key(f, key, sizeof key);
 			if (!find_finding(cur, key))
-				cJSON_AddItemToArray(gone, finding_brief(f));
+				cJSON_AddItemToArray(can_judge(&sd[k], f) ? gone : unmeasured, finding_brief(f));
 		}
 		cJSON_AddItemToArray(out, d);
 	}
@@ -367,8 +462,47 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 			goto done;
 		}
 		sd[k].has_etw = rc == 0;
+		if (db_counters(db, sd[k].run.id, any_counter, &sd[k].has_counters) != 0) {
+			*out = api_error("cannot read counters");
+			st = 500;
+			goto done;
+		}
 		sd[k].seconds = (double)sd[k].run.duration_us / 1e6;
 	}
+	/* The baseline first; the others keep the order named. */
+	char base[DB_PUBLIC_ID_LEN + 1] = "";
+	const char *base_rule = "the run chosen as baseline";
+	int bi = 0, br = api_param(rq, "base", 0, base, sizeof base);
+	if (br == 1) {
+		for (bi = 0; bi < n && strcmp(sd[bi].run.public_id, base) != 0; bi++)
+			;
+		if (bi == n) {
+			*out = api_error("'base' must be one of the compared runs");
+			st = 400;
+			goto done;
+		}
+	} else if (br < 0) {
+		*out = api_error("'base' must be one of the compared runs");
+		st = 400;
+		goto done;
+	} else {
+		base_rule = "the earliest trace start";
+		for (int k = 1; k < n; k++)
+			if (sd[k].run.has_start &&
+			    (!sd[bi].run.has_start || sd[k].run.start_utc_us < sd[bi].run.start_utc_us))
+				bi = k;
+		int ties = 0;
+		for (int k = 0; k < n; k++)
+			ties += sd[k].run.has_start && sd[bi].run.has_start &&
+				sd[k].run.start_utc_us == sd[bi].run.start_utc_us;
+		if (!sd[bi].run.has_start)
+			base_rule = "the first run named";
+		else if (ties > 1)
+			base_rule = "the first run named of those that start earliest";
+	}
+	struct side first = sd[bi];
+	memmove(&sd[1], &sd[0], (size_t)bi * sizeof *sd);
+	sd[0] = first;
 	/* Per second when the runs' lengths differ by more than 5 %. */
 	double shortest = INFINITY, longest = 0;
 	for (int k = 0; k < n; k++) {
@@ -379,6 +513,8 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "kind", kind);
+	cJSON_AddStringToObject(o, "baseline", sd[0].run.public_id);
+	cJSON_AddStringToObject(o, "baseline_rule", base_rule);
 	cJSON_AddItemToObject(o, "guideline_us", num(is_dpc ? DB_DPC_GUIDELINE_NS / 1e3 : DB_ISR_GUIDELINE_NS / 1e3));
 	cJSON_AddBoolToObject(o, "per_second", per_second);
 	cJSON_AddStringToObject(o, "normalisation",
@@ -405,6 +541,7 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		if (sd[k].run.has_start)
 			cJSON_AddItemToObject(r, "start", num((double)sd[k].run.start_utc_us / 1000.0));
 		cJSON_AddBoolToObject(r, "has_dpcisr", sd[k].has_etw && sd[k].etw.n_dpcisr > 0);
+		cJSON_AddBoolToObject(r, "baseline", k == 0);
 		cJSON_AddItemToArray(runs, r);
 		if (!sd[k].has_etw)
 			continue;
@@ -444,6 +581,11 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 			mods[j] = mods[j - 1];
 			mods[j - 1] = t;
 		}
+	/* A run without DPC/ISR records did not measure any module: null, "not measured". A
+	 * module absent from a run that did measure had no DPCs/ISRs there: zeros. */
+	int measured[MAX_RUNS];
+	for (int k = 0; k < n; k++)
+		measured[k] = sd[k].has_etw && sd[k].etw.n_dpcisr > 0;
 	cJSON *mt = cJSON_AddArrayToObject(o, "modules");
 	for (size_t i = 0; i < nmods; i++) {
 		cJSON *m = cJSON_CreateObject();
@@ -453,20 +595,36 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		const struct db_dpc_stats *a = &mods[i].s[0];
 		for (int k = 0; k < n; k++) {
 			const struct db_dpc_stats *b = &mods[i].s[k];
-			cJSON_AddItemToArray(per, mods[i].present[k] ? stats_json(b, sd[k].seconds) : cJSON_CreateNull());
+			cJSON_AddItemToArray(per, measured[k] ? stats_json(b, sd[k].seconds) : cJSON_CreateNull());
 			if (k == 0)
 				continue;
+			if (!measured[0] || !measured[k]) {
+				cJSON_AddItemToArray(dl, cJSON_CreateNull());
+				continue;
+			}
 			cJSON *d = cJSON_CreateObject();
-			double ra = per_second ? (double)a->count / sd[0].seconds : (double)a->count;
-			double rb = per_second ? (double)b->count / sd[k].seconds : (double)b->count;
-			cJSON_AddItemToObject(d, per_second ? "per_second" : "count", delta(ra, rb));
+			double na = per_second ? sd[0].seconds : 1, nb = per_second ? sd[k].seconds : 1;
+			cJSON_AddItemToObject(d, per_second ? "per_second" : "count",
+					      delta((double)a->count / na, (double)b->count / nb));
 			cJSON_AddItemToObject(d, "avg_us", delta(a->count ? (double)a->total_ns / (double)a->count / 1e3 : 0,
 								 b->count ? (double)b->total_ns / (double)b->count / 1e3 : 0));
 			cJSON_AddItemToObject(d, "p99_us", delta((double)db_dpc_quantile_ns(a->buckets, a->max_ns, 0.99) / 1e3,
 								 (double)db_dpc_quantile_ns(b->buckets, b->max_ns, 0.99) / 1e3));
-			double aa = per_second ? (double)a->above_total_ns / 1e6 / sd[0].seconds : (double)a->above_total_ns / 1e6;
-			double ab = per_second ? (double)b->above_total_ns / 1e6 / sd[k].seconds : (double)b->above_total_ns / 1e6;
+			double ta = (double)a->total_ns / 1e6 / na, tb = (double)b->total_ns / 1e6 / nb;
+			double aa = (double)a->above_total_ns / 1e6 / na, ab = (double)b->above_total_ns / 1e6 / nb;
+			cJSON_AddItemToObject(d, per_second ? "total_ms_per_second" : "total_ms", delta(ta, tb));
 			cJSON_AddItemToObject(d, per_second ? "above_ms_per_second" : "above_ms", delta(aa, ab));
+			/* Share of one CPU-second spent above the guideline, per second of trace. */
+			cJSON_AddItemToObject(d, "above_share_of_time",
+					      delta(sd[0].seconds > 0 ? (double)a->above_total_ns / 1e9 / sd[0].seconds : NAN,
+						    sd[k].seconds > 0 ? (double)b->above_total_ns / 1e9 / sd[k].seconds : NAN));
+			struct judged ja = {aa, ta, a->count ? (double)a->total_ns / (double)a->count / 1e3 : NAN};
+			struct judged jb = {ab, tb, b->count ? (double)b->total_ns / (double)b->count / 1e3 : NAN};
+			cJSON *by = cJSON_CreateArray();
+			cJSON_AddStringToObject(d, "judgement",
+						judge_change(&ja, &jb, is_dpc ? DB_DPC_GUIDELINE_NS / 1e3
+									     : DB_ISR_GUIDELINE_NS / 1e3, by));
+			cJSON_AddItemToObject(d, "judged_by", by);
 			cJSON_AddItemToArray(dl, d);
 		}
 		cJSON_AddItemToArray(mt, m);
@@ -475,13 +633,16 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 	/* Perfmon: processor counters averaged over CPUs, on time since start. */
 	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
 					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};
+	/* A CPU is hot above PAL's warning (findings/find_rules_perfmon.c) or, for processor
+	 * time, above 90 %; rates have no threshold. */
+	static const double cthresh[] = {90, 10, 10, 20, 0, 0};
 	cJSON *counters = cJSON_AddArrayToObject(o, "counters");
 	for (size_t c = 0; c < sizeof cnames / sizeof *cnames; c++) {
 		cJSON *co = cJSON_CreateObject();
 		cJSON *per = cJSON_AddArrayToObject(co, "runs");
 		int any = 0;
 		for (int k = 0; k < n; k++) {
-			cJSON *s = counter_json(db, &sd[k], cnames[c], err, sizeof err);
+			cJSON *s = counter_json(db, &sd[k], cnames[c], cthresh[c], err, sizeof err);
 			any |= s != NULL;
 			cJSON_AddItemToArray(per, s ? s : cJSON_CreateNull());
 		}

@@ -209,6 +209,10 @@ int api_run_dpc_modules(sqlite3 *db, const char *run_id, const struct api_reques
 		cJSON_AddItemToObject(r, "share_of_trace",
 				      trace_cpu_ns > 0 ? api_json_number((double)acc[i].busy_ns / trace_cpu_ns)
 						       : cJSON_CreateNull());
+		/* Of the selection: the chosen CPUs over the chosen window (all when unset). */
+		cJSON_AddItemToObject(r, "share_of_window",
+				      window_cpu_ns > 0 ? api_json_number((double)acc[i].busy_ns / window_cpu_ns)
+							: cJSON_CreateNull());
 		for (int g = 0; g < 2; g++) {
 			const char *key = g ? "isr" : "dpc";
 			if (acc[i].s[g].count)

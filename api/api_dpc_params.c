@@ -99,22 +99,20 @@ int64_t api_epoch_us_to_trace_ns(int64_t t_us, int64_t start_us)
 {
 	if (t_us == INT64_MIN || t_us == INT64_MAX)
 		return t_us;
-	/* |t_us| ≤ 9e18 and |start_us| ≤ ~1e17, so the difference fits; the product may not. */
+	/* both come from outside (query, stored summary): saturate, never overflow */
 	int64_t d;
 	if (__builtin_sub_overflow(t_us, start_us, &d))
 		return t_us < 0 ? INT64_MIN : INT64_MAX;
-	if (d > INT64_MAX / 1000 - 1)
-		return INT64_MAX;
-	if (d < INT64_MIN / 1000 + 1)
-		return INT64_MIN;
-	return d * 1000;
+	return api_sat_mul(d, 1000);
 }
 
 double api_trace_ns_to_epoch_ms(int64_t t_ns, int64_t start_us)
 {
 	/* Whole µs first so typical values stay exact in a double. */
-	int64_t us = t_ns / 1000, rest = t_ns % 1000;
-	return (double)(start_us + us) / 1000.0 + (double)rest / 1e6;
+	int64_t us = t_ns / 1000, rest = t_ns % 1000, sum;
+	if (__builtin_add_overflow(start_us, us, &sum))
+		return ((double)start_us + (double)us) / 1000.0 + (double)rest / 1e6;
+	return (double)sum / 1000.0 + (double)rest / 1e6;
 }
 
 static double summary_num(const cJSON *sum, const char *k, double def)
@@ -190,8 +188,11 @@ static int parse_filter(const struct api_request *rq, struct api_dpc_query *q, c
 static void effective_window(struct api_dpc_query *q, int64_t duration_ns)
 {
 	int64_t from = q->f.from_ns, to = q->f.to_ns;
-	int64_t last = (q->info.t_max_ns / NS_PER_MS + 1) * NS_PER_MS;
-	int64_t dur = (duration_ns + NS_PER_MS - 1) / NS_PER_MS * NS_PER_MS;
+	/* stored values may be anything a damaged file produced: saturate */
+	int64_t last = api_sat_mul(q->info.t_max_ns / NS_PER_MS + 1, NS_PER_MS);
+	int64_t dur = duration_ns <= 0 ? 0
+		      : api_sat_mul(duration_ns / NS_PER_MS + (duration_ns % NS_PER_MS != 0),
+				    NS_PER_MS);
 	int64_t end = last > dur ? last : dur;
 	q->win_from_ns = from <= 0 ? 0 : from / NS_PER_MS * NS_PER_MS;
 	if (to == INT64_MAX)
@@ -199,7 +200,7 @@ static void effective_window(struct api_dpc_query *q, int64_t duration_ns)
 	else if (to <= 0)
 		q->win_to_ns = 0;
 	else
-		q->win_to_ns = (to / NS_PER_MS + (to % NS_PER_MS != 0)) * NS_PER_MS;
+		q->win_to_ns = api_sat_mul(to / NS_PER_MS + (to % NS_PER_MS != 0), NS_PER_MS);
 	if (q->win_from_ns > end)
 		q->win_from_ns = end;
 	if (q->win_to_ns > end)
@@ -244,7 +245,7 @@ int api_dpc_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 	q->f.modules = q->nmodules ? q->modules : NULL;
 	q->f.nmodules = q->nmodules;
 	q->f.kind_mask = q->kind_mask;
-	effective_window(q, q->run.duration_us * 1000);
+	effective_window(q, api_sat_mul(q->run.duration_us, 1000));
 	return 0;
 }
 

@@ -1,11 +1,14 @@
 /* api_drivers.c — GET /api/runs/{id}/drivers: per-module driver attribution (vendor,
- * product, category from the KB; DPC, ISR, exclusive and inclusive sampled CPU) with
- * roll-ups by vendor and by category, over ?from&to (ms since the epoch) and ?cpus. */
+ * product, category from the KB; DPC, ISR, exclusive and inclusive sampled CPU, shares of
+ * all and of non-idle samples) with roll-ups by vendor and by category, the Idle process,
+ * unknown kernel addresses and user code without an image apart, over ?from&to (ms since
+ * the epoch) and ?cpus. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_dpc.h"
 #include "api_params.h"
 #include "attr.h"
 #include "db.h"
@@ -52,19 +55,12 @@ int api_param_cpus(const struct api_request *rq, struct db_cpu_set *set, cJSON *
 	return any;
 }
 
-/* ms-since-epoch window → ns since the trace start (open ends stay open). */
+/* ms-since-epoch window → ns since the trace start (open ends stay open, saturating). */
 void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *from_ns,
 		   int64_t *to_ns)
 {
-	const int64_t lim = INT64_MAX / 2000;
-	*from_ns = from_us == INT64_MIN ? INT64_MIN
-		   : from_us - start_us < -lim ? INT64_MIN
-		   : from_us - start_us > lim  ? INT64_MAX
-					       : (from_us - start_us) * 1000;
-	*to_ns = to_us == INT64_MAX ? INT64_MAX
-		 : to_us - start_us > lim ? INT64_MAX
-		 : to_us - start_us < -lim ? INT64_MIN
-					   : (to_us - start_us) * 1000;
+	*from_ns = api_epoch_us_to_trace_ns(from_us, start_us);
+	*to_ns = api_epoch_us_to_trace_ns(to_us, start_us);
 }
 
 static cJSON *time_obj(const struct attr_time *t)
@@ -127,6 +123,9 @@ static cJSON *row_obj(const struct attr_row *r, const struct attr_result *a)
 	cJSON_AddNumberToObject(cpu, "inclusive", (double)r->incl);
 	cJSON_AddItemToObject(cpu, "exclusive_share", api_json_number(share(r->excl, a->samples)));
 	cJSON_AddItemToObject(cpu, "inclusive_share", api_json_number(share(r->incl, a->samples)));
+	uint64_t busy = attr_busy_samples(a);
+	cJSON_AddItemToObject(cpu, "exclusive_share_non_idle", api_json_number(share(r->excl, busy)));
+	cJSON_AddItemToObject(cpu, "inclusive_share_non_idle", api_json_number(share(r->incl, busy)));
 	return o;
 }
 
@@ -147,11 +146,35 @@ static cJSON *rollup_arr(const struct attr_rollup *v, size_t n, const struct att
 		cJSON_AddItemToObject(o, "isr_ms", api_json_number((double)v[i].isr_ns / 1e6));
 		cJSON_AddNumberToObject(o, "exclusive", (double)v[i].excl);
 		cJSON_AddItemToObject(o, "exclusive_share", api_json_number(share(v[i].excl, a->samples)));
+		cJSON_AddItemToObject(o, "exclusive_share_non_idle",
+				      api_json_number(share(v[i].excl, attr_busy_samples(a))));
 		cJSON_AddItemToObject(o, "inclusive_max_share",
 				      api_json_number(share(v[i].incl_max, a->samples)));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+/* {"samples", "share", "share_non_idle"} of a count of samples (share_non_idle omitted for
+ * Idle itself). */
+static cJSON *sample_part(uint64_t n, const struct attr_result *a, int with_non_idle)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "samples", (double)n);
+	cJSON_AddItemToObject(o, "share", api_json_number(share(n, a->samples)));
+	if (with_non_idle)
+		cJSON_AddItemToObject(o, "share_non_idle",
+				      api_json_number(share(n, attr_busy_samples(a))));
+	return o;
+}
+
+/* The whole-trace address ranges of an unresolved class from the run summary. */
+static void add_ranges(cJSON *o, const cJSON *summary, const char *key)
+{
+	const cJSON *src = cJSON_GetObjectItemCaseSensitive(summary, key);
+	const cJSON *ranges = cJSON_GetObjectItemCaseSensitive(src, "ranges");
+	cJSON *dup = cJSON_IsArray(ranges) ? cJSON_Duplicate(ranges, 1) : NULL;
+	cJSON_AddItemToObject(o, "trace_ranges", dup ? dup : cJSON_CreateArray());
 }
 
 int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out)
@@ -171,10 +194,12 @@ int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *r
 	}
 	struct db_etw_filter f = {.run_id = r.id, .cpus = has_cpus ? &cpus : NULL};
 	api_window_ns(r.has_start ? r.start_utc_us : 0, from_us, to_us, &f.from_ns, &f.to_ns);
+	cJSON *summary = r.summary ? cJSON_Parse(r.summary) : NULL;
 	db_run_clear(&r);
 	struct attr_result a;
 	int rc = attr_run(db, &f, &a, err, sizeof err);
 	if (rc) {
+		cJSON_Delete(summary);
 		*out = rc > 0 ? api_error("this run has no ETW data (drivers come from .etl traces)")
 			      : api_error("%s", err);
 		return rc > 0 ? 404 : 500;
@@ -192,6 +217,7 @@ int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *r
 	cJSON_AddNumberToObject(t, "cpus", a.ncpus);
 	cJSON_AddNumberToObject(t, "samples", (double)a.samples);
 	cJSON_AddNumberToObject(t, "idle_samples", (double)a.idle);
+	cJSON_AddNumberToObject(t, "non_idle_samples", (double)attr_busy_samples(&a));
 	cJSON_AddNumberToObject(t, "samples_in_dpc", (double)a.in_dpc);
 	cJSON_AddNumberToObject(t, "samples_in_isr", (double)a.in_isr);
 	cJSON_AddItemToObject(t, "dpc_ms", api_json_number((double)a.dpc_ns / 1e6));
@@ -206,6 +232,16 @@ int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *r
 	cJSON_AddItemToObject(o, "vendors", rollup_arr(a.vendors, a.nvendors, &a, 1));
 	cJSON_AddItemToObject(o, "categories", rollup_arr(a.categories, a.ncategories, &a, 0));
 	cJSON_AddItemToObject(o, "outside_modules", hidden ? row_obj(hidden, &a) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "idle", sample_part(a.idle, &a, 0));
+	uint64_t unresolved = hidden ? hidden->excl : 0;
+	uint64_t kern = a.unknown_kernel < unresolved ? a.unknown_kernel : unresolved;
+	cJSON *uk = sample_part(kern, &a, 1);
+	add_ranges(uk, summary, "unknown_kernel_addresses");
+	cJSON_AddItemToObject(o, "unknown_kernel", uk);
+	cJSON *uu = sample_part(unresolved - kern, &a, 1);
+	add_ranges(uu, summary, "user_code_without_image");
+	cJSON_AddItemToObject(o, "user_code_without_image", uu);
+	cJSON_Delete(summary);
 	attr_result_clear(&a);
 	*out = o;
 	return 200;

@@ -4,10 +4,8 @@
 #include <string.h>
 #include "api.h"
 #include "api_params.h"
+#include "api_text.h"
 #include "db.h"
-
-#define MAX_NAME 200
-#define MAX_NOTES 20000
 
 static int authorised(sqlite3 *db, const struct db_run *r, const struct api_auth *auth)
 {
@@ -20,16 +18,23 @@ static int authorised(sqlite3 *db, const struct db_run *r, const struct api_auth
 	       db_token_equal(auth->token, token);
 }
 
-/* A string field: absent → NULL; must be a string of at most max bytes. */
+/* A string field: absent → NULL; else text of min to max bytes passing the user-string
+ * validator (api_text.h) under rule. */
 static int text_field(const cJSON *body, const char *key, size_t min, size_t max,
-		      const char **out, cJSON **err)
+		      enum api_text_rule rule, const char **out, cJSON **err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, key);
+	char why[160];
 	*out = NULL;
 	if (!v)
 		return 0;
-	if (!cJSON_IsString(v) || strlen(v->valuestring) < min || strlen(v->valuestring) > max) {
+	if (!cJSON_IsString(v) || strlen(v->valuestring) < min) {
 		*err = api_error("'%s' must be text of %zu to %zu bytes", key, min, max);
+		return -1;
+	}
+	if (api_text_check(key, v->valuestring, strlen(v->valuestring), max, rule, why,
+			   sizeof why)) {
+		*err = api_error("%s", why);
 		return -1;
 	}
 	*out = v->valuestring;
@@ -50,6 +55,11 @@ int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
 		*out = api_error("editing this run needs its edit token");
 		return 403;
 	}
+	if (api_json_has_nul(body, len)) {
+		db_run_clear(&r);
+		*out = api_error("text fields must not contain NUL characters");
+		return 400;
+	}
 	doc = cJSON_ParseWithLength(body, len);
 	if (!cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);
@@ -66,8 +76,8 @@ int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
 			goto done;
 		}
 	}
-	if (text_field(doc, "name", 1, MAX_NAME, &e.name, out) ||
-	    text_field(doc, "notes", 0, MAX_NOTES, &e.notes, out)) {
+	if (text_field(doc, "name", 1, API_TEXT_MAX, API_TEXT_LINE, &e.name, out) ||
+	    text_field(doc, "notes", 0, API_NOTES_MAX, API_TEXT_NOTES, &e.notes, out)) {
 		st = 400;
 		goto done;
 	}

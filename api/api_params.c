@@ -72,6 +72,22 @@ int api_param_points(const struct api_request *rq, uint32_t def, uint32_t limit,
 	return 0;
 }
 
+int64_t api_sat_mul(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_mul_overflow(a, b, &r))
+		return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+int64_t api_sat_add(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return a < 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
 int api_valid_run_id(const char *id)
 {
 	size_t n = 0;

@@ -26,6 +26,11 @@ int api_param_cpus(const struct api_request *rq, struct db_cpu_set *set, cJSON *
 void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *from_ns,
 		   int64_t *to_ns);
 
+/* a × b and a + b, saturating at INT64_MIN/INT64_MAX instead of overflowing: for
+ * arithmetic on stored times and durations, which come from untrusted files. */
+int64_t api_sat_mul(int64_t a, int64_t b);
+int64_t api_sat_add(int64_t a, int64_t b);
+
 /* A JSON number that reads back as exactly v (null for NaN/inf). */
 cJSON *api_json_number(double v);
 

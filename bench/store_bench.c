@@ -107,10 +107,12 @@ static int64_t build(sqlite3 *db, uint64_t nevents, double *secs)
 			uint32_t ns = (uint32_t)(rnd(&s) % 5);
 			for (uint32_t j = 0; j < ns; j++)
 				stack[j] = (int32_t)(rnd(&s) % (MODULES + 1)) - 1;
-			struct sink_cpu_sample cs = {(int64_t)((double)si * sstep), (uint16_t)(si % CPUS),
-						     rnd(&s) % 3 ? 4 : 0, 1, 0,
-						     (int32_t)(rnd(&s) % (MODULES + 1)) - 1, stack, ns,
-						     (uint8_t)(rnd(&s) % 16 == 0), NULL, 0, 0, 0, 0};
+			struct sink_cpu_sample cs = {
+				.t_ns = (int64_t)((double)si * sstep), .cpu = (uint16_t)(si % CPUS),
+				.pid = rnd(&s) % 3 ? 4 : 0, .tid = 1, .ip = 0,
+				.module_id = (int32_t)(rnd(&s) % (MODULES + 1)) - 1,
+				.stack_modules = stack, .n_stack_modules = ns,
+				.in_dpcisr = (uint8_t)(rnd(&s) % 16 == 0), .ip_kernel = 1};
 			if (k->cpu_sample(k->ud, &cs))
 				exit(1);
 			si++;

@@ -52,6 +52,10 @@ int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *
 		   char *public_id, char *edit_token, char *err, size_t errlen);
 /* Roll back everything this run wrote and free the sink. */
 void db_sink_abort(struct db_sink *s);
+/* The run-status rule, one for every format: a run is partial when its parser said so
+ * (summary "partial": true) or when a "truncated" warning says the file was cut off
+ * mid-record (text logs, .blg). Marks the summary "partial": true to match. 1 or 0. */
+int db_sink_partial(struct db_sink *s);
 /* The summary the parser reported (NULL before it did). */
 const struct cJSON *db_sink_summary(const struct db_sink *s);
 

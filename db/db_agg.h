@@ -21,7 +21,8 @@ enum agg_kind {
 	AGG_DPC_BUSY = 1, /* (cpu, module, kind): total (projection of AGG_DPC, for timelines;
 			   * levels >= 1 only: level-0 timelines read AGG_DPC, mostly singles) */
 	AGG_CPU = 2,      /* (cpu, module, 0): exclusive, inclusive samples */
-	AGG_CPU_UTIL = 3, /* (cpu, 0, 1): samples, idle, in_dpc, in_isr */
+	AGG_CPU_UTIL = 3, /* (cpu, 0, 1): samples, idle, in_dpc, in_isr, unresolved kernel-space
+			   * IPs of non-idle samples (0 in runs stored before it existed) */
 	AGG_DPC_BUSY_CPU = 4, /* (cpu, -1, class 0 DPC kinds / 1 ISR kinds): total; levels >= 1 */
 	AGG_DPC_BUSY_MOD = 5, /* (0, module, class): total; levels >= 1 */
 	AGG_KINDS = 6

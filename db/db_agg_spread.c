@@ -7,6 +7,13 @@
 #define SLICE_BUDGET 4096
 #define RECORD_BUDGET 300000 /* records decoded per timeline, estimated */
 
+/* whole ms → ns, saturating: t_max_ns is a stored value of a possibly damaged trace */
+static int64_t ms_to_ns(int64_t ms)
+{
+	int64_t r;
+	return __builtin_mul_overflow(ms, AGG_MS, &r) ? (ms < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
 void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
 		     const struct db_etw_run *run, const struct db_etw_filter *f, uint32_t n,
 		     const int64_t level_recs[AGG_LEVELS])
@@ -16,10 +23,10 @@ void agg_spread_init(struct agg_spread *sp, const struct agg_window *w,
 		to = run->t_max_ns / AGG_MS + 1;
 	if (from > to)
 		from = to;
-	sp->from_ns = from * AGG_MS;
-	sp->to_ns = to * AGG_MS;
+	sp->from_ns = ms_to_ns(from);
+	sp->to_ns = ms_to_ns(to);
 	sp->n = n;
-	sp->end_ns = (run->t_max_ns / AGG_MS + 1) * AGG_MS;
+	sp->end_ns = ms_to_ns(run->t_max_ns / AGG_MS + 1);
 	sp->bucket_ns = (double)(sp->to_ns - sp->from_ns) / n;
 	int64_t budget = (int64_t)n * SLICES_PER_BUCKET;
 	if (budget > SLICE_BUDGET)

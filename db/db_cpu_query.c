@@ -30,6 +30,7 @@ static int util_visit(void *ud, const struct agg_view *v)
 	c->out->idle += v->v[1];
 	c->out->in_dpc += v->v[2];
 	c->out->in_isr += v->v[3];
+	c->out->unknown_kernel += v->v[4];
 	return 0;
 }
 
@@ -68,7 +69,7 @@ int db_cpu_samples(sqlite3 *db, const struct db_etw_filter *f, struct db_cpu_sam
 		out->rows = c.rows;
 	} else {
 		free(c.rows);
-		out->total = out->idle = out->in_dpc = out->in_isr = 0;
+		out->total = out->idle = out->in_dpc = out->in_isr = out->unknown_kernel = 0;
 	}
 	return rc;
 }

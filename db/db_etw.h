@@ -141,13 +141,15 @@ int db_dpc_events(sqlite3 *db, const struct db_etw_filter *f, int bucket, size_t
 
 /* 5. CPU samples: per module exclusive (IP in module) and inclusive (module anywhere on
  * the stack, once per sample) counts, and totals; kind_mask is ignored, the module filter
- * selects rows. */
+ * selects rows. Samples of the Idle process count in `idle` only, never in a module row;
+ * the module -1 row holds non-idle samples whose IP is in no loaded module, of which
+ * `unknown_kernel` were kernel-space addresses (the rest: user code without an image). */
 struct db_cpu_module_row {
 	int32_t module_id;
 	uint64_t exclusive, inclusive;
 };
 struct db_cpu_samples {
-	uint64_t total, idle, in_dpc, in_isr;
+	uint64_t total, idle, in_dpc, in_isr, unknown_kernel;
 	size_t n;
 	struct db_cpu_module_row *rows; /* ascending module id */
 };

@@ -1,7 +1,8 @@
 /* db_etw_sink.c — storing ETW records for one run: modules as rows, DPC/ISR events into
  * the multi-level aggregates (plus every above-guideline event in compact chunks,
  * db_dpc_chunks.c, and reservoir samples below it), CPU samples into their own
- * aggregates, and the run's ETW facts at the end.
+ * aggregates (Idle-process samples only as Idle, never as module time; unresolved IPs
+ * split kernel/user space), and the run's ETW facts at the end.
  * Records that cannot be stored faithfully (CPU >= DB_MAX_CPUS, unknown kind, absurd time)
  * are skipped with a warning; unknown module ids count as unresolved, with a warning. */
 #include <stdio.h>
@@ -71,7 +72,7 @@ static const struct agg_out dpc_outs[] = {
 };
 static const struct agg_out cpu_outs[] = {
 	{AGG_CPU, 0, 2, {0, 1}, 0, 0, 1, AGG_GROUP_NONE, 0},
-	{AGG_CPU_UTIL, 1, 4, {0, 1, 2, 3}, 0, 0, 1, AGG_GROUP_NONE, 0},
+	{AGG_CPU_UTIL, 1, 5, {0, 1, 2, 3, 4}, 0, 0, 1, AGG_GROUP_NONE, 0},
 };
 
 static int sql_fail(struct db_etw *e, const char *what)
@@ -291,7 +292,10 @@ int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s)
 		e->seen = p;
 		e->seen_bits = bits;
 	}
-	struct agg_rec *r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, module, 0));
+	struct agg_rec *r;
+	if (s->pid == 0)
+		goto totals; /* the Idle process: Idle, never a module's CPU time */
+	r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, module, 0));
 	if (!r)
 		goto fail;
 	r->v[0]++;
@@ -309,6 +313,7 @@ int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s)
 		int32_t m = s->stack_modules[i];
 		clear_seen(e, m < -1 || m >= e->nmodules ? -1 : m);
 	}
+totals:
 	r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, 0, 1));
 	if (!r)
 		goto fail;
@@ -316,6 +321,7 @@ int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s)
 	r->v[1] += s->pid == 0;
 	r->v[2] += s->in_dpcisr == 1;
 	r->v[3] += s->in_dpcisr == 2;
+	r->v[4] += s->pid != 0 && module < 0 && s->ip_kernel;
 	e->n_samples++;
 	if (db_inside_add(e->inside, s, e->nmodules))
 		return oom(e);

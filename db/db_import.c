@@ -25,9 +25,9 @@ int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		db_sink_abort(s);
 		return rc == INGEST_EFORMAT ? 1 : -1;
 	}
+	res->partial = db_sink_partial(s);
 	const cJSON *sum = db_sink_summary(s);
 	res->summary = sum ? cJSON_Duplicate(sum, 1) : cJSON_CreateObject();
-	res->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sum, "partial"));
 	if (db_sink_commit(s, ingest_format_name(fmt), res->partial, &res->run_id,
 			   res->public_id, res->edit_token, err, errlen) != 0) {
 		cJSON_Delete(res->summary);

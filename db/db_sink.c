@@ -397,6 +397,14 @@ static int store_warnings(struct db_sink *s)
 	return 0;
 }
 
+/* A summary number as int64: NaN and values beyond the range (a damaged file) clamp. */
+static int64_t clamp_i64(double v)
+{
+	if (!(v > -9.2e18))
+		return v < 0 ? INT64_MIN : 0;
+	return v < 9.2e18 ? (int64_t)v : INT64_MAX;
+}
+
 /* Start and duration: the parser's summary knows best (ETW header); else sample times. */
 static void run_span(struct db_sink *s, int64_t *start, int64_t *dur, int *has)
 {
@@ -404,12 +412,13 @@ static void run_span(struct db_sink *s, int64_t *start, int64_t *dur, int *has)
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(s->summary, "duration_us");
 	*has = 0;
 	if (cJSON_IsNumber(a)) {
-		*start = (int64_t)a->valuedouble;
-		*dur = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
+		*start = clamp_i64(a->valuedouble);
+		*dur = cJSON_IsNumber(d) ? clamp_i64(d->valuedouble) : 0;
 		*has = 1;
 	} else if (s->nsamples) {
 		*start = s->start_us;
-		*dur = s->end_us - s->start_us;
+		if (__builtin_sub_overflow(s->end_us, s->start_us, dur))
+			*dur = INT64_MAX;
 		*has = 1;
 	}
 }
@@ -480,6 +489,19 @@ void db_sink_abort(struct db_sink *s)
 		return;
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sink_free(s);
+}
+
+int db_sink_partial(struct db_sink *s)
+{
+	int partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->summary, "partial"));
+	for (int i = 0; i < s->nwarns && !partial; i++)
+		partial = strcmp(s->warns[i].code, "truncated") == 0;
+	if (partial && s->summary && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->summary,
+										    "partial"))) {
+		cJSON_DeleteItemFromObjectCaseSensitive(s->summary, "partial");
+		cJSON_AddBoolToObject(s->summary, "partial", 1);
+	}
+	return partial;
 }
 
 const struct cJSON *db_sink_summary(const struct db_sink *s)

@@ -68,11 +68,20 @@ struct attr_result {
 	struct attr_row *rows;    /* module id order; the unresolved row last when present */
 	size_t nvendors, ncategories;
 	struct attr_rollup *vendors, *categories; /* largest DPC+ISR+exclusive time first */
-	uint64_t samples, idle, in_dpc, in_isr; /* sampled CPU totals in the window */
+	uint64_t samples, idle, in_dpc, in_isr; /* sampled CPU totals in the window; Idle-process
+						 * samples are in `idle` and in no row */
+	uint64_t unknown_kernel;  /* of the -1 row's samples: kernel-space IPs (the rest is user
+				   * code without an image: JIT, unpacked code) */
 	uint64_t dpc_ns, isr_ns;  /* all DPC/ISR time in the window */
 	uint32_t ncpus;
 	int64_t window_ns;        /* length of the window (clipped to the trace) */
 };
+
+/* Non-idle samples: the denominator of "share of busy CPU". */
+static inline uint64_t attr_busy_samples(const struct attr_result *r)
+{
+	return r->samples > r->idle ? r->samples - r->idle : 0;
+}
 
 /* 0 ok, 1 the run has no ETW data, -1 error (err says why). */
 int attr_run(sqlite3 *db, const struct db_etw_filter *f, struct attr_result *out, char *err,

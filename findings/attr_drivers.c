@@ -1,7 +1,7 @@
 /* attr_drivers.c — per-module attribution of one ETW run over a window: the module list
  * classified by the KB, DPC and ISR time (db_dpc_modules), exclusive and inclusive sampled
- * CPU (db_cpu_samples), the "outside any loaded module" row, and roll-ups by vendor and by
- * category. */
+ * CPU (db_cpu_samples; Idle-process samples are counted apart, never as a module's time),
+ * the "outside any loaded module" row, and roll-ups by vendor and by category. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +120,7 @@ static int add_samples(struct build *b, sqlite3 *db, const struct db_etw_filter 
 	b->r->idle = cs.idle;
 	b->r->in_dpc = cs.in_dpc;
 	b->r->in_isr = cs.in_isr;
+	b->r->unknown_kernel = cs.unknown_kernel;
 	for (size_t i = 0; i < cs.n; i++) {
 		struct attr_row *row = row_for(b, cs.rows[i].module_id);
 		if (!row && cs.rows[i].module_id < 0) {
@@ -159,7 +160,10 @@ static int rollup(struct attr_rollup **out, size_t *n, const struct attr_result 
 	*n = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct attr_row *row = &r->rows[i];
-		if (row->cls.category && strcmp(row->cls.category, ATTR_CAT_USER) == 0 && by_vendor)
+		/* vendors are drivers' makers: user images and the unresolved row (JIT code as
+		 * well as any hidden driver; shown on their own) are nobody's */
+		if (by_vendor && (row->module_id < 0 ||
+				  (row->cls.category && strcmp(row->cls.category, ATTR_CAT_USER) == 0)))
 			continue;
 		char key[256];
 		if (by_vendor)
@@ -180,9 +184,14 @@ static int rollup(struct attr_rollup **out, size_t *n, const struct attr_result 
 		v[k].isr_ns += row->isr.total_ns;
 		v[k].dpc_count += row->dpc.count;
 		v[k].isr_count += row->isr.count;
-		v[k].excl += row->excl;
-		if (row->incl > v[k].incl_max)
-			v[k].incl_max = row->incl;
+		/* the unresolved row's category is kernel code outside modules: its user-space
+		 * samples (JIT code) are not part of it */
+		uint64_t excl = row->module_id < 0 && r->unknown_kernel < row->excl ? r->unknown_kernel
+										     : row->excl;
+		v[k].excl += excl;
+		uint64_t incl = row->module_id < 0 ? excl : row->incl;
+		if (incl > v[k].incl_max)
+			v[k].incl_max = incl;
 	}
 	qsort(v, *n, sizeof *v, rollup_cmp);
 	*out = v;

@@ -12,7 +12,11 @@
 #include "attr.h"
 
 /* Bumped when rules change meaning; stored beside each document. */
-#define FIND_ENGINE_VERSION 2 /* 2: what runs inside DPCs/ISRs */
+/* 2: what runs inside DPCs/ISRs (issue 12 §1), and 'not recorded' verdicts, compare
+ * judgement and number wording (issue 12 §3-5) — both changes of the same release.
+ * The number is recorded in run_findings and in each document; it does not trigger
+ * recomputation (stored documents are kept as computed, see find_store.c). */
+#define FIND_ENGINE_VERSION 2
 
 enum find_severity { FIND_CRITICAL = 0, FIND_WARNING = 1, FIND_INFO = 2 };
 const char *find_severity_name(enum find_severity s);
@@ -92,6 +96,12 @@ void find_inside_flag_only(struct find_ctx *c);
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
 cJSON *find_cpu_array(const struct db_cpu_set *s);                      /* [0, 2, 4, 6] */
 void find_thousands(uint64_t v, char *buf, size_t len); /* "163,217" */
+/* Numbers in sentences, by the rules the web pages' fmt follows (docs/findings.md):
+ * durations in the largest unit ≥ 1, one decimal below 10 ("1.0 s", "2.5 ms", "220 µs");
+ * percentages with one decimal ("92.0 %", "0.05 %" below 0.1, "0 %"). */
+void find_duration_us(double us, char *buf, size_t len);
+void find_seconds(double s, char *buf, size_t len);
+void find_percent(double pct, char *buf, size_t len); /* pct: 0–100 */
 void find_driver_desc(const struct attr_row *row, char *buf, size_t len); /* "x.sys (Vendor, Category)" */
 
 #endif

@@ -1,5 +1,6 @@
 /* find_core.c — the engine's frame: limits, find_emit, ranking, the verdict sentence, and
  * find_compute, which runs the ETW and perfmon rule sets over one run. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,44 @@ void find_thousands(uint64_t v, char *buf, size_t len)
 	buf[k] = '\0';
 }
 
+void find_duration_us(double us, char *buf, size_t len)
+{
+	double a = fabs(us);
+	const char *unit = "µs";
+	if (us == 0) {
+		snprintf(buf, len, "0 µs");
+		return;
+	}
+	double v = us;
+	if (a >= 1e6) {
+		v = us / 1e6;
+		unit = "s";
+	} else if (a >= 1e3) {
+		v = us / 1e3;
+		unit = "ms";
+	}
+	/* Rounding may carry into the next unit: 999.96 µs is "1.0 ms". */
+	if (fabs(v) >= 999.5 && unit[0] != 's') {
+		v /= 1e3;
+		unit = unit[0] == 'm' ? "s" : "ms";
+	}
+	snprintf(buf, len, fabs(v) < 9.95 ? "%.1f %s" : "%.0f %s", v, unit);
+}
+
+void find_seconds(double s, char *buf, size_t len)
+{
+	if (s == 0)
+		snprintf(buf, len, "0 s");
+	else
+		find_duration_us(s * 1e6, buf, len);
+}
+
+void find_percent(double pct, char *buf, size_t len)
+{
+	double a = fabs(pct);
+	snprintf(buf, len, a == 0 ? "0 %%" : a < 0.095 ? "%.2f %%" : "%.1f %%", pct);
+}
+
 void find_driver_desc(const struct attr_row *row, char *buf, size_t len)
 {
 	const char *cat = attr_category_label(row->cls.category);
@@ -123,37 +162,55 @@ static cJSON *ranked(cJSON *arr)
 	return out;
 }
 
+/* Gap findings say what the run did not record; the verdict must not read them as "no
+ * problem" (not recorded is not normal). */
+static int is_gap(const cJSON *f)
+{
+	const char *id = cJSON_GetObjectItem(f, "id")->valuestring;
+	return strstr(id, "-not-recorded") || strstr(id, "-not-traced");
+}
+
+/* The first sentence of a finding (the rest is evidence below it). */
+static void first_sentence(const cJSON *f, char *buf, size_t len)
+{
+	const char *t = cJSON_GetObjectItem(f, "sentence")->valuestring;
+	const char *end = strstr(t, ". ");
+	size_t n = end ? (size_t)(end - t) + 1 : strlen(t);
+	snprintf(buf, len, "%.*s", (int)n, t);
+}
+
 static void verdict(cJSON *doc, const cJSON *findings, int etw, int perfmon)
 {
 	cJSON *v = cJSON_AddObjectToObject(doc, "verdict");
 	const cJSON *top = cJSON_GetArrayItem(findings, 0);
-	char s[1200];
+	char s[1400], first[1200];
 	const char *sev = top ? cJSON_GetObjectItem(top, "severity")->valuestring : "ok";
 	if (!top) {
 		snprintf(s, sizeof s, "%s",
 			 etw ? "No driver problem found: every module's DPCs and ISRs stayed within "
 			       "Microsoft's guideline, no CPU was saturated by them, and no security "
 			       "or filter driver took a notable share of the CPU."
-			     : perfmon ? "No processor counter crossed a PAL threshold: DPC, interrupt "
-					 "and privileged time and the processor queue look normal."
+			     : perfmon ? "No processor counter crossed a threshold: DPC, interrupt "
+					 "and privileged time of every CPU and the processor queue were "
+					 "recorded and stayed below PAL's limits."
 				       : "Nothing to judge: this run has neither ETW records nor "
 					 "processor counters.");
 	} else if (strcmp(sev, "info") == 0) {
-		snprintf(s, sizeof s, "No driver problem found; notes on the trace: %s",
-			 cJSON_GetObjectItem(top, "sentence")->valuestring);
+		first_sentence(top, first, sizeof first);
+		snprintf(s, sizeof s, "%s %s",
+			 is_gap(top) ? "No problem found in what was recorded, but not everything was:"
+				     : "No driver problem found; notes on the trace:",
+			 is_gap(top) ? cJSON_GetObjectItem(top, "sentence")->valuestring : first);
 	} else {
-		/* The top finding's first sentence; the rest is evidence below it. */
-		char first[1024];
-		const char *t = cJSON_GetObjectItem(top, "sentence")->valuestring;
-		const char *end = strstr(t, ". ");
-		size_t len = end ? (size_t)(end - t) + 1 : strlen(t);
-		snprintf(first, sizeof first, "%.*s", (int)len, t);
+		first_sentence(top, first, sizeof first);
 		int more = cJSON_GetArraySize(findings) - 1;
 		char tail[64] = "";
 		if (more > 0)
 			snprintf(tail, sizeof tail, " (%d more finding%s below)", more, more > 1 ? "s" : "");
 		snprintf(s, sizeof s, "%s %s%s",
-			 strcmp(sev, "critical") == 0 ? "Problem found:" : "Worth a look:", first, tail);
+			 is_gap(top) ? "Cannot judge driver load:"
+			 : strcmp(sev, "critical") == 0 ? "Problem found:" : "Worth a look:",
+			 first, tail);
 	}
 	cJSON_AddStringToObject(v, "severity", sev);
 	cJSON_AddStringToObject(v, "sentence", s);

@@ -102,8 +102,12 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 		snprintf(lead, sizeof lead, "; %s", inside);
 		inside[0] = '\0';
 	}
-	char count[32];
+	char count[32], avg_s[32], max_s[32], guide_s[32], above_s[32];
 	find_thousands(t->count, count, sizeof count);
+	find_duration_us(avg, avg_s, sizeof avg_s);
+	find_duration_us((double)t->max_ns / 1000.0, max_s, sizeof max_s);
+	find_duration_us(guide, guide_s, sizeof guide_s);
+	find_percent(above * 100, above_s, sizeof above_s);
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddNumberToObject(n, "module_id", row->module_id);
 	cJSON_AddStringToObject(n, "module", row->name);
@@ -122,17 +126,15 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	snprintf(id, sizeof id, "%s-%s", isr ? "isr" : "dpc", by_avg ? "average" : "p99");
 	if (by_avg)
 		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s average %.0f µs, %.1f× Microsoft's %.0f µs guideline%s %s %s, "
-			  "%.0f %% above it, the longest %.0f µs, on CPU%s %s.%s%s",
-			  desc, what, avg, avg / guide, guide, lead, count, what,
-			  above * 100, (double)t->max_ns / 1000.0, strchr(cpus, ' ') ? "s" : "",
-			  cpus, inside, hint);
+			  "%s %s average %s, %.1f× Microsoft's %s guideline%s %s %s, "
+			  "%s above it, the longest %s, on CPU%s %s.%s%s",
+			  desc, what, avg_s, avg / guide, guide_s, lead, count, what,
+			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, inside, hint);
 	else
 		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s exceed Microsoft's %.0f µs guideline in %.1f %% of %s calls "
-			  "(p99 above it; average %.0f µs, longest %.0f µs).%s%s%s",
-			  desc, what, guide, above * 100, count, avg,
-			  (double)t->max_ns / 1000.0, in.samples ? " " : "",
+			  "%s %s exceed Microsoft's %s guideline in %s of %s calls "
+			  "(p99 above it; average %s, longest %s).%s%s%s",
+			  desc, what, guide_s, above_s, count, avg_s, max_s, in.samples ? " " : "",
 			  in.samples ? lead + 2 : inside, hint);
 	return 0;
 }
@@ -245,12 +247,13 @@ static int cpu_saturation(struct find_ctx *c)
 		cJSON_AddItemToObject(p, "from", cJSON_CreateNumber(floor(from_ms)));
 		cJSON_AddItemToObject(p, "to", cJSON_CreateNumber(ceil(from_ms + bucket_ns / 1e6)));
 	}
+	char pct[32], win[32];
+	find_percent(worst * 100, pct, sizeof pct);
+	find_seconds(bucket_ns / 1e9, win, sizeof win);
 	find_emit(c, "cpu-dpcisr-saturated", FIND_CRITICAL, 1e9 * worst, "dpcisr", p, n_,
-		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %.0f %% of a "
-		  "%.0f-second window), mostly in %s%s: threads scheduled there starve, which "
-		  "looks like a freeze.",
-		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, worst * 100, bucket_ns / 1e9,
-		  desc, hint);
+		  "DPCs and ISRs took more than %.0f %% of CPU%s %s (up to %s of a %s window), "
+		  "mostly in %s%s: threads scheduled there starve, which looks like a freeze.",
+		  L->cpu_busy_share * 100, nhot > 1 ? "s" : "", cpus, pct, win, desc, hint);
 	return 0;
 }
 
@@ -271,12 +274,13 @@ static int security_category(const struct attr_class *k)
 static void security_inclusive(struct find_ctx *c)
 {
 	const struct attr_result *a = c->attr;
-	if (!a->samples)
+	uint64_t busy = attr_busy_samples(a); /* Idle is nobody's CPU time */
+	if (!busy)
 		return;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct attr_row *row = &a->rows[i];
-		double incl = (double)row->incl / (double)a->samples;
-		double excl = (double)row->excl / (double)a->samples;
+		double incl = (double)row->incl / (double)busy;
+		double excl = (double)row->excl / (double)busy;
 		if (!security_category(&row->cls) || incl <= c->lim->security_incl_warn)
 			continue;
 		char desc[400], extra[200] = "";
@@ -290,6 +294,7 @@ static void security_inclusive(struct find_ctx *c)
 		cJSON_AddNumberToObject(n, "inclusive_samples", (double)row->incl);
 		cJSON_AddNumberToObject(n, "exclusive_samples", (double)row->excl);
 		cJSON_AddNumberToObject(n, "samples", (double)a->samples);
+		cJSON_AddNumberToObject(n, "non_idle_samples", (double)busy);
 		cJSON_AddNumberToObject(n, "inclusive_share", incl);
 		cJSON_AddNumberToObject(n, "exclusive_share", excl);
 		cJSON *p = cJSON_CreateObject();
@@ -297,52 +302,61 @@ static void security_inclusive(struct find_ctx *c)
 		find_emit(c, "security-driver-cpu",
 			  incl > c->lim->security_incl_crit ? FIND_CRITICAL : FIND_WARNING, incl * 100,
 			  "drivers", p, n,
-			  "%s is on the stack of %.1f %% of CPU samples but executes only %.1f %% "
+			  "%s is on the stack of %.1f %% of busy (non-idle) CPU samples but executes "
+			  "only %.1f %% "
 			  "itself%s.",
 			  desc, incl * 100, excl * 100, extra);
 	}
 }
 
+/* Unresolved code. Kernel-space addresses outside every module (and unresolved DPC/ISR
+ * routines, always kernel code) may be a hidden driver; user-space ones are user code
+ * without an image (JIT-compiled or unpacked code), never a driver. Shares are of non-idle
+ * samples: Idle is no one's CPU time. */
 static void hidden_code(struct find_ctx *c)
 {
 	const struct attr_row *row = attr_find(c->attr, -1);
 	const struct attr_result *a = c->attr;
 	if (!row || !(row->dpc.count + row->isr.count + row->excl))
 		return;
+	uint64_t busy = attr_busy_samples(a);
+	uint64_t kern = a->unknown_kernel < row->excl ? a->unknown_kernel : row->excl;
+	uint64_t user = row->excl - kern;
 	double dpc_share = a->dpc_ns + a->isr_ns
 				   ? (double)(row->dpc.total_ns + row->isr.total_ns) /
 					     (double)(a->dpc_ns + a->isr_ns)
 				   : 0;
-	double s_share = a->samples ? (double)row->excl / (double)a->samples : 0;
+	double k_share = busy ? (double)kern / (double)busy : 0;
+	double u_share = busy ? (double)user / (double)busy : 0;
+	if (user) {
+		cJSON *n = cJSON_CreateObject();
+		cJSON_AddNumberToObject(n, "samples", (double)user);
+		cJSON_AddNumberToObject(n, "non_idle_share", u_share);
+		find_emit(c, "user-code-without-image", FIND_INFO, u_share, "drivers", NULL, n,
+			  "%.1f %% of busy (non-idle) CPU samples ran in user-mode code without an "
+			  "image (JIT-compiled or unpacked code); that is application code, not a "
+			  "driver.", u_share * 100);
+	}
+	if (!(row->dpc.count + row->isr.count + kern))
+		return;
 	char count[32];
 	find_thousands(row->dpc.count + row->isr.count, count, sizeof count);
-	/* DPC/ISR routines are kernel code, so unresolved ones point at a hidden driver;
-	 * unresolved samples may also be JIT-compiled user code, so alone they are a note. */
-	int warn = row->dpc.count + row->isr.count > 0 &&
-		   (dpc_share > c->lim->hidden_dpc_share || s_share > c->lim->hidden_sample_share);
-	if (!(row->dpc.count + row->isr.count)) {
-		cJSON *n = cJSON_CreateObject();
-		cJSON_AddNumberToObject(n, "samples", (double)row->excl);
-		cJSON_AddNumberToObject(n, "sample_share", s_share);
-		find_emit(c, "code-outside-modules", FIND_INFO, s_share, "drivers", NULL, n,
-			  "%.1f %% of CPU samples hit addresses outside any loaded module: "
-			  "JIT-compiled code does this, and so does a driver that hides itself.",
-			  s_share * 100);
-		return;
-	}
+	int warn = dpc_share > c->lim->hidden_dpc_share || k_share > c->lim->hidden_sample_share;
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddNumberToObject(n, "dpc_count", (double)row->dpc.count);
 	cJSON_AddNumberToObject(n, "isr_count", (double)row->isr.count);
 	cJSON_AddNumberToObject(n, "dpcisr_ms", (double)(row->dpc.total_ns + row->isr.total_ns) / 1e6);
 	cJSON_AddNumberToObject(n, "dpcisr_share", dpc_share);
-	cJSON_AddNumberToObject(n, "samples", (double)row->excl);
-	cJSON_AddNumberToObject(n, "sample_share", s_share);
+	cJSON_AddNumberToObject(n, "samples", (double)kern);
+	cJSON_AddNumberToObject(n, "sample_share", k_share);
 	find_emit(c, "code-outside-modules", warn ? FIND_WARNING : FIND_INFO,
-		  dpc_share + s_share, "dpcisr", module_link(-1), n,
-		  "Code ran outside any module in the loaded-module list: %s DPCs/ISRs "
-		  "(%.1f %% of DPC/ISR time) and %.1f %% of CPU samples. Either the trace lacks the "
-		  "image rundown or a driver hides itself (unlinked or mapped manually).",
-		  count, dpc_share * 100, s_share * 100);
+		  dpc_share + k_share, row->dpc.count + row->isr.count ? "dpcisr" : "drivers",
+		  row->dpc.count + row->isr.count ? module_link(-1) : NULL, n,
+		  "Kernel code ran outside any module in the loaded-module list: %s DPCs/ISRs "
+		  "(%.1f %% of DPC/ISR time) and %.1f %% of busy (non-idle) CPU samples at "
+		  "kernel addresses. Either the trace lacks the image rundown or a driver hides "
+		  "itself (unlinked or mapped manually).",
+		  count, dpc_share * 100, k_share * 100);
 }
 
 static void tracing_gaps(struct find_ctx *c)
@@ -356,8 +370,9 @@ static void tracing_gaps(struct find_ctx *c)
 			  "-stackwalk Profile (or WPR -start GeneralProfile -start CPU).");
 	if (!c->attr->samples)
 		find_emit(c, "profile-not-traced", FIND_INFO, 0, "summary", NULL, NULL,
-			  "CPU sampling (PROFILE) was not enabled, so exclusive and inclusive CPU "
-			  "time per driver are unknown.");
+			  "CPU sampling (PROFILE) was not recorded, so exclusive and inclusive CPU "
+			  "time per driver are unknown (not zero); record with xperf -on "
+			  "PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile.");
 	else if (num(counts, "StackWalk") == 0)
 		find_emit(c, "stacks-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
 			  "CPU samples carry no stacks, so a filter or EDR driver that runs under "

@@ -1,8 +1,11 @@
 /* find_rules_perfmon.c — PAL-style thresholds over a perfmon run, on each instance's mean
- * over the whole log: \Processor(*)\% DPC Time > 10 % (warning), % Interrupt Time > 10 %
- * warning / > 20 % critical, % Privileged Time > 20 % / > 30 %, and
- * \System\Processor Queue Length > 10 per CPU (warning). Processor Information instances
- * count when the log has no Processor object. */
+ * over the whole log: \Processor(*)\% DPC Time > 10 % warning / > 50 % critical (the ETW
+ * rules' saturation limit, so one scale serves both), % Interrupt Time > 10 % / > 20 %,
+ * % Privileged Time > 20 % / > 30 %, and \System\Processor Queue Length > 10 per CPU
+ * (warning); a CPU whose DPC + interrupt time passes 50 % in any stretch of the log is
+ * critical, as in an ETW trace. Processor Information instances count when the log has no
+ * Processor object. Counters the log did not record are named as not recorded, with the
+ * logman line that records them — never judged normal. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +28,15 @@ struct pm_scan {
 	size_t n;
 	int has_processor;
 	int ncpus;
+	int per_cpu[3], total[3]; /* by rule: recorded per CPU / as _Total */
+	int has_queue;
 };
 
 static const struct {
 	const char *counter, *id, *what;
 	double warn, crit; /* crit 0 = none */
 } rules[] = {
-	{"% DPC Time", "perfmon-dpc-time", "time in DPCs", 10, 0},
+	{"% DPC Time", "perfmon-dpc-time", "time in DPCs", 10, -1 /* lim->cpu_busy_share */},
 	{"% Interrupt Time", "perfmon-interrupt-time", "time in interrupts (ISRs)", 10, 20},
 	{"% Privileged Time", "perfmon-privileged-time", "privileged (kernel) time", 20, 30},
 };
@@ -49,6 +54,7 @@ static int scan(void *ud, const struct db_counter *c)
 	if (strcasecmp(c->object, "System") == 0 &&
 	    strcasecmp(c->counter, "Processor Queue Length") == 0) {
 		s->v[s->n++] = (struct pm_counter){c->idx, -1, -1, 0};
+		s->has_queue = 1;
 		return 0;
 	}
 	if (!proc && !info)
@@ -59,6 +65,10 @@ static int scan(void *ud, const struct db_counter *c)
 		if (strcasecmp(c->counter, rules[r].counter) == 0) {
 			s->has_processor |= proc;
 			s->v[s->n++] = (struct pm_counter){c->idx, c->cpu, r, info};
+			if (c->cpu >= 0)
+				s->per_cpu[r] = 1;
+			else
+				s->total[r] = 1;
 		}
 	return 0;
 }
@@ -70,8 +80,15 @@ static cJSON *counter_link(const char *counter)
 	return p;
 }
 
+/* The critical limit of rule r (0: none). */
+static double crit_of(const struct find_ctx *c, int r)
+{
+	return rules[r].crit < 0 ? c->lim->cpu_busy_share * 100 : rules[r].crit;
+}
+
 static void judge(struct find_ctx *c, const struct pm_scan *s, const double *mean, int r)
 {
+	double critv = crit_of(c, r);
 	struct db_cpu_set hot = {{0}};
 	double worst = -1, total = NAN;
 	int worst_cpu = -1, nhot = 0;
@@ -96,22 +113,22 @@ static void judge(struct find_ctx *c, const struct pm_scan *s, const double *mea
 	if (isnan(peak) || !(peak > rules[r].warn))
 		return;
 	enum find_severity sev =
-		rules[r].crit > 0 && peak > rules[r].crit ? FIND_CRITICAL : FIND_WARNING;
+		critv > 0 && peak > critv ? FIND_CRITICAL : FIND_WARNING;
 	cJSON *n = cJSON_CreateObject();
 	cJSON_AddStringToObject(n, "counter", rules[r].counter);
 	cJSON_AddNumberToObject(n, "mean_pct", round(peak * 100) / 100);
 	if (!isnan(total))
 		cJSON_AddNumberToObject(n, "total_mean_pct", round(total * 100) / 100);
 	cJSON_AddNumberToObject(n, "threshold_pct",
-				sev == FIND_CRITICAL ? rules[r].crit : rules[r].warn);
+				sev == FIND_CRITICAL ? critv : rules[r].warn);
 	cJSON *cpus = cJSON_AddArrayToObject(n, "cpus");
 	for (unsigned k = 0; k < DB_MAX_CPUS; k++)
 		if (db_cpu_set_has(&hot, k))
 			cJSON_AddItemToArray(cpus, cJSON_CreateNumber(k));
 	char list[400] = "", crit[48] = "";
 	find_cpu_list(&hot, list, sizeof list);
-	if (rules[r].crit > 0)
-		snprintf(crit, sizeof crit, " and calls above %.0f %% critical", rules[r].crit);
+	if (critv > 0)
+		snprintf(crit, sizeof crit, "; above %.0f %% is critical", critv);
 	if (worst_cpu >= 0 && nhot == 1)
 		find_emit(c, rules[r].id, sev, peak, "counters", counter_link(rules[r].counter), n,
 			  "CPU %d averaged %.1f %% %s over the log (PAL warns above %.0f %%%s): %s.",
@@ -158,6 +175,154 @@ static void queue(struct find_ctx *c, const struct pm_scan *s, const double *mea
 	}
 }
 
+/* Counters the log lacks: named as not recorded, with the logman line that records them.
+ * Without DPC or interrupt time, driver load cannot be judged at all (a warning, as for an
+ * ETW trace without DPC/ISR tracing); with them only as _Total, one pegged CPU is averaged
+ * away among the others (a note). */
+static void gaps(struct find_ctx *c, const struct pm_scan *s)
+{
+	static const char *const paths[] = {"\\Processor(*)\\% DPC Time",
+					    "\\Processor(*)\\% Interrupt Time",
+					    "\\Processor(*)\\% Privileged Time"};
+	char missing[200] = "", total_only[200] = "";
+	size_t nm = 0, nt = 0;
+	cJSON *n = cJSON_CreateObject();
+	cJSON *mis = cJSON_AddArrayToObject(n, "not_recorded");
+	cJSON *tot = cJSON_AddArrayToObject(n, "total_only");
+	for (int r = 0; r < (int)NRULES; r++) {
+		if (!s->per_cpu[r] && !s->total[r]) {
+			nm += (size_t)snprintf(missing + nm, sizeof missing - nm, "%s%s",
+					       nm ? ", " : "", rules[r].counter);
+			cJSON_AddItemToArray(mis, cJSON_CreateString(rules[r].counter));
+		} else if (!s->per_cpu[r]) {
+			nt += (size_t)snprintf(total_only + nt, sizeof total_only - nt, "%s%s",
+					       nt ? ", " : "", rules[r].counter);
+			cJSON_AddItemToArray(tot, cJSON_CreateString(rules[r].counter));
+		}
+	}
+	if (!s->has_queue) {
+		nm += (size_t)snprintf(missing + nm, sizeof missing - nm, "%sProcessor Queue Length",
+				       nm ? ", " : "");
+		cJSON_AddItemToArray(mis, cJSON_CreateString("Processor Queue Length"));
+	}
+	if (!nm && !nt) {
+		cJSON_Delete(n);
+		return;
+	}
+	int blind = !(s->per_cpu[0] || s->total[0]) || !(s->per_cpu[1] || s->total[1]);
+	char how[600];
+	snprintf(how, sizeof how,
+		 "record them with: logman create counter etlscope -c \"%s\" \"%s\" \"%s\" "
+		 "\"\\Processor(*)\\%% Processor Time\" \"\\System\\Processor Queue Length\" "
+		 "-si 1 -f bin -o C:\\PerfLogs\\etlscope.blg, then logman start etlscope (or add "
+		 "these counters to a Data Collector Set in Performance Monitor)",
+		 paths[0], paths[1], paths[2]);
+	if (nm && nt)
+		find_emit(c, "perfmon-not-recorded", blind ? FIND_WARNING : FIND_INFO, 0, "summary",
+			  NULL, n,
+			  "This log did not record %s, and %s only for all CPUs together (_Total), "
+			  "so %s cannot be judged from it (not recorded is not normal); %s.",
+			  missing, total_only,
+			  blind ? "DPC and interrupt load" : "load on single CPUs", how);
+	else if (nm)
+		find_emit(c, "perfmon-not-recorded", blind ? FIND_WARNING : FIND_INFO, 0, "summary",
+			  NULL, n,
+			  "This log did not record %s, so %s cannot be judged from it (not recorded "
+			  "is not normal); %s.",
+			  missing, blind ? "DPC and interrupt load" : "that part of the load", how);
+	else
+		find_emit(c, "perfmon-not-recorded", FIND_INFO, 0, "summary", NULL, n,
+			  "This log recorded %s only for all CPUs together (_Total), so a few CPUs "
+			  "pegged among many are averaged away; %s.",
+			  total_only, how);
+}
+
+/* Any stretch of the log where one CPU's DPC + interrupt time passes the ETW rules'
+ * saturation limit (50 %): critical, as cpu-dpcisr-saturated is for an ETW trace. Buckets
+ * of at most SAT_POINTS over the log; the mean of a sum is the sum of the means. */
+#define SAT_POINTS 600
+static int saturation(struct find_ctx *c, const struct pm_scan *s)
+{
+	struct sat_buf {
+		uint32_t idx[2 * DB_MAX_CPUS];
+		int cpu[2 * DB_MAX_CPUS];
+		double sum[DB_MAX_CPUS];
+	} *b = calloc(1, sizeof *b);
+	size_t k = 0;
+	if (!b) {
+		snprintf(c->err, c->errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->n && k < 2 * DB_MAX_CPUS; i++) {
+		const struct pm_counter *p = &s->v[i];
+		if ((p->rule == 0 || p->rule == 1) && p->cpu >= 0 && p->cpu < DB_MAX_CPUS &&
+		    !(p->proc_info && s->has_processor)) {
+			b->idx[k] = p->idx;
+			b->cpu[k++] = p->cpu;
+		}
+	}
+	struct db_series ser = {0};
+	struct db_series_query q = {.run_id = c->run_id, .counters = b->idx, .ncounters = k,
+				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = SAT_POINTS};
+	if (!k || db_series_read(c->db, &q, &ser, c->err, c->errlen) != 0) {
+		free(b);
+		return k ? -1 : 0;
+	}
+	const int *cpu = b->cpu;
+	double *sum = b->sum;
+	double limit = c->lim->cpu_busy_share * 100, worst = 0;
+	size_t worst_i = 0;
+	struct db_cpu_set hot = {{0}};
+	int nhot = 0;
+	for (size_t i = 0; i < ser.n; i++) {
+		for (size_t j = 0; j < k; j++)
+			sum[cpu[j]] = 0;
+		for (size_t j = 0; j < k; j++) {
+			double v = ser.mean[j * ser.n + i];
+			if (!isnan(v))
+				sum[cpu[j]] += v;
+		}
+		for (size_t j = 0; j < k; j++) {
+			double v = sum[cpu[j]];
+			if (v > limit && !db_cpu_set_has(&hot, (unsigned)cpu[j])) {
+				db_cpu_set_add(&hot, (unsigned)cpu[j]);
+				nhot++;
+			}
+			if (v > worst) {
+				worst = v;
+				worst_i = i;
+			}
+		}
+	}
+	double step_s = ser.n > 1 ? (double)(ser.t[1] - ser.t[0]) / 1e6 : 0;
+	int64_t from_us = ser.n ? ser.t[worst_i] : 0;
+	db_series_clear(&ser);
+	free(b);
+	if (!nhot)
+		return 0;
+	char list[400], pct[32], win[32];
+	find_cpu_list(&hot, list, sizeof list);
+	find_percent(worst, pct, sizeof pct);
+	find_seconds(step_s, win, sizeof win);
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddItemToObject(n, "cpus", find_cpu_array(&hot));
+	cJSON_AddNumberToObject(n, "max_pct", round(worst * 10) / 10);
+	cJSON_AddNumberToObject(n, "window_s", step_s);
+	cJSON_AddNumberToObject(n, "threshold_pct", limit);
+	cJSON *p = counter_link("% DPC Time");
+	if (step_s > 0) {
+		cJSON_AddNumberToObject(p, "from", floor((double)from_us / 1000.0));
+		cJSON_AddNumberToObject(p, "to", ceil((double)from_us / 1000.0 + step_s * 1000.0));
+	}
+	find_emit(c, "perfmon-cpu-dpcisr-saturated", FIND_CRITICAL, 1e9 * worst / 100, "counters",
+		  p, n,
+		  "DPCs and interrupts took more than %.0f %% of CPU%s %s (up to %s over %s of the "
+		  "log): threads scheduled there starve, which looks like a freeze; an ETW trace "
+		  "with DPC/ISR tracing names the driver.",
+		  limit, nhot > 1 ? "s" : "", list, pct, step_s > 0 ? win : "a sample");
+	return 0;
+}
+
 int find_rules_perfmon(struct find_ctx *c)
 {
 	struct pm_scan *s = calloc(1, sizeof *s);
@@ -166,6 +331,8 @@ int find_rules_perfmon(struct find_ctx *c)
 		return -1;
 	}
 	int rc = db_counters(c->db, c->run_id, scan, s);
+	if (rc == 0)
+		gaps(c, s);
 	if (rc != 0 || s->n == 0) {
 		if (rc)
 			snprintf(c->err, c->errlen, "cannot read counters: %s", sqlite3_errmsg(c->db));
@@ -193,11 +360,12 @@ int find_rules_perfmon(struct find_ctx *c)
 			judge(c, s, mean, r);
 		queue(c, s, mean);
 	}
+	int sat = mean ? saturation(c, s) : 0;
 	db_series_clear(&series);
 	free(mean);
 	free(idx);
 	free(s);
 	if (!mean)
 		snprintf(c->err, c->errlen, "out of memory");
-	return mean ? 0 : -1;
+	return mean && sat == 0 ? 0 : -1;
 }

@@ -1,9 +1,15 @@
 /* fuzz_etl_buffer.c — libFuzzer harness for the ETL reader: arbitrary bytes through the
  * buffer walker, XPRESS decompression, every event header decoder, the kernel payload
- * decoders, the per-CPU merge and the whole etl_ingest pipeline (via fmemopen). */
+ * decoders, the per-CPU merge and the whole etl_ingest pipeline (via fmemopen).
+ * Asserts resource bounds, not just "no crash": decompressed bytes (the work) ≤ 121 × input
+ * bytes in each pass; buffer memory ≤ 2 × 16 MiB per walker and ≤ the merge budget (+ a
+ * header per stream) in total; every event handed out lies in the trace's time window;
+ * a run never lasts longer than the header allows (≤ 366 days + slack). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <cjson/cJSON.h>
 #include "ingest/etl/etl_ingest.h"
 #include "ingest/etl/etl_kernel.h"
 #include "ingest/etl/etl_merge.h"
@@ -16,9 +22,14 @@ static int on_module(void *ud, const struct sink_module *m, int32_t *id)
 	return m->path && m->name ? 0 : -1;
 }
 
+/* the widest window the time guard accepts, each side of T0: a year of header span + slack */
+#define MAX_SPAN_NS ((int64_t)(366ll * 86400 * 1000000000ll + 2 * (int64_t)ETL_TIME_SLACK_NS))
+
 static int on_dpcisr(void *ud, const struct sink_dpcisr *e)
 {
 	(void)ud;
+	if (e->t_ns < -MAX_SPAN_NS || e->t_ns > MAX_SPAN_NS)
+		abort();
 	return e->kind < SINK_DPCISR_KINDS ? 0 : -1;
 }
 
@@ -40,7 +51,23 @@ static int on_warning(void *ud, const char *code, const char *msg)
 static int on_summary(void *ud, const struct cJSON *s)
 {
 	(void)ud;
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(s, "duration_us");
+	if (cJSON_IsNumber(d) && d->valuedouble > (double)MAX_SPAN_NS / 1000 + 1)
+		abort();
 	return s ? 0 : -1;
+}
+
+/* decompressed bytes per input byte: 64 × + 4096 per buffer of ≥ 0x49 bytes < 121 × */
+static void check_work(uint64_t expanded, size_t size)
+{
+	if (expanded > 121 * (uint64_t)size)
+		abort();
+}
+
+static void check_walker_memory(const struct etl_walker *w)
+{
+	if (w->raw_cap + w->data_cap > 2 * (size_t)ETL_BUFFER_MAX_SIZE)
+		abort();
 }
 
 static void decode_all(const struct etl_event *ev)
@@ -84,15 +111,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct etl_reader r;
 	if (etl_reader_open(&r, f) == 0) {
 		struct etl_event ev;
-		while (etl_reader_next(&r, &ev) == 1)
+		etl_reader_check_times(&r);
+		while (etl_reader_next(&r, &ev) == 1) {
+			if (!etl_time_guard_in_window(&r.guard, ev.timestamp))
+				abort();
 			decode_all(&ev);
+		}
 	}
+	check_work(r.walker.expanded, size);
+	check_walker_memory(&r.walker);
 	etl_reader_close(&r);
 	struct etl_merge m;
 	if (etl_merge_open(&m, f) == 0) {
 		struct etl_event ev;
-		while (etl_merge_next(&m, &ev) == 1)
+		while (etl_merge_next(&m, &ev) == 1) {
+			if (!etl_time_guard_in_window(&m.guard, ev.timestamp) ||
+			    m.budget.held > m.budget.max + m.n_streams * ETL_BUFFER_HEADER_SIZE)
+				abort();
 			decode_all(&ev);
+		}
+		check_work(etl_merge_expanded(&m), size);
 	}
 	etl_merge_close(&m);
 	rewind(f);

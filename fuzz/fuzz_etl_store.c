@@ -2,7 +2,9 @@
  * arbitrary bytes through format detection, the parser on its own thread feeding the
  * SQLite sink (sink_pipe), the ETW store (aggregates, reservoirs, event chunks) and the
  * commit; then every DPC/ISR and CPU query reads the stored run back. Uses one in-memory
- * database for the whole run; each input's run is deleted again. */
+ * database for the whole run; each input's run is deleted again. Asserts that a stored
+ * trace never lasts longer than its header can allow (a year + the time guard's slack),
+ * whatever its timestamps say, and that a partial summary means a partial run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,28 @@
 #include <cjson/cJSON.h>
 #include "db/db.h"
 #include "db/db_etw.h"
+#include "ingest/etl/etl_timeguard.h"
+
+/* the longest run a trace can be stored with, in µs: 366 days of header span + slack */
+#define MAX_RUN_US (366ll * 86400 * 1000000 + 2 * (long long)(ETL_TIME_SLACK_NS / 1000))
+
+static void check_run(sqlite3 *db, int64_t run_id, int partial)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT format, status, duration_us FROM runs WHERE id=?", -1,
+			       &st, NULL) != SQLITE_OK)
+		abort();
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		abort();
+	const char *fmt = (const char *)sqlite3_column_text(st, 0);
+	const char *status = (const char *)sqlite3_column_text(st, 1);
+	if (fmt && !strcmp(fmt, "etl") && sqlite3_column_int64(st, 2) > MAX_RUN_US)
+		abort();
+	if (!status || strcmp(status, partial ? "partial" : "ready") != 0)
+		abort();
+	sqlite3_finalize(st);
+}
 
 static sqlite3 *fuzz_db; /* the harness's fixture: opened once, migrations and KB are slow */
 
@@ -65,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct db_run_input in = {"fuzz", "fuzz.etl", (int64_t)size};
 	struct db_import_result res;
 	if (db_import_file(fuzz_db, path, &in, &res, err, sizeof err) == 0) {
+		check_run(fuzz_db, res.run_id, res.partial);
 		read_back(fuzz_db, res.run_id);
 		cJSON_Delete(res.summary);
 	}

@@ -61,19 +61,24 @@ struct sink_dpcisr {
 	uint64_t routine;    /* routine address */
 };
 
-/* One SampledProfile hit, with the modules on its stack (deduplicated). */
+/* pid of a sample whose thread was never described by a Thread event. */
+#define SINK_PID_UNKNOWN UINT32_MAX
+
+/* One SampledProfile hit, with the modules on its stack (deduplicated). pid 0 is the Idle
+ * process: stores count such samples as Idle, never as CPU time of a module. */
 struct sink_cpu_sample {
 	int64_t t_ns;
 	uint16_t cpu;
-	uint32_t pid, tid;
+	uint32_t pid, tid;            /* pid SINK_PID_UNKNOWN: thread never described */
 	uint64_t ip;
 	int32_t module_id;            /* module of the instruction pointer, -1 if unresolved */
 	const int32_t *stack_modules; /* distinct module ids anywhere on the stack */
 	uint32_t n_stack_modules;
 	uint8_t in_dpcisr;            /* 0 normal, 1 DPC, 2 ISR (when known) */
+	uint8_t ip_kernel;            /* the IP is a kernel-space address (trace pointer size) */
 	/* The modules of the stack in stack order, leaf (the IP's module) first, consecutive
 	 * repeats folded and frames outside any module left out; n 0 when the sample has no
-	 * stack. (Stack-key traces give each module once, in first-seen order.) */
+	 * stack. */
 	const int32_t *module_chain;
 	uint32_t n_module_chain;
 	/* The DPC/ISR interval ([entry, exit) on the same CPU) the sample fell in, when the

@@ -39,6 +39,23 @@ int text_warn(struct text_warn *w, const char *code, const char *fmt, ...)
 	return w->sink->warning(w->sink->ud, w->code[i], msg);
 }
 
+uint64_t text_warn_total(const struct text_warn *w)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < TEXT_WARN_CODES; i++)
+		n += w->count[i];
+	return n;
+}
+
+int text_warn_cut_line(struct text_warn *w, uint64_t warnings_before, int terminated,
+		       unsigned long long line_no)
+{
+	if (terminated || text_warn_total(w) <= warnings_before)
+		return 0;
+	return text_warn(w, "truncated", "the last line (%llu) is cut short: the file ends in "
+			 "the middle of a record, so results are partial", line_no);
+}
+
 int text_warn_flush(struct text_warn *w)
 {
 	for (int i = 0; i < TEXT_WARN_CODES; i++) {

@@ -22,6 +22,14 @@ void text_warn_init(struct text_warn *w, const struct ingest_sink *sink);
  * sink's negative result. */
 int text_warn(struct text_warn *w, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Warnings counted so far, all codes together. */
+uint64_t text_warn_total(const struct text_warn *w);
+/* The one rule for a file cut off mid-record: when the line just handled was the last,
+ * without its line end (terminated 0), and it raised a warning (warnings_before <
+ * text_warn_total), add a "truncated" warning, which makes the run partial (db_sink.c).
+ * Returns 0 or the sink's negative result. */
+int text_warn_cut_line(struct text_warn *w, uint64_t warnings_before, int terminated,
+		       unsigned long long line_no);
 /* One "N in total" warning per code over the detail limit. */
 int text_warn_flush(struct text_warn *w);
 /* Add "warnings": {code: count, …} to summary. */

@@ -1,5 +1,6 @@
 /* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare) and files
- * under /static/. Nothing is read from disk; unknown paths get a 404. */
+ * under /static/. Nothing is read from disk; unknown paths get the HTML "page not found" page
+ * with status 404 (the JSON 404 is for /api/ only, see routes.c). */
 #include <string.h>
 #include "assets.h"
 #include "server.h"
@@ -33,8 +34,14 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		a = lookup(uri);
 	else if (strcmp(uri, "/favicon.ico") == 0)
 		a = lookup("/static/favicon.svg");
-	if (!a) {
+	if (!a && ri->local_uri_raw && strncmp(ri->local_uri_raw, "/api/", 5) == 0) {
+		/* an /api/ URL that cleaned to a page path ("/api/runs/../../x"): a program asked */
 		http_send_error(conn, 404, "not found");
+		return 404;
+	}
+	if (!a) {
+		a = lookup("/404");
+		http_send_bytes(conn, 404, a->mime, a->data, a->len, cache);
 		return 404;
 	}
 	http_send_bytes(conn, 200, a->mime, a->data, a->len, cache);

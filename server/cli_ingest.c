@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
+#include "api_text.h"
 #include "cli.h"
 #include "db.h"
 #include "ingest.h"
@@ -40,6 +41,12 @@ int cli_ingest(int argc, char **argv)
 		fprintf(stderr, "etlscope ingest: name at least one file\n");
 		return 2;
 	}
+	/* the same text rules as uploads (api_text.h) */
+	if (name && api_text_check("--name", name, strlen(name), API_TEXT_MAX, API_TEXT_LINE, err,
+				   sizeof err)) {
+		fprintf(stderr, "etlscope ingest: %s\n", err);
+		return 2;
+	}
 	sqlite3 *db = db_open(db_path, DB_READWRITE, err, sizeof err);
 	if (!db) {
 		fprintf(stderr, "etlscope: %s\n", err);
@@ -54,7 +61,18 @@ int cli_ingest(int argc, char **argv)
 			failures++;
 			continue;
 		}
-		struct db_run_input in = {name, base_name(file), st.st_size};
+		char label[API_TEXT_MAX + 1];
+		const char *base = base_name(file);
+		if (api_text_check("file name", base, strlen(base), strlen(base), API_TEXT_LINE, err,
+				   sizeof err)) {
+			fprintf(stderr, "etlscope: %s: %s\n", file, err);
+			failures++;
+			continue;
+		}
+		size_t n = api_text_cut(base, strlen(base), API_TEXT_MAX);
+		memcpy(label, base, n);
+		label[n] = 0;
+		struct db_run_input in = {name, label, st.st_size};
 		int rc = db_import_file(db, file, &in, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "etlscope: %s: %s\n", file, err);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <strings.h>
 #include <unistd.h>
+#include "api_text.h"
 #include "jobs.h"
 #include "server.h"
 
@@ -29,17 +30,6 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* The file name shown for a run: the client's word for it, trimmed to its last path part
- * and to a sane length. It stays untrusted text (the UI escapes it). */
-static void clean_file_name(const char *in, char *out, size_t outlen)
-{
-	const char *base = in;
-	for (const char *p = in; *p; p++)
-		if (*p == '/' || *p == '\\')
-			base = p + 1;
-	snprintf(out, outlen, "%s", *base ? base : "upload");
-}
-
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
 			 char *id);
@@ -47,7 +37,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	char name[256] = "", file[256] = "", raw[512] = "", id[JOB_ID_LEN + 1];
+	char name[API_TEXT_MAX + 1], file[API_TEXT_MAX + 1], why[256], id[JOB_ID_LEN + 1];
 
 	if (s->cfg.read_only) {
 		http_send_error(conn, 403, "this server is read-only");
@@ -66,12 +56,10 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 				ri->content_length, (long long)s->cfg.max_upload);
 		return 413;
 	}
-	if (ri->query_string) {
-		size_t ql = strlen(ri->query_string);
-		mg_get_var(ri->query_string, ql, "name", name, sizeof name);
-		mg_get_var(ri->query_string, ql, "file", raw, sizeof raw);
+	if (api_text_upload_params(ri->query_string, name, file, why, sizeof why) != 0) {
+		http_send_error(conn, 400, "%s", why); /* the same rules as PATCH (api_text.h) */
+		return 400;
 	}
-	clean_file_name(raw, file, sizeof file);
 	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
 	if (slot != 0) {
 		http_send_error(conn, 429, slot == 1 ? "the server is busy with other uploads; try again shortly"

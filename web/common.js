@@ -2,6 +2,68 @@
 // with textContent, never parsed as HTML), and number/time formatting.
 'use strict';
 
+// fmt — the one formatter for every number on the pages, by the rules the findings'
+// sentences follow in C (findings/find_core.c; docs/findings.md): durations in the largest
+// unit ≥ 1 with one decimal below 10 ("1.0 s", "2.5 ms", "220 µs"), percentages with one
+// decimal ("92.0 %", "0.05 %" below 0.1), counts with thousands separators ("163,217").
+// Missing values (null, undefined, NaN) are "—".
+const fmt = {
+  missing: (v) => v === null || v === undefined || Number.isNaN(v) || (typeof v === 'number' && !Number.isFinite(v)),
+
+  // A plain number: thousands separators; 2 decimals below 10, 1 below 100, else none.
+  number(v, digits) {
+    if (fmt.missing(v)) return '—';
+    const a = Math.abs(v);
+    const d = digits !== undefined ? digits : Number.isInteger(v) ? 0 : a < 10 ? 2 : a < 100 ? 1 : 0;
+    return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  },
+
+  count(v) {
+    if (fmt.missing(v)) return '—';
+    return Number.isInteger(v) ? v.toLocaleString('en-US') : fmt.number(v);
+  },
+
+  // A duration in µs → "220 µs" | "2.5 ms" | "1.0 s"; long ones as "2 min 5 s", "1 h 3 min".
+  us(v) {
+    if (fmt.missing(v)) return '—';
+    if (v === 0) return '0 µs';
+    const a = Math.abs(v);
+    if (a >= 120e6) {
+      const t = Math.round(v / 1e6), m = Math.floor(t / 60), h = Math.floor(m / 60);
+      return h ? `${h} h ${m % 60} min` : `${m} min ${t % 60} s`;
+    }
+    let x = v, unit = 'µs';
+    if (a >= 1e6) { x = v / 1e6; unit = 's'; } else if (a >= 1e3) { x = v / 1e3; unit = 'ms'; }
+    if (Math.abs(x) >= 999.5 && unit !== 's') { x /= 1e3; unit = unit === 'ms' ? 's' : 'ms'; }
+    return `${Math.abs(x) < 9.95 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ${unit}`;
+  },
+  // Zero keeps the unit asked for: "0 ms", "0 s".
+  ms(v) { return fmt.missing(v) ? '—' : v === 0 ? '0 ms' : fmt.us(v * 1e3); },
+  seconds(v) { return fmt.missing(v) ? '—' : v === 0 ? '0 s' : fmt.us(v * 1e6); },
+
+  // A percentage given as 0–100 → "92.0 %"; percent(f) takes a fraction 0–1.
+  pct(v) {
+    if (fmt.missing(v)) return '—';
+    const a = Math.abs(v);
+    return `${a === 0 ? '0' : a < 0.095 ? v.toFixed(2) : a >= 1000 ? fmt.number(Math.round(v)) : v.toFixed(1)} %`;
+  },
+  percent(f) { return fmt.missing(f) ? '—' : fmt.pct(f * 100); },
+
+  bytes(n) {
+    if (fmt.missing(n)) return '—';
+    const u = ['B', 'KB', 'MB', 'GB', 'TB']; let i = 0; let v = n;
+    while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
+    return `${v < 10 && i ? v.toFixed(1) : Math.round(v)} ${u[i]}`;
+  },
+
+  // A change with its sign: signed(+1.5, fmt.ms) → "+1.5 ms".
+  signed(v, f) {
+    if (fmt.missing(v)) return '—';
+    const s = (f || fmt.number)(Math.abs(v));
+    return v > 0 ? `+${s}` : v < 0 ? `−${s}` : s;
+  },
+};
+
 const es = {
   async api(path, opts) {
     const res = await fetch(path, Object.assign({ headers: { Accept: 'application/json' } }, opts));
@@ -48,6 +110,12 @@ const es = {
     return t ? { 'X-Auth-Token': t } : {};
   },
 
+  // A run's edit link: the token rides in the fragment, which browsers never send to the
+  // server (so it reaches no log); the run page moves it into localStorage (run.js).
+  editLink(runId, token) {
+    return `${location.origin}/runs/${encodeURIComponent(runId)}#edit=${encodeURIComponent(token)}`;
+  },
+
   forgetToken(runId) {
     try { localStorage.removeItem(`etlscope:edit:${runId}`); } catch (e) { /* storage off */ }
   },
@@ -60,20 +128,22 @@ const es = {
     }
   },
 
-  fmtBytes(n) {
-    if (n === undefined || n === null) return '—';
-    const u = ['B', 'KB', 'MB', 'GB', 'TB']; let i = 0; let v = n;
-    while (v >= 1024 && i < u.length - 1) { v /= 1024; i++; }
-    return `${v < 10 && i ? v.toFixed(1) : Math.round(v)} ${u[i]}`;
+  // A Chart.js chart as a PNG data URL drawn on white (the canvas itself is transparent,
+  // which viewers show as black or checkered).
+  chartPng(chart) {
+    const src = chart.canvas;
+    const cv = document.createElement('canvas');
+    cv.width = src.width; cv.height = src.height;
+    const ctx = cv.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, cv.width, cv.height);
+    ctx.drawImage(src, 0, 0);
+    return cv.toDataURL('image/png');
   },
 
-  fmtDuration(s) {
-    if (s === undefined || s === null) return '—';
-    if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
-    if (s < 120) return `${s.toFixed(s < 10 ? 2 : 0)} s`;
-    const t = Math.round(s), m = Math.floor(t / 60), h = Math.floor(m / 60);
-    return h ? `${h} h ${m % 60} min` : `${m} min ${t % 60} s`;
-  },
+  // Older names, kept for callers: they are fmt's.
+  fmtBytes(n) { return fmt.bytes(n); },
+  fmtDuration(s) { return fmt.seconds(s); },
 
   // UTC wall-clock text for a ms timestamp: "2016-11-26 21:46:30.874"
   fmtTime(ms, withMs) {
@@ -88,13 +158,5 @@ const es = {
     return iso.slice(11, 19);
   },
 
-  fmtNum(v) {
-    if (v === null || v === undefined || Number.isNaN(v)) return '—';
-    const a = Math.abs(v);
-    if (Number.isInteger(v) && a < 1e9) return String(v);
-    if (a >= 1e6) return v.toExponential(3);
-    if (a >= 100) return v.toFixed(0);
-    if (a >= 1) return v.toFixed(2);
-    return v.toPrecision(3);
-  },
+  fmtNum(v) { return fmt.number(v); },
 };

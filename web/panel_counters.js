@@ -1,6 +1,7 @@
 // panel_counters.js — perfmon counters: one processor counter for every CPU as lines and as
 // a CPU × time heatmap (with a counter picker), and any other counters on demand. Shown
-// for runs that have counter series (perfmon logs). View keys: counter, from, to.
+// for runs that have counter series (perfmon logs). View keys: counter, pick (the counters
+// ticked in "Any counter", by idx: "3,7"), from, to.
 'use strict';
 
 (function () {
@@ -8,6 +9,7 @@
   const charts = {};
   let counters = [];
   let picked = [];
+  let counterSeq = 0;
 
   function isPercent(name) { return /^%/.test(name || ''); }
 
@@ -54,21 +56,27 @@
 
   function drawHeat(d) {
     const n = d.t.length;
-    // Colours span 0 to the highest value shown; the legend says what that is.
+    // Percent counters on the fixed scale 0–100 % of the CPU, PAL's warning marked; other
+    // counters (rates, queues) have no natural scale and span 0 to the highest value shown.
+    const isPct = /^%/.test(d.counter);
     let max = 0;
-    for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
+    if (isPct) max = 100;
+    else for (const s of d.series) for (const v of s.mean) if (v !== null && v > max) max = v;
     if (!max) max = 1;
+    const warn = { '% DPC Time': 10, '% Interrupt Time': 10, '% Privileged Time': 20 }[d.counter];
     const step = n > 1 ? (d.t[n - 1] - d.t[0]) / (n - 1) : 1000;
     const labels = d.series.map((s) => `CPU ${s.cpu}`);
     const data = [];
     d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: labels[row], v, cpu: s.cpu })));
     const cfg = view.heatmap({
-      label: d.counter, t: d.t, step, labels, data, max,
-      tooltipLabel: (it) => `${d.counter}: ${es.fmtNum(it.raw.v)}`,
+      label: d.counter, t: d.t, step, labels, data, max, box: $('heat-box'),
+      tooltipLabel: (it) => `${d.counter}: ${isPct ? fmt.pct(it.raw.v) : fmt.number(it.raw.v)}`,
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('cpu-heat'), cfg);
-    view.heatLegend($('heat-legend'), max);
+    view.heatLegend($('heat-legend'), { max, f: isPct ? fmt.pct : fmt.number,
+      label: isPct ? 'of the CPU' : '(0 to the highest value shown)',
+      mark: warn ? { at: warn, text: 'PAL warns above' } : null });
   }
 
   async function loadCpu() {
@@ -98,14 +106,20 @@
       box.checked = picked.includes(c.idx);
       box.addEventListener('change', () => {
         if (box.checked) { picked.push(c.idx); if (picked.length > 8) picked.shift(); } else picked = picked.filter((i) => i !== c.idx);
-        renderCounterList();
-        loadCounterChart();
+        view.set({ pick: picked.join(',') });
       });
       ul.appendChild(es.el('li', {}, es.el('label', {}, [box, es.el('span', {}, c.path)])));
     }
   }
 
+  // The ticked counters from the view (key pick): known idx only, at most 8, in order.
+  function readPicks() {
+    const known = new Set(counters.map((c) => c.idx));
+    picked = [...new Set((view.get('pick') || '').split(',').filter((x) => /^\d+$/.test(x)).map(Number))].filter((i) => known.has(i)).slice(-8);
+  }
+
   async function loadCounterChart() {
+    const my = ++counterSeq;
     if (charts.counter) { charts.counter.destroy(); charts.counter = null; }
     es.show($('counter-hint'), !picked.length);
     if (!picked.length) return;
@@ -114,6 +128,8 @@
     q.set('points', '800');
     let d;
     try { d = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/series?${q}`); } catch (e) { return; }
+    if (my !== counterSeq) return; // a newer pick is loading
+    if (charts.counter) charts.counter.destroy();
     const datasets = d.series.map((s, i) => ({
       label: s.path, data: d.t.map((t, k) => ({ x: t, y: s.mean[k] })),
       borderColor: view.color(i, d.series.length), borderWidth: 1.3, pointRadius: d.t.length < 60 ? 2 : 0,
@@ -136,7 +152,9 @@
       loadCpu();
     }
     view.onChange((changed) => {
-      if (changed.has('*') || changed.has('from') || changed.has('to')) { loadCpu(); loadCounterChart(); } else if (changed.has('counter')) {
+      if (changed.has('*') || changed.has('pick')) { readPicks(); renderCounterList(); }
+      if (changed.has('*') || changed.has('from') || changed.has('to')) { loadCpu(); loadCounterChart(); } else if (changed.has('pick')) loadCounterChart();
+      else if (changed.has('counter')) {
         const sel = $('counter-pick');
         if (sel.value !== view.get('counter')) sel.value = view.get('counter');
         loadCpu();
@@ -144,7 +162,9 @@
     });
     $('counter-filter').addEventListener('input', renderCounterList);
     try { counters = (await es.api(`/api/runs/${encodeURIComponent(view.runId)}/counters`)).counters; } catch (e) { counters = []; }
+    readPicks();
     renderCounterList();
+    loadCounterChart();
   }
 
   view.panels.push({ section: 'cpu-panel', applies: (run) => run.summary && (run.summary.counters > 0), init });

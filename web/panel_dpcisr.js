@@ -1,9 +1,9 @@
 // panel_dpcisr.js — DPC/ISR durations from an ETW trace: the duration histogram on the
 // shared log buckets against Microsoft's guideline (DPC 100 µs, ISR 25 µs), the per-module
 // table, per-CPU DPC+ISR time as a CPU × time heatmap and stacked per-module bars, the
-// longest events and the events of a clicked bucket. View keys: hist (dpc | isr), module,
-// cpus, from, to. Traces recorded without DPC/ISR tracing get an empty state saying how to
-// record it.
+// longest events and the events of a clicked bucket. View keys: hist (dpc | isr), bucket
+// (the clicked histogram bucket), module, cpus, from, to. Traces recorded without DPC/ISR
+// tracing get an empty state saying how to record it.
 'use strict';
 
 (function () {
@@ -15,16 +15,10 @@
   let modRows = [];
   let sort = { key: 'total', dir: -1 };
   let seq = 0;
-  let picked = null; // clicked histogram bucket
+  let picked = null; // the bucket whose events are being shown (view key bucket is the truth)
+  const BUCKET_LIMIT = 200;
 
-  const int = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
-  const pct = (f) => (f === null || f === undefined ? '—' : `${(f * 100).toFixed(f >= 0.1 ? 1 : 2)} %`);
-  function us(v) {
-    if (v === null || v === undefined) return '—';
-    if (v >= 1000) return `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} ms`;
-    return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} µs`;
-  }
-  const ms = (v) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v >= 10 ? 0 : 2)} ms`);
+  const int = fmt.count, pct = fmt.percent, us = fmt.us, ms = fmt.ms;
   const kindSel = () => (view.get('hist') === 'isr' ? 'isr' : 'dpc');
 
   // The shared filter as a query string (window, module, CPUs); extra keys added by callers.
@@ -153,7 +147,7 @@
             label: (it) => `${int(it.raw)} ${name}${s.count ? ` (${pct(it.raw / s.count)})` : ''} — click to list them`,
           } },
         },
-        onClick: (ev, els) => { if (els.length) showBucket(els[0].index); },
+        onClick: (ev, els) => { if (els.length) view.set({ bucket: String(els[0].index) }); },
         onHover: (ev, els) => { ev.native.target.style.cursor = els.length ? 'pointer' : 'default'; },
       },
       plugins: [guidelinePlugin],
@@ -162,6 +156,7 @@
     charts.hist = new Chart($('dpc-hist'), cfg);
     charts.hist.$guideline = { bucket: fa, us: s.guideline_us };
     charts.hist.$edges = edges;
+    charts.hist.$counts = s.counts;
     charts.hist.draw();
 
     const tiles = [
@@ -182,7 +177,8 @@
     if (!d.events.length) { node.appendChild(es.el('p', { class: 'hint' }, emptyText)); return; }
     const head = ['time (UTC)', 's since start', 'CPU', 'module', 'kind', 'routine', 'duration'];
     const tbl = es.el('table', { class: 'table compact' }, [
-      es.el('thead', {}, es.el('tr', {}, head.map((h, i) => es.el('th', { class: i === 1 || i === 2 || i === 6 ? 'num' : '' }, h)))),
+      es.el('thead', {}, es.el('tr', {}, [...head.map((h, i) => es.el('th', { class: i === 1 || i === 2 || i === 6 ? 'num' : '', 'data-csv': i === 6 ? 'duration (µs)' : null }, h)),
+        es.el('th', { hidden: true }, 'stored sample')])),
       es.el('tbody', {}, d.events.map((e) => es.el('tr', { class: e.sample ? 'sample' : '' }, [
         es.el('td', {}, es.fmtTime(e.t, true)),
         es.el('td', { class: 'num' }, e.t_s.toFixed(6)),
@@ -190,10 +186,24 @@
         es.el('td', {}, e.module),
         es.el('td', {}, e.kind.replace('_', ' ')),
         es.el('td', { class: 'mono' }, e.routine),
-        es.el('td', { class: `num${e.sample ? '' : ' bad'}` }, [us(e.duration_us), e.sample ? es.el('span', { class: 'badge', title: 'a stored sample: below the guideline only examples are kept' }, 'sample') : null]),
+        es.el('td', { class: `num${e.sample ? '' : ' bad'}`, 'data-csv': e.duration_us }, [us(e.duration_us), e.sample ? es.el('span', { class: 'badge', title: 'a stored sample: below the guideline only examples are kept' }, 'sample') : null]),
+        es.el('td', { hidden: true }, e.sample ? 'yes' : 'no'),
       ]))),
     ]);
     node.appendChild(es.el('div', { class: 'table-scroll' }, tbl));
+  }
+
+  // The clicked bucket from the view (key bucket), if it is one of the histogram's.
+  function bucketPicked() {
+    const b = view.num('bucket');
+    const counts = charts.hist ? charts.hist.$counts : [];
+    return b !== null && Number.isInteger(b) && b >= 0 && b < counts.length ? b : null;
+  }
+
+  function showPicked() {
+    const b = bucketPicked();
+    if (b === null) { picked = null; es.show($('dpc-bucket'), false); return; }
+    showBucket(b);
   }
 
   async function showBucket(b) {
@@ -201,34 +211,37 @@
     const q = filterQuery();
     q.set('kind', kindSel());
     q.set('bucket', String(b));
-    q.set('limit', '200');
+    q.set('limit', String(BUCKET_LIMIT));
     const edges = charts.hist ? charts.hist.$edges : null;
     $('dpc-bucket-title').textContent = `${kindSel().toUpperCase()}s of ${edges ? bucketRange(edges, b) : `bucket ${b}`}`;
     es.show($('dpc-bucket'), true);
     let d;
     try { d = await api('events', q); } catch (e) { $('dpc-bucket-note').textContent = e.message; return; }
     if (picked !== b) return;
-    $('dpc-bucket-note').textContent = d.events.length ? d.note : '';
+    const total = charts.hist.$counts[b];
+    $('dpc-bucket-note').textContent = d.events.length ? `${int(d.events.length)} of ${int(total)} ${kindSel().toUpperCase()}s in this bucket shown. ${d.note.charAt(0).toUpperCase()}${d.note.slice(1)}.` : '';
     eventTable($('dpc-bucket-events'), d, 'No events in this bucket for the current filter.');
   }
 
   // ---- module table ----
   const cols = [
     { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null] },
-    { key: 'total', label: 'DPC+ISR time', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
-    { key: 'share', label: '% of CPU time', num: true, title: 'DPC+ISR time / (trace duration × CPUs)', get: (r) => r.share_of_trace, cell: (r) => pct(r.share_of_trace) },
-    { key: 'dcount', label: 'DPCs', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
-    { key: 'davg', label: 'avg', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
-    { key: 'dmed', label: 'median≈', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
-    { key: 'dp99', label: 'p99≈', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.p99_us : -1), cell: (r) => (r.dpc ? us(r.dpc.p99_us) : '') },
-    { key: 'dmax', label: 'max', num: true, get: (r) => (r.dpc ? r.dpc.max_us : -1), cell: (r) => (r.dpc ? us(r.dpc.max_us) : ''), bad: (r) => r.dpc && r.dpc.max_us > 100 },
-    { key: 'dabove', label: '> 100 µs', num: true, get: (r) => (r.dpc ? r.dpc.above_count : -1), cell: (r) => (r.dpc ? `${int(r.dpc.above_count)}${r.dpc.above_count ? ` (${pct(r.dpc.above_share)})` : ''}` : ''), bad: (r) => r.dpc && r.dpc.above_count > 0 },
-    { key: 'icount', label: 'ISRs', num: true, get: (r) => (r.isr ? r.isr.count : -1), cell: (r) => (r.isr ? int(r.isr.count) : '') },
-    { key: 'iavg', label: 'avg', num: true, get: (r) => (r.isr ? r.isr.mean_us : -1), cell: (r) => (r.isr ? us(r.isr.mean_us) : ''), bad: (r) => r.isr && r.isr.mean_us > 25 },
-    { key: 'imax', label: 'max', num: true, get: (r) => (r.isr ? r.isr.max_us : -1), cell: (r) => (r.isr ? us(r.isr.max_us) : ''), bad: (r) => r.isr && r.isr.max_us > 25 },
-    { key: 'iabove', label: '> 25 µs', num: true, get: (r) => (r.isr ? r.isr.above_count : -1), cell: (r) => (r.isr ? int(r.isr.above_count) : ''), bad: (r) => r.isr && r.isr.above_count > 0 },
+    { key: 'total', label: 'DPC+ISR time', csv: 'DPC+ISR time (ms)', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
+    { key: 'share', label: '% of CPU time', csv: 'DPC+ISR share of the selected CPUs over the selected window (fraction)', num: true, title: 'DPC+ISR time / (selected CPUs × selected window): the whole machine and trace when nothing is selected', get: (r) => r.share_of_window, cell: (r) => pct(r.share_of_window) },
+    { key: 'dcount', label: 'DPCs', csv: 'DPCs (count)', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
+    { key: 'davg', label: 'avg', csv: 'DPC avg (µs)', num: true, get: (r) => (r.dpc ? r.dpc.mean_us : -1), cell: (r) => (r.dpc ? us(r.dpc.mean_us) : ''), bad: (r) => r.dpc && r.dpc.mean_us > 100 },
+    { key: 'dmed', label: 'median≈', csv: 'DPC median estimate (µs)', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.median_us : -1), cell: (r) => (r.dpc ? us(r.dpc.median_us) : '') },
+    { key: 'dp99', label: 'p99≈', csv: 'DPC p99 estimate (µs)', num: true, title: 'estimate from the log buckets (±25 %)', get: (r) => (r.dpc ? r.dpc.p99_us : -1), cell: (r) => (r.dpc ? us(r.dpc.p99_us) : '') },
+    { key: 'dmax', label: 'max', csv: 'DPC max (µs)', num: true, get: (r) => (r.dpc ? r.dpc.max_us : -1), cell: (r) => (r.dpc ? us(r.dpc.max_us) : ''), bad: (r) => r.dpc && r.dpc.max_us > 100 },
+    { key: 'dabove', label: '> 100 µs', csv: 'DPCs over 100 µs (count)', num: true, get: (r) => (r.dpc ? r.dpc.above_count : -1), cell: (r) => (r.dpc ? `${int(r.dpc.above_count)}${r.dpc.above_count ? ` (${pct(r.dpc.above_share)})` : ''}` : ''), bad: (r) => r.dpc && r.dpc.above_count > 0 },
+    { key: 'icount', label: 'ISRs', csv: 'ISRs (count)', num: true, get: (r) => (r.isr ? r.isr.count : -1), cell: (r) => (r.isr ? int(r.isr.count) : '') },
+    { key: 'iavg', label: 'avg', csv: 'ISR avg (µs)', num: true, get: (r) => (r.isr ? r.isr.mean_us : -1), cell: (r) => (r.isr ? us(r.isr.mean_us) : ''), bad: (r) => r.isr && r.isr.mean_us > 25 },
+    { key: 'imax', label: 'max', csv: 'ISR max (µs)', num: true, get: (r) => (r.isr ? r.isr.max_us : -1), cell: (r) => (r.isr ? us(r.isr.max_us) : ''), bad: (r) => r.isr && r.isr.max_us > 25 },
+    { key: 'iabove', label: '> 25 µs', csv: 'ISRs over 25 µs (count)', num: true, get: (r) => (r.isr ? r.isr.above_count : -1), cell: (r) => (r.isr ? int(r.isr.above_count) : ''), bad: (r) => r.isr && r.isr.above_count > 0 },
     { key: 'cpus', label: 'CPUs', get: (r) => cpuList(r).length, cell: (r) => formatCpus(new Set(cpuList(r))) },
   ];
+  // A module table cell's CSV value: the raw figure (get answers -1 for "no DPCs/ISRs").
+  const rawOf = (v) => (v === null || v === undefined || v < 0 ? '' : v);
   function cpuList(r) { return [...new Set([...(r.dpc ? r.dpc.cpus : []), ...(r.isr ? r.isr.cpus : [])])]; }
 
   function renderTable() {
@@ -238,9 +251,9 @@
       return (x < y ? -1 : x > y ? 1 : 0) * sort.dir;
     });
     const sel = view.get('module');
-    const group = es.el('tr', {}, [es.el('th', { colspan: 3 }), es.el('th', { colspan: 6, class: 'group' }, 'DPC (guideline 100 µs)'), es.el('th', { colspan: 4, class: 'group' }, 'ISR (guideline 25 µs)'), es.el('th')]);
+    const group = es.el('tr', { 'data-csv-skip': true }, [es.el('th', { colspan: 3 }), es.el('th', { colspan: 6, class: 'group' }, 'DPC (guideline 100 µs)'), es.el('th', { colspan: 4, class: 'group' }, 'ISR (guideline 25 µs)'), es.el('th')]);
     const head = es.el('tr', {}, cols.map((c) => {
-      const th = es.el('th', { class: `sortable${c.num ? ' num' : ''}`, title: c.title || 'sort', 'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none', 'data-key': c.key },
+      const th = es.el('th', { class: `sortable${c.num ? ' num' : ''}`, title: c.title || 'sort', 'aria-sort': c.key === sort.key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none', 'data-key': c.key, 'data-csv': c.csv },
         `${c.label}${c.key === sort.key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}`);
       th.addEventListener('click', () => {
         sort = sort.key === c.key ? { key: c.key, dir: -sort.dir } : { key: c.key, dir: c.key === 'name' ? 1 : -1 };
@@ -250,7 +263,7 @@
     }));
     const body = es.el('tbody', {}, rows.map((r) => {
       const tr = es.el('tr', { class: `clickable${String(r.id) === sel ? ' selected' : ''}`, 'data-module': r.id, title: `Filter every chart to ${r.name}` },
-        cols.map((c) => es.el('td', { class: `${c.num ? 'num' : ''}${c.bad && c.bad(r) ? ' bad' : ''}` }, c.cell(r))));
+        cols.map((c) => es.el('td', { class: `${c.num ? 'num' : ''}${c.bad && c.bad(r) ? ' bad' : ''}`, 'data-csv': c.num ? rawOf(c.get(r)) : null }, c.cell(r))));
       tr.addEventListener('click', () => view.set({ module: String(r.id) === sel ? null : String(r.id) }));
       return tr;
     }));
@@ -259,25 +272,27 @@
   }
 
   // ---- timeline: CPU × time heatmap and stacked module bars ----
+  // Both charts have the same x axis (ends at the data) and a y axis this wide, so a slice
+  // is at the same pixels in both; the bars' legend sits below, not beside.
+  const Y_WIDTH = 76;
   function drawTimeline(d) {
     const step = d.slice_ms;
     const labels = d.cpus.map((c) => `CPU ${c.cpu}`);
-    let max = 0;
+    // Fixed scale: 0 to 100 % of the CPU, the saturation limit of the findings marked.
+    const max = 1;
     const data = [];
     d.cpus.forEach((c, row) => c.dpc.forEach((v, i) => {
-      const s = v + c.isr[i];
-      if (s > max) max = s;
-      data.push({ x: d.t[i] + step / 2, y: labels[row], v: s, dpc: v, isr: c.isr[i], cpu: c.cpu });
+      data.push({ x: d.t[i] + step / 2, y: labels[row], v: v + c.isr[i], dpc: v, isr: c.isr[i], cpu: c.cpu });
     }));
-    if (!max) max = 1;
     const heat = view.heatmap({
-      label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 },
+      label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 }, box: $('dpc-heat-box'), yWidth: Y_WIDTH,
       tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
     const legend = $('dpc-heat-legend');
-    view.heatLegend(legend, max * 100, '% of the CPU in DPCs+ISRs (time counted in the slice where each event started)');
+    view.heatLegend(legend, { max, f: pct, label: 'of the CPU in DPCs+ISRs (time counted in the slice where each event started)',
+      mark: { at: 0.5, text: 'saturated (critical finding above)' } });
     $('dpc-resolution').textContent = `slice ${ms(d.slice_ms)} · stored resolution ${ms(d.resolution_ms)}`;
 
     const mods = d.modules.slice();
@@ -292,11 +307,11 @@
       options: {
         animation: false, parsing: false, maintainAspectRatio: false,
         scales: {
-          x: Object.assign(view.timeAxis(d.t), { stacked: true, offset: false }),
-          y: { stacked: true, beginAtZero: true, title: { display: true, text: `DPC+ISR ms per ${ms(step)}` } },
+          x: Object.assign(view.timeAxis(d.t, step), { stacked: true, offset: false }),
+          y: Object.assign({ stacked: true, beginAtZero: true, title: { display: true, text: `DPC+ISR ms per ${ms(step)}` } }, view.fixedWidth(Y_WIDTH)),
         },
         plugins: {
-          legend: { position: 'right', labels: { boxWidth: 12 } },
+          legend: { position: 'bottom', labels: { boxWidth: 12 } },
           tooltip: { mode: 'index', intersect: false, callbacks: {
             title: (it) => (it.length ? es.fmtTime(it[0].parsed.x - step / 2, true) : ''),
             label: (it) => `${it.dataset.label}: ${ms(it.parsed.y)}`,
@@ -336,7 +351,7 @@
       drawTimeline(t);
       $('dpc-longest-note').textContent = e.note;
       eventTable($('dpc-longest'), e, 'No DPC or ISR ran above its guideline in this view.');
-      if (picked !== null) showBucket(picked);
+      showPicked();
       $('dpc-panel').dataset.ready = String(my);
     } catch (err) {
       if (my !== seq) return;
@@ -366,11 +381,12 @@
     run = r;
     if (run.summary.dpcisr_enabled === false) { showEmpty(); return; }
     for (const b of $('dpc-kind').querySelectorAll('button'))
-      b.addEventListener('click', () => view.set({ hist: b.dataset.kind === 'dpc' ? null : b.dataset.kind }));
+      b.addEventListener('click', () => view.set({ hist: b.dataset.kind === 'dpc' ? null : b.dataset.kind, bucket: null }));
     view.attachZoom($('dpc-heat-box'), () => charts.heat);
     view.attachZoom($('dpc-stack-box'), () => charts.stack);
     view.onChange((changed) => {
-      if (changed.has('hist') && changed.size === 1) {
+      if (changed.size === 1 && changed.has('bucket')) { showPicked(); return; }
+      if (changed.has('hist') && [...changed].every((k) => k === 'hist' || k === 'bucket')) {
         picked = null; es.show($('dpc-bucket'), false);
         api('histogram', filterQuery()).then(drawHistogram).catch(() => {});
         for (const b of $('dpc-kind').querySelectorAll('button')) b.classList.toggle('on', b.dataset.kind === kindSel());

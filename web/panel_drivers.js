@@ -1,7 +1,9 @@
 // panel_drivers.js — driver attribution for ETW runs: a sortable table of modules with
-// vendor and category badges (DPC, ISR, exclusive and inclusive sampled CPU), filters by
-// category, vendor and text, a chart of time by category (colours from categories.js), the
-// vendor roll-up, and the knowledge-base version. View keys: dq (text), dcat, dvendor,
+// vendor and category badges (DPC, ISR, exclusive and inclusive sampled CPU as shares of all
+// and of non-idle samples), filters by category, vendor and text, rows of their own for
+// Idle, unknown kernel addresses (possible hidden driver) and user code without an image,
+// a chart of time by category (colours from categories.js), the vendor roll-up (Idle and
+// unresolved code excluded), and the knowledge-base version. View keys: dq (text), dcat, dvendor,
 // dsort, ddir, duser (1 = include user-mode images), plus from/to/cpus.
 'use strict';
 
@@ -10,10 +12,17 @@
   let data = null;
   let chart = null;
 
-  const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)} %`);
-  const ms = (v) => (v ? es.fmtNum(v) : '—');
-  const us = (v) => (v === null || v === undefined || !v ? '—' : es.fmtNum(v));
-  const cnt = (v) => (v ? v.toLocaleString('en-US') : '—');
+  // Headers carry the units (DPC ms, DPC avg µs), so cells are plain numbers (fmt).
+  const pct = fmt.percent;
+  const ms = (v) => (v ? fmt.number(v) : '—');
+  const us = (v) => (v ? fmt.number(v) : '—');
+  const cnt = (v) => (v ? fmt.count(v) : '—');
+  // A CPU share cell: of all samples, with the share of busy (non-idle) samples beneath.
+  const shareCell = (all, busy) => {
+    const td = es.el('td', { class: 'num', 'data-csv': all === null || all === undefined ? '' : all }, pct(all));
+    if (busy !== null && busy !== undefined && all) td.appendChild(es.el('div', { class: 'hint small busy-share' }, `${pct(busy)} of busy`));
+    return td;
+  };
 
   // [key, header, value for sorting, cell text, numeric]
   const columns = [
@@ -27,9 +36,17 @@
     ['isr_count', 'ISRs', (r) => r.isr.count, (r) => cnt(r.isr.count), true],
     ['isr_ms', 'ISR ms', (r) => r.isr.total_ms, (r) => ms(r.isr.total_ms), true],
     ['isr_max', 'ISR max µs', (r) => r.isr.max_us, (r) => us(r.isr.max_us), true],
-    ['excl', 'CPU excl.', (r) => r.cpu.exclusive_share, (r) => pct(r.cpu.exclusive_share), true],
-    ['incl', 'CPU incl.', (r) => r.cpu.inclusive_share, (r) => pct(r.cpu.inclusive_share), true],
+    ['excl', 'CPU excl.', (r) => r.cpu.exclusive_share, (r) => shareCell(r.cpu.exclusive_share, r.cpu.exclusive_share_non_idle), true],
+    ['incl', 'CPU incl.', (r) => r.cpu.inclusive_share, (r) => shareCell(r.cpu.inclusive_share, r.cpu.inclusive_share_non_idle), true],
   ];
+
+  // CSV headers of the columns (exports.js): the unit of the raw value each cell exports.
+  const csvHead = {
+    name: 'module', vendor: 'vendor', category: 'category', dpc_count: 'DPCs (count)', dpc_ms: 'DPC time (ms)',
+    dpc_avg: 'DPC avg (µs)', dpc_max: 'DPC max (µs)', isr_count: 'ISRs (count)', isr_ms: 'ISR time (ms)',
+    isr_max: 'ISR max (µs)', excl: 'CPU exclusive (fraction of samples)', incl: 'CPU inclusive (fraction of samples)',
+  };
+  const raw = (v) => (v === null || v === undefined ? '' : v);
 
   function query() {
     const q = view.windowQuery();
@@ -43,7 +60,7 @@
     const vendor = view.get('dvendor') || '';
     const users = view.get('duser') === '1';
     return data.drivers.filter((r) =>
-      (users || r.kernel) &&
+      r.module_id >= 0 && (users || r.kernel) &&
       (!cat || r.category === cat) &&
       (!vendor || (r.vendor || '') === vendor) &&
       (!text || [r.name, r.path, r.vendor || '', r.product, categories.label(r.category)].some((s) => s.toLowerCase().includes(text))));
@@ -69,7 +86,8 @@
       const mark = k === key ? (asc ? ' ▲' : ' ▼') : '';
       const b = es.el('button', { type: 'button', class: 'sort', 'data-col': k, 'aria-sort': k === key ? (asc ? 'ascending' : 'descending') : 'none' }, label + mark);
       b.addEventListener('click', () => view.set({ dsort: k, ddir: k === key && !asc ? 'asc' : null }));
-      tr.appendChild(es.el('th', { class: num ? 'num' : null }, b));
+      tr.appendChild(es.el('th', { class: num ? 'num' : null, 'data-csv': csvHead[k] }, b));
+      if (k === 'vendor') tr.appendChild(es.el('th', { hidden: true }, 'product'));
     }
     return tr;
   }
@@ -79,16 +97,59 @@
     if (r.note) name.appendChild(es.el('div', { class: 'hint small' }, r.note));
     const vendor = es.el('td', {}, [r.vendor || (r.kernel ? 'unknown' : '—')]);
     if (r.product) vendor.appendChild(es.el('div', { class: 'hint small' }, r.product));
-    const tds = [name, vendor, es.el('td', {}, categories.badge(r.category))];
-    for (const c of columns.slice(3)) tds.push(es.el('td', { class: 'num' }, c[3](r)));
+    name.dataset.csv = r.name;
+    vendor.dataset.csv = r.vendor || '';
+    const tds = [name, vendor, es.el('td', { hidden: true }, r.product || ''), es.el('td', {}, categories.badge(r.category))];
+    for (const c of columns.slice(3)) {
+      const v = c[3](r);
+      tds.push(v instanceof Node ? v : es.el('td', { class: 'num', 'data-csv': raw(c[0] === 'dpc_avg' ? r.dpc.avg_us : c[2](r)) }, v));
+    }
     return tds;
+  }
+
+  // "lo–hi (n)" for the address ranges of an unresolved class (whole trace).
+  const rangesText = (part) => (part.trace_ranges || []).slice(0, 4)
+    .map((r) => `${r.lo}–${r.hi} (${cnt(r.samples)})`).join(', ');
+
+  // A row of its own (not a module): label, explanation, DPC/ISR of the unresolved row
+  // (kernel only), and sample counts with shares of all and of busy samples.
+  const specialBadge = { idle: 'not busy CPU', 'unknown-kernel': 'no module', 'user-code': 'no image' };
+  function specialRow(kind, label, note, part, dpcisrFrom) {
+    const name = es.el('td', { class: 'mod', colspan: 3 }, [es.el('span', { class: 'mod-name' }, label), es.el('span', { class: 'badge special' }, specialBadge[kind])]);
+    name.appendChild(es.el('div', { class: 'hint small' }, note));
+    const ranges = kind === 'idle' ? '' : rangesText(part);
+    if (ranges) name.appendChild(es.el('div', { class: 'hint small mono ranges' }, `addresses: ${ranges}`));
+    name.dataset.csv = label;
+    const tds = [name, es.el('td', { hidden: true }, '')]; // the product column (CSV only)
+    for (const c of columns.slice(3, 10)) tds.push(dpcisrFrom ? es.el('td', { class: 'num' }, c[3](dpcisrFrom)) : es.el('td', { class: 'num' }, '—'));
+    tds.push(shareCell(part.share, kind === 'idle' ? null : part.share_non_idle));
+    tds.push(es.el('td', { class: 'num' }, kind === 'idle' ? '' : pct(part.share)));
+    tds[tds.length - 2].title = `${cnt(part.samples)} samples`;
+    return es.el('tr', { class: `special-row ${kind}-row`, 'data-special': kind }, tds);
+  }
+
+  function renderSpecial() {
+    const rows = [];
+    const t = data.totals;
+    if (t.samples) {
+      rows.push(specialRow('idle', 'Idle', `the Idle process: ${cnt(data.idle.samples)} of ${cnt(t.samples)} samples; not CPU time of ntoskrnl.exe or hal.dll, and in no vendor or category roll-up`, data.idle, null));
+    }
+    const hidden = data.outside_modules;
+    if (data.unknown_kernel.samples || (hidden && hidden.dpc.count + hidden.isr.count)) {
+      rows.push(specialRow('unknown-kernel', 'unknown kernel addresses (possible hidden driver)', `${cnt(data.unknown_kernel.samples)} samples at kernel-space addresses outside every loaded module`, data.unknown_kernel, hidden));
+    }
+    if (data.user_code_without_image.samples) {
+      rows.push(specialRow('user-code', 'user code without an image (JIT, unpacked code)', `${cnt(data.user_code_without_image.samples)} samples at user-space addresses outside every loaded image: application code, not a driver`, data.user_code_without_image, null));
+    }
+    $('drivers-special').replaceChildren(...rows);
   }
 
   function renderTable() {
     const rows = sorted(filtered());
     $('drivers-head').replaceChildren(header());
     $('drivers-body').replaceChildren(...rows.map((r) => es.el('tr', { 'data-module': r.module_id, class: r.module_id < 0 ? 'hidden-code' : null }, cellsFor(r))));
-    $('drivers-count').textContent = `${rows.length} of ${data.drivers.length} modules`;
+    $('drivers-count').textContent = `${rows.length} of ${data.drivers.filter((r) => r.module_id >= 0).length} modules`;
+    renderSpecial();
   }
 
   function renderFilters() {
@@ -131,14 +192,16 @@
     vt.replaceChildren(...data.vendors.map((v) => es.el('tr', {}, [
       es.el('td', {}, v.vendor), es.el('td', {}, categories.badge(v.category)),
       es.el('td', { class: 'num' }, String(v.modules)),
-      es.el('td', { class: 'num' }, ms(v.dpc_ms)), es.el('td', { class: 'num' }, ms(v.isr_ms)),
-      es.el('td', { class: 'num' }, pct(v.exclusive_share)), es.el('td', { class: 'num' }, pct(v.inclusive_max_share)),
+      es.el('td', { class: 'num', 'data-csv': raw(v.dpc_ms) }, ms(v.dpc_ms)), es.el('td', { class: 'num', 'data-csv': raw(v.isr_ms) }, ms(v.isr_ms)),
+      shareCell(v.exclusive_share, v.exclusive_share_non_idle), es.el('td', { class: 'num', 'data-csv': raw(v.inclusive_max_share) }, pct(v.inclusive_max_share)),
     ])));
     $('drivers-kb').textContent = `Driver knowledge base: ${data.kb_version}. Inclusive CPU counts samples with the module anywhere on the stack; a vendor's inclusive figure is its largest module's (one sample can hold several).`;
     const hidden = data.outside_modules;
-    es.show($('drivers-hidden'), !!hidden);
-    if (hidden) {
-      $('drivers-hidden').textContent = `Code ran outside any module in the loaded-module list: ${cnt(hidden.dpc.count + hidden.isr.count)} DPCs/ISRs and ${pct(hidden.cpu.exclusive_share)} of CPU samples.`;
+    const kernelHits = hidden ? hidden.dpc.count + hidden.isr.count + data.unknown_kernel.samples : 0;
+    es.show($('drivers-hidden'), kernelHits > 0);
+    if (kernelHits > 0) {
+      const dpcisr = hidden.dpc.count + hidden.isr.count;
+      $('drivers-hidden').textContent = `Kernel code ran outside any module in the loaded-module list: ${dpcisr ? `${cnt(dpcisr)} DPCs/ISRs and ` : ''}${pct(data.unknown_kernel.share_non_idle)} of busy CPU samples (a driver that hides itself, or a trace without the image rundown).`;
     }
   }
 

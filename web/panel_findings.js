@@ -10,20 +10,42 @@
   const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta' };
   const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts' };
 
-  function fmtValue(k, v) {
+  // What a finding's numbers are called on the page, and how each is formatted (fmt).
+  // Internal keys (module_id) are not shown; unknown keys fall back on their unit suffix.
+  const numberNames = {
+    count: ['calls', fmt.count], avg_us: ['average', fmt.us], max_us: ['longest', fmt.us],
+    above_guideline: ['calls above the guideline', fmt.count], above_share: ['share above the guideline', fmt.percent],
+    total_ms: ['total time', fmt.ms], guideline_us: ['guideline', fmt.us], cpus: ['CPUs'],
+    mean_pct: ['mean over the log', fmt.pct], total_mean_pct: ['mean of all CPUs (_Total)', fmt.pct],
+    threshold_pct: ['threshold', fmt.pct], max_pct: ['highest', fmt.pct], window_s: ['window', fmt.seconds],
+    max_share: ['highest share of a window', fmt.percent], module: ['module'],
+    inclusive_samples: ['samples with it on the stack', fmt.count], exclusive_samples: ['samples in it', fmt.count],
+    samples: ['CPU samples', fmt.count], inclusive_share: ['on the stack', fmt.percent], exclusive_share: ['executing itself', fmt.percent],
+    dpc_count: ['DPCs', fmt.count], isr_count: ['ISRs', fmt.count], dpcisr_ms: ['DPC/ISR time', fmt.ms],
+    dpcisr_share: ['share of DPC/ISR time', fmt.percent], sample_share: ['share of CPU samples', fmt.percent],
+    events_lost: ['events lost', fmt.count], buffers_lost: ['buffers lost', fmt.count], buffers_flagged_lost: ['buffers flagged lost', fmt.count],
+    logger_name: ['logger'], product: ['product'], counter: ['counter'], mean: ['mean queue', fmt.number],
+    per_cpu: ['per CPU', fmt.number], not_recorded: ['not recorded'], total_only: ['only for all CPUs (_Total)'],
+  };
+  const hidden = new Set(['module_id']);
+  const units = [[/_us$/, fmt.us], [/_ms$/, fmt.ms], [/_s$/, fmt.seconds], [/_pct$/, fmt.pct], [/_share$/, fmt.percent]];
+
+  function fmtValue(k, v, f) {
     if (Array.isArray(v)) return v.join(', ');
     if (typeof v !== 'number') return String(v);
-    if (/share$/.test(k)) return `${(v * 100).toFixed(1)} %`;
     if (/^(from|to)$/.test(k)) return es.fmtTime(v, true);
-    if (Number.isInteger(v)) return v.toLocaleString('en-US');
-    return es.fmtNum(v);
+    if (f) return f(v);
+    for (const [re, g] of units) if (re.test(k)) return g(v);
+    return Number.isInteger(v) ? fmt.count(v) : fmt.number(v);
   }
 
   function numbers(n) {
     const dl = es.el('dl', { class: 'finding-numbers' });
     for (const [k, v] of Object.entries(n || {})) {
-      dl.appendChild(es.el('dt', {}, k.replace(/_/g, ' ')));
-      dl.appendChild(es.el('dd', {}, fmtValue(k, v)));
+      if (hidden.has(k)) continue;
+      const [name, f] = numberNames[k] || [k.replace(/_(us|ms|s|pct)$/, '').replace(/_/g, ' ')];
+      dl.appendChild(es.el('dt', {}, name));
+      dl.appendChild(es.el('dd', {}, fmtValue(k, v, f)));
     }
     return dl;
   }

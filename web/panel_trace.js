@@ -5,7 +5,7 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const int = (n) => (n === null || n === undefined ? '—' : Number(n).toLocaleString('en-US'));
+  const int = (n) => fmt.count(n === null || n === undefined ? n : Number(n));
   const clocks = { 1: 'QueryPerformanceCounter', 2: 'system time', 3: 'CPU cycle counter' };
 
   function init(run) {

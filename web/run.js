@@ -49,6 +49,35 @@
     });
   }
 
+  // An edit link (/runs/ID#edit=TOKEN, made at upload) hands this browser the run's edit
+  // token: keep it, take it out of the address bar and history at once, and offer the link
+  // for copying this one time. Right after this browser uploaded the run (the start page
+  // leaves a flag in sessionStorage) the link is offered once too. Returns the token, or ''.
+  function takeEditLink() {
+    const m = location.hash.match(/^#edit=([^&]+)$/);
+    if (!m) {
+      const flag = `etlscope:fresh:${runId}`;
+      try {
+        if (!sessionStorage.getItem(flag)) return '';
+        sessionStorage.removeItem(flag);
+      } catch (e) { return ''; }
+      return es.loadToken(runId);
+    }
+    history.replaceState(history.state, '', location.pathname + location.search);
+    let token = '';
+    try { token = decodeURIComponent(m[1]); } catch (e) { return ''; }
+    es.saveToken(runId, token);
+    return token;
+  }
+
+  function showEditLink(token) {
+    es.show($('edit-link-note'), true);
+    $('copy-edit-link').addEventListener('click', async () => {
+      const ok = await es.copy(es.editLink(runId, token), $('copy-edit-fallback'));
+      $('copy-edit-done').textContent = ok ? 'Edit link copied' : 'Copy the edit link below';
+    });
+  }
+
   function wireEdit(run) {
     $('edit-name').value = run.name;
     $('edit-notes').value = run.notes || '';
@@ -69,6 +98,12 @@
       } catch (e) { status(e.message, true); }
     });
     $('delete-run').addEventListener('click', async () => {
+      // Ask only when the delete can succeed: an empty PATCH changes nothing but answers 403
+      // for a wrong token (the same check, rate limit and same-origin rule as the delete).
+      if (!$('edit-token').value.trim()) { status('Deleting needs this run\'s edit token (or open its edit link).', true); return; }
+      try {
+        await es.api(`/api/runs/${encodeURIComponent(runId)}`, { method: 'PATCH', headers: headers(), body: '{}' });
+      } catch (e) { status(`Not deleted: ${e.message}`, true); return; }
       if (!window.confirm(`Delete the run "${run.name}" and everything stored for it?`)) return;
       try {
         await es.api(`/api/runs/${encodeURIComponent(runId)}`, { method: 'DELETE', headers: headers() });
@@ -110,6 +145,7 @@
   }
 
   async function main() {
+    const linkToken = takeEditLink();
     let run;
     try { run = await es.api(`/api/runs/${encodeURIComponent(runId)}`); } catch (e) {
       $('load-error').textContent = `Cannot open this run: ${e.message}`;
@@ -121,6 +157,7 @@
     renderFacts(run);
     wireLink();
     wireEdit(run);
+    if (linkToken) { $('edit-token').value = linkToken; showEditLink(linkToken); }
     wireCompare();
     showWindow();
     $('zoom-reset').addEventListener('click', () => view.set({ from: null, to: null }));

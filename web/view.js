@@ -63,16 +63,31 @@ const view = {
     const c = r[i].map((v, j) => Math.round(v + (r[i + 1][j] - v) * k));
     return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
   },
-  heatLegend(node, max, label) {
+  // Legend of a heatmap coloured on the fixed scale 0..max: the ramp, its ends formatted by
+  // f, and an optional mark {at, text} (a guideline or threshold) drawn on the ramp.
+  heatLegend(node, { max, f, label, mark }) {
     const grad = es.el('span', { class: 'ramp' });
     grad.style.background = `linear-gradient(to right, ${[0, 0.25, 0.5, 0.75, 1].map(view.heatColor).join(', ')})`;
-    node.replaceChildren(es.el('span', {}, '0'), grad, es.el('span', {}, `${es.fmtNum(max)}${label ? ` ${label}` : ''}`));
+    const parts = [es.el('span', {}, f(0)), grad, es.el('span', {}, `${f(max)}${label ? ` ${label}` : ''}`)];
+    if (mark && mark.at > 0 && mark.at < max) {
+      const m = es.el('span', { class: 'ramp-mark', title: mark.text });
+      m.style.left = `${(100 * mark.at) / max}%`;
+      grad.appendChild(m);
+      parts.push(es.el('span', { class: 'ramp-mark-text' }, `· mark │ at ${f(mark.at)}: ${mark.text}`));
+    }
+    node.replaceChildren(...parts);
   },
 
   // A CPU × time heatmap (chartjs-chart-matrix): one row per label, one cell per slice of
   // width step ms; cells are {x: slice middle, y: row label, v, cpu, …}, coloured v / max.
-  heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont }) {
+  // With its box, the box grows (up to 640 px) so that every CPU gets a label; past that
+  // every k-th CPU is labelled and the axis title says so. yWidth fixes the y axis width
+  // (so that charts stacked under it share the x axis pixel for pixel).
+  // Callers pass a fixed max (100 % of a CPU for shares), not the largest value shown, so
+  // a healthy trace stays pale instead of its busiest slice turning red.
+  heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
+    const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
     return {
       type: 'matrix',
       data: { datasets: [{
@@ -85,8 +100,10 @@ const view = {
       options: {
         animation: false, maintainAspectRatio: false,
         scales: {
-          x: Object.assign(view.timeAxis(t), { offset: false }),
-          y: { type: 'category', labels, offset: true, ticks: { autoSkip: true, font: tickFont }, grid: { display: false } },
+          x: Object.assign(view.timeAxis(t, step), { offset: false }),
+          y: Object.assign({ type: 'category', labels, offset: true, grid: { display: false },
+            ticks: { autoSkip: false, font: tickFont, callback: (v, i) => (i % every === 0 ? labels[i] : '') },
+            title: { display: every > 1, text: `every ${every === 2 ? '2nd' : every === 3 ? '3rd' : `${every}th`} CPU labelled` } }, view.fixedWidth(yWidth)),
         },
         plugins: {
           legend: { display: false },
@@ -99,14 +116,31 @@ const view = {
     };
   },
 
-  // A linear x axis of ms timestamps, bounded by the selected window.
-  timeAxis(t) {
+  // Grows box (a .chart-box) so that rows of rowPx fit, up to 640 px; returns k, the step of
+  // the labelled rows (1 = every row labelled).
+  fitRows(box, rows, rowPx) {
+    const chrome = 70; // x axis, ticks and padding
+    if (!box.dataset.baseHeight) box.dataset.baseHeight = String(box.clientHeight);
+    const base = Number(box.dataset.baseHeight);
+    const h = Math.min(640, Math.max(base, rows * rowPx + chrome));
+    box.style.height = h > base ? `${h}px` : '';
+    return Math.max(1, Math.ceil((rows * rowPx) / (h - chrome)));
+  },
+
+  // Scale options that pin an axis to px wide (none when px is not given).
+  fixedWidth(px) {
+    return px ? { afterFit: (scale) => { scale.width = px; } } : {};
+  },
+
+  // A linear x axis of ms timestamps: the selected window, else from the first time to the
+  // last one plus step (the width of the last slice for slice charts): it ends at the data.
+  timeAxis(t, step = 0) {
     const w = view.window();
     const span = t.length > 1 ? t[t.length - 1] - t[0] : 0;
     return {
       type: 'linear',
-      min: w.from !== null ? w.from : undefined,
-      max: w.to !== null ? w.to : undefined,
+      min: w.from !== null ? w.from : t.length ? t[0] : undefined,
+      max: w.to !== null ? w.to : t.length ? t[t.length - 1] + step : undefined,
       ticks: { maxTicksLimit: 10, callback: (v) => es.fmtClock(v, span) },
       title: { display: true, text: 'time (UTC)' },
     };

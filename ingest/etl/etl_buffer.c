@@ -47,19 +47,28 @@ void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index)
 
 void etl_walker_free(struct etl_walker *w)
 {
+	if (w->budget)
+		w->budget->held -= w->raw_cap + w->data_cap;
 	free(w->raw);
 	free(w->data);
 	w->raw = w->data = NULL;
 	w->raw_cap = w->data_cap = 0;
 }
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
+/* Grow a walker buffer to need bytes: 0, -1 out of memory, -2 over the budget. */
+static int grow(struct etl_walker *w, uint8_t **buf, size_t *cap, size_t need)
 {
 	if (*cap >= need)
 		return 0;
+	struct etl_mem_budget *b = w->budget;
+	/* a header's worth is always granted, so every stream can at least be walked */
+	if (b && need > ETL_BUFFER_HEADER_SIZE && (b->held > b->max || need - *cap > b->max - b->held))
+		return -2;
 	uint8_t *n = realloc(*buf, need);
 	if (!n)
 		return -1;
+	if (b)
+		b->held += need - *cap;
 	*buf = n;
 	*cap = need;
 	return 0;
@@ -84,7 +93,7 @@ static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n
 int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 {
 	memset(b, 0, sizeof *b);
-	if (grow(&w->raw, &w->raw_cap, ETL_BUFFER_HEADER_SIZE) != 0)
+	if (grow(w, &w->raw, &w->raw_cap, ETL_BUFFER_HEADER_SIZE) != 0)
 		return ETL_WALK_ENOMEM;
 	size_t got = read_at(w, w->off, w->raw, ETL_BUFFER_HEADER_SIZE);
 	if (got == 0)
@@ -98,11 +107,13 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 		return ETL_WALK_TRUNCATED; /* implausible: can't find the next buffer */
 	if (w->file_size != UINT64_MAX && w->off + h->buffer_size > w->file_size)
 		return ETL_WALK_TRUNCATED;
-	if (grow(&w->raw, &w->raw_cap, h->buffer_size) != 0)
+	int g = grow(w, &w->raw, &w->raw_cap, h->buffer_size);
+	if (g == -1)
 		return ETL_WALK_ENOMEM;
 	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
-	if (rest && read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE,
-			    rest) != rest)
+	/* over the memory budget (g == -2): skip the buffer unread, as over the limits */
+	if (g == 0 && rest &&
+	    read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE, rest) != rest)
 		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_TRUNCATED;
 
 	if (w->index == 0)
@@ -111,6 +122,10 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	b->index = w->index;
 	w->off += h->buffer_size;
 	w->index++;
+	if (g == -2) {
+		b->bad = ETL_BAD_LIMIT;
+		return ETL_WALK_OK;
+	}
 
 	if (h->flags & ETL_BUF_COMPRESSED) {
 		/* Offset = uncompressed used size; the stream must expand to exactly that. */
@@ -118,15 +133,26 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 		uint32_t cap = w->max_used ? w->max_used : ETL_BUFFER_MAX_SIZE;
 		if (used < ETL_BUFFER_HEADER_SIZE || used > cap ||
 		    (w->compression_format != ETL_COMPRESSION_XPRESS && w->compression_format != 0)) {
-			b->bad = 1;
+			b->bad = ETL_BAD_DECODE;
 			return ETL_WALK_OK;
 		}
 		size_t want = used - ETL_BUFFER_HEADER_SIZE;
-		if (grow(&w->data, &w->data_cap, want ? want : 1) != 0)
+		if (want > (size_t)ETL_XPRESS_MAX_RATIO * rest + ETL_XPRESS_SLACK) {
+			b->bad = ETL_BAD_LIMIT;
+			return ETL_WALK_OK;
+		}
+		g = grow(w, &w->data, &w->data_cap, want ? want : 1);
+		if (g == -1)
 			return ETL_WALK_ENOMEM;
+		if (g == -2) {
+			b->bad = ETL_BAD_LIMIT;
+			return ETL_WALK_OK;
+		}
 		long n = etl_xpress_decompress(w->raw + ETL_BUFFER_HEADER_SIZE, rest, w->data, want);
+		if (n > 0)
+			w->expanded += (uint64_t)n;
 		if (n < 0 || (size_t)n != want) {
-			b->bad = 1;
+			b->bad = ETL_BAD_DECODE;
 			return ETL_WALK_OK;
 		}
 		b->payload = w->data;

@@ -8,7 +8,16 @@
 #include <stdio.h>
 
 #define ETL_BUFFER_HEADER_SIZE 0x48u
-#define ETL_BUFFER_MAX_SIZE (64u << 20) /* larger BufferSize values are treated as corrupt */
+/* The largest buffer ETW writes: EVENT_TRACE_PROPERTIES.BufferSize is at most 16384 KB
+ * (1024 KB before Windows 8). Larger BufferSize values are refused as damage or attack
+ * (see README.md, "Limits"). */
+#define ETL_BUFFER_MAX_SIZE (16u << 20)
+/* A compressed buffer may expand to at most RATIO × its compressed bytes + SLACK: real
+ * XPRESS buffers expand 1.8×–13.6× (PerfView sample), a bomb 700 000×. As every buffer
+ * has at least 0x49 bytes on disk, decompression work and memory stay below
+ * (64 + 4096/73) < 121 bytes per input byte. */
+#define ETL_XPRESS_MAX_RATIO 64u
+#define ETL_XPRESS_SLACK (4u << 10)
 
 /* BufferFlag bits */
 #define ETL_BUF_FLUSH_MARKER 0x0001u
@@ -51,7 +60,17 @@ struct etl_buffer {
 	uint32_t index;         /* 0-based position in file order */
 	const uint8_t *payload; /* used event bytes after the 0x48-byte header */
 	size_t payload_len;
-	int bad;                /* 1: payload unusable (decompression failed / unsupported) */
+	int bad;                /* payload unusable: enum etl_bad_reason, 0 = usable */
+};
+
+enum etl_bad_reason {
+	ETL_BAD_DECODE = 1, /* decompression failed or the format is unsupported */
+	ETL_BAD_LIMIT = 2   /* over the expansion ratio or the memory budget: not read */
+};
+
+/* Bytes of buffer memory a group of walkers may hold together (the per-CPU merge). */
+struct etl_mem_budget {
+	size_t held, max;
 };
 
 /* Walker results */
@@ -76,6 +95,8 @@ struct etl_walker {
 	size_t raw_cap;
 	uint8_t *data;           /* decompressed bytes of the current buffer */
 	size_t data_cap;
+	struct etl_mem_budget *budget; /* optional: shared cap on raw_cap + data_cap */
+	uint64_t expanded;       /* bytes produced by decompression so far (work done) */
 };
 
 void etl_walker_init(struct etl_walker *w, FILE *f);

@@ -1,34 +1,50 @@
 /* etl_ingest.c — the ETW trace → sink pipeline: pass 1 (file order) collects images, stack
  * keys, threads and counts; modules are emitted; pass 2 (time order) emits DPC/ISR and CPU
- * samples with their stack modules; then warnings and the summary (etl_summary.c). */
+ * samples with their stack modules; then warnings and the summary (etl_summary.c).
+ *
+ * CPU sample semantics (docs/api.md "CPU samples"; tests/support/etlscan.mjs is the
+ * independent oracle): a sample's process is that of the latest Thread event of its thread
+ * (else the thread's first one); its stack is every Stack/KeyKernel/KeyUser event, on any
+ * CPU, whose EventTimeStamp and StackThread equal the sample's timestamp and thread; every
+ * frame (a cached key's too) resolves in that sample's process at that sample's time.
+ *
+ * Samples inside DPCs/ISRs. A DPC/ISR event is logged when the routine returns, after the
+ * samples taken inside it, so a sample stays open to marking until it is emitted:
+ *   1. it waits in the time-ordered window (etl_pending) for its stacks: until 16,384 newer
+ *      samples (all CPUs) entered or one newer by more than 1 s of trace time did;
+ *   2. then in its CPU's hold: the 64 newest samples of that CPU that left the window;
+ *   3. then it goes to the sink.
+ * A DPC/ISR event marks every sample of its CPU with InitialTime <= ts < event time still
+ * in the window or in that CPU's hold (covered, kind, module). Hence its last 64 samples on
+ * its CPU are always marked (the window only delays leaving the hold), and all of them
+ * when it lasted under 1 s and the window held that second. The first interval to cover a
+ * sample ends first, so it is the innermost (an ISR inside a DPC) and is never overwritten.
+ * Samples emitted earlier stay unmarked; flagged ones count as "flag only" in the store.
+ * Samples leave the holds out of time order across CPUs; every store accepts that. */
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
+#include "etl_addrs.h"
 #include "etl_ingest.h"
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
+#include "etl_pending.h"
+#include "etl_procstats.h"
 #include "etl_reader.h"
 #include "etl_stacks.h"
 #include "etl_summary.h"
 #include "etl_tidmap.h"
 
-#define MAX_STACK_MODS 64
-#define MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
-#define PENDING_PER_CPU 64 /* samples per CPU still waiting for their stack events */
+#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 7 MiB) */
+#define PENDING_HORIZON_NS 1000000000 /* ... for at most 1 s of trace time */
+#define HOLD_PER_CPU 64 /* samples per CPU kept for a late DPC/ISR after the window */
 
-struct pending_sample {
-	int active;
-	int stack_matched; /* a Stack or stack-key event of this sample was seen */
-	uint64_t ts;
-	struct sink_cpu_sample s;
-	int32_t mods[MAX_STACK_MODS];
-	int32_t chain[MAX_CHAIN];
-};
-
-/* A CPU's samples in arrival order; the oldest is emitted when the ring is full. */
-struct pending_ring {
-	struct pending_sample slot[PENDING_PER_CPU];
+/* A CPU's samples that left the window, in the order they left (time order, but for
+ * samples too old for the window, which come straight here); the first goes to the sink
+ * when another arrives and the hold is full. */
+struct hold_ring {
+	struct etl_pending_sample slot[HOLD_PER_CPU];
 	unsigned head, count;
 };
 
@@ -38,11 +54,14 @@ struct ctx {
 	struct etl_reader r;
 	struct etl_modmap mods;
 	struct etl_stack_cache stacks;
-	struct etl_tidmap tids;
+	struct etl_tidmap tids;  /* thread → process: first seen (pass 1), then current (pass 2) */
 	struct etl_summary_facts facts;
 	const struct etl_module *last_mod; /* one-entry lookup cache */
-	struct pending_ring **pend; /* indexed by CPU; a ring exists once the CPU has samples */
-	size_t n_pend;
+	struct etl_pending pend;
+	struct etl_procstats procs;
+	struct etl_addrs unknown_kernel, unknown_user;
+	struct hold_ring **hold; /* indexed by CPU; a ring exists once the CPU has samples */
+	size_t n_hold;
 };
 
 static int oom(struct ctx *c)
@@ -78,6 +97,10 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 			F->malformed_events++;
 			break;
 		}
+		if (etl_image_implausible(&im, ev->pointer_size)) {
+			F->implausible_images++;
+			break;
+		}
 		if (etl_image_is_kernel_sys(&im, ev->pointer_size))
 			F->kernel_sys_image_events++;
 		if (etl_modmap_add(&c->mods, &im, k, etl_reader_ns(&c->r, ev->timestamp),
@@ -95,16 +118,6 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 			return oom(c);
 		break;
 	}
-	case ETL_K_STACK_KEY_USER: {
-		struct etl_stack s;
-		if (etl_decode_stack_key_ref(ev, &s) != 0) {
-			F->malformed_events++;
-			break;
-		}
-		if (etl_stack_cache_note_user_ref(&c->stacks, s.key, s.pid) != 0)
-			return oom(c);
-		break;
-	}
 	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
 	case ETL_K_THREAD_DCSTART: case ETL_K_THREAD_DCEND: {
 		struct etl_thread t;
@@ -112,7 +125,19 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 			F->malformed_events++;
 			break;
 		}
-		if (etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
+		/* the first process a thread id had: for samples before its first event */
+		if (etl_tidmap_get(&c->tids, t.tid, SINK_PID_UNKNOWN) == SINK_PID_UNKNOWN &&
+		    etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
+			return oom(c);
+		break;
+	}
+	case ETL_K_PROCESS_START: case ETL_K_PROCESS_DCSTART: case ETL_K_PROCESS_DCEND: {
+		struct etl_process pr;
+		if (etl_decode_process(ev, &pr) != 0) {
+			F->malformed_events++;
+			break;
+		}
+		if (etl_procstats_name(&c->procs, pr.pid, pr.image_name) != 0)
 			return oom(c);
 		break;
 	}
@@ -156,116 +181,151 @@ static int emit_modules(struct ctx *c)
 	return 0;
 }
 
-/* The CPU's ring; created on first use only if create (CPU numbers go up to 2047). */
-static struct pending_ring *ring_for(struct ctx *c, uint16_t cpu, int create, int *err)
+static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 {
-	*err = 0;
-	if (cpu >= c->n_pend) {
-		if (!create)
-			return NULL;
-		size_t n = (size_t)cpu + 1;
-		struct pending_ring **p = realloc(c->pend, n * sizeof *p);
-		if (!p) {
-			*err = 1;
-			return NULL;
-		}
-		memset(p + c->n_pend, 0, (n - c->n_pend) * sizeof *p);
-		c->pend = p;
-		c->n_pend = n;
-	}
-	if (!c->pend[cpu] && create) {
-		c->pend[cpu] = calloc(1, sizeof *c->pend[cpu]);
-		if (!c->pend[cpu])
-			*err = 1;
-	}
-	return c->pend[cpu];
-}
-
-static int flush_sample(struct ctx *c, struct pending_sample *p)
-{
-	if (!p->active)
-		return 0;
-	p->active = 0;
-	p->s.stack_modules = p->s.n_stack_modules ? p->mods : NULL;
-	p->s.module_chain = p->s.n_module_chain ? p->chain : NULL;
-	if (p->stack_matched)
+	struct sink_cpu_sample *s = &p->s;
+	s->stack_modules = s->n_stack_modules ? p->mods : NULL;
+	s->module_chain = s->n_module_chain ? p->chain : NULL;
+	if (p->stack_kinds)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
+	if (s->pid == 0)
+		c->facts.idle_samples++;
+	else if (s->module_id < 0)
+		etl_addrs_add(s->ip_kernel ? &c->unknown_kernel : &c->unknown_user, s->ip);
+	if (s->pid == SINK_PID_UNKNOWN)
+		c->facts.samples_unknown_process++;
+	if (etl_procstats_add(&c->procs, s->pid, s->tid) != 0)
+		return oom(c);
 	if (c->sink->cpu_sample)
-		return c->sink->cpu_sample(c->sink->ud, &p->s);
+		return c->sink->cpu_sample(c->sink->ud, s);
 	return 0;
 }
 
-/* Emit the oldest pending sample of a ring. */
-static int ring_pop(struct ctx *c, struct pending_ring *r)
+/* The CPU's hold, created on first use; NULL when out of memory. Buffer headers give CPU
+ * numbers below 2,048 (etl_buffer.c), so the holds take at most 2,048 × 64 slots. */
+static struct hold_ring *hold_for(struct ctx *c, uint16_t cpu)
 {
-	if (!r->count)
-		return 0;
-	struct pending_sample *p = &r->slot[r->head];
-	r->head = (r->head + 1) % PENDING_PER_CPU;
-	r->count--;
+	if (cpu >= c->n_hold) {
+		size_t n = (size_t)cpu + 1;
+		struct hold_ring **h = realloc(c->hold, n * sizeof *h);
+		if (!h)
+			return NULL;
+		memset(h + c->n_hold, 0, (n - c->n_hold) * sizeof *h);
+		c->hold = h;
+		c->n_hold = n;
+	}
+	if (!c->hold[cpu])
+		c->hold[cpu] = calloc(1, sizeof *c->hold[cpu]);
+	return c->hold[cpu];
+}
+
+/* Emit the oldest sample of a hold. */
+static int hold_pop(struct ctx *c, struct hold_ring *h)
+{
+	struct etl_pending_sample *p = &h->slot[h->head];
+	h->head = (h->head + 1) % HOLD_PER_CPU;
+	h->count--;
 	return flush_sample(c, p);
 }
 
-static struct pending_sample *ring_find(struct pending_ring *r, uint64_t ts, uint32_t tid)
+/* A sample leaves the window (or never entered it) for its CPU's hold. */
+static int hold_put(struct ctx *c, const struct etl_pending_sample *p)
 {
-	/* newest first: a sample's stack events follow it closely */
-	for (unsigned i = r->count; i-- > 0;) {
-		struct pending_sample *p = &r->slot[(r->head + i) % PENDING_PER_CPU];
-		if (p->active && p->ts == ts && p->s.tid == tid)
-			return p;
+	struct hold_ring *h = hold_for(c, p->s.cpu);
+	if (!h)
+		return oom(c);
+	if (h->count == HOLD_PER_CPU) {
+		int rc = hold_pop(c, h);
+		if (rc < 0)
+			return rc;
 	}
-	return NULL;
+	h->slot[(h->head + h->count++) % HOLD_PER_CPU] = *p;
+	return 0;
 }
 
-static void add_mod(struct pending_sample *p, int32_t id)
+/* Move the samples that must leave the window before one at t_ns enters to their holds. */
+static int flush_due(struct ctx *c, int64_t t_ns)
+{
+	struct etl_pending_sample *p;
+	while ((p = etl_pending_due(&c->pend, t_ns)) != NULL) {
+		int rc = hold_put(c, p);
+		etl_pending_pop(&c->pend);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Everything left, at the end of the trace: the window, then every hold. */
+static int flush_all(struct ctx *c)
+{
+	int rc = flush_due(c, INT64_MAX);
+	for (size_t i = 0; rc >= 0 && i < c->n_hold; i++)
+		while (rc >= 0 && c->hold[i] && c->hold[i]->count)
+			rc = hold_pop(c, c->hold[i]);
+	return rc;
+}
+
+static void add_mod(struct etl_pending_sample *p, int32_t id)
 {
 	if (id < 0)
 		return;
 	for (uint32_t i = 0; i < p->s.n_stack_modules; i++)
 		if (p->mods[i] == id)
 			return;
-	if (p->s.n_stack_modules < MAX_STACK_MODS)
+	if (p->s.n_stack_modules < ETL_PENDING_MAX_MODS)
 		p->mods[p->s.n_stack_modules++] = id;
 }
 
 /* Append to the sample's module chain (stack order), folding consecutive repeats. */
-static void add_chain(struct pending_sample *p, int32_t id)
+static void add_chain(struct etl_pending_sample *p, int32_t id)
 {
 	uint32_t n = p->s.n_module_chain;
-	if (id < 0 || n == MAX_CHAIN || (n && p->chain[n - 1] == id))
+	if (id < 0 || n == ETL_PENDING_MAX_CHAIN || (n && p->chain[n - 1] == id))
 		return;
 	p->chain[p->s.n_module_chain++] = id;
 }
 
-/* A DPC/ISR event is logged when the routine returns, so the samples taken inside it are
- * still pending on its CPU: mark those with entry <= timestamp < exit (half-open, so
- * back-to-back DPCs never share a sample; the event's own tick is the return). An interval that
- * ends first is the innermost (an ISR that interrupted a DPC), so a mark is never
- * overwritten. Samples already emitted (more than PENDING_PER_CPU newer samples on the
- * CPU before the DPC ended) stay unmarked: the store counts them by their flag alone. */
+/* Both lists take a stack frame's module. */
+static void add_frame(struct etl_pending_sample *p, int32_t id)
+{
+	add_mod(p, id);
+	add_chain(p, id);
+}
+
+static void cover_one(struct ctx *c, struct etl_pending_sample *p, uint16_t cpu, uint64_t entry,
+		      uint64_t exit, const struct sink_dpcisr *e)
+{
+	if (p->s.cpu != cpu || p->s.covered || p->ts < entry || p->ts >= exit)
+		return;
+	p->s.covered = 1;
+	p->s.cover_kind = e->kind;
+	p->s.cover_module_id = e->module_id;
+	c->facts.samples_in_dpcisr_interval++;
+}
+
+/* Mark the samples a DPC/ISR [entry, exit) on cpu covers that are still open to marking
+ * (the invariants at the top): the window's from entry on, then the CPU's hold. */
 static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t exit,
 			  const struct sink_dpcisr *e)
 {
-	struct pending_ring *r = cpu < c->n_pend ? c->pend[cpu] : NULL;
-	for (unsigned i = 0; r && i < r->count; i++) {
-		struct pending_sample *p = &r->slot[(r->head + i) % PENDING_PER_CPU];
-		if (!p->active || p->s.covered || p->ts < entry || p->ts >= exit)
-			continue;
-		p->s.covered = 1;
-		p->s.cover_kind = e->kind;
-		p->s.cover_module_id = e->module_id;
-		c->facts.samples_in_dpcisr_interval++;
-	}
+	struct etl_pending_sample *p;
+	for (size_t i = etl_pending_lower(&c->pend, entry);
+	     (p = etl_pending_at(&c->pend, i)) != NULL && p->ts < exit; i++)
+		cover_one(c, p, cpu, entry, exit, e);
+	struct hold_ring *h = cpu < c->n_hold ? c->hold[cpu] : NULL;
+	for (unsigned i = 0; h && i < h->count; i++)
+		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
 {
 	const struct etl_module *e = c->last_mod;
 	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
+	int kernel = etl_is_kernel_address(addr, psize);
 	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
-	    (e->space == 0 ? (etl_is_kernel_address(addr, psize) || pid == 0 || pid == 4)
-			   : e->space == (uint64_t)pid + 1))
+	    (kernel ? e->space == 0 : e->space == (uint64_t)pid + 1))
 		return e->id;
 	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
 	if (e)
@@ -292,6 +352,11 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	if (ev->timestamp < initial)
 		goto bad;
 	uint64_t dur = etl_reader_ticks_to_ns(&c->r, ev->timestamp - initial);
+	/* a bit-flipped InitialTime: outside the trace or longer than any real DPC/ISR */
+	if (!etl_time_guard_in_window(&c->r.guard, initial) || dur > ETL_DPCISR_MAX_NS) {
+		c->facts.dpcisr_damaged++;
+		return 0;
+	}
 	struct sink_dpcisr e = {
 		.t_ns = etl_reader_ns(&c->r, initial),
 		.duration_ns = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur,
@@ -316,73 +381,88 @@ bad:
 	return 0;
 }
 
+/* A Stack/KeyKernel/KeyUser event: add its frames' modules to its sample, if pending. */
+static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k)
+{
+	struct etl_stack s;
+	int rc = k == ETL_K_STACK ? etl_decode_stack(ev, &s) : etl_decode_stack_key_ref(ev, &s);
+	if (rc != 0)
+		return;
+	unsigned bit = k == ETL_K_STACK ? 0 : k == ETL_K_STACK_KEY_KERNEL ? 1 : 2;
+	struct etl_pending_sample *p = etl_pending_find(&c->pend, s.event_ts, s.tid, bit);
+	if (!p) {
+		if (etl_pending_too_late(&c->pend, s.event_ts))
+			c->facts.stack_events_late++;
+		else
+			c->facts.stack_events_unmatched++; /* the stack of some other event */
+		return;
+	}
+	p->stack_kinds |= 1u << bit;
+	c->facts.stack_events_matched++;
+	uint32_t pid = p->s.pid;
+	int64_t t = p->s.t_ns;
+	if (k == ETL_K_STACK) {
+		for (uint32_t i = 0; i < s.n_frames; i++)
+			add_frame(p, module_id(c, etl_stack_frame(&s, i), pid, t, s.psize));
+		return;
+	}
+	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
+	if (!d) {
+		c->facts.stack_keys_unresolved++;
+		return;
+	}
+	for (uint32_t i = 0; i < d->n_frames; i++)
+		add_frame(p, module_id(c, etl_stack_def_frame(&c->stacks, d, i), pid, t, d->psize));
+}
+
+static int add_sample(struct ctx *c, const struct etl_event *ev)
+{
+	struct etl_sampled_profile sp;
+	if (etl_decode_sampled_profile(ev, &sp) != 0) {
+		c->facts.malformed_events++;
+		return 0;
+	}
+	int64_t t_ns = etl_reader_ns(&c->r, ev->timestamp);
+	int rc = flush_due(c, t_ns);
+	if (rc < 0)
+		return rc;
+	struct etl_pending_sample one, *p = etl_pending_push(&c->pend, ev->timestamp);
+	if (!p) { /* older than the window: no stack, straight to its CPU's hold */
+		c->facts.samples_out_of_order++;
+		memset(&one, 0, sizeof one);
+		p = &one;
+	}
+	p->s.t_ns = t_ns;
+	p->s.cpu = ev->cpu;
+	p->s.tid = sp.thread_id;
+	p->s.pid = etl_tidmap_get(&c->tids, sp.thread_id, SINK_PID_UNKNOWN);
+	p->s.ip = sp.ip;
+	p->s.ip_kernel = (uint8_t)etl_is_kernel_address(sp.ip, ev->pointer_size);
+	p->s.module_id = module_id(c, sp.ip, p->s.pid, t_ns, ev->pointer_size);
+	p->s.in_dpcisr = (sp.flags & 1) ? 1 : (sp.flags & 2) ? 2 : 0;
+	add_mod(p, p->s.module_id);
+	return p == &one ? hold_put(c, p) : 0;
+}
+
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
-	int err;
-	struct pending_ring *ring = ring_for(c, ev->cpu, k == ETL_K_SAMPLED_PROFILE, &err);
-	if (err)
-		return oom(c);
-	int rc;
 	switch (k) {
-	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER: {
-		struct etl_stack s;
-		rc = k == ETL_K_STACK ? etl_decode_stack(ev, &s) : etl_decode_stack_key_ref(ev, &s);
-		if (rc != 0)
-			return 0;
-		struct pending_sample *p = ring ? ring_find(ring, s.event_ts, s.tid) : NULL;
-		if (!p)
-			return 0; /* the stack of some other event */
-		if (s.pid)
-			p->s.pid = s.pid;
-		p->stack_matched = 1;
-		c->facts.stack_events_matched++;
-		int64_t t = p->s.t_ns;
-		if (k == ETL_K_STACK) {
-			for (uint32_t i = 0; i < s.n_frames; i++) {
-				int32_t id = module_id(c, etl_stack_frame(&s, i), s.pid, t, s.psize);
-				add_mod(p, id);
-				add_chain(p, id);
-			}
-		} else {
-			const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
-			if (!d) {
-				c->facts.stack_keys_unresolved++;
-				return 0;
-			}
-			for (uint32_t i = 0; i < d->n_mods; i++) {
-				add_mod(p, c->stacks.mods[d->mod_off + i]);
-				add_chain(p, c->stacks.mods[d->mod_off + i]);
-			}
-		}
+	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
+		match_stack(c, ev, k);
+		return 0;
+	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
+	case ETL_K_THREAD_DCSTART: case ETL_K_THREAD_DCEND: {
+		struct etl_thread t;
+		if (etl_decode_thread(ev, &t) == 0 && etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
+			return oom(c);
 		return 0;
 	}
 	case ETL_K_DPC: case ETL_K_THREADED_DPC: case ETL_K_TIMER_DPC:
 	case ETL_K_ISR: case ETL_K_ISR_MSI:
 		return emit_dpcisr(c, ev, k);
-	case ETL_K_SAMPLED_PROFILE: {
-		struct etl_sampled_profile sp;
-		if (etl_decode_sampled_profile(ev, &sp) != 0) {
-			c->facts.malformed_events++;
-			return 0;
-		}
-		if (ring->count == PENDING_PER_CPU && (rc = ring_pop(c, ring)) < 0)
-			return rc;
-		struct pending_sample *p = &ring->slot[(ring->head + ring->count) % PENDING_PER_CPU];
-		ring->count++;
-		memset(p, 0, sizeof *p);
-		p->active = 1;
-		p->ts = ev->timestamp;
-		p->s.t_ns = etl_reader_ns(&c->r, ev->timestamp);
-		p->s.cpu = ev->cpu;
-		p->s.tid = sp.thread_id;
-		p->s.pid = etl_tidmap_get(&c->tids, sp.thread_id, 0);
-		p->s.ip = sp.ip;
-		p->s.module_id = module_id(c, sp.ip, p->s.pid, p->s.t_ns, ev->pointer_size);
-		p->s.in_dpcisr = (sp.flags & 1) ? 1 : (sp.flags & 2) ? 2 : 0;
-		add_mod(p, p->s.module_id);
-		return 0;
-	}
+	case ETL_K_SAMPLED_PROFILE:
+		return add_sample(c, ev);
 	default:
 		return 0;
 	}
@@ -391,6 +471,12 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 static int run(struct ctx *c, FILE *f)
 {
 	int rc = etl_reader_open(&c->r, f);
+	if (rc == INGEST_EFORMAT && c->r.refused_buffer_size) {
+		ingest_error_set(c->err, "the trace header claims %u-byte buffers; etlscope reads "
+			 "buffers up to %u bytes (16 MiB, the largest ETW writes): the file is "
+			 "damaged or crafted", c->r.refused_buffer_size, ETL_BUFFER_MAX_SIZE);
+		return rc;
+	}
 	if (rc == INGEST_EFORMAT) {
 		ingest_error_set(c->err, "not an ETW trace: the first buffer does not start with "
 					 "a trace header event");
@@ -402,6 +488,7 @@ static int run(struct ctx *c, FILE *f)
 	}
 	if (rc)
 		return oom(c);
+	etl_reader_check_times(&c->r);
 	struct etl_event ev;
 	while ((rc = etl_reader_next(&c->r, &ev)) == 1)
 		if ((rc = pass1_event(c, &ev)) < 0)
@@ -411,8 +498,7 @@ static int run(struct ctx *c, FILE *f)
 	c->facts.reader = c->r.st;
 	if ((rc = emit_modules(c)) < 0)
 		return rc;
-	if (etl_stack_cache_resolve(&c->stacks, &c->mods) != 0)
-		return oom(c);
+	etl_stack_cache_sort(&c->stacks);
 
 	struct etl_merge m;
 	int sink_rc = 0;
@@ -422,6 +508,7 @@ static int run(struct ctx *c, FILE *f)
 			if ((sink_rc = pass2_event(c, &ev)) < 0)
 				break;
 	}
+	c->facts.merge_limit_buffers = m.st.limit_buffers; /* the budget binds in pass 2 only */
 	etl_merge_close(&m);
 	if (sink_rc < 0)
 		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */
@@ -431,13 +518,14 @@ static int run(struct ctx *c, FILE *f)
 		ingest_error_set(c->err, "cannot seek in the trace file (a second pass needs it)");
 		return INGEST_EIO;
 	}
-	for (size_t i = 0; i < c->n_pend; i++)
-		while (c->pend[i] && c->pend[i]->count)
-			if ((rc = ring_pop(c, c->pend[i])) < 0)
-				return rc;
+	if ((rc = flush_all(c)) < 0)
+		return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
 	c->facts.modules = c->mods.n;
+	c->facts.procs = &c->procs;
+	c->facts.unknown_kernel = &c->unknown_kernel;
+	c->facts.unknown_user = &c->unknown_user;
 	return etl_summary_emit(&c->r, &c->facts, c->sink, c->err);
 }
 
@@ -453,14 +541,22 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_modmap_init(&c->mods);
 	etl_stack_cache_init(&c->stacks);
 	etl_tidmap_init(&c->tids);
+	etl_procstats_init(&c->procs);
+	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
+		free(c);
+		ingest_error_set(err, "out of memory");
+		return INGEST_ENOMEM;
+	}
 	int rc = run(c, f);
 	etl_reader_close(&c->r);
 	etl_modmap_free(&c->mods);
 	etl_stack_cache_free(&c->stacks);
 	etl_tidmap_free(&c->tids);
-	for (size_t i = 0; i < c->n_pend; i++)
-		free(c->pend[i]);
-	free(c->pend);
+	etl_pending_free(&c->pend);
+	etl_procstats_free(&c->procs);
+	for (size_t i = 0; i < c->n_hold; i++)
+		free(c->hold[i]);
+	free(c->hold);
 	free(c);
 	return rc;
 }

@@ -12,6 +12,7 @@ struct etl_merge_stream {
 	struct etl_event_cursor cur;
 	size_t next_ref, end_ref; /* range of m->refs still to load */
 	struct etl_event ev;      /* the stream's current (head) event */
+	uint64_t prev_ts;         /* previous event time in the current buffer */
 };
 
 static int ref_cmp(const void *a, const void *b)
@@ -75,6 +76,11 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 	for (;;) {
 		if (s->cur.p) {
 			int rc = etl_event_next(&s->cur, &s->ev);
+			if (rc == ETL_EV_OK &&
+			    !etl_time_guard_check(&m->guard, &s->prev_ts, s->ev.timestamp)) {
+				m->st.damaged_times++;
+				continue;
+			}
 			if (rc == ETL_EV_OK) {
 				m->st.events++;
 				m->st.by_header_type[s->ev.header_type & 31]++;
@@ -103,15 +109,9 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 				m->st.truncated = 1;
 			continue;
 		}
-		m->st.buffers++;
-		if (s->buf.hdr.flags & ETL_BUF_COMPRESSED)
-			m->st.compressed_buffers++;
-		if (s->buf.hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
-			m->st.buffers_events_lost++;
-		if (s->buf.bad) {
-			m->st.bad_buffers++;
+		if (!etl_reader_count_buffer(&m->st, &s->buf))
 			continue;
-		}
+		s->prev_ts = 0;
 		etl_event_cursor_init(&s->cur, s->buf.payload, s->buf.payload_len, s->buf.hdr.cpu);
 		if (!s->cur.p)
 			s->cur.p = (const uint8_t *)""; /* empty payload: still a valid cursor */
@@ -149,38 +149,44 @@ static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
 	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
 }
 
-/* The nominal BufferSize from the logfile header in buffer 0 (0 if unreadable). */
-static uint32_t nominal_buffer_size(FILE *f, int *oom)
+/* The logfile header in buffer 0: 1 read, 0 unreadable, -1 out of memory. */
+static int read_header(FILE *f, struct etl_logfile *lf)
 {
 	struct etl_walker w;
 	struct etl_buffer b;
 	struct etl_event ev;
-	struct etl_logfile lf;
 	size_t adv;
-	uint32_t size = 0;
 	etl_walker_init(&w, f);
 	int rc = etl_walker_next(&w, &b);
-	*oom = rc == ETL_WALK_ENOMEM;
+	int got = rc == ETL_WALK_ENOMEM ? -1 : 0;
 	if (rc == ETL_WALK_OK && !b.bad &&
 	    etl_event_decode(b.payload, b.payload_len, &ev, &adv) == ETL_EV_OK &&
 	    ev.ev_class == ETL_EC_SYSTEM && ev.group == 0 && ev.type == 0 &&
-	    etl_logfile_parse(&ev, &lf) == 0 && lf.buffer_size >= ETL_BUFFER_HEADER_SIZE &&
-	    lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
-		size = lf.buffer_size;
+	    etl_logfile_parse(&ev, lf) == 0)
+		got = 1;
 	etl_walker_free(&w);
-	return size;
+	return got;
 }
 
 int etl_merge_open(struct etl_merge *m, FILE *f)
 {
 	memset(m, 0, sizeof *m);
 	m->f = f;
-	int rc = build_index(m), oom;
+	m->budget.max = ETL_MERGE_MEMORY_BUDGET;
+	int rc = build_index(m);
 	if (rc)
 		return rc;
-	uint32_t max_used = nominal_buffer_size(f, &oom);
-	if (oom)
+	struct etl_logfile lf;
+	uint32_t max_used = 0;
+	rc = read_header(f, &lf);
+	if (rc < 0)
 		return INGEST_ENOMEM;
+	if (rc == 1) {
+		etl_time_guard_init(&m->guard, &lf);
+		/* the cap on a compressed buffer's expansion, as the reader's */
+		if (lf.buffer_size >= ETL_BUFFER_HEADER_SIZE && lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+			max_used = lf.buffer_size;
+	}
 	/* one stream per distinct CPU */
 	for (size_t i = 0; i < m->n_refs; i++)
 		if (i == 0 || m->refs[i].cpu != m->refs[i - 1].cpu)
@@ -197,6 +203,7 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 			etl_walker_init(&m->streams[s].w, f);
 			m->streams[s].w.compression_format = m->compression_format;
 			m->streams[s].w.max_used = max_used;
+			m->streams[s].w.budget = &m->budget;
 			m->streams[s].next_ref = i;
 		}
 	}
@@ -236,6 +243,14 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	*ev = m->streams[m->heap[0].stream].ev;
 	m->have_last = 1;
 	return 1;
+}
+
+uint64_t etl_merge_expanded(const struct etl_merge *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n_streams; i++)
+		n += m->streams[i].w.expanded;
+	return n;
 }
 
 void etl_merge_close(struct etl_merge *m)

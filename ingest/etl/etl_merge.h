@@ -34,13 +34,23 @@ struct etl_merge {
 	int have_last;            /* heap[0]'s event was handed out, advance it next */
 	int compression_format;
 	struct etl_reader_stats st; /* same counters as the file-order reader */
+	struct etl_time_guard guard; /* from the logfile header, as the reader's */
+	struct etl_mem_budget budget; /* buffer memory of all streams together */
 };
 
-/* Build the index (reads only buffer headers) and prime every CPU stream.
+/* Buffer memory all CPU streams may hold together (each holds at most one raw and one
+ * decompressed buffer, ≤ 2 × ETL_BUFFER_MAX_SIZE): 64 CPUs of 1 MiB buffers need 128 MiB.
+ * Buffers that do not fit are skipped and counted in st.limit_buffers. */
+#define ETL_MERGE_MEMORY_BUDGET (256u << 20)
+
+/* Build the index (reads only buffer headers) and prime every CPU stream. Events with
+ * implausible times are dropped and counted (st.damaged_times), as by the reader.
  * Returns 0, INGEST_ENOMEM or INGEST_EIO. A truncated tail sets st.truncated. */
 int etl_merge_open(struct etl_merge *m, FILE *f);
 /* Next event in global time order: 1 with an event, 0 at the end, INGEST_ENOMEM. */
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev);
 void etl_merge_close(struct etl_merge *m);
+/* Bytes decompressed so far by all streams (the decompression work done). */
+uint64_t etl_merge_expanded(const struct etl_merge *m);
 
 #endif

@@ -1,5 +1,6 @@
 /* etl_modmap.c — image events → deduplicated modules → address lookup (binary search on
  * base inside an address space, with a short backward scan for overlapping entries). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,8 +13,10 @@ void etl_modmap_init(struct etl_modmap *m)
 
 void etl_modmap_free(struct etl_modmap *m)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		free(m->v[i].path);
+		free(m->v[i].norm);
+	}
 	free(m->v);
 	memset(m, 0, sizeof *m);
 }
@@ -25,6 +28,57 @@ static const char *base_name(const char *path)
 	if (t && (!s || t > s))
 		s = t;
 	return s ? s + 1 : path;
+}
+
+/* Length of a prefix of p matching pat case-insensitively ('#' = one or more digits,
+ * '@' = one letter); 0 if no match. */
+static size_t prefix(const char *p, const char *pat)
+{
+	size_t i = 0;
+	for (; *pat; pat++) {
+		if (*pat == '#') {
+			if (!isdigit((unsigned char)p[i]))
+				return 0;
+			while (isdigit((unsigned char)p[i]))
+				i++;
+		} else if (*pat == '@') {
+			if (!isalpha((unsigned char)p[i]))
+				return 0;
+			i++;
+		} else if (tolower((unsigned char)p[i]) == *pat) {
+			i++;
+		} else {
+			return 0;
+		}
+	}
+	return p[i] == '\\' || p[i] == '/' ? i : 0;
+}
+
+void etl_path_norm(const char *path, char *out, size_t n)
+{
+	size_t k = 0, skip;
+	const char *repl = "";
+	if (!n)
+		return;
+	skip = prefix(path, "\\device\\harddiskvolume#");
+	if (!skip)
+		skip = prefix(path, "\\??\\@:");
+	if (!skip)
+		skip = prefix(path, "@:");
+	if (!skip && (skip = prefix(path, "\\systemroot")) != 0)
+		repl = "\\windows";
+	for (; *repl && k + 1 < n; repl++)
+		out[k++] = *repl;
+	for (const char *p = path + skip; *p && k + 1 < n; p++)
+		out[k++] = *p == '/' ? '\\' : (char)tolower((unsigned char)*p);
+	out[k] = 0;
+}
+
+int etl_image_implausible(const struct etl_image *im, unsigned psize)
+{
+	uint64_t top = psize == 8 ? UINT64_MAX : UINT32_MAX;
+	return !im->path[0] || im->size == 0 || im->base > top || im->size - 1 > top - im->base ||
+	       im->pid > 0x7FFFFFFFu;
 }
 
 int etl_modmap_add(struct etl_modmap *m, const struct etl_image *im, enum etl_kernel_kind kind,
@@ -40,10 +94,16 @@ int etl_modmap_add(struct etl_modmap *m, const struct etl_image *im, enum etl_ke
 	}
 	struct etl_module *e = &m->v[m->n];
 	memset(e, 0, sizeof *e);
+	char norm[sizeof im->path + 16];
+	etl_path_norm(im->path, norm, sizeof norm);
 	e->path = strdup(im->path);
-	if (!e->path)
+	e->norm = strdup(norm);
+	if (!e->path || !e->norm) {
+		free(e->path);
+		free(e->norm);
 		return -1;
-	int kernel = im->pid == 0 || im->pid == 4 || etl_is_kernel_address(im->base, psize);
+	}
+	int kernel = etl_is_kernel_address(im->base, psize);
 	e->space = kernel ? 0 : (uint64_t)im->pid + 1;
 	e->base = im->base;
 	e->size = im->size;
@@ -72,7 +132,7 @@ static int mod_cmp(const void *a, const void *b)
 		return x->space < y->space ? -1 : 1;
 	if (x->base != y->base)
 		return x->base < y->base ? -1 : 1;
-	int c = strcasecmp(x->path, y->path);
+	int c = strcmp(x->norm, y->norm);
 	if (c)
 		return c;
 	/* loads before unloads so merged intervals read naturally */
@@ -91,7 +151,7 @@ int etl_modmap_finalize(struct etl_modmap *m)
 		if (o > 0) {
 			struct etl_module *p = &m->v[o - 1];
 			if (p->space == e->space && p->base == e->base &&
-			    strcasecmp(p->path, e->path) == 0) {
+			    strcmp(p->norm, e->norm) == 0) {
 				p->seen_load |= e->seen_load;
 				p->seen_unload |= e->seen_unload;
 				p->seen_dcstart |= e->seen_dcstart;
@@ -107,6 +167,7 @@ int etl_modmap_finalize(struct etl_modmap *m)
 				if (!p->checksum)
 					p->checksum = e->checksum;
 				free(e->path);
+				free(e->norm);
 				continue;
 			}
 		}
@@ -158,18 +219,9 @@ const struct etl_module *etl_modmap_lookup(const struct etl_modmap *m, uint64_t 
 {
 	if (!m->n)
 		return NULL;
-	uint64_t user = (uint64_t)pid + 1;
-	const struct etl_module *e;
-	if (etl_is_kernel_address(addr, psize) || pid == 0 || pid == 4) {
-		e = lookup_space(m, 0, addr, t_ns);
-		if (!e && pid != 0 && pid != 4)
-			e = lookup_space(m, user, addr, t_ns);
-	} else {
-		e = lookup_space(m, user, addr, t_ns);
-		if (!e)
-			e = lookup_space(m, 0, addr, t_ns);
-	}
-	return e;
+	if (etl_is_kernel_address(addr, psize))
+		return lookup_space(m, 0, addr, t_ns);
+	return lookup_space(m, (uint64_t)pid + 1, addr, t_ns);
 }
 
 static int ends_sys(const char *path)

@@ -5,6 +5,20 @@
 #include "etl_le.h"
 #include "ingest.h"
 
+int etl_reader_count_buffer(struct etl_reader_stats *st, const struct etl_buffer *b)
+{
+	st->buffers++;
+	if (b->hdr.flags & ETL_BUF_COMPRESSED)
+		st->compressed_buffers++;
+	if (b->hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
+		st->buffers_events_lost++;
+	if (b->bad)
+		st->bad_buffers++;
+	if (b->bad == ETL_BAD_LIMIT)
+		st->limit_buffers++;
+	return !b->bad;
+}
+
 static int load_buffer(struct etl_reader *r)
 {
 	for (;;) {
@@ -21,15 +35,9 @@ static int load_buffer(struct etl_reader *r)
 		}
 		if (rc == ETL_WALK_ENOMEM)
 			return INGEST_ENOMEM;
-		r->st.buffers++;
-		if (r->buf.hdr.flags & ETL_BUF_COMPRESSED)
-			r->st.compressed_buffers++;
-		if (r->buf.hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
-			r->st.buffers_events_lost++;
-		if (r->buf.bad) {
-			r->st.bad_buffers++;
+		if (!etl_reader_count_buffer(&r->st, &r->buf))
 			continue;
-		}
+		r->prev_ts = 0;
 		etl_event_cursor_init(&r->cur, r->buf.payload, r->buf.payload_len, r->buf.hdr.cpu);
 		r->have_buf = 1;
 		return 1;
@@ -64,6 +72,10 @@ int etl_reader_next(struct etl_reader *r, struct etl_event *ev)
 				return rc;
 		}
 		int rc = etl_event_next(&r->cur, ev);
+		if (rc == ETL_EV_OK && !etl_time_guard_check(&r->guard, &r->prev_ts, ev->timestamp)) {
+			r->st.damaged_times++;
+			continue;
+		}
 		if (rc == ETL_EV_OK) {
 			r->st.events++;
 			r->st.by_header_type[ev->header_type & 31]++;
@@ -79,6 +91,11 @@ int etl_reader_next(struct etl_reader *r, struct etl_event *ev)
 			r->st.malformed_buffers++;
 		r->have_buf = 0;
 	}
+}
+
+void etl_reader_check_times(struct etl_reader *r)
+{
+	etl_time_guard_init(&r->guard, &r->lf);
 }
 
 void etl_reader_rewind(struct etl_reader *r)
@@ -104,8 +121,12 @@ int etl_reader_open(struct etl_reader *r, FILE *f)
 	    etl_logfile_parse(&ev, &r->lf) != 0)
 		return INGEST_EFORMAT;
 	r->have_header = 1;
+	if (r->lf.buffer_size > ETL_BUFFER_MAX_SIZE) {
+		r->refused_buffer_size = r->lf.buffer_size;
+		return INGEST_EFORMAT;
+	}
 	/* a compressed buffer never expands beyond the nominal buffer size */
-	if (r->lf.buffer_size >= ETL_BUFFER_HEADER_SIZE && r->lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
+	if (r->lf.buffer_size >= ETL_BUFFER_HEADER_SIZE)
 		r->walker.max_used = r->lf.buffer_size;
 	/* buffer 0 stays loaded: its events, the header first, come out of etl_reader_next
 	 * (no rewind, so a pipe works too) */

@@ -11,11 +11,14 @@
 #include "etl_buffer.h"
 #include "etl_event.h"
 #include "etl_logfile.h"
+#include "etl_timeguard.h"
 
 /* Health counters. */
 struct etl_reader_stats {
 	uint64_t buffers;           /* buffers read */
-	uint64_t bad_buffers;       /* undecodable payload (decompression failed, LZNT1…) */
+	uint64_t bad_buffers;       /* unusable payload (decompression failed, LZNT1…, limits) */
+	uint64_t limit_buffers;     /* of those, not read: over the expansion ratio / budget */
+	uint64_t damaged_times;     /* events dropped for an implausible timestamp */
 	uint64_t malformed_buffers; /* buffers whose event walk stopped early */
 	uint64_t compressed_buffers;
 	uint64_t events;            /* events handed out (ETL_EV_OK) */
@@ -37,14 +40,23 @@ struct etl_reader {
 	uint32_t masks[8];
 	uint32_t kernel_event_version;
 	struct etl_reader_stats st;
+	struct etl_time_guard guard; /* active once etl_reader_check_times() is called */
+	uint64_t prev_ts;            /* the current buffer's previous event time */
+	uint32_t refused_buffer_size; /* open refused a header BufferSize over the cap */
 };
 
 /* Open: reads buffer 0 and its first event (the logfile header). Returns 0, or
- * INGEST_EFORMAT (-1) when this is not an ETL file / the header is missing,
+ * INGEST_EFORMAT (-1) when this is not an ETL file / the header is missing or claims
+ * buffers over ETL_BUFFER_MAX_SIZE (then refused_buffer_size says how large),
  * INGEST_EIO, INGEST_ENOMEM. The reader is positioned at the first event of buffer 0
  * (the header event itself is handed out by etl_reader_next). Works on pipes. */
 int etl_reader_open(struct etl_reader *r, FILE *f);
 void etl_reader_close(struct etl_reader *r);
+/* From now on drop (and count in st.damaged_times) events whose time is implausible
+ * (etl_timeguard.h). Call after a successful open. */
+void etl_reader_check_times(struct etl_reader *r);
+/* Count a buffer read by a walker into the health counters; 1 if its payload is usable. */
+int etl_reader_count_buffer(struct etl_reader_stats *st, const struct etl_buffer *b);
 /* Restart from the first buffer (for a second pass; needs a seekable file). */
 void etl_reader_rewind(struct etl_reader *r);
 

@@ -8,6 +8,7 @@
 #include "etl_logfile.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
+#define PROCESS_ROWS 256 /* processes listed, most samples first */
 
 static double filetime_to_unix_us(uint64_t ft)
 {
@@ -16,10 +17,28 @@ static double filetime_to_unix_us(uint64_t ft)
 	return (double)((ft - FILETIME_UNIX_EPOCH) / 10);
 }
 
+/* Buffers that failed to decode (those skipped for the limits are counted apart). */
+static uint64_t undecodable(const struct etl_summary_facts *f)
+{
+	return f->reader.bad_buffers - f->reader.limit_buffers;
+}
+
 static uint64_t unknown_count(const struct etl_summary_facts *f)
 {
-	return f->reader.malformed_buffers + f->reader.bad_buffers + f->malformed_events +
+	return f->reader.malformed_buffers + undecodable(f) + f->malformed_events +
 	       f->dpcisr_malformed;
+}
+
+static uint64_t limit_buffers(const struct etl_summary_facts *f)
+{
+	return f->reader.limit_buffers > f->merge_limit_buffers ? f->reader.limit_buffers
+							       : f->merge_limit_buffers;
+}
+
+int etl_summary_partial(const struct etl_summary_facts *f)
+{
+	return f->reader.truncated || f->reader.io_error || f->reader.damaged_times ||
+	       f->dpcisr_damaged || limit_buffers(f);
 }
 
 static int dpcisr_enabled(const struct etl_reader *r, const struct etl_summary_facts *f)
@@ -104,7 +123,7 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	}
 	cJSON_AddBoolToObject(s, "group_masks_present", r->have_masks);
 	cJSON_AddBoolToObject(s, "dpcisr_enabled", dpcisr_enabled(r, f));
-	cJSON_AddBoolToObject(s, "partial", f->reader.truncated || f->reader.io_error);
+	cJSON_AddBoolToObject(s, "partial", etl_summary_partial(f));
 
 	cJSON_AddNumberToObject(s, "events", (double)f->reader.events);
 	cJSON *counts = cJSON_AddObjectToObject(s, "counts");
@@ -143,7 +162,10 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 							(double)f->reader.by_header_type[i]);
 	cJSON_AddNumberToObject(s, "unknown", (double)unknown_count(f));
 	cJSON_AddNumberToObject(s, "malformed_buffers", (double)f->reader.malformed_buffers);
-	cJSON_AddNumberToObject(s, "bad_buffers", (double)f->reader.bad_buffers);
+	cJSON_AddNumberToObject(s, "bad_buffers", (double)undecodable(f));
+	cJSON_AddNumberToObject(s, "limit_buffers", (double)limit_buffers(f));
+	cJSON_AddNumberToObject(s, "damaged_events",
+				(double)(f->reader.damaged_times + f->dpcisr_damaged));
 	cJSON_AddNumberToObject(s, "malformed_events", (double)(f->malformed_events + f->dpcisr_malformed));
 	cJSON_AddNumberToObject(s, "skipped_records", (double)f->reader.skipped);
 	cJSON_AddNumberToObject(s, "modules", (double)f->modules);
@@ -157,6 +179,26 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "cpu_samples_in_dpcisr_interval",
 				(double)f->samples_in_dpcisr_interval);
 	cJSON_AddNumberToObject(s, "stack_keys_unresolved", (double)f->stack_keys_unresolved);
+	cJSON_AddNumberToObject(s, "stack_events_unmatched", (double)f->stack_events_unmatched);
+	cJSON_AddNumberToObject(s, "stack_events_late", (double)f->stack_events_late);
+	cJSON_AddNumberToObject(s, "cpu_samples_without_stack",
+				(double)(f->samples_emitted - f->samples_with_stack));
+	cJSON_AddNumberToObject(s, "cpu_samples_out_of_order", (double)f->samples_out_of_order);
+	cJSON_AddNumberToObject(s, "idle_samples", (double)f->idle_samples);
+	cJSON_AddNumberToObject(s, "samples_unknown_process", (double)f->samples_unknown_process);
+	cJSON_AddNumberToObject(s, "implausible_image_events", (double)f->implausible_images);
+	if (f->unknown_kernel)
+		cJSON_AddItemToObject(s, "unknown_kernel_addresses", etl_addrs_json(f->unknown_kernel));
+	if (f->unknown_user)
+		cJSON_AddItemToObject(s, "user_code_without_image", etl_addrs_json(f->unknown_user));
+	if (f->procs) {
+		size_t omitted = 0;
+		cJSON *procs = etl_procstats_json(f->procs, PROCESS_ROWS, &omitted);
+		if (procs) {
+			cJSON_AddItemToObject(s, "processes", procs);
+			cJSON_AddNumberToObject(s, "processes_omitted", (double)omitted);
+		}
+	}
 	return s;
 }
 
@@ -185,25 +227,54 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 			return rc;
 	}
 	int fmt = r->walker.compression_format;
-	if (f->reader.bad_buffers && (fmt == 2 || fmt == 4)) {
+	if (undecodable(f) && (fmt == 2 || fmt == 4)) {
 		/* Every sample and every xperf/WPR -compress seen uses XPRESS (3); say plainly
 		 * that this one is different rather than call its buffers damaged. */
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers are compressed with %s, which "
 			 "etlscope does not decode; they were skipped (the file's other buffers "
-			 "were read)", f->reader.bad_buffers, fmt == 2 ? "LZNT1" : "XPRESS Huffman");
+			 "were read)", undecodable(f), fmt == 2 ? "LZNT1" : "XPRESS Huffman");
 		if ((rc = warn(sink, "unsupported_compression", msg)) < 0)
 			return rc;
-	} else if (f->reader.bad_buffers) {
+	} else if (undecodable(f)) {
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers could not be decompressed and were "
-			 "skipped", f->reader.bad_buffers);
+			 "skipped", undecodable(f));
 		if ((rc = warn(sink, "bad_buffer", msg)) < 0)
 			return rc;
 	}
-	if (unknown_count(f) - f->reader.bad_buffers) {
+	if (limit_buffers(f)) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " compressed buffers would expand beyond %ux "
+			 "their size or beyond the reader's memory budget; they were not read and "
+			 "results are partial", limit_buffers(f), ETL_XPRESS_MAX_RATIO);
+		if ((rc = warn(sink, "buffer_limit", msg)) < 0)
+			return rc;
+	}
+	if (f->reader.damaged_times || f->dpcisr_damaged) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " events had timestamps outside the trace's "
+			 "time span or out of order, and %" PRIu64 " DPC/ISR records had impossible "
+			 "start times or durations; they were dropped as damaged and results are "
+			 "partial", f->reader.damaged_times, f->dpcisr_damaged);
+		if ((rc = warn(sink, "damaged_time", msg)) < 0)
+			return rc;
+	}
+	if (unknown_count(f) - undecodable(f)) {
 		snprintf(msg, sizeof msg, "%" PRIu64 " buffers had undecodable records and %" PRIu64
 			 " events had malformed payloads; they were skipped",
 			 f->reader.malformed_buffers, f->malformed_events + f->dpcisr_malformed);
 		if ((rc = warn(sink, "unknown_event", msg)) < 0)
+			return rc;
+	}
+	if (f->implausible_images) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " image events were implausible (empty name, "
+			 "size 0, an address range past the pointer width or an impossible process "
+			 "id) and were not taken as modules", f->implausible_images);
+		if ((rc = warn(sink, "implausible_image", msg)) < 0)
+			return rc;
+	}
+	if (f->stack_events_late || f->samples_out_of_order) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " stack events came too late to meet their "
+			 "sample and %" PRIu64 " samples arrived out of time order: inclusive counts "
+			 "miss those stacks", f->stack_events_late, f->samples_out_of_order);
+		if ((rc = warn(sink, "stacks_unmatched", msg)) < 0)
 			return rc;
 	}
 	if (!dpcisr_enabled(r, f)) {

@@ -4,7 +4,9 @@
 #define ETLSCOPE_ETL_SUMMARY_H
 
 #include <stdint.h>
+#include "etl_addrs.h"
 #include "etl_kernel.h"
+#include "etl_procstats.h"
 #include "etl_reader.h"
 #include "ingest.h"
 
@@ -15,9 +17,18 @@ struct etl_summary_facts {
 	uint64_t classic_events, manifest_events;
 	uint64_t malformed_events;        /* payload too short for its decoder */
 	uint64_t dpcisr_emitted, dpcisr_unresolved, dpcisr_malformed;
+	uint64_t dpcisr_damaged;          /* InitialTime outside the trace / absurd duration */
+	uint64_t merge_limit_buffers;     /* buffers pass 2 skipped for the memory budget */
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
 	uint64_t samples_in_dpcisr_interval; /* samples inside a DPC/ISR's entry…exit on their CPU */
+	uint64_t stack_events_unmatched;  /* ... naming no sample in the window (other events') */
+	uint64_t stack_events_late;       /* ... naming a time whose samples had already left */
+	uint64_t samples_out_of_order;    /* samples older than the window: stored stackless */
+	uint64_t idle_samples, samples_unknown_process;
+	uint64_t implausible_images;      /* image events that were not modules */
+	struct etl_procstats *procs;      /* per-process counts (set before the summary) */
+	const struct etl_addrs *unknown_kernel, *unknown_user; /* unresolved non-idle IPs */
 	uint64_t first_ts, last_ts;
 	int have_ts;
 	size_t kernel_sys_images, modules;
@@ -25,6 +36,10 @@ struct etl_summary_facts {
 	uint32_t sysconfig_mhz;
 	char computer_name[256];
 };
+
+/* 1 when data was lost (cut-off file, read error, damaged times, buffers over the limits):
+ * the run is stored as partial. */
+int etl_summary_partial(const struct etl_summary_facts *f);
 
 /* Build the summary object (caller frees with cJSON_Delete); NULL on ENOMEM. */
 struct cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_facts *f);

@@ -523,9 +523,13 @@ static int parse(struct wctx *c)
 	int term, st, rc;
 	if ((rc = read_header(c)) || (rc = vote_locale(c)) || (rc = rewind_rows(c)))
 		return rc;
-	while ((st = pdh_reader_next(&c->rd, &line, &len, &term)) == PDH_READ_LINE)
+	while ((st = pdh_reader_next(&c->rd, &line, &len, &term)) == PDH_READ_LINE) {
+		uint64_t warned = text_warn_total(&c->w);
 		if ((rc = on_row(c, line, len)))
 			return rc;
+		if ((rc = text_warn_cut_line(&c->w, warned, term, c->rd.line_no)) < 0)
+			return sink_rc(c, rc);
+	}
 	if (st != PDH_READ_EOF)
 		return read_error(c, st);
 	if (c->events == 0) {

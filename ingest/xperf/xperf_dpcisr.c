@@ -458,8 +458,13 @@ int xperf_dpcisr_parse_ex(FILE *f, const struct xperf_options *o,
 			line += 3;
 			len -= 3;
 		}
+		uint64_t warned = text_warn_total(&c.w);
 		if ((rc = on_line(&c, line, len)) != 0)
 			goto out;
+		if ((rc = text_warn_cut_line(&c.w, warned, term, c.rd.line_no)) < 0) {
+			rc = sink_rc(&c, rc);
+			goto out;
+		}
 	}
 	if (st != PDH_READ_EOF) {
 		rc = read_error(&c, st);

@@ -1,7 +1,7 @@
 // compare.test.mjs — the share-and-compare flow in headless Chromium: open a run, copy its
 // link, open the link in a fresh browser context, add a second run to compare, and see the
-// two histograms overlaid with the guideline and the per-module delta table. The screenshot
-// is the README's compare picture (written to docs/ when UPDATE_SCREENSHOTS=1).
+// two histograms overlaid with the guideline and the per-module delta table; the baseline
+// picked on the page and kept in the URL. (The README's pictures: scripts/screenshots.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -53,15 +53,46 @@ test('a copied run link opens in a new context, where a second run is added to c
   const row = await other.evaluate(() => [...document.querySelectorAll('#cmp-modules tbody tr')].map((tr) => tr.textContent).find((t) => t.startsWith('ndis.sys')));
   assert.ok(row, 'ndis.sys in the delta table');
   const story = await other.textContent('#cmp-story');
-  assert.match(story, /ndis\.sys average DPC .* µs → .* µs .*now below the 100 µs guideline/);
+  assert.match(story, /ndis\.sys in "FS01 after removing teaming": better — DPCs average 2\d\d µs → \d\d µs \(now below the 100 µs guideline\)/);
   // The compare link itself reproduces the view in yet another context.
   const third = await openPage(browser);
   await third.goto(other.url());
   await third.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
   assert.equal(await third.textContent('#cmp-story'), story);
-  if (process.env.UPDATE_SCREENSHOTS) await other.screenshot({ path: join(repo, 'docs', 'screenshot-compare.png') });
-  else await other.screenshot({ path: join(srv.dir, 'compare.png') });
+  await other.screenshot({ path: join(srv.dir, 'compare.png') });
   for (const p of [page, other, third]) {
+    assert.deepEqual(p.problems, []);
+    await p.context().close();
+  }
+});
+
+test('the baseline is shown, changed on the page and kept in the URL', async () => {
+  const page = await openPage(browser, { viewport: { width: 1280, height: 1000 } });
+  const a = runs['field-before'], b = runs['field-after-removal'];
+  await page.goto(`${srv.url}/compare?runs=${a},${b}`);
+  await page.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
+  // Same start: the first named is the baseline, and the page says so.
+  assert.equal(await page.isChecked(`#cmp-runs li[data-run="${a}"] input[name="cmp-base"]`), true);
+  assert.match(await page.textContent('#cmp-baseline'), /Baseline: "FS01 before"/);
+  await page.check(`#cmp-runs li[data-run="${b}"] input[name="cmp-base"]`);
+  await page.waitForFunction(() => /Baseline: "FS01 after removing teaming"/.test(document.getElementById('cmp-baseline').textContent));
+  assert.equal(new URL(page.url()).searchParams.get('base'), b);
+  // Against the removal run, the "before" trace is worse: red, judged by time, not count.
+  await page.waitForFunction(() => /ndis\.sys in "FS01 before": worse/.test(document.getElementById('cmp-story').textContent));
+  const cell = await page.evaluate(() => {
+    const tr = [...document.querySelectorAll('#cmp-modules tbody tr')].find((t) => t.cells[0].textContent === 'ndis.sys');
+    const j = tr.querySelector('td.change strong');
+    return { text: j.textContent, cls: j.className };
+  });
+  assert.match(cell.text, /^worse \(time above the guideline/);
+  assert.equal(cell.cls, 'worse');
+  // The link reproduces the choice in a fresh context.
+  const again = await openPage(browser);
+  await again.goto(page.url());
+  await again.waitForFunction(() => /Baseline: "FS01 after removing teaming"/.test(document.getElementById('cmp-baseline').textContent));
+  assert.equal(await again.isChecked(`#cmp-runs li[data-run="${b}"] input[name="cmp-base"]`), true);
+  assert.equal(await again.evaluate(() => document.querySelector('#cmp-runs li').dataset.run), b, 'the baseline is listed first');
+  for (const p of [page, again]) {
     assert.deepEqual(p.problems, []);
     await p.context().close();
   }

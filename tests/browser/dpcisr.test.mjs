@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, barCenter } from '../support/browser.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 let srv, browser, runId, ndisId;
@@ -82,6 +82,19 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   const facts = await page.textContent('#trace-facts');
   assert.match(facts, /64-bit/);
   assert.match(facts, /dpc, interrupt/);
+  // The heatmap is coloured on the fixed 0–100 % scale with the 50 % limit marked: its
+  // busiest cell gets the colour of its own share, not the darkest red of the ramp.
+  await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-heat')));
+  const heat = await page.evaluate(() => {
+    const ds = window.Chart.getChart(document.getElementById('dpc-heat')).data.datasets[0];
+    const top = ds.data.reduce((a, b) => (b.v > a.v ? b : a));
+    return { v: top.v, color: ds.backgroundColor({ raw: top }), want: view.heatColor(top.v), darkest: view.heatColor(1),
+      legend: document.getElementById('dpc-heat-legend').textContent };
+  });
+  assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
+  assert.equal(heat.color, heat.want);
+  assert.notEqual(heat.color, heat.darkest);
+  assert.match(heat.legend, /^0 %100\.0 % of the CPU in DPCs\+ISRs .*· mark │ at 50\.0 %: saturated/);
   await page.screenshot({ path: join(srv.dir, 'dpcisr.png'), fullPage: true });
   assert.deepEqual(page.problems, []);
   await page.context().close();
@@ -143,12 +156,7 @@ test('click a module to filter every chart, pick CPUs, zoom by dragging; the URL
     return i;
   });
   await page.evaluate(() => document.getElementById('dpc-hist').scrollIntoView({ block: 'center' }));
-  const pos = await page.evaluate((b) => {
-    const c = window.Chart.getChart(document.getElementById('dpc-hist'));
-    const el = c.getDatasetMeta(0).data[b];
-    const r = c.canvas.getBoundingClientRect();
-    return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
-  }, best);
+  const pos = await barCenter(page, 'dpc-hist', best);
   await page.mouse.click(pos.x, pos.y);
   await page.waitForSelector('#dpc-bucket-events table tbody tr');
   assert.match(await page.textContent('#dpc-bucket-title'), /DPCs of/);

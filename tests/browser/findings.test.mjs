@@ -33,6 +33,12 @@ test('the run page opens with the verdict, then the ranked evidence', async () =
   assert.deepEqual(items.map((i) => i[1]), ['critical', 'critical', 'critical', 'warning', 'warning']);
   assert.ok(items.some((i) => i[0] === 'security-driver-cpu'));
   assert.match(await page.textContent('#findings-kb'), /driver knowledge base \d+ drivers, [0-9a-f]{12}/);
+  // Numbers under a finding read as words and units, never as internal keys.
+  const dts = await page.$$eval('#findings-list dt', (d) => d.map((x) => x.textContent));
+  for (const bad of ['module id', 'avg us', 'max us', 'total ms', 'above share']) assert.ok(!dts.includes(bad), `${bad} in ${dts}`);
+  const avg = await page.$$eval('#findings-list li[data-id="dpc-average"] dd', (d) => d.map((x) => x.textContent));
+  assert.ok(avg.includes('220 µs'), JSON.stringify(avg));
+  assert.match(await page.textContent('#findings-list li[data-id="dpc-average"] .finding-sentence'), /average 220 µs/);
   await page.waitForSelector('#drivers-body tr');
   await page.screenshot({ path: join(srv.dir, 'findings-page.png'), fullPage: true });
   assert.deepEqual(page.problems, []);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, uploadAndWait } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, uploadThroughPage } from '../support/browser.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
 let srv, browser;
@@ -134,11 +134,7 @@ test('an unknown run id shows a clear message', async () => {
 test('the uploader edits, copies the link and deletes a run from its page', async () => {
   const file = join(srv.dir, 'edit-me.csv');
   writeFileSync(file, perCpuCsv({ cpus: 2, seconds: 20 }));
-  const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
-  await page.goto(srv.url + '/');
-  await page.setInputFiles('#file', file);
-  await page.waitForURL(/\/runs\/[0-9a-f]{32}/, { timeout: 20000 });
-  const id = page.url().split('/').pop();
+  const { page, id } = await uploadThroughPage(browser, srv.url, file);
   // The edit form is filled once the run has loaded.
   await page.waitForFunction(() => document.getElementById('edit-token').value !== '');
   await page.click('#edit summary');

@@ -181,23 +181,38 @@ static void test_event_size_past_buffer(void **state)
 	free(t.data);
 }
 
-static void test_dpc_ending_before_it_starts(void **state)
+/* A DPC/ISR's InitialTime damaged three ways: after its own timestamp (malformed), 30 s
+ * back (longer than the DPC watchdog allows) or at tick 0 (outside the trace). The record
+ * is dropped and counted; impossible times also make the run partial. */
+static void test_dpc_bad_initial_time(void **state)
 {
 	(void)state;
-	struct trace t;
-	make(&t, 0);
-	size_t b2 = buffer_at(&t, 2);
-	uint8_t *ev = t.data + b2 + 0x48; /* a DPC or ISR: InitialTime after its timestamp */
-	etl_put64(ev + 16, etl_le64(ev + 8) + 1000);
-	struct test_sink k;
-	run(&t, &k);
-	assert_int_equal(test_summary_num(&k, "malformed_events"), 1);
-	assert_true(test_sink_has_warning(&k, "unknown_event"));
-	uint64_t all = t.e.kind[ETLGEN_DPC].count + t.e.kind[ETLGEN_ISR].count;
-	assert_int_equal(k.n_dpc, all - 1);
-	test_sink_free(&k);
-	etlgen_expect_free(&t.e);
-	free(t.data);
+	static const struct {
+		int64_t delta; /* ticks from the event's timestamp; INT64_MIN: tick 0 */
+		const char *count, *warning;
+		int partial;
+	} cases[] = {
+		{1000, "malformed_events", "unknown_event", 0},
+		{-300000000ll /* 30 s at 10 MHz */, "damaged_events", "damaged_time", 1},
+		{INT64_MIN, "damaged_events", "damaged_time", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct trace t;
+		make(&t, 0);
+		uint8_t *ev = t.data + buffer_at(&t, 2) + 0x48; /* PERFINFO: ts +8, InitialTime +16 */
+		uint64_t ts = etl_le64(ev + 8);
+		etl_put64(ev + 16, cases[i].delta == INT64_MIN ? 0 : ts + (uint64_t)cases[i].delta);
+		struct test_sink k;
+		run(&t, &k);
+		assert_int_equal(test_summary_num(&k, cases[i].count), 1);
+		assert_true(test_sink_has_warning(&k, cases[i].warning));
+		assert_int_equal(test_summary_bool(&k, "partial"), cases[i].partial);
+		uint64_t all = t.e.kind[ETLGEN_DPC].count + t.e.kind[ETLGEN_ISR].count;
+		assert_int_equal(k.n_dpc, all - 1);
+		test_sink_free(&k);
+		etlgen_expect_free(&t.e);
+		free(t.data);
+	}
 }
 
 /* Circular logging: a CPU's buffers are not in file order. Sorting by SequenceNumber
@@ -255,7 +270,7 @@ int main(void)
 		cmocka_unit_test(test_bad_compressed_buffer_is_skipped),
 		cmocka_unit_test(test_unsupported_compression_is_named),
 		cmocka_unit_test(test_event_size_past_buffer),
-		cmocka_unit_test(test_dpc_ending_before_it_starts),
+		cmocka_unit_test(test_dpc_bad_initial_time),
 		cmocka_unit_test(test_buffers_out_of_file_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* test_etl_maps.c — module map (dedup of DCStart/DCEnd, load/unload times, kernel vs
- * per-process spaces, address reuse over time), stack-key cache (definitions after use,
- * keys reused after KeyDelete), thread map. */
+ * per-process spaces, address reuse over time, path spellings, implausible images),
+ * stack-key cache (definitions after use, keys reused after KeyDelete), thread map, and the
+ * window of samples waiting for their stacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include "ingest/etl/etl_le.h"
 #include "ingest/etl/etl_modmap.h"
+#include "ingest/etl/etl_pending.h"
 #include "ingest/etl/etl_stacks.h"
 #include "ingest/etl/etl_tidmap.h"
 
@@ -74,53 +76,80 @@ static void test_modmap(void **state)
 static void test_stack_cache(void **state)
 {
 	(void)state;
-	struct etl_modmap m;
-	etl_modmap_init(&m);
-	struct etl_image k = img("\\SystemRoot\\system32\\ntoskrnl.exe", 0xfffff80000000000ull,
-				 0x100000, 0);
-	struct etl_image d = img("\\SystemRoot\\System32\\drivers\\x.sys", 0xfffff80001000000ull,
-				 0x10000, 0);
-	struct etl_image u = img("\\Device\\HarddiskVolume2\\app.exe", 0x400000, 0x10000, 77);
-	etl_modmap_add(&m, &k, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_add(&m, &d, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_add(&m, &u, ETL_K_IMAGE_DCSTART, 0, 8);
-	etl_modmap_finalize(&m);
-	for (size_t i = 0; i < m.n; i++)
-		m.v[i].id = (int32_t)(10 + i);
-
 	struct etl_stack_cache c;
 	etl_stack_cache_init(&c);
 	uint8_t frames[4 * 8];
 	struct etl_stack s = {.key = 0xAA, .frames = frames, .n_frames = 3, .psize = 8};
-	/* key 0xAA: first (deleted at t=100) ntoskrnl + x.sys + ntoskrnl again */
+	/* key 0xAA: first (deleted at t=100) three frames */
 	etl_put64(frames, 0xfffff80000000010ull);
 	etl_put64(frames + 8, 0xfffff80001000020ull);
 	etl_put64(frames + 16, 0xfffff80000000030ull);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 100), 0);
-	/* key 0xAA reused: defined again at rundown t=500, only x.sys */
+	/* key 0xAA reused: defined again at rundown t=500, one frame */
 	s.n_frames = 1;
 	etl_put64(frames, 0xfffff80001000040ull);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 500), 0);
-	/* user key 0xBB, owned by pid 77 */
+	/* a user key: frames stay addresses (each sample resolves them in its own process) */
 	s.key = 0xBB;
 	etl_put64(frames, 0x400100);
 	assert_int_equal(etl_stack_cache_add(&c, &s, 600), 0);
-	assert_int_equal(etl_stack_cache_note_user_ref(&c, 0xBB, 77), 0);
-	assert_int_equal(etl_stack_cache_resolve(&c, &m), 0);
+	etl_stack_cache_sort(&c);
 
 	const struct etl_stack_def *def = etl_stack_cache_find(&c, 0xAA, 50);
 	assert_non_null(def);
-	assert_int_equal(def->n_mods, 2); /* distinct: ntoskrnl, x.sys */
+	assert_int_equal(def->n_frames, 3);
+	assert_true(etl_stack_def_frame(&c, def, 1) == 0xfffff80001000020ull);
 	def = etl_stack_cache_find(&c, 0xAA, 200);
-	assert_int_equal(def->n_mods, 1);
+	assert_int_equal(def->n_frames, 1);
+	assert_true(etl_stack_def_frame(&c, def, 0) == 0xfffff80001000040ull);
 	def = etl_stack_cache_find(&c, 0xAA, 900); /* after the last definition: use it */
-	assert_int_equal(def->n_mods, 1);
+	assert_int_equal(def->n_frames, 1);
 	def = etl_stack_cache_find(&c, 0xBB, 10);
-	assert_int_equal(def->n_mods, 1);
-	const struct etl_module *app = etl_modmap_lookup(&m, 0x400100, 77, 0, 8);
-	assert_int_equal(c.mods[def->mod_off], app->id);
+	assert_int_equal(def->n_frames, 1);
+	assert_true(etl_stack_def_frame(&c, def, 0) == 0x400100);
 	assert_null(etl_stack_cache_find(&c, 0xCC, 10));
 	etl_stack_cache_free(&c);
+}
+
+/* Issue 13: one image spelled two ways is one module; System's user-space images are not a
+ * global fallback; implausible image events are recognised. */
+static void test_modmap_identity(void **state)
+{
+	(void)state;
+	struct etl_modmap m;
+	etl_modmap_init(&m);
+	struct etl_image a = img("\\Device\\HarddiskVolume2\\Windows\\System32\\X.dll", 0x7ff00000,
+				 0x1000, 50);
+	struct etl_image b = img("\\Windows\\system32\\x.dll", 0x7ff00000, 0x1000, 50);
+	struct etl_image sys = img("\\SystemRoot\\System32\\ntdll.dll", 0x7ffe0000, 0x1000, 4);
+	assert_int_equal(etl_modmap_add(&m, &a, ETL_K_IMAGE_LOAD, 10, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &b, ETL_K_IMAGE_UNLOAD, 90, 8), 0);
+	assert_int_equal(etl_modmap_add(&m, &sys, ETL_K_IMAGE_DCSTART, 0, 8), 0);
+	assert_int_equal(etl_modmap_finalize(&m), 0);
+	assert_int_equal(m.n, 2);
+	const struct etl_module *e = etl_modmap_lookup(&m, 0x7ff00010, 50, 50, 8);
+	assert_non_null(e);
+	assert_true(e->load_ns == 10 && e->unload_ns == 90);
+	assert_non_null(etl_modmap_lookup(&m, 0x7ffe0010, 4, 50, 8));
+	assert_null(etl_modmap_lookup(&m, 0x7ffe0010, 50, 50, 8)); /* not global */
+	assert_null(etl_modmap_lookup(&m, 0x7ffe0010, 0, 50, 8));
+	char n[64];
+	etl_path_norm("\\??\\C:\\Program Files\\A.EXE", n, sizeof n);
+	assert_string_equal(n, "\\program files\\a.exe");
+	etl_path_norm("\\SystemRoot\\system32\\ntoskrnl.exe", n, sizeof n);
+	assert_string_equal(n, "\\windows\\system32\\ntoskrnl.exe");
+	etl_path_norm("\\SystemRootX\\a", n, sizeof n);
+	assert_string_equal(n, "\\systemrootx\\a");
+	struct etl_image bad[] = {
+		img("", 0x1000, 0x1000, 8), img("a.dll", 0x1000, 0, 8),
+		img("a.dll", 0xFFFFFFFFFFFFF000ull, 0x2000, 0), img("a.dll", 0x1000, 0x1000, 0x80000000u),
+		img("a.dll", 0xFFFFF000u, 0x2000, 8),
+	};
+	for (size_t i = 0; i < 4; i++)
+		assert_true(etl_image_implausible(&bad[i], 8));
+	assert_true(etl_image_implausible(&bad[4], 4));
+	assert_false(etl_image_implausible(&bad[4], 8));
+	assert_false(etl_image_implausible(&a, 8));
 	etl_modmap_free(&m);
 }
 
@@ -139,12 +168,64 @@ static void test_tidmap(void **state)
 	etl_tidmap_free(&t);
 }
 
+static struct etl_pending_sample *push(struct etl_pending *p, uint64_t ts, uint32_t tid)
+{
+	struct etl_pending_sample *s = etl_pending_push(p, ts);
+	if (s) {
+		s->s.t_ns = (int64_t)ts;
+		s->s.tid = tid;
+	}
+	return s;
+}
+
+static void test_pending(void **state)
+{
+	(void)state;
+	struct etl_pending p;
+	assert_int_equal(etl_pending_init(&p, 4, 100), 0);
+	assert_non_null(push(&p, 10, 1));
+	assert_non_null(push(&p, 20, 1));
+	assert_non_null(push(&p, 20, 2));
+	/* two samples of thread 1 at one time take stack events in turn */
+	struct etl_pending_sample *a = push(&p, 30, 1), *b = push(&p, 30, 1);
+	assert_null(b); /* full: the caller must let the oldest leave first */
+	assert_true(etl_pending_due(&p, 30) == etl_pending_find(&p, 10, 1, 0)); /* full */
+	etl_pending_pop(&p);
+	b = push(&p, 30, 1);
+	assert_non_null(b);
+	assert_true(etl_pending_find(&p, 30, 1, 0) == a);
+	a->stack_kinds |= 1;
+	assert_true(etl_pending_find(&p, 30, 1, 0) == b);
+	b->stack_kinds |= 1;
+	assert_true(etl_pending_find(&p, 30, 1, 0) == a); /* all have one: the first */
+	assert_true(etl_pending_find(&p, 30, 1, 2) == a);
+	assert_true(etl_pending_find(&p, 20, 2, 0)->s.tid == 2);
+	assert_null(etl_pending_find(&p, 20, 3, 0));
+	assert_null(etl_pending_find(&p, 25, 1, 0));
+	/* sample 10 left: a stack for time <= 10 came too late, later ones did not */
+	assert_true(etl_pending_too_late(&p, 10));
+	assert_true(etl_pending_too_late(&p, 5));
+	assert_false(etl_pending_too_late(&p, 11));
+	/* time order only: an older sample is refused */
+	etl_pending_pop(&p);
+	assert_null(push(&p, 15, 1));
+	/* the horizon: samples older than t - 100 leave */
+	assert_null(etl_pending_due(&p, 120));
+	assert_non_null(etl_pending_due(&p, 121));
+	while (etl_pending_due(&p, INT64_MAX))
+		etl_pending_pop(&p);
+	assert_int_equal(p.count, 0);
+	etl_pending_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_modmap),
 		cmocka_unit_test(test_stack_cache),
+		cmocka_unit_test(test_modmap_identity),
 		cmocka_unit_test(test_tidmap),
+		cmocka_unit_test(test_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

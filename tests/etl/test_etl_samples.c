@@ -138,8 +138,12 @@ static void test_perfview_compressed(void **state)
 	/* 264 `.sys` kernel image events = 132 drivers × (DCStart + DCEnd) */
 	assert_int_equal(N("kernel_sys_image_events"), 264);
 	assert_int_equal(N("kernel_sys_images"), 132);
-	/* 6 769 stack/key events match a SampledProfile on the same CPU and thread */
-	assert_int_equal(N("stack_events_matched"), 6769);
+	/* MANIFEST: 6 769 stack/key events match a SampledProfile on the same CPU and thread;
+	 * stacks are matched on thread and EventTimeStamp on any CPU (issue 13), which adds the
+	 * 7 logged on another CPU: 6 776 (tests/support/etlscan.mjs counts the same). */
+	assert_int_equal(N("stack_events_matched"), 6776);
+	assert_int_equal(N("stack_events_late"), 0);
+	assert_int_equal(N("cpu_samples_out_of_order"), 0);
 	assert_int_equal(N("stack_keys_unresolved"), 0);
 	assert_int_equal(t.samples, 79528);
 	assert_int_equal(t.n_dpc, 0);

@@ -198,8 +198,9 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	}
 	int32_t stack[] = {0};
 	for (int i = 0; i < 40; i++) {
-		struct sink_cpu_sample s = {i * 1000000LL, 3, 4, 8, 0x5000, i < 10 ? -1 : 0,
-					    stack, i < 10 ? 0 : 1, 0, NULL, 0, 0, 0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 3, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = i < 10 ? -1 : 0,
+					    .stack_modules = stack, .n_stack_modules = i < 10 ? 0 : 1};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }

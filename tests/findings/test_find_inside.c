@@ -3,9 +3,9 @@
  * third party) holds the leaf of most samples. Table-driven over: with stacks; with a NIC
  * teaming driver sharing the CPUs; flag but no stacks; interval but no flag (pre-Win8
  * traces); no sample inside at all; samples flagged inside DPCs whose events were not
- * logged ("flag only"); a run ingested before this was recorded. And a DPC longer than the
- * parser's per-CPU hold of 64 samples. Every count comes from the generator's expectations
- * or the documented rule. */
+ * logged ("flag only"); a run ingested before this was recorded. And DPCs whose samples
+ * outlast the parser's window and its per-CPU hold of 64 samples. Every count comes from the
+ * generator's expectations or the documented rule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -254,35 +254,56 @@ static void inside_cases(void **state)
 	}
 }
 
-/* A DPC with more samples than the parser holds per CPU (64): each 100 ms DPC has
- * floor(100 ms / 1 ms) = 100 samples, the DPC event arrives after all of them, so the
- * last 64 are inside it and the first 36 count as flag only (ingest/etl/README.md). */
+/* DPCs on one CPU with a sample every 1 ms inside (etlgen: n = floor(duration / 1 ms)
+ * samples at entry + duration × k / (n + 1), k = 1..n, flagged). A DPC event arrives after
+ * all of its samples; a sample is still open to marking while it is in the parser's window
+ * (it left when a sample more than 1 s newer entered) or among the 64 newest samples of its
+ * CPU that left the window (ingest/etl/README.md):
+ * - 100 ms: 100 samples, all within 1 s of the last one: 100 inside, none flag only (under
+ *   the earlier 64-sample-per-CPU hold alone it was 64 and 36);
+ * - 1.5 s: 1,500 samples 1.5 s / 1,501 = 0.99933 ms apart; when the last (k = 1500) enters,
+ *   k >= 500 are within 1 s of it (1000 × 0.99933 ms = 999.3 ms; 1001 × = 1000.3 ms), so
+ *   1,001 in the window, k = 436..499 in the hold (64), k = 1..435 emitted: 1,065 inside and
+ *   435 flag only. */
 static void longer_than_the_hold(void **state)
 {
 	(void)state;
-	char path[64], err[256];
-	sqlite3 *db = ft_open(path, sizeof path);
-	struct etlgen_expect exp;
-	int64_t run = ft_scenario(db,
-		"{\"cpus\": 1, \"duration_s\": 2, \"seed\": 5, \"modules\": ["
-		"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
-		" \"dpc\": {\"rate\": 4, \"duration_us\": {\"dist\": \"fixed\", \"value\": 100000},"
-		" \"inside\": {\"every_us\": 1000, \"flag\": true, \"samples\": [{\"leaf\": \"idsvia64.sys\"}]}}},"
-		"{\"name\": \"idsvia64.sys\", \"base\": \"0xfffff80075000000\", \"size\": 393216}]}",
-		&exp);
-	uint64_t dpcs = exp.modules[0].kind[ETLGEN_DPC].count;
-	assert_true(dpcs > 2);
-	assert_int_equal(exp.modules[0].inside_samples, 100 * dpcs);
-	struct db_inside_result r;
-	assert_int_equal(db_inside_read(db, run, DB_KIND_ALL, INT32_MIN, &r, err, sizeof err), 0);
-	assert_int_equal(r.n, 2);
-	assert_int_equal(r.groups[0].dpc_module, module_id(db, run, "ndis.sys"));
-	assert_int_equal(r.groups[0].samples, 64 * dpcs);
-	assert_int_equal(r.groups[1].dpc_module, DB_INSIDE_FLAG_ONLY);
-	assert_int_equal(r.groups[1].samples, 36 * dpcs);
-	db_inside_result_clear(&r);
-	etlgen_expect_free(&exp);
-	ft_close(db, path);
+	static const struct {
+		unsigned duration_us;
+		uint64_t per_dpc, inside, flag_only;
+	} holds[] = {
+		{100000, 100, 100, 0},
+		{1500000, 1500, 1065, 435},
+	};
+	for (size_t i = 0; i < sizeof holds / sizeof holds[0]; i++) {
+		char path[64], err[256], json[1024];
+		sqlite3 *db = ft_open(path, sizeof path);
+		struct etlgen_expect exp;
+		snprintf(json, sizeof json,
+			 "{\"cpus\": 1, \"duration_s\": 2, \"seed\": 5, \"modules\": ["
+			 "{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+			 " \"dpc\": {\"rate\": 4, \"duration_us\": {\"dist\": \"fixed\", \"value\": %u},"
+			 " \"inside\": {\"every_us\": 1000, \"flag\": true, \"samples\": [{\"leaf\": \"idsvia64.sys\"}]}}},"
+			 "{\"name\": \"idsvia64.sys\", \"base\": \"0xfffff80075000000\", \"size\": 393216}]}",
+			 holds[i].duration_us);
+		int64_t run = ft_scenario(db, json, &exp);
+		uint64_t dpcs = exp.modules[0].kind[ETLGEN_DPC].count;
+		assert_true(dpcs > 2);
+		assert_int_equal(exp.modules[0].inside_samples, holds[i].per_dpc * dpcs);
+		struct db_inside_result r;
+		assert_int_equal(db_inside_read(db, run, DB_KIND_ALL, INT32_MIN, &r, err, sizeof err),
+				 0);
+		assert_int_equal(r.n, holds[i].flag_only ? 2 : 1);
+		assert_int_equal(r.groups[0].dpc_module, module_id(db, run, "ndis.sys"));
+		assert_int_equal(r.groups[0].samples, holds[i].inside * dpcs);
+		if (holds[i].flag_only) {
+			assert_int_equal(r.groups[1].dpc_module, DB_INSIDE_FLAG_ONLY);
+			assert_int_equal(r.groups[1].samples, holds[i].flag_only * dpcs);
+		}
+		db_inside_result_clear(&r);
+		etlgen_expect_free(&exp);
+		ft_close(db, path);
+	}
 }
 
 int main(void)

@@ -73,19 +73,35 @@ static const char *sev(const cJSON *f)
 	return cJSON_GetObjectItem(f, "severity")->valuestring;
 }
 
+/* The finding id must be there with this severity and numbers[key] == value. */
+static const cJSON *expect(const cJSON *doc, const char *id, const char *severity,
+			   const char *key, double value)
+{
+	const cJSON *f = ft_finding(doc, id);
+	if (!f)
+		fail_msg("no %s", id);
+	assert_string_equal(sev(f), severity);
+	assert_float_equal(ft_num(f, key), value, 1e-9);
+	return f;
+}
+
+/* numbers.cpus must be exactly want[0..n). */
+static void expect_cpus(const cJSON *f, const int *want, int n)
+{
+	const cJSON *cpus = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus");
+	assert_int_equal(cJSON_GetArraySize(cpus), n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(cJSON_GetArrayItem(cpus, i)->valueint, want[i]);
+}
+
 static void thresholds(void **state)
 {
 	(void)state;
 	char path[64];
 	sqlite3 *db = ft_open(path, sizeof path);
 	cJSON *doc = findings(db, csv_run(db, cols, 8, busy));
-	const cJSON *f = ft_finding(doc, "perfmon-dpc-time");
-	assert_non_null(f);
-	assert_string_equal(sev(f), "warning");
-	assert_float_equal(ft_num(f, "mean_pct"), 15, 1e-9);
-	cJSON *cpus = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus");
-	assert_int_equal(cJSON_GetArraySize(cpus), 1);
-	assert_int_equal(cJSON_GetArrayItem(cpus, 0)->valueint, 1);
+	const cJSON *f = expect(doc, "perfmon-dpc-time", "warning", "mean_pct", 15);
+	expect_cpus(f, (const int[]){1}, 1);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "link"),
 				"params"), "counter")->valuestring, "% DPC Time");
 	f = ft_finding(doc, "perfmon-interrupt-time");
@@ -187,10 +203,152 @@ static void pal_sample(void **state)
 	ft_close(db, path);
 }
 
+static const cJSON *verdict_of(const cJSON *doc)
+{
+	return cJSON_GetObjectItem(doc, "verdict");
+}
+
+static int array_has(const cJSON *a, const char *s)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, a)
+	if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+		return 1;
+	return 0;
+}
+
+/* MANIFEST: the PowerShell sample has processor(_total) only — no DPC, interrupt or
+ * privileged time and no queue. Its verdict names them as not recorded and says how to
+ * record them; it never calls the log normal. Same for the CSV, TSV and BLG copies. */
+static void powershell_not_recorded(void **state)
+{
+	(void)state;
+	static const char *const files[] = {"powershell_CounterSamples.csv",
+					    "powershell_CounterSamples.tsv",
+					    "powershell_CounterSamples.blg"};
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		char file[512];
+		snprintf(file, sizeof file, "%s/samples/perfmon/%s", SHARED_DIR, files[i]);
+		if (access(file, R_OK) != 0)
+			skip();
+		char path[64];
+		sqlite3 *db = ft_open(path, sizeof path);
+		cJSON *doc = findings(db, ft_import(db, file));
+		const cJSON *f = ft_finding(doc, "perfmon-not-recorded");
+		assert_non_null(f);
+		assert_string_equal(sev(f), "warning");
+		const cJSON *mis = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "not_recorded");
+		assert_true(array_has(mis, "% DPC Time"));
+		assert_true(array_has(mis, "% Interrupt Time"));
+		assert_true(array_has(mis, "% Privileged Time"));
+		assert_true(array_has(mis, "Processor Queue Length"));
+		const char *v = cJSON_GetObjectItem(verdict_of(doc), "sentence")->valuestring;
+		assert_non_null(strstr(v, "did not record % DPC Time"));
+		assert_non_null(strstr(v, "logman create counter"));
+		assert_null(strstr(v, "look normal"));
+		assert_null(strstr(v, "No processor counter crossed"));
+		assert_string_equal(cJSON_GetObjectItem(verdict_of(doc), "severity")->valuestring,
+				    "warning");
+		assert_int_equal(ft_count(doc), 1);
+		cJSON_Delete(doc);
+		ft_close(db, path);
+	}
+}
+
+/* 8 CPUs; CPUs 2, 3, 5 and 6 spend 90 % in DPCs and 2 % in interrupts during seconds
+ * 20–39 of a 60-second log, 1 % otherwise: 92 % is critical as in an ETW trace (the ETW
+ * rule's 50 % limit), while the whole-log mean (92·20 + 1·40)/60 ≈ 31.3 % alone would only
+ * warn. Pegged for the whole log, the mean rule is critical too. */
+static const char *const pegged_cols[] = {
+	"Processor(0)\\% DPC Time", "Processor(1)\\% DPC Time", "Processor(2)\\% DPC Time",
+	"Processor(3)\\% DPC Time", "Processor(4)\\% DPC Time", "Processor(5)\\% DPC Time",
+	"Processor(6)\\% DPC Time", "Processor(7)\\% DPC Time",
+	"Processor(0)\\% Interrupt Time", "Processor(1)\\% Interrupt Time",
+	"Processor(2)\\% Interrupt Time", "Processor(3)\\% Interrupt Time",
+	"Processor(4)\\% Interrupt Time", "Processor(5)\\% Interrupt Time",
+	"Processor(6)\\% Interrupt Time", "Processor(7)\\% Interrupt Time",
+	"Processor(0)\\% Privileged Time", "System\\Processor Queue Length",
+};
+
+static int pegged_cpu(int col)
+{
+	int cpu = col % 8;
+	return col < 16 && (cpu == 2 || cpu == 3 || cpu == 5 || cpu == 6);
+}
+
+static double pegged_stretch(int col, int t)
+{
+	if (col >= 16)
+		return 1;
+	if (!pegged_cpu(col) || t < 20 || t >= 40)
+		return col < 8 ? 1 : 0;
+	return col < 8 ? 90 : 2;
+}
+
+static double pegged_always(int col, int t)
+{
+	(void)t;
+	return pegged_stretch(col, 25);
+}
+
+static void pegged_is_critical(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	cJSON *doc = findings(db, csv_run(db, pegged_cols, 18, pegged_stretch));
+	const cJSON *f = expect(doc, "perfmon-cpu-dpcisr-saturated", "critical", "max_pct", 92);
+	expect_cpus(f, (const int[]){2, 3, 5, 6}, 4);
+	const char *text = cJSON_GetObjectItem(f, "sentence")->valuestring;
+	assert_non_null(strstr(text, "CPUs 2, 3, 5 and 6 (up to 92.0 %"));
+	expect(doc, "perfmon-dpc-time", "warning", "mean_pct",
+	       round((90 * 20 + 1 * 40) / 60.0 * 100) / 100);
+	assert_null(ft_finding(doc, "perfmon-not-recorded"));
+	assert_string_equal(cJSON_GetObjectItem(verdict_of(doc), "severity")->valuestring, "critical");
+	cJSON_Delete(doc);
+
+	doc = findings(db, csv_run(db, pegged_cols, 18, pegged_always));
+	expect(doc, "perfmon-dpc-time", "critical", "mean_pct", 90);
+	assert_string_equal(sev(ft_finding(doc, "perfmon-cpu-dpcisr-saturated")), "critical");
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
+/* Only _Total: the per-CPU view is missing, which is a note, not "normal". */
+static double total_only_val(int c, int t)
+{
+	(void)c;
+	(void)t;
+	return 3;
+}
+
+static void total_only(void **state)
+{
+	(void)state;
+	static const char *const tcols[] = {
+		"Processor(_Total)\\% DPC Time", "Processor(_Total)\\% Interrupt Time",
+		"Processor(_Total)\\% Privileged Time", "System\\Processor Queue Length"};
+	char path[64];
+	sqlite3 *db = ft_open(path, sizeof path);
+	cJSON *doc = findings(db, csv_run(db, tcols, 4, total_only_val));
+	const cJSON *f = ft_finding(doc, "perfmon-not-recorded");
+	assert_non_null(f);
+	assert_string_equal(sev(f), "info");
+	const cJSON *tot = cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "total_only");
+	assert_int_equal(cJSON_GetArraySize(tot), 3);
+	const char *v = cJSON_GetObjectItem(verdict_of(doc), "sentence")->valuestring;
+	assert_non_null(strstr(v, "not everything was"));
+	assert_non_null(strstr(v, "only for all CPUs together"));
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(thresholds), cmocka_unit_test(pal_sample),
+		cmocka_unit_test(powershell_not_recorded), cmocka_unit_test(pegged_is_critical),
+		cmocka_unit_test(total_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,6 +170,11 @@ static void clean(void **state)
 	ft_close(db, path);
 }
 
+static int starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
 static void isr_average_and_tracing(void **state)
 {
 	(void)state;
@@ -202,6 +207,29 @@ static void isr_average_and_tracing(void **state)
 	assert_non_null(f);
 	assert_string_equal(str(f, "severity"), "warning");
 	assert_string_equal(str(cJSON_GetObjectItem(doc, "verdict"), "severity"), "warning");
+	/* Not recorded is not normal: the verdict says it cannot judge, and how to record. */
+	const char *v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "Cannot judge driver load: DPC and ISR tracing was not enabled"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(str(f, "sentence"), "xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT"));
+	assert_null(strstr(v, "No driver problem"));
+	cJSON_Delete(doc);
+
+	/* Healthy DPCs but no CPU sampling: nothing found in what was recorded, and the verdict
+	 * says what was not recorded instead of "no driver problem". */
+	run = ft_scenario(db,
+		"{\"cpus\": 2, \"duration_s\": 1, \"seed\": 5, \"sample_rate_hz\": 0, \"modules\": ["
+		"{\"name\": \"ndis.sys\", \"base\": \"0xfffff80072a00000\", \"size\": 1572864,"
+		" \"dpc\": {\"rate\": 1000, \"duration_us\": {\"dist\": \"uniform\", \"min\": 5, \"max\": 40}}}]}",
+		NULL);
+	doc = findings(db, run);
+	assert_int_equal(ft_count(doc), 1);
+	assert_non_null(ft_finding(doc, "profile-not-traced"));
+	v = str(cJSON_GetObjectItem(doc, "verdict"), "sentence");
+	if (!starts_with(v, "No problem found in what was recorded, but not everything was: "
+			    "CPU sampling (PROFILE) was not recorded"))
+		fail_msg("verdict: %s", v);
+	assert_non_null(strstr(v, "-stackwalk Profile"));
 	cJSON_Delete(doc);
 	ft_close(db, path);
 }
@@ -216,7 +244,8 @@ static void feed_p99(const struct ingest_sink *k, void *ud)
 	}
 	/* samples without stacks */
 	for (int i = 0; i < 50; i++) {
-		struct sink_cpu_sample s = {i * 1000000LL, 0, 4, 8, 0x5000, 0, NULL, 0, 0, NULL, 0, 0, 0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 0, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -274,7 +303,9 @@ static void feed_hidden(const struct ingest_sink *k, void *ud)
 	for (int i = 0; i < 200; i++) {
 		struct sink_dpcisr d = {i * 1000000LL, 30000, 2, SINK_DPC, i % 4 ? 0 : -1, 0x20};
 		assert_int_equal(k->dpcisr(k->ud, &d), 0);
-		struct sink_cpu_sample s = {i * 1000000LL, 2, 4, 8, 0x5000, 0, stack, 1, 0, NULL, 0, 0, 0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = 2, .pid = 4, .tid = 8,
+					    .ip = 0x5000, .module_id = 0,
+					    .stack_modules = stack, .n_stack_modules = 1};
 		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 	}
 }
@@ -299,12 +330,101 @@ static void outside_modules(void **state)
 	ft_close(db, path);
 }
 
+/* The sentences' number texts, written out by hand (the rules of docs/findings.md, the same
+ * as web/common.js fmt; tests/integration/fmt.test.mjs checks that side). */
+static void number_texts(void **state)
+{
+	(void)state;
+	static const struct {
+		char what; /* u: µs, s: seconds, p: percent */
+		double v;
+		const char *text;
+	} cases[] = {
+		{'s', 0.9999933333333333, "1.0 s"}, {'s', 2.4, "2.4 s"}, {'s', 0, "0 s"},
+		{'u', 220, "220 µs"}, {'u', 2.46, "2.5 µs"}, {'u', 999.96, "1.0 ms"},
+		{'u', 682.4, "682 µs"}, {'u', 12000, "12 ms"}, {'u', 0, "0 µs"},
+		{'p', 92, "92.0 %"}, {'p', 0.05, "0.05 %"}, {'p', 0, "0 %"}, {'p', 90.74, "90.7 %"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char buf[32];
+		if (cases[i].what == 'u')
+			find_duration_us(cases[i].v, buf, sizeof buf);
+		else if (cases[i].what == 's')
+			find_seconds(cases[i].v, buf, sizeof buf);
+		else
+			find_percent(cases[i].v, buf, sizeof buf);
+		assert_string_equal(buf, cases[i].text);
+	}
+	char n[32];
+	find_thousands(163217, n, sizeof n);
+	assert_string_equal(n, "163,217");
+}
+
+/* Issue 12 section 2: 800 Idle-process samples in ntoskrnl.exe (module 0) and 200 busy
+ * ones: 100 in ntoskrnl.exe, 60 at unmapped kernel addresses, 40 in user code without an
+ * image. */
+static void feed_idle(const struct ingest_sink *k, void *ud)
+{
+	(void)ud;
+	for (int i = 0; i < 1000; i++) {
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .cpu = (uint16_t)(i % 4),
+					    .pid = i < 800 ? 0 : 4, .tid = i < 800 ? 0 : 8,
+					    .ip = 0xfffff80000001000ull, .module_id = 0, .ip_kernel = 1};
+		if (i >= 900 && i < 960) {
+			s.module_id = -1;
+		} else if (i >= 960) {
+			s.module_id = -1;
+			s.ip = 0x12340000;
+			s.ip_kernel = 0;
+		}
+		assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+	}
+}
+
+static void idle_is_not_kernel_time(void **state)
+{
+	(void)state;
+	char path[64], err[256];
+	sqlite3 *db = ft_open(path, sizeof path);
+	const char *names[] = {"ntoskrnl.exe"};
+	cJSON *s = summary(0, "NT Kernel Logger");
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(s, "counts"), "StackWalk", 200);
+	int64_t run = ft_fed(db, names, 1, s, feed_idle, NULL);
+	struct attr_result a;
+	struct db_etw_filter f = {.run_id = run, .from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	assert_int_equal(attr_run(db, &f, &a, err, sizeof err), 0);
+	assert_int_equal(a.samples, 1000);
+	assert_int_equal(a.idle, 800);
+	assert_int_equal(attr_busy_samples(&a), 200);
+	assert_int_equal(attr_find(&a, 0)->excl, 100); /* not 900: Idle is nobody's time */
+	assert_int_equal(attr_find(&a, -1)->excl, 100);
+	assert_int_equal(a.unknown_kernel, 60);
+	for (size_t i = 0; i < a.nvendors; i++)
+		assert_int_equal(a.vendors[i].excl, 100); /* Microsoft: ntoskrnl's busy samples */
+	attr_result_clear(&a);
+	cJSON *doc = findings(db, run);
+	const cJSON *hidden = ft_finding(doc, "code-outside-modules");
+	assert_non_null(hidden);
+	assert_int_equal((int)ft_num(hidden, "samples"), 60);
+	assert_float_equal(ft_num(hidden, "sample_share"), 60.0 / 200.0, 1e-12);
+	const cJSON *user = ft_finding(doc, "user-code-without-image");
+	assert_non_null(user);
+	assert_int_equal((int)ft_num(user, "samples"), 40);
+	assert_float_equal(ft_num(user, "non_idle_share"), 40.0 / 200.0, 1e-12);
+	char *text = cJSON_PrintUnformatted(doc);
+	assert_null(strstr(text, "ntoskrnl")); /* no verdict calls Idle kernel CPU time */
+	free(text);
+	cJSON_Delete(doc);
+	ft_close(db, path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(field_before), cmocka_unit_test(clean),
+		cmocka_unit_test(idle_is_not_kernel_time),
 		cmocka_unit_test(isr_average_and_tracing), cmocka_unit_test(p99_stacks_lost_logger),
-		cmocka_unit_test(outside_modules),
+		cmocka_unit_test(outside_modules), cmocka_unit_test(number_texts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

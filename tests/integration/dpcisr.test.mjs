@@ -288,3 +288,32 @@ test('the field story: ndis.sys DPCs on CPUs 0, 2, 4, 6 before, after the driver
     assert.equal(h.dpc.count, 0);
   }
 });
+
+// A driver pinned to CPUs 0 and 2 of 8 runs 18,000 DPCs/s of exactly 100 µs: 1.8 s of DPC
+// per second over 2 CPUs, 90 % of each. Picking those CPUs and a 2.4 s window, its share is
+// of that selection (~90 %), not of the whole machine (~22.5 %).
+test('module shares follow the selection: CPUs 0 and 2 over a 2.4 s window', async () => {
+  const busy = generate(srv.dir, 'busy', {
+    cpus: 8, pointer_size: 8, compressed: false, buffer_size: 65536, duration_s: 3, seed: 11, sample_rate_hz: 0,
+    modules: [{ name: 'busy.sys', base: '0xfffff80075000000', size: 65536, cpus: [0, 2],
+      dpc: { rate: 18000, duration_us: { dist: 'fixed', value: 100 } } }],
+  });
+  const up = await uploadAndWait(srv.url, readFileSync(busy.path), 'busy.etl', 'busy');
+  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+  const r = (await getJson(`${srv.url}/api/runs/${up.body.run.id}`)).body;
+  const t0 = r.summary.start_utc_us / 1000;
+  const m = (await getJson(`${srv.url}/api/runs/${r.id}/dpcisr/modules?cpus=0,2&from=${t0 + 300}&to=${t0 + 2700}`)).body;
+  const row = m.modules.find((x) => x.name === 'busy.sys');
+  const inWin = stats(select(busy.records, { modules: new Set(['busy.sys']), cpus: new Set([0, 2]), fromMs: 300, toMs: 2700 }));
+  assert.equal(m.window_cpus, 2);
+  assert.equal(m.window_cpu_ms, 2 * 2400);
+  assert.equal(row.share_of_window, inWin.total_ns / (2 * 2.4e9));
+  assert.ok(Math.abs(row.share_of_window - 0.9) < 0.03, `about 90 % of the two CPUs: ${row.share_of_window}`);
+  const all = stats(select(busy.records, { modules: new Set(['busy.sys']) }));
+  assert.ok(row.share_of_trace < 0.25, `of the whole machine and trace it is under a quarter: ${row.share_of_trace}`);
+  assert.ok(all.total_ns / (r.summary.duration_us * 1000 * 8) < 0.25, 'of the whole machine it is about a quarter');
+  // Nothing selected: the window is the whole recorded span, so the two shares agree.
+  const whole = (await getJson(`${srv.url}/api/runs/${r.id}/dpcisr/modules`)).body.modules.find((x) => x.name === 'busy.sys');
+  assert.ok(Math.abs(whole.share_of_window / whole.share_of_trace - 1) < 1e-3);
+  assert.equal(whole.total_ms, all.total_ns / 1e6);
+});

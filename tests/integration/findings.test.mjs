@@ -109,7 +109,10 @@ test('drivers: CPU and time windows, and errors', async () => {
   assert.match(pd.body.error, /no ETW data/);
   const pf = await getJson(`${srv.url}/api/runs/${csv.body.run.id}/findings`);
   assert.equal(pf.status, 200);
-  assert.equal(pf.body.verdict.severity, 'ok');
+  // Only % Processor Time was logged: DPC and interrupt time are not recorded, not "ok".
+  assert.equal(pf.body.verdict.severity, 'warning');
+  assert.match(pf.body.verdict.sentence, /^Cannot judge driver load: This log did not record % DPC Time, % Interrupt Time/);
+  assert.ok(pf.body.findings.some((f) => f.id === 'perfmon-not-recorded'));
 });
 
 const perfview = join(shared, 'samples', 'etl', 'perfview-net452-x64-compressed.etl');

@@ -55,8 +55,10 @@ void feed_dpc(const struct ingest_sink *k, const struct gen_dpc *e)
 
 void feed_sample(const struct ingest_sink *k, const struct gen_sample *p)
 {
-	struct sink_cpu_sample s = {p->t_ns, p->cpu, p->pid, 1, 0x1000, p->module_id,
-				    p->stack, p->nstack, p->in_dpcisr, NULL, 0, 0, 0, 0};
+	struct sink_cpu_sample s = {.t_ns = p->t_ns, .cpu = p->cpu, .pid = p->pid, .tid = 1,
+				    .ip = 0x1000, .module_id = p->module_id,
+				    .stack_modules = p->stack, .n_stack_modules = p->nstack,
+				    .in_dpcisr = p->in_dpcisr};
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 }
 

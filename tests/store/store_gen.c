@@ -218,6 +218,8 @@ void gen_cpu(const struct gen_data *g, const struct db_etw_filter *f, uint64_t *
 		totals[1] += p->pid == 0;
 		totals[2] += p->in_dpcisr == 1;
 		totals[3] += p->in_dpcisr == 2;
+		if (p->pid == 0)
+			continue; /* the Idle process: Idle only, never a module's time */
 		int seen[GEN_MODULES + 1] = {0};
 		if (module_in(f, p->module_id))
 			excl[p->module_id + 1]++;

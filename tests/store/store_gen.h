@@ -49,6 +49,7 @@ void gen_histogram(const struct gen_data *g, const struct db_etw_filter *f,
 /* rows[(module+1) * KINDS + kind], cpus alongside */
 void gen_modules(const struct gen_data *g, const struct db_etw_filter *f,
 		 struct db_dpc_stats *rows, struct db_cpu_set *cpus);
+/* excl/incl per module+1 over non-idle samples (Idle-process samples count in totals only) */
 void gen_cpu(const struct gen_data *g, const struct db_etw_filter *f, uint64_t *excl,
 	     uint64_t *incl, uint64_t totals[4]);
 

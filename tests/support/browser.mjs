@@ -19,3 +19,23 @@ export async function openPage(browser, opts = {}) {
   page.on('dialog', async (d) => { page.problems.push(`dialog: ${d.message()}`); await d.dismiss(); });
   return page;
 }
+
+// Uploads the file at path through the start page's file picker (single file: the page then
+// opens the new run); returns a page on the run (clipboard allowed) and the run id.
+export async function uploadThroughPage(browser, base, path) {
+  const page = await openPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
+  await page.goto(base + '/');
+  await page.setInputFiles('#file', path);
+  await page.waitForURL(/\/runs\/[0-9a-f]{32}$/, { timeout: 20000 });
+  return { page, id: new URL(page.url()).pathname.split('/').pop() };
+}
+
+// The viewport point in the middle of bar `index` of the bar chart on canvas `canvasId`.
+export function barCenter(page, canvasId, index) {
+  return page.evaluate(([cid, b]) => {
+    const c = window.Chart.getChart(document.getElementById(cid));
+    const el = c.getDatasetMeta(0).data[b];
+    const r = c.canvas.getBoundingClientRect();
+    return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
+  }, [canvasId, index]);
+}

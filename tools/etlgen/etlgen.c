@@ -180,11 +180,19 @@ static int put_utf16(uint8_t *p, const char *s)
 	return 0;
 }
 
-static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *m, uint8_t type,
-		       uint64_t ts)
+static int is_kernel(const struct gen *g, uint64_t addr)
 {
-	char pb[512];
-	const char *path = module_path(m, pb, sizeof pb);
+	return g->P == 8 ? addr >= 0xFFFF800000000000ull : addr >= 0x80000000ull;
+}
+
+static uint32_t process_pid(const struct gen *g)
+{
+	return g->s->process_pid ? g->s->process_pid : ETLGEN_PROCESS_PID;
+}
+
+static int image_raw(struct gen *g, unsigned cpu, uint64_t base, uint64_t isize, uint32_t pid,
+		     const char *path, uint8_t type, uint64_t ts)
+{
 	size_t fixed = g->P == 8 ? 56 : 44;
 	size_t size = 16 + fixed + 2 * (strlen(path) + 1);
 	if (size > 65535)
@@ -196,13 +204,36 @@ static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *
 	etl_put16(p, 3); /* Image v3 */
 	uint8_t *q = p + 16;
 	unsigned P = g->P;
-	etl_putptr(q, m->base, P);
-	etl_putptr(q + P, m->size, P);
-	etl_put32(q + 2 * P, 0);          /* pid 0: kernel image */
+	etl_putptr(q, base, P);
+	etl_putptr(q + P, isize, P);
+	etl_put32(q + 2 * P, pid);
 	etl_put32(q + 2 * P + 4, 0x1234); /* checksum */
 	etl_put32(q + 2 * P + 8, 0x5f000000);
-	etl_putptr(q + 2 * P + 16, m->base, P);
+	etl_putptr(q + 2 * P + 16, base, P);
 	put_utf16(q + fixed, path);
+	return 0;
+}
+
+/* A module's image event: kernel-space images with pid 0, user-space ones in the process. */
+static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *m, uint8_t type,
+		       uint64_t ts)
+{
+	char pb[512];
+	return image_raw(g, cpu, m->base, m->size, is_kernel(g, m->base) ? 0 : process_pid(g),
+			 module_path(m, pb, sizeof pb), type, ts);
+}
+
+/* Thread DCStart (v3) of a sampled thread: process id, thread id, then zeros. */
+static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, uint64_t ts)
+{
+	size_t size = 16 + 8 + 7 * g->P + 8;
+	uint8_t *p = reserve(g, cpu, size);
+	if (!p)
+		return -1;
+	perfinfo(g, p, size, 5, 3, ts);
+	etl_put16(p, 3);
+	etl_put32(p + 16, process_pid(g));
+	etl_put32(p + 20, tid);
 	return 0;
 }
 
@@ -273,8 +304,16 @@ static int header_buffer(struct gen *g)
 static int rundown(struct gen *g, uint64_t ts)
 {
 	for (size_t i = 0; i < g->s->n_modules; i++)
-		if (image_event(g, 0, &g->s->modules[i], 3, ts))
+		if (!g->s->modules[i].unmapped && image_event(g, 0, &g->s->modules[i], 3, ts))
 			return -1;
+	for (unsigned i = 0; i < g->s->implausible_images; i++) {
+		uint64_t base = 0x10000000ull + 0x100000ull * i;
+		int rc = i % 3 == 0 ? image_raw(g, 0, base, 0x1000, process_pid(g), "", 3, ts)
+			 : i % 3 == 1 ? image_raw(g, 0, base, 0, process_pid(g), "\\x\\implausible.dll", 3, ts)
+				      : image_raw(g, 0, base, 0x1000, 0xFFFFFFFFu, "\\x\\implausible.dll", 3, ts);
+		if (rc)
+			return -1;
+	}
 	return 0;
 }
 
@@ -333,7 +372,7 @@ static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, co
 
 /* The expectations of one sample: IP in module mi, callers on the stack (if any);
  * inside (may be NULL) is the DPC module's expectation when the sample is inside its DPC. */
-static void expect_sample(struct gen *g, unsigned cpu, size_t mi, const int *callers,
+static void expect_sample(struct gen *g, unsigned cpu, size_t mi, uint64_t ip, const int *callers,
 			  size_t n_callers, struct etlgen_module_expect *inside)
 {
 	struct etlgen_expect *e = g->exp;
@@ -341,6 +380,10 @@ static void expect_sample(struct gen *g, unsigned cpu, size_t mi, const int *cal
 		return;
 	e->samples++;
 	e->cpu_samples[cpu]++;
+	if (g->s->modules[mi].unmapped && is_kernel(g, ip))
+		e->samples_unmapped_kernel++;
+	else if (g->s->modules[mi].unmapped)
+		e->samples_unmapped_user++;
 	e->modules[mi].samples_ip++;
 	e->modules[mi].samples_on_stack++;
 	if (inside) {
@@ -382,7 +425,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	}
 	c->last_ts = ts;
 	c->sample_ts = ts;
-	expect_sample(g, cpu, mi, m->stack, m->n_stack, NULL);
+	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
 	return 0;
 }
 
@@ -418,7 +461,7 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 		x->inside_samples++;
 		x->inside_flagged += m->inside_flag != 0;
 		x->inside_with_stack += m->inside_stacks != 0;
-		expect_sample(g, cpu, (size_t)in->leaf, m->inside_stacks ? in->callers : NULL,
+		expect_sample(g, cpu, (size_t)in->leaf, ip, m->inside_stacks ? in->callers : NULL,
 			      m->inside_stacks ? in->n_callers : 0, x);
 	}
 	return 0;
@@ -492,6 +535,8 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 		snprintf(msg, n, "duration_s must be >= 0");
 	else if (s->qpc_frequency < 1000)
 		snprintf(msg, n, "qpc_frequency too small");
+	else if (s->implausible_images > 1000)
+		snprintf(msg, n, "implausible_images must be 0..1000");
 	else {
 		for (size_t i = 0; i < s->n_modules; i++) {
 			const struct etlgen_module *m = &s->modules[i];
@@ -572,6 +617,12 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if (!s->images_at_end && rundown(&g, T0 + 1))
 		goto io;
+	int sampled = s->sample_rate_hz > 0; /* the sampled threads' rundown, when any */
+	for (size_t i = 0; i < s->n_modules; i++)
+		sampled |= s->modules[i].inside_every_us > 0 && s->modules[i].n_inside;
+	for (unsigned i = 0; sampled && i < s->cpus; i++)
+		if (thread_event(&g, i, 1000 + i, T0 + 1))
+			goto io;
 
 	/* One Poisson stream of all DPC/ISR/sample events; pick kind, module and CPU. */
 	double total_rate = s->sample_rate_hz * s->cpus, total_w = 0;

@@ -59,7 +59,14 @@ struct etlgen_module {
 	int inside_hide_dpc;     /* write the samples but not the DPC events (DPC not traced) */
 	const struct etlgen_inside *inside;
 	size_t n_inside;
+	int unmapped;            /* no image event is logged: samples in it hit an address
+				  * outside every loaded module (hidden driver, JIT code) */
 };
+
+/* The sampled threads (one per CPU, ids 1000 + cpu) belong to this process unless the
+ * scenario says otherwise; user-space modules (base below the kernel range) are its
+ * images. */
+#define ETLGEN_PROCESS_PID 4242
 
 struct etlgen_scenario {
 	unsigned cpus;           /* 1..256 */
@@ -75,6 +82,9 @@ struct etlgen_scenario {
 	int stack_keys;          /* Win8+ stack caching: KeyKernel references, KeyRundown
 				  * definitions at the end, instead of inline Stack events */
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
+	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */
+	unsigned implausible_images; /* image events with an empty path, size 0 or pid
+				      * 0xFFFFFFFF (in turn), logged with the rundown */
 	const struct etlgen_module *modules;
 	size_t n_modules;
 	/* Optional: called for every DPC/ISR written (ns values as etl_ingest computes them). */
@@ -106,6 +116,8 @@ struct etlgen_expect {
 	uint64_t *cpu_samples;
 	struct etlgen_agg kind[ETLGEN_KINDS];
 	uint64_t samples;
+	uint64_t samples_unmapped_kernel; /* samples in unmapped kernel-space modules */
+	uint64_t samples_unmapped_user;   /* samples in unmapped user-space modules */
 	uint64_t events;         /* every event written, header included */
 	uint64_t buffers;
 	uint64_t bytes;

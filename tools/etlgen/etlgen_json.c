@@ -5,7 +5,7 @@
  *   "cpus": 4, "pointer_size": 8, "compressed": false, "buffer_size": 65536,
  *   "duration_s": 10, "seed": 1, "qpc_frequency": 10000000, "build": 19041,
  *   "sample_rate_hz": 1000, "images_at_end": false, "stack_keys": false,
- *   "dpc_groups_enabled": true,
+ *   "dpc_groups_enabled": true, "process_pid": 4242, "implausible_images": 0,
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
  *       "base": "0xfffff80001000000", "size": 1048576,
@@ -14,7 +14,8 @@
  *       "isr": { "rate": 500, "msi": false,
  *                "duration_us": { "dist": "uniform", "min": 1, "max": 5 } },
  *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] },
- *       "cpus": [0, 2, 4, 6] } ] }          (optional: where its DPCs/ISRs run)
+ *       "cpus": [0, 2, 4, 6],                (optional: where its DPCs/ISRs run)
+ *       "unmapped": false } ] }               (true: no image event for it)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
  */
 #include <stdlib.h>
@@ -159,6 +160,8 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->images_at_end = (int)num(root, "images_at_end", 0);
 	s->stack_keys = (int)num(root, "stack_keys", 0);
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
+	s->process_pid = (uint32_t)num(root, "process_pid", 0);
+	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
 	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
 	int nm = cJSON_GetArraySize(mods);
 	struct etlgen_module *m = calloc(nm > 0 ? (size_t)nm : 1, sizeof *m);
@@ -206,6 +209,7 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 				goto fail;
 			}
 		}
+		m[i].unmapped = (int)num(o, "unmapped", 0);
 		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "samples");
 		if (smp)
 			m[i].sample_weight = num(smp, "weight", 0);
@@ -297,6 +301,8 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 	cJSON_AddNumberToObject(root, "buffers", (double)e->buffers);
 	cJSON_AddNumberToObject(root, "bytes", (double)e->bytes);
 	cJSON_AddNumberToObject(root, "samples", (double)e->samples);
+	cJSON_AddNumberToObject(root, "samples_unmapped_kernel", (double)e->samples_unmapped_kernel);
+	cJSON_AddNumberToObject(root, "samples_unmapped_user", (double)e->samples_unmapped_user);
 	cJSON *tot = cJSON_AddObjectToObject(root, "totals");
 	uint64_t all = 0;
 	for (int k = 0; k < ETLGEN_KINDS; k++) {

@@ -1,0 +1,99 @@
+/* etl_pending.c — the time-ordered window of samples waiting for their stacks: a ring
+ * buffer searched by timestamp. */
+#include <stdlib.h>
+#include <string.h>
+#include "etl_pending.h"
+
+int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns)
+{
+	memset(p, 0, sizeof *p);
+	p->slot = calloc(cap ? cap : 1, sizeof *p->slot);
+	if (!p->slot)
+		return -1;
+	p->cap = cap ? cap : 1;
+	p->horizon_ns = horizon_ns;
+	return 0;
+}
+
+void etl_pending_free(struct etl_pending *p)
+{
+	free(p->slot);
+	memset(p, 0, sizeof *p);
+}
+
+static struct etl_pending_sample *at(const struct etl_pending *p, size_t i)
+{
+	return &p->slot[(p->head + i) % p->cap];
+}
+
+struct etl_pending_sample *etl_pending_due(struct etl_pending *p, int64_t t_ns)
+{
+	if (!p->count)
+		return NULL;
+	struct etl_pending_sample *o = at(p, 0);
+	if (p->count == p->cap || t_ns == INT64_MAX ||
+	    (t_ns > o->s.t_ns && (uint64_t)t_ns - (uint64_t)o->s.t_ns > (uint64_t)p->horizon_ns))
+		return o;
+	return NULL;
+}
+
+void etl_pending_pop(struct etl_pending *p)
+{
+	if (!p->count)
+		return;
+	p->left_ts = at(p, 0)->ts;
+	p->any_left = 1;
+	p->head = (p->head + 1) % p->cap;
+	p->count--;
+}
+
+struct etl_pending_sample *etl_pending_push(struct etl_pending *p, uint64_t ts)
+{
+	if (p->count == p->cap || (p->count && ts < at(p, p->count - 1)->ts) ||
+	    (p->any_left && ts < p->left_ts))
+		return NULL;
+	struct etl_pending_sample *s = at(p, p->count++);
+	memset(s, 0, sizeof *s);
+	s->ts = ts;
+	return s;
+}
+
+size_t etl_pending_lower(const struct etl_pending *p, uint64_t ts)
+{
+	size_t lo = 0, hi = p->count;
+	while (lo < hi) { /* first slot with ts >= the wanted one */
+		size_t mid = lo + (hi - lo) / 2;
+		if (at(p, mid)->ts < ts)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct etl_pending_sample *etl_pending_at(const struct etl_pending *p, size_t i)
+{
+	return i < p->count ? at(p, i) : NULL;
+}
+
+struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, uint32_t tid,
+					    unsigned kind)
+{
+	struct etl_pending_sample *first = NULL;
+	size_t lo = etl_pending_lower(p, ts);
+	for (; lo < p->count && at(p, lo)->ts == ts; lo++) {
+		struct etl_pending_sample *s = at(p, lo);
+		if (s->s.tid != tid)
+			continue;
+		if (!(s->stack_kinds >> kind & 1))
+			return s;
+		if (!first)
+			first = s;
+	}
+	return first;
+}
+
+int etl_pending_too_late(const struct etl_pending *p, uint64_t ts)
+{
+	return p->any_left && ts <= p->left_ts;
+}

@@ -1,0 +1,61 @@
+/* etl_pending.h — CPU samples waiting for their stack events. Stack and stack-key events
+ * follow their sample, sometimes on another CPU and up to ~100 ms later; they name it by
+ * (EventTimeStamp, StackThread). Samples enter in time order (pass 2 is time-ordered) and
+ * leave, oldest first, when the window is full or they are older than the horizon, so a
+ * stack event finds its sample by binary search on the timestamp and memory stays bounded
+ * (cap × one slot) whatever the trace size.
+ *
+ * Invariant: slots hold samples in non-decreasing ts order; a sample at a timestamp
+ * older than the newest one already in the window is refused (the caller emits it without
+ * a stack). */
+#ifndef ETLSCOPE_ETL_PENDING_H
+#define ETLSCOPE_ETL_PENDING_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sink.h"
+
+#define ETL_PENDING_MAX_MODS 64 /* distinct modules kept per sample's stack */
+#define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
+
+struct etl_pending_sample {
+	uint64_t ts;        /* raw header timestamp: what stack events carry */
+	unsigned stack_kinds; /* bit set per kind of stack event (caller's numbering) matched */
+	struct sink_cpu_sample s;
+	int32_t mods[ETL_PENDING_MAX_MODS];
+	int32_t chain[ETL_PENDING_MAX_CHAIN];
+};
+
+struct etl_pending {
+	struct etl_pending_sample *slot; /* ring of cap slots */
+	size_t cap, head, count;
+	int64_t horizon_ns;
+	uint64_t left_ts;   /* timestamp of the newest sample that left */
+	int any_left;
+};
+
+/* 0 or -1 (ENOMEM). */
+int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns);
+void etl_pending_free(struct etl_pending *p);
+/* The oldest sample if it must leave before a sample at t_ns enters (window full, or older
+ * than t_ns - horizon; t_ns = INT64_MAX drains everything), else NULL. The caller emits it,
+ * then calls etl_pending_pop. */
+struct etl_pending_sample *etl_pending_due(struct etl_pending *p, int64_t t_ns);
+void etl_pending_pop(struct etl_pending *p);
+/* A zeroed slot at the tail for a sample at ts, or NULL if ts is older than the newest
+ * pending sample or the window is full (call etl_pending_due first). */
+struct etl_pending_sample *etl_pending_push(struct etl_pending *p, uint64_t ts);
+/* The pending sample at ts on thread tid, or NULL. Several samples of one thread at one
+ * timestamp (possible in written traces) take stack events in turn: the first of them
+ * without a stack event of this kind (bit index, < 32), else the first. */
+struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, uint32_t tid,
+					    unsigned kind);
+/* Index of the oldest pending sample with a timestamp >= ts (count if none). */
+size_t etl_pending_lower(const struct etl_pending *p, uint64_t ts);
+/* The i-th pending sample, oldest first (0 ≤ i < count), else NULL. */
+struct etl_pending_sample *etl_pending_at(const struct etl_pending *p, size_t i);
+/* 1 if a sample at ts would already have left the window (a stack event for it came too
+ * late to be matched), else 0. */
+int etl_pending_too_late(const struct etl_pending *p, uint64_t ts);
+
+#endif
