@@ -65,8 +65,9 @@ void find_inside_sentence(const struct find_inside *in, const struct attr_row *r
 			 row->name, what);
 		return;
 	}
+	char share[32];
 	find_thousands(in->samples, count, sizeof count);
-	double share = (double)in->leaf_samples / (double)in->samples;
+	find_percent(100.0 * (double)in->leaf_samples / (double)in->samples, share, sizeof share);
 	if (in->row)
 		find_driver_desc(in->row, desc, sizeof desc);
 	else
@@ -74,12 +75,12 @@ void find_inside_sentence(const struct find_inside *in, const struct attr_row *r
 	size_t n;
 	if (in->third_party_leaf)
 		n = (size_t)snprintf(buf, len,
-				     "%.0f %% of the %s CPU samples inside them are in %s, so %s "
+				     "%s of the %s CPU samples inside them are in %s, so %s "
 				     "only dispatches and that driver does the work.",
-				     share * 100, count, desc, row->name);
+				     share, count, desc, row->name);
 	else
-		n = (size_t)snprintf(buf, len, "%.0f %% of the %s CPU samples inside them are in %s.",
-				     share * 100, count, desc);
+		n = (size_t)snprintf(buf, len, "%s of the %s CPU samples inside them are in %s.",
+				     share, count, desc);
 	if (!in->with_stack && n < len)
 		snprintf(buf + n, len - n,
 			 " Those samples carry no stacks, so only the module at the top is known; "
@@ -114,8 +115,10 @@ void find_inside_flag_only(struct find_ctx *c)
 		if (find_inside_load(c, DB_INSIDE_FLAG_ONLY, isr, &in) != 0 ||
 		    in.samples < c->lim->min_events)
 			continue;
-		char count[32], desc[400] = "code outside any loaded module";
+		char count[32], share[32], desc[400] = "code outside any loaded module";
 		find_thousands(in.samples, count, sizeof count);
+		find_percent(100.0 * (double)in.leaf_samples / (double)in.samples, share,
+			     sizeof share);
 		if (in.row)
 			find_driver_desc(in.row, desc, sizeof desc);
 		cJSON *n = cJSON_CreateObject();
@@ -124,9 +127,9 @@ void find_inside_flag_only(struct find_ctx *c)
 			  in.third_party_leaf ? FIND_WARNING : FIND_INFO, (double)in.samples, "dpcisr",
 			  NULL, n,
 			  "%s CPU samples carry the Executing%s flag but lie in no logged %s (the "
-			  "trace did not record or lost those %ss, or one ran through more than 64 "
-			  "samples); %.0f %% of them are in %s.",
-			  count, isr ? "ISR" : "DPC", isr ? "ISR" : "DPC", isr ? "ISR" : "DPC",
-			  100.0 * (double)in.leaf_samples / (double)in.samples, desc);
+			  "trace did not record or lost those %ss, or one outlasted the parser's hold "
+			  "of its samples); %s of them are in %s.",
+			  count, isr ? "ISR" : "DPC", isr ? "ISR" : "DPC", isr ? "ISR" : "DPC", share,
+			  desc);
 	}
 }

@@ -212,12 +212,13 @@ static int cpu_saturation(struct find_ctx *c)
 			return -1;
 		if (in.third_party_leaf && in.row) {
 			/* name the driver doing the work first */
-			char ms[400], leaf[400];
+			char ms[400], leaf[400], share[32];
 			find_driver_desc(row, ms, sizeof ms);
 			find_driver_desc(in.row, leaf, sizeof leaf);
-			snprintf(desc, sizeof desc, "%s running inside %s DPCs (%.0f %% of the CPU "
-				 "samples inside them)", leaf, ms,
-				 100.0 * (double)in.leaf_samples / (double)in.samples);
+			find_percent(100.0 * (double)in.leaf_samples / (double)in.samples, share,
+				     sizeof share);
+			snprintf(desc, sizeof desc, "%s running inside %s DPCs (%s of the CPU "
+				 "samples inside them)", leaf, ms, share);
 		}
 		share_hint(c, row, in.third_party_leaf ? in.leaf : INT32_MIN, hint, sizeof hint, 1);
 	}

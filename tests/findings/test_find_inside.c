@@ -173,8 +173,8 @@ static void check_findings(const cJSON *doc, const struct inside_case *k,
 		assert_int_equal((uint64_t)inum(flag, "leaf_samples"), x->inside_leaf[M_IDS]);
 		char want[300];
 		snprintf(want, sizeof want, " CPU samples carry the ExecutingDPC flag but lie in no "
-			 "logged DPC (the trace did not record or lost those DPCs, or one ran through "
-			 "more than 64 samples); %.0f %% of them are in idsvia64.sys (Symantec / "
+			 "logged DPC (the trace did not record or lost those DPCs, or one outlasted "
+			 "the parser's hold of its samples); %.1f %% of them are in idsvia64.sys (Symantec / "
 			 "NortonLifeLock (Broadcom), Antivirus).",
 			 100.0 * (double)x->inside_leaf[M_IDS] / (double)x->inside_samples);
 		assert_non_null(strstr(str(flag, "sentence"), want));
@@ -211,7 +211,7 @@ static void check_findings(const cJSON *doc, const struct inside_case *k,
 	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "inside"),
 				"leaf_module"), "idsvia64.sys");
 	char want[300];
-	snprintf(want, sizeof want, "; %.0f %% of the ",
+	snprintf(want, sizeof want, "; %.1f %% of the ",
 		 100.0 * (double)x->inside_leaf[M_IDS] / (double)x->inside_samples);
 	assert_non_null(strstr(s, want));
 	assert_non_null(strstr(s, " CPU samples inside them are in idsvia64.sys (Symantec / "

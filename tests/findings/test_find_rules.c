@@ -63,7 +63,7 @@ static void field_before(void **state)
 	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
 	/* the IDS filter inside the DPCs is named; the teaming driver only shares the CPUs */
 	char want[200];
-	snprintf(want, sizeof want, "; %.0f %% of the ", 100.0 * (double)in_ids / (double)ndis->inside_samples);
+	snprintf(want, sizeof want, "; %.1f %% of the ", 100.0 * (double)in_ids / (double)ndis->inside_samples);
 	assert_non_null(strstr(str(f, "sentence"), want));
 	assert_non_null(strstr(str(f, "sentence"), "CPU samples inside them are in idsvia64.sys "
 				"(Symantec / NortonLifeLock (Broadcom), Antivirus), so ndis.sys only dispatches"));
