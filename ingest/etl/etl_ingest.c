@@ -46,6 +46,7 @@
 struct hold_ring {
 	struct etl_pending_sample slot[HOLD_PER_CPU];
 	unsigned head, count;
+	uint64_t newest_ts; /* the newest timestamp ever held: a DPC entered after it covers none */
 };
 
 struct ctx {
@@ -241,6 +242,8 @@ static int hold_put(struct ctx *c, const struct etl_pending_sample *p)
 			return rc;
 	}
 	h->slot[(h->head + h->count++) % HOLD_PER_CPU] = *p;
+	if (p->ts > h->newest_ts)
+		h->newest_ts = p->ts;
 	return 0;
 }
 
@@ -315,6 +318,8 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 	     (p = etl_pending_at(&c->pend, i)) != NULL && p->ts < exit; i++)
 		cover_one(c, p, cpu, entry, exit, e);
 	struct hold_ring *h = cpu < c->n_hold ? c->hold[cpu] : NULL;
+	if (h && h->newest_ts < entry)
+		return; /* the usual case: the hold is older than the DPC */
 	for (unsigned i = 0; h && i < h->count; i++)
 		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
