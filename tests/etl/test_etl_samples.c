@@ -31,6 +31,12 @@ static void ingest_sample(const char *path, struct test_sink *t)
 	assert_int_equal(t->summaries, 1);
 	assert_int_equal(test_summary_bool(t, "partial"), 0);
 	assert_int_equal(test_summary_num(t, "unknown"), 0);
+	/* the counts per kind are disjoint: they add up to the events read, no more */
+	double total = 0;
+	const cJSON *v;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(t->summary, "counts"))
+		total += v->valuedouble;
+	assert_true(total == test_summary_num(t, "events"));
 }
 
 static double mask(const struct test_sink *t, int i)
@@ -87,6 +93,10 @@ static void test_perfview_compressed(void **state)
 	assert_string_equal(test_summary_str(&t, "logger_name"), "Relogger");
 	assert_string_equal(test_summary_str(&t, "log_file_name"), "[multiple files]");
 	assert_string_equal(test_summary_str(&t, "computer_name"), "BRIANROB-W8");
+	/* MANIFEST: computer "BRIANROB-W8" — the run's machine field */
+	const cJSON *machines = cJSON_GetObjectItemCaseSensitive(t.summary, "machines");
+	assert_int_equal(cJSON_GetArraySize(machines), 1);
+	assert_string_equal(cJSON_GetArrayItem(machines, 0)->valuestring, "BRIANROB-W8");
 	assert_int_equal(N("events_lost"), 0);
 	assert_int_equal(mask(&t, 0), 0x1270f);
 	assert_int_equal(mask(&t, 1), 0x2);
@@ -100,7 +110,7 @@ static void test_perfview_compressed(void **state)
 	assert_false(test_sink_has_warning(&t, "events_lost"));
 
 	assert_int_equal(C("SampledProfile"), 79528);
-	assert_int_equal(C("StackWalk"), 12280);
+	assert_int_equal(N("stackwalk_events"), 12280); /* MANIFEST: StackWalk 12 280 */
 	assert_int_equal(C("StackWalkKeyUser"), 7046);
 	assert_int_equal(C("StackWalkKeyKernel"), 2061);
 	assert_int_equal(C("StackWalkKeyDelete"), 1909);
