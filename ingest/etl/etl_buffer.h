@@ -52,6 +52,8 @@ struct etl_buffer {
 	const uint8_t *payload; /* used event bytes after the 0x48-byte header */
 	size_t payload_len;
 	int bad;                /* 1: payload unusable (decompression failed / unsupported) */
+	int cut;                /* 1: the file ends inside this (first) buffer; payload is
+				 * what was there */
 };
 
 /* Walker results */

@@ -352,6 +352,11 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 static int run(struct ctx *c, FILE *f)
 {
 	int rc = etl_reader_open(&c->r, f);
+	if (rc == INGEST_EFORMAT && c->r.st.truncated) {
+		ingest_error_set(c->err, "the trace is truncated inside its first buffer, before "
+					 "its header event ends: nothing in it can be read");
+		return rc;
+	}
 	if (rc == INGEST_EFORMAT) {
 		ingest_error_set(c->err, "not an ETW trace: the first buffer does not start with "
 					 "a trace header event");

@@ -22,6 +22,8 @@ static int load_buffer(struct etl_reader *r)
 		if (rc == ETL_WALK_ENOMEM)
 			return INGEST_ENOMEM;
 		r->st.buffers++;
+		if (r->buf.cut)
+			r->st.truncated = 1;
 		if (r->buf.hdr.flags & ETL_BUF_COMPRESSED)
 			r->st.compressed_buffers++;
 		if (r->buf.hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
@@ -75,7 +77,7 @@ int etl_reader_next(struct etl_reader *r, struct etl_event *ev)
 			r->st.by_header_type[ev->header_type & 31]++;
 			continue;
 		}
-		if (rc == ETL_EV_MALFORMED)
+		if (rc == ETL_EV_MALFORMED && !r->buf.cut) /* a cut buffer ends mid-event */
 			r->st.malformed_buffers++;
 		r->have_buf = 0;
 	}

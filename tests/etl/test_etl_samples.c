@@ -385,6 +385,65 @@ static void test_reader_on_pipe(void **state)
 	pclose(p);
 }
 
+/* A trace cut inside its first buffer: the header facts (MANIFEST) and the whole events
+ * before the cut are kept, with a "truncated" warning; a cut inside the header event itself
+ * is called truncated, not "not an ETW trace". */
+static const struct {
+	const char *path;
+	double os_build, cpus;
+} first_buffer_cut[] = {
+	{SAMPLE("airbus-AMSITrace.etl"), 18362, 8},
+	{SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), 18362, 2},
+	{SAMPLE("airbus-lxcore_kernel.etl"), 19041, 6},
+	{SAMPLE("perfview-net452-x64-compressed.etl"), 9200, 8},
+	{SAMPLE("syzygy-image_data_32_v2.etl"), 7600, 16},
+};
+
+static int ingest_prefix(const char *path, size_t n, struct test_sink *t, struct ingest_error *err)
+{
+	static unsigned char buf[20000];
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_true(n <= sizeof buf);
+	assert_int_equal(fread(buf, 1, n, f), n);
+	fclose(f);
+	FILE *m = fmemopen(buf, n, "rb");
+	assert_non_null(m);
+	test_sink_init(t);
+	int rc = etl_ingest(m, &t->sink, err);
+	fclose(m);
+	return rc;
+}
+
+static void test_cut_in_first_buffer(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof first_buffer_cut / sizeof *first_buffer_cut; i++) {
+		static const size_t cuts[] = {600, 3000, 20000};
+		double events = 0;
+		for (size_t j = 0; j < 3; j++) {
+			struct test_sink t;
+			struct ingest_error err = {{0}};
+			assert_int_equal(ingest_prefix(first_buffer_cut[i].path, cuts[j], &t, &err),
+					 INGEST_OK);
+			assert_int_equal(N("os_build"), first_buffer_cut[i].os_build);
+			assert_int_equal(N("cpus"), first_buffer_cut[i].cpus);
+			assert_int_equal(test_summary_bool(&t, "partial"), 1);
+			assert_true(test_sink_has_warning(&t, "truncated"));
+			assert_int_equal(N("unknown"), 0); /* the event cut in half is not "damage" */
+			assert_true(N("events") >= 1 && N("events") >= events);
+			events = N("events");
+			test_sink_free(&t);
+		}
+		struct test_sink t;
+		struct ingest_error err = {{0}};
+		assert_int_equal(ingest_prefix(first_buffer_cut[i].path, 100, &t, &err),
+				 INGEST_EFORMAT);
+		assert_non_null(strstr(err.message, "truncated inside its first buffer"));
+		test_sink_free(&t);
+	}
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -413,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_blg_container),
 		cmocka_unit_test(test_reader_on_pipe),
 		cmocka_unit_test(test_not_an_etl),
+		cmocka_unit_test(test_cut_in_first_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
