@@ -9,8 +9,15 @@ static int load_buffer(struct etl_reader *r)
 {
 	for (;;) {
 		int rc = etl_walker_next(&r->walker, &r->buf);
-		if (rc == ETL_WALK_END)
+		if (rc == ETL_WALK_END) {
+			/* a file cut at a buffer boundary ends cleanly: the header's count of
+			 * buffers written tells (not in circular mode, where buffers wrap) */
+			const struct etl_logfile *lf = &r->lf;
+			if (r->have_header && !(lf->log_file_mode & ETL_LOGFILE_MODE_CIRCULAR) &&
+			    r->st.buffers < lf->buffers_written)
+				r->st.truncated = 1;
 			return 0;
+		}
 		if (rc == ETL_WALK_TRUNCATED) {
 			r->st.truncated = 1;
 			return 0;

@@ -175,7 +175,7 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 	char msg[256];
 	int rc;
 	if (f->reader.truncated || f->reader.io_error) {
-		snprintf(msg, sizeof msg, "the trace ends inside a buffer after %" PRIu64
+		snprintf(msg, sizeof msg, "the trace is cut short after %" PRIu64
 			 " buffers (header says %u): results are partial",
 			 f->reader.buffers, r->lf.buffers_written);
 		if ((rc = warn(sink, "truncated", msg)) < 0)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -401,10 +402,10 @@ static const struct {
 
 static int ingest_prefix(const char *path, size_t n, struct test_sink *t, struct ingest_error *err)
 {
-	static unsigned char buf[20000];
+	unsigned char *buf = malloc(n);
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
-	assert_true(n <= sizeof buf);
+	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, n, f), n);
 	fclose(f);
 	FILE *m = fmemopen(buf, n, "rb");
@@ -412,6 +413,7 @@ static int ingest_prefix(const char *path, size_t n, struct test_sink *t, struct
 	test_sink_init(t);
 	int rc = etl_ingest(m, &t->sink, err);
 	fclose(m);
+	free(buf);
 	return rc;
 }
 
@@ -444,6 +446,22 @@ static void test_cut_in_first_buffer(void **state)
 	}
 }
 
+/* Cut at a buffer boundary the file ends cleanly; the header's BuffersWritten (6, MANIFEST)
+ * shows what is missing. */
+static void test_cut_at_buffer_boundary(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	struct ingest_error err = {{0}};
+	assert_int_equal(ingest_prefix(SAMPLE("airbus-AMSITrace.etl"), 3 * 65536, &t, &err),
+			 INGEST_OK);
+	assert_int_equal(N("buffers"), 3);
+	assert_int_equal(N("buffers_written"), 6);
+	assert_int_equal(test_summary_bool(&t, "partial"), 1);
+	assert_true(test_sink_has_warning(&t, "truncated"));
+	test_sink_free(&t);
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -473,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_reader_on_pipe),
 		cmocka_unit_test(test_not_an_etl),
 		cmocka_unit_test(test_cut_in_first_buffer),
+		cmocka_unit_test(test_cut_at_buffer_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
