@@ -15,6 +15,14 @@
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
 {
+	return ingest_file_ex(path, NULL, sink, fmt_out, err);
+}
+
+int ingest_file_ex(const char *path, const struct ingest_options *opts,
+		   const struct ingest_sink *sink, enum ingest_format *fmt_out,
+		   struct ingest_error *err)
+{
+	struct pdh_text_options pdh = {.encoding = opts ? opts->encoding : NULL};
 	unsigned char head[INGEST_DETECT_BYTES];
 	enum ingest_format fmt;
 	size_t n;
@@ -44,10 +52,10 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 	rewind(f);
 	switch (fmt) {
 	case INGEST_FMT_PDH_CSV:
-		rc = pdh_text_parse(f, ',', sink, err);
+		rc = pdh_text_parse_ex(f, ',', &pdh, sink, err);
 		break;
 	case INGEST_FMT_PDH_TSV:
-		rc = pdh_text_parse(f, '\t', sink, err);
+		rc = pdh_text_parse_ex(f, '\t', &pdh, sink, err);
 		break;
 	case INGEST_FMT_ETL: {
 		struct sink_pipe *pipe = sink_pipe_new(sink);

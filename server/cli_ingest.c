@@ -20,9 +20,10 @@ int cli_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},     {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},     {"encoding", required_argument, NULL, 'e'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *db_path = CLI_DEFAULT_DB, *name = NULL;
+	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL;
 	int json = 0, c, failures = 0;
 	char err[512];
 	optind = 1;
@@ -31,8 +32,10 @@ int cli_ingest(int argc, char **argv)
 		case 'd': db_path = optarg; break;
 		case 'n': name = optarg; break;
 		case 'j': json = 1; break;
+		case 'e': encoding = optarg; break;
 		default:
-			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n");
+			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] "
+					"[--encoding CHARSET] FILE...\n");
 			return 2;
 		}
 	}
@@ -55,7 +58,8 @@ int cli_ingest(int argc, char **argv)
 			continue;
 		}
 		struct db_run_input in = {name, base_name(file), st.st_size};
-		int rc = db_import_file(db, file, &in, &res, err, sizeof err);
+		struct ingest_options iopts = {encoding};
+		int rc = db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "etlscope: %s: %s\n", file, err);
 			failures++;

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS]\n"
-		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
+		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "jobs.h"
+#include "pdh/pdh_encoding.h"
 #include "server.h"
 
 #define SPOOL_BUF (256 * 1024)
@@ -42,12 +43,12 @@ static void clean_file_name(const char *in, char *out, size_t outlen)
 
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 char *id);
+			 const char *encoding, char *id);
 
 int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	char name[256] = "", file[256] = "", raw[512] = "", id[JOB_ID_LEN + 1];
+	char name[256] = "", file[256] = "", raw[512] = "", encoding[64] = "", id[JOB_ID_LEN + 1];
 
 	if (s->cfg.read_only) {
 		http_send_error(conn, 403, "this server is read-only");
@@ -70,6 +71,12 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 		size_t ql = strlen(ri->query_string);
 		mg_get_var(ri->query_string, ql, "name", name, sizeof name);
 		mg_get_var(ri->query_string, ql, "file", raw, sizeof raw);
+		mg_get_var(ri->query_string, ql, "encoding", encoding, sizeof encoding);
+	}
+	if (encoding[0] && !pdh_encoding_supported(encoding)) {
+		http_send_error(conn, 400, "unknown text encoding; name one iconv knows, e.g. "
+				"UTF-8, CP1251, CP1252, CP932");
+		return 400;
 	}
 	clean_file_name(raw, file, sizeof file);
 	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
@@ -78,7 +85,7 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 						      : "you have too many uploads in progress");
 		return 429;
 	}
-	int status = upload_stream(conn, s, ri, name, file, id);
+	int status = upload_stream(conn, s, ri, name, file, encoding, id);
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return status;
 }
@@ -86,14 +93,14 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 /* The body of an accepted upload: spool it, then queue or refuse it. */
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 char *id)
+			 const char *encoding, char *id)
 {
 	char path[4096];
 	long long total = 0;
 	int fd;
 	struct timespec t0, now;
 
-	if (jobs_begin(s->jobs, name, file, ri->content_length, id) != 0) {
+	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
 		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
 		return 503;
 	}

@@ -91,8 +91,9 @@ export async function waitFor(check, { timeout = 10000, every = 50, what = 'cond
 }
 
 // Upload bytes and wait for the ingest job to finish; returns the final job document.
-export async function uploadAndWait(base, bytes, fileName, name) {
-  const q = new URLSearchParams({ file: fileName });
+// extra: more query parameters, e.g. { encoding: 'CP1251' }.
+export async function uploadAndWait(base, bytes, fileName, name, extra = {}) {
+  const q = new URLSearchParams({ file: fileName, ...extra });
   if (name) q.set('name', name);
   const res = await fetch(`${base}/api/uploads?${q}`, {
     method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },
