@@ -65,6 +65,53 @@ static double header_type_total(const struct test_sink *t)
 	return n;
 }
 
+/* .sys kernel images counted by the test itself from the raw Image events (file-order
+ * reader; the FileName is parsed here, at payload offset 56 for 64-bit and 44 for 32-bit
+ * v2/v3 layouts, etl-format.md §8.5), independent of etl_modmap and the summary. */
+struct sys_images {
+	unsigned long by_type[256]; /* DCStart 3, DCEnd 4, Unload 2 (group 20); Load 10 (group 3) */
+	unsigned long events;
+	size_t distinct;
+	char names[400][256];
+};
+
+static void count_sys_images(const char *path, struct sys_images *s)
+{
+	FILE *f = fopen(path, "rb");
+	struct etl_reader r;
+	struct etl_event ev;
+	memset(s, 0, sizeof *s);
+	assert_non_null(f);
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	while (etl_reader_next(&r, &ev) == 1) {
+		if (ev.ev_class != ETL_EC_SYSTEM ||
+		    !((ev.group == 20 && ev.type >= 2 && ev.type <= 4) || (ev.group == 3 && ev.type == 10)))
+			continue;
+		size_t fo = ev.pointer_size == 8 ? 56 : 44, k = 0;
+		char name[256];
+		for (size_t i = fo; i + 1 < ev.payload_len && k + 1 < sizeof name; i += 2) {
+			if (!ev.payload[i] && !ev.payload[i + 1])
+				break;
+			name[k++] = (char)(ev.payload[i] | 0x20 * (ev.payload[i] >= 'A' && ev.payload[i] <= 'Z'));
+		}
+		name[k] = '\0';
+		if (k < 4 || strcmp(name + k - 4, ".sys") != 0)
+			continue;
+		const char *base = strrchr(name, '\\') ? strrchr(name, '\\') + 1 : name;
+		s->by_type[ev.type]++;
+		s->events++;
+		size_t j = 0;
+		while (j < s->distinct && strcmp(s->names[j], base) != 0)
+			j++;
+		if (j == s->distinct) {
+			assert_true(s->distinct < 400);
+			snprintf(s->names[s->distinct++], sizeof s->names[0], "%s", base);
+		}
+	}
+	etl_reader_close(&r);
+	fclose(f);
+}
+
 #define C(key) test_summary_count(&t, "counts", key)
 #define H(key) test_summary_count(&t, "header_types", key)
 #define N(key) test_summary_num(&t, key)
@@ -146,9 +193,19 @@ static void test_perfview_compressed(void **state)
 	 * total is one lower); we match the per-type counts. */
 	assert_int_equal(N("events"), header_type_total(&t));
 	assert_int_equal(N("events"), 179474);
-	/* 264 `.sys` kernel image events = 132 drivers × (DCStart + DCEnd) */
-	assert_int_equal(N("kernel_sys_image_events"), 264);
-	assert_int_equal(N("kernel_sys_images"), 132);
+	/* MANIFEST's "264 `.sys` kernel images" here counts Image *events*: the test's own
+	 * count finds 132 .sys DCStart + 132 DCEnd events of 132 distinct drivers (264
+	 * distinct would be impossible: only 132 names occur). */
+	struct sys_images *si = malloc(sizeof *si);
+	assert_non_null(si);
+	count_sys_images(SAMPLE("perfview-net452-x64-compressed.etl"), si);
+	assert_int_equal(si->events, 264);
+	assert_int_equal(si->by_type[3], 132);
+	assert_int_equal(si->by_type[4], 132);
+	assert_int_equal(si->distinct, 132);
+	assert_int_equal(N("kernel_sys_image_events"), si->events);
+	assert_int_equal(N("kernel_sys_images"), si->distinct);
+	free(si);
 	/* 6 769 stack/key events match a SampledProfile on the same CPU and thread */
 	assert_int_equal(N("stack_events_matched"), 6769);
 	assert_int_equal(N("stack_keys_unresolved"), 0);
@@ -212,7 +269,17 @@ static void test_shutdown_perfdiag(void **state)
 	assert_int_equal(C("ProcessEnd") + C("ProcessDCStart") + C("ProcessDCEnd") +
 			 C("ProcessTerminate") + C("ProcessDefunct"), 256);
 	assert_int_equal(C("SampledProfile"), 0);
-	assert_int_equal(N("kernel_sys_images"), 188);
+	/* MANIFEST's "188 `.sys` driver images" here counts *drivers*: the test's own count
+	 * finds 188 distinct names, one DCStart each, and 376 .sys events in all (188 DCStart,
+	 * 185 DCEnd, 3 Unload) — 188 events would be impossible. */
+	struct sys_images *si = malloc(sizeof *si);
+	assert_non_null(si);
+	count_sys_images(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), si);
+	assert_int_equal(si->distinct, 188);
+	assert_int_equal(si->by_type[3], 188);
+	assert_int_equal(N("kernel_sys_images"), si->distinct);
+	assert_int_equal(N("kernel_sys_image_events"), si->events);
+	free(si);
 	int fltmgr = 0;
 	for (size_t i = 0; i < t.n_mods; i++)
 		fltmgr |= !strcmp(t.mods[i].name, "FLTMGR.SYS") && t.mods[i].pid == 0;
