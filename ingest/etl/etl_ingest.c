@@ -67,6 +67,8 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		F->classic_events++;
 	else if (ev->ev_class == ETL_EC_MANIFEST)
 		F->manifest_events++;
+	else
+		F->other_events++;
 
 	switch (k) {
 	case ETL_K_IMAGE_LOAD: case ETL_K_IMAGE_UNLOAD:

@@ -140,6 +140,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 			cJSON_AddNumberToObject(counts, "Classic", (double)f->classic_events);
 		if (f->manifest_events)
 			cJSON_AddNumberToObject(counts, "Manifest", (double)f->manifest_events);
+		if (f->other_events)
+			cJSON_AddNumberToObject(counts, "Other", (double)f->other_events);
 	}
 	cJSON *ht = cJSON_AddObjectToObject(s, "header_types");
 	if (ht)
