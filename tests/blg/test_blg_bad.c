@@ -74,19 +74,6 @@ static void test_rejects_text_and_plain_etl(void **state)
 	mem_sink_free(&m);
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	rewind(f);
-	unsigned char *b = malloc(*n);
-	assert_int_equal(fread(b, 1, *n, f), *n);
-	fclose(f);
-	return b;
-}
-
 /* Run blg_ingest over the bytes into m (caller frees); returns its result. */
 static int run_bytes(unsigned char *b, size_t n, struct mem_sink *m, struct ingest_error *e)
 {
@@ -158,7 +145,8 @@ static void test_truncations_and_bit_flips(void **state)
 	(void)state;
 	for (size_t k = 0; k < 3; k++) {
 		size_t n;
-		unsigned char *b = slurp(files[k], &n);
+		unsigned char *b = mem_slurp(files[k], &n);
+		assert_non_null(b);
 		struct mem_sink full;
 		struct ingest_error e;
 		assert_int_equal(run_bytes(b, n, &full, &e), INGEST_OK);

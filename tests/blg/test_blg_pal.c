@@ -138,19 +138,6 @@ static size_t pal_scan(const unsigned char *b, size_t n, struct pal_block *out, 
 	return blocks;
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	rewind(f);
-	unsigned char *b = malloc(*n);
-	assert_int_equal(fread(b, 1, *n, f), *n);
-	fclose(f);
-	return b;
-}
-
 static void near(double got, double want, const char *what, size_t row)
 {
 	if (!(fabs(got - want) <= 1e-9 * fmax(1, fabs(want))))
@@ -163,7 +150,8 @@ static void test_pal_matches_second_decoder(void **state)
 {
 	(void)state;
 	size_t n, np;
-	unsigned char *b = slurp(PAL, &n);
+	unsigned char *b = mem_slurp(PAL, &n);
+	assert_non_null(b);
 	struct pal_block *pb = calloc(PAL_MAX_BLOCKS, sizeof *pb);
 	assert_non_null(pb);
 	size_t blocks = pal_scan(b, n, pb, &np);
