@@ -100,7 +100,7 @@ static void check_all(const char *what, parse_fn parse, const char *bytes, size_
 	unsigned long total = s.calls;
 	print_message("%s: %lu sink calls\n", what, total);
 	assert_true(total > 2);
-	for (unsigned long k = 1; k <= total; k = k < 400 ? k + 1 : k + total / 97 + 1) {
+	for (unsigned long k = 1; k <= total; k = k < 200 ? k + 1 : k + total / 53 + 1) {
 		int rc = run(parse, bytes, n, &s, k);
 		if (rc != SINK_REFUSED || s.after_refusal)
 			fail_msg("%s: refusal of call %lu of %lu: parser returned %d, called the sink "
