@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ingest.h"
+#include "ingest_utf16.h"
 #include "sink_pipe.h"
 #include "pdh/pdh_text.h"
 #include "blg/blg_ingest.h"
@@ -50,6 +51,21 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 	if (fmt_out)
 		*fmt_out = fmt;
 	rewind(f);
+	/* A UTF-16 text export (only text formats can start with a BOM): parse a UTF-8
+	 * stream of it; the file itself is closed below. */
+	const char *utf16 = ingest_utf16_bom(head, n);
+	FILE *text = NULL;
+	if (utf16 && fmt != INGEST_FMT_UNKNOWN) {
+		if (fseek(f, 2, SEEK_SET) != 0 || !(text = ingest_utf16_open(f, utf16))) {
+			ingest_error_set(err, "cannot read the file as %s text", utf16);
+			fclose(f);
+			return INGEST_ENOMEM;
+		}
+		pdh.transcoded_from = utf16;
+	}
+	FILE *raw = f;
+	if (text)
+		f = text;
 	switch (fmt) {
 	case INGEST_FMT_PDH_CSV:
 		rc = pdh_text_parse_ex(f, ',', &pdh, sink, err);
@@ -88,6 +104,8 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 		rc = INGEST_EFORMAT;
 		break;
 	}
-	fclose(f);
+	if (text)
+		fclose(text);
+	fclose(raw);
 	return rc;
 }

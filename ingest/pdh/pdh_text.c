@@ -29,6 +29,7 @@ struct pdh_ctx {
 	uint64_t rows_skipped; /* rows with a bad time or cut short */
 	uint64_t lines_ignored; /* blank lines and status lines (not starting with '"') */
 	const char *encoding;   /* the user's encoding, NULL to detect */
+	const char *transcoded_from; /* "UTF-16LE"/"UTF-16BE": the file had that BOM */
 	struct pdh_encoding enc; /* the header's, as decided */
 };
 
@@ -248,10 +249,11 @@ static int pdh_summary(struct pdh_ctx *c, char sep)
 	cJSON *o = cJSON_CreateObject();
 
 	static const char *const how[] = {"utf-8", "explicit", "names", "fallback"};
+	const char *from = c->transcoded_from;
 	ok = o && cJSON_AddStringToObject(o, "format", ingest_format_name(
 					  sep == ',' ? INGEST_FMT_PDH_CSV : INGEST_FMT_PDH_TSV)) &&
-	     cJSON_AddStringToObject(o, "encoding", c->enc.name) &&
-	     cJSON_AddStringToObject(o, "encoding_detected_by", how[c->enc.how]) &&
+	     cJSON_AddStringToObject(o, "encoding", from ? from : c->enc.name) &&
+	     cJSON_AddStringToObject(o, "encoding_detected_by", from ? "bom" : how[c->enc.how]) &&
 	     (!c->enc.language || cJSON_AddStringToObject(o, "language", c->enc.language)) &&
 	     cJSON_AddBoolToObject(o, "signature", h->time.signature) &&
 	     cJSON_AddStringToObject(o, "version", h->time.version) &&
@@ -312,6 +314,7 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 	c.err = err;
 	c.w.sink = sink;
 	c.encoding = opt ? opt->encoding : NULL;
+	c.transcoded_from = opt ? opt->transcoded_from : NULL;
 	if (sep != ',' && sep != '\t') {
 		ingest_error_set(err, "internal error: PDH separator must be ',' or TAB");
 		return INGEST_EFORMAT;

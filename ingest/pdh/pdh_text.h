@@ -49,6 +49,8 @@ struct pdh_text_options {
 	size_t max_line;
 	size_t block;
 	const char *encoding; /* the header's text encoding (iconv name); NULL: detect it */
+	const char *transcoded_from; /* the file was converted to UTF-8 before (from a
+				      * UTF-16 BOM): the summary names that encoding */
 };
 
 /* pdh_text_parse() with explicit limits (tests use tiny ones to reach the edges). */

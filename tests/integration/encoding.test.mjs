@@ -88,3 +88,15 @@ test('etlscope ingest --encoding reads the log in the named code page', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a perfmon log saved as UTF-16 (typeperf redirected by PowerShell 5.1) is read through its BOM', async () => {
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(utf8, 'utf16le')]);
+  const up = await uploadAndWait(srv.url, utf16, 'typeperf.csv');
+  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+  const run = (await getJson(`${srv.url}/api/runs/${up.body.run.id}`)).body;
+  assert.equal(run.format, 'pdh-csv');
+  assert.equal(run.summary.encoding, 'UTF-16LE');
+  assert.deepEqual(run.cpu_counters, [{ counter: '% Processor Time', object: 'Processor', cpus: 2 }]);
+  const counters = (await getJson(`${srv.url}/api/runs/${up.body.run.id}/counters`)).body.counters;
+  assert.equal(counters[0].path, header[1]);
+});

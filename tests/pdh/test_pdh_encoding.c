@@ -2,7 +2,8 @@
  * are made here with iconv from UTF-8 text written in the test, then parsed. The code page
  * must be recognised (from the localised Processor/Process names), the paths come back as
  * the same UTF-8 text, and localised Processor/Process names map to the English ones so
- * per-CPU columns get their CPU numbers. An explicit encoding wins over detection. */
+ * per-CPU columns get their CPU numbers. An explicit encoding wins over detection; a
+ * UTF-16 file (BOM) is read whole through ingest_file. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <iconv.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
+#include "ingest/ingest.h"
 #include "ingest/pdh/pdh_text.h"
 #include "pdh_test_sink.h"
 
@@ -178,12 +181,58 @@ static void test_fallback(void **state)
 	test_sink_free(&t);
 }
 
+/* bytes (a BOM, then the text in charset) written to a temporary file; returns its path */
+static void write_utf16(const char *charset, const char *bom, const char *utf8, char *path)
+{
+	size_t n;
+	char *bytes = to_charset(charset, utf8, &n);
+	strcpy(path, "/tmp/etlscope-utf16-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bom, 1, 2, f), 2);
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	fclose(f);
+	free(bytes);
+}
+
+/* A log saved as UTF-16 (typeperf redirected by PowerShell 5.1, Excel "Unicode text"):
+ * detected through its BOM and read as the same text, in both byte orders. */
+static void test_utf16_files(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *charset, *bom;
+	} orders[] = {{"UTF-16LE", "\xFF\xFE"}, {"UTF-16BE", "\xFE\xFF"}};
+	char *text = make_log(&cases[0]); /* Russian names: non-ASCII survives the trip */
+	for (size_t i = 0; i < 2; i++) {
+		char path[64];
+		write_utf16(orders[i].charset, orders[i].bom, text, path);
+		struct test_sink t;
+		struct ingest_error err = {{0}};
+		enum ingest_format fmt;
+		test_sink_init(&t);
+		assert_int_equal(ingest_file(path, &t.sink, &fmt, &err), INGEST_OK);
+		assert_int_equal(fmt, INGEST_FMT_PDH_CSV);
+		assert_string_equal(test_summary_str(&t, "encoding"), orders[i].charset);
+		assert_string_equal(test_summary_str(&t, "encoding_detected_by"), "bom");
+		assert_string_equal(t.counters[0].path, "\\\\SRV\\Процессор(0)\\% загруженности процессора");
+		assert_int_equal(t.counters[1].cpu, 1);
+		assert_true(test_sink_value(&t, 1, 2) == 4.5);
+		test_sink_free(&t);
+		unlink(path);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_code_pages),
 		cmocka_unit_test(test_explicit_encoding),
 		cmocka_unit_test(test_fallback),
+		cmocka_unit_test(test_utf16_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
