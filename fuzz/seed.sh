@@ -16,6 +16,9 @@ case $name in
     done ;;
   fuzz_etl*|fuzz_xpress)
     copy "$samples"/etl/*.etl
+    # fuzz_etl_store reads any upload: a perfmon log saved as UTF-16 takes the BOM path.
+    [ "$name" = fuzz_etl_store ] && { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE \
+      "$samples"/perfmon/powershell_CounterSamples.csv; } > "$dir/utf16.csv" 2>/dev/null || true
     # Small traces with DPC/ISR, samples and stacks, written by the trace writer.
     gen=$here/../build/tools/etlgen/etlgen
     if [ -x "$gen" ]; then
