@@ -6,7 +6,7 @@
 #   3. Release build with GCC and a clang build, product and tests: unit tests only (they
 #      catch what only the optimiser or the other compiler warns about);
 #   4. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
-# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 20) sets step 3's budget.
+# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 20) sets step 4's budget.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps || exit 1
