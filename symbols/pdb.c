@@ -41,6 +41,7 @@ struct pdb {
   pdb_table table;
 };
 
+__attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
