@@ -23,261 +23,366 @@
 #include <unistd.h>
 
 enum { STREAM_INFO = 1, STREAM_DBI = 3 };
-enum { DBI_HEADER = 64, MODI_FIXED = 64, SECTHDR_SIZE = 40, DBG_SECTHDR = 5, DBG_OMAP_FROM_SRC = 4 };
-enum { S_PUB32 = 0x110e, S_LPROC32 = 0x110f, S_GPROC32 = 0x1110,
-       S_LPROC32_ID = 0x1146, S_GPROC32_ID = 0x1147 };
+enum {
+	DBI_HEADER = 64,
+	MODI_FIXED = 64,
+	SECTHDR_SIZE = 40,
+	DBG_SECTHDR = 5,
+	DBG_OMAP_FROM_SRC = 4
+};
+enum {
+	S_PUB32 = 0x110e,
+	S_LPROC32 = 0x110f,
+	S_GPROC32 = 0x1110,
+	S_LPROC32_ID = 0x1146,
+	S_GPROC32_ID = 0x1147
+};
 enum { PUB_CODE = 1, PUB_FUNCTION = 2 };
 
-typedef struct section { uint32_t va, size; } section;
+typedef struct section {
+	uint32_t va, size;
+} section;
 
 struct pdb {
-  pdb_msf msf;
-  int fd, own_fd;
-  pdb_identity id;
-  section *sect;          /* [nsect] image sections, 1-based numbering in symbols */
-  uint16_t nsect;
-  uint16_t *seg_frame;    /* [nseg]: section map, segment → section number */
-  uint16_t nseg;
-  pdb_table table;
+	pdb_msf msf;
+	int fd, own_fd;
+	pdb_identity id;
+	section *sect; /* [nsect] image sections, 1-based numbering in symbols */
+	uint16_t nsect;
+	uint16_t *seg_frame; /* [nseg]: section map, segment → section number */
+	uint16_t nseg;
+	pdb_table table;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-  return -1;
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+                                                      ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-static int read_info(pdb *p, char *err, size_t errlen) {
-  uint8_t b[28];
-  if (pdb_msf_read(&p->msf, STREAM_INFO, 0, b, sizeof b) != 0)
-    return fail(err, errlen, "PDB info stream is missing or short");
-  p->id.age = pdb_u32(b + 8);
-  memcpy(p->id.guid, b + 12, 16);
-  return 0;
+static int read_info(pdb *p, char *err, size_t errlen)
+{
+	uint8_t b[28];
+	if (pdb_msf_read(&p->msf, STREAM_INFO, 0, b, sizeof b) != 0)
+		return fail(err, errlen, "PDB info stream is missing or short");
+	p->id.age = pdb_u32(b + 8);
+	memcpy(p->id.guid, b + 12, 16);
+	return 0;
 }
 
 /* The DBI header's substream sizes, turned into offsets (README.md §3). */
 typedef struct dbi {
-  uint16_t sym_records;
-  uint64_t mod_start, mod_end, smap_start, smap_end, dbg_start, dbg_end;
+	uint16_t sym_records;
+	uint64_t mod_start, mod_end, smap_start, smap_end, dbg_start, dbg_end;
 } dbi;
 
-static int read_dbi(pdb *p, dbi *d, char *err, size_t errlen) {
-  uint8_t h[DBI_HEADER];
-  int64_t size = pdb_msf_stream_size(&p->msf, STREAM_DBI);
-  if (size < DBI_HEADER || pdb_msf_read(&p->msf, STREAM_DBI, 0, h, sizeof h) != 0)
-    return fail(err, errlen, "DBI stream is missing or short");
-  if ((int32_t)pdb_u32(h) != -1) return fail(err, errlen, "DBI stream has an old (pre-7.0) header");
-  p->id.dbi_age = pdb_u32(h + 8);
-  d->sym_records = pdb_u16(h + 20);
-  /* Substreams in stream order: ModInfo, SectionContribution, SectionMap, SourceInfo,
-   * TypeServerMap, EC, OptionalDbgHeader; their int32 sizes sit at these header offsets
-   * (44 is the MFC type server index, not a size). */
-  static const int field[7] = { 24, 28, 32, 36, 40, 52, 48 };
-  uint64_t off[8];
-  off[0] = DBI_HEADER;
-  for (int i = 0; i < 7; i++) {
-    int32_t n = (int32_t)pdb_u32(h + field[i]);
-    if (n < 0) return fail(err, errlen, "DBI substream %d has a negative size", i);
-    off[i + 1] = off[i] + (uint32_t)n;
-  }
-  if (off[7] > (uint64_t)size) return fail(err, errlen, "DBI substreams run past the DBI stream");
-  d->mod_start = off[0]; d->mod_end = off[1];
-  d->smap_start = off[2]; d->smap_end = off[3];
-  d->dbg_start = off[6]; d->dbg_end = off[7];
-  return 0;
+static int read_dbi(pdb *p, dbi *d, char *err, size_t errlen)
+{
+	uint8_t h[DBI_HEADER];
+	int64_t size = pdb_msf_stream_size(&p->msf, STREAM_DBI);
+	if (size < DBI_HEADER || pdb_msf_read(&p->msf, STREAM_DBI, 0, h, sizeof h) != 0)
+		return fail(err, errlen, "DBI stream is missing or short");
+	if ((int32_t)pdb_u32(h) != -1)
+		return fail(err, errlen, "DBI stream has an old (pre-7.0) header");
+	p->id.dbi_age = pdb_u32(h + 8);
+	d->sym_records = pdb_u16(h + 20);
+	/* Substreams in stream order: ModInfo, SectionContribution, SectionMap, SourceInfo,
+	 * TypeServerMap, EC, OptionalDbgHeader; their int32 sizes sit at these header offsets
+	 * (44 is the MFC type server index, not a size). */
+	static const int field[7] = {24, 28, 32, 36, 40, 52, 48};
+	uint64_t off[8];
+	off[0] = DBI_HEADER;
+	for (int i = 0; i < 7; i++) {
+		int32_t n = (int32_t)pdb_u32(h + field[i]);
+		if (n < 0)
+			return fail(err, errlen, "DBI substream %d has a negative size", i);
+		off[i + 1] = off[i] + (uint32_t)n;
+	}
+	if (off[7] > (uint64_t)size)
+		return fail(err, errlen, "DBI substreams run past the DBI stream");
+	d->mod_start = off[0];
+	d->mod_end = off[1];
+	d->smap_start = off[2];
+	d->smap_end = off[3];
+	d->dbg_start = off[6];
+	d->dbg_end = off[7];
+	return 0;
 }
 
 /* Section map (segment → frame) and section headers (frame → VirtualAddress). */
-static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen) {
-  uint8_t b[4];
-  if (d->smap_end - d->smap_start >= 4) {
-    if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start, b, 4) != 0) return fail(err, errlen, "section map unreadable");
-    uint16_t count = pdb_u16(b);
-    if ((uint64_t)count * 20 > d->smap_end - d->smap_start - 4)
-      return fail(err, errlen, "section map claims %u entries beyond its substream", count);
-    p->seg_frame = malloc((size_t)(count ? count : 1) * sizeof *p->seg_frame);
-    if (!p->seg_frame) return fail(err, errlen, "out of memory");
-    for (uint16_t i = 0; i < count; i++) {
-      uint8_t e[20];
-      if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start + 4 + 20u * i, e, sizeof e) != 0)
-        return fail(err, errlen, "section map unreadable");
-      p->seg_frame[i] = pdb_u16(e + 6);
-    }
-    p->nseg = count;
-  }
-  uint64_t ndbg = (d->dbg_end - d->dbg_start) / 2;
-  if (ndbg > DBG_OMAP_FROM_SRC) {
-    if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_OMAP_FROM_SRC, b, 2) != 0)
-      return fail(err, errlen, "optional debug header unreadable");
-    if (pdb_msf_stream_size(&p->msf, pdb_u16(b)) > 0 && pdb_u16(b) != 0xffff)
-      return fail(err, errlen, "PDB uses OMAP address remapping, which is not supported yet");
-  }
-  if (ndbg <= DBG_SECTHDR) return fail(err, errlen, "PDB has no section headers (DBI debug header too short)");
-  if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_SECTHDR, b, 2) != 0)
-    return fail(err, errlen, "optional debug header unreadable");
-  uint16_t s = pdb_u16(b);
-  int64_t size = s == 0xffff ? -1 : pdb_msf_stream_size(&p->msf, s);
-  if (size < 0) return fail(err, errlen, "PDB has no section-header stream");
-  uint64_t n = (uint64_t)size / SECTHDR_SIZE;
-  if (n > 0xffff) return fail(err, errlen, "section-header stream claims %llu sections", (unsigned long long)n);
-  p->sect = malloc((size_t)(n ? n : 1) * sizeof *p->sect);
-  if (!p->sect) return fail(err, errlen, "out of memory");
-  for (uint64_t i = 0; i < n; i++) {
-    uint8_t e[SECTHDR_SIZE];
-    if (pdb_msf_read(&p->msf, s, i * SECTHDR_SIZE, e, sizeof e) != 0) return fail(err, errlen, "section headers unreadable");
-    p->sect[i] = (section){ .va = pdb_u32(e + 12), .size = pdb_u32(e + 8) };
-  }
-  p->nsect = (uint16_t)n;
-  return 0;
+static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen)
+{
+	uint8_t b[4];
+	if (d->smap_end - d->smap_start >= 4) {
+		if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start, b, 4) != 0)
+			return fail(err, errlen, "section map unreadable");
+		uint16_t count = pdb_u16(b);
+		if ((uint64_t)count * 20 > d->smap_end - d->smap_start - 4)
+			return fail(err, errlen,
+			            "section map claims %u entries beyond its substream", count);
+		p->seg_frame = malloc((size_t)(count ? count : 1) * sizeof *p->seg_frame);
+		if (!p->seg_frame)
+			return fail(err, errlen, "out of memory");
+		for (uint16_t i = 0; i < count; i++) {
+			uint8_t e[20];
+			if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start + 4 + 20u * i, e,
+			                 sizeof e) != 0)
+				return fail(err, errlen, "section map unreadable");
+			p->seg_frame[i] = pdb_u16(e + 6);
+		}
+		p->nseg = count;
+	}
+	uint64_t ndbg = (d->dbg_end - d->dbg_start) / 2;
+	if (ndbg > DBG_OMAP_FROM_SRC) {
+		if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_OMAP_FROM_SRC, b, 2) !=
+		    0)
+			return fail(err, errlen, "optional debug header unreadable");
+		if (pdb_msf_stream_size(&p->msf, pdb_u16(b)) > 0 && pdb_u16(b) != 0xffff)
+			return fail(err, errlen,
+			            "PDB uses OMAP address remapping, which is not supported yet");
+	}
+	if (ndbg <= DBG_SECTHDR)
+		return fail(err, errlen, "PDB has no section headers (DBI debug header too short)");
+	if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_SECTHDR, b, 2) != 0)
+		return fail(err, errlen, "optional debug header unreadable");
+	uint16_t s = pdb_u16(b);
+	int64_t size = s == 0xffff ? -1 : pdb_msf_stream_size(&p->msf, s);
+	if (size < 0)
+		return fail(err, errlen, "PDB has no section-header stream");
+	uint64_t n = (uint64_t)size / SECTHDR_SIZE;
+	if (n > 0xffff)
+		return fail(err, errlen, "section-header stream claims %llu sections",
+		            (unsigned long long)n);
+	p->sect = malloc((size_t)(n ? n : 1) * sizeof *p->sect);
+	if (!p->sect)
+		return fail(err, errlen, "out of memory");
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t e[SECTHDR_SIZE];
+		if (pdb_msf_read(&p->msf, s, i * SECTHDR_SIZE, e, sizeof e) != 0)
+			return fail(err, errlen, "section headers unreadable");
+		p->sect[i] = (section){.va = pdb_u32(e + 12), .size = pdb_u32(e + 8)};
+	}
+	p->nsect = (uint16_t)n;
+	return 0;
 }
 
 /* Section number (1-based) for a symbol's segment, 0 if none. */
-static uint16_t seg_section(const pdb *p, uint16_t seg) {
-  if (seg == 0) return 0;
-  uint16_t sec = p->nseg ? (seg <= p->nseg ? p->seg_frame[seg - 1] : 0) : seg;
-  return sec >= 1 && sec <= p->nsect ? sec : 0;
+static uint16_t seg_section(const pdb *p, uint16_t seg)
+{
+	if (seg == 0)
+		return 0;
+	uint16_t sec = p->nseg ? (seg <= p->nseg ? p->seg_frame[seg - 1] : 0) : seg;
+	return sec >= 1 && sec <= p->nsect ? sec : 0;
 }
 
 /* Adds the symbol at seg:off if the segment names a section; -1 only when a bound is hit. */
-static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind,
-                   const uint8_t *name, size_t room) {
-  uint16_t sec = seg_section(p, seg);
-  if (!sec) return 0;
-  const uint8_t *nul = memchr(name, 0, room);
-  size_t len = nul ? (size_t)(nul - name) : room;
-  if (len == 0) return 0;
-  return pdb_table_add(&p->table, p->sect[sec - 1].va + off, sec, size, kind, (const char *)name, len);
+static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind, const uint8_t *name,
+                   size_t room)
+{
+	uint16_t sec = seg_section(p, seg);
+	if (!sec)
+		return 0;
+	const uint8_t *nul = memchr(name, 0, room);
+	size_t len = nul ? (size_t)(nul - name) : room;
+	if (len == 0)
+		return 0;
+	return pdb_table_add(&p->table, p->sect[sec - 1].va + off, sec, size, kind,
+	                     (const char *)name, len);
 }
 
 /* Walks CodeView records in [start, end) of stream s, adding S_PUB32 (publics = 1) or
  * procedure records (publics = 0). */
-static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int publics,
-                        char *err, size_t errlen) {
-  pdb_cur c;
-  if (pdb_cur_init(&c, &p->msf, s, start, end) != 0) return fail(err, errlen, "symbol stream %u out of bounds", s);
-  int rc = 0;
-  for (;;) {
-    const uint8_t *r;
-    int64_t got = pdb_cur_peek(&c, 4, &r);
-    if (got < 4) { if (got < 0) rc = fail(err, errlen, "symbol stream %u unreadable", s); break; }
-    uint16_t len = pdb_u16(r), kind = pdb_u16(r + 2);
-    if (len < 2) break; /* a zero-length record ends the list (padding) */
-    got = pdb_cur_peek(&c, (size_t)len + 2, &r);
-    if (got < 0) { rc = fail(err, errlen, "symbol stream %u unreadable", s); break; }
-    if (got < (int64_t)len + 2) break; /* truncated last record: ignored */
-    const uint8_t *d = r + 4;
-    size_t dlen = (size_t)len - 2;
-    int add = 0;
-    if (publics && kind == S_PUB32 && dlen >= 10 && (pdb_u32(d) & (PUB_CODE | PUB_FUNCTION)))
-      add = add_sym(p, pdb_u16(d + 8), pdb_u32(d + 4), 0, PDB_SYM_PUBLIC, d + 10, dlen - 10);
-    else if (!publics && dlen >= 35 &&
-             (kind == S_GPROC32 || kind == S_LPROC32 || kind == S_GPROC32_ID || kind == S_LPROC32_ID))
-      add = add_sym(p, pdb_u16(d + 32), pdb_u32(d + 28), pdb_u32(d + 12), PDB_SYM_PROC, d + 35, dlen - 35);
-    if (add != 0) { rc = fail(err, errlen, "too many symbols (bound %u symbols, %u MiB of names)",
-                              PDB_MAX_SYMBOLS, PDB_MAX_NAMES >> 20); break; }
-    pdb_cur_skip(&c, (uint64_t)len + 2);
-  }
-  pdb_cur_clear(&c);
-  return rc;
+static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int publics, char *err,
+                        size_t errlen)
+{
+	pdb_cur c;
+	if (pdb_cur_init(&c, &p->msf, s, start, end) != 0)
+		return fail(err, errlen, "symbol stream %u out of bounds", s);
+	int rc = 0;
+	for (;;) {
+		const uint8_t *r;
+		int64_t got = pdb_cur_peek(&c, 4, &r);
+		if (got < 4) {
+			if (got < 0)
+				rc = fail(err, errlen, "symbol stream %u unreadable", s);
+			break;
+		}
+		uint16_t len = pdb_u16(r), kind = pdb_u16(r + 2);
+		if (len < 2)
+			break; /* a zero-length record ends the list (padding) */
+		got = pdb_cur_peek(&c, (size_t)len + 2, &r);
+		if (got < 0) {
+			rc = fail(err, errlen, "symbol stream %u unreadable", s);
+			break;
+		}
+		if (got < (int64_t)len + 2)
+			break; /* truncated last record: ignored */
+		const uint8_t *d = r + 4;
+		size_t dlen = (size_t)len - 2;
+		int add = 0;
+		if (publics && kind == S_PUB32 && dlen >= 10 &&
+		    (pdb_u32(d) & (PUB_CODE | PUB_FUNCTION)))
+			add = add_sym(p, pdb_u16(d + 8), pdb_u32(d + 4), 0, PDB_SYM_PUBLIC, d + 10,
+			              dlen - 10);
+		else if (!publics && dlen >= 35 &&
+		         (kind == S_GPROC32 || kind == S_LPROC32 || kind == S_GPROC32_ID ||
+		          kind == S_LPROC32_ID))
+			add = add_sym(p, pdb_u16(d + 32), pdb_u32(d + 28), pdb_u32(d + 12),
+			              PDB_SYM_PROC, d + 35, dlen - 35);
+		if (add != 0) {
+			rc = fail(err, errlen,
+			          "too many symbols (bound %u symbols, %u MiB of names)",
+			          PDB_MAX_SYMBOLS, PDB_MAX_NAMES >> 20);
+			break;
+		}
+		pdb_cur_skip(&c, (uint64_t)len + 2);
+	}
+	pdb_cur_clear(&c);
+	return rc;
 }
 
 /* The module info list: each module's symbol stream holds its procedure records. */
-static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen) {
-  pdb_cur c;
-  if (pdb_cur_init(&c, &p->msf, STREAM_DBI, d->mod_start, d->mod_end) != 0)
-    return fail(err, errlen, "module list out of bounds");
-  int rc = 0;
-  for (;;) {
-    const uint8_t *m;
-    int64_t got = pdb_cur_peek(&c, MODI_FIXED, &m);
-    if (got < 0) { rc = fail(err, errlen, "module list unreadable"); break; }
-    if (got < MODI_FIXED) break;
-    uint16_t stream = pdb_u16(m + 34);
-    uint32_t sym_bytes = pdb_u32(m + 36);
-    /* Skip the fixed part and the two NUL-terminated names, then align to 4. */
-    pdb_cur_skip(&c, MODI_FIXED);
-    for (int name = 0; name < 2 && rc == 0; name++) {
-      got = pdb_cur_peek(&c, 4096, &m);
-      const uint8_t *nul = got > 0 ? memchr(m, 0, (size_t)got) : NULL;
-      if (!nul) rc = fail(err, errlen, "module name is unterminated or longer than 4 KiB");
-      else pdb_cur_skip(&c, (uint64_t)(nul - m) + 1);
-    }
-    if (rc != 0) break;
-    pdb_cur_skip(&c, (4 - (c.pos - d->mod_start) % 4) % 4);
-    if (stream == 0xffff || sym_bytes <= 4) continue;
-    int64_t size = pdb_msf_stream_size(&p->msf, stream);
-    if (size < 0) continue; /* a module without symbols */
-    if (sym_bytes > (uint64_t)size) { rc = fail(err, errlen, "module symbols run past stream %u", stream); break; }
-    /* The stream starts with a 4-byte signature (4 = C13) before the records. */
-    if ((rc = walk_records(p, stream, 4, sym_bytes, 0, err, errlen)) != 0) break;
-  }
-  pdb_cur_clear(&c);
-  return rc;
+static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
+{
+	pdb_cur c;
+	if (pdb_cur_init(&c, &p->msf, STREAM_DBI, d->mod_start, d->mod_end) != 0)
+		return fail(err, errlen, "module list out of bounds");
+	int rc = 0;
+	for (;;) {
+		const uint8_t *m;
+		int64_t got = pdb_cur_peek(&c, MODI_FIXED, &m);
+		if (got < 0) {
+			rc = fail(err, errlen, "module list unreadable");
+			break;
+		}
+		if (got < MODI_FIXED)
+			break;
+		uint16_t stream = pdb_u16(m + 34);
+		uint32_t sym_bytes = pdb_u32(m + 36);
+		/* Skip the fixed part and the two NUL-terminated names, then align to 4. */
+		pdb_cur_skip(&c, MODI_FIXED);
+		for (int name = 0; name < 2 && rc == 0; name++) {
+			got = pdb_cur_peek(&c, 4096, &m);
+			const uint8_t *nul = got > 0 ? memchr(m, 0, (size_t)got) : NULL;
+			if (!nul)
+				rc = fail(err, errlen,
+				          "module name is unterminated or longer than 4 KiB");
+			else
+				pdb_cur_skip(&c, (uint64_t)(nul - m) + 1);
+		}
+		if (rc != 0)
+			break;
+		pdb_cur_skip(&c, (4 - (c.pos - d->mod_start) % 4) % 4);
+		if (stream == 0xffff || sym_bytes <= 4)
+			continue;
+		int64_t size = pdb_msf_stream_size(&p->msf, stream);
+		if (size < 0)
+			continue; /* a module without symbols */
+		if (sym_bytes > (uint64_t)size) {
+			rc = fail(err, errlen, "module symbols run past stream %u", stream);
+			break;
+		}
+		/* The stream starts with a 4-byte signature (4 = C13) before the records. */
+		if ((rc = walk_records(p, stream, 4, sym_bytes, 0, err, errlen)) != 0)
+			break;
+	}
+	pdb_cur_clear(&c);
+	return rc;
 }
 
-pdb *pdb_open_fd(int fd, char *err, size_t errlen) {
-  pdb *p = calloc(1, sizeof *p);
-  if (!p) { fail(err, errlen, "out of memory"); return NULL; }
-  p->fd = fd;
-  dbi d = {0};
-  if (pdb_msf_open_fd(&p->msf, fd, err, errlen) != 0) { free(p); return NULL; }
-  if (read_info(p, err, errlen) != 0 || read_dbi(p, &d, err, errlen) != 0 ||
-      read_sections(p, &d, err, errlen) != 0 ||
-      (d.sym_records != 0xffff && pdb_msf_stream_size(&p->msf, d.sym_records) > 0 &&
-       walk_records(p, d.sym_records, 0, (uint64_t)pdb_msf_stream_size(&p->msf, d.sym_records),
-                    1, err, errlen) != 0) ||
-      read_modules(p, &d, err, errlen) != 0) {
-    pdb_close(p);
-    return NULL;
-  }
-  pdb_table_finish(&p->table);
-  return p;
+pdb *pdb_open_fd(int fd, char *err, size_t errlen)
+{
+	pdb *p = calloc(1, sizeof *p);
+	if (!p) {
+		fail(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->fd = fd;
+	dbi d = {0};
+	if (pdb_msf_open_fd(&p->msf, fd, err, errlen) != 0) {
+		free(p);
+		return NULL;
+	}
+	if (read_info(p, err, errlen) != 0 || read_dbi(p, &d, err, errlen) != 0 ||
+	    read_sections(p, &d, err, errlen) != 0 ||
+	    (d.sym_records != 0xffff && pdb_msf_stream_size(&p->msf, d.sym_records) > 0 &&
+	     walk_records(p, d.sym_records, 0,
+	                  (uint64_t)pdb_msf_stream_size(&p->msf, d.sym_records), 1, err,
+	                  errlen) != 0) ||
+	    read_modules(p, &d, err, errlen) != 0) {
+		pdb_close(p);
+		return NULL;
+	}
+	pdb_table_finish(&p->table);
+	return p;
 }
 
-pdb *pdb_open(const char *path, char *err, size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) { fail(err, errlen, "cannot open %s", path); return NULL; }
-  pdb *p = pdb_open_fd(fd, err, errlen);
-  if (!p) { close(fd); return NULL; }
-  p->own_fd = 1;
-  return p;
+pdb *pdb_open(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fail(err, errlen, "cannot open %s", path);
+		return NULL;
+	}
+	pdb *p = pdb_open_fd(fd, err, errlen);
+	if (!p) {
+		close(fd);
+		return NULL;
+	}
+	p->own_fd = 1;
+	return p;
 }
 
-void pdb_close(pdb *p) {
-  if (!p) return;
-  pdb_msf_clear(&p->msf);
-  if (p->own_fd) close(p->fd);
-  pdb_table_clear(&p->table);
-  free(p->sect);
-  free(p->seg_frame);
-  free(p);
+void pdb_close(pdb *p)
+{
+	if (!p)
+		return;
+	pdb_msf_clear(&p->msf);
+	if (p->own_fd)
+		close(p->fd);
+	pdb_table_clear(&p->table);
+	free(p->sect);
+	free(p->seg_frame);
+	free(p);
 }
 
-const pdb_identity *pdb_id(const pdb *p) { return &p->id; }
-
-void pdb_guid_age_text(const uint8_t g[16], uint32_t age, char out[42]) {
-  int n = snprintf(out, 42, "%08X%04X%04X", pdb_u32(g), pdb_u16(g + 4), pdb_u16(g + 6));
-  for (int i = 8; i < 16; i++) n += snprintf(out + n, (size_t)(42 - n), "%02X", g[i]);
-  snprintf(out + n, (size_t)(42 - n), "%X", age);
+const pdb_identity *pdb_id(const pdb *p)
+{
+	return &p->id;
 }
 
-int pdb_matches(const pdb *p, const uint8_t guid[16], uint32_t age) {
-  return memcmp(p->id.guid, guid, 16) == 0 && (age == p->id.dbi_age || age == p->id.age);
+void pdb_guid_age_text(const uint8_t g[16], uint32_t age, char out[42])
+{
+	int n = snprintf(out, 42, "%08X%04X%04X", pdb_u32(g), pdb_u16(g + 4), pdb_u16(g + 6));
+	for (int i = 8; i < 16; i++)
+		n += snprintf(out + n, (size_t)(42 - n), "%02X", g[i]);
+	snprintf(out + n, (size_t)(42 - n), "%X", age);
 }
 
-int pdb_lookup(const pdb *p, uint32_t rva, const char **name, uint32_t *offset) {
-  ptrdiff_t i = pdb_table_find(&p->table, rva);
-  if (i < 0) return 0;
-  const pdb_sym *s = &p->table.syms[i];
-  const section *sec = &p->sect[s->section - 1];
-  if ((uint64_t)rva >= (uint64_t)sec->va + sec->size) return 0; /* past its section */
-  *name = p->table.names + s->name;
-  *offset = rva - s->rva;
-  return 1;
+int pdb_matches(const pdb *p, const uint8_t guid[16], uint32_t age)
+{
+	return memcmp(p->id.guid, guid, 16) == 0 && (age == p->id.dbi_age || age == p->id.age);
 }
 
-size_t pdb_symbol_count(const pdb *p) { return p->table.n; }
+int pdb_lookup(const pdb *p, uint32_t rva, const char **name, uint32_t *offset)
+{
+	ptrdiff_t i = pdb_table_find(&p->table, rva);
+	if (i < 0)
+		return 0;
+	const pdb_sym *s = &p->table.syms[i];
+	const section *sec = &p->sect[s->section - 1];
+	if ((uint64_t)rva >= (uint64_t)sec->va + sec->size)
+		return 0; /* past its section */
+	*name = p->table.names + s->name;
+	*offset = rva - s->rva;
+	return 1;
+}
+
+size_t pdb_symbol_count(const pdb *p)
+{
+	return p->table.n;
+}

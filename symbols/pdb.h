@@ -18,9 +18,9 @@
 typedef struct pdb pdb;
 
 typedef struct pdb_identity {
-  uint8_t guid[16];   /* as stored (Data1..3 little-endian, Data4 bytes) */
-  uint32_t age;       /* PDB info stream age */
-  uint32_t dbi_age;   /* DBI stream age: the age the image's RSDS record carries */
+	uint8_t guid[16]; /* as stored (Data1..3 little-endian, Data4 bytes) */
+	uint32_t age;     /* PDB info stream age */
+	uint32_t dbi_age; /* DBI stream age: the age the image's RSDS record carries */
 } pdb_identity;
 
 /* Opens and indexes path. NULL on failure with a sentence in err (PDB_ERR_LEN bytes). */

@@ -8,19 +8,19 @@
 enum { PDB_SYM_PROC = 0, PDB_SYM_PUBLIC = 1 }; /* lower sorts first: procs win a tie */
 
 typedef struct pdb_sym {
-  uint32_t rva, size;  /* size 0 = unknown (publics) */
-  uint32_t name;       /* offset in names */
-  uint16_t section;    /* 1-based image section */
-  uint8_t kind, pad;
+	uint32_t rva, size; /* size 0 = unknown (publics) */
+	uint32_t name;      /* offset in names */
+	uint16_t section;   /* 1-based image section */
+	uint8_t kind, pad;
 } pdb_sym;
 
 typedef struct pdb_table {
-  pdb_sym *syms;
-  size_t n, cap;
-  char *names;         /* NUL-terminated names back to back */
-  size_t names_len, names_cap;
-  uint32_t *hash;      /* open addressing: name offset + 1, 0 = empty */
-  size_t hash_cap, distinct;
+	pdb_sym *syms;
+	size_t n, cap;
+	char *names; /* NUL-terminated names back to back */
+	size_t names_len, names_cap;
+	uint32_t *hash; /* open addressing: name offset + 1, 0 = empty */
+	size_t hash_cap, distinct;
 } pdb_table;
 
 /* Adds a symbol (name of len bytes, not necessarily NUL-terminated). 0 on success; -1 when

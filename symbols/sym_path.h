@@ -17,21 +17,23 @@
 typedef enum { SYM_SRC_DIR, SYM_SRC_SERVER } sym_src_kind;
 
 typedef struct sym_source {
-  sym_src_kind kind;
-  char *where;                         /* directory, or server URL / SymStore directory */
-  int is_http;                         /* SERVER: where is an http:// or https:// URL */
-  char *stores[SYM_PATH_MAX_STORES];   /* SERVER: downstream stores; stores[0] receives downloads */
-  int nstores;
+	sym_src_kind kind;
+	char *where; /* directory, or server URL / SymStore directory */
+	int is_http; /* SERVER: where is an http:// or https:// URL */
+	char *stores
+	        [SYM_PATH_MAX_STORES]; /* SERVER: downstream stores; stores[0] receives downloads */
+	int nstores;
 } sym_source;
 
 typedef struct sym_path {
-  sym_source src[SYM_PATH_MAX_SOURCES];
-  int n;
+	sym_source src[SYM_PATH_MAX_SOURCES];
+	int n;
 } sym_path;
 
 /* Parses text into p (emptied first). default_cache (may be NULL) caches srv*URL elements
  * when no cache*DIR precedes them; a server without any cache is searched without one
  * (downloads then go to a private temporary file). 0 on success; -1 with a sentence in err. */
-int sym_path_parse(const char *text, const char *default_cache, sym_path *p, char *err, size_t errlen);
+int sym_path_parse(const char *text, const char *default_cache, sym_path *p, char *err,
+                   size_t errlen);
 void sym_path_clear(sym_path *p);
 #endif

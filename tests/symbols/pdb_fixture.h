@@ -6,16 +6,16 @@
 #include <stdint.h>
 
 typedef struct fx_row {
-  char kind[8];      /* "proc", "public", "export", "section", "guid" */
-  char name[64];
-  uint32_t a, b, c;  /* proc: rva size; public: rva code; export: rva; section (name = its
-                      * number): va vsize */
+	char kind[8]; /* "proc", "public", "export", "section", "guid" */
+	char name[64];
+	/* proc: rva size; public: rva code; export: rva; section (name = its number): va vsize */
+	uint32_t a, b, c;
 } fx_row;
 
 typedef struct fx {
-  char pdb[512];     /* path of the generated PDB */
-  fx_row rows[128];
-  size_t n;
+	char pdb[512]; /* path of the generated PDB */
+	fx_row rows[128];
+	size_t n;
 } fx;
 
 /* Loads PDB_FIXTURE_DIR/expect.txt. 0 on success; -1 if the fixture was not generated
