@@ -213,8 +213,7 @@ static sym_status from_server(const ctx *c, const sym_source *s, char *why, size
 	sym_status st = download(c, s->where, final, why, whylen);
 	if (st == SYM_FOUND) {
 		snprintf(c->res->path, sizeof c->res->path, "%s", final);
-		if (c->o->cache_cap)
-			sym_cache_trim(s->stores[0], c->o->cache_cap, final);
+		sym_cache_trim(s->stores[0], c->o->cache_cap, final);
 	} else {
 		rmdir(dir); /* leave no empty KEY directory behind */
 	}
@@ -240,6 +239,8 @@ sym_status sym_find(const sym_path *path, const sym_opts *opts_in, const sym_wan
 		o.total_timeout_ms = 600000;
 	if (!o.max_download)
 		o.max_download = 1ull << 30;
+	if (!o.cache_cap)
+		o.cache_cap = 2ull << 30;
 	char name[256], key[42];
 	if (!want->pdb_name || sym_pdb_basename(want->pdb_name, name, sizeof name) != 0) {
 		snprintf(res->why, sizeof res->why, "the image names an unusable PDB file");

@@ -31,7 +31,7 @@ typedef struct sym_opts {
 	long connect_timeout_ms; /* default 10 000 */
 	long total_timeout_ms;   /* default 600 000 (a kernel PDB is tens of MB) */
 	uint64_t max_download;   /* default 1 GiB; also the bound on an expanded .pd_ */
-	uint64_t cache_cap; /* bytes kept per cache directory (LRU); default 2 GiB; 0 = no cap */
+	uint64_t cache_cap; /* bytes kept per cache directory (LRU); 0 = the default, 2 GiB */
 	/* Called during downloads with bytes so far and the expected total (0 if unknown);
 	 * a non-zero return cancels. May be NULL. */
 	int (*progress)(void *ctx, uint64_t now, uint64_t total);
