@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, existsSync, mkdirSync, copyFileSync, statSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdirSync, copyFileSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { binary, repo, tempDir } from '../support/server.mjs';
 
@@ -130,4 +130,15 @@ test('sources are tried in order: a local SymStore directory before the server',
   assert.equal(hits.length, n, 'the server is not asked when a local directory has the PDB');
   const miss = await symbols(['--symbol-path', `srv*${join(dir, 'c4')}*${base}/none;srv*${join(dir, 'c4')}*${base}/good`, '--name', 'etlfix.pdb', '--id', key, '0x1000']);
   assert.equal(miss.status, 0, miss.stdout);
+});
+
+test('a download trims the cache to --cache-cap, least recently used first, keeping the new PDB', { skip }, async () => {
+  const cache = join(dir, 'c5');
+  const old = join(cache, 'old.pdb', 'AB'.repeat(16) + '1');
+  mkdirSync(old, { recursive: true });
+  writeFileSync(join(old, 'old.pdb'), Buffer.alloc(20000));
+  const r = await symbols(['--symbol-path', `srv*${cache}*${base}/good`, '--cache-cap', '1K', '--name', 'etlfix.pdb', '--id', key, '0x1000']);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.ok(!existsSync(join(old, 'old.pdb')), 'the older PDB was evicted');
+  assert.ok(existsSync(join(cache, 'etlfix.pdb', key, 'etlfix.pdb')), 'the new PDB stays although it is over the cap');
 });
