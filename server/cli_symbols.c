@@ -41,11 +41,12 @@ static int print_trace_images(const char *file)
 		char key[42] = "-";
 		if (m->has_rsds)
 			pdb_guid_age_text(m->guid, m->age, key);
-		printf("0x%llx\t%u\t0x%llx\t0x%08x\t%s\t%s\t%s\n", (unsigned long long)m->base, m->pid,
-		       (unsigned long long)m->size, m->timestamp, m->has_imageid ? m->file : "-",
-		       m->has_rsds ? m->pdb : "-", key);
+		printf("0x%llx\t%u\t0x%llx\t0x%08x\t%s\t%s\t%s\n", (unsigned long long)m->base,
+		       m->pid, (unsigned long long)m->size, m->timestamp,
+		       m->has_imageid ? m->file : "-", m->has_rsds ? m->pdb : "-", key);
 	}
-	fprintf(stderr, "etlscope symbols: %zu images, %llu malformed events, %llu past the bound\n", t.n,
+	fprintf(stderr,
+		"etlscope symbols: %zu images, %llu malformed events, %llu past the bound\n", t.n,
 		(unsigned long long)t.bad_events, (unsigned long long)t.dropped);
 	sym_images_clear(&t);
 	return 0;
@@ -91,21 +92,37 @@ int cli_symbols(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *spath = getenv("_NT_SYMBOL_PATH"), *cache = NULL, *file = NULL, *name = NULL,
-		   *id = NULL, *trace = NULL;
+	 *id = NULL, *trace = NULL;
 	sym_opts so = {0};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		int64_t size = 0;
 		switch (c) {
-		case 's': spath = optarg; break;
-		case 'c': cache = optarg; break;
-		case 'C': so.connect_timeout_ms = atol(optarg); break;
-		case 't': so.total_timeout_ms = atol(optarg); break;
-		case 'p': file = optarg; break;
-		case 'n': name = optarg; break;
-		case 'i': id = optarg; break;
-		case 'T': trace = optarg; break;
+		case 's':
+			spath = optarg;
+			break;
+		case 'c':
+			cache = optarg;
+			break;
+		case 'C':
+			so.connect_timeout_ms = atol(optarg);
+			break;
+		case 't':
+			so.total_timeout_ms = atol(optarg);
+			break;
+		case 'p':
+			file = optarg;
+			break;
+		case 'n':
+			name = optarg;
+			break;
+		case 'i':
+			id = optarg;
+			break;
+		case 'T':
+			trace = optarg;
+			break;
 		case 'm':
 		case 'k':
 			if ((size = cli_parse_size(optarg)) < 0) {
@@ -114,7 +131,9 @@ int cli_symbols(int argc, char **argv)
 			}
 			*(c == 'm' ? &so.max_download : &so.cache_cap) = (uint64_t)size;
 			break;
-		default: fputs(usage_text, stderr); return 2;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
 		}
 	}
 	if (trace)
@@ -123,8 +142,10 @@ int cli_symbols(int argc, char **argv)
 		return print_lookups(file, argc - optind, argv + optind);
 	sym_want want = {.pdb_name = name};
 	if (!name || !id || sym_key_parse(id, want.guid, &want.age) != 0) {
-		fprintf(stderr, "etlscope symbols: give --pdb FILE, or --name NAME.pdb and --id "
-				"GUIDAGE (32 hex digits + age)\n%s", usage_text);
+		fprintf(stderr,
+			"etlscope symbols: give --pdb FILE, or --name NAME.pdb and --id "
+			"GUIDAGE (32 hex digits + age)\n%s",
+			usage_text);
 		return 2;
 	}
 	sym_path sp;

@@ -9,14 +9,14 @@
  *    before use; names are bounded by their record (a missing NUL ends at the record end).
  *  - only these streams are read: 1 (info), 3 (DBI), the section-header stream, the symbol
  *    record stream and the module symbol streams, each through one 128 KiB window.
- *  - a symbol whose segment names no section is dropped (counted in bad_segments), never
+ *  - a symbol whose segment names no section is dropped, never
  *    given a made-up address; an RVA is section VirtualAddress + offset, in 32 bits.
  *  - memory: the table (pdb.h's bound) + section headers (<= 65535 × 40 bytes). */
+#include "sym_err.h"
 #include "pdb.h"
 #include "pdb_msf.h"
 #include "pdb_table.h"
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,21 +54,11 @@ struct pdb {
 	pdb_table table;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int read_info(pdb *p, char *err, size_t errlen)
 {
 	uint8_t b[28];
 	if (pdb_msf_read(&p->msf, STREAM_INFO, 0, b, sizeof b) != 0)
-		return fail(err, errlen, "PDB info stream is missing or short");
+		return sym_errf(err, errlen, "PDB info stream is missing or short");
 	p->id.age = pdb_u32(b + 8);
 	memcpy(p->id.guid, b + 12, 16);
 	return 0;
@@ -85,9 +75,9 @@ static int read_dbi(pdb *p, dbi *d, char *err, size_t errlen)
 	uint8_t h[DBI_HEADER];
 	int64_t size = pdb_msf_stream_size(&p->msf, STREAM_DBI);
 	if (size < DBI_HEADER || pdb_msf_read(&p->msf, STREAM_DBI, 0, h, sizeof h) != 0)
-		return fail(err, errlen, "DBI stream is missing or short");
+		return sym_errf(err, errlen, "DBI stream is missing or short");
 	if ((int32_t)pdb_u32(h) != -1)
-		return fail(err, errlen, "DBI stream has an old (pre-7.0) header");
+		return sym_errf(err, errlen, "DBI stream has an old (pre-7.0) header");
 	p->id.dbi_age = pdb_u32(h + 8);
 	d->sym_records = pdb_u16(h + 20);
 	/* Substreams in stream order: ModInfo, SectionContribution, SectionMap, SourceInfo,
@@ -99,11 +89,11 @@ static int read_dbi(pdb *p, dbi *d, char *err, size_t errlen)
 	for (int i = 0; i < 7; i++) {
 		int32_t n = (int32_t)pdb_u32(h + field[i]);
 		if (n < 0)
-			return fail(err, errlen, "DBI substream %d has a negative size", i);
+			return sym_errf(err, errlen, "DBI substream %d has a negative size", i);
 		off[i + 1] = off[i] + (uint32_t)n;
 	}
 	if (off[7] > (uint64_t)size)
-		return fail(err, errlen, "DBI substreams run past the DBI stream");
+		return sym_errf(err, errlen, "DBI substreams run past the DBI stream");
 	d->mod_start = off[0];
 	d->mod_end = off[1];
 	d->smap_start = off[2];
@@ -119,19 +109,20 @@ static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen)
 	uint8_t b[4];
 	if (d->smap_end - d->smap_start >= 4) {
 		if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start, b, 4) != 0)
-			return fail(err, errlen, "section map unreadable");
+			return sym_errf(err, errlen, "section map unreadable");
 		uint16_t count = pdb_u16(b);
 		if ((uint64_t)count * 20 > d->smap_end - d->smap_start - 4)
-			return fail(err, errlen,
-			            "section map claims %u entries beyond its substream", count);
+			return sym_errf(err, errlen,
+					"section map claims %u entries beyond its substream",
+					count);
 		p->seg_frame = malloc((size_t)(count ? count : 1) * sizeof *p->seg_frame);
 		if (!p->seg_frame)
-			return fail(err, errlen, "out of memory");
+			return sym_errf(err, errlen, "out of memory");
 		for (uint16_t i = 0; i < count; i++) {
 			uint8_t e[20];
 			if (pdb_msf_read(&p->msf, STREAM_DBI, d->smap_start + 4 + 20u * i, e,
-			                 sizeof e) != 0)
-				return fail(err, errlen, "section map unreadable");
+					 sizeof e) != 0)
+				return sym_errf(err, errlen, "section map unreadable");
 			p->seg_frame[i] = pdb_u16(e + 6);
 		}
 		p->nseg = count;
@@ -140,30 +131,32 @@ static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen)
 	if (ndbg > DBG_OMAP_FROM_SRC) {
 		if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_OMAP_FROM_SRC, b, 2) !=
 		    0)
-			return fail(err, errlen, "optional debug header unreadable");
+			return sym_errf(err, errlen, "optional debug header unreadable");
 		if (pdb_msf_stream_size(&p->msf, pdb_u16(b)) > 0 && pdb_u16(b) != 0xffff)
-			return fail(err, errlen,
-			            "PDB uses OMAP address remapping, which is not supported yet");
+			return sym_errf(
+				err, errlen,
+				"PDB uses OMAP address remapping, which is not supported yet");
 	}
 	if (ndbg <= DBG_SECTHDR)
-		return fail(err, errlen, "PDB has no section headers (DBI debug header too short)");
+		return sym_errf(err, errlen,
+				"PDB has no section headers (DBI debug header too short)");
 	if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_SECTHDR, b, 2) != 0)
-		return fail(err, errlen, "optional debug header unreadable");
+		return sym_errf(err, errlen, "optional debug header unreadable");
 	uint16_t s = pdb_u16(b);
 	int64_t size = s == 0xffff ? -1 : pdb_msf_stream_size(&p->msf, s);
 	if (size < 0)
-		return fail(err, errlen, "PDB has no section-header stream");
+		return sym_errf(err, errlen, "PDB has no section-header stream");
 	uint64_t n = (uint64_t)size / SECTHDR_SIZE;
 	if (n > 0xffff)
-		return fail(err, errlen, "section-header stream claims %llu sections",
-		            (unsigned long long)n);
+		return sym_errf(err, errlen, "section-header stream claims %llu sections",
+				(unsigned long long)n);
 	p->sect = malloc((size_t)(n ? n : 1) * sizeof *p->sect);
 	if (!p->sect)
-		return fail(err, errlen, "out of memory");
+		return sym_errf(err, errlen, "out of memory");
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t e[SECTHDR_SIZE];
 		if (pdb_msf_read(&p->msf, s, i * SECTHDR_SIZE, e, sizeof e) != 0)
-			return fail(err, errlen, "section headers unreadable");
+			return sym_errf(err, errlen, "section headers unreadable");
 		p->sect[i] = (section){.va = pdb_u32(e + 12), .size = pdb_u32(e + 8)};
 	}
 	p->nsect = (uint16_t)n;
@@ -181,7 +174,7 @@ static uint16_t seg_section(const pdb *p, uint16_t seg)
 
 /* Adds the symbol at seg:off if the segment names a section; -1 only when a bound is hit. */
 static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind, const uint8_t *name,
-                   size_t room)
+		   size_t room)
 {
 	uint16_t sec = seg_section(p, seg);
 	if (!sec)
@@ -191,24 +184,24 @@ static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind, 
 	if (len == 0)
 		return 0;
 	return pdb_table_add(&p->table, p->sect[sec - 1].va + off, sec, size, kind,
-	                     (const char *)name, len);
+			     (const char *)name, len);
 }
 
 /* Walks CodeView records in [start, end) of stream s, adding S_PUB32 (publics = 1) or
  * procedure records (publics = 0). */
 static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int publics, char *err,
-                        size_t errlen)
+			size_t errlen)
 {
 	pdb_cur c;
 	if (pdb_cur_init(&c, &p->msf, s, start, end) != 0)
-		return fail(err, errlen, "symbol stream %u out of bounds", s);
+		return sym_errf(err, errlen, "symbol stream %u out of bounds", s);
 	int rc = 0;
 	for (;;) {
 		const uint8_t *r;
 		int64_t got = pdb_cur_peek(&c, 4, &r);
 		if (got < 4) {
 			if (got < 0)
-				rc = fail(err, errlen, "symbol stream %u unreadable", s);
+				rc = sym_errf(err, errlen, "symbol stream %u unreadable", s);
 			break;
 		}
 		uint16_t len = pdb_u16(r), kind = pdb_u16(r + 2);
@@ -216,7 +209,7 @@ static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int pu
 			break; /* a zero-length record ends the list (padding) */
 		got = pdb_cur_peek(&c, (size_t)len + 2, &r);
 		if (got < 0) {
-			rc = fail(err, errlen, "symbol stream %u unreadable", s);
+			rc = sym_errf(err, errlen, "symbol stream %u unreadable", s);
 			break;
 		}
 		if (got < (int64_t)len + 2)
@@ -227,16 +220,16 @@ static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int pu
 		if (publics && kind == S_PUB32 && dlen >= 10 &&
 		    (pdb_u32(d) & (PUB_CODE | PUB_FUNCTION)))
 			add = add_sym(p, pdb_u16(d + 8), pdb_u32(d + 4), 0, PDB_SYM_PUBLIC, d + 10,
-			              dlen - 10);
+				      dlen - 10);
 		else if (!publics && dlen >= 35 &&
-		         (kind == S_GPROC32 || kind == S_LPROC32 || kind == S_GPROC32_ID ||
-		          kind == S_LPROC32_ID))
+			 (kind == S_GPROC32 || kind == S_LPROC32 || kind == S_GPROC32_ID ||
+			  kind == S_LPROC32_ID))
 			add = add_sym(p, pdb_u16(d + 32), pdb_u32(d + 28), pdb_u32(d + 12),
-			              PDB_SYM_PROC, d + 35, dlen - 35);
+				      PDB_SYM_PROC, d + 35, dlen - 35);
 		if (add != 0) {
-			rc = fail(err, errlen,
-			          "too many symbols (bound %u symbols, %u MiB of names)",
-			          PDB_MAX_SYMBOLS, PDB_MAX_NAMES >> 20);
+			rc = sym_errf(err, errlen,
+				      "too many symbols (bound %u symbols, %u MiB of names)",
+				      PDB_MAX_SYMBOLS, PDB_MAX_NAMES >> 20);
 			break;
 		}
 		pdb_cur_skip(&c, (uint64_t)len + 2);
@@ -250,13 +243,13 @@ static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
 {
 	pdb_cur c;
 	if (pdb_cur_init(&c, &p->msf, STREAM_DBI, d->mod_start, d->mod_end) != 0)
-		return fail(err, errlen, "module list out of bounds");
+		return sym_errf(err, errlen, "module list out of bounds");
 	int rc = 0;
 	for (;;) {
 		const uint8_t *m;
 		int64_t got = pdb_cur_peek(&c, MODI_FIXED, &m);
 		if (got < 0) {
-			rc = fail(err, errlen, "module list unreadable");
+			rc = sym_errf(err, errlen, "module list unreadable");
 			break;
 		}
 		if (got < MODI_FIXED)
@@ -269,8 +262,8 @@ static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
 			got = pdb_cur_peek(&c, 4096, &m);
 			const uint8_t *nul = got > 0 ? memchr(m, 0, (size_t)got) : NULL;
 			if (!nul)
-				rc = fail(err, errlen,
-				          "module name is unterminated or longer than 4 KiB");
+				rc = sym_errf(err, errlen,
+					      "module name is unterminated or longer than 4 KiB");
 			else
 				pdb_cur_skip(&c, (uint64_t)(nul - m) + 1);
 		}
@@ -283,7 +276,7 @@ static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
 		if (size < 0)
 			continue; /* a module without symbols */
 		if (sym_bytes > (uint64_t)size) {
-			rc = fail(err, errlen, "module symbols run past stream %u", stream);
+			rc = sym_errf(err, errlen, "module symbols run past stream %u", stream);
 			break;
 		}
 		/* The stream starts with a 4-byte signature (4 = C13) before the records. */
@@ -298,7 +291,7 @@ pdb *pdb_open_fd(int fd, char *err, size_t errlen)
 {
 	pdb *p = calloc(1, sizeof *p);
 	if (!p) {
-		fail(err, errlen, "out of memory");
+		sym_errf(err, errlen, "out of memory");
 		return NULL;
 	}
 	p->fd = fd;
@@ -311,8 +304,8 @@ pdb *pdb_open_fd(int fd, char *err, size_t errlen)
 	    read_sections(p, &d, err, errlen) != 0 ||
 	    (d.sym_records != 0xffff && pdb_msf_stream_size(&p->msf, d.sym_records) > 0 &&
 	     walk_records(p, d.sym_records, 0,
-	                  (uint64_t)pdb_msf_stream_size(&p->msf, d.sym_records), 1, err,
-	                  errlen) != 0) ||
+			  (uint64_t)pdb_msf_stream_size(&p->msf, d.sym_records), 1, err,
+			  errlen) != 0) ||
 	    read_modules(p, &d, err, errlen) != 0) {
 		pdb_close(p);
 		return NULL;
@@ -325,7 +318,7 @@ pdb *pdb_open(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fail(err, errlen, "cannot open %s", path);
+		sym_errf(err, errlen, "cannot open %s", path);
 		return NULL;
 	}
 	pdb *p = pdb_open_fd(fd, err, errlen);

@@ -7,9 +7,9 @@
  *    file; every stream's block list lies inside it and every block index < num_blocks.
  *  - a read never leaves its stream: off + len <= stream size, checked before any pread;
  *    a short pread (the file shrank) is an error, never uninitialised bytes. */
+#include "sym_err.h"
 #include "pdb_msf.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,18 +17,7 @@
 #include <unistd.h>
 
 static const char msf_magic[32] = "Microsoft C/C++ MSF 7.00\r\n\x1a"
-                                  "DS\0\0";
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+				  "DS\0\0";
 
 /* Reads exactly len bytes at file offset off; -1 on error or short read. */
 static int read_at(int fd, uint64_t off, void *buf, size_t len)
@@ -48,61 +37,61 @@ static int read_at(int fd, uint64_t off, void *buf, size_t len)
 }
 
 static int read_directory(pdb_msf *m, uint32_t dir_bytes, uint32_t map_block, char *err,
-                          size_t errlen)
+			  size_t errlen)
 {
 	uint32_t bs = m->block_size, nblk = (dir_bytes + bs - 1) / bs;
 	if (map_block >= m->num_blocks)
-		return fail(err, errlen, "directory block map is outside the file");
+		return sym_errf(err, errlen, "directory block map is outside the file");
 	uint8_t *map = malloc(bs), *raw = malloc((size_t)nblk * bs);
 	if (!map || !raw) {
 		free(map);
 		free(raw);
-		return fail(err, errlen, "out of memory");
+		return sym_errf(err, errlen, "out of memory");
 	}
 	int rc = read_at(m->fd, (uint64_t)map_block * bs, map, bs);
 	for (uint32_t i = 0; rc == 0 && i < nblk; i++) {
 		uint32_t b = pdb_u32(map + 4 * i);
 		rc = b < m->num_blocks ? read_at(m->fd, (uint64_t)b * bs, raw + (size_t)i * bs, bs)
-		                       : -1;
+				       : -1;
 	}
 	free(map);
 	if (rc != 0) {
 		free(raw);
-		return fail(err, errlen, "stream directory points outside the file");
+		return sym_errf(err, errlen, "stream directory points outside the file");
 	}
 	uint32_t words = dir_bytes / 4;
 	m->dir = malloc((size_t)(words ? words : 1) * sizeof(uint32_t));
 	if (!m->dir) {
 		free(raw);
-		return fail(err, errlen, "out of memory");
+		return sym_errf(err, errlen, "out of memory");
 	}
 	for (uint32_t i = 0; i < words; i++)
 		m->dir[i] = pdb_u32(raw + 4 * i);
 	free(raw);
 	if (words < 1)
-		return fail(err, errlen, "stream directory is empty");
+		return sym_errf(err, errlen, "stream directory is empty");
 	uint32_t ns = m->dir[0];
 	if (ns > words - 1)
-		return fail(err, errlen, "stream directory claims %u streams in %u bytes", ns,
-		            dir_bytes);
+		return sym_errf(err, errlen, "stream directory claims %u streams in %u bytes", ns,
+				dir_bytes);
 	m->num_streams = ns;
 	m->stream_size = m->dir + 1;
 	m->blocks = m->dir + 1 + ns;
 	uint64_t avail = words - 1 - (uint64_t)ns, used = 0;
 	m->stream_first = malloc((size_t)(ns ? ns : 1) * sizeof(uint32_t));
 	if (!m->stream_first)
-		return fail(err, errlen, "out of memory");
+		return sym_errf(err, errlen, "out of memory");
 	for (uint32_t s = 0; s < ns; s++) {
 		uint32_t size = m->stream_size[s];
 		uint64_t n = size == PDB_MSF_NIL_STREAM ? 0 : ((uint64_t)size + bs - 1) / bs;
 		if (n > avail - used)
-			return fail(err, errlen, "stream %u's block list runs past the directory",
-			            s);
+			return sym_errf(err, errlen,
+					"stream %u's block list runs past the directory", s);
 		m->stream_first[s] = (uint32_t)used;
 		for (uint64_t i = 0; i < n; i++)
 			if (m->blocks[used + i] >= m->num_blocks)
-				return fail(err, errlen, "stream %u has a block outside the file",
-				            s);
+				return sym_errf(err, errlen,
+						"stream %u has a block outside the file", s);
 		used += n;
 	}
 	return 0;
@@ -114,28 +103,30 @@ int pdb_msf_open_fd(pdb_msf *m, int fd, char *err, size_t errlen)
 	m->fd = fd;
 	struct stat st;
 	if (fstat(fd, &st) != 0)
-		return fail(err, errlen, "cannot stat the file: %s", strerror(errno));
+		return sym_errf(err, errlen, "cannot stat the file: %s", strerror(errno));
 	m->file_size = (uint64_t)st.st_size;
 	uint8_t sb[56];
 	if (m->file_size < sizeof sb || read_at(fd, 0, sb, sizeof sb) != 0)
-		return fail(err, errlen, "file is too short for a PDB superblock");
+		return sym_errf(err, errlen, "file is too short for a PDB superblock");
 	if (memcmp(sb, msf_magic, sizeof msf_magic) != 0)
-		return fail(err, errlen, "not a PDB 7.00 file (MSF magic missing)");
+		return sym_errf(err, errlen, "not a PDB 7.00 file (MSF magic missing)");
 	uint32_t bs = pdb_u32(sb + 32), nb = pdb_u32(sb + 40), dir_bytes = pdb_u32(sb + 44);
 	uint32_t map_block = pdb_u32(sb + 52);
 	if (bs < 512 || bs > 65536 || (bs & (bs - 1)))
-		return fail(err, errlen, "bad MSF block size %u", bs);
+		return sym_errf(err, errlen, "bad MSF block size %u", bs);
 	if ((uint64_t)nb * bs > m->file_size)
-		return fail(err, errlen,
-		            "file is truncated: %u blocks of %u bytes claimed, %llu bytes present",
-		            nb, bs, (unsigned long long)m->file_size);
+		return sym_errf(
+			err, errlen,
+			"file is truncated: %u blocks of %u bytes claimed, %llu bytes present", nb,
+			bs, (unsigned long long)m->file_size);
 	m->block_size = bs;
 	m->num_blocks = nb;
 	uint64_t cap = (uint64_t)bs / 4 * bs;
 	if (cap > PDB_MSF_MAX_DIR_BYTES)
 		cap = PDB_MSF_MAX_DIR_BYTES;
 	if (dir_bytes < 4 || dir_bytes > cap || dir_bytes > m->file_size)
-		return fail(err, errlen, "stream directory size %u is out of bounds", dir_bytes);
+		return sym_errf(err, errlen, "stream directory size %u is out of bounds",
+				dir_bytes);
 	if (read_directory(m, dir_bytes, map_block, err, errlen) != 0) {
 		pdb_msf_clear(m);
 		return -1;

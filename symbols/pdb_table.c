@@ -67,7 +67,7 @@ static int64_t intern(pdb_table *t, const char *name, size_t len)
 }
 
 int pdb_table_add(pdb_table *t, uint32_t rva, uint16_t section, uint32_t size, int kind,
-                  const char *name, size_t len)
+		  const char *name, size_t len)
 {
 	if (t->n >= PDB_MAX_SYMBOLS)
 		return -1;
@@ -83,10 +83,10 @@ int pdb_table_add(pdb_table *t, uint32_t rva, uint16_t section, uint32_t size, i
 	if (off < 0)
 		return -1;
 	t->syms[t->n++] = (pdb_sym){.rva = rva,
-	                            .size = size,
-	                            .name = (uint32_t)off,
-	                            .section = section,
-	                            .kind = (uint8_t)kind};
+				    .size = size,
+				    .name = (uint32_t)off,
+				    .section = section,
+				    .kind = (uint8_t)kind};
 	return 0;
 }
 

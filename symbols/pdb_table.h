@@ -26,7 +26,7 @@ typedef struct pdb_table {
 /* Adds a symbol (name of len bytes, not necessarily NUL-terminated). 0 on success; -1 when
  * a bound (PDB_MAX_SYMBOLS, PDB_MAX_NAMES) is reached or memory is short. */
 int pdb_table_add(pdb_table *t, uint32_t rva, uint16_t section, uint32_t size, int kind,
-                  const char *name, size_t len);
+		  const char *name, size_t len);
 /* Sorts by rva and keeps one symbol per rva: a procedure before a public (its name is the
  * undecorated one and it carries a size), else the first name in arena order. */
 void pdb_table_finish(pdb_table *t);

@@ -19,10 +19,10 @@ int sym_cab_expand(const char *cab, const char *out, uint64_t max, char *why, si
 		snprintf(why, whylen, "the CAB archive is empty");
 	else if ((uint64_t)c->files->length > max)
 		snprintf(why, whylen, "the CAB holds %u bytes, over the %llu-byte limit",
-		         c->files->length, (unsigned long long)max);
+			 c->files->length, (unsigned long long)max);
 	else if (d->extract(d, c->files, (char *)out) != MSPACK_ERR_OK)
 		snprintf(why, whylen, "the CAB archive is damaged (libmspack error %d)",
-		         d->last_error(d));
+			 d->last_error(d));
 	else
 		rc = 0;
 	if (c)

@@ -25,8 +25,8 @@
 const char *sym_status_name(sym_status s)
 {
 	static const char *names[] = {"found",         "not found",         "GUID/age mismatch",
-	                              "corrupt PDB",   "timed out",         "too large",
-	                              "network error", "unusable PDB name", "cancelled"};
+				      "corrupt PDB",   "timed out",         "too large",
+				      "network error", "unusable PDB name", "cancelled"};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
@@ -101,7 +101,7 @@ static sym_status verify(const char *file, const sym_want *w, char *why, size_t 
 		pdb_guid_age_text(pdb_id(p)->guid, pdb_id(p)->dbi_age, have);
 		pdb_guid_age_text(w->guid, w->age, want);
 		snprintf(why, whylen, "GUID/age mismatch (the PDB is %s, the image wants %s)", have,
-		         want);
+			 want);
 		st = SYM_MISMATCH;
 	}
 	pdb_close(p);
@@ -129,7 +129,7 @@ typedef struct ctx {
 static int store_file(const ctx *c, const char *base, char *out, size_t len)
 {
 	return snprintf(out, len, "%s/%s/%s/%s", base, c->name, c->key, c->name) < (int)len ? 0
-	                                                                                    : -1;
+											    : -1;
 }
 
 static sym_status from_dir(const ctx *c, const char *dir, int flat_too, char *why, size_t whylen)
@@ -150,7 +150,7 @@ static sym_status from_dir(const ctx *c, const char *dir, int flat_too, char *wh
 
 /* Downloads URL/name/KEY/name (or .pd_) into the cache file final. */
 static sym_status download(const ctx *c, const char *url, const char *final, char *why,
-                           size_t whylen)
+			   size_t whylen)
 {
 	char u[PATH_MAX + 64], part[PATH_MAX + 8], cab[PATH_MAX + 8];
 	const char *sep = url[strlen(url) - 1] == '/' ? "" : "/";
@@ -199,13 +199,13 @@ static sym_status from_server(const ctx *c, const sym_source *s, char *why, size
 		return from_dir(c, s->where, 0, why, whylen);
 	if (s->nstores == 0) {
 		snprintf(why, whylen,
-		         "no cache directory to download into (write srv*CACHE*URL or cache*DIR)");
+			 "no cache directory to download into (write srv*CACHE*URL or cache*DIR)");
 		return SYM_NOT_FOUND;
 	}
 	char final[PATH_MAX], dir[PATH_MAX];
 	if (store_file(c, s->stores[0], final, sizeof final) != 0 ||
 	    snprintf(dir, sizeof dir, "%s/%s/%s", s->stores[0], c->name, c->key) >=
-	            (int)sizeof dir ||
+		    (int)sizeof dir ||
 	    mkdirs(dir) != 0) {
 		snprintf(why, whylen, "cannot create the cache directory under %s", s->stores[0]);
 		return SYM_NET_ERROR;
@@ -223,13 +223,13 @@ static sym_status from_server(const ctx *c, const sym_source *s, char *why, size
 static int rank(sym_status s)
 {
 	static const int r[] = {[SYM_FOUND] = 9,     [SYM_MISMATCH] = 7, [SYM_CORRUPT] = 6,
-	                        [SYM_TOO_LARGE] = 5, [SYM_TIMEOUT] = 4,  [SYM_NET_ERROR] = 3,
-	                        [SYM_NOT_FOUND] = 1, [SYM_BAD_NAME] = 0, [SYM_CANCELLED] = 8};
+				[SYM_TOO_LARGE] = 5, [SYM_TIMEOUT] = 4,  [SYM_NET_ERROR] = 3,
+				[SYM_NOT_FOUND] = 1, [SYM_BAD_NAME] = 0, [SYM_CANCELLED] = 8};
 	return r[s];
 }
 
 sym_status sym_find(const sym_path *path, const sym_opts *opts_in, const sym_want *want,
-                    sym_result *res)
+		    sym_result *res)
 {
 	memset(res, 0, sizeof *res);
 	sym_opts o = opts_in ? *opts_in : (sym_opts){0};
@@ -255,14 +255,14 @@ sym_status sym_find(const sym_path *path, const sym_opts *opts_in, const sym_wan
 		const sym_source *s = &path->src[i];
 		char why[1024] = "";
 		sym_status st = s->kind == SYM_SRC_DIR ? from_dir(&c, s->where, 1, why, sizeof why)
-		                                       : from_server(&c, s, why, sizeof why);
+						       : from_server(&c, s, why, sizeof why);
 		if (st == SYM_FOUND) {
 			res->why[0] = '\0';
 			return res->status = SYM_FOUND;
 		}
 		size_t n = strlen(res->why);
 		snprintf(res->why + n, sizeof res->why - n, "%s%s: %s", n ? "; " : "", s->where,
-		         why);
+			 why);
 		if (rank(st) > rank(res->status))
 			res->status = st;
 		if (st == SYM_CANCELLED)

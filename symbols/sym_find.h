@@ -31,7 +31,7 @@ typedef struct sym_opts {
 	long connect_timeout_ms; /* default 10 000 */
 	long total_timeout_ms;   /* default 600 000 (a kernel PDB is tens of MB) */
 	uint64_t max_download;   /* default 1 GiB; also the bound on an expanded .pd_ */
-	uint64_t cache_cap; /* bytes kept per cache directory (LRU); 0 = the default, 2 GiB */
+	uint64_t cache_cap;      /* bytes kept per cache directory (LRU); 0 = the default, 2 GiB */
 	/* Called during downloads with bytes so far and the expected total (0 if unknown);
 	 * a non-zero return cancels. May be NULL. */
 	int (*progress)(void *ctx, uint64_t now, uint64_t total);
@@ -48,7 +48,7 @@ typedef struct sym_result {
 /* Searches the sources in order; the first verified PDB wins. The status is SYM_FOUND, else
  * the most telling failure (mismatch > corrupt > too large > timeout > network > not found). */
 sym_status sym_find(const sym_path *path, const sym_opts *opts, const sym_want *want,
-                    sym_result *res);
+		    sym_result *res);
 /* SymStore key text "GUIDAGE" (32 hex digits + age in hex) → guid + age; 0 ok, -1 malformed. */
 int sym_key_parse(const char *text, uint8_t guid[16], uint32_t *age);
 /* The base name of a PDB path from an RSDS record ("d:\b\x.pdb" → "x.pdb") into out, if it is

@@ -46,7 +46,7 @@ static void global_init(void)
 }
 
 sym_status sym_http_get(const char *url, const char *out, const sym_opts *opts, char *why,
-                        size_t whylen)
+			size_t whylen)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, global_init);
@@ -87,14 +87,14 @@ sym_status sym_http_get(const char *url, const char *out, const sym_opts *opts, 
 	sym_status st = SYM_FOUND;
 	if (s.over || rc == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(why, whylen, "larger than the %llu-byte download limit",
-		         (unsigned long long)opts->max_download);
+			 (unsigned long long)opts->max_download);
 		st = SYM_TOO_LARGE;
 	} else if (s.cancelled || rc == CURLE_ABORTED_BY_CALLBACK) {
 		snprintf(why, whylen, "cancelled");
 		st = SYM_CANCELLED;
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		snprintf(why, whylen, "timed out (connect %ld ms, total %ld ms)",
-		         opts->connect_timeout_ms, opts->total_timeout_ms);
+			 opts->connect_timeout_ms, opts->total_timeout_ms);
 		st = SYM_TIMEOUT;
 	} else if (rc != CURLE_OK) {
 		snprintf(why, whylen, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));

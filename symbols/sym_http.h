@@ -7,5 +7,5 @@
  * written; SYM_NOT_FOUND on 404/410; else the failure, with a sentence in why. The body is
  * bounded by opts->max_download; only http and https are followed (redirects included). */
 sym_status sym_http_get(const char *url, const char *out, const sym_opts *opts, char *why,
-                        size_t whylen);
+			size_t whylen);
 #endif

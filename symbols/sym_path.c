@@ -1,20 +1,10 @@
 /* sym_path.c — parses the _NT_SYMBOL_PATH syntax (see sym_path.h) into symbol sources. */
+#include "sym_err.h"
 #include "sym_path.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-                                                      ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static int is_http(const char *s)
 {
@@ -40,11 +30,11 @@ static int add_server(sym_path *p, char **f, int nf, const char *cache, char *er
 {
 	const char *where = f[nf - 1];
 	if (!*where)
-		return fail(err, errlen,
-		            "\"srv*\" needs a server URL or directory after the last '*'");
+		return sym_errf(err, errlen,
+				"\"srv*\" needs a server URL or directory after the last '*'");
 	if (nf - 1 > SYM_PATH_MAX_STORES)
-		return fail(err, errlen, "too many '*' in a srv* element (at most %d stores)",
-		            SYM_PATH_MAX_STORES);
+		return sym_errf(err, errlen, "too many '*' in a srv* element (at most %d stores)",
+				SYM_PATH_MAX_STORES);
 	sym_source *s = &p->src[p->n];
 	memset(s, 0, sizeof *s);
 	s->kind = SYM_SRC_SERVER;
@@ -62,34 +52,35 @@ static int add_server(sym_path *p, char **f, int nf, const char *cache, char *er
 }
 
 static int add_element(sym_path *p, char *e, char **cache, const char *default_cache, char *err,
-                       size_t errlen)
+		       size_t errlen)
 {
 	char *f[SYM_PATH_MAX_STORES + 3];
 	int nf = split_star(e, f, SYM_PATH_MAX_STORES + 3);
 	if (nf < 0)
-		return fail(err, errlen, "too many '*' in \"%s\" (at most %d stores)", e,
-		            SYM_PATH_MAX_STORES);
+		return sym_errf(err, errlen, "too many '*' in \"%s\" (at most %d stores)", e,
+				SYM_PATH_MAX_STORES);
 	if (nf > 1 && !strcasecmp(f[0], "cache")) {
 		if (nf > 2)
-			return fail(err, errlen, "\"cache*\" takes one directory");
+			return sym_errf(err, errlen, "\"cache*\" takes one directory");
 		free(*cache);
 		*cache = strdup(*f[1] ? f[1] : default_cache ? default_cache : "");
 		return 0;
 	}
 	if (p->n == SYM_PATH_MAX_SOURCES)
-		return fail(err, errlen, "more than %d symbol sources", SYM_PATH_MAX_SOURCES);
+		return sym_errf(err, errlen, "more than %d symbol sources", SYM_PATH_MAX_SOURCES);
 	const char *c = *cache && **cache ? *cache : default_cache;
 	if (nf > 1 && !strcasecmp(f[0], "srv"))
 		return add_server(p, f + 1, nf - 1, c, err, errlen);
 	if (nf > 2 && !strcasecmp(f[0], "symsrv"))
 		return add_server(p, f + 2, nf - 2, c, err, errlen);
 	if (nf > 1)
-		return fail(err, errlen,
-		            "unknown symbol path element \"%s*…\" (expected srv*, symsrv*, cache* "
-		            "or a directory)",
-		            f[0]);
+		return sym_errf(
+			err, errlen,
+			"unknown symbol path element \"%s*…\" (expected srv*, symsrv*, cache* "
+			"or a directory)",
+			f[0]);
 	if (is_http(f[0]))
-		return fail(err, errlen, "a URL needs \"srv*\" before it: srv*%s", f[0]);
+		return sym_errf(err, errlen, "a URL needs \"srv*\" before it: srv*%s", f[0]);
 	sym_source *s = &p->src[p->n++];
 	memset(s, 0, sizeof *s);
 	s->kind = SYM_SRC_DIR;
@@ -98,12 +89,12 @@ static int add_element(sym_path *p, char *e, char **cache, const char *default_c
 }
 
 int sym_path_parse(const char *text, const char *default_cache, sym_path *p, char *err,
-                   size_t errlen)
+		   size_t errlen)
 {
 	memset(p, 0, sizeof *p);
 	char *copy = strdup(text ? text : ""), *cache = NULL, *save = NULL;
 	if (!copy)
-		return fail(err, errlen, "out of memory");
+		return sym_errf(err, errlen, "out of memory");
 	int rc = 0;
 	for (char *e = strtok_r(copy, ";", &save); e && rc == 0; e = strtok_r(NULL, ";", &save)) {
 		while (*e == ' ' || *e == '\t')

@@ -21,7 +21,7 @@ typedef struct sym_source {
 	char *where; /* directory, or server URL / SymStore directory */
 	int is_http; /* SERVER: where is an http:// or https:// URL */
 	char *stores
-	        [SYM_PATH_MAX_STORES]; /* SERVER: downstream stores; stores[0] receives downloads */
+		[SYM_PATH_MAX_STORES]; /* SERVER: downstream stores; stores[0] receives downloads */
 	int nstores;
 } sym_source;
 
@@ -34,6 +34,6 @@ typedef struct sym_path {
  * when no cache*DIR precedes them; a server without any cache is searched without one
  * (downloads then go to a private temporary file). 0 on success; -1 with a sentence in err. */
 int sym_path_parse(const char *text, const char *default_cache, sym_path *p, char *err,
-                   size_t errlen);
+		   size_t errlen);
 void sym_path_clear(sym_path *p);
 #endif

@@ -17,12 +17,12 @@ typedef struct sym_image_id {
 	uint64_t base;
 	uint32_t pid;
 	int has_imageid, has_rsds;
-	uint64_t size;          /* ImageId */
-	uint32_t timestamp;     /* ImageId: PE TimeDateStamp */
-	char file[260];         /* ImageId: original file name, UTF-8 */
-	uint8_t guid[16];       /* RSDS, as stored */
-	uint32_t age;           /* RSDS */
-	char pdb[260];          /* RSDS: PDB path as the linker wrote it */
+	uint64_t size;      /* ImageId */
+	uint32_t timestamp; /* ImageId: PE TimeDateStamp */
+	char file[260];     /* ImageId: original file name, UTF-8 */
+	uint8_t guid[16];   /* RSDS, as stored */
+	uint32_t age;       /* RSDS */
+	char pdb[260];      /* RSDS: PDB path as the linker wrote it */
 } sym_image_id;
 
 enum { SYM_EV_NONE = 0, SYM_EV_IMAGEID = 1, SYM_EV_RSDS = 2, SYM_EV_BAD = -1 };
@@ -35,10 +35,10 @@ int sym_trace_decode(const struct etl_event *ev, sym_image_id *out);
 typedef struct sym_images {
 	sym_image_id *v;
 	size_t n, cap;
-	uint32_t *slot;          /* open addressing: index + 1, 0 = empty */
+	uint32_t *slot; /* open addressing: index + 1, 0 = empty */
 	size_t nslots;
-	uint64_t bad_events;     /* ours but malformed */
-	uint64_t dropped;        /* past SYM_TRACE_MAX_IMAGES */
+	uint64_t bad_events; /* ours but malformed */
+	uint64_t dropped;    /* past SYM_TRACE_MAX_IMAGES */
 } sym_images;
 
 /* Adds what ev carries (kind from sym_trace_decode). 0, or -1 out of memory. */

@@ -155,7 +155,7 @@ static void test_guid_text_by_hand(void **state)
 	(void)state;
 	/* GUID {5EE84F8E-67D8-8999-4C4C-44205044422E} as stored: Data1..3 little-endian. */
 	static const uint8_t g[16] = {0x8e, 0x4f, 0xe8, 0x5e, 0xd8, 0x67, 0x99, 0x89,
-	                              0x4c, 0x4c, 0x44, 0x20, 0x50, 0x44, 0x42, 0x2e};
+				      0x4c, 0x4c, 0x44, 0x20, 0x50, 0x44, 0x42, 0x2e};
 	char key[42];
 	pdb_guid_age_text(g, 0x1a, key);
 	assert_string_equal(key, "5EE84F8E67D889994C4C44205044422E1A");
@@ -164,11 +164,11 @@ static void test_guid_text_by_hand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_procs_first_and_last_byte),
-	        cmocka_unit_test(test_publics_and_exports),
-	        cmocka_unit_test(test_outside_sections),
-	        cmocka_unit_test(test_identity),
-	        cmocka_unit_test(test_guid_text_by_hand),
+		cmocka_unit_test(test_procs_first_and_last_byte),
+		cmocka_unit_test(test_publics_and_exports),
+		cmocka_unit_test(test_outside_sections),
+		cmocka_unit_test(test_identity),
+		cmocka_unit_test(test_guid_text_by_hand),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -144,20 +144,20 @@ static void short_info(uint8_t *b)
 }
 
 static const damage damages[] = {
-        {"40 bytes", 40, NULL, "too short"},
-        {"half the file", 1, NULL, "truncated"},
-        {"magic", 0, bad_magic, "not a PDB"},
-        {"block size 1000", 0, bad_block_size, "block size"},
-        {"directory of 4 GiB", 0, huge_directory, "out of bounds"},
-        {"block map outside", 0, map_outside, "outside the file"},
-        {"2^31 streams", 0, many_streams, "claims"},
-        {"DBI of 2 GiB", 0, huge_stream, "runs past the directory"},
-        {"DBI block outside", 0, block_outside, "outside the file"},
-        {"pre-7.0 DBI", 0, old_dbi, "old"},
-        {"negative module list", 0, negative_modinfo, "negative size"},
-        {"section map past DBI", 0, huge_section_map, "run past"},
-        {"nil info stream", 0, no_info, "info stream"},
-        {"12-byte info stream", 0, short_info, "info stream"},
+	{"40 bytes", 40, NULL, "too short"},
+	{"half the file", 1, NULL, "truncated"},
+	{"magic", 0, bad_magic, "not a PDB"},
+	{"block size 1000", 0, bad_block_size, "block size"},
+	{"directory of 4 GiB", 0, huge_directory, "out of bounds"},
+	{"block map outside", 0, map_outside, "outside the file"},
+	{"2^31 streams", 0, many_streams, "claims"},
+	{"DBI of 2 GiB", 0, huge_stream, "runs past the directory"},
+	{"DBI block outside", 0, block_outside, "outside the file"},
+	{"pre-7.0 DBI", 0, old_dbi, "old"},
+	{"negative module list", 0, negative_modinfo, "negative size"},
+	{"section map past DBI", 0, huge_section_map, "run past"},
+	{"nil info stream", 0, no_info, "info stream"},
+	{"12-byte info stream", 0, short_info, "info stream"},
 };
 
 static void test_damages(void **state)
@@ -223,8 +223,8 @@ static void test_random_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_damages),
-	        cmocka_unit_test(test_random_flips),
+		cmocka_unit_test(test_damages),
+		cmocka_unit_test(test_random_flips),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,28 +16,28 @@ typedef struct row {
 } row;
 
 static const row rows[] = {
-        {"srv*C:\\sym*https://msdl.microsoft.com/download/symbols", NULL,
-         "http https://msdl.microsoft.com/download/symbols <C:\\sym>", NULL},
-        {"srv*/var/cache/sym*https://msdl.microsoft.com/download/symbols;/opt/pdbs", NULL,
-         "http https://msdl.microsoft.com/download/symbols </var/cache/sym> | dir /opt/pdbs", NULL},
-        {"SRV*http://sym.corp/x", "/def", "http http://sym.corp/x </def>", NULL},
-        {"srv*http://sym.corp/x", NULL, "http http://sym.corp/x <>", NULL},
-        {"cache*/c1;srv*https://a;srv*/c2*https://b", "/def",
-         "http https://a </c1> | http https://b </c2>", NULL},
-        {"srv*https://a;cache*/c1;srv*https://b", "/def",
-         "http https://a </def> | http https://b </c1>", NULL},
-        {"srv*/a*/b*https://s", NULL, "http https://s </a,/b>", NULL},
-        {"srv**https://s", "/def", "http https://s </def>", NULL},
-        {"srv*/cache*/mnt/share/symbols", NULL, "store /mnt/share/symbols </cache>", NULL},
-        {"symsrv*symsrv.dll*/c*https://s", NULL, "http https://s </c>", NULL},
-        {" /a ;; /b ;", NULL, "dir /a | dir /b", NULL},
-        {"", NULL, "", NULL},
-        {"srv*", NULL, NULL, "needs a server"},
-        {"srv*/c*", NULL, NULL, "needs a server"},
-        {"https://msdl.microsoft.com/download/symbols", NULL, NULL, "needs \"srv*\""},
-        {"foo*bar", NULL, NULL, "unknown symbol path element"},
-        {"cache*/a*/b", NULL, NULL, "one directory"},
-        {"srv*/1*/2*/3*/4*/5*https://s", NULL, NULL, "too many '*'"},
+	{"srv*C:\\sym*https://msdl.microsoft.com/download/symbols", NULL,
+	 "http https://msdl.microsoft.com/download/symbols <C:\\sym>", NULL},
+	{"srv*/var/cache/sym*https://msdl.microsoft.com/download/symbols;/opt/pdbs", NULL,
+	 "http https://msdl.microsoft.com/download/symbols </var/cache/sym> | dir /opt/pdbs", NULL},
+	{"SRV*http://sym.corp/x", "/def", "http http://sym.corp/x </def>", NULL},
+	{"srv*http://sym.corp/x", NULL, "http http://sym.corp/x <>", NULL},
+	{"cache*/c1;srv*https://a;srv*/c2*https://b", "/def",
+	 "http https://a </c1> | http https://b </c2>", NULL},
+	{"srv*https://a;cache*/c1;srv*https://b", "/def",
+	 "http https://a </def> | http https://b </c1>", NULL},
+	{"srv*/a*/b*https://s", NULL, "http https://s </a,/b>", NULL},
+	{"srv**https://s", "/def", "http https://s </def>", NULL},
+	{"srv*/cache*/mnt/share/symbols", NULL, "store /mnt/share/symbols </cache>", NULL},
+	{"symsrv*symsrv.dll*/c*https://s", NULL, "http https://s </c>", NULL},
+	{" /a ;; /b ;", NULL, "dir /a | dir /b", NULL},
+	{"", NULL, "", NULL},
+	{"srv*", NULL, NULL, "needs a server"},
+	{"srv*/c*", NULL, NULL, "needs a server"},
+	{"https://msdl.microsoft.com/download/symbols", NULL, NULL, "needs \"srv*\""},
+	{"foo*bar", NULL, NULL, "unknown symbol path element"},
+	{"cache*/a*/b", NULL, NULL, "one directory"},
+	{"srv*/1*/2*/3*/4*/5*https://s", NULL, NULL, "too many '*'"},
 };
 
 static void render(const sym_path *p, char *out, size_t len)
@@ -76,7 +76,7 @@ static void test_rows(void **state)
 				fail_msg("\"%s\": parsed, expected an error", r->text);
 			if (!strstr(err, r->error))
 				fail_msg("\"%s\": error \"%s\" lacks \"%s\"", r->text, err,
-				         r->error);
+					 r->error);
 			assert_int_equal(p.n, 0);
 		}
 		sym_path_clear(&p);
@@ -98,8 +98,8 @@ static void test_source_bound(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_rows),
-	        cmocka_unit_test(test_source_bound),
+		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_source_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,15 +65,17 @@ static void test_keys(void **state)
 	assert_int_equal(age, 0x1a);
 	assert_int_equal(sym_key_parse("5ee84f8e67d889994c4c44205044422e1", g, &age), 0);
 	assert_int_equal(age, 1);
-	static const char *bad[] = {"", "5EE84F8E67D889994C4C44205044422E", "5EE84F8E-67D8-8999-4C4C-44205044422E1",
-				    "5EE84F8E67D889994C4C44205044422EX", "5EE84F8E67D889994C4C44205044422E1FFFFFFFFF"};
+	static const char *bad[] = {
+		"", "5EE84F8E67D889994C4C44205044422E", "5EE84F8E-67D8-8999-4C4C-44205044422E1",
+		"5EE84F8E67D889994C4C44205044422EX", "5EE84F8E67D889994C4C44205044422E1FFFFFFFFF"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		if (sym_key_parse(bad[i], g, &age) == 0)
 			fail_msg("\"%s\" accepted", bad[i]);
 }
 
 /* Writes DIR/name/KEY/name of size bytes with mtime t (seconds). */
-static void put(const char *dir, const char *name, const char *key, size_t size, time_t t, char *path)
+static void put(const char *dir, const char *name, const char *key, size_t size, time_t t,
+		char *path)
 {
 	char d[400];
 	snprintf(d, sizeof d, "%s/%s", dir, name);
