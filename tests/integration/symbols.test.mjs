@@ -3,8 +3,9 @@
 // (clang-cl + lld-link; skipped without them). Expected names and RVAs come from gen_pdb.sh's
 // expect.txt (llvm-pdbutil output), the GUID key too. Cases: a plain download, the cache
 // answering the second time, the CAB-compressed name.pd_ (made with gcab), 404, a server that
-// never answers, a PDB with another GUID, a corrupt PDB, a download over the size limit, and
-// the order of sources.
+// never answers, a PDB with another GUID, a corrupt PDB, a download over the size limit, the
+// order of sources, the cache cap, and end to end from a trace written by etlgen with the
+// image's DbgID_RSDS event to names.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -141,4 +142,25 @@ test('a download trims the cache to --cache-cap, least recently used first, keep
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.ok(!existsSync(join(old, 'old.pdb')), 'the older PDB was evicted');
   assert.ok(existsSync(join(cache, 'etlfix.pdb', key, 'etlfix.pdb')), 'the new PDB stays although it is over the cap');
+});
+
+test('end to end: a trace names its image PDB (DbgID_RSDS), the server has it, the frames get names', { skip }, async () => {
+  const { generate } = await import('../support/etlgen.mjs');
+  const imageBase = 0xfffff80005000000n;
+  const guid = `{${key.slice(0, 8)}-${key.slice(8, 12)}-${key.slice(12, 16)}-${key.slice(16, 20)}-${key.slice(20, 32)}}`;
+  const trace = generate(dir, 'e2e', {
+    cpus: 2, duration_s: 0.05,
+    modules: [{ name: 'etlfix.sys', base: `0x${imageBase.toString(16)}`, size: 20480,
+      dpc: { rate: 2000, duration_us: { dist: 'fixed', value: 20 } },
+      pdb: { name: 'D:\\build\\etlfix.pdb', guid, age: parseInt(key.slice(32), 16), timestamp: 1600000000 } }],
+  }, false);
+  const listed = await symbols(['--trace', trace.path]);
+  assert.equal(listed.status, 0, listed.stderr);
+  const row = listed.stdout.trim().split('\n').map((l) => l.split('\t')).find((f) => BigInt(f[0]) === imageBase);
+  assert.ok(row, listed.stdout);
+  assert.deepEqual([row[4], row[5], row[6]], ['etlfix.sys', 'D:\\build\\etlfix.pdb', key]);
+  // Frames as module + offset (what the call-stack work will hand over): address - base.
+  const r = await symbols(['--symbol-path', `srv*${join(dir, 'c6')}*${base}/good`, '--name', row[5], '--id', row[6], ...rvas()]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assertNames(r.stdout);
 });

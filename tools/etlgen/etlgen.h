@@ -38,6 +38,12 @@ struct etlgen_module {
 	size_t n_stack;
 	const unsigned *cpus;    /* the CPUs its DPCs/ISRs run on (interrupt affinity); */
 	size_t n_cpus;           /* 0 = any CPU */
+	/* Optional debug identity: when pdb is set, the image rundown is followed by the
+	 * KernelTraceControl ImageId and DbgID_RSDS events a merged xperf/WPR trace carries. */
+	const char *pdb;         /* PDB file name (or path) for DbgID_RSDS */
+	uint8_t pdb_guid[16];    /* as stored: Data1..3 little-endian */
+	uint32_t pdb_age;
+	uint32_t timestamp;      /* PE TimeDateStamp for ImageId */
 };
 
 struct etlgen_scenario {
