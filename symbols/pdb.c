@@ -8,7 +8,8 @@
  *    stream; every length taken from the file is checked against the bytes that remain
  *    before use; names are bounded by their record (a missing NUL ends at the record end).
  *  - only these streams are read: 1 (info), 3 (DBI), the section-header stream, the symbol
- *    record stream and the module symbol streams, each through one 128 KiB window.
+ *    record stream and the module symbol streams, each through one 128 KiB window, and
+ *    each at most once (so the work is bounded by the file size, whatever the module list).
  *  - a symbol whose segment names no section is dropped, never
  *    given a made-up address; an RVA is section VirtualAddress + offset, in 32 bits.
  *  - memory: the table (pdb.h's bound) + section headers (<= 65535 × 40 bytes). */
@@ -242,8 +243,17 @@ static int walk_records(pdb *p, uint32_t s, uint64_t start, uint64_t end, int pu
 static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
 {
 	pdb_cur c;
-	if (pdb_cur_init(&c, &p->msf, STREAM_DBI, d->mod_start, d->mod_end) != 0)
+	/* Streams already walked: a hostile module list naming one big stream a million times
+	 * must not make us read it a million times. */
+	uint8_t *seen = calloc(p->msf.num_streams / 8 + 1, 1);
+	if (!seen)
+		return sym_errf(err, errlen, "out of memory");
+	if (d->sym_records < p->msf.num_streams)
+		seen[d->sym_records / 8] |= (uint8_t)(1u << d->sym_records % 8);
+	if (pdb_cur_init(&c, &p->msf, STREAM_DBI, d->mod_start, d->mod_end) != 0) {
+		free(seen);
 		return sym_errf(err, errlen, "module list out of bounds");
+	}
 	int rc = 0;
 	for (;;) {
 		const uint8_t *m;
@@ -279,11 +289,15 @@ static int read_modules(pdb *p, const dbi *d, char *err, size_t errlen)
 			rc = sym_errf(err, errlen, "module symbols run past stream %u", stream);
 			break;
 		}
+		if (seen[stream / 8] & (1u << stream % 8))
+			continue;
+		seen[stream / 8] |= (uint8_t)(1u << stream % 8);
 		/* The stream starts with a 4-byte signature (4 = C13) before the records. */
 		if ((rc = walk_records(p, stream, 4, sym_bytes, 0, err, errlen)) != 0)
 			break;
 	}
 	pdb_cur_clear(&c);
+	free(seen);
 	return rc;
 }
 
