@@ -17,6 +17,7 @@
 #include "pdb.h"
 #include "pdb_msf.h"
 #include "pdb_table.h"
+#include "pdb_omap.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@ enum {
 	MODI_FIXED = 64,
 	SECTHDR_SIZE = 40,
 	DBG_SECTHDR = 5,
-	DBG_OMAP_FROM_SRC = 4
+	DBG_OMAP_FROM_SRC = 4,
+	DBG_SECTHDR_ORIG = 10
 };
 enum {
 	S_PUB32 = 0x110e,
@@ -48,8 +50,13 @@ struct pdb {
 	pdb_msf msf;
 	int fd, own_fd;
 	pdb_identity id;
-	section *sect; /* [nsect] image sections, 1-based numbering in symbols */
+	section *sect; /* [nsect] final image sections: the RVAs lookups see */
 	uint16_t nsect;
+	section *osect; /* [nosect] the sections symbols are numbered by: the original ones
+			 * under OMAP, else the same array as sect */
+	uint16_t nosect;
+	uint16_t *by_va;     /* OMAP only: final section numbers sorted by va */
+	pdb_omap omap;       /* OMAP only, during pdb_open */
 	uint16_t *seg_frame; /* [nseg]: section map, segment → section number */
 	uint16_t nseg;
 	pdb_table table;
@@ -104,6 +111,37 @@ static int read_dbi(pdb *p, dbi *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Stream number at index i of the DBI optional debug header, or -1 if absent or empty. */
+static int32_t dbg_stream(const pdb *p, const dbi *d, unsigned i)
+{
+	uint8_t b[2];
+	if ((d->dbg_end - d->dbg_start) / 2 <= i ||
+	    pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * i, b, 2) != 0)
+		return -1;
+	uint16_t s = pdb_u16(b);
+	return s != 0xffff && pdb_msf_stream_size(&p->msf, s) > 0 ? s : -1;
+}
+
+/* IMAGE_SECTION_HEADERs of stream s (VirtualSize at 8, VirtualAddress at 12). */
+static int read_headers(pdb *p, int32_t s, section **out, uint16_t *count, char *err, size_t errlen)
+{
+	uint64_t n = (uint64_t)pdb_msf_stream_size(&p->msf, (uint32_t)s) / SECTHDR_SIZE;
+	if (n > 0xffff)
+		return sym_errf(err, errlen, "section-header stream claims %llu sections",
+				(unsigned long long)n);
+	*out = malloc((size_t)(n ? n : 1) * sizeof **out);
+	if (!*out)
+		return sym_errf(err, errlen, "out of memory");
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t e[SECTHDR_SIZE];
+		if (pdb_msf_read(&p->msf, (uint32_t)s, i * SECTHDR_SIZE, e, sizeof e) != 0)
+			return sym_errf(err, errlen, "section headers unreadable");
+		(*out)[i] = (section){.va = pdb_u32(e + 12), .size = pdb_u32(e + 8)};
+	}
+	*count = (uint16_t)n;
+	return 0;
+}
+
 /* Section map (segment → frame) and section headers (frame → VirtualAddress). */
 static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen)
 {
@@ -128,40 +166,55 @@ static int read_sections(pdb *p, const dbi *d, char *err, size_t errlen)
 		}
 		p->nseg = count;
 	}
-	uint64_t ndbg = (d->dbg_end - d->dbg_start) / 2;
-	if (ndbg > DBG_OMAP_FROM_SRC) {
-		if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_OMAP_FROM_SRC, b, 2) !=
-		    0)
-			return sym_errf(err, errlen, "optional debug header unreadable");
-		if (pdb_msf_stream_size(&p->msf, pdb_u16(b)) > 0 && pdb_u16(b) != 0xffff)
-			return sym_errf(
-				err, errlen,
-				"PDB uses OMAP address remapping, which is not supported yet");
-	}
-	if (ndbg <= DBG_SECTHDR)
-		return sym_errf(err, errlen,
-				"PDB has no section headers (DBI debug header too short)");
-	if (pdb_msf_read(&p->msf, STREAM_DBI, d->dbg_start + 2 * DBG_SECTHDR, b, 2) != 0)
-		return sym_errf(err, errlen, "optional debug header unreadable");
-	uint16_t s = pdb_u16(b);
-	int64_t size = s == 0xffff ? -1 : pdb_msf_stream_size(&p->msf, s);
-	if (size < 0)
+	int32_t final = dbg_stream(p, d, DBG_SECTHDR);
+	if (final < 0)
 		return sym_errf(err, errlen, "PDB has no section-header stream");
-	uint64_t n = (uint64_t)size / SECTHDR_SIZE;
-	if (n > 0xffff)
-		return sym_errf(err, errlen, "section-header stream claims %llu sections",
-				(unsigned long long)n);
-	p->sect = malloc((size_t)(n ? n : 1) * sizeof *p->sect);
-	if (!p->sect)
-		return sym_errf(err, errlen, "out of memory");
-	for (uint64_t i = 0; i < n; i++) {
-		uint8_t e[SECTHDR_SIZE];
-		if (pdb_msf_read(&p->msf, s, i * SECTHDR_SIZE, e, sizeof e) != 0)
-			return sym_errf(err, errlen, "section headers unreadable");
-		p->sect[i] = (section){.va = pdb_u32(e + 12), .size = pdb_u32(e + 8)};
+	if (read_headers(p, final, &p->sect, &p->nsect, err, errlen) != 0)
+		return -1;
+	int32_t omap = dbg_stream(p, d, DBG_OMAP_FROM_SRC);
+	if (omap < 0) {
+		p->osect = p->sect;
+		p->nosect = p->nsect;
+		return 0;
 	}
-	p->nsect = (uint16_t)n;
+	/* Rearranged image: symbols are in the original layout (original section headers),
+	 * the OMAP table takes an original RVA to the final one. */
+	int32_t orig = dbg_stream(p, d, DBG_SECTHDR_ORIG);
+	if (orig < 0)
+		return sym_errf(err, errlen,
+				"PDB has an OMAP table but no original section headers");
+	if (read_headers(p, orig, &p->osect, &p->nosect, err, errlen) != 0 ||
+	    pdb_omap_load(&p->omap, &p->msf, (uint32_t)omap, err, errlen) != 0)
+		return -1;
+	p->by_va = malloc((p->nsect ? p->nsect : 1u) * sizeof *p->by_va);
+	if (!p->by_va)
+		return sym_errf(err, errlen, "out of memory");
+	for (uint16_t i = 0; i < p->nsect; i++) { /* insertion sort by va: few sections */
+		uint16_t k = i;
+		while (k > 0 && p->sect[p->by_va[k - 1] - 1].va > p->sect[i].va) {
+			p->by_va[k] = p->by_va[k - 1];
+			k--;
+		}
+		p->by_va[k] = (uint16_t)(i + 1);
+	}
 	return 0;
+}
+
+/* The final section (1-based) holding rva, 0 if none: OMAP images only. */
+static uint16_t final_section(const pdb *p, uint32_t rva)
+{
+	size_t lo = 0, hi = p->nsect; /* first by_va entry with va > rva */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->sect[p->by_va[mid] - 1].va <= rva)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	const section *sec = &p->sect[p->by_va[lo - 1] - 1];
+	return (uint64_t)rva < (uint64_t)sec->va + sec->size ? p->by_va[lo - 1] : 0;
 }
 
 /* Section number (1-based) for a symbol's segment, 0 if none. */
@@ -170,7 +223,7 @@ static uint16_t seg_section(const pdb *p, uint16_t seg)
 	if (seg == 0)
 		return 0;
 	uint16_t sec = p->nseg ? (seg <= p->nseg ? p->seg_frame[seg - 1] : 0) : seg;
-	return sec >= 1 && sec <= p->nsect ? sec : 0;
+	return sec >= 1 && sec <= p->nosect ? sec : 0;
 }
 
 /* Adds the symbol at seg:off if the segment names a section; -1 only when a bound is hit. */
@@ -184,8 +237,12 @@ static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind, 
 	size_t len = nul ? (size_t)(nul - name) : room;
 	if (len == 0)
 		return 0;
-	return pdb_table_add(&p->table, p->sect[sec - 1].va + off, sec, size, kind,
-			     (const char *)name, len);
+	uint32_t rva = p->osect[sec - 1].va + off;
+	if (p->omap.from) { /* rearranged image: original RVA → final RVA and section */
+		if (!pdb_omap_map(&p->omap, rva, &rva) || !(sec = final_section(p, rva)))
+			return 0; /* code the rearrangement dropped */
+	}
+	return pdb_table_add(&p->table, rva, sec, size, kind, (const char *)name, len);
 }
 
 /* Walks CodeView records in [start, end) of stream s, adding S_PUB32 (publics = 1) or
@@ -325,6 +382,7 @@ pdb *pdb_open_fd(int fd, char *err, size_t errlen)
 		return NULL;
 	}
 	pdb_table_finish(&p->table);
+	pdb_omap_clear(&p->omap);
 	return p;
 }
 
@@ -352,7 +410,11 @@ void pdb_close(pdb *p)
 	if (p->own_fd)
 		close(p->fd);
 	pdb_table_clear(&p->table);
+	if (p->osect != p->sect)
+		free(p->osect);
 	free(p->sect);
+	free(p->by_va);
+	pdb_omap_clear(&p->omap);
 	free(p->seg_frame);
 	free(p);
 }

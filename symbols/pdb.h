@@ -5,7 +5,8 @@
  *
  * Memory bound: a table of n symbols takes 16·n bytes plus the distinct names (interned)
  * plus a hash of 8 bytes per distinct name; n <= PDB_MAX_SYMBOLS and names <= PDB_MAX_NAMES
- * bytes, else pdb_open fails with "too many symbols". Reading uses one 128 KiB window. */
+ * bytes, else pdb_open fails with "too many symbols". Reading uses one 128 KiB window; a
+ * rearranged (OMAP) image's table, at most 64 MiB, is held only during pdb_open. */
 #ifndef PDB_H
 #define PDB_H
 #include <stddef.h>
