@@ -7,12 +7,15 @@
  *  - every field is read through pdb_msf_read / pdb_cur_peek, which refuse to leave the
  *    stream; every length taken from the file is checked against the bytes that remain
  *    before use; names are bounded by their record (a missing NUL ends at the record end).
- *  - only these streams are read: 1 (info), 3 (DBI), the section-header stream, the symbol
- *    record stream and the module symbol streams, each through one 128 KiB window, and
- *    each at most once (so the work is bounded by the file size, whatever the module list).
- *  - a symbol whose segment names no section is dropped, never
- *    given a made-up address; an RVA is section VirtualAddress + offset, in 32 bits.
- *  - memory: the table (pdb.h's bound) + section headers (<= 65535 × 40 bytes). */
+ *  - only these streams are read: 1 (info), 3 (DBI), the section-header stream(s), the
+ *    OMAP table if any, the symbol record stream and the module symbol streams, each
+ *    through one 128 KiB window, and each at most once (so the work is bounded by the file
+ *    size, whatever the module list).
+ *  - a symbol whose segment names no section, or whose code the OMAP table drops, is
+ *    dropped, never given a made-up address; an RVA is VirtualAddress of the section the
+ *    segment names + offset (in 32 bits), moved by the OMAP table for rearranged images.
+ *  - memory: the table (pdb.h's bound) + section headers (<= 2 × 65535 × 40 bytes) + the
+ *    OMAP table during pdb_open only (<= 64 MiB). */
 #include "sym_err.h"
 #include "pdb.h"
 #include "pdb_msf.h"
