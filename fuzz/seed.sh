@@ -35,6 +35,10 @@ case $name in
     printf '\005\n{"name":"x","notes":"y","expires":null}' > "$dir/patch" ;;
   fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
   fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
+  fuzz_pdb)
+    # A PDB written by lld-link (tests/symbols/gen_pdb.sh; skipped without clang-cl/lld-link).
+    "$here/../tests/symbols/gen_pdb.sh" "$dir/.gen" >/dev/null 2>&1 && cp -f "$dir/.gen/etlfix.pdb" "$dir/" || true
+    rm -rf "$dir/.gen" ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   *) copy "$samples"/*/* ;;
 esac
