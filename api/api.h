@@ -25,6 +25,10 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 		   cJSON **out);
 /* ?counter=NAME &from=MS &to=MS &points=N — one series per CPU for a processor counter */
 int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+/* GET /api/runs/{id}/processes — the processes with the most CPU (perfmon
+ * Process(*)\% Processor Time), each over time. */
+int api_run_processes(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		      cJSON **out);
 /* Pre-bucketed DPC/ISR histograms and per-CPU usage of a text-report run (docs/api.md). */
 int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			      cJSON **out);

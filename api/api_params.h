@@ -35,6 +35,12 @@ int64_t api_sat_add(int64_t a, int64_t b);
 cJSON *api_json_number(double v);
 
 struct db_run;
+/* Read counters idx[0..n) of run r over the request's window (?from=&to=, ?points=) and
+ * add "raw_samples", "points", "t" to o and "mean", "max" arrays to each of the n objects
+ * of series (in idx order). 0, or an HTTP status with *out set. */
+int api_series_emit(sqlite3 *db, const struct db_run *r, const uint32_t *idx, size_t n,
+		    const struct api_request *rq, cJSON *o, cJSON *series, cJSON **out);
+
 /* Look up the run named in the URL: 0 found, else an HTTP status with *out set. */
 int api_find_run(sqlite3 *db, const char *run_id, struct db_run *r, cJSON **out);
 

@@ -30,9 +30,9 @@ static cJSON *time_array(const int64_t *t, size_t n)
 	return a;
 }
 
-/* Shared tail of both endpoints: read, then emit t + per-series mean/max. */
-static int emit_series(sqlite3 *db, const struct db_run *r, const uint32_t *idx, size_t n,
-		       const struct api_request *rq, cJSON *o, cJSON *series, cJSON **out)
+/* Shared tail of the series endpoints: read, then emit t + per-series mean/max. */
+int api_series_emit(sqlite3 *db, const struct db_run *r, const uint32_t *idx, size_t n,
+		    const struct api_request *rq, cJSON *o, cJSON *series, cJSON **out)
 {
 	struct db_series s;
 	char err[256];
@@ -130,7 +130,7 @@ int api_run_series(sqlite3 *db, const char *run_id, const struct api_request *rq
 	cJSON *series = cJSON_CreateArray();
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(series, slots[i]);
-	st = emit_series(db, &r, idx, n, rq, o, series, out);
+	st = api_series_emit(db, &r, idx, n, rq, o, series, out);
 	cJSON_AddItemToObject(o, "series", series);
 	db_run_clear(&r);
 	if (st) {
@@ -249,7 +249,7 @@ int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, c
 		cJSON_AddNumberToObject(s, "idx", p->idx[i]);
 		cJSON_AddItemToArray(series, s);
 	}
-	st = emit_series(db, &r, p->idx, p->n, rq, o, series, out);
+	st = api_series_emit(db, &r, p->idx, p->n, rq, o, series, out);
 	cJSON_AddItemToObject(o, "series", series);
 	free(p);
 	db_run_clear(&r);

@@ -71,6 +71,11 @@ struct db_import_result {
 /* 0 stored; 1 rejected as bad input (err says why, nothing stored); -1 storage error. */
 int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		   struct db_import_result *res, char *err, size_t errlen);
+/* db_import_file() with the user's ingest options (opts may be NULL). */
+struct ingest_options;
+int db_import_file_ex(sqlite3 *db, const char *path, const struct db_run_input *in,
+		      const struct ingest_options *opts, struct db_import_result *res,
+		      char *err, size_t errlen);
 
 
 /* ---- reads ---- */

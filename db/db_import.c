@@ -9,6 +9,13 @@
 int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		   struct db_import_result *res, char *err, size_t errlen)
 {
+	return db_import_file_ex(db, path, in, NULL, res, err, errlen);
+}
+
+int db_import_file_ex(sqlite3 *db, const char *path, const struct db_run_input *in,
+		      const struct ingest_options *opts, struct db_import_result *res,
+		      char *err, size_t errlen)
+{
 	struct ingest_error ierr = {{0}};
 	enum ingest_format fmt;
 	struct db_sink *s;
@@ -18,7 +25,7 @@ int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 	s = db_sink_begin(db, in, err, errlen);
 	if (!s)
 		return -1;
-	rc = ingest_file(path, db_sink_iface(s), &fmt, &ierr);
+	rc = ingest_file_ex(path, opts, db_sink_iface(s), &fmt, &ierr);
 	res->format = fmt;
 	if (rc != INGEST_OK) {
 		snprintf(err, errlen, "%s", ierr.message[0] ? ierr.message : "ingest failed");

@@ -374,7 +374,7 @@ static void tracing_gaps(struct find_ctx *c)
 			  "CPU sampling (PROFILE) was not recorded, so exclusive and inclusive CPU "
 			  "time per driver are unknown (not zero); record with xperf -on "
 			  "PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile.");
-	else if (num(counts, "StackWalk") == 0)
+	else if (num(s, "stackwalk_events") == 0 && num(counts, "StackWalk") == 0)
 		find_emit(c, "stacks-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
 			  "CPU samples carry no stacks, so a filter or EDR driver that runs under "
 			  "Windows kernel frames cannot be seen; add -stackwalk Profile.");

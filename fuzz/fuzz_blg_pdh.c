@@ -2,13 +2,16 @@
  * Input: a sequence of events, each [u8 kind][u16 little-endian length][payload]; kind's
  * low 2 bits pick the record type (0x20 catalog, 0x22 sample, 0x23 index, 0x24 strings),
  * bit 2 a wrong version. Decoded raw values are cooked like blg_emit does, so the
- * counter-type formulas see fuzzed raw values too. */
+ * counter-type formulas see fuzzed raw values too. Invariants (fuzz/invariant.h): series
+ * ids are handed out in order from 0, and every value of a sample names a series declared
+ * before it. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "blg_cook.h"
 #include "blg_emit.h"
 #include "blg_pdh.h"
+#include "invariant.h"
 
 #define MAX_SERIES 4096
 
@@ -17,12 +20,15 @@ struct fz {
 	struct blg_raw prev[MAX_SERIES];
 	uint8_t have[MAX_SERIES];
 	uint32_t n;
+	uint32_t declared; /* series announced so far */
 	double sink;
 };
 
 static int on_series(void *ud, const struct blg_series_info *s)
 {
 	struct fz *z = ud;
+	FUZZ_CHECK(s->id == z->declared);
+	z->declared++;
 	/* touch every string the decoder hands out */
 	size_t l = strlen(s->machine) + strlen(s->object) + strlen(s->counter) +
 		   (s->instance ? strlen(s->instance) : 0);
@@ -41,6 +47,7 @@ static int on_sample(void *ud, int64_t ts, const struct blg_value *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t id = v[i].series;
 		double out;
+		FUZZ_CHECK(id < z->declared);
 		if (id >= MAX_SERIES)
 			continue;
 		if (blg_cook(z->type[id], z->have[id] ? &z->prev[id] : NULL, &v[i].raw, &out) ==

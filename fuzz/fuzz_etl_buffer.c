@@ -4,7 +4,11 @@
  * Asserts resource bounds, not just "no crash": decompressed bytes (the work) ≤ 121 × input
  * bytes in each pass; buffer memory ≤ 2 × 16 MiB per walker and ≤ the merge budget (+ a
  * header per stream) in total; every event handed out lies in the trace's time window;
- * a run never lasts longer than the header allows (≤ 366 days + slack). */
+ * a run never lasts longer than the header allows (≤ 366 days + slack).
+ * Invariants (fuzz/invariant.h): every module id a DPC/ISR or CPU sample names was handed
+ * out by the sink (or is -1); the summary's counts per kind add up to its events, its
+ * header types to events + skipped records, and its DPC/ISR and sample totals to what the
+ * sink received. (Times are not checked for order: a damaged trace may go back.) */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,12 +18,24 @@
 #include "ingest/etl/etl_kernel.h"
 #include "ingest/etl/etl_merge.h"
 #include "ingest/etl/etl_reader.h"
+#include "invariant.h"
+
+struct seen {
+	int32_t modules;
+	uint64_t dpcisr, samples, summaries;
+};
 
 static int on_module(void *ud, const struct sink_module *m, int32_t *id)
 {
-	size_t *n = ud;
-	*id = (int32_t)(*n)++;
-	return m->path && m->name ? 0 : -1;
+	struct seen *s = ud;
+	FUZZ_CHECK(m->path && m->name);
+	*id = s->modules++;
+	return 0;
+}
+
+static void check_id(const struct seen *s, int32_t id)
+{
+	FUZZ_CHECK(id >= -1 && id < s->modules);
 }
 
 /* the widest window the time guard accepts, each side of T0: a year of header span + slack */
@@ -27,34 +43,43 @@ static int on_module(void *ud, const struct sink_module *m, int32_t *id)
 
 static int on_dpcisr(void *ud, const struct sink_dpcisr *e)
 {
-	(void)ud;
-	if (e->t_ns < -MAX_SPAN_NS || e->t_ns > MAX_SPAN_NS)
-		abort();
-	return e->kind < SINK_DPCISR_KINDS ? 0 : -1;
+	struct seen *s = ud;
+	FUZZ_CHECK(e->t_ns >= -MAX_SPAN_NS && e->t_ns <= MAX_SPAN_NS);
+	FUZZ_CHECK(e->kind < SINK_DPCISR_KINDS);
+	check_id(s, e->module_id);
+	s->dpcisr++;
+	return 0;
 }
 
-static int on_sample(void *ud, const struct sink_cpu_sample *s)
+static int on_sample(void *ud, const struct sink_cpu_sample *c)
 {
-	int32_t x = 0;
-	(void)ud;
-	for (uint32_t i = 0; i < s->n_stack_modules; i++)
-		x |= s->stack_modules[i]; /* touch every id: ASan checks the array bounds */
-	return x < -1 ? -1 : 0;
+	struct seen *s = ud;
+	check_id(s, c->module_id);
+	for (uint32_t i = 0; i < c->n_stack_modules; i++)
+		check_id(s, c->stack_modules[i]);
+	s->samples++;
+	return 0;
 }
 
 static int on_warning(void *ud, const char *code, const char *msg)
 {
 	(void)ud;
-	return code && msg ? 0 : -1;
+	FUZZ_CHECK(code && msg);
+	return 0;
 }
 
-static int on_summary(void *ud, const struct cJSON *s)
+static int on_summary(void *ud, const struct cJSON *j)
 {
-	(void)ud;
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(s, "duration_us");
-	if (cJSON_IsNumber(d) && d->valuedouble > (double)MAX_SPAN_NS / 1000 + 1)
-		abort();
-	return s ? 0 : -1;
+	struct seen *s = ud;
+	FUZZ_CHECK(j && ++s->summaries == 1);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "duration_us");
+	FUZZ_CHECK(!cJSON_IsNumber(d) || d->valuedouble <= (double)MAX_SPAN_NS / 1000 + 1);
+	double events = fuzz_num(j, "events");
+	FUZZ_CHECK(fuzz_sum(j, "counts") == events);
+	FUZZ_CHECK(fuzz_sum(j, "header_types") == events + fuzz_num(j, "skipped_records"));
+	FUZZ_CHECK(fuzz_num(j, "dpcisr_records") == (double)s->dpcisr);
+	FUZZ_CHECK(fuzz_num(j, "cpu_samples") == (double)s->samples);
+	return 0;
 }
 
 /* decompressed bytes per input byte: 64 × + 4096 per buffer of ≥ 0x49 bytes < 121 × */
@@ -134,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	etl_merge_close(&m);
 	rewind(f);
-	size_t n = 0;
+	struct seen n = {0};
 	struct ingest_sink sink = {.ud = &n, .module = on_module, .dpcisr = on_dpcisr,
 				   .cpu_sample = on_sample, .warning = on_warning,
 				   .summary = on_summary};

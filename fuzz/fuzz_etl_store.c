@@ -4,7 +4,11 @@
  * commit; then every DPC/ISR and CPU query reads the stored run back. Uses one in-memory
  * database for the whole run; each input's run is deleted again. Asserts that a stored
  * trace never lasts longer than its header can allow (a year + the time guard's slack),
- * whatever its timestamps say, and that a partial summary means a partial run. */
+ * whatever its timestamps say, and that a partial summary means a partial run. Invariants
+ * (fuzz/invariant.h): the whole-run histogram holds every DPC/ISR the parser reported
+ * (summary dpcisr_records), its buckets add up to its counts, the per-module rows add up
+ * to the histogram, the longest events come longest first, and every module id in an
+ * answer is -1 or a module stored for the run. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +17,8 @@
 #include <cjson/cJSON.h>
 #include "db/db.h"
 #include "db/db_etw.h"
+#include "ingest.h"
+#include "invariant.h"
 #include "ingest/etl/etl_timeguard.h"
 
 /* the longest run a trace can be stored with, in µs: 366 days of header span + slack */
@@ -37,6 +43,63 @@ static void check_run(sqlite3 *db, int64_t run_id, int partial)
 }
 
 static sqlite3 *fuzz_db; /* the harness's fixture: opened once, migrations and KB are slow */
+
+static int32_t nmodules(sqlite3 *db, int64_t run_id)
+{
+	sqlite3_stmt *st;
+	int32_t n = -1;
+	FUZZ_CHECK(sqlite3_prepare_v2(db, "SELECT count(*), coalesce(max(id), -1) FROM etw_modules"
+					  " WHERE run_id=?", -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_int64(st, 1, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		n = sqlite3_column_int(st, 0);
+		FUZZ_CHECK(sqlite3_column_int(st, 1) == n - 1); /* dense ids 0..n-1 */
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* What a whole-run read must satisfy (dpcisr: the parser's count, -1 if it gave none). */
+static void check_whole_run(sqlite3 *db, int64_t run_id, double dpcisr)
+{
+	char err[256];
+	struct db_etw_filter all = {run_id, INT64_MIN, INT64_MAX, NULL, NULL, 0, 0};
+	int32_t nmod = nmodules(db, run_id);
+	struct db_dpc_histogram h;
+	if (db_dpc_histogram(db, &all, &h, err, sizeof err) != 0)
+		return;
+	uint64_t total = 0;
+	for (int k = 0; k < SINK_DPCISR_KINDS; k++) {
+		uint64_t b = 0;
+		for (int i = 0; i < DB_DPC_NBUCKETS; i++)
+			b += h.kind[k].buckets[i];
+		FUZZ_CHECK(b == h.kind[k].count);
+		FUZZ_CHECK(h.kind[k].above_count <= h.kind[k].count);
+		FUZZ_CHECK(h.kind[k].max_ns <= h.kind[k].total_ns);
+		total += h.kind[k].count;
+	}
+	if (dpcisr >= 0)
+		FUZZ_CHECK((double)total == dpcisr);
+	struct db_dpc_modules m = {0};
+	if (db_dpc_modules(db, &all, &m, err, sizeof err) == 0) {
+		uint64_t sum = 0;
+		for (size_t i = 0; i < m.n; i++) {
+			FUZZ_CHECK(m.rows[i].module_id >= -1 && m.rows[i].module_id < nmod);
+			sum += m.rows[i].s.count;
+		}
+		FUZZ_CHECK(sum == total);
+		db_dpc_modules_clear(&m);
+	}
+	struct db_dpc_event *ev = NULL;
+	size_t n = 0;
+	if (db_dpc_events(db, &all, -1, 50, &ev, &n, err, sizeof err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			FUZZ_CHECK(ev[i].module_id >= -1 && ev[i].module_id < nmod);
+			FUZZ_CHECK(i == 0 || ev[i].duration_ns <= ev[i - 1].duration_ns);
+		}
+		free(ev);
+	}
+}
 
 static void read_back(sqlite3 *db, int64_t run_id)
 {
@@ -91,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (db_import_file(fuzz_db, path, &in, &res, err, sizeof err) == 0) {
 		check_run(fuzz_db, res.run_id, res.partial);
 		read_back(fuzz_db, res.run_id);
+		check_whole_run(fuzz_db, res.run_id,
+				res.format == INGEST_FMT_ETL ? fuzz_num(res.summary, "dpcisr_records") : -1);
 		cJSON_Delete(res.summary);
 	}
 	close(fd);

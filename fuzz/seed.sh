@@ -7,9 +7,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 samples=${ETLSCOPE_SHARED:-$here/../../shared}/samples
 copy() { for f in "$@"; do [ -f "$f" ] && cp -f "$f" "$dir/" || true; done; }
 case $name in
-  fuzz_pdh_text) copy "$samples"/perfmon/*.csv "$samples"/perfmon/*.tsv "$samples"/perfmon/powershell_CorruptBlg.blg ;;
+  fuzz_pdh_text) copy "$samples"/perfmon/*.csv "$samples"/perfmon/*.tsv "$samples"/perfmon/powershell_CorruptBlg.blg
+    # Logs in ANSI code pages, so the code-page detection and iconv conversion are fuzzed.
+    for cp in CP1251:Процессор:Процесс CP932:プロセッサ:プロセス CP936:处理器:进程; do
+      IFS=: read -r enc proc task <<<"$cp"
+      printf '"(PDH-CSV 4.0) (UTC)(0)","\\\\S\\%s(0)\\%% x","\\\\S\\%s(a)\\%% y"\r\n"03/01/2024 10:00:00.000","1","2"\r\n' \
+        "$proc" "$task" | iconv -f UTF-8 -t "$enc" > "$dir/ansi-$enc.csv" 2>/dev/null || true
+    done ;;
   fuzz_etl*|fuzz_xpress)
     copy "$samples"/etl/*.etl
+    # fuzz_etl_store reads any upload: a perfmon log saved as UTF-16 takes the BOM path.
+    [ "$name" = fuzz_etl_store ] && { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE \
+      "$samples"/perfmon/powershell_CounterSamples.csv; } > "$dir/utf16.csv" 2>/dev/null || true
     # Small traces with DPC/ISR, samples (some inside the DPCs) and stacks, written by the
     # trace writer.
     gen=$here/../build/tools/etlgen/etlgen
@@ -27,6 +36,10 @@ case $name in
     printf '\005\n{"name":"x","notes":"y","expires":null}' > "$dir/patch" ;;
   fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
   fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
+  fuzz_pdb)
+    # A PDB written by lld-link (tests/symbols/gen_pdb.sh; skipped without clang-cl/lld-link).
+    "$here/../tests/symbols/gen_pdb.sh" "$dir/.gen" >/dev/null 2>&1 && cp -f "$dir/.gen/etlfix.pdb" "$dir/" || true
+    rm -rf "$dir/.gen" ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   *) copy "$samples"/*/* ;;
 esac

@@ -1,6 +1,7 @@
 /* detect.c — guess an uploaded file's format from its first bytes, never its name. */
 #include <string.h>
 #include "ingest.h"
+#include "ingest_utf16.h"
 
 static int has_prefix(const unsigned char *p, size_t n, const char *s)
 {
@@ -86,6 +87,12 @@ static int detect_wpa_header(const unsigned char *p, size_t n)
 enum ingest_format ingest_detect(const unsigned char *head, size_t n)
 {
 	const unsigned char *p = head;
+	const char *utf16 = ingest_utf16_bom(head, n);
+	if (utf16) { /* a text export saved as UTF-16: detect on its ASCII characters */
+		unsigned char ascii[INGEST_DETECT_BYTES / 2];
+		size_t k = ingest_utf16_ascii(head, n, utf16[6] == 'B', ascii, sizeof ascii);
+		return ingest_detect(ascii, k);
+	}
 	enum ingest_format f = detect_etl(head, n);
 	if (f != INGEST_FMT_UNKNOWN)
 		return f;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ingest.h"
+#include "ingest_utf16.h"
 #include "sink_pipe.h"
 #include "pdh/pdh_text.h"
 #include "blg/blg_ingest.h"
@@ -15,6 +16,14 @@
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
 {
+	return ingest_file_ex(path, NULL, sink, fmt_out, err);
+}
+
+int ingest_file_ex(const char *path, const struct ingest_options *opts,
+		   const struct ingest_sink *sink, enum ingest_format *fmt_out,
+		   struct ingest_error *err)
+{
+	struct pdh_text_options pdh = {.encoding = opts ? opts->encoding : NULL};
 	unsigned char head[INGEST_DETECT_BYTES];
 	enum ingest_format fmt;
 	size_t n;
@@ -42,12 +51,27 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 	if (fmt_out)
 		*fmt_out = fmt;
 	rewind(f);
+	/* A UTF-16 text export (only text formats can start with a BOM): parse a UTF-8
+	 * stream of it; the file itself is closed below. */
+	const char *utf16 = ingest_utf16_bom(head, n);
+	FILE *text = NULL;
+	if (utf16 && fmt != INGEST_FMT_UNKNOWN) {
+		if (fseek(f, 2, SEEK_SET) != 0 || !(text = ingest_utf16_open(f, utf16))) {
+			ingest_error_set(err, "cannot read the file as %s text", utf16);
+			fclose(f);
+			return INGEST_ENOMEM;
+		}
+		pdh.transcoded_from = utf16;
+	}
+	FILE *raw = f;
+	if (text)
+		f = text;
 	switch (fmt) {
 	case INGEST_FMT_PDH_CSV:
-		rc = pdh_text_parse(f, ',', sink, err);
+		rc = pdh_text_parse_ex(f, ',', &pdh, sink, err);
 		break;
 	case INGEST_FMT_PDH_TSV:
-		rc = pdh_text_parse(f, '\t', sink, err);
+		rc = pdh_text_parse_ex(f, '\t', &pdh, sink, err);
 		break;
 	case INGEST_FMT_ETL: {
 		struct sink_pipe *pipe = sink_pipe_new(sink);
@@ -80,6 +104,8 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 		rc = INGEST_EFORMAT;
 		break;
 	}
-	fclose(f);
+	if (text)
+		fclose(text);
+	fclose(raw);
 	return rc;
 }

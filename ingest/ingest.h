@@ -51,4 +51,14 @@ enum ingest_format ingest_detect(const unsigned char *head, size_t n);
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err);
 
+/* What the user may say about a file; NULL members mean "detect". */
+struct ingest_options {
+	const char *encoding; /* text encoding of a perfmon CSV/TSV log (iconv name) */
+};
+
+/* ingest_file() with options (opts may be NULL). */
+int ingest_file_ex(const char *path, const struct ingest_options *opts,
+		   const struct ingest_sink *sink, enum ingest_format *fmt_out,
+		   struct ingest_error *err);
+
 #endif

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 
 APT_PACKAGES=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev
-              libcmocka-dev libssl-dev sqlite3 openssl clang chromium wrk curl)
+              libcmocka-dev libssl-dev sqlite3 openssl clang chromium wrk curl locales
+              lld llvm libcurl4-openssl-dev libmspack-dev gcab)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
@@ -22,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# A comma-decimal locale, so the tests can show that parsing ignores the process locale.
+if ! locale -a 2>/dev/null | grep -i '^de_DE\.utf-\?8$' >/dev/null; then
+  echo "setup: generating locale de_DE.UTF-8"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (Chart.js, test tooling)"

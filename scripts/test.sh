@@ -3,8 +3,10 @@
 #   1. normal build: cmocka unit tests (ctest), integration tests (real server over HTTP),
 #      browser tests (headless Chromium);
 #   2. ASan+UBSan build: unit and integration tests again;
-#   3. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
-# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 20) sets step 3's budget.
+#   3. Release build with GCC and a clang build, product and tests: unit tests only (they
+#      catch what only the optimiser or the other compiler warns about);
+#   4. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
+# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 20) sets step 4's budget.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps || exit 1
@@ -40,6 +42,11 @@ step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DETLSCOPE_S
 step "unit tests (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure -j"$jobs"
 step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
 step "browser tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/browser/
+
+step "build (Release, GCC)" build build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc
+step "unit tests (Release)" ctest --test-dir build-release --output-on-failure -j"$jobs"
+step "build (clang)" build build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang
+step "unit tests (clang)" ctest --test-dir build-clang --output-on-failure -j"$jobs"
 
 step "fuzz smoke" fuzz/run.sh "$FUZZ_SECONDS"
 

@@ -12,6 +12,7 @@
 int cli_serve(int argc, char **argv);
 int cli_ingest(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_symbols(int argc, char **argv);
 
 /* "512K", "100M", "4G" or plain bytes → bytes; -1 if malformed. */
 int64_t cli_parse_size(const char *s);

@@ -21,9 +21,10 @@ int cli_ingest(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
-		{"json", no_argument, NULL, 'j'},     {NULL, 0, NULL, 0},
+		{"json", no_argument, NULL, 'j'},     {"encoding", required_argument, NULL, 'e'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *db_path = CLI_DEFAULT_DB, *name = NULL;
+	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL;
 	int json = 0, c, failures = 0;
 	char err[512];
 	optind = 1;
@@ -32,8 +33,10 @@ int cli_ingest(int argc, char **argv)
 		case 'd': db_path = optarg; break;
 		case 'n': name = optarg; break;
 		case 'j': json = 1; break;
+		case 'e': encoding = optarg; break;
 		default:
-			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n");
+			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] "
+					"[--encoding CHARSET] FILE...\n");
 			return 2;
 		}
 	}
@@ -73,7 +76,8 @@ int cli_ingest(int argc, char **argv)
 		memcpy(label, base, n);
 		label[n] = 0;
 		struct db_run_input in = {name, label, st.st_size};
-		int rc = db_import_file(db, file, &in, &res, err, sizeof err);
+		struct ingest_options iopts = {encoding};
+		int rc = db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "etlscope: %s: %s\n", file, err);
 			failures++;

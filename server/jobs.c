@@ -21,6 +21,7 @@ struct job {
 	enum job_state state;
 	char id[JOB_ID_LEN + 1];
 	char *name, *file_name, *spool, *error;
+	char *encoding; /* the user's text encoding for a perfmon CSV/TSV, NULL: detect */
 	int64_t expected, received, created_us, seq;
 	struct db_import_result result;
 };
@@ -54,6 +55,7 @@ static void clear_job(struct job *jb)
 {
 	free(jb->name);
 	free(jb->file_name);
+	free(jb->encoding);
 	free(jb->spool);
 	free(jb->error);
 	cJSON_Delete(jb->result.summary);
@@ -97,6 +99,9 @@ static void *worker_main(void *arg)
 		struct db_run_input in = {jb->name, jb->file_name, jb->received};
 		struct db_run_input copy = {in.name ? strdup(in.name) : NULL, strdup(in.file_name),
 					    in.file_size};
+		int want_encoding = jb->encoding != NULL;
+		char *encoding = want_encoding ? strdup(jb->encoding) : NULL;
+		struct ingest_options opts = {encoding};
 		char id[JOB_ID_LEN + 1];
 		memcpy(id, jb->id, sizeof id);
 		pthread_mutex_unlock(&j->mu);
@@ -105,10 +110,10 @@ static void *worker_main(void *arg)
 		int rc;
 		if (!db)
 			rc = -1; /* err holds the open failure */
-		else if (!spool || !copy.file_name)
+		else if (!spool || !copy.file_name || (want_encoding && !encoding))
 			rc = -1, snprintf(err, sizeof err, "out of memory");
 		else
-			rc = db_import_file(db, spool, &copy, &res, err, sizeof err);
+			rc = db_import_file_ex(db, spool, &copy, &opts, &res, err, sizeof err);
 		if (rc == 0) {
 			/* Findings are stored now so the first visitor waits for nothing; if
 			 * this fails, GET /findings computes them again and reports the error. */
@@ -123,6 +128,7 @@ static void *worker_main(void *arg)
 		malloc_trim(0); /* an ingest's buffers are freed now: give the pages back */
 		free((char *)copy.name);
 		free((char *)copy.file_name);
+		free(encoding);
 
 		pthread_mutex_lock(&j->mu);
 		jb = find(j, id); /* still ours: the ring never reuses unfinished slots */
@@ -185,8 +191,8 @@ void jobs_destroy(struct jobs *j)
 	free(j);
 }
 
-int jobs_begin(struct jobs *j, const char *name, const char *file_name, int64_t expected,
-	       char *id)
+int jobs_begin(struct jobs *j, const char *name, const char *file_name, const char *encoding,
+	       int64_t expected, char *id)
 {
 	struct job *slot = NULL;
 	int rc = -1;
@@ -207,6 +213,7 @@ int jobs_begin(struct jobs *j, const char *name, const char *file_name, int64_t 
 			slot->state = JOB_RECEIVING;
 			slot->name = name && *name ? strdup(name) : NULL;
 			slot->file_name = strdup(file_name);
+			slot->encoding = encoding && *encoding ? strdup(encoding) : NULL;
 			slot->expected = expected;
 			slot->created_us = db_now_us();
 			slot->seq = j->next_seq++;

@@ -17,8 +17,8 @@ void jobs_destroy(struct jobs *j);
 
 /* A new job in state "receiving"; id gets JOB_ID_LEN+1 chars. -1 when the table is full
  * of unfinished jobs. */
-int jobs_begin(struct jobs *j, const char *name, const char *file_name, int64_t expected,
-	       char *id);
+int jobs_begin(struct jobs *j, const char *name, const char *file_name, const char *encoding,
+	       int64_t expected, char *id);
 void jobs_received(struct jobs *j, const char *id, int64_t bytes);
 /* Hand the spooled file to the worker (it deletes the file when done). */
 void jobs_queue(struct jobs *j, const char *id, const char *spool_path);

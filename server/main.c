@@ -23,11 +23,13 @@ static void usage(FILE *f)
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS]\n"
-		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
+		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
+		"  etlscope symbols [--symbol-path PATH] (--pdb FILE | --name X.pdb --id GUIDAGE) RVA...\n"
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
-		"formats: perfmon PDH-CSV/TSV; more arrive with later releases\n",
+		"formats (detected by content): ETW traces .etl (xperf, WPR, PerfView), perfmon\n"
+		"  .blg and PDH-CSV/TSV text logs, `xperf -a dpcisr` reports, WPA CSV exports\n",
 		ETLSCOPE_VERSION, CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA);
 }
 
@@ -187,6 +189,8 @@ int main(int argc, char **argv)
 		return cli_ingest(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "demo"))
 		return cli_demo(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "symbols"))
+		return cli_symbols(argc - 1, argv + 1);
 	fprintf(stderr, "etlscope: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return 2;

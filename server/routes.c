@@ -100,6 +100,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_series(db, id, rq, &out);
 	else if (is(what, "cpu"))
 		st = api_run_cpu(db, id, rq, &out);
+	else if (is(what, "processes"))
+		st = api_run_processes(db, id, rq, &out);
 	else if (is(what, "report-histograms"))
 		st = api_run_report_histograms(db, id, rq, &out);
 	else if (is(what, "drivers"))

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "api_text.h"
 #include "jobs.h"
+#include "pdh/pdh_encoding.h"
 #include "server.h"
 
 #define SPOOL_BUF (256 * 1024)
@@ -32,12 +33,12 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 char *id);
+			 const char *encoding, char *id);
 
 int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	char name[API_TEXT_MAX + 1], file[API_TEXT_MAX + 1], why[256], id[JOB_ID_LEN + 1];
+	char name[API_TEXT_MAX + 1], file[API_TEXT_MAX + 1], why[256], encoding[64] = "", id[JOB_ID_LEN + 1];
 
 	if (s->cfg.read_only) {
 		http_send_error(conn, 403, "this server is read-only");
@@ -60,13 +61,21 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 		http_send_error(conn, 400, "%s", why); /* the same rules as PATCH (api_text.h) */
 		return 400;
 	}
+	if (ri->query_string)
+		mg_get_var(ri->query_string, strlen(ri->query_string), "encoding", encoding,
+			   sizeof encoding);
+	if (encoding[0] && !pdh_encoding_supported(encoding)) {
+		http_send_error(conn, 400, "unknown text encoding; name one iconv knows, e.g. "
+				"UTF-8, CP1251, CP1252, CP932");
+		return 400;
+	}
 	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
 	if (slot != 0) {
 		http_send_error(conn, 429, slot == 1 ? "the server is busy with other uploads; try again shortly"
 						      : "you have too many uploads in progress");
 		return 429;
 	}
-	int status = upload_stream(conn, s, ri, name, file, id);
+	int status = upload_stream(conn, s, ri, name, file, encoding, id);
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return status;
 }
@@ -74,14 +83,14 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 /* The body of an accepted upload: spool it, then queue or refuse it. */
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 char *id)
+			 const char *encoding, char *id)
 {
 	char path[4096];
 	long long total = 0;
 	int fd;
 	struct timespec t0, now;
 
-	if (jobs_begin(s->jobs, name, file, ri->content_length, id) != 0) {
+	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
 		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
 		return 503;
 	}

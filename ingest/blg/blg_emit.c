@@ -7,6 +7,7 @@
 #include <string.h>
 #include "blg_emit.h"
 #include "blg_str.h"
+#include "../pdh/pdh_names.h"
 #include "ingest.h"
 
 void blg_emit_init(struct blg_emit *e, const struct ingest_sink *sink, const struct blg_tz *tz)
@@ -153,10 +154,13 @@ static int on_series(void *ud, const struct blg_series_info *si)
 	memset(&c, 0, sizeof c);
 	c.path = path;
 	c.machine = si->machine;
-	c.object = si->object;
+	/* localised Processor/Process names under their English ones (pdh_names.def) */
+	const char *obj = pdh_names_object(si->object);
+	c.object = obj ? obj : si->object;
+	const char *ctr = pdh_names_counter(c.object, si->counter);
 	c.instance = si->instance;
-	c.counter = si->counter;
-	c.cpu = blg_cpu_of(si->object, si->instance);
+	c.counter = ctr ? ctr : si->counter;
+	c.cpu = blg_cpu_of(c.object, si->instance);
 	c.counter_type = si->type;
 	if (e->sink->counter && (rc = e->sink->counter(e->sink->ud, &c, &idx)) < 0) {
 		free(path);

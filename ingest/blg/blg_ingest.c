@@ -32,8 +32,9 @@ static int finish_warnings(struct blg_emit *em, const struct etl_reader *r, uint
 	char msg[160];
 	int rc = 0;
 	if (r->st.truncated) {
-		snprintf(msg, sizeof msg, "the file ends inside a buffer (%llu buffers read)",
-			 (unsigned long long)r->st.buffers);
+		snprintf(msg, sizeof msg, "the file is cut short (%llu buffers read, the header "
+			 "says %u were written)", (unsigned long long)r->st.buffers,
+			 r->lf.buffers_written);
 		rc = blg_emit_warning(em, "truncated", msg);
 	}
 	if (rc >= 0 && r->st.malformed_buffers) {

@@ -105,16 +105,29 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	etl_buffer_header_parse(w->raw, h);
 	if (h->buffer_size < ETL_BUFFER_HEADER_SIZE || h->buffer_size > ETL_BUFFER_MAX_SIZE)
 		return ETL_WALK_TRUNCATED; /* implausible: can't find the next buffer */
-	if (w->file_size != UINT64_MAX && w->off + h->buffer_size > w->file_size)
+	/* A trace cut inside its first, uncompressed buffer still holds the trace header and
+	 * whole events up to the cut: hand out what is there, marked cut. Later buffers cut
+	 * short end the walk (the reader reports truncation). */
+	int may_cut = w->index == 0 && !(h->flags & ETL_BUF_COMPRESSED);
+	if (!may_cut && w->file_size != UINT64_MAX && w->off + h->buffer_size > w->file_size)
 		return ETL_WALK_TRUNCATED;
 	int g = grow(w, &w->raw, &w->raw_cap, h->buffer_size);
 	if (g == -1)
 		return ETL_WALK_ENOMEM;
-	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE;
+	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE, avail = h->buffer_size;
 	/* over the memory budget (g == -2): skip the buffer unread, as over the limits */
-	if (g == 0 && rest &&
-	    read_at(w, w->off + ETL_BUFFER_HEADER_SIZE, w->raw + ETL_BUFFER_HEADER_SIZE, rest) != rest)
-		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_TRUNCATED;
+	if (g == 0 && rest) {
+		size_t got_rest = read_at(w, w->off + ETL_BUFFER_HEADER_SIZE,
+					  w->raw + ETL_BUFFER_HEADER_SIZE, rest);
+		if (got_rest != rest) {
+			if (ferror(w->f))
+				return ETL_WALK_EIO;
+			if (!may_cut)
+				return ETL_WALK_TRUNCATED;
+			b->cut = 1;
+			avail = ETL_BUFFER_HEADER_SIZE + got_rest;
+		}
+	}
 
 	if (w->index == 0)
 		w->compression_format = (int)(h->state & 0xFFFF);
@@ -160,9 +173,9 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 		return ETL_WALK_OK;
 	}
 
-	uint32_t used = h->offset ? h->offset : h->saved_offset;
-	if (used > h->buffer_size)
-		used = h->buffer_size;
+	size_t used = h->offset ? h->offset : h->saved_offset;
+	if (used > avail)
+		used = avail;
 	if (used < ETL_BUFFER_HEADER_SIZE)
 		used = ETL_BUFFER_HEADER_SIZE;
 	b->payload = w->raw + ETL_BUFFER_HEADER_SIZE;

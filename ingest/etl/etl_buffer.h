@@ -61,6 +61,8 @@ struct etl_buffer {
 	const uint8_t *payload; /* used event bytes after the 0x48-byte header */
 	size_t payload_len;
 	int bad;                /* payload unusable: enum etl_bad_reason, 0 = usable */
+	int cut;                /* 1: the file ends inside this (first) buffer; payload is
+				 * what was there */
 };
 
 enum etl_bad_reason {

@@ -89,6 +89,8 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		F->classic_events++;
 	else if (ev->ev_class == ETL_EC_MANIFEST)
 		F->manifest_events++;
+	else
+		F->other_events++;
 
 	switch (k) {
 	case ETL_K_IMAGE_LOAD: case ETL_K_IMAGE_UNLOAD:
@@ -480,6 +482,11 @@ static int run(struct ctx *c, FILE *f)
 		ingest_error_set(c->err, "the trace header claims %u-byte buffers; etlscope reads "
 			 "buffers up to %u bytes (16 MiB, the largest ETW writes): the file is "
 			 "damaged or crafted", c->r.refused_buffer_size, ETL_BUFFER_MAX_SIZE);
+		return rc;
+	}
+	if (rc == INGEST_EFORMAT && c->r.st.truncated) {
+		ingest_error_set(c->err, "the trace is truncated inside its first buffer, before "
+					 "its header event ends: nothing in it can be read");
 		return rc;
 	}
 	if (rc == INGEST_EFORMAT) {

@@ -48,12 +48,14 @@ static int build_index(struct etl_merge *m)
 		}
 		if (index == 0)
 			m->compression_format = (int)(h.state & 0xFFFF);
-		/* does the whole buffer exist? check its last byte */
-		if (fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
-		    fgetc(m->f) == EOF) {
+		/* does the whole buffer exist? check its last byte; a cut first buffer still
+		 * counts when uncompressed (the walker hands out its whole events) */
+		int cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
+			  fgetc(m->f) == EOF;
+		if (cut)
 			m->st.truncated = 1;
+		if (cut && (index != 0 || (h.flags & ETL_BUF_COMPRESSED)))
 			break;
-		}
 		if (m->n_refs == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
 			struct etl_buffer_ref *n = realloc(m->refs, ncap * sizeof *n);
@@ -63,6 +65,8 @@ static int build_index(struct etl_merge *m)
 			cap = ncap;
 		}
 		m->refs[m->n_refs++] = (struct etl_buffer_ref){off, h.sequence, index, h.cpu};
+		if (cut)
+			break;
 		off += h.buffer_size;
 	}
 	if (m->n_refs)
@@ -91,7 +95,7 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 				m->st.by_header_type[s->ev.header_type & 31]++;
 				continue;
 			}
-			if (rc == ETL_EV_MALFORMED)
+			if (rc == ETL_EV_MALFORMED && !s->buf.cut) /* a cut buffer ends mid-event */
 				m->st.malformed_buffers++;
 			s->cur.p = NULL;
 		}

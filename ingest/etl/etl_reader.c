@@ -8,6 +8,8 @@
 int etl_reader_count_buffer(struct etl_reader_stats *st, const struct etl_buffer *b)
 {
 	st->buffers++;
+	if (b->cut)
+		st->truncated = 1;
 	if (b->hdr.flags & ETL_BUF_COMPRESSED)
 		st->compressed_buffers++;
 	if (b->hdr.flags & (ETL_BUF_EVENTS_LOST | ETL_BUF_BUFFER_LOST))
@@ -23,8 +25,15 @@ static int load_buffer(struct etl_reader *r)
 {
 	for (;;) {
 		int rc = etl_walker_next(&r->walker, &r->buf);
-		if (rc == ETL_WALK_END)
+		if (rc == ETL_WALK_END) {
+			/* a file cut at a buffer boundary ends cleanly: the header's count of
+			 * buffers written tells (not in circular mode, where buffers wrap) */
+			const struct etl_logfile *lf = &r->lf;
+			if (r->have_header && !(lf->log_file_mode & ETL_LOGFILE_MODE_CIRCULAR) &&
+			    r->st.buffers < lf->buffers_written)
+				r->st.truncated = 1;
 			return 0;
+		}
 		if (rc == ETL_WALK_TRUNCATED) {
 			r->st.truncated = 1;
 			return 0;
@@ -87,7 +96,7 @@ int etl_reader_next(struct etl_reader *r, struct etl_event *ev)
 			r->st.by_header_type[ev->header_type & 31]++;
 			continue;
 		}
-		if (rc == ETL_EV_MALFORMED)
+		if (rc == ETL_EV_MALFORMED && !r->buf.cut) /* a cut buffer ends mid-event */
 			r->st.malformed_buffers++;
 		r->have_buf = 0;
 	}

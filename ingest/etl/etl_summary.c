@@ -108,8 +108,13 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "log_file_mode", lf->log_file_mode);
 	cJSON_AddBoolToObject(s, "relogged", (lf->log_file_mode & ETL_LOGFILE_MODE_RELOG) != 0);
 	cJSON_AddBoolToObject(s, "circular", (lf->log_file_mode & ETL_LOGFILE_MODE_CIRCULAR) != 0);
-	if (f->computer_name[0])
+	if (f->computer_name[0]) { /* from the SystemConfig rundown (etl_kernel.c) */
 		cJSON_AddStringToObject(s, "computer_name", f->computer_name);
+		/* "machines" is the run's machine field, as in perfmon runs (run list, run page) */
+		cJSON *m = cJSON_AddArrayToObject(s, "machines");
+		if (m)
+			cJSON_AddItemToArray(m, cJSON_CreateString(f->computer_name));
+	}
 
 	cJSON *masks = cJSON_AddArrayToObject(s, "group_masks");
 	cJSON *groups = cJSON_AddArrayToObject(s, "kernel_groups");
@@ -126,18 +131,19 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddBoolToObject(s, "partial", etl_summary_partial(f));
 
 	cJSON_AddNumberToObject(s, "events", (double)f->reader.events);
+	/* counts: one number per event kind, disjoint, so they add up to "events"; the
+	 * StackWalk roll-up of its kinds stands beside it, not inside it. */
+	uint64_t stack = 0;
+	for (int k = ETL_K_STACK; k <= ETL_K_STACK_KEY_USER; k++)
+		stack += f->kind_counts[k];
+	cJSON_AddNumberToObject(s, "stackwalk_events", (double)stack);
 	cJSON *counts = cJSON_AddObjectToObject(s, "counts");
 	if (counts) {
-		uint64_t stack = 0;
 		for (int k = 1; k < ETL_K_COUNT; k++) {
-			if (k >= ETL_K_STACK && k <= ETL_K_STACK_KEY_USER)
-				stack += f->kind_counts[k];
 			if (f->kind_counts[k])
 				cJSON_AddNumberToObject(counts, etl_kernel_kind_name(k),
 							(double)f->kind_counts[k]);
 		}
-		if (stack)
-			cJSON_AddNumberToObject(counts, "StackWalk", (double)stack);
 		for (int g = 0; g < 256; g++) {
 			if (!f->group_counts[g])
 				continue;
@@ -153,6 +159,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 			cJSON_AddNumberToObject(counts, "Classic", (double)f->classic_events);
 		if (f->manifest_events)
 			cJSON_AddNumberToObject(counts, "Manifest", (double)f->manifest_events);
+		if (f->other_events)
+			cJSON_AddNumberToObject(counts, "Other", (double)f->other_events);
 	}
 	cJSON *ht = cJSON_AddObjectToObject(s, "header_types");
 	if (ht)
@@ -213,7 +221,7 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 	char msg[256];
 	int rc;
 	if (f->reader.truncated || f->reader.io_error) {
-		snprintf(msg, sizeof msg, "the trace ends inside a buffer after %" PRIu64
+		snprintf(msg, sizeof msg, "the trace is cut short after %" PRIu64
 			 " buffers (header says %u): results are partial",
 			 f->reader.buffers, r->lf.buffers_written);
 		if ((rc = warn(sink, "truncated", msg)) < 0)

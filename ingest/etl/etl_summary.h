@@ -15,6 +15,7 @@ struct etl_summary_facts {
 	uint64_t kind_counts[ETL_K_COUNT];
 	uint64_t group_counts[256];       /* kernel events of no specific kind, by group */
 	uint64_t classic_events, manifest_events;
+	uint64_t other_events; /* messages and other headers: counted so counts add up */
 	uint64_t malformed_events;        /* payload too short for its decoder */
 	uint64_t dpcisr_emitted, dpcisr_unresolved, dpcisr_malformed;
 	uint64_t dpcisr_damaged;          /* InitialTime outside the trace / absurd duration */

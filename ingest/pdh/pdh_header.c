@@ -5,6 +5,7 @@
 #include <string.h>
 #include "pdh_fields.h"
 #include "pdh_header.h"
+#include "pdh_names.h"
 #include "pdh_utf8.h"
 
 void pdh_header_free(struct pdh_header *h)
@@ -89,11 +90,16 @@ static int pdh_header_cell(struct pdh_header *h, size_t col, const struct pdh_fi
 	if (cp1252 && w->count[PDH_W_ENCODING] == 0)
 		rc = pdh_warn(w, PDH_W_ENCODING, "the header is not UTF-8; read as Windows-1252");
 	switch (rc ? 1 : pdh_path_parse(t, strlen(t), &c->path)) {
-	case 0:
+	case 0: {
+		const char *obj = pdh_names_object(c->path.object);
+		c->object = obj ? obj : c->path.object;
+		const char *ctr = pdh_names_counter(c->object, c->path.counter);
+		c->counter = ctr ? ctr : c->path.counter;
 		c->full = t;
 		c->cpu = -1;
 		h->col_counter[col] = (int32_t)h->ncounters++;
 		return 0;
+	}
 	case -2:
 		free(t);
 		return INGEST_ENOMEM;
@@ -112,11 +118,11 @@ static int pdh_header_cpus(struct pdh_header *h, struct pdh_warn *w)
 	struct pdh_cpu_nodes nodes;
 	pdh_cpu_nodes_init(&nodes);
 	for (size_t i = 0; i < h->ncounters; i++)
-		pdh_cpu_nodes_add(&nodes, pdh_cpu_classify(h->counters[i].path.object,
+		pdh_cpu_nodes_add(&nodes, pdh_cpu_classify(h->counters[i].object,
 							   h->counters[i].path.instance));
 	for (size_t i = 0; i < h->ncounters; i++) {
 		struct pdh_counter_col *c = &h->counters[i];
-		struct pdh_cpu_ref r = pdh_cpu_classify(c->path.object, c->path.instance);
+		struct pdh_cpu_ref r = pdh_cpu_classify(c->object, c->path.instance);
 		c->cpu = pdh_cpu_number(&nodes, r);
 		if (r.kind == PDH_CPU_PROCINFO && c->cpu < 0) {
 			char snip[200];

@@ -15,6 +15,8 @@ struct cJSON;
 struct pdh_counter_col {
 	char *full;           /* the path as written (quotes removed, "" → ") */
 	struct pdh_path path;
+	const char *object;   /* path.object, or its English name when localised (pdh_names) */
+	const char *counter;  /* path.counter, likewise */
 	int cpu;              /* logical CPU or -1 */
 };
 

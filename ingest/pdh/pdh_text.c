@@ -13,6 +13,7 @@
 #include "pdh_stats.h"
 #include "pdh_text.h"
 #include "pdh_time.h"
+#include "pdh_encoding.h"
 #include "pdh_utf8.h"
 #include "pdh_warn.h"
 
@@ -27,6 +28,9 @@ struct pdh_ctx {
 	double *values;      /* [h.ncounters] */
 	uint64_t rows_skipped; /* rows with a bad time or cut short */
 	uint64_t lines_ignored; /* blank lines and status lines (not starting with '"') */
+	const char *encoding;   /* the user's encoding, NULL to detect */
+	const char *transcoded_from; /* "UTF-16LE"/"UTF-16BE": the file had that BOM */
+	struct pdh_encoding enc; /* the header's, as decided */
 };
 
 static int pdh_read_error(struct pdh_ctx *c, int st, const char *what)
@@ -83,7 +87,25 @@ static int pdh_read_header(struct pdh_ctx *c, char sep)
 		if (!pdh_blank(line, len)) /* typeperf starts with a blank line */
 			break;
 	}
-	return pdh_header_parse(line, len, sep, &c->h, &c->w, c->err);
+	char *utf8;
+	size_t n;
+	int rc = pdh_encoding_header(line, len, c->encoding, &c->enc, &utf8, &n, c->err);
+	if (rc == INGEST_ENOMEM)
+		ingest_error_set(c->err, "out of memory while converting the header to UTF-8");
+	if (rc)
+		return rc;
+	if (c->enc.how == PDH_ENC_NAMES)
+		rc = pdh_warn(&c->w, PDH_W_ENCODING, "the header is not UTF-8; read as %s, the code "
+			      "page in which its counter names are %s Processor/Process names",
+			      c->enc.name, c->enc.language);
+	else if (c->enc.how == PDH_ENC_FALLBACK)
+		rc = pdh_warn(&c->w, PDH_W_ENCODING, "the header is not UTF-8 and names no known "
+			      "localised Processor counter; read as Windows-1252 (upload with "
+			      "encoding=… to choose)");
+	if (rc == 0)
+		rc = pdh_header_parse(utf8, n, sep, &c->h, &c->w, c->err);
+	free(utf8);
+	return rc;
 }
 
 /* One data row: time cell, then one cell per header column. */
@@ -199,9 +221,9 @@ static int pdh_counters(struct pdh_ctx *c)
 		struct sink_counter sc = {
 			.path = col->full,
 			.machine = col->path.machine,
-			.object = col->path.object,
+			.object = col->object,
 			.instance = col->path.instance,
-			.counter = col->path.counter,
+			.counter = col->counter,
 			.cpu = col->cpu,
 			.counter_type = 0,
 		};
@@ -226,8 +248,13 @@ static int pdh_summary(struct pdh_ctx *c, char sep)
 	int have = s->samples > 0, ok, rc;
 	cJSON *o = cJSON_CreateObject();
 
+	static const char *const how[] = {"utf-8", "explicit", "names", "fallback"};
+	const char *from = c->transcoded_from;
 	ok = o && cJSON_AddStringToObject(o, "format", ingest_format_name(
 					  sep == ',' ? INGEST_FMT_PDH_CSV : INGEST_FMT_PDH_TSV)) &&
+	     cJSON_AddStringToObject(o, "encoding", from ? from : c->enc.name) &&
+	     cJSON_AddStringToObject(o, "encoding_detected_by", from ? "bom" : how[c->enc.how]) &&
+	     (!c->enc.language || cJSON_AddStringToObject(o, "language", c->enc.language)) &&
 	     cJSON_AddBoolToObject(o, "signature", h->time.signature) &&
 	     cJSON_AddStringToObject(o, "version", h->time.version) &&
 	     (h->time.has_zone ? cJSON_AddStringToObject(o, "time_zone", h->time.zone) != NULL
@@ -286,6 +313,8 @@ int pdh_text_parse_ex(FILE *f, char sep, const struct pdh_text_options *opt,
 	c.sink = sink;
 	c.err = err;
 	c.w.sink = sink;
+	c.encoding = opt ? opt->encoding : NULL;
+	c.transcoded_from = opt ? opt->transcoded_from : NULL;
 	if (sep != ',' && sep != '\t') {
 		ingest_error_set(err, "internal error: PDH separator must be ',' or TAB");
 		return INGEST_EFORMAT;

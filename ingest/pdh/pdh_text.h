@@ -15,7 +15,14 @@
  * Times: row stamps are the logger's local time; t_us = local + header bias (minutes),
  * as µs since the Unix epoch UTC. Without a bias (typeperf console output) bias is 0.
  *
- * Summary members: format ("pdh-csv"/"pdh-tsv"), signature (bool), version ("4.0" or ""),
+ * Text: the header is converted to UTF-8 from its encoding (pdh_encoding.h: given, or
+ * detected from UTF-8 validity and localised Processor/Process names); localised names of
+ * the Processor, Processor Information and Process objects and their CPU-time counters are
+ * emitted under their English names (pdh_names.def), the path stays as written.
+ *
+ * Summary members: format ("pdh-csv"/"pdh-tsv"), encoding ("UTF-8", "CP1251", …),
+ * encoding_detected_by ("utf-8", "explicit", "names", "fallback"), language (of the
+ * localised names, when found), signature (bool), version ("4.0" or ""),
  * time_zone (string or null), bias_minutes, machines [names], objects [names] (both
  * distinct case-insensitively, sorted), counters, instances (distinct object+instance of
  * instanced objects), cpus (distinct logical CPUs of per-CPU columns), columns_ignored
@@ -41,6 +48,9 @@ int pdh_text_parse(FILE *f, char sep, const struct ingest_sink *sink, struct ing
 struct pdh_text_options {
 	size_t max_line;
 	size_t block;
+	const char *encoding; /* the header's text encoding (iconv name); NULL: detect it */
+	const char *transcoded_from; /* the file was converted to UTF-8 before (from a
+				      * UTF-16 BOM): the summary names that encoding */
 };
 
 /* pdh_text_parse() with explicit limits (tests use tiny ones to reach the edges). */

@@ -203,7 +203,7 @@ int xperf_usage_row(const char *s, size_t n, uint32_t ncpu, const char **name,
 		    void *ud, int *cb_rc)
 {
 	struct cur c = {s, s + n};
-	uint64_t v;
+	uint64_t v = 0;
 	*cb_rc = 0;
 	for (uint32_t i = 0; i < ncpu; i++) /* check the whole row first */
 		if (!num(&c, &v) || !pct(&c) || !lit(&c, ","))
@@ -218,6 +218,7 @@ int xperf_usage_row(const char *s, size_t n, uint32_t ncpu, const char **name,
 		return 1;
 	c.p = s;
 	for (uint32_t i = 0; i < ncpu; i++) {
+		v = 0; /* num() succeeds here: the row was checked above */
 		num(&c, &v);
 		pct(&c);
 		lit(&c, ",");

@@ -122,3 +122,23 @@ size_t mem_sink_warnings(const struct mem_sink *m, const char *code)
 			n++;
 	return n;
 }
+
+unsigned char *mem_slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *b = NULL;
+	long len;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0) {
+		rewind(f);
+		b = malloc((size_t)len + 1);
+		if (b && fread(b, 1, (size_t)len, f) != (size_t)len) {
+			free(b);
+			b = NULL;
+		}
+		*n = (size_t)len;
+	}
+	fclose(f);
+	return b;
+}

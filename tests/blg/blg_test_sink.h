@@ -37,5 +37,7 @@ int mem_sink_ingest_path(struct mem_sink *m, const char *path, char *err, size_t
 /* Index of the counter with this path (case-insensitive), -1 if none. */
 int mem_sink_find(const struct mem_sink *m, const char *path);
 size_t mem_sink_warnings(const struct mem_sink *m, const char *code);
+/* A whole file in memory (malloc), *n its size; NULL if it cannot be read. */
+unsigned char *mem_slurp(const char *path, size_t *n);
 
 #endif

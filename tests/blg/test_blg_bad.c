@@ -1,7 +1,8 @@
 /* test_blg_bad.c — damaged and foreign input: powershell_BadCounterSamples.blg (26
  * machines, off-line machines, counters that run backwards after reboots) decodes with
  * warnings; the CSV named .blg and a plain ETW trace are rejected with a clear message;
- * every truncation of the real samples is survived. */
+ * every truncation of the real samples decodes to a prefix of the whole (or is refused with
+ * a message), and flipped bytes give numbers, blanks or a refusal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -73,31 +74,68 @@ static void test_rejects_text_and_plain_etl(void **state)
 	mem_sink_free(&m);
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
+/* Run blg_ingest over the bytes into m (caller frees); returns its result. */
+static int run_bytes(unsigned char *b, size_t n, struct mem_sink *m, struct ingest_error *e)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = fmemopen(b, n, "rb");
 	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	*n = (size_t)ftell(f);
-	rewind(f);
-	unsigned char *b = malloc(*n);
-	assert_int_equal(fread(b, 1, *n, f), *n);
+	mem_sink_init(m);
+	e->message[0] = '\0';
+	int rc = blg_ingest(f, &m->sink, e);
 	fclose(f);
-	return b;
+	return rc;
 }
 
-/* Run blg_ingest over the bytes; any result is fine as long as nothing crashes. */
-static int run_bytes(unsigned char *b, size_t n)
+static int same_value(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* A prefix of a log decodes to a prefix of the whole log's decode: the same counters in the
+ * same order, the same rows (the last one may be cut short), and a "truncated" warning; or
+ * it is refused with a message. */
+static void check_prefix(unsigned char *b, size_t cut, const struct mem_sink *full)
 {
 	struct mem_sink m;
 	struct ingest_error e;
-	FILE *f = fmemopen(b, n, "rb");
-	assert_non_null(f);
-	mem_sink_init(&m);
-	int rc = blg_ingest(f, &m.sink, &e);
-	fclose(f);
+	int rc = run_bytes(b, cut, &m, &e);
+	if (rc != INGEST_OK) {
+		assert_int_equal(rc, INGEST_EFORMAT);
+		assert_true(e.message[0] != '\0');
+		assert_int_equal(m.nrows, 0);
+		mem_sink_free(&m);
+		return;
+	}
+	assert_true(m.nc <= full->nc);
+	for (size_t i = 0; i < m.nc; i++)
+		assert_string_equal(m.c[i].path, full->c[i].path);
+	assert_true(m.nrows <= full->nrows);
+	for (size_t r = 0; r + 1 < m.nrows; r++) {
+		assert_int_equal(m.rows[r].t_us, full->rows[r].t_us);
+		for (size_t i = 0; i < m.rows[r].n && i < full->rows[r].n; i++)
+			assert_true(same_value(m.rows[r].v[i], full->rows[r].v[i]));
+	}
+	assert_true(mem_sink_warnings(&m, "truncated") > 0);
 	mem_sink_free(&m);
-	return rc;
+}
+
+/* Flipped bytes: refused with a message, or decoded to values that are numbers or blanks
+ * with times that are real instants (no garbage past the file's counters). */
+static void check_flipped(unsigned char *b, size_t n)
+{
+	struct mem_sink m;
+	struct ingest_error e;
+	int rc = run_bytes(b, n, &m, &e);
+	if (rc != INGEST_OK) {
+		assert_int_equal(rc, INGEST_EFORMAT);
+		assert_true(e.message[0] != '\0');
+	}
+	for (size_t r = 0; r < m.nrows; r++) {
+		assert_true(m.rows[r].n <= m.nc);
+		for (size_t i = 0; i < m.rows[r].n; i++)
+			assert_false(isinf(m.rows[r].v[i]));
+	}
+	mem_sink_free(&m);
 }
 
 static void test_truncations_and_bit_flips(void **state)
@@ -107,12 +145,18 @@ static void test_truncations_and_bit_flips(void **state)
 	(void)state;
 	for (size_t k = 0; k < 3; k++) {
 		size_t n;
-		unsigned char *b = slurp(files[k], &n);
+		unsigned char *b = mem_slurp(files[k], &n);
+		assert_non_null(b);
+		struct mem_sink full;
+		struct ingest_error e;
+		assert_int_equal(run_bytes(b, n, &full, &e), INGEST_OK);
+		assert_true(full.nrows > 0);
 		/* cut everywhere around the first data buffer, then every 4 KiB */
 		for (size_t cut = 0x10000; cut < 0x10000 + 4096 && cut < n; cut += 24)
-			(void)run_bytes(b, cut);
+			check_prefix(b, cut, &full);
 		for (size_t cut = 4096; cut < n; cut += 4096)
-			(void)run_bytes(b, cut);
+			check_prefix(b, cut, &full);
+		mem_sink_free(&full);
 		/* flip bytes in the PDH events of the first data buffer */
 		unsigned seed = 12345;
 		for (int round = 0; round < 200; round++) {
@@ -124,7 +168,7 @@ static void test_truncations_and_bit_flips(void **state)
 				if (at < n)
 					c[at] ^= (unsigned char)(seed >> 3);
 			}
-			(void)run_bytes(c, n < 0x20000 ? n : 0x20000);
+			check_flipped(c, n < 0x20000 ? n : 0x20000);
 			free(c);
 		}
 		free(b);

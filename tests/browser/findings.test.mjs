@@ -116,9 +116,18 @@ test('a link carrying #dpc-panel opened afresh lands on the DPC/ISR section once
     const r = document.getElementById('dpc-panel').getBoundingClientRect();
     return r.top >= -1 && r.top < window.innerHeight / 2 && r.bottom > 0;
   }, null, { timeout: 5000 });
-  // The reader takes over: a wheel scroll is not undone by later layout changes.
+  // The reader takes over: a wheel scroll is not undone by later layout changes. The change
+  // is made here (300 px inserted above the panel) and given two frames, in which a
+  // ResizeObserver still listening would have scrolled the panel back to the top.
+  const y0 = await page.evaluate(() => window.scrollY);
   await page.mouse.wheel(0, -400);
-  await page.waitForTimeout(300);
+  await page.waitForFunction((y) => window.scrollY < y, y0);
+  await page.evaluate(() => new Promise((done) => {
+    const pad = document.createElement('div');
+    pad.style.height = '300px';
+    document.querySelector('main').prepend(pad);
+    requestAnimationFrame(() => requestAnimationFrame(done));
+  }));
   const top = await page.evaluate(() => document.getElementById('dpc-panel').getBoundingClientRect().top);
   assert.ok(top > 100, `top ${top}`);
   assert.deepEqual(page.problems, []);

@@ -118,7 +118,7 @@ test('hostile names, file names and counter paths are shown as text, never run',
   const list = await page.textContent('#counter-list');
   assert.ok(list.includes("<script>document.title=1</script>"));
   assert.equal(await page.evaluate(() => document.querySelectorAll('main img, main script, main svg, main b').length), 0);
-  await page.waitForTimeout(300);
+  await page.waitForLoadState('networkidle'); // every fetch answered and rendered: nothing left to run
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

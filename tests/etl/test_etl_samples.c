@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -31,6 +32,12 @@ static void ingest_sample(const char *path, struct test_sink *t)
 	assert_int_equal(t->summaries, 1);
 	assert_int_equal(test_summary_bool(t, "partial"), 0);
 	assert_int_equal(test_summary_num(t, "unknown"), 0);
+	/* the counts per kind are disjoint: they add up to the events read, no more */
+	double total = 0;
+	const cJSON *v;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(t->summary, "counts"))
+		total += v->valuedouble;
+	assert_true(total == test_summary_num(t, "events"));
 }
 
 static double mask(const struct test_sink *t, int i)
@@ -56,6 +63,53 @@ static double header_type_total(const struct test_sink *t)
 	cJSON_ArrayForEach(v, h)
 		n += v->valuedouble;
 	return n;
+}
+
+/* .sys kernel images counted by the test itself from the raw Image events (file-order
+ * reader; the FileName is parsed here, at payload offset 56 for 64-bit and 44 for 32-bit
+ * v2/v3 layouts, etl-format.md §8.5), independent of etl_modmap and the summary. */
+struct sys_images {
+	unsigned long by_type[256]; /* DCStart 3, DCEnd 4, Unload 2 (group 20); Load 10 (group 3) */
+	unsigned long events;
+	size_t distinct;
+	char names[400][256];
+};
+
+static void count_sys_images(const char *path, struct sys_images *s)
+{
+	FILE *f = fopen(path, "rb");
+	struct etl_reader r;
+	struct etl_event ev;
+	memset(s, 0, sizeof *s);
+	assert_non_null(f);
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	while (etl_reader_next(&r, &ev) == 1) {
+		if (ev.ev_class != ETL_EC_SYSTEM ||
+		    !((ev.group == 20 && ev.type >= 2 && ev.type <= 4) || (ev.group == 3 && ev.type == 10)))
+			continue;
+		size_t fo = ev.pointer_size == 8 ? 56 : 44, k = 0;
+		char name[256];
+		for (size_t i = fo; i + 1 < ev.payload_len && k + 1 < sizeof name; i += 2) {
+			if (!ev.payload[i] && !ev.payload[i + 1])
+				break;
+			name[k++] = (char)(ev.payload[i] | 0x20 * (ev.payload[i] >= 'A' && ev.payload[i] <= 'Z'));
+		}
+		name[k] = '\0';
+		if (k < 4 || strcmp(name + k - 4, ".sys") != 0)
+			continue;
+		const char *base = strrchr(name, '\\') ? strrchr(name, '\\') + 1 : name;
+		s->by_type[ev.type]++;
+		s->events++;
+		size_t j = 0;
+		while (j < s->distinct && strcmp(s->names[j], base) != 0)
+			j++;
+		if (j == s->distinct) {
+			assert_true(s->distinct < 400);
+			snprintf(s->names[s->distinct++], sizeof s->names[0], "%s", base);
+		}
+	}
+	etl_reader_close(&r);
+	fclose(f);
 }
 
 #define C(key) test_summary_count(&t, "counts", key)
@@ -87,6 +141,10 @@ static void test_perfview_compressed(void **state)
 	assert_string_equal(test_summary_str(&t, "logger_name"), "Relogger");
 	assert_string_equal(test_summary_str(&t, "log_file_name"), "[multiple files]");
 	assert_string_equal(test_summary_str(&t, "computer_name"), "BRIANROB-W8");
+	/* MANIFEST: computer "BRIANROB-W8" — the run's machine field */
+	const cJSON *machines = cJSON_GetObjectItemCaseSensitive(t.summary, "machines");
+	assert_int_equal(cJSON_GetArraySize(machines), 1);
+	assert_string_equal(cJSON_GetArrayItem(machines, 0)->valuestring, "BRIANROB-W8");
 	assert_int_equal(N("events_lost"), 0);
 	assert_int_equal(mask(&t, 0), 0x1270f);
 	assert_int_equal(mask(&t, 1), 0x2);
@@ -100,7 +158,7 @@ static void test_perfview_compressed(void **state)
 	assert_false(test_sink_has_warning(&t, "events_lost"));
 
 	assert_int_equal(C("SampledProfile"), 79528);
-	assert_int_equal(C("StackWalk"), 12280);
+	assert_int_equal(N("stackwalk_events"), 12280); /* MANIFEST: StackWalk 12 280 */
 	assert_int_equal(C("StackWalkKeyUser"), 7046);
 	assert_int_equal(C("StackWalkKeyKernel"), 2061);
 	assert_int_equal(C("StackWalkKeyDelete"), 1909);
@@ -135,9 +193,19 @@ static void test_perfview_compressed(void **state)
 	 * total is one lower); we match the per-type counts. */
 	assert_int_equal(N("events"), header_type_total(&t));
 	assert_int_equal(N("events"), 179474);
-	/* 264 `.sys` kernel image events = 132 drivers × (DCStart + DCEnd) */
-	assert_int_equal(N("kernel_sys_image_events"), 264);
-	assert_int_equal(N("kernel_sys_images"), 132);
+	/* MANIFEST's "264 `.sys` kernel images" here counts Image *events*: the test's own
+	 * count finds 132 .sys DCStart + 132 DCEnd events of 132 distinct drivers (264
+	 * distinct would be impossible: only 132 names occur). */
+	struct sys_images *si = malloc(sizeof *si);
+	assert_non_null(si);
+	count_sys_images(SAMPLE("perfview-net452-x64-compressed.etl"), si);
+	assert_int_equal(si->events, 264);
+	assert_int_equal(si->by_type[3], 132);
+	assert_int_equal(si->by_type[4], 132);
+	assert_int_equal(si->distinct, 132);
+	assert_int_equal(N("kernel_sys_image_events"), si->events);
+	assert_int_equal(N("kernel_sys_images"), si->distinct);
+	free(si);
 	/* MANIFEST: 6 769 stack/key events match a SampledProfile on the same CPU and thread;
 	 * stacks are matched on thread and EventTimeStamp on any CPU (issue 13), which adds the
 	 * 7 logged on another CPU: 6 776 (tests/support/etlscan.mjs counts the same). */
@@ -205,7 +273,17 @@ static void test_shutdown_perfdiag(void **state)
 	assert_int_equal(C("ProcessEnd") + C("ProcessDCStart") + C("ProcessDCEnd") +
 			 C("ProcessTerminate") + C("ProcessDefunct"), 256);
 	assert_int_equal(C("SampledProfile"), 0);
-	assert_int_equal(N("kernel_sys_images"), 188);
+	/* MANIFEST's "188 `.sys` driver images" here counts *drivers*: the test's own count
+	 * finds 188 distinct names, one DCStart each, and 376 .sys events in all (188 DCStart,
+	 * 185 DCEnd, 3 Unload) — 188 events would be impossible. */
+	struct sys_images *si = malloc(sizeof *si);
+	assert_non_null(si);
+	count_sys_images(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), si);
+	assert_int_equal(si->distinct, 188);
+	assert_int_equal(si->by_type[3], 188);
+	assert_int_equal(N("kernel_sys_images"), si->distinct);
+	assert_int_equal(N("kernel_sys_image_events"), si->events);
+	free(si);
 	int fltmgr = 0;
 	for (size_t i = 0; i < t.n_mods; i++)
 		fltmgr |= !strcmp(t.mods[i].name, "FLTMGR.SYS") && t.mods[i].pid == 0;
@@ -379,6 +457,82 @@ static void test_reader_on_pipe(void **state)
 	pclose(p);
 }
 
+/* A trace cut inside its first buffer: the header facts (MANIFEST) and the whole events
+ * before the cut are kept, with a "truncated" warning; a cut inside the header event itself
+ * is called truncated, not "not an ETW trace". */
+static const struct {
+	const char *path;
+	double os_build, cpus;
+} first_buffer_cut[] = {
+	{SAMPLE("airbus-AMSITrace.etl"), 18362, 8},
+	{SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), 18362, 2},
+	{SAMPLE("airbus-lxcore_kernel.etl"), 19041, 6},
+	{SAMPLE("perfview-net452-x64-compressed.etl"), 9200, 8},
+	{SAMPLE("syzygy-image_data_32_v2.etl"), 7600, 16},
+};
+
+static int ingest_prefix(const char *path, size_t n, struct test_sink *t, struct ingest_error *err)
+{
+	unsigned char *buf = malloc(n);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, n, f), n);
+	fclose(f);
+	FILE *m = fmemopen(buf, n, "rb");
+	assert_non_null(m);
+	test_sink_init(t);
+	int rc = etl_ingest(m, &t->sink, err);
+	fclose(m);
+	free(buf);
+	return rc;
+}
+
+static void test_cut_in_first_buffer(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof first_buffer_cut / sizeof *first_buffer_cut; i++) {
+		static const size_t cuts[] = {600, 3000, 20000};
+		double events = 0;
+		for (size_t j = 0; j < 3; j++) {
+			struct test_sink t;
+			struct ingest_error err = {{0}};
+			assert_int_equal(ingest_prefix(first_buffer_cut[i].path, cuts[j], &t, &err),
+					 INGEST_OK);
+			assert_int_equal(N("os_build"), first_buffer_cut[i].os_build);
+			assert_int_equal(N("cpus"), first_buffer_cut[i].cpus);
+			assert_int_equal(test_summary_bool(&t, "partial"), 1);
+			assert_true(test_sink_has_warning(&t, "truncated"));
+			assert_int_equal(N("unknown"), 0); /* the event cut in half is not "damage" */
+			assert_true(N("events") >= 1 && N("events") >= events);
+			events = N("events");
+			test_sink_free(&t);
+		}
+		struct test_sink t;
+		struct ingest_error err = {{0}};
+		assert_int_equal(ingest_prefix(first_buffer_cut[i].path, 100, &t, &err),
+				 INGEST_EFORMAT);
+		assert_non_null(strstr(err.message, "truncated inside its first buffer"));
+		test_sink_free(&t);
+	}
+}
+
+/* Cut at a buffer boundary the file ends cleanly; the header's BuffersWritten (6, MANIFEST)
+ * shows what is missing. */
+static void test_cut_at_buffer_boundary(void **state)
+{
+	(void)state;
+	struct test_sink t;
+	struct ingest_error err = {{0}};
+	assert_int_equal(ingest_prefix(SAMPLE("airbus-AMSITrace.etl"), 3 * 65536, &t, &err),
+			 INGEST_OK);
+	assert_int_equal(N("buffers"), 3);
+	assert_int_equal(N("buffers_written"), 6);
+	assert_int_equal(test_summary_bool(&t, "partial"), 1);
+	assert_true(test_sink_has_warning(&t, "truncated"));
+	test_sink_free(&t);
+}
+
 static void test_not_an_etl(void **state)
 {
 	(void)state;
@@ -407,6 +561,8 @@ int main(void)
 		cmocka_unit_test(test_blg_container),
 		cmocka_unit_test(test_reader_on_pipe),
 		cmocka_unit_test(test_not_an_etl),
+		cmocka_unit_test(test_cut_in_first_buffer),
+		cmocka_unit_test(test_cut_at_buffer_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,7 +317,7 @@ static void outside_modules(void **state)
 	sqlite3 *db = ft_open(path, sizeof path);
 	const char *names[] = {"ndis.sys"};
 	cJSON *s = summary(0, "NT Kernel Logger");
-	cJSON_AddNumberToObject(cJSON_GetObjectItem(s, "counts"), "StackWalk", 200);
+	cJSON_AddNumberToObject(s, "stackwalk_events", 200);
 	int64_t run = ft_fed(db, names, 1, s, feed_hidden, NULL);
 	cJSON *doc = findings(db, run);
 	const cJSON *f = ft_finding(doc, "code-outside-modules");

@@ -18,6 +18,8 @@ struct rec {
 	size_t fail_at; /* fail the record with this index (1-based; 0 = never) */
 };
 
+static int add(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static int add(struct rec *r, const char *fmt, ...)
 {
 	char buf[512];

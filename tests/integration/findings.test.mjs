@@ -119,10 +119,14 @@ const perfview = join(shared, 'samples', 'etl', 'perfview-net452-x64-compressed.
 test('the PerfView sample: 132 kernel drivers, Microsoft ones resolved, the third party named', { skip: !existsSync(perfview) }, async () => {
   const up = await uploadAndWait(srv.url, readFileSync(perfview), 'perfview.etl');
   assert.equal(up.body.state, 'done');
+  // MANIFEST: computer "BRIANROB-W8" — the run's machine, in the run and in the list
+  assert.deepEqual((await getJson(`${srv.url}/api/runs/${up.body.run.id}`)).body.machines, ['BRIANROB-W8']);
+  const listed = (await getJson(`${srv.url}/api/runs`)).body.runs.find((x) => x.id === up.body.run.id);
+  assert.deepEqual(listed.machines, ['BRIANROB-W8']);
   const r = await getJson(`${srv.url}/api/runs/${up.body.run.id}/drivers`);
   const sys = new Map();
   for (const x of r.body.drivers) if (/\.sys$/i.test(x.name)) sys.set(x.name.toLowerCase(), x);
-  assert.equal(sys.size, 132);
+  assert.equal(sys.size, 132); // MANIFEST's 264 counts .sys Image events, DCStart + DCEnd (test_etl_samples)
   const third = [...sys.values()].filter((x) => !x.microsoft);
   assert.deepEqual(third.map((x) => [x.name, x.vendor]), [['secdrv.SYS', 'Macrovision']]);
   assert.ok([...sys.values()].every((x) => x.category !== 'unknown-third-party'));

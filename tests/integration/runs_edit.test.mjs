@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, shared, tempDir } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, shared, tempDir, waitFor } from '../support/server.mjs';
 
 const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -101,11 +101,19 @@ test('the admin token may edit and delete any run', async () => {
 test('an expired run disappears from lists and links', async () => {
   const up = await uploadAndWait(srv.url, csv, 'exp.csv');
   const id = up.body.run.id;
-  const r = await change('PATCH', id, { expires: Date.now() + 400 }, up.body.run.edit_token);
+  const expires = Date.now() + 1500;
+  const r = await change('PATCH', id, { expires }, up.body.run.edit_token);
   assert.equal(r.status, 200);
-  assert.ok(r.body.expires > Date.now());
-  await new Promise((res) => setTimeout(res, 700));
-  assert.equal((await getJson(`${srv.url}/api/runs/${id}`)).status, 404);
+  assert.equal(r.body.expires, expires);
+  const live = await getJson(`${srv.url}/api/runs/${id}`);
+  if (Date.now() < expires) assert.equal(live.status, 200, 'still there before it expires');
+  // wait for the expiry itself, not a guessed delay
+  const gone = await waitFor(async () => {
+    const g = await getJson(`${srv.url}/api/runs/${id}`);
+    return g.status === 404 && g;
+  }, { what: 'the run to expire' });
+  assert.ok(Date.now() >= expires, 'not before its time');
+  assert.equal(gone.status, 404);
   assert.ok(!(await getJson(`${srv.url}/api/runs`)).body.runs.some((x) => x.id === id));
 });
 

@@ -8,17 +8,18 @@ import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, shared, waitFor } from '../support/server.mjs';
 
 const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
 const TOKEN = 'access-token-for-tests-0123456789';
 
 // Raw HTTP over a socket, so a test can send exactly what a bad client sends.
-function raw(port, text, { holdMs = 0, trickle = null } = {}) {
+// onData(text so far) is called as answers arrive, so a test can wait for one.
+function raw(port, text, { holdMs = 0, trickle = null, onData = null } = {}) {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let data = '';
-    s.on('data', (d) => { data += d; });
+    s.on('data', (d) => { data += d; if (onData) onData(data); });
     s.on('error', () => resolve(data));
     s.on('close', () => resolve(data));
     s.write(text);
@@ -39,8 +40,9 @@ test('a client over its request rate gets 429 with Retry-After, then recovers', 
     assert.equal(limited[0].headers.get('retry-after'), '1');
     assert.match((await limited[0].json()).error, /too many requests/);
     assert.ok(limited[0].headers.get('content-security-policy'));
-    await new Promise((r) => setTimeout(r, 1200));
-    assert.equal((await fetch(`${srv.url}/api/health`)).status, 200);
+    // recovers: polled below the limit (5/s), health answers 200 again
+    await waitFor(async () => (await fetch(`${srv.url}/api/health`)).status === 200,
+      { every: 250, timeout: 5000, what: 'the rate limit to recover' });
   } finally { await srv.stop(); }
 });
 
@@ -70,9 +72,12 @@ test('with an access token, uploads and changes need it; reading does not', asyn
 test('a trickling upload is cut off and never pins the server', async () => {
   const srv = await startServer(['--threads', '4', '--upload-grace', '1', '--min-upload-rate', '64K']);
   try {
-    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nabc',
-      { holdMs: 5000, trickle: 'x' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Expect: 100-continue: the server answers "100 Continue" once the upload holds its slot
+    let holding;
+    const held = new Promise((r) => { holding = r; });
+    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\nabc',
+      { holdMs: 5000, trickle: 'x', onData: (d) => { if (/100 Continue/.test(d)) holding(); } });
+    await held;
     // While it trickles, a second upload is refused (one upload slot with 4 threads)…
     const second = await fetch(`${srv.url}/api/uploads?file=b.csv`, { method: 'POST', body: csv });
     assert.equal(second.status, 429);
@@ -81,7 +86,7 @@ test('a trickling upload is cut off and never pins the server', async () => {
     for (let i = 0; i < 10; i++) assert.equal((await fetch(`${srv.url}/api/runs`)).status, 200);
     assert.ok(Date.now() - t0 < 2000);
     const answer = await slow;
-    assert.match(answer, /^HTTP\/1\.1 408/);
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 408/);
     assert.match(answer, /too slow/);
     assert.equal((await getJson(`${srv.url}/api/runs`)).body.runs.length, 0);
     // The slot is free again.

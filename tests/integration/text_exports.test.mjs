@@ -123,3 +123,10 @@ test('etlscope ingest --json reports the format and what each text export held',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('etlscope --help names every format ingest detects, and no "later releases"', () => {
+  const r = run(['--help']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of [/\.etl/, /\.blg/, /PDH-CSV\/TSV/, /xperf -a dpcisr/, /WPA CSV/]) assert.match(r.stdout, f);
+  assert.doesNotMatch(r.stdout, /later releases/);
+});

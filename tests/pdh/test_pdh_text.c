@@ -64,8 +64,8 @@ static void assert_same_run(const struct test_sink *a, const struct test_sink *b
 static const char *cs_counters[10] = {
 	"\\\\charlieparker\\network interface(intel[r] ethernet connection i218-lm)\\bytes total/sec",
 	"\\\\charlieparker\\network interface(intel[r] dual band wireless-ac 7260)\\bytes total/sec",
-	"\\\\charlieparker\\network interface(isatap.{ea2a01ef-c879-4737-9677-c2fbbc1b5af4})\\bytes "
-	"total/sec",
+	("\\\\charlieparker\\network interface(isatap.{ea2a01ef-c879-4737-9677-c2fbbc1b5af4})\\bytes "
+	 "total/sec"),
 	"\\\\charlieparker\\network interface(isatap.jetsoft.com)\\bytes total/sec",
 	"\\\\charlieparker\\network interface(teredo tunneling pseudo-interface)\\bytes total/sec",
 	"\\\\charlieparker\\processor(_total)\\% processor time",

@@ -16,6 +16,28 @@ uint64_t gen_rand(uint64_t *s)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+uint32_t gen_edge_ns(int i)
+{
+	static const uint32_t r10_hundredths[10] = {100, 125, 160, 200, 250, 320, 400, 500, 630, 800};
+	uint32_t v = r10_hundredths[i % 10] * 10; /* ns in the first decade (1 µs = 1000 ns) */
+	for (int d = 0; d < i / 10; d++)
+		v *= 10;
+	return v;
+}
+
+int gen_bucket(uint64_t d)
+{
+	int b = 0;
+	for (int i = 0; i < GEN_NEDGES; i++)
+		b += gen_edge_ns(i) < d;
+	return b;
+}
+
+uint32_t gen_guideline_ns(int kind)
+{
+	return kind == SINK_ISR || kind == SINK_ISR_MSI ? 25000 : 100000;
+}
+
 static double unit(uint64_t *s)
 {
 	return ((gen_rand(s) >> 11) + 1) * (1.0 / 9007199254740993.0); /* (0, 1] */
@@ -23,16 +45,15 @@ static double unit(uint64_t *s)
 
 static uint32_t duration(uint64_t *s)
 {
-	const uint32_t *edges = db_dpc_bucket_edges_ns();
 	uint64_t r = gen_rand(s) % 1000;
 	if (r < 10)
 		return 25000;
 	if (r < 20)
 		return 100000;
 	if (r < 30)
-		return edges[gen_rand(s) % DB_DPC_NEDGES];
+		return gen_edge_ns((int)(gen_rand(s) % GEN_NEDGES));
 	if (r < 35)
-		return edges[gen_rand(s) % DB_DPC_NEDGES] + 1;
+		return gen_edge_ns((int)(gen_rand(s) % GEN_NEDGES)) + 1;
 	double d = 2000.0 / pow(unit(s), 1.05);
 	return d > 4e9 ? 4000000000u : (uint32_t)d;
 }
@@ -172,11 +193,11 @@ static void add(struct db_dpc_stats *s, const struct gen_dpc *e)
 	s->total_ns += e->duration_ns;
 	if (e->duration_ns > s->max_ns)
 		s->max_ns = e->duration_ns;
-	if (e->duration_ns > db_dpc_guideline_ns(e->kind)) {
+	if (e->duration_ns > gen_guideline_ns(e->kind)) {
 		s->above_count++;
 		s->above_total_ns += e->duration_ns;
 	}
-	s->buckets[db_dpc_bucket(e->duration_ns)]++;
+	s->buckets[gen_bucket(e->duration_ns)]++;
 }
 
 void gen_histogram(const struct gen_data *g, const struct db_etw_filter *f,

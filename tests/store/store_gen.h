@@ -35,6 +35,16 @@ struct gen_data {
 };
 
 uint64_t gen_rand(uint64_t *s);
+
+/* The test's own histogram, independent of db_buckets.c: edge i (0..40) is the Renard R10
+ * preferred number i%10 of {1, 1.25, 1.6, 2, 2.5, 3.2, 4, 5, 6.3, 8} times 10^(i/10) µs, so
+ * 1 µs … 10 ms; bucket b holds durations in (edge b-1, edge b] (bucket 41: over 10 ms);
+ * found by counting edges below d, not by a search. Guidelines are Microsoft's: DPC 100 µs,
+ * ISR 25 µs. */
+#define GEN_NEDGES 41
+uint32_t gen_edge_ns(int i);
+int gen_bucket(uint64_t duration_ns);
+uint32_t gen_guideline_ns(int kind);
 /* ndpc events and nsmp samples over span_ms, in time order. */
 void gen_make(struct gen_data *g, size_t ndpc, size_t nsmp, int64_t span_ms, uint64_t seed);
 /* A copy delivered out of order: local jitter within a few ms, some events late by up to

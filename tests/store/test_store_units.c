@@ -9,14 +9,16 @@
 #include <string.h>
 #include <cmocka.h>
 #include "db/db_agg.h"
+#include "store_gen.h"
 
 static void test_edges_and_guideline(void **state)
 {
 	const uint32_t *e = db_dpc_bucket_edges_ns();
-	assert_int_equal(e[0], 1000);
-	assert_int_equal(e[DB_DPC_NEDGES - 1], 10000000);
-	for (int i = 1; i < DB_DPC_NEDGES; i++)
-		assert_true(e[i] > e[i - 1]);
+	assert_int_equal(DB_DPC_NEDGES, GEN_NEDGES);
+	for (int i = 0; i < DB_DPC_NEDGES; i++) /* the R10 series, derived in store_gen.c */
+		assert_int_equal(e[i], gen_edge_ns(i));
+	for (uint64_t d = 0; d < 12000000; d = d * 5 / 4 + 1)
+		assert_int_equal(db_dpc_bucket(d), gen_bucket(d));
 	assert_int_equal(e[14], 25000);
 	assert_int_equal(e[20], 100000);
 	assert_int_equal(db_dpc_bucket(0), 0);
@@ -100,7 +102,7 @@ static void test_codec_round_trip_and_corruption(void **state)
 		uint32_t d = (uint32_t)(seed >> 8) % 20000000;
 		struct agg_rec *r = agg_slice_rec(&s, agg_key(cpu, mod, kind));
 		assert_non_null(r);
-		int b = db_dpc_bucket(d), above = d > db_dpc_guideline_ns((int)kind);
+		int b = gen_bucket(d), above = d > gen_guideline_ns((int)kind);
 		r->v[V_COUNT]++;
 		r->v[V_TOTAL] += d;
 		if (d > r->v[V_MAX])

@@ -78,9 +78,22 @@ export async function getJson(url) {
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
+// Wait for a condition instead of sleeping: calls check() (may be async) every `every` ms
+// until it returns a truthy value, which waitFor returns; throws after `timeout` ms.
+export async function waitFor(check, { timeout = 10000, every = 50, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
 // Upload bytes and wait for the ingest job to finish; returns the final job document.
-export async function uploadAndWait(base, bytes, fileName, name) {
-  const q = new URLSearchParams({ file: fileName });
+// extra: more query parameters, e.g. { encoding: 'CP1251' }.
+export async function uploadAndWait(base, bytes, fileName, name, extra = {}) {
+  const q = new URLSearchParams({ file: fileName, ...extra });
   if (name) q.set('name', name);
   const res = await fetch(`${base}/api/uploads?${q}`, {
     method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },

@@ -237,6 +237,49 @@ static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, uint64_t ts)
 	return 0;
 }
 
+/* A classic FULL_HEADER event of KernelTraceControl's image-identity task
+ * (b3e675d7-2554-4f18-830b-2762732560de): opcode 0x00 ImageId, 0x24 DbgID_RSDS. */
+static uint8_t *ktc_event(struct gen *g, uint8_t opcode, size_t payload, uint64_t ts)
+{
+	static const uint8_t guid[16] = {0xd7, 0x75, 0xe6, 0xb3, 0x54, 0x25, 0x18, 0x4f,
+					 0x83, 0x0b, 0x27, 0x62, 0x73, 0x25, 0x60, 0xde};
+	size_t size = 48 + payload;
+	if (size > 65535)
+		return NULL;
+	uint8_t *p = reserve(g, 0, size);
+	if (!p)
+		return NULL;
+	etl_put16(p, (uint16_t)size);
+	p[2] = g->P == 8 ? 0x14 : 0x0A;
+	p[3] = 0xC0;
+	p[4] = opcode;
+	etl_put64(p + 16, ts);
+	memcpy(p + 24, guid, 16);
+	return p + 48;
+}
+
+/* ImageId (base, size, pid 0, TimeDateStamp, file name) and DbgID_RSDS (base, pid, GUID,
+ * age, PDB name) of one module, as xperf's merge writes them. */
+static int image_id_events(struct gen *g, const struct etlgen_module *m, uint64_t ts)
+{
+	unsigned P = g->P;
+	uint8_t *q = ktc_event(g, 0x00, 2 * P + 8 + 2 * (strlen(m->name) + 1), ts);
+	if (!q)
+		return -1;
+	etl_putptr(q, m->base, P);
+	etl_putptr(q + P, m->size, P);
+	etl_put32(q + 2 * P + 4, m->timestamp);
+	put_utf16(q + 2 * P + 8, m->name);
+	q = ktc_event(g, 0x24, P + 24 + strlen(m->pdb) + 1, ts);
+	if (!q)
+		return -1;
+	etl_putptr(q, m->base, P);
+	memcpy(q + P + 4, m->pdb_guid, 16);
+	etl_put32(q + P + 20, m->pdb_age);
+	memcpy(q + P + 24, m->pdb, strlen(m->pdb) + 1);
+	return 0;
+}
+
 static int header_buffer(struct gen *g)
 {
 	const struct etlgen_scenario *s = g->s;
@@ -303,9 +346,11 @@ static int header_buffer(struct gen *g)
 
 static int rundown(struct gen *g, uint64_t ts)
 {
-	for (size_t i = 0; i < g->s->n_modules; i++)
-		if (!g->s->modules[i].unmapped && image_event(g, 0, &g->s->modules[i], 3, ts))
+	for (size_t i = 0; i < g->s->n_modules; i++) {
+		const struct etlgen_module *m = &g->s->modules[i];
+		if (!m->unmapped && (image_event(g, 0, m, 3, ts) || (m->pdb && image_id_events(g, m, ts))))
 			return -1;
+	}
 	for (unsigned i = 0; i < g->s->implausible_images; i++) {
 		uint64_t base = 0x10000000ull + 0x100000ull * i;
 		int rc = i % 3 == 0 ? image_raw(g, 0, base, 0x1000, process_pid(g), "", 3, ts)

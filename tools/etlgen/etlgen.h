@@ -61,6 +61,12 @@ struct etlgen_module {
 	size_t n_inside;
 	int unmapped;            /* no image event is logged: samples in it hit an address
 				  * outside every loaded module (hidden driver, JIT code) */
+	/* Optional debug identity: when pdb is set, the image rundown is followed by the
+	 * KernelTraceControl ImageId and DbgID_RSDS events a merged xperf/WPR trace carries. */
+	const char *pdb;         /* PDB file name (or path) for DbgID_RSDS */
+	uint8_t pdb_guid[16];    /* as stored: Data1..3 little-endian */
+	uint32_t pdb_age;
+	uint32_t timestamp;      /* PE TimeDateStamp for ImageId */
 };
 
 /* The sampled threads (one per CPU, ids 1000 + cpu) belong to this process unless the

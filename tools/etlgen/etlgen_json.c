@@ -15,7 +15,9 @@
  *                "duration_us": { "dist": "uniform", "min": 1, "max": 5 } },
  *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] },
  *       "cpus": [0, 2, 4, 6],                (optional: where its DPCs/ISRs run)
- *       "unmapped": false } ] }               (true: no image event for it)
+ *       "unmapped": false,                   (true: no image event for it)
+ *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
+ *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
  */
 #include <stdlib.h>
@@ -27,6 +29,31 @@ static double num(const cJSON *o, const char *k, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+/* "pdb": {"name", "guid" as {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}, "age", "timestamp"}. */
+static int pdb_identity(const cJSON *o, struct etlgen_module *m)
+{
+	const cJSON *pdb = cJSON_GetObjectItemCaseSensitive(o, "pdb");
+	if (!pdb)
+		return 0;
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(pdb, "name");
+	const cJSON *guid = cJSON_GetObjectItemCaseSensitive(pdb, "guid");
+	unsigned d1, d2, d3, b[8];
+	if (!cJSON_IsString(name) || !cJSON_IsString(guid) ||
+	    sscanf(guid->valuestring, "{%8x-%4x-%4x-%2x%2x-%2x%2x%2x%2x%2x%2x}", &d1, &d2, &d3, &b[0],
+		   &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &b[7]) != 11)
+		return -1;
+	uint8_t *g = m->pdb_guid;
+	for (int i = 0; i < 4; i++)
+		g[i] = (uint8_t)(d1 >> 8 * i);
+	g[4] = (uint8_t)d2, g[5] = (uint8_t)(d2 >> 8), g[6] = (uint8_t)d3, g[7] = (uint8_t)(d3 >> 8);
+	for (int i = 0; i < 8; i++)
+		g[8 + i] = (uint8_t)b[i];
+	m->pdb_age = (uint32_t)num(pdb, "age", 1);
+	m->timestamp = (uint32_t)num(pdb, "timestamp", 0);
+	m->pdb = strdup(name->valuestring);
+	return m->pdb ? 0 : -1;
 }
 
 static int u64val(const cJSON *o, const char *k, uint64_t *out)
@@ -129,6 +156,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	for (size_t i = 0; m && i < s->n_modules; i++) {
 		free((char *)m[i].name);
 		free((char *)m[i].path);
+		free((char *)m[i].pdb);
 		free((int *)m[i].stack);
 		free((unsigned *)m[i].cpus);
 		for (size_t k = 0; m[i].inside && k < m[i].n_inside; k++)
@@ -210,6 +238,11 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 			}
 		}
 		m[i].unmapped = (int)num(o, "unmapped", 0);
+		if (pdb_identity(o, &m[i])) {
+			snprintf(msg, n, "module %s: pdb needs a name and a guid {…}", name->valuestring);
+			i++;
+			goto fail;
+		}
 		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "samples");
 		if (smp)
 			m[i].sample_weight = num(smp, "weight", 0);
