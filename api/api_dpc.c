@@ -244,6 +244,8 @@ int api_run_dpcisr(sqlite3 *db, const char *run_id, const char *what,
 		return api_run_dpc_timeline(db, run_id, rq, out);
 	if (!strcmp(what, "events"))
 		return api_run_dpc_events(db, run_id, rq, out);
-	*out = api_error("no such DPC/ISR resource (histogram, modules, timeline, events)");
+	if (!strcmp(what, "inside"))
+		return api_run_dpc_inside(db, run_id, rq, out);
+	*out = api_error("no such DPC/ISR resource (histogram, modules, timeline, events, inside)");
 	return 404;
 }

@@ -67,7 +67,8 @@ const struct api_module_name *api_module_names_find(const struct api_module_name
 						    int32_t id);
 void api_module_names_clear(struct api_module_names *names);
 
-/* Endpoints. `what` is the part after /dpcisr/: histogram, modules, timeline, events. */
+/* Endpoints. `what` is the part after /dpcisr/: histogram, modules, timeline, events,
+ * inside. */
 int api_run_dpcisr(sqlite3 *db, const char *run_id, const char *what,
 		   const struct api_request *rq, cJSON **out);
 int api_run_dpc_histogram(sqlite3 *db, const char *run_id, const struct api_request *rq,
@@ -77,6 +78,9 @@ int api_run_dpc_modules(sqlite3 *db, const char *run_id, const struct api_reques
 int api_run_dpc_timeline(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			 cJSON **out);
 int api_run_dpc_events(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		       cJSON **out);
+/* /dpcisr/inside (api_dpc_inside.c): CPU samples inside each module's DPCs/ISRs. */
+int api_run_dpc_inside(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		       cJSON **out);
 /* GET /api/runs/{id}/modules — the loaded modules of an ETW run. */
 int api_run_modules(sqlite3 *db, const char *run_id, const struct api_request *rq,

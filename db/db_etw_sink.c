@@ -10,6 +10,7 @@
 #include <string.h>
 #include "db_agg.h"
 #include "db_dpc_chunks.h"
+#include "db_dpc_inside.h"
 #include "db_etw_sink.h"
 #include "db_reservoir.h"
 
@@ -22,6 +23,7 @@ struct db_etw {
 	sqlite3_stmt *ins_module;
 	struct db_dpc_chunks *above;
 	struct db_resv_set *resv;
+	struct db_inside *inside; /* samples inside DPCs/ISRs */
 	uint8_t *seen; /* bitset over module+1, for inclusive counts */
 	uint32_t seen_bits;
 	int32_t nmodules;
@@ -244,6 +246,8 @@ static int cpu_start(struct db_etw *e)
 	if (e->cpu)
 		return 0;
 	grow_cache(e);
+	if (!(e->inside = db_inside_new()))
+		return oom(e);
 	e->cpu = agg_builder_new(e->db, e->run_id, cpu_outs, 2, 0, err, sizeof err);
 	if (!e->cpu) {
 		snprintf(e->err, sizeof e->err, "%s", err);
@@ -319,6 +323,8 @@ totals:
 	r->v[3] += s->in_dpcisr == 2;
 	r->v[4] += s->pid != 0 && module < 0 && s->ip_kernel;
 	e->n_samples++;
+	if (db_inside_add(e->inside, s, e->nmodules))
+		return oom(e);
 	if (agg_builder_advance(e->cpu, t))
 		goto fail;
 	return 0;
@@ -356,6 +362,8 @@ int db_etw_finish(struct db_etw *e)
 		if (rc)
 			return sql_fail(e, "storing sample events");
 	}
+	if (e->inside && db_inside_write(e->inside, e->db, e->run_id, e->err, sizeof e->err))
+		return -1;
 	int64_t counts[AGG_KINDS][AGG_LEVELS] = {{0}};
 	if (e->dpc)
 		agg_builder_add_counts(e->dpc, counts);
@@ -395,6 +403,7 @@ void db_etw_free(struct db_etw *e)
 	sqlite3_finalize(e->ins_module);
 	db_dpc_chunks_free(e->above);
 	db_resv_free(e->resv);
+	db_inside_free(e->inside);
 	free(e->seen);
 	free(e);
 }

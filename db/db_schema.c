@@ -134,6 +134,25 @@ static const struct migration migrations[] = {{
 	 "CREATE INDEX etw_dpc_chunks_part ON etw_dpc_chunks(run_id, kind, bucket, module_id,"
 	 "  t_last, t_first);",
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
+	{/* 6: what runs inside DPCs/ISRs (db/db_dpc_inside.h): per (DPC/ISR module, kind) the
+	  * CPU samples inside its intervals, by leaf module, stack module and top chains. */
+	 "CREATE TABLE etw_inside_groups ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  dpc_module INTEGER NOT NULL, kind INTEGER NOT NULL," /* dpc_module -2: flag only */
+	 "  samples INTEGER NOT NULL, flagged INTEGER NOT NULL, with_stack INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, dpc_module, kind)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_inside_modules ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  dpc_module INTEGER NOT NULL, kind INTEGER NOT NULL, module INTEGER NOT NULL,"
+	 "  leaf INTEGER NOT NULL, on_stack INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, dpc_module, kind, module)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_inside_chains ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  dpc_module INTEGER NOT NULL, kind INTEGER NOT NULL, rank INTEGER NOT NULL,"
+	 "  chain TEXT NOT NULL," /* module ids, leaf first, comma-separated */
+	 "  samples INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, dpc_module, kind, rank)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -12,6 +12,10 @@
 #include "attr.h"
 
 /* Bumped when rules change meaning; stored beside each document. */
+/* 2: what runs inside DPCs/ISRs (issue 12 §1), and 'not recorded' verdicts, compare
+ * judgement and number wording (issue 12 §3-5) — both changes of the same release.
+ * The number is recorded in run_findings and in each document; it does not trigger
+ * recomputation (stored documents are kept as computed, see find_store.c). */
 #define FIND_ENGINE_VERSION 2
 
 enum find_severity { FIND_CRITICAL = 0, FIND_WARNING = 1, FIND_INFO = 2 };
@@ -64,6 +68,30 @@ int find_compute(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t err
 /* The stored document (computing and storing it on first use). 0 ok, -1 error. */
 int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
 
+/* What runs inside a module's DPCs (isr 0) or ISRs (isr 1), whole run (find_inside.c). */
+struct find_inside {
+	int recorded;                 /* the run was ingested by a version that records them
+				       * (its summary has cpu_samples_in_dpcisr_interval) */
+	uint64_t samples, flagged, with_stack; /* CPU samples inside them */
+	int32_t leaf;                 /* module holding the most leaf samples; INT32_MIN none */
+	uint64_t leaf_samples;
+	const struct attr_row *row;   /* the leaf module's row (NULL if unknown) */
+	int third_party_leaf;         /* leaf is not Microsoft's, not the module, > 50 % */
+};
+/* 0 ok, -1 error (c->err says why). */
+int find_inside_load(struct find_ctx *c, int32_t module, int isr, struct find_inside *out);
+/* "96 % of the 15,808 CPU samples inside them are in X.sys (Vendor, Category), so ndis.sys
+ * only dispatches and that driver does the work." (plus a no-stacks note); with no sample
+ * inside, a sentence saying so and how to record them (starting with a space); "" when
+ * the run predates the recording of samples inside DPCs. */
+void find_inside_sentence(const struct find_inside *in, const struct attr_row *row, int isr,
+			  char *buf, size_t len);
+/* numbers.inside = {samples, flagged, with_stack, leaf_module_id, leaf_module, leaf_samples,
+ * leaf_share, third_party_leaf}. */
+void find_inside_numbers(const struct find_inside *in, cJSON *numbers);
+/* Findings dpc-flag-only / isr-flag-only: samples flagged as in a DPC (ISR) in no logged
+ * interval, and the module holding most of them (a warning when it is a third party's). */
+void find_inside_flag_only(struct find_ctx *c);
 /* Small text helpers shared by the rules. */
 void find_cpu_list(const struct db_cpu_set *s, char *buf, size_t len); /* "0, 2, 4 and 6" */
 cJSON *find_cpu_array(const struct db_cpu_set *s);                      /* [0, 2, 4, 6] */

@@ -2,6 +2,7 @@
  * module, CPUs saturated by DPC+ISR time, security/filter drivers with a large inclusive CPU
  * share, code outside any loaded module, tracing gaps (DPC/ISR, stacks, sampling), lost
  * events and buffers, and a kernel session owned by another product. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,64 +33,75 @@ static int overlaps(const struct db_cpu_set *a, const struct db_cpu_set *b)
 	return 0;
 }
 
-/* ndis.sys and friends run the DPCs of the network drivers beneath them: name the
- * third-party NIC/teaming/filter drivers whose DPCs share its CPUs. */
-static void network_hint(const struct find_ctx *c, const struct attr_row *row, char *buf,
-			 size_t len, int short_form)
+/* Third-party NIC, teaming and network-filter drivers whose DPCs/ISRs run on the CPUs of
+ * a Microsoft module's DPCs (other than skip, the module named as running inside them):
+ * they share those CPUs, which says nothing about who makes the DPCs long, so they are
+ * named as sharing only. Long form: a sentence; short form: a clause. */
+static void share_hint(const struct find_ctx *c, const struct attr_row *row, int32_t skip,
+		       char *buf, size_t len, int short_form)
 {
-	static const char *const carriers[] = {"ndis.sys", "tcpip.sys", "netio.sys", "wfplwfs.sys"};
-	size_t n = 0;
-	int is_carrier = 0;
+	size_t n = 0, drivers = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof carriers / sizeof *carriers; i++)
-		is_carrier |= strcasecmp(row->name, carriers[i]) == 0;
-	if (!is_carrier || !row->cls.microsoft)
+	if (!row->cls.microsoft)
 		return;
 	for (size_t i = 0; i < c->attr->n && n + 80 < len; i++) {
 		const struct attr_row *o = &c->attr->rows[i];
 		const char *cat = o->cls.category;
-		if (o->cls.microsoft || !(strcmp(cat, "nic") == 0 || strcmp(cat, "nic-teaming") == 0 ||
-					  strcmp(cat, "network-filter") == 0))
+		if (o->module_id == skip || o->cls.microsoft ||
+		    !(strcmp(cat, "nic") == 0 || strcmp(cat, "nic-teaming") == 0 ||
+		      strcmp(cat, "network-filter") == 0))
 			continue;
-		if (o->dpc.count + o->isr.count && !overlaps(&o->dpc.cpus, &row->dpc.cpus) &&
-		    !overlaps(&o->isr.cpus, &row->dpc.cpus))
+		if (!(o->dpc.count + o->isr.count) || (!overlaps(&o->dpc.cpus, &row->dpc.cpus) &&
+						       !overlaps(&o->isr.cpus, &row->dpc.cpus)))
 			continue;
 		char d[300];
 		find_driver_desc(o, d, sizeof d);
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", d);
+		drivers++;
 	}
-	if (n && short_form) {
-		char tmp[700];
-		snprintf(tmp, sizeof tmp, ", which carries the DPCs of %s on those CPUs", buf);
-		snprintf(buf, len, "%s", tmp);
-	} else if (n) {
-		char tmp[700];
-		snprintf(tmp, sizeof tmp,
-			 " %s is Microsoft's and carries the DPCs of the network drivers under it; "
-			 "on the same CPUs runs %s, the likelier cause.",
-			 row->name, buf);
-		snprintf(buf, len, "%s", tmp);
-	}
+	if (!n)
+		return;
+	char tmp[700];
+	if (short_form)
+		snprintf(tmp, sizeof tmp, "; %s only share%s those CPUs", buf,
+			 drivers > 1 ? "" : "s");
+	else
+		snprintf(tmp, sizeof tmp, " Also running on those CPUs, sharing them only: %s.", buf);
+	snprintf(buf, len, "%s", tmp);
 }
 
-static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
+static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 {
 	const struct attr_time *t = isr ? &row->isr : &row->dpc;
 	const struct find_limits *L = c->lim;
 	double guide = isr ? L->isr_guideline_us : L->dpc_guideline_us;
 	if (t->count < L->min_events)
-		return;
+		return 0;
 	double avg = (double)t->total_ns / (double)t->count / 1000.0;
 	double above = (double)t->above_count / (double)t->count;
 	int by_avg = avg > guide, by_p99 = above > L->p99_share;
 	if (!by_avg && !by_p99)
-		return;
-	char desc[400], cpus[300], hint[800] = "";
+		return 0;
+	char desc[400], cpus[300], hint[800] = "", inside[1000] = "", lead[1010] = ":";
+	struct find_inside in = {.leaf = INT32_MIN};
 	find_driver_desc(row, desc, sizeof desc);
 	find_cpu_list(&t->cpus, cpus, sizeof cpus);
-	if (!isr)
-		network_hint(c, row, hint, sizeof hint, 0);
+	if (row->cls.microsoft) {
+		/* a Microsoft module's DPCs/ISRs may run a third party's code: the samples say */
+		if (find_inside_load(c, row->module_id, isr, &in) != 0)
+			return -1;
+		find_inside_sentence(&in, row, isr, inside, sizeof inside);
+		if (!isr)
+			share_hint(c, row, in.third_party_leaf ? in.leaf : INT32_MIN, hint,
+				   sizeof hint, 0);
+	}
 	const char *what = isr ? "ISRs" : "DPCs";
+	/* samples inside: their sentence right after the average (so in the verdict's
+	 * sentence); none: the note on how to record them goes last */
+	if (in.samples) {
+		snprintf(lead, sizeof lead, "; %s", inside);
+		inside[0] = '\0';
+	}
 	char count[32], avg_s[32], max_s[32], guide_s[32], above_s[32];
 	find_thousands(t->count, count, sizeof count);
 	find_duration_us(avg, avg_s, sizeof avg_s);
@@ -107,20 +119,24 @@ static void module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	cJSON_AddNumberToObject(n, "total_ms", (double)t->total_ns / 1e6);
 	cJSON_AddNumberToObject(n, "guideline_us", guide);
 	cJSON_AddItemToObject(n, "cpus", find_cpu_array(&t->cpus));
+	if (row->cls.microsoft)
+		find_inside_numbers(&in, n);
 	double score = (double)t->total_ns / 1e6;
 	char id[32];
 	snprintf(id, sizeof id, "%s-%s", isr ? "isr" : "dpc", by_avg ? "average" : "p99");
 	if (by_avg)
 		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
-			  "%s %s average %s, %.1f× Microsoft's %s guideline: %s %s, "
-			  "%s above it, the longest %s, on CPU%s %s.%s",
-			  desc, what, avg_s, avg / guide, guide_s, count, what,
-			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, hint);
+			  "%s %s average %s, %.1f× Microsoft's %s guideline%s %s %s, "
+			  "%s above it, the longest %s, on CPU%s %s.%s%s",
+			  desc, what, avg_s, avg / guide, guide_s, lead, count, what,
+			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, inside, hint);
 	else
 		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
 			  "%s %s exceed Microsoft's %s guideline in %s of %s calls "
-			  "(p99 above it; average %s, longest %s).%s",
-			  desc, what, guide_s, above_s, count, avg_s, max_s, hint);
+			  "(p99 above it; average %s, longest %s).%s%s%s",
+			  desc, what, guide_s, above_s, count, avg_s, max_s, in.samples ? " " : "",
+			  in.samples ? lead + 2 : inside, hint);
+	return 0;
 }
 
 /* The module with the most DPC+ISR time on a CPU set. */
@@ -185,13 +201,26 @@ static int cpu_saturation(struct find_ctx *c)
 	uint64_t top_ns;
 	if (top_module_on(c, &hot, &top, &top_ns) != 0)
 		return -1;
-	char cpus[400], desc[400] = "unresolved code";
+	char cpus[400], desc[1200] = "unresolved code";
 	find_cpu_list(&hot, cpus, sizeof cpus);
 	const struct attr_row *row = attr_find(c->attr, top);
 	char hint[800] = "";
+	struct find_inside in = {.leaf = INT32_MIN};
 	if (row) {
 		find_driver_desc(row, desc, sizeof desc);
-		network_hint(c, row, hint, sizeof hint, 1);
+		if (row->cls.microsoft && find_inside_load(c, top, 0, &in) != 0)
+			return -1;
+		if (in.third_party_leaf && in.row) {
+			/* name the driver doing the work first */
+			char ms[400], leaf[400], share[32];
+			find_driver_desc(row, ms, sizeof ms);
+			find_driver_desc(in.row, leaf, sizeof leaf);
+			find_percent(100.0 * (double)in.leaf_samples / (double)in.samples, share,
+				     sizeof share);
+			snprintf(desc, sizeof desc, "%s running inside %s DPCs (%s of the CPU "
+				 "samples inside them)", leaf, ms, share);
+		}
+		share_hint(c, row, in.third_party_leaf ? in.leaf : INT32_MIN, hint, sizeof hint, 1);
 	}
 	cJSON *n_ = cJSON_CreateObject();
 	cJSON_AddItemToObject(n_, "cpus", find_cpu_array(&hot));
@@ -200,6 +229,8 @@ static int cpu_saturation(struct find_ctx *c)
 	cJSON_AddNumberToObject(n_, "module_id", top);
 	if (row)
 		cJSON_AddStringToObject(n_, "module", row->name);
+	if (in.third_party_leaf)
+		find_inside_numbers(&in, n_);
 	cJSON *p = cJSON_CreateObject();
 	char buf[64], list[DB_MAX_CPUS * 5] = "";
 	size_t k = 0;
@@ -397,13 +428,13 @@ static void logger_owner(struct find_ctx *c)
 
 int find_rules_etw(struct find_ctx *c)
 {
-	for (size_t i = 0; i < c->attr->n; i++) {
-		module_time(c, &c->attr->rows[i], 0);
-		module_time(c, &c->attr->rows[i], 1);
-	}
+	for (size_t i = 0; i < c->attr->n; i++)
+		if (module_time(c, &c->attr->rows[i], 0) || module_time(c, &c->attr->rows[i], 1))
+			return -1;
 	if (cpu_saturation(c) != 0)
 		return -1;
 	security_inclusive(c);
+	find_inside_flag_only(c);
 	hidden_code(c);
 	tracing_gaps(c);
 	logger_owner(c);

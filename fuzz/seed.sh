@@ -19,11 +19,12 @@ case $name in
     # fuzz_etl_store reads any upload: a perfmon log saved as UTF-16 takes the BOM path.
     [ "$name" = fuzz_etl_store ] && { printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE \
       "$samples"/perfmon/powershell_CounterSamples.csv; } > "$dir/utf16.csv" 2>/dev/null || true
-    # Small traces with DPC/ISR, samples and stacks, written by the trace writer.
+    # Small traces with DPC/ISR, samples (some inside the DPCs) and stacks, written by the
+    # trace writer.
     gen=$here/../build/tools/etlgen/etlgen
     if [ -x "$gen" ]; then
       for c in false true; do
-        printf '{"cpus":2,"duration_s":0.05,"compressed":%s,"buffer_size":8192,"sample_rate_hz":200,"stack_keys":%s,"modules":[{"name":"ndis.sys","base":"0xfffff80000100000","size":65536,"dpc":{"rate":2000,"duration_us":{"dist":"uniform","min":5,"max":300}},"isr":{"rate":500,"msi":true,"duration_us":{"dist":"fixed","value":3}},"samples":{"weight":1,"stack":["ndis.sys"]}}]}' "$c" "$c" > "$dir/scenario.json"
+        printf '{"cpus":2,"duration_s":0.05,"compressed":%s,"buffer_size":8192,"sample_rate_hz":200,"stack_keys":%s,"modules":[{"name":"ndis.sys","base":"0xfffff80000100000","size":65536,"dpc":{"rate":2000,"duration_us":{"dist":"uniform","min":5,"max":300},"inside":{"every_us":40,"flag":true,"stacks":true,"samples":[{"leaf":"ndis.sys","callers":["ndis.sys"]}]}},"isr":{"rate":500,"msi":true,"duration_us":{"dist":"fixed","value":3}},"samples":{"weight":1,"stack":["ndis.sys"]}}]}' "$c" "$c" > "$dir/scenario.json"
         "$gen" "$dir/scenario.json" "$dir/etlgen-$c.etl" >/dev/null 2>&1 || true
       done
       rm -f "$dir/scenario.json"

@@ -76,6 +76,17 @@ struct sink_cpu_sample {
 	uint32_t n_stack_modules;
 	uint8_t in_dpcisr;            /* 0 normal, 1 DPC, 2 ISR (when known) */
 	uint8_t ip_kernel;            /* the IP is a kernel-space address (trace pointer size) */
+	/* The modules of the stack in stack order, leaf (the IP's module) first, consecutive
+	 * repeats folded and frames outside any module left out; n 0 when the sample has no
+	 * stack. */
+	const int32_t *module_chain;
+	uint32_t n_module_chain;
+	/* The DPC/ISR interval ([entry, exit) on the same CPU) the sample fell in, when the
+	 * parser saw one: covered 1, then cover_kind (enum sink_dpcisr_kind) and the module
+	 * of its routine (-1 unresolved). The innermost interval wins (an ISR inside a DPC). */
+	uint8_t covered;
+	uint8_t cover_kind;
+	int32_t cover_module_id;
 };
 
 /* One bucket of a pre-bucketed DPC/ISR duration histogram, as printed by a text report

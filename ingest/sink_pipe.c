@@ -65,6 +65,8 @@ static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
 			struct sink_cpu_sample s;
 			memcpy(&s, body, sizeof s);
 			s.stack_modules = s.n_stack_modules ? (const int32_t *)(body + sizeof s) : NULL;
+			s.module_chain = s.n_module_chain ? (const int32_t *)(body + sizeof s) +
+								    s.n_stack_modules : NULL;
 			rc = d->cpu_sample(d->ud, &s);
 		} else if (h.tag == TAG_WARNING) {
 			struct warn_head w;
@@ -193,7 +195,9 @@ static int up_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 {
 	PIPE(ud);
 	uint32_t nmod = s->stack_modules ? s->n_stack_modules : 0;
-	uint64_t size = sizeof(struct rec_head) + sizeof *s + (uint64_t)nmod * sizeof(int32_t);
+	uint32_t nchain = s->module_chain ? s->n_module_chain : 0;
+	uint64_t size = sizeof(struct rec_head) + sizeof *s +
+			((uint64_t)nmod + nchain) * sizeof(int32_t);
 	if (size > SINK_PIPE_BLOCK) {
 		CATCH_UP();
 		return direct_result(p, d->cpu_sample(d->ud, s));
@@ -204,9 +208,14 @@ static int up_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 	struct sink_cpu_sample c = *s;
 	c.n_stack_modules = nmod;
 	c.stack_modules = NULL;
+	c.n_module_chain = nchain;
+	c.module_chain = NULL;
 	memcpy(w, &c, sizeof c);
 	if (nmod)
 		memcpy(w + sizeof c, s->stack_modules, (size_t)nmod * sizeof(int32_t));
+	if (nchain)
+		memcpy(w + sizeof c + (size_t)nmod * sizeof(int32_t), s->module_chain,
+		       (size_t)nchain * sizeof(int32_t));
 	return 0;
 }
 

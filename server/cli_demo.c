@@ -1,7 +1,9 @@
 /* cli_demo.c — `etlscope demo`: writes the traces that show the problem etlscope exists
  * for and ingests them through the same pipeline as an upload, so a newcomer sees a
- * populated dashboard: the field story as three ETW traces (a NIC driver's DPCs pinning
- * CPUs 0, 2, 4 and 6 of 24; after its update; after removing the teaming software), written
+ * populated dashboard: the field story as three ETW traces (ndis.sys DPCs pinning CPUs 0,
+ * 2, 4 and 6 of 24, with an intrusion-detection filter doing the work inside them; after
+ * removing the teaming software, which only shared those CPUs: longer still; after removing
+ * the IDS filter: fixed — the scenario files keep their first names), written
  * by the trace writer from the embedded demo/scenarios, and two perfmon logs of the same
  * kind of incident (before and after) from a small generator below. */
 #include <getopt.h>
@@ -101,9 +103,9 @@ static int write_log(const char *path, int with_storm, uint64_t seed)
 static const struct {
 	const char *scenario, *name;
 } etw_runs[] = {
-	{"field-before", "Demo: FS01 ETW trace, before the NIC driver update"},
-	{"field-after-update", "Demo: FS01 ETW trace, after the NIC driver update"},
-	{"field-after-removal", "Demo: FS01 ETW trace, after removing the teaming software"},
+	{"field-before", "Demo: FS01 ETW trace, before any change"},
+	{"field-after-update", "Demo: FS01 ETW trace, after removing the teaming software"},
+	{"field-after-removal", "Demo: FS01 ETW trace, after removing the IDS filter driver"},
 };
 
 static const struct asset *find_scenario(const char *name)

@@ -344,6 +344,17 @@
     }
     findingsDiff();
     counterCharts();
+    insideCompare();
+  }
+
+  // What runs inside the DPCs/ISRs of each ETW run, side by side (panel_inside.js).
+  async function insideCompare() {
+    const etw = doc.runs.map((r) => r.has_dpcisr);
+    if (!etw.some(Boolean)) return;
+    const docs = await Promise.all(doc.runs.map((r, i) => (etw[i] ? insideView.load(r.id).catch(() => null) : null)));
+    const n = insideView.compare($('cmp-inside'), docs, doc.runs.map((r) => r.name));
+    es.show($('cmp-inside-panel'), n > 0);
+    $('cmp-inside-panel').dataset.ready = '1';
   }
 
   function main() {

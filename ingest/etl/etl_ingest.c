@@ -6,7 +6,21 @@
  * independent oracle): a sample's process is that of the latest Thread event of its thread
  * (else the thread's first one); its stack is every Stack/KeyKernel/KeyUser event, on any
  * CPU, whose EventTimeStamp and StackThread equal the sample's timestamp and thread; every
- * frame (a cached key's too) resolves in that sample's process at that sample's time. */
+ * frame (a cached key's too) resolves in that sample's process at that sample's time.
+ *
+ * Samples inside DPCs/ISRs. A DPC/ISR event is logged when the routine returns, after the
+ * samples taken inside it, so a sample stays open to marking until it is emitted:
+ *   1. it waits in the time-ordered window (etl_pending) for its stacks: until 16,384 newer
+ *      samples (all CPUs) entered or one newer by more than 1 s of trace time did;
+ *   2. then in its CPU's hold: the 64 newest samples of that CPU that left the window;
+ *   3. then it goes to the sink.
+ * A DPC/ISR event marks every sample of its CPU with InitialTime <= ts < event time still
+ * in the window or in that CPU's hold (covered, kind, module). Hence its last 64 samples on
+ * its CPU are always marked (the window only delays leaving the hold), and all of them
+ * when it lasted under 1 s and the window held that second. The first interval to cover a
+ * sample ends first, so it is the innermost (an ISR inside a DPC) and is never overwritten.
+ * Samples emitted earlier stay unmarked; flagged ones count as "flag only" in the store.
+ * Samples leave the holds out of time order across CPUs; every store accepts that. */
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -22,8 +36,18 @@
 #include "etl_summary.h"
 #include "etl_tidmap.h"
 
-#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 6 MiB) */
+#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 7 MiB) */
 #define PENDING_HORIZON_NS 1000000000 /* ... for at most 1 s of trace time */
+#define HOLD_PER_CPU 64 /* samples per CPU kept for a late DPC/ISR after the window */
+
+/* A CPU's samples that left the window, in the order they left (time order, but for
+ * samples too old for the window, which come straight here); the first goes to the sink
+ * when another arrives and the hold is full. */
+struct hold_ring {
+	struct etl_pending_sample slot[HOLD_PER_CPU];
+	unsigned head, count;
+	uint64_t newest_ts; /* the newest timestamp ever held: a DPC entered after it covers none */
+};
 
 struct ctx {
 	const struct ingest_sink *sink;
@@ -37,6 +61,8 @@ struct ctx {
 	struct etl_pending pend;
 	struct etl_procstats procs;
 	struct etl_addrs unknown_kernel, unknown_user;
+	struct hold_ring **hold; /* indexed by CPU; a ring exists once the CPU has samples */
+	size_t n_hold;
 };
 
 static int oom(struct ctx *c)
@@ -162,6 +188,7 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 {
 	struct sink_cpu_sample *s = &p->s;
 	s->stack_modules = s->n_stack_modules ? p->mods : NULL;
+	s->module_chain = s->n_module_chain ? p->chain : NULL;
 	if (p->stack_kinds)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
@@ -178,17 +205,71 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 	return 0;
 }
 
-/* Emit the samples that must leave the window before one at t_ns enters. */
+/* The CPU's hold, created on first use; NULL when out of memory. Buffer headers give CPU
+ * numbers below 2,048 (etl_buffer.c), so the holds take at most 2,048 × 64 slots. */
+static struct hold_ring *hold_for(struct ctx *c, uint16_t cpu)
+{
+	if (cpu >= c->n_hold) {
+		size_t n = (size_t)cpu + 1;
+		struct hold_ring **h = realloc(c->hold, n * sizeof *h);
+		if (!h)
+			return NULL;
+		memset(h + c->n_hold, 0, (n - c->n_hold) * sizeof *h);
+		c->hold = h;
+		c->n_hold = n;
+	}
+	if (!c->hold[cpu])
+		c->hold[cpu] = calloc(1, sizeof *c->hold[cpu]);
+	return c->hold[cpu];
+}
+
+/* Emit the oldest sample of a hold. */
+static int hold_pop(struct ctx *c, struct hold_ring *h)
+{
+	struct etl_pending_sample *p = &h->slot[h->head];
+	h->head = (h->head + 1) % HOLD_PER_CPU;
+	h->count--;
+	return flush_sample(c, p);
+}
+
+/* A sample leaves the window (or never entered it) for its CPU's hold. */
+static int hold_put(struct ctx *c, const struct etl_pending_sample *p)
+{
+	struct hold_ring *h = hold_for(c, p->s.cpu);
+	if (!h)
+		return oom(c);
+	if (h->count == HOLD_PER_CPU) {
+		int rc = hold_pop(c, h);
+		if (rc < 0)
+			return rc;
+	}
+	h->slot[(h->head + h->count++) % HOLD_PER_CPU] = *p;
+	if (p->ts > h->newest_ts)
+		h->newest_ts = p->ts;
+	return 0;
+}
+
+/* Move the samples that must leave the window before one at t_ns enters to their holds. */
 static int flush_due(struct ctx *c, int64_t t_ns)
 {
 	struct etl_pending_sample *p;
 	while ((p = etl_pending_due(&c->pend, t_ns)) != NULL) {
-		int rc = flush_sample(c, p);
+		int rc = hold_put(c, p);
 		etl_pending_pop(&c->pend);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
+}
+
+/* Everything left, at the end of the trace: the window, then every hold. */
+static int flush_all(struct ctx *c)
+{
+	int rc = flush_due(c, INT64_MAX);
+	for (size_t i = 0; rc >= 0 && i < c->n_hold; i++)
+		while (rc >= 0 && c->hold[i] && c->hold[i]->count)
+			rc = hold_pop(c, c->hold[i]);
+	return rc;
 }
 
 static void add_mod(struct etl_pending_sample *p, int32_t id)
@@ -200,6 +281,49 @@ static void add_mod(struct etl_pending_sample *p, int32_t id)
 			return;
 	if (p->s.n_stack_modules < ETL_PENDING_MAX_MODS)
 		p->mods[p->s.n_stack_modules++] = id;
+}
+
+/* Append to the sample's module chain (stack order), folding consecutive repeats. */
+static void add_chain(struct etl_pending_sample *p, int32_t id)
+{
+	uint32_t n = p->s.n_module_chain;
+	if (id < 0 || n == ETL_PENDING_MAX_CHAIN || (n && p->chain[n - 1] == id))
+		return;
+	p->chain[p->s.n_module_chain++] = id;
+}
+
+/* Both lists take a stack frame's module. */
+static void add_frame(struct etl_pending_sample *p, int32_t id)
+{
+	add_mod(p, id);
+	add_chain(p, id);
+}
+
+static void cover_one(struct ctx *c, struct etl_pending_sample *p, uint16_t cpu, uint64_t entry,
+		      uint64_t exit, const struct sink_dpcisr *e)
+{
+	if (p->s.cpu != cpu || p->s.covered || p->ts < entry || p->ts >= exit)
+		return;
+	p->s.covered = 1;
+	p->s.cover_kind = e->kind;
+	p->s.cover_module_id = e->module_id;
+	c->facts.samples_in_dpcisr_interval++;
+}
+
+/* Mark the samples a DPC/ISR [entry, exit) on cpu covers that are still open to marking
+ * (the invariants at the top): the window's from entry on, then the CPU's hold. */
+static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t exit,
+			  const struct sink_dpcisr *e)
+{
+	struct etl_pending_sample *p;
+	for (size_t i = etl_pending_lower(&c->pend, entry);
+	     (p = etl_pending_at(&c->pend, i)) != NULL && p->ts < exit; i++)
+		cover_one(c, p, cpu, entry, exit, e);
+	struct hold_ring *h = cpu < c->n_hold ? c->hold[cpu] : NULL;
+	if (h && h->newest_ts < entry)
+		return; /* the usual case: the hold is older than the DPC */
+	for (unsigned i = 0; h && i < h->count; i++)
+		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
@@ -257,6 +381,7 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	if (e.module_id < 0)
 		c->facts.dpcisr_unresolved++;
 	c->facts.dpcisr_emitted++;
+	cover_samples(c, ev->cpu, initial, ev->timestamp, &e);
 	return c->sink->dpcisr ? c->sink->dpcisr(c->sink->ud, &e) : 0;
 bad:
 	c->facts.dpcisr_malformed++;
@@ -285,7 +410,7 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 	int64_t t = p->s.t_ns;
 	if (k == ETL_K_STACK) {
 		for (uint32_t i = 0; i < s.n_frames; i++)
-			add_mod(p, module_id(c, etl_stack_frame(&s, i), pid, t, s.psize));
+			add_frame(p, module_id(c, etl_stack_frame(&s, i), pid, t, s.psize));
 		return;
 	}
 	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
@@ -294,7 +419,7 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 		return;
 	}
 	for (uint32_t i = 0; i < d->n_frames; i++)
-		add_mod(p, module_id(c, etl_stack_def_frame(&c->stacks, d, i), pid, t, d->psize));
+		add_frame(p, module_id(c, etl_stack_def_frame(&c->stacks, d, i), pid, t, d->psize));
 }
 
 static int add_sample(struct ctx *c, const struct etl_event *ev)
@@ -309,7 +434,7 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 	if (rc < 0)
 		return rc;
 	struct etl_pending_sample one, *p = etl_pending_push(&c->pend, ev->timestamp);
-	if (!p) { /* older than the window: stored without a stack */
+	if (!p) { /* older than the window: no stack, straight to its CPU's hold */
 		c->facts.samples_out_of_order++;
 		memset(&one, 0, sizeof one);
 		p = &one;
@@ -323,7 +448,7 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 	p->s.module_id = module_id(c, sp.ip, p->s.pid, t_ns, ev->pointer_size);
 	p->s.in_dpcisr = (sp.flags & 1) ? 1 : (sp.flags & 2) ? 2 : 0;
 	add_mod(p, p->s.module_id);
-	return p == &one ? flush_sample(c, p) : 0;
+	return p == &one ? hold_put(c, p) : 0;
 }
 
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
@@ -405,7 +530,7 @@ static int run(struct ctx *c, FILE *f)
 		ingest_error_set(c->err, "cannot seek in the trace file (a second pass needs it)");
 		return INGEST_EIO;
 	}
-	if ((rc = flush_due(c, INT64_MAX)) < 0)
+	if ((rc = flush_all(c)) < 0)
 		return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
@@ -441,6 +566,9 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_tidmap_free(&c->tids);
 	etl_pending_free(&c->pend);
 	etl_procstats_free(&c->procs);
+	for (size_t i = 0; i < c->n_hold; i++)
+		free(c->hold[i]);
+	free(c->hold);
 	free(c);
 	return rc;
 }

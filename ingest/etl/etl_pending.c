@@ -58,10 +58,8 @@ struct etl_pending_sample *etl_pending_push(struct etl_pending *p, uint64_t ts)
 	return s;
 }
 
-struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, uint32_t tid,
-					    unsigned kind)
+size_t etl_pending_lower(const struct etl_pending *p, uint64_t ts)
 {
-	struct etl_pending_sample *first = NULL;
 	size_t lo = 0, hi = p->count;
 	while (lo < hi) { /* first slot with ts >= the wanted one */
 		size_t mid = lo + (hi - lo) / 2;
@@ -70,6 +68,19 @@ struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, 
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+struct etl_pending_sample *etl_pending_at(const struct etl_pending *p, size_t i)
+{
+	return i < p->count ? at(p, i) : NULL;
+}
+
+struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, uint32_t tid,
+					    unsigned kind)
+{
+	struct etl_pending_sample *first = NULL;
+	size_t lo = etl_pending_lower(p, ts);
 	for (; lo < p->count && at(p, lo)->ts == ts; lo++) {
 		struct etl_pending_sample *s = at(p, lo);
 		if (s->s.tid != tid)

@@ -16,12 +16,14 @@
 #include "sink.h"
 
 #define ETL_PENDING_MAX_MODS 64 /* distinct modules kept per sample's stack */
+#define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
 
 struct etl_pending_sample {
 	uint64_t ts;        /* raw header timestamp: what stack events carry */
 	unsigned stack_kinds; /* bit set per kind of stack event (caller's numbering) matched */
 	struct sink_cpu_sample s;
 	int32_t mods[ETL_PENDING_MAX_MODS];
+	int32_t chain[ETL_PENDING_MAX_CHAIN];
 };
 
 struct etl_pending {
@@ -48,6 +50,10 @@ struct etl_pending_sample *etl_pending_push(struct etl_pending *p, uint64_t ts);
  * without a stack event of this kind (bit index, < 32), else the first. */
 struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, uint32_t tid,
 					    unsigned kind);
+/* Index of the oldest pending sample with a timestamp >= ts (count if none). */
+size_t etl_pending_lower(const struct etl_pending *p, uint64_t ts);
+/* The i-th pending sample, oldest first (0 ≤ i < count), else NULL. */
+struct etl_pending_sample *etl_pending_at(const struct etl_pending *p, size_t i);
 /* 1 if a sample at ts would already have left the window (a stack event for it came too
  * late to be matched), else 0. */
 int etl_pending_too_late(const struct etl_pending *p, uint64_t ts);

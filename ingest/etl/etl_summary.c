@@ -184,6 +184,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "cpu_samples", (double)f->samples_emitted);
 	cJSON_AddNumberToObject(s, "cpu_samples_with_stack", (double)f->samples_with_stack);
 	cJSON_AddNumberToObject(s, "stack_events_matched", (double)f->stack_events_matched);
+	cJSON_AddNumberToObject(s, "cpu_samples_in_dpcisr_interval",
+				(double)f->samples_in_dpcisr_interval);
 	cJSON_AddNumberToObject(s, "stack_keys_unresolved", (double)f->stack_keys_unresolved);
 	cJSON_AddNumberToObject(s, "stack_events_unmatched", (double)f->stack_events_unmatched);
 	cJSON_AddNumberToObject(s, "stack_events_late", (double)f->stack_events_late);

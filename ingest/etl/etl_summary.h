@@ -22,6 +22,7 @@ struct etl_summary_facts {
 	uint64_t merge_limit_buffers;     /* buffers pass 2 skipped for the memory budget */
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
+	uint64_t samples_in_dpcisr_interval; /* samples inside a DPC/ISR's entry…exit on their CPU */
 	uint64_t stack_events_unmatched;  /* ... naming no sample in the window (other events') */
 	uint64_t stack_events_late;       /* ... naming a time whose samples had already left */
 	uint64_t samples_out_of_order;    /* samples older than the window: stored stackless */

@@ -202,6 +202,15 @@ static void test_pending(void **state)
 	assert_true(etl_pending_find(&p, 20, 2, 0)->s.tid == 2);
 	assert_null(etl_pending_find(&p, 20, 3, 0));
 	assert_null(etl_pending_find(&p, 25, 1, 0));
+	/* where a DPC's interval starts its search: the first sample at or after a time (the
+	 * ring has wrapped: b sits in slot 0) */
+	assert_int_equal(etl_pending_lower(&p, 0), 0);
+	assert_int_equal(etl_pending_lower(&p, 20), 0);
+	assert_int_equal(etl_pending_lower(&p, 21), 2);
+	assert_int_equal(etl_pending_lower(&p, 31), 4);
+	assert_true(etl_pending_at(&p, 2) == a);
+	assert_true(etl_pending_at(&p, 3) == b);
+	assert_null(etl_pending_at(&p, 4));
 	/* sample 10 left: a stack for time <= 10 came too late, later ones did not */
 	assert_true(etl_pending_too_late(&p, 10));
 	assert_true(etl_pending_too_late(&p, 5));

@@ -48,8 +48,10 @@ static void field_before(void **state)
 	int64_t run = ft_scenario(db, json, &exp);
 	cJSON *doc = findings(db, run);
 	static const unsigned even[] = {0, 2, 4, 6};
-	/* Module order in field-before.json: ndis.sys is #2, iansw60e #3, tedrdrv #6. */
+	/* Module order in field-before.json: ndis.sys is #2, iansw60e #3, tedrdrv #6,
+	 * idsvia64 #9 (the IDS filter ndis.sys calls inside its DPCs). */
 	const struct etlgen_module_expect *ndis = &exp.modules[2], *edr = &exp.modules[6];
+	const uint64_t in_ids = ndis->inside_leaf[9];
 
 	const cJSON *f = ft_finding(doc, "dpc-average");
 	assert_non_null(f);
@@ -59,7 +61,15 @@ static void field_before(void **state)
 	double avg = (double)ndis->kind[ETLGEN_DPC].total_ns / ndis->kind[ETLGEN_DPC].count / 1e3;
 	assert_float_equal(ft_num(f, "avg_us"), (double)(long)(avg * 10 + 0.5) / 10, 1e-9);
 	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
-	assert_non_null(strstr(str(f, "sentence"), "iansw60e.sys (Intel, NIC teaming)"));
+	/* the IDS filter inside the DPCs is named; the teaming driver only shares the CPUs */
+	char want[200];
+	snprintf(want, sizeof want, "; %.1f %% of the ", 100.0 * (double)in_ids / (double)ndis->inside_samples);
+	assert_non_null(strstr(str(f, "sentence"), want));
+	assert_non_null(strstr(str(f, "sentence"), "CPU samples inside them are in idsvia64.sys "
+				"(Symantec / NortonLifeLock (Broadcom), Antivirus), so ndis.sys only dispatches"));
+	assert_non_null(strstr(str(f, "sentence"), "Also running on those CPUs, sharing them only: "
+				"iansw60e.sys (Intel, NIC teaming)."));
+	assert_null(strstr(str(f, "sentence"), "likelier"));
 	const cJSON *link = cJSON_GetObjectItem(f, "link");
 	assert_string_equal(str(link, "panel"), "dpcisr");
 	char id[16];
@@ -72,7 +82,9 @@ static void field_before(void **state)
 	assert_cpus(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "numbers"), "cpus"), even, 4);
 	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "ndis.sys");
 	assert_true(ft_num(f, "max_share") > 0.5);
-	assert_non_null(strstr(str(f, "sentence"), "carries the DPCs of iansw60e.sys (Intel, NIC teaming)"));
+	assert_non_null(strstr(str(f, "sentence"), "mostly in idsvia64.sys (Symantec / NortonLifeLock "
+				"(Broadcom), Antivirus) running inside ndis.sys (Microsoft, Microsoft in-box) DPCs"));
+	assert_non_null(strstr(str(f, "sentence"), "; iansw60e.sys (Intel, NIC teaming) only shares those CPUs"));
 	assert_string_equal(str(cJSON_GetObjectItem(cJSON_GetObjectItem(f, "link"), "params"), "cpus"),
 			    "0,2,4,6");
 
@@ -91,8 +103,15 @@ static void field_before(void **state)
 	assert_string_equal(str(cJSON_GetObjectItem(f, "numbers"), "module"), "iansw60e.sys");
 	assert_string_equal(str(f, "severity"), "warning");
 
+	/* The IDS filter is an antivirus-category driver on 12 % of the stacks: a warning too. */
+	f = ft_finding(doc, "security-driver-cpu");
+	int n_sec = 0;
+	for (const cJSON *g = cJSON_GetObjectItem(doc, "findings")->child; g; g = g->next)
+		n_sec += strcmp(str(g, "id"), "security-driver-cpu") == 0;
+	assert_int_equal(n_sec, 2);
+
 	/* Nothing else: tracing was complete and nothing was lost. */
-	assert_int_equal(ft_count(doc), 4);
+	assert_int_equal(ft_count(doc), 5);
 	/* Ranked: critical first, rank numbers 1..n. */
 	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "findings"), 0);
 	assert_string_equal(str(first, "severity"), "critical");
@@ -100,6 +119,10 @@ static void field_before(void **state)
 	const cJSON *v = cJSON_GetObjectItem(doc, "verdict");
 	assert_string_equal(str(v, "severity"), "critical");
 	assert_int_equal(strncmp(str(v, "sentence"), "Problem found: ", 15), 0);
+	/* the verdict names the driver doing the work first */
+	const char *ids_at = strstr(str(v, "sentence"), "idsvia64.sys"), *team_at = strstr(str(v, "sentence"), "iansw60e");
+	assert_non_null(ids_at);
+	assert_true(!team_at || team_at > ids_at);
 	assert_string_equal(str(doc, "kb_version"), kb_version());
 
 	/* Stored: the second read is the same document, one row. */

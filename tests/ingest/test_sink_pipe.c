@@ -59,9 +59,12 @@ static int r_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 	size_t o = 0;
 	for (uint32_t i = 0; i < s->n_stack_modules && o < sizeof stack - 16; i++)
 		o += (size_t)snprintf(stack + o, sizeof stack - o, ",%d", s->stack_modules[i]);
-	return add(ud, "cpu %lld %u %u %u %llx %d %u %u%s", (long long)s->t_ns, s->cpu, s->pid,
-		   s->tid, (unsigned long long)s->ip, s->module_id, s->in_dpcisr,
-		   s->n_stack_modules, stack);
+	for (uint32_t i = 0; i < s->n_module_chain && o < sizeof stack - 16; i++)
+		o += (size_t)snprintf(stack + o, sizeof stack - o, ">%d", s->module_chain[i]);
+	return add(ud, "cpu %lld %u %u %u %llx %d %u %u %u%s cover %u %u %d", (long long)s->t_ns,
+		   s->cpu, s->pid, s->tid, (unsigned long long)s->ip, s->module_id, s->in_dpcisr,
+		   s->ip_kernel, s->n_stack_modules, stack, s->covered, s->cover_kind,
+		   s->cover_module_id);
 }
 
 static int r_warning(void *ud, const char *code, const char *message)
@@ -98,17 +101,22 @@ static int feed(const struct ingest_sink *k, size_t n, int32_t *last_module)
 			rc = k->module(k->ud, &m, last_module);
 		} else if (i % 7 == 0) {
 			int32_t stack[5] = {*last_module, 1, 2, 3, (int32_t)i};
+			int32_t chain[3] = {(int32_t)i, 7, 1};
 			struct sink_cpu_sample s = {
 				.t_ns = (int64_t)i * 3, .cpu = (uint16_t)(i % 64), .pid = 4,
 				.tid = (uint32_t)i, .ip = 0xfffff80000000000ull + i,
 				.module_id = *last_module, .stack_modules = stack,
 				.n_stack_modules = (uint32_t)(i % 6), .in_dpcisr = (uint8_t)(i % 3),
-				.ip_kernel = 1};
+				.ip_kernel = 1, .module_chain = chain, .n_module_chain = (uint32_t)(i % 4),
+				.covered = (uint8_t)(i % 2), .cover_kind = (uint8_t)(i % 5),
+				.cover_module_id = (int32_t)(i % 9) - 1};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 100003 == 1) { /* larger than a pipe block: the direct path */
 			struct sink_cpu_sample s = {.t_ns = (int64_t)i, .cpu = 1, .pid = 2, .tid = 3,
 						    .ip = 4, .module_id = 5, .stack_modules = big,
-						    .n_stack_modules = 100000};
+						    .n_stack_modules = 100000, .module_chain = big,
+						    .n_module_chain = 3, .covered = 1, .cover_kind = 3,
+						    .cover_module_id = 5};
 			rc = k->cpu_sample(k->ud, &s);
 		} else if (i % 1001 == 0) {
 			char msg[64];

@@ -31,7 +31,10 @@ test('findings: the field story, verdict first, ranked, with numbers and links',
   assert.equal(r.status, 200);
   const d = r.body;
   assert.equal(d.verdict.severity, 'critical');
-  assert.match(d.verdict.sentence, /^Problem found: .*CPUs 0, 2, 4 and 6.*iansw60e\.sys/);
+  // The verdict names the IDS filter doing the work inside ndis.sys's DPCs first; the
+  // teaming driver only shares the CPUs.
+  assert.match(d.verdict.sentence, /^Problem found: .*CPUs 0, 2, 4 and 6.*mostly in idsvia64\.sys .*running inside ndis\.sys .*; iansw60e\.sys \(Intel, NIC teaming\) only shares those CPUs/);
+  assert.doesNotMatch(d.verdict.sentence, /likelier/);
   assert.deepEqual(d.findings.map((f) => f.rank), d.findings.map((_, i) => i + 1));
   const byId = Object.fromEntries(d.findings.map((f) => [f.id, f]));
   assert.deepEqual(Object.keys(byId).sort(), ['cpu-dpcisr-saturated', 'dpc-average', 'dpc-p99', 'security-driver-cpu']);
@@ -42,10 +45,14 @@ test('findings: the field story, verdict first, ranked, with numbers and links',
   assert.equal(avg.numbers.avg_us, Math.round((ndis.dpc.total_ns / ndis.dpc.count / 1000) * 10) / 10);
   assert.deepEqual(avg.numbers.cpus, [0, 2, 4, 6]);
   assert.deepEqual(avg.link, { panel: 'dpcisr', params: { module: String(avg.numbers.module_id) } });
+  assert.equal(avg.numbers.inside.samples, ndis.inside.samples);
+  assert.equal(avg.numbers.inside.leaf_module, 'idsvia64.sys');
+  assert.equal(avg.numbers.inside.leaf_samples, ndis.inside.leaf['idsvia64.sys']);
+  assert.equal(avg.numbers.inside.third_party_leaf, true);
   assert.deepEqual(byId['cpu-dpcisr-saturated'].numbers.cpus, [0, 2, 4, 6]);
   assert.equal(byId['cpu-dpcisr-saturated'].link.params.cpus, '0,2,4,6');
   const edr = expectedModule('tedrdrv.sys');
-  const sec = byId['security-driver-cpu'];
+  const sec = d.findings.find((f) => f.id === 'security-driver-cpu' && f.numbers.module === 'tedrdrv.sys');
   assert.equal(sec.numbers.inclusive_samples, edr.samples_on_stack);
   assert.equal(sec.numbers.exclusive_samples, edr.samples_ip);
   assert.equal(sec.numbers.inclusive_share, edr.samples_on_stack / field.expected.samples);

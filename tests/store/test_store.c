@@ -365,8 +365,9 @@ static void test_events_migrated(void **state)
 		free(ev);
 	}
 	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_exec(fx->db, "DROP TABLE etw_dpc_chunks; COMMIT;"
-				      " PRAGMA user_version=4", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(fx->db, "DROP TABLE etw_dpc_chunks;"
+				      " DROP TABLE etw_inside_groups; DROP TABLE etw_inside_modules;"
+				      " DROP TABLE etw_inside_chains; COMMIT; PRAGMA user_version=4", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(db_migrate(fx->db, err, sizeof err), 0);
 	assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM sqlite_schema WHERE"
 					    " name='etw_dpc_events'"), 0);

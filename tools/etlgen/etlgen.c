@@ -47,6 +47,7 @@ struct cpu_buf {
 	size_t used;      /* bytes incl. the 0x48 header */
 	uint64_t last_ts;
 	uint64_t busy;    /* the CPU is busy (in a DPC/ISR) until this tick */
+	uint64_t sample_ts; /* tick of the last sample outside any DPC/ISR (0 none) */
 };
 
 struct gen {
@@ -369,6 +370,148 @@ static void agg_add(struct etlgen_agg *a, uint64_t ns)
 		a->max_ns = ns;
 }
 
+/* SampledProfile: IP, thread, count 1, flags (bit 0 ExecutingDPC). */
+static int put_sample(struct gen *g, unsigned cpu, uint64_t ip, uint64_t ts, uint8_t flags)
+{
+	unsigned P = g->P;
+	uint8_t *p = reserve(g, cpu, 16 + P + 8);
+	if (!p)
+		return -1;
+	perfinfo(g, p, 16 + P + 8, 15, 46, ts);
+	etl_putptr(p + 16, ip, P);
+	etl_put32(p + 16 + P, 1000 + cpu);
+	etl_put16(p + 20 + P, 1);
+	p[22 + P] = flags;
+	return 0;
+}
+
+/* A StackWalk event of the sample at ts (type 32 Stack, 37 KeyKernel): header, the
+ * sample's timestamp, process 4 and its thread; the caller writes from offset 32. */
+static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t type, uint64_t ts)
+{
+	uint8_t *q = reserve(g, cpu, size);
+	if (!q)
+		return NULL;
+	perfinfo(g, q, size, 24, type, ts);
+	etl_put64(q + 16, ts);
+	etl_put32(q + 24, 4);
+	etl_put32(q + 28, 1000 + cpu);
+	return q;
+}
+
+/* StackWalk/Stack: the IP then one frame in each caller module. */
+static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, const int *callers,
+		     size_t n_callers, uint64_t ts)
+{
+	unsigned P = g->P;
+	uint8_t *q = stack_event(g, cpu, 16 + 16 + (1 + n_callers) * P, 32, ts);
+	if (!q)
+		return -1;
+	etl_putptr(q + 32, ip, P);
+	for (size_t i = 0; i < n_callers; i++) {
+		const struct etlgen_module *cm = &g->s->modules[callers[i]];
+		etl_putptr(q + 32 + (i + 1) * P, cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
+	}
+	return 0;
+}
+
+/* The expectations of one sample: IP in module mi, callers on the stack (if any);
+ * inside (may be NULL) is the DPC module's expectation when the sample is inside its DPC. */
+static void expect_sample(struct gen *g, unsigned cpu, size_t mi, uint64_t ip, const int *callers,
+			  size_t n_callers, struct etlgen_module_expect *inside)
+{
+	struct etlgen_expect *e = g->exp;
+	if (!e)
+		return;
+	e->samples++;
+	e->cpu_samples[cpu]++;
+	if (g->s->modules[mi].unmapped && is_kernel(g, ip))
+		e->samples_unmapped_kernel++;
+	else if (g->s->modules[mi].unmapped)
+		e->samples_unmapped_user++;
+	e->modules[mi].samples_ip++;
+	e->modules[mi].samples_on_stack++;
+	if (inside) {
+		inside->inside_leaf[mi]++;
+		inside->inside_on_stack[mi]++;
+	}
+	for (size_t i = 0; i < n_callers; i++) {
+		int dup = callers[i] == (int)mi;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = callers[j] == callers[i];
+		if (dup)
+			continue;
+		e->modules[callers[i]].samples_on_stack++;
+		if (inside)
+			inside->inside_on_stack[callers[i]]++;
+	}
+}
+
+static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t t)
+{
+	const struct etlgen_module *m = &g->s->modules[mi];
+	struct cpu_buf *c = &g->cpu[cpu];
+	unsigned P = g->P;
+	uint64_t ts = t > c->busy ? t : c->busy;
+	if (ts < c->last_ts)
+		ts = c->last_ts;
+	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
+	if (put_sample(g, cpu, ip, ts, 0))
+		return -1;
+	if (g->s->stack_keys) {
+		/* StackWalk/KeyKernel: a reference to the module's cached stack */
+		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts);
+		if (!q)
+			return -1;
+		etl_putptr(q + 32, stack_key(g, mi), P);
+		g->key_used[mi] = 1;
+	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts)) {
+		return -1;
+	}
+	c->last_ts = ts;
+	c->sample_ts = ts;
+	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
+	return 0;
+}
+
+/* The samples inside one DPC of module mi on cpu, [start, start + ticks]. */
+static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t start,
+			  uint64_t ticks)
+{
+	const struct etlgen_module *m = &g->s->modules[mi];
+	if (!(m->inside_every_us > 0) || !m->n_inside)
+		return 0;
+	double every = m->inside_every_us * (double)g->s->qpc_frequency / 1e6;
+	uint64_t n = (uint64_t)((double)ticks / every + m->inside_jitter * rnd01(r));
+	double total_w = 0;
+	for (size_t i = 0; i < m->n_inside; i++)
+		total_w += m->inside[i].weight;
+	for (uint64_t k = 1; k <= n; k++) {
+		uint64_t ts = start + (uint64_t)((double)ticks * (double)k / (double)(n + 1));
+		double w = rnd01(r) * total_w;
+		size_t e = 0;
+		for (; e + 1 < m->n_inside && w >= m->inside[e].weight; e++)
+			w -= m->inside[e].weight;
+		const struct etlgen_inside *in = &m->inside[e];
+		const struct etlgen_module *lm = &g->s->modules[in->leaf];
+		uint64_t ip = lm->base + (lm->size ? rnd(r) % lm->size : 0);
+		if (put_sample(g, cpu, ip, ts, m->inside_flag ? 1 : 0))
+			return -1;
+		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts))
+			return -1;
+		g->cpu[cpu].last_ts = ts;
+		if (!g->exp)
+			continue;
+		struct etlgen_module_expect *x = &g->exp->modules[mi];
+		x->inside_samples++;
+		x->inside_flagged += m->inside_flag != 0;
+		x->inside_with_stack += m->inside_stacks != 0;
+		expect_sample(g, cpu, (size_t)in->leaf, ip, m->inside_stacks ? in->callers : NULL,
+			      m->inside_stacks ? in->n_callers : 0, x);
+	}
+	return 0;
+}
+
 static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, int isr,
 			uint64_t t)
 {
@@ -384,11 +527,20 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	uint64_t start = t > c->busy ? t : c->busy;
 	if (start < c->last_ts)
 		start = c->last_ts;
+	if (start == c->sample_ts)
+		start++; /* a sample outside DPCs stays outside: intervals are [entry, exit) */
 	uint64_t end = start + ticks;
 	enum etlgen_kind kind = isr ? (m->isr_msi ? ETLGEN_ISR_MSI : ETLGEN_ISR) : m->dpc_kind;
 	uint8_t type = kind == ETLGEN_DPC ? 68 : kind == ETLGEN_THREADED_DPC ? 66 :
 		       kind == ETLGEN_TIMER_DPC ? 69 : kind == ETLGEN_ISR ? 67 : 50;
 	size_t psz = isr ? 8 + P + 4 + (kind == ETLGEN_ISR_MSI ? 4 : 0) : 8 + P;
+	if (!isr && inside_samples(g, r, cpu, mi, start, ticks))
+		return -1;
+	if (!isr && m->inside_hide_dpc) {
+		c->busy = end;
+		c->last_ts = end;
+		return 0;
+	}
 	uint8_t *p = reserve(g, cpu, 16 + psz);
 	if (!p)
 		return -1;
@@ -413,73 +565,6 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	if (g->s->on_dpcisr)
 		g->s->on_dpcisr(g->s->ud, (int64_t)ticks_to_ns(g, start - T0), (uint32_t)ns, cpu,
 				kind, mi, routine);
-	return 0;
-}
-
-static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t t)
-{
-	const struct etlgen_module *m = &g->s->modules[mi];
-	struct cpu_buf *c = &g->cpu[cpu];
-	unsigned P = g->P;
-	uint64_t ts = t > c->busy ? t : c->busy;
-	if (ts < c->last_ts)
-		ts = c->last_ts;
-	uint32_t tid = 1000 + cpu;
-	uint8_t *p = reserve(g, cpu, 16 + P + 8);
-	if (!p)
-		return -1;
-	perfinfo(g, p, 16 + P + 8, 15, 46, ts);
-	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
-	etl_putptr(p + 16, ip, P);
-	etl_put32(p + 16 + P, tid);
-	etl_put16(p + 20 + P, 1);
-	if (g->s->stack_keys) {
-		/* StackWalk/KeyKernel: a reference to the module's cached stack */
-		size_t size = 16 + 16 + P;
-		uint8_t *q = reserve(g, cpu, size);
-		if (!q)
-			return -1;
-		perfinfo(g, q, size, 24, 37, ts);
-		etl_put64(q + 16, ts);
-		etl_put32(q + 24, 4);
-		etl_put32(q + 28, tid);
-		etl_putptr(q + 32, stack_key(g, mi), P);
-		g->key_used[mi] = 1;
-	} else {
-		/* StackWalk/Stack: the IP then one frame in each caller module */
-		size_t n = 1 + m->n_stack, size = 16 + 16 + n * P;
-		uint8_t *q = reserve(g, cpu, size);
-		if (!q)
-			return -1;
-		perfinfo(g, q, size, 24, 32, ts);
-		etl_put64(q + 16, ts);
-		etl_put32(q + 24, 4);
-		etl_put32(q + 28, tid);
-		etl_putptr(q + 32, ip, P);
-		for (size_t i = 0; i < m->n_stack; i++) {
-			const struct etlgen_module *cm = &g->s->modules[m->stack[i]];
-			etl_putptr(q + 32 + (i + 1) * P,
-				   cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
-		}
-	}
-	c->last_ts = ts;
-	if (g->exp) {
-		g->exp->samples++;
-		g->exp->cpu_samples[cpu]++;
-		if (m->unmapped && is_kernel(g, ip))
-			g->exp->samples_unmapped_kernel++;
-		else if (m->unmapped)
-			g->exp->samples_unmapped_user++;
-		g->exp->modules[mi].samples_ip++;
-		g->exp->modules[mi].samples_on_stack++;
-		for (size_t i = 0; i < m->n_stack; i++) {
-			int dup = m->stack[i] == (int)mi;
-			for (size_t j = 0; j < i && !dup; j++)
-				dup = m->stack[j] == m->stack[i];
-			if (!dup)
-				g->exp->modules[m->stack[i]].samples_on_stack++;
-		}
-	}
 	return 0;
 }
 
@@ -509,6 +594,17 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 					snprintf(msg, n, "module %zu: bad stack index", i);
 					return -1;
 				}
+			for (size_t k = 0; k < m->n_inside; k++) {
+				const struct etlgen_inside *in = &m->inside[k];
+				int bad = in->leaf < 0 || (size_t)in->leaf >= s->n_modules ||
+					  !(in->weight >= 0);
+				for (size_t j = 0; j < in->n_callers; j++)
+					bad |= in->callers[j] < 0 || (size_t)in->callers[j] >= s->n_modules;
+				if (bad) {
+					snprintf(msg, n, "module %zu: bad inside sample", i);
+					return -1;
+				}
+			}
 			if (m->dpc_rate < 0 || m->isr_rate < 0 || m->sample_weight < 0) {
 				snprintf(msg, n, "module %zu: negative rate", i);
 				return -1;
@@ -541,6 +637,12 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		exp->cpu_samples = calloc(s->cpus, sizeof *exp->cpu_samples);
 		if (!exp->modules || !exp->cpu_dpcisr || !exp->cpu_samples)
 			goto oom;
+		for (size_t i = 0; i < s->n_modules; i++) {
+			exp->modules[i].inside_leaf = calloc(s->n_modules, sizeof(uint64_t));
+			exp->modules[i].inside_on_stack = calloc(s->n_modules, sizeof(uint64_t));
+			if (!exp->modules[i].inside_leaf || !exp->modules[i].inside_on_stack)
+				goto oom;
+		}
 	}
 	g.cpu = calloc(s->cpus, sizeof *g.cpu);
 	g.key_used = calloc(s->n_modules ? s->n_modules : 1, 1);
@@ -560,7 +662,10 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if (!s->images_at_end && rundown(&g, T0 + 1))
 		goto io;
-	for (unsigned i = 0; s->sample_rate_hz > 0 && i < s->cpus; i++)
+	int sampled = s->sample_rate_hz > 0; /* the sampled threads' rundown, when any */
+	for (size_t i = 0; i < s->n_modules; i++)
+		sampled |= s->modules[i].inside_every_us > 0 && s->modules[i].n_inside;
+	for (unsigned i = 0; sampled && i < s->cpus; i++)
 		if (thread_event(&g, i, 1000 + i, T0 + 1))
 			goto io;
 
@@ -670,6 +775,10 @@ done:
 
 void etlgen_expect_free(struct etlgen_expect *e)
 {
+	for (size_t i = 0; e->modules && i < e->n_modules; i++) {
+		free(e->modules[i].inside_leaf);
+		free(e->modules[i].inside_on_stack);
+	}
 	free(e->modules);
 	free(e->cpu_dpcisr);
 	free(e->cpu_samples);

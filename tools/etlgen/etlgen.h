@@ -23,6 +23,15 @@ struct etlgen_dist {
 enum etlgen_kind { ETLGEN_DPC = 0, ETLGEN_THREADED_DPC, ETLGEN_TIMER_DPC, ETLGEN_ISR,
 		   ETLGEN_ISR_MSI, ETLGEN_KINDS };
 
+/* One kind of CPU sample taken inside a module's DPCs: the IP in module leaf, the stack's
+ * callers (module indices, after the IP's frame) and a weight among the module's kinds. */
+struct etlgen_inside {
+	int leaf;
+	const int *callers;
+	size_t n_callers;
+	double weight;
+};
+
 struct etlgen_module {
 	const char *name;        /* e.g. "ndis.sys" */
 	const char *path;        /* NULL: \SystemRoot\System32\drivers\<name> */
@@ -38,6 +47,18 @@ struct etlgen_module {
 	size_t n_stack;
 	const unsigned *cpus;    /* the CPUs its DPCs/ISRs run on (interrupt affinity); */
 	size_t n_cpus;           /* 0 = any CPU */
+	/* Samples inside its DPCs: floor(duration / inside_every_us + inside_jitter × U(0,1))
+	 * per DPC (jitter 1: a sampling timer's chance per DPC shorter than its period), evenly
+	 * spaced
+	 * strictly inside [entry, exit] on the DPC's CPU, written before the DPC event (it is
+	 * logged at exit). None when inside_every_us is 0 or n_inside is 0. */
+	double inside_every_us;
+	double inside_jitter;    /* 0 or 1 */
+	int inside_flag;         /* set the ExecutingDPC flag bit of those samples */
+	int inside_stacks;       /* give them a StackWalk Stack event (IP, then callers) */
+	int inside_hide_dpc;     /* write the samples but not the DPC events (DPC not traced) */
+	const struct etlgen_inside *inside;
+	size_t n_inside;
 	int unmapped;            /* no image event is logged: samples in it hit an address
 				  * outside every loaded module (hidden driver, JIT code) */
 	/* Optional debug identity: when pdb is set, the image rundown is followed by the
@@ -86,6 +107,11 @@ struct etlgen_module_expect {
 	struct etlgen_agg kind[ETLGEN_KINDS];
 	uint64_t samples_ip;     /* samples whose IP is in the module */
 	uint64_t samples_on_stack; /* samples with the module anywhere on the stack */
+	/* Samples inside this module's DPCs (written ones, hidden DPCs included): all, those
+	 * with the flag, those with a stack; per module: as leaf and anywhere on the stack
+	 * (arrays of n_modules). */
+	uint64_t inside_samples, inside_flagged, inside_with_stack;
+	uint64_t *inside_leaf, *inside_on_stack;
 };
 
 struct etlgen_expect {

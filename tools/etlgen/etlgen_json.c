@@ -94,6 +94,62 @@ static int dist(const cJSON *o, struct etlgen_dist *d, char *msg, size_t n)
 	return 0;
 }
 
+static int module_index(const struct etlgen_scenario *s, const cJSON *name)
+{
+	for (size_t j = 0; cJSON_IsString(name) && j < s->n_modules; j++)
+		if (!strcmp(s->modules[j].name, name->valuestring))
+			return (int)j;
+	return -1;
+}
+
+/* "inside": {"every_us", "jitter", "flag", "stacks", "hide_dpc",
+ *            "samples": [{"leaf": name, "callers": [names], "weight": w}, ...]} */
+static int parse_inside(const struct etlgen_scenario *s, struct etlgen_module *m,
+			const cJSON *in, char *msg, size_t n)
+{
+	if (!in)
+		return 0;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, "samples");
+	int ns = cJSON_GetArraySize(list);
+	m->inside_every_us = num(in, "every_us", 0);
+	m->inside_jitter = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "jitter")) ? 1 : 0;
+	m->inside_flag = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "flag"));
+	m->inside_stacks = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "stacks"));
+	m->inside_hide_dpc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "hide_dpc"));
+	if (ns <= 0)
+		return 0;
+	struct etlgen_inside *v = calloc((size_t)ns, sizeof *v);
+	if (!v) {
+		snprintf(msg, n, "out of memory");
+		return -1;
+	}
+	m->inside = v;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, list) {
+		struct etlgen_inside *x = &v[m->n_inside++];
+		x->weight = num(e, "weight", 1);
+		x->leaf = module_index(s, cJSON_GetObjectItemCaseSensitive(e, "leaf"));
+		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(e, "callers");
+		int nc = cJSON_GetArraySize(cl);
+		int *idx = nc > 0 ? calloc((size_t)nc, sizeof *idx) : NULL;
+		if (nc > 0 && !idx) {
+			snprintf(msg, n, "out of memory");
+			return -1;
+		}
+		x->callers = idx;
+		const cJSON *c;
+		cJSON_ArrayForEach(c, cl) {
+			if ((idx[x->n_callers++] = module_index(s, c)) < 0)
+				x->leaf = -1;
+		}
+		if (x->leaf < 0) {
+			snprintf(msg, n, "module %s: inside sample names an unknown module", m->name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void etlgen_scenario_free(struct etlgen_scenario *s)
 {
 	struct etlgen_module *m = (struct etlgen_module *)s->modules;
@@ -103,6 +159,9 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 		free((char *)m[i].pdb);
 		free((int *)m[i].stack);
 		free((unsigned *)m[i].cpus);
+		for (size_t k = 0; m[i].inside && k < m[i].n_inside; k++)
+			free((int *)m[i].inside[k].callers);
+		free((struct etlgen_inside *)m[i].inside);
 	}
 	free(m);
 	memset(s, 0, sizeof *s);
@@ -214,6 +273,10 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	/* stacks name other modules: resolve after all names are known */
 	i = 0;
 	cJSON_ArrayForEach(o, mods) {
+		if (parse_inside(s, &m[i], cJSON_GetObjectItemCaseSensitive(
+						   cJSON_GetObjectItemCaseSensitive(o, "dpc"), "inside"),
+				 msg, n))
+			goto fail_all;
 		const cJSON *st = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(o, "samples"), "stack");
 		int ns = cJSON_GetArraySize(st);
@@ -296,6 +359,23 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 			cJSON_AddItemToObject(o, kind_names[k], agg_json(&e->modules[i].kind[k]));
 		cJSON_AddNumberToObject(o, "samples_ip", (double)e->modules[i].samples_ip);
 		cJSON_AddNumberToObject(o, "samples_on_stack", (double)e->modules[i].samples_on_stack);
+		const struct etlgen_module_expect *x = &e->modules[i];
+		if (!x->inside_samples)
+			goto add;
+		cJSON *in = cJSON_AddObjectToObject(o, "inside");
+		cJSON_AddNumberToObject(in, "samples", (double)x->inside_samples);
+		cJSON_AddNumberToObject(in, "flagged", (double)x->inside_flagged);
+		cJSON_AddNumberToObject(in, "with_stack", (double)x->inside_with_stack);
+		cJSON *leaf = cJSON_AddObjectToObject(in, "leaf");
+		cJSON *stk = cJSON_AddObjectToObject(in, "on_stack");
+		for (size_t j = 0; j < e->n_modules; j++) {
+			if (x->inside_leaf[j])
+				cJSON_AddNumberToObject(leaf, s->modules[j].name, (double)x->inside_leaf[j]);
+			if (x->inside_on_stack[j])
+				cJSON_AddNumberToObject(stk, s->modules[j].name,
+							(double)x->inside_on_stack[j]);
+		}
+	add:
 		cJSON_AddItemToArray(mods, o);
 	}
 	return root;
