@@ -18,6 +18,7 @@
 #include "etl_pending.h"
 #include "etl_procstats.h"
 #include "etl_reader.h"
+#include "etl_schedtrack.h"
 #include "etl_stacks.h"
 #include "etl_summary.h"
 #include "etl_tidmap.h"
@@ -37,6 +38,7 @@ struct ctx {
 	struct etl_pending pend;
 	struct etl_procstats procs;
 	struct etl_addrs unknown_kernel, unknown_user;
+	struct etl_sched sched; /* CSwitch/ReadyThread/syscall state and aggregates */
 };
 
 static int oom(struct ctx *c)
@@ -169,6 +171,10 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 		etl_addrs_add(s->ip_kernel ? &c->unknown_kernel : &c->unknown_user, s->ip);
 	if (s->pid == SINK_PID_UNKNOWN)
 		c->facts.samples_unknown_process++;
+	if (p->in_syscall &&
+	    etl_sched_syscall_sample(&c->sched, s->pid, p->syscall_addr, p->mods,
+				     s->n_stack_modules) != 0)
+		return oom(c);
 	if (etl_procstats_add(&c->procs, s->pid, s->tid) != 0)
 		return oom(c);
 	if (c->sink->cpu_sample)
@@ -321,7 +327,13 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 	p->s.module_id = module_id(c, sp.ip, p->s.pid, t_ns, ev->pointer_size);
 	p->s.in_dpcisr = (sp.flags & 1) ? 1 : (sp.flags & 2) ? 2 : 0;
 	add_mod(p, p->s.module_id);
+	p->in_syscall = (uint8_t)etl_sched_in_syscall(&c->sched, sp.thread_id, &p->syscall_addr);
 	return p == &one ? flush_sample(c, p) : 0;
+}
+
+static int32_t resolve_syscall(void *ud, uint64_t addr, int64_t t_ns, unsigned psize)
+{
+	return module_id(ud, addr, 0, t_ns, psize);
 }
 
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
@@ -343,6 +355,11 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		return emit_dpcisr(c, ev, k);
 	case ETL_K_SAMPLED_PROFILE:
 		return add_sample(c, ev);
+	case ETL_K_CSWITCH: case ETL_K_READY_THREAD:
+	case ETL_K_SYSCALL_ENTER: case ETL_K_SYSCALL_EXIT:
+		if (etl_sched_event(&c->sched, ev, k, etl_reader_ns(&c->r, ev->timestamp)) != 0)
+			return oom(c);
+		return 0;
 	default:
 		return 0;
 	}
@@ -400,6 +417,8 @@ static int run(struct ctx *c, FILE *f)
 	}
 	if ((rc = flush_due(c, INT64_MAX)) < 0)
 		return rc;
+	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, c)) < 0)
+		return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
 	c->facts.modules = c->mods.n;
@@ -422,6 +441,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_stack_cache_init(&c->stacks);
 	etl_tidmap_init(&c->tids);
 	etl_procstats_init(&c->procs);
+	etl_sched_init(&c->sched, &c->tids);
 	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
 		free(c);
 		ingest_error_set(err, "out of memory");
@@ -434,6 +454,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_tidmap_free(&c->tids);
 	etl_pending_free(&c->pend);
 	etl_procstats_free(&c->procs);
+	etl_sched_free(&c->sched);
 	free(c);
 	return rc;
 }

@@ -22,6 +22,8 @@ struct etl_pending_sample {
 	unsigned stack_kinds; /* bit set per kind of stack event (caller's numbering) matched */
 	struct sink_cpu_sample s;
 	int32_t mods[ETL_PENDING_MAX_MODS];
+	uint8_t in_syscall;     /* its thread was inside a syscall (etl_schedtrack.h) */
+	uint64_t syscall_addr;
 };
 
 struct etl_pending {
