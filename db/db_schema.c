@@ -134,6 +134,39 @@ static const struct migration migrations[] = {{
 	 "CREATE INDEX etw_dpc_chunks_part ON etw_dpc_chunks(run_id, kind, bucket, module_id,"
 	 "  t_last, t_first);",
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
+	{/* 6 (issue 15, scheduling and syscalls): whole-trace aggregates from CSwitch,
+	  * ReadyThread and SysClEnter/SysClExit (ingest/sink.h). pid/tid 4294967295 =
+	  * unknown. hist = SINK_SYSCALL_BUCKETS little-endian u64 counts, bucket b holding
+	  * durations below 2^b ns (the last one: the rest). */
+	 "CREATE TABLE etw_syscalls ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  pid INTEGER NOT NULL, address INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  module_id INTEGER NOT NULL,"
+	 "  count INTEGER NOT NULL, total_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL,"
+	 "  samples INTEGER NOT NULL, hist BLOB NOT NULL,"
+	 "  PRIMARY KEY (run_id, pid, address)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_syscall_modules ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  pid INTEGER NOT NULL, module_id INTEGER NOT NULL, samples INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, pid, module_id)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_threads ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, pid INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  running_ns INTEGER NOT NULL,"
+	 "  ready_ns INTEGER NOT NULL, waiting_ns INTEGER NOT NULL, switches INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_waits ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, reason INTEGER NOT NULL, count INTEGER NOT NULL,"
+	 "  wait_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid, reason)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_ready ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, by_tid INTEGER NOT NULL, from_dpc INTEGER NOT NULL,"
+	 "  pid INTEGER NOT NULL, by_pid INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  by_process TEXT NOT NULL, count INTEGER NOT NULL,"
+	 "  ready_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid, by_tid, from_dpc)) WITHOUT ROWID;", NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -113,6 +113,7 @@ struct sink_dpcisr_usage {
 /* One (process, syscall address): paired enter/exit. */
 struct sink_syscall {
 	uint32_t pid;          /* SINK_PID_UNKNOWN: the thread was not known (no CSwitch) */
+	const char *process;   /* image name of pid, "" if unknown */
 	uint64_t address;      /* SysCallAddress (the NT service routine) */
 	int32_t module_id;     /* module of the address, -1 if unresolved */
 	uint64_t count, total_ns, max_ns;
@@ -130,6 +131,7 @@ struct sink_syscall_module {
 /* One thread's scheduling over the trace. */
 struct sink_sched_thread {
 	uint32_t pid, tid;     /* pid: the thread's last known process (SINK_PID_UNKNOWN) */
+	const char *process;   /* image name of pid, "" if unknown */
 	uint64_t running_ns;   /* switched in → switched out */
 	uint64_t ready_ns;     /* ReadyThread (or preempted while ready) → switched in */
 	uint64_t waiting_ns;   /* switched out waiting → ReadyThread */
@@ -143,6 +145,7 @@ struct sink_sched_ready {
 	uint32_t tid, pid;     /* the readied thread */
 	uint32_t by_tid, by_pid; /* the thread running on the readying CPU (UINT32_MAX: unknown) */
 	uint8_t from_dpc;      /* ReadyThread Flag 0x1: readied from a DPC on that CPU */
+	const char *process, *by_process; /* image names, "" if unknown */
 	uint64_t count, ready_ns;
 };
 

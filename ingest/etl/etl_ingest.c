@@ -336,6 +336,13 @@ static int32_t resolve_syscall(void *ud, uint64_t addr, int64_t t_ns, unsigned p
 	return module_id(ud, addr, 0, t_ns, psize);
 }
 
+static const char *process_name(void *ud, uint32_t pid)
+{
+	struct ctx *c = ud;
+	uint32_t row = pid == SINK_PID_UNKNOWN ? 0 : etl_tidmap_get(&c->procs.index, pid + 1, 0);
+	return row ? c->procs.v[row - 1].name : "";
+}
+
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
@@ -417,7 +424,7 @@ static int run(struct ctx *c, FILE *f)
 	}
 	if ((rc = flush_due(c, INT64_MAX)) < 0)
 		return rc;
-	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, c)) < 0)
+	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, process_name, c)) < 0)
 		return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);

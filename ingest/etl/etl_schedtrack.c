@@ -341,12 +341,13 @@ int etl_sched_syscall_sample(struct etl_sched *s, uint32_t pid, uint64_t address
 }
 
 int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
-		   etl_sched_resolve_fn resolve, void *ud)
+		   etl_sched_resolve_fn resolve, etl_sched_name_fn name, void *ud)
 {
 	int rc = 0;
 	for (size_t i = 0; i < s->n_sc && rc >= 0 && sink->syscall; i++) {
 		struct etl_sched_sc *a = &s->sc[i];
 		a->r.module_id = resolve(ud, a->r.address, a->first_ns, a->psize);
+		a->r.process = name(ud, a->r.pid);
 		rc = sink->syscall(sink->ud, &a->r);
 	}
 	for (size_t i = 0; i < s->n_scm && rc >= 0 && sink->syscall_module; i++)
@@ -354,12 +355,15 @@ int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
 	for (size_t i = 0; i < s->n_thr && rc >= 0 && sink->sched_thread; i++) {
 		struct etl_sched_thr *t = &s->thr[i];
 		t->a.pid = pid_of(s, t->a.tid);
+		t->a.process = name(ud, t->a.pid);
 		rc = sink->sched_thread(sink->ud, &t->a);
 	}
 	for (size_t i = 0; i < s->n_rdy && rc >= 0 && sink->sched_ready; i++) {
 		struct sink_sched_ready *r = &s->rdy[i];
 		r->pid = pid_of(s, r->tid);
 		r->by_pid = r->by_tid == UINT32_MAX ? SINK_PID_UNKNOWN : pid_of(s, r->by_tid);
+		r->process = name(ud, r->pid);
+		r->by_process = name(ud, r->by_pid);
 		rc = sink->sched_ready(sink->ud, r);
 	}
 	if (rc >= 0 && sink->warning &&

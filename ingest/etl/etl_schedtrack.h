@@ -73,10 +73,12 @@ int etl_sched_in_syscall(const struct etl_sched *s, uint32_t tid, uint64_t *addr
 int etl_sched_syscall_sample(struct etl_sched *s, uint32_t pid, uint64_t address,
 			     const int32_t *mods, uint32_t n_mods);
 /* Emit every aggregate to the sink; resolve(ud, address, t_ns, psize) gives a syscall
- * address's module id (-1 unresolved). Returns the sink's first negative value, else 0. */
+ * address's module id (-1 unresolved), name(ud, pid) a process image name ("" unknown).
+ * Returns the sink's first negative value, else 0. */
 typedef int32_t (*etl_sched_resolve_fn)(void *ud, uint64_t address, int64_t t_ns,
 					unsigned psize);
+typedef const char *(*etl_sched_name_fn)(void *ud, uint32_t pid);
 int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
-		   etl_sched_resolve_fn resolve, void *ud);
+		   etl_sched_resolve_fn resolve, etl_sched_name_fn name, void *ud);
 
 #endif
