@@ -28,7 +28,10 @@ const scenario = (syscallUs) => ({
 
 before(async () => {
   srv = await startServer();
-  for (const [name, scen] of [['before', scenario(0.1)], ['after', scenario(3.3)],
+  // a thread readied by DPCs of ndis.sys that hold its CPU 2 ms each time (93 % DPC)
+  const pegged = { ...scenario(3.3), syscalls: undefined,
+    ready_wait: { count: 20, cpu: 1, tid: 3000, wait_reason: 15, dpc_module: 'ndis.sys', run_us: 50, wait_us: 100, ready_us: 2000 } };
+  for (const [name, scen] of [['before', scenario(0.1)], ['after', scenario(3.3)], ['pegged', pegged],
     ['none', { cpus: 2, duration_s: 0.01, modules: [{ name: 'ndis.sys', base: '0xfffff80020000000', size: 65536,
       dpc: { rate: 1000, duration_us: { dist: 'fixed', value: 5 } } }] }]]) {
     const g = generate(srv.dir, name, scen, false);
@@ -106,4 +109,33 @@ test('bad filters are 400 with an error', async () => {
     assert.equal(r.status, 400, q);
     assert.equal(typeof r.body.error, 'string');
   }
+});
+
+const findings = async (name) => (await get(`${runs[name]}/findings`)).findings;
+
+test('findings: syscalls passing through the EDR driver; none before it', async () => {
+  const f = (await findings('after')).find((x) => x.id === 'syscall-security-hooks');
+  assert.ok(f, 'syscall-security-hooks missing');
+  assert.equal(f.severity, 'warning');
+  assert.equal(f.sentence, 'Syscalls from pid 4242 average 3.3 µs (1,000 calls); 100.0 % of the CPU samples inside them '
+    + 'pass through tedrdrv.sys (Palo Alto Networks, EDR): its hooks add to the cost of every system call.');
+  assert.equal(f.numbers.count, 1000);
+  assert.equal(f.numbers.samples, 100);
+  assert.equal(f.numbers.module_samples, 100);
+  assert.equal(f.link.panel, 'sched');
+  assert.equal((await findings('before')).some((x) => x.id === 'syscall-security-hooks'), false);
+});
+
+test('findings: a thread ready-waiting behind DPC-pegged CPUs', async () => {
+  const all = await findings('pegged');
+  assert.ok(all.some((x) => x.id === 'cpu-dpcisr-saturated'), JSON.stringify(all.map((x) => x.id)));
+  const f = all.find((x) => x.id === 'thread-ready-behind-dpc');
+  assert.ok(f, 'thread-ready-behind-dpc missing');
+  // 20 ready spells of 2 ms - 1 tick (0.1 µs) = 39.998 ms
+  assert.equal(f.numbers.ready_ms, 20 * 1.9999);
+  assert.equal(f.numbers.count, 20);
+  assert.deepEqual(f.numbers.cpus, [1]);
+  assert.match(f.sentence, /^Thread 3000 of pid 4242 waited 40 ms ready but not running after DPCs readied it \(20 times, 2\.0 ms each on average\), in a trace where DPCs and ISRs took more than 50 % of CPU 1\.$/);
+  // the syscall-cost story's DPCs stay under the limit: no such finding there
+  assert.equal((await findings('after')).some((x) => x.id === 'thread-ready-behind-dpc'), false);
 });
