@@ -139,3 +139,16 @@ test('findings: a thread ready-waiting behind DPC-pegged CPUs', async () => {
   // the syscall-cost story's DPCs stay under the limit: no such finding there
   assert.equal((await findings('after')).some((x) => x.id === 'thread-ready-behind-dpc'), false);
 });
+
+test('compare: cost per call before and after the EDR, per process and syscall', async () => {
+  const id = (name) => runs[name].split('/').pop();
+  const r = await getJson(`${srv.url}/api/compare?runs=${id('before')},${id('after')},${id('none')}&base=${id('before')}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.syscalls, [{
+    process: 'pid 4242', syscall: 'ntoskrnl.exe+0x1000',
+    runs: [{ count: 1000, total_ns: 100000, avg_ns: 100, max_ns: 100 },
+      { count: 1000, total_ns: 3300000, avg_ns: 3300, max_ns: 3300 },
+      null], // the third run did not record syscalls
+    delta: [{ avg_ns: { abs: 3200, rel: 32 } }, null],
+  }]);
+});
