@@ -8,24 +8,26 @@
 
 enum { ST_UNKNOWN = 0, ST_RUNNING, ST_READY, ST_WAITING };
 
+/* An open syscall (of a thread, or of a CPU whose thread is unknown). */
+struct open_sc {
+	uint8_t in;
+	uint8_t psize;
+	int64_t ns;
+	uint64_t addr;
+};
+
 struct etl_sched_thr {
 	struct sink_sched_thread a;
 	int64_t since_ns;       /* start of the current state */
 	uint8_t state, reason;  /* reason: wait reason while waiting */
-	uint8_t in_syscall;
 	uint32_t rdy;           /* readied-by pair of the current ready spell, UINT32_MAX none */
-	int64_t sc_ns;          /* open syscall: enter time and address */
-	uint64_t sc_addr;
-	uint8_t sc_psize;
+	struct open_sc sc;
 };
 
 struct etl_sched_cpu {
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
-	uint8_t in_syscall;     /* syscall open on a CPU without a known thread */
-	int64_t sc_ns;
-	uint64_t sc_addr;
-	uint8_t sc_psize;
+	struct open_sc sc;      /* syscall open on a CPU without a known thread */
 };
 
 struct etl_sched_sc {
@@ -257,46 +259,29 @@ static int on_syscall(struct etl_sched *s, const struct etl_event *ev, int enter
 	struct etl_sched_cpu *c = cpu_state(s, ev->cpu);
 	if (!c)
 		return -1;
-	if (!c->known) { /* no CSwitch on this CPU yet: pair on the CPU */
-		if (enter) {
-			if (c->in_syscall)
-				s->st.syscall_enter_unpaired++;
-			c->in_syscall = 1;
-			c->sc_ns = t_ns;
-			c->sc_addr = addr;
-			c->sc_psize = ev->pointer_size;
-			return 0;
-		}
-		if (!c->in_syscall) {
-			s->st.syscall_exit_unpaired++;
-			return 0;
-		}
-		c->in_syscall = 0;
-		s->st.syscalls_by_cpu++;
-		return add_syscall(s, SINK_PID_UNKNOWN, c->sc_addr, c->sc_ns, t_ns, c->sc_psize);
-	}
-	if (c->tid == 0) { /* the idle thread makes no syscalls: a lost CSwitch */
+	if (c->known && c->tid == 0) { /* the idle thread makes no syscalls: a lost CSwitch */
 		enter ? s->st.syscall_enter_unpaired++ : s->st.syscall_exit_unpaired++;
 		return 0;
 	}
-	struct etl_sched_thr *t = thread(s, c->tid);
-	if (!t)
+	struct etl_sched_thr *t = c->known ? thread(s, c->tid) : NULL;
+	if (c->known && !t)
 		return -1;
+	struct open_sc *o = t ? &t->sc : &c->sc; /* no CSwitch on this CPU yet: pair on it */
 	if (enter) {
-		if (t->in_syscall)
+		if (o->in)
 			s->st.syscall_enter_unpaired++;
-		t->in_syscall = 1;
-		t->sc_ns = t_ns;
-		t->sc_addr = addr;
-		t->sc_psize = ev->pointer_size;
+		*o = (struct open_sc){1, ev->pointer_size, t_ns, addr};
 		return 0;
 	}
-	if (!t->in_syscall) {
+	if (!o->in) {
 		s->st.syscall_exit_unpaired++;
 		return 0;
 	}
-	t->in_syscall = 0;
-	return add_syscall(s, pid_of(s, c->tid), t->sc_addr, t->sc_ns, t_ns, t->sc_psize);
+	o->in = 0;
+	if (!t)
+		s->st.syscalls_by_cpu++;
+	return add_syscall(s, t ? pid_of(s, c->tid) : SINK_PID_UNKNOWN, o->addr, o->ns, t_ns,
+			   o->psize);
 }
 
 int etl_sched_event(struct etl_sched *s, const struct etl_event *ev, enum etl_kernel_kind k,
@@ -314,9 +299,9 @@ int etl_sched_event(struct etl_sched *s, const struct etl_event *ev, enum etl_ke
 int etl_sched_in_syscall(const struct etl_sched *s, uint32_t tid, uint64_t *address)
 {
 	uint32_t i = etl_keymap_get(&s->thr_map, tid, 0);
-	if (i == UINT32_MAX || !s->thr[i].in_syscall)
+	if (i == UINT32_MAX || !s->thr[i].sc.in)
 		return 0;
-	*address = s->thr[i].sc_addr;
+	*address = s->thr[i].sc.addr;
 	return 1;
 }
 
