@@ -89,160 +89,163 @@ static uint64_t quantile_ns(const void *blob, int len, uint64_t count, uint64_t 
 	return max;
 }
 
+/* One JSON object per row of sql (run id, filters and limit bound by prepare), built by
+ * row(), appended to arr; extra is passed on. 0, or -1 with err set. */
+typedef int (*row_fn)(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
+		      size_t errlen);
+
+static int rows(sqlite3 *db, const char *sql, int64_t run_id, const struct db_sched_filter *f,
+		cJSON *arr, row_fn row, const void *extra, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prepare(db, sql, run_id, f, err, errlen);
+	int rc;
+	if (!st)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, r);
+		if (row(db, st, r, extra, err, errlen)) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	return finish(db, st, rc, err, errlen);
+}
+
+static int syscall_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
+		       size_t errlen)
+{
+	char buf[40];
+	(void)db, (void)extra, (void)err, (void)errlen;
+	uint64_t addr = (uint64_t)sqlite3_column_int64(st, 2);
+	uint64_t count = (uint64_t)sqlite3_column_int64(st, 6);
+	uint64_t total = (uint64_t)sqlite3_column_int64(st, 7);
+	uint64_t max = (uint64_t)sqlite3_column_int64(st, 8);
+	add_id(r, "pid", st, 0);
+	add_text(r, "process", st, 1);
+	snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)addr);
+	cJSON_AddStringToObject(r, "address", buf);
+	if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
+		cJSON_AddNullToObject(r, "module_id");
+		cJSON_AddNullToObject(r, "module");
+		cJSON_AddNullToObject(r, "offset");
+	} else {
+		cJSON_AddNumberToObject(r, "module_id", sqlite3_column_int(st, 3));
+		add_text(r, "module", st, 4);
+		snprintf(buf, sizeof buf, "0x%llx",
+			 (unsigned long long)(addr - (uint64_t)sqlite3_column_int64(st, 5)));
+		cJSON_AddStringToObject(r, "offset", buf);
+	}
+	cJSON_AddNumberToObject(r, "count", (double)count);
+	cJSON_AddNumberToObject(r, "total_ns", (double)total);
+	cJSON_AddNumberToObject(r, "avg_ns", count ? (double)total / (double)count : 0);
+	cJSON_AddNumberToObject(r, "p99_ns", (double)quantile_ns(sqlite3_column_blob(st, 10),
+		sqlite3_column_bytes(st, 10), count, max, 0.99));
+	cJSON_AddNumberToObject(r, "max_ns", (double)max);
+	add_u64(r, "samples", st, 9);
+	return 0;
+}
+
+static int stack_module_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra,
+			    char *err, size_t errlen)
+{
+	(void)db, (void)extra, (void)err, (void)errlen;
+	add_id(r, "pid", st, 0);
+	add_text(r, "module", st, 1);
+	cJSON_AddNumberToObject(r, "module_id", sqlite3_column_int(st, 2));
+	add_u64(r, "samples", st, 3);
+	add_text(r, "path", st, 4);
+	return 0;
+}
+
 cJSON *db_sched_syscalls_json(sqlite3 *db, int64_t run_id, const struct db_sched_filter *f,
 			      char *err, size_t errlen)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "syscalls");
-	sqlite3_stmt *st = prepare(db,
-		"SELECT s.pid, s.process, s.address, s.module_id, m.name, m.base, s.count,"
-		" s.total_ns, s.max_ns, s.samples, s.hist FROM etw_syscalls s"
-		" LEFT JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
-		" WHERE s.run_id = ?1 AND (?2 IS NULL OR s.pid = ?2)"
-		" ORDER BY s.total_ns DESC, s.pid, s.address LIMIT ?4", run_id, f, err, errlen);
-	int rc;
-	if (!st)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		char buf[40];
-		uint64_t addr = (uint64_t)sqlite3_column_int64(st, 2);
-		uint64_t count = (uint64_t)sqlite3_column_int64(st, 6);
-		uint64_t total = (uint64_t)sqlite3_column_int64(st, 7);
-		uint64_t max = (uint64_t)sqlite3_column_int64(st, 8);
-		add_id(r, "pid", st, 0);
-		add_text(r, "process", st, 1);
-		snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)addr);
-		cJSON_AddStringToObject(r, "address", buf);
-		if (sqlite3_column_type(st, 4) == SQLITE_NULL) {
-			cJSON_AddNullToObject(r, "module_id");
-			cJSON_AddNullToObject(r, "module");
-			cJSON_AddNullToObject(r, "offset");
-		} else {
-			cJSON_AddNumberToObject(r, "module_id", sqlite3_column_int(st, 3));
-			add_text(r, "module", st, 4);
-			snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)(addr -
-				 (uint64_t)sqlite3_column_int64(st, 5)));
-			cJSON_AddStringToObject(r, "offset", buf);
-		}
-		cJSON_AddNumberToObject(r, "count", (double)count);
-		cJSON_AddNumberToObject(r, "total_ns", (double)total);
-		cJSON_AddNumberToObject(r, "avg_ns", count ? (double)total / (double)count : 0);
-		cJSON_AddNumberToObject(r, "p99_ns", (double)quantile_ns(sqlite3_column_blob(st, 10),
-			sqlite3_column_bytes(st, 10), count, max, 0.99));
-		cJSON_AddNumberToObject(r, "max_ns", (double)max);
-		add_u64(r, "samples", st, 9);
-		cJSON_AddItemToArray(arr, r);
+	cJSON *o = cJSON_CreateObject();
+	if (rows(db, "SELECT s.pid, s.process, s.address, s.module_id, m.name, m.base, s.count,"
+		 " s.total_ns, s.max_ns, s.samples, s.hist FROM etw_syscalls s"
+		 " LEFT JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
+		 " WHERE s.run_id = ?1 AND (?2 IS NULL OR s.pid = ?2)"
+		 " ORDER BY s.total_ns DESC, s.pid, s.address LIMIT ?4", run_id, f,
+		 cJSON_AddArrayToObject(o, "syscalls"), syscall_row, NULL, err, errlen) ||
+	    rows(db, "SELECT s.pid, m.name, s.module_id, s.samples, m.path"
+		 " FROM etw_syscall_modules s"
+		 " JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
+		 " WHERE s.run_id = ?1 AND (?2 IS NULL OR s.pid = ?2)"
+		 " ORDER BY s.samples DESC, s.pid, s.module_id LIMIT ?4", run_id, f,
+		 cJSON_AddArrayToObject(o, "stack_modules"), stack_module_row, NULL, err, errlen)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
-	if (finish(db, st, rc, err, errlen))
-		goto fail;
-	arr = cJSON_AddArrayToObject(o, "stack_modules");
-	st = prepare(db,
-		"SELECT s.pid, m.name, s.module_id, s.samples, m.path FROM etw_syscall_modules s"
-		" JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
-		" WHERE s.run_id = ?1 AND (?2 IS NULL OR s.pid = ?2)"
-		" ORDER BY s.samples DESC, s.pid, s.module_id LIMIT ?4", run_id, f, err, errlen);
-	if (!st)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		add_id(r, "pid", st, 0);
-		add_text(r, "module", st, 1);
-		cJSON_AddNumberToObject(r, "module_id", sqlite3_column_int(st, 2));
-		add_u64(r, "samples", st, 3);
-		add_text(r, "path", st, 4);
-		cJSON_AddItemToArray(arr, r);
-	}
-	if (finish(db, st, rc, err, errlen))
-		goto fail;
 	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }
 
-static int add_waits(sqlite3 *db, int64_t run_id, int64_t tid, cJSON *arr, char *err,
+static int wait_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
+		    size_t errlen)
+{
+	(void)db, (void)extra, (void)err, (void)errlen;
+	int reason = sqlite3_column_int(st, 0);
+	cJSON_AddNumberToObject(r, "reason", reason);
+	if (reason >= 0 && reason < (int)(sizeof wait_reasons / sizeof wait_reasons[0]))
+		cJSON_AddStringToObject(r, "name", wait_reasons[reason]);
+	else
+		cJSON_AddNullToObject(r, "name");
+	add_u64(r, "count", st, 1);
+	add_u64(r, "wait_ns", st, 2);
+	return 0;
+}
+
+static int thread_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
+		      size_t errlen)
+{
+	const int64_t *run_id = extra;
+	struct db_sched_filter one = {.has_tid = 1, .tid = (uint32_t)sqlite3_column_int64(st, 0),
+				      .limit = 5};
+	add_id(r, "tid", st, 0);
+	add_id(r, "pid", st, 1);
+	add_text(r, "process", st, 2);
+	add_u64(r, "running_ns", st, 3);
+	add_u64(r, "ready_ns", st, 4);
+	add_u64(r, "waiting_ns", st, 5);
+	add_u64(r, "switches", st, 6);
+	return rows(db, "SELECT reason, count, wait_ns FROM etw_sched_waits WHERE run_id = ?1"
+		    " AND ?2 IS NULL AND tid = ?3 ORDER BY wait_ns DESC, count DESC, reason LIMIT ?4",
+		    *run_id, &one, cJSON_AddArrayToObject(r, "wait_reasons"), wait_row, NULL, err,
+		    errlen);
+}
+
+static int ready_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *st;
-	int rc;
-	if (sqlite3_prepare_v2(db, "SELECT reason, count, wait_ns FROM etw_sched_waits"
-				   " WHERE run_id = ? AND tid = ? ORDER BY wait_ns DESC, count DESC,"
-				   " reason LIMIT 5", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read scheduling data: %s", sqlite3_errmsg(db));
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int64(st, 2, tid);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		int reason = sqlite3_column_int(st, 0);
-		cJSON_AddNumberToObject(r, "reason", reason);
-		if (reason >= 0 && reason < (int)(sizeof wait_reasons / sizeof wait_reasons[0]))
-			cJSON_AddStringToObject(r, "name", wait_reasons[reason]);
-		else
-			cJSON_AddNullToObject(r, "name");
-		add_u64(r, "count", st, 1);
-		add_u64(r, "wait_ns", st, 2);
-		cJSON_AddItemToArray(arr, r);
-	}
-	return finish(db, st, rc, err, errlen);
+	(void)db, (void)extra, (void)err, (void)errlen;
+	add_id(r, "tid", st, 0);
+	add_id(r, "pid", st, 1);
+	add_text(r, "process", st, 2);
+	add_id(r, "by_tid", st, 3);
+	add_id(r, "by_pid", st, 4);
+	add_text(r, "by_process", st, 5);
+	cJSON_AddBoolToObject(r, "from_dpc", sqlite3_column_int(st, 6) != 0);
+	add_u64(r, "count", st, 7);
+	add_u64(r, "ready_ns", st, 8);
+	return 0;
 }
 
 cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id, const struct db_sched_filter *f,
 			     char *err, size_t errlen)
 {
-	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "threads");
-	sqlite3_stmt *st = prepare(db,
-		"SELECT tid, pid, process, running_ns, ready_ns, waiting_ns, switches"
-		" FROM etw_sched_threads WHERE run_id = ?1 AND (?2 IS NULL OR pid = ?2)"
-		" AND (?3 IS NULL OR tid = ?3)"
-		" ORDER BY ready_ns DESC, running_ns DESC, tid LIMIT ?4", run_id, f, err, errlen);
-	int rc;
-	if (!st)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		add_id(r, "tid", st, 0);
-		add_id(r, "pid", st, 1);
-		add_text(r, "process", st, 2);
-		add_u64(r, "running_ns", st, 3);
-		add_u64(r, "ready_ns", st, 4);
-		add_u64(r, "waiting_ns", st, 5);
-		add_u64(r, "switches", st, 6);
-		cJSON_AddItemToArray(arr, r);
-		if (add_waits(db, run_id, sqlite3_column_int64(st, 0),
-			      cJSON_AddArrayToObject(r, "wait_reasons"), err, errlen)) {
-			sqlite3_finalize(st);
-			goto fail;
-		}
+	cJSON *o = cJSON_CreateObject();
+	if (rows(db, "SELECT tid, pid, process, running_ns, ready_ns, waiting_ns, switches"
+		 " FROM etw_sched_threads WHERE run_id = ?1 AND (?2 IS NULL OR pid = ?2)"
+		 " AND (?3 IS NULL OR tid = ?3)"
+		 " ORDER BY ready_ns DESC, running_ns DESC, tid LIMIT ?4", run_id, f,
+		 cJSON_AddArrayToObject(o, "threads"), thread_row, &run_id, err, errlen) ||
+	    rows(db, "SELECT tid, pid, process, by_tid, by_pid, by_process, from_dpc, count,"
+		 " ready_ns FROM etw_sched_ready WHERE run_id = ?1 AND (?2 IS NULL OR pid = ?2)"
+		 " AND (?3 IS NULL OR tid = ?3)"
+		 " ORDER BY ready_ns DESC, count DESC, tid, by_tid LIMIT ?4", run_id, f,
+		 cJSON_AddArrayToObject(o, "readied_by"), ready_row, NULL, err, errlen)) {
+		cJSON_Delete(o);
+		return NULL;
 	}
-	if (finish(db, st, rc, err, errlen))
-		goto fail;
-	arr = cJSON_AddArrayToObject(o, "readied_by");
-	st = prepare(db,
-		"SELECT tid, pid, process, by_tid, by_pid, by_process, from_dpc, count, ready_ns"
-		" FROM etw_sched_ready WHERE run_id = ?1 AND (?2 IS NULL OR pid = ?2)"
-		" AND (?3 IS NULL OR tid = ?3)"
-		" ORDER BY ready_ns DESC, count DESC, tid, by_tid LIMIT ?4", run_id, f, err, errlen);
-	if (!st)
-		goto fail;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cJSON *r = cJSON_CreateObject();
-		add_id(r, "tid", st, 0);
-		add_id(r, "pid", st, 1);
-		add_text(r, "process", st, 2);
-		add_id(r, "by_tid", st, 3);
-		add_id(r, "by_pid", st, 4);
-		add_text(r, "by_process", st, 5);
-		cJSON_AddBoolToObject(r, "from_dpc", sqlite3_column_int(st, 6) != 0);
-		add_u64(r, "count", st, 7);
-		add_u64(r, "ready_ns", st, 8);
-		cJSON_AddItemToArray(arr, r);
-	}
-	if (finish(db, st, rc, err, errlen))
-		goto fail;
 	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
 }
