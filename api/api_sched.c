@@ -53,11 +53,14 @@ static int serve(sqlite3 *db, const char *run_id, const struct api_request *rq, 
 		return st;
 	int got_pid = param_u32(rq, "pid", 0, UINT32_MAX - 1, &f.pid, out);
 	int got_tid = got_pid < 0 ? -1 : param_u32(rq, "tid", 0, UINT32_MAX - 1, &f.tid, out);
-	if (got_tid < 0 || param_u32(rq, "limit", 1, SCHED_LIMIT_MAX, &f.limit, out) < 0) {
+	uint32_t timeline = 0;
+	if (got_tid < 0 || param_u32(rq, "limit", 1, SCHED_LIMIT_MAX, &f.limit, out) < 0 ||
+	    param_u32(rq, "timeline", 0, 1, &timeline, out) < 0) {
 		db_run_clear(&r);
 		return 400;
 	}
 	f.has_pid = got_pid;
+	f.timeline = threads && timeline;
 	f.has_tid = got_tid;
 	cJSON *o = threads ? db_sched_threads_json(db, r.id, &f, err, sizeof err)
 			   : db_sched_syscalls_json(db, r.id, &f, err, sizeof err);

@@ -16,6 +16,7 @@ int db_sched_syscall(struct db_sched *s, const struct sink_syscall *r);
 int db_sched_syscall_module(struct db_sched *s, const struct sink_syscall_module *r);
 int db_sched_thread(struct db_sched *s, const struct sink_sched_thread *r);
 int db_sched_ready(struct db_sched *s, const struct sink_sched_ready *r);
+int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r);
 const char *db_sched_error(const struct db_sched *s);
 void db_sched_free(struct db_sched *s);
 
@@ -24,10 +25,11 @@ struct db_sched_filter {
 	int has_pid, has_tid;
 	uint32_t pid, tid;
 	uint32_t limit;        /* rows per table */
+	int timeline;          /* threads_json: add the per-CPU timeline */
 };
 
 /* {"recorded", "syscalls": [...], "modules": [...]} / {"recorded", "threads": [...],
- * "readied_by": [...]} for run_id; NULL on a database error (err filled). Rows are in
+ * "readied_by": [...], "timeline" when asked} for run_id; NULL on a database error (err filled). Rows are in
  * db order of cost (total_ns / ready_ns desc); module ids are the run's etw_modules ids. */
 struct cJSON *db_sched_syscalls_json(sqlite3 *db, int64_t run_id,
 				     const struct db_sched_filter *f, char *err, size_t errlen);

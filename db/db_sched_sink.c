@@ -6,7 +6,7 @@
 #include <string.h>
 #include "db_sched.h"
 
-enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_N };
+enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_SLICE, Q_N };
 
 static const char *const sql[Q_N] = {
 	"INSERT INTO etw_syscalls(run_id, pid, address, module_id, count, total_ns, max_ns,"
@@ -17,6 +17,8 @@ static const char *const sql[Q_N] = {
 	"INSERT INTO etw_sched_waits(run_id, tid, reason, count, wait_ns) VALUES (?,?,?,?,?)",
 	"INSERT INTO etw_sched_ready(run_id, tid, by_tid, from_dpc, pid, by_pid, count,"
 	" ready_ns, process, by_process) VALUES (?,?,?,?,?,?,?,?,?,?)",
+	"INSERT INTO etw_sched_slices(run_id, cpu, slice, slice_ns, tid0, pid0, ns0, tid1, pid1,"
+	" ns1, tid2, pid2, ns2, other_ns, idle_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 };
 
 struct db_sched {
@@ -153,5 +155,28 @@ int db_sched_ready(struct db_sched *s, const struct sink_sched_ready *r)
 	bind_u64(st, 8, r->ready_ns);
 	sqlite3_bind_text(st, 9, r->process ? r->process : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 10, r->by_process ? r->by_process : "", -1, SQLITE_TRANSIENT);
+	return step(s, st);
+}
+
+int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r)
+{
+	sqlite3_stmt *st = stmt(s, Q_SLICE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 2, r->cpu);
+	sqlite3_bind_int64(st, 3, r->slice);
+	bind_u64(st, 4, r->slice_ns);
+	for (int k = 0; k < SINK_SLICE_TOP; k++) {
+		if (r->tid[k] == UINT32_MAX) {
+			sqlite3_bind_null(st, 5 + 3 * k);
+			sqlite3_bind_null(st, 6 + 3 * k);
+		} else {
+			sqlite3_bind_int64(st, 5 + 3 * k, r->tid[k]);
+			sqlite3_bind_int64(st, 6 + 3 * k, r->pid[k]);
+		}
+		bind_u64(st, 7 + 3 * k, r->ns[k]);
+	}
+	bind_u64(st, 14, r->other_ns);
+	bind_u64(st, 15, r->idle_ns);
 	return step(s, st);
 }

@@ -166,7 +166,17 @@ static const struct migration migrations[] = {{
 	 "  pid INTEGER NOT NULL, by_pid INTEGER NOT NULL, process TEXT NOT NULL,"
 	 "  by_process TEXT NOT NULL, count INTEGER NOT NULL,"
 	 "  ready_ns INTEGER NOT NULL,"
-	 "  PRIMARY KEY (run_id, tid, by_tid, from_dpc)) WITHOUT ROWID;", NULL, NULL},
+	 "  PRIMARY KEY (run_id, tid, by_tid, from_dpc)) WITHOUT ROWID;"
+	 /* per-CPU timeline: per (cpu, slice) the top 3 threads by running time (tid NULL:
+	  * no such rank), the rest, and idle; slice i covers [i, i+1) × slice_ns */
+	 "CREATE TABLE etw_sched_slices ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  cpu INTEGER NOT NULL, slice INTEGER NOT NULL, slice_ns INTEGER NOT NULL,"
+	 "  tid0 INTEGER, pid0 INTEGER, ns0 INTEGER NOT NULL,"
+	 "  tid1 INTEGER, pid1 INTEGER, ns1 INTEGER NOT NULL,"
+	 "  tid2 INTEGER, pid2 INTEGER, ns2 INTEGER NOT NULL,"
+	 "  other_ns INTEGER NOT NULL, idle_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, cpu, slice)) WITHOUT ROWID;", NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -292,6 +292,7 @@ SCHED_CB(sink_syscall, db_sched_syscall, struct sink_syscall)
 SCHED_CB(sink_syscall_module, db_sched_syscall_module, struct sink_syscall_module)
 SCHED_CB(sink_sched_thread, db_sched_thread, struct sink_sched_thread)
 SCHED_CB(sink_sched_ready, db_sched_ready, struct sink_sched_ready)
+SCHED_CB(sink_sched_slice, db_sched_slice, struct sink_sched_slice)
 #undef SCHED_CB
 
 static void sink_free(struct db_sink *s)
@@ -390,6 +391,7 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.syscall_module = sink_syscall_module;
 	s->iface.sched_thread = sink_sched_thread;
 	s->iface.sched_ready = sink_sched_ready;
+	s->iface.sched_slice = sink_sched_slice;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

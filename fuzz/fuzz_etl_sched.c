@@ -2,7 +2,8 @@
  * machine: the input is a sequence of records {kind byte, cpu byte, pointer-size bit,
  * delta-time byte, length byte, payload} decoded as CSwitch / ReadyThread / SysClEnter /
  * SysClExit and fed to etl_sched_event, then everything is emitted to a sink that checks
- * each row's invariants (a syscall's max ≤ total, histogram counts sum to count). Whole
+ * each row's invariants (a syscall's max ≤ total, histogram counts sum to count, a
+ * timeline slice holds no more than its length). Whole
  * traces with these events reach the same code through fuzz_etl_buffer (seeded with an
  * etlgen trace carrying them, fuzz/seed.sh). */
 #include <stddef.h>
@@ -41,6 +42,17 @@ static int on_ready(void *ud, const struct sink_sched_ready *r)
 	return 0;
 }
 
+static int on_slice(void *ud, const struct sink_sched_slice *s)
+{
+	uint64_t sum = s->other_ns + s->idle_ns;
+	(void)ud;
+	for (int k = 0; k < SINK_SLICE_TOP; k++)
+		sum += s->ns[k];
+	if (sum > s->slice_ns)
+		abort();
+	return 0;
+}
+
 static int32_t resolve(void *ud, uint64_t a, int64_t t, unsigned p)
 {
 	(void)ud, (void)a, (void)t;
@@ -64,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	etl_tidmap_init(&tids);
 	etl_tidmap_set(&tids, 1, 10);
 	etl_sched_init(&s, &tids);
+	etl_sched_set_slice(&s, 16); /* small slices: intervals cross many of them */
 	int64_t t = 0;
 	size_t off = 0;
 	while (off + 5 <= size) {
@@ -95,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(copy);
 	}
 	struct ingest_sink k = {.syscall = on_syscall, .sched_thread = on_thread,
-				.sched_ready = on_ready};
+				.sched_ready = on_ready, .sched_slice = on_slice};
 	etl_sched_emit(&s, &k, resolve, name, NULL);
 	etl_sched_free(&s);
 	etl_tidmap_free(&tids);

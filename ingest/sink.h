@@ -149,6 +149,20 @@ struct sink_sched_ready {
 	uint64_t count, ready_ns;
 };
 
+/* What ran on one CPU in one slice of the per-CPU timeline (slices of slice_ns from the
+ * trace start): the SINK_SLICE_TOP threads with the most running time, the other threads
+ * together, and the idle thread (id 0). Slices in which no CSwitch interval fell are not
+ * emitted. */
+#define SINK_SLICE_TOP 3
+struct sink_sched_slice {
+	uint16_t cpu;
+	uint32_t slice;
+	uint64_t slice_ns;
+	uint32_t tid[SINK_SLICE_TOP], pid[SINK_SLICE_TOP]; /* tid UINT32_MAX: no such rank */
+	uint64_t ns[SINK_SLICE_TOP];
+	uint64_t other_ns, idle_ns;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -181,6 +195,7 @@ struct ingest_sink {
 	int (*syscall_module)(void *ud, const struct sink_syscall_module *m);
 	int (*sched_thread)(void *ud, const struct sink_sched_thread *t);
 	int (*sched_ready)(void *ud, const struct sink_sched_ready *r);
+	int (*sched_slice)(void *ud, const struct sink_sched_slice *s);
 };
 
 #endif

@@ -283,6 +283,7 @@ DIRECT(syscall, struct sink_syscall)
 DIRECT(syscall_module, struct sink_syscall_module)
 DIRECT(sched_thread, struct sink_sched_thread)
 DIRECT(sched_ready, struct sink_sched_ready)
+DIRECT(sched_slice, struct sink_sched_slice)
 #undef DIRECT
 
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
@@ -314,6 +315,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.syscall_module = down->syscall_module ? up_syscall_module : NULL,
 		.sched_thread = down->sched_thread ? up_sched_thread : NULL,
 		.sched_ready = down->sched_ready ? up_sched_ready : NULL,
+		.sched_slice = down->sched_slice ? up_sched_slice : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

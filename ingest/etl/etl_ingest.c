@@ -372,6 +372,16 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 	}
 }
 
+/* The per-CPU scheduling timeline's slice: whole ms, at most ~500 slices over the trace. */
+static uint64_t timeline_slice_ns(struct ctx *c)
+{
+	const struct etl_summary_facts *F = &c->facts;
+	int64_t span = F->have_ts ? etl_reader_ns(&c->r, F->last_ts) - etl_reader_ns(&c->r, F->first_ts)
+				  : 0;
+	uint64_t ms = span > 0 ? (uint64_t)span / 500 / 1000000 + 1 : 1;
+	return ms * 1000000;
+}
+
 static int run(struct ctx *c, FILE *f)
 {
 	int rc = etl_reader_open(&c->r, f);
@@ -400,6 +410,7 @@ static int run(struct ctx *c, FILE *f)
 	if (rc < 0)
 		return oom(c);
 	c->facts.reader = c->r.st;
+	etl_sched_set_slice(&c->sched, timeline_slice_ns(c));
 	if ((rc = emit_modules(c)) < 0)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);

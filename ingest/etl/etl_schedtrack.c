@@ -24,9 +24,19 @@ struct etl_sched_thr {
 	struct open_sc sc;
 };
 
+struct slice_acc {
+	uint32_t tid[ETL_SCHED_SLICE_THREADS];
+	uint64_t ns[ETL_SCHED_SLICE_THREADS];
+	uint32_t n;
+	uint64_t other_ns, idle_ns;
+};
+
 struct etl_sched_cpu {
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
+	int64_t run_ns;         /* since when tid runs */
+	int64_t slice;          /* slice being accumulated, -1 none */
+	struct slice_acc acc;
 	struct open_sc sc;      /* syscall open on a CPU without a known thread */
 };
 
@@ -53,6 +63,7 @@ void etl_sched_free(struct etl_sched *s)
 	free(s->scm);
 	free(s->rdy);
 	free(s->cpu);
+	free(s->sl);
 	etl_keymap_free(&s->thr_map);
 	etl_keymap_free(&s->sc_map);
 	etl_keymap_free(&s->scm_map);
@@ -103,6 +114,8 @@ static struct etl_sched_cpu *cpu_state(struct etl_sched *s, uint16_t cpu)
 		if (etl_grow((void **)&s->cpu, &cap, n, sizeof *s->cpu) != 0)
 			return NULL;
 		memset(s->cpu + s->n_cpu, 0, (cap - s->n_cpu) * sizeof *s->cpu);
+		for (size_t i = s->n_cpu; i < cap; i++)
+			s->cpu[i].slice = -1;
 		s->n_cpu = cap;
 	}
 	return &s->cpu[cpu];
@@ -120,6 +133,79 @@ static void end_wait(struct etl_sched_thr *t, int64_t t_ns)
 	t->a.wait_ns[t->reason] += w;
 }
 
+void etl_sched_set_slice(struct etl_sched *s, uint64_t slice_ns)
+{
+	s->slice_ns = slice_ns;
+}
+
+/* Close CPU c's current slice into s->sl (top threads first). 0, or -1 on ENOMEM. */
+static int flush_slice(struct etl_sched *s, uint16_t cpu, struct etl_sched_cpu *c)
+{
+	if (c->slice < 0)
+		return 0;
+	if (etl_grow((void **)&s->sl, &s->cap_sl, s->n_sl + 1, sizeof *s->sl) != 0)
+		return -1;
+	struct sink_sched_slice *o = &s->sl[s->n_sl++];
+	struct slice_acc *a = &c->acc;
+	memset(o, 0, sizeof *o);
+	o->cpu = cpu;
+	o->slice = (uint32_t)c->slice;
+	o->slice_ns = s->slice_ns;
+	o->other_ns = a->other_ns;
+	o->idle_ns = a->idle_ns;
+	for (int r = 0; r < SINK_SLICE_TOP; r++) {
+		uint32_t best = UINT32_MAX;
+		for (uint32_t i = 0; i < a->n; i++)
+			if (a->ns[i] && (best == UINT32_MAX || a->ns[i] > a->ns[best]))
+				best = i;
+		o->tid[r] = best == UINT32_MAX ? UINT32_MAX : a->tid[best];
+		if (best != UINT32_MAX) {
+			o->ns[r] = a->ns[best];
+			a->ns[best] = 0;
+		}
+	}
+	for (uint32_t i = 0; i < a->n; i++)
+		o->other_ns += a->ns[i];
+	memset(a, 0, sizeof *a);
+	c->slice = -1;
+	return 0;
+}
+
+/* tid ran on CPU c over [from, to): add it to the slices it covers. */
+static int add_run(struct etl_sched *s, uint16_t cpu, struct etl_sched_cpu *c, uint32_t tid,
+		   int64_t from, int64_t to)
+{
+	if (from < 0)
+		from = 0;
+	while (from < to) {
+		int64_t idx = from / (int64_t)s->slice_ns;
+		int64_t end = (idx + 1) * (int64_t)s->slice_ns;
+		if (end > to)
+			end = to;
+		if (idx != c->slice) {
+			if (flush_slice(s, cpu, c) != 0)
+				return -1;
+			c->slice = idx;
+		}
+		uint64_t d = (uint64_t)(end - from);
+		struct slice_acc *a = &c->acc;
+		uint32_t i = 0;
+		while (i < a->n && a->tid[i] != tid)
+			i++;
+		if (tid == 0)
+			a->idle_ns += d;
+		else if (i < a->n || a->n < ETL_SCHED_SLICE_THREADS) {
+			if (i == a->n)
+				a->tid[a->n++] = tid;
+			a->ns[i] += d;
+		} else {
+			a->other_ns += d;
+		}
+		from = end;
+	}
+	return 0;
+}
+
 static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t_ns)
 {
 	struct etl_cswitch cs;
@@ -131,8 +217,11 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 	struct etl_sched_cpu *c = cpu_state(s, ev->cpu);
 	if (!c)
 		return -1;
+	if (c->known && s->slice_ns && add_run(s, ev->cpu, c, c->tid, c->run_ns, t_ns) != 0)
+		return -1;
 	c->known = 1;
 	c->tid = cs.new_tid;
+	c->run_ns = t_ns;
 	if (cs.old_tid != 0) {
 		struct etl_sched_thr *o = thread(s, cs.old_tid);
 		if (!o)
@@ -342,6 +431,15 @@ int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
 		t->a.pid = pid_of(s, t->a.tid);
 		t->a.process = name(ud, t->a.pid);
 		rc = sink->sched_thread(sink->ud, &t->a);
+	}
+	for (size_t i = 0; i < s->n_cpu && rc >= 0; i++)
+		if (flush_slice(s, (uint16_t)i, &s->cpu[i]) != 0)
+			rc = -1;
+	for (size_t i = 0; i < s->n_sl && rc >= 0 && sink->sched_slice; i++) {
+		struct sink_sched_slice *o = &s->sl[i];
+		for (int r = 0; r < SINK_SLICE_TOP; r++)
+			o->pid[r] = o->tid[r] == UINT32_MAX ? SINK_PID_UNKNOWN : pid_of(s, o->tid[r]);
+		rc = sink->sched_slice(sink->ud, o);
 	}
 	for (size_t i = 0; i < s->n_rdy && rc >= 0 && sink->sched_ready; i++) {
 		struct sink_sched_ready *r = &s->rdy[i];

@@ -13,6 +13,10 @@
  *   (wherever it entered), duration = exit − enter (wall time, waits included). On a CPU
  *   with no CSwitch yet, enter/exit pair on that CPU with an unknown process. Exits
  *   without an enter and enters overwritten by a second enter are counted, never paired.
+ * Timeline: each CPU's CSwitch intervals (thread in → next CSwitch) cut into slices of
+ * slice_ns; per slice up to ETL_SCHED_SLICE_THREADS threads are told apart (more go to
+ * "other"), the top SINK_SLICE_TOP kept. The last interval of each CPU (no CSwitch ends it)
+ * is not counted.
  * Memory: one record per thread, per (process, syscall address), per readied-by pair (at
  * most ETL_SCHED_MAX_PAIRS; more are counted as dropped). */
 #ifndef ETLSCOPE_ETL_SCHEDTRACK_H
@@ -27,6 +31,7 @@
 #include "sink.h"
 
 #define ETL_SCHED_MAX_PAIRS (1u << 20)
+#define ETL_SCHED_SLICE_THREADS 8
 
 struct etl_sched_thr; /* etl_schedtrack.c */
 struct etl_sched_cpu;
@@ -57,11 +62,16 @@ struct etl_sched {
 	struct etl_keymap rdy_map;      /* (tid << 32 | by_tid, from_dpc) → rdy index */
 	struct etl_sched_cpu *cpu;
 	size_t n_cpu;
+	uint64_t slice_ns;              /* 0: no timeline */
+	struct sink_sched_slice *sl;    /* finished slices (tid filled, pid at emit) */
+	size_t n_sl, cap_sl;
 	struct etl_sched_stats st;
 };
 
 void etl_sched_init(struct etl_sched *s, const struct etl_tidmap *tids);
 void etl_sched_free(struct etl_sched *s);
+/* Cut the per-CPU timeline into slices of slice_ns (call before the first event). */
+void etl_sched_set_slice(struct etl_sched *s, uint64_t slice_ns);
 /* Feed one pass-2 event of kind k (CSwitch, ReadyThread, SysClEnter, SysClExit; others are
  * ignored) at t_ns. 0, or -1 on ENOMEM. */
 int etl_sched_event(struct etl_sched *s, const struct etl_event *ev, enum etl_kernel_kind k,

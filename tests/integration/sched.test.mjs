@@ -152,3 +152,26 @@ test('compare: cost per call before and after the EDR, per process and syscall',
     delta: [{ avg_ns: { abs: 3200, rel: 32 } }, null],
   }]);
 });
+
+test('scheduling timeline: per CPU and slice, what ran (top threads, idle)', async () => {
+  const b = await get(`${runs.after}/scheduling?timeline=1`);
+  const cpu1 = b.timeline.filter((s) => s.cpu === 1);
+  let ran = 0, idle = 0, other = 0;
+  for (const s of b.timeline) {
+    const sum = s.top.reduce((a, t) => a + t.ns, 0) + s.other_ns + s.idle_ns;
+    assert.ok(sum <= 1e6 + 1e-9, `slice ${s.cpu}/${s.slice} holds ${sum} ns of a 1 ms slice`);
+  }
+  for (const s of cpu1) {
+    for (const t of s.top) if (t.tid === 3000) ran += t.ns;
+    idle += s.idle_ns;
+    other += s.other_ns;
+  }
+  // thread 3000 ran 101 × 50 µs; between its runs CPU 1 idled 100 × (500 + 200) µs; the
+  // syscall thread on CPU 0 never switched out, so CPU 0 has no closed interval
+  assert.equal(ran, 101 * 50000);
+  assert.equal(idle, 100 * 700000);
+  assert.equal(other, 0);
+  assert.equal(b.timeline.filter((s) => s.cpu === 0).length, 0);
+  assert.equal((await get(`${runs.after}/scheduling`)).timeline, undefined);
+  assert.equal((await getJson(`${runs.after}/scheduling?timeline=2`)).status, 400);
+});

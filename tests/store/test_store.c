@@ -341,6 +341,7 @@ static void test_events_migrated(void **state)
 	assert_int_equal(sqlite3_exec(fx->db, "DROP TABLE etw_dpc_chunks; DROP TABLE etw_syscalls;"
 				      " DROP TABLE etw_syscall_modules; DROP TABLE etw_sched_threads;"
 				      " DROP TABLE etw_sched_waits; DROP TABLE etw_sched_ready;"
+				      " DROP TABLE etw_sched_slices;"
 				      " COMMIT; PRAGMA user_version=4", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(db_migrate(fx->db, err, sizeof err), 0);
 	assert_int_equal(count_rows(fx->db, "SELECT count(*) FROM sqlite_schema WHERE"
