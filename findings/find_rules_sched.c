@@ -2,6 +2,8 @@
  * (db/db_sched.h tables, whole trace):
  * - syscall-security-hooks: a process's syscalls, with the CPU samples taken inside them
  *   passing through an antivirus/EDR/filter driver (knowledge-base category);
+ * - syscall-third-party-target: syscalls whose SysCallAddress lies in a module that is not
+ *   Microsoft's (system services are Windows' own code: a third-party target means a hook);
  * - thread-ready-behind-dpc: a thread readied by DPCs that then waited ready, not running,
  *   in a trace where DPCs and ISRs took more than the CPU-busy limit of some CPU (the
  *   cpu-dpcisr-saturated evidence). The tie is by trace, not by CPU and time slice.
@@ -107,6 +109,49 @@ static int syscall_hooks(struct find_ctx *c)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int third_party_targets(struct find_ctx *c)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (sqlite3_prepare_v2(c->db, "SELECT s.module_id, s.address - m.base, sum(s.count),"
+				      " sum(s.total_ns), count(DISTINCT s.pid) FROM etw_syscalls s"
+				      " JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
+				      " WHERE s.run_id = ? GROUP BY s.module_id, s.address"
+				      " ORDER BY sum(s.count) DESC", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(c->err, c->errlen, "findings: %s", sqlite3_errmsg(c->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, c->run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct attr_row *row = attr_find(c->attr, sqlite3_column_int(st, 0));
+		if (!row || row->cls.microsoft)
+			continue;
+		uint64_t off = (uint64_t)sqlite3_column_int64(st, 1);
+		uint64_t count = (uint64_t)sqlite3_column_int64(st, 2);
+		uint64_t total = (uint64_t)sqlite3_column_int64(st, 3);
+		int procs = sqlite3_column_int(st, 4);
+		char desc[400], calls[32], avg[32];
+		find_driver_desc(row, desc, sizeof desc);
+		find_thousands(count, calls, sizeof calls);
+		find_duration_us(count ? (double)total / (double)count / 1e3 : 0, avg, sizeof avg);
+		cJSON *n = cJSON_CreateObject();
+		char buf[300];
+		snprintf(buf, sizeof buf, "%s+0x%llx", row->name, (unsigned long long)off);
+		cJSON_AddNumberToObject(n, "module_id", row->module_id);
+		cJSON_AddStringToObject(n, "module", row->name);
+		cJSON_AddStringToObject(n, "syscall", buf);
+		cJSON_AddNumberToObject(n, "count", (double)count);
+		cJSON_AddNumberToObject(n, "avg_us", count ? (double)total / (double)count / 1e3 : 0);
+		find_emit(c, "syscall-third-party-target", FIND_WARNING, (double)count, "sched", NULL, n,
+			  "%s syscalls from %d process%s entered %s at +0x%llx, not Windows' own "
+			  "kernel (average %s): a third-party driver sits where system services are "
+			  "dispatched, i.e. it hooks them.",
+			  calls, procs, procs == 1 ? "" : "es", desc, (unsigned long long)off, avg);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Did DPCs + ISRs take more than the limit of some CPU? (the cpu-dpcisr-saturated finding
  * already emitted by find_rules_etw, which runs first) */
 static const cJSON *saturation(const struct find_ctx *c)
@@ -178,7 +223,7 @@ static int ready_behind_dpc(struct find_ctx *c)
 
 int find_rules_sched(struct find_ctx *c)
 {
-	if (syscall_hooks(c) != 0 || ready_behind_dpc(c) != 0)
+	if (syscall_hooks(c) != 0 || third_party_targets(c) != 0 || ready_behind_dpc(c) != 0)
 		return -1;
 	return 0;
 }

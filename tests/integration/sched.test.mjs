@@ -31,7 +31,10 @@ before(async () => {
   // a thread readied by DPCs of ndis.sys that hold its CPU 2 ms each time (93 % DPC)
   const pegged = { ...scenario(3.3), syscalls: undefined,
     ready_wait: { count: 20, cpu: 1, tid: 3000, wait_reason: 15, dpc_module: 'ndis.sys', run_us: 50, wait_us: 100, ready_us: 2000 } };
-  for (const [name, scen] of [['before', scenario(0.1)], ['after', scenario(3.3)], ['pegged', pegged],
+  // syscalls dispatched into the EDR driver itself (a hooked service)
+  const hooked = { ...scenario(3.3), ready_wait: undefined };
+  hooked.syscalls = { ...hooked.syscalls, module: 'tedrdrv.sys', count: 50, sample_every: 0 };
+  for (const [name, scen] of [['before', scenario(0.1)], ['after', scenario(3.3)], ['pegged', pegged], ['hooked', hooked],
     ['none', { cpus: 2, duration_s: 0.01, modules: [{ name: 'ndis.sys', base: '0xfffff80020000000', size: 65536,
       dpc: { rate: 1000, duration_us: { dist: 'fixed', value: 5 } } }] }]]) {
     const g = generate(srv.dir, name, scen, false);
@@ -174,4 +177,13 @@ test('scheduling timeline: per CPU and slice, what ran (top threads, idle)', asy
   assert.equal(b.timeline.filter((s) => s.cpu === 0).length, 0);
   assert.equal((await get(`${runs.after}/scheduling`)).timeline, undefined);
   assert.equal((await getJson(`${runs.after}/scheduling?timeline=2`)).status, 400);
+});
+
+test('findings: syscalls entering a third-party module (a hook); none for ntoskrnl.exe', async () => {
+  const f = (await findings('hooked')).find((x) => x.id === 'syscall-third-party-target');
+  assert.ok(f, 'syscall-third-party-target missing');
+  assert.equal(f.sentence, '50 syscalls from 1 process entered tedrdrv.sys (Palo Alto Networks, EDR) at +0x1000, '
+    + "not Windows' own kernel (average 3.3 µs): a third-party driver sits where system services are dispatched, i.e. it hooks them.");
+  assert.equal(f.numbers.count, 50);
+  assert.equal((await findings('after')).some((x) => x.id === 'syscall-third-party-target'), false);
 });
