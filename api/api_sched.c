@@ -55,7 +55,8 @@ static int serve(sqlite3 *db, const char *run_id, const struct api_request *rq, 
 	int got_tid = got_pid < 0 ? -1 : param_u32(rq, "tid", 0, UINT32_MAX - 1, &f.tid, out);
 	uint32_t timeline = 0;
 	if (got_tid < 0 || param_u32(rq, "limit", 1, SCHED_LIMIT_MAX, &f.limit, out) < 0 ||
-	    param_u32(rq, "timeline", 0, 1, &timeline, out) < 0) {
+	    param_u32(rq, "timeline", 0, 1, &timeline, out) < 0 ||
+	    param_u32(rq, "points", 1, 10000, &f.points, out) < 0) {
 		db_run_clear(&r);
 		return 400;
 	}

@@ -26,6 +26,7 @@ struct db_sched_filter {
 	uint32_t pid, tid;
 	uint32_t limit;        /* rows per table */
 	int timeline;          /* threads_json: add the per-CPU timeline */
+	uint32_t points;       /* ... merged into at most this many slices per CPU (0: as stored) */
 };
 
 /* {"recorded", "syscalls": [...], "modules": [...]} / {"recorded", "threads": [...],
@@ -33,6 +34,10 @@ struct db_sched_filter {
  * db order of cost (total_ns / ready_ns desc); module ids are the run's etw_modules ids. */
 struct cJSON *db_sched_syscalls_json(sqlite3 *db, int64_t run_id,
 				     const struct db_sched_filter *f, char *err, size_t errlen);
+/* The per-CPU timeline (db_sched_timeline.c) appended to arr: [{"cpu", "slice", "t_s",
+ * "slice_s", "top": [{"tid", "pid", "ns"}], "other_ns", "idle_ns"}]. 0, or -1 (err). */
+int db_sched_timeline_json(sqlite3 *db, int64_t run_id, uint32_t points, struct cJSON *arr,
+			   char *err, size_t errlen);
 struct cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id,
 				    const struct db_sched_filter *f, char *err, size_t errlen);
 

@@ -51,7 +51,7 @@ static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, int64_t run_id,
 		return NULL;
 	}
 	sqlite3_bind_int64(st, 1, run_id);
-	int n = sqlite3_bind_parameter_count(st); /* the timeline binds the run id only */
+	int n = sqlite3_bind_parameter_count(st);
 	if (n >= 2 && f->has_pid)
 		sqlite3_bind_int64(st, 2, f->pid);
 	if (n >= 3 && f->has_tid)
@@ -230,30 +230,6 @@ static int ready_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra,
 	return 0;
 }
 
-/* One slice: {"cpu", "slice", "t_s", "top": [{"tid", "pid", "ns"}], "other_ns", "idle_ns"}. */
-static int slice_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extra, char *err,
-		     size_t errlen)
-{
-	(void)db, (void)extra, (void)err, (void)errlen;
-	int64_t slice = sqlite3_column_int64(st, 1), slice_ns = sqlite3_column_int64(st, 2);
-	cJSON_AddNumberToObject(r, "cpu", sqlite3_column_int(st, 0));
-	cJSON_AddNumberToObject(r, "slice", (double)slice);
-	cJSON_AddNumberToObject(r, "t_s", (double)slice * (double)slice_ns / 1e9);
-	cJSON *top = cJSON_AddArrayToObject(r, "top");
-	for (int k = 0; k < 3; k++) {
-		if (sqlite3_column_type(st, 3 + 3 * k) == SQLITE_NULL)
-			continue;
-		cJSON *t = cJSON_CreateObject();
-		add_id(t, "tid", st, 3 + 3 * k);
-		add_id(t, "pid", st, 4 + 3 * k);
-		add_u64(t, "ns", st, 5 + 3 * k);
-		cJSON_AddItemToArray(top, t);
-	}
-	add_u64(r, "other_ns", st, 12);
-	add_u64(r, "idle_ns", st, 13);
-	return 0;
-}
-
 cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id, const struct db_sched_filter *f,
 			     char *err, size_t errlen)
 {
@@ -268,11 +244,9 @@ cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id, const struct db_sched_
 		 " AND (?3 IS NULL OR tid = ?3)"
 		 " ORDER BY ready_ns DESC, count DESC, tid, by_tid LIMIT ?4", run_id, f,
 		 cJSON_AddArrayToObject(o, "readied_by"), ready_row, NULL, err, errlen) ||
-	    (f->timeline &&
-	     rows(db, "SELECT cpu, slice, slice_ns, tid0, pid0, ns0, tid1, pid1, ns1, tid2, pid2,"
-		  " ns2, other_ns, idle_ns FROM etw_sched_slices WHERE run_id = ?1"
-		  " ORDER BY cpu, slice LIMIT 100000", run_id, f,
-		  cJSON_AddArrayToObject(o, "timeline"), slice_row, NULL, err, errlen))) {
+	    (f->timeline && db_sched_timeline_json(db, run_id, f->points,
+						    cJSON_AddArrayToObject(o, "timeline"), err,
+						    errlen))) {
 		cJSON_Delete(o);
 		return NULL;
 	}

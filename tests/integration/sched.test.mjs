@@ -176,7 +176,14 @@ test('scheduling timeline: per CPU and slice, what ran (top threads, idle)', asy
   assert.equal(other, 0);
   assert.equal(b.timeline.filter((s) => s.cpu === 0).length, 0);
   assert.equal((await get(`${runs.after}/scheduling`)).timeline, undefined);
+  // merged into at most 10 points per CPU: the same sums, wider slices
+  const m = (await get(`${runs.after}/scheduling?timeline=1&points=10`)).timeline.filter((s) => s.cpu === 1);
+  assert.ok(m.length <= 10 && m.length > 1, `${m.length} points`);
+  assert.equal(m.reduce((a, s) => a + s.top.filter((t) => t.tid === 3000).reduce((x, t) => x + t.ns, 0), 0), 101 * 50000);
+  assert.equal(m.reduce((a, s) => a + s.idle_ns, 0), 100 * 700000);
+  assert.ok(m.every((s) => s.slice_s > 0.001 && Math.abs(s.t_s - s.slice * s.slice_s) < 1e-9));
   assert.equal((await getJson(`${runs.after}/scheduling?timeline=2`)).status, 400);
+  assert.equal((await getJson(`${runs.after}/scheduling?timeline=1&points=0`)).status, 400);
 });
 
 test('findings: syscalls entering a third-party module (a hook); none for ntoskrnl.exe', async () => {
