@@ -231,6 +231,53 @@ static void test_tracker_pairs_by_running_thread(void **state)
 	etl_tidmap_free(&f.tids);
 }
 
+struct slices {
+	struct sink_sched_slice v[8];
+	int n;
+};
+
+static int cap_slice(void *ud, const struct sink_sched_slice *r)
+{
+	struct slices *c = ud;
+	assert_true(c->n < 8);
+	c->v[c->n++] = *r;
+	return 0;
+}
+
+static void test_tracker_timeline_slices(void **state)
+{
+	(void)state;
+	struct feed f;
+	memset(&f, 0, sizeof f);
+	etl_tidmap_init(&f.tids);
+	etl_sched_init(&f.s, &f.tids);
+	etl_sched_set_slice(&f.s, 10);
+	cs(&f, 0, 5, 100, 0, 5, 0);   /* 100 runs [5, 25) */
+	cs(&f, 0, 25, 0, 100, 5, 6);  /* idle [25, 32) */
+	cs(&f, 0, 32, 200, 0, 5, 0);  /* 200 runs [32, 35) */
+	cs(&f, 0, 35, 0, 200, 5, 6);  /* idle from 35: never closed, not counted */
+	struct slices c = {0};
+	struct ingest_sink k = {.ud = &c, .sched_slice = cap_slice};
+	assert_int_equal(etl_sched_emit(&f.s, &k, no_module, no_name, NULL), 0);
+	/* by hand: slice 0 100×5; 1 100×10; 2 100×5 + idle 5; 3 idle 2 + 200×3 */
+	static const struct { uint32_t slice, tid0; uint64_t ns0, idle; } want[] = {
+		{0, 100, 5, 0}, {1, 100, 10, 0}, {2, 100, 5, 5}, {3, 200, 3, 2},
+	};
+	assert_int_equal(c.n, 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(c.v[i].cpu, 0);
+		assert_int_equal(c.v[i].slice, want[i].slice);
+		assert_int_equal(c.v[i].slice_ns, 10);
+		assert_int_equal(c.v[i].tid[0], want[i].tid0);
+		assert_int_equal(c.v[i].ns[0], want[i].ns0);
+		assert_int_equal(c.v[i].tid[1], UINT32_MAX);
+		assert_int_equal(c.v[i].idle_ns, want[i].idle);
+		assert_int_equal(c.v[i].other_ns, 0);
+	}
+	etl_sched_free(&f.s);
+	etl_tidmap_free(&f.tids);
+}
+
 /* ---- whole traces from etlgen ---- */
 
 static const struct etlgen_module mods64[] = {
@@ -344,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_ready_thread),
 		cmocka_unit_test(test_syscall_payloads),
 		cmocka_unit_test(test_tracker_pairs_by_running_thread),
+		cmocka_unit_test(test_tracker_timeline_slices),
 		cmocka_unit_test(test_trace_edr_64),
 		cmocka_unit_test(test_trace_edr_32),
 		cmocka_unit_test(test_trace_before_edr),
