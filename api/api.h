@@ -36,6 +36,12 @@ int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_
 int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		    cJSON **out);
 /* The run's stored findings and verdict (computed on first request). */
+/* GET /api/runs/{id}/syscalls and /scheduling — syscall cost per (process, address) and
+ * per-thread scheduling of an ETW run (api_sched.c). */
+int api_run_syscalls(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		     cJSON **out);
+int api_run_scheduling(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		       cJSON **out);
 int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		     cJSON **out);
 

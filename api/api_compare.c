@@ -18,6 +18,7 @@
 #include "api_params.h"
 #include "db.h"
 #include "db_etw.h"
+#include "api_compare_sched.h"
 
 #define MAX_RUNS 4
 #define MAX_MODULES 512
@@ -630,6 +631,16 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		cJSON_AddItemToArray(mt, m);
 	}
 	cJSON_AddItemToObject(o, "findings", findings_diff(db, sd, n));
+	int64_t rids[MAX_RUNS];
+	for (int k = 0; k < n; k++)
+		rids[k] = sd[k].run.id;
+	cJSON *sys = api_compare_syscalls(db, rids, n, err, sizeof err);
+	if (!sys) { /* o is freed at done */
+		*out = api_error("%s", err);
+		st = 500;
+		goto done;
+	}
+	cJSON_AddItemToObject(o, "syscalls", sys);
 	/* Perfmon: processor counters averaged over CPUs, on time since start. */
 	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
 					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};

@@ -153,6 +153,49 @@ static const struct migration migrations[] = {{
 	 "  samples INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, dpc_module, kind, rank)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 7 (issue 15, scheduling and syscalls): whole-trace aggregates from CSwitch,
+	  * ReadyThread and SysClEnter/SysClExit (ingest/sink.h). pid/tid 4294967295 =
+	  * unknown. hist = SINK_SYSCALL_BUCKETS little-endian u64 counts, bucket b holding
+	  * durations below 2^b ns (the last one: the rest). */
+	 "CREATE TABLE etw_syscalls ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  pid INTEGER NOT NULL, address INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  module_id INTEGER NOT NULL,"
+	 "  count INTEGER NOT NULL, total_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL,"
+	 "  samples INTEGER NOT NULL, hist BLOB NOT NULL,"
+	 "  PRIMARY KEY (run_id, pid, address)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_syscall_modules ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  pid INTEGER NOT NULL, module_id INTEGER NOT NULL, samples INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, pid, module_id)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_threads ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, pid INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  running_ns INTEGER NOT NULL,"
+	 "  ready_ns INTEGER NOT NULL, waiting_ns INTEGER NOT NULL, switches INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_waits ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, reason INTEGER NOT NULL, count INTEGER NOT NULL,"
+	 "  wait_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid, reason)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_sched_ready ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, by_tid INTEGER NOT NULL, from_dpc INTEGER NOT NULL,"
+	 "  pid INTEGER NOT NULL, by_pid INTEGER NOT NULL, process TEXT NOT NULL,"
+	 "  by_process TEXT NOT NULL, count INTEGER NOT NULL,"
+	 "  ready_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, tid, by_tid, from_dpc)) WITHOUT ROWID;"
+	 /* per-CPU timeline: per (cpu, slice) the top 3 threads by running time (tid NULL:
+	  * no such rank), the rest, and idle; slice i covers [i, i+1) × slice_ns */
+	 "CREATE TABLE etw_sched_slices ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  cpu INTEGER NOT NULL, slice INTEGER NOT NULL, slice_ns INTEGER NOT NULL,"
+	 "  tid0 INTEGER, pid0 INTEGER, ns0 INTEGER NOT NULL,"
+	 "  tid1 INTEGER, pid1 INTEGER, ns1 INTEGER NOT NULL,"
+	 "  tid2 INTEGER, pid2 INTEGER, ns2 INTEGER NOT NULL,"
+	 "  other_ns INTEGER NOT NULL, idle_ns INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, cpu, slice)) WITHOUT ROWID;", NULL, NULL},
 };
 
 int db_schema_version(void)

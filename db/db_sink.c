@@ -9,6 +9,7 @@
 #include "db.h"
 #include "db_etw_sink.h"
 #include "db_report.h"
+#include "db_sched.h"
 
 #define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
 #define CHUNK_MAX 4096
@@ -43,6 +44,7 @@ struct db_sink {
 	cJSON *summary;
 	struct db_etw *etw; /* ETW records: modules, DPC/ISR, CPU samples */
 	struct db_report *report; /* pre-bucketed histograms of text reports */
+	struct db_sched *sched;   /* scheduling and syscall aggregates */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -271,8 +273,31 @@ static int sink_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
 	return s->failed ? -1 : report_result(s, db_report_usage(s->report, u));
 }
 
+static int sched_result(struct db_sink *s, int rc)
+{
+	if (rc && !s->failed) {
+		snprintf(s->err, sizeof s->err, "%s", db_sched_error(s->sched));
+		s->failed = 1;
+	}
+	return rc ? -1 : 0;
+}
+
+#define SCHED_CB(name, fn, type)                                                            \
+	static int name(void *ud, const type *r)                                            \
+	{                                                                                   \
+		struct db_sink *s = ud;                                                     \
+		return s->failed ? -1 : sched_result(s, fn(s->sched, r));                   \
+	}
+SCHED_CB(sink_syscall, db_sched_syscall, struct sink_syscall)
+SCHED_CB(sink_syscall_module, db_sched_syscall_module, struct sink_syscall_module)
+SCHED_CB(sink_sched_thread, db_sched_thread, struct sink_sched_thread)
+SCHED_CB(sink_sched_ready, db_sched_ready, struct sink_sched_ready)
+SCHED_CB(sink_sched_slice, db_sched_slice, struct sink_sched_slice)
+#undef SCHED_CB
+
 static void sink_free(struct db_sink *s)
 {
+	db_sched_free(s->sched);
 	db_report_free(s->report);
 	db_etw_free(s->etw);
 	sqlite3_finalize(s->ins_counter);
@@ -358,6 +383,15 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	}
 	s->iface.dpcisr_bucket = sink_dpcisr_bucket;
 	s->iface.dpcisr_usage = sink_dpcisr_usage;
+	if (!(s->sched = db_sched_begin(db, s->run_id))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->iface.syscall = sink_syscall;
+	s->iface.syscall_module = sink_syscall_module;
+	s->iface.sched_thread = sink_sched_thread;
+	s->iface.sched_ready = sink_sched_ready;
+	s->iface.sched_slice = sink_sched_slice;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

@@ -34,6 +34,10 @@ struct find_limits {
 	double pm_int_warn, pm_int_crit;               /* % Interrupt Time: 10, 20 */
 	double pm_priv_warn, pm_priv_crit;             /* % Privileged Time: 20, 30 */
 	double pm_queue_per_cpu;                       /* Processor Queue Length per CPU: 10 */
+	double syscall_security_share;  /* a security module on > this share of the samples
+					 * inside a process's syscalls: 0.25 */
+	uint64_t syscall_min_samples;   /* ... of at least this many samples: 10 */
+	double ready_behind_dpc_ms;     /* ready time after DPC readying worth a finding: 10 */
 };
 extern const struct find_limits find_default_limits;
 
@@ -60,6 +64,9 @@ void find_emit(struct find_ctx *c, const char *id, enum find_severity sev, doubl
 /* Rules: 0 ok, -1 error (c->err says why). */
 int find_rules_etw(struct find_ctx *c);
 int find_rules_perfmon(struct find_ctx *c);
+int find_rules_sched(struct find_ctx *c); /* after find_rules_etw: reads its findings */
+/* Is a module's knowledge-base category antivirus/EDR/other security/filter? */
+int find_is_security(const struct attr_class *k);
 
 /* Compute the findings document of a run now (nothing stored):
  * {"engine", "kb_version", "verdict": {"severity", "sentence"}, "findings": [...]}.

@@ -14,6 +14,7 @@ const struct find_limits find_default_limits = {
 	.hidden_dpc_share = 0.01, .hidden_sample_share = 0.01,
 	.pm_dpc_warn = 10, .pm_int_warn = 10, .pm_int_crit = 20,
 	.pm_priv_warn = 20, .pm_priv_crit = 30, .pm_queue_per_cpu = 10,
+	.syscall_security_share = 0.25, .syscall_min_samples = 10, .ready_behind_dpc_ms = 10,
 };
 
 const char *find_severity_name(enum find_severity s)

@@ -258,7 +258,7 @@ static int cpu_saturation(struct find_ctx *c)
 	return 0;
 }
 
-static int security_category(const struct attr_class *k)
+int find_is_security(const struct attr_class *k)
 {
 	static const char *const cats[] = {"antivirus", "edr", "security-other",
 					   "activity-monitor", "network-filter"};
@@ -282,7 +282,7 @@ static void security_inclusive(struct find_ctx *c)
 		const struct attr_row *row = &a->rows[i];
 		double incl = (double)row->incl / (double)busy;
 		double excl = (double)row->excl / (double)busy;
-		if (!security_category(&row->cls) || incl <= c->lim->security_incl_warn)
+		if (!find_is_security(&row->cls) || incl <= c->lim->security_incl_warn)
 			continue;
 		char desc[400], extra[200] = "";
 		find_driver_desc(row, desc, sizeof desc);
@@ -438,5 +438,5 @@ int find_rules_etw(struct find_ctx *c)
 	hidden_code(c);
 	tracing_gaps(c);
 	logger_owner(c);
-	return 0;
+	return find_rules_sched(c);
 }

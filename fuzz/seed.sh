@@ -27,6 +27,9 @@ case $name in
         printf '{"cpus":2,"duration_s":0.05,"compressed":%s,"buffer_size":8192,"sample_rate_hz":200,"stack_keys":%s,"modules":[{"name":"ndis.sys","base":"0xfffff80000100000","size":65536,"dpc":{"rate":2000,"duration_us":{"dist":"uniform","min":5,"max":300},"inside":{"every_us":40,"flag":true,"stacks":true,"samples":[{"leaf":"ndis.sys","callers":["ndis.sys"]}]}},"isr":{"rate":500,"msi":true,"duration_us":{"dist":"fixed","value":3}},"samples":{"weight":1,"stack":["ndis.sys"]}}]}' "$c" "$c" > "$dir/scenario.json"
         "$gen" "$dir/scenario.json" "$dir/etlgen-$c.etl" >/dev/null 2>&1 || true
       done
+      # CSwitch, ReadyThread, SysClEnter/SysClExit, samples inside syscalls, DPCs
+      printf '{"cpus":2,"duration_s":0,"buffer_size":8192,"modules":[{"name":"ntoskrnl.exe","base":"0xfffff80000000000","size":1048576,"samples":{"weight":0,"stack":["tedrdrv.sys"]}},{"name":"tedrdrv.sys","base":"0xfffff80010000000","size":65536}],"syscalls":{"count":50,"cpu":0,"module":"ntoskrnl.exe","offset":4096,"duration_us":3.3,"gap_us":2,"sample_every":5},"ready_wait":{"count":20,"cpu":1,"dpc_module":"tedrdrv.sys","run_us":5,"wait_us":20,"ready_us":10}}' > "$dir/scenario.json"
+      "$gen" "$dir/scenario.json" "$dir/etlgen-sched.etl" >/dev/null 2>&1 || true
       rm -f "$dir/scenario.json"
     fi ;;
   fuzz_blg*) copy "$samples"/perfmon/*.blg ;;

@@ -115,6 +115,65 @@ struct sink_dpcisr_usage {
 	uint64_t busy_us;
 };
 
+/* Scheduling and syscalls (CSwitch, ReadyThread, SysClEnter/SysClExit), aggregated by the
+ * parser over the whole trace and emitted once at the end (rows are bounded by threads and
+ * syscall addresses, never by events). Durations in ns. */
+#define SINK_SYSCALL_BUCKETS 40 /* bucket b: duration < 2^b ns (b 0..38), b 39: the rest */
+#define SINK_WAIT_REASONS 64    /* KWAIT_REASON values (0..39 known), clamped to 63 */
+
+/* One (process, syscall address): paired enter/exit. */
+struct sink_syscall {
+	uint32_t pid;          /* SINK_PID_UNKNOWN: the thread was not known (no CSwitch) */
+	const char *process;   /* image name of pid, "" if unknown */
+	uint64_t address;      /* SysCallAddress (the NT service routine) */
+	int32_t module_id;     /* module of the address, -1 if unresolved */
+	uint64_t count, total_ns, max_ns;
+	uint64_t samples;      /* CPU samples of this process taken inside such a syscall */
+	uint64_t hist[SINK_SYSCALL_BUCKETS];
+};
+
+/* A module on the stacks of CPU samples taken inside syscalls, per process. */
+struct sink_syscall_module {
+	uint32_t pid;
+	int32_t module_id;
+	uint64_t samples;
+};
+
+/* One thread's scheduling over the trace. */
+struct sink_sched_thread {
+	uint32_t pid, tid;     /* pid: the thread's last known process (SINK_PID_UNKNOWN) */
+	const char *process;   /* image name of pid, "" if unknown */
+	uint64_t running_ns;   /* switched in → switched out */
+	uint64_t ready_ns;     /* ReadyThread (or preempted while ready) → switched in */
+	uint64_t waiting_ns;   /* switched out waiting → ReadyThread */
+	uint64_t switches;     /* times switched in */
+	uint64_t wait_count[SINK_WAIT_REASONS]; /* switch-outs into a wait, by reason */
+	uint64_t wait_ns[SINK_WAIT_REASONS];    /* waiting time ended by a ReadyThread */
+};
+
+/* Who readied a thread, and how long it then stayed ready before running. */
+struct sink_sched_ready {
+	uint32_t tid, pid;     /* the readied thread */
+	uint32_t by_tid, by_pid; /* the thread running on the readying CPU (UINT32_MAX: unknown) */
+	uint8_t from_dpc;      /* ReadyThread Flag 0x1: readied from a DPC on that CPU */
+	const char *process, *by_process; /* image names, "" if unknown */
+	uint64_t count, ready_ns;
+};
+
+/* What ran on one CPU in one slice of the per-CPU timeline (slices of slice_ns from the
+ * trace start): the SINK_SLICE_TOP threads with the most running time, the other threads
+ * together, and the idle thread (id 0). Slices in which no CSwitch interval fell are not
+ * emitted. */
+#define SINK_SLICE_TOP 3
+struct sink_sched_slice {
+	uint16_t cpu;
+	uint32_t slice;
+	uint64_t slice_ns;
+	uint32_t tid[SINK_SLICE_TOP], pid[SINK_SLICE_TOP]; /* tid UINT32_MAX: no such rank */
+	uint64_t ns[SINK_SLICE_TOP];
+	uint64_t other_ns, idle_ns;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -140,6 +199,14 @@ struct ingest_sink {
 	 * store such reports; the parser then refuses the file. */
 	int (*dpcisr_bucket)(void *ud, const struct sink_dpcisr_bucket *b);
 	int (*dpcisr_usage)(void *ud, const struct sink_dpcisr_usage *u);
+
+	/* Scheduling and syscall aggregates (ETW CSwitch/ReadyThread/SysCl*), emitted before
+	 * the summary. NULL: the sink does not store them. */
+	int (*syscall)(void *ud, const struct sink_syscall *s);
+	int (*syscall_module)(void *ud, const struct sink_syscall_module *m);
+	int (*sched_thread)(void *ud, const struct sink_sched_thread *t);
+	int (*sched_ready)(void *ud, const struct sink_sched_ready *r);
+	int (*sched_slice)(void *ud, const struct sink_sched_slice *s);
 };
 
 #endif

@@ -280,6 +280,21 @@ static int up_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
 	return direct_result(p, d->dpcisr_usage(d->ud, u));
 }
 
+/* The end-of-trace scheduling/syscall aggregates: few rows, passed on directly. */
+#define DIRECT(name, type)                                                                  \
+	static int up_##name(void *ud, const type *r)                                       \
+	{                                                                                   \
+		PIPE(ud);                                                                   \
+		CATCH_UP();                                                                 \
+		return direct_result(p, d->name(d->ud, r));                                 \
+	}
+DIRECT(syscall, struct sink_syscall)
+DIRECT(syscall_module, struct sink_syscall_module)
+DIRECT(sched_thread, struct sink_sched_thread)
+DIRECT(sched_ready, struct sink_sched_ready)
+DIRECT(sched_slice, struct sink_sched_slice)
+#undef DIRECT
+
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 {
 	struct sink_pipe *p = calloc(1, sizeof *p);
@@ -305,6 +320,11 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.summary = down->summary ? up_summary : NULL,
 		.dpcisr_bucket = down->dpcisr_bucket ? up_dpcisr_bucket : NULL,
 		.dpcisr_usage = down->dpcisr_usage ? up_dpcisr_usage : NULL,
+		.syscall = down->syscall ? up_syscall : NULL,
+		.syscall_module = down->syscall_module ? up_syscall_module : NULL,
+		.sched_thread = down->sched_thread ? up_sched_thread : NULL,
+		.sched_ready = down->sched_ready ? up_sched_ready : NULL,
+		.sched_slice = down->sched_slice ? up_sched_slice : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

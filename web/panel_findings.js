@@ -7,8 +7,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   // Finding link panel → the id of its <section> in run.html (keep the two in step).
-  const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta' };
-  const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts' };
+  const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta', sched: 'sched-panel' };
+  const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts', sched: 'syscalls and scheduling' };
 
   // What a finding's numbers are called on the page, and how each is formatted (fmt).
   // Internal keys (module_id) are not shown; unknown keys fall back on their unit suffix.

@@ -32,6 +32,7 @@
 #include "etl_pending.h"
 #include "etl_procstats.h"
 #include "etl_reader.h"
+#include "etl_schedtrack.h"
 #include "etl_stacks.h"
 #include "etl_summary.h"
 #include "etl_tidmap.h"
@@ -63,6 +64,7 @@ struct ctx {
 	struct etl_addrs unknown_kernel, unknown_user;
 	struct hold_ring **hold; /* indexed by CPU; a ring exists once the CPU has samples */
 	size_t n_hold;
+	struct etl_sched sched; /* CSwitch/ReadyThread/syscall state and aggregates */
 };
 
 static int oom(struct ctx *c)
@@ -198,6 +200,10 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 		etl_addrs_add(s->ip_kernel ? &c->unknown_kernel : &c->unknown_user, s->ip);
 	if (s->pid == SINK_PID_UNKNOWN)
 		c->facts.samples_unknown_process++;
+	if (p->in_syscall &&
+	    etl_sched_syscall_sample(&c->sched, s->pid, p->syscall_addr, p->mods,
+				     s->n_stack_modules) != 0)
+		return oom(c);
 	if (etl_procstats_add(&c->procs, s->pid, s->tid) != 0)
 		return oom(c);
 	if (c->sink->cpu_sample)
@@ -448,7 +454,20 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 	p->s.module_id = module_id(c, sp.ip, p->s.pid, t_ns, ev->pointer_size);
 	p->s.in_dpcisr = (sp.flags & 1) ? 1 : (sp.flags & 2) ? 2 : 0;
 	add_mod(p, p->s.module_id);
+	p->in_syscall = (uint8_t)etl_sched_in_syscall(&c->sched, sp.thread_id, &p->syscall_addr);
 	return p == &one ? hold_put(c, p) : 0;
+}
+
+static int32_t resolve_syscall(void *ud, uint64_t addr, int64_t t_ns, unsigned psize)
+{
+	return module_id(ud, addr, 0, t_ns, psize);
+}
+
+static const char *process_name(void *ud, uint32_t pid)
+{
+	struct ctx *c = ud;
+	uint32_t row = pid == SINK_PID_UNKNOWN ? 0 : etl_tidmap_get(&c->procs.index, pid + 1, 0);
+	return row ? c->procs.v[row - 1].name : "";
 }
 
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
@@ -470,9 +489,24 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		return emit_dpcisr(c, ev, k);
 	case ETL_K_SAMPLED_PROFILE:
 		return add_sample(c, ev);
+	case ETL_K_CSWITCH: case ETL_K_READY_THREAD:
+	case ETL_K_SYSCALL_ENTER: case ETL_K_SYSCALL_EXIT:
+		if (etl_sched_event(&c->sched, ev, k, etl_reader_ns(&c->r, ev->timestamp)) != 0)
+			return oom(c);
+		return 0;
 	default:
 		return 0;
 	}
+}
+
+/* The per-CPU scheduling timeline's slice: whole ms, at most ~500 slices over the trace. */
+static uint64_t timeline_slice_ns(struct ctx *c)
+{
+	const struct etl_summary_facts *F = &c->facts;
+	int64_t span = F->have_ts ? etl_reader_ns(&c->r, F->last_ts) - etl_reader_ns(&c->r, F->first_ts)
+				  : 0;
+	uint64_t ms = span > 0 ? (uint64_t)span / 500 / 1000000 + 1 : 1;
+	return ms * 1000000;
 }
 
 static int run(struct ctx *c, FILE *f)
@@ -508,6 +542,7 @@ static int run(struct ctx *c, FILE *f)
 	if (rc < 0)
 		return oom(c);
 	c->facts.reader = c->r.st;
+	etl_sched_set_slice(&c->sched, timeline_slice_ns(c));
 	if ((rc = emit_modules(c)) < 0)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);
@@ -532,6 +567,8 @@ static int run(struct ctx *c, FILE *f)
 	}
 	if ((rc = flush_all(c)) < 0)
 		return rc;
+	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, process_name, c)) < 0)
+		return rc;
 
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
 	c->facts.modules = c->mods.n;
@@ -554,6 +591,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_stack_cache_init(&c->stacks);
 	etl_tidmap_init(&c->tids);
 	etl_procstats_init(&c->procs);
+	etl_sched_init(&c->sched, &c->tids);
 	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
 		free(c);
 		ingest_error_set(err, "out of memory");
@@ -569,6 +607,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	for (size_t i = 0; i < c->n_hold; i++)
 		free(c->hold[i]);
 	free(c->hold);
+	etl_sched_free(&c->sched);
 	free(c);
 	return rc;
 }

@@ -65,6 +65,8 @@ static enum etl_kernel_kind classify_hook(int g, int t)
 		case 72: return ETL_K_PROFILE_SET_INTERVAL;
 		case 73: return ETL_K_PROFILE_COLLECTION_START;
 		case 74: return ETL_K_PROFILE_COLLECTION_END;
+		case 51: return ETL_K_SYSCALL_ENTER;
+		case 52: return ETL_K_SYSCALL_EXIT;
 		}
 		break;
 	case ETL_GROUP_STACKWALK:
@@ -104,6 +106,7 @@ static enum etl_kernel_kind classify_hook(int g, int t)
 		case 3: return ETL_K_THREAD_DCSTART;
 		case 4: return ETL_K_THREAD_DCEND;
 		case 36: return ETL_K_CSWITCH;
+		case 50: return ETL_K_READY_THREAD;
 		}
 		break;
 	case ETL_GROUP_SYSCONFIG:
@@ -159,6 +162,8 @@ const char *etl_kernel_kind_name(enum etl_kernel_kind k)
 		[ETL_K_THREAD_START] = "ThreadStart", [ETL_K_THREAD_END] = "ThreadEnd",
 		[ETL_K_THREAD_DCSTART] = "ThreadDCStart", [ETL_K_THREAD_DCEND] = "ThreadDCEnd",
 		[ETL_K_CSWITCH] = "CSwitch", [ETL_K_SYSCONFIG_CPU] = "SystemConfigCPU",
+		[ETL_K_READY_THREAD] = "ReadyThread", [ETL_K_SYSCALL_ENTER] = "SysClEnter",
+		[ETL_K_SYSCALL_EXIT] = "SysClExit",
 	};
 	return (unsigned)k < ETL_K_COUNT && names[k] ? names[k] : "Other";
 }

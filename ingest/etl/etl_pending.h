@@ -24,6 +24,8 @@ struct etl_pending_sample {
 	struct sink_cpu_sample s;
 	int32_t mods[ETL_PENDING_MAX_MODS];
 	int32_t chain[ETL_PENDING_MAX_CHAIN];
+	uint8_t in_syscall;     /* its thread was inside a syscall (etl_schedtrack.h) */
+	uint64_t syscall_addr;
 };
 
 struct etl_pending {

@@ -69,8 +69,11 @@ static int run(parse_fn parse, const char *bytes, size_t n, struct refusing_sink
 {
 	memset(s, 0, sizeof *s);
 	s->fail_at = fail_at;
-	struct ingest_sink sink = {s, on_counter, on_sample, on_module, on_dpcisr, on_cpu_sample,
-				   on_warning, on_summary, on_bucket, on_usage};
+	struct ingest_sink sink = {.ud = s, .counter = on_counter, .sample = on_sample,
+				   .module = on_module, .dpcisr = on_dpcisr,
+				   .cpu_sample = on_cpu_sample, .warning = on_warning,
+				   .summary = on_summary, .dpcisr_bucket = on_bucket,
+				   .dpcisr_usage = on_usage};
 	struct ingest_error err = {{0}};
 	FILE *f = fmemopen((void *)bytes, n, "rb");
 	assert_non_null(f);

@@ -163,6 +163,19 @@ static void perfinfo(struct gen *g, uint8_t *p, size_t size, uint8_t group, uint
 	etl_put64(p + 8, ts);
 }
 
+uint8_t *etlgen_event(struct etlgen_gen *eg, unsigned cpu, size_t size, uint8_t group,
+		      uint8_t type, uint64_t ts)
+{
+	struct gen *g = (struct gen *)eg;
+	uint8_t *p = reserve(g, cpu, size);
+	if (!p)
+		return NULL;
+	perfinfo(g, p, size, group, type, ts);
+	if (ts > g->cpu[cpu].last_ts)
+		g->cpu[cpu].last_ts = ts;
+	return p;
+}
+
 static const char *module_path(const struct etlgen_module *m, char *buf, size_t n)
 {
 	if (m->path)
@@ -610,6 +623,20 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 				return -1;
 			}
 		}
+		const struct etlgen_syscalls *sc = &s->syscalls;
+		const struct etlgen_readywait *rw = &s->readywait;
+		if (sc->count && (sc->module >= s->n_modules || sc->cpu >= s->cpus || !sc->tid ||
+				  !sc->duration_ticks || (sc->sample_every && sc->duration_ticks < 2))) {
+			snprintf(msg, n, "syscalls: needs a known module, a CPU of the trace, a "
+				 "non-zero tid and duration (2 ticks or more with samples)");
+			return -1;
+		}
+		if (rw->count && (rw->dpc_module >= s->n_modules || rw->cpu >= s->cpus || !rw->tid ||
+				  rw->ready_ticks < 2 || !rw->run_ticks)) {
+			snprintf(msg, n, "ready_wait: needs a known dpc_module, a CPU of the trace, "
+				 "a non-zero tid, run time and a ready time of 2 ticks or more");
+			return -1;
+		}
 		return 0;
 	}
 	return -1;
@@ -715,6 +742,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	for (unsigned i = 0; i < s->cpus; i++)
 		if (g.cpu[i].last_ts > last)
 			last = g.cpu[i].last_ts;
+	if ((s->syscalls.count || s->readywait.count) &&
+	    etlgen_sched_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))
 		goto io;
 	for (size_t i = 0; s->stack_keys && i < s->n_modules; i++) {

@@ -74,6 +74,30 @@ struct etlgen_module {
  * images. */
 #define ETLGEN_PROCESS_PID 4242
 
+/* Scheduling stories (etlgen_sched.c), written after the DPC/sample stream, in QPC ticks.
+ * Syscalls: thread tid on CPU cpu runs (one CSwitch in) and makes count syscalls at
+ * address modules[module].base + offset, each duration_ticks long, gap_ticks apart; every
+ * sample_every-th one carries a SampledProfile of the thread halfway through, IP at the
+ * syscall address, stack through modules[module]'s sample stack. */
+struct etlgen_syscalls {
+	unsigned count, cpu, sample_every;
+	uint32_t tid;
+	size_t module;
+	uint64_t offset;
+	uint64_t duration_ticks, gap_ticks;
+};
+
+/* Ready-waiting behind a DPC: thread tid on CPU cpu runs run_ticks, waits wait_ticks
+ * (wait_reason), is readied from a DPC of modules[dpc_module] that then holds the CPU for
+ * ready_ticks before the thread switches in; count times, then runs once more and waits. */
+struct etlgen_readywait {
+	unsigned count, cpu;
+	uint32_t tid;
+	uint8_t wait_reason;
+	size_t dpc_module;
+	uint64_t run_ticks, wait_ticks, ready_ticks;
+};
+
 struct etlgen_scenario {
 	unsigned cpus;           /* 1..256 */
 	unsigned pointer_size;   /* 4 or 8 */
@@ -97,6 +121,8 @@ struct etlgen_scenario {
 	void (*on_dpcisr)(void *ud, int64_t t_ns, uint32_t duration_ns, unsigned cpu,
 			  enum etlgen_kind kind, size_t module, uint64_t routine);
 	void *ud;
+	struct etlgen_syscalls syscalls;     /* count 0: none */
+	struct etlgen_readywait readywait;   /* count 0: none */
 };
 
 struct etlgen_agg {
@@ -124,6 +150,9 @@ struct etlgen_expect {
 	uint64_t samples;
 	uint64_t samples_unmapped_kernel; /* samples in unmapped kernel-space modules */
 	uint64_t samples_unmapped_user;   /* samples in unmapped user-space modules */
+	/* scheduling stories, exact (ns) */
+	uint64_t syscalls, syscall_total_ns, syscall_max_ns, syscall_samples;
+	uint64_t rw_switches, rw_running_ns, rw_ready_ns, rw_waiting_ns, rw_readied_from_dpc;
 	uint64_t events;         /* every event written, header included */
 	uint64_t buffers;
 	uint64_t bytes;
@@ -137,6 +166,15 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 void etlgen_expect_free(struct etlgen_expect *e);
 /* Expected aggregates as JSON (caller frees with cJSON_Delete). */
 struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e);
+
+/* Internal (etlgen.c ↔ etlgen_sched.c): a kernel event of size bytes with a PERFINFO
+ * header at ts on cpu (payload at +16, zeroed), or NULL on a write error. */
+struct etlgen_gen;
+uint8_t *etlgen_event(struct etlgen_gen *g, unsigned cpu, size_t size, uint8_t group,
+		      uint8_t type, uint64_t ts);
+/* Write the scheduling stories from tick start on; *end receives the last tick used. */
+int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		       struct etlgen_expect *exp, uint64_t start, uint64_t *end);
 
 /* Scenario from JSON text (format in etlgen_scenario.c); free with etlgen_scenario_free. */
 int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t msg_len);

@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include "etlgen.h"
 
+static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n);
 static double num(const cJSON *o, const char *k, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -305,6 +306,8 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		}
 		i++;
 	}
+	if (parse_sched(root, s, msg, n))
+		goto fail_all;
 	cJSON_Delete(root);
 	return 0;
 fail:
@@ -313,6 +316,55 @@ fail_all:
 	cJSON_Delete(root);
 	etlgen_scenario_free(s);
 	return -1;
+}
+
+/* Index of the module named by o[key], or n_modules (rejected by the writer) if none. */
+static size_t module_named(const struct etlgen_scenario *s, const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	for (size_t j = 0; cJSON_IsString(v) && j < s->n_modules; j++)
+		if (!strcmp(s->modules[j].name, v->valuestring))
+			return j;
+	return s->n_modules;
+}
+
+static uint64_t ticks(const struct etlgen_scenario *s, const cJSON *o, const char *key)
+{
+	double us = num(o, key, 0);
+	return us > 0 ? (uint64_t)(us * (double)s->qpc_frequency / 1e6 + 0.5) : 0;
+}
+
+/* "syscalls": {count, cpu, tid, module, offset, duration_us, gap_us, sample_every},
+ * "ready_wait": {count, cpu, tid, wait_reason, dpc_module, run_us, wait_us, ready_us}. */
+static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "syscalls");
+	const cJSON *rw = cJSON_GetObjectItemCaseSensitive(root, "ready_wait");
+	(void)msg;
+	(void)n;
+	if (cJSON_IsObject(sc)) {
+		struct etlgen_syscalls *c = &s->syscalls;
+		c->count = (unsigned)num(sc, "count", 0);
+		c->cpu = (unsigned)num(sc, "cpu", 0);
+		c->tid = (uint32_t)num(sc, "tid", 2000);
+		c->module = module_named(s, sc, "module");
+		c->offset = (uint64_t)num(sc, "offset", 0);
+		c->duration_ticks = ticks(s, sc, "duration_us");
+		c->gap_ticks = ticks(s, sc, "gap_us");
+		c->sample_every = (unsigned)num(sc, "sample_every", 0);
+	}
+	if (cJSON_IsObject(rw)) {
+		struct etlgen_readywait *c = &s->readywait;
+		c->count = (unsigned)num(rw, "count", 0);
+		c->cpu = (unsigned)num(rw, "cpu", 0);
+		c->tid = (uint32_t)num(rw, "tid", 3000);
+		c->wait_reason = (uint8_t)num(rw, "wait_reason", 15);
+		c->dpc_module = module_named(s, rw, "dpc_module");
+		c->run_ticks = ticks(s, rw, "run_us");
+		c->wait_ticks = ticks(s, rw, "wait_us");
+		c->ready_ticks = ticks(s, rw, "ready_us");
+	}
+	return 0;
 }
 
 static const char *const kind_names[ETLGEN_KINDS] = {"dpc", "threaded_dpc", "timer_dpc", "isr",
@@ -350,6 +402,22 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 		cJSON_AddNumberToObject(o, "dpcisr", (double)e->cpu_dpcisr[c]);
 		cJSON_AddNumberToObject(o, "samples", (double)e->cpu_samples[c]);
 		cJSON_AddItemToArray(cpus, o);
+	}
+	if (s->syscalls.count) {
+		cJSON *o = cJSON_AddObjectToObject(root, "syscalls");
+		cJSON_AddNumberToObject(o, "count", (double)e->syscalls);
+		cJSON_AddNumberToObject(o, "total_ns", (double)e->syscall_total_ns);
+		cJSON_AddNumberToObject(o, "max_ns", (double)e->syscall_max_ns);
+		cJSON_AddNumberToObject(o, "samples", (double)e->syscall_samples);
+	}
+	if (s->readywait.count) {
+		cJSON *o = cJSON_AddObjectToObject(root, "ready_wait");
+		cJSON_AddNumberToObject(o, "tid", s->readywait.tid);
+		cJSON_AddNumberToObject(o, "switches", (double)e->rw_switches);
+		cJSON_AddNumberToObject(o, "running_ns", (double)e->rw_running_ns);
+		cJSON_AddNumberToObject(o, "ready_ns", (double)e->rw_ready_ns);
+		cJSON_AddNumberToObject(o, "waiting_ns", (double)e->rw_waiting_ns);
+		cJSON_AddNumberToObject(o, "readied_from_dpc", (double)e->rw_readied_from_dpc);
 	}
 	cJSON *mods = cJSON_AddArrayToObject(root, "modules");
 	for (size_t i = 0; i < e->n_modules; i++) {

@@ -1,0 +1,18 @@
+/* api_compare_sched.h — internal to api/: the syscall part of the compare document. */
+#ifndef ETLSCOPE_API_COMPARE_SCHED_H
+#define ETLSCOPE_API_COMPARE_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include <cjson/cJSON.h>
+
+#define API_COMPARE_MAX_RUNS 4
+
+/* [{"process", "syscall", "runs": [{count, total_ns, avg_ns, max_ns} | null], "delta":
+ * [null | {"avg_ns": {"abs", "rel"}} per later run]}] for runs[0] (baseline) .. runs[n-1];
+ * NULL with err set on a database error. */
+cJSON *api_compare_syscalls(sqlite3 *db, const int64_t *run_ids, int n, char *err,
+			    size_t errlen);
+
+#endif

@@ -1,0 +1,78 @@
+// panel_sched.js — syscalls and scheduling of an ETW trace: syscall cost per process and
+// syscall address (count, average, p99, max, samples inside) with the modules on the stacks
+// of those samples; per thread running / ready / waiting time, context switches, top wait
+// reasons, and who readied whom (a thread, or a DPC). Whole-trace aggregates
+// (/api/runs/{id}/syscalls and /scheduling); "not recorded" says which xperf flags record
+// them. Text only through textContent (es.el).
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const XPERF = 'xperf -on PROC_THREAD+LOADER+CSWITCH+DISPATCHER+SYSCALL -stackwalk CSwitch+ReadyThread';
+  const us = (ns) => fmt.us(ns / 1e3);
+  const who = (pid, name) => (pid === null ? 'unknown' : `${name || 'pid'} (${pid})`);
+
+  function row(cells) {
+    const tr = es.el('tr');
+    for (const [v, num] of cells) tr.appendChild(es.el('td', num ? { class: 'num' } : {}, v));
+    return tr;
+  }
+
+  function fill(body, rows, empty, cols) {
+    body.replaceChildren();
+    if (!rows.length) body.appendChild(es.el('tr', {}, es.el('td', { colspan: String(cols), class: 'hint' }, empty)));
+    for (const r of rows) body.appendChild(r);
+  }
+
+  function notRecorded(id, what, rec) {
+    const p = $(id);
+    es.show(p, !rec);
+    if (!rec) p.replaceChildren(`${what} not recorded in this trace. Record them with: `, es.el('code', {}, XPERF));
+  }
+
+  function showSyscalls(d) {
+    notRecorded('sched-syscalls-none', 'Syscalls were', d.recorded);
+    fill($('sched-syscalls-body'), d.syscalls.map((s) => row([
+      [who(s.pid, s.process)],
+      [s.module ? `${s.module}+${s.offset}` : s.address],
+      [fmt.count(s.count), 1], [us(s.total_ns), 1], [us(s.avg_ns), 1], [us(s.p99_ns), 1],
+      [us(s.max_ns), 1], [fmt.count(s.samples), 1],
+    ])), 'No paired syscalls.', 8);
+    fill($('sched-stackmods-body'), d.stack_modules.map((m) => row([
+      [who(m.pid, '')], [m.module], [fmt.count(m.samples), 1],
+    ])), 'No CPU samples inside syscalls.', 3);
+  }
+
+  function showThreads(d) {
+    notRecorded('sched-threads-none', 'Context switches were', d.recorded);
+    fill($('sched-threads-body'), d.threads.map((t) => row([
+      [String(t.tid)], [who(t.pid, t.process)],
+      [fmt.ms(t.running_ns / 1e6), 1], [fmt.ms(t.ready_ns / 1e6), 1], [fmt.ms(t.waiting_ns / 1e6), 1],
+      [fmt.count(t.switches), 1],
+      [t.wait_reasons.map((w) => `${w.name || `reason ${w.reason}`} ${fmt.count(w.count)}× ${fmt.ms(w.wait_ns / 1e6)}`).join('; ')],
+    ])), 'No threads.', 7);
+    fill($('sched-ready-body'), d.readied_by.map((r) => row([
+      [`${r.tid} — ${who(r.pid, r.process)}`],
+      [r.from_dpc ? `a DPC (interrupting thread ${r.by_tid === null ? '?' : r.by_tid})`
+        : r.by_tid === null ? 'unknown' : `thread ${r.by_tid} — ${who(r.by_pid, r.by_process)}`],
+      [fmt.count(r.count), 1], [fmt.ms(r.ready_ns / 1e6), 1],
+    ])), 'No ReadyThread events.', 4);
+  }
+
+  async function init(run) {
+    const base = `/api/runs/${encodeURIComponent(run.id)}`;
+    const err = $('sched-error');
+    es.show(err, false);
+    try {
+      const [sc, th] = await Promise.all([es.api(`${base}/syscalls`), es.api(`${base}/scheduling`)]);
+      showSyscalls(sc);
+      showThreads(th);
+    } catch (e) {
+      err.textContent = `Cannot load syscalls and scheduling: ${e.message}`;
+      es.show(err, true);
+    }
+    $('sched-panel').dataset.ready = '1';
+  }
+
+  view.panels.push({ section: 'sched-panel', applies: (r) => r.format === 'etl' && !!r.summary, init });
+})();
