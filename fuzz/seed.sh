@@ -27,6 +27,7 @@ case $name in
   fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
   fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
+  fuzz_io_payload) ;; # payloads, not files: only fuzz/seeds/fuzz_io_payload/
   *) copy "$samples"/*/* ;;
 esac
 [ -d "$here/seeds/$name" ] && cp -f "$here/seeds/$name"/* "$dir/" 2>/dev/null || true
