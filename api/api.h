@@ -34,6 +34,9 @@ int api_run_drivers(sqlite3 *db, const char *run_id, const struct api_request *r
 /* The run's stored findings and verdict (computed on first request). */
 int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		     cJSON **out);
+/* Disk I/O and FileIo event counts of an ETW run (api_io.c; 404 when it has none). */
+int api_run_diskio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+int api_run_fileio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */

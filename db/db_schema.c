@@ -134,6 +134,26 @@ static const struct migration migrations[] = {{
 	 "CREATE INDEX etw_dpc_chunks_part ON etw_dpc_chunks(run_id, kind, bucket, module_id,"
 	 "  t_last, t_first);",
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
+	{/* 6: disk and file I/O of ETW runs (issue 15; db/db_io.h): disk I/O pre-aggregated per
+	  * (disk, op, process, file) with a log2 latency histogram (JSON array of
+	  * SINK_DISKIO_BUCKETS counts), the slowest I/Os, DiskIo/FileIo event counts per type */
+	 "CREATE TABLE etw_diskio ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  disk INTEGER NOT NULL, op INTEGER NOT NULL, pid INTEGER, file TEXT,"
+	 "  n INTEGER NOT NULL, bytes INTEGER NOT NULL, total_ns INTEGER NOT NULL,"
+	 "  max_ns INTEGER NOT NULL, hist TEXT NOT NULL);"
+	 "CREATE INDEX etw_diskio_run ON etw_diskio(run_id);"
+	 "CREATE TABLE etw_diskio_slow ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  rank INTEGER NOT NULL, t_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+	 "  disk INTEGER NOT NULL, op INTEGER NOT NULL, pid INTEGER, tid INTEGER NOT NULL,"
+	 "  offset INTEGER NOT NULL, size INTEGER NOT NULL, irp_flags INTEGER NOT NULL, file TEXT,"
+	 "  PRIMARY KEY (run_id, rank)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_io_types ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  grp INTEGER NOT NULL, type INTEGER NOT NULL, name TEXT, n INTEGER NOT NULL,"
+	 "  undecoded INTEGER NOT NULL, PRIMARY KEY (run_id, grp, type)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

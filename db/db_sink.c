@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "db.h"
 #include "db_etw_sink.h"
+#include "db_io.h"
 #include "db_report.h"
 
 #define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
@@ -43,6 +44,7 @@ struct db_sink {
 	cJSON *summary;
 	struct db_etw *etw; /* ETW records: modules, DPC/ISR, CPU samples */
 	struct db_report *report; /* pre-bucketed histograms of text reports */
+	struct db_io *io; /* disk and file I/O of ETW runs */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -271,9 +273,37 @@ static int sink_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
 	return s->failed ? -1 : report_result(s, db_report_usage(s->report, u));
 }
 
+static int io_result(struct db_sink *s, int rc)
+{
+	if (rc && !s->failed) {
+		snprintf(s->err, sizeof s->err, "%s", db_io_error(s->io));
+		s->failed = 1;
+	}
+	return rc ? -1 : 0;
+}
+
+static int sink_disk_io_row(void *ud, const struct sink_disk_io_row *r)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : io_result(s, db_io_disk_row(s->io, r));
+}
+
+static int sink_disk_io_slow(void *ud, const struct sink_disk_io_slow *d)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : io_result(s, db_io_disk_slow(s->io, d));
+}
+
+static int sink_io_type_count(void *ud, const struct sink_io_type_count *c)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : io_result(s, db_io_type_count(s->io, c));
+}
+
 static void sink_free(struct db_sink *s)
 {
 	db_report_free(s->report);
+	db_io_free(s->io);
 	db_etw_free(s->etw);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
@@ -358,6 +388,13 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	}
 	s->iface.dpcisr_bucket = sink_dpcisr_bucket;
 	s->iface.dpcisr_usage = sink_dpcisr_usage;
+	if (!(s->io = db_io_begin(db, s->run_id))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->iface.disk_io_row = sink_disk_io_row;
+	s->iface.disk_io_slow = sink_disk_io_slow;
+	s->iface.io_type_count = sink_io_type_count;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

@@ -104,6 +104,40 @@ struct sink_dpcisr_usage {
 	uint64_t busy_us;
 };
 
+/* Disk I/O completions (DiskIo Read/Write/Flush) of one (disk, op, process, file), whole
+ * trace. Latency histogram: bucket 0 holds < 1 µs, bucket i (1 ≤ i < last) holds
+ * [2^(i-1), 2^i) µs, the last bucket everything from 2^(SINK_DISKIO_BUCKETS-2) µs (≈ 8.4 s). */
+#define SINK_DISKIO_BUCKETS 25
+struct sink_disk_io_row {
+	uint32_t disk;
+	uint8_t op;          /* DiskIo event type: 10 read, 11 write, 14 flush */
+	uint32_t pid;        /* of the issuing thread; SINK_PID_UNKNOWN if not known */
+	const char *file;    /* from the FileIo name events; NULL if the file object was never named */
+	uint64_t count, bytes, total_ns, max_ns;
+	uint64_t hist[SINK_DISKIO_BUCKETS];
+};
+
+/* One of the slowest disk I/Os of the trace (at most SINK_DISKIO_SLOWEST, slowest first). */
+#define SINK_DISKIO_SLOWEST 20
+struct sink_disk_io_slow {
+	int64_t t_ns;        /* completion time */
+	uint64_t duration_ns;
+	uint32_t disk;
+	uint8_t op;
+	uint32_t pid, tid;
+	uint64_t offset;
+	uint32_t size, irp_flags;
+	const char *file;
+};
+
+/* How many events of one DiskIo (group 1) or FileIo (group 4) type the trace holds, and
+ * how many of them were not decoded (payload too short, or no public layout: minifilter). */
+struct sink_io_type_count {
+	uint8_t group, type;
+	const char *name;    /* e.g. "Read", "FileRundown", "PreOpInit" */
+	uint64_t count, undecoded;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -129,6 +163,12 @@ struct ingest_sink {
 	 * store such reports; the parser then refuses the file. */
 	int (*dpcisr_bucket)(void *ud, const struct sink_dpcisr_bucket *b);
 	int (*dpcisr_usage)(void *ud, const struct sink_dpcisr_usage *u);
+
+	/* Disk and file I/O (issue 15), pre-aggregated by the parser and passed once at the
+	 * end, before the summary. NULL: the sink does not store them. */
+	int (*disk_io_row)(void *ud, const struct sink_disk_io_row *r);
+	int (*disk_io_slow)(void *ud, const struct sink_disk_io_slow *s);
+	int (*io_type_count)(void *ud, const struct sink_io_type_count *c);
 };
 
 #endif

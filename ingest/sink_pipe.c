@@ -271,6 +271,27 @@ static int up_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
 	return direct_result(p, d->dpcisr_usage(d->ud, u));
 }
 
+static int up_disk_io_row(void *ud, const struct sink_disk_io_row *r)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->disk_io_row(d->ud, r));
+}
+
+static int up_disk_io_slow(void *ud, const struct sink_disk_io_slow *s)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->disk_io_slow(d->ud, s));
+}
+
+static int up_io_type_count(void *ud, const struct sink_io_type_count *c)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->io_type_count(d->ud, c));
+}
+
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 {
 	struct sink_pipe *p = calloc(1, sizeof *p);
@@ -296,6 +317,9 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.summary = down->summary ? up_summary : NULL,
 		.dpcisr_bucket = down->dpcisr_bucket ? up_dpcisr_bucket : NULL,
 		.dpcisr_usage = down->dpcisr_usage ? up_dpcisr_usage : NULL,
+		.disk_io_row = down->disk_io_row ? up_disk_io_row : NULL,
+		.disk_io_slow = down->disk_io_slow ? up_disk_io_slow : NULL,
+		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

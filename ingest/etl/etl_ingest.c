@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include "etl_addrs.h"
 #include "etl_ingest.h"
+#include "etl_ioagg.h"
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
@@ -37,6 +38,7 @@ struct ctx {
 	struct etl_pending pend;
 	struct etl_procstats procs;
 	struct etl_addrs unknown_kernel, unknown_user;
+	struct etl_ioagg io; /* disk and file I/O (issue 15) */
 };
 
 static int oom(struct ctx *c)
@@ -63,6 +65,8 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		F->classic_events++;
 	else if (ev->ev_class == ETL_EC_MANIFEST)
 		F->manifest_events++;
+	if (etl_ioagg_event(&c->io, ev, group, 0, &c->tids, &c->r))
+		return oom(c);
 
 	switch (k) {
 	case ETL_K_IMAGE_LOAD: case ETL_K_IMAGE_UNLOAD:
@@ -326,7 +330,10 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
-	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
+	int group;
+	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
+	if (etl_ioagg_event(&c->io, ev, group, 1, &c->tids, &c->r))
+		return oom(c);
 	switch (k) {
 	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
 		match_stack(c, ev, k);
@@ -406,6 +413,8 @@ static int run(struct ctx *c, FILE *f)
 	c->facts.procs = &c->procs;
 	c->facts.unknown_kernel = &c->unknown_kernel;
 	c->facts.unknown_user = &c->unknown_user;
+	if ((rc = etl_ioagg_emit(&c->io, c->sink)) < 0)
+		return rc;
 	return etl_summary_emit(&c->r, &c->facts, c->sink, c->err);
 }
 
@@ -422,6 +431,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_stack_cache_init(&c->stacks);
 	etl_tidmap_init(&c->tids);
 	etl_procstats_init(&c->procs);
+	etl_ioagg_init(&c->io);
 	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
 		free(c);
 		ingest_error_set(err, "out of memory");
@@ -434,6 +444,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_tidmap_free(&c->tids);
 	etl_pending_free(&c->pend);
 	etl_procstats_free(&c->procs);
+	etl_ioagg_free(&c->io);
 	free(c);
 	return rc;
 }

@@ -1,0 +1,62 @@
+/* etl_ioagg.h — disk I/O aggregation for one trace: file object → path (from the FileIo
+ * name events), per (disk, op, process, file) counts, bytes and latency histograms, the
+ * slowest I/Os, and per-type event counts of DiskIo and FileIo; emitted to the sink at the
+ * end (sink.h "Disk and file I/O").
+ *
+ * Invariants: memory is bounded — at most ETL_IOAGG_MAX_NAMES names holding at most
+ * ETL_IOAGG_MAX_NAME_BYTES bytes (later names are dropped and counted), at most
+ * ETL_IOAGG_MAX_ROWS rows (later keys fold into one row per (disk, op) with pid
+ * SINK_PID_UNKNOWN and no file, counted); a name string, once stored, lives until _free,
+ * so rows may keep pointers to names that a later name event replaced. */
+#ifndef ETLSCOPE_ETL_IOAGG_H
+#define ETLSCOPE_ETL_IOAGG_H
+#include <stddef.h>
+#include <stdint.h>
+#include "sink.h"
+#include "etl_diskio.h"
+
+#define ETL_IOAGG_MAX_NAMES (1u << 20)
+#define ETL_IOAGG_MAX_NAME_BYTES (64u << 20)
+#define ETL_IOAGG_MAX_ROWS 65536u
+
+struct etl_ioagg_name { uint64_t key; char *path; };
+struct etl_ioagg_row { struct sink_disk_io_row r; uint8_t used; };
+struct etl_ioagg_slow { struct sink_disk_io_slow s; };
+
+struct etl_ioagg {
+	struct etl_ioagg_name *names;   /* open addressing, key 0 = empty */
+	size_t names_cap, names_n, name_bytes;
+	char **strings;                 /* every stored path, for _free */
+	size_t strings_n, strings_cap;
+	struct etl_ioagg_row *rows;     /* open addressing by (disk, op, pid, file pointer) */
+	size_t rows_cap, rows_n;
+	struct sink_disk_io_slow slow[SINK_DISKIO_SLOWEST];
+	size_t slow_n;
+	uint64_t type_count[2][256], type_undecoded[2][256]; /* [0] DiskIo, [1] FileIo */
+	uint64_t names_dropped, rows_folded;
+};
+
+void etl_ioagg_init(struct etl_ioagg *a);
+void etl_ioagg_free(struct etl_ioagg *a);
+/* Count one DiskIo (group 1) or FileIo (group 4) event; decoded = 0 if it was not. */
+void etl_ioagg_count(struct etl_ioagg *a, int group, uint8_t type, int decoded);
+/* A name event: key (file object / file key) → path. 0, or -1 on ENOMEM. */
+int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path);
+/* One disk I/O completion (Read/Write/Flush); pid/tid of the issuing thread
+ * (SINK_PID_UNKNOWN if unknown). 0, or -1 on ENOMEM. */
+int etl_ioagg_disk(struct etl_ioagg *a, const struct etl_diskio *d, int64_t t_ns,
+		   uint64_t duration_ns, uint32_t pid, uint32_t tid);
+struct etl_reader;
+struct etl_tidmap;
+/* One event of group 1 (DiskIo) or 4 (FileIo). Pass 1 (file order) counts it per type and
+ * takes the names; pass 2 (time order) takes the names again, so each I/O sees the name
+ * current at its time, and aggregates the disk I/O completions. 0, or -1 on ENOMEM. */
+int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, int pass2,
+		    const struct etl_tidmap *tids, const struct etl_reader *r);
+/* Rows, slowest I/Os, then type counts to the sink (callbacks may be NULL). 0 or the
+ * sink's negative value. */
+int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink);
+/* Histogram bucket of a duration (sink.h SINK_DISKIO_BUCKETS). */
+unsigned etl_ioagg_bucket(uint64_t duration_ns);
+
+#endif
