@@ -1,5 +1,6 @@
 /* etl_fileio.c — FileIo payload decoder (MOF FileIo_Name, _Create, _SimpleOp, _ReadWrite,
- * _Info, _DirEnum, _OpEnd; every "Pointer" field is the event's pointer size). */
+ * _Info, _DirEnum, _OpEnd; every "Pointer" field is the event's pointer size). Version 2
+ * follows the MOF pages; version 3 (Windows 8+) moves TTID behind the pointers as a u32. */
 #include <string.h>
 #include "etl_fileio.h"
 #include "etl_le.h"
@@ -61,6 +62,63 @@ static void head(struct etl_fileio *f, const uint8_t *p, unsigned P, int with_ke
 		f->file_key = etl_leptr(p + 3 * P, P);
 }
 
+/* Version 3 (Windows 8+) operations: the file object and key come right after IrpPtr and
+ * TTID is a u32 after the pointers (README "Disk and file I/O"). Same return contract. */
+static int decode_v3(struct etl_fileio *f, const uint8_t *p, size_t n, unsigned P)
+{
+	size_t k; /* offset of TTID */
+	switch (f->cls) {
+	case ETL_FIOC_CREATE: /* IrpPtr, FileObject, TTID, CreateOptions, FileAttributes,
+			       * ShareAccess, OpenPath */
+		k = 2 * P;
+		if (n < k + 16)
+			return -1;
+		f->create_options = etl_le32(p + k + 4);
+		f->file_attributes = etl_le32(p + k + 8);
+		f->share_access = etl_le32(p + k + 12);
+		etl_utf16_to_utf8(p + k + 16, n - k - 16, f->path, sizeof f->path);
+		break;
+	case ETL_FIOC_SIMPLE: /* IrpPtr, FileObject, FileKey, TTID */
+		k = 3 * P;
+		if (n < k + 4)
+			return -1;
+		break;
+	case ETL_FIOC_RW: /* Offset, IrpPtr, FileObject, FileKey, TTID, IoSize, IoFlags */
+		if (n < 8 + 3 * P + 12)
+			return -1;
+		f->offset = etl_le64(p);
+		p += 8;
+		k = 3 * P;
+		f->size = etl_le32(p + k + 4);
+		f->io_flags = etl_le32(p + k + 8);
+		break;
+	case ETL_FIOC_INFO: /* IrpPtr, FileObject, FileKey, ExtraInfo, TTID, InfoClass */
+		k = 4 * P;
+		if (n < k + 8)
+			return -1;
+		f->extra_info = etl_leptr(p + 3 * P, P);
+		f->info_class = etl_le32(p + k + 4);
+		break;
+	case ETL_FIOC_DIRENUM: /* IrpPtr, FileObject, FileKey, TTID, Length, InfoClass,
+				* FileIndex, FileName */
+		k = 3 * P;
+		if (n < k + 16)
+			return -1;
+		f->size = etl_le32(p + k + 4);
+		f->info_class = etl_le32(p + k + 8);
+		etl_utf16_to_utf8(p + k + 16, n - k - 16, f->path, sizeof f->path);
+		break;
+	default:
+		return 1;
+	}
+	f->irp = etl_leptr(p, P);
+	f->file_object = etl_leptr(p + P, P);
+	if (f->cls != ETL_FIOC_CREATE)
+		f->file_key = etl_leptr(p + 2 * P, P);
+	f->ttid = etl_le32(p + k);
+	return 0;
+}
+
 int etl_decode_fileio(const struct etl_event *ev, struct etl_fileio *f)
 {
 	unsigned P = ev->pointer_size;
@@ -69,6 +127,8 @@ int etl_decode_fileio(const struct etl_event *ev, struct etl_fileio *f)
 	memset(f, 0, sizeof *f);
 	f->type = ev->type;
 	f->cls = (uint8_t)etl_fileio_class_of(ev->type);
+	if (ev->version >= 3 && f->cls >= ETL_FIOC_CREATE && f->cls <= ETL_FIOC_DIRENUM)
+		return decode_v3(f, p, n, P);
 	switch (f->cls) {
 	case ETL_FIOC_NAME: /* FileObject P, FileName wstring */
 		if (n < P)

@@ -1,7 +1,7 @@
 /* test_etl_io.c — DiskIo and FileIo payload decoders (ingest/etl/etl_diskio.c,
  * etl_fileio.c): 64-bit payloads copied from the PerfView sample (Windows 8, DiskIo v3,
- * FileIo v2), and hand-built payloads from the MOF class layouts for both pointer sizes,
- * each also cut one byte short. */
+ * FileIo v2), and hand-built payloads of the v2 (MOF) and v3 layouts for both pointer
+ * sizes, each also cut one byte short. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,10 +161,51 @@ struct fio_case {
 	const char *name;
 	uint8_t cls;
 	const char *wstr;
-	size_t min_len_p4, min_len_p8; /* fixed part: one byte less must fail */
+	size_t min_len_p4, min_len_p8; /* v2 fixed part: one byte less must fail */
+	size_t v3_p4, v3_p8;           /* v3 fixed part */
 };
 
-/* Items in MOF order for every class, values chosen so each field is distinct. */
+/* Items in the order of the layout (README "Disk and file I/O"), values chosen so each field
+ * is distinct; v3 moves TTID (u32) behind the pointers. */
+static size_t fio_payload_v3(const struct fio_case *c, unsigned P, uint8_t *b)
+{
+	const uint64_t IRP = 0x1111, TTID = 0x2222, FO = 0x3333, KEY = 0x4444, EXTRA = 0x5555;
+	static struct item it[16];
+	int k = 0;
+	if (c->cls == ETL_FIOC_RW)
+		it[k++] = (struct item){8, 0x10000};
+	it[k++] = (struct item){0, IRP};
+	if (c->cls == ETL_FIOC_OPEND) {
+		it[k++] = (struct item){0, EXTRA}; it[k++] = (struct item){4, 0xC0000034};
+		it[k] = (struct item)END;
+		return build(it, P, c->wstr, b);
+	}
+	it[k++] = (struct item){0, FO};
+	if (c->cls != ETL_FIOC_CREATE)
+		it[k++] = (struct item){0, KEY};
+	if (c->cls == ETL_FIOC_INFO)
+		it[k++] = (struct item){0, EXTRA};
+	it[k++] = (struct item){4, TTID};
+	switch (c->cls) {
+	case ETL_FIOC_CREATE:
+		it[k++] = (struct item){4, 0x01000060}; it[k++] = (struct item){4, 0x80};
+		it[k++] = (struct item){4, 7};
+		break;
+	case ETL_FIOC_RW:
+		it[k++] = (struct item){4, 4096}; it[k++] = (struct item){4, 0x900};
+		break;
+	case ETL_FIOC_INFO:
+		it[k++] = (struct item){4, 13};
+		break;
+	case ETL_FIOC_DIRENUM:
+		it[k++] = (struct item){4, 616}; it[k++] = (struct item){4, 37};
+		it[k++] = (struct item){4, 0};
+		break;
+	}
+	it[k] = (struct item)END;
+	return build(it, P, c->wstr, b);
+}
+
 static size_t fio_payload(const struct fio_case *c, unsigned P, uint8_t *b)
 {
 	const uint64_t IRP = 0x1111, TTID = 0x2222, FO = 0x3333, KEY = 0x4444, EXTRA = 0x5555;
@@ -207,33 +248,35 @@ static size_t fio_payload(const struct fio_case *c, unsigned P, uint8_t *b)
 }
 
 static const struct fio_case fio_cases[] = {
-	{ETL_FIO_CREATE, "Create", ETL_FIOC_CREATE, "C:\\data\\db.mdf", 24, 36},
-	{ETL_FIO_CLEANUP, "Cleanup", ETL_FIOC_SIMPLE, NULL, 16, 32},
-	{ETL_FIO_CLOSE, "Close", ETL_FIOC_SIMPLE, NULL, 16, 32},
-	{ETL_FIO_FLUSH, "Flush", ETL_FIOC_SIMPLE, NULL, 16, 32},
-	{ETL_FIO_READ, "Read", ETL_FIOC_RW, NULL, 32, 48},
-	{ETL_FIO_WRITE, "Write", ETL_FIOC_RW, NULL, 32, 48},
-	{ETL_FIO_SET_INFO, "SetInfo", ETL_FIOC_INFO, NULL, 24, 44},
-	{ETL_FIO_DELETE, "Delete", ETL_FIOC_INFO, NULL, 24, 44},
-	{ETL_FIO_RENAME, "Rename", ETL_FIOC_INFO, NULL, 24, 44},
-	{ETL_FIO_QUERY_INFO, "QueryInfo", ETL_FIOC_INFO, NULL, 24, 44},
-	{ETL_FIO_FS_CONTROL, "FSControl", ETL_FIOC_INFO, NULL, 24, 44},
-	{ETL_FIO_DIR_ENUM, "DirEnum", ETL_FIOC_DIRENUM, "*.log", 28, 44},
-	{ETL_FIO_DIR_NOTIFY, "DirNotify", ETL_FIOC_DIRENUM, "*", 28, 44},
-	{ETL_FIO_OP_END, "OperationEnd", ETL_FIOC_OPEND, NULL, 12, 20},
+	{ETL_FIO_CREATE, "Create", ETL_FIOC_CREATE, "C:\\data\\db.mdf", 24, 36, 24, 32},
+	{ETL_FIO_CLEANUP, "Cleanup", ETL_FIOC_SIMPLE, NULL, 16, 32, 16, 28},
+	{ETL_FIO_CLOSE, "Close", ETL_FIOC_SIMPLE, NULL, 16, 32, 16, 28},
+	{ETL_FIO_FLUSH, "Flush", ETL_FIOC_SIMPLE, NULL, 16, 32, 16, 28},
+	{ETL_FIO_READ, "Read", ETL_FIOC_RW, NULL, 32, 48, 32, 44},
+	{ETL_FIO_WRITE, "Write", ETL_FIOC_RW, NULL, 32, 48, 32, 44},
+	{ETL_FIO_SET_INFO, "SetInfo", ETL_FIOC_INFO, NULL, 24, 44, 24, 40},
+	{ETL_FIO_DELETE, "Delete", ETL_FIOC_INFO, NULL, 24, 44, 24, 40},
+	{ETL_FIO_RENAME, "Rename", ETL_FIOC_INFO, NULL, 24, 44, 24, 40},
+	{ETL_FIO_QUERY_INFO, "QueryInfo", ETL_FIOC_INFO, NULL, 24, 44, 24, 40},
+	{ETL_FIO_FS_CONTROL, "FSControl", ETL_FIOC_INFO, NULL, 24, 44, 24, 40},
+	{ETL_FIO_DIR_ENUM, "DirEnum", ETL_FIOC_DIRENUM, "*.log", 28, 44, 28, 40},
+	{ETL_FIO_DIR_NOTIFY, "DirNotify", ETL_FIOC_DIRENUM, "*", 28, 44, 28, 40},
+	{ETL_FIO_OP_END, "OperationEnd", ETL_FIOC_OPEND, NULL, 12, 20, 12, 20},
 };
 
-static void test_fileio_ops_both_sizes(void **state)
+static void test_fileio_ops_both_versions_and_sizes(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof fio_cases / sizeof fio_cases[0]; i++) {
 		const struct fio_case *c = &fio_cases[i];
 		assert_string_equal(etl_fileio_type_name(c->type), c->name);
 		assert_int_equal(etl_fileio_class_of(c->type), c->cls);
+		for (unsigned v = 2; v <= 3; v++)
 		for (unsigned P = 4; P <= 8; P += 4) {
 			uint8_t b[256];
-			size_t n = fio_payload(c, P, b);
+			size_t n = v == 3 ? fio_payload_v3(c, P, b) : fio_payload(c, P, b);
 			struct etl_event ev = event(c->type, P, b, n);
+			ev.version = (uint16_t)v;
 			struct etl_fileio f;
 			assert_int_equal(etl_decode_fileio(&ev, &f), 0);
 			assert_true(f.irp == 0x1111);
@@ -269,7 +312,8 @@ static void test_fileio_ops_both_sizes(void **state)
 				break;
 			}
 			assert_string_equal(f.path, c->wstr ? c->wstr : "");
-			size_t fixed = P == 8 ? c->min_len_p8 : c->min_len_p4;
+			size_t fixed = v == 3 ? (P == 8 ? c->v3_p8 : c->v3_p4)
+					      : (P == 8 ? c->min_len_p8 : c->min_len_p4);
 			ev.payload_len = fixed;
 			assert_int_equal(etl_decode_fileio(&ev, &f), 0);
 			ev.payload_len = fixed - 1;
@@ -304,7 +348,7 @@ int main(void)
 		cmocka_unit_test(test_diskio_real_64),
 		cmocka_unit_test(test_diskio_built_both_sizes),
 		cmocka_unit_test(test_fileio_name_real_64),
-		cmocka_unit_test(test_fileio_ops_both_sizes),
+		cmocka_unit_test(test_fileio_ops_both_versions_and_sizes),
 		cmocka_unit_test(test_fileio_minifilter_and_unknown_not_decoded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
