@@ -203,20 +203,16 @@ static const char *type_name(int g, unsigned t)
 int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink)
 {
 	int rc;
-	if (sink->warning && a->names_dropped) {
-		rc = sink->warning(sink->ud, "io_names_dropped",
-				   "too many file names in the trace: later ones were not kept, so "
-				   "some disk I/Os show no file");
-		if (rc < 0)
+	const struct { uint64_t n; const char *code, *msg; } warns[] = {
+		{a->names_dropped, "io_names_dropped", "too many file names in the trace: later "
+		 "ones were not kept, so some disk I/Os show no file"},
+		{a->rows_folded, "io_rows_folded", "too many (disk, process, file) combinations: "
+		 "later ones are counted under an unknown process and file"},
+	};
+	for (size_t i = 0; i < sizeof warns / sizeof warns[0]; i++)
+		if (sink->warning && warns[i].n &&
+		    (rc = sink->warning(sink->ud, warns[i].code, warns[i].msg)) < 0)
 			return rc;
-	}
-	if (sink->warning && a->rows_folded) {
-		rc = sink->warning(sink->ud, "io_rows_folded",
-				   "too many (disk, process, file) combinations: later ones are "
-				   "counted under an unknown process and file");
-		if (rc < 0)
-			return rc;
-	}
 	if (sink->disk_io_row)
 		for (size_t i = 0; i < a->rows_cap; i++)
 			if (a->rows[i].used && (rc = sink->disk_io_row(sink->ud, &a->rows[i].r)) < 0)
