@@ -9,7 +9,7 @@
 struct db_io {
 	sqlite3 *db;
 	int64_t run_id;
-	sqlite3_stmt *ins_row, *ins_slow, *ins_type;
+	sqlite3_stmt *ins_row, *ins_slow, *ins_type, *ins_queue;
 	int slow_rank;
 	char err[256];
 };
@@ -36,6 +36,7 @@ void db_io_free(struct db_io *w)
 	sqlite3_finalize(w->ins_row);
 	sqlite3_finalize(w->ins_slow);
 	sqlite3_finalize(w->ins_type);
+	sqlite3_finalize(w->ins_queue);
 	free(w);
 }
 
@@ -130,7 +131,52 @@ int db_io_type_count(struct db_io *w, const struct sink_io_type_count *c)
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store I/O event counts");
 }
 
+int db_io_disk_queue(struct db_io *w, const struct sink_disk_queue *q)
+{
+	char buf[SINK_DISKIO_SLICES * 24 + 2];
+	size_t n = 0;
+	if (prep(w, &w->ins_queue, "INSERT INTO etw_diskio_queue(run_id, disk, slice_ns, busy_ns)"
+				   " VALUES (?,?,?,?)"))
+		return -1;
+	buf[n++] = '[';
+	for (int i = 0; i < SINK_DISKIO_SLICES; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%.0f", i ? "," : "", q->busy_ns[i]);
+	snprintf(buf + n, sizeof buf - n, "]");
+	sqlite3_stmt *st = w->ins_queue;
+	sqlite3_bind_int64(st, 2, q->disk);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->slice_ns);
+	sqlite3_bind_text(st, 4, buf, -1, SQLITE_TRANSIENT);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store disk queue depth");
+}
+
 /* ---- reading ---- */
+
+/* queue_depth: [{disk, slice_ns, busy_ns: [...], avg_in_flight: [...]}] */
+static int queue_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	cJSON *arr = cJSON_AddArrayToObject(o, "queue_depth");
+	if (sqlite3_prepare_v2(db, "SELECT disk, slice_ns, busy_ns FROM etw_diskio_queue WHERE"
+			       " run_id=? ORDER BY disk", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double slice = sqlite3_column_double(st, 1);
+		cJSON *e = cJSON_CreateObject(), *busy = cJSON_Parse((const char *)sqlite3_column_text(st, 2));
+		cJSON *avg = cJSON_CreateArray(), *v;
+		cJSON_AddItemToArray(arr, e);
+		cJSON_AddNumberToObject(e, "disk", sqlite3_column_int64(st, 0));
+		cJSON_AddNumberToObject(e, "slice_ns", slice);
+		cJSON_ArrayForEach(v, busy)
+			cJSON_AddItemToArray(avg, cJSON_CreateNumber(slice > 0 ? v->valuedouble / slice : 0));
+		cJSON_AddItemToObject(e, "busy_ns", busy ? busy : cJSON_CreateArray());
+		cJSON_AddItemToObject(e, "avg_in_flight", avg);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
 
 static const char *op_name(int op)
 {
@@ -258,7 +304,7 @@ int db_io_diskio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t e
 	    rows_json(db, run_id, "SELECT t_ns, duration_ns, disk, op, pid, tid, offset, size,"
 		      " irp_flags, file FROM etw_diskio_slow WHERE run_id=?1 ORDER BY rank", slow_cols,
 		      cJSON_AddArrayToObject(o, "slowest"), err, errlen) < 0 ||
-	    histograms(db, run_id, o, err, errlen) < 0)
+	    histograms(db, run_id, o, err, errlen) < 0 || queue_json(db, run_id, o, err, errlen) < 0)
 		return -1;
 	cJSON *t0 = cJSON_DetachItemFromArray(tot, 0); /* one row, or none without I/Os */
 	cJSON_ReplaceItemInObjectCaseSensitive(o, "totals", t0 ? t0 : cJSON_CreateObject());

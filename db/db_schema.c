@@ -136,7 +136,8 @@ static const struct migration migrations[] = {{
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
 	{/* 6: disk and file I/O of ETW runs (issue 15; db/db_io.h): disk I/O pre-aggregated per
 	  * (disk, op, process, file) with a log2 latency histogram (JSON array of
-	  * SINK_DISKIO_BUCKETS counts), the slowest I/Os, DiskIo/FileIo event counts per type */
+	  * SINK_DISKIO_BUCKETS counts), the slowest I/Os, DiskIo/FileIo event counts per type,
+	  * queue depth over time per disk */
 	 "CREATE TABLE etw_diskio ("
 	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	 "  disk INTEGER NOT NULL, op INTEGER NOT NULL, pid INTEGER, file TEXT,"
@@ -152,7 +153,11 @@ static const struct migration migrations[] = {{
 	 "CREATE TABLE etw_io_types ("
 	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	 "  grp INTEGER NOT NULL, type INTEGER NOT NULL, name TEXT, n INTEGER NOT NULL,"
-	 "  undecoded INTEGER NOT NULL, PRIMARY KEY (run_id, grp, type)) WITHOUT ROWID;",
+	 "  undecoded INTEGER NOT NULL, PRIMARY KEY (run_id, grp, type)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_diskio_queue ("  /* busy_ns: JSON array of SINK_DISKIO_SLICES */
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  disk INTEGER NOT NULL, slice_ns INTEGER NOT NULL, busy_ns TEXT NOT NULL,"
+	 "  PRIMARY KEY (run_id, disk)) WITHOUT ROWID;",
 	 NULL, NULL},
 };
 

@@ -300,6 +300,12 @@ static int sink_io_type_count(void *ud, const struct sink_io_type_count *c)
 	return s->failed ? -1 : io_result(s, db_io_type_count(s->io, c));
 }
 
+static int sink_disk_queue(void *ud, const struct sink_disk_queue *q)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : io_result(s, db_io_disk_queue(s->io, q));
+}
+
 static void sink_free(struct db_sink *s)
 {
 	db_report_free(s->report);
@@ -395,6 +401,7 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.disk_io_row = sink_disk_io_row;
 	s->iface.disk_io_slow = sink_disk_io_slow;
 	s->iface.io_type_count = sink_io_type_count;
+	s->iface.disk_queue = sink_disk_queue;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

@@ -130,6 +130,17 @@ struct sink_disk_io_slow {
 	const char *file;
 };
 
+/* Queue depth of one disk over time: the trace [0, span] cut into SINK_DISKIO_SLICES equal
+ * slices; busy_ns[i] = Σ over the disk's I/Os of the time each was outstanding inside slice
+ * i (an I/O is outstanding from completion − latency to completion), so busy_ns[i] /
+ * slice_ns is the average number of I/Os in flight during the slice. */
+#define SINK_DISKIO_SLICES 100
+struct sink_disk_queue {
+	uint32_t disk;
+	uint64_t slice_ns;
+	const double *busy_ns; /* [SINK_DISKIO_SLICES] */
+};
+
 /* How many events of one DiskIo (group 1) or FileIo (group 4) type the trace holds, and
  * how many of them were not decoded (payload too short, or no public layout: minifilter). */
 struct sink_io_type_count {
@@ -169,6 +180,7 @@ struct ingest_sink {
 	int (*disk_io_row)(void *ud, const struct sink_disk_io_row *r);
 	int (*disk_io_slow)(void *ud, const struct sink_disk_io_slow *s);
 	int (*io_type_count)(void *ud, const struct sink_io_type_count *c);
+	int (*disk_queue)(void *ud, const struct sink_disk_queue *q);
 };
 
 #endif

@@ -292,6 +292,13 @@ static int up_io_type_count(void *ud, const struct sink_io_type_count *c)
 	return direct_result(p, d->io_type_count(d->ud, c));
 }
 
+static int up_disk_queue(void *ud, const struct sink_disk_queue *q)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->disk_queue(d->ud, q));
+}
+
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 {
 	struct sink_pipe *p = calloc(1, sizeof *p);
@@ -320,6 +327,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.disk_io_row = down->disk_io_row ? up_disk_io_row : NULL,
 		.disk_io_slow = down->disk_io_slow ? up_disk_io_slow : NULL,
 		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
+		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

@@ -1,5 +1,5 @@
 // panel_io.js — disk I/O of ETW runs (issue 15): totals, the latency histogram per
-// operation on log2 µs buckets (Chart.js), per-process and per-file tables, the slowest
+// operation on log2 µs buckets and the queue depth over time (Chart.js), per-process and per-file tables, the slowest
 // I/Os, and the FileIo event counts (minifilter events are counted, not decoded). Text
 // only through textContent (es.el); numbers through fmt. Whole trace: no window filter yet.
 'use strict';
@@ -43,10 +43,26 @@
     });
   }
 
+  function drawQueue(d) {
+    const palette = ['#2b6cb0', '#c05621', '#2f855a', '#6b46c1', '#b83280', '#718096'];
+    const datasets = d.queue_depth.map((q, k) => ({
+      label: `disk ${q.disk}`, borderColor: palette[k % palette.length], borderWidth: 1.3, pointRadius: 0,
+      data: q.avg_in_flight.map((y, i) => ({ x: ((i + 0.5) * q.slice_ns) / 1e9, y })),
+    }));
+    if (!datasets.length) return;
+    new Chart($('io-queue'), {
+      type: 'line', data: { datasets },
+      options: { animation: false, maintainAspectRatio: false, parsing: false,
+        scales: { x: { type: 'linear', title: { display: true, text: 's since trace start' } }, y: { beginAtZero: true, title: { display: true, text: 'I/Os in flight (average)' } } },
+        plugins: { legend: { position: 'bottom' }, tooltip: { callbacks: { label: (it) => `${it.dataset.label}: ${fmt.number(it.parsed.y)}` } } } },
+    });
+  }
+
   function render(d, f) {
     const t = d.totals;
     $('io-summary').textContent = `${fmt.count(t.count)} disk I/Os, ${fmt.bytes(t.bytes)}, average ${ms(t.avg_ns)}, slowest ${ms(t.max_ns)}.`;
     drawHistogram(d);
+    drawQueue(d);
     table('io-procs', [['Process id', false], ...sumHeads], d.by_process.map((r) => [[proc(r.pid), false], ...sums(r)]));
     table('io-files', [['File', false], ...sumHeads], d.by_file.slice(0, 20).map((r) => [[r.file === null ? '(not named in the trace)' : r.file, false], ...sums(r)]));
     table('io-slowest', [['Latency', true], ['Op', false], ['Disk', true], ['Process id', false], ['Bytes', true], ['File', false]],

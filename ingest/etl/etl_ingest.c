@@ -386,6 +386,7 @@ static int run(struct ctx *c, FILE *f)
 	if ((rc = emit_modules(c)) < 0)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);
+	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
 
 	struct etl_merge m;
 	int sink_rc = 0;

@@ -157,9 +157,39 @@ static void keep_slowest(struct etl_ioagg *a, const struct sink_disk_io_slow *s)
 	a->slow_n = n + 1;
 }
 
+void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns)
+{
+	a->span_ns = span_ns > 0 ? span_ns : 0;
+}
+
+/* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
+static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
+{
+	if (disk >= ETL_IOAGG_QUEUE_DISKS) {
+		a->queue_disks_skipped++;
+		return;
+	}
+	if (!a->span_ns)
+		return;
+	double slice = (double)a->span_ns / SINK_DISKIO_SLICES;
+	double hi = (double)t_ns, lo = hi - (double)duration_ns;
+	if (lo < 0)
+		lo = 0;
+	if (hi > (double)a->span_ns)
+		hi = (double)a->span_ns;
+	a->queue_used[disk] = 1;
+	for (int i = (int)(lo / slice); lo < hi && i < SINK_DISKIO_SLICES; i++) {
+		double end = (i + 1) * slice;
+		double part = (hi < end ? hi : end) - lo;
+		a->queue[disk][i] += part;
+		lo += part;
+	}
+}
+
 int etl_ioagg_disk(struct etl_ioagg *a, const struct etl_diskio *d, int64_t t_ns,
 		   uint64_t duration_ns, uint32_t pid, uint32_t tid)
 {
+	add_queue(a, d->disk, t_ns, duration_ns);
 	const char *file = name_of(a, d->file_object);
 	if (rows_room(a))
 		return -1;
@@ -208,6 +238,8 @@ int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink)
 		 "ones were not kept, so some disk I/Os show no file"},
 		{a->rows_folded, "io_rows_folded", "too many (disk, process, file) combinations: "
 		 "later ones are counted under an unknown process and file"},
+		{a->queue_disks_skipped, "io_queue_disks", "disk numbers of 16 and above have no "
+		 "queue depth over time (their I/Os are in every other table)"},
 	};
 	for (size_t i = 0; i < sizeof warns / sizeof warns[0]; i++)
 		if (sink->warning && warns[i].n &&
@@ -221,6 +253,12 @@ int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink)
 		for (size_t i = 0; i < a->slow_n; i++)
 			if ((rc = sink->disk_io_slow(sink->ud, &a->slow[i])) < 0)
 				return rc;
+	if (sink->disk_queue)
+		for (uint32_t k = 0; k < ETL_IOAGG_QUEUE_DISKS; k++) {
+			struct sink_disk_queue q = {k, (uint64_t)a->span_ns / SINK_DISKIO_SLICES, a->queue[k]};
+			if (a->queue_used[k] && (rc = sink->disk_queue(sink->ud, &q)) < 0)
+				return rc;
+		}
 	if (sink->io_type_count)
 		for (int g = 0; g < 2; g++)
 			for (unsigned t = 0; t < 256; t++) {

@@ -7,7 +7,8 @@
  * ETL_IOAGG_MAX_NAME_BYTES bytes (later names are dropped and counted), at most
  * ETL_IOAGG_MAX_ROWS rows (later keys fold into one row per (disk, op) with pid
  * SINK_PID_UNKNOWN and no file, counted); a name string, once stored, lives until _free,
- * so rows may keep pointers to names that a later name event replaced. */
+ * so rows may keep pointers to names that a later name event replaced; queue depth is
+ * kept for the first ETL_IOAGG_QUEUE_DISKS disk numbers only. */
 #ifndef ETLSCOPE_ETL_IOAGG_H
 #define ETLSCOPE_ETL_IOAGG_H
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #define ETL_IOAGG_MAX_NAMES (1u << 20)
 #define ETL_IOAGG_MAX_NAME_BYTES (64u << 20)
 #define ETL_IOAGG_MAX_ROWS 65536u
+#define ETL_IOAGG_QUEUE_DISKS 16
 
 struct etl_ioagg_name { uint64_t key; char *path; };
 struct etl_ioagg_row { struct sink_disk_io_row r; uint8_t used; };
@@ -34,6 +36,12 @@ struct etl_ioagg {
 	size_t slow_n;
 	uint64_t type_count[2][256], type_undecoded[2][256]; /* [0] DiskIo, [1] FileIo */
 	uint64_t names_dropped, rows_folded;
+	/* queue depth (sink.h sink_disk_queue) of disks 0 .. ETL_IOAGG_QUEUE_DISKS-1; others
+	 * are counted in queue_disks_skipped */
+	int64_t span_ns;
+	double queue[ETL_IOAGG_QUEUE_DISKS][SINK_DISKIO_SLICES];
+	uint8_t queue_used[ETL_IOAGG_QUEUE_DISKS];
+	uint64_t queue_disks_skipped;
 };
 
 void etl_ioagg_init(struct etl_ioagg *a);
@@ -42,6 +50,8 @@ void etl_ioagg_free(struct etl_ioagg *a);
 void etl_ioagg_count(struct etl_ioagg *a, int group, uint8_t type, int decoded);
 /* A name event: key (file object / file key) → path. 0, or -1 on ENOMEM. */
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path);
+/* The trace's span [0, span_ns] for the queue-depth slices; before the first _disk call. */
+void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns);
 /* One disk I/O completion (Read/Write/Flush); pid/tid of the issuing thread
  * (SINK_PID_UNKNOWN if unknown). 0, or -1 on ENOMEM. */
 int etl_ioagg_disk(struct etl_ioagg *a, const struct etl_diskio *d, int64_t t_ns,

@@ -27,6 +27,11 @@ test('the PerfView sample: summary, histogram, tables and event counts', async (
     return c && { type: c.config.type, labels: c.data.datasets.map((d) => d.label), sum: c.data.datasets.map((d) => d.data.reduce((a, x) => a + x, 0)) };
   });
   assert.deepEqual(chart, { type: 'bar', labels: ['Read', 'Write', 'Flush'], sum: [1208, 21, 2] });
+  const queue = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('io-queue'));
+    return c && { type: c.config.type, labels: c.data.datasets.map((d) => d.label), points: c.data.datasets.map((d) => d.data.length) };
+  });
+  assert.deepEqual(queue, { type: 'line', labels: api.queue_depth.map((q) => `disk ${q.disk}`), points: api.queue_depth.map(() => 100) });
   const slowRows = await page.$$eval('#io-slowest tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   assert.equal(slowRows.length, 20);
   assert.equal(slowRows[0][3], String(api.slowest[0].pid));

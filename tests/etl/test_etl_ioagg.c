@@ -1,6 +1,7 @@
 /* test_etl_ioagg.c — disk I/O aggregation (ingest/etl/etl_ioagg.c): latency buckets at
  * their edges, per-row sums, names current at the I/O's time, the slowest-20 list, the row
- * bound (the 65 537th key folds into the unknown row, with a warning) and per-type counts. */
+ * bound (the 65 537th key folds into the unknown row, with a warning), per-type counts and
+ * the queue depth slices (clipped to the trace, hand-computed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,8 +30,12 @@ struct capture {
 	size_t nslow;
 	struct sink_io_type_count types[8];
 	size_t ntypes;
-	int warnings;
+	int warnings, queue_warnings;
 	uint64_t total_count;
+	uint32_t queue_disk[4];
+	double busy[4][SINK_DISKIO_SLICES];
+	size_t nqueue;
+	uint64_t slice_ns;
 };
 
 static int cap_row(void *ud, const struct sink_disk_io_row *r)
@@ -57,8 +62,21 @@ static int cap_warn(void *ud, const char *code, const char *msg)
 {
 	struct capture *c = ud;
 	(void)msg;
-	assert_string_equal(code, "io_rows_folded");
-	c->warnings++;
+	if (strcmp(code, "io_rows_folded") == 0)
+		c->warnings++;
+	else if (strcmp(code, "io_queue_disks") == 0)
+		c->queue_warnings++;
+	else
+		fail_msg("unexpected warning %s", code);
+	return 0;
+}
+
+static int cap_queue(void *ud, const struct sink_disk_queue *q)
+{
+	struct capture *c = ud;
+	c->queue_disk[c->nqueue] = q->disk;
+	c->slice_ns = q->slice_ns;
+	memcpy(c->busy[c->nqueue++], q->busy_ns, sizeof c->busy[0]);
 	return 0;
 }
 
@@ -71,6 +89,7 @@ static struct ingest_sink sink_for(struct capture *c)
 	s.disk_io_slow = cap_slow;
 	s.io_type_count = cap_type;
 	s.warning = cap_warn;
+	s.disk_queue = cap_queue;
 	return s;
 }
 
@@ -174,12 +193,45 @@ static void test_row_bound_folds(void **state)
 	etl_ioagg_free(&a);
 }
 
+/* Span 1000 ns → 100 slices of 10 ns. [5, 25] on disk 1 gives 5, 10, 5 ns to slices 0–2;
+ * [−5, 5] is clipped to [0, 5]; [990, 1010] to [990, 1000]; disk 20 has no queue. */
+static void test_queue_depth_slices(void **state)
+{
+	(void)state;
+	struct etl_ioagg a;
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	etl_ioagg_init(&a);
+	etl_ioagg_set_span(&a, 1000);
+	struct etl_diskio d = io(ETL_DISK_READ, 0, 1);
+	assert_int_equal(etl_ioagg_disk(&a, &d, 25, 20, 1, 1), 0);
+	assert_int_equal(etl_ioagg_disk(&a, &d, 5, 10, 1, 1), 0);
+	assert_int_equal(etl_ioagg_disk(&a, &d, 1010, 20, 1, 1), 0);
+	d.disk = 20;
+	assert_int_equal(etl_ioagg_disk(&a, &d, 500, 100, 1, 1), 0);
+	struct ingest_sink s = sink_for(&c);
+	assert_int_equal(etl_ioagg_emit(&a, &s), 0);
+	assert_int_equal(c.nqueue, 1);
+	assert_int_equal(c.queue_disk[0], 1);
+	assert_int_equal(c.slice_ns, 10);
+	double want[SINK_DISKIO_SLICES] = {0};
+	want[0] = 5 + 5;
+	want[1] = 10;
+	want[2] = 5;
+	want[99] = 10;
+	for (int i = 0; i < SINK_DISKIO_SLICES; i++)
+		assert_true(c.busy[0][i] == want[i]);
+	assert_int_equal(c.queue_warnings, 1);
+	etl_ioagg_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_edges),
 		cmocka_unit_test(test_rows_names_slowest_types),
 		cmocka_unit_test(test_row_bound_folds),
+		cmocka_unit_test(test_queue_depth_slices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

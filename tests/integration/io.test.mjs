@@ -1,7 +1,7 @@
 // io.test.mjs — disk and file I/O of ETW runs (issue 15) against an independent decoder:
 // on the real PerfView sample, DiskIo/FileIo event counts per type, disk I/O completions
-// per op and per process (issuing thread → process) from tests/support/etlscan.mjs's
-// ioScan must equal GET /api/runs/{id}/diskio and /fileio; MANIFEST.md's totals (DiskIo
+// per op and per process (issuing thread → process) and the time in flight per disk from
+// tests/support/etlscan.mjs's ioScan must equal GET /api/runs/{id}/diskio and /fileio; MANIFEST.md's totals (DiskIo
 // 2 462, FileIo 3 084) hold; a trace without I/O events answers 404.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -71,6 +71,20 @@ test('histograms, slowest I/Os and files are consistent with the rows', () => {
   const named = b.by_file.filter((f) => f.file !== null);
   assert.ok(named.length > 10);
   assert.ok(named.every((f) => f.file.startsWith('\\Device\\')));
+});
+
+test('queue depth over time: the time in flight per disk equals the independent decoder', () => {
+  const q = disk.body.queue_depth;
+  const busy = oracle.busyByDisk(10e6); // MANIFEST.md: QPC 10 MHz
+  assert.deepEqual(q.map((d) => d.disk), [...busy.keys()].sort((a, b) => a - b));
+  for (const d of q) {
+    assert.equal(d.busy_ns.length, 100);
+    assert.equal(d.avg_in_flight.length, 100);
+    const sum = d.busy_ns.reduce((a, x) => a + x, 0);
+    // each slice is stored rounded to 1 ns; each I/O's latency is truncated to 1 ns
+    assert.ok(Math.abs(sum - busy.get(d.disk)) <= 100 + disk.body.totals.count, `${sum} vs ${busy.get(d.disk)}`);
+    assert.ok(d.avg_in_flight.some((x) => x > 1), 'the sample has moments with more than one I/O in flight');
+  }
 });
 
 test('a trace without disk or file I/O events answers 404 with the recording hint', async () => {

@@ -175,19 +175,24 @@ function threadEvent(e, threadEvents) {
 // per "group/type" of DiskIo (1) and FileIo (4); disk I/O completions (1/10 read, 1/11
 // write, 1/14 flush) per op and per process of the issuing thread (IssuingThreadId, the u32
 // after the fixed part: read/write 24 + 2P + 8 bytes, flush 16 + P), by semantics 2; no
-// IssuingThreadId (or a thread never described) = process null.
+// IssuingThreadId (or a thread never described) = process null. busyByDisk(qpcHz): per disk
+// the time its I/Os were outstanding, [completion − HighResResponseTime, completion]
+// clipped at the trace start (the header event, 0/0), in ns.
 export function ioScan(path) {
   const file = readFileSync(path);
   const types = new Map(), threadEvents = new Map(), ios = [];
+  let t0 = null;
   for (const e of events(file)) {
     const g = e.group, t = e.type, p = e.p, P = e.psize;
+    if (t0 === null && g === 0 && t === 0) t0 = e.ts;
     if (g === 5 && t >= 1 && t <= 4 && p.length >= 8) threadEvent(e, threadEvents);
     if (g !== 1 && g !== 4) continue;
     types.set(`${g}/${t}`, (types.get(`${g}/${t}`) || 0) + 1);
     if (g !== 1 || (t !== 10 && t !== 11 && t !== 14)) continue;
     const fixed = t === 14 ? 16 + P : 24 + 2 * P + 8;
     if (p.length < fixed) continue;
-    ios.push({ ts: e.ts, op: t, size: t === 14 ? 0 : p.readUInt32LE(8),
+    ios.push({ ts: e.ts, op: t, size: t === 14 ? 0 : p.readUInt32LE(8), disk: p.readUInt32LE(0),
+      ticks: p.readBigUInt64LE(t === 14 ? 8 : 24 + 2 * P),
       tid: p.length >= fixed + 4 ? p.readUInt32LE(fixed) : null });
   }
   const pidOf = threadPids(threadEvents);
@@ -201,7 +206,16 @@ export function ioScan(path) {
       m.set(k, r);
     }
   }
-  return { types, byProcess, byOp };
+  const busyByDisk = (qpcHz) => {
+    const ns = (ticks) => Number(ticks) * 1e9 / qpcHz;
+    const m = new Map();
+    for (const io of ios) {
+      const end = ns(io.ts - t0);
+      m.set(io.disk, (m.get(io.disk) || 0) + end - Math.max(0, end - ns(io.ticks)));
+    }
+    return m;
+  };
+  return { types, byProcess, byOp, busyByDisk };
 }
 
 // The whole analysis. Returns plain objects/maps; see the semantics above.
