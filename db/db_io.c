@@ -9,7 +9,7 @@
 struct db_io {
 	sqlite3 *db;
 	int64_t run_id;
-	sqlite3_stmt *ins_row, *ins_slow, *ins_type, *ins_queue;
+	sqlite3_stmt *ins_row, *ins_slow, *ins_type, *ins_queue, *ins_file;
 	int slow_rank;
 	char err[256];
 };
@@ -37,6 +37,7 @@ void db_io_free(struct db_io *w)
 	sqlite3_finalize(w->ins_slow);
 	sqlite3_finalize(w->ins_type);
 	sqlite3_finalize(w->ins_queue);
+	sqlite3_finalize(w->ins_file);
 	free(w);
 }
 
@@ -147,6 +148,24 @@ int db_io_disk_queue(struct db_io *w, const struct sink_disk_queue *q)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)q->slice_ns);
 	sqlite3_bind_text(st, 4, buf, -1, SQLITE_TRANSIENT);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store disk queue depth");
+}
+
+int db_io_file_row(struct db_io *w, const struct sink_file_io_row *r)
+{
+	if (prep(w, &w->ins_file, "INSERT INTO etw_fileio(run_id, op, op_name, pid, file, n,"
+				  " completed, bytes, total_ns, max_ns) VALUES (?,?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	sqlite3_stmt *st = w->ins_file;
+	sqlite3_bind_int(st, 2, r->op);
+	bind_text(st, 3, r->op_name);
+	bind_pid(st, 4, r->pid);
+	bind_text(st, 5, r->file);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)r->count);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)r->completed);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)r->bytes);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)r->total_ns);
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->max_ns);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store file I/O");
 }
 
 /* ---- reading ---- */
@@ -313,6 +332,25 @@ int db_io_diskio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t e
 
 int db_io_fileio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t errlen)
 {
+	static const char *const row_cols[] = {"op:t", "pid:n", "file:t", "count:i", "completed:i",
+					       "bytes:i", "total_ns:i", "max_ns:i", NULL};
+	static const char *const file_cols[] = {"file:t", "count:i", "completed:i", "bytes:i",
+						"total_ns:i", "max_ns:i", NULL};
+	static const char *const proc_cols[] = {"pid:n", "count:i", "completed:i", "bytes:i",
+						"total_ns:i", "max_ns:i", NULL};
+#define FSUMS "SUM(n), SUM(completed), SUM(bytes), SUM(total_ns), MAX(max_ns)"
 	int nt = types_json(db, run_id, 4, o, err, errlen);
-	return nt < 0 ? -1 : nt == 0 ? 1 : 0;
+	if (nt < 0 ||
+	    rows_json(db, run_id, "SELECT op_name, pid, file, n, completed, bytes, total_ns, max_ns"
+		      " FROM etw_fileio WHERE run_id=?1 ORDER BY total_ns DESC, n DESC LIMIT 200",
+		      row_cols, cJSON_AddArrayToObject(o, "rows"), err, errlen) < 0 ||
+	    rows_json(db, run_id, "SELECT file, " FSUMS " FROM etw_fileio WHERE run_id=?1 GROUP BY"
+		      " file ORDER BY SUM(total_ns) DESC, SUM(n) DESC LIMIT 100", file_cols,
+		      cJSON_AddArrayToObject(o, "by_file"), err, errlen) < 0 ||
+	    rows_json(db, run_id, "SELECT pid, " FSUMS " FROM etw_fileio WHERE run_id=?1 GROUP BY"
+		      " pid ORDER BY SUM(total_ns) DESC, SUM(n) DESC", proc_cols,
+		      cJSON_AddArrayToObject(o, "by_process"), err, errlen) < 0)
+		return -1;
+#undef FSUMS
+	return nt == 0 ? 1 : 0;
 }

@@ -17,13 +17,15 @@ int db_io_disk_row(struct db_io *w, const struct sink_disk_io_row *r);
 int db_io_disk_slow(struct db_io *w, const struct sink_disk_io_slow *s);
 int db_io_type_count(struct db_io *w, const struct sink_io_type_count *c);
 int db_io_disk_queue(struct db_io *w, const struct sink_disk_queue *q);
+int db_io_file_row(struct db_io *w, const struct sink_file_io_row *r);
 const char *db_io_error(const struct db_io *w);
 void db_io_free(struct db_io *w);
 
 /* Disk I/O of a run into o: totals, per disk / process / file, rows, latency histograms
  * per op, slowest I/Os, queue depth over time per disk, DiskIo event counts per type. */
 int db_io_diskio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t errlen);
-/* FileIo event counts per type (names, operations, minifilter) into o. */
+/* FileIo event counts per type (names, operations, minifilter) and the file operations per
+ * (op, process, file), per file and per process into o. */
 int db_io_fileio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t errlen);
 
 #endif

@@ -306,6 +306,12 @@ static int sink_disk_queue(void *ud, const struct sink_disk_queue *q)
 	return s->failed ? -1 : io_result(s, db_io_disk_queue(s->io, q));
 }
 
+static int sink_file_io_row(void *ud, const struct sink_file_io_row *r)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : io_result(s, db_io_file_row(s->io, r));
+}
+
 static void sink_free(struct db_sink *s)
 {
 	db_report_free(s->report);
@@ -402,6 +408,7 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.disk_io_slow = sink_disk_io_slow;
 	s->iface.io_type_count = sink_io_type_count;
 	s->iface.disk_queue = sink_disk_queue;
+	s->iface.file_io_row = sink_file_io_row;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

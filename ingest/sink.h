@@ -141,6 +141,17 @@ struct sink_disk_queue {
 	const double *busy_ns; /* [SINK_DISKIO_SLICES] */
 };
 
+/* File I/O operations of one (op, process, file), whole trace: count = operations started;
+ * completed = those paired with their OperationEnd (same IrpPtr), whose time (start to
+ * end) makes total_ns and max_ns; bytes = bytes requested by reads and writes. */
+struct sink_file_io_row {
+	uint8_t op;          /* FileIo event type, e.g. 64 Create, 67 Read */
+	const char *op_name; /* e.g. "Create" */
+	uint32_t pid;        /* SINK_PID_UNKNOWN if the thread is unknown */
+	const char *file;    /* NULL if the file object/key was never named */
+	uint64_t count, completed, bytes, total_ns, max_ns;
+};
+
 /* How many events of one DiskIo (group 1) or FileIo (group 4) type the trace holds, and
  * how many of them were not decoded (payload too short, or no public layout: minifilter). */
 struct sink_io_type_count {
@@ -181,6 +192,7 @@ struct ingest_sink {
 	int (*disk_io_slow)(void *ud, const struct sink_disk_io_slow *s);
 	int (*io_type_count)(void *ud, const struct sink_io_type_count *c);
 	int (*disk_queue)(void *ud, const struct sink_disk_queue *q);
+	int (*file_io_row)(void *ud, const struct sink_file_io_row *r);
 };
 
 #endif

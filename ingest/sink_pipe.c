@@ -299,6 +299,13 @@ static int up_disk_queue(void *ud, const struct sink_disk_queue *q)
 	return direct_result(p, d->disk_queue(d->ud, q));
 }
 
+static int up_file_io_row(void *ud, const struct sink_file_io_row *r)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->file_io_row(d->ud, r));
+}
+
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 {
 	struct sink_pipe *p = calloc(1, sizeof *p);
@@ -328,6 +335,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.disk_io_slow = down->disk_io_slow ? up_disk_io_slow : NULL,
 		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
 		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
+		.file_io_row = down->file_io_row ? up_file_io_row : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

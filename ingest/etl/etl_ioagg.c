@@ -19,6 +19,7 @@ void etl_ioagg_free(struct etl_ioagg *a)
 	free(a->strings);
 	free(a->names);
 	free(a->rows);
+	free(a->pending);
 	memset(a, 0, sizeof *a);
 }
 
@@ -186,38 +187,141 @@ static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t
 	}
 }
 
+/* The row of (disk, op, pid, file), created if new; past the row bound a new key folds
+ * into (disk, op, unknown process, no file). NULL on ENOMEM. */
+static struct etl_ioagg_row *row_get(struct etl_ioagg *a, uint32_t disk, uint8_t op,
+				     uint32_t pid, const char *file)
+{
+	if (rows_room(a))
+		return NULL;
+	struct etl_ioagg_row *e = row_slot(a->rows, a->rows_cap, disk, op, pid, file);
+	if (!e->used && a->rows_n >= ETL_IOAGG_MAX_ROWS) {
+		a->rows_folded++;
+		pid = SINK_PID_UNKNOWN;
+		file = NULL;
+		e = row_slot(a->rows, a->rows_cap, disk, op, pid, file);
+	}
+	if (!e->used) {
+		memset(e, 0, sizeof *e);
+		e->used = 1;
+		e->r.disk = disk;
+		e->r.op = op;
+		e->r.pid = pid;
+		e->r.file = file;
+		a->rows_n++;
+	}
+	return e;
+}
+
+static void add_time(struct sink_disk_io_row *r, uint64_t duration_ns)
+{
+	r->total_ns += duration_ns;
+	if (duration_ns > r->max_ns)
+		r->max_ns = duration_ns;
+	r->hist[etl_ioagg_bucket(duration_ns)]++;
+}
+
 int etl_ioagg_disk(struct etl_ioagg *a, const struct etl_diskio *d, int64_t t_ns,
 		   uint64_t duration_ns, uint32_t pid, uint32_t tid)
 {
 	add_queue(a, d->disk, t_ns, duration_ns);
 	const char *file = name_of(a, d->file_object);
-	if (rows_room(a))
+	struct etl_ioagg_row *e = row_get(a, d->disk, d->op, pid, file);
+	if (!e)
 		return -1;
-	struct etl_ioagg_row *e = row_slot(a->rows, a->rows_cap, d->disk, d->op, pid, file);
-	if (!e->used && a->rows_n >= ETL_IOAGG_MAX_ROWS) {
-		a->rows_folded++;
-		pid = SINK_PID_UNKNOWN;
-		file = NULL;
-		e = row_slot(a->rows, a->rows_cap, d->disk, d->op, pid, file);
-	}
-	if (!e->used) {
-		memset(e, 0, sizeof *e);
-		e->used = 1;
-		e->r.disk = d->disk;
-		e->r.op = d->op;
-		e->r.pid = pid;
-		e->r.file = file;
-		a->rows_n++;
-	}
 	e->r.count++;
 	e->r.bytes += d->size;
-	e->r.total_ns += duration_ns;
-	if (duration_ns > e->r.max_ns)
-		e->r.max_ns = duration_ns;
-	e->r.hist[etl_ioagg_bucket(duration_ns)]++;
-	struct sink_disk_io_slow s = {t_ns, duration_ns, d->disk, d->op, pid, tid,
-				      (uint64_t)d->offset, d->size, d->irp_flags, file};
+	add_time(&e->r, duration_ns);
+	struct sink_disk_io_slow s = {t_ns, duration_ns, d->disk, d->op, e->r.pid, tid,
+				      (uint64_t)d->offset, d->size, d->irp_flags, e->r.file};
 	keep_slowest(a, &s);
+	return 0;
+}
+
+/* ---- file operations ---- */
+
+static struct etl_ioagg_pending *pending_slot(struct etl_ioagg_pending *t, size_t cap,
+					      uint64_t irp, int for_insert)
+{
+	size_t i = hash64(irp, cap);
+	while (t[i].irp || t[i].tomb) {
+		if (t[i].irp == irp || (for_insert && t[i].tomb))
+			return &t[i];
+		i = (i + 1) & (cap - 1);
+	}
+	return &t[i];
+}
+
+static int pending_room(struct etl_ioagg *a)
+{
+	if ((a->pending_n + a->pending_tombs + 1) * 2 <= a->pending_cap)
+		return 0;
+	size_t ncap = a->pending_cap ? a->pending_cap : 1024;
+	if ((a->pending_n + 1) * 4 > ncap)
+		ncap *= 2;
+	struct etl_ioagg_pending *t = calloc(ncap, sizeof *t);
+	if (!t)
+		return -1;
+	for (size_t i = 0; i < a->pending_cap; i++)
+		if (a->pending[i].irp)
+			*pending_slot(t, ncap, a->pending[i].irp, 1) = a->pending[i];
+	free(a->pending);
+	a->pending = t;
+	a->pending_cap = ncap;
+	a->pending_tombs = 0;
+	return 0;
+}
+
+int etl_ioagg_file_op(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t_ns, uint32_t pid)
+{
+	if (f->type == ETL_FIO_CREATE && f->path[0] && etl_ioagg_name(a, f->file_object, f->path))
+		return -1;
+	const char *file = name_of(a, f->file_key ? f->file_key : f->file_object);
+	if (!file)
+		file = name_of(a, f->file_object);
+	struct etl_ioagg_row *e = row_get(a, ETL_IOAGG_FILE_ROW, f->type, pid, file);
+	if (!e)
+		return -1;
+	e->r.count++;
+	if (f->type == ETL_FIO_READ || f->type == ETL_FIO_WRITE)
+		e->r.bytes += f->size;
+	if (!f->irp)
+		return 0;
+	if (a->pending_n >= ETL_IOAGG_MAX_PENDING) {
+		a->pending_dropped++;
+		return 0;
+	}
+	if (pending_room(a))
+		return -1;
+	/* an IRP still waiting (its end was never logged) is replaced: it stays untimed */
+	struct etl_ioagg_pending *p = pending_slot(a->pending, a->pending_cap, f->irp, 0);
+	if (p->irp != f->irp) {
+		p = pending_slot(a->pending, a->pending_cap, f->irp, 1);
+		if (p->tomb)
+			a->pending_tombs--;
+		a->pending_n++;
+	}
+	*p = (struct etl_ioagg_pending){f->irp, t_ns, e->r.pid, e->r.file, f->type, 0};
+	return 0;
+}
+
+int etl_ioagg_file_end(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t_ns)
+{
+	struct etl_ioagg_pending *p =
+		a->pending_cap ? pending_slot(a->pending, a->pending_cap, f->irp, 0) : NULL;
+	if (!p || !f->irp || p->irp != f->irp) {
+		a->opend_unmatched++;
+		return 0;
+	}
+	struct etl_ioagg_row *e = row_get(a, ETL_IOAGG_FILE_ROW, p->op, p->pid, p->file);
+	if (!e)
+		return -1;
+	e->completed++;
+	add_time(&e->r, t_ns > p->t_ns ? (uint64_t)(t_ns - p->t_ns) : 0);
+	p->irp = 0;
+	p->tomb = 1;
+	a->pending_n--;
+	a->pending_tombs++;
 	return 0;
 }
 
@@ -240,15 +344,30 @@ int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink)
 		 "later ones are counted under an unknown process and file"},
 		{a->queue_disks_skipped, "io_queue_disks", "disk numbers of 16 and above have no "
 		 "queue depth over time (their I/Os are in every other table)"},
+		{a->pending_dropped, "io_pending_dropped", "too many file operations in flight at "
+		 "once: some were counted but not timed"},
+		{a->opend_unmatched, "io_opend_unmatched", "file OperationEnd events without their "
+		 "operation (started before the trace, or not recorded) were not timed"},
 	};
 	for (size_t i = 0; i < sizeof warns / sizeof warns[0]; i++)
 		if (sink->warning && warns[i].n &&
 		    (rc = sink->warning(sink->ud, warns[i].code, warns[i].msg)) < 0)
 			return rc;
-	if (sink->disk_io_row)
-		for (size_t i = 0; i < a->rows_cap; i++)
-			if (a->rows[i].used && (rc = sink->disk_io_row(sink->ud, &a->rows[i].r)) < 0)
+	for (size_t i = 0; i < a->rows_cap; i++) {
+		const struct etl_ioagg_row *e = &a->rows[i];
+		if (!e->used)
+			continue;
+		if (e->r.disk != ETL_IOAGG_FILE_ROW) {
+			if (sink->disk_io_row && (rc = sink->disk_io_row(sink->ud, &e->r)) < 0)
 				return rc;
+			continue;
+		}
+		struct sink_file_io_row f = {e->r.op, etl_fileio_type_name(e->r.op), e->r.pid,
+					     e->r.file, e->r.count, e->completed, e->r.bytes,
+					     e->r.total_ns, e->r.max_ns};
+		if (sink->file_io_row && (rc = sink->file_io_row(sink->ud, &f)) < 0)
+			return rc;
+	}
 	if (sink->disk_io_slow)
 		for (size_t i = 0; i < a->slow_n; i++)
 			if ((rc = sink->disk_io_slow(sink->ud, &a->slow[i])) < 0)
@@ -289,7 +408,12 @@ int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, 
 			etl_ioagg_count(a, group, ev->type, rc == 0);
 		if (rc == 0 && f.cls == ETL_FIOC_NAME && ev->type != ETL_FIO_FILE_DELETE)
 			return etl_ioagg_name(a, f.file_object, f.path);
-		return 0;
+		if (rc != 0 || !pass2 || f.cls == ETL_FIOC_NAME)
+			return 0;
+		int64_t t = etl_reader_ns(r, ev->timestamp);
+		if (f.cls == ETL_FIOC_OPEND)
+			return etl_ioagg_file_end(a, &f, t);
+		return etl_ioagg_file_op(a, &f, t, etl_tidmap_get(tids, (uint32_t)f.ttid, SINK_PID_UNKNOWN));
 	}
 	if (group != ETL_GROUP_DISKIO)
 		return 0;

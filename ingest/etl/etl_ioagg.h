@@ -22,7 +22,13 @@
 #define ETL_IOAGG_QUEUE_DISKS 16
 
 struct etl_ioagg_name { uint64_t key; char *path; };
-struct etl_ioagg_row { struct sink_disk_io_row r; uint8_t used; };
+/* A row of the table: a disk I/O row, or (disk = ETL_IOAGG_FILE_ROW, op = FileIo type) a
+ * file operation row, whose completed count lives beside it. */
+#define ETL_IOAGG_FILE_ROW UINT32_MAX
+struct etl_ioagg_row { struct sink_disk_io_row r; uint64_t completed; uint8_t used; };
+/* A file operation waiting for its OperationEnd: irp 0 = empty, tomb = deleted. */
+struct etl_ioagg_pending { uint64_t irp; int64_t t_ns; uint32_t pid; const char *file; uint8_t op, tomb; };
+#define ETL_IOAGG_MAX_PENDING 65536u
 struct etl_ioagg_slow { struct sink_disk_io_slow s; };
 
 struct etl_ioagg {
@@ -42,6 +48,9 @@ struct etl_ioagg {
 	double queue[ETL_IOAGG_QUEUE_DISKS][SINK_DISKIO_SLICES];
 	uint8_t queue_used[ETL_IOAGG_QUEUE_DISKS];
 	uint64_t queue_disks_skipped;
+	struct etl_ioagg_pending *pending; /* open addressing by IrpPtr */
+	size_t pending_cap, pending_n, pending_tombs;
+	uint64_t pending_dropped, opend_unmatched;
 };
 
 void etl_ioagg_init(struct etl_ioagg *a);
@@ -63,6 +72,13 @@ struct etl_tidmap;
  * current at its time, and aggregates the disk I/O completions. 0, or -1 on ENOMEM. */
 int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, int pass2,
 		    const struct etl_tidmap *tids, const struct etl_reader *r);
+struct etl_fileio;
+/* A FileIo operation (not a name event, not OperationEnd) started at t_ns by pid. A Create
+ * names its file object with its OpenPath. 0, or -1 on ENOMEM. */
+int etl_ioagg_file_op(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t_ns, uint32_t pid);
+/* An OperationEnd at t_ns: completes the operation with the same IrpPtr (else counted as
+ * unmatched). 0, or -1 on ENOMEM. */
+int etl_ioagg_file_end(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t_ns);
 /* Rows, slowest I/Os, then type counts to the sink (callbacks may be NULL). 0 or the
  * sink's negative value. */
 int etl_ioagg_emit(const struct etl_ioagg *a, const struct ingest_sink *sink);

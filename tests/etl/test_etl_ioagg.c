@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "ingest/etl/etl_fileio.h"
@@ -30,8 +31,10 @@ struct capture {
 	size_t nslow;
 	struct sink_io_type_count types[8];
 	size_t ntypes;
-	int warnings, queue_warnings;
+	int warnings, queue_warnings, unmatched_warnings;
 	uint64_t total_count;
+	struct sink_file_io_row files[8];
+	size_t nfiles;
 	uint32_t queue_disk[4];
 	double busy[4][SINK_DISKIO_SLICES];
 	size_t nqueue;
@@ -66,8 +69,18 @@ static int cap_warn(void *ud, const char *code, const char *msg)
 		c->warnings++;
 	else if (strcmp(code, "io_queue_disks") == 0)
 		c->queue_warnings++;
+	else if (strcmp(code, "io_opend_unmatched") == 0)
+		c->unmatched_warnings++;
 	else
 		fail_msg("unexpected warning %s", code);
+	return 0;
+}
+
+static int cap_file(void *ud, const struct sink_file_io_row *r)
+{
+	struct capture *c = ud;
+	assert_true(c->nfiles < 8);
+	c->files[c->nfiles++] = *r;
 	return 0;
 }
 
@@ -90,6 +103,7 @@ static struct ingest_sink sink_for(struct capture *c)
 	s.io_type_count = cap_type;
 	s.warning = cap_warn;
 	s.disk_queue = cap_queue;
+	s.file_io_row = cap_file;
 	return s;
 }
 
@@ -225,6 +239,69 @@ static void test_queue_depth_slices(void **state)
 	etl_ioagg_free(&a);
 }
 
+static struct etl_fileio fop(uint8_t type, uint64_t irp, uint64_t fo, uint32_t size, const char *path)
+{
+	struct etl_fileio f;
+	memset(&f, 0, sizeof f);
+	f.type = type;
+	f.irp = irp;
+	f.file_object = fo;
+	f.size = size;
+	snprintf(f.path, sizeof f.path, "%s", path);
+	return f;
+}
+
+/* Create names the object; reads pair with their OperationEnd by IrpPtr (an IRP reused
+ * before its end replaces the waiting one, which stays untimed); an OperationEnd without
+ * an operation is counted and warned about. */
+static void test_file_ops_paired_by_irp(void **state)
+{
+	(void)state;
+	struct etl_ioagg a;
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	etl_ioagg_init(&a);
+	struct etl_fileio cr = fop(ETL_FIO_CREATE, 0x10, 0xF0, 0, "C:\\db\\data.mdf");
+	assert_int_equal(etl_ioagg_file_op(&a, &cr, 100, 42), 0);
+	assert_int_equal(etl_ioagg_file_end(&a, &(struct etl_fileio){.type = ETL_FIO_OP_END, .irp = 0x10}, 2100), 0);
+	for (int i = 0; i < 3; i++) { /* reads of 4 KiB taking 1000, 2000, 3000 ns */
+		struct etl_fileio rd = fop(ETL_FIO_READ, 0x20 + (uint64_t)i, 0xF0, 4096, "");
+		assert_int_equal(etl_ioagg_file_op(&a, &rd, 1000 * i, 42), 0);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(etl_ioagg_file_end(&a, &(struct etl_fileio){.type = ETL_FIO_OP_END, .irp = 0x20 + (uint64_t)i}, 1000 * i + 1000 * (i + 1)), 0);
+	/* IRP 0x30 reused before its end: the first read is never timed */
+	struct etl_fileio r1 = fop(ETL_FIO_READ, 0x30, 0xF0, 100, ""), r2 = r1;
+	assert_int_equal(etl_ioagg_file_op(&a, &r1, 5000, 42), 0);
+	assert_int_equal(etl_ioagg_file_op(&a, &r2, 6000, 42), 0);
+	assert_int_equal(etl_ioagg_file_end(&a, &(struct etl_fileio){.type = ETL_FIO_OP_END, .irp = 0x30}, 6500), 0);
+	assert_int_equal(etl_ioagg_file_end(&a, &(struct etl_fileio){.type = ETL_FIO_OP_END, .irp = 0x99}, 7000), 0);
+	struct ingest_sink s = sink_for(&c);
+	assert_int_equal(etl_ioagg_emit(&a, &s), 0);
+	assert_int_equal(c.nfiles, 2);
+	for (size_t i = 0; i < c.nfiles; i++) {
+		const struct sink_file_io_row *r = &c.files[i];
+		assert_string_equal(r->file, "C:\\db\\data.mdf");
+		assert_int_equal(r->pid, 42);
+		if (r->op == ETL_FIO_CREATE) {
+			assert_string_equal(r->op_name, "Create");
+			assert_int_equal(r->count, 1);
+			assert_int_equal(r->completed, 1);
+			assert_true(r->total_ns == 2000);
+		} else {
+			assert_string_equal(r->op_name, "Read");
+			assert_int_equal(r->count, 5);
+			assert_int_equal(r->completed, 4);
+			assert_int_equal(r->bytes, 3 * 4096 + 200);
+			assert_true(r->total_ns == 1000 + 2000 + 3000 + 500);
+			assert_true(r->max_ns == 3000);
+		}
+	}
+	assert_int_equal(c.unmatched_warnings, 1);
+	assert_int_equal(c.nrows, 0); /* no disk rows */
+	etl_ioagg_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_rows_names_slowest_types),
 		cmocka_unit_test(test_row_bound_folds),
 		cmocka_unit_test(test_queue_depth_slices),
+		cmocka_unit_test(test_file_ops_paired_by_irp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
