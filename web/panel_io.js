@@ -1,7 +1,8 @@
-// panel_io.js — disk I/O of ETW runs (issue 15): totals, the latency histogram per
-// operation on log2 µs buckets and the queue depth over time (Chart.js), per-process and per-file tables, the slowest
-// I/Os, and the FileIo event counts (minifilter events are counted, not decoded). Text
-// only through textContent (es.el); numbers through fmt. Whole trace: no window filter yet.
+// panel_io.js — disk and file I/O of ETW runs (issue 15): totals, the latency histogram per
+// operation on log2 µs buckets and the queue depth over time (Chart.js), per-process and
+// per-file tables, the slowest I/Os, file operations per (op, process, file), and the
+// DiskIo/FileIo event counts (minifilter events are counted, not decoded). Text only through
+// textContent (es.el); numbers through fmt. Whole trace: no window filter yet.
 'use strict';
 
 (function () {
@@ -67,6 +68,10 @@
     table('io-files', [['File', false], ...sumHeads], d.by_file.slice(0, 20).map((r) => [[r.file === null ? '(not named in the trace)' : r.file, false], ...sums(r)]));
     table('io-slowest', [['Latency', true], ['Op', false], ['Disk', true], ['Process id', false], ['Bytes', true], ['File', false]],
       d.slowest.map((r) => [[ms(r.duration_ns), true], [opLabel[r.op] || r.op, false], [String(r.disk), true], [proc(r.pid), false], [fmt.bytes(r.size), true], [r.file === null ? '—' : r.file, false]]));
+    const ops = f ? f.rows : [];
+    $('io-fileops-note').textContent = ops.length ? '' : 'No file operations in this trace (FILE_IO and FILE_IO_INIT were not recorded, or nothing was opened).';
+    table('io-fileops', [['Operation', false], ['Process id', false], ['File', false], ['Count', true], ['Timed', true], ['Bytes', true], ['Total', true], ['Max', true]],
+      ops.slice(0, 50).map((r) => [[r.op, false], [proc(r.pid), false], [r.file === null ? '(not named in the trace)' : r.file, false], [fmt.count(r.count), true], [fmt.count(r.completed), true], [fmt.bytes(r.bytes), true], [ms(r.total_ns), true], [ms(r.max_ns), true]]));
     const types = [...d.event_types.map((r) => ['DiskIo', r]), ...(f ? f.event_types.map((r) => ['FileIo', r]) : [])];
     table('io-types', [['Provider', false], ['Event', false], ['Count', true], ['Not decoded', true]],
       types.map(([g, r]) => [[g, false], [r.name, false], [fmt.count(r.count), true], [fmt.count(r.undecoded), true]]));

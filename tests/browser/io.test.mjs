@@ -42,6 +42,9 @@ test('the PerfView sample: summary, histogram, tables and event counts', async (
   assert.deepEqual(types.map((r) => `${r[0]} ${r[1]} ${r[2]}`), [
     'DiskIo Read 1,208', 'DiskIo Write 21', 'DiskIo ReadInit 1,208', 'DiskIo WriteInit 21', 'DiskIo Flush 2', 'DiskIo FlushInit 2',
     'FileIo FileCreate 16', 'FileIo FileDelete 14', 'FileIo FileRundown 3,054']);
+  // The sample has file names but no file operations.
+  assert.match(await page.textContent('#io-fileops-note'), /No file operations in this trace/);
+  assert.equal(await page.$$eval('#io-fileops tbody tr', (trs) => trs.length), 0);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -89,9 +89,10 @@ static void test_file_and_disk_rows_round_trip(void **state)
 	assert_true(cJSON_GetArrayItem(item(item(o, "histogram"), "read"), 12)->valuedouble == 4);
 	cJSON_Delete(o);
 	sqlite3_close(db);
-	for (const char *ext = ""; ext; ext = *ext ? (ext[1] == 'w' ? "-shm" : NULL) : "-wal") {
+	static const char *const exts[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
 		char p[96];
-		snprintf(p, sizeof p, "%s%s", path, ext);
+		snprintf(p, sizeof p, "%s%s", path, exts[i]);
 		unlink(p);
 	}
 }
