@@ -1,4 +1,4 @@
-/* test_db_io.c — the disk and file I/O tables (db/db_io.c) through the real db sink: rows
+/* test_store_io.c — the disk and file I/O tables (db/db_io.c) through the real db sink: rows
  * written by the sink callbacks in one run's transaction come back from the JSON readers
  * with the same numbers, sums per file and process are right, unknown processes and files
  * are null, and a run without I/O reads as "none" (1). */
@@ -9,23 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <cmocka.h>
-#include "db/db.h"
 #include "db/db_io.h"
-
-static sqlite3 *open_temp(char *path, size_t n)
-{
-	char err[256];
-	snprintf(path, n, "/tmp/etlscope-test-dbio-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
-	assert_non_null(db);
-	return db;
-}
+#include "store_db.h"
 
 static const cJSON *item(const cJSON *o, const char *k)
 {
@@ -89,12 +75,7 @@ static void test_file_and_disk_rows_round_trip(void **state)
 	assert_true(cJSON_GetArrayItem(item(item(o, "histogram"), "read"), 12)->valuedouble == 4);
 	cJSON_Delete(o);
 	sqlite3_close(db);
-	static const char *const exts[] = {"", "-wal", "-shm"};
-	for (size_t i = 0; i < 3; i++) {
-		char p[96];
-		snprintf(p, sizeof p, "%s%s", path, exts[i]);
-		unlink(p);
-	}
+	remove_db(path);
 }
 
 int main(void)
