@@ -44,6 +44,9 @@ int api_run_scheduling(sqlite3 *db, const char *run_id, const struct api_request
 		       cJSON **out);
 int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		     cJSON **out);
+/* Disk I/O and FileIo event counts of an ETW run (api_io.c; 404 when it has none). */
+int api_run_diskio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+int api_run_fileio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */

@@ -196,6 +196,38 @@ static const struct migration migrations[] = {{
 	 "  tid2 INTEGER, pid2 INTEGER, ns2 INTEGER NOT NULL,"
 	 "  other_ns INTEGER NOT NULL, idle_ns INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, cpu, slice)) WITHOUT ROWID;", NULL, NULL},
+	{/* 8: disk and file I/O of ETW runs (issue 15; db/db_io.h): disk I/O pre-aggregated per
+	  * (disk, op, process, file) with a log2 latency histogram (JSON array of
+	  * SINK_DISKIO_BUCKETS counts), the slowest I/Os, DiskIo/FileIo event counts per type,
+	  * queue depth over time per disk, file operations per (op, process, file). IF NOT
+	  * EXISTS: tests/store re-run the migrations after 4 on a current database */
+	 "CREATE TABLE IF NOT EXISTS etw_diskio ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  disk INTEGER NOT NULL, op INTEGER NOT NULL, pid INTEGER, file TEXT,"
+	 "  n INTEGER NOT NULL, bytes INTEGER NOT NULL, total_ns INTEGER NOT NULL,"
+	 "  max_ns INTEGER NOT NULL, hist TEXT NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS etw_diskio_run ON etw_diskio(run_id);"
+	 "CREATE TABLE IF NOT EXISTS etw_diskio_slow ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  rank INTEGER NOT NULL, t_ns INTEGER NOT NULL, duration_ns INTEGER NOT NULL,"
+	 "  disk INTEGER NOT NULL, op INTEGER NOT NULL, pid INTEGER, tid INTEGER NOT NULL,"
+	 "  offset INTEGER NOT NULL, size INTEGER NOT NULL, irp_flags INTEGER NOT NULL, file TEXT,"
+	 "  PRIMARY KEY (run_id, rank)) WITHOUT ROWID;"
+	 "CREATE TABLE IF NOT EXISTS etw_io_types ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  grp INTEGER NOT NULL, type INTEGER NOT NULL, name TEXT, n INTEGER NOT NULL,"
+	 "  undecoded INTEGER NOT NULL, PRIMARY KEY (run_id, grp, type)) WITHOUT ROWID;"
+	 "CREATE TABLE IF NOT EXISTS etw_fileio ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  op INTEGER NOT NULL, op_name TEXT NOT NULL, pid INTEGER, file TEXT,"
+	 "  n INTEGER NOT NULL, completed INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	 "  total_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS etw_fileio_run ON etw_fileio(run_id);"
+	 "CREATE TABLE IF NOT EXISTS etw_diskio_queue ("  /* busy_ns: JSON array of SINK_DISKIO_SLICES */
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  disk INTEGER NOT NULL, slice_ns INTEGER NOT NULL, busy_ns TEXT NOT NULL,"
+	 "  PRIMARY KEY (run_id, disk)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "db.h"
 #include "db_etw_sink.h"
+#include "db_io.h"
 #include "db_report.h"
 #include "db_sched.h"
 
@@ -45,6 +46,7 @@ struct db_sink {
 	struct db_etw *etw; /* ETW records: modules, DPC/ISR, CPU samples */
 	struct db_report *report; /* pre-bucketed histograms of text reports */
 	struct db_sched *sched;   /* scheduling and syscall aggregates */
+	struct db_io *io; /* disk and file I/O of ETW runs */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -282,23 +284,39 @@ static int sched_result(struct db_sink *s, int rc)
 	return rc ? -1 : 0;
 }
 
-#define SCHED_CB(name, fn, type)                                                            \
+static int io_result(struct db_sink *s, int rc)
+{
+	if (rc && !s->failed) {
+		snprintf(s->err, sizeof s->err, "%s", db_io_error(s->io));
+		s->failed = 1;
+	}
+	return rc ? -1 : 0;
+}
+
+/* A sink callback that hands its record to one of the aggregate stores (sched, io). */
+#define AGG_CB(name, fn, type, store, result)                                               \
 	static int name(void *ud, const type *r)                                            \
 	{                                                                                   \
 		struct db_sink *s = ud;                                                     \
-		return s->failed ? -1 : sched_result(s, fn(s->sched, r));                   \
+		return s->failed ? -1 : result(s, fn(s->store, r));                         \
 	}
-SCHED_CB(sink_syscall, db_sched_syscall, struct sink_syscall)
-SCHED_CB(sink_syscall_module, db_sched_syscall_module, struct sink_syscall_module)
-SCHED_CB(sink_sched_thread, db_sched_thread, struct sink_sched_thread)
-SCHED_CB(sink_sched_ready, db_sched_ready, struct sink_sched_ready)
-SCHED_CB(sink_sched_slice, db_sched_slice, struct sink_sched_slice)
-#undef SCHED_CB
+AGG_CB(sink_syscall, db_sched_syscall, struct sink_syscall, sched, sched_result)
+AGG_CB(sink_syscall_module, db_sched_syscall_module, struct sink_syscall_module, sched, sched_result)
+AGG_CB(sink_sched_thread, db_sched_thread, struct sink_sched_thread, sched, sched_result)
+AGG_CB(sink_sched_ready, db_sched_ready, struct sink_sched_ready, sched, sched_result)
+AGG_CB(sink_sched_slice, db_sched_slice, struct sink_sched_slice, sched, sched_result)
+AGG_CB(sink_disk_io_row, db_io_disk_row, struct sink_disk_io_row, io, io_result)
+AGG_CB(sink_disk_io_slow, db_io_disk_slow, struct sink_disk_io_slow, io, io_result)
+AGG_CB(sink_io_type_count, db_io_type_count, struct sink_io_type_count, io, io_result)
+AGG_CB(sink_disk_queue, db_io_disk_queue, struct sink_disk_queue, io, io_result)
+AGG_CB(sink_file_io_row, db_io_file_row, struct sink_file_io_row, io, io_result)
+#undef AGG_CB
 
 static void sink_free(struct db_sink *s)
 {
 	db_sched_free(s->sched);
 	db_report_free(s->report);
+	db_io_free(s->io);
 	db_etw_free(s->etw);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
@@ -392,6 +410,15 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.sched_thread = sink_sched_thread;
 	s->iface.sched_ready = sink_sched_ready;
 	s->iface.sched_slice = sink_sched_slice;
+	if (!(s->io = db_io_begin(db, s->run_id))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	s->iface.disk_io_row = sink_disk_io_row;
+	s->iface.disk_io_slow = sink_disk_io_slow;
+	s->iface.io_type_count = sink_io_type_count;
+	s->iface.disk_queue = sink_disk_queue;
+	s->iface.file_io_row = sink_file_io_row;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

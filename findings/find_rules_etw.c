@@ -368,12 +368,13 @@ static void tracing_gaps(struct find_ctx *c)
 		find_emit(c, "dpcisr-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
 			  "DPC and ISR tracing was not enabled, so this trace cannot show driver "
 			  "latency; record with xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE "
-			  "-stackwalk Profile (or WPR -start GeneralProfile -start CPU).");
+			  "-stackwalk Profile (or WPR -start GeneralProfile -start CPU); the dashboard's "
+			  "Record a trace page (/record) has a profile that captures all of it.");
 	if (!c->attr->samples)
 		find_emit(c, "profile-not-traced", FIND_INFO, 0, "summary", NULL, NULL,
 			  "CPU sampling (PROFILE) was not recorded, so exclusive and inclusive CPU "
 			  "time per driver are unknown (not zero); record with xperf -on "
-			  "PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile.");
+			  "PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile (see /record).");
 	else if (num(s, "stackwalk_events") == 0 && num(counts, "StackWalk") == 0)
 		find_emit(c, "stacks-not-traced", FIND_WARNING, 0, "summary", NULL, NULL,
 			  "CPU samples carry no stacks, so a filter or EDR driver that runs under "

@@ -44,6 +44,7 @@ case $name in
     "$here/../tests/symbols/gen_pdb.sh" "$dir/.gen" >/dev/null 2>&1 && cp -f "$dir/.gen/etlfix.pdb" "$dir/" || true
     rm -rf "$dir/.gen" ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
+  fuzz_io_payload) ;; # payloads, not files: only fuzz/seeds/fuzz_io_payload/
   *) copy "$samples"/*/* ;;
 esac
 [ -d "$here/seeds/$name" ] && cp -f "$here/seeds/$name"/* "$dir/" 2>/dev/null || true

@@ -174,6 +174,62 @@ struct sink_sched_slice {
 	uint64_t other_ns, idle_ns;
 };
 
+/* Disk I/O completions (DiskIo Read/Write/Flush) of one (disk, op, process, file), whole
+ * trace. Latency histogram: bucket 0 holds < 1 µs, bucket i (1 ≤ i < last) holds
+ * [2^(i-1), 2^i) µs, the last bucket everything from 2^(SINK_DISKIO_BUCKETS-2) µs (≈ 8.4 s). */
+#define SINK_DISKIO_BUCKETS 25
+struct sink_disk_io_row {
+	uint32_t disk;
+	uint8_t op;          /* DiskIo event type: 10 read, 11 write, 14 flush */
+	uint32_t pid;        /* of the issuing thread; SINK_PID_UNKNOWN if not known */
+	const char *file;    /* from the FileIo name events; NULL if the file object was never named */
+	uint64_t count, bytes, total_ns, max_ns;
+	uint64_t hist[SINK_DISKIO_BUCKETS];
+};
+
+/* One of the slowest disk I/Os of the trace (at most SINK_DISKIO_SLOWEST, slowest first). */
+#define SINK_DISKIO_SLOWEST 20
+struct sink_disk_io_slow {
+	int64_t t_ns;        /* completion time */
+	uint64_t duration_ns;
+	uint32_t disk;
+	uint8_t op;
+	uint32_t pid, tid;
+	uint64_t offset;
+	uint32_t size, irp_flags;
+	const char *file;
+};
+
+/* Queue depth of one disk over time: the trace [0, span] cut into SINK_DISKIO_SLICES equal
+ * slices; busy_ns[i] = Σ over the disk's I/Os of the time each was outstanding inside slice
+ * i (an I/O is outstanding from completion − latency to completion), so busy_ns[i] /
+ * slice_ns is the average number of I/Os in flight during the slice. */
+#define SINK_DISKIO_SLICES 100
+struct sink_disk_queue {
+	uint32_t disk;
+	uint64_t slice_ns;
+	const double *busy_ns; /* [SINK_DISKIO_SLICES] */
+};
+
+/* File I/O operations of one (op, process, file), whole trace: count = operations started;
+ * completed = those paired with their OperationEnd (same IrpPtr), whose time (start to
+ * end) makes total_ns and max_ns; bytes = bytes requested by reads and writes. */
+struct sink_file_io_row {
+	uint8_t op;          /* FileIo event type, e.g. 64 Create, 67 Read */
+	const char *op_name; /* e.g. "Create" */
+	uint32_t pid;        /* SINK_PID_UNKNOWN if the thread is unknown */
+	const char *file;    /* NULL if the file object/key was never named */
+	uint64_t count, completed, bytes, total_ns, max_ns;
+};
+
+/* How many events of one DiskIo (group 1) or FileIo (group 4) type the trace holds, and
+ * how many of them were not decoded (payload too short, or no public layout: minifilter). */
+struct sink_io_type_count {
+	uint8_t group, type;
+	const char *name;    /* e.g. "Read", "FileRundown", "PreOpInit" */
+	uint64_t count, undecoded;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -207,6 +263,13 @@ struct ingest_sink {
 	int (*sched_thread)(void *ud, const struct sink_sched_thread *t);
 	int (*sched_ready)(void *ud, const struct sink_sched_ready *r);
 	int (*sched_slice)(void *ud, const struct sink_sched_slice *s);
+	/* Disk and file I/O (issue 15), pre-aggregated by the parser and passed once at the
+	 * end, before the summary. NULL: the sink does not store them. */
+	int (*disk_io_row)(void *ud, const struct sink_disk_io_row *r);
+	int (*disk_io_slow)(void *ud, const struct sink_disk_io_slow *s);
+	int (*io_type_count)(void *ud, const struct sink_io_type_count *c);
+	int (*disk_queue)(void *ud, const struct sink_disk_queue *q);
+	int (*file_io_row)(void *ud, const struct sink_file_io_row *r);
 };
 
 #endif

@@ -280,7 +280,7 @@ static int up_dpcisr_usage(void *ud, const struct sink_dpcisr_usage *u)
 	return direct_result(p, d->dpcisr_usage(d->ud, u));
 }
 
-/* The end-of-trace scheduling/syscall aggregates: few rows, passed on directly. */
+/* The end-of-trace scheduling/syscall and I/O aggregates: few rows, passed on directly. */
 #define DIRECT(name, type)                                                                  \
 	static int up_##name(void *ud, const type *r)                                       \
 	{                                                                                   \
@@ -293,6 +293,11 @@ DIRECT(syscall_module, struct sink_syscall_module)
 DIRECT(sched_thread, struct sink_sched_thread)
 DIRECT(sched_ready, struct sink_sched_ready)
 DIRECT(sched_slice, struct sink_sched_slice)
+DIRECT(disk_io_row, struct sink_disk_io_row)
+DIRECT(disk_io_slow, struct sink_disk_io_slow)
+DIRECT(io_type_count, struct sink_io_type_count)
+DIRECT(disk_queue, struct sink_disk_queue)
+DIRECT(file_io_row, struct sink_file_io_row)
 #undef DIRECT
 
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
@@ -325,6 +330,11 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.sched_thread = down->sched_thread ? up_sched_thread : NULL,
 		.sched_ready = down->sched_ready ? up_sched_ready : NULL,
 		.sched_slice = down->sched_slice ? up_sched_slice : NULL,
+		.disk_io_row = down->disk_io_row ? up_disk_io_row : NULL,
+		.disk_io_slow = down->disk_io_slow ? up_disk_io_slow : NULL,
+		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
+		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
+		.file_io_row = down->file_io_row ? up_file_io_row : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

@@ -1,4 +1,5 @@
-/* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare) and files
+/* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare, /record
+ * and its downloads under /record/) and files
  * under /static/. Nothing is read from disk; unknown paths get the HTML "page not found" page
  * with status 404 (the JSON 404 is for /api/ only, see routes.c). */
 #include <string.h>
@@ -30,6 +31,8 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		a = lookup("/run");
 	else if (strcmp(uri, "/compare") == 0)
 		a = lookup("/compare");
+	else if (strcmp(uri, "/record") == 0 || strncmp(uri, "/record/", 8) == 0)
+		a = lookup(uri); /* the recording page, its WPR profile and script */
 	else if (strncmp(uri, "/static/", 8) == 0)
 		a = lookup(uri);
 	else if (strcmp(uri, "/favicon.ico") == 0)

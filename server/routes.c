@@ -116,6 +116,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_syscalls(db, id, rq, &out);
 	else if (is(what, "scheduling"))
 		st = api_run_scheduling(db, id, rq, &out);
+	else if (is(what, "diskio") || is(what, "fileio"))
+		st = (is(what, "diskio") ? api_run_diskio : api_run_fileio)(db, id, rq, &out);
 	else {
 		http_send_error(conn, 404, "no such resource");
 		return 404;

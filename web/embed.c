@@ -21,6 +21,10 @@ static const char *mime_of(const char *file)
 		return "image/png";
 	if (!strcmp(dot, ".ico"))
 		return "image/x-icon";
+	if (!strcmp(dot, ".wprp"))
+		return "application/xml; charset=utf-8";
+	if (!strcmp(dot, ".ps1"))
+		return "text/plain; charset=utf-8";
 	if (!strcmp(dot, ".json"))
 		return "application/json; charset=utf-8";
 	return "application/octet-stream";

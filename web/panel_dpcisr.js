@@ -371,6 +371,7 @@
       es.el('pre', { class: 'cmd' }, 'xperf -on PROC_THREAD+LOADER+DPC+INTERRUPT+PROFILE -stackwalk Profile\nrem … reproduce the problem …\nxperf -d dpcisr.etl'),
       es.el('p', { class: 'hint' }, 'Or with WPR (built into Windows 10 / Server 2016 and later):'),
       es.el('pre', { class: 'cmd' }, 'wpr -start GeneralProfile -start CPU -filemode\nrem … reproduce the problem …\nwpr -stop dpcisr.etl'),
+      es.el('p', {}, ['One recording that captures DPC/ISR, CPU samples, scheduling, syscalls, disk, file and minifilter I/O: ', es.el('a', { href: '/record', id: 'dpc-record-link' }, 'Record a trace'), ' (WPR profile, xperf command lines and a PowerShell script that uploads here).']),
       es.el('p', { class: 'hint' }, `Enabled kernel groups in this trace: ${(run.summary.kernel_groups || []).join(', ') || 'none'}.`),
     );
     es.show(box, true);

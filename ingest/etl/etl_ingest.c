@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include "etl_addrs.h"
 #include "etl_ingest.h"
+#include "etl_ioagg.h"
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
@@ -65,6 +66,7 @@ struct ctx {
 	struct hold_ring **hold; /* indexed by CPU; a ring exists once the CPU has samples */
 	size_t n_hold;
 	struct etl_sched sched; /* CSwitch/ReadyThread/syscall state and aggregates */
+	struct etl_ioagg io; /* disk and file I/O (issue 15) */
 };
 
 static int oom(struct ctx *c)
@@ -93,6 +95,8 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		F->manifest_events++;
 	else
 		F->other_events++;
+	if (etl_ioagg_event(&c->io, ev, group, 0, &c->tids, &c->r))
+		return oom(c);
 
 	switch (k) {
 	case ETL_K_IMAGE_LOAD: case ETL_K_IMAGE_UNLOAD:
@@ -472,7 +476,10 @@ static const char *process_name(void *ud, uint32_t pid)
 
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
-	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
+	int group;
+	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
+	if (etl_ioagg_event(&c->io, ev, group, 1, &c->tids, &c->r))
+		return oom(c);
 	switch (k) {
 	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
 		match_stack(c, ev, k);
@@ -546,6 +553,7 @@ static int run(struct ctx *c, FILE *f)
 	if ((rc = emit_modules(c)) < 0)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);
+	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
 
 	struct etl_merge m;
 	int sink_rc = 0;
@@ -575,6 +583,8 @@ static int run(struct ctx *c, FILE *f)
 	c->facts.procs = &c->procs;
 	c->facts.unknown_kernel = &c->unknown_kernel;
 	c->facts.unknown_user = &c->unknown_user;
+	if ((rc = etl_ioagg_emit(&c->io, c->sink)) < 0)
+		return rc;
 	return etl_summary_emit(&c->r, &c->facts, c->sink, c->err);
 }
 
@@ -592,6 +602,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_tidmap_init(&c->tids);
 	etl_procstats_init(&c->procs);
 	etl_sched_init(&c->sched, &c->tids);
+	etl_ioagg_init(&c->io);
 	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
 		free(c);
 		ingest_error_set(err, "out of memory");
@@ -608,6 +619,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 		free(c->hold[i]);
 	free(c->hold);
 	etl_sched_free(&c->sched);
+	etl_ioagg_free(&c->io);
 	free(c);
 	return rc;
 }

@@ -129,6 +129,9 @@ static const struct mask_bit mask_bits[] = {
 	{1, 0x00000080, "dpc"}, {1, 0x00000100, "compact_cswitch"}, {1, 0x00000200, "dispatcher"},
 	{1, 0x00004000, "interrupt"}, {1, 0x00040000, "dpc_queue"},
 	{2, 0x00000040, "syscall"}, {2, 0x00040000, "clock_interrupt"}, {2, 0x00400000, "ipi"},
+	{0, 0x00400000, "disk_io_init"}, {0, 0x04000000, "file_io_init"},
+	{4, 0x00080000, "flt_io_init"}, {4, 0x00100000, "flt_io"}, {4, 0x00200000, "flt_fastio"},
+	{4, 0x00400000, "flt_io_failure"},
 };
 
 int etl_groupmask_names(const uint32_t masks[8], const char **names, int max)

@@ -199,7 +199,16 @@ test('a trace without DPC/ISR tracing gets an empty state with the commands that
   assert.match(text, /DPC\/ISR tracing was not enabled in this trace/);
   assert.match(text, /xperf -on PROC_THREAD\+LOADER\+DPC\+INTERRUPT/);
   assert.match(text, /wpr -start GeneralProfile -start CPU/);
-  assert.match(await page.textContent('#trace-facts'), /off/);
+  // The empty state leads to the "Record a trace" page, whose commands carry this server's address.
+  await page.click('#dpc-record-link');
+  await page.waitForURL(`${srv.url}/record`);
+  await page.waitForFunction(() => document.querySelector('.server-origin').textContent.startsWith('http://127.0.0.1:'));
+  assert.equal(await page.textContent('#curl-cmd'), `curl.exe -X POST -T C:\\traces\\freeze.etl "${srv.url}/api/uploads?file=freeze.etl"`);
+  assert.match(await page.textContent('#ps1-cmd'), new RegExp(`-Server ${srv.url} -Seconds 60`));
+  assert.equal(await page.getAttribute('#wprp-link', 'href'), '/record/etlscope.wprp');
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready === 'empty');
+  await page.waitForFunction(() => /off/.test(document.getElementById('trace-facts').textContent));
   assert.equal(await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-hist')) || null), null);
   assert.deepEqual(page.problems, []);
   await page.context().close();
