@@ -22,11 +22,15 @@ static void usage(FILE *f)
 		"                  [--admin-token TOKEN]  (or ETLSCOPE_ADMIN_TOKEN)\n"
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
-		"                  [--upload-grace SECONDS]\n"
+		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
+		"                  [--max-conns-per-addr N] [--public-url URL]\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
+		"          --timeout 5 --max-conns-per-addr 4 --min-upload-rate 16K --upload-grace 10\n"
+		"--public-url: the address users type (https://etlscope.example:8443); only its host\n"
+		"  name, the listen address and localhost are answered (DNS rebinding defence)\n"
 		"formats: perfmon PDH-CSV/TSV; more arrive with later releases\n",
 		ETLSCOPE_VERSION, CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA);
 }
@@ -70,6 +74,9 @@ int cli_serve(int argc, char **argv)
 		{"rate-limit", required_argument, NULL, 'R'},
 		{"min-upload-rate", required_argument, NULL, 'U'},
 		{"upload-grace", required_argument, NULL, 'G'},
+		{"timeout", required_argument, NULL, 'O'},
+		{"max-conns-per-addr", required_argument, NULL, 'C'},
+		{"public-url", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -77,6 +84,7 @@ int cli_serve(int argc, char **argv)
 		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
+		.timeout_s = 5, .max_conns_ip = 4,
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -125,6 +133,21 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'O':
+			cfg.timeout_s = atoi(optarg);
+			if (cfg.timeout_s < 1 || cfg.timeout_s > 600) {
+				fprintf(stderr, "etlscope: --timeout takes 1 to 600 seconds\n");
+				return 2;
+			}
+			break;
+		case 'C':
+			cfg.max_conns_ip = atoi(optarg);
+			if (cfg.max_conns_ip < 1 || cfg.max_conns_ip > 4096) {
+				fprintf(stderr, "etlscope: --max-conns-per-addr takes 1 to 4096\n");
+				return 2;
+			}
+			break;
+		case 'P': cfg.public_url = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
