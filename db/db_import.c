@@ -9,6 +9,12 @@
 int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		   struct db_import_result *res, char *err, size_t errlen)
 {
+	return db_import_upload(db, path, in, NULL, res, err, errlen);
+}
+
+int db_import_upload(sqlite3 *db, const char *path, const struct db_run_input *in,
+		     const char *job_id, struct db_import_result *res, char *err, size_t errlen)
+{
 	struct ingest_error ierr = {{0}};
 	enum ingest_format fmt;
 	struct db_sink *s;
@@ -18,6 +24,10 @@ int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 	s = db_sink_begin(db, in, err, errlen);
 	if (!s)
 		return -1;
+	if (job_id && db_sink_set_job(s, job_id, err, errlen) != 0) {
+		db_sink_abort(s);
+		return -1;
+	}
 	rc = ingest_file(path, db_sink_iface(s), &fmt, &ierr);
 	res->format = fmt;
 	if (rc != INGEST_OK) {

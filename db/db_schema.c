@@ -134,6 +134,12 @@ static const struct migration migrations[] = {{
 	 "CREATE INDEX etw_dpc_chunks_part ON etw_dpc_chunks(run_id, kind, bucket, module_id,"
 	 "  t_last, t_first);",
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
+	{/* 6: which upload job made a run, written in the run's own transaction, so a crash
+	  * between the commit and the uploader's next poll never strands the edit token. */
+	 "CREATE TABLE upload_jobs ("
+	 "  job_id TEXT PRIMARY KEY,"
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE) WITHOUT ROWID;"
+	 "CREATE INDEX upload_jobs_run ON upload_jobs(run_id);", NULL, NULL},
 };
 
 int db_schema_version(void)

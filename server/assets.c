@@ -1,6 +1,7 @@
 /* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare) and files
  * under /static/. Nothing is read from disk; unknown paths get a 404. */
 #include <string.h>
+#include "api_params.h"
 #include "assets.h"
 #include "server.h"
 
@@ -25,7 +26,7 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 	}
 	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0)
 		a = lookup("/");
-	else if (strncmp(uri, "/runs/", 6) == 0 && uri[6] && !strchr(uri + 6, '/'))
+	else if (strncmp(uri, "/runs/", 6) == 0 && api_valid_run_id(uri + 6))
 		a = lookup("/run");
 	else if (strcmp(uri, "/compare") == 0)
 		a = lookup("/compare");

@@ -70,7 +70,7 @@ test('with an access token, uploads and changes need it; reading does not', asyn
 test('a trickling upload is cut off and never pins the server', async () => {
   const srv = await startServer(['--threads', '4', '--upload-grace', '1', '--min-upload-rate', '64K']);
   try {
-    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nabc',
+    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\n\r\nabc',
       { holdMs: 5000, trickle: 'x' });
     await new Promise((r) => setTimeout(r, 300));
     // While it trickles, a second upload is refused (one upload slot with 4 threads)…
