@@ -183,7 +183,7 @@ int http_host_allowed(struct mg_connection *conn)
 }
 
 /* The Origin must be this server's: --public-url's origin, or scheme://Host as this
- * connection reached us (Host has been checked by http_host_allowed). */
+ * connection reached us directly (Host has been checked by http_host_allowed). */
 int http_same_origin(struct mg_connection *conn)
 {
 	const struct server_origin *o = &ctx_of(conn)->self;
@@ -192,9 +192,13 @@ int http_same_origin(struct mg_connection *conn)
 	char own[300];
 	if (!origin)
 		return 1; /* not a browser cross-site request (curl, scripts) */
+	char name[256];
 	if (o->public_origin[0] && strcasecmp(origin, o->public_origin) == 0)
 		return 1;
-	if (!host)
+	if (!host || host_name(host, name, sizeof name) != 0)
+		return 0;
+	/* Reached by the public name: only the public origin (a TLS proxy in front). */
+	if (o->public_host[0] && strcmp(name, o->public_host) == 0)
 		return 0;
 	snprintf(own, sizeof own, "%s://%s", mg_get_request_info(conn)->is_ssl ? "https" : "http",
 		 host);

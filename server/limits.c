@@ -5,7 +5,7 @@
 #include "limits.h"
 
 void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip,
-		 int max_conns_ip)
+		 int max_conns_ip, int max_waiting)
 {
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->mu, NULL);
@@ -14,6 +14,7 @@ void limits_init(struct limits *l, double rate, double burst, int max_uploads, i
 	l->max_uploads = max_uploads < 1 ? 1 : max_uploads;
 	l->max_uploads_ip = max_uploads_ip < 1 ? 1 : max_uploads_ip;
 	l->max_conns_ip = max_conns_ip < 1 ? 1 : max_conns_ip;
+	l->max_waiting = max_waiting < 1 ? 1 : max_waiting;
 }
 
 void limits_destroy(struct limits *l)
@@ -99,16 +100,30 @@ int limits_conn_open(struct limits *l, const char *addr)
 	struct limits_client *c = client(l, addr, 0);
 	if (c)
 		ok = ++c->conns <= l->max_conns_ip;
+	if (ok && l->waiting >= l->max_waiting)
+		ok = 0;
+	if (ok)
+		l->waiting++;
 	pthread_mutex_unlock(&l->mu);
 	return ok;
 }
 
-void limits_conn_close(struct limits *l, const char *addr)
+void limits_conn_request(struct limits *l)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->waiting > 0)
+		l->waiting--;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void limits_conn_close(struct limits *l, const char *addr, int waiting)
 {
 	pthread_mutex_lock(&l->mu);
 	struct limits_client *c = known(l, addr);
 	if (c && c->conns > 0)
 		c->conns--;
+	if (waiting && l->waiting > 0)
+		l->waiting--;
 	pthread_mutex_unlock(&l->mu);
 }
 

@@ -33,8 +33,18 @@ static void thread_stop(const struct mg_context *ctx, int thread_type, void *thr
 		db_close(thread_pointer);
 }
 
-/* Marks a connection whose request reached begin_request or http_error (conn_data). */
-static const char answered[] = "answered";
+/* A connection's state (its conn_data): counted as waiting for its request head (see
+ * limits_conn_open), let in over the caps because its head had arrived, or its request
+ * reached begin_request or http_error. */
+static const char waiting[] = "waiting", let_in[] = "let in", answered[] = "answered";
+
+/* The request head has arrived: the connection no longer waits, and it is answered. */
+static void request_arrived(struct server_ctx *s, struct mg_connection *conn)
+{
+	if (mg_get_user_connection_data(conn) == waiting)
+		limits_conn_request(&s->limits);
+	mg_set_user_connection_data(conn, (void *)answered);
+}
 
 /* Every request passes here first: a foreign Host (DNS rebinding), an ambiguous
  * Content-Length (request smuggling) or a client over its rate is refused before any work,
@@ -44,7 +54,7 @@ static int begin_request(struct mg_connection *conn)
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	guard_learn_layout(&s->guard, conn);
-	mg_set_user_connection_data(conn, (void *)answered);
+	request_arrived(s, conn);
 	if (!http_host_allowed(conn)) {
 		http_send_error(conn, 421, "this server does not answer to that Host name "
 					   "(start it with --public-url to name it)");
@@ -66,26 +76,32 @@ static int begin_request(struct mg_connection *conn)
 static int http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
 	(void)errmsg; /* civetweb's text may echo request bytes; ours is fixed */
-	mg_set_user_connection_data(conn, (void *)answered);
+	request_arrived(mg_get_user_data(mg_get_context(conn)), conn);
 	http_send_error(conn, status, "%s", mg_get_response_code_text(conn, status));
 	return 0;
 }
 
-/* How long an over-the-cap connection may take to show its complete request headers. */
-#define OVER_CAP_WAIT_MS 200
+/* How long a connection over the caps may take to show its complete request head. */
+#define OVER_CAP_WAIT_MS 100
 
 /* A new connection, on the worker thread that will serve it, before its request is read.
- * Each client address may hold max_conns_ip connections freely; beyond that a connection
- * is kept only if its complete request headers have already arrived (a browser or script
- * sends them at once), so slow or silent connections from one address cannot take the
+ * Each client address may hold max_conns_ip connections freely, and at most half the
+ * worker threads may wait for request heads; beyond either cap a connection is kept only
+ * if its complete request head has already arrived (a browser or script sends it at
+ * once), so slow or silent connections, from one address or many, cannot take the
  * worker threads. Refused connections are shut at once (the read fails, civetweb closes). */
 static int init_connection(const struct mg_connection *conn, void **conn_data)
 {
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = guard_conn_info(&s->guard, conn);
 	*conn_data = NULL;
-	if (!ri || limits_conn_open(&s->limits, ri->remote_addr))
+	if (!ri)
 		return 0;
+	if (limits_conn_open(&s->limits, ri->remote_addr)) {
+		*conn_data = (void *)waiting;
+		return 0;
+	}
+	*conn_data = (void *)let_in;
 	int fd = guard_conn_fd(&s->guard, conn);
 	if (fd >= 0 && (ri->is_ssl || !guard_headers_arrived(fd, OVER_CAP_WAIT_MS)))
 		shutdown(fd, SHUT_RDWR);
@@ -101,8 +117,12 @@ static void connection_close(const struct mg_connection *conn)
 	const struct mg_request_info *ri = guard_conn_info(&s->guard, conn);
 	if (!ri)
 		return;
-	limits_conn_close(&s->limits, ri->remote_addr);
-	if (mg_get_user_connection_data(conn) || !ri->request_uri || !ri->request_method || ri->is_ssl)
+	/* NULL: init_connection never ran (a failed TLS handshake), nothing was counted. */
+	const void *state = mg_get_user_connection_data(conn);
+	mg_set_user_connection_data(conn, NULL);
+	if (state)
+		limits_conn_close(&s->limits, ri->remote_addr, state == waiting);
+	if (!state || state == answered || !ri->request_uri || !ri->request_method || ri->is_ssl)
 		return;
 	int fd = guard_conn_fd(&s->guard, conn);
 	if (fd < 0)
@@ -203,9 +223,10 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 
 	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
-	/* A quarter of the workers may be busy receiving uploads; the rest stay for readers. */
+	/* A quarter of the workers may be busy receiving uploads and half may wait for request
+	 * heads (init_connection); a quarter at least stays for readers. */
 	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2,
-		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads);
+		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads, nthreads / 2);
 	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s) != 0) {
 		snprintf(err, errlen, "cannot start the upload watchdog");
 		unlock_data_dir(s);
