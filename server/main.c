@@ -62,6 +62,20 @@ int cli_ensure_dir(const char *dir)
 	return -1;
 }
 
+/* A whole number option from lo to hi; -1 (after saying so) otherwise. */
+static int int_option(const char *name, const char *arg, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi) {
+		fprintf(stderr, "etlscope: --%s takes a whole number from %d to %d\n", name, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -102,11 +116,8 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 't':
-			cfg.threads = atoi(optarg);
-			if (cfg.threads < 2 || cfg.threads > 256) {
-				fprintf(stderr, "etlscope: --threads takes 2 to 256\n");
+			if (int_option("threads", optarg, 2, 256, &cfg.threads) != 0)
 				return 2;
-			}
 			break;
 		case 'r': cfg.read_only = 1; break;
 		case 'a': cfg.admin_token = optarg; break;
@@ -127,25 +138,16 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 'G':
-			cfg.upload_grace_s = atoi(optarg);
-			if (cfg.upload_grace_s < 1) {
-				fprintf(stderr, "etlscope: --upload-grace takes seconds (>= 1)\n");
+			if (int_option("upload-grace", optarg, 1, 86400, &cfg.upload_grace_s) != 0)
 				return 2;
-			}
 			break;
 		case 'O':
-			cfg.timeout_s = atoi(optarg);
-			if (cfg.timeout_s < 1 || cfg.timeout_s > 600) {
-				fprintf(stderr, "etlscope: --timeout takes 1 to 600 seconds\n");
+			if (int_option("timeout", optarg, 1, 600, &cfg.timeout_s) != 0)
 				return 2;
-			}
 			break;
 		case 'C':
-			cfg.max_conns_ip = atoi(optarg);
-			if (cfg.max_conns_ip < 1 || cfg.max_conns_ip > 4096) {
-				fprintf(stderr, "etlscope: --max-conns-per-addr takes 1 to 4096\n");
+			if (int_option("max-conns-per-addr", optarg, 1, 4096, &cfg.max_conns_ip) != 0)
 				return 2;
-			}
 			break;
 		case 'P': cfg.public_url = optarg; break;
 		case 'h': usage(stdout); return 0;
