@@ -211,7 +211,7 @@ int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
 	return found;
 }
 
-int guard_headers_arrived(int fd, int max_ms)
+int guard_headers_arrived(int fd, int tls, int max_ms)
 {
 	char head[16384 + 1];
 	int64_t until = mono_us() + (int64_t)max_ms * 1000;
@@ -219,6 +219,8 @@ int guard_headers_arrived(int fd, int max_ms)
 		ssize_t n = recv(fd, head, sizeof head - 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
 			return 0;
+		if (n > 0 && tls)
+			return 1;
 		if (n > 0) {
 			head[n] = '\0';
 			if (strstr(head, "\r\n\r\n") || strstr(head, "\n\n"))

@@ -54,8 +54,9 @@ void guard_learn_layout(struct guard *g, const struct mg_connection *conn);
 int guard_conn_fd(struct guard *g, const struct mg_connection *conn);
 
 /* Wait at most max_ms for a complete request head (up to the blank line) to be readable
- * on a plain-text socket, without consuming it: 1 if it is there. */
-int guard_headers_arrived(int fd, int max_ms);
+ * on the socket, without consuming it: 1 if it is there. On a TLS socket the head cannot
+ * be read before civetweb decrypts it: there, 1 if any bytes of the request arrived. */
+int guard_headers_arrived(int fd, int tls, int max_ms);
 
 /* After an error response to a request whose body we do not want: send FIN, discard what
  * the client still sends for at most max_ms (so a small body already in flight does not

@@ -103,7 +103,7 @@ static int init_connection(const struct mg_connection *conn, void **conn_data)
 	}
 	*conn_data = (void *)let_in;
 	int fd = guard_conn_fd(&s->guard, conn);
-	if (fd >= 0 && (ri->is_ssl || !guard_headers_arrived(fd, OVER_CAP_WAIT_MS)))
+	if (fd >= 0 && !guard_headers_arrived(fd, ri->is_ssl, OVER_CAP_WAIT_MS))
 		shutdown(fd, SHUT_RDWR);
 	return 0;
 }
