@@ -135,11 +135,12 @@ static const struct migration migrations[] = {{
 	 "  t_last, t_first);",
 	 db_dpc_chunks_convert, "DROP TABLE etw_dpc_events;"},
 	{/* 6: which upload job made a run, written in the run's own transaction, so a crash
-	  * between the commit and the uploader's next poll never strands the edit token. */
-	 "CREATE TABLE upload_jobs ("
+	  * between the commit and the uploader's next poll never strands the edit token.
+	  * IF NOT EXISTS: tests rewind user_version to replay migration 5. */
+	 "CREATE TABLE IF NOT EXISTS upload_jobs ("
 	 "  job_id TEXT PRIMARY KEY,"
 	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE) WITHOUT ROWID;"
-	 "CREATE INDEX upload_jobs_run ON upload_jobs(run_id);", NULL, NULL},
+	 "CREATE INDEX IF NOT EXISTS upload_jobs_run ON upload_jobs(run_id);", NULL, NULL},
 };
 
 int db_schema_version(void)
