@@ -5,13 +5,17 @@
  * - The watchdog only touches a socket while its slot is in use, under g->mu; the upload
  *   handler frees the slot (under g->mu) before it returns and civetweb closes the socket,
  *   so the watchdog never shuts down a descriptor that was closed and reused.
- * - The watchdog only ever shuts the read side: the handler still answers 408.
+ * - The watchdog only ever shuts the read side of an upload: the handler still answers 408.
+ * - A connection on probation is shut (both sides) only while it is still registered, under
+ *   g->mu; begin_request, http_error and connection_close end the probation under g->mu
+ *   before civetweb closes the socket, so the watchdog never touches a reused descriptor.
  * - The rate is measured from the kernel's count of bytes received on the socket
  *   (TCP_INFO), so it is checked on a clock even while mg_read waits to fill its buffer. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +45,8 @@ static uint64_t bytes_received(int fd)
 	return ti.tcpi_bytes_received;
 }
 
+static int end_probations(struct guard *g, int64_t now);
+
 static void *watchdog(void *arg)
 {
 	struct guard *g = arg;
@@ -64,14 +70,15 @@ static void *watchdog(void *arg)
 				u->cut = 1;
 			}
 		}
+		int probation = end_probations(g, now);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		if (watched) {
-			until.tv_nsec += 250 * 1000000L;
+		if (watched || probation) {
+			until.tv_nsec += (probation ? GUARD_PROBATION_MS / 2 : 250) * 1000000L;
 			if (until.tv_nsec >= 1000000000L)
 				until.tv_sec++, until.tv_nsec -= 1000000000L;
 		} else {
-			until.tv_sec += 60; /* woken by guard_upload_begin */
+			until.tv_sec += 60; /* woken by guard_upload_begin, guard_probation_begin */
 		}
 		pthread_cond_timedwait(&g->cv, &g->mu, &until);
 	}
@@ -89,8 +96,6 @@ int guard_start(struct guard *g, int64_t min_rate, int grace_s)
 	g->grace_s = grace_s;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
-	if (min_rate <= 0)
-		return 0; /* nothing to watch */
 	if (pthread_create(&g->thread, NULL, watchdog, g) != 0)
 		return -1;
 	g->started = 1;
@@ -113,7 +118,7 @@ void guard_stop(struct guard *g)
 int guard_upload_begin(struct guard *g, int fd)
 {
 	int slot = -1;
-	if (fd < 0 || !g->started)
+	if (fd < 0 || !g->started || g->min_rate <= 0)
 		return -1;
 	pthread_mutex_lock(&g->mu);
 	for (int i = 0; i < GUARD_UPLOADS && slot < 0; i++)
@@ -180,14 +185,14 @@ void guard_learn_layout(struct guard *g, const struct mg_connection *conn)
 		__atomic_store_n(&g->info_offset, (int)off, __ATOMIC_RELAXED);
 }
 
-int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
+/* The socket connected from addr:port to our server_port (0 = any), or -1. */
+static int find_fd(const char *addr, int port, int server_port)
 {
-	const struct mg_request_info *ri = guard_conn_info(g, conn);
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
 	int found = -1;
-	if (!d || !ri)
-		return d ? (closedir(d), -1) : -1;
+	if (!d)
+		return -1;
 	while (found < 0 && (e = readdir(d))) {
 		char *end;
 		long fd = strtol(e->d_name, &end, 10);
@@ -198,12 +203,12 @@ int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
 		if (*end || end == e->d_name || fd == dirfd(d))
 			continue;
 		if (getpeername((int)fd, (struct sockaddr *)&peer, &pl) != 0 ||
-		    addr_text(&peer, text, sizeof text, &pport) != 0 || pport != ri->remote_port ||
-		    strcmp(text, ri->remote_addr) != 0)
+		    addr_text(&peer, text, sizeof text, &pport) != 0 || pport != port ||
+		    strcmp(text, addr) != 0)
 			continue;
 		if (getsockname((int)fd, (struct sockaddr *)&local, &ll) != 0 ||
 		    addr_text(&local, text, sizeof text, &lport) != 0 ||
-		    (ri->server_port && lport != ri->server_port))
+		    (server_port && lport != server_port))
 			continue;
 		found = (int)fd;
 	}
@@ -211,30 +216,83 @@ int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
 	return found;
 }
 
-int guard_headers_arrived(int fd, int tls, int max_ms)
+int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = guard_conn_info(g, conn);
+	return ri ? find_fd(ri->remote_addr, ri->remote_port, ri->server_port) : -1;
+}
+
+void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri)
+{
+	struct guard_probation *p = NULL;
+	if (!g->started)
+		return NULL;
+	pthread_mutex_lock(&g->mu);
+	for (int i = 0; i < GUARD_PROBATION && !p; i++)
+		if (!g->pb[i].since_us)
+			p = &g->pb[i];
+	if (p) {
+		snprintf(p->addr, sizeof p->addr, "%s", ri->remote_addr);
+		p->port = ri->remote_port;
+		p->server_port = ri->server_port;
+		p->since_us = mono_us();
+		pthread_cond_signal(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	return p;
+}
+
+int guard_on_probation(const struct guard *g, const void *state)
+{
+	const char *p = state;
+	return p >= (const char *)g->pb && p < (const char *)(g->pb + GUARD_PROBATION);
+}
+
+void guard_probation_end(struct guard *g, void *slot)
+{
+	struct guard_probation *p = slot;
+	pthread_mutex_lock(&g->mu);
+	p->since_us = 0;
+	pthread_mutex_unlock(&g->mu);
+}
+
+/* Is a complete request head (up to its blank line) waiting unread on the socket? */
+static int head_queued(int fd)
 {
 	char head[16384 + 1];
-	int64_t until = mono_us() + (int64_t)max_ms * 1000;
-	for (;;) {
-		ssize_t n = recv(fd, head, sizeof head - 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-			return 0;
-		if (n > 0 && tls)
-			return 1;
-		if (n > 0) {
-			head[n] = '\0';
-			if (strstr(head, "\r\n\r\n") || strstr(head, "\n\n"))
-				return 1;
-			if (n == (ssize_t)sizeof head - 1)
-				return 0; /* more than civetweb accepts anyway */
+	ssize_t n = recv(fd, head, sizeof head - 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	head[n] = '\0';
+	return strstr(head, "\r\n\r\n") || strstr(head, "\n\n");
+}
+
+/* Under g->mu: shut connections whose probation ran out without a request head. */
+static int end_probations(struct guard *g, int64_t now)
+{
+	int left = 0;
+	for (int i = 0; i < GUARD_PROBATION; i++) {
+		struct guard_probation *p = &g->pb[i];
+		if (!p->since_us)
+			continue;
+		if (now - p->since_us < (int64_t)GUARD_PROBATION_MS * 1000) {
+			left++;
+			continue;
 		}
-		int64_t left = (until - mono_us()) / 1000;
-		if (left <= 0)
-			return 0;
-		/* Data already queued keeps POLLIN set: sleep in small steps instead. */
-		struct pollfd p = {fd, n > 0 ? 0 : POLLIN, 0};
-		poll(&p, 1, n > 0 ? (left < 10 ? (int)left : 10) : (int)left);
+		/* Still registered, so civetweb has not closed it: the descriptor is its own. A
+		 * complete head still queued in the kernel means its worker thread has not run
+		 * yet (a busy machine), not a slow client: it gets another period. */
+		int fd = find_fd(p->addr, p->port, p->server_port);
+		if (fd >= 0 && head_queued(fd)) {
+			p->since_us = now;
+			left++;
+			continue;
+		}
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+		p->since_us = 0;
 	}
+	return left;
 }
 
 void guard_close_refused(struct guard *g, const struct mg_connection *conn, int max_ms)

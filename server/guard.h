@@ -10,13 +10,21 @@
 
 struct mg_connection;
 
-#define GUARD_UPLOADS 256 /* watched uploads at once (>= the worker threads) */
+#define GUARD_UPLOADS 256   /* watched uploads at once (>= the worker threads) */
+#define GUARD_PROBATION 256 /* connections on probation at once (>= the worker threads) */
+#define GUARD_PROBATION_MS 100
 
 struct guard_upload {
 	int fd;            /* -1 = free slot */
 	int64_t start_us;  /* monotonic */
 	uint64_t base;     /* bytes the socket had received when the upload began */
 	int cut;           /* the watchdog shut the socket's read side: too slow */
+};
+
+struct guard_probation {
+	char addr[48];
+	int port, server_port;
+	int64_t since_us; /* monotonic; 0 = free slot */
 };
 
 struct guard {
@@ -28,9 +36,11 @@ struct guard {
 	int grace_s;
 	int info_offset; /* where a connection keeps its request info; -1 unknown */
 	struct guard_upload up[GUARD_UPLOADS];
+	struct guard_probation pb[GUARD_PROBATION];
 };
 
-/* Start the watchdog (it wakes four times a second while uploads are watched). */
+/* Start the watchdog (it wakes four times a second while uploads are watched, twenty
+ * times while connections are on probation). */
 int guard_start(struct guard *g, int64_t min_rate, int grace_s);
 void guard_stop(struct guard *g);
 
@@ -53,10 +63,14 @@ void guard_learn_layout(struct guard *g, const struct mg_connection *conn);
  * so the descriptor is stable until the handler returns. */
 int guard_conn_fd(struct guard *g, const struct mg_connection *conn);
 
-/* Wait at most max_ms for a complete request head (up to the blank line) to be readable
- * on the socket, without consuming it: 1 if it is there. On a TLS socket the head cannot
- * be read before civetweb decrypts it: there, 1 if any bytes of the request arrived. */
-int guard_headers_arrived(int fd, int tls, int max_ms);
+/* Probation: a connection let in over the connection caps must show its complete request
+ * head within GUARD_PROBATION_MS, or the watchdog shuts it. guard_probation_begin returns
+ * the connection's probation (store it as its conn_data), or NULL if none is free;
+ * guard_on_probation tells such a pointer apart; guard_probation_end ends it (the head
+ * arrived, or the connection closes). */
+void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri);
+int guard_on_probation(const struct guard *g, const void *state);
+void guard_probation_end(struct guard *g, void *probation);
 
 /* After an error response to a request whose body we do not want: send FIN, discard what
  * the client still sends for at most max_ms (so a small body already in flight does not

@@ -116,14 +116,12 @@ void limits_conn_request(struct limits *l)
 	pthread_mutex_unlock(&l->mu);
 }
 
-void limits_conn_close(struct limits *l, const char *addr, int waiting)
+void limits_conn_close(struct limits *l, const char *addr)
 {
 	pthread_mutex_lock(&l->mu);
 	struct limits_client *c = known(l, addr);
 	if (c && c->conns > 0)
 		c->conns--;
-	if (waiting && l->waiting > 0)
-		l->waiting--;
 	pthread_mutex_unlock(&l->mu);
 }
 

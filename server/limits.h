@@ -39,10 +39,10 @@ int limits_upload_begin(struct limits *l, const char *addr);
 void limits_upload_end(struct limits *l, const char *addr);
 /* Count a new connection from addr, before its request is read: 1 if it is within the
  * per-address cap and the server-wide cap on connections still waiting for their request
- * (it is then counted as waiting until limits_conn_request or limits_conn_close with
- * waiting=1); 0 if over either cap. Every open is matched by one limits_conn_close. */
+ * (it then counts as waiting until limits_conn_request: its request arrived, or it
+ * closes first); 0 if over either cap. Every open is matched by one limits_conn_close. */
 int limits_conn_open(struct limits *l, const char *addr);
 void limits_conn_request(struct limits *l);
-void limits_conn_close(struct limits *l, const char *addr, int waiting);
+void limits_conn_close(struct limits *l, const char *addr);
 
 #endif

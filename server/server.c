@@ -34,15 +34,23 @@ static void thread_stop(const struct mg_context *ctx, int thread_type, void *thr
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
- * limits_conn_open), let in over the caps because its head had arrived, or its request
- * reached begin_request or http_error. */
-static const char waiting[] = "waiting", let_in[] = "let in", answered[] = "answered";
+ * limits_conn_open), let in over the caps on probation (a guard_probation), or its
+ * request reached begin_request or http_error. */
+static const char waiting[] = "waiting", answered[] = "answered";
+
+/* The connection's request head arrived, or it closes before: it no longer waits. */
+static void stop_waiting(struct server_ctx *s, const void *state)
+{
+	if (state == waiting)
+		limits_conn_request(&s->limits);
+	else if (state && guard_on_probation(&s->guard, state))
+		guard_probation_end(&s->guard, (void *)state);
+}
 
 /* The request head has arrived: the connection no longer waits, and it is answered. */
 static void request_arrived(struct server_ctx *s, struct mg_connection *conn)
 {
-	if (mg_get_user_connection_data(conn) == waiting)
-		limits_conn_request(&s->limits);
+	stop_waiting(s, mg_get_user_connection_data(conn));
 	mg_set_user_connection_data(conn, (void *)answered);
 }
 
@@ -81,15 +89,13 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
 	return 0;
 }
 
-/* How long a connection over the caps may take to show its complete request head. */
-#define OVER_CAP_WAIT_MS 100
-
 /* A new connection, on the worker thread that will serve it, before its request is read.
  * Each client address may hold max_conns_ip connections freely, and at most half the
- * worker threads may wait for request heads; beyond either cap a connection is kept only
- * if its complete request head has already arrived (a browser or script sends it at
- * once), so slow or silent connections, from one address or many, cannot take the
- * worker threads. Refused connections are shut at once (the read fails, civetweb closes). */
+ * worker threads may wait for request heads; beyond either cap a connection is let in on
+ * probation: its complete request head must arrive within GUARD_PROBATION_MS (a browser
+ * or script sends it at once), or the watchdog shuts it. So slow or silent connections,
+ * from one address or many, cannot take the worker threads, and a burst of quick
+ * requests costs nothing more than a slot. */
 static int init_connection(const struct mg_connection *conn, void **conn_data)
 {
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
@@ -101,10 +107,13 @@ static int init_connection(const struct mg_connection *conn, void **conn_data)
 		*conn_data = (void *)waiting;
 		return 0;
 	}
-	*conn_data = (void *)let_in;
-	int fd = guard_conn_fd(&s->guard, conn);
-	if (fd >= 0 && !guard_headers_arrived(fd, ri->is_ssl, OVER_CAP_WAIT_MS))
-		shutdown(fd, SHUT_RDWR);
+	*conn_data = guard_probation_begin(&s->guard, ri);
+	if (!*conn_data) { /* every probation slot taken: refuse at once */
+		int fd = guard_conn_fd(&s->guard, conn);
+		*conn_data = (void *)answered; /* counted, not waiting; nothing to answer */
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
 	return 0;
 }
 
@@ -120,8 +129,10 @@ static void connection_close(const struct mg_connection *conn)
 	/* NULL: init_connection never ran (a failed TLS handshake), nothing was counted. */
 	const void *state = mg_get_user_connection_data(conn);
 	mg_set_user_connection_data(conn, NULL);
-	if (state)
-		limits_conn_close(&s->limits, ri->remote_addr, state == waiting);
+	if (state) {
+		stop_waiting(s, state);
+		limits_conn_close(&s->limits, ri->remote_addr);
+	}
 	if (!state || state == answered || !ri->request_uri || !ri->request_method || ri->is_ssl)
 		return;
 	int fd = guard_conn_fd(&s->guard, conn);
