@@ -235,6 +235,7 @@ void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri)
 		snprintf(p->addr, sizeof p->addr, "%s", ri->remote_addr);
 		p->port = ri->remote_port;
 		p->server_port = ri->server_port;
+		p->tls = ri->is_ssl;
 		p->since_us = mono_us();
 		pthread_cond_signal(&g->cv);
 	}
@@ -256,13 +257,14 @@ void guard_probation_end(struct guard *g, void *slot)
 	pthread_mutex_unlock(&g->mu);
 }
 
-/* Is a complete request head (up to its blank line) waiting unread on the socket? */
-static int head_queued(int fd)
+/* Is a complete request head (up to its blank line) waiting unread on the socket? Over
+ * TLS it cannot be read before civetweb decrypts it: any bytes waiting count. */
+static int head_queued(int fd, int tls)
 {
 	char head[16384 + 1];
 	ssize_t n = recv(fd, head, sizeof head - 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0)
-		return 0;
+	if (n <= 0 || tls)
+		return n > 0;
 	head[n] = '\0';
 	return strstr(head, "\r\n\r\n") || strstr(head, "\n\n");
 }
@@ -283,7 +285,7 @@ static int end_probations(struct guard *g, int64_t now)
 		 * complete head still queued in the kernel means its worker thread has not run
 		 * yet (a busy machine), not a slow client: it gets another period. */
 		int fd = find_fd(p->addr, p->port, p->server_port);
-		if (fd >= 0 && head_queued(fd)) {
+		if (fd >= 0 && head_queued(fd, p->tls)) {
 			p->since_us = now;
 			left++;
 			continue;

@@ -23,7 +23,7 @@ struct guard_upload {
 
 struct guard_probation {
 	char addr[48];
-	int port, server_port;
+	int port, server_port, tls;
 	int64_t since_us; /* monotonic; 0 = free slot */
 };
 
