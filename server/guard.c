@@ -297,7 +297,8 @@ static int end_probations(struct guard *g, int64_t now)
 	return left;
 }
 
-void guard_close_refused(struct guard *g, const struct mg_connection *conn, int max_ms)
+void guard_close_refused(struct guard *g, const struct mg_connection *conn, int idle_ms,
+			 int max_ms)
 {
 	int fd = guard_conn_fd(g, conn);
 	char scratch[16384];
@@ -308,6 +309,8 @@ void guard_close_refused(struct guard *g, const struct mg_connection *conn, int 
 	for (;;) {
 		int64_t left = (until - mono_us()) / 1000;
 		struct pollfd p = {fd, POLLIN, 0};
+		if (left > idle_ms)
+			left = idle_ms;
 		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
 			break;
 		ssize_t n = recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);

@@ -12,7 +12,7 @@ struct mg_connection;
 
 #define GUARD_UPLOADS 256   /* watched uploads at once (>= the worker threads) */
 #define GUARD_PROBATION 256 /* connections on probation at once (>= the worker threads) */
-#define GUARD_PROBATION_MS 100
+#define GUARD_PROBATION_MS 50
 
 struct guard_upload {
 	int fd;            /* -1 = free slot */
@@ -73,9 +73,11 @@ int guard_on_probation(const struct guard *g, const void *state);
 void guard_probation_end(struct guard *g, void *probation);
 
 /* After an error response to a request whose body we do not want: send FIN, discard what
- * the client still sends for at most max_ms (so a small body already in flight does not
- * turn our close into a reset that loses the answer), then shut the read side so civetweb
- * reads nothing more. A slow client holds the thread max_ms at most. */
-void guard_close_refused(struct guard *g, const struct mg_connection *conn, int max_ms);
+ * the client still sends until it pauses for idle_ms or max_ms pass (so a small body
+ * already in flight does not turn our close into a reset that loses the answer), then
+ * shut the read side so civetweb reads nothing more. A trickle holds the thread idle_ms,
+ * a flood max_ms at most. */
+void guard_close_refused(struct guard *g, const struct mg_connection *conn, int idle_ms,
+			 int max_ms);
 
 #endif

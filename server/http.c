@@ -13,8 +13,9 @@
 #include "server.h"
 
 /* How long a refused request's body may still be discarded before the connection is cut:
- * long enough for a small body already in flight, short against a trickle. */
-#define HTTP_REFUSED_DRAIN_MS 1000
+ * long enough for a small body already in flight, short against a trickle or a flood. */
+#define HTTP_REFUSED_IDLE_MS 100
+#define HTTP_REFUSED_DRAIN_MS 500
 
 static const char *const security_headers[][2] = {
 	{"Content-Security-Policy",
@@ -65,7 +66,7 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 	 * trickling client then holds the thread for as long as it likes). */
 	if (status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding")))
 		guard_close_refused(&((struct server_ctx *)mg_get_user_data(mg_get_context(conn)))->guard,
-				    conn, HTTP_REFUSED_DRAIN_MS);
+				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
 }
 
 void http_send_raw(int fd, int status, const char *reason, const char *extra, const char *json)
