@@ -39,7 +39,7 @@ struct guard {
 	struct guard_probation pb[GUARD_PROBATION];
 };
 
-/* Start the watchdog (it wakes four times a second while uploads are watched, twenty
+/* Start the watchdog (it wakes four times a second while uploads are watched, forty
  * times while connections are on probation). */
 int guard_start(struct guard *g, int64_t min_rate, int grace_s);
 void guard_stop(struct guard *g);
