@@ -68,6 +68,16 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
+/* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
+const char *http_client_token(struct mg_connection *conn);
+/* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the
+ * admin token? Always 1 when no access token is configured. */
+int http_access_allowed(struct mg_connection *conn, const struct server_config *cfg);
+/* Read a small request body (at most max bytes) into a new buffer; NULL with *status set
+ * (413 too large, 400 unreadable) on failure. */
+char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status);
+
+/* checks.c — is the request for us, and unambiguous? */
 /* Refuse cross-site state changes: an Origin header, when present, must be this server's
  * origin exactly (scheme, host and port). */
 int http_same_origin(struct mg_connection *conn);
@@ -77,14 +87,6 @@ int http_host_allowed(struct mg_connection *conn);
 int http_origin_init(struct server_origin *o, const char *url, const char *listen);
 /* Content-Length present at most once, digits only, and not with Transfer-Encoding. */
 int http_length_valid(struct mg_connection *conn);
-/* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
-const char *http_client_token(struct mg_connection *conn);
-/* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the
- * admin token? Always 1 when no access token is configured. */
-int http_access_allowed(struct mg_connection *conn, const struct server_config *cfg);
-/* Read a small request body (at most max bytes) into a new buffer; NULL with *status set
- * (413 too large, 400 unreadable) on failure. */
-char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status);
 
 /* routes.c — /api/ dispatch; returns the status it sent. */
 int routes_api(struct mg_connection *conn, void *cbdata);
