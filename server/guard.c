@@ -80,7 +80,9 @@ static void *watchdog(void *arg)
 		} else {
 			until.tv_sec += 60; /* woken by guard_upload_begin, guard_probation_begin */
 		}
+		g->idle = !(watched || probation);
 		pthread_cond_timedwait(&g->cv, &g->mu, &until);
+		g->idle = 0;
 	}
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
@@ -237,7 +239,8 @@ void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri)
 		p->server_port = ri->server_port;
 		p->tls = ri->is_ssl;
 		p->since_us = mono_us();
-		pthread_cond_signal(&g->cv);
+		if (g->idle) /* the watchdog sleeps long: wake it to check this one in time */
+			pthread_cond_signal(&g->cv);
 	}
 	pthread_mutex_unlock(&g->mu);
 	return p;
@@ -277,16 +280,19 @@ static int end_probations(struct guard *g, int64_t now)
 		struct guard_probation *p = &g->pb[i];
 		if (!p->since_us)
 			continue;
-		if (now - p->since_us < (int64_t)GUARD_PROBATION_MS * 1000) {
+		int64_t age = now - p->since_us;
+		if (age < (int64_t)GUARD_PROBATION_MS * 1000) {
 			left++;
 			continue;
 		}
 		/* Still registered, so civetweb has not closed it: the descriptor is its own. A
 		 * complete head still queued in the kernel means its worker thread has not run
-		 * yet (a busy machine), not a slow client: it gets another period. */
+		 * yet (a busy machine), not a slow client: it waits on. So does one that sent
+		 * something its worker read (whole or not, we cannot see), up to
+		 * GUARD_PROBATION_MAX_MS; one that sent nothing is shut now. */
 		int fd = find_fd(p->addr, p->port, p->server_port);
-		if (fd >= 0 && head_queued(fd, p->tls)) {
-			p->since_us = now;
+		if (fd >= 0 && (head_queued(fd, p->tls) ||
+				(age < (int64_t)GUARD_PROBATION_MAX_MS * 1000 && bytes_received(fd) > 0))) {
 			left++;
 			continue;
 		}

@@ -12,7 +12,8 @@ struct mg_connection;
 
 #define GUARD_UPLOADS 256   /* watched uploads at once (>= the worker threads) */
 #define GUARD_PROBATION 256 /* connections on probation at once (>= the worker threads) */
-#define GUARD_PROBATION_MS 50
+#define GUARD_PROBATION_MS 50        /* a silent connection on probation is shut after it */
+#define GUARD_PROBATION_MAX_MS 1000  /* one that sent part of a request head, after this */
 
 struct guard_upload {
 	int fd;            /* -1 = free slot */
@@ -32,6 +33,7 @@ struct guard {
 	pthread_cond_t cv;
 	pthread_t thread;
 	int started, stopping;
+	int idle; /* the watchdog is in its long sleep (nothing watched) */
 	int64_t min_rate; /* bytes/s averaged over the upload; 0 = no minimum */
 	int grace_s;
 	int info_offset; /* where a connection keeps its request info; -1 unknown */
@@ -64,8 +66,10 @@ void guard_learn_layout(struct guard *g, const struct mg_connection *conn);
 int guard_conn_fd(struct guard *g, const struct mg_connection *conn);
 
 /* Probation: a connection let in over the connection caps must show its complete request
- * head within GUARD_PROBATION_MS, or the watchdog shuts it. guard_probation_begin returns
- * the connection's probation (store it as its conn_data), or NULL if none is free;
+ * head within GUARD_PROBATION_MS (GUARD_PROBATION_MAX_MS once it sent something, as its
+ * worker may have read a whole head and not yet been scheduled), or the watchdog shuts
+ * it. guard_probation_begin returns the connection's probation (store it as its
+ * conn_data), or NULL if none is free;
  * guard_on_probation tells such a pointer apart; guard_probation_end ends it (the head
  * arrived, or the connection closes). */
 void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri);
