@@ -14,8 +14,8 @@ int api_param(const struct api_request *rq, const char *name, size_t nth, char *
 	if (!rq || !rq->query)
 		return 0;
 	int n = mg_get_var2(rq->query, strlen(rq->query), name, dst, dstlen, nth);
-	if (n >= 0)
-		return 1;
+	if (n >= 0) /* a decoded %00 would cut the value short: refuse it as malformed */
+		return (size_t)n == strlen(dst) ? 1 : -1;
 	return n == -1 ? 0 : -1;
 }
 

@@ -50,6 +50,8 @@ const struct ingest_sink *db_sink_iface(struct db_sink *s);
  * receive DB_PUBLIC_ID_LEN+1 chars each. On failure everything is rolled back. */
 int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *run_id,
 		   char *public_id, char *edit_token, char *err, size_t errlen);
+/* Record the upload job that makes this run, in the run's transaction (db_job_run). */
+int db_sink_set_job(struct db_sink *s, const char *job_id, char *err, size_t errlen);
 /* Roll back everything this run wrote and free the sink. */
 void db_sink_abort(struct db_sink *s);
 /* The run-status rule, one for every format: a run is partial when its parser said so
@@ -77,6 +79,22 @@ int db_import_file_ex(sqlite3 *db, const char *path, const struct db_run_input *
 		      const struct ingest_options *opts, struct db_import_result *res,
 		      char *err, size_t errlen);
 
+/* The same for an upload: the run commits together with the job id that made it. */
+int db_import_upload(sqlite3 *db, const char *path, const struct db_run_input *in,
+		     const struct ingest_options *opts, const char *job_id,
+		     struct db_import_result *res, char *err, size_t errlen);
+
+
+/* The run an upload job made, for a job the server no longer holds in memory (it was
+ * restarted, or the job left its table): 0 found, 1 none, -1 error. */
+struct db_job_run {
+	char public_id[DB_PUBLIC_ID_LEN + 1];
+	char edit_token[DB_PUBLIC_ID_LEN + 1];
+	char format[32];
+	char file_name[256];
+	int partial;
+};
+int db_job_run(sqlite3 *db, const char *job_id, struct db_job_run *out);
 
 /* ---- reads ---- */
 struct db_run {

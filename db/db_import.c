@@ -9,12 +9,19 @@
 int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		   struct db_import_result *res, char *err, size_t errlen)
 {
-	return db_import_file_ex(db, path, in, NULL, res, err, errlen);
+	return db_import_upload(db, path, in, NULL, NULL, res, err, errlen);
 }
 
 int db_import_file_ex(sqlite3 *db, const char *path, const struct db_run_input *in,
 		      const struct ingest_options *opts, struct db_import_result *res,
 		      char *err, size_t errlen)
+{
+	return db_import_upload(db, path, in, opts, NULL, res, err, errlen);
+}
+
+int db_import_upload(sqlite3 *db, const char *path, const struct db_run_input *in,
+		     const struct ingest_options *opts, const char *job_id,
+		     struct db_import_result *res, char *err, size_t errlen)
 {
 	struct ingest_error ierr = {{0}};
 	enum ingest_format fmt;
@@ -25,6 +32,10 @@ int db_import_file_ex(sqlite3 *db, const char *path, const struct db_run_input *
 	s = db_sink_begin(db, in, err, errlen);
 	if (!s)
 		return -1;
+	if (job_id && db_sink_set_job(s, job_id, err, errlen) != 0) {
+		db_sink_abort(s);
+		return -1;
+	}
 	rc = ingest_file_ex(path, opts, db_sink_iface(s), &fmt, &ierr);
 	res->format = fmt;
 	if (rc != INGEST_OK) {

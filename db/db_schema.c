@@ -228,6 +228,13 @@ static const struct migration migrations[] = {{
 	 "  disk INTEGER NOT NULL, slice_ns INTEGER NOT NULL, busy_ns TEXT NOT NULL,"
 	 "  PRIMARY KEY (run_id, disk)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 9: which upload job made a run, written in the run's own transaction, so a crash
+	  * between the commit and the uploader's next poll never strands the edit token.
+	  * IF NOT EXISTS: tests rewind user_version to replay the migrations after 4. */
+	 "CREATE TABLE IF NOT EXISTS upload_jobs ("
+	 "  job_id TEXT PRIMARY KEY,"
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE) WITHOUT ROWID;"
+	 "CREATE INDEX IF NOT EXISTS upload_jobs_run ON upload_jobs(run_id);", NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -484,6 +484,24 @@ static void run_span(struct db_sink *s, int64_t *start, int64_t *dur, int *has)
 	}
 }
 
+/* The upload job that made this run commits with it: after a crash its uploader can still
+ * ask the job for the run and its edit token. */
+int db_sink_set_job(struct db_sink *s, const char *job_id, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(s->db, "INSERT INTO upload_jobs(job_id, run_id) VALUES (?,?)",
+				    -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, 1, job_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, s->run_id);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	if (!ok)
+		snprintf(err, errlen, "cannot record the upload job: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
 int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *run_id,
 		   char *public_id, char *edit_token, char *err, size_t errlen)
 {

@@ -3,6 +3,7 @@
  * under /static/. Nothing is read from disk; unknown paths get the HTML "page not found" page
  * with status 404 (the JSON 404 is for /api/ only, see routes.c). */
 #include <string.h>
+#include "api_params.h"
 #include "assets.h"
 #include "server.h"
 
@@ -27,7 +28,7 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 	}
 	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0)
 		a = lookup("/");
-	else if (strncmp(uri, "/runs/", 6) == 0 && uri[6] && !strchr(uri + 6, '/'))
+	else if (strncmp(uri, "/runs/", 6) == 0 && api_valid_run_id(uri + 6))
 		a = lookup("/run");
 	else if (strcmp(uri, "/compare") == 0)
 		a = lookup("/compare");

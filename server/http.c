@@ -5,9 +5,15 @@
 #include <strings.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "api.h"
 #include "db.h"
 #include "server.h"
+
+/* How long a refused request's body may still be discarded before the connection is cut:
+ * long enough for a small body already in flight, short against a trickle or a flood. */
+#define HTTP_REFUSED_IDLE_MS 100
+#define HTTP_REFUSED_DRAIN_MS 500
 
 static const char *const security_headers[][2] = {
 	{"Content-Security-Policy",
@@ -51,8 +57,35 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 			mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
 		mg_printf(conn, "Connection: close\r\n\r\n");
 	}
-	if (len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (len && !(ri->request_method && strcmp(ri->request_method, "HEAD") == 0))
 		mg_write(conn, data, len);
+	/* A refused request's body is never read: civetweb would otherwise drain it (a
+	 * trickling client then holds the thread for as long as it likes). */
+	if (status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding")))
+		guard_close_refused(&((struct server_ctx *)mg_get_user_data(mg_get_context(conn)))->guard,
+				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
+}
+
+void http_send_raw(int fd, int status, const char *reason, const char *extra, const char *json)
+{
+	char out[2048];
+	size_t blen = json ? strlen(json) : 0;
+	int n = snprintf(out, sizeof out, "HTTP/1.1 %d %s\r\n", status, reason);
+	for (size_t i = 0; i < sizeof security_headers / sizeof *security_headers && n > 0; i++)
+		n += snprintf(out + n, sizeof out - (size_t)n, "%s: %s\r\n", security_headers[i][0],
+			      security_headers[i][1]);
+	if (n > 0 && (size_t)n < sizeof out && extra)
+		n += snprintf(out + n, sizeof out - (size_t)n, "%s\r\n", extra);
+	if (n > 0 && (size_t)n < sizeof out && json) /* a 204 has no body headers */
+		n += snprintf(out + n, sizeof out - (size_t)n,
+			      "Content-Type: application/json; charset=utf-8\r\n"
+			      "Content-Length: %zu\r\n", blen);
+	if (n > 0 && (size_t)n < sizeof out)
+		n += snprintf(out + n, sizeof out - (size_t)n,
+			      "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", json ? json : "");
+	if (n > 0 && (size_t)n < sizeof out)
+		(void)!send(fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void http_send_continue(struct mg_connection *conn)
@@ -83,20 +116,6 @@ void http_send_error(struct mg_connection *conn, int status, const char *fmt, ..
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	http_send_json(conn, status, api_error("%s", msg));
-}
-
-/* "http://host:port" must equal "http://" + Host for a cross-origin check to pass. */
-int http_same_origin(struct mg_connection *conn)
-{
-	const char *origin = mg_get_header(conn, "Origin");
-	const char *host = mg_get_header(conn, "Host");
-	const char *p;
-	if (!origin)
-		return 1; /* not a browser cross-site request (curl, scripts) */
-	if (!host)
-		return 0;
-	p = strstr(origin, "://");
-	return p && strcmp(p + 3, host) == 0;
 }
 
 const char *http_client_token(struct mg_connection *conn)

@@ -113,7 +113,10 @@ static void *worker_main(void *arg)
 		else if (!spool || !copy.file_name || (want_encoding && !encoding))
 			rc = -1, snprintf(err, sizeof err, "out of memory");
 		else
-			rc = db_import_file_ex(db, spool, &copy, &opts, &res, err, sizeof err);
+			/* The job id commits with the run (db_import_upload): if the server dies
+			 * before the uploader's next poll — while findings are computed below, say —
+			 * the job still answers after a restart (jobs_status_stored). */
+			rc = db_import_upload(db, spool, &copy, &opts, id, &res, err, sizeof err);
 		if (rc == 0) {
 			/* Findings are stored now so the first visitor waits for nothing; if
 			 * this fails, GET /findings computes them again and reports the error. */
@@ -258,6 +261,30 @@ void jobs_fail(struct jobs *j, const char *id, const char *message)
 	pthread_mutex_unlock(&j->mu);
 }
 
+/* The "run" member of a finished job's answer. */
+static void add_run(cJSON *o, const char *public_id, const char *edit_token, const char *format,
+		    int partial)
+{
+	cJSON *run = cJSON_AddObjectToObject(o, "run");
+	cJSON_AddStringToObject(run, "id", public_id);
+	cJSON_AddStringToObject(run, "edit_token", edit_token);
+	cJSON_AddStringToObject(run, "format", format);
+	cJSON_AddBoolToObject(run, "partial", partial);
+}
+
+cJSON *jobs_status_stored(sqlite3 *db, const char *id)
+{
+	struct db_job_run r;
+	if (!db || db_job_run(db, id, &r) != 0)
+		return NULL;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "state", "done");
+	cJSON_AddStringToObject(o, "file_name", r.file_name);
+	add_run(o, r.public_id, r.edit_token, r.format, r.partial);
+	return o;
+}
+
 cJSON *jobs_status(struct jobs *j, const char *id)
 {
 	cJSON *o = NULL;
@@ -271,14 +298,9 @@ cJSON *jobs_status(struct jobs *j, const char *id)
 		cJSON_AddNumberToObject(o, "received", (double)jb->received);
 		if (jb->expected >= 0)
 			cJSON_AddNumberToObject(o, "expected", (double)jb->expected);
-		if (jb->state == JOB_DONE) {
-			cJSON *run = cJSON_AddObjectToObject(o, "run");
-			cJSON_AddStringToObject(run, "id", jb->result.public_id);
-			cJSON_AddStringToObject(run, "edit_token", jb->result.edit_token);
-			cJSON_AddStringToObject(run, "format",
-						ingest_format_name(jb->result.format));
-			cJSON_AddBoolToObject(run, "partial", jb->result.partial);
-		}
+		if (jb->state == JOB_DONE)
+			add_run(o, jb->result.public_id, jb->result.edit_token,
+				ingest_format_name(jb->result.format), jb->result.partial);
 		if (jb->state == JOB_FAILED)
 			cJSON_AddStringToObject(o, "error", jb->error ? jb->error : "failed");
 	}

@@ -4,7 +4,8 @@
 #include <string.h>
 #include "limits.h"
 
-void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip)
+void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip,
+		 int max_conns_ip, int max_waiting)
 {
 	memset(l, 0, sizeof *l);
 	pthread_mutex_init(&l->mu, NULL);
@@ -12,6 +13,8 @@ void limits_init(struct limits *l, double rate, double burst, int max_uploads, i
 	l->burst = burst < 1 ? 1 : burst;
 	l->max_uploads = max_uploads < 1 ? 1 : max_uploads;
 	l->max_uploads_ip = max_uploads_ip < 1 ? 1 : max_uploads_ip;
+	l->max_conns_ip = max_conns_ip < 1 ? 1 : max_conns_ip;
+	l->max_waiting = max_waiting < 1 ? 1 : max_waiting;
 }
 
 void limits_destroy(struct limits *l)
@@ -19,7 +22,8 @@ void limits_destroy(struct limits *l)
 	pthread_mutex_destroy(&l->mu);
 }
 
-/* The entry for addr: found, or the least recently seen entry without uploads, reset. */
+/* The entry for addr: found, or the least recently seen entry without uploads or open
+ * connections, reset; NULL if every entry is busy. */
 static struct limits_client *client(struct limits *l, const char *addr, int64_t now_us)
 {
 	struct limits_client *oldest = NULL;
@@ -27,7 +31,7 @@ static struct limits_client *client(struct limits *l, const char *addr, int64_t 
 		struct limits_client *c = &l->client[i];
 		if (c->addr[0] && strcmp(c->addr, addr) == 0)
 			return c;
-		if (c->uploads == 0 && (!oldest || c->last_us < oldest->last_us))
+		if (c->uploads == 0 && c->conns == 0 && (!oldest || c->last_us < oldest->last_us))
 			oldest = c;
 	}
 	if (!oldest)
@@ -36,6 +40,7 @@ static struct limits_client *client(struct limits *l, const char *addr, int64_t 
 	oldest->tokens = l->burst;
 	oldest->last_us = now_us;
 	oldest->uploads = 0;
+	oldest->conns = 0;
 	return oldest;
 }
 
@@ -79,17 +84,53 @@ int limits_upload_begin(struct limits *l, const char *addr)
 	return rc;
 }
 
+/* The existing entry for addr, or NULL. */
+static struct limits_client *known(struct limits *l, const char *addr)
+{
+	for (int i = 0; i < LIMITS_CLIENTS; i++)
+		if (l->client[i].addr[0] && strcmp(l->client[i].addr, addr) == 0)
+			return &l->client[i];
+	return NULL;
+}
+
+int limits_conn_open(struct limits *l, const char *addr)
+{
+	int ok = 1;
+	pthread_mutex_lock(&l->mu);
+	struct limits_client *c = client(l, addr, 0);
+	if (c)
+		ok = ++c->conns <= l->max_conns_ip;
+	if (ok && l->waiting >= l->max_waiting)
+		ok = 0;
+	if (ok)
+		l->waiting++;
+	pthread_mutex_unlock(&l->mu);
+	return ok;
+}
+
+void limits_conn_request(struct limits *l)
+{
+	pthread_mutex_lock(&l->mu);
+	if (l->waiting > 0)
+		l->waiting--;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void limits_conn_close(struct limits *l, const char *addr)
+{
+	pthread_mutex_lock(&l->mu);
+	struct limits_client *c = known(l, addr);
+	if (c && c->conns > 0)
+		c->conns--;
+	pthread_mutex_unlock(&l->mu);
+}
+
 void limits_upload_end(struct limits *l, const char *addr)
 {
 	pthread_mutex_lock(&l->mu);
-	for (int i = 0; i < LIMITS_CLIENTS; i++) {
-		struct limits_client *c = &l->client[i];
-		if (c->addr[0] && strcmp(c->addr, addr) == 0) {
-			if (c->uploads > 0)
-				c->uploads--;
-			break;
-		}
-	}
+	struct limits_client *c = known(l, addr);
+	if (c && c->uploads > 0)
+		c->uploads--;
 	if (l->uploads > 0)
 		l->uploads--;
 	pthread_mutex_unlock(&l->mu);

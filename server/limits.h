@@ -14,6 +14,7 @@ struct limits_client {
 	double tokens;
 	int64_t last_us;
 	int uploads;
+	int conns;      /* open connections from this address */
 };
 
 struct limits {
@@ -22,15 +23,26 @@ struct limits {
 	int max_uploads;      /* concurrent uploads, whole server */
 	int max_uploads_ip;   /* concurrent uploads per client address */
 	int uploads;
+	int max_conns_ip;     /* connections per client address held freely */
+	int waiting;          /* connections whose request head has not arrived yet */
+	int max_waiting;      /* held freely in that state, whole server */
 	struct limits_client client[LIMITS_CLIENTS];
 };
 
-void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip);
+void limits_init(struct limits *l, double rate, double burst, int max_uploads, int max_uploads_ip,
+		 int max_conns_ip, int max_waiting);
 void limits_destroy(struct limits *l);
 /* 1 if this request may proceed; 0 if the client exceeded its rate (answer 429). */
 int limits_request(struct limits *l, const char *addr, int64_t now_us);
 /* 0 and a slot taken; 1 the server is at its upload limit; 2 this client is. */
 int limits_upload_begin(struct limits *l, const char *addr);
 void limits_upload_end(struct limits *l, const char *addr);
+/* Count a new connection from addr, before its request is read: 1 if it is within the
+ * per-address cap and the server-wide cap on connections still waiting for their request
+ * (it then counts as waiting until limits_conn_request: its request arrived, or it
+ * closes first); 0 if over either cap. Every open is matched by one limits_conn_close. */
+int limits_conn_open(struct limits *l, const char *addr);
+void limits_conn_request(struct limits *l);
+void limits_conn_close(struct limits *l, const char *addr);
 
 #endif

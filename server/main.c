@@ -22,12 +22,16 @@ static void usage(FILE *f)
 		"                  [--admin-token TOKEN]  (or ETLSCOPE_ADMIN_TOKEN)\n"
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
-		"                  [--upload-grace SECONDS]\n"
+		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
+		"                  [--max-conns-per-addr N] [--public-url URL]\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope symbols [--symbol-path PATH] (--pdb FILE | --name X.pdb --id GUIDAGE) RVA...\n"
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
+		"          --timeout 5 --max-conns-per-addr 4 --min-upload-rate 16K --upload-grace 10\n"
+		"--public-url: the address users type (https://etlscope.example:8443); only its host\n"
+		"  name, the listen address and localhost are answered (DNS rebinding defence)\n"
 		"formats (detected by content): ETW traces .etl (xperf, WPR, PerfView), perfmon\n"
 		"  .blg and PDH-CSV/TSV text logs, `xperf -a dpcisr` reports, WPA CSV exports\n",
 		ETLSCOPE_VERSION, CLI_DEFAULT_LISTEN, CLI_DEFAULT_DB, CLI_DEFAULT_DATA);
@@ -60,6 +64,20 @@ int cli_ensure_dir(const char *dir)
 	return -1;
 }
 
+/* A whole number option from lo to hi; -1 (after saying so) otherwise. */
+static int int_option(const char *name, const char *arg, int lo, int hi, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < lo || v > hi) {
+		fprintf(stderr, "etlscope: --%s takes a whole number from %d to %d\n", name, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 int cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -72,6 +90,9 @@ int cli_serve(int argc, char **argv)
 		{"rate-limit", required_argument, NULL, 'R'},
 		{"min-upload-rate", required_argument, NULL, 'U'},
 		{"upload-grace", required_argument, NULL, 'G'},
+		{"timeout", required_argument, NULL, 'O'},
+		{"max-conns-per-addr", required_argument, NULL, 'C'},
+		{"public-url", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -79,6 +100,7 @@ int cli_serve(int argc, char **argv)
 		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
+		.timeout_s = 5, .max_conns_ip = 4,
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -96,11 +118,8 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 't':
-			cfg.threads = atoi(optarg);
-			if (cfg.threads < 2 || cfg.threads > 256) {
-				fprintf(stderr, "etlscope: --threads takes 2 to 256\n");
+			if (int_option("threads", optarg, 2, 256, &cfg.threads) != 0)
 				return 2;
-			}
 			break;
 		case 'r': cfg.read_only = 1; break;
 		case 'a': cfg.admin_token = optarg; break;
@@ -121,12 +140,18 @@ int cli_serve(int argc, char **argv)
 			}
 			break;
 		case 'G':
-			cfg.upload_grace_s = atoi(optarg);
-			if (cfg.upload_grace_s < 1) {
-				fprintf(stderr, "etlscope: --upload-grace takes seconds (>= 1)\n");
+			if (int_option("upload-grace", optarg, 1, 86400, &cfg.upload_grace_s) != 0)
 				return 2;
-			}
 			break;
+		case 'O':
+			if (int_option("timeout", optarg, 1, 600, &cfg.timeout_s) != 0)
+				return 2;
+			break;
+		case 'C':
+			if (int_option("max-conns-per-addr", optarg, 1, 4096, &cfg.max_conns_ip) != 0)
+				return 2;
+			break;
+		case 'P': cfg.public_url = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "api.h"
 #include "api_dpc.h"
+#include "api_params.h"
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
@@ -155,7 +156,10 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 	if (strncmp(uri, "/api/jobs/", 10) == 0) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");
-		out = jobs_status(s->jobs, uri + 10);
+		const char *job = uri + 10;
+		out = api_valid_run_id(job) ? jobs_status(s->jobs, job) : NULL; /* ids: 32 hex */
+		if (!out && api_valid_run_id(job))
+			out = jobs_status_stored(db, job);
 		if (!out) {
 			http_send_error(conn, 404, "no such job");
 			return 404;

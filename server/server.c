@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "db.h"
 #include "jobs.h"
 #include "server.h"
@@ -29,15 +33,116 @@ static void thread_stop(const struct mg_context *ctx, int thread_type, void *thr
 		db_close(thread_pointer);
 }
 
-/* Every request passes here first: a client over its rate gets 429 before any work. */
+/* A connection's state (its conn_data): counted as waiting for its request head (see
+ * limits_conn_open), let in over the caps on probation (a guard_probation), or its
+ * request reached begin_request or http_error. */
+static const char waiting[] = "waiting", answered[] = "answered";
+
+/* The connection's request head arrived, or it closes before: it no longer waits. */
+static void stop_waiting(struct server_ctx *s, const void *state)
+{
+	if (state == waiting)
+		limits_conn_request(&s->limits);
+	else if (state && guard_on_probation(&s->guard, state))
+		guard_probation_end(&s->guard, (void *)state);
+}
+
+/* The request head has arrived: the connection no longer waits, and it is answered. */
+static void request_arrived(struct server_ctx *s, struct mg_connection *conn)
+{
+	stop_waiting(s, mg_get_user_connection_data(conn));
+	mg_set_user_connection_data(conn, (void *)answered);
+}
+
+/* Every request passes here first: a foreign Host (DNS rebinding), an ambiguous
+ * Content-Length (request smuggling) or a client over its rate is refused before any work,
+ * and the connection closed without reading its body (http_send_bytes). */
 static int begin_request(struct mg_connection *conn)
 {
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
+	guard_learn_layout(&s->guard, conn);
+	request_arrived(s, conn);
+	if (!http_host_allowed(conn)) {
+		http_send_error(conn, 421, "this server does not answer to that Host name "
+					   "(start it with --public-url to name it)");
+		return 421;
+	}
+	if (!http_length_valid(conn)) {
+		http_send_error(conn, 400, "Content-Length must appear once, as digits, "
+					   "and not with Transfer-Encoding");
+		return 400;
+	}
 	if (limits_request(&s->limits, ri->remote_addr, db_now_us()))
 		return 0;
 	http_send_error(conn, 429, "too many requests; slow down");
 	return 429;
+}
+
+/* Errors civetweb itself answers (malformed requests, bad Transfer-Encoding, oversized
+ * headers, unknown methods) get the same JSON body and security headers as ours. */
+static int http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+	(void)errmsg; /* civetweb's text may echo request bytes; ours is fixed */
+	request_arrived(mg_get_user_data(mg_get_context(conn)), conn);
+	http_send_error(conn, status, "%s", mg_get_response_code_text(conn, status));
+	return 0;
+}
+
+/* A new connection, on the worker thread that will serve it, before its request is read.
+ * Each client address may hold max_conns_ip connections freely, and at most half the
+ * worker threads may wait for request heads; beyond either cap a connection is let in on
+ * probation: its complete request head must arrive within GUARD_PROBATION_MS (a browser
+ * or script sends it at once), or the watchdog shuts it. So slow or silent connections,
+ * from one address or many, cannot take the worker threads, and a burst of quick
+ * requests costs nothing more than a slot. */
+static int init_connection(const struct mg_connection *conn, void **conn_data)
+{
+	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = guard_conn_info(&s->guard, conn);
+	*conn_data = NULL;
+	if (!ri)
+		return 0;
+	if (limits_conn_open(&s->limits, ri->remote_addr)) {
+		*conn_data = (void *)waiting;
+		return 0;
+	}
+	*conn_data = guard_probation_begin(&s->guard, ri);
+	if (!*conn_data) { /* every probation slot taken: refuse at once */
+		int fd = guard_conn_fd(&s->guard, conn);
+		*conn_data = (void *)answered; /* counted, not waiting; nothing to answer */
+		if (fd >= 0)
+			shutdown(fd, SHUT_RDWR);
+	}
+	return 0;
+}
+
+/* The end of every connection. A request civetweb read but gave no handler and did not
+ * answer itself ("OPTIONS *", or an absolute URL naming another server) gets its answer
+ * here, so no request goes unanswered. */
+static void connection_close(const struct mg_connection *conn)
+{
+	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = guard_conn_info(&s->guard, conn);
+	if (!ri)
+		return;
+	/* NULL: init_connection never ran (a failed TLS handshake), nothing was counted. */
+	const void *state = mg_get_user_connection_data(conn);
+	mg_set_user_connection_data(conn, NULL);
+	if (state) {
+		stop_waiting(s, state);
+		limits_conn_close(&s->limits, ri->remote_addr);
+	}
+	if (!state || state == answered || !ri->request_uri || !ri->request_method || ri->is_ssl)
+		return;
+	int fd = guard_conn_fd(&s->guard, conn);
+	if (fd < 0)
+		return;
+	if (strcmp(ri->request_method, "OPTIONS") == 0 && strcmp(ri->request_uri, "*") == 0)
+		http_send_raw(fd, 204, "No Content", "Allow: GET, HEAD, POST, PATCH, DELETE", NULL);
+	else
+		http_send_raw(fd, 400, "Bad Request", NULL,
+			      "{\"error\":\"only paths on this server are answered\"}");
 }
 
 static int log_message(const struct mg_connection *conn, const char *message)
@@ -63,10 +168,42 @@ static void remove_stale_spool(const char *dir)
 	closedir(d);
 }
 
+/* One server per data directory: a second one would delete the first one's uploads in
+ * progress as stale spool files. The lock is released by the kernel when the process
+ * ends, however it ends. Returns the lock's descriptor, or -1 with err set. */
+static int lock_data_dir(const char *dir, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/etlscope.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "another etlscope server is using the data directory %s; "
+					      "stop it or give this one its own --data-dir", dir);
+		else
+			snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+static void unlock_data_dir(struct server_ctx *s)
+{
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	s->lock_fd = -1;
+}
+
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen)
 {
-	char threads[16], listen[300], errtext[256] = "";
+	char threads[16], listen[300], errtext[256] = "", timeout[16];
 	struct mg_callbacks cb;
 	struct mg_init_data init;
 	struct mg_error_data edata;
@@ -75,19 +212,41 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
-	/* Create and migrate the schema once, before any thread opens it. */
-	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen)))
+	s->lock_fd = -1;
+	if (http_origin_init(&s->self, cfg->public_url, cfg->listen) != 0) {
+		snprintf(err, errlen, "--public-url must look like https://host[:port]");
 		return -1;
+	}
+	if ((s->lock_fd = lock_data_dir(cfg->data_dir, err, errlen)) < 0)
+		return -1;
+	/* Create and migrate the schema once, before any thread opens it. */
+	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen))) {
+		unlock_data_dir(s);
+		return -1;
+	}
 	db_purge_expired(db, db_now_us());
 	db_close(db);
 	remove_stale_spool(cfg->data_dir);
-	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
+	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
+		unlock_data_dir(s);
 		return -1;
+	}
 
 	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
-	/* A quarter of the workers may be busy receiving uploads; the rest stay for readers. */
-	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2);
+	/* A quarter of the workers may be busy receiving uploads and half may wait for request
+	 * heads (init_connection); a quarter at least stays for readers. */
+	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2,
+		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads, nthreads / 2);
+	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s) != 0) {
+		snprintf(err, errlen, "cannot start the upload watchdog");
+		unlock_data_dir(s);
+		jobs_destroy(s->jobs);
+		s->jobs = NULL;
+		limits_destroy(&s->limits);
+		return -1;
+	}
+	snprintf(timeout, sizeof timeout, "%d", (cfg->timeout_s > 0 ? cfg->timeout_s : 5) * 1000);
 	/* civetweb marks TLS ports with a trailing 's'. */
 	snprintf(listen, sizeof listen, "%s%s", cfg->listen, cfg->tls_cert ? "s" : "");
 	const char *options[] = {
@@ -98,9 +257,17 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		"access_control_allow_methods", "",
 		"access_control_allow_headers", "",
 		"max_request_size", "16384",
-		"request_timeout_ms", "15000",
+		/* Headers must be complete within it (from the first byte civetweb waits for),
+		 * and any read or write that waits this long ends the connection. */
+		"request_timeout_ms", timeout,
 		"enable_keep_alive", "no",
-		"additional_header", "X-Content-Type-Options: nosniff",
+		/* Paths stay as sent: "%00" or "%2F" can never shorten or split an id. */
+		"decode_url", "no",
+		/* Anything civetweb writes without our handlers (see http_error) still says so. */
+		"additional_header", "X-Content-Type-Options: nosniff\r\n"
+				     "X-Frame-Options: DENY\r\n"
+				     "Referrer-Policy: no-referrer\r\n"
+				     "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'",
 		NULL, NULL, /* ssl_certificate, when serving TLS */
 		NULL,
 	};
@@ -116,6 +283,9 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	cb.exit_thread = thread_stop;
 	cb.log_message = log_message;
 	cb.begin_request = begin_request;
+	cb.http_error = http_error;
+	cb.init_connection = init_connection;
+	cb.connection_close = connection_close;
 	memset(&init, 0, sizeof init);
 	init.callbacks = &cb;
 	init.user_data = s;
@@ -131,6 +301,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		snprintf(err, errlen, "TLS is unavailable: libssl could not be loaded (install "
 				      "libssl-dev; keep the tls/ folder beside the binary)");
 		mg_exit_library();
+		guard_stop(&s->guard);
+		unlock_data_dir(s);
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
 		limits_destroy(&s->limits);
@@ -142,6 +314,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	if (!s->mg) {
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
 			 errtext[0] ? errtext : "unknown error");
+		guard_stop(&s->guard);
+		unlock_data_dir(s);
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
 		limits_destroy(&s->limits);
@@ -162,8 +336,10 @@ void server_stop(struct server_ctx *s)
 	if (s->mg)
 		mg_stop(s->mg);
 	s->mg = NULL;
+	guard_stop(&s->guard);
 	jobs_destroy(s->jobs);
 	s->jobs = NULL;
 	limits_destroy(&s->limits);
+	unlock_data_dir(s);
 	mg_exit_library();
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <civetweb.h>
 #include <cjson/cJSON.h>
+#include "guard.h"
 #include "limits.h"
 
 struct jobs;
@@ -23,6 +24,19 @@ struct server_config {
 	double rate, burst;      /* requests per second per client address; 0 = no limit */
 	int64_t min_upload_rate; /* bytes/s an upload must average after the grace period */
 	int upload_grace_s;
+	int timeout_s;           /* headers complete within it; any read/write stalled this long ends */
+	int max_conns_ip;        /* connections per client address (more only with complete headers) */
+	const char *public_url;  /* "https://host[:port]": the Host and Origin clients use; NULL = listen
+				  * address and localhost */
+};
+
+/* Who this server is on the web: the names a Host header may carry and the origin
+ * browsers send, from --public-url and the listen address. */
+struct server_origin {
+	char public_host[256];   /* lowercase; "" without --public-url */
+	char public_origin[300]; /* "scheme://host[:port]" as browsers write Origin */
+	char listen_host[64];    /* the listen address; "" = all addresses (wildcard) */
+	int loopback;            /* the listen address is loopback: "localhost" names it too */
 };
 
 struct server_ctx {
@@ -30,6 +44,9 @@ struct server_ctx {
 	struct mg_context *mg;
 	struct jobs *jobs;
 	struct limits limits;
+	struct guard guard;
+	struct server_origin self;
+	int lock_fd; /* flock on <data-dir>/etlscope.lock while serving */
 	int port;
 };
 
@@ -42,13 +59,15 @@ void server_stop(struct server_ctx *s);
 void http_send_json(struct mg_connection *conn, int status, cJSON *body); /* frees body */
 void http_send_error(struct mg_connection *conn, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* A complete response written straight to a plain-text socket, without blocking, for
+ * requests civetweb never hands to a handler (see server.c connection_close); extra is one
+ * more header line or NULL, json the body or NULL. */
+void http_send_raw(int fd, int status, const char *reason, const char *extra, const char *json);
 /* Answer "Expect: 100-continue" before reading a request body (civetweb 1.15 does not for
  * handlers); the final response is still sent with every header by http_send_*. */
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
-/* Refuse cross-site state changes: an Origin header must match Host. */
-int http_same_origin(struct mg_connection *conn);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
 const char *http_client_token(struct mg_connection *conn);
 /* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the
@@ -57,6 +76,17 @@ int http_access_allowed(struct mg_connection *conn, const struct server_config *
 /* Read a small request body (at most max bytes) into a new buffer; NULL with *status set
  * (413 too large, 400 unreadable) on failure. */
 char *http_read_body(struct mg_connection *conn, size_t max, size_t *len, int *status);
+
+/* checks.c — is the request for us, and unambiguous? */
+/* Refuse cross-site state changes: an Origin header, when present, must be this server's
+ * origin exactly (scheme, host and port). */
+int http_same_origin(struct mg_connection *conn);
+/* Is the Host header one of this server's names (DNS rebinding defence)? */
+int http_host_allowed(struct mg_connection *conn);
+/* Parse --public-url (or derive from the listen address when url is NULL); -1 if malformed. */
+int http_origin_init(struct server_origin *o, const char *url, const char *listen);
+/* Content-Length present at most once, digits only, and not with Transfer-Encoding. */
+int http_length_valid(struct mg_connection *conn);
 
 /* routes.c — /api/ dispatch; returns the status it sent. */
 int routes_api(struct mg_connection *conn, void *cbdata);

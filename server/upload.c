@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 #include "api_text.h"
@@ -88,7 +87,6 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	char path[4096];
 	long long total = 0;
 	int fd;
-	struct timespec t0, now;
 
 	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
 		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
@@ -107,8 +105,11 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 
 	char *buf = malloc(SPOOL_BUF);
 	int status = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *why = NULL;
+	/* A client that trickles bytes would hold a worker thread for ever: after the grace
+	 * period it must keep up the minimum average rate. mg_read returns only when its
+	 * buffer is full, so the watchdog checks the rate on a clock and ends the read. */
+	int watch = guard_upload_begin(&s->guard, guard_conn_fd(&s->guard, conn));
 	if (!buf) {
 		status = 500;
 		why = "out of memory";
@@ -135,18 +136,12 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			break;
 		}
 		jobs_received(s->jobs, id, total);
-		/* A client that trickles bytes would hold a worker thread for ever: after the
-		 * grace period it must keep up the minimum average rate. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (s->cfg.min_upload_rate > 0 && secs > s->cfg.upload_grace_s &&
-		    (double)total / secs < (double)s->cfg.min_upload_rate) {
-			status = 408;
-			why = "the upload is too slow";
-			break;
-		}
 	}
 	free(buf);
+	if (guard_upload_end(&s->guard, watch)) {
+		status = 408;
+		why = "the upload is too slow";
+	}
 	if (!status && ri->content_length >= 0 && total != ri->content_length) {
 		status = 400;
 		why = "the upload ended before Content-Length bytes arrived";

@@ -75,7 +75,7 @@ test('a trickling upload is cut off and never pins the server', async () => {
     // Expect: 100-continue: the server answers "100 Continue" once the upload holds its slot
     let holding;
     const held = new Promise((r) => { holding = r; });
-    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\nabc',
+    const slow = raw(srv.port, 'POST /api/uploads?file=slow.csv HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\nabc',
       { holdMs: 5000, trickle: 'x', onData: (d) => { if (/100 Continue/.test(d)) holding(); } });
     await held;
     // While it trickles, a second upload is refused (one upload slot with 4 threads)…
