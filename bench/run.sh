@@ -37,3 +37,7 @@ bench/dpc_bench.sh $([ $quick = 1 ] && echo --quick)
 
 # --- 3. load: concurrent uploads of large traces while many clients query -------------
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)
+
+# --- 4. run pages in headless Chromium: verdict and fully drawn (the demo runs, and the
+#        25 M-event run dpc_bench.sh stored) -------------------------------------------------
+ETLSCOPE_BIN="$build/server/etlscope" node bench/pages.mjs $([ $quick = 1 ] && echo --quick || echo --db "$out/dpc.db")

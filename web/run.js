@@ -167,12 +167,19 @@
       showWindow();
       view.notify(new Set(['*']));
     });
+    // Each panel's init answers (or resolves) once its first view is drawn. Marks for
+    // bench/pages.mjs: the verdict shown, and every panel drawn (after the next frame).
+    const drawn = [];
     for (const p of view.panels) {
       const section = $(p.section);
       const on = p.applies(run);
       es.show(section, on);
-      if (on) p.init(run);
+      if (!on) continue;
+      const first = Promise.resolve(p.init(run));
+      if (p.section === 'findings-panel') first.finally(() => performance.mark('etlscope:verdict'));
+      drawn.push(first);
     }
+    Promise.allSettled(drawn).then(() => requestAnimationFrame(() => performance.mark('etlscope:drawn')));
     keepHashInView();
   }
 
