@@ -75,6 +75,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->started_us = db_now_us();
 	/* Create and migrate the schema once, before any thread opens it. */
 	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen)))
 		return -1;

@@ -31,6 +31,7 @@ struct server_ctx {
 	struct jobs *jobs;
 	struct limits limits;
 	int port;
+	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 };
 
 /* server.c */
@@ -47,6 +48,9 @@ void http_send_error(struct mg_connection *conn, int status, const char *fmt, ..
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
+/* http_send_bytes with an ETag header (NULL: none); a 304 gets no Content-Length. */
+void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag);
 /* Refuse cross-site state changes: an Origin header must match Host. */
 int http_same_origin(struct mg_connection *conn);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
