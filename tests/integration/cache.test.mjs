@@ -94,3 +94,38 @@ test('a restarted server (maybe new code) does not honour the old tags', async (
   assert.equal(now.text, old.text);
   assert.notEqual(now.etag, old.etag);
 });
+
+// FNV-1a 64 of the bytes, as hex: the content hash the build puts into asset names.
+function fnv1a64(bytes) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+
+test('pages refer to content-hashed assets, cached for good; pages themselves are revalidated', async () => {
+  const seen = new Set();
+  for (const page of ['/', `/runs/${etl.id}`, '/compare', '/no/such/page']) {
+    const r = await fetch(srv.url + page);
+    assert.equal(r.headers.get('cache-control'), 'no-cache', page);
+    const html = await r.text();
+    const refs = [...html.matchAll(/(?:src|href)="(\/static\/[^"]+)"/g)].map((m) => m[1]);
+    assert.ok(refs.length >= 2, page);
+    for (const ref of refs) {
+      const m = ref.match(/^(\/static\/.+)\.([0-9a-f]{16})(\.[a-z]+)$/);
+      assert.ok(m, `${page}: ${ref} has no content hash`);
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      const hashed = await fetch(srv.url + ref);
+      assert.equal(hashed.status, 200, ref);
+      assert.equal(hashed.headers.get('cache-control'), 'public, max-age=31536000, immutable', ref);
+      const bytes = Buffer.from(await hashed.arrayBuffer());
+      assert.equal(fnv1a64(bytes), m[2], `${ref}: the name's hash is of the bytes served`);
+      const plain = await fetch(srv.url + m[1] + m[3]);
+      assert.equal(plain.headers.get('cache-control'), 'no-cache', 'the plain name stays, revalidated');
+      assert.deepEqual(Buffer.from(await plain.arrayBuffer()), bytes);
+      const other = m[2].slice(0, 15) + (m[2][15] === '0' ? '1' : '0');
+      assert.equal((await fetch(`${srv.url}${m[1]}.${other}${m[3]}`)).status, 404, 'another hash is not this file');
+    }
+  }
+  assert.ok([...seen].some((r) => r.includes('/static/chart.umd.')), 'the run page loads Chart.js by its hashed name');
+});
