@@ -10,12 +10,8 @@
 #   bench/kernel_bench.sh [--quick]     (--quick: 5 s traces, no profile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0; [ "${1:-}" = "--quick" ] && quick=1
-build=${BUILD:-build}
-out=$PWD/bench/out; mkdir -p "$out"
-M="$build/bench/measure"
+. bench/lib.sh # quick build out M; measure
 secs=60; [ $quick = 1 ] && secs=5
-. bench/lib.sh # measure
 
 for comp in false true; do
   name=kernel-${secs}s-$([ $comp = true ] && echo xpress || echo plain)
