@@ -147,5 +147,8 @@ int main(int argc, char **argv)
 			fprintf(out, "NULL},\n");
 	}
 	fprintf(out, "\t{NULL, NULL, NULL, 0, NULL}\n};\n");
+	for (int i = 0; i < nf; i++)
+		free(files[i].data);
+	free(files);
 	return fclose(out) == 0 ? 0 : 1;
 }
