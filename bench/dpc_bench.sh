@@ -11,15 +11,10 @@
 #   bench/dpc_bench.sh [--quick]     (--quick: a 4 s trace, ~1 M events, 1 s per wrk run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quick=0; [ "${1:-}" = "--quick" ] && quick=1
-build=${BUILD:-build}
-out=$PWD/bench/out; mkdir -p "$out"
-M="$build/bench/measure"
+. bench/lib.sh # quick build out M; measure
 secs=100; wrk_s=5
 [ $quick = 1 ] && { secs=4; wrk_s=1; }
 command -v wrk >/dev/null || { echo "dpc_bench: wrk is missing (apt-get install wrk)" >&2; exit 1; }
-
-. bench/lib.sh # measure
 fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
 
 # ---- the trace --------------------------------------------------------------------------

@@ -1,5 +1,10 @@
-# lib.sh — shell helpers shared by the benchmark scripts (sourced, not run). Needs $M, the
-# path of bench/measure.
+# lib.sh — shell helpers shared by the benchmark scripts (sourced from the repo root with
+# the script's arguments, not run). Sets quick (1 with --quick), build (BUILD or build),
+# out (bench/out, created) and M (bench/measure of that build).
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+build=${BUILD:-build}
+out=$PWD/bench/out; mkdir -p "$out"
+M="$build/bench/measure"
 
 # measure LABEL CMD… → sets wall (s) and rss (kB) from measure's JSON line; exits on failure
 measure() {

@@ -35,5 +35,12 @@ echo "| perfmon CSV ingest, $((bytes / 1048576)) MB, 64 CPUs × 8 counters × $r
 # --- 2. ETW: ETL ingest vs cat, DPC/ISR API latency and throughput vs static (dpc_bench.sh) ---
 bench/dpc_bench.sh $([ $quick = 1 ] && echo --quick)
 
+# --- 2b. a realistic kernel trace (60 s, 1 kHz samples with stacks, compressed and not) ---
+bench/kernel_bench.sh $([ $quick = 1 ] && echo --quick)
+
 # --- 3. load: concurrent uploads of large traces while many clients query -------------
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)
+
+# --- 4. run pages in headless Chromium: verdict and fully drawn (the demo runs, and the
+#        25 M-event run dpc_bench.sh stored) -------------------------------------------------
+ETLSCOPE_BIN="$build/server/etlscope" node bench/pages.mjs $([ $quick = 1 ] && echo --quick || echo --db "$out/dpc.db")

@@ -1,18 +1,34 @@
 /* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare, /record
  * and its downloads under /record/) and files
  * under /static/. Nothing is read from disk; unknown paths get the HTML "page not found" page
- * with status 404 (the JSON 404 is for /api/ only, see routes.c). */
+ * with status 404 (the JSON 404 is for /api/ only, see routes.c). Pages and plain /static/
+ * names are revalidated on every use (no-cache); the content-hashed names the pages refer
+ * to (web/embed.c) never change meaning, so they are cached for a year, immutable. */
 #include <string.h>
 #include "api_params.h"
 #include "assets.h"
 #include "server.h"
 
-static const struct asset *lookup(const char *url)
+#define CACHE_IMMUTABLE "public, max-age=31536000, immutable"
+
+/* The asset at url (its plain or hashed name); *hashed says which matched. */
+static const struct asset *lookup_named(const char *url, int *hashed)
 {
-	for (const struct asset *a = assets; a->url; a++)
+	for (const struct asset *a = assets; a->url; a++) {
 		if (strcmp(a->url, url) == 0)
 			return a;
+		if (a->hashed && strcmp(a->hashed, url) == 0) {
+			*hashed = 1;
+			return a;
+		}
+	}
 	return NULL;
+}
+
+static const struct asset *lookup(const char *url)
+{
+	int hashed = 0;
+	return lookup_named(url, &hashed);
 }
 
 int assets_handle(struct mg_connection *conn, void *cbdata)
@@ -21,6 +37,7 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 	const char *uri = ri->local_uri;
 	const struct asset *a = NULL;
 	const char *cache = "no-cache";
+	int hashed = 0;
 
 	if (strcmp(ri->request_method, "GET") != 0 && strcmp(ri->request_method, "HEAD") != 0) {
 		http_send_error(conn, 405, "method not allowed here (use GET)");
@@ -35,7 +52,7 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 	else if (strcmp(uri, "/record") == 0 || strncmp(uri, "/record/", 8) == 0)
 		a = lookup(uri); /* the recording page, its WPR profile and script */
 	else if (strncmp(uri, "/static/", 8) == 0)
-		a = lookup(uri);
+		a = lookup_named(uri, &hashed);
 	else if (strcmp(uri, "/favicon.ico") == 0)
 		a = lookup("/static/favicon.svg");
 	if (!a && ri->local_uri_raw && strncmp(ri->local_uri_raw, "/api/", 5) == 0) {
@@ -48,6 +65,6 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		http_send_bytes(conn, 404, a->mime, a->data, a->len, cache);
 		return 404;
 	}
-	http_send_bytes(conn, 200, a->mime, a->data, a->len, cache);
+	http_send_bytes(conn, 200, a->mime, a->data, a->len, hashed ? CACHE_IMMUTABLE : cache);
 	return 200;
 }

@@ -30,14 +30,23 @@ static const char *const security_headers[][2] = {
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control)
 {
+	http_send_tagged(conn, status, mime, data, len, cache_control, NULL);
+}
+
+void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag)
+{
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
-	const char *h[NSEC + 6][2];
+	const char *h[NSEC + 7][2];
 	size_t n = 0;
 	char clen[32];
 	snprintf(clen, sizeof clen, "%zu", len);
 	h[n][0] = "Content-Type", h[n++][1] = mime;
-	h[n][0] = "Content-Length", h[n++][1] = clen;
+	if (status != 304) /* a 304's length would be the 200's, not of its empty body */
+		h[n][0] = "Content-Length", h[n++][1] = clen;
 	h[n][0] = "Cache-Control", h[n++][1] = cache_control ? cache_control : "no-store";
+	if (etag)
+		h[n][0] = "ETag", h[n++][1] = etag;
 	for (size_t i = 0; i < NSEC; i++)
 		h[n][0] = security_headers[i][0], h[n++][1] = security_headers[i][1];
 	if (mg_get_request_info(conn)->is_ssl)

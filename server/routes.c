@@ -5,6 +5,7 @@
 #include "api.h"
 #include "api_dpc.h"
 #include "api_params.h"
+#include "cache.h"
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
@@ -81,7 +82,7 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 		      const char *rest, const struct api_request *rq)
 {
-	char id[RUN_ID_MAX];
+	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN];
 	const char *what;
 	cJSON *out = NULL;
 	int st;
@@ -93,6 +94,11 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
 	if (!method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
+	if (mg_get_header(conn, "If-None-Match") &&
+	    cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0 && cache_fresh(conn, etag)) {
+		cache_send_not_modified(conn, etag);
+		return 304;
+	}
 	if (is(what, ""))
 		st = api_run_get(db, id, rq, &out);
 	else if (is(what, "counters"))
@@ -123,7 +129,10 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		http_send_error(conn, 404, "no such resource");
 		return 404;
 	}
-	http_send_json(conn, st, out);
+	if (st == 200 && cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0)
+		cache_send_json(conn, st, out, etag);
+	else
+		http_send_json(conn, st, out);
 	return st;
 }
 

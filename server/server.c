@@ -212,6 +212,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->started_us = db_now_us();
 	s->lock_fd = -1;
 	if (http_origin_init(&s->self, cfg->public_url, cfg->listen) != 0) {
 		snprintf(err, errlen, "--public-url must look like https://host[:port]");

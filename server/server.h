@@ -48,6 +48,7 @@ struct server_ctx {
 	struct server_origin self;
 	int lock_fd; /* flock on <data-dir>/etlscope.lock while serving */
 	int port;
+	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 };
 
 /* server.c */
@@ -68,6 +69,9 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
+/* http_send_bytes with an ETag header (NULL: none); a 304 gets no Content-Length. */
+void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
 const char *http_client_token(struct mg_connection *conn);
 /* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the

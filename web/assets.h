@@ -10,6 +10,7 @@ struct asset {
 	const char *mime;
 	const unsigned char *data;
 	size_t len;
+	const char *hashed; /* "/static/app.<content hash>.js": cached for good; NULL for pages */
 };
 
 extern const struct asset assets[];         /* web pages and scripts; url == NULL ends it */

@@ -142,6 +142,7 @@
   }
 
   async function init(run) {
+    let cpu;
     if (!run.cpu_counters.length) {
       $('cpu-empty').textContent = 'This run has no per-CPU processor counters. Record them with: logman create counter etlscope -si 1 -c "\\Processor(*)\\*" -f bincirc';
       es.show($('cpu-empty'), true);
@@ -149,7 +150,7 @@
     } else {
       renderPicker(run);
       view.attachZoom($('line-box'), () => charts.lines);
-      loadCpu();
+      cpu = loadCpu();
     }
     view.onChange((changed) => {
       if (changed.has('*') || changed.has('pick')) { readPicks(); renderCounterList(); }
@@ -164,7 +165,7 @@
     try { counters = (await es.api(`/api/runs/${encodeURIComponent(view.runId)}/counters`)).counters; } catch (e) { counters = []; }
     readPicks();
     renderCounterList();
-    loadCounterChart();
+    await Promise.all([cpu, loadCounterChart()]);
   }
 
   view.panels.push({ section: 'cpu-panel', applies: (run) => run.summary && (run.summary.counters > 0), init });

@@ -380,7 +380,7 @@
 
   function init(r) {
     run = r;
-    if (run.summary.dpcisr_enabled === false) { showEmpty(); return; }
+    if (run.summary.dpcisr_enabled === false) { showEmpty(); return undefined; }
     for (const b of $('dpc-kind').querySelectorAll('button'))
       b.addEventListener('click', () => view.set({ hist: b.dataset.kind === 'dpc' ? null : b.dataset.kind, bucket: null }));
     view.attachZoom($('dpc-heat-box'), () => charts.heat);
@@ -395,7 +395,7 @@
       }
       if (['*', 'from', 'to', 'module', 'cpus', 'hist'].some((k) => changed.has(k))) loadAll();
     });
-    loadAll();
+    return loadAll();
   }
 
   view.panels.push({ section: 'dpc-panel', applies: (r) => r.format === 'etl' && !!r.summary, init });

@@ -235,7 +235,7 @@
           else { renderFilters(); renderTable(); }
         }
       });
-      load(run);
+      return load(run);
     },
   });
 })();

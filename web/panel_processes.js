@@ -61,8 +61,8 @@
 
   function init() {
     view.attachZoom($('proc-box'), () => chart);
-    load();
     view.onChange((changed) => { if (changed.has('*') || changed.has('from') || changed.has('to')) load(); });
+    return load();
   }
 
   view.panels.push({ section: 'proc-panel', applies: (run) => run.summary && (run.summary.counters > 0), init });

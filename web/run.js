@@ -144,10 +144,24 @@
     setTimeout(stop, 5000);
   }
 
+  // Starts every panel that applies; resolves once each has drawn its first view (a panel's
+  // init answers, or resolves, then). The verdict comes first: the other panels start when
+  // the findings are on screen, so their charts do not hold the main thread before it.
+  // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
+  async function startPanels(run) {
+    const on = view.panels.filter((p) => p.applies(run));
+    for (const p of view.panels) es.show($(p.section), on.includes(p));
+    const verdict = on.find((p) => p.section === 'findings-panel');
+    if (verdict) await Promise.allSettled([verdict.init(run)]);
+    performance.mark('etlscope:verdict');
+    await Promise.allSettled(on.filter((p) => p !== verdict).map((p) => p.init(run)));
+  }
+
   async function main() {
+    const asked = es.api(`/api/runs/${encodeURIComponent(runId)}`); // out before storage is opened
     const linkToken = takeEditLink();
     let run;
-    try { run = await es.api(`/api/runs/${encodeURIComponent(runId)}`); } catch (e) {
+    try { run = await asked; } catch (e) {
       $('load-error').textContent = `Cannot open this run: ${e.message}`;
       es.show($('load-error'), true);
       for (const s of document.querySelectorAll('main > section')) es.show(s, false);
@@ -155,11 +169,14 @@
     }
     view.run = run;
     renderFacts(run);
+    showWindow();
+    const drawn = startPanels(run);
+    // After the panels' requests are out: the first storage access of a browser profile
+    // (the edit token) costs tens of ms.
     wireLink();
     wireEdit(run);
     if (linkToken) { $('edit-token').value = linkToken; showEditLink(linkToken); }
     wireCompare();
-    showWindow();
     $('zoom-reset').addEventListener('click', () => view.set({ from: null, to: null }));
     view.onChange((changed) => { if (changed.has('from') || changed.has('to')) showWindow(); });
     window.addEventListener('popstate', () => {
@@ -167,12 +184,7 @@
       showWindow();
       view.notify(new Set(['*']));
     });
-    for (const p of view.panels) {
-      const section = $(p.section);
-      const on = p.applies(run);
-      es.show(section, on);
-      if (on) p.init(run);
-    }
+    drawn.then(() => requestAnimationFrame(() => performance.mark('etlscope:drawn')));
     keepHashInView();
   }
 
