@@ -46,7 +46,10 @@ async function main() {
   const bigTrace = trace('big', Math.max(1, Math.round(uploadMb / 1.45)));
   const bigSize = statSync(bigTrace).size;
   const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'db'),
-    '--data-dir', join(dir, 'spool'), '--threads', String(threads), '--rate-limit', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--data-dir', join(dir, 'spool'), '--threads', String(threads), '--rate-limit', '0',
+    // every simulated user comes from 127.0.0.1, as users behind a reverse proxy do: raise
+    // the per-address connection cap as SECURITY.md tells such deployments to
+    '--max-conns-per-addr', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((res) => srv.stdout.on('data', (d) => { const m = /:(\d+)\//.exec(String(d)); if (m) res(Number(m[1])); }));
   const base = `http://127.0.0.1:${port}`;
   const waitJob = async (job) => {
