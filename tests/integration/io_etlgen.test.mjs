@@ -1,7 +1,8 @@
 // io_etlgen.test.mjs — GET /api/runs/{id}/diskio on etlgen traces (issue 15): a database
 // file read 30 × 8 KiB at 250 µs and written 12 × 64 KiB at 1.5 ms on disk 2 by one thread
 // of sqlservr (pid 777), for both pointer sizes; every table must carry the numbers worked
-// out by hand below (and the writer's own expected aggregates must agree with them).
+// out by hand below (and the writer's own expected aggregates must agree with them). Compare:
+// the same story with writes at 15 ms is "worse" for pid 777, a run without DiskIo is null.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const ALL = { count: 42, bytes: 1032192, total_ns: 25500000, max_ns: 1500000 };
 
 let srv;
 const bodies = {};
+const ids = {};
 
 before(async () => {
   srv = await startServer();
@@ -34,6 +36,16 @@ before(async () => {
     const r = await getJson(`${srv.url}/api/runs/${up.body.run.id}/diskio`);
     assert.equal(r.status, 200, JSON.stringify(r.body));
     bodies[P] = r.body;
+    ids[P] = up.body.run.id;
+  }
+  const slow = scenario(8);
+  slow.diskio = { ...slow.diskio, write_latency_us: 15000 };
+  const none = { ...scenario(8), diskio: undefined };
+  for (const [name, scen] of [['slow', slow], ['none', none]]) {
+    const g = generate(srv.dir, name, scen, false);
+    const up = await uploadAndWait(srv.url, readFileSync(g.path), `${name}.etl`, name);
+    assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+    ids[name] = up.body.run.id;
   }
 });
 after(async () => { await srv.stop(); });
@@ -71,3 +83,24 @@ for (const P of [4, 8]) {
     assert.equal(q.busy_ns.reduce((a, n) => a + n, 0), ALL.total_ns);
   });
 }
+
+test('compare: disk I/O per process before/after, judged on latency per I/O; not recorded is null', async () => {
+  const r = await getJson(`${srv.url}/api/compare?runs=${ids[8]},${ids.slow},${ids.none}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.diskio.length, 1);
+  const row = r.body.diskio[0];
+  assert.equal(row.process, 'pid 777');
+  // after: 30 × 250 µs + 12 × 15 ms = 187.5 ms over 42 I/Os
+  const after = { count: 42, bytes: 1032192, total_ns: 187500000, max_ns: 15000000 };
+  for (const [k, want] of [[0, ALL], [1, after]]) {
+    assert.deepEqual(sums(row.runs[k]), want);
+    assert.ok(Math.abs(row.runs[k].avg_ns - want.total_ns / 42) < 1e-6, 'avg (cJSON prints 15 digits)');
+  }
+  assert.equal(row.runs[2], null);
+  assert.equal(row.delta[0].judgement, 'worse');
+  assert.ok(Math.abs(row.delta[0].avg_ns.rel - (187500000 / 25500000 - 1)) < 1e-9);
+  assert.equal(row.delta[1], null);
+  // the same run against itself is "same"
+  const same = await getJson(`${srv.url}/api/compare?runs=${ids[8]},${ids[4]}`);
+  assert.equal(same.body.diskio[0].delta[0].judgement, 'same');
+});
