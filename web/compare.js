@@ -151,6 +151,21 @@
     $('cmp-hist-title').textContent = `${doc.kind === 'dpc' ? 'DPC' : 'ISR'} durations, overlaid`;
   }
 
+  // Header cells: the key columns, then per run its columns (top border in its colour) and,
+  // after the baseline, a change column.
+  function headCells(keys, cols) {
+    const head = keys.map((k) => es.el('th', {}, k));
+    doc.runs.forEach((r, i) => {
+      for (const [h] of cols) {
+        const th = es.el('th', { class: 'num' }, h);
+        th.style.borderTop = `3px solid ${colorOf(r)}`;
+        head.push(th);
+      }
+      if (i > 0) head.push(es.el('th', {}, `change vs "${doc.runs[0].name}"`));
+    });
+    return head;
+  }
+
   function moduleTable() {
     const t = $('cmp-modules');
     const countKey = doc.per_second ? 'per_second' : 'count';
@@ -164,15 +179,7 @@
       ['total time', (s) => fmt.ms(s.total_ms)],
       [`time > ${g}`, (s) => fmt.ms(s.above_ms)],
     ];
-    const head = [es.el('th', {}, 'module')];
-    doc.runs.forEach((r, i) => {
-      for (const [h] of cols) {
-        const th = es.el('th', { class: 'num' }, h);
-        th.style.borderTop = `3px solid ${colorOf(r)}`;
-        head.push(th);
-      }
-      if (i > 0) head.push(es.el('th', {}, `change vs "${doc.runs[0].name}"`));
-    });
+    const head = headCells(['module'], cols);
     const rows = doc.modules.map((m) => {
       const cells = [es.el('td', {}, m.module)];
       m.runs.forEach((s, i) => {
@@ -199,15 +206,7 @@
   // run the average's change and the judgement (api_compare_sched.c).
   function keyedTable(t, rows, keys, cols, what) {
     const ns = (v) => fmt.us(v / 1e3);
-    const head = keys.map((k) => es.el('th', {}, k));
-    doc.runs.forEach((r, i) => {
-      for (const [h] of cols) {
-        const th = es.el('th', { class: 'num' }, h);
-        th.style.borderTop = `3px solid ${colorOf(r)}`;
-        head.push(th);
-      }
-      if (i > 0) head.push(es.el('th', {}, `change vs "${doc.runs[0].name}"`));
-    });
+    const head = headCells(keys, cols);
     const body = rows.map((row) => {
       const cells = keys.map((k) => es.el('td', {}, row[k]));
       row.runs.forEach((s, i) => {
