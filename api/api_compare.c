@@ -641,6 +641,13 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		goto done;
 	}
 	cJSON_AddItemToObject(o, "syscalls", sys);
+	cJSON *dio = api_compare_diskio(db, rids, n, err, sizeof err);
+	if (!dio) {
+		*out = api_error("%s", err);
+		st = 500;
+		goto done;
+	}
+	cJSON_AddItemToObject(o, "diskio", dio);
 	/* Perfmon: processor counters averaged over CPUs, on time since start. */
 	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
 					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};

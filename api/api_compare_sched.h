@@ -1,4 +1,5 @@
-/* api_compare_sched.h — internal to api/: the syscall part of the compare document. */
+/* api_compare_sched.h — internal to api/: the syscall and disk I/O parts of the compare
+ * document. */
 #ifndef ETLSCOPE_API_COMPARE_SCHED_H
 #define ETLSCOPE_API_COMPARE_SCHED_H
 
@@ -10,9 +11,12 @@
 #define API_COMPARE_MAX_RUNS 4
 
 /* [{"process", "syscall", "runs": [{count, total_ns, avg_ns, max_ns} | null], "delta":
- * [null | {"avg_ns": {"abs", "rel"}} per later run]}] for runs[0] (baseline) .. runs[n-1];
- * NULL with err set on a database error. */
+ * [null | {"avg_ns": {"abs", "rel"}, "judgement"} per later run]}] for runs[0] (baseline) ..
+ * runs[n-1]; NULL with err set on a database error. */
 cJSON *api_compare_syscalls(sqlite3 *db, const int64_t *run_ids, int n, char *err,
 			    size_t errlen);
+/* Disk I/O per process: [{"process": "pid N" | "unknown process", "runs": [{count, bytes,
+ * total_ns, avg_ns, max_ns} | null], "delta": as above}]; NULL with err set. */
+cJSON *api_compare_diskio(sqlite3 *db, const int64_t *run_ids, int n, char *err, size_t errlen);
 
 #endif

@@ -151,6 +151,21 @@
     $('cmp-hist-title').textContent = `${doc.kind === 'dpc' ? 'DPC' : 'ISR'} durations, overlaid`;
   }
 
+  // Header cells: the key columns, then per run its columns (top border in its colour) and,
+  // after the baseline, a change column.
+  function headCells(keys, cols) {
+    const head = keys.map((k) => es.el('th', {}, k));
+    doc.runs.forEach((r, i) => {
+      for (const [h] of cols) {
+        const th = es.el('th', { class: 'num' }, h);
+        th.style.borderTop = `3px solid ${colorOf(r)}`;
+        head.push(th);
+      }
+      if (i > 0) head.push(es.el('th', {}, `change vs "${doc.runs[0].name}"`));
+    });
+    return head;
+  }
+
   function moduleTable() {
     const t = $('cmp-modules');
     const countKey = doc.per_second ? 'per_second' : 'count';
@@ -164,15 +179,7 @@
       ['total time', (s) => fmt.ms(s.total_ms)],
       [`time > ${g}`, (s) => fmt.ms(s.above_ms)],
     ];
-    const head = [es.el('th', {}, 'module')];
-    doc.runs.forEach((r, i) => {
-      for (const [h] of cols) {
-        const th = es.el('th', { class: 'num' }, h);
-        th.style.borderTop = `3px solid ${colorOf(r)}`;
-        head.push(th);
-      }
-      if (i > 0) head.push(es.el('th', {}, `change vs "${doc.runs[0].name}"`));
-    });
+    const head = headCells(['module'], cols);
     const rows = doc.modules.map((m) => {
       const cells = [es.el('td', {}, m.module)];
       m.runs.forEach((s, i) => {
@@ -193,6 +200,39 @@
     });
     t.replaceChildren(es.el('thead', {}, es.el('tr', {}, head)), es.el('tbody', {}, rows));
     t.appendChild(es.el('caption', { class: 'hint' }, `A change is judged by time above the guideline, total time and — above the guideline — call length, not by count: fewer but longer ${doc.kind === 'dpc' ? 'DPC' : 'ISR'}s are worse. "${NOT_MEASURED}": the run has no DPC/ISR records. * p99 is estimated from the histogram (within one bucket, about ±12 %); counts, averages, maxima and times are exact.`));
+  }
+
+  // Syscalls and disk I/O: one row per key, per run its figures or "not measured", per later
+  // run the average's change and the judgement (api_compare_sched.c).
+  function keyedTable(t, rows, keys, cols, what) {
+    const ns = (v) => fmt.us(v / 1e3);
+    const head = headCells(keys, cols);
+    const body = rows.map((row) => {
+      const cells = keys.map((k) => es.el('td', {}, row[k]));
+      row.runs.forEach((s, i) => {
+        if (!s) cells.push(es.el('td', { class: 'num hint', colspan: cols.length }, NOT_MEASURED));
+        else cells.push(...cols.map(([, f]) => es.el('td', { class: 'num' }, f(s, ns))));
+        if (i > 0) {
+          const d = row.delta[i - 1];
+          cells.push(es.el('td', { class: 'change' }, d ? [es.el('div', {}, judgement(d)),
+            es.el('div', {}, ['average ', fmtChange({ abs: d.avg_ns.abs / 1e3, rel: d.avg_ns.rel }, fmt.us)])]
+            : es.el('span', { class: 'hint' }, s ? 'not in the baseline' : NOT_MEASURED)));
+        }
+      });
+      return es.el('tr', {}, cells);
+    });
+    t.replaceChildren(es.el('caption', {}, what), es.el('thead', {}, es.el('tr', {}, head)), es.el('tbody', {}, body));
+    return rows.length;
+  }
+
+  function ioTables() {
+    const n = keyedTable($('cmp-syscalls'), doc.syscalls || [], ['process', 'syscall'], [
+      ['calls', (s) => fmt.number(s.count)], ['average', (s, ns) => ns(s.avg_ns)],
+      ['max', (s, ns) => ns(s.max_ns)], ['total', (s, ns) => ns(s.total_ns)]], 'Syscalls: cost per call')
+      + keyedTable($('cmp-diskio'), doc.diskio || [], ['process'], [
+        ['I/Os', (s) => fmt.number(s.count)], ['bytes', (s) => fmt.bytes(s.bytes)],
+        ['avg latency', (s, ns) => ns(s.avg_ns)], ['max', (s, ns) => ns(s.max_ns)]], 'Disk I/O per process');
+    es.show($('cmp-io-panel'), n > 0);
   }
 
   function cpuChart() {
@@ -343,6 +383,7 @@
       $('cmp-story').replaceChildren(...st.map((s) => es.el('li', {}, s)));
     }
     findingsDiff();
+    ioTables();
     counterCharts();
     insideCompare();
   }

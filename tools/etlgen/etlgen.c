@@ -631,6 +631,13 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 				 "non-zero tid and duration (2 ticks or more with samples)");
 			return -1;
 		}
+		const struct etlgen_diskio *dk = &s->diskio;
+		if ((dk->reads || dk->writes) && (dk->cpu >= s->cpus || !dk->tid || !dk->file ||
+						  !dk->file_object)) {
+			snprintf(msg, n, "diskio: needs a CPU of the trace, a non-zero tid, a file "
+				 "and a non-zero file_object");
+			return -1;
+		}
 		if (rw->count && (rw->dpc_module >= s->n_modules || rw->cpu >= s->cpus || !rw->tid ||
 				  rw->ready_ticks < 2 || !rw->run_ticks)) {
 			snprintf(msg, n, "ready_wait: needs a known dpc_module, a CPU of the trace, "
@@ -744,6 +751,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 			last = g.cpu[i].last_ts;
 	if ((s->syscalls.count || s->readywait.count) &&
 	    etlgen_sched_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
+	if ((s->diskio.reads || s->diskio.writes) &&
+	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))
 		goto io;

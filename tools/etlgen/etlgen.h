@@ -98,6 +98,18 @@ struct etlgen_readywait {
 	uint64_t run_ticks, wait_ticks, ready_ticks;
 };
 
+/* Disk I/O story (etlgen_io.c), written after the scheduling stories: a FileRundown names
+ * file_object file; thread tid (of the scenario's process) on CPU cpu completes reads then
+ * writes on disk disk, one after another gap_ticks apart, each DiskIo v3 completion carrying
+ * its size, HighResResponseTime (latency ticks), the file object and IssuingThreadId. */
+struct etlgen_diskio {
+	unsigned reads, writes, cpu, disk;
+	uint32_t tid, read_size, write_size;
+	uint64_t file_object;
+	const char *file;        /* owned by the scenario */
+	uint64_t read_ticks, write_ticks, gap_ticks;
+};
+
 struct etlgen_scenario {
 	unsigned cpus;           /* 1..256 */
 	unsigned pointer_size;   /* 4 or 8 */
@@ -123,6 +135,7 @@ struct etlgen_scenario {
 	void *ud;
 	struct etlgen_syscalls syscalls;     /* count 0: none */
 	struct etlgen_readywait readywait;   /* count 0: none */
+	struct etlgen_diskio diskio;         /* reads + writes 0: none */
 };
 
 struct etlgen_agg {
@@ -153,6 +166,9 @@ struct etlgen_expect {
 	/* scheduling stories, exact (ns) */
 	uint64_t syscalls, syscall_total_ns, syscall_max_ns, syscall_samples;
 	uint64_t rw_switches, rw_running_ns, rw_ready_ns, rw_waiting_ns, rw_readied_from_dpc;
+	/* disk I/O story, exact: [0] reads, [1] writes (ns latencies) */
+	struct etlgen_agg disk[2];
+	uint64_t disk_bytes[2];
 	uint64_t events;         /* every event written, header included */
 	uint64_t buffers;
 	uint64_t bytes;
@@ -175,6 +191,13 @@ uint8_t *etlgen_event(struct etlgen_gen *g, unsigned cpu, size_t size, uint8_t g
 /* Write the scheduling stories from tick start on; *end receives the last tick used. */
 int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		       struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+
+/* Write the disk I/O story from tick start on; *end receives the last tick used. */
+int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		    struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* A Thread rundown (v3) of tid in the scenario's process on cpu at ts; 0 or -1. */
+int etlgen_thread_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			  uint32_t tid, uint64_t ts);
 
 /* Scenario from JSON text (format in etlgen_scenario.c); free with etlgen_scenario_free. */
 int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t msg_len);

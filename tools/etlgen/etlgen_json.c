@@ -19,6 +19,7 @@
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
+ * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 		free((struct etlgen_inside *)m[i].inside);
 	}
 	free(m);
+	free((char *)s->diskio.file);
 	memset(s, 0, sizeof *s);
 }
 
@@ -334,6 +336,36 @@ static uint64_t ticks(const struct etlgen_scenario *s, const cJSON *o, const cha
 	return us > 0 ? (uint64_t)(us * (double)s->qpc_frequency / 1e6 + 0.5) : 0;
 }
 
+/* "diskio": {reads, writes, cpu, tid, disk, file, file_object, read_size, write_size,
+ *            read_latency_us, write_latency_us, gap_us}. */
+static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "diskio");
+	if (!cJSON_IsObject(o))
+		return 0;
+	struct etlgen_diskio *c = &s->diskio;
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(o, "file");
+	c->reads = (unsigned)num(o, "reads", 0);
+	c->writes = (unsigned)num(o, "writes", 0);
+	c->cpu = (unsigned)num(o, "cpu", 0);
+	c->tid = (uint32_t)num(o, "tid", 4000);
+	c->disk = (unsigned)num(o, "disk", 0);
+	c->read_size = (uint32_t)num(o, "read_size", 4096);
+	c->write_size = (uint32_t)num(o, "write_size", 4096);
+	c->read_ticks = ticks(s, o, "read_latency_us");
+	c->write_ticks = ticks(s, o, "write_latency_us");
+	c->gap_ticks = ticks(s, o, "gap_us");
+	if (u64val(o, "file_object", &c->file_object)) {
+		snprintf(msg, n, "diskio: file_object must be a number or a \"0x…\" string");
+		return -1;
+	}
+	if (cJSON_IsString(file) && !(c->file = strdup(file->valuestring))) {
+		snprintf(msg, n, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* "syscalls": {count, cpu, tid, module, offset, duration_us, gap_us, sample_every},
  * "ready_wait": {count, cpu, tid, wait_reason, dpc_module, run_us, wait_us, ready_us}. */
 static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
@@ -364,7 +396,7 @@ static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, 
 		c->wait_ticks = ticks(s, rw, "wait_us");
 		c->ready_ticks = ticks(s, rw, "ready_us");
 	}
-	return 0;
+	return parse_diskio(root, s, msg, n);
 }
 
 static const char *const kind_names[ETLGEN_KINDS] = {"dpc", "threaded_dpc", "timer_dpc", "isr",
@@ -409,6 +441,15 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 		cJSON_AddNumberToObject(o, "total_ns", (double)e->syscall_total_ns);
 		cJSON_AddNumberToObject(o, "max_ns", (double)e->syscall_max_ns);
 		cJSON_AddNumberToObject(o, "samples", (double)e->syscall_samples);
+	}
+	if (s->diskio.reads || s->diskio.writes) {
+		cJSON *o = cJSON_AddObjectToObject(root, "diskio");
+		static const char *const ops[2] = {"read", "write"};
+		for (int k = 0; k < 2; k++) {
+			cJSON *a = agg_json(&e->disk[k]);
+			cJSON_AddNumberToObject(a, "bytes", (double)e->disk_bytes[k]);
+			cJSON_AddItemToObject(o, ops[k], a);
+		}
 	}
 	if (s->readywait.count) {
 		cJSON *o = cJSON_AddObjectToObject(root, "ready_wait");

@@ -21,10 +21,11 @@ static uint64_t ns_of(const struct etlgen_scenario *s, uint64_t ticks)
 	return ticks * 1000000000ull / s->qpc_frequency;
 }
 
-static int thread_rundown(struct sw *w, unsigned cpu, uint32_t tid, uint64_t ts)
+int etlgen_thread_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			  uint32_t tid, uint64_t ts)
 {
-	uint32_t pid = w->s->process_pid ? w->s->process_pid : ETLGEN_PROCESS_PID;
-	uint8_t *p = etlgen_event(w->g, cpu, 16 + 8 + 7 * w->P + 8, 5, 3, ts);
+	uint32_t pid = s->process_pid ? s->process_pid : ETLGEN_PROCESS_PID;
+	uint8_t *p = etlgen_event(g, cpu, 16 + 8 + 7 * s->pointer_size + 8, 5, 3, ts);
 	if (!p)
 		return -1;
 	etl_put16(p, 3); /* Thread v3: ProcessId, ThreadId first */
@@ -53,7 +54,8 @@ static int syscalls(struct sw *w, uint64_t t, uint64_t *end)
 	const struct etlgen_module *m = &w->s->modules[c->module];
 	uint64_t addr = m->base + c->offset;
 	unsigned P = w->P;
-	if (thread_rundown(w, c->cpu, c->tid, t) || cswitch(w, c->cpu, t + 1, c->tid, 0, WAITING, 0))
+	if (etlgen_thread_rundown(w->g, w->s, c->cpu, c->tid, t) ||
+	    cswitch(w, c->cpu, t + 1, c->tid, 0, WAITING, 0))
 		return -1;
 	t += 2;
 	for (unsigned i = 0; i < c->count; i++) {
@@ -122,7 +124,8 @@ static int dpc(struct sw *w, unsigned cpu, size_t mi, uint64_t start, uint64_t e
 static int readywait(struct sw *w, uint64_t t, uint64_t *end)
 {
 	const struct etlgen_readywait *c = &w->s->readywait;
-	if (thread_rundown(w, c->cpu, c->tid, t) || cswitch(w, c->cpu, t + 1, c->tid, 0, WAITING, 0))
+	if (etlgen_thread_rundown(w->g, w->s, c->cpu, c->tid, t) ||
+	    cswitch(w, c->cpu, t + 1, c->tid, 0, WAITING, 0))
 		return -1;
 	t += 1;
 	for (unsigned i = 0; i <= c->count; i++) {

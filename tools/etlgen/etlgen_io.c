@@ -1,0 +1,79 @@
+/* etlgen_io.c — the disk I/O story of a scenario (etlgen.h struct etlgen_diskio): a FileIo
+ * FileRundown naming the file object, a Thread rundown of the issuing thread, then DiskIo v3
+ * Read/Write completions, written with their exact expected aggregates. Layouts as
+ * ingest/etl/README.md "Disk and file I/O" documents them (DiskIo_TypeGroup1, FileIo_Name). */
+#include <string.h>
+#include "etlgen.h"
+#include "ingest/etl/etl_le.h"
+
+#define GROUP_DISKIO 1
+#define GROUP_FILEIO 4
+#define FILE_RUNDOWN 36
+
+static int file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts)
+{
+	const struct etlgen_diskio *c = &s->diskio;
+	unsigned P = s->pointer_size;
+	size_t len = strlen(c->file);
+	uint8_t *p = etlgen_event(g, c->cpu, 16 + P + 2 * (len + 1), GROUP_FILEIO, FILE_RUNDOWN, ts);
+	if (!p)
+		return -1;
+	etl_putptr(p + 16, c->file_object, P);
+	for (size_t i = 0; i < len; i++) /* ASCII scenario names: UTF-16 code unit = byte */
+		etl_put16(p + 16 + P + 2 * i, (uint8_t)c->file[i]);
+	return 0;
+}
+
+/* One completion: op 0 read (type 10), 1 write (type 11); logged at issue + latency. */
+static int completion(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		      struct etlgen_expect *exp, int op, uint64_t offset, uint64_t issue,
+		      uint64_t *done)
+{
+	const struct etlgen_diskio *c = &s->diskio;
+	unsigned P = s->pointer_size;
+	uint64_t lat = op ? c->write_ticks : c->read_ticks;
+	uint32_t size = op ? c->write_size : c->read_size;
+	uint8_t *p = etlgen_event(g, c->cpu, 16 + 36 + 2 * P, GROUP_DISKIO, (uint8_t)(10 + op),
+				  issue + lat);
+	if (!p)
+		return -1;
+	etl_put16(p, 3); /* v3: IssuingThreadId present */
+	etl_put32(p + 16, c->disk);
+	etl_put32(p + 16 + 4, 0x60043); /* IrpFlags: any value, not aggregated */
+	etl_put32(p + 16 + 8, size);
+	etl_put64(p + 16 + 16, offset);
+	etl_putptr(p + 16 + 24, c->file_object, P);
+	etl_putptr(p + 16 + 24 + P, 0x1000 + offset, P); /* Irp */
+	etl_put64(p + 16 + 24 + 2 * P, lat);
+	etl_put32(p + 16 + 32 + 2 * P, c->tid);
+	if (exp) {
+		uint64_t ns = lat * 1000000000ull / s->qpc_frequency;
+		struct etlgen_agg *a = &exp->disk[op];
+		a->count++;
+		a->total_ns += ns;
+		if (ns > a->max_ns)
+			a->max_ns = ns;
+		exp->disk_bytes[op] += size;
+	}
+	*done = issue + lat;
+	return 0;
+}
+
+int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		    struct etlgen_expect *exp, uint64_t start, uint64_t *end)
+{
+	const struct etlgen_diskio *c = &s->diskio;
+	uint64_t t = start, done = start, offset = 0;
+	if (file_rundown(g, s, t) || etlgen_thread_rundown(g, s, c->cpu, c->tid, t + 1))
+		return -1;
+	t += 2;
+	for (unsigned i = 0; i < c->reads + c->writes; i++) {
+		int op = i >= c->reads;
+		if (completion(g, s, exp, op, offset, t, &done))
+			return -1;
+		offset += op ? c->write_size : c->read_size;
+		t = done + c->gap_ticks;
+	}
+	*end = done;
+	return 0;
+}
