@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"  etlscope symbols [--symbol-path PATH] (--pdb FILE | --name X.pdb --id GUIDAGE) RVA...\n"
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
-		"          --timeout 5 --max-conns-per-addr 4 --min-upload-rate 16K --upload-grace 10\n"
+		"          --timeout 5 --max-conns-per-addr 8 --min-upload-rate 16K --upload-grace 10\n"
 		"--public-url: the address users type (https://etlscope.example:8443); only its host\n"
 		"  name, the listen address and localhost are answered (DNS rebinding defence)\n"
 		"formats (detected by content): ETW traces .etl (xperf, WPR, PerfView), perfmon\n"
@@ -100,7 +100,7 @@ int cli_serve(int argc, char **argv)
 		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
-		.timeout_s = 5, .max_conns_ip = 4,
+		.timeout_s = 5, .max_conns_ip = 8,
 	};
 	struct server_ctx srv;
 	char err[512];
