@@ -162,21 +162,23 @@ static int flush_counts(struct db_stacks *w)
 
 int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 {
-	struct sink_frame ip;
-	const struct sink_frame *f = s->frames;
+	struct sink_frame buf[DB_STK_MAX_DEPTH];
 	uint32_t n = s->frames ? s->n_frames : 0;
-	if (!n) { /* no stack: the IP is the whole stack */
+	const struct sink_frame *f = s->frames;
+	if (n > DB_STK_MAX_DEPTH - 1)
+		n = DB_STK_MAX_DEPTH - 1;
+	/* the IP is the leaf: the whole stack when there is none, and put in front when the
+	 * stack's innermost frame is not it (only the user half matched, say) */
+	if (!n || f[0].addr != s->ip) {
 		int32_t m = s->module_id;
-		ip = (struct sink_frame){.addr = s->ip, .module_id = m,
-					 .offset = m >= 0 && (size_t)m < w->nbase ?
-						   s->ip - w->base[m] : s->ip};
-		if (m < 0)
-			ip.module_id = -1;
-		f = &ip;
-		n = 1;
+		int known = m >= 0 && (size_t)m < w->nbase;
+		buf[0] = (struct sink_frame){.addr = s->ip, .module_id = known ? m : -1,
+					     .offset = known ? s->ip - w->base[m] : s->ip};
+		if (n)
+			memcpy(buf + 1, f, (size_t)n * sizeof *f);
+		f = buf;
+		n++;
 	}
-	if (n > DB_STK_MAX_DEPTH)
-		n = DB_STK_MAX_DEPTH;
 	int64_t node = 0;
 	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
 		int64_t frame = intern(w, &w->frames, w->sel_frame, w->ins_frame, &w->next_frame,
