@@ -166,6 +166,38 @@ test('TDI filter and EDR scenario: exact module trees, butterflies, processes an
   assert.equal((await api(id, 'stacks/tree?group=module&cpus=1')).total, e.cpus[1].samples);
   assert.equal((await api(id, 'stacks/tree?group=module&tid=1002')).total, e.cpus[2].samples);
   assert.equal((await api(id, 'stacks/tree?group=module&pid=1')).total, 0);
+
+  // Exports. Folded, by module: one line per distinct stack, root first.
+  const f = await fetch(`${srv.url}/api/runs/${id}/stacks/export?format=folded&group=module`);
+  assert.equal(f.status, 200);
+  assert.match(f.headers.get('content-disposition'), /^attachment; filename="[0-9a-f]{32}\.folded\.txt"$/);
+  const lines = (await f.text()).trim().split('\n').sort();
+  assert.deepEqual(lines, [`ntoskrnl.exe ${nt}`, `ntoskrnl.exe;tcpip.sys;idmtdi.sys ${idm}`,
+    `ntoskrnl.exe;tedrdrv.sys ${edr}`].sort());
+  // speedscope, by frame: the schema's required fields
+  // (https://www.speedscope.app/file-format-schema.json: File needs $schema, shared.frames
+  // [{name}], profiles; a SampledProfile needs type, name, unit, startValue, endValue,
+  // samples, weights) and the same totals as the tree.
+  const r = await fetch(`${srv.url}/api/runs/${id}/stacks/export?format=speedscope`);
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('content-type'), /^application\/json/);
+  const ss = await r.json();
+  assert.equal(ss.$schema, 'https://www.speedscope.app/file-format-schema.json');
+  assert.ok(ss.shared.frames.length > 0 && ss.shared.frames.every((x) => typeof x.name === 'string'));
+  assert.equal(ss.profiles.length, 1);
+  const prof = ss.profiles[0];
+  for (const k of ['type', 'name', 'unit', 'startValue', 'endValue', 'samples', 'weights']) assert.ok(k in prof, k);
+  assert.equal(prof.type, 'sampled');
+  assert.equal(prof.unit, 'none');
+  assert.equal(prof.samples.length, prof.weights.length);
+  assert.equal(prof.weights.reduce((a, b) => a + b, 0), e.samples);
+  assert.equal(prof.endValue, e.samples);
+  for (const st of prof.samples) for (const i of st) assert.ok(i >= 0 && i < ss.shared.frames.length);
+  // every stack starts at an ntoskrnl.exe frame; idmtdi.sys leaves weigh idm in all
+  const name = (i) => ss.shared.frames[i].name;
+  assert.ok(prof.samples.every((st) => name(st[0]).startsWith('ntoskrnl.exe+0x')));
+  assert.equal(prof.samples.reduce((a, st, i) => a + (name(st.at(-1)).startsWith('idmtdi.sys+') ? prof.weights[i] : 0), 0), idm);
+  assert.equal((await getJson(`${srv.url}/api/runs/${id}/stacks/export?format=x`)).status, 400);
 });
 
 test('bad stack filters answer 400 with a message', async () => {
