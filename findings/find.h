@@ -60,6 +60,8 @@ void find_emit(struct find_ctx *c, const char *id, enum find_severity sev, doubl
 /* Rules: 0 ok, -1 error (c->err says why). */
 int find_rules_etw(struct find_ctx *c);
 int find_rules_perfmon(struct find_ctx *c);
+/* Findings from the call-stack store (find_rules_stacks.c); called by find_rules_etw. */
+int find_rules_stacks(struct find_ctx *c);
 
 /* Compute the findings document of a run now (nothing stored):
  * {"engine", "kb_version", "verdict": {"severity", "sentence"}, "findings": [...]}.

@@ -438,5 +438,5 @@ int find_rules_etw(struct find_ctx *c)
 	hidden_code(c);
 	tracing_gaps(c);
 	logger_owner(c);
-	return 0;
+	return find_rules_stacks(c);
 }

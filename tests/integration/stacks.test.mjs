@@ -167,6 +167,17 @@ test('TDI filter and EDR scenario: exact module trees, butterflies, processes an
   assert.equal((await api(id, 'stacks/tree?group=module&tid=1002')).total, e.cpus[2].samples);
   assert.equal((await api(id, 'stacks/tree?group=module&pid=1')).total, 0);
 
+  // Finding: the process used 4 CPUs' worth the whole trace; the third-party modules on its
+  // stacks by inclusive share (tcpip.sys and ntoskrnl.exe are Microsoft's).
+  const fd = (await api(id, 'findings')).findings.filter((x) => x.id === 'process-cpu-sustained');
+  assert.equal(fd.length, 1, JSON.stringify(fd));
+  assert.equal(fd[0].numbers.pid, 4321);
+  assert.ok(Math.abs(fd[0].numbers.cpus_used - 4) < 1e-9);
+  assert.deepEqual(fd[0].numbers.third_party_modules, [
+    { module: 'idmtdi.sys', inclusive_share: idm / e.samples },
+    { module: 'tedrdrv.sys', inclusive_share: edr / e.samples }]);
+  assert.match(fd[0].sentence, /^process 4321 used 4\.0 CPUs for 2\.\d s; \d+ % of its samples pass through idmtdi\.sys \(Tonec/);
+
   // Exports. Folded, by module: one line per distinct stack, root first.
   const f = await fetch(`${srv.url}/api/runs/${id}/stacks/export?format=folded&group=module`);
   assert.equal(f.status, 200);
