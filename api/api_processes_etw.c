@@ -140,6 +140,20 @@ static struct stk_entry *sorted(const struct stk_map *m, size_t *n)
 	return v;
 }
 
+/* Room for one more element in an array of n (doubling). 0 or -1 (ENOMEM). */
+static int grow(void **v, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(*v, c * elem);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 struct pinfo {
 	struct stk_map *idx; /* pid → row + 1 in rows */
 	struct db_stk_process *rows;
@@ -158,15 +172,9 @@ static int on_process(void *ud, const struct db_stk_process *p)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (pi->n == pi->cap) {
-			size_t cap = pi->cap ? pi->cap * 2 : 64;
-			struct db_stk_process *r = realloc(pi->rows, cap * sizeof *r);
-			if (!r) {
-				pi->failed = 1;
-				return 1;
-			}
-			pi->rows = r;
-			pi->cap = cap;
+		if (grow((void **)&pi->rows, pi->n, &pi->cap, sizeof *pi->rows)) {
+			pi->failed = 1;
+			return 1;
 		}
 		e->v = (int64_t)++pi->n;
 	} else {
@@ -308,15 +316,9 @@ static int on_thread(void *ud, const struct db_stk_thread *t)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (ti->n == ti->cap) {
-			size_t cap = ti->cap ? ti->cap * 2 : 256;
-			struct db_stk_thread *r = realloc(ti->rows, cap * sizeof *r);
-			if (!r) {
-				ti->failed = 1;
-				return 1;
-			}
-			ti->rows = r;
-			ti->cap = cap;
+		if (grow((void **)&ti->rows, ti->n, &ti->cap, sizeof *ti->rows)) {
+			ti->failed = 1;
+			return 1;
 		}
 		e->v = (int64_t)++ti->n;
 		ti->rows[e->v - 1] = *t;

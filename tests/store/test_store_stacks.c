@@ -1,4 +1,4 @@
-/* test_db_stacks.c — the stack store (db/db_stacks.c, db_stacks_read.c) through the SQLite
+/* test_store_stacks.c — the stack store (db/db_stacks.c, db_stacks_read.c) through the SQLite
  * sink: frames deduplicated, the prefix tree shared between stacks, the IP put in front of
  * a stack that lacks it, counts per (slice, CPU, pid, tid, leaf) exact after a late sample
  * lands in a slice already flushed, filters by window/CPU/thread/Idle, and process and
@@ -11,25 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "db/db.h"
 #include "db/db_etw.h"
 #include "db/db_stacks.h"
+#include "store_db.h"
 
 #define NT 0xfffff80070600000ull
 #define TCP 0xfffff80072000000ull
 #define IDM 0xfffff80073000000ull
 #define APP 0x00007ff600000000ull
 enum { M_NT, M_TCP, M_IDM, M_APP };
-
-static int64_t one(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint32_t pid,
 		   uint32_t tid, uint64_t ip, int32_t ip_mod, const struct sink_frame *f, uint32_t n)
@@ -60,13 +50,7 @@ static void test_store(void **state)
 {
 	(void)state;
 	char path[64], err[256], pub[33], tok[33];
-	snprintf(path, sizeof path, "/tmp/etlscope-test-stk-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
-	assert_non_null(db);
+	sqlite3 *db = open_temp(path, sizeof path);
 	struct db_run_input in = {"stacks", "s.etl", 1};
 	struct db_sink *s = db_sink_begin(db, &in, err, sizeof err);
 	const struct ingest_sink *k = db_sink_iface(s);
@@ -113,16 +97,16 @@ static void test_store(void **state)
 	assert_int_equal(db_sink_commit(s, "etl", 0, &run, pub, tok, err, sizeof err), 0);
 
 	/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_frames"), 5);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_frames"), 5);
 	/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_nodes"), 6);
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_counts"), 4);
-	assert_int_equal(one(db, "SELECT sum(n) FROM stk_counts"), 14);
-	assert_int_equal(one(db, "SELECT n FROM stk_counts WHERE slice=0 AND cpu=0"), 8);
-	assert_int_equal(one(db, "SELECT n_samples FROM stk_runs"), 14);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_nodes"), 6);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_counts"), 4);
+	assert_int_equal(count_rows(db, "SELECT sum(n) FROM stk_counts"), 14);
+	assert_int_equal(count_rows(db, "SELECT n FROM stk_counts WHERE slice=0 AND cpu=0"), 8);
+	assert_int_equal(count_rows(db, "SELECT n_samples FROM stk_runs"), 14);
 
 	/* the path of A's leaf, root first */
-	int64_t leaf = one(db, "SELECT node FROM stk_counts WHERE slice=0 AND cpu=0");
+	int64_t leaf = count_rows(db, "SELECT node FROM stk_counts WHERE slice=0 AND cpu=0");
 	struct db_stk_reader *r = db_stk_reader_new(db, run);
 	struct db_stk_frame fr[8];
 	assert_int_equal(db_stk_path(r, leaf, fr, 8), 3);
@@ -131,7 +115,7 @@ static void test_store(void **state)
 	assert_int_equal(fr[1].module_id, M_TCP);
 	assert_int_equal(fr[2].module_id, M_IDM);
 	assert_int_equal(fr[2].offset, 0x10);
-	leaf = one(db, "SELECT node FROM stk_counts WHERE slice=2");
+	leaf = count_rows(db, "SELECT node FROM stk_counts WHERE slice=2");
 	assert_int_equal(db_stk_path(r, leaf, fr, 8), 2);
 	assert_int_equal(fr[0].module_id, M_APP);
 	assert_int_equal(fr[1].module_id, M_IDM);
@@ -153,15 +137,15 @@ static void test_store(void **state)
 	assert_int_equal(total(db, run, th), 9);
 
 	/* processes and threads */
-	assert_int_equal(one(db, "SELECT count(*) FROM etw_processes WHERE pid=4321 AND"
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM etw_processes WHERE pid=4321 AND"
 				 " start_ns IS NULL AND end_ns=950000000 AND name='wspsrv.exe' AND"
 				 " command_line='wspsrv.exe -service'"), 1);
-	assert_int_equal(one(db, "SELECT count(*) FROM etw_threads WHERE tid=11 AND"
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM etw_threads WHERE tid=11 AND"
 				 " start_ns=100000000 AND end_ns=900000000"), 1);
-	assert_int_equal(one(db, "SELECT count(*) FROM etw_threads WHERE tid=10 AND"
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM etw_threads WHERE tid=10 AND"
 				 " start_ns IS NULL AND end_ns IS NULL"), 1);
 	db_close(db);
-	unlink(path);
+	remove_db(path);
 }
 
 int main(void)
