@@ -182,9 +182,10 @@ static void emit(struct find_ctx *c, const struct stretch *s, unsigned cpus)
 		return;
 	}
 	find_seconds((double)(s->last - s->first + 1), secs, sizeof secs);
+	/* the drivers table filtered to the first module (the stacks panel is the web's) */
 	cJSON *p = cJSON_CreateObject();
-	cJSON_AddNumberToObject(p, "pid", s->pid);
-	find_emit(c, "process-cpu-sustained", FIND_WARNING, used, "stacks", p, n,
+	cJSON_AddStringToObject(p, "dq", cJSON_GetArrayItem(list, 0)->child->valuestring);
+	find_emit(c, "process-cpu-sustained", FIND_WARNING, used, "drivers", p, n,
 		  "%s used %.1f CPUs for %s; %s.", name, used, secs, mods);
 	stk_map_free(&incl);
 }
