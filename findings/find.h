@@ -67,6 +67,8 @@ int find_rules_perfmon(struct find_ctx *c);
 int find_rules_sched(struct find_ctx *c); /* after find_rules_etw: reads its findings */
 /* Is a module's knowledge-base category antivirus/EDR/other security/filter? */
 int find_is_security(const struct attr_class *k);
+/* Findings from the call-stack store (find_rules_stacks.c); called by find_rules_etw. */
+int find_rules_stacks(struct find_ctx *c);
 
 /* Compute the findings document of a run now (nothing stored):
  * {"engine", "kb_version", "verdict": {"severity", "sentence"}, "findings": [...]}.

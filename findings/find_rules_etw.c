@@ -439,5 +439,6 @@ int find_rules_etw(struct find_ctx *c)
 	hidden_code(c);
 	tracing_gaps(c);
 	logger_owner(c);
-	return find_rules_sched(c);
+	int rc = find_rules_sched(c);
+	return rc ? rc : find_rules_stacks(c);
 }

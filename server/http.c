@@ -27,14 +27,11 @@ static const char *const security_headers[][2] = {
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 };
 
-void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
-		     const void *data, size_t len, const char *cache_control)
-{
-	http_send_tagged(conn, status, mime, data, len, cache_control, NULL);
-}
-
-void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
-		      const void *data, size_t len, const char *cache_control, const char *etag)
+/* One response: etag (an ETag value) and disposition (a Content-Disposition value) may be
+ * NULL. */
+static void send_full(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag,
+		      const char *disposition)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
 	const char *h[NSEC + 7][2];
@@ -53,6 +50,8 @@ void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 		h[n][0] = "Strict-Transport-Security", h[n++][1] = "max-age=31536000";
 	if (status == 429)
 		h[n][0] = "Retry-After", h[n++][1] = "1";
+	if (disposition)
+		h[n][0] = "Content-Disposition", h[n++][1] = disposition;
 	if (mg_response_header_start(conn, status) == 0) {
 		for (size_t i = 0; i < n; i++)
 			mg_response_header_add(conn, h[i][0], h[i][1], -1);
@@ -76,6 +75,19 @@ void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
 }
 
+static void send_bytes(struct mg_connection *conn, int status, const char *mime,
+		       const void *data, size_t len, const char *cache_control,
+		       const char *disposition)
+{
+	send_full(conn, status, mime, data, len, cache_control, NULL, disposition);
+}
+
+void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag)
+{
+	send_full(conn, status, mime, data, len, cache_control, etag, NULL);
+}
+
 void http_send_raw(int fd, int status, const char *reason, const char *extra, const char *json)
 {
 	char out[2048];
@@ -95,6 +107,21 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 			      "Cache-Control: no-store\r\nConnection: close\r\n\r\n%s", json ? json : "");
 	if (n > 0 && (size_t)n < sizeof out)
 		(void)!send(fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
+		     const void *data, size_t len, const char *cache_control)
+{
+	send_bytes(conn, status, mime, data, len, cache_control, NULL);
+}
+
+void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
+			size_t len, const char *filename)
+{
+	char disp[300];
+	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+	send_bytes(conn, 200, mime, data, len, NULL, disp);
 }
 
 void http_send_continue(struct mg_connection *conn)

@@ -72,6 +72,9 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 /* http_send_bytes with an ETag header (NULL: none); a 304 gets no Content-Length. */
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 		      const void *data, size_t len, const char *cache_control, const char *etag);
+/* 200 with Content-Disposition: attachment; filename="…" (filename: [A-Za-z0-9._-]). */
+void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
+			size_t len, const char *filename);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
 const char *http_client_token(struct mg_connection *conn);
 /* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the

@@ -110,8 +110,15 @@ static void field_before(void **state)
 		n_sec += strcmp(str(g, "id"), "security-driver-cpu") == 0;
 	assert_int_equal(n_sec, 2);
 
+	/* etlgen puts every sample in one process, so it used every CPU the whole trace with
+	 * the EDR and the IDS filter on its stacks (issue 13's process finding). */
+	f = ft_finding(doc, "process-cpu-sustained");
+	assert_non_null(f);
+	assert_string_equal(str(f, "severity"), "warning");
+	assert_non_null(strstr(str(f, "sentence"), "tedrdrv.sys (Palo Alto Networks"));
+
 	/* Nothing else: tracing was complete and nothing was lost. */
-	assert_int_equal(ft_count(doc), 5);
+	assert_int_equal(ft_count(doc), 6);
 	/* Ranked: critical first, rank numbers 1..n. */
 	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "findings"), 0);
 	assert_string_equal(str(first, "severity"), "critical");

@@ -37,7 +37,7 @@ test('findings: the field story, verdict first, ranked, with numbers and links',
   assert.doesNotMatch(d.verdict.sentence, /likelier/);
   assert.deepEqual(d.findings.map((f) => f.rank), d.findings.map((_, i) => i + 1));
   const byId = Object.fromEntries(d.findings.map((f) => [f.id, f]));
-  assert.deepEqual(Object.keys(byId).sort(), ['cpu-dpcisr-saturated', 'dpc-average', 'dpc-p99', 'security-driver-cpu']);
+  assert.deepEqual(Object.keys(byId).sort(), ['cpu-dpcisr-saturated', 'dpc-average', 'dpc-p99', 'process-cpu-sustained', 'security-driver-cpu']);
   const ndis = expectedModule('ndis.sys');
   const avg = byId['dpc-average'];
   assert.equal(avg.numbers.module, 'ndis.sys');
