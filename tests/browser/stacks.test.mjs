@@ -1,0 +1,182 @@
+// stacks.test.mjs — the "CPU by process and stacks" panel and the compare page's differential
+// flame graph in headless Chromium. The stacks endpoints (issue 13 contract, docs in
+// notes/issue13.md) are served here from fixtures written in the test by route interception,
+// so the rendering is checked against numbers chosen by hand: the process table, the thread
+// table and flame graph filtered to a clicked process, a frame click opening the butterfly,
+// the view kept in the URL, a frame name made of HTML rendered as text, and the diff colours.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, uploadAndWait } from '../support/server.mjs';
+import { launch, openPage } from '../support/browser.mjs';
+import { etlgen } from '../support/etlgen.mjs';
+
+const EVIL = '<img src=x onerror=alert(1)>';
+let srv, browser, runA, runB;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+  const scen = (seed) => ({ cpus: 2, duration_s: 1, seed, sample_rate_hz: 0, modules: [
+    { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, dpc: { rate: 100, duration_us: { dist: 'fixed', value: 20 } } }] });
+  runA = (await uploadAndWait(srv.url, etlgen(srv.dir, scen(1), 'a').bytes, 'a.etl', 'before')).body.run.id;
+  runB = (await uploadAndWait(srv.url, etlgen(srv.dir, scen(2), 'b').bytes, 'b.etl', 'after')).body.run.id;
+});
+after(async () => { await browser.close(); await srv.stop(); });
+
+const node = (name, module, value, self, children = []) => ({ name, module, kernel: true, value, self, children });
+// 1,000 samples on 4 CPUs, 300 of them Idle: wspsrv.exe 600, System 100.
+const processes = {
+  total: 1000, cpus: 4, duration_ms: 1000, slice_ms: 250,
+  processes: [
+    { pid: 1234, name: 'wspsrv.exe', command_line: 'wspsrv.exe -service', start_ms: null, end_ms: null, samples: 600, share_of_machine: 0.6, cpus_used: 2.4, threads: 2, busiest_threads: [{ tid: 77, samples: 500 }, { tid: 78, samples: 100 }], spark: [100, 200, 200, 100] },
+    { pid: 4, name: 'System', command_line: null, start_ms: null, end_ms: null, samples: 100, share_of_machine: 0.1, cpus_used: 0.4, threads: 1, busiest_threads: [{ tid: 8, samples: 100 }], spark: [25, 25, 25, 25] },
+  ],
+};
+const threads = { threads: [{ tid: 77, pid: 1234, name: 'worker', samples: 500, share: 0.5 }, { tid: 78, pid: 1234, name: null, samples: 100, share: 0.1 }] };
+function treeFor(url) {
+  const pid = url.searchParams.get('pid');
+  const mod = url.searchParams.get('group') === 'module';
+  const n = (f, m, v, s, c) => node(mod ? m : f, m, v, s, c);
+  const kids = [n('idmtdi.sys+0x2000', 'idmtdi.sys', 500, 400, [n('tcpip.sys+0x10', 'tcpip.sys', 100, 100)])];
+  if (!pid) kids.push(n(EVIL, `${EVIL}.sys`, 100, 100));
+  const total = pid ? 600 : 700;
+  return { total, idle_excluded: true, group: mod ? 'module' : 'frame', inverted: url.searchParams.get('invert') === '1',
+    root: node('all', null, total, 0, [n('ntoskrnl.exe+0x100', 'ntoskrnl.exe', total, total - 500 - (pid ? 0 : 100), kids)]),
+    pruned: { nodes: 0, samples: 0 } };
+}
+const butterfly = (m) => ({ module: m, total: 700, inclusive: 500, exclusive: 400, callers: [{ name: 'ntoskrnl.exe', value: 500 }], callees: [{ name: 'tcpip.sys', value: 100 }] });
+
+// Serves the contract's endpoints from the fixtures; returns the URLs asked for.
+async function fixtures(page) {
+  const asked = [];
+  const json = (route, body) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+  // run B ("after"): wspsrv.exe down to 0.5 CPUs, System the same
+  const after = { ...processes, processes: [{ ...processes.processes[0], cpus_used: 0.5 }, processes.processes[1]] };
+  await page.route('**/api/runs/*/processes*', (r) => { const u = r.request().url(); asked.push(u); return json(r, u.includes(runB) ? after : processes); });
+  await page.route('**/api/runs/*/threads*', (r) => { asked.push(r.request().url()); return json(r, threads); });
+  await page.route('**/api/runs/*/stacks/tree*', (r) => { const u = new URL(r.request().url()); asked.push(u.href); return json(r, treeFor(u)); });
+  await page.route('**/api/runs/*/stacks/butterfly*', (r) => { const u = new URL(r.request().url()); asked.push(u.href); return json(r, butterfly(u.searchParams.get('module'))); });
+  await page.route('**/api/compare/stacks*', (r) => { asked.push(r.request().url()); return json(r, {
+    total: 700, normalised: 'none', group: 'module',
+    root: Object.assign(node('all', null, 700, 0, [Object.assign(node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [
+      Object.assign(node('idmtdi.sys', 'idmtdi.sys', 100, 100), { delta: -400 }),
+      Object.assign(node('edr.sys', 'edr.sys', 500, 500), { delta: 500 })]), { delta: 100 })]), { delta: 100 }) }); });
+  return asked;
+}
+
+const last = (asked, part) => new URL([...asked].reverse().find((u) => u.includes(part)));
+const cells = (page, sel) => page.$$eval(`${sel} tbody tr`, (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+
+test('process table → threads and flame graph of the process → frame click → butterfly, kept in the URL', async () => {
+  const page = await openPage(browser);
+  const asked = await fixtures(page);
+  await page.goto(`${srv.url}/runs/${runA}?cpus=0-1`);
+  await page.waitForSelector('#stacks-panel[data-ready]');
+  const procs = await cells(page, '#stk-procs');
+  assert.deepEqual(procs.map((r) => r.slice(0, 6)), [
+    ['wspsrv.exe', '1234', '600', '60.0 %', '2.40', '2'],
+    ['System', '4', '100', '10.0 %', '0.40', '1']]);
+  assert.equal(procs[0][6], '77: 500, 78: 100');
+  assert.equal(await page.$$eval('#stk-procs svg.spark polyline', (n) => n.length), 2);
+  assert.equal(last(asked, '/stacks/tree').searchParams.get('cpus'), '0-1');
+  assert.equal(await page.isHidden('#stk-threads-wrap'), true);
+
+  await page.click('#stk-procs button[data-pid="1234"]');
+  await page.waitForFunction(() => document.querySelectorAll('#stk-threads tbody tr').length === 2);
+  assert.deepEqual(await cells(page, '#stk-threads'), [['77', 'worker', '500', '50.0 %'], ['78', '—', '100', '10.0 %']]);
+  await page.waitForFunction(() => document.getElementById('stk-selection').textContent.includes('pid 1234'));
+  const tree = last(asked, '/stacks/tree');
+  assert.equal(tree.searchParams.get('pid'), '1234');
+  assert.equal(tree.searchParams.get('cpus'), '0-1');
+  assert.equal(last(asked, '/threads').searchParams.get('pid'), '1234');
+  // the flame graph of the process: 600 samples, no frame of the other process
+  await page.waitForFunction(() => !document.querySelector('#stk-flame g[name^="<img"]') && document.querySelector('#stk-flame g[name="idmtdi.sys+0x2000"]'));
+  assert.match(await page.textContent('#stk-flame g[name="ntoskrnl.exe+0x100"] title'), /600 samples \(100 %\)|600 samples \(100\.0 %\)/);
+  const exp = await page.getAttribute('#stk-exports a[data-format="pprof"]', 'href');
+  assert.match(exp, /\/stacks\/export\?.*format=pprof/);
+  assert.equal(new URL(exp, srv.url).searchParams.get('pid'), '1234');
+
+  await page.click('#stk-flame g[name="idmtdi.sys+0x2000"]');
+  await page.waitForSelector('#stk-bfly[data-ready="idmtdi.sys"]');
+  assert.deepEqual(await cells(page, '#stk-callers'), [['ntoskrnl.exe', '500', '100.0 %']]);
+  assert.deepEqual(await cells(page, '#stk-callees'), [['tcpip.sys', '100', '20.0 %']]);
+  assert.equal(last(asked, '/butterfly').searchParams.get('pid'), '1234');
+
+  await page.click('#stk-group button[data-group="module"]');
+  await page.waitForFunction(() => document.querySelector('#stk-flame g[name="idmtdi.sys"]'));
+  const url = new URL(page.url());
+  assert.equal(url.searchParams.get('spid'), '1234');
+  assert.equal(url.searchParams.get('smod'), 'idmtdi.sys');
+  assert.equal(url.searchParams.get('sgrp'), 'module');
+  assert.deepEqual(page.problems, []);
+
+  // the same link in a new page reopens the same view
+  const again = await openPage(browser);
+  const asked2 = await fixtures(again);
+  await again.goto(url.href);
+  await again.waitForSelector('#stk-bfly[data-ready="idmtdi.sys"]');
+  await again.waitForSelector('#stacks-panel[data-ready]');
+  assert.equal(await again.getAttribute('#stk-procs tr.selected', 'data-pid'), '1234');
+  assert.equal(last(asked2, '/stacks/tree').searchParams.get('group'), 'module');
+  assert.equal(last(asked2, '/stacks/tree').searchParams.get('pid'), '1234');
+  assert.equal(await again.getAttribute('#stk-group button[data-group="module"]', 'aria-pressed'), 'true');
+  assert.deepEqual(again.problems, []);
+  await again.context().close();
+  await page.context().close();
+});
+
+test('a frame named like HTML is drawn as text in the flame graph and the call tree', async () => {
+  const page = await openPage(browser);
+  await fixtures(page);
+  await page.goto(`${srv.url}/runs/${runA}`);
+  await page.waitForSelector('#stacks-panel[data-ready]');
+  await page.waitForFunction((n) => [...document.querySelectorAll('#stk-flame .d3-flame-graph-label')].some((d) => d.textContent === n), EVIL);
+  await page.click('#stk-tree .tree-toggle');
+  await page.waitForFunction((n) => [...document.querySelectorAll('#stk-tree .frame-name')].some((d) => d.textContent === n), EVIL);
+  assert.equal(await page.$$eval('main img', (n) => n.length), 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the call tree expands with inclusive and exclusive counts and shares', async () => {
+  const page = await openPage(browser);
+  await fixtures(page);
+  await page.goto(`${srv.url}/runs/${runA}?sinv=1`);
+  await page.waitForSelector('#stacks-panel[data-ready]');
+  assert.match(await page.textContent('#stk-tree-note'), /inverted/);
+  await page.click('#stk-tree .tree-toggle');
+  await page.click('#stk-tree tr[data-depth="1"] .tree-toggle');
+  assert.deepEqual(await cells(page, '#stk-tree'), [
+    ['▾ntoskrnl.exe+0x100', '700', '100.0 %', '100', '14.3 %'],
+    ['▾idmtdi.sys+0x2000', '500', '71.4 %', '400', '57.1 %'],
+    ['·tcpip.sys+0x10', '100', '14.3 %', '100', '14.3 %'],
+    [`·${EVIL}`, '100', '14.3 %', '100', '14.3 %']]);
+  await page.context().close();
+});
+
+test('a run without samples says they were not recorded and how to record them', async () => {
+  const page = await openPage(browser);
+  await page.route('**/api/runs/*/processes*', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ total: 0, cpus: 2, duration_ms: 1000, slice_ms: 100, processes: [] }) }));
+  await page.goto(`${srv.url}/runs/${runA}`);
+  await page.waitForFunction(() => !document.getElementById('stk-empty').hidden);
+  assert.match(await page.textContent('#stk-empty'), /Not recorded.*xperf -on PROC_THREAD\+LOADER\+PROFILE -stackwalk Profile/);
+  assert.equal(await page.isHidden('#stk-body'), true);
+  await page.context().close();
+});
+
+test('compare: differential flame graph coloured by change, and CPU by process deltas', async () => {
+  const page = await openPage(browser);
+  const asked = await fixtures(page);
+  await page.goto(`${srv.url}/compare?runs=${runA},${runB}`);
+  await page.waitForSelector('#cmp-stacks-panel[data-ready]');
+  const q = last(asked, '/api/compare/stacks').searchParams;
+  assert.equal(q.get('runs'), `${runA},${runB}`);
+  assert.equal(q.get('base'), runA);
+  const fill = (n) => page.getAttribute(`#cmp-flame g[name="${n}"] rect`, 'fill');
+  assert.equal(await fill('edr.sys'), 'rgb(255, 80, 80)');      // grew the most: full red
+  assert.equal(await fill('idmtdi.sys'), 'rgb(115, 115, 255)'); // shrank by 400 of 500: blue
+  // largest change first: wspsrv.exe 2.4 → 0.5 CPUs
+  assert.deepEqual(await cells(page, '#cmp-procs'), [['wspsrv.exe', '2.40', '0.50', '−1.90'], ['System', '0.40', '0.40', '0']]);
+  assert.equal(await page.getAttribute('#cmp-procs tr[data-process="wspsrv.exe"] td:last-child', 'class'), 'num better');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -1,0 +1,75 @@
+// compare_stacks.js — the compare page's stacks section: a differential flame graph of the
+// baseline run against another run (GET /api/compare/stacks: each frame's value in the other
+// run and its change, per second when the runs' lengths differ) and the per-process CPU
+// deltas (CPUs used, from each run's /processes). Shown when both runs have sampled stacks.
+// URL keys: runs, base (shared with compare.js), sgrp (module = group frames by module).
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const q = () => new URLSearchParams(location.search);
+
+  function pair() {
+    const ids = (q().get('runs') || '').split(',').filter(Boolean);
+    const base = q().get('base') || ids[0];
+    return { base, other: ids.find((x) => x !== base), ids };
+  }
+
+  function processDeltas(a, b) {
+    // Processes are matched by image name: pids differ between runs.
+    const byName = (d) => {
+      const m = new Map();
+      for (const p of d.processes || []) m.set(p.name, (m.get(p.name) || 0) + (p.cpus_used || 0));
+      return m;
+    };
+    const ma = byName(a), mb = byName(b);
+    const names = [...new Set([...ma.keys(), ...mb.keys()])];
+    const rows = names.map((n) => ({ name: n, base: ma.get(n) || 0, other: mb.get(n) || 0 }))
+      .map((r) => Object.assign(r, { delta: r.other - r.base }))
+      .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name))
+      .slice(0, 20);
+    const head = es.el('thead', {}, es.el('tr', {}, ['Process', 'CPUs used (baseline)', 'CPUs used (other)', 'Change']
+      .map((t, i) => es.el('th', { class: i ? 'num' : null }, t))));
+    const body = rows.map((r) => es.el('tr', { 'data-process': r.name }, [
+      es.el('td', {}, r.name), es.el('td', { class: 'num' }, fmt.number(r.base)), es.el('td', { class: 'num' }, fmt.number(r.other)),
+      es.el('td', { class: `num ${r.delta > 0 ? 'worse' : r.delta < 0 ? 'better' : ''}` }, fmt.signed(r.delta)),
+    ]));
+    $('cmp-procs').replaceChildren(head, es.el('tbody', {}, body));
+  }
+
+  async function load() {
+    const { base, other } = pair();
+    if (!base || !other) return;
+    const group = q().get('sgrp') === 'frame' ? 'frame' : 'module';
+    let tree, a, b;
+    try {
+      [tree, a, b] = await Promise.all([
+        es.api(`/api/compare/stacks?runs=${encodeURIComponent(`${base},${other}`)}&base=${encodeURIComponent(base)}&group=${group}`),
+        es.api(`/api/runs/${encodeURIComponent(base)}/processes`),
+        es.api(`/api/runs/${encodeURIComponent(other)}/processes`),
+      ]);
+    } catch (e) { es.show($('cmp-stacks-panel'), false); return; }
+    if (!tree.root || !tree.root.value) { es.show($('cmp-stacks-panel'), false); return; }
+    es.show($('cmp-stacks-panel'), true);
+    const per = tree.normalised === 'per_second' ? 'samples per second (the runs differ in length)' : 'samples';
+    $('cmp-stacks-note').textContent = `Frames sized by the other run, in ${per}; red grew against the baseline, blue shrank. Grouped by ${group}.`;
+    for (const btn of $('cmp-stacks-group').querySelectorAll('button')) btn.classList.toggle('on', btn.dataset.group === group);
+    flame.draw($('cmp-flame'), tree.root, { diff: true, details: $('cmp-flame-details') });
+    processDeltas(a, b);
+    $('cmp-stacks-panel').dataset.ready = `${base},${other},${group}`;
+  }
+
+  function setGroup(g) {
+    const p = q();
+    if (g === 'module') p.delete('sgrp'); else p.set('sgrp', g);
+    history.replaceState(null, '', `${location.pathname}?${p}`);
+    load();
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    for (const btn of $('cmp-stacks-group').querySelectorAll('button')) btn.addEventListener('click', () => setGroup(btn.dataset.group));
+    // compare.js records a new baseline in the URL when its radio button changes.
+    document.addEventListener('change', (ev) => { if (ev.target && ev.target.name === 'cmp-base') load(); });
+    load();
+  });
+})();
