@@ -43,11 +43,11 @@
     const group = q().get('sgrp') === 'frame' ? 'frame' : 'module';
     let tree, a, b;
     try {
-      [tree, a, b] = await Promise.all([
-        es.api(`/api/compare/stacks?runs=${encodeURIComponent(`${base},${other}`)}&base=${encodeURIComponent(base)}&group=${group}`),
-        es.api(`/api/runs/${encodeURIComponent(base)}/processes`),
-        es.api(`/api/runs/${encodeURIComponent(other)}/processes`),
-      ]);
+      [a, b] = await Promise.all([base, other].map((id) => es.api(`/api/runs/${encodeURIComponent(id)}/processes`)));
+      // Only runs with sampled CPU (ETW runs with PROFILE samples) have stacks to compare.
+      const sampled = (d) => Array.isArray(d.processes) && d.total > 0;
+      if (!sampled(a) || !sampled(b)) { es.show($('cmp-stacks-panel'), false); return; }
+      tree = await es.api(`/api/compare/stacks?runs=${encodeURIComponent(`${base},${other}`)}&base=${encodeURIComponent(base)}&group=${group}`);
     } catch (e) { es.show($('cmp-stacks-panel'), false); return; }
     if (!tree.root || !tree.root.value) { es.show($('cmp-stacks-panel'), false); return; }
     es.show($('cmp-stacks-panel'), true);
