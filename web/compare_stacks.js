@@ -28,13 +28,11 @@
       .map((r) => Object.assign(r, { delta: r.other - r.base }))
       .sort((x, y) => Math.abs(y.delta) - Math.abs(x.delta) || x.name.localeCompare(y.name))
       .slice(0, 20);
-    const head = es.el('thead', {}, es.el('tr', {}, ['Process', 'CPUs used (baseline)', 'CPUs used (other)', 'Change']
-      .map((t, i) => es.el('th', { class: i ? 'num' : null }, t))));
     const body = rows.map((r) => es.el('tr', { 'data-process': r.name }, [
       es.el('td', {}, r.name), es.el('td', { class: 'num' }, fmt.number(r.base)), es.el('td', { class: 'num' }, fmt.number(r.other)),
       es.el('td', { class: `num ${r.delta > 0 ? 'worse' : r.delta < 0 ? 'better' : ''}` }, fmt.signed(r.delta)),
     ]));
-    $('cmp-procs').replaceChildren(head, es.el('tbody', {}, body));
+    $('cmp-procs-body').replaceChildren(...body);
   }
 
   async function load() {

@@ -49,8 +49,6 @@
 
   function renderProcesses() {
     const sel = view.get('spid');
-    const head = es.el('thead', {}, es.el('tr', {}, ['Process', 'PID', 'Samples', 'Share of machine', 'CPUs used', 'Threads', 'Busiest threads', 'CPU over time']
-      .map((t, i) => es.el('th', { class: i >= 1 && i <= 5 ? 'num' : null }, t))));
     const rows = procs.processes.map((p) => {
       const name = es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, p.name || `pid ${p.pid}`);
       name.addEventListener('click', () => view.set({ spid: String(p.pid) === sel ? null : p.pid, stid: null }));
@@ -62,7 +60,7 @@
         es.el('td', { class: 'small' }, busiest), es.el('td', {}, spark(p.spark || [])),
       ]);
     });
-    $('stk-procs').replaceChildren(head, es.el('tbody', {}, rows));
+    $('stk-procs-body').replaceChildren(...rows);
     const slice = procs.slice_ms ? `; each sparkline point is ${fmt.ms(procs.slice_ms)}` : '';
     $('stk-procs-note').textContent = `${fmt.count(procs.total)} samples on ${fmt.count(procs.cpus)} CPUs, Idle included${slice}. Click a process to see its threads and its stacks.`;
   }
@@ -76,9 +74,8 @@
     const q = filter({ withProcess: false });
     q.set('pid', pid);
     let d;
-    try { d = await es.api(`${base()}/threads?${q}`); } catch (e) { $('stk-threads').replaceChildren(es.el('caption', { class: 'error' }, e.message)); return; }
+    try { d = await es.api(`${base()}/threads?${q}`); } catch (e) { $('stk-threads-body').replaceChildren(es.el('tr', {}, es.el('td', { colspan: 4, class: 'error' }, e.message))); return; }
     const sel = view.get('stid');
-    const head = es.el('thead', {}, es.el('tr', {}, ['Thread', 'Name', 'Samples', 'Share'].map((t, i) => es.el('th', { class: i === 0 || i >= 2 ? 'num' : null }, t))));
     const rows = d.threads.map((t) => {
       const b = es.el('button', { type: 'button', class: 'link', 'data-tid': t.tid }, String(t.tid));
       b.addEventListener('click', () => view.set({ stid: String(t.tid) === sel ? null : t.tid }));
@@ -87,7 +84,7 @@
         es.el('td', { class: 'num' }, fmt.count(t.samples)), es.el('td', { class: 'num' }, fmt.percent(t.share)),
       ]);
     });
-    $('stk-threads').replaceChildren(head, es.el('tbody', {}, rows));
+    $('stk-threads-body').replaceChildren(...rows);
   }
 
   // One row of the call tree and, when expanded, its children beneath it.
@@ -111,11 +108,9 @@
   }
 
   function renderTree() {
-    const head = es.el('thead', {}, es.el('tr', {}, ['Frame', 'Inclusive', 'Incl. share', 'Exclusive', 'Excl. share']
-      .map((t, i) => es.el('th', { class: i ? 'num' : null }, t))));
     const out = [];
     for (const c of tree.root.children || []) treeRows(c, 0, '', out);
-    $('stk-tree').replaceChildren(head, es.el('tbody', {}, out));
+    $('stk-tree-body').replaceChildren(...out);
   }
 
   function describeSelection() {
@@ -160,14 +155,13 @@
     $('stk-exports').replaceChildren(...links);
   }
 
-  function sideTable(title, rows, total) {
-    const head = es.el('thead', {}, es.el('tr', {}, [es.el('th', {}, title), es.el('th', { class: 'num' }, 'Samples'), es.el('th', { class: 'num' }, 'Share')]));
-    const body = rows.length ? rows.map((r) => {
+  // The rows of the callers or callees table: module, samples, share of the module's samples.
+  function sideRows(rows, total) {
+    return rows.length ? rows.map((r) => {
       const b = es.el('button', { type: 'button', class: 'link', 'data-module': r.name }, r.name);
       b.addEventListener('click', () => view.set({ smod: r.name }));
       return es.el('tr', {}, [es.el('td', {}, b), es.el('td', { class: 'num' }, fmt.count(r.value)), es.el('td', { class: 'num' }, fmt.percent(total ? r.value / total : null))]);
     }) : [es.el('tr', {}, es.el('td', { colspan: 3, class: 'hint' }, 'none'))];
-    return [head, es.el('tbody', {}, body)];
   }
 
   async function loadButterfly() {
@@ -182,8 +176,8 @@
       $('stk-bfly-note').textContent = e.message; return;
     }
     $('stk-bfly-note').textContent = `${mod} is on ${fmt.percent(d.total ? d.inclusive / d.total : null)} of the samples (${fmt.count(d.inclusive)} of ${fmt.count(d.total)}), the running code in ${fmt.percent(d.total ? d.exclusive / d.total : null)} (${fmt.count(d.exclusive)}).`;
-    $('stk-callers').replaceChildren(...sideTable('Called by', d.callers || [], d.inclusive));
-    $('stk-callees').replaceChildren(...sideTable('Calls into', d.callees || [], d.inclusive));
+    $('stk-callers-body').replaceChildren(...sideRows(d.callers || [], d.inclusive));
+    $('stk-callees-body').replaceChildren(...sideRows(d.callees || [], d.inclusive));
     $('stk-bfly').dataset.ready = mod;
   }
 
