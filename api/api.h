@@ -29,6 +29,12 @@ int api_run_cpu(sqlite3 *db, const char *run_id, const struct api_request *rq, c
  * Process(*)\% Processor Time), each over time. */
 int api_run_processes(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		      cJSON **out);
+/* Call stacks, processes and threads of an ETW run (issue 13; api_stacks.h, docs/api.md):
+ * `what` after /stacks/ is tree or butterfly. */
+int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
+		   const struct api_request *rq, cJSON **out);
+int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		    cJSON **out);
 /* Pre-bucketed DPC/ISR histograms and per-CPU usage of a text-report run (docs/api.md). */
 int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			      cJSON **out);

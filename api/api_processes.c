@@ -10,6 +10,7 @@
 #include "api.h"
 #include "api_params.h"
 #include "db.h"
+#include "api_stacks.h"
 
 #define MAX_CANDIDATES 4096 /* Process(*) columns considered (a big server has ~1000) */
 #define DEFAULT_TOP 10
@@ -127,6 +128,10 @@ int api_run_processes(sqlite3 *db, const char *run_id, const struct api_request 
 	int st = api_find_run(db, run_id, &r, out);
 	if (st)
 		return st;
+	if (db_stk_present(db, r.id) == 1) { /* an ETW run: processes from its samples */
+		db_run_clear(&r);
+		return api_run_processes_etw(db, run_id, rq, out);
+	}
 	if (top_param(rq, &top, out)) {
 		db_run_clear(&r);
 		return 400;

@@ -13,6 +13,7 @@
 #include "db_dpc_inside.h"
 #include "db_etw_sink.h"
 #include "db_reservoir.h"
+#include "db_stacks.h"
 
 struct db_etw {
 	sqlite3 *db;
@@ -24,6 +25,7 @@ struct db_etw {
 	struct db_dpc_chunks *above;
 	struct db_resv_set *resv;
 	struct db_inside *inside; /* samples inside DPCs/ISRs */
+	struct db_stacks *stacks; /* call stacks, processes, threads (db_stacks.c) */
 	uint8_t *seen; /* bitset over module+1, for inclusive counts */
 	uint32_t seen_bits;
 	int32_t nmodules;
@@ -109,6 +111,29 @@ static int warn(struct db_etw *e, const char *code, const char *msg)
 	return e->warn ? (e->warn(e->warn_ud, code, msg), 0) : 0;
 }
 
+/* The stack store, created with the run's first ETW record. */
+static int stacks_start(struct db_etw *e)
+{
+	if (!e->stacks && !(e->stacks = db_stacks_begin(e->db, e->run_id)))
+		return sql_fail(e, "starting the stack store");
+	return 0;
+}
+
+static int stacks_result(struct db_etw *e, int rc)
+{
+	if (rc)
+		snprintf(e->err, sizeof e->err, "%s", db_stacks_error(e->stacks));
+	return rc ? -1 : 0;
+}
+
+int db_etw_task(struct db_etw *e, const struct sink_task *t)
+{
+	if (stacks_start(e))
+		return -1;
+	e->any = 1;
+	return stacks_result(e, db_stacks_task(e->stacks, t));
+}
+
 static int prepare(struct db_etw *e, sqlite3_stmt **st, const char *sql)
 {
 	if (*st)
@@ -143,6 +168,8 @@ int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id
 	sqlite3_bind_int64(q, 11, m->unload_ns);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return sql_fail(e, "storing module");
+	if (stacks_start(e) || stacks_result(e, db_stacks_module(e->stacks, e->nmodules, m->base)))
+		return -1;
 	*out_id = e->nmodules++;
 	e->any = 1;
 	return 0;
@@ -325,6 +352,8 @@ totals:
 	e->n_samples++;
 	if (db_inside_add(e->inside, s, e->nmodules))
 		return oom(e);
+	if (stacks_start(e) || stacks_result(e, db_stacks_sample(e->stacks, s)))
+		return -1;
 	if (agg_builder_advance(e->cpu, t))
 		goto fail;
 	return 0;
@@ -363,6 +392,8 @@ int db_etw_finish(struct db_etw *e)
 			return sql_fail(e, "storing sample events");
 	}
 	if (e->inside && db_inside_write(e->inside, e->db, e->run_id, e->err, sizeof e->err))
+		return -1;
+	if (e->stacks && stacks_result(e, db_stacks_finish(e->stacks)))
 		return -1;
 	int64_t counts[AGG_KINDS][AGG_LEVELS] = {{0}};
 	if (e->dpc)
@@ -404,6 +435,7 @@ void db_etw_free(struct db_etw *e)
 	db_dpc_chunks_free(e->above);
 	db_resv_free(e->resv);
 	db_inside_free(e->inside);
+	db_stacks_free(e->stacks);
 	free(e->seen);
 	free(e);
 }

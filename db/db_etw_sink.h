@@ -13,6 +13,7 @@ struct db_etw *db_etw_begin(sqlite3 *db, int64_t run_id, db_etw_warn_fn warn, vo
 int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id);
 int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d);
 int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s);
+int db_etw_task(struct db_etw *e, const struct sink_task *t);
 /* Flush aggregates, write reservoirs and the run's ETW facts. */
 int db_etw_finish(struct db_etw *e);
 const char *db_etw_error(const struct db_etw *e);

@@ -153,6 +153,40 @@ static const struct migration migrations[] = {{
 	 "  samples INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, dpc_module, kind, rank)) WITHOUT ROWID;",
 	 NULL, NULL},
+	/* issue 13: the stack store (db/db_stacks.c) — frames, the stack prefix tree, samples
+	 * per (100 ms slice, CPU, pid, tid, leaf node), processes and threads */
+	{"CREATE TABLE stk_runs ("
+	 "  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  slice_ns INTEGER NOT NULL, n_frames INTEGER NOT NULL, n_nodes INTEGER NOT NULL,"
+	 "  n_samples INTEGER NOT NULL);"
+	 "CREATE TABLE stk_frames ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  id INTEGER NOT NULL, module_id INTEGER NOT NULL, offset INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, id)) WITHOUT ROWID;"
+	 "CREATE UNIQUE INDEX stk_frames_key ON stk_frames(run_id, module_id, offset);"
+	 "CREATE TABLE stk_nodes ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  id INTEGER NOT NULL, parent INTEGER NOT NULL," /* 0 = the root */
+	 "  frame INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, id)) WITHOUT ROWID;"
+	 "CREATE UNIQUE INDEX stk_nodes_key ON stk_nodes(run_id, parent, frame);"
+	 "CREATE TABLE stk_counts ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  slice INTEGER NOT NULL, cpu INTEGER NOT NULL, pid INTEGER NOT NULL,"
+	 "  tid INTEGER NOT NULL, node INTEGER NOT NULL, n INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, slice, cpu, pid, tid, node)) WITHOUT ROWID;"
+	 "CREATE TABLE etw_processes ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  pid INTEGER NOT NULL, ppid INTEGER NOT NULL,"
+	 "  start_ns INTEGER," /* NULL: before the trace */
+	 "  end_ns INTEGER,"   /* NULL: after it */
+	 "  name TEXT NOT NULL, command_line TEXT NOT NULL);"
+	 "CREATE INDEX etw_processes_pid ON etw_processes(run_id, pid);"
+	 "CREATE TABLE etw_threads ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, pid INTEGER NOT NULL, start_ns INTEGER, end_ns INTEGER);"
+	 "CREATE INDEX etw_threads_tid ON etw_threads(run_id, tid);",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -250,6 +250,12 @@ static int sink_cpu_sample(void *ud, const struct sink_cpu_sample *c)
 	return s->failed ? -1 : etw_result(s, db_etw_cpu_sample(s->etw, c));
 }
 
+static int sink_task(void *ud, const struct sink_task *t)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : etw_result(s, db_etw_task(s->etw, t));
+}
+
 static int report_result(struct db_sink *s, int rc)
 {
 	if (rc && !s->failed) {
@@ -352,6 +358,7 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.module = sink_module;
 	s->iface.dpcisr = sink_dpcisr;
 	s->iface.cpu_sample = sink_cpu_sample;
+	s->iface.task = sink_task;
 	if (!(s->report = db_report_begin(db, s->run_id))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

@@ -64,6 +64,32 @@ struct sink_dpcisr {
 /* pid of a sample whose thread was never described by a Thread event. */
 #define SINK_PID_UNKNOWN UINT32_MAX
 
+/* One frame of a sample's stack: the address, its module (-1 unresolved) and the offset
+ * from that module's base (the address itself when unresolved). */
+struct sink_frame {
+	uint64_t addr;
+	uint64_t offset;
+	int32_t module_id;
+	uint32_t reserved;
+};
+
+/* Process and thread lifetimes (Process/Thread Start, End, DCStart, DCEnd events). */
+enum sink_task_kind {
+	SINK_PROCESS_START = 0, /* DCStart too: the process existed when the trace began */
+	SINK_PROCESS_END = 1,
+	SINK_THREAD_START = 2,
+	SINK_THREAD_END = 3
+};
+
+struct sink_task {
+	uint8_t kind;             /* enum sink_task_kind */
+	uint8_t rundown;          /* 1 for DCStart/DCEnd (state at trace start/end) */
+	int64_t t_ns;
+	uint32_t pid, tid, ppid;  /* tid 0 for process events */
+	const char *name;         /* process image name as logged, "" if absent */
+	const char *command_line; /* "" if the trace does not have it */
+};
+
 /* One SampledProfile hit, with the modules on its stack (deduplicated). pid 0 is the Idle
  * process: stores count such samples as Idle, never as CPU time of a module. */
 struct sink_cpu_sample {
@@ -87,6 +113,10 @@ struct sink_cpu_sample {
 	uint8_t covered;
 	uint8_t cover_kind;
 	int32_t cover_module_id;
+	/* The whole stack, leaf first: the kernel half then the user half (joined); n 0 when
+	 * the sample has no stack. */
+	const struct sink_frame *frames;
+	uint32_t n_frames;
 };
 
 /* One bucket of a pre-bucketed DPC/ISR duration histogram, as printed by a text report
@@ -140,6 +170,9 @@ struct ingest_sink {
 	 * store such reports; the parser then refuses the file. */
 	int (*dpcisr_bucket)(void *ud, const struct sink_dpcisr_bucket *b);
 	int (*dpcisr_usage)(void *ud, const struct sink_dpcisr_usage *u);
+
+	/* Process and thread lifetimes (ETW), in trace order; may be NULL. */
+	int (*task)(void *ud, const struct sink_task *t);
 };
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "sink_pipe.h"
 
-enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3 };
+enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3, TAG_TASK = 4 };
 
 struct rec_head {
 	uint32_t tag, size; /* size of the whole record, header included, multiple of 8 */
@@ -67,7 +67,18 @@ static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
 			s.stack_modules = s.n_stack_modules ? (const int32_t *)(body + sizeof s) : NULL;
 			s.module_chain = s.n_module_chain ? (const int32_t *)(body + sizeof s) +
 								    s.n_stack_modules : NULL;
+			size_t fo = round8(sizeof s + ((size_t)s.n_stack_modules + s.n_module_chain) *
+						      sizeof(int32_t));
+			s.frames = s.n_frames ? (const struct sink_frame *)(body + fo) : NULL;
 			rc = d->cpu_sample(d->ud, &s);
+		} else if (h.tag == TAG_TASK) {
+			struct sink_task t;
+			struct warn_head w;
+			memcpy(&t, body, sizeof t);
+			memcpy(&w, body + sizeof t, sizeof w);
+			t.name = (const char *)body + sizeof t + sizeof w;
+			t.command_line = t.name + w.code_len + 1;
+			rc = d->task(d->ud, &t);
 		} else if (h.tag == TAG_WARNING) {
 			struct warn_head w;
 			memcpy(&w, body, sizeof w);
@@ -196,8 +207,10 @@ static int up_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 	PIPE(ud);
 	uint32_t nmod = s->stack_modules ? s->n_stack_modules : 0;
 	uint32_t nchain = s->module_chain ? s->n_module_chain : 0;
-	uint64_t size = sizeof(struct rec_head) + sizeof *s +
-			((uint64_t)nmod + nchain) * sizeof(int32_t);
+	uint32_t nfr = s->frames ? s->n_frames : 0;
+	/* header, record, module ids, then the frames 8-byte aligned (the record is) */
+	size_t fo = round8(sizeof *s + ((uint64_t)nmod + nchain) * sizeof(int32_t));
+	uint64_t size = sizeof(struct rec_head) + fo + (uint64_t)nfr * sizeof(struct sink_frame);
 	if (size > SINK_PIPE_BLOCK) {
 		CATCH_UP();
 		return direct_result(p, d->cpu_sample(d->ud, s));
@@ -210,7 +223,11 @@ static int up_cpu_sample(void *ud, const struct sink_cpu_sample *s)
 	c.stack_modules = NULL;
 	c.n_module_chain = nchain;
 	c.module_chain = NULL;
+	c.n_frames = nfr;
+	c.frames = NULL;
 	memcpy(w, &c, sizeof c);
+	if (nfr)
+		memcpy(w + fo, s->frames, (size_t)nfr * sizeof(struct sink_frame));
 	if (nmod)
 		memcpy(w + sizeof c, s->stack_modules, (size_t)nmod * sizeof(int32_t));
 	if (nchain)
@@ -235,6 +252,28 @@ static int up_warning(void *ud, const char *code, const char *message)
 	memcpy(w, &h, sizeof h);
 	memcpy(w + sizeof h, code, lc + 1);
 	memcpy(w + sizeof h + lc + 1, message, lm + 1);
+	return 0;
+}
+
+static int up_task(void *ud, const struct sink_task *t)
+{
+	PIPE(ud);
+	const char *name = t->name ? t->name : "", *cl = t->command_line ? t->command_line : "";
+	size_t ln = strlen(name), lc = strlen(cl);
+	uint64_t size = sizeof(struct rec_head) + sizeof *t + sizeof(struct warn_head) +
+			(uint64_t)ln + lc + 2;
+	if (size > SINK_PIPE_BLOCK) {
+		CATCH_UP();
+		return direct_result(p, d->task(d->ud, t));
+	}
+	uint8_t *w = reserve_rec(p, TAG_TASK, round8(size));
+	if (!w)
+		return p->seen_err;
+	struct warn_head h = {(uint32_t)ln, (uint32_t)lc};
+	memcpy(w, t, sizeof *t);
+	memcpy(w + sizeof *t, &h, sizeof h);
+	memcpy(w + sizeof *t + sizeof h, name, ln + 1);
+	memcpy(w + sizeof *t + sizeof h + ln + 1, cl, lc + 1);
 	return 0;
 }
 
@@ -301,6 +340,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.module = down->module ? up_module : NULL,
 		.dpcisr = down->dpcisr ? up_dpcisr : NULL,
 		.cpu_sample = down->cpu_sample ? up_cpu_sample : NULL,
+		.task = down->task ? up_task : NULL,
 		.warning = down->warning ? up_warning : NULL,
 		.summary = down->summary ? up_summary : NULL,
 		.dpcisr_bucket = down->dpcisr_bucket ? up_dpcisr_bucket : NULL,

@@ -112,6 +112,10 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_dpcisr(db, id, what + 7, rq, &out);
 	else if (is(what, "modules"))
 		st = api_run_modules(db, id, rq, &out);
+	else if (strncmp(what, "stacks/", 7) == 0)
+		st = api_run_stacks(db, id, what + 7, rq, &out);
+	else if (is(what, "threads"))
+		st = api_run_threads(db, id, rq, &out);
 	else {
 		http_send_error(conn, 404, "no such resource");
 		return 404;

@@ -189,6 +189,12 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 	struct sink_cpu_sample *s = &p->s;
 	s->stack_modules = s->n_stack_modules ? p->mods : NULL;
 	s->module_chain = s->n_module_chain ? p->chain : NULL;
+	/* join the halves: kernel frames (innermost) first, then the user ones */
+	if (p->n_user && p->n_kernel < ETL_PENDING_MAX_HALF)
+		memmove(p->frames + p->n_kernel, p->frames + ETL_PENDING_MAX_HALF,
+			(size_t)p->n_user * sizeof p->frames[0]);
+	s->n_frames = p->n_kernel + p->n_user;
+	s->frames = s->n_frames ? p->frames : NULL;
 	if (p->stack_kinds)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
@@ -326,18 +332,43 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
 
-static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
+static const struct etl_module *module_of(struct ctx *c, uint64_t addr, uint32_t pid,
+					  int64_t t_ns, unsigned psize)
 {
 	const struct etl_module *e = c->last_mod;
 	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
 	int kernel = etl_is_kernel_address(addr, psize);
 	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
 	    (kernel ? e->space == 0 : e->space == (uint64_t)pid + 1))
-		return e->id;
+		return e;
 	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
 	if (e)
 		c->last_mod = e;
+	return e;
+}
+
+static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)
+{
+	const struct etl_module *e = module_of(c, addr, pid, t_ns, psize);
 	return e ? e->id : -1;
+}
+
+/* A stack frame: its module into the sample's lists, the frame into its half. */
+static void add_stack_frame(struct ctx *c, struct etl_pending_sample *p, uint64_t addr,
+			    unsigned psize)
+{
+	const struct etl_module *e = module_of(c, addr, p->s.pid, p->s.t_ns, psize);
+	int32_t id = e ? e->id : -1;
+	add_frame(p, id);
+	int kernel = etl_is_kernel_address(addr, psize);
+	uint32_t *n = kernel ? &p->n_kernel : &p->n_user;
+	if (*n == ETL_PENDING_MAX_HALF)
+		return; /* deeper frames dropped: the tree keeps the innermost ones */
+	struct sink_frame *f = &p->frames[(kernel ? 0 : ETL_PENDING_MAX_HALF) + (*n)++];
+	f->addr = addr;
+	f->module_id = id;
+	f->offset = e ? addr - e->base : addr;
+	f->reserved = 0;
 }
 
 static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k)
@@ -406,11 +437,9 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 	}
 	p->stack_kinds |= 1u << bit;
 	c->facts.stack_events_matched++;
-	uint32_t pid = p->s.pid;
-	int64_t t = p->s.t_ns;
 	if (k == ETL_K_STACK) {
 		for (uint32_t i = 0; i < s.n_frames; i++)
-			add_frame(p, module_id(c, etl_stack_frame(&s, i), pid, t, s.psize));
+			add_stack_frame(c, p, etl_stack_frame(&s, i), s.psize);
 		return;
 	}
 	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
@@ -419,7 +448,7 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 		return;
 	}
 	for (uint32_t i = 0; i < d->n_frames; i++)
-		add_frame(p, module_id(c, etl_stack_def_frame(&c->stacks, d, i), pid, t, d->psize));
+		add_stack_frame(c, p, etl_stack_def_frame(&c->stacks, d, i), d->psize);
 }
 
 static int add_sample(struct ctx *c, const struct etl_event *ev)
@@ -451,6 +480,30 @@ static int add_sample(struct ctx *c, const struct etl_event *ev)
 	return p == &one ? hold_put(c, p) : 0;
 }
 
+/* A Process or Thread lifetime event, to the sink (pr NULL for threads). */
+static int emit_task(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
+		     uint32_t pid, uint32_t tid, const struct etl_process *pr)
+{
+	if (!c->sink->task)
+		return 0;
+	struct sink_task t = {
+		.t_ns = etl_reader_ns(&c->r, ev->timestamp), .pid = pid, .tid = tid,
+		.ppid = pr ? pr->ppid : 0, .name = pr ? pr->image_name : "",
+		.command_line = pr ? pr->command_line : "",
+	};
+	switch (k) {
+	case ETL_K_PROCESS_DCSTART: t.rundown = 1; /* fall through */
+	case ETL_K_PROCESS_START: t.kind = SINK_PROCESS_START; break;
+	case ETL_K_PROCESS_DCEND: t.rundown = 1; /* fall through */
+	case ETL_K_PROCESS_END: t.kind = SINK_PROCESS_END; break;
+	case ETL_K_THREAD_DCSTART: t.rundown = 1; /* fall through */
+	case ETL_K_THREAD_START: t.kind = SINK_THREAD_START; break;
+	case ETL_K_THREAD_DCEND: t.rundown = 1; /* fall through */
+	default: t.kind = SINK_THREAD_END; break;
+	}
+	return c->sink->task(c->sink->ud, &t);
+}
+
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	enum etl_kernel_kind k = etl_kernel_classify(ev, NULL);
@@ -461,9 +514,18 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
 	case ETL_K_THREAD_DCSTART: case ETL_K_THREAD_DCEND: {
 		struct etl_thread t;
-		if (etl_decode_thread(ev, &t) == 0 && etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
+		if (etl_decode_thread(ev, &t) != 0)
+			return 0;
+		if (etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
 			return oom(c);
-		return 0;
+		return emit_task(c, ev, k, t.pid, t.tid, NULL);
+	}
+	case ETL_K_PROCESS_START: case ETL_K_PROCESS_END:
+	case ETL_K_PROCESS_DCSTART: case ETL_K_PROCESS_DCEND: {
+		struct etl_process pr;
+		if (etl_decode_process(ev, &pr) != 0)
+			return 0;
+		return emit_task(c, ev, k, pr.pid, 0, &pr);
 	}
 	case ETL_K_DPC: case ETL_K_THREADED_DPC: case ETL_K_TIMER_DPC:
 	case ETL_K_ISR: case ETL_K_ISR_MSI:

@@ -334,6 +334,19 @@ int etl_decode_process(const struct etl_event *ev, struct etl_process *pr)
 		i++;
 	}
 	pr->image_name[i] = 0;
+	/* v3+: the NUL-terminated UTF-16 CommandLine follows the image name */
+	if (ev->version < 3 || off + i >= n || p[off + i])
+		return 0; /* no terminator: the name was cut, nothing reliable follows */
+	off += i + 1;
+	size_t j = 0;
+	while (off + 1 < n && j + 1 < sizeof pr->command_line) {
+		unsigned u = (unsigned)p[off] | (unsigned)p[off + 1] << 8;
+		if (!u)
+			break;
+		pr->command_line[j++] = u >= 0x20 && u < 0x7f ? (char)u : '?';
+		off += 2;
+	}
+	pr->command_line[j] = 0;
 	return 0;
 }
 

@@ -107,6 +107,7 @@ struct etl_process {
 	int32_t exit_status;
 	uint32_t flags;
 	char image_name[256];  /* 8-bit string as logged */
+	char command_line[512]; /* UTF-16 as logged, non-ASCII as '?'; "" if absent */
 };
 int etl_decode_process(const struct etl_event *ev, struct etl_process *p);
 

@@ -17,6 +17,7 @@
 
 #define ETL_PENDING_MAX_MODS 64 /* distinct modules kept per sample's stack */
 #define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
+#define ETL_PENDING_MAX_HALF 64  /* frames kept of each half (kernel, user) of a stack */
 
 struct etl_pending_sample {
 	uint64_t ts;        /* raw header timestamp: what stack events carry */
@@ -24,6 +25,10 @@ struct etl_pending_sample {
 	struct sink_cpu_sample s;
 	int32_t mods[ETL_PENDING_MAX_MODS];
 	int32_t chain[ETL_PENDING_MAX_CHAIN];
+	/* frames: the kernel half at [0, n_kernel), the user half at [HALF, HALF + n_user);
+	 * joined (user moved down after kernel) when the sample is emitted */
+	uint32_t n_kernel, n_user;
+	struct sink_frame frames[2 * ETL_PENDING_MAX_HALF];
 };
 
 struct etl_pending {

@@ -70,7 +70,7 @@ static int run(parse_fn parse, const char *bytes, size_t n, struct refusing_sink
 	memset(s, 0, sizeof *s);
 	s->fail_at = fail_at;
 	struct ingest_sink sink = {s, on_counter, on_sample, on_module, on_dpcisr, on_cpu_sample,
-				   on_warning, on_summary, on_bucket, on_usage};
+				   on_warning, on_summary, on_bucket, on_usage, NULL};
 	struct ingest_error err = {{0}};
 	FILE *f = fmemopen((void *)bytes, n, "rb");
 	assert_non_null(f);

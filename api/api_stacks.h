@@ -1,0 +1,61 @@
+/* api_stacks.h — the call-stack endpoints (issue 13; docs/api.md): their shared filter
+ * (from, to, cpus, pid, tid, module, idle) and the walk over the selected samples with
+ * their resolved stacks. Internal to api/. */
+#ifndef ETLSCOPE_API_STACKS_H
+#define ETLSCOPE_API_STACKS_H
+
+#include <stdint.h>
+#include "api.h"
+#include "api_dpc.h"
+#include "db.h"
+#include "db_etw.h"
+#include "db_stacks.h"
+
+#define API_STK_MAX_MODULES 16
+
+struct api_stk_query {
+	struct db_run run;
+	int64_t start_us;      /* trace start, µs since the epoch */
+	unsigned trace_cpus;   /* CPUs of the machine (run summary), ≥ 1 */
+	int64_t win_from_ns, win_to_ns; /* the window, clipped to the trace */
+	struct db_cpu_set cpus;
+	struct db_stk_filter f; /* points into this struct: do not copy the query */
+	char modules[API_STK_MAX_MODULES][256]; /* ?module= names (case-insensitive) */
+	size_t nmodules;
+	struct api_module_names names;
+	int32_t *canon;  /* module id → the lowest id of the same name (case-insensitive) */
+	size_t ncanon;
+};
+
+/* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is
+ * absent. 0, or an HTTP status with *out set (404 unknown run or no stack store, 400). */
+int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			int idle_default, struct api_stk_query *q, cJSON **out);
+void api_stk_query_clear(struct api_stk_query *q);
+/* A module's name, or NULL when unresolved/unknown. */
+const char *api_stk_module(const struct api_stk_query *q, int32_t id);
+/* The module id that stands for every module of id's name (one image loaded in several
+ * processes is one module in trees and butterflies); id itself when unknown. */
+int32_t api_stk_canon(const struct api_stk_query *q, int32_t id);
+/* 1 if the frame's address is in kernel space. */
+int api_stk_frame_kernel(const struct api_stk_query *q, const struct db_stk_frame *f);
+
+/* One selected (stack, pid, tid) with its sample count; frames root first. */
+typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid,
+			  uint32_t tid, int64_t count);
+/* Every selected stack (module filter applied: the stack holds one of the modules).
+ * 0, or an HTTP status with *out set. */
+int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out);
+
+int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
+		   const struct api_request *rq, cJSON **out);
+int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			cJSON **out);
+int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			     cJSON **out);
+int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *rq,
+		    cJSON **out);
+int api_run_processes_etw(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			  cJSON **out);
+
+#endif

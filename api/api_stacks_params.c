@@ -1,0 +1,273 @@
+/* api_stacks_params.c — the filter every call-stack endpoint shares (from, to, cpus, pid,
+ * tid, module, idle) and the walk over the selected stacks, resolved to frames. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "api_params.h"
+#include "api_stacks.h"
+
+static int parse_ids(const struct api_request *rq, const char *name, uint32_t *ids,
+		     unsigned *n, cJSON **out)
+{
+	char buf[32];
+	for (size_t nth = 0;; nth++) {
+		int got = api_param(rq, name, nth, buf, sizeof buf);
+		if (got == 0)
+			return 0;
+		char *end;
+		errno = 0;
+		unsigned long v = got == 1 ? strtoul(buf, &end, 10) : 0;
+		if (got < 0 || end == buf || *end || errno || v > UINT32_MAX || buf[0] == '-') {
+			*out = api_error("'%s' takes whole numbers (repeatable)", name);
+			return -1;
+		}
+		if (*n == DB_STK_MAX_IDS) {
+			*out = api_error("at most %d '%s' filters", DB_STK_MAX_IDS, name);
+			return -1;
+		}
+		ids[(*n)++] = (uint32_t)v;
+	}
+}
+
+static int parse_flag(const struct api_request *rq, const char *name, int def, int *v,
+		      cJSON **out)
+{
+	char buf[8];
+	int got = api_param(rq, name, 0, buf, sizeof buf);
+	*v = def;
+	if (got == 0)
+		return 0;
+	if (got < 0 || (strcmp(buf, "0") && strcmp(buf, "1"))) {
+		*out = api_error("'%s' takes 0 or 1", name);
+		return -1;
+	}
+	*v = buf[0] == '1';
+	return 0;
+}
+
+static int parse_modules(const struct api_request *rq, struct api_stk_query *q, cJSON **out)
+{
+	for (size_t nth = 0;; nth++) {
+		char *dst = q->nmodules < API_STK_MAX_MODULES ? q->modules[q->nmodules] : NULL;
+		char tmp[256];
+		int got = api_param(rq, "module", nth, dst ? dst : tmp, sizeof tmp);
+		if (got == 0)
+			return 0;
+		if (got < 0 || !(dst ? dst : tmp)[0]) {
+			*out = api_error("'module' takes a module name such as ndis.sys");
+			return -1;
+		}
+		if (!dst) {
+			*out = api_error("at most %d 'module' filters", API_STK_MAX_MODULES);
+			return -1;
+		}
+		q->nmodules++;
+	}
+}
+
+static int canon_build(struct api_stk_query *q);
+
+static double summary_num(const cJSON *sum, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sum, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			int idle_default, struct api_stk_query *q, cJSON **out)
+{
+	char err[256];
+	int64_t from_us, to_us;
+	memset(q, 0, sizeof *q);
+	int st = api_find_run(db, run_id, &q->run, out);
+	if (st)
+		return st;
+	int has_cpus = 0;
+	int present = db_stk_present(db, q->run.id);
+	if (present <= 0) {
+		*out = present < 0 ? api_error("cannot read the stack store: %s", sqlite3_errmsg(db))
+				   : api_error("this run has no call stacks (they need an .etl "
+					       "trace ingested by this version)");
+		st = present < 0 ? 500 : 404;
+		goto fail;
+	}
+	st = 400;
+	if (api_param_window(rq, &from_us, &to_us, out) ||
+	    (has_cpus = api_param_cpus(rq, &q->cpus, out)) < 0 ||
+	    parse_ids(rq, "pid", q->f.pids, &q->f.npids, out) ||
+	    parse_ids(rq, "tid", q->f.tids, &q->f.ntids, out) || parse_modules(rq, q, out) ||
+	    parse_flag(rq, "idle", idle_default, &q->f.idle, out))
+		goto fail;
+	cJSON *sum = q->run.summary ? cJSON_Parse(q->run.summary) : NULL;
+	q->start_us = q->run.has_start ? q->run.start_utc_us
+				       : (int64_t)summary_num(sum, "start_utc_us");
+	double cpus = summary_num(sum, "cpus");
+	cJSON_Delete(sum);
+	q->trace_cpus = cpus >= 1 && cpus <= DB_MAX_CPUS ? (unsigned)cpus : 1;
+	api_window_ns(q->start_us, from_us, to_us, &q->f.from_ns, &q->f.to_ns);
+	q->f.cpu_words = has_cpus ? q->cpus.w : NULL;
+	int64_t dur_ns = api_sat_mul(q->run.duration_us, 1000);
+	q->win_from_ns = q->f.from_ns < 0 ? 0 : q->f.from_ns;
+	q->win_to_ns = q->f.to_ns > dur_ns ? dur_ns : q->f.to_ns;
+	if (q->win_to_ns < q->win_from_ns)
+		q->win_to_ns = q->win_from_ns;
+	if (api_module_names_load(db, q->run.id, &q->names, err, sizeof err)) {
+		*out = api_error("%s", err);
+		st = 500;
+		goto fail;
+	}
+	if (canon_build(q)) {
+		*out = api_error("out of memory");
+		st = 500;
+		goto fail;
+	}
+	return 0;
+fail:
+	db_run_clear(&q->run);
+	return st;
+}
+
+void api_stk_query_clear(struct api_stk_query *q)
+{
+	db_run_clear(&q->run);
+	api_module_names_clear(&q->names);
+	free(q->canon);
+	q->canon = NULL;
+}
+
+static int by_name(const void *a, const void *b, void *ud)
+{
+	const struct api_module_names *n = ud;
+	const struct api_module_name *x = &n->m[*(const size_t *)a], *y = &n->m[*(const size_t *)b];
+	int c = strcasecmp(x->name ? x->name : "", y->name ? y->name : "");
+	return c ? c : x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* canon[id] = the lowest id among the modules of id's name: sort positions by (name, id)
+ * and give each run of equal names its first id. */
+static int canon_build(struct api_stk_query *q)
+{
+	const struct api_module_names *n = &q->names;
+	int32_t max = -1;
+	for (size_t i = 0; i < n->n; i++)
+		if (n->m[i].id > max)
+			max = n->m[i].id;
+	q->ncanon = (size_t)max + 1;
+	q->canon = malloc((q->ncanon ? q->ncanon : 1) * sizeof *q->canon);
+	size_t *pos = malloc((n->n ? n->n : 1) * sizeof *pos);
+	if (!q->canon || !pos) {
+		free(pos);
+		return -1;
+	}
+	for (size_t i = 0; i < q->ncanon; i++)
+		q->canon[i] = (int32_t)i;
+	for (size_t i = 0; i < n->n; i++)
+		pos[i] = i;
+	qsort_r(pos, n->n, sizeof *pos, by_name, (void *)n);
+	for (size_t i = 0, first = 0; i < n->n; i++) {
+		const char *a = i ? n->m[pos[i - 1]].name : NULL, *b = n->m[pos[i]].name;
+		if (i && strcasecmp(a ? a : "", b ? b : "") != 0)
+			first = i;
+		if (n->m[pos[i]].id >= 0)
+			q->canon[n->m[pos[i]].id] = n->m[pos[first]].id;
+	}
+	free(pos);
+	return 0;
+}
+
+int32_t api_stk_canon(const struct api_stk_query *q, int32_t id)
+{
+	return id >= 0 && (size_t)id < q->ncanon ? q->canon[id] : id;
+}
+
+const char *api_stk_module(const struct api_stk_query *q, int32_t id)
+{
+	const struct api_module_name *m = id >= 0 ? api_module_names_find(&q->names, id) : NULL;
+	return m ? m->name : NULL;
+}
+
+int api_stk_frame_kernel(const struct api_stk_query *q, const struct db_stk_frame *f)
+{
+	const struct api_module_name *m =
+		f->module_id >= 0 ? api_module_names_find(&q->names, f->module_id) : NULL;
+	uint64_t a = m ? m->base + f->offset : f->offset;
+	/* x64 kernel space is the top half; a 32-bit trace's kernel is above 2 GiB */
+	return a >= 0xFFFF800000000000ull || (a >= 0x80000000ull && a <= 0xFFFFFFFFull);
+}
+
+/* ---- the walk ---- */
+
+struct walk {
+	struct api_stk_query *q;
+	struct db_stk_reader *r;
+	api_stk_fn cb;
+	void *ud;
+	int failed; /* 1 reading a path, 2 the callback */
+};
+
+static int wanted(const struct api_stk_query *q, const struct db_stk_frame *fr, int n)
+{
+	if (!q->nmodules)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		const char *m = api_stk_module(q, fr[i].module_id);
+		for (size_t k = 0; m && k < q->nmodules; k++)
+			if (strcasecmp(m, q->modules[k]) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice,
+		    int64_t n)
+{
+	struct walk *w = ud;
+	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
+	(void)slice;
+	int k = db_stk_path(w->r, node, fr, DB_STK_MAX_DEPTH);
+	if (k < 0) {
+		w->failed = 1;
+		return 1;
+	}
+	if (!wanted(w->q, fr, k))
+		return 0;
+	if (w->cb(w->ud, fr, k, pid, tid, n)) {
+		w->failed = 2;
+		return 1;
+	}
+	return 0;
+}
+
+int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
+{
+	char err[256];
+	struct walk w = {q, db_stk_reader_new(db, q->run.id), cb, ud, 0};
+	if (!w.r) {
+		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	int rc = db_stk_counts(db, q->run.id, &q->f, 0, on_count, &w, err, sizeof err);
+	db_stk_reader_free(w.r);
+	if (rc || w.failed == 1) {
+		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
+		return 500;
+	}
+	if (w.failed == 2) {
+		*out = api_error("the selection has too many distinct frames: narrow the window or "
+				 "group by module");
+		return 413;
+	}
+	return 0;
+}
+
+int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
+		   const struct api_request *rq, cJSON **out)
+{
+	if (strcmp(what, "tree") == 0)
+		return api_run_stacks_tree(db, run_id, rq, out);
+	if (strcmp(what, "butterfly") == 0)
+		return api_run_stacks_butterfly(db, run_id, rq, out);
+	*out = api_error("no such resource");
+	return 404;
+}

@@ -1,0 +1,266 @@
+/* api_stacks_tree.c — GET /api/runs/{id}/stacks/tree: the call tree of the selected
+ * samples, top-down (root → leaf, caller first) or inverted (leaf first), by frame
+ * (module+offset) or by module (consecutive frames of one module folded into one), with
+ * inclusive ("value") and exclusive ("self") sample counts. Children under min_share of
+ * the total are folded into one "(rest)" node per parent; "pruned" says how much.
+ *
+ * The tree is built in memory from the stored stacks: nodes in a flat array, children as
+ * sibling lists, the child of (parent, frame) found through a bounded hash map — a
+ * selection with more distinct tree nodes than the map holds answers 413. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api_params.h"
+#include "api_stacks.h"
+#include "db_stk_map.h"
+
+#define TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
+
+struct tnode {
+	int64_t value, self;
+	uint64_t offset;
+	int32_t module;
+	uint8_t kernel;
+	int32_t first, next; /* children list, -1 = none */
+};
+
+struct tree {
+	struct api_stk_query *q;
+	int by_module, inverted;
+	struct tnode *v;
+	size_t n, cap;
+	struct stk_map map;
+	int64_t total;
+};
+
+static int32_t child(struct tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
+{
+	uint64_t off = t->by_module && f->module_id >= 0 ? 0 : f->offset;
+	int32_t mod = api_stk_canon(t->q, f->module_id);
+	struct stk_entry *e = stk_map_put(&t->map, (uint64_t)(int64_t)parent,
+					  (uint64_t)(int64_t)mod, off);
+	if (!e)
+		return -1;
+	if (e->v)
+		return (int32_t)(e->v - 1);
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		struct tnode *v = realloc(t->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	int32_t i = (int32_t)t->n++;
+	t->v[i] = (struct tnode){0, 0, off, mod, (uint8_t)kernel, -1, t->v[parent].first};
+	t->v[parent].first = i;
+	e->v = i + 1;
+	return i;
+}
+
+static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		     int64_t count)
+{
+	struct tree *t = ud;
+	(void)pid;
+	(void)tid;
+	int32_t at = 0;
+	t->v[0].value += count;
+	t->total += count;
+	int32_t prev_mod = INT32_MIN;
+	for (int k = 0; k < n; k++) {
+		const struct db_stk_frame *f = &fr[t->inverted ? n - 1 - k : k];
+		int32_t mod = api_stk_canon(t->q, f->module_id);
+		if (t->by_module && mod == prev_mod)
+			continue; /* one module's consecutive frames are one node */
+		prev_mod = mod;
+		at = child(t, at, f, api_stk_frame_kernel(t->q, f));
+		if (at < 0)
+			return -1;
+		t->v[at].value += count;
+	}
+	t->v[at].self += count;
+	return 0;
+}
+
+static void frame_name(const struct tree *t, const struct tnode *v, char *buf, size_t n)
+{
+	const char *m = api_stk_module(t->q, v->module);
+	if (!m)
+		snprintf(buf, n, t->by_module ? "?" : "0x%llx", (unsigned long long)v->offset);
+	else if (t->by_module)
+		snprintf(buf, n, "%s", m);
+	else
+		snprintf(buf, n, "%s+0x%llx", m, (unsigned long long)v->offset);
+}
+
+static int by_value(const void *a, const void *b, void *ud)
+{
+	const struct tnode *v = ud;
+	int64_t x = v[*(const int32_t *)a].value, y = v[*(const int32_t *)b].value;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+struct prune {
+	double min; /* min_share × total */
+	int64_t nodes, samples;
+};
+
+static void sort_children(const struct tree *t, int32_t *ids, size_t k)
+{
+	qsort_r(ids, k, sizeof *ids, by_value, t->v);
+}
+
+static cJSON *emit(const struct tree *t, int32_t i, struct prune *p);
+
+static cJSON *emit_children(const struct tree *t, int32_t i, struct prune *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t k = 0;
+	for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
+		k++;
+	int32_t *ids = malloc((k ? k : 1) * sizeof *ids);
+	if (!ids) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	k = 0;
+	for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
+		ids[k++] = c;
+	sort_children(t, ids, k);
+	int64_t rest = 0, rest_n = 0;
+	for (size_t j = 0; j < k; j++) {
+		if ((double)t->v[ids[j]].value < p->min) {
+			rest += t->v[ids[j]].value;
+			rest_n++;
+			continue;
+		}
+		cJSON *c = emit(t, ids[j], p);
+		if (!c) {
+			free(ids);
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		cJSON_AddItemToArray(arr, c);
+	}
+	free(ids);
+	if (rest_n) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "name", "(rest)");
+		cJSON_AddNullToObject(r, "module");
+		cJSON_AddNumberToObject(r, "value", (double)rest);
+		cJSON_AddNumberToObject(r, "self", (double)rest);
+		cJSON_AddItemToObject(r, "children", cJSON_CreateArray());
+		cJSON_AddItemToArray(arr, r);
+		p->nodes += rest_n;
+		p->samples += rest;
+	}
+	return arr;
+}
+
+static cJSON *emit(const struct tree *t, int32_t i, struct prune *p)
+{
+	char name[320];
+	const struct tnode *v = &t->v[i];
+	cJSON *o = cJSON_CreateObject();
+	if (i == 0) {
+		cJSON_AddStringToObject(o, "name", "all");
+	} else {
+		frame_name(t, v, name, sizeof name);
+		const char *m = api_stk_module(t->q, v->module);
+		cJSON_AddStringToObject(o, "name", name);
+		if (m)
+			cJSON_AddStringToObject(o, "module", m);
+		else
+			cJSON_AddNullToObject(o, "module");
+		cJSON_AddBoolToObject(o, "kernel", v->kernel);
+	}
+	cJSON_AddNumberToObject(o, "value", (double)v->value);
+	cJSON_AddNumberToObject(o, "self", (double)v->self);
+	cJSON *c = emit_children(t, i, p);
+	if (!c) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_AddItemToObject(o, "children", c);
+	return o;
+}
+
+static int parse_tree_params(const struct api_request *rq, int *invert, int *by_module,
+			     double *min_share, cJSON **out)
+{
+	char buf[32];
+	int got = api_param(rq, "invert", 0, buf, sizeof buf);
+	*invert = got == 1 && strcmp(buf, "1") == 0;
+	if (got < 0 || (got == 1 && strcmp(buf, "0") && strcmp(buf, "1"))) {
+		*out = api_error("'invert' takes 0 or 1");
+		return -1;
+	}
+	got = api_param(rq, "group", 0, buf, sizeof buf);
+	*by_module = got == 1 && strcmp(buf, "module") == 0;
+	if (got < 0 || (got == 1 && strcmp(buf, "module") && strcmp(buf, "frame"))) {
+		*out = api_error("'group' takes frame or module");
+		return -1;
+	}
+	got = api_param(rq, "min_share", 0, buf, sizeof buf);
+	*min_share = 0.001;
+	if (got == 1) {
+		char *end;
+		*min_share = strtod(buf, &end);
+		if (end == buf || *end || !(*min_share >= 0 && *min_share <= 1))
+			got = -1;
+	}
+	if (got < 0) {
+		*out = api_error("'min_share' takes a fraction from 0 to 1 (default 0.001)");
+		return -1;
+	}
+	return 0;
+}
+
+int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			cJSON **out)
+{
+	struct api_stk_query q;
+	struct tree t = {0};
+	double min_share;
+	if (parse_tree_params(rq, &t.inverted, &t.by_module, &min_share, out))
+		return 400;
+	int st = api_stk_query_parse(db, run_id, rq, 0, &q, out);
+	if (st)
+		return st;
+	t.q = &q;
+	t.cap = 1024;
+	t.v = malloc(t.cap * sizeof *t.v);
+	if (!t.v || stk_map_init(&t.map, TREE_MAP_LOG2)) {
+		free(t.v);
+		api_stk_query_clear(&q);
+		*out = api_error("out of memory");
+		return 500;
+	}
+	t.n = 1;
+	t.v[0] = (struct tnode){0, 0, 0, -1, 0, -1, -1};
+	st = api_stk_each(db, &q, add_stack, &t, out);
+	if (!st) {
+		struct prune p = {min_share * (double)t.total, 0, 0};
+		cJSON *root = emit(&t, 0, &p);
+		if (!root) {
+			*out = api_error("out of memory");
+			st = 500;
+		} else {
+			*out = cJSON_CreateObject();
+			cJSON_AddNumberToObject(*out, "total", (double)t.total);
+			cJSON_AddBoolToObject(*out, "idle_excluded", !q.f.idle);
+			cJSON_AddStringToObject(*out, "group", t.by_module ? "module" : "frame");
+			cJSON_AddBoolToObject(*out, "inverted", t.inverted);
+			cJSON_AddNumberToObject(*out, "min_share", min_share);
+			cJSON_AddItemToObject(*out, "root", root);
+			cJSON *pr = cJSON_AddObjectToObject(*out, "pruned");
+			cJSON_AddNumberToObject(pr, "nodes", (double)p.nodes);
+			cJSON_AddNumberToObject(pr, "samples", (double)p.samples);
+		}
+	}
+	stk_map_free(&t.map);
+	free(t.v);
+	api_stk_query_clear(&q);
+	return st ? st : 200;
+}

@@ -1,0 +1,302 @@
+/* db_stacks.c — writing one run's stack store (see db_stacks.h): each sample's frames are
+ * interned (frame id by module + offset), its stack walked root first through the prefix
+ * tree (node id by parent + frame), and one count added for (slice, CPU, pid, tid, leaf).
+ *
+ * Invariants: ids are dense from 1 in first-seen order (node 0 is the root, frame ids
+ * from 1); a cache miss always asks SQLite before creating an id, so forgetting a full
+ * cache never duplicates a frame or node; counts are added with an upsert, so a slice
+ * flushed twice (a late sample after its flush) still sums exactly. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db_stacks.h"
+#include "db_stk_map.h"
+
+#define ID_CACHE_LOG2 18    /* 256 Ki ids cached per map (~8 MB each) */
+#define COUNT_CACHE_LOG2 16 /* 64 Ki (slice, cpu, thread, node) cells before a flush */
+
+struct db_stacks {
+	sqlite3 *db;
+	int64_t run_id;
+	struct stk_map frames, nodes, counts;
+	int64_t next_frame, next_node, n_samples;
+	int64_t min_slice; /* oldest slice in counts */
+	sqlite3_stmt *sel_frame, *ins_frame, *sel_node, *ins_node, *add_count;
+	sqlite3_stmt *ins_proc, *end_proc, *ins_thread, *end_thread;
+	uint64_t *base; /* module bases by id */
+	size_t nbase;
+	char err[256];
+};
+
+static int fail(struct db_stacks *w, const char *what)
+{
+	snprintf(w->err, sizeof w->err, "%s: %s", what, sqlite3_errmsg(w->db));
+	return -1;
+}
+
+static int prep(struct db_stacks *w, sqlite3_stmt **st, const char *sql)
+{
+	return sqlite3_prepare_v2(w->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
+{
+	struct db_stacks *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->db = db;
+	w->run_id = run_id;
+	w->next_frame = w->next_node = 1;
+	w->min_slice = INT64_MAX;
+	if (stk_map_init(&w->frames, ID_CACHE_LOG2) || stk_map_init(&w->nodes, ID_CACHE_LOG2) ||
+	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
+	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND module_id=?"
+				   " AND offset=?") ||
+	    prep(w, &w->ins_frame, "INSERT INTO stk_frames(run_id, id, module_id, offset)"
+				   " VALUES (?,?,?,?)") ||
+	    prep(w, &w->sel_node, "SELECT id FROM stk_nodes WHERE run_id=? AND parent=?"
+				  " AND frame=?") ||
+	    prep(w, &w->ins_node, "INSERT INTO stk_nodes(run_id, id, parent, frame)"
+				  " VALUES (?,?,?,?)") ||
+	    prep(w, &w->add_count, "INSERT INTO stk_counts(run_id, slice, cpu, pid, tid, node, n)"
+				   " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
+				   " n = n + excluded.n") ||
+	    prep(w, &w->ins_proc, "INSERT INTO etw_processes(run_id, pid, ppid, start_ns, end_ns,"
+				  " name, command_line) VALUES (?,?,?,?,?,?,?)") ||
+	    prep(w, &w->end_proc, "UPDATE etw_processes SET end_ns=?, name=CASE WHEN name=''"
+				  " THEN ? ELSE name END, command_line=CASE WHEN"
+				  " command_line='' THEN ? ELSE command_line END WHERE"
+				  " rowid=(SELECT max(rowid) FROM etw_processes WHERE run_id=? AND"
+				  " pid=? AND end_ns IS NULL)") ||
+	    prep(w, &w->ins_thread, "INSERT INTO etw_threads(run_id, tid, pid, start_ns, end_ns)"
+				    " VALUES (?,?,?,?,NULL)") ||
+	    prep(w, &w->end_thread, "UPDATE etw_threads SET end_ns=? WHERE rowid=(SELECT"
+				    " max(rowid) FROM etw_threads WHERE run_id=? AND tid=? AND"
+				    " end_ns IS NULL)")) {
+		db_stacks_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+const char *db_stacks_error(const struct db_stacks *w)
+{
+	return w->err;
+}
+
+int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base)
+{
+	if (id < 0)
+		return 0;
+	if ((size_t)id >= w->nbase) {
+		size_t n = (size_t)id + 64;
+		uint64_t *b = realloc(w->base, n * sizeof *b);
+		if (!b) {
+			snprintf(w->err, sizeof w->err, "out of memory");
+			return -1;
+		}
+		memset(b + w->nbase, 0, (n - w->nbase) * sizeof *b);
+		w->base = b;
+		w->nbase = n;
+	}
+	w->base[id] = base;
+	return 0;
+}
+
+/* The id of (a, b) in a table: the cache, else SQLite, else a new id. -1 on error. */
+static int64_t intern(struct db_stacks *w, struct stk_map *cache, sqlite3_stmt *sel,
+		      sqlite3_stmt *ins, int64_t *next, int64_t a, int64_t b)
+{
+	struct stk_entry *e = stk_map_get(cache, (uint64_t)a, (uint64_t)b, 0);
+	if (e)
+		return e->v;
+	int64_t id = 0;
+	sqlite3_reset(sel);
+	sqlite3_bind_int64(sel, 1, w->run_id);
+	sqlite3_bind_int64(sel, 2, a);
+	sqlite3_bind_int64(sel, 3, b);
+	int rc = sqlite3_step(sel);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(sel, 0);
+	} else if (rc == SQLITE_DONE) {
+		id = (*next)++;
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, w->run_id);
+		sqlite3_bind_int64(ins, 2, id);
+		sqlite3_bind_int64(ins, 3, a);
+		sqlite3_bind_int64(ins, 4, b);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			return fail(w, "storing a stack");
+	} else {
+		return fail(w, "reading the stack store");
+	}
+	if (stk_map_full(cache))
+		stk_map_reset(cache); /* forget: SQLite still has every id */
+	e = stk_map_put(cache, (uint64_t)a, (uint64_t)b, 0);
+	e->v = id;
+	return id;
+}
+
+static int flush_counts(struct db_stacks *w)
+{
+	sqlite3_stmt *q = w->add_count;
+	for (size_t i = 0; i < w->counts.cap; i++) {
+		const struct stk_entry *e = &w->counts.e[i];
+		if (!e->used)
+			continue;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, w->run_id);
+		sqlite3_bind_int64(q, 2, (int64_t)(e->k[0] >> 16));
+		sqlite3_bind_int64(q, 3, (int64_t)(e->k[0] & 0xffff));
+		sqlite3_bind_int64(q, 4, (int64_t)(e->k[1] >> 32));
+		sqlite3_bind_int64(q, 5, (int64_t)(e->k[1] & 0xffffffffu));
+		sqlite3_bind_int64(q, 6, (int64_t)e->k[2]);
+		sqlite3_bind_int64(q, 7, e->v);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return fail(w, "storing stack counts");
+	}
+	stk_map_reset(&w->counts);
+	w->min_slice = INT64_MAX;
+	return 0;
+}
+
+int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
+{
+	struct sink_frame buf[DB_STK_MAX_DEPTH];
+	uint32_t n = s->frames ? s->n_frames : 0;
+	const struct sink_frame *f = s->frames;
+	if (n > DB_STK_MAX_DEPTH - 1)
+		n = DB_STK_MAX_DEPTH - 1;
+	/* the IP is the leaf: the whole stack when there is none, and put in front when the
+	 * stack's innermost frame is not it (only the user half matched, say) */
+	if (!n || f[0].addr != s->ip) {
+		int32_t m = s->module_id;
+		int known = m >= 0 && (size_t)m < w->nbase;
+		buf[0] = (struct sink_frame){.addr = s->ip, .module_id = known ? m : -1,
+					     .offset = known ? s->ip - w->base[m] : s->ip};
+		if (n)
+			memcpy(buf + 1, f, (size_t)n * sizeof *f);
+		f = buf;
+		n++;
+	}
+	int64_t node = 0;
+	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
+		int64_t frame = intern(w, &w->frames, w->sel_frame, w->ins_frame, &w->next_frame,
+				       f[i].module_id, (int64_t)f[i].offset);
+		if (frame < 0)
+			return -1;
+		node = intern(w, &w->nodes, w->sel_node, w->ins_node, &w->next_node, node, frame);
+		if (node < 0)
+			return -1;
+	}
+	int64_t slice = (s->t_ns < 0 ? 0 : s->t_ns) / DB_STK_SLICE_NS;
+	/* samples arrive nearly in time order: a slice two behind the newest is closed */
+	if (w->counts.n && (stk_map_full(&w->counts) || slice >= w->min_slice + 2) &&
+	    flush_counts(w))
+		return -1;
+	struct stk_entry *e = stk_map_put(&w->counts, (uint64_t)slice << 16 | s->cpu,
+					  (uint64_t)s->pid << 32 | s->tid, (uint64_t)node);
+	e->v++;
+	if (slice < w->min_slice)
+		w->min_slice = slice;
+	w->n_samples++;
+	return 0;
+}
+
+static void bind_time(sqlite3_stmt *q, int i, const struct sink_task *t)
+{
+	if (t->rundown)
+		sqlite3_bind_null(q, i);
+	else
+		sqlite3_bind_int64(q, i, t->t_ns);
+}
+
+int db_stacks_task(struct db_stacks *w, const struct sink_task *t)
+{
+	sqlite3_stmt *q;
+	const char *name = t->name ? t->name : "", *cl = t->command_line ? t->command_line : "";
+	switch (t->kind) {
+	case SINK_PROCESS_START:
+		q = w->ins_proc;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, w->run_id);
+		sqlite3_bind_int64(q, 2, t->pid);
+		sqlite3_bind_int64(q, 3, t->ppid);
+		bind_time(q, 4, t);
+		sqlite3_bind_null(q, 5);
+		sqlite3_bind_text(q, 6, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 7, cl, -1, SQLITE_STATIC);
+		break;
+	case SINK_PROCESS_END:
+		if (t->rundown)
+			return 0; /* DCEnd: still running when the trace stopped */
+		q = w->end_proc;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, t->t_ns);
+		sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 3, cl, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, w->run_id);
+		sqlite3_bind_int64(q, 5, t->pid);
+		break;
+	case SINK_THREAD_START:
+		q = w->ins_thread;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, w->run_id);
+		sqlite3_bind_int64(q, 2, t->tid);
+		sqlite3_bind_int64(q, 3, t->pid);
+		bind_time(q, 4, t);
+		break;
+	case SINK_THREAD_END:
+		if (t->rundown)
+			return 0;
+		q = w->end_thread;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, t->t_ns);
+		sqlite3_bind_int64(q, 2, w->run_id);
+		sqlite3_bind_int64(q, 3, t->tid);
+		break;
+	default:
+		return 0;
+	}
+	int rc = sqlite3_step(q);
+	sqlite3_reset(q); /* the bound strings are the caller's */
+	return rc == SQLITE_DONE ? 0 : fail(w, "storing a process or thread");
+}
+
+int db_stacks_finish(struct db_stacks *w)
+{
+	if (flush_counts(w))
+		return -1;
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(w->db, "INSERT INTO stk_runs(run_id, slice_ns, n_frames, n_nodes,"
+				      " n_samples) VALUES (?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
+		return fail(w, "storing stack facts");
+	sqlite3_bind_int64(q, 1, w->run_id);
+	sqlite3_bind_int64(q, 2, DB_STK_SLICE_NS);
+	sqlite3_bind_int64(q, 3, w->next_frame - 1);
+	sqlite3_bind_int64(q, 4, w->next_node - 1);
+	sqlite3_bind_int64(q, 5, w->n_samples);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : fail(w, "storing stack facts");
+}
+
+void db_stacks_free(struct db_stacks *w)
+{
+	if (!w)
+		return;
+	stk_map_free(&w->frames);
+	stk_map_free(&w->nodes);
+	stk_map_free(&w->counts);
+	sqlite3_finalize(w->sel_frame);
+	sqlite3_finalize(w->ins_frame);
+	sqlite3_finalize(w->sel_node);
+	sqlite3_finalize(w->ins_node);
+	sqlite3_finalize(w->add_count);
+	sqlite3_finalize(w->ins_proc);
+	sqlite3_finalize(w->end_proc);
+	sqlite3_finalize(w->ins_thread);
+	sqlite3_finalize(w->end_thread);
+	free(w->base);
+	free(w);
+}

@@ -1,0 +1,80 @@
+/* db_stacks.h — the per-run stack store (issue 13): frames (module + offset, deduplicated),
+ * a prefix tree of stacks (node = parent node + frame, root first, the way the Firefox
+ * Profiler's stackTable and pprof store them), processes and threads from the trace's
+ * lifetime events, and sample counts per (100 ms slice, CPU, pid, tid, leaf node).
+ *
+ * Exactness: counts are exact per slice; a time window selects whole slices (every slice
+ * that overlaps [from, to)), so its counts are exact at 100 ms resolution. CPU, process
+ * and thread filters are exact.
+ *
+ * Memory at ingest is bounded: frame and node ids are cached in fixed-size hash maps that
+ * are forgotten when full (a miss looks the id up in SQLite by its unique key), and counts
+ * are accumulated in a fixed-size map flushed (added into the table) whenever the slice
+ * moves on or the map fills. */
+#ifndef ETLSCOPE_DB_STACKS_H
+#define ETLSCOPE_DB_STACKS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include "sink.h"
+
+#define DB_STK_SLICE_NS 100000000LL /* 100 ms */
+#define DB_STK_MAX_DEPTH 256        /* frames per stored stack (the sink gives ≤ 128) */
+
+/* ---- writing (inside the run's ingest transaction) ---- */
+struct db_stacks;
+struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id);
+/* A module's base, by its store id (to turn a stackless sample's IP into an offset). */
+int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base);
+int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s);
+int db_stacks_task(struct db_stacks *w, const struct sink_task *t);
+int db_stacks_finish(struct db_stacks *w);
+const char *db_stacks_error(const struct db_stacks *w);
+void db_stacks_free(struct db_stacks *w);
+
+/* ---- reading ---- */
+#define DB_STK_MAX_IDS 64
+struct db_stk_filter {
+	int64_t from_ns, to_ns;            /* trace-relative, [from, to); open = INT64_MIN/MAX */
+	const uint64_t *cpu_words;         /* DB_MAX_CPUS bits, NULL = all CPUs */
+	uint32_t pids[DB_STK_MAX_IDS], tids[DB_STK_MAX_IDS];
+	unsigned npids, ntids;             /* 0 = all */
+	int idle;                          /* 1: keep pid 0 (Idle) samples */
+};
+/* Samples per leaf node (and pid, tid) under the filter: cb per row; a non-zero return
+ * stops. 0, or -1 with err set. */
+typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t tid,
+			       int64_t slice, int64_t n);
+int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
+		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
+
+/* A stack frame as stored. */
+struct db_stk_frame {
+	int32_t module_id;
+	uint64_t offset;
+};
+/* Resolves nodes to their frame paths, caching what it read. */
+struct db_stk_reader;
+struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id);
+/* The frames of node's stack, root first, into out[0..max); returns the count (≤ max,
+ * the deepest frames dropped beyond it), or -1 on error. */
+int db_stk_path(struct db_stk_reader *r, int64_t node, struct db_stk_frame *out, int max);
+void db_stk_reader_free(struct db_stk_reader *r);
+
+struct db_stk_process {
+	uint32_t pid, ppid;
+	int64_t start_ns, end_ns; /* INT64_MIN: before the trace; INT64_MAX: after it */
+	const char *name, *command_line;
+};
+struct db_stk_thread {
+	uint32_t tid, pid;
+	int64_t start_ns, end_ns;
+};
+int db_stk_processes(sqlite3 *db, int64_t run_id,
+		     int (*cb)(void *ud, const struct db_stk_process *p), void *ud);
+int db_stk_threads(sqlite3 *db, int64_t run_id,
+		   int (*cb)(void *ud, const struct db_stk_thread *t), void *ud);
+/* 1 if the run has a stack store (the run was ingested with it), 0 if not, -1 error. */
+int db_stk_present(sqlite3 *db, int64_t run_id);
+
+#endif

@@ -1,0 +1,212 @@
+/* db_stacks_read.c — reading the stack store (see db_stacks.h): filtered counts per leaf
+ * node, node → frame path resolution with a cache, processes and threads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db_etw.h"
+#include "db_stacks.h"
+#include "db_stk_map.h"
+
+#define READER_CACHE_LOG2 16
+
+static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, unsigned k)
+{
+	if (!k)
+		return;
+	size_t l = strlen(sql);
+	l += (size_t)snprintf(sql + l, n - l, " AND %s IN (", col);
+	for (unsigned i = 0; i < k && l < n; i++)
+		l += (size_t)snprintf(sql + l, n - l, "%s%u", i ? "," : "", ids[i]);
+	if (l < n)
+		snprintf(sql + l, n - l, ")");
+}
+
+int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
+		  db_stk_count_fn cb, void *ud, char *err, size_t errlen)
+{
+	/* ids are numbers we format ourselves: at most 2 × 64 × 11 characters */
+	char sql[2048];
+	snprintf(sql, sizeof sql, "SELECT node, pid, tid, %s, %s, sum(n) FROM stk_counts WHERE"
+		 " run_id=? AND slice BETWEEN ? AND ?", by_slice ? "slice" : "0",
+		 f->cpu_words ? "cpu" : "0");
+	add_ids(sql, sizeof sql, "pid", f->pids, f->npids);
+	add_ids(sql, sizeof sql, "tid", f->tids, f->ntids);
+	if (!f->idle)
+		snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND pid<>0");
+	/* the CPU set is tested here rather than as a 2,048-term IN list */
+	snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY node, pid, tid%s%s",
+		 by_slice ? ", slice" : "", f->cpu_words ? ", cpu" : "");
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	int64_t lo = f->from_ns <= 0 ? 0 : f->from_ns / DB_STK_SLICE_NS;
+	int64_t hi = f->to_ns == INT64_MAX ? INT64_MAX : f->to_ns <= 0 ? -1 :
+			     (f->to_ns - 1) / DB_STK_SLICE_NS;
+	sqlite3_bind_int64(q, 1, run_id);
+	sqlite3_bind_int64(q, 2, lo);
+	sqlite3_bind_int64(q, 3, hi);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		unsigned cpu = (unsigned)sqlite3_column_int(q, 4);
+		if (f->cpu_words && (cpu >= DB_MAX_CPUS || !(f->cpu_words[cpu / 64] >> (cpu % 64) & 1)))
+			continue;
+		if (cb(ud, sqlite3_column_int64(q, 0), (uint32_t)sqlite3_column_int64(q, 1),
+		       (uint32_t)sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+		       sqlite3_column_int64(q, 5)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(q);
+		return -1;
+	}
+	sqlite3_finalize(q);
+	return 0;
+}
+
+/* ---- node paths ---- */
+
+struct db_stk_reader {
+	sqlite3 *db;
+	int64_t run_id;
+	sqlite3_stmt *node; /* id → parent, module_id, offset */
+	struct stk_map cache; /* (node, 0) → parent, (node, 1) → module, (node, 2) → offset */
+};
+
+struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
+{
+	struct db_stk_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->db = db;
+	r->run_id = run_id;
+	if (stk_map_init(&r->cache, READER_CACHE_LOG2) ||
+	    sqlite3_prepare_v2(db, "SELECT n.parent, f.module_id, f.offset FROM stk_nodes n"
+				   " JOIN stk_frames f ON f.run_id=n.run_id AND f.id=n.frame"
+				   " WHERE n.run_id=? AND n.id=?", -1, &r->node, NULL) != SQLITE_OK) {
+		db_stk_reader_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* parent and frame of one node: 0, or -1 (unknown node or SQL error) */
+static int node_get(struct db_stk_reader *r, int64_t id, int64_t *parent, struct db_stk_frame *f)
+{
+	struct stk_entry *p = stk_map_get(&r->cache, (uint64_t)id, 0, 0);
+	if (p) { /* the three entries go in together */
+		*parent = p->v;
+		f->module_id = (int32_t)stk_map_get(&r->cache, (uint64_t)id, 1, 0)->v;
+		f->offset = (uint64_t)stk_map_get(&r->cache, (uint64_t)id, 2, 0)->v;
+		return 0;
+	}
+	sqlite3_reset(r->node);
+	sqlite3_bind_int64(r->node, 1, r->run_id);
+	sqlite3_bind_int64(r->node, 2, id);
+	if (sqlite3_step(r->node) != SQLITE_ROW)
+		return -1;
+	*parent = sqlite3_column_int64(r->node, 0);
+	f->module_id = (int32_t)sqlite3_column_int64(r->node, 1);
+	f->offset = (uint64_t)sqlite3_column_int64(r->node, 2);
+	if (r->cache.n + 3 > r->cache.cap / 4 * 3)
+		stk_map_reset(&r->cache);
+	stk_map_put(&r->cache, (uint64_t)id, 1, 0)->v = f->module_id;
+	stk_map_put(&r->cache, (uint64_t)id, 2, 0)->v = (int64_t)f->offset;
+	stk_map_put(&r->cache, (uint64_t)id, 0, 0)->v = *parent;
+	return 0;
+}
+
+int db_stk_path(struct db_stk_reader *r, int64_t node, struct db_stk_frame *out, int max)
+{
+	struct db_stk_frame rev[DB_STK_MAX_DEPTH];
+	int n = 0;
+	while (node != 0 && n < DB_STK_MAX_DEPTH) {
+		int64_t parent;
+		if (node_get(r, node, &parent, &rev[n]))
+			return -1;
+		n++;
+		node = parent;
+	}
+	/* rev is leaf first; out is root first, cut at max */
+	int k = n < max ? n : max;
+	for (int i = 0; i < k; i++)
+		out[i] = rev[n - 1 - i];
+	return k;
+}
+
+void db_stk_reader_free(struct db_stk_reader *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->node);
+	stk_map_free(&r->cache);
+	free(r);
+}
+
+/* ---- processes and threads ---- */
+
+static int64_t col_time(sqlite3_stmt *q, int i, int64_t absent)
+{
+	return sqlite3_column_type(q, i) == SQLITE_NULL ? absent : sqlite3_column_int64(q, i);
+}
+
+int db_stk_processes(sqlite3 *db, int64_t run_id,
+		     int (*cb)(void *ud, const struct db_stk_process *p), void *ud)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT pid, ppid, start_ns, end_ns, name, command_line FROM"
+				   " etw_processes WHERE run_id=? ORDER BY rowid", -1, &q,
+			       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct db_stk_process p = {
+			.pid = (uint32_t)sqlite3_column_int64(q, 0),
+			.ppid = (uint32_t)sqlite3_column_int64(q, 1),
+			.start_ns = col_time(q, 2, INT64_MIN), .end_ns = col_time(q, 3, INT64_MAX),
+			.name = (const char *)sqlite3_column_text(q, 4),
+			.command_line = (const char *)sqlite3_column_text(q, 5),
+		};
+		if (cb(ud, &p))
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_threads(sqlite3 *db, int64_t run_id,
+		   int (*cb)(void *ud, const struct db_stk_thread *t), void *ud)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT tid, pid, start_ns, end_ns FROM etw_threads WHERE"
+				   " run_id=? ORDER BY rowid", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct db_stk_thread t = {
+			.tid = (uint32_t)sqlite3_column_int64(q, 0),
+			.pid = (uint32_t)sqlite3_column_int64(q, 1),
+			.start_ns = col_time(q, 2, INT64_MIN), .end_ns = col_time(q, 3, INT64_MAX),
+		};
+		if (cb(ud, &t))
+			break;
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_present(sqlite3 *db, int64_t run_id)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM stk_runs WHERE run_id=?", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
