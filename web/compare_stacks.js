@@ -35,7 +35,13 @@
     $('cmp-procs-body').replaceChildren(...body);
   }
 
+  // Marks the section settled (shown or not) for tests and screenshots: data-done.
   async function load() {
+    await draw();
+    $('cmp-stacks-panel').dataset.done = '1';
+  }
+
+  async function draw() {
     const { base, other } = pair();
     if (!base || !other) return;
     const group = q().get('sgrp') === 'frame' ? 'frame' : 'module';

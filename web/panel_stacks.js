@@ -50,11 +50,13 @@
   function renderProcesses() {
     const sel = view.get('spid');
     const rows = procs.processes.map((p) => {
-      const name = es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, p.name || `pid ${p.pid}`);
-      name.addEventListener('click', () => view.set({ spid: String(p.pid) === sel ? null : p.pid, stid: null }));
+      // Samples of threads never described have pid null: shown, but not a filter.
+      const label = p.name || `pid ${p.pid}`;
+      const name = p.pid === null ? es.el('span', {}, label) : es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, label);
+      if (p.pid !== null) name.addEventListener('click', () => view.set({ spid: String(p.pid) === sel ? null : p.pid, stid: null }));
       const busiest = (p.busiest_threads || []).map((t) => `${t.tid}: ${fmt.count(t.samples)}`).join(', ');
       return es.el('tr', { class: String(p.pid) === sel ? 'selected' : null, 'data-pid': p.pid }, [
-        es.el('td', {}, name), es.el('td', { class: 'num' }, String(p.pid)),
+        es.el('td', {}, name), es.el('td', { class: 'num' }, p.pid === null ? '—' : String(p.pid)),
         es.el('td', { class: 'num' }, fmt.count(p.samples)), es.el('td', { class: 'num' }, fmt.percent(p.share_of_machine)),
         es.el('td', { class: 'num' }, fmt.number(p.cpus_used)), es.el('td', { class: 'num' }, fmt.count(p.threads)),
         es.el('td', { class: 'small' }, busiest), es.el('td', {}, spark(p.spark || [])),
@@ -158,8 +160,8 @@
   // The rows of the callers or callees table: module, samples, share of the module's samples.
   function sideRows(rows, total) {
     return rows.length ? rows.map((r) => {
-      const b = es.el('button', { type: 'button', class: 'link', 'data-module': r.name }, r.name);
-      b.addEventListener('click', () => view.set({ smod: r.name }));
+      const b = r.name === null ? es.el('span', { class: 'hint' }, '(unresolved address)') : es.el('button', { type: 'button', class: 'link', 'data-module': r.name }, r.name);
+      if (r.name !== null) b.addEventListener('click', () => view.set({ smod: r.name }));
       return es.el('tr', {}, [es.el('td', {}, b), es.el('td', { class: 'num' }, fmt.count(r.value)), es.el('td', { class: 'num' }, fmt.percent(total ? r.value / total : null))]);
     }) : [es.el('tr', {}, es.el('td', { colspan: 3, class: 'hint' }, 'none'))];
   }

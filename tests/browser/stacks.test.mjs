@@ -160,8 +160,7 @@ test('the call tree expands with inclusive and exclusive counts and shares', asy
 
 test('a run without samples says they were not recorded and how to record them', async () => {
   const page = await openPage(browser);
-  await page.route('**/api/runs/*/processes*', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ total: 0, cpus: 2, duration_ms: 1000, slice_ms: 100, processes: [] }) }));
-  await page.goto(`${srv.url}/runs/${runA}`);
+  await page.goto(`${srv.url}/runs/${runA}`); // the real server: this trace has no PROFILE samples
   await page.waitForFunction(() => !document.getElementById('stk-empty').hidden);
   assert.match(await page.textContent('#stk-empty'), /Not recorded.*xperf -on PROC_THREAD\+LOADER\+PROFILE -stackwalk Profile/);
   assert.equal(await page.isHidden('#stk-body'), true);
@@ -229,6 +228,39 @@ test('at 390 px the filled stacks panel does not widen the page', async () => {
   // (the page as a whole is checked by layout.test.mjs on a trace with samples: the findings
   // of this sample-less trace hold an unbreakable xperf command line that is not this panel's)
   assert.ok(await page.$eval('#stacks-panel', (p) => p.getBoundingClientRect().right <= 390));
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// On the real server: a trace written by etlgen whose exact sample counts per module the
+// writer reports (samples_ip: the module is the leaf; samples_on_stack: anywhere on it).
+test('real server: process → threads → flame graph (modules) → frame click → butterfly, with the writer\'s numbers', async () => {
+  const scen = { cpus: 2, duration_s: 1, seed: 5, sample_rate_hz: 1000, process_pid: 4242, modules: [
+    { name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 10485760, samples: { weight: 3, stack: ['edr.sys'] } },
+    { name: 'edr.sys', base: '0xfffff80075000000', size: 1048576, samples: { weight: 1 } },
+    { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, samples: { weight: 1, stack: ['ntoskrnl.exe'] } }] };
+  const g = etlgen(srv.dir, scen, 'edr');
+  const id = (await uploadAndWait(srv.url, g.bytes, 'edr.etl', 'edr')).body.run.id;
+  const m = Object.fromEntries(g.expected.modules.map((x) => [x.name, x]));
+  const n = (v) => v.toLocaleString('en-US');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${id}?sgrp=module`);
+  await page.waitForSelector('#stacks-panel[data-ready]');
+  const procs = await cells(page, '#stk-procs');
+  assert.deepEqual(procs.map((r) => r.slice(1, 4)), [['4242', n(g.expected.samples), '100.0 %']]);
+  await page.click('#stk-procs button[data-pid="4242"]');
+  await page.waitForFunction(() => document.querySelectorAll('#stk-threads tbody tr').length === 2);
+  const threads = await cells(page, '#stk-threads');
+  assert.equal(threads.reduce((s, r) => s + Number(r[2].replace(/,/g, '')), 0), g.expected.samples);
+  // edr.sys calls into ntoskrnl.exe on every ntoskrnl sample: top-down, edr.sys holds its own
+  // samples and ntoskrnl's
+  await page.waitForSelector('#stk-flame g[name="edr.sys"]');
+  assert.match(await page.textContent('#stk-flame g[name="edr.sys"] title'), new RegExp(`^edr\\.sys — ${n(m['edr.sys'].samples_on_stack)} samples`));
+  await page.click('#stk-flame g[name="edr.sys"]');
+  await page.waitForSelector('#stk-bfly[data-ready="edr.sys"]');
+  assert.deepEqual(await cells(page, '#stk-callees'), [['ntoskrnl.exe', n(m['ntoskrnl.exe'].samples_ip), `${((100 * m['ntoskrnl.exe'].samples_ip) / m['edr.sys'].samples_on_stack).toFixed(1)} %`]]);
+  assert.deepEqual(await cells(page, '#stk-callers'), [['none']]);
+  assert.match(await page.textContent('#stk-bfly-note'), new RegExp(`\\(${n(m['edr.sys'].samples_on_stack)} of ${n(g.expected.samples)}\\).*\\(${n(m['edr.sys'].samples_ip)}\\)`));
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
