@@ -35,6 +35,12 @@ int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
 		   const struct api_request *rq, cJSON **out);
 int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		    cJSON **out);
+/* GET …/stacks/export?format=folded|speedscope: the body to download. 200 with *body
+ * (malloc'd), *len, *mime and filename set, or an HTTP status with *out set. */
+#include <stddef.h>
+int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			  char **body, size_t *len, const char **mime, char *filename,
+			  size_t fnlen, cJSON **out);
 /* Pre-bucketed DPC/ISR histograms and per-CPU usage of a text-report run (docs/api.md). */
 int api_run_report_histograms(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			      cJSON **out);

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_map.h"
 
 #define API_STK_MAX_MODULES 16
 
@@ -46,6 +47,33 @@ typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32
 /* Every selected stack (module filter applied: the stack holds one of the modules).
  * 0, or an HTTP status with *out set. */
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out);
+
+/* The call tree of the selection (api_stacks_tree.c): nodes in a flat array, node 0 the
+ * root, children as sibling lists (-1 = none), keyed through a bounded map. */
+struct api_stk_tnode {
+	int64_t value, self;
+	uint64_t offset;       /* 0 in module mode for a resolved module */
+	int32_t module;        /* canonical module id (api_stk_canon), -1 unresolved */
+	uint8_t kernel;
+	int32_t first, next;
+};
+struct api_stk_tree {
+	struct api_stk_query *q;
+	int by_module, inverted;
+	struct api_stk_tnode *v;
+	size_t n, cap;
+	struct stk_map map;
+	int64_t total;
+};
+/* ?invert=, ?group=, ?min_share= (default 0.001). 0, or -1 with *out set. */
+int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
+			double *min_share, cJSON **out);
+/* Build t (by_module, inverted set by the caller) over q. 0, or an HTTP status with *out. */
+int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		       cJSON **out);
+void api_stk_tree_clear(struct api_stk_tree *t);
+/* A node's label: module+0xOFFSET, module, 0xADDRESS or "?" (unresolved, module mode). */
+void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n);
 
 int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
 		   const struct api_request *rq, cJSON **out);

@@ -16,24 +16,8 @@
 
 #define TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
 
-struct tnode {
-	int64_t value, self;
-	uint64_t offset;
-	int32_t module;
-	uint8_t kernel;
-	int32_t first, next; /* children list, -1 = none */
-};
 
-struct tree {
-	struct api_stk_query *q;
-	int by_module, inverted;
-	struct tnode *v;
-	size_t n, cap;
-	struct stk_map map;
-	int64_t total;
-};
-
-static int32_t child(struct tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
+static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
 {
 	uint64_t off = t->by_module && f->module_id >= 0 ? 0 : f->offset;
 	int32_t mod = api_stk_canon(t->q, f->module_id);
@@ -45,14 +29,14 @@ static int32_t child(struct tree *t, int32_t parent, const struct db_stk_frame *
 		return (int32_t)(e->v - 1);
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct tnode *v = realloc(t->v, cap * sizeof *v);
+		struct api_stk_tnode *v = realloc(t->v, cap * sizeof *v);
 		if (!v)
 			return -1;
 		t->v = v;
 		t->cap = cap;
 	}
 	int32_t i = (int32_t)t->n++;
-	t->v[i] = (struct tnode){0, 0, off, mod, (uint8_t)kernel, -1, t->v[parent].first};
+	t->v[i] = (struct api_stk_tnode){0, 0, off, mod, (uint8_t)kernel, -1, t->v[parent].first};
 	t->v[parent].first = i;
 	e->v = i + 1;
 	return i;
@@ -61,7 +45,7 @@ static int32_t child(struct tree *t, int32_t parent, const struct db_stk_frame *
 static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
 		     int64_t count)
 {
-	struct tree *t = ud;
+	struct api_stk_tree *t = ud;
 	(void)pid;
 	(void)tid;
 	int32_t at = 0;
@@ -83,8 +67,9 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 	return 0;
 }
 
-static void frame_name(const struct tree *t, const struct tnode *v, char *buf, size_t n)
+void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n)
 {
+	const struct api_stk_tnode *v = &t->v[i];
 	const char *m = api_stk_module(t->q, v->module);
 	if (!m)
 		snprintf(buf, n, t->by_module ? "?" : "0x%llx", (unsigned long long)v->offset);
@@ -94,9 +79,33 @@ static void frame_name(const struct tree *t, const struct tnode *v, char *buf, s
 		snprintf(buf, n, "%s+0x%llx", m, (unsigned long long)v->offset);
 }
 
+int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		       cJSON **out)
+{
+	t->q = q;
+	t->cap = 1024;
+	t->v = malloc(t->cap * sizeof *t->v);
+	if (!t->v || stk_map_init(&t->map, TREE_MAP_LOG2)) {
+		free(t->v);
+		t->v = NULL;
+		*out = api_error("out of memory");
+		return 500;
+	}
+	t->n = 1;
+	t->v[0] = (struct api_stk_tnode){0, 0, 0, -1, 0, -1, -1};
+	return api_stk_each(db, q, add_stack, t, out);
+}
+
+void api_stk_tree_clear(struct api_stk_tree *t)
+{
+	stk_map_free(&t->map);
+	free(t->v);
+	t->v = NULL;
+}
+
 static int by_value(const void *a, const void *b, void *ud)
 {
-	const struct tnode *v = ud;
+	const struct api_stk_tnode *v = ud;
 	int64_t x = v[*(const int32_t *)a].value, y = v[*(const int32_t *)b].value;
 	return x < y ? 1 : x > y ? -1 : 0;
 }
@@ -106,14 +115,14 @@ struct prune {
 	int64_t nodes, samples;
 };
 
-static void sort_children(const struct tree *t, int32_t *ids, size_t k)
+static void sort_children(const struct api_stk_tree *t, int32_t *ids, size_t k)
 {
 	qsort_r(ids, k, sizeof *ids, by_value, t->v);
 }
 
-static cJSON *emit(const struct tree *t, int32_t i, struct prune *p);
+static cJSON *emit(const struct api_stk_tree *t, int32_t i, struct prune *p);
 
-static cJSON *emit_children(const struct tree *t, int32_t i, struct prune *p)
+static cJSON *emit_children(const struct api_stk_tree *t, int32_t i, struct prune *p)
 {
 	cJSON *arr = cJSON_CreateArray();
 	size_t k = 0;
@@ -158,15 +167,15 @@ static cJSON *emit_children(const struct tree *t, int32_t i, struct prune *p)
 	return arr;
 }
 
-static cJSON *emit(const struct tree *t, int32_t i, struct prune *p)
+static cJSON *emit(const struct api_stk_tree *t, int32_t i, struct prune *p)
 {
 	char name[320];
-	const struct tnode *v = &t->v[i];
+	const struct api_stk_tnode *v = &t->v[i];
 	cJSON *o = cJSON_CreateObject();
 	if (i == 0) {
 		cJSON_AddStringToObject(o, "name", "all");
 	} else {
-		frame_name(t, v, name, sizeof name);
+		api_stk_tree_name(t, i, name, sizeof name);
 		const char *m = api_stk_module(t->q, v->module);
 		cJSON_AddStringToObject(o, "name", name);
 		if (m)
@@ -186,7 +195,7 @@ static cJSON *emit(const struct tree *t, int32_t i, struct prune *p)
 	return o;
 }
 
-static int parse_tree_params(const struct api_request *rq, int *invert, int *by_module,
+int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
 			     double *min_share, cJSON **out)
 {
 	char buf[32];
@@ -221,25 +230,14 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 			cJSON **out)
 {
 	struct api_stk_query q;
-	struct tree t = {0};
+	struct api_stk_tree t = {0};
 	double min_share;
-	if (parse_tree_params(rq, &t.inverted, &t.by_module, &min_share, out))
+	if (api_stk_tree_params(rq, &t.inverted, &t.by_module, &min_share, out))
 		return 400;
 	int st = api_stk_query_parse(db, run_id, rq, 0, &q, out);
 	if (st)
 		return st;
-	t.q = &q;
-	t.cap = 1024;
-	t.v = malloc(t.cap * sizeof *t.v);
-	if (!t.v || stk_map_init(&t.map, TREE_MAP_LOG2)) {
-		free(t.v);
-		api_stk_query_clear(&q);
-		*out = api_error("out of memory");
-		return 500;
-	}
-	t.n = 1;
-	t.v[0] = (struct tnode){0, 0, 0, -1, 0, -1, -1};
-	st = api_stk_each(db, &q, add_stack, &t, out);
+	st = api_stk_tree_build(db, &q, &t, out);
 	if (!st) {
 		struct prune p = {min_share * (double)t.total, 0, 0};
 		cJSON *root = emit(&t, 0, &p);
@@ -259,8 +257,7 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 			cJSON_AddNumberToObject(pr, "samples", (double)p.samples);
 		}
 	}
-	stk_map_free(&t.map);
-	free(t.v);
+	api_stk_tree_clear(&t);
 	api_stk_query_clear(&q);
 	return st ? st : 200;
 }

@@ -21,11 +21,13 @@ static const char *const security_headers[][2] = {
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 };
 
-void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
-		     const void *data, size_t len, const char *cache_control)
+/* disposition: a Content-Disposition value, or NULL */
+static void send_bytes(struct mg_connection *conn, int status, const char *mime,
+		       const void *data, size_t len, const char *cache_control,
+		       const char *disposition)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
-	const char *h[NSEC + 6][2];
+	const char *h[NSEC + 7][2];
 	size_t n = 0;
 	char clen[32];
 	snprintf(clen, sizeof clen, "%zu", len);
@@ -38,6 +40,8 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		h[n][0] = "Strict-Transport-Security", h[n++][1] = "max-age=31536000";
 	if (status == 429)
 		h[n][0] = "Retry-After", h[n++][1] = "1";
+	if (disposition)
+		h[n][0] = "Content-Disposition", h[n++][1] = disposition;
 	if (mg_response_header_start(conn, status) == 0) {
 		for (size_t i = 0; i < n; i++)
 			mg_response_header_add(conn, h[i][0], h[i][1], -1);
@@ -53,6 +57,21 @@ void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 	}
 	if (len && strcmp(mg_get_request_info(conn)->request_method, "HEAD") != 0)
 		mg_write(conn, data, len);
+}
+
+void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
+		     const void *data, size_t len, const char *cache_control)
+{
+	send_bytes(conn, status, mime, data, len, cache_control, NULL);
+}
+
+void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
+			size_t len, const char *filename)
+{
+	char disp[300];
+	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+	send_bytes(conn, 200, mime, data, len, NULL, disp);
 }
 
 void http_send_continue(struct mg_connection *conn)

@@ -77,6 +77,23 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 	return st;
 }
 
+/* GET …/stacks/export: a download, or the API's JSON error. */
+static int send_export(struct mg_connection *conn, sqlite3 *db, const char *id,
+		       const struct api_request *rq)
+{
+	char *body = NULL, name[96];
+	size_t len = 0;
+	const char *mime = NULL;
+	cJSON *out = NULL;
+	int st = api_run_stacks_export(db, id, rq, &body, &len, &mime, name, sizeof name, &out);
+	if (st == 200)
+		http_send_download(conn, mime, body, len, name);
+	else
+		http_send_json(conn, st, out);
+	free(body);
+	return st;
+}
+
 static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 		      const char *rest, const struct api_request *rq)
 {
@@ -112,6 +129,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = api_run_dpcisr(db, id, what + 7, rq, &out);
 	else if (is(what, "modules"))
 		st = api_run_modules(db, id, rq, &out);
+	else if (is(what, "stacks/export"))
+		return send_export(conn, db, id, rq);
 	else if (strncmp(what, "stacks/", 7) == 0)
 		st = api_run_stacks(db, id, what + 7, rq, &out);
 	else if (is(what, "threads"))

@@ -47,6 +47,9 @@ void http_send_error(struct mg_connection *conn, int status, const char *fmt, ..
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
+/* 200 with Content-Disposition: attachment; filename="…" (filename: [A-Za-z0-9._-]). */
+void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
+			size_t len, const char *filename);
 /* Refuse cross-site state changes: an Origin header must match Host. */
 int http_same_origin(struct mg_connection *conn);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */

@@ -63,6 +63,8 @@ struct ctx {
 	struct etl_addrs unknown_kernel, unknown_user;
 	struct hold_ring **hold; /* indexed by CPU; a ring exists once the CPU has samples */
 	size_t n_hold;
+	int frames_oom;          /* a stack frame could not be kept: out of memory */
+	struct sink_frame join[2 * ETL_PENDING_MAX_HALF]; /* the emitted sample's whole stack */
 };
 
 static int oom(struct ctx *c)
@@ -190,11 +192,15 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 	s->stack_modules = s->n_stack_modules ? p->mods : NULL;
 	s->module_chain = s->n_module_chain ? p->chain : NULL;
 	/* join the halves: kernel frames (innermost) first, then the user ones */
-	if (p->n_user && p->n_kernel < ETL_PENDING_MAX_HALF)
-		memmove(p->frames + p->n_kernel, p->frames + ETL_PENDING_MAX_HALF,
-			(size_t)p->n_user * sizeof p->frames[0]);
-	s->n_frames = p->n_kernel + p->n_user;
-	s->frames = s->n_frames ? p->frames : NULL;
+	uint32_t nk = p->half[0].n, nu = p->half[1].n;
+	if (nk)
+		memcpy(c->join, p->half[0].v, (size_t)nk * sizeof c->join[0]);
+	if (nu)
+		memcpy(c->join + nk, p->half[1].v, (size_t)nu * sizeof c->join[0]);
+	etl_frames_free(&p->half[0]);
+	etl_frames_free(&p->half[1]);
+	s->n_frames = nk + nu;
+	s->frames = s->n_frames ? c->join : NULL;
 	if (p->stack_kinds)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
@@ -360,15 +366,9 @@ static void add_stack_frame(struct ctx *c, struct etl_pending_sample *p, uint64_
 	const struct etl_module *e = module_of(c, addr, p->s.pid, p->s.t_ns, psize);
 	int32_t id = e ? e->id : -1;
 	add_frame(p, id);
-	int kernel = etl_is_kernel_address(addr, psize);
-	uint32_t *n = kernel ? &p->n_kernel : &p->n_user;
-	if (*n == ETL_PENDING_MAX_HALF)
-		return; /* deeper frames dropped: the tree keeps the innermost ones */
-	struct sink_frame *f = &p->frames[(kernel ? 0 : ETL_PENDING_MAX_HALF) + (*n)++];
-	f->addr = addr;
-	f->module_id = id;
-	f->offset = e ? addr - e->base : addr;
-	f->reserved = 0;
+	struct sink_frame f = {.addr = addr, .module_id = id, .offset = e ? addr - e->base : addr};
+	if (etl_frames_add(&p->half[etl_is_kernel_address(addr, psize) ? 0 : 1], &f) != 0)
+		c->frames_oom = 1;
 }
 
 static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k)
@@ -510,7 +510,7 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 	switch (k) {
 	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
 		match_stack(c, ev, k);
-		return 0;
+		return c->frames_oom ? oom(c) : 0;
 	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
 	case ETL_K_THREAD_DCSTART: case ETL_K_THREAD_DCEND: {
 		struct etl_thread t;
@@ -628,8 +628,14 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_tidmap_free(&c->tids);
 	etl_pending_free(&c->pend);
 	etl_procstats_free(&c->procs);
-	for (size_t i = 0; i < c->n_hold; i++)
-		free(c->hold[i]);
+	for (size_t i = 0; i < c->n_hold; i++) {
+		struct hold_ring *h = c->hold[i];
+		for (unsigned j = 0; h && j < h->count; j++) { /* left by an aborted parse */
+			etl_frames_free(&h->slot[(h->head + j) % HOLD_PER_CPU].half[0]);
+			etl_frames_free(&h->slot[(h->head + j) % HOLD_PER_CPU].half[1]);
+		}
+		free(h);
+	}
 	free(c->hold);
 	free(c);
 	return rc;

@@ -15,8 +15,35 @@ int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns)
 	return 0;
 }
 
+int etl_frames_add(struct etl_frames *h, const struct sink_frame *f)
+{
+	if (h->n == ETL_PENDING_MAX_HALF)
+		return 0; /* deeper frames dropped: the tree keeps the innermost ones */
+	if (h->n == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 32;
+		struct sink_frame *v = realloc(h->v, (size_t)cap * sizeof *v);
+		if (!v)
+			return -1;
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = *f;
+	return 0;
+}
+
+void etl_frames_free(struct etl_frames *h)
+{
+	free(h->v);
+	memset(h, 0, sizeof *h);
+}
+
 void etl_pending_free(struct etl_pending *p)
 {
+	for (size_t i = 0; p->slot && i < p->count; i++) {
+		struct etl_pending_sample *s = &p->slot[(p->head + i) % p->cap];
+		etl_frames_free(&s->half[0]);
+		etl_frames_free(&s->half[1]);
+	}
 	free(p->slot);
 	memset(p, 0, sizeof *p);
 }

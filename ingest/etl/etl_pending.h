@@ -17,7 +17,15 @@
 
 #define ETL_PENDING_MAX_MODS 64 /* distinct modules kept per sample's stack */
 #define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
-#define ETL_PENDING_MAX_HALF 64  /* frames kept of each half (kernel, user) of a stack */
+#define ETL_PENDING_MAX_HALF 256 /* frames kept of each half (kernel, user) of a stack */
+
+/* One half of a sample's stack, leaf first, on the heap (NULL until its first frame). The
+ * slot holding the sample owns it: copying the sample moves it; etl_pending_free and the
+ * caller's own holds free what is left. */
+struct etl_frames {
+	struct sink_frame *v;
+	uint32_t n, cap;
+};
 
 struct etl_pending_sample {
 	uint64_t ts;        /* raw header timestamp: what stack events carry */
@@ -25,11 +33,12 @@ struct etl_pending_sample {
 	struct sink_cpu_sample s;
 	int32_t mods[ETL_PENDING_MAX_MODS];
 	int32_t chain[ETL_PENDING_MAX_CHAIN];
-	/* frames: the kernel half at [0, n_kernel), the user half at [HALF, HALF + n_user);
-	 * joined (user moved down after kernel) when the sample is emitted */
-	uint32_t n_kernel, n_user;
-	struct sink_frame frames[2 * ETL_PENDING_MAX_HALF];
+	struct etl_frames half[2]; /* 0 kernel, 1 user: joined when the sample is emitted */
 };
+
+/* Append a frame to a half (dropped beyond ETL_PENDING_MAX_HALF). 0 or -1 (ENOMEM). */
+int etl_frames_add(struct etl_frames *h, const struct sink_frame *f);
+void etl_frames_free(struct etl_frames *h);
 
 struct etl_pending {
 	struct etl_pending_sample *slot; /* ring of cap slots */

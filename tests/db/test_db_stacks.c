@@ -1,0 +1,171 @@
+/* test_db_stacks.c — the stack store (db/db_stacks.c, db_stacks_read.c) through the SQLite
+ * sink: frames deduplicated, the prefix tree shared between stacks, the IP put in front of
+ * a stack that lacks it, counts per (slice, CPU, pid, tid, leaf) exact after a late sample
+ * lands in a slice already flushed, filters by window/CPU/thread/Idle, and process and
+ * thread lifetimes. Expected values are worked out by hand from the records below. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "db/db.h"
+#include "db/db_etw.h"
+#include "db/db_stacks.h"
+
+#define NT 0xfffff80070600000ull
+#define TCP 0xfffff80072000000ull
+#define IDM 0xfffff80073000000ull
+#define APP 0x00007ff600000000ull
+enum { M_NT, M_TCP, M_IDM, M_APP };
+
+static int64_t one(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint32_t pid,
+		   uint32_t tid, uint64_t ip, int32_t ip_mod, const struct sink_frame *f, uint32_t n)
+{
+	struct sink_cpu_sample s = {.t_ns = t_ms * 1000000, .cpu = cpu, .pid = pid, .tid = tid,
+				    .ip = ip, .module_id = ip_mod, .ip_kernel = ip >= NT,
+				    .cover_module_id = -1, .frames = f, .n_frames = n};
+	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+}
+
+static int64_t sum;
+static int add(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
+{
+	(void)ud, (void)node, (void)pid, (void)tid, (void)slice;
+	sum += n;
+	return 0;
+}
+
+static int64_t total(sqlite3 *db, int64_t run, struct db_stk_filter f)
+{
+	char err[256];
+	sum = 0;
+	assert_int_equal(db_stk_counts(db, run, &f, 0, add, NULL, err, sizeof err), 0);
+	return sum;
+}
+
+static void test_store(void **state)
+{
+	(void)state;
+	char path[64], err[256], pub[33], tok[33];
+	snprintf(path, sizeof path, "/tmp/etlscope-test-stk-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
+	assert_non_null(db);
+	struct db_run_input in = {"stacks", "s.etl", 1};
+	struct db_sink *s = db_sink_begin(db, &in, err, sizeof err);
+	const struct ingest_sink *k = db_sink_iface(s);
+	const struct {
+		const char *name;
+		uint64_t base;
+		uint32_t pid;
+	} mods[] = {{"ntoskrnl.exe", NT, 0}, {"tcpip.sys", TCP, 0}, {"idmtdi.sys", IDM, 0},
+		    {"wspsrv.exe", APP, 4321}};
+	for (int i = 0; i < 4; i++) {
+		struct sink_module m = {.path = mods[i].name, .name = mods[i].name,
+					.base = mods[i].base, .size = 0x100000, .pid = mods[i].pid,
+					.load_ns = INT64_MIN, .unload_ns = INT64_MAX};
+		int32_t id;
+		assert_int_equal(k->module(k->ud, &m, &id), 0);
+		assert_int_equal(id, i);
+	}
+	struct sink_task tasks[] = {
+		{SINK_PROCESS_START, 1, 0, 4321, 0, 600, "wspsrv.exe", "wspsrv.exe -service"},
+		{SINK_THREAD_START, 1, 0, 4321, 10, 0, "", ""},
+		{SINK_THREAD_START, 0, 100000000, 4321, 11, 0, "", ""},
+		{SINK_THREAD_END, 0, 900000000, 4321, 11, 0, "", ""},
+		{SINK_PROCESS_END, 0, 950000000, 4321, 0, 600, "wspsrv.exe", ""},
+	};
+	for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++)
+		assert_int_equal(k->task(k->ud, &tasks[i]), 0);
+	/* A: the TDI filter under tcpip under the kernel, 7 times on CPU 0, thread 10 */
+	const struct sink_frame a[] = {{IDM + 0x10, 0x10, M_IDM, 0}, {TCP + 0x200, 0x200, M_TCP, 0},
+				       {NT + 0x300, 0x300, M_NT, 0}};
+	for (int i = 0; i < 7; i++)
+		sample(k, i * 10, 0, 4321, 10, IDM + 0x10, M_IDM, a, 3);
+	/* B: the kernel frame alone (a prefix of A), 3 times on CPU 1, thread 11, slice 1 */
+	for (int i = 0; i < 3; i++)
+		sample(k, 150 + i, 1, 4321, 11, NT + 0x300, M_NT, a + 2, 1);
+	/* C: Idle without a stack, twice on CPU 2: the IP is the stack */
+	sample(k, 20, 2, 0, 0, NT + 0x400, M_NT, NULL, 0);
+	sample(k, 21, 2, 0, 0, NT + 0x400, M_NT, NULL, 0);
+	/* D: only the user half matched: the IP (idmtdi) goes in front; slice 2 closes slice 0 */
+	const struct sink_frame d[] = {{APP + 0x50, 0x50, M_APP, 0}};
+	sample(k, 250, 0, 4321, 10, IDM + 0x10, M_IDM, d, 1);
+	/* a late A in slice 0, after that slice was flushed: added, not lost or doubled */
+	sample(k, 5, 0, 4321, 10, IDM + 0x10, M_IDM, a, 3);
+	int64_t run;
+	assert_int_equal(db_sink_commit(s, "etl", 0, &run, pub, tok, err, sizeof err), 0);
+
+	/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
+	assert_int_equal(one(db, "SELECT count(*) FROM stk_frames"), 5);
+	/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
+	assert_int_equal(one(db, "SELECT count(*) FROM stk_nodes"), 6);
+	assert_int_equal(one(db, "SELECT count(*) FROM stk_counts"), 4);
+	assert_int_equal(one(db, "SELECT sum(n) FROM stk_counts"), 14);
+	assert_int_equal(one(db, "SELECT n FROM stk_counts WHERE slice=0 AND cpu=0"), 8);
+	assert_int_equal(one(db, "SELECT n_samples FROM stk_runs"), 14);
+
+	/* the path of A's leaf, root first */
+	int64_t leaf = one(db, "SELECT node FROM stk_counts WHERE slice=0 AND cpu=0");
+	struct db_stk_reader *r = db_stk_reader_new(db, run);
+	struct db_stk_frame fr[8];
+	assert_int_equal(db_stk_path(r, leaf, fr, 8), 3);
+	assert_int_equal(fr[0].module_id, M_NT);
+	assert_int_equal(fr[0].offset, 0x300);
+	assert_int_equal(fr[1].module_id, M_TCP);
+	assert_int_equal(fr[2].module_id, M_IDM);
+	assert_int_equal(fr[2].offset, 0x10);
+	leaf = one(db, "SELECT node FROM stk_counts WHERE slice=2");
+	assert_int_equal(db_stk_path(r, leaf, fr, 8), 2);
+	assert_int_equal(fr[0].module_id, M_APP);
+	assert_int_equal(fr[1].module_id, M_IDM);
+	db_stk_reader_free(r);
+
+	/* filters */
+	struct db_stk_filter all = {.from_ns = INT64_MIN, .to_ns = INT64_MAX};
+	assert_int_equal(total(db, run, all), 12); /* Idle left out */
+	all.idle = 1;
+	assert_int_equal(total(db, run, all), 14);
+	struct db_stk_filter win = {.from_ns = 0, .to_ns = 200000000};
+	assert_int_equal(total(db, run, win), 11); /* slices 0 and 1 */
+	win.to_ns = 100000000;
+	assert_int_equal(total(db, run, win), 8);  /* slice 0 only */
+	uint64_t cpus[DB_MAX_CPUS / 64] = {1u << 1};
+	struct db_stk_filter cpu = {.from_ns = INT64_MIN, .to_ns = INT64_MAX, .cpu_words = cpus};
+	assert_int_equal(total(db, run, cpu), 3);
+	struct db_stk_filter th = {.from_ns = INT64_MIN, .to_ns = INT64_MAX, .tids = {10}, .ntids = 1};
+	assert_int_equal(total(db, run, th), 9);
+
+	/* processes and threads */
+	assert_int_equal(one(db, "SELECT count(*) FROM etw_processes WHERE pid=4321 AND"
+				 " start_ns IS NULL AND end_ns=950000000 AND name='wspsrv.exe' AND"
+				 " command_line='wspsrv.exe -service'"), 1);
+	assert_int_equal(one(db, "SELECT count(*) FROM etw_threads WHERE tid=11 AND"
+				 " start_ns=100000000 AND end_ns=900000000"), 1);
+	assert_int_equal(one(db, "SELECT count(*) FROM etw_threads WHERE tid=10 AND"
+				 " start_ns IS NULL AND end_ns IS NULL"), 1);
+	db_close(db);
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store)};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
