@@ -96,8 +96,8 @@ test('process table → threads and flame graph of the process → frame click �
   // the flame graph of the process: 600 samples, no frame of the other process
   await page.waitForFunction(() => !document.querySelector('#stk-flame g[name^="<img"]') && document.querySelector('#stk-flame g[name="idmtdi.sys+0x2000"]'));
   assert.match(await page.textContent('#stk-flame g[name="ntoskrnl.exe+0x100"] title'), /600 samples \(100 %\)|600 samples \(100\.0 %\)/);
-  const exp = await page.getAttribute('#stk-exports a[data-format="pprof"]', 'href');
-  assert.match(exp, /\/stacks\/export\?.*format=pprof/);
+  const exp = await page.getAttribute('#stk-exports a[data-format="speedscope"]', 'href');
+  assert.match(exp, /\/stacks\/export\?.*format=speedscope/);
   assert.equal(new URL(exp, srv.url).searchParams.get('pid'), '1234');
 
   await page.click('#stk-flame g[name="idmtdi.sys+0x2000"]');
@@ -243,7 +243,7 @@ test('real server: process → threads → flame graph (modules) → frame click
   const id = (await uploadAndWait(srv.url, g.bytes, 'edr.etl', 'edr')).body.run.id;
   const m = Object.fromEntries(g.expected.modules.map((x) => [x.name, x]));
   const n = (v) => v.toLocaleString('en-US');
-  const page = await openPage(browser);
+  const page = await openPage(browser, { acceptDownloads: true });
   await page.goto(`${srv.url}/runs/${id}?sgrp=module`);
   await page.waitForSelector('#stacks-panel[data-ready]');
   const procs = await cells(page, '#stk-procs');
@@ -261,6 +261,16 @@ test('real server: process → threads → flame graph (modules) → frame click
   assert.deepEqual(await cells(page, '#stk-callees'), [['ntoskrnl.exe', n(m['ntoskrnl.exe'].samples_ip), `${((100 * m['ntoskrnl.exe'].samples_ip) / m['edr.sys'].samples_on_stack).toFixed(1)} %`]]);
   assert.deepEqual(await cells(page, '#stk-callers'), [['none']]);
   assert.match(await page.textContent('#stk-bfly-note'), new RegExp(`\\(${n(m['edr.sys'].samples_on_stack)} of ${n(g.expected.samples)}\\).*\\(${n(m['edr.sys'].samples_ip)}\\)`));
+  // the export links download the selection as shown (process 4242, by module), and the
+  // files add up to the writer's counts
+  const [folded] = await Promise.all([page.waitForEvent('download'), page.click('#stk-exports a[data-format="folded"]')]);
+  const lines = readFileSync(await folded.path(), 'utf8').trim().split('\n').map((l) => l.match(/^(.*) (\d+)$/));
+  assert.equal(lines.reduce((s, l) => s + Number(l[2]), 0), g.expected.samples);
+  assert.equal(Number(lines.find((l) => l[1] === 'edr.sys;ntoskrnl.exe')[2]), m['ntoskrnl.exe'].samples_ip);
+  const [speed] = await Promise.all([page.waitForEvent('download'), page.click('#stk-exports a[data-format="speedscope"]')]);
+  const sp = JSON.parse(readFileSync(await speed.path(), 'utf8'));
+  assert.equal(sp.profiles[0].type, 'sampled');
+  assert.equal(sp.profiles[0].weights.reduce((a, b) => a + b, 0), g.expected.samples);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
