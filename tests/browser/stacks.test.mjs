@@ -55,16 +55,12 @@ async function fixtures(page) {
   const asked = [];
   const json = (route, body) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
   // run B ("after"): wspsrv.exe down to 0.5 CPUs, System the same
-  const after = { ...processes, processes: [{ ...processes.processes[0], cpus_used: 0.5 }, processes.processes[1]] };
+  // and twice as long (2 s), so that the compare page goes per second
+  const after = { ...processes, duration_ms: 2000, processes: [{ ...processes.processes[0], cpus_used: 0.5 }, processes.processes[1]] };
   await page.route('**/api/runs/*/processes*', (r) => { const u = r.request().url(); asked.push(u); return json(r, u.includes(runB) ? after : processes); });
   await page.route('**/api/runs/*/threads*', (r) => { asked.push(r.request().url()); return json(r, threads); });
   await page.route('**/api/runs/*/stacks/tree*', (r) => { const u = new URL(r.request().url()); asked.push(u.href); return json(r, treeFor(u)); });
   await page.route('**/api/runs/*/stacks/butterfly*', (r) => { const u = new URL(r.request().url()); asked.push(u.href); return json(r, butterfly(u.searchParams.get('module'))); });
-  await page.route('**/api/compare/stacks*', (r) => { asked.push(r.request().url()); return json(r, {
-    total: 700, normalised: 'none', group: 'module',
-    root: Object.assign(node('all', null, 700, 0, [Object.assign(node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [
-      Object.assign(node('idmtdi.sys', 'idmtdi.sys', 100, 100), { delta: -400 }),
-      Object.assign(node('edr.sys', 'edr.sys', 500, 500), { delta: 500 })]), { delta: 100 })]), { delta: 100 }) }); });
   return asked;
 }
 
@@ -167,17 +163,31 @@ test('a run without samples says they were not recorded and how to record them',
   await page.context().close();
 });
 
-test('compare: differential flame graph coloured by change, and CPU by process deltas', async () => {
+test('compare: differential flame graph coloured by change per second, and CPU by process deltas', async () => {
   const page = await openPage(browser);
   const asked = await fixtures(page);
+  // by module: the baseline (1 s) and the other run (2 s), 700 samples each
+  const trees = {
+    [runA]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 500, 500), node('edr.sys', 'edr.sys', 100, 100)])]),
+    [runB]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 100, 100), node('edr.sys', 'edr.sys', 500, 500)])]),
+  };
+  await page.route('**/api/runs/*/stacks/tree*', (r) => {
+    const u = new URL(r.request().url());
+    asked.push(u.href);
+    const id = u.pathname.split('/')[3];
+    return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ total: 700, group: 'module', inverted: false, root: trees[id], pruned: { nodes: 0, samples: 0 } }) });
+  });
   await page.goto(`${srv.url}/compare?runs=${runA},${runB}`);
   await page.waitForSelector('#cmp-stacks-panel[data-ready]');
-  const q = last(asked, '/api/compare/stacks').searchParams;
-  assert.equal(q.get('runs'), `${runA},${runB}`);
-  assert.equal(q.get('base'), runA);
+  assert.equal(last(asked, `/runs/${runB}/stacks/tree`).searchParams.get('group'), 'module');
+  assert.match(await page.textContent('#cmp-stacks-note'), /per second/);
+  // per second: baseline ×1, other ×½ → ntoskrnl 700 → 350 (−350), idmtdi 500 → 50 (−450),
+  // edr 100 → 250 (+150); colours scale by |change| / 450
   const fill = (n) => page.getAttribute(`#cmp-flame g[name="${n}"] rect`, 'fill');
-  assert.equal(await fill('edr.sys'), 'rgb(255, 80, 80)');      // grew the most: full red
-  assert.equal(await fill('idmtdi.sys'), 'rgb(115, 115, 255)'); // shrank by 400 of 500: blue
+  assert.equal(await fill('idmtdi.sys'), 'rgb(80, 80, 255)');
+  assert.equal(await fill('ntoskrnl.exe'), 'rgb(119, 119, 255)');
+  assert.equal(await fill('edr.sys'), 'rgb(255, 197, 197)');
+  assert.match(await page.textContent('#cmp-flame g[name="edr.sys"] title'), /^edr\.sys — 250 samples .*change \+150$/);
   // largest change first: wspsrv.exe 2.4 → 0.5 CPUs
   assert.deepEqual(await cells(page, '#cmp-procs'), [['wspsrv.exe', '2.40', '0.50', '−1.90'], ['System', '0.40', '0.40', '0']]);
   assert.equal(await page.getAttribute('#cmp-procs tr[data-process="wspsrv.exe"] td:last-child', 'class'), 'num better');
