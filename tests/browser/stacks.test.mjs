@@ -284,3 +284,23 @@ test('real server: process → threads → flame graph (modules) → frame click
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('real server: the differential flame graph of two written traces shows each module\'s change', async () => {
+  const scen = (edr, seed) => ({ cpus: 2, duration_s: 1, seed, sample_rate_hz: 1000, modules: [
+    { name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 10485760, samples: { weight: 2 } },
+    { name: 'edr.sys', base: '0xfffff80075000000', size: 1048576, samples: { weight: edr, stack: ['ntoskrnl.exe'] } }] });
+  const ga = etlgen(srv.dir, scen(1, 7), 'diff-a'), gb = etlgen(srv.dir, scen(6, 8), 'diff-b');
+  const a = (await uploadAndWait(srv.url, ga.bytes, 'diff-a.etl', 'before')).body.run.id;
+  const b = (await uploadAndWait(srv.url, gb.bytes, 'diff-b.etl', 'after')).body.run.id;
+  const edr = (g) => g.expected.modules.find((x) => x.name === 'edr.sys').samples_on_stack;
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/compare?runs=${a},${b}`);
+  await page.waitForSelector('#cmp-stacks-panel[data-ready]');
+  const d = edr(gb) - edr(ga);
+  assert.ok(d > 0);
+  const title = await page.textContent('#cmp-flame g[name="edr.sys"] title');
+  assert.equal(title.replace(/ \(.*\)/, ''), `edr.sys — ${edr(gb).toLocaleString('en-US')} samples, change +${d.toLocaleString('en-US')}`);
+  assert.match(await page.getAttribute('#cmp-flame g[name="edr.sys"] rect', 'fill'), /^rgb\(255, \d+, \d+\)$/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
