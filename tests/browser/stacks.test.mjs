@@ -102,6 +102,15 @@ test('process table → threads and flame graph of the process → frame click �
   assert.deepEqual(await cells(page, '#stk-callees'), [['tcpip.sys', '100', '20.0 %']]);
   assert.equal(last(asked, '/butterfly').searchParams.get('pid'), '1234');
 
+  // a thread narrows the stacks further, and a second click lets go of it
+  await page.click('#stk-threads button[data-tid="77"]');
+  await page.waitForFunction(() => document.getElementById('stk-selection').textContent.includes('thread 77'));
+  assert.equal(last(asked, '/stacks/tree').searchParams.get('tid'), '77');
+  assert.equal(last(asked, '/stacks/tree').searchParams.get('pid'), '1234');
+  await page.click('#stk-threads button[data-tid="77"]');
+  await page.waitForFunction(() => !document.getElementById('stk-selection').textContent.includes('thread'));
+  assert.equal(last(asked, '/stacks/tree').searchParams.get('tid'), null);
+
   await page.click('#stk-group button[data-group="module"]');
   await page.waitForFunction(() => document.querySelector('#stk-flame g[name="idmtdi.sys"]'));
   const url = new URL(page.url());
