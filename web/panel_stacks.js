@@ -3,7 +3,8 @@
 // sparkline of CPU over time), the thread table of the chosen process, a flame graph, the
 // call tree (top-down or inverted) as an expandable table, callers and callees of a module
 // (butterfly), and export links. Everything follows the time window and the CPU selection.
-// View keys: spid, stid (the chosen process and thread), sinv (1 = inverted tree), sgrp
+// View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
+// carries pid), sinv (1 = inverted tree), sgrp
 // (module = group frames by module), smod (the module whose callers/callees are shown).
 'use strict';
 
@@ -21,8 +22,8 @@
   function filter({ withProcess = true } = {}) {
     const q = view.windowQuery();
     if (view.get('cpus')) q.set('cpus', view.get('cpus'));
-    if (withProcess && view.get('spid')) q.set('pid', view.get('spid'));
-    if (withProcess && view.get('stid')) q.set('tid', view.get('stid'));
+    if (withProcess && view.get('pid')) q.set('pid', view.get('pid'));
+    if (withProcess && view.get('tid')) q.set('tid', view.get('tid'));
     return q;
   }
 
@@ -48,12 +49,12 @@
   }
 
   function renderProcesses() {
-    const sel = view.get('spid');
+    const sel = view.get('pid');
     const rows = procs.processes.map((p) => {
       // Samples of threads never described have pid null: shown, but not a filter.
       const label = p.name || `pid ${p.pid}`;
       const name = p.pid === null ? es.el('span', {}, label) : es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, label);
-      if (p.pid !== null) name.addEventListener('click', () => view.set({ spid: String(p.pid) === sel ? null : p.pid, stid: null }));
+      if (p.pid !== null) name.addEventListener('click', () => view.set({ pid: String(p.pid) === sel ? null : p.pid, tid: null }));
       const busiest = (p.busiest_threads || []).map((t) => `${t.tid}: ${fmt.count(t.samples)}`).join(', ');
       return es.el('tr', { class: String(p.pid) === sel ? 'selected' : null, 'data-pid': p.pid }, [
         es.el('td', {}, name), es.el('td', { class: 'num' }, p.pid === null ? '—' : String(p.pid)),
@@ -68,7 +69,7 @@
   }
 
   async function loadThreads() {
-    const pid = view.get('spid');
+    const pid = view.get('pid');
     es.show($('stk-threads-wrap'), !!pid);
     if (!pid) return;
     const p = procs && procs.processes.find((x) => String(x.pid) === pid);
@@ -77,10 +78,10 @@
     q.set('pid', pid);
     let d;
     try { d = await es.api(`${base()}/threads?${q}`); } catch (e) { $('stk-threads-body').replaceChildren(es.el('tr', {}, es.el('td', { colspan: 4, class: 'error' }, e.message))); return; }
-    const sel = view.get('stid');
+    const sel = view.get('tid');
     const rows = d.threads.map((t) => {
       const b = es.el('button', { type: 'button', class: 'link', 'data-tid': t.tid }, String(t.tid));
-      b.addEventListener('click', () => view.set({ stid: String(t.tid) === sel ? null : t.tid }));
+      b.addEventListener('click', () => view.set({ tid: String(t.tid) === sel ? null : t.tid }));
       return es.el('tr', { class: String(t.tid) === sel ? 'selected' : null }, [
         es.el('td', { class: 'num' }, b), es.el('td', {}, t.name || '—'),
         es.el('td', { class: 'num' }, fmt.count(t.samples)), es.el('td', { class: 'num' }, fmt.percent(t.share)),
@@ -117,7 +118,7 @@
 
   function describeSelection() {
     const parts = [];
-    const pid = view.get('spid'), tid = view.get('stid');
+    const pid = view.get('pid'), tid = view.get('tid');
     const p = pid && procs && procs.processes.find((x) => String(x.pid) === pid);
     parts.push(pid ? `${p ? p.name : 'process'} (pid ${pid})` : 'all processes except Idle');
     if (tid) parts.push(`thread ${tid}`);
@@ -225,16 +226,16 @@
     init() {
       for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'module' ? 'module' : null }); });
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
-      $('stk-all').addEventListener('click', () => view.set({ spid: null, stid: null }));
+      $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
       $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));
       view.onChange(async (changed) => {
         const has = (...k) => changed.has('*') || k.some((x) => changed.has(x));
         if (has('from', 'to', 'cpus')) { expanded.clear(); loadAll(); return; }
         if (!procs || !procs.total) return;
         renderSwitches();
-        if (has('spid', 'stid')) { expanded.clear(); renderProcesses(); loadThreads(); }
-        if (has('spid', 'stid', 'sinv', 'sgrp')) loadTree();
-        if (has('spid', 'stid', 'smod')) loadButterfly();
+        if (has('pid', 'tid')) { expanded.clear(); renderProcesses(); loadThreads(); }
+        if (has('pid', 'tid', 'sinv', 'sgrp')) loadTree();
+        if (has('pid', 'tid', 'smod')) loadButterfly();
       });
       loadAll();
     },

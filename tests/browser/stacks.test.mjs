@@ -114,7 +114,7 @@ test('process table → threads and flame graph of the process → frame click �
   await page.click('#stk-group button[data-group="module"]');
   await page.waitForFunction(() => document.querySelector('#stk-flame g[name="idmtdi.sys"]'));
   const url = new URL(page.url());
-  assert.equal(url.searchParams.get('spid'), '1234');
+  assert.equal(url.searchParams.get('pid'), '1234');
   assert.equal(url.searchParams.get('smod'), 'idmtdi.sys');
   assert.equal(url.searchParams.get('sgrp'), 'module');
   assert.deepEqual(page.problems, []);
@@ -231,7 +231,7 @@ test('a drivers-table row and a finding that names a module open its callers and
 test('at 390 px the filled stacks panel does not widen the page', async () => {
   const page = await openPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   await fixtures(page);
-  await page.goto(`${srv.url}/runs/${runA}?spid=1234&smod=idmtdi.sys`);
+  await page.goto(`${srv.url}/runs/${runA}?pid=1234&smod=idmtdi.sys`);
   await page.waitForSelector('#stk-bfly[data-ready="idmtdi.sys"]');
   await page.waitForSelector('#stacks-panel[data-ready]');
   await page.waitForSelector('#stk-flame svg');
