@@ -4,6 +4,7 @@
 //   verdict  the field story's "before" trace: the verdict and ranked findings;
 //   dpcisr   its DPC/ISR panel (histogram against the guideline, module table, heatmap);
 //   compare  before vs after removing the teaming software;
+//   stacks   its "CPU by process and stacks" panel: modules, callers/callees of tedrdrv.sys;
 //   run      the perfmon "before" log, per-CPU % DPC Time and its heatmap.
 // Usage: build first (cmake --build build), then  node scripts/screenshots.mjs
 // (ETLSCOPE_BIN picks another binary, CHROMIUM another browser).
@@ -49,12 +50,19 @@ try {
   await p.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 3);
   await p.screenshot({ path: out('compare') });
 
+  p = await page(1280, 1200);
+  await p.goto(`${srv.url}/runs/${before}?sgrp=module&smod=tedrdrv.sys#stacks-panel`);
+  await p.waitForSelector('#stacks-panel[data-ready]');
+  await p.waitForSelector('#stk-bfly[data-ready="tedrdrv.sys"]');
+  await p.waitForSelector('#stk-flame svg');
+  await p.locator('#stacks-panel').screenshot({ path: out('stacks') });
+
   p = await page(1280, 1000);
   await p.goto(`${srv.url}/runs/${perfmon}?counter=${encodeURIComponent('% DPC Time')}`);
   await p.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-heat')));
   await p.evaluate(() => document.getElementById('cpu-panel').scrollIntoView({ block: 'start' }));
   await p.screenshot({ path: out('run') });
-  console.log('wrote docs/screenshot-{verdict,dpcisr,compare,run}.png');
+  console.log('wrote docs/screenshot-{verdict,dpcisr,compare,stacks,run}.png');
 } finally {
   await browser.close();
   await srv.stop();

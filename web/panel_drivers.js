@@ -95,6 +95,11 @@
   function cellsFor(r) {
     const name = es.el('td', { class: 'mod' }, [es.el('span', { class: 'mod-name', title: r.path }, r.name)]);
     if (r.note) name.appendChild(es.el('div', { class: 'hint small' }, r.note));
+    if (window.stacksShowModule) { // the stacks panel's butterfly of this module (panel_stacks.js)
+      const b = es.el('button', { type: 'button', class: 'link small stk-open', 'data-module': r.name }, 'callers/callees');
+      b.addEventListener('click', () => window.stacksShowModule(r.name));
+      name.appendChild(es.el('div', {}, b));
+    }
     const vendor = es.el('td', {}, [r.vendor || (r.kernel ? 'unknown' : '—')]);
     if (r.product) vendor.appendChild(es.el('div', { class: 'hint small' }, r.product));
     name.dataset.csv = r.name;

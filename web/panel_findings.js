@@ -7,8 +7,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   // Finding link panel → the id of its <section> in run.html (keep the two in step).
-  const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta', sched: 'sched-panel' };
-  const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts', sched: 'syscalls and scheduling' };
+  const panelSection = { dpcisr: 'dpc-panel', drivers: 'drivers-panel', counters: 'cpu-panel', summary: 'meta', sched: 'sched-panel', stacks: 'stacks-panel' };
+  const panelName = { dpcisr: 'DPC/ISR', drivers: 'drivers', counters: 'counters', summary: 'trace facts', sched: 'syscalls and scheduling', stacks: 'stacks' };
 
   // What a finding's numbers are called on the page, and how each is formatted (fmt).
   // Internal keys (module_id) are not shown; unknown keys fall back on their unit suffix.
@@ -66,11 +66,23 @@
     return a;
   }
 
+  // "Callers and callees of X" for a finding that names a module (the stacks panel's
+  // butterfly, panel_stacks.js); null on pages or runs without that panel.
+  function stacksLink(f) {
+    const mod = f && f.numbers && typeof f.numbers.module === 'string' ? f.numbers.module : null;
+    if (!mod || !window.stacksShowModule || !view.run || view.run.format !== 'etl') return null;
+    const b = es.el('button', { type: 'button', class: 'link finding-stacks', 'data-module': mod }, `Callers and callees of ${mod}`);
+    b.addEventListener('click', () => window.stacksShowModule(mod));
+    return b;
+  }
+
   function render(doc) {
     const v = doc.verdict || { severity: 'ok', sentence: '' };
     const box = $('verdict');
     box.className = `verdict sev-${v.severity}`;
     box.replaceChildren(es.el('strong', {}, v.sentence));
+    const top = stacksLink((doc.findings || [])[0]);
+    if (top) box.append(' ', top);
     const list = $('findings-list');
     list.replaceChildren();
     for (const f of doc.findings || []) {
@@ -79,6 +91,7 @@
         es.el('p', { class: 'finding-sentence' }, f.sentence),
         numbers(f.numbers),
         linkFor(f.link),
+        stacksLink(f),
       ]));
     }
     es.show($('findings-none'), !(doc.findings || []).length);

@@ -30,8 +30,8 @@ after(async () => { await browser.close(); await srv.stop(); });
 async function settle(page, path) {
   await page.goto(srv.url + path);
   if (path === '/') await page.waitForSelector('#runs tbody tr');
-  else if (path.startsWith('/compare')) await page.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length && document.querySelectorAll('#cmp-add option').length > 1);
-  else if (path.endsWith(etl)) await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready && document.querySelectorAll('#drivers-body tr').length && document.querySelectorAll('#vendors-body tr').length);
+  else if (path.startsWith('/compare')) await page.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length && document.querySelectorAll('#cmp-add option').length > 1 && document.getElementById('cmp-stacks-panel').dataset.done);
+  else if (path.endsWith(etl)) await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready && document.getElementById('stacks-panel').dataset.ready && document.querySelectorAll('#drivers-body tr').length && document.querySelectorAll('#vendors-body tr').length);
   else await page.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cpu-heat')));
 }
 

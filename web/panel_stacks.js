@@ -1,0 +1,243 @@
+// panel_stacks.js — "CPU by process and stacks" for ETW runs with sampled stacks: the
+// process table (samples, share of the machine, CPUs used, threads, busiest threads, a
+// sparkline of CPU over time), the thread table of the chosen process, a flame graph, the
+// call tree (top-down or inverted) as an expandable table, callers and callees of a module
+// (butterfly), and export links. Everything follows the time window and the CPU selection.
+// View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
+// carries pid), sinv (1 = inverted tree), sgrp
+// (module = group frames by module), smod (the module whose callers/callees are shown).
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const SVG = 'http://www.w3.org/2000/svg';
+  const RECORD = 'xperf -on PROC_THREAD+LOADER+PROFILE -stackwalk Profile';
+  let procs = null;
+  let tree = null;
+  const expanded = new Set();
+
+  const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
+
+  // The shared filter: window, CPUs, and the chosen process and thread.
+  function filter({ withProcess = true } = {}) {
+    const q = view.windowQuery();
+    if (view.get('cpus')) q.set('cpus', view.get('cpus'));
+    if (withProcess && view.get('pid')) q.set('pid', view.get('pid'));
+    if (withProcess && view.get('tid')) q.set('tid', view.get('tid'));
+    return q;
+  }
+
+  function notRecorded(text) {
+    $('stk-empty').textContent = text;
+    es.show($('stk-empty'), true);
+    es.show($('stk-body'), false);
+  }
+
+  // A sparkline of samples per slice, drawn with DOM APIs (no inline markup).
+  function spark(values) {
+    const w = 100, h = 20;
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+    svg.setAttribute('class', 'spark');
+    svg.setAttribute('aria-hidden', 'true');
+    const max = Math.max(1, ...values);
+    const n = Math.max(1, values.length - 1);
+    const line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('points', values.map((v, i) => `${((i * w) / n).toFixed(1)},${(h - (v * (h - 2)) / max - 1).toFixed(1)}`).join(' '));
+    svg.appendChild(line);
+    return svg;
+  }
+
+  function renderProcesses() {
+    const sel = view.get('pid');
+    const rows = procs.processes.map((p) => {
+      // Samples of threads never described have pid null: shown, but not a filter.
+      const label = p.name || `pid ${p.pid}`;
+      const name = p.pid === null ? es.el('span', {}, label) : es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, label);
+      if (p.pid !== null) name.addEventListener('click', () => view.set({ pid: String(p.pid) === sel ? null : p.pid, tid: null }));
+      const busiest = (p.busiest_threads || []).map((t) => `${t.tid}: ${fmt.count(t.samples)}`).join(', ');
+      return es.el('tr', { class: String(p.pid) === sel ? 'selected' : null, 'data-pid': p.pid }, [
+        es.el('td', {}, name), es.el('td', { class: 'num' }, p.pid === null ? '—' : String(p.pid)),
+        es.el('td', { class: 'num' }, fmt.count(p.samples)), es.el('td', { class: 'num' }, fmt.percent(p.share_of_machine)),
+        es.el('td', { class: 'num' }, fmt.number(p.cpus_used)), es.el('td', { class: 'num' }, fmt.count(p.threads)),
+        es.el('td', { class: 'small' }, busiest), es.el('td', {}, spark(p.spark || [])),
+      ]);
+    });
+    $('stk-procs-body').replaceChildren(...rows);
+    const slice = procs.slice_ms ? `; each sparkline point is ${fmt.ms(procs.slice_ms)}` : '';
+    $('stk-procs-note').textContent = `${fmt.count(procs.total)} samples on ${fmt.count(procs.cpus)} CPUs, Idle included${slice}. Click a process to see its threads and its stacks.`;
+  }
+
+  async function loadThreads() {
+    const pid = view.get('pid');
+    es.show($('stk-threads-wrap'), !!pid);
+    if (!pid) return;
+    const p = procs && procs.processes.find((x) => String(x.pid) === pid);
+    $('stk-threads-title').textContent = `Threads of ${p ? p.name : `pid ${pid}`} (pid ${pid})`;
+    const q = filter({ withProcess: false });
+    q.set('pid', pid);
+    let d;
+    try { d = await es.api(`${base()}/threads?${q}`); } catch (e) { $('stk-threads-body').replaceChildren(es.el('tr', {}, es.el('td', { colspan: 4, class: 'error' }, e.message))); return; }
+    const sel = view.get('tid');
+    const rows = d.threads.map((t) => {
+      const b = es.el('button', { type: 'button', class: 'link', 'data-tid': t.tid }, String(t.tid));
+      b.addEventListener('click', () => view.set({ tid: String(t.tid) === sel ? null : t.tid }));
+      return es.el('tr', { class: String(t.tid) === sel ? 'selected' : null }, [
+        es.el('td', { class: 'num' }, b), es.el('td', {}, t.name || '—'),
+        es.el('td', { class: 'num' }, fmt.count(t.samples)), es.el('td', { class: 'num' }, fmt.percent(t.share)),
+      ]);
+    });
+    $('stk-threads-body').replaceChildren(...rows);
+  }
+
+  // One row of the call tree and, when expanded, its children beneath it.
+  function treeRows(node, depth, path, out) {
+    const key = `${path}/${node.name}`;
+    const kids = node.children || [];
+    const open = expanded.has(key);
+    const toggle = es.el('button', { type: 'button', class: 'tree-toggle', 'aria-expanded': kids.length ? String(open) : null, disabled: !kids.length }, kids.length ? (open ? '▾' : '▸') : '·');
+    toggle.addEventListener('click', () => { if (open) expanded.delete(key); else expanded.add(key); renderTree(); });
+    const name = node.module
+      ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${node.module}` }, node.name)
+      : es.el('span', { class: 'frame-name' }, node.name);
+    if (node.module) name.addEventListener('click', () => view.set({ smod: node.module }));
+    const cell = es.el('td', { class: 'tree-name' }, [toggle, name]);
+    cell.style.paddingLeft = `${0.3 + depth * 0.9}rem`;
+    const total = tree.total || 1;
+    out.push(es.el('tr', { 'data-depth': depth }, [cell,
+      es.el('td', { class: 'num' }, fmt.count(node.value)), es.el('td', { class: 'num' }, fmt.percent(node.value / total)),
+      es.el('td', { class: 'num' }, fmt.count(node.self)), es.el('td', { class: 'num' }, fmt.percent(node.self / total))]));
+    if (open) for (const c of kids) treeRows(c, depth + 1, key, out);
+  }
+
+  function renderTree() {
+    const out = [];
+    for (const c of tree.root.children || []) treeRows(c, 0, '', out);
+    $('stk-tree-body').replaceChildren(...out);
+  }
+
+  function describeSelection() {
+    const parts = [];
+    const pid = view.get('pid'), tid = view.get('tid');
+    const p = pid && procs && procs.processes.find((x) => String(x.pid) === pid);
+    parts.push(pid ? `${p ? p.name : 'process'} (pid ${pid})` : 'all processes except Idle');
+    if (tid) parts.push(`thread ${tid}`);
+    if (view.get('cpus')) parts.push(`CPUs ${view.get('cpus')}`);
+    return parts.join(', ');
+  }
+
+  async function loadTree() {
+    const q = filter();
+    q.set('invert', view.get('sinv') === '1' ? '1' : '0');
+    q.set('group', view.get('sgrp') === 'module' ? 'module' : 'frame');
+    q.set('min_share', '0.001');
+    try { tree = await es.api(`${base()}/stacks/tree?${q}`); } catch (e) {
+      $('stk-tree-error').textContent = e.message; es.show($('stk-tree-error'), true); return;
+    }
+    es.show($('stk-tree-error'), false);
+    $('stk-selection').textContent = describeSelection();
+    const pruned = tree.pruned && tree.pruned.nodes
+      ? ` Frames under 0.1 % are folded into "(rest)": ${fmt.count(tree.pruned.nodes)} frames, ${fmt.count(tree.pruned.samples)} samples.` : '';
+    $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned} Click a frame to see the callers and callees of its module.`;
+    flame.draw($('stk-flame'), tree.root.value ? tree.root : null, {
+      details: $('stk-flame-details'),
+      onClick: (d) => { if (d.module) view.set({ smod: d.module }); },
+    });
+    es.show($('stk-flame-empty'), !tree.root.value);
+    renderTree();
+    renderExports();
+    $('stacks-panel').dataset.ready = '1';
+  }
+
+  // Downloads of the selection as shown (same filter and grouping). pprof is in the issue 13
+  // contract but the server does not write it yet: no link until it does.
+  function renderExports() {
+    const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON']].map(([f, label]) => {
+      const q = filter();
+      q.set('format', f);
+      if (view.get('sgrp') === 'module') q.set('group', 'module');
+      return es.el('a', { class: 'button', href: `${base()}/stacks/export?${q}`, download: '', 'data-format': f }, label);
+    });
+    $('stk-exports').replaceChildren(...links);
+  }
+
+  // The rows of the callers or callees table: module, samples, share of the module's samples.
+  function sideRows(rows, total) {
+    return rows.length ? rows.map((r) => {
+      const b = r.name === null ? es.el('span', { class: 'hint' }, '(unresolved address)') : es.el('button', { type: 'button', class: 'link', 'data-module': r.name }, r.name);
+      if (r.name !== null) b.addEventListener('click', () => view.set({ smod: r.name }));
+      return es.el('tr', {}, [es.el('td', {}, b), es.el('td', { class: 'num' }, fmt.count(r.value)), es.el('td', { class: 'num' }, fmt.percent(total ? r.value / total : null))]);
+    }) : [es.el('tr', {}, es.el('td', { colspan: 3, class: 'hint' }, 'none'))];
+  }
+
+  async function loadButterfly() {
+    const mod = view.get('smod');
+    es.show($('stk-bfly'), !!mod);
+    if (!mod) return;
+    $('stk-bfly-module').textContent = mod;
+    const q = filter();
+    q.set('module', mod);
+    let d;
+    try { d = await es.api(`${base()}/stacks/butterfly?${q}`); } catch (e) {
+      $('stk-bfly-note').textContent = e.message; return;
+    }
+    $('stk-bfly-note').textContent = `${mod} is on ${fmt.percent(d.total ? d.inclusive / d.total : null)} of the samples (${fmt.count(d.inclusive)} of ${fmt.count(d.total)}), the running code in ${fmt.percent(d.total ? d.exclusive / d.total : null)} (${fmt.count(d.exclusive)}).`;
+    $('stk-callers-body').replaceChildren(...sideRows(d.callers || [], d.inclusive));
+    $('stk-callees-body').replaceChildren(...sideRows(d.callees || [], d.inclusive));
+    $('stk-bfly').dataset.ready = mod;
+  }
+
+  async function loadProcesses() {
+    try { procs = await es.api(`${base()}/processes?${filter({ withProcess: false })}`); } catch (e) {
+      $('stk-error').textContent = e.message; es.show($('stk-error'), true); return false;
+    }
+    es.show($('stk-error'), false);
+    if (!procs.processes || !procs.total) {
+      notRecorded(`Not recorded: this trace has no sampled CPU stacks. Record them with \`${RECORD}\` (the PROFILE samples, the process/thread and image rundowns, and a stack on each sample).`);
+      return false;
+    }
+    es.show($('stk-empty'), false);
+    es.show($('stk-body'), true);
+    renderProcesses();
+    return true;
+  }
+
+  function renderSwitches() {
+    const mark = (b, on) => { b.classList.toggle('on', on); b.setAttribute('aria-pressed', String(on)); };
+    for (const b of $('stk-group').querySelectorAll('button')) mark(b, (view.get('sgrp') || 'frame') === b.dataset.group);
+    for (const b of $('stk-order').querySelectorAll('button')) mark(b, (view.get('sinv') === '1' ? 'inverted' : 'top') === b.dataset.order);
+  }
+
+  async function loadAll() {
+    renderSwitches();
+    if (!(await loadProcesses())) return;
+    await Promise.all([loadThreads(), loadTree(), loadButterfly()]);
+  }
+
+  // Opens the butterfly of a module from another panel (drivers table, verdict).
+  window.stacksShowModule = (mod) => {
+    view.set({ smod: mod });
+    $('stacks-panel').scrollIntoView({ block: 'start' });
+  };
+
+  view.panels.push({
+    section: 'stacks-panel',
+    applies: (run) => run.format === 'etl',
+    init() {
+      for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'module' ? 'module' : null }); });
+      for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
+      $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
+      $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));
+      view.onChange(async (changed) => {
+        const has = (...k) => changed.has('*') || k.some((x) => changed.has(x));
+        if (has('from', 'to', 'cpus')) { expanded.clear(); loadAll(); return; }
+        if (!procs || !procs.total) return;
+        renderSwitches();
+        if (has('pid', 'tid')) { expanded.clear(); renderProcesses(); loadThreads(); }
+        if (has('pid', 'tid', 'sinv', 'sgrp')) loadTree();
+        if (has('pid', 'tid', 'smod')) loadButterfly();
+      });
+      loadAll();
+    },
+  });
+})();
