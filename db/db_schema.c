@@ -228,6 +228,18 @@ static const struct migration migrations[] = {{
 	 "  disk INTEGER NOT NULL, slice_ns INTEGER NOT NULL, busy_ns TEXT NOT NULL,"
 	 "  PRIMARY KEY (run_id, disk)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 9 (issue 14, symbols): per ETW module its debug identity from the trace
+	  * (KernelTraceControl DbgID_RSDS: pdb, guid as 32 SymStore hex digits, age; ImageId:
+	  * image_timestamp, image_size — NULL when absent) and where symbolisation stands:
+	  * status pending | resolved | not_found | guid_mismatch | no_identity, why a sentence.
+	  * IF NOT EXISTS: tests/store re-run the migrations after 4 on a current database */
+	 "CREATE TABLE IF NOT EXISTS etw_module_symbols ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  module_id INTEGER NOT NULL, pdb TEXT, guid TEXT, age INTEGER,"
+	 "  image_timestamp INTEGER, image_size INTEGER,"
+	 "  status TEXT NOT NULL, why TEXT NOT NULL DEFAULT '',"
+	 "  PRIMARY KEY (run_id, module_id)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)
