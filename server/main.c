@@ -22,8 +22,9 @@ static void usage(FILE *f)
 		"                  [--admin-token TOKEN]  (or ETLSCOPE_ADMIN_TOKEN)\n"
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
-		"                  [--upload-grace SECONDS]\n"
-		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET] FILE...\n"
+		"                  [--upload-grace SECONDS] [--symbol-path PATH]\n"
+		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
+		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope symbols [--symbol-path PATH] (--pdb FILE | --name X.pdb --id GUIDAGE) RVA...\n"
 		"  etlscope --help | --version\n\n"
@@ -72,6 +73,7 @@ int cli_serve(int argc, char **argv)
 		{"rate-limit", required_argument, NULL, 'R'},
 		{"min-upload-rate", required_argument, NULL, 'U'},
 		{"upload-grace", required_argument, NULL, 'G'},
+		{"symbol-path", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -127,6 +129,7 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S': cfg.symbol_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "server.h"
+#include "symbols.h"
 
 /* Worker threads get a database connection each (SQLite connections are per thread). */
 static void *thread_start(const struct mg_context *ctx, int thread_type)
@@ -81,8 +82,13 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	db_purge_expired(db, db_now_us());
 	db_close(db);
 	remove_stale_spool(cfg->data_dir);
-	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen)))
+	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, err, errlen)))
 		return -1;
+	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
+		server_symbols_free(s->symbols);
+		return -1;
+	}
+	jobs_set_after_ingest(s->jobs, server_symbols_after_ingest, s->symbols);
 
 	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
@@ -133,6 +139,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		mg_exit_library();
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		server_symbols_free(s->symbols);
+		s->symbols = NULL;
 		limits_destroy(&s->limits);
 		return -1;
 	}
@@ -144,6 +152,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 			 errtext[0] ? errtext : "unknown error");
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		server_symbols_free(s->symbols);
+		s->symbols = NULL;
 		limits_destroy(&s->limits);
 		mg_exit_library();
 		return -1;
@@ -164,6 +174,8 @@ void server_stop(struct server_ctx *s)
 	s->mg = NULL;
 	jobs_destroy(s->jobs);
 	s->jobs = NULL;
+	server_symbols_free(s->symbols);
+	s->symbols = NULL;
 	limits_destroy(&s->limits);
 	mg_exit_library();
 }

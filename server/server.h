@@ -9,6 +9,7 @@
 #include "limits.h"
 
 struct jobs;
+struct server_symbols;
 
 struct server_config {
 	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
@@ -23,12 +24,14 @@ struct server_config {
 	double rate, burst;      /* requests per second per client address; 0 = no limit */
 	int64_t min_upload_rate; /* bytes/s an upload must average after the grace period */
 	int upload_grace_s;
+	const char *symbol_path; /* _NT_SYMBOL_PATH syntax; NULL = uploads only, no job */
 };
 
 struct server_ctx {
 	struct server_config cfg;
 	struct mg_context *mg;
 	struct jobs *jobs;
+	struct server_symbols *symbols;
 	struct limits limits;
 	int port;
 };

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repo, tempDir, startServer, getJson, uploadAndWait } from '../support/server.mjs';
+import { repo, tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 const dir = tempDir('etlscope-symrun-');
@@ -83,6 +83,95 @@ test('each module of a run carries the debug identity from the trace, or says it
     assert.equal(plain.symbols.status, 'no_identity');
     assert.equal(plain.symbols.pdb, null);
     assert.match(plain.symbols.why, /DbgID_RSDS/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+const target = () => procs[1] || procs[0];
+const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
+// The symbol job runs after the ingest job is done: poll the module's state, never sleep.
+async function settled(srv, run, name) {
+  return waitFor(async () => {
+    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
+    return m.symbols.status !== 'pending' && m;
+  }, { what: `${name} symbols` });
+}
+async function longest(srv, run) {
+  return (await getJson(`${srv.url}/api/runs/${run}/dpcisr/events?limit=1000`)).body.events;
+}
+
+test('the symbol job names the DPC routines of a module whose PDB the symbol server has', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache1')}*${storeUrl}/good`]);
+  try {
+    const up = await uploadAndWait(srv.url, readFileSync(trace('good').path), 'good.etl');
+    const run = up.body.run.id;
+    const fix = await settled(srv, run, 'etlfix.sys');
+    assert.equal(fix.symbols.status, 'resolved', fix.symbols.why);
+    assert.ok(hits.includes(`/good/etlfix.pdb/${key}/etlfix.pdb`));
+    const ev = await longest(srv, run);
+    const mine = ev.filter((e) => e.module === 'etlfix.sys');
+    assert.ok(mine.length > 0);
+    for (const e of mine) assert.equal(e.routine, `etlfix.sys!${target().name}+0x0`);
+    // plain.sys has no identity: its routines stay module+offset
+    const other = ev.filter((e) => e.module === 'plain.sys');
+    assert.ok(other.length > 0);
+    for (const e of other) assert.match(e.routine, /^plain\.sys\+0x[0-9a-f]+$/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a symbol server answering 404 leaves module+offset and /modules says not_found and why', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache2')}*${storeUrl}/none`]);
+  try {
+    const up = await uploadAndWait(srv.url, readFileSync(trace('miss').path), 'miss.etl');
+    const run = up.body.run.id;
+    const fix = await settled(srv, run, 'etlfix.sys');
+    assert.equal(fix.symbols.status, 'not_found');
+    assert.match(fix.symbols.why, /404|not found/i);
+    const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
+    assert.ok(mine.length > 0);
+    for (const e of mine) assert.equal(e.routine, `etlfix.sys+0x${target().rva.toString(16)}`);
+  } finally {
+    await srv.stop();
+  }
+});
+
+async function uploadPdb(srv, run, token, bytes, file = 'etlfix.pdb') {
+  const res = await fetch(`${srv.url}/api/runs/${run}/symbols?file=${file}`, {
+    method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream', 'X-Edit-Token': token },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+test('a PDB uploaded for a run resolves its module later; a wrong one, a corrupt one or no token is refused', { skip }, async () => {
+  const srv = await startServer(); // no symbol path: nothing resolves until the upload
+  try {
+    const up = await uploadAndWait(srv.url, readFileSync(trace('later').path), 'later.etl');
+    const { id: run, edit_token: token } = up.body.run;
+    assert.equal((await modulesOf(srv, run)).find((m) => m.name === 'etlfix.sys').symbols.status, 'pending');
+
+    // A PDB of another build: the trace asks for another GUID.
+    const otherKey = key.slice(0, 31) + (key[31] === '0' ? '1' : '0') + key.slice(32);
+    const up2 = await uploadAndWait(srv.url, readFileSync(trace('otherguid', otherKey).path), 'other.etl');
+    const wrong = await uploadPdb(srv, up2.body.run.id, up2.body.run.edit_token, pdbBytes);
+    assert.equal(wrong.status, 400);
+    assert.match(wrong.body.error, /no module of this run/);
+
+    const corrupt = await uploadPdb(srv, run, token, pdbBytes.subarray(0, pdbBytes.length >> 1));
+    assert.equal(corrupt.status, 400);
+    assert.equal((await uploadPdb(srv, run, 'f'.repeat(32), pdbBytes)).status, 403);
+    assert.equal((await uploadPdb(srv, run, token, pdbBytes, '..%2Fx.pdb')).status, 400);
+    assert.equal((await modulesOf(srv, run)).find((m) => m.name === 'etlfix.sys').symbols.status, 'pending');
+
+    const ok = await uploadPdb(srv, run, token, pdbBytes);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const fix = (await modulesOf(srv, run)).find((m) => m.name === 'etlfix.sys');
+    assert.equal(fix.symbols.status, 'resolved');
+    const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
+    assert.ok(mine.length > 0);
+    for (const e of mine) assert.equal(e.routine, `etlfix.sys!${target().name}+0x0`);
   } finally {
     await srv.stop();
   }
