@@ -176,3 +176,14 @@ test('a PDB uploaded for a run resolves its module later; a wrong one, a corrupt
     await srv.stop();
   }
 });
+
+test('etlscope ingest --symbol-path names the routines in line (a local SymStore directory)', { skip }, async () => {
+  const { binary } = await import('../support/server.mjs');
+  const { mkdirSync, copyFileSync } = await import('node:fs');
+  const local = join(dir, 'localstore');
+  mkdirSync(join(local, 'etlfix.pdb', key), { recursive: true });
+  copyFileSync(join(gen, 'etlfix.pdb'), join(local, 'etlfix.pdb', key, 'etlfix.pdb'));
+  const out = execFileSync(binary, ['ingest', '--db', join(dir, 'cli.db'), '--json', '--symbol-path', local, trace('cli').path], { encoding: 'utf8' });
+  const doc = JSON.parse(out.trim());
+  assert.deepEqual(doc.symbols, { modules: 1, resolved: 1, names: 1 });
+});
