@@ -80,6 +80,7 @@ void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id)
 	char err[256];
 	if (!s || !s->any || !db)
 		return;
-	if (sym_run_resolve(db, run_id, -1, &s->path, &opts, &st, err, sizeof err) != 0)
+	if (sym_run_resolve_hiding(db, run_id, -1, &s->path, &opts, s->dir, &st, err,
+				   sizeof err) != 0)
 		fprintf(stderr, "etlscope: symbol job: %s\n", err);
 }

@@ -150,8 +150,9 @@ static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sq
 			st = 500;
 			break;
 		}
-		if (sym_run_resolve(db, run, c->ids[i], server_symbols_local(s->symbols), &opts,
-				    &stats, err, sizeof err) != 0) {
+		if (sym_run_resolve_hiding(db, run, c->ids[i], server_symbols_local(s->symbols),
+					   &opts, server_symbols_dir(s->symbols), &stats, err,
+					   sizeof err) != 0) {
 			st = 500;
 			break;
 		}

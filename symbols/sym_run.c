@@ -99,8 +99,33 @@ static int name_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module
 	return rc;
 }
 
+/* Rewrites why in place: each occurrence of dir becomes "uploaded PDBs". */
+static void hide_dir(char *why, size_t cap, const char *dir)
+{
+	static const char label[] = "uploaded PDBs";
+	size_t dl = dir ? strlen(dir) : 0;
+	char *at = why;
+	if (!dl)
+		return;
+	while ((at = strstr(at, dir))) {
+		size_t tail = strlen(at + dl) + 1;
+		if ((size_t)(at - why) + sizeof label - 1 + tail > cap)
+			return;
+		memmove(at + sizeof label - 1, at + dl, tail);
+		memcpy(at, label, sizeof label - 1);
+		at += sizeof label - 1;
+	}
+}
+
 int sym_run_resolve(sqlite3 *db, int64_t run_id, int32_t module_id, const sym_path *path,
 		    const sym_opts *opts, struct sym_run_stats *stats, char *err, size_t errlen)
+{
+	return sym_run_resolve_hiding(db, run_id, module_id, path, opts, NULL, stats, err, errlen);
+}
+
+int sym_run_resolve_hiding(sqlite3 *db, int64_t run_id, int32_t module_id,
+			   const sym_path *path, const sym_opts *opts, const char *private_dir,
+			   struct sym_run_stats *stats, char *err, size_t errlen)
 {
 	struct want_list w = {.only = module_id};
 	memset(stats, 0, sizeof *stats);
@@ -130,6 +155,7 @@ int sym_run_resolve(sqlite3 *db, int64_t run_id, int32_t module_id, const sym_pa
 			break;
 		}
 		sym_status st = sym_find(path, opts, &want, res);
+		hide_dir(res->why, sizeof res->why, private_dir);
 		if (st == SYM_FOUND)
 			rc = name_routines(db, run_id, m, res->path, stats, err, errlen);
 		else

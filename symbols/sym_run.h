@@ -21,4 +21,9 @@ struct sym_run_stats {
  * (database failure). */
 int sym_run_resolve(sqlite3 *db, int64_t run_id, int32_t module_id, const sym_path *path,
 		    const sym_opts *opts, struct sym_run_stats *stats, char *err, size_t errlen);
+/* The same, but every mention of private_dir (a server directory viewers must not learn) in
+ * the stored reasons reads "uploaded PDBs" instead. */
+int sym_run_resolve_hiding(sqlite3 *db, int64_t run_id, int32_t module_id,
+			   const sym_path *path, const sym_opts *opts, const char *private_dir,
+			   struct sym_run_stats *stats, char *err, size_t errlen);
 #endif

@@ -130,6 +130,8 @@ test('a symbol server answering 404 leaves module+offset and /modules says not_f
     const fix = await settled(srv, run, 'etlfix.sys');
     assert.equal(fix.symbols.status, 'not_found');
     assert.match(fix.symbols.why, /404|not found/i);
+    assert.match(fix.symbols.why, /^uploaded PDBs: /); // the server's data directory stays private
+    assert.ok(!fix.symbols.why.includes(srv.dir), fix.symbols.why);
     const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys+0x${target().rva.toString(16)}`);
