@@ -82,7 +82,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	db_purge_expired(db, db_now_us());
 	db_close(db);
 	remove_stale_spool(cfg->data_dir);
-	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, err, errlen)))
+	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, cfg->db_path, err,
+						errlen)))
 		return -1;
 	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
 		server_symbols_free(s->symbols);

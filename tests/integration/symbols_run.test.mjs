@@ -29,9 +29,11 @@ const pdbBytes = gen ? readFileSync(join(gen, 'etlfix.pdb')) : null;
 const braced = (k) => `{${k.slice(0, 8)}-${k.slice(8, 12)}-${k.slice(12, 16)}-${k.slice(16, 20)}-${k.slice(20, 32)}}`;
 
 const hits = [];
+const held = [];
 const store = http.createServer((req, res) => {
   hits.push(req.url);
   const [, area, name, k, file] = req.url.split('/');
+  if (area === 'slow') { held.push(res); return; } // never answers
   if (area === 'good' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb') {
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
     res.end(pdbBytes);
@@ -46,6 +48,7 @@ before(async () => {
   storeUrl = `http://127.0.0.1:${store.address().port}`;
 });
 after(() => {
+  for (const r of held) r.destroy();
   store.closeAllConnections();
   store.close();
   rmSync(dir, { recursive: true, force: true });
@@ -188,4 +191,16 @@ test('etlscope ingest --symbol-path names the routines in line (a local SymStore
   const out = execFileSync(binary, ['ingest', '--db', join(dir, 'cli.db'), '--json', '--symbol-path', local, trace('cli').path], { encoding: 'utf8' });
   const doc = JSON.parse(out.trim());
   assert.deepEqual(doc.symbols, { modules: 1, resolved: 1, names: 1 });
+});
+
+test('a symbol server that never answers holds up neither the next ingest nor the shutdown', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache3')}*${storeUrl}/slow`]);
+  const first = await uploadAndWait(srv.url, readFileSync(trace('slow1').path), 'slow1.etl');
+  await waitFor(() => held.length > 0, { what: 'the symbol job to ask the slow server' });
+  // The symbol job is stuck on the first run; the next upload is still ingested.
+  const second = await uploadAndWait(srv.url, readFileSync(trace('slow2').path), 'slow2.etl');
+  assert.equal(second.body.state, 'done');
+  const fix = (await modulesOf(srv, first.body.run.id)).find((m) => m.name === 'etlfix.sys');
+  assert.equal(fix.symbols.status, 'pending');
+  await srv.stop(); // exits 0: the download in progress is cancelled
 });
