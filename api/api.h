@@ -5,6 +5,7 @@
 #ifndef ETLSCOPE_API_H
 #define ETLSCOPE_API_H
 
+#include <stdint.h>
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 
@@ -74,5 +75,9 @@ struct api_auth {
 int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
 		  const char *body, size_t len, cJSON **out);
 int api_run_delete(sqlite3 *db, const char *run_id, const struct api_auth *auth, cJSON **out);
+/* May auth change the run (its edit token or the admin token)? 0 with *rowid set, else the
+ * HTTP status (404 no such run, 403 not authorised) with an error document in *out. */
+int api_run_authorise(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+		      int64_t *rowid, cJSON **out);
 
 #endif

@@ -1,12 +1,14 @@
 /* api_dpc_events.c — individual DPC/ISR events: the longest ones (every above-guideline
  * event is stored, topped up with flagged samples from below the guideline), or the events
- * of one histogram bucket; each with its time, CPU, module, kind and routine as module+0x…. */
+ * of one histogram bucket; each with its time, CPU, module, kind and routine as
+ * module!function+0x… when the run's symbols name it (db_symbols.h), else module+0x…. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "api_dpc.h"
 #include "api_params.h"
+#include "db_symbols.h"
 
 #define DEFAULT_LIMIT 100
 #define MAX_LIMIT 10000
@@ -32,9 +34,10 @@ static int by_duration(const void *a, const void *b)
 }
 
 static cJSON *event_json(const struct db_dpc_event *e, const struct api_dpc_query *q,
-			 const struct api_module_names *names)
+			 const struct api_module_names *names, struct db_sym_lookup *syms)
 {
-	char buf[96];
+	char buf[640], fn[512];
+	uint32_t off;
 	const struct api_module_name *nm = api_module_names_find(names, e->module_id);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "t", api_json_number(api_trace_ns_to_epoch_ms(e->t_ns, q->start_us)));
@@ -43,7 +46,13 @@ static cJSON *event_json(const struct db_dpc_event *e, const struct api_dpc_quer
 	cJSON_AddNumberToObject(o, "module_id", e->module_id);
 	cJSON_AddStringToObject(o, "module", nm ? nm->name : "(unresolved)");
 	cJSON_AddStringToObject(o, "kind", api_dpc_kind_name(e->kind));
-	if (nm && e->routine >= nm->base && e->routine - nm->base < (nm->size ? nm->size : 1))
+	int in = nm && e->routine >= nm->base && e->routine - nm->base < (nm->size ? nm->size : 1);
+	if (in && syms &&
+	    db_sym_lookup_find(syms, e->module_id, (uint32_t)(e->routine - nm->base), fn, sizeof fn,
+			       &off)) {
+		snprintf(buf, sizeof buf, "%s!%s+0x%" PRIx32, nm->name, fn, off);
+		cJSON_AddStringToObject(o, "function", fn);
+	} else if (in)
 		snprintf(buf, sizeof buf, "%s+0x%" PRIx64, nm->name, e->routine - nm->base);
 	else
 		snprintf(buf, sizeof buf, "0x%" PRIx64, e->routine);
@@ -154,8 +163,10 @@ int api_run_dpc_events(sqlite3 *db, const char *run_id, const struct api_request
 	cJSON_AddNumberToObject(o, "limit", (double)limit);
 	cJSON_AddNumberToObject(o, "samples", (double)nsample);
 	cJSON *arr = cJSON_AddArrayToObject(o, "events");
+	struct db_sym_lookup *syms = db_sym_lookup_new(db, q.run.id); /* NULL: names only */
 	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(arr, event_json(&ev[i], &q, &names));
+		cJSON_AddItemToArray(arr, event_json(&ev[i], &q, &names, syms));
+	db_sym_lookup_free(syms);
 	free(ev);
 	api_module_names_clear(&names);
 	api_dpc_query_clear(&q);

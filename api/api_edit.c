@@ -41,6 +41,21 @@ static int text_field(const cJSON *body, const char *key, size_t min, size_t max
 	return 0;
 }
 
+int api_run_authorise(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+		      int64_t *rowid, cJSON **out)
+{
+	struct db_run r;
+	int st = api_find_run(db, run_id, &r, out);
+	if (st)
+		return st;
+	*rowid = r.id;
+	st = authorised(db, &r, auth) ? 0 : 403;
+	if (st)
+		*out = api_error("changing this run needs its edit token");
+	db_run_clear(&r);
+	return st;
+}
+
 int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
 		  const char *body, size_t len, cJSON **out)
 {

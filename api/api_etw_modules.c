@@ -1,5 +1,6 @@
 /* api_etw_modules.c — GET /api/runs/{id}/modules: the images an ETW trace saw loaded
- * (kernel drivers and user modules) with base, size, PE facts and load/unload times. */
+ * (kernel drivers and user modules) with base, size, PE facts, load/unload times and the
+ * debug identity the trace gave (symbols: pdb, guid, age, status, why). */
 #include <inttypes.h>
 #include <stdio.h>
 #include "api_dpc.h"
@@ -28,6 +29,14 @@ static int add_module(void *ud, const struct db_etw_module *m)
 								   : api_json_number((double)m->load_ns / 1e9));
 	cJSON_AddItemToObject(o, "unload_s", m->unload_ns == INT64_MAX ? cJSON_CreateNull()
 								       : api_json_number((double)m->unload_ns / 1e9));
+	if (m->sym_status) {
+		cJSON *sy = cJSON_AddObjectToObject(o, "symbols");
+		cJSON_AddItemToObject(sy, "pdb", m->pdb ? cJSON_CreateString(m->pdb) : cJSON_CreateNull());
+		cJSON_AddItemToObject(sy, "guid", m->guid ? cJSON_CreateString(m->guid) : cJSON_CreateNull());
+		cJSON_AddItemToObject(sy, "age", m->pdb ? cJSON_CreateNumber(m->age) : cJSON_CreateNull());
+		cJSON_AddStringToObject(sy, "status", m->sym_status);
+		cJSON_AddStringToObject(sy, "why", m->sym_why ? m->sym_why : "");
+	}
 	cJSON_AddItemToArray(c->arr, o);
 	return 0;
 }

@@ -76,8 +76,9 @@ static int64_t build(sqlite3 *db, uint64_t nevents, double *secs)
 	for (int m = 0; m < MODULES; m++) {
 		char name[32];
 		snprintf(name, sizeof name, "drv%d.sys", m);
-		struct sink_module sm = {name, name, 0xfffff80000000000ull + (uint64_t)m * 0x100000,
-					 0x100000, 0, 0, 0, INT64_MIN, INT64_MAX};
+		struct sink_module sm = {.path = name, .name = name,
+					 .base = 0xfffff80000000000ull + (uint64_t)m * 0x100000,
+					 .size = 0x100000, .load_ns = INT64_MIN, .unload_ns = INT64_MAX};
 		int32_t id;
 		if (k->module(k->ud, &sm, &id))
 			exit(1);

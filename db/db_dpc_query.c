@@ -139,8 +139,11 @@ int db_etw_modules(sqlite3 *db, int64_t run_id,
 	sqlite3_stmt *st;
 	int rc;
 	if (sqlite3_prepare_v2(db,
-			       "SELECT id, name, path, base, size, pid, timestamp, checksum, load_ns,"
-			       " unload_ns FROM etw_modules WHERE run_id=? ORDER BY id",
+			       "SELECT m.id, m.name, m.path, m.base, m.size, m.pid, m.timestamp,"
+			       " m.checksum, m.load_ns, m.unload_ns, s.pdb, s.guid, s.age, s.status,"
+			       " s.why FROM etw_modules m LEFT JOIN etw_module_symbols s"
+			       " ON s.run_id = m.run_id AND s.module_id = m.id"
+			       " WHERE m.run_id=? ORDER BY m.id",
 			       -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "reading modules: %s", sqlite3_errmsg(db));
 		return -1;
@@ -160,6 +163,11 @@ int db_etw_modules(sqlite3 *db, int64_t run_id,
 			(uint32_t)sqlite3_column_int64(st, 7),
 			sqlite3_column_int64(st, 8),
 			sqlite3_column_int64(st, 9),
+			(const char *)sqlite3_column_text(st, 10),
+			(const char *)sqlite3_column_text(st, 11),
+			(uint32_t)sqlite3_column_int64(st, 12),
+			(const char *)sqlite3_column_text(st, 13),
+			(const char *)sqlite3_column_text(st, 14),
 		};
 		if (cb(ud, &m)) {
 			rc = SQLITE_DONE;

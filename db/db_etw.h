@@ -176,6 +176,10 @@ struct db_etw_module {
 	uint64_t base, size;
 	uint32_t pid, timestamp, checksum;
 	int64_t load_ns, unload_ns;
+	/* Debug identity and symbol state (etw_module_symbols); NULL / 0 when absent. */
+	const char *pdb, *guid; /* guid: 32 SymStore hex digits */
+	uint32_t age;
+	const char *sym_status, *sym_why; /* NULL for runs stored before migration 9 */
 };
 int db_etw_modules(sqlite3 *db, int64_t run_id,
 		   int (*cb)(void *ud, const struct db_etw_module *m), void *ud, char *err,

@@ -21,7 +21,7 @@ struct db_etw {
 	db_etw_warn_fn warn;
 	void *warn_ud;
 	struct agg_builder *dpc, *cpu;
-	sqlite3_stmt *ins_module;
+	sqlite3_stmt *ins_module, *ins_symbols;
 	struct db_dpc_chunks *above;
 	struct db_resv_set *resv;
 	struct db_inside *inside; /* samples inside DPCs/ISRs */
@@ -146,6 +146,46 @@ static int prepare(struct db_etw *e, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* The module's debug identity (etw_module_symbols): the GUID as SymStore writes it (Data1,
+ * Data2, Data3 as little-endian numbers, then Data4's bytes), status pending until the
+ * symbol job looks for its PDB, no_identity when the trace has no RSDS record for it. */
+static int store_identity(struct db_etw *e, const struct sink_module *m, int32_t id)
+{
+	if (prepare(e, &e->ins_symbols,
+		    "INSERT INTO etw_module_symbols(run_id, module_id, pdb, guid, age,"
+		    " image_timestamp, image_size, status, why) VALUES (?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	sqlite3_stmt *q = e->ins_symbols;
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	sqlite3_bind_int64(q, 1, e->run_id);
+	sqlite3_bind_int(q, 2, id);
+	if (m->pdb) {
+		const uint8_t *g = m->pdb_guid;
+		char guid[33];
+		snprintf(guid, sizeof guid, "%02X%02X%02X%02X%02X%02X%02X%02X", g[3], g[2], g[1],
+			 g[0], g[5], g[4], g[7], g[6]);
+		for (int i = 0; i < 8; i++)
+			snprintf(guid + 16 + 2 * i, 3, "%02X", g[8 + i]);
+		sqlite3_bind_text(q, 3, m->pdb, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 4, guid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, 5, m->pdb_age);
+	}
+	if (m->has_image_id) {
+		sqlite3_bind_int64(q, 6, m->image_timestamp);
+		sqlite3_bind_int64(q, 7, (int64_t)m->image_size);
+	}
+	sqlite3_bind_text(q, 8, m->pdb ? "pending" : "no_identity", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9,
+			  m->pdb ? "no symbol path has been searched for this run yet"
+				 : "the trace has no DbgID_RSDS event (PDB name, GUID, age) for this"
+				   " image; record it with xperf -merge or WPR to keep them",
+			  -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return sql_fail(e, "storing module identity");
+	return 0;
+}
+
 int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id)
 {
 	if (prepare(e, &e->ins_module,
@@ -171,7 +211,8 @@ int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id
 	sqlite3_bind_int64(q, 11, m->unload_ns);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return sql_fail(e, "storing module");
-	if (stacks_start(e) || stacks_result(e, db_stacks_module(e->stacks, e->nmodules, m->base)))
+	if (stacks_start(e) || stacks_result(e, db_stacks_module(e->stacks, e->nmodules, m->base)) ||
+	    store_identity(e, m, e->nmodules) != 0)
 		return -1;
 	*out_id = e->nmodules++;
 	e->any = 1;
@@ -435,6 +476,7 @@ void db_etw_free(struct db_etw *e)
 	agg_builder_free(e->dpc);
 	agg_builder_free(e->cpu);
 	sqlite3_finalize(e->ins_module);
+	sqlite3_finalize(e->ins_symbols);
 	db_dpc_chunks_free(e->above);
 	db_resv_free(e->resv);
 	db_inside_free(e->inside);

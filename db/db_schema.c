@@ -270,6 +270,25 @@ static const struct migration migrations[] = {{
 	 "  tid INTEGER NOT NULL, pid INTEGER NOT NULL, start_ns INTEGER, end_ns INTEGER);"
 	 "CREATE INDEX IF NOT EXISTS etw_threads_tid ON etw_threads(run_id, tid);",
 	 NULL, NULL},
+	{/* 11 (issue 14, symbols): per ETW module its debug identity from the trace
+	  * (KernelTraceControl DbgID_RSDS: pdb, guid as 32 SymStore hex digits, age; ImageId:
+	  * image_timestamp, image_size — NULL when absent) and where symbolisation stands:
+	  * status pending | resolved | not_found | guid_mismatch | no_identity, why a sentence;
+	  * and the function + offset found for each routine address (etw_symbols).
+	  * IF NOT EXISTS: tests/store re-run the migrations after 4 on a current database */
+	 "CREATE TABLE IF NOT EXISTS etw_module_symbols ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  module_id INTEGER NOT NULL, pdb TEXT, guid TEXT, age INTEGER,"
+	 "  image_timestamp INTEGER, image_size INTEGER,"
+	 "  status TEXT NOT NULL, why TEXT NOT NULL DEFAULT '',"
+	 "  PRIMARY KEY (run_id, module_id)) WITHOUT ROWID;"
+	 /* names found for the addresses users see (db/db_symbols.h) */
+	 "CREATE TABLE IF NOT EXISTS etw_symbols ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  module_id INTEGER NOT NULL, rva INTEGER NOT NULL, name TEXT NOT NULL,"
+	 "  offset INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, module_id, rva)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -49,6 +49,13 @@ struct sink_module {
 	uint32_t checksum;  /* PE CheckSum, 0 if unknown */
 	int64_t load_ns;    /* when loaded, ns since trace start; INT64_MIN if before the trace */
 	int64_t unload_ns;  /* when unloaded; INT64_MAX if still loaded at the end */
+	/* Debug identity (ETW: KernelTraceControl ImageId / DbgID_RSDS, etl_imageid.h). */
+	const char *pdb;         /* PDB path from the RSDS record; NULL if the trace has none */
+	const uint8_t *pdb_guid; /* its 16 GUID bytes as stored; set with pdb */
+	uint32_t pdb_age;        /* its age; set with pdb */
+	int has_image_id;        /* an ImageId event gave image_timestamp and image_size */
+	uint32_t image_timestamp;
+	uint64_t image_size;
 };
 
 /* One DPC or ISR execution. */

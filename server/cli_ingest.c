@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "db.h"
 #include "ingest.h"
+#include "sym_run.h"
 
 static const char *base_name(const char *p)
 {
@@ -22,9 +23,11 @@ int cli_ingest(int argc, char **argv)
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},     {"encoding", required_argument, NULL, 'e'},
+		{"symbol-path", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL;
+	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL, *symbols = NULL;
+	sym_path spath = {0};
 	int json = 0, c, failures = 0;
 	char err[512];
 	optind = 1;
@@ -34,9 +37,10 @@ int cli_ingest(int argc, char **argv)
 		case 'n': name = optarg; break;
 		case 'j': json = 1; break;
 		case 'e': encoding = optarg; break;
+		case 's': symbols = optarg; break;
 		default:
 			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] "
-					"[--encoding CHARSET] FILE...\n");
+					"[--encoding CHARSET] [--symbol-path PATH] FILE...\n");
 			return 2;
 		}
 	}
@@ -50,8 +54,13 @@ int cli_ingest(int argc, char **argv)
 		fprintf(stderr, "etlscope ingest: %s\n", err);
 		return 2;
 	}
+	if (symbols && sym_path_parse(symbols, NULL, &spath, err, sizeof err) != 0) {
+		fprintf(stderr, "etlscope ingest: --symbol-path: %s\n", err);
+		return 2;
+	}
 	sqlite3 *db = db_open(db_path, DB_READWRITE, err, sizeof err);
 	if (!db) {
+		sym_path_clear(&spath);
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
 	}
@@ -83,6 +92,12 @@ int cli_ingest(int argc, char **argv)
 			failures++;
 			continue;
 		}
+		/* the symbol job, here in line: names the run's DPC/ISR routines */
+		struct sym_run_stats sst = {0};
+		sym_opts sopts = {0};
+		if (symbols && sym_run_resolve(db, res.run_id, -1, &spath, &sopts, &sst, err,
+					       sizeof err) != 0)
+			fprintf(stderr, "etlscope: %s: symbols: %s\n", file, err);
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "file", file);
@@ -91,6 +106,12 @@ int cli_ingest(int argc, char **argv)
 			cJSON_AddStringToObject(o, "format", ingest_format_name(res.format));
 			cJSON_AddBoolToObject(o, "partial", res.partial);
 			cJSON_AddItemToObject(o, "summary", res.summary);
+			if (symbols) {
+				cJSON *so = cJSON_AddObjectToObject(o, "symbols");
+				cJSON_AddNumberToObject(so, "modules", sst.modules);
+				cJSON_AddNumberToObject(so, "resolved", sst.resolved);
+				cJSON_AddNumberToObject(so, "names", (double)sst.names);
+			}
 			res.summary = NULL;
 			char *text = cJSON_PrintUnformatted(o);
 			if (text)
@@ -100,9 +121,13 @@ int cli_ingest(int argc, char **argv)
 		} else {
 			printf("%s: run %s (%s%s)\n", file, res.public_id,
 			       ingest_format_name(res.format), res.partial ? ", partial" : "");
+			if (symbols)
+				printf("%s: symbols for %u of %u modules, %zu routine names\n", file,
+				       sst.resolved, sst.modules, sst.names);
 		}
 		cJSON_Delete(res.summary);
 	}
 	db_close(db);
+	sym_path_clear(&spath);
 	return failures ? 1 : 0;
 }

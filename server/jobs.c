@@ -34,6 +34,8 @@ struct jobs {
 	char *db_path;
 	struct job job[MAX_JOBS];
 	int64_t next_seq;
+	void (*after)(void *ctx, sqlite3 *db, int64_t run_id); /* after a successful ingest */
+	void *after_ctx;
 };
 
 static const char *state_name(enum job_state s)
@@ -147,6 +149,11 @@ static void *worker_main(void *arg)
 		} else if (rc == 0) {
 			cJSON_Delete(res.summary);
 		}
+		if (rc == 0 && j->after) { /* the run is visible already; this adds to it */
+			pthread_mutex_unlock(&j->mu);
+			j->after(j->after_ctx, db, res.run_id);
+			pthread_mutex_lock(&j->mu);
+		}
 	}
 	pthread_mutex_unlock(&j->mu);
 	db_close(db);
@@ -192,6 +199,15 @@ void jobs_destroy(struct jobs *j)
 	pthread_cond_destroy(&j->cv);
 	free(j->db_path);
 	free(j);
+}
+
+void jobs_set_after_ingest(struct jobs *j, void (*fn)(void *ctx, sqlite3 *db, int64_t run_id),
+			   void *ctx)
+{
+	pthread_mutex_lock(&j->mu);
+	j->after = fn;
+	j->after_ctx = ctx;
+	pthread_mutex_unlock(&j->mu);
 }
 
 int jobs_begin(struct jobs *j, const char *name, const char *file_name, const char *encoding,

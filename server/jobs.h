@@ -24,6 +24,12 @@ void jobs_received(struct jobs *j, const char *id, int64_t bytes);
 void jobs_queue(struct jobs *j, const char *id, const char *spool_path);
 void jobs_fail(struct jobs *j, const char *id, const char *message);
 
+/* Called by the worker after each successful ingest, with its connection (the symbol job,
+ * server/symbols.h); set before the first upload. */
+struct sqlite3;
+void jobs_set_after_ingest(struct jobs *j, void (*fn)(void *ctx, struct sqlite3 *db,
+						       int64_t run_id), void *ctx);
+
 /* The job as JSON, or NULL if unknown. */
 cJSON *jobs_status(struct jobs *j, const char *id);
 /* A finished job no longer in memory (the server restarted after the run committed, or

@@ -23,8 +23,9 @@ static void usage(FILE *f)
 		"                  [--auth-token TOKEN]   (or ETLSCOPE_AUTH_TOKEN)\n"
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
-		"                  [--max-conns-per-addr N] [--public-url URL]\n"
-		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET] FILE...\n"
+		"                  [--max-conns-per-addr N] [--public-url URL] [--symbol-path PATH]\n"
+		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
+		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
 		"  etlscope symbols [--symbol-path PATH] (--pdb FILE | --name X.pdb --id GUIDAGE) RVA...\n"
 		"  etlscope --help | --version\n\n"
@@ -93,6 +94,7 @@ int cli_serve(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'O'},
 		{"max-conns-per-addr", required_argument, NULL, 'C'},
 		{"public-url", required_argument, NULL, 'P'},
+		{"symbol-path", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -152,6 +154,7 @@ int cli_serve(int argc, char **argv)
 				return 2;
 			break;
 		case 'P': cfg.public_url = optarg; break;
+		case 'S': cfg.symbol_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

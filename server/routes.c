@@ -9,6 +9,7 @@
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
+#include "symbols.h"
 
 #define RUN_ID_MAX 64
 
@@ -109,6 +110,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 	}
 	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
 		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
+	if (is(what, "symbols") && method_is(conn, "POST"))
+		return symbols_upload_handle(conn, s, db, id);
 	if (!method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
 	if (mg_get_header(conn, "If-None-Match") &&

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "server.h"
+#include "symbols.h"
 
 /* Worker threads get a database connection each (SQLite connections are per thread). */
 static void *thread_start(const struct mg_context *ctx, int thread_type)
@@ -228,10 +229,17 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	db_purge_expired(db, db_now_us());
 	db_close(db);
 	remove_stale_spool(cfg->data_dir);
-	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
+	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, cfg->db_path, err,
+						errlen))) {
 		unlock_data_dir(s);
 		return -1;
 	}
+	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
+		server_symbols_free(s->symbols);
+		unlock_data_dir(s);
+		return -1;
+	}
+	jobs_set_after_ingest(s->jobs, server_symbols_after_ingest, s->symbols);
 
 	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
@@ -306,6 +314,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		server_symbols_free(s->symbols);
+		s->symbols = NULL;
 		limits_destroy(&s->limits);
 		return -1;
 	}
@@ -319,6 +329,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		server_symbols_free(s->symbols);
+		s->symbols = NULL;
 		limits_destroy(&s->limits);
 		mg_exit_library();
 		return -1;
@@ -340,6 +352,8 @@ void server_stop(struct server_ctx *s)
 	guard_stop(&s->guard);
 	jobs_destroy(s->jobs);
 	s->jobs = NULL;
+	server_symbols_free(s->symbols);
+	s->symbols = NULL;
 	limits_destroy(&s->limits);
 	unlock_data_dir(s);
 	mg_exit_library();

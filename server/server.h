@@ -10,6 +10,7 @@
 #include "limits.h"
 
 struct jobs;
+struct server_symbols;
 
 struct server_config {
 	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
@@ -28,6 +29,7 @@ struct server_config {
 	int max_conns_ip;        /* connections per client address (more only with complete headers) */
 	const char *public_url;  /* "https://host[:port]": the Host and Origin clients use; NULL = listen
 				  * address and localhost */
+	const char *symbol_path; /* _NT_SYMBOL_PATH syntax; NULL = uploads only, no job */
 };
 
 /* Who this server is on the web: the names a Host header may carry and the origin
@@ -43,6 +45,7 @@ struct server_ctx {
 	struct server_config cfg;
 	struct mg_context *mg;
 	struct jobs *jobs;
+	struct server_symbols *symbols;
 	struct limits limits;
 	struct guard guard;
 	struct server_origin self;

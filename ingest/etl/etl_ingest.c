@@ -30,6 +30,7 @@
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
+#include "etl_imageid.h"
 #include "etl_pending.h"
 #include "etl_procstats.h"
 #include "etl_reader.h"
@@ -69,6 +70,7 @@ struct ctx {
 	struct etl_ioagg io; /* disk and file I/O (issue 15) */
 	int frames_oom;          /* a stack frame could not be kept: out of memory */
 	struct sink_frame join[2 * ETL_PENDING_MAX_HALF]; /* the emitted sample's whole stack */
+	struct etl_image_ids ids; /* debug identities of the images (issue 14) */
 };
 
 static int oom(struct ctx *c)
@@ -100,6 +102,14 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 	if (etl_ioagg_event(&c->io, ev, group, 0, &c->tids, &c->r))
 		return oom(c);
 
+	if (k == ETL_K_OTHER && ev->ev_class == ETL_EC_CLASSIC) {
+		struct etl_image_id id;
+		int kind = etl_imageid_decode(ev, &id);
+		if (kind == ETL_IMGID_BAD)
+			F->malformed_events++;
+		if (etl_imageids_add(&c->ids, &id, kind) != 0)
+			return oom(c);
+	}
 	switch (k) {
 	case ETL_K_IMAGE_LOAD: case ETL_K_IMAGE_UNLOAD:
 	case ETL_K_IMAGE_DCSTART: case ETL_K_IMAGE_DCEND: {
@@ -181,6 +191,20 @@ static int emit_modules(struct ctx *c)
 			.pid = e->pid, .timestamp = e->timestamp, .checksum = e->checksum,
 			.load_ns = e->load_ns, .unload_ns = e->unload_ns,
 		};
+		/* kernel images: the identity events' pid is whatever process logged them */
+		const struct etl_image_id *ident = etl_imageids_find(&c->ids, e->base, e->pid);
+		if (!ident && e->space == 0)
+			ident = etl_imageids_find_any_pid(&c->ids, e->base);
+		if (ident && ident->has_rsds) {
+			m.pdb = ident->pdb;
+			m.pdb_guid = ident->guid;
+			m.pdb_age = ident->age;
+		}
+		if (ident && ident->has_imageid) {
+			m.has_image_id = 1;
+			m.image_timestamp = ident->timestamp;
+			m.image_size = ident->size;
+		}
 		int32_t id = (int32_t)i;
 		if (c->sink->module) {
 			int rc = c->sink->module(c->sink->ud, &m, &id);
@@ -688,6 +712,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	free(c->hold);
 	etl_sched_free(&c->sched);
 	etl_ioagg_free(&c->io);
+	etl_imageids_clear(&c->ids);
 	free(c);
 	return rc;
 }

@@ -45,10 +45,12 @@ static int setup(void **state)
 	struct db_sink *s = db_sink_begin(fx->db, &in, err, sizeof err);
 	assert_non_null(s);
 	const struct ingest_sink *k = db_sink_iface(s);
-	struct sink_module ma = {"\\SystemRoot\\System32\\drivers\\a.sys", "a.sys",
-				 0xfffff80000100000ull, 0x10000, 0, 1, 2, INT64_MIN, INT64_MAX};
-	struct sink_module mb = {"\\SystemRoot\\System32\\drivers\\b.sys", "b.sys",
-				 0xfffff80000200000ull, 0x10000, 0, 1, 2, INT64_MIN, INT64_MAX};
+	struct sink_module ma = {.path = "\\SystemRoot\\System32\\drivers\\a.sys", .name = "a.sys",
+				 .base = 0xfffff80000100000ull, .size = 0x10000, .timestamp = 1,
+				 .checksum = 2, .load_ns = INT64_MIN, .unload_ns = INT64_MAX};
+	struct sink_module mb = {.path = "\\SystemRoot\\System32\\drivers\\b.sys", .name = "b.sys",
+				 .base = 0xfffff80000200000ull, .size = 0x10000, .timestamp = 1,
+				 .checksum = 2, .load_ns = INT64_MIN, .unload_ns = INT64_MAX};
 	int32_t ida, idb;
 	assert_int_equal(k->module(k->ud, &ma, &ida), 0);
 	assert_int_equal(k->module(k->ud, &mb, &idb), 0);

@@ -92,8 +92,9 @@ int64_t ft_fed(sqlite3 *db, const char *const *names, size_t n, cJSON *summary,
 	for (size_t i = 0; i < n; i++) {
 		char path[300];
 		snprintf(path, sizeof path, "\\SystemRoot\\System32\\drivers\\%s", names[i]);
-		struct sink_module m = {path, names[i], 0xfffff80000000000ull + i * 0x100000,
-					0x100000, 0, 0, 0, INT64_MIN, INT64_MAX};
+		struct sink_module m = {.path = path, .name = names[i],
+					.base = 0xfffff80000000000ull + i * 0x100000, .size = 0x100000,
+					.load_ns = INT64_MIN, .unload_ns = INT64_MAX};
 		int32_t id;
 		assert_int_equal(k->module(k->ud, &m, &id), 0);
 		assert_int_equal(id, (int32_t)i);

@@ -38,9 +38,11 @@ void feed_modules(const struct ingest_sink *k)
 		char name[32], path[64];
 		snprintf(name, sizeof name, "drv%d.sys", m);
 		snprintf(path, sizeof path, "\\SystemRoot\\System32\\drivers\\drv%d.sys", m);
-		struct sink_module sm = {path, name, 0xfffff80000000000ull + (uint64_t)m * 0x10000,
-					 0x10000, 0, 0x5000 + (uint32_t)m, 0x77 + (uint32_t)m,
-					 INT64_MIN, INT64_MAX};
+		struct sink_module sm = {.path = path, .name = name,
+					 .base = 0xfffff80000000000ull + (uint64_t)m * 0x10000,
+					 .size = 0x10000, .timestamp = 0x5000 + (uint32_t)m,
+					 .checksum = 0x77 + (uint32_t)m, .load_ns = INT64_MIN,
+					 .unload_ns = INT64_MAX};
 		int32_t id;
 		assert_int_equal(k->module(k->ud, &sm, &id), 0);
 		assert_int_equal(id, m);

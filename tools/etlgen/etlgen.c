@@ -558,7 +558,8 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	if (!p)
 		return -1;
 	perfinfo(g, p, 16 + psz, 15, type, end);
-	uint64_t routine = m->base + (m->size > 0x100 ? 0x100 + (rnd(r) % (m->size - 0x100)) : 0);
+	uint64_t routine = m->base + (m->routine_rva ? m->routine_rva
+				      : m->size > 0x100 ? 0x100 + (rnd(r) % (m->size - 0x100)) : 0);
 	etl_put64(p + 16, start);
 	etl_putptr(p + 24, routine, P);
 	if (isr) {

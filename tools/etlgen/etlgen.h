@@ -67,6 +67,8 @@ struct etlgen_module {
 	uint8_t pdb_guid[16];    /* as stored: Data1..3 little-endian */
 	uint32_t pdb_age;
 	uint32_t timestamp;      /* PE TimeDateStamp for ImageId */
+	uint64_t routine_rva;    /* non-zero: every DPC/ISR routine is base + routine_rva
+				  * (a known function), else a random address in the image */
 };
 
 /* The sampled threads (one per CPU, ids 1000 + cpu) belong to this process unless the

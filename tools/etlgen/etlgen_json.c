@@ -16,6 +16,7 @@
  *       "samples": { "weight": 1, "stack": ["ntoskrnl.exe"] },
  *       "cpus": [0, 2, 4, 6],                (optional: where its DPCs/ISRs run)
  *       "unmapped": false,                   (true: no image event for it)
+ *       "routine_rva": 4096,                 (optional: every DPC/ISR routine at base + it)
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
@@ -241,6 +242,7 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 			}
 		}
 		m[i].unmapped = (int)num(o, "unmapped", 0);
+		m[i].routine_rva = (uint64_t)num(o, "routine_rva", 0);
 		if (pdb_identity(o, &m[i])) {
 			snprintf(msg, n, "module %s: pdb needs a name and a guid {…}", name->valuestring);
 			i++;

@@ -1,0 +1,57 @@
+/* db_symbols.h — symbols stored per run and module (issue 14): each ETW module's debug
+ * identity and symbol status (etw_module_symbols, written at ingest by db_etw_sink.c), the
+ * addresses of a module that users see (DPC/ISR routines: every above-guideline event and the
+ * reservoir samples), and the names found for them (etw_symbols: (module, rva) → function +
+ * offset). Re-resolving replaces a module's names and status in one transaction, so a PDB that
+ * arrives later updates the run without a new upload. */
+#ifndef ETLSCOPE_DB_SYMBOLS_H
+#define ETLSCOPE_DB_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+/* At most this many distinct routine addresses per module are resolved (a driver has far
+ * fewer DPC/ISR routines); beyond it db_sym_routines fails with a sentence. */
+#define DB_SYM_MAX_RVAS 65536u
+
+struct db_sym_module {
+	int32_t id;
+	const char *name;  /* image file name */
+	uint64_t base, size;
+	const char *pdb;   /* PDB path from the trace's RSDS record */
+	const char *guid;  /* 32 SymStore hex digits */
+	uint32_t age;
+	const char *status;
+};
+/* Calls cb for each module of the run that has a debug identity (a PDB name); a non-zero
+ * return stops. 0, or -1 with a sentence in err. */
+int db_sym_modules(sqlite3 *db, int64_t run_id,
+		   int (*cb)(void *ud, const struct db_sym_module *m), void *ud, char *err,
+		   size_t errlen);
+
+/* The distinct routine RVAs (address - base, inside [0, size)) of the module's stored DPC/ISR
+ * events, ascending, in a new array (*rvas, free()). 0, or -1 with a sentence in err. */
+int db_sym_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
+		    uint32_t **rvas, size_t *n, char *err, size_t errlen);
+
+struct db_sym_name {
+	uint32_t rva, offset;
+	const char *name;
+};
+/* Replaces the module's names by names[0..n) and sets its status and why, in one
+ * transaction. 0, or -1 with a sentence in err. */
+int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *status,
+		 const char *why, const struct db_sym_name *names, size_t n, char *err,
+		 size_t errlen);
+
+/* Reading names back: a prepared lookup for one run. NULL when out of memory or on a
+ * database without etw_symbols. */
+struct db_sym_lookup;
+struct db_sym_lookup *db_sym_lookup_new(sqlite3 *db, int64_t run_id);
+/* 1 with the name copied into name (NUL-terminated, truncated to len) and *offset, 0 if
+ * the address has no stored name. */
+int db_sym_lookup_find(struct db_sym_lookup *l, int32_t module_id, uint32_t rva, char *name,
+		       size_t len, uint32_t *offset);
+void db_sym_lookup_free(struct db_sym_lookup *l);
+#endif

@@ -1,0 +1,168 @@
+/* symbols.c — the server's symbol sources and the symbol job (symbols.h). The job has its
+ * own thread and database connection, so a slow symbol server never holds up ingests: the
+ * ingest worker only queues the run (a bounded ring; a run that does not fit keeps its
+ * modules "pending" and the drop is logged). Stopping cancels a download in progress. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "db.h"
+#include "sym_run.h"
+#include "symbols.h"
+
+#define QUEUE_RUNS 1024
+
+struct server_symbols {
+	sym_path path;  /* the upload directory, then --symbol-path */
+	sym_path local; /* the upload directory alone */
+	int any;       /* --symbol-path was given */
+	char dir[4096];
+	char db_path[4096];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t worker;
+	int started, stopping;
+	int64_t queue[QUEUE_RUNS];
+	size_t head, count;
+};
+
+static int cancel_if_stopping(void *ctx, uint64_t now, uint64_t total)
+{
+	struct server_symbols *s = ctx;
+	(void)now;
+	(void)total;
+	pthread_mutex_lock(&s->mu);
+	int stop = s->stopping;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+static void *worker_main(void *arg)
+{
+	struct server_symbols *s = arg;
+	char err[256];
+	sqlite3 *db = db_open(s->db_path, DB_READWRITE, err, sizeof err);
+	if (!db)
+		fprintf(stderr, "etlscope: symbol job: %s\n", err);
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		if (!s->count) {
+			pthread_cond_wait(&s->cv, &s->mu);
+			continue;
+		}
+		int64_t run = s->queue[s->head];
+		s->head = (s->head + 1) % QUEUE_RUNS;
+		s->count--;
+		pthread_mutex_unlock(&s->mu);
+		struct sym_run_stats st;
+		sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
+		if (db && sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err,
+						 sizeof err) != 0)
+			fprintf(stderr, "etlscope: symbol job: %s\n", err);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	db_close(db);
+	return NULL;
+}
+
+struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
+					  const char *db_path, char *err, size_t errlen)
+{
+	struct server_symbols *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if ((size_t)snprintf(s->db_path, sizeof s->db_path, "%s", db_path) >= sizeof s->db_path) {
+		snprintf(err, errlen, "the database path is too long");
+		server_symbols_free(s);
+		return NULL;
+	}
+	if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/symbols", data_dir) >= sizeof s->dir ||
+	    (mkdir(s->dir, 0700) != 0 && errno != EEXIST)) {
+		snprintf(err, errlen, "cannot create the symbol directory under %s", data_dir);
+		free(s);
+		return NULL;
+	}
+	size_t n = strlen(s->dir) + (symbol_path ? strlen(symbol_path) : 0) + 2;
+	char *text = malloc(n);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		return NULL;
+	}
+	snprintf(text, n, "%s;%s", s->dir, symbol_path ? symbol_path : "");
+	char perr[256];
+	int rc = sym_path_parse(text, s->dir, &s->path, perr, sizeof perr);
+	free(text);
+	if (rc != 0) {
+		snprintf(err, errlen, "--symbol-path: %s", perr);
+		free(s);
+		return NULL;
+	}
+	if (sym_path_parse(s->dir, NULL, &s->local, perr, sizeof perr) != 0) {
+		snprintf(err, errlen, "symbol directory: %s", perr);
+		server_symbols_free(s);
+		return NULL;
+	}
+	s->any = symbol_path && *symbol_path;
+	if (s->any) {
+		if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+			snprintf(err, errlen, "cannot start the symbol job");
+			server_symbols_free(s);
+			return NULL;
+		}
+		s->started = 1;
+	}
+	return s;
+}
+
+void server_symbols_free(struct server_symbols *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->started)
+		pthread_join(s->worker, NULL);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	sym_path_clear(&s->path);
+	sym_path_clear(&s->local);
+	free(s);
+}
+
+const char *server_symbols_dir(const struct server_symbols *s)
+{
+	return s->dir;
+}
+
+const sym_path *server_symbols_local(const struct server_symbols *s)
+{
+	return &s->local;
+}
+
+void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id)
+{
+	struct server_symbols *s = ctx;
+	(void)db; /* the job has its own connection */
+	if (!s || !s->any)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if (s->count < QUEUE_RUNS) {
+		s->queue[(s->head + s->count) % QUEUE_RUNS] = run_id;
+		s->count++;
+		pthread_cond_signal(&s->cv);
+	} else {
+		fprintf(stderr, "etlscope: symbol job: queue full, run %lld keeps pending symbols\n",
+			(long long)run_id);
+	}
+	pthread_mutex_unlock(&s->mu);
+}

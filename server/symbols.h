@@ -1,0 +1,34 @@
+/* symbols.h — the server's symbol sources and its symbol job (issue 14): the --symbol-path
+ * sources, after the directory that holds uploaded PDBs (DATA/symbols, SymStore layout, also
+ * the default download cache), and the symbol job queued after each ingest, which names the
+ * run's DPC/ISR routines (symbols/sym_run.h) on its own thread. */
+#ifndef ETLSCOPE_SERVER_SYMBOLS_H
+#define ETLSCOPE_SERVER_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+#include "sym_path.h"
+
+struct server_symbols;
+
+/* symbol_path NULL: no sources beyond uploads, and no job after ingest; else a job thread
+ * with its own connection to db_path. NULL on failure (malformed path, no directory) with a
+ * sentence in err. */
+struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
+					  const char *db_path, char *err, size_t errlen);
+void server_symbols_free(struct server_symbols *s);
+/* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
+ * module of the run with an identity along the symbol path. Does nothing without a path. */
+void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id);
+/* The directory uploaded PDBs go to (SymStore layout: NAME.pdb/GUIDAGE/NAME.pdb). */
+const char *server_symbols_dir(const struct server_symbols *s);
+/* A symbol path of that directory alone (what an upload re-resolves with). */
+const sym_path *server_symbols_local(const struct server_symbols *s);
+
+/* symbols_upload.c — POST /api/runs/{id}/symbols?file=NAME.pdb. */
+struct mg_connection;
+struct server_ctx;
+int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+			  const char *run_id);
+#endif

@@ -1,0 +1,237 @@
+/* symbols_upload.c — POST /api/runs/{id}/symbols?file=NAME.pdb: a PDB for a run's modules,
+ * as the raw request body. Authority as for PATCH (the run's edit token or the admin token,
+ * same origin, the access token when set). The body is streamed to a spool file in the data
+ * directory, bounded by SYMBOLS_UPLOAD_MAX and the server's upload limit, opened with our PDB
+ * reader (bounded reads), and kept only if its GUID and age name a module of this run: it
+ * then goes to DATA/symbols/NAME.pdb/GUIDAGE/NAME.pdb (NAME from the trace's RSDS record)
+ * and those modules are resolved again at once. Anything else answers 4xx and keeps nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "api.h"
+#include "db_symbols.h"
+#include "pdb.h"
+#include "server.h"
+#include "sym_run.h"
+#include "symbols.h"
+
+#define SYMBOLS_UPLOAD_MAX (1LL << 30)
+#define SYMBOLS_BUF (256 * 1024)
+
+/* The modules of the run whose identity the uploaded PDB carries. */
+struct match_ctx {
+	const pdb *p;
+	int32_t ids[64];
+	char name[64][256]; /* the RSDS base name each is stored under */
+	char key[64][48];
+	int n;
+};
+
+static int match_module(void *ud, const struct db_sym_module *m)
+{
+	struct match_ctx *c = ud;
+	char keytext[48];
+	uint8_t guid[16];
+	uint32_t age;
+	snprintf(keytext, sizeof keytext, "%s%X", m->guid, m->age);
+	if (c->n >= 64 || sym_key_parse(keytext, guid, &age) != 0 || !pdb_matches(c->p, guid, age))
+		return 0;
+	if (sym_pdb_basename(m->pdb, c->name[c->n], sizeof c->name[c->n]) != 0)
+		return 0;
+	c->ids[c->n] = m->id;
+	memcpy(c->key[c->n], keytext, sizeof keytext);
+	c->n++;
+	return 0;
+}
+
+/* Streams the body into fd: 0, else an HTTP status with *why. */
+static int spool_body(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
+		      const char **why)
+{
+	char *buf = malloc(SYMBOLS_BUF);
+	int64_t total = 0;
+	struct timespec t0, now;
+	if (!buf)
+		return *why = "out of memory", 500;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int n = mg_read(conn, buf, SYMBOLS_BUF);
+		if (n <= 0) {
+			free(buf);
+			if (n < 0)
+				return *why = "the upload was interrupted", 400;
+			return total ? 0 : (*why = "the upload is empty", 400);
+		}
+		total += n;
+		if (total > max) {
+			free(buf);
+			return *why = "the PDB is larger than this server accepts", 413;
+		}
+		for (const char *p = buf; n > 0;) {
+			ssize_t w = write(fd, p, (size_t)n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				free(buf);
+				return *why = "cannot store the PDB", 500;
+			}
+			p += w;
+			n -= (int)w;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (s->cfg.min_upload_rate > 0 && secs > s->cfg.upload_grace_s &&
+		    (double)total / secs < (double)s->cfg.min_upload_rate) {
+			free(buf);
+			return *why = "the upload is too slow", 408;
+		}
+	}
+}
+
+/* Moves the verified spool file to DIR/NAME/KEY/NAME (a copy for further matches). */
+static int store_pdb(const char *dir, const char *spool, const char *name, const char *key,
+		     int keep_spool)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s/%s", dir, name, key);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/%s/%s/%s", dir, name, key, name);
+	if (!keep_spool)
+		return rename(spool, path);
+	return link(spool, path) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+			    int64_t run, const char *spool)
+{
+	char perr[PDB_ERR_LEN], err[256];
+	pdb *p = pdb_open(spool, perr, sizeof perr);
+	if (!p) {
+		http_send_error(conn, 400, "not a readable PDB: %s", perr);
+		return 400;
+	}
+	struct match_ctx *c = calloc(1, sizeof *c);
+	if (!c) {
+		pdb_close(p);
+		http_send_error(conn, 500, "out of memory");
+		return 500;
+	}
+	c->p = p;
+	int rc = db_sym_modules(db, run, match_module, c, err, sizeof err);
+	char have[42];
+	pdb_guid_age_text(pdb_id(p)->guid, pdb_id(p)->dbi_age, have);
+	pdb_close(p);
+	if (rc != 0 || c->n == 0) {
+		free(c);
+		if (rc != 0)
+			http_send_error(conn, 500, "%s", err);
+		else
+			http_send_error(conn, 400, "this PDB (GUID and age %s) belongs to no module of "
+					"this run; see /modules for the identities the trace asks for", have);
+		return rc != 0 ? 500 : 400;
+	}
+	cJSON *out = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(out, "modules");
+	int st = 200;
+	for (int i = 0; i < c->n && st == 200; i++) {
+		struct sym_run_stats stats;
+		sym_opts opts = {0};
+		if (store_pdb(server_symbols_dir(s->symbols), spool, c->name[i], c->key[i],
+			      i + 1 < c->n) != 0) {
+			st = 500;
+			break;
+		}
+		if (sym_run_resolve_hiding(db, run, c->ids[i], server_symbols_local(s->symbols),
+					   &opts, server_symbols_dir(s->symbols), &stats, err,
+					   sizeof err) != 0) {
+			st = 500;
+			break;
+		}
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", c->ids[i]);
+		cJSON_AddStringToObject(o, "status", stats.resolved ? "resolved" : "not_found");
+		cJSON_AddNumberToObject(o, "names", (double)stats.names);
+		cJSON_AddItemToArray(arr, o);
+	}
+	free(c);
+	if (st != 200) {
+		cJSON_Delete(out);
+		http_send_error(conn, 500, "cannot store the PDB");
+		return 500;
+	}
+	http_send_json(conn, 200, out);
+	return 200;
+}
+
+int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+			  const char *run_id)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
+	int64_t max = s->cfg.max_upload < SYMBOLS_UPLOAD_MAX ? s->cfg.max_upload : SYMBOLS_UPLOAD_MAX;
+	char file[256] = "", name[256], spool[4096];
+	cJSON *out = NULL;
+	int64_t run;
+	if (s->cfg.read_only) {
+		http_send_error(conn, 403, "this server is read-only");
+		return 403;
+	}
+	if (!http_same_origin(conn)) {
+		http_send_error(conn, 403, "cross-origin uploads are refused");
+		return 403;
+	}
+	if (!http_access_allowed(conn, &s->cfg)) {
+		http_send_error(conn, 401, "this server needs its access token for uploads");
+		return 401;
+	}
+	int st = api_run_authorise(db, run_id, &auth, &run, &out);
+	if (st) {
+		http_send_json(conn, st, out);
+		return st;
+	}
+	if (ri->content_length > max) {
+		http_send_error(conn, 413, "the PDB is %lld bytes; this server accepts at most %lld",
+				ri->content_length, (long long)max);
+		return 413;
+	}
+	if (ri->query_string)
+		mg_get_var(ri->query_string, strlen(ri->query_string), "file", file, sizeof file);
+	if (sym_pdb_basename(file, name, sizeof name) != 0 || strcmp(name, file) != 0) {
+		http_send_error(conn, 400, "?file= must name a .pdb file (letters, digits, . _ - + ~ $)");
+		return 400;
+	}
+	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
+	if (slot != 0) {
+		http_send_error(conn, 429, "too many uploads in progress; try again shortly");
+		return 429;
+	}
+	snprintf(spool, sizeof spool, "%s/upload-pdb-XXXXXX", s->cfg.data_dir);
+	int fd = mkstemp(spool);
+	const char *why = "cannot store the PDB";
+	if (fd < 0) {
+		st = 500;
+	} else {
+		http_send_continue(conn);
+		st = spool_body(conn, s, fd, max, &why);
+		if (!st && fsync(fd) != 0)
+			st = 500;
+		close(fd);
+	}
+	if (!st)
+		st = verify_and_store(conn, s, db, run, spool);
+	else
+		http_send_error(conn, st, "%s", why);
+	if (fd >= 0)
+		unlink(spool); /* stored copies are links or renames: this only drops the spool */
+	limits_upload_end(&s->limits, ri->remote_addr);
+	return st;
+}

@@ -1,0 +1,170 @@
+/* test_db_symbols.c — symbols stored per run and module (db/db_symbols.h) on a hand-made ETW
+ * run: the identity a module gets at ingest (GUID in SymStore text, written here by hand from
+ * the bytes), which modules have one, the distinct routine RVAs of a module's stored DPC/ISR
+ * events (above the guideline and reservoir samples; addresses outside the image dropped),
+ * and names replaced per module by a second resolve. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include "db/db.h"
+#include "db/db_etw.h"
+#include "db/db_symbols.h"
+
+#define US 1000
+
+struct fixture {
+	sqlite3 *db;
+	char path[64];
+	int64_t run;
+};
+
+static const uint8_t guid[16] = {0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde,
+				 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof *fx);
+	char err[256], pub[33];
+	snprintf(fx->path, sizeof fx->path, "/tmp/etlscope-test-dbsym-XXXXXX");
+	int fd = mkstemp(fx->path);
+	close(fd);
+	unlink(fx->path);
+	fx->db = db_open(fx->path, DB_READWRITE, err, sizeof err);
+	assert_non_null(fx->db);
+	struct db_run_input in = {"sym unit", "unit.etl", 1};
+	struct db_sink *s = db_sink_begin(fx->db, &in, err, sizeof err);
+	const struct ingest_sink *k = db_sink_iface(s);
+	struct sink_module ma = {.path = "a.sys", .name = "a.sys", .base = 0xfffff80000100000ull,
+				 .size = 0x10000, .load_ns = INT64_MIN, .unload_ns = INT64_MAX,
+				 .pdb = "D:\\b\\a.pdb", .pdb_guid = guid, .pdb_age = 0x1c};
+	struct sink_module mb = {.path = "b.sys", .name = "b.sys", .base = 0xfffff80000200000ull,
+				 .size = 0x10000, .load_ns = INT64_MIN, .unload_ns = INT64_MAX};
+	int32_t ida, idb;
+	assert_int_equal(k->module(k->ud, &ma, &ida), 0);
+	assert_int_equal(k->module(k->ud, &mb, &idb), 0);
+	const struct sink_dpcisr ev[] = {
+		{500 * US, 50 * US, 0, SINK_DPC, 0, 0xfffff80000100800ull},  /* below: sample */
+		{1500 * US, 300 * US, 1, SINK_DPC, 0, 0xfffff80000100040ull}, /* above */
+		{2500 * US, 150 * US, 0, SINK_DPC, 0, 0xfffff80000101234ull}, /* above, repeat */
+		{2600 * US, 150 * US, 0, SINK_DPC, 0, 0xfffff80000100040ull}, /* above, repeat */
+		{2700 * US, 170 * US, 0, SINK_DPC, 0, 0xfffff80000900000ull}, /* outside a.sys */
+		{2800 * US, 30 * US, 2, SINK_ISR, 1, 0xfffff80000200010ull},
+	};
+	for (size_t i = 0; i < sizeof ev / sizeof *ev; i++)
+		assert_int_equal(k->dpcisr(k->ud, &ev[i]), 0);
+	cJSON *sum = cJSON_CreateObject();
+	cJSON_AddStringToObject(sum, "format", "etl");
+	cJSON_AddNumberToObject(sum, "cpus", 4);
+	cJSON_AddNumberToObject(sum, "duration_us", 10000000);
+	assert_int_equal(k->summary(k->ud, sum), 0);
+	cJSON_Delete(sum);
+	assert_int_equal(db_sink_commit(s, "etl", 0, NULL, pub, NULL, err, sizeof err), 0);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(fx->db, "SELECT id FROM runs WHERE public_id=?", -1, &st, NULL);
+	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	fx->run = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+	char p[80];
+	db_close(fx->db);
+	unlink(fx->path);
+	snprintf(p, sizeof p, "%s-wal", fx->path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", fx->path);
+	unlink(p);
+	free(fx);
+	return 0;
+}
+
+struct seen {
+	int n;
+	struct db_sym_module m;
+	char guid[40], pdb[40], status[20];
+};
+
+static int keep(void *ud, const struct db_sym_module *m)
+{
+	struct seen *s = ud;
+	s->n++;
+	s->m = *m;
+	snprintf(s->guid, sizeof s->guid, "%s", m->guid);
+	snprintf(s->pdb, sizeof s->pdb, "%s", m->pdb);
+	snprintf(s->status, sizeof s->status, "%s", m->status);
+	return 0;
+}
+
+static void test_identity_and_routines(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256];
+	struct seen s = {0};
+	assert_int_equal(db_sym_modules(fx->db, fx->run, keep, &s, err, sizeof err), 0);
+	assert_int_equal(s.n, 1); /* b.sys has no identity */
+	assert_int_equal(s.m.id, 0);
+	/* Data1 12345678, Data2 9ABC, Data3 DEF0, then the bytes 01…EF */
+	assert_string_equal(s.guid, "123456789ABCDEF00123456789ABCDEF");
+	assert_string_equal(s.pdb, "D:\\b\\a.pdb");
+	assert_int_equal(s.m.age, 0x1c);
+	assert_string_equal(s.status, "pending");
+
+	uint32_t *rvas;
+	size_t n;
+	s.m.name = "a.sys";
+	s.m.pdb = s.pdb;
+	s.m.guid = s.guid;
+	assert_int_equal(db_sym_routines(fx->db, fx->run, &s.m, &rvas, &n, err, sizeof err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rvas[0], 0x40);
+	assert_int_equal(rvas[1], 0x800);
+	assert_int_equal(rvas[2], 0x1234);
+	free(rvas);
+}
+
+static void test_store_replaces(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], name[64];
+	uint32_t off;
+	const struct db_sym_name first[] = {{0x40, 0x10, "DpcOne"}, {0x1234, 0x4, "DpcTwo"}};
+	assert_int_equal(db_sym_store(fx->db, fx->run, 0, "resolved", "2 of 2", first, 2, err,
+				      sizeof err), 0);
+	struct db_sym_lookup *l = db_sym_lookup_new(fx->db, fx->run);
+	assert_non_null(l);
+	assert_int_equal(db_sym_lookup_find(l, 0, 0x1234, name, sizeof name, &off), 1);
+	assert_string_equal(name, "DpcTwo");
+	assert_int_equal(off, 4);
+	assert_int_equal(db_sym_lookup_find(l, 1, 0x1234, name, sizeof name, &off), 0);
+	const struct db_sym_name second[] = {{0x40, 0, "Other"}};
+	assert_int_equal(db_sym_store(fx->db, fx->run, 0, "resolved", "1 of 2", second, 1, err,
+				      sizeof err), 0);
+	assert_int_equal(db_sym_lookup_find(l, 0, 0x1234, name, sizeof name, &off), 0);
+	assert_int_equal(db_sym_lookup_find(l, 0, 0x40, name, sizeof name, &off), 1);
+	assert_string_equal(name, "Other");
+	db_sym_lookup_free(l);
+	struct seen s = {0};
+	assert_int_equal(db_sym_modules(fx->db, fx->run, keep, &s, err, sizeof err), 0);
+	assert_string_equal(s.status, "resolved");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_identity_and_routines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_replaces, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,71 @@
+// panel_symbols.js — which modules of an ETW run still lack symbols and why (GET
+// /api/runs/{id}/modules, each module's symbols object), and a drop zone for their .pdb files
+// (POST /api/runs/{id}/symbols?file=NAME.pdb with the run's edit token): once a PDB is
+// accepted the run's DPC/ISR routines show module!function and every panel reloads.
+'use strict';
+
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const STATUS = { pending: 'not looked up yet', not_found: 'not found', guid_mismatch: 'GUID mismatch', no_identity: 'no debug identity in the trace' };
+  const baseName = (p) => p.split(/[\\/]/).pop();
+
+  async function refresh() {
+    const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
+    const mods = doc.modules.filter((m) => m.symbols);
+    const missing = mods.filter((m) => m.symbols.pdb && m.symbols.status !== 'resolved');
+    const resolved = mods.filter((m) => m.symbols.status === 'resolved').length;
+    const noId = mods.filter((m) => !m.symbols.pdb).length;
+    $('sym-note').textContent = `Symbols: ${resolved} module(s) resolved, ${missing.length} with a PDB identity still unresolved` +
+      (noId ? `, ${noId} without any debug identity in the trace (record with xperf -merge or WPR to keep it).` : '.');
+    const rows = missing.map((m) => es.el('tr', { 'data-module': m.id }, [
+      es.el('td', { class: 'mono' }, m.name),
+      es.el('td', { class: 'mono' }, baseName(m.symbols.pdb)),
+      es.el('td', { class: 'mono' }, `${m.symbols.guid}${m.symbols.age.toString(16).toUpperCase()}`),
+      es.el('td', {}, STATUS[m.symbols.status] || m.symbols.status),
+      es.el('td', { class: 'hint' }, m.symbols.why),
+    ]));
+    const head = es.el('tr', {}, ['module', 'PDB', 'GUID + age', 'status', 'why'].map((h) => es.el('th', {}, h)));
+    $('sym-missing').replaceChildren(es.el('thead', {}, head), es.el('tbody', {}, rows));
+    es.show($('sym-missing-wrap'), rows.length > 0);
+    es.show($('sym-block'), mods.length > 0);
+    $('sym-block').dataset.ready = '1';
+  }
+
+  async function send(files) {
+    const said = $('sym-drop-said');
+    const token = ($('edit-token') && $('edit-token').value.trim()) || es.loadToken(view.runId);
+    const out = [];
+    for (const f of files) {
+      if (!/\.pdb$/i.test(f.name)) { out.push(`${f.name}: not a .pdb file`); continue; }
+      try {
+        const r = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/symbols?file=${encodeURIComponent(f.name)}`, {
+          method: 'POST', body: f,
+          headers: Object.assign({ 'Content-Type': 'application/octet-stream', 'X-Edit-Token': token }, es.accessHeaders()),
+        });
+        out.push(`${f.name}: ${r.modules.map((m) => `${m.status}, ${m.names} routine name(s)`).join('; ')}`);
+      } catch (err) {
+        out.push(`${f.name}: ${err.message}`);
+      }
+    }
+    said.textContent = out.join(' · ');
+    await refresh();
+    view.notify(new Set(['*']));
+  }
+
+  function dropZone() {
+    const zone = $('sym-drop'), input = $('sym-file');
+    zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+    zone.addEventListener('drop', (e) => { e.preventDefault(); zone.classList.remove('over'); send([...e.dataTransfer.files]); });
+    input.addEventListener('change', () => { send([...input.files]); input.value = ''; });
+  }
+
+  view.panels.push({
+    section: 'dpc-panel',
+    applies: (r) => r.format === 'etl' && !!r.summary,
+    init() {
+      dropZone();
+      refresh().catch((err) => { $('sym-note').textContent = `Cannot load the modules' symbols: ${err.message}`; es.show($('sym-block'), true); });
+    },
+  });
+})();
