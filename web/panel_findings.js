@@ -26,12 +26,26 @@
     events_lost: ['events lost', fmt.count], buffers_lost: ['buffers lost', fmt.count], buffers_flagged_lost: ['buffers flagged lost', fmt.count],
     logger_name: ['logger'], product: ['product'], counter: ['counter'], mean: ['mean queue', fmt.number],
     per_cpu: ['per CPU', fmt.number], not_recorded: ['not recorded'], total_only: ['only for all CPUs (_Total)'],
+    inside: ['CPU samples inside its DPCs/ISRs'], third_party_modules: ['third-party modules on its stacks'],
+    cpus_used: ['CPUs used', fmt.number],
   };
   const hidden = new Set(['module_id']);
   const units = [[/_us$/, fmt.us], [/_ms$/, fmt.ms], [/_s$/, fmt.seconds], [/_pct$/, fmt.pct], [/_share$/, fmt.percent]];
 
+  // A nested value in words: what runs inside DPCs, or a list of modules with their shares.
+  function fmtNested(k, v) {
+    if (k === 'inside') {
+      const n = `${fmt.count(v.samples)} samples`;
+      return v.leaf_module ? `${n}, ${fmt.percent(v.leaf_share)} in ${v.leaf_module}` : n;
+    }
+    if (typeof v.module === 'string') return v.inclusive_share != null ? `${v.module} (${fmt.percent(v.inclusive_share)})` : v.module;
+    return Object.entries(v).filter(([key]) => !/_id$/.test(key))
+      .map(([key, x]) => `${key.replace(/_/g, ' ')} ${typeof x === 'number' ? fmtValue(key, x) : String(x)}`).join(', ');
+  }
+
   function fmtValue(k, v, f) {
-    if (Array.isArray(v)) return v.join(', ');
+    if (Array.isArray(v)) return v.map((x) => (x && typeof x === 'object' ? fmtNested(k, x) : String(x))).join(', ');
+    if (v && typeof v === 'object') return fmtNested(k, v);
     if (typeof v !== 'number') return String(v);
     if (/^(from|to)$/.test(k)) return es.fmtTime(v, true);
     if (f) return f(v);
