@@ -152,7 +152,13 @@ static void emit(struct find_ctx *c, const struct stretch *s, unsigned cpus)
 	cJSON_AddNumberToObject(n, "pid", s->pid);
 	cJSON_AddStringToObject(n, "process", name);
 	cJSON_AddNumberToObject(n, "cpus_used", used);
-	cJSON_AddNumberToObject(n, "window_s", (double)(s->last - s->first + 1));
+	/* the stretch in seconds; its last window may be cut short by the end of the trace */
+	double span = (double)(s->last - s->first + 1);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(c->summary, "duration_us");
+	if (cJSON_IsNumber(d) && d->valuedouble / 1e6 - (double)s->first > 0 &&
+	    d->valuedouble / 1e6 - (double)s->first < span)
+		span = d->valuedouble / 1e6 - (double)s->first;
+	cJSON_AddNumberToObject(n, "window_s", span);
 	cJSON_AddNumberToObject(n, "from_s", (double)s->first);
 	cJSON_AddNumberToObject(n, "samples", (double)s->samples);
 	/* third-party modules by inclusive share, largest first (at most 3 named) */
@@ -181,7 +187,7 @@ static void emit(struct find_ctx *c, const struct stretch *s, unsigned cpus)
 		stk_map_free(&incl);
 		return;
 	}
-	find_seconds((double)(s->last - s->first + 1), secs, sizeof secs);
+	find_seconds(span, secs, sizeof secs);
 	/* the drivers table filtered to the first module (the stacks panel is the web's) */
 	cJSON *p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "dq", cJSON_GetArrayItem(list, 0)->child->valuestring);
