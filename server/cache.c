@@ -1,8 +1,9 @@
 /* cache.c — HTTP revalidation of a run's JSON answers. A stored run never changes except
- * by PATCH (name, notes, expiry) and the one-time storing of its findings, so an answer is
- * fixed by: the server process (a restart may bring new code: every tag changes), the
- * driver knowledge base version, the run row's editable fields, its findings row, and the
- * URL (path and query). cache_run_etag hashes exactly those into a strong ETag; a request
+ * by PATCH (name, notes, expiry), the one-time storing of its findings and symbolisation,
+ * so an answer is fixed by: the server process (a restart may bring new code: every tag changes), the
+ * driver knowledge base version, the run row's editable fields, its findings row, the state
+ * of its symbols (a symbol job or a PDB upload names routines after ingest), and the URL
+ * (path and query). cache_run_etag hashes exactly those into a strong ETag; a request
  * whose If-None-Match holds it gets 304 Not Modified without computing the answer.
  * Invariants: a tag is only given to runs whose ingest finished (status ready or partial);
  * any change to what a run answer reads after ingest must be part of the hash. */
@@ -44,7 +45,11 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 {
 	static const char sql[] =
 		"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
-		" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, '')"
+		" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
+		/* symbolisation may name a run's routines after ingest (issue 14) */
+		" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
+		"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
+		" (SELECT count(*) FROM etw_symbols WHERE run_id = r.id)"
 		" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?";
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
 	sqlite3_stmt *st;
@@ -59,7 +64,7 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 			mix_str(&h, ETLSCOPE_VERSION);
 			mix_i64(&h, epoch);
 			mix_str(&h, kb_version());
-			for (int c = 0; c < 9; c++)
+			for (int c = 0; c < 11; c++)
 				if (sqlite3_column_type(st, c) == SQLITE_INTEGER)
 					mix_i64(&h, sqlite3_column_int64(st, c));
 				else
