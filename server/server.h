@@ -103,6 +103,12 @@ int routes_api(struct mg_connection *conn, void *cbdata);
 
 /* upload.c — POST /api/uploads: stream the raw body to disk, queue an ingest job. */
 int upload_handle(struct mg_connection *conn, struct server_ctx *s);
+/* The checks every body upload passes first (read-only server, same origin, access token):
+ * 0 when allowed, else the status it sent (403 or 401). */
+int upload_refused(struct mg_connection *conn, struct server_ctx *s);
+/* 0 when the request's Content-Length is at most max, else sends 413 naming what (e.g.
+ * "file", "PDB") and returns 413. */
+int upload_too_large(struct mg_connection *conn, int64_t max, const char *what);
 
 /* assets.c — embedded web pages and scripts. */
 int assets_handle(struct mg_connection *conn, void *cbdata);

@@ -181,28 +181,17 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 	char file[256] = "", name[256], spool[4096];
 	cJSON *out = NULL;
 	int64_t run;
-	if (s->cfg.read_only) {
-		http_send_error(conn, 403, "this server is read-only");
-		return 403;
-	}
-	if (!http_same_origin(conn)) {
-		http_send_error(conn, 403, "cross-origin uploads are refused");
-		return 403;
-	}
-	if (!http_access_allowed(conn, &s->cfg)) {
-		http_send_error(conn, 401, "this server needs its access token for uploads");
-		return 401;
-	}
-	int st = api_run_authorise(db, run_id, &auth, &run, &out);
+	int st = upload_refused(conn, s);
+	if (st)
+		return st;
+	st = api_run_authorise(db, run_id, &auth, &run, &out);
 	if (st) {
 		http_send_json(conn, st, out);
 		return st;
 	}
-	if (ri->content_length > max) {
-		http_send_error(conn, 413, "the PDB is %lld bytes; this server accepts at most %lld",
-				ri->content_length, (long long)max);
-		return 413;
-	}
+	st = upload_too_large(conn, max, "PDB");
+	if (st)
+		return st;
 	if (ri->query_string)
 		mg_get_var(ri->query_string, strlen(ri->query_string), "file", file, sizeof file);
 	if (sym_pdb_basename(file, name, sizeof name) != 0 || strcmp(name, file) != 0) {

@@ -34,11 +34,8 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
 			 const char *encoding, char *id);
 
-int upload_handle(struct mg_connection *conn, struct server_ctx *s)
+int upload_refused(struct mg_connection *conn, struct server_ctx *s)
 {
-	const struct mg_request_info *ri = mg_get_request_info(conn);
-	char name[API_TEXT_MAX + 1], file[API_TEXT_MAX + 1], why[256], encoding[64] = "", id[JOB_ID_LEN + 1];
-
 	if (s->cfg.read_only) {
 		http_send_error(conn, 403, "this server is read-only");
 		return 403;
@@ -51,11 +48,30 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 		http_send_error(conn, 401, "this server needs its access token for uploads");
 		return 401;
 	}
-	if (ri->content_length > s->cfg.max_upload) {
-		http_send_error(conn, 413, "the file is %lld bytes; this server accepts at most %lld",
-				ri->content_length, (long long)s->cfg.max_upload);
-		return 413;
-	}
+	return 0;
+}
+
+int upload_too_large(struct mg_connection *conn, int64_t max, const char *what)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (ri->content_length <= max)
+		return 0;
+	http_send_error(conn, 413, "the %s is %lld bytes; this server accepts at most %lld", what,
+			ri->content_length, (long long)max);
+	return 413;
+}
+
+int upload_handle(struct mg_connection *conn, struct server_ctx *s)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	char name[API_TEXT_MAX + 1], file[API_TEXT_MAX + 1], why[256], encoding[64] = "", id[JOB_ID_LEN + 1];
+
+	int st = upload_refused(conn, s);
+	if (st)
+		return st;
+	st = upload_too_large(conn, s->cfg.max_upload, "file");
+	if (st)
+		return st;
 	if (api_text_upload_params(ri->query_string, name, file, why, sizeof why) != 0) {
 		http_send_error(conn, 400, "%s", why); /* the same rules as PATCH (api_text.h) */
 		return 400;

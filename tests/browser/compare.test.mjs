@@ -5,10 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, uploadAndWait, repo } from '../support/server.mjs';
-import { etlgenBin as etlgen } from '../support/etlgen.mjs';
+import { startServer } from '../support/server.mjs';
+import { uploadFieldStory } from '../support/etlgen.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 
 let srv, browser;
@@ -17,12 +16,8 @@ const runs = {};
 before(async () => {
   srv = await startServer();
   browser = await launch();
-  for (const s of ['field-before', 'field-after-removal']) {
-    const etl = join(srv.dir, `${s}.etl`);
-    execFileSync(etlgen, [join(repo, 'demo', 'scenarios', `${s}.json`), etl]);
-    const name = s === 'field-before' ? 'FS01 before' : 'FS01 after removing teaming';
-    runs[s] = (await uploadAndWait(srv.url, readFileSync(etl), `${s}.etl`, name)).body.run.id;
-  }
+  const story = await uploadFieldStory(srv, { 'field-before': 'FS01 before', 'field-after-removal': 'FS01 after removing teaming' });
+  for (const [s, r] of Object.entries(story)) runs[s] = r.id;
 });
 after(async () => { await browser.close(); await srv.stop(); });
 

@@ -7,18 +7,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, uploadAndWait } from '../support/server.mjs';
 import { launch, openPage } from '../support/browser.mjs';
-import { etlgen } from '../support/etlgen.mjs';
+import { etlgen, uploadFieldStory } from '../support/etlgen.mjs';
 
-let srv, browser;
-const runs = {};
+let srv, browser, runs;
 before(async () => {
   srv = await startServer();
   browser = await launch();
-  for (const s of ['field-before', 'field-after-removal']) {
-    const g = etlgen(srv.dir, `demo/scenarios/${s}.json`, s);
-    const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, s);
-    runs[s] = { id: up.body.run.id, expected: g.expected };
-  }
+  runs = await uploadFieldStory(srv);
   const plain = etlgen(srv.dir, {
     cpus: 2, duration_s: 1, seed: 3, sample_rate_hz: 0, modules: [
       { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, dpc: { rate: 500, duration_us: { dist: 'fixed', value: 150 } } }],

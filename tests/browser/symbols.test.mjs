@@ -5,35 +5,26 @@
 // module!function, the function named by llvm-pdbutil in gen_pdb.sh's expect.txt.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { repo, tempDir, startServer, uploadAndWait } from '../support/server.mjs';
+import { tempDir, startServer, uploadAndWait } from '../support/server.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 import { etlgen } from '../support/etlgen.mjs';
+import { buildPdb, bracedGuid } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-symweb-');
-let gen = null;
-try {
-  execFileSync(join(repo, 'tests', 'symbols', 'gen_pdb.sh'), [join(dir, 'gen')], { stdio: 'pipe' });
-  gen = join(dir, 'gen');
-} catch (e) {
-  if (e.status !== 77) throw e;
-}
+const { gen, key, procs } = buildPdb(dir);
+const proc = procs[0];
 
-let srv, browser, run, proc, key;
+let srv, browser, run;
 before(async () => {
   srv = await startServer();
   if (!gen) return;
-  const expect = readFileSync(join(gen, 'expect.txt'), 'utf8').trim().split('\n').map((l) => l.split(' '));
-  key = expect.find((r) => r[0] === 'guid')[1];
-  proc = expect.filter((r) => r[0] === 'proc').map(([, name, rva]) => ({ name, rva: Number(rva) }))[0];
   const g = etlgen(srv.dir, {
     cpus: 2, duration_s: 0.05, seed: 5, modules: [
       { name: 'etlfix.sys', base: '0xfffff80005000000', size: 65536, routine_rva: proc.rva,
         dpc: { rate: 2000, duration_us: { dist: 'fixed', value: 150 } },
-        pdb: { name: 'D:\\build\\etlfix.pdb', guid: `{${key.slice(0, 8)}-${key.slice(8, 12)}-${key.slice(12, 16)}-${key.slice(16, 20)}-${key.slice(20, 32)}}`, age: parseInt(key.slice(32), 16) } }],
+        pdb: { name: 'D:\\build\\etlfix.pdb', guid: bracedGuid(key), age: parseInt(key.slice(32), 16) } }],
   }, 'sym');
   run = (await uploadAndWait(srv.url, g.bytes, 'sym.etl', 'sym')).body.run;
   browser = await launch();

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 #include "api/api_dpc.h"
 #include "db/db.h"
+#include "db_test_file.h"
 
 #define START_US 1655526400000000LL /* 2022-06-18 04:26:40 UTC */
 #define US 1000
@@ -34,12 +35,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof *fx);
 	char err[256];
-	snprintf(fx->path, sizeof fx->path, "/tmp/etlscope-test-apidpc-XXXXXX");
-	int fd = mkstemp(fx->path);
-	close(fd);
-	unlink(fx->path);
-	fx->db = db_open(fx->path, DB_READWRITE, err, sizeof err);
-	assert_non_null(fx->db);
+	fx->db = db_test_open(fx->path, sizeof fx->path, "/tmp/etlscope-test-apidpc-XXXXXX");
 
 	struct db_run_input in = {"dpc unit", "unit.etl", 1};
 	struct db_sink *s = db_sink_begin(fx->db, &in, err, sizeof err);
@@ -95,13 +91,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[80];
-	db_close(fx->db);
-	unlink(fx->path);
-	snprintf(p, sizeof p, "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", fx->path);
-	unlink(p);
+	db_test_remove(fx->db, fx->path);
 	free(fx);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "db/db.h"
 #include "db/db_etw.h"
 #include "db/db_symbols.h"
+#include "db_test_file.h"
 
 #define US 1000
 
@@ -32,12 +33,7 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof *fx);
 	char err[256], pub[33];
-	snprintf(fx->path, sizeof fx->path, "/tmp/etlscope-test-dbsym-XXXXXX");
-	int fd = mkstemp(fx->path);
-	close(fd);
-	unlink(fx->path);
-	fx->db = db_open(fx->path, DB_READWRITE, err, sizeof err);
-	assert_non_null(fx->db);
+	fx->db = db_test_open(fx->path, sizeof fx->path, "/tmp/etlscope-test-dbsym-XXXXXX");
 	struct db_run_input in = {"sym unit", "unit.etl", 1};
 	struct db_sink *s = db_sink_begin(fx->db, &in, err, sizeof err);
 	const struct ingest_sink *k = db_sink_iface(s);
@@ -79,13 +75,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[80];
-	db_close(fx->db);
-	unlink(fx->path);
-	snprintf(p, sizeof p, "%s-wal", fx->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", fx->path);
-	unlink(p);
+	db_test_remove(fx->db, fx->path);
 	free(fx);
 	return 0;
 }

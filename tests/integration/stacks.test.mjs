@@ -7,21 +7,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServer, uploadAndWait, getJson, shared } from '../support/server.mjs';
+import { startServer, uploadDone, getJson, perfviewSample as perfview } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 import { scan, byName } from '../support/etlscan.mjs';
 
-const perfview = join(shared, 'samples', 'etl', 'perfview-net452-x64-compressed.etl');
 let srv;
 before(async () => { srv = await startServer(); });
 after(async () => { await srv.stop(); });
 
-async function upload(bytes, name) {
-  const up = await uploadAndWait(srv.url, bytes, name);
-  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-  return up.body.run.id;
-}
+const upload = async (bytes, name) => (await uploadDone(srv.url, bytes, name)).id;
 const api = async (id, path) => {
   const r = await getJson(`${srv.url}/api/runs/${id}/${path}`);
   assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);

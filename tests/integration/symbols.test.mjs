@@ -8,25 +8,14 @@
 // image's DbgID_RSDS event to names.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, copyFileSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { binary, repo, tempDir } from '../support/server.mjs';
+import { binary, tempDir } from '../support/server.mjs';
+import { buildPdb, startSymStore } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-sym-');
-let gen = null;
-try {
-  execFileSync(join(repo, 'tests', 'symbols', 'gen_pdb.sh'), [join(dir, 'gen')], { stdio: 'pipe' });
-  gen = join(dir, 'gen');
-} catch (e) {
-  if (e.status !== 77) throw e;
-}
-const skip = gen ? false : 'clang-cl / lld-link / llvm-pdbutil not installed';
-const expect = gen ? readFileSync(join(gen, 'expect.txt'), 'utf8').trim().split('\n').map((l) => l.split(' ')) : [];
-const key = expect.find((r) => r[0] === 'guid')?.[1];
-const procs = expect.filter((r) => r[0] === 'proc').map(([, name, rva]) => ({ name, rva: Number(rva) }));
-const pdbBytes = gen ? readFileSync(join(gen, 'etlfix.pdb')) : null;
+const { gen, skip, key, procs, pdbBytes } = buildPdb(dir);
 // A key that names no PDB we have: the last GUID digit changed.
 const otherKey = key && key.slice(0, 31) + (key[31] === '0' ? '1' : '0') + key.slice(32);
 
@@ -38,32 +27,23 @@ try {
   }
 } catch { cab = null; }
 
-const hits = [];
-const held = [];
-const server = http.createServer((req, res) => {
-  hits.push(req.url);
-  const [, area, name, k, file] = req.url.split('/');
-  const send = (body) => { res.writeHead(200, { 'content-type': 'application/octet-stream' }); res.end(body); };
-  if (area === 'slow') { held.push(res); return; } // never answers
+function serve({ area, name, key: k, file }) {
   if (name === 'etlfix.pdb' && file === 'etlfix.pdb') {
-    if (area === 'good' && k === key) return send(pdbBytes);
-    if (area === 'wrong') return send(pdbBytes); // whatever GUID was asked for
-    if (area === 'corrupt' && k === key) return send(pdbBytes.subarray(0, pdbBytes.length >> 1));
+    if (area === 'good' && k === key) return pdbBytes;
+    if (area === 'wrong') return pdbBytes; // whatever GUID was asked for
+    if (area === 'corrupt' && k === key) return pdbBytes.subarray(0, pdbBytes.length >> 1);
   }
-  if (area === 'cab' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pd_' && cab) return send(cab);
-  res.writeHead(404);
-  res.end();
-});
-let base;
+  if (area === 'cab' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pd_' && cab) return cab;
+  return null;
+}
+let symStore, base;
 
 before(async () => {
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${server.address().port}`;
+  symStore = await startSymStore(serve);
+  base = symStore.url;
 });
 after(() => {
-  for (const r of held) r.destroy();
-  server.closeAllConnections();
-  server.close();
+  symStore.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -87,11 +67,11 @@ test('a symbol server download resolves every procedure, and the cache answers n
   assert.match(r.stdout, new RegExp(`^found ${stored}$`, 'm'));
   assertNames(r.stdout);
   assert.equal(statSync(stored).size, pdbBytes.length);
-  const before2 = hits.length;
+  const before2 = symStore.hits.length;
   const again = await symbols(['--symbol-path', `srv*${cache}*${base}/good`, '--name', 'etlfix.pdb', '--id', key, ...rvas()]);
   assert.equal(again.status, 0);
   assertNames(again.stdout);
-  assert.equal(hits.length, before2, 'the second lookup must come from the cache');
+  assert.equal(symStore.hits.length, before2, 'the second lookup must come from the cache');
 });
 
 test('a compressed name.pd_ is fetched after the .pdb 404s and expanded', { skip: skip || (!cab && 'gcab not installed') }, async () => {
@@ -99,7 +79,7 @@ test('a compressed name.pd_ is fetched after the .pdb 404s and expanded', { skip
   const r = await symbols(['--symbol-path', `srv*${cache}*${base}/cab`, '--name', 'etlfix.pdb', '--id', key, ...rvas()]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assertNames(r.stdout);
-  assert.ok(hits.includes(`/cab/etlfix.pdb/${key}/etlfix.pdb`) && hits.includes(`/cab/etlfix.pdb/${key}/etlfix.pd_`));
+  assert.ok(symStore.hits.includes(`/cab/etlfix.pdb/${key}/etlfix.pdb`) && symStore.hits.includes(`/cab/etlfix.pdb/${key}/etlfix.pd_`));
 });
 
 const failures = [
@@ -124,11 +104,11 @@ test('sources are tried in order: a local SymStore directory before the server',
   const local = join(dir, 'local');
   mkdirSync(join(local, 'etlfix.pdb', key), { recursive: true });
   copyFileSync(join(gen, 'etlfix.pdb'), join(local, 'etlfix.pdb', key, 'etlfix.pdb'));
-  const n = hits.length;
+  const n = symStore.hits.length;
   const r = await symbols(['--symbol-path', `${join(dir, 'empty')};${local};srv*${join(dir, 'c3')}*${base}/good`, '--name', 'etlfix.pdb', '--id', key, ...rvas()]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assertNames(r.stdout);
-  assert.equal(hits.length, n, 'the server is not asked when a local directory has the PDB');
+  assert.equal(symStore.hits.length, n, 'the server is not asked when a local directory has the PDB');
   const miss = await symbols(['--symbol-path', `srv*${join(dir, 'c4')}*${base}/none;srv*${join(dir, 'c4')}*${base}/good`, '--name', 'etlfix.pdb', '--id', key, '0x1000']);
   assert.equal(miss.status, 0, miss.stdout);
 });

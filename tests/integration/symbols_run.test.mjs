@@ -6,51 +6,24 @@
 // from etlscope.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repo, tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
+import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
+import { buildPdb, bracedGuid, startSymStore } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-symrun-');
-let gen = null;
-try {
-  execFileSync(join(repo, 'tests', 'symbols', 'gen_pdb.sh'), [join(dir, 'gen')], { stdio: 'pipe' });
-  gen = join(dir, 'gen');
-} catch (e) {
-  if (e.status !== 77) throw e;
-}
-const skip = gen ? false : 'clang-cl / lld-link / llvm-pdbutil not installed';
-const expect = gen ? readFileSync(join(gen, 'expect.txt'), 'utf8').trim().split('\n').map((l) => l.split(' ')) : [];
-const key = expect.find((r) => r[0] === 'guid')?.[1] ?? '';
-const procs = expect.filter((r) => r[0] === 'proc').map(([, name, rva]) => ({ name, rva: Number(rva) }));
-const pdbBytes = gen ? readFileSync(join(gen, 'etlfix.pdb')) : null;
-const braced = (k) => `{${k.slice(0, 8)}-${k.slice(8, 12)}-${k.slice(12, 16)}-${k.slice(16, 20)}-${k.slice(20, 32)}}`;
+const { gen, skip, key, procs, pdbBytes } = buildPdb(dir);
 
-const hits = [];
-const held = [];
-const store = http.createServer((req, res) => {
-  hits.push(req.url);
-  const [, area, name, k, file] = req.url.split('/');
-  if (area === 'slow') { held.push(res); return; } // never answers
-  if (area === 'good' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb') {
-    res.writeHead(200, { 'content-type': 'application/octet-stream' });
-    res.end(pdbBytes);
-    return;
-  }
-  res.writeHead(404);
-  res.end();
-});
-let storeUrl;
+let symStore, storeUrl;
 before(async () => {
-  await new Promise((r) => store.listen(0, '127.0.0.1', r));
-  storeUrl = `http://127.0.0.1:${store.address().port}`;
+  symStore = await startSymStore(({ area, name, key: k, file }) =>
+    (area === 'good' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb' ? pdbBytes : null));
+  storeUrl = symStore.url;
 });
 after(() => {
-  for (const r of held) r.destroy();
-  store.closeAllConnections();
-  store.close();
+  symStore.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -64,7 +37,7 @@ function trace(name, guidKey = key) {
     modules: [
       { name: 'etlfix.sys', base: `0x${BASE.toString(16)}`, size: 0x10000, routine_rva: target.rva,
         dpc: { rate: 2000, duration_us: { dist: 'fixed', value: 150 } },
-        pdb: { name: 'D:\\build\\etlfix.pdb', guid: braced(guidKey), age: parseInt(guidKey.slice(32), 16), timestamp: 1600000000 } },
+        pdb: { name: 'D:\\build\\etlfix.pdb', guid: bracedGuid(guidKey), age: parseInt(guidKey.slice(32), 16), timestamp: 1600000000 } },
       { name: 'plain.sys', base: '0xfffff80006000000', size: 0x10000,
         dpc: { rate: 1000, duration_us: { dist: 'fixed', value: 120 } } },
     ],
@@ -111,7 +84,7 @@ test('the symbol job names the DPC routines of a module whose PDB the symbol ser
     const run = up.body.run.id;
     const fix = await settled(srv, run, 'etlfix.sys');
     assert.equal(fix.symbols.status, 'resolved', fix.symbols.why);
-    assert.ok(hits.includes(`/good/etlfix.pdb/${key}/etlfix.pdb`));
+    assert.ok(symStore.hits.includes(`/good/etlfix.pdb/${key}/etlfix.pdb`));
     const ev = await longest(srv, run);
     const mine = ev.filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
@@ -196,7 +169,7 @@ test('etlscope ingest --symbol-path names the routines in line (a local SymStore
 test('a symbol server that never answers holds up neither the next ingest nor the shutdown', { skip }, async () => {
   const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache3')}*${storeUrl}/slow`]);
   const first = await uploadAndWait(srv.url, readFileSync(trace('slow1').path), 'slow1.etl');
-  await waitFor(() => held.length > 0, { what: 'the symbol job to ask the slow server' });
+  await waitFor(() => symStore.held.length > 0, { what: 'the symbol job to ask the slow server' });
   // The symbol job is stuck on the first run; the next upload is still ingested.
   const second = await uploadAndWait(srv.url, readFileSync(trace('slow2').path), 'slow2.etl');
   assert.equal(second.body.state, 'done');

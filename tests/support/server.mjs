@@ -1,5 +1,6 @@
 // server.mjs — test helper: start the real etlscope binary on an ephemeral loopback port
 // with a fresh database, and stop it. Used by the integration and browser tests.
+import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,16 @@ export async function uploadAndWait(base, bytes, fileName, name, extra = {}) {
   }
   throw new Error('job did not finish');
 }
+
+// Upload bytes that must ingest: asserts the job ends 'done'; returns its run document.
+export async function uploadDone(base, bytes, fileName, name) {
+  const up = await uploadAndWait(base, bytes, fileName, name);
+  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+  return up.body.run;
+}
+
+// The real PerfView trace with CPU samples and stacks (../shared/samples/MANIFEST.md).
+export const perfviewSample = join(shared, 'samples', 'etl', 'perfview-net452-x64-compressed.etl');
 
 // The benchmark generator built beside the binary (build/bench/gen_pdh_csv).
 export const genPdhCsv = join(dirname(binary), '..', 'bench', 'gen_pdh_csv');
