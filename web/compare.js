@@ -294,6 +294,12 @@
     es.show($('cmp-counter-panel'), doc.counters.length > 0);
   }
 
+  // A file name for one compare table: the runs' names (baseline first) and the table.
+  function compareFile(table, ext) {
+    const slug = (t) => String(t || '').trim().toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 40);
+    return `etlscope-compare_${doc.runs.map((r) => slug(r.name)).filter(Boolean).join('_vs_')}_${table}.${ext}`;
+  }
+
   function csvDownload(name, rows) {
     const esc = (v) => {
       const s = v === null || v === undefined ? '' : String(v);
@@ -309,7 +315,7 @@
       b.addEventListener('click', () => {
         const c = Chart.getChart(document.getElementById(b.dataset.png));
         if (!c) return;
-        const a = es.el('a', { href: es.chartPng(c), download: `etlscope-${b.dataset.png}.png` });
+        const a = es.el('a', { href: es.chartPng(c), download: compareFile(b.dataset.png, 'png') });
         document.body.appendChild(a); a.click(); a.remove();
       });
     }
@@ -317,13 +323,13 @@
       const head = ['module'];
       doc.runs.forEach((r) => head.push(`${r.name}: count`, `${r.name}: per second`, `${r.name}: avg us`, `${r.name}: p99 us (estimate)`, `${r.name}: max us`, `${r.name}: total ms`, `${r.name}: above guideline ms`));
       const rows = doc.modules.map((m) => [m.module, ...m.runs.flatMap((s) => (s ? [s.count, s.per_second, s.avg_us, s.p99_us, s.max_us, s.total_ms, s.above_ms] : Array(7).fill(NOT_MEASURED)))]);
-      csvDownload(`etlscope-compare-${doc.kind}-modules.csv`, [head, ...rows]);
+      csvDownload(compareFile(`${doc.kind}-modules`, 'csv'), [head, ...rows]);
     });
     $('cmp-cpus-csv').addEventListener('click', () => {
       const n = Math.max(0, ...doc.runs.map((r) => (r.cpus ? r.cpus.busy_share.length : 0)));
       const head = ['cpu', ...doc.runs.flatMap((r) => [`${r.name}: DPC ms`, `${r.name}: ISR ms`, `${r.name}: busy share`])];
       const rows = Array.from({ length: n }, (_, c) => [c, ...doc.runs.flatMap((r) => (r.cpus ? [r.cpus.dpc_ms[c], r.cpus.isr_ms[c], r.cpus.busy_share[c]] : ['', '', '']))]);
-      csvDownload('etlscope-compare-cpus.csv', [head, ...rows]);
+      csvDownload(compareFile('cpus', 'csv'), [head, ...rows]);
     });
   }
 

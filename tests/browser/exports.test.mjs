@@ -154,6 +154,11 @@ test('the compare page\'s chart PNGs are drawn on white too', async () => {
   await cmp.waitForFunction(() => window.Chart && window.Chart.getChart(document.getElementById('cmp-hist')));
   const [dl] = await Promise.all([cmp.waitForEvent('download'), cmp.click('button[data-png="cmp-hist"]')]);
   assert.deepEqual(await cornerOf(cmp, dl), [255, 255, 255, 255]);
+  // Files named after the runs compared (baseline first) and the table.
+  assert.equal(dl.suggestedFilename(), 'etlscope-compare_fs01-before-update_vs_after_cmp-hist.png');
+  await cmp.waitForFunction(() => document.querySelectorAll('#cmp-modules tbody tr').length > 0);
+  const [csv] = await Promise.all([cmp.waitForEvent('download'), cmp.click('#cmp-modules-csv')]);
+  assert.match(csv.suggestedFilename(), /^etlscope-compare_fs01-before-update_vs_after_(dpc|isr)-modules\.csv$/);
   assert.deepEqual(cmp.problems, []);
   await cmp.context().close();
 });
