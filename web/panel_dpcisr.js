@@ -267,6 +267,12 @@
       tr.addEventListener('click', () => view.set({ module: String(r.id) === sel ? null : String(r.id) }));
       return tr;
     }));
+    // The image path is its own CSV column (a hidden cell after the module's name).
+    head.insertBefore(es.el('th', { hidden: true, 'data-csv': 'path' }, 'path'), head.children[1]);
+    for (const [i, tr] of [...body.children].entries()) {
+      tr.children[0].dataset.csv = rows[i].name;
+      tr.insertBefore(es.el('td', { hidden: true }, rows[i].path || ''), tr.children[1]);
+    }
     $('dpc-modules').replaceChildren(es.el('thead', {}, [group, head]), body);
     es.show($('dpc-modules-empty'), !rows.length);
   }
