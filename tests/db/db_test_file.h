@@ -1,4 +1,4 @@
-/* db_test_file.h — a temporary read-write database file for the db/ and api/ unit tests:
+/* db_test_file.h — a temporary read-write database file for the db/, api/ and findings unit tests:
  * opened under a fresh /tmp name, and closed and removed with its -wal and -shm files. */
 #ifndef ETLSCOPE_DB_TEST_FILE_H
 #define ETLSCOPE_DB_TEST_FILE_H

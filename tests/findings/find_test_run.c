@@ -9,30 +9,16 @@
 #include <cmocka.h>
 #include "db.h"
 #include "find_test_run.h"
+#include "tests/db/db_test_file.h"
 
 sqlite3 *ft_open(char *path, size_t n)
 {
-	char err[256];
-	snprintf(path, n, "/tmp/etlscope-test-find-XXXXXX");
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
-	unlink(path);
-	sqlite3 *db = db_open(path, DB_READWRITE, err, sizeof err);
-	if (!db)
-		fail_msg("%s", err);
-	return db;
+	return db_test_open(path, n, "/tmp/etlscope-test-find-XXXXXX");
 }
 
 void ft_close(sqlite3 *db, const char *path)
 {
-	char p[300];
-	db_close(db);
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
+	db_test_remove(db, path);
 }
 
 char *ft_read(const char *path)
