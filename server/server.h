@@ -103,6 +103,13 @@ int routes_api(struct mg_connection *conn, void *cbdata);
 
 /* upload.c — POST /api/uploads: stream the raw body to disk, queue an ingest job. */
 int upload_handle(struct mg_connection *conn, struct server_ctx *s);
+/* Stream the request body into fd, at most max bytes, under the upload-rate watchdog (the
+ * rate is checked on a clock: guard.c). Returns 0 with *total bytes written, else an HTTP
+ * status (400 interrupted, 408 too slow, 413 over max, 500/507 write failure) with *why.
+ * progress (may be NULL) hears the running total after each write. */
+int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
+		 void (*progress)(void *ud, long long total), void *ud, long long *total,
+		 const char **why);
 /* The checks every body upload passes first (read-only server, same origin, access token):
  * 0 when allowed, else the status it sent (403 or 401). */
 int upload_refused(struct mg_connection *conn, struct server_ctx *s);

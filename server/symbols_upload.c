@@ -12,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 #include "api.h"
 #include "db_symbols.h"
@@ -22,7 +21,6 @@
 #include "symbols.h"
 
 #define SYMBOLS_UPLOAD_MAX (1LL << 30)
-#define SYMBOLS_BUF (256 * 1024)
 
 /* The modules of the run whose identity the uploaded PDB carries. */
 struct match_ctx {
@@ -48,50 +46,6 @@ static int match_module(void *ud, const struct db_sym_module *m)
 	memcpy(c->key[c->n], keytext, sizeof keytext);
 	c->n++;
 	return 0;
-}
-
-/* Streams the body into fd: 0, else an HTTP status with *why. */
-static int spool_body(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
-		      const char **why)
-{
-	char *buf = malloc(SYMBOLS_BUF);
-	int64_t total = 0;
-	struct timespec t0, now;
-	if (!buf)
-		return *why = "out of memory", 500;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		int n = mg_read(conn, buf, SYMBOLS_BUF);
-		if (n <= 0) {
-			free(buf);
-			if (n < 0)
-				return *why = "the upload was interrupted", 400;
-			return total ? 0 : (*why = "the upload is empty", 400);
-		}
-		total += n;
-		if (total > max) {
-			free(buf);
-			return *why = "the PDB is larger than this server accepts", 413;
-		}
-		for (const char *p = buf; n > 0;) {
-			ssize_t w = write(fd, p, (size_t)n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				free(buf);
-				return *why = "cannot store the PDB", 500;
-			}
-			p += w;
-			n -= (int)w;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (s->cfg.min_upload_rate > 0 && secs > s->cfg.upload_grace_s &&
-		    (double)total / secs < (double)s->cfg.min_upload_rate) {
-			free(buf);
-			return *why = "the upload is too slow", 408;
-		}
-	}
 }
 
 /* Moves the verified spool file to DIR/NAME/KEY/NAME (a copy for further matches). */
@@ -210,7 +164,10 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 		st = 500;
 	} else {
 		http_send_continue(conn);
-		st = spool_body(conn, s, fd, max, &why);
+		long long total = 0;
+		st = upload_spool(conn, s, fd, max, NULL, NULL, &total, &why);
+		if (!st && total == 0)
+			st = 400, why = "the upload is empty";
 		if (!st && fsync(fd) != 0)
 			st = 500;
 		close(fd);

@@ -96,6 +96,65 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 }
 
 /* The body of an accepted upload: spool it, then queue or refuse it. */
+int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
+		 void (*progress)(void *ud, long long total), void *ud, long long *total,
+		 const char **why)
+{
+	char *buf = malloc(SPOOL_BUF);
+	int status = 0;
+	*total = 0;
+	/* A client that trickles bytes would hold a worker thread for ever: after the grace
+	 * period it must keep up the minimum average rate. mg_read returns only when its
+	 * buffer is full, so the watchdog checks the rate on a clock and ends the read. */
+	int watch = guard_upload_begin(&s->guard, guard_conn_fd(&s->guard, conn));
+	if (!buf) {
+		status = 500;
+		*why = "out of memory";
+	}
+	while (!status) {
+		int n = mg_read(conn, buf, SPOOL_BUF);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			status = 400;
+			*why = "the upload was interrupted";
+			break;
+		}
+		*total += n;
+		if (*total > max) {
+			status = 413;
+			*why = "the file is larger than this server accepts";
+			break;
+		}
+		if (write_all(fd, buf, (size_t)n) != 0) {
+			int full = errno == ENOSPC || errno == EDQUOT || errno == EFBIG;
+			status = full ? 507 : 500;
+			*why = full ? "the server's disk is full" : "cannot write the upload";
+			break;
+		}
+		if (progress)
+			progress(ud, *total);
+	}
+	free(buf);
+	if (guard_upload_end(&s->guard, watch)) {
+		status = 408;
+		*why = "the upload is too slow";
+	}
+	return status;
+}
+
+/* The upload job hears how many bytes have arrived (shown while the upload runs). */
+struct job_progress {
+	struct jobs *jobs;
+	const char *id;
+};
+
+static void job_received(void *ud, long long total)
+{
+	const struct job_progress *jp = ud;
+	jobs_received(jp->jobs, jp->id, total);
+}
+
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
 			 const char *encoding, char *id)
@@ -119,45 +178,9 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	 * would otherwise wait a second before sending the body. */
 	http_send_continue(conn);
 
-	char *buf = malloc(SPOOL_BUF);
-	int status = 0;
 	const char *why = NULL;
-	/* A client that trickles bytes would hold a worker thread for ever: after the grace
-	 * period it must keep up the minimum average rate. mg_read returns only when its
-	 * buffer is full, so the watchdog checks the rate on a clock and ends the read. */
-	int watch = guard_upload_begin(&s->guard, guard_conn_fd(&s->guard, conn));
-	if (!buf) {
-		status = 500;
-		why = "out of memory";
-	}
-	while (!status) {
-		int n = mg_read(conn, buf, SPOOL_BUF);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			status = 400;
-			why = "the upload was interrupted";
-			break;
-		}
-		total += n;
-		if (total > s->cfg.max_upload) {
-			status = 413;
-			why = "the file is larger than this server accepts";
-			break;
-		}
-		if (write_all(fd, buf, (size_t)n) != 0) {
-			int full = errno == ENOSPC || errno == EDQUOT || errno == EFBIG;
-			status = full ? 507 : 500;
-			why = full ? "the server's disk is full" : "cannot write the upload";
-			break;
-		}
-		jobs_received(s->jobs, id, total);
-	}
-	free(buf);
-	if (guard_upload_end(&s->guard, watch)) {
-		status = 408;
-		why = "the upload is too slow";
-	}
+	struct job_progress jp = {s->jobs, id};
+	int status = upload_spool(conn, s, fd, s->cfg.max_upload, job_received, &jp, &total, &why);
 	if (!status && ri->content_length >= 0 && total != ri->content_length) {
 		status = 400;
 		why = "the upload ended before Content-Length bytes arrived";
