@@ -75,13 +75,6 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
 }
 
-static void send_bytes(struct mg_connection *conn, int status, const char *mime,
-		       const void *data, size_t len, const char *cache_control,
-		       const char *disposition)
-{
-	send_full(conn, status, mime, data, len, cache_control, NULL, disposition);
-}
-
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 		      const void *data, size_t len, const char *cache_control, const char *etag)
 {
@@ -112,7 +105,7 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control)
 {
-	send_bytes(conn, status, mime, data, len, cache_control, NULL);
+	send_full(conn, status, mime, data, len, cache_control, NULL, NULL);
 }
 
 void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
@@ -121,7 +114,7 @@ void http_send_download(struct mg_connection *conn, const char *mime, const void
 	char disp[300];
 	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
-	send_bytes(conn, 200, mime, data, len, NULL, disp);
+	send_full(conn, 200, mime, data, len, NULL, NULL, disp);
 }
 
 void http_send_continue(struct mg_connection *conn)
