@@ -112,10 +112,19 @@ test('every table on a run page saves as CSV and every chart as PNG', async () =
   await page.goto(`${srv.url}/runs/${runs['field-before']}`);
   await page.waitForFunction(() => document.querySelectorAll('button.export-chart').length >= 2 &&
     document.querySelectorAll('.export-bar button').length >= 2, null, { timeout: 20000 });
-  // tables with rows: an empty one (the I/O panel's when the run has no I/O) has nothing to save
-  const tables = await page.evaluate(() => [...document.querySelectorAll('main table')].filter((t) => t.querySelector('tr')).length);
-  const csvButtons = await page.evaluate(() => document.querySelectorAll('.export-bar button').length);
-  assert.equal(csvButtons, tables, 'one CSV button per table');
+  // Every panel has drawn (the page's own mark); the export bars follow a table's rows after
+  // a debounce, so wait for them to catch up rather than count at one instant. Tables with
+  // rows only: an empty one (the I/O panel's when the run has no I/O) has nothing to save.
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 30000 });
+  const counts = () => page.evaluate(() => ({
+    tables: [...document.querySelectorAll('main table')].filter((t) => t.querySelector('tr')).length,
+    bars: document.querySelectorAll('.export-bar button').length,
+  }));
+  await page.waitForFunction(() => document.querySelectorAll('.export-bar button').length ===
+    [...document.querySelectorAll('main table')].filter((t) => t.querySelector('tr')).length, null, { timeout: 10000 })
+    .catch(() => {});
+  const c = await counts();
+  assert.equal(c.bars, c.tables, 'one CSV button per table');
   // The DPC/ISR module table as CSV: a header row, then ndis.sys.
   const bar = page.locator('#dpc-panel .export-bar button').first();
   const [csv] = await Promise.all([page.waitForEvent('download'), bar.click()]);
