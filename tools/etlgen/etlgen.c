@@ -384,7 +384,8 @@ static void agg_add(struct etlgen_agg *a, uint64_t ns)
 }
 
 /* SampledProfile: IP, thread, count 1, flags (bit 0 ExecutingDPC). */
-static int put_sample(struct gen *g, unsigned cpu, uint64_t ip, uint64_t ts, uint8_t flags)
+static int put_sample(struct gen *g, unsigned cpu, uint64_t ip, uint32_t tid, uint64_t ts,
+		      uint8_t flags)
 {
 	unsigned P = g->P;
 	uint8_t *p = reserve(g, cpu, 16 + P + 8);
@@ -392,32 +393,34 @@ static int put_sample(struct gen *g, unsigned cpu, uint64_t ip, uint64_t ts, uin
 		return -1;
 	perfinfo(g, p, 16 + P + 8, 15, 46, ts);
 	etl_putptr(p + 16, ip, P);
-	etl_put32(p + 16 + P, 1000 + cpu);
+	etl_put32(p + 16 + P, tid);
 	etl_put16(p + 20 + P, 1);
 	p[22 + P] = flags;
 	return 0;
 }
 
 /* A StackWalk event of the sample at ts (type 32 Stack, 37 KeyKernel): header, the
- * sample's timestamp, process 4 and its thread; the caller writes from offset 32. */
-static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t type, uint64_t ts)
+ * sample's timestamp, process and thread; the caller writes from offset 32. The default
+ * threads' stacks say process 4 (the reader keys stacks by time and thread only). */
+static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t type, uint64_t ts,
+			    uint32_t pid, uint32_t tid)
 {
 	uint8_t *q = reserve(g, cpu, size);
 	if (!q)
 		return NULL;
 	perfinfo(g, q, size, 24, type, ts);
 	etl_put64(q + 16, ts);
-	etl_put32(q + 24, 4);
-	etl_put32(q + 28, 1000 + cpu);
+	etl_put32(q + 24, pid);
+	etl_put32(q + 28, tid);
 	return q;
 }
 
 /* StackWalk/Stack: the IP then one frame in each caller module. */
 static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, const int *callers,
-		     size_t n_callers, uint64_t ts)
+		     size_t n_callers, uint64_t ts, uint32_t pid, uint32_t tid)
 {
 	unsigned P = g->P;
-	uint8_t *q = stack_event(g, cpu, 16 + 16 + (1 + n_callers) * P, 32, ts);
+	uint8_t *q = stack_event(g, cpu, 16 + 16 + (1 + n_callers) * P, 32, ts, pid, tid);
 	if (!q)
 		return -1;
 	etl_putptr(q + 32, ip, P);
@@ -469,21 +472,26 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	if (ts < c->last_ts)
 		ts = c->last_ts;
 	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
-	if (put_sample(g, cpu, ip, ts, 0))
+	uint32_t pid, tid;
+	etlgen_sample_thread(g->s, m, cpu, &pid, &tid);
+	uint32_t spid = m->sample_process ? pid : 4;
+	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
 	if (g->s->stack_keys) {
 		/* StackWalk/KeyKernel: a reference to the module's cached stack */
-		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts);
+		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts, spid, tid);
 		if (!q)
 			return -1;
 		etl_putptr(q + 32, stack_key(g, mi), P);
 		g->key_used[mi] = 1;
-	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts)) {
+	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts, spid, tid)) {
 		return -1;
 	}
 	c->last_ts = ts;
 	c->sample_ts = ts;
 	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
+	if (g->exp && g->exp->process_samples)
+		g->exp->process_samples[etlgen_procs_slot(g->s, m->sample_process)]++;
 	return 0;
 }
 
@@ -508,13 +516,20 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 		const struct etlgen_inside *in = &m->inside[e];
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
 		uint64_t ip = lm->base + (lm->size ? rnd(r) % lm->size : 0);
-		if (put_sample(g, cpu, ip, ts, m->inside_flag ? 1 : 0))
+		/* the thread the DPC interrupted */
+		const struct etlgen_module who = {.sample_process = g->s->interrupted_process};
+		uint32_t pid, tid;
+		etlgen_sample_thread(g->s, &who, cpu, &pid, &tid);
+		if (put_sample(g, cpu, ip, tid, ts, m->inside_flag ? 1 : 0))
 			return -1;
-		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts))
+		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts,
+						  who.sample_process ? pid : 4, tid))
 			return -1;
 		g->cpu[cpu].last_ts = ts;
 		if (!g->exp)
 			continue;
+		if (g->exp->process_samples)
+			g->exp->process_samples[etlgen_procs_slot(g->s, who.sample_process)]++;
 		struct etlgen_module_expect *x = &g->exp->modules[mi];
 		x->inside_samples++;
 		x->inside_flagged += m->inside_flag != 0;
@@ -670,7 +685,8 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		exp->modules = calloc(s->n_modules ? s->n_modules : 1, sizeof *exp->modules);
 		exp->cpu_dpcisr = calloc(s->cpus, sizeof *exp->cpu_dpcisr);
 		exp->cpu_samples = calloc(s->cpus, sizeof *exp->cpu_samples);
-		if (!exp->modules || !exp->cpu_dpcisr || !exp->cpu_samples)
+		exp->process_samples = calloc(s->n_processes + 1, sizeof *exp->process_samples);
+		if (!exp->modules || !exp->cpu_dpcisr || !exp->cpu_samples || !exp->process_samples)
 			goto oom;
 		for (size_t i = 0; i < s->n_modules; i++) {
 			exp->modules[i].inside_leaf = calloc(s->n_modules, sizeof(uint64_t));
@@ -696,6 +712,8 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	if (header_buffer(&g))
 		goto io;
 	if (!s->images_at_end && rundown(&g, T0 + 1))
+		goto io;
+	if (etlgen_procs_rundown((struct etlgen_gen *)&g, s, T0 + 1))
 		goto io;
 	int sampled = s->sample_rate_hz > 0; /* the sampled threads' rundown, when any */
 	for (size_t i = 0; i < s->n_modules; i++)
@@ -757,6 +775,8 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))
+		goto io;
+	if (etlgen_procs_sysconfig((struct etlgen_gen *)&g, s, last + 1))
 		goto io;
 	for (size_t i = 0; s->stack_keys && i < s->n_modules; i++) {
 		if (!g.key_used[i])
@@ -823,5 +843,6 @@ void etlgen_expect_free(struct etlgen_expect *e)
 	free(e->modules);
 	free(e->cpu_dpcisr);
 	free(e->cpu_samples);
+	free(e->process_samples);
 	memset(e, 0, sizeof *e);
 }

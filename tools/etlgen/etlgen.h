@@ -69,6 +69,15 @@ struct etlgen_module {
 	uint32_t timestamp;      /* PE TimeDateStamp for ImageId */
 	uint64_t routine_rva;    /* non-zero: every DPC/ISR routine is base + routine_rva
 				  * (a known function), else a random address in the image */
+	int sample_process;      /* 0: its samples run in the scenario's process (below);
+				  * k + 1: in processes[k]'s thread on the sample's CPU */
+};
+
+/* A process of the scenario's rundown (etlgen_procs.c). */
+struct etlgen_process {
+	uint32_t pid;            /* 0 is the Idle process */
+	const char *name;        /* image file name, e.g. "System" */
+	const char *command_line;
 };
 
 /* The sampled threads (one per CPU, ids 1000 + cpu) belong to this process unless the
@@ -138,6 +147,11 @@ struct etlgen_scenario {
 	struct etlgen_syscalls syscalls;     /* count 0: none */
 	struct etlgen_readywait readywait;   /* count 0: none */
 	struct etlgen_diskio diskio;         /* reads + writes 0: none */
+	const char *computer_name;           /* NULL: no SystemConfig CPU event */
+	const struct etlgen_process *processes; /* Process DCStart rundown, in this order */
+	size_t n_processes;
+	int interrupted_process;             /* the thread samples inside DPCs interrupt: 0 the
+					      * default one, k + 1 processes[k]'s */
 };
 
 struct etlgen_agg {
@@ -165,6 +179,8 @@ struct etlgen_expect {
 	uint64_t samples;
 	uint64_t samples_unmapped_kernel; /* samples in unmapped kernel-space modules */
 	uint64_t samples_unmapped_user;   /* samples in unmapped user-space modules */
+	uint64_t *process_samples; /* per scenario process ([n_processes]: the default one),
+				    * the samples its threads took (inside DPCs included) */
 	/* scheduling stories, exact (ns) */
 	uint64_t syscalls, syscall_total_ns, syscall_max_ns, syscall_samples;
 	uint64_t rw_switches, rw_running_ns, rw_ready_ns, rw_waiting_ns, rw_readied_from_dpc;
@@ -200,6 +216,22 @@ int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 /* A Thread rundown (v3) of tid in the scenario's process on cpu at ts; 0 or -1. */
 int etlgen_thread_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
 			  uint32_t tid, uint64_t ts);
+
+/* The machine and its processes (etlgen_procs.c). */
+int etlgen_procs_parse(const struct cJSON *root, struct etlgen_scenario *s, char *msg, size_t n);
+/* The index of pid in s->processes, or -1. */
+int etlgen_procs_find(const struct etlgen_scenario *s, uint32_t pid);
+void etlgen_procs_free(struct etlgen_scenario *s);
+/* The expect->process_samples slot of a module's sample_process: its listed process, the
+ * default process's listing when it is listed, else n_processes. */
+size_t etlgen_procs_slot(const struct etlgen_scenario *s, int sample_process);
+/* The process and thread that take module m's samples on cpu (m NULL: the default). */
+void etlgen_sample_thread(const struct etlgen_scenario *s, const struct etlgen_module *m,
+			  unsigned cpu, uint32_t *pid, uint32_t *tid);
+/* Process DCStart of every listed process and the DCStart of their sampled threads. */
+int etlgen_procs_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts);
+/* The SystemConfig CPU event with the computer name, when the scenario has one. */
+int etlgen_procs_sysconfig(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts);
 
 /* Scenario from JSON text (format in etlgen_scenario.c); free with etlgen_scenario_free. */
 int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t msg_len);

@@ -19,6 +19,9 @@
  *       "routine_rva": 4096,                 (optional: every DPC/ISR routine at base + it)
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
+ * Optional machine: "computer_name": "FS01", "processes": [{"pid": 4, "name": "System",
+ * "command_line": ""}, …]; a module's "samples": {"process": 4} puts its samples in that
+ * listed process's threads (pid 0: the Idle process's thread 0).
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
  * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio).
  */
@@ -168,6 +171,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	}
 	free(m);
 	free((char *)s->diskio.file);
+	etlgen_procs_free(s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -194,6 +198,11 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
+	if (etlgen_procs_parse(root, s, msg, n)) {
+		cJSON_Delete(root);
+		etlgen_scenario_free(s);
+		return -1;
+	}
 	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
 	int nm = cJSON_GetArraySize(mods);
 	struct etlgen_module *m = calloc(nm > 0 ? (size_t)nm : 1, sizeof *m);
@@ -251,6 +260,17 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		const cJSON *smp = cJSON_GetObjectItemCaseSensitive(o, "samples");
 		if (smp)
 			m[i].sample_weight = num(smp, "weight", 0);
+		const cJSON *spid = cJSON_GetObjectItemCaseSensitive(smp, "process");
+		if (spid) {
+			int k = cJSON_IsNumber(spid) ? etlgen_procs_find(s, (uint32_t)spid->valuedouble) : -1;
+			if (k < 0) {
+				snprintf(msg, n, "module %s: samples.process is the pid of a listed process",
+					 name->valuestring);
+				i++;
+				goto fail;
+			}
+			m[i].sample_process = k + 1;
+		}
 		const cJSON *cl = cJSON_GetObjectItemCaseSensitive(o, "cpus");
 		int nc = cJSON_IsArray(cl) ? cJSON_GetArraySize(cl) : 0;
 		if (nc > 0) {
@@ -422,6 +442,18 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 	cJSON_AddNumberToObject(root, "samples", (double)e->samples);
 	cJSON_AddNumberToObject(root, "samples_unmapped_kernel", (double)e->samples_unmapped_kernel);
 	cJSON_AddNumberToObject(root, "samples_unmapped_user", (double)e->samples_unmapped_user);
+	/* samples per process: the listed ones, then the default process when it took any */
+	cJSON *procs = cJSON_AddArrayToObject(root, "process_samples");
+	for (size_t k = 0; e->process_samples && k <= s->n_processes; k++) {
+		if (k == s->n_processes && !e->process_samples[k])
+			break;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "pid", k < s->n_processes ? s->processes[k].pid :
+					s->process_pid ? s->process_pid : ETLGEN_PROCESS_PID);
+		cJSON_AddStringToObject(o, "name", k < s->n_processes ? s->processes[k].name : "");
+		cJSON_AddNumberToObject(o, "samples", (double)e->process_samples[k]);
+		cJSON_AddItemToArray(procs, o);
+	}
 	cJSON *tot = cJSON_AddObjectToObject(root, "totals");
 	uint64_t all = 0;
 	for (int k = 0; k < ETLGEN_KINDS; k++) {
