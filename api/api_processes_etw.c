@@ -237,7 +237,7 @@ static cJSON *process_row(const struct api_stk_query *q, const struct acc *a,
 	for (size_t i = 0; th && i < nt; i++) {
 		if (th[i].k[0] != pid)
 			continue;
-		threads++;
+		threads += th[i].k[1] != DB_STK_TID_INTERRUPTS; /* not a thread: DPCs/ISRs on Idle */
 		if (shown++ >= BUSIEST)
 			continue;
 		cJSON *t = cJSON_CreateObject();
@@ -365,7 +365,10 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 				cJSON_AddNullToObject(o, "pid");
 			else
 				cJSON_AddNumberToObject(o, "pid", pid);
-			cJSON_AddNullToObject(o, "name"); /* thread names: not decoded yet */
+			if (tid == DB_STK_TID_INTERRUPTS)
+				cJSON_AddStringToObject(o, "name", "DPCs and ISRs interrupting the idle loop");
+			else
+				cJSON_AddNullToObject(o, "name"); /* thread names: not decoded yet */
 			cJSON_AddNumberToObject(o, "samples", (double)th[i].v);
 			cJSON_AddItemToObject(o, "share", api_json_number(
 				a.total ? (double)th[i].v / (double)a.total : 0));

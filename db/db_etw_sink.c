@@ -364,8 +364,8 @@ int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s)
 		e->seen_bits = bits;
 	}
 	struct agg_rec *r;
-	if (s->pid == 0)
-		goto totals; /* the Idle process: Idle, never a module's CPU time */
+	if (sink_sample_idle(s))
+		goto totals; /* Idle, never a module's CPU time */
 	r = agg_builder_rec(e->cpu, t, agg_key(s->cpu, module, 0));
 	if (!r)
 		goto fail;
@@ -389,10 +389,10 @@ totals:
 	if (!r)
 		goto fail;
 	r->v[0]++;
-	r->v[1] += s->pid == 0;
+	r->v[1] += sink_sample_idle(s) != 0;
 	r->v[2] += s->in_dpcisr == 1;
 	r->v[3] += s->in_dpcisr == 2;
-	r->v[4] += s->pid != 0 && module < 0 && s->ip_kernel;
+	r->v[4] += !sink_sample_idle(s) && module < 0 && s->ip_kernel;
 	e->n_samples++;
 	if (db_inside_add(e->inside, s, e->nmodules))
 		return oom(e);

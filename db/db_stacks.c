@@ -194,8 +194,9 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	if (w->counts.n && (stk_map_full(&w->counts) || slice >= w->min_slice + 2) &&
 	    flush_counts(w))
 		return -1;
+	uint32_t tid = s->pid == 0 && !sink_sample_idle(s) ? DB_STK_TID_INTERRUPTS : s->tid;
 	struct stk_entry *e = stk_map_put(&w->counts, (uint64_t)slice << 16 | s->cpu,
-					  (uint64_t)s->pid << 32 | s->tid, (uint64_t)node);
+					  (uint64_t)s->pid << 32 | tid, (uint64_t)node);
 	e->v++;
 	if (slice < w->min_slice)
 		w->min_slice = slice;

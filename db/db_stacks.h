@@ -19,6 +19,10 @@
 #include "sink.h"
 
 #define DB_STK_SLICE_NS 100000000LL /* 100 ms */
+/* The thread id under which the Idle process's samples taken in a DPC or ISR are counted:
+ * busy time (sink_sample_idle), kept apart from the idle thread 0 so that leaving Idle out
+ * keeps them. Not a multiple of 4, so never a real Windows thread id. */
+#define DB_STK_TID_INTERRUPTS 0xFFFFFFFEu
 #define DB_STK_MAX_DEPTH 256        /* frames per stored stack (the sink gives ≤ 128) */
 
 /* ---- writing (inside the run's ingest transaction) ---- */

@@ -126,6 +126,15 @@ struct sink_cpu_sample {
 	uint32_t n_frames;
 };
 
+/* Idle CPU time: the Idle process's thread (pid 0) was on the CPU and no DPC or ISR ran.
+ * A DPC or ISR that interrupts the idle loop is its driver's busy time, not idle time —
+ * as Windows' own counters keep "% DPC Time" and "% Interrupt Time" out of "% Idle Time";
+ * otherwise a NIC whose DPCs pin otherwise idle CPUs would look idle. */
+static inline int sink_sample_idle(const struct sink_cpu_sample *s)
+{
+	return s->pid == 0 && !s->in_dpcisr && !s->covered;
+}
+
 /* One bucket of a pre-bucketed DPC/ISR duration histogram, as printed by a text report
  * (`xperf -a dpcisr`). These are NOT events: the report only says how many DPCs/ISRs of a
  * module fell into each bucket, so stores keep them apart from sink_dpcisr records and

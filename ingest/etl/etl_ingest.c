@@ -234,7 +234,7 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 	if (p->stack_kinds)
 		c->facts.samples_with_stack++;
 	c->facts.samples_emitted++;
-	if (s->pid == 0)
+	if (sink_sample_idle(s))
 		c->facts.idle_samples++;
 	else if (s->module_id < 0)
 		etl_addrs_add(s->ip_kernel ? &c->unknown_kernel : &c->unknown_user, s->ip);

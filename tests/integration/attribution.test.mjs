@@ -143,3 +143,50 @@ test('unmapped kernel and user addresses and implausible image events: exact cou
   assert.equal(hidden.numbers.samples, e.samples_unmapped_kernel);
   assert.equal(user.numbers.samples, e.samples_unmapped_user);
 });
+
+test('DPCs that interrupt the idle loop are their drivers\' busy time, not Idle: flagged or inside an interval', async () => {
+  // Windows puts a sample taken in a DPC/ISR on the interrupted thread, here the Idle
+  // process's thread 0. ndis.sys DPCs set the ExecutingDPC flag on their samples;
+  // storport.sys DPCs do not, so only their [InitialTime, end) intervals say so.
+  const inside = (leaf) => ({ every_us: 100, flag: leaf === 'ndis.sys', stacks: true,
+    samples: [{ leaf, callers: ['ntoskrnl.exe'], weight: 1 }] });
+  const scenario = {
+    cpus: 2, pointer_size: 8, duration_s: 1, seed: 11, sample_rate_hz: 1000, computer_name: 'FS01',
+    processes: [{ pid: 0, name: 'Idle' }, { pid: 4, name: 'System' }, { pid: 2000, name: 'app.exe', command_line: 'app.exe --serve' }],
+    interrupted_process: 0,
+    modules: [
+      { name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 1048576, samples: { weight: 1, process: 4 } },
+      { name: 'intelppm.sys', base: '0xfffff80071600000', size: 65536, samples: { weight: 3, process: 0 } },
+      { name: 'ndis.sys', base: '0xfffff80072a00000', size: 65536, dpc: { rate: 400, duration_us: { dist: 'fixed', value: 300 }, inside: inside('ndis.sys') } },
+      { name: 'storport.sys', base: '0xfffff80071800000', size: 65536, dpc: { rate: 300, duration_us: { dist: 'fixed', value: 250 }, inside: inside('storport.sys') } },
+      { name: 'app.exe', base: '0x00007ff600000000', size: 65536, samples: { weight: 2, process: 2000 } },
+    ],
+  };
+  const g = generate(srv.dir, 'idle-dpc', scenario, false);
+  const e = g.expected, mod = (n) => e.modules.find((m) => m.name === n);
+  const idleThread = e.process_samples.find((p) => p.pid === 0).samples;
+  const insideAll = mod('ndis.sys').inside.samples + mod('storport.sys').inside.samples;
+  assert.ok(mod('ndis.sys').inside.samples > 100 && mod('storport.sys').inside.samples > 100);
+  // by hand: the Idle thread's samples minus those inside DPCs are Idle; every inside
+  // sample counts for the module it ran in
+  const wantIdle = idleThread - insideAll;
+  const o = scan(g.path);
+  assert.equal(o.idle, wantIdle, 'the independent decoder agrees with the scenario');
+
+  const { drivers, run } = await upload(readFileSync(g.path), 'idle-dpc.etl');
+  assert.equal(drivers.totals.samples, e.samples);
+  assert.equal(drivers.totals.idle_samples, wantIdle);
+  assert.equal(drivers.idle.samples, wantIdle);
+  for (const name of ['ndis.sys', 'storport.sys', 'intelppm.sys', 'ntoskrnl.exe']) {
+    const row = drivers.drivers.find((d) => d.name === name);
+    const x = mod(name);
+    // intelppm.sys runs only in the Idle thread outside DPCs: Idle, never its CPU time
+    const want = name === 'intelppm.sys' ? [0, 0] : [x.samples_ip, x.samples_on_stack];
+    assert.deepEqual([row ? row.cpu.exclusive : 0, row ? row.cpu.inclusive : 0], want, name);
+  }
+  assert.equal(run.summary.idle_samples, wantIdle);
+  assert.equal(run.summary.computer_name, 'FS01');
+  const procs = new Map(run.summary.processes.map((p) => [p.pid, p]));
+  assert.deepEqual([procs.get(0).name, procs.get(0).samples], ['Idle', idleThread]);
+  assert.deepEqual([procs.get(2000).name, procs.get(2000).samples], ['app.exe', e.process_samples.find((p) => p.pid === 2000).samples]);
+});

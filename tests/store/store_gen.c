@@ -236,11 +236,14 @@ void gen_cpu(const struct gen_data *g, const struct db_etw_filter *f, uint64_t *
 		if (!in_window(f, p->t_ns) || (f->cpus && !db_cpu_set_has(f->cpus, p->cpu)))
 			continue;
 		totals[0]++;
-		totals[1] += p->pid == 0;
+		/* Idle: the Idle process's thread outside any DPC/ISR; a DPC/ISR that
+		 * interrupted it is its module's time (the rule stated in ingest/sink.h) */
+		int idle = p->pid == 0 && !p->in_dpcisr;
+		totals[1] += idle;
 		totals[2] += p->in_dpcisr == 1;
 		totals[3] += p->in_dpcisr == 2;
-		if (p->pid == 0)
-			continue; /* the Idle process: Idle only, never a module's time */
+		if (idle)
+			continue;
 		int seen[GEN_MODULES + 1] = {0};
 		if (module_in(f, p->module_id))
 			excl[p->module_id + 1]++;

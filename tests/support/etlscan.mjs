@@ -32,7 +32,9 @@
 //     contain it, the one loaded at that time with the highest base, else (none loaded then)
 //     the containing one with the highest base. Unresolved kernel-space addresses are
 //     "unknown kernel", unresolved user-space ones "user code without an image".
-//  6. Idle samples (process 0) count only as Idle. Every other sample counts exclusive for
+//  6. Idle samples (process 0, and neither flagged ExecutingDPC/ISR nor inside a DPC/ISR's
+//     [InitialTime, end) on its CPU: a DPC that interrupts the idle loop is busy time) count
+//     only as Idle. Every other sample counts exclusive for
 //     the module of its IP (or its unknown class) and inclusive once for each distinct
 //     module (or unknown class of the IP) among the IP and all its stack's frames; an
 //     unresolved frame adds nothing.
@@ -222,12 +224,18 @@ export function ioScan(path) {
 export function scan(path) {
   const file = readFileSync(path);
   const samples = [], stackRefs = [], keyDefs = new Map(), images = [], threadEvents = new Map();
+  const dpcisr = new Map(); // cpu → [[InitialTime, end)] of its DPCs and ISRs
   let psize = 8, implausibleImages = 0;
   for (const e of events(file)) {
     const g = e.group, t = e.type, p = e.p, P = e.psize;
     if (g === 15 && t === 46 && p.length >= P + 4) {
-      samples.push({ ts: e.ts, cpu: e.cpu, ip: ptr(p, 0, P), tid: p.readUInt32LE(P), psize: P });
+      samples.push({ ts: e.ts, cpu: e.cpu, ip: ptr(p, 0, P), tid: p.readUInt32LE(P), psize: P,
+        dpcisrFlag: p.length >= P + 8 && (p[P + 6] & 3) !== 0 });
       psize = P;
+    } else if (g === 15 && [50, 66, 67, 68, 69].includes(t) && p.length >= 8) {
+      // DPC/ISR (PerfInfo 15/66..69, ISR-MSI 15/50): InitialTime first, logged at its end
+      if (!dpcisr.has(e.cpu)) dpcisr.set(e.cpu, []);
+      dpcisr.get(e.cpu).push([p.readBigUInt64LE(0), e.ts]);
     } else if (g === 24 && (t === 32 || t === 37 || t === 38) && p.length >= 16) {
       const r = { kind: t, ets: p.readBigUInt64LE(0), tid: p.readUInt32LE(12), ts: e.ts, P };
       if (t === 32) {
@@ -337,7 +345,8 @@ export function scan(path) {
     if (pid === null) out.unknownProcess++;
     const refs = s.refs;
     if (refs.length) out.samplesWithStack++;
-    if (pid === 0) { out.idle++; continue; }
+    const inDpcIsr = s.dpcisrFlag || (dpcisr.get(s.cpu) || []).some(([a, b]) => s.ts >= a && s.ts < b);
+    if (pid === 0 && !inDpcIsr) { out.idle++; continue; }
     const at = (a) => resolve(a, pid, s.ts, s.psize);
     const ipMod = at(s.ip);
     const seen = new Set([ipMod]);
