@@ -300,13 +300,13 @@ static void security_inclusive(struct find_ctx *c)
 		cJSON_AddNumberToObject(n, "exclusive_share", excl);
 		cJSON *p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "dq", row->name);
+		/* "but only" when the hooks carry more than the driver's own code */
 		find_emit(c, "security-driver-cpu",
 			  incl > c->lim->security_incl_crit ? FIND_CRITICAL : FIND_WARNING, incl * 100,
 			  "drivers", p, n,
-			  "%s is on the stack of %.1f %% of busy (non-idle) CPU samples but executes "
-			  "only %.1f %% "
-			  "itself%s.",
-			  desc, incl * 100, excl * 100, extra);
+			  "%s is on the stack of %.1f %% of busy (non-idle) CPU samples and executes "
+			  "%s%.1f %% itself%s.",
+			  desc, incl * 100, incl > 2 * excl ? "only " : "", excl * 100, extra);
 	}
 }
 

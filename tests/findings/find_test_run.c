@@ -115,3 +115,20 @@ int ft_count(const cJSON *doc)
 {
 	return cJSON_GetArraySize(cJSON_GetObjectItem(doc, "findings"));
 }
+
+size_t ft_module_index(const char *json, const char *name)
+{
+	cJSON *s = cJSON_Parse(json), *m;
+	size_t i = 0;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(s, "modules"))
+	{
+		if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring, name) == 0) {
+			cJSON_Delete(s);
+			return i;
+		}
+		i++;
+	}
+	cJSON_Delete(s);
+	fail_msg("no module %s", name);
+	return 0;
+}

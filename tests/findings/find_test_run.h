@@ -17,7 +17,9 @@ int64_t ft_import(sqlite3 *db, const char *path);
 /* Write the scenario (JSON text) with etlgen and import it; exp receives the generator's
  * expectations (NULL: not wanted). */
 int64_t ft_scenario(sqlite3 *db, const char *json, struct etlgen_expect *exp);
-/* Index of the scenario module named name in exp order (modules are listed in order). */
+/* Index of the scenario module named name in exp order (etlgen keeps the scenario's
+ * order); fails the test when there is none. */
+size_t ft_module_index(const char *json, const char *name);
 /* A hand-fed run: modules named in names (kernel drivers), then what the callback feeds;
  * summary (taken over) becomes the run's summary. */
 struct ingest_sink;

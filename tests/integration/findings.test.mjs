@@ -55,7 +55,11 @@ test('findings: the field story, verdict first, ranked, with numbers and links',
   const sec = d.findings.find((f) => f.id === 'security-driver-cpu' && f.numbers.module === 'tedrdrv.sys');
   assert.equal(sec.numbers.inclusive_samples, edr.samples_on_stack);
   assert.equal(sec.numbers.exclusive_samples, edr.samples_ip);
-  assert.equal(sec.numbers.inclusive_share, edr.samples_on_stack / field.expected.samples);
+  // busy samples: all but the idle loop's — the Idle thread's outside ndis.sys's DPCs,
+  // whose samples all interrupted it (interrupted_process 0 in the scenario)
+  const idle = field.expected.process_samples.find((p) => p.pid === 0).samples - ndis.inside.samples;
+  assert.equal(sec.numbers.non_idle_samples, field.expected.samples - idle);
+  assert.equal(sec.numbers.inclusive_share, edr.samples_on_stack / (field.expected.samples - idle));
   assert.deepEqual(sec.link, { panel: 'drivers', params: { dq: 'tedrdrv.sys' } });
   // Stored at ingest: a second request (a share link) gives the identical document.
   const again = await getJson(`${srv.url}/api/runs/${runId}/findings`);
