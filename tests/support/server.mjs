@@ -101,12 +101,14 @@ export async function uploadAndWait(base, bytes, fileName, name, extra = {}) {
   });
   const body = await res.json();
   if (res.status !== 202) return { status: res.status, body };
-  for (let i = 0; i < 600; i++) {
+  // A guard against a hung job, not a timing check: a sanitizer build on a loaded 2-core
+  // machine takes tens of seconds for the 16 MB demo trace.
+  for (const until = Date.now() + 300000; Date.now() < until;) {
     const job = await getJson(`${base}/api/jobs/${body.job}`);
     if (job.body.state === 'done' || job.body.state === 'failed') return { status: 202, body: job.body };
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error('job did not finish');
+  throw new Error('job did not finish in 300 s');
 }
 
 // Upload bytes that must ingest: asserts the job ends 'done'; returns its run document.
