@@ -5,6 +5,7 @@
 #define ETLSCOPE_DB_SCHED_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sink.h"
 
@@ -17,6 +18,8 @@ int db_sched_syscall_module(struct db_sched *s, const struct sink_syscall_module
 int db_sched_thread(struct db_sched *s, const struct sink_sched_thread *r);
 int db_sched_ready(struct db_sched *s, const struct sink_sched_ready *r);
 int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r);
+/* A batch of per-slice facts (sink.h struct sink_slice_fact), added to what is stored. */
+int db_sched_facts(struct db_sched *s, const struct sink_slice_fact *f, size_t n);
 const char *db_sched_error(const struct db_sched *s);
 void db_sched_free(struct db_sched *s);
 

@@ -27,6 +27,7 @@
 #include "etl_kernel.h"
 #include "etl_keymap.h"
 #include "etl_sched.h"
+#include "etl_slicefacts.h"
 #include "etl_tidmap.h"
 #include "sink.h"
 
@@ -66,6 +67,7 @@ struct etl_sched {
 	struct sink_sched_slice *sl;    /* finished slices (tid filled, pid at emit) */
 	size_t n_sl, cap_sl;
 	struct etl_sched_stats st;
+	struct etl_slicefacts *facts;   /* per-slice facts (SYSCALL, SCHED); NULL: none */
 };
 
 void etl_sched_init(struct etl_sched *s, const struct etl_tidmap *tids);
