@@ -12,6 +12,10 @@
 //   350 052 300, completing at 355 052 300 + j·10 ms (j 0–4 slice 3, 5–14 slice 4, 15–24
 //   slice 5, 25–29 slice 6); then 12 writes of 64 KiB at 1.5 ms, 6.5 ms apart, completing at
 //   651 552 300 + k·6.5 ms (k 0–7 slice 6, 8–11 slice 7).
+// - then 40 FileIo reads of 4 KiB on the same thread and CPU, each 2 ms to its
+//   OperationEnd, starting 5 ms after the last completion (723 052 300) and 7 ms apart:
+//   read i starts at 728 052 300 + i·7 ms (i 0–10 slice 7, 11–24 slice 8, 25–38 slice 9,
+//   39 slice 10); the trace ends at read 39's end, 1 003 052 300.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -28,7 +32,8 @@ const scenario = {
                 run_us: 50, wait_us: 450, ready_us: 500 },
   diskio: { reads: 30, writes: 12, cpu: 2, tid: 4100, disk: 2, file: 'C:\\data\\orders.mdf',
             file_object: '0xffffa0008a001000', read_size: 8192, write_size: 65536,
-            read_latency_us: 5000, write_latency_us: 1500, gap_us: 5000 },
+            read_latency_us: 5000, write_latency_us: 1500, gap_us: 5000,
+            file_reads: 40, file_read_size: 4096, file_latency_us: 2000 },
 };
 const PID = 4242; // the writer's process
 const ADDR = '0xfffff80000001000';
@@ -139,12 +144,30 @@ for (const [q, rows] of DISK) {
   });
 }
 
+const FILE = [
+  ['', 40],
+  [`from=${at(800)}&to=${at(1000)}`, 28],  // slices 8–9
+  [`to=${at(800)}`, 11],
+  [`from=${at(1000)}`, 1],
+  ['cpus=2', 40],
+  ['cpus=0-1,3', 0],
+  ['tid=4100&pid=4242', 40],
+];
+for (const [q, n] of FILE) {
+  test(`fileio selection ?${q}: ${n} reads of 4 KiB in 2 ms`, async () => {
+    const s = await sel('fileio', q);
+    const sums = { count: n, completed: n, bytes: n * 4096, total_ns: n * 2e6, avg_ns: n ? 2e6 : null };
+    assert.deepEqual(s.rows, n ? [{ pid: PID, type: 67, op: 'Read', ...sums }] : []);
+    assert.deepEqual(s.totals, sums);
+  });
+}
+
 test('the selection window is whole 100 ms slices, clipped to the trace', async () => {
   const s = await sel('diskio', `from=${at(450)}&to=${at(512.5)}`);
   assert.deepEqual(s.window, { from: startMs + 400, to: startMs + 600, from_s: 0.4, to_s: 0.6, resolution_ms: 100 });
   const all = await sel('diskio', '');
   assert.equal(all.window.from_s, 0);
-  assert.equal(all.window.to_s, 0.723052); // the run's duration: 723 052 µs (last write's end)
+  assert.equal(all.window.to_s, 1.003052); // the run's duration: 1 003 052 µs
   assert.equal(all.cpus, null);
   assert.deepEqual((await sel('diskio', 'cpus=2,0')).cpus, [0, 2]);
 });
