@@ -45,6 +45,9 @@ static int serve(sqlite3 *db, const char *run_id, const struct api_request *rq, 
 	f.tid = q.f.tid;
 	f.limit = q.f.limit;
 	f.timeline = threads && timeline;
+	f.from_ns = q.f.from_ns; /* the timeline follows the window and CPUs too */
+	f.to_ns = q.f.to_ns;
+	f.cpus = q.f.cpus;
 	cJSON *o = threads ? db_sched_threads_json(db, r.id, &f, err, sizeof err)
 			   : db_sched_syscalls_json(db, r.id, &f, err, sizeof err);
 	if (o) {

@@ -169,3 +169,31 @@ test('bad filters are 400 on every endpoint', async () => {
       assert.equal(typeof r.body.error, 'string');
     }
 });
+
+// The per-CPU timeline follows the window and CPUs too (stored slices of 3 ms: the trace's
+// 1.003 s / 500, rounded up to whole ms). CPU 1 from 300 ms: thread 3000's runs 100–150
+// (51 × 50 µs) and the idle time between them — the 2.1 µs of round 99's idle spell past
+// 300 ms and 50 × 950 µs; before 300 ms: runs 0–99 and 99 × 950 µs + 947.9 µs idle.
+test('scheduling timeline over a window and CPU subset, decimated on request', async () => {
+  const tl = async (q) => {
+    const r = await getJson(`${base}/scheduling?timeline=1&${withTimes(q)}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.timeline;
+  };
+  const sums = (t) => ({
+    ran: t.reduce((a, s) => a + s.top.filter((x) => x.tid === 3000).reduce((b, x) => b + x.ns, 0), 0),
+    idle: t.reduce((a, s) => a + s.idle_ns, 0),
+    cpus: [...new Set(t.map((s) => s.cpu))],
+  });
+  assert.deepEqual(sums(await tl('from=@300&cpus=1')), { ran: 51 * 50000, idle: 2100 + 50 * 950000, cpus: [1] });
+  assert.deepEqual(sums(await tl('to=@300')), { ran: 100 * 50000, idle: 99 * 950000 + 947900, cpus: [1] });
+  assert.deepEqual(sums(await tl('cpus=0,2')), { ran: 0, idle: 0, cpus: [] });
+  const late = await tl('from=@300&cpus=1');
+  assert.ok(late.every((s) => s.t_s >= 0.3 && Math.abs(s.slice_s - 0.003) < 1e-12));
+  // at most 10 points: the stored slices 100..116 in groups of 2 from 300 ms, same sums
+  const dec = await tl('from=@300&cpus=1&points=10');
+  assert.ok(dec.length <= 10, `${dec.length} points`);
+  const whole = (x) => Math.abs(x - Math.round(x)) < 1e-6;
+  assert.ok(dec.every((s) => Math.abs(s.slice_s - 0.006) < 1e-12 && whole((s.t_s - 0.3) / 0.006)), JSON.stringify(dec.map((s) => s.t_s)));
+  assert.deepEqual(sums(dec), { ran: 51 * 50000, idle: 2100 + 50 * 950000, cpus: [1] });
+});
