@@ -83,6 +83,7 @@
       showSyscalls(sc);
       showThreads(th);
       showSelection(sc, th);
+      if (th.recorded) await schedTimeline.show(run, $('sched-tl'), q);
     } catch (e) {
       err.textContent = `Cannot load syscalls and scheduling: ${e.message}`;
       es.show(err, true);

@@ -76,3 +76,40 @@ test('disk and file I/O in the window 400–600 ms and 800–1000 ms', async () 
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+// The timeline of 300–351 ms: CPU 1 only (CPU 0's syscall thread never switched out, no
+// other CPU has DPCs); the stored slice [318, 321) ms holds thread 3000's runs at 318.0021,
+// 319.0021 and 320.0021 ms: 3 × 50 µs. Its ready spells sit inside ndis.sys DPCs, so the
+// lane's DPC band is red somewhere.
+test('the per-CPU timeline is drawn for the window, with the DPC band and a per-slice hover', async () => {
+  const page = await openPage(browser);
+  const q = `from=${startMs + 300}&to=${startMs + 351}`;
+  await page.goto(`${srv.url}/runs/${id}?${q}`);
+  await page.waitForFunction((v) => document.getElementById('sched-tl').dataset.drawn === v, q);
+  assert.equal(await page.isHidden('#sched-tl'), false);
+  const box = await page.$eval('#sched-tl canvas', (c) => {
+    c.scrollIntoView({ block: 'center' });
+    const r = c.getBoundingClientRect();
+    return { x: r.left, y: r.top, w: r.width, h: r.height };
+  });
+  assert.equal(box.h, 22 + 18); // one lane
+  // red pixels in the lane's DPC band (its lowest 7 px above the 2 px gap)
+  const red = await page.$eval('#sched-tl canvas', (c) => {
+    const g = c.getContext('2d'), d = window.devicePixelRatio || 1;
+    const px = g.getImageData(0, Math.round(14 * d), c.width, Math.round(6 * d)).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) if (px[i] > 200 && px[i + 1] < 80 && px[i + 2] < 80) n++;
+    return n;
+  });
+  assert.ok(red > 0, 'the DPC band is drawn');
+  const left = 56, t = 319.5; // ms from the trace start, inside the stored slice [318, 321)
+  await page.mouse.move(box.x + left + ((t - 300) / 51) * (box.w - left), box.y + 8);
+  await page.waitForFunction(() => document.querySelector('#sched-tl .tl-hover').textContent !== '');
+  const text = await page.textContent('#sched-tl .tl-hover');
+  const ran = await page.evaluate(() => fmt.us(150000 / 1000));
+  assert.match(text, /^CPU 1 at /);
+  assert.ok(text.includes(`thread 3000 (pid 4242) ran ${ran}`), text);
+  assert.match(text, /DPC \d/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
