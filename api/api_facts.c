@@ -70,7 +70,7 @@ int api_facts_parse(const struct db_run *r, const struct api_request *rq,
 struct sel_ctx {
 	int domain;
 	cJSON *rows, *totals;
-	uint64_t sum[6], op_sum[4][6];
+	uint64_t sum[DB_FACT_VALUES], op_sum[4][DB_FACT_VALUES];
 };
 
 static void add_u64(cJSON *o, const char *k, uint64_t v)
@@ -94,9 +94,10 @@ static const char *disk_op(uint64_t op)
 /* The fields of a SCHED row or of the totals. */
 static void sched_fields(cJSON *o, const uint64_t *v)
 {
-	static const char *const k[6] = {"running_ns", "switches", "ready_ns", "ready_spells",
-					  "waiting_ns", "waits"};
-	for (int i = 0; i < 6; i++)
+	static const char *const k[DB_FACT_VALUES] = {"running_ns", "switches", "ready_ns",
+						       "ready_spells", "waiting_ns", "waits",
+						       "ready_behind_dpc_ns"};
+	for (int i = 0; i < DB_FACT_VALUES; i++)
 		add_u64(o, k[i], v[i]);
 }
 
@@ -158,7 +159,7 @@ static int on_total(void *ud, const struct db_fact_row *r)
 	int k = 0;
 	while (k < 3 && strcmp(disk_ops[k], op))
 		k++;
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < DB_FACT_VALUES; i++) {
 		c->sum[i] += r->v[i];
 		c->op_sum[k][i] += r->v[i];
 	}

@@ -47,7 +47,8 @@ static void bind_filter(sqlite3_stmt *st, int64_t run_id, int domain,
 #define SCHED_COLS                                                                        \
 	"SUM(CASE key WHEN 0 THEN ns END), SUM(CASE key WHEN 0 THEN n END),"               \
 	" SUM(CASE key WHEN 1 THEN ns END), SUM(CASE key WHEN 1 THEN n END),"              \
-	" SUM(CASE key WHEN 2 THEN ns END), SUM(CASE key WHEN 2 THEN n END)"
+	" SUM(CASE key WHEN 2 THEN ns END), SUM(CASE key WHEN 2 THEN n END),"              \
+	" SUM(CASE key WHEN 3 THEN ns END)"
 
 static int run_query(sqlite3 *db, const char *sql, int64_t run_id, int domain,
 		     const struct db_facts_filter *f, int limit_param, db_fact_fn cb, void *ud,
@@ -66,7 +67,7 @@ static int run_query(sqlite3 *db, const char *sql, int64_t run_id, int domain,
 		struct db_fact_row r = {(uint32_t)sqlite3_column_int64(st, 0),
 					(uint32_t)sqlite3_column_int64(st, 1),
 					(uint64_t)sqlite3_column_int64(st, 2), {0}};
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < DB_FACT_VALUES; i++)
 			r.v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
 		if (cb(ud, &r)) {
 			rc = SQLITE_DONE;
@@ -90,10 +91,11 @@ int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts
 	int sched = domain == SINK_FACT_SCHED;
 	if (sched)
 		snprintf(sql, sizeof sql, "SELECT pid, tid, 0, " SCHED_COLS " FROM etw_slice_facts"
-			 " %s GROUP BY pid, tid ORDER BY SUM(ns) DESC, pid, tid LIMIT ?7", where);
+			 " %s GROUP BY pid, tid ORDER BY SUM(CASE WHEN key < 3 THEN ns END) DESC, pid, tid"
+			 " LIMIT ?7", where);
 	else
 		snprintf(sql, sizeof sql, "SELECT pid, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes),"
-			 " 0, 0 FROM etw_slice_facts %s GROUP BY pid, key"
+			 " 0, 0, 0 FROM etw_slice_facts %s GROUP BY pid, key"
 			 " ORDER BY SUM(ns) DESC, SUM(n) DESC, pid, key LIMIT ?7", where);
 	if (run_query(db, sql, run_id, domain, f, 1, rows_cb, ud, err, errlen))
 		return -1;
@@ -101,8 +103,8 @@ int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts
 		snprintf(sql, sizeof sql, "SELECT 0, 0, 0, " SCHED_COLS " FROM etw_slice_facts %s",
 			 where);
 	else
-		snprintf(sql, sizeof sql, "SELECT 0, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes), 0, 0"
-			 " FROM etw_slice_facts %s GROUP BY key ORDER BY key", where);
+		snprintf(sql, sizeof sql, "SELECT 0, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes), 0, 0,"
+			 " 0 FROM etw_slice_facts %s GROUP BY key ORDER BY key", where);
 	return run_query(db, sql, run_id, domain, f, 0, totals_cb, ud, err, errlen);
 }
 

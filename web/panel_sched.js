@@ -68,9 +68,10 @@
       sc.selection.rows.map((r) => [[who(r.pid, names.get(r.pid))], [label.get(r.address) || r.address],
         [fmt.count(r.count), 1], [us(r.total_ns), 1], [r.avg_ns === null ? '—' : us(r.avg_ns), 1]]));
     selection.show($('sched-sel-threads'), 'Threads in the selection', th.selection, 'wait reasons and readied-by',
-      [['Thread'], ['Process'], ['Running', 1], ['Ready', 1], ['Waiting', 1], ['Switches', 1]],
+      [['Thread'], ['Process'], ['Running', 1], ['Ready', 1], ['Waiting', 1], ['Switches', 1], ['Ready behind DPCs/ISRs', 1]],
       th.selection.rows.map((r) => [[String(r.tid)], [who(r.pid, names.get(r.pid))], [fmt.ms(r.running_ns / 1e6), 1],
-        [fmt.ms(r.ready_ns / 1e6), 1], [fmt.ms(r.waiting_ns / 1e6), 1], [fmt.count(r.switches), 1]]));
+        [fmt.ms(r.ready_ns / 1e6), 1], [fmt.ms(r.waiting_ns / 1e6), 1], [fmt.count(r.switches), 1],
+        [fmt.ms(r.ready_behind_dpc_ns / 1e6), 1]]));
   }
 
   async function load(run) {

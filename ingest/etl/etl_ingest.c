@@ -444,6 +444,10 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	case ETL_K_ISR: e.kind = SINK_ISR; break;
 	default: e.kind = SINK_ISR_MSI; break;
 	}
+	/* what held the CPU from the threads ready on it (threaded DPCs are threads) */
+	if (k != ETL_K_THREADED_DPC &&
+	    etl_sched_dpcisr(&c->sched, ev->cpu, e.t_ns, e.t_ns + (int64_t)dur) != 0)
+		return oom(c);
 	e.module_id = module_id(c, routine, 0, e.t_ns, ev->pointer_size);
 	if (e.module_id < 0)
 		c->facts.dpcisr_unresolved++;

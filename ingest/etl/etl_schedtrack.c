@@ -32,7 +32,11 @@ struct slice_acc {
 	uint64_t other_ns, idle_ns;
 };
 
+struct busy { int64_t a, b; }; /* a DPC/ISR interval [a, b) */
+
 struct etl_sched_cpu {
+	struct busy busy[ETL_SCHED_BUSY]; /* ring of disjoint intervals, oldest first */
+	uint32_t busy_head, busy_n;
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
 	int64_t run_ns;         /* since when tid runs */
@@ -218,6 +222,55 @@ static int add_run(struct etl_sched *s, uint16_t cpu, struct etl_sched_cpu *c, u
 	return 0;
 }
 
+static struct busy *busy_at(struct etl_sched_cpu *c, uint32_t i) /* i: 0 = oldest */
+{
+	return &c->busy[(c->busy_head + i) % ETL_SCHED_BUSY];
+}
+
+int etl_sched_dpcisr(struct etl_sched *s, uint16_t cpu, int64_t start_ns, int64_t end_ns)
+{
+	struct etl_sched_cpu *c = cpu_state(s, cpu);
+	if (!c)
+		return -1;
+	if (end_ns <= start_ns)
+		return 0;
+	/* an ISR inside a DPC ends first: the DPC's interval swallows it */
+	while (c->busy_n && busy_at(c, c->busy_n - 1)->b >= start_ns) {
+		struct busy *l = busy_at(c, c->busy_n - 1);
+		if (l->a < start_ns)
+			start_ns = l->a;
+		if (l->b > end_ns)
+			end_ns = l->b;
+		c->busy_n--;
+	}
+	if (c->busy_n == ETL_SCHED_BUSY) {
+		c->busy_head = (c->busy_head + 1) % ETL_SCHED_BUSY;
+		c->busy_n--;
+	}
+	*busy_at(c, c->busy_n++) = (struct busy){start_ns, end_ns};
+	return 0;
+}
+
+/* The part of tid's ready spell [from, to) on cpu that DPCs/ISRs held, as facts. */
+static int ready_behind(struct etl_sched *s, struct etl_sched_cpu *c, uint32_t tid,
+			uint16_t cpu, int64_t from, int64_t to)
+{
+	if (!s->facts || to <= from)
+		return 0;
+	uint32_t i = c->busy_n;
+	while (i > 0 && busy_at(c, i - 1)->b > from)
+		i--;
+	if (i == 0 && c->busy_n == ETL_SCHED_BUSY && busy_at(c, 0)->a > from)
+		s->st.ready_dpc_truncated++;
+	for (; i < c->busy_n; i++) {
+		const struct busy *b = busy_at(c, i);
+		int64_t lo = b->a > from ? b->a : from, hi = b->b < to ? b->b : to;
+		if (hi > lo && fact_span(s, tid, cpu, SINK_FACT_READY_DPC, lo, hi, 0))
+			return -1;
+	}
+	return 0;
+}
+
 static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t_ns)
 {
 	struct etl_cswitch cs;
@@ -272,7 +325,8 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 			n->a.ready_ns += r;
 			if (n->rdy != UINT32_MAX)
 				s->rdy[n->rdy].ready_ns += r;
-			if (fact_span(s, cs.new_tid, ev->cpu, SINK_FACT_READY, n->since_ns, t_ns, 1))
+			if (fact_span(s, cs.new_tid, ev->cpu, SINK_FACT_READY, n->since_ns, t_ns, 1) ||
+			    ready_behind(s, c, cs.new_tid, ev->cpu, n->since_ns, t_ns))
 				return -1;
 		} else if (n->state == ST_WAITING && end_wait(s, n, t_ns)) {
 			return -1; /* (no ReadyThread recorded: the wait ends here) */
@@ -482,6 +536,13 @@ int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
 			 (unsigned long long)s->st.syscall_exit_unpaired,
 			 (unsigned long long)s->st.syscall_enter_unpaired);
 		rc = sink->warning(sink->ud, "syscall_unpaired", msg);
+	}
+	if (rc >= 0 && sink->warning && s->st.ready_dpc_truncated) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%llu ready spells began before the %u DPC/ISR intervals "
+			 "kept per CPU: their time behind DPCs is a lower bound",
+			 (unsigned long long)s->st.ready_dpc_truncated, ETL_SCHED_BUSY);
+		rc = sink->warning(sink->ud, "ready_dpc_truncated", msg);
 	}
 	if (rc >= 0 && sink->warning && s->st.ready_pairs_dropped) {
 		char msg[160];

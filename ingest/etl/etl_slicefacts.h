@@ -8,7 +8,8 @@
  * - SCHED, key = SINK_FACT_RUNNING / _READY / _WAITING: ns of the thread's time in that
  *   state spread exactly over the slices it covers; n = spells that began in the slice
  *   (RUNNING: switch-ins). CPU: RUNNING the CPU it ran on; READY the CPU it was then
- *   switched in on; WAITING the CPU it was switched out from.
+ *   switched in on; WAITING the CPU it was switched out from. READY_DPC: the part of READY
+ *   time during which a DPC, timer DPC or ISR ran on that CPU (etl_sched_dpcisr), n unused.
  * - DISK, key = disk << 8 | op: n completions, bytes, ns latency; slice and CPU of the
  *   completion event, pid/tid of the issuing thread.
  * - FILE, key = FileIo type: n operations started and bytes requested (slice and CPU of
@@ -29,7 +30,8 @@
 
 #define ETL_SLICEFACTS_CAP (1u << 16)
 #define ETL_SLICEFACTS_PIECES (1ull << 24)
-enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2 };
+enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
+       SINK_FACT_READY_DPC = 3 };
 
 struct etl_slicefacts {
 	const struct ingest_sink *sink; /* NULL or no slice_facts: facts are dropped */

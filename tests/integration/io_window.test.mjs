@@ -69,18 +69,21 @@ for (const [q, n] of SYSCALLS) {
 }
 
 const thread3000 = (r) => ({ pid: PID, tid: 3000, ...r });
+// Each ready spell [s_i + 500.1 µs, s_i + 1 ms) lies inside an ndis.sys DPC on CPU 1 that
+// runs [s_i + 500 µs, s_i + 999.9 µs): 499.8 µs of it are behind the DPC. Round 99's
+// overlap [299 502 200, 300 002 000) puts 497.8 µs in slice 2 and 2.0 µs in slice 3.
 // whole trace: 151 runs of 50 µs, 150 ready spells of 499.9 µs, 150 waits of 450.1 µs
 // (151 switch-outs into a wait: the last one never ends)
 const ALL3000 = thread3000({ running_ns: 151 * 50000, switches: 151, ready_ns: 150 * 499900,
-  ready_spells: 150, waiting_ns: 150 * 450100, waits: 151 });
+  ready_spells: 150, waiting_ns: 150 * 450100, waits: 151, ready_behind_dpc_ns: 150 * 499800 });
 // slice 3 on: runs 100–150, round 99's last 2.1 µs ready + rounds 100–149
 const LATE3000 = thread3000({ running_ns: 51 * 50000, switches: 51, ready_ns: 2100 + 50 * 499900,
-  ready_spells: 50, waiting_ns: 50 * 450100, waits: 51 });
+  ready_spells: 50, waiting_ns: 50 * 450100, waits: 51, ready_behind_dpc_ns: 2000 + 50 * 499800 });
 // slice 2: rounds 0–98 whole, round 99 but the last 2.1 µs of its ready spell
 const MID3000 = thread3000({ running_ns: 100 * 50000, switches: 100, ready_ns: 99 * 499900 + 497800,
-  ready_spells: 100, waiting_ns: 100 * 450100, waits: 100 });
+  ready_spells: 100, waiting_ns: 100 * 450100, waits: 100, ready_behind_dpc_ns: 99 * 499800 + 497800 });
 const T2000 = { pid: PID, tid: 2000, running_ns: 0, switches: 1, ready_ns: 0, ready_spells: 0,
-  waiting_ns: 0, waits: 0 }; // switched in once, never out
+  waiting_ns: 0, waits: 0, ready_behind_dpc_ns: 0 }; // switched in once, never out
 
 const SCHED = [
   ['', [ALL3000, T2000]],
@@ -98,7 +101,7 @@ for (const [q, rows] of SCHED) {
   test(`scheduling selection ?${q}`, async () => {
     const s = await sel('scheduling', q);
     assert.deepEqual(s.rows, rows);
-    const keys = ['running_ns', 'switches', 'ready_ns', 'ready_spells', 'waiting_ns', 'waits'];
+    const keys = ['running_ns', 'switches', 'ready_ns', 'ready_spells', 'waiting_ns', 'waits', 'ready_behind_dpc_ns'];
     assert.deepEqual(s.totals, Object.fromEntries(keys.map((k) => [k, rows.reduce((a, r) => a + r[k], 0)])));
   });
 }
