@@ -196,14 +196,7 @@ int api_facts_add(sqlite3 *db, const struct db_run *r, const struct api_facts_qu
 	cJSON_AddStringToObject(ap, "to", "selection");
 	cJSON *s = cJSON_AddObjectToObject(o, "selection");
 	cJSON_AddItemToObject(s, "window", window_json(q));
-	if (q->has_cpus) {
-		cJSON *c = cJSON_AddArrayToObject(s, "cpus");
-		for (unsigned i = 0; i < DB_MAX_CPUS; i++)
-			if (db_cpu_set_has(&q->cpus, i))
-				cJSON_AddItemToArray(c, cJSON_CreateNumber(i));
-	} else {
-		cJSON_AddNullToObject(s, "cpus");
-	}
+	cJSON_AddItemToObject(s, "cpus", api_cpu_set_json(q->has_cpus ? &q->cpus : NULL));
 	int present = db_facts_present(db, r->id, domain);
 	if (present < 0) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
