@@ -48,6 +48,8 @@ double api_trace_ns_to_epoch_ms(int64_t t_ns, int64_t start_us);
 int api_dpc_query_parse(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			struct api_dpc_query *q, cJSON **out);
 void api_dpc_query_clear(struct api_dpc_query *q);
+/* A CPU set as a JSON array of CPU numbers (null for NULL: every CPU). */
+cJSON *api_cpu_set_json(const struct db_cpu_set *set);
 /* {"from", "to" (ms since epoch), "from_s", "to_s" (s since trace start), "resolution_ms"} */
 cJSON *api_dpc_window_json(const struct api_dpc_query *q);
 /* Adds "dpcisr_enabled", "window" and "filter" to o. */

@@ -254,6 +254,17 @@ void api_dpc_query_clear(struct api_dpc_query *q)
 	db_run_clear(&q->run);
 }
 
+cJSON *api_cpu_set_json(const struct db_cpu_set *set)
+{
+	if (!set)
+		return cJSON_CreateNull();
+	cJSON *c = cJSON_CreateArray();
+	for (unsigned i = 0; i < DB_MAX_CPUS; i++)
+		if (db_cpu_set_has(set, i))
+			cJSON_AddItemToArray(c, cJSON_CreateNumber(i));
+	return c;
+}
+
 cJSON *api_dpc_window_json(const struct api_dpc_query *q)
 {
 	cJSON *w = cJSON_CreateObject();
@@ -276,14 +287,7 @@ void api_dpc_add_context(cJSON *o, const struct api_dpc_query *q)
 	cJSON *m = cJSON_AddArrayToObject(f, "modules");
 	for (size_t i = 0; i < q->nmodules; i++)
 		cJSON_AddItemToArray(m, cJSON_CreateNumber(q->modules[i]));
-	if (q->has_cpus) {
-		cJSON *c = cJSON_AddArrayToObject(f, "cpus");
-		for (unsigned i = 0; i < DB_MAX_CPUS; i++)
-			if (db_cpu_set_has(&q->cpus, i))
-				cJSON_AddItemToArray(c, cJSON_CreateNumber(i));
-	} else {
-		cJSON_AddNullToObject(f, "cpus");
-	}
+	cJSON_AddItemToObject(f, "cpus", api_cpu_set_json(q->has_cpus ? &q->cpus : NULL));
 	cJSON *k = cJSON_AddArrayToObject(f, "kinds");
 	for (int i = 0; i < SINK_DPCISR_KINDS; i++)
 		if (q->kind_mask >> i & 1)

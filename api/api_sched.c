@@ -1,35 +1,15 @@
 /* api_sched.c — GET /api/runs/{id}/syscalls and /api/runs/{id}/scheduling: the syscall
  * and per-thread scheduling aggregates of an ETW run (db/db_sched_query.c), with the
  * trace's event counts telling whether they were recorded at all. Filters: pid, tid
- * (scheduling only), limit (rows per table, 1..5000, default 1000). The aggregates cover
- * the whole trace: no time window, CPU or module filter applies to them (docs/api.md). */
+ * (scheduling only), limit (rows per table, 1..5000, default 1000). The tables cover the
+ * whole trace; "selection" (api_facts.c) answers the window, CPU, pid and tid filter. */
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
+#include "api_facts.h"
 #include "api_params.h"
 #include "db.h"
 #include "db_sched.h"
-
-#define SCHED_LIMIT_MAX 5000
-
-/* ?name=N (min..max) into *v; 1 present, 0 absent, -1 with *out set. */
-static int param_u32(const struct api_request *rq, const char *name, uint32_t min,
-		     uint32_t max, uint32_t *v, cJSON **out)
-{
-	char buf[16], *end = NULL;
-	int got = api_param(rq, name, 0, buf, sizeof buf);
-	if (got == 0)
-		return 0;
-	unsigned long n = 0;
-	if (got > 0 && buf[0] >= '0' && buf[0] <= '9')
-		n = strtoul(buf, &end, 10);
-	if (!end || *end || n < min || n > max) {
-		*out = api_error("%s must be an integer from %u to %u", name, min, max);
-		return -1;
-	}
-	*v = (uint32_t)n;
-	return 1;
-}
 
 /* The run's count of event kind `name` from its summary (0 if none). */
 static double event_count(const struct db_run *r, const char *name)
@@ -46,23 +26,28 @@ static int serve(sqlite3 *db, const char *run_id, const struct api_request *rq, 
 		 cJSON **out)
 {
 	struct db_run r;
-	struct db_sched_filter f = {.limit = 1000};
+	struct db_sched_filter f = {0};
+	struct api_facts_query q;
 	char err[256];
 	int st = api_find_run(db, run_id, &r, out);
 	if (st)
 		return st;
-	int got_pid = param_u32(rq, "pid", 0, UINT32_MAX - 1, &f.pid, out);
-	int got_tid = got_pid < 0 ? -1 : param_u32(rq, "tid", 0, UINT32_MAX - 1, &f.tid, out);
 	uint32_t timeline = 0;
-	if (got_tid < 0 || param_u32(rq, "limit", 1, SCHED_LIMIT_MAX, &f.limit, out) < 0 ||
-	    param_u32(rq, "timeline", 0, 1, &timeline, out) < 0 ||
-	    param_u32(rq, "points", 1, 10000, &f.points, out) < 0) {
+	if ((st = api_facts_parse(&r, rq, &q, out)) ||
+	    api_param_u32(rq, "timeline", 0, 1, &timeline, out) < 0 ||
+	    api_param_u32(rq, "points", 1, 10000, &f.points, out) < 0) {
 		db_run_clear(&r);
-		return 400;
+		return st ? st : 400;
 	}
-	f.has_pid = got_pid;
+	f.has_pid = q.f.has_pid;
+	f.pid = q.f.pid;
+	f.has_tid = q.f.has_tid;
+	f.tid = q.f.tid;
+	f.limit = q.f.limit;
 	f.timeline = threads && timeline;
-	f.has_tid = got_tid;
+	f.from_ns = q.f.from_ns; /* the timeline follows the window and CPUs too */
+	f.to_ns = q.f.to_ns;
+	f.cpus = q.f.cpus;
 	cJSON *o = threads ? db_sched_threads_json(db, r.id, &f, err, sizeof err)
 			   : db_sched_syscalls_json(db, r.id, &f, err, sizeof err);
 	if (o) {
@@ -73,6 +58,11 @@ static int serve(sqlite3 *db, const char *run_id, const struct api_request *rq, 
 			cJSON_AddItemToObject(ev, kinds[threads][i],
 					      api_json_number(event_count(&r, kinds[threads][i])));
 		cJSON_AddBoolToObject(o, "recorded", event_count(&r, kinds[threads][0]) > 0);
+		if (api_facts_add(db, &r, &q, threads ? SINK_FACT_SCHED : SINK_FACT_SYSCALL, o,
+				  err, sizeof err)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
 	}
 	db_run_clear(&r);
 	if (!o) {

@@ -6,12 +6,14 @@ build=${BUILD:-build}
 out=$PWD/bench/out; mkdir -p "$out"
 M="$build/bench/measure"
 
-# measure LABEL CMD… → sets wall (s) and rss (kB) from measure's JSON line; exits on failure
+# measure LABEL CMD… → sets wall (s), rss (kB) and cpu (user + sys s) from measure's JSON
+# line; exits on failure
 measure() {
   local label=$1; shift
   local j; j=$("$M" "$@" 2>&1 >/dev/null | tail -1)
   wall=$(echo "$j" | sed -E 's/.*"wall_s": ([0-9.]+).*/\1/')
   rss=$(echo "$j" | sed -E 's/.*"max_rss_kb": ([0-9]+).*/\1/')
+  cpu=$(echo "$j" | sed -E 's/.*"cpu_s": ([0-9.]+).*/\1/')
   local code; code=$(echo "$j" | sed -E 's/.*"exit": ([0-9]+).*/\1/')
   [ "$code" = 0 ] || { echo "$(basename "$0"): $label failed: $j" >&2; exit 1; }
 }

@@ -36,7 +36,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	double wall = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	fprintf(stderr, "{\"wall_s\": %.4f, \"max_rss_kb\": %ld, \"exit\": %d}\n", wall, ru.ru_maxrss,
-		code);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	fprintf(stderr, "{\"wall_s\": %.4f, \"max_rss_kb\": %ld, \"exit\": %d, \"cpu_s\": %.3f}\n",
+		wall, ru.ru_maxrss, code, cpu);
 	return code;
 }

@@ -37,6 +37,8 @@ bench/dpc_bench.sh $([ $quick = 1 ] && echo --quick)
 
 # --- 2b. a realistic kernel trace (60 s, 1 kHz samples with stacks, compressed and not) ---
 bench/kernel_bench.sh $([ $quick = 1 ] && echo --quick)
+# --- issue 15: CSwitch/ReadyThread/syscall/disk/file I/O ingest, windowed endpoint latency ---
+bench/io_bench.sh $([ $quick = 1 ] && echo --quick)
 
 # --- 3. load: concurrent uploads of large traces while many clients query -------------
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)

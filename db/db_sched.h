@@ -5,8 +5,10 @@
 #define ETLSCOPE_DB_SCHED_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "sink.h"
+#include "db_etw.h"
 
 struct cJSON;
 struct db_sched;
@@ -17,6 +19,8 @@ int db_sched_syscall_module(struct db_sched *s, const struct sink_syscall_module
 int db_sched_thread(struct db_sched *s, const struct sink_sched_thread *r);
 int db_sched_ready(struct db_sched *s, const struct sink_sched_ready *r);
 int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r);
+/* A batch of per-slice facts (sink.h struct sink_slice_fact), added to what is stored. */
+int db_sched_facts(struct db_sched *s, const struct sink_slice_fact *f, size_t n);
 const char *db_sched_error(const struct db_sched *s);
 void db_sched_free(struct db_sched *s);
 
@@ -27,6 +31,8 @@ struct db_sched_filter {
 	uint32_t limit;        /* rows per table */
 	int timeline;          /* threads_json: add the per-CPU timeline */
 	uint32_t points;       /* ... merged into at most this many slices per CPU (0: as stored) */
+	int64_t from_ns, to_ns; /* ... the stored slices overlapping [from, to) (INT64_MIN/MAX open) */
+	const struct db_cpu_set *cpus; /* ... of these CPUs (NULL: all) */
 };
 
 /* {"recorded", "syscalls": [...], "modules": [...]} / {"recorded", "threads": [...],
@@ -35,9 +41,10 @@ struct db_sched_filter {
 struct cJSON *db_sched_syscalls_json(sqlite3 *db, int64_t run_id,
 				     const struct db_sched_filter *f, char *err, size_t errlen);
 /* The per-CPU timeline (db_sched_timeline.c) appended to arr: [{"cpu", "slice", "t_s",
- * "slice_s", "top": [{"tid", "pid", "ns"}], "other_ns", "idle_ns"}]. 0, or -1 (err). */
-int db_sched_timeline_json(sqlite3 *db, int64_t run_id, uint32_t points, struct cJSON *arr,
-			   char *err, size_t errlen);
+ * "slice_s", "top": [{"tid", "pid", "ns"}], "other_ns", "idle_ns"}], over f's window and
+ * CPUs, merged into at most f->points groups per CPU. 0, or -1 (err). */
+int db_sched_timeline_json(sqlite3 *db, int64_t run_id, const struct db_sched_filter *f,
+			   struct cJSON *arr, char *err, size_t errlen);
 struct cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id,
 				    const struct db_sched_filter *f, char *err, size_t errlen);
 

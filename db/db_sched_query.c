@@ -244,7 +244,7 @@ cJSON *db_sched_threads_json(sqlite3 *db, int64_t run_id, const struct db_sched_
 		 " AND (?3 IS NULL OR tid = ?3)"
 		 " ORDER BY ready_ns DESC, count DESC, tid, by_tid LIMIT ?4", run_id, f,
 		 cJSON_AddArrayToObject(o, "readied_by"), ready_row, NULL, err, errlen) ||
-	    (f->timeline && db_sched_timeline_json(db, run_id, f->points,
+	    (f->timeline && db_sched_timeline_json(db, run_id, f,
 						    cJSON_AddArrayToObject(o, "timeline"), err,
 						    errlen))) {
 		cJSON_Delete(o);

@@ -1,12 +1,13 @@
 /* db_sched_sink.c — writes the scheduling and syscall aggregate rows of one run
  * (etw_syscalls, etw_syscall_modules, etw_sched_threads, etw_sched_waits, etw_sched_ready)
- * with prepared statements, inside the run's transaction. */
+ * and the per-slice facts of every issue-15 table (etw_slice_facts) with prepared
+ * statements, inside the run's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "db_sched.h"
 
-enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_SLICE, Q_N };
+enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_SLICE, Q_FACT, Q_N };
 
 static const char *const sql[Q_N] = {
 	"INSERT INTO etw_syscalls(run_id, pid, address, module_id, count, total_ns, max_ns,"
@@ -19,6 +20,11 @@ static const char *const sql[Q_N] = {
 	" ready_ns, process, by_process) VALUES (?,?,?,?,?,?,?,?,?,?)",
 	"INSERT INTO etw_sched_slices(run_id, cpu, slice, slice_ns, tid0, pid0, ns0, tid1, pid1,"
 	" ns1, tid2, pid2, ns2, other_ns, idle_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	/* a key may come again in a later batch (etl_slicefacts.h): add it up */
+	"INSERT INTO etw_slice_facts(run_id, domain, slice, cpu, pid, tid, key, n, m, ns, bytes)"
+	" VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, domain, slice, cpu, pid, tid, key)"
+	" DO UPDATE SET n = n + excluded.n, m = m + excluded.m, ns = ns + excluded.ns,"
+	" bytes = bytes + excluded.bytes",
 };
 
 struct db_sched {
@@ -179,4 +185,26 @@ int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r)
 	bind_u64(st, 14, r->other_ns);
 	bind_u64(st, 15, r->idle_ns);
 	return step(s, st);
+}
+
+int db_sched_facts(struct db_sched *s, const struct sink_slice_fact *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st = stmt(s, Q_FACT);
+		if (!st)
+			return -1;
+		sqlite3_bind_int(st, 2, f[i].domain);
+		sqlite3_bind_int64(st, 3, f[i].slice);
+		sqlite3_bind_int(st, 4, f[i].cpu);
+		sqlite3_bind_int64(st, 5, f[i].pid);
+		sqlite3_bind_int64(st, 6, f[i].tid);
+		bind_u64(st, 7, f[i].key);
+		bind_u64(st, 8, f[i].n);
+		bind_u64(st, 9, f[i].m);
+		bind_u64(st, 10, f[i].ns);
+		bind_u64(st, 11, f[i].bytes);
+		if (step(s, st))
+			return -1;
+	}
+	return 0;
 }

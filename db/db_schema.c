@@ -289,6 +289,17 @@ static const struct migration migrations[] = {{
 	 "  offset INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, module_id, rva)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 13 (issue 15, the filter of syscalls, scheduling, disk and file I/O): counts and
+	  * sums per (domain, 100 ms slice, CPU, pid, tid, key) — ingest/etl/etl_slicefacts.h
+	  * says what n, m, ns and bytes are per domain (1 syscall, 2 scheduling, 3 disk,
+	  * 4 file). IF NOT EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS etw_slice_facts ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  domain INTEGER NOT NULL, slice INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	 "  pid INTEGER NOT NULL, tid INTEGER NOT NULL, key INTEGER NOT NULL,"
+	 "  n INTEGER NOT NULL, m INTEGER NOT NULL, ns INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, domain, slice, cpu, pid, tid, key)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -318,6 +318,12 @@ AGG_CB(sink_disk_queue, db_io_disk_queue, struct sink_disk_queue, io, io_result)
 AGG_CB(sink_file_io_row, db_io_file_row, struct sink_file_io_row, io, io_result)
 #undef AGG_CB
 
+static int sink_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : sched_result(s, db_sched_facts(s->sched, f, n));
+}
+
 static void sink_free(struct db_sink *s)
 {
 	db_sched_free(s->sched);
@@ -417,6 +423,7 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.sched_thread = sink_sched_thread;
 	s->iface.sched_ready = sink_sched_ready;
 	s->iface.sched_slice = sink_sched_slice;
+	s->iface.slice_facts = sink_slice_facts;
 	if (!(s->io = db_io_begin(db, s->run_id))) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;

@@ -6,12 +6,16 @@
  *   Microsoft's (system services are Windows' own code: a third-party target means a hook);
  * - thread-ready-behind-dpc: a thread readied by DPCs that then waited ready, not running,
  *   in a trace where DPCs and ISRs took more than the CPU-busy limit of some CPU (the
- *   cpu-dpcisr-saturated evidence). The tie is by trace, not by CPU and time slice.
+ *   cpu-dpcisr-saturated evidence). Runs with per-slice facts (find_ready_dpc.c) also say
+ *   how much of that ready time DPCs/ISRs held the very CPU it then ran on, which CPUs,
+ *   and over which slices (the finding's link selects that window and those CPUs); runs
+ *   stored before the facts keep the tie by trace.
  * Thresholds: find_default_limits (find_core.c). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "find.h"
+#include "find_ready_dpc.h"
 
 #define UNKNOWN_PID 4294967295ll
 
@@ -198,6 +202,11 @@ static int ready_behind_dpc(struct find_ctx *c)
 			if (cJSON_IsNumber(v) && k + 16 < sizeof list)
 				k += (size_t)snprintf(list + k, sizeof list - k, "%s%d", k ? ", " : "",
 						      v->valueint);
+		struct find_ready_dpc tie;
+		if (find_ready_dpc_load(c, tid, pid, &tie)) {
+			sqlite3_finalize(st);
+			return -1;
+		}
 		cJSON *n = cJSON_CreateObject();
 		cJSON_AddNumberToObject(n, "tid", (double)tid);
 		if (pid != UNKNOWN_PID)
@@ -210,11 +219,50 @@ static int ready_behind_dpc(struct find_ctx *c)
 		char buf[24];
 		snprintf(buf, sizeof buf, "%lld", (long long)tid);
 		cJSON_AddStringToObject(p, "tid", buf);
+		if (!tie.ns) { /* stored before the per-slice facts: the tie is by trace */
+			find_emit(c, "thread-ready-behind-dpc", FIND_WARNING, (double)ready, "sched", p, n,
+				  "Thread %lld of %s waited %s ready but not running after DPCs readied it "
+				  "(%s times, %s each on average), in a trace where DPCs and ISRs took more "
+				  "than %.0f %% of CPU%s %s.",
+				  (long long)tid, proc, total, ntimes, each, c->lim->cpu_busy_share * 100,
+				  cJSON_GetArraySize(cpus) > 1 ? "s" : "", list);
+			continue;
+		}
+		char behind[32], pct[32], from[32], to[32], on[DB_MAX_CPUS * 5] = "";
+		double from_s, to_s;
+		find_ready_dpc_window(c, &tie, &from_s, &to_s);
+		find_seconds((double)tie.ns / 1e9, behind, sizeof behind);
+		find_percent(100.0 * (double)tie.ns / (double)ready, pct, sizeof pct);
+		find_seconds(from_s, from, sizeof from);
+		find_seconds(to_s, to, sizeof to);
+		find_cpu_list(&tie.cpus, on, sizeof on);
+		cJSON_AddNumberToObject(n, "behind_dpc_ms", (double)tie.ns / 1e6);
+		cJSON *per = cJSON_AddArrayToObject(n, "behind_dpc_by_cpu");
+		for (unsigned i = 0; i < tie.ncpus; i++) {
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddNumberToObject(e, "cpu", tie.cpu[i]);
+			cJSON_AddNumberToObject(e, "ms", (double)tie.cpu_ns[i] / 1e6);
+			cJSON_AddItemToArray(per, e);
+		}
+		cJSON_AddNumberToObject(n, "from_s", from_s);
+		cJSON_AddNumberToObject(n, "to_s", to_s);
+		char cpu_param[DB_MAX_CPUS * 5] = "";
+		size_t q = 0;
+		for (unsigned cpu = 0; cpu < DB_MAX_CPUS && q + 8 < sizeof cpu_param; cpu++)
+			if (db_cpu_set_has(&tie.cpus, cpu))
+				q += (size_t)snprintf(cpu_param + q, sizeof cpu_param - q, "%s%u", q ? "," : "", cpu);
+		cJSON_AddStringToObject(p, "cpus", cpu_param);
+		if (c->start_us) {
+			cJSON_AddItemToObject(p, "from", cJSON_CreateNumber(floor((double)c->start_us / 1000.0 + from_s * 1000)));
+			cJSON_AddItemToObject(p, "to", cJSON_CreateNumber(ceil((double)c->start_us / 1000.0 + to_s * 1000)));
+		}
 		find_emit(c, "thread-ready-behind-dpc", FIND_WARNING, (double)ready, "sched", p, n,
 			  "Thread %lld of %s waited %s ready but not running after DPCs readied it "
-			  "(%s times, %s each on average), in a trace where DPCs and ISRs took more "
-			  "than %.0f %% of CPU%s %s.",
-			  (long long)tid, proc, total, ntimes, each, c->lim->cpu_busy_share * 100,
+			  "(%s times, %s each on average); for %s of it (%s) DPCs and ISRs were running "
+			  "on CPU%s %s, the CPU it then ran on, between %s and %s into the trace "
+			  "(DPCs and ISRs took more than %.0f %% of CPU%s %s).",
+			  (long long)tid, proc, total, ntimes, each, behind, pct,
+			  tie.ncpus > 1 ? "s" : "", on, from, to, c->lim->cpu_busy_share * 100,
 			  cJSON_GetArraySize(cpus) > 1 ? "s" : "", list);
 	}
 	sqlite3_finalize(st);

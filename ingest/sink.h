@@ -276,6 +276,22 @@ struct sink_io_type_count {
 	uint64_t count, undecoded;
 };
 
+/* Per-slice facts of the syscall, scheduling, disk and file I/O tables (issue 15): counts
+ * and sums per (100 ms slice from the trace start, CPU, pid, tid, domain, key), so a time
+ * window, CPU set, process and thread select exact sums (at slice resolution). Passed in
+ * batches during pass 2 and at the end; the same key may come again in a later batch
+ * (the store adds them). Which event sets slice and CPU, and what n, m, ns, bytes mean per
+ * domain: ingest/etl/etl_slicefacts.h. */
+#define SINK_FACT_SLICE_NS 100000000LL
+enum { SINK_FACT_SYSCALL = 1, SINK_FACT_SCHED = 2, SINK_FACT_DISK = 3, SINK_FACT_FILE = 4 };
+struct sink_slice_fact {
+	uint8_t domain;
+	uint16_t cpu;
+	uint32_t slice, pid, tid;
+	uint64_t key;
+	uint64_t n, m, ns, bytes;
+};
+
 struct ingest_sink {
 	void *ud;
 
@@ -318,6 +334,8 @@ struct ingest_sink {
 	int (*file_io_row)(void *ud, const struct sink_file_io_row *r);
 	/* Process and thread lifetimes (ETW), in trace order; may be NULL. */
 	int (*task)(void *ud, const struct sink_task *t);
+	/* Per-slice facts (issue 15), a batch of n; may be NULL. */
+	int (*slice_facts)(void *ud, const struct sink_slice_fact *f, size_t n);
 };
 
 #endif

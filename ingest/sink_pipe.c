@@ -339,6 +339,15 @@ DIRECT(disk_queue, struct sink_disk_queue)
 DIRECT(file_io_row, struct sink_file_io_row)
 #undef DIRECT
 
+/* A batch of per-slice facts: the store thread catches up first (a flush every few ten
+ * thousand facts, so rarely). */
+static int up_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->slice_facts(d->ud, f, n));
+}
+
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 {
 	struct sink_pipe *p = calloc(1, sizeof *p);
@@ -375,6 +384,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
 		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
 		.file_io_row = down->file_io_row ? up_file_io_row : NULL,
+		.slice_facts = down->slice_facts ? up_slice_facts : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

@@ -2,7 +2,8 @@
 // operation on log2 µs buckets and the queue depth over time (Chart.js), per-process and
 // per-file tables, the slowest I/Os, file operations per (op, process, file), and the
 // DiskIo/FileIo event counts (minifilter events are counted, not decoded). Text only through
-// textContent (es.el); numbers through fmt. Whole trace: no window filter yet.
+// textContent (es.el); numbers through fmt. Whole trace, but for the block that follows the
+// page's window and CPU selection (the endpoints' exact `selection`, selection.js).
 'use strict';
 
 (function () {
@@ -77,6 +78,33 @@
       types.map(([g, r]) => [[g, false], [r.name, false], [fmt.count(r.count), true], [fmt.count(r.undecoded), true]]));
   }
 
+  function showSelection(d, f) {
+    const opName = (r) => opLabel[r.op] || r.op;
+    selection.show($('io-sel-disk'), 'Disk I/O in the selection', d.selection, 'the histogram, queue depth, files and slowest I/Os',
+      [['Process id'], ['Disk', 1], ['Op'], ...sumHeads.slice(0, 4)],
+      d.selection.rows.map((r) => [[proc(r.pid)], [String(r.disk), 1], [opName(r)], [fmt.count(r.count), 1], [fmt.bytes(r.bytes), 1],
+        [ms(r.total_ns), 1], [r.avg_ns === null ? '—' : ms(r.avg_ns), 1]]));
+    if (f)
+      selection.show($('io-sel-file'), 'File operations in the selection', f.selection, 'files and maxima',
+        [['Process id'], ['Operation'], ['Count', 1], ['Timed', 1], ['Bytes', 1], ['Total', 1]],
+        f.selection.rows.map((r) => [[proc(r.pid)], [r.op], [fmt.count(r.count), 1], [fmt.count(r.completed), 1],
+          [fmt.bytes(r.bytes), 1], [ms(r.total_ns), 1]]));
+  }
+
+  async function loadSelection(run) {
+    const base = `/api/runs/${encodeURIComponent(run.id)}`;
+    const q = selection.query().toString();
+    try {
+      const d = await es.api(`${base}/diskio?${q}`);
+      const f = (run.summary.counts || {}).FileIoOther ? await es.api(`${base}/fileio?${q}`) : null;
+      showSelection(d, f);
+      $('io-panel').dataset.query = q; // what the selection block now shows (tests wait on it)
+    } catch (e) {
+      $('io-error').textContent = e.message;
+      es.show($('io-error'), true);
+    }
+  }
+
   function showEmpty() {
     $('io-empty').replaceChildren(
       es.el('p', { class: 'empty-title' }, 'Disk I/O was not recorded in this trace.'),
@@ -90,10 +118,14 @@
   async function load(run) {
     const base = `/api/runs/${encodeURIComponent(run.id)}`;
     try {
-      const d = await es.api(`${base}/diskio`);
+      const q = selection.query().toString();
+      const d = await es.api(`${base}/diskio?${q}`);
       let f = null;
-      if ((run.summary.counts || {}).FileIoOther) f = await es.api(`${base}/fileio`);
+      if ((run.summary.counts || {}).FileIoOther) f = await es.api(`${base}/fileio?${q}`);
       render(d, f);
+      showSelection(d, f);
+      $('io-panel').dataset.query = q;
+      selection.watch(() => loadSelection(run));
       es.show($('io-body'), true);
       $('io-panel').dataset.ready = 'done';
     } catch (e) {

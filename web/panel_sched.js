@@ -2,8 +2,9 @@
 // syscall address (count, average, p99, max, samples inside) with the modules on the stacks
 // of those samples; per thread running / ready / waiting time, context switches, top wait
 // reasons, and who readied whom (a thread, or a DPC). Whole-trace aggregates
-// (/api/runs/{id}/syscalls and /scheduling); "not recorded" says which xperf flags record
-// them. Text only through textContent (es.el).
+// (/api/runs/{id}/syscalls and /scheduling), and above them, when the page has a window or
+// CPU selection, the same endpoints' exact `selection` (selection.js); "not recorded" says
+// which xperf flags record them. Text only through textContent (es.el).
 'use strict';
 
 (function () {
@@ -59,19 +60,42 @@
     ])), 'No ReadyThread events.', 4);
   }
 
-  async function init(run) {
+  function showSelection(sc, th) {
+    const label = new Map(sc.syscalls.map((s) => [s.address, s.module ? `${s.module}+${s.offset}` : s.address]));
+    const names = new Map(th.threads.map((t) => [t.pid, t.process]));
+    selection.show($('sched-sel-syscalls'), 'Syscalls in the selection', sc.selection, 'p99, longest and samples',
+      [['Process'], ['Syscall'], ['Calls', 1], ['Total', 1], ['Average', 1]],
+      sc.selection.rows.map((r) => [[who(r.pid, names.get(r.pid))], [label.get(r.address) || r.address],
+        [fmt.count(r.count), 1], [us(r.total_ns), 1], [r.avg_ns === null ? '—' : us(r.avg_ns), 1]]));
+    selection.show($('sched-sel-threads'), 'Threads in the selection', th.selection, 'wait reasons and readied-by',
+      [['Thread'], ['Process'], ['Running', 1], ['Ready', 1], ['Waiting', 1], ['Switches', 1], ['Ready behind DPCs/ISRs', 1]],
+      th.selection.rows.map((r) => [[String(r.tid)], [who(r.pid, names.get(r.pid))], [fmt.ms(r.running_ns / 1e6), 1],
+        [fmt.ms(r.ready_ns / 1e6), 1], [fmt.ms(r.waiting_ns / 1e6), 1], [fmt.count(r.switches), 1],
+        [fmt.ms(r.ready_behind_dpc_ns / 1e6), 1]]));
+  }
+
+  async function load(run) {
     const base = `/api/runs/${encodeURIComponent(run.id)}`;
+    const q = selection.query().toString();
     const err = $('sched-error');
     es.show(err, false);
     try {
-      const [sc, th] = await Promise.all([es.api(`${base}/syscalls`), es.api(`${base}/scheduling`)]);
+      const [sc, th] = await Promise.all([es.api(`${base}/syscalls?${q}`), es.api(`${base}/scheduling?${q}`)]);
       showSyscalls(sc);
       showThreads(th);
+      showSelection(sc, th);
+      if (th.recorded) await schedTimeline.show(run, $('sched-tl'), q);
     } catch (e) {
       err.textContent = `Cannot load syscalls and scheduling: ${e.message}`;
       es.show(err, true);
     }
     $('sched-panel').dataset.ready = '1';
+    $('sched-panel').dataset.query = q; // what the tables now show (tests wait on it)
+  }
+
+  async function init(run) {
+    await load(run);
+    selection.watch(() => load(run));
   }
 
   view.panels.push({ section: 'sched-panel', applies: (r) => r.format === 'etl' && !!r.summary, init });

@@ -35,6 +35,7 @@
 #include "etl_procstats.h"
 #include "etl_reader.h"
 #include "etl_schedtrack.h"
+#include "etl_slicefacts.h"
 #include "etl_stacks.h"
 #include "etl_summary.h"
 #include "etl_tidmap.h"
@@ -68,6 +69,7 @@ struct ctx {
 	size_t n_hold;
 	struct etl_sched sched; /* CSwitch/ReadyThread/syscall state and aggregates */
 	struct etl_ioagg io; /* disk and file I/O (issue 15) */
+	struct etl_slicefacts slicefacts; /* their per-slice facts (issue 15) */
 	int frames_oom;          /* a stack frame could not be kept: out of memory */
 	struct sink_frame join[2 * ETL_PENDING_MAX_HALF]; /* the emitted sample's whole stack */
 	struct etl_image_ids ids; /* debug identities of the images (issue 14) */
@@ -442,6 +444,10 @@ static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 	case ETL_K_ISR: e.kind = SINK_ISR; break;
 	default: e.kind = SINK_ISR_MSI; break;
 	}
+	/* what held the CPU from the threads ready on it (threaded DPCs are threads) */
+	if (k != ETL_K_THREADED_DPC &&
+	    etl_sched_dpcisr(&c->sched, ev->cpu, e.t_ns, e.t_ns + (int64_t)dur) != 0)
+		return oom(c);
 	e.module_id = module_id(c, routine, 0, e.t_ns, ev->pointer_size);
 	if (e.module_id < 0)
 		c->facts.dpcisr_unresolved++;
@@ -671,6 +677,13 @@ static int run(struct ctx *c, FILE *f)
 	c->facts.unknown_user = &c->unknown_user;
 	if ((rc = etl_ioagg_emit(&c->io, c->sink)) < 0)
 		return rc;
+	if ((rc = etl_slicefacts_flush(&c->slicefacts)) < 0)
+		return rc;
+	if (c->slicefacts.spans_lumped && c->sink->warning &&
+	    (rc = c->sink->warning(c->sink->ud, "slice_facts_lumped", "the trace's times span "
+				   "too long: some thread states count in the slice where they "
+				   "began, not spread over their time")) < 0)
+		return rc;
 	return etl_summary_emit(&c->r, &c->facts, c->sink, c->err);
 }
 
@@ -689,11 +702,15 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_procstats_init(&c->procs);
 	etl_sched_init(&c->sched, &c->tids);
 	etl_ioagg_init(&c->io);
-	if (etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
+	if (etl_slicefacts_init(&c->slicefacts, sink) != 0 ||
+	    etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
+		etl_slicefacts_free(&c->slicefacts);
 		free(c);
 		ingest_error_set(err, "out of memory");
 		return INGEST_ENOMEM;
 	}
+	c->sched.facts = &c->slicefacts;
+	c->io.facts = &c->slicefacts;
 	int rc = run(c, f);
 	etl_reader_close(&c->r);
 	etl_modmap_free(&c->mods);
@@ -712,6 +729,7 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	free(c->hold);
 	etl_sched_free(&c->sched);
 	etl_ioagg_free(&c->io);
+	etl_slicefacts_free(&c->slicefacts);
 	etl_imageids_clear(&c->ids);
 	free(c);
 	return rc;

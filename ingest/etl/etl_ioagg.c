@@ -235,6 +235,9 @@ int etl_ioagg_disk(struct etl_ioagg *a, const struct etl_diskio *d, int64_t t_ns
 	struct sink_disk_io_slow s = {t_ns, duration_ns, d->disk, d->op, e->r.pid, tid,
 				      (uint64_t)d->offset, d->size, d->irp_flags, e->r.file};
 	keep_slowest(a, &s);
+	if (a->facts)
+		return etl_slicefacts_add(a->facts, SINK_FACT_DISK, t_ns, a->cpu, e->r.pid, tid,
+					  (uint64_t)d->disk << 8 | d->op, 1, 0, duration_ns, d->size);
 	return 0;
 }
 
@@ -283,8 +286,12 @@ int etl_ioagg_file_op(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t
 	if (!e)
 		return -1;
 	e->r.count++;
-	if (f->type == ETL_FIO_READ || f->type == ETL_FIO_WRITE)
-		e->r.bytes += f->size;
+	uint64_t bytes = f->type == ETL_FIO_READ || f->type == ETL_FIO_WRITE ? f->size : 0;
+	e->r.bytes += bytes;
+	uint32_t tid = (uint32_t)f->ttid;
+	if (a->facts && etl_slicefacts_add(a->facts, SINK_FACT_FILE, t_ns, a->cpu, e->r.pid, tid,
+					   f->type, 1, 0, 0, bytes) < 0)
+		return -1;
 	if (!f->irp)
 		return 0;
 	if (a->pending_n >= ETL_IOAGG_MAX_PENDING) {
@@ -301,7 +308,7 @@ int etl_ioagg_file_op(struct etl_ioagg *a, const struct etl_fileio *f, int64_t t
 			a->pending_tombs--;
 		a->pending_n++;
 	}
-	*p = (struct etl_ioagg_pending){f->irp, t_ns, e->r.pid, e->r.file, f->type, 0};
+	*p = (struct etl_ioagg_pending){f->irp, t_ns, e->r.pid, tid, a->cpu, e->r.file, f->type, 0};
 	return 0;
 }
 
@@ -317,7 +324,11 @@ int etl_ioagg_file_end(struct etl_ioagg *a, const struct etl_fileio *f, int64_t 
 	if (!e)
 		return -1;
 	e->completed++;
-	add_time(&e->r, t_ns > p->t_ns ? (uint64_t)(t_ns - p->t_ns) : 0);
+	uint64_t d = t_ns > p->t_ns ? (uint64_t)(t_ns - p->t_ns) : 0;
+	add_time(&e->r, d);
+	if (a->facts && etl_slicefacts_add(a->facts, SINK_FACT_FILE, p->t_ns, p->cpu, p->pid,
+					   p->tid, p->op, 0, 1, d, 0) < 0)
+		return -1;
 	p->irp = 0;
 	p->tomb = 1;
 	a->pending_n--;
@@ -401,6 +412,7 @@ static uint64_t ticks_ns(uint64_t ticks, uint64_t freq)
 int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, int pass2,
 		    const struct etl_tidmap *tids, const struct etl_reader *r)
 {
+	a->cpu = ev->cpu;
 	if (group == ETL_GROUP_FILEIO) {
 		struct etl_fileio f;
 		int rc = etl_decode_fileio(ev, &f);

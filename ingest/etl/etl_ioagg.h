@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "sink.h"
 #include "etl_diskio.h"
+#include "etl_slicefacts.h"
 
 #define ETL_IOAGG_MAX_NAMES (1u << 20)
 #define ETL_IOAGG_MAX_NAME_BYTES (64u << 20)
@@ -27,7 +28,7 @@ struct etl_ioagg_name { uint64_t key; char *path; };
 #define ETL_IOAGG_FILE_ROW UINT32_MAX
 struct etl_ioagg_row { struct sink_disk_io_row r; uint64_t completed; uint8_t used; };
 /* A file operation waiting for its OperationEnd: irp 0 = empty, tomb = deleted. */
-struct etl_ioagg_pending { uint64_t irp; int64_t t_ns; uint32_t pid; const char *file; uint8_t op, tomb; };
+struct etl_ioagg_pending { uint64_t irp; int64_t t_ns; uint32_t pid, tid; uint16_t cpu; const char *file; uint8_t op, tomb; };
 #define ETL_IOAGG_MAX_PENDING 65536u
 struct etl_ioagg_slow { struct sink_disk_io_slow s; };
 
@@ -51,6 +52,10 @@ struct etl_ioagg {
 	struct etl_ioagg_pending *pending; /* open addressing by IrpPtr */
 	size_t pending_cap, pending_n, pending_tombs;
 	uint64_t pending_dropped, opend_unmatched;
+	/* per-slice facts (etl_slicefacts.h DISK, FILE); NULL: none. cpu: the CPU of the event
+	 * being fed (etl_ioagg_event sets it before the calls below) */
+	struct etl_slicefacts *facts;
+	uint16_t cpu;
 };
 
 void etl_ioagg_init(struct etl_ioagg *a);

@@ -20,6 +20,7 @@ struct etl_sched_thr {
 	struct sink_sched_thread a;
 	int64_t since_ns;       /* start of the current state */
 	uint8_t state, reason;  /* reason: wait reason while waiting */
+	uint16_t out_cpu;       /* CPU it was last switched out from (its waits' CPU) */
 	uint32_t rdy;           /* readied-by pair of the current ready spell, UINT32_MAX none */
 	struct open_sc sc;
 };
@@ -31,7 +32,11 @@ struct slice_acc {
 	uint64_t other_ns, idle_ns;
 };
 
+struct busy { int64_t a, b; }; /* a DPC/ISR interval [a, b) */
+
 struct etl_sched_cpu {
+	struct busy busy[ETL_SCHED_BUSY]; /* ring of disjoint intervals, oldest first */
+	uint32_t busy_head, busy_n;
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
 	int64_t run_ns;         /* since when tid runs */
@@ -126,11 +131,22 @@ static uint64_t span(int64_t from, int64_t to)
 	return to > from ? (uint64_t)(to - from) : 0;
 }
 
-static void end_wait(struct etl_sched_thr *t, int64_t t_ns)
+/* A per-slice fact of thread tid (SCHED domain): ns of [from, to), n on its first slice. */
+static int fact_span(struct etl_sched *s, uint32_t tid, uint16_t cpu, uint64_t key,
+		     int64_t from, int64_t to, uint64_t n)
+{
+	if (!s->facts)
+		return 0;
+	return etl_slicefacts_span(s->facts, SINK_FACT_SCHED, from, to, cpu, pid_of(s, tid), tid,
+				   key, n) < 0 ? -1 : 0;
+}
+
+static int end_wait(struct etl_sched *s, struct etl_sched_thr *t, int64_t t_ns)
 {
 	uint64_t w = span(t->since_ns, t_ns);
 	t->a.waiting_ns += w;
 	t->a.wait_ns[t->reason] += w;
+	return fact_span(s, t->a.tid, t->out_cpu, SINK_FACT_WAITING, t->since_ns, t_ns, 0);
 }
 
 void etl_sched_set_slice(struct etl_sched *s, uint64_t slice_ns)
@@ -206,6 +222,55 @@ static int add_run(struct etl_sched *s, uint16_t cpu, struct etl_sched_cpu *c, u
 	return 0;
 }
 
+static struct busy *busy_at(struct etl_sched_cpu *c, uint32_t i) /* i: 0 = oldest */
+{
+	return &c->busy[(c->busy_head + i) % ETL_SCHED_BUSY];
+}
+
+int etl_sched_dpcisr(struct etl_sched *s, uint16_t cpu, int64_t start_ns, int64_t end_ns)
+{
+	struct etl_sched_cpu *c = cpu_state(s, cpu);
+	if (!c)
+		return -1;
+	if (end_ns <= start_ns)
+		return 0;
+	/* an ISR inside a DPC ends first: the DPC's interval swallows it */
+	while (c->busy_n && busy_at(c, c->busy_n - 1)->b >= start_ns) {
+		struct busy *l = busy_at(c, c->busy_n - 1);
+		if (l->a < start_ns)
+			start_ns = l->a;
+		if (l->b > end_ns)
+			end_ns = l->b;
+		c->busy_n--;
+	}
+	if (c->busy_n == ETL_SCHED_BUSY) {
+		c->busy_head = (c->busy_head + 1) % ETL_SCHED_BUSY;
+		c->busy_n--;
+	}
+	*busy_at(c, c->busy_n++) = (struct busy){start_ns, end_ns};
+	return 0;
+}
+
+/* The part of tid's ready spell [from, to) on cpu that DPCs/ISRs held, as facts. */
+static int ready_behind(struct etl_sched *s, struct etl_sched_cpu *c, uint32_t tid,
+			uint16_t cpu, int64_t from, int64_t to)
+{
+	if (!s->facts || to <= from)
+		return 0;
+	uint32_t i = c->busy_n;
+	while (i > 0 && busy_at(c, i - 1)->b > from)
+		i--;
+	if (i == 0 && c->busy_n == ETL_SCHED_BUSY && busy_at(c, 0)->a > from)
+		s->st.ready_dpc_truncated++;
+	for (; i < c->busy_n; i++) {
+		const struct busy *b = busy_at(c, i);
+		int64_t lo = b->a > from ? b->a : from, hi = b->b < to ? b->b : to;
+		if (hi > lo && fact_span(s, tid, cpu, SINK_FACT_READY_DPC, lo, hi, 0))
+			return -1;
+	}
+	return 0;
+}
+
 static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t_ns)
 {
 	struct etl_cswitch cs;
@@ -226,9 +291,13 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 		struct etl_sched_thr *o = thread(s, cs.old_tid);
 		if (!o)
 			return -1;
-		if (o->state == ST_RUNNING)
+		if (o->state == ST_RUNNING) {
 			o->a.running_ns += span(o->since_ns, t_ns);
+			if (fact_span(s, cs.old_tid, ev->cpu, SINK_FACT_RUNNING, o->since_ns, t_ns, 0))
+				return -1;
+		}
 		o->since_ns = t_ns;
+		o->out_cpu = ev->cpu;
 		o->rdy = UINT32_MAX;
 		switch (cs.old_state) {
 		case ETL_THREAD_READY: case ETL_THREAD_STANDBY: case ETL_THREAD_DEFERRED_READY:
@@ -242,6 +311,8 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 			o->reason = cs.old_wait_reason < SINK_WAIT_REASONS ? cs.old_wait_reason
 									    : SINK_WAIT_REASONS - 1;
 			o->a.wait_count[o->reason]++;
+			if (fact_span(s, cs.old_tid, ev->cpu, SINK_FACT_WAITING, t_ns, t_ns, 1))
+				return -1;
 			break;
 		}
 	}
@@ -254,13 +325,18 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 			n->a.ready_ns += r;
 			if (n->rdy != UINT32_MAX)
 				s->rdy[n->rdy].ready_ns += r;
-		} else if (n->state == ST_WAITING) {
-			end_wait(n, t_ns); /* no ReadyThread recorded */
+			if (fact_span(s, cs.new_tid, ev->cpu, SINK_FACT_READY, n->since_ns, t_ns, 1) ||
+			    ready_behind(s, c, cs.new_tid, ev->cpu, n->since_ns, t_ns))
+				return -1;
+		} else if (n->state == ST_WAITING && end_wait(s, n, t_ns)) {
+			return -1; /* (no ReadyThread recorded: the wait ends here) */
 		}
 		n->state = ST_RUNNING;
 		n->since_ns = t_ns;
 		n->rdy = UINT32_MAX;
 		n->a.switches++;
+		if (fact_span(s, cs.new_tid, ev->cpu, SINK_FACT_RUNNING, t_ns, t_ns, 1))
+			return -1;
 	}
 	return 0;
 }
@@ -281,8 +357,8 @@ static int on_ready(struct etl_sched *s, const struct etl_event *ev, int64_t t_n
 		return -1;
 	if (t->state == ST_RUNNING || t->state == ST_READY)
 		return 0; /* already runnable (e.g. the second event after a swap-in) */
-	if (t->state == ST_WAITING)
-		end_wait(t, t_ns);
+	if (t->state == ST_WAITING && end_wait(s, t, t_ns))
+		return -1;
 	t->state = ST_READY;
 	t->since_ns = t_ns;
 	uint32_t by = c->known ? c->tid : UINT32_MAX;
@@ -309,8 +385,8 @@ static int on_ready(struct etl_sched *s, const struct etl_event *ev, int64_t t_n
 	return 0;
 }
 
-static int add_syscall(struct etl_sched *s, uint32_t pid, uint64_t addr, int64_t enter_ns,
-		       int64_t exit_ns, uint8_t psize)
+static int add_syscall(struct etl_sched *s, uint32_t pid, uint32_t tid, uint16_t cpu,
+		       uint64_t addr, int64_t enter_ns, int64_t exit_ns, uint8_t psize)
 {
 	int created;
 	struct etl_sched_sc *a = find_or_add(&s->sc_map, (void **)&s->sc, &s->n_sc, &s->cap_sc,
@@ -333,6 +409,9 @@ static int add_syscall(struct etl_sched *s, uint32_t pid, uint64_t addr, int64_t
 	if (d > a->r.max_ns)
 		a->r.max_ns = d;
 	s->st.syscalls_paired++;
+	if (s->facts && etl_slicefacts_add(s->facts, SINK_FACT_SYSCALL, exit_ns, cpu, pid, tid,
+					   addr, 1, 0, d, 0) < 0)
+		return -1;
 	return 0;
 }
 
@@ -369,8 +448,8 @@ static int on_syscall(struct etl_sched *s, const struct etl_event *ev, int enter
 	o->in = 0;
 	if (!t)
 		s->st.syscalls_by_cpu++;
-	return add_syscall(s, t ? pid_of(s, c->tid) : SINK_PID_UNKNOWN, o->addr, o->ns, t_ns,
-			   o->psize);
+	return add_syscall(s, t ? pid_of(s, c->tid) : SINK_PID_UNKNOWN, t ? c->tid : 0, ev->cpu,
+			   o->addr, o->ns, t_ns, o->psize);
 }
 
 int etl_sched_event(struct etl_sched *s, const struct etl_event *ev, enum etl_kernel_kind k,
@@ -457,6 +536,13 @@ int etl_sched_emit(struct etl_sched *s, const struct ingest_sink *sink,
 			 (unsigned long long)s->st.syscall_exit_unpaired,
 			 (unsigned long long)s->st.syscall_enter_unpaired);
 		rc = sink->warning(sink->ud, "syscall_unpaired", msg);
+	}
+	if (rc >= 0 && sink->warning && s->st.ready_dpc_truncated) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "%llu ready spells began before the %u DPC/ISR intervals "
+			 "kept per CPU: their time behind DPCs is a lower bound",
+			 (unsigned long long)s->st.ready_dpc_truncated, ETL_SCHED_BUSY);
+		rc = sink->warning(sink->ud, "ready_dpc_truncated", msg);
 	}
 	if (rc >= 0 && sink->warning && s->st.ready_pairs_dropped) {
 		char msg[160];

@@ -27,6 +27,7 @@
 #include "etl_kernel.h"
 #include "etl_keymap.h"
 #include "etl_sched.h"
+#include "etl_slicefacts.h"
 #include "etl_tidmap.h"
 #include "sink.h"
 
@@ -43,6 +44,7 @@ struct etl_sched_stats {
 	uint64_t syscall_enter_unpaired;  /* enter replaced by a later enter of the thread */
 	uint64_t syscalls_by_cpu;         /* paired on a CPU without a known thread */
 	uint64_t ready_pairs_dropped;
+	uint64_t ready_dpc_truncated;     /* ready spells older than the kept DPC intervals */
 	uint64_t malformed;
 };
 
@@ -66,6 +68,7 @@ struct etl_sched {
 	struct sink_sched_slice *sl;    /* finished slices (tid filled, pid at emit) */
 	size_t n_sl, cap_sl;
 	struct etl_sched_stats st;
+	struct etl_slicefacts *facts;   /* per-slice facts (SYSCALL, SCHED); NULL: none */
 };
 
 void etl_sched_init(struct etl_sched *s, const struct etl_tidmap *tids);
@@ -76,6 +79,13 @@ void etl_sched_set_slice(struct etl_sched *s, uint64_t slice_ns);
  * ignored) at t_ns. 0, or -1 on ENOMEM. */
 int etl_sched_event(struct etl_sched *s, const struct etl_event *ev, enum etl_kernel_kind k,
 		    int64_t t_ns);
+/* A DPC or ISR ran on cpu over [start_ns, end_ns) (fed in end order, as the events come):
+ * the ready time of a thread later switched in on that CPU is split into the part behind
+ * DPCs/ISRs (SINK_FACT_READY_DPC) and the rest. The last ETL_SCHED_BUSY intervals per CPU
+ * are kept (nested ones merged); a ready spell older than what they cover counts the
+ * overlap they hold, and st.ready_dpc_truncated says how often. 0, or -1 on ENOMEM. */
+#define ETL_SCHED_BUSY 256
+int etl_sched_dpcisr(struct etl_sched *s, uint16_t cpu, int64_t start_ns, int64_t end_ns);
 /* Is thread tid inside a syscall now? 1 with *address, else 0. */
 int etl_sched_in_syscall(const struct etl_sched *s, uint32_t tid, uint64_t *address);
 /* A CPU sample of process pid taken inside a syscall at address, with the distinct module

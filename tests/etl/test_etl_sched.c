@@ -231,6 +231,64 @@ static void test_tracker_pairs_by_running_thread(void **state)
 	etl_tidmap_free(&f.tids);
 }
 
+/* ---- ready time behind DPCs/ISRs (per-slice facts) ---- */
+
+struct facts {
+	uint64_t ready_dpc[4][4]; /* [slice][cpu] */
+	uint64_t ready[4][4];
+};
+
+static int cap_facts(void *ud, const struct sink_slice_fact *v, size_t n)
+{
+	struct facts *c = ud;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].domain != SINK_FACT_SCHED || v[i].slice >= 4 || v[i].cpu >= 4)
+			continue;
+		if (v[i].key == SINK_FACT_READY_DPC)
+			c->ready_dpc[v[i].slice][v[i].cpu] += v[i].ns;
+		if (v[i].key == SINK_FACT_READY)
+			c->ready[v[i].slice][v[i].cpu] += v[i].ns;
+	}
+	return 0;
+}
+
+static void test_tracker_ready_behind_dpc(void **state)
+{
+	(void)state;
+	const int64_t S = SINK_FACT_SLICE_NS;
+	struct feed f;
+	memset(&f, 0, sizeof f);
+	etl_tidmap_init(&f.tids);
+	etl_sched_init(&f.s, &f.tids);
+	struct facts c = {0};
+	struct ingest_sink k = {.ud = &c, .slice_facts = cap_facts};
+	struct etl_slicefacts sf;
+	assert_int_equal(etl_slicefacts_init(&sf, &k), 0);
+	f.s.facts = &sf;
+	cs(&f, 1, 10, 100, 0, 5, 0);            /* 100 runs on CPU 1 */
+	cs(&f, 1, S - 400, 200, 100, 1, 0);     /* preempted: ready from S - 400 */
+	/* on CPU 1: an ISR [S - 300, S - 250) inside a DPC [S - 320, S + 100) (the ISR's event
+	 * comes first: it ends first) — merged: [S - 320, S + 100); then a DPC on CPU 2 */
+	assert_int_equal(etl_sched_dpcisr(&f.s, 1, S - 300, S - 250), 0);
+	assert_int_equal(etl_sched_dpcisr(&f.s, 1, S - 320, S + 100), 0);
+	assert_int_equal(etl_sched_dpcisr(&f.s, 2, S - 390, S + 200), 0);
+	assert_int_equal(etl_sched_dpcisr(&f.s, 1, S + 150, S + 170), 0);
+	cs(&f, 1, S + 200, 100, 200, 5, 6);     /* 100 back on CPU 1 at S + 200 */
+	assert_int_equal(etl_slicefacts_flush(&sf), 0);
+	/* ready [S - 400, S + 200) on CPU 1: 400 in slice 0, 200 in slice 1 */
+	assert_int_equal(c.ready[0][1], 400);
+	assert_int_equal(c.ready[1][1], 200);
+	/* behind CPU 1's DPCs: [S - 320, S + 100) + [S + 150, S + 170) — 320 in slice 0,
+	 * 100 + 20 in slice 1, the nested ISR once; CPU 2's DPC is not this thread's CPU */
+	assert_int_equal(c.ready_dpc[0][1], 320);
+	assert_int_equal(c.ready_dpc[1][1], 120);
+	assert_int_equal(c.ready_dpc[0][2] + c.ready_dpc[1][2], 0);
+	assert_int_equal(f.s.st.ready_dpc_truncated, 0);
+	etl_slicefacts_free(&sf);
+	etl_sched_free(&f.s);
+	etl_tidmap_free(&f.tids);
+}
+
 struct slices {
 	struct sink_sched_slice v[8];
 	int n;
@@ -392,6 +450,7 @@ int main(void)
 		cmocka_unit_test(test_syscall_payloads),
 		cmocka_unit_test(test_tracker_pairs_by_running_thread),
 		cmocka_unit_test(test_tracker_timeline_slices),
+		cmocka_unit_test(test_tracker_ready_behind_dpc),
 		cmocka_unit_test(test_trace_edr_64),
 		cmocka_unit_test(test_trace_edr_32),
 		cmocka_unit_test(test_trace_before_edr),

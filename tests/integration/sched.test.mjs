@@ -138,7 +138,16 @@ test('findings: a thread ready-waiting behind DPC-pegged CPUs', async () => {
   assert.equal(f.numbers.ready_ms, 20 * 1.9999);
   assert.equal(f.numbers.count, 20);
   assert.deepEqual(f.numbers.cpus, [1]);
-  assert.match(f.sentence, /^Thread 3000 of pid 4242 waited 40 ms ready but not running after DPCs readied it \(20 times, 2\.0 ms each on average\), in a trace where DPCs and ISRs took more than 50 % of CPU 1\.$/);
+  // the per-slice tie: each spell [t + 0.1 µs, t + 2 ms) lies in an ndis.sys DPC on CPU 1
+  // running [t, t + 1999.9 µs): 1999.8 µs behind it, 20 × = 39.996 ms (99.995 % of the
+  // ready time), all in slice 0; the trace ends at the last switch-out, 1.8 µs + 20 ×
+  // 2150 µs + 50 µs = 43.0518 ms (43 051 µs stored)
+  assert.equal(f.numbers.behind_dpc_ms, 20 * 1.9998);
+  assert.deepEqual(f.numbers.behind_dpc_by_cpu, [{ cpu: 1, ms: 20 * 1.9998 }]);
+  assert.equal(f.numbers.from_s, 0);
+  assert.equal(f.numbers.to_s, 0.043051);
+  assert.equal(f.link.params.cpus, '1');
+  assert.match(f.sentence, /^Thread 3000 of pid 4242 waited 40 ms ready but not running after DPCs readied it \(20 times, 2\.0 ms each on average\); for 40 ms of it \(100\.0 %\) DPCs and ISRs were running on CPU 1, the CPU it then ran on, between 0 s and 43 ms into the trace \(DPCs and ISRs took more than 50 % of CPU 1\)\.$/);
   // the syscall-cost story's DPCs stay under the limit: no such finding there
   assert.equal((await findings('after')).some((x) => x.id === 'thread-ready-behind-dpc'), false);
 });

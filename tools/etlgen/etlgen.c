@@ -648,7 +648,7 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 			return -1;
 		}
 		const struct etlgen_diskio *dk = &s->diskio;
-		if ((dk->reads || dk->writes) && (dk->cpu >= s->cpus || !dk->tid || !dk->file ||
+		if ((dk->reads || dk->writes || dk->file_reads) && (dk->cpu >= s->cpus || !dk->tid || !dk->file ||
 						  !dk->file_object)) {
 			snprintf(msg, n, "diskio: needs a CPU of the trace, a non-zero tid, a file "
 				 "and a non-zero file_object");
@@ -771,7 +771,7 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	if ((s->syscalls.count || s->readywait.count) &&
 	    etlgen_sched_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
-	if ((s->diskio.reads || s->diskio.writes) &&
+	if ((s->diskio.reads || s->diskio.writes || s->diskio.file_reads) &&
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))

@@ -119,6 +119,12 @@ struct etlgen_diskio {
 	uint64_t file_object;
 	const char *file;        /* owned by the scenario */
 	uint64_t read_ticks, write_ticks, gap_ticks;
+	/* then file_reads FileIo Read (v3) + OperationEnd pairs on the same file object and
+	 * thread, file_read_size bytes each, file_ticks apart from start to end, gap_ticks
+	 * between them */
+	unsigned file_reads;
+	uint32_t file_read_size;
+	uint64_t file_ticks;
 };
 
 struct etlgen_scenario {
@@ -187,6 +193,8 @@ struct etlgen_expect {
 	/* disk I/O story, exact: [0] reads, [1] writes (ns latencies) */
 	struct etlgen_agg disk[2];
 	uint64_t disk_bytes[2];
+	struct etlgen_agg file_read;
+	uint64_t file_read_bytes;
 	uint64_t events;         /* every event written, header included */
 	uint64_t buffers;
 	uint64_t bytes;

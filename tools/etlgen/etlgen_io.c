@@ -1,7 +1,8 @@
-/* etlgen_io.c — the disk I/O story of a scenario (etlgen.h struct etlgen_diskio): a FileIo
+/* etlgen_io.c — the disk and file I/O story of a scenario (etlgen.h struct etlgen_diskio): a FileIo
  * FileRundown naming the file object, a Thread rundown of the issuing thread, then DiskIo v3
- * Read/Write completions, written with their exact expected aggregates. Layouts as
- * ingest/etl/README.md "Disk and file I/O" documents them (DiskIo_TypeGroup1, FileIo_Name). */
+ * Read/Write completions, then FileIo v3 Read + OperationEnd pairs, written with their exact
+ * expected aggregates. Layouts as ingest/etl/README.md "Disk and file I/O" documents them
+ * (DiskIo_TypeGroup1, FileIo_Name, FileIo_ReadWrite, FileIo_OpEnd). */
 #include <string.h>
 #include "etlgen.h"
 #include "ingest/etl/etl_le.h"
@@ -9,6 +10,8 @@
 #define GROUP_DISKIO 1
 #define GROUP_FILEIO 4
 #define FILE_RUNDOWN 36
+#define FILE_READ 67
+#define FILE_OP_END 76
 
 static int file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts)
 {
@@ -59,6 +62,41 @@ static int completion(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	return 0;
 }
 
+/* One FileIo Read (v3) at issue and its OperationEnd file_ticks later. */
+static int file_read(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		     struct etlgen_expect *exp, unsigned i, uint64_t issue, uint64_t *done)
+{
+	const struct etlgen_diskio *c = &s->diskio;
+	unsigned P = s->pointer_size;
+	uint64_t irp = 0x9000 + (uint64_t)i * 0x10;
+	uint8_t *p = etlgen_event(g, c->cpu, 16 + 8 + 3 * P + 12, GROUP_FILEIO, FILE_READ, issue);
+	if (!p)
+		return -1;
+	etl_put16(p, 3); /* v3: pointers first, TTID a u32 after them */
+	etl_put64(p + 16, (uint64_t)i * c->file_read_size);
+	etl_putptr(p + 24, irp, P);
+	etl_putptr(p + 24 + P, c->file_object, P);
+	etl_putptr(p + 24 + 2 * P, c->file_object, P); /* FileKey */
+	etl_put32(p + 24 + 3 * P, c->tid);
+	etl_put32(p + 28 + 3 * P, c->file_read_size);
+	if (!(p = etlgen_event(g, c->cpu, 16 + 2 * P + 4, GROUP_FILEIO, FILE_OP_END,
+			       issue + c->file_ticks)))
+		return -1;
+	etl_put16(p, 3);
+	etl_putptr(p + 16, irp, P);
+	etl_putptr(p + 16 + P, c->file_read_size, P); /* ExtraInfo: bytes transferred */
+	if (exp) {
+		uint64_t ns = c->file_ticks * 1000000000ull / s->qpc_frequency;
+		exp->file_read.count++;
+		exp->file_read.total_ns += ns;
+		if (ns > exp->file_read.max_ns)
+			exp->file_read.max_ns = ns;
+		exp->file_read_bytes += c->file_read_size;
+	}
+	*done = issue + c->file_ticks;
+	return 0;
+}
+
 int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		    struct etlgen_expect *exp, uint64_t start, uint64_t *end)
 {
@@ -72,6 +110,11 @@ int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		if (completion(g, s, exp, op, offset, t, &done))
 			return -1;
 		offset += op ? c->write_size : c->read_size;
+		t = done + c->gap_ticks;
+	}
+	for (unsigned i = 0; i < c->file_reads; i++) {
+		if (file_read(g, s, exp, i, t, &done))
+			return -1;
 		t = done + c->gap_ticks;
 	}
 	*end = done;

@@ -359,7 +359,8 @@ static uint64_t ticks(const struct etlgen_scenario *s, const cJSON *o, const cha
 }
 
 /* "diskio": {reads, writes, cpu, tid, disk, file, file_object, read_size, write_size,
- *            read_latency_us, write_latency_us, gap_us}. */
+ *            read_latency_us, write_latency_us, gap_us, file_reads, file_read_size,
+ *            file_latency_us}. */
 static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
 {
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "diskio");
@@ -377,6 +378,9 @@ static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg,
 	c->read_ticks = ticks(s, o, "read_latency_us");
 	c->write_ticks = ticks(s, o, "write_latency_us");
 	c->gap_ticks = ticks(s, o, "gap_us");
+	c->file_reads = (unsigned)num(o, "file_reads", 0);
+	c->file_read_size = (uint32_t)num(o, "file_read_size", 4096);
+	c->file_ticks = ticks(s, o, "file_latency_us");
 	if (u64val(o, "file_object", &c->file_object)) {
 		snprintf(msg, n, "diskio: file_object must be a number or a \"0x…\" string");
 		return -1;
@@ -484,6 +488,11 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 			cJSON_AddNumberToObject(a, "bytes", (double)e->disk_bytes[k]);
 			cJSON_AddItemToObject(o, ops[k], a);
 		}
+	}
+	if (s->diskio.file_reads) {
+		cJSON *a = agg_json(&e->file_read);
+		cJSON_AddNumberToObject(a, "bytes", (double)e->file_read_bytes);
+		cJSON_AddItemToObject(cJSON_AddObjectToObject(root, "fileio"), "read", a);
 	}
 	if (s->readywait.count) {
 		cJSON *o = cJSON_AddObjectToObject(root, "ready_wait");

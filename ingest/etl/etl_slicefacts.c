@@ -1,0 +1,110 @@
+/* etl_slicefacts.c — the bounded per-slice fact map of etl_slicefacts.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "etl_slicefacts.h"
+
+int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink)
+{
+	memset(f, 0, sizeof *f);
+	f->sink = sink && sink->slice_facts ? sink : NULL;
+	f->pieces_left = ETL_SLICEFACTS_PIECES;
+	if (!f->sink)
+		return 0;
+	f->map = calloc(ETL_SLICEFACTS_CAP, sizeof *f->map);
+	return f->map ? 0 : -1;
+}
+
+void etl_slicefacts_free(struct etl_slicefacts *f)
+{
+	free(f->map);
+	memset(f, 0, sizeof *f);
+}
+
+static size_t slot_of(const struct sink_slice_fact *k)
+{
+	uint64_t h = k->key * 0x9e3779b97f4a7c15ull;
+	h ^= ((uint64_t)k->slice << 32 | k->tid) * 0xff51afd7ed558ccdull;
+	h ^= ((uint64_t)k->pid << 24 | (uint64_t)k->cpu << 8 | k->domain) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (size_t)(h & (ETL_SLICEFACTS_CAP - 1));
+}
+
+static int same(const struct sink_slice_fact *a, const struct sink_slice_fact *b)
+{
+	return a->domain == b->domain && a->slice == b->slice && a->cpu == b->cpu &&
+	       a->pid == b->pid && a->tid == b->tid && a->key == b->key;
+}
+
+int etl_slicefacts_flush(struct etl_slicefacts *f)
+{
+	if (!f->sink || f->rc < 0 || !f->n)
+		return f->rc;
+	/* compact the used slots to the front, then one batch */
+	size_t k = 0;
+	for (size_t i = 0; i < ETL_SLICEFACTS_CAP; i++)
+		if (f->map[i].domain)
+			f->map[k++] = f->map[i];
+	int rc = f->sink->slice_facts(f->sink->ud, f->map, k);
+	memset(f->map, 0, ETL_SLICEFACTS_CAP * sizeof *f->map);
+	f->n = 0;
+	if (rc < 0)
+		f->rc = rc;
+	return f->rc;
+}
+
+int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, uint16_t cpu,
+		       uint32_t pid, uint32_t tid, uint64_t key, uint64_t n, uint64_t m,
+		       uint64_t ns, uint64_t bytes)
+{
+	if (!f->sink || f->rc < 0)
+		return f->rc;
+	int64_t s = t_ns > 0 ? t_ns / SINK_FACT_SLICE_NS : 0;
+	struct sink_slice_fact k = {domain, cpu, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s,
+				    pid, tid, key, 0, 0, 0, 0};
+	size_t i = slot_of(&k);
+	while (f->map[i].domain && !same(&f->map[i], &k))
+		i = (i + 1) & (ETL_SLICEFACTS_CAP - 1);
+	if (!f->map[i].domain) {
+		if (f->n + 1 > ETL_SLICEFACTS_CAP / 2) {
+			if (etl_slicefacts_flush(f) < 0)
+				return f->rc;
+			i = slot_of(&k);
+		}
+		f->map[i] = k;
+		f->n++;
+	}
+	struct sink_slice_fact *e = &f->map[i];
+	e->n += n;
+	e->m += m;
+	e->ns += ns;
+	e->bytes += bytes;
+	return 0;
+}
+
+int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,
+			uint16_t cpu, uint32_t pid, uint32_t tid, uint64_t key, uint64_t n)
+{
+	if (from < 0)
+		from = 0;
+	if (to <= from)
+		return n ? etl_slicefacts_add(f, domain, from, cpu, pid, tid, key, n, 0, 0, 0) : 0;
+	uint64_t pieces = (uint64_t)(to / SINK_FACT_SLICE_NS - from / SINK_FACT_SLICE_NS) + 1;
+	if (pieces > f->pieces_left) { /* damaged times: keep the work bounded, say so */
+		f->spans_lumped++;
+		return etl_slicefacts_add(f, domain, from, cpu, pid, tid, key, n, 0,
+					  (uint64_t)(to - from), 0);
+	}
+	f->pieces_left -= pieces;
+	while (from < to) {
+		int64_t end = (from / SINK_FACT_SLICE_NS + 1) * SINK_FACT_SLICE_NS;
+		if (end > to)
+			end = to;
+		int rc = etl_slicefacts_add(f, domain, from, cpu, pid, tid, key, n, 0,
+					    (uint64_t)(end - from), 0);
+		if (rc < 0)
+			return rc;
+		n = 0;
+		from = end;
+	}
+	return 0;
+}

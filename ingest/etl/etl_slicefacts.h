@@ -1,0 +1,57 @@
+/* etl_slicefacts.h — the per-slice facts of the syscall, scheduling, disk and file I/O
+ * tables (sink.h struct sink_slice_fact): a bounded map that adds up contributions per
+ * (domain, 100 ms slice, CPU, pid, tid, key) and hands them to the sink in batches.
+ *
+ * What each domain records (every time is trace-relative; docs/api.md says the same):
+ * - SYSCALL, key = SysCallAddress: n paired calls, ns their total duration; slice and CPU
+ *   of the exit (a call counts where it completed).
+ * - SCHED, key = SINK_FACT_RUNNING / _READY / _WAITING: ns of the thread's time in that
+ *   state spread exactly over the slices it covers; n = spells that began in the slice
+ *   (RUNNING: switch-ins). CPU: RUNNING the CPU it ran on; READY the CPU it was then
+ *   switched in on; WAITING the CPU it was switched out from. READY_DPC: the part of READY
+ *   time during which a DPC, timer DPC or ISR ran on that CPU (etl_sched_dpcisr), n unused.
+ * - DISK, key = disk << 8 | op: n completions, bytes, ns latency; slice and CPU of the
+ *   completion event, pid/tid of the issuing thread.
+ * - FILE, key = FileIo type: n operations started and bytes requested (slice and CPU of
+ *   the start); m completed and ns their time, counted at the start's slice and CPU too.
+ *
+ * Invariants: at most ETL_SLICEFACTS_CAP distinct keys are held; when the map would pass
+ * ETL_SLICEFACTS_CAP / 2 it is emitted and emptied, so memory is fixed whatever the
+ * trace's size (the store adds repeated keys). Negative times count in slice 0.
+ * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
+ * all; past that (only damaged times reach it) a span counts whole in its first slice and
+ * spans_lumped says how many did. */
+#ifndef ETLSCOPE_ETL_SLICEFACTS_H
+#define ETLSCOPE_ETL_SLICEFACTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sink.h"
+
+#define ETL_SLICEFACTS_CAP (1u << 16)
+#define ETL_SLICEFACTS_PIECES (1ull << 24)
+enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
+       SINK_FACT_READY_DPC = 3 };
+
+struct etl_slicefacts {
+	const struct ingest_sink *sink; /* NULL or no slice_facts: facts are dropped */
+	struct sink_slice_fact *map;    /* open addressing; domain 0 = empty */
+	size_t n;
+	uint64_t pieces_left, spans_lumped;
+	int rc;                         /* first negative sink value, then no more calls */
+};
+
+/* 0, or -1 on ENOMEM. */
+int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink);
+void etl_slicefacts_free(struct etl_slicefacts *f);
+/* Add one contribution at time t_ns. 0, or a negative value (ENOMEM -1, or the sink's). */
+int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, uint16_t cpu,
+		       uint32_t pid, uint32_t tid, uint64_t key, uint64_t n, uint64_t m,
+		       uint64_t ns, uint64_t bytes);
+/* Add ns of [from, to) split over the slices it covers, n on the first piece. */
+int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,
+			uint16_t cpu, uint32_t pid, uint32_t tid, uint64_t key, uint64_t n);
+/* Emit what is held and empty the map. 0 or the sink's negative value. */
+int etl_slicefacts_flush(struct etl_slicefacts *f);
+
+#endif
