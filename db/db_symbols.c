@@ -170,6 +170,50 @@ int db_sym_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
 	return 0;
 }
 
+int db_sym_frames(sqlite3 *db, int64_t run_id, int32_t module_id, uint32_t **rvas, size_t *n,
+		  size_t *total, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+	*rvas = NULL;
+	*n = *total = 0;
+	/* stk_frames_key (run_id, module_id, offset) serves both the count and the ordered scan */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT offset, count(*) OVER () FROM stk_frames WHERE run_id=?1 AND"
+			       " module_id=?2 AND offset BETWEEN 0 AND 4294967295 ORDER BY offset"
+			       " LIMIT ?3",
+			       -1, &st, NULL) != SQLITE_OK) {
+		/* a database from before the stack store (migration 10) has no frames */
+		if (strstr(sqlite3_errmsg(db), "no such table"))
+			return 0;
+		return fail(db, "reading stack frames", err, errlen);
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, module_id);
+	sqlite3_bind_int64(st, 3, DB_SYM_MAX_FRAMES);
+	uint32_t *v = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!v) {
+			*total = (size_t)sqlite3_column_int64(st, 1);
+			v = malloc((*total < DB_SYM_MAX_FRAMES ? *total : DB_SYM_MAX_FRAMES) * sizeof *v + 1);
+			if (!v) {
+				sqlite3_finalize(st);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		v[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = *total = 0;
+		return fail(db, "reading stack frames", err, errlen);
+	}
+	*rvas = v;
+	return 0;
+}
+
 int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *status,
 		 const char *why, const struct db_sym_name *names, size_t n, char *err,
 		 size_t errlen)

@@ -35,6 +35,17 @@ int db_sym_modules(sqlite3 *db, int64_t run_id,
 int db_sym_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
 		    uint32_t **rvas, size_t *n, char *err, size_t errlen);
 
+/* At most this many distinct stack frame addresses per module are resolved (the first ones
+ * by address); db_sym_frames says how many the store holds, so the caller can say so. */
+#define DB_SYM_MAX_FRAMES 262144u
+
+/* The distinct stack frame RVAs of the module in the run's stack store (stk_frames),
+ * ascending, at most DB_SYM_MAX_FRAMES of them, in a new array (*rvas, free(); NULL when
+ * none); *total is how many the store holds. A run without a stack store has none.
+ * 0, or -1 with a sentence in err. */
+int db_sym_frames(sqlite3 *db, int64_t run_id, int32_t module_id, uint32_t **rvas, size_t *n,
+		  size_t *total, char *err, size_t errlen);
+
 struct db_sym_name {
 	uint32_t rva, offset;
 	const char *name;

@@ -1,6 +1,7 @@
-/* sym_run.c — names a stored run's DPC/ISR routines from PDBs (sym_run.h). One module at a
- * time: its PDB is opened, its routines looked up, the PDB closed, so memory holds one PDB's
- * table at most. */
+/* sym_run.c — names a stored run's DPC/ISR routines and stack frames from PDBs (sym_run.h).
+ * One module at a time: its PDB is opened, its addresses looked up, the PDB closed, so memory
+ * holds one PDB's table and one module's addresses (≤ DB_SYM_MAX_RVAS + DB_SYM_MAX_FRAMES) at
+ * most. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,43 +59,81 @@ static void want_list_clear(struct want_list *w)
 	memset(w, 0, sizeof *w);
 }
 
-/* Names the module's routines from the PDB at path and stores them. 0, or -1 with err. */
+/* Merges two ascending arrays into a new ascending array without repeats (free()). */
+static uint32_t *merge_unique(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+			      size_t *n)
+{
+	uint32_t *v = malloc((na + nb ? na + nb : 1) * sizeof *v);
+	size_t i = 0, j = 0, k = 0;
+	if (!v)
+		return NULL;
+	while (i < na || j < nb) {
+		uint32_t x = j >= nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+		if (!k || v[k - 1] != x)
+			v[k++] = x;
+		i += i < na && a[i] == x;
+		j += j < nb && b[j] == x;
+	}
+	*n = k;
+	return v;
+}
+
+/* Names the module's DPC/ISR routines and stack frames from the PDB at path and stores
+ * them. 0, or -1 with err. */
 static int name_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
 			 const char *path, struct sym_run_stats *stats, char *err, size_t errlen)
 {
-	char perr[PDB_ERR_LEN], why[PDB_ERR_LEN + 64];
+	char perr[PDB_ERR_LEN], why[PDB_ERR_LEN + 256];
 	pdb *p = pdb_open(path, perr, sizeof perr);
 	if (!p) {
 		snprintf(why, sizeof why, "the PDB found does not read: %s", perr);
 		return db_sym_store(db, run_id, m->id, "not_found", why, NULL, 0, err, errlen);
 	}
-	uint32_t *rvas;
-	size_t n, k = 0;
-	if (db_sym_routines(db, run_id, m, &rvas, &n, err, errlen) != 0) {
-		pdb_close(p);
-		return -1;
-	}
-	struct db_sym_name *names = calloc(n ? n : 1, sizeof *names);
-	if (!names) {
-		free(rvas);
-		pdb_close(p);
+	uint32_t *routines = NULL, *frames = NULL, *rvas = NULL;
+	size_t nr, nf, total_frames, n = 0, k = 0, kr = 0, kf = 0;
+	struct db_sym_name *names = NULL;
+	int rc = -1;
+	if (db_sym_routines(db, run_id, m, &routines, &nr, err, errlen) != 0 ||
+	    db_sym_frames(db, run_id, m->id, &frames, &nf, &total_frames, err, errlen) != 0)
+		goto out;
+	rvas = merge_unique(routines, nr, frames, nf, &n);
+	names = calloc(n ? n : 1, sizeof *names);
+	if (!rvas || !names) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, ir = 0, jf = 0; i < n; i++) {
 		const char *name;
 		uint32_t off;
-		if (pdb_lookup(p, rvas[i], &name, &off))
-			names[k++] = (struct db_sym_name){rvas[i], off, name};
+		int is_r = 0, is_f = 0;
+		while (ir < nr && routines[ir] < rvas[i])
+			ir++;
+		while (jf < nf && frames[jf] < rvas[i])
+			jf++;
+		is_r = ir < nr && routines[ir] == rvas[i];
+		is_f = jf < nf && frames[jf] == rvas[i];
+		if (!pdb_lookup(p, rvas[i], &name, &off))
+			continue;
+		names[k++] = (struct db_sym_name){rvas[i], off, name};
+		kr += is_r;
+		kf += is_f;
 	}
-	snprintf(why, sizeof why, "%zu of %zu DPC/ISR routine addresses named", k, n);
-	int rc = db_sym_store(db, run_id, m->id, "resolved", why, names, k, err, errlen);
+	int w = snprintf(why, sizeof why, "%zu of %zu DPC/ISR routine addresses and %zu of %zu stack "
+			 "frame addresses named", kr, nr, kf, nf);
+	if (total_frames > nf && w > 0 && (size_t)w < sizeof why)
+		snprintf(why + w, sizeof why - (size_t)w, "; the stacks hold %zu distinct frames in this "
+			 "module, only the first %zu by address were looked up (the rest show "
+			 "module+offset)", total_frames, nf);
+	rc = db_sym_store(db, run_id, m->id, "resolved", why, names, k, err, errlen);
 	if (rc == 0) {
 		stats->resolved++;
 		stats->names += k;
 	}
+out:
 	free(names);
 	free(rvas);
+	free(routines);
+	free(frames);
 	pdb_close(p);
 	return rc;
 }

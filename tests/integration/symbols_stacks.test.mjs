@@ -1,0 +1,139 @@
+// symbols_stacks.test.mjs — function names in call stacks (issue 14): after the symbol job,
+// the call tree (top-down and inverted), the function view, the flame graph's tree and the
+// folded/speedscope exports show module!function for frames whose module has a PDB; a
+// symbol server answering 404 leaves module+0xOFFSET and /modules says why.
+// The PDB is tests/symbols/gen_pdb.sh's (clang-cl + lld-link; skipped without them); the
+// function names and RVAs come from its expect.txt (llvm-pdbutil), the sample counts from the
+// trace writer's expected aggregates — never from etlscope.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
+import { generate } from '../support/etlgen.mjs';
+import { buildPdb, bracedGuid, startSymStore } from '../support/symbols.mjs';
+
+const dir = tempDir('etlscope-symstk-');
+const { skip, key, procs, pdbBytes } = buildPdb(dir);
+
+let symStore;
+before(async () => {
+  symStore = await startSymStore(({ area, name, key: k, file }) =>
+    (area === 'good' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb' ? pdbBytes : null));
+});
+after(() => {
+  symStore.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// Two procedures of the PDB: the sampled one (A, IPs at its first two bytes) and its caller (B).
+const A = () => procs[1] || procs[0];
+const B = () => procs[0];
+const identity = () => ({ name: 'D:\\build\\etlfix.pdb', guid: bracedGuid(key), age: parseInt(key.slice(32), 16), timestamp: 1600000000 });
+// etlcall.sys and etlfix.sys are two images built from the one test PDB; plain.sys has no
+// debug identity. Every stack: IP in etlfix.sys or plain.sys, called from etlcall.sys!B.
+function trace(name) {
+  return generate(dir, name, {
+    cpus: 2, duration_s: 0.3, seed: 5, sample_rate_hz: 1000,
+    modules: [
+      { name: 'etlcall.sys', base: '0xfffff80005000000', size: 0x10000, frame_rvas: [B().rva], pdb: identity() },
+      { name: 'etlfix.sys', base: '0xfffff80006000000', size: 0x10000, frame_rvas: [A().rva, A().rva + 1],
+        samples: { weight: 3, stack: ['etlcall.sys'] }, pdb: identity() },
+      { name: 'plain.sys', base: '0xfffff80007000000', size: 0x10000, frame_rvas: [0x1234],
+        samples: { weight: 1, stack: ['etlcall.sys'] } },
+    ],
+  }, false);
+}
+
+const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
+async function settled(srv, run, name) {
+  return waitFor(async () => {
+    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
+    return m.symbols.status !== 'pending' && m;
+  }, { what: `${name} symbols` });
+}
+async function api(srv, run, path) {
+  const r = await getJson(`${srv.url}/api/runs/${run}/${path}`);
+  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+const shape = (n) => ({ name: n.name, value: n.value, self: n.self, children: n.children.map(shape).sort((a, b) => (a.name < b.name ? -1 : 1)) });
+
+test('after the symbol job, trees, the function view and the exports name frames module!function', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache1')}*${symStore.url}/good`]);
+  try {
+    const g = trace('named');
+    const count = (n) => g.expected.modules.find((m) => m.name === n).samples_ip;
+    const fix = count('etlfix.sys'), pl = count('plain.sys');
+    assert.equal(fix + pl, g.expected.samples);
+    assert.ok(fix > 0 && pl > 0);
+    const up = await uploadAndWait(srv.url, readFileSync(g.path), 'named.etl');
+    const run = up.body.run.id;
+    for (const [name, frames] of [['etlfix.sys', 2], ['etlcall.sys', 1]]) {
+      const m = await settled(srv, run, name);
+      assert.equal(m.symbols.status, 'resolved', m.symbols.why);
+      assert.match(m.symbols.why, new RegExp(`\\b${frames} of ${frames} stack frame addresses named`));
+    }
+    const a = A().name, b = B().name;
+
+    // Function view: the two offsets of A are one node; plain.sys keeps module+offset.
+    const fn = await api(srv, run, 'stacks/tree?group=function&min_share=0');
+    assert.equal(fn.group, 'function');
+    assert.deepEqual(shape(fn.root), {
+      name: 'all', value: fix + pl, self: 0, children: [{
+        name: `etlcall.sys!${b}`, value: fix + pl, self: 0, children: [
+          { name: `etlfix.sys!${a}`, value: fix, self: fix, children: [] },
+          { name: 'plain.sys+0x1234', value: pl, self: pl, children: [] },
+        ],
+      }],
+    });
+    // Frame view: one node per offset, named with the offset inside the function.
+    const fr = await api(srv, run, 'stacks/tree?min_share=0');
+    const caller = fr.root.children[0];
+    assert.equal(caller.name, `etlcall.sys!${b}+0x0`);
+    const byName = new Map(caller.children.map((c) => [c.name, c.value]));
+    assert.deepEqual([...byName.keys()].sort(), [`etlfix.sys!${a}+0x0`, `etlfix.sys!${a}+0x1`, 'plain.sys+0x1234']);
+    assert.equal(byName.get(`etlfix.sys!${a}+0x0`) + byName.get(`etlfix.sys!${a}+0x1`), fix);
+    // Inverted function view: the leaf function first, its caller under it.
+    const inv = await api(srv, run, 'stacks/tree?group=function&invert=1&min_share=0');
+    assert.deepEqual(shape(inv.root).children.find((c) => c.name === `etlfix.sys!${a}`),
+      { name: `etlfix.sys!${a}`, value: fix, self: 0, children: [{ name: `etlcall.sys!${b}`, value: fix, self: fix, children: [] }] });
+    // The module view is as before.
+    const mod = await api(srv, run, 'stacks/tree?group=module&min_share=0');
+    assert.deepEqual(mod.root.children.map((c) => c.name), ['etlcall.sys']);
+
+    // Exports: folded by function, speedscope by frame.
+    const folded = (await (await fetch(`${srv.url}/api/runs/${run}/stacks/export?format=folded&group=function`)).text()).trim().split('\n').sort();
+    assert.deepEqual(folded, [`etlcall.sys!${b};etlfix.sys!${a} ${fix}`, `etlcall.sys!${b};plain.sys+0x1234 ${pl}`].sort());
+    const ss = await (await fetch(`${srv.url}/api/runs/${run}/stacks/export?format=speedscope`)).json();
+    const names = ss.shared.frames.map((f) => f.name).sort();
+    assert.deepEqual(names, [`etlcall.sys!${b}+0x0`, `etlfix.sys!${a}+0x0`, `etlfix.sys!${a}+0x1`, 'plain.sys+0x1234']);
+    const ssf = await (await fetch(`${srv.url}/api/runs/${run}/stacks/export?format=speedscope&group=function`)).json();
+    assert.deepEqual(ssf.shared.frames.map((f) => f.name).sort(), [`etlcall.sys!${b}`, `etlfix.sys!${a}`, 'plain.sys+0x1234']);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a symbol server answering 404 leaves module+0xOFFSET in stacks and /modules says why', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache2')}*${symStore.url}/none`]);
+  try {
+    const g = trace('missing');
+    const fix = g.expected.modules.find((m) => m.name === 'etlfix.sys').samples_ip;
+    const up = await uploadAndWait(srv.url, readFileSync(g.path), 'missing.etl');
+    const run = up.body.run.id;
+    const m = await settled(srv, run, 'etlfix.sys');
+    assert.equal(m.symbols.status, 'not_found');
+    assert.match(m.symbols.why, /404/);
+    const hex = (n) => n.toString(16);
+    const fn = await api(srv, run, 'stacks/tree?group=function&min_share=0');
+    const caller = fn.root.children[0];
+    assert.equal(caller.name, `etlcall.sys+0x${hex(B().rva)}`);
+    // without names nothing merges: the two offsets of A stay apart
+    const kids = caller.children.filter((c) => c.module === 'etlfix.sys');
+    assert.deepEqual(kids.map((c) => c.name).sort(), [`etlfix.sys+0x${hex(A().rva)}`, `etlfix.sys+0x${hex(A().rva + 1)}`].sort());
+    assert.equal(kids.reduce((s, c) => s + c.value, 0), fix);
+  } finally {
+    await srv.stop();
+  }
+});
