@@ -265,6 +265,21 @@ int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *sta
 	return -1;
 }
 
+int db_sym_set_pending(sqlite3 *db, int64_t run_id, const char *why, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE etw_module_symbols SET status='pending', why=?2 WHERE run_id=?1"
+			       " AND pdb IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "marking symbols pending", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, "marking symbols pending", err, errlen);
+}
+
 struct db_sym_lookup {
 	sqlite3_stmt *st;
 	int64_t run_id;

@@ -56,6 +56,10 @@ int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *sta
 		 const char *why, const struct db_sym_name *names, size_t n, char *err,
 		 size_t errlen);
 
+/* Sets every module of the run that has an identity to status pending with why, keeping its
+ * names until the job replaces them. 0, or -1 with a sentence in err. */
+int db_sym_set_pending(sqlite3 *db, int64_t run_id, const char *why, char *err, size_t errlen);
+
 /* Reading names back: a prepared lookup for one run. NULL when out of memory or on a
  * database without etw_symbols. */
 struct db_sym_lookup;

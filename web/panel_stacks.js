@@ -5,7 +5,7 @@
 // (butterfly), and export links. Everything follows the time window and the CPU selection.
 // View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
 // carries pid), sinv (1 = inverted tree), sgrp
-// (module = group frames by module), smod (the module whose callers/callees are shown).
+// (module = group frames by module, function = merge a named function's frames), smod (the module whose callers/callees are shown).
 'use strict';
 
 (function () {
@@ -17,6 +17,8 @@
   const expanded = new Set();
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
+  // frame (default), function (module!function, a function's frames merged) or module
+  const group = () => (['module', 'function'].includes(view.get('sgrp')) ? view.get('sgrp') : 'frame');
 
   // The shared filter: window, CPUs, and the chosen process and thread.
   function filter({ withProcess = true } = {}) {
@@ -129,7 +131,7 @@
   async function loadTree() {
     const q = filter();
     q.set('invert', view.get('sinv') === '1' ? '1' : '0');
-    q.set('group', view.get('sgrp') === 'module' ? 'module' : 'frame');
+    q.set('group', group());
     q.set('min_share', '0.001');
     try { tree = await es.api(`${base()}/stacks/tree?${q}`); } catch (e) {
       $('stk-tree-error').textContent = e.message; es.show($('stk-tree-error'), true); return;
@@ -155,7 +157,7 @@
     const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON']].map(([f, label]) => {
       const q = filter();
       q.set('format', f);
-      if (view.get('sgrp') === 'module') q.set('group', 'module');
+      if (group() !== 'frame') q.set('group', group());
       return es.el('a', { class: 'button', href: `${base()}/stacks/export?${q}`, download: '', 'data-format': f }, label);
     });
     $('stk-exports').replaceChildren(...links);
@@ -224,7 +226,7 @@
     section: 'stacks-panel',
     applies: (run) => run.format === 'etl',
     init() {
-      for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'module' ? 'module' : null }); });
+      for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'frame' ? null : b.dataset.group }); });
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
       $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
       $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));

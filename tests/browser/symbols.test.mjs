@@ -41,6 +41,10 @@ test('the run page lists the module without symbols and resolves it from a dropp
   await page.waitForFunction(() => document.getElementById('sym-block').dataset.ready, null, { timeout: 20000 });
   const rows = await page.$$eval('#sym-missing tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows.map((r) => r.slice(0, 4)), [['etlfix.sys', 'etlfix.pdb', key, 'not looked up yet']]);
+  // Looking up again (no symbol path: the uploaded PDBs only, none yet) says where it stands.
+  await page.click('#sym-again');
+  await page.waitForFunction(() => document.getElementById('sym-again-said').textContent === 'Looked up again.', null, { timeout: 20000 });
+  assert.deepEqual(await page.$$eval('#sym-missing tbody tr td:nth-child(4)', (tds) => tds.map((t) => t.textContent)), ['not found']);
   await page.waitForFunction(() => document.querySelector('#dpc-longest td.mono'), null, { timeout: 20000 });
   assert.match(await page.textContent('#dpc-longest'), new RegExp(`etlfix\\.sys\\+0x${proc.rva.toString(16)}`));
   await page.setInputFiles('#sym-file', join(gen, 'etlfix.pdb'));

@@ -17,9 +17,10 @@ const dir = tempDir('etlscope-symstk-');
 const { skip, key, procs, pdbBytes } = buildPdb(dir);
 
 let symStore;
+let flipHas = false; // area 'flip' has the PDB only once a test sets this
 before(async () => {
   symStore = await startSymStore(({ area, name, key: k, file }) =>
-    (area === 'good' && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb' ? pdbBytes : null));
+    ((area === 'good' || (area === 'flip' && flipHas)) && name === 'etlfix.pdb' && k === key && file === 'etlfix.pdb' ? pdbBytes : null));
 });
 after(() => {
   symStore.stop();
@@ -133,6 +134,59 @@ test('a symbol server answering 404 leaves module+0xOFFSET in stacks and /module
     const kids = caller.children.filter((c) => c.module === 'etlfix.sys');
     assert.deepEqual(kids.map((c) => c.name).sort(), [`etlfix.sys+0x${hex(A().rva)}`, `etlfix.sys+0x${hex(A().rva + 1)}`].sort());
     assert.equal(kids.reduce((s, c) => s + c.value, 0), fix);
+  } finally {
+    await srv.stop();
+  }
+});
+
+const resolveAgain = (srv, run, token) => fetch(`${srv.url}/api/runs/${run}/symbols/resolve`, {
+  method: 'POST', headers: { 'X-Edit-Token': token },
+});
+
+test('resolve again: after the symbol server gets the PDB, the run stacks are named and their ETags change', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache3')}*${symStore.url}/flip`]);
+  try {
+    const g = trace('again');
+    const up = await uploadAndWait(srv.url, readFileSync(g.path), 'again.etl');
+    const { id: run, edit_token: token } = up.body.run;
+    assert.equal((await settled(srv, run, 'etlfix.sys')).symbols.status, 'not_found');
+    const url = `${srv.url}/api/runs/${run}/stacks/tree?group=function&min_share=0`;
+    const first = await fetch(url);
+    const tag = first.headers.get('etag');
+    assert.ok(tag);
+    assert.equal(first.status, 200);
+    const before = (await first.json()).root.children[0].name;
+    assert.equal(before, `etlcall.sys+0x${B().rva.toString(16)}`);
+    assert.equal((await fetch(url, { headers: { 'If-None-Match': tag } })).status, 304);
+
+    assert.equal((await resolveAgain(srv, run, 'f'.repeat(32))).status, 403);
+    flipHas = true; // the server now has the PDB
+    const r = await resolveAgain(srv, run, token);
+    assert.equal(r.status, 202, await r.text());
+    const m = await settled(srv, run, 'etlfix.sys');
+    assert.equal(m.symbols.status, 'resolved', m.symbols.why);
+    const again = await fetch(url, { headers: { 'If-None-Match': tag } });
+    assert.equal(again.status, 200); // the old tag no longer matches
+    assert.notEqual(again.headers.get('etag'), tag);
+    assert.equal((await again.json()).root.children[0].name, `etlcall.sys!${B().name}`);
+  } finally {
+    flipHas = false;
+    await srv.stop();
+  }
+});
+
+test('resolve again without a symbol path reads the uploaded PDBs at once; unknown runs answer 404', { skip }, async () => {
+  const srv = await startServer();
+  try {
+    const up = await uploadAndWait(srv.url, readFileSync(trace('local').path), 'local.etl');
+    const { id: run, edit_token: token } = up.body.run;
+    const r = await resolveAgain(srv, run, token);
+    assert.equal(r.status, 200);
+    // two modules carry the PDB identity; nothing uploaded yet, so nothing resolves
+    assert.deepEqual(await r.json(), { state: 'done', modules: 2, resolved: 0, names: 0 });
+    const m = (await modulesOf(srv, run)).find((x) => x.name === 'etlfix.sys');
+    assert.equal(m.symbols.status, 'not_found');
+    assert.equal((await resolveAgain(srv, '0'.repeat(32), token)).status, 404);
   } finally {
     await srv.stop();
   }
