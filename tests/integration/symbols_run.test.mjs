@@ -89,6 +89,13 @@ test('the symbol job names the DPC routines of a module whose PDB the symbol ser
     const mine = ev.filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys!${target().name}+0x0`);
+    // the module table names the routine of each module's longest DPC too
+    const rows = (await getJson(`${srv.url}/api/runs/${run}/dpcisr/modules`)).body.modules;
+    const row = rows.find((r) => r.name === 'etlfix.sys');
+    assert.equal(row.dpc.longest_routine, `etlfix.sys!${target().name}+0x0`);
+    assert.equal(row.dpc.longest_function, target().name);
+    assert.equal(row.isr, null);
+    assert.match(rows.find((r) => r.name === 'plain.sys').dpc.longest_routine, /^plain\.sys\+0x[0-9a-f]+$/);
     // plain.sys has no identity: its routines stay module+offset
     const other = ev.filter((e) => e.module === 'plain.sys');
     assert.ok(other.length > 0);
@@ -111,6 +118,9 @@ test('a symbol server answering 404 leaves module+offset and /modules says not_f
     const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys+0x${target().rva.toString(16)}`);
+    const row = (await getJson(`${srv.url}/api/runs/${run}/dpcisr/modules`)).body.modules.find((r) => r.name === 'etlfix.sys');
+    assert.equal(row.dpc.longest_routine, `etlfix.sys+0x${target().rva.toString(16)}`);
+    assert.equal(row.dpc.longest_function, undefined);
   } finally {
     await srv.stop();
   }
