@@ -214,6 +214,51 @@ int db_sym_frames(sqlite3 *db, int64_t run_id, int32_t module_id, uint32_t **rva
 	return 0;
 }
 
+int db_sym_syscalls(sqlite3 *db, int64_t run_id, const struct db_sym_module *m, uint32_t **rvas,
+		    size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+	size_t cap = 0;
+	*rvas = NULL;
+	*n = 0;
+	/* at most one row per (pid, address): a few thousand services at most */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT DISTINCT address - ?3 AS rva FROM etw_syscalls WHERE run_id=?1"
+			       " AND module_id=?2 AND address >= ?3 AND address - ?3 < ?4"
+			       " ORDER BY rva LIMIT ?5",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "reading syscall addresses", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, m->id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->base);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(m->size ? m->size : 1));
+	sqlite3_bind_int64(st, 5, DB_SYM_MAX_RVAS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			uint32_t *v = realloc(*rvas, cap * sizeof *v);
+			if (!v) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*rvas = v;
+		}
+		(*rvas)[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*rvas);
+	*rvas = NULL;
+	*n = 0;
+	if (rc == SQLITE_NOMEM) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return fail(db, "reading syscall addresses", err, errlen);
+}
+
 int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *status,
 		 const char *why, const struct db_sym_name *names, size_t n, char *err,
 		 size_t errlen)

@@ -46,6 +46,11 @@ int db_sym_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
 int db_sym_frames(sqlite3 *db, int64_t run_id, int32_t module_id, uint32_t **rvas, size_t *n,
 		  size_t *total, char *err, size_t errlen);
 
+/* The distinct SysCallAddress RVAs of the run's syscalls (etw_syscalls) that fall in the
+ * module, ascending, in a new array (*rvas, free(); NULL when none). 0, or -1 with err. */
+int db_sym_syscalls(sqlite3 *db, int64_t run_id, const struct db_sym_module *m, uint32_t **rvas,
+		    size_t *n, char *err, size_t errlen);
+
 struct db_sym_name {
 	uint32_t rva, offset;
 	const char *name;

@@ -43,6 +43,9 @@ function trace(name) {
       { name: 'plain.sys', base: '0xfffff80007000000', size: 0x10000, frame_rvas: [0x1234],
         samples: { weight: 1, stack: ['etlcall.sys'] } },
     ],
+    // a system service inside function A (2 bytes in): /syscalls names it
+    syscalls: { count: 20, cpu: 0, tid: 2000, module: 'etlfix.sys', offset: A().rva + 2,
+                duration_us: 1, gap_us: 10, sample_every: 0 },
   }, false);
 }
 
@@ -70,10 +73,10 @@ test('after the symbol job, trees, the function view and the exports name frames
     assert.ok(fix > 0 && pl > 0);
     const up = await uploadAndWait(srv.url, readFileSync(g.path), 'named.etl');
     const run = up.body.run.id;
-    for (const [name, frames] of [['etlfix.sys', 2], ['etlcall.sys', 1]]) {
+    for (const [name, frames, calls] of [['etlfix.sys', 2, 1], ['etlcall.sys', 1, 0]]) {
       const m = await settled(srv, run, name);
       assert.equal(m.symbols.status, 'resolved', m.symbols.why);
-      assert.match(m.symbols.why, new RegExp(`\\b${frames} of ${frames} stack frame addresses named`));
+      assert.match(m.symbols.why, new RegExp(`\\b${frames} of ${frames} stack frame addresses and ${calls} of ${calls} syscall addresses named`));
     }
     const a = A().name, b = B().name;
 
@@ -111,6 +114,11 @@ test('after the symbol job, trees, the function view and the exports name frames
     assert.deepEqual(names, [`etlcall.sys!${b}+0x0`, `etlfix.sys!${a}+0x0`, `etlfix.sys!${a}+0x1`, 'plain.sys+0x1234']);
     const ssf = await (await fetch(`${srv.url}/api/runs/${run}/stacks/export?format=speedscope&group=function`)).json();
     assert.deepEqual(ssf.shared.frames.map((f) => f.name).sort(), [`etlcall.sys!${b}`, `etlfix.sys!${a}`, 'plain.sys+0x1234']);
+
+    // The syscall address is named too.
+    const sc = (await api(srv, run, 'syscalls')).syscalls;
+    assert.deepEqual(sc.map((r) => [r.module, r.offset, r.function, r.name, r.count]),
+      [['etlfix.sys', `0x${(A().rva + 2).toString(16)}`, a, `etlfix.sys!${a}+0x2`, 20]]);
   } finally {
     await srv.stop();
   }
@@ -134,6 +142,8 @@ test('a symbol server answering 404 leaves module+0xOFFSET in stacks and /module
     const kids = caller.children.filter((c) => c.module === 'etlfix.sys');
     assert.deepEqual(kids.map((c) => c.name).sort(), [`etlfix.sys+0x${hex(A().rva)}`, `etlfix.sys+0x${hex(A().rva + 1)}`].sort());
     assert.equal(kids.reduce((s, c) => s + c.value, 0), fix);
+    const sc = (await api(srv, run, 'syscalls')).syscalls;
+    assert.deepEqual(sc.map((r) => [r.module, r.function, r.name]), [['etlfix.sys', undefined, undefined]]);
   } finally {
     await srv.stop();
   }
