@@ -149,8 +149,7 @@ static int add_longest_routine(sqlite3 *db, const struct api_dpc_query *q, cJSON
 	struct db_dpc_event *ev = NULL;
 	size_t n = 0;
 	char buf[640], fn[512];
-	uint32_t kinds = isr ? (1u << SINK_ISR | 1u << SINK_ISR_MSI)
-			     : (1u << SINK_DPC | 1u << SINK_THREADED_DPC | 1u << SINK_TIMER_DPC);
+	uint32_t kinds = DB_SYM_KIND_MASK(isr);
 	f.modules = &id;
 	f.nmodules = 1;
 	f.kind_mask = (f.kind_mask ? f.kind_mask : kinds) & kinds;

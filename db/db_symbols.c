@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "db_dpc_chunks.h"
+#include "db_etw.h"
 #include "db_symbols.h"
 
 static int fail(sqlite3 *db, const char *what, char *err, size_t errlen)
@@ -259,6 +260,18 @@ int db_sym_syscalls(sqlite3 *db, int64_t run_id, const struct db_sym_module *m, 
 	return fail(db, "reading syscall addresses", err, errlen);
 }
 
+/* Runs sql with run_id bound to its one parameter: 1 done, 0 failed. */
+static int db_sym_exec_run(sqlite3 *db, const char *sql, int64_t run_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
 int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *status,
 		 const char *why, const struct db_sym_name *names, size_t n, char *err,
 		 size_t errlen)
@@ -290,6 +303,9 @@ int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *sta
 		sqlite3_bind_int64(ins, 5, names[i].offset);
 		ok = sqlite3_step(ins) == SQLITE_DONE;
 	}
+	/* stored findings name routines from these names: recomputed on their next read */
+	if (ok)
+		ok = db_sym_exec_run(db, "DELETE FROM run_findings WHERE run_id=?", run_id);
 	if (ok) {
 		sqlite3_bind_text(upd, 1, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(upd, 2, why ? why : "", -1, SQLITE_STATIC);
@@ -370,4 +386,37 @@ void db_sym_lookup_free(struct db_sym_lookup *l)
 		return;
 	sqlite3_finalize(l->st);
 	free(l);
+}
+
+int db_sym_longest_routine(sqlite3 *db, int64_t run_id, int32_t module_id, int isr, char *name,
+			   size_t len, char *err, size_t errlen)
+{
+	struct db_etw_filter f = {.run_id = run_id, .from_ns = INT64_MIN, .to_ns = INT64_MAX,
+				  .modules = &module_id, .nmodules = 1,
+				  .kind_mask = DB_SYM_KIND_MASK(isr)};
+	struct db_dpc_event *ev = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	if (db_dpc_events(db, &f, -1, 1, &ev, &n, err, errlen) < 0)
+		return -1;
+	uint64_t routine = n ? ev[0].routine : 0;
+	free(ev);
+	if (!n)
+		return 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT y.name FROM etw_symbols y JOIN etw_modules m ON m.run_id ="
+			       " y.run_id AND m.id = y.module_id WHERE y.run_id=?1 AND y.module_id=?2"
+			       " AND ?3 >= m.base AND y.rva = ?3 - m.base",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "reading a routine's name", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, module_id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)routine);
+	int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
+	if (found)
+		snprintf(name, len, "%s", text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(db, "reading a routine's name", err, errlen);
+	return found;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include "sink.h"
 
 /* At most this many distinct routine addresses per module are resolved (a driver has far
  * fewer DPC/ISR routines); beyond it db_sym_routines fails with a sentence. */
@@ -74,4 +75,15 @@ struct db_sym_lookup *db_sym_lookup_new(sqlite3 *db, int64_t run_id);
 int db_sym_lookup_find(struct db_sym_lookup *l, int32_t module_id, uint32_t rva, char *name,
 		       size_t len, uint32_t *offset);
 void db_sym_lookup_free(struct db_sym_lookup *l);
+
+/* The kind_mask bits (enum sink_dpcisr_kind) of the ISR kinds (isr 1) or the DPC kinds. */
+#define DB_SYM_KIND_MASK(isr)                                                                 \
+	((isr) ? (1u << SINK_ISR | 1u << SINK_ISR_MSI)                                        \
+	       : (1u << SINK_DPC | 1u << SINK_THREADED_DPC | 1u << SINK_TIMER_DPC))
+
+/* The function holding the module's longest above-guideline DPC (isr 0) or ISR (isr 1) of
+ * the whole run, when the run's symbols name its routine: 1 with the name copied into name
+ * (truncated to len), 0 when there is no such event or no name, -1 with err. */
+int db_sym_longest_routine(sqlite3 *db, int64_t run_id, int32_t module_id, int isr, char *name,
+			   size_t len, char *err, size_t errlen);
 #endif
