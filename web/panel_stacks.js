@@ -5,7 +5,8 @@
 // (butterfly), and export links. Everything follows the time window and the CPU selection.
 // View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
 // carries pid), sinv (1 = inverted tree), sgrp
-// (module = group frames by module, function = merge a named function's frames), smod (the module whose callers/callees are shown).
+// (module = group frames by module, function = merge a named function's frames), smod (the
+// module — or module!function — whose callers/callees are shown).
 'use strict';
 
 (function () {
@@ -17,6 +18,9 @@
   const expanded = new Set();
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
+  // What a click on a frame opens in the butterfly: its function in the function view (when
+  // symbols name it: module!function), else its module.
+  const bflyTarget = (n) => (group() === 'function' && n.name.includes('!') ? n.name : n.module);
   // frame (default), function (module!function, a function's frames merged) or module
   const group = () => (['module', 'function'].includes(view.get('sgrp')) ? view.get('sgrp') : 'frame');
 
@@ -102,7 +106,7 @@
     const name = node.module
       ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${node.module}` }, node.name)
       : es.el('span', { class: 'frame-name' }, node.name);
-    if (node.module) name.addEventListener('click', () => view.set({ smod: node.module }));
+    if (node.module) name.addEventListener('click', () => view.set({ smod: bflyTarget(node) }));
     const cell = es.el('td', { class: 'tree-name' }, [toggle, name]);
     cell.style.paddingLeft = `${0.3 + depth * 0.9}rem`;
     const total = tree.total || 1;
@@ -143,7 +147,7 @@
     $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned} Click a frame to see the callers and callees of its module.`;
     flame.draw($('stk-flame'), tree.root.value ? tree.root : null, {
       details: $('stk-flame-details'),
-      onClick: (d) => { if (d.module) view.set({ smod: d.module }); },
+      onClick: (d) => { if (d.module) view.set({ smod: bflyTarget(d) }); },
     });
     es.show($('stk-flame-empty'), !tree.root.value);
     renderTree();
@@ -179,6 +183,7 @@
     $('stk-bfly-module').textContent = mod;
     const q = filter();
     q.set('module', mod);
+    if (mod.includes('!')) q.set('group', 'function'); // a function's callers and callees
     let d;
     try { d = await es.api(`${base()}/stacks/butterfly?${q}`); } catch (e) {
       $('stk-bfly-note').textContent = e.message; return;

@@ -115,6 +115,18 @@ test('after the symbol job, trees, the function view and the exports name frames
     const ssf = await (await fetch(`${srv.url}/api/runs/${run}/stacks/export?format=speedscope&group=function`)).json();
     assert.deepEqual(ssf.shared.frames.map((f) => f.name).sort(), [`etlcall.sys!${b}`, `etlfix.sys!${a}`, 'plain.sys+0x1234']);
 
+    // Butterfly of a function: its callers and callees by function; of the module: as before.
+    const bf = await api(srv, run, `stacks/butterfly?group=function&module=${encodeURIComponent(`ETLFIX.SYS!${a}`)}`);
+    assert.deepEqual(bf, { module: `ETLFIX.SYS!${a}`, group: 'function', total: fix + pl, inclusive: fix, exclusive: fix,
+      callers: [{ name: `etlcall.sys!${b}`, value: fix }], callees: [] });
+    const bc = await api(srv, run, `stacks/butterfly?group=function&module=${encodeURIComponent(`etlcall.sys!${b}`)}`);
+    assert.deepEqual(bc.callees.sort((x, y) => (x.name < y.name ? -1 : 1)),
+      [{ name: `etlfix.sys!${a}`, value: fix }, { name: 'plain.sys+0x1234', value: pl }]);
+    assert.equal(bc.inclusive, fix + pl);
+    const bm = await api(srv, run, 'stacks/butterfly?module=etlfix.sys');
+    assert.deepEqual(bm.callers, [{ name: 'etlcall.sys', value: fix }]);
+    assert.equal((await getJson(`${srv.url}/api/runs/${run}/stacks/butterfly?module=etlfix.sys&group=frame`)).status, 400);
+
     // The syscall address is named too.
     const sc = (await api(srv, run, 'syscalls')).syscalls;
     assert.deepEqual(sc.map((r) => [r.module, r.offset, r.function, r.name, r.count]),
