@@ -1,7 +1,8 @@
 /* symbols.h — the server's symbol sources and its symbol job (issue 14): the --symbol-path
  * sources, after the directory that holds uploaded PDBs (DATA/symbols, SymStore layout, also
- * the default download cache), and the symbol job queued after each ingest, which names the
- * run's DPC/ISR routines (symbols/sym_run.h) on its own thread. */
+ * the default download cache), and the symbol job queued after each ingest (or again on
+ * request), which names the run's DPC/ISR routines, stack frames and syscall addresses
+ * (symbols/sym_run.h) on its own thread. */
 #ifndef ETLSCOPE_SERVER_SYMBOLS_H
 #define ETLSCOPE_SERVER_SYMBOLS_H
 

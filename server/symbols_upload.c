@@ -129,23 +129,32 @@ static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sq
 	return 200;
 }
 
+/* The authority both endpoints need (upload_refused's checks, then the run's edit token or
+ * the admin token): 0 with *run set, or the status of the answer already sent. */
+static int authorise(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		     const char *run_id, int64_t *run)
+{
+	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
+	cJSON *out = NULL;
+	int st = upload_refused(conn, s);
+	if (st)
+		return st;
+	st = api_run_authorise(db, run_id, &auth, run, &out);
+	if (st)
+		http_send_json(conn, st, out);
+	return st;
+}
+
 int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 			  const char *run_id)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
 	int64_t max = s->cfg.max_upload < SYMBOLS_UPLOAD_MAX ? s->cfg.max_upload : SYMBOLS_UPLOAD_MAX;
 	char file[256] = "", name[256], spool[4096];
-	cJSON *out = NULL;
 	int64_t run;
-	int st = upload_refused(conn, s);
+	int st = authorise(conn, s, db, run_id, &run);
 	if (st)
 		return st;
-	st = api_run_authorise(db, run_id, &auth, &run, &out);
-	if (st) {
-		http_send_json(conn, st, out);
-		return st;
-	}
 	st = upload_too_large(conn, max, "PDB");
 	if (st)
 		return st;
@@ -188,24 +197,17 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 int symbols_resolve_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 			   const char *run_id)
 {
-	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
-	cJSON *out = NULL;
 	int64_t run;
 	char err[256];
-	int st = upload_refused(conn, s);
+	int st = authorise(conn, s, db, run_id, &run);
 	if (st)
 		return st;
-	st = api_run_authorise(db, run_id, &auth, &run, &out);
-	if (st) {
-		http_send_json(conn, st, out);
-		return st;
-	}
 	int q = server_symbols_again(s->symbols, db, run, err, sizeof err);
 	if (q < 0) {
 		http_send_error(conn, q == -1 ? 503 : 500, "%s", err);
 		return q == -1 ? 503 : 500;
 	}
-	out = cJSON_CreateObject();
+	cJSON *out = cJSON_CreateObject();
 	if (q == 0) {
 		/* the job looks along the whole symbol path: /modules shows "pending" until then */
 		cJSON_AddStringToObject(out, "state", "queued");

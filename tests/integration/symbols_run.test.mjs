@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
-import { buildPdb, bracedGuid, startSymStore } from '../support/symbols.mjs';
+import { buildPdb, bracedGuid, startSymStore, modulesOf, settled } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-symrun-');
 const { gen, skip, key, procs, pdbBytes } = buildPdb(dir);
@@ -65,14 +65,6 @@ test('each module of a run carries the debug identity from the trace, or says it
 });
 
 const target = () => procs[1] || procs[0];
-const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
-// The symbol job runs after the ingest job is done: poll the module's state, never sleep.
-async function settled(srv, run, name) {
-  return waitFor(async () => {
-    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
-    return m.symbols.status !== 'pending' && m;
-  }, { what: `${name} symbols` });
-}
 // The DPC finding of etlfix.sys (its DPCs last 150 µs, above the 100 µs guideline).
 async function dpcFinding(srv, run) {
   const f = (await getJson(`${srv.url}/api/runs/${run}/findings`)).body.findings;

@@ -9,9 +9,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
+import { tempDir, startServer, getJson, uploadAndWait } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
-import { buildPdb, bracedGuid, startSymStore } from '../support/symbols.mjs';
+import { buildPdb, bracedGuid, startSymStore, modulesOf, settled } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-symstk-');
 const { skip, key, procs, pdbBytes } = buildPdb(dir);
@@ -49,13 +49,6 @@ function trace(name) {
   }, false);
 }
 
-const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
-async function settled(srv, run, name) {
-  return waitFor(async () => {
-    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
-    return m.symbols.status !== 'pending' && m;
-  }, { what: `${name} symbols` });
-}
 async function api(srv, run, path) {
   const r = await getJson(`${srv.url}/api/runs/${run}/${path}`);
   assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
