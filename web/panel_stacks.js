@@ -104,7 +104,7 @@
     const toggle = es.el('button', { type: 'button', class: 'tree-toggle', 'aria-expanded': kids.length ? String(open) : null, disabled: !kids.length }, kids.length ? (open ? '▾' : '▸') : '·');
     toggle.addEventListener('click', () => { if (open) expanded.delete(key); else expanded.add(key); renderTree(); });
     const name = node.module
-      ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${node.module}` }, node.name)
+      ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${bflyTarget(node)}` }, node.name)
       : es.el('span', { class: 'frame-name' }, node.name);
     if (node.module) name.addEventListener('click', () => view.set({ smod: bflyTarget(node) }));
     const cell = es.el('td', { class: 'tree-name' }, [toggle, name]);
@@ -144,7 +144,7 @@
     $('stk-selection').textContent = describeSelection();
     const pruned = tree.pruned && tree.pruned.nodes
       ? ` Frames under 0.1 % are folded into "(rest)": ${fmt.count(tree.pruned.nodes)} frames, ${fmt.count(tree.pruned.samples)} samples.` : '';
-    $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned} Click a frame to see the callers and callees of its module.`;
+    $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned}${tree.group === 'function' ? ' Click a function to see its callers and callees.' : ' Click a frame to see the callers and callees of its module.'}`;
     flame.draw($('stk-flame'), tree.root.value ? tree.root : null, {
       details: $('stk-flame-details'),
       onClick: (d) => { if (d.module) view.set({ smod: bflyTarget(d) }); },
