@@ -15,15 +15,19 @@
     const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
     const mods = doc.modules.filter((m) => m.symbols);
     const missing = mods.filter((m) => m.symbols.pdb && m.symbols.status !== 'resolved');
+    // resolved, but with more distinct stack frames than the job looks up (its why says
+    // "only the first N by address were looked up": symbols/sym_run.c)
+    const capped = mods.filter((m) => m.symbols.status === 'resolved' && /only the first \d+/.test(m.symbols.why));
     const resolved = mods.filter((m) => m.symbols.status === 'resolved').length;
     const noId = mods.filter((m) => !m.symbols.pdb).length;
     $('sym-note').textContent = `Symbols: ${resolved} module(s) resolved, ${missing.length} with a PDB identity still unresolved` +
-      (noId ? `, ${noId} without any debug identity in the trace (record with xperf -merge or WPR to keep it).` : '.');
-    const rows = missing.map((m) => es.el('tr', { 'data-module': m.id }, [
+      (noId ? `, ${noId} without any debug identity in the trace (record with xperf -merge or WPR to keep it).` : '.') +
+      (capped.length ? ` ${capped.length} resolved module(s) have more distinct stack frames than are looked up: the rest show module+offset.` : '');
+    const rows = missing.concat(capped).map((m) => es.el('tr', { 'data-module': m.id }, [
       es.el('td', { class: 'mono' }, m.name),
       es.el('td', { class: 'mono' }, baseName(m.symbols.pdb)),
       es.el('td', { class: 'mono' }, `${m.symbols.guid}${m.symbols.age.toString(16).toUpperCase()}`),
-      es.el('td', {}, STATUS[m.symbols.status] || m.symbols.status),
+      es.el('td', {}, m.symbols.status === 'resolved' ? 'resolved, frames capped' : STATUS[m.symbols.status] || m.symbols.status),
       es.el('td', { class: 'hint' }, m.symbols.why),
     ]));
     const head = es.el('tr', {}, ['module', 'PDB', 'GUID + age', 'status', 'why'].map((h) => es.el('th', {}, h)));
