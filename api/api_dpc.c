@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_dpc.h"
+#include "db_symbols.h"
 #include "api_params.h"
 
 static cJSON *u64(uint64_t v)
@@ -137,6 +138,35 @@ static cJSON *module_row(const struct db_dpc_stats *s, const struct db_cpu_set *
 	return o;
 }
 
+/* Adds "longest_routine" (and "longest_function" when symbols name it) to a module's DPC or
+ * ISR object: the routine of its longest above-guideline event in the selection (the
+ * module's own chunks, longest bucket first, so one event is read); null when none. */
+static int add_longest_routine(sqlite3 *db, const struct api_dpc_query *q, cJSON *o, int32_t id,
+			       int isr, const struct api_module_name *nm,
+			       struct db_sym_lookup *syms, char *err, size_t errlen)
+{
+	struct db_etw_filter f = q->f;
+	struct db_dpc_event *ev = NULL;
+	size_t n = 0;
+	char buf[640], fn[512];
+	uint32_t kinds = DB_SYM_KIND_MASK(isr);
+	f.modules = &id;
+	f.nmodules = 1;
+	f.kind_mask = (f.kind_mask ? f.kind_mask : kinds) & kinds;
+	if (db_dpc_events(db, &f, -1, 1, &ev, &n, err, errlen) < 0)
+		return -1;
+	if (n) {
+		api_dpc_routine_name(nm, id, ev[0].routine, syms, buf, sizeof buf, fn, sizeof fn);
+		cJSON_AddStringToObject(o, "longest_routine", buf);
+		if (fn[0])
+			cJSON_AddStringToObject(o, "longest_function", fn);
+	} else {
+		cJSON_AddNullToObject(o, "longest_routine");
+	}
+	free(ev);
+	return 0;
+}
+
 static void cpu_or(struct db_cpu_set *a, const struct db_cpu_set *b)
 {
 	for (size_t i = 0; i < DB_MAX_CPUS / 64; i++)
@@ -196,7 +226,9 @@ int api_run_dpc_modules(sqlite3 *db, const char *run_id, const struct api_reques
 	cJSON_AddItemToObject(o, "window_cpu_ms", api_json_number(window_cpu_ns / 1e6));
 	cJSON_AddNumberToObject(o, "window_cpus", q.ncpus_selected);
 	cJSON *rows = cJSON_AddArrayToObject(o, "modules");
-	for (size_t i = 0; i < n; i++) {
+	/* NULL on a database without symbols: routines are then module+offset */
+	struct db_sym_lookup *syms = db_sym_lookup_new(db, q.run.id);
+	for (size_t i = 0; i < n && !st; i++) {
 		const struct api_module_name *nm = api_module_names_find(&names, acc[i].id);
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddNumberToObject(r, "id", acc[i].id);
@@ -213,19 +245,32 @@ int api_run_dpc_modules(sqlite3 *db, const char *run_id, const struct api_reques
 		cJSON_AddItemToObject(r, "share_of_window",
 				      window_cpu_ns > 0 ? api_json_number((double)acc[i].busy_ns / window_cpu_ns)
 							: cJSON_CreateNull());
-		for (int g = 0; g < 2; g++) {
-			const char *key = g ? "isr" : "dpc";
-			if (acc[i].s[g].count)
-				cJSON_AddItemToObject(r, key,
-						      module_row(&acc[i].s[g], &acc[i].cpus[g],
-								 g ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS,
-								 trace_cpu_ns, window_cpu_ns));
-			else
-				cJSON_AddNullToObject(r, key);
-		}
 		cJSON_AddItemToArray(rows, r);
+		for (int g = 0; g < 2 && !st; g++) {
+			const char *key = g ? "isr" : "dpc";
+			if (!acc[i].s[g].count) {
+				cJSON_AddNullToObject(r, key);
+				continue;
+			}
+			cJSON *k = module_row(&acc[i].s[g], &acc[i].cpus[g],
+					      g ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS, trace_cpu_ns,
+					      window_cpu_ns);
+			cJSON_AddItemToObject(r, key, k);
+			if (acc[i].s[g].above_count &&
+			    add_longest_routine(db, &q, k, acc[i].id, g, nm, syms, err, sizeof err))
+				st = 500;
+		}
 	}
 	free(acc);
+	db_sym_lookup_free(syms);
+	if (st) {
+		cJSON_Delete(o);
+		db_dpc_modules_clear(&m);
+		api_module_names_clear(&names);
+		api_dpc_query_clear(&q);
+		*out = api_error("%s", err);
+		return 500;
+	}
 	db_dpc_modules_clear(&m);
 	api_module_names_clear(&names);
 	api_dpc_query_clear(&q);

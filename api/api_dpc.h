@@ -68,6 +68,12 @@ int api_module_names_load(sqlite3 *db, int64_t run_id, struct api_module_names *
 const struct api_module_name *api_module_names_find(const struct api_module_names *names,
 						    int32_t id);
 void api_module_names_clear(struct api_module_names *names);
+/* A DPC/ISR routine's label (api_dpc_events.c): module!function+0xOFF when syms (may be
+ * NULL) names it — fn then gets the function, else fn[0] = 0 — module+0xOFF inside the
+ * module, else 0xADDRESS. */
+struct db_sym_lookup;
+void api_dpc_routine_name(const struct api_module_name *nm, int32_t module_id, uint64_t routine,
+			  struct db_sym_lookup *syms, char *buf, size_t n, char *fn, size_t fnlen);
 
 /* Endpoints. `what` is the part after /dpcisr/: histogram, modules, timeline, events,
  * inside. */

@@ -33,11 +33,25 @@ static int by_duration(const void *a, const void *b)
 	return (x->t_ns > y->t_ns) - (x->t_ns < y->t_ns);
 }
 
+void api_dpc_routine_name(const struct api_module_name *nm, int32_t module_id, uint64_t routine,
+			  struct db_sym_lookup *syms, char *buf, size_t n, char *fn, size_t fnlen)
+{
+	uint32_t off;
+	int in = nm && routine >= nm->base && routine - nm->base < (nm->size ? nm->size : 1);
+	fn[0] = 0;
+	if (in && syms &&
+	    db_sym_lookup_find(syms, module_id, (uint32_t)(routine - nm->base), fn, fnlen, &off))
+		snprintf(buf, n, "%s!%s+0x%" PRIx32, nm->name, fn, off);
+	else if (in)
+		snprintf(buf, n, "%s+0x%" PRIx64, nm->name, routine - nm->base);
+	else
+		snprintf(buf, n, "0x%" PRIx64, routine);
+}
+
 static cJSON *event_json(const struct db_dpc_event *e, const struct api_dpc_query *q,
 			 const struct api_module_names *names, struct db_sym_lookup *syms)
 {
 	char buf[640], fn[512];
-	uint32_t off;
 	const struct api_module_name *nm = api_module_names_find(names, e->module_id);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "t", api_json_number(api_trace_ns_to_epoch_ms(e->t_ns, q->start_us)));
@@ -46,16 +60,9 @@ static cJSON *event_json(const struct db_dpc_event *e, const struct api_dpc_quer
 	cJSON_AddNumberToObject(o, "module_id", e->module_id);
 	cJSON_AddStringToObject(o, "module", nm ? nm->name : "(unresolved)");
 	cJSON_AddStringToObject(o, "kind", api_dpc_kind_name(e->kind));
-	int in = nm && e->routine >= nm->base && e->routine - nm->base < (nm->size ? nm->size : 1);
-	if (in && syms &&
-	    db_sym_lookup_find(syms, e->module_id, (uint32_t)(e->routine - nm->base), fn, sizeof fn,
-			       &off)) {
-		snprintf(buf, sizeof buf, "%s!%s+0x%" PRIx32, nm->name, fn, off);
+	api_dpc_routine_name(nm, e->module_id, e->routine, syms, buf, sizeof buf, fn, sizeof fn);
+	if (fn[0])
 		cJSON_AddStringToObject(o, "function", fn);
-	} else if (in)
-		snprintf(buf, sizeof buf, "%s+0x%" PRIx64, nm->name, e->routine - nm->base);
-	else
-		snprintf(buf, sizeof buf, "0x%" PRIx64, e->routine);
 	cJSON_AddStringToObject(o, "routine", buf);
 	snprintf(buf, sizeof buf, "0x%" PRIx64, e->routine);
 	cJSON_AddStringToObject(o, "address", buf);

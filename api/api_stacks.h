@@ -26,6 +26,7 @@ struct api_stk_query {
 	struct api_module_names names;
 	int32_t *canon;  /* module id → the lowest id of the same name (case-insensitive) */
 	size_t ncanon;
+	struct api_stk_syms *syms; /* the run's function names; NULL when it has none */
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is
@@ -41,6 +42,20 @@ int32_t api_stk_canon(const struct api_stk_query *q, int32_t id);
 /* 1 if the frame's address is in kernel space. */
 int api_stk_frame_kernel(const struct api_stk_query *q, const struct db_stk_frame *f);
 
+/* Function names of frames (api_stacks_names.c). *syms NULL when the run has no stored
+ * symbol. 0, or -1 (database error or out of memory). */
+struct api_stk_syms;
+int api_stk_syms_open(sqlite3 *db, int64_t run_id, struct api_stk_syms **syms);
+void api_stk_syms_free(struct api_stk_syms *s);
+/* 1 with the function's name (valid until the next lookup: copy it) and the frame's offset
+ * inside the function, 0 when the frame has no name. name and func_off may be NULL. */
+int api_stk_frame_sym(struct api_stk_query *q, int32_t module_id, uint64_t offset,
+		      const char **name, uint32_t *func_off);
+/* A frame's label: module!function+0xOFF (module!function without with_offset) when named,
+ * else module+0xOFFSET, or 0xADDRESS outside every module. */
+void api_stk_frame_name(struct api_stk_query *q, int32_t module_id, uint64_t offset,
+			int with_offset, char *buf, size_t n);
+
 /* One selected (stack, pid, tid) with its sample count; frames root first. */
 typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid,
 			  uint32_t tid, int64_t count);
@@ -52,27 +67,36 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
  * root, children as sibling lists (-1 = none), keyed through a bounded map. */
 struct api_stk_tnode {
 	int64_t value, self;
-	uint64_t offset;       /* 0 in module mode for a resolved module */
+	uint64_t offset;       /* 0 in module mode for a resolved module; in function mode the
+				* offset of the node's first frame */
 	int32_t module;        /* canonical module id (api_stk_canon), -1 unresolved */
 	uint8_t kernel;
 	int32_t first, next;
+	uint64_t key;          /* what tells siblings apart: offset, or in function mode
+				* API_STK_FUNC_KEY | the function's start for a named frame */
+	int32_t sym_module;    /* the module id whose symbols name the node */
 };
+#define API_STK_FUNC_KEY (1ull << 63)
 struct api_stk_tree {
 	struct api_stk_query *q;
 	int by_module, inverted;
+	int by_function; /* frames of one function are one node (module!function) */
 	struct api_stk_tnode *v;
 	size_t n, cap;
 	struct stk_map map;
 	int64_t total;
 };
-/* ?invert=, ?group=, ?min_share= (default 0.001). 0, or -1 with *out set. */
+/* ?invert=, ?group=frame|function|module, ?min_share= (default 0.001). 0, or -1 with *out
+ * set. */
 int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
-			double *min_share, cJSON **out);
+			int *by_function, double *min_share, cJSON **out);
 /* Build t (by_module, inverted set by the caller) over q. 0, or an HTTP status with *out. */
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);
 void api_stk_tree_clear(struct api_stk_tree *t);
-/* A node's label: module+0xOFFSET, module, 0xADDRESS or "?" (unresolved, module mode). */
+/* A node's label: module!function+0xOFF (frame mode) or module!function (function mode) when
+ * the run's symbols name the frame, else module+0xOFFSET; module in module mode; 0xADDRESS
+ * or "?" (unresolved, module mode). */
 void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n);
 
 int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,

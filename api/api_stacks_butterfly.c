@@ -1,39 +1,114 @@
 /* api_stacks_butterfly.c — GET /api/runs/{id}/stacks/butterfly?module=NAME: callers and
- * callees of one module at module level (xperf -a stack -butterfly). Each selected stack
- * is reduced to its module chain root first (consecutive frames of one module folded,
- * unresolved frames as null); where the module occurs, the module just before it is a
- * caller and the one just after a callee. A sample counts once per distinct caller and
+ * callees of one module at module level (xperf -a stack -butterfly), or with
+ * ?group=function of one function (module=ndis.sys!ndisMiniportDpc, the function view's
+ * names: frames of one named function are one element, unnamed frames module+0xOFFSET).
+ * Each selected stack is reduced to its chain root first (consecutive frames of one module —
+ * or function — folded, unresolved frames as null); where the target occurs, the element
+ * just before it is a caller and the one just after a callee. A sample counts once per distinct caller and
  * callee; "inclusive" counts samples with the module anywhere on the stack, "exclusive"
  * those whose leaf frame is in it. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "api_params.h"
 #include "api_stacks.h"
 #include "db_stk_map.h"
 
-#define NB_MAP_LOG2 14 /* distinct caller/callee modules (ids are per run) */
+#define NB_MAP_LOG2 16  /* distinct callers/callees (modules, or functions and frames) */
+#define NB_SEEN_LOG2 18 /* function mode: ≤ 65 Ki distinct chain elements (3 entries each) */
 
 struct bfly {
 	struct api_stk_query *q;
-	const char *module;
+	const char *module;   /* the target: a module name, or module!function (by_function) */
+	int by_function;
 	int64_t total, inclusive, exclusive;
-	struct stk_map callers, callees; /* (module id + 1) → samples */
+	struct stk_map callers, callees; /* (module id + 1, key) → samples */
+	/* by_function: (module id + 1, key, 0) → 1 the target, 2 not; (…, 1) → a frame offset in
+	 * it and (…, 2) → its raw module id, to name it */
+	struct stk_map seen;
 };
 
-static int is_target(const struct bfly *b, int32_t id)
+/* One element of a stack's chain: a module (key 0), or in function mode a function
+ * (API_STK_FUNC_KEY | its start) or an unnamed frame (its offset). */
+struct link {
+	int32_t mod;
+	uint64_t key;
+};
+
+static struct link link_of(struct bfly *b, const struct db_stk_frame *f)
 {
-	const char *m = api_stk_module(b->q, id);
-	return m && strcasecmp(m, b->module) == 0;
+	struct link l = {api_stk_canon(b->q, f->module_id), 0};
+	uint32_t fo;
+	if (!b->by_function)
+		return l;
+	l.key = f->offset;
+	if (api_stk_frame_sym(b->q, f->module_id, f->offset, NULL, &fo))
+		l.key = API_STK_FUNC_KEY | (f->offset - fo);
+	return l;
 }
 
-/* Count id once for this sample in map m (seen lists the ids counted already). */
-static int once(struct stk_map *m, int32_t id, int32_t *seen, int *nseen, int64_t n)
+/* The label of a chain element: the module, or in function mode module!function
+ * (module+0xOFFSET unnamed) — into buf. */
+static const char *label(struct bfly *b, struct link l, char *buf, size_t n)
+{
+	if (!b->by_function)
+		return api_stk_module(b->q, l.mod);
+	struct stk_entry *off = stk_map_get(&b->seen, (uint64_t)(int64_t)l.mod + 1, l.key, 1);
+	struct stk_entry *raw = stk_map_get(&b->seen, (uint64_t)(int64_t)l.mod + 1, l.key, 2);
+	if (!api_stk_module(b->q, l.mod) || !off || !raw)
+		return NULL;
+	api_stk_frame_name(b->q, (int32_t)raw->v, (uint64_t)off->v, 0, buf, n);
+	return buf;
+}
+
+/* Remembers how to name l (function mode): -1 when the map is full. */
+static int remember(struct bfly *b, struct link l, const struct db_stk_frame *f)
+{
+	if (!b->by_function)
+		return 0;
+	struct stk_entry *e = stk_map_put(&b->seen, (uint64_t)(int64_t)l.mod + 1, l.key, 1);
+	if (!e)
+		return -1;
+	if (e->v == 0) {
+		e->v = (int64_t)f->offset;
+		e = stk_map_put(&b->seen, (uint64_t)(int64_t)l.mod + 1, l.key, 2);
+		if (!e)
+			return -1;
+		e->v = f->module_id;
+	}
+	return 0;
+}
+
+static int is_target(struct bfly *b, struct link l)
+{
+	char buf[1100];
+	if (!b->by_function) {
+		const char *m = api_stk_module(b->q, l.mod);
+		return m && strcasecmp(m, b->module) == 0;
+	}
+	struct stk_entry *e = stk_map_put(&b->seen, (uint64_t)(int64_t)l.mod + 1, l.key, 0);
+	if (e && e->v)
+		return e->v == 1;
+	const char *name = label(b, l, buf, sizeof buf);
+	/* module part case-insensitive (Windows file names), function part exact */
+	const char *bang = name ? strchr(name, '!') : NULL, *tb = strchr(b->module, '!');
+	int hit = name && bang && tb && bang - name == tb - b->module &&
+		  strncasecmp(name, b->module, (size_t)(bang - name)) == 0 && strcmp(bang, tb) == 0;
+	if (name && !bang && !tb)
+		hit = strcasecmp(name, b->module) == 0;
+	if (e)
+		e->v = hit ? 1 : 2;
+	return hit;
+}
+
+/* Count l once for this sample in map m (seen lists the elements counted already). */
+static int once(struct stk_map *m, struct link l, struct link *seen, int *nseen, int64_t n)
 {
 	for (int i = 0; i < *nseen; i++)
-		if (seen[i] == id)
+		if (seen[i].mod == l.mod && seen[i].key == l.key)
 			return 0;
-	seen[(*nseen)++] = id;
-	struct stk_entry *e = stk_map_put(m, (uint64_t)(int64_t)id + 1, 0, 0);
+	seen[(*nseen)++] = l;
+	struct stk_entry *e = stk_map_put(m, (uint64_t)(int64_t)l.mod + 1, l.key, 0);
 	if (!e)
 		return -1;
 	e->v += n;
@@ -44,14 +119,19 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 		     int64_t count)
 {
 	struct bfly *b = ud;
-	int32_t chain[DB_STK_MAX_DEPTH], seen_up[DB_STK_MAX_DEPTH], seen_down[DB_STK_MAX_DEPTH];
+	struct link chain[DB_STK_MAX_DEPTH], seen_up[DB_STK_MAX_DEPTH], seen_down[DB_STK_MAX_DEPTH];
 	int k = 0, nu = 0, nd = 0, hit = 0;
 	(void)pid;
 	(void)tid;
 	b->total += count;
-	for (int i = 0; i < n; i++)
-		if (!k || chain[k - 1] != api_stk_canon(b->q, fr[i].module_id))
-			chain[k++] = api_stk_canon(b->q, fr[i].module_id);
+	for (int i = 0; i < n; i++) {
+		struct link l = link_of(b, &fr[i]);
+		if (k && chain[k - 1].mod == l.mod && chain[k - 1].key == l.key)
+			continue;
+		if (remember(b, l, &fr[i]))
+			return -1;
+		chain[k++] = l;
+	}
 	for (int i = 0; i < k; i++) {
 		if (!is_target(b, chain[i]))
 			continue;
@@ -74,7 +154,7 @@ static int by_value(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static cJSON *list(const struct bfly *b, const struct stk_map *m)
+static cJSON *list(struct bfly *b, const struct stk_map *m)
 {
 	cJSON *arr = cJSON_CreateArray();
 	struct stk_entry *v = malloc((m->n ? m->n : 1) * sizeof *v);
@@ -86,7 +166,9 @@ static cJSON *list(const struct bfly *b, const struct stk_map *m)
 			v[n++] = m->e[i];
 	qsort(v, n, sizeof *v, by_value);
 	for (size_t i = 0; i < n; i++) {
-		const char *name = api_stk_module(b->q, (int32_t)((int64_t)v[i].k[0] - 1));
+		char buf[1100];
+		struct link l = {(int32_t)((int64_t)v[i].k[0] - 1), v[i].k[1]};
+		const char *name = label(b, l, buf, sizeof buf);
 		cJSON *o = cJSON_CreateObject();
 		if (name)
 			cJSON_AddStringToObject(o, "name", name);
@@ -113,9 +195,19 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 	}
 	/* the butterfly's module is not a filter: every selected stack counts in the total */
 	struct bfly b = {.q = &q, .module = q.modules[0]};
+	char grp[16];
+	int got = api_param(rq, "group", 0, grp, sizeof grp);
+	b.by_function = got == 1 && strcmp(grp, "function") == 0;
+	if (got < 0 || (got == 1 && !b.by_function && strcmp(grp, "module"))) {
+		api_stk_query_clear(&q);
+		*out = api_error("'group' takes module or function (then 'module' is module!function)");
+		return 400;
+	}
 	q.nmodules = 0;
-	if (stk_map_init(&b.callers, NB_MAP_LOG2) || stk_map_init(&b.callees, NB_MAP_LOG2)) {
+	if (stk_map_init(&b.callers, NB_MAP_LOG2) || stk_map_init(&b.callees, NB_MAP_LOG2) ||
+	    (b.by_function && stk_map_init(&b.seen, NB_SEEN_LOG2))) {
 		stk_map_free(&b.callers);
+		stk_map_free(&b.callees);
 		api_stk_query_clear(&q);
 		*out = api_error("out of memory");
 		return 500;
@@ -124,6 +216,8 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 	if (!st) {
 		*out = cJSON_CreateObject();
 		cJSON_AddStringToObject(*out, "module", b.module);
+		if (b.by_function) /* the module-level answer keeps its original shape */
+			cJSON_AddStringToObject(*out, "group", "function");
 		cJSON_AddNumberToObject(*out, "total", (double)b.total);
 		cJSON_AddNumberToObject(*out, "inclusive", (double)b.inclusive);
 		cJSON_AddNumberToObject(*out, "exclusive", (double)b.exclusive);
@@ -132,6 +226,7 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 	}
 	stk_map_free(&b.callers);
 	stk_map_free(&b.callees);
+	stk_map_free(&b.seen);
 	api_stk_query_clear(&q);
 	return st ? st : 200;
 }

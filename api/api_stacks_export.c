@@ -4,7 +4,8 @@
  * with its samples. speedscope: one "sampled" profile per the file format schema
  * (https://www.speedscope.app/file-format-schema.json): shared frames, each distinct stack
  * once (frame indexes root first) with its samples as weight. Frame names are the tree's
- * (module+0xOFFSET, or the module). Idle is left out unless ?idle=1. */
+ * (module!function+0xOFF or module+0xOFFSET, module!function in ?group=function, or the
+ * module). Idle is left out unless ?idle=1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +74,7 @@ static void folded_line(void *ud, const struct api_stk_tree *t, const int32_t *p
 
 struct ss {
 	cJSON *frames, *samples, *weights;
-	struct stk_map index; /* (module, offset) → frame index + 1 */
+	struct stk_map index; /* (module, node key) → frame index + 1 */
 	int failed;
 };
 
@@ -86,7 +87,7 @@ static void ss_stack(void *ud, const struct api_stk_tree *t, const int32_t *path
 	for (int k = 0; k < n; k++) {
 		const struct api_stk_tnode *v = &t->v[path[k]];
 		struct stk_entry *e = stk_map_put(&s->index, (uint64_t)(int64_t)v->module,
-						  v->offset, 0);
+						  v->key, 0);
 		if (!e) {
 			s->failed = 1;
 			break;
@@ -146,7 +147,7 @@ int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_requ
 	struct api_stk_query q;
 	struct api_stk_tree t = {0};
 	double min_share;
-	int st = api_stk_tree_params(rq, &t.inverted, &t.by_module, &min_share, out);
+	int st = api_stk_tree_params(rq, &t.inverted, &t.by_module, &t.by_function, &min_share, out);
 	if (st)
 		return 400;
 	t.inverted = 0; /* exports are root first */

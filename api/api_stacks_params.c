@@ -117,10 +117,11 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 		st = 500;
 		goto fail;
 	}
-	if (canon_build(q)) {
-		*out = api_error("out of memory");
-		st = 500;
-		goto fail;
+	if (canon_build(q) || api_stk_syms_open(db, q->run.id, &q->syms)) {
+		*out = q->canon ? api_error("cannot read the run's symbols: %s", sqlite3_errmsg(db))
+				: api_error("out of memory");
+		api_stk_query_clear(q);
+		return 500;
 	}
 	return 0;
 fail:
@@ -134,6 +135,8 @@ void api_stk_query_clear(struct api_stk_query *q)
 	api_module_names_clear(&q->names);
 	free(q->canon);
 	q->canon = NULL;
+	api_stk_syms_free(q->syms);
+	q->syms = NULL;
 }
 
 static int by_name(const void *a, const void *b, void *ud)

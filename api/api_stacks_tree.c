@@ -1,6 +1,8 @@
 /* api_stacks_tree.c — GET /api/runs/{id}/stacks/tree: the call tree of the selected
  * samples, top-down (root → leaf, caller first) or inverted (leaf first), by frame
- * (module+offset) or by module (consecutive frames of one module folded into one), with
+ * (module!function+0xOFF when the run's symbols name it, else module+0xOFF), by function
+ * (frames of one named function merged: module!function, as WPA and PerfView show them) or
+ * by module (consecutive frames of one module folded into one), with
  * inclusive ("value") and exclusive ("self") sample counts. Children under min_share of
  * the total are folded into one "(rest)" node per parent; "pruned" says how much.
  *
@@ -19,10 +21,13 @@
 
 static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
 {
-	uint64_t off = t->by_module && f->module_id >= 0 ? 0 : f->offset;
+	uint64_t off = t->by_module && f->module_id >= 0 ? 0 : f->offset, key = off;
+	uint32_t fo;
+	if (t->by_function && api_stk_frame_sym(t->q, f->module_id, f->offset, NULL, &fo))
+		key = API_STK_FUNC_KEY | (f->offset - fo); /* every frame of the function */
 	int32_t mod = api_stk_canon(t->q, f->module_id);
 	struct stk_entry *e = stk_map_put(&t->map, (uint64_t)(int64_t)parent,
-					  (uint64_t)(int64_t)mod, off);
+					  (uint64_t)(int64_t)mod, key);
 	if (!e)
 		return -1;
 	if (e->v)
@@ -36,7 +41,9 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 		t->cap = cap;
 	}
 	int32_t i = (int32_t)t->n++;
-	t->v[i] = (struct api_stk_tnode){0, 0, off, mod, (uint8_t)kernel, -1, t->v[parent].first};
+	t->v[i] = (struct api_stk_tnode){.offset = off, .module = mod, .kernel = (uint8_t)kernel,
+					 .first = -1, .next = t->v[parent].first, .key = key,
+					 .sym_module = f->module_id};
 	t->v[parent].first = i;
 	e->v = i + 1;
 	return i;
@@ -71,12 +78,12 @@ void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_
 {
 	const struct api_stk_tnode *v = &t->v[i];
 	const char *m = api_stk_module(t->q, v->module);
-	if (!m)
-		snprintf(buf, n, t->by_module ? "?" : "0x%llx", (unsigned long long)v->offset);
-	else if (t->by_module)
-		snprintf(buf, n, "%s", m);
+	if (t->by_module)
+		snprintf(buf, n, "%s", m ? m : "?");
+	else if (!m)
+		snprintf(buf, n, "0x%llx", (unsigned long long)v->offset);
 	else
-		snprintf(buf, n, "%s+0x%llx", m, (unsigned long long)v->offset);
+		api_stk_frame_name(t->q, v->sym_module, v->offset, !t->by_function, buf, n);
 }
 
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
@@ -92,7 +99,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 		return 500;
 	}
 	t->n = 1;
-	t->v[0] = (struct api_stk_tnode){0, 0, 0, -1, 0, -1, -1};
+	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
 	return api_stk_each(db, q, add_stack, t, out);
 }
 
@@ -196,7 +203,7 @@ static cJSON *emit(const struct api_stk_tree *t, int32_t i, struct prune *p)
 }
 
 int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
-			     double *min_share, cJSON **out)
+			int *by_function, double *min_share, cJSON **out)
 {
 	char buf[32];
 	int got = api_param(rq, "invert", 0, buf, sizeof buf);
@@ -207,8 +214,10 @@ int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_modul
 	}
 	got = api_param(rq, "group", 0, buf, sizeof buf);
 	*by_module = got == 1 && strcmp(buf, "module") == 0;
-	if (got < 0 || (got == 1 && strcmp(buf, "module") && strcmp(buf, "frame"))) {
-		*out = api_error("'group' takes frame or module");
+	*by_function = got == 1 && strcmp(buf, "function") == 0;
+	if (got < 0 || (got == 1 && strcmp(buf, "module") && strcmp(buf, "frame") &&
+			strcmp(buf, "function"))) {
+		*out = api_error("'group' takes frame, function or module");
 		return -1;
 	}
 	got = api_param(rq, "min_share", 0, buf, sizeof buf);
@@ -232,7 +241,7 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 	struct api_stk_query q;
 	struct api_stk_tree t = {0};
 	double min_share;
-	if (api_stk_tree_params(rq, &t.inverted, &t.by_module, &min_share, out))
+	if (api_stk_tree_params(rq, &t.inverted, &t.by_module, &t.by_function, &min_share, out))
 		return 400;
 	int st = api_stk_query_parse(db, run_id, rq, 0, &q, out);
 	if (st)
@@ -248,7 +257,9 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 			*out = cJSON_CreateObject();
 			cJSON_AddNumberToObject(*out, "total", (double)t.total);
 			cJSON_AddBoolToObject(*out, "idle_excluded", !q.f.idle);
-			cJSON_AddStringToObject(*out, "group", t.by_module ? "module" : "frame");
+			cJSON_AddStringToObject(*out, "group", t.by_module     ? "module"
+							       : t.by_function ? "function"
+									       : "frame");
 			cJSON_AddBoolToObject(*out, "inverted", t.inverted);
 			cJSON_AddNumberToObject(*out, "min_share", min_share);
 			cJSON_AddItemToObject(*out, "root", root);

@@ -136,6 +136,15 @@ static int syscall_row(sqlite3 *db, sqlite3_stmt *st, cJSON *r, const void *extr
 			 (unsigned long long)(addr - (uint64_t)sqlite3_column_int64(st, 5)));
 		cJSON_AddStringToObject(r, "offset", buf);
 	}
+	/* the service's name once the run's symbols have it (issue 14: etw_symbols) */
+	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+		char name[640];
+		add_text(r, "function", st, 11);
+		snprintf(name, sizeof name, "%s!%s+0x%llx", (const char *)sqlite3_column_text(st, 4),
+			 (const char *)sqlite3_column_text(st, 11),
+			 (unsigned long long)sqlite3_column_int64(st, 12));
+		cJSON_AddStringToObject(r, "name", name);
+	}
 	cJSON_AddNumberToObject(r, "count", (double)count);
 	cJSON_AddNumberToObject(r, "total_ns", (double)total);
 	cJSON_AddNumberToObject(r, "avg_ns", count ? (double)total / (double)count : 0);
@@ -163,8 +172,10 @@ cJSON *db_sched_syscalls_json(sqlite3 *db, int64_t run_id, const struct db_sched
 {
 	cJSON *o = cJSON_CreateObject();
 	if (rows(db, "SELECT s.pid, s.process, s.address, s.module_id, m.name, m.base, s.count,"
-		 " s.total_ns, s.max_ns, s.samples, s.hist FROM etw_syscalls s"
+		 " s.total_ns, s.max_ns, s.samples, s.hist, y.name, y.offset FROM etw_syscalls s"
 		 " LEFT JOIN etw_modules m ON m.run_id = s.run_id AND m.id = s.module_id"
+		 " LEFT JOIN etw_symbols y ON y.run_id = s.run_id AND y.module_id = s.module_id"
+		 "  AND y.rva = s.address - m.base"
 		 " WHERE s.run_id = ?1 AND (?2 IS NULL OR s.pid = ?2)"
 		 " ORDER BY s.total_ns DESC, s.pid, s.address LIMIT ?4", run_id, f,
 		 cJSON_AddArrayToObject(o, "syscalls"), syscall_row, NULL, err, errlen) ||

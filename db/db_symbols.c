@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "db_dpc_chunks.h"
+#include "db_etw.h"
 #include "db_symbols.h"
 
 static int fail(sqlite3 *db, const char *what, char *err, size_t errlen)
@@ -170,6 +171,107 @@ int db_sym_routines(sqlite3 *db, int64_t run_id, const struct db_sym_module *m,
 	return 0;
 }
 
+int db_sym_frames(sqlite3 *db, int64_t run_id, int32_t module_id, uint32_t **rvas, size_t *n,
+		  size_t *total, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+	*rvas = NULL;
+	*n = *total = 0;
+	/* stk_frames_key (run_id, module_id, offset) serves both the count and the ordered scan */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT offset, count(*) OVER () FROM stk_frames WHERE run_id=?1 AND"
+			       " module_id=?2 AND offset BETWEEN 0 AND 4294967295 ORDER BY offset"
+			       " LIMIT ?3",
+			       -1, &st, NULL) != SQLITE_OK) {
+		/* a database from before the stack store (migration 10) has no frames */
+		if (strstr(sqlite3_errmsg(db), "no such table"))
+			return 0;
+		return fail(db, "reading stack frames", err, errlen);
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, module_id);
+	sqlite3_bind_int64(st, 3, DB_SYM_MAX_FRAMES);
+	uint32_t *v = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!v) {
+			*total = (size_t)sqlite3_column_int64(st, 1);
+			v = malloc((*total < DB_SYM_MAX_FRAMES ? *total : DB_SYM_MAX_FRAMES) * sizeof *v + 1);
+			if (!v) {
+				sqlite3_finalize(st);
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		v[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		*n = *total = 0;
+		return fail(db, "reading stack frames", err, errlen);
+	}
+	*rvas = v;
+	return 0;
+}
+
+int db_sym_syscalls(sqlite3 *db, int64_t run_id, const struct db_sym_module *m, uint32_t **rvas,
+		    size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+	size_t cap = 0;
+	*rvas = NULL;
+	*n = 0;
+	/* at most one row per (pid, address): a few thousand services at most */
+	if (sqlite3_prepare_v2(db,
+			       "SELECT DISTINCT address - ?3 AS rva FROM etw_syscalls WHERE run_id=?1"
+			       " AND module_id=?2 AND address >= ?3 AND address - ?3 < ?4"
+			       " ORDER BY rva LIMIT ?5",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "reading syscall addresses", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, m->id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)m->base);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)(m->size ? m->size : 1));
+	sqlite3_bind_int64(st, 5, DB_SYM_MAX_RVAS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			uint32_t *v = realloc(*rvas, cap * sizeof *v);
+			if (!v) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*rvas = v;
+		}
+		(*rvas)[(*n)++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	free(*rvas);
+	*rvas = NULL;
+	*n = 0;
+	if (rc == SQLITE_NOMEM) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return fail(db, "reading syscall addresses", err, errlen);
+}
+
+/* Runs sql with run_id bound to its one parameter: 1 done, 0 failed. */
+static int db_sym_exec_run(sqlite3 *db, const char *sql, int64_t run_id)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, run_id);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
 int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *status,
 		 const char *why, const struct db_sym_name *names, size_t n, char *err,
 		 size_t errlen)
@@ -201,6 +303,9 @@ int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *sta
 		sqlite3_bind_int64(ins, 5, names[i].offset);
 		ok = sqlite3_step(ins) == SQLITE_DONE;
 	}
+	/* stored findings name routines from these names: recomputed on their next read */
+	if (ok)
+		ok = db_sym_exec_run(db, "DELETE FROM run_findings WHERE run_id=?", run_id);
 	if (ok) {
 		sqlite3_bind_text(upd, 1, status, -1, SQLITE_STATIC);
 		sqlite3_bind_text(upd, 2, why ? why : "", -1, SQLITE_STATIC);
@@ -219,6 +324,21 @@ int db_sym_store(sqlite3 *db, int64_t run_id, int32_t module_id, const char *sta
 		fail(db, "storing symbols", err, errlen);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
+}
+
+int db_sym_set_pending(sqlite3 *db, int64_t run_id, const char *why, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "UPDATE etw_module_symbols SET status='pending', why=?2 WHERE run_id=?1"
+			       " AND pdb IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "marking symbols pending", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, why, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(db, "marking symbols pending", err, errlen);
 }
 
 struct db_sym_lookup {
@@ -266,4 +386,37 @@ void db_sym_lookup_free(struct db_sym_lookup *l)
 		return;
 	sqlite3_finalize(l->st);
 	free(l);
+}
+
+int db_sym_longest_routine(sqlite3 *db, int64_t run_id, int32_t module_id, int isr, char *name,
+			   size_t len, char *err, size_t errlen)
+{
+	struct db_etw_filter f = {.run_id = run_id, .from_ns = INT64_MIN, .to_ns = INT64_MAX,
+				  .modules = &module_id, .nmodules = 1,
+				  .kind_mask = DB_SYM_KIND_MASK(isr)};
+	struct db_dpc_event *ev = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	if (db_dpc_events(db, &f, -1, 1, &ev, &n, err, errlen) < 0)
+		return -1;
+	uint64_t routine = n ? ev[0].routine : 0;
+	free(ev);
+	if (!n)
+		return 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT y.name FROM etw_symbols y JOIN etw_modules m ON m.run_id ="
+			       " y.run_id AND m.id = y.module_id WHERE y.run_id=?1 AND y.module_id=?2"
+			       " AND ?3 >= m.base AND y.rva = ?3 - m.base",
+			       -1, &st, NULL) != SQLITE_OK)
+		return fail(db, "reading a routine's name", err, errlen);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int(st, 2, module_id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)routine);
+	int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
+	if (found)
+		snprintf(name, len, "%s", text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(db, "reading a routine's name", err, errlen);
+	return found;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "db_symbols.h"
 #include "find.h"
 
 static double num(const cJSON *o, const char *k)
@@ -102,6 +103,14 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 		snprintf(lead, sizeof lead, "; %s", inside);
 		inside[0] = '\0';
 	}
+	/* the routine of the longest one, when the run's symbols name it (issue 14) */
+	char fn[300], in_fn[320] = "";
+	int named = db_sym_longest_routine(c->db, c->run_id, row->module_id, isr, fn, sizeof fn,
+					   c->err, c->errlen);
+	if (named < 0)
+		return -1;
+	if (named)
+		snprintf(in_fn, sizeof in_fn, " in %s!%s", row->name, fn);
 	char count[32], avg_s[32], max_s[32], guide_s[32], above_s[32];
 	find_thousands(t->count, count, sizeof count);
 	find_duration_us(avg, avg_s, sizeof avg_s);
@@ -119,6 +128,8 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	cJSON_AddNumberToObject(n, "total_ms", (double)t->total_ns / 1e6);
 	cJSON_AddNumberToObject(n, "guideline_us", guide);
 	cJSON_AddItemToObject(n, "cpus", find_cpu_array(&t->cpus));
+	if (named)
+		cJSON_AddStringToObject(n, "longest_routine", in_fn + 4);
 	if (row->cls.microsoft)
 		find_inside_numbers(&in, n);
 	double score = (double)t->total_ns / 1e6;
@@ -127,14 +138,14 @@ static int module_time(struct find_ctx *c, const struct attr_row *row, int isr)
 	if (by_avg)
 		find_emit(c, id, FIND_CRITICAL, score, "dpcisr", module_link(row->module_id), n,
 			  "%s %s average %s, %.1f× Microsoft's %s guideline%s %s %s, "
-			  "%s above it, the longest %s, on CPU%s %s.%s%s",
+			  "%s above it, the longest %s%s, on CPU%s %s.%s%s",
 			  desc, what, avg_s, avg / guide, guide_s, lead, count, what,
-			  above_s, max_s, strchr(cpus, ' ') ? "s" : "", cpus, inside, hint);
+			  above_s, max_s, in_fn, strchr(cpus, ' ') ? "s" : "", cpus, inside, hint);
 	else
 		find_emit(c, id, FIND_WARNING, score, "dpcisr", module_link(row->module_id), n,
 			  "%s %s exceed Microsoft's %s guideline in %s of %s calls "
-			  "(p99 above it; average %s, longest %s).%s%s%s",
-			  desc, what, guide_s, above_s, count, avg_s, max_s, in.samples ? " " : "",
+			  "(p99 above it; average %s, longest %s%s).%s%s%s",
+			  desc, what, guide_s, above_s, count, avg_s, max_s, in_fn, in.samples ? " " : "",
 			  in.samples ? lead + 2 : inside, hint);
 	return 0;
 }

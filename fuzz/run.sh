@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}; shift || true
 export ETLSCOPE_SHARED=${ETLSCOPE_SHARED:-$(cd .. && pwd)/shared}
-CC=clang cmake -S . -B build-fuzz -DETLSCOPE_SHARED_DIR="$ETLSCOPE_SHARED" \
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DETLSCOPE_SHARED_DIR="$ETLSCOPE_SHARED" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DETLSCOPE_FUZZ=ON >/dev/null &&
   cmake --build build-fuzz --target fuzzers -j"$(nproc)" >/dev/null || { echo "fuzz: build failed"; exit 1; }
 harnesses=("$@")

@@ -44,9 +44,9 @@ step "unit tests (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure -
 step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
 step "browser tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/browser/
 
-step "build (Release, GCC)" build build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc
+step "build (Release, GCC)" build build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++
 step "unit tests (Release)" ctest --test-dir build-release --output-on-failure -j"$jobs"
-step "build (clang)" build build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang
+step "build (clang)" build build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 step "unit tests (clang)" ctest --test-dir build-clang --output-on-failure -j"$jobs"
 
 step "fuzz smoke" fuzz/run.sh "$FUZZ_SECONDS"

@@ -46,10 +46,13 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 	static const char sql[] =
 		"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
 		" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
-		/* symbolisation may name a run's routines after ingest (issue 14) */
+		/* symbolisation names a run's routines, frames and syscalls after ingest (issue
+		 * 14): every store of names rewrites its module's status and why, and why counts
+		 * the names per source, so these two change whenever the names do (a count of
+		 * etw_symbols rows would cost a scan of up to ~300 Ki rows per module here) */
 		" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
 		"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
-		" (SELECT count(*) FROM etw_symbols WHERE run_id = r.id)"
+		" 0"
 		" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?";
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
 	sqlite3_stmt *st;

@@ -92,7 +92,8 @@ int cli_ingest(int argc, char **argv)
 			failures++;
 			continue;
 		}
-		/* the symbol job, here in line: names the run's DPC/ISR routines */
+		/* the symbol job, here in line: names the run's DPC/ISR routines, stack frames and
+		 * syscall addresses */
 		struct sym_run_stats sst = {0};
 		sym_opts sopts = {0};
 		if (symbols && sym_run_resolve(db, res.run_id, -1, &spath, &sopts, &sst, err,
@@ -122,7 +123,7 @@ int cli_ingest(int argc, char **argv)
 			printf("%s: run %s (%s%s)\n", file, res.public_id,
 			       ingest_format_name(res.format), res.partial ? ", partial" : "");
 			if (symbols)
-				printf("%s: symbols for %u of %u modules, %zu routine names\n", file,
+				printf("%s: symbols for %u of %u modules, %zu addresses named\n", file,
 				       sst.resolved, sst.modules, sst.names);
 		}
 		cJSON_Delete(res.summary);

@@ -112,6 +112,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
 	if (is(what, "symbols") && method_is(conn, "POST"))
 		return symbols_upload_handle(conn, s, db, id);
+	if (is(what, "symbols/resolve") && method_is(conn, "POST"))
+		return symbols_resolve_handle(conn, s, db, id);
 	if (!method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
 	if (mg_get_header(conn, "If-None-Match") &&

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "db.h"
+#include "db_symbols.h"
 #include "sym_run.h"
 #include "symbols.h"
 
@@ -147,6 +148,38 @@ const char *server_symbols_dir(const struct server_symbols *s)
 const sym_path *server_symbols_local(const struct server_symbols *s)
 {
 	return &s->local;
+}
+
+/* 1 if run is waiting in the queue (caller holds mu). */
+static int queued(const struct server_symbols *s, int64_t run_id)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (s->queue[(s->head + i) % QUEUE_RUNS] == run_id)
+			return 1;
+	return 0;
+}
+
+int server_symbols_again(struct server_symbols *s, sqlite3 *db, int64_t run_id, char *err,
+			 size_t errlen)
+{
+	if (!s->any)
+		return 1;
+	pthread_mutex_lock(&s->mu);
+	int rc = 0;
+	if (!queued(s, run_id) && s->count == QUEUE_RUNS) {
+		snprintf(err, errlen, "the symbol job has %d runs waiting; try again later", QUEUE_RUNS);
+		rc = -1;
+	} else if (db_sym_set_pending(db, run_id, "queued to be looked up again", err, errlen) != 0) {
+		rc = -2;
+	} else if (!queued(s, run_id)) {
+		/* marked before it is queued, under the lock the job dequeues with: the job's
+		 * answer can never be overwritten by this "pending" */
+		s->queue[(s->head + s->count) % QUEUE_RUNS] = run_id;
+		s->count++;
+		pthread_cond_signal(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id)

@@ -1,7 +1,8 @@
 /* symbols.h — the server's symbol sources and its symbol job (issue 14): the --symbol-path
  * sources, after the directory that holds uploaded PDBs (DATA/symbols, SymStore layout, also
- * the default download cache), and the symbol job queued after each ingest, which names the
- * run's DPC/ISR routines (symbols/sym_run.h) on its own thread. */
+ * the default download cache), and the symbol job queued after each ingest (or again on
+ * request), which names the run's DPC/ISR routines, stack frames and syscall addresses
+ * (symbols/sym_run.h) on its own thread. */
 #ifndef ETLSCOPE_SERVER_SYMBOLS_H
 #define ETLSCOPE_SERVER_SYMBOLS_H
 
@@ -21,6 +22,12 @@ void server_symbols_free(struct server_symbols *s);
 /* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
  * module of the run with an identity along the symbol path. Does nothing without a path. */
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id);
+/* POST /api/runs/{id}/symbols/resolve: marks the run's modules with an identity pending and
+ * queues the run for the symbol job (once, however often asked). 0 queued, 1 no symbol path
+ * (no job: the caller resolves with server_symbols_local), -1 the queue is full, -2 database
+ * error; err says which. */
+int server_symbols_again(struct server_symbols *s, sqlite3 *db, int64_t run_id, char *err,
+			 size_t errlen);
 /* The directory uploaded PDBs go to (SymStore layout: NAME.pdb/GUIDAGE/NAME.pdb). */
 const char *server_symbols_dir(const struct server_symbols *s);
 /* A symbol path of that directory alone (what an upload re-resolves with). */
@@ -31,4 +38,7 @@ struct mg_connection;
 struct server_ctx;
 int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 			  const char *run_id);
+/* symbols_upload.c — POST /api/runs/{id}/symbols/resolve (same authority). */
+int symbols_resolve_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+			   const char *run_id);
 #endif

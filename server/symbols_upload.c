@@ -4,7 +4,10 @@
  * directory, bounded by SYMBOLS_UPLOAD_MAX and the server's upload limit, opened with our PDB
  * reader (bounded reads), and kept only if its GUID and age name a module of this run: it
  * then goes to DATA/symbols/NAME.pdb/GUIDAGE/NAME.pdb (NAME from the trace's RSDS record)
- * and those modules are resolved again at once. Anything else answers 4xx and keeps nothing. */
+ * and those modules are resolved again at once. Anything else answers 4xx and keeps nothing.
+ * POST /api/runs/{id}/symbols/resolve (same authority, no body) looks the run's modules up
+ * again: queued for the symbol job when the server has a --symbol-path, else at once from
+ * the uploaded PDBs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -126,23 +129,32 @@ static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sq
 	return 200;
 }
 
+/* The authority both endpoints need (upload_refused's checks, then the run's edit token or
+ * the admin token): 0 with *run set, or the status of the answer already sent. */
+static int authorise(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		     const char *run_id, int64_t *run)
+{
+	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
+	cJSON *out = NULL;
+	int st = upload_refused(conn, s);
+	if (st)
+		return st;
+	st = api_run_authorise(db, run_id, &auth, run, &out);
+	if (st)
+		http_send_json(conn, st, out);
+	return st;
+}
+
 int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 			  const char *run_id)
 {
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
 	int64_t max = s->cfg.max_upload < SYMBOLS_UPLOAD_MAX ? s->cfg.max_upload : SYMBOLS_UPLOAD_MAX;
 	char file[256] = "", name[256], spool[4096];
-	cJSON *out = NULL;
 	int64_t run;
-	int st = upload_refused(conn, s);
+	int st = authorise(conn, s, db, run_id, &run);
 	if (st)
 		return st;
-	st = api_run_authorise(db, run_id, &auth, &run, &out);
-	if (st) {
-		http_send_json(conn, st, out);
-		return st;
-	}
 	st = upload_too_large(conn, max, "PDB");
 	if (st)
 		return st;
@@ -180,4 +192,41 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 		unlink(spool); /* stored copies are links or renames: this only drops the spool */
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return st;
+}
+
+int symbols_resolve_handle(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+			   const char *run_id)
+{
+	int64_t run;
+	char err[256];
+	int st = authorise(conn, s, db, run_id, &run);
+	if (st)
+		return st;
+	int q = server_symbols_again(s->symbols, db, run, err, sizeof err);
+	if (q < 0) {
+		http_send_error(conn, q == -1 ? 503 : 500, "%s", err);
+		return q == -1 ? 503 : 500;
+	}
+	cJSON *out = cJSON_CreateObject();
+	if (q == 0) {
+		/* the job looks along the whole symbol path: /modules shows "pending" until then */
+		cJSON_AddStringToObject(out, "state", "queued");
+		http_send_json(conn, 202, out);
+		return 202;
+	}
+	/* no --symbol-path: the uploaded PDBs are the only source, read here (no network) */
+	struct sym_run_stats stats;
+	sym_opts opts = {0};
+	if (sym_run_resolve_hiding(db, run, -1, server_symbols_local(s->symbols), &opts,
+				   server_symbols_dir(s->symbols), &stats, err, sizeof err) != 0) {
+		cJSON_Delete(out);
+		http_send_error(conn, 500, "%s", err);
+		return 500;
+	}
+	cJSON_AddStringToObject(out, "state", "done");
+	cJSON_AddNumberToObject(out, "modules", stats.modules);
+	cJSON_AddNumberToObject(out, "resolved", stats.resolved);
+	cJSON_AddNumberToObject(out, "names", (double)stats.names);
+	http_send_json(conn, 200, out);
+	return 200;
 }

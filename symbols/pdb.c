@@ -20,12 +20,18 @@
 #include "pdb.h"
 #include "pdb_msf.h"
 #include "pdb_table.h"
+#include "sym_demangle.h"
 #include "pdb_omap.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Decorated public names longer than this are kept as they are; an undecorated name may be
+ * at most PDB_UNDECORATED_MAX bytes (templates can expand a back-referenced name). */
+#define PDB_DECORATED_MAX 4096
+#define PDB_UNDECORATED_MAX 4096
 
 enum { STREAM_INFO = 1, STREAM_DBI = 3 };
 enum {
@@ -244,6 +250,19 @@ static int add_sym(pdb *p, uint16_t seg, uint32_t off, uint32_t size, int kind, 
 	if (p->omap.from) { /* rearranged image: original RVA → final RVA and section */
 		if (!pdb_omap_map(&p->omap, rva, &rva) || !(sec = final_section(p, rva)))
 			return 0; /* code the rearrangement dropped */
+	}
+	if (kind == PDB_SYM_PUBLIC && name[0] == '?' && len < PDB_DECORATED_MAX) {
+		/* a decorated C++ public: kept undecorated (sym_demangle.h), or as it is when it
+		 * does not parse or would grow past PDB_UNDECORATED_MAX */
+		char dec[PDB_DECORATED_MAX];
+		memcpy(dec, name, len);
+		dec[len] = '\0';
+		char *und = sym_demangle(dec, PDB_UNDECORATED_MAX);
+		if (und) {
+			int rc = pdb_table_add(&p->table, rva, sec, size, kind, und, strlen(und));
+			free(und);
+			return rc;
+		}
 	}
 	return pdb_table_add(&p->table, rva, sec, size, kind, (const char *)name, len);
 }

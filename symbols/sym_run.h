@@ -1,6 +1,6 @@
 /* sym_run.h — symbolises a stored run: for each module with a debug identity it finds the
  * PDB along a symbol path (sym_find: verified GUID and age), names the module's DPC/ISR
- * routine addresses (pdb_lookup) and stores the names and the module's status and reason
+ * routine addresses, its distinct stack frames and the syscall addresses in it (pdb_lookup) and stores the names and the module's status and reason
  * (db/db_symbols.h). Blocking (downloads): call it from a background job or the CLI. */
 #ifndef SYM_RUN_H
 #define SYM_RUN_H

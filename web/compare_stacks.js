@@ -4,7 +4,7 @@
 // used, from each run's /processes). Shown when both runs have sampled stacks. The diff is
 // merged here from the two runs' /stacks/tree (the server's /api/compare/stacks of the
 // issue 13 contract is not written yet; it would answer the same tree).
-// URL keys: runs, base (shared with compare.js), sgrp (module = group frames by module).
+// URL keys: runs, base (shared with compare.js), sgrp (frame or function; module by default).
 'use strict';
 
 (function () {
@@ -64,7 +64,9 @@
   async function draw() {
     const { base, other } = pair();
     if (!base || !other) return;
-    const group = q().get('sgrp') === 'frame' ? 'frame' : 'module';
+    // functions (module!function once symbols name them) match across driver builds, where
+    // frame offsets do not
+    const group = ['frame', 'function'].includes(q().get('sgrp')) ? q().get('sgrp') : 'module';
     let tree, a, b;
     try {
       [a, b] = await Promise.all([base, other].map((id) => es.api(`/api/runs/${encodeURIComponent(id)}/processes`)));

@@ -225,7 +225,7 @@
 
   // ---- module table ----
   const cols = [
-    { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null] },
+    { key: 'name', label: 'module', get: (r) => r.name.toLowerCase(), cell: (r) => [es.el('span', { class: 'mod' }, r.name), r.path ? es.el('div', { class: 'path' }, r.path) : null, longestRoutine(r)] },
     { key: 'total', label: 'DPC+ISR time', csv: 'DPC+ISR time (ms)', num: true, get: (r) => r.total_ms, cell: (r) => ms(r.total_ms) },
     { key: 'share', label: '% of CPU time', csv: 'DPC+ISR share of the selected CPUs over the selected window (fraction)', num: true, title: 'DPC+ISR time / (selected CPUs × selected window): the whole machine and trace when nothing is selected', get: (r) => r.share_of_window, cell: (r) => pct(r.share_of_window) },
     { key: 'dcount', label: 'DPCs', csv: 'DPCs (count)', num: true, get: (r) => (r.dpc ? r.dpc.count : -1), cell: (r) => (r.dpc ? int(r.dpc.count) : '') },
@@ -240,6 +240,12 @@
     { key: 'iabove', label: '> 25 µs', csv: 'ISRs over 25 µs (count)', num: true, get: (r) => (r.isr ? r.isr.above_count : -1), cell: (r) => (r.isr ? int(r.isr.above_count) : ''), bad: (r) => r.isr && r.isr.above_count > 0 },
     { key: 'cpus', label: 'CPUs', get: (r) => cpuList(r).length, cell: (r) => formatCpus(new Set(cpuList(r))) },
   ];
+  // The routine of the module's longest above-guideline DPC (or ISR): module!function+0xOFF
+  // once the run's symbols name it (issue 14).
+  function longestRoutine(r) {
+    const x = [r.dpc, r.isr].filter((k) => k && k.longest_routine).sort((a, b) => b.max_us - a.max_us)[0];
+    return x ? es.el('div', { class: 'path mono routine', title: 'routine of its longest DPC/ISR above the guideline' }, `longest: ${x.longest_routine}`) : null;
+  }
   // A module table cell's CSV value: the raw figure (get answers -1 for "no DPCs/ISRs").
   const rawOf = (v) => (v === null || v === undefined || v < 0 ? '' : v);
   function cpuList(r) { return [...new Set([...(r.dpc ? r.dpc.cpus : []), ...(r.isr ? r.isr.cpus : [])])]; }

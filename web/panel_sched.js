@@ -35,7 +35,7 @@
     notRecorded('sched-syscalls-none', 'Syscalls were', d.recorded);
     fill($('sched-syscalls-body'), d.syscalls.map((s) => row([
       [who(s.pid, s.process)],
-      [s.module ? `${s.module}+${s.offset}` : s.address],
+      [s.name || (s.module ? `${s.module}+${s.offset}` : s.address)], // name: module!function+0xOFF (symbols)
       [fmt.count(s.count), 1], [us(s.total_ns), 1], [us(s.avg_ns), 1], [us(s.p99_ns), 1],
       [us(s.max_ns), 1], [fmt.count(s.samples), 1],
     ])), 'No paired syscalls.', 8);

@@ -5,7 +5,8 @@
 // (butterfly), and export links. Everything follows the time window and the CPU selection.
 // View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
 // carries pid), sinv (1 = inverted tree), sgrp
-// (module = group frames by module), smod (the module whose callers/callees are shown).
+// (module = group frames by module, function = merge a named function's frames), smod (the
+// module — or module!function — whose callers/callees are shown).
 'use strict';
 
 (function () {
@@ -17,6 +18,11 @@
   const expanded = new Set();
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
+  // What a click on a frame opens in the butterfly: its function in the function view (when
+  // symbols name it: module!function), else its module.
+  const bflyTarget = (n) => (group() === 'function' && n.name.includes('!') ? n.name : n.module);
+  // frame (default), function (module!function, a function's frames merged) or module
+  const group = () => (['module', 'function'].includes(view.get('sgrp')) ? view.get('sgrp') : 'frame');
 
   // The shared filter: window, CPUs, and the chosen process and thread.
   function filter({ withProcess = true } = {}) {
@@ -98,9 +104,9 @@
     const toggle = es.el('button', { type: 'button', class: 'tree-toggle', 'aria-expanded': kids.length ? String(open) : null, disabled: !kids.length }, kids.length ? (open ? '▾' : '▸') : '·');
     toggle.addEventListener('click', () => { if (open) expanded.delete(key); else expanded.add(key); renderTree(); });
     const name = node.module
-      ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${node.module}` }, node.name)
+      ? es.el('button', { type: 'button', class: 'link frame-name', 'data-module': node.module, title: `callers and callees of ${bflyTarget(node)}` }, node.name)
       : es.el('span', { class: 'frame-name' }, node.name);
-    if (node.module) name.addEventListener('click', () => view.set({ smod: node.module }));
+    if (node.module) name.addEventListener('click', () => view.set({ smod: bflyTarget(node) }));
     const cell = es.el('td', { class: 'tree-name' }, [toggle, name]);
     cell.style.paddingLeft = `${0.3 + depth * 0.9}rem`;
     const total = tree.total || 1;
@@ -129,7 +135,7 @@
   async function loadTree() {
     const q = filter();
     q.set('invert', view.get('sinv') === '1' ? '1' : '0');
-    q.set('group', view.get('sgrp') === 'module' ? 'module' : 'frame');
+    q.set('group', group());
     q.set('min_share', '0.001');
     try { tree = await es.api(`${base()}/stacks/tree?${q}`); } catch (e) {
       $('stk-tree-error').textContent = e.message; es.show($('stk-tree-error'), true); return;
@@ -138,10 +144,10 @@
     $('stk-selection').textContent = describeSelection();
     const pruned = tree.pruned && tree.pruned.nodes
       ? ` Frames under 0.1 % are folded into "(rest)": ${fmt.count(tree.pruned.nodes)} frames, ${fmt.count(tree.pruned.samples)} samples.` : '';
-    $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned} Click a frame to see the callers and callees of its module.`;
+    $('stk-tree-note').textContent = `${fmt.count(tree.total)} samples, ${tree.inverted ? 'inverted (leaf first)' : 'top-down (caller first)'}, by ${tree.group}.${pruned}${tree.group === 'function' ? ' Click a function to see its callers and callees.' : ' Click a frame to see the callers and callees of its module.'}`;
     flame.draw($('stk-flame'), tree.root.value ? tree.root : null, {
       details: $('stk-flame-details'),
-      onClick: (d) => { if (d.module) view.set({ smod: d.module }); },
+      onClick: (d) => { if (d.module) view.set({ smod: bflyTarget(d) }); },
     });
     es.show($('stk-flame-empty'), !tree.root.value);
     renderTree();
@@ -155,7 +161,7 @@
     const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON']].map(([f, label]) => {
       const q = filter();
       q.set('format', f);
-      if (view.get('sgrp') === 'module') q.set('group', 'module');
+      if (group() !== 'frame') q.set('group', group());
       return es.el('a', { class: 'button', href: `${base()}/stacks/export?${q}`, download: '', 'data-format': f }, label);
     });
     $('stk-exports').replaceChildren(...links);
@@ -177,6 +183,7 @@
     $('stk-bfly-module').textContent = mod;
     const q = filter();
     q.set('module', mod);
+    if (mod.includes('!')) q.set('group', 'function'); // a function's callers and callees
     let d;
     try { d = await es.api(`${base()}/stacks/butterfly?${q}`); } catch (e) {
       $('stk-bfly-note').textContent = e.message; return;
@@ -224,7 +231,7 @@
     section: 'stacks-panel',
     applies: (run) => run.format === 'etl',
     init() {
-      for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'module' ? 'module' : null }); });
+      for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'frame' ? null : b.dataset.group }); });
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
       $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
       $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));

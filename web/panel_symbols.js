@@ -1,7 +1,9 @@
 // panel_symbols.js — which modules of an ETW run still lack symbols and why (GET
 // /api/runs/{id}/modules, each module's symbols object), and a drop zone for their .pdb files
 // (POST /api/runs/{id}/symbols?file=NAME.pdb with the run's edit token): once a PDB is
-// accepted the run's DPC/ISR routines show module!function and every panel reloads.
+// accepted the run's DPC/ISR routines and stack frames show module!function and every panel
+// reloads. "Look the symbols up again" (POST /api/runs/{id}/symbols/resolve) asks after the
+// symbol path or the symbol server changed, and reloads once no module is pending.
 'use strict';
 
 (function () {
@@ -13,15 +15,19 @@
     const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
     const mods = doc.modules.filter((m) => m.symbols);
     const missing = mods.filter((m) => m.symbols.pdb && m.symbols.status !== 'resolved');
+    // resolved, but with more distinct stack frames than the job looks up (its why says
+    // "only the first N by address were looked up": symbols/sym_run.c)
+    const capped = mods.filter((m) => m.symbols.status === 'resolved' && /only the first \d+/.test(m.symbols.why));
     const resolved = mods.filter((m) => m.symbols.status === 'resolved').length;
     const noId = mods.filter((m) => !m.symbols.pdb).length;
     $('sym-note').textContent = `Symbols: ${resolved} module(s) resolved, ${missing.length} with a PDB identity still unresolved` +
-      (noId ? `, ${noId} without any debug identity in the trace (record with xperf -merge or WPR to keep it).` : '.');
-    const rows = missing.map((m) => es.el('tr', { 'data-module': m.id }, [
+      (noId ? `, ${noId} without any debug identity in the trace (record with xperf -merge or WPR to keep it).` : '.') +
+      (capped.length ? ` ${capped.length} resolved module(s) have more distinct stack frames than are looked up: the rest show module+offset.` : '');
+    const rows = missing.concat(capped).map((m) => es.el('tr', { 'data-module': m.id }, [
       es.el('td', { class: 'mono' }, m.name),
       es.el('td', { class: 'mono' }, baseName(m.symbols.pdb)),
       es.el('td', { class: 'mono' }, `${m.symbols.guid}${m.symbols.age.toString(16).toUpperCase()}`),
-      es.el('td', {}, STATUS[m.symbols.status] || m.symbols.status),
+      es.el('td', {}, m.symbols.status === 'resolved' ? 'resolved, frames capped' : STATUS[m.symbols.status] || m.symbols.status),
       es.el('td', { class: 'hint' }, m.symbols.why),
     ]));
     const head = es.el('tr', {}, ['module', 'PDB', 'GUID + age', 'status', 'why'].map((h) => es.el('th', {}, h)));
@@ -33,7 +39,7 @@
 
   async function send(files) {
     const said = $('sym-drop-said');
-    const token = ($('edit-token') && $('edit-token').value.trim()) || es.loadToken(view.runId);
+    const token = editToken();
     const out = [];
     for (const f of files) {
       if (!/\.pdb$/i.test(f.name)) { out.push(`${f.name}: not a .pdb file`); continue; }
@@ -42,7 +48,7 @@
           method: 'POST', body: f,
           headers: Object.assign({ 'Content-Type': 'application/octet-stream', 'X-Edit-Token': token }, es.accessHeaders()),
         });
-        out.push(`${f.name}: ${r.modules.map((m) => `${m.status}, ${m.names} routine name(s)`).join('; ')}`);
+        out.push(`${f.name}: ${r.modules.map((m) => `${m.status}, ${m.names} name(s)`).join('; ')}`);
       } catch (err) {
         out.push(`${f.name}: ${err.message}`);
       }
@@ -50,6 +56,37 @@
     said.textContent = out.join(' · ');
     await refresh();
     view.notify(new Set(['*']));
+  }
+
+  const editToken = () => ($('edit-token') && $('edit-token').value.trim()) || es.loadToken(view.runId);
+
+  async function pendingCount() {
+    const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
+    return doc.modules.filter((m) => m.symbols && m.symbols.status === 'pending').length;
+  }
+
+  async function again() {
+    const said = $('sym-again-said'), btn = $('sym-again');
+    btn.disabled = true;
+    try {
+      const r = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/symbols/resolve`, {
+        method: 'POST', headers: Object.assign({ 'X-Edit-Token': editToken() }, es.accessHeaders()),
+      });
+      if (r.state === 'queued') {
+        said.textContent = 'Queued for the symbol job…';
+        // the job downloads in the background: ask every 2 s, for at most 5 minutes
+        for (let i = 0; i < 150 && await pendingCount() > 0; i++) {
+          await new Promise((ok) => setTimeout(ok, 2000));
+        }
+      }
+      said.textContent = 'Looked up again.';
+      await refresh();
+      view.notify(new Set(['*']));
+    } catch (err) {
+      said.textContent = err.message;
+    } finally {
+      btn.disabled = false;
+    }
   }
 
   function dropZone() {
@@ -65,6 +102,7 @@
     applies: (r) => r.format === 'etl' && !!r.summary,
     init() {
       dropZone();
+      $('sym-again').addEventListener('click', again);
       refresh().catch((err) => { $('sym-note').textContent = `Cannot load the modules' symbols: ${err.message}`; es.show($('sym-block'), true); });
     },
   });

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tempDir, startServer, uploadAndWait } from '../support/server.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 import { etlgen } from '../support/etlgen.mjs';
@@ -41,6 +41,10 @@ test('the run page lists the module without symbols and resolves it from a dropp
   await page.waitForFunction(() => document.getElementById('sym-block').dataset.ready, null, { timeout: 20000 });
   const rows = await page.$$eval('#sym-missing tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows.map((r) => r.slice(0, 4)), [['etlfix.sys', 'etlfix.pdb', key, 'not looked up yet']]);
+  // Looking up again (no symbol path: the uploaded PDBs only, none yet) says where it stands.
+  await page.click('#sym-again');
+  await page.waitForFunction(() => document.getElementById('sym-again-said').textContent === 'Looked up again.', null, { timeout: 20000 });
+  assert.deepEqual(await page.$$eval('#sym-missing tbody tr td:nth-child(4)', (tds) => tds.map((t) => t.textContent)), ['not found']);
   await page.waitForFunction(() => document.querySelector('#dpc-longest td.mono'), null, { timeout: 20000 });
   assert.match(await page.textContent('#dpc-longest'), new RegExp(`etlfix\\.sys\\+0x${proc.rva.toString(16)}`));
   await page.setInputFiles('#sym-file', join(gen, 'etlfix.pdb'));
@@ -48,6 +52,38 @@ test('the run page lists the module without symbols and resolves it from a dropp
     `etlfix.sys!${proc.name}+0x0`, { timeout: 20000 });
   assert.match(await page.textContent('#sym-drop-said'), /etlfix\.pdb: resolved/);
   assert.equal(await page.$$eval('#sym-missing tbody tr', (trs) => trs.length), 0);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('the functions view of the stacks panel shows module!function and opens the function\'s callers', { skip: !gen && 'clang-cl / lld-link not installed' }, async () => {
+  // IPs at the first two bytes of procs[1] in etlfix.sys, called from procs[0] in etlcall.sys
+  // (both images of the test PDB); the PDB is uploaded for the run before the page opens.
+  const a = procs[1] || procs[0], b = procs[0];
+  const pdb = { name: 'D:\\build\\etlfix.pdb', guid: bracedGuid(key), age: parseInt(key.slice(32), 16) };
+  const g = etlgen(srv.dir, {
+    cpus: 2, duration_s: 0.2, seed: 7, sample_rate_hz: 1000, modules: [
+      { name: 'etlcall.sys', base: '0xfffff80005000000', size: 65536, frame_rvas: [b.rva], pdb },
+      { name: 'etlfix.sys', base: '0xfffff80006000000', size: 65536, frame_rvas: [a.rva, a.rva + 1],
+        samples: { weight: 1, stack: ['etlcall.sys'] }, pdb }],
+  }, 'symstk');
+  const r = (await uploadAndWait(srv.url, g.bytes, 'symstk.etl', 'symstk')).body.run;
+  const put = await fetch(`${srv.url}/api/runs/${r.id}/symbols?file=etlfix.pdb`, {
+    method: 'POST', body: readFileSync(join(gen, 'etlfix.pdb')),
+    headers: { 'Content-Type': 'application/octet-stream', 'X-Edit-Token': r.edit_token },
+  });
+  assert.equal(put.status, 200);
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${r.id}?sgrp=function`);
+  const fa = `etlfix.sys!${a.name}`, fb = `etlcall.sys!${b.name}`;
+  await page.waitForFunction((n) => document.querySelector(`#stk-flame g[name="${n}"]`), fa, { timeout: 20000 });
+  assert.equal(await page.getAttribute('#stk-group button[data-group="function"]', 'aria-pressed'), 'true');
+  // the tree's first row is the caller's function; its one child the sampled function
+  assert.equal(await page.textContent('#stk-tree-body tr:first-child .frame-name'), fb);
+  await page.click('#stk-tree-body tr:first-child .tree-toggle');
+  await page.click(`#stk-tree-body .frame-name[data-module="etlfix.sys"]`);
+  await page.waitForSelector(`#stk-bfly[data-ready="${fa}"]`);
+  assert.deepEqual(await page.$$eval('#stk-callers-body button', (bs) => bs.map((x) => x.textContent)), [fb]);
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -150,11 +150,77 @@ static void test_store_replaces(void **state)
 	assert_string_equal(s.status, "resolved");
 }
 
+/* Stack frames: the store's distinct offsets of a module, ascending, capped at
+ * DB_SYM_MAX_FRAMES with the true count said (rows written here by SQL: the cap + 5 frames
+ * of a.sys at offsets 0, 2, 4, …, and one of b.sys). */
+static void test_frames_capped(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], sql[512];
+	uint32_t *rvas;
+	size_t n, total;
+	assert_int_equal(db_sym_frames(fx->db, fx->run, 0, &rvas, &n, &total, err, sizeof err), 0);
+	assert_int_equal(n, 0); /* no stacks stored */
+	assert_null(rvas);
+	snprintf(sql, sizeof sql,
+		 "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < %u)"
+		 " INSERT INTO stk_frames(run_id, id, module_id, offset)"
+		 " SELECT %lld, i + 1, 0, 2 * i FROM k;"
+		 "INSERT INTO stk_frames(run_id, id, module_id, offset) VALUES (%lld, 0, 1, 7)",
+		 DB_SYM_MAX_FRAMES + 5, (long long)fx->run, (long long)fx->run);
+	assert_int_equal(sqlite3_exec(fx->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_sym_frames(fx->db, fx->run, 0, &rvas, &n, &total, err, sizeof err), 0);
+	assert_int_equal(n, DB_SYM_MAX_FRAMES);
+	assert_int_equal(total, DB_SYM_MAX_FRAMES + 5);
+	for (size_t i = 0; i < n; i++)
+		if (rvas[i] != 2 * i)
+			fail_msg("frame %zu: %u, expected %zu", i, rvas[i], 2 * i);
+	free(rvas);
+	assert_int_equal(db_sym_frames(fx->db, fx->run, 1, &rvas, &n, &total, err, sizeof err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(rvas[0], 7);
+	free(rvas);
+}
+
+/* Resolving again: a module with an identity goes back to pending and keeps its names; its
+ * stored findings are dropped by the next store of names. */
+static void test_pending_keeps_names(void **state)
+{
+	struct fixture *fx = *state;
+	char err[256], name[64];
+	uint32_t off;
+	const struct db_sym_name one[] = {{0x40, 0, "DpcOne"}};
+	assert_int_equal(db_sym_store(fx->db, fx->run, 0, "resolved", "1 of 1", one, 1, err,
+				      sizeof err), 0);
+	assert_int_equal(db_sym_set_pending(fx->db, fx->run, "queued", err, sizeof err), 0);
+	struct seen s = {0};
+	assert_int_equal(db_sym_modules(fx->db, fx->run, keep, &s, err, sizeof err), 0);
+	assert_string_equal(s.status, "pending");
+	struct db_sym_lookup *l = db_sym_lookup_new(fx->db, fx->run);
+	assert_int_equal(db_sym_lookup_find(l, 0, 0x40, name, sizeof name, &off), 1);
+	db_sym_lookup_free(l);
+	char sql[200];
+	snprintf(sql, sizeof sql, "INSERT INTO run_findings(run_id, engine, kb_version, created_us,"
+		 " doc) VALUES (%lld, 1, 'k', 1, '{}')", (long long)fx->run);
+	assert_int_equal(sqlite3_exec(fx->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_sym_store(fx->db, fx->run, 0, "resolved", "1 of 1", one, 1, err,
+				      sizeof err), 0);
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(fx->db, "SELECT count(*) FROM run_findings WHERE run_id=?", -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, fx->run);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_finalize(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_identity_and_routines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frames_capped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pending_keeps_names, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
-import { buildPdb, bracedGuid, startSymStore } from '../support/symbols.mjs';
+import { buildPdb, bracedGuid, startSymStore, modulesOf, settled } from '../support/symbols.mjs';
 
 const dir = tempDir('etlscope-symrun-');
 const { gen, skip, key, procs, pdbBytes } = buildPdb(dir);
@@ -65,13 +65,12 @@ test('each module of a run carries the debug identity from the trace, or says it
 });
 
 const target = () => procs[1] || procs[0];
-const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
-// The symbol job runs after the ingest job is done: poll the module's state, never sleep.
-async function settled(srv, run, name) {
-  return waitFor(async () => {
-    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
-    return m.symbols.status !== 'pending' && m;
-  }, { what: `${name} symbols` });
+// The DPC finding of etlfix.sys (its DPCs last 150 µs, above the 100 µs guideline).
+async function dpcFinding(srv, run) {
+  const f = (await getJson(`${srv.url}/api/runs/${run}/findings`)).body.findings;
+  const mine = f.filter((x) => x.id.startsWith('dpc-') && x.numbers.module === 'etlfix.sys');
+  assert.equal(mine.length, 1, JSON.stringify(f.map((x) => x.id)));
+  return mine[0];
 }
 async function longest(srv, run) {
   return (await getJson(`${srv.url}/api/runs/${run}/dpcisr/events?limit=1000`)).body.events;
@@ -89,6 +88,17 @@ test('the symbol job names the DPC routines of a module whose PDB the symbol ser
     const mine = ev.filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys!${target().name}+0x0`);
+    // the module table names the routine of each module's longest DPC too
+    const rows = (await getJson(`${srv.url}/api/runs/${run}/dpcisr/modules`)).body.modules;
+    const row = rows.find((r) => r.name === 'etlfix.sys');
+    assert.equal(row.dpc.longest_routine, `etlfix.sys!${target().name}+0x0`);
+    assert.equal(row.dpc.longest_function, target().name);
+    assert.equal(row.isr, null);
+    assert.match(rows.find((r) => r.name === 'plain.sys').dpc.longest_routine, /^plain\.sys\+0x[0-9a-f]+$/);
+    // and the finding's sentence names the function of the longest one
+    const fd = await dpcFinding(srv, run);
+    assert.ok(fd.sentence.includes(`the longest 150 µs in etlfix.sys!${target().name},`), fd.sentence);
+    assert.equal(fd.numbers.longest_routine, `etlfix.sys!${target().name}`);
     // plain.sys has no identity: its routines stay module+offset
     const other = ev.filter((e) => e.module === 'plain.sys');
     assert.ok(other.length > 0);
@@ -111,6 +121,12 @@ test('a symbol server answering 404 leaves module+offset and /modules says not_f
     const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys+0x${target().rva.toString(16)}`);
+    const row = (await getJson(`${srv.url}/api/runs/${run}/dpcisr/modules`)).body.modules.find((r) => r.name === 'etlfix.sys');
+    assert.equal(row.dpc.longest_routine, `etlfix.sys+0x${target().rva.toString(16)}`);
+    assert.equal(row.dpc.longest_function, undefined);
+    const fd = await dpcFinding(srv, run);
+    assert.ok(!fd.sentence.includes('etlfix.sys!'), fd.sentence);
+    assert.equal(fd.numbers.longest_routine, undefined);
   } finally {
     await srv.stop();
   }
@@ -142,6 +158,8 @@ test('a PDB uploaded for a run resolves its module later; a wrong one, a corrupt
     assert.equal((await uploadPdb(srv, run, 'f'.repeat(32), pdbBytes)).status, 403);
     assert.equal((await uploadPdb(srv, run, token, pdbBytes, '..%2Fx.pdb')).status, 400);
     assert.equal((await modulesOf(srv, run)).find((m) => m.name === 'etlfix.sys').symbols.status, 'pending');
+    // findings computed (and stored) before the PDB arrives have no name yet
+    assert.ok(!(await dpcFinding(srv, run)).sentence.includes('etlfix.sys!'));
 
     const ok = await uploadPdb(srv, run, token, pdbBytes);
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
@@ -150,6 +168,8 @@ test('a PDB uploaded for a run resolves its module later; a wrong one, a corrupt
     const mine = (await longest(srv, run)).filter((e) => e.module === 'etlfix.sys');
     assert.ok(mine.length > 0);
     for (const e of mine) assert.equal(e.routine, `etlfix.sys!${target().name}+0x0`);
+    // the stored findings were dropped with the new names: recomputed, they name it
+    assert.ok((await dpcFinding(srv, run)).sentence.includes(`etlfix.sys!${target().name}`));
   } finally {
     await srv.stop();
   }

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repo } from './server.mjs';
+import { repo, getJson, waitFor } from './server.mjs';
 
 // Builds DIR/gen; returns {gen, skip, key, procs, pdbBytes} (gen null and skip a reason when
 // the tools are missing; key '' and procs [] then).
@@ -61,4 +61,16 @@ export async function startSymStore(serve) {
       server.close();
     },
   };
+}
+
+// The modules of a run (GET /modules).
+export const modulesOf = async (srv, run) => (await getJson(`${srv.url}/api/runs/${run}/modules`)).body.modules;
+
+// The module named name once its symbols are no longer pending (the symbol job runs after
+// the ingest job is done: this polls, never sleeps).
+export async function settled(srv, run, name) {
+  return waitFor(async () => {
+    const m = (await modulesOf(srv, run)).find((x) => x.name === name);
+    return m.symbols.status !== 'pending' && m;
+  }, { what: `${name} symbols` });
 }

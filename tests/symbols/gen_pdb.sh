@@ -58,4 +58,23 @@ awk '/^Export Table:/ { on = 1; next } on && /^$/ { on = 0 }
        return v }' objdump.txt >> expect.txt
 grep -q '^proc ' expect.txt && grep -q '^public ' expect.txt && grep -q '^export ' expect.txt ||
   { echo "gen_pdb: could not parse the tools' output"; exit 1; }
+# A C++ image without debug info: its functions are decorated publics only (cxxfix.pdb);
+# expect_cxx.txt lists "cxx DECORATED RVA" from llvm-pdbutil (undecorating: test_sym_demangle).
+"$CLCL" --target=x86_64-pc-windows-msvc /c /Od /GS- /nologo /Focxx_public.obj -- \
+  "$here/fixtures/cxx_public.cpp"
+"$LINK" /nologo /dll /noentry /nodefaultlib /debug /out:cxxfix.dll /pdb:cxxfix.pdb \
+  cxx_public.obj >/dev/null
+"$PDBUTIL" dump --section-headers --publics cxxfix.pdb > pdbutil_cxx.txt
+awk '
+  function hex(s,   i, c, v) { v = 0; s = tolower(s); sub(/^0x/, "", s)
+    for (i = 1; i <= length(s); i++) { c = index("0123456789abcdef", substr(s, i, 1)) - 1; v = v * 16 + c }
+    return v }
+  /SECTION HEADER #/ { sec = substr($3, 2) + 0 }
+  /virtual address$/ { va[sec] = hex($1) }
+  /S_PUB32/ { name = $0; sub(/^[^`]*`/, "", name); sub(/`.*$/, "", name); pending = 1; next }
+  pending && /addr = / { pending = 0; a = $0; sub(/.*addr = /, "", a); split(a, so, /[:,]/)
+    rec[++n] = name " " (so[1] + 0) " " (so[2] + 0) }
+  END { for (i = 1; i <= n; i++) { split(rec[i], f, " "); printf "cxx %s %d\n", f[1], va[f[2]] + f[3] } }
+' pdbutil_cxx.txt > expect_cxx.txt
+grep -q '^cxx ?' expect_cxx.txt || { echo "gen_pdb: no decorated publics in cxxfix.pdb"; exit 1; }
 echo "gen_pdb: $(grep -c . expect.txt) expectations in $out/expect.txt"

@@ -75,6 +75,14 @@ static uint64_t fixed_frame(const struct etlgen_module *m)
 	return m->base + m->size / 2;
 }
 
+/* A frame or sampled IP in a module: one of its frame_rvas, else anywhere in the image. */
+static uint64_t frame_in(const struct etlgen_module *m, struct rng *r)
+{
+	if (m->n_frame_rvas)
+		return m->base + m->frame_rvas[rnd(r) % m->n_frame_rvas];
+	return m->base + (m->size ? rnd(r) % m->size : 0);
+}
+
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
 {
 	return (uint64_t)((unsigned __int128)ticks * 1000000000u / g->s->qpc_frequency);
@@ -426,7 +434,7 @@ static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, co
 	etl_putptr(q + 32, ip, P);
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
-		etl_putptr(q + 32 + (i + 1) * P, cm->base + (cm->size ? rnd(r) % cm->size : 0), P);
+		etl_putptr(q + 32 + (i + 1) * P, frame_in(cm, r), P);
 	}
 	return 0;
 }
@@ -471,7 +479,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	uint64_t ts = t > c->busy ? t : c->busy;
 	if (ts < c->last_ts)
 		ts = c->last_ts;
-	uint64_t ip = m->base + (m->size ? rnd(r) % m->size : 0);
+	uint64_t ip = frame_in(m, r);
 	uint32_t pid, tid;
 	etlgen_sample_thread(g->s, m, cpu, &pid, &tid);
 	uint32_t spid = m->sample_process ? pid : 4;
@@ -515,7 +523,7 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 			w -= m->inside[e].weight;
 		const struct etlgen_inside *in = &m->inside[e];
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
-		uint64_t ip = lm->base + (lm->size ? rnd(r) % lm->size : 0);
+		uint64_t ip = frame_in(lm, r);
 		/* the thread the DPC interrupted */
 		const struct etlgen_module who = {.sample_process = g->s->interrupted_process};
 		uint32_t pid, tid;

@@ -32,6 +32,8 @@ struct etlgen_inside {
 	double weight;
 };
 
+#define ETLGEN_MAX_FRAME_RVAS 8
+
 struct etlgen_module {
 	const char *name;        /* e.g. "ndis.sys" */
 	const char *path;        /* NULL: \SystemRoot\System32\drivers\<name> */
@@ -69,6 +71,10 @@ struct etlgen_module {
 	uint32_t timestamp;      /* PE TimeDateStamp for ImageId */
 	uint64_t routine_rva;    /* non-zero: every DPC/ISR routine is base + routine_rva
 				  * (a known function), else a random address in the image */
+	/* Optional: every stack frame and sampled IP in this module is base + one of these
+	 * (picked at random), so a test can place frames on known functions of a PDB. */
+	uint64_t frame_rvas[ETLGEN_MAX_FRAME_RVAS];
+	size_t n_frame_rvas;
 	int sample_process;      /* 0: its samples run in the scenario's process (below);
 				  * k + 1: in processes[k]'s thread on the sample's CPU */
 };

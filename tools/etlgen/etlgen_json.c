@@ -17,6 +17,8 @@
  *       "cpus": [0, 2, 4, 6],                (optional: where its DPCs/ISRs run)
  *       "unmapped": false,                   (true: no image event for it)
  *       "routine_rva": 4096,                 (optional: every DPC/ISR routine at base + it)
+ *       "frame_rvas": [4096, 4097],          (optional: its frames and IPs at base + one of
+ *                                             these, at most 8, each below size)
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * Optional machine: "computer_name": "FS01", "processes": [{"pid": 4, "name": "System",
@@ -35,6 +37,22 @@ static double num(const cJSON *o, const char *k, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+/* "frame_rvas": [rva, …]: 0, or -1 when not numbers below the module's size or too many. */
+static int frame_rvas(const cJSON *o, struct etlgen_module *m)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "frame_rvas"), *e;
+	if (!a)
+		return 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > ETLGEN_MAX_FRAME_RVAS)
+		return -1;
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble >= (double)m->size)
+			return -1;
+		m->frame_rvas[m->n_frame_rvas++] = (uint64_t)e->valuedouble;
+	}
+	return 0;
 }
 
 /* "pdb": {"name", "guid" as {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}, "age", "timestamp"}. */
@@ -252,6 +270,12 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		}
 		m[i].unmapped = (int)num(o, "unmapped", 0);
 		m[i].routine_rva = (uint64_t)num(o, "routine_rva", 0);
+		if (frame_rvas(o, &m[i])) {
+			snprintf(msg, n, "module %s: frame_rvas takes at most %d numbers below size",
+				 name->valuestring, ETLGEN_MAX_FRAME_RVAS);
+			i++;
+			goto fail;
+		}
 		if (pdb_identity(o, &m[i])) {
 			snprintf(msg, n, "module %s: pdb needs a name and a guid {…}", name->valuestring);
 			i++;
