@@ -64,6 +64,8 @@ int api_run_fileio(sqlite3 *db, const char *run_id, const struct api_request *rq
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */
 int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out);
+/* ?runs=A,B[&base=A] — the differential call tree of two runs (api_compare_stacks.c). */
+int api_compare_stacks(sqlite3 *db, const struct api_request *rq, cJSON **out);
 
 /* Who asks for a change: the token the client sent (X-Edit-Token header or
  * "Authorization: Bearer …") and the server's admin token (NULL when not configured). */

@@ -215,6 +215,13 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
 		return run_routes(conn, s, db, uri + 10, &rq);
+	if (is(uri, "/api/compare/stacks")) {
+		if (!method_is(conn, "GET"))
+			return not_allowed(conn, "GET");
+		st = api_compare_stacks(db, &rq, &out);
+		http_send_json(conn, st, out);
+		return st;
+	}
 	if (is(uri, "/api/compare")) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");

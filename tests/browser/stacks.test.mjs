@@ -175,20 +175,21 @@ test('a run without samples says they were not recorded and how to record them',
 test('compare: differential flame graph coloured by change per second, and CPU by process deltas', async () => {
   const page = await openPage(browser);
   const asked = await fixtures(page);
-  // by module: the baseline (1 s) and the other run (2 s), 700 samples each
-  const trees = {
-    [runA]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 500, 500), node('edr.sys', 'edr.sys', 100, 100)])]),
-    [runB]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 100, 100), node('edr.sys', 'edr.sys', 500, 500)])]),
-  };
-  await page.route('**/api/runs/*/stacks/tree*', (r) => {
-    const u = new URL(r.request().url());
-    asked.push(u.href);
-    const id = u.pathname.split('/')[3];
-    return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ total: 700, group: 'module', inverted: false, root: trees[id], pruned: { nodes: 0, samples: 0 } }) });
+  // by module, merged by the server (/api/compare/stacks): the baseline (1 s) and the other
+  // run (2 s), 700 samples each; value = the other run per second, delta = its change
+  const d = (name, base, other, kids = []) => ({ name, module: name === 'all' ? undefined : name, kernel: true, base, other,
+    value: other / 2, delta: other / 2 - base, children: kids });
+  const diff = { base: runA, other: runB, normalised: 'per_second', group: 'module', inverted: false,
+    root: d('all', 700, 700, [d('ntoskrnl.exe', 700, 700, [d('idmtdi.sys', 500, 100), d('edr.sys', 100, 500)])]),
+    pruned: { nodes: 0, base: 0, other: 0 } };
+  await page.route('**/api/compare/stacks*', (r) => {
+    asked.push(r.request().url());
+    return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(diff) });
   });
   await page.goto(`${srv.url}/compare?runs=${runA},${runB}`);
   await page.waitForSelector('#cmp-stacks-panel[data-ready]');
-  assert.equal(last(asked, `/runs/${runB}/stacks/tree`).searchParams.get('group'), 'module');
+  const sent = last(asked, '/api/compare/stacks').searchParams;
+  assert.deepEqual([sent.get('runs'), sent.get('base'), sent.get('group')], [`${runA},${runB}`, runA, 'module']);
   assert.match(await page.textContent('#cmp-stacks-note'), /per second/);
   // per second: baseline ×1, other ×½ → ntoskrnl 700 → 350 (−350), idmtdi 500 → 50 (−450),
   // edr 100 → 250 (+150); colours scale by |change| / 450
