@@ -39,6 +39,10 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 /* GET …/stacks/export?format=folded|speedscope: the body to download. 200 with *body
  * (malloc'd), *len, *mime and filename set, or an HTTP status with *out set. */
 #include <stddef.h>
+/* GET/POST …/stacks/tags: the selection by stack tag with the tag set xml (.stacktags,
+ * api_tags.h) named set_name ("default" or "uploaded"); 400 for a malformed set. */
+int api_run_stacks_tags(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			const char *xml, size_t len, const char *set_name, cJSON **out);
 int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			  char **body, size_t *len, const char **mime, char *filename,
 			  size_t fnlen, cJSON **out);

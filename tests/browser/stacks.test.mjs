@@ -314,3 +314,40 @@ test('real server: the differential flame graph of two written traces shows each
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+// The samples by stack tag on the real server: our default tags, then a tag file picked in
+// the page (its tag names made of HTML, shown as text); counts are the writer's.
+test('real server: the stack-tag table with the default tags and with a picked tag file', async () => {
+  const scen = { cpus: 2, duration_s: 1, seed: 9, sample_rate_hz: 1000, process_pid: 4343, modules: [
+    { name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 10485760, samples: { weight: 1 } },
+    { name: 'tedrdrv.sys', base: '0xfffff80075000000', size: 1048576, samples: { weight: 2, stack: ['ntoskrnl.exe'] } },
+    { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, samples: { weight: 1, stack: ['ntoskrnl.exe'] } }] };
+  const g = etlgen(srv.dir, scen, 'tags');
+  const id = (await uploadAndWait(srv.url, g.bytes, 'tags.etl', 'tags')).body.run.id;
+  const m = Object.fromEntries(g.expected.modules.map((x) => [x.name, x.samples_ip]));
+  const n = (v) => v.toLocaleString('en-US');
+  const pc = (v) => `${((100 * v) / g.expected.samples).toFixed(1)} %`;
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${id}`);
+  await page.waitForSelector('#stk-tags[data-ready="default"]');
+  const want = [['Antivirus and EDR\\Palo Alto Networks Cortex XDR', m['tedrdrv.sys']], ['Network\\NDIS', m['ndis.sys']]]
+    .sort((a, b) => b[1] - a[1]).concat([['(untagged)', m['ntoskrnl.exe']]]);
+  assert.deepEqual(await cells(page, '#stk-tags'), want.map(([t, v]) => [t, n(v), pc(v), `pid 4343 (${n(v)})`]));
+  assert.match(await page.textContent('#stk-tags-note'), /by the default tags/);
+  // a picked file: one tag for the EDR module, named with markup
+  const xml = `<Tag Name=""><Tag Name="${EVIL.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"><Entrypoint Module="TEDRDRV.SYS" Method="*"/></Tag></Tag>`;
+  await page.setInputFiles('#stk-tags-file', { name: 'mine.stacktags', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+  await page.waitForSelector('#stk-tags[data-ready="mine.stacktags"]');
+  assert.deepEqual(await cells(page, '#stk-tags'), [[EVIL, n(m['tedrdrv.sys']), pc(m['tedrdrv.sys']), `pid 4343 (${n(m['tedrdrv.sys'])})`],
+    ['(untagged)', n(m['ntoskrnl.exe'] + m['ndis.sys']), pc(m['ntoskrnl.exe'] + m['ndis.sys']), `pid 4343 (${n(m['ntoskrnl.exe'] + m['ndis.sys'])})`]]);
+  assert.equal(await page.$$eval('#stk-tags img', (x) => x.length), 0);
+  // a broken file says so, and the default tags come back with one click
+  await page.setInputFiles('#stk-tags-file', { name: 'bad.stacktags', mimeType: 'application/xml', buffer: Buffer.from('<Tags/>') });
+  await page.waitForFunction(() => !document.getElementById('stk-tags-error').hidden);
+  assert.match(await page.textContent('#stk-tags-error'), /^bad\.stacktags: .*root element must be <Tag>/);
+  await page.click('#stk-tags-default');
+  await page.waitForSelector('#stk-tags[data-ready="default"]');
+  assert.equal((await cells(page, '#stk-tags')).length, 3);
+  assert.deepEqual(page.problems.filter((p) => !/400/.test(p)), []);
+  await page.context().close();
+});
