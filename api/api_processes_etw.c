@@ -306,6 +306,8 @@ struct tinfo {
 	struct stk_map *idx; /* (tid, pid) → index + 1 */
 	struct db_stk_thread *rows;
 	size_t n, cap;
+	char **names; /* thread names (Thread SetName) */
+	size_t nnames, cap_names;
 	int failed;
 };
 
@@ -330,6 +332,24 @@ static int on_thread(void *ud, const struct db_stk_thread *t)
 	return 0;
 }
 
+/* A thread's name, kept in ti->names and found through ti->idx at (tid, pid, 1). */
+static int on_thread_name(void *ud, uint32_t tid, uint32_t pid, const char *name)
+{
+	struct tinfo *ti = ud;
+	struct stk_entry *e = stk_map_put(ti->idx, tid, pid, 1);
+	if (!e || e->v || !name || !name[0])
+		return 0;
+	char *copy = strdup(name);
+	if (!copy || grow((void **)&ti->names, ti->nnames, &ti->cap_names, sizeof *ti->names)) {
+		free(copy);
+		ti->failed = 1;
+		return 1;
+	}
+	ti->names[ti->nnames++] = copy;
+	e->v = (int64_t)ti->nnames;
+	return 0;
+}
+
 int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out)
 {
 	struct api_stk_query q;
@@ -341,7 +361,8 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 		return st;
 	st = accumulate(db, &q, &a, out);
 	if (!st && (stk_map_init(&idx, PROC_MAP_LOG2) ||
-		    db_stk_threads(db, q.run.id, on_thread, &ti) || ti.failed)) {
+		    db_stk_threads(db, q.run.id, on_thread, &ti) || ti.failed ||
+		    db_stk_thread_names(db, q.run.id, on_thread_name, &ti) || ti.failed)) {
 		*out = api_error("cannot read threads: %s", sqlite3_errmsg(db));
 		st = 500;
 	}
@@ -365,7 +386,11 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 				cJSON_AddNullToObject(o, "pid");
 			else
 				cJSON_AddNumberToObject(o, "pid", pid);
-			cJSON_AddNullToObject(o, "name"); /* thread names: not decoded yet */
+			struct stk_entry *ne = stk_map_get(&idx, tid, pid, 1);
+			if (ne)
+				cJSON_AddStringToObject(o, "name", ti.names[ne->v - 1]);
+			else
+				cJSON_AddNullToObject(o, "name");
 			cJSON_AddNumberToObject(o, "samples", (double)th[i].v);
 			cJSON_AddItemToObject(o, "share", api_json_number(
 				a.total ? (double)th[i].v / (double)a.total : 0));
@@ -376,6 +401,9 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 	}
 	free(th);
 	free(ti.rows);
+	for (size_t i = 0; i < ti.nnames; i++)
+		free(ti.names[i]);
+	free(ti.names);
 	stk_map_free(&idx);
 	acc_clear(&a);
 	api_stk_query_clear(&q);

@@ -74,6 +74,11 @@ int db_stk_processes(sqlite3 *db, int64_t run_id,
 		     int (*cb)(void *ud, const struct db_stk_process *p), void *ud);
 int db_stk_threads(sqlite3 *db, int64_t run_id,
 		   int (*cb)(void *ud, const struct db_stk_thread *t), void *ud);
+/* Each (tid, pid)'s latest name from Thread SetName events: cb per named thread (name
+ * valid during the call). 0 or -1. */
+int db_stk_thread_names(sqlite3 *db, int64_t run_id,
+			int (*cb)(void *ud, uint32_t tid, uint32_t pid, const char *name),
+			void *ud);
 /* 1 if the run has a stack store (the run was ingested with it), 0 if not, -1 error. */
 int db_stk_present(sqlite3 *db, int64_t run_id);
 

@@ -199,6 +199,25 @@ int db_stk_threads(sqlite3 *db, int64_t run_id,
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+int db_stk_thread_names(sqlite3 *db, int64_t run_id,
+			int (*cb)(void *ud, uint32_t tid, uint32_t pid, const char *name),
+			void *ud)
+{
+	sqlite3_stmt *q;
+	/* SQLite: with max(), the bare column comes from the row holding the maximum */
+	if (sqlite3_prepare_v2(db, "SELECT tid, pid, name, max(t_ns) FROM etw_thread_names"
+				   " WHERE run_id=? GROUP BY tid, pid", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb(ud, (uint32_t)sqlite3_column_int64(q, 0), (uint32_t)sqlite3_column_int64(q, 1),
+		       (const char *)sqlite3_column_text(q, 2)))
+			break;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int db_stk_present(sqlite3 *db, int64_t run_id)
 {
 	sqlite3_stmt *q;

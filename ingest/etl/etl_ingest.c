@@ -577,6 +577,15 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 			return 0;
 		return emit_task(c, ev, k, pr.pid, 0, &pr);
 	}
+	case ETL_K_THREAD_SET_NAME: {
+		struct etl_thread t;
+		char name[256];
+		if (!c->sink->task || etl_decode_thread_name(ev, &t, name, sizeof name) != 0 || !name[0])
+			return 0;
+		struct sink_task st = {.kind = SINK_THREAD_NAME, .t_ns = etl_reader_ns(&c->r, ev->timestamp),
+				       .pid = t.pid, .tid = t.tid, .name = name, .command_line = ""};
+		return c->sink->task(c->sink->ud, &st);
+	}
 	case ETL_K_DPC: case ETL_K_THREADED_DPC: case ETL_K_TIMER_DPC:
 	case ETL_K_ISR: case ETL_K_ISR_MSI:
 		return emit_dpcisr(c, ev, k);

@@ -250,6 +250,23 @@ static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, uint64_t ts)
 	return 0;
 }
 
+/* Thread SetName (group 5, opcode 72, version 2): ProcessId u32, ThreadId u32, ThreadName
+ * NUL-terminated UTF-16 (TraceEvent's ThreadSetNameTraceData). */
+static int thread_name_event(struct gen *g, unsigned cpu, uint32_t tid, const char *name,
+			     uint64_t ts)
+{
+	size_t size = 16 + 8 + 2 * (strlen(name) + 1);
+	uint8_t *p = reserve(g, cpu, size);
+	if (!p)
+		return -1;
+	perfinfo(g, p, size, 5, 72, ts);
+	etl_put16(p, 2);
+	etl_put32(p + 16, process_pid(g));
+	etl_put32(p + 20, tid);
+	put_utf16(p + 24, name);
+	return 0;
+}
+
 /* A classic FULL_HEADER event of KernelTraceControl's image-identity task
  * (b3e675d7-2554-4f18-830b-2762732560de): opcode 0x00 ImageId, 0x24 DbgID_RSDS. */
 static uint8_t *ktc_event(struct gen *g, uint8_t opcode, size_t payload, uint64_t ts)
@@ -701,7 +718,8 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	for (size_t i = 0; i < s->n_modules; i++)
 		sampled |= s->modules[i].inside_every_us > 0 && s->modules[i].n_inside;
 	for (unsigned i = 0; sampled && i < s->cpus; i++)
-		if (thread_event(&g, i, 1000 + i, T0 + 1))
+		if (thread_event(&g, i, 1000 + i, T0 + 1) ||
+		    (i < s->n_thread_names && thread_name_event(&g, i, 1000 + i, s->thread_names[i], T0 + 1)))
 			goto io;
 
 	/* One Poisson stream of all DPC/ISR/sample events; pick kind, module and CPU. */

@@ -20,7 +20,8 @@
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
- * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio).
+ * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio);
+ * "thread_names": ["name of tid 1000", "name of tid 1001", …] (Thread SetName events).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,9 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	}
 	free(m);
 	free((char *)s->diskio.file);
+	for (size_t i = 0; i < s->n_thread_names; i++)
+		free((char *)s->thread_names[i]);
+	free((char **)s->thread_names);
 	memset(s, 0, sizeof *s);
 }
 
@@ -194,6 +198,23 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
+	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "thread_names");
+	int ntn = cJSON_GetArraySize(tn);
+	if (ntn > 0) {
+		char **names = calloc((size_t)ntn, sizeof *names);
+		s->thread_names = (const char *const *)names;
+		for (int i = 0; names && i < ntn; i++) {
+			const cJSON *v = cJSON_GetArrayItem(tn, i);
+			names[i] = strdup(cJSON_IsString(v) ? v->valuestring : "");
+			s->n_thread_names += names[i] != NULL;
+		}
+		if (!names || s->n_thread_names != (size_t)ntn) {
+			snprintf(msg, n, "out of memory");
+			cJSON_Delete(root);
+			etlgen_scenario_free(s);
+			return -1;
+		}
+	}
 	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
 	int nm = cJSON_GetArraySize(mods);
 	struct etlgen_module *m = calloc(nm > 0 ? (size_t)nm : 1, sizeof *m);
