@@ -152,10 +152,9 @@
     $('stacks-panel').dataset.ready = '1';
   }
 
-  // Downloads of the selection as shown (same filter and grouping). pprof is in the issue 13
-  // contract but the server does not write it yet: no link until it does.
+  // Downloads of the selection as shown (same filter and grouping).
   function renderExports() {
-    const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON']].map(([f, label]) => {
+    const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON'], ['pprof', 'pprof']].map(([f, label]) => {
       const q = filter();
       q.set('format', f);
       if (view.get('sgrp') === 'module') q.set('group', 'module');

@@ -291,6 +291,12 @@ test('real server: process → threads → flame graph (modules) → frame click
   const sp = JSON.parse(readFileSync(await speed.path(), 'utf8'));
   assert.equal(sp.profiles[0].type, 'sampled');
   assert.equal(sp.profiles[0].weights.reduce((a, b) => a + b, 0), g.expected.samples);
+  // pprof (decoded in tests/integration/stacks_pprof.test.mjs): a gzip file of the same selection
+  const [pp] = await Promise.all([page.waitForEvent('download'), page.click('#stk-exports a[data-format="pprof"]')]);
+  const ppq = new URL(pp.url()).searchParams;
+  assert.deepEqual([ppq.get('format'), ppq.get('group'), ppq.get('pid')], ['pprof', 'module', '4242']);
+  const gz = readFileSync(await pp.path());
+  assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b]);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
