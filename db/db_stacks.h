@@ -40,6 +40,8 @@ struct db_stk_filter {
 	uint32_t pids[DB_STK_MAX_IDS], tids[DB_STK_MAX_IDS];
 	unsigned npids, ntids;             /* 0 = all */
 	int idle;                          /* 1: keep pid 0 (Idle) samples */
+	int no_ids;                        /* 1: the caller ignores pid and tid, so counts may
+					    * come summed over them (given as 0) */
 };
 /* Samples per leaf node (and pid, tid) under the filter: cb per row; a non-zero return
  * stops. 0, or -1 with err set. */
@@ -47,6 +49,14 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 			       int64_t slice, int64_t n);
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
+
+/* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
+ * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
+ * samples) with pid, tid, slice 0 — 0, 1 when the run
+ * has no totals (ingested before them), -1 with err set. */
+int db_stk_totals_build(sqlite3 *db, int64_t run_id);
+int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
+			 char *err, size_t errlen);
 
 /* A stack frame as stored. */
 struct db_stk_frame {
