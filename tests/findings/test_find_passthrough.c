@@ -80,6 +80,7 @@ static void check_case(const struct pt_case *k)
 			fail_msg("%s: unexpected %s", k->name, cJSON_PrintUnformatted(f));
 		if (strcmp(k->x, "tedrdrv.sys") == 0)
 			assert_non_null(ft_finding(doc, "security-driver-cpu"));
+		etlgen_expect_free(&exp);
 		cJSON_Delete(doc);
 		ft_close(db, path);
 		return;
@@ -122,6 +123,7 @@ static void check_case(const struct pt_case *k)
 	assert_non_null(strstr(str(f, "sentence"), sentence));
 	assert_non_null(strstr(str(f, "sentence"), "aafilefilter.sys (Dell Inc., "));
 	assert_string_equal(str(cJSON_GetObjectItem(f, "link"), "panel"), "stacks");
+	etlgen_expect_free(&exp);
 	cJSON_Delete(doc);
 	ft_close(db, path);
 }
