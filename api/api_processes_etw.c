@@ -140,20 +140,6 @@ static struct stk_entry *sorted(const struct stk_map *m, size_t *n)
 	return v;
 }
 
-/* Room for one more element in an array of n (doubling). 0 or -1 (ENOMEM). */
-static int grow(void **v, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * elem);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 struct pinfo {
 	struct stk_map *idx; /* pid → row + 1 in rows */
 	struct db_stk_process *rows;
@@ -172,7 +158,7 @@ static int on_process(void *ud, const struct db_stk_process *p)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (grow((void **)&pi->rows, pi->n, &pi->cap, sizeof *pi->rows)) {
+		if (api_grow((void **)&pi->rows, pi->n, &pi->cap, sizeof *pi->rows)) {
 			pi->failed = 1;
 			return 1;
 		}
@@ -318,7 +304,7 @@ static int on_thread(void *ud, const struct db_stk_thread *t)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (grow((void **)&ti->rows, ti->n, &ti->cap, sizeof *ti->rows)) {
+		if (api_grow((void **)&ti->rows, ti->n, &ti->cap, sizeof *ti->rows)) {
 			ti->failed = 1;
 			return 1;
 		}
@@ -340,7 +326,7 @@ static int on_thread_name(void *ud, uint32_t tid, uint32_t pid, const char *name
 	if (!e || e->v || !name || !name[0])
 		return 0;
 	char *copy = strdup(name);
-	if (!copy || grow((void **)&ti->names, ti->nnames, &ti->cap_names, sizeof *ti->names)) {
+	if (!copy || api_grow((void **)&ti->names, ti->nnames, &ti->cap_names, sizeof *ti->names)) {
 		free(copy);
 		ti->failed = 1;
 		return 1;

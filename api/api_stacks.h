@@ -33,6 +33,8 @@ struct api_stk_query {
 int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			int idle_default, struct api_stk_query *q, cJSON **out);
 void api_stk_query_clear(struct api_stk_query *q);
+/* Room for one more element in an array of n (doubling from 64). 0 or -1 (ENOMEM). */
+int api_grow(void **v, size_t n, size_t *cap, size_t elem);
 /* A module's name, or NULL when unresolved/unknown. */
 const char *api_stk_module(const struct api_stk_query *q, int32_t id);
 /* The module id that stands for every module of id's name (one image loaded in several

@@ -38,23 +38,10 @@ struct pp {
 	int failed;
 };
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 256;
-	void *p = realloc(*v, c * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static int64_t add_string(struct pp *p, const char *s)
 {
 	char *copy = strdup(s);
-	if (!copy || grow((void **)&p->strings, &p->capstr, p->nstr, sizeof *p->strings)) {
+	if (!copy || api_grow((void **)&p->strings, p->nstr, &p->capstr, sizeof *p->strings)) {
 		free(copy);
 		p->failed = 1;
 		return 0;
@@ -111,7 +98,7 @@ static void add_sample(void *ud, const struct api_stk_tree *t, const int32_t *pa
 	struct pp *p = ud;
 	if (p->failed)
 		return;
-	if (grow((void **)&p->slots, &p->capslots, p->nslots, sizeof *p->slots)) {
+	if (api_grow((void **)&p->slots, p->nslots, &p->capslots, sizeof *p->slots)) {
 		p->failed = 1;
 		return;
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "api_stacks.h"
 #include "api_tags.h"
 
 struct parse {
@@ -38,19 +39,6 @@ static const char *attr(const XML_Char **a, const char *name)
 	return NULL;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * size);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static void open_tag(struct parse *ps, const XML_Char **a)
 {
 	struct api_tag_set *s = ps->set;
@@ -75,7 +63,7 @@ static void open_tag(struct parse *ps, const XML_Char **a)
 		fail(ps, "too many Tag elements");
 		return;
 	}
-	if (grow((void **)&s->tags, &ps->cap_tags, s->ntags, sizeof *s->tags)) {
+	if (api_grow((void **)&s->tags, s->ntags, &ps->cap_tags, sizeof *s->tags)) {
 		fail(ps, "out of memory");
 		return;
 	}
@@ -121,7 +109,7 @@ static void add_rule(struct parse *ps, const XML_Char **a)
 		fail(ps, "too many Entrypoint elements");
 		return;
 	}
-	if (grow((void **)&s->rules, &ps->cap_rules, s->nrules, sizeof *s->rules)) {
+	if (api_grow((void **)&s->rules, s->nrules, &ps->cap_rules, sizeof *s->rules)) {
 		fail(ps, "out of memory");
 		return;
 	}
