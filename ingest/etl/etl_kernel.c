@@ -359,6 +359,13 @@ int etl_decode_process(const struct etl_event *ev, struct etl_process *pr)
 
 int etl_decode_thread(const struct etl_event *ev, struct etl_thread *t)
 {
+	/* v3+: ThreadName UTF-16 after ThreadFlags, at 8 + 7 pointers + 8 (72 on x64, 44 on
+	 * x86), when the payload is long enough (TraceEvent's ThreadTraceData.ThreadName) */
+	size_t name_at = 8 + 7 * (size_t)ev->pointer_size + 8;
+	t->name[0] = 0;
+	if (ev->version >= 3 && ev->payload_len >= name_at + 2)
+		etl_utf16_to_utf8(ev->payload + name_at, ev->payload_len - name_at, t->name,
+				  sizeof t->name);
 	if (ev->payload_len < 8)
 		return -1;
 	if (ev->version == 0) {

@@ -115,6 +115,7 @@ int etl_decode_process(const struct etl_event *ev, struct etl_process *p);
 
 struct etl_thread {
 	uint32_t pid, tid;
+	char name[256]; /* Start/DCStart v3+: the optional ThreadName (UTF-8), else "" */
 };
 int etl_decode_thread(const struct etl_event *ev, struct etl_thread *t);
 /* Thread SetName (5/72, Windows 10 1607+): +0 ProcessId u32, +4 ThreadId u32, +8 ThreadName

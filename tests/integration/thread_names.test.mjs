@@ -1,7 +1,8 @@
 // thread_names.test.mjs — thread names from Thread SetName events (group 5, opcode 72:
-// ProcessId, ThreadId, UTF-16 ThreadName; layout in ingest/etl/README.md). The trace writer
-// names the sampled thread of each CPU as the scenario says; /threads must show exactly
-// those names, and threads without a SetName event show none.
+// ProcessId, ThreadId, UTF-16 ThreadName) and from the optional ThreadName of Thread
+// DCStart v3 (layouts in ingest/etl/README.md). The trace writer names the sampled thread of
+// each CPU as the scenario says; /threads must show exactly those names, and threads
+// without a name show none.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -26,4 +27,16 @@ test('Thread SetName names the threads in /threads; unnamed threads have null', 
   // the events are counted by name in the run's summary
   const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
   assert.equal(run.summary.counts.ThreadSetName, names.length);
+});
+
+test('a name in a thread\'s DCStart (v3 ThreadName after ThreadFlags) names it too', async () => {
+  const names = ['rundown-named'];
+  const sc = { cpus: 2, duration_s: 0.3, seed: 4, sample_rate_hz: 1000, process_pid: 4321, thread_names: names,
+    thread_names_rundown: true, modules: [{ name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 8388608, samples: { weight: 1 } }] };
+  const g = generate(srv.dir, 'tnames-rundown', sc, false);
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'tnames-rundown.etl')).id;
+  const th = (await getJson(`${srv.url}/api/runs/${id}/threads`)).body.threads;
+  assert.deepEqual(th.map((t) => [t.tid, t.name]).sort((a, b) => a[0] - b[0]), [[1000, 'rundown-named'], [1001, null]]);
+  const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+  assert.equal(run.summary.counts.ThreadSetName, undefined); // no SetName event was written
 });

@@ -131,6 +131,8 @@ struct etlgen_scenario {
 					  * (tid 1000 + i) named thread_names[i] by a Thread
 					  * SetName event (5/72) after its rundown */
 	size_t n_thread_names;
+	int thread_names_rundown; /* 1: the names in the threads' DCStart (v3 ThreadName)
+				   * instead of SetName events */
 	unsigned implausible_images; /* image events with an empty path, size 0 or pid
 				      * 0xFFFFFFFF (in turn), logged with the rundown */
 	const struct etlgen_module *modules;

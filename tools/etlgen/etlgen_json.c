@@ -21,7 +21,8 @@
  *                "age": 1, "timestamp": 1594000000 } } ] }   (optional: debug identity)
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
  * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio);
- * "thread_names": ["name of tid 1000", "name of tid 1001", …] (Thread SetName events).
+ * "thread_names": ["name of tid 1000", "name of tid 1001", …] (Thread SetName events;
+ * with "thread_names_rundown": true, the ThreadName field of the threads' DCStart).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,7 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
+	s->thread_names_rundown = (int)num(root, "thread_names_rundown", 0);
 	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "thread_names");
 	int ntn = cJSON_GetArraySize(tn);
 	if (ntn > 0) {
