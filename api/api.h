@@ -39,6 +39,10 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 /* GET …/stacks/export?format=folded|speedscope: the body to download. 200 with *body
  * (malloc'd), *len, *mime and filename set, or an HTTP status with *out set. */
 #include <stddef.h>
+/* GET/POST …/stacks/tags: the selection by stack tag with the tag set xml (.stacktags,
+ * api_tags.h) named set_name ("default" or "uploaded"); 400 for a malformed set. */
+int api_run_stacks_tags(sqlite3 *db, const char *run_id, const struct api_request *rq,
+			const char *xml, size_t len, const char *set_name, cJSON **out);
 int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			  char **body, size_t *len, const char **mime, char *filename,
 			  size_t fnlen, cJSON **out);
@@ -64,6 +68,8 @@ int api_run_fileio(sqlite3 *db, const char *run_id, const struct api_request *rq
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */
 int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out);
+/* ?runs=A,B[&base=A] — the differential call tree of two runs (api_compare_stacks.c). */
+int api_compare_stacks(sqlite3 *db, const struct api_request *rq, cJSON **out);
 
 /* Who asks for a change: the token the client sent (X-Edit-Token header or
  * "Authorization: Bearer …") and the server's admin token (NULL when not configured). */

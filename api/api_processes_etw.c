@@ -140,20 +140,6 @@ static struct stk_entry *sorted(const struct stk_map *m, size_t *n)
 	return v;
 }
 
-/* Room for one more element in an array of n (doubling). 0 or -1 (ENOMEM). */
-static int grow(void **v, size_t n, size_t *cap, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * elem);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 struct pinfo {
 	struct stk_map *idx; /* pid → row + 1 in rows */
 	struct db_stk_process *rows;
@@ -172,7 +158,7 @@ static int on_process(void *ud, const struct db_stk_process *p)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (grow((void **)&pi->rows, pi->n, &pi->cap, sizeof *pi->rows)) {
+		if (api_grow((void **)&pi->rows, pi->n, &pi->cap, sizeof *pi->rows)) {
 			pi->failed = 1;
 			return 1;
 		}
@@ -306,6 +292,8 @@ struct tinfo {
 	struct stk_map *idx; /* (tid, pid) → index + 1 */
 	struct db_stk_thread *rows;
 	size_t n, cap;
+	char **names; /* thread names (Thread SetName) */
+	size_t nnames, cap_names;
 	int failed;
 };
 
@@ -316,7 +304,7 @@ static int on_thread(void *ud, const struct db_stk_thread *t)
 	if (!e)
 		return 0;
 	if (!e->v) {
-		if (grow((void **)&ti->rows, ti->n, &ti->cap, sizeof *ti->rows)) {
+		if (api_grow((void **)&ti->rows, ti->n, &ti->cap, sizeof *ti->rows)) {
 			ti->failed = 1;
 			return 1;
 		}
@@ -327,6 +315,24 @@ static int on_thread(void *ud, const struct db_stk_thread *t)
 	/* the same tid in the same process again: one thread from its first start */
 	struct db_stk_thread *r = &ti->rows[e->v - 1];
 	r->end_ns = t->end_ns;
+	return 0;
+}
+
+/* A thread's name, kept in ti->names and found through ti->idx at (tid, pid, 1). */
+static int on_thread_name(void *ud, uint32_t tid, uint32_t pid, const char *name)
+{
+	struct tinfo *ti = ud;
+	struct stk_entry *e = stk_map_put(ti->idx, tid, pid, 1);
+	if (!e || e->v || !name || !name[0])
+		return 0;
+	char *copy = strdup(name);
+	if (!copy || api_grow((void **)&ti->names, ti->nnames, &ti->cap_names, sizeof *ti->names)) {
+		free(copy);
+		ti->failed = 1;
+		return 1;
+	}
+	ti->names[ti->nnames++] = copy;
+	e->v = (int64_t)ti->nnames;
 	return 0;
 }
 
@@ -341,7 +347,8 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 		return st;
 	st = accumulate(db, &q, &a, out);
 	if (!st && (stk_map_init(&idx, PROC_MAP_LOG2) ||
-		    db_stk_threads(db, q.run.id, on_thread, &ti) || ti.failed)) {
+		    db_stk_threads(db, q.run.id, on_thread, &ti) || ti.failed ||
+		    db_stk_thread_names(db, q.run.id, on_thread_name, &ti) || ti.failed)) {
 		*out = api_error("cannot read threads: %s", sqlite3_errmsg(db));
 		st = 500;
 	}
@@ -365,10 +372,13 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 				cJSON_AddNullToObject(o, "pid");
 			else
 				cJSON_AddNumberToObject(o, "pid", pid);
+			struct stk_entry *ne = stk_map_get(&idx, tid, pid, 1);
 			if (tid == DB_STK_TID_INTERRUPTS)
 				cJSON_AddStringToObject(o, "name", "DPCs and ISRs interrupting the idle loop");
+			else if (ne)
+				cJSON_AddStringToObject(o, "name", ti.names[ne->v - 1]);
 			else
-				cJSON_AddNullToObject(o, "name"); /* thread names: not decoded yet */
+				cJSON_AddNullToObject(o, "name");
 			cJSON_AddNumberToObject(o, "samples", (double)th[i].v);
 			cJSON_AddItemToObject(o, "share", api_json_number(
 				a.total ? (double)th[i].v / (double)a.total : 0));
@@ -379,6 +389,9 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 	}
 	free(th);
 	free(ti.rows);
+	for (size_t i = 0; i < ti.nnames; i++)
+		free(ti.names[i]);
+	free(ti.names);
 	stk_map_free(&idx);
 	acc_clear(&a);
 	api_stk_query_clear(&q);

@@ -34,6 +34,8 @@ struct api_stk_query {
 int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_request *rq,
 			int idle_default, struct api_stk_query *q, cJSON **out);
 void api_stk_query_clear(struct api_stk_query *q);
+/* Room for one more element in an array of n (doubling from 64). 0 or -1 (ENOMEM). */
+int api_grow(void **v, size_t n, size_t *cap, size_t elem);
 /* A module's name, or NULL when unresolved/unknown. */
 const char *api_stk_module(const struct api_stk_query *q, int32_t id);
 /* The module id that stands for every module of id's name (one image loaded in several
@@ -98,6 +100,17 @@ void api_stk_tree_clear(struct api_stk_tree *t);
  * the run's symbols name the frame, else module+0xOFFSET; module in module mode; 0xADDRESS
  * or "?" (unresolved, module mode). */
 void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n);
+
+/* Depth-first over t from node i with the path from the root (node ids, root excluded;
+ * path holds DB_STK_MAX_DEPTH): fn for every node with exclusive samples. */
+typedef void (*api_stk_visit_fn)(void *ud, const struct api_stk_tree *t, const int32_t *path,
+				 int n, int64_t self);
+void api_stk_tree_walk(const struct api_stk_tree *t, int32_t i, int32_t *path, int depth,
+		       api_stk_visit_fn fn, void *ud);
+/* The tree as a pprof profile (gzip'd profile.proto, api_stacks_pprof.c): *out malloc'd.
+ * 0, or -1 (out of memory). */
+int api_stk_pprof(const struct api_stk_tree *t, int64_t time_ns, int64_t duration_ns,
+		  unsigned char **out, size_t *len);
 
 int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
 		   const struct api_request *rq, cJSON **out);

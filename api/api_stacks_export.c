@@ -1,11 +1,12 @@
-/* api_stacks_export.c — GET /api/runs/{id}/stacks/export?format=folded|speedscope: the
+/* api_stacks_export.c — GET /api/runs/{id}/stacks/export?format=folded|speedscope|pprof: the
  * selection's call tree (shared filter, ?group=frame|module, never pruned) as a download.
  * folded: Brendan Gregg's collapsed stacks, one "root;…;leaf N" line per distinct stack
  * with its samples. speedscope: one "sampled" profile per the file format schema
  * (https://www.speedscope.app/file-format-schema.json): shared frames, each distinct stack
- * once (frame indexes root first) with its samples as weight. Frame names are the tree's
- * (module!function+0xOFF or module+0xOFFSET, module!function in ?group=function, or the
- * module). Idle is left out unless ?idle=1. */
+ * once (frame indexes root first) with its samples as weight. pprof: gzip'd profile.proto
+ * (api_stacks_pprof.c). Frame names are the tree's (module!function+0xOFF or
+ * module+0xOFFSET, module!function in ?group=function, or the module). Idle is left out
+ * unless ?idle=1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +40,14 @@ static void put(struct out_buf *b, const char *s, size_t n)
 	b->p[b->n] = 0;
 }
 
-/* Depth-first over the tree with the path from the root (node ids, root excluded). */
-typedef void (*visit_fn)(void *ud, const struct api_stk_tree *t, const int32_t *path, int n,
-			 int64_t self);
-
-static void walk(const struct api_stk_tree *t, int32_t i, int32_t *path, int depth,
-		 visit_fn fn, void *ud)
+void api_stk_tree_walk(const struct api_stk_tree *t, int32_t i, int32_t *path, int depth,
+		       api_stk_visit_fn fn, void *ud)
 {
 	if (i && t->v[i].self)
 		fn(ud, t, path, depth, t->v[i].self);
 	for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next) {
 		path[depth] = c;
-		walk(t, c, path, depth + 1, fn, ud);
+		api_stk_tree_walk(t, c, path, depth + 1, fn, ud);
 	}
 }
 
@@ -126,7 +123,7 @@ static char *speedscope(const struct api_stk_tree *t, const char *run_name, int3
 	cJSON_AddNumberToObject(p, "endValue", (double)t->total);
 	s.samples = cJSON_AddArrayToObject(p, "samples");
 	s.weights = cJSON_AddArrayToObject(p, "weights");
-	walk(t, 0, path, 0, ss_stack, &s);
+	api_stk_tree_walk(t, 0, path, 0, ss_stack, &s);
 	char *text = s.failed ? NULL : cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	stk_map_free(&s.index);
@@ -140,8 +137,9 @@ int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_requ
 	char fmt[16];
 	int got = api_param(rq, "format", 0, fmt, sizeof fmt);
 	int folded = got == 1 && strcmp(fmt, "folded") == 0;
-	if (got != 1 || (!folded && strcmp(fmt, "speedscope") != 0)) {
-		*out = api_error("'format' takes folded or speedscope");
+	int pprof = got == 1 && strcmp(fmt, "pprof") == 0;
+	if (got != 1 || (!folded && !pprof && strcmp(fmt, "speedscope") != 0)) {
+		*out = api_error("'format' takes folded, speedscope or pprof");
 		return 400;
 	}
 	struct api_stk_query q;
@@ -162,13 +160,20 @@ int api_run_stacks_export(sqlite3 *db, const char *run_id, const struct api_requ
 	if (!st && folded) {
 		struct out_buf b = {0};
 		put(&b, "", 0);
-		walk(&t, 0, path, 0, folded_line, &b);
+		api_stk_tree_walk(&t, 0, path, 0, folded_line, &b);
 		if (b.oom)
 			free(b.p);
 		else
 			*body = b.p, *len = b.n;
 		*mime = "text/plain; charset=utf-8";
 		snprintf(filename, fnlen, "%s.folded.txt", q.run.public_id);
+	} else if (!st && pprof) {
+		unsigned char *gz = NULL;
+		if (api_stk_pprof(&t, api_sat_mul(q.start_us, 1000) + q.win_from_ns,
+				  q.win_to_ns - q.win_from_ns, &gz, len) == 0)
+			*body = (char *)gz;
+		*mime = "application/octet-stream";
+		snprintf(filename, fnlen, "%s.pb.gz", q.run.public_id);
 	} else if (!st) {
 		*body = speedscope(&t, q.run.name && q.run.name[0] ? q.run.name : q.run.public_id,
 				   path);

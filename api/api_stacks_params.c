@@ -179,6 +179,19 @@ static int canon_build(struct api_stk_query *q)
 	return 0;
 }
 
+int api_grow(void **v, size_t n, size_t *cap, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(*v, c * elem);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 int32_t api_stk_canon(const struct api_stk_query *q, int32_t id)
 {
 	return id >= 0 && (size_t)id < q->ncanon ? q->canon[id] : id;

@@ -100,6 +100,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 	}
 	t->n = 1;
 	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
+	q->f.no_ids = 1; /* a tree needs no pid or tid: whole-run totals may serve it */
 	return api_stk_each(db, q, add_stack, t, out);
 }
 
@@ -112,9 +113,13 @@ void api_stk_tree_clear(struct api_stk_tree *t)
 
 static int by_value(const void *a, const void *b, void *ud)
 {
-	const struct api_stk_tnode *v = ud;
-	int64_t x = v[*(const int32_t *)a].value, y = v[*(const int32_t *)b].value;
-	return x < y ? 1 : x > y ? -1 : 0;
+	const struct api_stk_tnode *v = ud, *p = &v[*(const int32_t *)a], *q = &v[*(const int32_t *)b];
+	if (p->value != q->value)
+		return p->value < q->value ? 1 : -1;
+	/* equal: by frame, so that the order does not depend on the order samples were read */
+	if (p->module != q->module)
+		return p->module < q->module ? -1 : 1;
+	return p->offset < q->offset ? -1 : p->offset > q->offset;
 }
 
 struct prune {

@@ -289,6 +289,20 @@ static const struct migration migrations[] = {{
 	 "  offset INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, module_id, rva)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 12 (issue 13): thread names from Thread SetName events (5/72), each with its time:
+	  * a thread's name is its latest one; per-leaf sample totals of the stack store.
+	  * IF NOT EXISTS: tests rewind user_version. */
+	 "CREATE TABLE IF NOT EXISTS etw_thread_names ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  tid INTEGER NOT NULL, pid INTEGER NOT NULL, t_ns INTEGER NOT NULL,"
+	 "  name TEXT NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS etw_thread_names_tid ON etw_thread_names(run_id, tid);"
+	 /* samples per leaf node over the whole run, Idle (idle=1) apart (db_stk_totals.c) */
+	 "CREATE TABLE IF NOT EXISTS stk_leaf_totals ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  idle INTEGER NOT NULL, node INTEGER NOT NULL, n INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, idle, node)) WITHOUT ROWID;",
+	 NULL, NULL},
 	{/* 13 (issue 15, the filter of syscalls, scheduling, disk and file I/O): counts and
 	  * sums per (domain, 100 ms slice, CPU, pid, tid, key) — ingest/etl/etl_slicefacts.h
 	  * says what n, m, ns and bytes are per domain (1 syscall, 2 scheduling, 3 disk,

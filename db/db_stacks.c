@@ -22,7 +22,7 @@ struct db_stacks {
 	int64_t next_frame, next_node, n_samples;
 	int64_t min_slice; /* oldest slice in counts */
 	sqlite3_stmt *sel_frame, *ins_frame, *sel_node, *ins_node, *add_count;
-	sqlite3_stmt *ins_proc, *end_proc, *ins_thread, *end_thread;
+	sqlite3_stmt *ins_proc, *end_proc, *ins_thread, *end_thread, *ins_tname;
 	uint64_t *base; /* module bases by id */
 	size_t nbase;
 	char err[256];
@@ -72,7 +72,9 @@ struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
 				    " VALUES (?,?,?,?,NULL)") ||
 	    prep(w, &w->end_thread, "UPDATE etw_threads SET end_ns=? WHERE rowid=(SELECT"
 				    " max(rowid) FROM etw_threads WHERE run_id=? AND tid=? AND"
-				    " end_ns IS NULL)")) {
+				    " end_ns IS NULL)") ||
+	    prep(w, &w->ins_tname, "INSERT INTO etw_thread_names(run_id, tid, pid, t_ns, name)"
+				   " VALUES (?,?,?,?,?)")) {
 		db_stacks_free(w);
 		return NULL;
 	}
@@ -256,6 +258,15 @@ int db_stacks_task(struct db_stacks *w, const struct sink_task *t)
 		sqlite3_bind_int64(q, 2, w->run_id);
 		sqlite3_bind_int64(q, 3, t->tid);
 		break;
+	case SINK_THREAD_NAME:
+		q = w->ins_tname;
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, w->run_id);
+		sqlite3_bind_int64(q, 2, t->tid);
+		sqlite3_bind_int64(q, 3, t->pid);
+		sqlite3_bind_int64(q, 4, t->t_ns);
+		sqlite3_bind_text(q, 5, name, -1, SQLITE_STATIC);
+		break;
 	default:
 		return 0;
 	}
@@ -298,6 +309,7 @@ void db_stacks_free(struct db_stacks *w)
 	sqlite3_finalize(w->end_proc);
 	sqlite3_finalize(w->ins_thread);
 	sqlite3_finalize(w->end_thread);
+	sqlite3_finalize(w->ins_tname);
 	free(w->base);
 	free(w);
 }

@@ -44,6 +44,8 @@ struct db_stk_filter {
 	uint32_t pids[DB_STK_MAX_IDS], tids[DB_STK_MAX_IDS];
 	unsigned npids, ntids;             /* 0 = all */
 	int idle;                          /* 1: keep pid 0 (Idle) samples */
+	int no_ids;                        /* 1: the caller ignores pid and tid, so counts may
+					    * come summed over them (given as 0) */
 };
 /* Samples per leaf node (and pid, tid) under the filter: cb per row; a non-zero return
  * stops. 0, or -1 with err set. */
@@ -51,6 +53,14 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 			       int64_t slice, int64_t n);
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
+
+/* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
+ * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
+ * samples) with pid, tid, slice 0 — 0, 1 when the run
+ * has no totals (ingested before them), -1 with err set. */
+int db_stk_totals_build(sqlite3 *db, int64_t run_id);
+int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
+			 char *err, size_t errlen);
 
 /* A stack frame as stored. */
 struct db_stk_frame {
@@ -78,6 +88,11 @@ int db_stk_processes(sqlite3 *db, int64_t run_id,
 		     int (*cb)(void *ud, const struct db_stk_process *p), void *ud);
 int db_stk_threads(sqlite3 *db, int64_t run_id,
 		   int (*cb)(void *ud, const struct db_stk_thread *t), void *ud);
+/* Each (tid, pid)'s latest name from Thread SetName events: cb per named thread (name
+ * valid during the call). 0 or -1. */
+int db_stk_thread_names(sqlite3 *db, int64_t run_id,
+			int (*cb)(void *ud, uint32_t tid, uint32_t pid, const char *name),
+			void *ud);
 /* 1 if the run has a stack store (the run was ingested with it), 0 if not, -1 error. */
 int db_stk_present(sqlite3 *db, int64_t run_id);
 

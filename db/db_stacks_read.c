@@ -8,6 +8,12 @@
 #include "db_stk_map.h"
 
 #define READER_CACHE_LOG2 16
+/* After this many node look-ups in SQLite, a reader loads the run's whole node and frame
+ * tables into arrays (16 + 12 bytes per node and frame) when the run has at most
+ * READER_PRELOAD_MAX nodes: a whole-run tree resolves every stored stack, and one
+ * sequential scan is far cheaper than a B-tree search per node. */
+#define READER_PRELOAD_AFTER 20000
+#define READER_PRELOAD_MAX (2 * 1024 * 1024)
 
 static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, unsigned k)
 {
@@ -24,6 +30,12 @@ static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, u
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen)
 {
+	if (f->no_ids && !by_slice && f->from_ns <= 0 && f->to_ns == INT64_MAX && !f->cpu_words &&
+	    !f->npids && !f->ntids) {
+		int rc = db_stk_totals_counts(db, run_id, f->idle, cb, ud, err, errlen);
+		if (rc <= 0)
+			return rc;
+	}
 	/* ids are numbers we format ourselves: at most 2 × 64 × 11 characters */
 	char sql[2048];
 	snprintf(sql, sizeof sql, "SELECT node, pid, tid, %s, %s, sum(n) FROM stk_counts WHERE"
@@ -74,7 +86,91 @@ struct db_stk_reader {
 	int64_t run_id;
 	sqlite3_stmt *node; /* id → parent, module_id, offset */
 	struct stk_map cache; /* (node, 0) → parent, (node, 1) → module, (node, 2) → offset */
+	int64_t misses;       /* look-ups that went to SQLite */
+	int preload_tried;
+	int64_t npre;         /* preloaded: node ids 1..npre */
+	int32_t *pre_parent, *pre_module;
+	uint64_t *pre_offset;
 };
+
+/* Load every node of the run, with its frame, into arrays (ids are dense from 1). 0 when
+ * loaded, 1 when the run is too large or its ids are not dense, -1 on error. */
+static int preload(struct db_stk_reader *r)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t nn = 0, nf = 0;
+	int rc = 1;
+	if (sqlite3_prepare_v2(r->db, "SELECT n_nodes, n_frames FROM stk_runs WHERE run_id=?", -1,
+			       &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, r->run_id);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		nn = sqlite3_column_int64(q, 0);
+		nf = sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (nn <= 0 || nn > READER_PRELOAD_MAX || nf <= 0 || nf > READER_PRELOAD_MAX)
+		return 1;
+	int32_t *fmod = malloc((size_t)(nf + 1) * sizeof *fmod);
+	uint64_t *foff = malloc((size_t)(nf + 1) * sizeof *foff);
+	int32_t *frame = malloc((size_t)(nn + 1) * sizeof *frame);
+	r->pre_parent = malloc((size_t)(nn + 1) * sizeof *r->pre_parent);
+	r->pre_module = malloc((size_t)(nn + 1) * sizeof *r->pre_module);
+	r->pre_offset = malloc((size_t)(nn + 1) * sizeof *r->pre_offset);
+	if (!fmod || !foff || !frame || !r->pre_parent || !r->pre_module || !r->pre_offset)
+		goto done;
+	memset(frame, 0xff, (size_t)(nn + 1) * sizeof *frame); /* -1: not seen */
+	memset(fmod, 0xff, (size_t)(nf + 1) * sizeof *fmod);
+	if (sqlite3_prepare_v2(r->db, "SELECT id, module_id, offset FROM stk_frames WHERE run_id=?",
+			       -1, &q, NULL) != SQLITE_OK) {
+		rc = -1;
+		goto done;
+	}
+	sqlite3_bind_int64(q, 1, r->run_id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		if (id < 1 || id > nf)
+			goto done; /* not dense: keep looking nodes up one by one */
+		fmod[id] = (int32_t)sqlite3_column_int64(q, 1);
+		foff[id] = (uint64_t)sqlite3_column_int64(q, 2);
+	}
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(r->db, "SELECT id, parent, frame FROM stk_nodes WHERE run_id=?", -1,
+			       &q, NULL) != SQLITE_OK) {
+		q = NULL;
+		rc = -1;
+		goto done;
+	}
+	sqlite3_bind_int64(q, 1, r->run_id);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0), parent = sqlite3_column_int64(q, 1),
+			f = sqlite3_column_int64(q, 2);
+		if (id < 1 || id > nn || parent < 0 || parent > nn || f < 1 || f > nf || fmod[f] == -1)
+			goto done;
+		frame[id] = (int32_t)f;
+		r->pre_parent[id] = (int32_t)parent;
+		r->pre_module[id] = fmod[f];
+		r->pre_offset[id] = foff[f];
+	}
+	for (int64_t i = 1; i <= nn; i++)
+		if (frame[i] == -1)
+			goto done;
+	r->npre = nn;
+	rc = 0;
+done:
+	sqlite3_finalize(q);
+	free(fmod);
+	free(foff);
+	free(frame);
+	if (rc) {
+		free(r->pre_parent);
+		free(r->pre_module);
+		free(r->pre_offset);
+		r->pre_parent = r->pre_module = NULL;
+		r->pre_offset = NULL;
+	}
+	return rc;
+}
 
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
 {
@@ -96,12 +192,24 @@ struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
 /* parent and frame of one node: 0, or -1 (unknown node or SQL error) */
 static int node_get(struct db_stk_reader *r, int64_t id, int64_t *parent, struct db_stk_frame *f)
 {
+	if (id >= 1 && id <= r->npre) {
+		*parent = r->pre_parent[id];
+		f->module_id = r->pre_module[id];
+		f->offset = r->pre_offset[id];
+		return 0;
+	}
 	struct stk_entry *p = stk_map_get(&r->cache, (uint64_t)id, 0, 0);
 	if (p) { /* the three entries go in together */
 		*parent = p->v;
 		f->module_id = (int32_t)stk_map_get(&r->cache, (uint64_t)id, 1, 0)->v;
 		f->offset = (uint64_t)stk_map_get(&r->cache, (uint64_t)id, 2, 0)->v;
 		return 0;
+	}
+	if (!r->preload_tried && ++r->misses > READER_PRELOAD_AFTER) {
+		r->preload_tried = 1;
+		preload(r); /* on failure, nodes are looked up one by one as before */
+		if (id >= 1 && id <= r->npre)
+			return node_get(r, id, parent, f);
 	}
 	sqlite3_reset(r->node);
 	sqlite3_bind_int64(r->node, 1, r->run_id);
@@ -143,6 +251,9 @@ void db_stk_reader_free(struct db_stk_reader *r)
 		return;
 	sqlite3_finalize(r->node);
 	stk_map_free(&r->cache);
+	free(r->pre_parent);
+	free(r->pre_module);
+	free(r->pre_offset);
 	free(r);
 }
 
@@ -196,6 +307,25 @@ int db_stk_threads(sqlite3 *db, int64_t run_id,
 		if (cb(ud, &t))
 			break;
 	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_thread_names(sqlite3 *db, int64_t run_id,
+			int (*cb)(void *ud, uint32_t tid, uint32_t pid, const char *name),
+			void *ud)
+{
+	sqlite3_stmt *q;
+	/* SQLite: with max(), the bare column comes from the row holding the maximum */
+	if (sqlite3_prepare_v2(db, "SELECT tid, pid, name, max(t_ns) FROM etw_thread_names"
+				   " WHERE run_id=? GROUP BY tid, pid", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb(ud, (uint32_t)sqlite3_column_int64(q, 0), (uint32_t)sqlite3_column_int64(q, 1),
+		       (const char *)sqlite3_column_text(q, 2)))
+			break;
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }

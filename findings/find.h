@@ -69,6 +69,9 @@ int find_rules_sched(struct find_ctx *c); /* after find_rules_etw: reads its fin
 int find_is_security(const struct attr_class *k);
 /* Findings from the call-stack store (find_rules_stacks.c); called by find_rules_etw. */
 int find_rules_stacks(struct find_ctx *c);
+/* "driver-passthrough": on many stacks, rarely running (find_rules_passthrough.c); called by
+ * find_rules_stacks. */
+int find_rules_passthrough(struct find_ctx *c);
 
 /* Compute the findings document of a run now (nothing stored):
  * {"engine", "kb_version", "verdict": {"severity", "sentence"}, "findings": [...]}.

@@ -236,5 +236,5 @@ int find_rules_stacks(struct find_ctx *c)
 		}
 	}
 	stk_map_free(&m);
-	return 0;
+	return find_rules_passthrough(c);
 }

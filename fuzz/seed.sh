@@ -38,6 +38,7 @@ case $name in
     printf '\001counter=%%25+DPC+Time&points=3' > "$dir/cpu"
     printf '\005\n{"name":"x","notes":"y","expires":null}' > "$dir/patch" ;;
   fuzz_xperf_text) copy "$samples"/xperf/*.txt ;;
+  fuzz_stacktags) copy "$here"/../kb/default.stacktags "$samples"/../research/stacktags/*.stacktags ;;
   fuzz_wpa_csv) copy "$samples"/wpa/*.csv ;;
   fuzz_pdb)
     # A PDB written by lld-link (tests/symbols/gen_pdb.sh; skipped without clang-cl/lld-link).

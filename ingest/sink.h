@@ -85,7 +85,8 @@ enum sink_task_kind {
 	SINK_PROCESS_START = 0, /* DCStart too: the process existed when the trace began */
 	SINK_PROCESS_END = 1,
 	SINK_THREAD_START = 2,
-	SINK_THREAD_END = 3
+	SINK_THREAD_END = 3,
+	SINK_THREAD_NAME = 4 /* Thread SetName: name is the thread's new name (UTF-8) */
 };
 
 struct sink_task {

@@ -5,6 +5,8 @@
 #include "api.h"
 #include "api_dpc.h"
 #include "api_params.h"
+#include "api_tags.h"
+#include "assets.h"
 #include "cache.h"
 #include "jobs.h"
 #include "kb.h"
@@ -97,6 +99,29 @@ static int send_export(struct mg_connection *conn, sqlite3 *db, const char *id,
 	return st;
 }
 
+/* POST …/stacks/tags: the selection by the tags of the .stacktags file in the body (read
+ * only: nothing is stored, so no token; same origin all the same). */
+static int stacktags_post(struct mg_connection *conn, sqlite3 *db, const char *id,
+			  const struct api_request *rq)
+{
+	cJSON *out = NULL;
+	size_t len = 0;
+	int st;
+	if (!http_same_origin(conn)) {
+		http_send_error(conn, 403, "cross-origin requests are refused");
+		return 403;
+	}
+	char *body = http_read_body(conn, API_TAGS_MAX_BYTES, &len, &st);
+	if (!body) {
+		http_send_error(conn, st, st == 413 ? "the tag file is larger than 1 MiB" : "cannot read the body");
+		return st;
+	}
+	st = api_run_stacks_tags(db, id, rq, body, len, "uploaded", &out);
+	free(body);
+	http_send_json(conn, st, out);
+	return st;
+}
+
 static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 		      const char *rest, const struct api_request *rq)
 {
@@ -114,6 +139,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return symbols_upload_handle(conn, s, db, id);
 	if (is(what, "symbols/resolve") && method_is(conn, "POST"))
 		return symbols_resolve_handle(conn, s, db, id);
+	if (is(what, "stacks/tags") && method_is(conn, "POST"))
+		return stacktags_post(conn, db, id, rq);
 	if (!method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
 	if (mg_get_header(conn, "If-None-Match") &&
@@ -149,6 +176,9 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		st = (is(what, "diskio") ? api_run_diskio : api_run_fileio)(db, id, rq, &out);
 	else if (is(what, "stacks/export"))
 		return send_export(conn, db, id, rq);
+	else if (is(what, "stacks/tags"))
+		st = api_run_stacks_tags(db, id, rq, (const char *)stacktags_default[0].data,
+					 stacktags_default[0].len, "default", &out);
 	else if (strncmp(what, "stacks/", 7) == 0)
 		st = api_run_stacks(db, id, what + 7, rq, &out);
 	else if (is(what, "threads"))
@@ -217,6 +247,13 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
 		return run_routes(conn, s, db, uri + 10, &rq);
+	if (is(uri, "/api/compare/stacks")) {
+		if (!method_is(conn, "GET"))
+			return not_allowed(conn, "GET");
+		st = api_compare_stacks(db, &rq, &out);
+		http_send_json(conn, st, out);
+		return st;
+	}
 	if (is(uri, "/api/compare")) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");

@@ -2,8 +2,8 @@
 // baseline run against another run (each frame sized by the other run, coloured by its
 // change; per second when the runs' lengths differ) and the per-process CPU deltas (CPUs
 // used, from each run's /processes). Shown when both runs have sampled stacks. The diff is
-// merged here from the two runs' /stacks/tree (the server's /api/compare/stacks of the
-// issue 13 contract is not written yet; it would answer the same tree).
+// merged by the server (/api/compare/stacks): each node's value is the other run's samples
+// and delta the change, per second when the runs' lengths differ.
 // URL keys: runs, base (shared with compare.js), sgrp (frame or function; module by default).
 'use strict';
 
@@ -15,24 +15,6 @@
     const ids = (q().get('runs') || '').split(',').filter(Boolean);
     const base = q().get('base') || ids[0];
     return { base, other: ids.find((x) => x !== base), ids };
-  }
-
-  // The other run's tree with each node's change against the baseline, matched by the
-  // path of names from the root; per second when the runs' lengths differ. Frames only in
-  // the baseline have value 0 (the graph draws the other run) and a negative delta.
-  function diffTree(ta, tb, msA, msB) {
-    const perSecond = msA && msB && Math.abs(msA - msB) > 1;
-    const ka = perSecond ? 1000 / msA : 1, kb = perSecond ? 1000 / msB : 1;
-    const merge = (na, nb) => {
-      const x = nb || na;
-      const va = na ? na.value * ka : 0, vb = nb ? nb.value * kb : 0;
-      const kids = new Map();
-      for (const c of (na && na.children) || []) kids.set(c.name, [c, null]);
-      for (const c of (nb && nb.children) || []) kids.set(c.name, [(kids.get(c.name) || [null])[0], c]);
-      return { name: x.name, module: x.module, kernel: x.kernel, value: vb, delta: vb - va,
-        children: [...kids.values()].map(([ca, cb]) => merge(ca, cb)) };
-    };
-    return { group: tb.group, normalised: perSecond ? 'per_second' : 'none', root: merge(ta.root, tb.root) };
   }
 
   function processDeltas(a, b) {
@@ -73,8 +55,8 @@
       // Only runs with sampled CPU (ETW runs with PROFILE samples) have stacks to compare.
       const sampled = (d) => Array.isArray(d.processes) && d.total > 0;
       if (!sampled(a) || !sampled(b)) { es.show($('cmp-stacks-panel'), false); return; }
-      const [ta, tb] = await Promise.all([base, other].map((id) => es.api(`/api/runs/${encodeURIComponent(id)}/stacks/tree?group=${group}&min_share=0.001`)));
-      tree = diffTree(ta, tb, a.duration_ms, b.duration_ms);
+      const runs = [base, other].map(encodeURIComponent).join(',');
+      tree = await es.api(`/api/compare/stacks?runs=${runs}&base=${encodeURIComponent(base)}&group=${group}&min_share=0.001`);
     } catch (e) { es.show($('cmp-stacks-panel'), false); return; }
     if (!tree.root || !tree.root.value) { es.show($('cmp-stacks-panel'), false); return; }
     es.show($('cmp-stacks-panel'), true);

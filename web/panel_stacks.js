@@ -2,7 +2,9 @@
 // process table (samples, share of the machine, CPUs used, threads, busiest threads, a
 // sparkline of CPU over time), the thread table of the chosen process, a flame graph, the
 // call tree (top-down or inverted) as an expandable table, callers and callees of a module
-// (butterfly), and export links. Everything follows the time window and the CPU selection.
+// (butterfly), export links, and the samples by stack tag (our default tags, or a .stacktags
+// file the user picks: posted with each request, kept in this page only). Everything
+// follows the time window and the CPU selection.
 // View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
 // carries pid), sinv (1 = inverted tree), sgrp
 // (module = group frames by module, function = merge a named function's frames), smod (the
@@ -15,6 +17,7 @@
   const RECORD = 'xperf -on PROC_THREAD+LOADER+PROFILE -stackwalk Profile';
   let procs = null;
   let tree = null;
+  let tagFile = null; // {name, text} of a picked .stacktags file; null = the default tags
   const expanded = new Set();
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
@@ -155,10 +158,9 @@
     $('stacks-panel').dataset.ready = '1';
   }
 
-  // Downloads of the selection as shown (same filter and grouping). pprof is in the issue 13
-  // contract but the server does not write it yet: no link until it does.
+  // Downloads of the selection as shown (same filter and grouping).
   function renderExports() {
-    const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON']].map(([f, label]) => {
+    const links = [['folded', 'Folded stacks'], ['speedscope', 'speedscope JSON'], ['pprof', 'pprof']].map(([f, label]) => {
       const q = filter();
       q.set('format', f);
       if (group() !== 'frame') q.set('group', group());
@@ -194,6 +196,29 @@
     $('stk-bfly').dataset.ready = mod;
   }
 
+  // The selection by stack tag: one row per tag (untagged last) with its busiest processes.
+  async function loadTags() {
+    const url = `${base()}/stacks/tags?${filter()}`;
+    let d;
+    try {
+      d = await es.api(url, tagFile ? { method: 'POST', body: tagFile.text } : undefined);
+    } catch (e) {
+      $('stk-tags-error').textContent = `${tagFile ? tagFile.name : 'default tags'}: ${e.message}`;
+      es.show($('stk-tags-error'), true);
+      $('stk-tags-body').replaceChildren();
+      return;
+    }
+    es.show($('stk-tags-error'), false);
+    const names = (ps) => ps.map((p) => `${p.name || `pid ${p.pid}`} (${fmt.count(p.samples)})`).join(', ');
+    $('stk-tags-body').replaceChildren(...d.tags.map((t) => es.el('tr', { 'data-tag': t.tag === null ? '' : t.tag }, [
+      es.el('td', { class: t.tag === null ? 'hint' : null }, t.tag === null ? '(untagged)' : t.tag),
+      es.el('td', { class: 'num' }, fmt.count(t.samples)), es.el('td', { class: 'num' }, fmt.percent(t.share)),
+      es.el('td', { class: 'small' }, names(t.processes || []))])));
+    const fn = d.rules_needing_functions ? ` ${fmt.count(d.rules_needing_functions)} of its ${fmt.count(d.rules)} rules name functions and match only frames with symbols.` : '';
+    $('stk-tags-note').textContent = `${fmt.count(d.total)} samples by ${tagFile ? `the tags of ${tagFile.name}` : 'the default tags'}: each stack gets the tag of its highest-priority matching frame, the one nearest the leaf among equals.${fn}`;
+    $('stk-tags').dataset.ready = tagFile ? tagFile.name : 'default';
+  }
+
   async function loadProcesses() {
     try { procs = await es.api(`${base()}/processes?${filter({ withProcess: false })}`); } catch (e) {
       $('stk-error').textContent = e.message; es.show($('stk-error'), true); return false;
@@ -218,7 +243,7 @@
   async function loadAll() {
     renderSwitches();
     if (!(await loadProcesses())) return;
-    await Promise.all([loadThreads(), loadTree(), loadButterfly()]);
+    await Promise.all([loadThreads(), loadTree(), loadButterfly(), loadTags()]);
   }
 
   // Opens the butterfly of a module from another panel (drivers table, verdict).
@@ -235,6 +260,13 @@
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
       $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
       $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));
+      $('stk-tags-file').addEventListener('change', async (ev) => {
+        const f = ev.target.files && ev.target.files[0];
+        if (!f) return;
+        tagFile = { name: f.name, text: await f.text() };
+        loadTags();
+      });
+      $('stk-tags-default').addEventListener('click', () => { tagFile = null; $('stk-tags-file').value = ''; loadTags(); });
       view.onChange(async (changed) => {
         const has = (...k) => changed.has('*') || k.some((x) => changed.has(x));
         if (has('from', 'to', 'cpus')) { expanded.clear(); loadAll(); return; }
@@ -243,6 +275,7 @@
         if (has('pid', 'tid')) { expanded.clear(); renderProcesses(); loadThreads(); }
         if (has('pid', 'tid', 'sinv', 'sgrp')) loadTree();
         if (has('pid', 'tid', 'smod')) loadButterfly();
+        if (has('pid', 'tid')) loadTags();
       });
       loadAll();
     },

@@ -557,6 +557,16 @@ static int emit_task(struct ctx *c, const struct etl_event *ev, enum etl_kernel_
 	return c->sink->task(c->sink->ud, &t);
 }
 
+/* A thread's name (Thread SetName, or the name in its Start/DCStart) to the sink. */
+static int emit_thread_name(struct ctx *c, const struct etl_event *ev, const struct etl_thread *t)
+{
+	if (!c->sink->task)
+		return 0;
+	struct sink_task st = {.kind = SINK_THREAD_NAME, .t_ns = etl_reader_ns(&c->r, ev->timestamp),
+			       .pid = t->pid, .tid = t->tid, .name = t->name, .command_line = ""};
+	return c->sink->task(c->sink->ud, &st);
+}
+
 static int pass2_event(struct ctx *c, const struct etl_event *ev)
 {
 	int group;
@@ -574,7 +584,12 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 			return 0;
 		if (etl_tidmap_set(&c->tids, t.tid, t.pid) != 0)
 			return oom(c);
-		return emit_task(c, ev, k, t.pid, t.tid, NULL);
+		int rc = emit_task(c, ev, k, t.pid, t.tid, NULL);
+		if (rc)
+			return rc;
+		if ((k == ETL_K_THREAD_START || k == ETL_K_THREAD_DCSTART) && t.name[0])
+			return emit_thread_name(c, ev, &t);
+		return 0;
 	}
 	case ETL_K_PROCESS_START: case ETL_K_PROCESS_END:
 	case ETL_K_PROCESS_DCSTART: case ETL_K_PROCESS_DCEND: {
@@ -582,6 +597,12 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 		if (etl_decode_process(ev, &pr) != 0)
 			return 0;
 		return emit_task(c, ev, k, pr.pid, 0, &pr);
+	}
+	case ETL_K_THREAD_SET_NAME: {
+		struct etl_thread t;
+		if (etl_decode_thread_name(ev, &t, t.name, sizeof t.name) != 0 || !t.name[0])
+			return 0;
+		return emit_thread_name(c, ev, &t);
 	}
 	case ETL_K_DPC: case ETL_K_THREADED_DPC: case ETL_K_TIMER_DPC:
 	case ETL_K_ISR: case ETL_K_ISR_MSI:

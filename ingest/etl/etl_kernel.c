@@ -107,6 +107,7 @@ static enum etl_kernel_kind classify_hook(int g, int t)
 		case 4: return ETL_K_THREAD_DCEND;
 		case 36: return ETL_K_CSWITCH;
 		case 50: return ETL_K_READY_THREAD;
+		case 72: return ETL_K_THREAD_SET_NAME;
 		}
 		break;
 	case ETL_GROUP_SYSCONFIG:
@@ -162,6 +163,7 @@ const char *etl_kernel_kind_name(enum etl_kernel_kind k)
 		[ETL_K_THREAD_START] = "ThreadStart", [ETL_K_THREAD_END] = "ThreadEnd",
 		[ETL_K_THREAD_DCSTART] = "ThreadDCStart", [ETL_K_THREAD_DCEND] = "ThreadDCEnd",
 		[ETL_K_CSWITCH] = "CSwitch", [ETL_K_SYSCONFIG_CPU] = "SystemConfigCPU",
+		[ETL_K_THREAD_SET_NAME] = "ThreadSetName",
 		[ETL_K_READY_THREAD] = "ReadyThread", [ETL_K_SYSCALL_ENTER] = "SysClEnter",
 		[ETL_K_SYSCALL_EXIT] = "SysClExit",
 	};
@@ -357,6 +359,13 @@ int etl_decode_process(const struct etl_event *ev, struct etl_process *pr)
 
 int etl_decode_thread(const struct etl_event *ev, struct etl_thread *t)
 {
+	/* v3+: ThreadName UTF-16 after ThreadFlags, at 8 + 7 pointers + 8 (72 on x64, 44 on
+	 * x86), when the payload is long enough (TraceEvent's ThreadTraceData.ThreadName) */
+	size_t name_at = 8 + 7 * (size_t)ev->pointer_size + 8;
+	t->name[0] = 0;
+	if (ev->version >= 3 && ev->payload_len >= name_at + 2)
+		etl_utf16_to_utf8(ev->payload + name_at, ev->payload_len - name_at, t->name,
+				  sizeof t->name);
 	if (ev->payload_len < 8)
 		return -1;
 	if (ev->version == 0) {
@@ -366,6 +375,17 @@ int etl_decode_thread(const struct etl_event *ev, struct etl_thread *t)
 		t->pid = etl_le32(ev->payload);
 		t->tid = etl_le32(ev->payload + 4);
 	}
+	return 0;
+}
+
+int etl_decode_thread_name(const struct etl_event *ev, struct etl_thread *t, char *name,
+			   size_t cap)
+{
+	if (ev->payload_len < 8)
+		return -1;
+	t->pid = etl_le32(ev->payload);
+	t->tid = etl_le32(ev->payload + 4);
+	etl_utf16_to_utf8(ev->payload + 8, ev->payload_len - 8, name, cap);
 	return 0;
 }
 

@@ -24,6 +24,7 @@ enum etl_kernel_kind {
 	ETL_K_THREAD_START, ETL_K_THREAD_END, ETL_K_THREAD_DCSTART, ETL_K_THREAD_DCEND,
 	ETL_K_CSWITCH, ETL_K_SYSCONFIG_CPU,
 	ETL_K_READY_THREAD, ETL_K_SYSCALL_ENTER, ETL_K_SYSCALL_EXIT, /* etl_sched.h */
+	ETL_K_THREAD_SET_NAME,
 	ETL_K_COUNT
 };
 
@@ -114,8 +115,14 @@ int etl_decode_process(const struct etl_event *ev, struct etl_process *p);
 
 struct etl_thread {
 	uint32_t pid, tid;
+	char name[256]; /* Start/DCStart v3+: the optional ThreadName (UTF-8), else "" */
 };
 int etl_decode_thread(const struct etl_event *ev, struct etl_thread *t);
+/* Thread SetName (5/72, Windows 10 1607+): +0 ProcessId u32, +4 ThreadId u32, +8 ThreadName
+ * UTF-16 (NUL-terminated or ending with the payload), to UTF-8 in name[cap]. 0, or -1
+ * when shorter than 8 bytes. */
+int etl_decode_thread_name(const struct etl_event *ev, struct etl_thread *t, char *name,
+			   size_t cap);
 
 struct etl_cswitch {
 	uint32_t new_tid, old_tid;

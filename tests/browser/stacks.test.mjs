@@ -175,20 +175,21 @@ test('a run without samples says they were not recorded and how to record them',
 test('compare: differential flame graph coloured by change per second, and CPU by process deltas', async () => {
   const page = await openPage(browser);
   const asked = await fixtures(page);
-  // by module: the baseline (1 s) and the other run (2 s), 700 samples each
-  const trees = {
-    [runA]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 500, 500), node('edr.sys', 'edr.sys', 100, 100)])]),
-    [runB]: node('all', null, 700, 0, [node('ntoskrnl.exe', 'ntoskrnl.exe', 700, 100, [node('idmtdi.sys', 'idmtdi.sys', 100, 100), node('edr.sys', 'edr.sys', 500, 500)])]),
-  };
-  await page.route('**/api/runs/*/stacks/tree*', (r) => {
-    const u = new URL(r.request().url());
-    asked.push(u.href);
-    const id = u.pathname.split('/')[3];
-    return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ total: 700, group: 'module', inverted: false, root: trees[id], pruned: { nodes: 0, samples: 0 } }) });
+  // by module, merged by the server (/api/compare/stacks): the baseline (1 s) and the other
+  // run (2 s), 700 samples each; value = the other run per second, delta = its change
+  const d = (name, base, other, kids = []) => ({ name, module: name === 'all' ? undefined : name, kernel: true, base, other,
+    value: other / 2, delta: other / 2 - base, children: kids });
+  const diff = { base: runA, other: runB, normalised: 'per_second', group: 'module', inverted: false,
+    root: d('all', 700, 700, [d('ntoskrnl.exe', 700, 700, [d('idmtdi.sys', 500, 100), d('edr.sys', 100, 500)])]),
+    pruned: { nodes: 0, base: 0, other: 0 } };
+  await page.route('**/api/compare/stacks*', (r) => {
+    asked.push(r.request().url());
+    return r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(diff) });
   });
   await page.goto(`${srv.url}/compare?runs=${runA},${runB}`);
   await page.waitForSelector('#cmp-stacks-panel[data-ready]');
-  assert.equal(last(asked, `/runs/${runB}/stacks/tree`).searchParams.get('group'), 'module');
+  const sent = last(asked, '/api/compare/stacks').searchParams;
+  assert.deepEqual([sent.get('runs'), sent.get('base'), sent.get('group')], [`${runA},${runB}`, runA, 'module']);
   assert.match(await page.textContent('#cmp-stacks-note'), /per second/);
   // per second: baseline ×1, other ×½ → ntoskrnl 700 → 350 (−350), idmtdi 500 → 50 (−450),
   // edr 100 → 250 (+150); colours scale by |change| / 450
@@ -290,6 +291,12 @@ test('real server: process → threads → flame graph (modules) → frame click
   const sp = JSON.parse(readFileSync(await speed.path(), 'utf8'));
   assert.equal(sp.profiles[0].type, 'sampled');
   assert.equal(sp.profiles[0].weights.reduce((a, b) => a + b, 0), g.expected.samples);
+  // pprof (decoded in tests/integration/stacks_pprof.test.mjs): a gzip file of the same selection
+  const [pp] = await Promise.all([page.waitForEvent('download'), page.click('#stk-exports a[data-format="pprof"]')]);
+  const ppq = new URL(pp.url()).searchParams;
+  assert.deepEqual([ppq.get('format'), ppq.get('group'), ppq.get('pid')], ['pprof', 'module', '4242']);
+  const gz = readFileSync(await pp.path());
+  assert.deepEqual([gz[0], gz[1]], [0x1f, 0x8b]);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
@@ -311,5 +318,42 @@ test('real server: the differential flame graph of two written traces shows each
   assert.equal(title.replace(/ \(.*\)/, ''), `edr.sys — ${edr(gb).toLocaleString('en-US')} samples, change +${d.toLocaleString('en-US')}`);
   assert.match(await page.getAttribute('#cmp-flame g[name="edr.sys"] rect', 'fill'), /^rgb\(255, \d+, \d+\)$/);
   assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// The samples by stack tag on the real server: our default tags, then a tag file picked in
+// the page (its tag names made of HTML, shown as text); counts are the writer's.
+test('real server: the stack-tag table with the default tags and with a picked tag file', async () => {
+  const scen = { cpus: 2, duration_s: 1, seed: 9, sample_rate_hz: 1000, process_pid: 4343, modules: [
+    { name: 'ntoskrnl.exe', base: '0xfffff80070600000', size: 10485760, samples: { weight: 1 } },
+    { name: 'tedrdrv.sys', base: '0xfffff80075000000', size: 1048576, samples: { weight: 2, stack: ['ntoskrnl.exe'] } },
+    { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, samples: { weight: 1, stack: ['ntoskrnl.exe'] } }] };
+  const g = etlgen(srv.dir, scen, 'tags');
+  const id = (await uploadAndWait(srv.url, g.bytes, 'tags.etl', 'tags')).body.run.id;
+  const m = Object.fromEntries(g.expected.modules.map((x) => [x.name, x.samples_ip]));
+  const n = (v) => v.toLocaleString('en-US');
+  const pc = (v) => `${((100 * v) / g.expected.samples).toFixed(1)} %`;
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${id}`);
+  await page.waitForSelector('#stk-tags[data-ready="default"]');
+  const want = [['Antivirus and EDR\\Palo Alto Networks Cortex XDR', m['tedrdrv.sys']], ['Network\\NDIS', m['ndis.sys']]]
+    .sort((a, b) => b[1] - a[1]).concat([['(untagged)', m['ntoskrnl.exe']]]);
+  assert.deepEqual(await cells(page, '#stk-tags'), want.map(([t, v]) => [t, n(v), pc(v), `pid 4343 (${n(v)})`]));
+  assert.match(await page.textContent('#stk-tags-note'), /by the default tags/);
+  // a picked file: one tag for the EDR module, named with markup
+  const xml = `<Tag Name=""><Tag Name="${EVIL.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"><Entrypoint Module="TEDRDRV.SYS" Method="*"/></Tag></Tag>`;
+  await page.setInputFiles('#stk-tags-file', { name: 'mine.stacktags', mimeType: 'application/xml', buffer: Buffer.from(xml) });
+  await page.waitForSelector('#stk-tags[data-ready="mine.stacktags"]');
+  assert.deepEqual(await cells(page, '#stk-tags'), [[EVIL, n(m['tedrdrv.sys']), pc(m['tedrdrv.sys']), `pid 4343 (${n(m['tedrdrv.sys'])})`],
+    ['(untagged)', n(m['ntoskrnl.exe'] + m['ndis.sys']), pc(m['ntoskrnl.exe'] + m['ndis.sys']), `pid 4343 (${n(m['ntoskrnl.exe'] + m['ndis.sys'])})`]]);
+  assert.equal(await page.$$eval('#stk-tags img', (x) => x.length), 0);
+  // a broken file says so, and the default tags come back with one click
+  await page.setInputFiles('#stk-tags-file', { name: 'bad.stacktags', mimeType: 'application/xml', buffer: Buffer.from('<Tags/>') });
+  await page.waitForFunction(() => !document.getElementById('stk-tags-error').hidden);
+  assert.match(await page.textContent('#stk-tags-error'), /^bad\.stacktags: .*root element must be <Tag>/);
+  await page.click('#stk-tags-default');
+  await page.waitForSelector('#stk-tags[data-ready="default"]');
+  assert.equal((await cells(page, '#stk-tags')).length, 3);
+  assert.deepEqual(page.problems.filter((p) => !/400/.test(p)), []);
   await page.context().close();
 });

@@ -245,9 +245,11 @@ static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *
 }
 
 /* Thread DCStart (v3) of a sampled thread: process id, thread id, then zeros. */
-static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, uint64_t ts)
+/* Thread DCStart v3; name (NULL: none) in its optional trailing ThreadName (UTF-16). */
+static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, const char *name, uint64_t ts)
 {
-	size_t size = 16 + 8 + 7 * g->P + 8;
+	size_t fixed = 16 + 8 + 7 * g->P + 8;
+	size_t size = fixed + (name ? 2 * (strlen(name) + 1) : 0);
 	uint8_t *p = reserve(g, cpu, size);
 	if (!p)
 		return -1;
@@ -255,6 +257,25 @@ static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, uint64_t ts)
 	etl_put16(p, 3);
 	etl_put32(p + 16, process_pid(g));
 	etl_put32(p + 20, tid);
+	if (name)
+		put_utf16(p + fixed, name);
+	return 0;
+}
+
+/* Thread SetName (group 5, opcode 72, version 2): ProcessId u32, ThreadId u32, ThreadName
+ * NUL-terminated UTF-16 (TraceEvent's ThreadSetNameTraceData). */
+static int thread_name_event(struct gen *g, unsigned cpu, uint32_t tid, const char *name,
+			     uint64_t ts)
+{
+	size_t size = 16 + 8 + 2 * (strlen(name) + 1);
+	uint8_t *p = reserve(g, cpu, size);
+	if (!p)
+		return -1;
+	perfinfo(g, p, size, 5, 72, ts);
+	etl_put16(p, 2);
+	etl_put32(p + 16, process_pid(g));
+	etl_put32(p + 20, tid);
+	put_utf16(p + 24, name);
 	return 0;
 }
 
@@ -726,9 +747,12 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	int sampled = s->sample_rate_hz > 0; /* the sampled threads' rundown, when any */
 	for (size_t i = 0; i < s->n_modules; i++)
 		sampled |= s->modules[i].inside_every_us > 0 && s->modules[i].n_inside;
-	for (unsigned i = 0; sampled && i < s->cpus; i++)
-		if (thread_event(&g, i, 1000 + i, T0 + 1))
+	for (unsigned i = 0; sampled && i < s->cpus; i++) {
+		const char *name = i < s->n_thread_names ? s->thread_names[i] : NULL;
+		if (thread_event(&g, i, 1000 + i, s->thread_names_rundown ? name : NULL, T0 + 1) ||
+		    (name && !s->thread_names_rundown && thread_name_event(&g, i, 1000 + i, name, T0 + 1)))
 			goto io;
+	}
 
 	/* One Poisson stream of all DPC/ISR/sample events; pick kind, module and CPU. */
 	double total_rate = s->sample_rate_hz * s->cpus, total_w = 0;

@@ -148,6 +148,12 @@ struct etlgen_scenario {
 				  * definitions at the end, instead of inline Stack events */
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
 	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */
+	const char *const *thread_names; /* "thread_names": [..]: the sampled thread of CPU i
+					  * (tid 1000 + i) named thread_names[i] by a Thread
+					  * SetName event (5/72) after its rundown */
+	size_t n_thread_names;
+	int thread_names_rundown; /* 1: the names in the threads' DCStart (v3 ThreadName)
+				   * instead of SetName events */
 	unsigned implausible_images; /* image events with an empty path, size 0 or pid
 				      * 0xFFFFFFFF (in turn), logged with the rundown */
 	const struct etlgen_module *modules;

@@ -25,7 +25,9 @@
  * "command_line": ""}, …]; a module's "samples": {"process": 4} puts its samples in that
  * listed process's threads (pid 0: the Idle process's thread 0).
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
- * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio).
+ * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio);
+ * "thread_names": ["name of tid 1000", "name of tid 1001", …] (Thread SetName events;
+ * with "thread_names_rundown": true, the ThreadName field of the threads' DCStart).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +192,9 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	free(m);
 	free((char *)s->diskio.file);
 	etlgen_procs_free(s);
+	for (size_t i = 0; i < s->n_thread_names; i++)
+		free((char *)s->thread_names[i]);
+	free((char **)s->thread_names);
 	memset(s, 0, sizeof *s);
 }
 
@@ -220,6 +225,24 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		cJSON_Delete(root);
 		etlgen_scenario_free(s);
 		return -1;
+	}
+	s->thread_names_rundown = (int)num(root, "thread_names_rundown", 0);
+	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(root, "thread_names");
+	int ntn = cJSON_GetArraySize(tn);
+	if (ntn > 0) {
+		char **names = calloc((size_t)ntn, sizeof *names);
+		s->thread_names = (const char *const *)names;
+		for (int i = 0; names && i < ntn; i++) {
+			const cJSON *v = cJSON_GetArrayItem(tn, i);
+			names[i] = strdup(cJSON_IsString(v) ? v->valuestring : "");
+			s->n_thread_names += names[i] != NULL;
+		}
+		if (!names || s->n_thread_names != (size_t)ntn) {
+			snprintf(msg, n, "out of memory");
+			cJSON_Delete(root);
+			etlgen_scenario_free(s);
+			return -1;
+		}
 	}
 	const cJSON *mods = cJSON_GetObjectItemCaseSensitive(root, "modules");
 	int nm = cJSON_GetArraySize(mods);
