@@ -104,6 +104,14 @@ int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen)
 	return rc;
 }
 
+int64_t ingest_grow_written(struct ingest_grow *g)
+{
+	pthread_mutex_lock(&g->mu);
+	int64_t n = g->written;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
 /* Bytes readable at pos once some are (or the end is known): > 0 bytes, 0 the complete
  * file's end, -1 the upload failed. */
 static int64_t wait_readable(struct ingest_grow *g, int64_t pos)

@@ -2,8 +2,8 @@
  * db_import_upload): a writer thread copies a real sample into a spool file in chunks, as the
  * upload's request thread does, while the import reads it.
  * - Completed, the streamed import stores exactly what the import of the whole file stores:
- *   the same format, partial flag and summary, and the same number of rows in every per-run
- *   table.
+ *   the same format, partial flag, summary and file size, and the same number of rows in
+ *   every per-run table.
  * - Cut at any offset (start, inside the detection bytes, inside a buffer, one byte short),
  *   it returns an error carrying the upload's reason and leaves no run. */
 #include <setjmp.h>
@@ -85,7 +85,7 @@ static int import_streamed(sqlite3 *db, const char *src, long cut, int announce,
 	struct feeder f = {src, spool, grow, cut, seed};
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, feed, &f), 0);
-	struct db_run_input in = {NULL, "streamed", cut < 0 ? file_size(src) : cut};
+	struct db_run_input in = {NULL, "streamed", 0}; /* as the worker: the size comes last */
 	struct ingest_options opts = {.grow = grow};
 	int rc = db_import_upload(db, spool, &in, &opts, NULL, res, err, errlen);
 	pthread_join(t, NULL);
@@ -153,6 +153,7 @@ static void test_streamed_import_equals_file_import(void **state)
 			assert_true(cJSON_Compare(ra.summary, rb.summary, 1));
 			assert_true(same_rows_per_table(a, b) > 5);
 			assert_int_equal(count_sql(a, "SELECT count(*) FROM runs"), 1);
+			assert_int_equal(count_sql(a, "SELECT file_size FROM runs"), in.file_size);
 			cJSON_Delete(ra.summary);
 			cJSON_Delete(rb.summary);
 			db_test_remove(a, pa);
