@@ -5,13 +5,19 @@
  * of its symbols (a symbol job or a PDB upload names routines after ingest), and the URL
  * (path and query). cache_run_etag hashes exactly those into a strong ETag; a request
  * whose If-None-Match holds it gets 304 Not Modified without computing the answer.
+ * The same tag keys the answers kept in memory (answers.h): a kept answer is sent for a tag
+ * only if it was printed for that tag.
  * Invariants: a tag is only given to runs whose ingest finished (status ready or partial);
  * any change to what a run answer reads after ingest must be part of the hash. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "answers.h"
 #include "cache.h"
 #include "db.h"
 #include "kb.h"
+
+_Static_assert(CACHE_ETAG_LEN <= ANSWERS_TAG_LEN, "answers.h keeps whole tags");
 
 struct hash2 {
 	uint64_t a, b;
@@ -103,7 +109,8 @@ int cache_fresh(struct mg_connection *conn, const char *etag)
 	return 0;
 }
 
-void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const char *etag)
+void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const char *etag,
+		     struct answers *keep)
 {
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 	cJSON_Delete(body);
@@ -111,9 +118,24 @@ void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const 
 		http_send_error(conn, 500, "out of memory");
 		return;
 	}
-	http_send_tagged(conn, status, "application/json; charset=utf-8", text, strlen(text),
+	size_t len = strlen(text);
+	if (keep)
+		answers_put(keep, etag, text, len);
+	http_send_tagged(conn, status, "application/json; charset=utf-8", text, len,
 			 CACHE_RUN_CONTROL, etag);
 	cJSON_free(text);
+}
+
+int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag)
+{
+	size_t len = 0;
+	char *text = answers_get(keep, etag, &len);
+	if (!text)
+		return 0;
+	http_send_tagged(conn, 200, "application/json; charset=utf-8", text, len,
+			 CACHE_RUN_CONTROL, etag);
+	free(text);
+	return 1;
 }
 
 void cache_send_not_modified(struct mg_connection *conn, const char *etag)

@@ -25,6 +25,7 @@ struct limits {
 	int uploads;
 	int max_conns_ip;     /* connections per client address held freely */
 	int waiting;          /* connections whose request head has not arrived yet */
+	int open;             /* connections open, whole server */
 	int max_waiting;      /* held freely in that state, whole server */
 	struct limits_client client[LIMITS_CLIENTS];
 };
@@ -44,5 +45,9 @@ void limits_upload_end(struct limits *l, const char *addr);
 int limits_conn_open(struct limits *l, const char *addr);
 void limits_conn_request(struct limits *l);
 void limits_conn_close(struct limits *l, const char *addr);
+/* May a connection from addr stay open for another request (keep-alive)? An idle kept
+ * connection holds a worker thread, so only while the server has at most max_waiting
+ * connections open (half the workers) and addr is within its per-address cap: 1 or 0. */
+int limits_keep_alive(struct limits *l, const char *addr);
 
 #endif
