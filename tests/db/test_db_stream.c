@@ -21,6 +21,7 @@
 #include "ingest/ingest.h"
 #include "ingest/ingest_grow.h"
 #include "tests/db/db_test_file.h"
+#include "tests/store/store_db.h"
 
 #define CUT_WHY "the upload was interrupted"
 
@@ -94,16 +95,6 @@ static int import_streamed(sqlite3 *db, const char *src, long cut, int announce,
 	return rc;
 }
 
-static int64_t count_sql(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
-}
-
 /* Every table with a run_id column holds as many rows in a as in b. Returns the number of
  * tables compared. */
 static int same_rows_per_table(sqlite3 *a, sqlite3 *b)
@@ -117,7 +108,7 @@ static int same_rows_per_table(sqlite3 *a, sqlite3 *b)
 		char sql[256];
 		snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"",
 			 (const char *)sqlite3_column_text(st, 0));
-		int64_t na = count_sql(a, sql), nb = count_sql(b, sql);
+		int64_t na = count_rows(a, sql), nb = count_rows(b, sql);
 		if (na != nb)
 			fail_msg("%s: %lld rows streamed, %lld from the file", sql, (long long)na,
 				 (long long)nb);
@@ -152,8 +143,8 @@ static void test_streamed_import_equals_file_import(void **state)
 			assert_int_equal(ra.partial, rb.partial);
 			assert_true(cJSON_Compare(ra.summary, rb.summary, 1));
 			assert_true(same_rows_per_table(a, b) > 5);
-			assert_int_equal(count_sql(a, "SELECT count(*) FROM runs"), 1);
-			assert_int_equal(count_sql(a, "SELECT file_size FROM runs"), in.file_size);
+			assert_int_equal(count_rows(a, "SELECT count(*) FROM runs"), 1);
+			assert_int_equal(count_rows(a, "SELECT file_size FROM runs"), in.file_size);
 			cJSON_Delete(ra.summary);
 			cJSON_Delete(rb.summary);
 			db_test_remove(a, pa);
@@ -179,7 +170,7 @@ static void test_cut_upload_leaves_no_run(void **state)
 						 &res, err, sizeof err);
 			if (rc == 0 || !strstr(err, CUT_WHY))
 				fail_msg("%s cut at %ld: rc %d, \"%s\"", samples[i], cuts[k], rc, err);
-			assert_int_equal(count_sql(db, "SELECT count(*) FROM runs"), 0);
+			assert_int_equal(count_rows(db, "SELECT count(*) FROM runs"), 0);
 			db_test_remove(db, p);
 		}
 	}
