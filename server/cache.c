@@ -7,7 +7,8 @@
  * whose If-None-Match holds it gets 304 Not Modified without computing the answer.
  * The same tag keys the answers kept in memory (answers.h): a kept answer is sent for a tag
  * only if it was printed for that tag.
- * Invariants: a tag is only given to runs whose ingest finished (status ready or partial);
+ * Invariants: a tag is only given to runs whose ingest finished (status ready or partial)
+ * and that have not expired;
  * any change to what a run answer reads after ingest must be part of the hash. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,23 +47,51 @@ static void mix_i64(struct hash2 *h, int64_t v)
 	mix(h, &v, sizeof v);
 }
 
+static const char etag_sql[] =
+	"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
+	" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
+	/* symbolisation may name a run's routines after ingest (issue 14) */
+	" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
+	"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
+	" (SELECT count(*) FROM etw_symbols WHERE run_id = r.id)"
+	" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?1"
+	/* an expired run answers 404 from then on (db_run_get), never a kept answer */
+	" AND (r.expires_us IS NULL OR r.expires_us > ?2)";
+
+/* The tag query, prepared once per connection and kept on it (parsing it was a tenth of a
+ * kept answer's time); cache_thread_end finalizes it. NULL on error. */
+static sqlite3_stmt *etag_stmt(sqlite3 *db)
+{
+	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
+		if (!sqlite3_stmt_busy(p) && strcmp(sqlite3_sql(p), etag_sql) == 0)
+			return p;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db, etag_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+void cache_thread_end(sqlite3 *db)
+{
+	sqlite3_stmt *p = sqlite3_next_stmt(db, NULL);
+	while (p) {
+		sqlite3_stmt *next = sqlite3_next_stmt(db, p);
+		if (strcmp(sqlite3_sql(p), etag_sql) == 0)
+			sqlite3_finalize(p);
+		p = next;
+	}
+}
+
 int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,
 		   const char *query, char etag[CACHE_ETAG_LEN])
 {
-	static const char sql[] =
-		"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
-		" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
-		/* symbolisation may name a run's routines after ingest (issue 14) */
-		" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
-		"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
-		" (SELECT count(*) FROM etw_symbols WHERE run_id = r.id)"
-		" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?";
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = etag_stmt(db);
 	int rc = 1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, db_now_us());
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(st, 5);
@@ -84,7 +113,8 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 	} else if (s != SQLITE_DONE) {
 		rc = -1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 

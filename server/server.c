@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include "db.h"
 #include "jobs.h"
+#include "cache.h"
 #include "server.h"
 #include "symbols.h"
 
@@ -30,8 +31,10 @@ static void *thread_start(const struct mg_context *ctx, int thread_type)
 
 static void thread_stop(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
-	if (thread_type == 1)
+	if (thread_type == 1 && thread_pointer) {
+		cache_thread_end(thread_pointer);
 		db_close(thread_pointer);
+	}
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
