@@ -38,6 +38,9 @@ bench/dpc_bench.sh $([ $quick = 1 ] && echo --quick)
 # --- 2b. a realistic kernel trace (60 s, 1 kHz samples with stacks, compressed and not) ---
 bench/kernel_bench.sh $([ $quick = 1 ] && echo --quick)
 
+# --- 2c. time to verdict: upload time and upload end → verdict, streamed ingest ---------
+bench/verdict.sh $([ $quick = 1 ] && echo --quick)
+
 # --- 3. load: concurrent uploads of large traces while many clients query -------------
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)
 
