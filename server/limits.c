@@ -132,7 +132,7 @@ int limits_keep_alive(struct limits *l, const char *addr)
 {
 	pthread_mutex_lock(&l->mu);
 	const struct limits_client *c = known(l, addr);
-	int ok = l->open <= l->max_waiting && (!c || c->conns <= l->max_conns_ip);
+	int ok = l->open <= l->max_waiting && (!c || 2 * c->conns <= l->max_conns_ip);
 	pthread_mutex_unlock(&l->mu);
 	return ok;
 }

@@ -47,7 +47,9 @@ void limits_conn_request(struct limits *l);
 void limits_conn_close(struct limits *l, const char *addr);
 /* May a connection from addr stay open for another request (keep-alive)? An idle kept
  * connection holds a worker thread, so only while the server has at most max_waiting
- * connections open (half the workers) and addr is within its per-address cap: 1 or 0. */
+ * connections open (half the workers) and addr has at most half its per-address cap open:
+ * the other half stays free for its new connections (a browser opens spare ones ahead of
+ * need, which over the cap would be on probation and shut while idle): 1 or 0. */
 int limits_keep_alive(struct limits *l, const char *addr);
 
 #endif

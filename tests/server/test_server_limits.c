@@ -54,18 +54,18 @@ static void waiting_cap(void **state)
 }
 
 /* Keep-alive only while at most max_waiting connections are open server-wide and the
- * address is within its own cap; closing connections makes it possible again. */
+ * address has at most half its own cap open; closing connections makes it possible again. */
 static void keep_alive_cap(void **state)
 {
 	(void)state;
 	struct limits l;
-	limits_init(&l, 0, 0, 4, 2, 2, 3);
+	limits_init(&l, 0, 0, 4, 2, 4, 3);
 	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
 	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1);
 	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
-	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1); /* 2 of 2 for it, 2 of 3 open */
-	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 0);
-	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 0); /* its 3rd: over its cap */
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1); /* 2 of its 4, 2 of 3 open */
+	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 0); /* 3 of 4: over half its cap */
 	limits_conn_close(&l, "10.0.2.1");
 	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1);
 	limits_conn_request(&l);
