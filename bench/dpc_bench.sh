@@ -2,8 +2,9 @@
 # dpc_bench.sh — the ETW/DPC benchmarks, as Markdown table rows (bench/run.sh prints the
 # header and calls this): a ~1 GB etlgen trace with ~25 M DPC/ISR events (streamed to disk)
 #   1. `etlscope ingest` throughput (MB/s, events/s) and peak RSS vs `cat FILE` in the same run;
-#   2. latency p50/p95/p99 of the DPC/ISR endpoints over HTTP (wrk, one connection, so each
-#      figure is one request's full service time);
+#   2. latency p50/p95/p99 of the DPC/ISR endpoints over HTTP (wrk, one kept-alive connection,
+#      so each figure is one request's service time; after the first request of a URL the
+#      server answers from its kept answers, server/answers.h);
 #   3. throughput (wrk, 2 threads × 8 connections) of each endpoint vs the SAME bytes served
 #      by the same server as an embedded static asset — the cost of computing the answer
 #      (SQLite reads + JSON) over just serving it. The static copy needs a second build

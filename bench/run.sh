@@ -40,6 +40,9 @@ bench/kernel_bench.sh $([ $quick = 1 ] && echo --quick)
 # --- issue 15: CSwitch/ReadyThread/syscall/disk/file I/O ingest, windowed endpoint latency ---
 bench/io_bench.sh $([ $quick = 1 ] && echo --quick)
 
+# --- 2c. time to verdict: upload time and upload end → verdict, streamed ingest ---------
+bench/verdict.sh $([ $quick = 1 ] && echo --quick)
+
 # --- 3. load: concurrent uploads of large traces while many clients query -------------
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)
 

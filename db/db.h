@@ -52,6 +52,8 @@ int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *
 		   char *public_id, char *edit_token, char *err, size_t errlen);
 /* Record the upload job that makes this run, in the run's transaction (db_job_run). */
 int db_sink_set_job(struct db_sink *s, const char *job_id, char *err, size_t errlen);
+/* The run's file size, when it was not known at db_sink_begin (a streamed upload). */
+int db_sink_set_file_size(struct db_sink *s, int64_t size, char *err, size_t errlen);
 /* Roll back everything this run wrote and free the sink. */
 void db_sink_abort(struct db_sink *s);
 /* The run-status rule, one for every format: a run is partial when its parser said so

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include "db.h"
 #include "ingest.h"
+#include "ingest_grow.h"
 
 int db_import_file(sqlite3 *db, const char *path, const struct db_run_input *in,
 		   struct db_import_result *res, char *err, size_t errlen)
@@ -42,6 +43,12 @@ int db_import_upload(sqlite3 *db, const char *path, const struct db_run_input *i
 		snprintf(err, errlen, "%s", ierr.message[0] ? ierr.message : "ingest failed");
 		db_sink_abort(s);
 		return rc == INGEST_EFORMAT ? 1 : -1;
+	}
+	/* An upload ingested as it arrived: its size is known now that it has completed. */
+	if (opts && opts->grow &&
+	    db_sink_set_file_size(s, ingest_grow_written(opts->grow), err, errlen) != 0) {
+		db_sink_abort(s);
+		return -1;
 	}
 	res->partial = db_sink_partial(s);
 	const cJSON *sum = db_sink_summary(s);

@@ -516,6 +516,22 @@ int db_sink_set_job(struct db_sink *s, const char *job_id, char *err, size_t err
 	return ok ? 0 : -1;
 }
 
+int db_sink_set_file_size(struct db_sink *s, int64_t size, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(s->db, "UPDATE runs SET file_size = ? WHERE id = ?", -1, &st,
+				    NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_int64(st, 1, size);
+		sqlite3_bind_int64(st, 2, s->run_id);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	if (!ok)
+		snprintf(err, errlen, "cannot record the file size: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
 int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *run_id,
 		   char *public_id, char *edit_token, char *err, size_t errlen)
 {

@@ -44,6 +44,14 @@ case $name in
     # A PDB written by lld-link (tests/symbols/gen_pdb.sh; skipped without clang-cl/lld-link).
     "$here/../tests/symbols/gen_pdb.sh" "$dir/.gen" >/dev/null 2>&1 && cp -f "$dir/.gen/etlfix.pdb" "$dir/" || true
     rm -rf "$dir/.gen" ;;
+  fuzz_ingest_grow) # small samples behind the harness's 3 control bytes: whole, and cut at 4096
+    for f in "$samples"/perfmon/*.csv "$samples"/perfmon/powershell_CorruptBlg.blg \
+             "$samples"/etl/airbus-lxcore_kernel.etl "$samples"/xperf/*.txt; do
+      [ -f "$f" ] || continue
+      b=$(basename "$f")
+      { printf '\377\377\003'; cat "$f"; } > "$dir/whole-$b"
+      { printf '\020\000\004'; cat "$f"; } > "$dir/cut-$b"
+    done ;;
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   fuzz_io_payload) ;; # payloads, not files: only fuzz/seeds/fuzz_io_payload/
   *) copy "$samples"/*/* ;;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ingest.h"
+#include "ingest_grow.h"
 #include "ingest_utf16.h"
 #include "sink_pipe.h"
 #include "pdh/pdh_text.h"
@@ -12,6 +13,19 @@
 #include "etl/etl_ingest.h"
 #include "wpa/wpa_csv.h"
 #include "xperf/xperf_dpcisr.h"
+
+/* A parse of a growing upload stands only if the upload completed: a parser that read all
+ * it needed waits for the end (wait), and a parser that failed on the reads of a failed
+ * upload reports the upload's reason rather than a damaged file. Returns the final rc. */
+static int grow_verdict(struct ingest_grow *grow, int wait, int rc, struct ingest_error *err)
+{
+	char why[256];
+	if (grow && ingest_grow_end(grow, wait, why, sizeof why) < 0) {
+		ingest_error_set(err, "%s", why);
+		return INGEST_EIO;
+	}
+	return rc;
+}
 
 int ingest_file(const char *path, const struct ingest_sink *sink,
 		enum ingest_format *fmt_out, struct ingest_error *err)
@@ -28,19 +42,20 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 	enum ingest_format fmt;
 	size_t n;
 	int rc;
-	FILE *f = fopen(path, "rb");
+	struct ingest_grow *grow = opts ? opts->grow : NULL;
+	FILE *f = grow ? ingest_grow_open(grow, path) : fopen(path, "rb");
 
 	if (fmt_out)
 		*fmt_out = INGEST_FMT_UNKNOWN;
 	if (!f) {
 		ingest_error_set(err, "cannot open file: %s", strerror(errno));
-		return INGEST_EIO;
+		return grow_verdict(grow, 0, INGEST_EIO, err);
 	}
 	n = fread(head, 1, sizeof head, f);
 	if (ferror(f)) {
 		ingest_error_set(err, "cannot read file: %s", strerror(errno));
 		fclose(f);
-		return INGEST_EIO;
+		return grow_verdict(grow, 0, INGEST_EIO, err);
 	}
 	if (n == 0) {
 		ingest_error_set(err, "the file is empty");
@@ -107,5 +122,5 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 	if (text)
 		fclose(text);
 	fclose(raw);
-	return rc;
+	return grow_verdict(grow, rc == INGEST_OK, rc, err);
 }

@@ -54,6 +54,9 @@ int ingest_file(const char *path, const struct ingest_sink *sink,
 /* What the user may say about a file; NULL members mean "detect". */
 struct ingest_options {
 	const char *encoding; /* text encoding of a perfmon CSV/TSV log (iconv name) */
+	/* The file is an upload still being written (ingest_grow.h): read it as it grows,
+	 * and succeed only once the upload has completed. NULL: a whole file. */
+	struct ingest_grow *grow;
 };
 
 /* ingest_file() with options (opts may be NULL). */

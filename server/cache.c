@@ -5,13 +5,20 @@
  * of its symbols (a symbol job or a PDB upload names routines after ingest), and the URL
  * (path and query). cache_run_etag hashes exactly those into a strong ETag; a request
  * whose If-None-Match holds it gets 304 Not Modified without computing the answer.
- * Invariants: a tag is only given to runs whose ingest finished (status ready or partial);
+ * The same tag keys the answers kept in memory (answers.h): a kept answer is sent for a tag
+ * only if it was printed for that tag.
+ * Invariants: a tag is only given to runs whose ingest finished (status ready or partial)
+ * and that have not expired;
  * any change to what a run answer reads after ingest must be part of the hash. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "answers.h"
 #include "cache.h"
 #include "db.h"
 #include "kb.h"
+
+_Static_assert(CACHE_ETAG_LEN <= ANSWERS_TAG_LEN, "answers.h keeps whole tags");
 
 struct hash2 {
 	uint64_t a, b;
@@ -40,26 +47,54 @@ static void mix_i64(struct hash2 *h, int64_t v)
 	mix(h, &v, sizeof v);
 }
 
+static const char etag_sql[] =
+	"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
+	" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
+	/* symbolisation names a run's routines, frames and syscalls after ingest (issue 14):
+	 * every store of names rewrites its module's status and why, and why counts the names
+	 * per source, so these two change whenever the names do (a count of etw_symbols rows
+	 * would cost a scan of up to ~300 Ki rows per module here) */
+	" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
+	"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
+	" 0"
+	" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?1"
+	/* an expired run answers 404 from then on (db_run_get), never a kept answer */
+	" AND (r.expires_us IS NULL OR r.expires_us > ?2)";
+
+/* The tag query, prepared once per connection and kept on it (parsing it was a tenth of a
+ * kept answer's time); cache_thread_end finalizes it. NULL on error. */
+static sqlite3_stmt *etag_stmt(sqlite3 *db)
+{
+	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
+		if (!sqlite3_stmt_busy(p) && strcmp(sqlite3_sql(p), etag_sql) == 0)
+			return p;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db, etag_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	return st;
+}
+
+void cache_thread_end(sqlite3 *db)
+{
+	sqlite3_stmt *p = sqlite3_next_stmt(db, NULL);
+	while (p) {
+		sqlite3_stmt *next = sqlite3_next_stmt(db, p);
+		if (strcmp(sqlite3_sql(p), etag_sql) == 0)
+			sqlite3_finalize(p);
+		p = next;
+	}
+}
+
 int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,
 		   const char *query, char etag[CACHE_ETAG_LEN])
 {
-	static const char sql[] =
-		"SELECT r.id, r.created_us, r.name, r.notes, coalesce(r.expires_us, -1), r.status,"
-		" coalesce(f.created_us, -1), coalesce(f.engine, -1), coalesce(f.kb_version, ''),"
-		/* symbolisation names a run's routines, frames and syscalls after ingest (issue
-		 * 14): every store of names rewrites its module's status and why, and why counts
-		 * the names per source, so these two change whenever the names do (a count of
-		 * etw_symbols rows would cost a scan of up to ~300 Ki rows per module here) */
-		" coalesce((SELECT group_concat(module_id || ':' || status || ':' || why, ';')"
-		"  FROM etw_module_symbols WHERE run_id = r.id), ''),"
-		" 0"
-		" FROM runs r LEFT JOIN run_findings f ON f.run_id = r.id WHERE r.public_id = ?";
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = etag_stmt(db);
 	int rc = 1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, db_now_us());
 	int s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		const char *status = (const char *)sqlite3_column_text(st, 5);
@@ -81,7 +116,8 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 	} else if (s != SQLITE_DONE) {
 		rc = -1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 
@@ -106,7 +142,8 @@ int cache_fresh(struct mg_connection *conn, const char *etag)
 	return 0;
 }
 
-void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const char *etag)
+void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const char *etag,
+		     struct answers *keep)
 {
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 	cJSON_Delete(body);
@@ -114,9 +151,24 @@ void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const 
 		http_send_error(conn, 500, "out of memory");
 		return;
 	}
-	http_send_tagged(conn, status, "application/json; charset=utf-8", text, strlen(text),
+	size_t len = strlen(text);
+	if (keep)
+		answers_put(keep, etag, text, len);
+	http_send_tagged(conn, status, "application/json; charset=utf-8", text, len,
 			 CACHE_RUN_CONTROL, etag);
 	cJSON_free(text);
+}
+
+int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag)
+{
+	size_t len = 0;
+	char *text = answers_get(keep, etag, &len);
+	if (!text)
+		return 0;
+	http_send_tagged(conn, 200, "application/json; charset=utf-8", text, len,
+			 CACHE_RUN_CONTROL, etag);
+	free(text);
+	return 1;
 }
 
 void cache_send_not_modified(struct mg_connection *conn, const char *etag)

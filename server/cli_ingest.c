@@ -85,7 +85,7 @@ int cli_ingest(int argc, char **argv)
 		memcpy(label, base, n);
 		label[n] = 0;
 		struct db_run_input in = {name, label, st.st_size};
-		struct ingest_options iopts = {encoding};
+		struct ingest_options iopts = {.encoding = encoding};
 		int rc = db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "etlscope: %s: %s\n", file, err);

@@ -34,9 +34,22 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 		      const char *disposition)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
-	const char *h[NSEC + 7][2];
+	const char *h[NSEC + 8][2];
 	size_t n = 0;
-	char clen[32];
+	char clen[32], keep[32];
+	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	/* A refused request's body is never read: civetweb would otherwise drain it (a
+	 * trickling client then holds the thread for as long as it likes). */
+	int refused = status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding"));
+	/* Keep the connection for the next request only while that cannot starve others
+	 * (limits_keep_alive), saying for how long so that clients let go of it first. */
+	if (refused || !limits_keep_alive(&s->limits, ri->remote_addr)) {
+		mg_disable_connection_keep_alive(conn);
+	} else {
+		snprintf(keep, sizeof keep, "timeout=%d", s->keep_alive_ms / 1000);
+		h[n][0] = "Keep-Alive", h[n++][1] = keep;
+	}
 	snprintf(clen, sizeof clen, "%zu", len);
 	h[n][0] = "Content-Type", h[n++][1] = mime;
 	if (status != 304) /* a 304's length would be the 200's, not of its empty body */
@@ -46,7 +59,7 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 		h[n][0] = "ETag", h[n++][1] = etag;
 	for (size_t i = 0; i < NSEC; i++)
 		h[n][0] = security_headers[i][0], h[n++][1] = security_headers[i][1];
-	if (mg_get_request_info(conn)->is_ssl)
+	if (ri->is_ssl)
 		h[n][0] = "Strict-Transport-Security", h[n++][1] = "max-age=31536000";
 	if (status == 429)
 		h[n][0] = "Retry-After", h[n++][1] = "1";
@@ -59,20 +72,18 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 	} else {
 		/* Something was written already (the interim "100 Continue" of an upload, see
 		 * http_send_continue): civetweb then refuses to start headers, so the status
-		 * line and the same headers are written here. */
+		 * line and the same headers are written here, and the connection closed. */
+		mg_disable_connection_keep_alive(conn);
 		mg_printf(conn, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(conn, status));
 		for (size_t i = 0; i < n; i++)
-			mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
+			if (strcmp(h[i][0], "Keep-Alive") != 0)
+				mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
 		mg_printf(conn, "Connection: close\r\n\r\n");
 	}
-	const struct mg_request_info *ri = mg_get_request_info(conn);
 	if (len && !(ri->request_method && strcmp(ri->request_method, "HEAD") == 0))
 		mg_write(conn, data, len);
-	/* A refused request's body is never read: civetweb would otherwise drain it (a
-	 * trickling client then holds the thread for as long as it likes). */
-	if (status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding")))
-		guard_close_refused(&((struct server_ctx *)mg_get_user_data(mg_get_context(conn)))->guard,
-				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
+	if (refused)
+		guard_close_refused(&s->guard, conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
 }
 
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,

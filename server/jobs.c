@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "db.h"
 #include "ingest.h"
+#include "ingest_grow.h"
 #include "jobs.h"
 #include "find.h"
 
@@ -24,6 +25,7 @@ struct job {
 	char *encoding; /* the user's text encoding for a perfmon CSV/TSV, NULL: detect */
 	int64_t expected, received, created_us, seq;
 	struct db_import_result result;
+	struct ingest_grow *grow; /* the upload still writing the spool (jobs_stream), else NULL */
 };
 
 struct jobs {
@@ -61,16 +63,34 @@ static void clear_job(struct job *jb)
 	free(jb->spool);
 	free(jb->error);
 	cJSON_Delete(jb->result.summary);
+	ingest_grow_unref(jb->grow);
 	memset(jb, 0, sizeof *jb);
 }
 
-/* Oldest queued job (FIFO by sequence number). */
+/* A queued job whose upload has ended (0), or is still streaming in (1). */
+static int still_streaming(const struct job *jb)
+{
+	return jb->grow && ingest_grow_end(jb->grow, 0, NULL, 0) == 1;
+}
+
+/* Oldest queued job (FIFO by sequence number), those whose upload has ended first: a
+ * streaming upload holds the worker, and the ingest's write transaction (so edits and PDB
+ * uploads wait on SQLite's busy timeout), for as long as its upload lasts. */
 static struct job *next_queued(struct jobs *j)
 {
 	struct job *best = NULL;
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (j->job[i].state == JOB_QUEUED && (!best || j->job[i].seq < best->seq))
-			best = &j->job[i];
+	int best_streaming = 0;
+	for (int i = 0; i < MAX_JOBS; i++) {
+		struct job *c = &j->job[i];
+		if (c->state != JOB_QUEUED)
+			continue;
+		int streaming = still_streaming(c);
+		if (!best || streaming < best_streaming ||
+		    (streaming == best_streaming && c->seq < best->seq)) {
+			best = c;
+			best_streaming = streaming;
+		}
+	}
 	return best;
 }
 
@@ -103,7 +123,10 @@ static void *worker_main(void *arg)
 					    in.file_size};
 		int want_encoding = jb->encoding != NULL;
 		char *encoding = want_encoding ? strdup(jb->encoding) : NULL;
-		struct ingest_options opts = {encoding};
+		struct ingest_grow *grow = jb->grow;
+		if (grow)
+			ingest_grow_ref(grow);
+		struct ingest_options opts = {encoding, grow};
 		char id[JOB_ID_LEN + 1];
 		memcpy(id, jb->id, sizeof id);
 		pthread_mutex_unlock(&j->mu);
@@ -134,6 +157,7 @@ static void *worker_main(void *arg)
 		free((char *)copy.name);
 		free((char *)copy.file_name);
 		free(encoding);
+		ingest_grow_unref(grow);
 
 		pthread_mutex_lock(&j->mu);
 		jb = find(j, id); /* still ours: the ring never reuses unfinished slots */
@@ -263,6 +287,19 @@ void jobs_queue(struct jobs *j, const char *id, const char *spool_path)
 		pthread_cond_signal(&j->cv);
 	}
 	pthread_mutex_unlock(&j->mu);
+}
+
+void jobs_stream(struct jobs *j, const char *id, const char *spool_path,
+		 struct ingest_grow *grow)
+{
+	pthread_mutex_lock(&j->mu);
+	struct job *jb = find(j, id);
+	if (jb && !jb->grow) {
+		ingest_grow_ref(grow);
+		jb->grow = grow;
+	}
+	pthread_mutex_unlock(&j->mu);
+	jobs_queue(j, id, spool_path);
 }
 
 void jobs_fail(struct jobs *j, const char *id, const char *message)

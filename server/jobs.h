@@ -22,6 +22,12 @@ int jobs_begin(struct jobs *j, const char *name, const char *file_name, const ch
 void jobs_received(struct jobs *j, const char *id, int64_t bytes);
 /* Hand the spooled file to the worker (it deletes the file when done). */
 void jobs_queue(struct jobs *j, const char *id, const char *spool_path);
+/* Hand a spool file still being written to the worker, which ingests it as it grows
+ * (ingest_grow.h); the upload ends it with ingest_grow_finish() or ingest_grow_fail() (and
+ * jobs_fail), and the run commits only after a finish. The job holds a reference to grow. */
+struct ingest_grow;
+void jobs_stream(struct jobs *j, const char *id, const char *spool_path,
+		 struct ingest_grow *grow);
 void jobs_fail(struct jobs *j, const char *id, const char *message);
 
 /* Called by the worker after each successful ingest, with its connection (the symbol job,

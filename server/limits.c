@@ -98,6 +98,7 @@ int limits_conn_open(struct limits *l, const char *addr)
 	int ok = 1;
 	pthread_mutex_lock(&l->mu);
 	struct limits_client *c = client(l, addr, 0);
+	l->open++;
 	if (c)
 		ok = ++c->conns <= l->max_conns_ip;
 	if (ok && l->waiting >= l->max_waiting)
@@ -122,7 +123,18 @@ void limits_conn_close(struct limits *l, const char *addr)
 	struct limits_client *c = known(l, addr);
 	if (c && c->conns > 0)
 		c->conns--;
+	if (l->open > 0)
+		l->open--;
 	pthread_mutex_unlock(&l->mu);
+}
+
+int limits_keep_alive(struct limits *l, const char *addr)
+{
+	pthread_mutex_lock(&l->mu);
+	const struct limits_client *c = known(l, addr);
+	int ok = l->open <= l->max_waiting && (!c || 2 * c->conns <= l->max_conns_ip);
+	pthread_mutex_unlock(&l->mu);
+	return ok;
 }
 
 void limits_upload_end(struct limits *l, const char *addr)

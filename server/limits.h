@@ -25,6 +25,7 @@ struct limits {
 	int uploads;
 	int max_conns_ip;     /* connections per client address held freely */
 	int waiting;          /* connections whose request head has not arrived yet */
+	int open;             /* connections open, whole server */
 	int max_waiting;      /* held freely in that state, whole server */
 	struct limits_client client[LIMITS_CLIENTS];
 };
@@ -44,5 +45,11 @@ void limits_upload_end(struct limits *l, const char *addr);
 int limits_conn_open(struct limits *l, const char *addr);
 void limits_conn_request(struct limits *l);
 void limits_conn_close(struct limits *l, const char *addr);
+/* May a connection from addr stay open for another request (keep-alive)? An idle kept
+ * connection holds a worker thread, so only while the server has at most max_waiting
+ * connections open (half the workers) and addr has at most half its per-address cap open:
+ * the other half stays free for its new connections (a browser opens spare ones ahead of
+ * need, which over the cap would be on probation and shut while idle): 1 or 0. */
+int limits_keep_alive(struct limits *l, const char *addr);
 
 #endif

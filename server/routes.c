@@ -143,11 +143,14 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return stacktags_post(conn, db, id, rq);
 	if (!method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
-	if (mg_get_header(conn, "If-None-Match") &&
-	    cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0 && cache_fresh(conn, etag)) {
+	/* The tag before the answer: a revalidation (304) or an answer kept under it. */
+	int tagged = cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0;
+	if (tagged && cache_fresh(conn, etag)) {
 		cache_send_not_modified(conn, etag);
 		return 304;
 	}
+	if (tagged && cache_send_kept(conn, &s->answers, etag))
+		return 200;
 	if (is(what, ""))
 		st = api_run_get(db, id, rq, &out);
 	else if (is(what, "counters"))
@@ -187,8 +190,9 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		http_send_error(conn, 404, "no such resource");
 		return 404;
 	}
+	/* The tag after it (GET /findings may have stored the findings meanwhile). */
 	if (st == 200 && cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0)
-		cache_send_json(conn, st, out, etag);
+		cache_send_json(conn, st, out, etag, &s->answers);
 	else
 		http_send_json(conn, st, out);
 	return st;

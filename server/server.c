@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include "db.h"
 #include "jobs.h"
+#include "cache.h"
 #include "server.h"
 #include "symbols.h"
 
@@ -30,8 +31,10 @@ static void *thread_start(const struct mg_context *ctx, int thread_type)
 
 static void thread_stop(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
-	if (thread_type == 1)
+	if (thread_type == 1 && thread_pointer) {
+		cache_thread_end(thread_pointer);
 		db_close(thread_pointer);
+	}
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
@@ -204,7 +207,7 @@ static void unlock_data_dir(struct server_ctx *s)
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen)
 {
-	char threads[16], listen[300], errtext[256] = "", timeout[16];
+	char threads[16], listen[300], errtext[256] = "", timeout[16], keep_alive[16];
 	struct mg_callbacks cb;
 	struct mg_init_data init;
 	struct mg_error_data edata;
@@ -214,6 +217,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
 	s->started_us = db_now_us();
+	answers_init(&s->answers);
 	s->lock_fd = -1;
 	if (http_origin_init(&s->self, cfg->public_url, cfg->listen) != 0) {
 		snprintf(err, errlen, "--public-url must look like https://host[:port]");
@@ -253,9 +257,13 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
 		limits_destroy(&s->limits);
+		answers_clear(&s->answers);
 		return -1;
 	}
-	snprintf(timeout, sizeof timeout, "%d", (cfg->timeout_s > 0 ? cfg->timeout_s : 5) * 1000);
+	int timeout_ms = (cfg->timeout_s > 0 ? cfg->timeout_s : 5) * 1000;
+	snprintf(timeout, sizeof timeout, "%d", timeout_ms);
+	s->keep_alive_ms = timeout_ms < SERVER_KEEP_ALIVE_MS ? timeout_ms : SERVER_KEEP_ALIVE_MS;
+	snprintf(keep_alive, sizeof keep_alive, "%d", s->keep_alive_ms);
 	/* civetweb marks TLS ports with a trailing 's'. */
 	snprintf(listen, sizeof listen, "%s%s", cfg->listen, cfg->tls_cert ? "s" : "");
 	const char *options[] = {
@@ -269,7 +277,16 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		/* Headers must be complete within it (from the first byte civetweb waits for),
 		 * and any read or write that waits this long ends the connection. */
 		"request_timeout_ms", timeout,
-		"enable_keep_alive", "no",
+		/* Keep-alive saves a handshake per request (the pages make dozens), but a kept
+		 * connection holds its worker thread until the next request: an idle one is
+		 * closed after keep_alive (3 s, or --timeout when shorter), the next request's
+		 * head must be complete within that time too, and connections are kept only
+		 * while few are open (limits_keep_alive, http.c). */
+		"enable_keep_alive", "yes",
+		"keep_alive_timeout_ms", keep_alive,
+		/* civetweb writes a response's head and body apart: on a kept connection Nagle
+		 * holds the body back until the head's delayed ACK (40 ms per small answer). */
+		"tcp_nodelay", "1",
 		/* Paths stay as sent: "%00" or "%2F" can never shorten or split an id. */
 		"decode_url", "no",
 		/* Anything civetweb writes without our handlers (see http_error) still says so. */
@@ -317,6 +334,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		server_symbols_free(s->symbols);
 		s->symbols = NULL;
 		limits_destroy(&s->limits);
+		answers_clear(&s->answers);
 		return -1;
 	}
 	if (!cfg->tls_cert)
@@ -332,6 +350,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		server_symbols_free(s->symbols);
 		s->symbols = NULL;
 		limits_destroy(&s->limits);
+		answers_clear(&s->answers);
 		mg_exit_library();
 		return -1;
 	}
@@ -355,6 +374,7 @@ void server_stop(struct server_ctx *s)
 	server_symbols_free(s->symbols);
 	s->symbols = NULL;
 	limits_destroy(&s->limits);
+	answers_clear(&s->answers);
 	unlock_data_dir(s);
 	mg_exit_library();
 }

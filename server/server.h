@@ -6,11 +6,15 @@
 #include <stdint.h>
 #include <civetweb.h>
 #include <cjson/cJSON.h>
+#include "answers.h"
 #include "guard.h"
 #include "limits.h"
 
 struct jobs;
 struct server_symbols;
+
+/* An idle keep-alive connection is closed after this (or --timeout, when shorter). */
+#define SERVER_KEEP_ALIVE_MS 3000
 
 struct server_config {
 	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
@@ -52,6 +56,8 @@ struct server_ctx {
 	int lock_fd; /* flock on <data-dir>/etlscope.lock while serving */
 	int port;
 	int64_t started_us; /* ETags of run answers change with it (cache.c) */
+	struct answers answers; /* run answers kept by ETag (answers.h) */
+	int keep_alive_ms;      /* an idle kept connection is closed after it */
 };
 
 /* server.c */

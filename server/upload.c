@@ -1,6 +1,7 @@
 /* upload.c — POST /api/uploads?name=…&file=…: the raw request body (no multipart) is
  * streamed with mg_read into a spool file in the data directory, bounded by the upload
- * limit, then handed to the ingest worker. Answers 202 with the job to poll. */
+ * limit, and the ingest worker reads the spool as it grows (ingest_grow.h): the verdict
+ * follows the last byte. Answers 202 with the job to poll once the body has arrived. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "api_text.h"
+#include "ingest_grow.h"
 #include "jobs.h"
 #include "pdh/pdh_encoding.h"
 #include "server.h"
@@ -143,16 +145,19 @@ int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64
 	return status;
 }
 
-/* The upload job hears how many bytes have arrived (shown while the upload runs). */
+/* The upload job hears how many bytes have arrived (shown while the upload runs), and its
+ * ingest may read them. */
 struct job_progress {
 	struct jobs *jobs;
 	const char *id;
+	struct ingest_grow *grow;
 };
 
 static void job_received(void *ud, long long total)
 {
 	const struct job_progress *jp = ud;
 	jobs_received(jp->jobs, jp->id, total);
+	ingest_grow_wrote(jp->grow, total);
 }
 
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
@@ -168,18 +173,22 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 		return 503;
 	}
 	snprintf(path, sizeof path, "%s/upload-XXXXXX", s->cfg.data_dir);
-	fd = mkstemp(path);
+	struct ingest_grow *grow = ingest_grow_new(ri->content_length);
+	fd = grow ? mkstemp(path) : -1;
 	if (fd < 0) {
+		ingest_grow_unref(grow);
 		jobs_fail(s->jobs, id, "cannot create a spool file");
-		http_send_error(conn, 500, "cannot store the upload: %s", strerror(errno));
+		http_send_error(conn, 500, "cannot store the upload: %s",
+				grow ? strerror(errno) : "out of memory");
 		return 500;
 	}
+	jobs_stream(s->jobs, id, path, grow); /* the ingest starts on the first bytes */
 	/* civetweb 1.15 does not answer Expect: 100-continue for request handlers; curl
 	 * would otherwise wait a second before sending the body. */
 	http_send_continue(conn);
 
 	const char *why = NULL;
-	struct job_progress jp = {s->jobs, id};
+	struct job_progress jp = {s->jobs, id, grow};
 	int status = upload_spool(conn, s, fd, s->cfg.max_upload, job_received, &jp, &total, &why);
 	if (!status && ri->content_length >= 0 && total != ri->content_length) {
 		status = 400;
@@ -189,15 +198,15 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 		status = 400;
 		why = "the upload is empty";
 	}
-	if (!status && fsync(fd) != 0) {
-		status = 507;
-		why = "cannot flush the upload to disk";
-	}
+	/* No fsync: the ingest reads the spool back through the page cache and deletes it,
+	 * and a restart deletes spools left behind (server.c); only close can still fail. */
 	if (close(fd) != 0 && !status) {
 		status = 507;
 		why = "cannot flush the upload to disk";
 	}
 	if (status) {
+		ingest_grow_fail(grow, why); /* before the job: its ingest must not commit */
+		ingest_grow_unref(grow);
 		unlink(path);
 		jobs_fail(s->jobs, id, why);
 		if (status == 413)
@@ -207,7 +216,8 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			http_send_error(conn, status, "%s", why);
 		return status;
 	}
-	jobs_queue(s->jobs, id, path);
+	ingest_grow_finish(grow);
+	ingest_grow_unref(grow);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "job", id);
 	char url[64];

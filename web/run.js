@@ -148,12 +148,28 @@
   // init answers, or resolves, then). The verdict comes first: the other panels start when
   // the findings are on screen, so their charts do not hold the main thread before it.
   // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
+  // Chart.js and its matrix plugin, preloaded by the page (data-chart-script), run in order
+  // once the verdict is drawn; resolves when both have run (or failed to load: the panels
+  // then say what failed, as they do for a failed request).
+  function chartScripts() {
+    const links = [...document.querySelectorAll('link[data-chart-script]')];
+    return Promise.allSettled(links.map((l) => new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = l.href;
+      s.async = false; // in the links' order: the plugin needs Chart
+      s.onload = resolve;
+      s.onerror = () => reject(new Error(`cannot load ${l.href}`));
+      document.head.append(s);
+    })));
+  }
+
   async function startPanels(run) {
     const on = view.panels.filter((p) => p.applies(run));
     for (const p of view.panels) es.show($(p.section), on.includes(p));
     const verdict = on.find((p) => p.section === 'findings-panel');
     if (verdict) await Promise.allSettled([verdict.init(run)]);
     performance.mark('etlscope:verdict');
+    await chartScripts();
     await Promise.allSettled(on.filter((p) => p !== verdict).map((p) => p.init(run)));
   }
 

@@ -88,14 +88,26 @@ const view = {
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
+    // Cell width and height are plain numbers set from the chart area once per layout
+    // (before the cells are updated): as scriptable options they were resolved for each of
+    // thousands of cells, most of the heatmap's drawing time (bench/README.md).
+    const cellSize = {
+      id: 'heatCellSize',
+      afterLayout(chart) {
+        const a = chart.chartArea, ds = chart.data.datasets[0];
+        ds.width = a.width / Math.max(n, 1) + 0.5;
+        ds.height = a.height / Math.max(labels.length, 1) + 0.5;
+      },
+    };
     return {
       type: 'matrix',
+      plugins: [cellSize],
       data: { datasets: [{
         label, data,
         backgroundColor: (c) => view.heatColor(c.raw && c.raw.v !== null ? c.raw.v / max : null),
         borderWidth: 0,
-        width: ({ chart }) => (chart.chartArea ? chart.chartArea.width / Math.max(n, 1) + 0.5 : 1),
-        height: ({ chart }) => (chart.chartArea ? chart.chartArea.height / Math.max(labels.length, 1) + 0.5 : 1),
+        width: 1,
+        height: 1,
       }] },
       options: {
         animation: false, maintainAspectRatio: false,

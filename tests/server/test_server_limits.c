@@ -53,6 +53,33 @@ static void waiting_cap(void **state)
 	limits_destroy(&l);
 }
 
+/* Keep-alive only while at most max_waiting connections are open server-wide and the
+ * address has at most half its own cap open; closing connections makes it possible again. */
+static void keep_alive_cap(void **state)
+{
+	(void)state;
+	struct limits l;
+	limits_init(&l, 0, 0, 4, 2, 4, 3);
+	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1);
+	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1); /* 2 of its 4, 2 of 3 open */
+	assert_int_equal(limits_conn_open(&l, "10.0.2.1"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 0); /* 3 of 4: over half its cap */
+	limits_conn_close(&l, "10.0.2.1");
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.1"), 1);
+	limits_conn_request(&l);
+	limits_conn_request(&l);
+	assert_int_equal(limits_conn_open(&l, "10.0.2.2"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.2"), 1); /* 3 open */
+	assert_int_equal(limits_conn_open(&l, "10.0.2.3"), 1);
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.2"), 0); /* 4 open: over max_waiting */
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.9"), 0);
+	limits_conn_close(&l, "10.0.2.3");
+	assert_int_equal(limits_keep_alive(&l, "10.0.2.2"), 1);
+	limits_destroy(&l);
+}
+
 static const struct {
 	const char *url, *listen;
 	int ok;
@@ -103,6 +130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(per_address_cap),
 		cmocka_unit_test(waiting_cap),
+		cmocka_unit_test(keep_alive_cap),
 		cmocka_unit_test(origin_init),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

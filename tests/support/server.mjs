@@ -7,6 +7,18 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Node's fetch without keep-alive. The server closes a kept connection after 3 s idle; a test
+// that blocks its event loop longer (execFileSync of etlgen or sqlite3, slow under ASan) then
+// has undici reuse a socket the server closed before undici could notice, and undici does
+// not retry a POST ("fetch failed"). Browsers and curl retry; keep-alive itself is tested
+// with raw sockets (keepalive.test.mjs) and through Chromium (tests/browser). Node exposes
+// no Agent class: the one behind its first fetch is reused, configured without keep-alive.
+{
+  const dispatcher = Symbol.for('undici.globalDispatcher.1');
+  await fetch('http://127.0.0.1:1/').catch(() => {}); // port 1: refused at once
+  globalThis[dispatcher] = new globalThis[dispatcher].constructor({ pipelining: 0 });
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = join(here, '..', '..');
 export const shared = process.env.ETLSCOPE_SHARED || join(repo, '..', 'shared');
