@@ -50,7 +50,7 @@ discard=$(wait_url "$out/discard.log")
 
 data=$out/verdict-data; rm -rf "$data"; mkdir -p "$data"
 "$build/server/etlscope" serve --listen 127.0.0.1:0 --db "$data/etlscope.db" --data-dir "$data/d" \
-  --rate-limit 0 > "$out/verdict-serve.log" 2>&1 &
+  --rate-limit 0 --stream-ingest > "$out/verdict-serve.log" 2>&1 &
 pids+=($!)
 url=$(wait_url "$out/verdict-serve.log")
 

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
 		"                  [--max-conns-per-addr N] [--public-url URL] [--symbol-path PATH]\n"
+		"                  [--stream-ingest]\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
 		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
@@ -31,6 +32,8 @@ static void usage(FILE *f)
 		"  etlscope --help | --version\n\n"
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
 		"          --timeout 5 --max-conns-per-addr 8 --min-upload-rate 16K --upload-grace 10\n"
+		"--stream-ingest: ingest while an upload arrives (the verdict sooner after its last\n"
+		"  byte; the store's write lock is held for as long as the upload lasts)\n"
 		"--public-url: the address users type (https://etlscope.example:8443); only its host\n"
 		"  name, the listen address and localhost are answered (DNS rebinding defence)\n"
 		"formats (detected by content): ETW traces .etl (xperf, WPR, PerfView), perfmon\n"
@@ -95,6 +98,7 @@ int cli_serve(int argc, char **argv)
 		{"max-conns-per-addr", required_argument, NULL, 'C'},
 		{"public-url", required_argument, NULL, 'P'},
 		{"symbol-path", required_argument, NULL, 'S'},
+		{"stream-ingest", no_argument, NULL, 'I'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -155,6 +159,7 @@ int cli_serve(int argc, char **argv)
 			break;
 		case 'P': cfg.public_url = optarg; break;
 		case 'S': cfg.symbol_path = optarg; break;
+		case 'I': cfg.stream_ingest = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

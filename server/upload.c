@@ -1,7 +1,9 @@
 /* upload.c — POST /api/uploads?name=…&file=…: the raw request body (no multipart) is
  * streamed with mg_read into a spool file in the data directory, bounded by the upload
- * limit, and the ingest worker reads the spool as it grows (ingest_grow.h): the verdict
- * follows the last byte. Answers 202 with the job to poll once the body has arrived. */
+ * limit. With --stream-ingest the ingest worker reads the spool as it grows
+ * (ingest_grow.h), so the verdict follows the last byte; by default it starts once the
+ * body has arrived (a streaming ingest holds the store's write transaction for as long as
+ * the upload lasts). Answers 202 with the job to poll once the body has arrived. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -182,7 +184,8 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 				grow ? strerror(errno) : "out of memory");
 		return 500;
 	}
-	jobs_stream(s->jobs, id, path, grow); /* the ingest starts on the first bytes */
+	if (s->cfg.stream_ingest)
+		jobs_stream(s->jobs, id, path, grow); /* the ingest starts on the first bytes */
 	/* civetweb 1.15 does not answer Expect: 100-continue for request handlers; curl
 	 * would otherwise wait a second before sending the body. */
 	http_send_continue(conn);
@@ -217,6 +220,8 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 		return status;
 	}
 	ingest_grow_finish(grow);
+	if (!s->cfg.stream_ingest) /* the whole file is there: the ingest reads it at once */
+		jobs_stream(s->jobs, id, path, grow);
 	ingest_grow_unref(grow);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "job", id);

@@ -41,7 +41,7 @@ function cutUpload(port, bytes, cut, how) {
 
 for (const file of [perfviewSample, blgSample]) {
   test(`an upload of ${file.split('/').pop()} cut at random offsets leaves no run`, async () => {
-    const srv = await startServer();
+    const srv = await startServer(['--stream-ingest']);
     try {
       const bytes = readFileSync(file);
       for (const [i, cut] of offsets(17, bytes.length, 6).entries()) {
@@ -84,7 +84,7 @@ test('a whole streamed upload answers exactly as the ingest of the whole file', 
   const db = join(dir, 'cli.db');
   const cli = run(['ingest', '--db', db, '--json', perfviewSample]);
   assert.equal(cli.status, 0, cli.stderr);
-  const streamed = await startServer();
+  const streamed = await startServer(['--stream-ingest']);
   const whole = await startServer([], { db, dir });
   try {
     const up = await uploadDone(streamed.url, readFileSync(perfviewSample), 'perfview.etl', 'p');
