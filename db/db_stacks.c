@@ -12,13 +12,15 @@
 #include "db_stacks.h"
 #include "db_stk_map.h"
 
-#define ID_CACHE_LOG2 18    /* 256 Ki ids cached per map (~8 MB each) */
+#define ID_CACHE_LOG2 18    /* 256 Ki slots per id cache (4 MiB each, 196 Ki ids) */
+#define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
 #define COUNT_CACHE_LOG2 16 /* 64 Ki (slice, cpu, thread, node) cells before a flush */
 
 struct db_stacks {
 	sqlite3 *db;
 	int64_t run_id;
-	struct stk_map frames, nodes, counts;
+	struct stk_ids frames, nodes;
+	struct stk_map counts;
 	int64_t next_frame, next_node, n_samples;
 	int64_t min_slice; /* oldest slice in counts */
 	sqlite3_stmt *sel_frame, *ins_frame, *sel_node, *ins_node, *add_count;
@@ -41,6 +43,12 @@ static int prep(struct db_stacks *w, sqlite3_stmt **st, const char *sql)
 
 struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
 {
+	return db_stacks_begin_sized(db, run_id, ID_CACHE_LOG2, ID_BLOOM_LOG2);
+}
+
+struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned cache_log2,
+					unsigned bloom_log2)
+{
 	struct db_stacks *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
@@ -48,11 +56,12 @@ struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
 	w->run_id = run_id;
 	w->next_frame = w->next_node = 1;
 	w->min_slice = INT64_MAX;
-	if (stk_map_init(&w->frames, ID_CACHE_LOG2) || stk_map_init(&w->nodes, ID_CACHE_LOG2) ||
+	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
+	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
-	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND module_id=?"
-				   " AND offset=?") ||
-	    prep(w, &w->ins_frame, "INSERT INTO stk_frames(run_id, id, module_id, offset)"
+	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND offset=?"
+				   " AND module_id=?") ||
+	    prep(w, &w->ins_frame, "INSERT INTO stk_frames(run_id, id, offset, module_id)"
 				   " VALUES (?,?,?,?)") ||
 	    prep(w, &w->sel_node, "SELECT id FROM stk_nodes WHERE run_id=? AND parent=?"
 				  " AND frame=?") ||
@@ -103,37 +112,42 @@ int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base)
 	return 0;
 }
 
-/* The id of (a, b) in a table: the cache, else SQLite, else a new id. -1 on error. */
-static int64_t intern(struct db_stacks *w, struct stk_map *cache, sqlite3_stmt *sel,
-		      sqlite3_stmt *ins, int64_t *next, int64_t a, int64_t b)
+/* The id of (a, b) in a table (b as its SQL column holds it: b_sql): the cache, else SQLite
+ * (only when the cache may have forgotten it), else a new id. -1 on error. Ids fit 32 bits
+ * (checked). */
+static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *sel,
+		      sqlite3_stmt *ins, int64_t *next, int64_t a, uint32_t b, int64_t b_sql)
 {
-	struct stk_entry *e = stk_map_get(cache, (uint64_t)a, (uint64_t)b, 0);
-	if (e)
-		return e->v;
+	uint32_t got = stk_ids_get(cache, (uint64_t)a, b);
+	if (got)
+		return got;
 	int64_t id = 0;
-	sqlite3_reset(sel);
-	sqlite3_bind_int64(sel, 1, w->run_id);
-	sqlite3_bind_int64(sel, 2, a);
-	sqlite3_bind_int64(sel, 3, b);
-	int rc = sqlite3_step(sel);
-	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(sel, 0);
-	} else if (rc == SQLITE_DONE) {
+	if (cache->forgot && !stk_ids_surely_new(cache, (uint64_t)a, b)) {
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, w->run_id);
+		sqlite3_bind_int64(sel, 2, a);
+		sqlite3_bind_int64(sel, 3, b_sql);
+		int rc = sqlite3_step(sel);
+		if (rc == SQLITE_ROW)
+			id = sqlite3_column_int64(sel, 0);
+		else if (rc != SQLITE_DONE)
+			return fail(w, "reading the stack store");
+	}
+	if (!id) {
+		if (*next > UINT32_MAX) {
+			snprintf(w->err, sizeof w->err, "too many distinct stack frames or nodes");
+			return -1;
+		}
 		id = (*next)++;
 		sqlite3_reset(ins);
 		sqlite3_bind_int64(ins, 1, w->run_id);
 		sqlite3_bind_int64(ins, 2, id);
 		sqlite3_bind_int64(ins, 3, a);
-		sqlite3_bind_int64(ins, 4, b);
+		sqlite3_bind_int64(ins, 4, b_sql);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			return fail(w, "storing a stack");
-	} else {
-		return fail(w, "reading the stack store");
 	}
-	if (stk_map_full(cache))
-		stk_map_reset(cache); /* forget: SQLite still has every id */
-	e = stk_map_put(cache, (uint64_t)a, (uint64_t)b, 0);
-	e->v = id;
+	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
 	return id;
 }
 
@@ -182,10 +196,12 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	int64_t node = 0;
 	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
 		int64_t frame = intern(w, &w->frames, w->sel_frame, w->ins_frame, &w->next_frame,
-				       f[i].module_id, (int64_t)f[i].offset);
+				       (int64_t)f[i].offset, (uint32_t)f[i].module_id,
+				       f[i].module_id);
 		if (frame < 0)
 			return -1;
-		node = intern(w, &w->nodes, w->sel_node, w->ins_node, &w->next_node, node, frame);
+		node = intern(w, &w->nodes, w->sel_node, w->ins_node, &w->next_node, node,
+			      (uint32_t)frame, frame);
 		if (node < 0)
 			return -1;
 	}
@@ -285,8 +301,8 @@ void db_stacks_free(struct db_stacks *w)
 {
 	if (!w)
 		return;
-	stk_map_free(&w->frames);
-	stk_map_free(&w->nodes);
+	stk_ids_free(&w->frames);
+	stk_ids_free(&w->nodes);
 	stk_map_free(&w->counts);
 	sqlite3_finalize(w->sel_frame);
 	sqlite3_finalize(w->ins_frame);
