@@ -156,11 +156,15 @@ static int rmw_visit(void *ud, const struct agg_view *v)
 	return 0;
 }
 
+#define DEAD_ROW INT64_MIN /* a queued row superseded by a later one of its slice */
+
 static int flush_queue(struct agg_builder *b, int out, int level)
 {
 	struct queue *q = &b->queues[out][level];
 	for (uint32_t r = 0; r < q->rows; r++) {
 		size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+		if (q->idx[r] == DEAD_ROW)
+			continue;
 		sqlite3_stmt *st = b->ins;
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, b->run_id);
@@ -221,15 +225,54 @@ oom:
 	return -1;
 }
 
-/* Merge what is already stored for this slice into it (late records only). */
+/* The queued blob of slice idx of (out, level), or NULL. A slice is queued once: when it
+ * is written again after a late record, its queued rows are dropped (kill_queued). */
+static const uint8_t *queued(const struct agg_builder *b, int out, int level, int64_t idx,
+			     size_t *n)
+{
+	const struct queue *q = &b->queues[out][level];
+	for (uint32_t r = q->rows; r-- > 0;)
+		if (q->idx[r] == idx) {
+			*n = (r + 1 < q->rows ? q->off[r + 1] : q->n) - q->off[r];
+			return q->data + q->off[r];
+		}
+	return NULL;
+}
+
+static void kill_queued(struct agg_builder *b, int level, int64_t idx)
+{
+	for (int i = 0; i < b->nouts; i++) {
+		struct queue *q = &b->queues[i][level];
+		for (uint32_t r = q->rows; r-- > 0;)
+			if (q->idx[r] == idx) {
+				q->idx[r] = DEAD_ROW;
+				break;
+			}
+	}
+}
+
+/* Merge what is already stored for this slice into it (late records only): from the queue
+ * when its blob is still there (the usual case: samples leave the per-CPU holds up to ~64
+ * ms late), else from the database. */
 static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 {
-	if (flush_queues(b)) /* the stored version may still be queued */
-		return -1;
+	int in_queue = 0;
 	for (int i = 0; i < b->nouts; i++) {
 		const struct agg_out *o = &b->outs[i];
 		if (!o->primary)
 			continue;
+		struct rmw_ctx c = {s, o, b->max_mask};
+		size_t n;
+		const uint8_t *p = queued(b, i, s->level, s->idx, &n);
+		if (p) {
+			b->rmw++;
+			if (agg_decode(p, n, NULL, rmw_visit, &c)) {
+				snprintf(b->err, sizeof b->err, "queued aggregate unreadable");
+				return -1;
+			}
+			in_queue = 1;
+			continue;
+		}
 		sqlite3_stmt *q = b->sel;
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, b->run_id);
@@ -238,11 +281,10 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		sqlite3_bind_int64(q, 4, s->idx);
 		int rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			struct rmw_ctx c = {s, o, b->max_mask};
 			b->rmw++;
-			const void *p = sqlite3_column_blob(q, 0);
-			int n = sqlite3_column_bytes(q, 0);
-			if (agg_decode(p, (size_t)n, NULL, rmw_visit, &c)) {
+			const void *blob = sqlite3_column_blob(q, 0);
+			int nb = sqlite3_column_bytes(q, 0);
+			if (agg_decode(blob, (size_t)nb, NULL, rmw_visit, &c)) {
 				sqlite3_reset(q);
 				snprintf(b->err, sizeof b->err, "stored aggregate unreadable");
 				return -1;
@@ -252,6 +294,8 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		}
 		sqlite3_reset(q);
 	}
+	if (in_queue) /* every output's queued row: write_slice queues the merged version */
+		kill_queued(b, s->level, s->idx);
 	return 0;
 }
 
