@@ -13,9 +13,9 @@
 #include "db_stacks.h"
 #include "db_stk_map.h"
 
-#define ID_CACHE_LOG2 18    /* 256 Ki slots per id cache (4 MiB each, 196 Ki ids) */
+#define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
-#define COUNT_CACHE_LOG2 16 /* 64 Ki (slice, cpu, thread, node) cells before a flush */
+#define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
 
 struct db_stacks {
 	sqlite3 *db;
