@@ -46,12 +46,13 @@
 #include "etl_summary.h"
 #include "etl_tidmap.h"
 
-#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 7 MiB) */
+#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 8 MiB of slots) */
 #define PENDING_HORIZON_NS 1000000000 /* ... for at most 1 s of trace time */
 #define HOLD_PER_CPU 64 /* samples per CPU kept for a late DPC/ISR after the window */
-/* Frames waiting in the window and the holds: 8 MiB is ~700 Ki frames, 16,384 samples of
- * 42 frames each; deeper stacks shrink the window (samples shed, see above). */
-#define PENDING_FRAME_BYTES ((size_t)8 << 20)
+/* Frames waiting in the window and the holds: 6 MiB is ~520 Ki frames, 16,384 samples of
+ * 32 frames each; deeper stacks shrink the window (samples shed, see above). With 251-frame
+ * stacks on 24 CPUs the ingest peaks at ~61 MB (bench/kernel_bench.sh, "deep stacks"). */
+#define PENDING_FRAME_BYTES ((size_t)6 << 20)
 
 /* A CPU's samples that left the window, in the order they left (time order, but for
  * samples too old for the window, which come straight here); the first goes to the sink
