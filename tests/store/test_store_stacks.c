@@ -31,6 +31,17 @@ static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 }
 
+/* Each query's single number, against its expected value. */
+struct row_check {
+	const char *sql;
+	int64_t want;
+};
+static void check_rows(sqlite3 *db, const struct row_check *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(count_rows(db, t[i].sql), t[i].want);
+}
+
 static int64_t sum;
 static int add(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
 {
@@ -97,14 +108,17 @@ static void test_store(void **state)
 	int64_t run;
 	assert_int_equal(db_sink_commit(s, "etl", 0, &run, pub, tok, err, sizeof err), 0);
 
-	/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_frames"), 5);
-	/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_nodes"), 6);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_counts"), 4);
-	assert_int_equal(count_rows(db, "SELECT sum(n) FROM stk_counts"), 14);
-	assert_int_equal(count_rows(db, "SELECT n FROM stk_counts WHERE slice=0 AND cpu=0"), 8);
-	assert_int_equal(count_rows(db, "SELECT n_samples FROM stk_runs"), 14);
+	const struct row_check rows[] = {
+		/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
+		{"SELECT count(*) FROM stk_frames", 5},
+		/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
+		{"SELECT count(*) FROM stk_nodes", 6},
+		{"SELECT count(*) FROM stk_counts", 4},
+		{"SELECT sum(n) FROM stk_counts", 14},
+		{"SELECT n FROM stk_counts WHERE slice=0 AND cpu=0", 8},
+		{"SELECT n_samples FROM stk_runs", 14},
+	};
+	check_rows(db, rows, sizeof rows / sizeof rows[0]);
 
 	/* the path of A's leaf, root first */
 	int64_t leaf = count_rows(db, "SELECT node FROM stk_counts WHERE slice=0 AND cpu=0");
@@ -205,13 +219,16 @@ static void test_forgetting_cache(void **state)
 	}
 	assert_int_equal(db_stacks_finish(w), 0);
 	db_stacks_free(w);
-	/* distinct offsets: 0x10 × {1; 2,3; 3,4,5; 4,5,6,7} = 7; nodes: 1 + 2 + 3 + 4 paths */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_frames"), 7);
-	assert_int_equal(count_rows(db, "SELECT count(DISTINCT offset) FROM stk_frames"), 7);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_nodes"), 10);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_counts"), 4);
-	assert_int_equal(count_rows(db, "SELECT min(n) FROM stk_counts"), 10);
-	assert_int_equal(count_rows(db, "SELECT max(n) FROM stk_counts"), 10);
+	const struct row_check rows[] = {
+		/* distinct offsets: 0x10 × {1; 2,3; 3,4,5; 4,5,6,7} = 7; nodes: 1 + 2 + 3 + 4 */
+		{"SELECT count(*) FROM stk_frames", 7},
+		{"SELECT count(DISTINCT offset) FROM stk_frames", 7},
+		{"SELECT count(*) FROM stk_nodes", 10},
+		{"SELECT count(*) FROM stk_counts", 4},
+		{"SELECT min(n) FROM stk_counts", 10},
+		{"SELECT max(n) FROM stk_counts", 10},
+	};
+	check_rows(db, rows, sizeof rows / sizeof rows[0]);
 	/* the deepest stack's path, root first: 0x70, 0x60, 0x50, 0x40 */
 	int64_t leaf = count_rows(db, "SELECT c.node FROM stk_counts c JOIN stk_nodes n ON"
 				      " n.run_id=c.run_id AND n.id=c.node JOIN stk_frames f ON"
