@@ -12,7 +12,7 @@
 #include <string.h>
 #include "db_agg.h"
 
-#define LOOKAHEAD_NS (32 * AGG_MS)
+#define LOOKAHEAD_NS (32 * AGG_MS) /* default; agg_builder_set_lookahead */
 #define MAX_OUTS 4
 #define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
 #define QUEUE_ROWS 256
@@ -39,6 +39,7 @@ struct agg_builder {
 	struct agg_slice *pool;
 	int64_t hi_flushed[AGG_LEVELS];
 	int64_t wm, checked;
+	int64_t lookahead_ns;
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
 	struct queue queues[MAX_OUTS][AGG_LEVELS];
@@ -70,6 +71,7 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	b->max_mask = max_mask;
 	b->wm = -1;
 	b->checked = -1;
+	b->lookahead_ns = LOOKAHEAD_NS;
 	for (int l = 0; l < AGG_LEVELS; l++)
 		b->hi_flushed[l] = -1;
 	if (sqlite3_prepare_v2(db,
@@ -85,6 +87,11 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 		return NULL;
 	}
 	return b;
+}
+
+void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns)
+{
+	b->lookahead_ns = ns;
 }
 
 const char *agg_builder_error(const struct agg_builder *b)
@@ -390,9 +397,9 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 {
 	if (t_ns > b->wm)
 		b->wm = t_ns;
-	if (b->wm < LOOKAHEAD_NS)
+	if (b->wm < b->lookahead_ns)
 		return 0; /* only the lookahead's few slices can be open */
-	int64_t done_ms = (b->wm - LOOKAHEAD_NS) / AGG_MS; /* slices ending by here are done */
+	int64_t done_ms = (b->wm - b->lookahead_ns) / AGG_MS; /* slices ending by here are done */
 	/* Normally only when time passes a ms; also when many late slices are open (input
 	 * far behind an earlier outlier), so memory stays bounded whatever the order. */
 	if (done_ms <= b->checked && b->nopen0 <= MAX_OPEN0)
