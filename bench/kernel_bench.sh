@@ -4,7 +4,12 @@
 # SampledProfile with stacks on every CPU) for 60 s, XPRESS-compressed and not, each
 #   1. `etlscope ingest` throughput in MB/s of file and peak RSS vs `cat FILE` in the same
 #      run, against the targets (≥ 100 MB/s compressed, ≥ 250 MB/s uncompressed);
-#   2. where the CPU time goes, per stage (bench/stages.sh, perf).
+#   2. where the CPU time goes, per stage (bench/stages.sh, perf);
+#   3. peak RSS with very deep stacks (issue 13): the same story for 1 s, uncompressed, every
+#      sampled stack 251 frames deep (each module's "stack" list made 250 ntoskrnl.exe
+#      frames), so the samples waiting for their stacks would hold ~50 MB of frames without
+#      the window's byte budget (ingest/etl/README.md). Every frame is a random address, so
+#      this is also the stack store's worst case (a new frame and node per frame).
 # Not yet in the trace: CSwitch, ReadyThread, syscalls and file I/O (etlgen writes them once
 # ingest decodes them).
 #   bench/kernel_bench.sh [--quick]     (--quick: 5 s traces, no profile)
@@ -31,3 +36,14 @@ for comp in false true; do
   echo "| kernel trace ingest, $secs s, 24 CPUs, 1 kHz samples with stacks + DPC/ISR, $([ $comp = true ] && echo XPRESS-compressed || echo uncompressed), $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }') M events | $rate MB/s of file ($wall s), peak RSS $((rss / 1024)) MB; $met ≥ $target MB/s | \`cat FILE\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
   [ $quick = 1 ] || bench/stages.sh "kernel trace, $([ $comp = true ] && echo compressed || echo uncompressed)" "$etl"
 done
+
+deep=$out/kernel-deep.json; deep_etl=$out/kernel-deep.etl
+frames=$(for _ in $(seq 250); do printf '"ntoskrnl.exe",'; done); frames=${frames%,}
+sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": 1/; s/\"compressed\": (true|false)/\"compressed\": false/; s/\"stack\": \[[^]]*\]/\"stack\": [$frames]/g" \
+  demo/scenarios/field-before.json > "$deep.new"
+cmp -s "$deep.new" "$deep" 2>/dev/null && [ -s "$deep_etl" ] && rm "$deep.new" ||
+  { mv "$deep.new" "$deep"; "$build/tools/etlgen/etlgen" "$deep" "$deep_etl" "$out/kernel-deep.expected.json" >/dev/null; }
+db=$out/kernel-deep.db; rm -f "$db" "$db"-*; sync
+measure "etlscope ingest (deep stacks)" "$build/server/etlscope" ingest --db "$db" "$deep_etl"
+shed=$(sqlite3 "$db" "SELECT json_extract(summary, '$.stack_window_shed') FROM runs" 2>/dev/null || echo "?")
+echo "| kernel trace ingest, 1 s, 24 CPUs, 251-frame stacks on every sample, $(($(stat -c %s "$deep_etl") / 1048576)) MB | peak RSS $((rss / 1024)) MB ($wall s); $shed samples left the stack window early | target < 64 MB | |"

@@ -131,6 +131,9 @@ int agg_decode(const uint8_t *p, size_t n, const struct agg_pass *pass,
 struct agg_builder;
 struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct agg_out *outs,
 				    int nouts, unsigned max_mask, char *err, size_t errlen);
+/* How far behind the newest record a level-0 slice stays open (default 32 ms): records
+ * arriving later than that still count exactly, at the cost of a read-modify-write. */
+void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns);
 /* The level-0 record for (t_ns >= 0, key); NULL on failure (err set). */
 struct agg_rec *agg_builder_rec(struct agg_builder *b, int64_t t_ns, uint64_t key);
 /* Flush slices time has moved past (call after each record; cheap unless a ms passed). */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "db_agg.h"
 
-#define LOOKAHEAD_NS (32 * AGG_MS)
+#define LOOKAHEAD_NS (32 * AGG_MS) /* default; agg_builder_set_lookahead */
 #define MAX_OUTS 4
 #define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
 #define QUEUE_ROWS 256
@@ -39,6 +39,7 @@ struct agg_builder {
 	struct agg_slice *pool;
 	int64_t hi_flushed[AGG_LEVELS];
 	int64_t wm, checked;
+	int64_t lookahead_ns;
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
 	struct queue queues[MAX_OUTS][AGG_LEVELS];
@@ -70,6 +71,7 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	b->max_mask = max_mask;
 	b->wm = -1;
 	b->checked = -1;
+	b->lookahead_ns = LOOKAHEAD_NS;
 	for (int l = 0; l < AGG_LEVELS; l++)
 		b->hi_flushed[l] = -1;
 	if (sqlite3_prepare_v2(db,
@@ -85,6 +87,11 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 		return NULL;
 	}
 	return b;
+}
+
+void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns)
+{
+	b->lookahead_ns = ns;
 }
 
 const char *agg_builder_error(const struct agg_builder *b)
@@ -156,11 +163,15 @@ static int rmw_visit(void *ud, const struct agg_view *v)
 	return 0;
 }
 
+#define DEAD_ROW INT64_MIN /* a queued row superseded by a later one of its slice */
+
 static int flush_queue(struct agg_builder *b, int out, int level)
 {
 	struct queue *q = &b->queues[out][level];
 	for (uint32_t r = 0; r < q->rows; r++) {
 		size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+		if (q->idx[r] == DEAD_ROW)
+			continue;
 		sqlite3_stmt *st = b->ins;
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, b->run_id);
@@ -221,15 +232,54 @@ oom:
 	return -1;
 }
 
-/* Merge what is already stored for this slice into it (late records only). */
+/* The queued blob of slice idx of (out, level), or NULL. A slice is queued once: when it
+ * is written again after a late record, its queued rows are dropped (kill_queued). */
+static const uint8_t *queued(const struct agg_builder *b, int out, int level, int64_t idx,
+			     size_t *n)
+{
+	const struct queue *q = &b->queues[out][level];
+	for (uint32_t r = q->rows; r-- > 0;)
+		if (q->idx[r] == idx) {
+			*n = (r + 1 < q->rows ? q->off[r + 1] : q->n) - q->off[r];
+			return q->data + q->off[r];
+		}
+	return NULL;
+}
+
+static void kill_queued(struct agg_builder *b, int level, int64_t idx)
+{
+	for (int i = 0; i < b->nouts; i++) {
+		struct queue *q = &b->queues[i][level];
+		for (uint32_t r = q->rows; r-- > 0;)
+			if (q->idx[r] == idx) {
+				q->idx[r] = DEAD_ROW;
+				break;
+			}
+	}
+}
+
+/* Merge what is already stored for this slice into it (late records only): from the queue
+ * when its blob is still there (the usual case: samples leave the per-CPU holds up to ~64
+ * ms late), else from the database. */
 static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 {
-	if (flush_queues(b)) /* the stored version may still be queued */
-		return -1;
+	int in_queue = 0;
 	for (int i = 0; i < b->nouts; i++) {
 		const struct agg_out *o = &b->outs[i];
 		if (!o->primary)
 			continue;
+		struct rmw_ctx c = {s, o, b->max_mask};
+		size_t n;
+		const uint8_t *p = queued(b, i, s->level, s->idx, &n);
+		if (p) {
+			b->rmw++;
+			if (agg_decode(p, n, NULL, rmw_visit, &c)) {
+				snprintf(b->err, sizeof b->err, "queued aggregate unreadable");
+				return -1;
+			}
+			in_queue = 1;
+			continue;
+		}
 		sqlite3_stmt *q = b->sel;
 		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, b->run_id);
@@ -238,11 +288,10 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		sqlite3_bind_int64(q, 4, s->idx);
 		int rc = sqlite3_step(q);
 		if (rc == SQLITE_ROW) {
-			struct rmw_ctx c = {s, o, b->max_mask};
 			b->rmw++;
-			const void *p = sqlite3_column_blob(q, 0);
-			int n = sqlite3_column_bytes(q, 0);
-			if (agg_decode(p, (size_t)n, NULL, rmw_visit, &c)) {
+			const void *blob = sqlite3_column_blob(q, 0);
+			int nb = sqlite3_column_bytes(q, 0);
+			if (agg_decode(blob, (size_t)nb, NULL, rmw_visit, &c)) {
 				sqlite3_reset(q);
 				snprintf(b->err, sizeof b->err, "stored aggregate unreadable");
 				return -1;
@@ -252,6 +301,8 @@ static int merge_stored(struct agg_builder *b, struct agg_slice *s)
 		}
 		sqlite3_reset(q);
 	}
+	if (in_queue) /* every output's queued row: write_slice queues the merged version */
+		kill_queued(b, s->level, s->idx);
 	return 0;
 }
 
@@ -346,9 +397,9 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 {
 	if (t_ns > b->wm)
 		b->wm = t_ns;
-	if (b->wm < LOOKAHEAD_NS)
+	if (b->wm < b->lookahead_ns)
 		return 0; /* only the lookahead's few slices can be open */
-	int64_t done_ms = (b->wm - LOOKAHEAD_NS) / AGG_MS; /* slices ending by here are done */
+	int64_t done_ms = (b->wm - b->lookahead_ns) / AGG_MS; /* slices ending by here are done */
 	/* Normally only when time passes a ms; also when many late slices are open (input
 	 * far behind an earlier outlier), so memory stays bounded whatever the order. */
 	if (done_ms <= b->checked && b->nopen0 <= MAX_OPEN0)

@@ -9,19 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "db_batch.h"
 #include "db_stacks.h"
 #include "db_stk_map.h"
 
-#define ID_CACHE_LOG2 18    /* 256 Ki ids cached per map (~8 MB each) */
-#define COUNT_CACHE_LOG2 16 /* 64 Ki (slice, cpu, thread, node) cells before a flush */
+#define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
+#define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
+#define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
 
 struct db_stacks {
 	sqlite3 *db;
 	int64_t run_id;
-	struct stk_map frames, nodes, counts;
+	struct stk_ids frames, nodes;
+	struct stk_map counts;
 	int64_t next_frame, next_node, n_samples;
 	int64_t min_slice; /* oldest slice in counts */
-	sqlite3_stmt *sel_frame, *ins_frame, *sel_node, *ins_node, *add_count;
+	int64_t max_flushed; /* newest slice ever flushed (-1: none): newer cells are new rows */
+	sqlite3_stmt *sel_frame, *sel_node;
+	struct db_batch ins_frame, ins_node, new_count, add_count; /* written in batches */
 	sqlite3_stmt *ins_proc, *end_proc, *ins_thread, *end_thread, *ins_tname;
 	uint64_t *base; /* module bases by id */
 	size_t nbase;
@@ -41,6 +46,12 @@ static int prep(struct db_stacks *w, sqlite3_stmt **st, const char *sql)
 
 struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
 {
+	return db_stacks_begin_sized(db, run_id, ID_CACHE_LOG2, ID_BLOOM_LOG2);
+}
+
+struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned cache_log2,
+					unsigned bloom_log2)
+{
 	struct db_stacks *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
@@ -48,19 +59,23 @@ struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id)
 	w->run_id = run_id;
 	w->next_frame = w->next_node = 1;
 	w->min_slice = INT64_MAX;
-	if (stk_map_init(&w->frames, ID_CACHE_LOG2) || stk_map_init(&w->nodes, ID_CACHE_LOG2) ||
+	w->max_flushed = -1;
+	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
+	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
-	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND module_id=?"
-				   " AND offset=?") ||
-	    prep(w, &w->ins_frame, "INSERT INTO stk_frames(run_id, id, module_id, offset)"
-				   " VALUES (?,?,?,?)") ||
+	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND offset=?"
+				   " AND module_id=?") ||
+	    db_batch_init(&w->ins_frame, db, run_id, "INSERT OR FAIL INTO stk_frames(run_id, id, offset,"
+			  " module_id) VALUES ", 3, "") ||
 	    prep(w, &w->sel_node, "SELECT id FROM stk_nodes WHERE run_id=? AND parent=?"
 				  " AND frame=?") ||
-	    prep(w, &w->ins_node, "INSERT INTO stk_nodes(run_id, id, parent, frame)"
-				  " VALUES (?,?,?,?)") ||
-	    prep(w, &w->add_count, "INSERT INTO stk_counts(run_id, slice, cpu, pid, tid, node, n)"
-				   " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
-				   " n = n + excluded.n") ||
+	    db_batch_init(&w->ins_node, db, run_id, "INSERT OR FAIL INTO stk_nodes(run_id, id, parent,"
+			  " frame) VALUES ", 3, "") ||
+	    db_batch_init(&w->new_count, db, run_id, "INSERT OR FAIL INTO stk_counts(run_id, slice,"
+			  " cpu, pid, tid, node, n) VALUES ", 6, "") ||
+	    db_batch_init(&w->add_count, db, run_id, "INSERT INTO stk_counts(run_id, slice, cpu,"
+			  " pid, tid, node, n) VALUES ", 6, " ON CONFLICT DO UPDATE SET"
+			  " n = n + excluded.n") ||
 	    prep(w, &w->ins_proc, "INSERT INTO etw_processes(run_id, pid, ppid, start_ns, end_ns,"
 				  " name, command_line) VALUES (?,?,?,?,?,?,?)") ||
 	    prep(w, &w->end_proc, "UPDATE etw_processes SET end_ns=?, name=CASE WHEN name=''"
@@ -105,58 +120,62 @@ int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base)
 	return 0;
 }
 
-/* The id of (a, b) in a table: the cache, else SQLite, else a new id. -1 on error. */
-static int64_t intern(struct db_stacks *w, struct stk_map *cache, sqlite3_stmt *sel,
-		      sqlite3_stmt *ins, int64_t *next, int64_t a, int64_t b)
+/* The id of (a, b) in a table (b as its SQL column holds it: b_sql): the cache, else SQLite
+ * (only when the cache may have forgotten it), else a new id. -1 on error. Ids fit 32 bits
+ * (checked). */
+static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *sel,
+		      struct db_batch *ins, int64_t *next, int64_t a, uint32_t b, int64_t b_sql)
 {
-	struct stk_entry *e = stk_map_get(cache, (uint64_t)a, (uint64_t)b, 0);
-	if (e)
-		return e->v;
+	uint32_t got = stk_ids_get(cache, (uint64_t)a, b);
+	if (got)
+		return got;
 	int64_t id = 0;
-	sqlite3_reset(sel);
-	sqlite3_bind_int64(sel, 1, w->run_id);
-	sqlite3_bind_int64(sel, 2, a);
-	sqlite3_bind_int64(sel, 3, b);
-	int rc = sqlite3_step(sel);
-	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(sel, 0);
-	} else if (rc == SQLITE_DONE) {
-		id = (*next)++;
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, w->run_id);
-		sqlite3_bind_int64(ins, 2, id);
-		sqlite3_bind_int64(ins, 3, a);
-		sqlite3_bind_int64(ins, 4, b);
-		if (sqlite3_step(ins) != SQLITE_DONE)
+	if (cache->forgot && !stk_ids_surely_new(cache, (uint64_t)a, b)) {
+		if (db_batch_flush(ins)) /* the lookup must see the rows still buffered */
 			return fail(w, "storing a stack");
-	} else {
-		return fail(w, "reading the stack store");
+		sqlite3_reset(sel);
+		sqlite3_bind_int64(sel, 1, w->run_id);
+		sqlite3_bind_int64(sel, 2, a);
+		sqlite3_bind_int64(sel, 3, b_sql);
+		int rc = sqlite3_step(sel);
+		if (rc == SQLITE_ROW)
+			id = sqlite3_column_int64(sel, 0);
+		else if (rc != SQLITE_DONE)
+			return fail(w, "reading the stack store");
 	}
-	if (stk_map_full(cache))
-		stk_map_reset(cache); /* forget: SQLite still has every id */
-	e = stk_map_put(cache, (uint64_t)a, (uint64_t)b, 0);
-	e->v = id;
+	if (!id) {
+		if (*next > UINT32_MAX) {
+			snprintf(w->err, sizeof w->err, "too many distinct stack frames or nodes");
+			return -1;
+		}
+		id = (*next)++;
+		if (db_batch_add(ins, (const int64_t[]){id, a, b_sql}))
+			return fail(w, "storing a stack");
+	}
+	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
 	return id;
 }
 
+/* The accumulated counts into stk_counts: a cell of a slice newer than any flushed before
+ * is a new row; an older one (a late sample) may meet its row, so it is added to it. */
 static int flush_counts(struct db_stacks *w)
 {
-	sqlite3_stmt *q = w->add_count;
+	int64_t newest = w->max_flushed;
 	for (size_t i = 0; i < w->counts.cap; i++) {
 		const struct stk_entry *e = &w->counts.e[i];
 		if (!e->used)
 			continue;
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, w->run_id);
-		sqlite3_bind_int64(q, 2, (int64_t)(e->k[0] >> 16));
-		sqlite3_bind_int64(q, 3, (int64_t)(e->k[0] & 0xffff));
-		sqlite3_bind_int64(q, 4, (int64_t)(e->k[1] >> 32));
-		sqlite3_bind_int64(q, 5, (int64_t)(e->k[1] & 0xffffffffu));
-		sqlite3_bind_int64(q, 6, (int64_t)e->k[2]);
-		sqlite3_bind_int64(q, 7, e->v);
-		if (sqlite3_step(q) != SQLITE_DONE)
+		int64_t slice = (int64_t)(e->k[0] >> 16);
+		int64_t row[6] = {slice, (int64_t)(e->k[0] & 0xffff), (int64_t)(e->k[1] >> 32),
+				  (int64_t)(e->k[1] & 0xffffffffu), (int64_t)e->k[2], e->v};
+		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row))
 			return fail(w, "storing stack counts");
+		if (slice > newest)
+			newest = slice;
 	}
+	if (db_batch_flush(&w->new_count) || db_batch_flush(&w->add_count))
+		return fail(w, "storing stack counts");
+	w->max_flushed = newest;
 	stk_map_reset(&w->counts);
 	w->min_slice = INT64_MAX;
 	return 0;
@@ -183,11 +202,13 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	}
 	int64_t node = 0;
 	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
-		int64_t frame = intern(w, &w->frames, w->sel_frame, w->ins_frame, &w->next_frame,
-				       f[i].module_id, (int64_t)f[i].offset);
+		int64_t frame = intern(w, &w->frames, w->sel_frame, &w->ins_frame, &w->next_frame,
+				       (int64_t)f[i].offset, (uint32_t)f[i].module_id,
+				       f[i].module_id);
 		if (frame < 0)
 			return -1;
-		node = intern(w, &w->nodes, w->sel_node, w->ins_node, &w->next_node, node, frame);
+		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node, node,
+			      (uint32_t)frame, frame);
 		if (node < 0)
 			return -1;
 	}
@@ -279,6 +300,8 @@ int db_stacks_finish(struct db_stacks *w)
 {
 	if (flush_counts(w))
 		return -1;
+	if (db_batch_flush(&w->ins_frame) || db_batch_flush(&w->ins_node))
+		return fail(w, "storing a stack");
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(w->db, "INSERT INTO stk_runs(run_id, slice_ns, n_frames, n_nodes,"
 				      " n_samples) VALUES (?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
@@ -297,14 +320,15 @@ void db_stacks_free(struct db_stacks *w)
 {
 	if (!w)
 		return;
-	stk_map_free(&w->frames);
-	stk_map_free(&w->nodes);
+	stk_ids_free(&w->frames);
+	stk_ids_free(&w->nodes);
 	stk_map_free(&w->counts);
 	sqlite3_finalize(w->sel_frame);
-	sqlite3_finalize(w->ins_frame);
+	db_batch_clear(&w->ins_frame);
 	sqlite3_finalize(w->sel_node);
-	sqlite3_finalize(w->ins_node);
-	sqlite3_finalize(w->add_count);
+	db_batch_clear(&w->ins_node);
+	db_batch_clear(&w->new_count);
+	db_batch_clear(&w->add_count);
 	sqlite3_finalize(w->ins_proc);
 	sqlite3_finalize(w->end_proc);
 	sqlite3_finalize(w->ins_thread);

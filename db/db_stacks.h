@@ -8,7 +8,8 @@
  * and thread filters are exact.
  *
  * Memory at ingest is bounded: frame and node ids are cached in fixed-size hash maps that
- * are forgotten when full (a miss looks the id up in SQLite by its unique key), and counts
+ * are forgotten when full (a miss then looks the id up in SQLite by its unique key, unless
+ * the map's Bloom filter shows the key was never seen: db_stk_map.h), and counts
  * are accumulated in a fixed-size map flushed (added into the table) whenever the slice
  * moves on or the map fills. */
 #ifndef ETLSCOPE_DB_STACKS_H
@@ -28,6 +29,10 @@
 /* ---- writing (inside the run's ingest transaction) ---- */
 struct db_stacks;
 struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id);
+/* The same with id caches of 2^cache_log2 slots and Bloom filters of 2^bloom_log2 bits (tests
+ * make them tiny to exercise forgetting; db_stacks_begin picks the ingest's sizes). */
+struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned cache_log2,
+					unsigned bloom_log2);
 /* A module's base, by its store id (to turn a stackless sample's IP into an offset). */
 int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base);
 int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s);

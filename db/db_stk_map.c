@@ -64,3 +64,100 @@ struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_
 	m->n++;
 	return e;
 }
+
+/* ---- stk_ids ---- */
+
+static uint64_t ids_hash(uint64_t a, uint32_t b)
+{
+	uint64_t h = (a ^ (uint64_t)b << 40 ^ (uint64_t)b) * 0x9E3779B97F4A7C15ull;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return h ^ h >> 32;
+}
+
+int stk_ids_init(struct stk_ids *m, unsigned cap_log2, unsigned bloom_log2)
+{
+	memset(m, 0, sizeof *m);
+	m->cap = (size_t)1 << cap_log2;
+	m->bloom_log2 = bloom_log2;
+	m->e = calloc(m->cap, sizeof *m->e);
+	m->bloom = calloc(((size_t)1 << bloom_log2) / 64, sizeof *m->bloom);
+	if (!m->e || !m->bloom) {
+		stk_ids_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+void stk_ids_free(struct stk_ids *m)
+{
+	free(m->e);
+	free(m->bloom);
+	memset(m, 0, sizeof *m);
+}
+
+size_t stk_ids_bytes(const struct stk_ids *m)
+{
+	return m->cap * sizeof *m->e + ((size_t)1 << m->bloom_log2) / 8;
+}
+
+static const struct stk_id *ids_find(const struct stk_ids *m, uint64_t a, uint32_t b, uint64_t h)
+{
+	size_t i = (size_t)h & (m->cap - 1);
+	for (;;) {
+		const struct stk_id *e = &m->e[i];
+		if (!e->v || (e->a == a && e->b == b))
+			return e;
+		i = (i + 1) & (m->cap - 1);
+	}
+}
+
+uint32_t stk_ids_get(const struct stk_ids *m, uint64_t a, uint32_t b)
+{
+	return ids_find(m, a, b, ids_hash(a, b))->v;
+}
+
+/* The filter's 3 bit positions, from the two halves of a second hash (double hashing). */
+#define BLOOM_K 3
+static void bloom_bits(const struct stk_ids *m, uint64_t a, uint32_t b, uint64_t out[BLOOM_K])
+{
+	uint64_t h = ids_hash(a ^ 0x5851F42D4C957F2Dull, b ^ 0x2545F491u);
+	uint64_t h1 = h & 0xffffffffu, h2 = h >> 32 | 1, mask = ((uint64_t)1 << m->bloom_log2) - 1;
+	for (int i = 0; i < BLOOM_K; i++)
+		out[i] = (h1 + (uint64_t)i * h2 * 0x9E3779B1u) & mask;
+}
+
+int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b)
+{
+	uint64_t bit[BLOOM_K];
+	bloom_bits(m, a, b, bit);
+	for (int i = 0; i < BLOOM_K; i++)
+		if (!(m->bloom[bit[i] / 64] >> (bit[i] % 64) & 1))
+			return 1;
+	return 0;
+}
+
+void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v)
+{
+	uint64_t bit[BLOOM_K];
+	bloom_bits(m, a, b, bit);
+	for (int i = 0; i < BLOOM_K; i++)
+		m->bloom[bit[i] / 64] |= (uint64_t)1 << (bit[i] % 64);
+	uint64_t h = ids_hash(a, b);
+	struct stk_id *e = (struct stk_id *)ids_find(m, a, b, h);
+	if (e->v) {
+		e->v = v;
+		return;
+	}
+	if (m->n >= m->cap / 4 * 3) { /* full: forget every id (SQLite keeps them all) */
+		memset(m->e, 0, m->cap * sizeof *m->e);
+		m->n = 0;
+		m->forgot = 1;
+		m->resets++;
+		e = (struct stk_id *)ids_find(m, a, b, h);
+	}
+	e->a = a;
+	e->b = b;
+	e->v = v;
+	m->n++;
+}

@@ -1,7 +1,14 @@
-/* db_stk_map.h — internal: a bounded open-addressing hash map from a 3 × 64-bit key to a
- * 64-bit value, used by the stack store as its frame/node id caches and its per-slice
- * count accumulator. The caller decides what to do when it is full (flush or forget);
- * the map never grows past the capacity given at init. */
+/* db_stk_map.h — internal: the stack store's bounded hash maps.
+ *
+ * stk_map: open addressing from a 3 × 64-bit key to a 64-bit value; the write side's per-slice
+ * count accumulator and the read side's node cache. The caller decides what to do when it
+ * is full (flush or forget); the map never grows past the capacity given at init.
+ *
+ * stk_ids: the write side's id caches (frame id by module + offset, node id by parent +
+ * frame), 16 bytes a slot, with a Bloom filter of every key ever put. While the map was never
+ * forgotten it holds every id, so a miss means "new" without asking SQLite; once it was
+ * forgotten (full), a miss the Bloom filter rules out is new too, and only the rest (hot
+ * keys forgotten, or the filter's false positives) need a lookup. Memory is fixed at init. */
 #ifndef ETLSCOPE_DB_STK_MAP_H
 #define ETLSCOPE_DB_STK_MAP_H
 
@@ -32,5 +39,32 @@ static inline int stk_map_full(const struct stk_map *m)
 struct stk_entry *stk_map_get(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c);
 /* The entry for key, inserted with v = 0 if absent; NULL if absent and the map is full. */
 struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c);
+
+/* A slot of stk_ids: key (a, b), id v; v 0 = empty (ids start at 1). */
+struct stk_id {
+	uint64_t a;
+	uint32_t b, v;
+};
+
+struct stk_ids {
+	struct stk_id *e;
+	uint64_t *bloom;   /* 2^bloom_log2 bits */
+	size_t cap, n;     /* cap a power of two; n ≤ cap × 3 / 4 */
+	unsigned bloom_log2;
+	int forgot;        /* the map was reset at least once: a miss may be an old key */
+	uint64_t resets;   /* times it was forgotten (a statistic) */
+};
+
+/* 0 or -1 (ENOMEM). cap_log2 ≤ 30, bloom_log2 in 6..36. */
+int stk_ids_init(struct stk_ids *m, unsigned cap_log2, unsigned bloom_log2);
+void stk_ids_free(struct stk_ids *m);
+/* The id of (a, b) if cached, else 0. */
+uint32_t stk_ids_get(const struct stk_ids *m, uint64_t a, uint32_t b);
+/* 1 if (a, b) was never put (certain), 0 if it may have been. */
+int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b);
+/* Cache (a, b) → v (v ≥ 1), forgetting every cached id first when the map is full. */
+void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
+/* Bytes held (the map and the filter), for the memory accounting of callers and tests. */
+size_t stk_ids_bytes(const struct stk_ids *m);
 
 #endif

@@ -20,7 +20,14 @@
  * when it lasted under 1 s and the window held that second. The first interval to cover a
  * sample ends first, so it is the innermost (an ISR inside a DPC) and is never overwritten.
  * Samples emitted earlier stay unmarked; flagged ones count as "flag only" in the store.
- * Samples leave the holds out of time order across CPUs; every store accepts that. */
+ * Samples leave the holds out of time order across CPUs; every store accepts that.
+ *
+ * Memory of deep stacks: the frames held by the window and the holds are counted in bytes
+ * (etl_pending.h); past PENDING_FRAME_BYTES the window's oldest samples leave it early for
+ * their holds (stack_window_shed counts them): a stack event for one of them that comes
+ * later counts as late, and a DPC/ISR still marks it while it is among its CPU's last 64.
+ * Only if the holds alone pass the budget (64 × CPUs × deep stacks) is the oldest held
+ * sample emitted early. */
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
@@ -40,9 +47,13 @@
 #include "etl_summary.h"
 #include "etl_tidmap.h"
 
-#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 7 MiB) */
+#define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 8 MiB of slots) */
 #define PENDING_HORIZON_NS 1000000000 /* ... for at most 1 s of trace time */
 #define HOLD_PER_CPU 64 /* samples per CPU kept for a late DPC/ISR after the window */
+/* Frames waiting in the window and the holds: 6 MiB is ~520 Ki frames, 16,384 samples of
+ * 32 frames each; deeper stacks shrink the window (samples shed, see above). With 251-frame
+ * stacks on 24 CPUs the ingest peaks at ~61 MB (bench/kernel_bench.sh, "deep stacks"). */
+#define PENDING_FRAME_BYTES ((size_t)6 << 20)
 
 /* A CPU's samples that left the window, in the order they left (time order, but for
  * samples too old for the window, which come straight here); the first goes to the sink
@@ -218,6 +229,18 @@ static int emit_modules(struct ctx *c)
 	return 0;
 }
 
+/* A half's frames appended to the joined stack at c->join + at (module indexes → the sink's
+ * ids, addresses → offsets from the module's base). */
+static void join_half(struct ctx *c, const struct etl_frames *h, uint32_t at)
+{
+	for (uint32_t i = 0; i < h->n; i++) {
+		const struct etl_module *e = h->mod[i] >= 0 ? &c->mods.v[h->mod[i]] : NULL;
+		c->join[at + i] = (struct sink_frame){.addr = h->addr[i],
+						      .offset = e ? h->addr[i] - e->base : h->addr[i],
+						      .module_id = e ? e->id : -1};
+	}
+}
+
 static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 {
 	struct sink_cpu_sample *s = &p->s;
@@ -225,12 +248,10 @@ static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 	s->module_chain = s->n_module_chain ? p->chain : NULL;
 	/* join the halves: kernel frames (innermost) first, then the user ones */
 	uint32_t nk = p->half[0].n, nu = p->half[1].n;
-	if (nk)
-		memcpy(c->join, p->half[0].v, (size_t)nk * sizeof c->join[0]);
-	if (nu)
-		memcpy(c->join + nk, p->half[1].v, (size_t)nu * sizeof c->join[0]);
-	etl_frames_free(&p->half[0]);
-	etl_frames_free(&p->half[1]);
+	join_half(c, &p->half[0], 0);
+	join_half(c, &p->half[1], nk);
+	etl_frames_free(&p->half[0], &c->pend.frame_bytes);
+	etl_frames_free(&p->half[1], &c->pend.frame_bytes);
 	s->n_frames = nk + nu;
 	s->frames = s->n_frames ? c->join : NULL;
 	if (p->stack_kinds)
@@ -395,16 +416,52 @@ static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, u
 	return e ? e->id : -1;
 }
 
-/* A stack frame: its module into the sample's lists, the frame into its half. */
+/* A stack frame: its module into the sample's lists, the frame (address and module index)
+ * into its half. */
 static void add_stack_frame(struct ctx *c, struct etl_pending_sample *p, uint64_t addr,
 			    unsigned psize)
 {
 	const struct etl_module *e = module_of(c, addr, p->s.pid, p->s.t_ns, psize);
-	int32_t id = e ? e->id : -1;
-	add_frame(p, id);
-	struct sink_frame f = {.addr = addr, .module_id = id, .offset = e ? addr - e->base : addr};
-	if (etl_frames_add(&p->half[etl_is_kernel_address(addr, psize) ? 0 : 1], &f) != 0)
+	add_frame(p, e ? e->id : -1);
+	if (etl_frames_add(&p->half[etl_is_kernel_address(addr, psize) ? 0 : 1], addr,
+			   e ? (int32_t)(e - c->mods.v) : -1, &c->pend.frame_bytes) != 0)
 		c->frames_oom = 1;
+}
+
+/* The hold whose oldest sample is the oldest of all holds, NULL if every hold is empty. */
+static struct hold_ring *oldest_hold(struct ctx *c)
+{
+	struct hold_ring *best = NULL;
+	for (size_t i = 0; i < c->n_hold; i++) {
+		struct hold_ring *h = c->hold[i];
+		if (h && h->count && (!best || h->slot[h->head].ts < best->slot[best->head].ts))
+			best = h;
+	}
+	return best;
+}
+
+/* Keep the waiting frames within PENDING_FRAME_BYTES: the window's oldest samples move to
+ * their holds early (a full hold emits its oldest, as always); only when the window is empty
+ * and the holds alone are over budget is the oldest held sample emitted early. */
+static int shed_frames(struct ctx *c)
+{
+	while (c->pend.frame_bytes > PENDING_FRAME_BYTES) {
+		struct etl_pending_sample *p = etl_pending_at(&c->pend, 0);
+		struct hold_ring *h;
+		int rc;
+		if (p) {
+			rc = hold_put(c, p);
+			etl_pending_pop(&c->pend);
+		} else if ((h = oldest_hold(c)) != NULL) {
+			rc = hold_pop(c, h);
+		} else {
+			return 0;
+		}
+		c->facts.stack_window_shed++;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int emit_dpcisr(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k)
@@ -576,7 +633,7 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 	switch (k) {
 	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
 		match_stack(c, ev, k);
-		return c->frames_oom ? oom(c) : 0;
+		return c->frames_oom ? oom(c) : shed_frames(c);
 	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
 	case ETL_K_THREAD_DCSTART: case ETL_K_THREAD_DCEND: {
 		struct etl_thread t;
@@ -737,16 +794,17 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_modmap_free(&c->mods);
 	etl_stack_cache_free(&c->stacks);
 	etl_tidmap_free(&c->tids);
-	etl_pending_free(&c->pend);
-	etl_procstats_free(&c->procs);
 	for (size_t i = 0; i < c->n_hold; i++) {
 		struct hold_ring *h = c->hold[i];
 		for (unsigned j = 0; h && j < h->count; j++) { /* left by an aborted parse */
-			etl_frames_free(&h->slot[(h->head + j) % HOLD_PER_CPU].half[0]);
-			etl_frames_free(&h->slot[(h->head + j) % HOLD_PER_CPU].half[1]);
+			struct etl_pending_sample *p = &h->slot[(h->head + j) % HOLD_PER_CPU];
+			etl_frames_free(&p->half[0], &c->pend.frame_bytes);
+			etl_frames_free(&p->half[1], &c->pend.frame_bytes);
 		}
 		free(h);
 	}
+	etl_pending_free(&c->pend);
+	etl_procstats_free(&c->procs);
 	free(c->hold);
 	etl_sched_free(&c->sched);
 	etl_ioagg_free(&c->io);

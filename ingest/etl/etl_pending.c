@@ -15,25 +15,35 @@ int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns)
 	return 0;
 }
 
-int etl_frames_add(struct etl_frames *h, const struct sink_frame *f)
+int etl_frames_add(struct etl_frames *h, uint64_t addr, int32_t module_id, size_t *bytes)
 {
 	if (h->n == ETL_PENDING_MAX_HALF)
 		return 0; /* deeper frames dropped: the tree keeps the innermost ones */
 	if (h->n == h->cap) {
-		uint32_t cap = h->cap ? h->cap * 2 : 32;
-		struct sink_frame *v = realloc(h->v, (size_t)cap * sizeof *v);
-		if (!v)
+		uint32_t cap = h->cap ? h->cap * 2 : 8;
+		uint64_t *a = malloc((size_t)cap * ETL_FRAME_BYTES);
+		if (!a)
 			return -1;
-		h->v = v;
+		int32_t *m = (int32_t *)(a + cap);
+		if (h->n) {
+			memcpy(a, h->addr, (size_t)h->n * sizeof *a);
+			memcpy(m, h->mod, (size_t)h->n * sizeof *m);
+		}
+		free(h->addr);
+		*bytes += (size_t)(cap - h->cap) * ETL_FRAME_BYTES;
+		h->addr = a;
+		h->mod = m;
 		h->cap = cap;
 	}
-	h->v[h->n++] = *f;
+	h->addr[h->n] = addr;
+	h->mod[h->n++] = module_id;
 	return 0;
 }
 
-void etl_frames_free(struct etl_frames *h)
+void etl_frames_free(struct etl_frames *h, size_t *bytes)
 {
-	free(h->v);
+	*bytes -= etl_frames_bytes(h);
+	free(h->addr);
 	memset(h, 0, sizeof *h);
 }
 
@@ -41,8 +51,8 @@ void etl_pending_free(struct etl_pending *p)
 {
 	for (size_t i = 0; p->slot && i < p->count; i++) {
 		struct etl_pending_sample *s = &p->slot[(p->head + i) % p->cap];
-		etl_frames_free(&s->half[0]);
-		etl_frames_free(&s->half[1]);
+		etl_frames_free(&s->half[0], &p->frame_bytes);
+		etl_frames_free(&s->half[1], &p->frame_bytes);
 	}
 	free(p->slot);
 	memset(p, 0, sizeof *p);

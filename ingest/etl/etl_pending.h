@@ -5,9 +5,15 @@
  * stack event finds its sample by binary search on the timestamp and memory stays bounded
  * (cap × one slot) whatever the trace size.
  *
+ * Memory: the slots are fixed (cap × one slot); the stack frames of the samples are on the
+ * heap, 12 bytes each (address + module id), and counted in frame_bytes — the window's and
+ * the caller's holds' together (they pass the same counter) — so the caller can bound them
+ * by bytes whatever the stacks' depth (etl_ingest.c sheds the oldest samples when the count
+ * passes its budget).
+ *
  * Invariant: slots hold samples in non-decreasing ts order; a sample at a timestamp
  * older than the newest one already in the window is refused (the caller emits it without
- * a stack). */
+ * a stack). frame_bytes = Σ etl_frames_bytes over every half held in the window or a hold. */
 #ifndef ETLSCOPE_ETL_PENDING_H
 #define ETLSCOPE_ETL_PENDING_H
 
@@ -19,13 +25,16 @@
 #define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
 #define ETL_PENDING_MAX_HALF 256 /* frames kept of each half (kernel, user) of a stack */
 
-/* One half of a sample's stack, leaf first, on the heap (NULL until its first frame). The
- * slot holding the sample owns it: copying the sample moves it; etl_pending_free and the
- * caller's own holds free what is left. */
+/* One half of a sample's stack, leaf first, on the heap (NULL until its first frame): the
+ * addresses, then (same block) their module ids (-1 unresolved). The slot holding the sample
+ * owns it: copying the sample moves it; etl_pending_free and the caller's own holds free
+ * what is left. */
 struct etl_frames {
-	struct sink_frame *v;
+	uint64_t *addr;
+	int32_t *mod; /* inside addr's block, after cap addresses */
 	uint32_t n, cap;
 };
+#define ETL_FRAME_BYTES (sizeof(uint64_t) + sizeof(int32_t))
 
 struct etl_pending_sample {
 	uint64_t ts;        /* raw header timestamp: what stack events carry */
@@ -38,9 +47,16 @@ struct etl_pending_sample {
 	struct etl_frames half[2]; /* 0 kernel, 1 user: joined when the sample is emitted */
 };
 
-/* Append a frame to a half (dropped beyond ETL_PENDING_MAX_HALF). 0 or -1 (ENOMEM). */
-int etl_frames_add(struct etl_frames *h, const struct sink_frame *f);
-void etl_frames_free(struct etl_frames *h);
+/* Append a frame to a half (dropped beyond ETL_PENDING_MAX_HALF), adding what the half grew
+ * by to *bytes. 0 or -1 (ENOMEM). */
+int etl_frames_add(struct etl_frames *h, uint64_t addr, int32_t module_id, size_t *bytes);
+/* Bytes a half holds on the heap. */
+static inline size_t etl_frames_bytes(const struct etl_frames *h)
+{
+	return (size_t)h->cap * ETL_FRAME_BYTES;
+}
+/* Free a half, taking its bytes off *bytes. */
+void etl_frames_free(struct etl_frames *h, size_t *bytes);
 
 struct etl_pending {
 	struct etl_pending_sample *slot; /* ring of cap slots */
@@ -48,6 +64,7 @@ struct etl_pending {
 	int64_t horizon_ns;
 	uint64_t left_ts;   /* timestamp of the newest sample that left */
 	int any_left;
+	size_t frame_bytes; /* heap bytes of the frames of the window's and the holds' samples */
 };
 
 /* 0 or -1 (ENOMEM). */

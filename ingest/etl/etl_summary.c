@@ -192,6 +192,7 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "cpu_samples_without_stack",
 				(double)(f->samples_emitted - f->samples_with_stack));
 	cJSON_AddNumberToObject(s, "cpu_samples_out_of_order", (double)f->samples_out_of_order);
+	cJSON_AddNumberToObject(s, "stack_window_shed", (double)f->stack_window_shed);
 	cJSON_AddNumberToObject(s, "idle_samples", (double)f->idle_samples);
 	cJSON_AddNumberToObject(s, "samples_unknown_process", (double)f->samples_unknown_process);
 	cJSON_AddNumberToObject(s, "implausible_image_events", (double)f->implausible_images);

@@ -26,6 +26,7 @@ struct etl_summary_facts {
 	uint64_t stack_events_unmatched;  /* ... naming no sample in the window (other events') */
 	uint64_t stack_events_late;       /* ... naming a time whose samples had already left */
 	uint64_t samples_out_of_order;    /* samples older than the window: stored stackless */
+	uint64_t stack_window_shed;       /* samples emitted early: waiting frames over budget */
 	uint64_t idle_samples, samples_unknown_process;
 	uint64_t implausible_images;      /* image events that were not modules */
 	struct etl_procstats *procs;      /* per-process counts (set before the summary) */

@@ -227,6 +227,36 @@ static void test_pending(void **state)
 	etl_pending_free(&p);
 }
 
+/* A half's heap bytes: 12 per frame of capacity (8, then doubling up to the 256 kept),
+ * counted into the shared counter as the half grows and taken off when it is freed. */
+static void test_frame_bytes(void **state)
+{
+	(void)state;
+	struct etl_frames h = {0}, k = {0};
+	size_t bytes = 0;
+	assert_int_equal(etl_frames_add(&h, 0x1000, 3, &bytes), 0);
+	assert_int_equal(bytes, 8 * 12);
+	for (uint64_t i = 1; i < 9; i++)
+		assert_int_equal(etl_frames_add(&h, 0x1000 + i, (int32_t)i - 1, &bytes), 0);
+	assert_int_equal(bytes, 16 * 12);
+	assert_int_equal(etl_frames_add(&k, 0x2000, -1, &bytes), 0);
+	assert_int_equal(bytes, 16 * 12 + 8 * 12);
+	for (uint64_t i = 9; i < 600; i++) /* beyond 256: dropped, no growth */
+		assert_int_equal(etl_frames_add(&h, 0x1000 + i, 7, &bytes), 0);
+	assert_int_equal(h.n, ETL_PENDING_MAX_HALF);
+	assert_int_equal(bytes, 256 * 12 + 8 * 12);
+	assert_int_equal(etl_frames_bytes(&h), 256 * 12);
+	assert_true(h.addr[0] == 0x1000 && h.mod[0] == 3);
+	assert_true(h.addr[8] == 0x1008 && h.mod[8] == 7);
+	assert_true(h.addr[255] == 0x1000 + 255 && h.mod[255] == 7);
+	assert_true(k.addr[0] == 0x2000 && k.mod[0] == -1);
+	etl_frames_free(&h, &bytes);
+	assert_int_equal(bytes, 8 * 12);
+	etl_frames_free(&k, &bytes);
+	assert_int_equal(bytes, 0);
+	assert_null(h.addr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_stack_cache),
 		cmocka_unit_test(test_modmap_identity),
 		cmocka_unit_test(test_tidmap),
+		cmocka_unit_test(test_frame_bytes),
 		cmocka_unit_test(test_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "db/db_etw.h"
 #include "db/db_stacks.h"
+#include "db/db_stk_map.h"
 #include "store_db.h"
 
 #define NT 0xfffff80070600000ull
@@ -28,6 +29,17 @@ static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint
 				    .ip = ip, .module_id = ip_mod, .ip_kernel = ip >= NT,
 				    .cover_module_id = -1, .frames = f, .n_frames = n};
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
+}
+
+/* Each query's single number, against its expected value. */
+struct row_check {
+	const char *sql;
+	int64_t want;
+};
+static void check_rows(sqlite3 *db, const struct row_check *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(count_rows(db, t[i].sql), t[i].want);
 }
 
 static int64_t sum;
@@ -96,14 +108,17 @@ static void test_store(void **state)
 	int64_t run;
 	assert_int_equal(db_sink_commit(s, "etl", 0, &run, pub, tok, err, sizeof err), 0);
 
-	/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_frames"), 5);
-	/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_nodes"), 6);
-	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_counts"), 4);
-	assert_int_equal(count_rows(db, "SELECT sum(n) FROM stk_counts"), 14);
-	assert_int_equal(count_rows(db, "SELECT n FROM stk_counts WHERE slice=0 AND cpu=0"), 8);
-	assert_int_equal(count_rows(db, "SELECT n_samples FROM stk_runs"), 14);
+	const struct row_check rows[] = {
+		/* frames: idmtdi+0x10, tcpip+0x200, nt+0x300, nt+0x400, app+0x50 */
+		{"SELECT count(*) FROM stk_frames", 5},
+		/* nodes: nt300, nt300>tcp200, >idm10; nt400; app50, app50>idm10 */
+		{"SELECT count(*) FROM stk_nodes", 6},
+		{"SELECT count(*) FROM stk_counts", 4},
+		{"SELECT sum(n) FROM stk_counts", 14},
+		{"SELECT n FROM stk_counts WHERE slice=0 AND cpu=0", 8},
+		{"SELECT n_samples FROM stk_runs", 14},
+	};
+	check_rows(db, rows, sizeof rows / sizeof rows[0]);
 
 	/* the path of A's leaf, root first */
 	int64_t leaf = count_rows(db, "SELECT node FROM stk_counts WHERE slice=0 AND cpu=0");
@@ -148,8 +163,90 @@ static void test_store(void **state)
 	remove_db(path);
 }
 
+/* The id cache alone: every id put is found until the map fills, then it is forgotten
+ * whole; the Bloom filter never calls a key it was given new; the bytes are fixed. */
+static void test_id_cache(void **state)
+{
+	(void)state;
+	struct stk_ids m;
+	assert_int_equal(stk_ids_init(&m, 4, 10), 0); /* 16 slots (12 ids), 1,024 bits */
+	assert_int_equal(stk_ids_bytes(&m), 16 * 16 + 1024 / 8);
+	for (uint32_t i = 1; i <= 12; i++)
+		stk_ids_put(&m, 1000 + i, i % 3, i);
+	for (uint32_t i = 1; i <= 12; i++)
+		assert_int_equal(stk_ids_get(&m, 1000 + i, i % 3), i);
+	assert_int_equal(stk_ids_get(&m, 1001, 2), 0); /* same a, other b */
+	assert_int_equal(m.forgot, 0);
+	stk_ids_put(&m, 2000, 0, 13); /* the 13th: the map forgets, then keeps it */
+	assert_int_equal(m.forgot, 1);
+	assert_int_equal(stk_ids_get(&m, 1005, 2), 0);
+	assert_int_equal(stk_ids_get(&m, 2000, 0), 13);
+	for (uint32_t i = 1; i <= 12; i++)
+		assert_int_equal(stk_ids_surely_new(&m, 1000 + i, i % 3), 0);
+	int surely = 0;
+	for (uint32_t i = 0; i < 100; i++)
+		surely += stk_ids_surely_new(&m, 5000 + i, 7);
+	assert_true(surely > 50); /* 13 keys × 3 bits in 1,024: most others are ruled out */
+	assert_int_equal(stk_ids_bytes(&m), 16 * 16 + 1024 / 8);
+	stk_ids_free(&m);
+}
+
+/* Stacks through a store whose id caches hold 3 ids and forget: frames and nodes are still
+ * stored once each and every count lands on the right leaf. 40 samples cycle through 4
+ * stacks of 1..4 frames over 10 frame addresses, so the caches forget many times. */
+static void test_forgetting_cache(void **state)
+{
+	(void)state;
+	char path[64];
+	sqlite3 *db = open_temp(path, sizeof path);
+	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
+				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	int64_t run = sqlite3_last_insert_rowid(db);
+	struct db_stacks *w = db_stacks_begin_sized(db, run, 2, 6);
+	assert_non_null(w);
+	assert_int_equal(db_stacks_module(w, 0, NT), 0);
+	/* stack k (1..4): frames NT + 0x10 × (k + j) for j = 0..k-1, leaf first */
+	for (int i = 0; i < 40; i++) {
+		int k = i % 4 + 1;
+		struct sink_frame f[4];
+		for (int j = 0; j < k; j++)
+			f[j] = (struct sink_frame){NT + 0x10u * (unsigned)(k + j), 0x10u * (unsigned)(k + j),
+						   0, 0};
+		struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .pid = 4, .tid = 8, .ip = f[0].addr,
+					    .module_id = 0, .frames = f, .n_frames = (uint32_t)k};
+		assert_int_equal(db_stacks_sample(w, &s), 0);
+	}
+	assert_int_equal(db_stacks_finish(w), 0);
+	db_stacks_free(w);
+	const struct row_check rows[] = {
+		/* distinct offsets: 0x10 × {1; 2,3; 3,4,5; 4,5,6,7} = 7; nodes: 1 + 2 + 3 + 4 */
+		{"SELECT count(*) FROM stk_frames", 7},
+		{"SELECT count(DISTINCT offset) FROM stk_frames", 7},
+		{"SELECT count(*) FROM stk_nodes", 10},
+		{"SELECT count(*) FROM stk_counts", 4},
+		{"SELECT min(n) FROM stk_counts", 10},
+		{"SELECT max(n) FROM stk_counts", 10},
+	};
+	check_rows(db, rows, sizeof rows / sizeof rows[0]);
+	/* the deepest stack's path, root first: 0x70, 0x60, 0x50, 0x40 */
+	int64_t leaf = count_rows(db, "SELECT c.node FROM stk_counts c JOIN stk_nodes n ON"
+				      " n.run_id=c.run_id AND n.id=c.node JOIN stk_frames f ON"
+				      " f.run_id=n.run_id AND f.id=n.frame WHERE f.offset=64");
+	struct db_stk_reader *r = db_stk_reader_new(db, run);
+	struct db_stk_frame fr[8];
+	assert_int_equal(db_stk_path(r, leaf, fr, 8), 4);
+	for (int j = 0; j < 4; j++)
+		assert_int_equal(fr[j].offset, 0x70 - 0x10 * j);
+	db_stk_reader_free(r);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	db_close(db);
+	remove_db(path);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
+					   cmocka_unit_test(test_forgetting_cache)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
