@@ -52,6 +52,7 @@ static int32_t frame_tag(struct tagger *g, const struct db_stk_frame *f)
 		return (int32_t)e->v - 2;
 	char name[320], fn[320];
 	g->one.module = mod;
+	g->one.sym_module = f->module_id; /* whose symbols name the frame */
 	g->one.offset = f->offset;
 	api_stk_tree_name(&g->view, 0, name, sizeof name);
 	int32_t t = api_tags_match(g->set, api_stk_module(g->q, mod), function_of(name, fn, sizeof fn));

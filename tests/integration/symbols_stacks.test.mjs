@@ -54,6 +54,17 @@ async function api(srv, run, path) {
   assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
   return r.body;
 }
+// A tag file whose one rule needs a function name (WPA's Method pattern): the first four
+// letters of A's name then '*'. tagged: samples with that tag in the run's stacks.
+async function tagByFunction(srv, run) {
+  const xml = `<?xml version="1.0"?><Tag Name=""><Tag Name="A"><Entrypoint Module="ETLFIX.SYS" Method="${A().name.slice(0, 4)}*"/></Tag></Tag>`;
+  const r = await fetch(`${srv.url}/api/runs/${run}/stacks/tags`, { method: 'POST', body: xml });
+  const body = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(body));
+  assert.equal(body.rules_needing_functions, 1);
+  const t = body.tags.find((x) => x.tag === 'A');
+  return t ? t.samples : 0;
+}
 const shape = (n) => ({ name: n.name, value: n.value, self: n.self, children: n.children.map(shape).sort((a, b) => (a.name < b.name ? -1 : 1)) });
 
 test('after the symbol job, trees, the function view and the exports name frames module!function', { skip }, async () => {
@@ -124,6 +135,8 @@ test('after the symbol job, trees, the function view and the exports name frames
     const sc = (await api(srv, run, 'syscalls')).syscalls;
     assert.deepEqual(sc.map((r) => [r.module, r.offset, r.function, r.name, r.count]),
       [['etlfix.sys', `0x${(A().rva + 2).toString(16)}`, a, `etlfix.sys!${a}+0x2`, 20]]);
+    // A stack tag with a function pattern now matches: every sample in A.
+    assert.equal(await tagByFunction(srv, run), fix);
   } finally {
     await srv.stop();
   }
@@ -149,6 +162,8 @@ test('a symbol server answering 404 leaves module+0xOFFSET in stacks and /module
     assert.equal(kids.reduce((s, c) => s + c.value, 0), fix);
     const sc = (await api(srv, run, 'syscalls')).syscalls;
     assert.deepEqual(sc.map((r) => [r.module, r.function, r.name]), [['etlfix.sys', undefined, undefined]]);
+    // no names, so a function pattern matches nothing
+    assert.equal(await tagByFunction(srv, run), 0);
   } finally {
     await srv.stop();
   }
