@@ -12,6 +12,9 @@
 #include "api_stacks.h"
 #include "db_stk_map.h"
 
+/* The pseudo-thread of the Idle process's samples taken in DPCs/ISRs (db_stacks.h). */
+#define API_STK_INTERRUPTS_NAME "DPCs and ISRs interrupting the idle loop"
+
 #define PROC_MAP_LOG2 18
 #define SPARK_BINS 60
 #define BUSIEST 5
@@ -228,6 +231,8 @@ static cJSON *process_row(const struct api_stk_query *q, const struct acc *a,
 			continue;
 		cJSON *t = cJSON_CreateObject();
 		cJSON_AddNumberToObject(t, "tid", (double)th[i].k[1]);
+		if (th[i].k[1] == DB_STK_TID_INTERRUPTS)
+			cJSON_AddStringToObject(t, "name", API_STK_INTERRUPTS_NAME);
 		cJSON_AddNumberToObject(t, "samples", (double)th[i].v);
 		cJSON_AddItemToArray(busy, t);
 	}
@@ -374,7 +379,7 @@ int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *r
 				cJSON_AddNumberToObject(o, "pid", pid);
 			struct stk_entry *ne = stk_map_get(&idx, tid, pid, 1);
 			if (tid == DB_STK_TID_INTERRUPTS)
-				cJSON_AddStringToObject(o, "name", "DPCs and ISRs interrupting the idle loop");
+				cJSON_AddStringToObject(o, "name", API_STK_INTERRUPTS_NAME);
 			else if (ne)
 				cJSON_AddStringToObject(o, "name", ti.names[ne->v - 1]);
 			else

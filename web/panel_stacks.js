@@ -64,7 +64,7 @@
       const label = p.name || `pid ${p.pid}`;
       const name = p.pid === null ? es.el('span', {}, label) : es.el('button', { type: 'button', class: 'link', 'data-pid': p.pid, title: p.command_line || null }, label);
       if (p.pid !== null) name.addEventListener('click', () => view.set({ pid: String(p.pid) === sel ? null : p.pid, tid: null }));
-      const busiest = (p.busiest_threads || []).map((t) => `${t.tid}: ${fmt.count(t.samples)}`).join(', ');
+      const busiest = (p.busiest_threads || []).map((t) => `${t.name || t.tid}: ${fmt.count(t.samples)}`).join(', ');
       return es.el('tr', { class: String(p.pid) === sel ? 'selected' : null, 'data-pid': p.pid }, [
         es.el('td', {}, name), es.el('td', { class: 'num' }, p.pid === null ? '—' : String(p.pid)),
         es.el('td', { class: 'num' }, fmt.count(p.samples)), es.el('td', { class: 'num' }, fmt.percent(p.share_of_machine)),

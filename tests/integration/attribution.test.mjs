@@ -189,4 +189,13 @@ test('DPCs that interrupt the idle loop are their drivers\' busy time, not Idle:
   const procs = new Map(run.summary.processes.map((p) => [p.pid, p]));
   assert.deepEqual([procs.get(0).name, procs.get(0).samples], ['Idle', idleThread]);
   assert.deepEqual([procs.get(2000).name, procs.get(2000).samples], ['app.exe', e.process_samples.find((p) => p.pid === 2000).samples]);
+  // The stack store keeps them apart from the idle thread: a pseudo-thread of Idle, in the
+  // trees by default; the idle loop (thread 0) is left out.
+  const sp = (await getJson(`${srv.url}/api/runs/${run.id}/processes`)).body;
+  const idleRow = sp.processes.find((p) => p.pid === 0);
+  assert.equal(idleRow.threads, 1);
+  assert.deepEqual(idleRow.busiest_threads.find((t) => t.tid === 4294967294),
+    { tid: 4294967294, name: 'DPCs and ISRs interrupting the idle loop', samples: insideAll });
+  const tree = (await getJson(`${srv.url}/api/runs/${run.id}/stacks/tree?group=module&min_share=0`)).body;
+  assert.equal(tree.total, e.samples - wantIdle);
 });
