@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "api.h"
 #include "db.h"
 #include "server.h"
@@ -29,9 +30,8 @@ static const char *const security_headers[][2] = {
 
 /* One response: etag (an ETag value) and disposition (a Content-Disposition value) may be
  * NULL. */
-static void send_full(struct mg_connection *conn, int status, const char *mime,
-		      const void *data, size_t len, const char *cache_control, const char *etag,
-		      const char *disposition)
+static void send_head(struct mg_connection *conn, int status, const char *mime, size_t len,
+		      const char *cache_control, const char *etag, const char *disposition)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
 	const char *h[NSEC + 7][2];
@@ -65,8 +65,21 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 			mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
 		mg_printf(conn, "Connection: close\r\n\r\n");
 	}
+}
+
+static int is_head(struct mg_connection *conn)
+{
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	if (len && !(ri->request_method && strcmp(ri->request_method, "HEAD") == 0))
+	return ri->request_method && strcmp(ri->request_method, "HEAD") == 0;
+}
+
+static void send_full(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag,
+		      const char *disposition)
+{
+	send_head(conn, status, mime, len, cache_control, etag, disposition);
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	if (len && !is_head(conn))
 		mg_write(conn, data, len);
 	/* A refused request's body is never read: civetweb would otherwise drain it (a
 	 * trickling client then holds the thread for as long as it likes). */
@@ -115,6 +128,26 @@ void http_send_download(struct mg_connection *conn, const char *mime, const void
 	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
 	send_full(conn, 200, mime, data, len, NULL, NULL, disp);
+}
+
+int http_send_file(struct mg_connection *conn, int fd, int64_t size, const char *mime,
+		   const char *filename)
+{
+	enum { CHUNK = 256 * 1024 };
+	char disp[300], *buf = malloc(CHUNK);
+	if (!buf)
+		return -1;
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+	send_head(conn, 200, mime, (size_t)size, NULL, NULL, disp);
+	int64_t left = is_head(conn) ? 0 : size;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
+		if (n <= 0 || mg_write(conn, buf, (size_t)n) <= 0)
+			break; /* the length said more: the client sees a cut download */
+		left -= n;
+	}
+	free(buf);
+	return left == 0 ? 0 : -1;
 }
 
 void http_send_continue(struct mg_connection *conn)

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
 		"                  [--max-conns-per-addr N] [--public-url URL] [--symbol-path PATH]\n"
+		"                  [--ingest-workers N]   (uploads ingested at once; default 1)\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
 		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
@@ -95,6 +96,7 @@ int cli_serve(int argc, char **argv)
 		{"max-conns-per-addr", required_argument, NULL, 'C'},
 		{"public-url", required_argument, NULL, 'P'},
 		{"symbol-path", required_argument, NULL, 'S'},
+		{"ingest-workers", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -102,7 +104,7 @@ int cli_serve(int argc, char **argv)
 		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
-		.timeout_s = 5, .max_conns_ip = 8,
+		.timeout_s = 5, .max_conns_ip = 8, .ingest_workers = 1,
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -155,6 +157,10 @@ int cli_serve(int argc, char **argv)
 			break;
 		case 'P': cfg.public_url = optarg; break;
 		case 'S': cfg.symbol_path = optarg; break;
+		case 'W':
+			if (int_option("ingest-workers", optarg, 1, 64, &cfg.ingest_workers) != 0)
+				return 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -1,11 +1,13 @@
 /* routes.c — the /api/ URL space: method checks, path parsing, and the call into api/
- * (reads) or upload/jobs (writes). Each worker thread has its own database connection. */
+ * (reads) or upload/jobs (writes). Each worker thread has its own db_reader: run lists,
+ * edits and jobs use its catalog connection, a run's reads the handle db_run_open gives. */
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
 #include "api_dpc.h"
 #include "api_params.h"
 #include "cache.h"
+#include "db_store.h"
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
@@ -66,6 +68,8 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 	}
 	if (del) {
 		st = api_run_delete(db, id, &auth, &out);
+		if (st == 200) /* the catalog row is gone: unlink its file */
+			db_store_sweep(s->store);
 	} else {
 		size_t len = 0;
 		char *body = http_read_body(conn, MAX_EDIT_BODY, &len, &st);
@@ -97,10 +101,10 @@ static int send_export(struct mg_connection *conn, sqlite3 *db, const char *id,
 	return st;
 }
 
-static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *rest, const struct api_request *rq)
 {
-	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN];
+	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN], err[256];
 	const char *what;
 	cJSON *out = NULL;
 	int st;
@@ -109,11 +113,18 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return 404;
 	}
 	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
-		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
-	if (is(what, "symbols") && method_is(conn, "POST"))
-		return symbols_upload_handle(conn, s, db, id);
-	if (!method_is(conn, "GET"))
+		return run_change(conn, s, db_reader_catalog(rd), id, method_is(conn, "DELETE"));
+	int post = is(what, "symbols") && method_is(conn, "POST");
+	if (!post && !method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
+	sqlite3 *db = db_run_open(rd, id, err, sizeof err);
+	if (!db) {
+		int nf = strcmp(err, "no such run") == 0;
+		http_send_error(conn, nf ? 404 : 500, "%s", err);
+		return nf ? 404 : 500;
+	}
+	if (post)
+		return symbols_upload_handle(conn, s, db, id);
 	if (mg_get_header(conn, "If-None-Match") &&
 	    cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0 && cache_fresh(conn, etag)) {
 		cache_send_not_modified(conn, etag);
@@ -162,12 +173,36 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 	return st;
 }
 
+/* GET /api/compare?runs=…: api_compare on one connection over the named runs' files; when
+ * none of them exists, on the catalog, which answers the errors (400, 404). */
+static int compare(struct mg_connection *conn, struct db_reader *rd, const struct api_request *rq)
+{
+	char list[8 * RUN_ID_MAX] = "", err[256];
+	const char *ids[8];
+	int n = 0;
+	cJSON *out = NULL;
+	if (api_param(rq, "runs", 0, list, sizeof list) == 1)
+		for (char *save = NULL, *t = strtok_r(list, ",", &save); t && n < 8;
+		     t = strtok_r(NULL, ",", &save))
+			ids[n++] = t;
+	sqlite3 *set = n ? db_run_open_set(rd, ids, n, err, sizeof err) : NULL;
+	if (!set && n && strcmp(err, "no such run") != 0) {
+		http_send_error(conn, 500, "%s", err);
+		return 500;
+	}
+	int st = api_compare(set ? set : db_reader_catalog(rd), rq, &out);
+	db_close(set);
+	http_send_json(conn, st, out);
+	return st;
+}
+
 int routes_api(struct mg_connection *conn, void *cbdata)
 {
 	struct server_ctx *s = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *uri = ri->local_uri;
-	sqlite3 *db = mg_get_thread_pointer(conn);
+	struct db_reader *rd = mg_get_thread_pointer(conn);
+	sqlite3 *db = rd ? db_reader_catalog(rd) : NULL;
 	struct api_request rq = {ri->query_string};
 	cJSON *out = NULL;
 	int st;
@@ -214,13 +249,11 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		return st;
 	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
-		return run_routes(conn, s, db, uri + 10, &rq);
+		return run_routes(conn, s, rd, uri + 10, &rq);
 	if (is(uri, "/api/compare")) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");
-		st = api_compare(db, &rq, &out);
-		http_send_json(conn, st, out);
-		return st;
+		return compare(conn, rd, &rq);
 	}
 	http_send_error(conn, 404, "no such API endpoint");
 	return 404;

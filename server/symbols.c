@@ -1,5 +1,6 @@
 /* symbols.c — the server's symbol sources and the symbol job (symbols.h). The job has its
- * own thread and database connection, so a slow symbol server never holds up ingests: the
+ * own thread and writes each run's names into a new version of its file (db_store.h), so a
+ * slow symbol server never holds up ingests or readers: the
  * ingest worker only queues the run (a bounded ring; a run that does not fit keeps its
  * modules "pending" and the drop is logged). Stopping cancels a download in progress. */
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "db.h"
+#include "db_store.h"
 #include "sym_run.h"
 #include "symbols.h"
 
@@ -19,7 +21,7 @@ struct server_symbols {
 	sym_path local; /* the upload directory alone */
 	int any;       /* --symbol-path was given */
 	char dir[4096];
-	char db_path[4096];
+	struct db_store *store;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t worker;
@@ -39,13 +41,19 @@ static int cancel_if_stopping(void *ctx, uint64_t now, uint64_t total)
 	return stop;
 }
 
+/* Resolve every module of the run along the symbol path, in the run's new version. */
+static int resolve_all(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+	struct server_symbols *s = ud;
+	struct sym_run_stats st;
+	sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
+	return sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err, errlen);
+}
+
 static void *worker_main(void *arg)
 {
 	struct server_symbols *s = arg;
 	char err[256];
-	sqlite3 *db = db_open(s->db_path, DB_READWRITE, err, sizeof err);
-	if (!db)
-		fprintf(stderr, "etlscope: symbol job: %s\n", err);
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		if (!s->count) {
@@ -56,20 +64,16 @@ static void *worker_main(void *arg)
 		s->head = (s->head + 1) % QUEUE_RUNS;
 		s->count--;
 		pthread_mutex_unlock(&s->mu);
-		struct sym_run_stats st;
-		sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
-		if (db && sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err,
-						 sizeof err) != 0)
+		if (db_store_run_modify(s->store, run, resolve_all, s, err, sizeof err) < 0)
 			fprintf(stderr, "etlscope: symbol job: %s\n", err);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	db_close(db);
 	return NULL;
 }
 
 struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
-					  const char *db_path, char *err, size_t errlen)
+					  struct db_store *store, char *err, size_t errlen)
 {
 	struct server_symbols *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -78,11 +82,7 @@ struct server_symbols *server_symbols_new(const char *data_dir, const char *symb
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	if ((size_t)snprintf(s->db_path, sizeof s->db_path, "%s", db_path) >= sizeof s->db_path) {
-		snprintf(err, errlen, "the database path is too long");
-		server_symbols_free(s);
-		return NULL;
-	}
+	s->store = store;
 	if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/symbols", data_dir) >= sizeof s->dir ||
 	    (mkdir(s->dir, 0700) != 0 && errno != EEXIST)) {
 		snprintf(err, errlen, "cannot create the symbol directory under %s", data_dir);
@@ -152,7 +152,7 @@ const sym_path *server_symbols_local(const struct server_symbols *s)
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id)
 {
 	struct server_symbols *s = ctx;
-	(void)db; /* the job has its own connection */
+	(void)db; /* the job writes a new version of the run's file */
 	if (!s || !s->any)
 		return;
 	pthread_mutex_lock(&s->mu);

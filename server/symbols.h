@@ -13,10 +13,11 @@
 struct server_symbols;
 
 /* symbol_path NULL: no sources beyond uploads, and no job after ingest; else a job thread
- * with its own connection to db_path. NULL on failure (malformed path, no directory) with a
- * sentence in err. */
+ * that writes new versions of runs' files in store. NULL on failure (malformed path, no
+ * directory) with a sentence in err. */
+struct db_store;
 struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
-					  const char *db_path, char *err, size_t errlen);
+					  struct db_store *store, char *err, size_t errlen);
 void server_symbols_free(struct server_symbols *s);
 /* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
  * module of the run with an identity along the symbol path. Does nothing without a path. */

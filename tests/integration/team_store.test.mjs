@@ -1,0 +1,164 @@
+// team_store.test.mjs — runs as immutable files (docs/team.md) over HTTP: a single-file
+// database written by the previous release converts on the first start (every answer the
+// same, edit tokens and job links still working, a copy of the old file kept); each run's
+// rows live in a file of its own and the catalog holds none; an ingest cut short leaves no
+// file; parallel ingest workers each write their own run; a deleted run's file is unlinked.
+// ETLSCOPE_OLD_BIN names the previous release's binary (e.g. main's build); without it the
+// single-file database is written by `etlscope ingest`, which still writes that layout.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startServer, getJson, uploadAndWait, run, runFile, shared, tempDir, genPdhCsv, waitFor } from '../support/server.mjs';
+import { perCpuCsv } from '../support/perfmon.mjs';
+
+const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
+const oldBin = process.env.ETLSCOPE_OLD_BIN;
+
+function sql(db, q) {
+  return execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+}
+
+// What a viewer reads about a run: the document, counters, a series, the findings.
+async function snapshot(url, id) {
+  const get = async (p) => (await getJson(`${url}/api/runs/${id}${p}`)).body;
+  const counters = await get('/counters');
+  const q = counters.counters.slice(0, 4).map((c) => `c=${c.idx}`).join('&');
+  const findings = await get('/findings');
+  delete findings.computed; // when they were computed, not what they say
+  return { run: await get(''), counters, series: await get(`/series?${q}`), findings };
+}
+
+test('a single-file database from the previous release converts on first start', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'etlscope.db');
+  const made = []; // {id, token, job}
+  const oldAnswers = []; // what the previous release served, when it wrote the database
+  if (oldBin) {
+    const old = await startServer([], { dir, binary: oldBin });
+    try {
+      for (const [bytes, name] of [[csv, 'a.csv'], [Buffer.from(perCpuCsv({ cpus: 4, seconds: 20 })), 'b.csv']]) {
+        const up = await uploadAndWait(old.url, bytes, name, name);
+        assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+        made.push({ id: up.body.run.id, token: up.body.run.edit_token, job: up.body.id });
+        oldAnswers.push(await snapshot(old.url, up.body.run.id));
+      }
+    } finally { await old.stop({ keep: true }); }
+  } else {
+    const f = join(dir, 'b.csv');
+    writeFileSync(f, perCpuCsv({ cpus: 4, seconds: 20 }));
+    for (const file of [join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'), f]) {
+      const r = run(['ingest', '--db', db, '--json', file]);
+      assert.equal(r.status, 0, r.stderr);
+      const doc = JSON.parse(r.stdout.trim());
+      made.push({ id: doc.run, token: doc.edit_token });
+    }
+  }
+  assert.ok(Number(sql(db, 'SELECT count(*) FROM series_chunks')) > 0, 'the old layout keeps rows in one file');
+  const before = Number(sql(db, 'SELECT count(*) FROM series_chunks'));
+
+  let srv = await startServer([], { dir });
+  try {
+    assert.ok(existsSync(`${db}.single-file.bak`), 'the old database is kept');
+    assert.equal(Number(sql(`${db}.single-file.bak`, 'SELECT count(*) FROM series_chunks')), before);
+    assert.equal(sql(db, 'SELECT count(*) FROM series_chunks'), '0', 'the catalog holds no analysis rows');
+    let inFiles = 0;
+    for (const m of made) {
+      const f = runFile(dir, db, m.id);
+      assert.ok(f && existsSync(f), `run ${m.id} has its own file`);
+      inFiles += Number(sql(f, 'SELECT count(*) FROM series_chunks'));
+      assert.equal(sql(f, 'SELECT edit_token FROM runs'), '', 'a run file carries no edit token');
+      assert.equal(sql(f, 'PRAGMA integrity_check'), 'ok');
+    }
+    assert.equal(inFiles, before, 'every row moved, none twice');
+    const snaps = [];
+    for (const m of made) snaps.push(await snapshot(srv.url, m.id));
+    if (oldBin) assert.deepEqual(snaps, oldAnswers, 'every answer as the previous release gave it');
+    for (const [i, m] of made.entries()) { // and as many counters as the old file holds
+      const n = Number(sql(`${db}.single-file.bak`, `SELECT count(*) FROM counters WHERE run_id=(SELECT id FROM runs WHERE public_id='${m.id}')`));
+      assert.equal(snaps[i].counters.counters.length, n);
+      assert.equal(snaps[i].run.id, m.id);
+    }
+    const list = (await getJson(`${srv.url}/api/runs`)).body.runs.map((r) => r.id).sort();
+    assert.deepEqual(list, made.map((m) => m.id).sort());
+    if (oldBin) { // the job link and edit token from the old release still work
+      const job = (await getJson(`${srv.url}/api/jobs/${made[0].job}`)).body;
+      assert.equal(job.run.id, made[0].id);
+      assert.equal(job.run.edit_token, made[0].token);
+    }
+    const patch = await fetch(`${srv.url}/api/runs/${made[0].id}`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json', 'X-Edit-Token': made[0].token },
+      body: JSON.stringify({ notes: 'after conversion' }),
+    });
+    assert.equal(patch.status, 200);
+    snaps[0] = await snapshot(srv.url, made[0].id);
+    assert.equal(snaps[0].run.notes, 'after conversion');
+    // a second start changes nothing
+    await srv.stop({ keep: true });
+    srv = await startServer([], { dir });
+    for (const [i, m] of made.entries()) assert.deepEqual(await snapshot(srv.url, m.id), snaps[i]);
+    // compare reads two run files on one connection
+    const cmp = await getJson(`${srv.url}/api/compare?runs=${made[0].id},${made[1].id}`);
+    assert.equal(cmp.status, 200, JSON.stringify(cmp.body));
+  } finally { await srv.stop(); }
+});
+
+test('an ingest killed mid-way leaves no run file; a deleted run loses its file', async () => {
+  const dir = tempDir();
+  let srv = await startServer([], { dir });
+  const runsDir = join(dir, 'data', 'runs');
+  const first = await uploadAndWait(srv.url, csv, 'first.csv');
+  const big = execFileSync(genPdhCsv, ['-c', '64', '-s', '4000'], { maxBuffer: 1 << 30 });
+  const res = await fetch(`${srv.url}/api/uploads?file=big.csv`, { method: 'POST', body: big });
+  const { job } = await res.json();
+  let state;
+  for (let i = 0; i < 400; i++) {
+    state = (await getJson(`${srv.url}/api/jobs/${job}`)).body.state;
+    if (state === 'ingesting' || state === 'done') break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(state, 'ingesting', 'caught the ingest in flight');
+  await srv.kill();
+  srv = await startServer([], { dir });
+  try {
+    const file = runFile(dir, srv.db, first.body.run.id);
+    assert.deepEqual(readdirSync(runsDir), [file.split('/').pop()], 'only the committed run has a file');
+    assert.equal(sql(srv.db, 'SELECT count(*) FROM run_files'), '1');
+    const del = await fetch(`${srv.url}/api/runs/${first.body.run.id}`, {
+      method: 'DELETE', headers: { 'X-Edit-Token': first.body.run.edit_token },
+    });
+    assert.equal(del.status, 200);
+    assert.deepEqual(readdirSync(runsDir), []);
+  } finally { await srv.stop(); }
+});
+
+test('with --ingest-workers 2 simultaneous uploads each get their own run file', async () => {
+  const srv = await startServer(['--ingest-workers', '2']);
+  try {
+    // queued back to back (an address may send two bodies at once): the workers take them
+    const jobs = [];
+    for (const cpus of [2, 3, 4, 5]) {
+      const res = await fetch(`${srv.url}/api/uploads?file=w${cpus}.csv`, { method: 'POST', body: perCpuCsv({ cpus, seconds: 30 }) });
+      assert.equal(res.status, 202);
+      jobs.push((await res.json()).job);
+    }
+    const ups = [];
+    for (const job of jobs) {
+      await waitFor(async () => ['done', 'failed'].includes((await getJson(`${srv.url}/api/jobs/${job}`)).body.state), { what: 'the job' });
+      ups.push(await getJson(`${srv.url}/api/jobs/${job}`));
+    }
+    const paths = new Set();
+    for (const [i, up] of ups.entries()) {
+      assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+      const f = runFile(srv.dir, srv.db, up.body.run.id);
+      paths.add(f);
+      // each file holds its run alone, with as many per-CPU counters as its CSV has CPUs
+      assert.equal(sql(f, 'SELECT count(*) FROM runs'), '1');
+      const cpus = (await getJson(`${srv.url}/api/runs/${up.body.run.id}`)).body.cpu_counters;
+      assert.ok(cpus.every((c) => c.cpus === i + 2), JSON.stringify(cpus));
+    }
+    assert.equal(paths.size, 4);
+  } finally { await srv.stop(); }
+});
+
