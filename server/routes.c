@@ -3,6 +3,7 @@
  * edits and jobs use its catalog connection, a run's reads the handle db_run_open gives. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "api.h"
 #include "api_dpc.h"
 #include "api_params.h"
@@ -101,6 +102,25 @@ static int send_export(struct mg_connection *conn, sqlite3 *db, const char *id,
 	return st;
 }
 
+/* GET /api/runs/{id}/file: the run's file as it is stored (docs/team.md): an SQLite
+ * database with the analysis schema, application_id "ETLR", user_version its schema
+ * version, and no edit token. Streamed: run files can be gigabytes. */
+static int send_run_file(struct mg_connection *conn, struct db_reader *rd, const char *id)
+{
+	char err[256], name[RUN_ID_MAX + 32];
+	int64_t size = 0;
+	int fd = db_run_file_open(rd, id, &size, err, sizeof err);
+	if (fd < 0) {
+		int st = fd == -1 ? 404 : fd == -2 ? 409 : 500;
+		http_send_error(conn, st, "%s", err);
+		return st;
+	}
+	snprintf(name, sizeof name, "etlscope-run-%s.db", id); /* id: [0-9a-f] (found above) */
+	http_send_file(conn, fd, size, "application/vnd.sqlite3", name);
+	close(fd);
+	return 200;
+}
+
 static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *rest, const struct api_request *rq)
 {
@@ -114,6 +134,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 	}
 	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
 		return run_change(conn, s, db_reader_catalog(rd), id, method_is(conn, "DELETE"));
+	if (is(what, "file") && method_is(conn, "GET"))
+		return send_run_file(conn, rd, id);
 	int post = is(what, "symbols") && method_is(conn, "POST");
 	if (!post && !method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
@@ -247,6 +269,11 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		st = api_runs_list(db, &rq, &out);
 		http_send_json(conn, st, out);
 		return st;
+	}
+	if (is(uri, "/api/runs/import")) {
+		if (!method_is(conn, "POST"))
+			return not_allowed(conn, "POST");
+		return run_import_handle(conn, s);
 	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
 		return run_routes(conn, s, rd, uri + 10, &rq);

@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, run, runFile, shared, tempDir, genPdhCsv, waitFor } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, run, runFile, shared, tempDir, genPdhCsv, waitFor, repo } from '../support/server.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
+import { generate } from '../support/etlgen.mjs';
 
 const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
 const oldBin = process.env.ETLSCOPE_OLD_BIN;
@@ -162,3 +163,108 @@ test('with --ingest-workers 2 simultaneous uploads each get their own run file',
   } finally { await srv.stop(); }
 });
 
+test('GET /api/runs/{id}/file downloads the run file: an SQLite database of that run alone, without its edit token', async () => {
+  const srv = await startServer();
+  try {
+    const up = await uploadAndWait(srv.url, csv, 'export.csv', 'exported');
+    const { id } = up.body.run;
+    const other = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 10 })), 'other.csv');
+    const res = await fetch(`${srv.url}/api/runs/${id}/file`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/vnd.sqlite3');
+    assert.equal(res.headers.get('content-disposition'), `attachment; filename="etlscope-run-${id}.db"`);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.equal(Number(res.headers.get('content-length')), bytes.length);
+    // the SQLite header (sqlite.org/fileformat.html): magic, user_version at 60, application_id at 68
+    assert.equal(bytes.subarray(0, 16).toString('latin1'), 'SQLite format 3\0');
+    assert.ok(bytes.readUInt32BE(60) >= 11, 'user_version: the schema version');
+    assert.equal(bytes.subarray(68, 72).toString('latin1'), 'ETLR');
+    const f = join(srv.dir, 'export.db');
+    writeFileSync(f, bytes);
+    assert.equal(sql(f, 'PRAGMA integrity_check'), 'ok');
+    assert.equal(sql(f, "SELECT public_id || '|' || edit_token || '|' || name FROM runs"), `${id}||exported`);
+    const counters = (await getJson(`${srv.url}/api/runs/${id}/counters`)).body.counters;
+    assert.equal(Number(sql(f, 'SELECT count(*) FROM counters')), counters.length);
+    assert.equal(sql(f, `SELECT count(*) FROM runs WHERE public_id='${other.body.run.id}'`), '0');
+    assert.equal((await fetch(`${srv.url}/api/runs/${'0'.repeat(32)}/file`)).status, 404);
+    assert.equal((await fetch(`${srv.url}/api/runs/${id}/file`, { method: 'POST' })).status, 405);
+  } finally { await srv.stop(); }
+});
+
+// What a viewer reads about an ETL run, without what names this copy (id, creation time).
+async function etlAnswers(url, id) {
+  const get = async (p) => (await getJson(`${url}/api/runs/${id}${p}`)).body;
+  const run = await get('');
+  delete run.id; delete run.created;
+  const findings = await get('/findings');
+  delete findings.computed;
+  const out = { run, findings };
+  for (const p of ['/drivers', '/modules', '/dpcisr/histogram?kind=dpc', '/dpcisr/modules?kind=dpc', '/dpcisr/timeline?kind=dpc'])
+    out[p] = await get(p);
+  return out;
+}
+
+async function postFile(url, bytes, query = '') {
+  const res = await fetch(`${url}/api/runs/import${query}`, { method: 'POST', body: bytes, headers: { 'Content-Type': 'application/vnd.sqlite3' } });
+  return { status: res.status, body: await res.json() };
+}
+
+test('a run file exported from one server and imported into a fresh one gives the same answers; crafted files are refused', async () => {
+  const a = await startServer();
+  const b = await startServer();
+  try {
+    const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
+    story.duration_s = 1; // the field story, shorter: every table of an ETL run, quickly
+    const g = generate(a.dir, 'field', story, false);
+    const up = await uploadAndWait(a.url, readFileSync(g.path), 'field.etl', 'field story');
+    assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+    const id = up.body.run.id;
+    const bytes = Buffer.from(await (await fetch(`${a.url}/api/runs/${id}/file`)).arrayBuffer());
+
+    const imp = await postFile(b.url, bytes);
+    assert.equal(imp.status, 201, JSON.stringify(imp.body));
+    assert.match(imp.body.run.id, /^[0-9a-f]{32}$/);
+    assert.notEqual(imp.body.run.id, id, 'an import is a new run');
+    assert.deepEqual(await etlAnswers(b.url, imp.body.run.id), await etlAnswers(a.url, id));
+    const named = await postFile(b.url, bytes, `?name=${encodeURIComponent("x'); DROP TABLE runs; --")}`);
+    assert.equal(named.status, 201, 'SQL-looking text is only text');
+    assert.equal((await getJson(`${b.url}/api/runs/${named.body.run.id}`)).body.name, "x'); DROP TABLE runs; --");
+    const tok = await fetch(`${b.url}/api/runs/${imp.body.run.id}`, { method: 'PATCH', headers: { 'X-Edit-Token': imp.body.run.edit_token }, body: JSON.stringify({ notes: 'imported' }) });
+    assert.equal(tok.status, 200, 'the import gives its own edit token');
+
+    const runsBefore = (await getJson(`${b.url}/api/runs`)).body.runs.length;
+    const filesBefore = readdirSync(join(b.dir, 'data', 'runs')).length;
+    // each crafted file: [what, sqlite3 statements on a copy (or bytes), expected message]
+    const crafted = [
+      ['truncated', bytes.subarray(0, bytes.length >> 1), /damaged or truncated|not an SQLite/],
+      ['not SQLite at all', Buffer.from('MZ\u0090\u0000 this is no database'.repeat(40)), /not an SQLite|damaged/],
+      ['a foreign application id', 'PRAGMA application_id=1', /application id/],
+      ['another schema version', 'PRAGMA user_version=99', /schema version 99/],
+      ['an extra column', 'ALTER TABLE counters ADD COLUMN extra TEXT', /schema differs/],
+      ['a missing table', 'DROP TABLE etw_symbols', /schema differs/],
+      ['a trigger', 'CREATE TRIGGER t AFTER INSERT ON counters BEGIN DELETE FROM runs; END', /schema differs/],
+      ['a view', 'CREATE VIEW v AS SELECT * FROM runs', /schema differs/],
+      ['two runs', "INSERT INTO runs(id, public_id, edit_token, name, file_name, file_size, created_us) VALUES (99999, 'p', '', 'n', 'f', 0, 0)", /exactly one run/],
+      ['rows of another run', 'UPDATE etw_modules SET run_id = run_id + 1', /another run/],
+      ['a value of the wrong type', "UPDATE etw_modules SET size = 'huge'", /wrong type/],
+      ['a control character in the name', "UPDATE runs SET name = 'a' || char(7) || 'b'", /name/],
+      ['a summary that is no object', "UPDATE runs SET summary = '[1,2'", /summary/],
+    ];
+    for (const [what, change, message] of crafted) {
+      let body = change;
+      if (typeof change === 'string') {
+        const f = join(b.dir, 'crafted.db');
+        writeFileSync(f, bytes);
+        execFileSync('sqlite3', [f, change]);
+        body = readFileSync(f);
+      }
+      const r = await postFile(b.url, body);
+      assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error, message, what);
+    }
+    assert.equal((await getJson(`${b.url}/api/runs`)).body.runs.length, runsBefore, 'nothing kept');
+    assert.equal(readdirSync(join(b.dir, 'data', 'runs')).length, filesBefore, 'no file kept');
+    assert.deepEqual(readdirSync(join(b.dir, 'data')).filter((f) => f.startsWith('upload-')), [], 'spool cleaned');
+  } finally { await a.stop(); await b.stop(); }
+});
