@@ -138,28 +138,16 @@ int run_import_handle(struct mg_connection *conn, struct server_ctx *s)
 		http_send_error(conn, 429, "too many uploads in progress; try again shortly");
 		return 429;
 	}
-	snprintf(path, sizeof path, "%s/upload-import-XXXXXX", s->cfg.data_dir);
-	int fd = mkstemp(path);
-	const char *fail = "cannot store the run file";
-	long long total = 0;
-	if (fd < 0) {
-		st = 500;
-	} else {
-		http_send_continue(conn);
-		st = upload_spool(conn, s, fd, s->cfg.max_upload, NULL, NULL, &total, &fail);
-		if (!st && total == 0)
-			st = 400, fail = "the upload is empty";
-		close(fd);
-	}
+	const char *fail;
 	cJSON *out = NULL;
-	if (!st)
+	st = upload_spool_temp(conn, s, "upload-import-", s->cfg.max_upload, path, sizeof path, &fail);
+	if (!st) {
 		st = import_spooled(s, path, name, &out);
-	if (fd >= 0)
 		unlink(path); /* before answering: the client then sees nothing left */
-	if (out)
 		http_send_json(conn, st, out);
-	else
+	} else {
 		http_send_error(conn, st, "%s", fail);
+	}
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return st;
 }

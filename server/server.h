@@ -117,6 +117,10 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s);
 int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
 		 void (*progress)(void *ud, long long total), void *ud, long long *total,
 		 const char **why);
+/* The whole body into a new file DATA/<prefix>XXXXXX (its name into path), flushed: 0, or
+ * an HTTP status with *why, the file removed. */
+int upload_spool_temp(struct mg_connection *conn, struct server_ctx *s, const char *prefix,
+		      int64_t max, char *path, size_t pathlen, const char **why);
 /* The checks every body upload passes first (read-only server, same origin, access token):
  * 0 when allowed, else the status it sent (403 or 401). */
 int upload_refused(struct mg_connection *conn, struct server_ctx *s);

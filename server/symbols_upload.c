@@ -176,27 +176,14 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 		http_send_error(conn, 429, "too many uploads in progress; try again shortly");
 		return 429;
 	}
-	snprintf(spool, sizeof spool, "%s/upload-pdb-XXXXXX", s->cfg.data_dir);
-	int fd = mkstemp(spool);
-	const char *why = "cannot store the PDB";
-	if (fd < 0) {
-		st = 500;
-	} else {
-		http_send_continue(conn);
-		long long total = 0;
-		st = upload_spool(conn, s, fd, max, NULL, NULL, &total, &why);
-		if (!st && total == 0)
-			st = 400, why = "the upload is empty";
-		if (!st && fsync(fd) != 0)
-			st = 500;
-		close(fd);
-	}
-	if (!st)
+	const char *why;
+	st = upload_spool_temp(conn, s, "upload-pdb-", max, spool, sizeof spool, &why);
+	if (!st) {
 		st = verify_and_store(conn, s, db, run, spool);
-	else
-		http_send_error(conn, st, "%s", why);
-	if (fd >= 0)
 		unlink(spool); /* stored copies are links or renames: this only drops the spool */
+	} else {
+		http_send_error(conn, st, "%s", why);
+	}
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return st;
 }

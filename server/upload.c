@@ -143,6 +143,29 @@ int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64
 	return status;
 }
 
+int upload_spool_temp(struct mg_connection *conn, struct server_ctx *s, const char *prefix,
+		      int64_t max, char *path, size_t pathlen, const char **why)
+{
+	long long total = 0;
+	int fd = -1, status = 500;
+	*why = "cannot store the upload";
+	if ((size_t)snprintf(path, pathlen, "%s/%sXXXXXX", s->cfg.data_dir, prefix) < pathlen)
+		fd = mkstemp(path);
+	if (fd >= 0) {
+		http_send_continue(conn);
+		status = upload_spool(conn, s, fd, max, NULL, NULL, &total, why);
+		if (!status && total == 0)
+			status = 400, *why = "the upload is empty";
+		if (!status && fsync(fd) != 0)
+			status = 500, *why = "cannot flush the upload to disk";
+		if (close(fd) != 0 && !status)
+			status = 500, *why = "cannot flush the upload to disk";
+		if (status)
+			unlink(path);
+	}
+	return status;
+}
+
 /* The upload job hears how many bytes have arrived (shown while the upload runs). */
 struct job_progress {
 	struct jobs *jobs;

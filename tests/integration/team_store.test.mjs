@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, run, runFile, shared, tempDir, genPdhCsv, waitFor, repo } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, run, runFile, shared, tempDir, waitFor, repo, killMidIngest } from '../support/server.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 import { generate } from '../support/etlgen.mjs';
 
@@ -110,17 +110,7 @@ test('an ingest killed mid-way leaves no run file; a deleted run loses its file'
   let srv = await startServer([], { dir });
   const runsDir = join(dir, 'data', 'runs');
   const first = await uploadAndWait(srv.url, csv, 'first.csv');
-  const big = execFileSync(genPdhCsv, ['-c', '64', '-s', '4000'], { maxBuffer: 1 << 30 });
-  const res = await fetch(`${srv.url}/api/uploads?file=big.csv`, { method: 'POST', body: big });
-  const { job } = await res.json();
-  let state;
-  for (let i = 0; i < 400; i++) {
-    state = (await getJson(`${srv.url}/api/jobs/${job}`)).body.state;
-    if (state === 'ingesting' || state === 'done') break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.equal(state, 'ingesting', 'caught the ingest in flight');
-  await srv.kill();
+  await killMidIngest(srv);
   srv = await startServer([], { dir });
   try {
     const file = runFile(dir, srv.db, first.body.run.id);

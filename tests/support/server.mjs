@@ -130,3 +130,21 @@ export const perfviewSample = join(shared, 'samples', 'etl', 'perfview-net452-x6
 
 // The benchmark generator built beside the binary (build/bench/gen_pdh_csv).
 export const genPdhCsv = join(dirname(binary), '..', 'bench', 'gen_pdh_csv');
+
+// Upload a large generated CSV and kill -9 the server once its job is ingesting (a crash
+// mid-ingest); returns the job id.
+export async function killMidIngest(srv) {
+  const big = execFileSync(genPdhCsv, ['-c', '64', '-s', '4000'], { maxBuffer: 1 << 30 });
+  const res = await fetch(`${srv.url}/api/uploads?file=big.csv`, { method: 'POST', body: big });
+  assert.equal(res.status, 202);
+  const { job } = await res.json();
+  let state;
+  for (let i = 0; i < 400; i++) {
+    state = (await getJson(`${srv.url}/api/jobs/${job}`)).body.state;
+    if (state === 'ingesting' || state === 'done') break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(state, 'ingesting', 'caught the ingest in flight');
+  await srv.kill();
+  return job;
+}
