@@ -227,7 +227,8 @@ static int union_views(sqlite3 *db, int n)
 	if (sqlite3_prepare_v2(db, "SELECT m.name, EXISTS (SELECT 1 FROM pragma_table_info(m.name,"
 				   " 'r0') c WHERE c.name IN ('run_id', 'public_id'))"
 				   " FROM r0.sqlite_master m WHERE m.type='table'"
-				   " AND m.name NOT LIKE 'sqlite_%'", -1, &t, NULL) != SQLITE_OK)
+				   " AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'run_files'", -1, &t,
+			       NULL) != SQLITE_OK)
 		return -1;
 	while (rc == 0 && sqlite3_step(t) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(t, 0);

@@ -469,6 +469,47 @@ static int remove_leftovers(struct db_store *st, sqlite3 *cat)
 	return 0;
 }
 
+/* The schema version in a run file's header (PRAGMA user_version: 4 bytes, big-endian, at
+ * offset 60); -1 when unreadable. */
+static int64_t file_schema_version(const char *path)
+{
+	unsigned char h[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? pread(fd, h, sizeof h, 60) : -1;
+	if (fd >= 0)
+		close(fd);
+	return n == 4 ? (int64_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] : -1;
+}
+
+static int no_change(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	(void)ud, (void)db, (void)run_id, (void)err, (void)errlen;
+	return 0; /* db_open migrated the copy */
+}
+
+/* Run files written before this code's last migration get a new version with the current
+ * schema (db_store_run_modify's db_open migrates the copy), so queries of new tables work on
+ * every run. Costs a copy of each such run, once per schema upgrade. */
+static int upgrade_files(struct db_store *st, sqlite3 *cat, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	char path[4096];
+	int rc = 0;
+	if (sqlite3_prepare_v2(cat, "SELECT run_id, version FROM run_files WHERE version>0",
+			       -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		db_store_run_path(st, id, sqlite3_column_int64(q, 1), path, sizeof path);
+		int64_t v = file_schema_version(path);
+		if (v >= 0 && v < db_schema_version() &&
+		    db_store_run_modify(st, id, no_change, NULL, err, errlen) < 0)
+			rc = -1;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
 			       db_store_fn finish, void *finish_ud, char *err, size_t errlen)
 {
@@ -504,7 +545,8 @@ struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
 		snprintf(err, errlen, "cannot clean the run directory %s", runs_dir);
 		goto fail;
 	}
-	if (db_store_adopt(st, cat, finish, finish_ud, err, errlen) != 0)
+	if (db_store_adopt(st, cat, finish, finish_ud, err, errlen) != 0 ||
+	    upgrade_files(st, cat, err, errlen) != 0)
 		goto fail;
 	db_close(cat);
 	if (!(st->keep = db_store_catalog(st, err, errlen)) ||

@@ -258,3 +258,25 @@ test('a run file exported from one server and imported into a fresh one gives th
     assert.deepEqual(readdirSync(join(b.dir, 'data')).filter((f) => f.startsWith('upload-')), [], 'spool cleaned');
   } finally { await a.stop(); await b.stop(); }
 });
+
+test('a run file of an older schema gets a new version with the current schema at start', async () => {
+  const dir = tempDir();
+  let srv = await startServer([], { dir });
+  const up = await uploadAndWait(srv.url, csv, 'old.csv');
+  const { id } = up.body.run;
+  const before = await snapshot(srv.url, id);
+  await srv.stop({ keep: true });
+  const f = runFile(dir, join(dir, 'etlscope.db'), id);
+  const current = Number(sql(f, 'PRAGMA user_version'));
+  // as if written before migration 11 (symbols): its tables absent, the version one lower
+  sql(f, `DROP TABLE etw_symbols; DROP TABLE etw_module_symbols; PRAGMA user_version=${current - 1}`);
+  srv = await startServer([], { dir });
+  try {
+    const g = runFile(dir, srv.db, id);
+    assert.match(g, /\.v2\.db$/, 'a new version');
+    assert.equal(existsSync(f), false, 'the old version is gone');
+    assert.equal(Number(sql(g, 'PRAGMA user_version')), current);
+    assert.equal(sql(g, "SELECT count(*) FROM sqlite_master WHERE name IN ('etw_symbols', 'etw_module_symbols')"), '2');
+    assert.deepEqual(await snapshot(srv.url, id), before);
+  } finally { await srv.stop(); }
+});
