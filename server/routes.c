@@ -49,9 +49,10 @@ static int split_run_path(const char *rest, char *id, size_t idlen, const char *
 #define MAX_EDIT_BODY (64 * 1024)
 
 /* PATCH and DELETE of a run: same-origin, writable server, and the run's edit token. */
-static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+static int run_change(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *id, int del)
 {
+	sqlite3 *db = db_reader_catalog(rd); /* edits change the catalog */
 	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
 	cJSON *out = NULL;
 	int st;
@@ -80,6 +81,12 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		}
 		st = api_run_patch(db, id, &auth, body, len, &out);
 		free(body);
+		char err[256];
+		sqlite3 *run = st == 200 ? db_run_open(rd, id, err, sizeof err) : NULL;
+		if (run) { /* the answer with the run's warnings and counters, from its file */
+			cJSON_Delete(out);
+			st = api_run_get(run, id, NULL, &out);
+		}
 	}
 	http_send_json(conn, st, out);
 	return st;
@@ -133,7 +140,7 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		return 404;
 	}
 	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
-		return run_change(conn, s, db_reader_catalog(rd), id, method_is(conn, "DELETE"));
+		return run_change(conn, s, rd, id, method_is(conn, "DELETE"));
 	if (is(what, "file") && method_is(conn, "GET"))
 		return send_run_file(conn, rd, id);
 	int post = is(what, "symbols") && method_is(conn, "POST");

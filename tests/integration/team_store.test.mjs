@@ -95,6 +95,15 @@ test('a single-file database from the previous release converts on first start',
     assert.equal(patch.status, 200);
     snaps[0] = await snapshot(srv.url, made[0].id);
     assert.equal(snaps[0].run.notes, 'after conversion');
+    // a PATCH answers the whole run document, read from the run's file like a GET
+    const p1 = await fetch(`${srv.url}/api/runs/${made[1].id}`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json', 'X-Edit-Token': made[1].token },
+      body: JSON.stringify({ name: 'renamed' }),
+    });
+    const answered = await p1.json();
+    assert.equal(answered.cpu_counters[0].cpus, 4, JSON.stringify(answered.cpu_counters));
+    assert.deepEqual(answered, (await getJson(`${srv.url}/api/runs/${made[1].id}`)).body);
+    snaps[1] = await snapshot(srv.url, made[1].id);
     // a second start changes nothing
     await srv.stop({ keep: true });
     srv = await startServer([], { dir });
