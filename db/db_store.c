@@ -24,6 +24,8 @@ struct db_store {
 	/* Held open while the store lives: short-lived catalog connections are never the last
 	 * one, whose close would checkpoint and delete the WAL under an exclusive lock. */
 	sqlite3 *keep;
+	db_store_fn finish; /* completes every new file (db_store_open's finish); may be NULL */
+	void *finish_ud;
 };
 
 static const char run_files_sql[] =
@@ -379,6 +381,10 @@ static int modify_locked(struct db_store *st, sqlite3 *cat, int64_t run_id, db_s
 	int rc = db && sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK
 			 ? fn(ud, db, run_id, err, errlen)
 			 : -1;
+	/* what fn changed may have dropped derived rows (stored findings name routines): the
+	 * new version gets them now, as its readers cannot write */
+	if (rc == 0 && st->finish)
+		rc = st->finish(st->finish_ud, db, run_id, err, errlen);
 	if (db && sqlite3_close(db) != SQLITE_OK && rc == 0) {
 		snprintf(err, errlen, "cannot close the new run file");
 		rc = -1;
@@ -532,6 +538,8 @@ struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
 		free(st);
 		return NULL;
 	}
+	st->finish = finish;
+	st->finish_ud = finish_ud;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
 	/* db_open creates and migrates the catalog (the analysis schema's runs, upload_jobs) */

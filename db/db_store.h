@@ -27,8 +27,9 @@ struct db_store;
  * file is first copied to catalog_path + ".single-file.bak". Leftovers of an ingest cut
  * short (reservations, temporary and orphaned files) are removed. NULL with err. */
 typedef int (*db_store_fn)(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen);
-/* finish (may be NULL) completes each converted run's file before it is published (the
- * server stores its findings there). */
+/* finish (may be NULL) completes each converted run's file before it is published, and
+ * every new version db_store_run_modify writes (the server stores its findings there:
+ * names arriving drop the stored ones, and run files are read-only once published). */
 struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
 			       db_store_fn finish, void *finish_ud, char *err, size_t errlen);
 void db_store_free(struct db_store *st);
