@@ -76,8 +76,8 @@ static int still_streaming(const struct job *jb)
 }
 
 /* Oldest queued job (FIFO by sequence number), those whose upload has ended first: a
- * streaming upload holds the worker, and the ingest's write transaction (so edits and PDB
- * uploads wait on SQLite's busy timeout), for as long as its upload lasts. */
+ * streaming upload holds its worker for as long as its upload lasts (it writes its own run
+ * file, so only other ingests can wait on it). */
 static struct job *next_queued(struct jobs *j)
 {
 	struct job *best = NULL;

@@ -31,9 +31,9 @@ struct server_config {
 	double rate, burst;      /* requests per second per client address; 0 = no limit */
 	int64_t min_upload_rate; /* bytes/s an upload must average after the grace period */
 	int upload_grace_s;
-	int stream_ingest;       /* ingest while the upload arrives (--stream-ingest): the
-				  * write transaction lasts as long as the upload, so a slow
-				  * client would hold every other ingest and edit; off by default */
+	int stream_ingest;       /* ingest while the upload arrives (--stream-ingest): an
+				  * ingest worker is held as long as the upload, so with one
+				  * worker a slow client delays other ingests; off by default */
 	int timeout_s;           /* headers complete within it; any read/write stalled this long ends */
 	int max_conns_ip;        /* connections per client address (more only with complete headers) */
 	const char *public_url;  /* "https://host[:port]": the Host and Origin clients use; NULL = listen
