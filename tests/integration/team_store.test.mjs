@@ -277,15 +277,18 @@ test('a run file of an older schema gets a new version with the current schema a
   await srv.stop({ keep: true });
   const f = runFile(dir, join(dir, 'etlscope.db'), id);
   const current = Number(sql(f, 'PRAGMA user_version'));
-  // as if written before migration 11 (symbols): its tables absent, the version one lower
-  sql(f, `DROP TABLE etw_symbols; DROP TABLE etw_module_symbols; PRAGMA user_version=${current - 1}`);
+  // as if written before migration 11 (symbols): the tables of 11 and later (12 thread names
+  // and leaf totals, 13 slice facts) absent, user_version 10 (db/db_schema.c)
+  const later = ['etw_symbols', 'etw_module_symbols', 'etw_thread_names', 'stk_leaf_totals', 'etw_slice_facts'];
+  assert.ok(current >= 13);
+  sql(f, `${later.map((t) => `DROP TABLE ${t};`).join(' ')} PRAGMA user_version=10`);
   srv = await startServer([], { dir });
   try {
     const g = runFile(dir, srv.db, id);
     assert.match(g, /\.v2\.db$/, 'a new version');
     assert.equal(existsSync(f), false, 'the old version is gone');
     assert.equal(Number(sql(g, 'PRAGMA user_version')), current);
-    assert.equal(sql(g, "SELECT count(*) FROM sqlite_master WHERE name IN ('etw_symbols', 'etw_module_symbols')"), '2');
+    assert.equal(sql(g, `SELECT count(*) FROM sqlite_master WHERE name IN (${later.map((t) => `'${t}'`).join(', ')})`), String(later.length));
     assert.deepEqual(await snapshot(srv.url, id), before);
   } finally { await srv.stop(); }
 });
