@@ -99,3 +99,43 @@ test('a whole streamed upload answers exactly as the ingest of the whole file', 
     await whole.stop();
   }
 });
+
+// POST bytes whole over a raw socket, the first `cut` bytes now and the rest when `rest` is
+// called; resolves `answer` with the raw answer once the server closes.
+function stalledUpload(port, bytes, cut) {
+  const s = connect({ port, host: '127.0.0.1' });
+  let data = '';
+  s.on('data', (d) => { data += d; });
+  s.on('error', () => {});
+  const answer = new Promise((resolve) => s.on('close', () => resolve(data)));
+  s.write(`POST /api/uploads?file=slow.etl&name=slow HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          `Content-Type: application/octet-stream\r\nContent-Length: ${bytes.length}\r\n` +
+          'Connection: close\r\n\r\n');
+  s.write(bytes.subarray(0, cut));
+  return { answer, rest: () => s.write(bytes.subarray(cut)) };
+}
+
+test('with --ingest-workers 2 a streaming upload stalled mid-body holds one worker: another upload is ingested meanwhile', async () => {
+  const srv = await startServer(['--stream-ingest', '--ingest-workers', '2']);
+  try {
+    const bytes = readFileSync(perfviewSample);
+    const slow = stalledUpload(srv.port, bytes, bytes.length >> 1);
+    // with one worker, this waits for the stalled upload's ingest (it never ends until rest)
+    const quick = await uploadDone(srv.url, bytes, 'quick.etl', 'quick');
+    slow.rest();
+    const answer = await slow.answer;
+    assert.match(answer, /^HTTP\/1\.1 202 /, answer.slice(0, 200));
+    const job = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).job;
+    let st;
+    for (;;) { // polled as uploadAndWait does
+      st = (await getJson(`${srv.url}/api/jobs/${job}`)).body;
+      if (st.state === 'done' || st.state === 'failed') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(st.state, 'done', JSON.stringify(st));
+    // two runs of the same file, each in its own run file: the same answers
+    assert.deepEqual(await answers(srv.url, st.run.id), await answers(srv.url, quick.id));
+  } finally {
+    await srv.stop();
+  }
+});
