@@ -244,8 +244,7 @@ static int image_event(struct gen *g, unsigned cpu, const struct etlgen_module *
 			 module_path(m, pb, sizeof pb), type, ts);
 }
 
-/* Thread DCStart (v3) of a sampled thread: process id, thread id, then zeros. */
-/* Thread DCStart v3; name (NULL: none) in its optional trailing ThreadName (UTF-16). */
+/* Thread DCStart v3 of a sampled thread; name (NULL: none) in its optional trailing ThreadName (UTF-16). */
 static int thread_event(struct gen *g, unsigned cpu, uint32_t tid, const char *name, uint64_t ts)
 {
 	size_t fixed = 16 + 8 + 7 * g->P + 8;
@@ -502,7 +501,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 		ts = c->last_ts;
 	uint64_t ip = frame_in(m, r);
 	uint32_t pid, tid;
-	etlgen_sample_thread(g->s, m, cpu, &pid, &tid);
+	etlgen_sample_thread(g->s, m->sample_process, cpu, &pid, &tid);
 	uint32_t spid = m->sample_process ? pid : 4;
 	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
@@ -546,19 +545,19 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
 		uint64_t ip = frame_in(lm, r);
 		/* the thread the DPC interrupted */
-		const struct etlgen_module who = {.sample_process = g->s->interrupted_process};
+		const int who = g->s->interrupted_process;
 		uint32_t pid, tid;
-		etlgen_sample_thread(g->s, &who, cpu, &pid, &tid);
+		etlgen_sample_thread(g->s, who, cpu, &pid, &tid);
 		if (put_sample(g, cpu, ip, tid, ts, m->inside_flag ? 1 : 0))
 			return -1;
 		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts,
-						  who.sample_process ? pid : 4, tid))
+						  who ? pid : 4, tid))
 			return -1;
 		g->cpu[cpu].last_ts = ts;
 		if (!g->exp)
 			continue;
 		if (g->exp->process_samples)
-			g->exp->process_samples[etlgen_procs_slot(g->s, who.sample_process)]++;
+			g->exp->process_samples[etlgen_procs_slot(g->s, who)]++;
 		struct etlgen_module_expect *x = &g->exp->modules[mi];
 		x->inside_samples++;
 		x->inside_flagged += m->inside_flag != 0;

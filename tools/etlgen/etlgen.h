@@ -233,6 +233,9 @@ int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 /* Write the disk I/O story from tick start on; *end receives the last tick used. */
 int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		    struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* A Thread DCStart (v3) of tid in process pid on cpu at ts; 0 or -1. */
+int etlgen_thread_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			  uint32_t pid, uint32_t tid, uint64_t ts);
 /* A Thread rundown (v3) of tid in the scenario's process on cpu at ts; 0 or -1. */
 int etlgen_thread_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
 			  uint32_t tid, uint64_t ts);
@@ -245,9 +248,10 @@ void etlgen_procs_free(struct etlgen_scenario *s);
 /* The expect->process_samples slot of a module's sample_process: its listed process, the
  * default process's listing when it is listed, else n_processes. */
 size_t etlgen_procs_slot(const struct etlgen_scenario *s, int sample_process);
-/* The process and thread that take module m's samples on cpu (m NULL: the default). */
-void etlgen_sample_thread(const struct etlgen_scenario *s, const struct etlgen_module *m,
-			  unsigned cpu, uint32_t *pid, uint32_t *tid);
+/* The process and thread on cpu of sample_process (a module's, or the scenario's
+ * interrupted_process: 0 the default process, k + 1 processes[k]). */
+void etlgen_sample_thread(const struct etlgen_scenario *s, int sample_process, unsigned cpu,
+			  uint32_t *pid, uint32_t *tid);
 /* Process DCStart of every listed process and the DCStart of their sampled threads. */
 int etlgen_procs_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts);
 /* The SystemConfig CPU event with the computer name, when the scenario has one. */

@@ -96,15 +96,15 @@ void etlgen_procs_free(struct etlgen_scenario *s)
 	free((char *)s->computer_name);
 }
 
-void etlgen_sample_thread(const struct etlgen_scenario *s, const struct etlgen_module *m,
-			  unsigned cpu, uint32_t *pid, uint32_t *tid)
+void etlgen_sample_thread(const struct etlgen_scenario *s, int sample_process, unsigned cpu,
+			  uint32_t *pid, uint32_t *tid)
 {
-	if (!m || !m->sample_process) {
+	if (!sample_process) {
 		*pid = s->process_pid ? s->process_pid : ETLGEN_PROCESS_PID;
 		*tid = 1000 + cpu;
 		return;
 	}
-	size_t k = (size_t)(m->sample_process - 1);
+	size_t k = (size_t)(sample_process - 1);
 	*pid = s->processes[k].pid;
 	*tid = *pid == 0 ? 0 : 1000u * (unsigned)(k + 2) + cpu;
 }
@@ -142,19 +142,6 @@ static int process_event(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	return 0;
 }
 
-/* Thread DCStart (5/3) v3 of tid in pid on cpu. */
-static int thread_event(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
-			uint32_t pid, uint32_t tid, uint64_t ts)
-{
-	uint8_t *p = etlgen_event(g, cpu, 16 + 8 + 7 * s->pointer_size + 8, 5, 3, ts);
-	if (!p)
-		return -1;
-	etl_put16(p, 3);
-	etl_put32(p + 16, pid);
-	etl_put32(p + 20, tid);
-	return 0;
-}
-
 int etlgen_procs_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts)
 {
 	for (size_t k = 0; k < s->n_processes; k++) {
@@ -166,9 +153,8 @@ int etlgen_procs_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, 
 				    s->modules[i].sample_weight > 0 && s->sample_rate_hz > 0;
 		for (unsigned cpu = 0; sampled && cpu < s->cpus; cpu++) {
 			uint32_t pid, tid;
-			struct etlgen_module m = {.sample_process = (int)k + 1};
-			etlgen_sample_thread(s, &m, cpu, &pid, &tid);
-			if (thread_event(g, s, cpu, pid, tid, ts))
+			etlgen_sample_thread(s, (int)k + 1, cpu, &pid, &tid);
+			if (etlgen_thread_dcstart(g, s, cpu, pid, tid, ts))
 				return -1;
 		}
 	}

@@ -24,7 +24,13 @@ static uint64_t ns_of(const struct etlgen_scenario *s, uint64_t ticks)
 int etlgen_thread_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
 			  uint32_t tid, uint64_t ts)
 {
-	uint32_t pid = s->process_pid ? s->process_pid : ETLGEN_PROCESS_PID;
+	return etlgen_thread_dcstart(g, s, cpu, s->process_pid ? s->process_pid : ETLGEN_PROCESS_PID,
+				     tid, ts);
+}
+
+int etlgen_thread_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			  uint32_t pid, uint32_t tid, uint64_t ts)
+{
 	uint8_t *p = etlgen_event(g, cpu, 16 + 8 + 7 * s->pointer_size + 8, 5, 3, ts);
 	if (!p)
 		return -1;
