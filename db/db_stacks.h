@@ -24,6 +24,9 @@
  * busy time (sink_sample_idle), kept apart from the idle thread 0 so that leaving Idle out
  * keeps them. Not a multiple of 4, so never a real Windows thread id. */
 #define DB_STK_TID_INTERRUPTS 0xFFFFFFFEu
+/* The same rule in SQL over stk_counts: a count that is Idle time. */
+#define DB_STK_IDLE_SQL "(pid=0 AND tid<>4294967294)"
+_Static_assert(DB_STK_TID_INTERRUPTS == 4294967294u, "DB_STK_IDLE_SQL spells the pseudo-thread");
 #define DB_STK_MAX_DEPTH 256        /* frames per stored stack (the sink gives ≤ 128) */
 
 /* ---- writing (inside the run's ingest transaction) ---- */

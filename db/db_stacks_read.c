@@ -43,9 +43,8 @@ int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, in
 		 f->cpu_words ? "cpu" : "0");
 	add_ids(sql, sizeof sql, "pid", f->pids, f->npids);
 	add_ids(sql, sizeof sql, "tid", f->tids, f->ntids);
-	if (!f->idle) /* Idle: the Idle process but its DPC/ISR samples */
-		snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND (pid<>0 OR tid=%u)",
-			 DB_STK_TID_INTERRUPTS);
+	if (!f->idle)
+		snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND NOT " DB_STK_IDLE_SQL);
 	/* the CPU set is tested here rather than as a 2,048-term IN list */
 	snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY node, pid, tid%s%s",
 		 by_slice ? ", slice" : "", f->cpu_words ? ", cpu" : "");

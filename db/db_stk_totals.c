@@ -11,14 +11,12 @@
 int db_stk_totals_build(sqlite3 *db, int64_t run_id)
 {
 	sqlite3_stmt *q;
-	/* Idle: the Idle process but its DPC/ISR samples (DB_STK_TID_INTERRUPTS) */
 	if (sqlite3_prepare_v2(db, "INSERT INTO stk_leaf_totals(run_id, idle, node, n)"
-				   " SELECT run_id, pid=0 AND tid<>?2, node, sum(n) FROM stk_counts"
-				   " WHERE run_id=?1 GROUP BY pid=0 AND tid<>?2, node", -1, &q,
+				   " SELECT run_id, " DB_STK_IDLE_SQL ", node, sum(n) FROM stk_counts"
+				   " WHERE run_id=?1 GROUP BY " DB_STK_IDLE_SQL ", node", -1, &q,
 				   NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
-	sqlite3_bind_int64(q, 2, DB_STK_TID_INTERRUPTS);
 	int rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	return rc == SQLITE_DONE ? 0 : -1;
