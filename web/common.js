@@ -65,8 +65,24 @@ const fmt = {
 };
 
 const es = {
+  // A read (GET) is sent again once when the connection fails before an answer (a kept
+  // connection the server closed as the request left, a reset) or when the server asks to
+  // wait (429/503 with Retry-After, at most 2 s): a panel then draws instead of saying
+  // "Failed to fetch" for a hiccup. Writes are never repeated.
   async api(path, opts) {
-    const res = await fetch(path, Object.assign({ headers: { Accept: 'application/json' } }, opts));
+    const init = Object.assign({ headers: { Accept: 'application/json' } }, opts);
+    const read = !init.method || init.method === 'GET';
+    let res;
+    try { res = await fetch(path, init); } catch (e) {
+      if (!read) throw e;
+      res = await fetch(path, init);
+    }
+    const after = res.headers.get('Retry-After');
+    const wait = after === null ? NaN : Number(after);
+    if (read && (res.status === 429 || res.status === 503) && wait >= 0 && wait <= 2) {
+      await new Promise((r) => setTimeout(r, wait * 1000));
+      res = await fetch(path, init);
+    }
     let body = null;
     try { body = await res.json(); } catch (e) { /* not JSON */ }
     if (!res.ok) throw new Error((body && body.error) || `HTTP ${res.status}`);

@@ -33,7 +33,12 @@ before(async () => {
 });
 after(async () => { await browser.close(); await srv.stop(); });
 
-const dpcReady = (page) => page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready, null, { timeout: 15000 });
+// The DPC/ISR panel has drawn its first view, or said why it could not (a failed request
+// shows #dpc-error and never sets ready): the test then fails with the panel's own words.
+async function dpcReady(page) {
+  await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready || !document.getElementById('dpc-error').hidden, null, { timeout: 60000 });
+  assert.equal(await page.isVisible('#dpc-error'), false, `the DPC/ISR panel failed: ${await page.textContent('#dpc-error')}`);
+}
 
 function axes(page, id) {
   return page.evaluate((cid) => {
@@ -112,6 +117,27 @@ test('a clicked bucket is kept in the URL, and its list says how many of how man
   assert.deepEqual(again.problems, []);
   await page.context().close();
   await again.context().close();
+});
+
+test('a panel read whose connection drops, or that is asked to wait, is sent again and draws', async () => {
+  // Table: how the first answer of each panel request fails; the second is the server's.
+  const cases = [
+    ['histogram', (r) => r.abort('connectionreset')],
+    ['timeline', (r) => r.fulfill({ status: 429, headers: { 'Retry-After': '1', 'Content-Type': 'application/json' }, body: '{"error":"too many requests; slow down"}' })],
+  ];
+  for (const [what, fail] of cases) {
+    const page = await openPage(browser);
+    const seen = [];
+    await page.route(`**/api/runs/*/dpcisr/${what}*`, (r) => {
+      seen.push(r.request().url());
+      return seen.length === 1 ? fail(r) : r.continue();
+    });
+    await page.goto(`${srv.url}/runs/${etl}`);
+    await dpcReady(page);
+    assert.equal(seen.length, 2, `${what}: asked ${seen.length} times`);
+    assert.equal(seen[0], seen[1]);
+    await page.context().close();
+  }
 });
 
 test('perfmon charts end at the first and last sample; ticked counters are kept in the URL', async () => {
