@@ -1,5 +1,5 @@
 /* etl_merge.c — per-CPU, sequence-ordered buffer streams merged by timestamp with a binary
- * heap (the way ProcessTrace orders events); buffer headers scanned lazily, as the merge
+ * loser tree (the way ProcessTrace orders events); buffer headers scanned lazily, as the merge
  * needs them, or all first (etl_merge.h says when and why). */
 #include <stdlib.h>
 #include <string.h>
@@ -39,10 +39,18 @@ static struct etl_merge_stream *stream_for(struct etl_merge *m, uint16_t cpu)
 		if (!s)
 			return NULL;
 		m->streams = s;
-		struct etl_merge_key *h = realloc(m->heap, ncap * sizeof *h);
-		if (!h)
+		unsigned __int128 *k = realloc(m->keys, ncap * sizeof *k);
+		if (!k)
 			return NULL;
-		m->heap = h;
+		m->keys = k;
+		uint32_t *t = realloc(m->tree, ncap * sizeof *t);
+		if (!t)
+			return NULL;
+		m->tree = t;
+		uint32_t *w = realloc(m->win, 2 * ncap * sizeof *w);
+		if (!w)
+			return NULL;
+		m->win = w;
 		m->cap_streams = ncap;
 	}
 	struct etl_merge_stream *s = &m->streams[m->n_streams];
@@ -196,66 +204,71 @@ static int stream_advance(struct etl_merge *m, size_t si)
 	}
 }
 
-static int before(const struct etl_merge_key *x, const struct etl_merge_key *y)
+/* A stream's head as one number, (timestamp, CPU) in that order; CPUs are below 2,048, so
+ * an exhausted stream's all-ones key loses to every event. */
+#define KEY_NONE (~(unsigned __int128)0)
+
+static unsigned __int128 key_make(uint64_t ts, uint32_t cpu)
 {
-	if (x->ts != y->ts)
-		return x->ts < y->ts;
-	return x->cpu < y->cpu;
+	return (unsigned __int128)ts << 32 | cpu;
 }
 
-static void sift_down(struct etl_merge *m, size_t i)
+/* The stream's head key (its current event, or exhausted). */
+static void set_key(struct etl_merge *m, size_t si, int has_event)
 {
-	struct etl_merge_key *h = m->heap;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < m->n_heap && before(&h[l], &h[s]))
-			s = l;
-		if (r < m->n_heap && before(&h[r], &h[s]))
-			s = r;
-		if (s == i)
-			return;
-		struct etl_merge_key t = h[i];
-		h[i] = h[s];
-		h[s] = t;
-		i = s;
+	const struct etl_event *ev = &m->streams[si].ev;
+	m->keys[si] = has_event ? key_make(ev->timestamp, ev->cpu) : KEY_NONE;
+}
+
+/* Play every match again (streams joined): O(n). */
+static void tree_build(struct etl_merge *m)
+{
+	size_t n = m->n_tree;
+	if (n == 0)
+		return;
+	uint32_t *win = m->win, *t = m->tree;
+	for (size_t i = 0; i < n; i++)
+		win[n + i] = (uint32_t)i;
+	for (size_t pos = n - 1; pos >= 1; pos--) {
+		uint32_t a = win[2 * pos], b = win[2 * pos + 1];
+		int a_wins = m->keys[a] < m->keys[b];
+		win[pos] = a_wins ? a : b;
+		t[pos] = a_wins ? b : a;
 	}
+	t[0] = n > 1 ? win[1] : 0;
 }
 
-static void sift_up(struct etl_merge *m, size_t i)
+/* The winner's key changed: replay its path to the root, one match per level. */
+static void tree_replay(struct etl_merge *m)
 {
-	struct etl_merge_key *h = m->heap;
-	while (i && before(&h[i], &h[(i - 1) / 2])) {
-		struct etl_merge_key t = h[i];
-		h[i] = h[(i - 1) / 2];
-		h[(i - 1) / 2] = t;
-		i = (i - 1) / 2;
+	uint32_t *t = m->tree, w = t[0];
+	for (size_t pos = (m->n_tree + w) / 2; pos >= 1; pos /= 2) {
+		if (m->keys[t[pos]] < m->keys[w]) {
+			uint32_t l = t[pos];
+			t[pos] = w;
+			w = l;
+		}
 	}
+	t[0] = w;
 }
 
-static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
-{
-	const struct etl_event *ev = &m->streams[stream].ev;
-	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
-}
-
-/* Streams created since the last call (CPUs first seen by the scan) join the heap with
+/* Streams created since the last call (CPUs first seen by the scan) join the tree with
  * their first event. One whose first event the merge has already passed came too late
  * for the order the full index gives: counted in late_buffers. */
-static int enter_new_streams(struct etl_merge *m, size_t *entered)
+static int enter_new_streams(struct etl_merge *m)
 {
-	while (*entered < m->n_streams) {
-		size_t si = (*entered)++;
+	if (m->n_tree == m->n_streams)
+		return 0;
+	while (m->n_tree < m->n_streams) {
+		size_t si = m->n_tree++;
 		int rc = stream_advance(m, si);
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
-			continue;
-		struct etl_merge_key k = key_of(m, si);
-		if (m->handed_out && before(&k, &m->out))
+		set_key(m, si, rc);
+		if (rc && m->handed_out && m->keys[si] < m->out)
 			m->late_buffers++;
-		m->heap[m->n_heap++] = k;
-		sift_up(m, m->n_heap - 1);
 	}
+	tree_build(m);
 	return 0;
 }
 
@@ -314,8 +327,7 @@ int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 				 m->scan_index < ETL_MERGE_LOOKAHEAD))
 		if ((rc = scan_step(m)) < 0)
 			return rc;
-	size_t entered = 0;
-	return enter_new_streams(m, &entered);
+	return enter_new_streams(m);
 }
 
 int etl_merge_open(struct etl_merge *m, FILE *f)
@@ -329,26 +341,23 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	 * advanced only now, when the caller is done with it. */
 	if (m->have_last) {
 		m->have_last = 0;
-		uint32_t top = m->heap[0].stream;
-		size_t entered = m->n_streams; /* streams the advance's scan adds join below */
+		uint32_t top = m->tree[0];
 		int rc = stream_advance(m, top);
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
-			m->heap[0] = m->heap[--m->n_heap];
-		else
-			m->heap[0] = key_of(m, top);
-		if (m->n_heap)
-			sift_down(m, 0);
-		if ((rc = enter_new_streams(m, &entered)) < 0)
+		set_key(m, top, rc);
+		tree_replay(m);
+		if ((rc = enter_new_streams(m)) < 0) /* CPUs the advance's scan found */
 			return rc;
 	}
-	if (m->n_heap == 0)
+	if (m->n_tree == 0)
 		return 0;
-	const struct etl_merge_key *k = &m->heap[0];
-	*ev = m->streams[k->stream].ev;
-	if (!m->handed_out || before(&m->out, k))
-		m->out = *k;
+	uint32_t top = m->tree[0];
+	if (m->keys[top] == KEY_NONE)
+		return 0; /* every stream is exhausted */
+	*ev = m->streams[top].ev;
+	if (!m->handed_out || m->out < m->keys[top])
+		m->out = m->keys[top];
 	m->handed_out = 1;
 	m->have_last = 1;
 	return 1;
@@ -369,7 +378,9 @@ void etl_merge_close(struct etl_merge *m)
 		free(m->streams[i].q);
 	}
 	free(m->streams);
-	free(m->heap);
+	free(m->keys);
+	free(m->tree);
+	free(m->win);
 	free(m->stream_of_cpu);
 	memset(m, 0, sizeof *m);
 }

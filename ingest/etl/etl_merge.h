@@ -14,8 +14,9 @@
  * - a CPU's buffers are taken in (sequence, index) order among those scanned; in lazy mode
  *   only once ETL_MERGE_LOOKAHEAD more buffers were scanned after it (or the file ended), so
  *   any reordering within that distance comes out as the full index orders it;
- * - the merge hands out the least (timestamp, CPU) of the streams' heads, each CPU's stream
- *   being in the heap whenever a buffer of it remains; hence the lazy and indexed scans
+ * - the merge hands out the least (timestamp, CPU) of the streams' heads (a loser tree: one
+ *   match per level to replace the winner), each CPU's stream taking part whenever a
+ *   buffer of it remains; hence the lazy and indexed scans
  *   hand out the same events in the same order unless `late_buffers` counts a buffer the
  *   lazy scan found too late (below). */
 #ifndef ETLSCOPE_ETL_MERGE_H
@@ -34,12 +35,6 @@ struct etl_buffer_ref {
 
 struct etl_merge_stream;
 
-struct etl_merge_key {
-	uint64_t ts;
-	uint32_t cpu;
-	uint32_t stream;
-};
-
 enum etl_merge_scan { ETL_MERGE_AUTO = 0, ETL_MERGE_INDEXED = 1 };
 
 struct etl_merge {
@@ -48,9 +43,12 @@ struct etl_merge {
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
 	size_t n_cpu_slots;
-	struct etl_merge_key *heap; /* min-heap on (timestamp, cpu) */
-	size_t n_heap;
-	int have_last;            /* heap[0]'s event was handed out, advance it next */
+	unsigned __int128 *keys;  /* each stream's head: timestamp << 32 | cpu (etl_merge.c) */
+	uint32_t *tree;           /* loser tree over the streams: tree[0] the winner, tree[1..n)
+				   * the loser of each match (leaf i at position n + i) */
+	uint32_t *win;            /* scratch: each match's winner while the tree is built */
+	size_t n_tree;            /* streams in the tree (all that joined so far) */
+	int have_last;            /* the winner's event was handed out, advance it next */
 	int compression_format;
 	int lazy;                 /* headers scanned as needed (see above) */
 	uint64_t scan_off;        /* next buffer header to scan */
@@ -59,7 +57,7 @@ struct etl_merge {
 	uint32_t max_used;        /* cap on a compressed buffer's expansion (the header's) */
 	uint32_t prime_cpus;      /* lazy priming: CPUs the header counts (≤ 2,048) ... */
 	uint32_t prime_seen;      /* ... and how many of them have a stream */
-	struct etl_merge_key out; /* the greatest (timestamp, CPU) handed out so far */
+	unsigned __int128 out;    /* the greatest (timestamp, CPU) key handed out so far */
 	int handed_out;           /* an event was handed out */
 	uint64_t late_buffers;    /* lazy: buffers found after the merge had passed them */
 	struct etl_reader_stats st; /* same counters as the file-order reader */
