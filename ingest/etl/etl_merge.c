@@ -14,8 +14,8 @@ struct etl_merge_stream {
 	struct etl_walker w;
 	struct etl_buffer buf;
 	struct etl_event_cursor cur;
-	struct etl_buffer_ref *q; /* scanned, not yet loaded: q[head..n) by (seq, index) */
-	size_t head, n, cap;
+	struct etl_buffer_ref *q; /* scanned, not yet loaded: a min-heap on (seq, index) */
+	size_t n, cap;
 	int taken;                /* a buffer was taken: last_seq/last_index are valid */
 	int64_t last_seq;
 	uint32_t last_index;
@@ -65,7 +65,13 @@ static struct etl_merge_stream *stream_for(struct etl_merge *m, uint16_t cpu)
 	return s;
 }
 
-/* Queue a scanned buffer on its CPU's stream, in (seq, index) order. */
+static int ref_less(const struct etl_buffer_ref *x, const struct etl_buffer_ref *y)
+{
+	return ref_before(x, y->seq, y->index);
+}
+
+/* Queue a scanned buffer on its CPU's stream (a heap: hostile sequence numbers cost
+ * O(log n) a buffer, as the full index's sort did). */
 static int enqueue(struct etl_merge *m, const struct etl_buffer_ref *r)
 {
 	struct etl_merge_stream *s = stream_for(m, r->cpu);
@@ -73,11 +79,6 @@ static int enqueue(struct etl_merge *m, const struct etl_buffer_ref *r)
 		return INGEST_ENOMEM;
 	if (s->taken && ref_before(r, s->last_seq, s->last_index))
 		m->late_buffers++; /* its CPU's merge already passed it: it comes next */
-	if (s->head && s->n == s->cap) { /* reuse the taken slots */
-		memmove(s->q, s->q + s->head, (s->n - s->head) * sizeof *s->q);
-		s->n -= s->head;
-		s->head = 0;
-	}
 	if (s->n == s->cap) {
 		size_t ncap = s->cap ? s->cap * 2 : 16;
 		struct etl_buffer_ref *q = realloc(s->q, ncap * sizeof *q);
@@ -87,10 +88,30 @@ static int enqueue(struct etl_merge *m, const struct etl_buffer_ref *r)
 		s->cap = ncap;
 	}
 	size_t i = s->n++;
-	for (; i > s->head && ref_before(r, s->q[i - 1].seq, s->q[i - 1].index); i--)
-		s->q[i] = s->q[i - 1];
+	for (; i && ref_less(r, &s->q[(i - 1) / 2]); i = (i - 1) / 2)
+		s->q[i] = s->q[(i - 1) / 2];
 	s->q[i] = *r;
 	return 0;
+}
+
+/* Remove the stream's first buffer (q[0]) from its heap. */
+static void dequeue(struct etl_merge_stream *s)
+{
+	struct etl_buffer_ref last = s->q[--s->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->n)
+			break;
+		if (c + 1 < s->n && ref_less(&s->q[c + 1], &s->q[c]))
+			c++;
+		if (!ref_less(&s->q[c], &last))
+			break;
+		s->q[i] = s->q[c];
+		i = c;
+	}
+	if (s->n)
+		s->q[i] = last;
 }
 
 /* Scan one more buffer header: 0 (see scan_done), INGEST_EIO, INGEST_ENOMEM. */
@@ -136,9 +157,9 @@ static int scan_step(struct etl_merge *m)
 static int take_ref(struct etl_merge *m, struct etl_merge_stream *s, struct etl_buffer_ref *r)
 {
 	for (;;) {
-		if (s->head < s->n &&
-		    (m->scan_done || m->scan_index - s->q[s->head].index > ETL_MERGE_LOOKAHEAD)) {
-			*r = s->q[s->head++];
+		if (s->n && (m->scan_done || m->scan_index - s->q[0].index > ETL_MERGE_LOOKAHEAD)) {
+			*r = s->q[0];
+			dequeue(s);
 			s->taken = 1;
 			s->last_seq = r->seq;
 			s->last_index = r->index;

@@ -1,5 +1,5 @@
 /* etl_merge.h — time-ordered event iteration: buffer headers scanned in file order into
- * per-CPU queues sorted by (SequenceNumber, file index), and a k-way merge of the per-CPU
+ * per-CPU queues ordered by (SequenceNumber, file index), and a k-way merge of the per-CPU
  * streams by event timestamp (as ProcessTrace orders events). Memory: the queued buffer
  * references (24 bytes a buffer) + one buffer per CPU.
  *
