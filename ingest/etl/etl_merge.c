@@ -3,6 +3,7 @@
  * needs them, or all first (etl_merge.h says when and why). */
 #include <stdlib.h>
 #include <string.h>
+#include "etl_grow.h"
 #include "etl_merge.h"
 #include "etl_logfile.h"
 #include "ingest.h"
@@ -33,26 +34,8 @@ static struct etl_merge_stream *stream_for(struct etl_merge *m, uint16_t cpu)
 {
 	if (m->stream_of_cpu[cpu])
 		return &m->streams[m->stream_of_cpu[cpu] - 1];
-	if (m->n_streams == m->cap_streams) {
-		size_t ncap = m->cap_streams ? m->cap_streams * 2 : 8;
-		struct etl_merge_stream *s = realloc(m->streams, ncap * sizeof *s);
-		if (!s)
-			return NULL;
-		m->streams = s;
-		unsigned __int128 *k = realloc(m->keys, ncap * sizeof *k);
-		if (!k)
-			return NULL;
-		m->keys = k;
-		uint32_t *t = realloc(m->tree, ncap * sizeof *t);
-		if (!t)
-			return NULL;
-		m->tree = t;
-		uint32_t *w = realloc(m->win, 2 * ncap * sizeof *w);
-		if (!w)
-			return NULL;
-		m->win = w;
-		m->cap_streams = ncap;
-	}
+	if (etl_grow((void **)&m->streams, &m->cap_streams, m->n_streams + 1, sizeof *m->streams))
+		return NULL;
 	struct etl_merge_stream *s = &m->streams[m->n_streams];
 	memset(s, 0, sizeof *s);
 	etl_walker_init(&s->w, m->f);
@@ -79,14 +62,8 @@ static int enqueue(struct etl_merge *m, const struct etl_buffer_ref *r)
 		return INGEST_ENOMEM;
 	if (s->taken && ref_before(r, s->last_seq, s->last_index))
 		m->late_buffers++; /* its CPU's merge already passed it: it comes next */
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 16;
-		struct etl_buffer_ref *q = realloc(s->q, ncap * sizeof *q);
-		if (!q)
-			return INGEST_ENOMEM;
-		s->q = q;
-		s->cap = ncap;
-	}
+	if (etl_grow((void **)&s->q, &s->cap, s->n + 1, sizeof *s->q))
+		return INGEST_ENOMEM;
 	size_t i = s->n++;
 	for (; i && ref_less(r, &s->q[(i - 1) / 2]); i = (i - 1) / 2)
 		s->q[i] = s->q[(i - 1) / 2];
@@ -317,10 +294,13 @@ int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 	memset(m, 0, sizeof *m);
 	m->f = f;
 	m->budget.max = ETL_MERGE_MEMORY_BUDGET;
+	/* per CPU (at most CPU_SLOTS streams): 56 KiB, the streams themselves grow */
 	m->stream_of_cpu = calloc(CPU_SLOTS, sizeof *m->stream_of_cpu);
-	if (!m->stream_of_cpu)
+	m->keys = malloc(CPU_SLOTS * sizeof *m->keys);
+	m->tree = malloc(CPU_SLOTS * sizeof *m->tree);
+	m->win = malloc(2 * CPU_SLOTS * sizeof *m->win);
+	if (!m->stream_of_cpu || !m->keys || !m->tree || !m->win)
 		return INGEST_ENOMEM;
-	m->n_cpu_slots = CPU_SLOTS;
 	struct etl_logfile lf = {0};
 	int rc = read_header(f, &lf);
 	if (rc < 0)

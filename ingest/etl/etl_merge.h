@@ -42,7 +42,6 @@ struct etl_merge {
 	struct etl_merge_stream *streams; /* one per CPU seen, in order of first sight */
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
-	size_t n_cpu_slots;
 	unsigned __int128 *keys;  /* each stream's head: timestamp << 32 | cpu (etl_merge.c) */
 	uint32_t *tree;           /* loser tree over the streams: tree[0] the winner, tree[1..n)
 				   * the loser of each match (leaf i at position n + i) */
