@@ -129,11 +129,13 @@ static int scan_step(struct etl_merge *m)
 	return enqueue(m, &r);
 }
 
-/* The next buffer of a stream, once it may be taken (etl_merge.h's invariants): 1 with
- * *r, 0 when the stream has no buffer left, <0 an error. */
-static int take_ref(struct etl_merge *m, struct etl_merge_stream *s, struct etl_buffer_ref *r)
+/* The next buffer of stream si, once it may be taken (etl_merge.h's invariants): 1 with
+ * *r, 0 when the stream has no buffer left, <0 an error. By index: scanning may add
+ * streams and move the array. */
+static int take_ref(struct etl_merge *m, size_t si, struct etl_buffer_ref *r)
 {
 	for (;;) {
+		struct etl_merge_stream *s = &m->streams[si];
 		if (s->n && (m->scan_done || m->scan_index - s->q[0].index > ETL_MERGE_LOOKAHEAD)) {
 			*r = s->q[0];
 			dequeue(s);
@@ -178,7 +180,7 @@ static int stream_advance(struct etl_merge *m, size_t si)
 			s->cur.p = NULL;
 		}
 		struct etl_buffer_ref r;
-		int rc = take_ref(m, s, &r);
+		int rc = take_ref(m, si, &r);
 		if (rc <= 0)
 			return rc;
 		s = &m->streams[si];
