@@ -734,6 +734,7 @@ static int run(struct ctx *c, FILE *f)
 				break;
 	}
 	c->facts.merge_limit_buffers = m.st.limit_buffers; /* the budget binds in pass 2 only */
+	c->facts.merge_late_buffers = m.late_buffers;
 	etl_merge_close(&m);
 	if (sink_rc < 0)
 		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */

@@ -7,6 +7,7 @@
 #include "etl_event.h"
 
 #define ETL_LOGFILE_MODE_CIRCULAR 0x00000002u
+#define ETL_LOGFILE_MODE_BUFFERING 0x00000400u /* in-memory ring, written at stop */
 #define ETL_LOGFILE_MODE_RELOG 0x00010000u
 #define ETL_LOGFILE_MODE_COMPRESSED 0x04000000u
 

@@ -1,83 +1,163 @@
 /* etl_merge.c — per-CPU, sequence-ordered buffer streams merged by timestamp with a binary
- * heap (the way ProcessTrace orders events). */
+ * loser tree (the way ProcessTrace orders events); buffer headers scanned lazily, as the merge
+ * needs them, or all first (etl_merge.h says when and why). */
 #include <stdlib.h>
 #include <string.h>
+#include "etl_grow.h"
 #include "etl_merge.h"
 #include "etl_logfile.h"
 #include "ingest.h"
+
+/* CPU numbers from buffer headers are below 2,048 (etl_buffer.c's PROC_INDEX rule). */
+#define CPU_SLOTS 2048u
 
 struct etl_merge_stream {
 	struct etl_walker w;
 	struct etl_buffer buf;
 	struct etl_event_cursor cur;
-	size_t next_ref, end_ref; /* range of m->refs still to load */
+	struct etl_buffer_ref *q; /* scanned, not yet loaded: a min-heap on (seq, index) */
+	size_t n, cap;
+	int taken;                /* a buffer was taken: last_seq/last_index are valid */
+	int64_t last_seq;
+	uint32_t last_index;
 	struct etl_event ev;      /* the stream's current (head) event */
 	uint64_t prev_ts;         /* previous event time in the current buffer */
 };
 
-static int ref_cmp(const void *a, const void *b)
+static int ref_before(const struct etl_buffer_ref *x, int64_t seq, uint32_t index)
 {
-	const struct etl_buffer_ref *x = a, *y = b;
-	if (x->cpu != y->cpu)
-		return x->cpu < y->cpu ? -1 : 1;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
+	return x->seq != seq ? x->seq < seq : x->index < index;
 }
 
-static int build_index(struct etl_merge *m)
+/* The stream of a CPU, created (with its walker) at first sight; NULL out of memory. */
+static struct etl_merge_stream *stream_for(struct etl_merge *m, uint16_t cpu)
 {
-	size_t cap = 0;
-	uint64_t off = 0;
-	uint8_t hb[ETL_BUFFER_HEADER_SIZE];
-	for (uint32_t index = 0;; index++) {
-		if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
-			return INGEST_EIO;
-		size_t got = fread(hb, 1, sizeof hb, m->f);
-		if (got == 0)
-			break;
-		if (got < sizeof hb) {
-			m->st.truncated = 1;
-			break;
-		}
-		struct etl_buffer_header h;
-		etl_buffer_header_parse(hb, &h);
-		if (h.buffer_size < ETL_BUFFER_HEADER_SIZE || h.buffer_size > ETL_BUFFER_MAX_SIZE) {
-			m->st.truncated = 1;
-			break;
-		}
-		if (index == 0)
-			m->compression_format = (int)(h.state & 0xFFFF);
-		/* does the whole buffer exist? check its last byte; a cut first buffer still
-		 * counts when uncompressed (the walker hands out its whole events) */
-		int cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
-			  fgetc(m->f) == EOF;
-		if (cut)
-			m->st.truncated = 1;
-		if (cut && (index != 0 || (h.flags & ETL_BUF_COMPRESSED)))
-			break;
-		if (m->n_refs == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct etl_buffer_ref *n = realloc(m->refs, ncap * sizeof *n);
-			if (!n)
-				return INGEST_ENOMEM;
-			m->refs = n;
-			cap = ncap;
-		}
-		m->refs[m->n_refs++] = (struct etl_buffer_ref){off, h.sequence, index, h.cpu};
-		if (cut)
-			break;
-		off += h.buffer_size;
-	}
-	if (m->n_refs)
-		qsort(m->refs, m->n_refs, sizeof *m->refs, ref_cmp);
+	if (m->stream_of_cpu[cpu])
+		return &m->streams[m->stream_of_cpu[cpu] - 1];
+	if (etl_grow((void **)&m->streams, &m->cap_streams, m->n_streams + 1, sizeof *m->streams))
+		return NULL;
+	struct etl_merge_stream *s = &m->streams[m->n_streams];
+	memset(s, 0, sizeof *s);
+	etl_walker_init(&s->w, m->f);
+	s->w.compression_format = m->compression_format;
+	s->w.max_used = m->max_used;
+	s->w.budget = &m->budget;
+	m->stream_of_cpu[cpu] = (uint32_t)++m->n_streams;
+	if (cpu < m->prime_cpus)
+		m->prime_seen++;
+	return s;
+}
+
+static int ref_less(const struct etl_buffer_ref *x, const struct etl_buffer_ref *y)
+{
+	return ref_before(x, y->seq, y->index);
+}
+
+/* Queue a scanned buffer on its CPU's stream (a heap: hostile sequence numbers cost
+ * O(log n) a buffer, as the full index's sort did). */
+static int enqueue(struct etl_merge *m, const struct etl_buffer_ref *r)
+{
+	struct etl_merge_stream *s = stream_for(m, r->cpu);
+	if (!s)
+		return INGEST_ENOMEM;
+	if (s->taken && ref_before(r, s->last_seq, s->last_index))
+		m->late_buffers++; /* its CPU's merge already passed it: it comes next */
+	if (etl_grow((void **)&s->q, &s->cap, s->n + 1, sizeof *s->q))
+		return INGEST_ENOMEM;
+	size_t i = s->n++;
+	for (; i && ref_less(r, &s->q[(i - 1) / 2]); i = (i - 1) / 2)
+		s->q[i] = s->q[(i - 1) / 2];
+	s->q[i] = *r;
 	return 0;
 }
 
-/* Advance a stream to its next event; 1 = has event, 0 = exhausted, <0 error. */
-static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
+/* Remove the stream's first buffer (q[0]) from its heap. */
+static void dequeue(struct etl_merge_stream *s)
+{
+	struct etl_buffer_ref last = s->q[--s->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->n)
+			break;
+		if (c + 1 < s->n && ref_less(&s->q[c + 1], &s->q[c]))
+			c++;
+		if (!ref_less(&s->q[c], &last))
+			break;
+		s->q[i] = s->q[c];
+		i = c;
+	}
+	if (s->n)
+		s->q[i] = last;
+}
+
+/* Scan one more buffer header: 0 (see scan_done), INGEST_EIO, INGEST_ENOMEM. */
+static int scan_step(struct etl_merge *m)
+{
+	uint8_t hb[ETL_BUFFER_HEADER_SIZE];
+	uint64_t off = m->scan_off;
+	uint32_t index = m->scan_index;
+	if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
+		return INGEST_EIO;
+	size_t got = fread(hb, 1, sizeof hb, m->f);
+	if (got < sizeof hb) {
+		if (got)
+			m->st.truncated = 1;
+		m->scan_done = 1;
+		return 0;
+	}
+	struct etl_buffer_header h;
+	etl_buffer_header_parse(hb, &h);
+	if (h.buffer_size < ETL_BUFFER_HEADER_SIZE || h.buffer_size > ETL_BUFFER_MAX_SIZE) {
+		m->st.truncated = 1;
+		m->scan_done = 1;
+		return 0;
+	}
+	/* does the whole buffer exist? check its last byte; a cut first buffer still counts
+	 * when uncompressed (the walker hands out its whole events) */
+	int cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
+		  fgetc(m->f) == EOF;
+	if (cut) {
+		m->st.truncated = 1;
+		m->scan_done = 1;
+		if (index != 0 || (h.flags & ETL_BUF_COMPRESSED))
+			return 0;
+	}
+	m->scan_off = off + h.buffer_size;
+	m->scan_index = index + 1;
+	struct etl_buffer_ref r = {off, h.sequence, index, h.cpu};
+	return enqueue(m, &r);
+}
+
+/* The next buffer of stream si, once it may be taken (etl_merge.h's invariants): 1 with
+ * *r, 0 when the stream has no buffer left, <0 an error. By index: scanning may add
+ * streams and move the array. */
+static int take_ref(struct etl_merge *m, size_t si, struct etl_buffer_ref *r)
 {
 	for (;;) {
+		struct etl_merge_stream *s = &m->streams[si];
+		if (s->n && (m->scan_done || m->scan_index - s->q[0].index > ETL_MERGE_LOOKAHEAD)) {
+			*r = s->q[0];
+			dequeue(s);
+			s->taken = 1;
+			s->last_seq = r->seq;
+			s->last_index = r->index;
+			return 1;
+		}
+		if (m->scan_done)
+			return 0;
+		int rc = scan_step(m);
+		if (rc < 0)
+			return rc;
+	}
+}
+
+/* Advance a stream to its next event; 1 = has event, 0 = exhausted, <0 error. The stream
+ * is passed by index: scanning may add streams (and move the array). */
+static int stream_advance(struct etl_merge *m, size_t si)
+{
+	for (;;) {
+		struct etl_merge_stream *s = &m->streams[si];
 		if (s->cur.p) {
 			int rc = etl_event_next(&s->cur, &s->ev);
 			if (rc == ETL_EV_OK &&
@@ -99,11 +179,13 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 				m->st.malformed_buffers++;
 			s->cur.p = NULL;
 		}
-		if (s->next_ref >= s->end_ref)
-			return 0;
-		const struct etl_buffer_ref *r = &m->refs[s->next_ref++];
-		etl_walker_seek(&s->w, r->off, r->index);
-		int rc = etl_walker_next(&s->w, &s->buf);
+		struct etl_buffer_ref r;
+		int rc = take_ref(m, si, &r);
+		if (rc <= 0)
+			return rc;
+		s = &m->streams[si];
+		etl_walker_seek(&s->w, r.off, r.index);
+		rc = etl_walker_next(&s->w, &s->buf);
 		if (rc == ETL_WALK_ENOMEM)
 			return INGEST_ENOMEM;
 		if (rc != ETL_WALK_OK) {
@@ -122,35 +204,72 @@ static int stream_advance(struct etl_merge *m, struct etl_merge_stream *s)
 	}
 }
 
-static int before(const struct etl_merge_key *x, const struct etl_merge_key *y)
+/* A stream's head as one number, (timestamp, CPU) in that order; CPUs are below 2,048, so
+ * an exhausted stream's all-ones key loses to every event. */
+#define KEY_NONE (~(unsigned __int128)0)
+
+static unsigned __int128 key_make(uint64_t ts, uint32_t cpu)
 {
-	if (x->ts != y->ts)
-		return x->ts < y->ts;
-	return x->cpu < y->cpu;
+	return (unsigned __int128)ts << 32 | cpu;
 }
 
-static void sift_down(struct etl_merge *m, size_t i)
+/* The stream's head key (its current event, or exhausted). */
+static void set_key(struct etl_merge *m, size_t si, int has_event)
 {
-	struct etl_merge_key *h = m->heap;
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < m->n_heap && before(&h[l], &h[s]))
-			s = l;
-		if (r < m->n_heap && before(&h[r], &h[s]))
-			s = r;
-		if (s == i)
-			return;
-		struct etl_merge_key t = h[i];
-		h[i] = h[s];
-		h[s] = t;
-		i = s;
+	const struct etl_event *ev = &m->streams[si].ev;
+	m->keys[si] = has_event ? key_make(ev->timestamp, ev->cpu) : KEY_NONE;
+}
+
+/* Play every match again (streams joined): O(n). */
+static void tree_build(struct etl_merge *m)
+{
+	size_t n = m->n_tree;
+	if (n == 0)
+		return;
+	uint32_t *win = m->win, *t = m->tree;
+	for (size_t i = 0; i < n; i++)
+		win[n + i] = (uint32_t)i;
+	for (size_t pos = n - 1; pos >= 1; pos--) {
+		uint32_t a = win[2 * pos], b = win[2 * pos + 1];
+		int a_wins = m->keys[a] < m->keys[b];
+		win[pos] = a_wins ? a : b;
+		t[pos] = a_wins ? b : a;
 	}
+	t[0] = n > 1 ? win[1] : 0;
 }
 
-static struct etl_merge_key key_of(const struct etl_merge *m, size_t stream)
+/* The winner's key changed: replay its path to the root, one match per level. */
+static void tree_replay(struct etl_merge *m)
 {
-	const struct etl_event *ev = &m->streams[stream].ev;
-	return (struct etl_merge_key){ev->timestamp, ev->cpu, (uint32_t)stream};
+	uint32_t *t = m->tree, w = t[0];
+	for (size_t pos = (m->n_tree + w) / 2; pos >= 1; pos /= 2) {
+		if (m->keys[t[pos]] < m->keys[w]) {
+			uint32_t l = t[pos];
+			t[pos] = w;
+			w = l;
+		}
+	}
+	t[0] = w;
+}
+
+/* Streams created since the last call (CPUs first seen by the scan) join the tree with
+ * their first event. One whose first event the merge has already passed came too late
+ * for the order the full index gives: counted in late_buffers. */
+static int enter_new_streams(struct etl_merge *m)
+{
+	if (m->n_tree == m->n_streams)
+		return 0;
+	while (m->n_tree < m->n_streams) {
+		size_t si = m->n_tree++;
+		int rc = stream_advance(m, si);
+		if (rc < 0)
+			return rc;
+		set_key(m, si, rc);
+		if (rc && m->handed_out && m->keys[si] < m->out)
+			m->late_buffers++;
+	}
+	tree_build(m);
+	return 0;
 }
 
 /* The logfile header in buffer 0: 1 read, 0 unreadable, -1 out of memory. */
@@ -172,57 +291,51 @@ static int read_header(FILE *f, struct etl_logfile *lf)
 	return got;
 }
 
-int etl_merge_open(struct etl_merge *m, FILE *f)
+int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 {
 	memset(m, 0, sizeof *m);
 	m->f = f;
 	m->budget.max = ETL_MERGE_MEMORY_BUDGET;
-	int rc = build_index(m);
-	if (rc)
-		return rc;
-	struct etl_logfile lf;
-	uint32_t max_used = 0;
-	rc = read_header(f, &lf);
+	/* per CPU (at most CPU_SLOTS streams): 56 KiB, the streams themselves grow */
+	m->stream_of_cpu = calloc(CPU_SLOTS, sizeof *m->stream_of_cpu);
+	m->keys = malloc(CPU_SLOTS * sizeof *m->keys);
+	m->tree = malloc(CPU_SLOTS * sizeof *m->tree);
+	m->win = malloc(2 * CPU_SLOTS * sizeof *m->win);
+	if (!m->stream_of_cpu || !m->keys || !m->tree || !m->win)
+		return INGEST_ENOMEM;
+	struct etl_logfile lf = {0};
+	int rc = read_header(f, &lf);
 	if (rc < 0)
 		return INGEST_ENOMEM;
 	if (rc == 1) {
 		etl_time_guard_init(&m->guard, &lf);
 		/* the cap on a compressed buffer's expansion, as the reader's */
 		if (lf.buffer_size >= ETL_BUFFER_HEADER_SIZE && lf.buffer_size <= ETL_BUFFER_MAX_SIZE)
-			max_used = lf.buffer_size;
+			m->max_used = lf.buffer_size;
 	}
-	/* one stream per distinct CPU */
-	for (size_t i = 0; i < m->n_refs; i++)
-		if (i == 0 || m->refs[i].cpu != m->refs[i - 1].cpu)
-			m->n_streams++;
-	m->streams = calloc(m->n_streams ? m->n_streams : 1, sizeof *m->streams);
-	m->heap = calloc(m->n_streams ? m->n_streams : 1, sizeof *m->heap);
-	if (!m->streams || !m->heap)
-		return INGEST_ENOMEM;
-	size_t s = 0;
-	for (size_t i = 0; i < m->n_refs; i++) {
-		if (i == 0 || m->refs[i].cpu != m->refs[i - 1].cpu) {
-			if (i)
-				m->streams[s++].end_ref = i;
-			etl_walker_init(&m->streams[s].w, f);
-			m->streams[s].w.compression_format = m->compression_format;
-			m->streams[s].w.max_used = max_used;
-			m->streams[s].w.budget = &m->budget;
-			m->streams[s].next_ref = i;
-		}
+	/* circular and buffering-mode files wrap: their file order is not per-CPU order */
+	m->lazy = scan == ETL_MERGE_AUTO && rc == 1 &&
+		  !(lf.log_file_mode & (ETL_LOGFILE_MODE_CIRCULAR | ETL_LOGFILE_MODE_BUFFERING));
+	m->prime_cpus = lf.cpus < CPU_SLOTS ? lf.cpus : CPU_SLOTS;
+	/* buffer 0's State holds the compression format: scan it before any stream exists */
+	uint8_t hb[ETL_BUFFER_HEADER_SIZE];
+	if (fseeko(f, 0, SEEK_SET) != 0)
+		return INGEST_EIO;
+	if (fread(hb, 1, sizeof hb, f) == sizeof hb) {
+		struct etl_buffer_header h;
+		etl_buffer_header_parse(hb, &h);
+		m->compression_format = (int)(h.state & 0xFFFF);
 	}
-	if (m->n_streams)
-		m->streams[s].end_ref = m->n_refs;
-	for (size_t i = 0; i < m->n_streams; i++) {
-		rc = stream_advance(m, &m->streams[i]);
-		if (rc < 0)
+	while (!m->scan_done && (!m->lazy || m->prime_seen < m->prime_cpus ||
+				 m->scan_index < ETL_MERGE_LOOKAHEAD))
+		if ((rc = scan_step(m)) < 0)
 			return rc;
-		if (rc == 1)
-			m->heap[m->n_heap++] = key_of(m, i);
-	}
-	for (size_t i = m->n_heap / 2; i-- > 0;)
-		sift_down(m, i);
-	return 0;
+	return enter_new_streams(m);
+}
+
+int etl_merge_open(struct etl_merge *m, FILE *f)
+{
+	return etl_merge_open_scan(m, f, ETL_MERGE_AUTO);
 }
 
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
@@ -231,20 +344,24 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 	 * advanced only now, when the caller is done with it. */
 	if (m->have_last) {
 		m->have_last = 0;
-		uint32_t top = m->heap[0].stream;
-		int rc = stream_advance(m, &m->streams[top]);
+		uint32_t top = m->tree[0];
+		int rc = stream_advance(m, top);
 		if (rc < 0)
 			return rc;
-		if (rc == 0)
-			m->heap[0] = m->heap[--m->n_heap];
-		else
-			m->heap[0] = key_of(m, top);
-		if (m->n_heap)
-			sift_down(m, 0);
+		set_key(m, top, rc);
+		tree_replay(m);
+		if ((rc = enter_new_streams(m)) < 0) /* CPUs the advance's scan found */
+			return rc;
 	}
-	if (m->n_heap == 0)
+	if (m->n_tree == 0)
 		return 0;
-	*ev = m->streams[m->heap[0].stream].ev;
+	uint32_t top = m->tree[0];
+	if (m->keys[top] == KEY_NONE)
+		return 0; /* every stream is exhausted */
+	*ev = m->streams[top].ev;
+	if (!m->handed_out || m->out < m->keys[top])
+		m->out = m->keys[top];
+	m->handed_out = 1;
 	m->have_last = 1;
 	return 1;
 }
@@ -259,10 +376,14 @@ uint64_t etl_merge_expanded(const struct etl_merge *m)
 
 void etl_merge_close(struct etl_merge *m)
 {
-	for (size_t i = 0; i < m->n_streams; i++)
+	for (size_t i = 0; i < m->n_streams; i++) {
 		etl_walker_free(&m->streams[i].w);
+		free(m->streams[i].q);
+	}
 	free(m->streams);
-	free(m->refs);
-	free(m->heap);
+	free(m->keys);
+	free(m->tree);
+	free(m->win);
+	free(m->stream_of_cpu);
 	memset(m, 0, sizeof *m);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "etl_summary.h"
+#include "etl_merge.h"
 #include "etl_logfile.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
@@ -193,6 +194,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 				(double)(f->samples_emitted - f->samples_with_stack));
 	cJSON_AddNumberToObject(s, "cpu_samples_out_of_order", (double)f->samples_out_of_order);
 	cJSON_AddNumberToObject(s, "stack_window_shed", (double)f->stack_window_shed);
+	if (f->merge_late_buffers)
+		cJSON_AddNumberToObject(s, "buffers_merged_late", (double)f->merge_late_buffers);
 	cJSON_AddNumberToObject(s, "idle_samples", (double)f->idle_samples);
 	cJSON_AddNumberToObject(s, "samples_unknown_process", (double)f->samples_unknown_process);
 	cJSON_AddNumberToObject(s, "implausible_image_events", (double)f->implausible_images);
@@ -277,6 +280,14 @@ int etl_summary_emit(const struct etl_reader *r, const struct etl_summary_facts 
 			 "size 0, an address range past the pointer width or an impossible process "
 			 "id) and were not taken as modules", f->implausible_images);
 		if ((rc = warn(sink, "implausible_image", msg)) < 0)
+			return rc;
+	}
+	if (f->merge_late_buffers) {
+		snprintf(msg, sizeof msg, "%" PRIu64 " buffers were found further from their "
+			 "place in the file than the reader looks ahead (%u buffers): their events "
+			 "were read after later ones of other CPUs", f->merge_late_buffers,
+			 ETL_MERGE_LOOKAHEAD);
+		if ((rc = warn(sink, "buffers_late", msg)) < 0)
 			return rc;
 	}
 	if (f->stack_events_late || f->samples_out_of_order) {

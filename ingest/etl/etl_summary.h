@@ -20,6 +20,7 @@ struct etl_summary_facts {
 	uint64_t dpcisr_emitted, dpcisr_unresolved, dpcisr_malformed;
 	uint64_t dpcisr_damaged;          /* InitialTime outside the trace / absurd duration */
 	uint64_t merge_limit_buffers;     /* buffers pass 2 skipped for the memory budget */
+	uint64_t merge_late_buffers;      /* buffers the streamed merge met after their time */
 	uint64_t samples_emitted, samples_with_stack, stack_keys_unresolved;
 	uint64_t stack_events_matched;    /* Stack/KeyKernel/KeyUser events matched to a sample */
 	uint64_t samples_in_dpcisr_interval; /* samples inside a DPC/ISR's entry…exit on their CPU */
