@@ -19,6 +19,27 @@ struct etlgen_dist {
 	double a, b;
 };
 
+/* The writer's random numbers (splitmix64): deterministic for a scenario's seed. */
+struct etlgen_rng {
+	uint64_t s;
+};
+
+static inline uint64_t etlgen_rnd(struct etlgen_rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static inline double etlgen_rnd01(struct etlgen_rng *r) /* (0, 1) */
+{
+	return ((double)(etlgen_rnd(r) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* A draw of d (etlgen.c). */
+double etlgen_draw(struct etlgen_rng *r, const struct etlgen_dist *d);
+
 /* DPC/ISR kinds, same numbers as sink.h enum sink_dpcisr_kind. */
 enum etlgen_kind { ETLGEN_DPC = 0, ETLGEN_THREADED_DPC, ETLGEN_TIMER_DPC, ETLGEN_ISR,
 		   ETLGEN_ISR_MSI, ETLGEN_KINDS };
@@ -226,6 +247,16 @@ struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct e
 struct etlgen_gen;
 uint8_t *etlgen_event(struct etlgen_gen *g, unsigned cpu, size_t size, uint8_t group,
 		      uint8_t type, uint64_t ts);
+/* A DPC/ISR event of modules[mi] of kind over [start, end) ticks on cpu, with its expected
+ * aggregates (and on_dpcisr); the routine as the scenario says. 0 or -1. */
+int etlgen_dpcisr_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     enum etlgen_kind kind, uint64_t start, uint64_t end);
+/* A SampledProfile of thread tid at ts on cpu, IP in modules[mi], with its stack (its
+ * StackWalk event says stack_pid) and expected aggregates. 0 or -1. */
+int etlgen_sample_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     uint32_t tid, uint32_t stack_pid, uint64_t ts);
+/* The module of a sample's IP, drawn by sample_weight (total_w their sum). */
+size_t etlgen_sample_module(const struct etlgen_scenario *s, struct etlgen_rng *r, double total_w);
 /* Write the scheduling stories from tick start on; *end receives the last tick used. */
 int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		       struct etlgen_expect *exp, uint64_t start, uint64_t *end);
