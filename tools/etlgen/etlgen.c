@@ -638,6 +638,26 @@ int etlgen_dpcisr_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	return 0;
 }
 
+static int check_load(const struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const struct etlgen_load *l = &s->load;
+	if (!(l->duration_s > 0))
+		return 0;
+	if (l->threads_per_cpu < 2 || (uint64_t)l->threads_per_cpu * s->cpus > 65536 ||
+	    !l->n_processes || !l->processes || !l->first_tid || !l->files_per_process ||
+	    l->write_percent > 100 || l->syscall_module >= s->n_modules ||
+	    (l->idle_every && l->ready_dpc_module >= s->n_modules) || l->duration_s > 3600 ||
+	    1000000000ull % s->qpc_frequency || l->syscall_rate < 0 || l->file_rate < 0 ||
+	    l->disk_rate < 0) {
+		snprintf(msg, n, "load: needs 2..65536/cpus threads per CPU, processes, a non-zero "
+			 "first_tid, files per process, write_percent <= 100, known syscall (and "
+			 "ready DPC) modules, duration <= 3600 s, rates >= 0 and a QPC frequency "
+			 "dividing 1 GHz (exact ns)");
+		return -1;
+	}
+	return 0;
+}
+
 static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 {
 	if (s->cpus < 1 || s->cpus > 256)
@@ -695,6 +715,8 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 				 "and a non-zero file_object");
 			return -1;
 		}
+		if (check_load(s, msg, n))
+			return -1;
 		if (rw->count && (rw->dpc_module >= s->n_modules || rw->cpu >= s->cpus || !rw->tid ||
 				  rw->ready_ticks < 2 || !rw->run_ticks)) {
 			snprintf(msg, n, "ready_wait: needs a known dpc_module, a CPU of the trace, "
@@ -815,6 +837,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	if ((s->diskio.reads || s->diskio.writes || s->diskio.file_reads) &&
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
+	if (s->load.duration_s > 0 &&
+	    etlgen_load_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))
 		goto io;
 	if (etlgen_procs_sysconfig((struct etlgen_gen *)&g, s, last + 1))
@@ -885,5 +910,6 @@ void etlgen_expect_free(struct etlgen_expect *e)
 	free(e->cpu_dpcisr);
 	free(e->cpu_samples);
 	free(e->process_samples);
+	free(e->load_threads);
 	memset(e, 0, sizeof *e);
 }
