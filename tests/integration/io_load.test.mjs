@@ -12,7 +12,7 @@ import { generate } from '../support/etlgen.mjs';
 
 const bench = JSON.parse(readFileSync(join(repo, 'bench', 'io_busy.json'), 'utf8'));
 const small = (P) => ({
-  ...bench, cpus: 6, pointer_size: P, load: { ...bench.load, duration_s: 0.6, processes: 5 },
+  ...bench, cpus: 4, pointer_size: P, load: { ...bench.load, duration_s: 2.3, processes: 5, threads_per_cpu: 3 },
   // the 64-bit bench's addresses, cut to 32 bits for P 4
   modules: bench.modules.map((m) => (P === 8 ? m : { ...m, base: `0x${(0x80000000 + Number(BigInt(m.base) & 0xfffffffn)).toString(16)}` })),
 });
@@ -20,6 +20,7 @@ const small = (P) => ({
 let srv;
 const runs = {};
 const expected = {};
+const starts = {};
 
 before(async () => {
   srv = await startServer();
@@ -29,6 +30,7 @@ before(async () => {
     const up = await uploadAndWait(srv.url, readFileSync(g.path), `busy${P}.etl`, `busy${P}`);
     assert.equal(up.body.state, 'done', JSON.stringify(up.body));
     runs[P] = `${srv.url}/api/runs/${up.body.run.id}`;
+    starts[P] = (await get(runs[P])).start;
   }
 });
 after(async () => { await srv.stop(); });
@@ -107,5 +109,24 @@ for (const P of [4, 8]) {
     const dk = await get(`${runs[P]}/diskio?pid=${p.pid}`);
     for (const op of DISK_OPS)
       assert.deepEqual(pick(dk.selection.totals.by_op[op], ['count', 'bytes', 'total_ns']), p.diskio[op]);
+  });
+}
+
+for (const P of [4, 8]) {
+  test(`two windows split at 1.3 s add up to the whole trace (pointer size ${P})`, async () => {
+    const e = expected[P];
+    const cut = Math.round(starts[P] + 1300);
+    const halves = [`to=${cut}`, `from=${cut}`];
+    const sum = (a, b, keys) => Object.fromEntries(keys.map((k) => [k, a[k] + b[k]]));
+    const sched = await Promise.all(halves.map((q) => get(`${runs[P]}/scheduling?${q}`)));
+    assert.ok(sched.every((b) => b.selection.totals.switches > 0), 'both halves hold switches');
+    assert.deepEqual(sum(sched[0].selection.totals, sched[1].selection.totals, SCHED), e.scheduling);
+    const sc = await Promise.all(halves.map((q) => get(`${runs[P]}/syscalls?${q}`)));
+    assert.deepEqual(sum(sc[0].selection.totals, sc[1].selection.totals, ['count', 'total_ns']),
+      pick(e.syscalls, ['count', 'total_ns']));
+    const dk = await Promise.all(halves.map((q) => get(`${runs[P]}/diskio?${q}`)));
+    for (const op of DISK_OPS)
+      assert.deepEqual(sum(dk[0].selection.totals.by_op[op], dk[1].selection.totals.by_op[op], ['count', 'bytes', 'total_ns']),
+        e.diskio[op]);
   });
 }
