@@ -96,40 +96,140 @@ static void bind_filter(sqlite3_stmt *st, int64_t run_id, int domain,
 	sqlite3_bind_int64(st, 12, p->r_hi);
 }
 
-#define SCHED_COLS                                                                        \
-	"SUM(CASE key WHEN 0 THEN ns END), SUM(CASE key WHEN 0 THEN n END),"               \
-	" SUM(CASE key WHEN 1 THEN ns END), SUM(CASE key WHEN 1 THEN n END),"              \
-	" SUM(CASE key WHEN 2 THEN ns END), SUM(CASE key WHEN 2 THEN n END),"              \
-	" SUM(CASE key WHEN 3 THEN ns END)"
+/* ---- grouping in C: one pass over the selected rows for both the rows and the totals
+ * (SQLite's GROUP BY sorts every row in a temporary B-tree, twice) ---- */
 
-static int run_query(sqlite3 *db, const char *sql, int64_t run_id, int domain,
-		     const struct db_facts_filter *f, const struct plan *p, int limit_param,
-		     db_fact_fn cb, void *ud, char *err, size_t errlen)
+struct grp {
+	uint32_t pid, tid;
+	uint64_t key;
+	uint64_t v[DB_FACT_VALUES];
+};
+
+/* An open-addressing map of groups; used slots have used[i]. */
+struct grp_map {
+	struct grp *g;
+	uint8_t *used;
+	size_t n, cap;
+};
+
+static size_t grp_hash(uint32_t pid, uint32_t tid, uint64_t key, size_t cap)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	bind_filter(st, run_id, domain, f, p);
-	if (limit_param)
-		sqlite3_bind_int64(st, 7, f->limit);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_fact_row r = {(uint32_t)sqlite3_column_int64(st, 0),
-					(uint32_t)sqlite3_column_int64(st, 1),
-					(uint64_t)sqlite3_column_int64(st, 2), {0}};
-		for (int i = 0; i < DB_FACT_VALUES; i++)
-			r.v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
-		if (cb(ud, &r)) {
-			rc = SQLITE_DONE;
-			break;
+	uint64_t h = (key ^ ((uint64_t)pid << 32 | tid)) * 0x9e3779b97f4a7c15ull;
+	return (size_t)((h ^ (h >> 29)) & (cap - 1));
+}
+
+/* The group of (pid, tid, key), added zeroed if new; NULL on ENOMEM. */
+static struct grp *grp_get(struct grp_map *m, uint32_t pid, uint32_t tid, uint64_t key)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct grp_map b = {NULL, NULL, 0, m->cap ? 2 * m->cap : 256};
+		b.g = malloc(b.cap * sizeof *b.g);
+		b.used = calloc(b.cap, 1);
+		if (!b.g || !b.used) {
+			free(b.g);
+			free(b.used);
+			return NULL;
 		}
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->used[i])
+				continue;
+			size_t j = grp_hash(m->g[i].pid, m->g[i].tid, m->g[i].key, b.cap);
+			while (b.used[j])
+				j = (j + 1) & (b.cap - 1);
+			b.g[j] = m->g[i];
+			b.used[j] = 1;
+		}
+		b.n = m->n;
+		free(m->g);
+		free(m->used);
+		*m = b;
 	}
-	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	size_t i = grp_hash(pid, tid, key, m->cap);
+	for (; m->used[i]; i = (i + 1) & (m->cap - 1))
+		if (m->g[i].pid == pid && m->g[i].tid == tid && m->g[i].key == key)
+			return &m->g[i];
+	m->used[i] = 1;
+	m->n++;
+	m->g[i] = (struct grp){pid, tid, key, {0}};
+	return &m->g[i];
+}
+
+/* The used groups moved to the front of m->g; their count. */
+static size_t grp_pack(struct grp_map *m)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->used[i])
+			m->g[k++] = m->g[i];
+	return k;
+}
+
+static void grp_free(struct grp_map *m)
+{
+	free(m->g);
+	free(m->used);
+}
+
+/* Add one stored row (n, m, ns, bytes) to its group: SCHED per (pid, tid) with v[] as
+ * db_facts.h says, the others per (pid, key) with v[] = n, m, ns, bytes. */
+static void grp_add(struct grp *g, int sched, uint64_t key, const uint64_t *nmsb)
+{
+	if (!sched) {
+		for (int i = 0; i < 4; i++)
+			g->v[i] += nmsb[i];
+	} else if (key < 3) {
+		g->v[2 * key] += nmsb[2];
+		g->v[2 * key + 1] += nmsb[0];
+	} else if (key == 3) {
+		g->v[6] += nmsb[2];
+	}
+}
+
+/* Keys compare as the store orders them: signed 64-bit integers. */
+static int key_cmp(uint64_t a, uint64_t b)
+{
+	return (int64_t)a < (int64_t)b ? -1 : (int64_t)a > (int64_t)b;
+}
+
+/* SCHED rows: running + ready + waiting ns first, then pid, tid. */
+static int sched_order(const void *pa, const void *pb)
+{
+	const struct grp *a = pa, *b = pb;
+	uint64_t ta = a->v[0] + a->v[2] + a->v[4], tb = b->v[0] + b->v[2] + b->v[4];
+	if (ta != tb)
+		return ta > tb ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+/* Other rows: ns, then n (both most first), then pid, key. */
+static int sum_order(const void *pa, const void *pb)
+{
+	const struct grp *a = pa, *b = pb;
+	if (a->v[2] != b->v[2])
+		return a->v[2] > b->v[2] ? -1 : 1;
+	if (a->v[0] != b->v[0])
+		return a->v[0] > b->v[0] ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return key_cmp(a->key, b->key);
+}
+
+static int key_order(const void *pa, const void *pb)
+{
+	return key_cmp(((const struct grp *)pa)->key, ((const struct grp *)pb)->key);
+}
+
+/* Hand the first limit groups to cb (a callback's non-zero stops early). */
+static void emit(const struct grp *g, size_t n, size_t limit, db_fact_fn cb, void *ud)
+{
+	for (size_t i = 0; i < n && i < limit; i++) {
+		struct db_fact_row r = {g[i].pid, g[i].tid, g[i].key, {0}};
+		memcpy(r.v, g[i].v, sizeof r.v);
+		if (cb(ud, &r))
+			return;
+	}
 }
 
 enum { FROM_CAP = 3 * (DB_MAX_CPUS * 6 + 384), SQL_CAP = FROM_CAP + 512 };
@@ -137,39 +237,63 @@ struct sql_bufs {
 	char from[FROM_CAP], sql[SQL_CAP];
 };
 
-/* db_facts_read with its SQL buffers (FROM_CAP and SQL_CAP bytes). */
+/* db_facts_read with its SQL buffers. */
 static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
 		     db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen,
 		     struct sql_bufs *b, struct plan *p)
 {
-	char *from = b->from, *sql = b->sql;
 	int rolled = db_facts_present(db, run_id, domain + SINK_FACT_WHOLE);
 	if (rolled < 0) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		return -1;
 	}
 	plan_of(f, domain, rolled, p);
-	if (from_clause(f, from, FROM_CAP)) {
+	if (from_clause(f, b->from, FROM_CAP)) {
 		snprintf(err, errlen, "filter too long");
 		return -1;
 	}
-	int sched = domain == SINK_FACT_SCHED;
-	if (sched)
-		snprintf(sql, SQL_CAP, "SELECT pid, tid, 0, " SCHED_COLS " FROM %s"
-			 " GROUP BY pid, tid ORDER BY SUM(CASE WHEN key < 3 THEN ns END) DESC, pid, tid"
-			 " LIMIT ?7", from);
-	else
-		snprintf(sql, SQL_CAP, "SELECT pid, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes),"
-			 " 0, 0, 0 FROM %s GROUP BY pid, key"
-			 " ORDER BY SUM(ns) DESC, SUM(n) DESC, pid, key LIMIT ?7", from);
-	if (run_query(db, sql, run_id, domain, f, p, 1, rows_cb, ud, err, errlen))
+	snprintf(b->sql, SQL_CAP, "SELECT pid, tid, key, n, m, ns, bytes FROM %s", b->from);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, b->sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		return -1;
-	if (sched)
-		snprintf(sql, SQL_CAP, "SELECT 0, 0, 0, " SCHED_COLS " FROM %s", from);
-	else
-		snprintf(sql, SQL_CAP, "SELECT 0, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes), 0, 0,"
-			 " 0 FROM %s GROUP BY key ORDER BY key", from);
-	return run_query(db, sql, run_id, domain, f, p, 0, totals_cb, ud, err, errlen);
+	}
+	bind_filter(st, run_id, domain, f, p);
+	int sched = domain == SINK_FACT_SCHED, rc;
+	struct grp_map rows = {0}, totals = {0};
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint32_t pid = (uint32_t)sqlite3_column_int64(st, 0);
+		uint32_t tid = (uint32_t)sqlite3_column_int64(st, 1);
+		uint64_t key = (uint64_t)sqlite3_column_int64(st, 2), v[4];
+		for (int i = 0; i < 4; i++)
+			v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
+		struct grp *g = grp_get(&rows, pid, sched ? tid : 0, sched ? 0 : key);
+		struct grp *t = g ? grp_get(&totals, 0, 0, sched ? 0 : key) : NULL;
+		if (!t) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		grp_add(g, sched, key, v);
+		grp_add(t, sched, key, v);
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "%s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		size_t n = grp_pack(&rows);
+		qsort(rows.g, n, sizeof *rows.g, sched ? sched_order : sum_order);
+		emit(rows.g, n, f->limit, rows_cb, ud);
+		n = grp_pack(&totals);
+		if (sched && !n) { /* the SCHED totals are one row, zeros when nothing matched */
+			struct db_fact_row z = {0};
+			totals_cb(ud, &z);
+		}
+		qsort(totals.g, n, sizeof *totals.g, key_order);
+		emit(totals.g, n, SIZE_MAX, totals_cb, ud);
+	}
+	grp_free(&rows);
+	grp_free(&totals);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
