@@ -281,14 +281,16 @@ static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_fa
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE) {
 		size_t n = grp_pack(&rows);
-		qsort(rows.g, n, sizeof *rows.g, sched ? sched_order : sum_order);
+		if (n) /* (an empty map has no array: qsort wants one) */
+			qsort(rows.g, n, sizeof *rows.g, sched ? sched_order : sum_order);
 		emit(rows.g, n, f->limit, rows_cb, ud);
 		n = grp_pack(&totals);
 		if (sched && !n) { /* the SCHED totals are one row, zeros when nothing matched */
 			struct db_fact_row z = {0};
 			totals_cb(ud, &z);
 		}
-		qsort(totals.g, n, sizeof *totals.g, key_order);
+		if (n)
+			qsort(totals.g, n, sizeof *totals.g, key_order);
 		emit(totals.g, n, SIZE_MAX, totals_cb, ud);
 	}
 	grp_free(&rows);
