@@ -303,6 +303,9 @@ int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 /* Write the disk I/O story from tick start on; *end receives the last tick used. */
 int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		    struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* CSwitch v2 (24 bytes) on cpu at ts: old_tid leaves in old_state with wait reason. 0 or -1. */
+int etlgen_cswitch(struct etlgen_gen *g, unsigned cpu, uint64_t ts, uint32_t new_tid,
+		   uint32_t old_tid, uint8_t old_state, uint8_t reason);
 /* Write the busy-machine story from tick start on; *end receives the last tick used. */
 int etlgen_load_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		      struct etlgen_expect *exp, uint64_t start, uint64_t *end);

@@ -108,14 +108,7 @@ static int samples_until(struct lw *w, unsigned cpu, uint64_t x, unsigned j, siz
 static int cswitch(struct lw *w, unsigned cpu, uint64_t ts, uint32_t new_tid, uint32_t old_tid,
 		   uint8_t reason)
 {
-	uint8_t *p = etlgen_event(w->g, cpu, 16 + 24, 5, 36, ts);
-	if (!p)
-		return -1;
-	etl_put32(p + 16, new_tid);
-	etl_put32(p + 20, old_tid);
-	p[16 + 12] = reason;
-	p[16 + 14] = WAITING;
-	return 0;
+	return etlgen_cswitch(w->g, cpu, ts, new_tid, old_tid, WAITING, reason);
 }
 
 /* ReadyThread of thread j at ts: its wait (if it had one) ends, its ready spell begins. */
@@ -229,41 +222,57 @@ static int syscall(struct lw *w, unsigned cpu, uint64_t t0)
 	return 0;
 }
 
+/* What a file or disk I/O of the running thread of cpu is about: a write write_percent %
+ * of the time, 4 KiB << (0..max_shift - 1) bytes, one of its process's files. */
+struct io_pick {
+	struct etlgen_load_thread *t;
+	int wr;
+	uint32_t size;
+	uint64_t fo;
+};
+
+static struct io_pick pick_io(struct lw *w, unsigned cpu, unsigned max_shift)
+{
+	const struct etlgen_load *l = w->l;
+	struct io_pick k = {thr(w, cpu, w->cpu[cpu].cur), 0, 0, 0};
+	k.wr = etlgen_rnd(&w->r) % 100 < l->write_percent;
+	k.size = 4096u << (etlgen_rnd(&w->r) % max_shift);
+	k.fo = file_object(w, k.t->proc * l->files_per_process +
+			      etlgen_rnd(&w->r) % l->files_per_process);
+	return k;
+}
+
 /* A FileIo Read or Write (v3) at t0 and its OperationEnd when it completes. */
 static int file_op(struct lw *w, unsigned cpu, uint64_t t0)
 {
 	const struct etlgen_load *l = w->l;
 	struct lcpu *c = &w->cpu[cpu];
-	struct etlgen_load_thread *t = thr(w, cpu, c->cur);
 	unsigned P = w->P;
-	int wr = etlgen_rnd(&w->r) % 100 < l->write_percent;
-	uint32_t size = 4096u << (etlgen_rnd(&w->r) % 5);
-	uint64_t fo = file_object(w, t->proc * l->files_per_process +
-				     etlgen_rnd(&w->r) % l->files_per_process);
+	struct io_pick k = pick_io(w, cpu, 5);
 	uint64_t irp = (P == 8 ? 0xffffb00000000000ull : 0xb0000000ull) + ((uint64_t)cpu << 20) +
 		       0x10ull * (c->irp++ & 0xffff);
 	uint64_t d = draw_ticks(w, &l->file_us, 2);
 	if (samples_until(w, cpu, t0, c->cur, SIZE_MAX, 0))
 		return -1;
-	uint8_t *p = etlgen_event(w->g, cpu, 16 + 8 + 3 * P + 12, 4, wr ? FILE_WRITE : FILE_READ, t0);
+	uint8_t *p = etlgen_event(w->g, cpu, 16 + 8 + 3 * P + 12, 4, k.wr ? FILE_WRITE : FILE_READ, t0);
 	if (!p)
 		return -1;
 	etl_put16(p, 3);
 	etl_put64(p + 16, 4096ull * (etlgen_rnd(&w->r) % 65536));
 	etl_putptr(p + 24, irp, P);
-	etl_putptr(p + 24 + P, fo, P);
-	etl_putptr(p + 24 + 2 * P, fo, P); /* FileKey */
-	etl_put32(p + 24 + 3 * P, t->tid);
-	etl_put32(p + 28 + 3 * P, size);
+	etl_putptr(p + 24 + P, k.fo, P);
+	etl_putptr(p + 24 + 2 * P, k.fo, P); /* FileKey */
+	etl_put32(p + 24 + 3 * P, k.t->tid);
+	etl_put32(p + 28 + 3 * P, k.size);
 	if (samples_until(w, cpu, t0 + d, c->cur, SIZE_MAX, 0) ||
 	    !(p = etlgen_event(w->g, cpu, 16 + 2 * P + 4, 4, FILE_OP_END, t0 + d)))
 		return -1;
 	etl_put16(p, 3);
 	etl_putptr(p + 16, irp, P);
-	etl_putptr(p + 16 + P, size, P);
-	t->file_n[wr]++;
-	t->file_bytes[wr] += size;
-	t->file_ns[wr] += ns_of(w, d);
+	etl_putptr(p + 16 + P, k.size, P);
+	k.t->file_n[k.wr]++;
+	k.t->file_bytes[k.wr] += k.size;
+	k.t->file_ns[k.wr] += ns_of(w, d);
 	c->t = t0 + d;
 	return 0;
 }
@@ -273,30 +282,26 @@ static int disk_op(struct lw *w, unsigned cpu, uint64_t t0)
 {
 	const struct etlgen_load *l = w->l;
 	struct lcpu *c = &w->cpu[cpu];
-	struct etlgen_load_thread *t = thr(w, cpu, c->cur);
 	unsigned P = w->P;
-	int wr = etlgen_rnd(&w->r) % 100 < l->write_percent;
-	uint32_t size = 4096u << (etlgen_rnd(&w->r) % 8);
-	uint64_t fo = file_object(w, t->proc * l->files_per_process +
-				     etlgen_rnd(&w->r) % l->files_per_process);
+	struct io_pick k = pick_io(w, cpu, 8);
 	uint64_t lat = draw_ticks(w, &l->disk_us, 2);
 	if (samples_until(w, cpu, t0, c->cur, SIZE_MAX, 0))
 		return -1;
-	uint8_t *p = etlgen_event(w->g, cpu, 16 + 36 + 2 * P, 1, (uint8_t)(10 + wr), t0);
+	uint8_t *p = etlgen_event(w->g, cpu, 16 + 36 + 2 * P, 1, (uint8_t)(10 + k.wr), t0);
 	if (!p)
 		return -1;
 	etl_put16(p, 3);
 	etl_put32(p + 16, (uint32_t)(etlgen_rnd(&w->r) % (l->disks ? l->disks : 1)));
 	etl_put32(p + 16 + 4, 0x60043);
-	etl_put32(p + 16 + 8, size);
+	etl_put32(p + 16 + 8, k.size);
 	etl_put64(p + 16 + 16, 4096ull * (etlgen_rnd(&w->r) % (1u << 24)));
-	etl_putptr(p + 16 + 24, fo, P);
-	etl_putptr(p + 16 + 24 + P, fo + 0x800, P); /* Irp */
+	etl_putptr(p + 16 + 24, k.fo, P);
+	etl_putptr(p + 16 + 24 + P, k.fo + 0x800, P); /* Irp */
 	etl_put64(p + 16 + 24 + 2 * P, lat);
-	etl_put32(p + 16 + 32 + 2 * P, t->tid);
-	t->disk_n[wr]++;
-	t->disk_bytes[wr] += size;
-	t->disk_ns[wr] += ns_of(w, lat);
+	etl_put32(p + 16 + 32 + 2 * P, k.t->tid);
+	k.t->disk_n[k.wr]++;
+	k.t->disk_bytes[k.wr] += k.size;
+	k.t->disk_ns[k.wr] += ns_of(w, lat);
 	c->t = t0;
 	return 0;
 }
