@@ -18,12 +18,15 @@ static int cpu_clause(const struct db_cpu_set *cpus, char *dst, size_t cap)
 	return 0;
 }
 
-/* Which stored rows answer a filter: 100 ms slices [a_lo, a_hi] and [b_lo, b_hi] of the
- * domain, and rows r_lo..r_hi of the rollup domain r_dom (sink.h SINK_FACT_SECOND /
- * _WHOLE); an empty range has lo > hi. */
+/* Which stored rows answer a filter: up to three ranges of (domain, slice) — the 100 ms
+ * slices of the domain, and rows of its per-second or whole-trace rollup (sink.h
+ * SINK_FACT_SECOND / _WHOLE); an empty range has lo > hi. */
+struct range {
+	int dom;
+	int64_t lo, hi;
+};
 struct plan {
-	int64_t a_lo, a_hi, b_lo, b_hi, r_lo, r_hi;
-	int r_dom;
+	struct range r[3];
 };
 
 /* The whole trace from its whole-trace rollup; a window from whole seconds plus the 100 ms
@@ -35,65 +38,49 @@ static void plan_of(const struct db_facts_filter *f, int domain, int rolled, str
 	int64_t hi = f->to_ns == INT64_MAX ? INT64_MAX
 		     : f->to_ns <= 0 ? -1 : (f->to_ns - 1) / SINK_FACT_SLICE_NS;
 	const int64_t per = SINK_FACT_SLICES_PER_SECOND;
-	*p = (struct plan){lo, hi, 1, 0, 1, 0, domain + SINK_FACT_SECOND};
+	*p = (struct plan){{{domain, lo, hi}, {domain, 1, 0}, {domain + SINK_FACT_SECOND, 1, 0}}};
 	if (!rolled)
 		return;
 	if (lo == 0 && hi == INT64_MAX) {
-		*p = (struct plan){1, 0, 1, 0, 0, 0, domain + SINK_FACT_WHOLE};
+		*p = (struct plan){{{domain, 1, 0}, {domain, 1, 0}, {domain + SINK_FACT_WHOLE, 0, 0}}};
 		return;
 	}
 	int64_t s_lo = (lo + per - 1) / per, s_hi = hi == INT64_MAX ? INT64_MAX : (hi + 1) / per - 1;
 	if (s_lo > s_hi)
 		return;
-	p->a_hi = s_lo * per - 1;
+	p->r[0].hi = s_lo * per - 1;
 	if (s_hi != INT64_MAX) {
-		p->b_lo = (s_hi + 1) * per;
-		p->b_hi = hi;
+		p->r[1].lo = (s_hi + 1) * per;
+		p->r[1].hi = hi;
 	}
-	p->r_lo = s_lo;
-	p->r_hi = s_hi;
+	p->r[2].lo = s_lo;
+	p->r[2].hi = s_hi;
 }
 
-/* The rows of a plan with the filter: ?1 run, ?2 domain, ?3..?4 and ?8..?9 slices, ?10
- * rollup domain, ?11..?12 its rows, ?5 pid, ?6 tid (NULL: any); only integers reach the
- * SQL text. */
-static int from_clause(const struct db_facts_filter *f, char *dst, size_t cap)
+/* The SELECT of one range with the filter's conditions (only those set, so SQLite tests
+ * nothing else per row): ?1 run, ?2 domain, ?3..?4 slices, ?5 pid, ?6 tid; only integers
+ * reach the SQL text. */
+static int select_sql(const struct db_facts_filter *f, char *dst, size_t cap)
 {
-	char flt[DB_MAX_CPUS * 6 + 128];
-	int n = snprintf(flt, sizeof flt, " AND (?5 IS NULL OR pid = ?5) AND (?6 IS NULL OR tid = ?6)");
-	if (f->cpus && cpu_clause(f->cpus, flt + n, sizeof flt - (size_t)n))
+	int n = snprintf(dst, cap, "SELECT pid, tid, key, n, m, ns, bytes FROM etw_slice_facts"
+			 " WHERE run_id = ?1 AND domain = ?2 AND slice BETWEEN ?3 AND ?4%s%s",
+			 f->has_pid ? " AND pid = ?5" : "", f->has_tid ? " AND tid = ?6" : "");
+	if (n < 0 || (size_t)n >= cap)
 		return -1;
-	static const char *const range[3] = {"?2 AND slice BETWEEN ?3 AND ?4",
-					      "?2 AND slice BETWEEN ?8 AND ?9",
-					      "?10 AND slice BETWEEN ?11 AND ?12"};
-	size_t len = (size_t)snprintf(dst, cap, "(");
-	for (int i = 0; i < 3 && len < cap; i++)
-		len += (size_t)snprintf(dst + len, cap - len,
-					"%sSELECT pid, tid, key, n, m, ns, bytes FROM etw_slice_facts"
-					" WHERE run_id = ?1 AND domain = %s%s", i ? " UNION ALL " : "",
-					range[i], flt);
-	if (len + 2 >= cap)
-		return -1;
-	memcpy(dst + len, ")", 2);
-	return 0;
+	return f->cpus ? cpu_clause(f->cpus, dst + n, cap - (size_t)n) : 0;
 }
 
-static void bind_filter(sqlite3_stmt *st, int64_t run_id, int domain,
-			const struct db_facts_filter *f, const struct plan *p)
+static void bind_range(sqlite3_stmt *st, int64_t run_id, const struct db_facts_filter *f,
+		       const struct range *r)
 {
 	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int(st, 2, domain);
-	sqlite3_bind_int64(st, 3, p->a_lo);
-	sqlite3_bind_int64(st, 4, p->a_hi);
+	sqlite3_bind_int(st, 2, r->dom);
+	sqlite3_bind_int64(st, 3, r->lo);
+	sqlite3_bind_int64(st, 4, r->hi);
 	if (f->has_pid)
 		sqlite3_bind_int64(st, 5, f->pid);
 	if (f->has_tid)
 		sqlite3_bind_int64(st, 6, f->tid);
-	sqlite3_bind_int64(st, 8, p->b_lo);
-	sqlite3_bind_int64(st, 9, p->b_hi);
-	sqlite3_bind_int(st, 10, p->r_dom);
-	sqlite3_bind_int64(st, 11, p->r_lo);
-	sqlite3_bind_int64(st, 12, p->r_hi);
 }
 
 /* ---- grouping in C: one pass over the selected rows for both the rows and the totals
@@ -232,43 +219,28 @@ static void emit(const struct grp *g, size_t n, size_t limit, db_fact_fn cb, voi
 	}
 }
 
-enum { FROM_CAP = 3 * (DB_MAX_CPUS * 6 + 384), SQL_CAP = FROM_CAP + 512 };
-struct sql_bufs {
-	char from[FROM_CAP], sql[SQL_CAP];
-};
+enum { SQL_CAP = DB_MAX_CPUS * 6 + 512 };
 
-/* db_facts_read with its SQL buffers. */
-static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
-		     db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen,
-		     struct sql_bufs *b, struct plan *p)
+/* Add the rows of range r to the groups; SQLITE_DONE, or the failing code (err filled). */
+static int scan_range(sqlite3 *db, const char *sql, int64_t run_id, int sched,
+		      const struct db_facts_filter *f, const struct range *r,
+		      struct grp_map *rows, struct grp_map *totals, char *err, size_t errlen)
 {
-	int rolled = db_facts_present(db, run_id, domain + SINK_FACT_WHOLE);
-	if (rolled < 0) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
-	}
-	plan_of(f, domain, rolled, p);
-	if (from_clause(f, b->from, FROM_CAP)) {
-		snprintf(err, errlen, "filter too long");
-		return -1;
-	}
-	snprintf(b->sql, SQL_CAP, "SELECT pid, tid, key, n, m, ns, bytes FROM %s", b->from);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, b->sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
+		return SQLITE_ERROR;
 	}
-	bind_filter(st, run_id, domain, f, p);
-	int sched = domain == SINK_FACT_SCHED, rc;
-	struct grp_map rows = {0}, totals = {0};
+	bind_range(st, run_id, f, r);
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint32_t pid = (uint32_t)sqlite3_column_int64(st, 0);
 		uint32_t tid = (uint32_t)sqlite3_column_int64(st, 1);
 		uint64_t key = (uint64_t)sqlite3_column_int64(st, 2), v[4];
 		for (int i = 0; i < 4; i++)
 			v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
-		struct grp *g = grp_get(&rows, pid, sched ? tid : 0, sched ? 0 : key);
-		struct grp *t = g ? grp_get(&totals, 0, 0, sched ? 0 : key) : NULL;
+		struct grp *g = grp_get(rows, pid, sched ? tid : 0, sched ? 0 : key);
+		struct grp *t = g ? grp_get(totals, 0, 0, sched ? 0 : key) : NULL;
 		if (!t) {
 			rc = SQLITE_NOMEM;
 			break;
@@ -279,6 +251,31 @@ static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_fa
 	if (rc != SQLITE_DONE)
 		snprintf(err, errlen, "%s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* db_facts_read with its SQL buffer (SQL_CAP bytes). */
+static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
+		     db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen,
+		     char *sql)
+{
+	int rolled = db_facts_present(db, run_id, domain + SINK_FACT_WHOLE);
+	if (rolled < 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	struct plan p;
+	plan_of(f, domain, rolled, &p);
+	if (select_sql(f, sql, SQL_CAP)) {
+		snprintf(err, errlen, "filter too long");
+		return -1;
+	}
+	int sched = domain == SINK_FACT_SCHED, rc = SQLITE_DONE;
+	struct grp_map rows = {0}, totals = {0};
+	for (int i = 0; i < 3 && rc == SQLITE_DONE; i++)
+		if (p.r[i].lo <= p.r[i].hi)
+			rc = scan_range(db, sql, run_id, sched, f, &p.r[i], &rows, &totals, err,
+					errlen);
 	if (rc == SQLITE_DONE) {
 		size_t n = grp_pack(&rows);
 		if (n) /* (an empty map has no array: qsort wants one) */
@@ -302,16 +299,16 @@ int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts
 		  db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen)
 {
 	/* on the heap: the server's worker threads have small stacks, and SQLite needs them */
-	struct sql_bufs *b = malloc(sizeof *b);
-	struct plan p;
-	if (!b) {
+	char *sql = malloc(SQL_CAP);
+	if (!sql) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int rc = read_plan(db, run_id, domain, f, rows_cb, totals_cb, ud, err, errlen, b, &p);
-	free(b);
+	int rc = read_plan(db, run_id, domain, f, rows_cb, totals_cb, ud, err, errlen, sql);
+	free(sql);
 	return rc;
 }
+
 int db_facts_present(sqlite3 *db, int64_t run_id, int domain)
 {
 	sqlite3_stmt *st;
