@@ -1,5 +1,6 @@
 /* db_facts.c — the filtered read of the per-slice facts (db_facts.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "db_facts.h"
 #include "sink.h"
@@ -17,95 +18,295 @@ static int cpu_clause(const struct db_cpu_set *cpus, char *dst, size_t cap)
 	return 0;
 }
 
-/* The WHERE clause shared by the row and total queries: ?1 run, ?2 domain, ?3..?4 slices,
- * ?5 pid, ?6 tid (NULL: any). */
-static int where_clause(const struct db_facts_filter *f, char *dst, size_t cap)
+/* Which stored rows answer a filter: up to three ranges of (domain, slice) — the 100 ms
+ * slices of the domain, and rows of its per-second or whole-trace rollup (sink.h
+ * SINK_FACT_SECOND / _WHOLE); an empty range has lo > hi. */
+struct range {
+	int dom;
+	int64_t lo, hi;
+};
+struct plan {
+	struct range r[3];
+};
+
+/* The whole trace from its whole-trace rollup; a window from whole seconds plus the 100 ms
+ * slices at its two ends; runs stored before the rollups (none for the domain) from
+ * slices only. */
+static void plan_of(const struct db_facts_filter *f, int domain, int rolled, struct plan *p)
 {
-	int n = snprintf(dst, cap, "WHERE run_id = ?1 AND domain = ?2 AND slice BETWEEN ?3 AND ?4"
-			 " AND (?5 IS NULL OR pid = ?5) AND (?6 IS NULL OR tid = ?6)");
+	int64_t lo = f->from_ns <= 0 ? 0 : f->from_ns / SINK_FACT_SLICE_NS;
+	int64_t hi = f->to_ns == INT64_MAX ? INT64_MAX
+		     : f->to_ns <= 0 ? -1 : (f->to_ns - 1) / SINK_FACT_SLICE_NS;
+	const int64_t per = SINK_FACT_SLICES_PER_SECOND;
+	*p = (struct plan){{{domain, lo, hi}, {domain, 1, 0}, {domain + SINK_FACT_SECOND, 1, 0}}};
+	if (!rolled)
+		return;
+	if (lo == 0 && hi == INT64_MAX) {
+		*p = (struct plan){{{domain, 1, 0}, {domain, 1, 0}, {domain + SINK_FACT_WHOLE, 0, 0}}};
+		return;
+	}
+	int64_t s_lo = (lo + per - 1) / per, s_hi = hi == INT64_MAX ? INT64_MAX : (hi + 1) / per - 1;
+	if (s_lo > s_hi)
+		return;
+	p->r[0].hi = s_lo * per - 1;
+	if (s_hi != INT64_MAX) {
+		p->r[1].lo = (s_hi + 1) * per;
+		p->r[1].hi = hi;
+	}
+	p->r[2].lo = s_lo;
+	p->r[2].hi = s_hi;
+}
+
+/* The SELECT of one range with the filter's conditions (only those set, so SQLite tests
+ * nothing else per row): ?1 run, ?2 domain, ?3..?4 slices, ?5 pid, ?6 tid; only integers
+ * reach the SQL text. */
+static int select_sql(const struct db_facts_filter *f, char *dst, size_t cap)
+{
+	int n = snprintf(dst, cap, "SELECT pid, tid, key, n, m, ns, bytes FROM etw_slice_facts"
+			 " WHERE run_id = ?1 AND domain = ?2 AND slice BETWEEN ?3 AND ?4%s%s",
+			 f->has_pid ? " AND pid = ?5" : "", f->has_tid ? " AND tid = ?6" : "");
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	return f->cpus ? cpu_clause(f->cpus, dst + n, cap - (size_t)n) : 0;
 }
 
-static void bind_filter(sqlite3_stmt *st, int64_t run_id, int domain,
-			const struct db_facts_filter *f)
+static void bind_range(sqlite3_stmt *st, int64_t run_id, const struct db_facts_filter *f,
+		       const struct range *r)
 {
-	int64_t lo = f->from_ns <= 0 ? 0 : f->from_ns / SINK_FACT_SLICE_NS;
-	int64_t hi = f->to_ns == INT64_MAX ? INT64_MAX
-		     : f->to_ns <= 0 ? -1 : (f->to_ns - 1) / SINK_FACT_SLICE_NS;
 	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int(st, 2, domain);
-	sqlite3_bind_int64(st, 3, lo);
-	sqlite3_bind_int64(st, 4, hi);
+	sqlite3_bind_int(st, 2, r->dom);
+	sqlite3_bind_int64(st, 3, r->lo);
+	sqlite3_bind_int64(st, 4, r->hi);
 	if (f->has_pid)
 		sqlite3_bind_int64(st, 5, f->pid);
 	if (f->has_tid)
 		sqlite3_bind_int64(st, 6, f->tid);
 }
 
-#define SCHED_COLS                                                                        \
-	"SUM(CASE key WHEN 0 THEN ns END), SUM(CASE key WHEN 0 THEN n END),"               \
-	" SUM(CASE key WHEN 1 THEN ns END), SUM(CASE key WHEN 1 THEN n END),"              \
-	" SUM(CASE key WHEN 2 THEN ns END), SUM(CASE key WHEN 2 THEN n END),"              \
-	" SUM(CASE key WHEN 3 THEN ns END)"
+/* ---- grouping in C: one pass over the selected rows for both the rows and the totals
+ * (SQLite's GROUP BY sorts every row in a temporary B-tree, twice) ---- */
 
-static int run_query(sqlite3 *db, const char *sql, int64_t run_id, int domain,
-		     const struct db_facts_filter *f, int limit_param, db_fact_fn cb, void *ud,
-		     char *err, size_t errlen)
+struct grp {
+	uint32_t pid, tid;
+	uint64_t key;
+	uint64_t v[DB_FACT_VALUES];
+};
+
+/* An open-addressing map of groups; used slots have used[i]. */
+struct grp_map {
+	struct grp *g;
+	uint8_t *used;
+	size_t n, cap;
+};
+
+static size_t grp_hash(uint32_t pid, uint32_t tid, uint64_t key, size_t cap)
+{
+	uint64_t h = (key ^ ((uint64_t)pid << 32 | tid)) * 0x9e3779b97f4a7c15ull;
+	return (size_t)((h ^ (h >> 29)) & (cap - 1));
+}
+
+/* The group of (pid, tid, key), added zeroed if new; NULL on ENOMEM. */
+static struct grp *grp_get(struct grp_map *m, uint32_t pid, uint32_t tid, uint64_t key)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct grp_map b = {NULL, NULL, 0, m->cap ? 2 * m->cap : 256};
+		b.g = malloc(b.cap * sizeof *b.g);
+		b.used = calloc(b.cap, 1);
+		if (!b.g || !b.used) {
+			free(b.g);
+			free(b.used);
+			return NULL;
+		}
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->used[i])
+				continue;
+			size_t j = grp_hash(m->g[i].pid, m->g[i].tid, m->g[i].key, b.cap);
+			while (b.used[j])
+				j = (j + 1) & (b.cap - 1);
+			b.g[j] = m->g[i];
+			b.used[j] = 1;
+		}
+		b.n = m->n;
+		free(m->g);
+		free(m->used);
+		*m = b;
+	}
+	size_t i = grp_hash(pid, tid, key, m->cap);
+	for (; m->used[i]; i = (i + 1) & (m->cap - 1))
+		if (m->g[i].pid == pid && m->g[i].tid == tid && m->g[i].key == key)
+			return &m->g[i];
+	m->used[i] = 1;
+	m->n++;
+	m->g[i] = (struct grp){pid, tid, key, {0}};
+	return &m->g[i];
+}
+
+/* The used groups moved to the front of m->g; their count. */
+static size_t grp_pack(struct grp_map *m)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->used[i])
+			m->g[k++] = m->g[i];
+	return k;
+}
+
+static void grp_free(struct grp_map *m)
+{
+	free(m->g);
+	free(m->used);
+}
+
+/* Add one stored row (n, m, ns, bytes) to its group: SCHED per (pid, tid) with v[] as
+ * db_facts.h says, the others per (pid, key) with v[] = n, m, ns, bytes. */
+static void grp_add(struct grp *g, int sched, uint64_t key, const uint64_t *nmsb)
+{
+	if (!sched) {
+		for (int i = 0; i < 4; i++)
+			g->v[i] += nmsb[i];
+	} else if (key < 3) {
+		g->v[2 * key] += nmsb[2];
+		g->v[2 * key + 1] += nmsb[0];
+	} else if (key == 3) {
+		g->v[6] += nmsb[2];
+	}
+}
+
+/* Keys compare as the store orders them: signed 64-bit integers. */
+static int key_cmp(uint64_t a, uint64_t b)
+{
+	return (int64_t)a < (int64_t)b ? -1 : (int64_t)a > (int64_t)b;
+}
+
+/* SCHED rows: running + ready + waiting ns first, then pid, tid. */
+static int sched_order(const void *pa, const void *pb)
+{
+	const struct grp *a = pa, *b = pb;
+	uint64_t ta = a->v[0] + a->v[2] + a->v[4], tb = b->v[0] + b->v[2] + b->v[4];
+	if (ta != tb)
+		return ta > tb ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return a->tid < b->tid ? -1 : a->tid > b->tid;
+}
+
+/* Other rows: ns, then n (both most first), then pid, key. */
+static int sum_order(const void *pa, const void *pb)
+{
+	const struct grp *a = pa, *b = pb;
+	if (a->v[2] != b->v[2])
+		return a->v[2] > b->v[2] ? -1 : 1;
+	if (a->v[0] != b->v[0])
+		return a->v[0] > b->v[0] ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	return key_cmp(a->key, b->key);
+}
+
+static int key_order(const void *pa, const void *pb)
+{
+	return key_cmp(((const struct grp *)pa)->key, ((const struct grp *)pb)->key);
+}
+
+/* Hand the first limit groups to cb (a callback's non-zero stops early). */
+static void emit(const struct grp *g, size_t n, size_t limit, db_fact_fn cb, void *ud)
+{
+	for (size_t i = 0; i < n && i < limit; i++) {
+		struct db_fact_row r = {g[i].pid, g[i].tid, g[i].key, {0}};
+		memcpy(r.v, g[i].v, sizeof r.v);
+		if (cb(ud, &r))
+			return;
+	}
+}
+
+enum { SQL_CAP = DB_MAX_CPUS * 6 + 512 };
+
+/* Add the rows of range r to the groups; SQLITE_DONE, or the failing code (err filled). */
+static int scan_range(sqlite3 *db, const char *sql, int64_t run_id, int sched,
+		      const struct db_facts_filter *f, const struct range *r,
+		      struct grp_map *rows, struct grp_map *totals, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
+		return SQLITE_ERROR;
 	}
-	bind_filter(st, run_id, domain, f);
-	if (limit_param)
-		sqlite3_bind_int64(st, 7, f->limit);
+	bind_range(st, run_id, f, r);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_fact_row r = {(uint32_t)sqlite3_column_int64(st, 0),
-					(uint32_t)sqlite3_column_int64(st, 1),
-					(uint64_t)sqlite3_column_int64(st, 2), {0}};
-		for (int i = 0; i < DB_FACT_VALUES; i++)
-			r.v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
-		if (cb(ud, &r)) {
-			rc = SQLITE_DONE;
+		uint32_t pid = (uint32_t)sqlite3_column_int64(st, 0);
+		uint32_t tid = (uint32_t)sqlite3_column_int64(st, 1);
+		uint64_t key = (uint64_t)sqlite3_column_int64(st, 2), v[4];
+		for (int i = 0; i < 4; i++)
+			v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
+		struct grp *g = grp_get(rows, pid, sched ? tid : 0, sched ? 0 : key);
+		struct grp *t = g ? grp_get(totals, 0, 0, sched ? 0 : key) : NULL;
+		if (!t) {
+			rc = SQLITE_NOMEM;
 			break;
 		}
+		grp_add(g, sched, key, v);
+		grp_add(t, sched, key, v);
 	}
 	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "%s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
 	sqlite3_finalize(st);
+	return rc;
+}
+
+/* db_facts_read with its SQL buffer (SQL_CAP bytes). */
+static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
+		     db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen,
+		     char *sql)
+{
+	int rolled = db_facts_present(db, run_id, domain + SINK_FACT_WHOLE);
+	if (rolled < 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	struct plan p;
+	plan_of(f, domain, rolled, &p);
+	if (select_sql(f, sql, SQL_CAP)) {
+		snprintf(err, errlen, "filter too long");
+		return -1;
+	}
+	int sched = domain == SINK_FACT_SCHED, rc = SQLITE_DONE;
+	struct grp_map rows = {0}, totals = {0};
+	for (int i = 0; i < 3 && rc == SQLITE_DONE; i++)
+		if (p.r[i].lo <= p.r[i].hi)
+			rc = scan_range(db, sql, run_id, sched, f, &p.r[i], &rows, &totals, err,
+					errlen);
+	if (rc == SQLITE_DONE) {
+		size_t n = grp_pack(&rows);
+		if (n) /* (an empty map has no array: qsort wants one) */
+			qsort(rows.g, n, sizeof *rows.g, sched ? sched_order : sum_order);
+		emit(rows.g, n, f->limit, rows_cb, ud);
+		n = grp_pack(&totals);
+		if (sched && !n) { /* the SCHED totals are one row, zeros when nothing matched */
+			struct db_fact_row z = {0};
+			totals_cb(ud, &z);
+		}
+		if (n)
+			qsort(totals.g, n, sizeof *totals.g, key_order);
+		emit(totals.g, n, SIZE_MAX, totals_cb, ud);
+	}
+	grp_free(&rows);
+	grp_free(&totals);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
 		  db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen)
 {
-	char where[DB_MAX_CPUS * 6 + 256], sql[sizeof where + 512];
-	if (where_clause(f, where, sizeof where)) {
-		snprintf(err, errlen, "filter too long");
+	/* on the heap: the server's worker threads have small stacks, and SQLite needs them */
+	char *sql = malloc(SQL_CAP);
+	if (!sql) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	int sched = domain == SINK_FACT_SCHED;
-	if (sched)
-		snprintf(sql, sizeof sql, "SELECT pid, tid, 0, " SCHED_COLS " FROM etw_slice_facts"
-			 " %s GROUP BY pid, tid ORDER BY SUM(CASE WHEN key < 3 THEN ns END) DESC, pid, tid"
-			 " LIMIT ?7", where);
-	else
-		snprintf(sql, sizeof sql, "SELECT pid, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes),"
-			 " 0, 0, 0 FROM etw_slice_facts %s GROUP BY pid, key"
-			 " ORDER BY SUM(ns) DESC, SUM(n) DESC, pid, key LIMIT ?7", where);
-	if (run_query(db, sql, run_id, domain, f, 1, rows_cb, ud, err, errlen))
-		return -1;
-	if (sched)
-		snprintf(sql, sizeof sql, "SELECT 0, 0, 0, " SCHED_COLS " FROM etw_slice_facts %s",
-			 where);
-	else
-		snprintf(sql, sizeof sql, "SELECT 0, 0, key, SUM(n), SUM(m), SUM(ns), SUM(bytes), 0, 0,"
-			 " 0 FROM etw_slice_facts %s GROUP BY key ORDER BY key", where);
-	return run_query(db, sql, run_id, domain, f, 0, totals_cb, ud, err, errlen);
+	int rc = read_plan(db, run_id, domain, f, rows_cb, totals_cb, ud, err, errlen, sql);
+	free(sql);
+	return rc;
 }
 
 int db_facts_present(sqlite3 *db, int64_t run_id, int domain)

@@ -285,6 +285,11 @@ struct sink_io_type_count {
  * domain: ingest/etl/etl_slicefacts.h. */
 #define SINK_FACT_SLICE_NS 100000000LL
 enum { SINK_FACT_SYSCALL = 1, SINK_FACT_SCHED = 2, SINK_FACT_DISK = 3, SINK_FACT_FILE = 4 };
+/* Rollups of the same facts, so a long window reads few rows: domain + SINK_FACT_SECOND
+ * holds them per whole second (slice = second from the trace start), domain +
+ * SINK_FACT_WHOLE for the whole trace (slice 0); CPU, pid, tid and key as at 100 ms. */
+enum { SINK_FACT_SECOND = 16, SINK_FACT_WHOLE = 32 };
+#define SINK_FACT_SLICES_PER_SECOND (1000000000LL / SINK_FACT_SLICE_NS)
 struct sink_slice_fact {
 	uint8_t domain;
 	uint16_t cpu;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "sink_pipe.h"
 
-enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3, TAG_TASK = 4 };
+enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3, TAG_TASK = 4, TAG_FACTS = 5 };
 
 struct rec_head {
 	uint32_t tag, size; /* size of the whole record, header included, multiple of 8 */
@@ -79,6 +79,10 @@ static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
 			t.name = (const char *)body + sizeof t + sizeof w;
 			t.command_line = t.name + w.code_len + 1;
 			rc = d->task(d->ud, &t);
+		} else if (h.tag == TAG_FACTS) {
+			uint64_t k;
+			memcpy(&k, body, sizeof k);
+			rc = d->slice_facts(d->ud, (const struct sink_slice_fact *)(body + 8), (size_t)k);
 		} else if (h.tag == TAG_WARNING) {
 			struct warn_head w;
 			memcpy(&w, body, sizeof w);
@@ -341,11 +345,25 @@ DIRECT(file_io_row, struct sink_file_io_row)
 
 /* A batch of per-slice facts: the store thread catches up first (a flush every few ten
  * thousand facts, so rarely). */
+/* Facts are queued like samples (a batch in block-sized records: a count, then the facts),
+ * so the store thread writes them while the parser goes on. */
 static int up_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
 {
 	PIPE(ud);
-	CATCH_UP();
-	return direct_result(p, d->slice_facts(d->ud, f, n));
+	(void)d;
+	const size_t per = (SINK_PIPE_BLOCK - sizeof(struct rec_head) - 8) / sizeof *f;
+	while (n) {
+		size_t k = n < per ? n : per;
+		uint8_t *w = reserve_rec(p, TAG_FACTS, round8(sizeof(struct rec_head) + 8 + k * sizeof *f));
+		if (!w)
+			return p->seen_err;
+		uint64_t k64 = k;
+		memcpy(w, &k64, sizeof k64);
+		memcpy(w + 8, f, k * sizeof *f);
+		f += k;
+		n -= k;
+	}
+	return 0;
 }
 
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)

@@ -11,12 +11,14 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 	if (!f->sink)
 		return 0;
 	f->map = calloc(ETL_SLICEFACTS_CAP, sizeof *f->map);
-	return f->map ? 0 : -1;
+	f->roll = calloc(ETL_SLICEFACTS_CAP, sizeof *f->roll);
+	return f->map && f->roll ? 0 : -1;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
 {
 	free(f->map);
+	free(f->roll);
 	memset(f, 0, sizeof *f);
 }
 
@@ -35,21 +37,75 @@ static int same(const struct sink_slice_fact *a, const struct sink_slice_fact *b
 	       a->pid == b->pid && a->tid == b->tid && a->key == b->key;
 }
 
-int etl_slicefacts_flush(struct etl_slicefacts *f)
+/* The store's key order (run, domain, slice, cpu, pid, tid, key as a signed 64-bit
+ * integer): a batch in that order updates the store's B-tree at a few places in turn
+ * instead of all over it. */
+static int key_order(const void *pa, const void *pb)
 {
-	if (!f->sink || f->rc < 0 || !f->n)
+	const struct sink_slice_fact *a = pa, *b = pb;
+	if (a->domain != b->domain)
+		return a->domain < b->domain ? -1 : 1;
+	if (a->slice != b->slice)
+		return a->slice < b->slice ? -1 : 1;
+	if (a->cpu != b->cpu)
+		return a->cpu < b->cpu ? -1 : 1;
+	if (a->pid != b->pid)
+		return a->pid < b->pid ? -1 : 1;
+	if (a->tid != b->tid)
+		return a->tid < b->tid ? -1 : 1;
+	int64_t x = (int64_t)a->key, y = (int64_t)b->key;
+	return x < y ? -1 : x > y;
+}
+
+/* Emit one map's keys in the store's order and empty it. */
+static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *n)
+{
+	if (!f->sink || f->rc < 0 || !*n)
 		return f->rc;
 	/* compact the used slots to the front, then one batch */
 	size_t k = 0;
 	for (size_t i = 0; i < ETL_SLICEFACTS_CAP; i++)
-		if (f->map[i].domain)
-			f->map[k++] = f->map[i];
-	int rc = f->sink->slice_facts(f->sink->ud, f->map, k);
-	memset(f->map, 0, ETL_SLICEFACTS_CAP * sizeof *f->map);
-	f->n = 0;
+		if (map[i].domain)
+			map[k++] = map[i];
+	qsort(map, k, sizeof *map, key_order);
+	int rc = f->sink->slice_facts(f->sink->ud, map, k);
+	memset(map, 0, ETL_SLICEFACTS_CAP * sizeof *map);
+	*n = 0;
 	if (rc < 0)
 		f->rc = rc;
 	return f->rc;
+}
+
+int etl_slicefacts_flush(struct etl_slicefacts *f)
+{
+	if (flush_map(f, f->map, &f->n) < 0)
+		return f->rc;
+	return flush_map(f, f->roll, &f->n_roll);
+}
+
+/* Add to key k of a map (emitting the map first when it is half full). */
+static int map_add(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *count,
+		   const struct sink_slice_fact *k, uint64_t n, uint64_t m, uint64_t ns,
+		   uint64_t bytes)
+{
+	size_t i = slot_of(k);
+	while (map[i].domain && !same(&map[i], k))
+		i = (i + 1) & (ETL_SLICEFACTS_CAP - 1);
+	if (!map[i].domain) {
+		if (*count + 1 > ETL_SLICEFACTS_CAP / 2) {
+			if (flush_map(f, map, count) < 0)
+				return f->rc;
+			i = slot_of(k);
+		}
+		map[i] = *k;
+		(*count)++;
+	}
+	struct sink_slice_fact *e = &map[i];
+	e->n += n;
+	e->m += m;
+	e->ns += ns;
+	e->bytes += bytes;
+	return 0;
 }
 
 int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, uint16_t cpu,
@@ -61,24 +117,15 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 	int64_t s = t_ns > 0 ? t_ns / SINK_FACT_SLICE_NS : 0;
 	struct sink_slice_fact k = {domain, cpu, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s,
 				    pid, tid, key, 0, 0, 0, 0};
-	size_t i = slot_of(&k);
-	while (f->map[i].domain && !same(&f->map[i], &k))
-		i = (i + 1) & (ETL_SLICEFACTS_CAP - 1);
-	if (!f->map[i].domain) {
-		if (f->n + 1 > ETL_SLICEFACTS_CAP / 2) {
-			if (etl_slicefacts_flush(f) < 0)
-				return f->rc;
-			i = slot_of(&k);
-		}
-		f->map[i] = k;
-		f->n++;
-	}
-	struct sink_slice_fact *e = &f->map[i];
-	e->n += n;
-	e->m += m;
-	e->ns += ns;
-	e->bytes += bytes;
-	return 0;
+	if (map_add(f, f->map, &f->n, &k, n, m, ns, bytes) < 0)
+		return f->rc;
+	k.domain = (uint8_t)(domain + SINK_FACT_SECOND);
+	k.slice = (uint32_t)(k.slice / SINK_FACT_SLICES_PER_SECOND);
+	if (map_add(f, f->roll, &f->n_roll, &k, n, m, ns, bytes) < 0)
+		return f->rc;
+	k.domain = (uint8_t)(domain + SINK_FACT_WHOLE);
+	k.slice = 0;
+	return map_add(f, f->roll, &f->n_roll, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
 }
 
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,

@@ -15,9 +15,13 @@
  * - FILE, key = FileIo type: n operations started and bytes requested (slice and CPU of
  *   the start); m completed and ns their time, counted at the start's slice and CPU too.
  *
- * Invariants: at most ETL_SLICEFACTS_CAP distinct keys are held; when the map would pass
- * ETL_SLICEFACTS_CAP / 2 it is emitted and emptied, so memory is fixed whatever the
- * trace's size (the store adds repeated keys). Negative times count in slice 0.
+ * Every contribution is also added to its per-second and whole-trace rollup keys (sink.h
+ * SINK_FACT_SECOND, SINK_FACT_WHOLE), held in a second map of the same size.
+ *
+ * Invariants: each map holds at most ETL_SLICEFACTS_CAP distinct keys; when one would pass
+ * ETL_SLICEFACTS_CAP / 2 it is emitted (in the store's key order) and emptied, so memory is
+ * fixed whatever the trace's size (the store adds repeated keys). Negative times count in
+ * slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
  * all; past that (only damaged times reach it) a span counts whole in its first slice and
  * spans_lumped says how many did. */
@@ -35,8 +39,10 @@ enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
 
 struct etl_slicefacts {
 	const struct ingest_sink *sink; /* NULL or no slice_facts: facts are dropped */
-	struct sink_slice_fact *map;    /* open addressing; domain 0 = empty */
+	struct sink_slice_fact *map;    /* 100 ms keys, open addressing; domain 0 = empty */
 	size_t n;
+	struct sink_slice_fact *roll;   /* the rollup keys, the same way */
+	size_t n_roll;
 	uint64_t pieces_left, spans_lumped;
 	int rc;                         /* first negative sink value, then no more calls */
 };
@@ -51,7 +57,7 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 /* Add ns of [from, to) split over the slices it covers, n on the first piece. */
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,
 			uint16_t cpu, uint32_t pid, uint32_t tid, uint64_t key, uint64_t n);
-/* Emit what is held and empty the map. 0 or the sink's negative value. */
+/* Emit what is held and empty the maps. 0 or the sink's negative value. */
 int etl_slicefacts_flush(struct etl_slicefacts *f);
 
 #endif

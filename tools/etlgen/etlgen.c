@@ -11,30 +11,13 @@
 #define T0 1000000000ull                 /* header timestamp (QPC ticks) */
 #define START_FT 133000000000000000ull   /* session start FILETIME (2022-06) */
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
-static double rnd01(struct rng *r) /* (0, 1) */
-{
-	return ((double)(rnd(r) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double draw(struct rng *r, const struct etlgen_dist *d)
+double etlgen_draw(struct etlgen_rng *r, const struct etlgen_dist *d)
 {
 	switch (d->kind) {
 	case ETLGEN_UNIFORM:
-		return d->a + (d->b - d->a) * rnd01(r);
+		return d->a + (d->b - d->a) * etlgen_rnd01(r);
 	case ETLGEN_LOGNORMAL: {
-		double z = sqrt(-2.0 * log(rnd01(r))) * cos(6.283185307179586 * rnd01(r));
+		double z = sqrt(-2.0 * log(etlgen_rnd01(r))) * cos(6.283185307179586 * etlgen_rnd01(r));
 		return d->a * exp(d->b * z);
 	}
 	default:
@@ -76,11 +59,11 @@ static uint64_t fixed_frame(const struct etlgen_module *m)
 }
 
 /* A frame or sampled IP in a module: one of its frame_rvas, else anywhere in the image. */
-static uint64_t frame_in(const struct etlgen_module *m, struct rng *r)
+static uint64_t frame_in(const struct etlgen_module *m, struct etlgen_rng *r)
 {
 	if (m->n_frame_rvas)
-		return m->base + m->frame_rvas[rnd(r) % m->n_frame_rvas];
-	return m->base + (m->size ? rnd(r) % m->size : 0);
+		return m->base + m->frame_rvas[etlgen_rnd(r) % m->n_frame_rvas];
+	return m->base + (m->size ? etlgen_rnd(r) % m->size : 0);
 }
 
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
@@ -444,7 +427,7 @@ static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t ty
 }
 
 /* StackWalk/Stack: the IP then one frame in each caller module. */
-static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, const int *callers,
+static int put_stack(struct gen *g, struct etlgen_rng *r, unsigned cpu, uint64_t ip, const int *callers,
 		     size_t n_callers, uint64_t ts, uint32_t pid, uint32_t tid)
 {
 	unsigned P = g->P;
@@ -491,53 +474,73 @@ static void expect_sample(struct gen *g, unsigned cpu, size_t mi, uint64_t ip, c
 	}
 }
 
-static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t t)
+int etlgen_sample_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     uint32_t tid, uint32_t stack_pid, uint64_t ts)
 {
+	struct gen *g = (struct gen *)eg;
 	const struct etlgen_module *m = &g->s->modules[mi];
-	struct cpu_buf *c = &g->cpu[cpu];
 	unsigned P = g->P;
-	uint64_t ts = t > c->busy ? t : c->busy;
-	if (ts < c->last_ts)
-		ts = c->last_ts;
 	uint64_t ip = frame_in(m, r);
-	uint32_t pid, tid;
-	etlgen_sample_thread(g->s, m->sample_process, cpu, &pid, &tid);
-	uint32_t spid = m->sample_process ? pid : 4;
 	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
 	if (g->s->stack_keys) {
 		/* StackWalk/KeyKernel: a reference to the module's cached stack */
-		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts, spid, tid);
+		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts, stack_pid, tid);
 		if (!q)
 			return -1;
 		etl_putptr(q + 32, stack_key(g, mi), P);
 		g->key_used[mi] = 1;
-	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts, spid, tid)) {
+	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts, stack_pid, tid)) {
 		return -1;
 	}
+	if (ts > g->cpu[cpu].last_ts)
+		g->cpu[cpu].last_ts = ts;
+	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
+	return 0;
+}
+
+size_t etlgen_sample_module(const struct etlgen_scenario *s, struct etlgen_rng *r, double total_w)
+{
+	double w = etlgen_rnd01(r) * total_w;
+	size_t i;
+	for (i = 0; i + 1 < s->n_modules && w >= s->modules[i].sample_weight; i++)
+		w -= s->modules[i].sample_weight;
+	return i;
+}
+
+static int sample_event(struct gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi, uint64_t t)
+{
+	const struct etlgen_module *m = &g->s->modules[mi];
+	struct cpu_buf *c = &g->cpu[cpu];
+	uint64_t ts = t > c->busy ? t : c->busy;
+	if (ts < c->last_ts)
+		ts = c->last_ts;
+	uint32_t pid, tid;
+	etlgen_sample_thread(g->s, m->sample_process, cpu, &pid, &tid);
+	if (etlgen_sample_at((struct etlgen_gen *)g, r, cpu, mi, tid, m->sample_process ? pid : 4, ts))
+		return -1;
 	c->last_ts = ts;
 	c->sample_ts = ts;
-	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
 	if (g->exp && g->exp->process_samples)
 		g->exp->process_samples[etlgen_procs_slot(g->s, m->sample_process)]++;
 	return 0;
 }
 
 /* The samples inside one DPC of module mi on cpu, [start, start + ticks]. */
-static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi, uint64_t start,
+static int inside_samples(struct gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi, uint64_t start,
 			  uint64_t ticks)
 {
 	const struct etlgen_module *m = &g->s->modules[mi];
 	if (!(m->inside_every_us > 0) || !m->n_inside)
 		return 0;
 	double every = m->inside_every_us * (double)g->s->qpc_frequency / 1e6;
-	uint64_t n = (uint64_t)((double)ticks / every + m->inside_jitter * rnd01(r));
+	uint64_t n = (uint64_t)((double)ticks / every + m->inside_jitter * etlgen_rnd01(r));
 	double total_w = 0;
 	for (size_t i = 0; i < m->n_inside; i++)
 		total_w += m->inside[i].weight;
 	for (uint64_t k = 1; k <= n; k++) {
 		uint64_t ts = start + (uint64_t)((double)ticks * (double)k / (double)(n + 1));
-		double w = rnd01(r) * total_w;
+		double w = etlgen_rnd01(r) * total_w;
 		size_t e = 0;
 		for (; e + 1 < m->n_inside && w >= m->inside[e].weight; e++)
 			w -= m->inside[e].weight;
@@ -568,13 +571,12 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 	return 0;
 }
 
-static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, int isr,
+static int dpcisr_event(struct gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi, int isr,
 			uint64_t t)
 {
 	const struct etlgen_module *m = &g->s->modules[mi];
 	struct cpu_buf *c = &g->cpu[cpu];
-	unsigned P = g->P;
-	double us = draw(r, isr ? &m->isr_us : &m->dpc_us);
+	double us = etlgen_draw(r, isr ? &m->isr_us : &m->dpc_us);
 	if (us < 0)
 		us = 0;
 	if (us > 4e6)
@@ -587,9 +589,6 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 		start++; /* a sample outside DPCs stays outside: intervals are [entry, exit) */
 	uint64_t end = start + ticks;
 	enum etlgen_kind kind = isr ? (m->isr_msi ? ETLGEN_ISR_MSI : ETLGEN_ISR) : m->dpc_kind;
-	uint8_t type = kind == ETLGEN_DPC ? 68 : kind == ETLGEN_THREADED_DPC ? 66 :
-		       kind == ETLGEN_TIMER_DPC ? 69 : kind == ETLGEN_ISR ? 67 : 50;
-	size_t psz = isr ? 8 + P + 4 + (kind == ETLGEN_ISR_MSI ? 4 : 0) : 8 + P;
 	if (!isr && inside_samples(g, r, cpu, mi, start, ticks))
 		return -1;
 	if (!isr && m->inside_hide_dpc) {
@@ -597,12 +596,26 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 		c->last_ts = end;
 		return 0;
 	}
+	return etlgen_dpcisr_at((struct etlgen_gen *)g, r, cpu, mi, kind, start, end);
+}
+
+int etlgen_dpcisr_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     enum etlgen_kind kind, uint64_t start, uint64_t end)
+{
+	struct gen *g = (struct gen *)eg;
+	const struct etlgen_module *m = &g->s->modules[mi];
+	struct cpu_buf *c = &g->cpu[cpu];
+	unsigned P = g->P;
+	int isr = kind == ETLGEN_ISR || kind == ETLGEN_ISR_MSI;
+	uint8_t type = kind == ETLGEN_DPC ? 68 : kind == ETLGEN_THREADED_DPC ? 66 :
+		       kind == ETLGEN_TIMER_DPC ? 69 : kind == ETLGEN_ISR ? 67 : 50;
+	size_t psz = isr ? 8 + P + 4 + (kind == ETLGEN_ISR_MSI ? 4 : 0) : 8 + P;
 	uint8_t *p = reserve(g, cpu, 16 + psz);
 	if (!p)
 		return -1;
 	perfinfo(g, p, 16 + psz, 15, type, end);
 	uint64_t routine = m->base + (m->routine_rva ? m->routine_rva
-				      : m->size > 0x100 ? 0x100 + (rnd(r) % (m->size - 0x100)) : 0);
+				      : m->size > 0x100 ? 0x100 + (etlgen_rnd(r) % (m->size - 0x100)) : 0);
 	etl_put64(p + 16, start);
 	etl_putptr(p + 24, routine, P);
 	if (isr) {
@@ -613,7 +626,7 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	}
 	c->busy = end;
 	c->last_ts = end;
-	uint64_t ns = ticks_to_ns(g, ticks);
+	uint64_t ns = ticks_to_ns(g, end - start);
 	if (g->exp) {
 		agg_add(&g->exp->modules[mi].kind[kind], ns);
 		agg_add(&g->exp->kind[kind], ns);
@@ -622,6 +635,26 @@ static int dpcisr_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, i
 	if (g->s->on_dpcisr)
 		g->s->on_dpcisr(g->s->ud, (int64_t)ticks_to_ns(g, start - T0), (uint32_t)ns, cpu,
 				kind, mi, routine);
+	return 0;
+}
+
+static int check_load(const struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const struct etlgen_load *l = &s->load;
+	if (!(l->duration_s > 0))
+		return 0;
+	if (l->threads_per_cpu < 2 || (uint64_t)l->threads_per_cpu * s->cpus > 65536 ||
+	    !l->n_processes || !l->processes || !l->first_tid || !l->files_per_process ||
+	    l->write_percent > 100 || l->syscall_module >= s->n_modules ||
+	    (l->idle_every && l->ready_dpc_module >= s->n_modules) || l->duration_s > 3600 ||
+	    1000000000ull % s->qpc_frequency || l->syscall_rate < 0 || l->file_rate < 0 ||
+	    l->disk_rate < 0) {
+		snprintf(msg, n, "load: needs 2..65536/cpus threads per CPU, processes, a non-zero "
+			 "first_tid, files per process, write_percent <= 100, known syscall (and "
+			 "ready DPC) modules, duration <= 3600 s, rates >= 0 and a QPC frequency "
+			 "dividing 1 GHz (exact ns)");
+		return -1;
+	}
 	return 0;
 }
 
@@ -682,6 +715,8 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 				 "and a non-zero file_object");
 			return -1;
 		}
+		if (check_load(s, msg, n))
+			return -1;
 		if (rw->count && (rw->dpc_module >= s->n_modules || rw->cpu >= s->cpus || !rw->tid ||
 				  rw->ready_ticks < 2 || !rw->run_ticks)) {
 			snprintf(msg, n, "ready_wait: needs a known dpc_module, a CPU of the trace, "
@@ -761,21 +796,21 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 	}
 	if (total_w <= 0)
 		total_rate -= s->sample_rate_hz * s->cpus;
-	struct rng r = {s->seed ? s->seed : 1};
+	struct etlgen_rng r = {s->seed ? s->seed : 1};
 	double f = (double)s->qpc_frequency, t = 0, end = s->duration_s;
 	while (total_rate > 0) {
-		t += -log(rnd01(&r)) / total_rate;
+		t += -log(etlgen_rnd01(&r)) / total_rate;
 		if (t >= end)
 			break;
 		uint64_t ticks = T0 + 16 + (uint64_t)(t * f);
-		unsigned cpu = (unsigned)(rnd(&r) % s->cpus);
-		double x = rnd01(&r) * total_rate;
+		unsigned cpu = (unsigned)(etlgen_rnd(&r) % s->cpus);
+		double x = etlgen_rnd01(&r) * total_rate;
 		size_t i;
 		int done = 0;
 		for (i = 0; i < s->n_modules && !done; i++) {
 			const struct etlgen_module *m = &s->modules[i];
 			/* A module with an interrupt affinity runs on its own CPUs only. */
-			unsigned mcpu = m->n_cpus ? m->cpus[(size_t)(rnd(&r) % m->n_cpus)] % s->cpus : cpu;
+			unsigned mcpu = m->n_cpus ? m->cpus[(size_t)(etlgen_rnd(&r) % m->n_cpus)] % s->cpus : cpu;
 			if (x < m->dpc_rate) {
 				rc = dpcisr_event(&g, &r, mcpu, i, 0, ticks);
 				done = 1;
@@ -787,10 +822,7 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 			}
 		}
 		if (!done) {
-			double w = rnd01(&r) * total_w;
-			for (i = 0; i + 1 < s->n_modules && w >= s->modules[i].sample_weight; i++)
-				w -= s->modules[i].sample_weight;
-			rc = sample_event(&g, &r, cpu, i, ticks);
+			rc = sample_event(&g, &r, cpu, etlgen_sample_module(s, &r, total_w), ticks);
 		}
 		if (rc)
 			goto io;
@@ -804,6 +836,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if ((s->diskio.reads || s->diskio.writes || s->diskio.file_reads) &&
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
+	if (s->load.duration_s > 0 &&
+	    etlgen_load_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->images_at_end && rundown(&g, last + 1))
 		goto io;
@@ -875,5 +910,6 @@ void etlgen_expect_free(struct etlgen_expect *e)
 	free(e->cpu_dpcisr);
 	free(e->cpu_samples);
 	free(e->process_samples);
+	free(e->load_threads);
 	memset(e, 0, sizeof *e);
 }

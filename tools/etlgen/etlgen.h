@@ -19,6 +19,27 @@ struct etlgen_dist {
 	double a, b;
 };
 
+/* The writer's random numbers (splitmix64): deterministic for a scenario's seed. */
+struct etlgen_rng {
+	uint64_t s;
+};
+
+static inline uint64_t etlgen_rnd(struct etlgen_rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+static inline double etlgen_rnd01(struct etlgen_rng *r) /* (0, 1) */
+{
+	return ((double)(etlgen_rnd(r) >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* A draw of d (etlgen.c). */
+double etlgen_draw(struct etlgen_rng *r, const struct etlgen_dist *d);
+
 /* DPC/ISR kinds, same numbers as sink.h enum sink_dpcisr_kind. */
 enum etlgen_kind { ETLGEN_DPC = 0, ETLGEN_THREADED_DPC, ETLGEN_TIMER_DPC, ETLGEN_ISR,
 		   ETLGEN_ISR_MSI, ETLGEN_KINDS };
@@ -133,6 +154,42 @@ struct etlgen_diskio {
 	uint64_t file_ticks;
 };
 
+/* The busy-machine story (etlgen_load.c), written after the other stories for duration_s:
+ * n_processes processes (processes[], Process DCStart) whose threads, threads_per_cpu on
+ * each CPU (tid first_tid + 4 k, process k mod n_processes), take turns on their CPU for
+ * quanta of quantum_us; every idle_every-th switch goes through the idle thread for
+ * idle_ticks and a DPC of ready_dpc_module (ready_dpc_us) that readies the next thread, the
+ * others are readied by the leaving thread halfway between its last activity and the
+ * switch. While a thread runs, activities arrive at these rates per CPU-second (each from
+ * the end of the one before, so busy CPUs see fewer): syscalls at one of syscall_addresses
+ * addresses of syscall_module (syscall_us), FileIo Read/Write of 4..64 KiB + OperationEnd
+ * (file_us) on one of its process's files_per_process files, DiskIo Read/Write completions
+ * of 4 KiB..512 KiB (disk_us latency) on one of disks disks, each a write write_percent %
+ * of the time; and every module's DPCs/ISRs at its rates (spread over its CPUs). Samples
+ * at the scenario's sample_rate_hz on every CPU, in the DPC's module when inside one. */
+struct etlgen_load {
+	double duration_s;       /* 0: no story */
+	unsigned n_processes, threads_per_cpu;
+	struct etlgen_process *processes; /* owned by the scenario */
+	uint32_t first_tid;
+	struct etlgen_dist quantum_us, ready_dpc_us, syscall_us, file_us, disk_us;
+	unsigned idle_every;
+	uint64_t idle_ticks;
+	size_t ready_dpc_module, syscall_module;
+	double syscall_rate, file_rate, disk_rate;
+	unsigned syscall_addresses, files_per_process, disks, write_percent;
+};
+
+/* What the story wrote per thread ([0] read, [1] write for file and disk; ns exact). */
+struct etlgen_load_thread {
+	unsigned proc;           /* index in load.processes */
+	uint32_t pid, tid;
+	uint64_t running_ns, switches, ready_ns, ready_spells, waiting_ns, waits, ready_dpc_ns;
+	uint64_t syscalls, syscall_ns, syscall_samples;
+	uint64_t file_n[2], file_bytes[2], file_ns[2];
+	uint64_t disk_n[2], disk_bytes[2], disk_ns[2];
+};
+
 struct etlgen_scenario {
 	unsigned cpus;           /* 1..256 */
 	unsigned pointer_size;   /* 4 or 8 */
@@ -170,6 +227,7 @@ struct etlgen_scenario {
 	size_t n_processes;
 	int interrupted_process;             /* the thread samples inside DPCs interrupt: 0 the
 					      * default one, k + 1 processes[k]'s */
+	struct etlgen_load load;             /* duration_s 0: none */
 };
 
 struct etlgen_agg {
@@ -207,6 +265,8 @@ struct etlgen_expect {
 	uint64_t disk_bytes[2];
 	struct etlgen_agg file_read;
 	uint64_t file_read_bytes;
+	struct etlgen_load_thread *load_threads; /* the busy-machine story's, cpus × per CPU */
+	size_t n_load_threads;
 	uint64_t events;         /* every event written, header included */
 	uint64_t buffers;
 	uint64_t bytes;
@@ -226,6 +286,16 @@ struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct e
 struct etlgen_gen;
 uint8_t *etlgen_event(struct etlgen_gen *g, unsigned cpu, size_t size, uint8_t group,
 		      uint8_t type, uint64_t ts);
+/* A DPC/ISR event of modules[mi] of kind over [start, end) ticks on cpu, with its expected
+ * aggregates (and on_dpcisr); the routine as the scenario says. 0 or -1. */
+int etlgen_dpcisr_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     enum etlgen_kind kind, uint64_t start, uint64_t end);
+/* A SampledProfile of thread tid at ts on cpu, IP in modules[mi], with its stack (its
+ * StackWalk event says stack_pid) and expected aggregates. 0 or -1. */
+int etlgen_sample_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi,
+		     uint32_t tid, uint32_t stack_pid, uint64_t ts);
+/* The module of a sample's IP, drawn by sample_weight (total_w their sum). */
+size_t etlgen_sample_module(const struct etlgen_scenario *s, struct etlgen_rng *r, double total_w);
 /* Write the scheduling stories from tick start on; *end receives the last tick used. */
 int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		       struct etlgen_expect *exp, uint64_t start, uint64_t *end);
@@ -233,6 +303,18 @@ int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 /* Write the disk I/O story from tick start on; *end receives the last tick used. */
 int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		    struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* CSwitch v2 (24 bytes) on cpu at ts: old_tid leaves in old_state with wait reason. 0 or -1. */
+int etlgen_cswitch(struct etlgen_gen *g, unsigned cpu, uint64_t ts, uint32_t new_tid,
+		   uint32_t old_tid, uint8_t old_state, uint8_t reason);
+/* Write the busy-machine story from tick start on; *end receives the last tick used. */
+int etlgen_load_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		      struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* A FileIo FileRundown on cpu at ts naming file_object name (ASCII). 0 or -1. */
+int etlgen_file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			uint64_t file_object, const char *name, uint64_t ts);
+/* Process DCStart (v4) of pr on CPU 0 at ts. 0 or -1. */
+int etlgen_process_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s,
+			   const struct etlgen_process *pr, uint64_t ts);
 /* A Thread DCStart (v3) of tid in process pid on cpu at ts; 0 or -1. */
 int etlgen_thread_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
 			  uint32_t pid, uint32_t tid, uint64_t ts);

@@ -13,17 +13,17 @@
 #define FILE_READ 67
 #define FILE_OP_END 76
 
-static int file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts)
+int etlgen_file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
+			uint64_t file_object, const char *name, uint64_t ts)
 {
-	const struct etlgen_diskio *c = &s->diskio;
 	unsigned P = s->pointer_size;
-	size_t len = strlen(c->file);
-	uint8_t *p = etlgen_event(g, c->cpu, 16 + P + 2 * (len + 1), GROUP_FILEIO, FILE_RUNDOWN, ts);
+	size_t len = strlen(name);
+	uint8_t *p = etlgen_event(g, cpu, 16 + P + 2 * (len + 1), GROUP_FILEIO, FILE_RUNDOWN, ts);
 	if (!p)
 		return -1;
-	etl_putptr(p + 16, c->file_object, P);
+	etl_putptr(p + 16, file_object, P);
 	for (size_t i = 0; i < len; i++) /* ASCII scenario names: UTF-16 code unit = byte */
-		etl_put16(p + 16 + P + 2 * i, (uint8_t)c->file[i]);
+		etl_put16(p + 16 + P + 2 * i, (uint8_t)name[i]);
 	return 0;
 }
 
@@ -102,7 +102,7 @@ int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 {
 	const struct etlgen_diskio *c = &s->diskio;
 	uint64_t t = start, done = start, offset = 0;
-	if (file_rundown(g, s, t) || etlgen_thread_rundown(g, s, c->cpu, c->tid, t + 1))
+	if (etlgen_file_rundown(g, s, c->cpu, c->file_object, c->file, t) || etlgen_thread_rundown(g, s, c->cpu, c->tid, t + 1))
 		return -1;
 	t += 2;
 	for (unsigned i = 0; i < c->reads + c->writes; i++) {

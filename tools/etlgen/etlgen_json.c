@@ -25,7 +25,8 @@
  * "command_line": ""}, …]; a module's "samples": {"process": 4} puts its samples in that
  * listed process's threads (pid 0: the Idle process's thread 0).
  * "lognormal" takes "median" and "sigma". base may be a number or a "0x…" string.
- * Optional stories: "syscalls", "ready_wait" (parse_sched) and "diskio" (parse_diskio);
+ * Optional stories: "syscalls", "ready_wait" (parse_sched), "diskio" (parse_diskio) and
+ * "load", a busy machine (parse_load);
  * "thread_names": ["name of tid 1000", "name of tid 1001", …] (Thread SetName events;
  * with "thread_names_rundown": true, the ThreadName field of the threads' DCStart).
  */
@@ -35,6 +36,7 @@
 #include "etlgen.h"
 
 static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n);
+static int parse_load(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n);
 static double num(const cJSON *o, const char *k, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -97,9 +99,9 @@ static int u64val(const cJSON *o, const char *k, uint64_t *out)
 	return -1;
 }
 
-static int dist(const cJSON *o, struct etlgen_dist *d, char *msg, size_t n)
+/* A distribution object {"dist": "fixed"|"uniform"|"lognormal", …} (NULL: fixed 10). */
+static int dist_of(const cJSON *du, struct etlgen_dist *d, char *msg, size_t n)
 {
-	const cJSON *du = cJSON_GetObjectItemCaseSensitive(o, "duration_us");
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(du, "dist");
 	const char *k = cJSON_IsString(kind) ? kind->valuestring : "fixed";
 	if (!strcmp(k, "fixed")) {
@@ -118,6 +120,11 @@ static int dist(const cJSON *o, struct etlgen_dist *d, char *msg, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+static int dist(const cJSON *o, struct etlgen_dist *d, char *msg, size_t n)
+{
+	return dist_of(cJSON_GetObjectItemCaseSensitive(o, "duration_us"), d, msg, n);
 }
 
 static int module_index(const struct etlgen_scenario *s, const cJSON *name)
@@ -191,6 +198,11 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	}
 	free(m);
 	free((char *)s->diskio.file);
+	for (unsigned k = 0; s->load.processes && k < s->load.n_processes; k++) {
+		free((char *)s->load.processes[k].name);
+		free((char *)s->load.processes[k].command_line);
+	}
+	free(s->load.processes);
 	etlgen_procs_free(s);
 	for (size_t i = 0; i < s->n_thread_names; i++)
 		free((char *)s->thread_names[i]);
@@ -439,6 +451,61 @@ static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg,
 	return 0;
 }
 
+/* "load": {duration_s, processes (count; named svc01.exe, … from pid first_pid, default
+ * 6000, step 4), threads_per_cpu, first_tid, quantum_us, idle_every, idle_us,
+ * ready_dpc_module, ready_dpc_us, syscall_rate, syscall_module, syscall_addresses,
+ * syscall_us, file_rate, file_us, files_per_process, disk_rate, disk_us, disks,
+ * write_percent} — the *_us are distribution objects like a module's duration_us;
+ * etlgen.h struct etlgen_load says what each does. */
+static int parse_load(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "load");
+	if (!cJSON_IsObject(o))
+		return 0;
+	struct etlgen_load *l = &s->load;
+	l->duration_s = num(o, "duration_s", 0);
+	double procs = num(o, "processes", 4);
+	if (!(procs >= 1 && procs <= 1000)) {
+		snprintf(msg, n, "load: processes must be 1..1000");
+		return -1;
+	}
+	l->n_processes = (unsigned)procs;
+	l->threads_per_cpu = (unsigned)num(o, "threads_per_cpu", 4);
+	l->first_tid = (uint32_t)num(o, "first_tid", 20000);
+	l->idle_every = (unsigned)num(o, "idle_every", 0);
+	l->idle_ticks = ticks(s, o, "idle_us");
+	l->ready_dpc_module = module_named(s, o, "ready_dpc_module");
+	l->syscall_module = module_named(s, o, "syscall_module");
+	l->syscall_rate = num(o, "syscall_rate", 0);
+	l->syscall_addresses = (unsigned)num(o, "syscall_addresses", 16);
+	l->file_rate = num(o, "file_rate", 0);
+	l->files_per_process = (unsigned)num(o, "files_per_process", 4);
+	l->disk_rate = num(o, "disk_rate", 0);
+	l->disks = (unsigned)num(o, "disks", 1);
+	l->write_percent = (unsigned)num(o, "write_percent", 30);
+	static const char *const dk[5] = {"quantum_us", "ready_dpc_us", "syscall_us", "file_us",
+					  "disk_us"};
+	struct etlgen_dist *dd[5] = {&l->quantum_us, &l->ready_dpc_us, &l->syscall_us, &l->file_us,
+				     &l->disk_us};
+	for (int k = 0; k < 5; k++)
+		if (dist_of(cJSON_GetObjectItemCaseSensitive(o, dk[k]), dd[k], msg, n))
+			return -1;
+	uint32_t pid = (uint32_t)num(o, "first_pid", 6000);
+	if (!(l->processes = calloc(l->n_processes, sizeof *l->processes)))
+		goto oom;
+	for (unsigned k = 0; k < l->n_processes; k++) {
+		char name[32];
+		snprintf(name, sizeof name, "svc%02u.exe", k + 1);
+		l->processes[k].pid = pid + 4 * k;
+		if (!(l->processes[k].name = strdup(name)) || !(l->processes[k].command_line = strdup(name)))
+			goto oom;
+	}
+	return 0;
+oom:
+	snprintf(msg, n, "out of memory");
+	return -1;
+}
+
 /* "syscalls": {count, cpu, tid, module, offset, duration_us, gap_us, sample_every},
  * "ready_wait": {count, cpu, tid, wait_reason, dpc_module, run_us, wait_us, ready_us}. */
 static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
@@ -469,7 +536,7 @@ static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, 
 		c->wait_ticks = ticks(s, rw, "wait_us");
 		c->ready_ticks = ticks(s, rw, "ready_us");
 	}
-	return parse_diskio(root, s, msg, n);
+	return parse_diskio(root, s, msg, n) ? -1 : parse_load(root, s, msg, n);
 }
 
 static const char *const kind_names[ETLGEN_KINDS] = {"dpc", "threaded_dpc", "timer_dpc", "isr",
@@ -482,6 +549,96 @@ static cJSON *agg_json(const struct etlgen_agg *a)
 	cJSON_AddNumberToObject(o, "total_ns", (double)a->total_ns);
 	cJSON_AddNumberToObject(o, "max_ns", (double)a->max_ns);
 	return o;
+}
+
+/* Sums of the busy-machine story's threads: a, into o's fields (SCHED_KEYS, the I/O). */
+struct load_sum {
+	uint64_t sched[7], syscalls, syscall_ns, syscall_samples;
+	uint64_t file_n[2], file_bytes[2], file_ns[2], disk_n[2], disk_bytes[2], disk_ns[2];
+};
+
+static void load_add(struct load_sum *a, const struct etlgen_load_thread *t)
+{
+	const uint64_t v[7] = {t->running_ns, t->switches, t->ready_ns, t->ready_spells,
+			       t->waiting_ns, t->waits, t->ready_dpc_ns};
+	for (int i = 0; i < 7; i++)
+		a->sched[i] += v[i];
+	a->syscalls += t->syscalls;
+	a->syscall_ns += t->syscall_ns;
+	a->syscall_samples += t->syscall_samples;
+	for (int k = 0; k < 2; k++) {
+		a->file_n[k] += t->file_n[k];
+		a->file_bytes[k] += t->file_bytes[k];
+		a->file_ns[k] += t->file_ns[k];
+		a->disk_n[k] += t->disk_n[k];
+		a->disk_bytes[k] += t->disk_bytes[k];
+		a->disk_ns[k] += t->disk_ns[k];
+	}
+}
+
+/* The names are the API's selection fields (docs/api.md "The selection"). */
+static void load_sched_json(cJSON *o, const uint64_t *v)
+{
+	static const char *const k[7] = {"running_ns", "switches", "ready_ns", "ready_spells",
+					 "waiting_ns", "waits", "ready_behind_dpc_ns"};
+	for (int i = 0; i < 7; i++)
+		cJSON_AddNumberToObject(o, k[i], (double)v[i]);
+}
+
+static void load_io_json(cJSON *o, const struct load_sum *a)
+{
+	cJSON *sc = cJSON_AddObjectToObject(o, "syscalls");
+	cJSON_AddNumberToObject(sc, "count", (double)a->syscalls);
+	cJSON_AddNumberToObject(sc, "total_ns", (double)a->syscall_ns);
+	cJSON_AddNumberToObject(sc, "samples", (double)a->syscall_samples);
+	static const char *const ops[2] = {"read", "write"};
+	cJSON *f = cJSON_AddObjectToObject(o, "fileio"), *d = cJSON_AddObjectToObject(o, "diskio");
+	for (int k = 0; k < 2; k++) {
+		cJSON *x = cJSON_AddObjectToObject(f, ops[k]);
+		cJSON_AddNumberToObject(x, "count", (double)a->file_n[k]);
+		cJSON_AddNumberToObject(x, "bytes", (double)a->file_bytes[k]);
+		cJSON_AddNumberToObject(x, "total_ns", (double)a->file_ns[k]);
+		x = cJSON_AddObjectToObject(d, ops[k]);
+		cJSON_AddNumberToObject(x, "count", (double)a->disk_n[k]);
+		cJSON_AddNumberToObject(x, "bytes", (double)a->disk_bytes[k]);
+		cJSON_AddNumberToObject(x, "total_ns", (double)a->disk_ns[k]);
+	}
+}
+
+/* "load": totals, per process (I/O, scheduling) and per thread (scheduling). */
+static void load_json(cJSON *root, const struct etlgen_scenario *s, const struct etlgen_expect *e)
+{
+	const struct etlgen_load *l = &s->load;
+	struct load_sum all = {0};
+	cJSON *o = cJSON_AddObjectToObject(root, "load");
+	cJSON *thr = cJSON_CreateArray(), *procs = cJSON_CreateArray();
+	for (size_t i = 0; i < e->n_load_threads; i++) {
+		const struct etlgen_load_thread *t = &e->load_threads[i];
+		struct load_sum one = {0};
+		load_add(&all, t);
+		load_add(&one, t);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "pid", t->pid);
+		cJSON_AddNumberToObject(x, "tid", t->tid);
+		load_sched_json(x, one.sched);
+		cJSON_AddItemToArray(thr, x);
+	}
+	for (unsigned k = 0; k < l->n_processes; k++) {
+		struct load_sum p = {0};
+		for (size_t i = 0; i < e->n_load_threads; i++)
+			if (e->load_threads[i].proc == k)
+				load_add(&p, &e->load_threads[i]);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "pid", l->processes[k].pid);
+		cJSON_AddStringToObject(x, "name", l->processes[k].name);
+		load_sched_json(cJSON_AddObjectToObject(x, "scheduling"), p.sched);
+		load_io_json(x, &p);
+		cJSON_AddItemToArray(procs, x);
+	}
+	load_sched_json(cJSON_AddObjectToObject(o, "scheduling"), all.sched);
+	load_io_json(o, &all);
+	cJSON_AddItemToObject(o, "processes", procs);
+	cJSON_AddItemToObject(o, "threads", thr);
 }
 
 cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e)
@@ -550,6 +707,8 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 		cJSON_AddNumberToObject(o, "waiting_ns", (double)e->rw_waiting_ns);
 		cJSON_AddNumberToObject(o, "readied_from_dpc", (double)e->rw_readied_from_dpc);
 	}
+	if (s->load.duration_s > 0 && e->load_threads)
+		load_json(root, s, e);
 	cJSON *mods = cJSON_AddArrayToObject(root, "modules");
 	for (size_t i = 0; i < e->n_modules; i++) {
 		cJSON *o = cJSON_CreateObject();

@@ -110,8 +110,8 @@ void etlgen_sample_thread(const struct etlgen_scenario *s, int sample_process, u
 }
 
 /* Process DCStart (3/3) v4 of one process: S-1-5-18 as its user (LocalSystem). */
-static int process_event(struct etlgen_gen *g, const struct etlgen_scenario *s,
-			 const struct etlgen_process *pr, uint64_t ts)
+int etlgen_process_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s,
+			   const struct etlgen_process *pr, uint64_t ts)
 {
 	unsigned P = s->pointer_size;
 	size_t name = strlen(pr->name), cmd = strlen(pr->command_line);
@@ -145,7 +145,7 @@ static int process_event(struct etlgen_gen *g, const struct etlgen_scenario *s,
 int etlgen_procs_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, uint64_t ts)
 {
 	for (size_t k = 0; k < s->n_processes; k++) {
-		if (process_event(g, s, &s->processes[k], ts))
+		if (etlgen_process_dcstart(g, s, &s->processes[k], ts))
 			return -1;
 		int sampled = s->interrupted_process == (int)k + 1;
 		for (size_t i = 0; i < s->n_modules; i++)

@@ -40,11 +40,10 @@ int etlgen_thread_dcstart(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	return 0;
 }
 
-/* CSwitch v2 (24 bytes): old thread leaves in old_state with wait reason. */
-static int cswitch(struct sw *w, unsigned cpu, uint64_t ts, uint32_t new_tid, uint32_t old_tid,
-		   uint8_t old_state, uint8_t reason)
+int etlgen_cswitch(struct etlgen_gen *g, unsigned cpu, uint64_t ts, uint32_t new_tid,
+		   uint32_t old_tid, uint8_t old_state, uint8_t reason)
 {
-	uint8_t *p = etlgen_event(w->g, cpu, 16 + 24, 5, 36, ts);
+	uint8_t *p = etlgen_event(g, cpu, 16 + 24, 5, 36, ts);
 	if (!p)
 		return -1;
 	etl_put32(p + 16, new_tid);
@@ -52,6 +51,12 @@ static int cswitch(struct sw *w, unsigned cpu, uint64_t ts, uint32_t new_tid, ui
 	p[16 + 12] = reason;
 	p[16 + 14] = old_state;
 	return 0;
+}
+
+static int cswitch(struct sw *w, unsigned cpu, uint64_t ts, uint32_t new_tid, uint32_t old_tid,
+		   uint8_t old_state, uint8_t reason)
+{
+	return etlgen_cswitch(w->g, cpu, ts, new_tid, old_tid, old_state, reason);
 }
 
 static int syscalls(struct sw *w, uint64_t t, uint64_t *end)
