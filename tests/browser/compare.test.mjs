@@ -111,7 +111,7 @@ test('every table on a run page saves as CSV and every chart as PNG', async () =
   const page = await openPage(browser, { acceptDownloads: true });
   await page.goto(`${srv.url}/runs/${runs['field-before']}`);
   await page.waitForFunction(() => document.querySelectorAll('button.export-chart').length >= 2 &&
-    document.querySelectorAll('.export-bar button').length >= 2, null, { timeout: 20000 });
+    document.querySelectorAll('.export-bar button').length >= 2, null, { timeout: 60000 });
   // Every panel has drawn (the page's own mark); the export bars follow a table's rows after
   // a debounce, so wait for them to catch up rather than count at one instant. Tables with
   // rows only: an empty one (the I/O panel's when the run has no I/O) has nothing to save.
