@@ -77,6 +77,8 @@ struct api_stk_tnode {
 	uint64_t key;          /* what tells siblings apart: offset, or in function mode
 				* API_STK_FUNC_KEY | the function's start for a named frame */
 	int32_t sym_module;    /* the module id whose symbols name the node */
+	int64_t rest;          /* a tree read from the stored trees: the samples and number */
+	int64_t rest_n;        /* of the children not read (under min_share), else 0 */
 };
 #define API_STK_FUNC_KEY (1ull << 63)
 struct api_stk_tree {
@@ -96,6 +98,15 @@ int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_modul
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);
 void api_stk_tree_clear(struct api_stk_tree *t);
+#define API_STK_TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
+/* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t (by_module, inverted set by the caller; not by_function)
+ * for the whole run under q's Idle choice, only the nodes at or above min_share: 0, -1 when
+ * the run has no stored tree of that mode (walk the stacks instead), or an HTTP status
+ * with *out set. */
+int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		     double min_share, cJSON **out);
+/* 1 when q selects the whole run (no window, CPU, process, thread or module filter). */
+int api_stk_whole_run(const struct api_stk_query *q);
 /* A node's label: module!function+0xOFF (frame mode) or module!function (function mode) when
  * the run's symbols name the frame, else module+0xOFFSET; module in module mode; 0xADDRESS
  * or "?" (unresolved, module mode). */

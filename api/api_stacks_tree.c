@@ -16,7 +16,6 @@
 #include "api_stacks.h"
 #include "db_stk_map.h"
 
-#define TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
 
 
 static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
@@ -92,7 +91,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 	t->q = q;
 	t->cap = 1024;
 	t->v = malloc(t->cap * sizeof *t->v);
-	if (!t->v || stk_map_init(&t->map, TREE_MAP_LOG2)) {
+	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_LOG2)) {
 		free(t->v);
 		t->v = NULL;
 		*out = api_error("out of memory");
@@ -165,6 +164,8 @@ static cJSON *emit_children(const struct api_stk_tree *t, int32_t i, struct prun
 		cJSON_AddItemToArray(arr, c);
 	}
 	free(ids);
+	rest += t->v[i].rest;
+	rest_n += t->v[i].rest_n;
 	if (rest_n) {
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "name", "(rest)");
@@ -251,7 +252,13 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 	int st = api_stk_query_parse(db, run_id, rq, 0, &q, out);
 	if (st)
 		return st;
-	st = api_stk_tree_build(db, &q, &t, out);
+	st = -1;
+	if (!t.by_function && api_stk_whole_run(&q))
+		st = api_stk_pre_read(db, &q, &t, min_share, out);
+	if (st == -1) {
+		api_stk_tree_clear(&t);
+		st = api_stk_tree_build(db, &q, &t, out);
+	}
 	if (!st) {
 		struct prune p = {min_share * (double)t.total, 0, 0};
 		cJSON *root = emit(&t, 0, &p);

@@ -314,6 +314,17 @@ static const struct migration migrations[] = {{
 	 "  n INTEGER NOT NULL, m INTEGER NOT NULL, ns INTEGER NOT NULL, bytes INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, domain, slice, cpu, pid, tid, key)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 14 (issue 13): pre-aggregated call trees per mode (db/db_stk_pretree.c), keyed by
+	  * value so that a request reads only the nodes above its min_share. IF NOT EXISTS:
+	  * tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS stk_pretree ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  mode INTEGER NOT NULL, value INTEGER NOT NULL, id INTEGER NOT NULL,"
+	 "  parent INTEGER NOT NULL, module INTEGER NOT NULL, sym_module INTEGER NOT NULL,"
+	 "  offset INTEGER NOT NULL, kernel INTEGER NOT NULL, self INTEGER NOT NULL,"
+	 "  nchild INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, mode, value DESC, id)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -70,6 +70,32 @@ int db_stk_totals_build(sqlite3 *db, int64_t run_id);
 int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
 			 char *err, size_t errlen);
 
+/* Pre-aggregated call trees (db_stk_pretree.c), one per mode: DB_STK_PRE_INVERTED |
+ * DB_STK_PRE_MODULE | DB_STK_PRE_IDLE (Idle kept); function grouping is not stored (it
+ * follows the run's symbols, which may come after ingest). A node: id 0 is the root, module
+ * the canonical module id, sym_module the module whose symbols name it. */
+#define DB_STK_PRE_INVERTED 1
+#define DB_STK_PRE_MODULE 2
+#define DB_STK_PRE_IDLE 4
+#define DB_STK_PRE_MODES 8
+struct db_stk_prenode {
+	int64_t id, parent, value, self, nchild;
+	int32_t module, sym_module;
+	uint64_t offset;
+	int kernel;
+};
+/* Writing, inside the caller's transaction: begin deletes the run's trees and prepares
+ * *ins (finalize it); put stores one node. 0 or -1. */
+int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,
+		       const struct db_stk_prenode *n);
+/* The nodes of one mode's tree whose value is >= min_share × the root's, by value
+ * descending then id (a parent before its children): cb per node, a non-zero return stops.
+ * 0, 1 when the run has no tree of that mode, -1 with err set. */
+typedef int (*db_stk_prenode_fn)(void *ud, const struct db_stk_prenode *n);
+int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
+			db_stk_prenode_fn cb, void *ud, char *err, size_t errlen);
+
 /* A stack frame as stored. */
 struct db_stk_frame {
 	int32_t module_id;

@@ -75,12 +75,23 @@ static uint64_t fixed_frame(const struct etlgen_module *m)
 	return m->base + m->size / 2;
 }
 
-/* A frame or sampled IP in a module: one of its frame_rvas, else anywhere in the image. */
-static uint64_t frame_in(const struct etlgen_module *m, struct rng *r)
+/* A frame or sampled IP in a module: one of its frame_rvas; else, when the scenario sets
+ * frames_per_module, one of that many fixed addresses of the image (real stacks repeat a
+ * bounded set of return addresses); else anywhere in the image. One draw from r either way. */
+static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, struct rng *r)
 {
 	if (m->n_frame_rvas)
 		return m->base + m->frame_rvas[rnd(r) % m->n_frame_rvas];
-	return m->base + (m->size ? rnd(r) % m->size : 0);
+	uint64_t x = rnd(r);
+	if (!m->size)
+		return m->base;
+	if (g->s->frames_per_module) { /* the k-th address: k mixed with the base (splitmix64) */
+		x = (x % g->s->frames_per_module + 1) * 0x9E3779B97F4A7C15ull ^ m->base;
+		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+		x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+		x ^= x >> 31;
+	}
+	return m->base + x % m->size;
 }
 
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
@@ -454,7 +465,7 @@ static int put_stack(struct gen *g, struct rng *r, unsigned cpu, uint64_t ip, co
 	etl_putptr(q + 32, ip, P);
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
-		etl_putptr(q + 32 + (i + 1) * P, frame_in(cm, r), P);
+		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, r), P);
 	}
 	return 0;
 }
@@ -499,7 +510,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	uint64_t ts = t > c->busy ? t : c->busy;
 	if (ts < c->last_ts)
 		ts = c->last_ts;
-	uint64_t ip = frame_in(m, r);
+	uint64_t ip = frame_in(g, m, r);
 	uint32_t pid, tid;
 	etlgen_sample_thread(g->s, m->sample_process, cpu, &pid, &tid);
 	uint32_t spid = m->sample_process ? pid : 4;
@@ -543,7 +554,7 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 			w -= m->inside[e].weight;
 		const struct etlgen_inside *in = &m->inside[e];
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
-		uint64_t ip = frame_in(lm, r);
+		uint64_t ip = frame_in(g, lm, r);
 		/* the thread the DPC interrupted */
 		const int who = g->s->interrupted_process;
 		uint32_t pid, tid;

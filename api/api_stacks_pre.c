@@ -1,0 +1,173 @@
+/* api_stacks_pre.c — the pre-aggregated call trees (db/db_stk_pretree.c): built after
+ * ingest by the same tree builder a request uses (api_stk_tree_build over the whole run),
+ * once per mode, and read back for whole-run requests by frame or module so that a request
+ * reads only the nodes above its min_share instead of walking every distinct stack. The
+ * answers are the same as the walk's: same nodes, same counts, same names (a node's name
+ * comes from its module and offset at read time, so symbols loaded later still name it).
+ * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
+ * the stacks as before. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api_params.h"
+#include "api_stacks.h"
+
+static int build_mode(sqlite3 *db, const char *public_id, int mode, sqlite3_stmt *ins,
+		      char *err, size_t errlen)
+{
+	struct api_stk_query q;
+	struct api_stk_tree t = {0};
+	struct api_request rq = {mode & DB_STK_PRE_IDLE ? "idle=1" : "idle=0"};
+	cJSON *out = NULL;
+	int st = api_stk_query_parse(db, public_id, &rq, 0, &q, &out);
+	if (st) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+		snprintf(err, errlen, "%s", cJSON_IsString(m) ? m->valuestring : "no stack store");
+		cJSON_Delete(out);
+		return st == 404 ? 1 : -1;
+	}
+	t.inverted = !!(mode & DB_STK_PRE_INVERTED);
+	t.by_module = !!(mode & DB_STK_PRE_MODULE);
+	st = api_stk_tree_build(db, &q, &t, &out);
+	int rc = 0;
+	if (st == 413) {
+		rc = 1; /* too large to hold: requests of this mode walk the stacks */
+	} else if (st) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+		snprintf(err, errlen, "%s", cJSON_IsString(m) ? m->valuestring : "building a tree");
+		rc = -1;
+	}
+	int64_t *parent = rc ? NULL : malloc(t.n * sizeof *parent);
+	if (!rc && !parent) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; !rc && i < t.n; i++)
+		for (int32_t c = t.v[i].first; c >= 0; c = t.v[c].next)
+			parent[c] = (int64_t)i;
+	for (size_t i = 0; !rc && i < t.n; i++) {
+		const struct api_stk_tnode *v = &t.v[i];
+		struct db_stk_prenode n = {.id = (int64_t)i, .parent = i ? parent[i] : -1,
+					   .value = v->value, .self = v->self,
+					   .module = v->module, .sym_module = v->sym_module,
+					   .offset = v->offset, .kernel = v->kernel};
+		for (int32_t c = v->first; c >= 0; c = t.v[c].next)
+			n.nchild++;
+		if (db_stk_pretree_put(ins, q.run.id, mode, &n)) {
+			snprintf(err, errlen, "storing a call tree: %s", sqlite3_errmsg(db));
+			rc = -1;
+		}
+	}
+	free(parent);
+	cJSON_Delete(out);
+	api_stk_tree_clear(&t);
+	api_stk_query_clear(&q);
+	return rc;
+}
+
+int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errlen)
+{
+	struct db_run run;
+	cJSON *out = NULL;
+	if (api_find_run(db, public_id, &run, &out)) {
+		cJSON_Delete(out);
+		snprintf(err, errlen, "no such run");
+		return -1;
+	}
+	int64_t run_id = run.id;
+	db_run_clear(&run);
+	int present = db_stk_present(db, run_id);
+	if (present <= 0)
+		return present; /* no stack store: nothing to build */
+	sqlite3_stmt *ins = NULL;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = db_stk_pretree_begin(db, run_id, &ins) ? -1 : 0;
+	if (rc)
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+	for (int mode = 0; !rc && mode < DB_STK_PRE_MODES; mode++)
+		if (build_mode(db, public_id, mode, ins, err, errlen) < 0)
+			rc = -1;
+	sqlite3_finalize(ins);
+	if (sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc) {
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ---- reading ---- */
+
+struct load {
+	struct api_stk_tree *t;
+	struct stk_map ids; /* stored id → index + 1 in t->v */
+	int failed;
+};
+
+static int on_node(void *ud, const struct db_stk_prenode *n)
+{
+	struct load *l = ud;
+	struct api_stk_tree *t = l->t;
+	int32_t parent = -1;
+	if (n->id != 0) {
+		struct stk_entry *p = stk_map_get(&l->ids, (uint64_t)n->parent, 0, 0);
+		if (!p) { /* a parent below its child: not a tree this reader wrote */
+			l->failed = 1;
+			return 1;
+		}
+		parent = (int32_t)(p->v - 1);
+	} else if (t->n) {
+		l->failed = 1;
+		return 1;
+	}
+	struct stk_entry *e = stk_map_put(&l->ids, (uint64_t)n->id, 0, 0);
+	if (!e || api_grow((void **)&t->v, t->n, &t->cap, sizeof *t->v)) {
+		l->failed = 2;
+		return 1;
+	}
+	int32_t i = (int32_t)t->n++;
+	e->v = i + 1;
+	/* what is not loaded of this node's children: the pruned ones, folded into "(rest)" */
+	t->v[i] = (struct api_stk_tnode){
+		.value = n->value, .self = n->self, .offset = n->offset, .module = n->module,
+		.kernel = (uint8_t)n->kernel, .first = -1, .next = -1, .key = n->offset,
+		.sym_module = n->sym_module, .rest = n->value - n->self, .rest_n = n->nchild};
+	if (parent >= 0) {
+		struct api_stk_tnode *p = &t->v[parent];
+		t->v[i].next = p->first;
+		p->first = i;
+		p->rest -= n->value;
+		p->rest_n--;
+	}
+	return 0;
+}
+
+int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		     double min_share, cJSON **out)
+{
+	char err[256];
+	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
+		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
+	struct load l = {t, {0}, 0};
+	t->q = q;
+	if (stk_map_init(&l.ids, API_STK_TREE_MAP_LOG2)) {
+		*out = api_error("out of memory");
+		return 500;
+	}
+	int rc = db_stk_pretree_read(db, q->run.id, mode, min_share, on_node, &l, err, sizeof err);
+	stk_map_free(&l.ids);
+	if (rc == 1)
+		return -1;
+	if (rc < 0 || l.failed || !t->n) {
+		*out = l.failed == 2 ? api_error("the selection has too many tree nodes above "
+						 "min_share: raise it")
+		       : rc < 0      ? api_error("%s", err)
+				     : api_error("the stored call tree is inconsistent");
+		return l.failed == 2 ? 413 : 500;
+	}
+	t->total = t->v[0].value;
+	return 0;
+}

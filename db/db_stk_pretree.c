@@ -1,0 +1,90 @@
+/* db_stk_pretree.c — the pre-aggregated call trees of a run (see db_stacks.h): one tree per
+ * mode (frame or module grouping, top-down or inverted, Idle left out or kept), each node
+ * with its inclusive and exclusive samples and its number of children, written once after
+ * ingest (api_stacks_pre.c builds them with the API's own tree builder) and read back with
+ * value >= min so that a request reads only the nodes it returns.
+ *
+ * Invariants the reader relies on: a node's value is at least each child's (every sample
+ * of a child passes through its parent) and a parent's id is smaller than its children's
+ * (ids are creation order); rows come in (value DESC, id) order, so a node's parent always
+ * comes before it. */
+#include <stdio.h>
+#include "db_stacks.h"
+
+int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "DELETE FROM stk_pretree WHERE run_id=?", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_prepare_v2(db, "INSERT INTO stk_pretree(run_id, mode, value, id, parent,"
+				      " module, sym_module, offset, kernel, self, nchild)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, ins, NULL) == SQLITE_OK
+		       ? 0 : -1;
+}
+
+int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,
+		       const struct db_stk_prenode *n)
+{
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, run_id);
+	sqlite3_bind_int(ins, 2, mode);
+	sqlite3_bind_int64(ins, 3, n->value);
+	sqlite3_bind_int64(ins, 4, n->id);
+	sqlite3_bind_int64(ins, 5, n->parent);
+	sqlite3_bind_int(ins, 6, n->module);
+	sqlite3_bind_int(ins, 7, n->sym_module);
+	sqlite3_bind_int64(ins, 8, (int64_t)n->offset);
+	sqlite3_bind_int(ins, 9, n->kernel);
+	sqlite3_bind_int64(ins, 10, n->self);
+	sqlite3_bind_int64(ins, 11, n->nchild);
+	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
+			db_stk_prenode_fn cb, void *ud, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	/* the root holds the largest value: the first row in key order */
+	if (sqlite3_prepare_v2(db, "SELECT value FROM stk_pretree WHERE run_id=? AND mode=?"
+				   " ORDER BY value DESC LIMIT 1", -1, &q, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(q, 1, run_id);
+	sqlite3_bind_int(q, 2, mode);
+	int rc = sqlite3_step(q);
+	int64_t total = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		return 1; /* no tree of this mode: ingested before them, or too large */
+	if (rc != SQLITE_ROW ||
+	    sqlite3_prepare_v2(db, "SELECT id, parent, module, sym_module, offset, kernel, value,"
+				   " self, nchild FROM stk_pretree WHERE run_id=? AND mode=? AND"
+				   " value >= ? ORDER BY value DESC, id", -1, &q, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(q, 1, run_id);
+	sqlite3_bind_int(q, 2, mode);
+	/* the same double the tree's pruning compares with (min_share × total) */
+	sqlite3_bind_double(q, 3, min_share * (double)total);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct db_stk_prenode n = {
+			.id = sqlite3_column_int64(q, 0), .parent = sqlite3_column_int64(q, 1),
+			.module = sqlite3_column_int(q, 2), .sym_module = sqlite3_column_int(q, 3),
+			.offset = (uint64_t)sqlite3_column_int64(q, 4),
+			.kernel = sqlite3_column_int(q, 5), .value = sqlite3_column_int64(q, 6),
+			.self = sqlite3_column_int64(q, 7), .nchild = sqlite3_column_int64(q, 8),
+		};
+		if (cb(ud, &n))
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+fail:
+	snprintf(err, errlen, "reading the stored call tree: %s", sqlite3_errmsg(db));
+	return -1;
+}

@@ -1,0 +1,110 @@
+// stacks_pretree.test.mjs — the call trees stored after ingest (issue 13's pre-aggregated
+// trees, api/api_stacks_pre.c) answer whole-run requests: they must equal trees built here,
+// independently, from every sample's stack as the oracle decoder tests/support/etlscan.mjs
+// reads it from the file — by frame and by module, top-down and inverted, with and without
+// pruning. The scenario is the TDI-filter story with a bounded set of return addresses per
+// module (etlgen's frame_rvas), so frames repeat as in real traces.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startServer, uploadDone, getJson } from '../support/server.mjs';
+import { generate } from '../support/etlgen.mjs';
+import { scan } from '../support/etlscan.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(async () => { await srv.stop(); });
+
+const story = {
+  cpus: 4, pointer_size: 8, compressed: false, buffer_size: 65536, duration_s: 1, seed: 1313,
+  sample_rate_hz: 1000, process_pid: 4321,
+  modules: [
+    { name: 'ntoskrnl.exe', path: '\\SystemRoot\\system32\\ntoskrnl.exe', base: '0xfffff80070600000', size: 8388608,
+      frame_rvas: [0x1000, 0x2345, 0x3abc, 0x40000], samples: { weight: 1 } },
+    { name: 'tcpip.sys', path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', base: '0xfffff80072000000', size: 2097152,
+      frame_rvas: [0x100, 0x2200, 0x10010] },
+    { name: 'idmtdi.sys', path: '\\SystemRoot\\System32\\drivers\\idmtdi.sys', base: '0xfffff80073000000', size: 65536,
+      frame_rvas: [0x10, 0x20, 0x30, 0x400, 0x5000], samples: { weight: 7, stack: ['tcpip.sys', 'ntoskrnl.exe'] } },
+    { name: 'tedrdrv.sys', path: '\\SystemRoot\\System32\\drivers\\tedrdrv.sys', base: '0xfffff80074000000', size: 262144,
+      frame_rvas: [0x800, 0x900, 0xa00], samples: { weight: 2, stack: ['ntoskrnl.exe'] } },
+  ],
+};
+
+// The tree of the oracle's stacks: frames root first (inverted: leaf first); by module,
+// consecutive frames of one module are one node. Children sorted by value, then name.
+function oracleTree(stacks, { invert, byModule }) {
+  const root = { name: 'all', value: 0, self: 0, kids: new Map() };
+  for (const { frames } of stacks) {
+    const chain = invert ? frames : [...frames].reverse();
+    let at = root, prev;
+    root.value++;
+    for (const f of chain) {
+      const mod = f.module === null ? null : f.module.toLowerCase();
+      if (byModule && prev !== undefined && mod === prev) continue;
+      prev = mod;
+      const name = byModule ? (f.module ?? '?')
+        : f.module === null ? `0x${f.offset.toString(16)}` : `${f.module}+0x${f.offset.toString(16)}`;
+      const key = byModule ? `${mod}` : `${mod}|${f.offset}`;
+      if (!at.kids.has(key)) at.kids.set(key, { name, value: 0, self: 0, kids: new Map() });
+      at = at.kids.get(key);
+      at.value++;
+    }
+    at.self++;
+  }
+  return root;
+}
+
+// The answer a request with min_share gives: children under min_share × total folded into
+// one "(rest)" node per parent.
+function pruned(n, min, count) {
+  const kids = [...n.kids.values()].sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : 1));
+  const keep = kids.filter((c) => c.value >= min), cut = kids.filter((c) => c.value < min);
+  const children = keep.map((c) => pruned(c, min, count));
+  if (cut.length) {
+    const v = cut.reduce((s, c) => s + c.value, 0);
+    children.push({ name: '(rest)', value: v, self: v, children: [] });
+    count.nodes += cut.length;
+    count.samples += v;
+  }
+  return { name: n.name, value: n.value, self: n.self, children };
+}
+
+// The API's tree in the same shape and order (its tie order is by module id, ours by name).
+const shape = (n) => ({
+  name: n.name, value: n.value, self: n.self,
+  children: n.children.map(shape).sort((a, b) => (a.name === '(rest)') - (b.name === '(rest)') ||
+    b.value - a.value || (a.name < b.name ? -1 : 1)),
+});
+
+test('stored call trees equal trees built from the oracle decoder\'s stacks', async () => {
+  const g = generate(srv.dir, 'pretree', story, false);
+  const o = scan(g.path, { stacks: true });
+  assert.equal(o.stacks.length, g.expected.samples);
+  assert.equal(o.idle, 0);
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'pretree.etl')).id;
+  let leaves = 0;
+  for (const invert of [false, true]) {
+    for (const byModule of [false, true]) {
+      const want = oracleTree(o.stacks, { invert, byModule });
+      if (!invert && !byModule) leaves = [...want.kids.values()].length;
+      for (const share of [0, 0.001, 0.01, 0.05]) {
+        const q = `invert=${invert ? 1 : 0}&group=${byModule ? 'module' : 'frame'}&min_share=${share}`;
+        const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}`);
+        assert.equal(r.status, 200, q);
+        const count = { nodes: 0, samples: 0 };
+        const exp = pruned(want, share * want.value, count);
+        assert.equal(r.body.total, o.stacks.length, q);
+        assert.deepEqual(shape(r.body.root), exp, q);
+        assert.deepEqual(r.body.pruned, count, q);
+        // the same answer through the per-slice counts (every CPU named), and with Idle
+        // kept (the scenario has none)
+        const w = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&cpus=0-3`);
+        assert.deepEqual(w.body, r.body, `${q} per-slice`);
+        const i = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&idle=1`);
+        assert.deepEqual(shape(i.body.root), exp, `${q} idle=1`);
+      }
+    }
+  }
+  // frames repeat: 4 ntoskrnl.exe return addresses at the root of every stack
+  assert.equal(leaves, 4);
+});
