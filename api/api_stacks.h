@@ -105,6 +105,11 @@ void api_stk_tree_clear(struct api_stk_tree *t);
  * with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
+/* Store every module's butterfly over q's selection (the whole run, one Idle choice)
+ * through ins (db_stk_prebfly_begin): 0, 1 when too many to hold (none stored), -1 with
+ * err set (api_stacks_butterfly.c). */
+int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
+			   char *err, size_t errlen);
 /* 1 when q selects the whole run (no window, CPU, process, thread or module filter). */
 int api_stk_whole_run(const struct api_stk_query *q);
 /* A node's label: module!function+0xOFF (frame mode) or module!function (function mode) when

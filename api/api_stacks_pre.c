@@ -1,7 +1,8 @@
-/* api_stacks_pre.c — the pre-aggregated call trees (db/db_stk_pretree.c): built after
+/* api_stacks_pre.c — the pre-aggregated call trees and butterflies (db/db_stk_pretree.c): built after
  * ingest by the same tree builder a request uses (api_stk_tree_build over the whole run),
  * once per mode, and read back for whole-run requests by frame or module so that a request
  * reads only the nodes above its min_share instead of walking every distinct stack. The
+ * Every module's butterfly (by module) is stored the same way, for the whole run. The
  * answers are the same as the walk's: same nodes, same counts, same names (a node's name
  * comes from its module and offset at read time, so symbols loaded later still name it).
  * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
@@ -12,23 +13,42 @@
 #include "api_params.h"
 #include "api_stacks.h"
 
+/* The whole run's selection, Idle left out or kept: 0, or -1 with err set. */
+static int whole_run(sqlite3 *db, const char *public_id, int idle, struct api_stk_query *q,
+		     char *err, size_t errlen)
+{
+	struct api_request rq = {idle ? "idle=1" : "idle=0"};
+	cJSON *out = NULL;
+	if (!api_stk_query_parse(db, public_id, &rq, 0, q, &out))
+		return 0;
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+	snprintf(err, errlen, "%s", cJSON_IsString(m) ? m->valuestring : "no stack store");
+	cJSON_Delete(out);
+	return -1;
+}
+
+static int build_bfly(sqlite3 *db, const char *public_id, int idle, sqlite3_stmt *ins,
+		      char *err, size_t errlen)
+{
+	struct api_stk_query q;
+	if (whole_run(db, public_id, idle, &q, err, errlen))
+		return -1;
+	int rc = api_stk_bfly_pre_build(db, &q, ins, err, errlen);
+	api_stk_query_clear(&q);
+	return rc;
+}
+
 static int build_mode(sqlite3 *db, const char *public_id, int mode, sqlite3_stmt *ins,
 		      char *err, size_t errlen)
 {
 	struct api_stk_query q;
 	struct api_stk_tree t = {0};
-	struct api_request rq = {mode & DB_STK_PRE_IDLE ? "idle=1" : "idle=0"};
 	cJSON *out = NULL;
-	int st = api_stk_query_parse(db, public_id, &rq, 0, &q, &out);
-	if (st) {
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
-		snprintf(err, errlen, "%s", cJSON_IsString(m) ? m->valuestring : "no stack store");
-		cJSON_Delete(out);
-		return st == 404 ? 1 : -1;
-	}
+	if (whole_run(db, public_id, mode & DB_STK_PRE_IDLE, &q, err, errlen))
+		return -1;
 	t.inverted = !!(mode & DB_STK_PRE_INVERTED);
 	t.by_module = !!(mode & DB_STK_PRE_MODULE);
-	st = api_stk_tree_build(db, &q, &t, &out);
+	int st = api_stk_tree_build(db, &q, &t, &out);
 	int rc = 0;
 	if (st == 413) {
 		rc = 1; /* too large to hold: requests of this mode walk the stacks */
@@ -89,6 +109,15 @@ int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errl
 		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
 	for (int mode = 0; !rc && mode < DB_STK_PRE_MODES; mode++)
 		if (build_mode(db, public_id, mode, ins, err, errlen) < 0)
+			rc = -1;
+	sqlite3_finalize(ins);
+	ins = NULL;
+	if (!rc && db_stk_prebfly_begin(db, run_id, &ins)) {
+		snprintf(err, errlen, "storing butterflies: %s", sqlite3_errmsg(db));
+		rc = -1;
+	}
+	for (int idle = 0; !rc && idle < 2; idle++)
+		if (build_bfly(db, public_id, idle, ins, err, errlen) < 0)
 			rc = -1;
 	sqlite3_finalize(ins);
 	if (sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc) {

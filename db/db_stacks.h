@@ -96,6 +96,20 @@ typedef int (*db_stk_prenode_fn)(void *ud, const struct db_stk_prenode *n);
 int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
 			db_stk_prenode_fn cb, void *ud, char *err, size_t errlen);
 
+/* Pre-aggregated module butterflies, Idle left out (idle 0) or kept (1): per target module
+ * (canonical id) rows of DB_STK_BF_* kind, other the caller's or callee's canonical module
+ * (-1 unresolved; DB_STK_BF_NONE for the counts); the selection's total under target
+ * and other DB_STK_BF_NONE, kind DB_STK_BF_TOTAL. put: 0 or -1. read: cb per row of target (and the
+ * total), 0, 1 when the run has none stored, -1 with err set. */
+enum { DB_STK_BF_CALLER, DB_STK_BF_CALLEE, DB_STK_BF_INCL, DB_STK_BF_EXCL, DB_STK_BF_TOTAL };
+#define DB_STK_BF_NONE (-2)
+int db_stk_prebfly_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t target, int kind,
+		       int32_t other, int64_t value);
+typedef int (*db_stk_prebfly_fn)(void *ud, int kind, int32_t other, int64_t value);
+int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
+			db_stk_prebfly_fn cb, void *ud, char *err, size_t errlen);
+
 /* A stack frame as stored. */
 struct db_stk_frame {
 	int32_t module_id;

@@ -1,4 +1,5 @@
-/* db_stk_pretree.c — the pre-aggregated call trees of a run (see db_stacks.h): one tree per
+/* db_stk_pretree.c — the pre-aggregated call trees and module butterflies of a run (see
+ * db_stacks.h): one tree per
  * mode (frame or module grouping, top-down or inverted, Idle left out or kept), each node
  * with its inclusive and exclusive samples and its number of children, written once after
  * ingest (api_stacks_pre.c builds them with the API's own tree builder) and read back with
@@ -11,21 +12,75 @@
 #include <stdio.h>
 #include "db_stacks.h"
 
-int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
+/* Delete the run's rows of one table and prepare the insert into it: 0 or -1. */
+static int begin(sqlite3 *db, int64_t run_id, const char *del, const char *insert,
+		 sqlite3_stmt **ins)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "DELETE FROM stk_pretree WHERE run_id=?", -1, &q, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, del, -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
 	int rc = sqlite3_step(q);
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		return -1;
-	return sqlite3_prepare_v2(db, "INSERT INTO stk_pretree(run_id, mode, value, id, parent,"
-				      " module, sym_module, offset, kernel, self, nchild)"
-				      " VALUES (?,?,?,?,?,?,?,?,?,?,?)", -1, ins, NULL) == SQLITE_OK
-		       ? 0 : -1;
+	return sqlite3_prepare_v2(db, insert, -1, ins, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
+{
+	return begin(db, run_id, "DELETE FROM stk_pretree WHERE run_id=?",
+		     "INSERT INTO stk_pretree(run_id, mode, value, id, parent, module, sym_module,"
+		     " offset, kernel, self, nchild) VALUES (?,?,?,?,?,?,?,?,?,?,?)", ins);
+}
+
+int db_stk_prebfly_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
+{
+	return begin(db, run_id, "DELETE FROM stk_prebfly WHERE run_id=?",
+		     "INSERT INTO stk_prebfly(run_id, idle, target, kind, other, value)"
+		     " VALUES (?,?,?,?,?,?)", ins);
+}
+
+int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t target, int kind,
+		       int32_t other, int64_t value)
+{
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, run_id);
+	sqlite3_bind_int(ins, 2, idle);
+	sqlite3_bind_int(ins, 3, target);
+	sqlite3_bind_int(ins, 4, kind);
+	sqlite3_bind_int(ins, 5, other);
+	sqlite3_bind_int64(ins, 6, value);
+	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
+			db_stk_prebfly_fn cb, void *ud, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT target, kind, other, value FROM stk_prebfly WHERE"
+				   " run_id=?1 AND idle=?2 AND target IN (?3, ?4)", -1, &q,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "reading a stored butterfly: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, run_id);
+	sqlite3_bind_int(q, 2, idle);
+	sqlite3_bind_int(q, 3, target);
+	sqlite3_bind_int(q, 4, DB_STK_BF_NONE);
+	int rc, any = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		any |= sqlite3_column_int(q, 0) == DB_STK_BF_NONE;
+		if (cb(ud, sqlite3_column_int(q, 1), sqlite3_column_int(q, 2),
+		       sqlite3_column_int64(q, 3)))
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "reading a stored butterfly: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	return any ? 0 : 1; /* the total is stored with every butterfly */
 }
 
 int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,

@@ -2,7 +2,7 @@
 // trees, api/api_stacks_pre.c) answer whole-run requests: they must equal trees built here,
 // independently, from every sample's stack as the oracle decoder tests/support/etlscan.mjs
 // reads it from the file — by frame and by module, top-down and inverted, with and without
-// pruning. The scenario is the TDI-filter story with a bounded set of return addresses per
+// pruning — and so must the stored butterflies of every module. The scenario is the TDI-filter story with a bounded set of return addresses per
 // module (etlgen's frame_rvas), so frames repeat as in real traces.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,4 +107,48 @@ test('stored call trees equal trees built from the oracle decoder\'s stacks', as
   }
   // frames repeat: 4 ntoskrnl.exe return addresses at the root of every stack
   assert.equal(leaves, 4);
+});
+
+// A module's butterfly from the oracle's stacks: each stack as its chain of modules (root
+// first, consecutive repeats folded); a sample counts once per distinct caller and callee
+// of the module's occurrences, inclusive once if it occurs, exclusive if it is the leaf.
+function oracleButterfly(stacks, name) {
+  const t = name.toLowerCase(), callers = new Map(), callees = new Map();
+  let inclusive = 0, exclusive = 0;
+  const add = (m, k) => m.set(k, (m.get(k) || 0) + 1);
+  for (const { frames } of stacks) {
+    const chain = [];
+    for (const f of [...frames].reverse()) {
+      const m = f.module === null ? null : f.module;
+      if (!chain.length || (chain.at(-1) ?? '').toLowerCase() !== (m ?? '').toLowerCase() || (chain.at(-1) === null) !== (m === null)) chain.push(m);
+    }
+    const up = new Set(), down = new Set();
+    chain.forEach((m, i) => {
+      if (m === null || m.toLowerCase() !== t) return;
+      if (i > 0) up.add(chain[i - 1]);
+      if (i + 1 < chain.length) down.add(chain[i + 1]);
+    });
+    if (chain.some((m) => m !== null && m.toLowerCase() === t)) inclusive++;
+    if (chain.length && chain.at(-1) !== null && chain.at(-1).toLowerCase() === t) exclusive++;
+    for (const m of up) add(callers, m);
+    for (const m of down) add(callees, m);
+  }
+  const list = (m) => [...m].map(([n, value]) => ({ name: n, value })).sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : 1));
+  return { module: name, total: stacks.length, inclusive, exclusive, callers: list(callers), callees: list(callees) };
+}
+
+test('stored butterflies equal the oracle decoder\'s, module by module', async () => {
+  const g = generate(srv.dir, 'prebfly', story, false);
+  const o = scan(g.path, { stacks: true });
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'prebfly.etl')).id;
+  const sorted = (b) => ({ ...b, callers: [...b.callers].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1)),
+    callees: [...b.callees].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1)) });
+  for (const name of ['ntoskrnl.exe', 'TCPIP.SYS', 'idmtdi.sys', 'tedrdrv.sys', 'absent.sys']) {
+    const q = `stacks/butterfly?module=${name}`;
+    const r = await getJson(`${srv.url}/api/runs/${id}/${q}`);
+    assert.equal(r.status, 200, q);
+    assert.deepEqual(sorted(r.body), oracleButterfly(o.stacks, name), q);
+    const w = await getJson(`${srv.url}/api/runs/${id}/${q}&cpus=0-3`);
+    assert.deepEqual(w.body, r.body, `${q} per-slice`);
+  }
 });
