@@ -98,11 +98,16 @@ int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_modul
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);
 void api_stk_tree_clear(struct api_stk_tree *t);
+/* Add count samples of one stack (frames root first) to t: the index of the node the stack
+ * ends at, or -1 (the map is full, or out of memory). */
+int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,
+			 int64_t count);
 #define API_STK_TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
-/* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t (by_module, inverted set by the caller; not by_function)
- * for the whole run under q's Idle choice, only the nodes at or above min_share: 0, -1 when
- * the run has no stored tree of that mode (walk the stacks instead), or an HTTP status
- * with *out set. */
+/* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t
+ * (by_module, inverted set by the caller; not by_function) under q's Idle choice: for the
+ * whole run only the nodes at or above min_share; for a window alone (by module) the
+ * module tree recounted from its per-slice counts. 0, -1 when nothing stored serves q
+ * (walk the stacks instead), or an HTTP status with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
 /* Store every module's butterfly over q's selection (the whole run, one Idle choice)
@@ -110,8 +115,10 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
  * err set (api_stacks_butterfly.c). */
 int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
 			   char *err, size_t errlen);
-/* 1 when q selects the whole run (no window, CPU, process, thread or module filter). */
+/* 1 when q selects the whole run (no window, CPU, process, thread or module filter);
+ * window_only: a window and no other filter. */
 int api_stk_whole_run(const struct api_stk_query *q);
+int api_stk_window_only(const struct api_stk_query *q);
 /* A node's label: module!function+0xOFF (frame mode) or module!function (function mode) when
  * the run's symbols name the frame, else module+0xOFFSET; module in module mode; 0xADDRESS
  * or "?" (unresolved, module mode). */

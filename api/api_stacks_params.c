@@ -179,10 +179,14 @@ static int canon_build(struct api_stk_query *q)
 	return 0;
 }
 
+int api_stk_window_only(const struct api_stk_query *q)
+{
+	return !q->f.cpu_words && !q->f.npids && !q->f.ntids && !q->nmodules;
+}
+
 int api_stk_whole_run(const struct api_stk_query *q)
 {
-	return q->f.from_ns <= 0 && q->f.to_ns == INT64_MAX && !q->f.cpu_words && !q->f.npids &&
-	       !q->f.ntids && !q->nmodules;
+	return q->f.from_ns <= 0 && q->f.to_ns == INT64_MAX && api_stk_window_only(q);
 }
 
 int api_grow(void **v, size_t n, size_t *cap, size_t elem)

@@ -38,9 +38,82 @@ static int build_bfly(sqlite3 *db, const char *public_id, int idle, sqlite3_stmt
 	return rc;
 }
 
-static int build_mode(sqlite3 *db, const char *public_id, int mode, sqlite3_stmt *ins,
-		      char *err, size_t errlen)
+/* The per-slice pass of a module tree: every stored count of the run, in slice order,
+ * mapped to the node its stack ends at in t (a lookup: t holds every stack already), the
+ * samples per (slice, node) written whenever the slice moves on or the map fills. */
+struct slices {
+	struct api_stk_tree *t;
+	struct db_stk_reader *r;
+	sqlite3_stmt *ins;
+	int mode, failed;
+	int64_t slice;
+	struct stk_map leaf;  /* stored leaf node → tree node + 1 (forgotten when full) */
+	struct stk_map acc;   /* tree node → samples in this slice */
+};
+
+static int slices_flush(struct slices *s)
 {
+	for (size_t i = 0; i < s->acc.cap; i++) {
+		const struct stk_entry *e = &s->acc.e[i];
+		if (e->used && db_stk_preslice_put(s->ins, s->t->q->run.id, s->mode, s->slice,
+						   (int64_t)e->k[0], e->v))
+			return -1;
+	}
+	stk_map_reset(&s->acc);
+	return 0;
+}
+
+static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t n)
+{
+	struct slices *s = ud;
+	if (idle && !(s->mode & DB_STK_PRE_IDLE))
+		return 0;
+	if ((slice != s->slice || stk_map_full(&s->acc)) && slices_flush(s))
+		goto fail;
+	s->slice = slice;
+	struct stk_entry *e = stk_map_get(&s->leaf, (uint64_t)node, 0, 0);
+	int32_t at;
+	if (e) {
+		at = (int32_t)(e->v - 1);
+	} else {
+		struct db_stk_frame fr[DB_STK_MAX_DEPTH];
+		int k = db_stk_path(s->r, node, fr, DB_STK_MAX_DEPTH);
+		size_t before = s->t->n;
+		at = k < 0 ? -1 : api_stk_tree_add(s->t, fr, k, 0);
+		if (at < 0 || s->t->n != before)
+			goto fail; /* a stack the whole-run tree does not hold */
+		if (stk_map_full(&s->leaf))
+			stk_map_reset(&s->leaf);
+		stk_map_put(&s->leaf, (uint64_t)node, 0, 0)->v = at + 1;
+	}
+	e = stk_map_put(&s->acc, (uint64_t)at, 0, 0);
+	if (!e)
+		goto fail;
+	e->v += n;
+	return 0;
+fail:
+	s->failed = 1;
+	return 1;
+}
+
+static int build_slices(sqlite3 *db, struct api_stk_tree *t, int mode, sqlite3_stmt *ins)
+{
+	struct slices s = {.t = t, .r = db_stk_reader_new(db, t->q->run.id), .ins = ins,
+			   .mode = mode, .slice = -1};
+	int rc = -1;
+	if (s.r && !stk_map_init(&s.leaf, 16) && !stk_map_init(&s.acc, 12) &&
+	    !db_stk_slice_rows(db, t->q->run.id, on_slice_row, &s) && !s.failed)
+		rc = slices_flush(&s);
+	db_stk_reader_free(s.r);
+	stk_map_free(&s.leaf);
+	stk_map_free(&s.acc);
+	return rc;
+}
+
+static int build_mode(sqlite3 *db, const char *public_id, int mode, sqlite3_stmt *ins,
+		      sqlite3_stmt *sins, char *err, size_t errlen)
+{
+
 	struct api_stk_query q;
 	struct api_stk_tree t = {0};
 	cJSON *out = NULL;
@@ -78,6 +151,10 @@ static int build_mode(sqlite3 *db, const char *public_id, int mode, sqlite3_stmt
 			rc = -1;
 		}
 	}
+	if (!rc && (mode & DB_STK_PRE_MODULE) && build_slices(db, &t, mode, sins)) {
+		snprintf(err, errlen, "storing slice counts: %s", sqlite3_errmsg(db));
+		rc = -1;
+	}
 	free(parent);
 	cJSON_Delete(out);
 	api_stk_tree_clear(&t);
@@ -99,18 +176,20 @@ int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errl
 	int present = db_stk_present(db, run_id);
 	if (present <= 0)
 		return present; /* no stack store: nothing to build */
-	sqlite3_stmt *ins = NULL;
+	sqlite3_stmt *ins = NULL, *sins = NULL;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	int rc = db_stk_pretree_begin(db, run_id, &ins) ? -1 : 0;
+	int rc = db_stk_pretree_begin(db, run_id, &ins) || db_stk_preslice_begin(db, run_id, &sins)
+			 ? -1 : 0;
 	if (rc)
 		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
 	for (int mode = 0; !rc && mode < DB_STK_PRE_MODES; mode++)
-		if (build_mode(db, public_id, mode, ins, err, errlen) < 0)
+		if (build_mode(db, public_id, mode, ins, sins, err, errlen) < 0)
 			rc = -1;
 	sqlite3_finalize(ins);
+	sqlite3_finalize(sins);
 	ins = NULL;
 	if (!rc && db_stk_prebfly_begin(db, run_id, &ins)) {
 		snprintf(err, errlen, "storing butterflies: %s", sqlite3_errmsg(db));
@@ -174,19 +253,82 @@ static int on_node(void *ud, const struct db_stk_prenode *n)
 	return 0;
 }
 
+static int on_slice(void *ud, int64_t id, int64_t self)
+{
+	struct load *l = ud;
+	struct stk_entry *e = stk_map_get(&l->ids, (uint64_t)id, 0, 0);
+	if (!e) {
+		l->failed = 1;
+		return 1;
+	}
+	l->t->v[e->v - 1].self = self;
+	return 0;
+}
+
+/* t (the whole module tree, every node read) recounted for the window's slices: each
+ * node's samples ending there summed over the slices, values added up from the leaves
+ * (children come after their parent in t), nodes without samples unlinked. 0 or -1. */
+static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, char *err,
+		  size_t errlen)
+{
+	struct api_stk_tree *t = l->t;
+	int32_t *parent = malloc(t->n * sizeof *parent);
+	if (!parent) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
+			parent[c] = (int32_t)i;
+		t->v[i].value = t->v[i].self = t->v[i].rest = t->v[i].rest_n = 0;
+	}
+	int64_t lo, hi;
+	db_stk_slice_range(&q->f, &lo, &hi);
+	if (db_stk_preslice_read(db, q->run.id, mode, lo, hi, on_slice, l, err, errlen) ||
+	    l->failed) {
+		if (l->failed)
+			snprintf(err, errlen, "the stored slice counts name an unknown node");
+		free(parent);
+		return -1;
+	}
+	for (size_t i = t->n; i-- > 0;) {
+		t->v[i].value += t->v[i].self;
+		if (i)
+			t->v[parent[i]].value += t->v[i].value;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		int32_t *link = &t->v[i].first;
+		while (*link >= 0) {
+			if (t->v[*link].value == 0)
+				*link = t->v[*link].next;
+			else
+				link = &t->v[*link].next;
+		}
+	}
+	free(parent);
+	return 0;
+}
+
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out)
 {
 	char err[256];
 	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
 		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
+	int whole = api_stk_whole_run(q);
 	struct load l = {t, {0}, 0};
 	t->q = q;
+	if (!whole && !api_stk_window_only(q))
+		return -1;
 	if (stk_map_init(&l.ids, API_STK_TREE_MAP_LOG2)) {
 		*out = api_error("out of memory");
 		return 500;
 	}
-	int rc = db_stk_pretree_read(db, q->run.id, mode, min_share, on_node, &l, err, sizeof err);
+	/* a window reads the whole module tree (a few nodes per module) and its slices */
+	int rc = db_stk_pretree_read(db, q->run.id, mode, whole ? min_share : 0, on_node, &l, err,
+				     sizeof err);
+	if (!rc && !l.failed && t->n && !whole && window(db, q, &l, mode, err, sizeof err))
+		rc = -1;
 	stk_map_free(&l.ids);
 	if (rc == 1)
 		return -1;

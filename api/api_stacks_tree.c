@@ -48,12 +48,9 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 	return i;
 }
 
-static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
-		     int64_t count)
+int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,
+			 int64_t count)
 {
-	struct api_stk_tree *t = ud;
-	(void)pid;
-	(void)tid;
 	int32_t at = 0;
 	t->v[0].value += count;
 	t->total += count;
@@ -70,7 +67,15 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 		t->v[at].value += count;
 	}
 	t->v[at].self += count;
-	return 0;
+	return at;
+}
+
+static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		     int64_t count)
+{
+	(void)pid;
+	(void)tid;
+	return api_stk_tree_add(ud, fr, n, count) < 0 ? -1 : 0;
 }
 
 void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n)
@@ -253,7 +258,7 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 	if (st)
 		return st;
 	st = -1;
-	if (!t.by_function && api_stk_whole_run(&q))
+	if (!t.by_function && (t.by_module || api_stk_whole_run(&q)))
 		st = api_stk_pre_read(db, &q, &t, min_share, out);
 	if (st == -1) {
 		api_stk_tree_clear(&t);

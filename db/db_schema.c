@@ -329,7 +329,13 @@ static const struct migration migrations[] = {{
 	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	 "  idle INTEGER NOT NULL, target INTEGER NOT NULL, kind INTEGER NOT NULL,"
 	 "  other INTEGER NOT NULL, value INTEGER NOT NULL,"
-	 "  PRIMARY KEY (run_id, idle, target, kind, other)) WITHOUT ROWID;",
+	 "  PRIMARY KEY (run_id, idle, target, kind, other)) WITHOUT ROWID;"
+	 /* per 100 ms slice, the samples that end at each node of the stored module trees */
+	 "CREATE TABLE IF NOT EXISTS stk_preslice ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  mode INTEGER NOT NULL, slice INTEGER NOT NULL, id INTEGER NOT NULL,"
+	 "  self INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, mode, slice, id)) WITHOUT ROWID;",
 	 NULL, NULL},
 };
 

@@ -62,6 +62,9 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
 
+/* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
+void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
+
 /* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
  * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
  * samples) with pid, tid, slice 0 — 0, 1 when the run
@@ -109,6 +112,19 @@ int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t targ
 typedef int (*db_stk_prebfly_fn)(void *ud, int kind, int32_t other, int64_t value);
 int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
 			db_stk_prebfly_fn cb, void *ud, char *err, size_t errlen);
+
+/* Per-slice counts of the stored trees' nodes (module modes): rows (slice, node id, samples
+ * ending there). Writing: every stored count of the run, in slice order, with its Idle
+ * flag (DB_STK_IDLE_SQL): cb per row (a non-zero return stops), 0 or -1; then put. Reading:
+ * cb per node with its samples summed over slices [lo, hi]: 0, -1 with err set. */
+typedef int (*db_stk_slice_row_fn)(void *ud, int64_t slice, int64_t node, int idle, int64_t n);
+int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void *ud);
+int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t slice, int64_t id,
+			int64_t self);
+int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,
+			 int (*cb)(void *ud, int64_t id, int64_t self), void *ud, char *err,
+			 size_t errlen);
 
 /* A stack frame as stored. */
 struct db_stk_frame {

@@ -143,3 +143,64 @@ fail:
 	snprintf(err, errlen, "reading the stored call tree: %s", sqlite3_errmsg(db));
 	return -1;
 }
+
+int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void *ud)
+{
+	sqlite3_stmt *q;
+	/* key order: by slice, no sort */
+	if (sqlite3_prepare_v2(db, "SELECT slice, node, " DB_STK_IDLE_SQL ", n FROM stk_counts"
+				   " WHERE run_id=? ORDER BY slice", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb(ud, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+		       sqlite3_column_int(q, 2), sqlite3_column_int64(q, 3)))
+			break;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
+{
+	return begin(db, run_id, "DELETE FROM stk_preslice WHERE run_id=?",
+		     "INSERT INTO stk_preslice(run_id, mode, slice, id, self) VALUES (?,?,?,?,?)"
+		     " ON CONFLICT DO UPDATE SET self=self+excluded.self", ins);
+}
+
+int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t slice, int64_t id,
+			int64_t self)
+{
+	sqlite3_reset(ins);
+	sqlite3_bind_int64(ins, 1, run_id);
+	sqlite3_bind_int(ins, 2, mode);
+	sqlite3_bind_int64(ins, 3, slice);
+	sqlite3_bind_int64(ins, 4, id);
+	sqlite3_bind_int64(ins, 5, self);
+	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+}
+
+int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,
+			 int (*cb)(void *ud, int64_t id, int64_t self), void *ud, char *err,
+			 size_t errlen)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT id, sum(self) FROM stk_preslice WHERE run_id=? AND"
+				   " mode=? AND slice BETWEEN ? AND ? GROUP BY id", -1, &q,
+			       NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(q, 1, run_id);
+	sqlite3_bind_int(q, 2, mode);
+	sqlite3_bind_int64(q, 3, lo);
+	sqlite3_bind_int64(q, 4, hi);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (cb(ud, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)))
+			break;
+	sqlite3_finalize(q);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+fail:
+	snprintf(err, errlen, "reading stored slice counts: %s", sqlite3_errmsg(db));
+	return -1;
+}

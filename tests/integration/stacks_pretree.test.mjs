@@ -6,8 +6,8 @@
 // module (etlgen's frame_rvas), so frames repeat as in real traces.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { startServer, uploadDone, getJson } from '../support/server.mjs';
+import { existsSync, readFileSync } from 'node:fs';
+import { startServer, uploadDone, getJson, perfviewSample as perfview } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 import { scan } from '../support/etlscan.mjs';
 
@@ -150,5 +150,29 @@ test('stored butterflies equal the oracle decoder\'s, module by module', async (
     assert.deepEqual(sorted(r.body), oracleButterfly(o.stacks, name), q);
     const w = await getJson(`${srv.url}/api/runs/${id}/${q}&cpus=0-3`);
     assert.deepEqual(w.body, r.body, `${q} per-slice`);
+  }
+});
+
+// A window alone reads the module trees' per-slice counts: the same answer as the walk over
+// the stored (slice, CPU, thread, stack) counts that naming every CPU takes — on the real
+// PerfView sample (Idle, user stacks) and on the story, windows inside, across and past
+// the trace.
+test('windowed module trees from per-slice counts equal the per-slice walk', async () => {
+  const g = generate(srv.dir, 'prewin', { ...story, duration_s: 2 }, false);
+  const runs = [(await uploadDone(srv.url, readFileSync(g.path), 'prewin.etl')).id];
+  if (existsSync(perfview)) runs.push((await uploadDone(srv.url, readFileSync(perfview), 'perfview.etl')).id);
+  for (const id of runs) {
+    const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+    const dur = run.duration_s * 1000;
+    for (const [a, b] of [[0, 0.5], [0.25, 0.75], [0.333, 0.334], [0.9, 2], [1.5, 3]]) {
+      const win = `from=${run.start + a * dur}&to=${run.start + b * dur}`;
+      for (const q of ['group=module', 'group=module&invert=1&min_share=0', 'group=module&idle=1&min_share=0.05',
+        'group=module&invert=1&idle=1']) {
+        const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&${win}`);
+        assert.equal(r.status, 200, `${q}&${win}`);
+        const w = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&${win}&cpus=0-63`);
+        assert.deepEqual(r.body, w.body, `${id} ${q}&${win}`);
+      }
+    }
   }
 });
