@@ -27,6 +27,11 @@ struct api_stk_query {
 	int32_t *canon;  /* module id → the lowest id of the same name (case-insensitive) */
 	size_t ncanon;
 	struct api_stk_syms *syms; /* the run's function names; NULL when it has none */
+	/* ?tag= (the default tag set): tag_sel[i] 1 when tag i is selected, [ntags] untagged */
+	size_t ntag_filters;
+	struct api_tag_set *tagset;
+	uint8_t *tag_sel;
+	struct api_stk_tagger *tagger;
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is
@@ -90,6 +95,23 @@ struct api_stk_tree {
 	struct stk_map map;
 	int64_t total;
 };
+/* A stack's tag under a tag set (api_stacks_tags.c; the rule in api_tags.h), frames named
+ * as the call tree names them, each distinct frame's tag remembered. */
+struct api_tag_set;
+struct api_stk_tagger {
+	struct api_stk_query *q;
+	const struct api_tag_set *set;
+	struct api_stk_tnode one; /* the frame being named, as a one-node tree */
+	struct api_stk_tree view;
+	struct stk_map frames;    /* (canonical module, offset) → tag + 2, or 1 = none */
+};
+/* 0, or -1 (out of memory). */
+int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,
+			const struct api_tag_set *set);
+void api_stk_tagger_clear(struct api_stk_tagger *g);
+/* The tag index of the stack (frames root first), or -1 when untagged. */
+int32_t api_stk_stack_tag(struct api_stk_tagger *g, const struct db_stk_frame *fr, int n);
+
 /* ?invert=, ?group=frame|function|module, ?min_share= (default 0.001). 0, or -1 with *out
  * set. */
 int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
