@@ -32,6 +32,7 @@ struct api_stk_query {
 	struct api_tag_set *tagset;
 	uint8_t *tag_sel;
 	struct api_stk_tagger *tagger;
+	struct db_stk_reader *reader; /* borrowed by api_stk_each when set (else its own) */
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is

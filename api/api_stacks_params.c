@@ -348,13 +348,14 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
 {
 	char err[256];
-	struct walk w = {q, db_stk_reader_new(db, q->run.id), cb, ud, 0};
+	struct walk w = {q, q->reader ? q->reader : db_stk_reader_new(db, q->run.id), cb, ud, 0};
 	if (!w.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
 	}
 	int rc = db_stk_counts(db, q->run.id, &q->f, 0, on_count, &w, err, sizeof err);
-	db_stk_reader_free(w.r);
+	if (w.r != q->reader)
+		db_stk_reader_free(w.r);
 	if (rc || w.failed == 1) {
 		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
 		return 500;

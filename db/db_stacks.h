@@ -81,6 +81,7 @@ int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn 
 #define DB_STK_PRE_MODULE 2
 #define DB_STK_PRE_IDLE 4
 #define DB_STK_PRE_MODES 8
+#define DB_STK_PRE_FLOOR 0.0001 /* frame trees keep nodes of at least this share */
 struct db_stk_prenode {
 	int64_t id, parent, value, self, nchild;
 	int32_t module, sym_module;
@@ -134,6 +135,9 @@ struct db_stk_frame {
 /* Resolves nodes to their frame paths, caching what it read. */
 struct db_stk_reader;
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id);
+/* Load the run's whole node and frame tables now (as a reader does by itself after many
+ * look-ups) when the run is small enough: 0 loaded, 1 not (look-ups go to SQLite), -1. */
+int db_stk_reader_preload(struct db_stk_reader *r);
 /* The frames of node's stack, root first, into out[0..max); returns the count (≤ max,
  * the deepest frames dropped beyond it), or -1 on error. */
 int db_stk_path(struct db_stk_reader *r, int64_t node, struct db_stk_frame *out, int max);

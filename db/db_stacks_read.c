@@ -176,6 +176,14 @@ done:
 	return rc;
 }
 
+int db_stk_reader_preload(struct db_stk_reader *r)
+{
+	if (r->preload_tried)
+		return r->npre ? 0 : 1;
+	r->preload_tried = 1;
+	return preload(r);
+}
+
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
 {
 	struct db_stk_reader *r = calloc(1, sizeof *r);

@@ -87,7 +87,7 @@ test('stored call trees equal trees built from the oracle decoder\'s stacks', as
     for (const byModule of [false, true]) {
       const want = oracleTree(o.stacks, { invert, byModule });
       if (!invert && !byModule) leaves = [...want.kids.values()].length;
-      for (const share of [0, 0.001, 0.01, 0.05]) {
+      for (const share of [0, 0.0001, 0.001, 0.01, 0.05]) {
         const q = `invert=${invert ? 1 : 0}&group=${byModule ? 'module' : 'frame'}&min_share=${share}`;
         const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}`);
         assert.equal(r.status, 200, q);

@@ -516,7 +516,10 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	uint32_t spid = m->sample_process ? pid : 4;
 	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
-	if (g->s->stack_keys) {
+	int stacks = !g->s->no_stacks;
+	if (!stacks) {
+		/* samples only: no StackWalk event */
+	} else if (g->s->stack_keys) {
 		/* StackWalk/KeyKernel: a reference to the module's cached stack */
 		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts, spid, tid);
 		if (!q)
@@ -528,7 +531,7 @@ static int sample_event(struct gen *g, struct rng *r, unsigned cpu, size_t mi, u
 	}
 	c->last_ts = ts;
 	c->sample_ts = ts;
-	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
+	expect_sample(g, cpu, mi, ip, stacks ? m->stack : NULL, stacks ? m->n_stack : 0, NULL);
 	if (g->exp && g->exp->process_samples)
 		g->exp->process_samples[etlgen_procs_slot(g->s, m->sample_process)]++;
 	return 0;
@@ -561,8 +564,9 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 		etlgen_sample_thread(g->s, who, cpu, &pid, &tid);
 		if (put_sample(g, cpu, ip, tid, ts, m->inside_flag ? 1 : 0))
 			return -1;
-		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts,
-						  who ? pid : 4, tid))
+		int stacks = m->inside_stacks && !g->s->no_stacks;
+		if (stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts, who ? pid : 4,
+					tid))
 			return -1;
 		g->cpu[cpu].last_ts = ts;
 		if (!g->exp)
@@ -572,9 +576,9 @@ static int inside_samples(struct gen *g, struct rng *r, unsigned cpu, size_t mi,
 		struct etlgen_module_expect *x = &g->exp->modules[mi];
 		x->inside_samples++;
 		x->inside_flagged += m->inside_flag != 0;
-		x->inside_with_stack += m->inside_stacks != 0;
-		expect_sample(g, cpu, (size_t)in->leaf, ip, m->inside_stacks ? in->callers : NULL,
-			      m->inside_stacks ? in->n_callers : 0, x);
+		x->inside_with_stack += stacks;
+		expect_sample(g, cpu, (size_t)in->leaf, ip, stacks ? in->callers : NULL,
+			      stacks ? in->n_callers : 0, x);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
  *   "sample_rate_hz": 1000, "images_at_end": false, "stack_keys": false,
  *   "dpc_groups_enabled": true, "process_pid": 4242, "implausible_images": 0,
  *   "frames_per_module": 0,   (> 0: a bounded set of return addresses per module, ≤ 2^20)
+ *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
  *       "base": "0xfffff80001000000", "size": 1048576,
@@ -229,6 +230,8 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		return -1;
 	}
 	s->frames_per_module = (uint32_t)fpm;
+	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
+	s->no_stacks = cJSON_IsFalse(ss);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
 	if (etlgen_procs_parse(root, s, msg, n)) {
 		cJSON_Delete(root);
