@@ -27,6 +27,15 @@ static int begin(sqlite3 *db, int64_t run_id, const char *del, const char *inser
 	return sqlite3_prepare_v2(db, insert, -1, ins, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* Bind v[0..n) to ins's parameters in order and step it: 0 or -1. */
+static int put(sqlite3_stmt *ins, const int64_t *v, int n)
+{
+	sqlite3_reset(ins);
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(ins, i + 1, v[i]);
+	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+}
+
 int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 {
 	return begin(db, run_id, "DELETE FROM stk_pretree WHERE run_id=?",
@@ -44,14 +53,8 @@ int db_stk_prebfly_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t target, int kind,
 		       int32_t other, int64_t value)
 {
-	sqlite3_reset(ins);
-	sqlite3_bind_int64(ins, 1, run_id);
-	sqlite3_bind_int(ins, 2, idle);
-	sqlite3_bind_int(ins, 3, target);
-	sqlite3_bind_int(ins, 4, kind);
-	sqlite3_bind_int(ins, 5, other);
-	sqlite3_bind_int64(ins, 6, value);
-	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+	const int64_t v[] = {run_id, idle, target, kind, other, value};
+	return put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
@@ -86,19 +89,9 @@ int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
 int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,
 		       const struct db_stk_prenode *n)
 {
-	sqlite3_reset(ins);
-	sqlite3_bind_int64(ins, 1, run_id);
-	sqlite3_bind_int(ins, 2, mode);
-	sqlite3_bind_int64(ins, 3, n->value);
-	sqlite3_bind_int64(ins, 4, n->id);
-	sqlite3_bind_int64(ins, 5, n->parent);
-	sqlite3_bind_int(ins, 6, n->module);
-	sqlite3_bind_int(ins, 7, n->sym_module);
-	sqlite3_bind_int64(ins, 8, (int64_t)n->offset);
-	sqlite3_bind_int(ins, 9, n->kernel);
-	sqlite3_bind_int64(ins, 10, n->self);
-	sqlite3_bind_int64(ins, 11, n->nchild);
-	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+	const int64_t v[] = {run_id, mode, n->value, n->id, n->parent, n->module, n->sym_module,
+			     (int64_t)n->offset, n->kernel, n->self, n->nchild};
+	return put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
@@ -171,13 +164,8 @@ int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t slice, int64_t id,
 			int64_t self)
 {
-	sqlite3_reset(ins);
-	sqlite3_bind_int64(ins, 1, run_id);
-	sqlite3_bind_int(ins, 2, mode);
-	sqlite3_bind_int64(ins, 3, slice);
-	sqlite3_bind_int64(ins, 4, id);
-	sqlite3_bind_int64(ins, 5, self);
-	return sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
+	const int64_t v[] = {run_id, mode, slice, id, self};
+	return put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,
