@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 secs=${2:-${1:-60}}; [ "$secs" = --quick ] && secs=60; [ $quick = 1 ] && secs=5
 frames=${FRAMES:-256}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| trace ($secs s, 24 CPUs, XPRESS) | MB | wall | CPU | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| trace ($secs s, 24 CPUs, XPRESS) | MB | wall | CPU | peak RSS | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
+echo "|---|---|---|---|---|---|---|---|"
 base_wall=; base_cpu=
 for v in none real random; do
   case $v in
@@ -32,6 +32,6 @@ for v in none real random; do
   db=$out/stk-$v.db; rm -f "$db" "$db"-*; sync
   measure "etlscope ingest ($label)" "$build/server/etlscope" ingest --db "$db" "$etl"
   [ -z "$base_wall" ] && { base_wall=$wall; base_cpu=$cpu; }
-  echo "| $label | $(($(stat -c %s "$etl") / 1048576)) | $wall s | $cpu s | $(awk -v s="$secs" -v w="$wall" 'BEGIN { printf "%.2f", s / w }') | $(awk -v s="$secs" -v c="$cpu" 'BEGIN { printf "%.2f", s / c }') | $(awk -v a="$base_wall" -v b="$wall" -v c="$base_cpu" -v d="$cpu" 'BEGIN { printf "%.0f %%, %.0f %%", 100 * a / b, 100 * c / d }') |"
+  echo "| $label | $(($(stat -c %s "$etl") / 1048576)) | $wall s | $cpu s | $((rss / 1024)) MB | $(awk -v s="$secs" -v w="$wall" 'BEGIN { printf "%.2f", s / w }') | $(awk -v s="$secs" -v c="$cpu" 'BEGIN { printf "%.2f", s / c }') | $(awk -v a="$base_wall" -v b="$wall" -v c="$base_cpu" -v d="$cpu" 'BEGIN { printf "%.0f %%, %.0f %%", 100 * a / b, 100 * c / d }') |"
   rm -f "$db" "$db"-* "$etl"
 done
