@@ -129,6 +129,8 @@ static int by_value(const void *a, const void *b, void *ud)
 struct prune {
 	double min; /* min_share × total */
 	int64_t nodes, samples;
+	char name[320]; /* one node's label: scratch shared by the recursion (up to
+			 * DB_STK_MAX_DEPTH deep, on a server thread's stack) */
 };
 
 static void sort_children(const struct api_stk_tree *t, int32_t *ids, size_t k)
@@ -187,15 +189,14 @@ static cJSON *emit_children(const struct api_stk_tree *t, int32_t i, struct prun
 
 static cJSON *emit(const struct api_stk_tree *t, int32_t i, struct prune *p)
 {
-	char name[320];
 	const struct api_stk_tnode *v = &t->v[i];
 	cJSON *o = cJSON_CreateObject();
 	if (i == 0) {
 		cJSON_AddStringToObject(o, "name", "all");
 	} else {
-		api_stk_tree_name(t, i, name, sizeof name);
+		api_stk_tree_name(t, i, p->name, sizeof p->name);
 		const char *m = api_stk_module(t->q, v->module);
-		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "name", p->name);
 		if (m)
 			cJSON_AddStringToObject(o, "module", m);
 		else
@@ -265,7 +266,7 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 		st = api_stk_tree_build(db, &q, &t, out);
 	}
 	if (!st) {
-		struct prune p = {min_share * (double)t.total, 0, 0};
+		struct prune p = {.min = min_share * (double)t.total};
 		cJSON *root = emit(&t, 0, &p);
 		if (!root) {
 			*out = api_error("out of memory");
