@@ -36,6 +36,10 @@ int api_run_stacks(sqlite3 *db, const char *run_id, const char *what,
 		   const struct api_request *rq, cJSON **out);
 int api_run_threads(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		    cJSON **out);
+/* After a run's ingest: store its pre-aggregated call trees (api_stacks_pre.c), in a
+ * transaction of its own. 0 (a run without call stacks stores none), or -1 with err set —
+ * requests then walk the stacks as before. */
+int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errlen);
 /* GET …/stacks/export?format=folded|speedscope: the body to download. 200 with *body
  * (malloc'd), *len, *mime and filename set, or an HTTP status with *out set. */
 #include <stddef.h>

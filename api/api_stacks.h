@@ -27,6 +27,12 @@ struct api_stk_query {
 	int32_t *canon;  /* module id → the lowest id of the same name (case-insensitive) */
 	size_t ncanon;
 	struct api_stk_syms *syms; /* the run's function names; NULL when it has none */
+	/* ?tag= (the default tag set): tag_sel[i] 1 when tag i is selected, [ntags] untagged */
+	size_t ntag_filters;
+	struct api_tag_set *tagset;
+	uint8_t *tag_sel;
+	struct api_stk_tagger *tagger;
+	struct db_stk_reader *reader; /* borrowed by api_stk_each when set (else its own) */
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is
@@ -77,6 +83,8 @@ struct api_stk_tnode {
 	uint64_t key;          /* what tells siblings apart: offset, or in function mode
 				* API_STK_FUNC_KEY | the function's start for a named frame */
 	int32_t sym_module;    /* the module id whose symbols name the node */
+	int64_t rest;          /* a tree read from the stored trees: the samples and number */
+	int64_t rest_n;        /* of the children not read (under min_share), else 0 */
 };
 #define API_STK_FUNC_KEY (1ull << 63)
 struct api_stk_tree {
@@ -88,6 +96,23 @@ struct api_stk_tree {
 	struct stk_map map;
 	int64_t total;
 };
+/* A stack's tag under a tag set (api_stacks_tags.c; the rule in api_tags.h), frames named
+ * as the call tree names them, each distinct frame's tag remembered. */
+struct api_tag_set;
+struct api_stk_tagger {
+	struct api_stk_query *q;
+	const struct api_tag_set *set;
+	struct api_stk_tnode one; /* the frame being named, as a one-node tree */
+	struct api_stk_tree view;
+	struct stk_map frames;    /* (canonical module, offset) → tag + 2, or 1 = none */
+};
+/* 0, or -1 (out of memory). */
+int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,
+			const struct api_tag_set *set);
+void api_stk_tagger_clear(struct api_stk_tagger *g);
+/* The tag index of the stack (frames root first), or -1 when untagged. */
+int32_t api_stk_stack_tag(struct api_stk_tagger *g, const struct db_stk_frame *fr, int n);
+
 /* ?invert=, ?group=frame|function|module, ?min_share= (default 0.001). 0, or -1 with *out
  * set. */
 int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
@@ -96,6 +121,27 @@ int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_modul
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);
 void api_stk_tree_clear(struct api_stk_tree *t);
+/* Add count samples of one stack (frames root first) to t: the index of the node the stack
+ * ends at, or -1 (the map is full, or out of memory). */
+int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,
+			 int64_t count);
+#define API_STK_TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
+/* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t
+ * (by_module, inverted set by the caller; not by_function) under q's Idle choice: for the
+ * whole run only the nodes at or above min_share; for a window alone (by module) the
+ * module tree recounted from its per-slice counts. 0, -1 when nothing stored serves q
+ * (walk the stacks instead), or an HTTP status with *out set. */
+int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		     double min_share, cJSON **out);
+/* Store every module's butterfly over q's selection (the whole run, one Idle choice)
+ * through ins (db_stk_prebfly_begin): 0, 1 when too many to hold (none stored), -1 with
+ * err set (api_stacks_butterfly.c). */
+int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
+			   char *err, size_t errlen);
+/* 1 when q selects the whole run (no window, CPU, process, thread or module filter);
+ * window_only: a window and no other filter. */
+int api_stk_whole_run(const struct api_stk_query *q);
+int api_stk_window_only(const struct api_stk_query *q);
 /* A node's label: module!function+0xOFF (frame mode) or module!function (function mode) when
  * the run's symbols name the frame, else module+0xOFFSET; module in module mode; 0xADDRESS
  * or "?" (unresolved, module mode). */

@@ -7,6 +7,7 @@
  * just before it is a caller and the one just after a callee. A sample counts once per distinct caller and
  * callee; "inclusive" counts samples with the module anywhere on the stack, "exclusive"
  * those whose leaf frame is in it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -148,10 +149,15 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 	return 0;
 }
 
+/* By samples, then by element (module id, key): one order whatever the map's. */
 static int by_value(const void *a, const void *b)
 {
-	int64_t x = ((const struct stk_entry *)a)->v, y = ((const struct stk_entry *)b)->v;
-	return x < y ? 1 : x > y ? -1 : 0;
+	const struct stk_entry *p = a, *q = b;
+	if (p->v != q->v)
+		return p->v < q->v ? 1 : -1;
+	if (p->k[0] != q->k[0])
+		return p->k[0] < q->k[0] ? -1 : 1;
+	return p->k[1] < q->k[1] ? -1 : p->k[1] > q->k[1];
 }
 
 static cJSON *list(struct bfly *b, const struct stk_map *m)
@@ -179,6 +185,139 @@ static cJSON *list(struct bfly *b, const struct stk_map *m)
 	}
 	free(v);
 	return arr;
+}
+
+/* ---- every module's butterfly at once, stored after ingest (db_stk_prebfly_*) ---- */
+
+struct bfly_all {
+	struct api_stk_query *q;
+	int64_t total;
+	struct stk_map m; /* (target + 2, kind, other + 2) → samples */
+};
+
+static int bump(struct bfly_all *a, int32_t target, int kind, int32_t other, int64_t n)
+{
+	struct stk_entry *e = stk_map_put(&a->m, (uint64_t)(target + 2), (uint64_t)kind,
+					  (uint64_t)(other + 2));
+	if (!e)
+		return -1;
+	e->v += n;
+	return 0;
+}
+
+/* What add_stack counts for a target module, for every named module of the stack: the
+ * chain by module, each module's inclusive once, each distinct caller and callee of its
+ * occurrences once, the leaf's exclusive. */
+static int add_all(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		   int64_t count)
+{
+	struct bfly_all *a = ud;
+	int32_t chain[DB_STK_MAX_DEPTH];
+	int k = 0;
+	(void)pid;
+	(void)tid;
+	a->total += count;
+	for (int i = 0; i < n; i++) {
+		int32_t mod = api_stk_canon(a->q, fr[i].module_id);
+		if (!k || chain[k - 1] != mod)
+			chain[k++] = mod;
+	}
+	for (int i = 0; i < k; i++) {
+		int32_t t = chain[i];
+		if (!api_stk_module(a->q, t))
+			continue; /* never a target: no name to ask for */
+		int first = 1, new_up = i > 0, new_down = i + 1 < k;
+		for (int j = 0; j < i; j++) {
+			if (chain[j] != t)
+				continue;
+			first = 0;
+			if (new_up && j > 0 && chain[j - 1] == chain[i - 1])
+				new_up = 0;
+			if (new_down && j + 1 < k && chain[j + 1] == chain[i + 1])
+				new_down = 0;
+		}
+		if ((first && bump(a, t, DB_STK_BF_INCL, DB_STK_BF_NONE, count)) ||
+		    (new_up && bump(a, t, DB_STK_BF_CALLER, chain[i - 1], count)) ||
+		    (new_down && bump(a, t, DB_STK_BF_CALLEE, chain[i + 1], count)))
+			return -1;
+	}
+	if (k && api_stk_module(a->q, chain[k - 1]) &&
+	    bump(a, chain[k - 1], DB_STK_BF_EXCL, DB_STK_BF_NONE, count))
+		return -1;
+	return 0;
+}
+
+int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
+			   char *err, size_t errlen)
+{
+	struct bfly_all a = {.q = q};
+	cJSON *out = NULL;
+	if (stk_map_init(&a.m, NB_MAP_LOG2)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int st = api_stk_each(db, q, add_all, &a, &out), rc = 0;
+	if (st == 413) {
+		rc = 1; /* more pairs than the map holds: requests walk the stacks */
+	} else if (st) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+		snprintf(err, errlen, "%s", cJSON_IsString(m) ? m->valuestring : "a butterfly");
+		rc = -1;
+	} else if (db_stk_prebfly_put(ins, q->run.id, q->f.idle, DB_STK_BF_NONE, DB_STK_BF_TOTAL,
+				      DB_STK_BF_NONE, a.total)) {
+		rc = -1;
+	}
+	for (size_t i = 0; !rc && i < a.m.cap; i++) {
+		const struct stk_entry *e = &a.m.e[i];
+		if (e->used && db_stk_prebfly_put(ins, q->run.id, q->f.idle, (int32_t)e->k[0] - 2,
+						  (int)e->k[1], (int32_t)e->k[2] - 2, e->v))
+			rc = -1;
+	}
+	if (rc < 0 && !st)
+		snprintf(err, errlen, "storing butterflies: %s", sqlite3_errmsg(db));
+	cJSON_Delete(out);
+	stk_map_free(&a.m);
+	return rc;
+}
+
+static int on_pre(void *ud, int kind, int32_t other, int64_t value)
+{
+	struct bfly *b = ud;
+	struct stk_entry *e = NULL;
+	switch (kind) {
+	case DB_STK_BF_TOTAL: b->total = value; return 0;
+	case DB_STK_BF_INCL: b->inclusive = value; return 0;
+	case DB_STK_BF_EXCL: b->exclusive = value; return 0;
+	case DB_STK_BF_CALLER: e = stk_map_put(&b->callers, (uint64_t)(int64_t)other + 1, 0, 0); break;
+	case DB_STK_BF_CALLEE: e = stk_map_put(&b->callees, (uint64_t)(int64_t)other + 1, 0, 0); break;
+	default: return 0;
+	}
+	if (!e)
+		return 1;
+	e->v = value;
+	return 0;
+}
+
+/* The stored butterfly of b's module over the whole run: 0, 1 when none is stored, or an
+ * HTTP status with *out set. */
+static int pre_read(sqlite3 *db, struct bfly *b, cJSON **out)
+{
+	char err[256];
+	int32_t target = INT32_MIN; /* no module of that name: an id no row has */
+	for (size_t i = 0; i < b->q->names.n; i++) {
+		const struct api_module_name *m = &b->q->names.m[i];
+		if (m->name && strcasecmp(m->name, b->module) == 0) {
+			target = api_stk_canon(b->q, m->id);
+			break;
+		}
+	}
+	int rc = db_stk_prebfly_read(db, b->q->run.id, b->q->f.idle, target, on_pre, b, err,
+				     sizeof err);
+	if (rc < 0) {
+		*out = api_error("%s", err);
+		return 500;
+	}
+	return rc;
 }
 
 int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_request *rq,
@@ -212,7 +351,9 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 		*out = api_error("out of memory");
 		return 500;
 	}
-	st = api_stk_each(db, &q, add_stack, &b, out);
+	st = !b.by_function && api_stk_whole_run(&q) ? pre_read(db, &b, out) : 1;
+	if (st == 1)
+		st = api_stk_each(db, &q, add_stack, &b, out);
 	if (!st) {
 		*out = cJSON_CreateObject();
 		cJSON_AddStringToObject(*out, "module", b.module);

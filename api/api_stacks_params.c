@@ -6,6 +6,8 @@
 #include <strings.h>
 #include "api_params.h"
 #include "api_stacks.h"
+#include "api_tags.h"
+#include "assets.h"
 
 static int parse_ids(const struct api_request *rq, const char *name, uint32_t *ids,
 		     unsigned *n, cJSON **out)
@@ -66,6 +68,67 @@ static int parse_modules(const struct api_request *rq, struct api_stk_query *q, 
 	}
 }
 
+#define API_STK_MAX_TAG_FILTERS 16
+#define API_STK_UNTAGGED "(untagged)"
+
+/* 1 if the tag path is name or under it (name\…), case-insensitively. */
+static int tag_under(const char *path, const char *name)
+{
+	size_t n = strlen(name);
+	return strncasecmp(path, name, n) == 0 && (path[n] == 0 || path[n] == '\\');
+}
+
+/* ?tag=PATH (repeatable): the samples whose stack's tag (default tag set) is PATH or under
+ * it, or untagged for "(untagged)". Sets q->tagset, tag_sel and tagger. 0, or an HTTP
+ * status with *out set. */
+static int parse_tags(const struct api_request *rq, struct api_stk_query *q, cJSON **out)
+{
+	char name[API_TAGS_MAX_NAME], err[256];
+	for (size_t nth = 0;; nth++) {
+		int got = api_param(rq, "tag", nth, name, sizeof name);
+		if (got == 0)
+			return 0;
+		if (got < 0 || !name[0]) {
+			*out = api_error("'tag' takes a tag path such as 'Network filters' (GET "
+					 "…/stacks/tags lists them) or " API_STK_UNTAGGED);
+			return 400;
+		}
+		if (++q->ntag_filters > API_STK_MAX_TAG_FILTERS) {
+			*out = api_error("at most %d 'tag' filters", API_STK_MAX_TAG_FILTERS);
+			return 400;
+		}
+		if (!q->tagset) {
+			q->tagset = calloc(1, sizeof *q->tagset);
+			q->tagger = calloc(1, sizeof *q->tagger);
+			if (!q->tagset || !q->tagger) {
+				*out = api_error("out of memory");
+				return 500;
+			}
+			if (api_tags_parse((const char *)stacktags_default[0].data,
+					   stacktags_default[0].len, q->tagset, err, sizeof err)) {
+				*out = api_error("the default tag set: %s", err);
+				return 500;
+			}
+			q->tag_sel = calloc(q->tagset->ntags + 1, 1);
+			if (!q->tag_sel || api_stk_tagger_init(q->tagger, q, q->tagset)) {
+				*out = api_error("out of memory");
+				return 500;
+			}
+		}
+		int hit = 0;
+		if (strcmp(name, API_STK_UNTAGGED) == 0)
+			hit = q->tag_sel[q->tagset->ntags] = 1;
+		for (size_t i = 0; i < q->tagset->ntags; i++)
+			if (tag_under(q->tagset->tags[i].path, name))
+				hit = q->tag_sel[i] = 1;
+		if (!hit) {
+			*out = api_error("no tag '%s' in the default tag set (GET …/stacks/tags lists "
+					 "them)", name);
+			return 400;
+		}
+	}
+}
+
 static int canon_build(struct api_stk_query *q);
 
 static double summary_num(const cJSON *sum, const char *k)
@@ -99,6 +162,8 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 	    parse_ids(rq, "tid", q->f.tids, &q->f.ntids, out) || parse_modules(rq, q, out) ||
 	    parse_flag(rq, "idle", idle_default, &q->f.idle, out))
 		goto fail;
+	if ((st = parse_tags(rq, q, out)))
+		goto fail;
 	cJSON *sum = q->run.summary ? cJSON_Parse(q->run.summary) : NULL;
 	q->start_us = q->run.has_start ? q->run.start_utc_us
 				       : (int64_t)summary_num(sum, "start_utc_us");
@@ -125,7 +190,7 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 	}
 	return 0;
 fail:
-	db_run_clear(&q->run);
+	api_stk_query_clear(q);
 	return st;
 }
 
@@ -137,6 +202,16 @@ void api_stk_query_clear(struct api_stk_query *q)
 	q->canon = NULL;
 	api_stk_syms_free(q->syms);
 	q->syms = NULL;
+	if (q->tagger)
+		api_stk_tagger_clear(q->tagger);
+	free(q->tagger);
+	q->tagger = NULL;
+	if (q->tagset)
+		api_tags_clear(q->tagset);
+	free(q->tagset);
+	q->tagset = NULL;
+	free(q->tag_sel);
+	q->tag_sel = NULL;
 }
 
 static int by_name(const void *a, const void *b, void *ud)
@@ -177,6 +252,16 @@ static int canon_build(struct api_stk_query *q)
 	}
 	free(pos);
 	return 0;
+}
+
+int api_stk_window_only(const struct api_stk_query *q)
+{
+	return !q->f.cpu_words && !q->f.npids && !q->f.ntids && !q->nmodules && !q->ntag_filters;
+}
+
+int api_stk_whole_run(const struct api_stk_query *q)
+{
+	return q->f.from_ns <= 0 && q->f.to_ns == INT64_MAX && api_stk_window_only(q);
 }
 
 int api_grow(void **v, size_t n, size_t *cap, size_t elem)
@@ -224,6 +309,11 @@ struct walk {
 
 static int wanted(const struct api_stk_query *q, const struct db_stk_frame *fr, int n)
 {
+	if (q->tagger) {
+		int32_t t = api_stk_stack_tag(q->tagger, fr, n);
+		if (!q->tag_sel[t < 0 ? q->tagset->ntags : (size_t)t])
+			return 0;
+	}
 	if (!q->nmodules)
 		return 1;
 	for (int i = 0; i < n; i++) {
@@ -258,13 +348,14 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
 {
 	char err[256];
-	struct walk w = {q, db_stk_reader_new(db, q->run.id), cb, ud, 0};
+	struct walk w = {q, q->reader ? q->reader : db_stk_reader_new(db, q->run.id), cb, ud, 0};
 	if (!w.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
 	}
 	int rc = db_stk_counts(db, q->run.id, &q->f, 0, on_count, &w, err, sizeof err);
-	db_stk_reader_free(w.r);
+	if (w.r != q->reader)
+		db_stk_reader_free(w.r);
 	if (rc || w.failed == 1) {
 		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
 		return 500;

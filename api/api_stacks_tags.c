@@ -22,9 +22,7 @@
 struct tagger {
 	struct api_stk_query *q;
 	const struct api_tag_set *set;
-	struct api_stk_tnode one;   /* the frame being named, as a one-node tree */
-	struct api_stk_tree view;
-	struct stk_map frames;      /* (canonical module, offset) → tag + 2, or 1 = none */
+	struct api_stk_tagger tg;
 	struct stk_map per_process; /* (tag + 1, pid) → samples */
 	int64_t *count;             /* per tag; count[ntags] = untagged */
 	int64_t total;
@@ -44,7 +42,22 @@ static const char *function_of(const char *name, char *buf, size_t n)
 	return buf;
 }
 
-static int32_t frame_tag(struct tagger *g, const struct db_stk_frame *f)
+int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,
+			const struct api_tag_set *set)
+{
+	memset(g, 0, sizeof *g);
+	g->q = q;
+	g->set = set;
+	g->view = (struct api_stk_tree){.q = q, .v = &g->one, .n = 1};
+	return stk_map_init(&g->frames, TAGS_FRAME_CACHE_LOG2);
+}
+
+void api_stk_tagger_clear(struct api_stk_tagger *g)
+{
+	stk_map_free(&g->frames);
+}
+
+static int32_t frame_tag(struct api_stk_tagger *g, const struct db_stk_frame *f)
 {
 	int32_t mod = api_stk_canon(g->q, f->module_id);
 	struct stk_entry *e = stk_map_get(&g->frames, (uint64_t)(int64_t)mod, f->offset, 0);
@@ -63,17 +76,23 @@ static int32_t frame_tag(struct tagger *g, const struct db_stk_frame *f)
 	return t;
 }
 
-static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
-		     int64_t count)
+int32_t api_stk_stack_tag(struct api_stk_tagger *g, const struct db_stk_frame *fr, int n)
 {
-	struct tagger *g = ud;
-	(void)tid;
 	int32_t best = -1;
 	for (int k = 0; k < n; k++) { /* root → leaf: an equal priority further down wins */
 		int32_t t = frame_tag(g, &fr[k]);
 		if (t >= 0 && (best < 0 || g->set->tags[t].priority >= g->set->tags[best].priority))
 			best = t;
 	}
+	return best;
+}
+
+static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		     int64_t count)
+{
+	struct tagger *g = ud;
+	(void)tid;
+	int32_t best = api_stk_stack_tag(&g->tg, fr, n);
 	size_t slot = best >= 0 ? (size_t)best : g->set->ntags;
 	g->count[slot] += count;
 	g->total += count;
@@ -199,9 +218,8 @@ int api_run_stacks_tags(sqlite3 *db, const char *run_id, const struct api_reques
 		return st;
 	}
 	struct tagger g = {.q = &q, .set = &set};
-	g.view = (struct api_stk_tree){.q = &q, .v = &g.one, .n = 1};
 	g.count = calloc(set.ntags + 1, sizeof *g.count);
-	if (!g.count || stk_map_init(&g.frames, TAGS_FRAME_CACHE_LOG2) ||
+	if (api_stk_tagger_init(&g.tg, &q, &set) || !g.count ||
 	    stk_map_init(&g.per_process, TAGS_PROC_MAP_LOG2)) {
 		*out = api_error("out of memory");
 		st = 500;
@@ -212,7 +230,7 @@ int api_run_stacks_tags(sqlite3 *db, const char *run_id, const struct api_reques
 		*out = api_error("cannot read the processes");
 		st = 500;
 	}
-	stk_map_free(&g.frames);
+	api_stk_tagger_clear(&g.tg);
 	stk_map_free(&g.per_process);
 	free(g.count);
 	api_stk_query_clear(&q);

@@ -16,7 +16,6 @@
 #include "api_stacks.h"
 #include "db_stk_map.h"
 
-#define TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
 
 
 static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk_frame *f, int kernel)
@@ -49,12 +48,9 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 	return i;
 }
 
-static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
-		     int64_t count)
+int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,
+			 int64_t count)
 {
-	struct api_stk_tree *t = ud;
-	(void)pid;
-	(void)tid;
 	int32_t at = 0;
 	t->v[0].value += count;
 	t->total += count;
@@ -71,7 +67,15 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 		t->v[at].value += count;
 	}
 	t->v[at].self += count;
-	return 0;
+	return at;
+}
+
+static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		     int64_t count)
+{
+	(void)pid;
+	(void)tid;
+	return api_stk_tree_add(ud, fr, n, count) < 0 ? -1 : 0;
 }
 
 void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_t n)
@@ -92,7 +96,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 	t->q = q;
 	t->cap = 1024;
 	t->v = malloc(t->cap * sizeof *t->v);
-	if (!t->v || stk_map_init(&t->map, TREE_MAP_LOG2)) {
+	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_LOG2)) {
 		free(t->v);
 		t->v = NULL;
 		*out = api_error("out of memory");
@@ -125,6 +129,8 @@ static int by_value(const void *a, const void *b, void *ud)
 struct prune {
 	double min; /* min_share × total */
 	int64_t nodes, samples;
+	char name[320]; /* one node's label: scratch shared by the recursion (up to
+			 * DB_STK_MAX_DEPTH deep, on a server thread's stack) */
 };
 
 static void sort_children(const struct api_stk_tree *t, int32_t *ids, size_t k)
@@ -165,6 +171,8 @@ static cJSON *emit_children(const struct api_stk_tree *t, int32_t i, struct prun
 		cJSON_AddItemToArray(arr, c);
 	}
 	free(ids);
+	rest += t->v[i].rest;
+	rest_n += t->v[i].rest_n;
 	if (rest_n) {
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "name", "(rest)");
@@ -181,15 +189,14 @@ static cJSON *emit_children(const struct api_stk_tree *t, int32_t i, struct prun
 
 static cJSON *emit(const struct api_stk_tree *t, int32_t i, struct prune *p)
 {
-	char name[320];
 	const struct api_stk_tnode *v = &t->v[i];
 	cJSON *o = cJSON_CreateObject();
 	if (i == 0) {
 		cJSON_AddStringToObject(o, "name", "all");
 	} else {
-		api_stk_tree_name(t, i, name, sizeof name);
+		api_stk_tree_name(t, i, p->name, sizeof p->name);
 		const char *m = api_stk_module(t->q, v->module);
-		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "name", p->name);
 		if (m)
 			cJSON_AddStringToObject(o, "module", m);
 		else
@@ -251,9 +258,15 @@ int api_run_stacks_tree(sqlite3 *db, const char *run_id, const struct api_reques
 	int st = api_stk_query_parse(db, run_id, rq, 0, &q, out);
 	if (st)
 		return st;
-	st = api_stk_tree_build(db, &q, &t, out);
+	st = -1;
+	if (!t.by_function && (t.by_module || api_stk_whole_run(&q)))
+		st = api_stk_pre_read(db, &q, &t, min_share, out);
+	if (st == -1) {
+		api_stk_tree_clear(&t);
+		st = api_stk_tree_build(db, &q, &t, out);
+	}
 	if (!st) {
-		struct prune p = {min_share * (double)t.total, 0, 0};
+		struct prune p = {.min = min_share * (double)t.total};
 		cJSON *root = emit(&t, 0, &p);
 		if (!root) {
 			*out = api_error("out of memory");

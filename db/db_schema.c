@@ -314,6 +314,29 @@ static const struct migration migrations[] = {{
 	 "  n INTEGER NOT NULL, m INTEGER NOT NULL, ns INTEGER NOT NULL, bytes INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, domain, slice, cpu, pid, tid, key)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 14 (issue 13): pre-aggregated call trees per mode (db/db_stk_pretree.c), keyed by
+	  * value so that a request reads only the nodes above its min_share, and butterflies. IF NOT EXISTS:
+	  * tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS stk_pretree ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  mode INTEGER NOT NULL, value INTEGER NOT NULL, id INTEGER NOT NULL,"
+	 "  parent INTEGER NOT NULL, module INTEGER NOT NULL, sym_module INTEGER NOT NULL,"
+	 "  offset INTEGER NOT NULL, kernel INTEGER NOT NULL, self INTEGER NOT NULL,"
+	 "  nchild INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, mode, value DESC, id)) WITHOUT ROWID;"
+	 /* and every module's butterfly (callers, callees, inclusive, exclusive) */
+	 "CREATE TABLE IF NOT EXISTS stk_prebfly ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  idle INTEGER NOT NULL, target INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	 "  other INTEGER NOT NULL, value INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, idle, target, kind, other)) WITHOUT ROWID;"
+	 /* per 100 ms slice, the samples that end at each node of the stored module trees */
+	 "CREATE TABLE IF NOT EXISTS stk_preslice ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  mode INTEGER NOT NULL, slice INTEGER NOT NULL, id INTEGER NOT NULL,"
+	 "  self INTEGER NOT NULL,"
+	 "  PRIMARY KEY (run_id, mode, slice, id)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -62,6 +62,9 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
 
+/* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
+void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
+
 /* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
  * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
  * samples) with pid, tid, slice 0 — 0, 1 when the run
@@ -69,6 +72,60 @@ int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, in
 int db_stk_totals_build(sqlite3 *db, int64_t run_id);
 int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
 			 char *err, size_t errlen);
+
+/* Pre-aggregated call trees (db_stk_pretree.c), one per mode: DB_STK_PRE_INVERTED |
+ * DB_STK_PRE_MODULE | DB_STK_PRE_IDLE (Idle kept); function grouping is not stored (it
+ * follows the run's symbols, which may come after ingest). A node: id 0 is the root, module
+ * the canonical module id, sym_module the module whose symbols name it. */
+#define DB_STK_PRE_INVERTED 1
+#define DB_STK_PRE_MODULE 2
+#define DB_STK_PRE_IDLE 4
+#define DB_STK_PRE_MODES 8
+#define DB_STK_PRE_FLOOR 0.0001 /* frame trees keep nodes of at least this share */
+struct db_stk_prenode {
+	int64_t id, parent, value, self, nchild;
+	int32_t module, sym_module;
+	uint64_t offset;
+	int kernel;
+};
+/* Writing, inside the caller's transaction: begin deletes the run's trees and prepares
+ * *ins (finalize it); put stores one node. 0 or -1. */
+int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,
+		       const struct db_stk_prenode *n);
+/* The nodes of one mode's tree whose value is >= min_share × the root's, by value
+ * descending then id (a parent before its children): cb per node, a non-zero return stops.
+ * 0, 1 when the run has no tree of that mode, -1 with err set. */
+typedef int (*db_stk_prenode_fn)(void *ud, const struct db_stk_prenode *n);
+int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
+			db_stk_prenode_fn cb, void *ud, char *err, size_t errlen);
+
+/* Pre-aggregated module butterflies, Idle left out (idle 0) or kept (1): per target module
+ * (canonical id) rows of DB_STK_BF_* kind, other the caller's or callee's canonical module
+ * (-1 unresolved; DB_STK_BF_NONE for the counts); the selection's total under target
+ * and other DB_STK_BF_NONE, kind DB_STK_BF_TOTAL. put: 0 or -1. read: cb per row of target (and the
+ * total), 0, 1 when the run has none stored, -1 with err set. */
+enum { DB_STK_BF_CALLER, DB_STK_BF_CALLEE, DB_STK_BF_INCL, DB_STK_BF_EXCL, DB_STK_BF_TOTAL };
+#define DB_STK_BF_NONE (-2)
+int db_stk_prebfly_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t target, int kind,
+		       int32_t other, int64_t value);
+typedef int (*db_stk_prebfly_fn)(void *ud, int kind, int32_t other, int64_t value);
+int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
+			db_stk_prebfly_fn cb, void *ud, char *err, size_t errlen);
+
+/* Per-slice counts of the stored trees' nodes (module modes): rows (slice, node id, samples
+ * ending there). Writing: every stored count of the run, in slice order, with its Idle
+ * flag (DB_STK_IDLE_SQL): cb per row (a non-zero return stops), 0 or -1; then put. Reading:
+ * cb per node with its samples summed over slices [lo, hi]: 0, -1 with err set. */
+typedef int (*db_stk_slice_row_fn)(void *ud, int64_t slice, int64_t node, int idle, int64_t n);
+int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void *ud);
+int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
+int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t slice, int64_t id,
+			int64_t self);
+int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,
+			 int (*cb)(void *ud, int64_t id, int64_t self), void *ud, char *err,
+			 size_t errlen);
 
 /* A stack frame as stored. */
 struct db_stk_frame {
@@ -78,6 +135,9 @@ struct db_stk_frame {
 /* Resolves nodes to their frame paths, caching what it read. */
 struct db_stk_reader;
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id);
+/* Load the run's whole node and frame tables now (as a reader does by itself after many
+ * look-ups) when the run is small enough: 0 loaded, 1 not (look-ups go to SQLite), -1. */
+int db_stk_reader_preload(struct db_stk_reader *r);
 /* The frames of node's stack, root first, into out[0..max); returns the count (≤ max,
  * the deepest frames dropped beyond it), or -1 on error. */
 int db_stk_path(struct db_stk_reader *r, int64_t node, struct db_stk_frame *out, int max);

@@ -27,6 +27,12 @@ static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, u
 		snprintf(sql + l, n - l, ")");
 }
 
+void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi)
+{
+	*lo = f->from_ns <= 0 ? 0 : f->from_ns / DB_STK_SLICE_NS;
+	*hi = f->to_ns == INT64_MAX ? INT64_MAX : f->to_ns <= 0 ? -1 : (f->to_ns - 1) / DB_STK_SLICE_NS;
+}
+
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen)
 {
@@ -53,9 +59,8 @@ int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, in
 		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
 		return -1;
 	}
-	int64_t lo = f->from_ns <= 0 ? 0 : f->from_ns / DB_STK_SLICE_NS;
-	int64_t hi = f->to_ns == INT64_MAX ? INT64_MAX : f->to_ns <= 0 ? -1 :
-			     (f->to_ns - 1) / DB_STK_SLICE_NS;
+	int64_t lo, hi;
+	db_stk_slice_range(f, &lo, &hi);
 	sqlite3_bind_int64(q, 1, run_id);
 	sqlite3_bind_int64(q, 2, lo);
 	sqlite3_bind_int64(q, 3, hi);
@@ -169,6 +174,14 @@ done:
 		r->pre_offset = NULL;
 	}
 	return rc;
+}
+
+int db_stk_reader_preload(struct db_stk_reader *r)
+{
+	if (r->preload_tried)
+		return r->npre ? 0 : 1;
+	r->preload_tried = 1;
+	return preload(r);
 }
 
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)

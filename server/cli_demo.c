@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "api.h"
 #include "cli.h"
 #include "assets.h"
 #include "db.h"
@@ -154,6 +155,8 @@ static int import_demo(sqlite3 *db, const char *path, const char *name, const ch
 		fprintf(stderr, "etlscope: demo run %s: %s\n", file, err);
 		return -1;
 	}
+	if (api_stk_pre_build(db, res.public_id, err, sizeof err))
+		fprintf(stderr, "etlscope: demo run %s: call trees: %s\n", file, err);
 	printf("demo run: %s → /runs/%s\n", name, res.public_id);
 	cJSON_Delete(res.summary);
 	return 0;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <cjson/cJSON.h>
 #include "api_text.h"
+#include "api.h"
 #include "cli.h"
 #include "db.h"
 #include "ingest.h"
@@ -92,6 +93,8 @@ int cli_ingest(int argc, char **argv)
 			failures++;
 			continue;
 		}
+		if (api_stk_pre_build(db, res.public_id, err, sizeof err))
+			fprintf(stderr, "etlscope: %s: call trees: %s\n", file, err);
 		/* the symbol job, here in line: names the run's DPC/ISR routines, stack frames and
 		 * syscall addresses */
 		struct sym_run_stats sst = {0};

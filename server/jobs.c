@@ -13,6 +13,7 @@
 #include "ingest_grow.h"
 #include "jobs.h"
 #include "find.h"
+#include "api.h"
 
 #define MAX_JOBS 256
 
@@ -149,6 +150,10 @@ static void *worker_main(void *arg)
 			char ferr[256];
 			if (find_get(db, res.run_id, &doc, ferr, sizeof ferr) == 0)
 				cJSON_Delete(doc);
+			/* the call trees too; on failure requests walk the stacks as before */
+			if (api_stk_pre_build(db, res.public_id, ferr, sizeof ferr))
+				fprintf(stderr, "etlscope: run %s: call trees: %s\n", res.public_id,
+					ferr);
 		}
 		if (spool)
 			unlink(spool);

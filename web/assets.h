@@ -15,6 +15,6 @@ struct asset {
 
 extern const struct asset assets[];         /* web pages and scripts; url == NULL ends it */
 extern const struct asset demo_scenarios[]; /* demo/scenarios/NAME.json, by NAME */
-extern const struct asset stacktags_default[]; /* kb/default.stacktags (server) */
+extern const struct asset stacktags_default[]; /* kb/default.stacktags (api) */
 
 #endif

@@ -8,7 +8,8 @@
 // View keys: pid, tid (the chosen process and thread; a finding's link to panel "stacks"
 // carries pid), sinv (1 = inverted tree), sgrp
 // (module = group frames by module, function = merge a named function's frames), smod (the
-// module — or module!function — whose callers/callees are shown).
+// module — or module!function — whose callers/callees are shown), stag (a default stack tag,
+// or "(untagged)": only its samples in the tree, flame graph and butterfly).
 'use strict';
 
 (function () {
@@ -27,12 +28,14 @@
   // frame (default), function (module!function, a function's frames merged) or module
   const group = () => (['module', 'function'].includes(view.get('sgrp')) ? view.get('sgrp') : 'frame');
 
-  // The shared filter: window, CPUs, and the chosen process and thread.
+  // The shared filter: window, CPUs, the chosen process and thread, and the chosen stack
+  // tag of the default set (stag: a tag path, or "(untagged)").
   function filter({ withProcess = true } = {}) {
     const q = view.windowQuery();
     if (view.get('cpus')) q.set('cpus', view.get('cpus'));
     if (withProcess && view.get('pid')) q.set('pid', view.get('pid'));
     if (withProcess && view.get('tid')) q.set('tid', view.get('tid'));
+    if (withProcess && view.get('stag')) q.set('tag', view.get('stag'));
     return q;
   }
 
@@ -198,7 +201,9 @@
 
   // The selection by stack tag: one row per tag (untagged last) with its busiest processes.
   async function loadTags() {
-    const url = `${base()}/stacks/tags?${filter()}`;
+    const tq = filter();
+    tq.delete('tag'); // every tag stays listed (and clickable) under a tag filter
+    const url = `${base()}/stacks/tags?${tq}`;
     let d;
     try {
       d = await es.api(url, tagFile ? { method: 'POST', body: tagFile.text } : undefined);
@@ -210,12 +215,22 @@
     }
     es.show($('stk-tags-error'), false);
     const names = (ps) => ps.map((p) => `${p.name || `pid ${p.pid}`} (${fmt.count(p.samples)})`).join(', ');
+    // a default tag's name selects its samples in the tree, flame graph and butterfly
+    const tagCell = (t) => {
+      const label = t.tag === null ? '(untagged)' : t.tag;
+      if (tagFile) return es.el('td', { class: t.tag === null ? 'hint' : null }, label);
+      const b = es.el('button', { type: 'button', class: 'link', title: `only the samples tagged ${label}` }, label);
+      b.addEventListener('click', () => { expanded.clear(); view.set({ stag: label }); });
+      return es.el('td', null, b);
+    };
     $('stk-tags-body').replaceChildren(...d.tags.map((t) => es.el('tr', { 'data-tag': t.tag === null ? '' : t.tag }, [
-      es.el('td', { class: t.tag === null ? 'hint' : null }, t.tag === null ? '(untagged)' : t.tag),
+      tagCell(t),
       es.el('td', { class: 'num' }, fmt.count(t.samples)), es.el('td', { class: 'num' }, fmt.percent(t.share)),
       es.el('td', { class: 'small' }, names(t.processes || []))])));
     const fn = d.rules_needing_functions ? ` ${fmt.count(d.rules_needing_functions)} of its ${fmt.count(d.rules)} rules name functions and match only frames with symbols.` : '';
     $('stk-tags-note').textContent = `${fmt.count(d.total)} samples by ${tagFile ? `the tags of ${tagFile.name}` : 'the default tags'}: each stack gets the tag of its highest-priority matching frame, the one nearest the leaf among equals.${fn}`;
+    $('stk-tag-filter').textContent = view.get('stag') ? `Only the samples tagged ${view.get('stag')}.` : '';
+    es.show($('stk-tag-clear'), !!view.get('stag'));
     $('stk-tags').dataset.ready = tagFile ? tagFile.name : 'default';
   }
 
@@ -259,6 +274,7 @@
       for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'frame' ? null : b.dataset.group }); });
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });
       $('stk-all').addEventListener('click', () => view.set({ pid: null, tid: null }));
+      $('stk-tag-clear').addEventListener('click', () => { expanded.clear(); view.set({ stag: null }); });
       $('stk-bfly-close').addEventListener('click', () => view.set({ smod: null }));
       $('stk-tags-file').addEventListener('change', async (ev) => {
         const f = ev.target.files && ev.target.files[0];
@@ -273,9 +289,9 @@
         if (!procs || !procs.total) return;
         renderSwitches();
         if (has('pid', 'tid')) { expanded.clear(); renderProcesses(); loadThreads(); }
-        if (has('pid', 'tid', 'sinv', 'sgrp')) loadTree();
-        if (has('pid', 'tid', 'smod')) loadButterfly();
-        if (has('pid', 'tid')) loadTags();
+        if (has('pid', 'tid', 'sinv', 'sgrp', 'stag')) loadTree();
+        if (has('pid', 'tid', 'smod', 'stag')) loadButterfly();
+        if (has('pid', 'tid', 'stag')) loadTags();
       });
       loadAll();
     },

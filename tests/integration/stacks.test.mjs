@@ -60,9 +60,11 @@ test('PerfView sample: per-process samples and threads, per-module inclusive/exc
   assert.equal(tree.root.value, nonIdle);
   assert.equal([...nodes(tree.root)].reduce((s, n) => s + n.self, 0), nonIdle);
   assert.equal((await api(id, 'stacks/tree?group=module&idle=1&min_share=0.5')).total, o.samples);
-  // No filter reads the per-leaf totals written after ingest; naming every CPU reads the
-  // per-slice counts: the same trees, Idle left out or kept, top-down and inverted.
-  for (const q of ['group=module&min_share=0', 'group=module&min_share=0&idle=1', 'group=module&invert=1&min_share=0']) {
+  // No filter reads the call trees stored after ingest; naming every CPU reads the
+  // per-slice counts: the same trees, by frame and module, Idle left out or kept, top-down
+  // and inverted, whole and pruned.
+  for (const q of ['group=module&min_share=0', 'group=module&min_share=0&idle=1', 'group=module&invert=1&min_share=0',
+    'group=frame&min_share=0', 'group=frame&invert=1&idle=1', 'group=frame&min_share=0.01', 'group=module&invert=1&min_share=0.02&idle=1']) {
     assert.deepEqual(await api(id, `stacks/tree?${q}`), await api(id, `stacks/tree?${q}&cpus=0-7`), q);
   }
 

@@ -62,6 +62,49 @@ test('default tag set: exact samples per tag, priority over depth, depth among e
   assert.equal(one.untagged, 0);
 });
 
+// tag= in the shared filter: the samples whose stack has that tag (default set) or one under
+// it, or "(untagged)" — on the tree, the butterfly and the tag breakdown itself.
+test('tag= filter: exact samples per tag on the tree, butterfly and tags endpoints', async () => {
+  const tree = async (q) => {
+    const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?group=module&min_share=0&${q}`);
+    assert.equal(r.status, 200, `${q}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  const cases = [
+    ['tag=Network%20filters%5CTonec%20IDM%20TDI%20filter', n['idmtdi.sys']],
+    ['tag=network%20filters', n['idmtdi.sys']], // a parent tag, any case
+    ['tag=Network%5CNDIS', n['ndis.sys']],
+    ['tag=Antivirus%20and%20EDR', n['tcpip.sys'] + n['SophosED.sys']],
+    ['tag=(untagged)', n['ntoskrnl.exe']],
+    ['tag=Network%5CNDIS&tag=(untagged)', n['ndis.sys'] + n['ntoskrnl.exe']],
+  ];
+  for (const [q, want] of cases) {
+    const t = await tree(q);
+    assert.equal(t.total, want, q);
+    // the same through the per-slice counts, and the inverted tree's leaves
+    assert.equal((await tree(`${q}&cpus=0-1`)).total, want, `${q} per-slice`);
+    assert.equal((await tree(`${q}&invert=1`)).root.value, want, `${q} inverted`);
+  }
+  // the TDI filter's tree is exactly its stacks: ntoskrnl.exe → tcpip.sys → idmtdi.sys
+  const shape = (x) => [x.name, x.value, x.children.map(shape)];
+  const idm = n['idmtdi.sys'];
+  assert.deepEqual(shape((await tree(cases[0][0])).root),
+    ['all', idm, [['ntoskrnl.exe', idm, [['tcpip.sys', idm, [['idmtdi.sys', idm, []]]]]]]]);
+  // butterfly of tcpip.sys among the EDR-tagged samples: called by tedrdrv.sys only
+  const b = (await getJson(`${srv.url}/api/runs/${id}/stacks/butterfly?module=tcpip.sys&tag=Antivirus%20and%20EDR`)).body;
+  assert.deepEqual([b.total, b.inclusive, b.exclusive, b.callers], [n['tcpip.sys'] + n['SophosED.sys'],
+    n['tcpip.sys'], n['tcpip.sys'], [{ name: 'tedrdrv.sys', value: n['tcpip.sys'] }]]);
+  // the tag breakdown under its own filter: one tag
+  const d = (await getJson(`${srv.url}/api/runs/${id}/stacks/tags?tag=Network%5CNDIS`)).body;
+  assert.deepEqual(counts(d), { 'Network\\NDIS': n['ndis.sys'] });
+  // an unknown tag, an empty one: 400 with a message
+  for (const q of ['tag=No%20such%20tag', 'tag=', 'tag=Network%5CND']) {
+    const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}`);
+    assert.equal(r.status, 400, q);
+    assert.match(r.body.error, /tag/);
+  }
+});
+
 const post = (xml, q = '') => fetch(`${srv.url}/api/runs/${id}/stacks/tags${q}`, { method: 'POST', body: xml })
   .then(async (r) => ({ status: r.status, body: await r.json() }));
 

@@ -221,7 +221,10 @@ export function ioScan(path) {
 }
 
 // The whole analysis. Returns plain objects/maps; see the semantics above.
-export function scan(path) {
+// opts.stacks: also out.stacks, one entry per non-Idle sample: { frames } leaf first, each
+// { module, offset } (module null outside every module, offset then the address), the
+// sample's stack events' frames in file order (a stackless sample: its IP alone).
+export function scan(path, opts = {}) {
   const file = readFileSync(path);
   const samples = [], stackRefs = [], keyDefs = new Map(), images = [], threadEvents = new Map();
   const dpcisr = new Map(); // cpu → [[InitialTime, end)] of its DPCs and ISRs
@@ -334,6 +337,7 @@ export function scan(path) {
     stackEventsUnmatched: 0, keysUndefined: 0, implausibleImages,
     unknownKernel: { excl: 0, incl: 0, lo: null, hi: null }, unknownUser: { excl: 0, incl: 0, lo: null, hi: null },
     unknownProcess: 0, processes: new Map(), modules: [...mods.values()],
+    stacks: opts.stacks ? [] : undefined,
   };
   for (const s of samples) {
     const pid = pidOf(s.tid, s.ts);
@@ -350,6 +354,11 @@ export function scan(path) {
     const at = (a) => resolve(a, pid, s.ts, s.psize);
     const ipMod = at(s.ip);
     const seen = new Set([ipMod]);
+    const chain = [];
+    const frameOf = (a) => {
+      const m = at(a);
+      return typeof m === 'string' ? { module: null, offset: a } : { module: m.name, offset: a - m.base };
+    };
     for (const r of refs) {
       let frames = r.frames;
       if (!frames) {
@@ -360,8 +369,10 @@ export function scan(path) {
       for (const f of frames) {
         const m = at(f);
         if (typeof m !== 'string') seen.add(m);
+        if (opts.stacks) chain.push(frameOf(f));
       }
     }
+    if (opts.stacks) out.stacks.push({ frames: chain.length ? chain : [frameOf(s.ip)] });
     const bump = (m, field) => {
       if (m === 'unknown-kernel') out.unknownKernel[field]++;
       else if (m === 'unknown-user') out.unknownUser[field]++;

@@ -58,12 +58,23 @@ static uint64_t fixed_frame(const struct etlgen_module *m)
 	return m->base + m->size / 2;
 }
 
-/* A frame or sampled IP in a module: one of its frame_rvas, else anywhere in the image. */
-static uint64_t frame_in(const struct etlgen_module *m, struct etlgen_rng *r)
+/* A frame or sampled IP in a module: one of its frame_rvas; else, when the scenario sets
+ * frames_per_module, one of that many fixed addresses of the image (real stacks repeat a
+ * bounded set of return addresses); else anywhere in the image. One draw from r either way. */
+static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r)
 {
 	if (m->n_frame_rvas)
 		return m->base + m->frame_rvas[etlgen_rnd(r) % m->n_frame_rvas];
-	return m->base + (m->size ? etlgen_rnd(r) % m->size : 0);
+	uint64_t x = etlgen_rnd(r);
+	if (!m->size)
+		return m->base;
+	if (g->s->frames_per_module) { /* the k-th address: k mixed with the base (splitmix64) */
+		x = (x % g->s->frames_per_module + 1) * 0x9E3779B97F4A7C15ull ^ m->base;
+		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+		x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+		x ^= x >> 31;
+	}
+	return m->base + x % m->size;
 }
 
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
@@ -437,7 +448,7 @@ static int put_stack(struct gen *g, struct etlgen_rng *r, unsigned cpu, uint64_t
 	etl_putptr(q + 32, ip, P);
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
-		etl_putptr(q + 32 + (i + 1) * P, frame_in(cm, r), P);
+		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, r), P);
 	}
 	return 0;
 }
@@ -480,10 +491,13 @@ int etlgen_sample_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	struct gen *g = (struct gen *)eg;
 	const struct etlgen_module *m = &g->s->modules[mi];
 	unsigned P = g->P;
-	uint64_t ip = frame_in(m, r);
+	uint64_t ip = frame_in(g, m, r);
 	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
-	if (g->s->stack_keys) {
+	int stacks = !g->s->no_stacks;
+	if (!stacks) {
+		/* samples only: no StackWalk event */
+	} else if (g->s->stack_keys) {
 		/* StackWalk/KeyKernel: a reference to the module's cached stack */
 		uint8_t *q = stack_event(g, cpu, 16 + 16 + P, 37, ts, stack_pid, tid);
 		if (!q)
@@ -495,7 +509,7 @@ int etlgen_sample_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	}
 	if (ts > g->cpu[cpu].last_ts)
 		g->cpu[cpu].last_ts = ts;
-	expect_sample(g, cpu, mi, ip, m->stack, m->n_stack, NULL);
+	expect_sample(g, cpu, mi, ip, stacks ? m->stack : NULL, stacks ? m->n_stack : 0, NULL);
 	return 0;
 }
 
@@ -546,15 +560,16 @@ static int inside_samples(struct gen *g, struct etlgen_rng *r, unsigned cpu, siz
 			w -= m->inside[e].weight;
 		const struct etlgen_inside *in = &m->inside[e];
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
-		uint64_t ip = frame_in(lm, r);
+		uint64_t ip = frame_in(g, lm, r);
 		/* the thread the DPC interrupted */
 		const int who = g->s->interrupted_process;
 		uint32_t pid, tid;
 		etlgen_sample_thread(g->s, who, cpu, &pid, &tid);
 		if (put_sample(g, cpu, ip, tid, ts, m->inside_flag ? 1 : 0))
 			return -1;
-		if (m->inside_stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts,
-						  who ? pid : 4, tid))
+		int stacks = m->inside_stacks && !g->s->no_stacks;
+		if (stacks && put_stack(g, r, cpu, ip, in->callers, in->n_callers, ts, who ? pid : 4,
+					tid))
 			return -1;
 		g->cpu[cpu].last_ts = ts;
 		if (!g->exp)
@@ -564,9 +579,9 @@ static int inside_samples(struct gen *g, struct etlgen_rng *r, unsigned cpu, siz
 		struct etlgen_module_expect *x = &g->exp->modules[mi];
 		x->inside_samples++;
 		x->inside_flagged += m->inside_flag != 0;
-		x->inside_with_stack += m->inside_stacks != 0;
-		expect_sample(g, cpu, (size_t)in->leaf, ip, m->inside_stacks ? in->callers : NULL,
-			      m->inside_stacks ? in->n_callers : 0, x);
+		x->inside_with_stack += stacks;
+		expect_sample(g, cpu, (size_t)in->leaf, ip, stacks ? in->callers : NULL,
+			      stacks ? in->n_callers : 0, x);
 	}
 	return 0;
 }

@@ -204,6 +204,10 @@ struct etlgen_scenario {
 	int stack_keys;          /* Win8+ stack caching: KeyKernel references, KeyRundown
 				  * definitions at the end, instead of inline Stack events */
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
+	uint32_t frames_per_module; /* > 0: frames and IPs of a module without frame_rvas are
+				     * one of this many fixed addresses (0: anywhere) */
+	int no_stacks;           /* "sample_stacks": false — no StackWalk event at all (the
+				  * samples alone: ingest without stacks, for comparison) */
 	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */
 	const char *const *thread_names; /* "thread_names": [..]: the sampled thread of CPU i
 					  * (tid 1000 + i) named thread_names[i] by a Thread

@@ -6,6 +6,8 @@
  *   "duration_s": 10, "seed": 1, "qpc_frequency": 10000000, "build": 19041,
  *   "sample_rate_hz": 1000, "images_at_end": false, "stack_keys": false,
  *   "dpc_groups_enabled": true, "process_pid": 4242, "implausible_images": 0,
+ *   "frames_per_module": 0,   (> 0: a bounded set of return addresses per module, ≤ 2^20)
+ *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
  *       "base": "0xfffff80001000000", "size": 1048576,
@@ -232,6 +234,16 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->stack_keys = (int)num(root, "stack_keys", 0);
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
+	double fpm = num(root, "frames_per_module", 0);
+	if (!(fpm >= 0 && fpm <= 1 << 20)) {
+		snprintf(msg, n, "frames_per_module takes 0 to %d", 1 << 20);
+		cJSON_Delete(root);
+		etlgen_scenario_free(s);
+		return -1;
+	}
+	s->frames_per_module = (uint32_t)fpm;
+	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
+	s->no_stacks = cJSON_IsFalse(ss);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
 	if (etlgen_procs_parse(root, s, msg, n)) {
 		cJSON_Delete(root);

@@ -1,0 +1,402 @@
+/* api_stacks_pre.c — the pre-aggregated call trees and butterflies (db/db_stk_pretree.c): built after
+ * ingest by the same tree builder a request uses (api_stk_tree_build over the whole run),
+ * once per mode, and read back for whole-run requests by frame or module so that a request
+ * reads only the nodes above its min_share instead of walking every distinct stack. The
+ * Every module's butterfly (by module) is stored the same way, for the whole run. The
+ * answers are the same as the walk's: same nodes, same counts, same names (a node's name
+ * comes from its module and offset at read time, so symbols loaded later still name it).
+ * Frame trees are stored down to DB_STK_PRE_FLOOR of the total (requests with a smaller
+ * min_share walk); module trees whole, with per-slice counts of their nodes for windows.
+ * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
+ * the stacks as before. One stack reader, preloaded, serves every mode. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api_params.h"
+#include "api_stacks.h"
+
+/* One build: the run, its preloaded stack reader (every mode resolves the same leaves), the
+ * inserts, the error. */
+struct pre {
+	sqlite3 *db;
+	const char *public_id;
+	int64_t run_id;
+	struct db_stk_reader *r;
+	sqlite3_stmt *ins, *sins, *bins; /* trees, slice counts, butterflies */
+	char *err;
+	size_t errlen;
+};
+
+/* The whole run's selection, Idle left out or kept, reading through p's reader: 0, or -1
+ * with err set. */
+static int whole_run(struct pre *p, int idle, struct api_stk_query *q)
+{
+	struct api_request rq = {idle ? "idle=1" : "idle=0"};
+	cJSON *out = NULL;
+	if (!api_stk_query_parse(p->db, p->public_id, &rq, 0, q, &out)) {
+		q->reader = p->r;
+		return 0;
+	}
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+	snprintf(p->err, p->errlen, "%s", cJSON_IsString(m) ? m->valuestring : "no stack store");
+	cJSON_Delete(out);
+	return -1;
+}
+
+static int build_bfly(struct pre *p, int idle)
+{
+	struct api_stk_query q;
+	if (whole_run(p, idle, &q))
+		return -1;
+	int rc = api_stk_bfly_pre_build(p->db, &q, p->bins, p->err, p->errlen);
+	api_stk_query_clear(&q);
+	return rc;
+}
+
+/* Build mode's tree into t over q (parsed here; both cleared by the caller) and store it;
+ * frame trees only down to DB_STK_PRE_FLOOR of the total (module trees whole: windows
+ * recount them). 0, 1 when too large to hold (nothing stored), -1 with err set. */
+static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct api_stk_tree *t)
+{
+	cJSON *out = NULL;
+	if (whole_run(p, mode & DB_STK_PRE_IDLE, q))
+		return -1;
+	t->inverted = !!(mode & DB_STK_PRE_INVERTED);
+	t->by_module = !!(mode & DB_STK_PRE_MODULE);
+	int st = api_stk_tree_build(p->db, q, t, &out), rc = 0;
+	if (st == 413) {
+		rc = 1; /* too large to hold: requests of this mode walk the stacks */
+	} else if (st) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(out, "error");
+		snprintf(p->err, p->errlen, "%s", cJSON_IsString(m) ? m->valuestring : "a tree");
+		rc = -1;
+	}
+	cJSON_Delete(out);
+	int64_t *parent = rc ? NULL : malloc((t->n ? t->n : 1) * sizeof *parent);
+	if (!rc && !parent) {
+		snprintf(p->err, p->errlen, "out of memory");
+		rc = -1;
+	}
+	for (size_t i = 0; !rc && i < t->n; i++)
+		for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
+			parent[c] = (int64_t)i;
+	double floor = mode & DB_STK_PRE_MODULE ? 0 : DB_STK_PRE_FLOOR * (double)t->total;
+	for (size_t i = 0; !rc && i < t->n; i++) {
+		const struct api_stk_tnode *v = &t->v[i];
+		if ((double)v->value < floor)
+			continue; /* a parent's value is at least its child's: a whole subtree */
+		struct db_stk_prenode n = {.id = (int64_t)i, .parent = i ? parent[i] : -1,
+					   .value = v->value, .self = v->self,
+					   .module = v->module, .sym_module = v->sym_module,
+					   .offset = v->offset, .kernel = v->kernel};
+		for (int32_t c = v->first; c >= 0; c = t->v[c].next)
+			n.nchild++;
+		if (db_stk_pretree_put(p->ins, q->run.id, mode, &n)) {
+			snprintf(p->err, p->errlen, "storing a call tree: %s", sqlite3_errmsg(p->db));
+			rc = -1;
+		}
+	}
+	free(parent);
+	return rc;
+}
+
+/* The per-slice pass over the module trees: every stored count of the run, in slice order,
+ * mapped to the node its stack ends at in each tree (a lookup: the trees hold every stack
+ * already), the samples per (slice, tree, node) written whenever the slice moves on or the
+ * map fills. */
+#define PRE_TREES 4
+struct slices {
+	struct pre *p;
+	struct api_stk_tree *t[PRE_TREES];
+	int mode[PRE_TREES], n, failed;
+	int64_t slice;
+	struct stk_map leaf; /* (stored leaf node, tree) → tree node + 1 (forgotten when full) */
+	struct stk_map acc;  /* (tree, tree node) → samples in this slice */
+};
+
+static int slices_flush(struct slices *s)
+{
+	for (size_t i = 0; i < s->acc.cap; i++) {
+		const struct stk_entry *e = &s->acc.e[i];
+		if (e->used && db_stk_preslice_put(s->p->sins, s->p->run_id, s->mode[e->k[0]],
+						   s->slice, (int64_t)e->k[1], e->v))
+			return -1;
+	}
+	stk_map_reset(&s->acc);
+	return 0;
+}
+
+/* The node of t where the stored stack node ends (cached), or -1 when t lacks it. */
+static int32_t leaf_of(struct slices *s, int k, int64_t node)
+{
+	struct stk_entry *e = stk_map_get(&s->leaf, (uint64_t)node, (uint64_t)k, 0);
+	if (e)
+		return (int32_t)(e->v - 1);
+	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
+	int n = db_stk_path(s->p->r, node, fr, DB_STK_MAX_DEPTH);
+	size_t before = s->t[k]->n;
+	int32_t at = n < 0 ? -1 : api_stk_tree_add(s->t[k], fr, n, 0);
+	if (at < 0 || s->t[k]->n != before)
+		return -1; /* a stack the whole-run tree does not hold */
+	if (stk_map_full(&s->leaf))
+		stk_map_reset(&s->leaf);
+	stk_map_put(&s->leaf, (uint64_t)node, (uint64_t)k, 0)->v = at + 1;
+	return at;
+}
+
+static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t n)
+{
+	struct slices *s = ud;
+	if ((slice != s->slice || s->acc.n + PRE_TREES > s->acc.cap / 2) && slices_flush(s))
+		goto fail;
+	s->slice = slice;
+	for (int k = 0; k < s->n; k++) {
+		if (idle && !(s->mode[k] & DB_STK_PRE_IDLE))
+			continue;
+		int32_t at = leaf_of(s, k, node);
+		struct stk_entry *e = at < 0 ? NULL : stk_map_put(&s->acc, (uint64_t)k, (uint64_t)at, 0);
+		if (!e)
+			goto fail;
+		e->v += n;
+	}
+	return 0;
+fail:
+	s->failed = 1;
+	return 1;
+}
+
+static int build_slices(struct slices *s)
+{
+	int rc = -1;
+	s->slice = -1;
+	if (!stk_map_init(&s->leaf, 16) && !stk_map_init(&s->acc, 12) &&
+	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed)
+		rc = slices_flush(s);
+	stk_map_free(&s->leaf);
+	stk_map_free(&s->acc);
+	if (rc)
+		snprintf(s->p->err, s->p->errlen, "storing slice counts: %s", sqlite3_errmsg(s->p->db));
+	return rc;
+}
+
+/* Every tree, the module trees' slice counts, the butterflies: 0 or -1 with err set. */
+static int build_all(struct pre *p)
+{
+	/* the module trees first, kept for their slice pass */
+	struct api_stk_query mq[PRE_TREES];
+	struct api_stk_tree mt[PRE_TREES];
+	struct slices s = {.p = p};
+	int rc = 0, nq = 0;
+	for (int mode = 0; !rc && mode < DB_STK_PRE_MODES; mode++) {
+		if (!(mode & DB_STK_PRE_MODULE))
+			continue;
+		memset(&mt[nq], 0, sizeof mt[nq]);
+		int b = build_tree(p, mode, &mq[nq], &mt[nq]);
+		if (b < 0) {
+			rc = -1;
+			break;
+		}
+		nq++;
+		if (b == 0) { /* stored: counted per slice below */
+			s.t[s.n] = &mt[nq - 1];
+			s.mode[s.n++] = mode;
+		}
+	}
+	if (!rc && s.n && build_slices(&s))
+		rc = -1;
+	for (int k = 0; k < nq; k++) {
+		api_stk_tree_clear(&mt[k]);
+		api_stk_query_clear(&mq[k]);
+	}
+	for (int mode = 0; !rc && mode < DB_STK_PRE_MODES; mode++) {
+		if (mode & DB_STK_PRE_MODULE)
+			continue;
+		struct api_stk_query q;
+		struct api_stk_tree t = {0};
+		if (build_tree(p, mode, &q, &t) < 0)
+			rc = -1;
+		api_stk_tree_clear(&t);
+		api_stk_query_clear(&q);
+	}
+	for (int idle = 0; !rc && idle < 2; idle++)
+		if (build_bfly(p, idle) < 0)
+			rc = -1;
+	return rc;
+}
+
+int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errlen)
+{
+	struct db_run run;
+	cJSON *out = NULL;
+	if (api_find_run(db, public_id, &run, &out)) {
+		cJSON_Delete(out);
+		snprintf(err, errlen, "no such run");
+		return -1;
+	}
+	struct pre p = {.db = db, .public_id = public_id, .run_id = run.id, .err = err,
+			.errlen = errlen};
+	db_run_clear(&run);
+	int present = db_stk_present(db, p.run_id);
+	if (present <= 0)
+		return present; /* no stack store: nothing to build */
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = -1;
+	p.r = db_stk_reader_new(db, p.run_id);
+	if (!p.r || db_stk_reader_preload(p.r) < 0 || db_stk_pretree_begin(db, p.run_id, &p.ins) ||
+	    db_stk_preslice_begin(db, p.run_id, &p.sins) ||
+	    db_stk_prebfly_begin(db, p.run_id, &p.bins))
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+	else
+		rc = build_all(&p);
+	sqlite3_finalize(p.ins);
+	sqlite3_finalize(p.sins);
+	sqlite3_finalize(p.bins);
+	db_stk_reader_free(p.r);
+	if (sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK && !rc) {
+		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ---- reading ---- */
+
+struct load {
+	struct api_stk_tree *t;
+	struct stk_map ids; /* stored id → index + 1 in t->v */
+	int failed;
+};
+
+static int on_node(void *ud, const struct db_stk_prenode *n)
+{
+	struct load *l = ud;
+	struct api_stk_tree *t = l->t;
+	int32_t parent = -1;
+	if (n->id != 0) {
+		struct stk_entry *p = stk_map_get(&l->ids, (uint64_t)n->parent, 0, 0);
+		if (!p) { /* a parent below its child: not a tree this reader wrote */
+			l->failed = 1;
+			return 1;
+		}
+		parent = (int32_t)(p->v - 1);
+	} else if (t->n) {
+		l->failed = 1;
+		return 1;
+	}
+	struct stk_entry *e = stk_map_put(&l->ids, (uint64_t)n->id, 0, 0);
+	if (!e || api_grow((void **)&t->v, t->n, &t->cap, sizeof *t->v)) {
+		l->failed = 2;
+		return 1;
+	}
+	int32_t i = (int32_t)t->n++;
+	e->v = i + 1;
+	/* what is not loaded of this node's children: the pruned ones, folded into "(rest)" */
+	t->v[i] = (struct api_stk_tnode){
+		.value = n->value, .self = n->self, .offset = n->offset, .module = n->module,
+		.kernel = (uint8_t)n->kernel, .first = -1, .next = -1, .key = n->offset,
+		.sym_module = n->sym_module, .rest = n->value - n->self, .rest_n = n->nchild};
+	if (parent >= 0) {
+		struct api_stk_tnode *p = &t->v[parent];
+		t->v[i].next = p->first;
+		p->first = i;
+		p->rest -= n->value;
+		p->rest_n--;
+	}
+	return 0;
+}
+
+static int on_slice(void *ud, int64_t id, int64_t self)
+{
+	struct load *l = ud;
+	struct stk_entry *e = stk_map_get(&l->ids, (uint64_t)id, 0, 0);
+	if (!e) {
+		l->failed = 1;
+		return 1;
+	}
+	l->t->v[e->v - 1].self = self;
+	return 0;
+}
+
+/* t (the whole module tree, every node read) recounted for the window's slices: each
+ * node's samples ending there summed over the slices, values added up from the leaves
+ * (children come after their parent in t), nodes without samples unlinked. 0 or -1. */
+static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, char *err,
+		  size_t errlen)
+{
+	struct api_stk_tree *t = l->t;
+	int32_t *parent = malloc(t->n * sizeof *parent);
+	if (!parent) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
+			parent[c] = (int32_t)i;
+		t->v[i].value = t->v[i].self = t->v[i].rest = t->v[i].rest_n = 0;
+	}
+	int64_t lo, hi;
+	db_stk_slice_range(&q->f, &lo, &hi);
+	if (db_stk_preslice_read(db, q->run.id, mode, lo, hi, on_slice, l, err, errlen) ||
+	    l->failed) {
+		if (l->failed)
+			snprintf(err, errlen, "the stored slice counts name an unknown node");
+		free(parent);
+		return -1;
+	}
+	for (size_t i = t->n; i-- > 0;) {
+		t->v[i].value += t->v[i].self;
+		if (i)
+			t->v[parent[i]].value += t->v[i].value;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		int32_t *link = &t->v[i].first;
+		while (*link >= 0) {
+			if (t->v[*link].value == 0)
+				*link = t->v[*link].next;
+			else
+				link = &t->v[*link].next;
+		}
+	}
+	free(parent);
+	return 0;
+}
+
+int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		     double min_share, cJSON **out)
+{
+	char err[256];
+	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
+		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
+	int whole = api_stk_whole_run(q);
+	struct load l = {t, {0}, 0};
+	t->q = q;
+	if (!whole && !api_stk_window_only(q))
+		return -1;
+	if (!t->by_module && min_share < DB_STK_PRE_FLOOR)
+		return -1; /* frame trees are stored down to the floor only */
+	if (stk_map_init(&l.ids, API_STK_TREE_MAP_LOG2)) {
+		*out = api_error("out of memory");
+		return 500;
+	}
+	/* a window reads the whole module tree (a few nodes per module) and its slices */
+	int rc = db_stk_pretree_read(db, q->run.id, mode, whole ? min_share : 0, on_node, &l, err,
+				     sizeof err);
+	if (!rc && !l.failed && t->n && !whole && window(db, q, &l, mode, err, sizeof err))
+		rc = -1;
+	stk_map_free(&l.ids);
+	if (rc == 1)
+		return -1;
+	if (rc < 0 || l.failed || !t->n) {
+		*out = l.failed == 2 ? api_error("the selection has too many tree nodes above "
+						 "min_share: raise it")
+		       : rc < 0      ? api_error("%s", err)
+				     : api_error("the stored call tree is inconsistent");
+		return l.failed == 2 ? 413 : 500;
+	}
+	t->total = t->v[0].value;
+	return 0;
+}

@@ -1,0 +1,178 @@
+// stacks_pretree.test.mjs — the call trees stored after ingest (issue 13's pre-aggregated
+// trees, api/api_stacks_pre.c) answer whole-run requests: they must equal trees built here,
+// independently, from every sample's stack as the oracle decoder tests/support/etlscan.mjs
+// reads it from the file — by frame and by module, top-down and inverted, with and without
+// pruning — and so must the stored butterflies of every module. The scenario is the TDI-filter story with a bounded set of return addresses per
+// module (etlgen's frame_rvas), so frames repeat as in real traces.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { startServer, uploadDone, getJson, perfviewSample as perfview } from '../support/server.mjs';
+import { generate } from '../support/etlgen.mjs';
+import { scan } from '../support/etlscan.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(async () => { await srv.stop(); });
+
+const story = {
+  cpus: 4, pointer_size: 8, compressed: false, buffer_size: 65536, duration_s: 1, seed: 1313,
+  sample_rate_hz: 1000, process_pid: 4321,
+  modules: [
+    { name: 'ntoskrnl.exe', path: '\\SystemRoot\\system32\\ntoskrnl.exe', base: '0xfffff80070600000', size: 8388608,
+      frame_rvas: [0x1000, 0x2345, 0x3abc, 0x40000], samples: { weight: 1 } },
+    { name: 'tcpip.sys', path: '\\SystemRoot\\System32\\drivers\\tcpip.sys', base: '0xfffff80072000000', size: 2097152,
+      frame_rvas: [0x100, 0x2200, 0x10010] },
+    { name: 'idmtdi.sys', path: '\\SystemRoot\\System32\\drivers\\idmtdi.sys', base: '0xfffff80073000000', size: 65536,
+      frame_rvas: [0x10, 0x20, 0x30, 0x400, 0x5000], samples: { weight: 7, stack: ['tcpip.sys', 'ntoskrnl.exe'] } },
+    { name: 'tedrdrv.sys', path: '\\SystemRoot\\System32\\drivers\\tedrdrv.sys', base: '0xfffff80074000000', size: 262144,
+      frame_rvas: [0x800, 0x900, 0xa00], samples: { weight: 2, stack: ['ntoskrnl.exe'] } },
+  ],
+};
+
+// The tree of the oracle's stacks: frames root first (inverted: leaf first); by module,
+// consecutive frames of one module are one node. Children sorted by value, then name.
+function oracleTree(stacks, { invert, byModule }) {
+  const root = { name: 'all', value: 0, self: 0, kids: new Map() };
+  for (const { frames } of stacks) {
+    const chain = invert ? frames : [...frames].reverse();
+    let at = root, prev;
+    root.value++;
+    for (const f of chain) {
+      const mod = f.module === null ? null : f.module.toLowerCase();
+      if (byModule && prev !== undefined && mod === prev) continue;
+      prev = mod;
+      const name = byModule ? (f.module ?? '?')
+        : f.module === null ? `0x${f.offset.toString(16)}` : `${f.module}+0x${f.offset.toString(16)}`;
+      const key = byModule ? `${mod}` : `${mod}|${f.offset}`;
+      if (!at.kids.has(key)) at.kids.set(key, { name, value: 0, self: 0, kids: new Map() });
+      at = at.kids.get(key);
+      at.value++;
+    }
+    at.self++;
+  }
+  return root;
+}
+
+// The answer a request with min_share gives: children under min_share × total folded into
+// one "(rest)" node per parent.
+function pruned(n, min, count) {
+  const kids = [...n.kids.values()].sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : 1));
+  const keep = kids.filter((c) => c.value >= min), cut = kids.filter((c) => c.value < min);
+  const children = keep.map((c) => pruned(c, min, count));
+  if (cut.length) {
+    const v = cut.reduce((s, c) => s + c.value, 0);
+    children.push({ name: '(rest)', value: v, self: v, children: [] });
+    count.nodes += cut.length;
+    count.samples += v;
+  }
+  return { name: n.name, value: n.value, self: n.self, children };
+}
+
+// The API's tree in the same shape and order (its tie order is by module id, ours by name).
+const shape = (n) => ({
+  name: n.name, value: n.value, self: n.self,
+  children: n.children.map(shape).sort((a, b) => (a.name === '(rest)') - (b.name === '(rest)') ||
+    b.value - a.value || (a.name < b.name ? -1 : 1)),
+});
+
+test('stored call trees equal trees built from the oracle decoder\'s stacks', async () => {
+  const g = generate(srv.dir, 'pretree', story, false);
+  const o = scan(g.path, { stacks: true });
+  assert.equal(o.stacks.length, g.expected.samples);
+  assert.equal(o.idle, 0);
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'pretree.etl')).id;
+  let leaves = 0;
+  for (const invert of [false, true]) {
+    for (const byModule of [false, true]) {
+      const want = oracleTree(o.stacks, { invert, byModule });
+      if (!invert && !byModule) leaves = [...want.kids.values()].length;
+      for (const share of [0, 0.0001, 0.001, 0.01, 0.05]) {
+        const q = `invert=${invert ? 1 : 0}&group=${byModule ? 'module' : 'frame'}&min_share=${share}`;
+        const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}`);
+        assert.equal(r.status, 200, q);
+        const count = { nodes: 0, samples: 0 };
+        const exp = pruned(want, share * want.value, count);
+        assert.equal(r.body.total, o.stacks.length, q);
+        assert.deepEqual(shape(r.body.root), exp, q);
+        assert.deepEqual(r.body.pruned, count, q);
+        // the same answer through the per-slice counts (every CPU named), and with Idle
+        // kept (the scenario has none)
+        const w = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&cpus=0-3`);
+        assert.deepEqual(w.body, r.body, `${q} per-slice`);
+        const i = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&idle=1`);
+        assert.deepEqual(shape(i.body.root), exp, `${q} idle=1`);
+      }
+    }
+  }
+  // frames repeat: 4 ntoskrnl.exe return addresses at the root of every stack
+  assert.equal(leaves, 4);
+});
+
+// A module's butterfly from the oracle's stacks: each stack as its chain of modules (root
+// first, consecutive repeats folded); a sample counts once per distinct caller and callee
+// of the module's occurrences, inclusive once if it occurs, exclusive if it is the leaf.
+function oracleButterfly(stacks, name) {
+  const t = name.toLowerCase(), callers = new Map(), callees = new Map();
+  let inclusive = 0, exclusive = 0;
+  const add = (m, k) => m.set(k, (m.get(k) || 0) + 1);
+  for (const { frames } of stacks) {
+    const chain = [];
+    for (const f of [...frames].reverse()) {
+      const m = f.module === null ? null : f.module;
+      if (!chain.length || (chain.at(-1) ?? '').toLowerCase() !== (m ?? '').toLowerCase() || (chain.at(-1) === null) !== (m === null)) chain.push(m);
+    }
+    const up = new Set(), down = new Set();
+    chain.forEach((m, i) => {
+      if (m === null || m.toLowerCase() !== t) return;
+      if (i > 0) up.add(chain[i - 1]);
+      if (i + 1 < chain.length) down.add(chain[i + 1]);
+    });
+    if (chain.some((m) => m !== null && m.toLowerCase() === t)) inclusive++;
+    if (chain.length && chain.at(-1) !== null && chain.at(-1).toLowerCase() === t) exclusive++;
+    for (const m of up) add(callers, m);
+    for (const m of down) add(callees, m);
+  }
+  const list = (m) => [...m].map(([n, value]) => ({ name: n, value })).sort((a, b) => b.value - a.value || (a.name < b.name ? -1 : 1));
+  return { module: name, total: stacks.length, inclusive, exclusive, callers: list(callers), callees: list(callees) };
+}
+
+test('stored butterflies equal the oracle decoder\'s, module by module', async () => {
+  const g = generate(srv.dir, 'prebfly', story, false);
+  const o = scan(g.path, { stacks: true });
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'prebfly.etl')).id;
+  const sorted = (b) => ({ ...b, callers: [...b.callers].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1)),
+    callees: [...b.callees].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1)) });
+  for (const name of ['ntoskrnl.exe', 'TCPIP.SYS', 'idmtdi.sys', 'tedrdrv.sys', 'absent.sys']) {
+    const q = `stacks/butterfly?module=${name}`;
+    const r = await getJson(`${srv.url}/api/runs/${id}/${q}`);
+    assert.equal(r.status, 200, q);
+    assert.deepEqual(sorted(r.body), oracleButterfly(o.stacks, name), q);
+    const w = await getJson(`${srv.url}/api/runs/${id}/${q}&cpus=0-3`);
+    assert.deepEqual(w.body, r.body, `${q} per-slice`);
+  }
+});
+
+// A window alone reads the module trees' per-slice counts: the same answer as the walk over
+// the stored (slice, CPU, thread, stack) counts that naming every CPU takes — on the real
+// PerfView sample (Idle, user stacks) and on the story, windows inside, across and past
+// the trace.
+test('windowed module trees from per-slice counts equal the per-slice walk', async () => {
+  const g = generate(srv.dir, 'prewin', { ...story, duration_s: 2 }, false);
+  const runs = [(await uploadDone(srv.url, readFileSync(g.path), 'prewin.etl')).id];
+  if (existsSync(perfview)) runs.push((await uploadDone(srv.url, readFileSync(perfview), 'perfview.etl')).id);
+  for (const id of runs) {
+    const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+    const dur = run.duration_s * 1000;
+    for (const [a, b] of [[0, 0.5], [0.25, 0.75], [0.333, 0.334], [0.9, 2], [1.5, 3]]) {
+      const win = `from=${run.start + a * dur}&to=${run.start + b * dur}`;
+      for (const q of ['group=module', 'group=module&invert=1&min_share=0', 'group=module&idle=1&min_share=0.05',
+        'group=module&invert=1&idle=1']) {
+        const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&${win}`);
+        assert.equal(r.status, 200, `${q}&${win}`);
+        const w = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&${win}&cpus=0-63`);
+        assert.deepEqual(r.body, w.body, `${id} ${q}&${win}`);
+      }
+    }
+  }
+});
