@@ -1,6 +1,6 @@
-/* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the single
- * ingest worker thread, which owns its own read-write database connection. SQLite takes
- * one writer at a time, so one worker keeps ingests from queueing on the write lock. */
+/* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the ingest
+ * workers (--ingest-workers, default 1). Each ingest writes its own run file (db_store.h),
+ * so workers never wait on one another's write lock; only publishing touches the catalog. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,12 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "db.h"
+#include "db_store.h"
 #include "ingest.h"
 #include "ingest_grow.h"
 #include "jobs.h"
 #include "find.h"
 
 #define MAX_JOBS 256
+#define MAX_WORKERS 64
 
 enum job_state { JOB_FREE, JOB_RECEIVING, JOB_QUEUED, JOB_INGESTING, JOB_DONE, JOB_FAILED };
 
@@ -31,9 +33,9 @@ struct job {
 struct jobs {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t worker;
-	int stopping, started;
-	char *db_path;
+	pthread_t worker[MAX_WORKERS];
+	int stopping, started; /* started: workers running */
+	struct db_store *store;
 	struct job job[MAX_JOBS];
 	int64_t next_seq;
 	void (*after)(void *ctx, sqlite3 *db, int64_t run_id); /* after a successful ingest */
@@ -74,8 +76,8 @@ static int still_streaming(const struct job *jb)
 }
 
 /* Oldest queued job (FIFO by sequence number), those whose upload has ended first: a
- * streaming upload holds the worker, and the ingest's write transaction (so edits and PDB
- * uploads wait on SQLite's busy timeout), for as long as its upload lasts. */
+ * streaming upload holds its worker for as long as its upload lasts (it writes its own run
+ * file, so only other ingests can wait on it). */
 static struct job *next_queued(struct jobs *j)
 {
 	struct job *best = NULL;
@@ -94,11 +96,42 @@ static struct job *next_queued(struct jobs *j)
 	return best;
 }
 
+/* One run into its own file: reserve, ingest, store its findings (so the first visitor
+ * waits for nothing and the file never changes for them), publish. 0 done; else err. */
+static int ingest_one(struct db_store *store, const char *spool, const struct db_run_input *in,
+		      const struct ingest_options *opts, const char *id,
+		      struct db_import_result *res, char *err, size_t errlen)
+{
+	struct db_run_writer w;
+	if (db_store_run_begin(store, &w, err, errlen) != 0)
+		return -1;
+	/* The job id commits with the run (db_store_run_publish): if the server dies before
+	 * the uploader's next poll, the job still answers after a restart (jobs_status_stored). */
+	int rc = db_import_upload(w.db, spool, in, opts, id, res, err, errlen);
+	if (rc == 0 && res->run_id != w.run_id) {
+		cJSON_Delete(res->summary);
+		rc = -1, snprintf(err, errlen, "the run did not get its reserved id");
+	}
+	if (rc != 0) {
+		db_store_run_abandon(store, &w);
+		return rc;
+	}
+	cJSON *doc = NULL;
+	char ferr[256];
+	if (find_get(w.db, res->run_id, &doc, ferr, sizeof ferr) == 0)
+		cJSON_Delete(doc); /* else GET /findings reports the error */
+	if (db_store_run_publish(store, &w, id, err, errlen) != 0) {
+		cJSON_Delete(res->summary);
+		res->summary = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct jobs *j = arg;
 	char err[512];
-	sqlite3 *db = db_open(j->db_path, DB_READWRITE, err, sizeof err);
 
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
@@ -108,9 +141,9 @@ static void *worker_main(void *arg)
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 60;
-			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) != 0 && db) {
+			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) != 0) {
 				pthread_mutex_unlock(&j->mu);
-				db_purge_expired(db, db_now_us());
+				db_store_sweep(j->store);
 				pthread_mutex_lock(&j->mu);
 			}
 		}
@@ -133,23 +166,10 @@ static void *worker_main(void *arg)
 
 		struct db_import_result res;
 		int rc;
-		if (!db)
-			rc = -1; /* err holds the open failure */
-		else if (!spool || !copy.file_name || (want_encoding && !encoding))
+		if (!spool || !copy.file_name || (want_encoding && !encoding))
 			rc = -1, snprintf(err, sizeof err, "out of memory");
 		else
-			/* The job id commits with the run (db_import_upload): if the server dies
-			 * before the uploader's next poll — while findings are computed below, say —
-			 * the job still answers after a restart (jobs_status_stored). */
-			rc = db_import_upload(db, spool, &copy, &opts, id, &res, err, sizeof err);
-		if (rc == 0) {
-			/* Findings are stored now so the first visitor waits for nothing; if
-			 * this fails, GET /findings computes them again and reports the error. */
-			cJSON *doc = NULL;
-			char ferr[256];
-			if (find_get(db, res.run_id, &doc, ferr, sizeof ferr) == 0)
-				cJSON_Delete(doc);
-		}
+			rc = ingest_one(j->store, spool, &copy, &opts, id, &res, err, sizeof err);
 		if (spool)
 			unlink(spool);
 		free(spool);
@@ -175,32 +195,34 @@ static void *worker_main(void *arg)
 		}
 		if (rc == 0 && j->after) { /* the run is visible already; this adds to it */
 			pthread_mutex_unlock(&j->mu);
-			j->after(j->after_ctx, db, res.run_id);
+			j->after(j->after_ctx, NULL, res.run_id);
 			pthread_mutex_lock(&j->mu);
 		}
 	}
 	pthread_mutex_unlock(&j->mu);
-	db_close(db);
 	return NULL;
 }
 
-struct jobs *jobs_create(const char *db_path, char *err, size_t errlen)
+struct jobs *jobs_create(struct db_store *store, int workers, char *err, size_t errlen)
 {
 	struct jobs *j = calloc(1, sizeof *j);
-	if (!j || !(j->db_path = strdup(db_path))) {
-		free(j);
+	if (!j) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	j->store = store;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
-	if (pthread_create(&j->worker, NULL, worker_main, j) != 0) {
-		snprintf(err, errlen, "cannot start the ingest worker");
-		free(j->db_path);
-		free(j);
-		return NULL;
-	}
-	j->started = 1;
+	if (workers < 1)
+		workers = 1;
+	if (workers > MAX_WORKERS)
+		workers = MAX_WORKERS;
+	for (; j->started < workers; j->started++)
+		if (pthread_create(&j->worker[j->started], NULL, worker_main, j) != 0) {
+			snprintf(err, errlen, "cannot start the ingest workers");
+			jobs_destroy(j);
+			return NULL;
+		}
 	return j;
 }
 
@@ -212,8 +234,8 @@ void jobs_destroy(struct jobs *j)
 	j->stopping = 1;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
-	if (j->started)
-		pthread_join(j->worker, NULL);
+	for (int i = 0; i < j->started; i++)
+		pthread_join(j->worker[i], NULL);
 	for (int i = 0; i < MAX_JOBS; i++) {
 		if (j->job[i].spool && j->job[i].state == JOB_QUEUED)
 			unlink(j->job[i].spool);
@@ -221,7 +243,6 @@ void jobs_destroy(struct jobs *j)
 	}
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
-	free(j->db_path);
 	free(j);
 }
 
@@ -284,7 +305,7 @@ void jobs_queue(struct jobs *j, const char *id, const char *spool_path)
 	if (jb) {
 		jb->spool = strdup(spool_path);
 		jb->state = jb->spool ? JOB_QUEUED : JOB_FAILED;
-		pthread_cond_signal(&j->cv);
+		pthread_cond_broadcast(&j->cv);
 	}
 	pthread_mutex_unlock(&j->mu);
 }

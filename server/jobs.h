@@ -1,5 +1,6 @@
-/* jobs.h — upload jobs: an upload is received on a request thread, then ingested by one
- * background worker; clients poll a job's state by its unguessable id. */
+/* jobs.h — upload jobs: an upload is received on a request thread, then ingested by one of
+ * the background workers into its own run file; clients poll a job's state by its
+ * unguessable id. */
 #ifndef ETLSCOPE_JOBS_H
 #define ETLSCOPE_JOBS_H
 
@@ -11,7 +12,9 @@
 
 struct jobs;
 
-struct jobs *jobs_create(const char *db_path, char *err, size_t errlen);
+struct db_store;
+/* workers: ingests at once (1 to 64), each writing its own run file in store. */
+struct jobs *jobs_create(struct db_store *store, int workers, char *err, size_t errlen);
 /* Stop the worker after its current job; queued jobs are failed and their files removed. */
 void jobs_destroy(struct jobs *j);
 
@@ -30,8 +33,8 @@ void jobs_stream(struct jobs *j, const char *id, const char *spool_path,
 		 struct ingest_grow *grow);
 void jobs_fail(struct jobs *j, const char *id, const char *message);
 
-/* Called by the worker after each successful ingest, with its connection (the symbol job,
- * server/symbols.h); set before the first upload. */
+/* Called by a worker after each successful ingest (the symbol job, server/symbols.h), with
+ * db NULL: the run is published and its file closed; set before the first upload. */
 struct sqlite3;
 void jobs_set_after_ingest(struct jobs *j, void (*fn)(void *ctx, struct sqlite3 *db,
 						       int64_t run_id), void *ctx);
