@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "db_catalog.h"
 #include "db_store.h"
 
 #define READER_HANDLES 8 /* open run files per thread */
@@ -25,7 +26,8 @@ struct handle {
 
 struct db_reader {
 	struct db_store *st;
-	sqlite3 *cat;
+	struct db_catalog *cat;
+	sqlite3 *empty; /* db_reader_empty, opened on first use */
 	struct handle h[READER_HANDLES];
 	uint64_t tick;
 };
@@ -51,38 +53,32 @@ void db_reader_free(struct db_reader *r)
 		return;
 	for (int i = 0; i < READER_HANDLES; i++)
 		db_close(r->h[i].db);
-	db_close(r->cat);
+	db_catalog_close(r->cat);
+	db_close(r->empty);
 	free(r);
 }
 
-sqlite3 *db_reader_catalog(struct db_reader *r)
+struct db_catalog *db_reader_catalog(struct db_reader *r)
 {
 	return r->cat;
 }
 
-/* The catalog's row of a visible run: id, file version (0: rows still in the catalog),
- * and the editable fields the overlay shows. */
-static const char lookup_sql[] =
-	"SELECT r.id, coalesce(f.version, 0), r.name, r.notes, r.expires_us, r.edit_token"
-	" FROM runs r LEFT JOIN run_files f ON f.run_id = r.id"
-	" WHERE r.public_id = ? AND (r.expires_us IS NULL OR r.expires_us > ?)";
-
-static sqlite3_stmt *lookup(sqlite3 *cat, const char *public_id)
+sqlite3 *db_reader_empty(struct db_reader *r, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(cat, lookup_sql, -1, &q, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_text(q, 1, public_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 2, db_now_us());
-	if (sqlite3_step(q) != SQLITE_ROW) {
-		sqlite3_finalize(q);
-		return NULL;
-	}
-	return q;
+	if (!r->empty)
+		r->empty = db_open(":memory:", DB_READWRITE, err, errlen);
+	return r->empty;
 }
 
-/* Copy the editable fields of row (a lookup) onto the TEMP runs row of run id. */
-static int overlay(sqlite3 *db, sqlite3_stmt *row, const char *schema)
+/* The catalog's row of a visible run (id, file version, the editable fields the overlay
+ * shows) into *out: 0, or 1 none (db_run_clear(&out->run) after 0). */
+static int lookup(struct db_catalog *cat, const char *public_id, struct db_catalog_run *out)
+{
+	return cat->ops->run_get(cat, public_id, out) == 0 ? 0 : 1;
+}
+
+/* Copy the editable fields of the catalog's row onto the TEMP runs row of the run. */
+static int overlay(sqlite3 *db, const struct db_catalog_run *row, const char *schema)
 {
 	sqlite3_stmt *q;
 	char sql[160];
@@ -90,9 +86,12 @@ static int overlay(sqlite3 *db, sqlite3_stmt *row, const char *schema)
 				  " WHERE id=?", schema);
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return -1;
-	for (int c = 2; c <= 5; c++)
-		sqlite3_bind_value(q, c - 1, sqlite3_column_value(row, c));
-	sqlite3_bind_int64(q, 5, sqlite3_column_int64(row, 0));
+	sqlite3_bind_text(q, 1, row->run.name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, row->run.notes, -1, SQLITE_STATIC);
+	if (row->run.has_expiry)
+		sqlite3_bind_int64(q, 3, row->run.expires_us);
+	sqlite3_bind_text(q, 4, row->edit_token, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, row->run.id);
 	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(q);
 	return rc;
@@ -120,15 +119,15 @@ static sqlite3 *open_file(struct db_reader *r, int64_t run_id, int64_t version, 
 
 sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size_t errlen)
 {
-	sqlite3_stmt *row = lookup(r->cat, public_id);
+	struct db_catalog_run row;
 	struct handle *h = NULL, *lru = &r->h[0];
 	snprintf(err, errlen, "no such run");
-	if (!row)
+	if (lookup(r->cat, public_id, &row) != 0)
 		return NULL;
-	int64_t id = sqlite3_column_int64(row, 0), version = sqlite3_column_int64(row, 1);
-	if (version == 0) { /* not moved into a file yet (db_store_adopt.c) */
-		sqlite3_finalize(row);
-		return r->cat;
+	int64_t id = row.run.id, version = row.version;
+	if (version == 0) { /* not moved into a file yet (db_store_adopt.c; SQLite only) */
+		db_run_clear(&row.run);
+		return db_catalog_sqlite(r->cat);
 	}
 	for (int i = 0; i < READER_HANDLES && !h; i++) {
 		if (r->h[i].db && r->h[i].run_id == id && r->h[i].version == version)
@@ -141,15 +140,15 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 		db_close(h->db);
 		memset(h, 0, sizeof *h);
 		if (!(h->db = open_file(r, id, version, err, errlen))) {
-			sqlite3_finalize(row);
+			db_run_clear(&row.run);
 			return NULL;
 		}
 		h->run_id = id;
 		h->version = version;
 	}
 	h->used = ++r->tick;
-	int rc = overlay(h->db, row, "temp");
-	sqlite3_finalize(row);
+	int rc = overlay(h->db, &row, "temp");
+	db_run_clear(&row.run);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot read run %lld: %s", (long long)id, sqlite3_errmsg(h->db));
 		return NULL;
@@ -161,15 +160,15 @@ int db_run_file_open(struct db_reader *r, const char *public_id, int64_t *size, 
 		     size_t errlen)
 {
 	for (int attempt = 0; attempt < 3; attempt++) { /* a new version may replace it */
-		sqlite3_stmt *row = lookup(r->cat, public_id);
+		struct db_catalog_run row;
 		char path[4096];
 		struct stat sb;
-		if (!row) {
+		if (lookup(r->cat, public_id, &row) != 0) {
 			snprintf(err, errlen, "no such run");
 			return -1;
 		}
-		int64_t id = sqlite3_column_int64(row, 0), v = sqlite3_column_int64(row, 1);
-		sqlite3_finalize(row);
+		int64_t id = row.run.id, v = row.version;
+		db_run_clear(&row.run);
 		if (v == 0) {
 			snprintf(err, errlen, "this run is not in a file of its own yet; it moves at the"
 					      " server's next start");
@@ -257,7 +256,7 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 			 size_t errlen)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *rows[8] = {NULL};
+	struct db_catalog_run rows[8];
 	int k = 0, files = 0, catalog = 0, rc = 0;
 	char *keep = sqlite3_mprintf("DELETE FROM temp.runs WHERE id NOT IN (0");
 	if (n > 8)
@@ -273,14 +272,13 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 	for (int i = 0; i < n && rc == 0; i++) {
 		char path[4096], name[16];
 		int dup = 0;
-		if (!(rows[k] = lookup(r->cat, public_ids[i])))
+		if (lookup(r->cat, public_ids[i], &rows[k]) != 0)
 			continue;
-		int64_t id = sqlite3_column_int64(rows[k], 0), v = sqlite3_column_int64(rows[k], 1);
+		int64_t id = rows[k].run.id, v = rows[k].version;
 		for (int j = 0; j < k; j++)
-			dup |= sqlite3_column_int64(rows[j], 0) == id;
+			dup |= rows[j].run.id == id;
 		if (dup) {
-			sqlite3_finalize(rows[k]);
-			rows[k] = NULL;
+			db_run_clear(&rows[k].run);
 			continue;
 		}
 		k++;
@@ -304,7 +302,7 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 		if (rc == 0)
 			rc = keep && sqlite3_exec(db, keep, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 		for (int j = 0; j < k && rc == 0; j++)
-			rc = overlay(db, rows[j], "temp");
+			rc = overlay(db, &rows[j], "temp");
 		if (rc != 0)
 			snprintf(err, errlen, "cannot open the runs: %s", sqlite3_errmsg(db));
 	} else {
@@ -312,7 +310,7 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 	}
 	sqlite3_free(keep);
 	for (int j = 0; j < k; j++)
-		sqlite3_finalize(rows[j]);
+		db_run_clear(&rows[j].run);
 	if (rc != 0) {
 		sqlite3_close(db);
 		return NULL;

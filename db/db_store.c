@@ -5,17 +5,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "db_catalog.h"
 #include "db_store.h"
 
 #define MODIFY_MAX 64 /* runs being changed at once */
 
 struct db_store {
-	char catalog[4096];
+	char catalog[4096]; /* a path (SQLite) or a postgresql:// URI */
 	char dir[3800]; /* room for the file names inside 4096-byte paths */
 	pthread_mutex_t mu; /* guards busy[] */
 	pthread_cond_t cv;
@@ -23,15 +25,12 @@ struct db_store {
 	int nbusy;
 	/* Held open while the store lives: short-lived catalog connections are never the last
 	 * one, whose close would checkpoint and delete the WAL under an exclusive lock. */
-	sqlite3 *keep;
+	struct db_catalog *keep;
+	char owner[96];   /* this process in the catalog: reservations, jobs, heartbeats */
+	int64_t lease_us; /* how long a heartbeat keeps this server and its jobs alive */
 	db_store_fn finish; /* completes every new file (db_store_open's finish); may be NULL */
 	void *finish_ud;
 };
-
-static const char run_files_sql[] =
-	/* version 0: reserved by an ingest in flight (no visible run); else the current file */
-	"CREATE TABLE IF NOT EXISTS run_files ("
-	"  run_id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL DEFAULT 0);";
 
 const char *db_store_dir(const struct db_store *st)
 {
@@ -51,20 +50,28 @@ int db_store_run_path(const struct db_store *st, int64_t run_id, int64_t version
 	return n > 0 && (size_t)n < outlen ? 0 : -1;
 }
 
-sqlite3 *db_store_catalog(struct db_store *st, char *err, size_t errlen)
+struct db_catalog *db_store_catalog(struct db_store *st, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(st->catalog, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open the catalog %s: %s", st->catalog,
-			 db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 30000);
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_exec(db, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
-	return db;
+	return db_catalog_open(st->catalog, err, errlen);
+}
+
+const char *db_store_owner(const struct db_store *st)
+{
+	return st->owner;
+}
+
+int64_t db_store_lease_us(const struct db_store *st)
+{
+	return st->lease_us;
+}
+
+int db_store_heartbeat(struct db_store *st)
+{
+	struct db_catalog *c = st->keep;
+	int64_t now = db_now_us();
+	if (!c || c->ops->heartbeat(c, st->owner, now + st->lease_us) != 0)
+		return -1;
+	return c->ops->job_expire(c, now);
 }
 
 /* One statement with up to two integer parameters; returns sqlite3_changes or -1. */
@@ -129,16 +136,15 @@ int db_store_place(const struct db_store *st, const char *tmp, int64_t run_id, i
 int db_store_run_begin(struct db_store *st, struct db_run_writer *w, char *err, size_t errlen)
 {
 	memset(w, 0, sizeof *w);
-	sqlite3 *cat = db_store_catalog(st, err, errlen);
+	struct db_catalog *cat = db_store_catalog(st, err, errlen);
 	if (!cat)
 		return -1;
-	if (exec_ids(cat, "INSERT INTO run_files(version) VALUES (0)", 0, 0) != 1) {
-		snprintf(err, errlen, "cannot reserve a run: %s", sqlite3_errmsg(cat));
-		db_close(cat);
+	if (cat->ops->reserve(cat, st->owner, &w->run_id) != 0) {
+		snprintf(err, errlen, "cannot reserve a run: %s", db_catalog_errmsg(cat));
+		db_catalog_close(cat);
 		return -1;
 	}
-	w->run_id = sqlite3_last_insert_rowid(cat);
-	db_close(cat);
+	db_catalog_close(cat);
 	snprintf(w->path, sizeof w->path, "%s/.tmp-run-%lld.db", st->dir, (long long)w->run_id);
 	if (!(w->db = db_store_file_create(w->path, err, errlen))) {
 		db_store_run_abandon(st, w);
@@ -167,77 +173,41 @@ void db_store_run_abandon(struct db_store *st, struct db_run_writer *w)
 		snprintf(journal, sizeof journal, "%s-journal", w->path);
 		unlink(journal);
 	}
-	sqlite3 *cat = db_store_catalog(st, err, sizeof err);
-	if (cat) /* a reservation left behind is removed at the next start */
-		exec_ids(cat, "DELETE FROM run_files WHERE run_id=? AND version=0", w->run_id, 0);
-	db_close(cat);
+	struct db_catalog *cat = db_store_catalog(st, err, sizeof err);
+	if (cat) /* a reservation left behind is removed at a later start */
+		cat->ops->unreserve(cat, w->run_id);
+	db_catalog_close(cat);
 }
 
-/* The runs row of the file attached as "f" becomes the catalog's, with the edit token
- * the file no longer carries, and the reservation becomes version 1 — one transaction. */
-static int publish_row(sqlite3 *cat, int64_t run_id, const char *token, const char *job_id)
+/* Take the run's row and edit token out of the file being written (the token stays in
+ * the catalog only), and the placeholder row out (db_store_run_begin). */
+static int take_row(sqlite3 *db, int64_t run_id, struct db_run *row, char *token, size_t len)
 {
-	sqlite3_stmt *q = NULL;
-	char *cols = NULL, *sql = NULL;
-	int ok = 0;
-	if (sqlite3_prepare_v2(cat, "SELECT group_concat(printf('\"%w\"', name), ',')"
-				    " FROM pragma_table_info('runs', 'f')", -1, &q, NULL) == SQLITE_OK &&
-	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		cols = sqlite3_mprintf("%s", sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	q = NULL;
-	if (cols)
-		sql = sqlite3_mprintf("INSERT INTO main.runs(%s) SELECT %s FROM f.runs WHERE id=?",
-				      cols, cols);
-	if (sql && sqlite3_exec(cat, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
-		ok = exec_ids(cat, sql, run_id, 0) == 1 &&
-		     sqlite3_prepare_v2(cat, "UPDATE main.runs SET edit_token=? WHERE id=?", -1, &q,
-					NULL) == SQLITE_OK;
-		if (ok) {
-			sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(q, 2, run_id);
-			ok = sqlite3_step(q) == SQLITE_DONE;
-		}
-		sqlite3_finalize(q);
-		q = NULL;
-		if (ok && job_id) {
-			ok = sqlite3_prepare_v2(cat, "INSERT INTO main.upload_jobs(job_id, run_id)"
-						     " VALUES (?,?)", -1, &q, NULL) == SQLITE_OK;
-			if (ok) {
-				sqlite3_bind_text(q, 1, job_id, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(q, 2, run_id);
-				ok = sqlite3_step(q) == SQLITE_DONE;
-			}
-			sqlite3_finalize(q);
-		}
-		ok = ok && exec_ids(cat, "UPDATE run_files SET version=1 WHERE run_id=? AND version=0",
-				    run_id, 0) == 1;
-		ok = ok && sqlite3_exec(cat, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-		if (!ok)
-			sqlite3_exec(cat, "ROLLBACK", NULL, NULL, NULL);
-	}
-	sqlite3_free(sql);
-	sqlite3_free(cols);
-	return ok ? 0 : -1;
-}
-
-/* Take the run's edit token out of the file being written (it stays in the catalog), and
- * the placeholder row out (db_store_run_begin). */
-static int take_token(sqlite3 *db, int64_t run_id, char *token, size_t len)
-{
-	if (db_run_edit_token(db, run_id, token, len) != 0)
+	sqlite3_stmt *q;
+	char public_id[DB_PUBLIC_ID_LEN + 1] = "";
+	if (db_run_edit_token(db, run_id, token, len) != 0 ||
+	    sqlite3_prepare_v2(db, "SELECT public_id FROM runs WHERE id=?", -1, &q, NULL) !=
+		    SQLITE_OK)
 		return -1;
-	return exec_ids(db, "UPDATE runs SET edit_token='' WHERE id=?", run_id, 0) == 1 &&
-			       exec_ids(db, "DELETE FROM runs WHERE id=?", run_id - 1, 0) == 1
-		       ? 0
-		       : -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		snprintf(public_id, sizeof public_id, "%s", sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (!public_id[0] || db_run_get(db, public_id, row) != 0)
+		return -1;
+	if (exec_ids(db, "UPDATE runs SET edit_token='' WHERE id=?", run_id, 0) == 1 &&
+	    exec_ids(db, "DELETE FROM runs WHERE id=?", run_id - 1, 0) == 1)
+		return 0;
+	db_run_clear(row);
+	return -1;
 }
 
 int db_store_run_publish(struct db_store *st, struct db_run_writer *w, const char *job_id,
 			 char *err, size_t errlen)
 {
 	char token[DB_PUBLIC_ID_LEN + 1], path[4096];
-	if (take_token(w->db, w->run_id, token, sizeof token) != 0) {
+	struct db_run row;
+	if (take_row(w->db, w->run_id, &row, token, sizeof token) != 0) {
 		snprintf(err, errlen, "cannot finish the run file: %s", sqlite3_errmsg(w->db));
 		db_store_run_abandon(st, w);
 		return -1;
@@ -246,35 +216,32 @@ int db_store_run_publish(struct db_store *st, struct db_run_writer *w, const cha
 	w->db = NULL;
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "cannot close the run file");
+		db_run_clear(&row);
 		db_store_run_abandon(st, w);
 		return -1;
 	}
 	if (db_store_place(st, w->path, w->run_id, 1, err, errlen) != 0) {
+		db_run_clear(&row);
 		db_store_run_abandon(st, w);
 		return -1;
 	}
 	db_store_run_path(st, w->run_id, 1, path, sizeof path);
-	sqlite3 *cat = db_store_catalog(st, err, errlen);
-	sqlite3_stmt *q = NULL;
-	rc = -1;
-	if (cat && sqlite3_prepare_v2(cat, "ATTACH ? AS f", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, path, -1, SQLITE_STATIC);
-		if (sqlite3_step(q) == SQLITE_DONE)
-			rc = publish_row(cat, w->run_id, token, job_id);
-		if (rc != 0)
-			snprintf(err, errlen, "cannot publish the run: %s", sqlite3_errmsg(cat));
-		sqlite3_exec(cat, "DETACH f", NULL, NULL, NULL);
-	} else if (cat) {
-		snprintf(err, errlen, "cannot publish the run: %s", sqlite3_errmsg(cat));
-	}
-	sqlite3_finalize(q);
-	db_close(cat);
+	struct db_catalog *cat = db_store_catalog(st, err, errlen);
+	rc = cat ? cat->ops->publish(cat, &row, token, job_id, st->owner) : -1;
+	if (rc == 1)
+		snprintf(err, errlen, "the upload's job was given up meanwhile (this server's lease"
+				      " expired); upload the file again");
+	else if (rc != 0 && cat)
+		snprintf(err, errlen, "cannot publish the run: %s", db_catalog_errmsg(cat));
+	db_catalog_close(cat);
+	db_run_clear(&row);
 	if (rc != 0) {
 		unlink(path);
 		snprintf(w->path, sizeof w->path, "%s", path);
 		db_store_run_abandon(st, w);
+		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 /* ---- new versions ---- */
@@ -339,31 +306,17 @@ static void busy_leave(struct db_store *st, int64_t run_id)
 	pthread_mutex_unlock(&st->mu);
 }
 
-static int64_t current_version(sqlite3 *cat, int64_t run_id)
-{
-	sqlite3_stmt *q;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(cat, "SELECT version FROM run_files WHERE run_id=? AND version>0"
-				    " AND run_id IN (SELECT id FROM runs)", -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	int rc = sqlite3_step(q);
-	v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(q);
-	return v;
-}
-
 struct version_paths {
 	char from[4096], tmp[4096], to[4096];
 };
 
-static int modify_locked(struct db_store *st, sqlite3 *cat, int64_t run_id, db_store_fn fn,
-			 void *ud, struct version_paths *p, char *err, size_t errlen)
+static int modify_locked(struct db_store *st, struct db_catalog *cat, int64_t run_id,
+			 db_store_fn fn, void *ud, struct version_paths *p, char *err, size_t errlen)
 {
-	int64_t v = current_version(cat, run_id);
+	int64_t v = cat->ops->version(cat, run_id);
 	if (v <= 0) {
 		snprintf(err, errlen, v == 0 ? "no such run" : "cannot read the catalog: %s",
-			 sqlite3_errmsg(cat));
+			 db_catalog_errmsg(cat));
 		return v == 0 ? 1 : -1;
 	}
 	char *from = p->from, *to = p->to, *tmp = p->tmp;
@@ -389,14 +342,19 @@ static int modify_locked(struct db_store *st, sqlite3 *cat, int64_t run_id, db_s
 		snprintf(err, errlen, "cannot close the new run file");
 		rc = -1;
 	}
-	if (rc == 0)
-		rc = db_store_place(st, tmp, run_id, v + 1, err, errlen);
-	if (rc != 0) {
-		unlink(tmp);
-		return -1;
+	/* Placed without replacing: another server changing the same run at the same time
+	 * (a shared run directory) finds the name taken and gives up, never overwrites. */
+	if (rc == 0 && (fsync_path(tmp, 0) != 0 || link(tmp, to) != 0)) {
+		snprintf(err, errlen, errno == EEXIST ? "the run is being changed elsewhere; try again"
+						      : "cannot put the run file in place: %s",
+			 strerror(errno));
+		rc = -1;
 	}
-	if (exec_ids(cat, "UPDATE run_files SET version=version+1 WHERE run_id=? AND version=?",
-		     run_id, v) != 1) {
+	unlink(tmp);
+	if (rc != 0)
+		return -1;
+	fsync_path(st->dir, 1);
+	if (cat->ops->version_step(cat, run_id, v) != 0) {
 		snprintf(err, errlen, "the run was deleted meanwhile");
 		unlink(to);
 		return 1;
@@ -409,7 +367,7 @@ int db_store_run_modify(struct db_store *st, int64_t run_id, db_store_fn fn, voi
 			char *err, size_t errlen)
 {
 	struct version_paths *p = malloc(sizeof *p); /* small stacks: see copy_file */
-	sqlite3 *cat = p ? db_store_catalog(st, err, errlen) : NULL;
+	struct db_catalog *cat = p ? db_store_catalog(st, err, errlen) : NULL;
 	if (!cat) {
 		if (!p)
 			snprintf(err, errlen, "out of memory");
@@ -419,54 +377,87 @@ int db_store_run_modify(struct db_store *st, int64_t run_id, db_store_fn fn, voi
 	busy_enter(st, run_id);
 	int rc = modify_locked(st, cat, run_id, fn, ud, p, err, errlen);
 	busy_leave(st, run_id);
-	db_close(cat);
+	db_catalog_close(cat);
 	free(p);
 	return rc;
 }
 
 /* ---- removal ---- */
 
+struct unlink_ctx {
+	struct db_store *st;
+};
+
+static void unlink_gone(void *ud, int64_t run_id, int64_t version)
+{
+	char path[4096];
+	if (db_store_run_path(ud, run_id, version, path, sizeof path) == 0)
+		unlink(path); /* committed after: a crash first leaves an orphan */
+}
+
 int db_store_sweep(struct db_store *st)
 {
-	char err[256], path[4096];
-	sqlite3_stmt *q;
-	sqlite3 *cat = db_store_catalog(st, err, sizeof err);
+	char err[256];
+	struct db_catalog *cat = db_store_catalog(st, err, sizeof err);
 	if (!cat)
 		return -1;
-	int purged = db_purge_expired(cat, db_now_us());
-	if (sqlite3_prepare_v2(cat, "DELETE FROM run_files WHERE version>0 AND run_id NOT IN"
-				    " (SELECT id FROM runs) RETURNING run_id, version",
-			       -1, &q, NULL) == SQLITE_OK) {
-		while (sqlite3_step(q) == SQLITE_ROW)
-			if (db_store_run_path(st, sqlite3_column_int64(q, 0),
-					      sqlite3_column_int64(q, 1), path, sizeof path) == 0)
-				unlink(path); /* committed below; a crash first leaves an orphan */
-		sqlite3_finalize(q);
-	}
-	db_close(cat);
+	int purged = cat->ops->purge_expired(cat, db_now_us());
+	cat->ops->sweep(cat, unlink_gone, st);
+	db_catalog_close(cat);
 	return purged;
 }
 
-/* At start (this server alone owns the directory: server.c locks it): reservations of
- * ingests cut short, their temporary files and any file the catalog does not name. */
-static int remove_leftovers(struct db_store *st, sqlite3 *cat)
+#define GONE_STOPPED "the server receiving or ingesting this upload stopped; upload the file again"
+
+/* A live server on this host whose process is gone (killed, crashed) is forgotten at once:
+ * a restart after a crash needs not wait for its lease (owner: "host:pid:random"). A pid
+ * in use again by another process keeps it alive until its lease ends: never too early. */
+static int forget_dead(void *ud, const char *owner)
 {
+	struct db_store *st = ud;
+	char host[64];
+	const char *colon = strchr(owner, ':');
+	if (!colon || strcmp(owner, st->owner) == 0 || (size_t)(colon - owner) >= sizeof host)
+		return 0;
+	memcpy(host, owner, (size_t)(colon - owner));
+	host[colon - owner] = '\0';
+	char me[64] = "";
+	gethostname(me, sizeof me - 1);
+	long pid = strtol(colon + 1, NULL, 10);
+	if (strcmp(host, me) != 0 || pid <= 0 ||
+	    (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
+		return 0;
+	char err[256];
+	struct db_catalog *c = db_store_catalog(st, err, sizeof err);
+	if (c)
+		c->ops->server_forget(c, owner, GONE_STOPPED);
+	db_catalog_close(c);
+	return 0;
+}
+
+/* At start: reservations of servers no longer alive (an ingest cut short). When no other
+ * server is alive on this catalog, also temporary files and any file the catalog does not
+ * name; while others live, their files being written look the same, so those wait for a
+ * start that finds itself alone (docs/team.md). */
+static int remove_leftovers(struct db_store *st, struct db_catalog *cat)
+{
+	int others = cat->ops->others_alive(cat, st->owner, db_now_us());
+	if (others < 0 || cat->ops->drop_reservations(cat, db_now_us()) != 0)
+		return -1;
+	if (others > 0)
+		return 0;
 	DIR *d = opendir(st->dir);
 	struct dirent *e;
 	char path[4400];
 	if (!d)
 		return -1;
-	if (exec_ids(cat, "DELETE FROM run_files WHERE version=0", 0, 0) < 0) {
-		closedir(d);
-		return -1;
-	}
 	while ((e = readdir(d))) {
 		long long id = 0, v = 0;
 		int end = 0;
 		int tmp = strncmp(e->d_name, ".tmp-run-", 9) == 0;
 		int named = sscanf(e->d_name, "run-%lld.v%lld.db%n", &id, &v, &end) == 2 &&
 			    e->d_name[end] == '\0';
-		if (!tmp && !(named && current_version(cat, id) != v))
+		if (!tmp && !(named && cat->ops->version(cat, id) != v))
 			continue;
 		snprintf(path, sizeof path, "%s/%s", st->dir, e->d_name);
 		unlink(path);
@@ -493,39 +484,42 @@ static int no_change(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t er
 	return 0; /* db_open migrated the copy */
 }
 
+struct upgrade {
+	struct db_store *st;
+	char *err;
+	size_t errlen;
+};
+
+static int upgrade_one(void *ud, int64_t id, int64_t version)
+{
+	struct upgrade *u = ud;
+	char path[4096];
+	db_store_run_path(u->st, id, version, path, sizeof path);
+	int64_t v = file_schema_version(path);
+	return v >= 0 && v < db_schema_version() &&
+	       db_store_run_modify(u->st, id, no_change, NULL, u->err, u->errlen) < 0;
+}
+
 /* Run files written before this code's last migration get a new version with the current
  * schema (db_store_run_modify's db_open migrates the copy), so queries of new tables work on
  * every run. Costs a copy of each such run, once per schema upgrade. */
-static int upgrade_files(struct db_store *st, sqlite3 *cat, char *err, size_t errlen)
+static int upgrade_files(struct db_store *st, struct db_catalog *cat, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	char path[4096];
-	int rc = 0;
-	if (sqlite3_prepare_v2(cat, "SELECT run_id, version FROM run_files WHERE version>0",
-			       -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	while (rc == 0 && sqlite3_step(q) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(q, 0);
-		db_store_run_path(st, id, sqlite3_column_int64(q, 1), path, sizeof path);
-		int64_t v = file_schema_version(path);
-		if (v >= 0 && v < db_schema_version() &&
-		    db_store_run_modify(st, id, no_change, NULL, err, errlen) < 0)
-			rc = -1;
-	}
-	sqlite3_finalize(q);
-	return rc;
+	struct upgrade u = {st, err, errlen};
+	return cat->ops->files(cat, upgrade_one, &u) == 0 ? 0 : -1;
 }
 
-struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
-			       db_store_fn finish, void *finish_ud, char *err, size_t errlen)
+struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir, int lease_s,
+				      db_store_fn finish, void *finish_ud, char *err, size_t errlen)
 {
 	struct db_store *st = calloc(1, sizeof *st);
-	sqlite3 *cat = NULL;
+	struct db_catalog *cat = NULL;
+	char host[64] = "", rnd[17];
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((size_t)snprintf(st->catalog, sizeof st->catalog, "%s", catalog_path) >=
+	if ((size_t)snprintf(st->catalog, sizeof st->catalog, "%s", catalog) >=
 		    sizeof st->catalog ||
 	    (size_t)snprintf(st->dir, sizeof st->dir, "%s", runs_dir) >= sizeof st->dir) {
 		snprintf(err, errlen, "the catalog or run directory name is too long");
@@ -538,41 +532,60 @@ struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
 		free(st);
 		return NULL;
 	}
+	gethostname(host, sizeof host - 1);
+	if (db_random_hex(rnd, 8) != 0) {
+		snprintf(err, errlen, "no random numbers");
+		free(st);
+		return NULL;
+	}
+	snprintf(st->owner, sizeof st->owner, "%s:%d:%s", host, (int)getpid(), rnd);
+	st->lease_us = (int64_t)(lease_s > 0 ? lease_s : DB_STORE_LEASE_S) * 1000000;
 	st->finish = finish;
 	st->finish_ud = finish_ud;
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_cond_init(&st->cv, NULL);
-	/* db_open creates and migrates the catalog (the analysis schema's runs, upload_jobs) */
-	if (!(cat = db_open(catalog_path, DB_READWRITE, err, errlen)))
+	if (db_catalog_migrate(catalog, err, errlen) != 0 ||
+	    !(cat = db_store_catalog(st, err, errlen)))
 		goto fail;
-	if (sqlite3_exec(cat, run_files_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot create the catalog: %s", sqlite3_errmsg(cat));
+	/* alive first: the leftovers below are those of servers that are not */
+	if (cat->ops->heartbeat(cat, st->owner, db_now_us() + st->lease_us) != 0 ||
+	    cat->ops->server_list(cat, db_now_us(), forget_dead, st) < 0 ||
+	    remove_leftovers(st, cat) != 0) {
+		snprintf(err, errlen, "cannot clean the run directory %s: %s", runs_dir,
+			 db_catalog_errmsg(cat));
 		goto fail;
 	}
-	if (remove_leftovers(st, cat) != 0) {
-		snprintf(err, errlen, "cannot clean the run directory %s", runs_dir);
+	/* converting rows into files (SQLite catalogs only: older releases wrote those) and
+	 * upgrading files are done by a server that starts alone (docs/team.md) */
+	int alone = cat->ops->others_alive(cat, st->owner, db_now_us()) == 0;
+	if (alone && db_catalog_sqlite(cat) &&
+	    db_store_adopt(st, db_catalog_sqlite(cat), finish, finish_ud, err, errlen) != 0)
 		goto fail;
-	}
-	if (db_store_adopt(st, cat, finish, finish_ud, err, errlen) != 0 ||
-	    upgrade_files(st, cat, err, errlen) != 0)
+	if (alone && upgrade_files(st, cat, err, errlen) != 0)
 		goto fail;
-	db_close(cat);
-	if (!(st->keep = db_store_catalog(st, err, errlen)) ||
-	    sqlite3_exec(st->keep, "SELECT count(*) FROM run_files", NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
+	st->keep = cat;
+	cat = NULL;
 	db_store_sweep(st);
 	return st;
 fail:
-	db_close(cat);
+	db_catalog_close(cat);
 	db_store_free(st);
 	return NULL;
+}
+
+struct db_store *db_store_open(const char *catalog, const char *runs_dir, db_store_fn finish,
+			       void *finish_ud, char *err, size_t errlen)
+{
+	return db_store_open_leased(catalog, runs_dir, 0, finish, finish_ud, err, errlen);
 }
 
 void db_store_free(struct db_store *st)
 {
 	if (!st)
 		return;
-	db_close(st->keep);
+	if (st->keep) /* stopped: its reservations and unfinished jobs go now */
+		st->keep->ops->server_forget(st->keep, st->owner, GONE_STOPPED);
+	db_catalog_close(st->keep);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);
 	free(st);

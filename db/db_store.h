@@ -1,6 +1,7 @@
-/* db_store.h — runs as immutable files (docs/team.md). The catalog is an SQLite database
- * with the analysis schema's runs and upload_jobs tables (names, notes, edit tokens, expiry,
- * which job made which run) plus run_files (each run's current file version); every run's
+/* db_store.h — runs as immutable files (docs/team.md). The catalog (db_catalog.h: SQLite by
+ * default, PostgreSQL in team mode) holds the runs' rows (names, notes, edit tokens, expiry,
+ * which job made which run), run_files (each run's current file version) and the upload
+ * job queue; every run's
  * analysis rows live in a file of their own, <runs_dir>/run-<id>.v<version>.db, with the same
  * schema and migrations. A run file is written aside, renamed into place and published by
  * one catalog transaction; it is never written again: re-symbolisation and re-analysis write
@@ -20,6 +21,11 @@
 #include "db.h"
 
 struct db_store;
+struct db_catalog;
+
+/* How long a server, its reservations and its jobs stay alive after a heartbeat unless
+ * given otherwise (--lease). */
+#define DB_STORE_LEASE_S 30
 
 /* Open (create, migrate) the catalog at catalog_path and the run directory runs_dir
  * (created when missing). A database written by releases before run files (every run's
@@ -30,12 +36,24 @@ typedef int (*db_store_fn)(void *ud, sqlite3 *db, int64_t run_id, char *err, siz
 /* finish (may be NULL) completes each converted run's file before it is published, and
  * every new version db_store_run_modify writes (the server stores its findings there:
  * names arriving drop the stored ones, and run files are read-only once published). */
-struct db_store *db_store_open(const char *catalog_path, const char *runs_dir,
-			       db_store_fn finish, void *finish_ud, char *err, size_t errlen);
+struct db_store *db_store_open(const char *catalog, const char *runs_dir, db_store_fn finish,
+			       void *finish_ud, char *err, size_t errlen);
+/* db_store_open with this server's lease in seconds (0: DB_STORE_LEASE_S). catalog is a
+ * path (SQLite) or a postgresql:// URI. Several servers may share one catalog and one
+ * runs_dir: each is an owner in the catalog, alive while it heartbeats. */
+struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir, int lease_s,
+				      db_store_fn finish, void *finish_ud, char *err,
+				      size_t errlen);
 void db_store_free(struct db_store *st);
 
 /* A new connection to the catalog for the caller's thread; NULL with err. */
-sqlite3 *db_store_catalog(struct db_store *st, char *err, size_t errlen);
+struct db_catalog *db_store_catalog(struct db_store *st, char *err, size_t errlen);
+/* This server's name in the catalog (its reservations and jobs) and its lease. */
+const char *db_store_owner(const struct db_store *st);
+int64_t db_store_lease_us(const struct db_store *st);
+/* Renew this server's lease (and its live jobs'), then mark failed the live jobs of any
+ * server whose lease expired: how many, or -1. Call at least every lease / 3. */
+int db_store_heartbeat(struct db_store *st);
 
 /* The name of run_id's file at version (>= 1). 0, or -1 when it does not fit. */
 int db_store_run_path(const struct db_store *st, int64_t run_id, int64_t version, char *out,
@@ -99,7 +117,10 @@ struct db_reader;
 struct db_reader *db_reader_new(struct db_store *st, char *err, size_t errlen);
 void db_reader_free(struct db_reader *r);
 /* The reader's catalog connection: run lists, edits, job status. */
-sqlite3 *db_reader_catalog(struct db_reader *r);
+struct db_catalog *db_reader_catalog(struct db_reader *r);
+/* An empty database with the analysis schema (no runs): answers for requests that name
+ * no run (compare's 400 and 404); owned by the reader. NULL with err. */
+sqlite3 *db_reader_empty(struct db_reader *r, char *err, size_t errlen);
 /* THE way to a run's rows: the read-only handle of public_id's current file, on which the
  * analysis queries work unchanged; its runs row shows the catalog's name, notes, expiry and
  * edit token. Borrowed from a small cache of open handles (valid until the reader's next

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "db.h"
+#include "db_catalog.h"
 #include "db_store.h"
 #include "ingest.h"
 #include "ingest_grow.h"
@@ -346,10 +347,10 @@ static void add_run(cJSON *o, const char *public_id, const char *edit_token, con
 	cJSON_AddBoolToObject(run, "partial", partial);
 }
 
-cJSON *jobs_status_stored(sqlite3 *db, const char *id)
+cJSON *jobs_status_stored(struct db_catalog *db, const char *id)
 {
 	struct db_job_run r;
-	if (!db || db_job_run(db, id, &r) != 0)
+	if (!db || db->ops->job_run(db, id, &r) != 0)
 		return NULL;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);

@@ -44,6 +44,7 @@ cJSON *jobs_status(struct jobs *j, const char *id);
 /* A finished job no longer in memory (the server restarted after the run committed, or
  * the job left the table), from the run it stored (db_job_run); NULL if none. */
 typedef struct sqlite3 sqlite3;
-cJSON *jobs_status_stored(sqlite3 *db, const char *id);
+struct db_catalog;
+cJSON *jobs_status_stored(struct db_catalog *db, const char *id);
 
 #endif

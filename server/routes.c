@@ -10,6 +10,7 @@
 #include "api_tags.h"
 #include "assets.h"
 #include "cache.h"
+#include "db_catalog.h"
 #include "db_store.h"
 #include "jobs.h"
 #include "kb.h"
@@ -54,7 +55,7 @@ static int split_run_path(const char *rest, char *id, size_t idlen, const char *
 static int run_change(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *id, int del)
 {
-	sqlite3 *db = db_reader_catalog(rd); /* edits change the catalog */
+	struct db_catalog *cat = db_reader_catalog(rd); /* edits change the catalog */
 	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
 	cJSON *out = NULL;
 	int st;
@@ -71,7 +72,7 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, struct d
 		return 401;
 	}
 	if (del) {
-		st = api_run_delete(db, id, &auth, &out);
+		st = api_run_delete(cat, id, &auth, &out);
 		if (st == 200) /* the catalog row is gone: unlink its file */
 			db_store_sweep(s->store);
 	} else {
@@ -81,13 +82,16 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, struct d
 			http_send_error(conn, st, st == 413 ? "the body is too large" : "cannot read the body");
 			return st;
 		}
-		st = api_run_patch(db, id, &auth, body, len, &out);
+		st = api_run_patch(cat, id, &auth, body, len, &out);
 		free(body);
 		char err[256];
 		sqlite3 *run = st == 200 ? db_run_open(rd, id, err, sizeof err) : NULL;
-		if (run) { /* the answer with the run's warnings and counters, from its file */
+		if (st == 200) { /* the answer: the run with its warnings and counters, its file's */
 			cJSON_Delete(out);
-			st = api_run_get(run, id, NULL, &out);
+			out = NULL;
+			st = run ? api_run_get(run, id, NULL, &out) : 500;
+			if (!run)
+				out = api_error("%s", err);
 		}
 	}
 	http_send_json(conn, st, out);
@@ -258,7 +262,12 @@ static int compare(struct mg_connection *conn, struct db_reader *rd, const struc
 		http_send_error(conn, 500, "%s", err);
 		return 500;
 	}
-	int st = answer(set ? set : db_reader_catalog(rd), rq, &out);
+	sqlite3 *none = set ? NULL : db_reader_empty(rd, err, sizeof err);
+	if (!set && !none) {
+		http_send_error(conn, 500, "%s", err);
+		return 500;
+	}
+	int st = answer(set ? set : none, rq, &out);
 	db_close(set);
 	http_send_json(conn, st, out);
 	return st;
@@ -270,7 +279,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *uri = ri->local_uri;
 	struct db_reader *rd = mg_get_thread_pointer(conn);
-	sqlite3 *db = rd ? db_reader_catalog(rd) : NULL;
+	struct db_catalog *db = rd ? db_reader_catalog(rd) : NULL;
 	struct api_request rq = {ri->query_string};
 	cJSON *out = NULL;
 	int st;

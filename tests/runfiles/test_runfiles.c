@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include "db/db_catalog.h"
 #include "db/db_store.h"
 
 static char dir[256], runs[300], catalog[300], csv[300];
@@ -101,7 +102,7 @@ static void test_publish_read_version_delete(void **state)
 	assert_int_equal(files(), 1);
 	struct db_reader *r = db_reader_new(st, err, sizeof err);
 	assert_non_null(r);
-	sqlite3 *cat = db_reader_catalog(r);
+	sqlite3 *cat = db_catalog_sqlite(db_reader_catalog(r));
 	assert_int_equal(count(cat, "SELECT count(*) FROM counters"), 0);
 	assert_int_equal(count(cat, "SELECT count(*) FROM runs"), 1);
 	sqlite3 *db = db_run_open(r, pub, err, sizeof err);
