@@ -81,9 +81,10 @@ struct db_catalog_ops {
 	/* Every published file: cb(ud, run_id, version); cb non-zero stops (returned). */
 	int (*files)(struct db_catalog *c, int (*cb)(void *ud, int64_t run_id, int64_t v),
 		     void *ud);
-	/* Reservations of owners whose lease has expired (all, when owner_alive is 0 and no
-	 * other server lives) are dropped; 0, or -1. */
-	int (*drop_reservations)(struct db_catalog *c, int64_t now_us);
+	/* Reservations of owners whose lease has expired are dropped, dropped(ud, run_id)
+	 * hearing each (to remove its file being written); 0, or -1. */
+	int (*drop_reservations)(struct db_catalog *c, int64_t now_us,
+				 void (*dropped)(void *ud, int64_t run_id), void *ud);
 	/* ---- servers and jobs (durable queue, leases) ---- */
 	/* This server is alive until until_us; and its live jobs' leases are renewed. */
 	int (*heartbeat)(struct db_catalog *c, const char *owner, int64_t until_us);
@@ -94,7 +95,8 @@ struct db_catalog_ops {
 			   int (*cb)(void *ud, const char *owner), void *ud);
 	/* A server known to be gone (stopped, or its process dead): its row and reservations
 	 * dropped, its live jobs failed with why. */
-	int (*server_forget)(struct db_catalog *c, const char *owner, const char *why);
+	int (*server_forget)(struct db_catalog *c, const char *owner, const char *why,
+			     void (*dropped)(void *ud, int64_t run_id), void *ud);
 	int (*job_create)(struct db_catalog *c, const struct db_job *j, const char *owner,
 			  int64_t lease_until_us);
 	/* Progress of a job being received (state, received bytes, error when failed). */

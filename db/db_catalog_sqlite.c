@@ -295,12 +295,29 @@ static int s_files(struct db_catalog *c, int (*cb)(void *, int64_t, int64_t), vo
 	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int s_drop_reservations(struct db_catalog *c, int64_t now_us)
+/* Each run_id the statement (DELETE … RETURNING run_id) returns, to dropped: 0, or -1. */
+static int each_dropped(sqlite3 *db, sqlite3_stmt *q, void (*dropped)(void *, int64_t),
+			void *ud)
 {
-	return run(dbof(c), "DELETE FROM run_files WHERE version=0 AND owner NOT IN"
-			    " (SELECT owner FROM servers WHERE lease_until_us > ?)", "i", now_us) < 0
-		       ? -1
-		       : 0;
+	int rc;
+	(void)db;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (dropped)
+			dropped(ud, sqlite3_column_int64(q, 0));
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int s_drop_reservations(struct db_catalog *c, int64_t now_us,
+			       void (*dropped)(void *, int64_t), void *ud)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(dbof(c), "DELETE FROM run_files WHERE version=0 AND owner NOT IN"
+					" (SELECT owner FROM servers WHERE lease_until_us > ?)"
+					" RETURNING run_id", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, now_us);
+	return each_dropped(dbof(c), q, dropped, ud);
 }
 
 static int s_heartbeat(struct db_catalog *c, const char *owner, int64_t until_us)
@@ -315,7 +332,10 @@ static int s_heartbeat(struct db_catalog *c, const char *owner, int64_t until_us
 			 " ('receiving','queued','ingesting')", "it", until_us, owner) >= 0 &&
 		 /* servers gone for a day are forgotten */
 		 run(db, "DELETE FROM servers WHERE lease_until_us < ?", "i",
-		     db_now_us() - 86400LL * 1000000) >= 0;
+		     db_now_us() - 86400LL * 1000000) >= 0 &&
+		 /* finished jobs answer for a week (a done one longer, through upload_jobs) */
+		 run(db, "DELETE FROM jobs WHERE state IN ('done','failed') AND created_us < ?", "i",
+		     db_now_us() - 7 * 86400LL * 1000000) >= 0;
 	return end(db, ok);
 }
 
@@ -349,13 +369,18 @@ static int s_server_list(struct db_catalog *c, int64_t now_us,
 	return stop ? stop : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int s_server_forget(struct db_catalog *c, const char *owner, const char *why)
+static int s_server_forget(struct db_catalog *c, const char *owner, const char *why,
+			   void (*dropped)(void *, int64_t), void *ud)
 {
 	sqlite3 *db = dbof(c);
+	sqlite3_stmt *q;
 	if (begin(db) != 0)
 		return -1;
 	int ok = run(db, "DELETE FROM servers WHERE owner=?", "t", owner) >= 0 &&
-		 run(db, "DELETE FROM run_files WHERE version=0 AND owner=?", "t", owner) >= 0 &&
+		 sqlite3_prepare_v2(db, "DELETE FROM run_files WHERE version=0 AND owner=?"
+					" RETURNING run_id", -1, &q, NULL) == SQLITE_OK &&
+		 sqlite3_bind_text(q, 1, owner, -1, SQLITE_STATIC) == SQLITE_OK &&
+		 each_dropped(db, q, dropped, ud) == 0 &&
 		 run(db, "UPDATE jobs SET state='failed', error=?, lease_until_us=0 WHERE owner=?"
 			 " AND state IN ('receiving','queued','ingesting')", "tt", why, owner) >= 0;
 	return end(db, ok);
@@ -454,7 +479,8 @@ struct db_catalog *db_catalog_sqlite_open(const char *path, char *err, size_t er
 	}
 	sqlite3_busy_timeout(db, 30000);
 	sqlite3_extended_result_codes(db, 1);
-	sqlite3_exec(db, "PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+	/* as db_open: WAL (set when created) with syncs at checkpoints, not at every commit */
+	sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	struct db_catalog *c = db_catalog_sqlite_wrap(db);
 	if (!c) {
 		snprintf(err, errlen, "out of memory");

@@ -65,11 +65,23 @@ int64_t db_store_lease_us(const struct db_store *st)
 	return st->lease_us;
 }
 
+/* A reservation dropped (its server is gone): the file it was writing goes too. */
+static void unlink_reserved(void *ud, int64_t run_id)
+{
+	const struct db_store *st = ud;
+	char path[4200];
+	snprintf(path, sizeof path, "%s/.tmp-run-%lld.db", st->dir, (long long)run_id);
+	unlink(path);
+	strcat(path, "-journal");
+	unlink(path);
+}
+
 int db_store_heartbeat(struct db_store *st)
 {
 	struct db_catalog *c = st->keep;
 	int64_t now = db_now_us();
-	if (!c || c->ops->heartbeat(c, st->owner, now + st->lease_us) != 0)
+	if (!c || c->ops->heartbeat(c, st->owner, now + st->lease_us) != 0 ||
+	    c->ops->drop_reservations(c, now, unlink_reserved, st) != 0)
 		return -1;
 	return c->ops->job_expire(c, now);
 }
@@ -430,7 +442,7 @@ static int forget_dead(void *ud, const char *owner)
 	char err[256];
 	struct db_catalog *c = db_store_catalog(st, err, sizeof err);
 	if (c)
-		c->ops->server_forget(c, owner, GONE_STOPPED);
+		c->ops->server_forget(c, owner, GONE_STOPPED, unlink_reserved, st);
 	db_catalog_close(c);
 	return 0;
 }
@@ -442,7 +454,7 @@ static int forget_dead(void *ud, const char *owner)
 static int remove_leftovers(struct db_store *st, struct db_catalog *cat)
 {
 	int others = cat->ops->others_alive(cat, st->owner, db_now_us());
-	if (others < 0 || cat->ops->drop_reservations(cat, db_now_us()) != 0)
+	if (others < 0 || cat->ops->drop_reservations(cat, db_now_us(), unlink_reserved, st) != 0)
 		return -1;
 	if (others > 0)
 		return 0;
@@ -584,7 +596,7 @@ void db_store_free(struct db_store *st)
 	if (!st)
 		return;
 	if (st->keep) /* stopped: its reservations and unfinished jobs go now */
-		st->keep->ops->server_forget(st->keep, st->owner, GONE_STOPPED);
+		st->keep->ops->server_forget(st->keep, st->owner, GONE_STOPPED, NULL, NULL);
 	db_catalog_close(st->keep);
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv);

@@ -25,6 +25,9 @@ static void usage(FILE *f)
 		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
 		"                  [--max-conns-per-addr N] [--public-url URL] [--symbol-path PATH]\n"
 		"                  [--stream-ingest] [--ingest-workers N]   (uploads ingested at once; default 1)\n"
+		"                  [--catalog postgresql://…] (or ETLSCOPE_CATALOG; team mode, instead of --db)\n"
+		"                  [--runs-dir DIR]  (run files; default DATA-DIR/runs; shared in team mode)\n"
+		"                  [--lease SECONDS] (a dead server's uploads fail after it; default 30)\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
 		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
@@ -100,6 +103,9 @@ int cli_serve(int argc, char **argv)
 		{"symbol-path", required_argument, NULL, 'S'},
 		{"stream-ingest", no_argument, NULL, 'I'},
 		{"ingest-workers", required_argument, NULL, 'W'},
+		{"catalog", required_argument, NULL, 'K'},
+		{"runs-dir", required_argument, NULL, 'F'},
+		{"lease", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -108,6 +114,7 @@ int cli_serve(int argc, char **argv)
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
 		.timeout_s = 5, .max_conns_ip = 8, .ingest_workers = 1,
+		.catalog = getenv("ETLSCOPE_CATALOG"),
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -163,6 +170,12 @@ int cli_serve(int argc, char **argv)
 		case 'I': cfg.stream_ingest = 1; break;
 		case 'W':
 			if (int_option("ingest-workers", optarg, 1, 64, &cfg.ingest_workers) != 0)
+				return 2;
+			break;
+		case 'K': cfg.catalog = optarg; break;
+		case 'F': cfg.runs_dir = optarg; break;
+		case 'L':
+			if (int_option("lease", optarg, 2, 3600, &cfg.lease_s) != 0)
 				return 2;
 			break;
 		case 'h': usage(stdout); return 0;

@@ -51,15 +51,20 @@ static int convert_findings(void *ud, sqlite3 *db, int64_t run_id, char *err, si
 	return 0;
 }
 
-/* The catalog and the run directory <data-dir>/runs; NULL with err. */
+/* The catalog (--catalog, else --db) and the run directory (--runs-dir, else
+ * <data-dir>/runs); NULL with err. */
 static struct db_store *open_store(const struct server_config *cfg, char *err, size_t errlen)
 {
 	char dir[4096];
-	if ((size_t)snprintf(dir, sizeof dir, "%s/runs", cfg->data_dir) >= sizeof dir - 64) {
+	if ((size_t)snprintf(dir, sizeof dir, "%s", cfg->runs_dir ? cfg->runs_dir : cfg->data_dir) >=
+		    sizeof dir - 64 ||
+	    (!cfg->runs_dir && (size_t)snprintf(dir, sizeof dir, "%s/runs", cfg->data_dir) >=
+				       sizeof dir - 64)) {
 		snprintf(err, errlen, "the data directory's name is too long");
 		return NULL;
 	}
-	return db_store_open(cfg->db_path, dir, convert_findings, NULL, err, errlen);
+	return db_store_open_leased(cfg->catalog && *cfg->catalog ? cfg->catalog : cfg->db_path,
+				    dir, cfg->lease_s, convert_findings, NULL, err, errlen);
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see

@@ -19,7 +19,10 @@ struct db_store;
 
 struct server_config {
 	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
-	const char *db_path;  /* the catalog (docs/team.md) */
+	const char *db_path;  /* the SQLite catalog (docs/team.md) */
+	const char *catalog;  /* a postgresql:// URI (team mode): replaces db_path; NULL = none */
+	const char *runs_dir; /* run files (the block store); NULL = <data_dir>/runs */
+	int lease_s;          /* a dead server's jobs fail this long after its last heartbeat */
 	const char *data_dir; /* uploads are spooled here before ingest; run files in runs/ */
 	int ingest_workers;   /* ingests at once; 0 = 1 */
 	int64_t max_upload;   /* bytes */
