@@ -46,6 +46,11 @@ const char *db_job_state_name(enum db_job_state s);
 /* The state named s (as db_job_state_name writes it); unknown names: DB_JOB_FAILED. */
 enum db_job_state db_job_state_parse(const char *s);
 
+/* The error of a job whose server's lease expired (job_expire). */
+#define DB_JOB_LEASE_EXPIRED                                                              \
+	"the server receiving or ingesting this upload stopped before it finished (its lease" \
+	" expired); upload the file again"
+
 struct db_catalog;
 struct db_catalog_ops {
 	void (*close)(struct db_catalog *c);

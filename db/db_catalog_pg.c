@@ -500,11 +500,10 @@ static int p_job_get(struct db_catalog *c, const char *job_id, struct db_job *ou
 static int p_job_expire(struct db_catalog *c, int64_t now_us)
 {
 	/* rows a claim holds are skipped: they are alive this very moment */
-	return PQ_COUNT(pgof(c), "UPDATE jobs SET state='failed', error='the server receiving or"
-				 " ingesting this upload stopped before it finished (its lease"
-				 " expired); upload the file again' WHERE job_id IN (SELECT job_id"
-				 " FROM jobs WHERE state IN " LIVE " AND lease_until_us < $1"
-				 " FOR UPDATE SKIP LOCKED)", "i", now_us);
+	return PQ_COUNT(pgof(c), "UPDATE jobs SET state='failed', error=$1 WHERE job_id IN"
+				 " (SELECT job_id FROM jobs WHERE state IN " LIVE " AND"
+				 " lease_until_us < $2 FOR UPDATE SKIP LOCKED)", "ti",
+			DB_JOB_LEASE_EXPIRED, now_us);
 }
 
 static const struct db_catalog_ops pg_ops = {

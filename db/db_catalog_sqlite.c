@@ -442,10 +442,9 @@ static int s_job_get(struct db_catalog *c, const char *job_id, struct db_job *ou
 
 static int s_job_expire(struct db_catalog *c, int64_t now_us)
 {
-	return run(dbof(c), "UPDATE jobs SET state='failed', error='the server receiving or"
-			    " ingesting this upload stopped before it finished (its lease expired);"
-			    " upload the file again' WHERE state IN ('receiving','queued','ingesting')"
-			    " AND lease_until_us < ?", "i", now_us);
+	return run(dbof(c), "UPDATE jobs SET state='failed', error=? WHERE state IN"
+			    " ('receiving','queued','ingesting') AND lease_until_us < ?", "ti",
+		   DB_JOB_LEASE_EXPIRED, now_us);
 }
 
 static const struct db_catalog_ops sqlite_ops = {
@@ -453,8 +452,7 @@ static const struct db_catalog_ops sqlite_ops = {
 	s_run_delete,	 s_purge_expired, s_job_run,	 s_reserve,	  s_unreserve,
 	s_publish,	 s_version,	 s_version_step, s_sweep,	  s_files,
 	s_drop_reservations, s_heartbeat, s_others_alive, s_server_list, s_server_forget,
-	s_job_create, s_job_set,
-	s_job_claim,	 s_job_get,	 s_job_expire,
+	s_job_create,	 s_job_set,	 s_job_claim,	 s_job_get,	  s_job_expire,
 };
 
 struct db_catalog *db_catalog_sqlite_wrap(sqlite3 *db)

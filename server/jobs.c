@@ -203,9 +203,9 @@ static void *worker_main(void *arg)
 		memcpy(id, jb->id, sizeof id);
 		pthread_mutex_unlock(&j->mu);
 		int claimed = queue_claim(j, id, err, sizeof err);
-		pthread_mutex_lock(&j->mu);
 		if (claimed < 0) /* the catalog cannot be reached: try to say so */
 			queue_set(j, id, DB_JOB_FAILED, 0, err);
+		pthread_mutex_lock(&j->mu);
 		if (claimed != 0) { /* failed elsewhere meanwhile: its lease expired */
 			if ((jb = find(j, id))) {
 				jb->state = JOB_FAILED;

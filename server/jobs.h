@@ -18,8 +18,8 @@ struct jobs *jobs_create(struct db_store *store, int workers, char *err, size_t 
 /* Stop the worker after its current job; queued jobs are failed and their files removed. */
 void jobs_destroy(struct jobs *j);
 
-/* A new job in state "receiving"; id gets JOB_ID_LEN+1 chars. -1 when the table is full
- * of unfinished jobs. */
+/* A new job in state "receiving", recorded in the catalog's queue; id gets JOB_ID_LEN+1
+ * chars. -1 when the table is full of unfinished jobs or the catalog cannot record it. */
 int jobs_begin(struct jobs *j, const char *name, const char *file_name, const char *encoding,
 	       int64_t expected, char *id);
 void jobs_received(struct jobs *j, const char *id, int64_t bytes);

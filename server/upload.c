@@ -194,7 +194,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	int fd;
 
 	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
-		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
+		http_send_error(conn, 503, "too many uploads in progress, or the catalog is unreachable; try again shortly");
 		return 503;
 	}
 	snprintf(path, sizeof path, "%s/upload-XXXXXX", s->cfg.data_dir);
