@@ -421,23 +421,50 @@ int db_store_sweep(struct db_store *st)
 
 #define GONE_STOPPED "the server receiving or ingesting this upload stopped; upload the file again"
 
-/* A live server on this host whose process is gone (killed, crashed) is forgotten at once:
- * a restart after a crash needs not wait for its lease (owner: "host:pid:random"). A pid
- * in use again by another process keeps it alive until its lease ends: never too early. */
+/* The inode of this process's pid namespace (0 when unknown): pids mean the same process
+ * only within one namespace (one host, or one container). */
+static unsigned long long pid_namespace(void)
+{
+	char link[64] = "";
+	unsigned long long ino = 0;
+	ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+	if (n > 0 && sscanf(link, "pid:[%llu]", &ino) != 1)
+		ino = 0;
+	return ino;
+}
+
+/* "host:pid:pid-namespace:random": who this process is in the catalog. */
+static int make_owner(struct db_store *st)
+{
+	char host[64] = "", rnd[17];
+	gethostname(host, sizeof host - 1);
+	for (char *p = host; *p; p++)
+		if (*p == ':')
+			*p = '_';
+	if (db_random_hex(rnd, 8) != 0)
+		return -1;
+	snprintf(st->owner, sizeof st->owner, "%s:%d:%llu:%s", host, (int)getpid(),
+		 pid_namespace(), rnd);
+	return 0;
+}
+
+/* A live server in this pid namespace on this host whose process is gone (killed, crashed)
+ * is forgotten at once: a restart after a crash needs not wait for its lease. A pid in use
+ * again by another process keeps it alive until its lease ends (never too early); so does
+ * a server in another container, whose pids cannot be checked from here. */
 static int forget_dead(void *ud, const char *owner)
 {
 	struct db_store *st = ud;
-	char host[64];
-	const char *colon = strchr(owner, ':');
-	if (!colon || strcmp(owner, st->owner) == 0 || (size_t)(colon - owner) >= sizeof host)
+	char host[64] = "", mine[64] = "";
+	long pid = 0;
+	unsigned long long ns = 0, my_ns = pid_namespace();
+	if (strcmp(owner, st->owner) == 0 ||
+	    sscanf(owner, "%63[^:]:%ld:%llu:", host, &pid, &ns) != 3 ||
+	    sscanf(st->owner, "%63[^:]:", mine) != 1)
 		return 0;
-	memcpy(host, owner, (size_t)(colon - owner));
-	host[colon - owner] = '\0';
-	char me[64] = "";
-	gethostname(me, sizeof me - 1);
-	long pid = strtol(colon + 1, NULL, 10);
-	if (strcmp(host, me) != 0 || pid <= 0 ||
-	    (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH)))
+	if (strcmp(host, mine) != 0 || ns != my_ns || ns == 0 || pid <= 0)
+		return 0; /* another host or namespace: its pids cannot be checked from here */
+	if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
 		return 0;
 	char err[256];
 	struct db_catalog *c = db_store_catalog(st, err, sizeof err);
@@ -524,9 +551,16 @@ static int upgrade_files(struct db_store *st, struct db_catalog *cat, char *err,
 struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir, int lease_s,
 				      db_store_fn finish, void *finish_ud, char *err, size_t errlen)
 {
+	return db_store_open_after(catalog, runs_dir, lease_s, NULL, finish, finish_ud, err,
+				   errlen);
+}
+
+struct db_store *db_store_open_after(const char *catalog, const char *runs_dir, int lease_s,
+				     const struct db_store_start *start, db_store_fn finish,
+				     void *finish_ud, char *err, size_t errlen)
+{
 	struct db_store *st = calloc(1, sizeof *st);
 	struct db_catalog *cat = NULL;
-	char host[64] = "", rnd[17];
 	if (!st) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -544,13 +578,11 @@ struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir,
 		free(st);
 		return NULL;
 	}
-	gethostname(host, sizeof host - 1);
-	if (db_random_hex(rnd, 8) != 0) {
+	if (make_owner(st) != 0) {
 		snprintf(err, errlen, "no random numbers");
 		free(st);
 		return NULL;
 	}
-	snprintf(st->owner, sizeof st->owner, "%s:%d:%s", host, (int)getpid(), rnd);
 	st->lease_us = (int64_t)(lease_s > 0 ? lease_s : DB_STORE_LEASE_S) * 1000000;
 	st->finish = finish;
 	st->finish_ud = finish_ud;
@@ -560,6 +592,12 @@ struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir,
 	    !(cat = db_store_catalog(st, err, errlen)))
 		goto fail;
 	/* alive first: the leftovers below are those of servers that are not */
+	if (start && start->predecessor && *start->predecessor &&
+	    strcmp(start->predecessor, st->owner) != 0 &&
+	    cat->ops->server_forget(cat, start->predecessor, GONE_STOPPED, unlink_reserved, st) != 0) {
+		snprintf(err, errlen, "cannot update the catalog: %s", db_catalog_errmsg(cat));
+		goto fail;
+	}
 	if (cat->ops->heartbeat(cat, st->owner, db_now_us() + st->lease_us) != 0 ||
 	    cat->ops->server_list(cat, db_now_us(), forget_dead, st) < 0 ||
 	    remove_leftovers(st, cat) != 0) {

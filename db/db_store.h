@@ -44,6 +44,16 @@ struct db_store *db_store_open(const char *catalog, const char *runs_dir, db_sto
 struct db_store *db_store_open_leased(const char *catalog, const char *runs_dir, int lease_s,
 				      db_store_fn finish, void *finish_ud, char *err,
 				      size_t errlen);
+/* db_store_open_leased, told of a server known to be gone: predecessor (may be NULL or "")
+ * is the db_store_owner the previous server on this data directory wrote into the lock
+ * file that is ours now; it is forgotten at once (its jobs failed, its reservations and
+ * their files dropped) instead of after its lease. */
+struct db_store_start {
+	const char *predecessor;
+};
+struct db_store *db_store_open_after(const char *catalog, const char *runs_dir, int lease_s,
+				     const struct db_store_start *start, db_store_fn finish,
+				     void *finish_ud, char *err, size_t errlen);
 void db_store_free(struct db_store *st);
 
 /* A new connection to the catalog for the caller's thread; NULL with err. */

@@ -53,7 +53,8 @@ static int convert_findings(void *ud, sqlite3 *db, int64_t run_id, char *err, si
 
 /* The catalog (--catalog, else --db) and the run directory (--runs-dir, else
  * <data-dir>/runs); NULL with err. */
-static struct db_store *open_store(const struct server_config *cfg, char *err, size_t errlen)
+static struct db_store *open_store(const struct server_config *cfg, int lock_fd, char *err,
+				   size_t errlen)
 {
 	char dir[4096];
 	if ((size_t)snprintf(dir, sizeof dir, "%s", cfg->runs_dir ? cfg->runs_dir : cfg->data_dir) >=
@@ -63,8 +64,21 @@ static struct db_store *open_store(const struct server_config *cfg, char *err, s
 		snprintf(err, errlen, "the data directory's name is too long");
 		return NULL;
 	}
-	return db_store_open_leased(cfg->catalog && *cfg->catalog ? cfg->catalog : cfg->db_path,
-				    dir, cfg->lease_s, convert_findings, NULL, err, errlen);
+	/* The previous server on this data directory is gone (its lock is ours): its name in
+	 * the catalog, which it wrote into the lock file, is forgotten at once. */
+	char before[128] = "";
+	ssize_t n = pread(lock_fd, before, sizeof before - 1, 0);
+	before[n > 0 ? n : 0] = '\0';
+	struct db_store_start start = {before};
+	struct db_store *st = db_store_open_after(cfg->catalog && *cfg->catalog ? cfg->catalog
+									       : cfg->db_path,
+						  dir, cfg->lease_s, &start, convert_findings, NULL,
+						  err, errlen);
+	const char *me = st ? db_store_owner(st) : NULL;
+	if (me && (ftruncate(lock_fd, 0) != 0 ||
+		   pwrite(lock_fd, me, strlen(me), 0) != (ssize_t)strlen(me)))
+		fprintf(stderr, "etlscope: cannot note this server in the lock file\n");
+	return st;
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
@@ -255,7 +269,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		return -1;
 	/* Create and migrate the catalog once (converting a single-file database), before any
 	 * thread opens it; expired runs are purged. */
-	if (!(s->store = open_store(cfg, err, errlen))) {
+	if (!(s->store = open_store(cfg, s->lock_fd, err, errlen))) {
 		unlock_data_dir(s);
 		return -1;
 	}
