@@ -17,7 +17,8 @@ struct api_request {
 
 cJSON *api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-int api_runs_list(sqlite3 *db, const struct api_request *rq, cJSON **out);
+struct db_catalog;
+int api_runs_list(struct db_catalog *cat, const struct api_request *rq, cJSON **out);
 int api_run_get(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 int api_run_counters(sqlite3 *db, const char *run_id, const struct api_request *rq,
 		     cJSON **out);
@@ -81,10 +82,13 @@ struct api_auth {
 	const char *token;
 	const char *admin_token;
 };
-/* Body: {"name": "…", "notes": "…", "expires": MS | null}; answers the updated run. */
-int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+/* Changes in the catalog (db_catalog.h). Body: {"name": "…", "notes": "…", "expires": MS |
+ * null}; 200 with {"updated": true}: the caller answers the updated run from its file
+ * (api_run_get on db_run_open's handle). */
+int api_run_patch(struct db_catalog *cat, const char *run_id, const struct api_auth *auth,
 		  const char *body, size_t len, cJSON **out);
-int api_run_delete(sqlite3 *db, const char *run_id, const struct api_auth *auth, cJSON **out);
+int api_run_delete(struct db_catalog *cat, const char *run_id, const struct api_auth *auth,
+		   cJSON **out);
 /* May auth change the run (its edit token or the admin token)? 0 with *rowid set, else the
  * HTTP status (404 no such run, 403 not authorised) with an error document in *out. */
 int api_run_authorise(sqlite3 *db, const char *run_id, const struct api_auth *auth,

@@ -6,16 +6,32 @@
 #include "api_params.h"
 #include "api_text.h"
 #include "db.h"
+#include "db_catalog.h"
 
-static int authorised(sqlite3 *db, const struct db_run *r, const struct api_auth *auth)
+/* Is auth the admin token, or else the run's edit token (token; NULL: read it from db)? */
+static int authorised(sqlite3 *db, const struct db_run *r, const char *token,
+		      const struct api_auth *auth)
 {
-	char token[DB_PUBLIC_ID_LEN + 1];
+	char stored[DB_PUBLIC_ID_LEN + 1];
 	if (!auth->token || !*auth->token)
 		return 0;
 	if (auth->admin_token && *auth->admin_token && db_token_equal(auth->token, auth->admin_token))
 		return 1;
-	return db_run_edit_token(db, r->id, token, sizeof token) == 0 &&
-	       db_token_equal(auth->token, token);
+	if (!token && db_run_edit_token(db, r->id, stored, sizeof stored) != 0)
+		return 0;
+	return db_token_equal(auth->token, token ? token : stored);
+}
+
+/* The catalog's row of run_id into *r: 0, or the HTTP status with *out. */
+static int find_catalog_run(struct db_catalog *cat, const char *run_id,
+			    struct db_catalog_run *r, cJSON **out)
+{
+	int rc = api_valid_run_id(run_id) ? cat->ops->run_get(cat, run_id, r) : 1;
+	if (rc == 1)
+		*out = api_error("no such run");
+	else if (rc < 0)
+		*out = api_error("cannot read run: %s", db_catalog_errmsg(cat));
+	return rc == 0 ? 0 : rc == 1 ? 404 : 500;
 }
 
 /* A string field: absent → NULL; else text of min to max bytes passing the user-string
@@ -49,23 +65,24 @@ int api_run_authorise(sqlite3 *db, const char *run_id, const struct api_auth *au
 	if (st)
 		return st;
 	*rowid = r.id;
-	st = authorised(db, &r, auth) ? 0 : 403;
+	st = authorised(db, &r, NULL, auth) ? 0 : 403;
 	if (st)
 		*out = api_error("changing this run needs its edit token");
 	db_run_clear(&r);
 	return st;
 }
 
-int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
+int api_run_patch(struct db_catalog *cat, const char *run_id, const struct api_auth *auth,
 		  const char *body, size_t len, cJSON **out)
 {
-	struct db_run r;
+	struct db_catalog_run cr;
 	struct db_run_edit e = {0};
 	cJSON *doc, *it;
-	int st = api_find_run(db, run_id, &r, out);
+	int st = find_catalog_run(cat, run_id, &cr, out);
+	struct db_run r = cr.run;
 	if (st)
 		return st;
-	if (!authorised(db, &r, auth)) {
+	if (!authorised(NULL, &r, cr.edit_token, auth)) {
 		db_run_clear(&r);
 		*out = api_error("editing this run needs its edit token");
 		return 403;
@@ -109,32 +126,36 @@ int api_run_patch(sqlite3 *db, const char *run_id, const struct api_auth *auth,
 			goto done;
 		}
 	}
-	if (db_run_update(db, r.id, &e) != 0) {
-		*out = api_error("cannot update run: %s", sqlite3_errmsg(db));
+	if (cat->ops->run_update(cat, r.id, &e) != 0) {
+		*out = api_error("cannot update run: %s", db_catalog_errmsg(cat));
 		st = 500;
 		goto done;
 	}
-	st = api_run_get(db, run_id, NULL, out);
+	*out = cJSON_CreateObject();
+	cJSON_AddBoolToObject(*out, "updated", 1);
+	st = 200;
 done:
 	cJSON_Delete(doc);
 	db_run_clear(&r);
 	return st;
 }
 
-int api_run_delete(sqlite3 *db, const char *run_id, const struct api_auth *auth, cJSON **out)
+int api_run_delete(struct db_catalog *cat, const char *run_id, const struct api_auth *auth,
+		   cJSON **out)
 {
-	struct db_run r;
-	int st = api_find_run(db, run_id, &r, out);
+	struct db_catalog_run cr;
+	int st = find_catalog_run(cat, run_id, &cr, out);
+	struct db_run r = cr.run;
 	if (st)
 		return st;
-	if (!authorised(db, &r, auth)) {
+	if (!authorised(NULL, &r, cr.edit_token, auth)) {
 		db_run_clear(&r);
 		*out = api_error("deleting this run needs its edit token");
 		return 403;
 	}
-	if (db_run_delete(db, r.id) != 0) {
+	if (cat->ops->run_delete(cat, r.id) != 0) {
 		db_run_clear(&r);
-		*out = api_error("cannot delete run: %s", sqlite3_errmsg(db));
+		*out = api_error("cannot delete run: %s", db_catalog_errmsg(cat));
 		return 500;
 	}
 	db_run_clear(&r);

@@ -6,6 +6,7 @@
 #include "api.h"
 #include "api_params.h"
 #include "db.h"
+#include "db_catalog.h"
 
 cJSON *api_error(const char *fmt, ...)
 {
@@ -56,13 +57,13 @@ static int add_run(void *ud, const struct db_run *r)
 	return 0;
 }
 
-int api_runs_list(sqlite3 *db, const struct api_request *rq, cJSON **out)
+int api_runs_list(struct db_catalog *cat, const struct api_request *rq, cJSON **out)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(o, "runs");
-	if (db_run_list(db, add_run, arr) != 0) {
+	if (cat->ops->run_list(cat, add_run, arr) != 0) {
 		cJSON_Delete(o);
-		*out = api_error("cannot list runs: %s", sqlite3_errmsg(db));
+		*out = api_error("cannot list runs: %s", db_catalog_errmsg(cat));
 		return 500;
 	}
 	*out = o;

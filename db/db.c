@@ -48,6 +48,10 @@ sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t err
 
 void db_close(sqlite3 *db)
 {
+	/* statements kept on the connection (cache.c's tag query, prepared once per handle)
+	 * would make the close fail and leak it */
+	for (sqlite3_stmt *p; db && (p = sqlite3_next_stmt(db, NULL));)
+		sqlite3_finalize(p);
 	sqlite3_close(db);
 }
 

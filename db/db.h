@@ -15,6 +15,7 @@ enum db_open_mode { DB_READWRITE, DB_READONLY };
 /* Open (creating and migrating when read-write) the database at path. On failure returns
  * NULL and writes a message into err. */
 sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen);
+/* Finalizes statements still kept on db (prepared once per connection), then closes it. */
 void db_close(sqlite3 *db);
 
 /* Schema version the code expects, and the migration runner (idempotent). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "api/api.h"
 #include "db/db.h"
+#include "db/db_catalog.h"
 
 static sqlite3 *db;
 static char run_id[DB_PUBLIC_ID_LEN + 1], token[DB_PUBLIC_ID_LEN + 1];
@@ -53,13 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct api_request rq = {buf};
 	struct api_auth auth = {token, NULL};
 	cJSON *out = NULL;
+	struct db_catalog *cat = db_catalog_sqlite_wrap(db);
+	if (!cat)
+		abort();
 	switch (data[0] % 6) {
 	case 0: api_run_series(db, run_id, &rq, &out); break;
 	case 1: api_run_cpu(db, run_id, &rq, &out); break;
 	case 2: api_run_get(db, run_id, &rq, &out); break;
-	case 3: api_runs_list(db, &rq, &out); break;
+	case 3: api_runs_list(cat, &rq, &out); break;
 	case 4: api_run_counters(db, buf, &rq, &out); break; /* the id itself is input */
-	case 5: api_run_patch(db, run_id, &auth, body ? body : buf, body ? blen : strlen(buf), &out); break;
+	case 5: api_run_patch(cat, run_id, &auth, body ? body : buf, body ? blen : strlen(buf), &out); break;
 	}
 	if (out) {
 		char *text = cJSON_PrintUnformatted(out);
@@ -72,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cJSON_free(text);
 		cJSON_Delete(out);
 	}
+	db_catalog_close(cat);
 	free(buf);
 	return 0;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test.sh — every test, the one command CI runs (.ci/run): installs what is missing, then
 #   1. normal build: cmocka unit tests (ctest), integration tests (real server over HTTP),
-#      browser tests (headless Chromium), the page timing script in --quick mode;
+#      browser tests (headless Chromium), the page timing script in --quick mode, team mode
+#      (tests/team: two servers on a PostgreSQL the test starts, and on one SQLite catalog;
+#      once, not under the sanitizers: it skips, saying so, without PostgreSQL's binaries);
 #   2. ASan+UBSan build: unit and integration tests again;
 #   3. Release build with GCC and a clang build, product and tests: unit tests only (they
 #      catch what only the optimiser or the other compiler warns about);
@@ -36,6 +38,7 @@ step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 step "unit tests" ctest --test-dir build --output-on-failure -j"$jobs"
 step "integration tests" node_tests "$PWD/build/server/etlscope" tests/integration/
 step "browser tests" node_tests "$PWD/build/server/etlscope" tests/browser/
+step "team mode tests (two servers; PostgreSQL and SQLite catalogs)" node_tests "$PWD/build/server/etlscope" tests/team/
 step "page timing script (bench/pages.mjs --quick)" env ETLSCOPE_BIN="$PWD/build/server/etlscope" node bench/pages.mjs --quick
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -62,7 +62,7 @@ static const char etag_sql[] =
 	" AND (r.expires_us IS NULL OR r.expires_us > ?2)";
 
 /* The tag query, prepared once per connection and kept on it (parsing it was a tenth of a
- * kept answer's time); cache_thread_end finalizes it. NULL on error. */
+ * kept answer's time); db_close finalizes it with the handle. NULL on error. */
 static sqlite3_stmt *etag_stmt(sqlite3 *db)
 {
 	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
@@ -72,17 +72,6 @@ static sqlite3_stmt *etag_stmt(sqlite3 *db)
 	if (sqlite3_prepare_v3(db, etag_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
 		return NULL;
 	return st;
-}
-
-void cache_thread_end(sqlite3 *db)
-{
-	sqlite3_stmt *p = sqlite3_next_stmt(db, NULL);
-	while (p) {
-		sqlite3_stmt *next = sqlite3_next_stmt(db, p);
-		if (strcmp(sqlite3_sql(p), etag_sql) == 0)
-			sqlite3_finalize(p);
-		p = next;
-	}
 }
 
 int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,

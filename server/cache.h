@@ -16,8 +16,6 @@
  * gets no tag (no such run, or its ingest has not finished), -1 on a database error. */
 int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,
 		   const char *query, char etag[CACHE_ETAG_LEN]);
-/* Before a worker thread closes its connection: finalize the tag query kept on it. */
-void cache_thread_end(sqlite3 *db);
 /* Does the request's If-None-Match hold etag? */
 int cache_fresh(struct mg_connection *conn, const char *etag);
 /* Like http_send_json, with ETag and CACHE_RUN_CONTROL; frees body. The printed answer is

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "api.h"
 #include "db.h"
 #include "server.h"
@@ -27,11 +28,18 @@ static const char *const security_headers[][2] = {
 	{"Cross-Origin-Resource-Policy", "same-origin"},
 };
 
+/* A refused request's body is never read: civetweb would otherwise drain it (a trickling
+ * client then holds the thread for as long as it likes). */
+static int is_refused(struct mg_connection *conn, int status)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	return status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding"));
+}
+
 /* One response: etag (an ETag value) and disposition (a Content-Disposition value) may be
  * NULL. */
-static void send_full(struct mg_connection *conn, int status, const char *mime,
-		      const void *data, size_t len, const char *cache_control, const char *etag,
-		      const char *disposition)
+static void send_head(struct mg_connection *conn, int status, const char *mime, size_t len,
+		      const char *cache_control, const char *etag, const char *disposition)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
 	const char *h[NSEC + 8][2];
@@ -39,9 +47,7 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 	char clen[32], keep[32];
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	/* A refused request's body is never read: civetweb would otherwise drain it (a
-	 * trickling client then holds the thread for as long as it likes). */
-	int refused = status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding"));
+	int refused = is_refused(conn, status);
 	/* Keep the connection for the next request only while that cannot starve others
 	 * (limits_keep_alive), saying for how long so that clients let go of it first. */
 	if (refused || !limits_keep_alive(&s->limits, ri->remote_addr)) {
@@ -80,10 +86,24 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 				mg_printf(conn, "%s: %s\r\n", h[i][0], h[i][1]);
 		mg_printf(conn, "Connection: close\r\n\r\n");
 	}
-	if (len && !(ri->request_method && strcmp(ri->request_method, "HEAD") == 0))
+}
+
+static int is_head(struct mg_connection *conn)
+{
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	return ri->request_method && strcmp(ri->request_method, "HEAD") == 0;
+}
+
+static void send_full(struct mg_connection *conn, int status, const char *mime,
+		      const void *data, size_t len, const char *cache_control, const char *etag,
+		      const char *disposition)
+{
+	send_head(conn, status, mime, len, cache_control, etag, disposition);
+	if (len && !is_head(conn))
 		mg_write(conn, data, len);
-	if (refused)
-		guard_close_refused(&s->guard, conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
+	if (is_refused(conn, status))
+		guard_close_refused(&((struct server_ctx *)mg_get_user_data(mg_get_context(conn)))->guard,
+				    conn, HTTP_REFUSED_IDLE_MS, HTTP_REFUSED_DRAIN_MS);
 }
 
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
@@ -126,6 +146,30 @@ void http_send_download(struct mg_connection *conn, const char *mime, const void
 	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
 	send_full(conn, 200, mime, data, len, NULL, NULL, disp);
+}
+
+int http_send_file(struct mg_connection *conn, int fd, int64_t size, const char *mime,
+		   const char *filename)
+{
+	enum { CHUNK = 256 * 1024 };
+	char disp[300], *buf = malloc(CHUNK);
+	if (!buf)
+		return -1;
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
+	send_head(conn, 200, mime, (size_t)size, NULL, NULL, disp);
+	int64_t left = is_head(conn) ? 0 : size;
+	while (left > 0) {
+		ssize_t n = read(fd, buf, left < CHUNK ? (size_t)left : CHUNK);
+		if (n <= 0 || mg_write(conn, buf, (size_t)n) <= 0) {
+			/* the length said more: the client sees a cut download, and the
+			 * connection must not carry another response after it */
+			mg_disable_connection_keep_alive(conn);
+			break;
+		}
+		left -= n;
+	}
+	free(buf);
+	return left == 0 ? 0 : -1;
 }
 
 void http_send_continue(struct mg_connection *conn)

@@ -1,6 +1,11 @@
-/* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the single
- * ingest worker thread, which owns its own read-write database connection. SQLite takes
- * one writer at a time, so one worker keeps ingests from queueing on the write lock. */
+/* jobs.c — the job table (a fixed ring of recent jobs behind one mutex) and the ingest
+ * workers (--ingest-workers, default 1). Each ingest writes its own run file (db_store.h),
+ * so workers never wait on one another's write lock; only publishing touches the catalog.
+ * Every job is also a row of the catalog's durable queue (db_catalog.h): its state changes
+ * are written there (receiving, queued, claimed for ingest, failed; done by the run's
+ * publication), a lease thread renews this server's lease and fails the jobs of servers
+ * whose lease expired, so any server answers any job's status. The upload's bytes stay on
+ * the receiving server: it ingests what it received. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "db.h"
+#include "db_catalog.h"
+#include "db_store.h"
 #include "ingest.h"
 #include "ingest_grow.h"
 #include "jobs.h"
@@ -16,6 +23,7 @@
 #include "api.h"
 
 #define MAX_JOBS 256
+#define MAX_WORKERS 64
 
 enum job_state { JOB_FREE, JOB_RECEIVING, JOB_QUEUED, JOB_INGESTING, JOB_DONE, JOB_FAILED };
 
@@ -32,14 +40,57 @@ struct job {
 struct jobs {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	pthread_t worker;
-	int stopping, started;
-	char *db_path;
+	pthread_t worker[MAX_WORKERS];
+	int stopping, started; /* started: workers running */
+	struct db_store *store;
 	struct job job[MAX_JOBS];
 	int64_t next_seq;
 	void (*after)(void *ctx, sqlite3 *db, int64_t run_id); /* after a successful ingest */
 	void *after_ctx;
+	pthread_t lease;	  /* heartbeats: lease_main */
+	int lease_started;
+	pthread_mutex_t cat_mu;	  /* guards cat */
+	struct db_catalog *cat;	  /* the queue's rows; NULL while the catalog is unreachable */
 };
+
+/* Write a job's state to the catalog's queue (job_set); errors are reported, not fatal:
+ * the lease still ends a job the catalog could not hear about. */
+static void queue_set(struct jobs *j, const char *id, enum db_job_state state, int64_t received,
+		      const char *error)
+{
+	char err[256];
+	pthread_mutex_lock(&j->cat_mu);
+	if (!j->cat)
+		j->cat = db_store_catalog(j->store, err, sizeof err);
+	if (j->cat && j->cat->ops->job_set(j->cat, id, db_store_owner(j->store), state, received,
+					   error) != 0) {
+		fprintf(stderr, "etlscope: job %s: %s\n", id, db_catalog_errmsg(j->cat));
+		db_catalog_close(j->cat); /* reconnect next time */
+		j->cat = NULL;
+	}
+	pthread_mutex_unlock(&j->cat_mu);
+}
+
+/* Claim a queued job for ingest in the catalog: 0 ours, else err says why not. */
+static int queue_claim(struct jobs *j, const char *id, char *err, size_t errlen)
+{
+	struct db_job jb;
+	int rc = -1;
+	pthread_mutex_lock(&j->cat_mu);
+	if (!j->cat)
+		j->cat = db_store_catalog(j->store, err, errlen);
+	if (j->cat) {
+		rc = j->cat->ops->job_claim(j->cat, id, db_store_owner(j->store));
+		if (rc == 1 && j->cat->ops->job_get(j->cat, id, &jb) == 0 && jb.error[0])
+			snprintf(err, errlen, "%s", jb.error);
+		else if (rc == 1)
+			snprintf(err, errlen, "the job was given up (its lease expired)");
+		else if (rc < 0)
+			snprintf(err, errlen, "cannot claim the job: %s", db_catalog_errmsg(j->cat));
+	}
+	pthread_mutex_unlock(&j->cat_mu);
+	return rc;
+}
 
 static const char *state_name(enum job_state s)
 {
@@ -75,8 +126,8 @@ static int still_streaming(const struct job *jb)
 }
 
 /* Oldest queued job (FIFO by sequence number), those whose upload has ended first: a
- * streaming upload holds the worker, and the ingest's write transaction (so edits and PDB
- * uploads wait on SQLite's busy timeout), for as long as its upload lasts. */
+ * streaming upload holds its worker for as long as its upload lasts (it writes its own run
+ * file, so only other ingests can wait on it). */
 static struct job *next_queued(struct jobs *j)
 {
 	struct job *best = NULL;
@@ -95,11 +146,45 @@ static struct job *next_queued(struct jobs *j)
 	return best;
 }
 
+/* One run into its own file: reserve, ingest, store its findings (so the first visitor
+ * waits for nothing and the file never changes for them), publish. 0 done; else err. */
+static int ingest_one(struct db_store *store, const char *spool, const struct db_run_input *in,
+		      const struct ingest_options *opts, const char *id,
+		      struct db_import_result *res, char *err, size_t errlen)
+{
+	struct db_run_writer w;
+	if (db_store_run_begin(store, &w, err, errlen) != 0)
+		return -1;
+	/* The job id commits with the run (db_store_run_publish): if the server dies before
+	 * the uploader's next poll, the job still answers after a restart (jobs_status_stored). */
+	int rc = db_import_upload(w.db, spool, in, opts, id, res, err, errlen);
+	if (rc == 0 && res->run_id != w.run_id) {
+		cJSON_Delete(res->summary);
+		rc = -1, snprintf(err, errlen, "the run did not get its reserved id");
+	}
+	if (rc != 0) {
+		db_store_run_abandon(store, &w);
+		return rc;
+	}
+	cJSON *doc = NULL;
+	char ferr[256];
+	if (find_get(w.db, res->run_id, &doc, ferr, sizeof ferr) == 0)
+		cJSON_Delete(doc); /* else GET /findings reports the error */
+	/* the call trees too; on failure requests walk the stacks as before */
+	if (api_stk_pre_build(w.db, res->public_id, ferr, sizeof ferr))
+		fprintf(stderr, "etlscope: run %s: call trees: %s\n", res->public_id, ferr);
+	if (db_store_run_publish(store, &w, id, err, errlen) != 0) {
+		cJSON_Delete(res->summary);
+		res->summary = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct jobs *j = arg;
 	char err[512];
-	sqlite3 *db = db_open(j->db_path, DB_READWRITE, err, sizeof err);
 
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
@@ -109,15 +194,34 @@ static void *worker_main(void *arg)
 			struct timespec until;
 			clock_gettime(CLOCK_REALTIME, &until);
 			until.tv_sec += 60;
-			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) != 0 && db) {
+			if (pthread_cond_timedwait(&j->cv, &j->mu, &until) != 0) {
 				pthread_mutex_unlock(&j->mu);
-				db_purge_expired(db, db_now_us());
+				db_store_sweep(j->store);
 				pthread_mutex_lock(&j->mu);
 			}
 		}
 		if (j->stopping)
 			break;
 		jb->state = JOB_INGESTING;
+		char id[JOB_ID_LEN + 1];
+		memcpy(id, jb->id, sizeof id);
+		pthread_mutex_unlock(&j->mu);
+		int claimed = queue_claim(j, id, err, sizeof err);
+		if (claimed < 0) /* the catalog cannot be reached: try to say so */
+			queue_set(j, id, DB_JOB_FAILED, 0, err);
+		pthread_mutex_lock(&j->mu);
+		if (claimed != 0) { /* failed elsewhere meanwhile: its lease expired */
+			if ((jb = find(j, id))) {
+				jb->state = JOB_FAILED;
+				free(jb->error);
+				jb->error = strdup(err);
+				if (jb->spool)
+					unlink(jb->spool);
+			}
+			continue;
+		}
+		if (!(jb = find(j, id)))
+			continue;
 		char *spool = strdup(jb->spool);
 		struct db_run_input in = {jb->name, jb->file_name, jb->received};
 		struct db_run_input copy = {in.name ? strdup(in.name) : NULL, strdup(in.file_name),
@@ -128,33 +232,14 @@ static void *worker_main(void *arg)
 		if (grow)
 			ingest_grow_ref(grow);
 		struct ingest_options opts = {encoding, grow};
-		char id[JOB_ID_LEN + 1];
-		memcpy(id, jb->id, sizeof id);
 		pthread_mutex_unlock(&j->mu);
 
 		struct db_import_result res;
 		int rc;
-		if (!db)
-			rc = -1; /* err holds the open failure */
-		else if (!spool || !copy.file_name || (want_encoding && !encoding))
+		if (!spool || !copy.file_name || (want_encoding && !encoding))
 			rc = -1, snprintf(err, sizeof err, "out of memory");
 		else
-			/* The job id commits with the run (db_import_upload): if the server dies
-			 * before the uploader's next poll — while findings are computed below, say —
-			 * the job still answers after a restart (jobs_status_stored). */
-			rc = db_import_upload(db, spool, &copy, &opts, id, &res, err, sizeof err);
-		if (rc == 0) {
-			/* Findings are stored now so the first visitor waits for nothing; if
-			 * this fails, GET /findings computes them again and reports the error. */
-			cJSON *doc = NULL;
-			char ferr[256];
-			if (find_get(db, res.run_id, &doc, ferr, sizeof ferr) == 0)
-				cJSON_Delete(doc);
-			/* the call trees too; on failure requests walk the stacks as before */
-			if (api_stk_pre_build(db, res.public_id, ferr, sizeof ferr))
-				fprintf(stderr, "etlscope: run %s: call trees: %s\n", res.public_id,
-					ferr);
-		}
+			rc = ingest_one(j->store, spool, &copy, &opts, id, &res, err, sizeof err);
 		if (spool)
 			unlink(spool);
 		free(spool);
@@ -163,6 +248,8 @@ static void *worker_main(void *arg)
 		free((char *)copy.file_name);
 		free(encoding);
 		ingest_grow_unref(grow);
+		if (rc != 0) /* done is written by the publication itself */
+			queue_set(j, id, DB_JOB_FAILED, copy.file_size, err);
 
 		pthread_mutex_lock(&j->mu);
 		jb = find(j, id); /* still ours: the ring never reuses unfinished slots */
@@ -180,32 +267,71 @@ static void *worker_main(void *arg)
 		}
 		if (rc == 0 && j->after) { /* the run is visible already; this adds to it */
 			pthread_mutex_unlock(&j->mu);
-			j->after(j->after_ctx, db, res.run_id);
+			j->after(j->after_ctx, NULL, res.run_id);
 			pthread_mutex_lock(&j->mu);
 		}
 	}
 	pthread_mutex_unlock(&j->mu);
-	db_close(db);
 	return NULL;
 }
 
-struct jobs *jobs_create(const char *db_path, char *err, size_t errlen)
+/* Every lease / 3: this server is alive (its jobs too), and others' expired jobs fail. */
+static void *lease_main(void *arg)
+{
+	struct jobs *j = arg;
+	int64_t every_us = db_store_lease_us(j->store) / 3;
+	struct timespec until;
+	pthread_mutex_lock(&j->mu);
+	clock_gettime(CLOCK_REALTIME, &until);
+	while (!j->stopping) {
+		/* the next beat: the cv also wakes for queued jobs, which must not delay it */
+		int64_t ns = until.tv_nsec + (every_us % 1000000) * 1000;
+		until.tv_sec += every_us / 1000000 + ns / 1000000000;
+		until.tv_nsec = ns % 1000000000;
+		while (!j->stopping && pthread_cond_timedwait(&j->cv, &j->mu, &until) == 0)
+			;
+		if (j->stopping)
+			break;
+		pthread_mutex_unlock(&j->mu);
+		if (db_store_heartbeat(j->store) < 0)
+			fprintf(stderr, "etlscope: cannot renew this server's lease in the catalog\n");
+		pthread_mutex_lock(&j->mu);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+struct jobs *jobs_create(struct db_store *store, int workers, char *err, size_t errlen)
 {
 	struct jobs *j = calloc(1, sizeof *j);
-	if (!j || !(j->db_path = strdup(db_path))) {
-		free(j);
+	if (!j) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	j->store = store;
 	pthread_mutex_init(&j->mu, NULL);
 	pthread_cond_init(&j->cv, NULL);
-	if (pthread_create(&j->worker, NULL, worker_main, j) != 0) {
-		snprintf(err, errlen, "cannot start the ingest worker");
-		free(j->db_path);
-		free(j);
+	pthread_mutex_init(&j->cat_mu, NULL);
+	if (!(j->cat = db_store_catalog(store, err, errlen))) {
+		jobs_destroy(j);
 		return NULL;
 	}
-	j->started = 1;
+	if (pthread_create(&j->lease, NULL, lease_main, j) != 0) {
+		snprintf(err, errlen, "cannot start the lease thread");
+		jobs_destroy(j);
+		return NULL;
+	}
+	j->lease_started = 1;
+	if (workers < 1)
+		workers = 1;
+	if (workers > MAX_WORKERS)
+		workers = MAX_WORKERS;
+	for (; j->started < workers; j->started++)
+		if (pthread_create(&j->worker[j->started], NULL, worker_main, j) != 0) {
+			snprintf(err, errlen, "cannot start the ingest workers");
+			jobs_destroy(j);
+			return NULL;
+		}
 	return j;
 }
 
@@ -217,8 +343,12 @@ void jobs_destroy(struct jobs *j)
 	j->stopping = 1;
 	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
-	if (j->started)
-		pthread_join(j->worker, NULL);
+	for (int i = 0; i < j->started; i++)
+		pthread_join(j->worker[i], NULL);
+	if (j->lease_started)
+		pthread_join(j->lease, NULL);
+	db_catalog_close(j->cat);
+	pthread_mutex_destroy(&j->cat_mu);
 	for (int i = 0; i < MAX_JOBS; i++) {
 		if (j->job[i].spool && j->job[i].state == JOB_QUEUED)
 			unlink(j->job[i].spool);
@@ -226,7 +356,6 @@ void jobs_destroy(struct jobs *j)
 	}
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
-	free(j->db_path);
 	free(j);
 }
 
@@ -255,9 +384,12 @@ int jobs_begin(struct jobs *j, const char *name, const char *file_name, const ch
 		    (!slot || c->seq < slot->seq))
 			slot = c;
 	}
+	struct db_job row = {.state = DB_JOB_RECEIVING, .expected = expected};
+	snprintf(row.file_name, sizeof row.file_name, "%s", file_name);
 	if (slot) {
 		clear_job(slot);
 		if (db_random_hex(slot->id, JOB_ID_LEN / 2) == 0) {
+			memcpy(row.id, slot->id, JOB_ID_LEN + 1);
 			slot->state = JOB_RECEIVING;
 			slot->name = name && *name ? strdup(name) : NULL;
 			slot->file_name = strdup(file_name);
@@ -270,6 +402,26 @@ int jobs_begin(struct jobs *j, const char *name, const char *file_name, const ch
 		}
 	}
 	pthread_mutex_unlock(&j->mu);
+	if (rc == 0) { /* the queue's row: any server answers its status from now on */
+		char err[256];
+		pthread_mutex_lock(&j->cat_mu);
+		if (!j->cat)
+			j->cat = db_store_catalog(j->store, err, sizeof err);
+		if (!j->cat || j->cat->ops->job_create(j->cat, &row, db_store_owner(j->store),
+						       db_now_us() + db_store_lease_us(j->store)) != 0) {
+			fprintf(stderr, "etlscope: cannot record job %s in the catalog: %s\n", row.id,
+				j->cat ? db_catalog_errmsg(j->cat) : err);
+			rc = -1;
+		}
+		pthread_mutex_unlock(&j->cat_mu);
+		if (rc != 0) {
+			pthread_mutex_lock(&j->mu);
+			struct job *jb = find(j, row.id);
+			if (jb)
+				clear_job(jb);
+			pthread_mutex_unlock(&j->mu);
+		}
+	}
 	return rc;
 }
 
@@ -284,12 +436,24 @@ void jobs_received(struct jobs *j, const char *id, int64_t bytes)
 
 void jobs_queue(struct jobs *j, const char *id, const char *spool_path)
 {
+	int64_t received = 0;
+	int queued = 0;
 	pthread_mutex_lock(&j->mu);
 	struct job *jb = find(j, id);
 	if (jb) {
 		jb->spool = strdup(spool_path);
-		jb->state = jb->spool ? JOB_QUEUED : JOB_FAILED;
-		pthread_cond_signal(&j->cv);
+		queued = jb->spool != NULL;
+		received = jb->received;
+	}
+	pthread_mutex_unlock(&j->mu);
+	/* queued in the catalog before a worker can claim it */
+	if (jb)
+		queue_set(j, id, queued ? DB_JOB_QUEUED : DB_JOB_FAILED, received,
+			  queued ? NULL : "out of memory");
+	pthread_mutex_lock(&j->mu);
+	if ((jb = find(j, id))) {
+		jb->state = queued ? JOB_QUEUED : JOB_FAILED;
+		pthread_cond_broadcast(&j->cv);
 	}
 	pthread_mutex_unlock(&j->mu);
 }
@@ -311,12 +475,15 @@ void jobs_fail(struct jobs *j, const char *id, const char *message)
 {
 	pthread_mutex_lock(&j->mu);
 	struct job *jb = find(j, id);
+	int64_t received = jb ? jb->received : 0;
 	if (jb) {
 		jb->state = JOB_FAILED;
 		free(jb->error);
 		jb->error = strdup(message);
 	}
 	pthread_mutex_unlock(&j->mu);
+	if (jb)
+		queue_set(j, id, DB_JOB_FAILED, received, message);
 }
 
 /* The "run" member of a finished job's answer. */
@@ -330,16 +497,32 @@ static void add_run(cJSON *o, const char *public_id, const char *edit_token, con
 	cJSON_AddBoolToObject(run, "partial", partial);
 }
 
-cJSON *jobs_status_stored(sqlite3 *db, const char *id)
+cJSON *jobs_status_stored(struct db_catalog *db, const char *id)
 {
-	struct db_job_run r;
-	if (!db || db_job_run(db, id, &r) != 0)
+	struct db_job jb;
+	if (!db)
 		return NULL;
+	int rc = db->ops->job_get(db, id, &jb);
+	if (rc != 0) { /* a job of a release before the queue: its run, if it has one */
+		if (db->ops->job_run(db, id, &jb.run) != 0)
+			return NULL;
+		jb.state = DB_JOB_DONE;
+		snprintf(jb.file_name, sizeof jb.file_name, "%s", jb.run.file_name);
+		jb.received = -1;
+		jb.expected = -1;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);
-	cJSON_AddStringToObject(o, "state", "done");
-	cJSON_AddStringToObject(o, "file_name", r.file_name);
-	add_run(o, r.public_id, r.edit_token, r.format, r.partial);
+	cJSON_AddStringToObject(o, "state", db_job_state_name(jb.state));
+	cJSON_AddStringToObject(o, "file_name", jb.file_name);
+	if (jb.received >= 0 && jb.state != DB_JOB_DONE)
+		cJSON_AddNumberToObject(o, "received", (double)jb.received);
+	if (jb.expected >= 0 && jb.state != DB_JOB_DONE)
+		cJSON_AddNumberToObject(o, "expected", (double)jb.expected);
+	if (jb.state == DB_JOB_DONE)
+		add_run(o, jb.run.public_id, jb.run.edit_token, jb.run.format, jb.run.partial);
+	if (jb.state == DB_JOB_FAILED)
+		cJSON_AddStringToObject(o, "error", jb.error[0] ? jb.error : "failed");
 	return o;
 }
 

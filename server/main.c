@@ -24,7 +24,10 @@ static void usage(FILE *f)
 		"                  [--tls-cert PEM] [--rate-limit REQ/S] [--min-upload-rate SIZE]\n"
 		"                  [--upload-grace SECONDS] [--timeout SECONDS]\n"
 		"                  [--max-conns-per-addr N] [--public-url URL] [--symbol-path PATH]\n"
-		"                  [--stream-ingest]\n"
+		"                  [--stream-ingest] [--ingest-workers N]   (uploads ingested at once; default 1)\n"
+		"                  [--catalog postgresql://…] (or ETLSCOPE_CATALOG; team mode, instead of --db)\n"
+		"                  [--runs-dir DIR]  (run files; default DATA-DIR/runs; shared in team mode)\n"
+		"                  [--lease SECONDS] (a dead server's uploads fail after it; default 30)\n"
 		"  etlscope ingest [--db PATH] [--name NAME] [--json] [--encoding CHARSET]\n"
 		"                  [--symbol-path PATH] FILE...\n"
 		"  etlscope demo   [--db PATH]   (stores demo runs; then use `serve`)\n"
@@ -33,7 +36,7 @@ static void usage(FILE *f)
 		"defaults: --listen %s --db %s --data-dir %s --max-upload 4G\n"
 		"          --timeout 5 --max-conns-per-addr 8 --min-upload-rate 16K --upload-grace 10\n"
 		"--stream-ingest: ingest while an upload arrives (the verdict sooner after its last\n"
-		"  byte; the store's write lock is held for as long as the upload lasts)\n"
+		"  byte; it holds an ingest worker for as long as the upload lasts)\n"
 		"--public-url: the address users type (https://etlscope.example:8443); only its host\n"
 		"  name, the listen address and localhost are answered (DNS rebinding defence)\n"
 		"formats (detected by content): ETW traces .etl (xperf, WPR, PerfView), perfmon\n"
@@ -99,6 +102,10 @@ int cli_serve(int argc, char **argv)
 		{"public-url", required_argument, NULL, 'P'},
 		{"symbol-path", required_argument, NULL, 'S'},
 		{"stream-ingest", no_argument, NULL, 'I'},
+		{"ingest-workers", required_argument, NULL, 'W'},
+		{"catalog", required_argument, NULL, 'K'},
+		{"runs-dir", required_argument, NULL, 'F'},
+		{"lease", required_argument, NULL, 'L'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -106,7 +113,8 @@ int cli_serve(int argc, char **argv)
 		.max_upload = CLI_DEFAULT_MAX_UPLOAD, .threads = 16,
 		.admin_token = getenv("ETLSCOPE_ADMIN_TOKEN"), .auth_token = getenv("ETLSCOPE_AUTH_TOKEN"),
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
-		.timeout_s = 5, .max_conns_ip = 8,
+		.timeout_s = 5, .max_conns_ip = 8, .ingest_workers = 1,
+		.catalog = getenv("ETLSCOPE_CATALOG"),
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -160,6 +168,16 @@ int cli_serve(int argc, char **argv)
 		case 'P': cfg.public_url = optarg; break;
 		case 'S': cfg.symbol_path = optarg; break;
 		case 'I': cfg.stream_ingest = 1; break;
+		case 'W':
+			if (int_option("ingest-workers", optarg, 1, 64, &cfg.ingest_workers) != 0)
+				return 2;
+			break;
+		case 'K': cfg.catalog = optarg; break;
+		case 'F': cfg.runs_dir = optarg; break;
+		case 'L':
+			if (int_option("lease", optarg, 2, 3600, &cfg.lease_s) != 0)
+				return 2;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

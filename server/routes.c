@@ -1,13 +1,17 @@
 /* routes.c — the /api/ URL space: method checks, path parsing, and the call into api/
- * (reads) or upload/jobs (writes). Each worker thread has its own database connection. */
+ * (reads) or upload/jobs (writes). Each worker thread has its own db_reader: run lists,
+ * edits and jobs use its catalog connection, a run's reads the handle db_run_open gives. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "api.h"
 #include "api_dpc.h"
 #include "api_params.h"
 #include "api_tags.h"
 #include "assets.h"
 #include "cache.h"
+#include "db_catalog.h"
+#include "db_store.h"
 #include "jobs.h"
 #include "kb.h"
 #include "server.h"
@@ -48,9 +52,10 @@ static int split_run_path(const char *rest, char *id, size_t idlen, const char *
 #define MAX_EDIT_BODY (64 * 1024)
 
 /* PATCH and DELETE of a run: same-origin, writable server, and the run's edit token. */
-static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+static int run_change(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *id, int del)
 {
+	struct db_catalog *cat = db_reader_catalog(rd); /* edits change the catalog */
 	struct api_auth auth = {http_client_token(conn), s->cfg.admin_token};
 	cJSON *out = NULL;
 	int st;
@@ -67,7 +72,9 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return 401;
 	}
 	if (del) {
-		st = api_run_delete(db, id, &auth, &out);
+		st = api_run_delete(cat, id, &auth, &out);
+		if (st == 200) /* the catalog row is gone: unlink its file */
+			db_store_sweep(s->store);
 	} else {
 		size_t len = 0;
 		char *body = http_read_body(conn, MAX_EDIT_BODY, &len, &st);
@@ -75,8 +82,17 @@ static int run_change(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 			http_send_error(conn, st, st == 413 ? "the body is too large" : "cannot read the body");
 			return st;
 		}
-		st = api_run_patch(db, id, &auth, body, len, &out);
+		st = api_run_patch(cat, id, &auth, body, len, &out);
 		free(body);
+		char err[256];
+		sqlite3 *run = st == 200 ? db_run_open(rd, id, err, sizeof err) : NULL;
+		if (st == 200) { /* the answer: the run with its warnings and counters, its file's */
+			cJSON_Delete(out);
+			out = NULL;
+			st = run ? api_run_get(run, id, NULL, &out) : 500;
+			if (!run)
+				out = api_error("%s", err);
+		}
 	}
 	http_send_json(conn, st, out);
 	return st;
@@ -122,10 +138,29 @@ static int stacktags_post(struct mg_connection *conn, sqlite3 *db, const char *i
 	return st;
 }
 
-static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+/* GET /api/runs/{id}/file: the run's file as it is stored (docs/team.md): an SQLite
+ * database with the analysis schema, application_id "ETLR", user_version its schema
+ * version, and no edit token. Streamed: run files can be gigabytes. */
+static int send_run_file(struct mg_connection *conn, struct db_reader *rd, const char *id)
+{
+	char err[256], name[RUN_ID_MAX + 32];
+	int64_t size = 0;
+	int fd = db_run_file_open(rd, id, &size, err, sizeof err);
+	if (fd < 0) {
+		int st = fd == -1 ? 404 : fd == -2 ? 409 : 500;
+		http_send_error(conn, st, "%s", err);
+		return st;
+	}
+	snprintf(name, sizeof name, "etlscope-run-%s.db", id); /* id: [0-9a-f] (found above) */
+	http_send_file(conn, fd, size, "application/vnd.sqlite3", name);
+	close(fd);
+	return 200;
+}
+
+static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *rest, const struct api_request *rq)
 {
-	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN];
+	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN], err[256];
 	const char *what;
 	cJSON *out = NULL;
 	int st;
@@ -134,15 +169,25 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 		return 404;
 	}
 	if (is(what, "") && (method_is(conn, "PATCH") || method_is(conn, "DELETE")))
-		return run_change(conn, s, db, id, method_is(conn, "DELETE"));
-	if (is(what, "symbols") && method_is(conn, "POST"))
-		return symbols_upload_handle(conn, s, db, id);
-	if (is(what, "symbols/resolve") && method_is(conn, "POST"))
-		return symbols_resolve_handle(conn, s, db, id);
-	if (is(what, "stacks/tags") && method_is(conn, "POST"))
-		return stacktags_post(conn, db, id, rq);
-	if (!method_is(conn, "GET"))
+		return run_change(conn, s, rd, id, method_is(conn, "DELETE"));
+	if (is(what, "file") && method_is(conn, "GET"))
+		return send_run_file(conn, rd, id);
+	int post = (is(what, "symbols") || is(what, "symbols/resolve") || is(what, "stacks/tags")) &&
+		   method_is(conn, "POST");
+	if (!post && !method_is(conn, "GET"))
 		return not_allowed(conn, is(what, "") ? "GET, PATCH or DELETE" : "GET");
+	sqlite3 *db = db_run_open(rd, id, err, sizeof err);
+	if (!db) {
+		int nf = strcmp(err, "no such run") == 0;
+		http_send_error(conn, nf ? 404 : 500, "%s", err);
+		return nf ? 404 : 500;
+	}
+	if (post && is(what, "symbols"))
+		return symbols_upload_handle(conn, s, db, id);
+	if (post && is(what, "symbols/resolve"))
+		return symbols_resolve_handle(conn, s, db, id);
+	if (post)
+		return stacktags_post(conn, db, id, rq);
 	/* The tag before the answer: a revalidation (304) or an answer kept under it. */
 	int tagged = cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0;
 	if (tagged && cache_fresh(conn, etag)) {
@@ -198,12 +243,43 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, sqlite3 
 	return st;
 }
 
+/* GET /api/compare?runs=… and /api/compare/stacks?runs=…: answer (api_compare,
+ * api_compare_stacks) on one connection over the named runs' files; when
+ * none of them exists, on the catalog, which answers the errors (400, 404). */
+static int compare(struct mg_connection *conn, struct db_reader *rd, const struct api_request *rq,
+		   int (*answer)(sqlite3 *, const struct api_request *, cJSON **))
+{
+	char list[8 * RUN_ID_MAX] = "", err[256];
+	const char *ids[8];
+	int n = 0;
+	cJSON *out = NULL;
+	if (api_param(rq, "runs", 0, list, sizeof list) == 1)
+		for (char *save = NULL, *t = strtok_r(list, ",", &save); t && n < 8;
+		     t = strtok_r(NULL, ",", &save))
+			ids[n++] = t;
+	sqlite3 *set = n ? db_run_open_set(rd, ids, n, err, sizeof err) : NULL;
+	if (!set && n && strcmp(err, "no such run") != 0) {
+		http_send_error(conn, 500, "%s", err);
+		return 500;
+	}
+	sqlite3 *none = set ? NULL : db_reader_empty(rd, err, sizeof err);
+	if (!set && !none) {
+		http_send_error(conn, 500, "%s", err);
+		return 500;
+	}
+	int st = answer(set ? set : none, rq, &out);
+	db_close(set);
+	http_send_json(conn, st, out);
+	return st;
+}
+
 int routes_api(struct mg_connection *conn, void *cbdata)
 {
 	struct server_ctx *s = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
 	const char *uri = ri->local_uri;
-	sqlite3 *db = mg_get_thread_pointer(conn);
+	struct db_reader *rd = mg_get_thread_pointer(conn);
+	struct db_catalog *db = rd ? db_reader_catalog(rd) : NULL;
 	struct api_request rq = {ri->query_string};
 	cJSON *out = NULL;
 	int st;
@@ -249,21 +325,22 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		http_send_json(conn, st, out);
 		return st;
 	}
+	if (is(uri, "/api/runs/import")) {
+		if (!method_is(conn, "POST"))
+			return not_allowed(conn, "POST");
+		return run_import_handle(conn, s);
+	}
 	if (strncmp(uri, "/api/runs/", 10) == 0)
-		return run_routes(conn, s, db, uri + 10, &rq);
+		return run_routes(conn, s, rd, uri + 10, &rq);
 	if (is(uri, "/api/compare/stacks")) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");
-		st = api_compare_stacks(db, &rq, &out);
-		http_send_json(conn, st, out);
-		return st;
+		return compare(conn, rd, &rq, api_compare_stacks);
 	}
 	if (is(uri, "/api/compare")) {
 		if (!method_is(conn, "GET"))
 			return not_allowed(conn, "GET");
-		st = api_compare(db, &rq, &out);
-		http_send_json(conn, st, out);
-		return st;
+		return compare(conn, rd, &rq, api_compare);
 	}
 	http_send_error(conn, 404, "no such API endpoint");
 	return 404;

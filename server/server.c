@@ -1,6 +1,7 @@
 /* server.c — starting and stopping civetweb with hardened options: loopback by default,
  * no document_root (every URL is answered by our handlers), CORS off, no directory
- * listing, bounded headers; one database connection per worker thread. */
+ * listing, bounded headers; one db_reader (catalog connection and run-file handles) per
+ * worker thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -11,30 +12,73 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "db.h"
+#include "db_store.h"
+#include "find.h"
 #include "jobs.h"
 #include "cache.h"
 #include "server.h"
 #include "symbols.h"
 
-/* Worker threads get a database connection each (SQLite connections are per thread). */
+/* Worker threads get a db_reader each (SQLite connections are per thread). */
 static void *thread_start(const struct mg_context *ctx, int thread_type)
 {
 	struct server_ctx *s = mg_get_user_data(ctx);
 	char err[256];
 	if (thread_type != 1) /* 1 = request worker */
 		return NULL;
-	sqlite3 *db = db_open(s->cfg.db_path, DB_READWRITE, err, sizeof err);
-	if (!db)
+	struct db_reader *r = db_reader_new(s->store, err, sizeof err);
+	if (!r)
 		fprintf(stderr, "etlscope: worker thread: %s\n", err);
-	return db;
+	return r;
 }
 
 static void thread_stop(const struct mg_context *ctx, int thread_type, void *thread_pointer)
 {
-	if (thread_type == 1 && thread_pointer) {
-		cache_thread_end(thread_pointer);
-		db_close(thread_pointer);
+	if (thread_type == 1)
+		db_reader_free(thread_pointer);
+}
+
+/* A run converted from a single-file database gets the findings its release may not have
+ * stored, before its file is published (run files are never written again). */
+static int convert_findings(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	cJSON *doc = NULL;
+	(void)ud;
+	if (find_get(db, run_id, &doc, err, errlen) != 0)
+		fprintf(stderr, "etlscope: converting run %lld: findings: %s\n", (long long)run_id,
+			err);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+/* The catalog (--catalog, else --db) and the run directory (--runs-dir, else
+ * <data-dir>/runs); NULL with err. */
+static struct db_store *open_store(const struct server_config *cfg, int lock_fd, char *err,
+				   size_t errlen)
+{
+	char dir[4096];
+	if ((size_t)snprintf(dir, sizeof dir, "%s", cfg->runs_dir ? cfg->runs_dir : cfg->data_dir) >=
+		    sizeof dir - 64 ||
+	    (!cfg->runs_dir && (size_t)snprintf(dir, sizeof dir, "%s/runs", cfg->data_dir) >=
+				       sizeof dir - 64)) {
+		snprintf(err, errlen, "the data directory's name is too long");
+		return NULL;
 	}
+	/* The previous server on this data directory is gone (its lock is ours): its name in
+	 * the catalog, which it wrote into the lock file, is forgotten at once. */
+	char before[128] = "";
+	ssize_t n = pread(lock_fd, before, sizeof before - 1, 0);
+	before[n > 0 ? n : 0] = '\0';
+	struct db_store_start start = {before};
+	struct db_store *st = db_store_open_after(cfg->catalog && *cfg->catalog ? cfg->catalog
+									       : cfg->db_path,
+						  dir, cfg->lease_s, &start, convert_findings, NULL,
+						  err, errlen);
+	const char *me = st ? db_store_owner(st) : NULL;
+	if (me && (ftruncate(lock_fd, 0) != 0 ||
+		   pwrite(lock_fd, me, strlen(me), 0) != (ssize_t)strlen(me)))
+		fprintf(stderr, "etlscope: cannot note this server in the lock file\n");
+	return st;
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
@@ -212,8 +256,6 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	struct mg_init_data init;
 	struct mg_error_data edata;
 	unsigned ecode = 0;
-	sqlite3 *db;
-
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
 	s->started_us = db_now_us();
@@ -225,21 +267,22 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	}
 	if ((s->lock_fd = lock_data_dir(cfg->data_dir, err, errlen)) < 0)
 		return -1;
-	/* Create and migrate the schema once, before any thread opens it. */
-	if (!(db = db_open(cfg->db_path, DB_READWRITE, err, errlen))) {
+	/* Create and migrate the catalog once (converting a single-file database), before any
+	 * thread opens it; expired runs are purged. */
+	if (!(s->store = open_store(cfg, s->lock_fd, err, errlen))) {
 		unlock_data_dir(s);
 		return -1;
 	}
-	db_purge_expired(db, db_now_us());
-	db_close(db);
 	remove_stale_spool(cfg->data_dir);
-	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, cfg->db_path, err,
+	if (!(s->symbols = server_symbols_new(cfg->data_dir, cfg->symbol_path, s->store, err,
 						errlen))) {
+		db_store_free(s->store);
 		unlock_data_dir(s);
 		return -1;
 	}
-	if (!(s->jobs = jobs_create(cfg->db_path, err, errlen))) {
+	if (!(s->jobs = jobs_create(s->store, cfg->ingest_workers, err, errlen))) {
 		server_symbols_free(s->symbols);
+		db_store_free(s->store);
 		unlock_data_dir(s);
 		return -1;
 	}
@@ -256,6 +299,10 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);
 		s->jobs = NULL;
+		server_symbols_free(s->symbols);
+		s->symbols = NULL;
+		db_store_free(s->store);
+		s->store = NULL;
 		limits_destroy(&s->limits);
 		answers_clear(&s->answers);
 		return -1;
@@ -333,6 +380,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		s->jobs = NULL;
 		server_symbols_free(s->symbols);
 		s->symbols = NULL;
+		db_store_free(s->store);
+		s->store = NULL;
 		limits_destroy(&s->limits);
 		answers_clear(&s->answers);
 		return -1;
@@ -349,6 +398,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		s->jobs = NULL;
 		server_symbols_free(s->symbols);
 		s->symbols = NULL;
+		db_store_free(s->store);
+		s->store = NULL;
 		limits_destroy(&s->limits);
 		answers_clear(&s->answers);
 		mg_exit_library();
@@ -373,6 +424,8 @@ void server_stop(struct server_ctx *s)
 	s->jobs = NULL;
 	server_symbols_free(s->symbols);
 	s->symbols = NULL;
+	db_store_free(s->store); /* after everything that reads or writes runs */
+	s->store = NULL;
 	limits_destroy(&s->limits);
 	answers_clear(&s->answers);
 	unlock_data_dir(s);

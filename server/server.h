@@ -12,14 +12,19 @@
 
 struct jobs;
 struct server_symbols;
+struct db_store;
 
 /* An idle keep-alive connection is closed after this (or --timeout, when shorter). */
 #define SERVER_KEEP_ALIVE_MS 3000
 
 struct server_config {
 	const char *listen;   /* "127.0.0.1:8080"; port 0 picks a free one */
-	const char *db_path;
-	const char *data_dir; /* uploads are spooled here before ingest */
+	const char *db_path;  /* the SQLite catalog (docs/team.md) */
+	const char *catalog;  /* a postgresql:// URI (team mode): replaces db_path; NULL = none */
+	const char *runs_dir; /* run files (the block store); NULL = <data_dir>/runs */
+	int lease_s;          /* a dead server's jobs fail this long after its last heartbeat */
+	const char *data_dir; /* uploads are spooled here before ingest; run files in runs/ */
+	int ingest_workers;   /* ingests at once; 0 = 1 */
 	int64_t max_upload;   /* bytes */
 	int threads;
 	int read_only;        /* viewers only: uploads and edits refused */
@@ -29,9 +34,9 @@ struct server_config {
 	double rate, burst;      /* requests per second per client address; 0 = no limit */
 	int64_t min_upload_rate; /* bytes/s an upload must average after the grace period */
 	int upload_grace_s;
-	int stream_ingest;       /* ingest while the upload arrives (--stream-ingest): the
-				  * write transaction lasts as long as the upload, so a slow
-				  * client would hold every other ingest and edit; off by default */
+	int stream_ingest;       /* ingest while the upload arrives (--stream-ingest): an
+				  * ingest worker is held as long as the upload, so with one
+				  * worker a slow client delays other ingests; off by default */
 	int timeout_s;           /* headers complete within it; any read/write stalled this long ends */
 	int max_conns_ip;        /* connections per client address (more only with complete headers) */
 	const char *public_url;  /* "https://host[:port]": the Host and Origin clients use; NULL = listen
@@ -51,6 +56,7 @@ struct server_origin {
 struct server_ctx {
 	struct server_config cfg;
 	struct mg_context *mg;
+	struct db_store *store; /* catalog + run files; each worker thread has a db_reader */
 	struct jobs *jobs;
 	struct server_symbols *symbols;
 	struct limits limits;
@@ -87,6 +93,10 @@ void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 /* 200 with Content-Disposition: attachment; filename="…" (filename: [A-Za-z0-9._-]). */
 void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
 			size_t len, const char *filename);
+/* 200 with the size bytes of the open file fd as an attachment (filename as above), read
+ * and sent in chunks; 0, or -1 when the file or the client stopped early. */
+int http_send_file(struct mg_connection *conn, int fd, int64_t size, const char *mime,
+		   const char *filename);
 /* The token a client presents: X-Edit-Token, or Authorization: Bearer <token>. */
 const char *http_client_token(struct mg_connection *conn);
 /* With --auth-token set: does the request carry it (X-Auth-Token or Bearer), or the
@@ -119,12 +129,20 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s);
 int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64_t max,
 		 void (*progress)(void *ud, long long total), void *ud, long long *total,
 		 const char **why);
+/* The whole body into a new file DATA/<prefix>XXXXXX (its name into path), flushed: 0, or
+ * an HTTP status with *why, the file removed. */
+int upload_spool_temp(struct mg_connection *conn, struct server_ctx *s, const char *prefix,
+		      int64_t max, char *path, size_t pathlen, const char **why);
 /* The checks every body upload passes first (read-only server, same origin, access token):
  * 0 when allowed, else the status it sent (403 or 401). */
 int upload_refused(struct mg_connection *conn, struct server_ctx *s);
 /* 0 when the request's Content-Length is at most max, else sends 413 naming what (e.g.
  * "file", "PDB") and returns 413. */
 int upload_too_large(struct mg_connection *conn, int64_t max, const char *what);
+
+/* run_import.c — POST /api/runs/import: a run file from GET /api/runs/{id}/file becomes a
+ * new run (validated as untrusted input: db_run_check.c). */
+int run_import_handle(struct mg_connection *conn, struct server_ctx *s);
 
 /* assets.c — embedded web pages and scripts. */
 int assets_handle(struct mg_connection *conn, void *cbdata);

@@ -1,5 +1,6 @@
 /* symbols.c — the server's symbol sources and the symbol job (symbols.h). The job has its
- * own thread and database connection, so a slow symbol server never holds up ingests: the
+ * own thread and writes each run's names into a new version of its file (db_store.h), so a
+ * slow symbol server never holds up ingests or readers: the
  * ingest worker only queues the run (a bounded ring; a run that does not fit keeps its
  * modules "pending" and the drop is logged). Stopping cancels a download in progress. */
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "db.h"
+#include "db_store.h"
 #include "db_symbols.h"
 #include "sym_run.h"
 #include "symbols.h"
@@ -20,7 +22,7 @@ struct server_symbols {
 	sym_path local; /* the upload directory alone */
 	int any;       /* --symbol-path was given */
 	char dir[4096];
-	char db_path[4096];
+	struct db_store *store;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t worker;
@@ -40,13 +42,19 @@ static int cancel_if_stopping(void *ctx, uint64_t now, uint64_t total)
 	return stop;
 }
 
+/* Resolve every module of the run along the symbol path, in the run's new version. */
+static int resolve_all(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+	struct server_symbols *s = ud;
+	struct sym_run_stats st;
+	sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
+	return sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err, errlen);
+}
+
 static void *worker_main(void *arg)
 {
 	struct server_symbols *s = arg;
 	char err[256];
-	sqlite3 *db = db_open(s->db_path, DB_READWRITE, err, sizeof err);
-	if (!db)
-		fprintf(stderr, "etlscope: symbol job: %s\n", err);
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		if (!s->count) {
@@ -57,20 +65,16 @@ static void *worker_main(void *arg)
 		s->head = (s->head + 1) % QUEUE_RUNS;
 		s->count--;
 		pthread_mutex_unlock(&s->mu);
-		struct sym_run_stats st;
-		sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
-		if (db && sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err,
-						 sizeof err) != 0)
+		if (db_store_run_modify(s->store, run, resolve_all, s, err, sizeof err) < 0)
 			fprintf(stderr, "etlscope: symbol job: %s\n", err);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	db_close(db);
 	return NULL;
 }
 
 struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
-					  const char *db_path, char *err, size_t errlen)
+					  struct db_store *store, char *err, size_t errlen)
 {
 	struct server_symbols *s = calloc(1, sizeof *s);
 	if (!s) {
@@ -79,11 +83,7 @@ struct server_symbols *server_symbols_new(const char *data_dir, const char *symb
 	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	if ((size_t)snprintf(s->db_path, sizeof s->db_path, "%s", db_path) >= sizeof s->db_path) {
-		snprintf(err, errlen, "the database path is too long");
-		server_symbols_free(s);
-		return NULL;
-	}
+	s->store = store;
 	if ((size_t)snprintf(s->dir, sizeof s->dir, "%s/symbols", data_dir) >= sizeof s->dir ||
 	    (mkdir(s->dir, 0700) != 0 && errno != EEXIST)) {
 		snprintf(err, errlen, "cannot create the symbol directory under %s", data_dir);
@@ -159,33 +159,70 @@ static int queued(const struct server_symbols *s, int64_t run_id)
 	return 0;
 }
 
-int server_symbols_again(struct server_symbols *s, sqlite3 *db, int64_t run_id, char *err,
-			 size_t errlen)
+static int set_pending(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	(void)ud;
+	return db_sym_set_pending(db, run_id, "queued to be looked up again", err, errlen);
+}
+
+int server_symbols_again(struct server_symbols *s, int64_t run_id, char *err, size_t errlen)
 {
 	if (!s->any)
 		return 1;
 	pthread_mutex_lock(&s->mu);
-	int rc = 0;
-	if (!queued(s, run_id) && s->count == QUEUE_RUNS) {
+	int full = !queued(s, run_id) && s->count == QUEUE_RUNS;
+	pthread_mutex_unlock(&s->mu);
+	if (full) {
 		snprintf(err, errlen, "the symbol job has %d runs waiting; try again later", QUEUE_RUNS);
-		rc = -1;
-	} else if (db_sym_set_pending(db, run_id, "queued to be looked up again", err, errlen) != 0) {
-		rc = -2;
-	} else if (!queued(s, run_id)) {
-		/* marked before it is queued, under the lock the job dequeues with: the job's
-		 * answer can never be overwritten by this "pending" */
+		return -1;
+	}
+	/* Marked before it is queued, outside mu (the job holds the run's modify while it asks
+	 * cancel_if_stopping for mu): a job that finishes before the mark is overwritten by
+	 * "pending", but the run is queued after it, so a job always answers last. */
+	int rc = db_store_run_modify(s->store, run_id, set_pending, NULL, err, errlen);
+	if (rc != 0) {
+		if (rc == 1)
+			snprintf(err, errlen, "no such run");
+		return -2;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (!queued(s, run_id) && s->count < QUEUE_RUNS) {
 		s->queue[(s->head + s->count) % QUEUE_RUNS] = run_id;
 		s->count++;
 		pthread_cond_signal(&s->cv);
+	} else if (!queued(s, run_id)) {
+		fprintf(stderr, "etlscope: symbol job: queue full, run %lld keeps pending symbols\n",
+			(long long)run_id);
 	}
 	pthread_mutex_unlock(&s->mu);
-	return rc;
+	return 0;
+}
+
+struct local_resolve {
+	struct server_symbols *s;
+	struct sym_run_stats *stats;
+};
+
+static int resolve_local(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+	struct local_resolve *lr = ud;
+	sym_opts opts = {0};
+	return sym_run_resolve_hiding(db, run, -1, &lr->s->local, &opts, lr->s->dir, lr->stats,
+				      err, errlen);
+}
+
+int server_symbols_local_resolve(struct server_symbols *s, int64_t run_id,
+				 struct sym_run_stats *stats, char *err, size_t errlen)
+{
+	struct local_resolve lr = {s, stats};
+	memset(stats, 0, sizeof *stats);
+	return db_store_run_modify(s->store, run_id, resolve_local, &lr, err, errlen);
 }
 
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id)
 {
 	struct server_symbols *s = ctx;
-	(void)db; /* the job has its own connection */
+	(void)db; /* the job writes a new version of the run's file */
 	if (!s || !s->any)
 		return;
 	pthread_mutex_lock(&s->mu);

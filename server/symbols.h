@@ -12,22 +12,27 @@
 #include "sym_path.h"
 
 struct server_symbols;
+struct sym_run_stats;
 
 /* symbol_path NULL: no sources beyond uploads, and no job after ingest; else a job thread
- * with its own connection to db_path. NULL on failure (malformed path, no directory) with a
- * sentence in err. */
+ * that writes new versions of runs' files in store. NULL on failure (malformed path, no
+ * directory) with a sentence in err. */
+struct db_store;
 struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
-					  const char *db_path, char *err, size_t errlen);
+					  struct db_store *store, char *err, size_t errlen);
 void server_symbols_free(struct server_symbols *s);
 /* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
  * module of the run with an identity along the symbol path. Does nothing without a path. */
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id);
-/* POST /api/runs/{id}/symbols/resolve: marks the run's modules with an identity pending and
- * queues the run for the symbol job (once, however often asked). 0 queued, 1 no symbol path
+/* POST /api/runs/{id}/symbols/resolve: marks the run's modules with an identity pending (a
+ * new version of its file) and queues the run for the symbol job (once, however often asked). 0 queued, 1 no symbol path
  * (no job: the caller resolves with server_symbols_local), -1 the queue is full, -2 database
  * error; err says which. */
-int server_symbols_again(struct server_symbols *s, sqlite3 *db, int64_t run_id, char *err,
-			 size_t errlen);
+int server_symbols_again(struct server_symbols *s, int64_t run_id, char *err, size_t errlen);
+/* Without a symbol path: resolve the run's modules from the uploaded PDBs alone, now, into
+ * a new version of its file. 0 with *stats; 1 the run is gone; -1 with err. */
+int server_symbols_local_resolve(struct server_symbols *s, int64_t run_id,
+				 struct sym_run_stats *stats, char *err, size_t errlen);
 /* The directory uploaded PDBs go to (SymStore layout: NAME.pdb/GUIDAGE/NAME.pdb). */
 const char *server_symbols_dir(const struct server_symbols *s);
 /* A symbol path of that directory alone (what an upload re-resolves with). */

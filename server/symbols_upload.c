@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "api.h"
+#include "db_store.h"
 #include "db_symbols.h"
 #include "pdb.h"
 #include "server.h"
@@ -68,6 +69,41 @@ static int store_pdb(const char *dir, const char *spool, const char *name, const
 	return link(spool, path) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Store the verified PDB once per matching module and resolve those modules again, in
+ * the run's new version (a db_store_fn). */
+struct resolve_ctx {
+	struct server_ctx *s;
+	const char *spool;
+	const struct match_ctx *c;
+	cJSON *out;
+};
+
+static int resolve_matched(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
+{
+	struct resolve_ctx *r = ud;
+	const struct match_ctx *c = r->c;
+	cJSON *arr = cJSON_GetObjectItem(r->out, "modules");
+	for (int i = 0; i < c->n; i++) {
+		struct sym_run_stats stats;
+		sym_opts opts = {0};
+		if (store_pdb(server_symbols_dir(r->s->symbols), r->spool, c->name[i], c->key[i],
+			      i + 1 < c->n) != 0) {
+			snprintf(err, errlen, "cannot store the PDB");
+			return -1;
+		}
+		if (sym_run_resolve_hiding(db, run, c->ids[i], server_symbols_local(r->s->symbols),
+					   &opts, server_symbols_dir(r->s->symbols), &stats, err,
+					   errlen) != 0)
+			return -1;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", c->ids[i]);
+		cJSON_AddStringToObject(o, "status", stats.resolved ? "resolved" : "not_found");
+		cJSON_AddNumberToObject(o, "names", (double)stats.names);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return 0;
+}
+
 static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
 			    int64_t run, const char *spool)
 {
@@ -97,35 +133,18 @@ static int verify_and_store(struct mg_connection *conn, struct server_ctx *s, sq
 					"this run; see /modules for the identities the trace asks for", have);
 		return rc != 0 ? 500 : 400;
 	}
-	cJSON *out = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(out, "modules");
-	int st = 200;
-	for (int i = 0; i < c->n && st == 200; i++) {
-		struct sym_run_stats stats;
-		sym_opts opts = {0};
-		if (store_pdb(server_symbols_dir(s->symbols), spool, c->name[i], c->key[i],
-			      i + 1 < c->n) != 0) {
-			st = 500;
-			break;
-		}
-		if (sym_run_resolve_hiding(db, run, c->ids[i], server_symbols_local(s->symbols),
-					   &opts, server_symbols_dir(s->symbols), &stats, err,
-					   sizeof err) != 0) {
-			st = 500;
-			break;
-		}
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "id", c->ids[i]);
-		cJSON_AddStringToObject(o, "status", stats.resolved ? "resolved" : "not_found");
-		cJSON_AddNumberToObject(o, "names", (double)stats.names);
-		cJSON_AddItemToArray(arr, o);
-	}
+	struct resolve_ctx job = {s, spool, c, cJSON_CreateObject()};
+	cJSON_AddArrayToObject(job.out, "modules");
+	/* the names go into a new version of the run's file (db_store.h) */
+	int st = db_store_run_modify(s->store, run, resolve_matched, &job, err, sizeof err);
 	free(c);
-	if (st != 200) {
-		cJSON_Delete(out);
-		http_send_error(conn, 500, "cannot store the PDB");
-		return 500;
+	if (st != 0) {
+		cJSON_Delete(job.out);
+		http_send_error(conn, st == 1 ? 404 : 500, st == 1 ? "no such run"
+								   : "cannot store the PDB");
+		return st == 1 ? 404 : 500;
 	}
-	http_send_json(conn, 200, out);
+	http_send_json(conn, 200, job.out);
 	return 200;
 }
 
@@ -169,27 +188,14 @@ int symbols_upload_handle(struct mg_connection *conn, struct server_ctx *s, sqli
 		http_send_error(conn, 429, "too many uploads in progress; try again shortly");
 		return 429;
 	}
-	snprintf(spool, sizeof spool, "%s/upload-pdb-XXXXXX", s->cfg.data_dir);
-	int fd = mkstemp(spool);
-	const char *why = "cannot store the PDB";
-	if (fd < 0) {
-		st = 500;
-	} else {
-		http_send_continue(conn);
-		long long total = 0;
-		st = upload_spool(conn, s, fd, max, NULL, NULL, &total, &why);
-		if (!st && total == 0)
-			st = 400, why = "the upload is empty";
-		if (!st && fsync(fd) != 0)
-			st = 500;
-		close(fd);
-	}
-	if (!st)
+	const char *why;
+	st = upload_spool_temp(conn, s, "upload-pdb-", max, spool, sizeof spool, &why);
+	if (!st) {
 		st = verify_and_store(conn, s, db, run, spool);
-	else
-		http_send_error(conn, st, "%s", why);
-	if (fd >= 0)
 		unlink(spool); /* stored copies are links or renames: this only drops the spool */
+	} else {
+		http_send_error(conn, st, "%s", why);
+	}
 	limits_upload_end(&s->limits, ri->remote_addr);
 	return st;
 }
@@ -202,7 +208,7 @@ int symbols_resolve_handle(struct mg_connection *conn, struct server_ctx *s, sql
 	int st = authorise(conn, s, db, run_id, &run);
 	if (st)
 		return st;
-	int q = server_symbols_again(s->symbols, db, run, err, sizeof err);
+	int q = server_symbols_again(s->symbols, run, err, sizeof err);
 	if (q < 0) {
 		http_send_error(conn, q == -1 ? 503 : 500, "%s", err);
 		return q == -1 ? 503 : 500;
@@ -216,12 +222,11 @@ int symbols_resolve_handle(struct mg_connection *conn, struct server_ctx *s, sql
 	}
 	/* no --symbol-path: the uploaded PDBs are the only source, read here (no network) */
 	struct sym_run_stats stats;
-	sym_opts opts = {0};
-	if (sym_run_resolve_hiding(db, run, -1, server_symbols_local(s->symbols), &opts,
-				   server_symbols_dir(s->symbols), &stats, err, sizeof err) != 0) {
+	int rc = server_symbols_local_resolve(s->symbols, run, &stats, err, sizeof err);
+	if (rc != 0) {
 		cJSON_Delete(out);
-		http_send_error(conn, 500, "%s", err);
-		return 500;
+		http_send_error(conn, rc == 1 ? 404 : 500, "%s", rc == 1 ? "no such run" : err);
+		return rc == 1 ? 404 : 500;
 	}
 	cJSON_AddStringToObject(out, "state", "done");
 	cJSON_AddNumberToObject(out, "modules", stats.modules);

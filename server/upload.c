@@ -2,8 +2,8 @@
  * streamed with mg_read into a spool file in the data directory, bounded by the upload
  * limit. With --stream-ingest the ingest worker reads the spool as it grows
  * (ingest_grow.h), so the verdict follows the last byte; by default it starts once the
- * body has arrived (a streaming ingest holds the store's write transaction for as long as
- * the upload lasts). Answers 202 with the job to poll once the body has arrived. */
+ * body has arrived (a streaming ingest holds one of the --ingest-workers for as long as
+ * the upload lasts; it writes its own run file, so nobody else waits on its writes). Answers 202 with the job to poll once the body has arrived. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -147,6 +147,29 @@ int upload_spool(struct mg_connection *conn, struct server_ctx *s, int fd, int64
 	return status;
 }
 
+int upload_spool_temp(struct mg_connection *conn, struct server_ctx *s, const char *prefix,
+		      int64_t max, char *path, size_t pathlen, const char **why)
+{
+	long long total = 0;
+	int fd = -1, status = 500;
+	*why = "cannot store the upload";
+	if ((size_t)snprintf(path, pathlen, "%s/%sXXXXXX", s->cfg.data_dir, prefix) < pathlen)
+		fd = mkstemp(path);
+	if (fd >= 0) {
+		http_send_continue(conn);
+		status = upload_spool(conn, s, fd, max, NULL, NULL, &total, why);
+		if (!status && total == 0)
+			status = 400, *why = "the upload is empty";
+		if (!status && fsync(fd) != 0)
+			status = 500, *why = "cannot flush the upload to disk";
+		if (close(fd) != 0 && !status)
+			status = 500, *why = "cannot flush the upload to disk";
+		if (status)
+			unlink(path);
+	}
+	return status;
+}
+
 /* The upload job hears how many bytes have arrived (shown while the upload runs), and its
  * ingest may read them. */
 struct job_progress {
@@ -171,7 +194,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	int fd;
 
 	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
-		http_send_error(conn, 503, "too many uploads in progress; try again shortly");
+		http_send_error(conn, 503, "too many uploads in progress, or the catalog is unreachable; try again shortly");
 		return 503;
 	}
 	snprintf(path, sizeof path, "%s/upload-XXXXXX", s->cfg.data_dir);

@@ -12,6 +12,7 @@
 #include "api/api.h"
 #include "api/api_params.h"
 #include "db/db.h"
+#include "db/db_catalog.h"
 
 static char db_path[64];
 static char run_id[33];
@@ -152,7 +153,9 @@ static void test_run_lookup(void **state)
 	cJSON *cc = cJSON_GetObjectItem(out, "cpu_counters");
 	assert_int_equal(cJSON_GetArraySize(cc), 2); /* % DPC Time under two objects */
 	cJSON_Delete(out);
-	assert_int_equal(api_runs_list(*state, &rq, &out), 200);
+	struct db_catalog *cat = db_catalog_sqlite_wrap(*state);
+	assert_int_equal(api_runs_list(cat, &rq, &out), 200);
+	db_catalog_close(cat);
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(out, "runs")), 1);
 	cJSON_Delete(out);
 }

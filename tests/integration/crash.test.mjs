@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, getJson, uploadAndWait, shared, tempDir, genPdhCsv } from '../support/server.mjs';
+import { startServer, getJson, uploadAndWait, shared, tempDir, killMidIngest } from '../support/server.mjs';
 
 const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
 
@@ -28,18 +28,7 @@ test('kill -9 during an ingest loses only that run', async () => {
   let srv = await startServer([], { dir });
   const first = await uploadAndWait(srv.url, csv, 'first.csv');
   const before = await snapshot(srv.url, first.body.run.id);
-  const big = execFileSync(genPdhCsv, ['-c', '64', '-s', '4000'], { maxBuffer: 1 << 30 });
-  const res = await fetch(`${srv.url}/api/uploads?file=big.csv`, { method: 'POST', body: big });
-  assert.equal(res.status, 202);
-  const { job } = await res.json();
-  let state;
-  for (let i = 0; i < 400; i++) {
-    state = (await getJson(`${srv.url}/api/jobs/${job}`)).body.state;
-    if (state === 'ingesting' || state === 'done') break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  assert.equal(state, 'ingesting', 'caught the ingest in flight');
-  await srv.kill();
+  await killMidIngest(srv);
   const db = join(dir, 'etlscope.db');
   srv = await startServer([], { dir });
   try {

@@ -22,21 +22,26 @@ function offsets(seed, size, n) {
   return out;
 }
 
-// POST the first `cut` bytes of a body announced as whole, then either half-close (`end`:
-// the server sees the end of the body early and can still answer) or drop the connection
-// (`destroy`). Resolves with the raw answer ('' when there is none).
+// POST the first `cut` bytes of a body announced as whole (file: its ?file=) over a raw
+// socket; answer resolves with the raw answer once the server closes ('' when there is none).
+function rawUpload(port, bytes, cut, file) {
+  const s = connect({ port, host: '127.0.0.1' });
+  let data = '';
+  s.on('data', (d) => { data += d; });
+  s.on('error', () => {});
+  const answer = new Promise((resolve) => s.on('close', () => resolve(data)));
+  s.write(`POST /api/uploads?file=${file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          `Content-Type: application/octet-stream\r\nContent-Length: ${bytes.length}\r\n` +
+          'Connection: close\r\n\r\n');
+  return { s, answer, sent: new Promise((resolve) => s.write(bytes.subarray(0, cut), resolve)) };
+}
+
+// The first `cut` bytes, then either half-close (`end`: the server sees the end of the body
+// early and can still answer) or drop the connection (`destroy`).
 function cutUpload(port, bytes, cut, how) {
-  return new Promise((resolve) => {
-    const s = connect({ port, host: '127.0.0.1' });
-    let data = '';
-    s.on('data', (d) => { data += d; });
-    s.on('error', () => {});
-    s.on('close', () => resolve(data));
-    s.write(`POST /api/uploads?file=cut.bin HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
-            `Content-Type: application/octet-stream\r\nContent-Length: ${bytes.length}\r\n` +
-            'Connection: close\r\n\r\n');
-    s.write(bytes.subarray(0, cut), () => (how === 'end' ? s.end() : s.destroy()));
-  });
+  const u = rawUpload(port, bytes, cut, 'cut.bin');
+  u.sent.then(() => (how === 'end' ? u.s.end() : u.s.destroy()));
+  return u.answer;
 }
 
 for (const file of [perfviewSample, blgSample]) {
@@ -97,5 +102,30 @@ test('a whole streamed upload answers exactly as the ingest of the whole file', 
   } finally {
     await streamed.stop();
     await whole.stop();
+  }
+});
+
+test('with --ingest-workers 2 a streaming upload stalled mid-body holds one worker: another upload is ingested meanwhile', async () => {
+  const srv = await startServer(['--stream-ingest', '--ingest-workers', '2']);
+  try {
+    const bytes = readFileSync(perfviewSample);
+    const slow = rawUpload(srv.port, bytes, bytes.length >> 1, 'slow.etl');
+    // with one worker, this waits for the stalled upload's ingest (it never ends until rest)
+    const quick = await uploadDone(srv.url, bytes, 'quick.etl', 'quick');
+    slow.s.write(bytes.subarray(bytes.length >> 1));
+    const answer = await slow.answer;
+    assert.match(answer, /^HTTP\/1\.1 202 /, answer.slice(0, 200));
+    const job = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).job;
+    let st;
+    for (;;) { // polled as uploadAndWait does
+      st = (await getJson(`${srv.url}/api/jobs/${job}`)).body;
+      if (st.state === 'done' || st.state === 'failed') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(st.state, 'done', JSON.stringify(st));
+    // two runs of the same file, each in its own run file: the same answers
+    assert.deepEqual(await answers(srv.url, st.run.id), await answers(srv.url, quick.id));
+  } finally {
+    await srv.stop();
   }
 });

@@ -42,10 +42,11 @@ export async function startServer(extraArgs = [], opts = {}) {
   const dir = opts.dir || tempDir();
   const db = opts.db || join(dir, 'etlscope.db');
   const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, '--data-dir', join(dir, 'data'), ...extraArgs];
+  const exe = opts.binary || binary; // opts.binary: another release's etlscope (team_store.test)
   // opts.fileSizeKb: start under `ulimit -f`, so writes past that size fail like a full disk.
   const child = opts.fileSizeKb
-    ? spawn('bash', ['-c', `ulimit -f ${opts.fileSizeKb}; exec "$0" "$@"`, binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('bash', ['-c', `ulimit -f ${opts.fileSizeKb}; exec "$0" "$@"`, exe, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const port = await new Promise((resolve, reject) => {
@@ -84,6 +85,14 @@ export async function startServer(extraArgs = [], opts = {}) {
       if (end.code !== 0 && !killed) throw new Error(`server exited with ${end.code ?? end.signal}: ${stderr.slice(-4000)}`);
     },
   };
+}
+
+// The file holding a run's rows (docs/team.md): DIR/data/runs/run-<id>.v<version>.db, as the
+// catalog DB names it; null when the catalog has no file for that public id.
+export function runFile(dir, db, publicId) {
+  const q = `SELECT r.id || '.v' || f.version FROM runs r JOIN run_files f ON f.run_id = r.id WHERE r.public_id = '${publicId.replace(/'/g, "''")}'`;
+  const name = execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+  return name ? join(dir, 'data', 'runs', `run-${name}.db`) : null;
 }
 
 export async function getJson(url) {
@@ -135,3 +144,21 @@ export const perfviewSample = join(shared, 'samples', 'etl', 'perfview-net452-x6
 
 // The benchmark generator built beside the binary (build/bench/gen_pdh_csv).
 export const genPdhCsv = join(dirname(binary), '..', 'bench', 'gen_pdh_csv');
+
+// Upload a large generated CSV and kill -9 the server once its job is ingesting (a crash
+// mid-ingest); returns the job id.
+export async function killMidIngest(srv) {
+  const big = execFileSync(genPdhCsv, ['-c', '64', '-s', '4000'], { maxBuffer: 1 << 30 });
+  const res = await fetch(`${srv.url}/api/uploads?file=big.csv`, { method: 'POST', body: big });
+  assert.equal(res.status, 202);
+  const { job } = await res.json();
+  let state;
+  for (let i = 0; i < 400; i++) {
+    state = (await getJson(`${srv.url}/api/jobs/${job}`)).body.state;
+    if (state === 'ingesting' || state === 'done') break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.equal(state, 'ingesting', 'caught the ingest in flight');
+  await srv.kill();
+  return job;
+}

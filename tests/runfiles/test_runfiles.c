@@ -1,0 +1,152 @@
+/* test_runfiles.c — the run store (db/db_store.h) on a temporary directory: a published run
+ * is one file holding its rows (none in the catalog) and is read through db_run_open with
+ * the catalog's editable fields; a new version replaces the file and readers see it; an
+ * abandoned run leaves nothing; a deleted run's file goes at the sweep. Expected counts come
+ * from the CSV the test writes (3 counter columns × 5 samples). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include "db/db_catalog.h"
+#include "db/db_store.h"
+
+static char dir[256], runs[300], catalog[300], csv[300];
+
+static int64_t count(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static int files(void) /* entries in the run directory */
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", runs);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	return n;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "/tmp/test-runfiles-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(runs, sizeof runs, "%s/runs", dir);
+	snprintf(catalog, sizeof catalog, "%s/catalog.db", dir);
+	snprintf(csv, sizeof csv, "%s/in.csv", dir);
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	fputs("\"(PDH-CSV 4.0) (Coordinated Universal Time)(0)\",\"\\\\H\\Processor(0)\\% Processor Time\","
+	      "\"\\\\H\\Processor(1)\\% Processor Time\",\"\\\\H\\Memory\\Available MBytes\"\n", f);
+	for (int i = 0; i < 5; i++)
+		fprintf(f, "\"11/26/2016 21:00:0%d.000\",\"%d\",\"%d\",\"1000\"\n", i, 10 * i, 5 * i);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[300];
+	(void)state;
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Publish one run from the CSV; public id into pub. */
+static int64_t publish(struct db_store *st, char *pub)
+{
+	struct db_run_writer w;
+	struct db_import_result res;
+	struct db_run_input in = {"first", "in.csv", 100};
+	char err[256];
+	assert_int_equal(db_store_run_begin(st, &w, err, sizeof err), 0);
+	assert_int_equal(db_import_file(w.db, csv, &in, &res, err, sizeof err), 0);
+	assert_int_equal(res.run_id, w.run_id);
+	cJSON_Delete(res.summary);
+	memcpy(pub, res.public_id, DB_PUBLIC_ID_LEN + 1);
+	assert_int_equal(db_store_run_publish(st, &w, NULL, err, sizeof err), 0);
+	return res.run_id;
+}
+
+static int add_warning(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	char sql[200];
+	(void)ud, (void)err, (void)errlen;
+	snprintf(sql, sizeof sql, "INSERT INTO run_warnings VALUES (%lld, 99, 'later', 'added', 1)",
+		 (long long)run_id);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void test_publish_read_version_delete(void **state)
+{
+	char err[256], pub[DB_PUBLIC_ID_LEN + 1], path[400];
+	(void)state;
+	struct db_store *st = db_store_open(catalog, runs, NULL, NULL, err, sizeof err);
+	assert_non_null(st);
+	int64_t id = publish(st, pub);
+	assert_int_equal(files(), 1);
+	struct db_reader *r = db_reader_new(st, err, sizeof err);
+	assert_non_null(r);
+	sqlite3 *cat = db_catalog_sqlite(db_reader_catalog(r));
+	assert_int_equal(count(cat, "SELECT count(*) FROM counters"), 0);
+	assert_int_equal(count(cat, "SELECT count(*) FROM runs"), 1);
+	sqlite3 *db = db_run_open(r, pub, err, sizeof err);
+	assert_non_null(db);
+	assert_int_equal(count(db, "SELECT count(*) FROM counters"), 3);
+	assert_int_equal(count(db, "SELECT sum(n) FROM sample_times"), 5);
+	/* the catalog's edits show through; the file itself keeps no token */
+	assert_int_equal(sqlite3_exec(cat, "UPDATE runs SET name='renamed'", NULL, NULL, NULL), 0);
+	db = db_run_open(r, pub, err, sizeof err);
+	assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE name='renamed'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM main.runs WHERE edit_token=''"), 1);
+	assert_null(db_run_open(r, "00000000000000000000000000000000", err, sizeof err));
+	assert_string_equal(err, "no such run");
+
+	/* a new version: the reader sees it, the old file is gone */
+	assert_int_equal(db_store_run_modify(st, id, add_warning, NULL, err, sizeof err), 0);
+	db_store_run_path(st, id, 1, path, sizeof path);
+	assert_int_not_equal(access(path, F_OK), 0);
+	db_store_run_path(st, id, 2, path, sizeof path);
+	assert_int_equal(access(path, F_OK), 0);
+	db = db_run_open(r, pub, err, sizeof err);
+	assert_int_equal(count(db, "SELECT count(*) FROM run_warnings WHERE code='later'"), 1);
+	assert_int_equal(count(db, "SELECT count(*) FROM counters"), 3);
+
+	/* an abandoned run leaves no file and no reservation */
+	struct db_run_writer w;
+	assert_int_equal(db_store_run_begin(st, &w, err, sizeof err), 0);
+	db_store_run_abandon(st, &w);
+	assert_int_equal(files(), 1);
+	assert_int_equal(count(cat, "SELECT count(*) FROM run_files"), 1);
+
+	/* deleted: the sweep unlinks the file */
+	assert_int_equal(db_run_delete(cat, id), 0);
+	assert_int_equal(db_store_sweep(st), 0);
+	assert_int_equal(files(), 0);
+	assert_null(db_run_open(r, pub, err, sizeof err));
+	db_reader_free(r);
+	db_store_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_publish_read_version_delete, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
