@@ -62,6 +62,13 @@ static struct db_store *open_store(const struct server_config *cfg, char *err, s
 	return db_store_open(cfg->db_path, dir, convert_findings, NULL, err, errlen);
 }
 
+/* The guard's question before it shuts a silent connection on probation (guard.h). */
+static int threads_crowded(void *ud)
+{
+	struct server_ctx *s = ud;
+	return limits_crowded(&s->limits, s->threads);
+}
+
 /* A connection's state (its conn_data): counted as waiting for its request head (see
  * limits_conn_open), let in over the caps on probation (a guard_probation), or its
  * request reached begin_request or http_error. */
@@ -269,13 +276,13 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	}
 	jobs_set_after_ingest(s->jobs, server_symbols_after_ingest, s->symbols);
 
-	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
+	int nthreads = s->threads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
 	/* A quarter of the workers may be busy receiving uploads and half may wait for request
 	 * heads (init_connection); a quarter at least stays for readers. */
 	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2,
 		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads, nthreads / 2);
-	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s) != 0) {
+	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s, threads_crowded, s) != 0) {
 		snprintf(err, errlen, "cannot start the upload watchdog");
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);

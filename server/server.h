@@ -64,6 +64,7 @@ struct server_ctx {
 	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 	struct answers answers; /* run answers kept by ETag (answers.h) */
 	int keep_alive_ms;      /* an idle kept connection is closed after it */
+	int threads;            /* civetweb's worker threads: one per open connection */
 };
 
 /* server.c */
