@@ -51,15 +51,15 @@ static int convert_findings(void *ud, sqlite3 *db, int64_t run_id, char *err, si
 	return 0;
 }
 
-/* The catalog and the run directory <data-dir>/runs; NULL with err. */
-static struct db_store *open_store(const struct server_config *cfg, char *err, size_t errlen)
+struct db_store *server_open_store(const char *db_path, const char *data_dir, char *err,
+				   size_t errlen)
 {
 	char dir[4096];
-	if ((size_t)snprintf(dir, sizeof dir, "%s/runs", cfg->data_dir) >= sizeof dir - 64) {
+	if ((size_t)snprintf(dir, sizeof dir, "%s/runs", data_dir) >= sizeof dir - 64) {
 		snprintf(err, errlen, "the data directory's name is too long");
 		return NULL;
 	}
-	return db_store_open(cfg->db_path, dir, convert_findings, NULL, err, errlen);
+	return db_store_open(db_path, dir, convert_findings, NULL, err, errlen);
 }
 
 /* The guard's question before it shuts a silent connection on probation (guard.h). */
@@ -207,7 +207,7 @@ static void remove_stale_spool(const char *dir)
 /* One server per data directory: a second one would delete the first one's uploads in
  * progress as stale spool files. The lock is released by the kernel when the process
  * ends, however it ends. Returns the lock's descriptor, or -1 with err set. */
-static int lock_data_dir(const char *dir, char *err, size_t errlen)
+int server_lock_data_dir(const char *dir, char *err, size_t errlen)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/etlscope.lock", dir);
@@ -253,11 +253,11 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		snprintf(err, errlen, "--public-url must look like https://host[:port]");
 		return -1;
 	}
-	if ((s->lock_fd = lock_data_dir(cfg->data_dir, err, errlen)) < 0)
+	if ((s->lock_fd = server_lock_data_dir(cfg->data_dir, err, errlen)) < 0)
 		return -1;
 	/* Create and migrate the catalog once (converting a single-file database), before any
 	 * thread opens it; expired runs are purged. */
-	if (!(s->store = open_store(cfg, err, errlen))) {
+	if (!(s->store = server_open_store(cfg->db_path, cfg->data_dir, err, errlen))) {
 		unlock_data_dir(s);
 		return -1;
 	}

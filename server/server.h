@@ -71,6 +71,13 @@ struct server_ctx {
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen);
 void server_stop(struct server_ctx *s);
+/* Lock <data_dir>/etlscope.lock (one owner at a time: a server, or `etlscope ingest` /
+ * `demo`, which write runs into its store): the lock's fd, or -1 with err. */
+int server_lock_data_dir(const char *data_dir, char *err, size_t errlen);
+/* The catalog db_path and the run files in <data_dir>/runs (converting an older
+ * single-file database: db_store_open); the caller holds the data directory's lock. */
+struct db_store *server_open_store(const char *db_path, const char *data_dir, char *err,
+				   size_t errlen);
 
 /* http.c — every response goes through these, so every response has the headers. */
 void http_send_json(struct mg_connection *conn, int status, cJSON *body); /* frees body */
