@@ -21,8 +21,8 @@ scen=bench/io_heavy.json; etl=$out/io-heavy.etl; exp=$out/io-heavy.expected.json
 bytes=$(stat -c %s "$etl")
 events=$(sed -nE 's/^\s*"events":\s*([0-9]+),?/\1/p' "$exp" | head -1)
 measure "cat" cat "$etl"; measure "cat" cat "$etl"; cat_s=$wall; cat_cpu=$cpu
-db=$out/io.db; rm -f "$db" "$db"-*; sync
-measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" "$etl"
+db=$out/io.db; rm -rf "$db" "$db"-* "$out/io-data"; sync
+measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" --data-dir "$out/io-data" "$etl"
 mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
 echo "| ingest of the CSwitch/ReadyThread/syscall/disk/file I/O trace, $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.2f", e / 1e6 }') M events | $(mb "$wall") MB/s of file ($wall s wall, $cpu s CPU: $(mb "$cpu") MB per CPU-second), peak RSS $((rss / 1024)) MB; target ≥ 100 MB/s | \`cat FILE\`: $(mb "$cat_s") MB/s ($cat_s s, $cat_cpu s CPU) | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
 

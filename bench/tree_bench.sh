@@ -13,10 +13,10 @@ cd "$(dirname "$0")/.."
 secs=${2:-${1:-20}}; [ "$secs" = --quick ] && secs=20; [ $quick = 1 ] && secs=2
 port=18097
 if [ -z "${DB:-}" ]; then
-  DB=$out/tree-${secs}s.db; rm -f "$DB" "$DB"-*
+  DB=$out/tree-${secs}s.db; rm -rf "$DB" "$DB"-* "$out/tree-data"
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs/" demo/scenarios/field-before.json > "$out/tree.json"
   "$build/tools/etlgen/etlgen" "$out/tree.json" "$out/tree.etl" "$out/tree.expected.json" >/dev/null
-  RUN=$("$build/server/etlscope" ingest --db "$DB" "$out/tree.etl" | sed -nE 's/.*run ([0-9a-f]{32}).*/\1/p')
+  RUN=$("$build/server/etlscope" ingest --db "$DB" --data-dir "$out/tree-data" "$out/tree.etl" | sed -nE 's/.*run ([0-9a-f]{32}).*/\1/p')
 fi
 "$build/server/etlscope" serve --listen 127.0.0.1:$port --db "$DB" --data-dir "$out/tree-data" >/dev/null 2>&1 &
 pid=$!
