@@ -30,11 +30,11 @@ mev=$(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }')
 
 # ---- 1. ingest vs cat -------------------------------------------------------------------
 measure "cat" cat "$etl"; measure "cat" cat "$etl"; cat_s=$wall
-db=$out/dpc.db; rm -f "$db" "$db"-*
+db=$out/dpc.db; rm -rf "$db" "$db"-* "$out/dpc-data"
 # Dirty pages of earlier benchmarks (the perfmon databases) would be flushed inside this
 # run's checkpoint fsync (ext4 orders them together): 8.0 s instead of 5.8 s here.
 sync
-measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" "$etl"
+measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" --data-dir "$out/dpc-data" "$etl"
 ing_s=$wall; ing_rss=$rss
 echo "| ETL ingest into SQLite, $mb MB, $mev M DPC/ISR events, 24 CPUs | $(awk -v b="$bytes" -v s="$ing_s" 'BEGIN { printf "%.1f", b / 1048576 / s }') MB/s, $(awk -v e="$events" -v s="$ing_s" 'BEGIN { printf "%.2f", e / 1e6 / s }') M events/s ($ing_s s), peak RSS $((ing_rss / 1024)) MB | \`cat FILE > /dev/null\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s ($cat_s s) | $(awk -v a="$ing_s" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
 

@@ -27,8 +27,8 @@ cmp -s "$scen.new" "$scen" 2>/dev/null && [ -s "$etl" ] && rm "$scen.new" || {
 bytes=$(stat -c %s "$etl")
 events=$(sed -nE 's/^\s*"events":\s*([0-9]+),?/\1/p' "$exp" | head -1)
 measure "cat" cat "$etl"; measure "cat" cat "$etl"; cat_s=$wall; cat_cpu=$cpu
-db=$out/io.db; rm -f "$db" "$db"-*; sync
-measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" "$etl"
+db=$out/io.db; rm -rf "$db" "$db"-* "$out/io-data"; sync
+measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" --data-dir "$out/io-data" "$etl"
 mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
 echo "| ingest of the busy 24-CPU trace ($secs s), $((bytes / 1048576)) MB, $(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.1f M events, %.0f k events/s of trace", e / 1e6, e / 1e3 / s }') | $(mb "$wall") MB/s of file ($wall s wall, $cpu s CPU: $(mb "$cpu") MB per CPU-second), peak RSS $((rss / 1024)) MB; target ≥ 100 MB/s | \`cat FILE\`: $(mb "$cat_s") MB/s ($cat_s s, $cat_cpu s CPU) | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
 

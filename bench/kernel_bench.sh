@@ -28,8 +28,8 @@ for comp in false true; do
   bytes=$(stat -c %s "$etl")
   events=$(sed -nE 's/^\s*"events":\s*([0-9]+),?/\1/p' "$exp" | head -1)
   measure "cat" cat "$etl"; measure "cat" cat "$etl"; cat_s=$wall
-  db=$out/kernel.db; rm -f "$db" "$db"-*; sync
-  measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" "$etl"
+  db=$out/kernel.db; rm -rf "$db" "$db"-* "$out/kernel-data"; sync
+  measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" --data-dir "$out/kernel-data" "$etl"
   rate=$(awk -v b="$bytes" -v s="$wall" 'BEGIN { printf "%.1f", b / 1048576 / s }')
   target=$([ $comp = true ] && echo 100 || echo 250)
   met=$(awk -v r="$rate" -v t="$target" 'BEGIN { print (r >= t ? "meets" : "MISSES") }')
@@ -43,7 +43,7 @@ sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": 1/; s/\"compressed\": (true|fa
   demo/scenarios/field-before.json > "$deep.new"
 cmp -s "$deep.new" "$deep" 2>/dev/null && [ -s "$deep_etl" ] && rm "$deep.new" ||
   { mv "$deep.new" "$deep"; "$build/tools/etlgen/etlgen" "$deep" "$deep_etl" "$out/kernel-deep.expected.json" >/dev/null; }
-db=$out/kernel-deep.db; rm -f "$db" "$db"-*; sync
-measure "etlscope ingest (deep stacks)" "$build/server/etlscope" ingest --db "$db" "$deep_etl"
+db=$out/kernel-deep.db; rm -rf "$db" "$db"-* "$out/kernel-data"; sync
+measure "etlscope ingest (deep stacks)" "$build/server/etlscope" ingest --db "$db" --data-dir "$out/kernel-data" "$deep_etl"
 shed=$(sqlite3 "$db" "SELECT json_extract(summary, '$.stack_window_shed') FROM runs" 2>/dev/null || echo "?")
 echo "| kernel trace ingest, 1 s, 24 CPUs, 251-frame stacks on every sample, $(($(stat -c %s "$deep_etl") / 1048576)) MB | peak RSS $((rss / 1024)) MB ($wall s); $shed samples left the stack window early | target < 64 MB | |"

@@ -2,6 +2,11 @@
 // DPC/ISR endpoints of an already stored run, against the real server on loopback. Reports
 // errors, query latency percentiles, upload times and the server's peak memory.
 //   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick]
+//   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
+// --compare-workers: the same 8 uploads of one ~100 MB trace, each from its own loopback
+// address (so all 8 are received at once: the server admits two per address), against a
+// server with --ingest-workers 1 (the baseline) and then 2, in the same run: wall time from
+// the first byte sent to the last verdict, and the query latency meanwhile.
 // Needs build/ (etlscope, etlgen) and curl. Timing lives only here, never in tests.
 // The uploads are sent by curl processes: sending 95 MB bodies from this process stalled
 // its event loop for up to 1.6 s, which then showed up as "slow queries" that the server
@@ -17,10 +22,12 @@ const build = process.env.BUILD || join(repo, 'build');
 const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
 const quick = args.includes('--quick');
+const compare = args.includes('--compare-workers');
 const uploads = opt('uploads', quick ? 2 : 8);
 const uploadMb = opt('upload-mb', quick ? 10 : 100);
-const clients = opt('clients', quick ? 8 : 64);
-const threads = clients + uploads + 8;
+const clients = opt('clients', quick || compare ? 4 : 64);
+// a quarter of the threads may receive uploads (SECURITY.md): room for all of them at once
+const threads = Math.max(clients + uploads + 8, 4 * uploads + clients);
 
 const dir = mkdtempSync(join(tmpdir(), 'etlscope-load-'));
 const pct = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
@@ -40,13 +47,13 @@ function peakRssMb(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
 
-async function main() {
-  // ~1.45 MB of compressed trace per second of the field story.
-  const queryTrace = trace('query', 10);
-  const bigTrace = trace('big', Math.max(1, Math.round(uploadMb / 1.45)));
-  const bigSize = statSync(bigTrace).size;
-  const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0', '--db', join(dir, 'db'),
-    '--data-dir', join(dir, 'spool'), '--threads', String(threads), '--rate-limit', '0',
+// One server (ingest workers: workers), the uploads and the queries; resolves the figures.
+// spread: each upload from its own loopback address (127.0.0.20 + i).
+async function scenario(queryTrace, bigTrace, workers, spread) {
+  const home = mkdtempSync(join(dir, 'srv-'));
+  const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0', '--db', join(home, 'db'),
+    '--data-dir', join(home, 'spool'), '--threads', String(threads), '--rate-limit', '0',
+    '--ingest-workers', String(workers),
     // every simulated user comes from 127.0.0.1, as users behind a reverse proxy do: raise
     // the per-address connection cap as SECURITY.md tells such deployments to
     '--max-conns-per-addr', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -96,6 +103,7 @@ async function main() {
   // → { status, retryAfter, body } of one POST of the big trace, sent by curl
   const curlUpload = (i) => new Promise((res) => {
     execFile('curl', ['-sS', '-o', '-', '-w', '\n%{http_code} %header{retry-after}', '-X', 'POST',
+      ...(spread ? ['--interface', `127.0.0.${20 + i}`] : []),
       '-H', 'Content-Type: application/octet-stream', '-T', bigTrace, /* streamed from disk */
       `${base}/api/uploads?file=big-${i}.etl`], { maxBuffer: 1 << 20 }, (err, out) => {
       const lines = String(out || '').split('\n');
@@ -127,13 +135,36 @@ async function main() {
   srv.kill('SIGTERM');
   await new Promise((r) => srv.once('exit', r));
   lat.sort((a, b) => a - b);
-  const fmt = (x) => x.toFixed(1);
-  console.log(`| load: ${uploads} uploads of ${(bigSize / 1048576).toFixed(0)} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
-    `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +
-    `errors: ${errors} queries, ${upErrors} uploads (${upRetries} polite 429 retries: 2 uploads per client address at once); uploads done in ${fmt(Math.max(...upTimes))} s; server peak RSS ${rss.toFixed(0)} MB; driver event-loop lag max ${fmt(maxLag)} ms | ` +
-    `targets: 0 errors, no query over 1 s (${lat[lat.length - 1] < 1000 ? 'met' : 'MISSED'}), RSS bounded | |`);
+  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, maxLag };
+}
+
+const fmt = (x) => x.toFixed(1);
+
+async function main() {
+  // ~1.45 MB of compressed trace per second of the field story.
+  const queryTrace = trace('query', 10);
+  const bigTrace = trace('big', Math.max(1, Math.round(uploadMb / 1.45)));
+  const mb = (statSync(bigTrace).size / 1048576).toFixed(0);
+  if (compare) {
+    const r = [];
+    for (const w of [1, 2]) {
+      r[w] = await scenario(queryTrace, bigTrace, w, true);
+      console.log(`| ${uploads} simultaneous uploads of one ${mb} MB trace, --ingest-workers ${w}${w === 1 ? ' (baseline)' : ''}, ${clients} clients querying | ` +
+        `last verdict ${fmt(r[w].lastVerdict)} s after the first byte; query p50 ${fmt(pct(r[w].lat, 50))} ms, p95 ${fmt(pct(r[w].lat, 95))} ms, max ${fmt(r[w].lat[r[w].lat.length - 1])} ms (${r[w].done} queries); ` +
+        `errors ${r[w].errors} queries, ${r[w].upErrors} uploads; server peak RSS ${r[w].rss.toFixed(0)} MB; driver lag max ${fmt(r[w].maxLag)} ms |`);
+      if (r[w].errors || r[w].upErrors) process.exitCode = 1;
+    }
+    console.log(`| --ingest-workers 2 vs 1 | ${(r[1].lastVerdict / r[2].lastVerdict).toFixed(2)}× faster to the last verdict; query p95 ${fmt(pct(r[2].lat, 95))} vs ${fmt(pct(r[1].lat, 95))} ms |`);
+  } else {
+    const r = await scenario(queryTrace, bigTrace, 1, false);
+    const { secs, done, lat } = r;
+    console.log(`| load: ${uploads} uploads of ${mb} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
+      `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +
+      `errors: ${r.errors} queries, ${r.upErrors} uploads (${r.upRetries} polite 429 retries: 2 uploads per client address at once); uploads done in ${fmt(r.lastVerdict)} s; server peak RSS ${r.rss.toFixed(0)} MB; driver event-loop lag max ${fmt(r.maxLag)} ms | ` +
+      `targets: 0 errors, no query over 1 s (${lat[lat.length - 1] < 1000 ? 'met' : 'MISSED'}), RSS bounded | |`);
+    if (r.errors || r.upErrors) process.exitCode = 1;
+  }
   rmSync(dir, { recursive: true, force: true });
-  if (errors || upErrors) process.exitCode = 1;
 }
 
 main().catch((e) => { console.error(e); rmSync(dir, { recursive: true, force: true }); process.exit(1); });

@@ -67,11 +67,13 @@ const dir = tempDir('etlscope-pages-');
 const browser = await launch();
 let failed = false;
 try {
+  // the demo runs are stored as run files under <dir>/data (where startServer looks), so the
+  // server starts with nothing to convert; each other database gets a directory of its own
   const demoDb = join(dir, 'demo.db');
-  execFileSync(binary, ['demo', '--db', demoDb], { stdio: 'ignore' });
-  const sets = [['demo', demoDb], ...(quick ? [] : dbs.map((d) => [d, d]))];
-  for (const [label, db] of sets) {
-    const srv = await startServer(['--rate-limit', '0', '--read-only'], { dir, db });
+  execFileSync(binary, ['demo', '--db', demoDb, '--data-dir', join(dir, 'data')], { stdio: 'ignore' });
+  const sets = [['demo', demoDb, dir], ...(quick ? [] : dbs.map((d) => [d, d, tempDir('etlscope-pages-')]))];
+  for (const [label, db, home] of sets) {
+    const srv = await startServer(['--rate-limit', '0', '--read-only'], { dir: home, db });
     try {
       for (const row of await measureServer(browser, srv, label)) console.log(row);
     } finally {

@@ -28,7 +28,7 @@ measure "cat" cat "$csv"; measure "cat" cat "$csv"; cat_s=$wall
 sync # start each measured write on a quiet disk (see dpc_bench.sh)
 rm -f "$out/import.db"; measure "sqlite3 .import" sqlite3 "$out/import.db" -cmd ".mode csv" ".import $csv samples"
 imp_s=$wall; imp_rss=$rss
-rm -f "$out/etlscope.db"*; sync; measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/etlscope.db" "$csv"
+rm -rf "$out/etlscope.db"* "$out/etlscope-data"; sync; measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/etlscope.db" --data-dir "$out/etlscope-data" "$csv"
 ing_s=$wall; ing_rss=$rss
 echo "| perfmon CSV ingest, $((bytes / 1048576)) MB, 64 CPUs × 8 counters × $rows rows | $(mbps "$bytes" "$ing_s") MB/s ($ing_s s), peak RSS $((ing_rss / 1024)) MB | sqlite3 .import: $(mbps "$bytes" "$imp_s") MB/s ($imp_s s), RSS $((imp_rss / 1024)) MB; cat: $(mbps "$bytes" "$cat_s") MB/s | $(ratio "$imp_s" "$ing_s")× faster than .import |"
 

@@ -29,9 +29,9 @@ for v in none real random; do
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs, $extra/; s/\"compressed\": (true|false)/\"compressed\": true/" \
     demo/scenarios/field-before.json > "$scen"
   "$build/tools/etlgen/etlgen" "$scen" "$etl" "$out/stk-$v.expected.json" >/dev/null
-  db=$out/stk-$v.db; rm -f "$db" "$db"-*; sync
-  measure "etlscope ingest ($label)" "$build/server/etlscope" ingest --db "$db" "$etl"
+  db=$out/stk-$v.db; rm -rf "$db" "$db"-* "$db-data"; sync
+  measure "etlscope ingest ($label)" "$build/server/etlscope" ingest --db "$db" --data-dir "$db-data" "$etl"
   [ -z "$base_wall" ] && { base_wall=$wall; base_cpu=$cpu; }
   echo "| $label | $(($(stat -c %s "$etl") / 1048576)) | $wall s | $cpu s | $((rss / 1024)) MB | $(awk -v s="$secs" -v w="$wall" 'BEGIN { printf "%.2f", s / w }') | $(awk -v s="$secs" -v c="$cpu" 'BEGIN { printf "%.2f", s / c }') | $(awk -v a="$base_wall" -v b="$wall" -v c="$base_cpu" -v d="$cpu" 'BEGIN { printf "%.0f %%, %.0f %%", 100 * a / b, 100 * c / d }') |"
-  rm -f "$db" "$db"-* "$etl"
+  rm -rf "$db" "$db"-* "$db-data" "$etl"
 done

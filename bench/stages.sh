@@ -13,7 +13,7 @@ build=${BUILD:-build}
 label=$1 file=$2
 command -v perf >/dev/null || { echo "| $label: stage profile | perf is missing | | |"; exit 0; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-perf record -q -F 999 -o "$tmp/perf.data" "$build/server/etlscope" ingest --db "$tmp/s.db" "$file" >/dev/null 2>"$tmp/err" ||
+perf record -q -F 999 -o "$tmp/perf.data" "$build/server/etlscope" ingest --db "$tmp/s.db" --data-dir "$tmp/data" "$file" >/dev/null 2>"$tmp/err" ||
   { echo "stages.sh: perf record failed: $(cat "$tmp/err")" >&2; exit 1; }
 perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio -q 2>/dev/null |
   awk '$1 ~ /%$/ && ($2 == "[.]" || $2 == "[k]") {

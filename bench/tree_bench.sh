@@ -18,12 +18,12 @@ secs=${2:-${1:-20}}; [ "$secs" = --quick ] && secs=20; [ $quick = 1 ] && secs=2
 frames=${FRAMES:-256}; reps=${N:-20}
 port=18097
 if [ -z "${DB:-}" ]; then
-  DB=$out/tree-${secs}s.db; rm -f "$DB" "$DB"-*
+  DB=$out/tree-${secs}s.db; rm -rf "$DB" "$DB"-* "$out/tree-data"
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs, \"frames_per_module\": $frames/" \
     demo/scenarios/field-before.json > "$out/tree.json"
   "$build/tools/etlgen/etlgen" "$out/tree.json" "$out/tree.etl" "$out/tree.expected.json" >/dev/null
   t0=$(date +%s.%N)
-  RUN=$("$build/server/etlscope" ingest --db "$DB" "$out/tree.etl" | sed -nE 's/.*run ([0-9a-f]{32}).*/\1/p')
+  RUN=$("$build/server/etlscope" ingest --db "$DB" --data-dir "$out/tree-data" "$out/tree.etl" | sed -nE 's/.*run ([0-9a-f]{32}).*/\1/p')
   echo "ingest of $(du -m "$out/tree.etl" | cut -f1) MB (stored call trees included): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 fi
 "$build/server/etlscope" serve --listen 127.0.0.1:$port --rate-limit 0 --db "$DB" --data-dir "$out/tree-data" >/dev/null 2>&1 &

@@ -82,10 +82,10 @@ one() { # one FILE LABEL → two table rows for FILE
   read -r up_s v_s < <(verdict)
   base_l=$(post "$discard/" --limit-rate $limit)
   read -r upl_s vl_s < <(verdict --limit-rate $limit)
-  rm -f "$out/verdict-cli.db"*; sync
-  measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/verdict-cli.db" "$etl"
+  rm -rf "$out/verdict-cli.db"* "$out/verdict-cli-data"; sync
+  measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/verdict-cli.db" --data-dir "$out/verdict-cli-data" "$etl"
   ing_s=$wall
-  rm -f "$out/verdict-cli.db"*
+  rm -rf "$out/verdict-cli.db"* "$out/verdict-cli-data"
   echo "| upload → verdict, $mb MB $label over loopback | upload $up_s s ($(mbps "$bytes" "$up_s") MB/s), upload end → verdict $v_s s | POST of the same bytes to a discarding server: $base_s s ($(mbps "$bytes" "$base_s") MB/s); \`etlscope ingest\` of the whole file (the verdict's wait before streaming): $ing_s s | verdict $(awk -v v="$v_s" -v i="$ing_s" 'BEGIN { printf "%.2f", v / i }')× the whole-file ingest |"
   echo "| upload → verdict, $mb MB $label over loopback at $limit/s | upload $upl_s s ($(mbps "$bytes" "$upl_s") MB/s), upload end → verdict $vl_s s | POST to a discarding server at $limit/s: $base_l s | verdict $vl_s s after the last byte |"
 }

@@ -30,6 +30,7 @@ struct db_reader {
 	sqlite3 *empty; /* db_reader_empty, opened on first use */
 	struct handle h[READER_HANDLES];
 	uint64_t tick;
+	int64_t version; /* of the handle db_run_open returned last (0: the catalog) */
 };
 
 struct db_reader *db_reader_new(struct db_store *st, char *err, size_t errlen)
@@ -122,6 +123,7 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 	struct db_catalog_run row;
 	struct handle *h = NULL, *lru = &r->h[0];
 	snprintf(err, errlen, "no such run");
+	r->version = 0;
 	if (lookup(r->cat, public_id, &row) != 0)
 		return NULL;
 	int64_t id = row.run.id, version = row.version;
@@ -153,7 +155,13 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 		snprintf(err, errlen, "cannot read run %lld: %s", (long long)id, sqlite3_errmsg(h->db));
 		return NULL;
 	}
+	r->version = version;
 	return h->db;
+}
+
+int64_t db_reader_version(const struct db_reader *r)
+{
+	return r->version;
 }
 
 int db_run_file_open(struct db_reader *r, const char *public_id, int64_t *size, char *err,

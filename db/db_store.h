@@ -139,6 +139,9 @@ sqlite3 *db_reader_empty(struct db_reader *r, char *err, size_t errlen);
  * (written by `etlscope ingest` into the catalog while the server runs) is read from the
  * catalog connection. */
 sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size_t errlen);
+/* The file version of the handle db_run_open returned last (0: the catalog's rows, or
+ * none). Answers kept by ETag include it: a new version is a new answer (server/cache.c). */
+int64_t db_reader_version(const struct db_reader *r);
 /* The run's current file, open read-only for sending it whole (export): an fd with *size
  * set; -1 no such run, -2 not in a file yet, -3 cannot open it (err says which). */
 int db_run_file_open(struct db_reader *r, const char *public_id, int64_t *size, char *err,

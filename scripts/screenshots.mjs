@@ -15,7 +15,7 @@ import { launch } from '../tests/support/browser.mjs';
 
 const dir = tempDir('etlscope-shots-');
 const db = join(dir, 'etlscope.db');
-execFileSync(binary, ['demo', '--db', db], { stdio: 'inherit' });
+execFileSync(binary, ['demo', '--db', db, '--data-dir', join(dir, 'data')], { stdio: 'inherit' });
 const srv = await startServer([], { dir, db });
 const browser = await launch();
 const out = (name) => join(repo, 'docs', `screenshot-${name}.png`);

@@ -44,7 +44,7 @@ cmake --build build -j"$(nproc)"
 
 mkdir -p data
 if [ ! -f data/etlscope.db ]; then
-  build/server/etlscope demo --db data/etlscope.db
+  build/server/etlscope demo --db data/etlscope.db --data-dir data/spool
 fi
 echo "setup: serving http://127.0.0.1:8080/ (Ctrl-C stops)"
 exec build/server/etlscope serve --listen 127.0.0.1:8080 --db data/etlscope.db --data-dir data/spool

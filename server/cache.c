@@ -1,6 +1,7 @@
 /* cache.c — HTTP revalidation of a run's JSON answers. A stored run never changes except
  * by PATCH (name, notes, expiry), the one-time storing of its findings and symbolisation,
- * so an answer is fixed by: the server process (a restart may bring new code: every tag changes), the
+ * so an answer is fixed by: the server process (a restart may bring new code: every tag changes),
+ * the version of the run's file (every change after ingest writes a new one: db_store.h), the
  * driver knowledge base version, the run row's editable fields, its findings row, the state
  * of its symbols (a symbol job or a PDB upload names routines after ingest), and the URL
  * (path and query). cache_run_etag hashes exactly those into a strong ETag; a request
@@ -74,8 +75,8 @@ static sqlite3_stmt *etag_stmt(sqlite3 *db)
 	return st;
 }
 
-int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,
-		   const char *query, char etag[CACHE_ETAG_LEN])
+int cache_run_etag(sqlite3 *db, int64_t epoch, int64_t version, const char *run_id,
+		   const char *what, const char *query, char etag[CACHE_ETAG_LEN])
 {
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
 	sqlite3_stmt *st = etag_stmt(db);
@@ -90,6 +91,7 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *w
 		if (status && (strcmp(status, "ready") == 0 || strcmp(status, "partial") == 0)) {
 			mix_str(&h, ETLSCOPE_VERSION);
 			mix_i64(&h, epoch);
+			mix_i64(&h, version);
 			mix_str(&h, kb_version());
 			for (int c = 0; c < 11; c++)
 				if (sqlite3_column_type(st, c) == SQLITE_INTEGER)

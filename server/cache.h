@@ -12,10 +12,11 @@
 #define CACHE_RUN_CONTROL "private, no-cache"
 
 /* The strong ETag of GET /api/runs/RUN_ID/WHAT?QUERY. epoch: the server's start time (a
- * new process may compute answers differently). Returns 0 with etag set, 1 when the answer
+ * new process may compute answers differently); version: the run file's version db was
+ * opened on (db_reader_version: re-symbolisation writes a new one). Returns 0 with etag set, 1 when the answer
  * gets no tag (no such run, or its ingest has not finished), -1 on a database error. */
-int cache_run_etag(sqlite3 *db, int64_t epoch, const char *run_id, const char *what,
-		   const char *query, char etag[CACHE_ETAG_LEN]);
+int cache_run_etag(sqlite3 *db, int64_t epoch, int64_t version, const char *run_id,
+		   const char *what, const char *query, char etag[CACHE_ETAG_LEN]);
 /* Does the request's If-None-Match hold etag? */
 int cache_fresh(struct mg_connection *conn, const char *etag);
 /* Like http_send_json, with ETag and CACHE_RUN_CONTROL; frees body. The printed answer is

@@ -145,18 +145,17 @@ static int write_etw(const char *scenario, const char *path, char *err, size_t e
 	return rc;
 }
 
-static int import_demo(sqlite3 *db, const char *path, const char *name, const char *file)
+static int import_demo(struct cli_store *cs, const char *path, const char *name,
+		       const char *file)
 {
 	struct db_import_result res;
 	struct stat st;
 	char err[512];
 	struct db_run_input in = {name, file, stat(path, &st) == 0 ? st.st_size : 0};
-	if (db_import_file(db, path, &in, &res, err, sizeof err) != 0) {
+	if (cli_store_file(cs, path, &in, NULL, NULL, NULL, &res, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: demo run %s: %s\n", file, err);
 		return -1;
 	}
-	if (api_stk_pre_build(db, res.public_id, err, sizeof err))
-		fprintf(stderr, "etlscope: demo run %s: call trees: %s\n", file, err);
 	printf("demo run: %s → /runs/%s\n", name, res.public_id);
 	cJSON_Delete(res.summary);
 	return 0;
@@ -165,6 +164,7 @@ static int import_demo(sqlite3 *db, const char *path, const char *name, const ch
 int cli_demo(int argc, char **argv)
 {
 	static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+					     {"data-dir", required_argument, NULL, 'D'},
 					     {NULL, 0, NULL, 0}};
 	static const struct {
 		const char *name, *file;
@@ -174,25 +174,27 @@ int cli_demo(int argc, char **argv)
 		{"Demo: FS-DEMO01 before the NIC driver update", "fs-demo01-before.csv", 1, 7},
 		{"Demo: FS-DEMO01 after the NIC driver update", "fs-demo01-after.csv", 0, 11},
 	};
-	const char *db_path = CLI_DEFAULT_DB;
+	const char *db_path = CLI_DEFAULT_DB, *data_dir = CLI_DEFAULT_DATA;
 	char err[512], tmp[] = "/tmp/etlscope-demo-XXXXXX";
 	int c, rc = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'd') {
-			fprintf(stderr, "usage: etlscope demo [--db PATH]\n");
+		if (c != 'd' && c != 'D') {
+			fprintf(stderr, "usage: etlscope demo [--db PATH] [--data-dir DIR]\n");
 			return 2;
 		}
-		db_path = optarg;
+		*(c == 'd' ? &db_path : &data_dir) = optarg;
 	}
-	sqlite3 *db = db_open(db_path, DB_READWRITE, err, sizeof err);
-	if (!db) {
+	/* stored as uploads are (cli_store.c): `serve` with the same --db and --data-dir shows
+	 * them at once */
+	struct cli_store cs;
+	if (cli_store_open(&cs, db_path, data_dir, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
 	}
 	if (!mkdtemp(tmp)) {
 		perror("etlscope: mkdtemp");
-		db_close(db);
+		cli_store_clear(&cs);
 		return 1;
 	}
 	for (size_t i = 0; i < sizeof runs / sizeof *runs && rc == 0; i++) {
@@ -201,7 +203,7 @@ int cli_demo(int argc, char **argv)
 		if (write_log(path, runs[i].storm, runs[i].seed) != 0) {
 			fprintf(stderr, "etlscope: cannot write %s\n", path);
 			rc = 1;
-		} else if (import_demo(db, path, runs[i].name, runs[i].file) != 0) {
+		} else if (import_demo(&cs, path, runs[i].name, runs[i].file) != 0) {
 			rc = 1;
 		}
 		unlink(path);
@@ -213,12 +215,12 @@ int cli_demo(int argc, char **argv)
 		if (write_etw(etw_runs[i].scenario, path, err, sizeof err) != 0) {
 			fprintf(stderr, "etlscope: demo trace %s: %s\n", file, err);
 			rc = 1;
-		} else if (import_demo(db, path, etw_runs[i].name, file) != 0) {
+		} else if (import_demo(&cs, path, etw_runs[i].name, file) != 0) {
 			rc = 1;
 		}
 		unlink(path);
 	}
 	rmdir(tmp);
-	db_close(db);
+	cli_store_clear(&cs);
 	return rc;
 }

@@ -1,6 +1,8 @@
-/* cli_ingest.c — `etlscope ingest FILE…`: the upload pipeline for scripts. With --json
- * prints one object per file (run id, edit token, format, summary); errors go to stderr
- * and make the exit status non-zero. */
+/* cli_ingest.c — `etlscope ingest FILE…`: the upload pipeline for scripts. Each file
+ * becomes a run in a file of its own under --data-dir, as an upload does (cli_store.c);
+ * --single-file writes the layout of releases before run files into --db alone instead.
+ * With --json prints one object per file (run id, edit token, format, summary); errors go
+ * to stderr and make the exit status non-zero. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +13,27 @@
 #include "cli.h"
 #include "db.h"
 #include "ingest.h"
+#include "server.h"
 #include "sym_run.h"
+
+/* The symbol job, here in line: names the run's DPC/ISR routines, stack frames and
+ * syscall addresses. A failure is said and the run stored without the names. */
+struct ingest_symbols {
+	const sym_path *path;
+	const char *file;
+	struct sym_run_stats stats;
+};
+
+static int resolve_symbols(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	struct ingest_symbols *is = ud;
+	sym_opts sopts = {0};
+	(void)err, (void)errlen;
+	char serr[512];
+	if (sym_run_resolve(db, run_id, -1, is->path, &sopts, &is->stats, serr, sizeof serr) != 0)
+		fprintf(stderr, "etlscope: %s: symbols: %s\n", is->file, serr);
+	return 0;
+}
 
 static const char *base_name(const char *p)
 {
@@ -25,11 +47,13 @@ int cli_ingest(int argc, char **argv)
 		{"db", required_argument, NULL, 'd'}, {"name", required_argument, NULL, 'n'},
 		{"json", no_argument, NULL, 'j'},     {"encoding", required_argument, NULL, 'e'},
 		{"symbol-path", required_argument, NULL, 's'},
+		{"data-dir", required_argument, NULL, 'D'}, {"single-file", no_argument, NULL, '1'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL, *symbols = NULL;
+	const char *data_dir = CLI_DEFAULT_DATA;
 	sym_path spath = {0};
-	int json = 0, c, failures = 0;
+	int json = 0, c, failures = 0, single = 0;
 	char err[512];
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -39,9 +63,12 @@ int cli_ingest(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'e': encoding = optarg; break;
 		case 's': symbols = optarg; break;
+		case 'D': data_dir = optarg; break;
+		case '1': single = 1; break;
 		default:
-			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--name NAME] [--json] "
-					"[--encoding CHARSET] [--symbol-path PATH] FILE...\n");
+			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--data-dir DIR] [--name NAME] "
+					"[--json] [--encoding CHARSET] [--symbol-path PATH] "
+					"[--single-file] FILE...\n");
 			return 2;
 		}
 	}
@@ -59,8 +86,10 @@ int cli_ingest(int argc, char **argv)
 		fprintf(stderr, "etlscope ingest: --symbol-path: %s\n", err);
 		return 2;
 	}
-	sqlite3 *db = db_open(db_path, DB_READWRITE, err, sizeof err);
-	if (!db) {
+	struct cli_store cs = {NULL, -1};
+	sqlite3 *db = NULL;
+	if (single ? !(db = db_open(db_path, DB_READWRITE, err, sizeof err))
+		   : cli_store_open(&cs, db_path, data_dir, err, sizeof err) != 0) {
 		sym_path_clear(&spath);
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
@@ -87,21 +116,21 @@ int cli_ingest(int argc, char **argv)
 		label[n] = 0;
 		struct db_run_input in = {name, label, st.st_size};
 		struct ingest_options iopts = {.encoding = encoding};
-		int rc = db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err);
+		struct ingest_symbols is = {&spath, file, {0}};
+		db_store_fn then = symbols ? resolve_symbols : NULL;
+		int rc = single ? db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err)
+				: cli_store_file(&cs, file, &in, &iopts, then, &is, &res, err,
+						 sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "etlscope: %s: %s\n", file, err);
 			failures++;
 			continue;
 		}
-		if (api_stk_pre_build(db, res.public_id, err, sizeof err))
-			fprintf(stderr, "etlscope: %s: call trees: %s\n", file, err);
-		/* the symbol job, here in line: names the run's DPC/ISR routines, stack frames and
-		 * syscall addresses */
-		struct sym_run_stats sst = {0};
-		sym_opts sopts = {0};
-		if (symbols && sym_run_resolve(db, res.run_id, -1, &spath, &sopts, &sst, err,
-					       sizeof err) != 0)
-			fprintf(stderr, "etlscope: %s: symbols: %s\n", file, err);
+		if (single && then)
+			then(&is, db, res.run_id, err, sizeof err);
+		if (single) /* the store derives its runs' (cli_store_file) */
+			server_run_derive(db, res.run_id, res.public_id);
+		const struct sym_run_stats sst = is.stats;
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "file", file);
@@ -132,6 +161,7 @@ int cli_ingest(int argc, char **argv)
 		cJSON_Delete(res.summary);
 	}
 	db_close(db);
+	cli_store_clear(&cs);
 	sym_path_clear(&spath);
 	return failures ? 1 : 0;
 }

@@ -88,9 +88,12 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-int guard_start(struct guard *g, int64_t min_rate, int grace_s)
+int guard_start(struct guard *g, int64_t min_rate, int grace_s, int (*crowded)(void *ud),
+		void *crowded_ud)
 {
 	memset(g, 0, sizeof *g);
+	g->crowded = crowded;
+	g->crowded_ud = crowded_ud;
 	g->info_offset = -1;
 	for (int i = 0; i < GUARD_UPLOADS; i++)
 		g->up[i].fd = -1;
@@ -275,7 +278,7 @@ static int head_queued(int fd, int tls)
 /* Under g->mu: shut connections whose probation ran out without a request head. */
 static int end_probations(struct guard *g, int64_t now)
 {
-	int left = 0;
+	int left = 0, crowded = -1; /* asked once, when a silent one is due */
 	for (int i = 0; i < GUARD_PROBATION; i++) {
 		struct guard_probation *p = &g->pb[i];
 		if (!p->since_us)
@@ -289,10 +292,17 @@ static int end_probations(struct guard *g, int64_t now)
 		 * complete head still queued in the kernel means its worker thread has not run
 		 * yet (a busy machine), not a slow client: it waits on. So does one that sent
 		 * something its worker read (whole or not, we cannot see), up to
-		 * GUARD_PROBATION_MAX_MS; one that sent nothing is shut now. */
+		 * GUARD_PROBATION_MAX_MS; one that sent nothing is shut once the worker threads
+		 * are crowded (guard.h). */
 		int fd = find_fd(p->addr, p->port, p->server_port);
 		if (fd >= 0 && (head_queued(fd, p->tls) ||
 				(age < (int64_t)GUARD_PROBATION_MAX_MS * 1000 && bytes_received(fd) > 0))) {
+			left++;
+			continue;
+		}
+		if (crowded < 0)
+			crowded = !g->crowded || g->crowded(g->crowded_ud);
+		if (fd >= 0 && !crowded && bytes_received(fd) == 0) {
 			left++;
 			continue;
 		}

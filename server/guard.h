@@ -37,13 +37,18 @@ struct guard {
 	int64_t min_rate; /* bytes/s averaged over the upload; 0 = no minimum */
 	int grace_s;
 	int info_offset; /* where a connection keeps its request info; -1 unknown */
+	/* Are the worker threads all taken (a new connection would wait for one)? Asked by
+	 * the watchdog about silent connections on probation; NULL: always. */
+	int (*crowded)(void *ud);
+	void *crowded_ud;
 	struct guard_upload up[GUARD_UPLOADS];
 	struct guard_probation pb[GUARD_PROBATION];
 };
 
 /* Start the watchdog (it wakes four times a second while uploads are watched, forty
  * times while connections are on probation). */
-int guard_start(struct guard *g, int64_t min_rate, int grace_s);
+int guard_start(struct guard *g, int64_t min_rate, int grace_s, int (*crowded)(void *ud),
+		void *crowded_ud);
 void guard_stop(struct guard *g);
 
 /* Watch the upload on socket fd: returns a slot for guard_upload_end, or -1 if none is
@@ -68,7 +73,10 @@ int guard_conn_fd(struct guard *g, const struct mg_connection *conn);
 /* Probation: a connection let in over the connection caps must show its complete request
  * head within GUARD_PROBATION_MS (GUARD_PROBATION_MAX_MS once it sent something, as its
  * worker may have read a whole head and not yet been scheduled), or the watchdog shuts
- * it. guard_probation_begin returns the connection's probation (store it as its
+ * it — a silent one only while the worker threads are crowded: until then it takes no
+ * thread anyone waits for, and a browser's connection opened ahead of its request (or
+ * whose request a loaded machine delays past 50 ms) must not be cut under it. It is then
+ * shut when the threads become crowded, or by civetweb's request timeout. guard_probation_begin returns the connection's probation (store it as its
  * conn_data), or NULL if none is free;
  * guard_on_probation tells such a pointer apart; guard_probation_end ends it (the head
  * arrived, or the connection closes). */

@@ -19,8 +19,7 @@
 #include "ingest.h"
 #include "ingest_grow.h"
 #include "jobs.h"
-#include "find.h"
-#include "api.h"
+#include "server.h"
 
 #define MAX_JOBS 256
 #define MAX_WORKERS 64
@@ -166,13 +165,7 @@ static int ingest_one(struct db_store *store, const char *spool, const struct db
 		db_store_run_abandon(store, &w);
 		return rc;
 	}
-	cJSON *doc = NULL;
-	char ferr[256];
-	if (find_get(w.db, res->run_id, &doc, ferr, sizeof ferr) == 0)
-		cJSON_Delete(doc); /* else GET /findings reports the error */
-	/* the call trees too; on failure requests walk the stacks as before */
-	if (api_stk_pre_build(w.db, res->public_id, ferr, sizeof ferr))
-		fprintf(stderr, "etlscope: run %s: call trees: %s\n", res->public_id, ferr);
+	server_run_derive(w.db, res->run_id, res->public_id);
 	if (db_store_run_publish(store, &w, id, err, errlen) != 0) {
 		cJSON_Delete(res->summary);
 		res->summary = NULL;

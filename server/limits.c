@@ -147,3 +147,11 @@ void limits_upload_end(struct limits *l, const char *addr)
 		l->uploads--;
 	pthread_mutex_unlock(&l->mu);
 }
+
+int limits_crowded(struct limits *l, int threads)
+{
+	pthread_mutex_lock(&l->mu);
+	int crowded = l->open >= threads;
+	pthread_mutex_unlock(&l->mu);
+	return crowded;
+}

@@ -45,6 +45,8 @@ void limits_upload_end(struct limits *l, const char *addr);
 int limits_conn_open(struct limits *l, const char *addr);
 void limits_conn_request(struct limits *l);
 void limits_conn_close(struct limits *l, const char *addr);
+/* Are threads connections open (each holds a worker thread), so that a new one waits? */
+int limits_crowded(struct limits *l, int threads);
 /* May a connection from addr stay open for another request (keep-alive)? An idle kept
  * connection holds a worker thread, so only while the server has at most max_waiting
  * connections open (half the workers) and addr has at most half its per-address cap open:

@@ -182,6 +182,7 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		http_send_error(conn, nf ? 404 : 500, "%s", err);
 		return nf ? 404 : 500;
 	}
+	int64_t version = db_reader_version(rd); /* of db: part of every tag */
 	if (post && is(what, "symbols"))
 		return symbols_upload_handle(conn, s, db, id);
 	if (post && is(what, "symbols/resolve"))
@@ -189,7 +190,7 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 	if (post)
 		return stacktags_post(conn, db, id, rq);
 	/* The tag before the answer: a revalidation (304) or an answer kept under it. */
-	int tagged = cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0;
+	int tagged = cache_run_etag(db, s->started_us, version, id, what, rq->query, etag) == 0;
 	if (tagged && cache_fresh(conn, etag)) {
 		cache_send_not_modified(conn, etag);
 		return 304;
@@ -236,7 +237,7 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		return 404;
 	}
 	/* The tag after it (GET /findings may have stored the findings meanwhile). */
-	if (st == 200 && cache_run_etag(db, s->started_us, id, what, rq->query, etag) == 0)
+	if (st == 200 && cache_run_etag(db, s->started_us, version, id, what, rq->query, etag) == 0)
 		cache_send_json(conn, st, out, etag, &s->answers);
 	else
 		http_send_json(conn, st, out);

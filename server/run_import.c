@@ -13,7 +13,6 @@
 #include "api.h"
 #include "api_text.h"
 #include "db_store.h"
-#include "find.h"
 #include "server.h"
 
 /* The recorded texts must pass the validator uploads and edits pass. 0, or 1 with why. */
@@ -81,11 +80,7 @@ static int import_run(struct server_ctx *s, sqlite3 *u, const char *name, cJSON 
 		sqlite3_finalize(q);
 	}
 	/* Findings and call trees are ours, built from the copied rows, never the file's. */
-	cJSON *doc = NULL;
-	if (find_get(w.db, w.run_id, &doc, err, sizeof err) == 0)
-		cJSON_Delete(doc);
-	if (pub[0] && api_stk_pre_build(w.db, pub, err, sizeof err))
-		fprintf(stderr, "etlscope: imported run %s: call trees: %s\n", pub, err);
+	server_run_derive(w.db, w.run_id, pub);
 	if (db_store_run_publish(s->store, &w, NULL, err, sizeof err) != 0) {
 		*out = api_error("cannot import the run: %s", err);
 		return 500;

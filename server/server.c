@@ -51,9 +51,7 @@ static int convert_findings(void *ud, sqlite3 *db, int64_t run_id, char *err, si
 	return 0;
 }
 
-/* The catalog (--catalog, else --db) and the run directory (--runs-dir, else
- * <data-dir>/runs); NULL with err. */
-static struct db_store *open_store(const struct server_config *cfg, int lock_fd, char *err,
+struct db_store *server_open_store(const struct server_config *cfg, int lock_fd, char *err,
 				   size_t errlen)
 {
 	char dir[4096];
@@ -79,6 +77,13 @@ static struct db_store *open_store(const struct server_config *cfg, int lock_fd,
 		   pwrite(lock_fd, me, strlen(me), 0) != (ssize_t)strlen(me)))
 		fprintf(stderr, "etlscope: cannot note this server in the lock file\n");
 	return st;
+}
+
+/* The guard's question before it shuts a silent connection on probation (guard.h). */
+static int threads_crowded(void *ud)
+{
+	struct server_ctx *s = ud;
+	return limits_crowded(&s->limits, s->threads);
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
@@ -219,7 +224,7 @@ static void remove_stale_spool(const char *dir)
 /* One server per data directory: a second one would delete the first one's uploads in
  * progress as stale spool files. The lock is released by the kernel when the process
  * ends, however it ends. Returns the lock's descriptor, or -1 with err set. */
-static int lock_data_dir(const char *dir, char *err, size_t errlen)
+int server_lock_data_dir(const char *dir, char *err, size_t errlen)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/etlscope.lock", dir);
@@ -265,11 +270,11 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		snprintf(err, errlen, "--public-url must look like https://host[:port]");
 		return -1;
 	}
-	if ((s->lock_fd = lock_data_dir(cfg->data_dir, err, errlen)) < 0)
+	if ((s->lock_fd = server_lock_data_dir(cfg->data_dir, err, errlen)) < 0)
 		return -1;
 	/* Create and migrate the catalog once (converting a single-file database), before any
 	 * thread opens it; expired runs are purged. */
-	if (!(s->store = open_store(cfg, s->lock_fd, err, errlen))) {
+	if (!(s->store = server_open_store(cfg, s->lock_fd, err, errlen))) {
 		unlock_data_dir(s);
 		return -1;
 	}
@@ -288,13 +293,13 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	}
 	jobs_set_after_ingest(s->jobs, server_symbols_after_ingest, s->symbols);
 
-	int nthreads = cfg->threads > 0 ? cfg->threads : 16;
+	int nthreads = s->threads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
 	/* A quarter of the workers may be busy receiving uploads and half may wait for request
 	 * heads (init_connection); a quarter at least stays for readers. */
 	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2,
 		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads, nthreads / 2);
-	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s) != 0) {
+	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s, threads_crowded, s) != 0) {
 		snprintf(err, errlen, "cannot start the upload watchdog");
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <civetweb.h>
+#include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "answers.h"
 #include "guard.h"
@@ -67,12 +68,26 @@ struct server_ctx {
 	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 	struct answers answers; /* run answers kept by ETag (answers.h) */
 	int keep_alive_ms;      /* an idle kept connection is closed after it */
+	int threads;            /* civetweb's worker threads: one per open connection */
 };
 
 /* server.c */
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen);
 void server_stop(struct server_ctx *s);
+/* Lock <data_dir>/etlscope.lock (one owner at a time: a server, or `etlscope ingest` /
+ * `demo`, which write runs into its store): the lock's fd, or -1 with err. */
+int server_lock_data_dir(const char *data_dir, char *err, size_t errlen);
+/* Compute what is stored beside a run's rows before its file is published (run_derive.c):
+ * its findings and call trees. Failures are said on stderr; requests then compute them. */
+void server_run_derive(sqlite3 *db, int64_t run_id, const char *public_id);
+/* The catalog (cfg->catalog, else cfg->db_path) and the run files (cfg->runs_dir, else
+ * <data_dir>/runs), converting an older single-file database (db_store_open); the caller
+ * holds the data directory's lock as lock_fd, and this server's catalog name is written
+ * into it (so the next start on the directory forgets a dead predecessor at once). NULL
+ * with err. */
+struct db_store *server_open_store(const struct server_config *cfg, int lock_fd, char *err,
+				   size_t errlen);
 
 /* http.c — every response goes through these, so every response has the headers. */
 void http_send_json(struct mg_connection *conn, int status, cJSON *body); /* frees body */

@@ -53,8 +53,8 @@
         out.push(`${f.name}: ${err.message}`);
       }
     }
-    said.textContent = out.join(' · ');
-    await refresh();
+    // said once the table shows the new state (a reader, or a test, acts on the words)
+    try { await refresh(); } finally { said.textContent = out.join(' · '); }
     view.notify(new Set(['*']));
   }
 
@@ -79,8 +79,8 @@
           await new Promise((ok) => setTimeout(ok, 2000));
         }
       }
-      said.textContent = 'Looked up again.';
       await refresh();
+      said.textContent = 'Looked up again.'; // only now does the table show the answer
       view.notify(new Set(['*']));
     } catch (err) {
       said.textContent = err.message;

@@ -41,8 +41,15 @@ test('the run page lists the module without symbols and resolves it from a dropp
   await page.waitForFunction(() => document.getElementById('sym-block').dataset.ready, null, { timeout: 20000 });
   const rows = await page.$$eval('#sym-missing tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows.map((r) => r.slice(0, 4)), [['etlfix.sys', 'etlfix.pdb', key, 'not looked up yet']]);
-  // Looking up again (no symbol path: the uploaded PDBs only, none yet) says where it stands.
+  // Looking up again (no symbol path: the uploaded PDBs only, none yet) says where it stands,
+  // and says it only once the table shows it: its refresh is held until the page has been
+  // looked at, so a page announcing "Looked up again." over the old table fails here.
+  let held;
+  const asked = new Promise((ok) => page.route((u) => u.pathname.endsWith('/modules'), (route) => { held = route; ok(); }, { times: 1 }));
   await page.click('#sym-again');
+  await asked;
+  assert.notEqual(await page.textContent('#sym-again-said'), 'Looked up again.');
+  await held.continue();
   await page.waitForFunction(() => document.getElementById('sym-again-said').textContent === 'Looked up again.', null, { timeout: 20000 });
   assert.deepEqual(await page.$$eval('#sym-missing tbody tr td:nth-child(4)', (tds) => tds.map((t) => t.textContent)), ['not found']);
   await page.waitForFunction(() => document.querySelector('#dpc-longest td.mono'), null, { timeout: 20000 });

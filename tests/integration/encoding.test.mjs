@@ -79,7 +79,7 @@ test('etlscope ingest --encoding reads the log in the named code page', () => {
   try {
     const f = join(dir, 'ru.csv');
     writeFileSync(f, cp1251);
-    const r = run(['ingest', '--db', join(dir, 'e.db'), '--json', '--encoding', 'windows-1251', f]);
+    const r = run(['ingest', '--db', join(dir, 'e.db'), '--data-dir', join(dir, 'data'), '--json', '--encoding', 'windows-1251', f]);
     assert.equal(r.status, 0, r.stderr);
     const o = JSON.parse(r.stdout);
     assert.equal(o.summary.encoding, 'windows-1251');

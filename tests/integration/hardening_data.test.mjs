@@ -227,10 +227,10 @@ test('etlscope ingest applies the same text rules to --name and file names', asy
   const db = join(dir, 'cli.db');
   const csv = join(dir, `${'é'.repeat(120)}.csv`); // 244 bytes: a legal Linux file name
   writeFileSync(csv, sample('perfmon', 'powershell_CounterSamples.csv'));
-  const bad = run(['ingest', '--db', db, '--name', 'a\u0001b', csv]);
+  const bad = run(['ingest', '--db', db, '--data-dir', join(dir, 'data'), '--name', 'a\u0001b', csv]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /'--name' contains a control character/);
-  const ok = run(['ingest', '--db', db, '--json', csv]);
+  const ok = run(['ingest', '--db', db, '--data-dir', join(dir, 'data'), '--json', csv]);
   assert.equal(ok.status, 0, ok.stderr);
   const names = execFileSync('sqlite3', [db, 'SELECT name || "|" || file_name FROM runs'], { encoding: 'utf8' }).trim();
   assert.equal(names, `${'é'.repeat(100)}|${'é'.repeat(100)}`);

@@ -149,6 +149,20 @@ test('slow headers, silent connections and refused trickles do not starve other 
   }
 });
 
+test('over the per-address cap, connections whose requests come late are answered while worker threads are free', async () => {
+  // A browser opens connections ahead of its requests, and a loaded machine can hold a
+  // request back for longer than probation's 50 ms: with threads to spare, the server waits
+  // for it (cut under it, the page's request fails: the CI's views.test timeouts).
+  const srv = await startServer(['--max-conns-per-addr', '2']);
+  const get = `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: close\r\n\r\n`;
+  try {
+    // four from one address, each sending its request 300 ms after connecting: two over the cap
+    const late = await Promise.all(Array.from({ length: 4 }, () =>
+      slowClient(srv.port, { from: '127.0.0.6', trickle: get, everyMs: 300, maxMs: 4000 })));
+    assert.deepEqual(late.map((r) => headersOf(r.data).status), [200, 200, 200, 200]);
+  } finally { await srv.stop(); }
+});
+
 for (const rate of [1024, 4096]) {
   test(`an upload trickling at ${rate / 1024} KiB/s is cut with 408 shortly after the grace period`, async () => {
     const srv = await startServer(['--upload-grace', '2', '--min-upload-rate', '16K']);

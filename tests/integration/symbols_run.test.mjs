@@ -181,7 +181,7 @@ test('etlscope ingest --symbol-path names the routines in line (a local SymStore
   const local = join(dir, 'localstore');
   mkdirSync(join(local, 'etlfix.pdb', key), { recursive: true });
   copyFileSync(join(gen, 'etlfix.pdb'), join(local, 'etlfix.pdb', key, 'etlfix.pdb'));
-  const out = execFileSync(binary, ['ingest', '--db', join(dir, 'cli.db'), '--json', '--symbol-path', local, trace('cli').path], { encoding: 'utf8' });
+  const out = execFileSync(binary, ['ingest', '--db', join(dir, 'cli.db'), '--data-dir', join(dir, 'cli-data'), '--json', '--symbol-path', local, trace('cli').path], { encoding: 'utf8' });
   const doc = JSON.parse(out.trim());
   assert.deepEqual(doc.symbols, { modules: 1, resolved: 1, names: 1 });
 });

@@ -4,7 +4,8 @@
 // rows live in a file of its own and the catalog holds none; an ingest cut short leaves no
 // file; parallel ingest workers each write their own run; a deleted run's file is unlinked.
 // ETLSCOPE_OLD_BIN names the previous release's binary (e.g. main's build); without it the
-// single-file database is written by `etlscope ingest`, which still writes that layout.
+// single-file database is written by `etlscope ingest --single-file`. `etlscope ingest` and
+// `etlscope demo` write run files themselves: a server started after them converts nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ test('a single-file database from the previous release converts on first start',
     const f = join(dir, 'b.csv');
     writeFileSync(f, perCpuCsv({ cpus: 4, seconds: 20 }));
     for (const file of [join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'), f]) {
-      const r = run(['ingest', '--db', db, '--json', file]);
+      const r = run(['ingest', '--single-file', '--db', db, '--json', file]); // the old layout
       assert.equal(r.status, 0, r.stderr);
       const doc = JSON.parse(r.stdout.trim());
       made.push({ id: doc.run, token: doc.edit_token });
@@ -111,6 +112,39 @@ test('a single-file database from the previous release converts on first start',
     // compare reads two run files on one connection
     const cmp = await getJson(`${srv.url}/api/compare?runs=${made[0].id},${made[1].id}`);
     assert.equal(cmp.status, 200, JSON.stringify(cmp.body));
+  } finally { await srv.stop(); }
+});
+
+test('etlscope ingest writes the run into a file of its own: the next start converts nothing; a running server keeps its data directory', async () => {
+  const dir = tempDir();
+  const db = join(dir, 'etlscope.db'), data = join(dir, 'data');
+  const r = run(['ingest', '--db', db, '--data-dir', data, '--json', join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv')]);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout.trim());
+  assert.equal(sql(db, 'SELECT count(*) FROM series_chunks'), '0', 'the catalog holds no analysis rows');
+  const f = runFile(dir, db, doc.run);
+  assert.ok(f && existsSync(f), 'the run has its own file');
+  assert.ok(Number(sql(f, 'SELECT count(*) FROM series_chunks')) > 0);
+  assert.equal(sql(f, 'SELECT edit_token FROM runs'), '', 'a run file carries no edit token');
+  assert.equal(sql(f, 'SELECT count(*) FROM run_findings'), '1', 'its findings are stored before it is published');
+  const srv = await startServer([], { dir, db });
+  try {
+    assert.ok(!existsSync(`${db}.single-file.bak`), 'nothing was converted');
+    const got = await getJson(`${srv.url}/api/runs/${doc.run}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.body.format, doc.format);
+    const patch = await fetch(`${srv.url}/api/runs/${doc.run}`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json', 'X-Edit-Token': doc.edit_token },
+      body: JSON.stringify({ notes: 'edited' }),
+    });
+    assert.equal(patch.status, 200, 'the edit token printed by ingest is the catalog\'s');
+    // while the server runs, ingest and demo are refused (they would clean its directory)
+    for (const args of [['ingest', '--db', db, '--data-dir', data, join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv')], ['demo', '--db', db, '--data-dir', data]]) {
+      const busy = run(args);
+      assert.equal(busy.status, 1, args[0]);
+      assert.match(busy.stderr, /another etlscope server is using the data directory.*upload through it/, args[0]);
+    }
+    assert.equal((await getJson(`${srv.url}/api/runs`)).body.runs.length, 1);
   } finally { await srv.stop(); }
 });
 

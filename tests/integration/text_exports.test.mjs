@@ -106,7 +106,7 @@ test('etlscope ingest --json reports the format and what each text export held',
     const csv = join(dir, 'dpc_de.csv');
     writeFileSync(csv, wpaCsv(true));
     const xperf = join(shared, 'samples', 'xperf', 'djdallmann_KeyboardDPCandInterruptLatency-PS2vsUSB.txt');
-    const r = run(['ingest', '--db', join(dir, 'e.db'), '--json', xperf, csv]);
+    const r = run(['ingest', '--db', join(dir, 'e.db'), '--data-dir', join(dir, 'data'), '--json', xperf, csv]);
     assert.equal(r.status, 0, r.stderr);
     const [x, w] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(x.format, 'xperf-dpcisr');
@@ -116,7 +116,7 @@ test('etlscope ingest --json reports the format and what each text export held',
     assert.equal(w.format, 'wpa-csv');
     assert.equal(w.summary.locale, 'de-DE');
     assert.equal(w.summary.dpcisr, recs.length);
-    const bad = run(['ingest', '--db', join(dir, 'e.db'), join(shared, 'samples', 'wpa', 'etwanalyzer_Disk_Usage_Utilization_by_Disk_DE.csv')]);
+    const bad = run(['ingest', '--db', join(dir, 'e.db'), '--data-dir', join(dir, 'data'), join(shared, 'samples', 'wpa', 'etwanalyzer_Disk_Usage_Utilization_by_Disk_DE.csv')]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /not a DPC\/ISR table/);
   } finally {

@@ -87,7 +87,7 @@ async function answers(url, id) {
 test('a whole streamed upload answers exactly as the ingest of the whole file', async () => {
   const dir = tempDir();
   const db = join(dir, 'cli.db');
-  const cli = run(['ingest', '--db', db, '--json', perfviewSample]);
+  const cli = run(['ingest', '--db', db, '--data-dir', join(dir, 'data'), '--json', perfviewSample]);
   assert.equal(cli.status, 0, cli.stderr);
   const streamed = await startServer(['--stream-ingest']);
   const whole = await startServer([], { db, dir });

@@ -107,6 +107,7 @@ static void test_publish_read_version_delete(void **state)
 	assert_int_equal(count(cat, "SELECT count(*) FROM runs"), 1);
 	sqlite3 *db = db_run_open(r, pub, err, sizeof err);
 	assert_non_null(db);
+	assert_int_equal(db_reader_version(r), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM counters"), 3);
 	assert_int_equal(count(db, "SELECT sum(n) FROM sample_times"), 5);
 	/* the catalog's edits show through; the file itself keeps no token */
@@ -116,6 +117,7 @@ static void test_publish_read_version_delete(void **state)
 	assert_int_equal(count(db, "SELECT count(*) FROM main.runs WHERE edit_token=''"), 1);
 	assert_null(db_run_open(r, "00000000000000000000000000000000", err, sizeof err));
 	assert_string_equal(err, "no such run");
+	assert_int_equal(db_reader_version(r), 0);
 
 	/* a new version: the reader sees it, the old file is gone */
 	assert_int_equal(db_store_run_modify(st, id, add_warning, NULL, err, sizeof err), 0);
@@ -124,6 +126,7 @@ static void test_publish_read_version_delete(void **state)
 	db_store_run_path(st, id, 2, path, sizeof path);
 	assert_int_equal(access(path, F_OK), 0);
 	db = db_run_open(r, pub, err, sizeof err);
+	assert_int_equal(db_reader_version(r), 2); /* in every ETag: server/cache.c */
 	assert_int_equal(count(db, "SELECT count(*) FROM run_warnings WHERE code='later'"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM counters"), 3);
 

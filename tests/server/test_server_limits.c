@@ -80,6 +80,24 @@ static void keep_alive_cap(void **state)
 	limits_destroy(&l);
 }
 
+/* Crowded once as many connections are open as there are worker threads, over the caps
+ * or not (what the guard asks before shutting a silent connection on probation). */
+static void crowded_threads(void **state)
+{
+	(void)state;
+	struct limits l;
+	limits_init(&l, 0, 0, 4, 2, 1, 1);
+	assert_int_equal(limits_crowded(&l, 3), 0);
+	limits_conn_open(&l, "10.0.3.1");
+	limits_conn_open(&l, "10.0.3.1"); /* over its cap: still holds a thread */
+	assert_int_equal(limits_crowded(&l, 3), 0);
+	limits_conn_open(&l, "10.0.3.2");
+	assert_int_equal(limits_crowded(&l, 3), 1);
+	limits_conn_close(&l, "10.0.3.2");
+	assert_int_equal(limits_crowded(&l, 3), 0);
+	limits_destroy(&l);
+}
+
 static const struct {
 	const char *url, *listen;
 	int ok;
@@ -131,6 +149,7 @@ int main(void)
 		cmocka_unit_test(per_address_cap),
 		cmocka_unit_test(waiting_cap),
 		cmocka_unit_test(keep_alive_cap),
+		cmocka_unit_test(crowded_threads),
 		cmocka_unit_test(origin_init),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
