@@ -65,15 +65,25 @@ int64_t db_store_lease_us(const struct db_store *st)
 	return st->lease_us;
 }
 
+/* An SQLite file being written and whatever SQLite keeps beside it: the rollback journal,
+ * or the WAL and its index when a writer died before the file left WAL mode (db_open
+ * starts every file in WAL; db_store_file_create switches it). */
+static void unlink_db_files(const char *path)
+{
+	static const char *const sides[] = {"", "-journal", "-wal", "-shm"};
+	char p[4200];
+	for (size_t i = 0; i < sizeof sides / sizeof *sides; i++)
+		if ((size_t)snprintf(p, sizeof p, "%s%s", path, sides[i]) < sizeof p)
+			unlink(p);
+}
+
 /* A reservation dropped (its server is gone): the file it was writing goes too. */
 static void unlink_reserved(void *ud, int64_t run_id)
 {
 	const struct db_store *st = ud;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/.tmp-run-%lld.db", st->dir, (long long)run_id);
-	unlink(path);
-	strcat(path, "-journal");
-	unlink(path);
+	unlink_db_files(path);
 }
 
 int db_store_heartbeat(struct db_store *st)
@@ -176,15 +186,12 @@ int db_store_run_begin(struct db_store *st, struct db_run_writer *w, char *err, 
 
 void db_store_run_abandon(struct db_store *st, struct db_run_writer *w)
 {
-	char err[256], journal[4200];
+	char err[256];
 	if (w->db)
 		db_close(w->db);
 	w->db = NULL;
-	if (w->path[0]) {
-		unlink(w->path);
-		snprintf(journal, sizeof journal, "%s-journal", w->path);
-		unlink(journal);
-	}
+	if (w->path[0])
+		unlink_db_files(w->path);
 	struct db_catalog *cat = db_store_catalog(st, err, sizeof err);
 	if (cat) /* a reservation left behind is removed at a later start */
 		cat->ops->unreserve(cat, w->run_id);
