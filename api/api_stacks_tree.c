@@ -25,8 +25,8 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 	if (t->by_function && api_stk_frame_sym(t->q, f->module_id, f->offset, NULL, &fo))
 		key = API_STK_FUNC_KEY | (f->offset - fo); /* every frame of the function */
 	int32_t mod = api_stk_canon(t->q, f->module_id);
-	struct stk_entry *e = stk_map_put(&t->map, (uint64_t)(int64_t)parent,
-					  (uint64_t)(int64_t)mod, key);
+	struct stk_entry *e = stk_map_put_grow(&t->map, (uint64_t)(int64_t)parent,
+					       (uint64_t)(int64_t)mod, key, API_STK_TREE_MAP_LOG2);
 	if (!e)
 		return -1;
 	if (e->v)
@@ -96,7 +96,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 	t->q = q;
 	t->cap = 1024;
 	t->v = malloc(t->cap * sizeof *t->v);
-	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_LOG2)) {
+	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
 		free(t->v);
 		t->v = NULL;
 		*out = api_error("out of memory");
