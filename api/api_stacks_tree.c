@@ -32,7 +32,11 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 	if (e->v)
 		return (int32_t)(e->v - 1);
 	if (t->n == t->cap) {
+		/* the map admits at most 3/4 of its bound as nodes, plus the root: no slot past that */
+		size_t most = ((size_t)1 << API_STK_TREE_MAP_LOG2) / 4 * 3 + 1;
 		size_t cap = t->cap ? t->cap * 2 : 1024;
+		if (cap > most)
+			cap = most > t->cap ? most : t->cap + 1;
 		struct api_stk_tnode *v = realloc(t->v, cap * sizeof *v);
 		if (!v)
 			return -1;
