@@ -126,6 +126,9 @@ void api_stk_tree_clear(struct api_stk_tree *t);
 int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,
 			 int64_t count);
 #define API_STK_TREE_MAP_LOG2 20 /* up to 768 Ki tree nodes per request */
+/* a tree's map starts at 2^this slots and doubles as nodes come (stk_map_put_grow): the
+ * memory of a tree follows its nodes, not the bound (40 bytes a slot) */
+#define API_STK_TREE_MAP_START_LOG2 12
 /* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t
  * (by_module, inverted set by the caller; not by_function) under q's Idle choice: for the
  * whole run only the nodes at or above min_share; for a window alone (by module) the

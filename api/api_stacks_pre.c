@@ -287,7 +287,7 @@ static int on_node(void *ud, const struct db_stk_prenode *n)
 		l->failed = 1;
 		return 1;
 	}
-	struct stk_entry *e = stk_map_put(&l->ids, (uint64_t)n->id, 0, 0);
+	struct stk_entry *e = stk_map_put_grow(&l->ids, (uint64_t)n->id, 0, 0, API_STK_TREE_MAP_LOG2);
 	if (!e || api_grow((void **)&t->v, t->n, &t->cap, sizeof *t->v)) {
 		l->failed = 2;
 		return 1;
@@ -378,7 +378,7 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
 		return -1;
 	if (!t->by_module && min_share < DB_STK_PRE_FLOOR)
 		return -1; /* frame trees are stored down to the floor only */
-	if (stk_map_init(&l.ids, API_STK_TREE_MAP_LOG2)) {
+	if (stk_map_init(&l.ids, API_STK_TREE_MAP_START_LOG2)) {
 		*out = api_error("out of memory");
 		return 500;
 	}

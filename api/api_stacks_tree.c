@@ -25,14 +25,18 @@ static int32_t child(struct api_stk_tree *t, int32_t parent, const struct db_stk
 	if (t->by_function && api_stk_frame_sym(t->q, f->module_id, f->offset, NULL, &fo))
 		key = API_STK_FUNC_KEY | (f->offset - fo); /* every frame of the function */
 	int32_t mod = api_stk_canon(t->q, f->module_id);
-	struct stk_entry *e = stk_map_put(&t->map, (uint64_t)(int64_t)parent,
-					  (uint64_t)(int64_t)mod, key);
+	struct stk_entry *e = stk_map_put_grow(&t->map, (uint64_t)(int64_t)parent,
+					       (uint64_t)(int64_t)mod, key, API_STK_TREE_MAP_LOG2);
 	if (!e)
 		return -1;
 	if (e->v)
 		return (int32_t)(e->v - 1);
 	if (t->n == t->cap) {
+		/* the map admits at most 3/4 of its bound as nodes, plus the root: no slot past that */
+		size_t most = ((size_t)1 << API_STK_TREE_MAP_LOG2) / 4 * 3 + 1;
 		size_t cap = t->cap ? t->cap * 2 : 1024;
+		if (cap > most)
+			cap = most > t->cap ? most : t->cap + 1;
 		struct api_stk_tnode *v = realloc(t->v, cap * sizeof *v);
 		if (!v)
 			return -1;
@@ -96,7 +100,7 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 	t->q = q;
 	t->cap = 1024;
 	t->v = malloc(t->cap * sizeof *t->v);
-	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_LOG2)) {
+	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
 		free(t->v);
 		t->v = NULL;
 		*out = api_error("out of memory");

@@ -9,15 +9,20 @@
 # The rate is trace seconds per second, of wall time and of CPU time (user + sys, which the
 # loaded machine inflates less); the ratio is the stackless trace's time over this one's.
 # Stored call trees, butterflies and slice counts (api_stk_pre_build) are part of the ingest.
-#   bench/stack_ingest.sh [--quick] [SECS]     (--quick: 5 s; default 60 s)
+# Several lengths give one row per length and variant: peak RSS must not grow with length
+# (issue 17: < 64 MB whatever the trace size).
+#   bench/stack_ingest.sh [--quick] [SECS...]     (--quick: 5 s; default 60 s)
+#   e.g. bench/stack_ingest.sh 10 30 60 120
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh # quick build out M; measure
-secs=${2:-${1:-60}}; [ "$secs" = --quick ] && secs=60; [ $quick = 1 ] && secs=5
+shift $quick
+lengths=${*:-60}; [ $quick = 1 ] && lengths=5
 frames=${FRAMES:-256}
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| trace ($secs s, 24 CPUs, XPRESS) | MB | wall | CPU | peak RSS | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| trace (24 CPUs, XPRESS) | s | MB | wall | CPU | peak RSS | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for secs in $lengths; do
 base_wall=; base_cpu=
 for v in none real random; do
   case $v in
@@ -30,8 +35,9 @@ for v in none real random; do
     demo/scenarios/field-before.json > "$scen"
   "$build/tools/etlgen/etlgen" "$scen" "$etl" "$out/stk-$v.expected.json" >/dev/null
   db=$out/stk-$v.db; rm -rf "$db" "$db"-* "$db-data"; sync
-  measure "etlscope ingest ($label)" "$build/server/etlscope" ingest --db "$db" --data-dir "$db-data" "$etl"
+  measure "etlscope ingest ($label, $secs s)" "$build/server/etlscope" ingest --db "$db" --data-dir "$db-data" "$etl"
   [ -z "$base_wall" ] && { base_wall=$wall; base_cpu=$cpu; }
-  echo "| $label | $(($(stat -c %s "$etl") / 1048576)) | $wall s | $cpu s | $((rss / 1024)) MB | $(awk -v s="$secs" -v w="$wall" 'BEGIN { printf "%.2f", s / w }') | $(awk -v s="$secs" -v c="$cpu" 'BEGIN { printf "%.2f", s / c }') | $(awk -v a="$base_wall" -v b="$wall" -v c="$base_cpu" -v d="$cpu" 'BEGIN { printf "%.0f %%, %.0f %%", 100 * a / b, 100 * c / d }') |"
+  echo "| $label | $secs | $(($(stat -c %s "$etl") / 1048576)) | $wall s | $cpu s | $((rss / 1024)) MB | $(awk -v s="$secs" -v w="$wall" 'BEGIN { printf "%.2f", s / w }') | $(awk -v s="$secs" -v c="$cpu" 'BEGIN { printf "%.2f", s / c }') | $(awk -v a="$base_wall" -v b="$wall" -v c="$base_cpu" -v d="$cpu" 'BEGIN { printf "%.0f %%, %.0f %%", 100 * a / b, 100 * c / d }') |"
   rm -rf "$db" "$db"-* "$db-data" "$etl"
+done
 done

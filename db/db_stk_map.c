@@ -65,6 +65,31 @@ struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_
 	return e;
 }
 
+int stk_map_grow(struct stk_map *m)
+{
+	struct stk_map g = {calloc(m->cap * 2, sizeof *m->e), m->cap * 2, 0};
+	if (!g.e)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct stk_entry *e = &m->e[i];
+		if (e->used)
+			*find(&g, e->k[0], e->k[1], e->k[2]) = *e;
+	}
+	g.n = m->n;
+	free(m->e);
+	*m = g;
+	return 0;
+}
+
+struct stk_entry *stk_map_put_grow(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c,
+				   unsigned max_log2)
+{
+	struct stk_entry *e = stk_map_put(m, a, b, c);
+	if (!e && m->cap < (size_t)1 << max_log2 && !stk_map_grow(m))
+		e = stk_map_put(m, a, b, c);
+	return e;
+}
+
 /* ---- stk_ids ---- */
 
 static uint64_t ids_hash(uint64_t a, uint32_t b)

@@ -2,7 +2,8 @@
  *
  * stk_map: open addressing from a 3 × 64-bit key to a 64-bit value; the write side's per-slice
  * count accumulator and the read side's node cache. The caller decides what to do when it
- * is full (flush or forget); the map never grows past the capacity given at init.
+ * is full (flush or forget); the map never grows past the capacity given at init, except
+ * through stk_map_grow / stk_map_put_grow (call trees: sized to their nodes, up to a bound).
  *
  * stk_ids: the write side's id caches (frame id by module + offset, node id by parent +
  * frame), 16 bytes a slot, with a Bloom filter of every key ever put. While the map was never
@@ -39,6 +40,15 @@ static inline int stk_map_full(const struct stk_map *m)
 struct stk_entry *stk_map_get(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c);
 /* The entry for key, inserted with v = 0 if absent; NULL if absent and the map is full. */
 struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c);
+
+/* m at twice its capacity, every entry kept (pointers into it are stale): 0 or -1 (ENOMEM,
+ * m unchanged). */
+int stk_map_grow(struct stk_map *m);
+/* stk_map_put, the map doubled first when full and below 2^max_log2 slots: a map that
+ * starts small holds memory in proportion to its entries up to that bound. NULL when full
+ * at the bound, or out of memory. */
+struct stk_entry *stk_map_put_grow(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c,
+				   unsigned max_log2);
 
 /* A slot of stk_ids: key (a, b), id v; v 0 = empty (ids start at 1). */
 struct stk_id {

@@ -194,6 +194,31 @@ static void test_id_cache(void **state)
 /* Stacks through a store whose id caches hold 3 ids and forget: frames and nodes are still
  * stored once each and every count lands on the right leaf. 40 samples cycle through 4
  * stacks of 1..4 frames over 10 frame addresses, so the caches forget many times. */
+/* A map that grows (call trees): every entry kept across each doubling, and no slot past the
+ * bound whatever is put. */
+static void test_growing_map(void **state)
+{
+	(void)state;
+	struct stk_map m;
+	assert_int_equal(stk_map_init(&m, 2), 0); /* 4 slots: full at 3 entries */
+	for (uint64_t i = 0; i < 12; i++) { /* 16 slots at most: 12 entries */
+		struct stk_entry *e = stk_map_put_grow(&m, i, 100 + i, 7, 4);
+		assert_non_null(e);
+		e->v = (int64_t)(i * 10);
+	}
+	assert_int_equal(m.cap, 16);
+	assert_null(stk_map_put_grow(&m, 12, 112, 7, 4)); /* full at the bound */
+	assert_int_equal(m.cap, 16);
+	assert_int_equal(m.n, 12);
+	for (uint64_t i = 0; i < 12; i++) {
+		struct stk_entry *e = stk_map_get(&m, i, 100 + i, 7);
+		assert_non_null(e);
+		assert_int_equal(e->v, i * 10);
+	}
+	assert_null(stk_map_get(&m, 12, 112, 7));
+	stk_map_free(&m);
+}
+
 static void test_forgetting_cache(void **state)
 {
 	(void)state;
@@ -247,6 +272,7 @@ static void test_forgetting_cache(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
+					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_forgetting_cache)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
