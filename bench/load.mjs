@@ -3,17 +3,23 @@
 // errors, query latency percentiles, upload times and the server's peak memory.
 //   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick]
 //   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
+//   node bench/load.mjs --compare-servers [--clients 4]   (issue 16: 2 servers vs 1)
 // --compare-workers: the same 8 uploads of one ~100 MB trace, each from its own loopback
 // address (so all 8 are received at once: the server admits two per address), against a
 // server with --ingest-workers 1 (the baseline) and then 2, in the same run: wall time from
 // the first byte sent to the last verdict, and the query latency meanwhile.
+// --compare-servers: the same 8 uploads and queries against (a) one server and (b) two
+// servers on one PostgreSQL catalog and one shared runs dir (docs/team.md), each with
+// --ingest-workers 1, on a real PostgreSQL started here (tests/support/pg.mjs): in (b) the
+// uploads alternate between the servers and each client queries through one of them, as
+// behind a round-robin reverse proxy.
 // Needs build/ (etlscope, etlgen) and curl. Timing lives only here, never in tests.
 // The uploads are sent by curl processes: sending 95 MB bodies from this process stalled
 // its event loop for up to 1.6 s, which then showed up as "slow queries" that the server
 // had answered in milliseconds.
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,9 +29,10 @@ const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : def; };
 const quick = args.includes('--quick');
 const compare = args.includes('--compare-workers');
+const compareServers = args.includes('--compare-servers');
 const uploads = opt('uploads', quick ? 2 : 8);
 const uploadMb = opt('upload-mb', quick ? 10 : 100);
-const clients = opt('clients', quick || compare ? 4 : 64);
+const clients = opt('clients', quick || compare || compareServers ? 4 : 64);
 // a quarter of the threads may receive uploads (SECURITY.md): room for all of them at once
 const threads = Math.max(clients + uploads + 8, 4 * uploads + clients);
 
@@ -47,21 +54,30 @@ function peakRssMb(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
 
-// One server (ingest workers: workers), the uploads and the queries; resolves the figures.
-// spread: each upload from its own loopback address (127.0.0.20 + i).
-async function scenario(queryTrace, bigTrace, workers, spread) {
+// One server with ingest workers `workers` and its store: `--db` in a directory of its
+// own, or the arguments `store` (a shared catalog and runs dir); → { base, srv }.
+async function startServer(workers, store) {
   const home = mkdtempSync(join(dir, 'srv-'));
-  const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0', '--db', join(home, 'db'),
+  const srv = spawn(join(build, 'server', 'etlscope'), ['serve', '--listen', '127.0.0.1:0',
+    ...(store || ['--db', join(home, 'db')]),
     '--data-dir', join(home, 'spool'), '--threads', String(threads), '--rate-limit', '0',
     '--ingest-workers', String(workers),
     // every simulated user comes from 127.0.0.1, as users behind a reverse proxy do: raise
     // the per-address connection cap as SECURITY.md tells such deployments to
     '--max-conns-per-addr', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((res) => srv.stdout.on('data', (d) => { const m = /:(\d+)\//.exec(String(d)); if (m) res(Number(m[1])); }));
-  const base = `http://127.0.0.1:${port}`;
-  const waitJob = async (job) => {
+  return { base: `http://127.0.0.1:${port}`, srv };
+}
+
+// The uploads and the queries against `servers` (from startServer): upload i goes to server
+// i mod n, client i queries through server i mod n; resolves the figures (peak RSS: the
+// sum over the servers). spread: each upload from its own loopback address (127.0.0.20 + i).
+async function scenario(queryTrace, bigTrace, servers, spread) {
+  const via = (i) => servers[i % servers.length].base;
+  const base = via(0);
+  const waitJob = async (job, at = base) => {
     for (;;) {
-      const st = await (await fetch(`${base}/api/jobs/${job}`)).json();
+      const st = await (await fetch(`${at}/api/jobs/${job}`)).json();
       if (st.state === 'done' || st.state === 'failed') return st;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -81,7 +97,7 @@ async function scenario(queryTrace, bigTrace, workers, spread) {
     while (!stop) {
       const t0 = performance.now();
       try {
-        const r = await fetch(base + paths[k++ % paths.length]);
+        const r = await fetch(via(i) + paths[k++ % paths.length]);
         await r.arrayBuffer();
         if (r.status !== 200) errors++;
       } catch (e) { errors++; }
@@ -105,7 +121,7 @@ async function scenario(queryTrace, bigTrace, workers, spread) {
     execFile('curl', ['-sS', '-o', '-', '-w', '\n%{http_code} %header{retry-after}', '-X', 'POST',
       ...(spread ? ['--interface', `127.0.0.${20 + i}`] : []),
       '-H', 'Content-Type: application/octet-stream', '-T', bigTrace, /* streamed from disk */
-      `${base}/api/uploads?file=big-${i}.etl`], { maxBuffer: 1 << 20 }, (err, out) => {
+      `${via(i)}/api/uploads?file=big-${i}.etl`], { maxBuffer: 1 << 20 }, (err, out) => {
       const lines = String(out || '').split('\n');
       const [code, ra] = lines.pop().split(' ');
       res({ status: err ? 0 : Number(code), retryAfter: Number(ra) || 1, body: lines.join('\n') });
@@ -123,7 +139,7 @@ async function scenario(queryTrace, bigTrace, workers, spread) {
       await new Promise((res) => setTimeout(res, 1000 * r.retryAfter));
     }
     if (r.status !== 202) { upErrors++; return; }
-    const st = await waitJob(JSON.parse(r.body).job);
+    const st = await waitJob(JSON.parse(r.body).job, via(i));
     if (st.state !== 'done') upErrors++;
     upTimes.push((performance.now() - a) / 1000);
   }));
@@ -131,14 +147,35 @@ async function scenario(queryTrace, bigTrace, workers, spread) {
   await Promise.all(queryers);
   clearInterval(lagTimer);
   const secs = (performance.now() - t0) / 1000;
-  const rss = peakRssMb(srv.pid);
-  srv.kill('SIGTERM');
-  await new Promise((r) => srv.once('exit', r));
+  let rss = 0;
+  for (const { srv } of servers) {
+    rss += peakRssMb(srv.pid);
+    srv.kill('SIGTERM');
+    await new Promise((r) => srv.once('exit', r));
+  }
   lat.sort((a, b) => a - b);
-  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, maxLag };
+  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, servers: servers.length, maxLag };
 }
 
 const fmt = (x) => x.toFixed(1);
+
+// The same uploads and queries against each case in turn (the first is the baseline): one
+// table row per case, then the last case against the baseline. A case is { label, start }:
+// start() resolves the servers it runs, fresh for it.
+async function comparison(queryTrace, bigTrace, mb, cases) {
+  const r = [];
+  for (const c of cases) {
+    const x = await scenario(queryTrace, bigTrace, await c.start(), true);
+    r.push(x);
+    console.log(`| ${uploads} simultaneous uploads of one ${mb} MB trace, ${c.label}${r.length === 1 ? ' (baseline)' : ''}, ${clients} clients querying | ` +
+      `last verdict ${fmt(x.lastVerdict)} s after the first byte; query p50 ${fmt(pct(x.lat, 50))} ms, p95 ${fmt(pct(x.lat, 95))} ms, max ${fmt(x.lat[x.lat.length - 1])} ms (${x.done} queries); ` +
+      `errors ${x.errors} queries, ${x.upErrors} uploads; server peak RSS ${x.rss.toFixed(0)} MB${x.servers > 1 ? ` (sum over ${x.servers})` : ''}; driver lag max ${fmt(x.maxLag)} ms |`);
+    if (x.errors || x.upErrors) process.exitCode = 1;
+  }
+  const [a, b] = [r[0], r[r.length - 1]];
+  console.log(`| ${cases[cases.length - 1].label} vs ${cases[0].label} | last verdict ${(b.lastVerdict / a.lastVerdict).toFixed(2)} of the baseline's time ` +
+    `(${(a.lastVerdict / b.lastVerdict).toFixed(2)}× faster); query p95 ${fmt(pct(b.lat, 95))} vs ${fmt(pct(a.lat, 95))} ms |`);
+}
 
 async function main() {
   // ~1.45 MB of compressed trace per second of the field story.
@@ -146,17 +183,30 @@ async function main() {
   const bigTrace = trace('big', Math.max(1, Math.round(uploadMb / 1.45)));
   const mb = (statSync(bigTrace).size / 1048576).toFixed(0);
   if (compare) {
-    const r = [];
-    for (const w of [1, 2]) {
-      r[w] = await scenario(queryTrace, bigTrace, w, true);
-      console.log(`| ${uploads} simultaneous uploads of one ${mb} MB trace, --ingest-workers ${w}${w === 1 ? ' (baseline)' : ''}, ${clients} clients querying | ` +
-        `last verdict ${fmt(r[w].lastVerdict)} s after the first byte; query p50 ${fmt(pct(r[w].lat, 50))} ms, p95 ${fmt(pct(r[w].lat, 95))} ms, max ${fmt(r[w].lat[r[w].lat.length - 1])} ms (${r[w].done} queries); ` +
-        `errors ${r[w].errors} queries, ${r[w].upErrors} uploads; server peak RSS ${r[w].rss.toFixed(0)} MB; driver lag max ${fmt(r[w].maxLag)} ms |`);
-      if (r[w].errors || r[w].upErrors) process.exitCode = 1;
-    }
-    console.log(`| --ingest-workers 2 vs 1 | ${(r[1].lastVerdict / r[2].lastVerdict).toFixed(2)}× faster to the last verdict; query p95 ${fmt(pct(r[2].lat, 95))} vs ${fmt(pct(r[1].lat, 95))} ms |`);
+    await comparison(queryTrace, bigTrace, mb, [1, 2].map((w) => ({
+      label: `--ingest-workers ${w}`, start: async () => [await startServer(w)],
+    })));
+  } else if (compareServers) {
+    const { startPostgres } = await import('../tests/support/pg.mjs');
+    const pg = await startPostgres();
+    try {
+      // each case on an empty catalog and runs dir; the servers of a case share both
+      const team = (n) => async () => {
+        pg.sql('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+        const store = ['--catalog', pg.url, '--runs-dir', mkdtempSync(join(dir, 'runs-'))];
+        const servers = [];
+        for (let i = 0; i < n; i++) servers.push(await startServer(1, store));
+        return servers;
+      };
+      await comparison(queryTrace, bigTrace, mb, [
+        { label: '1 server', start: team(1) },
+        { label: '2 servers on one PostgreSQL', start: team(2) },
+      ]);
+      console.log(`note: ${cpus().length} cores on this machine, shared by both servers of (b): the gain here is what their ` +
+        'second ingest worker wins; on separate machines expect about 2× (docs/team.md "Scaling")');
+    } finally { pg.stop(); }
   } else {
-    const r = await scenario(queryTrace, bigTrace, 1, false);
+    const r = await scenario(queryTrace, bigTrace, [await startServer(1)], false);
     const { secs, done, lat } = r;
     console.log(`| load: ${uploads} uploads of ${mb} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
       `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +

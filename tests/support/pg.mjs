@@ -4,10 +4,12 @@
 // stopped (immediate) and removed by stop(). Runs as the current user; as root (initdb
 // refuses root) the binaries run as the `postgres` user the Debian package creates.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tempDir } from './server.mjs';
+// (not server.mjs's tempDir: importing server.mjs turns fetch's keep-alive off, and
+// bench/load.mjs --compare-servers, which imports this file, measures with keep-alive)
 
 // The directory holding initdb, pg_ctl and psql, or null when PostgreSQL is not installed.
 export function pgBinDir() {
@@ -38,7 +40,7 @@ function userIds(name) {
 export async function startPostgres() {
   const bin = pgBinDir();
   if (!bin) throw new Error('PostgreSQL binaries not found (install postgresql)');
-  const dir = tempDir('etlscope-pg-');
+  const dir = mkdtempSync(join(tmpdir(), 'etlscope-pg-'));
   const data = join(dir, 'data');
   const asRoot = process.getuid && process.getuid() === 0;
   if (asRoot) { // the cluster's files belong to postgres; the test reads nothing in them
