@@ -17,9 +17,14 @@
  * node, in api_stk_each's order, as in the full build), and rest_n is the full tree's number
  * of children. A node below the floor has no descendant at or above it (a child's value is
  * at most its parent's), so pruning a candidate never drops a node the full tree keeps.
- * Memory: the kept nodes, plus one level's candidates (the children of kept nodes) — not
- * the whole run's distinct stacks. Time: one walk of the stacks per kept level, plus one. */
+ * Memory: the kept nodes (at most 1 / floor per level: siblings' values sum to at most
+ * their parent's), plus one part of one level's candidates (the children of kept nodes),
+ * at most FLOOR_MAP_LOG2 map slots: a level with more candidates is walked in parts, each
+ * holding the candidates whose key hashes to it, and kept only once every part is walked.
+ * Not the whole run's distinct stacks. Time: one walk of the stacks per kept level and
+ * part, plus one. */
 #include <stdlib.h>
+#include <string.h>
 #include "api_stacks.h"
 
 struct cand {
@@ -29,13 +34,37 @@ struct cand {
 	uint8_t kernel;
 };
 
+/* a level's candidates are held FLOOR_MAP_LOG2 map slots at most (5 MB, with their array
+ * 4 MB): a level with more is walked in parts, each holding the candidates whose key hashes
+ * to it, the number of parts doubled until each fits */
+#ifndef FLOOR_MAP_LOG2 /* a build may lower it to walk levels in parts (tests) */
+#define FLOOR_MAP_LOG2 17
+#endif
+#define FLOOR_MAX_PARTS 4096
+
 struct floor_build {
 	struct api_stk_tree *t;
 	int depth;          /* the kept level this pass expands */
+	size_t lo, hi;      /* its nodes: t->v[lo .. hi) */
+	unsigned part, parts;
 	struct stk_map map; /* (kept parent, canonical module, offset) → candidate + 1 */
-	struct cand *c;
+	struct cand *c;     /* this part's candidates */
 	size_t n, cap;
+	struct cand *keep;  /* the level's candidates at or above the floor, kept when every */
+	size_t nkeep, capkeep; /* part is walked */
+	int64_t *nchild, *self; /* per node of the level, [i - lo] */
+	int64_t total;      /* depth 0: the samples */
+	int over;           /* a part had more candidates than the map holds */
 };
+
+static unsigned part_of(uint64_t parent, uint64_t mod, uint64_t off, unsigned parts)
+{
+	uint64_t h = (parent * 0x9e3779b97f4a7c15ull) ^ (mod * 0xc2b2ae3d27d4eb4full) ^ off;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (unsigned)(h % parts);
+}
 
 static const struct db_stk_frame *frame_at(const struct api_stk_tree *t,
 					   const struct db_stk_frame *fr, int n, int j)
@@ -50,10 +79,8 @@ static int on_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid
 	struct api_stk_tree *t = b->t;
 	(void)pid;
 	(void)tid;
-	if (b->depth == 0) {
-		t->v[0].value += count;
-		t->total += count;
-	}
+	if (b->depth == 0 && b->part == 0)
+		b->total += count;
 	int32_t at = 0;
 	for (int j = 0; j < b->depth; j++) {
 		if (j == n)
@@ -67,15 +94,21 @@ static int on_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid
 		at = (int32_t)(e->v - 1);
 	}
 	if (b->depth == n) {
-		t->v[at].self += count;
+		if (b->part == 0)
+			b->self[(size_t)at - b->lo] += count;
 		return 0;
 	}
 	const struct db_stk_frame *f = frame_at(t, fr, n, b->depth);
 	int32_t mod = api_stk_canon(t->q, f->module_id);
+	if (b->parts > 1 &&
+	    part_of((uint64_t)(int64_t)at, (uint64_t)(int64_t)mod, f->offset, b->parts) != b->part)
+		return 0;
 	struct stk_entry *e = stk_map_put_grow(&b->map, (uint64_t)(int64_t)at, (uint64_t)(int64_t)mod,
-					       f->offset, API_STK_TREE_MAP_LOG2);
-	if (!e)
+					       f->offset, FLOOR_MAP_LOG2);
+	if (!e) {
+		b->over = 1; /* full (or out of memory): walked again in more parts */
 		return -1;
+	}
 	if (!e->v) {
 		if (api_grow((void **)&b->c, b->n, &b->cap, sizeof *b->c))
 			return -1;
@@ -88,18 +121,35 @@ static int on_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid
 	return 0;
 }
 
-/* The candidates at or above the floor into t, every one counted in its parent's rest_n:
- * the number kept, or -1 (out of memory). */
-static int keep(struct floor_build *b, double share)
+/* This part's candidates: counted in their parent's children, kept aside when at or above
+ * floor. 0 or -1 (out of memory). */
+static int pick(struct floor_build *b, double floor)
 {
-	struct api_stk_tree *t = b->t;
-	double floor = share * (double)t->total;
-	int kept = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct cand *c = &b->c[i];
-		t->v[c->parent].rest_n++;
+		b->nchild[(size_t)c->parent - b->lo]++;
 		if ((double)c->value < floor)
 			continue;
+		if (api_grow((void **)&b->keep, b->nkeep, &b->capkeep, sizeof *b->keep))
+			return -1;
+		b->keep[b->nkeep++] = *c;
+	}
+	return 0;
+}
+
+/* The level walked in every part: its nodes' self and number of children, the kept
+ * candidates appended to t as the next level. 0 or -1 (out of memory). */
+static int commit(struct floor_build *b)
+{
+	struct api_stk_tree *t = b->t;
+	if (b->depth == 0)
+		t->v[0].value = t->total = b->total;
+	for (size_t i = b->lo; i < b->hi; i++) {
+		t->v[i].self = b->self[i - b->lo];
+		t->v[i].rest_n = b->nchild[i - b->lo];
+	}
+	for (size_t i = 0; i < b->nkeep; i++) {
+		const struct cand *c = &b->keep[i];
 		struct stk_entry *e = stk_map_put_grow(&t->map, (uint64_t)(int64_t)c->parent,
 						       (uint64_t)(int64_t)c->module, c->offset,
 						       API_STK_TREE_MAP_LOG2);
@@ -112,9 +162,57 @@ static int keep(struct floor_build *b, double share)
 			.key = c->offset, .sym_module = c->sym_module};
 		t->v[c->parent].first = k;
 		e->v = k + 1;
-		kept++;
 	}
-	return kept;
+	return 0;
+}
+
+/* Every part of the level once (parts doubled while one overflows), then commit: 0, or an
+ * HTTP status with *out set. */
+static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, double share,
+		 cJSON **out)
+{
+	size_t w = b->hi - b->lo;
+	b->nchild = calloc(w, sizeof *b->nchild);
+	b->self = calloc(w, sizeof *b->self);
+	int st = b->nchild && b->self ? 0 : 500;
+	for (b->parts = 1; !st;) {
+		memset(b->nchild, 0, w * sizeof *b->nchild);
+		memset(b->self, 0, w * sizeof *b->self);
+		b->total = 0;
+		b->nkeep = 0;
+		b->over = 0;
+		for (b->part = 0; !st && !b->over && b->part < b->parts; b->part++) {
+			b->n = 0;
+			if (stk_map_init(&b->map, API_STK_TREE_MAP_START_LOG2)) {
+				st = 500;
+				break;
+			}
+			st = api_stk_each(db, q, on_stack, b, out);
+			/* the floor is known once part 0 of level 0 has counted every sample */
+			double total = b->depth == 0 ? (double)b->total : (double)b->t->total;
+			if (!st && pick(b, share * total))
+				st = 500;
+			stk_map_free(&b->map);
+		}
+		if (!b->over)
+			break;
+		cJSON_Delete(*out); /* the overflow's 413: walk again in twice as many parts */
+		*out = NULL;
+		st = 0;
+		if ((b->parts *= 2) > FLOOR_MAX_PARTS) {
+			*out = api_error("the selection has too many distinct frames under one call "
+					 "tree level");
+			st = 413;
+		}
+	}
+	if (!st && commit(b))
+		st = 500;
+	free(b->nchild);
+	free(b->self);
+	b->nchild = b->self = NULL;
+	if (st == 500 && !*out)
+		*out = api_error("out of memory");
+	return st;
 }
 
 int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
@@ -132,21 +230,12 @@ int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_st
 	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
 	q->f.no_ids = 1;
 	int st = 0;
-	for (int kept = 1; !st && kept > 0 && b.depth <= DB_STK_MAX_DEPTH; b.depth++) {
-		b.n = 0;
-		if (stk_map_init(&b.map, API_STK_TREE_MAP_START_LOG2)) {
-			*out = api_error("out of memory");
-			st = 500;
-			break;
-		}
-		st = api_stk_each(db, q, on_stack, &b, out);
-		kept = st ? 0 : keep(&b, share);
-		stk_map_free(&b.map);
-		if (kept < 0) {
-			*out = api_error("out of memory");
-			st = 500;
-		}
+	for (b.hi = 1; !st && b.hi > b.lo && b.depth <= DB_STK_MAX_DEPTH; b.depth++) {
+		st = level(db, q, &b, share, out);
+		b.lo = b.hi;
+		b.hi = t->n;
 	}
 	free(b.c);
+	free(b.keep);
 	return st;
 }
