@@ -121,6 +121,13 @@ int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_modul
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);
 void api_stk_tree_clear(struct api_stk_tree *t);
+/* Build t (inverted set by the caller; by frame) over q holding only the nodes whose value
+ * is at least share of the total, each node's rest_n its number of children in the whole
+ * tree (api_stacks_floor.c): the same nodes and counts as api_stk_tree_build cut there, in
+ * memory for the kept nodes and a bounded part of one level's candidates. 0, or an HTTP
+ * status with *out (413 when a level's candidates need more than 4096 parts). */
+int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+			     double share, cJSON **out);
 /* Add count samples of one stack (frames root first) to t: the index of the node the stack
  * ends at, or -1 (the map is full, or out of memory). */
 int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,

@@ -1,12 +1,13 @@
 /* api_stacks_pre.c — the pre-aggregated call trees and butterflies (db/db_stk_pretree.c): built after
- * ingest by the same tree builder a request uses (api_stk_tree_build over the whole run),
- * once per mode, and read back for whole-run requests by frame or module so that a request
+ * ingest by the tree builders a request uses (over the whole run, once per mode: module
+ * trees by api_stk_tree_build, frame trees by api_stk_tree_build_floor, which never holds
+ * the nodes under the floor), and read back for whole-run requests by frame or module so that a request
  * reads only the nodes above its min_share instead of walking every distinct stack. The
  * Every module's butterfly (by module) is stored the same way, for the whole run. The
  * answers are the same as the walk's: same nodes, same counts, same names (a node's name
  * comes from its module and offset at read time, so symbols loaded later still name it).
  * Frame trees are stored down to DB_STK_PRE_FLOOR of the total (requests with a smaller
- * min_share walk); module trees whole, with per-slice counts of their nodes for windows.
+ * min_share walk), each node with its number of children in the whole tree; module trees whole, with per-slice counts of their nodes for windows.
  * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
  * the stacks as before. One stack reader, preloaded, serves every mode. */
 #include <stdio.h>
@@ -54,8 +55,8 @@ static int build_bfly(struct pre *p, int idle)
 }
 
 /* Build mode's tree into t over q (parsed here; both cleared by the caller) and store it;
- * frame trees only down to DB_STK_PRE_FLOOR of the total (module trees whole: windows
- * recount them). 0, 1 when too large to hold (nothing stored), -1 with err set. */
+ * frame trees only down to DB_STK_PRE_FLOOR of the total, built without the nodes under
+ * it (api_stk_tree_build_floor; module trees whole: windows recount them). 0, 1 when too large to hold (nothing stored), -1 with err set. */
 static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct api_stk_tree *t)
 {
 	cJSON *out = NULL;
@@ -63,7 +64,9 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 		return -1;
 	t->inverted = !!(mode & DB_STK_PRE_INVERTED);
 	t->by_module = !!(mode & DB_STK_PRE_MODULE);
-	int st = api_stk_tree_build(p->db, q, t, &out), rc = 0;
+	int st = t->by_module ? api_stk_tree_build(p->db, q, t, &out)
+			      : api_stk_tree_build_floor(p->db, q, t, DB_STK_PRE_FLOOR, &out);
+	int rc = 0;
 	if (st == 413) {
 		rc = 1; /* too large to hold: requests of this mode walk the stacks */
 	} else if (st) {
@@ -89,7 +92,9 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 					   .value = v->value, .self = v->self,
 					   .module = v->module, .sym_module = v->sym_module,
 					   .offset = v->offset, .kernel = v->kernel};
-		for (int32_t c = v->first; c >= 0; c = t->v[c].next)
+		if (!t->by_module)
+			n.nchild = v->rest_n; /* children in the whole tree, stored or not */
+		for (int32_t c = v->first; t->by_module && c >= 0; c = t->v[c].next)
 			n.nchild++;
 		if (db_stk_pretree_put(p->ins, q->run.id, mode, &n)) {
 			snprintf(p->err, p->errlen, "storing a call tree: %s", sqlite3_errmsg(p->db));

@@ -1,0 +1,241 @@
+/* api_stacks_floor.c — a frame call tree (top-down or inverted) holding only the nodes whose
+ * value reaches a floor, built without materialising the rest (issue 17: the post-ingest
+ * build of the stored frame trees, api_stacks_pre.c, kept every node of the whole run's
+ * tree, up to 786 k of them, to store the ~1,000 above DB_STK_PRE_FLOOR).
+ *
+ * Level by level: pass d walks every selected stack (api_stk_each, the order a full build
+ * reads them) down the nodes kept so far; a stack that reaches a kept node at depth d adds
+ * its samples to that node's self (it ends there) or to the candidate child its next frame
+ * names, keyed exactly as api_stk_tree_add keys a child (canonical module, offset). A
+ * candidate's value is then exact: every stack through it passes its kept ancestors. After
+ * the pass the candidates at or above the floor are kept; every candidate counts in its
+ * parent's number of children (rest_n), kept or not. Passes stop at the first level where
+ * nothing is kept.
+ *
+ * Invariants: the tree equals the full build's tree (api_stk_tree_build) cut at the floor:
+ * same nodes, value, self, kernel and sym_module (both set by the first stack reaching the
+ * node, in api_stk_each's order, as in the full build), and rest_n is the full tree's number
+ * of children. A node below the floor has no descendant at or above it (a child's value is
+ * at most its parent's), so pruning a candidate never drops a node the full tree keeps.
+ * Memory: the kept nodes (at most 1 / floor per level: siblings' values sum to at most
+ * their parent's), plus one part of one level's candidates (the children of kept nodes),
+ * at most FLOOR_MAP_LOG2 map slots: a level with more candidates is walked in parts, each
+ * holding the candidates whose key hashes to it, and kept only once every part is walked.
+ * Not the whole run's distinct stacks. Time: one walk of the stacks per kept level and
+ * part, plus one. */
+#include <stdlib.h>
+#include <string.h>
+#include "api_stacks.h"
+
+struct cand {
+	int64_t value;
+	uint64_t offset;
+	int32_t parent, module, sym_module;
+	uint8_t kernel;
+};
+
+/* a level's candidates are held FLOOR_MAP_LOG2 map slots at most (5 MB, with their array
+ * 4 MB): a level with more is walked in parts, each holding the candidates whose key hashes
+ * to it, the number of parts doubled until each fits */
+#ifndef FLOOR_MAP_LOG2 /* a build may lower it to walk levels in parts (tests) */
+#define FLOOR_MAP_LOG2 17
+#endif
+#define FLOOR_MAX_PARTS 4096
+
+struct floor_build {
+	struct api_stk_tree *t;
+	int depth;          /* the kept level this pass expands */
+	size_t lo, hi;      /* its nodes: t->v[lo .. hi) */
+	unsigned part, parts;
+	struct stk_map map; /* (kept parent, canonical module, offset) → candidate + 1 */
+	struct cand *c;     /* this part's candidates */
+	size_t n, cap;
+	struct cand *keep;  /* the level's candidates at or above the floor, kept when every */
+	size_t nkeep, capkeep; /* part is walked */
+	int64_t *nchild, *self; /* per node of the level, [i - lo] */
+	int64_t total;      /* depth 0: the samples */
+	int over;           /* a part had more candidates than the map holds */
+};
+
+static unsigned part_of(uint64_t parent, uint64_t mod, uint64_t off, unsigned parts)
+{
+	uint64_t h = (parent * 0x9e3779b97f4a7c15ull) ^ (mod * 0xc2b2ae3d27d4eb4full) ^ off;
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return (unsigned)(h % parts);
+}
+
+static const struct db_stk_frame *frame_at(const struct api_stk_tree *t,
+					   const struct db_stk_frame *fr, int n, int j)
+{
+	return &fr[t->inverted ? n - 1 - j : j];
+}
+
+static int on_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		    int64_t count)
+{
+	struct floor_build *b = ud;
+	struct api_stk_tree *t = b->t;
+	(void)pid;
+	(void)tid;
+	if (b->depth == 0 && b->part == 0)
+		b->total += count;
+	int32_t at = 0;
+	for (int j = 0; j < b->depth; j++) {
+		if (j == n)
+			return 0; /* ended above this level: counted in an earlier pass */
+		const struct db_stk_frame *f = frame_at(t, fr, n, j);
+		struct stk_entry *e = stk_map_get(&t->map, (uint64_t)(int64_t)at,
+						  (uint64_t)(int64_t)api_stk_canon(t->q, f->module_id),
+						  f->offset);
+		if (!e)
+			return 0; /* goes through a node under the floor */
+		at = (int32_t)(e->v - 1);
+	}
+	if (b->depth == n) {
+		if (b->part == 0)
+			b->self[(size_t)at - b->lo] += count;
+		return 0;
+	}
+	const struct db_stk_frame *f = frame_at(t, fr, n, b->depth);
+	int32_t mod = api_stk_canon(t->q, f->module_id);
+	if (b->parts > 1 &&
+	    part_of((uint64_t)(int64_t)at, (uint64_t)(int64_t)mod, f->offset, b->parts) != b->part)
+		return 0;
+	struct stk_entry *e = stk_map_put_grow(&b->map, (uint64_t)(int64_t)at, (uint64_t)(int64_t)mod,
+					       f->offset, FLOOR_MAP_LOG2);
+	if (!e) {
+		b->over = 1; /* full (or out of memory): walked again in more parts */
+		return -1;
+	}
+	if (!e->v) {
+		if (api_grow((void **)&b->c, b->n, &b->cap, sizeof *b->c))
+			return -1;
+		b->c[b->n] = (struct cand){.offset = f->offset, .parent = at, .module = mod,
+					   .sym_module = f->module_id,
+					   .kernel = (uint8_t)api_stk_frame_kernel(t->q, f)};
+		e->v = (int64_t)++b->n;
+	}
+	b->c[e->v - 1].value += count;
+	return 0;
+}
+
+/* This part's candidates: counted in their parent's children, kept aside when at or above
+ * floor. 0 or -1 (out of memory). */
+static int pick(struct floor_build *b, double floor)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct cand *c = &b->c[i];
+		b->nchild[(size_t)c->parent - b->lo]++;
+		if ((double)c->value < floor)
+			continue;
+		if (api_grow((void **)&b->keep, b->nkeep, &b->capkeep, sizeof *b->keep))
+			return -1;
+		b->keep[b->nkeep++] = *c;
+	}
+	return 0;
+}
+
+/* The level walked in every part: its nodes' self and number of children, the kept
+ * candidates appended to t as the next level. 0 or -1 (out of memory). */
+static int commit(struct floor_build *b)
+{
+	struct api_stk_tree *t = b->t;
+	if (b->depth == 0)
+		t->v[0].value = t->total = b->total;
+	for (size_t i = b->lo; i < b->hi; i++) {
+		t->v[i].self = b->self[i - b->lo];
+		t->v[i].rest_n = b->nchild[i - b->lo];
+	}
+	for (size_t i = 0; i < b->nkeep; i++) {
+		const struct cand *c = &b->keep[i];
+		struct stk_entry *e = stk_map_put_grow(&t->map, (uint64_t)(int64_t)c->parent,
+						       (uint64_t)(int64_t)c->module, c->offset,
+						       API_STK_TREE_MAP_LOG2);
+		if (!e || api_grow((void **)&t->v, t->n, &t->cap, sizeof *t->v))
+			return -1;
+		int32_t k = (int32_t)t->n++;
+		t->v[k] = (struct api_stk_tnode){
+			.value = c->value, .offset = c->offset, .module = c->module,
+			.kernel = c->kernel, .first = -1, .next = t->v[c->parent].first,
+			.key = c->offset, .sym_module = c->sym_module};
+		t->v[c->parent].first = k;
+		e->v = k + 1;
+	}
+	return 0;
+}
+
+/* Every part of the level once (parts doubled while one overflows), then commit: 0, or an
+ * HTTP status with *out set. */
+static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, double share,
+		 cJSON **out)
+{
+	size_t w = b->hi - b->lo;
+	b->nchild = calloc(w, sizeof *b->nchild);
+	b->self = calloc(w, sizeof *b->self);
+	int st = b->nchild && b->self ? 0 : 500;
+	for (b->parts = 1; !st;) {
+		memset(b->nchild, 0, w * sizeof *b->nchild);
+		memset(b->self, 0, w * sizeof *b->self);
+		b->total = 0;
+		b->nkeep = 0;
+		b->over = 0;
+		for (b->part = 0; !st && !b->over && b->part < b->parts; b->part++) {
+			b->n = 0;
+			if (stk_map_init(&b->map, API_STK_TREE_MAP_START_LOG2)) {
+				st = 500;
+				break;
+			}
+			st = api_stk_each(db, q, on_stack, b, out);
+			/* the floor is known once part 0 of level 0 has counted every sample */
+			double total = b->depth == 0 ? (double)b->total : (double)b->t->total;
+			if (!st && pick(b, share * total))
+				st = 500;
+			stk_map_free(&b->map);
+		}
+		if (!b->over)
+			break;
+		cJSON_Delete(*out); /* the overflow's 413: walk again in twice as many parts */
+		*out = NULL;
+		st = 0;
+		if ((b->parts *= 2) > FLOOR_MAX_PARTS) {
+			*out = api_error("the selection has too many distinct frames under one call "
+					 "tree level");
+			st = 413;
+		}
+	}
+	if (!st && commit(b))
+		st = 500;
+	free(b->nchild);
+	free(b->self);
+	b->nchild = b->self = NULL;
+	if (st == 500 && !*out)
+		*out = api_error("out of memory");
+	return st;
+}
+
+int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+			     double share, cJSON **out)
+{
+	struct floor_build b = {.t = t};
+	t->q = q;
+	t->by_module = t->by_function = 0;
+	if (api_grow((void **)&t->v, 0, &t->cap, sizeof *t->v) ||
+	    stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
+		*out = api_error("out of memory");
+		return 500;
+	}
+	t->n = 1;
+	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
+	q->f.no_ids = 1;
+	int st = 0;
+	for (b.hi = 1; !st && b.hi > b.lo && b.depth <= DB_STK_MAX_DEPTH; b.depth++) {
+		st = level(db, q, &b, share, out);
+		b.lo = b.hi;
+		b.hi = t->n;
+	}
+	free(b.c);
+	free(b.keep);
+	return st;
+}
