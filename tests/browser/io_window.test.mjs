@@ -104,7 +104,9 @@ test('the per-CPU timeline is drawn for the window, with the DPC band and a per-
   });
   assert.ok(red > 0, 'the DPC band is drawn');
   const left = 56, t = 319.5; // ms from the trace start, inside the stored slice [318, 321)
-  await page.mouse.move(box.x + left + ((t - 300) / 51) * (box.w - left), box.y + 8);
+  // Relative to the canvas where it is when the pointer moves (panels drawn later above it
+  // may move it after the box was read), once it is stable.
+  await page.locator('#sched-tl canvas').hover({ position: { x: left + ((t - 300) / 51) * (box.w - left), y: 8 } });
   await page.waitForFunction(() => document.querySelector('#sched-tl .tl-hover').textContent !== '');
   const text = await page.textContent('#sched-tl .tl-hover');
   const ran = await page.evaluate(() => fmt.us(150000 / 1000));
