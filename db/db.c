@@ -7,11 +7,9 @@
 #include <time.h>
 #include "db.h"
 
-sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen)
+sqlite3 *db_connect(const char *path, int flags, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	int flags = mode == DB_READONLY ? SQLITE_OPEN_READONLY
-					: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	flags |= SQLITE_OPEN_NOMUTEX; /* one connection per thread */
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
@@ -21,10 +19,24 @@ sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t err
 	}
 	sqlite3_busy_timeout(db, 30000);
 	sqlite3_extended_result_codes(db, 1);
-	if (mode == DB_READWRITE) {
+	return db;
+}
+
+sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen)
+{
+	sqlite3 *db = db_connect(path, mode == DB_READONLY ? SQLITE_OPEN_READONLY
+							: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+				 err, errlen);
+	if (!db)
+		return NULL;
+	if (mode != DB_READONLY) {
 		char *msg = NULL;
-		if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-				     "PRAGMA foreign_keys=ON;",
+		/* A shared database is in WAL; a file written by one connection alone (a run
+		 * file being made) never is, so no -wal/-shm ever sits beside it. */
+		if (sqlite3_exec(db, mode == DB_PRIVATE ? "PRAGMA journal_mode=DELETE;"
+							  "PRAGMA foreign_keys=ON;"
+							: "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+							  "PRAGMA foreign_keys=ON;",
 				 NULL, NULL, &msg) != SQLITE_OK) {
 			snprintf(err, errlen, "cannot configure database: %s", msg ? msg : "?");
 			sqlite3_free(msg);

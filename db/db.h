@@ -10,11 +10,16 @@
 
 #define DB_PUBLIC_ID_LEN 32 /* hex characters: 128 random bits */
 
-enum db_open_mode { DB_READWRITE, DB_READONLY };
+/* DB_PRIVATE: read-write by this connection alone (a run file being written): rollback
+ * journal instead of WAL. */
+enum db_open_mode { DB_READWRITE, DB_READONLY, DB_PRIVATE };
 
 /* Open (creating and migrating when read-write) the database at path. On failure returns
  * NULL and writes a message into err. */
 sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t errlen);
+/* A bare connection (sqlite3_open_v2 flags; busy timeout, extended codes), no schema work:
+ * what db_open and the catalog's connections share. NULL with err. */
+sqlite3 *db_connect(const char *path, int flags, char *err, size_t errlen);
 /* Finalizes statements still kept on db (prepared once per connection), then closes it. */
 void db_close(sqlite3 *db);
 

@@ -467,16 +467,9 @@ struct db_catalog *db_catalog_sqlite_wrap(sqlite3 *db)
 
 struct db_catalog *db_catalog_sqlite_open(const char *path, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "cannot open the catalog %s: %s", path,
-			 db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
+	sqlite3 *db = db_connect(path, SQLITE_OPEN_READWRITE, err, errlen);
+	if (!db)
 		return NULL;
-	}
-	sqlite3_busy_timeout(db, 30000);
-	sqlite3_extended_result_codes(db, 1);
 	/* as db_open: WAL (set when created) with syncs at checkpoints, not at every commit */
 	sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL);
 	struct db_catalog *c = db_catalog_sqlite_wrap(db);

@@ -65,9 +65,9 @@ int64_t db_store_lease_us(const struct db_store *st)
 	return st->lease_us;
 }
 
-/* An SQLite file being written and whatever SQLite keeps beside it: the rollback journal,
- * or the WAL and its index when a writer died before the file left WAL mode (db_open
- * starts every file in WAL; db_store_file_create switches it). */
+/* An SQLite file being written and whatever SQLite keeps beside it: its rollback journal
+ * (files being written are DB_PRIVATE, never WAL; a WAL pair is removed all the same, as
+ * files made by releases that started them in WAL may be left). */
 static void unlink_db_files(const char *path)
 {
 	static const char *const sides[] = {"", "-journal", "-wal", "-shm"};
@@ -125,12 +125,12 @@ static int fsync_path(const char *path, int dir)
 sqlite3 *db_store_file_create(const char *path, char *err, size_t errlen)
 {
 	unlink(path);
-	sqlite3 *db = db_open(path, DB_READWRITE, err, errlen);
-	/* A file being written is not shared: no WAL (readers of the finished file need none),
-	 * and no syncs until it is complete (db_store_place flushes it once). */
+	/* A file being written is not shared: no WAL (DB_PRIVATE; readers of the finished file
+	 * need none), and no syncs until it is complete (db_store_place flushes it once). */
+	sqlite3 *db = db_open(path, DB_PRIVATE, err, errlen);
 	char sql[128];
-	snprintf(sql, sizeof sql, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;"
-				  " PRAGMA application_id=%d;", DB_RUN_FILE_APP_ID);
+	snprintf(sql, sizeof sql, "PRAGMA synchronous=OFF; PRAGMA application_id=%d;",
+		 DB_RUN_FILE_APP_ID);
 	if (db && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(db));
 		db_close(db);
@@ -349,10 +349,8 @@ static int modify_locked(struct db_store *st, struct db_catalog *cat, int64_t ru
 		return -1;
 	}
 	/* db_open migrates the copy when this code's schema is newer: re-analysis material */
-	sqlite3 *db = db_open(tmp, DB_READWRITE, err, errlen);
-	int rc = db && sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK
-			 ? fn(ud, db, run_id, err, errlen)
-			 : -1;
+	sqlite3 *db = db_open(tmp, DB_PRIVATE, err, errlen);
+	int rc = db ? fn(ud, db, run_id, err, errlen) : -1;
 	/* what fn changed may have dropped derived rows (stored findings name routines): the
 	 * new version gets them now, as its readers cannot write */
 	if (rc == 0 && st->finish)

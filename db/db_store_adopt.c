@@ -133,10 +133,8 @@ static int adopt_one(struct db_store *st, sqlite3 *cat, int64_t run_id, db_store
 	sqlite3_exec(cat, "DETACH f", NULL, NULL, NULL);
 	sqlite3_exec(cat, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
 	if (rc == 0 && finish) { /* e.g. findings the old release never stored */
-		f = db_open(tmp, DB_READWRITE, err, errlen);
-		rc = f && sqlite3_exec(f, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) == SQLITE_OK
-			     ? finish(ud, f, run_id, err, errlen)
-			     : -1;
+		f = db_open(tmp, DB_PRIVATE, err, errlen);
+		rc = f ? finish(ud, f, run_id, err, errlen) : -1;
 		if (f && sqlite3_close(f) != SQLITE_OK)
 			rc = -1;
 	}
