@@ -21,7 +21,9 @@ passed=0; failed=0; failures=()
 step() { # step NAME COMMAND…: run, count, keep going
   local name=$1; shift
   echo; echo "=== $name"
+  local t0=$SECONDS
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  echo "--- $name: $((SECONDS - t0)) s"
 }
 
 build() { # build DIR CMAKE-ARGS…
