@@ -158,13 +158,15 @@ int db_stk_bfslice_put(sqlite3_stmt *ins, int64_t run_id, int idle, int dim, int
 int db_stk_prestored_put(sqlite3 *db, int64_t run_id, int what, int which);
 /* 1 if the run has the rows of (what, which), 0 if not, -1 on error. */
 int db_stk_prestored(sqlite3 *db, int64_t run_id, int what, int which);
-/* Samples per node of one mode's module tree under (dim, key), summed over slices [lo, hi]
- * (DB_STK_WHOLE both: the whole run): cb per node. 0, or -1 with err set. */
+/* Samples per node of one mode's module tree under (dim, key) in slices [lo, hi]
+ * (DB_STK_WHOLE both: the whole run): cb per (slice, node) row — the caller sums a node's
+ * rows. 0, or -1 with err set. */
 int db_stk_prefilt_read(sqlite3 *db, int64_t run_id, int mode, int dim, int64_t key,
 			int64_t lo, int64_t hi, int (*cb)(void *ud, int64_t id, int64_t self),
 			void *ud, char *err, size_t errlen);
-/* The butterfly rows of target and the total under (dim, key), summed over slices [lo, hi],
- * Idle samples' rows too when idle: cb per (kind, other). 0, or -1 with err set. */
+/* The butterfly rows of target and the total under (dim, key) in slices [lo, hi], Idle
+ * samples' rows too when idle: cb per row (kind, other, value) — the caller sums rows of
+ * one (kind, other). 0, or -1 with err set. */
 int db_stk_bfslice_read(sqlite3 *db, int64_t run_id, int idle, int dim, int64_t key,
 			int32_t target, int64_t lo, int64_t hi, db_stk_prebfly_fn cb, void *ud,
 			char *err, size_t errlen);

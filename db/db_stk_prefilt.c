@@ -8,18 +8,24 @@
 #include <stdio.h>
 #include "db_stacks.h"
 
+/* Prepare sql, bind v[0..n), step once: SQLITE_ROW, SQLITE_DONE, or another code. */
+static int step_once(sqlite3 *db, const char *sql, const int64_t *v, int n)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_int64(q, i + 1, v[i]);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **tree_ins,
 			 sqlite3_stmt **bf_ins)
 {
-	sqlite3_stmt *del;
 	*tree_ins = *bf_ins = NULL;
-	if (sqlite3_prepare_v2(db, "DELETE FROM stk_prestored WHERE run_id=?", -1, &del, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(del, 1, run_id);
-	int rc = sqlite3_step(del);
-	sqlite3_finalize(del);
-	if (rc != SQLITE_DONE ||
+	if (step_once(db, "DELETE FROM stk_prestored WHERE run_id=?", &run_id, 1) != SQLITE_DONE ||
 	    db_stk_rows_begin(db, run_id, "DELETE FROM stk_prefilt WHERE run_id=?",
 			      "INSERT INTO stk_prefilt(run_id, mode, dim, key, slice, id, self)"
 			      " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
@@ -47,27 +53,16 @@ int db_stk_bfslice_put(sqlite3_stmt *ins, int64_t run_id, int idle, int dim, int
 
 int db_stk_prestored_put(sqlite3 *db, int64_t run_id, int what, int which)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO stk_prestored(run_id, what, which)"
-				   " VALUES (?,?,?)", -1, &q, NULL) != SQLITE_OK)
-		return -1;
 	const int64_t v[] = {run_id, what, which};
-	int rc = db_stk_rows_put(q, v, 3);
-	sqlite3_finalize(q);
-	return rc;
+	return step_once(db, "INSERT OR IGNORE INTO stk_prestored(run_id, what, which)"
+			     " VALUES (?,?,?)", v, 3) == SQLITE_DONE ? 0 : -1;
 }
 
 int db_stk_prestored(sqlite3 *db, int64_t run_id, int what, int which)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM stk_prestored WHERE run_id=? AND what=? AND"
-				   " which=?", -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	sqlite3_bind_int(q, 2, what);
-	sqlite3_bind_int(q, 3, which);
-	int rc = sqlite3_step(q);
-	sqlite3_finalize(q);
+	const int64_t v[] = {run_id, what, which};
+	int rc = step_once(db, "SELECT 1 FROM stk_prestored WHERE run_id=? AND what=? AND"
+			       " which=?", v, 3);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -96,9 +91,10 @@ int db_stk_prefilt_read(sqlite3 *db, int64_t run_id, int mode, int dim, int64_t 
 			void *ud, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT id, sum(self) FROM stk_prefilt WHERE run_id=? AND"
-				   " mode=? AND dim=? AND key=? AND slice BETWEEN ? AND ?"
-				   " GROUP BY id", -1, &q, NULL) != SQLITE_OK) {
+	/* one row per (slice, node), in key order: the caller sums (a GROUP BY would sort) */
+	if (sqlite3_prepare_v2(db, "SELECT id, self FROM stk_prefilt WHERE run_id=? AND"
+				   " mode=? AND dim=? AND key=? AND slice BETWEEN ? AND ?", -1, &q,
+			       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "reading stored counts: %s", sqlite3_errmsg(db));
 		return -1;
 	}
@@ -113,11 +109,12 @@ int db_stk_bfslice_read(sqlite3 *db, int64_t run_id, int idle, int dim, int64_t 
 			char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	/* the target's rows, then the total's (target DB_STK_BF_NONE): one key range each */
-	if (sqlite3_prepare_v2(db, "SELECT kind, other, sum(value) FROM stk_bfslice WHERE"
+	/* the target's rows, then the total's (target DB_STK_BF_NONE): one key range each,
+	 * a row per slice — the caller sums */
+	if (sqlite3_prepare_v2(db, "SELECT kind, other, value FROM stk_bfslice WHERE"
 				   " run_id=?1 AND dim=?2 AND key=?3 AND target IN (?4, ?5) AND"
-				   " slice BETWEEN ?6 AND ?7 AND (idle=0 OR ?8) GROUP BY target,"
-				   " kind, other", -1, &q, NULL) != SQLITE_OK) {
+				   " slice BETWEEN ?6 AND ?7 AND (idle=0 OR ?8)", -1, &q,
+			       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "reading stored counts: %s", sqlite3_errmsg(db));
 		return -1;
 	}
