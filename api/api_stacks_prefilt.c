@@ -17,8 +17,11 @@
 #include <string.h>
 #include "api_stacks.h"
 
-#define PF_SLICE_LOG2 14 /* 16 Ki entries (640 KB) per per-slice map */
-#define PF_WHOLE_LOG2 16 /* 64 Ki entries (2.6 MB) per whole-run map */
+/* 4 Ki slots (160 KB) per map: a slice's rows of the field story (24 CPUs) fit in one
+ * map; more keys flush more often (the inserts add up), the ingest's peak RSS stays put */
+#ifndef PF_MAP_LOG2 /* a build may lower it to flush nearly every row (tests) */
+#define PF_MAP_LOG2 12
+#endif
 
 struct api_stk_pf {
 	sqlite3 *db;
@@ -75,9 +78,9 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 	pf->run_id = run_id;
 	pf->q = q;
 	pf->slice = -1;
-	return stk_map_init(&pf->tslice, PF_SLICE_LOG2) || stk_map_init(&pf->twhole, PF_WHOLE_LOG2) ||
-			       stk_map_init(&pf->bslice, PF_SLICE_LOG2) ||
-			       stk_map_init(&pf->bwhole, PF_WHOLE_LOG2) ||
+	return stk_map_init(&pf->tslice, PF_MAP_LOG2) || stk_map_init(&pf->twhole, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->bslice, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->bwhole, PF_MAP_LOG2) ||
 			       db_stk_prefilt_begin(db, run_id, &pf->tins, &pf->bins)
 		       ? -1
 		       : 0;
