@@ -167,8 +167,8 @@ static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t
 			continue;
 		int32_t at = leaf_of(s, k, node);
 		struct stk_entry *e = at < 0 ? NULL : stk_map_put(&s->acc, (uint64_t)k, (uint64_t)at, 0);
-		if (!e || api_stk_pf_tree(s->pf, s->mode[k], at))
-			goto fail;
+		if (!e || (!(s->mode[k] & DB_STK_PRE_IDLE) && api_stk_pf_tree(s->pf, s->mode[k], at)))
+			goto fail; /* filters with Idle kept walk: the UI never keeps it */
 		e->v += n;
 	}
 	int depth = db_stk_path(s->p->r, node, fr, DB_STK_MAX_DEPTH);
@@ -188,7 +188,7 @@ static int build_slices(struct slices *s)
 	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->pf) &&
 	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed &&
 	    !slices_flush(s))
-		rc = api_stk_pf_finish(s->pf, s->mode, s->n);
+		rc = api_stk_pf_finish(s->pf, s->mode, s->n, DB_STK_PRE_IDLE);
 	api_stk_pf_free(s->pf);
 	stk_map_free(&s->leaf);
 	stk_map_free(&s->acc);

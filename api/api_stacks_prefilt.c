@@ -3,8 +3,9 @@
  * (slice, CPU, pid, tid, stack) count, and chosen at request time for a selection they
  * answer exactly:
  *   - module trees under one CPU set, process list or thread list (with or without a
- *     window): per (CPU | pid | tid, slice) and per (CPU | pid | tid) over the whole run,
- *     the samples ending at each node of the stored module trees (the stk_pretree ids);
+ *     window), Idle left out: per (CPU | pid | tid, slice) and per (CPU | pid | tid) over
+ *     the whole run, the samples ending at each node of the stored module trees (the
+ *     stk_pretree ids; with Idle kept — the UI never keeps it — filters walk);
  *   - module butterflies of a window (per 100 ms slice) or of the whole run under one such
  *     filter: the rows stk_prebfly holds, per slice or per key, Idle samples' rows apart.
  * A selection is the sum of its keys' and slices' rows: a sample has one CPU, process and
@@ -151,7 +152,7 @@ int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n)
 		       : 0;
 }
 
-int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees)
+int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip)
 {
 	if (flush_trees(pf, &pf->tslice, pf->slice) || flush_bflies(pf, &pf->bslice, pf->slice) ||
 	    flush_trees(pf, &pf->twhole, DB_STK_WHOLE) ||
@@ -161,7 +162,8 @@ int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees)
 		if (db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_BFLY, d))
 			return -1;
 	for (int k = 0; k < ntrees; k++)
-		if (db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_TREE, tree_modes[k]))
+		if (!(tree_modes[k] & skip) &&
+		    db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_TREE, tree_modes[k]))
 			return -1;
 	return 0;
 }
