@@ -139,7 +139,9 @@ int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, 
 /* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t
  * (by_module, inverted set by the caller; not by_function) under q's Idle choice: for the
  * whole run only the nodes at or above min_share; for a window alone (by module) the
- * module tree recounted from its per-slice counts. 0, -1 when nothing stored serves q
+ * module tree recounted from its per-slice counts, and under one CPU, process or thread
+ * filter (by module, Idle left out, with or without a window) from that filter's stored
+ * counts (api_stacks_prefilt.c). 0, -1 when nothing stored serves q
  * (walk the stacks instead), or an HTTP status with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
