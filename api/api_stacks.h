@@ -139,7 +139,9 @@ int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, 
 /* The pre-aggregated trees (api_stacks_pre.c; built by api_stk_pre_build, api.h). Read t
  * (by_module, inverted set by the caller; not by_function) under q's Idle choice: for the
  * whole run only the nodes at or above min_share; for a window alone (by module) the
- * module tree recounted from its per-slice counts. 0, -1 when nothing stored serves q
+ * module tree recounted from its per-slice counts, and under one CPU, process or thread
+ * filter (by module, Idle left out, with or without a window) from that filter's stored
+ * counts (api_stacks_prefilt.c). 0, -1 when nothing stored serves q
  * (walk the stacks instead), or an HTTP status with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
@@ -148,6 +150,36 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
  * err set (api_stacks_butterfly.c). */
 int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
 			   char *err, size_t errlen);
+/* Every module's butterfly contributions of one stack (frames root first): emit per
+ * (target, kind, other) that a sample of the stack adds one to — inclusive, distinct
+ * callers and callees, exclusive; no total (api_stacks_butterfly.c). 0, or -1 when emit
+ * failed. */
+typedef int (*api_stk_bfly_emit_fn)(void *ud, int32_t target, int kind, int32_t other);
+int api_stk_bfly_chain(const struct api_stk_query *q, const struct db_stk_frame *fr, int n,
+		       api_stk_bfly_emit_fn emit, void *ud);
+/* The stored aggregates for windows and filters (api_stacks_prefilt.c). Building, in the
+ * post-ingest slice pass over every stored count in slice order: begin (q names modules:
+ * keep it alive), then per count row once api_stk_pf_row, api_stk_pf_tree per module tree
+ * mode with the node its stack ends at, api_stk_pf_bfly with its frames; finish writes
+ * the rest and the marks (tree_modes: the module tree modes given, but those with a bit
+ * of skip: none given to api_stk_pf_tree). 0 or -1 each. */
+struct api_stk_pf;
+int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q,
+		     struct api_stk_pf **pf);
+int api_stk_pf_row(struct api_stk_pf *pf, int64_t slice, uint32_t cpu, uint32_t pid,
+		   uint32_t tid, int idle, int64_t n);
+int api_stk_pf_tree(struct api_stk_pf *pf, int mode, int64_t node);
+int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n);
+int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip);
+void api_stk_pf_free(struct api_stk_pf *pf);
+/* Reading: the one dimension q filters on (DB_STK_DIM_ALL none; CPU, pid or tid), or -1
+ * when no stored aggregate serves it (a module or tag filter, or two filters together);
+ * cb per distinct key of that dimension in q (0 for DB_STK_DIM_ALL): 0, or -1 when cb
+ * returned non-zero. */
+int api_stk_pf_dim(const struct api_stk_query *q);
+int api_stk_pf_each_key(const struct api_stk_query *q, int dim,
+			int (*cb)(void *ud, int64_t key), void *ud);
+
 /* 1 when q selects the whole run (no window, CPU, process, thread or module filter);
  * window_only: a window and no other filter. */
 int api_stk_whole_run(const struct api_stk_query *q);

@@ -191,40 +191,37 @@ static cJSON *list(struct bfly *b, const struct stk_map *m)
 
 struct bfly_all {
 	struct api_stk_query *q;
-	int64_t total;
+	int64_t total, count; /* count: the stack being added */
 	struct stk_map m; /* (target + 2, kind, other + 2) → samples */
 };
 
-static int bump(struct bfly_all *a, int32_t target, int kind, int32_t other, int64_t n)
+static int bump(void *ud, int32_t target, int kind, int32_t other)
 {
+	struct bfly_all *a = ud;
 	struct stk_entry *e = stk_map_put(&a->m, (uint64_t)(target + 2), (uint64_t)kind,
 					  (uint64_t)(other + 2));
 	if (!e)
 		return -1;
-	e->v += n;
+	e->v += a->count;
 	return 0;
 }
 
 /* What add_stack counts for a target module, for every named module of the stack: the
  * chain by module, each module's inclusive once, each distinct caller and callee of its
  * occurrences once, the leaf's exclusive. */
-static int add_all(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
-		   int64_t count)
+int api_stk_bfly_chain(const struct api_stk_query *q, const struct db_stk_frame *fr, int n,
+		       api_stk_bfly_emit_fn emit, void *ud)
 {
-	struct bfly_all *a = ud;
 	int32_t chain[DB_STK_MAX_DEPTH];
 	int k = 0;
-	(void)pid;
-	(void)tid;
-	a->total += count;
 	for (int i = 0; i < n; i++) {
-		int32_t mod = api_stk_canon(a->q, fr[i].module_id);
+		int32_t mod = api_stk_canon(q, fr[i].module_id);
 		if (!k || chain[k - 1] != mod)
 			chain[k++] = mod;
 	}
 	for (int i = 0; i < k; i++) {
 		int32_t t = chain[i];
-		if (!api_stk_module(a->q, t))
+		if (!api_stk_module(q, t))
 			continue; /* never a target: no name to ask for */
 		int first = 1, new_up = i > 0, new_down = i + 1 < k;
 		for (int j = 0; j < i; j++) {
@@ -236,15 +233,26 @@ static int add_all(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid,
 			if (new_down && j + 1 < k && chain[j + 1] == chain[i + 1])
 				new_down = 0;
 		}
-		if ((first && bump(a, t, DB_STK_BF_INCL, DB_STK_BF_NONE, count)) ||
-		    (new_up && bump(a, t, DB_STK_BF_CALLER, chain[i - 1], count)) ||
-		    (new_down && bump(a, t, DB_STK_BF_CALLEE, chain[i + 1], count)))
+		if ((first && emit(ud, t, DB_STK_BF_INCL, DB_STK_BF_NONE)) ||
+		    (new_up && emit(ud, t, DB_STK_BF_CALLER, chain[i - 1])) ||
+		    (new_down && emit(ud, t, DB_STK_BF_CALLEE, chain[i + 1])))
 			return -1;
 	}
-	if (k && api_stk_module(a->q, chain[k - 1]) &&
-	    bump(a, chain[k - 1], DB_STK_BF_EXCL, DB_STK_BF_NONE, count))
+	if (k && api_stk_module(q, chain[k - 1]) &&
+	    emit(ud, chain[k - 1], DB_STK_BF_EXCL, DB_STK_BF_NONE))
 		return -1;
 	return 0;
+}
+
+static int add_all(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		   int64_t count)
+{
+	struct bfly_all *a = ud;
+	(void)pid;
+	(void)tid;
+	a->total += count;
+	a->count = count;
+	return api_stk_bfly_chain(a->q, fr, n, bump, a);
 }
 
 int api_stk_bfly_pre_build(sqlite3 *db, struct api_stk_query *q, sqlite3_stmt *ins,
@@ -285,36 +293,74 @@ static int on_pre(void *ud, int kind, int32_t other, int64_t value)
 	struct bfly *b = ud;
 	struct stk_entry *e = NULL;
 	switch (kind) {
-	case DB_STK_BF_TOTAL: b->total = value; return 0;
-	case DB_STK_BF_INCL: b->inclusive = value; return 0;
-	case DB_STK_BF_EXCL: b->exclusive = value; return 0;
+	case DB_STK_BF_TOTAL: b->total += value; return 0; /* summed: several keys' rows */
+	case DB_STK_BF_INCL: b->inclusive += value; return 0;
+	case DB_STK_BF_EXCL: b->exclusive += value; return 0;
 	case DB_STK_BF_CALLER: e = stk_map_put(&b->callers, (uint64_t)(int64_t)other + 1, 0, 0); break;
 	case DB_STK_BF_CALLEE: e = stk_map_put(&b->callees, (uint64_t)(int64_t)other + 1, 0, 0); break;
 	default: return 0;
 	}
 	if (!e)
 		return 1;
-	e->v = value;
+	e->v += value;
 	return 0;
 }
 
-/* The stored butterfly of b's module over the whole run: 0, 1 when none is stored, or an
- * HTTP status with *out set. */
+/* The stored rows of one key summed into b (api_stacks_prefilt.c). */
+struct pf_read {
+	sqlite3 *db;
+	struct bfly *b;
+	int dim;
+	int32_t target;
+	int64_t lo, hi;
+	char err[256];
+};
+
+static int pf_key(void *ud, int64_t key)
+{
+	struct pf_read *r = ud;
+	return db_stk_bfslice_read(r->db, r->b->q->run.id, r->b->q->f.idle, r->dim, key, r->target,
+				   r->lo, r->hi, on_pre, r->b, r->err, sizeof r->err);
+}
+
+/* The stored butterfly of b's module: over the whole run (stk_prebfly), over a window alone
+ * (the per-slice rows) or over the whole run under one CPU, process or thread filter (the
+ * per-key rows). 0, 1 when nothing stored serves the selection, or an HTTP status with
+ * *out set. */
 static int pre_read(sqlite3 *db, struct bfly *b, cJSON **out)
 {
-	char err[256];
-	int32_t target = INT32_MIN; /* no module of that name: an id no row has */
+	struct pf_read r = {.db = db, .b = b, .dim = api_stk_pf_dim(b->q),
+			    .target = INT32_MIN}; /* no module of that name: an id no row has */
+	int windowed = b->q->f.from_ns > 0 || b->q->f.to_ns != INT64_MAX;
+	if (r.dim < 0 || (windowed && r.dim != DB_STK_DIM_ALL))
+		return 1;
 	for (size_t i = 0; i < b->q->names.n; i++) {
 		const struct api_module_name *m = &b->q->names.m[i];
 		if (m->name && strcasecmp(m->name, b->module) == 0) {
-			target = api_stk_canon(b->q, m->id);
+			r.target = api_stk_canon(b->q, m->id);
 			break;
 		}
 	}
-	int rc = db_stk_prebfly_read(db, b->q->run.id, b->q->f.idle, target, on_pre, b, err,
-				     sizeof err);
+	int rc;
+	if (!windowed && r.dim == DB_STK_DIM_ALL) {
+		rc = db_stk_prebfly_read(db, b->q->run.id, b->q->f.idle, r.target, on_pre, b, r.err,
+					 sizeof r.err);
+	} else {
+		rc = db_stk_prestored(db, b->q->run.id, DB_STK_STORED_BFLY, r.dim);
+		if (rc == 1) {
+			r.lo = r.hi = DB_STK_WHOLE;
+			if (windowed)
+				db_stk_slice_range(&b->q->f, &r.lo, &r.hi);
+			rc = api_stk_pf_each_key(b->q, r.dim, pf_key, &r);
+		} else if (rc == 0) {
+			return 1; /* ingested before them */
+		} else {
+			snprintf(r.err, sizeof r.err, "reading the stored butterflies: %s",
+				 sqlite3_errmsg(db));
+		}
+	}
 	if (rc < 0) {
-		*out = api_error("%s", err);
+		*out = api_error("%s", r.err);
 		return 500;
 	}
 	return rc;
@@ -351,7 +397,7 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 		*out = api_error("out of memory");
 		return 500;
 	}
-	st = !b.by_function && api_stk_whole_run(&q) ? pre_read(db, &b, out) : 1;
+	st = !b.by_function ? pre_read(db, &b, out) : 1;
 	if (st == 1)
 		st = api_stk_each(db, &q, add_stack, &b, out);
 	if (!st) {

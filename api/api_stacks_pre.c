@@ -7,7 +7,9 @@
  * answers are the same as the walk's: same nodes, same counts, same names (a node's name
  * comes from its module and offset at read time, so symbols loaded later still name it).
  * Frame trees are stored down to DB_STK_PRE_FLOOR of the total (requests with a smaller
- * min_share walk), each node with its number of children in the whole tree; module trees whole, with per-slice counts of their nodes for windows.
+ * min_share walk), each node with its number of children in the whole tree; module trees whole, with per-slice counts of their nodes for windows,
+ * and per CPU, process and thread counts for filters (api_stacks_prefilt.c, written in the
+ * same slice pass, with the butterflies of every slice and of every filter key).
  * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
  * the stacks as before. One stack reader, preloaded, serves every mode. */
 #include <stdio.h>
@@ -112,6 +114,7 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 #define PRE_TREES 4
 struct slices {
 	struct pre *p;
+	struct api_stk_pf *pf; /* the window and filter aggregates (api_stacks_prefilt.c) */
 	struct api_stk_tree *t[PRE_TREES];
 	int mode[PRE_TREES], n, failed;
 	int64_t slice;
@@ -149,21 +152,28 @@ static int32_t leaf_of(struct slices *s, int k, int64_t node)
 	return at;
 }
 
-static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t n)
+static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t n,
+			uint32_t cpu, uint32_t pid, uint32_t tid)
 {
 	struct slices *s = ud;
+	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
 	if ((slice != s->slice || s->acc.n + PRE_TREES > s->acc.cap / 2) && slices_flush(s))
 		goto fail;
 	s->slice = slice;
+	if (api_stk_pf_row(s->pf, slice, cpu, pid, tid, idle, n))
+		goto fail;
 	for (int k = 0; k < s->n; k++) {
 		if (idle && !(s->mode[k] & DB_STK_PRE_IDLE))
 			continue;
 		int32_t at = leaf_of(s, k, node);
 		struct stk_entry *e = at < 0 ? NULL : stk_map_put(&s->acc, (uint64_t)k, (uint64_t)at, 0);
-		if (!e)
-			goto fail;
+		if (!e || (!(s->mode[k] & DB_STK_PRE_IDLE) && api_stk_pf_tree(s->pf, s->mode[k], at)))
+			goto fail; /* filters with Idle kept walk: the UI never keeps it */
 		e->v += n;
 	}
+	int depth = db_stk_path(s->p->r, node, fr, DB_STK_MAX_DEPTH);
+	if (depth < 0 || api_stk_pf_bfly(s->pf, fr, depth))
+		goto fail;
 	return 0;
 fail:
 	s->failed = 1;
@@ -175,8 +185,11 @@ static int build_slices(struct slices *s)
 	int rc = -1;
 	s->slice = -1;
 	if (!stk_map_init(&s->leaf, 16) && !stk_map_init(&s->acc, 12) &&
-	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed)
-		rc = slices_flush(s);
+	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->pf) &&
+	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed &&
+	    !slices_flush(s))
+		rc = api_stk_pf_finish(s->pf, s->mode, s->n, DB_STK_PRE_IDLE);
+	api_stk_pf_free(s->pf);
 	stk_map_free(&s->leaf);
 	stk_map_free(&s->acc);
 	if (rc)
@@ -322,15 +335,40 @@ static int on_slice(void *ud, int64_t id, int64_t self)
 		l->failed = 1;
 		return 1;
 	}
-	l->t->v[e->v - 1].self = self;
+	l->t->v[e->v - 1].self += self; /* summed over a filter's keys */
 	return 0;
 }
 
-/* t (the whole module tree, every node read) recounted for the window's slices: each
- * node's samples ending there summed over the slices, values added up from the leaves
- * (children come after their parent in t), nodes without samples unlinked. 0 or -1. */
-static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, char *err,
-		  size_t errlen)
+/* The stored counts that serve q (in window): per-slice counts of the module tree (no
+ * filter) or the per-key counts of its one filter, summed. */
+struct recount {
+	sqlite3 *db;
+	struct api_stk_query *q;
+	struct load *l;
+	int mode, dim;
+	int64_t lo, hi;
+	char *err;
+	size_t errlen;
+};
+
+static int recount_key(void *ud, int64_t key)
+{
+	struct recount *r = ud;
+	if (r->dim == DB_STK_DIM_ALL)
+		return db_stk_preslice_read(r->db, r->q->run.id, r->mode, r->lo, r->hi, on_slice,
+					    r->l, r->err, r->errlen) ||
+		       r->l->failed;
+	return db_stk_prefilt_read(r->db, r->q->run.id, r->mode, r->dim, key, r->lo, r->hi,
+				   on_slice, r->l, r->err, r->errlen) ||
+	       r->l->failed;
+}
+
+/* t (the whole module tree, every node read) recounted for q's selection (dim: the filter
+ * api_stk_pf_dim names): each node's samples ending there summed over the window's slices
+ * and the filter's keys, values added up from the leaves (children come after their
+ * parent in t), nodes without samples unlinked. 0 or -1. */
+static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, int dim,
+		  char *err, size_t errlen)
 {
 	struct api_stk_tree *t = l->t;
 	int32_t *parent = malloc(t->n * sizeof *parent);
@@ -343,10 +381,10 @@ static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode
 			parent[c] = (int32_t)i;
 		t->v[i].value = t->v[i].self = t->v[i].rest = t->v[i].rest_n = 0;
 	}
-	int64_t lo, hi;
-	db_stk_slice_range(&q->f, &lo, &hi);
-	if (db_stk_preslice_read(db, q->run.id, mode, lo, hi, on_slice, l, err, errlen) ||
-	    l->failed) {
+	struct recount r = {db, q, l, mode, dim, DB_STK_WHOLE, DB_STK_WHOLE, err, errlen};
+	if (q->f.from_ns > 0 || q->f.to_ns != INT64_MAX || dim == DB_STK_DIM_ALL)
+		db_stk_slice_range(&q->f, &r.lo, &r.hi); /* a window: its slices */
+	if (api_stk_pf_each_key(q, dim, recount_key, &r)) {
 		if (l->failed)
 			snprintf(err, errlen, "the stored slice counts name an unknown node");
 		free(parent);
@@ -376,11 +414,14 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
 	char err[256];
 	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
 		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
-	int whole = api_stk_whole_run(q);
+	int whole = api_stk_whole_run(q), dim = api_stk_pf_dim(q);
 	struct load l = {t, {0}, 0};
 	t->q = q;
-	if (!whole && !api_stk_window_only(q))
-		return -1;
+	if (!whole && (dim < 0 || !t->by_module))
+		return -1; /* frame trees are stored for the whole run only */
+	if (!whole && dim != DB_STK_DIM_ALL && db_stk_prestored(db, q->run.id, DB_STK_STORED_TREE,
+								mode) != 1)
+		return -1; /* ingested before the filter counts, or a mode not stored */
 	if (!t->by_module && min_share < DB_STK_PRE_FLOOR)
 		return -1; /* frame trees are stored down to the floor only */
 	if (stk_map_init(&l.ids, API_STK_TREE_MAP_START_LOG2)) {
@@ -390,7 +431,7 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
 	/* a window reads the whole module tree (a few nodes per module) and its slices */
 	int rc = db_stk_pretree_read(db, q->run.id, mode, whole ? min_share : 0, on_node, &l, err,
 				     sizeof err);
-	if (!rc && !l.failed && t->n && !whole && window(db, q, &l, mode, err, sizeof err))
+	if (!rc && !l.failed && t->n && !whole && window(db, q, &l, mode, dim, err, sizeof err))
 		rc = -1;
 	stk_map_free(&l.ids);
 	if (rc == 1)

@@ -11,6 +11,7 @@
 # stime from /proc, 10 ms ticks), the answer's size and how many answered 200.
 #   bench/tree_bench.sh [--quick] [SECS]     (--quick: 2 s; default 20 s ≈ 0.5 M samples)
 #   DB=path RUN=public-id bench/tree_bench.sh   (an already ingested run)
+#   WALK=1 … (the window and filter aggregates set aside while it runs: the walk they replace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -26,16 +27,32 @@ if [ -z "${DB:-}" ]; then
   RUN=$("$build/server/etlscope" ingest --db "$DB" --data-dir "$out/tree-data" "$out/tree.etl" | sed -nE 's/.*run ([0-9a-f]{32}).*/\1/p')
   echo "ingest of $(du -m "$out/tree.etl" | cut -f1) MB (stored call trees included): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 fi
-"$build/server/etlscope" serve --listen 127.0.0.1:$port --rate-limit 0 --db "$DB" --data-dir "$out/tree-data" >/dev/null 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null' EXIT
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/api/health" && break; sleep 0.1; done
-cpu() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
+start_server() {
+  "$build/server/etlscope" serve --listen 127.0.0.1:$port --rate-limit 0 --db "$DB" --data-dir "$out/tree-data" >/dev/null 2>&1 &
+  pid_srv=$!
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/api/health" && break; sleep 0.1; done
+}
+start_server
+trap 'kill $pid_srv 2>/dev/null' EXIT
+cpu() { awk '{ print $14 + $15 }' /proc/$pid_srv/stat; }
 hz=$(getconf CLK_TCK)
 base=http://127.0.0.1:$port/api/runs/$RUN
 samples=$(curl -s "$base/stacks/tree?group=module&idle=1&min_share=1" | sed -nE 's/.*"total":([0-9]+).*/\1/p')
 start=$(curl -s "$base" | sed -nE 's/.*"start":([0-9]+).*/\1/p')
 w10="from=$((start + 5000))&to=$((start + 15000))" # a 10 s window (ms since the epoch)
+# the busiest process but Idle and its busiest thread (the process table's first rows)
+procs=$(curl -s "$base/processes")
+pid=$(echo "$procs" | grep -oE '"pid":[1-9][0-9]*' | head -1 | cut -d: -f2)
+tid=$(echo "$procs" | sed -E "s/.*\"pid\":$pid,//" | grep -oE '"tid":[0-9]+' | head -1 | cut -d: -f2)
+# WALK=1: the same queries with the stored window and filter aggregates (migration 16) set
+# aside, as a run ingested before them is served: the walk over the stored counts
+if [ "${WALK:-0}" = 1 ]; then
+  kill $pid_srv; wait $pid_srv 2>/dev/null || true
+  aside() { for f in "$DB" "$out"/tree-data/runs/*.db; do sqlite3 "$f" "$1" 2>/dev/null || true; done; }
+  aside "CREATE TABLE stk_prestored_aside AS SELECT * FROM stk_prestored; DELETE FROM stk_prestored"
+  trap 'kill $pid_srv 2>/dev/null; aside "INSERT INTO stk_prestored SELECT * FROM stk_prestored_aside; DROP TABLE stk_prestored_aside"' EXIT
+  start_server
+fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| query ($samples samples, $frames frames per module; $reps requests, one keep-alive connection) | p50 | p95 | max | server CPU per request | bytes | 200s |"
 echo "|---|---|---|---|---|---|---|"
@@ -44,7 +61,11 @@ for q in "stacks/tree?group=module" "stacks/tree?group=module&invert=1" "stacks/
          "stacks/butterfly?module=ndis.sys" \
          "stacks/tree?group=module&$w10" "stacks/tree?group=module&invert=1&$w10" \
          "stacks/tree?group=frame&$w10" "stacks/butterfly?module=ndis.sys&$w10" \
-         "stacks/tree?group=module&$w10&cpus=0-23"; do
+         "stacks/tree?group=module&$w10&cpus=0-23" "stacks/tree?group=module&cpus=0-23" \
+         "stacks/tree?group=module&pid=$pid" "stacks/tree?group=module&$w10&pid=$pid" \
+         "stacks/tree?group=module&tid=$tid" "stacks/tree?group=module&$w10&tid=$tid" \
+         "stacks/butterfly?module=ndis.sys&cpus=0-23" "stacks/butterfly?module=ndis.sys&pid=$pid" \
+         "stacks/butterfly?module=ndis.sys&tid=$tid"; do
   args=(); for i in $(seq "$reps"); do args+=(-o /dev/null "$base/$q&bench=$i"); done
   c0=$(cpu)
   res=$(curl -s -w '%{http_code} %{time_total} %{size_download}\n' "${args[@]}")

@@ -116,9 +116,10 @@ int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
 
 /* Per-slice counts of the stored trees' nodes (module modes): rows (slice, node id, samples
  * ending there). Writing: every stored count of the run, in slice order, with its Idle
- * flag (DB_STK_IDLE_SQL): cb per row (a non-zero return stops), 0 or -1; then put. Reading:
+ * flag (DB_STK_IDLE_SQL), CPU, pid and tid: cb per row (a non-zero return stops), 0 or -1; then put. Reading:
  * cb per node with its samples summed over slices [lo, hi]: 0, -1 with err set. */
-typedef int (*db_stk_slice_row_fn)(void *ud, int64_t slice, int64_t node, int idle, int64_t n);
+typedef int (*db_stk_slice_row_fn)(void *ud, int64_t slice, int64_t node, int idle, int64_t n,
+				   uint32_t cpu, uint32_t pid, uint32_t tid);
 int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void *ud);
 int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins);
 int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t slice, int64_t id,
@@ -126,6 +127,49 @@ int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t sli
 int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,
 			 int (*cb)(void *ud, int64_t id, int64_t self), void *ud, char *err,
 			 size_t errlen);
+
+/* The row writers of the stored aggregates: begin deletes the run's rows (del, the run id
+ * bound to ?1) and prepares insert into *ins (finalize it); put binds v[0..n) to ins's
+ * parameters in order and steps it. 0 or -1. */
+int db_stk_rows_begin(sqlite3 *db, int64_t run_id, const char *del, const char *insert,
+		      sqlite3_stmt **ins);
+int db_stk_rows_put(sqlite3_stmt *ins, const int64_t *v, int n);
+
+/* Stored aggregates for windows and filters (db_stk_prefilt.c, migration 16). A dimension
+ * names what a row is counted under: DB_STK_DIM_ALL (key 0), one CPU, one process or one
+ * thread; slice DB_STK_WHOLE for the whole run. stk_prefilt: per module tree mode the
+ * samples ending at each node (the ids of stk_pretree); stk_bfslice: module butterfly rows
+ * (as stk_prebfly, target DB_STK_BF_NONE kind DB_STK_BF_TOTAL the total) from Idle samples
+ * (idle 1, DB_STK_IDLE_SQL) or the others (0). stk_prestored says which a run has: rows
+ * are complete where a mark is — (DB_STK_STORED_TREE, a module tree mode): that mode's
+ * rows of every dimension, per slice and whole; (DB_STK_STORED_BFLY, a dimension): its
+ * butterfly rows (DB_STK_DIM_ALL per slice, the others over the whole run). */
+enum { DB_STK_DIM_ALL, DB_STK_DIM_CPU, DB_STK_DIM_PID, DB_STK_DIM_TID, DB_STK_DIMS };
+enum { DB_STK_STORED_TREE, DB_STK_STORED_BFLY };
+#define DB_STK_WHOLE (-1)
+/* Inside the caller's transaction: delete the run's rows of the three tables and prepare
+ * the two inserts (each adds to an existing row). 0 or -1. */
+int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **tree_ins,
+			 sqlite3_stmt **bf_ins);
+int db_stk_prefilt_put(sqlite3_stmt *ins, int64_t run_id, int mode, int dim, int64_t key,
+		       int64_t slice, int64_t id, int64_t self);
+int db_stk_bfslice_put(sqlite3_stmt *ins, int64_t run_id, int idle, int dim, int64_t key,
+		       int32_t target, int64_t slice, int kind, int32_t other, int64_t value);
+int db_stk_prestored_put(sqlite3 *db, int64_t run_id, int what, int which);
+/* 1 if the run has the rows of (what, which), 0 if not, -1 on error. */
+int db_stk_prestored(sqlite3 *db, int64_t run_id, int what, int which);
+/* Samples per node of one mode's module tree under (dim, key) in slices [lo, hi]
+ * (DB_STK_WHOLE both: the whole run): cb per (slice, node) row — the caller sums a node's
+ * rows. 0, or -1 with err set. */
+int db_stk_prefilt_read(sqlite3 *db, int64_t run_id, int mode, int dim, int64_t key,
+			int64_t lo, int64_t hi, int (*cb)(void *ud, int64_t id, int64_t self),
+			void *ud, char *err, size_t errlen);
+/* The butterfly rows of target and the total under (dim, key) in slices [lo, hi], Idle
+ * samples' rows too when idle: cb per row (kind, other, value) — the caller sums rows of
+ * one (kind, other). 0, or -1 with err set. */
+int db_stk_bfslice_read(sqlite3 *db, int64_t run_id, int idle, int dim, int64_t key,
+			int32_t target, int64_t lo, int64_t hi, db_stk_prebfly_fn cb, void *ud,
+			char *err, size_t errlen);
 
 /* A stack frame as stored. */
 struct db_stk_frame {

@@ -12,8 +12,7 @@
 #include <stdio.h>
 #include "db_stacks.h"
 
-/* Delete the run's rows of one table and prepare the insert into it: 0 or -1. */
-static int begin(sqlite3 *db, int64_t run_id, const char *del, const char *insert,
+int db_stk_rows_begin(sqlite3 *db, int64_t run_id, const char *del, const char *insert,
 		 sqlite3_stmt **ins)
 {
 	sqlite3_stmt *q;
@@ -27,8 +26,7 @@ static int begin(sqlite3 *db, int64_t run_id, const char *del, const char *inser
 	return sqlite3_prepare_v2(db, insert, -1, ins, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* Bind v[0..n) to ins's parameters in order and step it: 0 or -1. */
-static int put(sqlite3_stmt *ins, const int64_t *v, int n)
+int db_stk_rows_put(sqlite3_stmt *ins, const int64_t *v, int n)
 {
 	sqlite3_reset(ins);
 	for (int i = 0; i < n; i++)
@@ -38,14 +36,14 @@ static int put(sqlite3_stmt *ins, const int64_t *v, int n)
 
 int db_stk_pretree_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 {
-	return begin(db, run_id, "DELETE FROM stk_pretree WHERE run_id=?",
+	return db_stk_rows_begin(db, run_id, "DELETE FROM stk_pretree WHERE run_id=?",
 		     "INSERT INTO stk_pretree(run_id, mode, value, id, parent, module, sym_module,"
 		     " offset, kernel, self, nchild) VALUES (?,?,?,?,?,?,?,?,?,?,?)", ins);
 }
 
 int db_stk_prebfly_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 {
-	return begin(db, run_id, "DELETE FROM stk_prebfly WHERE run_id=?",
+	return db_stk_rows_begin(db, run_id, "DELETE FROM stk_prebfly WHERE run_id=?",
 		     "INSERT INTO stk_prebfly(run_id, idle, target, kind, other, value)"
 		     " VALUES (?,?,?,?,?,?)", ins);
 }
@@ -54,7 +52,7 @@ int db_stk_prebfly_put(sqlite3_stmt *ins, int64_t run_id, int idle, int32_t targ
 		       int32_t other, int64_t value)
 {
 	const int64_t v[] = {run_id, idle, target, kind, other, value};
-	return put(ins, v, (int)(sizeof v / sizeof v[0]));
+	return db_stk_rows_put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_prebfly_read(sqlite3 *db, int64_t run_id, int idle, int32_t target,
@@ -91,7 +89,7 @@ int db_stk_pretree_put(sqlite3_stmt *ins, int64_t run_id, int mode,
 {
 	const int64_t v[] = {run_id, mode, n->value, n->id, n->parent, n->module, n->sym_module,
 			     (int64_t)n->offset, n->kernel, n->self, n->nchild};
-	return put(ins, v, (int)(sizeof v / sizeof v[0]));
+	return db_stk_rows_put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_pretree_read(sqlite3 *db, int64_t run_id, int mode, double min_share,
@@ -141,14 +139,17 @@ int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void 
 {
 	sqlite3_stmt *q;
 	/* key order: by slice, no sort */
-	if (sqlite3_prepare_v2(db, "SELECT slice, node, " DB_STK_IDLE_SQL ", n FROM stk_counts"
-				   " WHERE run_id=? ORDER BY slice", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT slice, node, " DB_STK_IDLE_SQL ", n, cpu, pid, tid"
+				   " FROM stk_counts WHERE run_id=? ORDER BY slice", -1, &q,
+			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		if (cb(ud, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-		       sqlite3_column_int(q, 2), sqlite3_column_int64(q, 3)))
+		       sqlite3_column_int(q, 2), sqlite3_column_int64(q, 3),
+		       (uint32_t)sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5),
+		       (uint32_t)sqlite3_column_int64(q, 6)))
 			break;
 	sqlite3_finalize(q);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
@@ -156,7 +157,7 @@ int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void 
 
 int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)
 {
-	return begin(db, run_id, "DELETE FROM stk_preslice WHERE run_id=?",
+	return db_stk_rows_begin(db, run_id, "DELETE FROM stk_preslice WHERE run_id=?",
 		     "INSERT INTO stk_preslice(run_id, mode, slice, id, self) VALUES (?,?,?,?,?)"
 		     " ON CONFLICT DO UPDATE SET self=self+excluded.self", ins);
 }
@@ -165,7 +166,7 @@ int db_stk_preslice_put(sqlite3_stmt *ins, int64_t run_id, int mode, int64_t sli
 			int64_t self)
 {
 	const int64_t v[] = {run_id, mode, slice, id, self};
-	return put(ins, v, (int)(sizeof v / sizeof v[0]));
+	return db_stk_rows_put(ins, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int db_stk_preslice_read(sqlite3 *db, int64_t run_id, int mode, int64_t lo, int64_t hi,

@@ -153,11 +153,10 @@ test('stored butterflies equal the oracle decoder\'s, module by module', async (
   }
 });
 
-// A window alone reads the module trees' per-slice counts: the same answer as the walk over
-// the stored (slice, CPU, thread, stack) counts that naming every CPU takes — on the real
-// PerfView sample (Idle, user stacks) and on the story, windows inside, across and past
-// the trace.
-test('windowed module trees from per-slice counts equal the per-slice walk', async () => {
+// A window alone reads the module trees' per-slice counts, and naming every CPU the per-CPU
+// counts (two stores written apart): the same answer — on the real PerfView sample (Idle,
+// user stacks) and on the story, windows inside, across and past the trace.
+test('windowed module trees from per-slice counts equal the per-CPU counts', async () => {
   const g = generate(srv.dir, 'prewin', { ...story, duration_s: 2 }, false);
   const runs = [(await uploadDone(srv.url, readFileSync(g.path), 'prewin.etl')).id];
   if (existsSync(perfview)) runs.push((await uploadDone(srv.url, readFileSync(perfview), 'perfview.etl')).id);
@@ -173,6 +172,62 @@ test('windowed module trees from per-slice counts equal the per-slice walk', asy
         const w = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}&${win}&cpus=0-63`);
         assert.deepEqual(r.body, w.body, `${id} ${q}&${win}`);
       }
+    }
+  }
+});
+
+// Windows, CPU sets, processes and threads (migration 16: per-slice and per-key counts of the
+// module trees, per-slice and per-key butterflies; frame trees of a window walk): every
+// answer equals the tree or butterfly built here from the oracle's per-sample stacks that
+// the selection holds — a window selects every 100 ms slice it overlaps (db_stacks.h), the
+// oracle's slice is its time since the header event (QPC 10 MHz, etlgen's default).
+test('windows and CPU, process and thread filters equal the oracle decoder\'s selection', async () => {
+  const two = {
+    ...story, duration_s: 2, processes: [{ pid: 4, name: 'System', command_line: '' }],
+    modules: story.modules.map((m) => (m.name === 'tedrdrv.sys' ? { ...m, samples: { ...m.samples, process: 4 } } : m)),
+  };
+  const g = generate(srv.dir, 'prefilt', two, false);
+  const o = scan(g.path, { stacks: true });
+  const id = (await uploadDone(srv.url, readFileSync(g.path), 'prefilt.etl')).id;
+  const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+  const slice = (s) => Number(s.ticks * 100n / 100000000n); // ticks of 100 ns, slices of 100 ms
+  // window edges inside a slice (ms after the start): [from, to) selects whole slices
+  const win = (a, b) => ({ q: `from=${run.start + a}&to=${run.start + b}`, f: (s) => slice(s) >= Math.floor(a / 100) && slice(s) <= Math.floor((b - 1) / 100) });
+  const pids = new Set(o.stacks.map((s) => s.pid)), tids = [...new Set(o.stacks.map((s) => s.tid))].sort();
+  assert.deepEqual([...pids].sort(), [4, 4321]); // the story's two processes, four threads each
+  assert.equal(tids.length, 8);
+  const [t1, t2] = [tids.find((t) => o.stacks.some((s) => s.tid === t && s.pid === 4)), tids[0]];
+  const and = (x, y) => ({ q: `${x.q}&${y.q}`, f: (s) => x.f(s) && y.f(s) });
+  const w1 = win(250, 750), w2 = win(1050, 1950), w3 = win(333, 334);
+  const cpu1 = { q: 'cpus=1', f: (s) => s.cpu === 1 }, cpu02 = { q: 'cpus=0,2', f: (s) => s.cpu === 0 || s.cpu === 2 };
+  const pid4 = { q: 'pid=4', f: (s) => s.pid === 4 }, both = { q: 'pid=4&pid=4321&pid=4', f: () => true };
+  const tid1 = { q: `tid=${t1}`, f: (s) => s.tid === t1 }, tid12 = { q: `tid=${t1}&tid=${t2}`, f: (s) => s.tid === t1 || s.tid === t2 };
+  const sels = [w1, w2, w3, cpu1, cpu02, pid4, both, { q: 'pid=999', f: () => false }, tid1, tid12,
+    and(w1, cpu1), and(w2, pid4), and(w3, tid12), and(w2, cpu02)];
+  for (const sel of sels) {
+    const stacks = o.stacks.filter(sel.f);
+    if (sel.q !== 'pid=999') assert.ok(stacks.length > 0, sel.q);
+    for (const invert of [false, true]) {
+      for (const [group, shares] of [['module', [0, 0.05]], ['frame', [0, 0.01]]]) {
+        const want = oracleTree(stacks, { invert, byModule: group === 'module' });
+        for (const share of shares) {
+          const q = `${sel.q}&group=${group}&invert=${invert ? 1 : 0}&min_share=${share}`;
+          const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?${q}`);
+          assert.equal(r.status, 200, q);
+          const count = { nodes: 0, samples: 0 };
+          assert.deepEqual(shape(r.body.root), pruned(want, share * want.value, count), q);
+          assert.equal(r.body.total, stacks.length, q);
+          assert.deepEqual(r.body.pruned, count, q);
+        }
+      }
+    }
+    for (const name of ['ntoskrnl.exe', 'tcpip.sys', 'IDMTDI.SYS', 'tedrdrv.sys', 'absent.sys']) {
+      const q = `${sel.q}&module=${name}`;
+      const r = await getJson(`${srv.url}/api/runs/${id}/stacks/butterfly?${q}`);
+      assert.equal(r.status, 200, q);
+      const b = r.body;
+      const sorted = (l) => [...l].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1));
+      assert.deepEqual({ ...b, callers: sorted(b.callers), callees: sorted(b.callees) }, oracleButterfly(stacks, name), q);
     }
   }
 });

@@ -221,16 +221,18 @@ export function ioScan(path) {
 }
 
 // The whole analysis. Returns plain objects/maps; see the semantics above.
-// opts.stacks: also out.stacks, one entry per non-Idle sample: { frames } leaf first, each
-// { module, offset } (module null outside every module, offset then the address), the
-// sample's stack events' frames in file order (a stackless sample: its IP alone).
+// opts.stacks: also out.stacks, one entry per non-Idle sample: { frames, cpu, pid, tid,
+// ticks } — frames leaf first, each { module, offset } (module null outside every module,
+// offset then the address), the sample's stack events' frames in file order (a stackless
+// sample: its IP alone); ticks the sample's time in clock ticks since the header event (0/0).
 export function scan(path, opts = {}) {
   const file = readFileSync(path);
   const samples = [], stackRefs = [], keyDefs = new Map(), images = [], threadEvents = new Map();
   const dpcisr = new Map(); // cpu → [[InitialTime, end)] of its DPCs and ISRs
-  let psize = 8, implausibleImages = 0;
+  let psize = 8, implausibleImages = 0, t0 = null;
   for (const e of events(file)) {
     const g = e.group, t = e.type, p = e.p, P = e.psize;
+    if (t0 === null && g === 0 && t === 0) t0 = e.ts;
     if (g === 15 && t === 46 && p.length >= P + 4) {
       samples.push({ ts: e.ts, cpu: e.cpu, ip: ptr(p, 0, P), tid: p.readUInt32LE(P), psize: P,
         dpcisrFlag: p.length >= P + 8 && (p[P + 6] & 3) !== 0 });
@@ -372,7 +374,10 @@ export function scan(path, opts = {}) {
         if (opts.stacks) chain.push(frameOf(f));
       }
     }
-    if (opts.stacks) out.stacks.push({ frames: chain.length ? chain : [frameOf(s.ip)] });
+    if (opts.stacks) {
+      out.stacks.push({ frames: chain.length ? chain : [frameOf(s.ip)], cpu: s.cpu, pid, tid: s.tid,
+        ticks: s.ts - (t0 ?? s.ts) });
+    }
     const bump = (m, field) => {
       if (m === 'unknown-kernel') out.unknownKernel[field]++;
       else if (m === 'unknown-user') out.unknownUser[field]++;

@@ -1,0 +1,223 @@
+/* api_stacks_prefilt.c — the stored aggregates for windows and filters (db/db_stk_prefilt.c,
+ * migration 16): built in the post-ingest slice pass of api_stacks_pre.c over every stored
+ * (slice, CPU, pid, tid, stack) count, and chosen at request time for a selection they
+ * answer exactly:
+ *   - module trees under one CPU set, process list or thread list (with or without a
+ *     window), Idle left out: per (CPU | pid | tid, slice) and per (CPU | pid | tid) over
+ *     the whole run, the samples ending at each node of the stored module trees (the
+ *     stk_pretree ids; with Idle kept — the UI never keeps it — filters walk);
+ *   - module butterflies of a window (per 100 ms slice) or of the whole run under one such
+ *     filter: the rows stk_prebfly holds, per slice or per key, Idle samples' rows apart.
+ * A selection is the sum of its keys' and slices' rows: a sample has one CPU, process and
+ * thread, so the sums are exact (a window selects whole slices, as the walk does).
+ * Frame trees, function grouping, module and tag filters, and two filters together walk.
+ *
+ * Memory: four bounded maps (per slice and whole run, trees and butterflies), flushed into
+ * the tables whenever the slice moves on or a map fills (inserts add to a row). */
+#include <stdlib.h>
+#include <string.h>
+#include "api_stacks.h"
+
+/* 4 Ki slots (160 KB) per map: a slice's rows of the field story (24 CPUs) fit in one
+ * map; more keys flush more often (the inserts add up), the ingest's peak RSS stays put */
+#ifndef PF_MAP_LOG2 /* a build may lower it to flush nearly every row (tests) */
+#define PF_MAP_LOG2 12
+#endif
+
+struct api_stk_pf {
+	sqlite3 *db;
+	int64_t run_id;
+	struct api_stk_query *q; /* module names and canonical ids */
+	sqlite3_stmt *tins, *bins;
+	int64_t slice;
+	/* trees: (mode | dim << 8, key, node) → samples ending there */
+	struct stk_map tslice, twhole;
+	/* butterflies: (dim << 32 | key, (target + 2) << 16 | kind << 1 | idle, other + 2) */
+	struct stk_map bslice, bwhole;
+	/* the row being added */
+	uint32_t key[DB_STK_DIMS];
+	int idle;
+	int64_t count;
+	int failed;
+};
+
+static int flush_trees(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct stk_entry *e = &m->e[i];
+		if (e->used && db_stk_prefilt_put(pf->tins, pf->run_id, (int)(e->k[0] & 0xff),
+						  (int)(e->k[0] >> 8), (int64_t)e->k[1], slice,
+						  (int64_t)e->k[2], e->v))
+			return -1;
+	}
+	stk_map_reset(m);
+	return 0;
+}
+
+static int flush_bflies(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct stk_entry *e = &m->e[i];
+		if (e->used && db_stk_bfslice_put(pf->bins, pf->run_id, (int)(e->k[1] & 1),
+						  (int)(e->k[0] >> 32), (int64_t)(e->k[0] & 0xffffffff),
+						  (int32_t)(e->k[1] >> 16) - 2, slice,
+						  (int)((e->k[1] >> 1) & 0x7fff),
+						  (int32_t)e->k[2] - 2, e->v))
+			return -1;
+	}
+	stk_map_reset(m);
+	return 0;
+}
+
+int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struct api_stk_pf **out)
+{
+	struct api_stk_pf *pf = calloc(1, sizeof *pf);
+	*out = pf;
+	if (!pf)
+		return -1;
+	pf->db = db;
+	pf->run_id = run_id;
+	pf->q = q;
+	pf->slice = -1;
+	return stk_map_init(&pf->tslice, PF_MAP_LOG2) || stk_map_init(&pf->twhole, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->bslice, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->bwhole, PF_MAP_LOG2) ||
+			       db_stk_prefilt_begin(db, run_id, &pf->tins, &pf->bins)
+		       ? -1
+		       : 0;
+}
+
+/* Add n to (a, b, c) of m, flushing m (as slice) first when full: 0 or -1. */
+static int add(struct api_stk_pf *pf, struct stk_map *m, int trees, int64_t slice, uint64_t a,
+	       uint64_t b, uint64_t c, int64_t n)
+{
+	struct stk_entry *e = stk_map_get(m, a, b, c);
+	if (!e) {
+		if (stk_map_full(m) &&
+		    (trees ? flush_trees(pf, m, slice) : flush_bflies(pf, m, slice)))
+			return -1;
+		e = stk_map_put(m, a, b, c);
+	}
+	e->v += n;
+	return 0;
+}
+
+int api_stk_pf_row(struct api_stk_pf *pf, int64_t slice, uint32_t cpu, uint32_t pid,
+		   uint32_t tid, int idle, int64_t n)
+{
+	if (slice != pf->slice && (flush_trees(pf, &pf->tslice, pf->slice) ||
+				   flush_bflies(pf, &pf->bslice, pf->slice)))
+		return -1;
+	pf->slice = slice;
+	pf->key[DB_STK_DIM_ALL] = 0;
+	pf->key[DB_STK_DIM_CPU] = cpu;
+	pf->key[DB_STK_DIM_PID] = pid;
+	pf->key[DB_STK_DIM_TID] = tid;
+	pf->idle = idle;
+	pf->count = n;
+	return 0;
+}
+
+int api_stk_pf_tree(struct api_stk_pf *pf, int mode, int64_t node)
+{
+	for (int d = DB_STK_DIM_CPU; d < DB_STK_DIMS; d++) {
+		uint64_t a = (uint64_t)mode | (uint64_t)d << 8;
+		if (add(pf, &pf->tslice, 1, pf->slice, a, pf->key[d], (uint64_t)node, pf->count) ||
+		    add(pf, &pf->twhole, 1, DB_STK_WHOLE, a, pf->key[d], (uint64_t)node, pf->count))
+			return -1;
+	}
+	return 0;
+}
+
+/* One butterfly row of the current count: per slice (dim 0) and per key over the run. */
+static int bfly_emit(void *ud, int32_t target, int kind, int32_t other)
+{
+	struct api_stk_pf *pf = ud;
+	uint64_t b = (uint64_t)(target + 2) << 16 | (uint64_t)kind << 1 | (uint64_t)pf->idle;
+	uint64_t c = (uint64_t)(other + 2);
+	if (add(pf, &pf->bslice, 0, pf->slice, 0, b, c, pf->count))
+		return -1;
+	for (int d = DB_STK_DIM_CPU; d < DB_STK_DIMS; d++)
+		if (add(pf, &pf->bwhole, 0, DB_STK_WHOLE, (uint64_t)d << 32 | pf->key[d], b, c,
+			pf->count))
+			return -1;
+	return 0;
+}
+
+int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n)
+{
+	return bfly_emit(pf, DB_STK_BF_NONE, DB_STK_BF_TOTAL, DB_STK_BF_NONE) ||
+			       api_stk_bfly_chain(pf->q, fr, n, bfly_emit, pf)
+		       ? -1
+		       : 0;
+}
+
+int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip)
+{
+	if (flush_trees(pf, &pf->tslice, pf->slice) || flush_bflies(pf, &pf->bslice, pf->slice) ||
+	    flush_trees(pf, &pf->twhole, DB_STK_WHOLE) ||
+	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE))
+		return -1;
+	for (int d = DB_STK_DIM_ALL; d < DB_STK_DIMS; d++)
+		if (db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_BFLY, d))
+			return -1;
+	for (int k = 0; k < ntrees; k++)
+		if (!(tree_modes[k] & skip) &&
+		    db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_TREE, tree_modes[k]))
+			return -1;
+	return 0;
+}
+
+void api_stk_pf_free(struct api_stk_pf *pf)
+{
+	if (!pf)
+		return;
+	sqlite3_finalize(pf->tins);
+	sqlite3_finalize(pf->bins);
+	stk_map_free(&pf->tslice);
+	stk_map_free(&pf->twhole);
+	stk_map_free(&pf->bslice);
+	stk_map_free(&pf->bwhole);
+	free(pf);
+}
+
+/* ---- reading ---- */
+
+int api_stk_pf_dim(const struct api_stk_query *q)
+{
+	if (q->nmodules || q->ntag_filters)
+		return -1;
+	int n = !!q->f.cpu_words + !!q->f.npids + !!q->f.ntids;
+	if (n == 0)
+		return DB_STK_DIM_ALL;
+	if (n > 1)
+		return -1;
+	return q->f.cpu_words ? DB_STK_DIM_CPU : q->f.npids ? DB_STK_DIM_PID : DB_STK_DIM_TID;
+}
+
+int api_stk_pf_each_key(const struct api_stk_query *q, int dim,
+			int (*cb)(void *ud, int64_t key), void *ud)
+{
+	switch (dim) {
+	case DB_STK_DIM_CPU:
+		for (unsigned c = 0; c < DB_MAX_CPUS; c++)
+			if ((q->f.cpu_words[c / 64] >> (c % 64) & 1) && cb(ud, c))
+				return -1;
+		return 0;
+	case DB_STK_DIM_PID:
+	case DB_STK_DIM_TID: {
+		const uint32_t *ids = dim == DB_STK_DIM_PID ? q->f.pids : q->f.tids;
+		unsigned n = dim == DB_STK_DIM_PID ? q->f.npids : q->f.ntids;
+		for (unsigned i = 0; i < n; i++) {
+			unsigned j = 0;
+			while (j < i && ids[j] != ids[i])
+				j++;
+			if (j == i && cb(ud, ids[i])) /* a repeated id counts once, as in SQL IN */
+				return -1;
+		}
+		return 0;
+	}
+	default:
+		return cb(ud, 0) ? -1 : 0;
+	}
+}
