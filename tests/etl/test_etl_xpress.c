@@ -19,75 +19,82 @@
 static uint32_t rd16(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
 static uint32_t rd32(const uint8_t *p) { return rd16(p) | rd16(p + 2) << 16; }
 
+/* A match's total length from its u16 m ([MS-XCA] 2.4.4, read as totals): m & 7 below 7
+ * is length - 3; else a half byte (low half first, the high half of the same byte at the
+ * next long match) below 15 is length - 10; else a byte below 255 is length - 25; else a
+ * u16 (or, when 0, a u32) is length - 3 itself. -1 when the stream ends inside it. */
+struct ref_state {
+	size_t ip, half;
+	int have_half;
+};
+
+static long ref_length(const uint8_t *in, size_t n, struct ref_state *r, uint32_t m)
+{
+	if ((m & 7) < 7)
+		return (long)(m & 7) + 3;
+	unsigned nib;
+	if (r->have_half) {
+		nib = in[r->half] >> 4;
+	} else {
+		if (r->ip >= n)
+			return -1;
+		r->half = r->ip++;
+		nib = in[r->half] & 15;
+	}
+	r->have_half = !r->have_half;
+	if (nib < 15)
+		return (long)nib + 10;
+	if (r->ip >= n)
+		return -1;
+	unsigned byte = in[r->ip++];
+	if (byte < 255)
+		return (long)byte + 25;
+	uint32_t total;
+	if (n - r->ip < 2)
+		return -1;
+	total = rd16(in + r->ip);
+	r->ip += 2;
+	if (total == 0) {
+		if (n - r->ip < 4)
+			return -1;
+		total = rd32(in + r->ip);
+		r->ip += 4;
+	}
+	return total < 22 ? -1 : (long)total + 3;
+}
+
 static long ref_decompress(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap)
 {
-	size_t ip = 0, op = 0, half = 0;
-	int have_half = 0, nflags = 0;
-	uint32_t flags = 0;
+	struct ref_state r = {0, 0, 0};
+	size_t op = 0;
 	for (;;) {
-		if (nflags == 0) {
-			if (ip == in_len)
-				break;
-			if (in_len - ip < 4)
-				return -1;
-			flags = rd32(in + ip);
-			ip += 4;
-			nflags = 32;
-		}
-		nflags--;
-		if (ip == in_len)
-			break;
-		if (!(flags >> nflags & 1)) {
-			if (op >= out_cap)
-				return -1;
-			out[op++] = in[ip++];
-			continue;
-		}
-		if (in_len - ip < 2)
+		if (r.ip == in_len)
+			return (long)op; /* the end, on a word boundary or in its padding bits */
+		if (in_len - r.ip < 4)
 			return -1;
-		uint32_t m = rd16(in + ip);
-		ip += 2;
-		size_t dist = (m >> 3) + 1, len = m & 7;
-		if (len == 7) {
-			if (!have_half) {
-				if (ip >= in_len)
+		uint32_t flags = rd32(in + r.ip);
+		r.ip += 4;
+		for (int bit = 31; bit >= 0; bit--) {
+			if (r.ip == in_len)
+				return (long)op;
+			if (!(flags >> bit & 1)) {
+				if (op >= out_cap)
 					return -1;
-				half = ip++;
-				len = in[half] & 0x0F;
-			} else {
-				len = in[half] >> 4;
+				out[op++] = in[r.ip++];
+				continue;
 			}
-			have_half = !have_half;
-			if (len == 15) {
-				if (ip >= in_len)
-					return -1;
-				len = in[ip++];
-				if (len == 255) {
-					if (in_len - ip < 2)
-						return -1;
-					len = rd16(in + ip);
-					ip += 2;
-					if (len == 0) {
-						if (in_len - ip < 4)
-							return -1;
-						len = rd32(in + ip);
-						ip += 4;
-					}
-					if (len < 22)
-						return -1;
-					len -= 22;
-				}
-				len += 15;
-			}
-			len += 7;
+			if (in_len - r.ip < 2)
+				return -1;
+			uint32_t m = rd16(in + r.ip);
+			r.ip += 2;
+			long len = ref_length(in, in_len, &r, m);
+			size_t dist = (m >> 3) + 1;
+			if (len < 0 || dist > op || (size_t)len > out_cap - op)
+				return -1;
+			for (long i = 0; i < len; i++, op++)
+				out[op] = out[op - dist];
 		}
-		len += 3;
-		if (dist > op || len > out_cap - op)
-			return -1;
-		for (size_t i = 0; i < len; i++, op++)
-			out[op] = out[op - dist];
 	}
-	return (long)op;
 }
 
 /* Both decoders on one stream with one output bound: the same result, the same bytes. */
