@@ -36,9 +36,15 @@ static int entry_cmp(const void *x, const void *y)
 size_t stk_map_sorted(struct stk_map *m)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->e[i].used)
-			m->e[n++] = m->e[i];
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->e[i].used)
+			continue;
+		if (i != n) { /* moved: its old slot is empty, so sorting again finds each once */
+			m->e[n] = m->e[i];
+			m->e[i].used = 0;
+		}
+		n++;
+	}
 	qsort(m->e, n, sizeof *m->e, entry_cmp);
 	return n;
 }
