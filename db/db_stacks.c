@@ -161,10 +161,9 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 static int flush_counts(struct db_stacks *w)
 {
 	int64_t newest = w->max_flushed;
-	for (size_t i = 0; i < w->counts.cap; i++) {
+	size_t n = stk_map_sorted(&w->counts); /* in stk_counts' key order: B-tree appends */
+	for (size_t i = 0; i < n; i++) {
 		const struct stk_entry *e = &w->counts.e[i];
-		if (!e->used)
-			continue;
 		int64_t slice = (int64_t)(e->k[0] >> 16);
 		int64_t row[6] = {slice, (int64_t)(e->k[0] & 0xffff), (int64_t)(e->k[1] >> 32),
 				  (int64_t)(e->k[1] & 0xffffffffu), (int64_t)e->k[2], e->v};

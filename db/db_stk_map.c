@@ -24,6 +24,31 @@ void stk_map_reset(struct stk_map *m)
 	m->n = 0;
 }
 
+static int entry_cmp(const void *x, const void *y)
+{
+	const struct stk_entry *a = x, *b = y;
+	for (int i = 0; i < 3; i++)
+		if (a->k[i] != b->k[i])
+			return a->k[i] < b->k[i] ? -1 : 1;
+	return 0;
+}
+
+size_t stk_map_sorted(struct stk_map *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->e[i].used)
+			continue;
+		if (i != n) { /* moved: its old slot is empty, so sorting again finds each once */
+			m->e[n] = m->e[i];
+			m->e[i].used = 0;
+		}
+		n++;
+	}
+	qsort(m->e, n, sizeof *m->e, entry_cmp);
+	return n;
+}
+
 static size_t slot(const struct stk_map *m, uint64_t a, uint64_t b, uint64_t c)
 {
 	uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull) * 0xC2B2AE3D27D4EB4Full ^

@@ -41,6 +41,11 @@ struct stk_entry *stk_map_get(struct stk_map *m, uint64_t a, uint64_t b, uint64_
 /* The entry for key, inserted with v = 0 if absent; NULL if absent and the map is full. */
 struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_t c);
 
+/* Move the entries to e[0..n) in ascending key order (k[0], then k[1], then k[2]) and return
+ * n: a flush writes them in its table's key order, so SQLite appends to the B-tree's pages
+ * instead of inserting all over them. The map is no hash map until stk_map_reset. */
+size_t stk_map_sorted(struct stk_map *m);
+
 /* m at twice its capacity, every entry kept (pointers into it are stale): 0 or -1 (ENOMEM,
  * m unchanged). */
 int stk_map_grow(struct stk_map *m);

@@ -6,29 +6,25 @@
  * pids and tids (db_stk_filter.no_ids). Runs ingested before have no totals: the counts
  * are grouped as before. */
 #include <stdio.h>
+#include "db_batch.h"
 #include "db_stacks.h"
 #include "db_stk_map.h"
 
 #define TOTALS_MAP_LOG2 16 /* 64 Ki slots (2.6 MB): distinct leaves summed between flushes */
 
 /* Write every accumulated (idle, node) sum of m into the totals (added to a row an earlier
- * flush wrote) and empty m: 0 or -1. */
-static int totals_flush(sqlite3_stmt *ins, int64_t run_id, struct stk_map *m)
+ * flush wrote) and empty m: 0 or -1. In multi-row upserts (db_batch.h): one statement per
+ * 64 rows (issue 17: 7.6 k → see the commit instructions a row on the field story). */
+static int totals_flush(struct db_batch *ins, struct stk_map *m)
 {
-	for (size_t i = 0; i < m->cap; i++) {
+	size_t n = stk_map_sorted(m);
+	for (size_t i = 0; i < n; i++) {
 		const struct stk_entry *e = &m->e[i];
-		if (!e->used)
-			continue;
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, run_id);
-		sqlite3_bind_int64(ins, 2, (int64_t)e->k[0]);
-		sqlite3_bind_int64(ins, 3, (int64_t)e->k[1]);
-		sqlite3_bind_int64(ins, 4, e->v);
-		if (sqlite3_step(ins) != SQLITE_DONE)
+		if (db_batch_add(ins, (const int64_t[]){(int64_t)e->k[0], (int64_t)e->k[1], e->v}))
 			return -1;
 	}
 	stk_map_reset(m);
-	return 0;
+	return db_batch_flush(ins);
 }
 
 /* The sums are taken in a bounded map over one scan of the counts (flushed when full) rather
@@ -36,28 +32,29 @@ static int totals_flush(sqlite3_stmt *ins, int64_t run_id, struct stk_map *m)
  * (temp_store=MEMORY), which grew with the trace (60 MB for 1.5 M rows, a 60 s trace). */
 int db_stk_totals_build(sqlite3 *db, int64_t run_id)
 {
-	sqlite3_stmt *q = NULL, *ins = NULL;
+	sqlite3_stmt *q = NULL;
+	struct db_batch ins = {0};
 	struct stk_map m = {0};
 	int rc = -1, st;
 	if (stk_map_init(&m, TOTALS_MAP_LOG2) ||
 	    sqlite3_prepare_v2(db, "SELECT " DB_STK_IDLE_SQL ", node, n FROM stk_counts"
 				   " WHERE run_id=?", -1, &q, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO stk_leaf_totals(run_id, idle, node, n)"
-				   " VALUES (?, ?, ?, ?) ON CONFLICT(run_id, idle, node)"
-				   " DO UPDATE SET n=n+excluded.n", -1, &ins, NULL) != SQLITE_OK)
+	    db_batch_init(&ins, db, run_id, "INSERT INTO stk_leaf_totals(run_id, idle, node, n)"
+			  " VALUES ", 3, " ON CONFLICT(run_id, idle, node) DO UPDATE SET"
+			  " n=n+excluded.n"))
 		goto done;
 	sqlite3_bind_int64(q, 1, run_id);
 	while ((st = sqlite3_step(q)) == SQLITE_ROW) {
-		if (stk_map_full(&m) && totals_flush(ins, run_id, &m))
+		if (stk_map_full(&m) && totals_flush(&ins, &m))
 			goto done;
 		stk_map_put(&m, (uint64_t)sqlite3_column_int64(q, 0),
 			    (uint64_t)sqlite3_column_int64(q, 1), 0)->v += sqlite3_column_int64(q, 2);
 	}
 	if (st == SQLITE_DONE)
-		rc = totals_flush(ins, run_id, &m);
+		rc = totals_flush(&ins, &m);
 done:
 	sqlite3_finalize(q);
-	sqlite3_finalize(ins);
+	db_batch_clear(&ins);
 	stk_map_free(&m);
 	return rc;
 }

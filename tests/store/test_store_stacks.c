@@ -219,6 +219,35 @@ static void test_growing_map(void **state)
 	stk_map_free(&m);
 }
 
+/* A map's entries in key order for a flush: entry i has key (i / 100, i / 10 % 10, i % 10),
+ * so the i-th in order is entry i; put in a scrambled order, every entry comes once,
+ * ascending, with its value, and a second call (a flush retried) finds the same entries. */
+static void test_sorted_map(void **state)
+{
+	(void)state;
+	struct stk_map m;
+	assert_int_equal(stk_map_init(&m, 10), 0); /* 1,024 slots: 700 entries fit */
+	enum { N = 700 };
+	for (uint64_t j = 0; j < N; j++) {
+		uint64_t i = j * 389 % N; /* 389 and 700 coprime: every i once, scrambled */
+		struct stk_entry *e = stk_map_put(&m, i / 100, i / 10 % 10, i % 10);
+		assert_non_null(e);
+		e->v = (int64_t)i + 1;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(stk_map_sorted(&m), N);
+		for (uint64_t i = 0; i < N; i++) { /* key (i/100, i/10%10, i%10) is the i-th */
+			assert_int_equal(m.e[i].k[0], i / 100);
+			assert_int_equal(m.e[i].k[1], i / 10 % 10);
+			assert_int_equal(m.e[i].k[2], i % 10);
+			assert_int_equal(m.e[i].v, (int64_t)i + 1);
+		}
+	}
+	stk_map_reset(&m);
+	assert_int_equal(stk_map_sorted(&m), 0);
+	stk_map_free(&m);
+}
+
 static void test_forgetting_cache(void **state)
 {
 	(void)state;
@@ -273,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
 					   cmocka_unit_test(test_growing_map),
+					   cmocka_unit_test(test_sorted_map),
 					   cmocka_unit_test(test_forgetting_cache)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

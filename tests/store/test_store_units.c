@@ -19,6 +19,12 @@ static void test_edges_and_guideline(void **state)
 		assert_int_equal(e[i], gen_edge_ns(i));
 	for (uint64_t d = 0; d < 12000000; d = d * 5 / 4 + 1)
 		assert_int_equal(db_dpc_bucket(d), gen_bucket(d));
+	for (int i = 0; i < DB_DPC_NEDGES; i++) /* each edge and its neighbours */
+		for (uint64_t d = gen_edge_ns(i) - 1; d <= gen_edge_ns(i) + 1; d++)
+			assert_int_equal(db_dpc_bucket(d), gen_bucket(d));
+	for (int k = 0; k < 64; k++) /* each power of two and the values around it */
+		for (uint64_t d = ((uint64_t)1 << k) - 1; d <= ((uint64_t)1 << k) + 1 && d; d++)
+			assert_int_equal(db_dpc_bucket(d), gen_bucket(d));
 	assert_int_equal(e[14], 25000);
 	assert_int_equal(e[20], 100000);
 	assert_int_equal(db_dpc_bucket(0), 0);
