@@ -11,7 +11,7 @@
 //           appear (scripts/test.sh runs it so the script cannot rot). Full: median of 5.
 // ETLSCOPE_BIN picks the binary (default build/server/etlscope).
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch } from '../tests/support/browser.mjs';
 import { binary, startServer, tempDir } from '../tests/support/server.mjs';
@@ -37,7 +37,20 @@ async function visit(browser, base, id) {
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
       const mark = (n) => { const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : null; };
-      return { response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn') };
+      // what does not depend on the load: requests and bytes, the last panel to draw
+      const res = performance.getEntriesByType('resource');
+      const api = res.filter((r) => new URL(r.name).pathname.startsWith('/api/'));
+      const big = api.reduce((a, r) => (!a || r.encodedBodySize > a.encodedBodySize ? r : a), null);
+      const panels = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('etlscope:panel:'));
+      const last = panels.reduce((a, m) => (!a || m.startTime > a.startTime ? m : a), null);
+      return {
+        response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn'),
+        requests: res.length + 1, apiRequests: api.length,
+        bytes: nav.encodedBodySize + res.reduce((a, r) => a + r.encodedBodySize, 0),
+        apiBytes: api.reduce((a, r) => a + r.encodedBodySize, 0),
+        biggest: big ? `${new URL(big.name).pathname.replace(/^\/api\/runs\/[0-9a-f]+\//, '')} ${(big.encodedBodySize / 1024).toFixed(1)} KB` : '—',
+        last: last ? `${last.name.slice('etlscope:panel:'.length)} at ${Math.round(last.startTime)} ms` : '—',
+      };
     });
     if (t.verdict === null) throw new Error(`run ${id}: no etlscope:verdict mark`);
     if (problems.length) throw new Error(`run ${id}: ${problems.join('; ')}`);
@@ -47,18 +60,36 @@ async function visit(browser, base, id) {
   }
 }
 
+// The server's CPU time (user + system) so far, in ms, from /proc (Linux).
+const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+function serverCpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' '); // fields from 3 on
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / ticks; // utime, stime: fields 14, 15
+}
+
 async function measureServer(browser, srv, label) {
   const { runs } = await (await fetch(`${srv.url}/api/runs`)).json();
   if (!runs.length) throw new Error(`${label}: no runs`);
   const rows = [];
   for (const r of runs) {
     const seen = [];
-    for (let i = 0; i < reps; i++) seen.push(await visit(browser, srv.url, r.id));
+    for (let i = 0; i < reps; i++) {
+      const cpu0 = serverCpuMs(srv.child.pid);
+      const t = await visit(browser, srv.url, r.id);
+      t.cpu = serverCpuMs(srv.child.pid) - cpu0;
+      seen.push(t);
+    }
     const m = (k) => median(seen.map((s) => s[k]));
+    const first = seen[0], later = seen.slice(1);
     const verdict = m('verdict'), drawn = m('drawn');
     const judged = quick ? 'marks present (--quick: not judged)'
       : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
     rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)}, fully drawn ${ms(drawn)} | navigation: HTML received ${ms(m('response'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
+    // Load-independent facts of the same visits: the first visit computes every answer,
+    // the later ones (fresh browser contexts) get the server's kept answers.
+    const cpuLater = later.length ? `, later visits (kept answers) ${ms(median(later.map((s) => s.cpu)))}` : '';
+    rows.push(`| run page: ${r.name}: what it costs | ${first.requests} requests (${first.apiRequests} JSON), ${(first.bytes / 1024).toFixed(0)} KB (${(first.apiBytes / 1024).toFixed(0)} KB JSON; largest ${first.biggest}); server CPU for the whole page: first visit ${ms(first.cpu)}${cpuLater} | last panel drawn: ${first.last} (first visit) | — |`);
   }
   return rows;
 }
