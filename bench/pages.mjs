@@ -6,13 +6,14 @@
 // table rows like the other benchmarks; targets (issue 17): verdict ≤ 300 ms, drawn ≤ 1 s.
 //   node bench/pages.mjs [--quick] [--db PATH]…
 //     runs: the demo runs (stored by `etlscope demo` into a fresh database), plus every run
-//           of each --db database (bench/run.sh passes the 25 M-event run's database);
+//           of each --db database (bench/run.sh passes the 25 M-event run's database), whose
+//           run files are in the data directory next to it (X.db: X-data, as dpc_bench.sh);
 //     --quick: demo runs only, one repetition, no targets judged — only that both marks
 //           appear (scripts/test.sh runs it so the script cannot rot). Full: median of 5.
 // ETLSCOPE_BIN picks the binary (default build/server/etlscope).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { launch } from '../tests/support/browser.mjs';
 import { binary, startServer, tempDir } from '../tests/support/server.mjs';
 
@@ -94,7 +95,7 @@ async function measureServer(browser, srv, label) {
   return rows;
 }
 
-const dir = tempDir('etlscope-pages-');
+const dir = tempDir('etlscope-pages-'), homes = [];
 const browser = await launch();
 let failed = false;
 try {
@@ -102,7 +103,14 @@ try {
   // server starts with nothing to convert; each other database gets a directory of its own
   const demoDb = join(dir, 'demo.db');
   execFileSync(binary, ['demo', '--db', demoDb, '--data-dir', join(dir, 'data')], { stdio: 'ignore' });
-  const sets = [['demo', demoDb, dir], ...(quick ? [] : dbs.map((d) => [d, d, tempDir('etlscope-pages-')]))];
+  const withFiles = (db) => { // a home whose data/ is the run files' directory of db
+    const home = tempDir('etlscope-pages-'), data = resolve(db.replace(/\.db$/, '') + '-data');
+    if (!existsSync(data)) throw new Error(`${db}: no run files directory ${data}`);
+    symlinkSync(data, join(home, 'data'));
+    homes.push(home);
+    return home;
+  };
+  const sets = [['demo', demoDb, dir], ...(quick ? [] : dbs.map((d) => [d, d, withFiles(d)]))];
   for (const [label, db, home] of sets) {
     const srv = await startServer(['--rate-limit', '0', '--read-only'], { dir: home, db });
     try {
@@ -116,6 +124,7 @@ try {
   failed = true;
 } finally {
   await browser.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const h of homes) unlinkSync(join(h, 'data')); // the link, never the run files
+  for (const d of [dir, ...homes]) rmSync(d, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);
