@@ -176,7 +176,7 @@
   }
 
   async function main() {
-    const asked = es.api(`/api/runs/${encodeURIComponent(runId)}`); // out before storage is opened
+    const asked = view.ask(''); // asked for by view.js, before storage is opened
     const linkToken = takeEditLink();
     let run;
     try { run = await asked; } catch (e) {
