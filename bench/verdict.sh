@@ -28,7 +28,7 @@ csv=$out/pdh-64cpu.csv
   { "$build/bench/gen_pdh_csv" -c 64 -s "$rows" -o "$csv"; echo "$rows" > "$out/pdh-64cpu.rows"; }
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
-judge() { awk -v v="$1" 'BEGIN { printf "%s ≤ 1 s after the last byte", v <= 1 ? "meets" : "MISSES" }'; } # issue 17
+judge() { awk -v v="$1" 'BEGIN { printf "%s ≤ 1 s after the last byte", (v <= 1 ? "meets" : "MISSES") }'; } # issue 17
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
 
 pids=()
