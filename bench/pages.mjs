@@ -12,6 +12,7 @@
 //           appear (scripts/test.sh runs it so the script cannot rot). Full: median of 5.
 // ETLSCOPE_BIN picks the binary (default build/server/etlscope).
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launch } from '../tests/support/browser.mjs';
@@ -118,6 +119,10 @@ try {
     } finally {
       await srv.stop();
     }
+    // the server's own count at its stop (server/answers.h): answers served from memory
+    if (!srv.child.stderr.closed) await once(srv.child.stderr, 'close');
+    const kept = srv.stderr().match(/kept answers: (\d+) of (\d+) run answers \((\d+) %\)/);
+    if (kept) console.log(`| run pages of ${label === 'demo' ? 'the demo runs' : label}: kept answers | ${kept[1]} of ${kept[2]} run answers with a body (${kept[3]} %) | first visits compute, later ones (fresh browser contexts) are kept | — |`);
   }
 } catch (e) {
   console.error(`pages.mjs: ${e.message}`);
