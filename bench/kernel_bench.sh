@@ -33,7 +33,7 @@ for comp in false true; do
   rate=$(awk -v b="$bytes" -v s="$wall" 'BEGIN { printf "%.1f", b / 1048576 / s }')
   target=$([ $comp = true ] && echo 100 || echo 250)
   met=$(awk -v r="$rate" -v t="$target" 'BEGIN { print (r >= t ? "meets" : "MISSES") }')
-  echo "| kernel trace ingest, $secs s, 24 CPUs, 1 kHz samples with stacks + DPC/ISR, $([ $comp = true ] && echo XPRESS-compressed || echo uncompressed), $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }') M events | $rate MB/s of file ($wall s), peak RSS $((rss / 1024)) MB; $met ≥ $target MB/s | \`cat FILE\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
+  echo "| kernel trace ingest, $secs s, 24 CPUs, 1 kHz samples with stacks + DPC/ISR, $([ $comp = true ] && echo XPRESS-compressed || echo uncompressed), $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }') M events | $rate MB/s of file ($wall s wall, $cpu s CPU), peak RSS $((rss / 1024)) MB; $met ≥ $target MB/s, $([ $((rss / 1024)) -lt 64 ] && echo meets || echo MISSES) RSS < 64 MB | \`cat FILE\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
   [ $quick = 1 ] || bench/stages.sh "kernel trace, $([ $comp = true ] && echo compressed || echo uncompressed)" "$etl"
 done
 

@@ -6,13 +6,15 @@
 // table rows like the other benchmarks; targets (issue 17): verdict ≤ 300 ms, drawn ≤ 1 s.
 //   node bench/pages.mjs [--quick] [--db PATH]…
 //     runs: the demo runs (stored by `etlscope demo` into a fresh database), plus every run
-//           of each --db database (bench/run.sh passes the 25 M-event run's database);
+//           of each --db database (bench/run.sh passes the 25 M-event run's database), whose
+//           run files are in the data directory next to it (X.db: X-data, as dpc_bench.sh);
 //     --quick: demo runs only, one repetition, no targets judged — only that both marks
 //           appear (scripts/test.sh runs it so the script cannot rot). Full: median of 5.
 // ETLSCOPE_BIN picks the binary (default build/server/etlscope).
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { once } from 'node:events';
+import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { launch } from '../tests/support/browser.mjs';
 import { binary, startServer, tempDir } from '../tests/support/server.mjs';
 
@@ -37,7 +39,20 @@ async function visit(browser, base, id) {
     const t = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
       const mark = (n) => { const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : null; };
-      return { response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn') };
+      // what does not depend on the load: requests and bytes, the last panel to draw
+      const res = performance.getEntriesByType('resource');
+      const api = res.filter((r) => new URL(r.name).pathname.startsWith('/api/'));
+      const big = api.reduce((a, r) => (!a || r.encodedBodySize > a.encodedBodySize ? r : a), null);
+      const panels = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('etlscope:panel:'));
+      const last = panels.reduce((a, m) => (!a || m.startTime > a.startTime ? m : a), null);
+      return {
+        response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn'),
+        requests: res.length + 1, apiRequests: api.length,
+        bytes: nav.encodedBodySize + res.reduce((a, r) => a + r.encodedBodySize, 0),
+        apiBytes: api.reduce((a, r) => a + r.encodedBodySize, 0),
+        biggest: big ? `${new URL(big.name).pathname.replace(/^\/api\/runs\/[0-9a-f]+\//, '')} ${(big.encodedBodySize / 1024).toFixed(1)} KB` : '—',
+        last: last ? `${last.name.slice('etlscope:panel:'.length)} at ${Math.round(last.startTime)} ms` : '—',
+      };
     });
     if (t.verdict === null) throw new Error(`run ${id}: no etlscope:verdict mark`);
     if (problems.length) throw new Error(`run ${id}: ${problems.join('; ')}`);
@@ -47,23 +62,41 @@ async function visit(browser, base, id) {
   }
 }
 
+// The server's CPU time (user + system) so far, in ms, from /proc (Linux).
+const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+function serverCpuMs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' '); // fields from 3 on
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / ticks; // utime, stime: fields 14, 15
+}
+
 async function measureServer(browser, srv, label) {
   const { runs } = await (await fetch(`${srv.url}/api/runs`)).json();
   if (!runs.length) throw new Error(`${label}: no runs`);
   const rows = [];
   for (const r of runs) {
     const seen = [];
-    for (let i = 0; i < reps; i++) seen.push(await visit(browser, srv.url, r.id));
+    for (let i = 0; i < reps; i++) {
+      const cpu0 = serverCpuMs(srv.child.pid);
+      const t = await visit(browser, srv.url, r.id);
+      t.cpu = serverCpuMs(srv.child.pid) - cpu0;
+      seen.push(t);
+    }
     const m = (k) => median(seen.map((s) => s[k]));
+    const first = seen[0], later = seen.slice(1);
     const verdict = m('verdict'), drawn = m('drawn');
     const judged = quick ? 'marks present (--quick: not judged)'
       : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
     rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)}, fully drawn ${ms(drawn)} | navigation: HTML received ${ms(m('response'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
+    // Load-independent facts of the same visits: the first visit computes every answer,
+    // the later ones (fresh browser contexts) get the server's kept answers.
+    const cpuLater = later.length ? `, later visits (kept answers) ${ms(median(later.map((s) => s.cpu)))}` : '';
+    rows.push(`| run page: ${r.name}: what it costs | ${first.requests} requests (${first.apiRequests} JSON), ${(first.bytes / 1024).toFixed(0)} KB (${(first.apiBytes / 1024).toFixed(0)} KB JSON; largest ${first.biggest}); server CPU for the whole page: first visit ${ms(first.cpu)}${cpuLater} | last panel drawn: ${first.last} (first visit) | — |`);
   }
   return rows;
 }
 
-const dir = tempDir('etlscope-pages-');
+const dir = tempDir('etlscope-pages-'), homes = [];
 const browser = await launch();
 let failed = false;
 try {
@@ -71,7 +104,14 @@ try {
   // server starts with nothing to convert; each other database gets a directory of its own
   const demoDb = join(dir, 'demo.db');
   execFileSync(binary, ['demo', '--db', demoDb, '--data-dir', join(dir, 'data')], { stdio: 'ignore' });
-  const sets = [['demo', demoDb, dir], ...(quick ? [] : dbs.map((d) => [d, d, tempDir('etlscope-pages-')]))];
+  const withFiles = (db) => { // a home whose data/ is the run files' directory of db
+    const home = tempDir('etlscope-pages-'), data = resolve(db.replace(/\.db$/, '') + '-data');
+    if (!existsSync(data)) throw new Error(`${db}: no run files directory ${data}`);
+    symlinkSync(data, join(home, 'data'));
+    homes.push(home);
+    return home;
+  };
+  const sets = [['demo', demoDb, dir], ...(quick ? [] : dbs.map((d) => [d, d, withFiles(d)]))];
   for (const [label, db, home] of sets) {
     const srv = await startServer(['--rate-limit', '0', '--read-only'], { dir: home, db });
     try {
@@ -79,12 +119,17 @@ try {
     } finally {
       await srv.stop();
     }
+    // the server's own count at its stop (server/answers.h): answers served from memory
+    if (!srv.child.stderr.closed) await once(srv.child.stderr, 'close');
+    const kept = srv.stderr().match(/kept answers: (\d+) of (\d+) run answers \((\d+) %\)/);
+    if (kept) console.log(`| run pages of ${label === 'demo' ? 'the demo runs' : label}: kept answers | ${kept[1]} of ${kept[2]} run answers with a body (${kept[3]} %) | first visits compute, later ones (fresh browser contexts) are kept | — |`);
   }
 } catch (e) {
   console.error(`pages.mjs: ${e.message}`);
   failed = true;
 } finally {
   await browser.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const h of homes) unlinkSync(join(h, 'data')); // the link, never the run files
+  for (const d of [dir, ...homes]) rmSync(d, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

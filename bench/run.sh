@@ -17,6 +17,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "| benchmark | figure | baseline (same run) | ratio |"
 echo "|---|---|---|---|"
+# wall times depend on what else runs: the load average says how quiet the machine was
+loadavg() { echo "| machine, $1 | $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) | — | — |"; }
+loadavg "at the start"
 
 # --- 1. perfmon CSV ingest vs sqlite3 .import -------------------------------------------
 rows=21500; [ $quick = 1 ] && rows=500
@@ -47,5 +50,6 @@ bench/verdict.sh $([ $quick = 1 ] && echo --quick)
 node bench/load.mjs $([ $quick = 1 ] && echo --quick)
 
 # --- 4. run pages in headless Chromium: verdict and fully drawn (the demo runs, and the
-#        25 M-event run dpc_bench.sh stored) -------------------------------------------------
+#        25 M-event run dpc_bench.sh stored in dpc.db with its run files in dpc-data) -------
 ETLSCOPE_BIN="$build/server/etlscope" node bench/pages.mjs $([ $quick = 1 ] && echo --quick || echo --db "$out/dpc.db")
+loadavg "at the end"

@@ -67,6 +67,27 @@ void db_close(sqlite3 *db)
 	sqlite3_close(db);
 }
 
+sqlite3_stmt *db_kept_stmt(sqlite3 *db, const char *sql)
+{
+	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
+		if (!sqlite3_stmt_busy(p) && strcmp(sqlite3_sql(p), sql) == 0)
+			return p;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+void db_kept_done(sqlite3_stmt *st)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
 int db_random_hex(char *out, size_t nbytes)
 {
 	unsigned char buf[64];

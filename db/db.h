@@ -22,6 +22,13 @@ sqlite3 *db_open(const char *path, enum db_open_mode mode, char *err, size_t err
 sqlite3 *db_connect(const char *path, int flags, char *err, size_t errlen);
 /* Finalizes statements still kept on db (prepared once per connection), then closes it. */
 void db_close(sqlite3 *db);
+/* A statement for sql prepared once per connection and kept on it until db_close (for the
+ * queries of every request: parsing them cost more than running them). One in use (a
+ * nested call) is never returned: another is prepared and kept. After use hand it back
+ * with db_kept_done (reset, bindings cleared). NULL on error. Only for connections closed
+ * with db_close (sqlite3_close fails while statements are kept). */
+sqlite3_stmt *db_kept_stmt(sqlite3 *db, const char *sql);
+void db_kept_done(sqlite3_stmt *st);
 
 /* Schema version the code expects, and the migration runner (idempotent). */
 int db_schema_version(void);
@@ -115,6 +122,9 @@ struct db_run {
 
 /* 0 found, 1 no such run, -1 error. Free with db_run_clear. */
 int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out);
+/* Same, with the query kept on db (db_kept_stmt: only for connections closed with
+ * db_close): the catalog's lookup of every run request. */
+int db_run_get_kept(sqlite3 *db, const char *public_id, struct db_run *out);
 void db_run_clear(struct db_run *r);
 /* Newest first. cb returns non-zero to stop. */
 int db_run_list(sqlite3 *db, int (*cb)(void *ud, const struct db_run *r), void *ud);

@@ -127,7 +127,8 @@ int db_catalog_is_pg(const char *url);
 int db_catalog_migrate(const char *url, char *err, size_t errlen);
 /* A new connection for the caller's thread; NULL with err. */
 struct db_catalog *db_catalog_open(const char *url, char *err, size_t errlen);
-/* An SQLite catalog over a connection the caller keeps (tests, tools); NULL: no memory. */
+/* An SQLite catalog over a connection the caller keeps (tests, tools) and closes with
+ * db_close (the catalog keeps its lookups on it: db_kept_stmt); NULL: no memory. */
 struct db_catalog *db_catalog_sqlite_wrap(sqlite3 *db);
 /* The SQLite connection of an SQLite catalog; NULL for PostgreSQL. */
 sqlite3 *db_catalog_sqlite(struct db_catalog *c);

@@ -134,12 +134,12 @@ static int s_run_get(struct db_catalog *c, const char *public_id, struct db_cata
 	sqlite3 *db = dbof(c);
 	sqlite3_stmt *q;
 	memset(out, 0, sizeof *out);
-	int rc = db_run_get(db, public_id, &out->run);
+	/* both queries kept on the catalog's connection: every run request makes them */
+	int rc = db_run_get_kept(db, public_id, &out->run);
 	if (rc != 0)
 		return rc;
-	if (sqlite3_prepare_v2(db, "SELECT coalesce(f.version, 0), r.edit_token FROM runs r"
-				   " LEFT JOIN run_files f ON f.run_id = r.id WHERE r.id = ?", -1, &q,
-			       NULL) != SQLITE_OK) {
+	if (!(q = db_kept_stmt(db, "SELECT coalesce(f.version, 0), r.edit_token FROM runs r"
+				   " LEFT JOIN run_files f ON f.run_id = r.id WHERE r.id = ?"))) {
 		db_run_clear(&out->run);
 		return -1;
 	}
@@ -149,7 +149,7 @@ static int s_run_get(struct db_catalog *c, const char *public_id, struct db_cata
 		out->version = sqlite3_column_int64(q, 0);
 		snprintf(out->edit_token, sizeof out->edit_token, "%s", sqlite3_column_text(q, 1));
 	}
-	sqlite3_finalize(q);
+	db_kept_done(q);
 	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1; /* deleted in between: gone */
 	if (rc != 0)
 		db_run_clear(&out->run);

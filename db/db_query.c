@@ -54,14 +54,15 @@ void db_run_clear(struct db_run *r)
 
 /* Runs still inside their ingest transaction are invisible to other connections, and
  * expired runs are treated as gone. */
-int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out)
+static const char run_get_sql[] = "SELECT " RUN_COLUMNS " FROM runs WHERE public_id=?"
+				  " AND (expires_us IS NULL OR expires_us > ?)";
+
+static int run_get(sqlite3 *db, const char *public_id, struct db_run *out, int kept)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT " RUN_COLUMNS " FROM runs WHERE public_id=?"
-			       " AND (expires_us IS NULL OR expires_us > ?)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (kept ? !(st = db_kept_stmt(db, run_get_sql))
+		 : sqlite3_prepare_v2(db, run_get_sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, public_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, db_now_us());
@@ -70,8 +71,21 @@ int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out)
 		rc = fill_run(st, out) == 0 ? 0 : -1;
 	else
 		rc = rc == SQLITE_DONE ? 1 : -1;
-	sqlite3_finalize(st);
+	if (kept)
+		db_kept_done(st);
+	else
+		sqlite3_finalize(st);
 	return rc;
+}
+
+int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out)
+{
+	return run_get(db, public_id, out, 0);
+}
+
+int db_run_get_kept(sqlite3 *db, const char *public_id, struct db_run *out)
+{
+	return run_get(db, public_id, out, 1);
 }
 
 int db_run_list(sqlite3 *db, int (*cb)(void *ud, const struct db_run *r), void *ud)

@@ -22,6 +22,8 @@ struct handle {
 	int64_t run_id, version;
 	sqlite3 *db;
 	uint64_t used;
+	char *shown; /* the editable fields last copied onto its TEMP row (overlay_key) */
+	size_t shown_len;
 };
 
 struct db_reader {
@@ -52,8 +54,10 @@ void db_reader_free(struct db_reader *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; i < READER_HANDLES; i++)
+	for (int i = 0; i < READER_HANDLES; i++) {
 		db_close(r->h[i].db);
+		free(r->h[i].shown);
+	}
 	db_catalog_close(r->cat);
 	db_close(r->empty);
 	free(r);
@@ -78,14 +82,16 @@ static int lookup(struct db_catalog *cat, const char *public_id, struct db_catal
 	return cat->ops->run_get(cat, public_id, out) == 0 ? 0 : 1;
 }
 
-/* Copy the editable fields of the catalog's row onto the TEMP runs row of the run. */
-static int overlay(sqlite3 *db, const struct db_catalog_run *row, const char *schema)
+/* Copy the editable fields of the catalog's row onto the TEMP runs row of the run. kept:
+ * the statement is kept on db (a cached handle, closed with db_close). */
+static int overlay(sqlite3 *db, const struct db_catalog_run *row, const char *schema, int kept)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	char sql[160];
 	snprintf(sql, sizeof sql, "UPDATE %s.runs SET name=?, notes=?, expires_us=?, edit_token=?"
 				  " WHERE id=?", schema);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+	if (kept ? !(q = db_kept_stmt(db, sql))
+		 : sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(q, 1, row->run.name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, row->run.notes, -1, SQLITE_STATIC);
@@ -94,8 +100,37 @@ static int overlay(sqlite3 *db, const struct db_catalog_run *row, const char *sc
 	sqlite3_bind_text(q, 4, row->edit_token, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, row->run.id);
 	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(q);
+	if (kept)
+		db_kept_done(q);
+	else
+		sqlite3_finalize(q);
 	return rc;
+}
+
+/* The editable fields of a catalog row in one buffer of *len bytes (malloc'd; NULL: no
+ * memory): a cached handle whose TEMP row already shows them needs no UPDATE (before, every
+ * request, kept answers included, prepared a statement and wrote the row). */
+static char *overlay_key(const struct db_catalog_run *row, size_t *len)
+{
+	const char *f[3] = {row->run.name ? row->run.name : "", row->run.notes ? row->run.notes : "",
+			    row->edit_token};
+	char head[48];
+	int hn = snprintf(head, sizeof head, "%d:%lld", row->run.has_expiry,
+			  (long long)row->run.expires_us);
+	size_t n = (size_t)hn + 1, at = 0;
+	for (int i = 0; i < 3; i++)
+		n += strlen(f[i]) + 1;
+	char *k = malloc(n);
+	if (!k)
+		return NULL;
+	memcpy(k, head, (size_t)hn + 1), at = (size_t)hn + 1;
+	for (int i = 0; i < 3; i++) { /* each with its NUL: ("a","bc") and ("ab","c") differ */
+		size_t m = strlen(f[i]) + 1;
+		memcpy(k + at, f[i], m);
+		at += m;
+	}
+	*len = n;
+	return k;
 }
 
 static sqlite3 *open_file(struct db_reader *r, int64_t run_id, int64_t version, char *err,
@@ -140,6 +175,7 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 	if (!h) {
 		h = lru;
 		db_close(h->db);
+		free(h->shown);
 		memset(h, 0, sizeof *h);
 		if (!(h->db = open_file(r, id, version, err, errlen))) {
 			db_run_clear(&row.run);
@@ -149,7 +185,16 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 		h->version = version;
 	}
 	h->used = ++r->tick;
-	int rc = overlay(h->db, &row, "temp");
+	size_t klen = 0;
+	char *key = overlay_key(&row, &klen);
+	int rc = 0;
+	if (!key || klen != h->shown_len || memcmp(key, h->shown, klen) != 0) {
+		free(h->shown);
+		h->shown = NULL, h->shown_len = 0;
+		if ((rc = overlay(h->db, &row, "temp", 1)) == 0 && key)
+			h->shown = key, h->shown_len = klen, key = NULL;
+	}
+	free(key);
 	db_run_clear(&row.run);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot read run %lld: %s", (long long)id, sqlite3_errmsg(h->db));
@@ -310,7 +355,7 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 		if (rc == 0)
 			rc = keep && sqlite3_exec(db, keep, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 		for (int j = 0; j < k && rc == 0; j++)
-			rc = overlay(db, &rows[j], "temp");
+			rc = overlay(db, &rows[j], "temp", 0);
 		if (rc != 0)
 			snprintf(err, errlen, "cannot open the runs: %s", sqlite3_errmsg(db));
 	} else {

@@ -44,6 +44,10 @@ char *answers_get(struct answers *a, const char *etag, size_t *len)
 		*len = e->len;
 		e->used = ++a->clock;
 	}
+	if (copy)
+		a->hits++;
+	else
+		a->misses++;
 	pthread_mutex_unlock(&a->mu);
 	return copy;
 }

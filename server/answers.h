@@ -25,6 +25,7 @@ struct answers_entry {
 struct answers {
 	pthread_mutex_t mu;
 	uint64_t clock;
+	uint64_t hits, misses; /* answers_get's finds and misses (the hit rate: bench/pages.mjs) */
 	size_t bytes;
 	struct answers_entry e[ANSWERS_SLOTS];
 };

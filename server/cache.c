@@ -62,24 +62,12 @@ static const char etag_sql[] =
 	/* an expired run answers 404 from then on (db_run_get), never a kept answer */
 	" AND (r.expires_us IS NULL OR r.expires_us > ?2)";
 
-/* The tag query, prepared once per connection and kept on it (parsing it was a tenth of a
- * kept answer's time); db_close finalizes it with the handle. NULL on error. */
-static sqlite3_stmt *etag_stmt(sqlite3 *db)
-{
-	for (sqlite3_stmt *p = sqlite3_next_stmt(db, NULL); p; p = sqlite3_next_stmt(db, p))
-		if (!sqlite3_stmt_busy(p) && strcmp(sqlite3_sql(p), etag_sql) == 0)
-			return p;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v3(db, etag_sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-		return NULL;
-	return st;
-}
-
 int cache_run_etag(sqlite3 *db, int64_t epoch, int64_t version, const char *run_id,
 		   const char *what, const char *query, char etag[CACHE_ETAG_LEN])
 {
 	struct hash2 h = {0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL};
-	sqlite3_stmt *st = etag_stmt(db);
+	/* kept on the connection (parsing it was a tenth of a kept answer's time) */
+	sqlite3_stmt *st = db_kept_stmt(db, etag_sql);
 	int rc = 1;
 	if (!st)
 		return -1;
@@ -107,8 +95,7 @@ int cache_run_etag(sqlite3 *db, int64_t epoch, int64_t version, const char *run_
 	} else if (s != SQLITE_DONE) {
 		rc = -1;
 	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	db_kept_done(st);
 	return rc;
 }
 

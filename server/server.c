@@ -432,6 +432,12 @@ void server_stop(struct server_ctx *s)
 	db_store_free(s->store); /* after everything that reads or writes runs */
 	s->store = NULL;
 	limits_destroy(&s->limits);
+	/* how often a run answer with a body came from memory (a 304 asks for none) */
+	uint64_t asked = s->answers.hits + s->answers.misses;
+	if (asked)
+		fprintf(stderr, "etlscope: kept answers: %llu of %llu run answers (%.0f %%)\n",
+			(unsigned long long)s->answers.hits, (unsigned long long)asked,
+			100.0 * (double)s->answers.hits / (double)asked);
 	answers_clear(&s->answers);
 	unlock_data_dir(s);
 	mg_exit_library();

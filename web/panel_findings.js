@@ -118,7 +118,7 @@
     applies: () => true,
     async init(run) {
       try {
-        render(await es.api(`/api/runs/${encodeURIComponent(run.id)}/findings`));
+        render(await view.ask('/findings')); // asked for early by view.js
       } catch (e) {
         $('verdict').replaceChildren(es.el('span', { class: 'error' }, `Cannot compute findings: ${e.message}`));
       }

@@ -145,7 +145,7 @@ const insideView = (function () {
       init(r) {
         if (r.summary.dpcisr_enabled === false) { es.show($('dpc-inside-block'), false); return; }
         view.onChange((changed) => { if (changed.has('*') || changed.has('module')) refresh(); });
-        refresh();
+        return refresh();
       },
     });
   }

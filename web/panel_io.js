@@ -140,7 +140,7 @@
     applies: (run) => run.format === 'etl',
     init(run) {
       if (!(run.summary.counts || {}).DiskIoOther) { showEmpty(); return; } // the summary counts the group as "DiskIoOther"
-      load(run);
+      return load(run);
     },
   });
 })();

@@ -293,7 +293,7 @@
         if (has('pid', 'tid', 'smod', 'stag')) loadButterfly();
         if (has('pid', 'tid', 'stag')) loadTags();
       });
-      loadAll();
+      return loadAll(); // drawn once processes, threads, tree, butterfly and tags are
     },
   });
 })();

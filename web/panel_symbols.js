@@ -103,7 +103,7 @@
     init() {
       dropZone();
       $('sym-again').addEventListener('click', again);
-      refresh().catch((err) => { $('sym-note').textContent = `Cannot load the modules' symbols: ${err.message}`; es.show($('sym-block'), true); });
+      return refresh().catch((err) => { $('sym-note').textContent = `Cannot load the modules' symbols: ${err.message}`; es.show($('sym-block'), true); });
     },
   });
 })();

@@ -166,15 +166,17 @@
   async function startPanels(run) {
     const on = view.panels.filter((p) => p.applies(run));
     for (const p of view.panels) es.show($(p.section), on.includes(p));
+    // etlscope:panel:SECTION when a panel's first view is drawn (bench/pages.mjs names the last)
+    const started = (p) => Promise.resolve(p.init(run)).finally(() => performance.mark(`etlscope:panel:${p.section}`));
     const verdict = on.find((p) => p.section === 'findings-panel');
-    if (verdict) await Promise.allSettled([verdict.init(run)]);
+    if (verdict) await Promise.allSettled([started(verdict)]);
     performance.mark('etlscope:verdict');
     await chartScripts();
-    await Promise.allSettled(on.filter((p) => p !== verdict).map((p) => p.init(run)));
+    await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }
 
   async function main() {
-    const asked = es.api(`/api/runs/${encodeURIComponent(runId)}`); // out before storage is opened
+    const asked = view.ask(''); // asked for by view.js, before storage is opened
     const linkToken = takeEditLink();
     let run;
     try { run = await asked; } catch (e) {

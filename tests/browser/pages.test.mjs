@@ -155,3 +155,27 @@ test('the uploader edits, copies the link and deletes a run from its page', asyn
   assert.equal((await fetch(`${srv.url}/api/runs/${id}`)).status, 404);
   await page.context().close();
 });
+
+// The verdict's two answers (the run, its findings) must not wait for the page's other
+// scripts: view.js asks for them as it runs, so both requests start before
+// DOMContentLoaded (which fires after every deferred script has run) and each is made once.
+test('the run and its findings are asked for before DOMContentLoaded, once each', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'early.csv');
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  const t = await page.evaluate(() => {
+    const dcl = performance.getEntriesByType('navigation')[0].domContentLoadedEventStart;
+    const base = `/api/runs/${view.runId}`;
+    const starts = (path) => performance.getEntriesByType('resource')
+      .filter((r) => new URL(r.name).pathname === path).map((r) => r.startTime);
+    return { dcl, run: starts(base), findings: starts(`${base}/findings`) };
+  });
+  assert.equal(t.run.length, 1, JSON.stringify(t));
+  assert.equal(t.findings.length, 1, JSON.stringify(t));
+  assert.ok(t.run[0] < t.dcl && t.findings[0] < t.dcl, JSON.stringify(t));
+  assert.match(await page.textContent('#verdict'), /\S/);
+  assert.notEqual(await page.textContent('#verdict'), '…');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -115,6 +115,25 @@ static void test_publish_read_version_delete(void **state)
 	db = db_run_open(r, pub, err, sizeof err);
 	assert_int_equal(count(db, "SELECT count(*) FROM runs WHERE name='renamed'"), 1);
 	assert_int_equal(count(db, "SELECT count(*) FROM main.runs WHERE edit_token=''"), 1);
+	/* each edit shows through the cached handle, whichever field, back and forth, and a
+	 * text moving between two fields (the reader skips the copy when nothing changed) */
+	static const char *const edits[][2] = {
+		{"UPDATE runs SET notes='n1'", "name='renamed' AND notes='n1'"},
+		{"UPDATE runs SET expires_us=4102444800000000", "expires_us=4102444800000000"},
+		{"UPDATE runs SET expires_us=4102444800000001", "expires_us=4102444800000001"},
+		{"UPDATE runs SET edit_token='t1'", "edit_token='t1' AND notes='n1'"},
+		{"UPDATE runs SET expires_us=NULL", "expires_us IS NULL"},
+		{"UPDATE runs SET name='renamedn', notes='1'", "name='renamedn' AND notes='1'"},
+		{"UPDATE runs SET name='renamed', notes='n1'", "name='renamed' AND notes='n1'"},
+	};
+	for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+		char q[200];
+		assert_int_equal(sqlite3_exec(cat, edits[i][0], NULL, NULL, NULL), 0);
+		db = db_run_open(r, pub, err, sizeof err);
+		assert_non_null(db);
+		snprintf(q, sizeof q, "SELECT count(*) FROM runs WHERE %s", edits[i][1]);
+		assert_int_equal(count(db, q), 1);
+	}
 	assert_null(db_run_open(r, "00000000000000000000000000000000", err, sizeof err));
 	assert_string_equal(err, "no such run");
 	assert_int_equal(db_reader_version(r), 0);

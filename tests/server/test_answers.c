@@ -1,5 +1,5 @@
 /* test_answers.c — the kept run answers (server/answers.c): a kept answer comes back
- * byte for byte under its tag only; a tag stored again holds the newer answer; the total
+ * byte for byte under its tag only (hits and misses counted); a tag stored again holds the newer answer; the total
  * stays within ANSWERS_MAX_BYTES by dropping the least recently used; an answer over
  * ANSWERS_MAX_ONE is never kept. */
 #include <setjmp.h>
@@ -43,6 +43,8 @@ static void test_kept_by_tag(void **state)
 	answers_put(&a, "\"a\"", "{\"x\":22}", 8); /* the same tag again: the newer answer */
 	expect("\"a\"", "{\"x\":22}", 8);
 	assert_int_equal(a.bytes, 10);
+	assert_int_equal(a.hits, 4); /* a, b, e, a */
+	assert_int_equal(a.misses, 2); /* a before it was kept, c */
 	answers_clear(&a);
 }
 
