@@ -157,32 +157,40 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 {
 	struct db_catalog_run row;
 	struct handle *h = NULL, *lru = &r->h[0];
-	snprintf(err, errlen, "no such run");
+	int64_t id, version;
 	r->version = 0;
-	if (lookup(r->cat, public_id, &row) != 0)
-		return NULL;
-	int64_t id = row.run.id, version = row.version;
-	if (version == 0) { /* not moved into a file yet (db_store_adopt.c; SQLite only) */
-		db_run_clear(&row.run);
-		return db_catalog_sqlite(r->cat);
-	}
-	for (int i = 0; i < READER_HANDLES && !h; i++) {
-		if (r->h[i].db && r->h[i].run_id == id && r->h[i].version == version)
-			h = &r->h[i];
-		else if (!r->h[i].db || (lru->db && r->h[i].used < lru->used))
-			lru = &r->h[i];
-	}
-	if (!h) {
+	/* A new version (db_store_run_modify: symbols, edits) unlinks the file of the one the
+	 * catalog named a moment ago: a failed open is retried on a fresh lookup. */
+	for (int attempt = 0;; attempt++) {
+		snprintf(err, errlen, "no such run");
+		if (lookup(r->cat, public_id, &row) != 0)
+			return NULL;
+		id = row.run.id, version = row.version;
+		if (version == 0) { /* not moved into a file yet (db_store_adopt.c; SQLite only) */
+			db_run_clear(&row.run);
+			return db_catalog_sqlite(r->cat);
+		}
+		h = NULL, lru = &r->h[0];
+		for (int i = 0; i < READER_HANDLES && !h; i++) {
+			if (r->h[i].db && r->h[i].run_id == id && r->h[i].version == version)
+				h = &r->h[i];
+			else if (!r->h[i].db || (lru->db && r->h[i].used < lru->used))
+				lru = &r->h[i];
+		}
+		if (h)
+			break;
 		h = lru;
 		db_close(h->db);
 		free(h->shown);
 		memset(h, 0, sizeof *h);
-		if (!(h->db = open_file(r, id, version, err, errlen))) {
-			db_run_clear(&row.run);
-			return NULL;
+		if ((h->db = open_file(r, id, version, err, errlen))) {
+			h->run_id = id;
+			h->version = version;
+			break;
 		}
-		h->run_id = id;
-		h->version = version;
+		db_run_clear(&row.run);
+		if (attempt == 2)
+			return NULL;
 	}
 	h->used = ++r->tick;
 	size_t klen = 0;
@@ -344,6 +352,21 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 			db_store_run_path(r->st, id, v, path, sizeof path);
 		snprintf(name, sizeof name, "r%d", files++);
 		rc = attach_ro(db, path, name);
+		/* a new version may have replaced the file just named (see db_run_open) */
+		for (int attempt = 0; rc != 0 && v != 0 && attempt < 2; attempt++) {
+			struct db_catalog_run again;
+			if (lookup(r->cat, public_ids[i], &again) != 0)
+				break;
+			if (again.version == v || again.version == 0) {
+				db_run_clear(&again.run);
+				break;
+			}
+			db_run_clear(&rows[k - 1].run);
+			rows[k - 1] = again;
+			v = again.version;
+			db_store_run_path(r->st, id, v, path, sizeof path);
+			rc = attach_ro(db, path, name);
+		}
 	}
 	keep = sqlite3_mprintf("%z)", keep);
 	if (rc == 0 && k == 0) {

@@ -2,7 +2,8 @@
  * is one file holding its rows (none in the catalog) and is read through db_run_open with
  * the catalog's editable fields; a new version replaces the file and readers see it; an
  * abandoned run leaves nothing; a deleted run's file goes at the sweep. Expected counts come
- * from the CSV the test writes (3 counter columns × 5 samples). */
+ * from the CSV the test writes (3 counter columns × 5 samples). A reader opening a run while
+ * new versions replace its file (each unlinks the one before) always gets a version. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -165,10 +167,75 @@ static void test_publish_read_version_delete(void **state)
 	db_store_free(st);
 }
 
+struct versions {
+	struct db_store *st;
+	int64_t id;
+	int made, done;
+	pthread_mutex_t mu;
+};
+
+static int same_rows(void *ud, sqlite3 *db, int64_t run_id, char *err, size_t errlen)
+{
+	(void)ud, (void)db, (void)run_id, (void)err, (void)errlen;
+	return 0;
+}
+
+static void *make_versions(void *arg) /* 60 new versions, one after another */
+{
+	struct versions *v = arg;
+	char err[256];
+	for (int i = 0; i < 60; i++)
+		if (db_store_run_modify(v->st, v->id, same_rows, NULL, err, sizeof err) == 0)
+			v->made++;
+	pthread_mutex_lock(&v->mu);
+	v->done = 1;
+	pthread_mutex_unlock(&v->mu);
+	return NULL;
+}
+
+/* The catalog names version N, the writer then unlinks N's file as N+1 takes its place:
+ * an open in between must look again, not fail (it did: "cannot open the file of run";
+ * the symbol job's new version failed a /modules read in the full CI). */
+static void test_open_while_versions_replace_the_file(void **state)
+{
+	char err[256], pub[DB_PUBLIC_ID_LEN + 1];
+	(void)state;
+	struct versions v = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	assert_non_null(v.st = db_store_open(catalog, runs, NULL, NULL, err, sizeof err));
+	v.id = publish(v.st, pub);
+	struct db_reader *r = db_reader_new(v.st, err, sizeof err);
+	assert_non_null(r);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, make_versions, &v), 0);
+	int opens = 0, failed = 0, done = 0;
+	while (!done) {
+		pthread_mutex_lock(&v.mu);
+		done = v.done;
+		pthread_mutex_unlock(&v.mu);
+		sqlite3 *db = db_run_open(r, pub, err, sizeof err);
+		opens++;
+		if (!db || count(db, "SELECT count(*) FROM counters") != 3)
+			failed++;
+		const char *ids[] = {pub}; /* compare's way: one connection over run files */
+		sqlite3 *set = db_run_open_set(r, ids, 1, err, sizeof err);
+		if (!set || count(set, "SELECT count(*) FROM counters") != 3)
+			failed++;
+		db_close(set);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(v.made, 60);
+	assert_true(opens >= 10); /* each raced some new versions */
+	assert_int_equal(failed, 0);
+	db_reader_free(r);
+	db_store_free(v.st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish_read_version_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_while_versions_replace_the_file, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
