@@ -251,7 +251,7 @@ test('only this server\'s host names are answered, and Origin must match scheme,
     const hosts = [[`127.0.0.1:${port}`, 200], [`localhost:${port}`, 200], ['localhost', 200],
       ['evil.example', 421], [`evil.example:${port}`, 421], ['127.0.0.1.nip.io', 421], ['', 421]];
     for (const [host, want] of hosts) {
-      const a = headersOf(await rawRequest(port, `GET /api/health HTTP/1.1\r\nHost: ${host}\r\n\r\n`));
+      const a = headersOf(await rawRequest(port, `GET /api/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
       assert.equal(a.status, want, `Host: ${host}`);
       if (want !== 200) assert.ok(JSON.parse(a.body).error);
     }
@@ -266,7 +266,7 @@ test('only this server\'s host names are answered, and Origin must match scheme,
   const pub = await startServer(['--public-url', 'https://etlscope.example.internal']);
   try {
     for (const [host, want] of [['etlscope.example.internal', 200], ['ETLSCOPE.example.internal:443', 200], [`127.0.0.1:${pub.port}`, 200], ['other.example.internal', 421]]) {
-      assert.equal(headersOf(await rawRequest(pub.port, `GET /api/health HTTP/1.1\r\nHost: ${host}\r\n\r\n`)).status, want, host);
+      assert.equal(headersOf(await rawRequest(pub.port, `GET /api/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).status, want, host);
     }
     for (const [origin, want] of [['https://etlscope.example.internal', 202], ['http://etlscope.example.internal', 403], ['https://etlscope.example.internal:8443', 403]]) {
       const text = `POST /api/uploads?file=o.csv HTTP/1.1\r\nHost: etlscope.example.internal\r\nOrigin: ${origin}\r\nContent-Length: ${csv.length}\r\n\r\n${csv.toString('latin1')}`;
