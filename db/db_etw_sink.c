@@ -188,6 +188,44 @@ static int store_identity(struct db_etw *e, const struct sink_module *m, int32_t
 	return 0;
 }
 
+/* The final facts of module id (one-pass ingest): its row and its identity row rewritten. */
+int db_etw_module_update(struct db_etw *e, int32_t id, const struct sink_module *m)
+{
+	sqlite3_stmt *q;
+	if (id < 0 || id >= e->nmodules) {
+		snprintf(e->err, sizeof e->err, "update of an unknown module %d", (int)id);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(e->db,
+			       "UPDATE etw_modules SET name=?, path=?, size=?, timestamp=?, checksum=?,"
+			       " load_ns=?, unload_ns=? WHERE run_id=? AND id=?",
+			       -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(e, "updating module");
+	sqlite3_bind_text(q, 1, m->name ? m->name : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, m->path ? m->path : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 3, (int64_t)m->size);
+	sqlite3_bind_int64(q, 4, m->timestamp);
+	sqlite3_bind_int64(q, 5, m->checksum);
+	sqlite3_bind_int64(q, 6, m->load_ns);
+	sqlite3_bind_int64(q, 7, m->unload_ns);
+	sqlite3_bind_int64(q, 8, e->run_id);
+	sqlite3_bind_int(q, 9, id);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return sql_fail(e, "updating module");
+	if (sqlite3_prepare_v2(e->db, "DELETE FROM etw_module_symbols WHERE run_id=? AND module_id=?",
+			       -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(e, "updating module");
+	sqlite3_bind_int64(q, 1, e->run_id);
+	sqlite3_bind_int(q, 2, id);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return sql_fail(e, "updating module");
+	return store_identity(e, m, id);
+}
+
 int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id)
 {
 	if (prepare(e, &e->ins_module,

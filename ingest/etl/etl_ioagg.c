@@ -49,9 +49,12 @@ static struct etl_ioagg_name *name_slot(struct etl_ioagg_name *t, size_t cap, ui
 
 static const char *name_of(const struct etl_ioagg *a, uint64_t key)
 {
-	if (!a->names_cap || !key)
+	if (!key)
 		return NULL;
-	return name_slot(a->names, a->names_cap, key)->path;
+	const char *path = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
+	if (!path && a->missed_names)
+		etl_keyset_note(a->missed_names, key, 0);
+	return path;
 }
 
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
@@ -59,7 +62,9 @@ int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
 	size_t len = strlen(path);
 	if (!key || !len)
 		return 0;
-	const char *old = name_of(a, key);
+	if (a->missed_names && etl_keyset_has(a->missed_names, key, 0))
+		a->late_name = 1; /* an I/O before went without this name */
+	const char *old = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
 	if (old && strcmp(old, path) == 0)
 		return 0;
 	if (a->names_n >= ETL_IOAGG_MAX_NAMES || a->name_bytes + len + 1 > ETL_IOAGG_MAX_NAME_BYTES) {

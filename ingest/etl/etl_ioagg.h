@@ -13,6 +13,7 @@
 #define ETLSCOPE_ETL_IOAGG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "etl_keymap.h"
 #include "sink.h"
 #include "etl_diskio.h"
 #include "etl_slicefacts.h"
@@ -56,6 +57,10 @@ struct etl_ioagg {
 	 * being fed (etl_ioagg_event sets it before the calls below) */
 	struct etl_slicefacts *facts;
 	uint16_t cpu;
+	/* one-pass ingest: keys whose name lookup found none are noted here, and late_name
+	 * is set when a name comes for such a key (NULL: not recorded) */
+	struct etl_keyset *missed_names;
+	int late_name;
 };
 
 void etl_ioagg_init(struct etl_ioagg *a);
