@@ -373,13 +373,32 @@ static void restore_pragmas(struct db_sink *s)
 	}
 }
 
-static void sink_free(struct db_sink *s)
+/* The ETW stores gone (their unwritten rows with them). */
+static void free_stores(struct db_sink *s)
 {
-	restore_pragmas(s);
 	db_sched_free(s->sched);
 	db_report_free(s->report);
 	db_io_free(s->io);
 	db_etw_free(s->etw);
+	s->sched = NULL;
+	s->report = NULL;
+	s->io = NULL;
+	s->etw = NULL;
+}
+
+static void clear_warnings(struct db_sink *s)
+{
+	for (int i = 0; i < s->nwarns; i++) {
+		free(s->warns[i].code);
+		free(s->warns[i].message);
+	}
+	s->nwarns = 0;
+}
+
+static void sink_free(struct db_sink *s)
+{
+	restore_pragmas(s);
+	free_stores(s);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
 	sqlite3_finalize(s->ins_series);
@@ -387,10 +406,7 @@ static void sink_free(struct db_sink *s)
 		free(s->values[c]);
 	free(s->values);
 	free(s->times);
-	for (int i = 0; i < s->nwarns; i++) {
-		free(s->warns[i].code);
-		free(s->warns[i].message);
-	}
+	clear_warnings(s);
 	cJSON_Delete(s->summary);
 	free(s);
 }
@@ -411,19 +427,8 @@ static int sink_restart(void *ud)
 	struct db_sink *s = ud;
 	if (s->failed)
 		return -1;
-	db_sched_free(s->sched);
-	db_report_free(s->report);
-	db_io_free(s->io);
-	db_etw_free(s->etw);
-	s->sched = NULL;
-	s->report = NULL;
-	s->io = NULL;
-	s->etw = NULL;
-	for (int i = 0; i < s->nwarns; i++) {
-		free(s->warns[i].code);
-		free(s->warns[i].message);
-	}
-	s->nwarns = 0;
+	free_stores(s);
+	clear_warnings(s);
 	cJSON_Delete(s->summary);
 	s->summary = NULL;
 	if (sqlite3_exec(s->db, "ROLLBACK TO parse", NULL, NULL, NULL) != SQLITE_OK)

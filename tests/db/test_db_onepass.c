@@ -18,22 +18,8 @@
 #include "db/db.h"
 #include "ingest/ingest.h"
 #include "tests/db/db_test_file.h"
+#include "tests/store/store_db.h"
 #include "tools/etlgen/etlgen.h"
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	long n = ftell(f);
-	rewind(f);
-	char *s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = 0;
-	fclose(f);
-	return s;
-}
 
 /* The field story cut to half a second, written to a temporary file (path). */
 static void write_trace(char *path, size_t n, int images_at_end)
@@ -43,10 +29,10 @@ static void write_trace(char *path, size_t n, int images_at_end)
 	assert_true(fd >= 0);
 	FILE *f = fdopen(fd, "wb");
 	assert_non_null(f);
-	char *json = slurp(SOURCE_DIR "/demo/scenarios/field-before.json"), msg[256];
+	char msg[256];
 	struct etlgen_scenario s;
-	assert_int_equal(etlgen_scenario_parse(json, &s, msg, sizeof msg), 0);
-	free(json);
+	assert_int_equal(etlgen_scenario_load(SOURCE_DIR "/demo/scenarios/field-before.json", &s,
+					      msg, sizeof msg), 0);
 	s.duration_s = 0.5;
 	s.images_at_end = images_at_end;
 	struct etlgen_expect e;
@@ -68,14 +54,14 @@ static sqlite3 *import(char *db_path, size_t n, const char *trace, int two_pass)
 	return db;
 }
 
-/* The rows of one table as text lines, sorted (NULL-safe), module ids left as stored. */
+/* The rows of one table as text lines, in the order read (NULL as "~"), without skip_col. */
 static char *table_text(sqlite3 *db, const char *table, const char *skip_col)
 {
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	size_t cap = 1 << 16, len = 0, rows = 0;
+	size_t cap = 1 << 16, len = 0;
 	char *out = malloc(cap);
 	assert_non_null(out);
 	out[0] = 0;
@@ -94,7 +80,6 @@ static char *table_text(sqlite3 *db, const char *table, const char *skip_col)
 		}
 		out[len++] = '\n';
 		out[len] = 0;
-		rows++;
 	}
 	sqlite3_finalize(st);
 	return out;
@@ -107,78 +92,57 @@ static int run_table(const char *name)
 	       strncmp(name, "sqlite_", 7) != 0;
 }
 
-/* Every data table of a holds as many rows as b's; with full, the same rows; without, the
- * same modules but for their ids. Returns the tables compared that hold rows. */
-static int compare_tables(sqlite3 *a, sqlite3 *b, int full)
+struct cmp {
+	sqlite3 *a, *b;
+	int full, tables; /* full: the same rows; else the same counts and modules */
+};
+
+/* The lines of a table's text, sorted. */
+static char *sorted(char *text)
 {
-	sqlite3_stmt *st;
-	int tables = 0;
-	assert_int_equal(sqlite3_prepare_v2(a, "SELECT m.name FROM sqlite_master m, "
-					       "pragma_table_info(m.name) c WHERE m.type = 'table' "
-					       "AND c.name = 'run_id'", -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		if (!run_table(t))
-			continue;
-		char sql[256];
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", t);
-		sqlite3_stmt *q;
-		int64_t n[2];
-		for (int k = 0; k < 2; k++) {
-			assert_int_equal(sqlite3_prepare_v2(k ? b : a, sql, -1, &q, NULL), SQLITE_OK);
-			assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-			n[k] = sqlite3_column_int64(q, 0);
-			sqlite3_finalize(q);
+	size_t m = 0, total = strlen(text);
+	char *lines[4096];
+	for (char *p = strtok(text, "\n"); p && m < 4096; p = strtok(NULL, "\n"))
+		lines[m++] = p;
+	for (size_t i = 1; i < m; i++) /* insertion sort: few modules */
+		for (size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
+			char *x = lines[j];
+			lines[j] = lines[j - 1];
+			lines[j - 1] = x;
 		}
-		if (n[0] != n[1])
-			fail_msg("%s: %lld rows in one pass, %lld in two", t, (long long)n[0],
-				 (long long)n[1]);
-		int modules = strcmp(t, "etw_modules") == 0;
-		if (full || modules) { /* modules: the same set, whatever their ids */
-			char *ta = table_text(a, t, full ? NULL : "id");
-			char *tb = table_text(b, t, full ? NULL : "id");
-			if (!full) { /* ids gone: order the rows */
-				char *v[2] = {ta, tb};
-				for (int k = 0; k < 2; k++) {
-					size_t m = 0, total = strlen(v[k]);
-					char *lines[4096];
-					for (char *p = strtok(v[k], "\n"); p && m < 4096; p = strtok(NULL, "\n"))
-						lines[m++] = p;
-					for (size_t i = 1; i < m; i++) /* insertion sort: few modules */
-						for (size_t j = i; j > 0 && strcmp(lines[j - 1], lines[j]) > 0; j--) {
-							char *x = lines[j];
-							lines[j] = lines[j - 1];
-							lines[j - 1] = x;
-						}
-					char *joined = calloc(1, total + 2);
-					assert_non_null(joined);
-					for (size_t i = 0; i < m; i++)
-						strcat(strcat(joined, lines[i]), "\n");
-					free(v[k]);
-					v[k] = joined;
-				}
-				ta = v[0];
-				tb = v[1];
-			}
-			if (strcmp(ta, tb) != 0)
-				fail_msg("%s: rows differ", t);
-			free(ta);
-			free(tb);
-		}
-		tables += n[0] > 0;
-	}
-	sqlite3_finalize(st);
-	return tables;
+	char *joined = calloc(1, total + 2);
+	assert_non_null(joined);
+	for (size_t i = 0; i < m; i++)
+		strcat(strcat(joined, lines[i]), "\n");
+	free(text);
+	return joined;
 }
 
-static int64_t one_int(sqlite3 *db, const char *sql)
+/* One data table of a against b's: as many rows; with full, the same rows; without, the
+ * same modules but for their ids. */
+static void compare_table(void *ud, const char *t)
 {
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	struct cmp *c = ud;
+	if (!run_table(t))
+		return;
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", t);
+	int64_t na = count_rows(c->a, sql), nb = count_rows(c->b, sql);
+	if (na != nb)
+		fail_msg("%s: %lld rows in one pass, %lld in two", t, (long long)na, (long long)nb);
+	if (c->full || strcmp(t, "etw_modules") == 0) {
+		char *ta = table_text(c->a, t, c->full ? NULL : "id");
+		char *tb = table_text(c->b, t, c->full ? NULL : "id");
+		if (!c->full) {
+			ta = sorted(ta);
+			tb = sorted(tb);
+		}
+		if (strcmp(ta, tb) != 0)
+			fail_msg("%s: rows differ", t);
+		free(ta);
+		free(tb);
+	}
+	c->tables += na > 0;
 }
 
 static void check(int images_at_end)
@@ -193,8 +157,8 @@ static void check(int images_at_end)
 	char sql[256];
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE json_extract(summary,"
 				  " '$.ingest_passes.mode') = '%s'", want);
-	assert_int_equal(one_int(one, sql), 1);
-	assert_int_equal(one_int(two, "SELECT count(*) FROM runs WHERE json_extract(summary,"
+	assert_int_equal(count_rows(one, sql), 1);
+	assert_int_equal(count_rows(two, "SELECT count(*) FROM runs WHERE json_extract(summary,"
 				      " '$.ingest_passes') IS NULL"), 1);
 	sqlite3_stmt *q;
 	char *sum[2];
@@ -210,8 +174,10 @@ static void check(int images_at_end)
 	assert_string_equal(sum[0], sum[1]);
 	free(sum[0]);
 	free(sum[1]);
-	assert_true(one_int(one, "SELECT count(*) FROM etw_modules") > 5);
-	assert_true(compare_tables(one, two, images_at_end) >= 10);
+	assert_true(count_rows(one, "SELECT count(*) FROM etw_modules") > 5);
+	struct cmp c = {one, two, images_at_end, 0};
+	each_run_table(one, compare_table, &c);
+	assert_true(c.tables >= 10);
 	db_test_remove(one, pa);
 	db_test_remove(two, pb);
 }

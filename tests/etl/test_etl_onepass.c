@@ -434,29 +434,12 @@ struct variant {
 	const char *mode, *reason; /* what the one pass must do */
 };
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	long n = ftell(f);
-	rewind(f);
-	char *s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = 0;
-	fclose(f);
-	return s;
-}
-
 /* A scenario file, cut to `seconds`, written with a variant's options, read both ways. */
 static void check_scenario(const char *file, double seconds, const struct variant *v)
 {
-	char *json = slurp(file);
 	struct etlgen_scenario s;
 	char msg[256];
-	assert_int_equal(etlgen_scenario_parse(json, &s, msg, sizeof msg), 0);
-	free(json);
+	assert_int_equal(etlgen_scenario_load(file, &s, msg, sizeof msg), 0);
 	if (s.duration_s > 0)
 		s.duration_s = seconds;
 	if (s.load.duration_s > 0)
