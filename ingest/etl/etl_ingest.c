@@ -205,10 +205,10 @@ static int one_image(struct ctx *c, const struct etl_event *ev, const struct etl
 	return etl_modmap_add(&c->mods, im, k, t_ns, psize);
 }
 
-static int pass1_event(struct ctx *c, const struct etl_event *ev)
+/* Pass 1's part of an event of kind k (etl_kernel_classify, with its group). */
+static int pass1_event(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
+		       int group)
 {
-	int group;
-	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
 	struct etl_summary_facts *F = &c->facts;
 	if (!F->have_ts || ev->timestamp < F->first_ts)
 		F->first_ts = ev->timestamp;
@@ -836,10 +836,10 @@ static int emit_thread_name(struct ctx *c, const struct etl_event *ev, const str
 	return c->sink->task(c->sink->ud, &st);
 }
 
-static int pass2_event(struct ctx *c, const struct etl_event *ev)
+/* Pass 2's part of an event of kind k (etl_kernel_classify, with its group). */
+static int pass2_event(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
+		       int group)
 {
-	int group;
-	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
 	if (etl_ioagg_event(&c->io, ev, group, 1, &c->tids, &c->r))
 		return oom(c);
 	switch (k) {
@@ -945,16 +945,18 @@ static int merge_pass(struct ctx *c, FILE *f)
 	int rc = etl_merge_open(&m, f);
 	if (rc == 0) {
 		while ((rc = etl_merge_next(&m, &ev)) == 1) {
+			int group;
+			enum etl_kernel_kind k = etl_kernel_classify(&ev, &group);
 			if (c->one.on) {
 				etl_reader_observe(&c->r, &ev); /* group masks, as pass 1's reader */
-				if ((sink_rc = pass1_event(c, &ev)) < 0)
+				if ((sink_rc = pass1_event(c, &ev, k, group)) < 0)
 					break;
 				if (c->io.late_name)
 					redo(c, "file_name", &ev);
 				if (c->one.redo)
 					break;
 			}
-			if ((sink_rc = pass2_event(c, &ev)) < 0)
+			if ((sink_rc = pass2_event(c, &ev, k, group)) < 0)
 				break;
 			if (c->one.late_rc) {
 				sink_rc = c->one.late_rc;
@@ -1013,9 +1015,12 @@ static int run_two_pass(struct ctx *c, FILE *f)
 	if (rc)
 		return rc;
 	struct etl_event ev;
-	while ((rc = etl_reader_next(&c->r, &ev)) == 1)
-		if ((rc = pass1_event(c, &ev)) < 0)
+	while ((rc = etl_reader_next(&c->r, &ev)) == 1) {
+		int group;
+		enum etl_kernel_kind k = etl_kernel_classify(&ev, &group);
+		if ((rc = pass1_event(c, &ev, k, group)) < 0)
 			return rc;
+	}
 	if (rc < 0)
 		return oom(c);
 	c->facts.reader = c->r.st;
