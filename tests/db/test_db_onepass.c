@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include "db/db.h"
 #include "ingest/ingest.h"
 #include "tests/db/db_test_file.h"
@@ -51,6 +52,7 @@ static sqlite3 *import(char *db_path, size_t n, const char *trace, int two_pass)
 	char err[512];
 	if (db_import_file_ex(db, trace, &in, &opts, &res, err, sizeof err) != 0)
 		fail_msg("%s", err);
+	cJSON_Delete(res.summary);
 	return db;
 }
 
