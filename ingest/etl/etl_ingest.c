@@ -18,10 +18,11 @@
  *     others are emitted then;
  *   - threads: a thread id looked up with no Thread event yet is noted; a Thread event for
  *     a noted id means redo (two passes would have answered with its first process);
- *   - stack keys: a KeyKernel/KeyUser reference with no definition at or after its time is
- *     noted; a later definition of that key means redo (find takes the first definition at
- *     or after the reference). Real traces with stack caching define keys after their use
- *     (KeyDelete, KeyRundown at the end), so today they are read twice: deferring their
+ *   - stack keys: a KeyKernel/KeyUser reference with no definition at or after its time
+ *     means redo at once (find takes the first definition at or after the reference, and
+ *     one may still come). Real traces with stack caching define keys after their use
+ *     (KeyDelete, KeyRundown at the end), so they are read twice, as before, but stop the
+ *     one pass at their first sample with a stack instead of at the end; deferring those
  *     samples is the open next step (ingest/etl/README.md);
  *   - file names: an I/O whose file object/key has no name yet is noted; a name for a
  *     noted key means redo (FileRundown at the end names files opened before the trace);
@@ -109,7 +110,6 @@ struct onepass {
 	int64_t redo_at_ns;         /* the trace time where that was found */
 	struct etl_keyset tids;     /* threads looked up before a Thread event named them */
 	struct etl_keyset pages;    /* (space, address >> 12) of lookups that found no module */
-	struct etl_keyset keys;     /* stack keys referenced with no definition at or after */
 	struct etl_keyset files;    /* file objects/keys an I/O found no name for */
 	uint64_t lookups;           /* module lookups so far */
 	int64_t max_lookup_ns;      /* the latest time a lookup asked about */
@@ -262,9 +262,6 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev, enum etl_kerne
 			F->malformed_events++;
 			break;
 		}
-		/* one pass: a reference that found no definition at or after it would take this */
-		if (c->one.on && etl_keyset_has(&c->one.keys, s.key, 0))
-			redo(c, "stack_key", ev);
 		if (etl_stack_cache_add(&c->stacks, &s, ev->timestamp) != 0)
 			return oom(c);
 		c->one.stacks_unsorted = 1;
@@ -750,8 +747,11 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 		c->one.stacks_unsorted = 0;
 	}
 	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
+	/* one pass: a definition still to come would answer (find takes the first one at or
+	 * after the reference); traces with stack caching define keys after their use, so
+	 * stop now rather than read on and start over at the end (invariants at the top) */
 	if (c->one.on && (!d || d->def_ts < ev->timestamp))
-		etl_keyset_note(&c->one.keys, s.key, 0); /* a later definition would answer */
+		redo(c, "stack_key", ev);
 	if (!d) {
 		c->facts.stack_keys_unresolved++;
 		return;
@@ -1107,7 +1107,6 @@ static void ctx_free(struct ctx *c)
 	free(c->id_base);
 	etl_keyset_free(&c->one.tids);
 	etl_keyset_free(&c->one.pages);
-	etl_keyset_free(&c->one.keys);
 	etl_keyset_free(&c->one.files);
 	free(c);
 }
@@ -1127,7 +1126,6 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	etl_ioagg_init(&c->io);
 	etl_keyset_init(&c->one.tids, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.pages, ONEPASS_SET_MAX);
-	etl_keyset_init(&c->one.keys, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.files, ONEPASS_SET_MAX);
 	if (etl_slicefacts_init(&c->slicefacts, sink) != 0 ||
 	    etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
