@@ -26,10 +26,11 @@
  *     samples is the open next step (ingest/etl/README.md);
  *   - file names: an I/O whose file object/key has no name yet is noted; a name for a
  *     noted key means redo (FileRundown at the end names files opened before the trace);
- *   - span: the timeline slice and the disk-queue span come from the header's StartTime →
- *     EndTime (no EndTime: two passes from the start); at the end, if the events' own span
- *     gives another slice (and there were CSwitches) or another queue span (and there was
- *     a queued disk I/O), redo.
+ *   - span: the timeline slice comes from the header's StartTime → EndTime (no EndTime:
+ *     two passes from the start); at the end, if the events' own span gives another slice
+ *     (and there were CSwitches), redo. Queued disk I/Os are kept (at most 256 Ki, else
+ *     redo) and spread over the disk-queue slices at the end, when the events' span is
+ *     known, in the order they came: the same sums as two passes.
  * Each noted set is bounded (ONEPASS_SET_MAX keys); a full set answers "noted" to every
  * key, so a huge trace costs at worst a redo, never a wrong answer. "Redo": the one pass
  * stops at the first such event, the sink forgets everything (sink restart: the store rolls
@@ -116,7 +117,6 @@ struct onepass {
 	int stacks_unsorted;        /* a definition came since the cache was sorted */
 	int late_rc;                /* a sink error while emitting a module inside a lookup */
 	uint64_t slice_ns;          /* the timeline slice from the header's span */
-	int64_t span_ns;            /* the I/O queue span from the header's span */
 };
 
 struct ctx {
@@ -1058,24 +1058,21 @@ static int run_one_pass(struct ctx *c, FILE *f)
 		return ONE_PASS_REDO;
 	}
 	c->one.slice_ns = slice_for(span);
-	c->one.span_ns = span;
 	etl_sched_set_slice(&c->sched, c->one.slice_ns);
-	etl_ioagg_set_span(&c->io, span);
+	c->io.defer = 1; /* queued I/Os wait for the events' span, known at the end */
 	if ((rc = merge_pass(c, f)) < 0)
 		return rc;
 	if (c->one.redo)
 		return ONE_PASS_REDO;
 	/* the slices two passes would have cut, from the events' own span */
 	int64_t last = c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0;
-	int used_queue = 0;
-	for (int i = 0; i < ETL_IOAGG_QUEUE_DISKS; i++)
-		used_queue |= c->io.queue_used[i];
 	if ((c->facts.kind_counts[ETL_K_CSWITCH] && timeline_slice_ns(c) != c->one.slice_ns) ||
-	    (used_queue && (last > 0 ? last : 0) != c->one.span_ns)) {
+	    c->io.deferred_lost) {
 		c->one.redo = "span";
 		c->one.redo_at_ns = last;
 		return ONE_PASS_REDO;
 	}
+	etl_ioagg_set_span(&c->io, last);
 	c->facts.passes = "one_pass";
 	return finish(c);
 }

@@ -20,6 +20,7 @@ void etl_ioagg_free(struct etl_ioagg *a)
 	free(a->names);
 	free(a->rows);
 	free(a->pending);
+	free(a->deferred);
 	memset(a, 0, sizeof *a);
 }
 
@@ -163,13 +164,41 @@ static void keep_slowest(struct etl_ioagg *a, const struct sink_disk_io_slow *s)
 	a->slow_n = n + 1;
 }
 
+
+/* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
+static void spread(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns);
+
+/* A queued I/O: spread now, or kept for the end (defer). */
+static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
+{
+	if (!a->defer) {
+		spread(a, disk, t_ns, duration_ns);
+		return;
+	}
+	if (a->deferred_n == a->deferred_cap) {
+		size_t cap = a->deferred_cap ? a->deferred_cap * 2 : 1024;
+		void *v = cap <= ETL_IOAGG_DEFER_MAX ? realloc(a->deferred, cap * sizeof *a->deferred)
+						     : NULL;
+		if (!v) {
+			a->deferred_lost = 1;
+			return;
+		}
+		a->deferred = v;
+		a->deferred_cap = cap;
+	}
+	a->deferred[a->deferred_n++] = (struct etl_ioagg_deferred){disk, t_ns, duration_ns};
+}
+
 void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns)
 {
 	a->span_ns = span_ns > 0 ? span_ns : 0;
+	for (size_t i = 0; i < a->deferred_n; i++)
+		spread(a, a->deferred[i].disk, a->deferred[i].t_ns, a->deferred[i].duration_ns);
+	a->deferred_n = 0;
+	a->defer = 0;
 }
 
-/* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
-static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
+static void spread(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
 {
 	if (disk >= ETL_IOAGG_QUEUE_DISKS) {
 		a->queue_disks_skipped++;
