@@ -188,6 +188,55 @@ static int store_identity(struct db_etw *e, const struct sink_module *m, int32_t
 	return 0;
 }
 
+/* A module's row into q: ?1 run, ?2 id, ?3 … ?11 its columns (INSERT and UPDATE alike). */
+static void bind_module(struct db_etw *e, sqlite3_stmt *q, int32_t id, const struct sink_module *m)
+{
+	sqlite3_bind_int64(q, 1, e->run_id);
+	sqlite3_bind_int(q, 2, id);
+	sqlite3_bind_text(q, 3, m->name ? m->name : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 4, m->path ? m->path : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(q, 5, (int64_t)m->base);
+	sqlite3_bind_int64(q, 6, (int64_t)m->size);
+	sqlite3_bind_int64(q, 7, m->pid);
+	sqlite3_bind_int64(q, 8, m->timestamp);
+	sqlite3_bind_int64(q, 9, m->checksum);
+	sqlite3_bind_int64(q, 10, m->load_ns);
+	sqlite3_bind_int64(q, 11, m->unload_ns);
+}
+
+/* Run one statement of ?1 run, ?2 id (and ?3 … from m when m is given). 0 or -1. */
+static int module_exec(struct db_etw *e, const char *sql, int32_t id, const struct sink_module *m)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(e->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return sql_fail(e, "updating module");
+	if (m)
+		bind_module(e, q, id, m);
+	else {
+		sqlite3_bind_int64(q, 1, e->run_id);
+		sqlite3_bind_int(q, 2, id);
+	}
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : sql_fail(e, "updating module");
+}
+
+/* The final facts of module id (one-pass ingest): its row and its identity row rewritten. */
+int db_etw_module_update(struct db_etw *e, int32_t id, const struct sink_module *m)
+{
+	if (id < 0 || id >= e->nmodules) {
+		snprintf(e->err, sizeof e->err, "update of an unknown module %d", (int)id);
+		return -1;
+	}
+	if (module_exec(e, "UPDATE etw_modules SET name=?3, path=?4, base=?5, size=?6, pid=?7,"
+			   " timestamp=?8, checksum=?9, load_ns=?10, unload_ns=?11"
+			   " WHERE run_id=?1 AND id=?2", id, m) ||
+	    module_exec(e, "DELETE FROM etw_module_symbols WHERE run_id=?1 AND module_id=?2", id,
+			NULL))
+		return -1;
+	return store_identity(e, m, id);
+}
+
 int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id)
 {
 	if (prepare(e, &e->ins_module,
@@ -200,17 +249,7 @@ int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id
 	}
 	sqlite3_stmt *q = e->ins_module;
 	sqlite3_reset(q);
-	sqlite3_bind_int64(q, 1, e->run_id);
-	sqlite3_bind_int(q, 2, e->nmodules);
-	sqlite3_bind_text(q, 3, m->name ? m->name : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, 4, m->path ? m->path : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(q, 5, (int64_t)m->base);
-	sqlite3_bind_int64(q, 6, (int64_t)m->size);
-	sqlite3_bind_int64(q, 7, m->pid);
-	sqlite3_bind_int64(q, 8, m->timestamp);
-	sqlite3_bind_int64(q, 9, m->checksum);
-	sqlite3_bind_int64(q, 10, m->load_ns);
-	sqlite3_bind_int64(q, 11, m->unload_ns);
+	bind_module(e, q, e->nmodules, m);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		return sql_fail(e, "storing module");
 	if (stacks_start(e) || stacks_result(e, db_stacks_module(e->stacks, e->nmodules, m->base)) ||

@@ -11,6 +11,8 @@ typedef int (*db_etw_warn_fn)(void *ud, const char *code, const char *message);
 
 struct db_etw *db_etw_begin(sqlite3 *db, int64_t run_id, db_etw_warn_fn warn, void *warn_ud);
 int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id);
+/* The final facts of a module stored earlier as id (one-pass ingest). 0 or -1. */
+int db_etw_module_update(struct db_etw *e, int32_t id, const struct sink_module *m);
 int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d);
 int db_etw_cpu_sample(struct db_etw *e, const struct sink_cpu_sample *s);
 int db_etw_task(struct db_etw *e, const struct sink_task *t);

@@ -243,6 +243,12 @@ static int sink_module(void *ud, const struct sink_module *m, int32_t *out_id)
 	return s->failed ? -1 : etw_result(s, db_etw_module(s->etw, m, out_id));
 }
 
+static int sink_module_update(void *ud, int32_t id, const struct sink_module *m)
+{
+	struct db_sink *s = ud;
+	return s->failed ? -1 : etw_result(s, db_etw_module_update(s->etw, id, m));
+}
+
 static int sink_dpcisr(void *ud, const struct sink_dpcisr *e)
 {
 	struct db_sink *s = ud;
@@ -367,13 +373,32 @@ static void restore_pragmas(struct db_sink *s)
 	}
 }
 
-static void sink_free(struct db_sink *s)
+/* The ETW stores gone (their unwritten rows with them). */
+static void free_stores(struct db_sink *s)
 {
-	restore_pragmas(s);
 	db_sched_free(s->sched);
 	db_report_free(s->report);
 	db_io_free(s->io);
 	db_etw_free(s->etw);
+	s->sched = NULL;
+	s->report = NULL;
+	s->io = NULL;
+	s->etw = NULL;
+}
+
+static void clear_warnings(struct db_sink *s)
+{
+	for (int i = 0; i < s->nwarns; i++) {
+		free(s->warns[i].code);
+		free(s->warns[i].message);
+	}
+	s->nwarns = 0;
+}
+
+static void sink_free(struct db_sink *s)
+{
+	restore_pragmas(s);
+	free_stores(s);
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
 	sqlite3_finalize(s->ins_series);
@@ -381,12 +406,39 @@ static void sink_free(struct db_sink *s)
 		free(s->values[c]);
 	free(s->values);
 	free(s->times);
-	for (int i = 0; i < s->nwarns; i++) {
-		free(s->warns[i].code);
-		free(s->warns[i].message);
-	}
+	clear_warnings(s);
 	cJSON_Delete(s->summary);
 	free(s);
+}
+
+/* The ETW stores, fresh (at the start, and when a one-pass ETW parse starts over). */
+static int begin_stores(struct db_sink *s)
+{
+	return !(s->etw = db_etw_begin(s->db, s->run_id, sink_warning, s)) ||
+	       !(s->report = db_report_begin(s->db, s->run_id)) ||
+	       !(s->sched = db_sched_begin(s->db, s->run_id)) ||
+	       !(s->io = db_io_begin(s->db, s->run_id)) ? -1 : 0;
+}
+
+/* Forget what the parse stored: back to the savepoint taken after the run's row, with new
+ * stores, no warnings and no summary (sink.h, restart). */
+static int sink_restart(void *ud)
+{
+	struct db_sink *s = ud;
+	if (s->failed)
+		return -1;
+	free_stores(s);
+	clear_warnings(s);
+	cJSON_Delete(s->summary);
+	s->summary = NULL;
+	if (sqlite3_exec(s->db, "ROLLBACK TO parse", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s, "restarting the parse");
+	if (begin_stores(s) != 0) {
+		snprintf(s->err, sizeof s->err, "out of memory");
+		s->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *err,
@@ -445,34 +497,26 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.sample = sink_sample;
 	s->iface.warning = sink_warning;
 	s->iface.summary = sink_summary;
-	if (!(s->etw = db_etw_begin(db, s->run_id, sink_warning, s))) {
+	if (sqlite3_exec(db, "SAVEPOINT parse", NULL, NULL, NULL) != SQLITE_OK)
+		goto sqlfail;
+	if (begin_stores(s) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	s->iface.module_update = sink_module_update;
+	s->iface.restart = sink_restart;
 	s->iface.module = sink_module;
 	s->iface.dpcisr = sink_dpcisr;
 	s->iface.cpu_sample = sink_cpu_sample;
 	s->iface.task = sink_task;
-	if (!(s->report = db_report_begin(db, s->run_id))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	s->iface.dpcisr_bucket = sink_dpcisr_bucket;
 	s->iface.dpcisr_usage = sink_dpcisr_usage;
-	if (!(s->sched = db_sched_begin(db, s->run_id))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	s->iface.syscall = sink_syscall;
 	s->iface.syscall_module = sink_syscall_module;
 	s->iface.sched_thread = sink_sched_thread;
 	s->iface.sched_ready = sink_sched_ready;
 	s->iface.sched_slice = sink_sched_slice;
 	s->iface.slice_facts = sink_slice_facts;
-	if (!(s->io = db_io_begin(db, s->run_id))) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
 	s->iface.disk_io_row = sink_disk_io_row;
 	s->iface.disk_io_slow = sink_disk_io_slow;
 	s->iface.io_type_count = sink_io_type_count;

@@ -90,7 +90,8 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 		break;
 	case INGEST_FMT_ETL: {
 		struct sink_pipe *pipe = sink_pipe_new(sink);
-		rc = etl_ingest(f, pipe ? sink_pipe_sink(pipe) : sink, err);
+		enum etl_passes passes = opts && opts->etl_two_pass ? ETL_TWO_PASS : ETL_ONE_PASS;
+		rc = etl_ingest_ex(f, passes, pipe ? sink_pipe_sink(pipe) : sink, err);
 		int stored = pipe ? sink_pipe_finish(pipe) : 0;
 		sink_pipe_free(pipe);
 		if (rc == INGEST_OK && stored < 0) {

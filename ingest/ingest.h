@@ -57,6 +57,9 @@ struct ingest_options {
 	/* The file is an upload still being written (ingest_grow.h): read it as it grows,
 	 * and succeed only once the upload has completed. NULL: a whole file. */
 	struct ingest_grow *grow;
+	/* ETW traces: read in two passes (the way before issue 17) instead of one time-ordered
+	 * pass that starts over in two only where it must (etl_ingest.h). Both store the same. */
+	int etl_two_pass;
 };
 
 /* ingest_file() with options (opts may be NULL). */

@@ -342,6 +342,14 @@ struct ingest_sink {
 	int (*task)(void *ud, const struct sink_task *t);
 	/* Per-slice facts (issue 15), a batch of n; may be NULL. */
 	int (*slice_facts)(void *ud, const struct sink_slice_fact *f, size_t n);
+
+	/* One-pass ETW ingest (ingest/etl/etl_ingest.c). module_update: the final facts of a
+	 * module emitted earlier under id (its load/unload times, size, identity learnt later);
+	 * base and pid never change. restart: forget every record received since the parse
+	 * began (same run, same transaction), so the parser can start over; module ids start
+	 * again from the first. NULL: the sink cannot, and the parser reads in two passes. */
+	int (*module_update)(void *ud, int32_t id, const struct sink_module *m);
+	int (*restart)(void *ud);
 };
 
 #endif

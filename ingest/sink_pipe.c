@@ -302,6 +302,20 @@ static int up_module(void *ud, const struct sink_module *m, int32_t *out_id)
 	return direct_result(p, d->module(d->ud, m, out_id));
 }
 
+static int up_module_update(void *ud, int32_t id, const struct sink_module *m)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->module_update(d->ud, id, m));
+}
+
+static int up_restart(void *ud)
+{
+	PIPE(ud);
+	CATCH_UP();
+	return direct_result(p, d->restart(d->ud));
+}
+
 static int up_summary(void *ud, const struct cJSON *summary)
 {
 	PIPE(ud);
@@ -403,6 +417,8 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
 		.file_io_row = down->file_io_row ? up_file_io_row : NULL,
 		.slice_facts = down->slice_facts ? up_slice_facts : NULL,
+		.module_update = down->module_update ? up_module_update : NULL,
+		.restart = down->restart ? up_restart : NULL,
 	};
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->filled, NULL);

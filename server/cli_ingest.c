@@ -48,12 +48,13 @@ int cli_ingest(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},     {"encoding", required_argument, NULL, 'e'},
 		{"symbol-path", required_argument, NULL, 's'},
 		{"data-dir", required_argument, NULL, 'D'}, {"single-file", no_argument, NULL, '1'},
+		{"two-pass", no_argument, NULL, '2'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db_path = CLI_DEFAULT_DB, *name = NULL, *encoding = NULL, *symbols = NULL;
 	const char *data_dir = CLI_DEFAULT_DATA;
 	sym_path spath = {0};
-	int json = 0, c, failures = 0, single = 0;
+	int json = 0, c, failures = 0, single = 0, two_pass = 0;
 	char err[512];
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -65,10 +66,11 @@ int cli_ingest(int argc, char **argv)
 		case 's': symbols = optarg; break;
 		case 'D': data_dir = optarg; break;
 		case '1': single = 1; break;
+		case '2': two_pass = 1; break;
 		default:
 			fprintf(stderr, "usage: etlscope ingest [--db PATH] [--data-dir DIR] [--name NAME] "
 					"[--json] [--encoding CHARSET] [--symbol-path PATH] "
-					"[--single-file] FILE...\n");
+					"[--single-file] [--two-pass] FILE...\n");
 			return 2;
 		}
 	}
@@ -115,7 +117,7 @@ int cli_ingest(int argc, char **argv)
 		memcpy(label, base, n);
 		label[n] = 0;
 		struct db_run_input in = {name, label, st.st_size};
-		struct ingest_options iopts = {.encoding = encoding};
+		struct ingest_options iopts = {.encoding = encoding, .etl_two_pass = two_pass};
 		struct ingest_symbols is = {&spath, file, {0}};
 		db_store_fn then = symbols ? resolve_symbols : NULL;
 		int rc = single ? db_import_file_ex(db, file, &in, &iopts, &res, err, sizeof err)

@@ -224,7 +224,7 @@ static void *worker_main(void *arg)
 		struct ingest_grow *grow = jb->grow;
 		if (grow)
 			ingest_grow_ref(grow);
-		struct ingest_options opts = {encoding, grow};
+		struct ingest_options opts = {.encoding = encoding, .grow = grow};
 		pthread_mutex_unlock(&j->mu);
 
 		struct db_import_result res;

@@ -1,6 +1,43 @@
-/* etl_ingest.c — the ETW trace → sink pipeline: pass 1 (file order) collects images, stack
- * keys, threads and counts; modules are emitted; pass 2 (time order) emits DPC/ISR and CPU
- * samples with their stack modules; then warnings and the summary (etl_summary.c).
+/* etl_ingest.c — the ETW trace → sink pipeline, two ways that store the same run:
+ * - two passes: pass 1 (file order) collects images, stack keys, threads and counts;
+ *   modules are emitted; pass 2 (time order) emits DPC/ISR and CPU samples with their
+ *   stack modules; then warnings and the summary (etl_summary.c);
+ * - one pass (etl_ingest_ex ETL_ONE_PASS, issue 17): pass 1's collection and pass 2's
+ *   emission on each event of the time-ordered merge, so each event is decoded once and
+ *   the run is stored while the file still grows.
+ *
+ * One pass, invariants. It answers from what it has seen so far; everything pass 1 would
+ * have known from later in the file is caught where it would change an answer given:
+ *   - modules: every lookup is noted — the module it returned (`looked`), or the 4 KiB page
+ *     it found nothing in (per address space). An image event that adds a module, or
+ *     changes a module's size or lifetime, over a noted page or a looked module means
+ *     "redo" — except an unload at or after every lookup time so far (those lookups all
+ *     asked about earlier times, which it does not change). Modules reach the sink when a
+ *     lookup first returns them (ids in that order, not pass 1's), and at the end every
+ *     emitted one gets its final lifetime, size and identity (sink module_update), the
+ *     others are emitted then;
+ *   - threads: a thread id looked up with no Thread event yet is noted; a Thread event for
+ *     a noted id means redo (two passes would have answered with its first process);
+ *   - stack keys: a KeyKernel/KeyUser reference with no definition at or after its time
+ *     means redo at once (find takes the first definition at or after the reference, and
+ *     one may still come). Real traces with stack caching define keys after their use
+ *     (KeyDelete, KeyRundown at the end), so they are read twice, as before, but stop the
+ *     one pass at their first sample with a stack instead of at the end; deferring those
+ *     samples is the open next step (ingest/etl/README.md);
+ *   - file names: an I/O whose file object/key has no name yet is noted; a name for a
+ *     noted key means redo (FileRundown at the end names files opened before the trace);
+ *   - span: the timeline slice comes from the header's StartTime → EndTime (no EndTime:
+ *     two passes from the start); at the end, if the events' own span gives another slice
+ *     (and there were CSwitches), redo. Queued disk I/Os are kept (at most 256 Ki, else
+ *     redo) and spread over the disk-queue slices at the end, when the events' span is
+ *     known, in the order they came: the same sums as two passes.
+ * Each noted set is bounded (ONEPASS_SET_MAX keys); a full set answers "noted" to every
+ * key, so a huge trace costs at worst a redo, never a wrong answer. "Redo": the one pass
+ * stops at the first such event, the sink forgets everything (sink restart: the store rolls
+ * back to its savepoint in the same transaction) and two passes read the whole trace. The
+ * summary's "ingest_passes" says which way ran ("one_pass", or "two_pass_redo" with the
+ * reason and the trace time). tests/etl/test_etl_onepass.c checks both ways store the same
+ * records on every shared sample and on etlgen scenarios, and which way each case went.
  *
  * CPU sample semantics (docs/api.md "CPU samples"; tests/support/etlscan.mjs is the
  * independent oracle): a sample's process is that of the latest Thread event of its thread
@@ -64,6 +101,24 @@ struct hold_ring {
 	uint64_t newest_ts; /* the newest timestamp ever held: a DPC entered after it covers none */
 };
 
+/* The one pass's records of what it answered without knowing (the invariants at the top).
+ * Each set is bounded (ONEPASS_SET_MAX keys); a full set answers yes to everything, so the
+ * worst a huge trace costs is a redo, never a wrong answer. */
+#define ONEPASS_SET_MAX ((size_t)1 << 16)
+struct onepass {
+	int on;                     /* this run reads the trace once */
+	const char *redo;           /* why it must start over in two passes; NULL: exact so far */
+	int64_t redo_at_ns;         /* the trace time where that was found */
+	struct etl_keyset tids;     /* threads looked up before a Thread event named them */
+	struct etl_keyset pages;    /* (space, address >> 12) of lookups that found no module */
+	struct etl_keyset files;    /* file objects/keys an I/O found no name for */
+	uint64_t lookups;           /* module lookups so far */
+	int64_t max_lookup_ns;      /* the latest time a lookup asked about */
+	int stacks_unsorted;        /* a definition came since the cache was sorted */
+	int late_rc;                /* a sink error while emitting a module inside a lookup */
+	uint64_t slice_ns;          /* the timeline slice from the header's span */
+};
+
 struct ctx {
 	const struct ingest_sink *sink;
 	struct ingest_error *err;
@@ -84,6 +139,9 @@ struct ctx {
 	int frames_oom;          /* a stack frame could not be kept: out of memory */
 	struct sink_frame join[2 * ETL_PENDING_MAX_HALF]; /* the emitted sample's whole stack */
 	struct etl_image_ids ids; /* debug identities of the images (issue 14) */
+	uint64_t *id_base; /* base of each module the sink knows, by its id */
+	size_t n_id_base;
+	struct onepass one;
 };
 
 static int oom(struct ctx *c)
@@ -92,10 +150,65 @@ static int oom(struct ctx *c)
 	return INGEST_ENOMEM;
 }
 
-static int pass1_event(struct ctx *c, const struct etl_event *ev)
+/* The one pass cannot stay exact: note why (the first reason counts) and where. */
+static void redo(struct ctx *c, const char *why, const struct etl_event *ev)
 {
-	int group;
-	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
+	if (!c->one.redo) {
+		c->one.redo = why;
+		c->one.redo_at_ns = etl_reader_ns(&c->r, ev->timestamp);
+	}
+}
+
+/* Could a lookup already answered have gone otherwise with a module at [base, base+size)
+ * of space? Yes if one of its pages was looked up and found nothing, or a module the
+ * lookups returned overlaps it. */
+static int region_looked(struct ctx *c, uint64_t space, uint64_t base, uint64_t size)
+{
+	if (!c->one.lookups)
+		return 0;
+	uint64_t last = size ? base + (size - 1) : base;
+	if (last < base)
+		last = UINT64_MAX;
+	if (etl_keyset_any(&c->one.pages, space, base >> 12, last >> 12))
+		return 1;
+	for (size_t i = 0; i < c->mods.n; i++) {
+		const struct etl_module *e = &c->mods.v[i];
+		if (e->looked && e->space == space && e->base <= last && base - e->base < e->size)
+			return 1;
+		if (e->looked && e->space == space && base <= e->base && e->base <= last)
+			return 1;
+	}
+	return 0;
+}
+
+/* One pass: an image event joins the module map; if it changes what a lookup already
+ * answered could have been, the run starts over. An unload after every lookup so far
+ * changes none (they all asked about earlier times). */
+static int one_image(struct ctx *c, const struct etl_event *ev, const struct etl_image *im,
+		     enum etl_kernel_kind k, int64_t t_ns)
+{
+	struct etl_module was, now;
+	unsigned psize = ev->pointer_size;
+	uint64_t space = etl_is_kernel_address(im->base, psize) ? 0 : (uint64_t)im->pid + 1;
+	if (etl_modmap_merge_event(&c->mods, im, k, t_ns, psize, &was, &now)) {
+		if (was.size == now.size && was.load_ns == now.load_ns &&
+		    (was.unload_ns == now.unload_ns ||
+		     (was.unload_ns == INT64_MAX && now.unload_ns >= c->one.max_lookup_ns)))
+			return 0;
+		if (was.looked || region_looked(c, space, now.base, now.size))
+			redo(c, "image", ev);
+		return 0;
+	}
+	if (region_looked(c, space, im->base, im->size))
+		redo(c, "image", ev);
+	c->last_mod = NULL; /* the map may move */
+	return etl_modmap_add(&c->mods, im, k, t_ns, psize);
+}
+
+/* Pass 1's part of an event of kind k (etl_kernel_classify, with its group). */
+static int pass1_event(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
+		       int group)
+{
 	struct etl_summary_facts *F = &c->facts;
 	if (!F->have_ts || ev->timestamp < F->first_ts)
 		F->first_ts = ev->timestamp;
@@ -137,8 +250,9 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		}
 		if (etl_image_is_kernel_sys(&im, ev->pointer_size))
 			F->kernel_sys_image_events++;
-		if (etl_modmap_add(&c->mods, &im, k, etl_reader_ns(&c->r, ev->timestamp),
-				   ev->pointer_size) != 0)
+		int64_t t_ns = etl_reader_ns(&c->r, ev->timestamp);
+		if (c->one.on ? one_image(c, ev, &im, k, t_ns) != 0
+			      : etl_modmap_add(&c->mods, &im, k, t_ns, ev->pointer_size) != 0)
 			return oom(c);
 		break;
 	}
@@ -150,6 +264,7 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		}
 		if (etl_stack_cache_add(&c->stacks, &s, ev->timestamp) != 0)
 			return oom(c);
+		c->one.stacks_unsorted = 1;
 		break;
 	}
 	case ETL_K_THREAD_START: case ETL_K_THREAD_END:
@@ -157,6 +272,13 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 		struct etl_thread t;
 		if (etl_decode_thread(ev, &t) != 0) {
 			F->malformed_events++;
+			break;
+		}
+		/* one pass: the thread's events set it in time order (pass2_event); a lookup
+		 * before its first one would have had the first process two passes know */
+		if (c->one.on) {
+			if (etl_keyset_has(&c->one.tids, t.tid, 0))
+				redo(c, "thread", ev);
 			break;
 		}
 		/* the first process a thread id had: for samples before its first event */
@@ -193,51 +315,100 @@ static int pass1_event(struct ctx *c, const struct etl_event *ev)
 	return 0;
 }
 
+/* The sink's record of module e, its debug identity included. */
+static struct sink_module module_record(struct ctx *c, const struct etl_module *e)
+{
+	struct sink_module m = {
+		.path = e->path, .name = e->name, .base = e->base, .size = e->size,
+		.pid = e->pid, .timestamp = e->timestamp, .checksum = e->checksum,
+		.load_ns = e->load_ns, .unload_ns = e->unload_ns,
+	};
+	/* kernel images: the identity events' pid is whatever process logged them */
+	const struct etl_image_id *ident = etl_imageids_find(&c->ids, e->base, e->pid);
+	if (!ident && e->space == 0)
+		ident = etl_imageids_find_any_pid(&c->ids, e->base);
+	if (ident && ident->has_rsds) {
+		m.pdb = ident->pdb;
+		m.pdb_guid = ident->guid;
+		m.pdb_age = ident->age;
+	}
+	if (ident && ident->has_imageid) {
+		m.has_image_id = 1;
+		m.image_timestamp = ident->timestamp;
+		m.image_size = ident->size;
+	}
+	return m;
+}
+
+/* Module e to the sink (proposed id: the next one); its id and base kept. */
+static int emit_module(struct ctx *c, struct etl_module *e)
+{
+	struct sink_module m = module_record(c, e);
+	int32_t id = (int32_t)c->n_id_base;
+	if (c->sink->module) {
+		int rc = c->sink->module(c->sink->ud, &m, &id);
+		if (rc < 0)
+			return rc;
+	}
+	if (id >= 0 && (size_t)id >= c->n_id_base) {
+		size_t n = (size_t)id + 1;
+		uint64_t *b = realloc(c->id_base, n * sizeof *b);
+		if (!b)
+			return oom(c);
+		memset(b + c->n_id_base, 0, (n - c->n_id_base) * sizeof *b);
+		c->id_base = b;
+		c->n_id_base = n;
+	}
+	if (id >= 0)
+		c->id_base[id] = e->base;
+	e->id = id;
+	return 0;
+}
+
 static int emit_modules(struct ctx *c)
 {
 	if (etl_modmap_finalize(&c->mods) != 0)
 		return oom(c);
 	for (size_t i = 0; i < c->mods.n; i++) {
-		struct etl_module *e = &c->mods.v[i];
-		struct sink_module m = {
-			.path = e->path, .name = e->name, .base = e->base, .size = e->size,
-			.pid = e->pid, .timestamp = e->timestamp, .checksum = e->checksum,
-			.load_ns = e->load_ns, .unload_ns = e->unload_ns,
-		};
-		/* kernel images: the identity events' pid is whatever process logged them */
-		const struct etl_image_id *ident = etl_imageids_find(&c->ids, e->base, e->pid);
-		if (!ident && e->space == 0)
-			ident = etl_imageids_find_any_pid(&c->ids, e->base);
-		if (ident && ident->has_rsds) {
-			m.pdb = ident->pdb;
-			m.pdb_guid = ident->guid;
-			m.pdb_age = ident->age;
-		}
-		if (ident && ident->has_imageid) {
-			m.has_image_id = 1;
-			m.image_timestamp = ident->timestamp;
-			m.image_size = ident->size;
-		}
-		int32_t id = (int32_t)i;
-		if (c->sink->module) {
-			int rc = c->sink->module(c->sink->ud, &m, &id);
-			if (rc < 0)
-				return rc;
-		}
-		e->id = id;
+		int rc = emit_module(c, &c->mods.v[i]);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
 
-/* A half's frames appended to the joined stack at c->join + at (module indexes → the sink's
- * ids, addresses → offsets from the module's base). */
+/* One pass, at the end: the modules lookups emitted get their final facts; the others are
+ * emitted now. */
+static int finish_modules(struct ctx *c)
+{
+	if (etl_modmap_finalize(&c->mods) != 0)
+		return oom(c);
+	for (size_t i = 0; i < c->mods.n; i++) {
+		struct etl_module *e = &c->mods.v[i];
+		int rc;
+		if (e->id >= 0) {
+			struct sink_module m = module_record(c, e);
+			rc = c->sink->module_update(c->sink->ud, e->id, &m);
+		} else {
+			rc = emit_module(c, e);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* A half's frames appended to the joined stack at c->join + at (addresses → offsets from
+ * their module's base). */
 static void join_half(struct ctx *c, const struct etl_frames *h, uint32_t at)
 {
 	for (uint32_t i = 0; i < h->n; i++) {
-		const struct etl_module *e = h->mod[i] >= 0 ? &c->mods.v[h->mod[i]] : NULL;
+		int32_t id = h->mod[i];
+		int known = id >= 0 && (size_t)id < c->n_id_base;
 		c->join[at + i] = (struct sink_frame){.addr = h->addr[i],
-						      .offset = e ? h->addr[i] - e->base : h->addr[i],
-						      .module_id = e ? e->id : -1};
+						      .offset = known ? h->addr[i] - c->id_base[id]
+								      : h->addr[i],
+						      .module_id = known ? id : -1};
 	}
 }
 
@@ -395,15 +566,47 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
 
+/* One pass: a lookup in the map as it is now, noted (the module it returned, emitted to
+ * the sink if new; the page if none) so a late image that would change it is caught. */
+static const struct etl_module *one_lookup(struct ctx *c, uint64_t addr, uint32_t pid,
+					   int64_t t_ns, unsigned psize)
+{
+	if (!c->mods.finalized && etl_modmap_finalize(&c->mods) != 0 && !c->one.late_rc)
+		c->one.late_rc = oom(c);
+	c->one.lookups++;
+	const struct etl_module *found = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	if (!found) {
+		int kernel = etl_is_kernel_address(addr, psize);
+		etl_keyset_note(&c->one.pages, kernel ? 0 : (uint64_t)pid + 1, addr >> 12);
+		return NULL;
+	}
+	struct etl_module *e = &c->mods.v[found - c->mods.v];
+	e->looked = 1;
+	if (e->id < 0) {
+		int rc = emit_module(c, e);
+		if (rc < 0) {
+			if (!c->one.late_rc)
+				c->one.late_rc = rc;
+			return NULL;
+		}
+	}
+	c->last_mod = e;
+	return e;
+}
+
 static const struct etl_module *module_of(struct ctx *c, uint64_t addr, uint32_t pid,
 					  int64_t t_ns, unsigned psize)
 {
 	const struct etl_module *e = c->last_mod;
 	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
 	int kernel = etl_is_kernel_address(addr, psize);
+	if (c->one.on && t_ns > c->one.max_lookup_ns)
+		c->one.max_lookup_ns = t_ns;
 	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
 	    (kernel ? e->space == 0 : e->space == (uint64_t)pid + 1))
 		return e;
+	if (c->one.on)
+		return one_lookup(c, addr, pid, t_ns, psize);
 	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
 	if (e)
 		c->last_mod = e;
@@ -424,7 +627,7 @@ static void add_stack_frame(struct ctx *c, struct etl_pending_sample *p, uint64_
 	const struct etl_module *e = module_of(c, addr, p->s.pid, p->s.t_ns, psize);
 	add_frame(p, e ? e->id : -1);
 	if (etl_frames_add(&p->half[etl_is_kernel_address(addr, psize) ? 0 : 1], addr,
-			   e ? (int32_t)(e - c->mods.v) : -1, &c->pend.frame_bytes) != 0)
+			   e ? e->id : -1, &c->pend.frame_bytes) != 0)
 		c->frames_oom = 1;
 }
 
@@ -539,7 +742,16 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 			add_stack_frame(c, p, etl_stack_frame(&s, i), s.psize);
 		return;
 	}
+	if (c->one.stacks_unsorted) {
+		etl_stack_cache_sort(&c->stacks);
+		c->one.stacks_unsorted = 0;
+	}
 	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
+	/* one pass: a definition still to come would answer (find takes the first one at or
+	 * after the reference); traces with stack caching define keys after their use, so
+	 * stop now rather than read on and start over at the end (invariants at the top) */
+	if (c->one.on && (!d || d->def_ts < ev->timestamp))
+		redo(c, "stack_key", ev);
 	if (!d) {
 		c->facts.stack_keys_unresolved++;
 		return;
@@ -624,10 +836,10 @@ static int emit_thread_name(struct ctx *c, const struct etl_event *ev, const str
 	return c->sink->task(c->sink->ud, &st);
 }
 
-static int pass2_event(struct ctx *c, const struct etl_event *ev)
+/* Pass 2's part of an event of kind k (etl_kernel_classify, with its group). */
+static int pass2_event(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
+		       int group)
 {
-	int group;
-	enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
 	if (etl_ioagg_event(&c->io, ev, group, 1, &c->tids, &c->r))
 		return oom(c);
 	switch (k) {
@@ -676,17 +888,25 @@ static int pass2_event(struct ctx *c, const struct etl_event *ev)
 	}
 }
 
-/* The per-CPU scheduling timeline's slice: whole ms, at most ~500 slices over the trace. */
+/* The slice for a span: whole ms, at most ~500 slices over the trace. */
+static uint64_t slice_for(int64_t span)
+{
+	uint64_t ms = span > 0 ? (uint64_t)span / 500 / 1000000 + 1 : 1;
+	return ms * 1000000;
+}
+
+/* The per-CPU scheduling timeline's slice, from the events' span. */
 static uint64_t timeline_slice_ns(struct ctx *c)
 {
 	const struct etl_summary_facts *F = &c->facts;
 	int64_t span = F->have_ts ? etl_reader_ns(&c->r, F->last_ts) - etl_reader_ns(&c->r, F->first_ts)
 				  : 0;
-	uint64_t ms = span > 0 ? (uint64_t)span / 500 / 1000000 + 1 : 1;
-	return ms * 1000000;
+	return slice_for(span);
 }
 
-static int run(struct ctx *c, FILE *f)
+/* The reader on the trace header (time conversion, time guard). 0 or an INGEST_E* code
+ * with err set. */
+static int open_reader(struct ctx *c, FILE *f)
 {
 	int rc = etl_reader_open(&c->r, f);
 	if (rc == INGEST_EFORMAT && c->r.refused_buffer_size) {
@@ -712,43 +932,66 @@ static int run(struct ctx *c, FILE *f)
 	if (rc)
 		return oom(c);
 	etl_reader_check_times(&c->r);
-	struct etl_event ev;
-	while ((rc = etl_reader_next(&c->r, &ev)) == 1)
-		if ((rc = pass1_event(c, &ev)) < 0)
-			return rc;
-	if (rc < 0)
-		return oom(c);
-	c->facts.reader = c->r.st;
-	etl_sched_set_slice(&c->sched, timeline_slice_ns(c));
-	if ((rc = emit_modules(c)) < 0)
-		return rc;
-	etl_stack_cache_sort(&c->stacks);
-	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
+	return 0;
+}
 
+/* The time-ordered pass: every event to pass2_event (one pass: to pass1_event first, and
+ * it stops as soon as the one pass cannot stay exact). */
+static int merge_pass(struct ctx *c, FILE *f)
+{
 	struct etl_merge m;
+	struct etl_event ev;
 	int sink_rc = 0;
-	rc = etl_merge_open(&m, f);
+	int rc = etl_merge_open(&m, f);
 	if (rc == 0) {
-		while ((rc = etl_merge_next(&m, &ev)) == 1)
-			if ((sink_rc = pass2_event(c, &ev)) < 0)
+		while ((rc = etl_merge_next(&m, &ev)) == 1) {
+			int group;
+			enum etl_kernel_kind k = etl_kernel_classify(&ev, &group);
+			if (c->one.on) {
+				etl_reader_observe(&c->r, &ev); /* group masks, as pass 1's reader */
+				if ((sink_rc = pass1_event(c, &ev, k, group)) < 0)
+					break;
+				if (c->io.late_name)
+					redo(c, "file_name", &ev);
+				if (c->one.redo)
+					break;
+			}
+			if ((sink_rc = pass2_event(c, &ev, k, group)) < 0)
 				break;
+			if (c->one.late_rc) {
+				sink_rc = c->one.late_rc;
+				break;
+			}
+		}
 	}
 	c->facts.merge_limit_buffers = m.st.limit_buffers; /* the budget binds in pass 2 only */
 	c->facts.merge_late_buffers = m.late_buffers;
+	if (c->one.on)
+		c->facts.reader = m.st;
 	etl_merge_close(&m);
 	if (sink_rc < 0)
 		return sink_rc; /* the sink's value unchanged (or ENOMEM, message set) */
+	if (c->one.redo)
+		return 0;
 	if (rc == INGEST_ENOMEM)
 		return oom(c);
 	if (rc < 0) {
 		ingest_error_set(c->err, "cannot seek in the trace file (a second pass needs it)");
 		return INGEST_EIO;
 	}
+	return 0;
+}
+
+/* What both ways end with: the samples still waiting, the aggregates, the summary. */
+static int finish(struct ctx *c)
+{
+	int rc;
 	if ((rc = flush_all(c)) < 0)
 		return rc;
 	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, process_name, c)) < 0)
 		return rc;
-
+	if (c->one.on && ((rc = c->one.late_rc) < 0 || (rc = finish_modules(c)) < 0))
+		return rc;
 	c->facts.kernel_sys_images = etl_modmap_count_sys(&c->mods);
 	c->facts.modules = c->mods.n;
 	c->facts.procs = &c->procs;
@@ -766,31 +1009,78 @@ static int run(struct ctx *c, FILE *f)
 	return etl_summary_emit(&c->r, &c->facts, c->sink, c->err);
 }
 
-int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err)
+static int run_two_pass(struct ctx *c, FILE *f)
 {
-	struct ctx *c = calloc(1, sizeof *c);
-	if (!c) {
-		ingest_error_set(err, "out of memory");
-		return INGEST_ENOMEM;
+	int rc = open_reader(c, f);
+	if (rc)
+		return rc;
+	struct etl_event ev;
+	while ((rc = etl_reader_next(&c->r, &ev)) == 1) {
+		int group;
+		enum etl_kernel_kind k = etl_kernel_classify(&ev, &group);
+		if ((rc = pass1_event(c, &ev, k, group)) < 0)
+			return rc;
 	}
-	c->sink = sink;
-	c->err = err;
-	etl_modmap_init(&c->mods);
-	etl_stack_cache_init(&c->stacks);
-	etl_tidmap_init(&c->tids);
-	etl_procstats_init(&c->procs);
-	etl_sched_init(&c->sched, &c->tids);
-	etl_ioagg_init(&c->io);
-	if (etl_slicefacts_init(&c->slicefacts, sink) != 0 ||
-	    etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
-		etl_slicefacts_free(&c->slicefacts);
-		free(c);
-		ingest_error_set(err, "out of memory");
-		return INGEST_ENOMEM;
+	if (rc < 0)
+		return oom(c);
+	c->facts.reader = c->r.st;
+	etl_sched_set_slice(&c->sched, timeline_slice_ns(c));
+	if ((rc = emit_modules(c)) < 0)
+		return rc;
+	etl_stack_cache_sort(&c->stacks);
+	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
+	if ((rc = merge_pass(c, f)) < 0)
+		return rc;
+	return finish(c);
+}
+
+#define ONE_PASS_REDO 1 /* run_one_pass: start over in two passes (c->one.redo says why) */
+
+/* The header's span in ns (StartTime to EndTime), 0 when its end is unknown. */
+static int64_t header_span_ns(const struct ctx *c)
+{
+	const struct etl_logfile *lf = &c->r.lf;
+	if (lf->end_time <= lf->start_time || lf->end_time - lf->start_time > INT64_MAX / 100)
+		return 0;
+	return (int64_t)(lf->end_time - lf->start_time) * 100;
+}
+
+/* One time-ordered pass (the invariants at the top). 0 done, ONE_PASS_REDO, or an error
+ * (nothing of a redo has been committed: the caller restarts the sink). */
+static int run_one_pass(struct ctx *c, FILE *f)
+{
+	int rc = open_reader(c, f);
+	if (rc)
+		return rc;
+	int64_t span = header_span_ns(c);
+	if (!span) {
+		c->one.redo = "header_end_unknown";
+		return ONE_PASS_REDO;
 	}
-	c->sched.facts = &c->slicefacts;
-	c->io.facts = &c->slicefacts;
-	int rc = run(c, f);
+	c->one.slice_ns = slice_for(span);
+	etl_sched_set_slice(&c->sched, c->one.slice_ns);
+	c->io.defer = 1; /* queued I/Os wait for the events' span, known at the end */
+	if ((rc = merge_pass(c, f)) < 0)
+		return rc;
+	if (c->one.redo)
+		return ONE_PASS_REDO;
+	/* the slices two passes would have cut, from the events' own span */
+	int64_t last = c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0;
+	if ((c->facts.kind_counts[ETL_K_CSWITCH] && timeline_slice_ns(c) != c->one.slice_ns) ||
+	    c->io.deferred_lost) {
+		c->one.redo = "span";
+		c->one.redo_at_ns = last;
+		return ONE_PASS_REDO;
+	}
+	etl_ioagg_set_span(&c->io, last);
+	c->facts.passes = "one_pass";
+	return finish(c);
+}
+
+static void ctx_free(struct ctx *c)
+{
+	if (!c)
+		return;
 	etl_reader_close(&c->r);
 	etl_modmap_free(&c->mods);
 	etl_stack_cache_free(&c->stacks);
@@ -811,6 +1101,83 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 	etl_ioagg_free(&c->io);
 	etl_slicefacts_free(&c->slicefacts);
 	etl_imageids_clear(&c->ids);
+	free(c->id_base);
+	etl_keyset_free(&c->one.tids);
+	etl_keyset_free(&c->one.pages);
+	etl_keyset_free(&c->one.files);
 	free(c);
+}
+
+static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *err, int one)
+{
+	struct ctx *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->sink = sink;
+	c->err = err;
+	etl_modmap_init(&c->mods);
+	etl_stack_cache_init(&c->stacks);
+	etl_tidmap_init(&c->tids);
+	etl_procstats_init(&c->procs);
+	etl_sched_init(&c->sched, &c->tids);
+	etl_ioagg_init(&c->io);
+	etl_keyset_init(&c->one.tids, ONEPASS_SET_MAX);
+	etl_keyset_init(&c->one.pages, ONEPASS_SET_MAX);
+	etl_keyset_init(&c->one.files, ONEPASS_SET_MAX);
+	if (etl_slicefacts_init(&c->slicefacts, sink) != 0 ||
+	    etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
+		ctx_free(c);
+		return NULL;
+	}
+	c->sched.facts = &c->slicefacts;
+	c->io.facts = &c->slicefacts;
+	if (one) {
+		c->one.on = 1;
+		c->one.max_lookup_ns = INT64_MIN;
+		c->tids.missed = &c->one.tids;
+		c->io.missed_names = &c->one.files;
+	}
+	return c;
+}
+
+int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sink,
+		  struct ingest_error *err)
+{
+	int one = passes == ETL_ONE_PASS && sink->restart && sink->module_update;
+	struct ctx *c = ctx_new(sink, err, one);
+	if (!c) {
+		ingest_error_set(err, "out of memory");
+		return INGEST_ENOMEM;
+	}
+	if (!one) {
+		int rc = run_two_pass(c, f);
+		ctx_free(c);
+		return rc;
+	}
+	int rc = run_one_pass(c, f);
+	if (rc != ONE_PASS_REDO) {
+		ctx_free(c);
+		return rc;
+	}
+	/* start over: the sink forgets what the one pass stored, two passes read it all */
+	const char *why = c->one.redo;
+	int64_t at = c->one.redo_at_ns;
+	ctx_free(c);
+	if ((rc = sink->restart(sink->ud)) < 0)
+		return rc;
+	if (!(c = ctx_new(sink, err, 0))) {
+		ingest_error_set(err, "out of memory");
+		return INGEST_ENOMEM;
+	}
+	c->facts.passes = "two_pass_redo";
+	c->facts.redo_reason = why;
+	c->facts.redo_at_ns = at;
+	rc = run_two_pass(c, f);
+	ctx_free(c);
 	return rc;
+}
+
+int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err)
+{
+	return etl_ingest_ex(f, ETL_TWO_PASS, sink, err);
 }

@@ -14,4 +14,14 @@
  * sink's negative value unchanged. */
 int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err);
 
+/* How etl_ingest_ex reads: two passes (above), or one time-ordered pass that decodes each
+ * event once, as the file grows, and starts over in two passes (sink->restart) where a
+ * late image, thread, stack-key definition, file name or span would change what it
+ * already emitted — so the stored run is the same either way (etl_ingest.c, invariants).
+ * One pass needs a sink with restart and module_update; without them it reads in two. The
+ * summary's "ingest_passes" says which way ran and why a one pass started over. */
+enum etl_passes { ETL_TWO_PASS = 0, ETL_ONE_PASS = 1 };
+int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sink,
+		  struct ingest_error *err);
+
 #endif

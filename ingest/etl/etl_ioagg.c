@@ -20,6 +20,7 @@ void etl_ioagg_free(struct etl_ioagg *a)
 	free(a->names);
 	free(a->rows);
 	free(a->pending);
+	free(a->deferred);
 	memset(a, 0, sizeof *a);
 }
 
@@ -49,9 +50,12 @@ static struct etl_ioagg_name *name_slot(struct etl_ioagg_name *t, size_t cap, ui
 
 static const char *name_of(const struct etl_ioagg *a, uint64_t key)
 {
-	if (!a->names_cap || !key)
+	if (!key)
 		return NULL;
-	return name_slot(a->names, a->names_cap, key)->path;
+	const char *path = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
+	if (!path && a->missed_names)
+		etl_keyset_note(a->missed_names, key, 0);
+	return path;
 }
 
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
@@ -59,7 +63,9 @@ int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
 	size_t len = strlen(path);
 	if (!key || !len)
 		return 0;
-	const char *old = name_of(a, key);
+	if (a->missed_names && etl_keyset_has(a->missed_names, key, 0))
+		a->late_name = 1; /* an I/O before went without this name */
+	const char *old = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
 	if (old && strcmp(old, path) == 0)
 		return 0;
 	if (a->names_n >= ETL_IOAGG_MAX_NAMES || a->name_bytes + len + 1 > ETL_IOAGG_MAX_NAME_BYTES) {
@@ -158,13 +164,41 @@ static void keep_slowest(struct etl_ioagg *a, const struct sink_disk_io_slow *s)
 	a->slow_n = n + 1;
 }
 
+
+/* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
+static void spread(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns);
+
+/* A queued I/O: spread now, or kept for the end (defer). */
+static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
+{
+	if (!a->defer) {
+		spread(a, disk, t_ns, duration_ns);
+		return;
+	}
+	if (a->deferred_n == a->deferred_cap) {
+		size_t cap = a->deferred_cap ? a->deferred_cap * 2 : 1024;
+		void *v = cap <= ETL_IOAGG_DEFER_MAX ? realloc(a->deferred, cap * sizeof *a->deferred)
+						     : NULL;
+		if (!v) {
+			a->deferred_lost = 1;
+			return;
+		}
+		a->deferred = v;
+		a->deferred_cap = cap;
+	}
+	a->deferred[a->deferred_n++] = (struct etl_ioagg_deferred){disk, t_ns, duration_ns};
+}
+
 void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns)
 {
 	a->span_ns = span_ns > 0 ? span_ns : 0;
+	for (size_t i = 0; i < a->deferred_n; i++)
+		spread(a, a->deferred[i].disk, a->deferred[i].t_ns, a->deferred[i].duration_ns);
+	a->deferred_n = 0;
+	a->defer = 0;
 }
 
-/* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
-static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
+static void spread(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
 {
 	if (disk >= ETL_IOAGG_QUEUE_DISKS) {
 		a->queue_disks_skipped++;

@@ -13,6 +13,7 @@
 #define ETLSCOPE_ETL_IOAGG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "etl_keymap.h"
 #include "sink.h"
 #include "etl_diskio.h"
 #include "etl_slicefacts.h"
@@ -56,7 +57,18 @@ struct etl_ioagg {
 	 * being fed (etl_ioagg_event sets it before the calls below) */
 	struct etl_slicefacts *facts;
 	uint16_t cpu;
+	/* one-pass ingest: keys whose name lookup found none are noted here, and late_name
+	 * is set when a name comes for such a key (NULL: not recorded) */
+	struct etl_keyset *missed_names;
+	int late_name;
+	/* one-pass ingest: queued I/Os kept (at most ETL_IOAGG_DEFER_MAX, then `deferred_lost`)
+	 * until etl_ioagg_set_span spreads them over the span known at the end, in the order
+	 * they came — as two passes spread them as they come (NULL cap: not deferred) */
+	struct etl_ioagg_deferred { uint32_t disk; int64_t t_ns; uint64_t duration_ns; } *deferred;
+	size_t deferred_n, deferred_cap;
+	int defer, deferred_lost;
 };
+#define ETL_IOAGG_DEFER_MAX ((size_t)1 << 18) /* 256 Ki I/Os, 6 MiB */
 
 void etl_ioagg_init(struct etl_ioagg *a);
 void etl_ioagg_free(struct etl_ioagg *a);
@@ -64,7 +76,8 @@ void etl_ioagg_free(struct etl_ioagg *a);
 void etl_ioagg_count(struct etl_ioagg *a, int group, uint8_t type, int decoded);
 /* A name event: key (file object / file key) → path. 0, or -1 on ENOMEM. */
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path);
-/* The trace's span [0, span_ns] for the queue-depth slices; before the first _disk call. */
+/* The trace's span [0, span_ns] for the queue-depth slices; before the first _disk call,
+ * or (defer set) at the end, when the I/Os kept are spread. */
 void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns);
 /* One disk I/O completion (Read/Write/Flush); pid/tid of the issuing thread
  * (SINK_PID_UNKNOWN if unknown). 0, or -1 on ENOMEM. */

@@ -64,3 +64,49 @@ int etl_keymap_put(struct etl_keymap *m, uint64_t a, uint64_t b, uint32_t idx)
 	m->n++;
 	return 0;
 }
+
+void etl_keyset_init(struct etl_keyset *s, size_t max)
+{
+	etl_keymap_init(&s->m);
+	s->max = max;
+	s->full = 0;
+}
+
+void etl_keyset_free(struct etl_keyset *s)
+{
+	etl_keymap_free(&s->m);
+	s->full = 0;
+}
+
+void etl_keyset_note(struct etl_keyset *s, uint64_t a, uint64_t b)
+{
+	if (s->full || etl_keymap_get(&s->m, a, b) != UINT32_MAX)
+		return;
+	if (s->m.n >= s->max || etl_keymap_put(&s->m, a, b, 0) != 0)
+		s->full = 1;
+}
+
+int etl_keyset_has(const struct etl_keyset *s, uint64_t a, uint64_t b)
+{
+	return s->full || etl_keymap_get(&s->m, a, b) != UINT32_MAX;
+}
+
+int etl_keyset_any(const struct etl_keyset *s, uint64_t a, uint64_t lo, uint64_t hi)
+{
+	if (s->full)
+		return 1;
+	if (hi - lo < 4096) { /* a module's pages: ask for each */
+		for (uint64_t b = lo;; b++) {
+			if (etl_keymap_get(&s->m, a, b) != UINT32_MAX)
+				return 1;
+			if (b == hi)
+				return 0;
+		}
+	}
+	for (size_t i = 0; i < s->m.cap; i++) {
+		const struct etl_keymap_slot *k = &s->m.slot[i];
+		if (k->idx != UINT32_MAX && k->a == a && k->b >= lo && k->b <= hi)
+			return 1;
+	}
+	return 0;
+}

@@ -139,6 +139,40 @@ static int mod_cmp(const void *a, const void *b)
 	return (x->load_ns > y->load_ns) - (x->load_ns < y->load_ns);
 }
 
+/* Merge e's facts into p (one module, two events); the load is the earliest, the unload
+ * the latest, the sink id and the looked-up mark survive. */
+static void merge_into(struct etl_module *p, const struct etl_module *e)
+{
+	p->seen_load |= e->seen_load;
+	p->seen_unload |= e->seen_unload;
+	p->seen_dcstart |= e->seen_dcstart;
+	p->seen_dcend |= e->seen_dcend;
+	if (e->seen_load && (p->load_ns == INT64_MIN || e->load_ns < p->load_ns))
+		p->load_ns = e->load_ns;
+	if (e->seen_unload && (p->unload_ns == INT64_MAX || e->unload_ns > p->unload_ns))
+		p->unload_ns = e->unload_ns;
+	if (e->size > p->size)
+		p->size = e->size;
+	if (!p->timestamp)
+		p->timestamp = e->timestamp;
+	if (!p->checksum)
+		p->checksum = e->checksum;
+	if (p->id < 0)
+		p->id = e->id;
+	p->looked |= e->looked;
+}
+
+/* The lifetime the lookups use: a rundown or a missing load means loaded before the trace,
+ * a rundown at the end or a missing unload still loaded at its end. */
+static void settle(struct etl_module *e)
+{
+	if (e->seen_dcstart || !e->seen_load)
+		e->load_ns = INT64_MIN;
+	if (e->seen_dcend || !e->seen_unload)
+		e->unload_ns = INT64_MAX;
+	e->name = base_name(e->path);
+}
+
 int etl_modmap_finalize(struct etl_modmap *m)
 {
 	if (m->finalized)
@@ -152,20 +186,7 @@ int etl_modmap_finalize(struct etl_modmap *m)
 			struct etl_module *p = &m->v[o - 1];
 			if (p->space == e->space && p->base == e->base &&
 			    strcmp(p->norm, e->norm) == 0) {
-				p->seen_load |= e->seen_load;
-				p->seen_unload |= e->seen_unload;
-				p->seen_dcstart |= e->seen_dcstart;
-				p->seen_dcend |= e->seen_dcend;
-				if (e->seen_load && (p->load_ns == INT64_MIN || e->load_ns < p->load_ns))
-					p->load_ns = e->load_ns;
-				if (e->seen_unload && (p->unload_ns == INT64_MAX || e->unload_ns > p->unload_ns))
-					p->unload_ns = e->unload_ns;
-				if (e->size > p->size)
-					p->size = e->size;
-				if (!p->timestamp)
-					p->timestamp = e->timestamp;
-				if (!p->checksum)
-					p->checksum = e->checksum;
+				merge_into(p, e);
 				free(e->path);
 				free(e->norm);
 				continue;
@@ -174,16 +195,63 @@ int etl_modmap_finalize(struct etl_modmap *m)
 		m->v[o++] = *e;
 	}
 	m->n = o;
-	for (size_t i = 0; i < m->n; i++) {
-		struct etl_module *e = &m->v[i];
-		if (e->seen_dcstart || !e->seen_load)
-			e->load_ns = INT64_MIN;
-		if (e->seen_dcend || !e->seen_unload)
-			e->unload_ns = INT64_MAX;
-		e->name = base_name(e->path);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		settle(&m->v[i]);
 	m->finalized = 1;
+	m->sorted_n = m->n;
 	return 0;
+}
+
+/* Is v[i] the module (space, base, norm)? */
+static int same_module(const struct etl_module *x, uint64_t space, uint64_t base, const char *norm)
+{
+	return x->space == space && x->base == base && strcmp(x->norm, norm) == 0;
+}
+
+int etl_modmap_merge_event(struct etl_modmap *m, const struct etl_image *im,
+			   enum etl_kernel_kind kind, int64_t t_ns, unsigned psize,
+			   struct etl_module *before, struct etl_module *after)
+{
+	char norm[sizeof im->path + 16];
+	etl_path_norm(im->path, norm, sizeof norm);
+	uint64_t space = etl_is_kernel_address(im->base, psize) ? 0 : (uint64_t)im->pid + 1;
+	struct etl_module *x = NULL;
+	size_t lo = 0, hi = m->sorted_n; /* first sorted entry with (space, base) >= the image's */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct etl_module *e = &m->v[mid];
+		if (e->space < space || (e->space == space && e->base < im->base))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; !x && i < m->sorted_n && m->v[i].space == space &&
+			    m->v[i].base == im->base; i++)
+		if (same_module(&m->v[i], space, im->base, norm))
+			x = &m->v[i];
+	for (size_t i = m->sorted_n; !x && i < m->n; i++)
+		if (same_module(&m->v[i], space, im->base, norm))
+			x = &m->v[i];
+	if (!x)
+		return 0;
+	struct etl_module e = {.size = im->size, .checksum = im->checksum,
+			       .timestamp = im->timestamp, .load_ns = INT64_MIN,
+			       .unload_ns = INT64_MAX, .id = -1};
+	switch (kind) {
+	case ETL_K_IMAGE_LOAD: e.seen_load = 1; e.load_ns = t_ns; break;
+	case ETL_K_IMAGE_UNLOAD: e.seen_unload = 1; e.unload_ns = t_ns; break;
+	case ETL_K_IMAGE_DCSTART: e.seen_dcstart = 1; break;
+	case ETL_K_IMAGE_DCEND: e.seen_dcend = 1; break;
+	default: break;
+	}
+	*before = *x;
+	settle(before);
+	merge_into(x, &e);
+	*after = *x;
+	settle(after);
+	if (x < m->v + m->sorted_n)
+		settle(x); /* a sorted entry stays settled, as finalize left it */
+	return 1;
 }
 
 static const struct etl_module *lookup_space(const struct etl_modmap *m, uint64_t space,

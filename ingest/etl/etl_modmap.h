@@ -26,11 +26,13 @@ struct etl_module {
 	const char *name;    /* file name part of path */
 	int32_t id;          /* sink id, -1 until assigned */
 	uint8_t seen_dcstart, seen_dcend, seen_unload, seen_load;
+	uint8_t looked; /* one-pass ingest: an address lookup returned it */
 };
 
 struct etl_modmap {
 	struct etl_module *v;
 	size_t n, cap;
+	size_t sorted_n; /* v[0, sorted_n) sorted and merged by the last finalize */
 	int finalized;
 };
 
@@ -39,7 +41,13 @@ void etl_modmap_free(struct etl_modmap *m);
 /* Record one image event (kind = ETL_K_IMAGE_*), t_ns = event time. 0 or -1 (ENOMEM). */
 int etl_modmap_add(struct etl_modmap *m, const struct etl_image *im, enum etl_kernel_kind kind,
 		   int64_t t_ns, unsigned psize);
-/* Merge duplicates and sort for lookup. 0 or -1. */
+/* One-pass ingest: merge an image event into the module it names when the map has it
+ * (sorted or not), without re-sorting: 1 merged, *before and *after its lifetime and size
+ * as lookups see them (settled); 0 the map has no such module (add it). */
+int etl_modmap_merge_event(struct etl_modmap *m, const struct etl_image *im,
+			   enum etl_kernel_kind kind, int64_t t_ns, unsigned psize,
+			   struct etl_module *before, struct etl_module *after);
+/* Merge duplicates and sort for lookup (again after adds). 0 or -1. */
 int etl_modmap_finalize(struct etl_modmap *m);
 /* Module containing addr — among kernel-space images for a kernel-space address, else among
  * the pid's own images — preferring one loaded at t_ns (then the highest base). NULL if

@@ -196,6 +196,16 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 	cJSON_AddNumberToObject(s, "stack_window_shed", (double)f->stack_window_shed);
 	if (f->merge_late_buffers)
 		cJSON_AddNumberToObject(s, "buffers_merged_late", (double)f->merge_late_buffers);
+	if (f->passes) {
+		cJSON *p = cJSON_AddObjectToObject(s, "ingest_passes");
+		if (p) {
+			cJSON_AddStringToObject(p, "mode", f->passes);
+			if (f->redo_reason) {
+				cJSON_AddStringToObject(p, "redo_reason", f->redo_reason);
+				cJSON_AddNumberToObject(p, "redo_at_ns", (double)f->redo_at_ns);
+			}
+		}
+	}
 	cJSON_AddNumberToObject(s, "idle_samples", (double)f->idle_samples);
 	cJSON_AddNumberToObject(s, "samples_unknown_process", (double)f->samples_unknown_process);
 	cJSON_AddNumberToObject(s, "implausible_image_events", (double)f->implausible_images);

@@ -38,6 +38,10 @@ struct etl_summary_facts {
 	uint64_t kernel_sys_image_events; /* image events (any kind) of kernel .sys files */
 	uint32_t sysconfig_mhz;
 	char computer_name[256];
+	/* how the trace was read (etl_ingest.c): NULL two passes as asked; else "one_pass",
+	 * or "two_pass_redo" with the reason the one pass stopped and its trace time */
+	const char *passes, *redo_reason;
+	int64_t redo_at_ns;
 };
 
 /* 1 when data was lost (cut-off file, read error, damaged times, buffers over the limits):

@@ -58,15 +58,24 @@ int etl_tidmap_set(struct etl_tidmap *m, uint32_t tid, uint32_t pid)
 	return 0;
 }
 
+static uint32_t miss(const struct etl_tidmap *m, uint32_t tid, uint32_t def)
+{
+	if (m->missed)
+		etl_keyset_note(m->missed, tid, 0);
+	return def;
+}
+
 uint32_t etl_tidmap_get(const struct etl_tidmap *m, uint32_t tid, uint32_t def)
 {
-	if (tid == 0 || !m->cap)
-		return tid == 0 ? 0 : def;
+	if (tid == 0)
+		return 0;
+	if (!m->cap)
+		return miss(m, tid, def);
 	size_t i = slot(tid, m->cap);
 	while (m->tid[i]) {
 		if (m->tid[i] == tid)
 			return m->pid[i];
 		i = (i + 1) & (m->cap - 1);
 	}
-	return def;
+	return miss(m, tid, def);
 }

@@ -4,11 +4,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "etl_keymap.h"
 
 struct etl_tidmap {
 	uint32_t *tid; /* 0 = empty slot (tid 0 is the idle thread of pid 0) */
 	uint32_t *pid;
 	size_t cap, n;
+	/* One-pass ingest: when set, every tid looked up and not found is noted there. */
+	struct etl_keyset *missed;
 };
 
 void etl_tidmap_init(struct etl_tidmap *m);

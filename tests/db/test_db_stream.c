@@ -95,27 +95,27 @@ static int import_streamed(sqlite3 *db, const char *src, long cut, int announce,
 	return rc;
 }
 
+struct pair {
+	sqlite3 *a, *b;
+};
+
+static void same_rows(void *ud, const char *table)
+{
+	struct pair *p = ud;
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+	int64_t na = count_rows(p->a, sql), nb = count_rows(p->b, sql);
+	if (na != nb)
+		fail_msg("%s: %lld rows streamed, %lld from the file", sql, (long long)na,
+			 (long long)nb);
+}
+
 /* Every table with a run_id column holds as many rows in a as in b. Returns the number of
  * tables compared. */
 static int same_rows_per_table(sqlite3 *a, sqlite3 *b)
 {
-	sqlite3_stmt *st;
-	int tables = 0;
-	assert_int_equal(sqlite3_prepare_v2(a, "SELECT m.name FROM sqlite_master m, "
-					       "pragma_table_info(m.name) c WHERE m.type = 'table' "
-					       "AND c.name = 'run_id'", -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char sql[256];
-		snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"",
-			 (const char *)sqlite3_column_text(st, 0));
-		int64_t na = count_rows(a, sql), nb = count_rows(b, sql);
-		if (na != nb)
-			fail_msg("%s: %lld rows streamed, %lld from the file", sql, (long long)na,
-				 (long long)nb);
-		tables++;
-	}
-	sqlite3_finalize(st);
-	return tables;
+	struct pair p = {a, b};
+	return each_run_table(a, same_rows, &p);
 }
 
 static const char *const samples[] = {

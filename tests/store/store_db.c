@@ -99,3 +99,17 @@ int64_t count_rows(sqlite3 *db, const char *sql)
 	return n;
 }
 
+int each_run_table(sqlite3 *db, void (*fn)(void *ud, const char *table), void *ud)
+{
+	sqlite3_stmt *st;
+	int tables = 0;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT m.name FROM sqlite_master m, "
+						"pragma_table_info(m.name) c WHERE m.type = 'table' "
+						"AND c.name = 'run_id'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(ud, (const char *)sqlite3_column_text(st, 0));
+		tables++;
+	}
+	sqlite3_finalize(st);
+	return tables;
+}

@@ -19,5 +19,7 @@ void feed_sample(const struct ingest_sink *k, const struct gen_sample *p);
  * Returns the run id (-1 when aborted). */
 int64_t ingest(sqlite3 *db, const struct gen_data *g, int commit);
 int64_t count_rows(sqlite3 *db, const char *sql);
+/* fn for every table with a run_id column; returns how many there were. */
+int each_run_table(sqlite3 *db, void (*fn)(void *ud, const char *table), void *ud);
 
 #endif

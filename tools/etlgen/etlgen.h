@@ -346,6 +346,8 @@ int etlgen_procs_sysconfig(struct etlgen_gen *g, const struct etlgen_scenario *s
 /* Scenario from JSON text (format in etlgen_scenario.c); free with etlgen_scenario_free. */
 int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg, size_t msg_len);
 void etlgen_scenario_free(struct etlgen_scenario *s);
+/* The same from a file; 0, or -1 with msg set (unreadable file or bad scenario). */
+int etlgen_scenario_load(const char *path, struct etlgen_scenario *s, char *msg, size_t msg_len);
 
 /* [MS-XCA] plain LZ77 compressor: returns compressed size, or 0 if out_cap is too small. */
 size_t etlgen_lz77_compress(const uint8_t *in, size_t n, uint8_t *out, size_t out_cap);

@@ -750,3 +750,42 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 	}
 	return root;
 }
+
+/* The whole file as a NUL-terminated string (free it); NULL if unreadable. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = (n + 4096 + 1) * 2;
+			char *b = realloc(buf, cap);
+			if (!b)
+				break;
+			buf = b;
+		}
+		size_t r = fread(buf + n, 1, 4096, f);
+		n += r;
+		if (r < 4096)
+			break;
+	}
+	fclose(f);
+	if (buf)
+		buf[n] = 0;
+	return buf;
+}
+
+int etlgen_scenario_load(const char *path, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	char *json = slurp(path);
+	if (!json) {
+		snprintf(msg, n, "cannot read %s", path);
+		return -1;
+	}
+	int rc = etlgen_scenario_parse(json, s, msg, n);
+	free(json);
+	return rc;
+}

@@ -10,32 +10,6 @@
 #include <cjson/cJSON.h>
 #include "etlgen.h"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = (n + 4096 + 1) * 2;
-			char *b = realloc(buf, cap);
-			if (!b)
-				break;
-			buf = b;
-		}
-		size_t r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r < 4096)
-			break;
-	}
-	fclose(f);
-	if (buf)
-		buf[n] = 0;
-	return buf;
-}
-
 struct records {
 	FILE *f;
 	const struct etlgen_scenario *s;
@@ -55,19 +29,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: etlgen SCENARIO.json OUT.etl|- [EXPECTED.json [RECORDS.csv]]\n");
 		return 2;
 	}
-	char *json = slurp(argv[1]);
-	if (!json) {
-		fprintf(stderr, "etlgen: cannot read %s\n", argv[1]);
-		return 1;
-	}
 	struct etlgen_scenario s;
 	char msg[256];
-	if (etlgen_scenario_parse(json, &s, msg, sizeof msg)) {
+	if (etlgen_scenario_load(argv[1], &s, msg, sizeof msg)) {
 		fprintf(stderr, "etlgen: %s\n", msg);
-		free(json);
 		return 1;
 	}
-	free(json);
 	int to_stdout = !strcmp(argv[2], "-");
 	FILE *out = to_stdout ? stdout : fopen(argv[2], "wb");
 	if (!out) {
