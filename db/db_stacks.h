@@ -62,6 +62,18 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
 
+/* The same counts summed per leaf node alone (db_stk_leaves.c; pid, tid and slice given as
+ * 0), cb once per node in increasing node order, from one scan without SQLite's sort: for
+ * no_ids callers under a window or a CPU, pid or tid filter. r (may be NULL), the reader cb
+ * resolves nodes with, preloads the run's nodes first when the leaves are many. 0, 1 when
+ * it cannot (more than DB_STK_LEAF_MAX_NODES nodes in the run, or ids not dense: use
+ * db_stk_counts; cb not called), or -1 with err set. */
+#define DB_STK_LEAF_MAX_NODES (2 * 1024 * 1024) /* 8 bytes a node while summing (16 MB) */
+struct db_stk_reader;
+int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
+		     struct db_stk_reader *r, db_stk_count_fn cb, void *ud, char *err,
+		     size_t errlen);
+
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
 
