@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "db.h"
 #include "db_dpc_chunks.h"
+#include "db_factblob_store.h"
 
 /* A migration: SQL, then optionally C (for data SQL alone cannot rewrite), then more SQL,
  * all in one transaction. */
@@ -337,6 +338,16 @@ static const struct migration migrations[] = {{
 	 "  self INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, mode, slice, id)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 15 (issue 15): the per-slice facts packed — one blob per (domain, slice, CPU, part)
+	  * holding the slice's (pid, tid, key) counters (db/db_factblob.h), instead of a row
+	  * per key; the rows of migration 13 are repacked and their table dropped. IF NOT
+	  * EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS etw_fact_blobs ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  domain INTEGER NOT NULL, slice INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	 "  part INTEGER NOT NULL, facts BLOB NOT NULL,"
+	 "  PRIMARY KEY (run_id, domain, slice, cpu, part)) WITHOUT ROWID;",
+	 db_factblob_migrate, "DROP TABLE IF EXISTS etw_slice_facts;"},
 };
 
 int db_schema_version(void)

@@ -312,8 +312,8 @@ test('a run file of an older schema gets a new version with the current schema a
   const f = runFile(dir, join(dir, 'etlscope.db'), id);
   const current = Number(sql(f, 'PRAGMA user_version'));
   // as if written before migration 11 (symbols): the tables of 11 and later (12 thread names
-  // and leaf totals, 13 slice facts) absent, user_version 10 (db/db_schema.c)
-  const later = ['etw_symbols', 'etw_module_symbols', 'etw_thread_names', 'stk_leaf_totals', 'etw_slice_facts'];
+  // and leaf totals, 15 packed slice facts) absent, user_version 10 (db/db_schema.c)
+  const later = ['etw_symbols', 'etw_module_symbols', 'etw_thread_names', 'stk_leaf_totals', 'etw_fact_blobs'];
   assert.ok(current >= 13);
   sql(f, `${later.map((t) => `DROP TABLE ${t};`).join(' ')} PRAGMA user_version=10`);
   srv = await startServer([], { dir });
