@@ -20,8 +20,9 @@
  *
  * Invariants: each map holds at most ETL_SLICEFACTS_CAP distinct keys; when one would pass
  * ETL_SLICEFACTS_CAP / 2 it is emitted (in the store's key order) and emptied, so memory is
- * fixed whatever the trace's size (the store adds repeated keys). Negative times count in
- * slice 0.
+ * fixed whatever the trace's size (a key may come again in a later batch: the store
+ * appends each batch as blobs per (domain, slice, CPU), db/db_factblob.h, and readers add
+ * them up). Negative times count in slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
  * all; past that (only damaged times reach it) a span counts whole in its first slice and
  * spans_lumped says how many did. */

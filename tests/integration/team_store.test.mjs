@@ -283,6 +283,8 @@ test('a run file exported from one server and imported into a fresh one gives th
       ['a value of the wrong type', "UPDATE etw_modules SET size = 'huge'", /wrong type/],
       ['a control character in the name', "UPDATE runs SET name = 'a' || char(7) || 'b'", /name/],
       ['a summary that is no object', "UPDATE runs SET summary = '[1,2'", /summary/],
+      // a blob of per-slice facts whose entry lacks its value (db/db_factblob.h)
+      ['a damaged fact blob', "INSERT INTO etw_fact_blobs SELECT id, 1, 0, 0, 0, x'010100000003' FROM runs", /per-slice facts is damaged/],
     ];
     for (const [what, change, message] of crafted) {
       let body = change;
