@@ -12,13 +12,15 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 		return 0;
 	f->map = calloc(ETL_SLICEFACTS_CAP, sizeof *f->map);
 	f->roll = calloc(ETL_SLICEFACTS_CAP, sizeof *f->roll);
-	return f->map && f->roll ? 0 : -1;
+	f->whole = calloc(ETL_SLICEFACTS_CAP, sizeof *f->whole);
+	return f->map && f->roll && f->whole ? 0 : -1;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
 {
 	free(f->map);
 	free(f->roll);
+	free(f->whole);
 	memset(f, 0, sizeof *f);
 }
 
@@ -78,9 +80,9 @@ static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size
 
 int etl_slicefacts_flush(struct etl_slicefacts *f)
 {
-	if (flush_map(f, f->map, &f->n) < 0)
+	if (flush_map(f, f->map, &f->n) < 0 || flush_map(f, f->roll, &f->n_roll) < 0)
 		return f->rc;
-	return flush_map(f, f->roll, &f->n_roll);
+	return flush_map(f, f->whole, &f->n_whole);
 }
 
 /* Add to key k of a map (emitting the map first when it is half full). */
@@ -125,7 +127,7 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 		return f->rc;
 	k.domain = (uint8_t)(domain + SINK_FACT_WHOLE);
 	k.slice = 0;
-	return map_add(f, f->roll, &f->n_roll, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
+	return map_add(f, f->whole, &f->n_whole, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
 }
 
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,

@@ -124,29 +124,6 @@ static void test_damaged(void **state)
 
 /* ---- the store: slices whose counts are distinct powers of two ---- */
 
-struct fx {
-	char path[64];
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof *fx);
-	fx->db = db_test_open(fx->path, sizeof fx->path, "/tmp/etlscope-test-factblob-XXXXXX");
-	/* rows of a run this test does not create */
-	assert_int_equal(sqlite3_exec(fx->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL), SQLITE_OK);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	db_test_remove(fx->db, fx->path);
-	free(fx);
-	return 0;
-}
-
 #define SLICES 25 /* 2.5 s */
 
 /* Syscall facts of pid 4 / tid 40, key 0x10: on CPU 0 slice i has n = 2^i; on CPU 1
@@ -270,7 +247,7 @@ static void check_windows(sqlite3 *db)
 
 static void test_windows_rolled(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	store_facts(fx->db, 1);
 	check_windows(fx->db);
 	/* a slice's blob gone: a window over it misses exactly its bit */
@@ -281,14 +258,14 @@ static void test_windows_rolled(void **state)
 
 static void test_windows_slices_only(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	store_facts(fx->db, 0);
 	check_windows(fx->db);
 }
 
 static void test_damaged_blob_is_an_error(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	store_facts(fx->db, 1);
 	assert_int_equal(sqlite3_exec(fx->db, "UPDATE etw_fact_blobs SET facts = x'0105'"
 				      " WHERE domain = 1 AND slice = 3 AND cpu = 0", NULL, NULL, NULL),
@@ -305,7 +282,7 @@ static void test_damaged_blob_is_an_error(void **state)
  * of migration 13), user_version 14; migrating repacks them and drops the table. */
 static void test_migration_repacks(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	sqlite3 *db = fx->db;
 	assert_int_equal(sqlite3_exec(db,
 		"CREATE TABLE etw_slice_facts ("
@@ -361,10 +338,10 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_damaged),
-		cmocka_unit_test_setup_teardown(test_windows_rolled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_windows_slices_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_blob_is_an_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_migration_repacks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_windows_rolled, db_test_fx_setup, db_test_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_windows_slices_only, db_test_fx_setup, db_test_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_blob_is_an_error, db_test_fx_setup, db_test_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_migration_repacks, db_test_fx_setup, db_test_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
