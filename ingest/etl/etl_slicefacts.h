@@ -15,8 +15,9 @@
  * - FILE, key = FileIo type: n operations started and bytes requested (slice and CPU of
  *   the start); m completed and ns their time, counted at the start's slice and CPU too.
  *
- * Every contribution is also added to its per-second and whole-trace rollup keys (sink.h
- * SINK_FACT_SECOND, SINK_FACT_WHOLE), held in a second and a third map of the same size
+ * Every 100 ms key is also added to its per-second and whole-trace rollup keys (sink.h
+ * SINK_FACT_SECOND, SINK_FACT_WHOLE) when it is emitted (once per key and emission, not
+ * per contribution), held in a second and a third map of the same size
  * (the whole-trace keys apart, so they are emitted once at the end unless they pass
  * ETL_SLICEFACTS_CAP / 2: the store then holds one blob per CPU for them, not one per
  * flush of the per-second keys).
