@@ -1,4 +1,5 @@
-/* db_facts.c — the filtered read of the per-slice facts (db_facts.h). */
+/* db_facts.c — the filtered read of the packed per-slice facts (db_facts.h): the blobs of
+ * the slices a filter selects, decoded and grouped in memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,30 +58,84 @@ static void plan_of(const struct db_facts_filter *f, int domain, int rolled, str
 	p->r[2].hi = s_hi;
 }
 
-/* The SELECT of one range with the filter's conditions (only those set, so SQLite tests
- * nothing else per row): ?1 run, ?2 domain, ?3..?4 slices, ?5 pid, ?6 tid; only integers
- * reach the SQL text. */
-static int select_sql(const struct db_facts_filter *f, char *dst, size_t cap)
+/* The SELECT of a domain's blobs in a slice range and a CPU set: ?1 run, ?2 domain,
+ * ?3..?4 slices; only integers reach the SQL text. */
+static int select_sql(const struct db_cpu_set *cpus, char *dst, size_t cap)
 {
-	int n = snprintf(dst, cap, "SELECT pid, tid, key, n, m, ns, bytes FROM etw_slice_facts"
-			 " WHERE run_id = ?1 AND domain = ?2 AND slice BETWEEN ?3 AND ?4%s%s",
-			 f->has_pid ? " AND pid = ?5" : "", f->has_tid ? " AND tid = ?6" : "");
+	int n = snprintf(dst, cap, "SELECT slice, cpu, facts FROM etw_fact_blobs"
+			 " WHERE run_id = ?1 AND domain = ?2 AND slice BETWEEN ?3 AND ?4");
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
-	return f->cpus ? cpu_clause(f->cpus, dst + n, cap - (size_t)n) : 0;
+	return cpus ? cpu_clause(cpus, dst + n, cap - (size_t)n) : 0;
 }
 
-static void bind_range(sqlite3_stmt *st, int64_t run_id, const struct db_facts_filter *f,
-		       const struct range *r)
+enum { SQL_CAP = DB_MAX_CPUS * 6 + 512 };
+
+/* The blob's slice and CPU beside the scan's callback. */
+struct scan_ctx {
+	db_facts_entry_fn cb;
+	void *ud;
+	int64_t slice;
+	unsigned cpu;
+};
+
+static int on_blob_entry(void *ud, const struct db_factblob_entry *e)
 {
+	struct scan_ctx *c = ud;
+	return c->cb(c->ud, c->slice, c->cpu, e);
+}
+
+/* db_facts_scan with its SQL buffer (SQL_CAP bytes). */
+static int scan_sql(sqlite3 *db, int64_t run_id, int domain, int64_t lo, int64_t hi,
+		    const struct db_cpu_set *cpus, struct scan_ctx *c, char *err, size_t errlen,
+		    char *sql)
+{
+	sqlite3_stmt *st;
+	if (select_sql(cpus, sql, SQL_CAP)) {
+		snprintf(err, errlen, "filter too long");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
 	sqlite3_bind_int64(st, 1, run_id);
-	sqlite3_bind_int(st, 2, r->dom);
-	sqlite3_bind_int64(st, 3, r->lo);
-	sqlite3_bind_int64(st, 4, r->hi);
-	if (f->has_pid)
-		sqlite3_bind_int64(st, 5, f->pid);
-	if (f->has_tid)
-		sqlite3_bind_int64(st, 6, f->tid);
+	sqlite3_bind_int(st, 2, domain);
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
+	int rc, out = 0;
+	while (!out && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->slice = sqlite3_column_int64(st, 0);
+		c->cpu = (unsigned)sqlite3_column_int(st, 1);
+		const uint8_t *b = sqlite3_column_blob(st, 2);
+		out = db_factblob_decode(b ? b : (const uint8_t *)"", (size_t)sqlite3_column_bytes(st, 2),
+					 on_blob_entry, c);
+		if (out < 0)
+			snprintf(err, errlen, "a stored blob of per-slice facts is damaged (domain %d,"
+				 " slice %lld)", domain, (long long)c->slice);
+	}
+	if (!out && rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		out = -1;
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+int db_facts_scan(sqlite3 *db, int64_t run_id, int domain, int64_t lo, int64_t hi,
+		  const struct db_cpu_set *cpus, db_facts_entry_fn cb, void *ud, char *err,
+		  size_t errlen)
+{
+	/* on the heap: the server's worker threads have small stacks, and SQLite needs them */
+	char *sql = malloc(SQL_CAP);
+	if (!sql) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	struct scan_ctx c = {cb, ud, 0, 0};
+	int rc = scan_sql(db, run_id, domain, lo, hi, cpus, &c, err, errlen, sql);
+	free(sql);
+	return rc;
 }
 
 /* ---- grouping in C: one pass over the selected rows for both the rows and the totals
@@ -219,45 +274,32 @@ static void emit(const struct grp *g, size_t n, size_t limit, db_fact_fn cb, voi
 	}
 }
 
-enum { SQL_CAP = DB_MAX_CPUS * 6 + 512 };
+/* The groups a read adds its facts to, under its filter. */
+struct read_ctx {
+	const struct db_facts_filter *f;
+	int sched;
+	struct grp_map rows, totals;
+};
 
-/* Add the rows of range r to the groups; SQLITE_DONE, or the failing code (err filled). */
-static int scan_range(sqlite3 *db, const char *sql, int64_t run_id, int sched,
-		      const struct db_facts_filter *f, const struct range *r,
-		      struct grp_map *rows, struct grp_map *totals, char *err, size_t errlen)
+/* Add one stored fact to its row and total (1 on ENOMEM, which stops the scan). */
+static int on_fact(void *ud, int64_t slice, unsigned cpu, const struct db_factblob_entry *e)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return SQLITE_ERROR;
-	}
-	bind_range(st, run_id, f, r);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint32_t pid = (uint32_t)sqlite3_column_int64(st, 0);
-		uint32_t tid = (uint32_t)sqlite3_column_int64(st, 1);
-		uint64_t key = (uint64_t)sqlite3_column_int64(st, 2), v[4];
-		for (int i = 0; i < 4; i++)
-			v[i] = (uint64_t)sqlite3_column_int64(st, 3 + i);
-		struct grp *g = grp_get(rows, pid, sched ? tid : 0, sched ? 0 : key);
-		struct grp *t = g ? grp_get(totals, 0, 0, sched ? 0 : key) : NULL;
-		if (!t) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		grp_add(g, sched, key, v);
-		grp_add(t, sched, key, v);
-	}
-	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "%s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	return rc;
+	struct read_ctx *c = ud;
+	(void)slice;
+	(void)cpu;
+	if ((c->f->has_pid && e->pid != c->f->pid) || (c->f->has_tid && e->tid != c->f->tid))
+		return 0;
+	struct grp *g = grp_get(&c->rows, e->pid, c->sched ? e->tid : 0, c->sched ? 0 : e->key);
+	struct grp *t = g ? grp_get(&c->totals, 0, 0, c->sched ? 0 : e->key) : NULL;
+	if (!t)
+		return 1;
+	grp_add(g, c->sched, e->key, e->v);
+	grp_add(t, c->sched, e->key, e->v);
+	return 0;
 }
 
-/* db_facts_read with its SQL buffer (SQL_CAP bytes). */
-static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
-		     db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen,
-		     char *sql)
+int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
+		  db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen)
 {
 	int rolled = db_facts_present(db, run_id, domain + SINK_FACT_WHOLE);
 	if (rolled < 0) {
@@ -266,53 +308,37 @@ static int read_plan(sqlite3 *db, int64_t run_id, int domain, const struct db_fa
 	}
 	struct plan p;
 	plan_of(f, domain, rolled, &p);
-	if (select_sql(f, sql, SQL_CAP)) {
-		snprintf(err, errlen, "filter too long");
-		return -1;
-	}
-	int sched = domain == SINK_FACT_SCHED, rc = SQLITE_DONE;
-	struct grp_map rows = {0}, totals = {0};
-	for (int i = 0; i < 3 && rc == SQLITE_DONE; i++)
+	struct read_ctx c = {f, domain == SINK_FACT_SCHED, {0}, {0}};
+	int rc = 0;
+	for (int i = 0; i < 3 && !rc; i++)
 		if (p.r[i].lo <= p.r[i].hi)
-			rc = scan_range(db, sql, run_id, sched, f, &p.r[i], &rows, &totals, err,
-					errlen);
-	if (rc == SQLITE_DONE) {
-		size_t n = grp_pack(&rows);
+			rc = db_facts_scan(db, run_id, p.r[i].dom, p.r[i].lo, p.r[i].hi, f->cpus,
+					   on_fact, &c, err, errlen);
+	if (rc > 0)
+		snprintf(err, errlen, "out of memory");
+	if (!rc) {
+		size_t n = grp_pack(&c.rows);
 		if (n) /* (an empty map has no array: qsort wants one) */
-			qsort(rows.g, n, sizeof *rows.g, sched ? sched_order : sum_order);
-		emit(rows.g, n, f->limit, rows_cb, ud);
-		n = grp_pack(&totals);
-		if (sched && !n) { /* the SCHED totals are one row, zeros when nothing matched */
+			qsort(c.rows.g, n, sizeof *c.rows.g, c.sched ? sched_order : sum_order);
+		emit(c.rows.g, n, f->limit, rows_cb, ud);
+		n = grp_pack(&c.totals);
+		if (c.sched && !n) { /* the SCHED totals are one row, zeros when nothing matched */
 			struct db_fact_row z = {0};
 			totals_cb(ud, &z);
 		}
 		if (n)
-			qsort(totals.g, n, sizeof *totals.g, key_order);
-		emit(totals.g, n, SIZE_MAX, totals_cb, ud);
+			qsort(c.totals.g, n, sizeof *c.totals.g, key_order);
+		emit(c.totals.g, n, SIZE_MAX, totals_cb, ud);
 	}
-	grp_free(&rows);
-	grp_free(&totals);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int db_facts_read(sqlite3 *db, int64_t run_id, int domain, const struct db_facts_filter *f,
-		  db_fact_fn rows_cb, db_fact_fn totals_cb, void *ud, char *err, size_t errlen)
-{
-	/* on the heap: the server's worker threads have small stacks, and SQLite needs them */
-	char *sql = malloc(SQL_CAP);
-	if (!sql) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	int rc = read_plan(db, run_id, domain, f, rows_cb, totals_cb, ud, err, errlen, sql);
-	free(sql);
-	return rc;
+	grp_free(&c.rows);
+	grp_free(&c.totals);
+	return rc ? -1 : 0;
 }
 
 int db_facts_present(sqlite3 *db, int64_t run_id, int domain)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM etw_slice_facts WHERE run_id = ? AND domain = ?"
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM etw_fact_blobs WHERE run_id = ? AND domain = ?"
 			       " LIMIT 1", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);

@@ -3,12 +3,14 @@
  * views, untrusted schema, bounded lengths), must pass quick_check, must carry our header
  * (application_id, schema version), must have exactly our schema (every sqlite_master row
  * equal to a fresh database's, so every table and column), one run, rows of that run only,
- * bounded counts and values of the declared types. Its rows are then copied value by value
- * into a fresh run file built by our own code (db_store_run_begin); none of its SQL runs
- * on our connections, and derived documents (findings) are computed again, not copied. */
+ * bounded counts and values of the declared types, per-slice fact blobs that decode whole.
+ * Its rows are then copied value by value into a fresh run file built by our own code
+ * (db_store_run_begin); none of its SQL runs on our connections, and derived documents
+ * (findings) are computed again, not copied. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "db_factblob.h"
 #include "db_store.h"
 
 #define IMPORT_MAX_ROWS 200000000LL /* per table */
@@ -155,6 +157,41 @@ static int sane_rows(sqlite3 *u, sqlite3 *ref, int64_t *run_id, char *why, size_
 	return rc;
 }
 
+static int no_entry(void *ud, const struct db_factblob_entry *e)
+{
+	(void)ud;
+	(void)e;
+	return 0;
+}
+
+/* The packed per-slice facts: every blob decodes whole (db_factblob.h), so a crafted one is
+ * refused here rather than found damaged by each query that reads it. */
+static int sane_facts(sqlite3 *u, char *why, size_t len)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(u, "SELECT domain, slice, facts FROM etw_fact_blobs", -1, &q, NULL) !=
+	    SQLITE_OK) {
+		snprintf(why, len, "the table etw_fact_blobs cannot be read");
+		return 1;
+	}
+	int rc, bad = 0;
+	while (!bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const uint8_t *b = sqlite3_column_blob(q, 2);
+		if (db_factblob_decode(b ? b : (const uint8_t *)"", (size_t)sqlite3_column_bytes(q, 2),
+				       no_entry, NULL)) {
+			snprintf(why, len, "a blob of per-slice facts is damaged (domain %d, slice %lld)",
+				 sqlite3_column_int(q, 0), (long long)sqlite3_column_int64(q, 1));
+			bad = 1;
+		}
+	}
+	if (!bad && rc != SQLITE_DONE) {
+		snprintf(why, len, "the table etw_fact_blobs cannot be read");
+		bad = 1;
+	}
+	sqlite3_finalize(q);
+	return bad;
+}
+
 int db_run_file_validate(sqlite3 *u, int64_t *run_id, char *why, size_t len)
 {
 	char err[256];
@@ -186,6 +223,8 @@ int db_run_file_validate(sqlite3 *u, int64_t *run_id, char *why, size_t len)
 	int rc = same_schema(u, ref, why, len);
 	if (rc == 0)
 		rc = sane_rows(u, ref, run_id, why, len);
+	if (rc == 0)
+		rc = sane_facts(u, why, len);
 	db_close(ref);
 	return rc;
 }

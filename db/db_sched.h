@@ -19,7 +19,8 @@ int db_sched_syscall_module(struct db_sched *s, const struct sink_syscall_module
 int db_sched_thread(struct db_sched *s, const struct sink_sched_thread *r);
 int db_sched_ready(struct db_sched *s, const struct sink_sched_ready *r);
 int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r);
-/* A batch of per-slice facts (sink.h struct sink_slice_fact), added to what is stored. */
+/* A batch of per-slice facts (sink.h struct sink_slice_fact), added to what is stored:
+ * appended as blobs (db_factblob_store.h), which readers add up. */
 int db_sched_facts(struct db_sched *s, const struct sink_slice_fact *f, size_t n);
 const char *db_sched_error(const struct db_sched *s);
 void db_sched_free(struct db_sched *s);

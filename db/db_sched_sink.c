@@ -1,13 +1,14 @@
 /* db_sched_sink.c — writes the scheduling and syscall aggregate rows of one run
  * (etw_syscalls, etw_syscall_modules, etw_sched_threads, etw_sched_waits, etw_sched_ready)
- * and the per-slice facts of every issue-15 table (etw_slice_facts) with prepared
- * statements, inside the run's transaction. */
+ * with prepared statements, and the per-slice facts of every issue-15 table
+ * (etw_fact_blobs, db_factblob_store.h), inside the run's transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "db_factblob_store.h"
 #include "db_sched.h"
 
-enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_SLICE, Q_FACT, Q_N };
+enum { Q_SYSCALL, Q_SCMOD, Q_THREAD, Q_WAIT, Q_READY, Q_SLICE, Q_N };
 
 static const char *const sql[Q_N] = {
 	"INSERT INTO etw_syscalls(run_id, pid, address, module_id, count, total_ns, max_ns,"
@@ -20,17 +21,13 @@ static const char *const sql[Q_N] = {
 	" ready_ns, process, by_process) VALUES (?,?,?,?,?,?,?,?,?,?)",
 	"INSERT INTO etw_sched_slices(run_id, cpu, slice, slice_ns, tid0, pid0, ns0, tid1, pid1,"
 	" ns1, tid2, pid2, ns2, other_ns, idle_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-	/* a key may come again in a later batch (etl_slicefacts.h): add it up */
-	"INSERT INTO etw_slice_facts(run_id, domain, slice, cpu, pid, tid, key, n, m, ns, bytes)"
-	" VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id, domain, slice, cpu, pid, tid, key)"
-	" DO UPDATE SET n = n + excluded.n, m = m + excluded.m, ns = ns + excluded.ns,"
-	" bytes = bytes + excluded.bytes",
 };
 
 struct db_sched {
 	sqlite3 *db;
 	int64_t run_id;
 	sqlite3_stmt *q[Q_N];
+	struct db_factblob_writer facts;
 	char err[256];
 };
 
@@ -41,6 +38,7 @@ struct db_sched *db_sched_begin(sqlite3 *db, int64_t run_id)
 		return NULL;
 	s->db = db;
 	s->run_id = run_id;
+	s->facts.db = db;
 	return s;
 }
 
@@ -55,6 +53,7 @@ void db_sched_free(struct db_sched *s)
 		return;
 	for (int i = 0; i < Q_N; i++)
 		sqlite3_finalize(s->q[i]);
+	db_factblob_writer_clear(&s->facts);
 	free(s);
 }
 
@@ -189,22 +188,5 @@ int db_sched_slice(struct db_sched *s, const struct sink_sched_slice *r)
 
 int db_sched_facts(struct db_sched *s, const struct sink_slice_fact *f, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = stmt(s, Q_FACT);
-		if (!st)
-			return -1;
-		sqlite3_bind_int(st, 2, f[i].domain);
-		sqlite3_bind_int64(st, 3, f[i].slice);
-		sqlite3_bind_int(st, 4, f[i].cpu);
-		sqlite3_bind_int64(st, 5, f[i].pid);
-		sqlite3_bind_int64(st, 6, f[i].tid);
-		bind_u64(st, 7, f[i].key);
-		bind_u64(st, 8, f[i].n);
-		bind_u64(st, 9, f[i].m);
-		bind_u64(st, 10, f[i].ns);
-		bind_u64(st, 11, f[i].bytes);
-		if (step(s, st))
-			return -1;
-	}
-	return 0;
+	return db_factblob_write(&s->facts, s->run_id, f, n, s->err, sizeof s->err);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "db.h"
 #include "db_dpc_chunks.h"
+#include "db_factblob_store.h"
 
 /* A migration: SQL, then optionally C (for data SQL alone cannot rewrite), then more SQL,
  * all in one transaction. */
@@ -337,9 +338,18 @@ static const struct migration migrations[] = {{
 	 "  self INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, mode, slice, id)) WITHOUT ROWID;",
 	 NULL, NULL},
-	/* 15: taken by another helper's branch (h-facts); this no-op holds its place until the
-	 * merge puts that migration here */
-	{"SELECT 1;", NULL, NULL},
+	{/* 15 (issue 15): the per-slice facts packed — one blob per (domain, slice, CPU, part)
+	  * holding the slice's (pid, tid, key) counters (db/db_factblob.h), instead of a row
+	  * per key; the rows of migration 13 are repacked and their table dropped. IF NOT
+	  * EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS etw_fact_blobs ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  domain INTEGER NOT NULL, slice INTEGER NOT NULL, cpu INTEGER NOT NULL,"
+	 "  part INTEGER NOT NULL, facts BLOB NOT NULL,"
+	 /* a rowid table: its leaves hold blobs of up to ~4 KB whole, where a WITHOUT ROWID
+	  * table's spill past ~1 KB into mostly empty overflow pages */
+	 "  UNIQUE (run_id, domain, slice, cpu, part));",
+	 db_factblob_migrate, "DROP TABLE IF EXISTS etw_slice_facts;"},
 	{/* 16 (issue 13): stored aggregates for windows and filters (db/db_stk_prefilt.c):
 	  * per module tree mode the samples ending at each node per (dim, key, slice) — dim 1 a
 	  * CPU, 2 a process, 3 a thread; slice -1 the whole run — and module butterflies per

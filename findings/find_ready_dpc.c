@@ -1,50 +1,77 @@
 /* find_ready_dpc.c — the per-slice tie of thread-ready-behind-dpc (find_rules_sched.c):
- * from the per-slice facts (ingest/etl/etl_slicefacts.h, SCHED key READY_DPC), how much of
- * a thread's ready time passed while DPCs or ISRs ran on the CPU it then ran on, on which
- * CPUs, and over which 100 ms slices — exact sums, not a whole-trace inference. */
+ * from the per-slice facts (ingest/etl/etl_slicefacts.h, SCHED key READY_DPC; read with
+ * db_facts_scan), how much of a thread's ready time passed while DPCs or ISRs ran on the
+ * CPU it then ran on, on which CPUs, and over which 100 ms slices — exact sums, not a
+ * whole-trace inference. */
 #include <stdio.h>
+#include <stdlib.h>
+#include "db_facts.h"
 #include "find.h"
 #include "find_ready_dpc.h"
 #include "sink.h"
 
+/* Per CPU: the thread's ready-behind-DPC ns and the slices they fell in. */
+struct per_cpu {
+	int64_t tid, pid;
+	uint64_t ns[DB_MAX_CPUS];
+	int64_t lo[DB_MAX_CPUS], hi[DB_MAX_CPUS];
+};
+
+static int on_fact(void *ud, int64_t slice, unsigned cpu, const struct db_factblob_entry *e)
+{
+	struct per_cpu *p = ud;
+	if (e->key != 3 /* SINK_FACT_READY_DPC */ || e->tid != p->tid || e->pid != p->pid ||
+	    cpu >= DB_MAX_CPUS || !e->v[2])
+		return 0;
+	if (!p->ns[cpu] || slice < p->lo[cpu])
+		p->lo[cpu] = slice;
+	if (!p->ns[cpu] || slice > p->hi[cpu])
+		p->hi[cpu] = slice;
+	p->ns[cpu] += e->v[2];
+	return 0;
+}
+
 int find_ready_dpc_load(struct find_ctx *c, int64_t tid, int64_t pid, struct find_ready_dpc *out)
 {
-	sqlite3_stmt *st;
 	memset(out, 0, sizeof *out);
-	if (sqlite3_prepare_v2(c->db, "SELECT cpu, SUM(ns), MIN(slice), MAX(slice) FROM etw_slice_facts"
-			       " WHERE run_id = ? AND domain = ? AND key = ? AND tid = ? AND pid = ?"
-			       " GROUP BY cpu ORDER BY SUM(ns) DESC, cpu", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(c->err, c->errlen, "findings: %s", sqlite3_errmsg(c->db));
+	struct per_cpu *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(c->err, c->errlen, "findings: out of memory");
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, c->run_id);
-	sqlite3_bind_int(st, 2, SINK_FACT_SCHED);
-	sqlite3_bind_int(st, 3, 3); /* SINK_FACT_READY_DPC */
-	sqlite3_bind_int64(st, 4, tid);
-	sqlite3_bind_int64(st, 5, pid);
-	int rc;
+	p->tid = tid;
+	p->pid = pid;
+	char err[256];
+	if (db_facts_scan(c->db, c->run_id, SINK_FACT_SCHED, 0, INT64_MAX, NULL, on_fact, p, err,
+			  sizeof err)) {
+		snprintf(c->err, c->errlen, "findings: %s", err);
+		free(p);
+		return -1;
+	}
 	out->first_slice = INT64_MAX;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int cpu = sqlite3_column_int(st, 0);
-		uint64_t ns = (uint64_t)sqlite3_column_int64(st, 1);
-		int64_t lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
-		if (!ns)
+	for (unsigned cpu = 0; cpu < DB_MAX_CPUS; cpu++) {
+		if (!p->ns[cpu])
 			continue;
-		out->ns += ns;
-		if (cpu >= 0 && cpu < DB_MAX_CPUS)
-			db_cpu_set_add(&out->cpus, (unsigned)cpu);
-		if (out->ncpus < FIND_READY_DPC_CPUS)
-			out->cpu[out->ncpus] = cpu, out->cpu_ns[out->ncpus++] = ns;
-		if (lo < out->first_slice)
-			out->first_slice = lo;
-		if (hi > out->last_slice)
-			out->last_slice = hi;
+		out->ns += p->ns[cpu];
+		db_cpu_set_add(&out->cpus, cpu);
+		if (p->lo[cpu] < out->first_slice)
+			out->first_slice = p->lo[cpu];
+		if (p->hi[cpu] > out->last_slice)
+			out->last_slice = p->hi[cpu];
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(c->err, c->errlen, "findings: %s", sqlite3_errmsg(c->db));
-		return -1;
+	/* the CPUs with the most, most first (ties: lower CPU first) */
+	while (out->ncpus < FIND_READY_DPC_CPUS) {
+		unsigned best = DB_MAX_CPUS;
+		for (unsigned cpu = 0; cpu < DB_MAX_CPUS; cpu++)
+			if (p->ns[cpu] && (best == DB_MAX_CPUS || p->ns[cpu] > p->ns[best]))
+				best = cpu;
+		if (best == DB_MAX_CPUS)
+			break;
+		out->cpu[out->ncpus] = (int)best;
+		out->cpu_ns[out->ncpus++] = p->ns[best];
+		p->ns[best] = 0;
 	}
+	free(p);
 	return 0;
 }
 

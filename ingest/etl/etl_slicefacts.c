@@ -12,13 +12,15 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 		return 0;
 	f->map = calloc(ETL_SLICEFACTS_CAP, sizeof *f->map);
 	f->roll = calloc(ETL_SLICEFACTS_CAP, sizeof *f->roll);
-	return f->map && f->roll ? 0 : -1;
+	f->whole = calloc(ETL_SLICEFACTS_CAP, sizeof *f->whole);
+	return f->map && f->roll && f->whole ? 0 : -1;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
 {
 	free(f->map);
 	free(f->roll);
+	free(f->whole);
 	memset(f, 0, sizeof *f);
 }
 
@@ -57,7 +59,31 @@ static int key_order(const void *pa, const void *pb)
 	return x < y ? -1 : x > y;
 }
 
-/* Emit one map's keys in the store's order and empty it. */
+static int map_add(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *count,
+		   const struct sink_slice_fact *k, uint64_t n, uint64_t m, uint64_t ns,
+		   uint64_t bytes);
+
+/* Add the k 100 ms keys being emitted to their per-second and whole-trace rollups: once
+ * per key and flush instead of once per contribution (a key holds several). */
+static int roll_up(struct etl_slicefacts *f, const struct sink_slice_fact *map, size_t k)
+{
+	for (size_t i = 0; i < k; i++) {
+		const struct sink_slice_fact *e = &map[i];
+		struct sink_slice_fact r = {(uint8_t)(e->domain + SINK_FACT_SECOND), e->cpu,
+					    (uint32_t)(e->slice / SINK_FACT_SLICES_PER_SECOND),
+					    e->pid, e->tid, e->key, 0, 0, 0, 0};
+		if (map_add(f, f->roll, &f->n_roll, &r, e->n, e->m, e->ns, e->bytes) < 0)
+			return f->rc;
+		r.domain = (uint8_t)(e->domain + SINK_FACT_WHOLE);
+		r.slice = 0;
+		if (map_add(f, f->whole, &f->n_whole, &r, e->n, e->m, e->ns, e->bytes) < 0)
+			return f->rc;
+	}
+	return 0;
+}
+
+/* Emit one map's keys in the store's order and empty it (the 100 ms map's rolled up
+ * first). */
 static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *n)
 {
 	if (!f->sink || f->rc < 0 || !*n)
@@ -68,6 +94,8 @@ static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size
 		if (map[i].domain)
 			map[k++] = map[i];
 	qsort(map, k, sizeof *map, key_order);
+	if (map == f->map && roll_up(f, map, k) < 0)
+		return f->rc;
 	int rc = f->sink->slice_facts(f->sink->ud, map, k);
 	memset(map, 0, ETL_SLICEFACTS_CAP * sizeof *map);
 	*n = 0;
@@ -78,9 +106,9 @@ static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size
 
 int etl_slicefacts_flush(struct etl_slicefacts *f)
 {
-	if (flush_map(f, f->map, &f->n) < 0)
+	if (flush_map(f, f->map, &f->n) < 0 || flush_map(f, f->roll, &f->n_roll) < 0)
 		return f->rc;
-	return flush_map(f, f->roll, &f->n_roll);
+	return flush_map(f, f->whole, &f->n_whole);
 }
 
 /* Add to key k of a map (emitting the map first when it is half full). */
@@ -117,15 +145,7 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 	int64_t s = t_ns > 0 ? t_ns / SINK_FACT_SLICE_NS : 0;
 	struct sink_slice_fact k = {domain, cpu, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s,
 				    pid, tid, key, 0, 0, 0, 0};
-	if (map_add(f, f->map, &f->n, &k, n, m, ns, bytes) < 0)
-		return f->rc;
-	k.domain = (uint8_t)(domain + SINK_FACT_SECOND);
-	k.slice = (uint32_t)(k.slice / SINK_FACT_SLICES_PER_SECOND);
-	if (map_add(f, f->roll, &f->n_roll, &k, n, m, ns, bytes) < 0)
-		return f->rc;
-	k.domain = (uint8_t)(domain + SINK_FACT_WHOLE);
-	k.slice = 0;
-	return map_add(f, f->roll, &f->n_roll, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
+	return map_add(f, f->map, &f->n, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
 }
 
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,

@@ -15,13 +15,18 @@
  * - FILE, key = FileIo type: n operations started and bytes requested (slice and CPU of
  *   the start); m completed and ns their time, counted at the start's slice and CPU too.
  *
- * Every contribution is also added to its per-second and whole-trace rollup keys (sink.h
- * SINK_FACT_SECOND, SINK_FACT_WHOLE), held in a second map of the same size.
+ * Every 100 ms key is also added to its per-second and whole-trace rollup keys (sink.h
+ * SINK_FACT_SECOND, SINK_FACT_WHOLE) when it is emitted (once per key and emission, not
+ * per contribution), held in a second and a third map of the same size
+ * (the whole-trace keys apart, so they are emitted once at the end unless they pass
+ * ETL_SLICEFACTS_CAP / 2: the store then holds one blob per CPU for them, not one per
+ * flush of the per-second keys).
  *
- * Invariants: each map holds at most ETL_SLICEFACTS_CAP distinct keys; when one would pass
+ * Invariants: each of the three maps holds at most ETL_SLICEFACTS_CAP distinct keys; when one would pass
  * ETL_SLICEFACTS_CAP / 2 it is emitted (in the store's key order) and emptied, so memory is
- * fixed whatever the trace's size (the store adds repeated keys). Negative times count in
- * slice 0.
+ * fixed whatever the trace's size (a key may come again in a later batch: the store
+ * appends each batch as blobs per (domain, slice, CPU), db/db_factblob.h, and readers add
+ * them up). Negative times count in slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
  * all; past that (only damaged times reach it) a span counts whole in its first slice and
  * spans_lumped says how many did. */
@@ -41,8 +46,10 @@ struct etl_slicefacts {
 	const struct ingest_sink *sink; /* NULL or no slice_facts: facts are dropped */
 	struct sink_slice_fact *map;    /* 100 ms keys, open addressing; domain 0 = empty */
 	size_t n;
-	struct sink_slice_fact *roll;   /* the rollup keys, the same way */
+	struct sink_slice_fact *roll;   /* the per-second rollup keys, the same way */
 	size_t n_roll;
+	struct sink_slice_fact *whole;  /* the whole-trace rollup keys, the same way */
+	size_t n_whole;
 	uint64_t pieces_left, spans_lumped;
 	int rc;                         /* first negative sink value, then no more calls */
 };

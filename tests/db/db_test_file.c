@@ -33,3 +33,21 @@ void db_test_remove(sqlite3 *db, const char *path)
 	snprintf(p, sizeof p, "%s-shm", path);
 	unlink(p);
 }
+
+int db_test_fx_setup(void **state)
+{
+	struct db_test_fx *fx = calloc(1, sizeof *fx);
+	assert_non_null(fx);
+	fx->db = db_test_open(fx->path, sizeof fx->path, "/tmp/etlscope-test-db-XXXXXX");
+	assert_int_equal(sqlite3_exec(fx->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL), SQLITE_OK);
+	*state = fx;
+	return 0;
+}
+
+int db_test_fx_teardown(void **state)
+{
+	struct db_test_fx *fx = *state;
+	db_test_remove(fx->db, fx->path);
+	free(fx);
+	return 0;
+}

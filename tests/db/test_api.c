@@ -173,6 +173,21 @@ static void test_exact_numbers(void **state)
 	cJSON *n = api_json_number(NAN);
 	assert_true(cJSON_IsNull(n));
 	cJSON_Delete(n);
+	/* the text itself: integers below 10^15 as digits (their fast path), the rest as
+	 * before (C's %.15g / %.17g) */
+	static const struct {
+		double v;
+		const char *text;
+	} t[] = {{3, "3"}, {-42, "-42"}, {0, "0"}, {-0.0, "-0"}, {999999999999999.0, "999999999999999"},
+		 {1e15, "1e+15"}, {-1e15, "-1e+15"}, {1480196790874.0, "1480196790874"}, {2.5, "2.5"},
+		 {9007199254740993.0, "9007199254740992"}};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		n = api_json_number(t[i].v);
+		char *text = cJSON_PrintUnformatted(n);
+		assert_string_equal(text, t[i].text);
+		cJSON_free(text);
+		cJSON_Delete(n);
+	}
 }
 
 int main(void)

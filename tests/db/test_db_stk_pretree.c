@@ -18,29 +18,6 @@
 
 #define RUN 7
 
-struct fx {
-	char path[64];
-	sqlite3 *db;
-};
-
-static int setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof *fx);
-	fx->db = db_test_open(fx->path, sizeof fx->path, "/tmp/etlscope-test-pretree-XXXXXX");
-	/* rows of a run this test does not create */
-	assert_int_equal(sqlite3_exec(fx->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL), SQLITE_OK);
-	*state = fx;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *fx = *state;
-	db_test_remove(fx->db, fx->path);
-	free(fx);
-	return 0;
-}
-
 /* all(100) → a(60, self 10) → c(50, self 50); all → b(30, self 30); all → d(10) → e(5, self
  * 5) and f(5, self 5): ids in creation order, as the tree builder gives them. */
 static const struct db_stk_prenode tree[] = {
@@ -69,7 +46,7 @@ static int on_node(void *ud, const struct db_stk_prenode *n)
 
 static void test_tree(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	char err[256];
 	sqlite3_stmt *ins;
 	assert_int_equal(db_stk_pretree_begin(fx->db, RUN, &ins), 0);
@@ -136,7 +113,7 @@ static int on_bfly(void *ud, int kind, int32_t other, int64_t value)
 
 static void test_butterfly(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	char err[256];
 	sqlite3_stmt *ins;
 	assert_int_equal(db_stk_prebfly_begin(fx->db, RUN, &ins), 0);
@@ -178,7 +155,7 @@ static int on_slice(void *ud, int64_t id, int64_t self)
 
 static void test_slices(void **state)
 {
-	struct fx *fx = *state;
+	struct db_test_fx *fx = *state;
 	char err[256];
 	sqlite3_stmt *ins;
 	assert_int_equal(db_stk_preslice_begin(fx->db, RUN, &ins), 0);
@@ -228,9 +205,9 @@ static void test_slice_range(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_butterfly, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tree, db_test_fx_setup, db_test_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_butterfly, db_test_fx_setup, db_test_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_slices, db_test_fx_setup, db_test_fx_teardown),
 		cmocka_unit_test(test_slice_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

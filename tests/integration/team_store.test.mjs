@@ -283,6 +283,8 @@ test('a run file exported from one server and imported into a fresh one gives th
       ['a value of the wrong type', "UPDATE etw_modules SET size = 'huge'", /wrong type/],
       ['a control character in the name', "UPDATE runs SET name = 'a' || char(7) || 'b'", /name/],
       ['a summary that is no object', "UPDATE runs SET summary = '[1,2'", /summary/],
+      // a blob of per-slice facts whose entry lacks its value (db/db_factblob.h)
+      ['a damaged fact blob', "INSERT INTO etw_fact_blobs SELECT id, 1, 0, 0, 0, x'010100000003' FROM runs", /per-slice facts is damaged/],
     ];
     for (const [what, change, message] of crafted) {
       let body = change;
@@ -312,8 +314,8 @@ test('a run file of an older schema gets a new version with the current schema a
   const f = runFile(dir, join(dir, 'etlscope.db'), id);
   const current = Number(sql(f, 'PRAGMA user_version'));
   // as if written before migration 11 (symbols): the tables of 11 and later (12 thread names
-  // and leaf totals, 13 slice facts) absent, user_version 10 (db/db_schema.c)
-  const later = ['etw_symbols', 'etw_module_symbols', 'etw_thread_names', 'stk_leaf_totals', 'etw_slice_facts'];
+  // and leaf totals, 15 packed slice facts) absent, user_version 10 (db/db_schema.c)
+  const later = ['etw_symbols', 'etw_module_symbols', 'etw_thread_names', 'stk_leaf_totals', 'etw_fact_blobs'];
   assert.ok(current >= 13);
   sql(f, `${later.map((t) => `DROP TABLE ${t};`).join(' ')} PRAGMA user_version=10`);
   srv = await startServer([], { dir });
