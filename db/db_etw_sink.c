@@ -43,8 +43,10 @@ struct db_etw {
  * ingest's peak RSS, and on the 25 M-event bench trace 64 MiB saved no CPU time (user+sys
  * 7.9 s vs 8.0 s; spilled pages land in the OS cache via the WAL) while it took peak RSS
  * from 37 MB to 89 MB (issue 17: < 64 MB). 12 rather than 16 MiB since the stack store's id
- * caches (db_stacks.c, 6 MiB) and the stack window (etl_ingest.c, ~8 MiB) joined it. */
-#define INGEST_CACHE_KIB 12288
+ * caches (db_stacks.c, 6 MiB) and the stack window (etl_ingest.c, ~8 MiB) joined it; 8
+ * rather than 12 since that left a 60 s kernel trace with random frames at 66 MB (61 MB
+ * with 8; CPU 46.1 s against 46.9 s, bench/README.md "Peak RSS, second look"). */
+#define INGEST_CACHE_KIB 8192
 #define CPU_LOOKAHEAD_NS (80 * AGG_MS)
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)

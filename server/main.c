@@ -205,10 +205,6 @@ int cli_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (handled), not a kill */
-	/* glibc gives threads up to 8 malloc arenas per core and keeps what each arena once
-	 * held: with dozens of request threads and an ingest's large short-lived buffers the
-	 * load benchmark's RSS reached 710 MB, against 225 MB with 2 arenas. */
-	mallopt(M_ARENA_MAX, 2);
 	if (server_start(&srv, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
@@ -225,8 +221,27 @@ int cli_serve(int argc, char **argv)
 	return 0;
 }
 
+/* glibc's malloc, sized to the work (issue 17, bench/README.md "Peak RSS, second look"):
+ * - 2 arenas: glibc gives threads up to 8 per core and keeps what each once held; with
+ *   dozens of request threads and an ingest's large short-lived buffers the load
+ *   benchmark's RSS reached 710 MB, against 225 MB with 2 arenas.
+ * - a fixed mmap threshold: by default it rises to the size of each large block freed (up
+ *   to 32 MB), after which blocks that large come from the heap and stay resident once
+ *   freed; the stack reader's and call-tree builds' arrays of tens of MB then added up
+ *   (a 60 s trace's ingest peaked at 91 MB, 66 MB with this). Blocks of 128 KiB and more
+ *   are mapped and unmapped on their own.
+ * - a 1 MiB trim threshold: freed memory at the heap's top goes back at 1 MiB, not 128 KiB
+ *   (fewer brk calls during an ingest's churn) nor the dynamic threshold's 64 MB. */
+static void malloc_size_to_work(void)
+{
+	mallopt(M_ARENA_MAX, 2);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+}
+
 int main(int argc, char **argv)
 {
+	malloc_size_to_work();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
