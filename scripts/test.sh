@@ -8,13 +8,13 @@
 #   3. Release build with GCC and a clang build, product and tests: unit tests only (they
 #      catch what only the optimiser or the other compiler warns about);
 #   4. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
-# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 10 per harness; longer runs: fuzz/run.sh N) sets step 4's budget.
+# Ends with one line "N passed, N failed". FUZZ_SECONDS (default 6 per harness; longer runs: fuzz/run.sh N) sets step 4's budget.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps || exit 1
 export ETLSCOPE_SHARED=${ETLSCOPE_SHARED:-$(cd .. && pwd)/shared}
 [ -d "$ETLSCOPE_SHARED/samples" ] || { echo "test: $ETLSCOPE_SHARED/samples is missing (shared/ must sit beside the repo)"; exit 1; }
-FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+FUZZ_SECONDS=${FUZZ_SECONDS:-6}
 jobs=$(nproc)
 passed=0; failed=0; failures=()
 
