@@ -22,8 +22,11 @@ struct handle {
 	int64_t run_id, version;
 	sqlite3 *db;
 	uint64_t used;
-	char *shown; /* the editable fields last copied onto its TEMP row (overlay_key) */
-	size_t shown_len;
+	/* the editable fields last copied onto its TEMP row (shown_same); f[]: name, notes,
+	 * edit token, each malloc'd, or all NULL when nothing is known to be shown */
+	char *f[3];
+	int has_expiry;
+	int64_t expires_us;
 };
 
 struct db_reader {
@@ -34,6 +37,54 @@ struct db_reader {
 	uint64_t tick;
 	int64_t version; /* of the handle db_run_open returned last (0: the catalog) */
 };
+
+/* The editable fields of row, in the order of handle.f. */
+static void row_fields(const struct db_catalog_run *row, const char *f[3])
+{
+	f[0] = row->run.name ? row->run.name : "";
+	f[1] = row->run.notes ? row->run.notes : "";
+	f[2] = row->edit_token;
+}
+
+/* 1 when h's TEMP row already shows row's editable fields, so no UPDATE is needed (before,
+ * every request, kept answers included, prepared a statement and wrote the row); else 0. */
+static int shown_same(const struct handle *h, const struct db_catalog_run *row)
+{
+	const char *f[3];
+	row_fields(row, f);
+	if (!h->f[0] || h->has_expiry != row->run.has_expiry ||
+	    (row->run.has_expiry && h->expires_us != row->run.expires_us))
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (strcmp(h->f[i], f[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Empty h's record of what its TEMP row shows (the handle itself stays). */
+static void shown_clear(struct handle *h)
+{
+	for (int i = 0; i < 3; i++) {
+		free(h->f[i]);
+		h->f[i] = NULL;
+	}
+}
+
+/* Record that h's TEMP row now shows row's fields; out of memory leaves nothing recorded,
+ * so the next request writes the row again. */
+static void shown_set(struct handle *h, const struct db_catalog_run *row)
+{
+	const char *f[3];
+	row_fields(row, f);
+	shown_clear(h);
+	for (int i = 0; i < 3; i++)
+		if (!(h->f[i] = strdup(f[i]))) {
+			shown_clear(h);
+			return;
+		}
+	h->has_expiry = row->run.has_expiry;
+	h->expires_us = row->run.expires_us;
+}
 
 struct db_reader *db_reader_new(struct db_store *st, char *err, size_t errlen)
 {
@@ -56,7 +107,7 @@ void db_reader_free(struct db_reader *r)
 		return;
 	for (int i = 0; i < READER_HANDLES; i++) {
 		db_close(r->h[i].db);
-		free(r->h[i].shown);
+		shown_clear(&r->h[i]);
 	}
 	db_catalog_close(r->cat);
 	db_close(r->empty);
@@ -107,32 +158,6 @@ static int overlay(sqlite3 *db, const struct db_catalog_run *row, const char *sc
 	return rc;
 }
 
-/* The editable fields of a catalog row in one buffer of *len bytes (malloc'd; NULL: no
- * memory): a cached handle whose TEMP row already shows them needs no UPDATE (before, every
- * request, kept answers included, prepared a statement and wrote the row). */
-static char *overlay_key(const struct db_catalog_run *row, size_t *len)
-{
-	const char *f[3] = {row->run.name ? row->run.name : "", row->run.notes ? row->run.notes : "",
-			    row->edit_token};
-	char head[48];
-	int hn = snprintf(head, sizeof head, "%d:%lld", row->run.has_expiry,
-			  (long long)row->run.expires_us);
-	size_t n = (size_t)hn + 1, at = 0;
-	for (int i = 0; i < 3; i++)
-		n += strlen(f[i]) + 1;
-	char *k = malloc(n);
-	if (!k)
-		return NULL;
-	memcpy(k, head, (size_t)hn + 1), at = (size_t)hn + 1;
-	for (int i = 0; i < 3; i++) { /* each with its NUL: ("a","bc") and ("ab","c") differ */
-		size_t m = strlen(f[i]) + 1;
-		memcpy(k + at, f[i], m);
-		at += m;
-	}
-	*len = n;
-	return k;
-}
-
 static sqlite3 *open_file(struct db_reader *r, int64_t run_id, int64_t version, char *err,
 			  size_t errlen)
 {
@@ -157,52 +182,42 @@ sqlite3 *db_run_open(struct db_reader *r, const char *public_id, char *err, size
 {
 	struct db_catalog_run row;
 	struct handle *h = NULL, *lru = &r->h[0];
-	int64_t id, version;
 	r->version = 0;
-	/* A new version (db_store_run_modify: symbols, edits) unlinks the file of the one the
-	 * catalog named a moment ago: a failed open is retried on a fresh lookup. */
-	for (int attempt = 0;; attempt++) {
-		snprintf(err, errlen, "no such run");
-		if (lookup(r->cat, public_id, &row) != 0)
-			return NULL;
-		id = row.run.id, version = row.version;
-		if (version == 0) { /* not moved into a file yet (db_store_adopt.c; SQLite only) */
-			db_run_clear(&row.run);
-			return db_catalog_sqlite(r->cat);
-		}
-		h = NULL, lru = &r->h[0];
-		for (int i = 0; i < READER_HANDLES && !h; i++) {
-			if (r->h[i].db && r->h[i].run_id == id && r->h[i].version == version)
-				h = &r->h[i];
-			else if (!r->h[i].db || (lru->db && r->h[i].used < lru->used))
-				lru = &r->h[i];
-		}
-		if (h)
-			break;
+	snprintf(err, errlen, "no such run");
+	if (lookup(r->cat, public_id, &row) != 0)
+		return NULL;
+	int64_t id = row.run.id, version = row.version;
+	if (version == 0) { /* not moved into a file yet (db_store_adopt.c; SQLite only) */
+		db_run_clear(&row.run);
+		return db_catalog_sqlite(r->cat);
+	}
+	for (int i = 0; i < READER_HANDLES && !h; i++) {
+		if (r->h[i].db && r->h[i].run_id == id && r->h[i].version == version)
+			h = &r->h[i];
+		else if (!r->h[i].db || (lru->db && r->h[i].used < lru->used))
+			lru = &r->h[i];
+	}
+	/* the version just looked up keeps its file for a grace after a newer one replaces
+	 * it (db_store_sweep), so the open needs no second look */
+	if (!h) {
 		h = lru;
 		db_close(h->db);
-		free(h->shown);
+		shown_clear(h);
 		memset(h, 0, sizeof *h);
-		if ((h->db = open_file(r, id, version, err, errlen))) {
-			h->run_id = id;
-			h->version = version;
-			break;
-		}
-		db_run_clear(&row.run);
-		if (attempt == 2)
+		if (!(h->db = open_file(r, id, version, err, errlen))) {
+			db_run_clear(&row.run);
 			return NULL;
+		}
+		h->run_id = id;
+		h->version = version;
 	}
 	h->used = ++r->tick;
-	size_t klen = 0;
-	char *key = overlay_key(&row, &klen);
 	int rc = 0;
-	if (!key || klen != h->shown_len || memcmp(key, h->shown, klen) != 0) {
-		free(h->shown);
-		h->shown = NULL, h->shown_len = 0;
-		if ((rc = overlay(h->db, &row, "temp", 1)) == 0 && key)
-			h->shown = key, h->shown_len = klen, key = NULL;
+	if (!shown_same(h, &row)) {
+		shown_clear(h);
+		if ((rc = overlay(h->db, &row, "temp", 1)) == 0)
+			shown_set(h, &row);
 	}
-	free(key);
 	db_run_clear(&row.run);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot read run %lld: %s", (long long)id, sqlite3_errmsg(h->db));
@@ -220,30 +235,28 @@ int64_t db_reader_version(const struct db_reader *r)
 int db_run_file_open(struct db_reader *r, const char *public_id, int64_t *size, char *err,
 		     size_t errlen)
 {
-	for (int attempt = 0; attempt < 3; attempt++) { /* a new version may replace it */
-		struct db_catalog_run row;
-		char path[4096];
-		struct stat sb;
-		if (lookup(r->cat, public_id, &row) != 0) {
-			snprintf(err, errlen, "no such run");
-			return -1;
-		}
-		int64_t id = row.run.id, v = row.version;
-		db_run_clear(&row.run);
-		if (v == 0) {
-			snprintf(err, errlen, "this run is not in a file of its own yet; it moves at the"
-					      " server's next start");
-			return -2;
-		}
-		db_store_run_path(r->st, id, v, path, sizeof path);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && fstat(fd, &sb) == 0) {
-			*size = sb.st_size;
-			return fd;
-		}
-		if (fd >= 0)
-			close(fd);
+	struct db_catalog_run row;
+	char path[4096];
+	struct stat sb;
+	if (lookup(r->cat, public_id, &row) != 0) {
+		snprintf(err, errlen, "no such run");
+		return -1;
 	}
+	int64_t id = row.run.id, v = row.version;
+	db_run_clear(&row.run);
+	if (v == 0) {
+		snprintf(err, errlen, "this run is not in a file of its own yet; it moves at the"
+				      " server's next start");
+		return -2;
+	}
+	db_store_run_path(r->st, id, v, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &sb) == 0) {
+		*size = sb.st_size;
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
 	snprintf(err, errlen, "cannot open the run's file");
 	return -3;
 }
@@ -352,21 +365,6 @@ sqlite3 *db_run_open_set(struct db_reader *r, const char *const *public_ids, int
 			db_store_run_path(r->st, id, v, path, sizeof path);
 		snprintf(name, sizeof name, "r%d", files++);
 		rc = attach_ro(db, path, name);
-		/* a new version may have replaced the file just named (see db_run_open) */
-		for (int attempt = 0; rc != 0 && v != 0 && attempt < 2; attempt++) {
-			struct db_catalog_run again;
-			if (lookup(r->cat, public_ids[i], &again) != 0)
-				break;
-			if (again.version == v || again.version == 0) {
-				db_run_clear(&again.run);
-				break;
-			}
-			db_run_clear(&rows[k - 1].run);
-			rows[k - 1] = again;
-			v = again.version;
-			db_store_run_path(r->st, id, v, path, sizeof path);
-			rc = attach_ro(db, path, name);
-		}
 	}
 	keep = sqlite3_mprintf("%z)", keep);
 	if (rc == 0 && k == 0) {

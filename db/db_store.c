@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "db_catalog.h"
 #include "db_store.h"
@@ -376,7 +377,8 @@ static int modify_locked(struct db_store *st, struct db_catalog *cat, int64_t ru
 		unlink(to);
 		return 1;
 	}
-	unlink(from); /* readers holding it open keep reading the old version */
+	/* version v's file stays for readers that looked it up a moment ago: the sweep
+	 * unlinks it once the grace has passed (db_store_sweep) */
 	return 0;
 }
 
@@ -412,7 +414,68 @@ static void unlink_gone(void *ud, int64_t run_id, int64_t version)
 		unlink(path); /* committed after: a crash first leaves an orphan */
 }
 
-int db_store_sweep(struct db_store *st)
+/* The catalog's (run id, file version) pairs, sorted by run id. */
+struct versions {
+	int64_t (*v)[2];
+	size_t n, cap;
+};
+
+static int versions_add(void *ud, int64_t run_id, int64_t version)
+{
+	struct versions *vs = ud;
+	if (vs->n == vs->cap) {
+		size_t cap = vs->cap ? 2 * vs->cap : 256;
+		int64_t(*v)[2] = realloc(vs->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		vs->v = v, vs->cap = cap;
+	}
+	vs->v[vs->n][0] = run_id, vs->v[vs->n][1] = version;
+	vs->n++;
+	return 0;
+}
+
+static int by_run(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Unlink run-ID.vN.db when the catalog names a newer version M of run ID whose file was
+ * placed at least grace_s ago: its mtime is when it was written, just before it replaced
+ * N (db_store_run_modify), so every reader that looked N up before the switch has had
+ * grace_s to open it (an open file stays readable after the unlink). */
+static void unlink_replaced(struct db_store *st, struct db_catalog *cat, int64_t grace_s)
+{
+	struct versions vs = {0};
+	DIR *d = NULL;
+	if (cat->ops->files(cat, versions_add, &vs) != 0 || !(d = opendir(st->dir))) {
+		free(vs.v);
+		return;
+	}
+	qsort(vs.v, vs.n, sizeof *vs.v, by_run);
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		long long id = 0, v = 0;
+		int end = 0;
+		if (sscanf(e->d_name, "run-%lld.v%lld.db%n", &id, &v, &end) != 2 || e->d_name[end])
+			continue;
+		int64_t key = id, (*cur)[2] = bsearch(&key, vs.v, vs.n, sizeof *vs.v, by_run);
+		char path[4096];
+		struct stat sb;
+		if (!cur || (*cur)[1] <= v ||
+		    db_store_run_path(st, id, (*cur)[1], path, sizeof path) != 0 ||
+		    stat(path, &sb) != 0 || now - sb.st_mtime < grace_s)
+			continue;
+		if (db_store_run_path(st, id, v, path, sizeof path) == 0)
+			unlink(path);
+	}
+	closedir(d);
+	free(vs.v);
+}
+
+int db_store_sweep_grace(struct db_store *st, int64_t grace_s)
 {
 	char err[256];
 	struct db_catalog *cat = db_store_catalog(st, err, sizeof err);
@@ -420,8 +483,14 @@ int db_store_sweep(struct db_store *st)
 		return -1;
 	int purged = cat->ops->purge_expired(cat, db_now_us());
 	cat->ops->sweep(cat, unlink_gone, st);
+	unlink_replaced(st, cat, grace_s);
 	db_catalog_close(cat);
 	return purged;
+}
+
+int db_store_sweep(struct db_store *st)
+{
+	return db_store_sweep_grace(st, DB_STORE_REPLACED_GRACE_S);
 }
 
 #define GONE_STOPPED "the server receiving or ingesting this upload stopped; upload the file again"
@@ -540,8 +609,12 @@ static int upgrade_one(void *ud, int64_t id, int64_t version)
 	char path[4096];
 	db_store_run_path(u->st, id, version, path, sizeof path);
 	int64_t v = file_schema_version(path);
-	return v >= 0 && v < db_schema_version() &&
-	       db_store_run_modify(u->st, id, no_change, NULL, u->err, u->errlen) < 0;
+	if (v < 0 || v >= db_schema_version())
+		return 0;
+	int rc = db_store_run_modify(u->st, id, no_change, NULL, u->err, u->errlen);
+	if (rc == 0) /* at start, alone, serving nothing yet: no reader needs the old file */
+		unlink(path);
+	return rc < 0;
 }
 
 /* Run files written before this code's last migration get a new version with the current

@@ -119,8 +119,14 @@ const char *db_store_dir(const struct db_store *st);
 const char *db_store_catalog_path(const struct db_store *st);
 
 /* Delete runs whose expiry has passed, then the files of runs no longer in the catalog
- * (deleted or expired). Returns how many runs were purged, or -1. */
+ * (deleted or expired), then the files of versions a newer version replaced at least
+ * DB_STORE_REPLACED_GRACE_S ago (db_store_run_modify leaves them: a reader that looked the
+ * run up a moment before the switch still opens the version it was told). Returns how many
+ * runs were purged, or -1. */
 int db_store_sweep(struct db_store *st);
+#define DB_STORE_REPLACED_GRACE_S 60
+/* db_store_sweep with the replaced versions' grace in seconds (tests: 0). */
+int db_store_sweep_grace(struct db_store *st, int64_t grace_s);
 
 /* ---- readers (db_reader.c): one per thread ---- */
 struct db_reader;

@@ -3,7 +3,8 @@
  * the catalog's editable fields; a new version replaces the file and readers see it; an
  * abandoned run leaves nothing; a deleted run's file goes at the sweep. Expected counts come
  * from the CSV the test writes (3 counter columns × 5 samples). A reader opening a run while
- * new versions replace its file (each unlinks the one before) always gets a version. */
+ * new versions replace its file always gets a version: the replaced files stay until the
+ * sweep, after a grace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,9 +141,14 @@ static void test_publish_read_version_delete(void **state)
 	assert_string_equal(err, "no such run");
 	assert_int_equal(db_reader_version(r), 0);
 
-	/* a new version: the reader sees it, the old file is gone */
+	/* a new version: the reader sees it; the old file stays for the sweep's grace (readers
+	 * that looked version 1 up a moment before still open it), then goes */
 	assert_int_equal(db_store_run_modify(st, id, add_warning, NULL, err, sizeof err), 0);
 	db_store_run_path(st, id, 1, path, sizeof path);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(db_store_sweep(st), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(db_store_sweep_grace(st, 0), 0);
 	assert_int_not_equal(access(path, F_OK), 0);
 	db_store_run_path(st, id, 2, path, sizeof path);
 	assert_int_equal(access(path, F_OK), 0);
@@ -193,9 +199,9 @@ static void *make_versions(void *arg) /* 60 new versions, one after another */
 	return NULL;
 }
 
-/* The catalog names version N, the writer then unlinks N's file as N+1 takes its place:
- * an open in between must look again, not fail (it did: "cannot open the file of run";
- * the symbol job's new version failed a /modules read in the full CI). */
+/* The catalog names version N, then N+1 takes its place: an open in between must still
+ * find N's file (it did not when the writer unlinked N at once: "cannot open the file of
+ * run"; the symbol job's new version failed a /modules read in the full CI). */
 static void test_open_while_versions_replace_the_file(void **state)
 {
 	char err[256], pub[DB_PUBLIC_ID_LEN + 1];
