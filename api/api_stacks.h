@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_cache.h"
 #include "db_stk_map.h"
 
 #define API_STK_MAX_MODULES 16
@@ -33,6 +34,9 @@ struct api_stk_query {
 	uint8_t *tag_sel;
 	struct api_stk_tagger *tagger;
 	struct db_stk_reader *reader; /* borrowed by api_stk_each when set (else its own) */
+	struct db_stk_cache *stk_cache; /* from the request: the run's kept node arrays */
+	int64_t version;
+	char key[DB_STK_CACHE_KEY_MAX + 1]; /* the run's public id ("" = not kept) */
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is

@@ -34,7 +34,7 @@ struct pre {
  * with err set. */
 static int whole_run(struct pre *p, int idle, struct api_stk_query *q)
 {
-	struct api_request rq = {idle ? "idle=1" : "idle=0"};
+	struct api_request rq = {.query = idle ? "idle=1" : "idle=0"};
 	cJSON *out = NULL;
 	if (!api_stk_query_parse(p->db, p->public_id, &rq, 0, q, &out)) {
 		q->reader = p->r;

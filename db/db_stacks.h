@@ -191,6 +191,10 @@ struct db_stk_frame {
 /* Resolves nodes to their frame paths, caching what it read. */
 struct db_stk_reader;
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id);
+/* A reader over the run's arrays (db_stk_nodes.h), borrowed: they must outlive it. */
+struct db_stk_nodes;
+struct db_stk_reader *db_stk_reader_new_nodes(sqlite3 *db, int64_t run_id,
+					      const struct db_stk_nodes *nodes);
 /* Load the run's whole node and frame tables now (as a reader does by itself after many
  * look-ups) when the run is small enough: 0 loaded, 1 not (look-ups go to SQLite), -1. */
 int db_stk_reader_preload(struct db_stk_reader *r);

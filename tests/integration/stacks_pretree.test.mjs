@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { startServer, uploadDone, getJson, perfviewSample as perfview } from '../support/server.mjs';
+import { startServer, uploadDone, uploadAndWait, getJson, perfviewSample as perfview } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 import { scan } from '../support/etlscan.mjs';
 
@@ -229,5 +229,72 @@ test('windows and CPU, process and thread filters equal the oracle decoder\'s se
       const sorted = (l) => [...l].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1));
       assert.deepEqual({ ...b, callers: sorted(b.callers), callees: sorted(b.callees) }, oracleButterfly(stacks, name), q);
     }
+  }
+});
+
+// The server keeps each run's stack nodes in memory (db/db_stk_cache.h) for the views that
+// walk stacks (frame trees of a window or filter, function trees). Their answers must equal
+// the oracle's trees when the nodes are loaded (cold), when they are kept (warm), after the
+// run gets a new version (resolving symbols again writes a new file: a new entry), and byte
+// for byte those of a server that keeps nothing (--stack-cache 0).
+test('answers from kept stack nodes equal the oracle\'s, cold, warm, after a new version and without the cache', async () => {
+  const g = generate(srv.dir, 'kept', { ...story, duration_s: 2 }, false);
+  const o = scan(g.path, { stacks: true });
+  const up = await uploadAndWait(srv.url, readFileSync(g.path), 'kept.etl');
+  const { id, edit_token: token } = up.body.run;
+  const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+  const slice = (s) => Number(s.ticks * 100n / 100000000n); // as in the test above
+  const inWin = (s) => slice(s) >= 2 && slice(s) <= 7; // from 250 to 750 ms: slices 2..7
+  const win = `from=${run.start + 250}&to=${run.start + 750}`;
+  const sels = [
+    { q: `group=frame&${win}`, f: inWin },
+    { q: `group=frame&invert=1&${win}&cpus=1`, f: (s) => inWin(s) && s.cpu === 1, invert: true },
+    { q: 'group=function', f: () => true }, // no symbols: named as frames, walked whole
+    { q: `group=function&invert=1&pid=${o.stacks[0].pid}`, f: (s) => s.pid === o.stacks[0].pid, invert: true },
+  ];
+  const health = async (s) => (await getJson(`${s.url}/api/health`)).body.stack_nodes;
+  const answers = async (s, run, pass) => {
+    const out = [];
+    for (const sel of sels) {
+      const r = await fetch(`${s.url}/api/runs/${run}/stacks/tree?${sel.q}&min_share=0&pass=${pass}`);
+      assert.equal(r.status, 200, sel.q);
+      out.push(await r.text());
+    }
+    return out;
+  };
+  const h0 = await health(srv);
+  const cold = await answers(srv, id, 1);
+  sels.forEach((sel, i) => {
+    const stacks = o.stacks.filter(sel.f), body = JSON.parse(cold[i]);
+    assert.ok(stacks.length > 0, sel.q);
+    assert.equal(body.total, stacks.length, sel.q);
+    assert.deepEqual(shape(body.root), pruned(oracleTree(stacks, { invert: !!sel.invert, byModule: false }), 0, { nodes: 0, samples: 0 }), sel.q);
+  });
+  const h1 = await health(srv);
+  assert.equal(h1.loads, h0.loads + 1); // loaded once for the four walks
+  assert.ok(h1.bytes > 0);
+  assert.deepEqual(await answers(srv, id, 2), cold); // warm
+  const h2 = await health(srv);
+  assert.equal(h2.loads, h1.loads);
+  assert.ok(h2.hits >= h1.hits + sels.length);
+
+  // a new version of the run's file
+  const etag = (await fetch(`${srv.url}/api/runs/${id}/stacks/tree?${sels[0].q}`)).headers.get('etag');
+  const r = await fetch(`${srv.url}/api/runs/${id}/symbols/resolve`, { method: 'POST', headers: { 'X-Edit-Token': token } });
+  assert.equal(r.status, 200, await r.text());
+  assert.notEqual((await fetch(`${srv.url}/api/runs/${id}/stacks/tree?${sels[0].q}`)).headers.get('etag'), etag);
+  assert.deepEqual(await answers(srv, id, 3), cold);
+  const h3 = await health(srv);
+  assert.equal(h3.loads, h2.loads + 1); // the new version's own entry
+  assert.equal(h3.runs, h2.runs); // the old version's dropped
+
+  // a server that keeps nothing answers the same bytes
+  const bare = await startServer(['--stack-cache', '0']);
+  try {
+    assert.equal(await health(bare), null);
+    const other = (await uploadDone(bare.url, readFileSync(g.path), 'kept.etl')).id;
+    assert.deepEqual(await answers(bare, other, 1), cold);
+  } finally {
+    await bare.stop();
   }
 });

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "db/db_etw.h"
 #include "db/db_stacks.h"
+#include "db/db_stk_nodes.h"
 #include "db/db_stk_map.h"
 #include "store_db.h"
 
@@ -135,6 +136,23 @@ static void test_store(void **state)
 	assert_int_equal(fr[0].module_id, M_APP);
 	assert_int_equal(fr[1].module_id, M_IDM);
 	db_stk_reader_free(r);
+	/* the same path from the run's arrays (db_stk_nodes.h), as the server keeps them:
+	 * 6 nodes and 5 frames (the counts above); too small a bound loads nothing */
+	struct db_stk_nodes nodes;
+	assert_int_equal(db_stk_nodes_load(db, run, db_stk_nodes_bytes(6, 5) - 1, &nodes), 1);
+	assert_null(nodes.parent);
+	assert_int_equal(db_stk_nodes_load(db, run, db_stk_nodes_bytes(6, 5), &nodes), 0);
+	assert_int_equal(nodes.nn, 6);
+	assert_int_equal(nodes.nf, 5);
+	r = db_stk_reader_new_nodes(db, run, &nodes);
+	assert_int_equal(db_stk_path(r, leaf, fr, 8), 2);
+	assert_int_equal(fr[0].module_id, M_APP);
+	assert_int_equal(fr[0].offset, 0x50);
+	assert_int_equal(fr[1].module_id, M_IDM);
+	assert_int_equal(fr[1].offset, 0x10);
+	assert_int_equal(db_stk_path(r, 7, fr, 8), -1); /* no such node */
+	db_stk_reader_free(r);
+	db_stk_nodes_clear(&nodes);
 
 	/* filters */
 	struct db_stk_filter all = {.from_ns = INT64_MIN, .to_ns = INT64_MAX};
