@@ -40,7 +40,13 @@ static int default_load(void *ud, sqlite3 *db, int64_t run_id, size_t max_bytes,
 			struct db_stk_nodes *n)
 {
 	(void)ud;
-	return db_stk_nodes_load(db, run_id, max_bytes, n);
+	int rc = db_stk_nodes_load(db, run_id, max_bytes, n);
+	/* the slice rows too when they fit: without them, windows scan SQLite */
+	if (!rc && db_stk_nodes_load_slices(db, run_id, max_bytes, n) < 0)
+		rc = -1;
+	if (rc < 0)
+		db_stk_nodes_clear(n);
+	return rc;
 }
 
 struct db_stk_cache *db_stk_cache_new(size_t max_bytes, db_stk_cache_load_fn load, void *ud)
@@ -180,7 +186,7 @@ int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const 
 		rc = c->load(c->ud, db, run_id, c->max, &e->n);
 		pthread_mutex_lock(&c->mu);
 		if (!rc) {
-			e->bytes = db_stk_nodes_bytes(e->n.nn, e->n.nf);
+			e->bytes = db_stk_nodes_size(&e->n);
 			if (e->bytes > c->max) { /* a loader that ignored the bound */
 				db_stk_nodes_clear(&e->n);
 				rc = 1;

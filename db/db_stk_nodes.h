@@ -17,6 +17,15 @@ struct db_stk_nodes {
 	int32_t *frame;        /* by node id */
 	int32_t *fmod;         /* by frame id: module id (-1 outside every module) */
 	uint64_t *foff;        /* by frame id */
+	/* Optional (db_stk_nodes_load_slices; nslices 0 without): the stored counts of each
+	 * 100 ms slice s as (leaf node, samples) rows, k 0 for busy rows and 1 for Idle ones
+	 * (DB_STK_IDLE_SQL), rows [at[k][s], at[k][s + 1]) of leaf[k] and n[k] — a window's
+	 * samples per leaf without a scan of SQLite. */
+	int64_t nslices;
+	uint32_t *at[2];
+	int32_t *leaf[2];
+	uint32_t *n[2];
+	size_t nrows[2];
 };
 
 /* The bytes a run of nn nodes and nf frames takes in arrays. */
@@ -27,6 +36,21 @@ int db_stk_nodes_count(sqlite3 *db, int64_t run_id, int64_t *nn, int64_t *nf);
  * 1 not (no stack store, larger than max_bytes, or ids not dense; n left empty), -1 on an
  * SQL error or out of memory (n left empty). */
 int db_stk_nodes_load(sqlite3 *db, int64_t run_id, size_t max_bytes, struct db_stk_nodes *n);
+/* The bytes n's arrays take (nodes, frames and slice rows). */
+size_t db_stk_nodes_size(const struct db_stk_nodes *n);
+/* Add the run's slice rows to loaded arrays n (db_stk_leafslices.c) when, with them, n
+ * takes at most max_bytes: 0 added, 1 not (too large, or a row out of range: n keeps its
+ * nodes and no slices), -1 on an SQL error (likewise). */
+int db_stk_nodes_load_slices(sqlite3 *db, int64_t run_id, size_t max_bytes,
+			     struct db_stk_nodes *n);
+/* As db_stk_leaf_sums (db_stacks.h) from n's slice rows: samples per leaf node in f's
+ * window, Idle per f->idle, cb once per node in increasing node order. 0; 1 when it cannot
+ * (no slice rows, or f filters CPUs, pids or tids: cb not called); -1 out of memory. */
+struct db_stk_filter;
+typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t tid,
+			       int64_t slice, int64_t n);
+int db_stk_nodes_leaf_sums(const struct db_stk_nodes *n, const struct db_stk_filter *f,
+			   db_stk_count_fn cb, void *ud);
 /* Empty n (a caller-owned struct), freeing its arrays. */
 void db_stk_nodes_clear(struct db_stk_nodes *n);
 

@@ -152,6 +152,32 @@ static void test_store(void **state)
 	assert_int_equal(fr[1].offset, 0x10);
 	assert_int_equal(db_stk_path(r, 7, fr, 8), -1); /* no such node */
 	db_stk_reader_free(r);
+	/* the slice rows: 4 stored counts (3 busy, 1 Idle) in slices 0..2; a bound with no
+	 * room for them adds none */
+	assert_int_equal(db_stk_nodes_load_slices(db, run, db_stk_nodes_size(&nodes), &nodes), 1);
+	assert_int_equal(nodes.nslices, 0);
+	assert_int_equal(db_stk_nodes_load_slices(db, run, 1 << 20, &nodes), 0);
+	assert_int_equal(nodes.nslices, 3);
+	assert_int_equal(nodes.nrows[0] + nodes.nrows[1], 4);
+	const struct {
+		int64_t from_ms, to_ms;
+		int idle;
+		int64_t want; /* the samples above, by hand */
+	} wins[] = {
+		{0, 200, 0, 11}, {0, 100, 0, 8}, {0, 100, 1, 10}, {200, 300, 0, 1},
+		{300, 400, 1, 0}, {-100, 1000, 1, 14}, {50, 60, 0, 8}, {100, 100, 1, 0},
+	};
+	for (size_t i = 0; i < sizeof wins / sizeof wins[0]; i++) {
+		struct db_stk_filter w = {.from_ns = wins[i].from_ms * 1000000,
+					  .to_ns = wins[i].to_ms * 1000000, .idle = wins[i].idle};
+		sum = 0;
+		assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &w, add, NULL), 0);
+		assert_int_equal(sum, wins[i].want);
+		assert_int_equal(total(db, run, w), wins[i].want); /* and SQLite agrees */
+	}
+	uint64_t cpu0[DB_MAX_CPUS / 64] = {1};
+	struct db_stk_filter by_cpu = {.from_ns = 0, .to_ns = 100000000, .cpu_words = cpu0};
+	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &by_cpu, add, NULL), 1); /* not here */
 	db_stk_nodes_clear(&nodes);
 
 	/* filters */
