@@ -382,12 +382,12 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 	 * counts summed without SQLite's sort (db_stk_leaves.c); the whole run reads its totals */
 	const struct db_stk_filter *f = &q->f;
 	int rc = 1;
-	int window = f->from_ns > 0 || f->to_ns != INT64_MAX;
-	if (f->no_ids && window && nodes) /* a window alone, from the kept slice rows */
+	int part = f->from_ns > 0 || f->to_ns != INT64_MAX || f->cpu_words || f->npids || f->ntids;
+	if (f->no_ids && part && nodes) /* from the kept slice rows (db_stk_leafslices.c) */
 		rc = db_stk_nodes_leaf_sums(nodes, f, on_count, &w);
 	if (rc < 0)
 		snprintf(err, sizeof err, "out of memory");
-	if (rc == 1 && f->no_ids && (window || f->cpu_words || f->npids || f->ntids))
+	if (rc == 1 && f->no_ids && part)
 		rc = db_stk_leaf_sums(db, q->run.id, f, w.r, on_count, &w, err, sizeof err);
 	if (rc == 1)
 		rc = db_stk_counts(db, q->run.id, f, 0, on_count, &w, err, sizeof err);

@@ -1,37 +1,68 @@
 /* db_stk_leafslices.c — a run's stored counts per 100 ms slice kept beside its node arrays
- * (db_stk_nodes.h): one scan of stk_counts in primary-key order (slice first) keeps each row's
- * leaf node and samples, busy and Idle rows apart, with where each slice's rows begin. A
- * window then sums its slices' rows into an array by node — what db_stk_leaf_sums does
- * with an SQLite scan per request (most of a 10 s window by frame once the nodes are kept).
- * 8 bytes a row; the rows are the run's stored counts (CPUs, processes and threads apart,
- * as stored), so a window costs its rows, not the run's. */
+ * (db_stk_nodes.h): one scan of stk_counts in primary-key order (slice first) keeps each
+ * row's leaf node, samples, CPU, pid and tid, busy and Idle rows apart, with where each
+ * slice's rows begin. A window, a CPU, process or thread set, or several of them together,
+ * then sum their rows into an array by node: what db_stk_leaf_sums does with an SQLite scan
+ * per request (most of a 10 s window by frame once the nodes are kept). 18 bytes a row;
+ * when that does not fit the bound, 8 (node and samples only: windows alone are served,
+ * filters scan SQLite). The rows are the run's stored counts, so a window costs its rows,
+ * not the run's. */
 #include <stdlib.h>
 #include <string.h>
+#include "db_etw.h"
 #include "db_stacks.h"
 #include "db_stk_nodes.h"
 
-struct rows {
-	int32_t *leaf;
-	uint32_t *n;
-	size_t len, cap;
-};
+#define ROW_BYTES(filters) (sizeof(int32_t) + sizeof(uint32_t) + \
+			    ((filters) ? 2 * sizeof(uint32_t) + sizeof(uint16_t) : 0))
+#define OVER_BUDGET 2
+_Static_assert(DB_MAX_CPUS <= 65536, "a CPU number fits a row's 16 bits");
 
-/* Room for one more row within budget bytes of rows in all: 0, 1 over budget, -1 ENOMEM */
-static int room(struct rows *r, size_t *budget)
+static void rows_free(struct db_stk_rows *r)
+{
+	free(r->leaf);
+	free(r->n);
+	free(r->pid);
+	free(r->tid);
+	free(r->cpu);
+	memset(r, 0, sizeof *r);
+}
+
+/* Resize r's arrays (the first two only without filters) to cap rows: 0, or -1 (ENOMEM;
+ * r keeps what it had) */
+static int rows_resize(struct db_stk_rows *r, size_t cap, int filters)
+{
+	void *p[5] = {r->leaf, r->n, r->pid, r->tid, r->cpu};
+	const size_t sz[5] = {sizeof *r->leaf, sizeof *r->n, sizeof *r->pid, sizeof *r->tid,
+			      sizeof *r->cpu};
+	for (int i = 0; i < (filters ? 5 : 2); i++) {
+		void *q = realloc(p[i], (cap ? cap : 1) * sz[i]);
+		if (!q)
+			return -1;
+		p[i] = q;
+		/* stored at once: a later failure leaves r consistent (each at least len) */
+		switch (i) {
+		case 0: r->leaf = q; break;
+		case 1: r->n = q; break;
+		case 2: r->pid = q; break;
+		case 3: r->tid = q; break;
+		default: r->cpu = q; break;
+		}
+	}
+	r->cap = cap;
+	return 0;
+}
+
+/* Room for one more row within budget bytes of rows in all: 0, OVER_BUDGET, -1 ENOMEM */
+static int room(struct db_stk_rows *r, size_t *budget, int filters)
 {
 	if (r->len < r->cap)
 		return 0;
-	size_t cap = r->cap ? r->cap * 2 : 4096, more = (cap - r->cap) * 8;
-	if (more > *budget)
-		return 1;
-	int32_t *leaf = realloc(r->leaf, cap * sizeof *leaf);
-	if (leaf)
-		r->leaf = leaf;
-	uint32_t *n = leaf ? realloc(r->n, cap * sizeof *n) : NULL;
-	if (!n)
+	size_t cap = r->cap ? r->cap * 2 : 4096, more = (cap - r->cap) * ROW_BYTES(filters);
+	if (cap > UINT32_MAX || more > *budget)
+		return OVER_BUDGET;
+	if (rows_resize(r, cap, filters))
 		return -1;
-	r->n = n;
-	r->cap = cap;
 	*budget -= more;
 	return 0;
 }
@@ -51,34 +82,44 @@ static int last_slice(sqlite3 *db, int64_t run_id, int64_t *last)
 	return st == SQLITE_ROW ? 0 : -1;
 }
 
-/* Scan the rows into r[0..1] and at[0..1] (nslices + 1 each): 0, 1, -1 as the loader */
+/* Scan the rows into r[0..1] (with CPU, pid and tid when filters) and at[0..1] (nslices + 1
+ * each): 0, 1 (a row out of range), OVER_BUDGET, -1 */
 static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64_t nslices,
-		struct rows r[2], uint32_t *at[2], size_t budget)
+		struct db_stk_rows r[2], uint32_t *at[2], size_t budget, int filters)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT slice, node, n, " DB_STK_IDLE_SQL " FROM stk_counts"
-				   " WHERE run_id=? ORDER BY slice", -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT slice, node, n, cpu, pid, tid, " DB_STK_IDLE_SQL
+				   " FROM stk_counts WHERE run_id=? ORDER BY slice", -1, &q,
+			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
 	int64_t cur = 0; /* slices before cur have their starts */
-	int st, rc = 0;
+	int st = SQLITE_DONE, rc = 0;
 	at[0][0] = at[1][0] = 0;
 	while (!rc && (st = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t s = sqlite3_column_int64(q, 0), node = sqlite3_column_int64(q, 1),
-			cnt = sqlite3_column_int64(q, 2);
-		int k = sqlite3_column_int(q, 3) ? 1 : 0;
+			cnt = sqlite3_column_int64(q, 2), cpu = sqlite3_column_int64(q, 3),
+			pid = sqlite3_column_int64(q, 4), tid = sqlite3_column_int64(q, 5);
+		int k = sqlite3_column_int(q, 6) ? 1 : 0;
 		if (s < cur || s >= nslices || node < 1 || node > n->nn || cnt < 0 ||
-		    cnt > UINT32_MAX) {
+		    cnt > UINT32_MAX || cpu < 0 || cpu >= DB_MAX_CPUS || pid < 0 ||
+		    pid > UINT32_MAX || tid < 0 || tid > UINT32_MAX) {
 			rc = 1;
 			break;
 		}
 		for (; cur < s; cur++) /* slices up to s end here */
 			for (int j = 0; j < 2; j++)
 				at[j][cur + 1] = (uint32_t)r[j].len;
-		if (r[k].len >= UINT32_MAX || (rc = room(&r[k], &budget)))
+		if ((rc = room(&r[k], &budget, filters)))
 			break;
-		r[k].leaf[r[k].len] = (int32_t)node;
-		r[k].n[r[k].len++] = (uint32_t)cnt;
+		size_t i = r[k].len++;
+		r[k].leaf[i] = (int32_t)node;
+		r[k].n[i] = (uint32_t)cnt;
+		if (filters) {
+			r[k].cpu[i] = (uint16_t)cpu;
+			r[k].pid[i] = (uint32_t)pid;
+			r[k].tid[i] = (uint32_t)tid;
+		}
 	}
 	if (!rc && st != SQLITE_DONE)
 		rc = -1;
@@ -86,6 +127,8 @@ static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64
 	for (; !rc && cur < nslices; cur++)
 		for (int j = 0; j < 2; j++)
 			at[j][cur + 1] = (uint32_t)r[j].len;
+	for (int k = 0; !rc && k < 2; k++) /* give back the growth's spare room */
+		rc = rows_resize(&r[k], r[k].len, filters);
 	return rc;
 }
 
@@ -99,40 +142,70 @@ int db_stk_nodes_load_slices(sqlite3 *db, int64_t run_id, size_t max_bytes,
 	size_t used = db_stk_nodes_size(n), at_bytes = 2 * (size_t)(nslices + 1) * sizeof(uint32_t);
 	if (nslices < 1 || used + at_bytes > max_bytes)
 		return 1;
-	struct rows r[2] = {{0}};
+	struct db_stk_rows r[2] = {{0}};
 	uint32_t *at[2] = {malloc(at_bytes / 2), malloc(at_bytes / 2)};
-	int rc = at[0] && at[1] ? scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes)
-				: -1;
-	for (int k = 0; !rc && k < 2; k++) { /* give back the growth's spare room */
-		size_t len = r[k].len ? r[k].len : 1;
-		int32_t *leaf = realloc(r[k].leaf, len * sizeof *leaf);
-		uint32_t *cnt = realloc(r[k].n, len * sizeof *cnt);
-		r[k].leaf = leaf ? leaf : r[k].leaf;
-		r[k].n = cnt ? cnt : r[k].n;
-		rc = leaf && cnt ? 0 : -1;
+	int rc = -1, filters = 1;
+	if (at[0] && at[1])
+		rc = scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes, filters);
+	if (rc == OVER_BUDGET) { /* the rows without their filter columns */
+		for (int k = 0; k < 2; k++)
+			rows_free(&r[k]);
+		filters = 0;
+		rc = scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes, filters);
 	}
+	if (rc == OVER_BUDGET)
+		rc = 1;
 	if (!rc) {
 		n->nslices = nslices;
+		n->slice_filters = filters;
 		for (int k = 0; k < 2; k++) {
 			n->at[k] = at[k];
-			n->leaf[k] = r[k].leaf;
-			n->n[k] = r[k].n;
-			n->nrows[k] = r[k].len;
+			n->rows[k] = r[k];
 		}
 		return 0;
 	}
 	for (int k = 0; k < 2; k++) {
 		free(at[k]);
-		free(r[k].leaf);
-		free(r[k].n);
+		rows_free(&r[k]);
 	}
 	return rc;
+}
+
+void db_stk_nodes_clear_slices(struct db_stk_nodes *n)
+{
+	for (int k = 0; k < 2; k++) {
+		free(n->at[k]);
+		n->at[k] = NULL;
+		rows_free(&n->rows[k]);
+	}
+	n->nslices = 0;
+	n->slice_filters = 0;
+}
+
+size_t db_stk_nodes_slices_size(const struct db_stk_nodes *n)
+{
+	size_t b = 0;
+	if (n->nslices)
+		for (int k = 0; k < 2; k++)
+			b += (size_t)(n->nslices + 1) * sizeof *n->at[k] +
+			     n->rows[k].len * ROW_BYTES(n->slice_filters);
+	return b;
+}
+
+/* pid / tid in ids (k of them, 0 = all) */
+static int id_in(const uint32_t *ids, unsigned k, uint32_t id)
+{
+	for (unsigned i = 0; i < k; i++)
+		if (ids[i] == id)
+			return 1;
+	return !k;
 }
 
 int db_stk_nodes_leaf_sums(const struct db_stk_nodes *n, const struct db_stk_filter *f,
 			   db_stk_count_fn cb, void *ud)
 {
-	if (!n->nslices || f->cpu_words || f->npids || f->ntids)
+	int any = f->cpu_words || f->npids || f->ntids;
+	if (!n->nslices || (any && !n->slice_filters))
 		return 1;
 	int64_t lo, hi;
 	db_stk_slice_range(f, &lo, &hi);
@@ -141,11 +214,15 @@ int db_stk_nodes_leaf_sums(const struct db_stk_nodes *n, const struct db_stk_fil
 	int64_t *sum = calloc((size_t)n->nn + 1, sizeof *sum);
 	if (!sum)
 		return -1;
-	for (int k = 0; k < 1 + !!f->idle; k++) {
-		if (lo > hi)
-			break;
-		for (uint32_t i = n->at[k][lo]; i < n->at[k][hi + 1]; i++)
-			sum[n->leaf[k][i]] += n->n[k][i];
+	for (int k = 0; k < 1 + !!f->idle && lo <= hi; k++) {
+		const struct db_stk_rows *r = &n->rows[k];
+		for (uint32_t i = n->at[k][lo]; i < n->at[k][hi + 1]; i++) {
+			if (any && ((f->cpu_words && !(f->cpu_words[r->cpu[i] / 64] >> (r->cpu[i] % 64) & 1)) ||
+				    !id_in(f->pids, f->npids, r->pid[i]) ||
+				    !id_in(f->tids, f->ntids, r->tid[i])))
+				continue;
+			sum[r->leaf[i]] += r->n[i];
+		}
 	}
 	for (int64_t i = 1; i <= n->nn; i++)
 		if (sum[i] && cb(ud, i, 0, 0, 0, sum[i]))

@@ -28,21 +28,12 @@ int db_stk_nodes_count(sqlite3 *db, int64_t run_id, int64_t *nn, int64_t *nf)
 
 size_t db_stk_nodes_size(const struct db_stk_nodes *n)
 {
-	size_t b = db_stk_nodes_bytes(n->nn, n->nf);
-	if (n->nslices)
-		for (int k = 0; k < 2; k++)
-			b += (size_t)(n->nslices + 1) * sizeof *n->at[k] +
-			     n->nrows[k] * (sizeof *n->leaf[k] + sizeof *n->n[k]);
-	return b;
+	return db_stk_nodes_bytes(n->nn, n->nf) + db_stk_nodes_slices_size(n);
 }
 
 void db_stk_nodes_clear(struct db_stk_nodes *n)
 {
-	for (int k = 0; k < 2; k++) {
-		free(n->at[k]);
-		free(n->leaf[k]);
-		free(n->n[k]);
-	}
+	db_stk_nodes_clear_slices(n);
 	free(n->parent);
 	free(n->frame);
 	free(n->fmod);

@@ -18,14 +18,19 @@ struct db_stk_nodes {
 	int32_t *fmod;         /* by frame id: module id (-1 outside every module) */
 	uint64_t *foff;        /* by frame id */
 	/* Optional (db_stk_nodes_load_slices; nslices 0 without): the stored counts of each
-	 * 100 ms slice s as (leaf node, samples) rows, k 0 for busy rows and 1 for Idle ones
-	 * (DB_STK_IDLE_SQL), rows [at[k][s], at[k][s + 1]) of leaf[k] and n[k] — a window's
-	 * samples per leaf without a scan of SQLite. */
+	 * 100 ms slice s as rows (leaf node, samples, CPU, pid, tid), k 0 for busy rows and 1
+	 * for Idle ones (DB_STK_IDLE_SQL), rows [at[k][s], at[k][s + 1]) of the row arrays —
+	 * a window's and a filter's samples per leaf without a scan of SQLite. Without
+	 * slice_filters, rows hold no CPU, pid or tid (cpu, pid, tid NULL): windows only. */
 	int64_t nslices;
+	int slice_filters;
 	uint32_t *at[2];
-	int32_t *leaf[2];
-	uint32_t *n[2];
-	size_t nrows[2];
+	struct db_stk_rows {
+		int32_t *leaf;
+		uint32_t *n, *pid, *tid;
+		uint16_t *cpu;
+		size_t len, cap;
+	} rows[2];
 };
 
 /* The bytes a run of nn nodes and nf frames takes in arrays. */
@@ -36,16 +41,21 @@ int db_stk_nodes_count(sqlite3 *db, int64_t run_id, int64_t *nn, int64_t *nf);
  * 1 not (no stack store, larger than max_bytes, or ids not dense; n left empty), -1 on an
  * SQL error or out of memory (n left empty). */
 int db_stk_nodes_load(sqlite3 *db, int64_t run_id, size_t max_bytes, struct db_stk_nodes *n);
-/* The bytes n's arrays take (nodes, frames and slice rows). */
+/* The bytes n's arrays take (nodes, frames and slice rows), and its slice rows alone. */
 size_t db_stk_nodes_size(const struct db_stk_nodes *n);
+size_t db_stk_nodes_slices_size(const struct db_stk_nodes *n);
+/* Free n's slice rows only (nslices 0 after). */
+void db_stk_nodes_clear_slices(struct db_stk_nodes *n);
 /* Add the run's slice rows to loaded arrays n (db_stk_leafslices.c) when, with them, n
- * takes at most max_bytes: 0 added, 1 not (too large, or a row out of range: n keeps its
- * nodes and no slices), -1 on an SQL error (likewise). */
+ * takes at most max_bytes — with their CPU, pid and tid when those fit too: 0 added, 1 not
+ * (too large, or a row out of range: n keeps its nodes and no slices), -1 on an SQL error
+ * (likewise). */
 int db_stk_nodes_load_slices(sqlite3 *db, int64_t run_id, size_t max_bytes,
 			     struct db_stk_nodes *n);
 /* As db_stk_leaf_sums (db_stacks.h) from n's slice rows: samples per leaf node in f's
- * window, Idle per f->idle, cb once per node in increasing node order. 0; 1 when it cannot
- * (no slice rows, or f filters CPUs, pids or tids: cb not called); -1 out of memory. */
+ * window under its CPU, pid and tid sets, Idle per f->idle, cb once per node in increasing
+ * node order. 0; 1 when n has no slice rows, or f filters and they have no filter columns
+ * (cb not called); -1 out of memory. */
 struct db_stk_filter;
 typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t tid,
 			       int64_t slice, int64_t n);

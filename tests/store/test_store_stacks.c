@@ -156,28 +156,52 @@ static void test_store(void **state)
 	 * room for them adds none */
 	assert_int_equal(db_stk_nodes_load_slices(db, run, db_stk_nodes_size(&nodes), &nodes), 1);
 	assert_int_equal(nodes.nslices, 0);
-	assert_int_equal(db_stk_nodes_load_slices(db, run, 1 << 20, &nodes), 0);
+	/* room for the rows' first allocation (4096 rows, busy and Idle) without their filter
+	 * columns only (8 bytes a row, 18 with them), beside 2 × 4 slice starts: windows only */
+	size_t base = db_stk_nodes_size(&nodes), starts = 2 * 4 * sizeof(uint32_t);
+	assert_int_equal(db_stk_nodes_load_slices(db, run, base + starts + 2 * 4096 * 8, &nodes), 0);
 	assert_int_equal(nodes.nslices, 3);
-	assert_int_equal(nodes.nrows[0] + nodes.nrows[1], 4);
+	assert_int_equal(nodes.slice_filters, 0);
+	assert_int_equal(db_stk_nodes_size(&nodes), base + starts + 4 * 8);
+	struct db_stk_filter early = {.from_ns = 0, .to_ns = 100000000, .idle = 1};
+	sum = 0;
+	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &early, add, NULL), 0);
+	assert_int_equal(sum, 10);
+	early.ntids = 1;
+	early.tids[0] = 10;
+	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &early, add, NULL), 1);
+	db_stk_nodes_clear_slices(&nodes);
+	assert_int_equal(db_stk_nodes_size(&nodes), base);
+	assert_int_equal(db_stk_nodes_load_slices(db, run, 1 << 20, &nodes), 0);
+	assert_int_equal(nodes.slice_filters, 1);
+	assert_int_equal(db_stk_nodes_size(&nodes), base + starts + 4 * 18);
+	assert_int_equal(nodes.rows[0].len + nodes.rows[1].len, 4);
+	uint64_t cpu1[DB_MAX_CPUS / 64] = {1u << 1}, cpu02[DB_MAX_CPUS / 64] = {1u | 1u << 2};
 	const struct {
 		int64_t from_ms, to_ms;
 		int idle;
-		int64_t want; /* the samples above, by hand */
+		const uint64_t *cpus;
+		uint32_t tid;
+		int64_t want; /* the samples above, by hand; -1: as db_stk_counts sums them */
 	} wins[] = {
-		{0, 200, 0, 11}, {0, 100, 0, 8}, {0, 100, 1, 10}, {200, 300, 0, 1},
-		{300, 400, 1, 0}, {-100, 1000, 1, 14}, {50, 60, 0, 8}, {100, 100, 1, 0},
+		{0, 200, 0, NULL, 0, 11}, {0, 100, 0, NULL, 0, 8}, {0, 100, 1, NULL, 0, 10},
+		{200, 300, 0, NULL, 0, 1}, {300, 400, 1, NULL, 0, 0}, {-100, 1000, 1, NULL, 0, 14},
+		{50, 60, 0, NULL, 0, 8}, {100, 100, 1, NULL, 0, 0}, {-100, 1000, 0, cpu1, 0, 3},
+		{-100, 1000, 0, NULL, 10, 9}, {0, 100, 1, cpu02, 0, -1}, {0, 200, 0, cpu1, 10, -1},
+		{100, 300, 1, NULL, 10, -1},
 	};
 	for (size_t i = 0; i < sizeof wins / sizeof wins[0]; i++) {
 		struct db_stk_filter w = {.from_ns = wins[i].from_ms * 1000000,
-					  .to_ns = wins[i].to_ms * 1000000, .idle = wins[i].idle};
+					  .to_ns = wins[i].to_ms * 1000000, .idle = wins[i].idle,
+					  .cpu_words = wins[i].cpus, .tids = {wins[i].tid},
+					  .ntids = wins[i].tid != 0};
 		sum = 0;
 		assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &w, add, NULL), 0);
-		assert_int_equal(sum, wins[i].want);
-		assert_int_equal(total(db, run, w), wins[i].want); /* and SQLite agrees */
+		int64_t got = sum, sql = total(db, run, w);
+		if (wins[i].want >= 0)
+			assert_int_equal(got, wins[i].want);
+		assert_int_equal(got, sql); /* and SQLite's GROUP BY agrees */
 	}
-	uint64_t cpu0[DB_MAX_CPUS / 64] = {1};
-	struct db_stk_filter by_cpu = {.from_ns = 0, .to_ns = 100000000, .cpu_words = cpu0};
-	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &by_cpu, add, NULL), 1); /* not here */
 	db_stk_nodes_clear(&nodes);
 
 	/* filters */
