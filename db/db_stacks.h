@@ -74,6 +74,11 @@ int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 		     struct db_stk_reader *r, db_stk_count_fn cb, void *ud, char *err,
 		     size_t errlen);
 
+/* Does f's CPU set hold cpu (1 without a set)? Does ids (k of them; 0 = all) hold id?
+ * (db_stk_leaves.c) */
+int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu);
+int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id);
+
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
 

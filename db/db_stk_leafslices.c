@@ -192,15 +192,6 @@ size_t db_stk_nodes_slices_size(const struct db_stk_nodes *n)
 	return b;
 }
 
-/* pid / tid in ids (k of them, 0 = all) */
-static int id_in(const uint32_t *ids, unsigned k, uint32_t id)
-{
-	for (unsigned i = 0; i < k; i++)
-		if (ids[i] == id)
-			return 1;
-	return !k;
-}
-
 int db_stk_nodes_leaf_sums(const struct db_stk_nodes *n, const struct db_stk_filter *f,
 			   db_stk_count_fn cb, void *ud)
 {
@@ -217,9 +208,9 @@ int db_stk_nodes_leaf_sums(const struct db_stk_nodes *n, const struct db_stk_fil
 	for (int k = 0; k < 1 + !!f->idle && lo <= hi; k++) {
 		const struct db_stk_rows *r = &n->rows[k];
 		for (uint32_t i = n->at[k][lo]; i < n->at[k][hi + 1]; i++) {
-			if (any && ((f->cpu_words && !(f->cpu_words[r->cpu[i] / 64] >> (r->cpu[i] % 64) & 1)) ||
-				    !id_in(f->pids, f->npids, r->pid[i]) ||
-				    !id_in(f->tids, f->ntids, r->tid[i])))
+			if (any && (!db_stk_filter_cpu(f, r->cpu[i]) ||
+				    !db_stk_filter_id(f->pids, f->npids, r->pid[i]) ||
+				    !db_stk_filter_id(f->tids, f->ntids, r->tid[i])))
 				continue;
 			sum[r->leaf[i]] += r->n[i];
 		}
