@@ -82,10 +82,24 @@ static int last_slice(sqlite3 *db, int64_t run_id, int64_t *last)
 	return st == SQLITE_ROW ? 0 : -1;
 }
 
-/* Scan the rows into r[0..1] (with CPU, pid and tid when filters) and at[0..1] (nslices + 1
- * each): 0, 1 (a row out of range), OVER_BUDGET, -1 */
+/* Drop r[0..1]'s filter columns, giving their bytes back to *budget. */
+static void drop_filters(struct db_stk_rows r[2], size_t *budget)
+{
+	for (int k = 0; k < 2; k++) {
+		*budget += r[k].cap * (ROW_BYTES(1) - ROW_BYTES(0));
+		free(r[k].cpu);
+		free(r[k].pid);
+		free(r[k].tid);
+		r[k].cpu = NULL;
+		r[k].pid = r[k].tid = NULL;
+	}
+}
+
+/* Scan the rows into r[0..1] and at[0..1] (nslices + 1 each), with CPU, pid and tid while
+ * they fit the budget (*filters 1), else without (the columns read so far dropped,
+ * *filters 0): one scan either way. 0, 1 (a row out of range), OVER_BUDGET, -1 */
 static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64_t nslices,
-		struct db_stk_rows r[2], uint32_t *at[2], size_t budget, int filters)
+		struct db_stk_rows r[2], uint32_t *at[2], size_t budget, int *filters)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, "SELECT slice, node, n, cpu, pid, tid, " DB_STK_IDLE_SQL
@@ -110,12 +124,17 @@ static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64
 		for (; cur < s; cur++) /* slices up to s end here */
 			for (int j = 0; j < 2; j++)
 				at[j][cur + 1] = (uint32_t)r[j].len;
-		if ((rc = room(&r[k], &budget, filters)))
+		if ((rc = room(&r[k], &budget, *filters)) == OVER_BUDGET && *filters) {
+			drop_filters(r, &budget);
+			*filters = 0;
+			rc = room(&r[k], &budget, *filters);
+		}
+		if (rc)
 			break;
 		size_t i = r[k].len++;
 		r[k].leaf[i] = (int32_t)node;
 		r[k].n[i] = (uint32_t)cnt;
-		if (filters) {
+		if (*filters) {
 			r[k].cpu[i] = (uint16_t)cpu;
 			r[k].pid[i] = (uint32_t)pid;
 			r[k].tid[i] = (uint32_t)tid;
@@ -128,7 +147,7 @@ static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64
 		for (int j = 0; j < 2; j++)
 			at[j][cur + 1] = (uint32_t)r[j].len;
 	for (int k = 0; !rc && k < 2; k++) /* give back the growth's spare room */
-		rc = rows_resize(&r[k], r[k].len, filters);
+		rc = rows_resize(&r[k], r[k].len, *filters);
 	return rc;
 }
 
@@ -146,13 +165,7 @@ int db_stk_nodes_load_slices(sqlite3 *db, int64_t run_id, size_t max_bytes,
 	uint32_t *at[2] = {malloc(at_bytes / 2), malloc(at_bytes / 2)};
 	int rc = -1, filters = 1;
 	if (at[0] && at[1])
-		rc = scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes, filters);
-	if (rc == OVER_BUDGET) { /* the rows without their filter columns */
-		for (int k = 0; k < 2; k++)
-			rows_free(&r[k]);
-		filters = 0;
-		rc = scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes, filters);
-	}
+		rc = scan(db, run_id, n, nslices, r, at, max_bytes - used - at_bytes, &filters);
 	if (rc == OVER_BUDGET)
 		rc = 1;
 	if (!rc) {
