@@ -11,8 +11,14 @@
 
 /* The request's query string (may be NULL): parameters are read with civetweb's
  * mg_get_var2, so repeated keys (c=1&c=2) are supported. */
+struct db_stk_cache;
 struct api_request {
 	const char *query;
+	/* The server's kept stack nodes (NULL: none) and the version of the run file the
+	 * handle reads (db_reader_version; 0: not a run file, nothing is kept): stack walks
+	 * borrow the run's node arrays from it (db_stk_cache.h). */
+	struct db_stk_cache *stk_cache;
+	int64_t version;
 };
 
 cJSON *api_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

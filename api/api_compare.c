@@ -349,7 +349,7 @@ static cJSON *findings_diff(sqlite3 *db, const struct side *sd, int n)
 	cJSON *docs[MAX_RUNS] = {0}, *res = cJSON_CreateObject();
 	cJSON *out = cJSON_AddArrayToObject(res, "changes");
 	for (int k = 0; k < n; k++) {
-		struct api_request none = {NULL};
+		struct api_request none = {.query = NULL};
 		if (api_run_findings(db, sd[k].run.public_id, &none, &docs[k]) != 200) {
 			cJSON_Delete(docs[k]);
 			docs[k] = NULL;

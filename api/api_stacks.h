@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_cache.h"
 #include "db_stk_map.h"
 
 #define API_STK_MAX_MODULES 16
@@ -33,6 +34,9 @@ struct api_stk_query {
 	uint8_t *tag_sel;
 	struct api_stk_tagger *tagger;
 	struct db_stk_reader *reader; /* borrowed by api_stk_each when set (else its own) */
+	struct db_stk_cache *stk_cache; /* from the request: the run's kept node arrays */
+	int64_t version;
+	char key[DB_STK_CACHE_KEY_MAX + 1]; /* the run's public id ("" = not kept) */
 };
 
 /* Look up the run and parse the filter; idle_default is the Idle inclusion when ?idle= is
@@ -141,7 +145,8 @@ int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, 
  * whole run only the nodes at or above min_share; for a window alone (by module) the
  * module tree recounted from its per-slice counts, and under one CPU, process or thread
  * filter (by module, Idle left out, with or without a window) from that filter's stored
- * counts (api_stacks_prefilt.c). 0, -1 when nothing stored serves q
+ * counts (api_stacks_prefilt.c); a module filter (by module) keeps the counts of the nodes
+ * whose chain of modules holds one of them. 0, -1 when nothing stored serves q
  * (walk the stacks instead), or an HTTP status with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
@@ -177,6 +182,9 @@ void api_stk_pf_free(struct api_stk_pf *pf);
  * cb per distinct key of that dimension in q (0 for DB_STK_DIM_ALL): 0, or -1 when cb
  * returned non-zero. */
 int api_stk_pf_dim(const struct api_stk_query *q);
+/* The same, module and tag filters left aside (a module tree applies a module filter to
+ * its stored counts itself: api_stacks_pre.c). */
+int api_stk_pf_dim_ids(const struct api_stk_query *q);
 int api_stk_pf_each_key(const struct api_stk_query *q, int dim,
 			int (*cb)(void *ud, int64_t key), void *ud);
 

@@ -389,6 +389,7 @@ int api_run_stacks_butterfly(sqlite3 *db, const char *run_id, const struct api_r
 		return 400;
 	}
 	q.nmodules = 0;
+	q.f.no_ids = 1; /* add_stack needs no pid or tid: stacks may come summed over them */
 	if (stk_map_init(&b.callers, NB_MAP_LOG2) || stk_map_init(&b.callees, NB_MAP_LOG2) ||
 	    (b.by_function && stk_map_init(&b.seen, NB_SEEN_LOG2))) {
 		stk_map_free(&b.callers);

@@ -1,6 +1,7 @@
 /* api_stacks_params.c — the filter every call-stack endpoint shares (from, to, cpus, pid,
  * tid, module, idle) and the walk over the selected stacks, resolved to frames. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -146,6 +147,11 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 	int st = api_find_run(db, run_id, &q->run, out);
 	if (st)
 		return st;
+	if (rq->stk_cache && rq->version > 0 && strlen(run_id) <= DB_STK_CACHE_KEY_MAX) {
+		q->stk_cache = rq->stk_cache;
+		q->version = rq->version;
+		strcpy(q->key, run_id);
+	}
 	int has_cpus = 0;
 	int present = db_stk_present(db, q->run.id);
 	if (present <= 0) {
@@ -345,10 +351,29 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 	return 0;
 }
 
+/* A reader for q's run: on the server's kept node arrays when it keeps them (*nodes set:
+ * give them back after the reader is freed), else one that reads SQLite. NULL on ENOMEM. */
+static struct db_stk_reader *reader_for(sqlite3 *db, struct api_stk_query *q,
+					const struct db_stk_nodes **nodes)
+{
+	*nodes = NULL;
+	if (q->key[0] &&
+	    db_stk_cache_get(q->stk_cache, db, q->run.id, q->key, q->version, nodes) == 0) {
+		struct db_stk_reader *r = db_stk_reader_new_nodes(db, q->run.id, *nodes);
+		if (r)
+			return r;
+		db_stk_cache_release(q->stk_cache, *nodes);
+		*nodes = NULL;
+	}
+	/* not kept, or loading failed: as without the cache */
+	return db_stk_reader_new(db, q->run.id);
+}
+
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
 {
 	char err[256];
-	struct walk w = {q, q->reader ? q->reader : db_stk_reader_new(db, q->run.id), cb, ud, 0};
+	const struct db_stk_nodes *nodes = NULL;
+	struct walk w = {q, q->reader ? q->reader : reader_for(db, q, &nodes), cb, ud, 0};
 	if (!w.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
@@ -357,13 +382,18 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 	 * counts summed without SQLite's sort (db_stk_leaves.c); the whole run reads its totals */
 	const struct db_stk_filter *f = &q->f;
 	int rc = 1;
-	if (f->no_ids && (f->from_ns > 0 || f->to_ns != INT64_MAX || f->cpu_words || f->npids ||
-			  f->ntids))
+	int part = f->from_ns > 0 || f->to_ns != INT64_MAX || f->cpu_words || f->npids || f->ntids;
+	if (f->no_ids && part && nodes) /* from the kept slice rows (db_stk_leafslices.c) */
+		rc = db_stk_nodes_leaf_sums(nodes, f, on_count, &w);
+	if (rc < 0)
+		snprintf(err, sizeof err, "out of memory");
+	if (rc == 1 && f->no_ids && part)
 		rc = db_stk_leaf_sums(db, q->run.id, f, w.r, on_count, &w, err, sizeof err);
 	if (rc == 1)
 		rc = db_stk_counts(db, q->run.id, f, 0, on_count, &w, err, sizeof err);
 	if (w.r != q->reader)
 		db_stk_reader_free(w.r);
+	db_stk_cache_release(q->stk_cache, nodes);
 	if (rc || w.failed == 1) {
 		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
 		return 500;

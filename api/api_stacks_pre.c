@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "api_params.h"
 #include "api_stacks.h"
 
@@ -34,7 +35,7 @@ struct pre {
  * with err set. */
 static int whole_run(struct pre *p, int idle, struct api_stk_query *q)
 {
-	struct api_request rq = {idle ? "idle=1" : "idle=0"};
+	struct api_request rq = {.query = idle ? "idle=1" : "idle=0"};
 	cJSON *out = NULL;
 	if (!api_stk_query_parse(p->db, p->public_id, &rq, 0, q, &out)) {
 		q->reader = p->r;
@@ -363,10 +364,34 @@ static int recount_key(void *ud, int64_t key)
 	       r->l->failed;
 }
 
+/* A module filter on t (recounted, values not yet added up): samples count only at nodes
+ * whose chain from the root holds one of q's modules — a stack holds a module exactly when
+ * the chain of its module tree node does (a node per run of one module's frames; the
+ * walk's test, api_stacks_params.c wanted). Parents come before their children in t. */
+static int keep_modules(const struct api_stk_query *q, struct api_stk_tree *t,
+			const int32_t *parent)
+{
+	uint8_t *has = calloc(t->n ? t->n : 1, 1);
+	if (!has)
+		return -1;
+	t->v[0].self = 0; /* the root: an empty chain */
+	for (size_t i = 1; i < t->n; i++) {
+		const char *m = api_stk_module(q, t->v[i].module);
+		has[i] = has[parent[i]];
+		for (size_t k = 0; m && !has[i] && k < q->nmodules; k++)
+			has[i] = strcasecmp(m, q->modules[k]) == 0;
+		if (!has[i])
+			t->v[i].self = 0;
+	}
+	free(has);
+	return 0;
+}
+
 /* t (the whole module tree, every node read) recounted for q's selection (dim: the filter
- * api_stk_pf_dim names): each node's samples ending there summed over the window's slices
- * and the filter's keys, values added up from the leaves (children come after their
- * parent in t), nodes without samples unlinked. 0 or -1. */
+ * api_stk_pf_dim_ids names; q's module filter applied by keep_modules): each node's
+ * samples ending there summed over the window's slices and the filter's keys, values
+ * added up from the leaves (children come after their parent in t), nodes without samples
+ * unlinked. 0 or -1. */
 static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, int dim,
 		  char *err, size_t errlen)
 {
@@ -387,6 +412,11 @@ static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode
 	if (api_stk_pf_each_key(q, dim, recount_key, &r)) {
 		if (l->failed)
 			snprintf(err, errlen, "the stored slice counts name an unknown node");
+		free(parent);
+		return -1;
+	}
+	if (q->nmodules && keep_modules(q, t, parent)) {
+		snprintf(err, errlen, "out of memory");
 		free(parent);
 		return -1;
 	}
@@ -414,7 +444,8 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
 	char err[256];
 	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
 		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
-	int whole = api_stk_whole_run(q), dim = api_stk_pf_dim(q);
+	int whole = api_stk_whole_run(q);
+	int dim = t->by_module && !q->ntag_filters ? api_stk_pf_dim_ids(q) : api_stk_pf_dim(q);
 	struct load l = {t, {0}, 0};
 	t->q = q;
 	if (!whole && (dim < 0 || !t->by_module))

@@ -185,8 +185,11 @@ void api_stk_pf_free(struct api_stk_pf *pf)
 
 int api_stk_pf_dim(const struct api_stk_query *q)
 {
-	if (q->nmodules || q->ntag_filters)
-		return -1;
+	return q->nmodules || q->ntag_filters ? -1 : api_stk_pf_dim_ids(q);
+}
+
+int api_stk_pf_dim_ids(const struct api_stk_query *q)
+{
 	int n = !!q->f.cpu_words + !!q->f.npids + !!q->f.ntids;
 	if (n == 0)
 		return DB_STK_DIM_ALL;

@@ -12,6 +12,8 @@
 #   bench/tree_bench.sh [--quick] [SECS]     (--quick: 2 s; default 20 s ≈ 0.5 M samples)
 #   DB=path RUN=public-id bench/tree_bench.sh   (an already ingested run)
 #   WALK=1 … (the window and filter aggregates set aside while it runs: the walk they replace)
+#   WARM=1 … (one unmeasured request before each batch: a run's first walk loads its kept
+#   stacks, docs/api.md "Kept stacks"; without it the first batch that walks includes that)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -67,6 +69,7 @@ for q in "stacks/tree?group=module" "stacks/tree?group=module&invert=1" "stacks/
          "stacks/butterfly?module=ndis.sys&cpus=0-23" "stacks/butterfly?module=ndis.sys&pid=$pid" \
          "stacks/butterfly?module=ndis.sys&tid=$tid"; do
   args=(); for i in $(seq "$reps"); do args+=(-o /dev/null "$base/$q&bench=$i"); done
+  [ "${WARM:-0}" = 1 ] && curl -s -o /dev/null "$base/$q&bench=warm"
   c0=$(cpu)
   res=$(curl -s -w '%{http_code} %{time_total} %{size_download}\n' "${args[@]}")
   c1=$(cpu)

@@ -74,6 +74,11 @@ int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 		     struct db_stk_reader *r, db_stk_count_fn cb, void *ud, char *err,
 		     size_t errlen);
 
+/* Does f's CPU set hold cpu (1 without a set)? Does ids (k of them; 0 = all) hold id?
+ * (db_stk_leaves.c) */
+int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu);
+int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id);
+
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
 
@@ -191,6 +196,10 @@ struct db_stk_frame {
 /* Resolves nodes to their frame paths, caching what it read. */
 struct db_stk_reader;
 struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id);
+/* A reader over the run's arrays (db_stk_nodes.h), borrowed: they must outlive it. */
+struct db_stk_nodes;
+struct db_stk_reader *db_stk_reader_new_nodes(sqlite3 *db, int64_t run_id,
+					      const struct db_stk_nodes *nodes);
 /* Load the run's whole node and frame tables now (as a reader does by itself after many
  * look-ups) when the run is small enough: 0 loaded, 1 not (look-ups go to SQLite), -1. */
 int db_stk_reader_preload(struct db_stk_reader *r);

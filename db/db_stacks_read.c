@@ -6,14 +6,16 @@
 #include "db_etw.h"
 #include "db_stacks.h"
 #include "db_stk_map.h"
+#include "db_stk_nodes.h"
 
 #define READER_CACHE_LOG2 16
 /* After this many node look-ups in SQLite, a reader loads the run's whole node and frame
- * tables into arrays (16 + 12 bytes per node and frame) when the run has at most
- * READER_PRELOAD_MAX nodes: a whole-run tree resolves every stored stack, and one
- * sequential scan is far cheaper than a B-tree search per node. */
+ * tables into arrays (8 + 12 bytes per node and frame: db_stk_nodes.h) when they take at
+ * most READER_PRELOAD_BYTES: a whole-run tree resolves every stored stack, and one
+ * sequential scan is far cheaper than a B-tree search per node. A reader made on arrays
+ * the server keeps (db_stk_reader_new_nodes) never looks a node up in SQLite. */
 #define READER_PRELOAD_AFTER 20000
-#define READER_PRELOAD_MAX (2 * 1024 * 1024)
+#define READER_PRELOAD_BYTES (2 * 1024 * 1024 * 20) /* 2 Mi nodes and frames */
 
 static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, unsigned k)
 {
@@ -92,109 +94,34 @@ struct db_stk_reader {
 	struct stk_map cache; /* (node, 0) → parent, (node, 1) → module, (node, 2) → offset */
 	int64_t misses;       /* look-ups that went to SQLite */
 	int preload_tried;
-	int64_t npre;         /* preloaded: node ids 1..npre */
-	int32_t *pre_parent, *pre_frame; /* by node id */
-	int32_t *pre_fmod;               /* by frame id */
-	uint64_t *pre_foff;
+	struct db_stk_nodes own;         /* what preload loaded */
+	const struct db_stk_nodes *pre;  /* &own once loaded, or borrowed; NULL = none */
 };
-
-static void pre_free(struct db_stk_reader *r)
-{
-	free(r->pre_parent);
-	free(r->pre_frame);
-	free(r->pre_fmod);
-	free(r->pre_foff);
-	r->pre_parent = r->pre_frame = r->pre_fmod = NULL;
-	r->pre_foff = NULL;
-}
-
-/* Load every node of the run and every frame into arrays (ids are dense from 1): a node
- * keeps its parent and frame id (8 bytes), a frame its module and offset (12 bytes), with
- * no temporary copy, so the peak is the arrays themselves (26 MB for the 1.3 M nodes and
- * frames of a 60 s trace with random frames; a copy of each frame per node made it 42).
- * 0 when loaded, 1 when the run is too large or its ids are not dense, -1 on error. */
-static int preload(struct db_stk_reader *r)
-{
-	sqlite3_stmt *q = NULL;
-	int64_t nn = 0, nf = 0;
-	int rc = 1;
-	if (sqlite3_prepare_v2(r->db, "SELECT n_nodes, n_frames FROM stk_runs WHERE run_id=?", -1,
-			       &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, r->run_id);
-	if (sqlite3_step(q) == SQLITE_ROW) {
-		nn = sqlite3_column_int64(q, 0);
-		nf = sqlite3_column_int64(q, 1);
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-	if (nn <= 0 || nn > READER_PRELOAD_MAX || nf <= 0 || nf > READER_PRELOAD_MAX)
-		return 1;
-	r->pre_fmod = malloc((size_t)(nf + 1) * sizeof *r->pre_fmod);
-	r->pre_foff = malloc((size_t)(nf + 1) * sizeof *r->pre_foff);
-	r->pre_frame = malloc((size_t)(nn + 1) * sizeof *r->pre_frame);
-	r->pre_parent = malloc((size_t)(nn + 1) * sizeof *r->pre_parent);
-	if (!r->pre_fmod || !r->pre_foff || !r->pre_frame || !r->pre_parent)
-		goto done;
-	memset(r->pre_frame, 0xff, (size_t)(nn + 1) * sizeof *r->pre_frame); /* -1: not seen */
-	memset(r->pre_fmod, 0xff, (size_t)(nf + 1) * sizeof *r->pre_fmod);
-	if (sqlite3_prepare_v2(r->db, "SELECT id, module_id, offset FROM stk_frames WHERE run_id=?",
-			       -1, &q, NULL) != SQLITE_OK) {
-		rc = -1;
-		goto done;
-	}
-	sqlite3_bind_int64(q, 1, r->run_id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(q, 0);
-		if (id < 1 || id > nf)
-			goto done; /* not dense: keep looking nodes up one by one */
-		r->pre_fmod[id] = (int32_t)sqlite3_column_int64(q, 1);
-		r->pre_foff[id] = (uint64_t)sqlite3_column_int64(q, 2);
-	}
-	sqlite3_finalize(q);
-	if (sqlite3_prepare_v2(r->db, "SELECT id, parent, frame FROM stk_nodes WHERE run_id=?", -1,
-			       &q, NULL) != SQLITE_OK) {
-		q = NULL;
-		rc = -1;
-		goto done;
-	}
-	sqlite3_bind_int64(q, 1, r->run_id);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(q, 0), parent = sqlite3_column_int64(q, 1),
-			f = sqlite3_column_int64(q, 2);
-		if (id < 1 || id > nn || parent < 0 || parent > nn || f < 1 || f > nf ||
-		    r->pre_fmod[f] == -1)
-			goto done;
-		r->pre_frame[id] = (int32_t)f;
-		r->pre_parent[id] = (int32_t)parent;
-	}
-	for (int64_t i = 1; i <= nn; i++)
-		if (r->pre_frame[i] == -1)
-			goto done;
-	r->npre = nn;
-	rc = 0;
-done:
-	sqlite3_finalize(q);
-	if (rc)
-		pre_free(r);
-	return rc;
-}
 
 int db_stk_reader_preload(struct db_stk_reader *r)
 {
 	if (r->preload_tried)
-		return r->npre ? 0 : 1;
+		return r->pre ? 0 : 1;
 	r->preload_tried = 1;
-	return preload(r);
+	int rc = db_stk_nodes_load(r->db, r->run_id, READER_PRELOAD_BYTES, &r->own);
+	if (!rc)
+		r->pre = &r->own;
+	return rc;
 }
 
-struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
+static struct db_stk_reader *reader_new(sqlite3 *db, int64_t run_id,
+					const struct db_stk_nodes *nodes)
 {
 	struct db_stk_reader *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
 	r->db = db;
 	r->run_id = run_id;
+	if (nodes) { /* every node is in the arrays: no statement, no map */
+		r->pre = nodes;
+		r->preload_tried = 1;
+		return r;
+	}
 	if (stk_map_init(&r->cache, READER_CACHE_LOG2) ||
 	    sqlite3_prepare_v2(db, "SELECT n.parent, f.module_id, f.offset FROM stk_nodes n"
 				   " JOIN stk_frames f ON f.run_id=n.run_id AND f.id=n.frame"
@@ -205,16 +132,30 @@ struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
 	return r;
 }
 
+struct db_stk_reader *db_stk_reader_new(sqlite3 *db, int64_t run_id)
+{
+	return reader_new(db, run_id, NULL);
+}
+
+struct db_stk_reader *db_stk_reader_new_nodes(sqlite3 *db, int64_t run_id,
+					      const struct db_stk_nodes *nodes)
+{
+	return reader_new(db, run_id, nodes);
+}
+
 /* parent and frame of one node: 0, or -1 (unknown node or SQL error) */
 static int node_get(struct db_stk_reader *r, int64_t id, int64_t *parent, struct db_stk_frame *f)
 {
-	if (id >= 1 && id <= r->npre) {
-		int32_t fr = r->pre_frame[id];
-		*parent = r->pre_parent[id];
-		f->module_id = r->pre_fmod[fr];
-		f->offset = r->pre_foff[fr];
+	const struct db_stk_nodes *n = r->pre;
+	if (n && id >= 1 && id <= n->nn) {
+		int32_t fr = n->frame[id];
+		*parent = n->parent[id];
+		f->module_id = n->fmod[fr];
+		f->offset = n->foff[fr];
 		return 0;
 	}
+	if (n) /* every stored node is in the arrays */
+		return -1;
 	struct stk_entry *p = stk_map_get(&r->cache, (uint64_t)id, 0, 0);
 	if (p) { /* the three entries go in together */
 		*parent = p->v;
@@ -222,12 +163,9 @@ static int node_get(struct db_stk_reader *r, int64_t id, int64_t *parent, struct
 		f->offset = (uint64_t)stk_map_get(&r->cache, (uint64_t)id, 2, 0)->v;
 		return 0;
 	}
-	if (!r->preload_tried && ++r->misses > READER_PRELOAD_AFTER) {
-		r->preload_tried = 1;
-		preload(r); /* on failure, nodes are looked up one by one as before */
-		if (id >= 1 && id <= r->npre)
-			return node_get(r, id, parent, f);
-	}
+	if (!r->preload_tried && ++r->misses > READER_PRELOAD_AFTER &&
+	    db_stk_reader_preload(r) == 0) /* on failure, nodes are looked up one by one */
+		return node_get(r, id, parent, f);
 	sqlite3_reset(r->node);
 	sqlite3_bind_int64(r->node, 1, r->run_id);
 	sqlite3_bind_int64(r->node, 2, id);
@@ -268,7 +206,7 @@ void db_stk_reader_free(struct db_stk_reader *r)
 		return;
 	sqlite3_finalize(r->node);
 	stk_map_free(&r->cache);
-	pre_free(r);
+	db_stk_nodes_clear(&r->own);
 	free(r);
 }
 

@@ -12,8 +12,7 @@
 #include "db_etw.h"
 #include "db_stacks.h"
 
-/* pid / tid in ids (k of them, 0 = all) */
-static int id_in(const uint32_t *ids, unsigned k, uint32_t id)
+int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id)
 {
 	if (!k)
 		return 1;
@@ -37,7 +36,7 @@ static int64_t run_nodes(sqlite3 *db, int64_t run_id)
 	return nn;
 }
 
-static int cpu_in(const struct db_stk_filter *f, int64_t cpu)
+int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu)
 {
 	return !f->cpu_words || (cpu >= 0 && cpu < DB_MAX_CPUS &&
 				 (f->cpu_words[cpu / 64] >> (cpu % 64) & 1));
@@ -49,9 +48,9 @@ static int add_rows(sqlite3_stmt *q, const struct db_stk_filter *f, int64_t *sum
 {
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (!cpu_in(f, sqlite3_column_int64(q, 0)) ||
-		    !id_in(f->pids, f->npids, (uint32_t)sqlite3_column_int64(q, 1)) ||
-		    !id_in(f->tids, f->ntids, (uint32_t)sqlite3_column_int64(q, 2)))
+		if (!db_stk_filter_cpu(f, sqlite3_column_int64(q, 0)) ||
+		    !db_stk_filter_id(f->pids, f->npids, (uint32_t)sqlite3_column_int64(q, 1)) ||
+		    !db_stk_filter_id(f->tids, f->ntids, (uint32_t)sqlite3_column_int64(q, 2)))
 			continue;
 		int64_t node = sqlite3_column_int64(q, 3);
 		if (node < 1 || node > nn)
@@ -104,7 +103,7 @@ static int scan_busy(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 				break;
 			}
 			cpu = sqlite3_column_int64(q[0], 0);
-			if (!cpu_in(f, cpu))
+			if (!db_stk_filter_cpu(f, cpu))
 				continue;
 			for (int i = 1; i < 3 && !rc; i++) {
 				sqlite3_reset(q[i]);

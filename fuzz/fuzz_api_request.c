@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*body++ = '\0';
 		blen = strlen(body);
 	}
-	struct api_request rq = {buf};
+	struct api_request rq = {.query = buf};
 	struct api_auth auth = {token, NULL};
 	cJSON *out = NULL;
 	struct db_catalog *cat = db_catalog_sqlite_wrap(db);

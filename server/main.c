@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
+#include "db_stk_cache.h"
 #include "server.h"
 
 static void usage(FILE *f)
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 		"                  [--catalog postgresql://…] (or ETLSCOPE_CATALOG; team mode, instead of --db)\n"
 		"                  [--runs-dir DIR]  (run files; default DATA-DIR/runs; shared in team mode)\n"
 		"                  [--lease SECONDS] (a dead server's uploads fail after it; default 30)\n"
+		"                  [--stack-cache SIZE] (runs' stack nodes kept in memory; default 256M)\n"
 		"  etlscope ingest [--db PATH] [--data-dir DIR] [--name NAME] [--json]\n"
 		"                  [--encoding CHARSET] [--symbol-path PATH] [--single-file]\n"
 		"                  [--two-pass] FILE...\n"
@@ -111,6 +113,7 @@ int cli_serve(int argc, char **argv)
 		{"catalog", required_argument, NULL, 'K'},
 		{"runs-dir", required_argument, NULL, 'F'},
 		{"lease", required_argument, NULL, 'L'},
+		{"stack-cache", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {
@@ -120,6 +123,7 @@ int cli_serve(int argc, char **argv)
 		.rate = 100, .burst = 400, .min_upload_rate = 16 << 10, .upload_grace_s = 10,
 		.timeout_s = 5, .max_conns_ip = 8, .ingest_workers = 1,
 		.catalog = getenv("ETLSCOPE_CATALOG"),
+		.stack_cache = (int64_t)DB_STK_CACHE_DEFAULT_MB << 20,
 	};
 	struct server_ctx srv;
 	char err[512];
@@ -182,6 +186,12 @@ int cli_serve(int argc, char **argv)
 		case 'L':
 			if (int_option("lease", optarg, 2, 3600, &cfg.lease_s) != 0)
 				return 2;
+			break;
+		case 'N':
+			if ((cfg.stack_cache = cli_parse_size(optarg)) < 0) {
+				fprintf(stderr, "etlscope: --stack-cache takes a size like 256M (0 = off)\n");
+				return 2;
+			}
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -11,6 +11,7 @@
 #include "assets.h"
 #include "cache.h"
 #include "db_catalog.h"
+#include "db_stk_cache.h"
 #include "db_store.h"
 #include "jobs.h"
 #include "kb.h"
@@ -183,6 +184,10 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		return nf ? 404 : 500;
 	}
 	int64_t version = db_reader_version(rd); /* of db: part of every tag */
+	struct api_request rqv = *rq; /* stack walks borrow the run's kept nodes */
+	rqv.stk_cache = s->stk_cache;
+	rqv.version = version;
+	rq = &rqv;
 	if (post && is(what, "symbols"))
 		return symbols_upload_handle(conn, s, db, id);
 	if (post && is(what, "symbols/resolve"))
@@ -274,6 +279,23 @@ static int compare(struct mg_connection *conn, struct db_reader *rd, const struc
 	return st;
 }
 
+/* The kept stack nodes' counters (db_stk_cache.h), null without the cache. */
+static void health_stack_nodes(cJSON *o, struct db_stk_cache *c)
+{
+	if (!c) {
+		cJSON_AddNullToObject(o, "stack_nodes");
+		return;
+	}
+	struct db_stk_cache_stats st;
+	db_stk_cache_stats(c, &st);
+	cJSON *k = cJSON_AddObjectToObject(o, "stack_nodes");
+	cJSON_AddNumberToObject(k, "runs", (double)st.entries);
+	cJSON_AddNumberToObject(k, "bytes", (double)st.bytes);
+	cJSON_AddNumberToObject(k, "loads", (double)st.loads);
+	cJSON_AddNumberToObject(k, "hits", (double)st.hits);
+	cJSON_AddNumberToObject(k, "evicted", (double)st.evicted);
+}
+
 int routes_api(struct mg_connection *conn, void *cbdata)
 {
 	struct server_ctx *s = cbdata;
@@ -281,7 +303,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 	const char *uri = ri->local_uri;
 	struct db_reader *rd = mg_get_thread_pointer(conn);
 	struct db_catalog *db = rd ? db_reader_catalog(rd) : NULL;
-	struct api_request rq = {ri->query_string};
+	struct api_request rq = {.query = ri->query_string};
 	cJSON *out = NULL;
 	int st;
 
@@ -298,6 +320,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddBoolToObject(o, "auth_required", s->cfg.auth_token && *s->cfg.auth_token);
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
 		cJSON_AddStringToObject(o, "kb_version", kb_version());
+		health_stack_nodes(o, s->stk_cache);
 		http_send_json(conn, 200, o);
 		return 200;
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include "db.h"
+#include "db_stk_cache.h"
 #include "db_store.h"
 #include "find.h"
 #include "jobs.h"
@@ -393,8 +394,12 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	}
 	if (!cfg->tls_cert)
 		mg_init_library(0);
+	if (cfg->stack_cache > 0)
+		s->stk_cache = db_stk_cache_new((size_t)cfg->stack_cache, NULL, NULL);
 	s->mg = mg_start2(&init, &edata);
 	if (!s->mg) {
+		db_stk_cache_free(s->stk_cache);
+		s->stk_cache = NULL;
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
 			 errtext[0] ? errtext : "unknown error");
 		guard_stop(&s->guard);
@@ -439,6 +444,15 @@ void server_stop(struct server_ctx *s)
 			(unsigned long long)s->answers.hits, (unsigned long long)asked,
 			100.0 * (double)s->answers.hits / (double)asked);
 	answers_clear(&s->answers);
+	if (s->stk_cache) { /* every request has given its entries back (mg_stop) */
+		struct db_stk_cache_stats st;
+		db_stk_cache_stats(s->stk_cache, &st);
+		fprintf(stderr, "etlscope: kept stack nodes: %llu loads, %llu hits, %llu evicted\n",
+			(unsigned long long)st.loads, (unsigned long long)st.hits,
+			(unsigned long long)st.evicted);
+		db_stk_cache_free(s->stk_cache);
+		s->stk_cache = NULL;
+	}
 	unlock_data_dir(s);
 	mg_exit_library();
 }

@@ -14,6 +14,7 @@
 struct jobs;
 struct server_symbols;
 struct db_store;
+struct db_stk_cache;
 
 /* An idle keep-alive connection is closed after this (or --timeout, when shorter). */
 #define SERVER_KEEP_ALIVE_MS 3000
@@ -43,6 +44,8 @@ struct server_config {
 	const char *public_url;  /* "https://host[:port]": the Host and Origin clients use; NULL = listen
 				  * address and localhost */
 	const char *symbol_path; /* _NT_SYMBOL_PATH syntax; NULL = uploads only, no job */
+	int64_t stack_cache;     /* bytes of runs' stack nodes kept in memory (--stack-cache;
+				  * db_stk_cache.h); 0 = none */
 };
 
 /* Who this server is on the web: the names a Host header may carry and the origin
@@ -67,6 +70,7 @@ struct server_ctx {
 	int port;
 	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 	struct answers answers; /* run answers kept by ETag (answers.h) */
+	struct db_stk_cache *stk_cache; /* runs' stack node arrays (db_stk_cache.h); NULL = none */
 	int keep_alive_ms;      /* an idle kept connection is closed after it */
 	int threads;            /* civetweb's worker threads: one per open connection */
 };

@@ -89,7 +89,7 @@ static cJSON *as_client_sees(cJSON *doc)
 static void test_cpu_document(void **state)
 {
 	cJSON *out;
-	struct api_request rq = {"counter=%25+dpc+time&points=1000"};
+	struct api_request rq = {.query = "counter=%25+dpc+time&points=1000"};
 	assert_int_equal(api_run_cpu(*state, run_id, &rq, &out), 200);
 	out = as_client_sees(out);
 	assert_string_equal(cJSON_GetObjectItem(out, "object")->valuestring, "Processor Information");
@@ -119,16 +119,16 @@ static void test_series_parameters(void **state)
 					  "c=13&from=5&to=4", "c=x", "", "c=13&to=1e400"};
 	cJSON *out;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-		struct api_request rq = {bad[i]};
+		struct api_request rq = {.query = bad[i]};
 		assert_int_equal(api_run_series(*state, run_id, &rq, &out), 400);
 		assert_true(cJSON_IsString(cJSON_GetObjectItem(out, "error")));
 		cJSON_Delete(out);
 	}
-	struct api_request nf = {"c=99"};
+	struct api_request nf = {.query = "c=99"};
 	assert_int_equal(api_run_series(*state, run_id, &nf, &out), 404);
 	cJSON_Delete(out);
 
-	struct api_request ok = {"c=13&points=10"};
+	struct api_request ok = {.query = "c=13&points=10"};
 	assert_int_equal(api_run_series(*state, run_id, &ok, &out), 200);
 	char *text = cJSON_PrintUnformatted(out);
 	assert_non_null(strstr(text, "86.93735103284412")); /* exact, not cJSON's 15 digits */
@@ -141,7 +141,7 @@ static void test_series_parameters(void **state)
 static void test_run_lookup(void **state)
 {
 	cJSON *out;
-	struct api_request rq = {NULL};
+	struct api_request rq = {.query = NULL};
 	static const char *const ids[] = {"", "x", "00000000000000000000000000000000",
 					  "../../etc/passwd", "ABCDEF00000000000000000000000000"};
 	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {

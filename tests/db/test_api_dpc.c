@@ -121,7 +121,7 @@ static double num(const cJSON *o, const char *path)
 static int call(int (*fn)(sqlite3 *, const char *, const struct api_request *, cJSON **),
 		struct fixture *fx, const char *id, const char *query, cJSON **out)
 {
-	struct api_request rq = {query};
+	struct api_request rq = {.query = query};
 	int st = fn(fx->db, id, &rq, out);
 	*out = client(*out);
 	return st;
@@ -330,7 +330,7 @@ static void errors(void **state)
 	cJSON_Delete(o);
 	assert_int_equal(call(api_run_dpc_modules, fx, "0123456789abcdef0123456789abcdef", NULL, &o), 404);
 	cJSON_Delete(o);
-	struct api_request rq = {NULL};
+	struct api_request rq = {.query = NULL};
 	assert_int_equal(api_run_dpcisr(fx->db, fx->etw, "nope", &rq, &o), 404);
 	cJSON_Delete(o);
 	assert_int_equal(call(api_run_modules, fx, fx->perfmon, NULL, &o), 200);

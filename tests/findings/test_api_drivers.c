@@ -16,7 +16,7 @@
 
 static int cpus(const char *q, struct db_cpu_set *s)
 {
-	struct api_request rq = {q};
+	struct api_request rq = {.query = q};
 	cJSON *err = NULL;
 	int r = api_param_cpus(&rq, s, &err);
 	if (r < 0) {
@@ -60,7 +60,7 @@ static void documents(void **state)
 	char path[64];
 	sqlite3 *db = ft_open(path, sizeof path);
 	cJSON *out = NULL;
-	struct api_request rq = {NULL};
+	struct api_request rq = {.query = NULL};
 	assert_int_equal(api_run_drivers(db, "nope", &rq, &out), 404);
 	cJSON_Delete(out);
 	assert_int_equal(api_run_findings(db, "0123456789abcdef0123456789abcdef", &rq, &out), 404);

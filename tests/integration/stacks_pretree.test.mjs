@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { startServer, uploadDone, getJson, perfviewSample as perfview } from '../support/server.mjs';
+import { startServer, uploadDone, uploadAndWait, getJson, perfviewSample as perfview } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 import { scan } from '../support/etlscan.mjs';
 
@@ -197,16 +197,24 @@ test('windows and CPU, process and thread filters equal the oracle decoder\'s se
   assert.deepEqual([...pids].sort(), [4, 4321]); // the story's two processes, four threads each
   assert.equal(tids.length, 8);
   const [t1, t2] = [tids.find((t) => o.stacks.some((s) => s.tid === t && s.pid === 4)), tids[0]];
-  const and = (x, y) => ({ q: `${x.q}&${y.q}`, f: (s) => x.f(s) && y.f(s) });
+  const and = (x, y) => ({ q: `${x.q}&${y.q}`, f: (s) => x.f(s) && y.f(s), module: x.module || y.module });
   const w1 = win(250, 750), w2 = win(1050, 1950), w3 = win(333, 334);
   const cpu1 = { q: 'cpus=1', f: (s) => s.cpu === 1 }, cpu02 = { q: 'cpus=0,2', f: (s) => s.cpu === 0 || s.cpu === 2 };
   const pid4 = { q: 'pid=4', f: (s) => s.pid === 4 }, both = { q: 'pid=4&pid=4321&pid=4', f: () => true };
   const tid1 = { q: `tid=${t1}`, f: (s) => s.tid === t1 }, tid12 = { q: `tid=${t1}&tid=${t2}`, f: (s) => s.tid === t1 || s.tid === t2 };
+  const cpuOf = (pick) => { const c = o.stacks.find(pick).cpu; return { q: `cpus=${c}`, f: (s) => s.cpu === c }; };
+  // module filters (a stack holding one of the modules; module trees serve them from the
+  // stored counts) alone and with the others, and two or three filters together
+  const mod = (...names) => ({ q: names.map((n) => `module=${n}`).join('&'), module: true,
+    f: (s) => s.frames.some((fr) => fr.module !== null && names.some((n) => n.toLowerCase() === fr.module.toLowerCase())) });
   const sels = [w1, w2, w3, cpu1, cpu02, pid4, both, { q: 'pid=999', f: () => false }, tid1, tid12,
-    and(w1, cpu1), and(w2, pid4), and(w3, tid12), and(w2, cpu02)];
+    and(w1, cpu1), and(w2, pid4), and(w3, tid12), and(w2, cpu02),
+    mod('TCPIP.sys'), mod('tedrdrv.sys', 'idmtdi.sys'), mod('absent.sys'), and(w1, mod('tcpip.sys')),
+    and(pid4, mod('tedrdrv.sys')), and(and(w2, cpu02), mod('ntoskrnl.exe')), and(cpuOf((s) => s.tid === t2), tid12),
+    and(and(w1, cpuOf((s) => s.pid === 4 && w1.f(s))), pid4), and(and(w2, tid1), mod('tedrdrv.sys'))];
   for (const sel of sels) {
     const stacks = o.stacks.filter(sel.f);
-    if (sel.q !== 'pid=999') assert.ok(stacks.length > 0, sel.q);
+    if (sel.q !== 'pid=999' && sel.q !== 'module=absent.sys') assert.ok(stacks.length > 0, sel.q);
     for (const invert of [false, true]) {
       for (const [group, shares] of [['module', [0, 0.05]], ['frame', [0, 0.01]]]) {
         const want = oracleTree(stacks, { invert, byModule: group === 'module' });
@@ -221,7 +229,7 @@ test('windows and CPU, process and thread filters equal the oracle decoder\'s se
         }
       }
     }
-    for (const name of ['ntoskrnl.exe', 'tcpip.sys', 'IDMTDI.SYS', 'tedrdrv.sys', 'absent.sys']) {
+    for (const name of sel.module ? [] : ['ntoskrnl.exe', 'tcpip.sys', 'IDMTDI.SYS', 'tedrdrv.sys', 'absent.sys']) {
       const q = `${sel.q}&module=${name}`;
       const r = await getJson(`${srv.url}/api/runs/${id}/stacks/butterfly?${q}`);
       assert.equal(r.status, 200, q);
@@ -229,5 +237,72 @@ test('windows and CPU, process and thread filters equal the oracle decoder\'s se
       const sorted = (l) => [...l].sort((x, y) => y.value - x.value || (x.name < y.name ? -1 : 1));
       assert.deepEqual({ ...b, callers: sorted(b.callers), callees: sorted(b.callees) }, oracleButterfly(stacks, name), q);
     }
+  }
+});
+
+// The server keeps each run's stack nodes in memory (db/db_stk_cache.h) for the views that
+// walk stacks (frame trees of a window or filter, function trees). Their answers must equal
+// the oracle's trees when the nodes are loaded (cold), when they are kept (warm), after the
+// run gets a new version (resolving symbols again writes a new file: a new entry), and byte
+// for byte those of a server that keeps nothing (--stack-cache 0).
+test('answers from kept stack nodes equal the oracle\'s, cold, warm, after a new version and without the cache', async () => {
+  const g = generate(srv.dir, 'kept', { ...story, duration_s: 2 }, false);
+  const o = scan(g.path, { stacks: true });
+  const up = await uploadAndWait(srv.url, readFileSync(g.path), 'kept.etl');
+  const { id, edit_token: token } = up.body.run;
+  const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+  const slice = (s) => Number(s.ticks * 100n / 100000000n); // as in the test above
+  const inWin = (s) => slice(s) >= 2 && slice(s) <= 7; // from 250 to 750 ms: slices 2..7
+  const win = `from=${run.start + 250}&to=${run.start + 750}`;
+  const sels = [
+    { q: `group=frame&${win}`, f: inWin },
+    { q: `group=frame&invert=1&${win}&cpus=1`, f: (s) => inWin(s) && s.cpu === 1, invert: true },
+    { q: 'group=function', f: () => true }, // no symbols: named as frames, walked whole
+    { q: `group=function&invert=1&pid=${o.stacks[0].pid}`, f: (s) => s.pid === o.stacks[0].pid, invert: true },
+  ];
+  const health = async (s) => (await getJson(`${s.url}/api/health`)).body.stack_nodes;
+  const answers = async (s, run, pass) => {
+    const out = [];
+    for (const sel of sels) {
+      const r = await fetch(`${s.url}/api/runs/${run}/stacks/tree?${sel.q}&min_share=0&pass=${pass}`);
+      assert.equal(r.status, 200, sel.q);
+      out.push(await r.text());
+    }
+    return out;
+  };
+  const h0 = await health(srv);
+  const cold = await answers(srv, id, 1);
+  sels.forEach((sel, i) => {
+    const stacks = o.stacks.filter(sel.f), body = JSON.parse(cold[i]);
+    assert.ok(stacks.length > 0, sel.q);
+    assert.equal(body.total, stacks.length, sel.q);
+    assert.deepEqual(shape(body.root), pruned(oracleTree(stacks, { invert: !!sel.invert, byModule: false }), 0, { nodes: 0, samples: 0 }), sel.q);
+  });
+  const h1 = await health(srv);
+  assert.equal(h1.loads, h0.loads + 1); // loaded once for the four walks
+  assert.ok(h1.bytes > 0);
+  assert.deepEqual(await answers(srv, id, 2), cold); // warm
+  const h2 = await health(srv);
+  assert.equal(h2.loads, h1.loads);
+  assert.ok(h2.hits >= h1.hits + sels.length);
+
+  // a new version of the run's file
+  const etag = (await fetch(`${srv.url}/api/runs/${id}/stacks/tree?${sels[0].q}`)).headers.get('etag');
+  const r = await fetch(`${srv.url}/api/runs/${id}/symbols/resolve`, { method: 'POST', headers: { 'X-Edit-Token': token } });
+  assert.equal(r.status, 200, await r.text());
+  assert.notEqual((await fetch(`${srv.url}/api/runs/${id}/stacks/tree?${sels[0].q}`)).headers.get('etag'), etag);
+  assert.deepEqual(await answers(srv, id, 3), cold);
+  const h3 = await health(srv);
+  assert.equal(h3.loads, h2.loads + 1); // the new version's own entry
+  assert.equal(h3.runs, h2.runs); // the old version's dropped
+
+  // a server that keeps nothing answers the same bytes
+  const bare = await startServer(['--stack-cache', '0']);
+  try {
+    assert.equal(await health(bare), null);
+    const other = (await uploadDone(bare.url, readFileSync(g.path), 'kept.etl')).id;
+    assert.deepEqual(await answers(bare, other, 1), cold);
+  } finally {
+    await bare.stop();
   }
 });

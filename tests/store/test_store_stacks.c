@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include "db/db_etw.h"
 #include "db/db_stacks.h"
+#include "db/db_stk_nodes.h"
 #include "db/db_stk_map.h"
 #include "store_db.h"
 
@@ -135,6 +136,73 @@ static void test_store(void **state)
 	assert_int_equal(fr[0].module_id, M_APP);
 	assert_int_equal(fr[1].module_id, M_IDM);
 	db_stk_reader_free(r);
+	/* the same path from the run's arrays (db_stk_nodes.h), as the server keeps them:
+	 * 6 nodes and 5 frames (the counts above); too small a bound loads nothing */
+	struct db_stk_nodes nodes;
+	assert_int_equal(db_stk_nodes_load(db, run, db_stk_nodes_bytes(6, 5) - 1, &nodes), 1);
+	assert_null(nodes.parent);
+	assert_int_equal(db_stk_nodes_load(db, run, db_stk_nodes_bytes(6, 5), &nodes), 0);
+	assert_int_equal(nodes.nn, 6);
+	assert_int_equal(nodes.nf, 5);
+	r = db_stk_reader_new_nodes(db, run, &nodes);
+	assert_int_equal(db_stk_path(r, leaf, fr, 8), 2);
+	assert_int_equal(fr[0].module_id, M_APP);
+	assert_int_equal(fr[0].offset, 0x50);
+	assert_int_equal(fr[1].module_id, M_IDM);
+	assert_int_equal(fr[1].offset, 0x10);
+	assert_int_equal(db_stk_path(r, 7, fr, 8), -1); /* no such node */
+	db_stk_reader_free(r);
+	/* the slice rows: 4 stored counts (3 busy, 1 Idle) in slices 0..2; a bound with no
+	 * room for them adds none */
+	assert_int_equal(db_stk_nodes_load_slices(db, run, db_stk_nodes_size(&nodes), &nodes), 1);
+	assert_int_equal(nodes.nslices, 0);
+	/* room for the rows' first allocation (4096 rows, busy and Idle) without their filter
+	 * columns only (8 bytes a row, 18 with them), beside 2 × 4 slice starts: windows only */
+	size_t base = db_stk_nodes_size(&nodes), starts = 2 * 4 * sizeof(uint32_t);
+	assert_int_equal(db_stk_nodes_load_slices(db, run, base + starts + 2 * 4096 * 8, &nodes), 0);
+	assert_int_equal(nodes.nslices, 3);
+	assert_int_equal(nodes.slice_filters, 0);
+	assert_int_equal(db_stk_nodes_size(&nodes), base + starts + 4 * 8);
+	struct db_stk_filter early = {.from_ns = 0, .to_ns = 100000000, .idle = 1};
+	sum = 0;
+	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &early, add, NULL), 0);
+	assert_int_equal(sum, 10);
+	early.ntids = 1;
+	early.tids[0] = 10;
+	assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &early, add, NULL), 1);
+	db_stk_nodes_clear_slices(&nodes);
+	assert_int_equal(db_stk_nodes_size(&nodes), base);
+	assert_int_equal(db_stk_nodes_load_slices(db, run, 1 << 20, &nodes), 0);
+	assert_int_equal(nodes.slice_filters, 1);
+	assert_int_equal(db_stk_nodes_size(&nodes), base + starts + 4 * 18);
+	assert_int_equal(nodes.rows[0].len + nodes.rows[1].len, 4);
+	uint64_t cpu1[DB_MAX_CPUS / 64] = {1u << 1}, cpu02[DB_MAX_CPUS / 64] = {1u | 1u << 2};
+	const struct {
+		int64_t from_ms, to_ms;
+		int idle;
+		const uint64_t *cpus;
+		uint32_t tid;
+		int64_t want; /* the samples above, by hand; -1: as db_stk_counts sums them */
+	} wins[] = {
+		{0, 200, 0, NULL, 0, 11}, {0, 100, 0, NULL, 0, 8}, {0, 100, 1, NULL, 0, 10},
+		{200, 300, 0, NULL, 0, 1}, {300, 400, 1, NULL, 0, 0}, {-100, 1000, 1, NULL, 0, 14},
+		{50, 60, 0, NULL, 0, 8}, {100, 100, 1, NULL, 0, 0}, {-100, 1000, 0, cpu1, 0, 3},
+		{-100, 1000, 0, NULL, 10, 9}, {0, 100, 1, cpu02, 0, -1}, {0, 200, 0, cpu1, 10, -1},
+		{100, 300, 1, NULL, 10, -1},
+	};
+	for (size_t i = 0; i < sizeof wins / sizeof wins[0]; i++) {
+		struct db_stk_filter w = {.from_ns = wins[i].from_ms * 1000000,
+					  .to_ns = wins[i].to_ms * 1000000, .idle = wins[i].idle,
+					  .cpu_words = wins[i].cpus, .tids = {wins[i].tid},
+					  .ntids = wins[i].tid != 0};
+		sum = 0;
+		assert_int_equal(db_stk_nodes_leaf_sums(&nodes, &w, add, NULL), 0);
+		int64_t got = sum, sql = total(db, run, w);
+		if (wins[i].want >= 0)
+			assert_int_equal(got, wins[i].want);
+		assert_int_equal(got, sql); /* and SQLite's GROUP BY agrees */
+	}
+	db_stk_nodes_clear(&nodes);
 
 	/* filters */
 	struct db_stk_filter all = {.from_ns = INT64_MIN, .to_ns = INT64_MAX};
