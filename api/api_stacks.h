@@ -105,6 +105,8 @@ struct api_stk_tagger {
 	struct api_stk_tnode one; /* the frame being named, as a one-node tree */
 	struct api_stk_tree view;
 	struct stk_map frames;    /* (canonical module, offset) → tag + 2, or 1 = none */
+	int32_t *modtag;          /* run without symbols: by canonical module id, tag + 2,
+				   * 1 = none, 0 = not yet; NULL when the run has symbols */
 };
 /* 0, or -1 (out of memory). */
 int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,

@@ -23,20 +23,6 @@ static int id_in(const uint32_t *ids, unsigned k, uint32_t id)
 	return 0;
 }
 
-static int64_t run_nodes(sqlite3 *db, int64_t run_id)
-{
-	sqlite3_stmt *q;
-	int64_t nn = -1;
-	if (sqlite3_prepare_v2(db, "SELECT n_nodes FROM stk_runs WHERE run_id=?", -1, &q, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		nn = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return nn;
-}
-
 static int cpu_in(const struct db_stk_filter *f, int64_t cpu)
 {
 	return !f->cpu_words || (cpu >= 0 && cpu < DB_MAX_CPUS &&
@@ -155,7 +141,7 @@ int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 		     struct db_stk_reader *r, db_stk_count_fn cb, void *ud, char *err,
 		     size_t errlen)
 {
-	int64_t nn = run_nodes(db, run_id);
+	int64_t nn = db_stk_run_nodes(db, run_id);
 	if (nn < 1 || nn > DB_STK_LEAF_MAX_NODES)
 		return 1;
 	int64_t *sum = calloc((size_t)nn + 1, sizeof *sum);
