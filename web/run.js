@@ -146,7 +146,8 @@
 
   // Starts every panel that applies; resolves once each has drawn its first view (a panel's
   // init answers, or resolves, then). The verdict comes first: the other panels start when
-  // the findings are on screen, so their charts do not hold the main thread before it.
+  // the findings are on screen, so their charts do not hold the main thread before it; a
+  // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
   // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
   // Chart.js and its matrix plugin, preloaded by the page (data-chart-script), run in order
   // once the verdict is drawn; resolves when both have run (or failed to load: the panels
@@ -171,6 +172,8 @@
     const verdict = on.find((p) => p.section === 'findings-panel');
     if (verdict) await Promise.allSettled([started(verdict)]);
     performance.mark('etlscope:verdict');
+    // panels whose answers cost the server most ask for them now, while Chart.js runs
+    for (const p of on) if (p.askAhead) p.askAhead(run);
     await chartScripts();
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }
