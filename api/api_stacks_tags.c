@@ -200,16 +200,7 @@ static int tag_rows(sqlite3 *db, struct tagger *g, cJSON **out)
 	int rc = db_stk_rows(db, g->q->run.id, &g->q->f, on_row, &b, err, sizeof err);
 	free(b.memo);
 	db_stk_reader_free(b.r);
-	if (rc || b.failed == 1) {
-		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
-		return 500;
-	}
-	if (b.failed == 2) {
-		*out = api_error("the selection has too many distinct frames: narrow the window or "
-				 "group by module");
-		return 413;
-	}
-	return 0;
+	return api_stk_walk_status(rc, b.failed, err, out);
 }
 
 static int collect_name(void *ud, const struct db_stk_process *p)
