@@ -164,14 +164,23 @@
     })));
   }
 
+  // This script runs right after panel_findings.js (run.html), before the other panels'
+  // scripts: the verdict is drawn without waiting for them; they have all run (and put
+  // their panels in view.panels) at DOMContentLoaded.
+  const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
+
   async function startPanels(run) {
-    const on = view.panels.filter((p) => p.applies(run));
-    for (const p of view.panels) es.show($(p.section), on.includes(p));
     // etlscope:panel:SECTION when a panel's first view is drawn (bench/pages.mjs names the last)
     const started = (p) => Promise.resolve(p.init(run)).finally(() => performance.mark(`etlscope:panel:${p.section}`));
-    const verdict = on.find((p) => p.section === 'findings-panel');
-    if (verdict) await Promise.allSettled([started(verdict)]);
+    const verdict = view.panels.find((p) => p.section === 'findings-panel' && p.applies(run));
+    if (verdict) {
+      es.show($(verdict.section), true);
+      await Promise.allSettled([started(verdict)]);
+    }
     performance.mark('etlscope:verdict');
+    await scriptsRun;
+    const on = view.panels.filter((p) => p.applies(run));
+    for (const p of view.panels) es.show($(p.section), on.includes(p));
     // panels whose answers cost the server most ask for them now, while Chart.js runs
     for (const p of on) if (p.askAhead) p.askAhead(run);
     await chartScripts();
@@ -209,5 +218,5 @@
     keepHashInView();
   }
 
-  document.addEventListener('DOMContentLoaded', main);
+  main(); // deferred: the document is parsed
 })();
