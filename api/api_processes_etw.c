@@ -95,7 +95,9 @@ static int accumulate(sqlite3 *db, struct api_stk_query *q, struct acc *a, cJSON
 		*out = api_error("out of memory");
 		return 500;
 	}
-	if (db_stk_counts(db, q->run.id, &f, 1, on_count, a, err, sizeof err)) {
+	/* row by row in key order: on_count only adds up, so nothing needs grouping (a GROUP
+	 * BY node, pid, tid, slice had SQLite sort every row of the run: db_stk_rows.c) */
+	if (db_stk_rows(db, q->run.id, &f, on_count, a, err, sizeof err)) {
 		*out = api_error("%s", err);
 		return 500;
 	}
@@ -123,10 +125,16 @@ static unsigned cpus_selected(const struct api_stk_query *q)
 	return n ? n : 1;
 }
 
+/* most samples first; equal counts by key, so the order does not depend on the map's */
 static int by_v_desc(const void *x, const void *y)
 {
-	int64_t a = ((const struct stk_entry *)x)->v, b = ((const struct stk_entry *)y)->v;
-	return a < b ? 1 : a > b ? -1 : 0;
+	const struct stk_entry *p = x, *q = y;
+	if (p->v != q->v)
+		return p->v < q->v ? 1 : -1;
+	for (int i = 0; i < 2; i++)
+		if (p->k[i] != q->k[i])
+			return p->k[i] < q->k[i] ? -1 : 1;
+	return 0;
 }
 
 /* The map's entries sorted by samples, most first (malloc'd; *n set). */

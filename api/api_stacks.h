@@ -74,6 +74,10 @@ typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32
 /* Every selected stack (module filter applied: the stack holds one of the modules).
  * 0, or an HTTP status with *out set. */
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out);
+/* How a walk over the stored stacks ended, as api_stk_each answers: rc (the read's 0 or -1,
+ * err its message), failed (1 a path could not be read, 2 the callback gave up: too many
+ * distinct frames). 0, or 500 / 413 with *out set. */
+int api_stk_walk_status(int rc, int failed, const char *err, cJSON **out);
 
 /* The call tree of the selection (api_stacks_tree.c): nodes in a flat array, node 0 the
  * root, children as sibling lists (-1 = none), keyed through a bounded map. */
@@ -109,6 +113,8 @@ struct api_stk_tagger {
 	struct api_stk_tnode one; /* the frame being named, as a one-node tree */
 	struct api_stk_tree view;
 	struct stk_map frames;    /* (canonical module, offset) → tag + 2, or 1 = none */
+	int32_t *modtag;          /* run without symbols: by canonical module id, tag + 2,
+				   * 1 = none, 0 = not yet; NULL when the run has symbols */
 };
 /* 0, or -1 (out of memory). */
 int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,

@@ -394,11 +394,16 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 	if (w.r != q->reader)
 		db_stk_reader_free(w.r);
 	db_stk_cache_release(q->stk_cache, nodes);
-	if (rc || w.failed == 1) {
+	return api_stk_walk_status(rc, w.failed, err, out);
+}
+
+int api_stk_walk_status(int rc, int failed, const char *err, cJSON **out)
+{
+	if (rc || failed == 1) {
 		*out = api_error("%s", rc ? err : "the stack store is inconsistent");
 		return 500;
 	}
-	if (w.failed == 2) {
+	if (failed == 2) {
 		*out = api_error("the selection has too many distinct frames: narrow the window or "
 				 "group by module");
 		return 413;

@@ -49,17 +49,41 @@ int api_stk_tagger_init(struct api_stk_tagger *g, struct api_stk_query *q,
 	g->q = q;
 	g->set = set;
 	g->view = (struct api_stk_tree){.q = q, .v = &g->one, .n = 1};
+	/* without symbols no frame has a function name, so a frame's tag is its module's */
+	if (!q->syms && q->ncanon && !(g->modtag = calloc(q->ncanon, sizeof *g->modtag)))
+		return -1;
 	return stk_map_init(&g->frames, TAGS_FRAME_CACHE_LOG2);
 }
 
 void api_stk_tagger_clear(struct api_stk_tagger *g)
 {
 	stk_map_free(&g->frames);
+	free(g->modtag);
+	g->modtag = NULL;
+}
+
+/* The tag of a frame of a run without symbols, from its module alone: -2 when the module
+ * is not in the table or its name holds a '!' (which the frame's name would split). */
+static int32_t module_tag(struct api_stk_tagger *g, int32_t mod, int32_t module_id)
+{
+	if (mod < 0 || (size_t)mod >= g->q->ncanon)
+		return -2;
+	int32_t *t = &g->modtag[mod];
+	if (!*t) {
+		const char *m = api_stk_module(g->q, mod), *own = api_stk_module(g->q, module_id);
+		if ((m && strchr(m, '!')) || (own && strchr(own, '!')))
+			return -2;
+		*t = api_tags_match(g->set, m, NULL) + 2;
+	}
+	return *t - 2;
 }
 
 static int32_t frame_tag(struct api_stk_tagger *g, const struct db_stk_frame *f)
 {
 	int32_t mod = api_stk_canon(g->q, f->module_id);
+	int32_t mt = g->modtag ? module_tag(g, mod, f->module_id) : -2;
+	if (mt != -2)
+		return mt;
 	struct stk_entry *e = stk_map_get(&g->frames, (uint64_t)(int64_t)mod, f->offset, 0);
 	if (e)
 		return (int32_t)e->v - 2;
@@ -87,13 +111,16 @@ int32_t api_stk_stack_tag(struct api_stk_tagger *g, const struct db_stk_frame *f
 	return best;
 }
 
-static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
-		     int64_t count)
+/* The tag slot of a stack: its tag, or ntags when untagged. */
+static size_t stack_slot(struct tagger *g, const struct db_stk_frame *fr, int n)
 {
-	struct tagger *g = ud;
-	(void)tid;
 	int32_t best = api_stk_stack_tag(&g->tg, fr, n);
-	size_t slot = best >= 0 ? (size_t)best : g->set->ntags;
+	return best >= 0 ? (size_t)best : g->set->ntags;
+}
+
+/* count samples of pid under tag slot: 0, or -1 when the (tag, process) pairs are too many */
+static int add_slot(struct tagger *g, size_t slot, uint32_t pid, int64_t count)
+{
 	g->count[slot] += count;
 	g->total += count;
 	struct stk_entry *e = stk_map_put(&g->per_process, slot + 1, pid, 0);
@@ -101,6 +128,79 @@ static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pi
 		return -1; /* too many (tag, process) pairs: the caller answers 413 */
 	e->v += count;
 	return 0;
+}
+
+static int add_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+		     int64_t count)
+{
+	struct tagger *g = ud;
+	(void)tid;
+	return add_slot(g, stack_slot(g, fr, n), pid, count);
+}
+
+/* ---- every stored row once, each leaf node's tag worked out once ---- */
+
+struct by_row {
+	struct tagger *g;
+	struct db_stk_reader *r;
+	int32_t *memo; /* by node id - 1: its tag slot + 1, 0 = not yet; NULL: none kept */
+	int64_t nn;
+	int failed; /* 1 reading a path, 2 too many (tag, process) pairs */
+};
+
+static int on_row(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
+{
+	struct by_row *b = ud;
+	(void)tid;
+	(void)slice;
+	int32_t *m = b->memo && node >= 1 && node <= b->nn ? &b->memo[node - 1] : NULL;
+	size_t slot;
+	if (m && *m) {
+		slot = (size_t)*m - 1;
+	} else {
+		struct db_stk_frame fr[DB_STK_MAX_DEPTH];
+		int k = db_stk_path(b->r, node, fr, DB_STK_MAX_DEPTH);
+		if (k < 0) {
+			b->failed = 1;
+			return 1;
+		}
+		slot = stack_slot(b->g, fr, k);
+		if (m)
+			*m = (int32_t)slot + 1;
+	}
+	if (add_slot(b->g, slot, pid, n)) {
+		b->failed = 2;
+		return 1;
+	}
+	return 0;
+}
+
+/* The selection's samples by tag from the stored rows in key order (db_stk_rows): no
+ * grouping by (node, pid, tid), which had SQLite sort every selected row, and each
+ * distinct leaf tagged once. Only without a tag or module filter (api_stk_each applies
+ * those). 0, or an HTTP status with *out set. */
+static int tag_rows(sqlite3 *db, struct tagger *g, cJSON **out)
+{
+	char err[256];
+	struct by_row b = {.g = g, .r = db_stk_reader_new(db, g->q->run.id)};
+	if (!b.r) {
+		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	/* without a process or thread filter nearly every stack of the window comes: load the
+	 * node table at once rather than after the reader's 20,000 joins one by one */
+	if (!g->q->f.npids && !g->q->f.ntids && db_stk_reader_preload(b.r) < 0) {
+		db_stk_reader_free(b.r);
+		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
+		return 500;
+	}
+	b.nn = db_stk_run_nodes(db, g->q->run.id);
+	if (b.nn > 0 && b.nn <= DB_STK_LEAF_MAX_NODES)
+		b.memo = calloc((size_t)b.nn, sizeof *b.memo); /* NULL: tag each row's stack */
+	int rc = db_stk_rows(db, g->q->run.id, &g->q->f, on_row, &b, err, sizeof err);
+	free(b.memo);
+	db_stk_reader_free(b.r);
+	return api_stk_walk_status(rc, b.failed, err, out);
 }
 
 static int collect_name(void *ud, const struct db_stk_process *p)
@@ -225,7 +325,8 @@ int api_run_stacks_tags(sqlite3 *db, const char *run_id, const struct api_reques
 		st = 500;
 	}
 	if (!st)
-		st = api_stk_each(db, &q, add_stack, &g, out);
+		st = q.tagger || q.nmodules ? api_stk_each(db, &q, add_stack, &g, out)
+					    : tag_rows(db, &g, out);
 	if (!st && !(*out = result(&g, db, set_name))) {
 		*out = api_error("cannot read the processes");
 		st = 500;

@@ -62,6 +62,15 @@ typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t ti
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen);
 
+/* The same counts row by row as stored (db_stk_rows.c): cb per (slice, CPU, pid, tid, node)
+ * row of the selection, in key order, so a (node, pid, tid) may come once per slice and CPU
+ * — for callers that only add counts up; nothing is grouped, nothing sorted. cb's non-zero
+ * return stops. 0, or -1 with err set. */
+int db_stk_rows(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
+		db_stk_count_fn cb, void *ud, char *err, size_t errlen);
+/* The run's number of stack nodes (ids 1..n), or -1 when unknown or on error. */
+int64_t db_stk_run_nodes(sqlite3 *db, int64_t run_id);
+
 /* The same counts summed per leaf node alone (db_stk_leaves.c; pid, tid and slice given as
  * 0), cb once per node in increasing node order, from one scan without SQLite's sort: for
  * no_ids callers under a window or a CPU, pid or tid filter. r (may be NULL), the reader cb

@@ -22,139 +22,47 @@ int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id)
 	return 0;
 }
 
-static int64_t run_nodes(sqlite3 *db, int64_t run_id)
-{
-	sqlite3_stmt *q;
-	int64_t nn = -1;
-	if (sqlite3_prepare_v2(db, "SELECT n_nodes FROM stk_runs WHERE run_id=?", -1, &q, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		nn = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return nn;
-}
-
 int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu)
 {
 	return !f->cpu_words || (cpu >= 0 && cpu < DB_MAX_CPUS &&
 				 (f->cpu_words[cpu / 64] >> (cpu % 64) & 1));
 }
 
-/* Add q's rows (cpu, pid, tid, node, n; bound, stepped to the end) to sum[1..nn]: 0, 1 when
- * a node id is out of range, -1 on an SQL error */
-static int add_rows(sqlite3_stmt *q, const struct db_stk_filter *f, int64_t *sum, int64_t nn)
-{
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (!db_stk_filter_cpu(f, sqlite3_column_int64(q, 0)) ||
-		    !db_stk_filter_id(f->pids, f->npids, (uint32_t)sqlite3_column_int64(q, 1)) ||
-		    !db_stk_filter_id(f->tids, f->ntids, (uint32_t)sqlite3_column_int64(q, 2)))
-			continue;
-		int64_t node = sqlite3_column_int64(q, 3);
-		if (node < 1 || node > nn)
-			return 1;
-		sum[node] += sqlite3_column_int64(q, 4);
-	}
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* Idle left out: most rows of a busy machine's slice are Idle (pid 0, 80 % of the field
- * story's samples), so rather than reading past them, per slice and CPU (the next CPU
- * found by a seek) seek to the rows of pid > 0 and to pid 0's interrupt pseudo-thread
- * (pids are stored as unsigned 32-bit values: never below 0). */
-static const char *const BUSY_SQL[3] = {
-	"SELECT cpu FROM stk_counts WHERE run_id=?1 AND slice=?2 AND cpu>?3 ORDER BY cpu LIMIT 1",
-	"SELECT cpu, pid, tid, node, n FROM stk_counts WHERE run_id=?1 AND slice=?2 AND cpu=?3"
-	" AND pid>0",
-	"SELECT cpu, pid, tid, node, n FROM stk_counts WHERE run_id=?1 AND slice=?2 AND cpu=?3"
-	" AND pid=0 AND tid=?4",
+struct sums {
+	int64_t *sum, nn;
+	int out_of_range;
 };
 
-static int scan_busy(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int64_t lo,
-		     int64_t hi, int64_t *sum, int64_t nn)
+static int add_row(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
 {
-	sqlite3_stmt *q[3] = {0};
-	int rc = 0;
-	for (int i = 0; i < 3 && !rc; i++)
-		rc = sqlite3_prepare_v2(db, BUSY_SQL[i], -1, &q[i], NULL) != SQLITE_OK ? -1 : 0;
-	if (!rc && hi == INT64_MAX) { /* an open window ends at the run's last slice */
-		sqlite3_stmt *m;
-		hi = -1;
-		rc = sqlite3_prepare_v2(db, "SELECT max(slice) FROM stk_counts WHERE run_id=?", -1, &m,
-					NULL) != SQLITE_OK ? -1 : 0;
-		if (!rc) {
-			sqlite3_bind_int64(m, 1, run_id);
-			if (sqlite3_step(m) == SQLITE_ROW && sqlite3_column_type(m, 0) != SQLITE_NULL)
-				hi = sqlite3_column_int64(m, 0);
-			sqlite3_finalize(m);
-		}
+	struct sums *s = ud;
+	(void)pid;
+	(void)tid;
+	(void)slice;
+	if (node < 1 || node > s->nn) {
+		s->out_of_range = 1;
+		return 1;
 	}
-	for (int64_t s = lo; !rc && s <= hi; s++) {
-		for (int64_t cpu = -1; !rc;) {
-			sqlite3_reset(q[0]);
-			sqlite3_bind_int64(q[0], 1, run_id);
-			sqlite3_bind_int64(q[0], 2, s);
-			sqlite3_bind_int64(q[0], 3, cpu);
-			int st = sqlite3_step(q[0]);
-			if (st != SQLITE_ROW) {
-				rc = st == SQLITE_DONE ? 0 : -1;
-				break;
-			}
-			cpu = sqlite3_column_int64(q[0], 0);
-			if (!db_stk_filter_cpu(f, cpu))
-				continue;
-			for (int i = 1; i < 3 && !rc; i++) {
-				sqlite3_reset(q[i]);
-				sqlite3_bind_int64(q[i], 1, run_id);
-				sqlite3_bind_int64(q[i], 2, s);
-				sqlite3_bind_int64(q[i], 3, cpu);
-				if (i == 2)
-					sqlite3_bind_int64(q[i], 4, DB_STK_TID_INTERRUPTS);
-				rc = add_rows(q[i], f, sum, nn);
-			}
-		}
-	}
-	for (int i = 0; i < 3; i++)
-		sqlite3_finalize(q[i]);
-	return rc;
+	s->sum[node] += n;
+	return 0;
 }
 
-/* Sum the selected rows into sum[1..nn]: 0, 1 when a node id is out of range, -1 */
+/* Sum the selected rows (db_stk_rows: in key order, Idle's rows skipped by seeks when left
+ * out) into sum[1..nn]: 0, 1 when a node id is out of range, -1 */
 static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int64_t *sum,
 		int64_t nn, char *err, size_t errlen)
 {
-	int64_t lo, hi;
-	db_stk_slice_range(f, &lo, &hi);
-	int rc;
-	if (!f->idle) {
-		rc = scan_busy(db, run_id, f, lo, hi, sum, nn);
-	} else {
-		/* the primary key (run_id, slice, cpu, pid, tid, node) gives the window's rows in
-		 * order: no temporary B-tree; the CPU, pid and tid sets are tested here */
-		sqlite3_stmt *q;
-		rc = sqlite3_prepare_v2(db, "SELECT cpu, pid, tid, node, n FROM stk_counts WHERE"
-					    " run_id=? AND slice BETWEEN ? AND ?", -1, &q,
-					NULL) != SQLITE_OK ? -1 : 0;
-		if (!rc) {
-			sqlite3_bind_int64(q, 1, run_id);
-			sqlite3_bind_int64(q, 2, lo);
-			sqlite3_bind_int64(q, 3, hi);
-			rc = add_rows(q, f, sum, nn);
-			sqlite3_finalize(q);
-		}
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
-	return rc;
+	struct sums s = {sum, nn, 0};
+	if (db_stk_rows(db, run_id, f, add_row, &s, err, errlen))
+		return -1;
+	return s.out_of_range;
 }
 
 int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 		     struct db_stk_reader *r, db_stk_count_fn cb, void *ud, char *err,
 		     size_t errlen)
 {
-	int64_t nn = run_nodes(db, run_id);
+	int64_t nn = db_stk_run_nodes(db, run_id);
 	if (nn < 1 || nn > DB_STK_LEAF_MAX_NODES)
 		return 1;
 	int64_t *sum = calloc((size_t)nn + 1, sizeof *sum);

@@ -84,9 +84,10 @@
   // butterfly, panel_stacks.js); null on pages or runs without that panel.
   function stacksLink(f) {
     const mod = f && f.numbers && typeof f.numbers.module === 'string' ? f.numbers.module : null;
-    if (!mod || !window.stacksShowModule || !view.run || view.run.format !== 'etl') return null;
+    // the page has the panel (the verdict may be drawn before panel_stacks.js has run)
+    if (!mod || !document.getElementById('stacks-panel') || !view.run || view.run.format !== 'etl') return null;
     const b = es.el('button', { type: 'button', class: 'link finding-stacks', 'data-module': mod }, `Callers and callees of ${mod}`);
-    b.addEventListener('click', () => window.stacksShowModule(mod));
+    b.addEventListener('click', () => { if (window.stacksShowModule) window.stacksShowModule(mod); });
     return b;
   }
 

@@ -20,6 +20,15 @@
   let tree = null;
   let tagFile = null; // {name, text} of a picked .stacktags file; null = the default tags
   const expanded = new Set();
+  // Answers asked for ahead (askAhead), by URL, each handed out once by ask(); a panel's
+  // first view needs the processes, the tree and the tags: asked for together, not one
+  // after the other, and before the page's charts take the main thread.
+  const pending = new Map();
+  const ask = (url) => {
+    const p = pending.get(url);
+    pending.delete(url);
+    return p || es.api(url);
+  };
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
   // What a click on a frame opens in the butterfly: its function in the function view (when
@@ -86,10 +95,8 @@
     if (!pid) return;
     const p = procs && procs.processes.find((x) => String(x.pid) === pid);
     $('stk-threads-title').textContent = `Threads of ${p ? p.name : `pid ${pid}`} (pid ${pid})`;
-    const q = filter({ withProcess: false });
-    q.set('pid', pid);
     let d;
-    try { d = await es.api(`${base()}/threads?${q}`); } catch (e) { $('stk-threads-body').replaceChildren(es.el('tr', {}, es.el('td', { colspan: 4, class: 'error' }, e.message))); return; }
+    try { d = await ask(threadsUrl()); } catch (e) { $('stk-threads-body').replaceChildren(es.el('tr', {}, es.el('td', { colspan: 4, class: 'error' }, e.message))); return; }
     const sel = view.get('tid');
     const rows = d.threads.map((t) => {
       const b = es.el('button', { type: 'button', class: 'link', 'data-tid': t.tid }, String(t.tid));
@@ -139,11 +146,7 @@
   }
 
   async function loadTree() {
-    const q = filter();
-    q.set('invert', view.get('sinv') === '1' ? '1' : '0');
-    q.set('group', group());
-    q.set('min_share', '0.001');
-    try { tree = await es.api(`${base()}/stacks/tree?${q}`); } catch (e) {
+    try { tree = await ask(treeUrl()); } catch (e) {
       $('stk-tree-error').textContent = e.message; es.show($('stk-tree-error'), true); return;
     }
     es.show($('stk-tree-error'), false);
@@ -186,11 +189,8 @@
     es.show($('stk-bfly'), !!mod);
     if (!mod) return;
     $('stk-bfly-module').textContent = mod;
-    const q = filter();
-    q.set('module', mod);
-    if (mod.includes('!')) q.set('group', 'function'); // a function's callers and callees
     let d;
-    try { d = await es.api(`${base()}/stacks/butterfly?${q}`); } catch (e) {
+    try { d = await ask(bflyUrl()); } catch (e) {
       $('stk-bfly-note').textContent = e.message; return;
     }
     $('stk-bfly-note').textContent = `${mod} is on ${fmt.percent(d.total ? d.inclusive / d.total : null)} of the samples (${fmt.count(d.inclusive)} of ${fmt.count(d.total)}), the running code in ${fmt.percent(d.total ? d.exclusive / d.total : null)} (${fmt.count(d.exclusive)}).`;
@@ -201,12 +201,9 @@
 
   // The selection by stack tag: one row per tag (untagged last) with its busiest processes.
   async function loadTags() {
-    const tq = filter();
-    tq.delete('tag'); // every tag stays listed (and clickable) under a tag filter
-    const url = `${base()}/stacks/tags?${tq}`;
     let d;
     try {
-      d = await es.api(url, tagFile ? { method: 'POST', body: tagFile.text } : undefined);
+      d = await (tagFile ? es.api(tagsUrl(), { method: 'POST', body: tagFile.text }) : ask(tagsUrl()));
     } catch (e) {
       $('stk-tags-error').textContent = `${tagFile ? tagFile.name : 'default tags'}: ${e.message}`;
       es.show($('stk-tags-error'), true);
@@ -235,11 +232,13 @@
   }
 
   async function loadProcesses() {
-    try { procs = await es.api(`${base()}/processes?${filter({ withProcess: false })}`); } catch (e) {
+    try { procs = await ask(processesUrl()); } catch (e) {
+      pending.clear();
       $('stk-error').textContent = e.message; es.show($('stk-error'), true); return false;
     }
     es.show($('stk-error'), false);
     if (!procs.processes || !procs.total) {
+      pending.clear();
       notRecorded(`Not recorded: this trace has no sampled CPU stacks. Record them with \`${RECORD}\` (the PROFILE samples, the process/thread and image rundowns, and a stack on each sample).`);
       return false;
     }
@@ -255,8 +254,54 @@
     for (const b of $('stk-order').querySelectorAll('button')) mark(b, (view.get('sinv') === '1' ? 'inverted' : 'top') === b.dataset.order);
   }
 
+  // The URLs of the panel's answers under the current view.
+  const processesUrl = () => `${base()}/processes?${filter({ withProcess: false })}`;
+  function threadsUrl() {
+    const q = filter({ withProcess: false });
+    q.set('pid', view.get('pid'));
+    return `${base()}/threads?${q}`;
+  }
+  function treeUrl() {
+    const q = filter();
+    q.set('invert', view.get('sinv') === '1' ? '1' : '0');
+    q.set('group', group());
+    q.set('min_share', '0.001');
+    return `${base()}/stacks/tree?${q}`;
+  }
+  function bflyUrl() {
+    const mod = view.get('smod');
+    const q = filter();
+    q.set('module', mod);
+    if (mod.includes('!')) q.set('group', 'function'); // a function's callers and callees
+    return `${base()}/stacks/butterfly?${q}`;
+  }
+  function tagsUrl() {
+    const q = filter();
+    q.delete('tag'); // every tag stays listed (and clickable) under a tag filter
+    return `${base()}/stacks/tags?${q}`;
+  }
+
+  // Ask now for every answer loadAll will draw, when the run has CPU samples (the process
+  // table tells whether they have stacks; without samples it alone is asked for).
+  function askAhead(run) {
+    const urls = [processesUrl()];
+    if (run && run.summary && run.summary.cpu_samples > 0) {
+      urls.push(treeUrl());
+      if (view.get('pid')) urls.push(threadsUrl());
+      if (view.get('smod')) urls.push(bflyUrl());
+      if (!tagFile) urls.push(tagsUrl());
+    }
+    for (const u of urls) {
+      if (pending.has(u)) continue;
+      const p = es.api(u);
+      p.catch(() => {}); // shown by whoever takes the answer
+      pending.set(u, p);
+    }
+  }
+
   async function loadAll() {
     renderSwitches();
+    askAhead(view.run);
     if (!(await loadProcesses())) return;
     await Promise.all([loadThreads(), loadTree(), loadButterfly(), loadTags()]);
   }
@@ -270,6 +315,7 @@
   view.panels.push({
     section: 'stacks-panel',
     applies: (run) => run.format === 'etl',
+    askAhead, // run.js: once the verdict is drawn, before Chart.js runs
     init() {
       for (const b of $('stk-group').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sgrp: b.dataset.group === 'frame' ? null : b.dataset.group }); });
       for (const b of $('stk-order').querySelectorAll('button')) b.addEventListener('click', () => { expanded.clear(); view.set({ sinv: b.dataset.order === 'inverted' ? '1' : null }); });

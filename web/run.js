@@ -146,7 +146,8 @@
 
   // Starts every panel that applies; resolves once each has drawn its first view (a panel's
   // init answers, or resolves, then). The verdict comes first: the other panels start when
-  // the findings are on screen, so their charts do not hold the main thread before it.
+  // the findings are on screen, so their charts do not hold the main thread before it; a
+  // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
   // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
   // Chart.js and its matrix plugin, preloaded by the page (data-chart-script), run in order
   // once the verdict is drawn; resolves when both have run (or failed to load: the panels
@@ -163,14 +164,25 @@
     })));
   }
 
+  // This script runs right after panel_findings.js (run.html), before the other panels'
+  // scripts: the verdict is drawn without waiting for them; they have all run (and put
+  // their panels in view.panels) at DOMContentLoaded.
+  const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
+
   async function startPanels(run) {
-    const on = view.panels.filter((p) => p.applies(run));
-    for (const p of view.panels) es.show($(p.section), on.includes(p));
     // etlscope:panel:SECTION when a panel's first view is drawn (bench/pages.mjs names the last)
     const started = (p) => Promise.resolve(p.init(run)).finally(() => performance.mark(`etlscope:panel:${p.section}`));
-    const verdict = on.find((p) => p.section === 'findings-panel');
-    if (verdict) await Promise.allSettled([started(verdict)]);
+    const verdict = view.panels.find((p) => p.section === 'findings-panel' && p.applies(run));
+    if (verdict) {
+      es.show($(verdict.section), true);
+      await Promise.allSettled([started(verdict)]);
+    }
     performance.mark('etlscope:verdict');
+    await scriptsRun;
+    const on = view.panels.filter((p) => p.applies(run));
+    for (const p of view.panels) es.show($(p.section), on.includes(p));
+    // panels whose answers cost the server most ask for them now, while Chart.js runs
+    for (const p of on) if (p.askAhead) p.askAhead(run);
     await chartScripts();
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }
@@ -206,5 +218,5 @@
     keepHashInView();
   }
 
-  document.addEventListener('DOMContentLoaded', main);
+  main(); // deferred: the document is parsed
 })();

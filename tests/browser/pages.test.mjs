@@ -179,3 +179,23 @@ test('the run and its findings are asked for before DOMContentLoaded, once each'
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('the verdict is drawn while the other panels\' scripts are still loading', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'late.csv');
+  const page = await openPage(browser);
+  // hold the last panel script until the verdict is on screen: a page whose verdict waits
+  // for every script (DOMContentLoaded) never shows it, and this test times out
+  let release;
+  const verdictShown = new Promise((r) => { release = r; });
+  await page.route(/\/static\/exports\.[0-9a-f]+\.js$/, async (route) => { await verdictShown; await route.continue(); });
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`, { waitUntil: 'commit' });
+  await page.waitForFunction(() => {
+    const v = document.getElementById('verdict');
+    return v && /\S/.test(v.textContent) && v.textContent !== '…';
+  }, null, { timeout: 15000 });
+  assert.equal(await page.evaluate(() => document.readyState === 'complete' || performance.getEntriesByType('navigation')[0].domContentLoadedEventStart > 0), false);
+  release();
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -340,6 +340,16 @@ test('real server: the stack-tag table with the default tags and with a picked t
     .sort((a, b) => b[1] - a[1]).concat([['(untagged)', m['ntoskrnl.exe']]]);
   assert.deepEqual(await cells(page, '#stk-tags'), want.map(([t, v]) => [t, n(v), pc(v), `pid 4343 (${n(v)})`]));
   assert.match(await page.textContent('#stk-tags-note'), /by the default tags/);
+  // the panel's first answers were asked for together, once each: the tree and the tags
+  // did not wait for the process table's answer (run.js askAhead, bench/README.md)
+  const first = await page.evaluate(() => {
+    const base = `/api/runs/${view.runId}`;
+    const of = (path) => performance.getEntriesByType('resource')
+      .filter((r) => new URL(r.name).pathname === `${base}/${path}`).map((r) => [r.startTime, r.responseEnd]);
+    return { processes: of('processes'), tree: of('stacks/tree'), tags: of('stacks/tags') };
+  });
+  for (const k of ['processes', 'tree', 'tags']) assert.equal(first[k].length, 1, `${k} once: ${JSON.stringify(first)}`);
+  assert.ok(first.tree[0][0] < first.processes[0][1] && first.tags[0][0] < first.processes[0][1], JSON.stringify(first));
   // a picked file: one tag for the EDR module, named with markup
   const xml = `<Tag Name=""><Tag Name="${EVIL.replace(/</g, '&lt;').replace(/>/g, '&gt;')}"><Entrypoint Module="TEDRDRV.SYS" Method="*"/></Tag></Tag>`;
   await page.setInputFiles('#stk-tags-file', { name: 'mine.stacktags', mimeType: 'application/xml', buffer: Buffer.from(xml) });
