@@ -449,7 +449,8 @@ static void unlink_replaced(struct db_store *st, struct db_catalog *cat, int64_t
 {
 	struct versions vs = {0};
 	DIR *d = NULL;
-	if (cat->ops->files(cat, versions_add, &vs) != 0 || !(d = opendir(st->dir))) {
+	/* no files, nothing replaced (and qsort/bsearch take no NULL array) */
+	if (cat->ops->files(cat, versions_add, &vs) != 0 || !vs.n || !(d = opendir(st->dir))) {
 		free(vs.v);
 		return;
 	}
