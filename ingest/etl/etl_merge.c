@@ -359,7 +359,8 @@ int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
 			return rc;
 		set_key(m, top, rc);
 		tree_replay(m);
-		if ((rc = enter_new_streams(m)) < 0) /* CPUs the advance's scan found */
+		/* CPUs the advance's scan found (tested here: this runs once an event) */
+		if (m->n_tree < m->n_streams && (rc = enter_new_streams(m)) < 0)
 			return rc;
 	}
 	if (m->n_tree == 0)
