@@ -395,8 +395,7 @@ static struct agg_slice **oldest(struct agg_builder *b, int l, int64_t limit)
 
 int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 {
-	if (t_ns > b->wm)
-		b->wm = t_ns;
+	b->wm = t_ns > b->wm ? t_ns : b->wm; /* a select: records' times come out of order */
 	if (b->wm < b->lookahead_ns)
 		return 0; /* only the lookahead's few slices can be open */
 	int64_t done_ms = (b->wm - b->lookahead_ns) / AGG_MS; /* slices ending by here are done */

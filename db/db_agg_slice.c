@@ -94,10 +94,8 @@ void agg_rec_merge(struct agg_rec *dst, const struct agg_rec *src, unsigned max_
 	}
 	for (uint64_t m = src->hmask; m; m &= m - 1) {
 		int b = __builtin_ctzll(m);
-		if (dst->hmask >> b & 1)
-			dst->hist[b] += src->hist[b];
-		else
-			dst->hist[b] = src->hist[b];
+		uint64_t held = (uint64_t)0 - (dst->hmask >> b & 1); /* valid only if set */
+		dst->hist[b] = (dst->hist[b] & held) + src->hist[b];
 	}
 	dst->hmask |= src->hmask;
 }

@@ -3,13 +3,14 @@
  * one set of figures into another. */
 #include "db_etw.h"
 
-static const uint32_t edges[DB_DPC_NEDGES] = {
-	1000,    1250,    1600,    2000,    2500,    3200,    4000,    5000,    6300,    8000,
-	10000,   12500,   16000,   20000,   25000,   32000,   40000,   50000,   63000,   80000,
-	100000,  125000,  160000,  200000,  250000,  320000,  400000,  500000,  630000,  800000,
-	1000000, 1250000, 1600000, 2000000, 2500000, 3200000, 4000000, 5000000, 6300000, 8000000,
-	10000000,
-};
+#define R10_EDGES                                                                            \
+	1000,    1250,    1600,    2000,    2500,    3200,    4000,    5000,    6300,    8000,     \
+	10000,   12500,   16000,   20000,   25000,   32000,   40000,   50000,   63000,   80000,    \
+	100000,  125000,  160000,  200000,  250000,  320000,  400000,  500000,  630000,  800000,   \
+	1000000, 1250000, 1600000, 2000000, 2500000, 3200000, 4000000, 5000000, 6300000, 8000000,  \
+	10000000
+
+static const uint32_t edges[DB_DPC_NEDGES] = {R10_EDGES};
 
 const uint32_t *db_dpc_bucket_edges_ns(void)
 {
@@ -27,11 +28,19 @@ static const uint8_t first_edge_of_bits[64] = {
 	41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41, 41,
 };
 
+/* The edges again, as 64-bit values with 3 all-ones sentinels past the last one. */
+static const uint64_t edges_ext[DB_DPC_NEDGES + 3] = {R10_EDGES, UINT64_MAX, UINT64_MAX,
+							UINT64_MAX};
+
 int db_dpc_bucket(uint64_t d)
 {
+	/* first i with d <= edges[i], or NEDGES: at most 3 steps from the table's edge, taken
+	 * without branches (a loop's exit mispredicted on most events); once d <= edges_ext[i]
+	 * a step adds 0, and the sentinels stop it at NEDGES */
 	int i = first_edge_of_bits[63 - __builtin_clzll(d | 1)];
-	while (i < DB_DPC_NEDGES && d > edges[i]) /* first i with d <= edges[i], or NEDGES */
-		i++;
+	i += d > edges_ext[i];
+	i += d > edges_ext[i];
+	i += d > edges_ext[i];
 	return i;
 }
 

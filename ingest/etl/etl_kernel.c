@@ -43,6 +43,23 @@ const char *etl_kernel_group_name(int group)
 	return NULL;
 }
 
+/* PerfInfo's types by table: DPC, ISR and sample events, most of a trace, come interleaved,
+ * and a switch's jump through a table of cases mispredicted on nearly every one. */
+_Static_assert(ETL_K_COUNT <= 256, "kinds fit a byte");
+static const uint8_t perfinfo_kinds[256] = {
+	[46] = ETL_K_SAMPLED_PROFILE,
+	[50] = ETL_K_ISR_MSI,
+	[51] = ETL_K_SYSCALL_ENTER,
+	[52] = ETL_K_SYSCALL_EXIT,
+	[66] = ETL_K_THREADED_DPC,
+	[67] = ETL_K_ISR,
+	[68] = ETL_K_DPC,
+	[69] = ETL_K_TIMER_DPC,
+	[72] = ETL_K_PROFILE_SET_INTERVAL,
+	[73] = ETL_K_PROFILE_COLLECTION_START,
+	[74] = ETL_K_PROFILE_COLLECTION_END,
+};
+
 static enum etl_kernel_kind classify_hook(int g, int t)
 {
 	switch (g) {
@@ -55,20 +72,7 @@ static enum etl_kernel_kind classify_hook(int g, int t)
 		}
 		break;
 	case ETL_GROUP_PERFINFO:
-		switch (t) {
-		case 46: return ETL_K_SAMPLED_PROFILE;
-		case 50: return ETL_K_ISR_MSI;
-		case 66: return ETL_K_THREADED_DPC;
-		case 67: return ETL_K_ISR;
-		case 68: return ETL_K_DPC;
-		case 69: return ETL_K_TIMER_DPC;
-		case 72: return ETL_K_PROFILE_SET_INTERVAL;
-		case 73: return ETL_K_PROFILE_COLLECTION_START;
-		case 74: return ETL_K_PROFILE_COLLECTION_END;
-		case 51: return ETL_K_SYSCALL_ENTER;
-		case 52: return ETL_K_SYSCALL_EXIT;
-		}
-		break;
+		return (unsigned)t < 256 ? (enum etl_kernel_kind)perfinfo_kinds[t] : ETL_K_OTHER;
 	case ETL_GROUP_STACKWALK:
 		switch (t) {
 		case 32: return ETL_K_STACK;

@@ -257,15 +257,17 @@ int etl_modmap_merge_event(struct etl_modmap *m, const struct etl_image *im,
 static const struct etl_module *lookup_space(const struct etl_modmap *m, uint64_t space,
 					     uint64_t addr, int64_t t_ns)
 {
-	/* last entry with (space, base) <= (space, addr) */
-	size_t lo = 0, hi = m->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct etl_module *e = &m->v[mid];
-		if (e->space < space || (e->space == space && e->base <= addr))
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* lo = entries with (space, base) <= (space, addr): the last such one is v[lo - 1].
+	 * Each step's side is taken by a mask, not a branch: interleaved DPCs/ISRs of several
+	 * drivers ask about addresses no predictor can follow. */
+	size_t lo = 0, len = m->n;
+	while (len > 0) {
+		size_t half = len / 2;
+		const struct etl_module *e = &m->v[lo + half];
+		size_t in = (size_t)0 - (size_t)((e->space < space) |
+						 ((e->space == space) & (e->base <= addr)));
+		lo += (half + 1) & in;
+		len = half ^ ((half ^ (len - half - 1)) & in);
 	}
 	const struct etl_module *best = NULL;
 	for (size_t i = lo, k = 0; i-- > 0 && k < 16; k++) {

@@ -53,13 +53,23 @@ static int load_buffer(struct etl_reader *r)
 	}
 }
 
+/* Cache the header's clock for etl_reader_ticks_to_ns (after each logfile parse). */
+static void clock_cache(struct etl_reader *r)
+{
+	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
+	r->clock_f = f;
+	r->clock_k = f && 1000000000u % f == 0 ? 1000000000u / f : 0;
+}
+
 void etl_reader_observe(struct etl_reader *r, const struct etl_event *ev)
 {
 	if (ev->ev_class != ETL_EC_SYSTEM || ev->group != 0)
 		return;
 	if (ev->type == 0 && !r->have_header) {
-		if (etl_logfile_parse(ev, &r->lf) == 0)
+		if (etl_logfile_parse(ev, &r->lf) == 0) {
 			r->have_header = 1;
+			clock_cache(r);
+		}
 	} else if (ev->type == 5 || ev->type == 32) {
 		uint32_t m[8];
 		/* type 32 may be all zero: keep the first non-zero set */
@@ -130,6 +140,7 @@ int etl_reader_open(struct etl_reader *r, FILE *f)
 	    etl_logfile_parse(&ev, &r->lf) != 0)
 		return INGEST_EFORMAT;
 	r->have_header = 1;
+	clock_cache(r);
 	if (r->lf.buffer_size > ETL_BUFFER_MAX_SIZE) {
 		r->refused_buffer_size = r->lf.buffer_size;
 		return INGEST_EFORMAT;
@@ -152,9 +163,10 @@ uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
 	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
 	if (f == 0)
 		return 0;
-	/* common clocks (10 MHz QPC, FILETIME) are whole ns per tick: skip the 128-bit divide */
-	if (1000000000u % f == 0) {
-		uint64_t k = 1000000000u / f;
+	/* common clocks (10 MHz QPC, FILETIME) are whole ns per tick: skip the 128-bit divide
+	 * (and, for the clock cached at open, the two 64-bit ones that tell) */
+	uint64_t k = f == r->clock_f ? r->clock_k : 1000000000u % f == 0 ? 1000000000u / f : 0;
+	if (k) {
 		if (ticks <= UINT64_MAX / k)
 			return ticks * k;
 		return UINT64_MAX;

@@ -43,6 +43,9 @@ struct etl_reader {
 	struct etl_time_guard guard; /* active once etl_reader_check_times() is called */
 	uint64_t prev_ts;            /* the current buffer's previous event time */
 	uint32_t refused_buffer_size; /* open refused a header BufferSize over the cap */
+	uint64_t clock_f, clock_k;    /* the header's ticks per second when it was read, and
+				       * its whole ns per tick (0: not whole): spares the
+				       * per-event divisions of etl_reader_ticks_to_ns */
 };
 
 /* Open: reads buffer 0 and its first event (the logfile header). Returns 0, or
