@@ -58,6 +58,7 @@ struct rec {
 	int restarts, updates;
 	char mode[32], reason[32];
 	double deferred; /* ingest_passes.deferred_samples: samples resolved at the end */
+	double keys_unresolved; /* the summary's stack_keys_unresolved */
 };
 
 static void put_mod(struct rec *r, int32_t id)
@@ -172,6 +173,8 @@ static int on_summary(void *ud, const cJSON *s)
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(p, "redo_reason");
 	const cJSON *deferred = cJSON_GetObjectItemCaseSensitive(p, "deferred_samples");
 	r->deferred = cJSON_IsNumber(deferred) ? deferred->valuedouble : -1;
+	const cJSON *unres = cJSON_GetObjectItemCaseSensitive(s, "stack_keys_unresolved");
+	r->keys_unresolved = cJSON_IsNumber(unres) ? unres->valuedouble : -1;
 	snprintf(r->mode, sizeof r->mode, "%s", cJSON_IsString(mode) ? mode->valuestring : "");
 	snprintf(r->reason, sizeof r->reason, "%s", cJSON_IsString(why) ? why->valuestring : "");
 	cJSON_DeleteItemFromObjectCaseSensitive(c, "ingest_passes");
@@ -435,6 +438,7 @@ static void test_samples(void **state)
 struct variant {
 	const char *name;
 	int compressed, no_stacks, images_at_end, stack_keys;
+	int key_defs, user_keys; /* etlgen's stack_key_defs and user_keys */
 	const char *mode, *reason; /* what the one pass must do */
 	int deferred; /* one pass: 1 if samples must wait for stack keys (etl_defer.h) */
 };
@@ -453,6 +457,13 @@ static void check_scenario(const char *file, double seconds, const struct varian
 	s.no_stacks = v->no_stacks;
 	s.images_at_end = v->images_at_end;
 	s.stack_keys = v->stack_keys;
+	s.stack_key_defs = v->key_defs;
+	s.user_keys = v->user_keys;
+	/* user keys: the first kernel module's samples run in the System process (pid 4),
+	 * where the shared user key's frame (in app.exe, of the scenario's process) resolves
+	 * to nothing, while every other sample resolves it to app.exe */
+	if (v->user_keys) /* the loader's own heap copy: the scenario is ours to change */
+		((struct etlgen_module *)s.modules)[0].sample_process = 2;
 	FILE *f = tmpfile();
 	assert_non_null(f);
 	struct etlgen_expect e;
@@ -468,18 +479,23 @@ static void check_scenario(const char *file, double seconds, const struct varian
 	assert_string_equal(one.reason, v->reason);
 	if (strcmp(v->mode, "one_pass") == 0)
 		assert_true(v->deferred ? one.deferred > 0 : one.deferred == 0);
+	assert_true(v->key_defs == 2 ? one.keys_unresolved > 0 : one.keys_unresolved == 0);
 	assert_int_equal(one.restarts, strcmp(v->mode, "two_pass_redo") == 0);
 	rec_clear(&one);
 	free(one.out.s);
 }
 
 static const struct variant field[] = {
-	{"stacks", 0, 0, 0, 0, "one_pass", "", 0},
-	{"stacks, compressed", 1, 0, 0, 0, "one_pass", "", 0},
-	{"no stacks", 0, 1, 0, 0, "one_pass", "", 0},
-	{"images at the end", 0, 0, 1, 0, "two_pass_redo", "image", 0},
-	{"images at the end, no stacks", 1, 1, 1, 0, "two_pass_redo", "image", 0},
-	{"stack keys", 0, 0, 0, 1, "one_pass", "", 1},
+	{"stacks", 0, 0, 0, 0, 0, 0, "one_pass", "", 0},
+	{"stacks, compressed", 1, 0, 0, 0, 0, 0, "one_pass", "", 0},
+	{"no stacks", 0, 1, 0, 0, 0, 0, "one_pass", "", 0},
+	{"images at the end", 0, 0, 1, 0, 0, 0, "two_pass_redo", "image", 0},
+	{"images at the end, no stacks", 1, 1, 1, 0, 0, 0, "two_pass_redo", "image", 0},
+	{"stack keys", 0, 0, 0, 1, 0, 0, "one_pass", "", 1},
+	{"stack keys defined in the middle and again at the end", 0, 0, 0, 1, 1, 0, "one_pass",
+	 "", 1},
+	{"stack keys, one never defined", 1, 0, 0, 1, 2, 0, "one_pass", "", 1},
+	{"stack keys, user key shared by two processes", 0, 0, 0, 1, 0, 1, "one_pass", "", 1},
 };
 
 static void test_field_story(void **state)
@@ -493,7 +509,7 @@ static void test_field_story(void **state)
 static void test_io_story(void **state)
 {
 	(void)state;
-	static const struct variant io = {"io story", 0, 0, 0, 0, "one_pass", "", 0};
+	static const struct variant io = {"io story", 0, 0, 0, 0, 0, 0, "one_pass", "", 0};
 	check_scenario(SOURCE_DIR "/bench/io_busy.json", 0.3, &io);
 }
 
