@@ -3,6 +3,7 @@
  * the entries of its two halves and its ops (addresses, then module ids / op tags). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "etl_defer.h"
 
 struct rec {
@@ -39,11 +40,29 @@ static const struct etl_frames *list(const struct etl_pending_sample *p, int i)
 	return i < 2 ? &p->half[i] : &p->ops;
 }
 
+/* An unlinked temporary file in $TMPDIR (an absolute path), else tmpfile()'s (/tmp). */
+static FILE *spill_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[4096];
+	if (!dir || dir[0] != '/' ||
+	    snprintf(path, sizeof path, "%s/etlscope-defer-XXXXXX", dir) >= (int)sizeof path)
+		return tmpfile();
+	int fd = mkstemp(path); /* mode 0600 */
+	if (fd < 0)
+		return NULL;
+	unlink(path);
+	FILE *f = fdopen(fd, "w+b");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 int etl_defer_put(struct etl_defer *d, const struct etl_pending_sample *p)
 {
 	if (d->reading || d->bytes > ETL_DEFER_MAX_BYTES)
 		return -1;
-	if (!d->f && !(d->f = tmpfile()))
+	if (!d->f && !(d->f = spill_file()))
 		return -1;
 	struct rec r;
 	memset(&r, 0, sizeof r);

@@ -8,10 +8,12 @@
  * would have emitted.
  *
  * Memory: one stdio buffer and one sample at a time, whatever the number of samples; the
- * file holds ~100 bytes + 12 per frame per sample and is capped at ETL_DEFER_MAX_BYTES
- * (past it, etl_defer_put refuses: the caller starts over in two passes). The file is
- * tmpfile()'s (unlinked, gone when closed or the process dies); it is private to this
- * process, so records are raw native-endian copies. */
+ * file holds ~160 bytes a sample + 12 per frame, 24 per key reference, and is capped at
+ * ETL_DEFER_MAX_BYTES (past it, etl_defer_put refuses: the caller starts over in two
+ * passes). The file is
+ * created in $TMPDIR (else tmpfile()'s /tmp), mode 0600, and unlinked at once (gone when
+ * closed or the process dies); it is private to this process, so records are raw
+ * native-endian copies. */
 #ifndef ETLSCOPE_ETL_DEFER_H
 #define ETLSCOPE_ETL_DEFER_H
 

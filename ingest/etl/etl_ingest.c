@@ -18,12 +18,18 @@
  *     others are emitted then;
  *   - threads: a thread id looked up with no Thread event yet is noted; a Thread event for
  *     a noted id means redo (two passes would have answered with its first process);
- *   - stack keys: a KeyKernel/KeyUser reference with no definition at or after its time
- *     means redo at once (find takes the first definition at or after the reference, and
- *     one may still come). Real traces with stack caching define keys after their use
- *     (KeyDelete, KeyRundown at the end), so they are read twice, as before, but stop the
- *     one pass at their first sample with a stack instead of at the end; deferring those
- *     samples is the open next step (ingest/etl/README.md);
+ *   - stack keys: a KeyKernel/KeyUser reference defers its sample (find takes the first
+ *     definition at or after the reference, and real traces with stack caching define
+ *     keys after their use: KeyDelete on eviction, KeyRundown at the end). From that
+ *     reference on, the sample's stack inputs (frames, and (key, reference time)) are
+ *     recorded in order instead of applied; the sample still waits in the window and its
+ *     CPU's hold (stack events and DPC/ISR marks reach it as before), then goes to a
+ *     temporary file (etl_defer.h) instead of the sink. At the end, with every definition
+ *     and image known, each is read back, its inputs replayed in order (each frame
+ *     resolved in the sample's process at the sample's time, as two passes do) and
+ *     emitted. Keys never defined count at the replay. Redo only if a sample records more
+ *     than ETL_PENDING_MAX_OPS inputs ("stack_key_ops") or the file cannot take it
+ *     ("stack_key_spill": no temporary file, a write error, past 1 GiB);
  *   - file names: an I/O whose file object/key has no name yet is noted; a name for a
  *     noted key means redo (FileRundown at the end names files opened before the trace);
  *   - span: the timeline slice comes from the header's StartTime → EndTime (no EndTime:
