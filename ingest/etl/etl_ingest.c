@@ -821,16 +821,20 @@ static void replay_ops(struct ctx *c, struct etl_pending_sample *p)
 	etl_frames_free(&p->ops, &c->pend.frame_bytes);
 }
 
+static int defer_read_error(struct ctx *c)
+{
+	ingest_error_set(c->err, "cannot read back the temporary file of samples waiting for "
+				 "their stack keys");
+	return INGEST_EIO;
+}
+
 /* One pass, at the end: the deferred samples read back, resolved and emitted. */
 static int emit_deferred(struct ctx *c)
 {
 	if (!c->one.defer.n)
 		return 0;
-	if (etl_defer_rewind(&c->one.defer) != 0) {
-		ingest_error_set(c->err, "cannot read back the temporary file of samples waiting "
-					 "for their stack keys");
-		return INGEST_EIO;
-	}
+	if (etl_defer_rewind(&c->one.defer) != 0)
+		return defer_read_error(c);
 	etl_stack_cache_sort(&c->stacks);
 	c->one.stacks_unsorted = 0;
 	struct etl_pending_sample p;
@@ -849,11 +853,8 @@ static int emit_deferred(struct ctx *c)
 	}
 	if (rc == -2)
 		return oom(c);
-	if (rc < 0) {
-		ingest_error_set(c->err, "cannot read back the temporary file of samples waiting "
-					 "for their stack keys");
-		return INGEST_EIO;
-	}
+	if (rc < 0)
+		return defer_read_error(c);
 	etl_defer_clear(&c->one.defer);
 	return 0;
 }
