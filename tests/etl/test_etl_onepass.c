@@ -6,11 +6,13 @@
  * pid, size, times, identity) at the end — module ids themselves differ by design (one pass
  * numbers modules as lookups first meet them). The same trace read with ETL_TWO_PASS and
  * ETL_ONE_PASS must give the same text, on every shared ETL sample and on etlgen scenarios
- * (with and without stacks, compressed, images at the end, stack keys, the scheduling and
- * I/O story). Each case also says which way the one pass must have gone: read once, or
- * started over in two passes for a named reason — the scenarios whose late images, stack
- * keys or file names change earlier answers must start over (disable the detector and the
- * texts differ), the others must not. */
+ * (with and without stacks, compressed, images at the end, the scheduling and I/O story,
+ * and stack caching: keys defined at the end, evicted mid-trace and defined again, never
+ * defined, a user key shared by two processes). Each case also says which way the one
+ * pass must have gone: read once, or started over in two passes for a named reason — the
+ * scenarios whose late images or file names change earlier answers must start over
+ * (disable the detector and the texts differ), the others must not; the stack-caching
+ * ones read once with their key-referencing samples deferred to the end (etl_defer.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -409,7 +411,7 @@ static void compare(FILE *f, struct rec *one)
 	free(two.out.s);
 }
 
-static void check_file(const char *path, const char *mode)
+static void check_file(const char *path, const char *mode, const char *reason)
 {
 	FILE *f = fopen(path, "rb");
 	assert_non_null(f);
@@ -418,21 +420,23 @@ static void check_file(const char *path, const char *mode)
 	fclose(f);
 	print_message("%s: %s %s\n", strrchr(path, '/') + 1, one.mode, one.reason);
 	assert_string_equal(one.mode, mode);
+	assert_string_equal(one.reason, reason);
 	rec_clear(&one);
 	free(one.out.s);
 }
 
 /* The shared samples: xperf/WPR kernel sessions that log their rundown first are read in
- * one pass; the PerfView trace names its files only in the FileRundown at its end, after
- * the disk I/O that used them. */
+ * one pass. The PerfView trace (the one with stack caching) starts over: its thread rundown
+ * comes at the end, after samples of those threads (and its FileRundown, after the disk
+ * I/O that used the files) — no longer for its stack keys. */
 static void test_samples(void **state)
 {
 	(void)state;
-	check_file(SAMPLE("airbus-lxcore_kernel.etl"), "one_pass");
-	check_file(SAMPLE("airbus-AMSITrace.etl"), "one_pass");
-	check_file(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), "one_pass");
-	check_file(SAMPLE("syzygy-image_data_32_v2.etl"), "one_pass");
-	check_file(SAMPLE("perfview-net452-x64-compressed.etl"), "two_pass_redo");
+	check_file(SAMPLE("airbus-lxcore_kernel.etl"), "one_pass", "");
+	check_file(SAMPLE("airbus-AMSITrace.etl"), "one_pass", "");
+	check_file(SAMPLE("airbus-ShutdownPerfDiagLogger.etl"), "one_pass", "");
+	check_file(SAMPLE("syzygy-image_data_32_v2.etl"), "one_pass", "");
+	check_file(SAMPLE("perfview-net452-x64-compressed.etl"), "two_pass_redo", "thread");
 }
 
 struct variant {
