@@ -23,8 +23,11 @@ case $name in
     # trace writer.
     gen=$here/../build/tools/etlgen/etlgen
     if [ -x "$gen" ]; then
+      # stack caching (true): keys evicted mid-trace and defined again at the end, and a
+      # user key never defined (no user-space module) — the one pass's deferred samples
       for c in false true; do
-        printf '{"cpus":2,"duration_s":0.05,"compressed":%s,"buffer_size":8192,"sample_rate_hz":200,"stack_keys":%s,"modules":[{"name":"ndis.sys","base":"0xfffff80000100000","size":65536,"dpc":{"rate":2000,"duration_us":{"dist":"uniform","min":5,"max":300},"inside":{"every_us":40,"flag":true,"stacks":true,"samples":[{"leaf":"ndis.sys","callers":["ndis.sys"]}]}},"isr":{"rate":500,"msi":true,"duration_us":{"dist":"fixed","value":3}},"samples":{"weight":1,"stack":["ndis.sys"]}}]}' "$c" "$c" > "$dir/scenario.json"
+        k=0; [ $c = true ] && k=1
+        printf '{"cpus":2,"duration_s":0.05,"compressed":%s,"buffer_size":8192,"sample_rate_hz":200,"stack_keys":%s,"stack_key_defs":%s,"user_keys":%s,"modules":[{"name":"ndis.sys","base":"0xfffff80000100000","size":65536,"dpc":{"rate":2000,"duration_us":{"dist":"uniform","min":5,"max":300},"inside":{"every_us":40,"flag":true,"stacks":true,"samples":[{"leaf":"ndis.sys","callers":["ndis.sys"]}]}},"isr":{"rate":500,"msi":true,"duration_us":{"dist":"fixed","value":3}},"samples":{"weight":1,"stack":["ndis.sys"]}}]}' "$c" "$c" "$k" "$c" > "$dir/scenario.json"
         "$gen" "$dir/scenario.json" "$dir/etlgen-$c.etl" >/dev/null 2>&1 || true
       done
       # CSwitch, ReadyThread, SysClEnter/SysClExit, samples inside syscalls, DPCs

@@ -18,12 +18,18 @@
  *     others are emitted then;
  *   - threads: a thread id looked up with no Thread event yet is noted; a Thread event for
  *     a noted id means redo (two passes would have answered with its first process);
- *   - stack keys: a KeyKernel/KeyUser reference with no definition at or after its time
- *     means redo at once (find takes the first definition at or after the reference, and
- *     one may still come). Real traces with stack caching define keys after their use
- *     (KeyDelete, KeyRundown at the end), so they are read twice, as before, but stop the
- *     one pass at their first sample with a stack instead of at the end; deferring those
- *     samples is the open next step (ingest/etl/README.md);
+ *   - stack keys: a KeyKernel/KeyUser reference defers its sample (find takes the first
+ *     definition at or after the reference, and real traces with stack caching define
+ *     keys after their use: KeyDelete on eviction, KeyRundown at the end). From that
+ *     reference on, the sample's stack inputs (frames, and (key, reference time)) are
+ *     recorded in order instead of applied; the sample still waits in the window and its
+ *     CPU's hold (stack events and DPC/ISR marks reach it as before), then goes to a
+ *     temporary file (etl_defer.h) instead of the sink. At the end, with every definition
+ *     and image known, each is read back, its inputs replayed in order (each frame
+ *     resolved in the sample's process at the sample's time, as two passes do) and
+ *     emitted. Keys never defined count at the replay. Redo only if a sample records more
+ *     than ETL_PENDING_MAX_OPS inputs ("stack_key_ops") or the file cannot take it
+ *     ("stack_key_spill": no temporary file, a write error, past 1 GiB);
  *   - file names: an I/O whose file object/key has no name yet is noted; a name for a
  *     noted key means redo (FileRundown at the end names files opened before the trace);
  *   - span: the timeline slice comes from the header's StartTime → EndTime (no EndTime:
@@ -69,6 +75,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "etl_addrs.h"
+#include "etl_defer.h"
 #include "etl_ingest.h"
 #include "etl_ioagg.h"
 #include "etl_kernel.h"
@@ -117,6 +124,7 @@ struct onepass {
 	int stacks_unsorted;        /* a definition came since the cache was sorted */
 	int late_rc;                /* a sink error while emitting a module inside a lookup */
 	uint64_t slice_ns;          /* the timeline slice from the header's span */
+	struct etl_defer defer;     /* samples waiting for stack-key definitions */
 };
 
 struct ctx {
@@ -151,12 +159,17 @@ static int oom(struct ctx *c)
 }
 
 /* The one pass cannot stay exact: note why (the first reason counts) and where. */
-static void redo(struct ctx *c, const char *why, const struct etl_event *ev)
+static void redo_at(struct ctx *c, const char *why, int64_t t_ns)
 {
 	if (!c->one.redo) {
 		c->one.redo = why;
-		c->one.redo_at_ns = etl_reader_ns(&c->r, ev->timestamp);
+		c->one.redo_at_ns = t_ns;
 	}
+}
+
+static void redo(struct ctx *c, const char *why, const struct etl_event *ev)
+{
+	redo_at(c, why, etl_reader_ns(&c->r, ev->timestamp));
 }
 
 /* Could a lookup already answered have gone otherwise with a module at [base, base+size)
@@ -415,14 +428,19 @@ static void join_half(struct ctx *c, const struct etl_frames *h, uint32_t at)
 static int flush_sample(struct ctx *c, struct etl_pending_sample *p)
 {
 	struct sink_cpu_sample *s = &p->s;
+	if (p->ops.n) { /* waits for stack-key definitions: to the file, emitted at the end */
+		if (!c->one.redo && etl_defer_put(&c->one.defer, p) != 0)
+			redo_at(c, "stack_key_spill", s->t_ns);
+		etl_pending_sample_release(p, &c->pend.frame_bytes);
+		return 0;
+	}
 	s->stack_modules = s->n_stack_modules ? p->mods : NULL;
 	s->module_chain = s->n_module_chain ? p->chain : NULL;
 	/* join the halves: kernel frames (innermost) first, then the user ones */
 	uint32_t nk = p->half[0].n, nu = p->half[1].n;
 	join_half(c, &p->half[0], 0);
 	join_half(c, &p->half[1], nk);
-	etl_frames_free(&p->half[0], &c->pend.frame_bytes);
-	etl_frames_free(&p->half[1], &c->pend.frame_bytes);
+	etl_pending_sample_release(p, &c->pend.frame_bytes);
 	s->n_frames = nk + nu;
 	s->frames = s->n_frames ? c->join : NULL;
 	if (p->stack_kinds)
@@ -719,6 +737,36 @@ bad:
 	return 0;
 }
 
+/* The frames of key's definition for a reference at ref_ts (etl_stack_cache_find) into the
+ * sample; an undefined key counts. */
+static void add_key_frames(struct ctx *c, struct etl_pending_sample *p, uint64_t key,
+			   uint64_t ref_ts)
+{
+	if (c->one.stacks_unsorted) {
+		etl_stack_cache_sort(&c->stacks);
+		c->one.stacks_unsorted = 0;
+	}
+	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, key, ref_ts);
+	if (!d) {
+		c->facts.stack_keys_unresolved++;
+		return;
+	}
+	for (uint32_t i = 0; i < d->n_frames; i++)
+		add_stack_frame(c, p, etl_stack_def_frame(&c->stacks, d, i), d->psize);
+}
+
+/* One pass: an input of a deferred sample's stack recorded (etl_pending_sample.ops); more
+ * than ETL_PENDING_MAX_OPS entries start over in two passes. */
+static void defer_op(struct ctx *c, struct etl_pending_sample *p, uint64_t v, int32_t tag,
+		     const struct etl_event *ev)
+{
+	int rc = etl_frames_push(&p->ops, v, tag, ETL_PENDING_MAX_OPS, &c->pend.frame_bytes);
+	if (rc < 0)
+		c->frames_oom = 1;
+	else if (rc > 0)
+		redo(c, "stack_key_ops", ev);
+}
+
 /* A Stack/KeyKernel/KeyUser event: add its frames' modules to its sample, if pending. */
 static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k)
 {
@@ -737,27 +785,78 @@ static void match_stack(struct ctx *c, const struct etl_event *ev, enum etl_kern
 	}
 	p->stack_kinds |= 1u << bit;
 	c->facts.stack_events_matched++;
+	/* one pass: a key reference defers the sample (invariants at the top); from then on
+	 * its stack inputs are recorded, in order, to be replayed at the end */
+	if (c->one.on && (k != ETL_K_STACK || p->ops.n)) {
+		if (k == ETL_K_STACK) {
+			for (uint32_t i = 0; i < s.n_frames; i++)
+				defer_op(c, p, etl_stack_frame(&s, i), (int32_t)s.psize, ev);
+		} else {
+			defer_op(c, p, s.key, ETL_OP_KEY, ev);
+			defer_op(c, p, ev->timestamp, ETL_OP_KEY_TS, ev);
+		}
+		return;
+	}
 	if (k == ETL_K_STACK) {
 		for (uint32_t i = 0; i < s.n_frames; i++)
 			add_stack_frame(c, p, etl_stack_frame(&s, i), s.psize);
 		return;
 	}
-	if (c->one.stacks_unsorted) {
-		etl_stack_cache_sort(&c->stacks);
-		c->one.stacks_unsorted = 0;
+	add_key_frames(c, p, s.key, ev->timestamp);
+}
+
+/* A deferred sample: replay its recorded stack inputs now that every key definition is
+ * known (the same calls two passes made, in the same order). */
+static void replay_ops(struct ctx *c, struct etl_pending_sample *p)
+{
+	const struct etl_frames *o = &p->ops;
+	for (uint32_t i = 0; i < o->n; i++) {
+		if (o->mod[i] == ETL_OP_KEY && i + 1 < o->n && o->mod[i + 1] == ETL_OP_KEY_TS) {
+			add_key_frames(c, p, o->addr[i], o->addr[i + 1]);
+			i++;
+		} else if (o->mod[i] == 4 || o->mod[i] == 8) {
+			add_stack_frame(c, p, o->addr[i], (unsigned)o->mod[i]);
+		}
 	}
-	const struct etl_stack_def *d = etl_stack_cache_find(&c->stacks, s.key, ev->timestamp);
-	/* one pass: a definition still to come would answer (find takes the first one at or
-	 * after the reference); traces with stack caching define keys after their use, so
-	 * stop now rather than read on and start over at the end (invariants at the top) */
-	if (c->one.on && (!d || d->def_ts < ev->timestamp))
-		redo(c, "stack_key", ev);
-	if (!d) {
-		c->facts.stack_keys_unresolved++;
-		return;
+	etl_frames_free(&p->ops, &c->pend.frame_bytes);
+}
+
+static int defer_read_error(struct ctx *c)
+{
+	ingest_error_set(c->err, "cannot read back the temporary file of samples waiting for "
+				 "their stack keys");
+	return INGEST_EIO;
+}
+
+/* One pass, at the end: the deferred samples read back, resolved and emitted. */
+static int emit_deferred(struct ctx *c)
+{
+	if (!c->one.defer.n)
+		return 0;
+	if (etl_defer_rewind(&c->one.defer) != 0)
+		return defer_read_error(c);
+	etl_stack_cache_sort(&c->stacks);
+	c->one.stacks_unsorted = 0;
+	struct etl_pending_sample p;
+	int rc;
+	while ((rc = etl_defer_next(&c->one.defer, &p, &c->pend.frame_bytes)) == 1) {
+		replay_ops(c, &p);
+		if (c->frames_oom) {
+			etl_pending_sample_release(&p, &c->pend.frame_bytes);
+			return oom(c);
+		}
+		c->facts.deferred_samples++;
+		if ((rc = flush_sample(c, &p)) < 0)
+			return rc;
+		if (c->one.late_rc)
+			return c->one.late_rc;
 	}
-	for (uint32_t i = 0; i < d->n_frames; i++)
-		add_stack_frame(c, p, etl_stack_def_frame(&c->stacks, d, i), d->psize);
+	if (rc == -2)
+		return oom(c);
+	if (rc < 0)
+		return defer_read_error(c);
+	etl_defer_clear(&c->one.defer);
+	return 0;
 }
 
 static int add_sample(struct ctx *c, const struct etl_event *ev)
@@ -982,11 +1081,17 @@ static int merge_pass(struct ctx *c, FILE *f)
 	return 0;
 }
 
+#define ONE_PASS_REDO 1 /* run_one_pass: start over in two passes (c->one.redo says why) */
+
 /* What both ways end with: the samples still waiting, the aggregates, the summary. */
 static int finish(struct ctx *c)
 {
 	int rc;
 	if ((rc = flush_all(c)) < 0)
+		return rc;
+	if (c->one.on && c->one.redo)
+		return ONE_PASS_REDO; /* a deferred sample could not be kept */
+	if (c->one.on && (rc = emit_deferred(c)) < 0)
 		return rc;
 	if ((rc = etl_sched_emit(&c->sched, c->sink, resolve_syscall, process_name, c)) < 0)
 		return rc;
@@ -1034,7 +1139,6 @@ static int run_two_pass(struct ctx *c, FILE *f)
 	return finish(c);
 }
 
-#define ONE_PASS_REDO 1 /* run_one_pass: start over in two passes (c->one.redo says why) */
 
 /* The header's span in ns (StartTime to EndTime), 0 when its end is unknown. */
 static int64_t header_span_ns(const struct ctx *c)
@@ -1087,11 +1191,9 @@ static void ctx_free(struct ctx *c)
 	etl_tidmap_free(&c->tids);
 	for (size_t i = 0; i < c->n_hold; i++) {
 		struct hold_ring *h = c->hold[i];
-		for (unsigned j = 0; h && j < h->count; j++) { /* left by an aborted parse */
-			struct etl_pending_sample *p = &h->slot[(h->head + j) % HOLD_PER_CPU];
-			etl_frames_free(&p->half[0], &c->pend.frame_bytes);
-			etl_frames_free(&p->half[1], &c->pend.frame_bytes);
-		}
+		for (unsigned j = 0; h && j < h->count; j++) /* left by an aborted parse */
+			etl_pending_sample_release(&h->slot[(h->head + j) % HOLD_PER_CPU],
+						   &c->pend.frame_bytes);
 		free(h);
 	}
 	etl_pending_free(&c->pend);
@@ -1105,6 +1207,7 @@ static void ctx_free(struct ctx *c)
 	etl_keyset_free(&c->one.tids);
 	etl_keyset_free(&c->one.pages);
 	etl_keyset_free(&c->one.files);
+	etl_defer_clear(&c->one.defer);
 	free(c);
 }
 
@@ -1124,6 +1227,7 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	etl_keyset_init(&c->one.tids, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.pages, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.files, ONEPASS_SET_MAX);
+	etl_defer_init(&c->one.defer);
 	if (etl_slicefacts_init(&c->slicefacts, sink) != 0 ||
 	    etl_pending_init(&c->pend, PENDING_SAMPLES, PENDING_HORIZON_NS) != 0) {
 		ctx_free(c);

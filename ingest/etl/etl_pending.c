@@ -17,8 +17,15 @@ int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns)
 
 int etl_frames_add(struct etl_frames *h, uint64_t addr, int32_t module_id, size_t *bytes)
 {
-	if (h->n == ETL_PENDING_MAX_HALF)
-		return 0; /* deeper frames dropped: the tree keeps the innermost ones */
+	/* deeper frames dropped: the tree keeps the innermost ones */
+	return etl_frames_push(h, addr, module_id, ETL_PENDING_MAX_HALF, bytes) < 0 ? -1 : 0;
+}
+
+int etl_frames_push(struct etl_frames *h, uint64_t addr, int32_t module_id, uint32_t max,
+		    size_t *bytes)
+{
+	if (h->n >= max)
+		return 1;
 	if (h->n == h->cap) {
 		uint32_t cap = h->cap ? h->cap * 2 : 8;
 		uint64_t *a = malloc((size_t)cap * ETL_FRAME_BYTES);
@@ -47,13 +54,17 @@ void etl_frames_free(struct etl_frames *h, size_t *bytes)
 	memset(h, 0, sizeof *h);
 }
 
+void etl_pending_sample_release(struct etl_pending_sample *s, size_t *bytes)
+{
+	etl_frames_free(&s->half[0], bytes);
+	etl_frames_free(&s->half[1], bytes);
+	etl_frames_free(&s->ops, bytes);
+}
+
 void etl_pending_free(struct etl_pending *p)
 {
-	for (size_t i = 0; p->slot && i < p->count; i++) {
-		struct etl_pending_sample *s = &p->slot[(p->head + i) % p->cap];
-		etl_frames_free(&s->half[0], &p->frame_bytes);
-		etl_frames_free(&s->half[1], &p->frame_bytes);
-	}
+	for (size_t i = 0; p->slot && i < p->count; i++)
+		etl_pending_sample_release(&p->slot[(p->head + i) % p->cap], &p->frame_bytes);
 	free(p->slot);
 	memset(p, 0, sizeof *p);
 }

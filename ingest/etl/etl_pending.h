@@ -24,6 +24,7 @@
 #define ETL_PENDING_MAX_MODS 64 /* distinct modules kept per sample's stack */
 #define ETL_PENDING_MAX_CHAIN 16 /* modules kept of a sample's stack-order chain (leaf first) */
 #define ETL_PENDING_MAX_HALF 256 /* frames kept of each half (kernel, user) of a stack */
+#define ETL_PENDING_MAX_OPS 1024 /* entries of a deferred sample's stack inputs (etl_defer.h) */
 
 /* One half of a sample's stack, leaf first, on the heap (NULL until its first frame): the
  * addresses, then (same block) their module ids (-1 unresolved). The slot holding the sample
@@ -45,11 +46,20 @@ struct etl_pending_sample {
 	uint8_t in_syscall;     /* its thread was inside a syscall (etl_schedtrack.h) */
 	uint64_t syscall_addr;
 	struct etl_frames half[2]; /* 0 kernel, 1 user: joined when the sample is emitted */
+	/* Deferred (etl_defer.h): the stack inputs that came from its first reference to an
+	 * undefined stack key on, in order, replayed at the end: (frame address, its pointer
+	 * size) or (key, ETL_OP_KEY) followed by (reference timestamp, ETL_OP_KEY_TS). */
+	struct etl_frames ops;
 };
+#define ETL_OP_KEY (-1)
+#define ETL_OP_KEY_TS (-2)
 
 /* Append a frame to a half (dropped beyond ETL_PENDING_MAX_HALF), adding what the half grew
  * by to *bytes. 0 or -1 (ENOMEM). */
 int etl_frames_add(struct etl_frames *h, uint64_t addr, int32_t module_id, size_t *bytes);
+/* Append to a list of at most max entries: 0, 1 (full: nothing added) or -1 (ENOMEM). */
+int etl_frames_push(struct etl_frames *h, uint64_t addr, int32_t module_id, uint32_t max,
+		    size_t *bytes);
 /* Bytes a half holds on the heap. */
 static inline size_t etl_frames_bytes(const struct etl_frames *h)
 {
@@ -57,6 +67,8 @@ static inline size_t etl_frames_bytes(const struct etl_frames *h)
 }
 /* Free a half, taking its bytes off *bytes. */
 void etl_frames_free(struct etl_frames *h, size_t *bytes);
+/* Free a sample's halves and ops, taking their bytes off *bytes. */
+void etl_pending_sample_release(struct etl_pending_sample *s, size_t *bytes);
 
 struct etl_pending {
 	struct etl_pending_sample *slot; /* ring of cap slots */

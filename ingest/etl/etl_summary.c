@@ -200,6 +200,9 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 		cJSON *p = cJSON_AddObjectToObject(s, "ingest_passes");
 		if (p) {
 			cJSON_AddStringToObject(p, "mode", f->passes);
+			if (!f->redo_reason)
+				cJSON_AddNumberToObject(p, "deferred_samples",
+							(double)f->deferred_samples);
 			if (f->redo_reason) {
 				cJSON_AddStringToObject(p, "redo_reason", f->redo_reason);
 				cJSON_AddNumberToObject(p, "redo_at_ns", (double)f->redo_at_ns);

@@ -5,7 +5,10 @@
  *   its savepoint and begins anew in the same transaction) and every stored row equals the
  *   two-pass import's, module ids included;
  * - the field story read once: the same rows in every per-run table, and the same modules
- *   (their ids aside: one pass numbers them as lookups meet them). */
+ *   (their ids aside: one pass numbers them as lookups meet them);
+ * - the same with stack caching (keys defined mid-trace and again at the end, a user key
+ *   shared by every process): still read once, its samples deferred to the end
+ *   (etl_defer.h) and stored after every other sample, out of time order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,8 +25,9 @@
 #include "tests/store/store_db.h"
 #include "tools/etlgen/etlgen.h"
 
-/* The field story cut to half a second, written to a temporary file (path). */
-static void write_trace(char *path, size_t n, int images_at_end)
+/* The field story cut to half a second, written to a temporary file (path); keys: with
+ * stack caching (etlgen stack_key_defs 1 and user_keys). */
+static void write_trace(char *path, size_t n, int images_at_end, int keys)
 {
 	snprintf(path, n, "/tmp/etlscope-onepass-XXXXXX");
 	int fd = mkstemp(path);
@@ -36,6 +40,7 @@ static void write_trace(char *path, size_t n, int images_at_end)
 					      msg, sizeof msg), 0);
 	s.duration_s = 0.5;
 	s.images_at_end = images_at_end;
+	s.stack_keys = s.stack_key_defs = s.user_keys = keys;
 	struct etlgen_expect e;
 	assert_int_equal(etlgen_write(&s, f, &e, msg, sizeof msg), 0);
 	etlgen_expect_free(&e);
@@ -147,10 +152,10 @@ static void compare_table(void *ud, const char *t)
 	c->tables += na > 0;
 }
 
-static void check(int images_at_end)
+static void check(int images_at_end, int keys)
 {
 	char trace[64], pa[64], pb[64];
-	write_trace(trace, sizeof trace, images_at_end);
+	write_trace(trace, sizeof trace, images_at_end, keys);
 	sqlite3 *one = import(pa, sizeof pa, trace, 0);
 	sqlite3 *two = import(pb, sizeof pb, trace, 1);
 	unlink(trace);
@@ -160,6 +165,9 @@ static void check(int images_at_end)
 	snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE json_extract(summary,"
 				  " '$.ingest_passes.mode') = '%s'", want);
 	assert_int_equal(count_rows(one, sql), 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE json_extract(summary,"
+				  " '$.ingest_passes.deferred_samples') %s", keys ? "> 1000" : "= 0");
+	assert_int_equal(count_rows(one, sql), !images_at_end);
 	assert_int_equal(count_rows(two, "SELECT count(*) FROM runs WHERE json_extract(summary,"
 				      " '$.ingest_passes') IS NULL"), 1);
 	sqlite3_stmt *q;
@@ -187,13 +195,19 @@ static void check(int images_at_end)
 static void test_redo_stores_the_two_pass_rows(void **state)
 {
 	(void)state;
-	check(1);
+	check(1, 0);
 }
 
 static void test_one_pass_stores_the_same_rows(void **state)
 {
 	(void)state;
-	check(0);
+	check(0, 0);
+}
+
+static void test_deferred_samples_store_the_same_rows(void **state)
+{
+	(void)state;
+	check(0, 1);
 }
 
 int main(void)
@@ -201,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redo_stores_the_two_pass_rows),
 		cmocka_unit_test(test_one_pass_stores_the_same_rows),
+		cmocka_unit_test(test_deferred_samples_store_the_same_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,12 @@ static uint64_t stack_key(const struct gen *g, size_t mi)
 	return (g->P == 8 ? 0xffffe00000001000ull : 0x85001000ull) + 0x40 * (uint64_t)mi;
 }
 
+/* The one user key of user_keys (etlgen.h). */
+static uint64_t user_stack_key(const struct gen *g)
+{
+	return g->P == 8 ? 0xffffe00000800000ull : 0x85800000ull;
+}
+
 /* A fixed address inside a module (the cached stack's frame for it). */
 static uint64_t fixed_frame(const struct etlgen_module *m)
 {
@@ -504,12 +510,59 @@ int etlgen_sample_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 			return -1;
 		etl_putptr(q + 32, stack_key(g, mi), P);
 		g->key_used[mi] = 1;
+		if (g->s->user_keys) { /* StackWalk/KeyUser: the shared user key */
+			if (!(q = stack_event(g, cpu, 16 + 16 + P, 38, ts, stack_pid, tid)))
+				return -1;
+			etl_putptr(q + 32, user_stack_key(g), P);
+		}
 	} else if (put_stack(g, r, cpu, ip, m->stack, m->n_stack, ts, stack_pid, tid)) {
 		return -1;
 	}
 	if (ts > g->cpu[cpu].last_ts)
 		g->cpu[cpu].last_ts = ts;
+	/* a key never defined (stack_key_defs 2) leaves the stack unresolved */
+	if (g->s->stack_keys && g->s->stack_key_defs == 2 && mi == 0)
+		stacks = 0;
 	expect_sample(g, cpu, mi, ip, stacks ? m->stack : NULL, stacks ? m->n_stack : 0, NULL);
+	return 0;
+}
+
+/* StackWalk definitions (type 36 KeyRundown, 35 KeyDelete) on CPU 0 at ts of the keys
+ * used so far: key, then the cached stack's frames, each gen × 8 bytes into its module
+ * past its fixed frame; with user_keys (at the end), the shared user key too. */
+static int key_defs(struct gen *g, uint8_t type, uint64_t ts, unsigned gen, int user)
+{
+	const struct etlgen_scenario *s = g->s;
+	unsigned P = g->P;
+	if (ts < g->cpu[0].last_ts)
+		ts = g->cpu[0].last_ts;
+	for (size_t i = 0; i < s->n_modules; i++) {
+		if (!g->key_used[i] || (s->stack_key_defs == 2 && i == 0))
+			continue;
+		const struct etlgen_module *m = &s->modules[i];
+		size_t n = 1 + m->n_stack, size = 16 + P + n * P;
+		uint8_t *q = reserve(g, 0, size);
+		if (!q)
+			return -1;
+		perfinfo(g, q, size, 24, type, ts);
+		etl_putptr(q + 16, stack_key(g, i), P);
+		etl_putptr(q + 16 + P, fixed_frame(m) + 8 * gen, P);
+		for (size_t k = 0; k < m->n_stack; k++)
+			etl_putptr(q + 16 + (k + 2) * P,
+				   fixed_frame(&s->modules[m->stack[k]]) + 8 * gen, P);
+	}
+	for (size_t i = 0; user && i < s->n_modules; i++) {
+		if (is_kernel(g, s->modules[i].base))
+			continue;
+		uint8_t *q = reserve(g, 0, 16 + 2 * P);
+		if (!q)
+			return -1;
+		perfinfo(g, q, 16 + 2 * P, 24, type, ts);
+		etl_putptr(q + 16, user_stack_key(g), P);
+		etl_putptr(q + 16 + P, fixed_frame(&s->modules[i]), P);
+		break;
+	}
+	g->cpu[0].last_ts = ts;
 	return 0;
 }
 
@@ -813,6 +866,7 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		total_rate -= s->sample_rate_hz * s->cpus;
 	struct etlgen_rng r = {s->seed ? s->seed : 1};
 	double f = (double)s->qpc_frequency, t = 0, end = s->duration_s;
+	int mid_defs = 0;
 	while (total_rate > 0) {
 		t += -log(etlgen_rnd01(&r)) / total_rate;
 		if (t >= end)
@@ -839,6 +893,10 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		if (!done) {
 			rc = sample_event(&g, &r, cpu, etlgen_sample_module(s, &r, total_w), ticks);
 		}
+		if (!rc && s->stack_keys && s->stack_key_defs == 1 && !mid_defs && t >= end / 2) {
+			mid_defs = 1; /* the keys used so far evicted from the cache */
+			rc = key_defs(&g, 35, ticks, 0, 0);
+		}
 		if (rc)
 			goto io;
 	}
@@ -859,21 +917,10 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if (etlgen_procs_sysconfig((struct etlgen_gen *)&g, s, last + 1))
 		goto io;
-	for (size_t i = 0; s->stack_keys && i < s->n_modules; i++) {
-		if (!g.key_used[i])
-			continue;
-		/* StackWalk/KeyRundown: key, then the frames of the cached stack */
-		const struct etlgen_module *m = &s->modules[i];
-		size_t n = 1 + m->n_stack, size = 16 + g.P + n * g.P;
-		uint8_t *q = reserve(&g, 0, size);
-		if (!q)
-			goto io;
-		perfinfo(&g, q, size, 24, 36, last + 2);
-		etl_putptr(q + 16, stack_key(&g, i), g.P);
-		etl_putptr(q + 16 + g.P, fixed_frame(m), g.P);
-		for (size_t k = 0; k < m->n_stack; k++)
-			etl_putptr(q + 16 + (k + 2) * g.P, fixed_frame(&s->modules[m->stack[k]]), g.P);
-	}
+	/* StackWalk/KeyRundown of every key used (stack_key_defs 1: other frames than the
+	 * middle's KeyDelete) */
+	if (s->stack_keys && key_defs(&g, 36, last + 2, s->stack_key_defs == 1, s->user_keys))
+		goto io;
 	for (unsigned i = 0; i < s->cpus; i++)
 		if (flush_cpu(&g, i))
 			goto io;

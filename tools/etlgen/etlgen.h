@@ -203,6 +203,17 @@ struct etlgen_scenario {
 	int images_at_end;       /* log image rundown after all DPCs instead of at the start */
 	int stack_keys;          /* Win8+ stack caching: KeyKernel references, KeyRundown
 				  * definitions at the end, instead of inline Stack events */
+	int stack_key_defs;      /* with stack_keys, where keys are defined: 0 at the end
+				  * (KeyRundown); 1 also in the middle (KeyDelete of the keys
+				  * used so far, their frames 8 bytes off the end's: a key is
+				  * defined twice, and a reference takes the first definition
+				  * at or after it); 2 at the end but the first module's key
+				  * never (its samples' stacks stay unresolved) */
+	int user_keys;           /* with stack_keys: each keyed sample also references one
+				  * user key (KeyUser) shared by every process, defined at the
+				  * end with one frame in the first user-space module — it
+				  * resolves only in that module's process. The expected
+				  * aggregates leave that frame out. */
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
 	uint32_t frames_per_module; /* > 0: frames and IPs of a module without frame_rvas are
 				     * one of this many fixed addresses (0: anywhere) */

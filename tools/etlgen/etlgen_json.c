@@ -5,6 +5,7 @@
  *   "cpus": 4, "pointer_size": 8, "compressed": false, "buffer_size": 65536,
  *   "duration_s": 10, "seed": 1, "qpc_frequency": 10000000, "build": 19041,
  *   "sample_rate_hz": 1000, "images_at_end": false, "stack_keys": false,
+ *   "stack_key_defs": 0, "user_keys": false,  (with stack_keys: etlgen.h)
  *   "dpc_groups_enabled": true, "process_pid": 4242, "implausible_images": 0,
  *   "frames_per_module": 0,   (> 0: a bounded set of return addresses per module, ≤ 2^20)
  *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
@@ -232,6 +233,8 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->sample_rate_hz = num(root, "sample_rate_hz", 0);
 	s->images_at_end = (int)num(root, "images_at_end", 0);
 	s->stack_keys = (int)num(root, "stack_keys", 0);
+	s->stack_key_defs = (int)num(root, "stack_key_defs", 0);
+	s->user_keys = (int)num(root, "user_keys", 0);
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
 	double fpm = num(root, "frames_per_module", 0);
