@@ -42,6 +42,7 @@ struct etl_summary_facts {
 	 * or "two_pass_redo" with the reason the one pass stopped and its trace time */
 	const char *passes, *redo_reason;
 	int64_t redo_at_ns;
+	const struct etl_fltagg *flt;     /* minifilter delays (set before the summary) */
 };
 
 /* 1 when data was lost (cut-off file, read error, damaged times, buffers over the limits):

@@ -730,6 +730,16 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 				 "and a non-zero file_object");
 			return -1;
 		}
+		const struct etlgen_minifilter *mf = &s->minifilter;
+		if ((mf->creates || mf->failures || mf->truncated) &&
+		    (mf->module >= s->n_modules || mf->cpu >= s->cpus || !mf->tid || !mf->file ||
+		     !mf->file_object || (mf->creates && (!mf->n_pre || !mf->n_post)) ||
+		     s->modules[mf->module].size <= 0x1000 || s->modules[mf->module].unmapped)) {
+			snprintf(msg, n, "minifilter: needs a mapped module larger than 4 KiB, a CPU "
+				 "of the trace, a non-zero tid, a file, a non-zero file_object and "
+				 "(with creates) pre_us and post_us delays");
+			return -1;
+		}
 		if (check_load(s, msg, n))
 			return -1;
 		if (rw->count && (rw->dpc_module >= s->n_modules || rw->cpu >= s->cpus || !rw->tid ||
@@ -851,6 +861,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if ((s->diskio.reads || s->diskio.writes || s->diskio.file_reads) &&
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
+	if ((s->minifilter.creates || s->minifilter.failures || s->minifilter.truncated) &&
+	    etlgen_flt_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->load.duration_s > 0 &&
 	    etlgen_load_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
