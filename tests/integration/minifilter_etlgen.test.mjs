@@ -14,6 +14,10 @@ import { generate } from '../support/etlgen.mjs';
 const FILE = 'C:\\data\\orders.mdf';
 const scenario = (P, majorFirst) => ({
   cpus: 2, pointer_size: P, duration_s: 0, sample_rate_hz: 0, process_pid: 777,
+  processes: [{ pid: 777, name: 'sqlservr.exe' }],
+  // the process's file I/O time: 20 FileIo reads of 300 ms each = 6 s
+  diskio: { cpu: 1, tid: 4100, file: FILE, file_object: P === 8 ? '0xffffd00012345670' : '0xc1234560',
+            file_reads: 20, file_read_size: 4096, file_latency_us: 300000, gap_us: 100 },
   modules: [
     { name: 'ntoskrnl.exe', base: P === 8 ? '0xfffff80000000000' : '0x80000000', size: 16777216 },
     { name: 'csagent.sys', base: P === 8 ? '0xfffff88002000000' : '0x8a000000', size: 262144 },
@@ -108,6 +112,21 @@ test('MajorFunction first: the layout is refused, no table, the run warns', asyn
   assert.equal(r.body.selection, undefined);
   const run = await getJson(`${srv.url}/api/runs/${ids.m8}`);
   assert.match(JSON.stringify(run.body), /minifilter_layout_rejected/);
+});
+
+test('the finding: the driver, the delay per create, the callbacks over 10 ms, the share', async () => {
+  const r = await getJson(`${srv.url}/api/runs/${ids.c8}/findings`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const f = r.body.findings.filter((x) => x.id === 'minifilter-delay');
+  assert.equal(f.length, 1, JSON.stringify(r.body.findings.map((x) => x.id)));
+  // 2.25 s over 300 creates = 7.5 ms each; 150 of 600 callbacks over 10 ms; 2.25 s of 6 s
+  assert.match(f[0].sentence, /^csagent\.sys \(CrowdStrike Ltd\.[^)]*\) added 7\.5 ms to each file create \(150 of 600 callbacks over 10 ms\), 37\.5 % of sqlservr\.exe \(pid 777\)'s file I\/O time\.$/);
+  assert.equal(f[0].severity, 'warning');
+  assert.equal(f[0].numbers.operations, 300);
+  assert.equal(f[0].numbers.total_ms, 2250);
+  assert.equal(f[0].numbers.top_pid_file_io_ms, 6000);
+  const none = await getJson(`${srv.url}/api/runs/${ids.m8}/findings`);
+  assert.equal(none.body.findings.filter((x) => x.id === 'minifilter-delay').length, 0);
 });
 
 test('a run without minifilter events: 404 with the recording hint', async () => {
