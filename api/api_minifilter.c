@@ -45,12 +45,19 @@ static void add_into(struct flt_sum *s, const uint64_t *v)
 		s->v[i] += v[i];
 }
 
+/* The row's key into *s; 0 when the module filter leaves it out. */
+static int keep(const struct flt_ctx *c, const struct db_fact_row *r, struct flt_sum *s)
+{
+	memset(s, 0, sizeof *s);
+	key_split(r->key, s);
+	return !c->has_module || s->module == c->module;
+}
+
 static int on_total(void *ud, const struct db_fact_row *r)
 {
 	struct flt_ctx *c = ud;
-	struct flt_sum s = {0};
-	key_split(r->key, &s);
-	if (c->has_module && s.module != c->module)
+	struct flt_sum s;
+	if (!keep(c, r, &s))
 		return 0;
 	if (c->n_keys == FLT_KEYS_MAX) {
 		c->truncated = 1;
@@ -64,9 +71,8 @@ static int on_total(void *ud, const struct db_fact_row *r)
 static int on_row(void *ud, const struct db_fact_row *r)
 {
 	struct flt_ctx *c = ud;
-	struct flt_sum s = {0};
-	key_split(r->key, &s);
-	if (c->has_module && s.module != c->module)
+	struct flt_sum s;
+	if (!keep(c, r, &s))
 		return 0;
 	for (size_t i = 0; i < c->n_procs; i++)
 		if (c->procs[i].pid == r->pid && c->procs[i].module == s.module) {

@@ -397,7 +397,7 @@ static int rundown(struct gen *g, uint64_t ts)
 	return 0;
 }
 
-static void agg_add(struct etlgen_agg *a, uint64_t ns)
+void etlgen_agg_add(struct etlgen_agg *a, uint64_t ns)
 {
 	a->count++;
 	a->total_ns += ns;
@@ -643,8 +643,8 @@ int etlgen_dpcisr_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	c->last_ts = end;
 	uint64_t ns = ticks_to_ns(g, end - start);
 	if (g->exp) {
-		agg_add(&g->exp->modules[mi].kind[kind], ns);
-		agg_add(&g->exp->kind[kind], ns);
+		etlgen_agg_add(&g->exp->modules[mi].kind[kind], ns);
+		etlgen_agg_add(&g->exp->kind[kind], ns);
 		g->exp->cpu_dpcisr[cpu]++;
 	}
 	if (g->s->on_dpcisr)

@@ -308,6 +308,8 @@ struct etlgen_expect {
 int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expect *exp,
 		 char *msg, size_t msg_len);
 void etlgen_expect_free(struct etlgen_expect *e);
+/* One more event of ns into an expected aggregate (count, total, max). */
+void etlgen_agg_add(struct etlgen_agg *a, uint64_t ns);
 /* Expected aggregates as JSON (caller frees with cJSON_Delete). */
 struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e);
 

@@ -80,11 +80,7 @@ static void expect_delay(struct etlgen_expect *exp, const struct etlgen_scenario
 {
 	static const uint64_t over_ns[3] = {1000000, 10000000, 100000000};
 	uint64_t ns = ticks * 1000000000ull / s->qpc_frequency;
-	struct etlgen_agg *a = &exp->flt[post];
-	a->count++;
-	a->total_ns += ns;
-	if (ns > a->max_ns)
-		a->max_ns = ns;
+	etlgen_agg_add(&exp->flt[post], ns);
 	for (int k = 0; k < 3; k++)
 		exp->flt_over[post][k] += ns > over_ns[k];
 }
