@@ -3,7 +3,9 @@
  * post-operation: count, total, average delay and the counts above 1 and 10 ms; per driver
  * pre + post; per process and driver — under the shared filter (window, CPUs, pid, tid,
  * and module), summed from the per-slice facts of domain SINK_FACT_FLT
- * (ingest/etl/README.md "How the reader uses them"). "layout" repeats the run summary's
+ * (ingest/etl/README.md "How the reader uses them"); and "whole_trace": the stored rows
+ * (db_io_flt_json) with max delay, the slowest files, processes and delays (module filter
+ * only). "layout" repeats the run summary's
  * verdict on the minifilter layout; when the trace did not prove it there is no table. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "api_params.h"
 #include "attr.h"
 #include "db.h"
+#include "db_io.h"
 #include "etl_fltio.h"
 
 #define FLT_KEYS_MAX 4096
@@ -186,6 +189,33 @@ static void tables(cJSON *o, struct flt_ctx *c, const struct api_module_names *n
 	cJSON_AddBoolToObject(o, "truncated", c->truncated);
 }
 
+/* The whole-trace lists (db_io_flt_json): each item's module named and classified, its
+ * major function named, post as "operation". */
+static void decorate(cJSON *o, const struct api_module_names *names)
+{
+	cJSON *arr, *it;
+	cJSON_ArrayForEach(arr, o) {
+		cJSON_ArrayForEach(it, arr) {
+			const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "module_id");
+			const cJSON *mj = cJSON_GetObjectItemCaseSensitive(it, "major_code");
+			cJSON *post = cJSON_DetachItemFromObjectCaseSensitive(it, "post");
+			if (cJSON_IsNumber(m)) {
+				int32_t id = (int32_t)m->valuedouble;
+				cJSON_DeleteItemFromObjectCaseSensitive(it, "module_id");
+				module_json(it, names, id);
+			}
+			if (cJSON_IsNumber(mj)) {
+				const char *name = etl_flt_major_name((uint32_t)mj->valuedouble);
+				cJSON_AddStringToObject(it, "major_function", name ? name : "(unknown)");
+			}
+			if (post)
+				cJSON_AddStringToObject(it, "operation", cJSON_IsTrue(post) ||
+							(cJSON_IsNumber(post) && post->valuedouble) ? "post" : "pre");
+			cJSON_Delete(post);
+		}
+	}
+}
+
 /* ?module=ID: 1 given, 0 absent, -1 with *out set. */
 static int module_param(const struct api_request *rq, struct flt_ctx *c, cJSON **out)
 {
@@ -254,6 +284,15 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "totals");
 	cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(o, "applies"), "module", 1);
 	tables(sel, c, &names);
+	cJSON *whole = cJSON_AddObjectToObject(o, "whole_trace");
+	if (db_io_flt_json(db, r.id, c->has_module ? c->module : -1, whole, err, sizeof err)) {
+		cJSON_Delete(o);
+		o = NULL;
+		*out = api_error("cannot read minifilter delays: %s", err);
+		st = 500;
+		goto done;
+	}
+	decorate(whole, &names);
 	st = 200;
 done:
 	if (st == 200)

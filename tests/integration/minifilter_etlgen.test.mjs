@@ -85,6 +85,20 @@ for (const P of [8, 4]) {
     assert.equal(b.selection.processes[0].pid, 777);
     assert.deepEqual(sums(b.selection.processes[0]), BOTH);
     assert.equal(b.selection.stored, true);
+    // whole trace, from the stored rows: the max delays, inits, failures, files, slowest
+    const w = b.whole_trace;
+    assert.deepEqual(w.rows.map((x) => [x.operation, x.major_function, x.module, x.count, x.total_ns,
+                                        x.max_ns, x.over_100ms, x.inits, x.failures]),
+                     [['pre', 'IRP_MJ_CREATE', 'csagent.sys', 300, 2100000000, 12000000, 0, 300, 2],
+                      ['post', 'IRP_MJ_CREATE', 'csagent.sys', 300, 150000000, 500000, 0, 0, 0]]);
+    assert.deepEqual(w.by_file.map((x) => [x.file, x.count, x.total_ns, x.max_ns]),
+                     [[FILE, 600, 2250000000, 12000000]]);
+    assert.deepEqual(w.by_process.map((x) => [x.pid, x.count, x.total_ns, x.vendor]),
+                     [[777, 600, 2250000000, 'CrowdStrike Ltd.']]);
+    assert.equal(w.slowest.length, 20);
+    for (const s of w.slowest)
+      assert.deepEqual([s.delay_ns, s.tid, s.pid, s.file, s.operation, s.major_function, s.module],
+                       [12000000, 4100, 777, FILE, 'pre', 'IRP_MJ_CREATE', 'csagent.sys']);
   });
 }
 
