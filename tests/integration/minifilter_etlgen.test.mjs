@@ -39,9 +39,12 @@ before(async () => {
   srv = await startServer();
   const runs = [['c8', scenario(8, false)], ['c4', scenario(4, false)], ['m8', scenario(8, true)],
                 ['none', { ...scenario(8, false), minifilter: undefined }]];
+  const slow = scenario(8, false); // the pre-create callback twice as slow: 4 ms / 24 ms
+  slow.minifilter = { ...slow.minifilter, pre_us: [4000, 24000] };
+  runs.push(['slow', slow]);
   for (const [name, scen] of runs) {
     const g = generate(srv.dir, name, scen, false);
-    if (scen.minifilter) {
+    if (scen.minifilter && name !== 'slow') {
       const e = g.expected.minifilter;
       assert.deepEqual([e.pre.count, e.pre.total_ns, e.pre.over_10ms, e.post.total_ns, e.inits],
                        [300, 2100000000, 150, 150000000, 300]);
@@ -141,6 +144,21 @@ test('the finding: the driver, the delay per create, the callbacks over 10 ms, t
   assert.equal(f[0].numbers.top_pid_file_io_ms, 6000);
   const none = await getJson(`${srv.url}/api/runs/${ids.m8}/findings`);
   assert.equal(none.body.findings.filter((x) => x.id === 'minifilter-delay').length, 0);
+});
+
+test('compare: delay per callback before/after, runs without a decoded layout null', async () => {
+  const r = await getJson(`${srv.url}/api/compare?runs=${ids.c8},${ids.slow},${ids.m8},${ids.none}`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const rows = new Map(r.body.minifilter.map((x) => [`${x.driver} ${x.function}`, x]));
+  assert.deepEqual([...rows.keys()].sort(), ['csagent.sys IRP_MJ_CREATE post', 'csagent.sys IRP_MJ_CREATE pre']);
+  const pre = rows.get('csagent.sys IRP_MJ_CREATE pre');
+  // 7 ms per pre-create callback before, (150 × 4 + 150 × 24) / 300 = 14 ms after
+  assert.deepEqual(pre.runs.map((x) => x && [x.count, x.avg_ns, x.max_ns]),
+                   [[300, 7000000, 12000000], [300, 14000000, 24000000], null, null]);
+  assert.equal(pre.delta[0].judgement, 'worse');
+  assert.equal(pre.delta[0].avg_ns.abs, 7000000);
+  assert.deepEqual(pre.delta.slice(1), [null, null]);
+  assert.equal(rows.get('csagent.sys IRP_MJ_CREATE post').delta[0].judgement, 'same');
 });
 
 test('a run without minifilter events: 404 with the recording hint', async () => {
