@@ -2,7 +2,8 @@
 // "one third-party filter delays every file create" (csagent.sys, CrowdStrike Ltd. in
 // kb/drivers.csv: pre-create 2 ms / 12 ms alternately, post-create 0.5 ms, 300 creates)
 // shows the verdict and the numbers worked out by hand, a hostile file name stays text, and
-// the same story with MajorFunction first shows the "did not validate" verdict and no table.
+// the same story with MajorFunction first shows the "did not validate" verdict and no table;
+// compare shows the pre-create callback worse when it takes twice as long.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -27,8 +28,10 @@ const ids = {};
 before(async () => {
   srv = await startServer();
   browser = await launch();
-  for (const [name, mf] of [['ok', false], ['refused', true]]) {
-    const g = generate(srv.dir, name, scenario(mf), false);
+  const slow = scenario(false); // the pre-create callback twice as slow: 4 ms / 24 ms
+  slow.minifilter = { ...slow.minifilter, pre_us: [4000, 24000] };
+  for (const [name, scen] of [['ok', scenario(false)], ['refused', scenario(true)], ['slow', slow]]) {
+    const g = generate(srv.dir, name, scen, false);
     const up = await uploadAndWait(srv.url, readFileSync(g.path), `${name}.etl`, name);
     assert.equal(up.body.state, 'done', JSON.stringify(up.body));
     ids[name] = up.body.run.id;
@@ -69,6 +72,22 @@ test('a layout the trace refuses: the verdict, no table', async () => {
   await page.waitForFunction(() => document.getElementById('flt-panel').dataset.ready === 'done');
   assert.match(await page.textContent('#flt-verdict'), /^Minifilter events present \(900\); their layout did not validate on this trace: 0 of 256 checked\./);
   assert.equal(await page.isVisible('#flt-body'), false);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('compare: the delay per callback, judged against the baseline', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/compare?runs=${ids.ok},${ids.slow},${ids.refused}&base=${ids.ok}`);
+  await page.waitForSelector('#cmp-io-panel:not([hidden])');
+  const cells = await page.evaluate(() => [...document.querySelectorAll('#cmp-minifilter tbody tr')]
+    .map((tr) => [...tr.children].map((td) => td.textContent.trim())));
+  assert.equal(cells.length, 2);
+  const pre = cells.find((r) => r[1] === 'IRP_MJ_CREATE pre');
+  assert.equal(pre[0], 'csagent.sys');
+  assert.deepEqual(pre.slice(2, 4), ['300', '7.0 ms']); // baseline callbacks, average
+  assert.match(pre.join('|'), /worse/);                 // 14 ms after
+  assert.equal(pre.filter((c) => c === 'not measured').length, 2, pre.join('|')); // refused layout
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
