@@ -270,9 +270,13 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 		st = 200;
 		goto done;
 	}
+	cJSON *whole = NULL;
 	if (api_module_names_load(db, r.id, &names, err, sizeof err) ||
 	    api_facts_add(db, &r, &q, SINK_FACT_FLT, o, err, sizeof err) ||
-	    db_facts_read(db, r.id, SINK_FACT_FLT, &q.f, on_row, on_total, c, err, sizeof err)) {
+	    db_facts_read(db, r.id, SINK_FACT_FLT, &q.f, on_row, on_total, c, err, sizeof err) ||
+	    !(whole = cJSON_CreateObject()) ||
+	    db_io_flt_json(db, r.id, c->has_module ? c->module : -1, whole, err, sizeof err)) {
+		cJSON_Delete(whole);
 		cJSON_Delete(o);
 		o = NULL;
 		*out = api_error("cannot read minifilter delays: %s", err);
@@ -284,15 +288,8 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 	cJSON_DeleteItemFromObjectCaseSensitive(sel, "totals");
 	cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(o, "applies"), "module", 1);
 	tables(sel, c, &names);
-	cJSON *whole = cJSON_AddObjectToObject(o, "whole_trace");
-	if (db_io_flt_json(db, r.id, c->has_module ? c->module : -1, whole, err, sizeof err)) {
-		cJSON_Delete(o);
-		o = NULL;
-		*out = api_error("cannot read minifilter delays: %s", err);
-		st = 500;
-		goto done;
-	}
 	decorate(whole, &names);
+	cJSON_AddItemToObject(o, "whole_trace", whole);
 	st = 200;
 done:
 	if (st == 200)
