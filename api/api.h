@@ -75,6 +75,9 @@ int api_run_findings(sqlite3 *db, const char *run_id, const struct api_request *
 /* Disk I/O and FileIo event counts of an ETW run (api_io.c; 404 when it has none). */
 int api_run_diskio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 int api_run_fileio(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
+/* GET /api/runs/{id}/minifilter (api_minifilter.c): minifilter delays per driver and major
+ * function under the shared filter (+ module). 200, 400, 404 or 500 with *out set. */
+int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request *rq, cJSON **out);
 
 
 /* ?runs=ID,ID[,ID,ID]&kind=dpc|isr — 2 to 4 runs side by side (api_compare.c). */

@@ -648,6 +648,13 @@ int api_compare(sqlite3 *db, const struct api_request *rq, cJSON **out)
 		goto done;
 	}
 	cJSON_AddItemToObject(o, "diskio", dio);
+	cJSON *flt = api_compare_minifilter(db, rids, n, err, sizeof err);
+	if (!flt) {
+		*out = api_error("%s", err);
+		st = 500;
+		goto done;
+	}
+	cJSON_AddItemToObject(o, "minifilter", flt);
 	/* Perfmon: processor counters averaged over CPUs, on time since start. */
 	static const char *const cnames[] = {"% Processor Time", "% DPC Time", "% Interrupt Time",
 					     "% Privileged Time", "DPCs Queued/sec", "Interrupts/sec"};

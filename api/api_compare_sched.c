@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_compare_sched.h"
+#include "etl_fltio.h"
 
 #define MAX_KEYS 256
 
@@ -166,4 +167,33 @@ cJSON *api_compare_syscalls(sqlite3 *db, const int64_t *run_ids, int n, char *er
 cJSON *api_compare_diskio(sqlite3 *db, const int64_t *run_ids, int n, char *err, size_t errlen)
 {
 	return compare_keyed(db, &diskio_spec, run_ids, n, err, errlen);
+}
+
+/* Minifilter delays per (filter driver, "IRP_MJ_… pre|post"): delay per callback across the
+ * runs whose trace proved the minifilter layout (the others are null). The major function
+ * names come from etl_fltio.c, spelled into the SQL as a CASE. */
+cJSON *api_compare_minifilter(sqlite3 *db, const int64_t *run_ids, int n, char *err,
+			      size_t errlen)
+{
+	char sql[6144];
+	size_t used = (size_t)snprintf(sql, sizeof sql, "SELECT coalesce(m.name, 'unknown module'),"
+				       " CASE f.major");
+	for (unsigned code = 0; code < 256 && used < sizeof sql; code++) {
+		const char *name = etl_flt_major_name(code);
+		if (name)
+			used += (size_t)snprintf(sql + used, sizeof sql - used, " WHEN %u THEN '%s'",
+						 code, name);
+	}
+	if (used < sizeof sql)
+		snprintf(sql + used, sizeof sql - used, " ELSE printf('major 0x%%02x', f.major) END"
+			 " || CASE f.post WHEN 1 THEN ' post' ELSE ' pre' END,"
+			 " sum(f.n), sum(f.total_ns), max(f.max_ns), 0 FROM etw_flt f"
+			 " LEFT JOIN etw_modules m ON m.run_id = f.run_id AND m.id = f.module_id"
+			 " WHERE f.run_id = ? GROUP BY 1, 2 HAVING sum(f.n) > 0"
+			 " ORDER BY sum(f.total_ns) DESC");
+	const struct keyed_spec spec = {
+		"minifilter delays", "driver", "function", 0,
+		"SELECT json_extract(summary, '$.minifilter.state') = 'decoded' FROM runs"
+		" WHERE id = ? AND json_valid(summary)", sql};
+	return compare_keyed(db, &spec, run_ids, n, err, errlen);
 }

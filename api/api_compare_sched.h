@@ -18,5 +18,9 @@ cJSON *api_compare_syscalls(sqlite3 *db, const int64_t *run_ids, int n, char *er
 /* Disk I/O per process: [{"process": "pid N" | "unknown process", "runs": [{count, bytes,
  * total_ns, avg_ns, max_ns} | null], "delta": as above}]; NULL with err set. */
 cJSON *api_compare_diskio(sqlite3 *db, const int64_t *run_ids, int n, char *err, size_t errlen);
+/* "minifilter": per (filter driver, major function + pre/post) delay per callback; runs
+ * whose trace did not prove the minifilter layout are null. NULL with err on failure. */
+cJSON *api_compare_minifilter(sqlite3 *db, const int64_t *run_ids, int n, char *err,
+			      size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /* db_io.c — disk and file I/O tables (migration "disk and file I/O" in db_schema.c):
  * etw_diskio (one row per disk, op, process, file), etw_diskio_slow (the slowest I/Os),
- * etw_io_types (DiskIo/FileIo event counts per type). */
+ * etw_io_types (DiskIo/FileIo event counts per type); and (migration "minifilter delays")
+ * etw_flt, etw_flt_slow. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,8 @@
 struct db_io {
 	sqlite3 *db;
 	int64_t run_id;
-	sqlite3_stmt *ins_row, *ins_slow, *ins_type, *ins_queue, *ins_file;
-	int slow_rank;
+	sqlite3_stmt *ins_row, *ins_slow, *ins_type, *ins_queue, *ins_file, *ins_flt, *ins_flt_slow;
+	int slow_rank, flt_rank;
 	char err[256];
 };
 
@@ -38,6 +39,8 @@ void db_io_free(struct db_io *w)
 	sqlite3_finalize(w->ins_type);
 	sqlite3_finalize(w->ins_queue);
 	sqlite3_finalize(w->ins_file);
+	sqlite3_finalize(w->ins_flt);
+	sqlite3_finalize(w->ins_flt_slow);
 	free(w);
 }
 
@@ -166,6 +169,45 @@ int db_io_file_row(struct db_io *w, const struct sink_file_io_row *r)
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)r->total_ns);
 	sqlite3_bind_int64(st, 10, (sqlite3_int64)r->max_ns);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store file I/O");
+}
+
+int db_io_flt_row(struct db_io *w, const struct sink_flt_row *r)
+{
+	if (prep(w, &w->ins_flt, "INSERT INTO etw_flt(run_id, module_id, major, post, pid, file,"
+				 " inits, n, failures, total_ns, max_ns, over_1ms, over_10ms,"
+				 " over_100ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	sqlite3_stmt *st = w->ins_flt;
+	const uint64_t v[] = {r->inits, r->count, r->failures, r->total_ns, r->max_ns,
+			      r->over[0], r->over[1], r->over[2]};
+	sqlite3_bind_int(st, 2, r->module);
+	sqlite3_bind_int(st, 3, r->major);
+	sqlite3_bind_int(st, 4, r->post);
+	bind_pid(st, 5, r->pid);
+	bind_text(st, 6, r->file);
+	for (int i = 0; i < 8; i++)
+		sqlite3_bind_int64(st, 7 + i, (sqlite3_int64)v[i]);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store minifilter delays");
+}
+
+int db_io_flt_slow(struct db_io *w, const struct sink_flt_slow *s)
+{
+	if (prep(w, &w->ins_flt_slow, "INSERT INTO etw_flt_slow(run_id, rank, t_ns, delay_ns,"
+				      " module_id, major, post, pid, tid, cpu, file)"
+				      " VALUES (?,?,?,?,?,?,?,?,?,?,?)"))
+		return -1;
+	sqlite3_stmt *st = w->ins_flt_slow;
+	sqlite3_bind_int(st, 2, w->flt_rank++);
+	sqlite3_bind_int64(st, 3, s->t_ns);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)s->delay_ns);
+	sqlite3_bind_int(st, 5, s->module);
+	sqlite3_bind_int(st, 6, s->major);
+	sqlite3_bind_int(st, 7, s->post);
+	bind_pid(st, 8, s->pid);
+	sqlite3_bind_int64(st, 9, s->tid);
+	sqlite3_bind_int(st, 10, s->cpu);
+	bind_text(st, 11, s->file);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : fail(w, "cannot store a slow minifilter delay");
 }
 
 /* ---- reading ---- */
@@ -353,4 +395,45 @@ int db_io_fileio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t e
 		return -1;
 #undef FSUMS
 	return nt == 0 ? 1 : 0;
+}
+
+#define FLT_SUMS "SUM(n), SUM(total_ns), MAX(max_ns), SUM(over_1ms), SUM(over_10ms)," \
+		 " SUM(over_100ms)"
+
+int db_io_flt_json(sqlite3 *db, int64_t run_id, int32_t module, cJSON *o, char *err,
+		   size_t errlen)
+{
+	static const char *const row_cols[] = {"module_id:i", "major_code:i", "post:i", "count:i",
+					       "total_ns:i", "max_ns:i", "over_1ms:i", "over_10ms:i",
+					       "over_100ms:i", "inits:i", "failures:i", NULL};
+	static const char *const file_cols[] = {"module_id:i", "file:t", "count:i", "total_ns:i",
+						"max_ns:i", "over_1ms:i", "over_10ms:i",
+						"over_100ms:i", NULL};
+	static const char *const proc_cols[] = {"module_id:i", "pid:n", "count:i", "total_ns:i",
+						"max_ns:i", "over_1ms:i", "over_10ms:i",
+						"over_100ms:i", NULL};
+	static const char *const slow_cols[] = {"t_ns:i", "delay_ns:i", "module_id:i",
+						"major_code:i", "post:i", "pid:n", "tid:i", "cpu:i",
+						"file:t", NULL};
+	char where[64], sql[4][512];
+	if (module >= 0)
+		snprintf(where, sizeof where, "run_id=?1 AND module_id=%d", (int)module);
+	else
+		snprintf(where, sizeof where, "run_id=?1");
+	snprintf(sql[0], sizeof sql[0], "SELECT module_id, major, post, " FLT_SUMS ", SUM(inits),"
+		 " SUM(failures) FROM etw_flt WHERE %s GROUP BY module_id, major, post"
+		 " ORDER BY SUM(total_ns) DESC", where);
+	snprintf(sql[1], sizeof sql[1], "SELECT module_id, file, " FLT_SUMS " FROM etw_flt WHERE %s"
+		 " AND n > 0 GROUP BY module_id, file ORDER BY SUM(total_ns) DESC LIMIT 20", where);
+	snprintf(sql[2], sizeof sql[2], "SELECT module_id, pid, " FLT_SUMS " FROM etw_flt WHERE %s"
+		 " AND n > 0 GROUP BY module_id, pid ORDER BY SUM(total_ns) DESC LIMIT 20", where);
+	snprintf(sql[3], sizeof sql[3], "SELECT t_ns, delay_ns, module_id, major, post, pid, tid,"
+		 " cpu, file FROM etw_flt_slow WHERE %s ORDER BY rank", where);
+	static const char *const keys[4] = {"rows", "by_file", "by_process", "slowest"};
+	const char *const *cols[4] = {row_cols, file_cols, proc_cols, slow_cols};
+	for (int i = 0; i < 4; i++)
+		if (rows_json(db, run_id, sql[i], cols[i], cJSON_AddArrayToObject(o, keys[i]), err,
+			      errlen) < 0)
+			return -1;
+	return 0;
 }

@@ -18,6 +18,8 @@ int db_io_disk_slow(struct db_io *w, const struct sink_disk_io_slow *s);
 int db_io_type_count(struct db_io *w, const struct sink_io_type_count *c);
 int db_io_disk_queue(struct db_io *w, const struct sink_disk_queue *q);
 int db_io_file_row(struct db_io *w, const struct sink_file_io_row *r);
+int db_io_flt_row(struct db_io *w, const struct sink_flt_row *r);
+int db_io_flt_slow(struct db_io *w, const struct sink_flt_slow *s);
 const char *db_io_error(const struct db_io *w);
 void db_io_free(struct db_io *w);
 
@@ -27,5 +29,11 @@ int db_io_diskio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t e
 /* FileIo event counts per type (names, operations, minifilter) and the file operations per
  * (op, process, file), per file and per process into o. */
 int db_io_fileio_json(sqlite3 *db, int64_t run_id, cJSON *o, char *err, size_t errlen);
+
+/* Minifilter delays of a run, whole trace, into o (module >= 0: that module's only):
+ * "rows" per (module, major function, pre/post) with max_ns and the over-N counts, the
+ * top 20 "by_file" and "by_process" per module, the "slowest" delays. 0 or -1. */
+int db_io_flt_json(sqlite3 *db, int64_t run_id, int32_t module, cJSON *o, char *err,
+		   size_t errlen);
 
 #endif

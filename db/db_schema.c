@@ -372,6 +372,25 @@ static const struct migration migrations[] = {{
 	 "  what INTEGER NOT NULL, which INTEGER NOT NULL,"
 	 "  PRIMARY KEY (run_id, what, which)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 17 (issue 15, h-flt):
+	  * minifilter delays of ETW runs whose trace proved the layout (db/db_io.h): per
+	  * (filter module, major function, pre/post, process, file) completions with total and
+	  * max delay and counts over 1, 10, 100 ms, inits, failures; and the slowest delays.
+	  * IF NOT EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS etw_flt ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  module_id INTEGER NOT NULL, major INTEGER NOT NULL, post INTEGER NOT NULL,"
+	 "  pid INTEGER, file TEXT, inits INTEGER NOT NULL, n INTEGER NOT NULL,"
+	 "  failures INTEGER NOT NULL, total_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL,"
+	 "  over_1ms INTEGER NOT NULL, over_10ms INTEGER NOT NULL, over_100ms INTEGER NOT NULL);"
+	 "CREATE INDEX IF NOT EXISTS etw_flt_run ON etw_flt(run_id);"
+	 "CREATE TABLE IF NOT EXISTS etw_flt_slow ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  rank INTEGER NOT NULL, t_ns INTEGER NOT NULL, delay_ns INTEGER NOT NULL,"
+	 "  module_id INTEGER NOT NULL, major INTEGER NOT NULL, post INTEGER NOT NULL,"
+	 "  pid INTEGER, tid INTEGER NOT NULL, cpu INTEGER NOT NULL, file TEXT,"
+	 "  PRIMARY KEY (run_id, rank)) WITHOUT ROWID;",
+	 NULL, NULL},
 };
 
 int db_schema_version(void)

@@ -323,6 +323,8 @@ AGG_CB(sink_disk_io_slow, db_io_disk_slow, struct sink_disk_io_slow, io, io_resu
 AGG_CB(sink_io_type_count, db_io_type_count, struct sink_io_type_count, io, io_result)
 AGG_CB(sink_disk_queue, db_io_disk_queue, struct sink_disk_queue, io, io_result)
 AGG_CB(sink_file_io_row, db_io_file_row, struct sink_file_io_row, io, io_result)
+AGG_CB(sink_flt_row, db_io_flt_row, struct sink_flt_row, io, io_result)
+AGG_CB(sink_flt_slow, db_io_flt_slow, struct sink_flt_slow, io, io_result)
 #undef AGG_CB
 
 static int sink_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
@@ -522,6 +524,8 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 	s->iface.io_type_count = sink_io_type_count;
 	s->iface.disk_queue = sink_disk_queue;
 	s->iface.file_io_row = sink_file_io_row;
+	s->iface.flt_row = sink_flt_row;
+	s->iface.flt_slow = sink_flt_slow;
 	return s;
 sqlfail:
 	snprintf(err, errlen, "cannot start run: %s", sqlite3_errmsg(db));

@@ -65,6 +65,7 @@ void find_emit(struct find_ctx *c, const char *id, enum find_severity sev, doubl
 int find_rules_etw(struct find_ctx *c);
 int find_rules_perfmon(struct find_ctx *c);
 int find_rules_sched(struct find_ctx *c); /* after find_rules_etw: reads its findings */
+int find_rules_minifilter(struct find_ctx *c); /* "minifilter-delay" (find_minifilter.c) */
 /* Is a module's knowledge-base category antivirus/EDR/other security/filter? */
 int find_is_security(const struct attr_class *k);
 /* Findings from the call-stack store (find_rules_stacks.c); called by find_rules_etw. */

@@ -271,7 +271,8 @@ static int ready_behind_dpc(struct find_ctx *c)
 
 int find_rules_sched(struct find_ctx *c)
 {
-	if (syscall_hooks(c) != 0 || third_party_targets(c) != 0 || ready_behind_dpc(c) != 0)
+	if (syscall_hooks(c) != 0 || third_party_targets(c) != 0 || ready_behind_dpc(c) != 0 ||
+	    find_rules_minifilter(c) != 0)
 		return -1;
 	return 0;
 }

@@ -269,6 +269,34 @@ struct sink_file_io_row {
 	uint64_t count, completed, bytes, total_ns, max_ns;
 };
 
+/* Minifilter delays (issue 15; ingest/etl/etl_fltagg.h): per (filter module, major
+ * function, pre/post operation, process, file), whole trace, only when the trace proved the
+ * minifilter layout. count = completions, each with a delay (completion time −
+ * InitialTime) making total_ns, max_ns and the over[] counts (delays above 1, 10, 100 ms);
+ * inits = PreOpInit/PostOpInit events, failures = PreOpFailure/PostOpFailure events. */
+#define SINK_FLT_OVER 3
+#define SINK_FLT_SLOWEST 20
+struct sink_flt_row {
+	int32_t module;      /* sink module id of the routine's image; -1 never (checked) */
+	uint8_t major;       /* MajorFunction byte (IRP_MJ_*, or FltMgr's (UCHAR)-n) */
+	uint8_t post;        /* 0 pre-operation, 1 post-operation */
+	const char *major_name; /* e.g. "IRP_MJ_CREATE" */
+	uint32_t pid;        /* of the logging thread; SINK_PID_UNKNOWN if not known */
+	const char *file;    /* FileObject's name; NULL if never named */
+	uint64_t inits, count, failures, total_ns, max_ns;
+	uint64_t over[SINK_FLT_OVER];
+};
+/* One of the slowest minifilter delays (at most SINK_FLT_SLOWEST, slowest first). */
+struct sink_flt_slow {
+	int64_t t_ns;        /* completion time */
+	uint64_t delay_ns;
+	int32_t module;
+	uint8_t major, post;
+	uint32_t pid, tid;
+	uint16_t cpu;
+	const char *file;
+};
+
 /* How many events of one DiskIo (group 1) or FileIo (group 4) type the trace holds, and
  * how many of them were not decoded (payload too short, or no public layout: minifilter). */
 struct sink_io_type_count {
@@ -284,7 +312,8 @@ struct sink_io_type_count {
  * (the store adds them). Which event sets slice and CPU, and what n, m, ns, bytes mean per
  * domain: ingest/etl/etl_slicefacts.h. */
 #define SINK_FACT_SLICE_NS 100000000LL
-enum { SINK_FACT_SYSCALL = 1, SINK_FACT_SCHED = 2, SINK_FACT_DISK = 3, SINK_FACT_FILE = 4 };
+enum { SINK_FACT_SYSCALL = 1, SINK_FACT_SCHED = 2, SINK_FACT_DISK = 3, SINK_FACT_FILE = 4,
+       SINK_FACT_FLT = 5 };
 /* Rollups of the same facts, so a long window reads few rows: domain + SINK_FACT_SECOND
  * holds them per whole second (slice = second from the trace start), domain +
  * SINK_FACT_WHOLE for the whole trace (slice 0); CPU, pid, tid and key as at 100 ms. */
@@ -338,6 +367,9 @@ struct ingest_sink {
 	int (*io_type_count)(void *ud, const struct sink_io_type_count *c);
 	int (*disk_queue)(void *ud, const struct sink_disk_queue *q);
 	int (*file_io_row)(void *ud, const struct sink_file_io_row *r);
+	/* Minifilter delays (issue 15), at the end, before the summary; NULL: not stored. */
+	int (*flt_row)(void *ud, const struct sink_flt_row *r);
+	int (*flt_slow)(void *ud, const struct sink_flt_slow *s);
 	/* Process and thread lifetimes (ETW), in trace order; may be NULL. */
 	int (*task)(void *ud, const struct sink_task *t);
 	/* Per-slice facts (issue 15), a batch of n; may be NULL. */

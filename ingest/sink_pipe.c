@@ -355,6 +355,8 @@ DIRECT(disk_io_slow, struct sink_disk_io_slow)
 DIRECT(io_type_count, struct sink_io_type_count)
 DIRECT(disk_queue, struct sink_disk_queue)
 DIRECT(file_io_row, struct sink_file_io_row)
+DIRECT(flt_row, struct sink_flt_row)
+DIRECT(flt_slow, struct sink_flt_slow)
 #undef DIRECT
 
 /* A batch of per-slice facts: the store thread catches up first (a flush every few ten
@@ -416,6 +418,8 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.io_type_count = down->io_type_count ? up_io_type_count : NULL,
 		.disk_queue = down->disk_queue ? up_disk_queue : NULL,
 		.file_io_row = down->file_io_row ? up_file_io_row : NULL,
+		.flt_row = down->flt_row ? up_flt_row : NULL,
+		.flt_slow = down->flt_slow ? up_flt_slow : NULL,
 		.slice_facts = down->slice_facts ? up_slice_facts : NULL,
 		.module_update = down->module_update ? up_module_update : NULL,
 		.restart = down->restart ? up_restart : NULL,

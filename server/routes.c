@@ -228,6 +228,8 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		st = api_run_scheduling(db, id, rq, &out);
 	else if (is(what, "diskio") || is(what, "fileio"))
 		st = (is(what, "diskio") ? api_run_diskio : api_run_fileio)(db, id, rq, &out);
+	else if (is(what, "minifilter"))
+		st = api_run_minifilter(db, id, rq, &out);
 	else if (is(what, "stacks/export"))
 		return send_export(conn, db, id, rq);
 	else if (is(what, "stacks/tags"))

@@ -231,7 +231,10 @@
       ['max', (s, ns) => ns(s.max_ns)], ['total', (s, ns) => ns(s.total_ns)]], 'Syscalls: cost per call')
       + keyedTable($('cmp-diskio'), doc.diskio || [], ['process'], [
         ['I/Os', (s) => fmt.number(s.count)], ['bytes', (s) => fmt.bytes(s.bytes)],
-        ['avg latency', (s, ns) => ns(s.avg_ns)], ['max', (s, ns) => ns(s.max_ns)]], 'Disk I/O per process');
+        ['avg latency', (s, ns) => ns(s.avg_ns)], ['max', (s, ns) => ns(s.max_ns)]], 'Disk I/O per process')
+      + keyedTable($('cmp-minifilter'), doc.minifilter || [], ['driver', 'function'], [
+        ['callbacks', (s) => fmt.number(s.count)], ['avg delay', (s, ns) => ns(s.avg_ns)],
+        ['max', (s, ns) => ns(s.max_ns)], ['total', (s, ns) => ns(s.total_ns)]], 'Minifilter delay per callback');
     es.show($('cmp-io-panel'), n > 0);
   }
 

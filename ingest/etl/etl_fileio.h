@@ -1,7 +1,8 @@
 /* etl_fileio.h — FileIo (kernel group 4) payloads: the file name events that map a file
  * object or key to a path, the operations (create … fs-control) and their OperationEnd.
- * Minifilter events (types 0x60–0x65) are recognised but not decoded: their payload layout
- * is not published (ingest/etl/README.md "Disk and file I/O"), so callers count them. */
+ * Minifilter events (types 0x60–0x65) are recognised but not decoded here: their layout is
+ * not published, so etl_fltio.h decodes them with a candidate that each trace must prove
+ * (ingest/etl/README.md "Disk and file I/O"). */
 #ifndef ETLSCOPE_ETL_FILEIO_H
 #define ETLSCOPE_ETL_FILEIO_H
 #include <stdint.h>

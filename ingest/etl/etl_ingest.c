@@ -78,6 +78,8 @@
 #include "etl_defer.h"
 #include "etl_ingest.h"
 #include "etl_ioagg.h"
+#include "etl_fltagg.h"
+#include "etl_fileio.h"
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
@@ -144,6 +146,7 @@ struct ctx {
 	struct etl_sched sched; /* CSwitch/ReadyThread/syscall state and aggregates */
 	struct etl_ioagg io; /* disk and file I/O (issue 15) */
 	struct etl_slicefacts slicefacts; /* their per-slice facts (issue 15) */
+	struct etl_fltagg flt; /* minifilter delays (issue 15), once the trace proves the layout */
 	int frames_oom;          /* a stack frame could not be kept: out of memory */
 	struct sink_frame join[2 * ETL_PENDING_MAX_HALF]; /* the emitted sample's whole stack */
 	struct etl_image_ids ids; /* debug identities of the images (issue 14) */
@@ -935,12 +938,53 @@ static int emit_thread_name(struct ctx *c, const struct etl_event *ev, const str
 	return c->sink->task(c->sink->ud, &st);
 }
 
+/* A minifilter event (FileIo 0x60–0x65): decoded with the candidate layout, checked against
+ * the module map (which pointer slots fall inside a loaded kernel image, at the event's
+ * time), the trace's clock and the major function codes, then handed to the aggregator,
+ * which decides per trace whether the layout holds (etl_fltagg.h). */
+static int minifilter_event(struct ctx *c, const struct etl_event *ev)
+{
+	struct etl_flt_rec x;
+	memset(&x, 0, sizeof x);
+	int rc = etl_decode_fltio(ev, &x.f);
+	if (rc < 0)
+		etl_fltagg_short(&c->flt);
+	if (rc != 0)
+		return 0;
+	unsigned P = ev->pointer_size;
+	x.t_ns = etl_reader_ns(&c->r, ev->timestamp);
+	x.tid = ev->thread_id;
+	x.pid = etl_tidmap_get(&c->tids, ev->thread_id, SINK_PID_UNKNOWN);
+	x.cpu = ev->cpu;
+	x.module = -1;
+	uint64_t routine = x.f.ptr[ETL_FLT_ROUTINE];
+	if (etl_is_kernel_address(routine, P)) {
+		const struct etl_module *m = module_of(c, routine, x.pid, x.t_ns, P);
+		x.lk.in_image[ETL_FLT_ROUTINE] = m != NULL;
+		x.module = m ? m->id : -1;
+	}
+	for (unsigned i = ETL_FLT_FILE_OBJECT; i < ETL_FLT_SLOTS; i++)
+		x.lk.in_image[i] = etl_is_kernel_address(x.f.ptr[i], P) &&
+				   etl_modmap_lookup(&c->mods, x.f.ptr[i], x.pid, x.t_ns, P);
+	x.bad = etl_fltio_check(&x.f, ev, c->facts.first_ts, &x.lk);
+	if (x.module < 0)
+		x.bad |= ETL_FLTC_ROUTINE;
+	if (!x.bad && x.f.completion)
+		x.delay_ns = (uint64_t)(x.t_ns - etl_reader_ns(&c->r, x.f.initial_time));
+	if (!x.bad)
+		x.file = etl_ioagg_file_name(&c->io, x.f.ptr[ETL_FLT_FILE_OBJECT]);
+	rc = etl_fltagg_add(&c->flt, &x);
+	return rc == -1 ? oom(c) : rc;
+}
+
 /* Pass 2's part of an event of kind k (etl_kernel_classify, with its group). */
 static int pass2_event(struct ctx *c, const struct etl_event *ev, enum etl_kernel_kind k,
 		       int group)
 {
 	if (etl_ioagg_event(&c->io, ev, group, 1, &c->tids, &c->r))
 		return oom(c);
+	if (group == ETL_GROUP_FILEIO && ev->type >= ETL_FIO_FLT_FIRST && ev->type <= ETL_FIO_FLT_LAST)
+		return minifilter_event(c, ev);
 	switch (k) {
 	case ETL_K_STACK: case ETL_K_STACK_KEY_KERNEL: case ETL_K_STACK_KEY_USER:
 		match_stack(c, ev, k);
@@ -1102,8 +1146,13 @@ static int finish(struct ctx *c)
 	c->facts.procs = &c->procs;
 	c->facts.unknown_kernel = &c->unknown_kernel;
 	c->facts.unknown_user = &c->unknown_user;
-	if ((rc = etl_ioagg_emit(&c->io, c->sink)) < 0)
+	if (etl_fltagg_finish(&c->flt) < 0)
+		return oom(c);
+	for (unsigned t = ETL_FIO_FLT_FIRST; t <= ETL_FIO_FLT_LAST; t++) /* decoded: those that fit */
+		c->io.type_undecoded[1][t] = c->io.type_count[1][t] - c->flt.type_fit[t - ETL_FIO_FLT_FIRST];
+	if ((rc = etl_ioagg_emit(&c->io, c->sink)) < 0 || (rc = etl_fltagg_emit(&c->flt, c->sink)) < 0)
 		return rc;
+	c->facts.flt = &c->flt;
 	if ((rc = etl_slicefacts_flush(&c->slicefacts)) < 0)
 		return rc;
 	if (c->slicefacts.spans_lumped && c->sink->warning &&
@@ -1201,6 +1250,7 @@ static void ctx_free(struct ctx *c)
 	free(c->hold);
 	etl_sched_free(&c->sched);
 	etl_ioagg_free(&c->io);
+	etl_fltagg_free(&c->flt);
 	etl_slicefacts_free(&c->slicefacts);
 	etl_imageids_clear(&c->ids);
 	free(c->id_base);
@@ -1224,6 +1274,7 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	etl_procstats_init(&c->procs);
 	etl_sched_init(&c->sched, &c->tids);
 	etl_ioagg_init(&c->io);
+	etl_fltagg_init(&c->flt);
 	etl_keyset_init(&c->one.tids, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.pages, ONEPASS_SET_MAX);
 	etl_keyset_init(&c->one.files, ONEPASS_SET_MAX);
@@ -1235,6 +1286,7 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	}
 	c->sched.facts = &c->slicefacts;
 	c->io.facts = &c->slicefacts;
+	c->flt.facts = &c->slicefacts;
 	if (one) {
 		c->one.on = 1;
 		c->one.max_lookup_ns = INT64_MIN;

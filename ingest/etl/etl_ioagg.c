@@ -58,6 +58,11 @@ static const char *name_of(const struct etl_ioagg *a, uint64_t key)
 	return path;
 }
 
+const char *etl_ioagg_file_name(struct etl_ioagg *a, uint64_t key)
+{
+	return name_of(a, key);
+}
+
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
 {
 	size_t len = strlen(path);

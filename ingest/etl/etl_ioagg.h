@@ -74,6 +74,9 @@ void etl_ioagg_init(struct etl_ioagg *a);
 void etl_ioagg_free(struct etl_ioagg *a);
 /* Count one DiskIo (group 1) or FileIo (group 4) event; decoded = 0 if it was not. */
 void etl_ioagg_count(struct etl_ioagg *a, int group, uint8_t type, int decoded);
+/* The name of a file object or key at this point of the trace, NULL if none (one pass:
+ * noted, so a later name means redo). */
+const char *etl_ioagg_file_name(struct etl_ioagg *a, uint64_t key);
 /* A name event: key (file object / file key) → path. 0, or -1 on ENOMEM. */
 int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path);
 /* The trace's span [0, span_ns] for the queue-depth slices; before the first _disk call,

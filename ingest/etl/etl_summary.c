@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "etl_summary.h"
+#include "etl_fltagg.h"
 #include "etl_merge.h"
 #include "etl_logfile.h"
 
@@ -216,6 +217,8 @@ cJSON *etl_summary_build(const struct etl_reader *r, const struct etl_summary_fa
 		cJSON_AddItemToObject(s, "unknown_kernel_addresses", etl_addrs_json(f->unknown_kernel));
 	if (f->unknown_user)
 		cJSON_AddItemToObject(s, "user_code_without_image", etl_addrs_json(f->unknown_user));
+	if (f->flt && f->flt->events) /* which way the minifilter layout went (etl_fltagg.h) */
+		cJSON_AddItemToObject(s, "minifilter", etl_fltagg_summary(f->flt));
 	if (f->procs) {
 		size_t omitted = 0;
 		cJSON *procs = etl_procstats_json(f->procs, PROCESS_ROWS, &omitted);

@@ -43,6 +43,7 @@ struct etl_summary_facts {
 	const char *passes, *redo_reason;
 	int64_t redo_at_ns;
 	uint64_t deferred_samples; /* one pass: samples resolved at the end (etl_defer.h) */
+	const struct etl_fltagg *flt;     /* minifilter delays (set before the summary) */
 };
 
 /* 1 when data was lost (cut-off file, read error, damaged times, buffers over the limits):

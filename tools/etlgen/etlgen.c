@@ -403,7 +403,7 @@ static int rundown(struct gen *g, uint64_t ts)
 	return 0;
 }
 
-static void agg_add(struct etlgen_agg *a, uint64_t ns)
+void etlgen_agg_add(struct etlgen_agg *a, uint64_t ns)
 {
 	a->count++;
 	a->total_ns += ns;
@@ -696,8 +696,8 @@ int etlgen_dpcisr_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	c->last_ts = end;
 	uint64_t ns = ticks_to_ns(g, end - start);
 	if (g->exp) {
-		agg_add(&g->exp->modules[mi].kind[kind], ns);
-		agg_add(&g->exp->kind[kind], ns);
+		etlgen_agg_add(&g->exp->modules[mi].kind[kind], ns);
+		etlgen_agg_add(&g->exp->kind[kind], ns);
 		g->exp->cpu_dpcisr[cpu]++;
 	}
 	if (g->s->on_dpcisr)
@@ -781,6 +781,16 @@ static int check(const struct etlgen_scenario *s, char *msg, size_t n)
 						  !dk->file_object)) {
 			snprintf(msg, n, "diskio: needs a CPU of the trace, a non-zero tid, a file "
 				 "and a non-zero file_object");
+			return -1;
+		}
+		const struct etlgen_minifilter *mf = &s->minifilter;
+		if ((mf->creates || mf->failures || mf->truncated) &&
+		    (mf->module >= s->n_modules || mf->cpu >= s->cpus || !mf->tid || !mf->file ||
+		     !mf->file_object || (mf->creates && (!mf->n_pre || !mf->n_post)) ||
+		     s->modules[mf->module].size <= 0x1000 || s->modules[mf->module].unmapped)) {
+			snprintf(msg, n, "minifilter: needs a mapped module larger than 4 KiB, a CPU "
+				 "of the trace, a non-zero tid, a file, a non-zero file_object and "
+				 "(with creates) pre_us and post_us delays");
 			return -1;
 		}
 		if (check_load(s, msg, n))
@@ -909,6 +919,9 @@ int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expec
 		goto io;
 	if ((s->diskio.reads || s->diskio.writes || s->diskio.file_reads) &&
 	    etlgen_io_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
+		goto io;
+	if ((s->minifilter.creates || s->minifilter.failures || s->minifilter.truncated) &&
+	    etlgen_flt_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))
 		goto io;
 	if (s->load.duration_s > 0 &&
 	    etlgen_load_write((struct etlgen_gen *)&g, s, exp, last + 1, &last))

@@ -154,6 +154,27 @@ struct etlgen_diskio {
 	uint64_t file_ticks;
 };
 
+/* Minifilter story (etlgen_flt.c), written after the disk I/O story: a FileRundown names
+ * file_object file and a Thread rundown puts tid in the scenario's process; then, creates
+ * times, gap_ticks apart, on CPU cpu: a PreOpInit, a PreOpCompletion pre_ticks[i % n_pre]
+ * after it, and a PostOpCompletion post_ticks[i % n_post] after that (InitialTime = the
+ * start of each), all of modules[module]'s routine (base + 0x1000) for IRP_MJ_CREATE on
+ * file_object; then failures PreOpFailure events, then truncated PreOpCompletion events
+ * 4 bytes short. Every event has a SYSTEM header carrying tid. Layout: the candidate
+ * (ingest/etl/etl_fltio.h); major_first: MajorFunction moved before RoutineAddr, a layout
+ * the ingest must refuse. */
+#define ETLGEN_FLT_DELAYS 4
+struct etlgen_minifilter {
+	unsigned creates, failures, truncated, cpu;
+	uint32_t tid;
+	size_t module;
+	uint64_t file_object;
+	const char *file;        /* owned by the scenario */
+	uint64_t pre_ticks[ETLGEN_FLT_DELAYS], post_ticks[ETLGEN_FLT_DELAYS], gap_ticks;
+	size_t n_pre, n_post;
+	int major_first;
+};
+
 /* The busy-machine story (etlgen_load.c), written after the other stories for duration_s:
  * n_processes processes (processes[], Process DCStart) whose threads, threads_per_cpu on
  * each CPU (tid first_tid + 4 k, process k mod n_processes), take turns on their CPU for
@@ -243,6 +264,7 @@ struct etlgen_scenario {
 	int interrupted_process;             /* the thread samples inside DPCs interrupt: 0 the
 					      * default one, k + 1 processes[k]'s */
 	struct etlgen_load load;             /* duration_s 0: none */
+	struct etlgen_minifilter minifilter; /* creates + failures + truncated 0: none */
 };
 
 struct etlgen_agg {
@@ -280,6 +302,10 @@ struct etlgen_expect {
 	uint64_t disk_bytes[2];
 	struct etlgen_agg file_read;
 	uint64_t file_read_bytes;
+	/* minifilter story, exact: [0] pre-, [1] post-operation delays (ns); over 1, 10,
+	 * 100 ms; inits, failures and truncated events written */
+	struct etlgen_agg flt[2];
+	uint64_t flt_over[2][3], flt_inits, flt_failures, flt_truncated;
 	struct etlgen_load_thread *load_threads; /* the busy-machine story's, cpus × per CPU */
 	size_t n_load_threads;
 	uint64_t events;         /* every event written, header included */
@@ -293,6 +319,8 @@ struct etlgen_expect {
 int etlgen_write(const struct etlgen_scenario *s, FILE *out, struct etlgen_expect *exp,
 		 char *msg, size_t msg_len);
 void etlgen_expect_free(struct etlgen_expect *e);
+/* One more event of ns into an expected aggregate (count, total, max). */
+void etlgen_agg_add(struct etlgen_agg *a, uint64_t ns);
 /* Expected aggregates as JSON (caller frees with cJSON_Delete). */
 struct cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_expect *e);
 
@@ -324,6 +352,9 @@ int etlgen_cswitch(struct etlgen_gen *g, unsigned cpu, uint64_t ts, uint32_t new
 /* Write the busy-machine story from tick start on; *end receives the last tick used. */
 int etlgen_load_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 		      struct etlgen_expect *exp, uint64_t start, uint64_t *end);
+/* Write the minifilter story from tick start on; *end receives the last tick used. */
+int etlgen_flt_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
+		     struct etlgen_expect *exp, uint64_t start, uint64_t *end);
 /* A FileIo FileRundown on cpu at ts naming file_object name (ASCII). 0 or -1. */
 int etlgen_file_rundown(struct etlgen_gen *g, const struct etlgen_scenario *s, unsigned cpu,
 			uint64_t file_object, const char *name, uint64_t ts);

@@ -51,11 +51,7 @@ static int completion(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	etl_put32(p + 16 + 32 + 2 * P, c->tid);
 	if (exp) {
 		uint64_t ns = lat * 1000000000ull / s->qpc_frequency;
-		struct etlgen_agg *a = &exp->disk[op];
-		a->count++;
-		a->total_ns += ns;
-		if (ns > a->max_ns)
-			a->max_ns = ns;
+		etlgen_agg_add(&exp->disk[op], ns);
 		exp->disk_bytes[op] += size;
 	}
 	*done = issue + lat;
@@ -87,10 +83,7 @@ static int file_read(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	etl_putptr(p + 16 + P, c->file_read_size, P); /* ExtraInfo: bytes transferred */
 	if (exp) {
 		uint64_t ns = c->file_ticks * 1000000000ull / s->qpc_frequency;
-		exp->file_read.count++;
-		exp->file_read.total_ns += ns;
-		if (ns > exp->file_read.max_ns)
-			exp->file_read.max_ns = ns;
+		etlgen_agg_add(&exp->file_read, ns);
 		exp->file_read_bytes += c->file_read_size;
 	}
 	*done = issue + c->file_ticks;

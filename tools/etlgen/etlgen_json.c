@@ -201,6 +201,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	}
 	free(m);
 	free((char *)s->diskio.file);
+	free((char *)s->minifilter.file);
 	for (unsigned k = 0; s->load.processes && k < s->load.n_processes; k++) {
 		free((char *)s->load.processes[k].name);
 		free((char *)s->load.processes[k].command_line);
@@ -466,6 +467,50 @@ static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg,
 	return 0;
 }
 
+/* Up to ETLGEN_FLT_DELAYS delays (µs) of the array at key, as ticks; their count. */
+static size_t delays(const struct etlgen_scenario *s, const cJSON *o, const char *key,
+		     uint64_t *out)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *v;
+	size_t k = 0;
+	cJSON_ArrayForEach(v, a) {
+		if (k == ETLGEN_FLT_DELAYS || !cJSON_IsNumber(v) || v->valuedouble <= 0)
+			return 0;
+		out[k++] = (uint64_t)(v->valuedouble * (double)s->qpc_frequency / 1e6 + 0.5);
+	}
+	return k;
+}
+
+/* "minifilter": {module (name), creates, failures, truncated, cpu, tid, file, file_object,
+ * pre_us: [..], post_us: [..] (cycled), gap_us, major_first} (etlgen.h). */
+static int parse_minifilter(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "minifilter");
+	if (!cJSON_IsObject(o))
+		return 0;
+	struct etlgen_minifilter *c = &s->minifilter;
+	const cJSON *file = cJSON_GetObjectItemCaseSensitive(o, "file");
+	c->module = module_named(s, o, "module");
+	c->creates = (unsigned)num(o, "creates", 0);
+	c->failures = (unsigned)num(o, "failures", 0);
+	c->truncated = (unsigned)num(o, "truncated", 0);
+	c->cpu = (unsigned)num(o, "cpu", 0);
+	c->tid = (uint32_t)num(o, "tid", 4100);
+	c->gap_ticks = ticks(s, o, "gap_us");
+	c->n_pre = delays(s, o, "pre_us", c->pre_ticks);
+	c->n_post = delays(s, o, "post_us", c->post_ticks);
+	c->major_first = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "major_first"));
+	if (u64val(o, "file_object", &c->file_object)) {
+		snprintf(msg, n, "minifilter: file_object must be a number or a \"0x…\" string");
+		return -1;
+	}
+	if (cJSON_IsString(file) && !(c->file = strdup(file->valuestring))) {
+		snprintf(msg, n, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* "load": {duration_s, processes (count; named svc01.exe, … from pid first_pid, default
  * 6000, step 4), threads_per_cpu, first_tid, quantum_us, idle_every, idle_us,
  * ready_dpc_module, ready_dpc_us, syscall_rate, syscall_module, syscall_addresses,
@@ -551,7 +596,9 @@ static int parse_sched(const cJSON *root, struct etlgen_scenario *s, char *msg, 
 		c->wait_ticks = ticks(s, rw, "wait_us");
 		c->ready_ticks = ticks(s, rw, "ready_us");
 	}
-	return parse_diskio(root, s, msg, n) ? -1 : parse_load(root, s, msg, n);
+	if (parse_diskio(root, s, msg, n) || parse_minifilter(root, s, msg, n))
+		return -1;
+	return parse_load(root, s, msg, n);
 }
 
 static const char *const kind_names[ETLGEN_KINDS] = {"dpc", "threaded_dpc", "timer_dpc", "isr",
@@ -712,6 +759,20 @@ cJSON *etlgen_expect_json(const struct etlgen_scenario *s, const struct etlgen_e
 		cJSON *a = agg_json(&e->file_read);
 		cJSON_AddNumberToObject(a, "bytes", (double)e->file_read_bytes);
 		cJSON_AddItemToObject(cJSON_AddObjectToObject(root, "fileio"), "read", a);
+	}
+	if (s->minifilter.creates || s->minifilter.failures || s->minifilter.truncated) {
+		cJSON *o = cJSON_AddObjectToObject(root, "minifilter");
+		static const char *const phase[2] = {"pre", "post"};
+		for (int k = 0; k < 2; k++) {
+			cJSON *a = agg_json(&e->flt[k]);
+			cJSON_AddNumberToObject(a, "over_1ms", (double)e->flt_over[k][0]);
+			cJSON_AddNumberToObject(a, "over_10ms", (double)e->flt_over[k][1]);
+			cJSON_AddNumberToObject(a, "over_100ms", (double)e->flt_over[k][2]);
+			cJSON_AddItemToObject(o, phase[k], a);
+		}
+		cJSON_AddNumberToObject(o, "inits", (double)e->flt_inits);
+		cJSON_AddNumberToObject(o, "failures", (double)e->flt_failures);
+		cJSON_AddNumberToObject(o, "truncated", (double)e->flt_truncated);
 	}
 	if (s->readywait.count) {
 		cJSON *o = cJSON_AddObjectToObject(root, "ready_wait");
