@@ -298,11 +298,99 @@ static void test_forgetting_cache(void **state)
 	remove_db(path);
 }
 
+/* Stacks drawn from a small frame set (shared prefixes, repeated paths), one in four with
+ * a leaf frame never seen before (the store's worst case), stored through id caches small
+ * enough to be forgotten again and again: every distinct frame and root-first path is one
+ * row, counted here by a linear scan over what was drawn (not by the store's maps). */
+#define MANY 1500
+#define MANY_DEPTH 6
+struct drawn {
+	int n;
+	uint32_t off[MANY_DEPTH]; /* root first */
+};
+static struct drawn drawn[MANY];
+
+static int same_prefix(const struct drawn *a, const struct drawn *b, int len)
+{
+	return a->n >= len && b->n >= len && !memcmp(a->off, b->off, (size_t)len * sizeof a->off[0]);
+}
+
+static void test_forgetting_many(void **state)
+{
+	(void)state;
+	static const unsigned sizes[][2] = {{2, 6}, {3, 6}, {4, 8}, {6, 10}, {17, 23}};
+	uint32_t x = 12345;
+	int64_t want_frames = 0, want_nodes = 0;
+	for (int i = 0; i < MANY; i++) {
+		struct drawn *d = &drawn[i];
+		x = x * 1103515245u + 12345u;
+		d->n = (int)(x >> 16) % MANY_DEPTH + 1;
+		for (int j = 0; j < d->n; j++) {
+			x = x * 1103515245u + 12345u;
+			d->off[j] = 0x10u * ((x >> 16) % 5 + 1); /* 5 shared offsets */
+		}
+		if (i % 4 == 0)
+			d->off[d->n - 1] = 0x1000u + 0x10u * (uint32_t)i; /* a new leaf */
+	}
+	for (int i = 0; i < MANY; i++) /* distinct frames: offsets first seen at (i, j) */
+		for (int j = 0; j < drawn[i].n; j++) {
+			int seen = 0;
+			for (int k = 0; k <= i && !seen; k++)
+				for (int m = 0; m < (k < i ? drawn[k].n : j) && !seen; m++)
+					seen = drawn[k].off[m] == drawn[i].off[j];
+			want_frames += !seen;
+		}
+	for (int i = 0; i < MANY; i++) /* distinct paths: prefixes of length 1..n first seen */
+		for (int len = 1; len <= drawn[i].n; len++) {
+			int seen = 0;
+			for (int k = 0; k < i && !seen; k++)
+				seen = same_prefix(&drawn[k], &drawn[i], len);
+			want_nodes += !seen;
+		}
+	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+		char path[64];
+		sqlite3 *db = open_temp(path, sizeof path);
+		assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token,"
+					      " name, file_name, file_size, created_us) VALUES"
+					      " ('p','t','n','f',1,0)", NULL, NULL, NULL), SQLITE_OK);
+		int64_t run = sqlite3_last_insert_rowid(db);
+		struct db_stacks *w = db_stacks_begin_sized(db, run, sizes[c][0], sizes[c][1]);
+		assert_non_null(w);
+		assert_int_equal(db_stacks_module(w, 0, NT), 0);
+		for (int i = 0; i < MANY; i++) {
+			struct sink_frame f[MANY_DEPTH];
+			for (int j = 0; j < drawn[i].n; j++) /* leaf first */
+				f[j] = (struct sink_frame){NT + drawn[i].off[drawn[i].n - 1 - j],
+							   drawn[i].off[drawn[i].n - 1 - j], 0, 0};
+			struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .pid = 4, .tid = 8,
+						    .ip = f[0].addr, .module_id = 0, .frames = f,
+						    .n_frames = (uint32_t)drawn[i].n};
+			assert_int_equal(db_stacks_sample(w, &s), 0);
+		}
+		assert_int_equal(db_stacks_finish(w), 0);
+		db_stacks_free(w);
+		const struct row_check rows[] = {
+			{"SELECT count(*) FROM stk_frames", want_frames},
+			{"SELECT count(*) FROM stk_nodes", want_nodes},
+			{"SELECT count(*) FROM (SELECT DISTINCT parent, frame FROM stk_nodes)", want_nodes},
+			{"SELECT max(id) FROM stk_nodes", want_nodes},
+			{"SELECT n_frames FROM stk_runs", want_frames},
+			{"SELECT n_nodes FROM stk_runs", want_nodes},
+			{"SELECT sum(n) FROM stk_counts", MANY},
+		};
+		check_rows(db, rows, sizeof rows / sizeof rows[0]);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		db_close(db);
+		remove_db(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
 					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_sorted_map),
-					   cmocka_unit_test(test_forgetting_cache)};
+					   cmocka_unit_test(test_forgetting_cache),
+					   cmocka_unit_test(test_forgetting_many)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
