@@ -16,6 +16,7 @@
 #include "db_batch.h"
 #include "db_stacks.h"
 #include "db_stk_map.h"
+#include "db_stk_totals.h"
 
 #define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
@@ -26,6 +27,7 @@ struct db_stacks {
 	int64_t run_id;
 	struct stk_ids frames, nodes;
 	struct stk_map counts;
+	struct db_stk_totals totals; /* per leaf, summed as the counts are written */
 	int64_t next_frame, next_node, n_samples;
 	/* ids from here on were created after the node cache's last reset (INT64_MAX: none) */
 	int64_t node_mark, frame_mark;
@@ -71,6 +73,7 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
 	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
+	    db_stk_totals_begin(&w->totals, db, run_id) ||
 	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND offset=?"
 				   " AND module_id=?") ||
 	    db_batch_init(&w->ins_frame, db, run_id, "INSERT OR FAIL INTO stk_frames(run_id, id, offset,"
@@ -176,7 +179,9 @@ static int flush_counts(struct db_stacks *w)
 		int64_t slice = (int64_t)(e->k[0] >> 16);
 		int64_t row[6] = {slice, (int64_t)(e->k[0] & 0xffff), (int64_t)(e->k[1] >> 32),
 				  (int64_t)(e->k[1] & 0xffffffffu), (int64_t)e->k[2], e->v};
-		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row))
+		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row) ||
+		    db_stk_totals_add(&w->totals, row[2] == 0 && row[3] != DB_STK_TID_INTERRUPTS,
+				      row[4], row[5]))
 			return fail(w, "storing stack counts");
 		if (slice > newest)
 			newest = slice;
@@ -315,6 +320,8 @@ int db_stacks_finish(struct db_stacks *w)
 		return -1;
 	if (db_batch_flush(&w->ins_frame) || db_batch_flush(&w->ins_node))
 		return fail(w, "storing a stack");
+	if (db_stk_totals_flush(&w->totals))
+		return fail(w, "storing stack totals");
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(w->db, "INSERT INTO stk_runs(run_id, slice_ns, n_frames, n_nodes,"
 				      " n_samples) VALUES (?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
@@ -336,6 +343,7 @@ void db_stacks_free(struct db_stacks *w)
 	stk_ids_free(&w->frames);
 	stk_ids_free(&w->nodes);
 	stk_map_free(&w->counts);
+	db_stk_totals_clear(&w->totals);
 	sqlite3_finalize(w->sel_frame);
 	db_batch_clear(&w->ins_frame);
 	sqlite3_finalize(w->sel_node);

@@ -77,11 +77,9 @@ int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
 
-/* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
- * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
- * samples) with pid, tid, slice 0 — 0, 1 when the run
- * has no totals (ingested before them), -1 with err set. */
-int db_stk_totals_build(sqlite3 *db, int64_t run_id);
+/* Per-leaf totals (db_stk_totals.c, written by the store as it writes the counts): cb per
+ * leaf node (twice when idle: its Idle and other samples) with pid, tid, slice 0 — 0, 1
+ * when the run has no totals (ingested before them), -1 with err set. */
 int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
 			 char *err, size_t errlen);
 

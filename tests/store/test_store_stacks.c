@@ -347,6 +347,14 @@ static void test_forgetting_many(void **state)
 				seen = same_prefix(&drawn[k], &drawn[i], len);
 			want_nodes += !seen;
 		}
+	int64_t want_leaves[2] = {0, 0}; /* distinct whole paths among Idle (1) samples or not */
+	for (int i = 0; i < MANY; i++) {
+		int idle = i % 10 == 0, seen = 0;
+		for (int k = 0; k < i && !seen; k++)
+			seen = (k % 10 == 0) == idle && drawn[k].n == drawn[i].n &&
+			       same_prefix(&drawn[k], &drawn[i], drawn[i].n);
+		want_leaves[idle] += !seen;
+	}
 	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
 		char path[64];
 		sqlite3 *db = open_temp(path, sizeof path);
@@ -362,7 +370,9 @@ static void test_forgetting_many(void **state)
 			for (int j = 0; j < drawn[i].n; j++) /* leaf first */
 				f[j] = (struct sink_frame){NT + drawn[i].off[drawn[i].n - 1 - j],
 							   drawn[i].off[drawn[i].n - 1 - j], 0, 0};
-			struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .pid = 4, .tid = 8,
+			/* every 5th sample in Idle, every 10th of them in a DPC (busy, not Idle) */
+			struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .pid = i % 5 ? 4 : 0,
+						    .tid = i % 5 ? 8 : 0, .in_dpcisr = i % 10 == 5,
 						    .ip = f[0].addr, .module_id = 0, .frames = f,
 						    .n_frames = (uint32_t)drawn[i].n};
 			assert_int_equal(db_stacks_sample(w, &s), 0);
@@ -377,6 +387,13 @@ static void test_forgetting_many(void **state)
 			{"SELECT n_frames FROM stk_runs", want_frames},
 			{"SELECT n_nodes FROM stk_runs", want_nodes},
 			{"SELECT sum(n) FROM stk_counts", MANY},
+			{"SELECT sum(n) FROM stk_leaf_totals", MANY},
+			{"SELECT sum(n) FROM stk_leaf_totals WHERE idle=1", MANY / 10},
+			{"SELECT count(*) FROM stk_leaf_totals WHERE idle=0", want_leaves[0]},
+			{"SELECT count(*) FROM stk_leaf_totals WHERE idle=1", want_leaves[1]},
+			/* each leaf's total is the sum of its count rows */
+			{"SELECT count(*) FROM stk_leaf_totals t WHERE n <> (SELECT sum(n) FROM"
+			 " stk_counts c WHERE c.node=t.node AND " DB_STK_IDLE_SQL "=t.idle)", 0},
 		};
 		check_rows(db, rows, sizeof rows / sizeof rows[0]);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
