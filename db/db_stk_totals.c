@@ -9,6 +9,8 @@
  * counts again after ingest (issue 17): every count added here is also added to
  * stk_counts, so each (idle, node) row is the sum of that leaf's count rows. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "db_stacks.h"
 #include "db_stk_totals.h"
 
@@ -83,4 +85,71 @@ int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn 
 fail:
 	snprintf(err, errlen, "reading stack totals: %s", sqlite3_errmsg(db));
 	return -1;
+}
+
+/* One number from sql with the run id bound: 0 or -1. */
+static int count_of(sqlite3 *db, const char *sql, int64_t run_id, int64_t *v)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = sqlite3_step(q);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int db_stk_held_load(struct db_stk_held *h, sqlite3 *db, int64_t run_id)
+{
+	memset(h, 0, sizeof *h);
+	int64_t len;
+	if (count_of(db, "SELECT count(*) FROM stk_leaf_totals WHERE run_id=?", run_id, &len))
+		return -1;
+	if (len == 0 || len > DB_STK_HELD_MAX)
+		return 1;
+	sqlite3_stmt *q = NULL;
+	h->node = malloc((size_t)len * sizeof *h->node);
+	h->n = malloc((size_t)len * sizeof *h->n);
+	if (!h->node || !h->n ||
+	    sqlite3_prepare_v2(db, "SELECT idle, node, n FROM stk_leaf_totals WHERE run_id=?"
+				   " ORDER BY idle, node", -1, &q, NULL) != SQLITE_OK) {
+		db_stk_held_clear(h);
+		return -1;
+	}
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc, out = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t node = sqlite3_column_int64(q, 1), n = sqlite3_column_int64(q, 2);
+		if (h->len == (size_t)len || node < 0 || node > UINT32_MAX || n < 0 ||
+		    n > UINT32_MAX) {
+			out = 1; /* rows added since the count, or past 32 bits: read from SQLite */
+			break;
+		}
+		if (!sqlite3_column_int(q, 0))
+			h->busy++;
+		h->node[h->len] = (uint32_t)node;
+		h->n[h->len++] = (uint32_t)n;
+	}
+	sqlite3_finalize(q);
+	if (!out && rc != SQLITE_DONE)
+		out = -1;
+	if (out)
+		db_stk_held_clear(h);
+	return out;
+}
+
+void db_stk_held_each(const struct db_stk_held *h, int idle, db_stk_count_fn cb, void *ud)
+{
+	size_t end = idle ? h->len : h->busy;
+	for (size_t i = 0; i < end; i++)
+		if (cb(ud, h->node[i], 0, 0, 0, h->n[i]))
+			break;
+}
+
+void db_stk_held_clear(struct db_stk_held *h)
+{
+	free(h->node);
+	free(h->n);
+	memset(h, 0, sizeof *h);
 }
