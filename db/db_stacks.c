@@ -21,6 +21,7 @@
 #define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
 #define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
+#define TOTALS_MAP_LOG2 14  /* 16 Ki (idle, leaf) sums before a flush (640 KB) */
 
 struct db_stacks {
 	sqlite3 *db;
@@ -73,7 +74,8 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
 	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
-	    db_stk_totals_begin(&w->totals, db, run_id) ||
+	    db_stk_totals_begin(&w->totals, db, run_id,
+				cache_log2 < TOTALS_MAP_LOG2 ? cache_log2 : TOTALS_MAP_LOG2) ||
 	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND offset=?"
 				   " AND module_id=?") ||
 	    db_batch_init(&w->ins_frame, db, run_id, "INSERT OR FAIL INTO stk_frames(run_id, id, offset,"

@@ -32,8 +32,9 @@ _Static_assert(DB_STK_TID_INTERRUPTS == 4294967294u, "DB_STK_IDLE_SQL spells the
 /* ---- writing (inside the run's ingest transaction) ---- */
 struct db_stacks;
 struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id);
-/* The same with id caches of 2^cache_log2 slots and Bloom filters of 2^bloom_log2 bits (tests
- * make them tiny to exercise forgetting; db_stacks_begin picks the ingest's sizes). */
+/* The same with id caches of 2^cache_log2 slots and Bloom filters of 2^bloom_log2 bits, and
+ * a leaf totals map no larger than the caches (tests make them tiny to exercise forgetting
+ * and flushing; db_stacks_begin picks the ingest's sizes). */
 struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned cache_log2,
 					unsigned bloom_log2);
 /* A module's base, by its store id (to turn a stackless sample's IP into an offset). */

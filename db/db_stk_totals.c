@@ -14,11 +14,9 @@
 #include "db_stacks.h"
 #include "db_stk_totals.h"
 
-#define TOTALS_MAP_LOG2 15 /* 32 Ki slots (1.3 MB): distinct leaves summed between flushes */
-
-int db_stk_totals_begin(struct db_stk_totals *t, sqlite3 *db, int64_t run_id)
+int db_stk_totals_begin(struct db_stk_totals *t, sqlite3 *db, int64_t run_id, unsigned map_log2)
 {
-	if (stk_map_init(&t->m, TOTALS_MAP_LOG2))
+	if (stk_map_init(&t->m, map_log2))
 		return -1;
 	return db_batch_init(&t->ins, db, run_id, "INSERT INTO stk_leaf_totals(run_id, idle, node,"
 			     " n) VALUES ", 3, " ON CONFLICT(run_id, idle, node) DO UPDATE SET"

@@ -16,9 +16,9 @@ struct db_stk_totals {
 	struct db_batch ins;
 };
 
-/* Inside the ingest transaction; t zeroed by the caller. 0, or -1 (ENOMEM or SQL error:
- * db_stk_totals_clear t still). */
-int db_stk_totals_begin(struct db_stk_totals *t, sqlite3 *db, int64_t run_id);
+/* Inside the ingest transaction, with a map of 2^map_log2 slots (40 bytes each); t zeroed
+ * by the caller. 0, or -1 (ENOMEM or SQL error: db_stk_totals_clear t still). */
+int db_stk_totals_begin(struct db_stk_totals *t, sqlite3 *db, int64_t run_id, unsigned map_log2);
 /* Add n samples of leaf node (idle: Idle time, DB_STK_IDLE_SQL): 0, or -1 (SQL error). */
 int db_stk_totals_add(struct db_stk_totals *t, int idle, int64_t node, int64_t n);
 /* Write what is accumulated: 0, or -1 (SQL error). */
