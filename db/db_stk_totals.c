@@ -85,53 +85,51 @@ fail:
 	return -1;
 }
 
-/* One number from sql with the run id bound: 0 or -1. */
-static int count_of(sqlite3 *db, const char *sql, int64_t run_id, int64_t *v)
+/* Room for one more row in h (arrays doubled, up to DB_STK_HELD_MAX rows): 0, 1 when at the
+ * bound, -1 out of memory. */
+static int held_room(struct db_stk_held *h, size_t *cap)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+	if (h->len < *cap)
+		return 0;
+	if (*cap >= DB_STK_HELD_MAX)
+		return 1;
+	size_t n = *cap ? *cap * 2 : 4096;
+	uint32_t *node = realloc(h->node, n * sizeof *node);
+	if (node)
+		h->node = node;
+	uint32_t *cnt = node ? realloc(h->n, n * sizeof *cnt) : NULL;
+	if (!cnt)
 		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	int rc = sqlite3_step(q);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW ? 0 : -1;
+	h->n = cnt;
+	*cap = n;
+	return 0;
 }
 
 int db_stk_held_load(struct db_stk_held *h, sqlite3 *db, int64_t run_id)
 {
 	memset(h, 0, sizeof *h);
-	int64_t len;
-	if (count_of(db, "SELECT count(*) FROM stk_leaf_totals WHERE run_id=?", run_id, &len))
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT idle, node, n FROM stk_leaf_totals WHERE run_id=?"
+				   " ORDER BY idle, node", -1, &q, NULL) != SQLITE_OK)
 		return -1;
-	if (len == 0 || len > DB_STK_HELD_MAX)
-		return 1;
-	sqlite3_stmt *q = NULL;
-	h->node = malloc((size_t)len * sizeof *h->node);
-	h->n = malloc((size_t)len * sizeof *h->n);
-	if (!h->node || !h->n ||
-	    sqlite3_prepare_v2(db, "SELECT idle, node, n FROM stk_leaf_totals WHERE run_id=?"
-				   " ORDER BY idle, node", -1, &q, NULL) != SQLITE_OK) {
-		db_stk_held_clear(h);
-		return -1;
-	}
 	sqlite3_bind_int64(q, 1, run_id);
+	size_t cap = 0;
 	int rc, out = 0;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+	while (!out && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t node = sqlite3_column_int64(q, 1), n = sqlite3_column_int64(q, 2);
-		if (h->len == (size_t)len || node < 0 || node > UINT32_MAX || n < 0 ||
-		    n > UINT32_MAX) {
-			out = 1; /* rows added since the count, or past 32 bits: read from SQLite */
-			break;
+		if (node < 0 || node > UINT32_MAX || n < 0 || n > UINT32_MAX)
+			out = 1; /* past 32 bits: read from SQLite */
+		else if (!(out = held_room(h, &cap))) {
+			h->busy += !sqlite3_column_int(q, 0);
+			h->node[h->len] = (uint32_t)node;
+			h->n[h->len++] = (uint32_t)n;
 		}
-		if (!sqlite3_column_int(q, 0))
-			h->busy++;
-		h->node[h->len] = (uint32_t)node;
-		h->n[h->len++] = (uint32_t)n;
 	}
 	sqlite3_finalize(q);
 	if (!out && rc != SQLITE_DONE)
 		out = -1;
+	if (!out && !h->len)
+		out = 1; /* no totals: ingested before them */
 	if (out)
 		db_stk_held_clear(h);
 	return out;

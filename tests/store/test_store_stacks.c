@@ -315,6 +315,23 @@ static int same_prefix(const struct drawn *a, const struct drawn *b, int len)
 	return a->n >= len && b->n >= len && !memcmp(a->off, b->off, (size_t)len * sizeof a->off[0]);
 }
 
+/* Rows a leaf totals reader gave: their number, their sum, and a hash of the sequence of
+ * (node, n) (the order matters: tree builders keep the first stack reaching a node). */
+struct held_walk {
+	int64_t rows, sum;
+	uint64_t seq;
+};
+static int on_held(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
+{
+	struct held_walk *h = ud;
+	(void)pid, (void)tid, (void)slice;
+	h->seq = (h->seq * 1000003u) ^ (uint64_t)node;
+	h->seq = (h->seq * 1000003u) ^ (uint64_t)n;
+	h->rows++;
+	h->sum += n;
+	return 0;
+}
+
 static void test_forgetting_many(void **state)
 {
 	(void)state;
@@ -396,6 +413,21 @@ static void test_forgetting_many(void **state)
 			 " stk_counts c WHERE c.node=t.node AND " DB_STK_IDLE_SQL "=t.idle)", 0},
 		};
 		check_rows(db, rows, sizeof rows / sizeof rows[0]);
+		/* the totals held in memory: the rows SQLite gives, in its order */
+		struct db_stk_reader *r = db_stk_reader_new(db, run);
+		assert_int_equal(db_stk_reader_totals(r, 0, on_held, &(struct held_walk){0}), 1);
+		assert_int_equal(db_stk_reader_hold_totals(r), 0);
+		for (int idle = 0; idle < 2; idle++) {
+			struct held_walk h = {0}, sql = {0};
+			char err[256];
+			assert_int_equal(db_stk_reader_totals(r, idle, on_held, &h), 0);
+			assert_int_equal(db_stk_totals_counts(db, run, idle, on_held, &sql, err,
+							      sizeof err), 0);
+			assert_int_equal(h.rows, want_leaves[0] + (idle ? want_leaves[1] : 0));
+			assert_int_equal(h.sum, idle ? MANY : MANY - MANY / 10);
+			assert_int_equal(h.seq, sql.seq);
+		}
+		db_stk_reader_free(r);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		db_close(db);
 		remove_db(path);
