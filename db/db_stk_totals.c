@@ -13,6 +13,7 @@
 #include <string.h>
 #include "db_stacks.h"
 #include "db_stk_totals.h"
+#include "db_varint.h"
 
 int db_stk_totals_begin(struct db_stk_totals *t, sqlite3 *db, int64_t run_id, unsigned map_log2)
 {
@@ -85,22 +86,19 @@ fail:
 	return -1;
 }
 
-/* Room for one more row in h (arrays doubled, up to DB_STK_HELD_MAX rows): 0, 1 when at the
- * bound, -1 out of memory. */
+/* Room for one more row in h (the buffer doubled, up to DB_STK_HELD_MAX bytes): 0, 1 when
+ * at the bound, -1 out of memory. */
 static int held_room(struct db_stk_held *h, size_t *cap)
 {
-	if (h->len < *cap)
+	if (h->len + 2 * DB_VARINT_MAX <= *cap)
 		return 0;
 	if (*cap >= DB_STK_HELD_MAX)
 		return 1;
-	size_t n = *cap ? *cap * 2 : 4096;
-	uint32_t *node = realloc(h->node, n * sizeof *node);
-	if (node)
-		h->node = node;
-	uint32_t *cnt = node ? realloc(h->n, n * sizeof *cnt) : NULL;
-	if (!cnt)
+	size_t n = *cap ? *cap * 2 : 64 * 1024;
+	uint8_t *buf = realloc(h->buf, n);
+	if (!buf)
 		return -1;
-	h->n = cnt;
+	h->buf = buf;
 	*cap = n;
 	return 0;
 }
@@ -114,18 +112,26 @@ int db_stk_held_load(struct db_stk_held *h, sqlite3 *db, int64_t run_id)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
 	size_t cap = 0;
-	int rc, out = 0;
+	int64_t prev = 0;
+	int rc, out = 0, idle = 0;
 	while (!out && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		int64_t node = sqlite3_column_int64(q, 1), n = sqlite3_column_int64(q, 2);
-		if (node < 0 || node > UINT32_MAX || n < 0 || n > UINT32_MAX)
-			out = 1; /* past 32 bits: read from SQLite */
+		if (sqlite3_column_int(q, 0) && !idle) { /* the Idle rows start over from node 0 */
+			idle = 1;
+			h->busy = h->len;
+			prev = 0;
+		}
+		if (node < prev || n < 0)
+			out = 1; /* not in key order, or a negative count: read from SQLite */
 		else if (!(out = held_room(h, &cap))) {
-			h->busy += !sqlite3_column_int(q, 0);
-			h->node[h->len] = (uint32_t)node;
-			h->n[h->len++] = (uint32_t)n;
+			uint8_t *p = put_varint(h->buf + h->len, (uint64_t)(node - prev));
+			h->len = (size_t)(put_varint(p, (uint64_t)n) - h->buf);
+			prev = node;
 		}
 	}
 	sqlite3_finalize(q);
+	if (!idle)
+		h->busy = h->len;
 	if (!out && rc != SQLITE_DONE)
 		out = -1;
 	if (!out && !h->len)
@@ -135,17 +141,28 @@ int db_stk_held_load(struct db_stk_held *h, sqlite3 *db, int64_t run_id)
 	return out;
 }
 
+/* cb per row of buf[from, to), whose node steps start from 0: 0, or 1 when cb stopped. */
+static int held_part(const struct db_stk_held *h, size_t from, size_t to, db_stk_count_fn cb,
+		     void *ud)
+{
+	const uint8_t *p = h->buf + from, *end = h->buf + to;
+	uint64_t node = 0, step, n;
+	while (p < end && !get_varint(&p, end, &step) && !get_varint(&p, end, &n)) {
+		node += step;
+		if (cb(ud, (int64_t)node, 0, 0, 0, (int64_t)n))
+			return 1;
+	}
+	return 0;
+}
+
 void db_stk_held_each(const struct db_stk_held *h, int idle, db_stk_count_fn cb, void *ud)
 {
-	size_t end = idle ? h->len : h->busy;
-	for (size_t i = 0; i < end; i++)
-		if (cb(ud, h->node[i], 0, 0, 0, h->n[i]))
-			break;
+	if (!held_part(h, 0, h->busy, cb, ud) && idle)
+		held_part(h, h->busy, h->len, cb, ud);
 }
 
 void db_stk_held_clear(struct db_stk_held *h)
 {
-	free(h->node);
-	free(h->n);
+	free(h->buf);
 	memset(h, 0, sizeof *h);
 }

@@ -27,15 +27,16 @@ void db_stk_totals_clear(struct db_stk_totals *t);
 
 /* The run's totals held in memory, in the order db_stk_totals_counts reads them (Idle
  * rows after the others, each part by node): a derive step that walks the whole run's
- * stacks many times (api_stacks_pre.c) reads them once. 8 bytes a leaf, held only up to
- * DB_STK_HELD_MAX leaves. */
-#define DB_STK_HELD_MAX (1024 * 1024)
+ * stacks many times (api_stacks_pre.c) reads them once. Packed as varints of the node's
+ * step from the previous row's and of the count (~2 bytes a leaf of a random-frame trace),
+ * held only up to DB_STK_HELD_MAX bytes. */
+#define DB_STK_HELD_MAX (4 * 1024 * 1024)
 struct db_stk_held {
-	uint32_t *node, *n;
-	size_t len, busy; /* rows; rows before the Idle ones */
+	uint8_t *buf;
+	size_t len, busy; /* bytes; bytes before the Idle rows */
 };
-/* 0 loaded into *h (db_stk_held_clear it), 1 not held (no totals, too many, a count or id
- * past 32 bits: read with db_stk_totals_counts), -1 SQL error or ENOMEM. */
+/* 0 loaded into *h (db_stk_held_clear it), 1 not held (no totals, or too many: read with
+ * db_stk_totals_counts), -1 SQL error or ENOMEM. */
 int db_stk_held_load(struct db_stk_held *h, sqlite3 *db, int64_t run_id);
 /* As db_stk_totals_counts over the held rows: cb per row, a non-zero return stops. */
 void db_stk_held_each(const struct db_stk_held *h, int idle, db_stk_count_fn cb, void *ud);
