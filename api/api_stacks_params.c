@@ -379,11 +379,14 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 		return 500;
 	}
 	/* a caller that ignores pids and tids, under a window or filter: each stack once, its
-	 * counts summed without SQLite's sort (db_stk_leaves.c); the whole run reads its totals */
+	 * counts summed without SQLite's sort (db_stk_leaves.c); the whole run reads its totals,
+	 * from memory when the reader holds them */
 	const struct db_stk_filter *f = &q->f;
 	int rc = 1;
 	int part = f->from_ns > 0 || f->to_ns != INT64_MAX || f->cpu_words || f->npids || f->ntids;
-	if (f->no_ids && part && nodes) /* from the kept slice rows (db_stk_leafslices.c) */
+	if (db_stk_filter_whole(f))
+		rc = db_stk_reader_totals(w.r, f->idle, on_count, &w); /* 1: not held */
+	else if (f->no_ids && part && nodes) /* from the kept slice rows (db_stk_leafslices.c) */
 		rc = db_stk_nodes_leaf_sums(nodes, f, on_count, &w);
 	if (rc < 0)
 		snprintf(err, sizeof err, "out of memory");

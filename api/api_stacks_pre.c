@@ -264,7 +264,9 @@ int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errl
 	}
 	int rc = -1;
 	p.r = db_stk_reader_new(db, p.run_id);
-	if (!p.r || db_stk_reader_preload(p.r) < 0 || db_stk_pretree_begin(db, p.run_id, &p.ins) ||
+	/* every mode walks the whole run's leaves, a frame tree once per level: read them once */
+	if (!p.r || db_stk_reader_preload(p.r) < 0 || db_stk_reader_hold_totals(p.r) < 0 ||
+	    db_stk_pretree_begin(db, p.run_id, &p.ins) ||
 	    db_stk_preslice_begin(db, p.run_id, &p.sins) ||
 	    db_stk_prebfly_begin(db, p.run_id, &p.bins))
 		snprintf(err, errlen, "storing call trees: %s", sqlite3_errmsg(db));

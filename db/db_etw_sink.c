@@ -484,8 +484,6 @@ int db_etw_finish(struct db_etw *e)
 		return -1;
 	if (e->stacks && stacks_result(e, db_stacks_finish(e->stacks)))
 		return -1;
-	if (e->stacks && db_stk_totals_build(e->db, e->run_id))
-		return sql_fail(e, "storing stack totals");
 	int64_t counts[AGG_KINDS][AGG_LEVELS] = {{0}};
 	if (e->dpc)
 		agg_builder_add_counts(e->dpc, counts);

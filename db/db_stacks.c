@@ -3,26 +3,36 @@
  * tree (node id by parent + frame), and one count added for (slice, CPU, pid, tid, leaf).
  *
  * Invariants: ids are dense from 1 in first-seen order (node 0 is the root, frame ids
- * from 1); a cache miss always asks SQLite before creating an id, so forgetting a full
- * cache never duplicates a frame or node; counts are added with an upsert, so a slice
- * flushed twice (a late sample after its flush) still sums exactly. */
+ * from 1); a cache miss asks SQLite before creating an id unless the key is surely new, so
+ * forgetting a full cache never duplicates a frame or node; counts are added with an
+ * upsert, so a slice flushed twice (a late sample after its flush) still sums exactly.
+ * A node key is surely new on a miss when its parent or its frame is younger than the node
+ * cache's last reset (id ≥ node_mark or frame_mark): the node would have been created, and
+ * so cached, after that reset. In the worst case (a new leaf frame per sample) this spares
+ * nearly every node lookup the Bloom filter cannot rule out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "db_batch.h"
 #include "db_stacks.h"
 #include "db_stk_map.h"
+#include "db_stk_totals.h"
 
 #define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
 #define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
+#define TOTALS_MAP_LOG2 14  /* 16 Ki (idle, leaf) sums before a flush (640 KB) */
 
 struct db_stacks {
 	sqlite3 *db;
 	int64_t run_id;
 	struct stk_ids frames, nodes;
 	struct stk_map counts;
+	struct db_stk_totals totals; /* per leaf, summed as the counts are written */
 	int64_t next_frame, next_node, n_samples;
+	/* ids from here on were created after the node cache's last reset (INT64_MAX: none) */
+	int64_t node_mark, frame_mark;
+	uint64_t node_resets; /* w->nodes.resets when the marks were set */
 	int64_t min_slice; /* oldest slice in counts */
 	int64_t max_flushed; /* newest slice ever flushed (-1: none): newer cells are new rows */
 	sqlite3_stmt *sel_frame, *sel_node;
@@ -58,11 +68,14 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	w->db = db;
 	w->run_id = run_id;
 	w->next_frame = w->next_node = 1;
+	w->node_mark = w->frame_mark = INT64_MAX;
 	w->min_slice = INT64_MAX;
 	w->max_flushed = -1;
 	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
 	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
+	    db_stk_totals_begin(&w->totals, db, run_id,
+				cache_log2 < TOTALS_MAP_LOG2 ? cache_log2 : TOTALS_MAP_LOG2) ||
 	    prep(w, &w->sel_frame, "SELECT id FROM stk_frames WHERE run_id=? AND offset=?"
 				   " AND module_id=?") ||
 	    db_batch_init(&w->ins_frame, db, run_id, "INSERT OR FAIL INTO stk_frames(run_id, id, offset,"
@@ -121,16 +134,17 @@ int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base)
 }
 
 /* The id of (a, b) in a table (b as its SQL column holds it: b_sql): the cache, else SQLite
- * (only when the cache may have forgotten it), else a new id. -1 on error. Ids fit 32 bits
- * (checked). */
+ * (only when the cache may have forgotten it and the key is not known new: fresh), else a
+ * new id. -1 on error. Ids fit 32 bits (checked). */
 static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *sel,
-		      struct db_batch *ins, int64_t *next, int64_t a, uint32_t b, int64_t b_sql)
+		      struct db_batch *ins, int64_t *next, int64_t a, uint32_t b, int64_t b_sql,
+		      int fresh)
 {
 	uint32_t got = stk_ids_get(cache, (uint64_t)a, b);
 	if (got)
 		return got;
 	int64_t id = 0;
-	if (cache->forgot && !stk_ids_surely_new(cache, (uint64_t)a, b)) {
+	if (cache->forgot && !fresh && !stk_ids_surely_new(cache, (uint64_t)a, b)) {
 		if (db_batch_flush(ins)) /* the lookup must see the rows still buffered */
 			return fail(w, "storing a stack");
 		sqlite3_reset(sel);
@@ -167,7 +181,9 @@ static int flush_counts(struct db_stacks *w)
 		int64_t slice = (int64_t)(e->k[0] >> 16);
 		int64_t row[6] = {slice, (int64_t)(e->k[0] & 0xffff), (int64_t)(e->k[1] >> 32),
 				  (int64_t)(e->k[1] & 0xffffffffu), (int64_t)e->k[2], e->v};
-		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row))
+		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row) ||
+		    db_stk_totals_add(&w->totals, row[2] == 0 && row[3] != DB_STK_TID_INTERRUPTS,
+				      row[4], row[5]))
 			return fail(w, "storing stack counts");
 		if (slice > newest)
 			newest = slice;
@@ -203,13 +219,18 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
 		int64_t frame = intern(w, &w->frames, w->sel_frame, &w->ins_frame, &w->next_frame,
 				       (int64_t)f[i].offset, (uint32_t)f[i].module_id,
-				       f[i].module_id);
+				       f[i].module_id, 0);
 		if (frame < 0)
 			return -1;
 		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node, node,
-			      (uint32_t)frame, frame);
+			      (uint32_t)frame, frame, node >= w->node_mark || frame >= w->frame_mark);
 		if (node < 0)
 			return -1;
+		if (w->nodes.resets != w->node_resets) { /* forgotten while caching node */
+			w->node_resets = w->nodes.resets;
+			w->node_mark = w->next_node;
+			w->frame_mark = w->next_frame;
+		}
 	}
 	int64_t slice = (s->t_ns < 0 ? 0 : s->t_ns) / DB_STK_SLICE_NS;
 	/* samples arrive nearly in time order: a slice two behind the newest is closed */
@@ -301,6 +322,8 @@ int db_stacks_finish(struct db_stacks *w)
 		return -1;
 	if (db_batch_flush(&w->ins_frame) || db_batch_flush(&w->ins_node))
 		return fail(w, "storing a stack");
+	if (db_stk_totals_flush(&w->totals))
+		return fail(w, "storing stack totals");
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(w->db, "INSERT INTO stk_runs(run_id, slice_ns, n_frames, n_nodes,"
 				      " n_samples) VALUES (?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
@@ -322,6 +345,7 @@ void db_stacks_free(struct db_stacks *w)
 	stk_ids_free(&w->frames);
 	stk_ids_free(&w->nodes);
 	stk_map_free(&w->counts);
+	db_stk_totals_clear(&w->totals);
 	sqlite3_finalize(w->sel_frame);
 	db_batch_clear(&w->ins_frame);
 	sqlite3_finalize(w->sel_node);

@@ -32,8 +32,9 @@ _Static_assert(DB_STK_TID_INTERRUPTS == 4294967294u, "DB_STK_IDLE_SQL spells the
 /* ---- writing (inside the run's ingest transaction) ---- */
 struct db_stacks;
 struct db_stacks *db_stacks_begin(sqlite3 *db, int64_t run_id);
-/* The same with id caches of 2^cache_log2 slots and Bloom filters of 2^bloom_log2 bits (tests
- * make them tiny to exercise forgetting; db_stacks_begin picks the ingest's sizes). */
+/* The same with id caches of 2^cache_log2 slots and Bloom filters of 2^bloom_log2 bits, and
+ * a leaf totals map no larger than the caches (tests make them tiny to exercise forgetting
+ * and flushing; db_stacks_begin picks the ingest's sizes). */
 struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned cache_log2,
 					unsigned bloom_log2);
 /* A module's base, by its store id (to turn a stackless sample's IP into an offset). */
@@ -55,6 +56,13 @@ struct db_stk_filter {
 	int no_ids;                        /* 1: the caller ignores pid and tid, so counts may
 					    * come summed over them (given as 0) */
 };
+/* 1 if f selects the whole run and its caller ignores pids and tids: the stored per-leaf
+ * totals answer it. */
+static inline int db_stk_filter_whole(const struct db_stk_filter *f)
+{
+	return f->no_ids && f->from_ns <= 0 && f->to_ns == INT64_MAX && !f->cpu_words &&
+	       !f->npids && !f->ntids;
+}
 /* Samples per leaf node (and pid, tid) under the filter: cb per row; a non-zero return
  * stops. 0, or -1 with err set. */
 typedef int (*db_stk_count_fn)(void *ud, int64_t node, uint32_t pid, uint32_t tid,
@@ -91,11 +99,9 @@ int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id);
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);
 
-/* Per-leaf totals (db_stk_totals.c): build after the store is finished (inside the ingest
- * transaction), 0 or -1; read: cb per leaf node (twice when idle: its Idle and other
- * samples) with pid, tid, slice 0 — 0, 1 when the run
- * has no totals (ingested before them), -1 with err set. */
-int db_stk_totals_build(sqlite3 *db, int64_t run_id);
+/* Per-leaf totals (db_stk_totals.c, written by the store as it writes the counts): cb per
+ * leaf node (twice when idle: its Idle and other samples) with pid, tid, slice 0 — 0, 1
+ * when the run has no totals (ingested before them), -1 with err set. */
 int db_stk_totals_counts(sqlite3 *db, int64_t run_id, int idle, db_stk_count_fn cb, void *ud,
 			 char *err, size_t errlen);
 
@@ -212,6 +218,12 @@ struct db_stk_reader *db_stk_reader_new_nodes(sqlite3 *db, int64_t run_id,
 /* Load the run's whole node and frame tables now (as a reader does by itself after many
  * look-ups) when the run is small enough: 0 loaded, 1 not (look-ups go to SQLite), -1. */
 int db_stk_reader_preload(struct db_stk_reader *r);
+/* Hold the run's per-leaf totals in memory (db_stk_totals.h: up to DB_STK_HELD_MAX
+ * leaves), for a caller that walks the whole run many times: 0 held, 1 not (too many, or
+ * none), -1 on error. Then db_stk_reader_totals answers as db_stk_totals_counts does, cb
+ * per row in the same order: 0, or 1 when r holds none (read them from SQLite). */
+int db_stk_reader_hold_totals(struct db_stk_reader *r);
+int db_stk_reader_totals(const struct db_stk_reader *r, int idle, db_stk_count_fn cb, void *ud);
 /* The frames of node's stack, root first, into out[0..max); returns the count (≤ max,
  * the deepest frames dropped beyond it), or -1 on error. */
 int db_stk_path(struct db_stk_reader *r, int64_t node, struct db_stk_frame *out, int max);

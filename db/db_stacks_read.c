@@ -7,6 +7,7 @@
 #include "db_stacks.h"
 #include "db_stk_map.h"
 #include "db_stk_nodes.h"
+#include "db_stk_totals.h"
 
 #define READER_CACHE_LOG2 16
 /* After this many node look-ups in SQLite, a reader loads the run's whole node and frame
@@ -38,8 +39,7 @@ void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi)
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen)
 {
-	if (f->no_ids && !by_slice && f->from_ns <= 0 && f->to_ns == INT64_MAX && !f->cpu_words &&
-	    !f->npids && !f->ntids) {
+	if (!by_slice && db_stk_filter_whole(f)) {
 		int rc = db_stk_totals_counts(db, run_id, f->idle, cb, ud, err, errlen);
 		if (rc <= 0)
 			return rc;
@@ -96,6 +96,8 @@ struct db_stk_reader {
 	int preload_tried;
 	struct db_stk_nodes own;         /* what preload loaded */
 	const struct db_stk_nodes *pre;  /* &own once loaded, or borrowed; NULL = none */
+	struct db_stk_held held;         /* the leaf totals, when asked to hold them */
+	int holding;
 };
 
 int db_stk_reader_preload(struct db_stk_reader *r)
@@ -207,7 +209,25 @@ void db_stk_reader_free(struct db_stk_reader *r)
 	sqlite3_finalize(r->node);
 	stk_map_free(&r->cache);
 	db_stk_nodes_clear(&r->own);
+	db_stk_held_clear(&r->held);
 	free(r);
+}
+
+int db_stk_reader_hold_totals(struct db_stk_reader *r)
+{
+	if (r->holding)
+		return 0;
+	int rc = db_stk_held_load(&r->held, r->db, r->run_id);
+	r->holding = rc == 0;
+	return rc;
+}
+
+int db_stk_reader_totals(const struct db_stk_reader *r, int idle, db_stk_count_fn cb, void *ud)
+{
+	if (!r->holding)
+		return 1;
+	db_stk_held_each(&r->held, idle, cb, ud);
+	return 0;
 }
 
 /* ---- processes and threads ---- */

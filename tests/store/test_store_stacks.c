@@ -366,11 +366,148 @@ static void test_forgetting_cache(void **state)
 	remove_db(path);
 }
 
+/* Stacks drawn from a small frame set (shared prefixes, repeated paths), one in four with
+ * a leaf frame never seen before (the store's worst case), stored through id caches small
+ * enough to be forgotten again and again: every distinct frame and root-first path is one
+ * row, counted here by a linear scan over what was drawn (not by the store's maps). */
+#define MANY 1500
+#define MANY_DEPTH 6
+struct drawn {
+	int n;
+	uint32_t off[MANY_DEPTH]; /* root first */
+};
+static struct drawn drawn[MANY];
+
+static int same_prefix(const struct drawn *a, const struct drawn *b, int len)
+{
+	return a->n >= len && b->n >= len && !memcmp(a->off, b->off, (size_t)len * sizeof a->off[0]);
+}
+
+/* Rows a leaf totals reader gave: their number, their sum, and a hash of the sequence of
+ * (node, n) (the order matters: tree builders keep the first stack reaching a node). */
+struct held_walk {
+	int64_t rows, sum;
+	uint64_t seq;
+};
+static int on_held(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
+{
+	struct held_walk *h = ud;
+	(void)pid, (void)tid, (void)slice;
+	h->seq = (h->seq * 1000003u) ^ (uint64_t)node;
+	h->seq = (h->seq * 1000003u) ^ (uint64_t)n;
+	h->rows++;
+	h->sum += n;
+	return 0;
+}
+
+static void test_forgetting_many(void **state)
+{
+	(void)state;
+	static const unsigned sizes[][2] = {{2, 6}, {3, 6}, {4, 8}, {6, 10}, {17, 23}};
+	uint32_t x = 12345;
+	int64_t want_frames = 0, want_nodes = 0;
+	for (int i = 0; i < MANY; i++) {
+		struct drawn *d = &drawn[i];
+		x = x * 1103515245u + 12345u;
+		d->n = (int)(x >> 16) % MANY_DEPTH + 1;
+		for (int j = 0; j < d->n; j++) {
+			x = x * 1103515245u + 12345u;
+			d->off[j] = 0x10u * ((x >> 16) % 5 + 1); /* 5 shared offsets */
+		}
+		if (i % 4 == 0)
+			d->off[d->n - 1] = 0x1000u + 0x10u * (uint32_t)i; /* a new leaf */
+	}
+	for (int i = 0; i < MANY; i++) /* distinct frames: offsets first seen at (i, j) */
+		for (int j = 0; j < drawn[i].n; j++) {
+			int seen = 0;
+			for (int k = 0; k <= i && !seen; k++)
+				for (int m = 0; m < (k < i ? drawn[k].n : j) && !seen; m++)
+					seen = drawn[k].off[m] == drawn[i].off[j];
+			want_frames += !seen;
+		}
+	for (int i = 0; i < MANY; i++) /* distinct paths: prefixes of length 1..n first seen */
+		for (int len = 1; len <= drawn[i].n; len++) {
+			int seen = 0;
+			for (int k = 0; k < i && !seen; k++)
+				seen = same_prefix(&drawn[k], &drawn[i], len);
+			want_nodes += !seen;
+		}
+	int64_t want_leaves[2] = {0, 0}; /* distinct whole paths among Idle (1) samples or not */
+	for (int i = 0; i < MANY; i++) {
+		int idle = i % 10 == 0, seen = 0;
+		for (int k = 0; k < i && !seen; k++)
+			seen = (k % 10 == 0) == idle && drawn[k].n == drawn[i].n &&
+			       same_prefix(&drawn[k], &drawn[i], drawn[i].n);
+		want_leaves[idle] += !seen;
+	}
+	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+		char path[64];
+		sqlite3 *db = open_temp(path, sizeof path);
+		assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token,"
+					      " name, file_name, file_size, created_us) VALUES"
+					      " ('p','t','n','f',1,0)", NULL, NULL, NULL), SQLITE_OK);
+		int64_t run = sqlite3_last_insert_rowid(db);
+		struct db_stacks *w = db_stacks_begin_sized(db, run, sizes[c][0], sizes[c][1]);
+		assert_non_null(w);
+		assert_int_equal(db_stacks_module(w, 0, NT), 0);
+		for (int i = 0; i < MANY; i++) {
+			struct sink_frame f[MANY_DEPTH];
+			for (int j = 0; j < drawn[i].n; j++) /* leaf first */
+				f[j] = (struct sink_frame){NT + drawn[i].off[drawn[i].n - 1 - j],
+							   drawn[i].off[drawn[i].n - 1 - j], 0, 0};
+			/* every 5th sample in Idle, every 10th of them in a DPC (busy, not Idle) */
+			struct sink_cpu_sample s = {.t_ns = i * 1000000LL, .pid = i % 5 ? 4 : 0,
+						    .tid = i % 5 ? 8 : 0, .in_dpcisr = i % 10 == 5,
+						    .ip = f[0].addr, .module_id = 0, .frames = f,
+						    .n_frames = (uint32_t)drawn[i].n};
+			assert_int_equal(db_stacks_sample(w, &s), 0);
+		}
+		assert_int_equal(db_stacks_finish(w), 0);
+		db_stacks_free(w);
+		const struct row_check rows[] = {
+			{"SELECT count(*) FROM stk_frames", want_frames},
+			{"SELECT count(*) FROM stk_nodes", want_nodes},
+			{"SELECT count(*) FROM (SELECT DISTINCT parent, frame FROM stk_nodes)", want_nodes},
+			{"SELECT max(id) FROM stk_nodes", want_nodes},
+			{"SELECT n_frames FROM stk_runs", want_frames},
+			{"SELECT n_nodes FROM stk_runs", want_nodes},
+			{"SELECT sum(n) FROM stk_counts", MANY},
+			{"SELECT sum(n) FROM stk_leaf_totals", MANY},
+			{"SELECT sum(n) FROM stk_leaf_totals WHERE idle=1", MANY / 10},
+			{"SELECT count(*) FROM stk_leaf_totals WHERE idle=0", want_leaves[0]},
+			{"SELECT count(*) FROM stk_leaf_totals WHERE idle=1", want_leaves[1]},
+			/* each leaf's total is the sum of its count rows */
+			{"SELECT count(*) FROM stk_leaf_totals t WHERE n <> (SELECT sum(n) FROM"
+			 " stk_counts c WHERE c.node=t.node AND " DB_STK_IDLE_SQL "=t.idle)", 0},
+		};
+		check_rows(db, rows, sizeof rows / sizeof rows[0]);
+		/* the totals held in memory: the rows SQLite gives, in its order */
+		struct db_stk_reader *r = db_stk_reader_new(db, run);
+		assert_int_equal(db_stk_reader_totals(r, 0, on_held, &(struct held_walk){0}), 1);
+		assert_int_equal(db_stk_reader_hold_totals(r), 0);
+		for (int idle = 0; idle < 2; idle++) {
+			struct held_walk h = {0}, sql = {0};
+			char err[256];
+			assert_int_equal(db_stk_reader_totals(r, idle, on_held, &h), 0);
+			assert_int_equal(db_stk_totals_counts(db, run, idle, on_held, &sql, err,
+							      sizeof err), 0);
+			assert_int_equal(h.rows, want_leaves[0] + (idle ? want_leaves[1] : 0));
+			assert_int_equal(h.sum, idle ? MANY : MANY - MANY / 10);
+			assert_int_equal(h.seq, sql.seq);
+		}
+		db_stk_reader_free(r);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		db_close(db);
+		remove_db(path);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
 					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_sorted_map),
-					   cmocka_unit_test(test_forgetting_cache)};
+					   cmocka_unit_test(test_forgetting_cache),
+					   cmocka_unit_test(test_forgetting_many)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
