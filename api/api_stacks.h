@@ -135,9 +135,11 @@ void api_stk_tree_clear(struct api_stk_tree *t);
  * is at least share of the total, each node's rest_n its number of children in the whole
  * tree (api_stacks_floor.c): the same nodes and counts as api_stk_tree_build cut there, in
  * memory for the kept nodes and a bounded part of one level's candidates. 0, or an HTTP
- * status with *out (413 when a level's candidates need more than 4096 parts). */
+ * status with *out (413 when a level's candidates need more than 4096 parts, or when the
+ * tree would hold more than max_nodes nodes, root included: t then holds the levels kept so
+ * far, for api_stk_tree_clear). */
 int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
-			     double share, cJSON **out);
+			     double share, size_t max_nodes, cJSON **out);
 /* Add count samples of one stack (frames root first) to t: the index of the node the stack
  * ends at, or -1 (the map is full, or out of memory). */
 int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, int n,

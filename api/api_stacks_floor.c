@@ -21,8 +21,12 @@
  * their parent's), plus one part of one level's candidates (the children of kept nodes),
  * at most FLOOR_MAP_LOG2 map slots: a level with more candidates is walked in parts, each
  * holding the candidates whose key hashes to it, and kept only once every part is walked.
- * Not the whole run's distinct stacks. Time: one walk of the stacks per kept level and
- * part, plus one. */
+ * Not the whole run's distinct stacks. The kept nodes are at most 1 / floor per level,
+ * but that times a deep stack's levels is millions when the floor is a sample or two (a
+ * short trace whose stacks never repeat: 786 k kept nodes, ~100 MB, on a 1 s trace with
+ * 251 random frames a sample): the caller gives a bound on the kept nodes, and a tree that
+ * would pass it is refused (413) before any of its next level is kept.
+ * Time: one walk of the stacks per kept level and part, plus one. */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
@@ -54,6 +58,7 @@ struct floor_build {
 	size_t nkeep, capkeep; /* part is walked */
 	int64_t *nchild, *self; /* per node of the level, [i - lo] */
 	int64_t total;      /* depth 0: the samples */
+	size_t max_nodes;   /* the tree's bound, root included */
 	int over;           /* a part had more candidates than the map holds */
 };
 
@@ -205,6 +210,11 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 			st = 413;
 		}
 	}
+	if (!st && b->t->n + b->nkeep > b->max_nodes) {
+		*out = api_error("the call tree has more than %zu nodes above its floor",
+				 b->max_nodes);
+		st = 413;
+	}
 	if (!st && commit(b))
 		st = 500;
 	free(b->nchild);
@@ -216,9 +226,9 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 }
 
 int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
-			     double share, cJSON **out)
+			     double share, size_t max_nodes, cJSON **out)
 {
-	struct floor_build b = {.t = t};
+	struct floor_build b = {.t = t, .max_nodes = max_nodes};
 	t->q = q;
 	t->by_module = t->by_function = 0;
 	if (api_grow((void **)&t->v, 0, &t->cap, sizeof *t->v) ||

@@ -19,6 +19,13 @@
 #include "api_params.h"
 #include "api_stacks.h"
 
+/* The frame trees' bound on kept nodes (api_stk_tree_build_floor): 72 bytes a node and
+ * ≤ 2 map slots of 40, so ≤ 10 MB of the ingest's peak. Real stacks repeat: the trees at
+ * DB_STK_PRE_FLOOR hold a few thousand nodes (the 120 s field story ~1,000); a short trace
+ * whose deep stacks never repeat keeps nearly every node (a sample or two is the floor),
+ * and such a mode is not stored (its requests walk the stacks, as for any 413). */
+#define PRE_FRAME_TREE_MAX_NODES 65536
+
 /* One build: the run, its preloaded stack reader (every mode resolves the same leaves), the
  * inserts, the error. */
 struct pre {
@@ -68,7 +75,8 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 	t->inverted = !!(mode & DB_STK_PRE_INVERTED);
 	t->by_module = !!(mode & DB_STK_PRE_MODULE);
 	int st = t->by_module ? api_stk_tree_build(p->db, q, t, &out)
-			      : api_stk_tree_build_floor(p->db, q, t, DB_STK_PRE_FLOOR, &out);
+			      : api_stk_tree_build_floor(p->db, q, t, DB_STK_PRE_FLOOR,
+							 PRE_FRAME_TREE_MAX_NODES, &out);
 	int rc = 0;
 	if (st == 413) {
 		rc = 1; /* too large to hold: requests of this mode walk the stacks */

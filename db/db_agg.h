@@ -142,6 +142,12 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns);
 int agg_builder_finish(struct agg_builder *b, int top_level);
 const char *agg_builder_error(const struct agg_builder *b);
 uint64_t agg_builder_rmw_count(const struct agg_builder *b);
+/* Bytes of record arrays held by the pool of free slices (each at most POOL_KEEP_RECS
+ * records, db_agg_build.c), and how many slices it holds (nslices may be NULL). */
+size_t agg_builder_pool_bytes(const struct agg_builder *b, size_t *nslices);
+/* Bytes of the insert queues' data arrays (at most QUEUE_TOTAL_BYTES, db_agg_build.c, but
+ * for one blob larger than that alone). */
+size_t agg_builder_queue_bytes(const struct agg_builder *b);
 /* Records written per (agg, level) so far: queries size their reads with it. */
 void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KINDS][AGG_LEVELS]);
 void agg_builder_free(struct agg_builder *b);

@@ -15,8 +15,20 @@
 #define LOOKAHEAD_NS (32 * AGG_MS) /* default; agg_builder_set_lookahead */
 #define MAX_OUTS 4
 #define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
+/* A slice back in the pool keeps its arrays only up to this many records (~50 KB): a
+ * flushed coarse slice holds every key of its span, and the pool, reused LIFO for the
+ * next 1 ms slice, kept that capacity in circulation, so more and more pooled slices held
+ * a coarse slice's arrays (RSS grew ~0.1 MB per second of a 24-CPU kernel trace). */
+#define POOL_KEEP_RECS 128
 #define QUEUE_ROWS 256
 #define QUEUE_BYTES (512 * 1024)
+/* The queues' arrays together: past this many bytes every queue is written and its array
+ * freed. Each queue alone flushes at QUEUE_BYTES, but a coarse level fills its 256 rows over
+ * minutes to hours of trace, and 4 outputs × 11 levels of arrays kept at their largest grew
+ * with the trace's length (1.5 MB from 24 s to 60 s of the busy 24-CPU trace), up to ~44 MB. */
+#ifndef QUEUE_TOTAL_BYTES /* a test build may lower it */
+#define QUEUE_TOTAL_BYTES (2 * 1024 * 1024)
+#endif
 
 /* Encoded slices of one (output, level) waiting to be inserted. */
 struct queue {
@@ -43,6 +55,7 @@ struct agg_builder {
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
 	struct queue queues[MAX_OUTS][AGG_LEVELS];
+	size_t queue_bytes; /* Σ cap of the queues' data arrays (QUEUE_TOTAL_BYTES) */
 	struct agg_slice group; /* scratch for grouped outputs */
 	int64_t counts[AGG_KINDS][AGG_LEVELS];
 	uint64_t rmw;
@@ -99,9 +112,33 @@ const char *agg_builder_error(const struct agg_builder *b)
 	return b->err;
 }
 
+size_t agg_builder_pool_bytes(const struct agg_builder *b, size_t *nslices)
+{
+	size_t bytes = 0, n = 0;
+	for (const struct agg_slice *s = b->pool; s; s = s->next, n++)
+		bytes += s->cap * sizeof *s->recs + s->tabcap * sizeof *s->tab;
+	if (nslices)
+		*nslices = n;
+	return bytes;
+}
+
 uint64_t agg_builder_rmw_count(const struct agg_builder *b)
 {
 	return b->rmw;
+}
+
+/* s (unlinked) into the pool, its arrays freed when above POOL_KEEP_RECS. */
+static void pool_put(struct agg_builder *b, struct agg_slice *s)
+{
+	if (s->cap > POOL_KEEP_RECS) {
+		free(s->recs);
+		free(s->tab);
+		s->recs = NULL;
+		s->tab = NULL;
+		s->n = s->cap = s->tabcap = 0;
+	}
+	s->next = b->pool;
+	b->pool = s;
 }
 
 static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx)
@@ -196,6 +233,29 @@ static int flush_queues(struct agg_builder *b)
 	return 0;
 }
 
+/* Every queue written and its data array freed, when the arrays together would pass
+ * QUEUE_TOTAL_BYTES by growing one of them to cap. 0 or -1. */
+static int queues_budget(struct agg_builder *b, const struct queue *grown, size_t cap)
+{
+	if (b->queue_bytes - grown->cap + cap <= QUEUE_TOTAL_BYTES)
+		return 0;
+	if (flush_queues(b))
+		return -1;
+	for (int l = 0; l < AGG_LEVELS; l++)
+		for (int i = 0; i < b->nouts; i++) {
+			free(b->queues[i][l].data);
+			b->queues[i][l].data = NULL;
+			b->queues[i][l].cap = 0;
+		}
+	b->queue_bytes = 0;
+	return 0;
+}
+
+size_t agg_builder_queue_bytes(const struct agg_builder *b)
+{
+	return b->queue_bytes;
+}
+
 static int enqueue(struct agg_builder *b, int out, int level, int64_t idx)
 {
 	struct queue *q = &b->queues[out][level];
@@ -214,11 +274,19 @@ static int enqueue(struct agg_builder *b, int out, int level, int64_t idx)
 		size_t cap = q->cap ? q->cap : 16384;
 		while (cap < q->n + b->buf.n)
 			cap *= 2;
-		uint8_t *nd = realloc(q->data, cap);
-		if (!nd)
-			goto oom;
-		q->data = nd;
-		q->cap = cap;
+		if (queues_budget(b, q, cap))
+			return -1;
+		if (q->n + b->buf.n > q->cap) { /* still: the budget left this queue's array */
+			cap = q->cap ? q->cap : 16384;
+			while (cap < q->n + b->buf.n)
+				cap *= 2;
+			uint8_t *nd = realloc(q->data, cap);
+			if (!nd)
+				goto oom;
+			q->data = nd;
+			b->queue_bytes += cap - q->cap;
+			q->cap = cap;
+		}
 	}
 	memcpy(q->data + q->n, b->buf.p, b->buf.n);
 	q->idx[q->rows] = idx;
@@ -377,8 +445,7 @@ static int flush(struct agg_builder *b, struct agg_slice **link)
 		b->nopen0--;
 	if (b->last0 == s)
 		b->last0 = NULL;
-	s->next = b->pool;
-	b->pool = s;
+	pool_put(b, s);
 	return 0;
 }
 
@@ -426,8 +493,7 @@ int agg_builder_finish(struct agg_builder *b, int top_level)
 				*link = s->next;
 				if (l == 0)
 					b->nopen0--;
-				s->next = b->pool;
-				b->pool = s;
+				pool_put(b, s);
 			}
 		}
 	}

@@ -1226,6 +1226,11 @@ static int run_one_pass(struct ctx *c, FILE *f)
 		return ONE_PASS_REDO;
 	}
 	etl_ioagg_set_span(&c->io, last);
+	if (c->io.deferred_lost) { /* the temporary file could not be read back */
+		c->one.redo = "span";
+		c->one.redo_at_ns = last;
+		return ONE_PASS_REDO;
+	}
 	c->facts.passes = "one_pass";
 	return finish(c);
 }

@@ -21,6 +21,8 @@ void etl_ioagg_free(struct etl_ioagg *a)
 	free(a->rows);
 	free(a->pending);
 	free(a->deferred);
+	if (a->spill)
+		fclose(a->spill);
 	memset(a, 0, sizeof *a);
 }
 
@@ -173,33 +175,74 @@ static void keep_slowest(struct etl_ioagg *a, const struct sink_disk_io_slow *s)
 /* Spread the outstanding interval [t - duration, t], clipped to [0, span], over the slices. */
 static void spread(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns);
 
-/* A queued I/O: spread now, or kept for the end (defer). */
+/* A queued I/O: spread now, or kept for the end (defer): in the buffer, which goes to the
+ * temporary file whenever it is full. */
 static void add_queue(struct etl_ioagg *a, uint32_t disk, int64_t t_ns, uint64_t duration_ns)
 {
 	if (!a->defer) {
 		spread(a, disk, t_ns, duration_ns);
 		return;
 	}
-	if (a->deferred_n == a->deferred_cap) {
-		size_t cap = a->deferred_cap ? a->deferred_cap * 2 : 1024;
-		void *v = cap <= ETL_IOAGG_DEFER_MAX ? realloc(a->deferred, cap * sizeof *a->deferred)
-						     : NULL;
-		if (!v) {
+	if (a->deferred_lost)
+		return;
+	if (!a->deferred && !(a->deferred = malloc(ETL_IOAGG_DEFER_BUF * sizeof *a->deferred))) {
+		a->deferred_lost = 1;
+		return;
+	}
+	if (a->deferred_n == ETL_IOAGG_DEFER_BUF) {
+		if (a->spilled_n + a->deferred_n >= ETL_IOAGG_DEFER_MAX ||
+		    (!a->spill && !(a->spill = tmpfile())) ||
+		    fwrite(a->deferred, sizeof *a->deferred, a->deferred_n, a->spill) !=
+			    a->deferred_n) {
 			a->deferred_lost = 1;
 			return;
 		}
-		a->deferred = v;
-		a->deferred_cap = cap;
+		a->spilled_n += a->deferred_n;
+		a->deferred_n = 0;
 	}
 	a->deferred[a->deferred_n++] = (struct etl_ioagg_deferred){disk, t_ns, duration_ns};
+}
+
+/* The spilled I/Os back from the file, in the order they came, then the buffer's. */
+static void spread_deferred(struct etl_ioagg *a)
+{
+	size_t n = a->deferred_n;
+	if (a->spill && a->spilled_n) {
+		/* the buffer's own I/Os go after the file's: keep them at its end meanwhile */
+		struct etl_ioagg_deferred *tail = malloc((n ? n : 1) * sizeof *tail);
+		if (!tail || fflush(a->spill) || fseek(a->spill, 0, SEEK_SET)) {
+			free(tail);
+			a->deferred_lost = 1;
+			return;
+		}
+		memcpy(tail, a->deferred, n * sizeof *tail);
+		for (size_t left = a->spilled_n; left;) {
+			size_t k = left < ETL_IOAGG_DEFER_BUF ? left : ETL_IOAGG_DEFER_BUF;
+			if (fread(a->deferred, sizeof *a->deferred, k, a->spill) != k) {
+				a->deferred_lost = 1;
+				break;
+			}
+			for (size_t i = 0; i < k; i++)
+				spread(a, a->deferred[i].disk, a->deferred[i].t_ns,
+				       a->deferred[i].duration_ns);
+			left -= k;
+		}
+		memcpy(a->deferred, tail, n * sizeof *tail);
+		free(tail);
+	}
+	for (size_t i = 0; i < n; i++)
+		spread(a, a->deferred[i].disk, a->deferred[i].t_ns, a->deferred[i].duration_ns);
 }
 
 void etl_ioagg_set_span(struct etl_ioagg *a, int64_t span_ns)
 {
 	a->span_ns = span_ns > 0 ? span_ns : 0;
-	for (size_t i = 0; i < a->deferred_n; i++)
-		spread(a, a->deferred[i].disk, a->deferred[i].t_ns, a->deferred[i].duration_ns);
-	a->deferred_n = 0;
+	if (a->defer && !a->deferred_lost)
+		spread_deferred(a);
+	if (a->spill)
+		fclose(a->spill);
+	a->spill = NULL;
+	a->deferred_n = a->spilled_n = 0;
 	a->defer = 0;
 }
 

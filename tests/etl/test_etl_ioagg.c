@@ -1,7 +1,8 @@
 /* test_etl_ioagg.c — disk I/O aggregation (ingest/etl/etl_ioagg.c): latency buckets at
  * their edges, per-row sums, names current at the I/O's time, the slowest-20 list, the row
  * bound (the 65 537th key folds into the unknown row, with a warning), per-type counts and
- * the queue depth slices (clipped to the trace, hand-computed). */
+ * the queue depth slices (clipped to the trace, hand-computed), also when the one pass keeps
+ * them for the end through its temporary file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,56 @@ static void test_queue_depth_slices(void **state)
 	etl_ioagg_free(&a);
 }
 
+/* The one pass's deferred queue (defer set before the span is known): 3 buffers and 17
+ * more of I/Os, so most of them go through the temporary file; memory never holds more
+ * than the buffer, and the slices equal the overlaps worked out here, interval by interval
+ * (span 100 000 ns: slices of 1 000 ns; integer times, so every sum is exact). The I/Os
+ * go to disks 0-3 at pseudo-random times and latencies, some past either end of the span. */
+static void test_deferred_queue_spills(void **state)
+{
+	(void)state;
+	enum { N = 3 * ETL_IOAGG_DEFER_BUF + 17, DISKS = 4 };
+	static double want[DISKS][SINK_DISKIO_SLICES];
+	struct etl_ioagg a;
+	struct capture c;
+	memset(&c, 0, sizeof c);
+	memset(want, 0, sizeof want);
+	etl_ioagg_init(&a);
+	a.defer = 1;
+	uint64_t x = 12345;
+	for (int k = 0; k < N; k++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		int64_t t = (int64_t)(x >> 33) % 110000 - 5000;
+		uint64_t dur = (x >> 20) % 7000;
+		struct etl_diskio d = io(ETL_DISK_READ, 0, 1);
+		d.disk = (uint32_t)(k % DISKS);
+		assert_int_equal(etl_ioagg_disk(&a, &d, t, dur, 1, 1), 0);
+		assert_true(a.deferred_n <= ETL_IOAGG_DEFER_BUF);
+		double lo = (double)t - (double)dur < 0 ? 0 : (double)t - (double)dur;
+		double hi = t > 100000 ? 100000 : (double)t;
+		for (int i = 0; i < SINK_DISKIO_SLICES; i++) {
+			double s0 = i * 1000.0, s1 = s0 + 1000, l = lo > s0 ? lo : s0,
+			       h = hi < s1 ? hi : s1;
+			if (h > l)
+				want[d.disk][i] += h - l;
+		}
+	}
+	assert_int_equal(a.spilled_n, 3 * ETL_IOAGG_DEFER_BUF);
+	assert_int_equal(a.deferred_n, 17);
+	etl_ioagg_set_span(&a, 100000);
+	assert_false(a.deferred_lost);
+	assert_null(a.spill);
+	struct ingest_sink s = sink_for(&c);
+	assert_int_equal(etl_ioagg_emit(&a, &s), 0);
+	assert_int_equal(c.nqueue, DISKS);
+	for (int k = 0; k < DISKS; k++) {
+		assert_int_equal(c.queue_disk[k], k);
+		for (int i = 0; i < SINK_DISKIO_SLICES; i++)
+			assert_true(c.busy[k][i] == want[k][i]);
+	}
+	etl_ioagg_free(&a);
+}
+
 static struct etl_fileio fop(uint8_t type, uint64_t irp, uint64_t fo, uint32_t size, const char *path)
 {
 	struct etl_fileio f;
@@ -309,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_rows_names_slowest_types),
 		cmocka_unit_test(test_row_bound_folds),
 		cmocka_unit_test(test_queue_depth_slices),
+		cmocka_unit_test(test_deferred_queue_spills),
 		cmocka_unit_test(test_file_ops_paired_by_irp),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
