@@ -66,7 +66,7 @@ static void test_bound(void **state)
 		{18, 413, 13}, {1, 413, 1},     /* an earlier one */
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		struct api_request rq = {"idle=0"};
+		struct api_request rq = {.query = "idle=0"};
 		struct api_stk_query q;
 		struct api_stk_tree t = {0};
 		cJSON *out = NULL;
