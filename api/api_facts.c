@@ -187,8 +187,8 @@ static cJSON *window_json(const struct api_facts_query *q)
 	return w;
 }
 
-int api_facts_add(sqlite3 *db, const struct db_run *r, const struct api_facts_query *q,
-		  int domain, cJSON *o, char *err, size_t errlen)
+cJSON *api_facts_head(sqlite3 *db, const struct db_run *r, const struct api_facts_query *q,
+		      int domain, cJSON *o, char *err, size_t errlen)
 {
 	cJSON *ap = cJSON_AddObjectToObject(o, "applies");
 	for (size_t i = 0; i < 4; i++)
@@ -200,10 +200,19 @@ int api_facts_add(sqlite3 *db, const struct db_run *r, const struct api_facts_qu
 	int present = db_facts_present(db, r->id, domain);
 	if (present < 0) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-		return -1;
+		return NULL;
 	}
 	/* runs ingested before the facts existed have none: never a made-up zero */
 	cJSON_AddBoolToObject(s, "stored", present);
+	return s;
+}
+
+int api_facts_add(sqlite3 *db, const struct db_run *r, const struct api_facts_query *q,
+		  int domain, cJSON *o, char *err, size_t errlen)
+{
+	cJSON *s = api_facts_head(db, r, q, domain, o, err, errlen);
+	if (!s)
+		return -1;
 	struct sel_ctx c = {domain, cJSON_AddArrayToObject(s, "rows"),
 			    cJSON_AddObjectToObject(s, "totals"), {0}, {{0}}};
 	if (db_facts_read(db, r->id, domain, &q->f, on_row, on_total, &c, err, errlen))

@@ -24,6 +24,10 @@ struct api_facts_query {
  * with *out set. */
 int api_facts_parse(const struct db_run *r, const struct api_request *rq,
 		    struct api_facts_query *q, cJSON **out);
+/* Add "applies" and "selection" with its window, CPUs and whether domain's facts are
+ * stored, but no rows, to o: the selection object, or NULL with err filled. */
+cJSON *api_facts_head(sqlite3 *db, const struct db_run *r, const struct api_facts_query *q,
+		      int domain, cJSON *o, char *err, size_t errlen);
 /* Add "applies" and "selection" (domain's rows and totals under the filter) to o.
  * 0, or -1 with err filled. */
 int api_facts_add(sqlite3 *db, const struct db_run *r, const struct api_facts_query *q,

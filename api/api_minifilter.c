@@ -270,9 +270,10 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 		st = 200;
 		goto done;
 	}
-	cJSON *whole = NULL;
+	cJSON *whole = NULL, *sel = NULL;
+	/* the selection's rows are this endpoint's own tables: the facts are read once, here */
 	if (api_module_names_load(db, r.id, &names, err, sizeof err) ||
-	    api_facts_add(db, &r, &q, SINK_FACT_FLT, o, err, sizeof err) ||
+	    !(sel = api_facts_head(db, &r, &q, SINK_FACT_FLT, o, err, sizeof err)) ||
 	    db_facts_read(db, r.id, SINK_FACT_FLT, &q.f, on_row, on_total, c, err, sizeof err) ||
 	    !(whole = cJSON_CreateObject()) ||
 	    db_io_flt_json(db, r.id, c->has_module ? c->module : -1, whole, err, sizeof err)) {
@@ -283,9 +284,6 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 		st = 500;
 		goto done;
 	}
-	cJSON *sel = cJSON_GetObjectItemCaseSensitive(o, "selection");
-	cJSON_DeleteItemFromObjectCaseSensitive(sel, "rows");
-	cJSON_DeleteItemFromObjectCaseSensitive(sel, "totals");
 	cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(o, "applies"), "module", 1);
 	tables(sel, c, &names);
 	decorate(whole, &names);
