@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_nodes.h"
 
 /* 1 when the row (cpu, pid, tid) is in f's CPU set, pid and tid lists and Idle choice */
 static int keeps(const struct db_stk_filter *f, int64_t cpu, uint32_t pid, uint32_t tid)
@@ -117,14 +118,6 @@ int db_stk_rows(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 
 int64_t db_stk_run_nodes(sqlite3 *db, int64_t run_id)
 {
-	sqlite3_stmt *q;
-	int64_t nn = -1;
-	if (sqlite3_prepare_v2(db, "SELECT n_nodes FROM stk_runs WHERE run_id=?", -1, &q, NULL) !=
-	    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		nn = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	return nn;
+	int64_t nn = -1, nf;
+	return db_stk_nodes_count(db, run_id, &nn, &nf) == 0 ? nn : -1;
 }
