@@ -74,6 +74,11 @@ typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32
 /* Every selected stack (module filter applied: the stack holds one of the modules).
  * 0, or an HTTP status with *out set. */
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out);
+/* A stack reader for q's run on the server's kept node arrays when the cache holds them
+ * (*nodes set: give them back with db_stk_cache_release after db_stk_reader_free), else
+ * one that reads SQLite (*nodes NULL). NULL when out of memory or on an SQL error. */
+struct db_stk_reader *api_stk_reader_for(sqlite3 *db, struct api_stk_query *q,
+					 const struct db_stk_nodes **nodes);
 /* How a walk over the stored stacks ended, as api_stk_each answers: rc (the read's 0 or -1,
  * err its message), failed (1 a path could not be read, 2 the callback gave up: too many
  * distinct frames). 0, or 500 / 413 with *out set. */

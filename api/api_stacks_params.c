@@ -353,8 +353,8 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 
 /* A reader for q's run: on the server's kept node arrays when it keeps them (*nodes set:
  * give them back after the reader is freed), else one that reads SQLite. NULL on ENOMEM. */
-static struct db_stk_reader *reader_for(sqlite3 *db, struct api_stk_query *q,
-					const struct db_stk_nodes **nodes)
+struct db_stk_reader *api_stk_reader_for(sqlite3 *db, struct api_stk_query *q,
+					 const struct db_stk_nodes **nodes)
 {
 	*nodes = NULL;
 	if (q->key[0] &&
@@ -373,7 +373,7 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 {
 	char err[256];
 	const struct db_stk_nodes *nodes = NULL;
-	struct walk w = {q, q->reader ? q->reader : reader_for(db, q, &nodes), cb, ud, 0};
+	struct walk w = {q, q->reader ? q->reader : api_stk_reader_for(db, q, &nodes), cb, ud, 0};
 	if (!w.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;

@@ -182,7 +182,8 @@ static int on_row(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t sl
 static int tag_rows(sqlite3 *db, struct tagger *g, cJSON **out)
 {
 	char err[256];
-	struct by_row b = {.g = g, .r = db_stk_reader_new(db, g->q->run.id)};
+	const struct db_stk_nodes *nodes = NULL; /* the run's kept arrays, when the server has them */
+	struct by_row b = {.g = g, .r = api_stk_reader_for(db, g->q, &nodes)};
 	if (!b.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
@@ -191,6 +192,7 @@ static int tag_rows(sqlite3 *db, struct tagger *g, cJSON **out)
 	 * node table at once rather than after the reader's 20,000 joins one by one */
 	if (!g->q->f.npids && !g->q->f.ntids && db_stk_reader_preload(b.r) < 0) {
 		db_stk_reader_free(b.r);
+		db_stk_cache_release(g->q->stk_cache, nodes);
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
 	}
@@ -200,6 +202,7 @@ static int tag_rows(sqlite3 *db, struct tagger *g, cJSON **out)
 	int rc = db_stk_rows(db, g->q->run.id, &g->q->f, on_row, &b, err, sizeof err);
 	free(b.memo);
 	db_stk_reader_free(b.r);
+	db_stk_cache_release(g->q->stk_cache, nodes);
 	return api_stk_walk_status(rc, b.failed, err, out);
 }
 
