@@ -15,6 +15,7 @@
 #include "etl_test_sink.h"
 #include "ingest/etl/etl_fltagg.h"
 #include "ingest/etl/etl_fltio.h"
+#include "ingest/etl/etl_fltpin.h"
 #include "ingest/etl/etl_ingest.h"
 #include "ingest/etl/etl_le.h"
 #include "etlgen.h"
@@ -194,6 +195,59 @@ static void test_rule_edge(void **state)
 	}
 }
 
+/* The slot rule (etl_fltpin_choose) over the four FileObject candidates (FileObject,
+ * FileContext, IrpPtr, CallbackDataPtr), worked out by hand from its statement: at least
+ * 4 matches and half of the records, every other slot at most a quarter of the best. */
+static void test_pin_rule(void **state)
+{
+	(void)state;
+	static const struct { uint64_t m[4], records; int want; } cases[] = {
+		{{256, 0, 0, 0}, 256, 0},   /* every record: the candidate's own slot */
+		{{0, 0, 200, 0}, 256, 2},   /* IrpPtr holds the FileObject */
+		{{0, 0, 0, 128}, 256, 3},   /* exactly half */
+		{{0, 0, 0, 127}, 256, -1},  /* under half */
+		{{4, 0, 0, 0}, 4, 0},       /* the minimum */
+		{{3, 0, 0, 0}, 3, -1},      /* too few, though all */
+		{{0, 0, 0, 0}, 256, -1},    /* no FileIo evidence */
+		{{0, 0, 0, 0}, 0, -1},      /* no record */
+		{{200, 50, 0, 0}, 256, 0},  /* the other at a quarter */
+		{{200, 51, 0, 0}, 256, -1}, /* the other above a quarter: not clear */
+		{{100, 100, 0, 0}, 200, -1}, /* a tie */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = etl_fltpin_choose(cases[i].m, 4, cases[i].records);
+		if (got != cases[i].want)
+			fail_msg("case %zu: slot %d, want %d", i, got, cases[i].want);
+	}
+}
+
+/* The FileObject set: keys kept and updated, 0 never stored, bounded (later objects are
+ * counted as dropped, the first ones still answer). */
+static void test_pin_set(void **state)
+{
+	(void)state;
+	struct etl_fltpin p;
+	etl_fltpin_init(&p);
+	uint64_t key = 7;
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 0);
+	assert_int_equal(etl_fltpin_note(&p, 0, 5), 0);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0), 0);
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 1);
+	assert_int_equal(key, 0);
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0xABC0), 0); /* a Read gives its key */
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0), 0);      /* a Close does not erase it */
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 1);
+	assert_int_equal(key, 0xABC0);
+	for (uint64_t i = 1; i <= ETL_FLTPIN_MAX_OBJECTS + 10; i++)
+		assert_int_equal(etl_fltpin_note(&p, 0x1000 + i * 0x40, 0), 0);
+	assert_int_equal(p.n, ETL_FLTPIN_MAX_OBJECTS);
+	assert_int_equal(p.dropped, 11); /* 0x1000 itself took the first place */
+	assert_int_equal(etl_fltpin_has(&p, 0x1000 + 0x40, NULL), 1);
+	assert_int_equal(etl_fltpin_has(&p, 0x1000 + (ETL_FLTPIN_MAX_OBJECTS + 10) * 0x40ull, NULL), 0);
+	etl_fltpin_free(&p);
+}
+
 /* ---- whole ingest of etlgen scenarios ---- */
 
 struct cap {
@@ -368,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_decode_sizes),
 		cmocka_unit_test(test_major_names),
 		cmocka_unit_test(test_rule_edge),
+		cmocka_unit_test(test_pin_rule),
+		cmocka_unit_test(test_pin_set),
 		cmocka_unit_test(test_story_candidate),
 		cmocka_unit_test(test_story_major_first),
 	};
