@@ -257,13 +257,15 @@ struct cap {
 	struct sink_flt_slow slow[SINK_FLT_SLOWEST];
 	size_t n_slow;
 	uint64_t type_count[256], type_undecoded[256];
-	char file[64];
+	char file[64];                   /* the last row's file, "(none)" */
+	char row_file[8][64], slow_file[SINK_FLT_SLOWEST][64]; /* the names die with the ingest */
 };
 
 static int cap_row(void *ud, const struct sink_flt_row *r)
 {
 	struct cap *c = ud;
 	if (c->n_rows < 8) {
+		snprintf(c->row_file[c->n_rows], sizeof c->row_file[0], "%s", r->file ? r->file : "(none)");
 		c->rows[c->n_rows++] = *r;
 		snprintf(c->file, sizeof c->file, "%s", r->file ? r->file : "(none)");
 	}
@@ -273,6 +275,7 @@ static int cap_row(void *ud, const struct sink_flt_row *r)
 static int cap_slow(void *ud, const struct sink_flt_slow *s)
 {
 	struct cap *c = ud;
+	snprintf(c->slow_file[c->n_slow], sizeof c->slow_file[0], "%s", s->file ? s->file : "(none)");
 	c->slow[c->n_slow++] = *s;
 	return 0;
 }
@@ -296,10 +299,18 @@ static const struct etlgen_module mods4[] = {
 	{.name = "scanner.sys", .base = 0x8a000000ull, .size = 0x40000},
 };
 
+#define MDF "\\Device\\HarddiskVolume2\\data\\orders.mdf"
+#define LDF "\\Device\\HarddiskVolume2\\data\\orders.ldf"
+
+/* Variants of the story: where the file object sits, a second file, no FileIo event. */
+struct story_opts { unsigned file_slot; int two_files, no_file_events; };
+
 /* The story: 300 creates of C:\data\orders.mdf by thread 4100 of the scenario's process,
  * each delayed 2 ms then 12 ms (alternately) by scanner.sys's pre-create callback and
- * 0.5 ms by its post-create callback; 2 pre-create failures; 3 truncated completions. */
-static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pass)
+ * 0.5 ms by its post-create callback; 2 pre-create failures; 3 truncated completions.
+ * With two_files, the odd (12 ms) creates are of orders.ldf. */
+static void ingest_story_opts(struct cap *c, unsigned P, int major_first, int one_pass,
+			      const struct story_opts *o)
 {
 	struct etlgen_scenario s = {.cpus = 2, .pointer_size = P, .buffer_size = 65536,
 				    .duration_s = 0.01, .seed = 7, .qpc_frequency = 10000000,
@@ -308,9 +319,14 @@ static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pas
 	s.minifilter = (struct etlgen_minifilter){
 		.creates = 300, .failures = 2, .truncated = 3, .cpu = 1, .tid = 4100, .module = 1,
 		.file_object = P == 8 ? 0xFFFFD00012345670ull : 0xC1234560ull,
-		.file = "\\Device\\HarddiskVolume2\\data\\orders.mdf",
+		.file = MDF,
 		.pre_ticks = {20000, 120000}, .n_pre = 2, .post_ticks = {5000}, .n_post = 1,
-		.gap_ticks = 1000, .major_first = major_first};
+		.gap_ticks = 1000, .major_first = major_first, .file_slot = o->file_slot,
+		.no_file_events = o->no_file_events};
+	if (o->two_files) {
+		s.minifilter.file2 = LDF;
+		s.minifilter.file_object2 = P == 8 ? 0xFFFFD00012349990ull : 0xC1239990ull;
+	}
 	char msg[256] = "";
 	FILE *f = tmpfile();
 	assert_non_null(f);
@@ -328,6 +344,12 @@ static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pas
 	if (rc != INGEST_OK)
 		fail_msg("ingest: %d %s", rc, err.message);
 	fclose(f);
+}
+
+static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pass)
+{
+	const struct story_opts plain = {0};
+	ingest_story_opts(c, P, major_first, one_pass, &plain);
 }
 
 static void test_story_candidate(void **state)
@@ -348,7 +370,7 @@ static void test_story_candidate(void **state)
 		assert_int_equal(pre->major, 0);
 		assert_string_equal(pre->major_name, "IRP_MJ_CREATE");
 		assert_int_equal(pre->pid, ETLGEN_PROCESS_PID);
-		assert_string_equal(c.file, "\\Device\\HarddiskVolume2\\data\\orders.mdf");
+		assert_string_equal(c.file, MDF);
 		/* pre: 150 × 2 ms + 150 × 12 ms = 2100 ms; all over 1 ms, 150 over 10 ms;
 		 * post: 300 × 0.5 ms = 150 ms, none over 1 ms */
 		static const uint64_t want[2][8] = {
@@ -415,6 +437,122 @@ static void test_story_major_first(void **state)
 	}
 }
 
+/* The row of (file, pre/post) among the captured ones, NULL if none. */
+static const struct sink_flt_row *row_of(const struct cap *c, const char *file, int post)
+{
+	for (size_t i = 0; i < c->n_rows; i++)
+		if (c->rows[i].post == post && strcmp(c->row_file[i], file) == 0)
+			return &c->rows[i];
+	return NULL;
+}
+
+/* A row against {count, inits, failures, total_ns, max_ns, over 1, 10, 100 ms}. */
+static void expect_row(const struct sink_flt_row *r, const uint64_t want[8], const char *what)
+{
+	if (!r)
+		fail_msg("%s: no row", what);
+	const uint64_t have[8] = {r->count, r->inits, r->failures, r->total_ns, r->max_ns,
+				  r->over[0], r->over[1], r->over[2]};
+	for (int i = 0; i < 8; i++)
+		if (have[i] != want[i])
+			fail_msg("%s field %d: %llu, want %llu", what, i, (unsigned long long)have[i],
+				 (unsigned long long)want[i]);
+}
+
+static double summary_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v))
+		fail_msg("summary: no number %s", k);
+	return v->valuedouble;
+}
+
+/* The file object in each of the four data-pointer slots, two files (orders.mdf on the
+ * even, 2 ms creates; orders.ldf on the odd, 12 ms ones): the FileIo rundown names pin the
+ * slot, and every row and slowest delay carries the right path. Expected by hand from the
+ * story: per file 150 creates (pre: 150 × 2 ms = 300 ms or 150 × 12 ms = 1800 ms, post:
+ * 150 × 0.5 ms = 75 ms), the failures i = 300 (mdf) and 301 (ldf); the 20 slowest are
+ * 12 ms ones, all of orders.ldf. */
+static void test_story_slots(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"", "FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
+	static const struct { unsigned P, slot; int one_pass; } runs[] = {
+		{8, ETLGEN_FLT_SLOT_FILE_OBJECT, 0}, {8, ETLGEN_FLT_SLOT_FILE_CONTEXT, 0},
+		{8, ETLGEN_FLT_SLOT_IRP, 0}, {8, ETLGEN_FLT_SLOT_CALLBACK_DATA, 0},
+		{4, ETLGEN_FLT_SLOT_FILE_CONTEXT, 0}, {4, ETLGEN_FLT_SLOT_CALLBACK_DATA, 0},
+		{8, ETLGEN_FLT_SLOT_IRP, 1},
+	};
+	static const uint64_t mdf_pre[8] = {150, 150, 1, 300000000ull, 2000000, 150, 0, 0};
+	static const uint64_t ldf_pre[8] = {150, 150, 1, 1800000000ull, 12000000, 150, 150, 0};
+	static const uint64_t post[8] = {150, 0, 0, 75000000ull, 500000, 0, 0, 0};
+	for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.file_slot = runs[k].slot, .two_files = 1};
+		ingest_story_opts(&c, runs[k].P, 0, runs[k].one_pass, &o);
+		char what[64];
+		snprintf(what, sizeof what, "P=%u slot %s%s", runs[k].P, names[runs[k].slot],
+			 runs[k].one_pass ? " one pass" : "");
+		if (c.n_rows != 4)
+			fail_msg("%s: %zu rows, want 4", what, c.n_rows);
+		expect_row(row_of(&c, MDF, 0), mdf_pre, "mdf pre");
+		expect_row(row_of(&c, LDF, 0), ldf_pre, "ldf pre");
+		expect_row(row_of(&c, MDF, 1), post, "mdf post");
+		expect_row(row_of(&c, LDF, 1), post, "ldf post");
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++) {
+			assert_int_equal(c.slow[i].delay_ns, 12000000);
+			assert_string_equal(c.slow_file[i], LDF);
+		}
+		const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(c.t.summary, "minifilter"), "file_object");
+		const cJSON *slot = cJSON_GetObjectItemCaseSensitive(fo, "slot");
+		if (!cJSON_IsString(slot) || strcmp(slot->valuestring, names[runs[k].slot]) != 0)
+			fail_msg("%s: summary slot %s", what, cJSON_IsString(slot) ? slot->valuestring : "null");
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fo, "pinned")));
+		assert_int_equal(summary_num(fo, "records"), 256);
+		assert_int_equal(summary_num(fo, "file_objects_seen"), 2);
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
+		for (unsigned i = 1; i < 5; i++)
+			assert_int_equal(summary_num(m, names[i]), i == runs[k].slot ? 256 : 0);
+		assert_false(test_sink_has_warning(&c.t, "minifilter_file_unpinned"));
+		test_sink_free(&c.t);
+	}
+}
+
+/* No FileIo event at all: the layout still validates (2 rows, the delays as in
+ * test_story_candidate) but no slot can be pinned — no file on any row or slowest delay,
+ * the warning, and the summary's null slot with zero matches. */
+static void test_story_no_fileio(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {8, 4};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.no_file_events = 1};
+		ingest_story_opts(&c, sizes[k], 0, 0, &o);
+		assert_int_equal(c.n_rows, 2);
+		expect_row(row_of(&c, "(none)", 0),
+			   (const uint64_t[8]){300, 300, 2, 2100000000ull, 12000000, 300, 150, 0}, "pre");
+		expect_row(row_of(&c, "(none)", 1),
+			   (const uint64_t[8]){300, 0, 0, 150000000ull, 500000, 0, 0, 0}, "post");
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++)
+			assert_string_equal(c.slow_file[i], "(none)");
+		assert_true(test_sink_has_warning(&c.t, "minifilter_file_unpinned"));
+		const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(c.t.summary, "minifilter"), "file_object");
+		assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(fo, "slot")));
+		assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(fo, "pinned")));
+		assert_int_equal(summary_num(fo, "file_objects_seen"), 0);
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
+		static const char *const slots[] = {"FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
+		for (unsigned i = 0; i < 4; i++)
+			assert_int_equal(summary_num(m, slots[i]), 0);
+		test_sink_free(&c.t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +564,8 @@ int main(void)
 		cmocka_unit_test(test_pin_set),
 		cmocka_unit_test(test_story_candidate),
 		cmocka_unit_test(test_story_major_first),
+		cmocka_unit_test(test_story_slots),
+		cmocka_unit_test(test_story_no_fileio),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
