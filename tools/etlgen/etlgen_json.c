@@ -505,7 +505,7 @@ static int parse_minifilter(const cJSON *root, struct etlgen_scenario *s, char *
 	c->major_first = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "major_first"));
 	c->no_file_events = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "no_file_events"));
 	if (u64val(o, "file_object", &c->file_object) ||
-	    u64val(o, "file_object2", &c->file_object2)) {
+	    (cJSON_HasObjectItem(o, "file_object2") && u64val(o, "file_object2", &c->file_object2))) {
 		snprintf(msg, n, "minifilter: file_object must be a number or a \"0x…\" string");
 		return -1;
 	}
