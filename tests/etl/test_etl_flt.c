@@ -467,6 +467,27 @@ static double summary_num(const cJSON *o, const char *k)
 	return v->valuedouble;
 }
 
+static const char *const slot_names[] = {"", "FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
+
+/* The summary's file_object and the warning: slot (1–4, 0 = none pinned) with all 256
+ * deciding records matching there and none elsewhere, seen FileObjects in the set. */
+static void expect_pin(const struct cap *c, unsigned slot, double seen, const char *what)
+{
+	const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(c->t.summary, "minifilter"), "file_object");
+	const cJSON *got = cJSON_GetObjectItemCaseSensitive(fo, "slot");
+	if (slot ? !cJSON_IsString(got) || strcmp(got->valuestring, slot_names[slot]) != 0
+		 : !cJSON_IsNull(got))
+		fail_msg("%s: summary slot %s", what, cJSON_IsString(got) ? got->valuestring : "null");
+	assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fo, "pinned")), slot != 0);
+	assert_int_equal(summary_num(fo, "records"), 256);
+	assert_int_equal(summary_num(fo, "file_objects_seen"), seen);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
+	for (unsigned i = 1; i < 5; i++)
+		assert_int_equal(summary_num(m, slot_names[i]), i == slot ? 256 : 0);
+	assert_int_equal(test_sink_has_warning(&c->t, "minifilter_file_unpinned"), slot == 0);
+}
+
 /* The file object in each of the four data-pointer slots, two files (orders.mdf on the
  * even, 2 ms creates; orders.ldf on the odd, 12 ms ones): the FileIo rundown names pin the
  * slot, and every row and slowest delay carries the right path. Expected by hand from the
@@ -476,7 +497,6 @@ static double summary_num(const cJSON *o, const char *k)
 static void test_story_slots(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"", "FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
 	static const struct { unsigned P, slot; int one_pass; } runs[] = {
 		{8, ETLGEN_FLT_SLOT_FILE_OBJECT, 0}, {8, ETLGEN_FLT_SLOT_FILE_CONTEXT, 0},
 		{8, ETLGEN_FLT_SLOT_IRP, 0}, {8, ETLGEN_FLT_SLOT_CALLBACK_DATA, 0},
@@ -491,7 +511,7 @@ static void test_story_slots(void **state)
 		const struct story_opts o = {.file_slot = runs[k].slot, .two_files = 1};
 		ingest_story_opts(&c, runs[k].P, 0, runs[k].one_pass, &o);
 		char what[64];
-		snprintf(what, sizeof what, "P=%u slot %s%s", runs[k].P, names[runs[k].slot],
+		snprintf(what, sizeof what, "P=%u slot %s%s", runs[k].P, slot_names[runs[k].slot],
 			 runs[k].one_pass ? " one pass" : "");
 		if (c.n_rows != 4)
 			fail_msg("%s: %zu rows, want 4", what, c.n_rows);
@@ -504,18 +524,7 @@ static void test_story_slots(void **state)
 			assert_int_equal(c.slow[i].delay_ns, 12000000);
 			assert_string_equal(c.slow_file[i], LDF);
 		}
-		const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(c.t.summary, "minifilter"), "file_object");
-		const cJSON *slot = cJSON_GetObjectItemCaseSensitive(fo, "slot");
-		if (!cJSON_IsString(slot) || strcmp(slot->valuestring, names[runs[k].slot]) != 0)
-			fail_msg("%s: summary slot %s", what, cJSON_IsString(slot) ? slot->valuestring : "null");
-		assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fo, "pinned")));
-		assert_int_equal(summary_num(fo, "records"), 256);
-		assert_int_equal(summary_num(fo, "file_objects_seen"), 2);
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
-		for (unsigned i = 1; i < 5; i++)
-			assert_int_equal(summary_num(m, names[i]), i == runs[k].slot ? 256 : 0);
-		assert_false(test_sink_has_warning(&c.t, "minifilter_file_unpinned"));
+		expect_pin(&c, runs[k].slot, 2, what);
 		test_sink_free(&c.t);
 	}
 }
@@ -539,16 +548,7 @@ static void test_story_no_fileio(void **state)
 		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
 		for (size_t i = 0; i < c.n_slow; i++)
 			assert_string_equal(c.slow_file[i], "(none)");
-		assert_true(test_sink_has_warning(&c.t, "minifilter_file_unpinned"));
-		const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(c.t.summary, "minifilter"), "file_object");
-		assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(fo, "slot")));
-		assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(fo, "pinned")));
-		assert_int_equal(summary_num(fo, "file_objects_seen"), 0);
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
-		static const char *const slots[] = {"FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
-		for (unsigned i = 0; i < 4; i++)
-			assert_int_equal(summary_num(m, slots[i]), 0);
+		expect_pin(&c, 0, 0, "no FileIo");
 		test_sink_free(&c.t);
 	}
 }
