@@ -1194,6 +1194,13 @@ static int run_two_pass(struct ctx *c, FILE *f)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);
 	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
+	/* FileObject evidence only for a trace with minifilter events (pass 1 counted them):
+	 * a busy FileIo trace without them keeps no set */
+	uint64_t flt_events = 0;
+	for (unsigned t = ETL_FIO_FLT_FIRST; t <= ETL_FIO_FLT_LAST; t++)
+		flt_events += c->io.type_count[1][t];
+	if (!flt_events)
+		c->io.file_objects = NULL;
 	if ((rc = merge_pass(c, f)) < 0)
 		return rc;
 	return finish(c);
