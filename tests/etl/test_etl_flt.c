@@ -3,7 +3,10 @@
  * fltKernel.h, the 99 % rule at its edge, and two etlgen scenarios through the whole
  * ingest for both pointer sizes: "one third-party filter delays every file create" (the
  * candidate layout: the exact table, computed by hand below from the scenario's numbers)
- * and the same story with MajorFunction first (refused: no table, a warning). */
+ * and the same story with MajorFunction first (refused: no table, a warning); the
+ * FileObject slot pinned by the FileIo evidence: the rule and the set by table, the file
+ * object in each of the four data-pointer slots with two files, no FileIo event (no file,
+ * a warning), and Windows 8+ naming through the FileKey. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -303,7 +306,7 @@ static const struct etlgen_module mods4[] = {
 #define LDF "\\Device\\HarddiskVolume2\\data\\orders.ldf"
 
 /* Variants of the story: where the file object sits, a second file, no FileIo event. */
-struct story_opts { unsigned file_slot; int two_files, no_file_events; };
+struct story_opts { unsigned file_slot; int two_files, no_file_events, keyed_reads; };
 
 /* The story: 300 creates of C:\data\orders.mdf by thread 4100 of the scenario's process,
  * each delayed 2 ms then 12 ms (alternately) by scanner.sys's pre-create callback and
@@ -323,6 +326,13 @@ static void ingest_story_opts(struct cap *c, unsigned P, int major_first, int on
 		.pre_ticks = {20000, 120000}, .n_pre = 2, .post_ticks = {5000}, .n_post = 1,
 		.gap_ticks = 1000, .major_first = major_first, .file_slot = o->file_slot,
 		.no_file_events = o->no_file_events};
+	if (o->keyed_reads) { /* Windows 8+: 2 FileIo Reads give the object's FileKey, the
+			       * rundown names the key, not the object */
+		s.diskio = (struct etlgen_diskio){.cpu = 1, .tid = 4100, .file = MDF,
+			.file_object = s.minifilter.file_object,
+			.file_key = P == 8 ? 0xFFFFC00055550000ull : 0xC5550000ull,
+			.file_reads = 2, .file_read_size = 4096, .file_ticks = 100, .gap_ticks = 10};
+	}
 	if (o->two_files) {
 		s.minifilter.file2 = LDF;
 		s.minifilter.file_object2 = P == 8 ? 0xFFFFD00012349990ull : 0xC1239990ull;
@@ -553,6 +563,28 @@ static void test_story_no_fileio(void **state)
 	}
 }
 
+/* Windows 8+ naming: the FileObject is never named itself; the Reads pair it with a FileKey
+ * that the rundown names. The slot pins on the Reads' object, the path comes through its
+ * key (orders.mdf on every row and slowest delay); the set holds the object and the key. */
+static void test_story_file_key(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {8, 4};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.no_file_events = 1, .keyed_reads = 1};
+		ingest_story_opts(&c, sizes[k], 0, 0, &o);
+		assert_int_equal(c.n_rows, 2);
+		assert_non_null(row_of(&c, MDF, 0));
+		assert_non_null(row_of(&c, MDF, 1));
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++)
+			assert_string_equal(c.slow_file[i], MDF);
+		expect_pin(&c, ETLGEN_FLT_SLOT_FILE_OBJECT, 2, "file key");
+		test_sink_free(&c.t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -566,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_story_major_first),
 		cmocka_unit_test(test_story_slots),
 		cmocka_unit_test(test_story_no_fileio),
+		cmocka_unit_test(test_story_file_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,9 @@ struct etlgen_diskio {
 	unsigned file_reads;
 	uint32_t file_read_size;
 	uint64_t file_ticks;
+	/* 0: the Reads' FileKey is file_object. Else the Reads carry this FileKey and the
+	 * FileRundown names it instead of the object (Windows 8+ name events key by FileKey) */
+	uint64_t file_key;
 };
 
 /* Minifilter story (etlgen_flt.c), written after the disk I/O story: a FileRundown names

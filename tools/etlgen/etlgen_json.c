@@ -457,7 +457,8 @@ static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg,
 	c->file_reads = (unsigned)num(o, "file_reads", 0);
 	c->file_read_size = (uint32_t)num(o, "file_read_size", 4096);
 	c->file_ticks = ticks(s, o, "file_latency_us");
-	if (u64val(o, "file_object", &c->file_object)) {
+	if (u64val(o, "file_object", &c->file_object) ||
+	    (cJSON_HasObjectItem(o, "file_key") && u64val(o, "file_key", &c->file_key))) {
 		snprintf(msg, n, "diskio: file_object must be a number or a \"0x…\" string");
 		return -1;
 	}
