@@ -6,7 +6,8 @@
  * (ingest/etl/README.md "How the reader uses them"); and "whole_trace": the stored rows
  * (db_io_flt_json) with max delay, the slowest files, processes and delays (module filter
  * only). "layout" repeats the run summary's
- * verdict on the minifilter layout; when the trace did not prove it there is no table. */
+ * verdict on the minifilter layout; when the trace did not prove it there is no table;
+ * files only where the trace pinned the FileObject slot ("files_identified"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +192,16 @@ static void tables(cJSON *o, struct flt_ctx *c, const struct api_module_names *n
 
 /* The whole-trace lists (db_io_flt_json): each item's module named and classified, its
  * major function named, post as "operation". */
-static void decorate(cJSON *o, const struct api_module_names *names)
+/* Module names, major function names and pre/post of the stored rows; files_identified 0:
+ * every "file" becomes null (the trace did not pin the FileObject slot, or the run was
+ * ingested before it was pinned: its names would be a guess). */
+static void decorate(cJSON *o, const struct api_module_names *names, int files_identified)
 {
 	cJSON *arr, *it;
 	cJSON_ArrayForEach(arr, o) {
 		cJSON_ArrayForEach(it, arr) {
+			if (!files_identified && cJSON_HasObjectItem(it, "file"))
+				cJSON_ReplaceItemInObjectCaseSensitive(it, "file", cJSON_CreateNull());
 			const cJSON *m = cJSON_GetObjectItemCaseSensitive(it, "module_id");
 			const cJSON *mj = cJSON_GetObjectItemCaseSensitive(it, "major_code");
 			cJSON *post = cJSON_DetachItemFromObjectCaseSensitive(it, "post");
@@ -263,6 +269,11 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 	const cJSON *state = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "layout"), "state");
 	int decoded = cJSON_IsString(state) && strcmp(state->valuestring, "decoded") == 0;
 	cJSON_AddBoolToObject(o, "decoded", decoded);
+	/* the FileObject slot pinned by the trace's FileIo evidence (etl_fltpin.h) */
+	const cJSON *pin = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(o, "layout"), "file_object"), "pinned");
+	int files_identified = decoded && cJSON_IsTrue(pin);
+	cJSON_AddBoolToObject(o, "files_identified", files_identified);
 	if (!decoded) {
 		cJSON_AddStringToObject(o, "note", "the minifilter events of this trace did not fit "
 					"the candidate layout: they are counted (see /fileio "
@@ -286,7 +297,7 @@ int api_run_minifilter(sqlite3 *db, const char *run_id, const struct api_request
 	}
 	cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(o, "applies"), "module", 1);
 	tables(sel, c, &names);
-	decorate(whole, &names);
+	decorate(whole, &names, files_identified);
 	cJSON_AddItemToObject(o, "whole_trace", whole);
 	st = 200;
 done:

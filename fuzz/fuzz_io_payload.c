@@ -10,7 +10,10 @@
  * 257 times to an aggregator. Asserts: only the documented check bits, a record that fits
  * has exactly the candidate's length and a known major function, and the aggregator
  * decodes exactly when the record fits (the 99 % rule on identical records), with every
- * delay landing in its row. */
+ * delay landing in its row. Byte 1 bits 6–7 say which data-pointer slot held a FileObject
+ * of the trace (0 none, 1 FileObject, 2 FileContext, 3 CallbackDataPtr; named "fuzz"):
+ * a decoded aggregator must pin exactly that slot and carry its name on every row, or,
+ * with none, pin nothing and carry no file (etl_fltpin.h's rule on identical records). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,13 @@ static void minifilter(const struct etl_event *ev, uint8_t flags)
 		       !etl_flt_major_name(x.f.major)))
 		abort();
 	x.delay_ns = x.f.completion ? ev->timestamp - x.f.initial_time : 0;
+	static const int seen_slot[4] = {-1, ETL_FLT_FILE_OBJECT, ETL_FLT_FILE_CONTEXT,
+					 ETL_FLT_CALLBACK_DATA};
+	int slot = seen_slot[flags >> 6 & 3];
+	if (slot >= 0) {
+		x.seen[slot] = 1;
+		x.slot_file[slot] = "fuzz";
+	}
 	struct etl_fltagg a;
 	etl_fltagg_init(&a);
 	for (int i = 0; i < ETL_FLTAGG_PROBE + 1; i++)
@@ -45,9 +55,15 @@ static void minifilter(const struct etl_event *ev, uint8_t flags)
 	if (etl_fltagg_finish(&a) != 0 ||
 	    a.state != (x.bad ? ETL_FLT_REJECTED : ETL_FLT_DECODED))
 		abort();
+	if (!x.bad && a.file_slot != slot)
+		abort();
 	uint64_t count = 0;
-	for (size_t i = 0; i < a.rows_cap; i++)
+	for (size_t i = 0; i < a.rows_cap; i++) {
+		if (a.rows[i].used && (slot < 0 ? a.rows[i].r.file != NULL
+					       : a.rows[i].r.file != x.slot_file[slot]))
+			abort();
 		count += a.rows[i].used ? a.rows[i].r.count + a.rows[i].r.inits + a.rows[i].r.failures : 0;
+	}
 	if (count != (x.bad ? 0 : (uint64_t)ETL_FLTAGG_PROBE + 1))
 		abort();
 	struct ingest_sink none;

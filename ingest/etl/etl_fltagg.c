@@ -7,16 +7,35 @@
 #include "etl_fltagg.h"
 
 static const uint64_t over_ns[SINK_FLT_OVER] = {1000000, 10000000, 100000000};
+static const char *const slot_name[ETL_FLT_SLOTS] = {"RoutineAddr", "FileObject", "FileContext",
+						     "IrpPtr", "CallbackDataPtr"};
 
 void etl_fltagg_init(struct etl_fltagg *a)
 {
 	memset(a, 0, sizeof *a);
+	etl_fltpin_init(&a->objects);
+	a->file_slot = -1;
 }
 
 void etl_fltagg_free(struct etl_fltagg *a)
 {
 	free(a->rows);
+	etl_fltpin_free(&a->objects);
 	memset(a, 0, sizeof *a);
+	a->file_slot = -1;
+}
+
+unsigned etl_fltagg_name_slots(const struct etl_fltagg *a)
+{
+	if (a->state == ETL_FLT_ABSENT || a->state == ETL_FLT_PROBING)
+		return ((1u << ETL_FLT_SLOTS) - 1) & ~(1u << ETL_FLT_ROUTINE);
+	return a->state == ETL_FLT_DECODED && a->file_slot >= 0 ? 1u << a->file_slot : 0;
+}
+
+/* The file of a record: the pinned slot's name, NULL when none was pinned. */
+static const char *rec_file(const struct etl_fltagg *a, const struct etl_flt_rec *x)
+{
+	return a->file_slot >= 0 ? x->slot_file[a->file_slot] : NULL;
 }
 
 const char *etl_fltagg_state_name(int state)
@@ -97,7 +116,7 @@ static struct sink_flt_row *row_get(struct etl_fltagg *a, int32_t module, uint8_
 static void keep_slowest(struct etl_fltagg *a, const struct etl_flt_rec *x)
 {
 	struct sink_flt_slow s = {x->t_ns, x->delay_ns, x->module, (uint8_t)x->f.major,
-				  x->f.post, x->pid, x->tid, x->cpu, x->file};
+				  x->f.post, x->pid, x->tid, x->cpu, rec_file(a, x)};
 	size_t i = a->slow_n;
 	if (i == SINK_FLT_SLOWEST) {
 		if (s.delay_ns <= a->slow[i - 1].delay_ns)
@@ -117,7 +136,7 @@ static void keep_slowest(struct etl_fltagg *a, const struct etl_flt_rec *x)
 static int aggregate(struct etl_fltagg *a, const struct etl_flt_rec *x)
 {
 	struct sink_flt_row *r = row_get(a, x->module, (uint8_t)x->f.major, x->f.post, x->pid,
-					 x->file);
+					 rec_file(a, x));
 	if (!r)
 		return -1;
 	a->type_fit[(x->f.type - ETL_FLT_PRE_INIT) % 6]++;
@@ -156,6 +175,10 @@ static int decide(struct etl_fltagg *a)
 		return 0;
 	}
 	a->state = ETL_FLT_DECODED;
+	/* the FileObject: one of the slots after RoutineAddr (etl_fltpin.h's rule) */
+	int s = etl_fltpin_choose(a->pin_matches + ETL_FLT_FILE_OBJECT,
+				  ETL_FLT_SLOTS - ETL_FLT_FILE_OBJECT, a->valid);
+	a->file_slot = s < 0 ? -1 : s + ETL_FLT_FILE_OBJECT;
 	for (size_t i = 0; i < a->probe_n; i++)
 		if (!a->probe[i].bad && aggregate(a, &a->probe[i]))
 			return -1;
@@ -181,6 +204,9 @@ int etl_fltagg_add(struct etl_fltagg *a, const struct etl_flt_rec *rec)
 	} else {
 		a->valid++;
 	}
+	if (a->state == ETL_FLT_PROBING && !rec->bad)
+		for (unsigned i = ETL_FLT_FILE_OBJECT; i < ETL_FLT_SLOTS; i++)
+			a->pin_matches[i] += rec->seen[i] != 0;
 	if (a->state == ETL_FLT_PROBING) {
 		a->probe[a->probe_n++] = *rec;
 		return a->probe_n == ETL_FLTAGG_PROBE ? decide(a) : 0;
@@ -235,6 +261,21 @@ int etl_fltagg_emit(const struct etl_fltagg *a, const struct ingest_sink *sink)
 	}
 	if (a->state != ETL_FLT_DECODED)
 		return 0;
+	if (a->file_slot < 0 && sink->warning) {
+		snprintf(msg, sizeof msg, "the FileObject among the minifilter records' pointers "
+			 "could not be pinned on this trace: of %llu deciding records, a file object "
+			 "of the trace's %zu FileIo file objects sat in FileObject %llu, FileContext "
+			 "%llu, IrpPtr %llu, CallbackDataPtr %llu times (a slot needs %d and half of "
+			 "them, the others a quarter of it); files are not identified",
+			 (unsigned long long)a->decided_valid, a->objects.n,
+			 (unsigned long long)a->pin_matches[ETL_FLT_FILE_OBJECT],
+			 (unsigned long long)a->pin_matches[ETL_FLT_FILE_CONTEXT],
+			 (unsigned long long)a->pin_matches[ETL_FLT_IRP],
+			 (unsigned long long)a->pin_matches[ETL_FLT_CALLBACK_DATA],
+			 ETL_FLTPIN_MIN_MATCHES);
+		if ((rc = sink->warning(sink->ud, "minifilter_file_unpinned", msg)) < 0)
+			return rc;
+	}
 	for (size_t i = 0; sink->flt_row && i < a->rows_cap; i++)
 		if (a->rows[i].used && (rc = sink->flt_row(sink->ud, &a->rows[i].r)) < 0)
 			return rc;
@@ -265,11 +306,25 @@ cJSON *etl_fltagg_summary(const struct etl_fltagg *a)
 	cJSON *f = cJSON_AddObjectToObject(o, "failed_checks");
 	for (unsigned b = 0; f && b < ETL_FLTC_COUNT; b++)
 		cJSON_AddNumberToObject(f, etl_fltio_check_name(b), (double)a->fail_bits[b]);
-	static const char *const slot[ETL_FLT_SLOTS] = {"RoutineAddr", "FileObject",
-							"FileContext", "IrpPtr", "CallbackDataPtr"};
 	cJSON *s = cJSON_AddObjectToObject(o, "slot_in_image");
 	for (unsigned i = 0; s && i < ETL_FLT_SLOTS; i++)
-		cJSON_AddNumberToObject(s, slot[i], (double)a->in_image_slot[i]);
+		cJSON_AddNumberToObject(s, slot_name[i], (double)a->in_image_slot[i]);
+	/* which slot is the FileObject, on what evidence (etl_fltpin.h) */
+	cJSON *fo = cJSON_AddObjectToObject(o, "file_object");
+	if (fo) {
+		int pinned = a->state == ETL_FLT_DECODED && a->file_slot >= 0;
+		if (pinned)
+			cJSON_AddStringToObject(fo, "slot", slot_name[a->file_slot]);
+		else
+			cJSON_AddNullToObject(fo, "slot");
+		cJSON_AddBoolToObject(fo, "pinned", pinned);
+		cJSON_AddNumberToObject(fo, "records", (double)a->decided_valid);
+		cJSON *m = cJSON_AddObjectToObject(fo, "matches");
+		for (unsigned i = ETL_FLT_FILE_OBJECT; m && i < ETL_FLT_SLOTS; i++)
+			cJSON_AddNumberToObject(m, slot_name[i], (double)a->pin_matches[i]);
+		cJSON_AddNumberToObject(fo, "file_objects_seen", (double)a->objects.n);
+		cJSON_AddNumberToObject(fo, "file_objects_dropped", (double)a->objects.dropped);
+	}
 	cJSON_AddNumberToObject(o, "invalid_after_accept", (double)a->invalid_after_accept);
 	cJSON_AddNumberToObject(o, "not_checked_after_reject", (double)a->after_reject);
 	return o;

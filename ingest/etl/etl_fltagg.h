@@ -12,12 +12,17 @@
  * - a delay exists only for a completion (PreOpCompletion/PostOpCompletion): event time −
  *   InitialTime, both on the trace clock; Init events count, Failure events count;
  * - memory is bounded: at most ETL_FLTAGG_MAX_ROWS rows, later keys fold into one row per
- *   (module, major, pre/post) with pid SINK_PID_UNKNOWN and no file (rows_folded). */
+ *   (module, major, pre/post) with pid SINK_PID_UNKNOWN and no file (rows_folded);
+ * - a file is never guessed: the records that decide the layout also decide which pointer
+ *   slot is the FileObject (etl_fltpin_choose over how many of them held, slot by slot, a
+ *   FileObject the trace's FileIo events showed so far); rows and slowest delays carry
+ *   the pinned slot's name, and no file at all when no slot was pinned (file_slot -1). */
 #ifndef ETLSCOPE_ETL_FLTAGG_H
 #define ETLSCOPE_ETL_FLTAGG_H
 #include <stddef.h>
 #include <stdint.h>
 #include "etl_fltio.h"
+#include "etl_fltpin.h"
 #include "etl_slicefacts.h"
 #include "sink.h"
 
@@ -36,7 +41,11 @@ struct etl_flt_rec {
 	uint32_t pid, tid;
 	uint16_t cpu;
 	int32_t module;        /* sink id of RoutineAddr's image, -1 if none */
-	const char *file;      /* FileObject's name (lives as long as the name map), or NULL */
+	/* per pointer slot: 1 if its value is a FileObject the trace's FileIo events showed
+	 * so far (etl_fltpin_has), and then its name (lives as long as the name map) or NULL;
+	 * the caller resolves names only for the slots etl_fltagg_name_slots asks for */
+	uint8_t seen[ETL_FLT_SLOTS];
+	const char *slot_file[ETL_FLT_SLOTS];
 };
 
 struct etl_fltagg_row { struct sink_flt_row r; uint8_t used; };
@@ -59,6 +68,9 @@ struct etl_fltagg {
 	uint64_t rows_folded;
 	struct sink_flt_slow slow[SINK_FLT_SLOWEST];
 	size_t slow_n;
+	struct etl_fltpin objects;    /* FileObjects of the FileIo events (the caller feeds it) */
+	uint64_t pin_matches[ETL_FLT_SLOTS]; /* deciding records whose slot i was seen */
+	int file_slot;          /* the pinned FileObject slot, -1 none (from the decision on) */
 	struct etl_slicefacts *facts; /* NULL: no per-slice facts */
 	int rc;                 /* first error of the facts (negative), then no more */
 };
@@ -70,10 +82,14 @@ void etl_fltagg_short(struct etl_fltagg *a);
 /* One decoded record (its checks done by the caller: rec->bad). 0, or -1 on ENOMEM or the
  * facts' negative value. */
 int etl_fltagg_add(struct etl_fltagg *a, const struct etl_flt_rec *rec);
+/* Bit i set: the caller should resolve slot i's name (rec->slot_file[i]) for the next
+ * record — every FileObject candidate while the slot is undecided, then the pinned one
+ * only, none when no slot was pinned or the layout was refused. */
+unsigned etl_fltagg_name_slots(const struct etl_fltagg *a);
 /* At the end: decide if still probing. 0 or negative as _add. */
 int etl_fltagg_finish(struct etl_fltagg *a);
-/* Rows, slowest delays and the warning (layout refused, or failures after acceptance) to
- * the sink (callbacks may be NULL). 0 or the sink's negative value. */
+/* Rows, slowest delays and the warnings (layout refused, failures after acceptance,
+ * FileObject slot not pinned) to the sink (callbacks may be NULL). 0 or the sink's negative value. */
 int etl_fltagg_emit(const struct etl_fltagg *a, const struct ingest_sink *sink);
 struct cJSON;
 /* The summary's "minifilter" object (NULL when the trace has no minifilter event, or on

@@ -8,7 +8,10 @@
  * pointer size:
  *   Init 0x60/0x61, Failure 0x64/0x65: RoutineAddr P, FileObject P, FileContext P, IrpPtr P,
  *     CallbackDataPtr P, MajorFunction u32 [, Status u32 for failures]
- *   Completion 0x62/0x63: InitialTime u64, then the same as Init. */
+ *   Completion 0x62/0x63: InitialTime u64, then the same as Init.
+ * The checks cannot tell the four data pointers apart: which one is the FileObject is
+ * pinned per trace by the FileIo evidence (etl_fltpin.h, etl_fltagg.h), never by this
+ * order. */
 #ifndef ETLSCOPE_ETL_FLTIO_H
 #define ETLSCOPE_ETL_FLTIO_H
 #include <stddef.h>

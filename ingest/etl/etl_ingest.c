@@ -940,8 +940,10 @@ static int emit_thread_name(struct ctx *c, const struct etl_event *ev, const str
 
 /* A minifilter event (FileIo 0x60–0x65): decoded with the candidate layout, checked against
  * the module map (which pointer slots fall inside a loaded kernel image, at the event's
- * time), the trace's clock and the major function codes, then handed to the aggregator,
- * which decides per trace whether the layout holds (etl_fltagg.h). */
+ * time), the trace's clock and the major function codes, each pointer slot tested against
+ * the FileObjects of the FileIo events so far (and named where the aggregator asks), then
+ * handed to the aggregator, which decides per trace whether the layout holds and which
+ * slot is the FileObject (etl_fltagg.h). */
 static int minifilter_event(struct ctx *c, const struct etl_event *ev)
 {
 	struct etl_flt_rec x;
@@ -971,8 +973,17 @@ static int minifilter_event(struct ctx *c, const struct etl_event *ev)
 		x.bad |= ETL_FLTC_ROUTINE;
 	if (!x.bad && x.f.completion)
 		x.delay_ns = (uint64_t)(x.t_ns - etl_reader_ns(&c->r, x.f.initial_time));
-	if (!x.bad)
-		x.file = etl_ioagg_file_name(&c->io, x.f.ptr[ETL_FLT_FILE_OBJECT]);
+	unsigned want = x.bad ? 0 : etl_fltagg_name_slots(&c->flt);
+	for (unsigned i = ETL_FLT_FILE_OBJECT; i < ETL_FLT_SLOTS; i++) {
+		uint64_t key = 0;
+		x.seen[i] = (uint8_t)etl_fltpin_has(&c->flt.objects, x.f.ptr[i], &key);
+		if (!x.seen[i] || !(want >> i & 1))
+			continue;
+		/* the object's own name (Win7 names, a Create's OpenPath), else its FileKey's */
+		x.slot_file[i] = etl_ioagg_file_name(&c->io, x.f.ptr[i]);
+		if (!x.slot_file[i] && key)
+			x.slot_file[i] = etl_ioagg_file_name(&c->io, key);
+	}
 	rc = etl_fltagg_add(&c->flt, &x);
 	return rc == -1 ? oom(c) : rc;
 }
@@ -1183,6 +1194,13 @@ static int run_two_pass(struct ctx *c, FILE *f)
 		return rc;
 	etl_stack_cache_sort(&c->stacks);
 	etl_ioagg_set_span(&c->io, c->facts.have_ts ? etl_reader_ns(&c->r, c->facts.last_ts) : 0);
+	/* FileObject evidence only for a trace with minifilter events (pass 1 counted them):
+	 * a busy FileIo trace without them keeps no set */
+	uint64_t flt_events = 0;
+	for (unsigned t = ETL_FIO_FLT_FIRST; t <= ETL_FIO_FLT_LAST; t++)
+		flt_events += c->io.type_count[1][t];
+	if (!flt_events)
+		c->io.file_objects = NULL;
 	if ((rc = merge_pass(c, f)) < 0)
 		return rc;
 	return finish(c);
@@ -1292,6 +1310,7 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	c->sched.facts = &c->slicefacts;
 	c->io.facts = &c->slicefacts;
 	c->flt.facts = &c->slicefacts;
+	c->io.file_objects = &c->flt.objects;
 	if (one) {
 		c->one.on = 1;
 		c->one.max_lookup_ns = INT64_MIN;

@@ -500,6 +500,9 @@ int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, 
 		int rc = etl_decode_fileio(ev, &f);
 		if (!pass2)
 			etl_ioagg_count(a, group, ev->type, rc == 0);
+		if (rc == 0 && pass2 && a->file_objects && f.cls != ETL_FIOC_OPEND &&
+		    etl_fltpin_note(a->file_objects, f.file_object, f.file_key))
+			return -1;
 		if (rc == 0 && f.cls == ETL_FIOC_NAME && ev->type != ETL_FIO_FILE_DELETE)
 			return etl_ioagg_name(a, f.file_object, f.path);
 		if (rc != 0 || !pass2 || f.cls == ETL_FIOC_NAME)

@@ -18,6 +18,7 @@
 #include "sink.h"
 #include "etl_diskio.h"
 #include "etl_slicefacts.h"
+#include "etl_fltpin.h"
 
 #define ETL_IOAGG_MAX_NAMES (1u << 20)
 #define ETL_IOAGG_MAX_NAME_BYTES (64u << 20)
@@ -58,6 +59,9 @@ struct etl_ioagg {
 	 * being fed (etl_ioagg_event sets it before the calls below) */
 	struct etl_slicefacts *facts;
 	uint16_t cpu;
+	/* pass 2: every FileObject (with its FileKey) of a decoded FileIo event is noted here,
+	 * the evidence that pins the minifilter FileObject slot (etl_fltpin.h); NULL: none */
+	struct etl_fltpin *file_objects;
 	/* one-pass ingest: keys whose name lookup found none are noted here, and late_name
 	 * is set when a name comes for such a key (NULL: not recorded) */
 	struct etl_keyset *missed_names;

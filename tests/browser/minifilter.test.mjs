@@ -1,7 +1,8 @@
 // minifilter.test.mjs — the Mini-filter delays panel in headless Chromium on etlgen traces:
 // "one third-party filter delays every file create" (csagent.sys, CrowdStrike Ltd. in
 // kb/drivers.csv: pre-create 2 ms / 12 ms alternately, post-create 0.5 ms, 300 creates)
-// shows the verdict and the numbers worked out by hand, a hostile file name stays text, and
+// shows the verdict and the numbers worked out by hand, a hostile file name stays text, the
+// story without FileIo events says "file not identified" wherever a file would be, and
 // the same story with MajorFunction first shows the "did not validate" verdict and no table;
 // compare shows the pre-create callback worse when it takes twice as long.
 import { test, before, after } from 'node:test';
@@ -30,7 +31,9 @@ before(async () => {
   browser = await launch();
   const slow = scenario(false); // the pre-create callback twice as slow: 4 ms / 24 ms
   slow.minifilter = { ...slow.minifilter, pre_us: [4000, 24000] };
-  for (const [name, scen] of [['ok', scenario(false)], ['refused', scenario(true)], ['slow', slow]]) {
+  const nofio = scenario(false); // no FileIo event: the FileObject cannot be pinned
+  nofio.minifilter = { ...nofio.minifilter, no_file_events: true };
+  for (const [name, scen] of [['ok', scenario(false)], ['refused', scenario(true)], ['slow', slow], ['nofio', nofio]]) {
     const g = generate(srv.dir, name, scen, false);
     const up = await uploadAndWait(srv.url, readFileSync(g.path), `${name}.etl`, name);
     assert.equal(up.body.state, 'done', JSON.stringify(up.body));
@@ -56,12 +59,29 @@ test('the delays of one filter: verdict, driver, functions, files, slowest', asy
   assert.deepEqual(fn.map((r) => r.slice(1)), [
     ['IRP_MJ_CREATE', 'pre', '300', '2.1 s', '7.0 ms', '12 ms', '300', '150', '0'],
     ['IRP_MJ_CREATE', 'post', '300', '150 ms', '500 µs', '500 µs', '0', '0', '0']]);
+  assert.equal(await page.textContent('#flt-file-note'),
+    "Files: the records' FileObject pointer is the file object — 256 of 256 deciding records held one of the trace's FileIo file objects there.");
   const files = await rows(page, 'flt-files');
   assert.deepEqual(files.map((r) => r[1]), [FILE]);
   assert.equal(await page.$$eval('#flt-files img', (x) => x.length), 0);
   const slow = await rows(page, 'flt-slowest');
   assert.equal(slow.length, 20);
   assert.deepEqual(slow[0], ['12 ms', 'csagent.sys', 'IRP_MJ_CREATE', 'pre', '777', '4100', FILE]);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('no FileIo events: the delays shown, every file "file not identified"', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${ids.nofio}`);
+  await page.waitForFunction(() => document.getElementById('flt-panel').dataset.ready === 'done');
+  assert.equal(await page.textContent('#flt-file-note'),
+    "File not identified: no pointer of the minifilter records clearly matched the trace's FileIo file objects (0 seen). Record FileIO and Filename events with the minifilter ones to see files.");
+  const files = await rows(page, 'flt-files');
+  assert.deepEqual(files.map((r) => [r[0], r[1]]), [['csagent.sys', 'file not identified']]);
+  const slow = await rows(page, 'flt-slowest');
+  assert.equal(slow.length, 20);
+  assert.deepEqual([...new Set(slow.map((r) => r[6]))], ['file not identified']);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -3,7 +3,10 @@
  * fltKernel.h, the 99 % rule at its edge, and two etlgen scenarios through the whole
  * ingest for both pointer sizes: "one third-party filter delays every file create" (the
  * candidate layout: the exact table, computed by hand below from the scenario's numbers)
- * and the same story with MajorFunction first (refused: no table, a warning). */
+ * and the same story with MajorFunction first (refused: no table, a warning); the
+ * FileObject slot pinned by the FileIo evidence: the rule and the set by table, the file
+ * object in each of the four data-pointer slots with two files, no FileIo event (no file,
+ * a warning), and Windows 8+ naming through the FileKey. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +18,7 @@
 #include "etl_test_sink.h"
 #include "ingest/etl/etl_fltagg.h"
 #include "ingest/etl/etl_fltio.h"
+#include "ingest/etl/etl_fltpin.h"
 #include "ingest/etl/etl_ingest.h"
 #include "ingest/etl/etl_le.h"
 #include "etlgen.h"
@@ -194,6 +198,59 @@ static void test_rule_edge(void **state)
 	}
 }
 
+/* The slot rule (etl_fltpin_choose) over the four FileObject candidates (FileObject,
+ * FileContext, IrpPtr, CallbackDataPtr), worked out by hand from its statement: at least
+ * 4 matches and half of the records, every other slot at most a quarter of the best. */
+static void test_pin_rule(void **state)
+{
+	(void)state;
+	static const struct { uint64_t m[4], records; int want; } cases[] = {
+		{{256, 0, 0, 0}, 256, 0},   /* every record: the candidate's own slot */
+		{{0, 0, 200, 0}, 256, 2},   /* IrpPtr holds the FileObject */
+		{{0, 0, 0, 128}, 256, 3},   /* exactly half */
+		{{0, 0, 0, 127}, 256, -1},  /* under half */
+		{{4, 0, 0, 0}, 4, 0},       /* the minimum */
+		{{3, 0, 0, 0}, 3, -1},      /* too few, though all */
+		{{0, 0, 0, 0}, 256, -1},    /* no FileIo evidence */
+		{{0, 0, 0, 0}, 0, -1},      /* no record */
+		{{200, 50, 0, 0}, 256, 0},  /* the other at a quarter */
+		{{200, 51, 0, 0}, 256, -1}, /* the other above a quarter: not clear */
+		{{100, 100, 0, 0}, 200, -1}, /* a tie */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int got = etl_fltpin_choose(cases[i].m, 4, cases[i].records);
+		if (got != cases[i].want)
+			fail_msg("case %zu: slot %d, want %d", i, got, cases[i].want);
+	}
+}
+
+/* The FileObject set: keys kept and updated, 0 never stored, bounded (later objects are
+ * counted as dropped, the first ones still answer). */
+static void test_pin_set(void **state)
+{
+	(void)state;
+	struct etl_fltpin p;
+	etl_fltpin_init(&p);
+	uint64_t key = 7;
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 0);
+	assert_int_equal(etl_fltpin_note(&p, 0, 5), 0);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0), 0);
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 1);
+	assert_int_equal(key, 0);
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0xABC0), 0); /* a Read gives its key */
+	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0), 0);      /* a Close does not erase it */
+	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 1);
+	assert_int_equal(key, 0xABC0);
+	for (uint64_t i = 1; i <= ETL_FLTPIN_MAX_OBJECTS + 10; i++)
+		assert_int_equal(etl_fltpin_note(&p, 0x1000 + i * 0x40, 0), 0);
+	assert_int_equal(p.n, ETL_FLTPIN_MAX_OBJECTS);
+	assert_int_equal(p.dropped, 11); /* 0x1000 itself took the first place */
+	assert_int_equal(etl_fltpin_has(&p, 0x1000 + 0x40, NULL), 1);
+	assert_int_equal(etl_fltpin_has(&p, 0x1000 + (ETL_FLTPIN_MAX_OBJECTS + 10) * 0x40ull, NULL), 0);
+	etl_fltpin_free(&p);
+}
+
 /* ---- whole ingest of etlgen scenarios ---- */
 
 struct cap {
@@ -203,13 +260,15 @@ struct cap {
 	struct sink_flt_slow slow[SINK_FLT_SLOWEST];
 	size_t n_slow;
 	uint64_t type_count[256], type_undecoded[256];
-	char file[64];
+	char file[64];                   /* the last row's file, "(none)" */
+	char row_file[8][64], slow_file[SINK_FLT_SLOWEST][64]; /* the names die with the ingest */
 };
 
 static int cap_row(void *ud, const struct sink_flt_row *r)
 {
 	struct cap *c = ud;
 	if (c->n_rows < 8) {
+		snprintf(c->row_file[c->n_rows], sizeof c->row_file[0], "%s", r->file ? r->file : "(none)");
 		c->rows[c->n_rows++] = *r;
 		snprintf(c->file, sizeof c->file, "%s", r->file ? r->file : "(none)");
 	}
@@ -219,6 +278,7 @@ static int cap_row(void *ud, const struct sink_flt_row *r)
 static int cap_slow(void *ud, const struct sink_flt_slow *s)
 {
 	struct cap *c = ud;
+	snprintf(c->slow_file[c->n_slow], sizeof c->slow_file[0], "%s", s->file ? s->file : "(none)");
 	c->slow[c->n_slow++] = *s;
 	return 0;
 }
@@ -242,10 +302,18 @@ static const struct etlgen_module mods4[] = {
 	{.name = "scanner.sys", .base = 0x8a000000ull, .size = 0x40000},
 };
 
+#define MDF "\\Device\\HarddiskVolume2\\data\\orders.mdf"
+#define LDF "\\Device\\HarddiskVolume2\\data\\orders.ldf"
+
+/* Variants of the story: where the file object sits, a second file, no FileIo event. */
+struct story_opts { unsigned file_slot; int two_files, no_file_events, keyed_reads; };
+
 /* The story: 300 creates of C:\data\orders.mdf by thread 4100 of the scenario's process,
  * each delayed 2 ms then 12 ms (alternately) by scanner.sys's pre-create callback and
- * 0.5 ms by its post-create callback; 2 pre-create failures; 3 truncated completions. */
-static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pass)
+ * 0.5 ms by its post-create callback; 2 pre-create failures; 3 truncated completions.
+ * With two_files, the odd (12 ms) creates are of orders.ldf. */
+static void ingest_story_opts(struct cap *c, unsigned P, int major_first, int one_pass,
+			      const struct story_opts *o)
 {
 	struct etlgen_scenario s = {.cpus = 2, .pointer_size = P, .buffer_size = 65536,
 				    .duration_s = 0.01, .seed = 7, .qpc_frequency = 10000000,
@@ -254,9 +322,21 @@ static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pas
 	s.minifilter = (struct etlgen_minifilter){
 		.creates = 300, .failures = 2, .truncated = 3, .cpu = 1, .tid = 4100, .module = 1,
 		.file_object = P == 8 ? 0xFFFFD00012345670ull : 0xC1234560ull,
-		.file = "\\Device\\HarddiskVolume2\\data\\orders.mdf",
+		.file = MDF,
 		.pre_ticks = {20000, 120000}, .n_pre = 2, .post_ticks = {5000}, .n_post = 1,
-		.gap_ticks = 1000, .major_first = major_first};
+		.gap_ticks = 1000, .major_first = major_first, .file_slot = o->file_slot,
+		.no_file_events = o->no_file_events};
+	if (o->keyed_reads) { /* Windows 8+: 2 FileIo Reads give the object's FileKey, the
+			       * rundown names the key, not the object */
+		s.diskio = (struct etlgen_diskio){.cpu = 1, .tid = 4100, .file = MDF,
+			.file_object = s.minifilter.file_object,
+			.file_key = P == 8 ? 0xFFFFC00055550000ull : 0xC5550000ull,
+			.file_reads = 2, .file_read_size = 4096, .file_ticks = 100, .gap_ticks = 10};
+	}
+	if (o->two_files) {
+		s.minifilter.file2 = LDF;
+		s.minifilter.file_object2 = P == 8 ? 0xFFFFD00012349990ull : 0xC1239990ull;
+	}
 	char msg[256] = "";
 	FILE *f = tmpfile();
 	assert_non_null(f);
@@ -274,6 +354,12 @@ static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pas
 	if (rc != INGEST_OK)
 		fail_msg("ingest: %d %s", rc, err.message);
 	fclose(f);
+}
+
+static void ingest_story(struct cap *c, unsigned P, int major_first, int one_pass)
+{
+	const struct story_opts plain = {0};
+	ingest_story_opts(c, P, major_first, one_pass, &plain);
 }
 
 static void test_story_candidate(void **state)
@@ -294,7 +380,7 @@ static void test_story_candidate(void **state)
 		assert_int_equal(pre->major, 0);
 		assert_string_equal(pre->major_name, "IRP_MJ_CREATE");
 		assert_int_equal(pre->pid, ETLGEN_PROCESS_PID);
-		assert_string_equal(c.file, "\\Device\\HarddiskVolume2\\data\\orders.mdf");
+		assert_string_equal(c.file, MDF);
 		/* pre: 150 × 2 ms + 150 × 12 ms = 2100 ms; all over 1 ms, 150 over 10 ms;
 		 * post: 300 × 0.5 ms = 150 ms, none over 1 ms */
 		static const uint64_t want[2][8] = {
@@ -361,6 +447,144 @@ static void test_story_major_first(void **state)
 	}
 }
 
+/* The row of (file, pre/post) among the captured ones, NULL if none. */
+static const struct sink_flt_row *row_of(const struct cap *c, const char *file, int post)
+{
+	for (size_t i = 0; i < c->n_rows; i++)
+		if (c->rows[i].post == post && strcmp(c->row_file[i], file) == 0)
+			return &c->rows[i];
+	return NULL;
+}
+
+/* A row against {count, inits, failures, total_ns, max_ns, over 1, 10, 100 ms}. */
+static void expect_row(const struct sink_flt_row *r, const uint64_t want[8], const char *what)
+{
+	if (!r)
+		fail_msg("%s: no row", what);
+	const uint64_t have[8] = {r->count, r->inits, r->failures, r->total_ns, r->max_ns,
+				  r->over[0], r->over[1], r->over[2]};
+	for (int i = 0; i < 8; i++)
+		if (have[i] != want[i])
+			fail_msg("%s field %d: %llu, want %llu", what, i, (unsigned long long)have[i],
+				 (unsigned long long)want[i]);
+}
+
+static double summary_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v))
+		fail_msg("summary: no number %s", k);
+	return v->valuedouble;
+}
+
+static const char *const slot_names[] = {"", "FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
+
+/* The summary's file_object and the warning: slot (1–4, 0 = none pinned) with all 256
+ * deciding records matching there and none elsewhere, seen FileObjects in the set. */
+static void expect_pin(const struct cap *c, unsigned slot, double seen, const char *what)
+{
+	const cJSON *fo = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(c->t.summary, "minifilter"), "file_object");
+	const cJSON *got = cJSON_GetObjectItemCaseSensitive(fo, "slot");
+	if (slot ? !cJSON_IsString(got) || strcmp(got->valuestring, slot_names[slot]) != 0
+		 : !cJSON_IsNull(got))
+		fail_msg("%s: summary slot %s", what, cJSON_IsString(got) ? got->valuestring : "null");
+	assert_int_equal(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fo, "pinned")), slot != 0);
+	assert_int_equal(summary_num(fo, "records"), 256);
+	assert_int_equal(summary_num(fo, "file_objects_seen"), seen);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(fo, "matches");
+	for (unsigned i = 1; i < 5; i++)
+		assert_int_equal(summary_num(m, slot_names[i]), i == slot ? 256 : 0);
+	assert_int_equal(test_sink_has_warning(&c->t, "minifilter_file_unpinned"), slot == 0);
+}
+
+/* The file object in each of the four data-pointer slots, two files (orders.mdf on the
+ * even, 2 ms creates; orders.ldf on the odd, 12 ms ones): the FileIo rundown names pin the
+ * slot, and every row and slowest delay carries the right path. Expected by hand from the
+ * story: per file 150 creates (pre: 150 × 2 ms = 300 ms or 150 × 12 ms = 1800 ms, post:
+ * 150 × 0.5 ms = 75 ms), the failures i = 300 (mdf) and 301 (ldf); the 20 slowest are
+ * 12 ms ones, all of orders.ldf. */
+static void test_story_slots(void **state)
+{
+	(void)state;
+	static const struct { unsigned P, slot; int one_pass; } runs[] = {
+		{8, ETLGEN_FLT_SLOT_FILE_OBJECT, 0}, {8, ETLGEN_FLT_SLOT_FILE_CONTEXT, 0},
+		{8, ETLGEN_FLT_SLOT_IRP, 0}, {8, ETLGEN_FLT_SLOT_CALLBACK_DATA, 0},
+		{4, ETLGEN_FLT_SLOT_FILE_CONTEXT, 0}, {4, ETLGEN_FLT_SLOT_CALLBACK_DATA, 0},
+		{8, ETLGEN_FLT_SLOT_IRP, 1},
+	};
+	static const uint64_t mdf_pre[8] = {150, 150, 1, 300000000ull, 2000000, 150, 0, 0};
+	static const uint64_t ldf_pre[8] = {150, 150, 1, 1800000000ull, 12000000, 150, 150, 0};
+	static const uint64_t post[8] = {150, 0, 0, 75000000ull, 500000, 0, 0, 0};
+	for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.file_slot = runs[k].slot, .two_files = 1};
+		ingest_story_opts(&c, runs[k].P, 0, runs[k].one_pass, &o);
+		char what[64];
+		snprintf(what, sizeof what, "P=%u slot %s%s", runs[k].P, slot_names[runs[k].slot],
+			 runs[k].one_pass ? " one pass" : "");
+		if (c.n_rows != 4)
+			fail_msg("%s: %zu rows, want 4", what, c.n_rows);
+		expect_row(row_of(&c, MDF, 0), mdf_pre, "mdf pre");
+		expect_row(row_of(&c, LDF, 0), ldf_pre, "ldf pre");
+		expect_row(row_of(&c, MDF, 1), post, "mdf post");
+		expect_row(row_of(&c, LDF, 1), post, "ldf post");
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++) {
+			assert_int_equal(c.slow[i].delay_ns, 12000000);
+			assert_string_equal(c.slow_file[i], LDF);
+		}
+		expect_pin(&c, runs[k].slot, 2, what);
+		test_sink_free(&c.t);
+	}
+}
+
+/* No FileIo event at all: the layout still validates (2 rows, the delays as in
+ * test_story_candidate) but no slot can be pinned — no file on any row or slowest delay,
+ * the warning, and the summary's null slot with zero matches. */
+static void test_story_no_fileio(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {8, 4};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.no_file_events = 1};
+		ingest_story_opts(&c, sizes[k], 0, 0, &o);
+		assert_int_equal(c.n_rows, 2);
+		expect_row(row_of(&c, "(none)", 0),
+			   (const uint64_t[8]){300, 300, 2, 2100000000ull, 12000000, 300, 150, 0}, "pre");
+		expect_row(row_of(&c, "(none)", 1),
+			   (const uint64_t[8]){300, 0, 0, 150000000ull, 500000, 0, 0, 0}, "post");
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++)
+			assert_string_equal(c.slow_file[i], "(none)");
+		expect_pin(&c, 0, 0, "no FileIo");
+		test_sink_free(&c.t);
+	}
+}
+
+/* Windows 8+ naming: the FileObject is never named itself; the Reads pair it with a FileKey
+ * that the rundown names. The slot pins on the Reads' object, the path comes through its
+ * key (orders.mdf on every row and slowest delay); the set holds the object and the key. */
+static void test_story_file_key(void **state)
+{
+	(void)state;
+	static const unsigned sizes[] = {8, 4};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		struct cap c;
+		const struct story_opts o = {.no_file_events = 1, .keyed_reads = 1};
+		ingest_story_opts(&c, sizes[k], 0, 0, &o);
+		assert_int_equal(c.n_rows, 2);
+		assert_non_null(row_of(&c, MDF, 0));
+		assert_non_null(row_of(&c, MDF, 1));
+		assert_int_equal(c.n_slow, SINK_FLT_SLOWEST);
+		for (size_t i = 0; i < c.n_slow; i++)
+			assert_string_equal(c.slow_file[i], MDF);
+		expect_pin(&c, ETLGEN_FLT_SLOT_FILE_OBJECT, 2, "file key");
+		test_sink_free(&c.t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,8 +592,13 @@ int main(void)
 		cmocka_unit_test(test_decode_sizes),
 		cmocka_unit_test(test_major_names),
 		cmocka_unit_test(test_rule_edge),
+		cmocka_unit_test(test_pin_rule),
+		cmocka_unit_test(test_pin_set),
 		cmocka_unit_test(test_story_candidate),
 		cmocka_unit_test(test_story_major_first),
+		cmocka_unit_test(test_story_slots),
+		cmocka_unit_test(test_story_no_fileio),
+		cmocka_unit_test(test_story_file_key),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@ import { startServer, getJson, uploadAndWait } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 const FILE = 'C:\\data\\orders.mdf';
+const LDF = 'C:\\data\\orders.ldf';
 const scenario = (P, majorFirst) => ({
   cpus: 2, pointer_size: P, duration_s: 0, sample_rate_hz: 0, process_pid: 777,
   processes: [{ pid: 777, name: 'sqlservr.exe' }],
@@ -42,9 +43,17 @@ before(async () => {
   const slow = scenario(8, false); // the pre-create callback twice as slow: 4 ms / 24 ms
   slow.minifilter = { ...slow.minifilter, pre_us: [4000, 24000] };
   runs.push(['slow', slow]);
+  // the file object in the IrpPtr slot, a second file on the odd (12 ms) creates
+  const irp = scenario(8, false);
+  irp.minifilter = { ...irp.minifilter, file_slot: 'IrpPtr', file2: LDF, file_object2: '0xffffd00012349990' };
+  runs.push(['irp8', irp]);
+  // no FileIo event at all: the FileObject cannot be pinned
+  const nofio = { ...scenario(8, false), diskio: undefined };
+  nofio.minifilter = { ...nofio.minifilter, no_file_events: true };
+  runs.push(['nofio', nofio]);
   for (const [name, scen] of runs) {
     const g = generate(srv.dir, name, scen, false);
-    if (scen.minifilter && name !== 'slow') {
+    if (scen.minifilter && name !== 'slow' && name !== 'irp8') {
       const e = g.expected.minifilter;
       assert.deepEqual([e.pre.count, e.pre.total_ns, e.pre.over_10ms, e.post.total_ns, e.inits],
                        [300, 2100000000, 150, 150000000, 300]);
@@ -69,6 +78,10 @@ for (const P of [8, 4]) {
     assert.equal(b.layout.events, 905);
     assert.equal(b.layout.short_payloads, 3);
     assert.deepEqual([b.layout.checked, b.layout.valid], [256, 256]);
+    assert.equal(b.files_identified, true);
+    assert.deepEqual([b.layout.file_object.slot, b.layout.file_object.pinned,
+                      b.layout.file_object.matches.FileObject, b.layout.file_object.matches.IrpPtr],
+                     ['FileObject', true, 256, 0]);
     const rows = b.selection.rows;
     assert.equal(rows.length, 2);
     for (const row of rows) {
@@ -104,6 +117,35 @@ for (const P of [8, 4]) {
                        [12000000, 4100, 777, FILE, 'pre', 'IRP_MJ_CREATE', 'csagent.sys']);
   });
 }
+
+// by hand: orders.ldf has the 150 odd creates, 150 × 12 ms pre + 150 × 0.5 ms post = 1.875 s;
+// orders.mdf the 150 even ones, 150 × 2 ms + 150 × 0.5 ms = 0.375 s
+test('the FileObject in the IrpPtr slot: pinned by the FileIo names, the exact files', async () => {
+  const b = (await getJson(`${srv.url}/api/runs/${ids.irp8}/minifilter`)).body;
+  assert.equal(b.decoded, true);
+  assert.equal(b.files_identified, true);
+  assert.deepEqual([b.layout.file_object.slot, b.layout.file_object.matches.IrpPtr,
+                    b.layout.file_object.matches.FileObject], ['IrpPtr', 256, 0]);
+  assert.deepEqual(b.whole_trace.by_file.map((x) => [x.file, x.count, x.total_ns, x.max_ns]),
+                   [[LDF, 300, 1875000000, 12000000], [FILE, 300, 375000000, 2000000]]);
+  assert.equal(b.whole_trace.slowest.length, 20);
+  for (const s of b.whole_trace.slowest)
+    assert.deepEqual([s.delay_ns, s.file], [12000000, LDF]);
+});
+
+test('no FileIo events: the delays, but no file anywhere, and the run says why', async () => {
+  const b = (await getJson(`${srv.url}/api/runs/${ids.nofio}/minifilter`)).body;
+  assert.equal(b.decoded, true);
+  assert.equal(b.files_identified, false);
+  assert.deepEqual([b.layout.file_object.slot, b.layout.file_object.pinned,
+                    b.layout.file_object.file_objects_seen], [null, false, 0]);
+  assert.deepEqual(b.whole_trace.by_file.map((x) => [x.file, x.count, x.total_ns]),
+                   [[null, 600, 2250000000]]);
+  assert.equal(b.whole_trace.slowest.length, 20);
+  assert.deepEqual([...new Set(b.whole_trace.slowest.map((s) => s.file))], [null]);
+  const run = await getJson(`${srv.url}/api/runs/${ids.nofio}`);
+  assert.match(JSON.stringify(run.body), /minifilter_file_unpinned/);
+});
 
 test('the filter applies: another pid, another module, the module itself', async () => {
   const base = `${srv.url}/api/runs/${ids.c8}/minifilter`;

@@ -152,6 +152,9 @@ struct etlgen_diskio {
 	unsigned file_reads;
 	uint32_t file_read_size;
 	uint64_t file_ticks;
+	/* 0: the Reads' FileKey is file_object. Else the Reads carry this FileKey and the
+	 * FileRundown names it instead of the object (Windows 8+ name events key by FileKey) */
+	uint64_t file_key;
 };
 
 /* Minifilter story (etlgen_flt.c), written after the disk I/O story: a FileRundown names
@@ -162,17 +165,25 @@ struct etlgen_diskio {
  * file_object; then failures PreOpFailure events, then truncated PreOpCompletion events
  * 4 bytes short. Every event has a SYSTEM header carrying tid. Layout: the candidate
  * (ingest/etl/etl_fltio.h); major_first: MajorFunction moved before RoutineAddr, a layout
- * the ingest must refuse. */
+ * the ingest must refuse. file2 (if set): a second FileRundown names file_object2, and the
+ * odd-numbered creates (i = 1, 3, …) are on it. file_slot: which pointer of the payload
+ * holds the file object (ETLGEN_FLT_SLOT_*; the value that slot would hold moves to the
+ * FileObject slot), so the ingest must find it by the FileIo evidence; no_file_events: no
+ * FileRundown at all (the FileObject cannot be pinned). */
 #define ETLGEN_FLT_DELAYS 4
+enum { ETLGEN_FLT_SLOT_FILE_OBJECT = 1, ETLGEN_FLT_SLOT_FILE_CONTEXT,
+       ETLGEN_FLT_SLOT_IRP, ETLGEN_FLT_SLOT_CALLBACK_DATA };
 struct etlgen_minifilter {
 	unsigned creates, failures, truncated, cpu;
 	uint32_t tid;
 	size_t module;
-	uint64_t file_object;
-	const char *file;        /* owned by the scenario */
+	uint64_t file_object, file_object2;
+	const char *file, *file2; /* owned by the scenario */
 	uint64_t pre_ticks[ETLGEN_FLT_DELAYS], post_ticks[ETLGEN_FLT_DELAYS], gap_ticks;
 	size_t n_pre, n_post;
 	int major_first;
+	unsigned file_slot;      /* 0 = ETLGEN_FLT_SLOT_FILE_OBJECT */
+	int no_file_events;
 };
 
 /* The busy-machine story (etlgen_load.c), written after the other stories for duration_s:

@@ -1,6 +1,7 @@
 /* etlgen_flt.c — the minifilter story of a scenario (etlgen.h struct etlgen_minifilter):
  * FileIo minifilter events (types 0x60, 0x62, 0x63, 0x64) with the candidate layout of
- * ingest/etl/etl_fltio.h — or, major_first, a permuted one the ingest must refuse — under
+ * ingest/etl/etl_fltio.h — or, major_first, a permuted one the ingest must refuse; the file
+ * object in any of the four data-pointer slots — under
  * SYSTEM headers that carry the thread, written with their exact expected delays. */
 #include <string.h>
 #include "etlgen.h"
@@ -38,8 +39,15 @@ static uint8_t *sys_event(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	return p + 32;
 }
 
+/* The file object of create i: file_object2 for odd i when there is a second file. */
+static uint64_t file_of(const struct etlgen_minifilter *m, unsigned i)
+{
+	return m->file2 && (i & 1) ? m->file_object2 : m->file_object;
+}
+
 /* One record: [InitialTime,] then RoutineAddr, FileObject, FileContext, IrpPtr,
- * CallbackDataPtr, MajorFunction (IRP_MJ_CREATE) [, Status] — or MajorFunction first. */
+ * CallbackDataPtr, MajorFunction (IRP_MJ_CREATE) [, Status] — or MajorFunction first; the
+ * file object in the scenario's file_slot. */
 static int record(struct etlgen_gen *g, const struct etlgen_scenario *s, uint8_t type,
 		  unsigned i, uint64_t ts, uint64_t initial, size_t cut)
 {
@@ -61,8 +69,14 @@ static int record(struct etlgen_gen *g, const struct etlgen_scenario *s, uint8_t
 		etl_put32(full + o, 0); /* IRP_MJ_CREATE */
 		o += 4;
 	}
-	const uint64_t ptr[5] = {s->modules[m->module].base + ROUTINE_RVA, m->file_object,
-				 pool(P, 1, 0), pool(P, 2, i), pool(P, 3, i)};
+	uint64_t ptr[5] = {s->modules[m->module].base + ROUTINE_RVA, file_of(m, i),
+			   pool(P, 1, 0), pool(P, 2, i), pool(P, 3, i)};
+	unsigned slot = m->file_slot ? m->file_slot : ETLGEN_FLT_SLOT_FILE_OBJECT;
+	if (slot < 5) { /* the file object where the scenario puts it, that slot's value in its place */
+		uint64_t v = ptr[slot];
+		ptr[slot] = ptr[ETLGEN_FLT_SLOT_FILE_OBJECT];
+		ptr[ETLGEN_FLT_SLOT_FILE_OBJECT] = v;
+	}
 	for (unsigned k = 0; k < 5; k++, o += P)
 		etl_putptr(full + o, ptr[k], P);
 	if (!m->major_first) {
@@ -90,8 +104,11 @@ int etlgen_flt_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 {
 	const struct etlgen_minifilter *m = &s->minifilter;
 	uint64_t t = start;
-	if (etlgen_file_rundown(g, s, m->cpu, m->file_object, m->file, t) ||
-	    etlgen_thread_rundown(g, s, m->cpu, m->tid, t + 1))
+	if (!m->no_file_events &&
+	    (etlgen_file_rundown(g, s, m->cpu, m->file_object, m->file, t) ||
+	     (m->file2 && etlgen_file_rundown(g, s, m->cpu, m->file_object2, m->file2, t))))
+		return -1;
+	if (etlgen_thread_rundown(g, s, m->cpu, m->tid, t + 1))
 		return -1;
 	t += 2;
 	for (unsigned i = 0; i < m->creates; i++) {

@@ -72,7 +72,7 @@ static int file_read(struct etlgen_gen *g, const struct etlgen_scenario *s,
 	etl_put64(p + 16, (uint64_t)i * c->file_read_size);
 	etl_putptr(p + 24, irp, P);
 	etl_putptr(p + 24 + P, c->file_object, P);
-	etl_putptr(p + 24 + 2 * P, c->file_object, P); /* FileKey */
+	etl_putptr(p + 24 + 2 * P, c->file_key ? c->file_key : c->file_object, P); /* FileKey */
 	etl_put32(p + 24 + 3 * P, c->tid);
 	etl_put32(p + 28 + 3 * P, c->file_read_size);
 	if (!(p = etlgen_event(g, c->cpu, 16 + 2 * P + 4, GROUP_FILEIO, FILE_OP_END,
@@ -95,7 +95,8 @@ int etlgen_io_write(struct etlgen_gen *g, const struct etlgen_scenario *s,
 {
 	const struct etlgen_diskio *c = &s->diskio;
 	uint64_t t = start, done = start, offset = 0;
-	if (etlgen_file_rundown(g, s, c->cpu, c->file_object, c->file, t) || etlgen_thread_rundown(g, s, c->cpu, c->tid, t + 1))
+	uint64_t named = c->file_key ? c->file_key : c->file_object;
+	if (etlgen_file_rundown(g, s, c->cpu, named, c->file, t) || etlgen_thread_rundown(g, s, c->cpu, c->tid, t + 1))
 		return -1;
 	t += 2;
 	for (unsigned i = 0; i < c->reads + c->writes; i++) {

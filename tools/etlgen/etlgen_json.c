@@ -202,6 +202,7 @@ void etlgen_scenario_free(struct etlgen_scenario *s)
 	free(m);
 	free((char *)s->diskio.file);
 	free((char *)s->minifilter.file);
+	free((char *)s->minifilter.file2);
 	for (unsigned k = 0; s->load.processes && k < s->load.n_processes; k++) {
 		free((char *)s->load.processes[k].name);
 		free((char *)s->load.processes[k].command_line);
@@ -456,7 +457,8 @@ static int parse_diskio(const cJSON *root, struct etlgen_scenario *s, char *msg,
 	c->file_reads = (unsigned)num(o, "file_reads", 0);
 	c->file_read_size = (uint32_t)num(o, "file_read_size", 4096);
 	c->file_ticks = ticks(s, o, "file_latency_us");
-	if (u64val(o, "file_object", &c->file_object)) {
+	if (u64val(o, "file_object", &c->file_object) ||
+	    (cJSON_HasObjectItem(o, "file_key") && u64val(o, "file_key", &c->file_key))) {
 		snprintf(msg, n, "diskio: file_object must be a number or a \"0x…\" string");
 		return -1;
 	}
@@ -482,7 +484,9 @@ static size_t delays(const struct etlgen_scenario *s, const cJSON *o, const char
 }
 
 /* "minifilter": {module (name), creates, failures, truncated, cpu, tid, file, file_object,
- * pre_us: [..], post_us: [..] (cycled), gap_us, major_first} (etlgen.h). */
+ * file2, file_object2, pre_us: [..], post_us: [..] (cycled), gap_us, major_first,
+ * file_slot ("FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"), no_file_events}
+ * (etlgen.h). */
 static int parse_minifilter(const cJSON *root, struct etlgen_scenario *s, char *msg, size_t n)
 {
 	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "minifilter");
@@ -500,11 +504,25 @@ static int parse_minifilter(const cJSON *root, struct etlgen_scenario *s, char *
 	c->n_pre = delays(s, o, "pre_us", c->pre_ticks);
 	c->n_post = delays(s, o, "post_us", c->post_ticks);
 	c->major_first = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "major_first"));
-	if (u64val(o, "file_object", &c->file_object)) {
+	c->no_file_events = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "no_file_events"));
+	if (u64val(o, "file_object", &c->file_object) ||
+	    (cJSON_HasObjectItem(o, "file_object2") && u64val(o, "file_object2", &c->file_object2))) {
 		snprintf(msg, n, "minifilter: file_object must be a number or a \"0x…\" string");
 		return -1;
 	}
-	if (cJSON_IsString(file) && !(c->file = strdup(file->valuestring))) {
+	static const char *const slots[] = {"FileObject", "FileContext", "IrpPtr", "CallbackDataPtr"};
+	const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "file_slot");
+	for (unsigned k = 0; cJSON_IsString(slot) && k < 4; k++)
+		if (strcmp(slot->valuestring, slots[k]) == 0)
+			c->file_slot = ETLGEN_FLT_SLOT_FILE_OBJECT + k;
+	if (slot && !c->file_slot) {
+		snprintf(msg, n, "minifilter: file_slot must be FileObject, FileContext, IrpPtr or "
+			 "CallbackDataPtr");
+		return -1;
+	}
+	const cJSON *file2 = cJSON_GetObjectItemCaseSensitive(o, "file2");
+	if ((cJSON_IsString(file) && !(c->file = strdup(file->valuestring))) ||
+	    (cJSON_IsString(file2) && !(c->file2 = strdup(file2->valuestring)))) {
 		snprintf(msg, n, "out of memory");
 		return -1;
 	}
