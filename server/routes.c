@@ -17,6 +17,7 @@
 #include "kb.h"
 #include "server.h"
 #include "symbols.h"
+#include "warm.h"
 
 #define RUN_ID_MAX 64
 
@@ -281,8 +282,9 @@ static int compare(struct mg_connection *conn, struct db_reader *rd, const struc
 	return st;
 }
 
-/* The kept stack nodes' counters (db_stk_cache.h), null without the cache. */
-static void health_stack_nodes(cJSON *o, struct db_stk_cache *c)
+/* The kept stack nodes' counters (db_stk_cache.h), null without the cache; with the
+ * warmer's (warm.h) when it runs. */
+static void health_stack_nodes(cJSON *o, struct db_stk_cache *c, struct server_warm *w)
 {
 	if (!c) {
 		cJSON_AddNullToObject(o, "stack_nodes");
@@ -296,6 +298,15 @@ static void health_stack_nodes(cJSON *o, struct db_stk_cache *c)
 	cJSON_AddNumberToObject(k, "loads", (double)st.loads);
 	cJSON_AddNumberToObject(k, "hits", (double)st.hits);
 	cJSON_AddNumberToObject(k, "evicted", (double)st.evicted);
+	if (!w)
+		return;
+	struct server_warm_stats ws;
+	server_warm_stats(w, &ws);
+	cJSON *a = cJSON_AddObjectToObject(k, "warm");
+	cJSON_AddNumberToObject(a, "warmed", (double)ws.warmed);
+	cJSON_AddNumberToObject(a, "not_kept", (double)ws.not_kept);
+	cJSON_AddNumberToObject(a, "dropped", (double)ws.dropped);
+	cJSON_AddBoolToObject(a, "busy", ws.busy);
 }
 
 int routes_api(struct mg_connection *conn, void *cbdata)
@@ -322,7 +333,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddBoolToObject(o, "auth_required", s->cfg.auth_token && *s->cfg.auth_token);
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
 		cJSON_AddStringToObject(o, "kb_version", kb_version());
-		health_stack_nodes(o, s->stk_cache);
+		health_stack_nodes(o, s->stk_cache, s->warm);
 		http_send_json(conn, 200, o);
 		return 200;
 	}
