@@ -282,6 +282,13 @@ static int compare(struct mg_connection *conn, struct db_reader *rd, const struc
 	return st;
 }
 
+/* n counters named names[i] with values v[i] into o */
+static void add_counters(cJSON *o, const char *const *names, const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		cJSON_AddNumberToObject(o, names[i], v[i]);
+}
+
 /* The kept stack nodes' counters (db_stk_cache.h), null without the cache; with the
  * warmer's (warm.h) when it runs. */
 static void health_stack_nodes(cJSON *o, struct db_stk_cache *c, struct server_warm *w)
@@ -292,20 +299,19 @@ static void health_stack_nodes(cJSON *o, struct db_stk_cache *c, struct server_w
 	}
 	struct db_stk_cache_stats st;
 	db_stk_cache_stats(c, &st);
+	static const char *const kept[] = {"runs", "bytes", "loads", "hits", "evicted"};
+	const double kv[] = {(double)st.entries, (double)st.bytes, (double)st.loads,
+			     (double)st.hits, (double)st.evicted};
 	cJSON *k = cJSON_AddObjectToObject(o, "stack_nodes");
-	cJSON_AddNumberToObject(k, "runs", (double)st.entries);
-	cJSON_AddNumberToObject(k, "bytes", (double)st.bytes);
-	cJSON_AddNumberToObject(k, "loads", (double)st.loads);
-	cJSON_AddNumberToObject(k, "hits", (double)st.hits);
-	cJSON_AddNumberToObject(k, "evicted", (double)st.evicted);
+	add_counters(k, kept, kv, 5);
 	if (!w)
 		return;
 	struct server_warm_stats ws;
 	server_warm_stats(w, &ws);
+	static const char *const warm[] = {"warmed", "not_kept", "dropped"};
+	const double wv[] = {(double)ws.warmed, (double)ws.not_kept, (double)ws.dropped};
 	cJSON *a = cJSON_AddObjectToObject(k, "warm");
-	cJSON_AddNumberToObject(a, "warmed", (double)ws.warmed);
-	cJSON_AddNumberToObject(a, "not_kept", (double)ws.not_kept);
-	cJSON_AddNumberToObject(a, "dropped", (double)ws.dropped);
+	add_counters(a, warm, wv, 3);
 	cJSON_AddBoolToObject(a, "busy", ws.busy);
 }
 
