@@ -308,10 +308,11 @@ static void health_stack_nodes(cJSON *o, struct db_stk_cache *c, struct server_w
 		return;
 	struct server_warm_stats ws;
 	server_warm_stats(w, &ws);
-	static const char *const warm[] = {"warmed", "not_kept", "dropped"};
-	const double wv[] = {(double)ws.warmed, (double)ws.not_kept, (double)ws.dropped};
+	static const char *const warm[] = {"warmed", "not_kept", "yielded", "dropped"};
+	const double wv[] = {(double)ws.warmed, (double)ws.not_kept, (double)ws.yielded,
+			     (double)ws.dropped};
 	cJSON *a = cJSON_AddObjectToObject(k, "warm");
-	add_counters(a, warm, wv, 3);
+	add_counters(a, warm, wv, 4);
 	cJSON_AddBoolToObject(a, "busy", ws.busy);
 }
 

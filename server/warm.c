@@ -30,30 +30,31 @@ struct server_warm {
 	struct server_warm_stats st;
 };
 
+/* The warm's SQLite progress handler: non-zero stops its load (at shutdown, or when a
+ * request waits for it: db_stk_cache_yield) */
 static int stopping(void *ud)
 {
-	return atomic_load(&((struct server_warm *)ud)->stop);
+	struct server_warm *w = ud;
+	return atomic_load(&w->stop) || db_stk_cache_yield(w->cache);
 }
 
-/* Load public_id's kept stacks through rd: 1 kept, 0 not */
+/* Load public_id's kept stacks through rd: db_stk_cache_warm's result, 1 when the run
+ * cannot be read */
 static int warm_one(struct server_warm *w, struct db_reader *rd, const char *public_id)
 {
 	char err[256];
 	sqlite3 *db = db_run_open(rd, public_id, err, sizeof err);
 	int64_t version = db_reader_version(rd);
 	if (!db || version <= 0) /* requests on a run outside a file use no kept stacks */
-		return 0;
+		return 1;
 	struct db_run run;
 	if (db_run_get(db, public_id, &run) != 0)
-		return 0;
-	const struct db_stk_nodes *nodes = NULL;
+		return 1;
 	sqlite3_progress_handler(db, WARM_PROGRESS_OPS, stopping, w);
-	int rc = db_stk_cache_get(w->cache, db, run.id, public_id, version, &nodes);
+	int rc = db_stk_cache_warm(w->cache, db, run.id, public_id, version);
 	sqlite3_progress_handler(db, 0, NULL, NULL);
 	db_run_clear(&run);
-	if (rc == 0)
-		db_stk_cache_release(w->cache, nodes);
-	return rc == 0;
+	return rc;
 }
 
 static void *warm_main(void *arg)
@@ -75,10 +76,12 @@ static void *warm_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (!rd && !(rd = db_reader_new(w->store, err, sizeof err)))
 			fprintf(stderr, "etlscope: warm: %s\n", err);
-		int kept = rd && warm_one(w, rd, id);
+		int rc = rd ? warm_one(w, rd, id) : -1;
 		pthread_mutex_lock(&w->mu);
-		if (kept)
+		if (rc == 0)
 			w->st.warmed++;
+		else if (rc == 2)
+			w->st.yielded++;
 		else
 			w->st.not_kept++;
 		w->st.busy = w->next[0] != '\0';

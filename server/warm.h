@@ -4,6 +4,8 @@
  * CPU priority (nice 19), at most one warm at a time and one waiting: a newer run replaces
  * a waiting one (the newest upload is the one a user opens next). Runs whose arrays do not
  * fit the cache are left alone (the cache refuses them before reading their rows).
+ * A request that needs the run while it is warmed does not wait behind this thread: the warm
+ * gives up its load and the request loads at its own priority (db_stk_cache_yield).
  * Stopping interrupts a warm in progress (an SQLite progress handler): nothing is kept of
  * it, and the next request on the run loads as without the warmer. */
 #ifndef ETLSCOPE_SERVER_WARM_H
@@ -28,6 +30,7 @@ void server_warm_stop(struct server_warm *w);
 struct server_warm_stats {
 	uint64_t warmed;   /* runs whose stacks a warm kept (or found kept) */
 	uint64_t not_kept; /* warms that kept nothing: no stack store, too large, interrupted, failed */
+	uint64_t yielded;  /* warms given up for a request that loaded the run itself */
 	uint64_t dropped;  /* waiting runs replaced by a newer one */
 	int busy;          /* a warm is waiting or in progress */
 };

@@ -18,12 +18,12 @@ const kept = async (s) => (await getJson(`${s.url}/api/health`)).body.stack_node
 
 test('an uploaded stack trace\'s stacks are kept before its first stack request', { skip: !existsSync(perfview) }, async () => {
   const h0 = await kept(srv);
-  assert.deepEqual(h0, { runs: 0, bytes: 0, loads: 0, hits: 0, evicted: 0, warm: { warmed: 0, not_kept: 0, dropped: 0, busy: false } });
+  assert.deepEqual(h0, { runs: 0, bytes: 0, loads: 0, hits: 0, evicted: 0, warm: { warmed: 0, not_kept: 0, yielded: 0, dropped: 0, busy: false } });
   const id = (await uploadDone(srv.url, readFileSync(perfview), 'perfview.etl')).id;
   // the job says done only after its run was queued to the warmer: idle again = warmed
   const h1 = await waitFor(async () => { const h = await kept(srv); return !h.warm.busy && h; },
     { timeout: 120000, what: 'the warmer to finish' });
-  assert.deepEqual(h1.warm, { warmed: 1, not_kept: 0, dropped: 0, busy: false });
+  assert.deepEqual(h1.warm, { warmed: 1, not_kept: 0, yielded: 0, dropped: 0, busy: false });
   assert.equal(h1.runs, 1);
   assert.equal(h1.loads, 1);
   assert.equal(h1.hits, 0); // no request asked for them
