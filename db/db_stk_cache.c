@@ -7,13 +7,17 @@
  * - c->bytes is the sum of kept READY entries' bytes, ≤ c->max after every insertion;
  * - a LOADING entry is held by its loader (refs ≥ 1) and never evicted; its arrays are
  *   written only by the loader, outside the mutex, and read by others only once READY;
- * - a READY entry's arrays never change until it is freed. */
+ * - a READY entry's arrays never change until it is freed;
+ * - c->yielding counts the LOADING background entries asked to yield (cancel 1): set by the
+ *   first request that waits for one, given back by its loader when the load ends. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "db_stk_cache.h"
 
 enum { LOADING, READY, FAILED };
+#define YIELDED 2 /* a FAILED background load's rc when a request asked it to stop */
 
 struct entry {
 	struct db_stk_nodes n; /* first: db_stk_cache_release finds the entry from it */
@@ -21,6 +25,7 @@ struct entry {
 	int64_t version;
 	int state, rc;         /* rc: the load's result when FAILED */
 	int kept;
+	int background, cancel; /* loaded by db_stk_cache_warm; a request asked it to yield */
 	unsigned refs;
 	size_t bytes;
 	struct entry *prev, *next;
@@ -34,6 +39,7 @@ struct db_stk_cache {
 	void *ud;
 	struct entry *head, *tail; /* kept entries, most recently used first */
 	struct db_stk_cache_stats st;
+	atomic_int yielding;
 };
 
 static int default_load(void *ud, sqlite3 *db, int64_t run_id, size_t max_bytes,
@@ -57,6 +63,7 @@ struct db_stk_cache *db_stk_cache_new(size_t max_bytes, db_stk_cache_load_fn loa
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->loaded, NULL);
 	c->max = max_bytes;
+	atomic_init(&c->yielding, 0);
 	c->load = load ? load : default_load;
 	c->ud = ud;
 	return c;
@@ -155,20 +162,31 @@ static int await(struct db_stk_cache *c, struct entry *e)
 	return e->state == READY ? 0 : e->rc;
 }
 
-int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
-		     int64_t version, const struct db_stk_nodes **out)
+/* db_stk_cache_get, or with background 1 db_stk_cache_warm's load (YIELDED possible) */
+static int get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
+	       int64_t version, const struct db_stk_nodes **out, int background)
 {
 	if (!c || !c->max || strlen(key) > DB_STK_CACHE_KEY_MAX)
 		return 1;
 	pthread_mutex_lock(&c->mu);
-	struct entry *e = c->head;
+	struct entry *e;
+	int rc;
+again:
+	e = c->head;
 	while (e && (e->version != version || strcmp(e->key, key) != 0))
 		e = e->next;
-	int rc;
 	if (e) {
 		hold(c, e);
 		c->st.hits++;
+		if (!background && e->state == LOADING && e->background && !e->cancel) {
+			e->cancel = 1; /* not behind a low-priority thread: it stops, we load */
+			atomic_fetch_add(&c->yielding, 1);
+		}
 		rc = await(c, e);
+		if (rc == YIELDED && !background) { /* evicted by its loader: load it here */
+			unhold(c, e);
+			goto again;
+		}
 		if (!rc && e->kept) { /* most recently used */
 			unlink_entry(c, e);
 			push_front(c, e);
@@ -179,6 +197,7 @@ int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const 
 		strcpy(e->key, key);
 		e->version = version;
 		e->state = LOADING;
+		e->background = background;
 		hold(c, e);
 		push_front(c, e);
 		c->st.loads++;
@@ -191,6 +210,11 @@ int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const 
 				db_stk_nodes_clear(&e->n);
 				rc = 1;
 			}
+		}
+		if (e->cancel) {
+			atomic_fetch_sub(&c->yielding, 1);
+			if (rc < 0)
+				rc = YIELDED; /* stopped for a request, not an error */
 		}
 		if (!rc) {
 			admit(c, e);
@@ -208,6 +232,27 @@ int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const 
 		*out = &e->n;
 	pthread_mutex_unlock(&c->mu);
 	return rc;
+}
+
+int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
+		     int64_t version, const struct db_stk_nodes **out)
+{
+	return get(c, db, run_id, key, version, out, 0);
+}
+
+int db_stk_cache_warm(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
+		      int64_t version)
+{
+	const struct db_stk_nodes *n = NULL;
+	int rc = get(c, db, run_id, key, version, &n, 1);
+	if (!rc)
+		db_stk_cache_release(c, n);
+	return rc;
+}
+
+int db_stk_cache_yield(struct db_stk_cache *c)
+{
+	return atomic_load(&c->yielding) > 0;
 }
 
 void db_stk_cache_release(struct db_stk_cache *c, const struct db_stk_nodes *n)

@@ -11,7 +11,10 @@
  * cache). Reference-counted: an entry evicted while requests use it stays valid until the
  * last gives it back, so memory may exceed max_bytes by the entries requests still hold.
  * Thread-safe: one mutex; an entry is loaded outside it, once — a request for an entry
- * being loaded waits for that load instead of starting its own. */
+ * being loaded waits for that load instead of starting its own. A background load
+ * (db_stk_cache_warm, at a low CPU priority) is the exception: a request that would wait for
+ * it asks it to stop (db_stk_cache_yield) and, once it has, loads the entry itself, so that
+ * no request waits on a thread the scheduler serves last. */
 #ifndef ETLSCOPE_DB_STK_CACHE_H
 #define ETLSCOPE_DB_STK_CACHE_H
 
@@ -40,6 +43,15 @@ void db_stk_cache_free(struct db_stk_cache *c);
 int db_stk_cache_get(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
 		     int64_t version, const struct db_stk_nodes **out);
 void db_stk_cache_release(struct db_stk_cache *c, const struct db_stk_nodes *n);
+/* As db_stk_cache_get, for a background thread that only wants the entry kept (nothing is
+ * held after): 0 kept (now, or already), 1 not kept, -1 loading failed, 2 a request asked
+ * for the entry while it loaded and its load was given up (db_stk_cache_yield). */
+int db_stk_cache_warm(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const char *key,
+		      int64_t version);
+/* 1 when a request waits for a background load: its loader should stop (fail) soon — the
+ * load's result is then discarded and the request loads the entry itself; else 0. Cheap
+ * (an atomic read): for an SQLite progress handler. */
+int db_stk_cache_yield(struct db_stk_cache *c);
 
 struct db_stk_cache_stats {
 	uint64_t hits;     /* gets served by a kept entry (or one being loaded) */

@@ -44,7 +44,7 @@ struct jobs {
 	struct db_store *store;
 	struct job job[MAX_JOBS];
 	int64_t next_seq;
-	void (*after)(void *ctx, sqlite3 *db, int64_t run_id); /* after a successful ingest */
+	jobs_after_fn after; /* after a successful ingest */
 	void *after_ctx;
 	pthread_t lease;	  /* heartbeats: lease_main */
 	int lease_started;
@@ -174,6 +174,17 @@ static int ingest_one(struct db_store *store, const char *spool, const struct db
 	return 0;
 }
 
+/* The hook set by jobs_set_after_ingest, if any, on an ingested run (called unlocked) */
+static void after_ingest(struct jobs *j, const struct db_import_result *res)
+{
+	pthread_mutex_lock(&j->mu);
+	jobs_after_fn fn = j->after;
+	void *ctx = j->after_ctx;
+	pthread_mutex_unlock(&j->mu);
+	if (fn)
+		fn(ctx, NULL, res->run_id, res->public_id);
+}
+
 static void *worker_main(void *arg)
 {
 	struct jobs *j = arg;
@@ -243,6 +254,10 @@ static void *worker_main(void *arg)
 		ingest_grow_unref(grow);
 		if (rc != 0) /* done is written by the publication itself */
 			queue_set(j, id, DB_JOB_FAILED, copy.file_size, err);
+		/* the run is visible already; this adds to it — before the job says done, so
+		 * that what the hook queues (a symbol job, a warm) is seen with it */
+		if (rc == 0)
+			after_ingest(j, &res);
 
 		pthread_mutex_lock(&j->mu);
 		jb = find(j, id); /* still ours: the ring never reuses unfinished slots */
@@ -257,11 +272,6 @@ static void *worker_main(void *arg)
 			}
 		} else if (rc == 0) {
 			cJSON_Delete(res.summary);
-		}
-		if (rc == 0 && j->after) { /* the run is visible already; this adds to it */
-			pthread_mutex_unlock(&j->mu);
-			j->after(j->after_ctx, NULL, res.run_id);
-			pthread_mutex_lock(&j->mu);
 		}
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -352,8 +362,7 @@ void jobs_destroy(struct jobs *j)
 	free(j);
 }
 
-void jobs_set_after_ingest(struct jobs *j, void (*fn)(void *ctx, sqlite3 *db, int64_t run_id),
-			   void *ctx)
+void jobs_set_after_ingest(struct jobs *j, jobs_after_fn fn, void *ctx)
 {
 	pthread_mutex_lock(&j->mu);
 	j->after = fn;

@@ -33,11 +33,13 @@ void jobs_stream(struct jobs *j, const char *id, const char *spool_path,
 		 struct ingest_grow *grow);
 void jobs_fail(struct jobs *j, const char *id, const char *message);
 
-/* Called by a worker after each successful ingest (the symbol job, server/symbols.h), with
- * db NULL: the run is published and its file closed; set before the first upload. */
+/* Called by a worker after each successful ingest (the symbol job, server/symbols.h; the
+ * kept-stacks warmer, server/warm.h), with db NULL: the run is published and its file
+ * closed; set before the first upload. */
 struct sqlite3;
-void jobs_set_after_ingest(struct jobs *j, void (*fn)(void *ctx, struct sqlite3 *db,
-						       int64_t run_id), void *ctx);
+typedef void (*jobs_after_fn)(void *ctx, struct sqlite3 *db, int64_t run_id,
+			      const char *public_id);
+void jobs_set_after_ingest(struct jobs *j, jobs_after_fn fn, void *ctx);
 
 /* The job as JSON, or NULL if unknown. */
 cJSON *jobs_status(struct jobs *j, const char *id);

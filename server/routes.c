@@ -17,6 +17,7 @@
 #include "kb.h"
 #include "server.h"
 #include "symbols.h"
+#include "warm.h"
 
 #define RUN_ID_MAX 64
 
@@ -281,8 +282,16 @@ static int compare(struct mg_connection *conn, struct db_reader *rd, const struc
 	return st;
 }
 
-/* The kept stack nodes' counters (db_stk_cache.h), null without the cache. */
-static void health_stack_nodes(cJSON *o, struct db_stk_cache *c)
+/* n counters named names[i] with values v[i] into o */
+static void add_counters(cJSON *o, const char *const *names, const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		cJSON_AddNumberToObject(o, names[i], v[i]);
+}
+
+/* The kept stack nodes' counters (db_stk_cache.h), null without the cache; with the
+ * warmer's (warm.h) when it runs. */
+static void health_stack_nodes(cJSON *o, struct db_stk_cache *c, struct server_warm *w)
 {
 	if (!c) {
 		cJSON_AddNullToObject(o, "stack_nodes");
@@ -290,12 +299,21 @@ static void health_stack_nodes(cJSON *o, struct db_stk_cache *c)
 	}
 	struct db_stk_cache_stats st;
 	db_stk_cache_stats(c, &st);
+	static const char *const kept[] = {"runs", "bytes", "loads", "hits", "evicted"};
+	const double kv[] = {(double)st.entries, (double)st.bytes, (double)st.loads,
+			     (double)st.hits, (double)st.evicted};
 	cJSON *k = cJSON_AddObjectToObject(o, "stack_nodes");
-	cJSON_AddNumberToObject(k, "runs", (double)st.entries);
-	cJSON_AddNumberToObject(k, "bytes", (double)st.bytes);
-	cJSON_AddNumberToObject(k, "loads", (double)st.loads);
-	cJSON_AddNumberToObject(k, "hits", (double)st.hits);
-	cJSON_AddNumberToObject(k, "evicted", (double)st.evicted);
+	add_counters(k, kept, kv, 5);
+	if (!w)
+		return;
+	struct server_warm_stats ws;
+	server_warm_stats(w, &ws);
+	static const char *const warm[] = {"warmed", "not_kept", "yielded", "dropped"};
+	const double wv[] = {(double)ws.warmed, (double)ws.not_kept, (double)ws.yielded,
+			     (double)ws.dropped};
+	cJSON *a = cJSON_AddObjectToObject(k, "warm");
+	add_counters(a, warm, wv, 4);
+	cJSON_AddBoolToObject(a, "busy", ws.busy);
 }
 
 int routes_api(struct mg_connection *conn, void *cbdata)
@@ -322,7 +340,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddBoolToObject(o, "auth_required", s->cfg.auth_token && *s->cfg.auth_token);
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
 		cJSON_AddStringToObject(o, "kb_version", kb_version());
-		health_stack_nodes(o, s->stk_cache);
+		health_stack_nodes(o, s->stk_cache, s->warm);
 		http_send_json(conn, 200, o);
 		return 200;
 	}

@@ -19,6 +19,7 @@
 #include "cache.h"
 #include "server.h"
 #include "symbols.h"
+#include "warm.h"
 
 /* Worker threads get a db_reader each (SQLite connections are per thread). */
 static void *thread_start(const struct mg_context *ctx, int thread_type)
@@ -247,6 +248,15 @@ int server_lock_data_dir(const char *dir, char *err, size_t errlen)
 	return fd;
 }
 
+/* After each ingest (jobs.h): the symbol job, and the warmer loads the run's kept stacks
+ * so that its first stack view finds them (s->warm is set before any upload is taken). */
+static void after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *public_id)
+{
+	struct server_ctx *s = ctx;
+	server_symbols_after_ingest(s->symbols, db, run_id, public_id);
+	server_warm_queue(s->warm, public_id);
+}
+
 static void unlock_data_dir(struct server_ctx *s)
 {
 	if (s->lock_fd >= 0)
@@ -292,7 +302,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		unlock_data_dir(s);
 		return -1;
 	}
-	jobs_set_after_ingest(s->jobs, server_symbols_after_ingest, s->symbols);
+	jobs_set_after_ingest(s->jobs, after_ingest, s);
 
 	int nthreads = s->threads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);
@@ -396,8 +406,13 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		mg_init_library(0);
 	if (cfg->stack_cache > 0)
 		s->stk_cache = db_stk_cache_new((size_t)cfg->stack_cache, NULL, NULL);
+	char werr[128];
+	if (s->stk_cache && !(s->warm = server_warm_start(s->store, s->stk_cache, werr, sizeof werr)))
+		fprintf(stderr, "etlscope: new runs' stacks are not warmed: %s\n", werr);
 	s->mg = mg_start2(&init, &edata);
 	if (!s->mg) {
+		server_warm_stop(s->warm);
+		s->warm = NULL;
 		db_stk_cache_free(s->stk_cache);
 		s->stk_cache = NULL;
 		snprintf(err, errlen, "cannot listen on %s: %s", cfg->listen,
@@ -432,6 +447,8 @@ void server_stop(struct server_ctx *s)
 	guard_stop(&s->guard);
 	jobs_destroy(s->jobs);
 	s->jobs = NULL;
+	server_warm_stop(s->warm); /* after the jobs, which queue runs to it */
+	s->warm = NULL;
 	server_symbols_free(s->symbols);
 	s->symbols = NULL;
 	db_store_free(s->store); /* after everything that reads or writes runs */

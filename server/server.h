@@ -15,6 +15,7 @@ struct jobs;
 struct server_symbols;
 struct db_store;
 struct db_stk_cache;
+struct server_warm;
 
 /* An idle keep-alive connection is closed after this (or --timeout, when shorter). */
 #define SERVER_KEEP_ALIVE_MS 3000
@@ -71,6 +72,7 @@ struct server_ctx {
 	int64_t started_us; /* ETags of run answers change with it (cache.c) */
 	struct answers answers; /* run answers kept by ETag (answers.h) */
 	struct db_stk_cache *stk_cache; /* runs' stack node arrays (db_stk_cache.h); NULL = none */
+	struct server_warm *warm; /* loads a new run's into stk_cache (warm.h); NULL = none */
 	int keep_alive_ms;      /* an idle kept connection is closed after it */
 	int threads;            /* civetweb's worker threads: one per open connection */
 };

@@ -2,7 +2,9 @@
  * kept within the byte bound, least recently used out first; an entry evicted while held
  * stays readable until given back; a new version of a run is a new entry (the older one
  * dropped); two threads asking for one run at once load it once; a run larger than the
- * cache, and a failed load, are not kept (a failed one is loaded again next time).
+ * cache, and a failed load, are not kept (a failed one is loaded again next time); a
+ * background load (db_stk_cache_warm) keeps its entry for later gets, and gives it up for a
+ * get that arrives while it loads, which then loads the entry itself.
  * The loader here makes arrays of a size and content chosen by the run id, so every
  * expected byte count is arithmetic on those sizes (db_stk_nodes_bytes is checked against
  * the layout by hand first). */
@@ -18,10 +20,13 @@
 #include "db_stk_cache.h"
 
 /* run id r: r × 1000 nodes, 10 frames; node i's parent i - 1, frame (i % 10) + 1; run id 99
- * fails to load; the loader waits until `wait_for` gets are waiting when that is set */
+ * fails to load; the loader waits until `wait_for` gets are waiting when that is set; with
+ * `yield_first`, the first load waits until it is asked to yield, then fails as an
+ * interrupted SQLite scan does */
 struct loader {
 	struct db_stk_cache *c;
 	unsigned wait_for;
+	int yield_first;
 	int calls;
 };
 
@@ -30,10 +35,15 @@ static int fake_load(void *ud, sqlite3 *db, int64_t run_id, size_t max_bytes,
 {
 	struct loader *l = ud;
 	(void)db;
-	__atomic_add_fetch(&l->calls, 1, __ATOMIC_SEQ_CST);
+	int call = __atomic_add_fetch(&l->calls, 1, __ATOMIC_SEQ_CST);
 	memset(n, 0, sizeof *n);
 	if (run_id == 99)
 		return -1;
+	if (l->yield_first && call == 1) {
+		while (!db_stk_cache_yield(l->c))
+			sched_yield();
+		return -1;
+	}
 	for (struct db_stk_cache_stats st; l->wait_for;) {
 		db_stk_cache_stats(l->c, &st);
 		if (st.waiting >= l->wait_for)
@@ -220,6 +230,64 @@ static void test_race_loads_once(void **state)
 	db_stk_cache_free(c);
 }
 
+static void test_warm_kept(void **state)
+{
+	(void)state;
+	struct loader l = {0};
+	struct db_stk_cache *c = l.c = db_stk_cache_new(64u << 20, fake_load, &l);
+	assert_int_equal(db_stk_cache_warm(c, NULL, 2, "w", 1), 0);
+	assert_int_equal(stats(c).held, 0); /* nothing held after a warm */
+	assert_int_equal(stats(c).bytes, run_bytes(2));
+	const struct db_stk_nodes *n = NULL;
+	assert_int_equal(db_stk_cache_get(c, NULL, 2, "w", 1, &n), 0);
+	check_arrays(n, 2);
+	db_stk_cache_release(c, n);
+	assert_int_equal(l.calls, 1); /* the get found it kept */
+	assert_int_equal(stats(c).hits, 1);
+	assert_int_equal(db_stk_cache_warm(c, NULL, 2, "w", 1), 0); /* kept already: no load */
+	assert_int_equal(l.calls, 1);
+	db_stk_cache_free(c);
+}
+
+struct warmer {
+	struct db_stk_cache *c;
+	int rc;
+};
+
+static void *warm(void *ud)
+{
+	struct warmer *w = ud;
+	w->rc = db_stk_cache_warm(w->c, NULL, 4, "same", 1);
+	return NULL;
+}
+
+static void test_warm_yields_to_get(void **state)
+{
+	(void)state;
+	struct loader l = {.yield_first = 1};
+	struct db_stk_cache *c = l.c = db_stk_cache_new(64u << 20, fake_load, &l);
+	struct warmer w = {c, -2};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, warm, &w), 0);
+	while (__atomic_load_n(&l.calls, __ATOMIC_SEQ_CST) < 1) /* the warm is loading */
+		sched_yield();
+	assert_int_equal(db_stk_cache_yield(c), 0); /* nobody waits for it yet */
+	const struct db_stk_nodes *n = NULL;
+	assert_int_equal(db_stk_cache_get(c, NULL, 4, "same", 1, &n), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(w.rc, 2); /* given up */
+	assert_int_equal(l.calls, 2); /* the get loaded it itself */
+	check_arrays(n, 4);
+	assert_int_equal(db_stk_cache_yield(c), 0);
+	struct db_stk_cache_stats st = stats(c);
+	assert_int_equal(st.loads, 2);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.bytes, run_bytes(4));
+	assert_int_equal(st.held, 1);
+	db_stk_cache_release(c, n);
+	db_stk_cache_free(c);
+}
+
 static void test_not_kept(void **state)
 {
 	(void)state;
@@ -260,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_new_version_new_entry),
 		cmocka_unit_test(test_race_loads_once),
 		cmocka_unit_test(test_not_kept),
+		cmocka_unit_test(test_warm_kept),
+		cmocka_unit_test(test_warm_yields_to_get),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
