@@ -236,7 +236,6 @@ static void *worker_main(void *arg)
 		if (spool)
 			unlink(spool);
 		free(spool);
-		malloc_trim(0); /* an ingest's buffers are freed now: give the pages back */
 		free((char *)copy.name);
 		free((char *)copy.file_name);
 		free(encoding);
@@ -258,11 +257,13 @@ static void *worker_main(void *arg)
 		} else if (rc == 0) {
 			cJSON_Delete(res.summary);
 		}
-		if (rc == 0 && j->after) { /* the run is visible already; this adds to it */
-			pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&j->mu);
+		if (rc == 0 && j->after) /* the run is visible already; this adds to it */
 			j->after(j->after_ctx, NULL, res.run_id);
-			pthread_mutex_lock(&j->mu);
-		}
+		/* An ingest's buffers are freed now: give the pages back, once the job answers
+		 * done (trimming a large heap takes ~0.1 s, issue 17's tail). */
+		malloc_trim(0);
+		pthread_mutex_lock(&j->mu);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
