@@ -73,22 +73,31 @@ verdict() { # verdict [curl args…] (uploads $etl) → "upload_s verdict_s" (up
     esac
     sleep 0.02
   done
-  echo "$up $(sub "$(now)" "$t0")"
+  echo "$up $(sub "$(now)" "$t0") $job"
+}
+split() { # split JOB → the server's own split of that job's time after the last byte
+  local l
+  for _ in $(seq 100); do # the line follows `done` by microseconds
+    l=$(sed -nE "s/.*job $1: after the last byte: (.*)/\1/p" "$out/verdict-serve.log")
+    [ -n "$l" ] && { echo "$l"; return 0; }
+    sleep 0.02
+  done
+  echo "no split logged"
 }
 
 one() { # one FILE LABEL → two table rows for FILE
   etl=$1; local label=$2
   bytes=$(stat -c %s "$etl"); mb=$((bytes / 1048576))
   base_s=$(post "$discard/"); base_s=$(post "$discard/") # the second one, with the file cached
-  read -r up_s v_s < <(verdict)
+  read -r up_s v_s job_f < <(verdict)
   base_l=$(post "$discard/" --limit-rate $limit)
-  read -r upl_s vl_s < <(verdict --limit-rate $limit)
+  read -r upl_s vl_s job_l < <(verdict --limit-rate $limit)
   rm -rf "$out/verdict-cli.db"* "$out/verdict-cli-data"; sync
   measure "etlscope ingest" "$build/server/etlscope" ingest --db "$out/verdict-cli.db" --data-dir "$out/verdict-cli-data" "$etl"
   ing_s=$wall
   rm -rf "$out/verdict-cli.db"* "$out/verdict-cli-data"
-  echo "| upload → verdict, $mb MB $label over loopback | upload $up_s s ($(mbps "$bytes" "$up_s") MB/s), upload end → verdict $v_s s | POST of the same bytes to a discarding server: $base_s s ($(mbps "$bytes" "$base_s") MB/s); \`etlscope ingest\` of the whole file (the verdict's wait before streaming): $ing_s s | verdict $(awk -v v="$v_s" -v i="$ing_s" 'BEGIN { printf "%.2f", v / i }')× the whole-file ingest; $(judge "$v_s") |"
-  echo "| upload → verdict, $mb MB $label over loopback at $limit/s | upload $upl_s s ($(mbps "$bytes" "$upl_s") MB/s), upload end → verdict $vl_s s | POST to a discarding server at $limit/s: $base_l s | $(judge "$vl_s") |"
+  echo "| upload → verdict, $mb MB $label over loopback | upload $up_s s ($(mbps "$bytes" "$up_s") MB/s), upload end → verdict $v_s s (server: $(split "$job_f")) | POST of the same bytes to a discarding server: $base_s s ($(mbps "$bytes" "$base_s") MB/s); \`etlscope ingest\` of the whole file (the verdict's wait before streaming): $ing_s s | verdict $(awk -v v="$v_s" -v i="$ing_s" 'BEGIN { printf "%.2f", v / i }')× the whole-file ingest; $(judge "$v_s") |"
+  echo "| upload → verdict, $mb MB $label over loopback at $limit/s | upload $upl_s s ($(mbps "$bytes" "$upl_s") MB/s), upload end → verdict $vl_s s (server: $(split "$job_l")) | POST to a discarding server at $limit/s: $base_l s | $(judge "$vl_s") |"
 }
 one "$etl" "ETL (DPC/ISR)"
 one "$csv" "perfmon CSV"

@@ -11,6 +11,7 @@
 #include "db_io.h"
 #include "db_report.h"
 #include "db_sched.h"
+#include "db_writeback.h"
 
 #define CHUNK_VALUES_BUDGET (1u << 20) /* doubles buffered across all counters */
 #define CHUNK_MAX 4096
@@ -48,6 +49,7 @@ struct db_sink {
 	struct db_sched *sched;   /* scheduling and syscall aggregates */
 	struct db_io *io; /* disk and file I/O of ETW runs */
 	int64_t old_temp_store, old_foreign_keys; /* the connection's, + 1 (0: untouched) */
+	struct db_writeback wb; /* the run file written back as it grows (issue 17's tail) */
 };
 
 static int fail(struct db_sink *s, const char *what)
@@ -399,6 +401,7 @@ static void clear_warnings(struct db_sink *s)
 
 static void sink_free(struct db_sink *s)
 {
+	db_writeback_stop(&s->wb);
 	restore_pragmas(s);
 	free_stores(s);
 	sqlite3_finalize(s->ins_counter);
@@ -454,12 +457,14 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 		return NULL;
 	}
 	s->db = db;
+	s->wb.fd = -1; /* sink_free may run before the watch starts */
 	ingest_pragmas(s);
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot start transaction: %s", sqlite3_errmsg(db));
 		sink_free(s);
 		return NULL;
 	}
+	db_writeback_watch(&s->wb, db);
 	if (db_random_hex(pub, DB_PUBLIC_ID_LEN / 2) || db_random_hex(token, DB_PUBLIC_ID_LEN / 2)) {
 		snprintf(err, errlen, "no randomness available for run ids");
 		goto fail;
@@ -672,6 +677,7 @@ int db_sink_commit(struct db_sink *s, const char *format, int partial, int64_t *
 		fail(s, "committing run");
 		goto fail;
 	}
+	db_writeback_now(&s->wb); /* the last pages: written while findings are derived */
 	if (run_id)
 		*run_id = s->run_id;
 	cJSON_free(summary);

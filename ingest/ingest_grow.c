@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "ingest_grow.h"
 
@@ -17,6 +18,7 @@ struct ingest_grow {
 	int refs;
 	enum grow_state state;
 	int64_t written, expected;
+	int64_t ended_us; /* CLOCK_MONOTONIC when the writer ended, 0 before */
 	char why[256];
 };
 
@@ -74,6 +76,9 @@ static void grow_end(struct ingest_grow *g, enum grow_state st, const char *why)
 {
 	pthread_mutex_lock(&g->mu);
 	if (g->state == GROW_WRITING) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		g->ended_us = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 		g->state = st;
 		if (why)
 			snprintf(g->why, sizeof g->why, "%s", why);
@@ -102,6 +107,14 @@ int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen)
 		snprintf(why, whylen, "%s", g->why);
 	pthread_mutex_unlock(&g->mu);
 	return rc;
+}
+
+int64_t ingest_grow_ended_us(struct ingest_grow *g)
+{
+	pthread_mutex_lock(&g->mu);
+	int64_t t = g->ended_us;
+	pthread_mutex_unlock(&g->mu);
+	return t;
 }
 
 int64_t ingest_grow_written(struct ingest_grow *g)

@@ -44,6 +44,9 @@ FILE *ingest_grow_open(struct ingest_grow *g, const char *path);
  * writing (only when !wait; with wait it waits for the end). */
 int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen);
 
+/* When the writer ended (complete or failed), in CLOCK_MONOTONIC µs; 0 while writing. */
+int64_t ingest_grow_ended_us(struct ingest_grow *g);
+
 /* Bytes written so far (the file's size once it is complete). */
 int64_t ingest_grow_written(struct ingest_grow *g);
 

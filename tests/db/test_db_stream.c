@@ -5,7 +5,10 @@
  *   the same format, partial flag, summary and file size, and the same number of rows in
  *   every per-run table.
  * - Cut at any offset (start, inside the detection bytes, inside a buffer, one byte short),
- *   it returns an error carrying the upload's reason and leaves no run. */
+ *   it returns an error carrying the upload's reason and leaves no run.
+ * - The end's time (ingest_grow_ended_us, what the server's log counts the verdict's wait
+ *   from) is 0 while writing, then the monotonic clock at the first end, which a later
+ *   end does not move. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
@@ -176,11 +180,45 @@ static void test_cut_upload_leaves_no_run(void **state)
 	}
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static void test_end_time_is_the_first_end(void **state)
+{
+	(void)state;
+	for (int complete = 0; complete < 2; complete++) {
+		struct ingest_grow *g = ingest_grow_new(10);
+		assert_non_null(g);
+		ingest_grow_wrote(g, 4);
+		assert_int_equal(ingest_grow_ended_us(g), 0);
+		int64_t before = mono_us();
+		if (complete)
+			ingest_grow_finish(g);
+		else
+			ingest_grow_fail(g, CUT_WHY);
+		int64_t after = mono_us(), end = ingest_grow_ended_us(g);
+		assert_in_range(end, before, after);
+		while (mono_us() == after) /* the clock moves on before the second end */
+			;
+		if (complete)
+			ingest_grow_fail(g, CUT_WHY);
+		else
+			ingest_grow_finish(g);
+		assert_int_equal(ingest_grow_ended_us(g), end);
+		ingest_grow_unref(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_streamed_import_equals_file_import),
 		cmocka_unit_test(test_cut_upload_leaves_no_run),
+		cmocka_unit_test(test_end_time_is_the_first_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
