@@ -4,8 +4,9 @@
 # function put into its stage by name, printed as one Markdown table row:
 #   read (kernel: file reads, page faults, and the SQLite writes' syscalls), decompress
 #   (XPRESS), decode (etl_* event parsing, stacks, module lookup), merge (per-CPU k-way merge
-#   into time order), aggregate (agg_*, db_dpc_*, reservoirs, the ETW sink), store (SQLite),
-#   other (libc copies, malloc, locks).
+#   into time order), aggregate (agg_*, db_dpc_*, reservoirs, the ETW sink), store (SQLite:
+#   every sample in libsqlite3, by library, since its static functions have no symbol and
+#   were counted as "other" by name), other (libc copies, malloc, locks, the rest).
 #   bench/stages.sh LABEL FILE      (needs perf; BUILD picks the build directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,10 +16,11 @@ command -v perf >/dev/null || { echo "| $label: stage profile | perf is missing 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 perf record -q -F 999 -o "$tmp/perf.data" "$build/server/etlscope" ingest --db "$tmp/s.db" --data-dir "$tmp/data" "$file" >/dev/null 2>"$tmp/err" ||
   { echo "stages.sh: perf record failed: $(cat "$tmp/err")" >&2; exit 1; }
-perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio -q 2>/dev/null |
-  awk '$1 ~ /%$/ && ($2 == "[.]" || $2 == "[k]") {
-    p = $1; sub(/%/, "", p); s = $3
-    if ($2 == "[k]") st = "read"
+perf report -i "$tmp/perf.data" --no-children --sort dso,symbol --stdio -q 2>/dev/null |
+  awk '$1 ~ /%$/ && ($3 == "[.]" || $3 == "[k]") {
+    p = $1; sub(/%/, "", p); s = $4
+    if ($3 == "[k]") st = "read"
+    else if ($2 ~ /^libsqlite3/) st = "store"
     else if (s ~ /xpress|lz77|decompress/) st = "decompress"
     else if (s ~ /^etl_merge|^sift_down|^stream_advance/) st = "merge"
     else if (s ~ /^sqlite3|^pcache|^btree|^vdbe/) st = "store"

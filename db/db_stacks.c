@@ -9,7 +9,10 @@
  * A node key is surely new on a miss when its parent or its frame is younger than the node
  * cache's last reset (id ≥ node_mark or frame_mark): the node would have been created, and
  * so cached, after that reset. In the worst case (a new leaf frame per sample) this spares
- * nearly every node lookup the Bloom filter cannot rule out. */
+ * nearly every node lookup the Bloom filter cannot rule out.
+ * The buffered inserts of a table are flushed just before its id cache forgets, so a key
+ * missing from the cache is either in SQLite already or new: a lookup never has to flush
+ * first, and rows reach SQLite in full multi-row batches (db_batch.h), not one at a time. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +148,6 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 		return got;
 	int64_t id = 0;
 	if (cache->forgot && !fresh && !stk_ids_surely_new(cache, (uint64_t)a, b)) {
-		if (db_batch_flush(ins)) /* the lookup must see the rows still buffered */
-			return fail(w, "storing a stack");
 		sqlite3_reset(sel);
 		sqlite3_bind_int64(sel, 1, w->run_id);
 		sqlite3_bind_int64(sel, 2, a);
@@ -166,6 +167,9 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 		if (db_batch_add(ins, (const int64_t[]){id, a, b_sql}))
 			return fail(w, "storing a stack");
 	}
+	/* about to forget every cached id: what only the cache knew goes to SQLite first */
+	if (stk_ids_full(cache) && db_batch_flush(ins))
+		return fail(w, "storing a stack");
 	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
 	return id;
 }

@@ -199,7 +199,7 @@ void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v)
 		e->v = v;
 		return;
 	}
-	if (m->n >= m->cap / 4 * 3) { /* full: forget every id (SQLite keeps them all) */
+	if (stk_ids_full(m)) { /* forget every id (SQLite keeps them all) */
 		memset(m->e, 0, m->cap * sizeof *m->e);
 		m->n = 0;
 		m->forgot = 1;

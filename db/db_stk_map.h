@@ -77,6 +77,11 @@ void stk_ids_free(struct stk_ids *m);
 uint32_t stk_ids_get(const struct stk_ids *m, uint64_t a, uint32_t b);
 /* 1 if (a, b) was never put (certain), 0 if it may have been. */
 int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b);
+/* 1 if the map is full: the next stk_ids_put of a key it lacks forgets every cached id. */
+static inline int stk_ids_full(const struct stk_ids *m)
+{
+	return m->n >= m->cap / 4 * 3;
+}
 /* Cache (a, b) → v (v ≥ 1), forgetting every cached id first when the map is full. */
 void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
 /* Bytes held (the map and the filter), for the memory accounting of callers and tests. */
