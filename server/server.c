@@ -257,6 +257,14 @@ static void after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *pub
 	server_warm_queue(s->warm, public_id);
 }
 
+/* After the symbol job published a new version of a run: the warmer loads that version's
+ * kept stacks (the ingest's warm, if it still waits or runs, loaded the old one). */
+static void after_symbols(void *ctx, const char *public_id)
+{
+	struct server_ctx *s = ctx;
+	server_warm_queue(s->warm, public_id);
+}
+
 static void unlock_data_dir(struct server_ctx *s)
 {
 	if (s->lock_fd >= 0)
@@ -303,6 +311,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 		return -1;
 	}
 	jobs_set_after_ingest(s->jobs, after_ingest, s);
+	server_symbols_set_published(s->symbols, after_symbols, s);
 
 	int nthreads = s->threads = cfg->threads > 0 ? cfg->threads : 16;
 	snprintf(threads, sizeof threads, "%d", nthreads);

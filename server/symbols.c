@@ -2,7 +2,8 @@
  * own thread and writes each run's names into a new version of its file (db_store.h), so a
  * slow symbol server never holds up ingests or readers: the
  * ingest worker only queues the run (a bounded ring; a run that does not fit keeps its
- * modules "pending" and the drop is logged). Stopping cancels a download in progress. */
+ * modules "pending" and the drop is logged). Stopping cancels a download in progress.
+ * Each version the job publishes is handed to the published hook (the kept-stacks warmer). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ struct server_symbols {
 	pthread_cond_t cv;
 	pthread_t worker;
 	int started, stopping;
+	server_symbols_published_fn published; /* under mu */
+	void *published_ctx;
 	int64_t queue[QUEUE_RUNS];
 	size_t head, count;
 };
@@ -42,12 +45,33 @@ static int cancel_if_stopping(void *ctx, uint64_t now, uint64_t total)
 	return stop;
 }
 
+/* One run of the job: its public id is read from the new version (for the published hook) */
+struct job_run {
+	struct server_symbols *s;
+	char public_id[DB_PUBLIC_ID_LEN + 1];
+};
+
+/* The run's public id into out ("" when the file has none) */
+static void public_id_of(sqlite3 *db, int64_t run, char *out, size_t len)
+{
+	sqlite3_stmt *q;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT public_id FROM runs WHERE id=?", -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(q, 1, run);
+	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+}
+
 /* Resolve every module of the run along the symbol path, in the run's new version. */
 static int resolve_all(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
 {
-	struct server_symbols *s = ud;
+	struct job_run *jr = ud;
+	struct server_symbols *s = jr->s;
 	struct sym_run_stats st;
 	sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
+	public_id_of(db, run, jr->public_id, sizeof jr->public_id);
 	return sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err, errlen);
 }
 
@@ -64,9 +88,15 @@ static void *worker_main(void *arg)
 		int64_t run = s->queue[s->head];
 		s->head = (s->head + 1) % QUEUE_RUNS;
 		s->count--;
+		server_symbols_published_fn published = s->published;
+		void *published_ctx = s->published_ctx;
 		pthread_mutex_unlock(&s->mu);
-		if (db_store_run_modify(s->store, run, resolve_all, s, err, sizeof err) < 0)
+		struct job_run jr = {s, ""};
+		int rc = db_store_run_modify(s->store, run, resolve_all, &jr, err, sizeof err);
+		if (rc < 0)
 			fprintf(stderr, "etlscope: symbol job: %s\n", err);
+		else if (rc == 0 && published && jr.public_id[0]) /* a new version, and only then */
+			published(published_ctx, jr.public_id);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -138,6 +168,15 @@ void server_symbols_free(struct server_symbols *s)
 	sym_path_clear(&s->path);
 	sym_path_clear(&s->local);
 	free(s);
+}
+
+void server_symbols_set_published(struct server_symbols *s, server_symbols_published_fn fn,
+				  void *ctx)
+{
+	pthread_mutex_lock(&s->mu);
+	s->published = fn;
+	s->published_ctx = ctx;
+	pthread_mutex_unlock(&s->mu);
 }
 
 const char *server_symbols_dir(const struct server_symbols *s)

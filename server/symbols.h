@@ -24,6 +24,11 @@ void server_symbols_free(struct server_symbols *s);
 /* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
  * module of the run with an identity along the symbol path. Does nothing without a path. */
 void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *public_id);
+/* Called on the job's thread each time the job has published a new version of a run
+ * (after an ingest or a resolve-again; not when the run was gone or the job failed). */
+typedef void (*server_symbols_published_fn)(void *ctx, const char *public_id);
+void server_symbols_set_published(struct server_symbols *s, server_symbols_published_fn fn,
+				  void *ctx);
 /* POST /api/runs/{id}/symbols/resolve: marks the run's modules with an identity pending (a
  * new version of its file) and queues the run for the symbol job (once, however often asked). 0 queued, 1 no symbol path
  * (no job: the caller resolves with server_symbols_local), -1 the queue is full, -2 database

@@ -1,8 +1,12 @@
 /* warm.c — the kept-stacks warmer (warm.h): one thread, a slot for the run it warms next,
  * and a stop flag that the warm's SQLite progress handler reads.
  *
- * Invariants (under mu): next[0] != 0 iff a run waits; busy is 1 from the queueing of a run
- * until its warm has ended; stop, once 1, stays 1, and the thread takes no run after it. */
+ * Invariants (under mu): next[0] != 0 iff a run waits; cur[0] != 0 iff a run is warmed;
+ * busy is 1 from the queueing of a run until its warm has ended; stop, once 1, stays 1, and
+ * the thread takes no run after it; superseded is 1 only while cur's run was queued again
+ * during its warm (a newer version of it, e.g. after the symbol job): the warm stops, and
+ * the waiting one loads the run's current version. Once idle, every queued run was counted
+ * exactly once: warmed + not_kept + yielded + dropped. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,16 +30,19 @@ struct server_warm {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	atomic_int stop;
+	atomic_int superseded;
 	char next[DB_PUBLIC_ID_LEN + 1];
+	char cur[DB_PUBLIC_ID_LEN + 1];
 	struct server_warm_stats st;
 };
 
-/* The warm's SQLite progress handler: non-zero stops its load (at shutdown, or when a
- * request waits for it: db_stk_cache_yield) */
+/* The warm's SQLite progress handler: non-zero stops its load (at shutdown, when its run
+ * was queued again, or when a request waits for it: db_stk_cache_yield) */
 static int stopping(void *ud)
 {
 	struct server_warm *w = ud;
-	return atomic_load(&w->stop) || db_stk_cache_yield(w->cache);
+	return atomic_load(&w->stop) || atomic_load(&w->superseded) ||
+	       db_stk_cache_yield(w->cache);
 }
 
 /* Load public_id's kept stacks through rd: db_stk_cache_warm's result, 1 when the run
@@ -72,16 +79,21 @@ static void *warm_main(void *arg)
 		if (atomic_load(&w->stop))
 			break;
 		memcpy(id, w->next, sizeof id);
+		memcpy(w->cur, w->next, sizeof w->cur);
 		w->next[0] = '\0';
+		atomic_store(&w->superseded, 0);
 		pthread_mutex_unlock(&w->mu);
 		if (!rd && !(rd = db_reader_new(w->store, err, sizeof err)))
 			fprintf(stderr, "etlscope: warm: %s\n", err);
 		int rc = rd ? warm_one(w, rd, id) : -1;
 		pthread_mutex_lock(&w->mu);
+		w->cur[0] = '\0';
 		if (rc == 0)
 			w->st.warmed++;
 		else if (rc == 2)
 			w->st.yielded++;
+		else if (atomic_load(&w->superseded))
+			w->st.dropped++; /* its run waits again */
 		else
 			w->st.not_kept++;
 		w->st.busy = w->next[0] != '\0';
@@ -105,6 +117,7 @@ struct server_warm *server_warm_start(struct db_store *store, struct db_stk_cach
 	w->store = store;
 	w->cache = cache;
 	atomic_init(&w->stop, 0);
+	atomic_init(&w->superseded, 0);
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	if (pthread_create(&w->thread, NULL, warm_main, w) != 0) {
@@ -125,6 +138,8 @@ void server_warm_queue(struct server_warm *w, const char *public_id)
 	if (!atomic_load(&w->stop)) {
 		if (w->next[0])
 			w->st.dropped++;
+		if (!strcmp(w->cur, public_id)) /* a newer version of the run in progress */
+			atomic_store(&w->superseded, 1);
 		strcpy(w->next, public_id);
 		w->st.busy = 1;
 		pthread_cond_signal(&w->cv);

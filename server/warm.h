@@ -2,7 +2,9 @@
  * first stack view of a fresh upload finds them in memory instead of paying the load
  * (~1 s of CPU for 3 M stored rows, bench/README.md). One background thread at the lowest
  * CPU priority (nice 19), at most one warm at a time and one waiting: a newer run replaces
- * a waiting one (the newest upload is the one a user opens next). Runs whose arrays do not
+ * a waiting one (the newest upload is the one a user opens next). A run is queued again
+ * when the symbol job publishes a new version of it: that replaces its waiting warm, and
+ * stops its warm in progress (which loads the old version). Runs whose arrays do not
  * fit the cache are left alone (the cache refuses them before reading their rows).
  * A request that needs the run while it is warmed does not wait behind this thread: the warm
  * gives up its load and the request loads at its own priority (db_stk_cache_yield).
@@ -31,7 +33,8 @@ struct server_warm_stats {
 	uint64_t warmed;   /* runs whose stacks a warm kept (or found kept) */
 	uint64_t not_kept; /* warms that kept nothing: no stack store, too large, interrupted, failed */
 	uint64_t yielded;  /* warms given up for a request that loaded the run itself */
-	uint64_t dropped;  /* waiting runs replaced by a newer one */
+	uint64_t dropped;  /* waiting runs replaced by a newer one, warms stopped by their run's
+			    * newer version */
 	int busy;          /* a warm is waiting or in progress */
 };
 void server_warm_stats(struct server_warm *w, struct server_warm_stats *st);

@@ -1,7 +1,8 @@
 // symbols_stacks.test.mjs — function names in call stacks (issue 14): after the symbol job,
 // the call tree (top-down and inverted), the function view, the flame graph's tree and the
 // folded/speedscope exports show module!function for frames whose module has a PDB; a
-// symbol server answering 404 leaves module+0xOFFSET and /modules says why.
+// symbol server answering 404 leaves module+0xOFFSET and /modules says why. The new version
+// the symbol job publishes has its stacks kept (server/warm.h) before its first stack request.
 // The PDB is tests/symbols/gen_pdb.sh's (clang-cl + lld-link; skipped without them); the
 // function names and RVAs come from its expect.txt (llvm-pdbutil), the sample counts from the
 // trace writer's expected aggregates — never from etlscope.
@@ -9,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, startServer, getJson, uploadAndWait } from '../support/server.mjs';
+import { tempDir, startServer, getJson, uploadAndWait, waitFor } from '../support/server.mjs';
 import { generate } from '../support/etlgen.mjs';
 import { buildPdb, bracedGuid, startSymStore, modulesOf, settled } from '../support/symbols.mjs';
 
@@ -217,6 +218,37 @@ test('resolve again without a symbol path reads the uploaded PDBs at once; unkno
     const m = (await modulesOf(srv, run)).find((x) => x.name === 'etlfix.sys');
     assert.equal(m.symbols.status, 'not_found');
     assert.equal((await resolveAgain(srv, '0'.repeat(32), token)).status, 404);
+  } finally {
+    await srv.stop();
+  }
+});
+
+const keptStacks = async (srv) => (await getJson(`${srv.url}/api/health`)).body.stack_nodes;
+
+test('the symbol job\'s new version has its stacks kept before its first stack request', { skip }, async () => {
+  const srv = await startServer(['--symbol-path', `srv*${join(dir, 'cache5')}*${symStore.url}/good`]);
+  try {
+    const up = await uploadAndWait(srv.url, readFileSync(trace('warmed').path), 'warmed.etl');
+    const run = up.body.run.id;
+    assert.equal((await settled(srv, run, 'etlfix.sys')).symbols.status, 'resolved');
+    // two warms are queued: the ingest's, then the new version's (which replaces the first if
+    // it still waits or runs); once idle, each has ended counted once
+    const ended = (w) => w.warmed + w.not_kept + w.yielded + w.dropped;
+    const h1 = await waitFor(async () => { const h = await keptStacks(srv); return !h.warm.busy && ended(h.warm) === 2 && h; },
+      { timeout: 30000, what: 'the new version\'s warm' });
+    assert.equal(h1.warm.not_kept, 0);
+    assert.equal(h1.warm.yielded, 0);
+    assert.ok(h1.warm.warmed >= 1);
+    assert.equal(h1.runs, 1); // one version kept (a kept newer one drops the older)
+    assert.ok(h1.loads >= 1);
+    assert.equal(h1.hits, 0); // no request asked for them
+    // a walk over a window of one CPU: named (the new version), and a hit, not a load
+    const info = (await getJson(`${srv.url}/api/runs/${run}`)).body;
+    const fn = await api(srv, run, `stacks/tree?group=function&min_share=0&cpus=0,1&from=${info.start}&to=${info.start + 1000}`);
+    assert.equal(fn.root.children[0].name, `etlcall.sys!${B().name}`);
+    const h2 = await keptStacks(srv);
+    assert.equal(h2.loads, h1.loads);
+    assert.equal(h2.hits, 1);
   } finally {
     await srv.stop();
   }
