@@ -160,6 +160,8 @@ struct db_series {
 	int64_t *t;    /* [n] bucket start (or sample) times, µs UTC */
 	double *mean;  /* [ncounters * n], NaN = no value */
 	double *max;   /* [ncounters * n] */
+	double *whole; /* [ncounters] each counter's mean over the whole window, summed in
+			* sample order: the same value a read with points = 1 gives */
 };
 int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_series *out,
 		   char *err, size_t errlen);

@@ -175,6 +175,7 @@ void db_series_clear(struct db_series *s)
 	free(s->t);
 	free(s->mean);
 	free(s->max);
+	free(s->whole);
 	memset(s, 0, sizeof *s);
 }
 
@@ -270,13 +271,16 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 	out->n = nb;
 	out->mean = malloc((q->ncounters * nb + 1) * sizeof(double));
 	out->max = malloc((q->ncounters * nb + 1) * sizeof(double));
+	out->whole = malloc((q->ncounters + 1) * sizeof(double));
 	cnt = calloc(nb + 1, sizeof *cnt);
-	if (!out->mean || !out->max || !cnt)
+	if (!out->mean || !out->max || !out->whole || !cnt)
 		goto oom;
 	for (size_t i = 0; i < q->ncounters * nb; i++) {
 		out->mean[i] = NAN;
 		out->max[i] = NAN;
 	}
+	for (size_t c = 0; c < q->ncounters; c++)
+		out->whole[c] = NAN;
 	if (w.n == 0)
 		goto done;
 	if (sqlite3_prepare_v2(db,
@@ -286,7 +290,8 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 			       -1, &st, NULL) != SQLITE_OK)
 		goto sqlfail;
 	for (size_t c = 0; c < q->ncounters; c++) {
-		double *mean = out->mean + c * nb, *mx = out->max + c * nb;
+		double *mean = out->mean + c * nb, *mx = out->max + c * nb, wsum = NAN;
+		size_t wcnt = 0;
 		memset(cnt, 0, nb * sizeof *cnt);
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, q->run_id);
@@ -306,6 +311,7 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 				memcpy(&v, data + i * sizeof v, sizeof v);
 				if (isnan(v))
 					continue;
+				wsum = wcnt++ ? wsum + v : v;
 				size_t b = bucket ? bucket[gi] : (size_t)gi;
 				if (cnt[b]++ == 0) {
 					mean[b] = v;
@@ -322,6 +328,7 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 		for (size_t b = 0; b < nb; b++)
 			if (cnt[b] > 1)
 				mean[b] /= cnt[b];
+		out->whole[c] = wcnt > 1 ? wsum / (double)wcnt : wsum;
 	}
 done:
 	sqlite3_finalize(st);

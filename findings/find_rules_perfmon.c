@@ -239,12 +239,13 @@ static void gaps(struct find_ctx *c, const struct pm_scan *s)
 
 /* Any stretch of the log where one CPU's DPC + interrupt time passes the ETW rules'
  * saturation limit (50 %): critical, as cpu-dpcisr-saturated is for an ETW trace. Buckets
- * of at most SAT_POINTS over the log; the mean of a sum is the sum of the means. */
+ * of at most SAT_POINTS over the log (ser: every counter of s, in its order); the mean of a
+ * sum is the sum of the means. */
 #define SAT_POINTS 600
-static int saturation(struct find_ctx *c, const struct pm_scan *s)
+static int saturation(struct find_ctx *c, const struct pm_scan *s, const struct db_series *sr)
 {
 	struct sat_buf {
-		uint32_t idx[2 * DB_MAX_CPUS];
+		size_t row[2 * DB_MAX_CPUS]; /* index in s->v and the series' rows */
 		int cpu[2 * DB_MAX_CPUS];
 		double sum[DB_MAX_CPUS];
 	} *b = calloc(1, sizeof *b);
@@ -257,17 +258,11 @@ static int saturation(struct find_ctx *c, const struct pm_scan *s)
 		const struct pm_counter *p = &s->v[i];
 		if ((p->rule == 0 || p->rule == 1) && p->cpu >= 0 && p->cpu < DB_MAX_CPUS &&
 		    !(p->proc_info && s->has_processor)) {
-			b->idx[k] = p->idx;
+			b->row[k] = i;
 			b->cpu[k++] = p->cpu;
 		}
 	}
-	struct db_series ser = {0};
-	struct db_series_query q = {.run_id = c->run_id, .counters = b->idx, .ncounters = k,
-				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = SAT_POINTS};
-	if (!k || db_series_read(c->db, &q, &ser, c->err, c->errlen) != 0) {
-		free(b);
-		return k ? -1 : 0;
-	}
+	const struct db_series ser = *sr;
 	const int *cpu = b->cpu;
 	double *sum = b->sum;
 	double limit = c->lim->cpu_busy_share * 100, worst = 0;
@@ -278,7 +273,7 @@ static int saturation(struct find_ctx *c, const struct pm_scan *s)
 		for (size_t j = 0; j < k; j++)
 			sum[cpu[j]] = 0;
 		for (size_t j = 0; j < k; j++) {
-			double v = ser.mean[j * ser.n + i];
+			double v = ser.mean[b->row[j] * ser.n + i];
 			if (!isnan(v))
 				sum[cpu[j]] += v;
 		}
@@ -296,7 +291,6 @@ static int saturation(struct find_ctx *c, const struct pm_scan *s)
 	}
 	double step_s = ser.n > 1 ? (double)(ser.t[1] - ser.t[0]) / 1e6 : 0;
 	int64_t from_us = ser.n ? ser.t[worst_i] : 0;
-	db_series_clear(&ser);
 	free(b);
 	if (!nhot)
 		return 0;
@@ -339,10 +333,12 @@ int find_rules_perfmon(struct find_ctx *c)
 		free(s);
 		return rc ? -1 : 0;
 	}
+	/* One read serves both: each counter's mean over the whole log (summed in sample
+	 * order) for the thresholds, and SAT_POINTS buckets for the saturation windows. */
 	uint32_t *idx = malloc(s->n * sizeof *idx);
 	struct db_series series = {0};
 	struct db_series_query q = {.run_id = c->run_id, .counters = idx, .ncounters = s->n,
-				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = 1};
+				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = SAT_POINTS};
 	for (size_t i = 0; idx && i < s->n; i++)
 		idx[i] = s->v[i].idx;
 	if (!idx || db_series_read(c->db, &q, &series, c->err, c->errlen) != 0) {
@@ -352,20 +348,13 @@ int find_rules_perfmon(struct find_ctx *c)
 		free(s);
 		return -1;
 	}
-	double *mean = malloc(s->n * sizeof *mean);
-	if (mean) {
-		for (size_t i = 0; i < s->n; i++)
-			mean[i] = series.n ? series.mean[i * series.n] : NAN;
-		for (int r = 0; r < (int)NRULES; r++)
-			judge(c, s, mean, r);
-		queue(c, s, mean);
-	}
-	int sat = mean ? saturation(c, s) : 0;
+	const double *mean = series.whole;
+	for (int r = 0; r < (int)NRULES; r++)
+		judge(c, s, mean, r);
+	queue(c, s, mean);
+	int sat = saturation(c, s, &series);
 	db_series_clear(&series);
-	free(mean);
 	free(idx);
 	free(s);
-	if (!mean)
-		snprintf(c->err, c->errlen, "out of memory");
-	return mean && sat == 0 ? 0 : -1;
+	return sat == 0 ? 0 : -1;
 }

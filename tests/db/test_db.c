@@ -136,6 +136,11 @@ static void test_sink_chunks_and_late_counters(void **state)
 		else
 			assert_true(s.mean[3 * s.n + r] == -r);
 	}
+	/* Whole-window means (integers: exact sums): 0..12344, 2x that, 1.5, -5000..-12344. */
+	assert_true(s.whole[0] == 6172);
+	assert_true(s.whole[1] == 12344);
+	assert_true(s.whole[2] == 1.5);
+	assert_true(s.whole[3] == -8672);
 	db_series_clear(&s);
 
 	/* Window [100 s, 199 s] reduced to 10 buckets of 10 samples: mean and max. */
@@ -149,6 +154,16 @@ static void test_sink_chunks_and_late_counters(void **state)
 		assert_true(fabs(s.mean[b] - (100 + 10 * b + 4.5)) < 1e-9);
 		assert_true(s.max[b] == 100 + 10 * b + 9);
 	}
+	/* The window's means whatever the buckets, bit for bit what points = 1 gives (the
+	 * perfmon findings read both from one read). */
+	double whole[4];
+	memcpy(whole, s.whole, sizeof whole);
+	assert_true(whole[0] == 149.5 && whole[1] == 299 && whole[2] == 1.5 && isnan(whole[3]));
+	db_series_clear(&s);
+	q.points = 1;
+	assert_int_equal(db_series_read(db, &q, &s, err, sizeof err), 0);
+	for (int c = 0; c < 3; c++)
+		assert_memory_equal(&s.mean[c], &whole[c], sizeof *whole);
 	db_series_clear(&s);
 
 	struct db_run r;
