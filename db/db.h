@@ -145,6 +145,17 @@ struct db_counter {
 int db_counters(sqlite3 *db, int64_t run_id, int (*cb)(void *ud, const struct db_counter *c),
 		void *ud);
 
+/* Each counter's extremes over the whole run, from the per-chunk summaries the sink stored
+ * (no series is read): lowest and highest value and how many values. Counters with no
+ * value are not reported. cb returns non-zero to stop. */
+struct db_counter_range {
+	uint32_t idx;
+	double vmin, vmax;
+	int64_t count;
+};
+int db_counter_ranges(sqlite3 *db, int64_t run_id,
+		      int (*cb)(void *ud, const struct db_counter_range *r), void *ud);
+
 /* Counter series over [from_us, to_us] (inclusive; INT64_MIN/INT64_MAX for all),
  * reduced to at most `points` time buckets (0 = no reduction). */
 struct db_series_query {

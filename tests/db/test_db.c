@@ -112,6 +112,20 @@ static int64_t write_run(sqlite3 *db, int rows, int commit)
 	return id;
 }
 
+struct range_seen {
+	struct db_counter_range r[8];
+	int n;
+};
+
+static int collect_range(void *ud, const struct db_counter_range *r)
+{
+	struct range_seen *s = ud;
+	if (s->n < 8)
+		s->r[s->n] = *r;
+	s->n++;
+	return 0;
+}
+
 static void test_sink_chunks_and_late_counters(void **state)
 {
 	char path[64], err[256];
@@ -153,6 +167,19 @@ static void test_sink_chunks_and_late_counters(void **state)
 	for (int b = 0; b < 10; b++) {
 		assert_true(fabs(s.mean[b] - (100 + 10 * b + 4.5)) < 1e-9);
 		assert_true(s.max[b] == 100 + 10 * b + 9);
+	}
+	/* The sink's chunk summaries, whole run: 0..12344; twice that; 1.5 except every 7th
+	 * sample (1764 of 12345 missing); -5000..-12344. */
+	struct range_seen seen = {0};
+	assert_int_equal(db_counter_ranges(db, id, collect_range, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	const struct db_counter_range want[4] = {
+		{0, 0, 12344, 12345}, {1, 0, 24688, 12345}, {2, 1.5, 1.5, 10581},
+		{3, -12344, -5000, 7345}};
+	for (int c = 0; c < 4; c++) {
+		assert_int_equal(seen.r[c].idx, want[c].idx);
+		assert_true(seen.r[c].vmin == want[c].vmin && seen.r[c].vmax == want[c].vmax);
+		assert_int_equal(seen.r[c].count, want[c].count);
 	}
 	/* The window's means whatever the buckets, bit for bit what points = 1 gives (the
 	 * perfmon findings read both from one read). */
