@@ -145,6 +145,17 @@ struct db_counter {
 int db_counters(sqlite3 *db, int64_t run_id, int (*cb)(void *ud, const struct db_counter *c),
 		void *ud);
 
+/* Each counter's extremes over the whole run, from the per-chunk summaries the sink stored
+ * (no series is read): lowest and highest value and how many values. Counters with no
+ * value are not reported. cb returns non-zero to stop. */
+struct db_counter_range {
+	uint32_t idx;
+	double vmin, vmax;
+	int64_t count;
+};
+int db_counter_ranges(sqlite3 *db, int64_t run_id,
+		      int (*cb)(void *ud, const struct db_counter_range *r), void *ud);
+
 /* Counter series over [from_us, to_us] (inclusive; INT64_MIN/INT64_MAX for all),
  * reduced to at most `points` time buckets (0 = no reduction). */
 struct db_series_query {
@@ -160,6 +171,8 @@ struct db_series {
 	int64_t *t;    /* [n] bucket start (or sample) times, µs UTC */
 	double *mean;  /* [ncounters * n], NaN = no value */
 	double *max;   /* [ncounters * n] */
+	double *whole; /* [ncounters] each counter's mean over the whole window, summed in
+			* sample order: the same value a read with points = 1 gives */
 };
 int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_series *out,
 		   char *err, size_t errlen);

@@ -6,6 +6,7 @@
  * critical, as in an ETW trace. Processor Information instances count when the log has no
  * Processor object. Counters the log did not record are named as not recorded, with the
  * logman line that records them — never judged normal. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,8 @@ struct pm_counter {
 	int cpu;          /* -1: _Total or single instance */
 	int rule;         /* index in rules[], -1 queue */
 	int proc_info;    /* object is Processor Information */
+	double bound;     /* no window's mean of it exceeds this (-INFINITY: no value) */
+	double mag;       /* its largest magnitude (0: no value) */
 };
 
 struct pm_scan {
@@ -53,7 +56,7 @@ static int scan(void *ud, const struct db_counter *c)
 		s->ncpus = c->cpu + 1;
 	if (strcasecmp(c->object, "System") == 0 &&
 	    strcasecmp(c->counter, "Processor Queue Length") == 0) {
-		s->v[s->n++] = (struct pm_counter){c->idx, -1, -1, 0};
+		s->v[s->n++] = (struct pm_counter){c->idx, -1, -1, 0, -INFINITY, 0};
 		s->has_queue = 1;
 		return 0;
 	}
@@ -64,12 +67,45 @@ static int scan(void *ud, const struct db_counter *c)
 	for (int r = 0; r < (int)NRULES; r++)
 		if (strcasecmp(c->counter, rules[r].counter) == 0) {
 			s->has_processor |= proc;
-			s->v[s->n++] = (struct pm_counter){c->idx, c->cpu, r, info};
+			s->v[s->n++] = (struct pm_counter){c->idx, c->cpu, r, info, -INFINITY, 0};
 			if (c->cpu >= 0)
 				s->per_cpu[r] = 1;
 			else
 				s->total[r] = 1;
 		}
+	return 0;
+}
+
+/* A counter's bound from the sink's chunk summaries: a mean of its values is at most its
+ * highest value, plus what rounding can add to a sum of `count` terms (recursive summation:
+ * under count · ε · the largest magnitude; four times that, to be safe). */
+static int bound(void *ud, const struct db_counter_range *r)
+{
+	struct pm_scan *s = ud;
+	size_t lo = 0, hi = s->n; /* s->v is in idx order (db_counters) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->v[mid].idx < r->idx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	double mag = fmax(fabs(r->vmin), fabs(r->vmax));
+	for (; lo < s->n && s->v[lo].idx == r->idx; lo++) {
+		s->v[lo].bound = r->vmax + 4 * DBL_EPSILON * (double)r->count * mag;
+		s->v[lo].mag = mag;
+	}
+	return 0;
+}
+
+/* Can rule r fire at all: a counter of it whose bound is not below the warning level
+ * (NaN bounds count as "can"). Otherwise judge() would emit nothing, so its read is
+ * skipped. */
+static int may_judge(const struct pm_scan *s, int r)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].rule == r && !(s->v[i].bound < rules[r].warn))
+			return 1;
 	return 0;
 }
 
@@ -239,35 +275,70 @@ static void gaps(struct find_ctx *c, const struct pm_scan *s)
 
 /* Any stretch of the log where one CPU's DPC + interrupt time passes the ETW rules'
  * saturation limit (50 %): critical, as cpu-dpcisr-saturated is for an ETW trace. Buckets
- * of at most SAT_POINTS over the log; the mean of a sum is the sum of the means. */
+ * of at most SAT_POINTS over the log (ser: every counter of s, in its order); the mean of a
+ * sum is the sum of the means. */
 #define SAT_POINTS 600
-static int saturation(struct find_ctx *c, const struct pm_scan *s)
+struct sat_buf {
+	size_t row[2 * DB_MAX_CPUS]; /* index in s->v */
+	int cpu[2 * DB_MAX_CPUS];
+	double sum[DB_MAX_CPUS], mag[DB_MAX_CPUS];
+};
+
+/* The per-CPU DPC and interrupt counters the rule adds up; returns how many. */
+static size_t sat_pick(const struct pm_scan *s, struct sat_buf *b)
 {
-	struct sat_buf {
-		uint32_t idx[2 * DB_MAX_CPUS];
-		int cpu[2 * DB_MAX_CPUS];
-		double sum[DB_MAX_CPUS];
-	} *b = calloc(1, sizeof *b);
 	size_t k = 0;
-	if (!b) {
-		snprintf(c->err, c->errlen, "out of memory");
-		return -1;
-	}
 	for (size_t i = 0; i < s->n && k < 2 * DB_MAX_CPUS; i++) {
 		const struct pm_counter *p = &s->v[i];
 		if ((p->rule == 0 || p->rule == 1) && p->cpu >= 0 && p->cpu < DB_MAX_CPUS &&
 		    !(p->proc_info && s->has_processor)) {
-			b->idx[k] = p->idx;
+			b->row[k] = i;
 			b->cpu[k++] = p->cpu;
 		}
 	}
-	struct db_series ser = {0};
-	struct db_series_query q = {.run_id = c->run_id, .counters = b->idx, .ncounters = k,
-				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = SAT_POINTS};
-	if (!k || db_series_read(c->db, &q, &ser, c->err, c->errlen) != 0) {
-		free(b);
-		return k ? -1 : 0;
+	return k;
+}
+
+/* Can any CPU's sum pass the limit: a bucket's mean of a counter is at most its bound (or
+ * absent), and adding k of them rounds by under k · ε · their magnitudes. 1 can, 0 cannot,
+ * -1 out of memory. */
+static int may_saturate(struct find_ctx *c, const struct pm_scan *s)
+{
+	struct sat_buf *b = calloc(1, sizeof *b);
+	if (!b) {
+		snprintf(c->err, c->errlen, "out of memory");
+		return -1;
 	}
+	size_t k = sat_pick(s, b);
+	int can = 0;
+	for (size_t j = 0; j < k && !can; j++) {
+		double bd = s->v[b->row[j]].bound;
+		can = isnan(bd);
+		b->sum[b->cpu[j]] += fmax(bd, 0);
+		b->mag[b->cpu[j]] += s->v[b->row[j]].mag;
+	}
+	for (size_t j = 0; j < k && !can; j++) {
+		int u = b->cpu[j];
+		can = !(b->sum[u] + 4 * DBL_EPSILON * (double)(k + 1) * b->mag[u] <
+			c->lim->cpu_busy_share * 100);
+	}
+	free(b);
+	return can;
+}
+
+/* ser: the counters of s at rows pos[i] (SIZE_MAX: not read; the picked ones all are). */
+static int saturation(struct find_ctx *c, const struct pm_scan *s, const struct db_series *sr,
+		      const size_t *pos)
+{
+	struct sat_buf *b = calloc(1, sizeof *b);
+	if (!b) {
+		snprintf(c->err, c->errlen, "out of memory");
+		return -1;
+	}
+	size_t k = sat_pick(s, b);
+	for (size_t j = 0; j < k; j++)
+		b->row[j] = pos[b->row[j]];
+	const struct db_series ser = *sr;
 	const int *cpu = b->cpu;
 	double *sum = b->sum;
 	double limit = c->lim->cpu_busy_share * 100, worst = 0;
@@ -278,7 +349,7 @@ static int saturation(struct find_ctx *c, const struct pm_scan *s)
 		for (size_t j = 0; j < k; j++)
 			sum[cpu[j]] = 0;
 		for (size_t j = 0; j < k; j++) {
-			double v = ser.mean[j * ser.n + i];
+			double v = ser.mean[b->row[j] * ser.n + i];
 			if (!isnan(v))
 				sum[cpu[j]] += v;
 		}
@@ -296,7 +367,6 @@ static int saturation(struct find_ctx *c, const struct pm_scan *s)
 	}
 	double step_s = ser.n > 1 ? (double)(ser.t[1] - ser.t[0]) / 1e6 : 0;
 	int64_t from_us = ser.n ? ser.t[worst_i] : 0;
-	db_series_clear(&ser);
 	free(b);
 	if (!nhot)
 		return 0;
@@ -339,33 +409,54 @@ int find_rules_perfmon(struct find_ctx *c)
 		free(s);
 		return rc ? -1 : 0;
 	}
+	/* One read serves both: each counter's mean over the whole log (summed in sample
+	 * order) for the thresholds, and SAT_POINTS buckets for the saturation windows. Rules
+	 * the sink's chunk maxima prove silent read nothing. */
+	int judged[NRULES], sat = 0;
+	size_t *pos = malloc(s->n * sizeof *pos);
 	uint32_t *idx = malloc(s->n * sizeof *idx);
-	struct db_series series = {0};
-	struct db_series_query q = {.run_id = c->run_id, .counters = idx, .ncounters = s->n,
-				    .from_us = INT64_MIN, .to_us = INT64_MAX, .points = 1};
-	for (size_t i = 0; idx && i < s->n; i++)
-		idx[i] = s->v[i].idx;
-	if (!idx || db_series_read(c->db, &q, &series, c->err, c->errlen) != 0) {
-		if (!idx)
+	double *mean = malloc(s->n * sizeof *mean);
+	size_t nread = 0;
+	if (!pos || !idx || !mean ||
+	    db_counter_ranges(c->db, c->run_id, bound, s) != 0 || (sat = may_saturate(c, s)) < 0) {
+		if (!pos || !idx || !mean)
 			snprintf(c->err, c->errlen, "out of memory");
+		else if (sat >= 0)
+			snprintf(c->err, c->errlen, "cannot read counters: %s", sqlite3_errmsg(c->db));
+		free(pos);
 		free(idx);
+		free(mean);
 		free(s);
 		return -1;
 	}
-	double *mean = malloc(s->n * sizeof *mean);
-	if (mean) {
-		for (size_t i = 0; i < s->n; i++)
-			mean[i] = series.n ? series.mean[i * series.n] : NAN;
-		for (int r = 0; r < (int)NRULES; r++)
-			judge(c, s, mean, r);
-		queue(c, s, mean);
+	for (int r = 0; r < (int)NRULES; r++)
+		judged[r] = may_judge(s, r);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct pm_counter *p = &s->v[i];
+		int need = p->rule < 0 || judged[p->rule] || (sat && p->rule <= 1);
+		pos[i] = need ? nread : SIZE_MAX;
+		if (need)
+			idx[nread++] = p->idx;
 	}
-	int sat = mean ? saturation(c, s) : 0;
+	struct db_series series = {0};
+	struct db_series_query q = {.run_id = c->run_id, .counters = idx, .ncounters = nread,
+				    .from_us = INT64_MIN, .to_us = INT64_MAX,
+				    .points = sat ? SAT_POINTS : 1};
+	int rc2 = nread ? db_series_read(c->db, &q, &series, c->err, c->errlen) : 0;
+	if (rc2 == 0) {
+		for (size_t i = 0; i < s->n; i++)
+			mean[i] = pos[i] == SIZE_MAX ? NAN : series.whole[pos[i]];
+		for (int r = 0; r < (int)NRULES; r++)
+			if (judged[r])
+				judge(c, s, mean, r);
+		queue(c, s, mean);
+		if (sat)
+			rc2 = saturation(c, s, &series, pos);
+	}
 	db_series_clear(&series);
-	free(mean);
+	free(pos);
 	free(idx);
+	free(mean);
 	free(s);
-	if (!mean)
-		snprintf(c->err, c->errlen, "out of memory");
-	return mean && sat == 0 ? 0 : -1;
+	return rc2 == 0 ? 0 : -1;
 }

@@ -112,6 +112,20 @@ static int64_t write_run(sqlite3 *db, int rows, int commit)
 	return id;
 }
 
+struct range_seen {
+	struct db_counter_range r[8];
+	int n;
+};
+
+static int collect_range(void *ud, const struct db_counter_range *r)
+{
+	struct range_seen *s = ud;
+	if (s->n < 8)
+		s->r[s->n] = *r;
+	s->n++;
+	return 0;
+}
+
 static void test_sink_chunks_and_late_counters(void **state)
 {
 	char path[64], err[256];
@@ -136,6 +150,11 @@ static void test_sink_chunks_and_late_counters(void **state)
 		else
 			assert_true(s.mean[3 * s.n + r] == -r);
 	}
+	/* Whole-window means (integers: exact sums): 0..12344, 2x that, 1.5, -5000..-12344. */
+	assert_true(s.whole[0] == 6172);
+	assert_true(s.whole[1] == 12344);
+	assert_true(s.whole[2] == 1.5);
+	assert_true(s.whole[3] == -8672);
 	db_series_clear(&s);
 
 	/* Window [100 s, 199 s] reduced to 10 buckets of 10 samples: mean and max. */
@@ -149,6 +168,29 @@ static void test_sink_chunks_and_late_counters(void **state)
 		assert_true(fabs(s.mean[b] - (100 + 10 * b + 4.5)) < 1e-9);
 		assert_true(s.max[b] == 100 + 10 * b + 9);
 	}
+	/* The sink's chunk summaries, whole run: 0..12344; twice that; 1.5 except every 7th
+	 * sample (1764 of 12345 missing); -5000..-12344. */
+	struct range_seen seen = {0};
+	assert_int_equal(db_counter_ranges(db, id, collect_range, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	const struct db_counter_range want[4] = {
+		{0, 0, 12344, 12345}, {1, 0, 24688, 12345}, {2, 1.5, 1.5, 10581},
+		{3, -12344, -5000, 7345}};
+	for (int c = 0; c < 4; c++) {
+		assert_int_equal(seen.r[c].idx, want[c].idx);
+		assert_true(seen.r[c].vmin == want[c].vmin && seen.r[c].vmax == want[c].vmax);
+		assert_int_equal(seen.r[c].count, want[c].count);
+	}
+	/* The window's means whatever the buckets, bit for bit what points = 1 gives (the
+	 * perfmon findings read both from one read). */
+	double whole[4];
+	memcpy(whole, s.whole, sizeof whole);
+	assert_true(whole[0] == 149.5 && whole[1] == 299 && whole[2] == 1.5 && isnan(whole[3]));
+	db_series_clear(&s);
+	q.points = 1;
+	assert_int_equal(db_series_read(db, &q, &s, err, sizeof err), 0);
+	for (int c = 0; c < 3; c++)
+		assert_memory_equal(&s.mean[c], &whole[c], sizeof *whole);
 	db_series_clear(&s);
 
 	struct db_run r;
