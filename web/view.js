@@ -85,6 +85,10 @@ const view = {
   // (so that charts stacked under it share the x axis pixel for pixel).
   // Callers pass a fixed max (100 % of a CPU for shares), not the largest value shown, so
   // a healthy trace stays pale instead of its busiest slice turning red.
+  // The cells are painted by the heatCells plugin, one fillRect each in its colour computed
+  // once here; the matrix elements keep only their geometry (tooltips, hit tests) and plain,
+  // shared options: a scriptable colour was resolved by Chart.js for each of thousands of
+  // cells on every update, most of the DPC/ISR panel's drawing time (bench/README.md).
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
@@ -99,12 +103,30 @@ const view = {
         ds.height = a.height / Math.max(labels.length, 1) + 0.5;
       },
     };
+    const colors = data.map((d) => view.heatColor(d.v !== null ? d.v / max : null));
+    const heatCells = {
+      id: 'heatCells',
+      beforeDatasetsDraw(chart) {
+        const a = chart.chartArea, ctx = chart.ctx, cells = chart.getDatasetMeta(0).data;
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
+        ctx.clip();
+        for (let i = 0; i < cells.length; i++) {
+          const c = cells[i];
+          ctx.fillStyle = colors[i];
+          ctx.fillRect(c.x, c.y, c.width, c.height);
+        }
+        ctx.restore();
+        return false; // the cells are drawn: the matrix elements are not
+      },
+    };
     return {
       type: 'matrix',
-      plugins: [cellSize],
+      plugins: [cellSize, heatCells],
       data: { datasets: [{
         label, data,
-        backgroundColor: (c) => view.heatColor(c.raw && c.raw.v !== null ? c.raw.v / max : null),
+        backgroundColor: 'transparent', // painted by heatCells
         borderWidth: 0,
         width: 1,
         height: 1,
@@ -122,6 +144,7 @@ const view = {
           tooltip: { callbacks: {
             title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
             label: tooltipLabel,
+            labelColor: (it) => ({ borderColor: '#6b7280', backgroundColor: colors[it.dataIndex] }),
           } },
         },
       },

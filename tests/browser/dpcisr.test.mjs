@@ -85,10 +85,14 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   // The heatmap is coloured on the fixed 0–100 % scale with the 50 % limit marked: its
   // busiest cell gets the colour of its own share, not the darkest red of the ramp.
   await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-heat')));
+  // The colour is read back from the canvas pixel at the middle of that cell, as drawn.
   const heat = await page.evaluate(() => {
-    const ds = window.Chart.getChart(document.getElementById('dpc-heat')).data.datasets[0];
-    const top = ds.data.reduce((a, b) => (b.v > a.v ? b : a));
-    return { v: top.v, color: ds.backgroundColor({ raw: top }), want: view.heatColor(top.v), darkest: view.heatColor(1),
+    const chart = window.Chart.getChart(document.getElementById('dpc-heat'));
+    const data = chart.data.datasets[0].data;
+    const i = data.reduce((a, b, k) => (b.v > data[a].v ? k : a), 0);
+    const cell = chart.getDatasetMeta(0).data[i], r = chart.currentDevicePixelRatio;
+    const px = chart.ctx.getImageData(Math.floor((cell.x + cell.width / 2) * r), Math.floor((cell.y + cell.height / 2) * r), 1, 1).data;
+    return { v: data[i].v, color: `rgb(${px[0]}, ${px[1]}, ${px[2]})`, want: view.heatColor(data[i].v), darkest: view.heatColor(1),
       legend: document.getElementById('dpc-heat-legend').textContent };
   });
   assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
