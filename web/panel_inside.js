@@ -8,7 +8,7 @@
 'use strict';
 
 const insideView = (function () {
-  const int = (n) => Number(n).toLocaleString('en-US');
+  const int = (n) => fmt.count(Number(n));
   const pct = (f) => `${(f * 100).toFixed(f >= 0.995 || f < 0.001 ? 0 : 1)} %`;
   const kindLabel = { normal_dpc: 'DPC', threaded_dpc: 'threaded DPC', timer_dpc: 'timer DPC', line_isr: 'ISR', msi_isr: 'MSI ISR' };
   const groupName = (g) => `${g.module} ${kindLabel[g.kind] || g.kind}${g.module_id === -2 ? ' (no DPC/ISR event)' : ''}`;

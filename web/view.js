@@ -162,6 +162,27 @@ const view = {
     return Math.max(1, Math.ceil((rows * rowPx) / (h - chrome)));
   },
 
+  // Linear axes' default tick labels by fmt.fixed instead of Intl (fmt.fixed says why): the
+  // decimals Chart.js 4's own formatter (Ticks.formatters.numeric) picks, en-US separators;
+  // scientific notation and an axis's ticks.format are still Chart.js's. Run once Chart.js
+  // has loaded, before the first chart.
+  plainTicks(Chart) {
+    const numeric = Chart.Ticks.formatters.numeric;
+    Chart.defaults.scales.linear.ticks.callback = function (value, index, ticks) {
+      if (value === 0) return '0';
+      if (this.options.ticks.format) return numeric.call(this, value, index, ticks);
+      let delta = value;
+      if (ticks.length > 1) {
+        const maxTick = Math.max(Math.abs(ticks[0].value), Math.abs(ticks[ticks.length - 1].value));
+        if (maxTick < 1e-4 || maxTick > 1e15) return numeric.call(this, value, index, ticks);
+        delta = ticks.length > 3 ? ticks[2].value - ticks[1].value : ticks[1].value - ticks[0].value;
+        if (Math.abs(delta) >= 1 && value !== Math.floor(value)) delta = value - Math.floor(value);
+      }
+      const log = Math.log10(Math.abs(delta));
+      return fmt.fixed(value, Number.isNaN(log) ? 1 : Math.max(Math.min(-Math.floor(log), 20), 0));
+    };
+  },
+
   // Scale options that pin an axis to px wide (none when px is not given).
   fixedWidth(px) {
     return px ? { afterFit: (scale) => { scale.width = px; } } : {};

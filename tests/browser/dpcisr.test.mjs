@@ -217,3 +217,39 @@ test('a trace without DPC/ISR tracing gets an empty state with the commands that
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+// A page's first Intl use costs it 30–70 ms of main thread (web/common.js, fmt.fixed): the run
+// page formats its numbers and its charts' linear tick labels without Intl until it is fully
+// drawn, and every linear axis label is still the one Chart.js's own formatter gives.
+test('the ETW run page is drawn without Intl; linear tick labels are Chart.js\'s own', async () => {
+  const page = await openPage(browser);
+  await page.addInitScript(() => {
+    window.intlUses = [];
+    const NF = Intl.NumberFormat, toLocale = Number.prototype.toLocaleString;
+    const seen = () => { window.intlUses.push(new Error().stack.split('\n').slice(2, 4).join(' ')); };
+    Intl.NumberFormat = function (...a) { seen(); return new NF(...a); };
+    Intl.NumberFormat.prototype = NF.prototype;
+    Number.prototype.toLocaleString = function (...a) { seen(); return toLocale.apply(this, a); }; // eslint-disable-line no-extend-native
+  });
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
+  const t = await page.evaluate(() => {
+    const uses = window.intlUses.slice();
+    const axes = [];
+    for (const canvas of document.querySelectorAll('canvas')) {
+      const c = window.Chart.getChart(canvas);
+      if (!c) continue;
+      for (const s of Object.values(c.scales)) {
+        if (s.type !== 'linear' || s.options.ticks.callback !== window.Chart.defaults.scales.linear.ticks.callback) continue;
+        const want = s.ticks.map((k, i) => window.Chart.Ticks.formatters.numeric.call(s, k.value, i, s.ticks));
+        axes.push({ id: `${canvas.id}.${s.id}`, got: s.ticks.map((k) => k.label), want });
+      }
+    }
+    return { uses, axes };
+  });
+  assert.deepEqual(t.uses, []);
+  assert.ok(t.axes.length >= 3, JSON.stringify(t.axes.map((a) => a.id)));
+  for (const a of t.axes) assert.deepEqual(a.got, a.want, a.id);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
