@@ -210,9 +210,11 @@
     }
   }
 
+  const url = (run) => `/api/runs/${encodeURIComponent(run.id)}/drivers?${query()}`;
+
   async function load(run) {
     try {
-      data = await es.api(`/api/runs/${encodeURIComponent(run.id)}/drivers?${query()}`);
+      data = await view.take(url(run));
     } catch (e) {
       $('drivers-error').textContent = e.message;
       es.show($('drivers-error'), true);
@@ -227,6 +229,7 @@
   view.panels.push({
     section: 'drivers-panel',
     applies: (run) => run.format === 'etl',
+    askAhead: (run) => view.askAhead(url(run)),
     init(run) {
       $('drivers-cat').addEventListener('change', (ev) => view.set({ dcat: ev.target.value }));
       $('drivers-vendor').addEventListener('change', (ev) => view.set({ dvendor: ev.target.value }));

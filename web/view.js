@@ -247,6 +247,24 @@ view.ask = (what) => {
   delete view.asked[what];
   return p || es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
 };
+// Answers a panel asks for ahead of its init (its askAhead, called by run.js as soon as the
+// verdict is drawn, before Chart.js runs), by URL: view.take(URL) hands each out once, any
+// other or later request asks afresh. The server computes and sends them while the browser
+// runs Chart.js, instead of after it.
+view.ahead = new Map();
+view.askAhead = (url) => {
+  if (view.ahead.has(url)) return;
+  const p = es.api(url);
+  p.catch(() => {}); // shown by whoever takes the answer
+  view.ahead.set(url, p);
+};
+view.take = (url) => {
+  const p = view.ahead.get(url);
+  view.ahead.delete(url);
+  return p || es.api(url);
+};
+// Forgets answers asked for ahead that will not be taken (a panel that stopped early).
+view.dropAhead = (urls) => { for (const u of urls) view.ahead.delete(u); };
 for (const what of ['', '/findings']) {
   view.asked[what] = es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
   view.asked[what].catch(() => {}); // failures are shown by whoever takes the answer
