@@ -254,9 +254,9 @@ test('the ETW run page is drawn without Intl; linear tick labels are Chart.js\'s
   await page.context().close();
 });
 
-// The drivers' and DPC/ISR panels' first answers are asked for as soon as the verdict is
-// drawn (their askAhead), while Chart.js runs, not after it; each is asked for once.
-test('the drivers and DPC/ISR panels ask for their answers before Chart.js runs, once each', async () => {
+// The panels' first answers are asked for as soon as the verdict is drawn (their askAhead),
+// while Chart.js runs, not after it; each is asked for once.
+test('the panels ask for their first answers before Chart.js runs, once each', async () => {
   const page = await openPage(browser);
   await page.addInitScript(() => {
     let chart;
@@ -271,11 +271,11 @@ test('the drivers and DPC/ISR panels ask for their answers before Chart.js runs,
   const t = await page.evaluate(() => ({
     chartAt: window.chartAt,
     asked: performance.getEntriesByType('resource').map((r) => ({ path: new URL(r.name).pathname, start: r.startTime }))
-      .filter((r) => /\/(drivers|dpcisr\/(histogram|modules|timeline|events))$/.test(r.path)),
+      .filter((r) => /\/(drivers|dpcisr\/(histogram|modules|timeline|events|inside)|modules|syscalls|scheduling)$/.test(r.path)),
   }));
   assert.ok(t.chartAt > 0, 'Chart.js ran');
   const paths = t.asked.map((r) => r.path.replace(/^.*\/runs\/[0-9a-f]+\//, '')).sort();
-  assert.deepEqual(paths, ['dpcisr/events', 'dpcisr/histogram', 'dpcisr/modules', 'dpcisr/timeline', 'drivers']);
+  assert.deepEqual(paths, ['dpcisr/events', 'dpcisr/histogram', 'dpcisr/inside', 'dpcisr/modules', 'dpcisr/timeline', 'drivers', 'modules', 'scheduling', 'syscalls']);
   for (const r of t.asked) assert.ok(r.start < t.chartAt, `${r.path} asked at ${r.start} ms, Chart.js ran at ${t.chartAt} ms`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
