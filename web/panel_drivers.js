@@ -158,7 +158,9 @@
   }
 
   function renderFilters() {
-    const cats = [...new Set(data.drivers.map((r) => r.category))].sort((a, b) => categories.label(a).localeCompare(categories.label(b)));
+    // by label, case aside; not localeCompare: a page's first collation costs it ~40 ms
+    const key = (c) => categories.label(c).toLowerCase();
+    const cats = [...new Set(data.drivers.map((r) => r.category))].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
     const sel = $('drivers-cat');
     sel.replaceChildren(es.el('option', { value: '' }, 'all categories'), ...cats.map((c) => es.el('option', { value: c }, categories.label(c))));
     sel.value = view.get('dcat') || '';

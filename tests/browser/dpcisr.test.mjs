@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
-import { launch, openPage, barCenter } from '../support/browser.mjs';
+import { launch, openPage, barCenter, watchIntl } from '../support/browser.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 let srv, browser, runId, ndisId;
@@ -218,19 +218,12 @@ test('a trace without DPC/ISR tracing gets an empty state with the commands that
   await page.context().close();
 });
 
-// A page's first Intl use costs it 30–70 ms of main thread (web/common.js, fmt.fixed): the run
-// page formats its numbers and its charts' linear tick labels without Intl until it is fully
-// drawn, and every linear axis label is still the one Chart.js's own formatter gives.
+// The run page formats its numbers and its charts' linear tick labels without Intl until it
+// is fully drawn (watchIntl says why), and every linear axis label is still the one
+// Chart.js's own formatter gives.
 test('the ETW run page is drawn without Intl; linear tick labels are Chart.js\'s own', async () => {
   const page = await openPage(browser);
-  await page.addInitScript(() => {
-    window.intlUses = [];
-    const NF = Intl.NumberFormat, toLocale = Number.prototype.toLocaleString;
-    const seen = () => { window.intlUses.push(new Error().stack.split('\n').slice(2, 4).join(' ')); };
-    Intl.NumberFormat = function (...a) { seen(); return new NF(...a); };
-    Intl.NumberFormat.prototype = NF.prototype;
-    Number.prototype.toLocaleString = function (...a) { seen(); return toLocale.apply(this, a); }; // eslint-disable-line no-extend-native
-  });
+  await watchIntl(page);
   await page.goto(`${srv.url}/runs/${runId}`);
   await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
   const t = await page.evaluate(() => {
