@@ -15,12 +15,22 @@ const fmt = {
     if (fmt.missing(v)) return '—';
     const a = Math.abs(v);
     const d = digits !== undefined ? digits : Number.isInteger(v) ? 0 : a < 10 ? 2 : a < 100 ? 1 : 0;
-    return v.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+    return fmt.fixed(v, d);
+  },
+
+  // v with d decimals and en-US thousands separators ("-1,234.50"), without Intl: a page's
+  // first Intl use (toLocaleString, Intl.NumberFormat) costs it 30–70 ms of main thread,
+  // before the verdict when the run's facts were its first numbers (bench/README.md).
+  fixed(v, d) {
+    if (Math.abs(v) >= 1e21) return v.toLocaleString('en-US', { maximumFractionDigits: d }); // toFixed turns exponential
+    const s = Math.abs(v).toFixed(d), dot = s.indexOf('.');
+    const whole = (dot < 0 ? s : s.slice(0, dot)).replace(/\B(?=(\d{3})+$)/g, ',');
+    return `${v < 0 && /[1-9]/.test(s) ? '-' : ''}${whole}${dot < 0 ? '' : s.slice(dot)}`;
   },
 
   count(v) {
     if (fmt.missing(v)) return '—';
-    return Number.isInteger(v) ? v.toLocaleString('en-US') : fmt.number(v);
+    return Number.isInteger(v) ? fmt.fixed(v, 0) : fmt.number(v);
   },
 
   // A duration in µs → "220 µs" | "2.5 ms" | "1.0 s"; long ones as "2 min 5 s", "1 h 3 min".
@@ -35,7 +45,7 @@ const fmt = {
     let x = v, unit = 'µs';
     if (a >= 1e6) { x = v / 1e6; unit = 's'; } else if (a >= 1e3) { x = v / 1e3; unit = 'ms'; }
     if (Math.abs(x) >= 999.5 && unit !== 's') { x /= 1e3; unit = unit === 'ms' ? 's' : 'ms'; }
-    return `${Math.abs(x) < 9.95 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US')} ${unit}`;
+    return `${Math.abs(x) < 9.95 ? x.toFixed(1) : fmt.fixed(Math.round(x), 0)} ${unit}`;
   },
   // Zero keeps the unit asked for: "0 ms", "0 s".
   ms(v) { return fmt.missing(v) ? '—' : v === 0 ? '0 ms' : fmt.us(v * 1e3); },

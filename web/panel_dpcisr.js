@@ -9,7 +9,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const charts = {};
-  const api = (what, q) => es.api(`/api/runs/${encodeURIComponent(view.runId)}/dpcisr/${what}?${q}`);
+  const url = (what, q) => `/api/runs/${encodeURIComponent(view.runId)}/dpcisr/${what}?${q}`;
+  const api = (what, q) => es.api(url(what, q));
   let run = null;
   let moduleNames = new Map(); // id → name, from the module table
   let modRows = [];
@@ -336,6 +337,18 @@
   }
 
   // ---- loading ----
+  // The URLs of the answers a view draws: histogram, modules, timeline (one slice per 3 px
+  // of the heatmap's box, which must be shown), longest events.
+  function viewUrls() {
+    const mq = view.windowQuery();
+    if (view.get('cpus')) mq.set('cpus', view.get('cpus'));
+    const tq = filterQuery();
+    tq.set('points', String(Math.max(50, Math.min(600, Math.floor($('dpc-heat-box').clientWidth / 3)))));
+    const eq = filterQuery();
+    eq.set('limit', '25');
+    return [url('histogram', filterQuery()), url('modules', mq), url('timeline', tq), url('events', eq)];
+  }
+
   async function loadAll() {
     const my = ++seq;
     renderChips();
@@ -345,15 +358,8 @@
       b.classList.toggle('on', on); b.setAttribute('aria-pressed', String(on));
     }
     es.show($('dpc-error'), false);
-    const hq = filterQuery();
-    const mq = view.windowQuery();
-    if (view.get('cpus')) mq.set('cpus', view.get('cpus'));
-    const tq = filterQuery();
-    tq.set('points', String(Math.max(50, Math.min(600, Math.floor($('dpc-heat-box').clientWidth / 3)))));
-    const eq = filterQuery();
-    eq.set('limit', '25');
     try {
-      const [h, m, t, e] = await Promise.all([api('histogram', hq), api('modules', mq), api('timeline', tq), api('events', eq)]);
+      const [h, m, t, e] = await Promise.all(viewUrls().map(view.take));
       if (my !== seq) return;
       modRows = m.modules;
       moduleNames = new Map(modRows.map((r) => [r.id, r.name]));
@@ -410,5 +416,10 @@
     return loadAll();
   }
 
-  view.panels.push({ section: 'dpc-panel', applies: (r) => r.format === 'etl' && !!r.summary, init });
+  view.panels.push({
+    section: 'dpc-panel',
+    applies: (r) => r.format === 'etl' && !!r.summary,
+    askAhead: (r) => { if (r.summary.dpcisr_enabled !== false) for (const u of viewUrls()) view.askAhead(u); },
+    init,
+  });
 })();

@@ -8,15 +8,16 @@
 'use strict';
 
 const insideView = (function () {
-  const int = (n) => Number(n).toLocaleString('en-US');
+  const int = (n) => fmt.count(Number(n));
   const pct = (f) => `${(f * 100).toFixed(f >= 0.995 || f < 0.001 ? 0 : 1)} %`;
   const kindLabel = { normal_dpc: 'DPC', threaded_dpc: 'threaded DPC', timer_dpc: 'timer DPC', line_isr: 'ISR', msi_isr: 'MSI ISR' };
   const groupName = (g) => `${g.module} ${kindLabel[g.kind] || g.kind}${g.module_id === -2 ? ' (no DPC/ISR event)' : ''}`;
   const LEAVES = 6;   // leaf rows per group in the table
   const record = 'xperf -on PROC_THREAD+LOADER+PROFILE+DPC+INTERRUPT -stackwalk Profile';
 
+  const url = (runId, query) => `/api/runs/${encodeURIComponent(runId)}/dpcisr/inside?${query || ''}`;
   function load(runId, query) {
-    return es.api(`/api/runs/${encodeURIComponent(runId)}/dpcisr/inside?${query || ''}`);
+    return es.api(url(runId, query));
   }
 
   // The note above the table: nothing inside, no stacks, scope.
@@ -119,13 +120,16 @@ const insideView = (function () {
   function runPanel() {
     const $ = (id) => document.getElementById(id);
     let bar = null, seq = 0;
-    async function refresh() {
-      const my = ++seq;
+    const viewUrl = () => {
       const q = new URLSearchParams();
       const m = view.get('module');
       if (m !== null && /^-?\d+$/.test(m)) q.set('module', m);
+      return url(view.runId, q);
+    };
+    async function refresh() {
+      const my = ++seq;
       try {
-        const doc = await load(view.runId, q);
+        const doc = await view.take(viewUrl());
         if (my !== seq) return;
         $('dpc-inside-note').textContent = note(doc);
         es.show($('dpc-inside-box'), doc.groups.length > 0);
@@ -142,6 +146,7 @@ const insideView = (function () {
     view.panels.push({
       section: 'dpc-panel',
       applies: (r) => r.format === 'etl' && !!r.summary,
+      askAhead: (r) => { if (r.summary.dpcisr_enabled !== false) view.askAhead(viewUrl()); },
       init(r) {
         if (r.summary.dpcisr_enabled === false) { es.show($('dpc-inside-block'), false); return; }
         view.onChange((changed) => { if (changed.has('*') || changed.has('module')) refresh(); });

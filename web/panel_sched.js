@@ -74,13 +74,18 @@
         [fmt.ms(r.ready_behind_dpc_ns / 1e6), 1]]));
   }
 
-  async function load(run) {
+  // The syscalls' and the scheduling answers of the selection.
+  function urls(run, q) {
     const base = `/api/runs/${encodeURIComponent(run.id)}`;
+    return [`${base}/syscalls?${q}`, `${base}/scheduling?${q}`];
+  }
+
+  async function load(run) {
     const q = selection.query().toString();
     const err = $('sched-error');
     es.show(err, false);
     try {
-      const [sc, th] = await Promise.all([es.api(`${base}/syscalls?${q}`), es.api(`${base}/scheduling?${q}`)]);
+      const [sc, th] = await Promise.all(urls(run, q).map(view.take));
       showSyscalls(sc);
       showThreads(th);
       showSelection(sc, th);
@@ -98,5 +103,10 @@
     selection.watch(() => load(run));
   }
 
-  view.panels.push({ section: 'sched-panel', applies: (r) => r.format === 'etl' && !!r.summary, init });
+  view.panels.push({
+    section: 'sched-panel',
+    applies: (r) => r.format === 'etl' && !!r.summary,
+    askAhead: (run) => { for (const u of urls(run, selection.query().toString())) view.askAhead(u); },
+    init,
+  });
 })();

@@ -20,15 +20,11 @@
   let tree = null;
   let tagFile = null; // {name, text} of a picked .stacktags file; null = the default tags
   const expanded = new Set();
-  // Answers asked for ahead (askAhead), by URL, each handed out once by ask(); a panel's
-  // first view needs the processes, the tree and the tags: asked for together, not one
-  // after the other, and before the page's charts take the main thread.
-  const pending = new Map();
-  const ask = (url) => {
-    const p = pending.get(url);
-    pending.delete(url);
-    return p || es.api(url);
-  };
+  // A panel's first view needs the processes, the tree and the tags: asked for together
+  // (askAhead, view.askAhead), not one after the other, and before the page's charts take
+  // the main thread; ask(url) takes an answer asked for ahead, or asks afresh.
+  const ask = view.take;
+  let askedAhead = []; // dropped when the first view stops early (an error, no samples)
 
   const base = () => `/api/runs/${encodeURIComponent(view.runId)}`;
   // What a click on a frame opens in the butterfly: its function in the function view (when
@@ -233,12 +229,12 @@
 
   async function loadProcesses() {
     try { procs = await ask(processesUrl()); } catch (e) {
-      pending.clear();
+      view.dropAhead(askedAhead);
       $('stk-error').textContent = e.message; es.show($('stk-error'), true); return false;
     }
     es.show($('stk-error'), false);
     if (!procs.processes || !procs.total) {
-      pending.clear();
+      view.dropAhead(askedAhead);
       notRecorded(`Not recorded: this trace has no sampled CPU stacks. Record them with \`${RECORD}\` (the PROFILE samples, the process/thread and image rundowns, and a stack on each sample).`);
       return false;
     }
@@ -291,12 +287,8 @@
       if (view.get('smod')) urls.push(bflyUrl());
       if (!tagFile) urls.push(tagsUrl());
     }
-    for (const u of urls) {
-      if (pending.has(u)) continue;
-      const p = es.api(u);
-      p.catch(() => {}); // shown by whoever takes the answer
-      pending.set(u, p);
-    }
+    for (const u of urls) view.askAhead(u);
+    askedAhead = urls;
   }
 
   async function loadAll() {

@@ -11,8 +11,10 @@
   const STATUS = { pending: 'not looked up yet', not_found: 'not found', guid_mismatch: 'GUID mismatch', no_identity: 'no debug identity in the trace' };
   const baseName = (p) => p.split(/[\\/]/).pop();
 
+  const modulesUrl = () => `/api/runs/${encodeURIComponent(view.runId)}/modules`;
+
   async function refresh() {
-    const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
+    const doc = await view.take(modulesUrl());
     const mods = doc.modules.filter((m) => m.symbols);
     const missing = mods.filter((m) => m.symbols.pdb && m.symbols.status !== 'resolved');
     // resolved, but with more distinct stack frames than the job looks up (its why says
@@ -61,7 +63,7 @@
   const editToken = () => ($('edit-token') && $('edit-token').value.trim()) || es.loadToken(view.runId);
 
   async function pendingCount() {
-    const doc = await es.api(`/api/runs/${encodeURIComponent(view.runId)}/modules`);
+    const doc = await es.api(modulesUrl());
     return doc.modules.filter((m) => m.symbols && m.symbols.status === 'pending').length;
   }
 
@@ -100,6 +102,7 @@
   view.panels.push({
     section: 'dpc-panel',
     applies: (r) => r.format === 'etl' && !!r.summary,
+    askAhead: () => view.askAhead(modulesUrl()),
     init() {
       dropZone();
       $('sym-again').addEventListener('click', again);

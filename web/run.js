@@ -184,6 +184,7 @@
     // panels whose answers cost the server most ask for them now, while Chart.js runs
     for (const p of on) if (p.askAhead) p.askAhead(run);
     await chartScripts();
+    if (window.Chart) view.plainTicks(window.Chart);
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }
 

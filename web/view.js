@@ -85,6 +85,10 @@ const view = {
   // (so that charts stacked under it share the x axis pixel for pixel).
   // Callers pass a fixed max (100 % of a CPU for shares), not the largest value shown, so
   // a healthy trace stays pale instead of its busiest slice turning red.
+  // The cells are painted by the heatCells plugin, one fillRect each in its colour computed
+  // once here; the matrix elements keep only their geometry (tooltips, hit tests) and plain,
+  // shared options: a scriptable colour was resolved by Chart.js for each of thousands of
+  // cells on every update, most of the DPC/ISR panel's drawing time (bench/README.md).
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     const n = t.length;
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
@@ -99,12 +103,30 @@ const view = {
         ds.height = a.height / Math.max(labels.length, 1) + 0.5;
       },
     };
+    const colors = data.map((d) => view.heatColor(d.v !== null ? d.v / max : null));
+    const heatCells = {
+      id: 'heatCells',
+      beforeDatasetsDraw(chart) {
+        const a = chart.chartArea, ctx = chart.ctx, cells = chart.getDatasetMeta(0).data;
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
+        ctx.clip();
+        for (let i = 0; i < cells.length; i++) {
+          const c = cells[i];
+          ctx.fillStyle = colors[i];
+          ctx.fillRect(c.x, c.y, c.width, c.height);
+        }
+        ctx.restore();
+        return false; // the cells are drawn: the matrix elements are not
+      },
+    };
     return {
       type: 'matrix',
-      plugins: [cellSize],
+      plugins: [cellSize, heatCells],
       data: { datasets: [{
         label, data,
-        backgroundColor: (c) => view.heatColor(c.raw && c.raw.v !== null ? c.raw.v / max : null),
+        backgroundColor: 'transparent', // painted by heatCells
         borderWidth: 0,
         width: 1,
         height: 1,
@@ -122,6 +144,7 @@ const view = {
           tooltip: { callbacks: {
             title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
             label: tooltipLabel,
+            labelColor: (it) => ({ borderColor: '#6b7280', backgroundColor: colors[it.dataIndex] }),
           } },
         },
       },
@@ -137,6 +160,27 @@ const view = {
     const h = Math.min(640, Math.max(base, rows * rowPx + chrome));
     box.style.height = h > base ? `${h}px` : '';
     return Math.max(1, Math.ceil((rows * rowPx) / (h - chrome)));
+  },
+
+  // Linear axes' default tick labels by fmt.fixed instead of Intl (fmt.fixed says why): the
+  // decimals Chart.js 4's own formatter (Ticks.formatters.numeric) picks, en-US separators;
+  // scientific notation and an axis's ticks.format are still Chart.js's. Run once Chart.js
+  // has loaded, before the first chart.
+  plainTicks(Chart) {
+    const numeric = Chart.Ticks.formatters.numeric;
+    Chart.defaults.scales.linear.ticks.callback = function (value, index, ticks) {
+      if (value === 0) return '0';
+      if (this.options.ticks.format) return numeric.call(this, value, index, ticks);
+      let delta = value;
+      if (ticks.length > 1) {
+        const maxTick = Math.max(Math.abs(ticks[0].value), Math.abs(ticks[ticks.length - 1].value));
+        if (maxTick < 1e-4 || maxTick > 1e15) return numeric.call(this, value, index, ticks);
+        delta = ticks.length > 3 ? ticks[2].value - ticks[1].value : ticks[1].value - ticks[0].value;
+        if (Math.abs(delta) >= 1 && value !== Math.floor(value)) delta = value - Math.floor(value);
+      }
+      const log = Math.log10(Math.abs(delta));
+      return fmt.fixed(value, Number.isNaN(log) ? 1 : Math.max(Math.min(-Math.floor(log), 20), 0));
+    };
   },
 
   // Scale options that pin an axis to px wide (none when px is not given).
@@ -203,6 +247,24 @@ view.ask = (what) => {
   delete view.asked[what];
   return p || es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
 };
+// Answers a panel asks for ahead of its init (its askAhead, called by run.js as soon as the
+// verdict is drawn, before Chart.js runs), by URL: view.take(URL) hands each out once, any
+// other or later request asks afresh. The server computes and sends them while the browser
+// runs Chart.js, instead of after it.
+view.ahead = new Map();
+view.askAhead = (url) => {
+  if (view.ahead.has(url)) return;
+  const p = es.api(url);
+  p.catch(() => {}); // shown by whoever takes the answer
+  view.ahead.set(url, p);
+};
+view.take = (url) => {
+  const p = view.ahead.get(url);
+  view.ahead.delete(url);
+  return p || es.api(url);
+};
+// Forgets answers asked for ahead that will not be taken (a panel that stopped early).
+view.dropAhead = (urls) => { for (const u of urls) view.ahead.delete(u); };
 for (const what of ['', '/findings']) {
   view.asked[what] = es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
   view.asked[what].catch(() => {}); // failures are shown by whoever takes the answer

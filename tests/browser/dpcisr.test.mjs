@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, getJson, uploadAndWait, shared } from '../support/server.mjs';
-import { launch, openPage, barCenter } from '../support/browser.mjs';
+import { launch, openPage, barCenter, watchIntl } from '../support/browser.mjs';
 import { generate } from '../support/etlgen.mjs';
 
 let srv, browser, runId, ndisId;
@@ -85,10 +85,14 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   // The heatmap is coloured on the fixed 0–100 % scale with the 50 % limit marked: its
   // busiest cell gets the colour of its own share, not the darkest red of the ramp.
   await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-heat')));
+  // The colour is read back from the canvas pixel at the middle of that cell, as drawn.
   const heat = await page.evaluate(() => {
-    const ds = window.Chart.getChart(document.getElementById('dpc-heat')).data.datasets[0];
-    const top = ds.data.reduce((a, b) => (b.v > a.v ? b : a));
-    return { v: top.v, color: ds.backgroundColor({ raw: top }), want: view.heatColor(top.v), darkest: view.heatColor(1),
+    const chart = window.Chart.getChart(document.getElementById('dpc-heat'));
+    const data = chart.data.datasets[0].data;
+    const i = data.reduce((a, b, k) => (b.v > data[a].v ? k : a), 0);
+    const cell = chart.getDatasetMeta(0).data[i], r = chart.currentDevicePixelRatio;
+    const px = chart.ctx.getImageData(Math.floor((cell.x + cell.width / 2) * r), Math.floor((cell.y + cell.height / 2) * r), 1, 1).data;
+    return { v: data[i].v, color: `rgb(${px[0]}, ${px[1]}, ${px[2]})`, want: view.heatColor(data[i].v), darkest: view.heatColor(1),
       legend: document.getElementById('dpc-heat-legend').textContent };
   });
   assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
@@ -210,6 +214,62 @@ test('a trace without DPC/ISR tracing gets an empty state with the commands that
   await page.waitForFunction(() => document.getElementById('dpc-panel').dataset.ready === 'empty');
   await page.waitForFunction(() => /off/.test(document.getElementById('trace-facts').textContent));
   assert.equal(await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-hist')) || null), null);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// The run page formats its numbers and its charts' linear tick labels without Intl until it
+// is fully drawn (watchIntl says why), and every linear axis label is still the one
+// Chart.js's own formatter gives.
+test('the ETW run page is drawn without Intl; linear tick labels are Chart.js\'s own', async () => {
+  const page = await openPage(browser);
+  await watchIntl(page);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
+  const t = await page.evaluate(() => {
+    const uses = window.intlUses.slice();
+    const axes = [];
+    for (const canvas of document.querySelectorAll('canvas')) {
+      const c = window.Chart.getChart(canvas);
+      if (!c) continue;
+      for (const s of Object.values(c.scales)) {
+        if (s.type !== 'linear' || s.options.ticks.callback !== window.Chart.defaults.scales.linear.ticks.callback) continue;
+        const want = s.ticks.map((k, i) => window.Chart.Ticks.formatters.numeric.call(s, k.value, i, s.ticks));
+        axes.push({ id: `${canvas.id}.${s.id}`, got: s.ticks.map((k) => k.label), want });
+      }
+    }
+    return { uses, axes };
+  });
+  assert.deepEqual(t.uses, []);
+  assert.ok(t.axes.length >= 3, JSON.stringify(t.axes.map((a) => a.id)));
+  for (const a of t.axes) assert.deepEqual(a.got, a.want, a.id);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// The panels' first answers are asked for as soon as the verdict is drawn (their askAhead),
+// while Chart.js runs, not after it; each is asked for once.
+test('the panels ask for their first answers before Chart.js runs, once each', async () => {
+  const page = await openPage(browser);
+  await page.addInitScript(() => {
+    let chart;
+    Object.defineProperty(window, 'Chart', {
+      configurable: true,
+      get: () => chart,
+      set: (v) => { chart = v; if (!window.chartAt) window.chartAt = performance.now(); },
+    });
+  });
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
+  const t = await page.evaluate(() => ({
+    chartAt: window.chartAt,
+    asked: performance.getEntriesByType('resource').map((r) => ({ path: new URL(r.name).pathname, start: r.startTime }))
+      .filter((r) => /\/(drivers|dpcisr\/(histogram|modules|timeline|events|inside)|modules|syscalls|scheduling)$/.test(r.path)),
+  }));
+  assert.ok(t.chartAt > 0, 'Chart.js ran');
+  const paths = t.asked.map((r) => r.path.replace(/^.*\/runs\/[0-9a-f]+\//, '')).sort();
+  assert.deepEqual(paths, ['dpcisr/events', 'dpcisr/histogram', 'dpcisr/inside', 'dpcisr/modules', 'dpcisr/timeline', 'drivers', 'modules', 'scheduling', 'syscalls']);
+  for (const r of t.asked) assert.ok(r.start < t.chartAt, `${r.path} asked at ${r.start} ms, Chart.js ran at ${t.chartAt} ms`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

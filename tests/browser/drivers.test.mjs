@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, uploadAndWait, shared } from '../support/server.mjs';
-import { launch, openPage } from '../support/browser.mjs';
+import { launch, openPage, watchIntl } from '../support/browser.mjs';
 import { scan } from '../support/etlscan.mjs';
 
 const perfview = join(shared, 'samples', 'etl', 'perfview-net452-x64-compressed.etl');
@@ -20,8 +20,16 @@ test('PerfView sample: Idle, unknown kernel addresses and user code without an i
   const up = await uploadAndWait(srv.url, readFileSync(perfview), 'perfview.etl');
   assert.equal(up.body.state, 'done');
   const page = await openPage(browser);
+  await watchIntl(page);
   await page.goto(`${srv.url}/runs/${up.body.run.id}`);
   await page.waitForSelector('#drivers-special tr');
+  // The categories are listed by label, case aside, and sorted without Intl's collation
+  // until the page is drawn (watchIntl).
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
+  assert.deepEqual(await page.evaluate(() => window.intlUses), []);
+  const cats = await page.$$eval('#drivers-cat option', (os) => os.slice(1).map((o) => o.textContent));
+  assert.ok(cats.length >= 2, cats.join());
+  assert.deepEqual(cats, [...cats].sort((a, b) => a.localeCompare(b, 'en')));
   const rows = await page.$$eval('#drivers-special tr', (trs) => trs.map((tr) => ({
     kind: tr.dataset.special, text: tr.textContent, italic: getComputedStyle(tr.querySelector('td')).fontStyle,
   })));

@@ -39,3 +39,20 @@ export function barCenter(page, canvasId, index) {
     return { x: r.left + el.x, y: r.top + (el.y + el.base) / 2 };
   }, [canvasId, index]);
 }
+
+// Records, in window.intlUses, every use of Intl by the page (number formats, collation)
+// from its first script on: a page's first Intl use costs it 30–70 ms of main thread, so the
+// run page has none until it is fully drawn (web/common.js, fmt.fixed). Call before goto.
+export function watchIntl(page) {
+  return page.addInitScript(() => {
+    window.intlUses = [];
+    const NF = Intl.NumberFormat, Coll = Intl.Collator, toLocale = Number.prototype.toLocaleString, compare = String.prototype.localeCompare;
+    const seen = () => { window.intlUses.push(new Error().stack.split('\n').slice(2, 4).join(' ')); };
+    Intl.NumberFormat = function (...a) { seen(); return new NF(...a); };
+    Intl.NumberFormat.prototype = NF.prototype;
+    Intl.Collator = function (...a) { seen(); return new Coll(...a); };
+    Intl.Collator.prototype = Coll.prototype;
+    Number.prototype.toLocaleString = function (...a) { seen(); return toLocale.apply(this, a); }; // eslint-disable-line no-extend-native
+    String.prototype.localeCompare = function (...a) { seen(); return compare.apply(this, a); }; // eslint-disable-line no-extend-native
+  });
+}
