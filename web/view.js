@@ -236,21 +236,16 @@ const view = {
   },
 };
 
-// The two answers the verdict waits for — the run and its findings — are asked for as soon
-// as this script runs, not after every other script has loaded (DOMContentLoaded, where
-// run.js starts): on the loaded 2-core machine that was 0.4–0.6 s of waiting before the
-// first request went out (bench/pages.mjs). view.ask(WHAT) hands each answer out once
-// (run.js: '', panel_findings.js: '/findings'); any other or later request asks afresh.
-view.asked = {};
-view.ask = (what) => {
-  const p = view.asked[what];
-  delete view.asked[what];
-  return p || es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
-};
-// Answers a panel asks for ahead of its init (its askAhead, called by run.js as soon as the
-// verdict is drawn, before Chart.js runs), by URL: view.take(URL) hands each out once, any
-// other or later request asks afresh. The server computes and sends them while the browser
-// runs Chart.js, instead of after it.
+// Answers asked for ahead of their panel's init, by URL: view.take(URL) hands each out once,
+// any other or later request asks afresh. Two kinds:
+// - the two answers the verdict waits for, the run and its findings, asked for as soon as
+//   this script runs, not after every other script has loaded (DOMContentLoaded, where run.js
+//   starts): on the loaded 2-core machine that was 0.4–0.6 s of waiting before the first
+//   request went out (bench/pages.mjs). view.ask(WHAT) takes them (run.js: '',
+//   panel_findings.js: '/findings');
+// - a panel's first answers (its askAhead, called by run.js as soon as the verdict is
+//   drawn, before Chart.js runs): the server computes and sends them while the browser runs
+//   Chart.js, instead of after it.
 view.ahead = new Map();
 view.askAhead = (url) => {
   if (view.ahead.has(url)) return;
@@ -265,7 +260,6 @@ view.take = (url) => {
 };
 // Forgets answers asked for ahead that will not be taken (a panel that stopped early).
 view.dropAhead = (urls) => { for (const u of urls) view.ahead.delete(u); };
-for (const what of ['', '/findings']) {
-  view.asked[what] = es.api(`/api/runs/${encodeURIComponent(view.runId)}${what}`);
-  view.asked[what].catch(() => {}); // failures are shown by whoever takes the answer
-}
+view.runUrl = (what) => `/api/runs/${encodeURIComponent(view.runId)}${what}`;
+view.ask = (what) => view.take(view.runUrl(what));
+for (const what of ['', '/findings']) view.askAhead(view.runUrl(what));
