@@ -253,7 +253,8 @@ int server_lock_data_dir(const char *dir, char *err, size_t errlen)
 static void after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *public_id)
 {
 	struct server_ctx *s = ctx;
-	server_symbols_after_ingest(s->symbols, db, run_id, public_id);
+	(void)db; /* the symbol job writes a new version of the run's file */
+	server_symbols_queue(s->symbols, run_id);
 	server_warm_queue(s->warm, public_id);
 }
 

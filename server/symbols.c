@@ -258,11 +258,8 @@ int server_symbols_local_resolve(struct server_symbols *s, int64_t run_id,
 	return db_store_run_modify(s->store, run_id, resolve_local, &lr, err, errlen);
 }
 
-void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *public_id)
+void server_symbols_queue(struct server_symbols *s, int64_t run_id)
 {
-	(void)public_id;
-	struct server_symbols *s = ctx;
-	(void)db; /* the job writes a new version of the run's file */
 	if (!s || !s->any)
 		return;
 	pthread_mutex_lock(&s->mu);

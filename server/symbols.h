@@ -21,9 +21,10 @@ struct db_store;
 struct server_symbols *server_symbols_new(const char *data_dir, const char *symbol_path,
 					  struct db_store *store, char *err, size_t errlen);
 void server_symbols_free(struct server_symbols *s);
-/* The hook after an ingest (jobs.h): queues the run for the symbol job, which resolves every
- * module of the run with an identity along the symbol path. Does nothing without a path. */
-void server_symbols_after_ingest(void *ctx, sqlite3 *db, int64_t run_id, const char *public_id);
+/* After an ingest (server.c's jobs hook): queues the run for the symbol job, which resolves
+ * every module of the run with an identity along the symbol path. Does nothing without a
+ * path (or s NULL); a full queue leaves the run's modules pending and logs it. */
+void server_symbols_queue(struct server_symbols *s, int64_t run_id);
 /* Called on the job's thread each time the job has published a new version of a run
  * (after an ingest or a resolve-again; not when the run was gone or the job failed). */
 typedef void (*server_symbols_published_fn)(void *ctx, const char *public_id);
