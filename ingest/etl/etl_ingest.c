@@ -95,6 +95,7 @@
 
 #define PENDING_SAMPLES 16384        /* samples waiting for stacks (≈ 8 MiB of slots) */
 #define PENDING_HORIZON_NS 1000000000 /* ... for at most 1 s of trace time */
+#define ETL_RECENT_MODS 8 /* module_of's cache: covers the drivers of interleaved DPCs/ISRs */
 #define HOLD_PER_CPU 64 /* samples per CPU kept for a late DPC/ISR after the window */
 /* Frames waiting in the window and the holds: 6 MiB is ~520 Ki frames, 16,384 samples of
  * 32 frames each; deeper stacks shrink the window (samples shed, see above). With 251-frame
@@ -137,7 +138,9 @@ struct ctx {
 	struct etl_stack_cache stacks;
 	struct etl_tidmap tids;  /* thread → process: first seen (pass 1), then current (pass 2) */
 	struct etl_summary_facts facts;
-	const struct etl_module *last_mod; /* one-entry lookup cache */
+	/* lookup cache: the modules found last, round robin (module_of) */
+	const struct etl_module *recent_mod[ETL_RECENT_MODS];
+	unsigned recent_next;
 	struct etl_pending pend;
 	struct etl_procstats procs;
 	struct etl_addrs unknown_kernel, unknown_user;
@@ -217,7 +220,7 @@ static int one_image(struct ctx *c, const struct etl_event *ev, const struct etl
 	}
 	if (region_looked(c, space, im->base, im->size))
 		redo(c, "image", ev);
-	c->last_mod = NULL; /* the map may move */
+	memset(c->recent_mod, 0, sizeof c->recent_mod); /* the map may move */
 	return etl_modmap_add(&c->mods, im, k, t_ns, psize);
 }
 
@@ -587,6 +590,12 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 		cover_one(c, &h->slot[(h->head + i) % HOLD_PER_CPU], cpu, entry, exit, e);
 }
 
+/* Keep e among the recent answers of module_of, in place of the oldest. */
+static void recent_mod_note(struct ctx *c, const struct etl_module *e)
+{
+	c->recent_mod[c->recent_next++ % ETL_RECENT_MODS] = e;
+}
+
 /* One pass: a lookup in the map as it is now, noted (the module it returned, emitted to
  * the sink if new; the page if none) so a late image that would change it is caught. */
 static const struct etl_module *one_lookup(struct ctx *c, uint64_t addr, uint32_t pid,
@@ -611,26 +620,29 @@ static const struct etl_module *one_lookup(struct ctx *c, uint64_t addr, uint32_
 			return NULL;
 		}
 	}
-	c->last_mod = e;
+	recent_mod_note(c, e);
 	return e;
 }
 
 static const struct etl_module *module_of(struct ctx *c, uint64_t addr, uint32_t pid,
 					  int64_t t_ns, unsigned psize)
 {
-	const struct etl_module *e = c->last_mod;
-	/* consecutive events mostly hit the same driver: reuse it when it is unambiguous */
-	int kernel = etl_is_kernel_address(addr, psize);
+	/* events mostly hit one of a few drivers (interleaved DPCs/ISRs of several): reuse a
+	 * recent answer that holds the address, in its space, at that time */
+	uint64_t space = etl_is_kernel_address(addr, psize) ? 0 : (uint64_t)pid + 1;
 	if (c->one.on && t_ns > c->one.max_lookup_ns)
 		c->one.max_lookup_ns = t_ns;
-	if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
-	    (kernel ? e->space == 0 : e->space == (uint64_t)pid + 1))
-		return e;
+	for (unsigned i = 0; i < ETL_RECENT_MODS; i++) {
+		const struct etl_module *e = c->recent_mod[i];
+		if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
+		    e->space == space)
+			return e;
+	}
 	if (c->one.on)
 		return one_lookup(c, addr, pid, t_ns, psize);
-	e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	const struct etl_module *e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
 	if (e)
-		c->last_mod = e;
+		recent_mod_note(c, e);
 	return e;
 }
 

@@ -491,8 +491,8 @@ static uint64_t ticks_ns(uint64_t ticks, uint64_t freq)
 	return ticks / freq * 1000000000ull + ticks % freq * 1000000000ull / freq;
 }
 
-int etl_ioagg_event(struct etl_ioagg *a, const struct etl_event *ev, int group, int pass2,
-		    const struct etl_tidmap *tids, const struct etl_reader *r)
+int etl_ioagg_event_io(struct etl_ioagg *a, const struct etl_event *ev, int group, int pass2,
+		       const struct etl_tidmap *tids, const struct etl_reader *r)
 {
 	a->cpu = ev->cpu;
 	if (group == ETL_GROUP_FILEIO) {

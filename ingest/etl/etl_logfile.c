@@ -89,15 +89,6 @@ int etl_logfile_parse(const struct etl_event *ev, struct etl_logfile *lf)
 	return 0;
 }
 
-uint64_t etl_logfile_ticks_per_second(const struct etl_logfile *lf)
-{
-	switch (lf->clock_type) {
-	case ETL_CLOCK_SYSTEM: return 10000000u;
-	case ETL_CLOCK_CYCLES: return (uint64_t)lf->cpu_mhz * 1000000u;
-	default: return lf->perf_freq;
-	}
-}
-
 int etl_groupmask_parse(const struct etl_event *ev, uint32_t masks[8])
 {
 	if (ev->payload_len < 32)

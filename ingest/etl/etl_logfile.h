@@ -42,8 +42,15 @@ struct etl_logfile {
 int etl_logfile_parse(const struct etl_event *ev, struct etl_logfile *lf);
 
 /* The clock's ticks per second (PerfFreq, 10^7 for system time, MHz×10^6 for cycles);
- * 0 if unknown. */
-uint64_t etl_logfile_ticks_per_second(const struct etl_logfile *lf);
+ * 0 if unknown. Inline: etl_reader_ticks_to_ns asks it twice per DPC/ISR. */
+static inline uint64_t etl_logfile_ticks_per_second(const struct etl_logfile *lf)
+{
+	switch (lf->clock_type) {
+	case ETL_CLOCK_SYSTEM: return 10000000u;
+	case ETL_CLOCK_CYCLES: return (uint64_t)lf->cpu_mhz * 1000000u;
+	default: return lf->perf_freq;
+	}
+}
 
 /* Group masks from EventTrace/Extension (0/5) or EndExtension (0/32). Returns 1 if the
  * payload held a non-zero mask set (copied to masks[8]), 0 if all zero, -1 if too short. */

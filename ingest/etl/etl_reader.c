@@ -158,7 +158,7 @@ void etl_reader_close(struct etl_reader *r)
 	etl_walker_free(&r->walker);
 }
 
-uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
+uint64_t etl_reader_ticks_to_ns_any(const struct etl_reader *r, uint64_t ticks)
 {
 	uint64_t f = etl_logfile_ticks_per_second(&r->lf);
 	if (f == 0)
@@ -175,13 +175,3 @@ uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
 	return v > UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-int64_t etl_reader_ns(const struct etl_reader *r, uint64_t ts)
-{
-	uint64_t t0 = r->lf.header_timestamp;
-	if (ts >= t0) {
-		uint64_t v = etl_reader_ticks_to_ns(r, ts - t0);
-		return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-	}
-	uint64_t v = etl_reader_ticks_to_ns(r, t0 - ts);
-	return v > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)v;
-}

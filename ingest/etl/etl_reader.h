@@ -71,8 +71,31 @@ int etl_reader_next(struct etl_reader *r, struct etl_event *ev);
  * for the time-ordered merge which reads buffers itself). */
 void etl_reader_observe(struct etl_reader *r, const struct etl_event *ev);
 
-/* Ticks → ns since T0 / durations in ns (128-bit arithmetic, saturating). */
-int64_t etl_reader_ns(const struct etl_reader *r, uint64_t ts);
-uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks);
+/* Durations in ns (128-bit arithmetic, saturating): any clock, any count of ticks. */
+uint64_t etl_reader_ticks_to_ns_any(const struct etl_reader *r, uint64_t ticks);
+
+/* The same, inline for the common case — the clock cached at open, whole ns per tick, no
+ * overflow — as it runs at least twice per DPC/ISR: the call and its overflow test's 64-bit
+ * division were ~2 % of the parser thread's samples. */
+static inline uint64_t etl_reader_ticks_to_ns(const struct etl_reader *r, uint64_t ticks)
+{
+	uint64_t ns;
+	if (r->clock_k && etl_logfile_ticks_per_second(&r->lf) == r->clock_f &&
+	    !__builtin_mul_overflow(ticks, r->clock_k, &ns))
+		return ns;
+	return etl_reader_ticks_to_ns_any(r, ticks);
+}
+
+/* Ticks → ns since T0 (saturating at ±INT64_MAX). */
+static inline int64_t etl_reader_ns(const struct etl_reader *r, uint64_t ts)
+{
+	uint64_t t0 = r->lf.header_timestamp;
+	if (ts >= t0) {
+		uint64_t v = etl_reader_ticks_to_ns(r, ts - t0);
+		return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+	}
+	uint64_t v = etl_reader_ticks_to_ns(r, t0 - ts);
+	return v > (uint64_t)INT64_MAX ? -INT64_MAX : -(int64_t)v;
+}
 
 #endif

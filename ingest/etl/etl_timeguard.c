@@ -1,5 +1,5 @@
-/* etl_timeguard.c — the plausible-time window of a trace and the per-buffer order check
- * (etl_timeguard.h). All arithmetic saturates: header fields are untrusted too. */
+/* etl_timeguard.c — the plausible-time window of a trace (its per-event checks are inline
+ * in etl_timeguard.h). All arithmetic saturates: header fields are untrusted too. */
 #include "etl_timeguard.h"
 
 /* ns → ticks of a clock with f ticks per second, saturating. */
@@ -36,20 +36,4 @@ void etl_time_guard_init(struct etl_time_guard *g, const struct etl_logfile *lf)
 	g->lo = t0 > reach ? t0 - reach : 0;
 	g->hi = sat_add(t0, reach);
 	g->backstep = ns_to_ticks(ETL_TIME_BACKSTEP_NS, f);
-}
-
-int etl_time_guard_in_window(const struct etl_time_guard *g, uint64_t ts)
-{
-	return !g->active || (ts >= g->lo && ts <= g->hi);
-}
-
-int etl_time_guard_check(const struct etl_time_guard *g, uint64_t *prev, uint64_t ts)
-{
-	if (!g->active)
-		return 1;
-	if (!etl_time_guard_in_window(g, ts))
-		return 0;
-	uint64_t p = *prev;
-	*prev = ts;
-	return !(p && ts < p && p - ts > g->backstep);
 }

@@ -31,11 +31,25 @@ struct etl_time_guard {
 
 /* Derive the window from a parsed logfile header. */
 void etl_time_guard_init(struct etl_time_guard *g, const struct etl_logfile *lf);
-/* 1 if ts lies in the window (always 1 when inactive). */
-int etl_time_guard_in_window(const struct etl_time_guard *g, uint64_t ts);
+/* 1 if ts lies in the window (always 1 when inactive). Inline, as is the check below:
+ * both run for every event (the check) or every DPC/ISR (the window). */
+static inline int etl_time_guard_in_window(const struct etl_time_guard *g, uint64_t ts)
+{
+	return !g->active || (ts >= g->lo && ts <= g->hi);
+}
 /* Check an event time against the window and against *prev, the time of the buffer's
  * previous event (0 = none yet). Returns 1 (plausible) or 0 (damaged); *prev becomes ts
  * when ts is in the window, so one outlier costs at most one neighbour. */
-int etl_time_guard_check(const struct etl_time_guard *g, uint64_t *prev, uint64_t ts);
+static inline int etl_time_guard_check(const struct etl_time_guard *g, uint64_t *prev,
+				       uint64_t ts)
+{
+	if (!g->active)
+		return 1;
+	if (!etl_time_guard_in_window(g, ts))
+		return 0;
+	uint64_t p = *prev;
+	*prev = ts;
+	return !(p && ts < p && p - ts > g->backstep);
+}
 
 #endif
