@@ -126,6 +126,9 @@ int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out);
  * db_close): the catalog's lookup of every run request. */
 int db_run_get_kept(sqlite3 *db, const char *public_id, struct db_run *out);
 void db_run_clear(struct db_run *r);
+/* Run run_id's public id into out (len ≥ DB_PUBLIC_ID_LEN + 1): 0 found, 1 no such run,
+ * -1 error; out is "" unless 0. */
+int db_run_public_id(sqlite3 *db, int64_t run_id, char *out, size_t len);
 /* Newest first. cb returns non-zero to stop. */
 int db_run_list(sqlite3 *db, int (*cb)(void *ud, const struct db_run *r), void *ud);
 

@@ -78,6 +78,20 @@ static int run_get(sqlite3 *db, const char *public_id, struct db_run *out, int k
 	return rc;
 }
 
+int db_run_public_id(sqlite3 *db, int64_t run_id, char *out, size_t len)
+{
+	sqlite3_stmt *q;
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT public_id FROM runs WHERE id=?", -1, &q, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(q, 1, run_id);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return out[0] ? 0 : rc == SQLITE_ROW || rc == SQLITE_DONE ? 1 : -1;
+}
+
 int db_run_get(sqlite3 *db, const char *public_id, struct db_run *out)
 {
 	return run_get(db, public_id, out, 0);

@@ -203,17 +203,10 @@ void db_store_run_abandon(struct db_store *st, struct db_run_writer *w)
  * the catalog only), and the placeholder row out (db_store_run_begin). */
 static int take_row(sqlite3 *db, int64_t run_id, struct db_run *row, char *token, size_t len)
 {
-	sqlite3_stmt *q;
-	char public_id[DB_PUBLIC_ID_LEN + 1] = "";
+	char public_id[DB_PUBLIC_ID_LEN + 1];
 	if (db_run_edit_token(db, run_id, token, len) != 0 ||
-	    sqlite3_prepare_v2(db, "SELECT public_id FROM runs WHERE id=?", -1, &q, NULL) !=
-		    SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		snprintf(public_id, sizeof public_id, "%s", sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-	if (!public_id[0] || db_run_get(db, public_id, row) != 0)
+	    db_run_public_id(db, run_id, public_id, sizeof public_id) != 0 ||
+	    db_run_get(db, public_id, row) != 0)
 		return -1;
 	if (exec_ids(db, "UPDATE runs SET edit_token='' WHERE id=?", run_id, 0) == 1 &&
 	    exec_ids(db, "DELETE FROM runs WHERE id=?", run_id - 1, 0) == 1)

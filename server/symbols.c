@@ -51,19 +51,6 @@ struct job_run {
 	char public_id[DB_PUBLIC_ID_LEN + 1];
 };
 
-/* The run's public id into out ("" when the file has none) */
-static void public_id_of(sqlite3 *db, int64_t run, char *out, size_t len)
-{
-	sqlite3_stmt *q;
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, "SELECT public_id FROM runs WHERE id=?", -1, &q, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(q, 1, run);
-	if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-		snprintf(out, len, "%s", (const char *)sqlite3_column_text(q, 0));
-	sqlite3_finalize(q);
-}
-
 /* Resolve every module of the run along the symbol path, in the run's new version. */
 static int resolve_all(void *ud, sqlite3 *db, int64_t run, char *err, size_t errlen)
 {
@@ -71,7 +58,7 @@ static int resolve_all(void *ud, sqlite3 *db, int64_t run, char *err, size_t err
 	struct server_symbols *s = jr->s;
 	struct sym_run_stats st;
 	sym_opts opts = {.progress = cancel_if_stopping, .ctx = s};
-	public_id_of(db, run, jr->public_id, sizeof jr->public_id);
+	db_run_public_id(db, run, jr->public_id, sizeof jr->public_id);
 	return sym_run_resolve_hiding(db, run, -1, &s->path, &opts, s->dir, &st, err, errlen);
 }
 
