@@ -1,8 +1,8 @@
 /* warm.c — the kept-stacks warmer (warm.h): one thread, a slot for the run it warms next,
  * and a stop flag that the warm's SQLite progress handler reads.
  *
- * Invariants (under mu): next[0] != 0 iff a run waits; cur[0] != 0 iff a run is warmed;
- * busy is 1 from the queueing of a run until its warm has ended; stop, once 1, stays 1, and
+ * Invariants (under mu): next[0] != 0 iff a run waits; cur[0] != 0 iff a run is warmed
+ * (so the stats' busy is either, not kept apart); stop, once 1, stays 1, and
  * the thread takes no run after it; superseded is 1 only while cur's run was queued again
  * during its warm (a newer version of it, e.g. after the symbol job): the warm stops, and
  * the waiting one loads the run's current version. Once idle, every queued run was counted
@@ -96,9 +96,7 @@ static void *warm_main(void *arg)
 			w->st.dropped++; /* its run waits again */
 		else
 			w->st.not_kept++;
-		w->st.busy = w->next[0] != '\0';
 	}
-	w->st.busy = 0;
 	pthread_mutex_unlock(&w->mu);
 	db_reader_free(rd);
 	return NULL;
@@ -141,7 +139,6 @@ void server_warm_queue(struct server_warm *w, const char *public_id)
 		if (!strcmp(w->cur, public_id)) /* a newer version of the run in progress */
 			atomic_store(&w->superseded, 1);
 		strcpy(w->next, public_id);
-		w->st.busy = 1;
 		pthread_cond_signal(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
@@ -165,5 +162,6 @@ void server_warm_stats(struct server_warm *w, struct server_warm_stats *st)
 {
 	pthread_mutex_lock(&w->mu);
 	*st = w->st;
+	st->busy = w->next[0] || w->cur[0];
 	pthread_mutex_unlock(&w->mu);
 }
