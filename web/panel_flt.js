@@ -34,7 +34,11 @@
       return 'File not identified: this run was read before the FileObject slot was pinned; upload the trace again to see files.';
     if (d.files_identified)
       return `Files: the records' ${fo.slot} pointer is the file object — ${fmt.count(fo.matches[fo.slot])} of ${fmt.count(fo.records)} deciding records held one of the trace's FileIo file objects there.`;
-    return `File not identified: no pointer of the minifilter records clearly matched the trace's FileIo file objects (${fmt.count(fo.file_objects_seen)} seen). Record FileIO and Filename events with the minifilter ones to see files.`;
+    if (!fo.file_objects_seen)
+      return `File not identified: no pointer of the minifilter records clearly matched the trace's FileIo file objects (${fmt.count(fo.file_objects_seen)} seen). Record FileIO and Filename events with the minifilter ones to see files.`;
+    // FileIo objects were recorded: the records' layout, not the recording, left it open
+    const best = Math.max(0, ...Object.values(fo.matches || {}));
+    return `File not identified: the trace has ${fmt.count(fo.file_objects_seen)} FileIo file objects, but no pointer of the minifilter records matched them clearly (at most ${fmt.count(best)} of ${fmt.count(fo.records)} deciding records); files are not guessed.`;
   }
 
   function render(d) {
