@@ -38,6 +38,7 @@
 #include "sink.h"
 
 #define ETL_SLICEFACTS_CAP (1u << 16)
+#define ETL_SLICEFACTS_REGIONS 8u /* of the map, by slice (etl_slicefacts.c slot_of) */
 #define ETL_SLICEFACTS_PIECES (1ull << 24)
 enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
        SINK_FACT_READY_DPC = 3 };
