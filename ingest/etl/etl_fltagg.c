@@ -267,7 +267,7 @@ int etl_fltagg_emit(const struct etl_fltagg *a, const struct ingest_sink *sink)
 			 "of the trace's %zu FileIo file objects sat in FileObject %llu, FileContext "
 			 "%llu, IrpPtr %llu, CallbackDataPtr %llu times (a slot needs %d and half of "
 			 "them, the others a quarter of it); files are not identified",
-			 (unsigned long long)a->decided_valid, a->objects.n,
+			 (unsigned long long)a->decided_valid, a->objects.seen.n,
 			 (unsigned long long)a->pin_matches[ETL_FLT_FILE_OBJECT],
 			 (unsigned long long)a->pin_matches[ETL_FLT_FILE_CONTEXT],
 			 (unsigned long long)a->pin_matches[ETL_FLT_IRP],
@@ -322,7 +322,7 @@ cJSON *etl_fltagg_summary(const struct etl_fltagg *a)
 		cJSON *m = cJSON_AddObjectToObject(fo, "matches");
 		for (unsigned i = ETL_FLT_FILE_OBJECT; m && i < ETL_FLT_SLOTS; i++)
 			cJSON_AddNumberToObject(m, slot_name[i], (double)a->pin_matches[i]);
-		cJSON_AddNumberToObject(fo, "file_objects_seen", (double)a->objects.n);
+		cJSON_AddNumberToObject(fo, "file_objects_seen", (double)a->objects.seen.n);
 		cJSON_AddNumberToObject(fo, "file_objects_dropped", (double)a->objects.dropped);
 	}
 	cJSON_AddNumberToObject(o, "invalid_after_accept", (double)a->invalid_after_accept);

@@ -1,5 +1,4 @@
 /* etl_fltpin.c — the FileObject set and the slot rule of etl_fltpin.h. */
-#include <stdlib.h>
 #include <string.h>
 #include "etl_fltpin.h"
 
@@ -10,63 +9,35 @@ void etl_fltpin_init(struct etl_fltpin *p)
 
 void etl_fltpin_free(struct etl_fltpin *p)
 {
-	free(p->t);
+	etl_u64map_clear(&p->seen);
 	memset(p, 0, sizeof *p);
-}
-
-static size_t slot_of(const struct etl_fltpin_slot *t, size_t cap, uint64_t object)
-{
-	uint64_t h = object * 0x9e3779b97f4a7c15ull;
-	size_t i = (size_t)(h ^ h >> 29) & (cap - 1);
-	while (t[i].object && t[i].object != object)
-		i = (i + 1) & (cap - 1);
-	return i;
 }
 
 int etl_fltpin_note(struct etl_fltpin *p, uint64_t object, uint64_t key)
 {
 	if (!object)
 		return 0;
-	if (p->cap) {
-		struct etl_fltpin_slot *e = &p->t[slot_of(p->t, p->cap, object)];
-		if (e->object) {
-			if (key)
-				e->key = key;
+	struct etl_u64map_slot *e = etl_u64map_find(&p->seen, object);
+	if (!e) {
+		if (p->seen.n >= ETL_FLTPIN_MAX_OBJECTS) {
+			p->dropped++;
 			return 0;
 		}
-	}
-	if (p->n >= ETL_FLTPIN_MAX_OBJECTS) {
-		p->dropped++;
-		return 0;
-	}
-	if ((p->n + 1) * 2 > p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 1024;
-		struct etl_fltpin_slot *t = calloc(ncap, sizeof *t);
-		if (!t)
+		if (!(e = etl_u64map_add(&p->seen, object, NULL)))
 			return -1;
-		for (size_t i = 0; i < p->cap; i++)
-			if (p->t[i].object)
-				t[slot_of(t, ncap, p->t[i].object)] = p->t[i];
-		free(p->t);
-		p->t = t;
-		p->cap = ncap;
-	}
-	struct etl_fltpin_slot *e = &p->t[slot_of(p->t, p->cap, object)];
-	e->object = object;
-	e->key = key;
-	p->n++;
+		e->val = key;
+	} else if (key)
+		e->val = key;
 	return 0;
 }
 
 int etl_fltpin_has(const struct etl_fltpin *p, uint64_t object, uint64_t *key)
 {
-	if (!object || !p->cap)
-		return 0;
-	const struct etl_fltpin_slot *e = &p->t[slot_of(p->t, p->cap, object)];
-	if (!e->object)
+	const struct etl_u64map_slot *e = etl_u64map_find(&p->seen, object);
+	if (!e)
 		return 0;
 	if (key)
-		*key = e->key;
+		*key = e->val;
 	return 1;
 }
 

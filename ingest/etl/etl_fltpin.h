@@ -6,21 +6,20 @@
  * Invariants: at most ETL_FLTPIN_MAX_OBJECTS objects; later new ones are counted in
  * `dropped`, never evicted (a dropped object only weakens the evidence, never fakes it);
  * object 0 is never stored; a known object's key is kept unless a later event gives a
- * non-zero one. */
+ * non-zero one. Memory: etl_u64map.h's slots, so at most 512 Ki slots of 16 bytes (8 MiB)
+ * at the cap. */
 #ifndef ETLSCOPE_ETL_FLTPIN_H
 #define ETLSCOPE_ETL_FLTPIN_H
 #include <stddef.h>
 #include <stdint.h>
+#include "etl_u64map.h"
 
 #define ETL_FLTPIN_MAX_OBJECTS (1u << 18)
 /* the rule (etl_fltpin_choose): at least this many matching records … */
 #define ETL_FLTPIN_MIN_MATCHES 4
 
-struct etl_fltpin_slot { uint64_t object, key; };
-
 struct etl_fltpin {
-	struct etl_fltpin_slot *t; /* open addressing, object 0 = empty */
-	size_t cap, n;
+	struct etl_u64map seen; /* FileObject → FileKey; seen.n = how many */
 	uint64_t dropped;
 };
 

@@ -17,7 +17,7 @@ void etl_ioagg_free(struct etl_ioagg *a)
 	for (size_t i = 0; i < a->strings_n; i++)
 		free(a->strings[i]);
 	free(a->strings);
-	free(a->names);
+	etl_u64map_clear(&a->names);
 	free(a->rows);
 	free(a->pending);
 	free(a->deferred);
@@ -42,19 +42,12 @@ static size_t hash64(uint64_t k, size_t cap)
 	return (size_t)(k & (cap - 1));
 }
 
-static struct etl_ioagg_name *name_slot(struct etl_ioagg_name *t, size_t cap, uint64_t key)
-{
-	size_t i = hash64(key, cap);
-	while (t[i].key && t[i].key != key)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
-}
-
 static const char *name_of(const struct etl_ioagg *a, uint64_t key)
 {
 	if (!key)
 		return NULL;
-	const char *path = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
+	const struct etl_u64map_slot *e = etl_u64map_find(&a->names, key);
+	const char *path = e ? a->strings[e->val] : NULL;
 	if (!path && a->missed_names)
 		etl_keyset_note(a->missed_names, key, 0);
 	return path;
@@ -72,38 +65,27 @@ int etl_ioagg_name(struct etl_ioagg *a, uint64_t key, const char *path)
 		return 0;
 	if (a->missed_names && etl_keyset_has(a->missed_names, key, 0))
 		a->late_name = 1; /* an I/O before went without this name */
-	const char *old = a->names_cap ? name_slot(a->names, a->names_cap, key)->path : NULL;
-	if (old && strcmp(old, path) == 0)
+	const struct etl_u64map_slot *old = etl_u64map_find(&a->names, key);
+	if (old && strcmp(a->strings[old->val], path) == 0)
 		return 0;
-	if (a->names_n >= ETL_IOAGG_MAX_NAMES || a->name_bytes + len + 1 > ETL_IOAGG_MAX_NAME_BYTES) {
+	if (a->names.n >= ETL_IOAGG_MAX_NAMES || a->name_bytes + len + 1 > ETL_IOAGG_MAX_NAME_BYTES) {
 		a->names_dropped++;
 		return 0;
-	}
-	if ((a->names_n + 1) * 2 > a->names_cap) {
-		size_t ncap = a->names_cap ? a->names_cap * 2 : 1024;
-		struct etl_ioagg_name *t = calloc(ncap, sizeof *t);
-		if (!t)
-			return -1;
-		for (size_t i = 0; i < a->names_cap; i++)
-			if (a->names[i].key)
-				*name_slot(t, ncap, a->names[i].key) = a->names[i];
-		free(a->names);
-		a->names = t;
-		a->names_cap = ncap;
 	}
 	if (etl_grow((void **)&a->strings, &a->strings_cap, a->strings_n + 1, sizeof(char *)))
 		return -1;
 	char *s = malloc(len + 1);
 	if (!s)
 		return -1;
+	struct etl_u64map_slot *e = etl_u64map_add(&a->names, key, NULL);
+	if (!e) {
+		free(s);
+		return -1;
+	}
 	memcpy(s, path, len + 1);
+	e->val = a->strings_n;
 	a->strings[a->strings_n++] = s;
 	a->name_bytes += len + 1;
-	struct etl_ioagg_name *e = name_slot(a->names, a->names_cap, key);
-	if (!e->key)
-		a->names_n++;
-	e->key = key;
-	e->path = s;
 	return 0;
 }
 

@@ -20,13 +20,13 @@
 #include "etl_fileio.h"
 #include "etl_slicefacts.h"
 #include "etl_fltpin.h"
+#include "etl_u64map.h"
 
 #define ETL_IOAGG_MAX_NAMES (1u << 20)
 #define ETL_IOAGG_MAX_NAME_BYTES (64u << 20)
 #define ETL_IOAGG_MAX_ROWS 65536u
 #define ETL_IOAGG_QUEUE_DISKS 16
 
-struct etl_ioagg_name { uint64_t key; char *path; };
 /* A row of the table: a disk I/O row, or (disk = ETL_IOAGG_FILE_ROW, op = FileIo type) a
  * file operation row, whose completed count lives beside it. */
 #define ETL_IOAGG_FILE_ROW UINT32_MAX
@@ -37,9 +37,9 @@ struct etl_ioagg_pending { uint64_t irp; int64_t t_ns; uint32_t pid, tid; uint16
 struct etl_ioagg_slow { struct sink_disk_io_slow s; };
 
 struct etl_ioagg {
-	struct etl_ioagg_name *names;   /* open addressing, key 0 = empty */
-	size_t names_cap, names_n, name_bytes;
-	char **strings;                 /* every stored path, for _free */
+	struct etl_u64map names;        /* file object / key → index of its path in strings */
+	size_t name_bytes;
+	char **strings;                 /* every stored path (a replaced one too), for _free */
 	size_t strings_n, strings_cap;
 	struct etl_ioagg_row *rows;     /* open addressing by (disk, op, pid, file pointer) */
 	size_t rows_cap, rows_n;

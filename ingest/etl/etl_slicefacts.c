@@ -1,7 +1,21 @@
-/* etl_slicefacts.c — the bounded per-slice fact map of etl_slicefacts.h. */
+/* etl_slicefacts.c — the bounded per-slice fact maps of etl_slicefacts.h. */
 #include <stdlib.h>
 #include <string.h>
 #include "etl_slicefacts.h"
+
+static int map_init(struct etl_slicefacts_map *m)
+{
+	m->v = calloc(ETL_SLICEFACTS_CAP / 2, sizeof *m->v);
+	m->slot = calloc(ETL_SLICEFACTS_CAP, sizeof *m->slot);
+	m->n = 0;
+	return m->v && m->slot ? 0 : -1;
+}
+
+static void map_free(struct etl_slicefacts_map *m)
+{
+	free(m->v);
+	free(m->slot);
+}
 
 int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink)
 {
@@ -10,27 +24,39 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 	f->pieces_left = ETL_SLICEFACTS_PIECES;
 	if (!f->sink)
 		return 0;
-	f->map = calloc(ETL_SLICEFACTS_CAP, sizeof *f->map);
-	f->roll = calloc(ETL_SLICEFACTS_CAP, sizeof *f->roll);
-	f->whole = calloc(ETL_SLICEFACTS_CAP, sizeof *f->whole);
-	return f->map && f->roll && f->whole ? 0 : -1;
+	int rc = map_init(&f->map);
+	rc |= map_init(&f->roll);
+	rc |= map_init(&f->whole);
+	return rc;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
 {
-	free(f->map);
-	free(f->roll);
-	free(f->whole);
+	map_free(&f->map);
+	map_free(&f->roll);
+	map_free(&f->whole);
 	memset(f, 0, sizeof *f);
 }
 
-static size_t slot_of(const struct sink_slice_fact *k)
+/* Where key k is looked for first, and the odd step of its probe sequence. The first probe
+ * falls in the region of its slice (ETL_SLICEFACTS_REGIONS regions, slice modulo their
+ * number): the events come in time order, so the keys being added to at any moment are
+ * those of one or two slices, and a region of them (~450 KB) stays in the cache where keys
+ * spread over the whole 3.6 MB map missed it on nearly every add. Collisions step by the
+ * odd stride over the whole map (double hashing: an odd stride visits every slot of a
+ * power-of-two map), so a slice with more keys than its region spills thinly everywhere
+ * instead of into a long run of probes. Where a key sits never changes what is emitted:
+ * a flush sorts the keys. */
+static size_t slot_of(const struct sink_slice_fact *k, size_t *step)
 {
 	uint64_t h = k->key * 0x9e3779b97f4a7c15ull;
-	h ^= ((uint64_t)k->slice << 32 | k->tid) * 0xff51afd7ed558ccdull;
+	h ^= (uint64_t)k->tid * 0xff51afd7ed558ccdull;
 	h ^= ((uint64_t)k->pid << 24 | (uint64_t)k->cpu << 8 | k->domain) * 0xc4ceb9fe1a85ec53ull;
 	h ^= h >> 29;
-	return (size_t)(h & (ETL_SLICEFACTS_CAP - 1));
+	*step = (size_t)(h >> 32) | 1;
+	size_t region = (size_t)(k->slice % ETL_SLICEFACTS_REGIONS) *
+			(ETL_SLICEFACTS_CAP / ETL_SLICEFACTS_REGIONS);
+	return region + (size_t)(h & (ETL_SLICEFACTS_CAP / ETL_SLICEFACTS_REGIONS - 1));
 }
 
 static int same(const struct sink_slice_fact *a, const struct sink_slice_fact *b)
@@ -59,24 +85,24 @@ static int key_order(const void *pa, const void *pb)
 	return x < y ? -1 : x > y;
 }
 
-static int map_add(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *count,
+static int map_add(struct etl_slicefacts *f, struct etl_slicefacts_map *map,
 		   const struct sink_slice_fact *k, uint64_t n, uint64_t m, uint64_t ns,
 		   uint64_t bytes);
 
 /* Add the k 100 ms keys being emitted to their per-second and whole-trace rollups: once
  * per key and flush instead of once per contribution (a key holds several). */
-static int roll_up(struct etl_slicefacts *f, const struct sink_slice_fact *map, size_t k)
+static int roll_up(struct etl_slicefacts *f, const struct sink_slice_fact *v, size_t k)
 {
 	for (size_t i = 0; i < k; i++) {
-		const struct sink_slice_fact *e = &map[i];
+		const struct sink_slice_fact *e = &v[i];
 		struct sink_slice_fact r = {(uint8_t)(e->domain + SINK_FACT_SECOND), e->cpu,
 					    (uint32_t)(e->slice / SINK_FACT_SLICES_PER_SECOND),
 					    e->pid, e->tid, e->key, 0, 0, 0, 0};
-		if (map_add(f, f->roll, &f->n_roll, &r, e->n, e->m, e->ns, e->bytes) < 0)
+		if (map_add(f, &f->roll, &r, e->n, e->m, e->ns, e->bytes) < 0)
 			return f->rc;
 		r.domain = (uint8_t)(e->domain + SINK_FACT_WHOLE);
 		r.slice = 0;
-		if (map_add(f, f->whole, &f->n_whole, &r, e->n, e->m, e->ns, e->bytes) < 0)
+		if (map_add(f, &f->whole, &r, e->n, e->m, e->ns, e->bytes) < 0)
 			return f->rc;
 	}
 	return 0;
@@ -84,21 +110,17 @@ static int roll_up(struct etl_slicefacts *f, const struct sink_slice_fact *map, 
 
 /* Emit one map's keys in the store's order and empty it (the 100 ms map's rolled up
  * first). */
-static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *n)
+static int flush_map(struct etl_slicefacts *f, struct etl_slicefacts_map *map)
 {
-	if (!f->sink || f->rc < 0 || !*n)
+	if (!f->sink || f->rc < 0 || !map->n)
 		return f->rc;
-	/* compact the used slots to the front, then one batch */
-	size_t k = 0;
-	for (size_t i = 0; i < ETL_SLICEFACTS_CAP; i++)
-		if (map[i].domain)
-			map[k++] = map[i];
-	qsort(map, k, sizeof *map, key_order);
-	if (map == f->map && roll_up(f, map, k) < 0)
+	size_t k = map->n;
+	qsort(map->v, k, sizeof *map->v, key_order);
+	if (map == &f->map && roll_up(f, map->v, k) < 0)
 		return f->rc;
-	int rc = f->sink->slice_facts(f->sink->ud, map, k);
-	memset(map, 0, ETL_SLICEFACTS_CAP * sizeof *map);
-	*n = 0;
+	int rc = f->sink->slice_facts(f->sink->ud, map->v, k);
+	memset(map->slot, 0, ETL_SLICEFACTS_CAP * sizeof *map->slot);
+	map->n = 0;
 	if (rc < 0)
 		f->rc = rc;
 	return f->rc;
@@ -106,29 +128,30 @@ static int flush_map(struct etl_slicefacts *f, struct sink_slice_fact *map, size
 
 int etl_slicefacts_flush(struct etl_slicefacts *f)
 {
-	if (flush_map(f, f->map, &f->n) < 0 || flush_map(f, f->roll, &f->n_roll) < 0)
+	if (flush_map(f, &f->map) < 0 || flush_map(f, &f->roll) < 0)
 		return f->rc;
-	return flush_map(f, f->whole, &f->n_whole);
+	return flush_map(f, &f->whole);
 }
 
-/* Add to key k of a map (emitting the map first when it is half full). */
-static int map_add(struct etl_slicefacts *f, struct sink_slice_fact *map, size_t *count,
+/* Add to key k of a map (emitting the map first when it is full: ETL_SLICEFACTS_CAP / 2
+ * keys, so the slot table is at most half used). */
+static int map_add(struct etl_slicefacts *f, struct etl_slicefacts_map *map,
 		   const struct sink_slice_fact *k, uint64_t n, uint64_t m, uint64_t ns,
 		   uint64_t bytes)
 {
-	size_t i = slot_of(k);
-	while (map[i].domain && !same(&map[i], k))
-		i = (i + 1) & (ETL_SLICEFACTS_CAP - 1);
-	if (!map[i].domain) {
-		if (*count + 1 > ETL_SLICEFACTS_CAP / 2) {
-			if (flush_map(f, map, count) < 0)
+	size_t step, i = slot_of(k, &step);
+	while (map->slot[i] && !same(&map->v[map->slot[i] - 1], k))
+		i = (i + step) & (ETL_SLICEFACTS_CAP - 1);
+	if (!map->slot[i]) {
+		if (map->n + 1 > ETL_SLICEFACTS_CAP / 2) {
+			if (flush_map(f, map) < 0)
 				return f->rc;
-			i = slot_of(k);
+			i = slot_of(k, &step);
 		}
-		map[i] = *k;
-		(*count)++;
+		map->v[map->n] = *k;
+		map->slot[i] = (uint32_t)++map->n;
 	}
-	struct sink_slice_fact *e = &map[i];
+	struct sink_slice_fact *e = &map->v[map->slot[i] - 1];
 	e->n += n;
 	e->m += m;
 	e->ns += ns;
@@ -145,7 +168,7 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 	int64_t s = t_ns > 0 ? t_ns / SINK_FACT_SLICE_NS : 0;
 	struct sink_slice_fact k = {domain, cpu, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s,
 				    pid, tid, key, 0, 0, 0, 0};
-	return map_add(f, f->map, &f->n, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
+	return map_add(f, &f->map, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
 }
 
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,

@@ -22,9 +22,10 @@
  * ETL_SLICEFACTS_CAP / 2: the store then holds one blob per CPU for them, not one per
  * flush of the per-second keys).
  *
- * Invariants: each of the three maps holds at most ETL_SLICEFACTS_CAP distinct keys; when one would pass
- * ETL_SLICEFACTS_CAP / 2 it is emitted (in the store's key order) and emptied, so memory is
- * fixed whatever the trace's size (a key may come again in a later batch: the store
+ * Invariants: each of the three maps holds at most ETL_SLICEFACTS_CAP / 2 distinct keys
+ * (56 bytes each) in a slot table of ETL_SLICEFACTS_CAP (4 bytes each, so at most half
+ * used); when one would pass that it is emitted (in the store's key order) and emptied,
+ * so memory is fixed (3 × 2 MiB) whatever the trace's size (a key may come again in a later batch: the store
  * appends each batch as blobs per (domain, slice, CPU), db/db_factblob.h, and readers add
  * them up). Negative times count in slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
@@ -38,18 +39,26 @@
 #include "sink.h"
 
 #define ETL_SLICEFACTS_CAP (1u << 16)
+#define ETL_SLICEFACTS_REGIONS 8u /* of the slot table, by slice (etl_slicefacts.c slot_of) */
 #define ETL_SLICEFACTS_PIECES (1ull << 24)
 enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
        SINK_FACT_READY_DPC = 3 };
 
+/* One map: its keys in the order they came (at most ETL_SLICEFACTS_CAP / 2, the run of a
+ * slice's keys contiguous), found through a table of ETL_SLICEFACTS_CAP slots holding a
+ * key's index + 1 (0 = empty): 4 bytes a slot instead of the 56 of a key, so a probe stays
+ * in the cache and a flush clears 256 KB. */
+struct etl_slicefacts_map {
+	struct sink_slice_fact *v;
+	uint32_t *slot;
+	size_t n;
+};
+
 struct etl_slicefacts {
 	const struct ingest_sink *sink; /* NULL or no slice_facts: facts are dropped */
-	struct sink_slice_fact *map;    /* 100 ms keys, open addressing; domain 0 = empty */
-	size_t n;
-	struct sink_slice_fact *roll;   /* the per-second rollup keys, the same way */
-	size_t n_roll;
-	struct sink_slice_fact *whole;  /* the whole-trace rollup keys, the same way */
-	size_t n_whole;
+	struct etl_slicefacts_map map;  /* 100 ms keys */
+	struct etl_slicefacts_map roll; /* the per-second rollup keys */
+	struct etl_slicefacts_map whole; /* the whole-trace rollup keys */
 	uint64_t pieces_left, spans_lumped;
 	int rc;                         /* first negative sink value, then no more calls */
 };

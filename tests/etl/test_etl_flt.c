@@ -234,7 +234,7 @@ static void test_pin_set(void **state)
 	uint64_t key = 7;
 	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 0);
 	assert_int_equal(etl_fltpin_note(&p, 0, 5), 0);
-	assert_int_equal(p.n, 0);
+	assert_int_equal(p.seen.n, 0);
 	assert_int_equal(etl_fltpin_note(&p, 0x1000, 0), 0);
 	assert_int_equal(etl_fltpin_has(&p, 0x1000, &key), 1);
 	assert_int_equal(key, 0);
@@ -244,7 +244,7 @@ static void test_pin_set(void **state)
 	assert_int_equal(key, 0xABC0);
 	for (uint64_t i = 1; i <= ETL_FLTPIN_MAX_OBJECTS + 10; i++)
 		assert_int_equal(etl_fltpin_note(&p, 0x1000 + i * 0x40, 0), 0);
-	assert_int_equal(p.n, ETL_FLTPIN_MAX_OBJECTS);
+	assert_int_equal(p.seen.n, ETL_FLTPIN_MAX_OBJECTS);
 	assert_int_equal(p.dropped, 11); /* 0x1000 itself took the first place */
 	assert_int_equal(etl_fltpin_has(&p, 0x1000 + 0x40, NULL), 1);
 	assert_int_equal(etl_fltpin_has(&p, 0x1000 + (ETL_FLTPIN_MAX_OBJECTS + 10) * 0x40ull, NULL), 0);
