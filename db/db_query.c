@@ -227,33 +227,39 @@ struct window {
 	int64_t first_idx; /* global index of t[0] */
 	size_t n, cap;
 	int64_t chunk_lo, chunk_hi; /* chunks that hold window samples */
-	int64_t *chunk_first;       /* [chunk - chunk_lo]: its first global index, -1: none */
+	int64_t (*chunks)[2];       /* (chunk, its first global index), by chunk */
+	size_t nchunks;
 };
 
-/* chunk_first of every chunk in [chunk_lo, chunk_hi]: read once, where a join would seek
- * sample_times (whose keys sit beside their time blobs) for each counter's every chunk. */
+/* (chunk, first global index) of every sample_times chunk in [chunk_lo, chunk_hi], in chunk
+ * order: read once, where a join would seek sample_times (whose keys sit beside their
+ * time blobs) for each counter's every chunk. Sized by the rows, never by the chunk
+ * numbers (an imported file's may be anything). */
 static int read_chunk_firsts(sqlite3 *db, int64_t run_id, struct window *w)
 {
 	sqlite3_stmt *st;
 	int rc;
-	size_t n = (size_t)(w->chunk_hi - w->chunk_lo + 1);
-	w->chunk_first = malloc(n * sizeof *w->chunk_first);
-	if (!w->chunk_first)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		w->chunk_first[i] = -1;
+	size_t cap = 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT chunk, first_idx FROM sample_times WHERE run_id=? AND"
-			       " chunk BETWEEN ? AND ?",
+			       " chunk BETWEEN ? AND ? ORDER BY chunk",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, w->chunk_lo);
 	sqlite3_bind_int64(st, 3, w->chunk_hi);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t k = sqlite3_column_int64(st, 0) - w->chunk_lo;
-		if (k >= 0 && (size_t)k < n) /* bounded: an imported file's chunk may be a REAL */
-			w->chunk_first[k] = sqlite3_column_int64(st, 1);
+		if (w->nchunks == cap) {
+			cap = cap ? cap * 2 : 64;
+			int64_t(*nc)[2] = realloc(w->chunks, cap * sizeof *nc);
+			if (!nc) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			w->chunks = nc;
+		}
+		w->chunks[w->nchunks][0] = sqlite3_column_int64(st, 0);
+		w->chunks[w->nchunks++][1] = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -373,11 +379,14 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 		sqlite3_bind_int64(st, 3, w.chunk_lo);
 		sqlite3_bind_int64(st, 4, w.chunk_hi);
 		int rc;
+		size_t j = 0; /* both in chunk order: a merge */
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t k = sqlite3_column_int64(st, 0) - w.chunk_lo;
-			int64_t first = k >= 0 && k <= w.chunk_hi - w.chunk_lo ? w.chunk_first[k] : -1;
-			if (first < 0)
+			int64_t chunk = sqlite3_column_int64(st, 0);
+			while (j < w.nchunks && w.chunks[j][0] < chunk)
+				j++;
+			if (j == w.nchunks || w.chunks[j][0] != chunk)
 				continue; /* no sample times: the join this replaced skipped it too */
+			int64_t first = w.chunks[j][1];
 			const unsigned char *data = sqlite3_column_blob(st, 1);
 			size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(double);
 			for (size_t i = 0; i < n; i++) {
@@ -410,7 +419,7 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 done:
 	sqlite3_finalize(st);
 	free(w.t);
-	free(w.chunk_first);
+	free(w.chunks);
 	free(bucket);
 	free(cnt);
 	return 0;
@@ -422,7 +431,7 @@ oom:
 fail:
 	sqlite3_finalize(st);
 	free(w.t);
-	free(w.chunk_first);
+	free(w.chunks);
 	free(bucket);
 	free(cnt);
 	db_series_clear(out);
