@@ -189,12 +189,10 @@ int db_counter_ranges(sqlite3 *db, int64_t run_id,
 {
 	sqlite3_stmt *st;
 	int rc;
-	/* "+run_id": a scan, not a seek on the key. Bounding a seek compares each WITHOUT ROWID
-	 * record whole, value blob included (5x the time on a 201 MB log); a run file holds
-	 * one run, so the scan reads just its rows' summaries. */
+	/* the summaries alone: since migration 18 no blob sits beside the key */
 	if (sqlite3_prepare_v2(db,
 			       "SELECT counter_idx, min(vmin), max(vmax), sum(vcount) FROM"
-			       " series_chunks WHERE +run_id=? GROUP BY counter_idx ORDER BY counter_idx",
+			       " series_chunks WHERE run_id=? GROUP BY counter_idx ORDER BY counter_idx",
 			       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
@@ -229,7 +227,43 @@ struct window {
 	int64_t first_idx; /* global index of t[0] */
 	size_t n, cap;
 	int64_t chunk_lo, chunk_hi; /* chunks that hold window samples */
+	int64_t (*chunks)[2];       /* (chunk, its first global index), by chunk */
+	size_t nchunks;
 };
+
+/* (chunk, first global index) of every sample_times chunk in [chunk_lo, chunk_hi], in chunk
+ * order: read once, where a join would seek sample_times (whose keys sit beside their
+ * time blobs) for each counter's every chunk. Sized by the rows, never by the chunk
+ * numbers (an imported file's may be anything). */
+static int read_chunk_firsts(sqlite3 *db, int64_t run_id, struct window *w)
+{
+	sqlite3_stmt *st;
+	int rc;
+	size_t cap = 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT chunk, first_idx FROM sample_times WHERE run_id=? AND"
+			       " chunk BETWEEN ? AND ? ORDER BY chunk",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, w->chunk_lo);
+	sqlite3_bind_int64(st, 3, w->chunk_hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (w->nchunks == cap) {
+			cap = cap ? cap * 2 : 64;
+			int64_t(*nc)[2] = realloc(w->chunks, cap * sizeof *nc);
+			if (!nc) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			w->chunks = nc;
+		}
+		w->chunks[w->nchunks][0] = sqlite3_column_int64(st, 0);
+		w->chunks[w->nchunks++][1] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
 
 static int read_window(sqlite3 *db, const struct db_series_query *q, struct window *w)
 {
@@ -327,10 +361,12 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 		out->whole[c] = NAN;
 	if (w.n == 0)
 		goto done;
+	if (read_chunk_firsts(db, q->run_id, &w) != 0)
+		goto sqlfail;
+	/* series_values: the blobs (migration 18); in chunk order, as the sums are summed */
 	if (sqlite3_prepare_v2(db,
-			       "SELECT c.data, t.first_idx FROM series_chunks c JOIN sample_times t"
-			       " ON t.run_id=c.run_id AND t.chunk=c.chunk WHERE c.run_id=? AND"
-			       " c.counter_idx=? AND c.chunk BETWEEN ? AND ?",
+			       "SELECT chunk, data FROM series_values WHERE run_id=? AND"
+			       " counter_idx=? AND chunk BETWEEN ? AND ? ORDER BY chunk",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto sqlfail;
 	for (size_t c = 0; c < q->ncounters; c++) {
@@ -343,10 +379,16 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 		sqlite3_bind_int64(st, 3, w.chunk_lo);
 		sqlite3_bind_int64(st, 4, w.chunk_hi);
 		int rc;
+		size_t j = 0; /* both in chunk order: a merge */
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const unsigned char *data = sqlite3_column_blob(st, 0);
-			size_t n = (size_t)sqlite3_column_bytes(st, 0) / sizeof(double);
-			int64_t first = sqlite3_column_int64(st, 1);
+			int64_t chunk = sqlite3_column_int64(st, 0);
+			while (j < w.nchunks && w.chunks[j][0] < chunk)
+				j++;
+			if (j == w.nchunks || w.chunks[j][0] != chunk)
+				continue; /* no sample times: the join this replaced skipped it too */
+			int64_t first = w.chunks[j][1];
+			const unsigned char *data = sqlite3_column_blob(st, 1);
+			size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(double);
 			for (size_t i = 0; i < n; i++) {
 				int64_t gi = first + (int64_t)i - w.first_idx;
 				double v;
@@ -377,6 +419,7 @@ int db_series_read(sqlite3 *db, const struct db_series_query *q, struct db_serie
 done:
 	sqlite3_finalize(st);
 	free(w.t);
+	free(w.chunks);
 	free(bucket);
 	free(cnt);
 	return 0;
@@ -388,6 +431,7 @@ oom:
 fail:
 	sqlite3_finalize(st);
 	free(w.t);
+	free(w.chunks);
 	free(bucket);
 	free(cnt);
 	db_series_clear(out);

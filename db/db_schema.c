@@ -4,6 +4,7 @@
 #include "db.h"
 #include "db_dpc_chunks.h"
 #include "db_factblob_store.h"
+#include "db_series_migrate.h"
 
 /* A migration: SQL, then optionally C (for data SQL alone cannot rewrite), then more SQL,
  * all in one transaction. */
@@ -48,7 +49,8 @@ static const struct migration migrations[] = {{
 	"  t_first INTEGER NOT NULL, t_last INTEGER NOT NULL, data BLOB NOT NULL,"
 	"  PRIMARY KEY (run_id, chunk)) WITHOUT ROWID;"
 	/* Counter values in the same chunks: data = little-endian doubles, NaN = missing.
-	 * vmin/vmax/vsum/vcount summarise the chunk so coarse queries can skip the blob. */
+	 * vmin/vmax/vsum/vcount summarise the chunk so coarse queries can skip the blob.
+	 * Migration 18 moves data to series_values. */
 	"CREATE TABLE series_chunks ("
 	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
 	"  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL,"
@@ -391,6 +393,17 @@ static const struct migration migrations[] = {{
 	 "  pid INTEGER, tid INTEGER NOT NULL, cpu INTEGER NOT NULL, file TEXT,"
 	 "  PRIMARY KEY (run_id, rank)) WITHOUT ROWID;",
 	 NULL, NULL},
+	{/* 18 (issue 17, h-series): perfmon counter values out of the keyed table. series_chunks
+	  * keeps its key and the chunk summaries (vmin, vmax, vsum, vcount: ~40 B a row), so
+	  * key seeks and summaries never read a blob; each chunk's values (little-endian
+	  * doubles, NaN = missing) move to series_values, a rowid table found by its UNIQUE
+	  * key (db/db_series_migrate.c moves existing rows and drops the column). IF NOT
+	  * EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS series_values ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
+	 "  UNIQUE (run_id, counter_idx, chunk));",
+	 db_series_migrate, NULL},
 };
 
 int db_schema_version(void)

@@ -33,7 +33,7 @@ struct db_sink {
 	/* counters */
 	uint32_t ncounters, cap_counters;
 	double **values; /* [counter][chunk_len] */
-	sqlite3_stmt *ins_counter, *ins_times, *ins_series;
+	sqlite3_stmt *ins_counter, *ins_times, *ins_series, *ins_values;
 
 	/* current chunk */
 	uint32_t chunk_len, fill, chunk_no;
@@ -100,7 +100,14 @@ static int flush_chunk(struct db_sink *s)
 		sqlite3_bind_double(q, 5, mx);
 		sqlite3_bind_double(q, 6, sum);
 		sqlite3_bind_int64(q, 7, cnt);
-		sqlite3_bind_blob(q, 8, v, (int)(s->fill * sizeof(double)), SQLITE_STATIC);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			return fail(s, "storing counter values");
+		q = s->ins_values; /* the values apart from the key: see migration 18 */
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, s->run_id);
+		sqlite3_bind_int64(q, 2, c);
+		sqlite3_bind_int64(q, 3, s->chunk_no);
+		sqlite3_bind_blob(q, 4, v, (int)(s->fill * sizeof(double)), SQLITE_STATIC);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			return fail(s, "storing counter values");
 	}
@@ -407,6 +414,7 @@ static void sink_free(struct db_sink *s)
 	sqlite3_finalize(s->ins_counter);
 	sqlite3_finalize(s->ins_times);
 	sqlite3_finalize(s->ins_series);
+	sqlite3_finalize(s->ins_values);
 	for (uint32_t c = 0; c < s->ncounters; c++)
 		free(s->values[c]);
 	free(s->values);
@@ -496,8 +504,12 @@ struct db_sink *db_sink_begin(sqlite3 *db, const struct db_run_input *in, char *
 			       -1, &s->ins_times, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "INSERT INTO series_chunks(run_id, counter_idx, chunk, vmin, vmax,"
-			       " vsum, vcount, data) VALUES (?,?,?,?,?,?,?,?)",
-			       -1, &s->ins_series, NULL) != SQLITE_OK)
+			       " vsum, vcount) VALUES (?,?,?,?,?,?,?)",
+			       -1, &s->ins_series, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO series_values(run_id, counter_idx, chunk, data)"
+			       " VALUES (?,?,?,?)",
+			       -1, &s->ins_values, NULL) != SQLITE_OK)
 		goto sqlfail;
 	s->iface.ud = s;
 	s->iface.counter = sink_counter;

@@ -213,6 +213,63 @@ static void test_sink_chunks_and_late_counters(void **state)
 	remove_db(path);
 }
 
+/* A database of schema 17 (series_chunks carrying each chunk's value blob, as migration 1
+ * made it) is upgraded by migration 18 and answers the same: the blobs move to
+ * series_values, the column goes, and reads give the hand-worked values of write_run. */
+static void test_old_series_layout_is_upgraded(void **state)
+{
+	char path[64], err[256];
+	sqlite3 *db = open_temp(path, sizeof path);
+	int64_t id = write_run(db, 12345, 1);
+	int64_t chunks = count(db, "series_chunks");
+	assert_true(chunks > 4); /* several chunks per counter */
+	/* back to schema 17: migration 1's table, the blobs inside it */
+	assert_int_equal(sqlite3_exec(db,
+		"BEGIN;"
+		"CREATE TABLE old_chunks ("
+		"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+		"  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+		"  vmin REAL, vmax REAL, vsum REAL NOT NULL, vcount INTEGER NOT NULL, data BLOB NOT NULL,"
+		"  PRIMARY KEY (run_id, counter_idx, chunk)) WITHOUT ROWID;"
+		"INSERT INTO old_chunks SELECT c.run_id, c.counter_idx, c.chunk, c.vmin, c.vmax, c.vsum,"
+		"  c.vcount, v.data FROM series_chunks c JOIN series_values v USING (run_id,"
+		"  counter_idx, chunk);"
+		"DROP TABLE series_chunks; DROP TABLE series_values;"
+		"ALTER TABLE old_chunks RENAME TO series_chunks;"
+		"PRAGMA user_version=17; COMMIT;", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(count(db, "series_chunks"), chunks);
+	assert_int_equal(db_migrate(db, err, sizeof err), 0);
+	assert_int_equal(count(db, "pragma_table_info('series_chunks') WHERE name='data'"), 0);
+	assert_int_equal(count(db, "series_chunks"), chunks);
+	assert_int_equal(count(db, "series_values"), chunks);
+
+	uint32_t all[4] = {0, 1, 2, 3};
+	struct db_series_query q = {id, all, 4, INT64_MIN, INT64_MAX, 0};
+	struct db_series s;
+	assert_int_equal(db_series_read(db, &q, &s, err, sizeof err), 0);
+	assert_int_equal(s.n, 12345);
+	assert_true(s.mean[0 * s.n + 12344] == 12344 && s.mean[1 * s.n + 777] == 1554);
+	assert_true(isnan(s.mean[2 * s.n + 7000]) && s.mean[2 * s.n + 7001] == 1.5);
+	assert_true(isnan(s.mean[3 * s.n + 4999]) && s.mean[3 * s.n + 5000] == -5000);
+	assert_true(s.whole[0] == 6172 && s.whole[1] == 12344 && s.whole[2] == 1.5 &&
+		    s.whole[3] == -8672);
+	db_series_clear(&s);
+	struct range_seen seen = {0};
+	assert_int_equal(db_counter_ranges(db, id, collect_range, &seen), 0);
+	assert_int_equal(seen.n, 4);
+	assert_true(seen.r[1].vmin == 0 && seen.r[1].vmax == 24688 && seen.r[1].count == 12345);
+	assert_true(seen.r[3].vmin == -12344 && seen.r[3].vmax == -5000 && seen.r[3].count == 7345);
+	/* replayed (tests rewind user_version): nothing moves twice */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=17", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(db_migrate(db, err, sizeof err), 0);
+	assert_int_equal(count(db, "series_values"), chunks);
+	/* a deleted run takes its values along */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM runs", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(count(db, "series_values"), 0);
+	db_close(db);
+	remove_db(path);
+}
+
 static void test_abort_leaves_nothing(void **state)
 {
 	char path[64];
@@ -258,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrations_are_idempotent),
+		cmocka_unit_test(test_old_series_layout_is_upgraded),
 		cmocka_unit_test(test_random_ids),
 		cmocka_unit_test(test_sink_chunks_and_late_counters),
 		cmocka_unit_test(test_abort_leaves_nothing),

@@ -18,11 +18,11 @@ test('a storage failure under a read answers 500 with a JSON error, and the serv
   const q = `/api/runs/${id}/cpu?counter=${encodeURIComponent('% Processor Time')}`;
   assert.equal((await getJson(srv.url + q)).status, 200);
   // the run's rows are in its own file (docs/team.md)
-  execFileSync('sqlite3', [runFile(srv.dir, srv.db, id), 'DROP TABLE series_chunks']);
+  execFileSync('sqlite3', [runFile(srv.dir, srv.db, id), 'DROP TABLE series_values']);
   // an answer not asked for before: the one above is kept in memory (server/answers.h)
   const r = await getJson(`${srv.url}${q}&points=37`);
   assert.equal(r.status, 500);
-  assert.match(r.body.error, /series_chunks/);
+  assert.match(r.body.error, /series_values/);
   assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
   assert.ok(r.headers.get('content-security-policy'));
   // what does not need the lost table still answers, and so does the server
