@@ -1,7 +1,7 @@
 // load.mjs — load benchmark: N concurrent uploads of large traces while M clients query the
 // DPC/ISR endpoints of an already stored run, against the real server on loopback. Reports
 // errors, query latency percentiles, upload times and the server's peak memory.
-//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick]
+//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick] [--breakdown]
 //   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
 //   node bench/load.mjs --compare-servers [--clients 4]   (issue 16: 2 servers vs 1)
 // --compare-workers: the same 8 uploads of one ~100 MB trace, each from its own loopback
@@ -52,6 +52,17 @@ function trace(name, seconds) {
 function peakRssMb(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
+}
+
+// --breakdown: what holds the server's memory once the load ends (before it is stopped):
+// the kernel's view (/proc/PID/status, smaps_rollup) and the server's own (/api/health).
+const breakdown = args.includes('--breakdown');
+async function printBreakdown(pid, at) {
+  const kb = (text, key) => { const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text); return m ? Number(m[1]) / 1024 : NaN; };
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8'), sm = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  console.log(`breakdown pid ${pid}: VmHWM ${fmt(kb(st, 'VmHWM'))} MB, VmRSS ${fmt(kb(st, 'VmRSS'))} MB (anon ${fmt(kb(st, 'RssAnon'))}, file ${fmt(kb(st, 'RssFile'))}), ` +
+    `threads ${kb(st, 'Threads') * 1024}, smaps Anonymous ${fmt(kb(sm, 'Anonymous'))} MB`);
+  console.log(`breakdown health: ${JSON.stringify(await (await fetch(`${at}/api/health`)).json())}`);
 }
 
 // One server with ingest workers `workers` and its store: `--db` in a directory of its
@@ -148,8 +159,9 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   clearInterval(lagTimer);
   const secs = (performance.now() - t0) / 1000;
   let rss = 0;
-  for (const { srv } of servers) {
+  for (const { srv, base: at } of servers) {
     rss += peakRssMb(srv.pid);
+    if (breakdown) await printBreakdown(srv.pid, at);
     srv.kill('SIGTERM');
     await new Promise((r) => srv.once('exit', r));
   }
