@@ -54,8 +54,9 @@ function peakRssMb(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
 
-// --breakdown: what holds the server's memory once the load ends (before it is stopped):
-// the kernel's view (/proc/PID/status, smaps_rollup) and the server's own (/api/health).
+// --breakdown: what holds the server's memory at the highest RSS sampled during the load
+// and once it ends (before the server is stopped): the server's own view (/api/health's
+// memory object) and the kernel's (/proc/PID/status, smaps_rollup).
 const breakdown = args.includes('--breakdown');
 async function printBreakdown(pid, at) {
   const kb = (text, key) => { const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text); return m ? Number(m[1]) / 1024 : NaN; };
@@ -88,7 +89,8 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   const base = via(0);
   const waitJob = async (job, at = base) => {
     for (;;) {
-      const st = await (await fetch(`${at}/api/jobs/${job}`)).json();
+      // a poll on a kept-alive connection the server has just closed fails: poll again
+      const st = await fetch(`${at}/api/jobs/${job}`).then((r) => r.json(), () => ({}));
       if (st.state === 'done' || st.state === 'failed') return st;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -123,6 +125,12 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     maxLag = Math.max(maxLag, n - lastTick - 50);
     lastTick = n;
   }, 50);
+  // --breakdown: /api/health every 0.5 s; the sample with the highest RSS is printed
+  let peakHealth = null;
+  const healthTimer = breakdown && setInterval(async () => {
+    const h = await fetch(`${base}/api/health`).then((r) => r.json(), () => null);
+    if (h && h.memory && (!peakHealth || h.memory.rss > peakHealth.memory.rss)) peakHealth = h;
+  }, 500);
   const t0 = performance.now();
   const queryers = Array.from({ length: clients }, (_, i) => client(i));
   const upTimes = [];
@@ -157,6 +165,10 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   stop = true;
   await Promise.all(queryers);
   clearInterval(lagTimer);
+  if (healthTimer) {
+    clearInterval(healthTimer);
+    console.log(`breakdown at the highest RSS sampled: ${JSON.stringify(peakHealth)}`);
+  }
   const secs = (performance.now() - t0) / 1000;
   let rss = 0;
   for (const { srv, base: at } of servers) {
