@@ -1,7 +1,7 @@
 // load.mjs — load benchmark: N concurrent uploads of large traces while M clients query the
 // DPC/ISR endpoints of an already stored run, against the real server on loopback. Reports
 // errors, query latency percentiles, upload times and the server's peak memory.
-//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick]
+//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick] [--breakdown]
 //   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
 //   node bench/load.mjs --compare-servers [--clients 4]   (issue 16: 2 servers vs 1)
 // --compare-workers: the same 8 uploads of one ~100 MB trace, each from its own loopback
@@ -54,6 +54,18 @@ function peakRssMb(pid) {
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
 }
 
+// --breakdown: what holds the server's memory at the highest RSS sampled during the load
+// and once it ends (before the server is stopped): the server's own view (/api/health's
+// memory object) and the kernel's (/proc/PID/status, smaps_rollup).
+const breakdown = args.includes('--breakdown');
+async function printBreakdown(pid, at) {
+  const kb = (text, key) => { const m = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text); return m ? Number(m[1]) / 1024 : NaN; };
+  const st = readFileSync(`/proc/${pid}/status`, 'utf8'), sm = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  console.log(`breakdown pid ${pid}: VmHWM ${fmt(kb(st, 'VmHWM'))} MB, VmRSS ${fmt(kb(st, 'VmRSS'))} MB (anon ${fmt(kb(st, 'RssAnon'))}, file ${fmt(kb(st, 'RssFile'))}), ` +
+    `threads ${kb(st, 'Threads') * 1024}, smaps Anonymous ${fmt(kb(sm, 'Anonymous'))} MB`);
+  console.log(`breakdown health: ${JSON.stringify(await (await fetch(`${at}/api/health`)).json())}`);
+}
+
 // One server with ingest workers `workers` and its store: `--db` in a directory of its
 // own, or the arguments `store` (a shared catalog and runs dir); → { base, srv }.
 async function startServer(workers, store) {
@@ -77,7 +89,8 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   const base = via(0);
   const waitJob = async (job, at = base) => {
     for (;;) {
-      const st = await (await fetch(`${at}/api/jobs/${job}`)).json();
+      // a poll on a kept-alive connection the server has just closed fails: poll again
+      const st = await fetch(`${at}/api/jobs/${job}`).then((r) => r.json(), () => ({}));
       if (st.state === 'done' || st.state === 'failed') return st;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -112,6 +125,12 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     maxLag = Math.max(maxLag, n - lastTick - 50);
     lastTick = n;
   }, 50);
+  // --breakdown: /api/health every 0.5 s; the sample with the highest RSS is printed
+  let peakHealth = null;
+  const healthTimer = breakdown && setInterval(async () => {
+    const h = await fetch(`${base}/api/health`).then((r) => r.json(), () => null);
+    if (h && h.memory && (!peakHealth || h.memory.rss > peakHealth.memory.rss)) peakHealth = h;
+  }, 500);
   const t0 = performance.now();
   const queryers = Array.from({ length: clients }, (_, i) => client(i));
   const upTimes = [];
@@ -146,10 +165,15 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   stop = true;
   await Promise.all(queryers);
   clearInterval(lagTimer);
+  if (healthTimer) {
+    clearInterval(healthTimer);
+    console.log(`breakdown at the highest RSS sampled: ${JSON.stringify(peakHealth)}`);
+  }
   const secs = (performance.now() - t0) / 1000;
   let rss = 0;
-  for (const { srv } of servers) {
+  for (const { srv, base: at } of servers) {
     rss += peakRssMb(srv.pid);
+    if (breakdown) await printBreakdown(srv.pid, at);
     srv.kill('SIGTERM');
     await new Promise((r) => srv.once('exit', r));
   }

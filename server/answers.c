@@ -93,3 +93,14 @@ void answers_put(struct answers *a, const char *etag, const char *body, size_t l
 	a->bytes += len;
 	pthread_mutex_unlock(&a->mu);
 }
+
+void answers_stats(struct answers *a, size_t *entries, size_t *bytes)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&a->mu);
+	for (int i = 0; i < ANSWERS_SLOTS; i++)
+		n += a->e[i].etag[0] != 0;
+	*bytes = a->bytes;
+	pthread_mutex_unlock(&a->mu);
+	*entries = n;
+}

@@ -38,5 +38,7 @@ char *answers_get(struct answers *a, const char *etag, size_t *len);
 /* Keep a copy of body under etag, evicting the least recently used answers as needed;
  * answers over ANSWERS_MAX_ONE are not kept. */
 void answers_put(struct answers *a, const char *etag, const char *body, size_t len);
+/* How many answers are kept and the bytes of their bodies (/api/health). */
+void answers_stats(struct answers *a, size_t *entries, size_t *bytes);
 
 #endif

@@ -341,6 +341,7 @@ int routes_api(struct mg_connection *conn, void *cbdata)
 		cJSON_AddNumberToObject(o, "max_upload", (double)s->cfg.max_upload);
 		cJSON_AddStringToObject(o, "kb_version", kb_version());
 		health_stack_nodes(o, s->stk_cache, s->warm);
+		server_memory_json(o, s);
 		http_send_json(conn, 200, o);
 		return 200;
 	}

@@ -77,6 +77,9 @@ struct server_ctx {
 	int threads;            /* civetweb's worker threads: one per open connection */
 };
 
+/* memory.c: the "memory" object of /api/health (docs/api.md) into o */
+void server_memory_json(cJSON *o, struct server_ctx *s);
+
 /* server.c */
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
 		 size_t errlen);
