@@ -8,8 +8,8 @@
 /* The key's home slot in a table of cap (a power of two, >= 256) slots: Fibonacci hashing,
  * the product's top bits. Keys differ only in their CPU (bits 8..23), module (24..) and
  * kind (0..7) fields; the product's bits 32.. masked, as taken before, put the 128 keys of
- * bench/dpc_25m.json (24 CPUs, 5 drivers' DPCs and ISRs) in long runs: 10.4 probes an insert
- * on average in a 256-slot table, against 1.05 for the top bits (bench/README.md, "DPC-only
+ * bench/dpc_25m.json (24 CPUs, 5 drivers' DPCs and ISRs) in long runs: 6.1 probes a lookup
+ * on average in a 256-slot table, against 1.1 for the top bits (bench/README.md, "DPC-only
  * trace, third pass"). The table's layout is not stored: records keep insertion order. */
 static inline uint32_t hash_slot(uint64_t k, uint32_t cap)
 {
