@@ -40,6 +40,7 @@ if [ ! -s "$DB" ]; then
   echo "ingest of $(du -m "$etl" | cut -f1) MB: $wall s wall, $cpu s CPU, peak RSS $((rss / 1024)) MB"
 fi
 RUN=$(sqlite3 "$DB" "SELECT public_id FROM runs ORDER BY id DESC LIMIT 1")
+[ -n "$RUN" ] || { echo "stacks_big.sh: no run in $DB (an interrupted ingest?): remove it and run again" >&2; exit 1; }
 pid_srv=
 start_server() {
   "$build/server/etlscope" serve --listen 127.0.0.1:$port --rate-limit 0 --db "$DB" --data-dir "$data" >/dev/null 2>&1 &
