@@ -168,8 +168,6 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 	    parse_ids(rq, "tid", q->f.tids, &q->f.ntids, out) || parse_modules(rq, q, out) ||
 	    parse_flag(rq, "idle", idle_default, &q->f.idle, out))
 		goto fail;
-	if ((st = parse_tags(rq, q, out)))
-		goto fail;
 	cJSON *sum = q->run.summary ? cJSON_Parse(q->run.summary) : NULL;
 	q->start_us = q->run.has_start ? q->run.start_utc_us
 				       : (int64_t)summary_num(sum, "start_utc_us");
@@ -194,6 +192,10 @@ int api_stk_query_parse(sqlite3 *db, const char *run_id, const struct api_reques
 		api_stk_query_clear(q);
 		return 500;
 	}
+	/* after the module names and symbols: the tagger keeps a tag per module when the run has
+	 * no symbols (api_stk_tagger_init), which the module trees' stored counts then serve */
+	if ((st = parse_tags(rq, q, out)))
+		goto fail;
 	return 0;
 fail:
 	api_stk_query_clear(q);

@@ -11,13 +11,15 @@
  * and per CPU, process and thread counts for filters (api_stacks_prefilt.c, written in the
  * same slice pass, with the butterflies of every slice and of every filter key).
  * A mode whose tree does not fit the builder's map (413) is not stored: its requests walk
- * the stacks as before. One stack reader, preloaded, serves every mode. */
+ * the stacks as before. One stack reader, preloaded, serves every mode. A tag filter on a
+ * module tree of a run without symbols is served from the same counts (keep_tags). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "api_params.h"
 #include "api_stacks.h"
+#include "api_tags.h"
 
 /* The frame trees' bound on kept nodes (api_stk_tree_build_floor): 72 bytes a node and
  * ≤ 2 map slots of 40, so ≤ 10 MB of the ingest's peak. Real stacks repeat: the trees at
@@ -397,9 +399,52 @@ static int keep_modules(const struct api_stk_query *q, struct api_stk_tree *t,
 	return 0;
 }
 
+/* A tag filter on t (recounted, values not yet added up), as keep_modules: samples count
+ * only at nodes whose chain's tag is selected. Served only where tags_by_module says a
+ * stack's tag is its module chain's: the walk's rule (api_stk_stack_tag over the frames root
+ * first, the highest priority, among equal ones the frame nearest the leaf) is the same over
+ * the chain, a run of one module's frames all having that module's tag. Top-down chains run
+ * root → leaf (an equal priority further down wins); inverted ones leaf → root (the first of
+ * equal priorities stays). Parents come before their children in t. */
+static int keep_tags(struct api_stk_query *q, struct api_stk_tree *t, const int32_t *parent)
+{
+	const struct api_tag *tags = q->tagset->tags;
+	int32_t *best = malloc((t->n ? t->n : 1) * sizeof *best);
+	if (!best)
+		return -1;
+	best[0] = -1;
+	t->v[0].self = 0; /* the root: an empty chain */
+	for (size_t i = 1; i < t->n; i++) {
+		struct db_stk_frame f = {.module_id = t->v[i].module, .offset = t->v[i].offset};
+		int32_t b = best[parent[i]], g = api_stk_stack_tag(q->tagger, &f, 1);
+		if (g >= 0 && (b < 0 || (t->inverted ? tags[g].priority > tags[b].priority
+						     : tags[g].priority >= tags[b].priority)))
+			b = g;
+		best[i] = b;
+		if (!q->tag_sel[b < 0 ? q->tagset->ntags : (size_t)b])
+			t->v[i].self = 0;
+	}
+	free(best);
+	return 0;
+}
+
+/* 1 when q's tag filter can be applied to a module tree: the run has no symbols (a frame's
+ * tag is its module's, api_stacks_tags.c) and no module name holds a '!' (such a frame's
+ * name would be split into module and function). */
+static int tags_by_module(const struct api_stk_query *q)
+{
+	if (!q->tagger || !q->tagger->modtag)
+		return 0;
+	for (size_t i = 0; i < q->names.n; i++)
+		if (q->names.m[i].name && strchr(q->names.m[i].name, '!'))
+			return 0;
+	return 1;
+}
+
 /* t (the whole module tree, every node read) recounted for q's selection (dim: the filter
- * api_stk_pf_dim_ids names; q's module filter applied by keep_modules): each node's
- * samples ending there summed over the window's slices and the filter's keys, values
+ * api_stk_pf_dim_ids names; q's module and tag filters applied by keep_modules and
+ * keep_tags): each node's samples ending there summed over the window's slices and the
+ * filter's keys (the whole run with no filter: the stored tree's own), values
  * added up from the leaves (children come after their parent in t), nodes without samples
  * unlinked. 0 or -1. */
 static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode, int dim,
@@ -411,21 +456,26 @@ static int window(sqlite3 *db, struct api_stk_query *q, struct load *l, int mode
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	int windowed = q->f.from_ns > 0 || q->f.to_ns != INT64_MAX;
+	int stored = dim == DB_STK_DIM_ALL && !windowed; /* the stored selves are the sums */
 	for (size_t i = 0; i < t->n; i++) {
 		for (int32_t c = t->v[i].first; c >= 0; c = t->v[c].next)
 			parent[c] = (int32_t)i;
-		t->v[i].value = t->v[i].self = t->v[i].rest = t->v[i].rest_n = 0;
+		t->v[i].value = t->v[i].rest = t->v[i].rest_n = 0;
+		if (!stored)
+			t->v[i].self = 0;
 	}
 	struct recount r = {db, q, l, mode, dim, DB_STK_WHOLE, DB_STK_WHOLE, err, errlen};
-	if (q->f.from_ns > 0 || q->f.to_ns != INT64_MAX || dim == DB_STK_DIM_ALL)
+	if (windowed || dim == DB_STK_DIM_ALL)
 		db_stk_slice_range(&q->f, &r.lo, &r.hi); /* a window: its slices */
-	if (api_stk_pf_each_key(q, dim, recount_key, &r)) {
+	if (!stored && api_stk_pf_each_key(q, dim, recount_key, &r)) {
 		if (l->failed)
 			snprintf(err, errlen, "the stored slice counts name an unknown node");
 		free(parent);
 		return -1;
 	}
-	if (q->nmodules && keep_modules(q, t, parent)) {
+	if ((q->nmodules && keep_modules(q, t, parent)) ||
+	    (q->ntag_filters && keep_tags(q, t, parent))) {
 		snprintf(err, errlen, "out of memory");
 		free(parent);
 		return -1;
@@ -455,7 +505,8 @@ int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *
 	int mode = (t->inverted ? DB_STK_PRE_INVERTED : 0) | (t->by_module ? DB_STK_PRE_MODULE : 0) |
 		   (q->f.idle ? DB_STK_PRE_IDLE : 0);
 	int whole = api_stk_whole_run(q);
-	int dim = t->by_module && !q->ntag_filters ? api_stk_pf_dim_ids(q) : api_stk_pf_dim(q);
+	int dim = t->by_module && (!q->ntag_filters || tags_by_module(q)) ? api_stk_pf_dim_ids(q)
+									    : api_stk_pf_dim(q);
 	struct load l = {t, {0}, 0};
 	t->q = q;
 	if (!whole && (dim < 0 || !t->by_module))

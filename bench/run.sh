@@ -3,9 +3,12 @@
 # a Markdown table (the README's figures come from here). Timing lives only in bench/.
 #   bench/run.sh            full sizes (perfmon ingest: a 200 MB PDH-CSV)
 #   bench/run.sh --quick    small sizes, to check the scripts work
+#   bench/run.sh [--quick] --stacks-big   also stacks_big.sh at the end (the 10-minute,
+#                           24-CPU stack trace: its first ingest alone takes ~40 min here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
+stacks_big=0; for a in "$@"; do [ "$a" = --stacks-big ] && stacks_big=1; done
 build=${BUILD:-build}
 [ -x "$build/server/etlscope" ] || scripts/setup.sh --build
 out=bench/out; mkdir -p "$out"
@@ -53,3 +56,5 @@ node bench/load.mjs $([ $quick = 1 ] && echo --quick)
 #        25 M-event run dpc_bench.sh stored in dpc.db with its run files in dpc-data) -------
 ETLSCOPE_BIN="$build/server/etlscope" node bench/pages.mjs $([ $quick = 1 ] && echo --quick || echo --db "$out/dpc.db")
 loadavg "at the end"
+# --- 5. (--stacks-big) issue 13's stack views on the 10-minute, 24-CPU trace ---------------
+if [ $stacks_big = 1 ]; then BUILD="$build" bench/stacks_big.sh; fi

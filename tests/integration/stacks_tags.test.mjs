@@ -105,6 +105,38 @@ test('tag= filter: exact samples per tag on the tree, butterfly and tags endpoin
   }
 });
 
+// tag= on a module tree of a run without symbols is answered from the stored module-tree
+// counts (whole run, a window's slices, one CPU/process filter, with module=): the same
+// exact samples per tag, and no walk over the stacks (no kept-stacks hit, /api/health).
+test('tag= on module trees: exact samples from the stored counts, no walk', async () => {
+  const run = (await getJson(`${srv.url}/api/runs/${id}`)).body;
+  const all = `from=${run.start}&to=${run.start + 2000}`; // the whole trace as a window
+  const kept = async () => {
+    for (;;) { // the upload's warm over first (it loads, it does not count hits)
+      const h = (await getJson(`${srv.url}/api/health`)).body.stack_nodes;
+      if (!h.warm.busy) return h.hits;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const cases = [ // [selection, expected samples]
+    ['tag=Network%20filters', n['idmtdi.sys']],
+    [`tag=Network%5CNDIS&${all}`, n['ndis.sys']],
+    ['tag=Antivirus%20and%20EDR&cpus=0-1', n['tcpip.sys'] + n['SophosED.sys']],
+    [`tag=(untagged)&pid=4321&${all}`, n['ntoskrnl.exe']],
+    ['tag=Antivirus%20and%20EDR&module=tedrdrv.sys', n['tcpip.sys']],
+    [`tag=Network%5CNDIS&tag=(untagged)&cpus=0-1&${all}`, n['ndis.sys'] + n['ntoskrnl.exe']],
+  ];
+  const h0 = await kept();
+  for (const [q, want] of cases)
+    for (const inv of ['', '&invert=1']) {
+      const r = await getJson(`${srv.url}/api/runs/${id}/stacks/tree?group=module&min_share=0&${q}${inv}`);
+      assert.equal(r.status, 200, q);
+      assert.equal(r.body.total, want, q + inv);
+      assert.equal(r.body.root.value, want, q + inv);
+    }
+  assert.equal(await kept(), h0, 'a tag filter on a module tree walked the stacks');
+});
+
 const post = (xml, q = '') => fetch(`${srv.url}/api/runs/${id}/stacks/tags${q}`, { method: 'POST', body: xml })
   .then(async (r) => ({ status: r.status, body: await r.json() }));
 

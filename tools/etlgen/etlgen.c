@@ -83,6 +83,17 @@ static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, str
 	return m->base + x % m->size;
 }
 
+/* A sampled IP in a module: frame_in's address, then with leaf_spread a random offset of up
+ * to leaf_spread - 1 bytes past it, kept inside the image (a second draw from r). */
+static uint64_t leaf_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r)
+{
+	uint64_t ip = frame_in(g, m, r);
+	if (!g->s->leaf_spread || !m->size)
+		return ip;
+	uint64_t room = m->base + m->size - 1 - ip, d = etlgen_rnd(r) % g->s->leaf_spread;
+	return ip + (d < room ? d : room);
+}
+
 static uint64_t ticks_to_ns(const struct gen *g, uint64_t ticks)
 {
 	return (uint64_t)((unsigned __int128)ticks * 1000000000u / g->s->qpc_frequency);
@@ -497,7 +508,7 @@ int etlgen_sample_at(struct etlgen_gen *eg, struct etlgen_rng *r, unsigned cpu, 
 	struct gen *g = (struct gen *)eg;
 	const struct etlgen_module *m = &g->s->modules[mi];
 	unsigned P = g->P;
-	uint64_t ip = frame_in(g, m, r);
+	uint64_t ip = leaf_in(g, m, r);
 	if (put_sample(g, cpu, ip, tid, ts, 0))
 		return -1;
 	int stacks = !g->s->no_stacks;
@@ -613,7 +624,7 @@ static int inside_samples(struct gen *g, struct etlgen_rng *r, unsigned cpu, siz
 			w -= m->inside[e].weight;
 		const struct etlgen_inside *in = &m->inside[e];
 		const struct etlgen_module *lm = &g->s->modules[in->leaf];
-		uint64_t ip = frame_in(g, lm, r);
+		uint64_t ip = leaf_in(g, lm, r);
 		/* the thread the DPC interrupted */
 		const int who = g->s->interrupted_process;
 		uint32_t pid, tid;

@@ -249,6 +249,9 @@ struct etlgen_scenario {
 	int dpc_groups_enabled;  /* group masks say DPC+INTERRUPT on (default 1) */
 	uint32_t frames_per_module; /* > 0: frames and IPs of a module without frame_rvas are
 				     * one of this many fixed addresses (0: anywhere) */
+	uint32_t leaf_spread;    /* > 0: a sampled IP is its drawn address plus 0 to this many
+				  * bytes less one (inside the image), as real IPs fall anywhere
+				  * in a hot function while return addresses repeat */
 	int no_stacks;           /* "sample_stacks": false — no StackWalk event at all (the
 				  * samples alone: ingest without stacks, for comparison) */
 	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */

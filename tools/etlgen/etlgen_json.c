@@ -8,6 +8,8 @@
  *   "stack_key_defs": 0, "user_keys": false,  (with stack_keys: etlgen.h)
  *   "dpc_groups_enabled": true, "process_pid": 4242, "implausible_images": 0,
  *   "frames_per_module": 0,   (> 0: a bounded set of return addresses per module, ≤ 2^20)
+ *   "leaf_spread": 0,         (> 0: sampled IPs spread over that many bytes past the drawn
+ *                              address, ≤ 2^20: random offsets within a hot function)
  *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
@@ -247,6 +249,14 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		return -1;
 	}
 	s->frames_per_module = (uint32_t)fpm;
+	double spread = num(root, "leaf_spread", 0);
+	if (!(spread >= 0 && spread <= 1 << 20)) {
+		snprintf(msg, n, "leaf_spread takes 0 to %d", 1 << 20);
+		cJSON_Delete(root);
+		etlgen_scenario_free(s);
+		return -1;
+	}
+	s->leaf_spread = (uint32_t)spread;
 	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
 	s->no_stacks = cJSON_IsFalse(ss);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
