@@ -32,18 +32,6 @@ measure "etlscope ingest" "$build/server/etlscope" ingest --db "$db" --data-dir 
 mb() { awk -v b="$bytes" -v s="$1" 'BEGIN { printf "%.1f", b / 1048576 / s }'; }
 echo "| ingest of the busy 24-CPU trace ($secs s), $((bytes / 1048576)) MB, $(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.1f M events, %.0f k events/s of trace", e / 1e6, e / 1e3 / s }') | $(mb "$wall") MB/s of file ($wall s wall, $cpu s CPU: $(mb "$cpu") MB per CPU-second), peak RSS $((rss / 1024)) MB; target ≥ 100 MB/s | \`cat FILE\`: $(mb "$cat_s") MB/s ($cat_s s, $cat_cpu s CPU) | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
 
-srv_pid=
-stop_server() { if [ -n "$srv_pid" ]; then kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; fi; srv_pid=; }
-trap stop_server EXIT
-log=$out/io-serve.log; : >"$log"
-"$build/server/etlscope" serve --listen 127.0.0.1:0 --db "$db" --data-dir "$out/io-data" --rate-limit 0 >"$log" 2>&1 &
-srv_pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(sed -nE 's|.*listening on (http://127\.0\.0\.1:[0-9]+)/.*|\1|p' "$log" | head -1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "io_bench: server did not start: $(cat "$log")" >&2; exit 1; }
+serve_bg "$db" "$out/io-data" "$out/io-serve.log"
 run_id=$(curl -sf "$url/api/runs" | sed -nE 's/.*"id":"([0-9a-f]{32})".*/\1/p' | head -1)
 node bench/io_query.mjs "$url" "$run_id" "$n" "$srv_pid"

@@ -17,3 +17,25 @@ measure() {
   local code; code=$(echo "$j" | sed -E 's/.*"exit": ([0-9]+).*/\1/')
   [ "$code" = 0 ] || { echo "$(basename "$0"): $label failed: $j" >&2; exit 1; }
 }
+
+# serve_bg DB DATA LOG [BIN] — `etlscope serve` (BIN, default this build's) on an
+# ephemeral loopback port in the background, no rate limit; sets srv_pid and url
+# (http://127.0.0.1:PORT) once it listens, or exits naming the log. stop_server, also set
+# as the EXIT trap, stops it.
+srv_pid=
+stop_server() { if [ -n "$srv_pid" ]; then kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; fi; srv_pid=; }
+serve_bg() {
+  local db=$1 data=$2 log=$3 bin=${4:-$build/server/etlscope}
+  : >"$log"
+  "$bin" serve --listen 127.0.0.1:0 --db "$db" --data-dir "$data" --rate-limit 0 >"$log" 2>&1 &
+  srv_pid=$!
+  trap stop_server EXIT
+  url=
+  for _ in $(seq 100); do
+    url=$(sed -nE 's|.*listening on (http://127\.0\.0\.1:[0-9]+)/.*|\1|p' "$log" | head -1)
+    [ -n "$url" ] && return 0
+    sleep 0.1
+  done
+  echo "$(basename "$0"): server did not start: $(cat "$log")" >&2
+  exit 1
+}

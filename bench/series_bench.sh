@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 bin=${BIN:-$build/server/etlscope}
-shared=${ETLSCOPE_SHARED:-/work/shared}
+shared=${ETLSCOPE_SHARED:-$PWD/../shared}
 rows=21500; n=30
 [ $quick = 1 ] && { rows=2000; n=5; }
 csv=$out/pdh-64cpu.csv
@@ -26,19 +26,8 @@ size=$(du -cb "$out"/series-data/* | tail -1 | cut -f1)
 echo "| ingest of the PDH-CSV, $(($(stat -c %s "$csv") / 1048576)) MB | $cpu s CPU ($wall s wall), peak RSS $((rss / 1024)) MB | run file $((size / 1024)) KiB |"
 
 rm -rf "$db" "$db"-* "$out/series-data"
-srv_pid=
-stop_server() { if [ -n "$srv_pid" ]; then kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; fi; srv_pid=; }
-trap stop_server EXIT
-log=$out/series-serve.log; : >"$log"
-"$bin" serve --listen 127.0.0.1:0 --db "$db" --data-dir "$out/series-data" --rate-limit 0 >"$log" 2>&1 &
-srv_pid=$!
-url=
-for _ in $(seq 100); do
-  url=$(sed -nE 's|.*listening on (http://127\.0\.0\.1:[0-9]+)/.*|\1|p' "$log" | head -1)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "series_bench: server did not start: $(cat "$log")" >&2; exit 1; }
+log=$out/series-serve.log
+serve_bg "$db" "$out/series-data" "$log" "$bin"
 for f in "$csv" "$shared"/samples/perfmon/powershell_CounterSamples.{csv,tsv,blg} "$shared"/samples/perfmon/pal_SampleLog.blg; do
   name=$(basename "$f")
   job=$(curl -sS -H 'Content-Type: application/octet-stream' --data-binary @"$f" \
