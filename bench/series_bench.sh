@@ -2,7 +2,7 @@
 # series_bench.sh — the perfmon series store (issue 17, h-series), as Markdown table rows:
 #   1. `etlscope ingest` of the 201 MB PDH-CSV of run.sh (64 CPUs × 8 counters, 21,500
 #      samples): CPU time (user + sys), peak RSS and the run file's size;
-#   2. a server given that CSV and the perfmon samples (/work/shared/samples/perfmon, or
+#   2. a server given that CSV and the perfmon samples (../shared/samples/perfmon beside the repo, or
 #      ETLSCOPE_SHARED) as uploads: the server's own split of each job (findings ms);
 #   3. bench/series_query.mjs on every run: /series, /cpu, /processes, N different URLs each,
 #      p50/p95 wall and the server's CPU per request.
