@@ -39,8 +39,6 @@ struct etl_sched_cpu {
 	uint32_t busy_head, busy_n;
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
-	uint32_t thr;           /* tid's record in s->thr (known, tid != 0), else UINT32_MAX:
-				 * spares the syscalls of the running thread a map lookup each */
 	int64_t run_ns;         /* since when tid runs */
 	int64_t slice;          /* slice being accumulated, -1 none */
 	struct slice_acc acc;
@@ -121,10 +119,8 @@ static struct etl_sched_cpu *cpu_state(struct etl_sched *s, uint16_t cpu)
 		if (etl_grow((void **)&s->cpu, &cap, n, sizeof *s->cpu) != 0)
 			return NULL;
 		memset(s->cpu + s->n_cpu, 0, (cap - s->n_cpu) * sizeof *s->cpu);
-		for (size_t i = s->n_cpu; i < cap; i++) {
+		for (size_t i = s->n_cpu; i < cap; i++)
 			s->cpu[i].slice = -1;
-			s->cpu[i].thr = UINT32_MAX;
-		}
 		s->n_cpu = cap;
 	}
 	return &s->cpu[cpu];
@@ -290,7 +286,6 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 		return -1;
 	c->known = 1;
 	c->tid = cs.new_tid;
-	c->thr = UINT32_MAX;
 	c->run_ns = t_ns;
 	if (cs.old_tid != 0) {
 		struct etl_sched_thr *o = thread(s, cs.old_tid);
@@ -336,7 +331,6 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 		} else if (n->state == ST_WAITING && end_wait(s, n, t_ns)) {
 			return -1; /* (no ReadyThread recorded: the wait ends here) */
 		}
-		c->thr = (uint32_t)(n - s->thr); /* records only grow: the index stays valid */
 		n->state = ST_RUNNING;
 		n->since_ns = t_ns;
 		n->rdy = UINT32_MAX;
@@ -437,12 +431,9 @@ static int on_syscall(struct etl_sched *s, const struct etl_event *ev, int enter
 		enter ? s->st.syscall_enter_unpaired++ : s->st.syscall_exit_unpaired++;
 		return 0;
 	}
-	struct etl_sched_thr *t = NULL;
-	if (c->known) {
-		t = c->thr != UINT32_MAX ? &s->thr[c->thr] : thread(s, c->tid);
-		if (!t)
-			return -1;
-	}
+	struct etl_sched_thr *t = c->known ? thread(s, c->tid) : NULL;
+	if (c->known && !t)
+		return -1;
 	struct open_sc *o = t ? &t->sc : &c->sc; /* no CSwitch on this CPU yet: pair on it */
 	if (enter) {
 		if (o->in)
