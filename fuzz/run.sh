@@ -13,20 +13,29 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -DETLSCOPE_SHARED_DIR="$ETLSCOPE_S
   cmake --build build-fuzz --target fuzzers -j"$(nproc)" >/dev/null || { echo "fuzz: build failed"; exit 1; }
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=($(cd build-fuzz/fuzz && ls fuzz_* | grep -v '\.'))
-status=0
-for name in "${harnesses[@]}"; do
-  h=build-fuzz/fuzz/$name
-  [ -x "$h" ] || { echo "fuzz: no harness $name"; status=1; continue; }
-  corpus=build-fuzz/corpus/$name; mkdir -p "$corpus"
+# FUZZ_JOBS harnesses run at a time (default 1; CI: 2, one a core), each for the full
+# SECONDS; each one's report is printed whole when it ends.
+jobs=${FUZZ_JOBS:-1}
+fuzz_one() { # fuzz_one NAME: seed, run, print its report; fails on a crash
+  local name=$1 h=build-fuzz/fuzz/$1 corpus=build-fuzz/corpus/$1 log=build-fuzz/$1.log dopt=()
+  [ -x "$h" ] || { echo "fuzz: no harness $name"; return 1; }
+  mkdir -p "$corpus"
   fuzz/seed.sh "$name" "$corpus"
-  dict=fuzz/$name.dict; dopt=(); [ -f "$dict" ] && dopt=(-dict="$dict")
-  log=build-fuzz/$name.log
-  echo "--- $name: ${secs}s, corpus $(ls "$corpus" | wc -l) files"
+  [ -f "fuzz/$name.dict" ] && dopt=(-dict="fuzz/$name.dict")
+  local head="--- $name: ${secs}s, corpus $(ls "$corpus" | wc -l) files"
   if "$h" -max_total_time="$secs" -max_len=1048576 -rss_limit_mb=2048 -timeout=30 \
       -print_final_stats=1 -artifact_prefix="build-fuzz/$name-" "${dopt[@]}" "$corpus" >"$log" 2>&1; then
-    grep -E "^stat::(number_of_executed_units|peak_rss_mb)|Done [0-9]+ runs" "$log"
+    { echo "$head"; grep -E "^stat::(number_of_executed_units|peak_rss_mb)|Done [0-9]+ runs" "$log"; } > "$log.report"
+    cat "$log.report"
   else
-    tail -40 "$log"; echo "$name FOUND A CRASH (artifact in build-fuzz/)"; status=1
+    { echo "$head"; tail -40 "$log"; echo "$name FOUND A CRASH (artifact in build-fuzz/)"; } > "$log.report"
+    cat "$log.report"; return 1
   fi
+}
+status=0; running=0
+for name in "${harnesses[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then wait -n || status=1; running=$((running - 1)); fi
+  fuzz_one "$name" & running=$((running + 1))
 done
+while [ "$running" -gt 0 ]; do wait -n || status=1; running=$((running - 1)); done
 exit $status

@@ -9,13 +9,18 @@
 #      catch what only the optimiser or the other compiler warns about);
 #   4. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
 # Ends with one line "N passed, N failed". FUZZ_SECONDS (default 6 per harness; longer runs: fuzz/run.sh N) sets step 4's budget.
+# Kept under 30 minutes on a 2-core machine by running what is independent side by side, one
+# job a core (TEST_JOBS, default nproc): node test files (each starts its own server on an
+# ephemeral port with its own temporary directory), ctest, fuzz harnesses (each for its full
+# FUZZ_SECONDS). The ASan suites write their traces with the normal build's etlgen: the server
+# under test is what ASan checks (etlgen's code runs under ASan in the unit tests).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps || exit 1
 export ETLSCOPE_SHARED=${ETLSCOPE_SHARED:-$(cd .. && pwd)/shared}
 [ -d "$ETLSCOPE_SHARED/samples" ] || { echo "test: $ETLSCOPE_SHARED/samples is missing (shared/ must sit beside the repo)"; exit 1; }
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
-jobs=$(nproc)
+jobs=${TEST_JOBS:-$(nproc)}
 passed=0; failed=0; failures=()
 
 step() { # step NAME COMMAND…: run, count, keep going
@@ -33,7 +38,7 @@ build() { # build DIR CMAKE-ARGS…
 
 node_tests() { # node_tests BINARY DIR…
   local bin=$1; shift
-  ETLSCOPE_BIN=$bin node --test --test-concurrency=1 "$@"
+  ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "$@"
 }
 
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -46,6 +51,7 @@ step "page timing script (bench/pages.mjs --quick)" env ETLSCOPE_BIN="$PWD/build
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DETLSCOPE_SANITIZE=ON
 step "unit tests (ASan+UBSan)" ctest --test-dir build-asan --output-on-failure -j"$jobs"
+export ETLGEN_BIN=$PWD/build/tools/etlgen/etlgen
 step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
 step "browser tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/browser/
 
@@ -54,7 +60,7 @@ step "unit tests (Release)" ctest --test-dir build-release --output-on-failure -
 step "build (clang)" build build-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
 step "unit tests (clang)" ctest --test-dir build-clang --output-on-failure -j"$jobs"
 
-step "fuzz smoke" fuzz/run.sh "$FUZZ_SECONDS"
+step "fuzz smoke" env FUZZ_JOBS="$jobs" fuzz/run.sh "$FUZZ_SECONDS"
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"
