@@ -105,15 +105,30 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   ];
   let stop = false, errors = 0, done = 0;
   const lat = [];
+  // Every failed query is kept with its URL, status, the body's `error` or the exception
+  // (with its cause's code: ECONNRESET, UND_ERR_SOCKET, …) and when it happened relative to
+  // the uploads (upEvents: each upload's sent / answered / verdict time), so that a failure
+  // says whose fault it is.
+  const failures = [], upEvents = [];
+  const fail = (url, t, status, error) => failures.push({ url, t, status, error });
   const client = async (i) => {
     let k = i;
     while (!stop) {
       const t0 = performance.now();
+      const url = via(i) + paths[k++ % paths.length];
       try {
-        const r = await fetch(via(i) + paths[k++ % paths.length]);
-        await r.arrayBuffer();
-        if (r.status !== 200) errors++;
-      } catch (e) { errors++; }
+        const r = await fetch(url);
+        const body = await r.text();
+        if (r.status !== 200) {
+          let error;
+          try { error = JSON.parse(body).error; } catch { error = `unparsable body: ${body.slice(0, 80)}`; }
+          fail(url, t0, r.status, String(error));
+        }
+      } catch (e) {
+        const c = e.cause;
+        fail(url, t0, 0, `${e.name}: ${e.message}${c ? ` (cause: ${c.code || c.name}: ${c.message})` : ''}`);
+      }
+      errors = failures.length;
       lat.push(performance.now() - t0);
       done++;
     }
@@ -152,13 +167,16 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     // The server admits two uploads per client address at once and answers 429 with
     // Retry-After to the rest; a well-behaved client waits and tries again.
     for (;;) {
+      upEvents.push({ t: performance.now(), what: `upload ${i} sending` });
       r = await curlUpload(i);
+      upEvents.push({ t: performance.now(), what: `upload ${i} answered ${r.status}` });
       if (r.status !== 429) break;
       upRetries++;
       await new Promise((res) => setTimeout(res, 1000 * r.retryAfter));
     }
     if (r.status !== 202) { upErrors++; return; }
     const st = await waitJob(JSON.parse(r.body).job, via(i));
+    upEvents.push({ t: performance.now(), what: `upload ${i} ${st.state}` });
     if (st.state !== 'done') upErrors++;
     upTimes.push((performance.now() - a) / 1000);
   }));
@@ -178,10 +196,31 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     await new Promise((r) => srv.once('exit', r));
   }
   lat.sort((a, b) => a - b);
+  printFailures(failures, upEvents, t0);
   return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, servers: servers.length, maxLag };
 }
 
 const fmt = (x) => x.toFixed(1);
+
+// Each failed query (to stderr: the tables on stdout stay as they were), then a count by
+// kind (status and error, the URL's run id and query string left out).
+function printFailures(failures, upEvents, t0) {
+  if (!failures.length) return;
+  const near = (t) => {
+    let best = null;
+    for (const e of upEvents) if (!best || Math.abs(e.t - t) < Math.abs(best.t - t)) best = e;
+    return best ? `${fmt(t - best.t)} ms after "${best.what}"` : 'no upload event yet';
+  };
+  for (const f of failures)
+    console.error(`failed query at ${fmt((f.t - t0) / 1000)} s (${near(f.t)}): ${f.url} → ${f.status || 'no response'}: ${f.error}`);
+  const kinds = new Map();
+  for (const f of failures) {
+    const k = `${f.status || 'no response'} ${f.error}`;
+    kinds.set(k, (kinds.get(k) || 0) + 1);
+  }
+  console.error(`failed queries by kind (${failures.length}):`);
+  for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1])) console.error(`  ${n} × ${k}`);
+}
 
 // The same uploads and queries against each case in turn (the first is the baseline): one
 // table row per case, then the last case against the baseline. A case is { label, start }:
