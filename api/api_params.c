@@ -111,25 +111,3 @@ int api_find_run(sqlite3 *db, const char *run_id, struct db_run *r, cJSON **out)
 	return 0;
 }
 
-
-/* cJSON prints doubles with 15 digits when they compare "equal" within an epsilon, which
- * loses the last bits (86.93735103284412 became 86.9373510328441). Emit the shortest
- * decimal text that reads back as exactly the same double. */
-cJSON *api_json_number(double v)
-{
-	char buf[32];
-	if (!isfinite(v))
-		return cJSON_CreateNull();
-	/* an integer below 10^15 prints as "%.15g" would print it, without the round trip
-	 * through strtod (most numbers of the large tables are counts and nanoseconds) */
-	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
-		snprintf(buf, sizeof buf, "%lld", (long long)v);
-		return cJSON_CreateRaw(buf);
-	}
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(buf, sizeof buf, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
-			break;
-	}
-	return cJSON_CreateRaw(buf);
-}

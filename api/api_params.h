@@ -31,8 +31,13 @@ void api_window_ns(int64_t start_us, int64_t from_us, int64_t to_us, int64_t *fr
 int64_t api_sat_mul(int64_t a, int64_t b);
 int64_t api_sat_add(int64_t a, int64_t b);
 
-/* A JSON number that reads back as exactly v (null for NaN/inf). */
+/* A JSON number that reads back as exactly v, in the fewest digits (null for NaN/inf);
+ * api_json_number.c. */
 cJSON *api_json_number(double v);
+/* longest text api_json_number_text writes, with its NUL ("-1.2345678901234567e-308") */
+#define API_JSON_NUMBER_MAX 32
+/* The text of api_json_number(v), "null" for NaN/inf, into buf; returns its length. */
+size_t api_json_number_text(double v, char buf[API_JSON_NUMBER_MAX]);
 
 struct db_run;
 /* Read counters idx[0..n) of run r over the request's window (?from=&to=, ?points=) and

@@ -1,6 +1,9 @@
 // load.mjs — load benchmark: N concurrent uploads of large traces while M clients query the
 // DPC/ISR endpoints of an already stored run, against the real server on loopback. Reports
-// errors, query latency percentiles, upload times and the server's peak memory.
+// errors, query latency percentiles, upload times and the server's peak memory. Each failed
+// query goes to stderr as it happens (URL, status and the body's error, or the exception and
+// its cause) and again at the end with the nearest upload event, how long it was in flight and
+// how long the driver's own event loop stood still meanwhile, then a count by kind.
 //   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick] [--breakdown]
 //   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
 //   node bench/load.mjs --compare-servers [--clients 4]   (issue 16: 2 servers vs 1)
@@ -105,24 +108,47 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   ];
   let stop = false, errors = 0, done = 0;
   const lat = [];
+  // Every failed query is kept with its URL, status, the body's `error` or the exception
+  // (with its cause's code: ECONNRESET, UND_ERR_SOCKET, …) and when it happened relative to
+  // the uploads (upEvents: each upload's sent / answered / verdict time), so that a failure
+  // says whose fault it is.
+  const failures = [], upEvents = [], stalls = [];
+  let t0 = performance.now();
+  // each is also printed as it happens, so a long run that is stopped early still tells
+  const fail = (url, t, status, error) => {
+    failures.push({ url, t, end: performance.now(), status, error });
+    console.error(`failed query at ${fmt((t - t0) / 1000)} s: ${url} → ${status || 'no response'}: ${error}`);
+  };
   const client = async (i) => {
     let k = i;
     while (!stop) {
       const t0 = performance.now();
+      const url = via(i) + paths[k++ % paths.length];
       try {
-        const r = await fetch(via(i) + paths[k++ % paths.length]);
-        await r.arrayBuffer();
-        if (r.status !== 200) errors++;
-      } catch (e) { errors++; }
+        const r = await fetch(url);
+        const body = await r.text();
+        if (r.status !== 200) {
+          let error;
+          try { error = JSON.parse(body).error; } catch { error = `unparsable body: ${body.slice(0, 80)}`; }
+          fail(url, t0, r.status, String(error));
+        }
+      } catch (e) {
+        const c = e.cause;
+        fail(url, t0, 0, `${e.name}: ${e.message}${c ? ` (cause: ${c.code || c.name}: ${c.message})` : ''}`);
+      }
+      errors = failures.length;
       lat.push(performance.now() - t0);
       done++;
     }
   };
   // The driver's own event-loop lag bounds how far its latencies can be trusted.
+  // Stalls over 250 ms are kept (stalls: { t, ms }, t when the loop ran again) to tell, for
+  // each failed query, how long the driver itself stood still while it was in flight.
   let lastTick = performance.now(), maxLag = 0;
   const lagTimer = setInterval(() => {
     const n = performance.now();
     maxLag = Math.max(maxLag, n - lastTick - 50);
+    if (n - lastTick - 50 > 250) stalls.push({ t: n, ms: n - lastTick - 50 });
     lastTick = n;
   }, 50);
   // --breakdown: /api/health every 0.5 s; the sample with the highest RSS is printed
@@ -131,7 +157,7 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     const h = await fetch(`${base}/api/health`).then((r) => r.json(), () => null);
     if (h && h.memory && (!peakHealth || h.memory.rss > peakHealth.memory.rss)) peakHealth = h;
   }, 500);
-  const t0 = performance.now();
+  t0 = performance.now();
   const queryers = Array.from({ length: clients }, (_, i) => client(i));
   const upTimes = [];
   let upErrors = 0, upRetries = 0;
@@ -152,13 +178,16 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     // The server admits two uploads per client address at once and answers 429 with
     // Retry-After to the rest; a well-behaved client waits and tries again.
     for (;;) {
+      upEvents.push({ t: performance.now(), what: `upload ${i} sending` });
       r = await curlUpload(i);
+      upEvents.push({ t: performance.now(), what: `upload ${i} answered ${r.status}` });
       if (r.status !== 429) break;
       upRetries++;
       await new Promise((res) => setTimeout(res, 1000 * r.retryAfter));
     }
     if (r.status !== 202) { upErrors++; return; }
     const st = await waitJob(JSON.parse(r.body).job, via(i));
+    upEvents.push({ t: performance.now(), what: `upload ${i} ${st.state}` });
     if (st.state !== 'done') upErrors++;
     upTimes.push((performance.now() - a) / 1000);
   }));
@@ -178,10 +207,36 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     await new Promise((r) => srv.once('exit', r));
   }
   lat.sort((a, b) => a - b);
+  printFailures(failures, upEvents, stalls, t0);
   return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, servers: servers.length, maxLag };
 }
 
 const fmt = (x) => x.toFixed(1);
+
+// Each failed query (to stderr: the tables on stdout stay as they were), then a count by
+// kind (status and error, the URL's run id and query string left out).
+function printFailures(failures, upEvents, stalls, t0) {
+  if (!failures.length) return;
+  // the longest stall of the driver's event loop while the query was in flight
+  const stall = (f) => Math.max(0, ...stalls.filter((x) => x.t >= f.t && x.t - x.ms <= f.end).map((x) => x.ms));
+  const near = (t) => {
+    let best = null;
+    for (const e of upEvents) if (!best || Math.abs(e.t - t) < Math.abs(best.t - t)) best = e;
+    if (!best) return 'no upload event yet';
+    return `${fmt(Math.abs(t - best.t))} ms ${t >= best.t ? 'after' : 'before'} "${best.what}"`;
+  };
+  for (const f of failures)
+    console.error(`failed query sent at ${fmt((f.t - t0) / 1000)} s (${near(f.t)}), failed after ${fmt(f.end - f.t)} ms, ` +
+      `driver stalled up to ${fmt(stall(f))} ms meanwhile: ${f.url} → ${f.status || 'no response'}: ${f.error}`);
+  const kinds = new Map();
+  for (const f of failures) {
+    const k = `${f.status || 'no response'} ${f.error}`;
+    kinds.set(k, (kinds.get(k) || 0) + 1);
+  }
+  const stalled = failures.filter((f) => stall(f) >= 1000).length;
+  console.error(`failed queries by kind (${failures.length}; ${stalled} of them while the driver's own event loop stood still ≥ 1 s):`);
+  for (const [k, n] of [...kinds].sort((a, b) => b[1] - a[1])) console.error(`  ${n} × ${k}`);
+}
 
 // The same uploads and queries against each case in turn (the first is the baseline): one
 // table row per case, then the last case against the baseline. A case is { label, start }:

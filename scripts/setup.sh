@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-all}
 
 APT_PACKAGES=(build-essential cmake pkg-config libcivetweb-dev libcjson-dev libsqlite3-dev
-              libcmocka-dev libssl-dev sqlite3 openssl clang chromium wrk curl locales
+              libcmocka-dev libdouble-conversion-dev libssl-dev sqlite3 openssl clang chromium wrk curl locales
               lld llvm llvm-dev libcurl4-openssl-dev libmspack-dev gcab libxml2-utils libexpat1-dev
               libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
               libpq-dev postgresql)  # team mode's catalog (docs/team.md) and its tests
