@@ -58,6 +58,7 @@ case $name in
   fuzz_kb*) ;; # names, not files: only fuzz/seeds/fuzz_kb_lookup/
   fuzz_io_payload) ;; # payloads, not files: only fuzz/seeds/fuzz_io_payload/
   fuzz_fact_blob) ;; # blobs from run files: only fuzz/seeds/fuzz_fact_blob/
+  fuzz_stk_blob) ;; # blobs from run files: only fuzz/seeds/fuzz_stk_blob/
   *) copy "$samples"/*/* ;;
 esac
 [ -d "$here/seeds/$name" ] && cp -f "$here/seeds/$name"/* "$dir/" 2>/dev/null || true
