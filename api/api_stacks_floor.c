@@ -26,7 +26,15 @@
  * short trace whose stacks never repeat: 786 k kept nodes, ~100 MB, on a 1 s trace with
  * 251 random frames a sample): the caller gives a bound on the kept nodes, and a tree that
  * would pass it is refused (413) before any of its next level is kept.
- * Time: one walk of the stacks per kept level and part, plus one. */
+ * Time: one walk of the stacks per kept level and part, plus one; a walk reads the path of
+ * a live leaf only. A leaf is dead once its stack ends above the level being expanded or
+ * passes a node under the floor (both decided by the kept levels above it, which never
+ * change): it adds nothing to this level nor to any deeper one, so later walks pass it over
+ * (api_stk_each_leaf's skip) without reading its path — on real traces most stacks leave the
+ * kept tree within a few levels, and reading every path at every level was the build's cost
+ * (issue 13). A leaf is never marked dead for what it adds at the level (its self), so a
+ * level walked again in more parts counts the same. The dead set is a bit per stored node id
+ * (16.5 M nodes: 2 MB). */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
@@ -60,7 +68,40 @@ struct floor_build {
 	int64_t total;      /* depth 0: the samples */
 	size_t max_nodes;   /* the tree's bound, root included */
 	int over;           /* a part had more candidates than the map holds */
+	uint8_t *dead;      /* bit per leaf node id: its stack adds to no level from here on */
+	size_t ndead;       /* bytes of dead */
+	int nomem;          /* marking a leaf dead failed */
 };
+
+static int is_dead(void *ud, int64_t node)
+{
+	const struct floor_build *b = ud;
+	uint64_t i = (uint64_t)node;
+	return i / 8 < b->ndead && (b->dead[i / 8] >> (i % 8) & 1);
+}
+
+/* Mark node's leaf dead (0, or -1 when the bitmap cannot grow: the walk stops with 500). */
+static int mark_dead(struct floor_build *b, int64_t node)
+{
+	uint64_t i = (uint64_t)node;
+	if (node < 0)
+		return 0; /* not a stored node: walked every time, as before */
+	if (i / 8 >= b->ndead) {
+		size_t n = b->ndead ? b->ndead : 4096;
+		while (n <= i / 8)
+			n *= 2;
+		uint8_t *d = realloc(b->dead, n);
+		if (!d) {
+			b->nomem = 1;
+			return -1;
+		}
+		memset(d + b->ndead, 0, n - b->ndead);
+		b->dead = d;
+		b->ndead = n;
+	}
+	b->dead[i / 8] |= (uint8_t)(1u << (i % 8));
+	return 0;
+}
 
 static unsigned part_of(uint64_t parent, uint64_t mod, uint64_t off, unsigned parts)
 {
@@ -77,25 +118,23 @@ static const struct db_stk_frame *frame_at(const struct api_stk_tree *t,
 	return &fr[t->inverted ? n - 1 - j : j];
 }
 
-static int on_stack(void *ud, const struct db_stk_frame *fr, int n, uint32_t pid, uint32_t tid,
+static int on_stack(void *ud, int64_t node, const struct db_stk_frame *fr, int n,
 		    int64_t count)
 {
 	struct floor_build *b = ud;
 	struct api_stk_tree *t = b->t;
-	(void)pid;
-	(void)tid;
 	if (b->depth == 0 && b->part == 0)
 		b->total += count;
 	int32_t at = 0;
 	for (int j = 0; j < b->depth; j++) {
-		if (j == n)
-			return 0; /* ended above this level: counted in an earlier pass */
+		if (j == n) /* ended above this level: counted in an earlier pass */
+			return mark_dead(b, node);
 		const struct db_stk_frame *f = frame_at(t, fr, n, j);
 		struct stk_entry *e = stk_map_get(&t->map, (uint64_t)(int64_t)at,
 						  (uint64_t)(int64_t)api_stk_canon(t->q, f->module_id),
 						  f->offset);
-		if (!e)
-			return 0; /* goes through a node under the floor */
+		if (!e) /* goes through a node under the floor */
+			return mark_dead(b, node);
 		at = (int32_t)(e->v - 1);
 	}
 	if (b->depth == n) {
@@ -192,7 +231,12 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 				st = 500;
 				break;
 			}
-			st = api_stk_each(db, q, on_stack, b, out);
+			st = api_stk_each_leaf(db, q, is_dead, on_stack, b, out);
+			if (b->nomem) {
+				cJSON_Delete(*out);
+				*out = NULL;
+				st = 500;
+			}
 			/* the floor is known once part 0 of level 0 has counted every sample */
 			double total = b->depth == 0 ? (double)b->total : (double)b->t->total;
 			if (!st && pick(b, share * total))
@@ -247,5 +291,6 @@ int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_st
 	}
 	free(b.c);
 	free(b.keep);
+	free(b.dead);
 	return st;
 }
