@@ -34,7 +34,7 @@
  * kept tree within a few levels, and reading every path at every level was the build's cost
  * (issue 13). A leaf is never marked dead for what it adds at the level (its self), so a
  * level walked again in more parts counts the same. The dead set is a bit per stored node id
- * (16.5 M nodes: 2 MB). */
+ * (16.5 M nodes: 2 MB), in chunks allocated as ids reach them. */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
@@ -68,38 +68,37 @@ struct floor_build {
 	int64_t total;      /* depth 0: the samples */
 	size_t max_nodes;   /* the tree's bound, root included */
 	int over;           /* a part had more candidates than the map holds */
-	uint8_t *dead;      /* bit per leaf node id: its stack adds to no level from here on */
-	size_t ndead;       /* bytes of dead */
+	uint8_t **dead;     /* bit per leaf node id, in DEAD_CHUNK-byte chunks (NULL: none set) */
 	int nomem;          /* marking a leaf dead failed */
 };
+
+/* The dead set's chunks are allocated once each and freed together at the end: 64 KB, under
+ * glibc's mmap threshold, because freeing a larger block (a bitmap grown by realloc) raises
+ * that threshold and the build's later maps then stay in the heap (+4.4 MB peak RSS measured
+ * on a 1.3 M-node run). 4096 chunks cover 2^31 node ids. */
+#define DEAD_CHUNK 65536u
+#define DEAD_CHUNKS 4096u
 
 static int is_dead(void *ud, int64_t node)
 {
 	const struct floor_build *b = ud;
-	uint64_t i = (uint64_t)node;
-	return i / 8 < b->ndead && (b->dead[i / 8] >> (i % 8) & 1);
+	uint64_t i = (uint64_t)node, c = i / 8 / DEAD_CHUNK;
+	return b->dead && c < DEAD_CHUNKS && b->dead[c] &&
+	       (b->dead[c][i / 8 % DEAD_CHUNK] >> (i % 8) & 1);
 }
 
-/* Mark node's leaf dead (0, or -1 when the bitmap cannot grow: the walk stops with 500). */
+/* Mark node's leaf dead (0, or -1 out of memory: the walk stops with 500). */
 static int mark_dead(struct floor_build *b, int64_t node)
 {
-	uint64_t i = (uint64_t)node;
-	if (node < 0)
-		return 0; /* not a stored node: walked every time, as before */
-	if (i / 8 >= b->ndead) {
-		size_t n = b->ndead ? b->ndead : 4096;
-		while (n <= i / 8)
-			n *= 2;
-		uint8_t *d = realloc(b->dead, n);
-		if (!d) {
-			b->nomem = 1;
-			return -1;
-		}
-		memset(d + b->ndead, 0, n - b->ndead);
-		b->dead = d;
-		b->ndead = n;
+	uint64_t i = (uint64_t)node, c = i / 8 / DEAD_CHUNK;
+	if (node < 0 || c >= DEAD_CHUNKS)
+		return 0; /* not a stored node id: walked every time, as before */
+	if ((!b->dead && !(b->dead = calloc(DEAD_CHUNKS, sizeof *b->dead))) ||
+	    (!b->dead[c] && !(b->dead[c] = calloc(DEAD_CHUNK, 1)))) {
+		b->nomem = 1;
+		return -1;
 	}
-	b->dead[i / 8] |= (uint8_t)(1u << (i % 8));
+	b->dead[c][i / 8 % DEAD_CHUNK] |= (uint8_t)(1u << (i % 8));
 	return 0;
 }
 
@@ -291,6 +290,8 @@ int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_st
 	}
 	free(b.c);
 	free(b.keep);
+	for (unsigned c = 0; b.dead && c < DEAD_CHUNKS; c++)
+		free(b.dead[c]);
 	free(b.dead);
 	return st;
 }
