@@ -74,6 +74,15 @@ typedef int (*api_stk_fn)(void *ud, const struct db_stk_frame *fr, int n, uint32
 /* Every selected stack (module filter applied: the stack holds one of the modules).
  * 0, or an HTTP status with *out set. */
 int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out);
+/* api_stk_each for a caller that ignores pids and tids and remembers stacks by their stored
+ * leaf node: skip (may be NULL) is asked first, and a leaf it answers 1 for is passed over
+ * without reading its path; cb gets the leaf node with the stack. A leaf may come more than
+ * once (its counts split by pid and tid unless q->f.no_ids). Same answer as api_stk_each. */
+typedef int (*api_stk_skip_fn)(void *ud, int64_t node);
+typedef int (*api_stk_leaf_fn)(void *ud, int64_t node, const struct db_stk_frame *fr, int n,
+			       int64_t count);
+int api_stk_each_leaf(sqlite3 *db, struct api_stk_query *q, api_stk_skip_fn skip,
+		      api_stk_leaf_fn cb, void *ud, cJSON **out);
 /* A stack reader for q's run on the server's kept node arrays when the cache holds them
  * (*nodes set: give them back with db_stk_cache_release after db_stk_reader_free), else
  * one that reads SQLite (*nodes NULL). NULL when out of memory or on an SQL error. */

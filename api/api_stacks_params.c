@@ -311,6 +311,8 @@ struct walk {
 	struct api_stk_query *q;
 	struct db_stk_reader *r;
 	api_stk_fn cb;
+	api_stk_leaf_fn leaf; /* instead of cb when set: the stack's leaf node given too */
+	api_stk_skip_fn skip; /* NULL, or asked before a leaf's path is read */
 	void *ud;
 	int failed; /* 1 reading a path, 2 the callback */
 };
@@ -339,6 +341,8 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 	struct walk *w = ud;
 	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
 	(void)slice;
+	if (w->skip && w->skip(w->ud, node))
+		return 0;
 	int k = db_stk_path(w->r, node, fr, DB_STK_MAX_DEPTH);
 	if (k < 0) {
 		w->failed = 1;
@@ -346,7 +350,7 @@ static int on_count(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 	}
 	if (!wanted(w->q, fr, k))
 		return 0;
-	if (w->cb(w->ud, fr, k, pid, tid, n)) {
+	if (w->leaf ? w->leaf(w->ud, node, fr, k, n) : w->cb(w->ud, fr, k, pid, tid, n)) {
 		w->failed = 2;
 		return 1;
 	}
@@ -371,11 +375,12 @@ struct db_stk_reader *api_stk_reader_for(sqlite3 *db, struct api_stk_query *q,
 	return db_stk_reader_new(db, q->run.id);
 }
 
-int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
+static int each(sqlite3 *db, struct api_stk_query *q, struct walk w, cJSON **out)
 {
 	char err[256];
 	const struct db_stk_nodes *nodes = NULL;
-	struct walk w = {q, q->reader ? q->reader : api_stk_reader_for(db, q, &nodes), cb, ud, 0};
+	w.q = q;
+	w.r = q->reader ? q->reader : api_stk_reader_for(db, q, &nodes);
 	if (!w.r) {
 		*out = api_error("cannot read the stack store: %s", sqlite3_errmsg(db));
 		return 500;
@@ -400,6 +405,17 @@ int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, 
 		db_stk_reader_free(w.r);
 	db_stk_cache_release(q->stk_cache, nodes);
 	return api_stk_walk_status(rc, w.failed, err, out);
+}
+
+int api_stk_each(sqlite3 *db, struct api_stk_query *q, api_stk_fn cb, void *ud, cJSON **out)
+{
+	return each(db, q, (struct walk){.cb = cb, .ud = ud}, out);
+}
+
+int api_stk_each_leaf(sqlite3 *db, struct api_stk_query *q, api_stk_skip_fn skip,
+		      api_stk_leaf_fn cb, void *ud, cJSON **out)
+{
+	return each(db, q, (struct walk){.leaf = cb, .skip = skip, .ud = ud}, out);
 }
 
 int api_stk_walk_status(int rc, int failed, const char *err, cJSON **out)
