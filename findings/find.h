@@ -79,6 +79,8 @@ int find_rules_passthrough(struct find_ctx *c);
  * 0 ok, -1 error. */
 int find_compute(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
 /* The stored document (computing and storing it on first use). 0 ok, -1 error. */
+/* The stored document only, never computing it: 0 found, 1 not stored yet, -1 error. */
+int find_stored(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
 int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen);
 
 /* What runs inside a module's DPCs (isr 0) or ISRs (isr 1), whole run (find_inside.c). */

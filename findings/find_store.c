@@ -63,6 +63,11 @@ static int store_doc(sqlite3 *db, int64_t run_id, const cJSON *doc, char *err, s
 	return 0;
 }
 
+int find_stored(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen)
+{
+	return read_doc(db, run_id, doc, err, errlen);
+}
+
 int find_get(sqlite3 *db, int64_t run_id, cJSON **doc, char *err, size_t errlen)
 {
 	cJSON *fresh = NULL;

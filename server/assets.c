@@ -1,6 +1,7 @@
 /* assets.c — serves the embedded web assets: pages by route (/, /runs/<id>, /compare, /record
  * and its downloads under /record/) and files
- * under /static/. Nothing is read from disk; unknown paths get the HTML "page not found" page
+ * under /static/. Nothing is read from disk (a run page's verdict is read from the run,
+ * run_page.c); unknown paths get the HTML "page not found" page
  * with status 404 (the JSON 404 is for /api/ only, see routes.c). Pages and plain /static/
  * names are revalidated on every use (no-cache); the content-hashed names the pages refer
  * to (web/embed.c) never change meaning, so they are cached for a year, immutable. */
@@ -64,6 +65,10 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		a = lookup("/404");
 		http_send_bytes(conn, 404, a->mime, a->data, a->len, cache);
 		return 404;
+	}
+	if (strncmp(uri, "/runs/", 6) == 0) { /* its verdict in the HTML (run_page.c) */
+		run_page_send(conn, a, uri + 6, cache);
+		return 200;
 	}
 	http_send_bytes(conn, 200, a->mime, a->data, a->len, hashed ? CACHE_IMMUTABLE : cache);
 	return 200;

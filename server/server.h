@@ -170,5 +170,10 @@ int run_import_handle(struct mg_connection *conn, struct server_ctx *s);
 
 /* assets.c — embedded web pages and scripts. */
 int assets_handle(struct mg_connection *conn, void *cbdata);
+/* run_page.c — the run page (the embedded page) with run id's stored verdict in it; the
+ * page as embedded when there is none to show. Always answers 200. */
+struct asset;
+void run_page_send(struct mg_connection *conn, const struct asset *page, const char *id,
+		   const char *cache_control);
 
 #endif

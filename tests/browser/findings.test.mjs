@@ -20,6 +20,25 @@ after(async () => { await browser.close(); await srv.stop(); });
 
 const rowNames = (page) => page.$$eval('#drivers-body tr', (trs) => trs.map((tr) => tr.querySelector('.mod-name').textContent));
 
+test('the verdict is on screen before any script has run (it is in the HTML)', async () => {
+  const page = await openPage(browser);
+  const held = [];
+  let hold = true;
+  await page.route(/\/static\/.*\.js$/, (route) => (hold ? held.push(route) : route.continue()));
+  await page.goto(`${srv.url}/runs/${runId}`, { waitUntil: 'commit' });
+  await page.waitForSelector('#verdict strong', { state: 'visible', timeout: 10000 });
+  assert.match(await page.textContent('#verdict'), /^Problem found: DPCs and ISRs took more than 50 % of CPUs 0, 2, 4 and 6/);
+  assert.equal(await page.evaluate(() => typeof window.view), 'undefined', 'no script has run');
+  assert.ok(held.length > 0);
+  // the scripts, let go, draw the findings under it as before
+  hold = false;
+  for (const r of held) await r.continue();
+  await page.waitForSelector('#findings-list li');
+  assert.match(await page.textContent('#verdict'), /^Problem found: DPCs and ISRs took more than 50 %/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('the run page opens with the verdict, then the ranked evidence', async () => {
   const page = await openPage(browser);
   await page.goto(`${srv.url}/runs/${runId}`);

@@ -1,0 +1,66 @@
+// run_page.test.mjs — the run page's HTML carries the run's stored verdict (server/run_page.c):
+// the findings panel shown and the verdict sentence in #verdict, escaped, so it is on screen
+// before any script runs; with no stored findings, or no such run, the page as embedded
+// (the scripts draw the verdict then, as before).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startServer, getJson, uploadAndWait, runFile } from '../support/server.mjs';
+import { perCpuCsv } from '../support/perfmon.mjs';
+
+let srv, id;
+before(async () => {
+  srv = await startServer();
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 5 })), 'c.csv');
+  assert.equal(up.body.state, 'done');
+  id = up.body.run.id;
+});
+after(async () => { await srv.stop(); });
+
+// The page's #verdict paragraph and whether the findings panel is hidden, read by a regexp
+// over the HTML (a second reader, not the server's code).
+async function page(runId) {
+  const res = await fetch(`${srv.url}/runs/${runId}`);
+  const html = await res.text();
+  const panel = html.match(/<section class="card" id="findings-panel"( hidden)?>/);
+  const verdict = html.match(/<p id="verdict" class="([^"]*)" role="status">(.*?)<\/p>/s);
+  return { status: res.status, csp: res.headers.get('content-security-policy'), html, hidden: !!panel[1], cls: verdict[1], inner: verdict[2] };
+}
+const unescape = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+const storeDoc = (doc) => execFileSync('sqlite3', [runFile(srv.dir, srv.db, id),
+  `UPDATE run_findings SET doc = '${JSON.stringify(doc).replace(/'/g, "''")}'`]);
+
+test('the run page carries the stored verdict, the findings panel shown', async () => {
+  const p = await page(id); // first: the findings were stored when the run was published
+  const f = await getJson(`${srv.url}/api/runs/${id}/findings`);
+  assert.equal(f.status, 200);
+  assert.equal(p.status, 200);
+  assert.ok(p.csp);
+  assert.equal(p.hidden, false);
+  assert.equal(p.cls, `verdict sev-${f.body.verdict.severity}`);
+  assert.equal(unescape(p.inner.replace(/^<strong>|<\/strong>$/g, '')), f.body.verdict.sentence);
+});
+
+test('a verdict with markup in it is escaped; a severity that is not a word is not used', async () => {
+  const evil = `<img src=x onerror=alert(1)> & "quoted" 'single' </p><script>alert(2)</script>`;
+  storeDoc({ engine: 'x', kb_version: 'x', verdict: { severity: 'warning', sentence: evil }, findings: [] });
+  let p = await page(id);
+  assert.equal(p.inner, '<strong>&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot; &#39;single&#39; &lt;/p&gt;&lt;script&gt;alert(2)&lt;/script&gt;</strong>');
+  assert.doesNotMatch(p.html, /<img src=x|<script>alert/);
+  storeDoc({ engine: 'x', kb_version: 'x', verdict: { severity: 'ok" onclick="x', sentence: 'fine' }, findings: [] });
+  p = await page(id);
+  assert.equal(p.hidden, true, 'as embedded');
+  assert.equal(p.inner, '…');
+});
+
+test('no stored findings, or no such run: the page as embedded', async () => {
+  execFileSync('sqlite3', [runFile(srv.dir, srv.db, id), 'DELETE FROM run_findings']);
+  let p = await page(id);
+  assert.equal(p.status, 200);
+  assert.equal(p.hidden, true);
+  assert.equal(p.inner, '…');
+  p = await page('0123456789abcdef0123456789abcdef');
+  assert.equal(p.status, 200);
+  assert.equal(p.hidden, true);
+  assert.equal(p.inner, '…');
+});
