@@ -221,7 +221,7 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
-		struct job *jb;
+		struct job *jb = NULL; /* set by the loop unless stopping */
 		while (!j->stopping && !(jb = next_queued(j))) {
 			/* Idle: wake once a minute to delete runs whose expiry has passed. */
 			struct timespec until;
