@@ -9,8 +9,9 @@
 #      catch what only the optimiser or the other compiler warns about);
 #   4. fuzz smoke: each libFuzzer harness for a bounded time on its seed corpus.
 # Ends with one line "N passed, N failed". FUZZ_SECONDS (default 6 per harness; longer runs: fuzz/run.sh N) sets step 4's budget.
-# Kept under 30 minutes on a 2-core machine by running what is independent side by side, one
-# job a core (TEST_JOBS, default nproc): node test files (each starts its own server on an
+# Toward the 30-minute budget (2026-12-06: 30.3–30.9 min on a 2-core machine, from 38
+# one at a time) by running what is independent side by side, one job a core (TEST_JOBS,
+# default nproc): node test files (each starts its own server on an
 # ephemeral port with its own temporary directory), ctest, fuzz harnesses (each for its full
 # FUZZ_SECONDS). The ASan suites write their traces with the normal build's etlgen: the server
 # under test is what ASan checks (etlgen's code runs under ASan in the unit tests).
