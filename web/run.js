@@ -180,9 +180,11 @@
     performance.mark('etlscope:verdict');
     await scriptsRun;
     const on = view.panels.filter((p) => p.applies(run));
-    for (const p of view.panels) es.show($(p.section), on.includes(p));
-    // panels whose answers cost the server most ask for them now, while Chart.js runs
+    // panels whose answers cost the server most ask for them now, while Chart.js runs;
+    // before the panels are shown, so a size an askAhead reads lays out only what is on
+    // screen already (panel_dpcisr.js, heatWidth), not the whole page
     for (const p of on) if (p.askAhead) p.askAhead(run);
+    for (const p of view.panels) es.show($(p.section), on.includes(p));
     await lateScripts();
     if (window.Chart) view.plainTicks(window.Chart);
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
