@@ -5,7 +5,8 @@
 // largest-contentful-paint entries report it, which comes first when the HTML carries the
 // verdict, server/run_page.c) and
 // etlscope:drawn (every panel's first view drawn, one frame later), both from navigation
-// start, next to the navigation timing (response end, DOMContentLoaded). Prints Markdown
+// start, next to the navigation timing (response end, DOMContentLoaded) and the renderer's
+// CPU time for the visit (main thread and process; less load-dependent than wall). Prints Markdown
 // table rows like the other benchmarks; targets (issue 17): verdict ≤ 300 ms, drawn ≤ 1 s.
 //   node bench/pages.mjs [--quick] [--db PATH]…
 //     runs: the demo runs (stored by `etlscope demo` into a fresh database), plus every run
@@ -34,6 +35,11 @@ const ms = (x) => `${Math.round(x)} ms`;
 async function visit(browser, base, id) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  // the renderer's CPU time (not wall: other jobs load the machine) through the DevTools
+  // protocol's Performance domain: ThreadTime (its main thread) and ProcessTime (the whole
+  // renderer process, a fresh one per context), in seconds since the renderer started
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   try {
@@ -68,6 +74,10 @@ async function visit(browser, base, id) {
         last: last ? `${last.name.slice('etlscope:panel:'.length)} at ${Math.round(last.startTime)} ms` : '—',
       };
     });
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const metric = (n) => 1000 * metrics.find((m) => m.name === n).value;
+    t.mainCpu = metric('ThreadTime');
+    t.rendererCpu = metric('ProcessTime');
     if (t.verdict === null) throw new Error(`run ${id}: no etlscope:verdict mark`);
     t.mark = t.verdict; // the script's mark: the verdict drawn by panel_findings.js
     if (painted !== null && painted < t.verdict) t.verdict = painted; // on screen before any script ran
@@ -103,7 +113,7 @@ async function measureServer(browser, srv, label) {
     const verdict = m('verdict'), drawn = m('drawn');
     const judged = quick ? 'marks present (--quick: not judged)'
       : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
-    rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)} | navigation: HTML received ${ms(m('response'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
+    rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
     // Load-independent facts of the same visits: the first visit computes every answer,
     // the later ones (fresh browser contexts) get the server's kept answers.
     const cpuLater = later.length ? `, later visits (kept answers) ${ms(median(later.map((s) => s.cpu)))}` : '';

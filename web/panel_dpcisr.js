@@ -339,11 +339,22 @@
   // ---- loading ----
   // The URLs of the answers a view draws: histogram, modules, timeline (one slice per 3 px
   // of the heatmap's box, which must be shown), longest events.
+  // The heatmap's width: the content width of a card, measured on the run's facts card
+  // (#meta), which is on screen before this panel is shown. askAhead runs before the panels
+  // are shown (run.js), so reading it there lays out only what is already on screen; reading
+  // this panel's own box after it is shown forced a layout of the whole page (~140 ms) before
+  // the panel's first requests went out. The heatmap box spans its card's content box, the
+  // same width on every card.
+  function heatWidth() {
+    const card = $('meta'), cs = getComputedStyle(card);
+    return card.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  }
+
   function viewUrls() {
     const mq = view.windowQuery();
     if (view.get('cpus')) mq.set('cpus', view.get('cpus'));
     const tq = filterQuery();
-    tq.set('points', String(Math.max(50, Math.min(600, Math.floor($('dpc-heat-box').clientWidth / 3)))));
+    tq.set('points', String(Math.max(50, Math.min(600, Math.floor(heatWidth() / 3)))));
     const eq = filterQuery();
     eq.set('limit', '25');
     return [url('histogram', filterQuery()), url('modules', mq), url('timeline', tq), url('events', eq)];

@@ -149,11 +149,11 @@
   // the findings are on screen, so their charts do not hold the main thread before it; a
   // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
   // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
-  // Chart.js and its matrix plugin, preloaded by the page (data-chart-script), run in order
-  // once the verdict is drawn; resolves when both have run (or failed to load: the panels
-  // then say what failed, as they do for a failed request).
-  function chartScripts() {
-    const links = [...document.querySelectorAll('link[data-chart-script]')];
+  // Chart.js, its matrix plugin and d3 (the flame graph), preloaded by the page
+  // (data-late-script), run in order once the verdict is drawn; resolves when all have run
+  // (or failed to load: the panels then say what failed, as they do for a failed request).
+  function lateScripts() {
+    const links = [...document.querySelectorAll('link[data-late-script]')];
     return Promise.allSettled(links.map((l) => new Promise((resolve, reject) => {
       const s = document.createElement('script');
       s.src = l.href;
@@ -164,8 +164,8 @@
     })));
   }
 
-  // This script runs right after panel_findings.js (run.html), before the other panels'
-  // scripts: the verdict is drawn without waiting for them; they have all run (and put
+  // This script ends run_first.js (web/CMakeLists.txt), before run_panels.js with the other
+  // panels: the verdict is drawn without waiting for them; they have all run (and put
   // their panels in view.panels) at DOMContentLoaded.
   const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
@@ -180,10 +180,12 @@
     performance.mark('etlscope:verdict');
     await scriptsRun;
     const on = view.panels.filter((p) => p.applies(run));
-    for (const p of view.panels) es.show($(p.section), on.includes(p));
-    // panels whose answers cost the server most ask for them now, while Chart.js runs
+    // panels whose answers cost the server most ask for them now, while Chart.js runs;
+    // before the panels are shown, so a size an askAhead reads lays out only what is on
+    // screen already (panel_dpcisr.js, heatWidth), not the whole page
     for (const p of on) if (p.askAhead) p.askAhead(run);
-    await chartScripts();
+    for (const p of view.panels) es.show($(p.section), on.includes(p));
+    await lateScripts();
     if (window.Chart) view.plainTicks(window.Chart);
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }

@@ -273,3 +273,35 @@ test('the panels ask for their first answers before Chart.js runs, once each', a
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+// The heatmap's points come from a card's width read before the panels are shown (run.js
+// calls askAhead first; panel_dpcisr.js, heatWidth): reading the panel's own box after it is
+// shown forced a layout of the whole page before the first requests went out. Times are
+// taken in the page by wrapping fetch and the hidden setter (order only, no durations).
+test('the DPC/ISR panel asks before it is shown, for as many points as its heatmap is wide', async () => {
+  const page = await openPage(browser);
+  await page.addInitScript(() => {
+    window.seen = [];
+    const fetch0 = window.fetch;
+    window.fetch = function (u, ...a) { window.seen.push(['fetch', String(u)]); return fetch0.call(this, u, ...a); };
+    const d = Object.getOwnPropertyDescriptor(HTMLElement.prototype, 'hidden');
+    Object.defineProperty(HTMLElement.prototype, 'hidden', {
+      configurable: true,
+      get() { return d.get.call(this); },
+      set(v) { if (this.id === 'dpc-panel' && !v) window.seen.push(['shown', this.id]); d.set.call(this, v); },
+    });
+  });
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0, null, { timeout: 15000 });
+  const t = await page.evaluate(() => ({ seen: window.seen, box: document.getElementById('dpc-heat-box').clientWidth }));
+  const timeline = t.seen.findIndex(([k, u]) => k === 'fetch' && /\/dpcisr\/timeline\?/.test(u));
+  const shown = t.seen.findIndex(([k]) => k === 'shown');
+  assert.ok(timeline >= 0 && shown >= 0, JSON.stringify(t.seen));
+  assert.ok(timeline < shown, `the timeline was asked for after the panel was shown: ${JSON.stringify(t.seen)}`);
+  // the box's width as Chromium laid it out, once drawn: one point per 3 px (50–600)
+  const points = Number(new URL(t.seen[timeline][1], srv.url).searchParams.get('points'));
+  assert.equal(points, Math.max(50, Math.min(600, Math.floor(t.box / 3))), `box ${t.box} px`);
+  assert.equal(t.seen.filter(([k, u]) => k === 'fetch' && /\/dpcisr\/timeline\?/.test(u)).length, 1);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -183,19 +183,56 @@ test('the run and its findings are asked for before DOMContentLoaded, once each'
 test('the verdict is drawn while the other panels\' scripts are still loading', async () => {
   const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'late.csv');
   const page = await openPage(browser);
-  // hold the last panel script until the verdict is on screen: a page whose verdict waits
-  // for every script (DOMContentLoaded) never shows it, and this test times out
-  let release;
+  // hold the other panels' script (web/CMakeLists.txt: run_panels.js) until the verdict is
+  // on screen: a page whose verdict waits for every script (DOMContentLoaded) never shows
+  // it, and this test times out
+  let release, held = 0;
   const verdictShown = new Promise((r) => { release = r; });
-  await page.route(/\/static\/exports\.[0-9a-f]+\.js$/, async (route) => { await verdictShown; await route.continue(); });
+  await page.route(/\/static\/run_panels\.[0-9a-f]+\.js$/, async (route) => { held++; await verdictShown; await route.continue(); });
   await page.goto(`${srv.url}/runs/${up.body.run.id}`, { waitUntil: 'commit' });
   await page.waitForFunction(() => {
     const v = document.getElementById('verdict');
     return v && /\S/.test(v.textContent) && v.textContent !== '…';
   }, null, { timeout: 15000 });
   assert.equal(await page.evaluate(() => document.readyState === 'complete' || performance.getEntriesByType('navigation')[0].domContentLoadedEventStart > 0), false);
+  assert.equal(held, 1, 'the page asked for the panels\' script');
   release();
   await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// Each request before the first paint costs a cold visit time (tens of ms each on a loaded
+// machine): the run page's own style sheets and scripts are joined at build time
+// (web/CMakeLists.txt) into one render-blocking style sheet and two scripts; Chart.js and d3
+// are preloaded and run only once the verdict is drawn (run.js, lateScripts).
+test('a run page loads one style sheet and two scripts; the chart libraries run after the verdict', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'few.csv');
+  const page = await openPage(browser);
+  await page.addInitScript(() => {
+    let d3;
+    Object.defineProperty(window, 'd3', { configurable: true, get: () => d3, set: (v) => { d3 = v; if (!window.d3At) window.d3At = performance.now(); } });
+  });
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`);
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  const t = await page.evaluate(() => {
+    const own = (ext) => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname)
+      .filter((p) => p.startsWith('/static/') && p.endsWith(ext));
+    return {
+      css: own('.css'), js: own('.js'),
+      sheets: document.styleSheets.length,
+      deferred: [...document.querySelectorAll('script[src][defer]')].map((s) => new URL(s.src).pathname),
+      verdict: performance.getEntriesByName('etlscope:verdict')[0].startTime, d3At: window.d3At,
+    };
+  });
+  assert.equal(t.css.length, 1, JSON.stringify(t.css));
+  assert.equal(t.sheets, 1);
+  assert.equal(t.deferred.length, 2, JSON.stringify(t.deferred));
+  assert.match(t.deferred[0], /^\/static\/run_first\.[0-9a-f]{16}\.js$/);
+  assert.match(t.deferred[1], /^\/static\/run_panels\.[0-9a-f]{16}\.js$/);
+  // the page's scripts: its two own, then Chart.js, its matrix plugin and d3 (two files)
+  assert.equal(t.js.length, 6, JSON.stringify(t.js));
+  assert.ok(t.d3At > t.verdict, `d3 ran at ${t.d3At} ms, the verdict was drawn at ${t.verdict} ms`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

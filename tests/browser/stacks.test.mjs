@@ -368,6 +368,8 @@ test('real server: the stack-tag table with the default tags and with a picked t
   const note = (v) => page.waitForFunction((t) => document.getElementById('stk-tree-note').textContent.startsWith(t), `${n(v)} samples,`);
   await page.locator('#stk-tags-body button', { hasText: /^Network\\NDIS$/ }).click();
   await note(m['ndis.sys']);
+  // the tree and the tags are answered in parallel (loadAll): the tags' line may come second
+  await page.waitForFunction(() => document.getElementById('stk-tag-filter').textContent !== '');
   assert.equal(await page.textContent('#stk-tag-filter'), 'Only the samples tagged Network\\NDIS.');
   assert.equal((await cells(page, '#stk-tags')).length, 3); // every tag still listed
   await page.click('#stk-tags-body tr[data-tag=""] button');
