@@ -368,13 +368,15 @@ test('real server: the stack-tag table with the default tags and with a picked t
   const note = (v) => page.waitForFunction((t) => document.getElementById('stk-tree-note').textContent.startsWith(t), `${n(v)} samples,`);
   await page.locator('#stk-tags-body button', { hasText: /^Network\\NDIS$/ }).click();
   await note(m['ndis.sys']);
+  // the tag table reloads on its own request, after or before the tree's: wait for it too
+  await page.waitForFunction(() => document.getElementById('stk-tag-filter').textContent !== '');
   assert.equal(await page.textContent('#stk-tag-filter'), 'Only the samples tagged Network\\NDIS.');
   assert.equal((await cells(page, '#stk-tags')).length, 3); // every tag still listed
   await page.click('#stk-tags-body tr[data-tag=""] button');
   await note(m['ntoskrnl.exe']);
   await page.click('#stk-tag-clear');
   await note(g.expected.samples);
-  assert.equal(await page.isHidden('#stk-tag-clear'), true);
+  await page.waitForSelector('#stk-tag-clear', { state: 'hidden' });
   assert.deepEqual(page.problems.filter((p) => !/400/.test(p)), []);
   await page.context().close();
 });
