@@ -53,8 +53,10 @@ export function fieldStory() {
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
       // Another file is uploading it: a sanitizer build on a loaded machine takes minutes.
+      // A guard against a hung build, not a timing check: the builder's two uploads each
+      // give up after 300 s (uploadAndWait), and it writes field-story.failed then.
       await waitFor(() => existsSync(join(dir, 'runs.json')) || existsSync(failed),
-        { timeout: 600000, every: 100, what: 'the field story fixture' });
+        { timeout: 900000, every: 100, what: 'the field story fixture' });
       if (existsSync(failed)) throw new Error(`field story fixture: ${readFileSync(failed, 'utf8')}`);
       return { dir, runs: JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) };
     }
