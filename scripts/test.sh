@@ -38,8 +38,11 @@ build() { # build DIR CMAKE-ARGS…
 }
 
 node_tests() { # node_tests BINARY DIR…
-  local bin=$1; shift
-  ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "$@"
+  local bin=$1 fixtures rc; shift
+  # traces every file of the suite shares, uploaded once by it (tests/support/story.mjs)
+  fixtures=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-fixtures-XXXXXX") || return 1
+  ETLSCOPE_FIXTURES=$fixtures ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "$@"
+  rc=$?; rm -rf "$fixtures"; return $rc
 }
 
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo

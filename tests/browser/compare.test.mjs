@@ -6,17 +6,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer } from '../support/server.mjs';
-import { uploadFieldStory } from '../support/etlgen.mjs';
+import { startStoryServer } from '../support/story.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 
 let srv, browser;
 const runs = {};
 
 before(async () => {
-  srv = await startServer();
+  let story;
+  ({ srv, runs: story } = await startStoryServer()); // named 'FS01 before' and 'FS01 after removing teaming'
   browser = await launch();
-  const story = await uploadFieldStory(srv, { 'field-before': 'FS01 before', 'field-after-removal': 'FS01 after removing teaming' });
   for (const [s, r] of Object.entries(story)) runs[s] = r.id;
 });
 after(async () => { await browser.close(); await srv.stop(); });

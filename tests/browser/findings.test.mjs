@@ -5,16 +5,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, uploadAndWait } from '../support/server.mjs';
+import { uploadAndWait } from '../support/server.mjs';
+import { startStoryServer } from '../support/story.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 import { etlgen } from '../support/etlgen.mjs';
 
 let srv, browser, runId;
 before(async () => {
-  srv = await startServer();
+  let runs;
+  ({ srv, runs } = await startStoryServer()); // field-before named 'FS01 before'
   browser = await launch();
-  const up = await uploadAndWait(srv.url, etlgen(srv.dir, 'demo/scenarios/field-before.json', 'field').bytes, 'field-before.etl', 'FS01 before');
-  runId = up.body.run.id;
+  runId = runs['field-before'].id;
 });
 after(async () => { await browser.close(); await srv.stop(); });
 

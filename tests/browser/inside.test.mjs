@@ -5,15 +5,15 @@
 // to record them; the compare page shows the filter's share before and after its removal.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uploadAndWait } from '../support/server.mjs';
+import { uploadAndWait } from '../support/server.mjs';
 import { launch, openPage } from '../support/browser.mjs';
-import { etlgen, uploadFieldStory } from '../support/etlgen.mjs';
+import { etlgen } from '../support/etlgen.mjs';
+import { startStoryServer } from '../support/story.mjs';
 
 let srv, browser, runs;
 before(async () => {
-  srv = await startServer();
+  ({ srv, runs } = await startStoryServer());
   browser = await launch();
-  runs = await uploadFieldStory(srv);
   const plain = etlgen(srv.dir, {
     cpus: 2, duration_s: 1, seed: 3, sample_rate_hz: 0, modules: [
       { name: 'ndis.sys', base: '0xfffff80072a00000', size: 1572864, dpc: { rate: 500, duration_us: { dist: 'fixed', value: 150 } } }],

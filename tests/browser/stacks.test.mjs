@@ -376,7 +376,7 @@ test('real server: the stack-tag table with the default tags and with a picked t
   await note(m['ntoskrnl.exe']);
   await page.click('#stk-tag-clear');
   await note(g.expected.samples);
-  assert.equal(await page.isHidden('#stk-tag-clear'), true);
+  await page.waitForSelector('#stk-tag-clear', { state: 'hidden' });
   assert.deepEqual(page.problems.filter((p) => !/400/.test(p)), []);
   await page.context().close();
 });

@@ -6,18 +6,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, uploadAndWait, shared, tempDir } from '../support/server.mjs';
-import { etlgen } from '../support/etlgen.mjs';
+import { startServer, uploadAndWait, getJson, shared } from '../support/server.mjs';
+import { startStoryServer } from '../support/story.mjs';
 
 const csv = readFileSync(join(shared, 'samples', 'perfmon', 'powershell_CounterSamples.csv'));
 let dir, srv, perfmon, etl;
 
 before(async () => {
-  dir = tempDir();
-  srv = await startServer([], { dir });
+  let runs;
+  ({ srv, runs } = await startStoryServer());
+  dir = srv.dir;
   perfmon = (await uploadAndWait(srv.url, csv, 'cache.csv', 'perfmon run')).body.run;
-  const trace = etlgen(dir, 'demo/scenarios/field-before.json', 'field').bytes;
-  etl = (await uploadAndWait(srv.url, trace, 'field.etl', 'etl run')).body.run;
+  etl = (await getJson(`${srv.url}/api/runs/${runs['field-before'].id}`)).body;
 });
 after(async () => { await srv.stop(); });
 

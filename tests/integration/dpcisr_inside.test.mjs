@@ -5,19 +5,15 @@
 // IDS filter was removed shows ndis.sys itself inside its DPCs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, uploadAndWait, getJson } from '../support/server.mjs';
-import { etlgen } from '../support/etlgen.mjs';
+import { getJson } from '../support/server.mjs';
+import { startStoryServer } from '../support/story.mjs';
 
 let srv;
 const runs = {};
 before(async () => {
-  srv = await startServer();
-  for (const s of ['field-before', 'field-after-removal']) {
-    const g = etlgen(srv.dir, `demo/scenarios/${s}.json`, s);
-    const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`);
-    assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-    runs[s] = { id: up.body.run.id, expected: g.expected };
-  }
+  let story;
+  ({ srv, runs: story } = await startStoryServer());
+  Object.assign(runs, story);
 });
 after(async () => { await srv.stop(); });
 

@@ -5,17 +5,16 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, uploadAndWait, getJson, shared } from '../support/server.mjs';
-import { etlgen } from '../support/etlgen.mjs';
+import { uploadAndWait, getJson, shared } from '../support/server.mjs';
+import { startStoryServer } from '../support/story.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
 let srv, field, runId;
 before(async () => {
-  srv = await startServer();
-  field = etlgen(srv.dir, 'demo/scenarios/field-before.json', 'field');
-  const up = await uploadAndWait(srv.url, field.bytes, 'field-before.etl');
-  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-  runId = up.body.run.id;
+  let runs;
+  ({ srv, runs } = await startStoryServer());
+  field = runs['field-before'];
+  runId = field.id;
 });
 after(async () => { await srv.stop(); });
 

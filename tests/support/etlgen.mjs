@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
-import { binary, repo, uploadAndWait } from './server.mjs';
+import { binary, repo } from './server.mjs';
 
 export const etlgenBin = process.env.ETLGEN_BIN || join(dirname(binary), '..', 'tools', 'etlgen', 'etlgen');
 export const DPC_KINDS = [0, 1, 2];
@@ -77,17 +77,4 @@ export function etlgen(dir, scenario, name = 'trace') {
   const etl = join(dir, `${name}.etl`), exp = join(dir, `${name}.expected.json`);
   execFileSync(etlgenBin, [path, etl, exp], { stdio: ['ignore', 'ignore', 'pipe'] });
   return { bytes: readFileSync(etl), expected: JSON.parse(readFileSync(exp, 'utf8')) };
-}
-
-// The demo field story (demo/scenarios/field-before.json and field-after-removal.json)
-// written with etlgen into srv.dir and uploaded to the running server srv; names: run name per
-// scenario (default the scenario's). Returns {[scenario]: {id, expected}}.
-export async function uploadFieldStory(srv, names = {}) {
-  const runs = {};
-  for (const s of ['field-before', 'field-after-removal']) {
-    const g = etlgen(srv.dir, `demo/scenarios/${s}.json`, s);
-    const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, names[s] || s);
-    runs[s] = { id: up.body.run.id, expected: g.expected };
-  }
-  return runs;
 }

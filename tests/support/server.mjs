@@ -2,7 +2,7 @@
 // with a fresh database, and stop it. Used by the integration and browser tests.
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ export function run(args) {
 
 export async function startServer(extraArgs = [], opts = {}) {
   const dir = opts.dir || tempDir();
+  // opts.from: a stopped server's directory (tests/support/story.mjs) copied in first
+  if (opts.from) cpSync(opts.from, dir, { recursive: true });
   const db = opts.db || join(dir, 'etlscope.db');
   const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, '--data-dir', join(dir, 'data'), ...extraArgs];
   const exe = opts.binary || binary; // opts.binary: another release's etlscope (team_store.test)
