@@ -5,6 +5,7 @@
 #include "db_dpc_chunks.h"
 #include "db_factblob_store.h"
 #include "db_series_migrate.h"
+#include "db_stk_blobs.h"
 
 /* A migration: SQL, then optionally C (for data SQL alone cannot rewrite), then more SQL,
  * all in one transaction. */
@@ -404,6 +405,16 @@ static const struct migration migrations[] = {{
 	 "  counter_idx INTEGER NOT NULL, chunk INTEGER NOT NULL, data BLOB NOT NULL,"
 	 "  UNIQUE (run_id, counter_idx, chunk));",
 	 db_series_migrate, NULL},
+	{/* 19 (issues 13, 17, h-mig19): the stack sample counts packed — one blob per (slice,
+	  * CPU) holding its (pid, tid, leaf node, n) records (db/db_stkblob.h), instead of a
+	  * row per record; the rows of stk_counts (migration 10) are repacked and the table
+	  * dropped (db/db_stk_blobs.c). A rowid table, as etw_fact_blobs: its leaves hold
+	  * blobs whole. IF NOT EXISTS: tests rewind user_version to replay migrations. */
+	 "CREATE TABLE IF NOT EXISTS stk_count_blobs ("
+	 "  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	 "  slice INTEGER NOT NULL, cpu INTEGER NOT NULL, counts BLOB NOT NULL,"
+	 "  UNIQUE (run_id, slice, cpu));",
+	 db_stk_blobs_migrate, "DROP TABLE IF EXISTS stk_counts;"},
 };
 
 int db_schema_version(void)

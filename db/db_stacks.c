@@ -1,11 +1,14 @@
 /* db_stacks.c — writing one run's stack store (see db_stacks.h): each sample's frames are
  * interned (frame id by module + offset), its stack walked root first through the prefix
- * tree (node id by parent + frame), and one count added for (slice, CPU, pid, tid, leaf).
+ * tree (node id by parent + frame), and one count added for (slice, CPU, pid, tid, leaf);
+ * a flush packs each (slice, CPU)'s counts into one blob of stk_count_blobs.
  *
  * Invariants: ids are dense from 1 in first-seen order (node 0 is the root, frame ids
  * from 1); a cache miss asks SQLite before creating an id unless the key is surely new, so
  * forgetting a full cache never duplicates a frame or node; counts are added with an
- * upsert, so a slice flushed twice (a late sample after its flush) still sums exactly.
+ * blob per (slice, CPU) (db_stk_blobs.h); a (slice, CPU) met again at a later flush (a late
+ * sample, or a full map flushed early) is merged into its stored blob, so it still sums
+ * exactly.
  * A node key is surely new on a miss when its parent or its frame is younger than the node
  * cache's last reset (id ≥ node_mark or frame_mark): the node would have been created, and
  * so cached, after that reset. In the worst case (a new leaf frame per sample) this spares
@@ -18,6 +21,7 @@
 #include <string.h>
 #include "db_batch.h"
 #include "db_stacks.h"
+#include "db_stk_blobs.h"
 #include "db_stk_map.h"
 #include "db_stk_totals.h"
 
@@ -37,9 +41,12 @@ struct db_stacks {
 	int64_t node_mark, frame_mark;
 	uint64_t node_resets; /* w->nodes.resets when the marks were set */
 	int64_t min_slice; /* oldest slice in counts */
-	int64_t max_flushed; /* newest slice ever flushed (-1: none): newer cells are new rows */
+	int64_t max_flushed; /* newest slice ever flushed (-1: none): newer cells are new blobs */
 	sqlite3_stmt *sel_frame, *sel_node;
-	struct db_batch ins_frame, ins_node, new_count, add_count; /* written in batches */
+	struct db_batch ins_frame, ins_node; /* written in batches */
+	struct db_stk_blob_writer blobs;     /* the counts, a blob per (slice, CPU) */
+	struct db_stkblob_rec *group;        /* one (slice, CPU)'s records while flushing */
+	size_t group_cap;
 	sqlite3_stmt *ins_proc, *end_proc, *ins_thread, *end_thread, *ins_tname;
 	uint64_t *base; /* module bases by id */
 	size_t nbase;
@@ -74,6 +81,7 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	w->node_mark = w->frame_mark = INT64_MAX;
 	w->min_slice = INT64_MAX;
 	w->max_flushed = -1;
+	w->blobs = (struct db_stk_blob_writer){.db = db, .run_id = run_id};
 	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
 	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
@@ -87,11 +95,6 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 				  " AND frame=?") ||
 	    db_batch_init(&w->ins_node, db, run_id, "INSERT OR FAIL INTO stk_nodes(run_id, id, parent,"
 			  " frame) VALUES ", 3, "") ||
-	    db_batch_init(&w->new_count, db, run_id, "INSERT OR FAIL INTO stk_counts(run_id, slice,"
-			  " cpu, pid, tid, node, n) VALUES ", 6, "") ||
-	    db_batch_init(&w->add_count, db, run_id, "INSERT INTO stk_counts(run_id, slice, cpu,"
-			  " pid, tid, node, n) VALUES ", 6, " ON CONFLICT DO UPDATE SET"
-			  " n = n + excluded.n") ||
 	    prep(w, &w->ins_proc, "INSERT INTO etw_processes(run_id, pid, ppid, start_ns, end_ns,"
 				  " name, command_line) VALUES (?,?,?,?,?,?,?)") ||
 	    prep(w, &w->end_proc, "UPDATE etw_processes SET end_ns=?, name=CASE WHEN name=''"
@@ -174,32 +177,55 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 	return id;
 }
 
-/* The accumulated counts of slices up to `upto` (INT64_MAX: all) into stk_counts; the
- * cells of newer slices stay in the map. A cell of a slice newer than any flushed before
- * is a new row; an older one (a late sample) may meet its row, so it is added to it.
+/* One (slice, CPU)'s records, w->group[0..n), into its blob: a slice newer than any
+ * flushed before is new; an older one (a late sample) may meet its blob, and is merged. */
+static int put_group(struct db_stacks *w, uint64_t key, size_t n)
+{
+	int64_t slice = (int64_t)(key >> 16);
+	return db_stk_blobs_put(&w->blobs, slice, (int64_t)(key & 0xffff), w->group, n,
+				slice <= w->max_flushed, w->err, sizeof w->err);
+}
+
+/* The accumulated counts of slices up to `upto` (INT64_MAX: all) into stk_count_blobs;
+ * the cells of newer slices stay in the map. Sorted, a (slice, CPU)'s cells are
+ * consecutive and in the blob's (pid, tid, node) order.
  * Keeping the newest slices back matters: samples of the slice before the newest still
  * come (the 10 s kernel story sent 26 % of its cells late when every flush took all). */
 static int flush_counts(struct db_stacks *w, int64_t upto)
 {
 	int64_t newest = w->max_flushed;
-	size_t n = stk_map_sorted(&w->counts); /* in stk_counts' key order: B-tree appends */
-	size_t i = 0;
+	size_t n = stk_map_sorted(&w->counts); /* (slice, cpu) first: blobs in index order */
+	size_t i = 0, g = 0;
 	for (; i < n; i++) {
 		const struct stk_entry *e = &w->counts.e[i];
 		int64_t slice = (int64_t)(e->k[0] >> 16);
 		if (slice > upto)
 			break; /* sorted by slice first: the rest are kept */
-		int64_t row[6] = {slice, (int64_t)(e->k[0] & 0xffff), (int64_t)(e->k[1] >> 32),
-				  (int64_t)(e->k[1] & 0xffffffffu), (int64_t)e->k[2], e->v};
-		if (db_batch_add(slice > w->max_flushed ? &w->new_count : &w->add_count, row) ||
-		    db_stk_totals_add(&w->totals, row[2] == 0 && row[3] != DB_STK_TID_INTERRUPTS,
-				      row[4], row[5]))
+		if (g && e->k[0] != w->counts.e[i - 1].k[0]) {
+			if (put_group(w, w->counts.e[i - 1].k[0], g))
+				return -1;
+			g = 0;
+		}
+		if (g == w->group_cap) {
+			size_t cap = g ? 2 * g : 1024;
+			struct db_stkblob_rec *r = realloc(w->group, cap * sizeof *r);
+			if (!r) {
+				snprintf(w->err, sizeof w->err, "storing stack counts: out of memory");
+				return -1;
+			}
+			w->group = r;
+			w->group_cap = cap;
+		}
+		uint32_t pid = (uint32_t)(e->k[1] >> 32), tid = (uint32_t)(e->k[1] & 0xffffffffu);
+		w->group[g++] = (struct db_stkblob_rec){pid, tid, (int64_t)e->k[2], e->v};
+		if (db_stk_totals_add(&w->totals, pid == 0 && tid != DB_STK_TID_INTERRUPTS,
+				      (int64_t)e->k[2], e->v))
 			return fail(w, "storing stack counts");
-		if (slice > newest)
-			newest = slice;
 	}
-	if (db_batch_flush(&w->new_count) || db_batch_flush(&w->add_count))
-		return fail(w, "storing stack counts");
+	if (g && put_group(w, w->counts.e[i - 1].k[0], g))
+		return -1;
+	if (i && (int64_t)(w->counts.e[i - 1].k[0] >> 16) > newest)
+		newest = (int64_t)(w->counts.e[i - 1].k[0] >> 16); /* the last flushed: the newest */
 	w->max_flushed = newest;
 	/* the kept cells (fewer than the map held) back into the emptied map */
 	size_t keep = n - i;
@@ -386,8 +412,8 @@ void db_stacks_free(struct db_stacks *w)
 	db_batch_clear(&w->ins_frame);
 	sqlite3_finalize(w->sel_node);
 	db_batch_clear(&w->ins_node);
-	db_batch_clear(&w->new_count);
-	db_batch_clear(&w->add_count);
+	db_stk_blob_writer_clear(&w->blobs);
+	free(w->group);
 	sqlite3_finalize(w->ins_proc);
 	sqlite3_finalize(w->end_proc);
 	sqlite3_finalize(w->ins_thread);

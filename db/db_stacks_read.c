@@ -5,6 +5,7 @@
 #include <string.h>
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_blobs.h"
 #include "db_stk_map.h"
 #include "db_stk_nodes.h"
 #include "db_stk_totals.h"
@@ -18,24 +19,44 @@
 #define READER_PRELOAD_AFTER 20000
 #define READER_PRELOAD_BYTES (2 * 1024 * 1024 * 20) /* 2 Mi nodes and frames */
 
-static void add_ids(char *sql, size_t n, const char *col, const uint32_t *ids, unsigned k)
-{
-	if (!k)
-		return;
-	size_t l = strlen(sql);
-	l += (size_t)snprintf(sql + l, n - l, " AND %s IN (", col);
-	for (unsigned i = 0; i < k && l < n; i++)
-		l += (size_t)snprintf(sql + l, n - l, "%s%u", i ? "," : "", ids[i]);
-	if (l < n)
-		snprintf(sql + l, n - l, ")");
-}
-
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi)
 {
 	*lo = f->from_ns <= 0 ? 0 : f->from_ns / DB_STK_SLICE_NS;
 	*hi = f->to_ns == INT64_MAX ? INT64_MAX : f->to_ns <= 0 ? -1 : (f->to_ns - 1) / DB_STK_SLICE_NS;
 }
 
+/* db_stk_counts' selection, one record at a time into the temporary table */
+struct sel {
+	const struct db_stk_filter *f;
+	int by_slice;
+	sqlite3_stmt *ins;
+	int rc;
+};
+
+static int sel_rec(void *ud, int64_t slice, int64_t cpu, const struct db_stkblob_rec *r)
+{
+	struct sel *s = ud;
+	const struct db_stk_filter *f = s->f;
+	if ((!f->idle && r->pid == 0 && r->tid != DB_STK_TID_INTERRUPTS) ||
+	    !db_stk_filter_id(f->pids, f->npids, r->pid) ||
+	    !db_stk_filter_id(f->tids, f->ntids, r->tid))
+		return 0;
+	sqlite3_reset(s->ins);
+	sqlite3_bind_int64(s->ins, 1, r->node);
+	sqlite3_bind_int64(s->ins, 2, r->pid);
+	sqlite3_bind_int64(s->ins, 3, r->tid);
+	sqlite3_bind_int64(s->ins, 4, s->by_slice ? slice : 0);
+	sqlite3_bind_int64(s->ins, 5, f->cpu_words ? cpu : 0);
+	sqlite3_bind_int64(s->ins, 6, r->n);
+	s->rc = sqlite3_step(s->ins);
+	return s->rc != SQLITE_DONE;
+}
+
+/* Grouping: the selection's records (decoded from the window's blobs, the filter tested
+ * in C) go to a temporary table and SQLite groups them by node, pid, tid (slice, CPU) —
+ * its sorter spills to the temporary store past its cache, where ~800 k groups of a 60 s
+ * trace would not fit an in-memory map under the ingest's RSS bound. The table stays
+ * (emptied) for the connection's next call. */
 int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, int by_slice,
 		  db_stk_count_fn cb, void *ud, char *err, size_t errlen)
 {
@@ -44,45 +65,42 @@ int db_stk_counts(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f, in
 		if (rc <= 0)
 			return rc;
 	}
-	/* ids are numbers we format ourselves: at most 2 × 64 × 11 characters */
-	char sql[2048];
-	snprintf(sql, sizeof sql, "SELECT node, pid, tid, %s, %s, sum(n) FROM stk_counts WHERE"
-		 " run_id=? AND slice BETWEEN ? AND ?", by_slice ? "slice" : "0",
-		 f->cpu_words ? "cpu" : "0");
-	add_ids(sql, sizeof sql, "pid", f->pids, f->npids);
-	add_ids(sql, sizeof sql, "tid", f->tids, f->ntids);
-	if (!f->idle)
-		snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND NOT " DB_STK_IDLE_SQL);
-	/* the CPU set is tested here rather than as a 2,048-term IN list */
-	snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " GROUP BY node, pid, tid%s%s",
-		 by_slice ? ", slice" : "", f->cpu_words ? ", cpu" : "");
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
-		return -1;
-	}
+	struct sel s = {f, by_slice, NULL, SQLITE_DONE};
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+	if (sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS stk_counts_sel(node INTEGER,"
+			     " pid INTEGER, tid INTEGER, slice INTEGER, cpu INTEGER, n INTEGER);"
+			     " DELETE FROM temp.stk_counts_sel", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO temp.stk_counts_sel VALUES (?,?,?,?,?,?)", -1,
+			       &s.ins, NULL) != SQLITE_OK)
+		goto sql_fail;
 	int64_t lo, hi;
 	db_stk_slice_range(f, &lo, &hi);
-	sqlite3_bind_int64(q, 1, run_id);
-	sqlite3_bind_int64(q, 2, lo);
-	sqlite3_bind_int64(q, 3, hi);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		unsigned cpu = (unsigned)sqlite3_column_int(q, 4);
-		if (f->cpu_words && (cpu >= DB_MAX_CPUS || !(f->cpu_words[cpu / 64] >> (cpu % 64) & 1)))
-			continue;
+	if (db_stk_blobs_scan(db, run_id, lo, hi, f->cpu_words, sel_rec, &s, err, errlen))
+		goto out;
+	if (s.rc != SQLITE_DONE)
+		goto sql_fail;
+	if (sqlite3_prepare_v2(db, "SELECT node, pid, tid, slice, cpu, sum(n) FROM"
+				   " temp.stk_counts_sel GROUP BY node, pid, tid, slice, cpu"
+				   " ORDER BY node, pid, tid, slice, cpu", -1, &q, NULL) != SQLITE_OK)
+		goto sql_fail;
+	int st;
+	while ((st = sqlite3_step(q)) == SQLITE_ROW)
 		if (cb(ud, sqlite3_column_int64(q, 0), (uint32_t)sqlite3_column_int64(q, 1),
 		       (uint32_t)sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
 		       sqlite3_column_int64(q, 5)))
 			break;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
-		sqlite3_finalize(q);
-		return -1;
-	}
+	if (st != SQLITE_ROW && st != SQLITE_DONE)
+		goto sql_fail;
+	rc = 0;
+	goto out;
+sql_fail:
+	snprintf(err, errlen, "reading stacks: %s", sqlite3_errmsg(db));
+out:
 	sqlite3_finalize(q);
-	return 0;
+	sqlite3_finalize(s.ins);
+	sqlite3_exec(db, "DELETE FROM temp.stk_counts_sel", NULL, NULL, NULL);
+	return rc;
 }
 
 /* ---- node paths ---- */

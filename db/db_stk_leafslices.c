@@ -1,5 +1,5 @@
 /* db_stk_leafslices.c — a run's stored counts per 100 ms slice kept beside its node arrays
- * (db_stk_nodes.h): one scan of stk_counts in primary-key order (slice first) keeps each
+ * (db_stk_nodes.h): one scan of the count blobs in (slice, CPU) order keeps each
  * row's leaf node, samples, CPU, pid and tid, busy and Idle rows apart, with where each
  * slice's rows begin. A window, a CPU, process or thread set, or several of them together,
  * then sum their rows into an array by node: what db_stk_leaf_sums does with an SQLite scan
@@ -11,6 +11,7 @@
 #include <string.h>
 #include "db_etw.h"
 #include "db_stacks.h"
+#include "db_stk_blobs.h"
 #include "db_stk_nodes.h"
 
 #define ROW_BYTES(filters) (sizeof(int32_t) + sizeof(uint32_t) + \
@@ -71,7 +72,7 @@ static int room(struct db_stk_rows *r, size_t *budget, int filters)
 static int last_slice(sqlite3 *db, int64_t run_id, int64_t *last)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT max(slice) FROM stk_counts WHERE run_id=?", -1, &q,
+	if (sqlite3_prepare_v2(db, "SELECT max(slice) FROM stk_count_blobs WHERE run_id=?", -1, &q,
 			       NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(q, 1, run_id);
@@ -95,58 +96,66 @@ static void drop_filters(struct db_stk_rows r[2], size_t *budget)
 	}
 }
 
+struct scan_state {
+	const struct db_stk_nodes *n;
+	int64_t nslices, cur; /* slices before cur have their starts */
+	struct db_stk_rows *r;
+	uint32_t **at;
+	size_t budget;
+	int *filters;
+	int rc;
+};
+
+static int scan_rec(void *ud, int64_t s, int64_t cpu, const struct db_stkblob_rec *x)
+{
+	struct scan_state *c = ud;
+	struct db_stk_rows *r = c->r;
+	int k = x->pid == 0 && x->tid != DB_STK_TID_INTERRUPTS;
+	if (s < c->cur || s >= c->nslices || x->node > c->n->nn || x->n > UINT32_MAX ||
+	    cpu < 0 || cpu >= DB_MAX_CPUS) {
+		c->rc = 1;
+		return 1;
+	}
+	for (; c->cur < s; c->cur++) /* slices up to s end here */
+		for (int j = 0; j < 2; j++)
+			c->at[j][c->cur + 1] = (uint32_t)r[j].len;
+	int rc;
+	if ((rc = room(&r[k], &c->budget, *c->filters)) == OVER_BUDGET && *c->filters) {
+		drop_filters(r, &c->budget);
+		*c->filters = 0;
+		rc = room(&r[k], &c->budget, *c->filters);
+	}
+	if (rc) {
+		c->rc = rc;
+		return 1;
+	}
+	size_t i = r[k].len++;
+	r[k].leaf[i] = (int32_t)x->node;
+	r[k].n[i] = (uint32_t)x->n;
+	if (*c->filters) {
+		r[k].cpu[i] = (uint16_t)cpu;
+		r[k].pid[i] = x->pid;
+		r[k].tid[i] = x->tid;
+	}
+	return 0;
+}
+
 /* Scan the rows into r[0..1] and at[0..1] (nslices + 1 each), with CPU, pid and tid while
  * they fit the budget (*filters 1), else without (the columns read so far dropped,
- * *filters 0): one scan either way. 0, 1 (a row out of range), OVER_BUDGET, -1 */
+ * *filters 0): one scan either way, the blobs in (slice, CPU) order. 0, 1 (a row out of
+ * range), OVER_BUDGET, -1 */
 static int scan(sqlite3 *db, int64_t run_id, const struct db_stk_nodes *n, int64_t nslices,
 		struct db_stk_rows r[2], uint32_t *at[2], size_t budget, int *filters)
 {
-	sqlite3_stmt *q;
-	/* the Idle test (DB_STK_IDLE_SQL) in C: an expression per row costs the virtual
-	 * machine ~10 % of the scan */
-	if (sqlite3_prepare_v2(db, "SELECT slice, node, n, cpu, pid, tid FROM stk_counts"
-				   " WHERE run_id=? ORDER BY slice", -1, &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	int64_t cur = 0; /* slices before cur have their starts */
-	int st = SQLITE_DONE, rc = 0;
+	struct scan_state c = {n, nslices, 0, r, at, budget, filters, 0};
+	char err[256];
 	at[0][0] = at[1][0] = 0;
-	while (!rc && (st = sqlite3_step(q)) == SQLITE_ROW) {
-		int64_t s = sqlite3_column_int64(q, 0), node = sqlite3_column_int64(q, 1),
-			cnt = sqlite3_column_int64(q, 2), cpu = sqlite3_column_int64(q, 3),
-			pid = sqlite3_column_int64(q, 4), tid = sqlite3_column_int64(q, 5);
-		int k = pid == 0 && tid != DB_STK_TID_INTERRUPTS;
-		if (s < cur || s >= nslices || node < 1 || node > n->nn || cnt < 0 ||
-		    cnt > UINT32_MAX || cpu < 0 || cpu >= DB_MAX_CPUS || pid < 0 ||
-		    pid > UINT32_MAX || tid < 0 || tid > UINT32_MAX) {
-			rc = 1;
-			break;
-		}
-		for (; cur < s; cur++) /* slices up to s end here */
-			for (int j = 0; j < 2; j++)
-				at[j][cur + 1] = (uint32_t)r[j].len;
-		if ((rc = room(&r[k], &budget, *filters)) == OVER_BUDGET && *filters) {
-			drop_filters(r, &budget);
-			*filters = 0;
-			rc = room(&r[k], &budget, *filters);
-		}
-		if (rc)
-			break;
-		size_t i = r[k].len++;
-		r[k].leaf[i] = (int32_t)node;
-		r[k].n[i] = (uint32_t)cnt;
-		if (*filters) {
-			r[k].cpu[i] = (uint16_t)cpu;
-			r[k].pid[i] = (uint32_t)pid;
-			r[k].tid[i] = (uint32_t)tid;
-		}
-	}
-	if (!rc && st != SQLITE_DONE)
-		rc = -1;
-	sqlite3_finalize(q);
-	for (; !rc && cur < nslices; cur++)
+	if (db_stk_blobs_scan(db, run_id, 0, INT64_MAX, NULL, scan_rec, &c, err, sizeof err))
+		return -1;
+	int rc = c.rc;
+	for (; !rc && c.cur < nslices; c.cur++)
 		for (int j = 0; j < 2; j++)
-			at[j][cur + 1] = (uint32_t)r[j].len;
+			at[j][c.cur + 1] = (uint32_t)r[j].len;
 	for (int k = 0; !rc && k < 2; k++) /* give back the growth's spare room */
 		rc = rows_resize(&r[k], r[k].len, *filters);
 	return rc;

@@ -11,6 +11,7 @@
  * comes before it. */
 #include <stdio.h>
 #include "db_stacks.h"
+#include "db_stk_blobs.h"
 
 int db_stk_rows_begin(sqlite3 *db, int64_t run_id, const char *del, const char *insert,
 		 sqlite3_stmt **ins)
@@ -135,24 +136,24 @@ fail:
 	return -1;
 }
 
+struct slice_rows {
+	db_stk_slice_row_fn cb;
+	void *ud;
+};
+
+static int slice_row(void *ud, int64_t slice, int64_t cpu, const struct db_stkblob_rec *r)
+{
+	struct slice_rows *s = ud;
+	return s->cb(s->ud, slice, r->node, r->pid == 0 && r->tid != DB_STK_TID_INTERRUPTS, r->n,
+		     (uint32_t)cpu, r->pid, r->tid);
+}
+
 int db_stk_slice_rows(sqlite3 *db, int64_t run_id, db_stk_slice_row_fn cb, void *ud)
 {
-	sqlite3_stmt *q;
-	/* key order: by slice, no sort */
-	if (sqlite3_prepare_v2(db, "SELECT slice, node, " DB_STK_IDLE_SQL ", n, cpu, pid, tid"
-				   " FROM stk_counts WHERE run_id=? ORDER BY slice", -1, &q,
-			       NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run_id);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		if (cb(ud, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-		       sqlite3_column_int(q, 2), sqlite3_column_int64(q, 3),
-		       (uint32_t)sqlite3_column_int64(q, 4), (uint32_t)sqlite3_column_int64(q, 5),
-		       (uint32_t)sqlite3_column_int64(q, 6)))
-			break;
-	sqlite3_finalize(q);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	/* the blobs in (slice, CPU) order: by slice, no sort */
+	struct slice_rows s = {cb, ud};
+	char err[256];
+	return db_stk_blobs_scan(db, run_id, 0, INT64_MAX, NULL, slice_row, &s, err, sizeof err);
 }
 
 int db_stk_preslice_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **ins)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include "db_stacks.h"
+#include "db_stk_blobs.h"
 #include "db_stk_map.h"
 #include "find.h"
 
@@ -25,27 +26,26 @@ struct stretch {
 	int64_t samples, all;  /* the process's / everyone's samples in the stretch */
 };
 
+static int window_rec(void *ud, int64_t slice, int64_t cpu, const struct db_stkblob_rec *r)
+{
+	struct stk_map *m = ud;
+	(void)cpu;
+	uint64_t w = (uint64_t)(slice / 10);
+	struct stk_entry *a = stk_map_put(m, 1, w, 0); /* all samples */
+	struct stk_entry *p = stk_map_put(m, 0, w, (uint64_t)r->pid + 1);
+	if (!a || !p)
+		return 1;
+	a->v += r->n;
+	p->v += r->n;
+	return 0;
+}
+
 static int load_windows(sqlite3 *db, int64_t run, struct stk_map *m)
 {
-	sqlite3_stmt *q;
-	/* the map sums the rows: no GROUP BY, whose sort of every row cost more than the scan */
-	if (sqlite3_prepare_v2(db, "SELECT pid, slice / 10, n FROM stk_counts WHERE run_id=?", -1,
-			       &q, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(q, 1, run);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		uint32_t pid = (uint32_t)sqlite3_column_int64(q, 0);
-		int64_t w = sqlite3_column_int64(q, 1), n = sqlite3_column_int64(q, 2);
-		struct stk_entry *a = stk_map_put(m, 1, (uint64_t)w, 0); /* all samples */
-		struct stk_entry *p = stk_map_put(m, 0, (uint64_t)w, (uint64_t)pid + 1);
-		if (!a || !p)
-			break;
-		a->v += n;
-		p->v += n;
-	}
-	sqlite3_finalize(q);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+	char err[256];
+	/* the map sums the records: no GROUP BY, whose sort of every record cost more than
+	 * the scan */
+	return db_stk_blobs_scan(db, run, 0, INT64_MAX, NULL, window_rec, m, err, sizeof err);
 }
 
 /* The longest stretch of windows where pid used more than one CPU. */

@@ -32,13 +32,65 @@ static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 }
 
-/* Each query's single number, against its expected value. */
+/* An unsigned LEB128 varint at *p (the test's own reader; the blob is whole) */
+static uint64_t varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	for (int sh = 0; *p < end && sh < 64; sh += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80))
+			return v;
+	}
+	fail_msg("a truncated varint");
+	return 0;
+}
+
+/* The count blobs (stk_count_blobs, migration 19) unpacked as db/db_stkblob.h describes
+ * the format — decoded here, not by db_stkblob.c — into a TEMP stk_counts table with the
+ * columns the rows had before, for the SQL checks below. */
+static void unpack_counts(sqlite3 *db)
+{
+	sqlite3_stmt *q, *ins;
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS temp.stk_counts; CREATE TEMP"
+				      " TABLE stk_counts(run_id, slice, cpu, pid, tid, node, n)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT run_id, slice, cpu, counts FROM"
+					    " stk_count_blobs", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO temp.stk_counts VALUES"
+					    " (?,?,?,?,?,?,?)", -1, &ins, NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(q, 3);
+		const uint8_t *end = p + sqlite3_column_bytes(q, 3);
+		assert_int_equal(*p++, 1); /* version */
+		uint64_t count = varint(&p, end), pid = 0, tid = 0, node = 0;
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t dp = varint(&p, end), t = varint(&p, end), nd = varint(&p, end);
+			pid += dp;
+			tid = dp ? t : tid + t;
+			node = dp || t ? nd : node + nd;
+			int64_t v[7] = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+					sqlite3_column_int64(q, 2), (int64_t)pid, (int64_t)tid,
+					(int64_t)node, (int64_t)varint(&p, end)};
+			sqlite3_reset(ins);
+			for (int c = 0; c < 7; c++)
+				sqlite3_bind_int64(ins, c + 1, v[c]);
+			assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+		}
+		assert_true(p == end);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+}
+
+/* Each query's single number, against its expected value (stk_counts: unpacked first). */
 struct row_check {
 	const char *sql;
 	int64_t want;
 };
 static void check_rows(sqlite3 *db, const struct row_check *t, size_t n)
 {
+	unpack_counts(db);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(count_rows(db, t[i].sql), t[i].want);
 }
