@@ -15,6 +15,10 @@
 #define LOOKAHEAD_NS (32 * AGG_MS) /* default; agg_builder_set_lookahead */
 #define MAX_OUTS 4
 #define MAX_OPEN0 256 /* open level-0 slices before late ones are flushed anyway */
+/* Open level-0 slices by idx, direct-mapped: CPU samples reach the store up to ~64 ms late
+ * per CPU, so consecutive records jump between ~80 open 1 ms slices and the list scan of
+ * get_slice walked dozens of them per record. */
+#define NEAR0 256
 /* A slice back in the pool keeps its arrays only up to this many records (~50 KB): a
  * flushed coarse slice holds every key of its span, and the pool, reused LIFO for the
  * next 1 ms slice, kept that capacity in circulation, so more and more pooled slices held
@@ -48,6 +52,7 @@ struct agg_builder {
 	struct agg_slice *open[AGG_LEVELS];
 	uint32_t nopen0; /* open level-0 slices */
 	struct agg_slice *last0;
+	struct agg_slice *near0[NEAR0]; /* invariant: NULL or an open level-0 slice */
 	struct agg_slice *pool;
 	int64_t hi_flushed[AGG_LEVELS];
 	int64_t wm, checked;
@@ -141,11 +146,21 @@ static void pool_put(struct agg_builder *b, struct agg_slice *s)
 	b->pool = s;
 }
 
+static struct agg_slice **near0(struct agg_builder *b, int64_t idx)
+{
+	return &b->near0[(uint64_t)idx % NEAR0];
+}
+
 static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx)
 {
+	if (level == 0 && *near0(b, idx) && (*near0(b, idx))->idx == idx)
+		return *near0(b, idx);
 	for (struct agg_slice *s = b->open[level]; s; s = s->next)
-		if (s->idx == idx)
+		if (s->idx == idx) {
+			if (level == 0)
+				*near0(b, idx) = s;
 			return s;
+		}
 	struct agg_slice *s = b->pool;
 	if (s)
 		b->pool = s->next;
@@ -154,8 +169,10 @@ static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx
 	agg_slice_reset(s, level, idx);
 	s->next = b->open[level];
 	b->open[level] = s;
-	if (level == 0)
+	if (level == 0) {
 		b->nopen0++;
+		*near0(b, idx) = s;
+	}
 	return s;
 }
 
@@ -422,6 +439,18 @@ void agg_builder_add_counts(const struct agg_builder *b, int64_t counts[AGG_KIND
 			counts[a][l] += b->counts[a][l];
 }
 
+/* s has just left its level's open list: forget every pointer to it as open. */
+static void unlinked(struct agg_builder *b, struct agg_slice *s)
+{
+	if (s->level != 0)
+		return;
+	b->nopen0--;
+	if (*near0(b, s->idx) == s)
+		*near0(b, s->idx) = NULL;
+	if (b->last0 == s)
+		b->last0 = NULL;
+}
+
 /* Flush *link (an open slice at its level) and unlink it. */
 static int flush(struct agg_builder *b, struct agg_slice **link)
 {
@@ -441,10 +470,7 @@ static int flush(struct agg_builder *b, struct agg_slice **link)
 	if (s->idx > b->hi_flushed[l])
 		b->hi_flushed[l] = s->idx;
 	*link = s->next;
-	if (l == 0)
-		b->nopen0--;
-	if (b->last0 == s)
-		b->last0 = NULL;
+	unlinked(b, s);
 	pool_put(b, s);
 	return 0;
 }
@@ -491,8 +517,7 @@ int agg_builder_finish(struct agg_builder *b, int top_level)
 			} else {
 				struct agg_slice *s = *link;
 				*link = s->next;
-				if (l == 0)
-					b->nopen0--;
+				unlinked(b, s);
 				pool_put(b, s);
 			}
 		}

@@ -8,8 +8,13 @@ int etl_pending_init(struct etl_pending *p, size_t cap, int64_t horizon_ns)
 {
 	memset(p, 0, sizeof *p);
 	p->slot = calloc(cap ? cap : 1, sizeof *p->slot);
-	if (!p->slot)
+	p->ts = calloc(cap ? cap : 1, sizeof *p->ts);
+	if (!p->slot || !p->ts) {
+		free(p->slot);
+		free(p->ts);
+		memset(p, 0, sizeof *p);
 		return -1;
+	}
 	p->cap = cap ? cap : 1;
 	p->horizon_ns = horizon_ns;
 	return 0;
@@ -66,12 +71,21 @@ void etl_pending_free(struct etl_pending *p)
 	for (size_t i = 0; p->slot && i < p->count; i++)
 		etl_pending_sample_release(&p->slot[(p->head + i) % p->cap], &p->frame_bytes);
 	free(p->slot);
+	free(p->ts);
 	memset(p, 0, sizeof *p);
+}
+
+/* Ring index of the i-th pending sample (i <= cap, head < cap: one subtraction, not a
+ * division per probe of a search). */
+static size_t ring(const struct etl_pending *p, size_t i)
+{
+	size_t j = p->head + i;
+	return j >= p->cap ? j - p->cap : j;
 }
 
 static struct etl_pending_sample *at(const struct etl_pending *p, size_t i)
 {
-	return &p->slot[(p->head + i) % p->cap];
+	return &p->slot[ring(p, i)];
 }
 
 struct etl_pending_sample *etl_pending_due(struct etl_pending *p, int64_t t_ns)
@@ -97,9 +111,10 @@ void etl_pending_pop(struct etl_pending *p)
 
 struct etl_pending_sample *etl_pending_push(struct etl_pending *p, uint64_t ts)
 {
-	if (p->count == p->cap || (p->count && ts < at(p, p->count - 1)->ts) ||
+	if (p->count == p->cap || (p->count && ts < p->ts[ring(p, p->count - 1)]) ||
 	    (p->any_left && ts < p->left_ts))
 		return NULL;
+	p->ts[ring(p, p->count)] = ts;
 	struct etl_pending_sample *s = at(p, p->count++);
 	memset(s, 0, sizeof *s);
 	s->ts = ts;
@@ -111,7 +126,7 @@ size_t etl_pending_lower(const struct etl_pending *p, uint64_t ts)
 	size_t lo = 0, hi = p->count;
 	while (lo < hi) { /* first slot with ts >= the wanted one */
 		size_t mid = lo + (hi - lo) / 2;
-		if (at(p, mid)->ts < ts)
+		if (p->ts[ring(p, mid)] < ts)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -129,7 +144,7 @@ struct etl_pending_sample *etl_pending_find(struct etl_pending *p, uint64_t ts, 
 {
 	struct etl_pending_sample *first = NULL;
 	size_t lo = etl_pending_lower(p, ts);
-	for (; lo < p->count && at(p, lo)->ts == ts; lo++) {
+	for (; lo < p->count && p->ts[ring(p, lo)] == ts; lo++) {
 		struct etl_pending_sample *s = at(p, lo);
 		if (s->s.tid != tid)
 			continue;
