@@ -52,6 +52,14 @@ function trace(name, seconds) {
   return out;
 }
 
+// The server's CPU time so far (user + system, seconds), from /proc/PID/stat (fields 14, 15
+// in clock ticks; the command field may hold spaces, so count from its closing parenthesis).
+const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+function cpuSecs(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ');
+  return (Number(f[11]) + Number(f[12])) / ticks;
+}
+
 function peakRssMb(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(s)[1]) / 1024;
@@ -199,16 +207,17 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     console.log(`breakdown at the highest RSS sampled: ${JSON.stringify(peakHealth)}`);
   }
   const secs = (performance.now() - t0) / 1000;
-  let rss = 0;
+  let rss = 0, cpu = 0;
   for (const { srv, base: at } of servers) {
     rss += peakRssMb(srv.pid);
+    cpu += cpuSecs(srv.pid);
     if (breakdown) await printBreakdown(srv.pid, at);
     srv.kill('SIGTERM');
     await new Promise((r) => srv.once('exit', r));
   }
   lat.sort((a, b) => a - b);
   printFailures(failures, upEvents, stalls, t0);
-  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, servers: servers.length, maxLag };
+  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, cpu, servers: servers.length, maxLag };
 }
 
 const fmt = (x) => x.toFixed(1);
@@ -289,7 +298,7 @@ async function main() {
     const { secs, done, lat } = r;
     console.log(`| load: ${uploads} uploads of ${mb} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
       `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +
-      `errors: ${r.errors} queries, ${r.upErrors} uploads (${r.upRetries} polite 429 retries: 2 uploads per client address at once); uploads done in ${fmt(r.lastVerdict)} s; server peak RSS ${r.rss.toFixed(0)} MB; driver event-loop lag max ${fmt(r.maxLag)} ms | ` +
+      `errors: ${r.errors} queries, ${r.upErrors} uploads (${r.upRetries} polite 429 retries: 2 uploads per client address at once); uploads done in ${fmt(r.lastVerdict)} s; server peak RSS ${r.rss.toFixed(0)} MB, CPU ${r.cpu.toFixed(2)} s (${(r.cpu * 1000 / done).toFixed(2)} ms per query, uploads included); driver event-loop lag max ${fmt(r.maxLag)} ms | ` +
       `targets: 0 errors, no query over 1 s (${lat[lat.length - 1] < 1000 ? 'met' : 'MISSED'}), RSS bounded | |`);
     if (r.errors || r.upErrors) process.exitCode = 1;
   }

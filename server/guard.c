@@ -6,9 +6,30 @@
  *   handler frees the slot (under g->mu) before it returns and civetweb closes the socket,
  *   so the watchdog never shuts down a descriptor that was closed and reused.
  * - The watchdog only ever shuts the read side of an upload: the handler still answers 408.
- * - A connection on probation is shut (both sides) only while it is still registered, under
- *   g->mu; begin_request, http_error and connection_close end the probation under g->mu
- *   before civetweb closes the socket, so the watchdog never touches a reused descriptor.
+ * - A connection on probation is written to and shut (both sides) only while it is still
+ *   registered, under g->mu; begin_request, http_error and connection_close end the
+ *   probation under g->mu before civetweb closes the socket, so the watchdog never touches
+ *   a reused descriptor. Its descriptor is found once, on its own worker thread, when the
+ *   probation begins (not in the watchdog's tick, under g->mu, where a scan of
+ *   /proc/self/fd per connection per tick held up every begin_request waiting for g->mu).
+ * - What the probation rules cost (guard.h; the numbers are guard.h's):
+ *   first allowance GUARD_PROBATION_MS: an attacker's silent connection holds a thread 50 ms
+ *     once the threads are crowded; an honest client whose loaded machine delays its first
+ *     byte past it is answered 503 + Retry-After (not a bare close) — only while crowded.
+ *   GUARD_PROBATION_RATE (each byte buys 10 ms): to keep a thread while others wait, an
+ *     attacker must send 100 bytes/s on every connection it holds, and a 16 KiB head (the
+ *     cap) runs out in 164 s, civetweb's request timeout much sooner; the old fixed 1 s
+ *     after the first byte let one byte a second per connection hold a thread. An honest
+ *     request head (100–1,000 bytes, sent at once) earns 1–10 s, however late its worker
+ *     thread runs.
+ *   crowded (open connections >= worker threads: a new connection would wait in civetweb's
+ *     queue): nothing is shed while a thread is free, so an honest connection opened ahead of
+ *     its request, or a slow but steady one, is never cut while it takes no thread anyone
+ *     waits for; an attacker's connections then hold at most the threads, and civetweb's
+ *     request timeout (--timeout, checked after each read) ends them.
+ *   head queued unread: a complete head waiting in the kernel is never shed (its worker
+ *     thread has not run yet); an attacker cannot use it to hold a thread, since its worker
+ *     reads the head at once when it runs and answers it.
  * - The rate is measured from the kernel's count of bytes received on the socket
  *   (TCP_INFO), so it is checked on a clock even while mg_read waits to fill its buffer. */
 #include <arpa/inet.h>
@@ -89,10 +110,11 @@ static void *watchdog(void *arg)
 }
 
 int guard_start(struct guard *g, int64_t min_rate, int grace_s, int (*crowded)(void *ud),
-		void *crowded_ud)
+		void (*refuse)(void *ud, int fd), void *crowded_ud)
 {
 	memset(g, 0, sizeof *g);
 	g->crowded = crowded;
+	g->refuse = refuse;
 	g->crowded_ud = crowded_ud;
 	g->info_offset = -1;
 	for (int i = 0; i < GUARD_UPLOADS; i++)
@@ -230,16 +252,15 @@ int guard_conn_fd(struct guard *g, const struct mg_connection *conn)
 void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri)
 {
 	struct guard_probation *p = NULL;
-	if (!g->started)
+	int fd;
+	if (!g->started || (fd = find_fd(ri->remote_addr, ri->remote_port, ri->server_port)) < 0)
 		return NULL;
 	pthread_mutex_lock(&g->mu);
 	for (int i = 0; i < GUARD_PROBATION && !p; i++)
 		if (!g->pb[i].since_us)
 			p = &g->pb[i];
 	if (p) {
-		snprintf(p->addr, sizeof p->addr, "%s", ri->remote_addr);
-		p->port = ri->remote_port;
-		p->server_port = ri->server_port;
+		p->fd = fd;
 		p->tls = ri->is_ssl;
 		p->since_us = mono_us();
 		if (g->idle) /* the watchdog sleeps long: wake it to check this one in time */
@@ -275,10 +296,11 @@ static int head_queued(int fd, int tls)
 	return strstr(head, "\r\n\r\n") || strstr(head, "\n\n");
 }
 
-/* Under g->mu: shut connections whose probation ran out without a request head. */
+/* Under g->mu: answer 503 and shut the connections on probation that are past their
+ * allowance (guard.h) while the worker threads are crowded; returns how many stay. */
 static int end_probations(struct guard *g, int64_t now)
 {
-	int left = 0, crowded = -1; /* asked once, when a silent one is due */
+	int left = 0, crowded = -1; /* asked once, when one is past its allowance */
 	for (int i = 0; i < GUARD_PROBATION; i++) {
 		struct guard_probation *p = &g->pb[i];
 		if (!p->since_us)
@@ -288,26 +310,23 @@ static int end_probations(struct guard *g, int64_t now)
 			left++;
 			continue;
 		}
-		/* Still registered, so civetweb has not closed it: the descriptor is its own. A
-		 * complete head still queued in the kernel means its worker thread has not run
-		 * yet (a busy machine), not a slow client: it waits on. So does one that sent
-		 * something its worker read (whole or not, we cannot see), up to
-		 * GUARD_PROBATION_MAX_MS; one that sent nothing is shut once the worker threads
-		 * are crowded (guard.h). */
-		int fd = find_fd(p->addr, p->port, p->server_port);
-		if (fd >= 0 && (head_queued(fd, p->tls) ||
-				(age < (int64_t)GUARD_PROBATION_MAX_MS * 1000 && bytes_received(fd) > 0))) {
+		/* Still registered, so civetweb has not closed it: the descriptor is its own. */
+		uint64_t got = bytes_received(p->fd);
+		int64_t allowed = (int64_t)GUARD_PROBATION_MS * 1000 +
+				  (int64_t)(got > 1u << 30 ? 1u << 30 : got) * 1000000 / GUARD_PROBATION_RATE;
+		if (age < allowed || head_queued(p->fd, p->tls)) {
 			left++;
 			continue;
 		}
 		if (crowded < 0)
 			crowded = !g->crowded || g->crowded(g->crowded_ud);
-		if (fd >= 0 && !crowded && bytes_received(fd) == 0) {
+		if (!crowded) {
 			left++;
 			continue;
 		}
-		if (fd >= 0)
-			shutdown(fd, SHUT_RDWR);
+		if (!p->tls && g->refuse)
+			g->refuse(g->crowded_ud, p->fd);
+		shutdown(p->fd, SHUT_RDWR);
 		p->since_us = 0;
 	}
 	return left;

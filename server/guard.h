@@ -12,8 +12,8 @@ struct mg_connection;
 
 #define GUARD_UPLOADS 256   /* watched uploads at once (>= the worker threads) */
 #define GUARD_PROBATION 256 /* connections on probation at once (>= the worker threads) */
-#define GUARD_PROBATION_MS 50        /* a silent connection on probation is shut after it */
-#define GUARD_PROBATION_MAX_MS 1000  /* one that sent part of a request head, after this */
+#define GUARD_PROBATION_MS 50    /* a connection on probation's first allowance (see below) */
+#define GUARD_PROBATION_RATE 100 /* bytes/s: each byte received adds 10 ms to the allowance */
 
 struct guard_upload {
 	int fd;            /* -1 = free slot */
@@ -23,8 +23,8 @@ struct guard_upload {
 };
 
 struct guard_probation {
-	char addr[48];
-	int port, server_port, tls;
+	int fd;           /* the connection's socket, found once when its probation begins */
+	int tls;
 	int64_t since_us; /* monotonic; 0 = free slot */
 };
 
@@ -38,9 +38,12 @@ struct guard {
 	int grace_s;
 	int info_offset; /* where a connection keeps its request info; -1 unknown */
 	/* Are the worker threads all taken (a new connection would wait for one)? Asked by
-	 * the watchdog about silent connections on probation; NULL: always. */
+	 * the watchdog about connections on probation past their allowance; NULL: always. */
 	int (*crowded)(void *ud);
-	void *crowded_ud;
+	/* Writes the refusal (503) to a plain-TCP socket on probation before the watchdog
+	 * shuts it; must not block (send with MSG_DONTWAIT). NULL: shut without an answer. */
+	void (*refuse)(void *ud, int fd);
+	void *crowded_ud; /* both callbacks' argument */
 	struct guard_upload up[GUARD_UPLOADS];
 	struct guard_probation pb[GUARD_PROBATION];
 };
@@ -48,7 +51,7 @@ struct guard {
 /* Start the watchdog (it wakes four times a second while uploads are watched, forty
  * times while connections are on probation). */
 int guard_start(struct guard *g, int64_t min_rate, int grace_s, int (*crowded)(void *ud),
-		void *crowded_ud);
+		void (*refuse)(void *ud, int fd), void *crowded_ud);
 void guard_stop(struct guard *g);
 
 /* Watch the upload on socket fd: returns a slot for guard_upload_end, or -1 if none is
@@ -70,16 +73,19 @@ void guard_learn_layout(struct guard *g, const struct mg_connection *conn);
  * so the descriptor is stable until the handler returns. */
 int guard_conn_fd(struct guard *g, const struct mg_connection *conn);
 
-/* Probation: a connection let in over the connection caps must show its complete request
- * head within GUARD_PROBATION_MS (GUARD_PROBATION_MAX_MS once it sent something, as its
- * worker may have read a whole head and not yet been scheduled), or the watchdog shuts
- * it — a silent one only while the worker threads are crowded: until then it takes no
- * thread anyone waits for, and a browser's connection opened ahead of its request (or
- * whose request a loaded machine delays past 50 ms) must not be cut under it. It is then
- * shut when the threads become crowded, or by civetweb's request timeout. guard_probation_begin returns the connection's probation (store it as its
- * conn_data), or NULL if none is free;
- * guard_on_probation tells such a pointer apart; guard_probation_end ends it (the head
- * arrived, or the connection closes). */
+/* Probation: a connection let in over the connection caps holds a worker thread that the
+ * caps did not grant it. Its allowance is GUARD_PROBATION_MS plus 1 s per
+ * GUARD_PROBATION_RATE bytes it has sent (a minimum data rate, as Apache's mod_reqtimeout
+ * MinRate: a steady client, however slow its machine, keeps earning time; a trickle does
+ * not). The watchdog shuts it only when it is past its allowance, its complete request head
+ * is not waiting unread in the kernel (its worker thread has not run yet: a loaded machine,
+ * not a slow client), AND the worker threads are crowded: while threads are free it waits
+ * for its request like any other connection, up to civetweb's request timeout. A shut
+ * plain-TCP connection is first answered 503 with Retry-After (the refuse callback); a TLS
+ * one cannot be written to from outside civetweb and is only shut.
+ * guard_probation_begin returns the connection's probation (store it as its conn_data), or
+ * NULL if none is free or its socket is not found; guard_on_probation tells such a pointer
+ * apart; guard_probation_end ends it (the head arrived, or the connection closes). */
 void *guard_probation_begin(struct guard *g, const struct mg_request_info *ri);
 int guard_on_probation(const struct guard *g, const void *state);
 void guard_probation_end(struct guard *g, void *probation);

@@ -81,11 +81,21 @@ struct db_store *server_open_store(const struct server_config *cfg, int lock_fd,
 	return st;
 }
 
-/* The guard's question before it shuts a silent connection on probation (guard.h). */
+/* The guard's question before it sheds a connection on probation (guard.h). */
 static int threads_crowded(void *ud)
 {
 	struct server_ctx *s = ud;
 	return limits_crowded(&s->limits, s->threads);
+}
+
+/* The answer to a connection shed for want of worker threads, before its request was read
+ * (the guard's watchdog, or every probation slot taken): a 503 the client can retry, never
+ * a bare close. Written with MSG_DONTWAIT into an empty send buffer: it never blocks. */
+static void refuse_busy(void *ud, int fd)
+{
+	(void)ud;
+	http_send_raw(fd, 503, "Service Unavailable", "Retry-After: 1",
+		      "{\"error\":\"the server is busy: every worker thread is taken; retry shortly\"}");
 }
 
 /* A connection's state (its conn_data): counted as waiting for its request head (see
@@ -147,10 +157,10 @@ static int http_error(struct mg_connection *conn, int status, const char *errmsg
 /* A new connection, on the worker thread that will serve it, before its request is read.
  * Each client address may hold max_conns_ip connections freely, and at most half the
  * worker threads may wait for request heads; beyond either cap a connection is let in on
- * probation: its complete request head must arrive within GUARD_PROBATION_MS (a browser
- * or script sends it at once), or the watchdog shuts it. So slow or silent connections,
- * from one address or many, cannot take the worker threads, and a burst of quick
- * requests costs nothing more than a slot. */
+ * probation: once the worker threads are crowded, the watchdog answers 503 and shuts it
+ * unless its request head is arriving at a minimum rate (guard.h). So slow or silent
+ * connections, from one address or many, cannot take the worker threads, and a burst of
+ * quick requests costs nothing more than a slot. */
 static int init_connection(const struct mg_connection *conn, void **conn_data)
 {
 	struct server_ctx *s = mg_get_user_data(mg_get_context(conn));
@@ -165,7 +175,9 @@ static int init_connection(const struct mg_connection *conn, void **conn_data)
 	*conn_data = guard_probation_begin(&s->guard, ri);
 	if (!*conn_data) { /* every probation slot taken: refuse at once */
 		int fd = guard_conn_fd(&s->guard, conn);
-		*conn_data = (void *)answered; /* counted, not waiting; nothing to answer */
+		*conn_data = (void *)answered; /* counted, not waiting; answered here */
+		if (fd >= 0 && !ri->is_ssl)
+			refuse_busy(s, fd);
 		if (fd >= 0)
 			shutdown(fd, SHUT_RDWR);
 	}
@@ -320,7 +332,8 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	 * heads (init_connection); a quarter at least stays for readers. */
 	limits_init(&s->limits, cfg->rate, cfg->burst, nthreads / 4, 2,
 		    cfg->max_conns_ip > 0 ? cfg->max_conns_ip : nthreads, nthreads / 2);
-	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s, threads_crowded, s) != 0) {
+	if (guard_start(&s->guard, cfg->min_upload_rate, cfg->upload_grace_s, threads_crowded,
+			refuse_busy, s) != 0) {
 		snprintf(err, errlen, "cannot start the upload watchdog");
 		unlock_data_dir(s);
 		jobs_destroy(s->jobs);

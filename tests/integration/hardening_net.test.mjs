@@ -163,6 +163,67 @@ test('over the per-address cap, connections whose requests come late are answere
   } finally { await srv.stop(); }
 });
 
+test('over the cap, a request head sent slowly but steadily is answered while worker threads are free', async () => {
+  // Issue 17: the watchdog shut a connection on probation that had sent part of its head
+  // once it was 1 s old, crowded or not (load.mjs: "other side closed", no status). Two
+  // silent connections fill 127.0.0.8's cap of 2; the third, on probation, sends its
+  // 400-byte head in 40-byte pieces every 150 ms (~270 bytes/s, ~1.5 s in all) while 13
+  // of the 16 worker threads are free.
+  const srv = await startServer(['--max-conns-per-addr', '2']);
+  const holders = [];
+  try {
+    for (let i = 0; i < 2; i++) holders.push(slowClient(srv.port, { from: '127.0.0.8', maxMs: 4000 }));
+    await new Promise((r) => setTimeout(r, 200)); // both counted against the cap
+    const head = `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nX-Pad: ${'p'.repeat(300)}\r\nConnection: close\r\n\r\n`;
+    const pieces = head.match(/[^]{1,40}/g);
+    const slow = await new Promise((resolve) => {
+      const s = connect({ port: srv.port, host: '127.0.0.1', localAddress: '127.0.0.8' });
+      let data = '', i = 0, timer = null;
+      const done = () => { clearInterval(timer); clearTimeout(giveUp); s.destroy(); resolve(data); };
+      const giveUp = setTimeout(done, 6000);
+      s.on('data', (d) => { data += d; });
+      s.on('error', done);
+      s.on('close', done);
+      s.on('connect', () => {
+        s.write(pieces[i++]);
+        timer = setInterval(() => { if (i < pieces.length && !s.destroyed) s.write(pieces[i++]); }, 150);
+      });
+    });
+    assert.equal(headersOf(slow).status, 200, `answer: ${JSON.stringify(slow.slice(0, 80))}`);
+  } finally {
+    await Promise.all(holders);
+    await srv.stop();
+  }
+});
+
+test('when every worker thread is taken, a connection shed from probation gets 503 with Retry-After, not a bare close', async () => {
+  // --threads 4: one upload slot, and two connections may wait for their heads. An upload
+  // holds one thread, two silent connections the two waiting places; a fourth connection
+  // (on probation: the waiting cap is reached) takes the last thread, so the threads are
+  // crowded, and it sends nothing for 400 ms: the watchdog sheds it. It used to be shut
+  // without an answer; now it is told to retry.
+  const srv = await startServer(['--threads', '4', '--upload-grace', '30']);
+  const host = `127.0.0.1:${srv.port}`;
+  const held = [];
+  try {
+    held.push(slowClient(srv.port, { from: '127.0.0.5', head: BIG_POST('/api/uploads?file=a.csv', host), trickle: 'y'.repeat(64 << 10), everyMs: 100, maxMs: 4000 }));
+    await new Promise((r) => setTimeout(r, 300)); // the upload holds its thread
+    for (const from of ['127.0.0.2', '127.0.0.3']) held.push(slowClient(srv.port, { from, maxMs: 4000 }));
+    await new Promise((r) => setTimeout(r, 300)); // both wait for their heads
+    const late = await slowClient(srv.port, { from: '127.0.0.4', trickle: `GET /api/health HTTP/1.1\r\nHost: ${host}\r\n\r\n`, everyMs: 400, maxMs: 3000 });
+    const a = headersOf(late.data);
+    assert.equal(a.status, 503, `answer: ${JSON.stringify(late.data.slice(0, 80))}`);
+    assert.equal(a.headers['retry-after'], '1');
+    assert.equal(a.headers.connection, 'close');
+    for (const h of SECURITY_HEADERS) assert.ok(a.headers[h], `${h} missing`);
+    assert.match(JSON.parse(a.body).error, /busy/);
+    assert.ok(late.serverClosed, 'the connection is closed after the 503');
+  } finally {
+    await Promise.all(held);
+    await srv.stop();
+  }
+});
+
 for (const rate of [1024, 4096]) {
   test(`an upload trickling at ${rate / 1024} KiB/s is cut with 408 shortly after the grace period`, async () => {
     const srv = await startServer(['--upload-grace', '2', '--min-upload-rate', '16K']);
