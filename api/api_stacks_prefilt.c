@@ -12,16 +12,24 @@
  * thread, so the sums are exact (a window selects whole slices, as the walk does).
  * Frame trees, function grouping, module and tag filters, and two filters together walk.
  *
- * Memory: four bounded maps (per slice and whole run, trees and butterflies), flushed into
- * the tables whenever the slice moves on or a map fills (inserts add to a row). */
+ * Memory: four bounded maps (per slice and whole run, trees and butterflies), flushed
+ * whenever the slice moves on or a map fills into two bounded row buffers (trees,
+ * butterflies; api_stacks_pfsort.c), which go into the tables sorted by primary key
+ * whenever they fill and at the end (inserts add to a row). */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
+#include "api_stacks_pfsort.h"
 
 /* 4 Ki slots (160 KB) per map: a slice's rows of the field story (24 CPUs) fit in one
  * map; more keys flush more often (the inserts add up), the ingest's peak RSS stays put */
 #ifndef PF_MAP_LOG2 /* a build may lower it to flush nearly every row (tests) */
 #define PF_MAP_LOG2 12
+#endif
+/* rows per sorted buffer (64 bytes each: 2 MiB per table); a bigger batch appends more of
+ * a table at a time, but the ingest's peak RSS is within a few MB of its 64 MB budget */
+#ifndef PF_SORT_ROWS /* a build may lower it to drain nearly every row (tests) */
+#define PF_SORT_ROWS 32768
 #endif
 
 struct api_stk_pf {
@@ -34,6 +42,8 @@ struct api_stk_pf {
 	struct stk_map tslice, twhole;
 	/* butterflies: (dim << 32 | key, (target + 2) << 16 | kind << 1 | idle, other + 2) */
 	struct stk_map bslice, bwhole;
+	/* the maps' rows on their way to stk_prefilt and stk_bfslice, in key order */
+	struct api_stk_pfsort tsort, bsort;
 	/* the row being added */
 	uint32_t key[DB_STK_DIMS];
 	int idle;
@@ -41,28 +51,65 @@ struct api_stk_pf {
 	int failed;
 };
 
+/* Insert the buffered tree rows in key order and empty the buffer: 0 or -1. */
+static int drain_trees(struct api_stk_pf *pf)
+{
+	size_t n = api_stk_pfsort_sort(&pf->tsort);
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *k = pf->tsort.r[i].k;
+		if (db_stk_prefilt_put(pf->tins, pf->run_id, (int)k[0], (int)k[1], k[2], k[3], k[4],
+				       pf->tsort.r[i].v))
+			return -1;
+	}
+	api_stk_pfsort_reset(&pf->tsort);
+	return 0;
+}
+
+/* Insert the buffered butterfly rows in key order and empty the buffer: 0 or -1. */
+static int drain_bflies(struct api_stk_pf *pf)
+{
+	size_t n = api_stk_pfsort_sort(&pf->bsort);
+	for (size_t i = 0; i < n; i++) {
+		const int64_t *k = pf->bsort.r[i].k;
+		if (db_stk_bfslice_put(pf->bins, pf->run_id, (int)k[4], (int)k[0], k[1],
+				       (int32_t)k[2], k[3], (int)k[5], (int32_t)k[6],
+				       pf->bsort.r[i].v))
+			return -1;
+	}
+	api_stk_pfsort_reset(&pf->bsort);
+	return 0;
+}
+
+/* Move m's rows (of slice) into the tree buffer, in stk_prefilt's key order (mode, dim,
+ * key, slice, id), draining it when full: 0 or -1. */
 static int flush_trees(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
 {
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct stk_entry *e = &m->e[i];
-		if (e->used && db_stk_prefilt_put(pf->tins, pf->run_id, (int)(e->k[0] & 0xff),
-						  (int)(e->k[0] >> 8), (int64_t)e->k[1], slice,
-						  (int64_t)e->k[2], e->v))
+		if (!e->used)
+			continue;
+		const int64_t k[] = {(int64_t)(e->k[0] & 0xff), (int64_t)(e->k[0] >> 8),
+				     (int64_t)e->k[1], slice, (int64_t)e->k[2]};
+		if (api_stk_pfsort_add(&pf->tsort, k, 5, e->v) && drain_trees(pf))
 			return -1;
 	}
 	stk_map_reset(m);
 	return 0;
 }
 
+/* Move m's rows (of slice) into the butterfly buffer, in stk_bfslice's key order (dim, key,
+ * target, slice, idle, kind, other), draining it when full: 0 or -1. */
 static int flush_bflies(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
 {
 	for (size_t i = 0; i < m->cap; i++) {
 		const struct stk_entry *e = &m->e[i];
-		if (e->used && db_stk_bfslice_put(pf->bins, pf->run_id, (int)(e->k[1] & 1),
-						  (int)(e->k[0] >> 32), (int64_t)(e->k[0] & 0xffffffff),
-						  (int32_t)(e->k[1] >> 16) - 2, slice,
-						  (int)((e->k[1] >> 1) & 0x7fff),
-						  (int32_t)e->k[2] - 2, e->v))
+		if (!e->used)
+			continue;
+		const int64_t k[] = {(int64_t)(e->k[0] >> 32), (int64_t)(e->k[0] & 0xffffffff),
+				     (int64_t)((int32_t)(e->k[1] >> 16) - 2), slice,
+				     (int64_t)(e->k[1] & 1), (int64_t)((e->k[1] >> 1) & 0x7fff),
+				     (int64_t)((int32_t)e->k[2] - 2)};
+		if (api_stk_pfsort_add(&pf->bsort, k, 7, e->v) && drain_bflies(pf))
 			return -1;
 	}
 	stk_map_reset(m);
@@ -82,6 +129,8 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 	return stk_map_init(&pf->tslice, PF_MAP_LOG2) || stk_map_init(&pf->twhole, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bslice, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bwhole, PF_MAP_LOG2) ||
+			       api_stk_pfsort_init(&pf->tsort, PF_SORT_ROWS) ||
+			       api_stk_pfsort_init(&pf->bsort, PF_SORT_ROWS) ||
 			       db_stk_prefilt_begin(db, run_id, &pf->tins, &pf->bins)
 		       ? -1
 		       : 0;
@@ -156,7 +205,7 @@ int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, 
 {
 	if (flush_trees(pf, &pf->tslice, pf->slice) || flush_bflies(pf, &pf->bslice, pf->slice) ||
 	    flush_trees(pf, &pf->twhole, DB_STK_WHOLE) ||
-	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE))
+	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE) || drain_trees(pf) || drain_bflies(pf))
 		return -1;
 	for (int d = DB_STK_DIM_ALL; d < DB_STK_DIMS; d++)
 		if (db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_BFLY, d))
@@ -178,6 +227,8 @@ void api_stk_pf_free(struct api_stk_pf *pf)
 	stk_map_free(&pf->twhole);
 	stk_map_free(&pf->bslice);
 	stk_map_free(&pf->bwhole);
+	api_stk_pfsort_clear(&pf->tsort);
+	api_stk_pfsort_clear(&pf->bsort);
 	free(pf);
 }
 
