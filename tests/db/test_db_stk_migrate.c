@@ -16,6 +16,7 @@
 #include "db/db_etw.h"
 #include "db/db_stacks.h"
 #include "db_test_file.h"
+#include "tests/store/store_db.h"
 
 #define RUN 7
 #define IRQ 4294967294LL /* DB_STK_TID_INTERRUPTS: Idle's samples in a DPC or ISR */
@@ -63,16 +64,6 @@ static void write_old(sqlite3 *db)
 		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
 	}
 	sqlite3_finalize(st);
-}
-
-static int64_t one(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static const uint64_t cpu1[DB_MAX_CPUS / 64] = {2};
@@ -144,15 +135,15 @@ static void test_migration_repacks(void **state)
 	if (db_migrate(db, err, sizeof err))
 		fail_msg("migrate: %s", err);
 	/* one blob per (run, slice, CPU): 4 of run 7, 1 of run 8; the old table gone */
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_count_blobs WHERE run_id=7"), 4);
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_count_blobs WHERE run_id=8"), 1);
-	assert_int_equal(one(db, "SELECT count(*) FROM sqlite_master WHERE name='stk_counts'"), 0);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_count_blobs WHERE run_id=7"), 4);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_count_blobs WHERE run_id=8"), 1);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM sqlite_master WHERE name='stk_counts'"), 0);
 	check_answers(db);
 	/* replayed: stk_counts comes back empty from migration 10, nothing moves twice */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=9", NULL, NULL, NULL), SQLITE_OK);
 	if (db_migrate(db, err, sizeof err))
 		fail_msg("migrate again: %s", err);
-	assert_int_equal(one(db, "SELECT count(*) FROM stk_count_blobs"), 5);
+	assert_int_equal(count_rows(db, "SELECT count(*) FROM stk_count_blobs"), 5);
 	check_answers(db);
 }
 
