@@ -45,7 +45,7 @@ int db_stk_blobs_scan(sqlite3 *db, int64_t run_id, int64_t lo, int64_t hi,
 	sqlite3_bind_int64(q, 2, lo);
 	sqlite3_bind_int64(q, 3, hi);
 	struct scan s = {.cb = cb, .ud = ud};
-	int rc, bad = 0;
+	int rc = SQLITE_DONE, bad = 0;
 	while (!s.stopped && !bad && (rc = sqlite3_step(q)) == SQLITE_ROW) {
 		s.slice = sqlite3_column_int64(q, 0);
 		s.cpu = sqlite3_column_int64(q, 1);
@@ -240,7 +240,7 @@ int db_stk_blobs_migrate(sqlite3 *db, char *err, size_t errlen)
 	struct db_stkblob_rec *g = NULL;
 	size_t n = 0, cap = 0;
 	int64_t slice = 0, cpu = 0;
-	int rc, bad = 0;
+	int rc = SQLITE_DONE, bad = 0;
 	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t run_id = sqlite3_column_int64(st, 0), s = sqlite3_column_int64(st, 1),
 			c = sqlite3_column_int64(st, 2), pid = sqlite3_column_int64(st, 3),
