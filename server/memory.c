@@ -41,6 +41,11 @@ static void add_or_null(cJSON *o, const char *name, int ok, double v)
 		cJSON_AddNullToObject(o, name);
 }
 
+void server_memory_init(void)
+{
+	(void)mallinfo2();
+}
+
 void server_memory_json(cJSON *o, struct server_ctx *s)
 {
 	cJSON *m = cJSON_AddObjectToObject(o, "memory");

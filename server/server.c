@@ -432,6 +432,7 @@ int server_start(struct server_ctx *s, const struct server_config *cfg, char *er
 	char werr[128];
 	if (s->stk_cache && !(s->warm = server_warm_start(s->store, s->stk_cache, werr, sizeof werr)))
 		fprintf(stderr, "etlscope: new runs' stacks are not warmed: %s\n", werr);
+	server_memory_init();
 	s->mg = mg_start2(&init, &edata);
 	if (!s->mg) {
 		server_warm_stop(s->warm);

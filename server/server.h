@@ -79,6 +79,11 @@ struct server_ctx {
 
 /* memory.c: the "memory" object of /api/health (docs/api.md) into o */
 void server_memory_json(cJSON *o, struct server_ctx *s);
+/* Once, before the worker threads start: glibc sets up malloc's bookkeeping on its first
+ * malloc or mallinfo2 call, and flags it done before it is done. Under AddressSanitizer
+ * (which replaces malloc) the first call is /api/health's mallinfo2, and two worker threads
+ * making it at once let one walk half-made bins (a SEGV seen in CI). */
+void server_memory_init(void);
 
 /* server.c */
 int server_start(struct server_ctx *s, const struct server_config *cfg, char *err,
