@@ -50,24 +50,31 @@
   }
 
   // An edit link (/runs/ID#edit=TOKEN, made at upload) hands this browser the run's edit
-  // token: keep it, take it out of the address bar and history at once, and offer the link
-  // for copying this one time. Right after this browser uploaded the run (the start page
-  // leaves a flag in sessionStorage) the link is offered once too. Returns the token, or ''.
-  function takeEditLink() {
+  // token: take it out of the address bar and history at once (takeEditHash, no storage),
+  // keep it, and offer the link for copying this one time. Right after this browser uploaded
+  // the run (the start page leaves a flag in sessionStorage) the link is offered once too.
+  // Storage is opened only in takeEditLink, once the panels' first requests are out: the first storage
+  // access of a browser profile costs tens of ms of the main thread (63 ms in h-pages4's
+  // profile), which the verdict and the panels' first requests must not wait for.
+  function takeEditHash() {
     const m = location.hash.match(/^#edit=([^&]+)$/);
-    if (!m) {
-      const flag = `etlscope:fresh:${runId}`;
-      try {
-        if (!sessionStorage.getItem(flag)) return '';
-        sessionStorage.removeItem(flag);
-      } catch (e) { return ''; }
-      return es.loadToken(runId);
-    }
+    if (!m) return null;
     history.replaceState(history.state, '', location.pathname + location.search);
-    let token = '';
-    try { token = decodeURIComponent(m[1]); } catch (e) { return ''; }
-    es.saveToken(runId, token);
-    return token;
+    try { return decodeURIComponent(m[1]); } catch (e) { return ''; }
+  }
+
+  // Returns the token to offer (hashToken: takeEditHash's answer), or ''.
+  function takeEditLink(hashToken) {
+    if (hashToken !== null) {
+      if (hashToken) es.saveToken(runId, hashToken);
+      return hashToken;
+    }
+    const flag = `etlscope:fresh:${runId}`;
+    try {
+      if (!sessionStorage.getItem(flag)) return '';
+      sessionStorage.removeItem(flag);
+    } catch (e) { return ''; }
+    return es.loadToken(runId);
   }
 
   function showEditLink(token) {
@@ -169,7 +176,9 @@
   // their panels in view.panels) at DOMContentLoaded.
   const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
-  async function startPanels(run) {
+  // wireLater runs once the panels' first requests are out, before Chart.js runs: what
+  // needs no panel and opens storage (the edit token) waits until then.
+  async function startPanels(run, wireLater) {
     // etlscope:panel:SECTION when a panel's first view is drawn (bench/pages.mjs names the last)
     const started = (p) => Promise.resolve(p.init(run)).finally(() => performance.mark(`etlscope:panel:${p.section}`));
     const verdict = view.panels.find((p) => p.section === 'findings-panel' && p.applies(run));
@@ -185,6 +194,7 @@
     // screen already (panel_dpcisr.js, heatWidth), not the whole page
     for (const p of on) if (p.askAhead) p.askAhead(run);
     for (const p of view.panels) es.show($(p.section), on.includes(p));
+    wireLater();
     await lateScripts();
     if (window.Chart) view.plainTicks(window.Chart);
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
@@ -192,7 +202,7 @@
 
   async function main() {
     const asked = view.ask(''); // asked for by view.js, before storage is opened
-    const linkToken = takeEditLink();
+    const hashToken = takeEditHash();
     let run;
     try { run = await asked; } catch (e) {
       $('load-error').textContent = `Cannot open this run: ${e.message}`;
@@ -203,12 +213,14 @@
     view.run = run;
     renderFacts(run);
     showWindow();
-    const drawn = startPanels(run);
-    // After the panels' requests are out: the first storage access of a browser profile
-    // (the edit token) costs tens of ms.
     wireLink();
-    wireEdit(run);
-    if (linkToken) { $('edit-token').value = linkToken; showEditLink(linkToken); }
+    // After the verdict and the panels' first requests: the first storage access of a browser
+    // profile (the edit token) costs tens of ms of the main thread.
+    const drawn = startPanels(run, () => {
+      const linkToken = takeEditLink(hashToken);
+      wireEdit(run);
+      if (linkToken) { $('edit-token').value = linkToken; showEditLink(linkToken); }
+    });
     wireCompare();
     $('zoom-reset').addEventListener('click', () => view.set({ from: null, to: null }));
     view.onChange((changed) => { if (changed.has('from') || changed.has('to')) showWindow(); });
