@@ -5,11 +5,17 @@
 #include <string.h>
 #include "find_node_sums.h"
 
+#define SUMS_FIRST_LOG2 8
+
 int find_node_sums_init(struct find_node_sums *s, unsigned cap_log2, find_node_fn cb, void *ud)
 {
 	memset(s, 0, sizeof *s);
-	if (cap_log2 < 2 || stk_map_init(&s->m, cap_log2)) /* 2 slots hold no node (3/4 rule) */
+	/* 2 slots hold no node (3/4 rule); the map starts small and doubles up to the bound:
+	 * a stretch's few hundred nodes fault in a few KB, not the bound's pages */
+	if (cap_log2 < 2 || cap_log2 > 30 ||
+	    stk_map_init(&s->m, cap_log2 < SUMS_FIRST_LOG2 ? cap_log2 : SUMS_FIRST_LOG2))
 		return -1;
+	s->max_log2 = cap_log2;
 	s->cb = cb;
 	s->ud = ud;
 	return 0;
@@ -28,8 +34,9 @@ int find_node_sums_add(struct find_node_sums *s, int64_t node, int64_t n)
 {
 	if (s->stopped)
 		return 1;
-	struct stk_entry *e = stk_map_put(&s->m, (uint64_t)node, 0, 0);
-	if (!e) { /* full: hand the sums on, then the map has room */
+	struct stk_entry *e = stk_map_put_grow(&s->m, (uint64_t)node, 0, 0, s->max_log2);
+	if (!e) { /* full at the bound (or no memory to grow): hand the sums on, then the map
+		   * has room */
 		if (find_node_sums_flush(s))
 			return 1;
 		e = stk_map_put(&s->m, (uint64_t)node, 0, 0);

@@ -6,7 +6,8 @@
  *   node added since the last flush; a node may reach cb more than once (once per flush),
  *   so cb must be additive: cb(node, a) then cb(node, b) ≡ cb(node, a + b);
  * - a flush hands the map's nodes in ascending node order, then empties the map; the map
- *   flushes itself when full, so its memory is fixed at init whatever the selection's size. */
+ *   flushes itself when full at its bound, so its memory is bounded whatever the selection's
+ *   size. */
 #ifndef ETLSCOPE_FIND_NODE_SUMS_H
 #define ETLSCOPE_FIND_NODE_SUMS_H
 
@@ -21,11 +22,13 @@ struct find_node_sums {
 	struct stk_map m;
 	find_node_fn cb;
 	void *ud;
+	unsigned max_log2;
 	int stopped;
 };
 
-/* A map of 2^cap_log2 slots, 2 ≤ cap_log2 ≤ 30 (it holds 3/4 of that many nodes between
- * flushes): 0, or -1 (cap_log2 < 2, or out of memory; s is then cleared). */
+/* A map of at most 2^cap_log2 slots, 2 ≤ cap_log2 ≤ 30 (it holds 3/4 of that many nodes
+ * between flushes; it starts at 256 slots and doubles as nodes come): 0, or -1 (cap_log2
+ * out of range, or out of memory; s is then cleared). */
 int find_node_sums_init(struct find_node_sums *s, unsigned cap_log2, find_node_fn cb, void *ud);
 /* Adds n samples to node (flushing first when the map is full): 0, or 1 once cb stopped. */
 int find_node_sums_add(struct find_node_sums *s, int64_t node, int64_t n);

@@ -84,6 +84,47 @@ static void test_stop(void **state)
 	find_node_sums_clear(&s);
 }
 
+/* Past the first 256 slots the map doubles up to its bound (1,024 slots: 768 nodes), then
+ * flushes: 2,000 distinct nodes, node i with i samples, each arrive once with their own
+ * count, ascending within each flush; the counts total 2,000 × 2,001 / 2 = 2,001,000. */
+struct seen {
+	unsigned char got[2001];
+	int64_t sum, last;
+	int calls, out_of_order, twice;
+};
+
+static int on_seen(void *ud, int64_t node, int64_t n)
+{
+	struct seen *v = ud;
+	if (node < 1 || node > 2000 || v->got[node] || n != node)
+		v->twice++;
+	else
+		v->got[node] = 1;
+	if (v->calls++ && node <= v->last && v->calls != 769 && v->calls != 1537)
+		v->out_of_order++; /* calls 769 and 1537 start the later flushes */
+	v->last = node;
+	v->sum += n;
+	return 0;
+}
+
+static void test_grows_then_flushes(void **state)
+{
+	(void)state;
+	static struct seen v;
+	memset(&v, 0, sizeof v);
+	struct find_node_sums s;
+	assert_int_equal(find_node_sums_init(&s, 10, on_seen, &v), 0);
+	for (int64_t i = 2000; i >= 1; i--) /* descending: each flush must sort */
+		assert_int_equal(find_node_sums_add(&s, i, i), 0);
+	assert_int_equal(v.calls, 2 * 768); /* two full flushes so far */
+	assert_int_equal(find_node_sums_flush(&s), 0);
+	assert_int_equal(v.calls, 2000);
+	assert_int_equal(v.twice, 0);
+	assert_int_equal(v.sum, 2001000);
+	assert_int_equal(v.out_of_order, 0);
+	find_node_sums_clear(&s);
+}
+
 static void test_too_small(void **state)
 {
 	(void)state;
@@ -98,6 +139,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sums_by_hand),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_grows_then_flushes),
 		cmocka_unit_test(test_too_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
