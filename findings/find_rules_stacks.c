@@ -14,11 +14,14 @@
 #include "db_stk_blobs.h"
 #include "db_stk_map.h"
 #include "find.h"
+#include "find_node_sums.h"
 
 #define WINDOW_SLICES 10 /* 1 s of 100 ms slices */
 #define FIND_SUSTAIN_S 2 /* consecutive seconds above one CPU */
 #define MIN_MODULE_SHARE 0.10
 #define MAX_PROCS 4
+/* the stretch's leaf nodes summed 48 Ki at a time (2.5 MiB of map, 40 B a slot) */
+#define NODE_SUMS_LOG2 16
 
 struct stretch {
 	uint32_t pid;
@@ -95,13 +98,13 @@ static const struct attr_row *third_party(const struct find_ctx *c, int32_t id)
 	return row;
 }
 
-static int on_stack(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t slice, int64_t n)
+/* n samples of the stacks ending at node: additive in n (find_node_sums.h) */
+static int on_stack(void *ud, int64_t node, int64_t n)
 {
 	struct mod_count *mc = ud;
 	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
 	const struct attr_row *seen[DB_STK_MAX_DEPTH];
 	int ns = 0;
-	(void)pid, (void)tid, (void)slice;
 	int k = db_stk_path(mc->r, node, fr, DB_STK_MAX_DEPTH);
 	if (k < 0) {
 		mc->failed = 1;
@@ -123,6 +126,20 @@ static int on_stack(void *ud, int64_t node, uint32_t pid, uint32_t tid, int64_t 
 	return 0;
 }
 
+/* The stretch's process's records, summed per leaf node: on_stack is additive in the
+ * count and reads only the node, so no grouping by thread or slice is needed. */
+struct stretch_sel {
+	uint32_t pid;
+	struct find_node_sums sums;
+};
+
+static int stretch_rec(void *ud, int64_t slice, int64_t cpu, const struct db_stkblob_rec *r)
+{
+	struct stretch_sel *sel = ud;
+	(void)slice, (void)cpu;
+	return r->pid == sel->pid ? find_node_sums_add(&sel->sums, r->node, r->n) : 0;
+}
+
 static void emit(struct find_ctx *c, const struct stretch *s, unsigned cpus)
 {
 	struct stk_map incl;
@@ -131,10 +148,17 @@ static void emit(struct find_ctx *c, const struct stretch *s, unsigned cpus)
 		return;
 	struct mod_count mc = {c, &incl, db_stk_reader_new(c->db, c->run_id), 0, 0};
 	struct db_stk_filter f = {.from_ns = s->first * 1000000000LL,
-				  .to_ns = (s->last + 1) * 1000000000LL, .pids = {s->pid},
-				  .npids = 1};
-	if (mc.r)
-		db_stk_counts(c->db, c->run_id, &f, 0, on_stack, &mc, err, sizeof err);
+				  .to_ns = (s->last + 1) * 1000000000LL};
+	struct stretch_sel sel = {.pid = s->pid}; /* sums zeroed: clear is safe before init */
+	int64_t lo, hi;
+	db_stk_slice_range(&f, &lo, &hi);
+	if (!mc.r || find_node_sums_init(&sel.sums, NODE_SUMS_LOG2, on_stack, &mc))
+		mc.failed = 1;
+	else if (db_stk_blobs_scan(c->db, c->run_id, lo, hi, NULL, stretch_rec, &sel, err,
+				   sizeof err) ||
+		 find_node_sums_flush(&sel.sums))
+		mc.failed = 1; /* a damaged store, or a node with no path: no modules named */
+	find_node_sums_clear(&sel.sums);
 	db_stk_reader_free(mc.r);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(c->db, "SELECT name FROM etw_processes WHERE run_id=? AND pid=?"
