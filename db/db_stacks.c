@@ -13,9 +13,16 @@
  * cache's last reset (id ≥ node_mark or frame_mark): the node would have been created, and
  * so cached, after that reset. In the worst case (a new leaf frame per sample) this spares
  * nearly every node lookup the Bloom filter cannot rule out.
- * The buffered inserts of a table are flushed just before its id cache forgets, so a key
- * missing from the cache is either in SQLite already or new: a lookup never has to flush
- * first, and rows reach SQLite in full multi-row batches (db_batch.h), not one at a time. */
+ * A new frame or node is written to SQLite only when its id cache is about to forget (or at
+ * the end): its slot in the cache is its only copy until then. The ids from the table's
+ * `unwritten` mark up are exactly the cache's slots created since the last forget (a key
+ * created is always cached, and the cache forgets only through write_new), so a key missing
+ * from the cache is either in SQLite already or new: a lookup never has to flush first.
+ * write_new sorts those slots in place by the table's unique index key and inserts them in
+ * full multi-row batches (db_batch.h): the batch's ids are one contiguous range at the
+ * table's right edge, and each index page is touched once per batch rather than once per
+ * row (inserting in id order sent each row to a random leaf of an index larger than the
+ * page cache: a read and a write of a page per row). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,7 @@ struct db_stacks {
 	struct stk_map counts;
 	struct db_stk_totals totals; /* per leaf, summed as the counts are written */
 	int64_t next_frame, next_node, n_samples;
+	int64_t unwritten_frame, unwritten_node; /* ids from here on are only in the cache */
 	/* ids from here on were created after the node cache's last reset (INT64_MAX: none) */
 	int64_t node_mark, frame_mark;
 	uint64_t node_resets; /* w->nodes.resets when the marks were set */
@@ -78,6 +86,7 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	w->db = db;
 	w->run_id = run_id;
 	w->next_frame = w->next_node = 1;
+	w->unwritten_frame = w->unwritten_node = 1;
 	w->node_mark = w->frame_mark = INT64_MAX;
 	w->min_slice = INT64_MAX;
 	w->max_flushed = -1;
@@ -139,12 +148,33 @@ int db_stacks_module(struct db_stacks *w, int32_t id, uint64_t base)
 	return 0;
 }
 
+/* The rows a cache holds with ids from *unwritten up into SQLite, in the table's index key
+ * order, then the cache forgotten (sorting left it no hash map); *unwritten moves to next. */
+static int write_new(struct db_stacks *w, struct stk_ids *cache, struct db_batch *ins,
+		     int64_t *unwritten, int64_t next, enum stk_ids_order order)
+{
+	/* past UINT32_MAX no id was made (intern refuses it), so nothing is unwritten */
+	size_t n = *unwritten > UINT32_MAX ? 0 : stk_ids_sorted(cache, (uint32_t)*unwritten, order);
+	for (size_t i = 0; i < n; i++) {
+		const struct stk_id *e = &cache->e[i];
+		/* b as its SQL column holds it: a frame's module id is signed (-1: none) */
+		int64_t b_sql = order == STK_IDS_BY_B_A ? (int64_t)(int32_t)e->b : (int64_t)e->b;
+		if (db_batch_add(ins, (const int64_t[]){e->v, (int64_t)e->a, b_sql}))
+			return fail(w, "storing a stack");
+	}
+	if (db_batch_flush(ins))
+		return fail(w, "storing a stack");
+	stk_ids_forget(cache);
+	*unwritten = next;
+	return 0;
+}
+
 /* The id of (a, b) in a table (b as its SQL column holds it: b_sql): the cache, else SQLite
  * (only when the cache may have forgotten it and the key is not known new: fresh), else a
- * new id. -1 on error. Ids fit 32 bits (checked). */
+ * new id, kept only in the cache until write_new. -1 on error. Ids fit 32 bits (checked). */
 static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *sel,
-		      struct db_batch *ins, int64_t *next, int64_t a, uint32_t b, int64_t b_sql,
-		      int fresh)
+		      struct db_batch *ins, int64_t *next, int64_t *unwritten,
+		      enum stk_ids_order order, int64_t a, uint32_t b, int64_t b_sql, int fresh)
 {
 	uint32_t got = stk_ids_get(cache, (uint64_t)a, b);
 	if (got)
@@ -161,18 +191,16 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 		else if (rc != SQLITE_DONE)
 			return fail(w, "reading the stack store");
 	}
+	/* about to forget every cached id: what only the cache knows goes to SQLite first */
+	if (stk_ids_full(cache) && write_new(w, cache, ins, unwritten, *next, order))
+		return -1;
 	if (!id) {
 		if (*next > UINT32_MAX) {
 			snprintf(w->err, sizeof w->err, "too many distinct stack frames or nodes");
 			return -1;
 		}
 		id = (*next)++;
-		if (db_batch_add(ins, (const int64_t[]){id, a, b_sql}))
-			return fail(w, "storing a stack");
 	}
-	/* about to forget every cached id: what only the cache knew goes to SQLite first */
-	if (stk_ids_full(cache) && db_batch_flush(ins))
-		return fail(w, "storing a stack");
 	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
 	return id;
 }
@@ -278,12 +306,13 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	int64_t node = 0;
 	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
 		int64_t frame = intern(w, &w->frames, w->sel_frame, &w->ins_frame, &w->next_frame,
-				       (int64_t)f[i].offset, (uint32_t)f[i].module_id,
-				       f[i].module_id, 0);
+				       &w->unwritten_frame, STK_IDS_BY_B_A, (int64_t)f[i].offset,
+				       (uint32_t)f[i].module_id, f[i].module_id, 0);
 		if (frame < 0)
 			return -1;
-		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node, node,
-			      (uint32_t)frame, frame, node >= w->node_mark || frame >= w->frame_mark);
+		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node,
+			      &w->unwritten_node, STK_IDS_BY_A_B, node, (uint32_t)frame, frame,
+			      node >= w->node_mark || frame >= w->frame_mark);
 		if (node < 0)
 			return -1;
 		if (w->nodes.resets != w->node_resets) { /* forgotten while caching node */
@@ -382,8 +411,11 @@ int db_stacks_finish(struct db_stacks *w)
 {
 	if (flush_counts(w, INT64_MAX))
 		return -1;
-	if (db_batch_flush(&w->ins_frame) || db_batch_flush(&w->ins_node))
-		return fail(w, "storing a stack");
+	if (write_new(w, &w->frames, &w->ins_frame, &w->unwritten_frame, w->next_frame,
+		      STK_IDS_BY_B_A) ||
+	    write_new(w, &w->nodes, &w->ins_node, &w->unwritten_node, w->next_node,
+		      STK_IDS_BY_A_B))
+		return -1;
 	if (db_stk_totals_flush(&w->totals))
 		return fail(w, "storing stack totals");
 	sqlite3_stmt *q;

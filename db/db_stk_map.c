@@ -200,14 +200,52 @@ void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v)
 		return;
 	}
 	if (stk_ids_full(m)) { /* forget every id (SQLite keeps them all) */
-		memset(m->e, 0, m->cap * sizeof *m->e);
-		m->n = 0;
-		m->forgot = 1;
-		m->resets++;
+		stk_ids_forget(m);
 		e = (struct stk_id *)ids_find(m, a, b, h);
 	}
 	e->a = a;
 	e->b = b;
 	e->v = v;
 	m->n++;
+}
+
+static int ids_cmp_b_a(const void *x, const void *y)
+{
+	const struct stk_id *p = x, *q = y;
+	int32_t pb = (int32_t)p->b, qb = (int32_t)q->b;
+	if (pb != qb)
+		return pb < qb ? -1 : 1;
+	int64_t pa = (int64_t)p->a, qa = (int64_t)q->a;
+	return pa < qa ? -1 : pa > qa;
+}
+
+static int ids_cmp_a_b(const void *x, const void *y)
+{
+	const struct stk_id *p = x, *q = y;
+	int64_t pa = (int64_t)p->a, qa = (int64_t)q->a;
+	if (pa != qa)
+		return pa < qa ? -1 : 1;
+	return p->b < q->b ? -1 : p->b > q->b;
+}
+
+size_t stk_ids_sorted(struct stk_ids *m, uint32_t from, enum stk_ids_order order)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->e[i].v || m->e[i].v < from)
+			continue;
+		if (i != n) /* n ≤ i: slot n was read already (kept, moved or passed over) */
+			m->e[n] = m->e[i];
+		n++;
+	}
+	qsort(m->e, n, sizeof *m->e, order == STK_IDS_BY_B_A ? ids_cmp_b_a : ids_cmp_a_b);
+	return n;
+}
+
+void stk_ids_forget(struct stk_ids *m)
+{
+	memset(m->e, 0, m->cap * sizeof *m->e);
+	m->n = 0;
+	m->forgot = 1;
+	m->resets++;
 }

@@ -87,4 +87,17 @@ void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
 /* Bytes held (the map and the filter), for the memory accounting of callers and tests. */
 size_t stk_ids_bytes(const struct stk_ids *m);
 
+/* How stk_ids_sorted orders its slots: the SQL order of the unique index the rows go into.
+ * STK_IDS_BY_B_A: b as a signed 32-bit value, then a as signed 64 (stk_frames_key: module_id,
+ * offset); STK_IDS_BY_A_B: a as signed 64, then b unsigned (stk_nodes_key: parent, frame). */
+enum stk_ids_order { STK_IDS_BY_B_A, STK_IDS_BY_A_B };
+/* Move the slots whose id is ≥ from to e[0..n), sort them by key in `order`, and return n:
+ * the rows created since the last flush, for a writer to insert in its index's key order
+ * (each index page touched once per batch, not once per row). The map is no hash map until
+ * stk_ids_forget, which the caller must call next. */
+size_t stk_ids_sorted(struct stk_ids *m, uint32_t from, enum stk_ids_order order);
+/* Forget every cached id (the Bloom filter keeps its keys): what stk_ids_put does by itself
+ * when full, for a caller that wrote the map's new rows out first (stk_ids_sorted). */
+void stk_ids_forget(struct stk_ids *m);
+
 #endif
