@@ -42,6 +42,7 @@
 
 struct cand {
 	int64_t value;
+	int64_t leaves; /* stacks (leaves) that named it in the walk */
 	uint64_t offset;
 	int32_t parent, module, sym_module;
 	uint8_t kernel;
@@ -69,6 +70,8 @@ struct floor_build {
 	int64_t total;      /* depth 0: the samples */
 	size_t max_nodes;   /* the tree's bound, root included */
 	int over;           /* a part had more candidates than the map holds */
+	size_t passing;     /* the leaves through this level's kept candidates */
+	size_t bound;       /* the last level's passing: at most as many candidates here */
 	uint8_t **dead;     /* bit per leaf node id, in DEAD_CHUNK-byte chunks (NULL: none set) */
 	int nomem;          /* marking a leaf dead failed */
 };
@@ -169,6 +172,7 @@ static int on_stack(void *ud, int64_t node, const struct db_stk_frame *fr, int n
 		e->v = (int64_t)++b->n;
 	}
 	b->c[e->v - 1].value += count;
+	b->c[e->v - 1].leaves++;
 	return 0;
 }
 
@@ -181,6 +185,7 @@ static int pick(struct floor_build *b, double floor)
 		b->nchild[(size_t)c->parent - b->lo]++;
 		if ((double)c->value < floor)
 			continue;
+		b->passing += (size_t)c->leaves;
 		if (api_grow((void **)&b->keep, b->nkeep, &b->capkeep, sizeof *b->keep))
 			return -1;
 		b->keep[b->nkeep++] = *c;
@@ -217,6 +222,20 @@ static int commit(struct floor_build *b)
 	return 0;
 }
 
+/* A part's map, sized up front for its level's bound on candidates, so that it never
+ * rehashes as it fills (the maps' doubling was 8 % of the build, issue 13): each candidate
+ * is named by a stack (a stored leaf) at least, so level 0 has at most as many as the run
+ * has stored nodes, and level d + 1 at most as many as the leaves that named the kept
+ * candidates of level d. Within API_STK_TREE_MAP_START_LOG2 .. FLOOR_MAP_LOG2; once a part
+ * overflowed the largest map, the level's parts start there. */
+static unsigned map_log2(size_t bound)
+{
+	unsigned l = API_STK_TREE_MAP_START_LOG2;
+	while (l < FLOOR_MAP_LOG2 && ((size_t)1 << l) / 4 * 3 < bound)
+		l++;
+	return l;
+}
+
 /* Every part of the level once (parts doubled while one overflows), then commit: 0, or an
  * HTTP status with *out set. */
 static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, double share,
@@ -230,11 +249,12 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 		memset(b->nchild, 0, w * sizeof *b->nchild);
 		memset(b->self, 0, w * sizeof *b->self);
 		b->total = 0;
+		b->passing = 0;
 		b->nkeep = 0;
 		b->over = 0;
 		for (b->part = 0; !st && !b->over && b->part < b->parts; b->part++) {
 			b->n = 0;
-			if (stk_map_init(&b->map, API_STK_TREE_MAP_START_LOG2)) {
+			if (stk_map_init(&b->map, map_log2(b->bound))) {
 				st = 500;
 				break;
 			}
@@ -250,11 +270,14 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 				st = 500;
 			stk_map_free(&b->map);
 		}
-		if (!b->over)
+		if (!b->over) {
+			b->bound = b->passing;
 			break;
+		}
 		cJSON_Delete(*out); /* the overflow's 413: walk again in twice as many parts */
 		*out = NULL;
 		st = 0;
+		b->bound = SIZE_MAX; /* a part filled the largest map: the parts start there */
 		if ((b->parts *= 2) > FLOOR_MAX_PARTS) {
 			*out = api_error("the selection has too many distinct frames under one call "
 					 "tree level");
@@ -279,7 +302,9 @@ static int level(sqlite3 *db, struct api_stk_query *q, struct floor_build *b, do
 int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 			     double share, size_t max_nodes, cJSON **out)
 {
-	struct floor_build b = {.t = t, .max_nodes = max_nodes};
+	int64_t nodes = db_stk_run_nodes(db, q->run.id); /* level 0's bound (-1: unknown) */
+	struct floor_build b = {.t = t, .max_nodes = max_nodes,
+				.bound = nodes > 0 ? (size_t)nodes : 0};
 	t->q = q;
 	t->by_module = t->by_function = 0;
 	if (api_grow((void **)&t->v, 0, &t->cap, sizeof *t->v) ||

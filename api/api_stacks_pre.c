@@ -118,6 +118,15 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 	return rc;
 }
 
+/* The slice pass's leaf → tree node cache: an array indexed by stored node id (every
+ * count row looks its leaf up once per tree; nodes are dense from 1) while the run's nodes ×
+ * trees fit this many bytes (4 a cell: the 10 s field story's 316 k nodes take 5 MB),
+ * the ids past it in a map of 2^16 slots forgotten when full, as before. Bounded so
+ * that a run of millions of nodes, whose node arrays are the ingest's peak, stays under
+ * its RSS bound. */
+#define PRE_LEAF_BYTES (8u << 20)
+#define PRE_LEAF_MAP_LOG2 16
+
 /* The per-slice pass over the module trees: every stored count of the run, in slice order,
  * mapped to the node its stack ends at in each tree (a lookup: the trees hold every stack
  * already), the samples per (slice, tree, node) written whenever the slice moves on or the
@@ -129,7 +138,7 @@ struct slices {
 	struct api_stk_tree *t[PRE_TREES];
 	int mode[PRE_TREES], n, failed;
 	int64_t slice;
-	struct stk_map leaf; /* (stored leaf node, tree) → tree node + 1 (forgotten when full) */
+	struct stk_dense leaf; /* (stored leaf node, tree) → tree node + 1 (see PRE_LEAF_BYTES) */
 	struct stk_map acc;  /* (tree, tree node) → samples in this slice */
 };
 
@@ -148,18 +157,16 @@ static int slices_flush(struct slices *s)
 /* The node of t where the stored stack node ends (cached), or -1 when t lacks it. */
 static int32_t leaf_of(struct slices *s, int k, int64_t node)
 {
-	struct stk_entry *e = stk_map_get(&s->leaf, (uint64_t)node, (uint64_t)k, 0);
-	if (e)
-		return (int32_t)(e->v - 1);
+	int32_t v = stk_dense_get(&s->leaf, node, (unsigned)k);
+	if (v)
+		return v - 1;
 	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
 	int n = db_stk_path(s->p->r, node, fr, DB_STK_MAX_DEPTH);
 	size_t before = s->t[k]->n;
 	int32_t at = n < 0 ? -1 : api_stk_tree_add(s->t[k], fr, n, 0);
 	if (at < 0 || s->t[k]->n != before)
 		return -1; /* a stack the whole-run tree does not hold */
-	if (stk_map_full(&s->leaf))
-		stk_map_reset(&s->leaf);
-	stk_map_put(&s->leaf, (uint64_t)node, (uint64_t)k, 0)->v = at + 1;
+	stk_dense_put(&s->leaf, node, (unsigned)k, at + 1);
 	return at;
 }
 
@@ -195,13 +202,15 @@ static int build_slices(struct slices *s)
 {
 	int rc = -1;
 	s->slice = -1;
-	if (!stk_map_init(&s->leaf, 16) && !stk_map_init(&s->acc, 12) &&
+	int64_t nodes = db_stk_run_nodes(s->p->db, s->p->run_id);
+	if (!stk_dense_init(&s->leaf, nodes, (unsigned)s->n, PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2) &&
+	    !stk_map_init(&s->acc, 12) &&
 	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->pf) &&
 	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed &&
 	    !slices_flush(s))
 		rc = api_stk_pf_finish(s->pf, s->mode, s->n, DB_STK_PRE_IDLE);
 	api_stk_pf_free(s->pf);
-	stk_map_free(&s->leaf);
+	stk_dense_free(&s->leaf);
 	stk_map_free(&s->acc);
 	if (rc)
 		snprintf(s->p->err, s->p->errlen, "storing slice counts: %s", sqlite3_errmsg(s->p->db));

@@ -249,3 +249,54 @@ void stk_ids_forget(struct stk_ids *m)
 	m->forgot = 1;
 	m->resets++;
 }
+
+/* ---- stk_dense ---- */
+
+int stk_dense_init(struct stk_dense *d, int64_t max_id, unsigned nk, size_t max_bytes,
+		   unsigned map_log2)
+{
+	memset(d, 0, sizeof *d);
+	d->nk = nk ? nk : 1;
+	int64_t fit = (int64_t)(max_bytes / (d->nk * sizeof *d->v));
+	d->dense_n = max_id < 0 ? 0 : max_id < fit ? max_id : fit;
+	if (d->dense_n && !(d->v = calloc((size_t)d->dense_n * d->nk, sizeof *d->v)))
+		return -1;
+	if (stk_map_init(&d->map, map_log2)) {
+		free(d->v);
+		d->v = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void stk_dense_free(struct stk_dense *d)
+{
+	free(d->v);
+	stk_map_free(&d->map);
+	memset(d, 0, sizeof *d);
+}
+
+int32_t stk_dense_get(struct stk_dense *d, int64_t id, unsigned k)
+{
+	if (id >= 1 && id <= d->dense_n)
+		return d->v[(size_t)(id - 1) * d->nk + k];
+	const struct stk_entry *e = stk_map_get(&d->map, (uint64_t)id, k, 0);
+	return e ? (int32_t)e->v : 0;
+}
+
+void stk_dense_put(struct stk_dense *d, int64_t id, unsigned k, int32_t v)
+{
+	if (id >= 1 && id <= d->dense_n) {
+		d->v[(size_t)(id - 1) * d->nk + k] = v;
+		return;
+	}
+	struct stk_entry *e = stk_map_get(&d->map, (uint64_t)id, k, 0);
+	if (!e) {
+		if (stk_map_full(&d->map)) {
+			stk_map_reset(&d->map);
+			d->forgot++;
+		}
+		e = stk_map_put(&d->map, (uint64_t)id, k, 0);
+	}
+	e->v = v;
+}

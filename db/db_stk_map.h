@@ -100,4 +100,26 @@ size_t stk_ids_sorted(struct stk_ids *m, uint32_t from, enum stk_ids_order order
  * when full, for a caller that wrote the map's new rows out first (stk_ids_sorted). */
 void stk_ids_forget(struct stk_ids *m);
 
+/* stk_dense: (id, k) → a nonzero int32, for ids that are dense from 1 (stored node ids) and
+ * k < nk (a few keys per id). Ids 1..dense_n sit in an array of dense_n × nk int32 (0 =
+ * absent), dense_n the largest that fits max_bytes (allocated zeroed: pages the ids never
+ * reach stay untouched); any other id goes to a stk_map of 2^map_log2 slots that forgets
+ * every entry when full (a cache: the caller recomputes a miss). */
+struct stk_dense {
+	int32_t *v;       /* [(id - 1) × nk + k] for 1 ≤ id ≤ dense_n; NULL when dense_n is 0 */
+	int64_t dense_n;
+	unsigned nk;
+	struct stk_map map; /* the ids past the array */
+	uint64_t forgot;    /* times the map was forgotten (a statistic) */
+};
+
+/* 0 or -1 (ENOMEM). max_id ≥ 0 is the largest id expected (ids past it go to the map). */
+int stk_dense_init(struct stk_dense *d, int64_t max_id, unsigned nk, size_t max_bytes,
+		   unsigned map_log2);
+void stk_dense_free(struct stk_dense *d);
+/* The value of (id, k), or 0 if absent (or forgotten). */
+int32_t stk_dense_get(struct stk_dense *d, int64_t id, unsigned k);
+/* (id, k) → v (v ≠ 0), the map forgotten first when full. */
+void stk_dense_put(struct stk_dense *d, int64_t id, unsigned k, int32_t v);
+
 #endif
