@@ -1,7 +1,10 @@
 /* etl_buffer.c — reads ETL buffers one at a time: header, bounds, used length (Win7 header
  * buffer pitfall: SavedOffset 0, use Offset), per-CPU index rule, XPRESS decompression. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "etl_buffer.h"
 #include "etl_le.h"
 #include "etl_xpress.h"
@@ -24,10 +27,38 @@ void etl_buffer_header_parse(const uint8_t *p, struct etl_buffer_header *h)
 		h->cpu = p[0x28];
 }
 
+int etl_file_fd(FILE *f)
+{
+	int fd = fileno(f);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return fd;
+}
+
+size_t etl_pread_at(int fd, uint64_t off, void *dst, size_t n, int *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (uint8_t *)dst + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = 1;
+			break;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return got;
+}
+
 void etl_walker_init(struct etl_walker *w, FILE *f)
 {
 	memset(w, 0, sizeof *w);
 	w->f = f;
+	w->fd = etl_file_fd(f);
 	w->file_size = UINT64_MAX;
 	/* knowing the size lets a damaged BufferSize fail before any allocation */
 	off_t cur = ftello(f);
@@ -78,6 +109,8 @@ static int grow(struct etl_walker *w, uint8_t **buf, size_t *cap, size_t need)
  * as needed; a pipe is read sequentially and only forward reads in order succeed. */
 static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n)
 {
+	if (w->fd >= 0)
+		return etl_pread_at(w->fd, off, dst, n, &w->read_error);
 	off_t cur = ftello(w->f);
 	if (cur >= 0) {
 		if ((uint64_t)cur != off && fseeko(w->f, (off_t)off, SEEK_SET) != 0)
@@ -90,14 +123,25 @@ static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n
 	return got;
 }
 
+static int read_failed(const struct etl_walker *w)
+{
+	return w->read_error || ferror(w->f);
+}
+
 int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 {
 	memset(b, 0, sizeof *b);
 	if (grow(w, &w->raw, &w->raw_cap, ETL_BUFFER_HEADER_SIZE) != 0)
 		return ETL_WALK_ENOMEM;
-	size_t got = read_at(w, w->off, w->raw, ETL_BUFFER_HEADER_SIZE);
+	/* By pread, take as much as the last buffer held (buffers of a trace are alike, and
+	 * raw_cap already holds that much): usually the whole buffer in one call. Bytes past
+	 * this buffer's end, if it is smaller, are never looked at. */
+	size_t first = ETL_BUFFER_HEADER_SIZE;
+	if (w->fd >= 0 && w->last_size > first && w->last_size <= w->raw_cap)
+		first = w->last_size;
+	size_t got = read_at(w, w->off, w->raw, first);
 	if (got == 0)
-		return ferror(w->f) ? ETL_WALK_EIO : ETL_WALK_END;
+		return read_failed(w) ? ETL_WALK_EIO : ETL_WALK_END;
 	if (got < ETL_BUFFER_HEADER_SIZE)
 		return ETL_WALK_TRUNCATED;
 
@@ -115,19 +159,22 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	if (g == -1)
 		return ETL_WALK_ENOMEM;
 	size_t rest = h->buffer_size - ETL_BUFFER_HEADER_SIZE, avail = h->buffer_size;
+	size_t have = got < h->buffer_size ? got : h->buffer_size; /* of this buffer, read */
 	/* over the memory budget (g == -2): skip the buffer unread, as over the limits */
-	if (g == 0 && rest) {
-		size_t got_rest = read_at(w, w->off + ETL_BUFFER_HEADER_SIZE,
-					  w->raw + ETL_BUFFER_HEADER_SIZE, rest);
-		if (got_rest != rest) {
-			if (ferror(w->f))
+	if (g == 0 && have < h->buffer_size) {
+		size_t more = h->buffer_size - have;
+		size_t got_rest = read_at(w, w->off + have, w->raw + have, more);
+		if (got_rest != more) {
+			if (read_failed(w))
 				return ETL_WALK_EIO;
 			if (!may_cut)
 				return ETL_WALK_TRUNCATED;
 			b->cut = 1;
-			avail = ETL_BUFFER_HEADER_SIZE + got_rest;
+			avail = have + got_rest;
 		}
 	}
+	if (g == 0)
+		w->last_size = h->buffer_size;
 
 	if (w->index == 0)
 		w->compression_format = (int)(h->state & 0xFFFF);

@@ -99,9 +99,22 @@ struct etl_walker {
 	size_t data_cap;
 	struct etl_mem_budget *budget; /* optional: shared cap on raw_cap + data_cap */
 	uint64_t expanded;       /* bytes produced by decompression so far (work done) */
+	int fd;                  /* f's descriptor when f is a regular file (etl_file_fd),
+				  * read by pread; -1: read through stdio */
+	int read_error;          /* a pread failed (stdio errors are ferror(f)) */
+	uint32_t last_size;      /* BufferSize of the last buffer read whole: how much the
+				  * next pread takes at once (0: the header alone) */
 };
 
 void etl_walker_init(struct etl_walker *w, FILE *f);
+/* f's descriptor when f is a regular file, else -1 (pipes, fopencookie streams such as the
+ * upload being received). A regular file is read by offset with pread: one copy from the
+ * page cache and one call per buffer, where stdio's fseeko + fread discards its 4 KiB
+ * buffer on every seek, reads it again and copies it twice. */
+int etl_file_fd(FILE *f);
+/* pread n bytes at off, retrying short reads and EINTR: the bytes read, fewer only at the
+ * end of the file or on an error (*err set to 1). */
+size_t etl_pread_at(int fd, uint64_t off, void *dst, size_t n, int *err);
 /* Position the walker at a buffer start (for index-driven reads). */
 void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index);
 /* Read the next buffer. On ETL_WALK_OK, b points into walker-owned memory valid until

@@ -97,9 +97,15 @@ static int scan_step(struct etl_merge *m)
 	uint8_t hb[ETL_BUFFER_HEADER_SIZE];
 	uint64_t off = m->scan_off;
 	uint32_t index = m->scan_index;
-	if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
-		return INGEST_EIO;
-	size_t got = fread(hb, 1, sizeof hb, m->f);
+	size_t got;
+	int err = 0; /* a failed read ends the scan as a short one always did */
+	if (m->fd >= 0) {
+		got = etl_pread_at(m->fd, off, hb, sizeof hb, &err);
+	} else {
+		if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
+			return INGEST_EIO;
+		got = fread(hb, 1, sizeof hb, m->f);
+	}
 	if (got < sizeof hb) {
 		if (got)
 			m->st.truncated = 1;
@@ -115,8 +121,14 @@ static int scan_step(struct etl_merge *m)
 	}
 	/* does the whole buffer exist? check its last byte; a cut first buffer still counts
 	 * when uncompressed (the walker hands out its whole events) */
-	int cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
-		  fgetc(m->f) == EOF;
+	int cut;
+	if (m->fd >= 0) {
+		uint8_t last;
+		cut = etl_pread_at(m->fd, off + h.buffer_size - 1, &last, 1, &err) != 1;
+	} else {
+		cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
+		      fgetc(m->f) == EOF;
+	}
 	if (cut) {
 		m->st.truncated = 1;
 		m->scan_done = 1;
@@ -304,6 +316,7 @@ int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 {
 	memset(m, 0, sizeof *m);
 	m->f = f;
+	m->fd = etl_file_fd(f);
 	m->budget.max = ETL_MERGE_MEMORY_BUDGET;
 	/* per CPU (at most CPU_SLOTS streams): 56 KiB, the streams themselves grow */
 	m->stream_of_cpu = calloc(CPU_SLOTS, sizeof *m->stream_of_cpu);

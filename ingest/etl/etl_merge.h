@@ -39,6 +39,7 @@ enum etl_merge_scan { ETL_MERGE_AUTO = 0, ETL_MERGE_INDEXED = 1 };
 
 struct etl_merge {
 	FILE *f;
+	int fd;                   /* f's descriptor if a regular file (etl_file_fd), else -1 */
 	struct etl_merge_stream *streams; /* one per CPU seen, in order of first sight */
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
