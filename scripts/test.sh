@@ -11,7 +11,8 @@
 # Ends with one line "N passed, N failed". FUZZ_SECONDS (default 6 per harness; longer runs: fuzz/run.sh N) sets step 4's budget.
 # Toward the 30-minute budget (2026-12-06: 30.3–30.9 min on a 2-core machine, from 38
 # one at a time) by running what is independent side by side, one job a core (TEST_JOBS,
-# default nproc): node test files (each starts its own server on an
+# default nproc), the longest first (tests/slowest_first.txt; ctest's COST in
+# tests/CMakeLists.txt) so that no core idles at a step's end: node test files (each starts its own server on an
 # ephemeral port with its own temporary directory), ctest, fuzz harnesses (each for its full
 # FUZZ_SECONDS). The ASan suites write their traces with the normal build's etlgen: the server
 # under test is what ASan checks (etlgen's code runs under ASan in the unit tests).
@@ -37,11 +38,22 @@ build() { # build DIR CMAKE-ARGS…
   cmake -S . -B "$dir" -DETLSCOPE_SHARED_DIR="$ETLSCOPE_SHARED" "$@" >/dev/null && cmake --build "$dir" -j"$jobs" >/dev/null
 }
 
-node_tests() { # node_tests BINARY DIR…
-  local bin=$1 fixtures rc; shift
+slowest_first() { # slowest_first DIR: DIR's *.test.mjs, those in tests/slowest_first.txt
+  # first in its order, then the rest in name order; each file once
+  local dir=${1%/} f
+  declare -A listed=()
+  while read -r f; do
+    case $f in "$dir"/*.test.mjs) [ -f "$f" ] && { listed[$f]=1; echo "$f"; } ;; esac
+  done < <(grep -v '^#' tests/slowest_first.txt)
+  for f in "$dir"/*.test.mjs; do [ -n "${listed[$f]:-}" ] || echo "$f"; done
+}
+
+node_tests() { # node_tests BINARY DIR
+  local bin=$1 fixtures rc files; shift
+  mapfile -t files < <(slowest_first "$1")
   # traces every file of the suite shares, uploaded once by it (tests/support/story.mjs)
   fixtures=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-fixtures-XXXXXX") || return 1
-  ETLSCOPE_FIXTURES=$fixtures ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "$@"
+  ETLSCOPE_FIXTURES=$fixtures ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "${files[@]}"
   rc=$?; rm -rf "$fixtures"; return $rc
 }
 

@@ -18,21 +18,12 @@ const runs = [];
 const expected = [];
 
 before(async () => {
-  // field-before and field-after-removal come uploaded (tests/support/story.mjs)
-  const story = await startStoryServer();
+  // all three come uploaded, once per suite (tests/support/story.mjs)
+  const story = await startStoryServer([], { update: true });
   srv = story.srv;
   for (const s of stories) {
-    if (story.runs[s]) {
-      expected.push(story.runs[s].expected);
-      runs.push(story.runs[s].id);
-      continue;
-    }
-    const etl = join(srv.dir, `${s}.etl`), exp = join(srv.dir, `${s}.json`);
-    execFileSync(etlgen, [join(repo, 'demo', 'scenarios', `${s}.json`), etl, exp]);
-    expected.push(JSON.parse(readFileSync(exp, 'utf8')));
-    const up = await uploadAndWait(srv.url, readFileSync(etl), `${s}.etl`, s);
-    assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-    runs.push(up.body.run.id);
+    expected.push(story.runs[s].expected);
+    runs.push(story.runs[s].id);
   }
 });
 after(async () => { await srv.stop(); });

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getJson, uploadAndWait, shared, repo } from '../support/server.mjs';
+import { getJson, uploadAndWait, shared } from '../support/server.mjs';
 import { startStoryServer } from '../support/story.mjs';
 import { generate, select, stats, bucketOf, guidelineNs, KIND_NAMES, DPC_KINDS, ISR_KINDS } from '../support/etlgen.mjs';
 
@@ -34,8 +34,8 @@ const scenario = {
 };
 
 before(async () => {
-  // field-before and field-after-removal come uploaded (tests/support/story.mjs)
-  ({ srv, runs: story } = await startStoryServer());
+  // the three field story runs come uploaded, once per suite (tests/support/story.mjs)
+  ({ srv, runs: story } = await startStoryServer([], { update: true }));
   mix = generate(srv.dir, 'mix', scenario);
   const up = await uploadAndWait(srv.url, readFileSync(mix.path), 'mix.etl', 'dpc mix');
   assert.equal(up.body.state, 'done', JSON.stringify(up.body));
@@ -272,16 +272,7 @@ test('the field story: ndis.sys DPCs on CPUs 0, 2, 4, 6 before, after the driver
     ['field-after-removal', 127000, 90],
   ];
   for (const [name, approxCount, approxAvg] of field) {
-    let g, id;
-    if (story[name]) {
-      g = story[name]; // {id, expected}
-      id = g.id;
-    } else {
-      g = generate(srv.dir, name, readFileSync(join(repo, 'demo', 'scenarios', `${name}.json`), 'utf8'), false);
-      const up = await uploadAndWait(srv.url, readFileSync(g.path), `${name}.etl`);
-      assert.equal(up.body.state, 'done');
-      id = up.body.run.id;
-    }
+    const g = story[name], id = g.id; // {id, expected}
     const m = (await getJson(`${srv.url}/api/runs/${id}/dpcisr/modules`)).body;
     const row = m.modules.find((r) => r.name === 'ndis.sys');
     const e = g.expected.modules.find((x) => x.name === 'ndis.sys').dpc;

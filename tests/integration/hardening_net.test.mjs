@@ -330,7 +330,7 @@ test('only this server\'s host names are answered, and Origin must match scheme,
       assert.equal(headersOf(await rawRequest(pub.port, `GET /api/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).status, want, host);
     }
     for (const [origin, want] of [['https://etlscope.example.internal', 202], ['http://etlscope.example.internal', 403], ['https://etlscope.example.internal:8443', 403]]) {
-      const text = `POST /api/uploads?file=o.csv HTTP/1.1\r\nHost: etlscope.example.internal\r\nOrigin: ${origin}\r\nContent-Length: ${csv.length}\r\n\r\n${csv.toString('latin1')}`;
+      const text = `POST /api/uploads?file=o.csv HTTP/1.1\r\nHost: etlscope.example.internal\r\nOrigin: ${origin}\r\nConnection: close\r\nContent-Length: ${csv.length}\r\n\r\n${csv.toString('latin1')}`;
       assert.equal(headersOf(await rawRequest(pub.port, text)).status, want, `Origin: ${origin}`);
     }
   } finally { await pub.stop(); }

@@ -101,11 +101,11 @@ test('oversized headers, path tricks and odd methods get clean refusals', async 
     const big = await raw(srv.port, `GET /api/runs HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
     assert.match(big, /^HTTP\/1\.[01] 4\d\d/);
     for (const p of ['/%2e%2e/%2e%2e/etc/passwd', '/static/..%2f..%2fetc%2fpasswd', '/static/%00', '/runs/../api/runs', '//etc/passwd']) {
-      const r = await raw(srv.port, `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const r = await raw(srv.port, `GET ${p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       assert.doesNotMatch(r, /root:/, p);
       assert.match(r, /^HTTP\/1\.1 (4\d\d|200)/, p);
     }
-    const trace = await raw(srv.port, 'TRACE / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const trace = await raw(srv.port, 'TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     assert.match(trace, /^HTTP\/1\.1 (400|405)/);
     assert.equal((await fetch(`${srv.url}/api/health`)).status, 200, 'still serving');
   } finally { await srv.stop(); }

@@ -5,7 +5,9 @@
 // the server's directory in ETLSCOPE_FIXTURES (a directory scripts/test.sh makes for each
 // suite); every file then starts its own server on a private copy of it (startServer's
 // `from`), so its writes touch no other file's. Without ETLSCOPE_FIXTURES (one file run by
-// hand) each file makes its own.
+// hand) each file makes its own. fieldStoryWithUpdate() is the same two runs plus
+// field-after-update (the compare and dpcisr integration files need all three): made once
+// per suite too, on a copy of the first, so the two runs are not ingested again.
 // Invariants: the directory appears whole (renamed from .tmp) with runs.json last written
 // inside; a failed build leaves field-story.failed with the reason, so waiters stop at once.
 import assert from 'node:assert/strict';
@@ -33,48 +35,78 @@ async function build(dir) {
     await srv.stop();
   }
   writeFileSync(join(dir, 'runs.json'), JSON.stringify(runs));
-  return { dir, runs };
 }
 
-let made;
+// The fixture directory NAME under ETLSCOPE_FIXTURES, made once by make(tmpDir) (which
+// leaves runs.json in it last); {dir, runs}. Without ETLSCOPE_FIXTURES, a temp dir of this
+// process.
+async function once(name, make) {
+  const root = process.env.ETLSCOPE_FIXTURES;
+  if (!root) {
+    const own = tempDir();
+    process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+    await make(own);
+    return { dir: own, runs: JSON.parse(readFileSync(join(own, 'runs.json'), 'utf8')) };
+  }
+  const dir = join(root, name), failed = join(root, `${name}.failed`);
+  try {
+    mkdirSync(join(root, `${name}.lock`));
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    // Another file is uploading it: a sanitizer build on a loaded machine takes minutes.
+    // A guard against a hung build, not a timing check: the builder's uploads each give up
+    // after 300 s (uploadAndWait), and it writes NAME.failed then.
+    await waitFor(() => existsSync(join(dir, 'runs.json')) || existsSync(failed),
+      { timeout: 900000, every: 100, what: `the ${name} fixture` });
+    if (existsSync(failed)) throw new Error(`${name} fixture: ${readFileSync(failed, 'utf8')}`);
+    return { dir, runs: JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) };
+  }
+  const tmp = join(root, `${name}.tmp`);
+  try {
+    await make(tmp);
+    renameSync(tmp, dir);
+  } catch (e) {
+    writeFileSync(failed, String(e.stack || e));
+    throw e;
+  }
+  return { dir, runs: JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) };
+}
+
+let made, madeUpdate;
 // {dir, runs: {[scenario]: {id, expected}}}: dir holds etlscope.db and data/ with both runs
 // (never to be written: pass it as startServer's `from`).
 export function fieldStory() {
-  made ||= (async () => {
-    const root = process.env.ETLSCOPE_FIXTURES;
-    if (!root) {
-      const own = tempDir();
-      process.on('exit', () => rmSync(own, { recursive: true, force: true }));
-      return build(own);
-    }
-    const dir = join(root, 'field-story'), failed = join(root, 'field-story.failed');
-    try {
-      mkdirSync(join(root, 'field-story.lock'));
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      // Another file is uploading it: a sanitizer build on a loaded machine takes minutes.
-      // A guard against a hung build, not a timing check: the builder's two uploads each
-      // give up after 300 s (uploadAndWait), and it writes field-story.failed then.
-      await waitFor(() => existsSync(join(dir, 'runs.json')) || existsSync(failed),
-        { timeout: 900000, every: 100, what: 'the field story fixture' });
-      if (existsSync(failed)) throw new Error(`field story fixture: ${readFileSync(failed, 'utf8')}`);
-      return { dir, runs: JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) };
-    }
-    const tmp = join(root, 'field-story.tmp');
-    try {
-      await build(tmp);
-      renameSync(tmp, dir);
-    } catch (e) {
-      writeFileSync(failed, String(e.stack || e));
-      throw e;
-    }
-    return { dir, runs: JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) };
-  })();
+  made ||= once('field-story', build);
   return made;
 }
 
-// A server of its own on a copy of the field story; returns {srv, runs}.
-export async function startStoryServer(extraArgs = []) {
-  const story = await fieldStory();
+// The same with a third run, field-after-update (named by UPDATE_NAME), uploaded to a copy
+// of fieldStory()'s directory.
+export const UPDATE_NAME = 'FS01 after the driver update';
+export function fieldStoryWithUpdate() {
+  madeUpdate ||= once('field-story-update', async (dir) => {
+    const base = await fieldStory();
+    mkdirSync(dir, { recursive: true });
+    const srv = await startServer([], { dir, from: base.dir });
+    const runs = { ...base.runs };
+    try {
+      const s = 'field-after-update';
+      const g = etlgen(dir, `demo/scenarios/${s}.json`, s);
+      const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, UPDATE_NAME);
+      assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+      runs[s] = { id: up.body.run.id, expected: g.expected };
+      for (const f of [`${s}.etl`, `${s}.expected.json`]) rmSync(join(dir, f));
+    } finally {
+      await srv.stop();
+    }
+    writeFileSync(join(dir, 'runs.json'), JSON.stringify(runs));
+  });
+  return madeUpdate;
+}
+
+// A server of its own on a copy of the field story (with field-after-update when
+// opts.update); returns {srv, runs}.
+export async function startStoryServer(extraArgs = [], opts = {}) {
+  const story = await (opts.update ? fieldStoryWithUpdate() : fieldStory());
   return { srv: await startServer(extraArgs, { from: story.dir }), runs: story.runs };
 }
