@@ -4,11 +4,9 @@
 // columns included, without scrolling sideways. Data: the demo's field story trace.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServer, uploadAndWait, repo } from '../support/server.mjs';
+import { startServer, uploadAndWait } from '../support/server.mjs';
+import { uploadStoryCut } from '../support/story.mjs';
 import { launch, openPage } from '../support/browser.mjs';
-import { etlgen } from '../support/etlgen.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
 let srv, browser, etl, etl2, perf;
@@ -16,12 +14,8 @@ before(async () => {
   srv = await startServer();
   browser = await launch();
   // The demo's field story, cut to 1 s (same modules, vendors and products; fewer events).
-  const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
-  const g = etlgen(srv.dir, { ...story, duration_s: 1 }, 'field');
-  etl = (await uploadAndWait(srv.url, g.bytes, 'field-before.etl', 'FS01 before the driver update')).body.run.id;
-  const after = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-after-update.json'), 'utf8'));
-  const g2 = etlgen(srv.dir, { ...after, duration_s: 1 }, 'field2');
-  etl2 = (await uploadAndWait(srv.url, g2.bytes, 'field-after.etl', 'FS01 after the driver update, a long name to show in lists')).body.run.id;
+  etl = await uploadStoryCut(srv, 'field-before', 'field-before.etl', 'FS01 before the driver update');
+  etl2 = await uploadStoryCut(srv, 'field-after-update', 'field-after.etl', 'FS01 after the driver update, a long name to show in lists');
   perf = (await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 8, seconds: 60 })), 'perf.csv', 'perfmon at phone width')).body.run.id;
 });
 after(async () => { await browser.close(); await srv.stop(); });

@@ -5,19 +5,15 @@
 // requests (run.js: the edit token waits). Data: the demo's field story trace, cut to 1 s.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServer, uploadAndWait, repo } from '../support/server.mjs';
+import { startServer } from '../support/server.mjs';
+import { uploadStoryCut } from '../support/story.mjs';
 import { launch, openPage } from '../support/browser.mjs';
-import { etlgen } from '../support/etlgen.mjs';
 
 let srv, browser, etl;
 before(async () => {
   srv = await startServer();
   browser = await launch();
-  const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
-  const g = etlgen(srv.dir, { ...story, duration_s: 1 }, 'field');
-  etl = (await uploadAndWait(srv.url, g.bytes, 'field-before.etl', 'FS01 before the driver update')).body.run.id;
+  etl = await uploadStoryCut(srv, 'field-before', 'field-before.etl', 'FS01 before the driver update');
 });
 after(async () => { await browser.close(); await srv.stop(); });
 

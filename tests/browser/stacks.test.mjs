@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServer, uploadAndWait, repo } from '../support/server.mjs';
+import { startServer, uploadAndWait } from '../support/server.mjs';
+import { uploadStoryCut } from '../support/story.mjs';
 import { launch, openPage } from '../support/browser.mjs';
 import { etlgen } from '../support/etlgen.mjs';
 
@@ -22,8 +22,7 @@ before(async () => {
   runA = (await uploadAndWait(srv.url, etlgen(srv.dir, scen(1), 'a').bytes, 'a.etl', 'before')).body.run.id;
   runB = (await uploadAndWait(srv.url, etlgen(srv.dir, scen(2), 'b').bytes, 'b.etl', 'after')).body.run.id;
   // the demo's field story, cut to 1 s: its findings name driver modules
-  const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', 'field-before.json'), 'utf8'));
-  field = (await uploadAndWait(srv.url, etlgen(srv.dir, { ...story, duration_s: 1 }, 'field').bytes, 'field.etl', 'field')).body.run.id;
+  field = await uploadStoryCut(srv, 'field-before', 'field.etl', 'field');
 });
 after(async () => { await browser.close(); await srv.stop(); });
 

@@ -13,24 +13,28 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, tempDir, uploadAndWait, waitFor } from './server.mjs';
+import { repo, startServer, tempDir, uploadAndWait, waitFor } from './server.mjs';
 import { etlgen } from './etlgen.mjs';
 
 // The run names the uploads carry (the browser tests look for them on the page).
 export const STORY_NAMES = { 'field-before': 'FS01 before', 'field-after-removal': 'FS01 after removing teaming' };
+
+// Scenario s of demo/scenarios generated into dir, uploaded to srv as run `name`, its files
+// removed again; {id, expected} (the run's id, etlgen's exact numbers).
+async function uploadScenario(srv, dir, s, name) {
+  const g = etlgen(dir, `demo/scenarios/${s}.json`, s);
+  const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, name);
+  assert.equal(up.body.state, 'done', JSON.stringify(up.body));
+  for (const f of [`${s}.etl`, `${s}.expected.json`]) rmSync(join(dir, f));
+  return { id: up.body.run.id, expected: g.expected };
+}
 
 async function build(dir) {
   mkdirSync(dir, { recursive: true });
   const srv = await startServer([], { dir });
   const runs = {};
   try {
-    for (const [s, name] of Object.entries(STORY_NAMES)) {
-      const g = etlgen(dir, `demo/scenarios/${s}.json`, s);
-      const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, name);
-      assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-      runs[s] = { id: up.body.run.id, expected: g.expected };
-      for (const f of [`${s}.etl`, `${s}.expected.json`]) rmSync(join(dir, f));
-    }
+    for (const [s, name] of Object.entries(STORY_NAMES)) runs[s] = await uploadScenario(srv, dir, s, name);
   } finally {
     await srv.stop();
   }
@@ -90,12 +94,7 @@ export function fieldStoryWithUpdate() {
     const srv = await startServer([], { dir, from: base.dir });
     const runs = { ...base.runs };
     try {
-      const s = 'field-after-update';
-      const g = etlgen(dir, `demo/scenarios/${s}.json`, s);
-      const up = await uploadAndWait(srv.url, g.bytes, `${s}.etl`, UPDATE_NAME);
-      assert.equal(up.body.state, 'done', JSON.stringify(up.body));
-      runs[s] = { id: up.body.run.id, expected: g.expected };
-      for (const f of [`${s}.etl`, `${s}.expected.json`]) rmSync(join(dir, f));
+      runs['field-after-update'] = await uploadScenario(srv, dir, 'field-after-update', UPDATE_NAME);
     } finally {
       await srv.stop();
     }
@@ -109,4 +108,13 @@ export function fieldStoryWithUpdate() {
 export async function startStoryServer(extraArgs = [], opts = {}) {
   const story = await (opts.update ? fieldStoryWithUpdate() : fieldStory());
   return { srv: await startServer(extraArgs, { from: story.dir }), runs: story.runs };
+}
+
+// The demo scenario s (e.g. 'field-before') cut to `seconds` (same modules, vendors and
+// products; fewer events), generated into srv.dir and uploaded to srv as `file` named
+// `name`: the run's id. For browser files that need the story's look, not its numbers.
+export async function uploadStoryCut(srv, s, file, name, seconds = 1) {
+  const story = JSON.parse(readFileSync(join(repo, 'demo', 'scenarios', `${s}.json`), 'utf8'));
+  const g = etlgen(srv.dir, { ...story, duration_s: seconds }, `${s}-cut`);
+  return (await uploadAndWait(srv.url, g.bytes, file, name)).body.run.id;
 }
