@@ -24,24 +24,23 @@ static void test_sorted_slots(void **state)
 		{5, 1, 3}, {0x8000000000000000ull, 2, 4}, {5, 0xFFFFFFFFu, 5}, {2, 7, 1},
 		{2, 3, 6}, {9, 0, 7}, {1, 1, 2},
 	};
-	for (size_t i = 0; i < sizeof put / sizeof put[0]; i++)
-		stk_ids_put(&m, put[i].a, put[i].b, put[i].v);
-	/* ids ≥ 3 by (b as int32, a as int64): (-1,5)#5 (0,9)#7 (1,5)#3 (2,-2^63)#4 (3,2)#6 */
-	static const uint32_t by_ba[] = {5, 7, 3, 4, 6};
-	assert_int_equal(stk_ids_sorted(&m, 3, STK_IDS_BY_B_A), 5);
-	for (size_t i = 0; i < 5; i++)
-		assert_int_equal(m.e[i].v, by_ba[i]);
-	stk_ids_forget(&m);
-	assert_int_equal(m.n, 0);
-	assert_int_equal(stk_ids_get(&m, 5, 1), 0);
-	assert_int_equal(m.resets, 1);
-	for (size_t i = 0; i < sizeof put / sizeof put[0]; i++)
-		stk_ids_put(&m, put[i].a, put[i].b, put[i].v);
-	/* ids ≥ 3 by (a as int64, b unsigned): (-2^63,2)#4 (2,3)#6 (5,1)#3 (5,2^32-1)#5 (9,0)#7 */
-	static const uint32_t by_ab[] = {4, 6, 3, 5, 7};
-	assert_int_equal(stk_ids_sorted(&m, 3, STK_IDS_BY_A_B), 5);
-	for (size_t i = 0; i < 5; i++)
-		assert_int_equal(m.e[i].v, by_ab[i]);
+	/* ids ≥ 3 by (b as int32, a as int64): (-1,5)#5 (0,9)#7 (1,5)#3 (2,-2^63)#4 (3,2)#6;
+	 * by (a as int64, b unsigned): (-2^63,2)#4 (2,3)#6 (5,1)#3 (5,2^32-1)#5 (9,0)#7 */
+	static const struct { enum stk_ids_order order; uint32_t want[5]; } cases[] = {
+		{STK_IDS_BY_B_A, {5, 7, 3, 4, 6}},
+		{STK_IDS_BY_A_B, {4, 6, 3, 5, 7}},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		for (size_t i = 0; i < sizeof put / sizeof put[0]; i++)
+			stk_ids_put(&m, put[i].a, put[i].b, put[i].v);
+		assert_int_equal(stk_ids_sorted(&m, 3, cases[c].order), 5);
+		for (size_t i = 0; i < 5; i++)
+			assert_int_equal(m.e[i].v, cases[c].want[i]);
+		stk_ids_forget(&m);
+		assert_int_equal(m.n, 0);
+		assert_int_equal(stk_ids_get(&m, 5, 1), 0);
+		assert_int_equal(m.resets, c + 1);
+	}
 	stk_ids_free(&m);
 }
 
