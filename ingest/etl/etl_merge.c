@@ -91,22 +91,29 @@ static void dequeue(struct etl_merge_stream *s)
 		s->q[i] = last;
 }
 
+/* Up to n bytes at off into dst (pread on a regular file, else fseeko + fread): the bytes
+ * read, or -1 when the seek fails. A failed read is a short one: it ends the scan. */
+static long scan_read(struct etl_merge *m, uint64_t off, void *dst, size_t n)
+{
+	if (m->fd >= 0) {
+		int err = 0;
+		return (long)etl_pread_at(m->fd, off, dst, n, &err);
+	}
+	if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
+		return -1;
+	return (long)fread(dst, 1, n, m->f);
+}
+
 /* Scan one more buffer header: 0 (see scan_done), INGEST_EIO, INGEST_ENOMEM. */
 static int scan_step(struct etl_merge *m)
 {
 	uint8_t hb[ETL_BUFFER_HEADER_SIZE];
 	uint64_t off = m->scan_off;
 	uint32_t index = m->scan_index;
-	size_t got;
-	int err = 0; /* a failed read ends the scan as a short one always did */
-	if (m->fd >= 0) {
-		got = etl_pread_at(m->fd, off, hb, sizeof hb, &err);
-	} else {
-		if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
-			return INGEST_EIO;
-		got = fread(hb, 1, sizeof hb, m->f);
-	}
-	if (got < sizeof hb) {
+	long got = scan_read(m, off, hb, sizeof hb);
+	if (got < 0)
+		return INGEST_EIO;
+	if ((size_t)got < sizeof hb) {
 		if (got)
 			m->st.truncated = 1;
 		m->scan_done = 1;
@@ -121,15 +128,8 @@ static int scan_step(struct etl_merge *m)
 	}
 	/* does the whole buffer exist? check its last byte; a cut first buffer still counts
 	 * when uncompressed (the walker hands out its whole events) */
-	int cut;
-	if (m->fd >= 0) {
-		uint8_t last;
-		cut = etl_pread_at(m->fd, off + h.buffer_size - 1, &last, 1, &err) != 1;
-	} else {
-		cut = fseeko(m->f, (off_t)(off + h.buffer_size - 1), SEEK_SET) != 0 ||
-		      fgetc(m->f) == EOF;
-	}
-	if (cut) {
+	uint8_t last;
+	if (scan_read(m, off + h.buffer_size - 1, &last, 1) != 1) {
 		m->st.truncated = 1;
 		m->scan_done = 1;
 		if (index != 0 || (h.flags & ETL_BUF_COMPRESSED))
