@@ -214,8 +214,7 @@
     renderFacts(run);
     showWindow();
     wireLink();
-    // After the verdict and the panels' first requests: the first storage access of a browser
-    // profile (the edit token) costs tens of ms of the main thread.
+    // storage (the edit token) only once the panels' first requests are out: takeEditHash says why
     const drawn = startPanels(run, () => {
       const linkToken = takeEditLink(hashToken);
       wireEdit(run);
