@@ -311,27 +311,8 @@
     const mods = d.modules.slice();
     const series = mods.map((m, i) => ({ label: m.name, busy: m.busy_ms, color: view.color(i, mods.length + 1) }));
     if (d.other) series.push({ label: `${d.other.modules} other modules`, busy: d.other.busy_ms, color: '#9ca3af' });
-    const bars = {
-      type: 'bar',
-      data: { datasets: series.map((s) => ({
-        label: s.label, data: d.t.map((t, i) => ({ x: t + step / 2, y: s.busy[i] })),
-        backgroundColor: s.color, borderWidth: 0, barPercentage: 1, categoryPercentage: 1,
-      })) },
-      options: {
-        animation: false, parsing: false, maintainAspectRatio: false,
-        scales: {
-          x: Object.assign(view.timeAxis(d.t, step), { stacked: true, offset: false }),
-          y: Object.assign({ stacked: true, beginAtZero: true, title: { display: true, text: `DPC+ISR ms per ${ms(step)}` } }, view.fixedWidth(Y_WIDTH)),
-        },
-        plugins: {
-          legend: { position: 'bottom', labels: { boxWidth: 12 } },
-          tooltip: { mode: 'index', intersect: false, callbacks: {
-            title: (it) => (it.length ? es.fmtTime(it[0].parsed.x - step / 2, true) : ''),
-            label: (it) => `${it.dataset.label}: ${ms(it.parsed.y)}`,
-          } },
-        },
-      },
-    };
+    const bars = view.sliceBars({ t: d.t, step, series: series.map((s) => ({ label: s.label, values: s.busy, color: s.color })),
+      yTitle: `DPC+ISR ms per ${ms(step)}`, yWidth: Y_WIDTH, valueLabel: ms });
     if (charts.stack) charts.stack.destroy();
     charts.stack = new Chart($('dpc-stack'), bars);
   }

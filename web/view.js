@@ -151,6 +151,132 @@ const view = {
     };
   },
 
+  // Stacked bars over time slices, painted in one plugin pass (sliceBarsPaint): series
+  // [{label, values (one per slice of t, step ms wide), color}] stacked bottom-up in order.
+  // Chart.js keeps the axes, the legend (a click hides a series; the y axis rescales to
+  // what is shown) and an index-mode tooltip (every shown series at the hovered slice), but
+  // each series is a dataset of the 'sliceStack' type, which holds no data points and so
+  // no elements: Chart.js's bar controller built, updated and drew one element per slice
+  // and series (9 × 398 on the demo traces), most of the DPC/ISR panel's drawing time
+  // (bench/README.md). Each segment is filled from its top down to the axis, lower series
+  // over it, so no seam shows between stacked segments.
+  sliceBars({ t, step, series, yTitle, yWidth, valueLabel }) {
+    view.sliceStackRegister(window.Chart);
+    const n = t.length;
+    const paint = {
+      id: 'sliceBarsPaint',
+      beforeDatasetsDraw(chart) {
+        const a = chart.chartArea, ctx = chart.ctx, x = chart.scales.x, y = chart.scales.y;
+        const shown = chart.getSortedVisibleDatasetMetas().filter((m) => m.type === 'sliceStack').map((m) => chart.data.datasets[m.index]);
+        const base = y.getPixelForValue(0);
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
+        ctx.clip();
+        const tops = new Float64Array(shown.length);
+        for (let i = 0; i < n; i++) {
+          const l = x.getPixelForValue(t[i]), w = x.getPixelForValue(t[i] + step) - l + 0.5;
+          let sum = 0;
+          for (let k = 0; k < shown.length; k++) { sum += shown[k].values[i] || 0; tops[k] = sum; }
+          for (let k = shown.length - 1; k >= 0; k--) {
+            if (!(shown[k].values[i] > 0)) continue;
+            const top = y.getPixelForValue(tops[k]);
+            ctx.fillStyle = shown[k].backgroundColor;
+            ctx.fillRect(l, top, w, base - top);
+          }
+        }
+        ctx.restore();
+      },
+    };
+    return {
+      type: 'bar',
+      plugins: [paint],
+      data: { datasets: series.map((s) => ({
+        type: 'sliceStack', label: s.label, data: [], values: s.values, t, step,
+        backgroundColor: s.color, borderWidth: 0,
+      })) },
+      options: {
+        animation: false, maintainAspectRatio: false,
+        scales: {
+          x: Object.assign(view.timeAxis(t, step), { offset: false }),
+          y: Object.assign({ type: 'linear', beginAtZero: true, title: { display: true, text: yTitle } }, view.fixedWidth(yWidth)),
+        },
+        interaction: { mode: 'slice', intersect: false },
+        plugins: {
+          legend: { position: 'bottom', labels: { boxWidth: 12 } },
+          tooltip: { position: 'slice', callbacks: {
+            title: (it) => (it.length ? es.fmtTime(t[it[0].dataIndex], true) : ''),
+            label: (it) => `${it.dataset.label}: ${valueLabel(it.parsed.y)}`,
+            labelColor: (it) => ({ borderColor: it.dataset.backgroundColor, backgroundColor: it.dataset.backgroundColor }),
+          } },
+        },
+      },
+    };
+  },
+
+  // Registers, once per Chart.js, what sliceBars needs: the 'sliceStack' dataset type (its
+  // values stay in dataset.values; Chart.js asks it for data limits, a slice's value and
+  // legend styles), the 'slice' interaction mode (every shown sliceStack series at the
+  // slice under the pointer) and the 'slice' tooltip position (the pointer).
+  sliceStackRegister(Chart) {
+    if (Chart.registry.controllers.get('sliceStack')) return;
+    // The value of series ds at slice i stacked on the shown series below it.
+    const stackTop = (chart, index, i) => {
+      let sum = 0;
+      for (const m of chart.getSortedVisibleDatasetMetas()) {
+        if (m.type !== 'sliceStack') continue;
+        sum += chart.data.datasets[m.index].values[i] || 0;
+        if (m.index === index) break;
+      }
+      return sum;
+    };
+    class SliceStack extends Chart.DatasetController {
+      static id = 'sliceStack';
+      static defaults = { datasetElementType: false, dataElementType: 'bar' };
+      static overrides = {};
+      update() {}
+      getParsed(i) {
+        const d = this.getDataset();
+        return i >= 0 && i < d.values.length ? { x: d.t[i] + d.step / 2, y: d.values[i] } : undefined;
+      }
+      getLabelAndValue(i) {
+        const p = this.getParsed(i);
+        return { label: '', value: p ? String(p.y) : '' };
+      }
+      // x: the slices' span; y: 0 up to this series' highest stacked top (the scale takes the
+      // largest over the shown series, so hiding one rescales the axis)
+      getMinMax(scale) {
+        const d = this.getDataset(), n = d.values.length;
+        if (!n) return { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+        if (scale.axis === 'x') return { min: d.t[0], max: d.t[n - 1] + d.step };
+        let max = 0;
+        for (let i = 0; i < n; i++) max = Math.max(max, stackTop(this.chart, this.index, i));
+        return { min: 0, max };
+      }
+    }
+    Chart.register(SliceStack);
+    Chart.Interaction.modes.slice = (chart, e) => {
+      const p = Chart.helpers.getRelativePosition(e, chart), a = chart.chartArea;
+      if (p.x < a.left || p.x > a.right || p.y < a.top || p.y > a.bottom) return [];
+      const v = chart.scales.x.getValueForPixel(p.x), items = [];
+      for (const m of chart.getSortedVisibleDatasetMetas()) {
+        if (m.type !== 'sliceStack') continue;
+        const d = chart.data.datasets[m.index];
+        const i = Math.floor((v - d.t[0]) / d.step);
+        if (!(i >= 0 && i < d.values.length)) continue;
+        const x = chart.scales.x.getPixelForValue(d.t[i] + d.step / 2), y = chart.scales.y.getPixelForValue(stackTop(chart, m.index, i));
+        items.push({ datasetIndex: m.index, index: i, element: { x, y, hasValue: () => true, tooltipPosition: () => ({ x, y }) } });
+      }
+      return items;
+    };
+    Chart.Tooltip.positioners.slice = (items, at) => {
+      if (!items.length) return false;
+      if (at) return { x: at.x, y: at.y };
+      const el = items[items.length - 1].element;
+      return el ? el.tooltipPosition() : false;
+    };
+  },
+
   // Grows box (a .chart-box) so that rows of rowPx fit, up to 640 px; returns k, the step of
   // the labelled rows (1 = every row labelled).
   fitRows(box, rows, rowPx) {

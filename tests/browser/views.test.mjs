@@ -1,6 +1,7 @@
 // views.test.mjs — the run page's charts and view state in headless Chromium: time axes end
 // at the data; the DPC/ISR heatmap and stacked bars share their x axis pixel for pixel;
-// every CPU row of a heatmap is labelled, or the label step is said; the clicked histogram
+// every CPU row of a heatmap is labelled, or the label step is said; the stacked module bars
+// are painted at the timeline's heights in series order; the clicked histogram
 // bucket and the ticked counters are kept in the URL; a bucket's event list says "200 of N".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -79,6 +80,88 @@ test('the DPC/ISR heatmap and stacked bars end at the data and share the x axis'
     `plot areas heat ${heat.left}–${heat.right}, bars ${stack.left}–${stack.right}`);
   const k = assertCpuLabels(heat, CPUS);
   assert.ok(k <= 2, `step ${k}`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// One column of the DPC/ISR stacked bars, read back from the canvas at the middle of slice i:
+// from the plot's top down, the first pixel in any series' colour, and the colour at each
+// given height. Series colours are the datasets' own, turned into RGB by the browser.
+function barColumn(page, i, heights) {
+  return page.evaluate(({ i, heights }) => {
+    const c = window.Chart.getChart(document.getElementById('dpc-stack'));
+    const a = c.chartArea, x = c.scales.x, r = c.currentDevicePixelRatio;
+    const one = document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+    const rgb = (css) => { one.clearRect(0, 0, 1, 1); one.fillStyle = css; one.fillRect(0, 0, 1, 1); return [...one.getImageData(0, 0, 1, 1).data].slice(0, 3).join(','); };
+    const colours = c.data.datasets.map((d) => rgb(d.backgroundColor));
+    const ds = c.data.datasets[0];
+    const cx = a.left + ((ds.t[i] + ds.step / 2 - x.min) / (x.max - x.min)) * a.width;
+    const col = c.ctx.getImageData(Math.floor(cx * r), 0, 1, c.canvas.height).data;
+    const at = (y) => { const k = Math.floor(y * r) * 4; return col[k + 3] === 255 ? `${col[k]},${col[k + 1]},${col[k + 2]}` : 'none'; };
+    let top = null;
+    for (let y = Math.ceil(a.top); y < a.bottom && top === null; y++) if (colours.includes(at(y))) top = y;
+    return { colours, top, at: heights.map(at), area: { top: a.top, bottom: a.bottom, height: a.height }, ymax: c.scales.y.max,
+      elements: c.data.datasets.map((d, k) => c.getDatasetMeta(k).data.length) };
+  }, { i, heights });
+}
+
+test('the DPC/ISR stacked bars are painted at the heights the timeline says, in series order', async () => {
+  // three modules of comparable DPC time, so that every band is several pixels tall
+  const mod = (name, base, rate, median) => ({ name, base, size: 1048576, dpc: { rate, duration_us: { dist: 'lognormal', median, sigma: 0.3 } } });
+  const g = generate(srv.dir, 'bars', { cpus: 4, pointer_size: 8, compressed: false, buffer_size: 65536, duration_s: 2, seed: 11, sample_rate_hz: 0,
+    modules: [mod('ntoskrnl.exe', '0xfffff80070600000', 3000, 40), mod('ndis.sys', '0xfffff80072a00000', 2000, 50), mod('storport.sys', '0xfffff80073a00000', 1500, 60)] }, true);
+  const run = (await uploadAndWait(srv.url, readFileSync(g.path), 'bars.etl', 'bars')).body.run.id;
+  const page = await openPage(browser);
+  let timelineUrl = null;
+  page.on('request', (r) => { if (r.url().includes('/dpcisr/timeline')) timelineUrl = r.url(); });
+  await page.goto(`${srv.url}/runs/${run}`);
+  await dpcReady(page);
+  await page.evaluate(() => document.getElementById('dpc-stack').scrollIntoView({ block: 'center' }));
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const tl = (await getJson(timelineUrl)).body;
+  // the series bottom-up: the modules in the answer's order, then "other"
+  const series = tl.modules.map((m) => m.busy_ms);
+  if (tl.other) series.push(tl.other.busy_ms);
+  assert.ok(series.length >= 2, `${series.length} series`);
+  const total = (i, from = 0) => series.slice(from).reduce((s, v) => s + v[i], 0);
+  // the two fullest slices where the bottom series and the ones above it both show
+  const slices = tl.t.map((_, i) => i).filter((i) => series.every((v) => v[i] > 0))
+    .sort((p, q) => total(q) - total(p)).slice(0, 2);
+  assert.equal(slices.length, 2, 'two slices where every series shows');
+  const px = (v, info) => info.area.bottom - (v / info.ymax) * info.area.height;
+  for (const i of slices) {
+    const first = await barColumn(page, i, []);
+    assert.deepEqual(first.elements, series.map(() => 0), 'no bar elements: the bars are painted in one pass');
+    // each band's middle, from the cumulative sums worked out here
+    let sum = 0;
+    const bands = series.map((v, k) => { const lo = sum; sum += v[i]; return { k, lo: px(lo, first), hi: px(sum, first) }; })
+      .filter((b) => b.lo - b.hi >= 4);
+    assert.equal(bands.length, series.length, `slice ${i}: bands ${JSON.stringify(bands)}`);
+    const col = await barColumn(page, i, bands.map((b) => (b.lo + b.hi) / 2));
+    assert.ok(Math.abs(col.top - px(total(i), col)) <= 1.5, `slice ${i}: bars top at ${col.top} px, the timeline's ${total(i)} ms is at ${px(total(i), col).toFixed(1)} px`);
+    bands.forEach((b, n) => assert.equal(col.at[n], col.colours[b.k], `slice ${i}: series ${b.k} (${tl.modules[b.k] ? tl.modules[b.k].name : 'other'}) band at ${((b.lo + b.hi) / 2).toFixed(1)} px`));
+  }
+  // the index tooltip at the first slice lists every series with the timeline's values
+  const i = slices[0];
+  const at = await page.evaluate((i) => {
+    const c = window.Chart.getChart(document.getElementById('dpc-stack'));
+    const d = c.data.datasets[0], b = c.canvas.getBoundingClientRect();
+    return { x: b.left + c.scales.x.getPixelForValue(d.t[i] + d.step / 2), y: b.top + (c.chartArea.top + c.chartArea.bottom) / 2 };
+  }, i);
+  await page.mouse.move(at.x, at.y);
+  await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-stack')).tooltip.opacity > 0);
+  const tip = await page.evaluate(() => window.Chart.getChart(document.getElementById('dpc-stack')).tooltip.dataPoints.map((p) => [p.dataIndex, p.parsed.y]));
+  assert.deepEqual(tip, series.map((v) => [i, v[i]]));
+  // a click on the bottom series' legend entry hides it: the column's top is then the rest's
+  const box = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('dpc-stack'));
+    const h = c.legend.legendHitBoxes[0], b = c.canvas.getBoundingClientRect();
+    return { x: b.left + h.left + h.width / 2, y: b.top + h.top + h.height / 2 };
+  });
+  await page.mouse.click(box.x, box.y);
+  await page.waitForFunction(() => !window.Chart.getChart(document.getElementById('dpc-stack')).isDatasetVisible(0));
+  const hidden = await barColumn(page, i, []);
+  assert.ok(Math.abs(hidden.top - px(total(i, 1), hidden)) <= 1.5, `slice ${i} without series 0: top at ${hidden.top} px, want ${px(total(i, 1), hidden).toFixed(1)}`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
