@@ -44,6 +44,7 @@ step() { # step NAME COMMAND…: run, count, keep going
 # counts it. A lane that died before writing N.rc counts step N as failed.
 lane=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-lane-XXXXXX") || exit 1
 lane_pid=
+trap 'rm -rf "$lane" "${fixtures_main:-}" "${fixtures_asan:-}"' EXIT
 lane_step() { # lane_step N NAME COMMAND…
   local n=$1 name=$2 t0=$SECONDS rc; shift 2
   echo "$name" > "$lane/$n.name"
@@ -77,13 +78,15 @@ slowest_first() { # slowest_first DIR: DIR's *.test.mjs, those in tests/slowest_
   for f in "$dir"/*.test.mjs; do [ -n "${listed[$f]:-}" ] || echo "$f"; done
 }
 
-node_tests() { # node_tests BINARY DIR
-  local bin=$1 fixtures rc files; shift
+# Traces the node test files share (tests/support/story.mjs), uploaded once per binary under
+# test: the first file that needs one (integration compare) makes it, and every later file of
+# that binary's suites (browser compare, findings, inside …) starts on a copy of it.
+fixtures_main=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-fixtures-XXXXXX") || exit 1
+fixtures_asan=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-fixtures-XXXXXX") || exit 1
+node_tests() { # node_tests FIXTURES BINARY DIR
+  local fixtures=$1 bin=$2 files; shift 2
   mapfile -t files < <(slowest_first "$1")
-  # traces every file of the suite shares, uploaded once by it (tests/support/story.mjs)
-  fixtures=$(mktemp -d "${TMPDIR:-/tmp}/etlscope-fixtures-XXXXXX") || return 1
   ETLSCOPE_FIXTURES=$fixtures ETLSCOPE_BIN=$bin node --test --test-concurrency="$jobs" "${files[@]}"
-  rc=$?; rm -rf "$fixtures"; return $rc
 }
 
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -104,20 +107,19 @@ step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 lane_steps=7
 
 step "unit tests" ctest --test-dir build --output-on-failure -j"$jobs"
-step "integration tests" node_tests "$PWD/build/server/etlscope" tests/integration/
-step "browser tests" node_tests "$PWD/build/server/etlscope" tests/browser/
-step "team mode tests (two servers; PostgreSQL and SQLite catalogs)" node_tests "$PWD/build/server/etlscope" tests/team/
+step "integration tests" node_tests "$fixtures_main" "$PWD/build/server/etlscope" tests/integration/
+step "browser tests" node_tests "$fixtures_main" "$PWD/build/server/etlscope" tests/browser/
+step "team mode tests (two servers; PostgreSQL and SQLite catalogs)" node_tests "$fixtures_main" "$PWD/build/server/etlscope" tests/team/
 step "page timing script (bench/pages.mjs --quick)" env ETLSCOPE_BIN="$PWD/build/server/etlscope" node bench/pages.mjs --quick
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 lane_collect 1
 export ETLGEN_BIN=$PWD/build/tools/etlgen/etlgen
-step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$PWD/build-asan/server/etlscope" tests/integration/
-step "browser tests (ASan+UBSan)" node_tests "$PWD/build-asan/server/etlscope" tests/browser/
+step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$fixtures_asan" "$PWD/build-asan/server/etlscope" tests/integration/
+step "browser tests (ASan+UBSan)" node_tests "$fixtures_asan" "$PWD/build-asan/server/etlscope" tests/browser/
 
 wait "$lane_pid"
 for ((n = 2; n <= lane_steps; n++)); do lane_collect "$n"; done
-rm -rf "$lane"
 
 echo
 [ ${#failures[@]} -gt 0 ] && echo "failed steps: ${failures[*]}"
