@@ -17,11 +17,13 @@
 # FUZZ_SECONDS). The ASan suites write their traces with the normal build's etlgen: the server
 # under test is what ASan checks (etlgen's code runs under ASan in the unit tests).
 # The node steps keep about one core of two busy (they wait on servers, Chromium, timers), so
-# the CPU-only steps run beside them, one after another in a background "lane" at nice 19
-# (the node tests keep the CPU they ask for, timing probes included): the ASan build and unit
+# the CPU-only steps run beside them, one after another in a background "lane" at nice 10
+# (the node tests keep the CPU they ask for, timing probes included; 10, not 19, so that
+# other load on the machine does not starve the lane): the ASan build and unit
 # tests, the Release and clang builds and unit tests, the fuzz smoke. Each lane step's output
 # is kept and printed whole as its own step, where the main line collects it (the ASan build
 # before the ASan node suites that need it, the rest at the end), counted as any other step.
+# While the main line waits on the lane, the lane runs at nice 0 where the system allows it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps || exit 1
@@ -53,8 +55,19 @@ lane_step() { # lane_step N NAME COMMAND…
   echo "$((SECONDS - t0))" > "$lane/$n.secs"
   echo "$rc" > "$lane/$n.rc.tmp" && mv "$lane/$n.rc.tmp" "$lane/$n.rc"
 }
+lane_nice() { # lane_nice N: the lane's processes (as they are now) to niceness N; a child
+  # forked later inherits its parent's. Lowering it may be refused (no CAP_SYS_NICE): then
+  # the lane keeps its niceness.
+  local pids=("$lane_pid") i=0 p
+  while [ "$i" -lt ${#pids[@]} ]; do
+    for p in $(ps -o pid= --ppid "${pids[$i]}"); do pids+=("$p"); done
+    i=$((i + 1))
+  done
+  renice -n "$1" -p "${pids[@]}" >/dev/null 2>&1 || true
+}
 lane_collect() { # lane_collect N
   local n=$1 name rc
+  [ -f "$lane/$n.rc" ] || { lane_nice 0; echo "(waiting for the lane: $(cat "$lane/$n.name" 2>/dev/null))"; }
   while [ ! -f "$lane/$n.rc" ] && kill -0 "$lane_pid" 2>/dev/null; do sleep 1; done
   name=$(cat "$lane/$n.name" 2>/dev/null || echo "lane step $n")
   cat "$lane/$n.log" 2>/dev/null
@@ -92,7 +105,7 @@ node_tests() { # node_tests FIXTURES BINARY DIR
 step "build (RelWithDebInfo)" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 ( # the lane: CPU-only steps, in the order the main line needs them
-  renice -n 19 -p "$BASHPID" >/dev/null # before its first child: all of them inherit it
+  renice -n 10 -p "$BASHPID" >/dev/null # before its first child: all of them inherit it
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # -O1, as AddressSanitizer's documentation advises for reasonable speed (asserts stay on):
   # at -O0 the sanitized suites were a third of the CI's time
@@ -114,10 +127,12 @@ step "page timing script (bench/pages.mjs --quick)" env ETLSCOPE_BIN="$PWD/build
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 lane_collect 1
+lane_nice 10
 export ETLGEN_BIN=$PWD/build/tools/etlgen/etlgen
 step "integration tests (ASan+UBSan, LeakSanitizer)" node_tests "$fixtures_asan" "$PWD/build-asan/server/etlscope" tests/integration/
 step "browser tests (ASan+UBSan)" node_tests "$fixtures_asan" "$PWD/build-asan/server/etlscope" tests/browser/
 
+lane_nice 0
 wait "$lane_pid"
 for ((n = 2; n <= lane_steps; n++)); do lane_collect "$n"; done
 
