@@ -17,8 +17,9 @@ test('a storage failure under a read answers 500 with a JSON error, and the serv
   const id = up.body.run.id;
   const q = `/api/runs/${id}/cpu?counter=${encodeURIComponent('% Processor Time')}`;
   assert.equal((await getJson(srv.url + q)).status, 200);
-  // the run's rows are in its own file (docs/team.md)
-  execFileSync('sqlite3', [runFile(srv.dir, srv.db, id), 'DROP TABLE series_values']);
+  // the run's rows are in its own file (docs/team.md); the server may still be reading it
+  // after the upload's answer (on a loaded machine: "database is locked"), so the drop waits
+  execFileSync('sqlite3', ['-cmd', '.timeout 30000', runFile(srv.dir, srv.db, id), 'DROP TABLE series_values']);
   // an answer not asked for before: the one above is kept in memory (server/answers.h)
   const r = await getJson(`${srv.url}${q}&points=37`);
   assert.equal(r.status, 500);

@@ -3,7 +3,8 @@
 // asks writes the traces with etlgen, uploads them over HTTP to its own server (the binary
 // under test, so the sanitizer suites ingest them under ASan), stops it cleanly and leaves
 // the server's directory in ETLSCOPE_FIXTURES (a directory scripts/test.sh makes for each
-// suite); every file then starts its own server on a private copy of it (startServer's
+// binary under test, shared by its integration and browser suites); every file then starts
+// its own server on a private copy of it (startServer's
 // `from`), so its writes touch no other file's. Without ETLSCOPE_FIXTURES (one file run by
 // hand) each file makes its own. fieldStoryWithUpdate() is the same two runs plus
 // field-after-update (the compare and dpcisr integration files need all three): made once
