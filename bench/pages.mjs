@@ -5,7 +5,9 @@
 // largest-contentful-paint entries report it, which comes first when the HTML carries the
 // verdict, server/run_page.c) and
 // etlscope:drawn (every panel's first view drawn, one frame later), both from navigation
-// start, next to the navigation timing (response end, DOMContentLoaded) and the renderer's
+// start, next to the navigation timing (response end, DOMContentLoaded), the first paint
+// (first-contentful-paint: the HTML carries the verdict, so on a run page with a stored
+// verdict it is painted then or one frame later) and the renderer's
 // CPU time for the visit (main thread and process; less load-dependent than wall). Prints Markdown
 // table rows like the other benchmarks; targets (issue 17): verdict ≤ 300 ms, drawn ≤ 1 s.
 //   node bench/pages.mjs [--quick] [--db PATH]…
@@ -67,6 +69,7 @@ async function visit(browser, base, id) {
       const last = panels.reduce((a, m) => (!a || m.startTime > a.startTime ? m : a), null);
       return {
         response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn'),
+        fcp: mark('first-contentful-paint'),
         requests: res.length + 1, apiRequests: api.length,
         bytes: nav.encodedBodySize + res.reduce((a, r) => a + r.encodedBodySize, 0),
         apiBytes: api.reduce((a, r) => a + r.encodedBodySize, 0),
@@ -113,7 +116,7 @@ async function measureServer(browser, srv, label) {
     const verdict = m('verdict'), drawn = m('drawn');
     const judged = quick ? 'marks present (--quick: not judged)'
       : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
-    rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
+    rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, first paint ${ms(m('fcp'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
     // Load-independent facts of the same visits: the first visit computes every answer,
     // the later ones (fresh browser contexts) get the server's kept answers.
     const cpuLater = later.length ? `, later visits (kept answers) ${ms(median(later.map((s) => s.cpu)))}` : '';

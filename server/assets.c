@@ -70,6 +70,7 @@ int assets_handle(struct mg_connection *conn, void *cbdata)
 		run_page_send(conn, a, uri + 6, cache);
 		return 200;
 	}
-	http_send_bytes(conn, 200, a->mime, a->data, a->len, hashed ? CACHE_IMMUTABLE : cache);
+	http_send_page(conn, 200, a->mime, a->data, a->len, hashed ? CACHE_IMMUTABLE : cache,
+		       a->style_src);
 	return 200;
 }

@@ -16,11 +16,14 @@
 #define HTTP_REFUSED_IDLE_MS 100
 #define HTTP_REFUSED_DRAIN_MS 500
 
+/* The Content-Security-Policy, in two parts around the end of style-src, where a page with
+ * an inline style sheet adds the one source that allows it (http_send_page). */
+#define CSP_HEAD "default-src 'none'; script-src 'self'; style-src 'self'"
+#define CSP_TAIL "; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; " \
+		 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 static const char *const security_headers[][2] = {
-	{"Content-Security-Policy",
-	 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-	 "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
-	 "frame-ancestors 'none'"},
+	{"Content-Security-Policy", CSP_HEAD CSP_TAIL},
 	{"X-Content-Type-Options", "nosniff"},
 	{"Referrer-Policy", "no-referrer"},
 	{"X-Frame-Options", "DENY"},
@@ -36,10 +39,11 @@ static int is_refused(struct mg_connection *conn, int status)
 	return status >= 400 && (ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding"));
 }
 
-/* One response: etag (an ETag value) and disposition (a Content-Disposition value) may be
- * NULL. */
+/* One response: etag (an ETag value), disposition (a Content-Disposition value) and
+ * style_src (one more style-src source, e.g. "'sha256-…'") may be NULL. */
 static void send_head(struct mg_connection *conn, int status, const char *mime, size_t len,
-		      const char *cache_control, const char *etag, const char *disposition)
+		      const char *cache_control, const char *etag, const char *disposition,
+		      const char *style_src)
 {
 	enum { NSEC = sizeof security_headers / sizeof *security_headers };
 	const char *h[NSEC + 8][2];
@@ -63,8 +67,12 @@ static void send_head(struct mg_connection *conn, int status, const char *mime, 
 	h[n][0] = "Cache-Control", h[n++][1] = cache_control ? cache_control : "no-store";
 	if (etag)
 		h[n][0] = "ETag", h[n++][1] = etag;
-	for (size_t i = 0; i < NSEC; i++)
-		h[n][0] = security_headers[i][0], h[n++][1] = security_headers[i][1];
+	char csp[sizeof CSP_HEAD CSP_TAIL + 128]; /* a sha256 source is 53 bytes */
+	int own_csp = style_src && strlen(style_src) < 120 &&
+		      snprintf(csp, sizeof csp, CSP_HEAD " %s" CSP_TAIL, style_src) > 0;
+	for (size_t i = 0; i < NSEC; i++) /* security_headers[0] is the CSP */
+		h[n][0] = security_headers[i][0],
+		h[n++][1] = i == 0 && own_csp ? csp : security_headers[i][1];
 	if (ri->is_ssl)
 		h[n][0] = "Strict-Transport-Security", h[n++][1] = "max-age=31536000";
 	if (status == 429)
@@ -96,9 +104,9 @@ static int is_head(struct mg_connection *conn)
 
 static void send_full(struct mg_connection *conn, int status, const char *mime,
 		      const void *data, size_t len, const char *cache_control, const char *etag,
-		      const char *disposition)
+		      const char *disposition, const char *style_src)
 {
-	send_head(conn, status, mime, len, cache_control, etag, disposition);
+	send_head(conn, status, mime, len, cache_control, etag, disposition, style_src);
 	if (len && !is_head(conn))
 		mg_write(conn, data, len);
 	if (is_refused(conn, status))
@@ -109,7 +117,7 @@ static void send_full(struct mg_connection *conn, int status, const char *mime,
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 		      const void *data, size_t len, const char *cache_control, const char *etag)
 {
-	send_full(conn, status, mime, data, len, cache_control, etag, NULL);
+	send_full(conn, status, mime, data, len, cache_control, etag, NULL, NULL);
 }
 
 void http_send_raw(int fd, int status, const char *reason, const char *extra, const char *json)
@@ -136,7 +144,13 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control)
 {
-	send_full(conn, status, mime, data, len, cache_control, NULL, NULL);
+	send_full(conn, status, mime, data, len, cache_control, NULL, NULL, NULL);
+}
+
+void http_send_page(struct mg_connection *conn, int status, const char *mime,
+		    const void *data, size_t len, const char *cache_control, const char *style_src)
+{
+	send_full(conn, status, mime, data, len, cache_control, NULL, NULL, style_src);
 }
 
 void http_send_download(struct mg_connection *conn, const char *mime, const void *data,
@@ -145,7 +159,7 @@ void http_send_download(struct mg_connection *conn, const char *mime, const void
 	char disp[300];
 	/* the name is ours (run id + suffix): no quoting needed beyond the quotes */
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
-	send_full(conn, 200, mime, data, len, NULL, NULL, disp);
+	send_full(conn, 200, mime, data, len, NULL, NULL, disp, NULL);
 }
 
 int http_send_file(struct mg_connection *conn, int fd, int64_t size, const char *mime,
@@ -156,7 +170,7 @@ int http_send_file(struct mg_connection *conn, int fd, int64_t size, const char 
 	if (!buf)
 		return -1;
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", filename);
-	send_head(conn, 200, mime, (size_t)size, NULL, NULL, disp);
+	send_head(conn, 200, mime, (size_t)size, NULL, NULL, disp, NULL);
 	int64_t left = is_head(conn) ? 0 : size;
 	while (left > 0) {
 		ssize_t n = read(fd, buf, left < CHUNK ? (size_t)left : CHUNK);

@@ -113,7 +113,8 @@ void run_page_send(struct mg_connection *conn, const struct asset *page, const c
 	cJSON *doc = NULL;
 	if (!verdict ||
 	    stored_verdict(mg_get_thread_pointer(conn), id, &doc, &sev, &sentence) != 0) {
-		http_send_bytes(conn, 200, page->mime, page->data, page->len, cache_control);
+		http_send_page(conn, 200, page->mime, page->data, page->len, cache_control,
+			       page->style_src);
 		return;
 	}
 	/* the page, the shown panel's tag, the verdict's markup (< 96 bytes), the severity
@@ -122,7 +123,8 @@ void run_page_send(struct mg_connection *conn, const struct asset *page, const c
 			       6 * strlen(sentence)), 0};
 	if (!b.p) {
 		cJSON_Delete(doc);
-		http_send_bytes(conn, 200, page->mime, page->data, page->len, cache_control);
+		http_send_page(conn, 200, page->mime, page->data, page->len, cache_control,
+			       page->style_src);
 		return;
 	}
 	put(&b, html, (size_t)(panel - html));
@@ -137,6 +139,6 @@ void run_page_send(struct mg_connection *conn, const struct asset *page, const c
 	const char *rest = verdict + sizeof VERDICT_TAG - 1;
 	put(&b, rest, (size_t)(end - rest));
 	cJSON_Delete(doc);
-	http_send_bytes(conn, 200, page->mime, b.p, b.len, cache_control);
+	http_send_page(conn, 200, page->mime, b.p, b.len, cache_control, page->style_src);
 	free(b.p);
 }

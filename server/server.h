@@ -116,6 +116,10 @@ void http_send_raw(int fd, int status, const char *reason, const char *extra, co
 void http_send_continue(struct mg_connection *conn);
 void http_send_bytes(struct mg_connection *conn, int status, const char *mime,
 		     const void *data, size_t len, const char *cache_control);
+/* http_send_bytes for a page with an inline style sheet: style_src (its "'sha256-…'", from
+ * struct asset; NULL: none) is added to the Content-Security-Policy's style-src. */
+void http_send_page(struct mg_connection *conn, int status, const char *mime,
+		    const void *data, size_t len, const char *cache_control, const char *style_src);
 /* http_send_bytes with an ETag header (NULL: none); a 304 gets no Content-Length. */
 void http_send_tagged(struct mg_connection *conn, int status, const char *mime,
 		      const void *data, size_t len, const char *cache_control, const char *etag);

@@ -11,6 +11,8 @@ struct asset {
 	const unsigned char *data;
 	size_t len;
 	const char *hashed; /* "/static/app.<content hash>.js": cached for good; NULL for pages */
+	const char *style_src; /* "'sha256-<base64>'": the CSP source of the page's inline
+				  style sheet (web/embed.c); NULL when it has none */
 };
 
 extern const struct asset assets[];         /* web pages and scripts; url == NULL ends it */

@@ -3,7 +3,15 @@
  * Usage: embed OUT.c ARRAY NAME=FILE [NAME=FILE …] → const struct asset ARRAY[]
  * Every /static/ file also gets a content-hashed name (/static/app.0123456789abcdef.css)
  * that can be cached for good; in the HTML files, each "/static/NAME" of an embedded file
- * is replaced by its hashed name, so a page always asks for the bytes built with it. */
+ * is replaced by its hashed name, so a page always asks for the bytes built with it.
+ * An HTML file's `<style data-inline="/static/NAME"></style>` becomes `<style>` + that
+ * embedded file's bytes + `</style>` (one per page), and the page's asset carries the
+ * Content-Security-Policy source that allows exactly those bytes, 'sha256-<base64>'
+ * (struct asset's style_src; the server adds it to the page's style-src, http.c), so the
+ * page's first screen is styled without waiting for a style sheet and without
+ * 'unsafe-inline'. A file inlined this way must not contain "/static/ (it would be
+ * rewritten after hashing) or </style. */
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +22,7 @@ struct file {
 	unsigned char *data;
 	size_t len;
 	char hashed[300]; /* "" when not under /static/ */
+	char style_src[64]; /* "'sha256-…'" of the inlined style sheet; "" when none */
 };
 
 static const char *mime_of(const char *file)
@@ -105,6 +114,62 @@ static void emit_data(FILE *out, const struct file *f, const struct file *all, i
 	fprintf(out, "0};\n");
 }
 
+/* Replaces f's inline-style marker (an HTML file's only one) by the named embedded file's
+ * bytes and sets f->style_src; 0, or -1 (said on stderr) when the marker names no embedded
+ * file, there are two, the style sheet could not be inlined as it is, or no memory. */
+static int inline_style(struct file *f, const struct file *all, int nall)
+{
+	static const char open[] = "<style data-inline=\"", close[] = "\"></style>";
+	const char *dot = strrchr(f->path, '.');
+	if (!dot || strcmp(dot, ".html") != 0)
+		return 0;
+	unsigned char *at = memmem(f->data, f->len, open, sizeof open - 1);
+	if (!at)
+		return 0;
+	const unsigned char *name = at + sizeof open - 1;
+	const unsigned char *end = memmem(name, f->len - (size_t)(name - f->data), close,
+					  sizeof close - 1);
+	const struct file *css = NULL;
+	for (int k = 0; k < nall && end && !css; k++)
+		if (strlen(all[k].name) == (size_t)(end - name) &&
+		    memcmp(all[k].name, name, (size_t)(end - name)) == 0)
+			css = &all[k];
+	if (!css) {
+		fprintf(stderr, "embed: %s: an inline style names no embedded file\n", f->path);
+		return -1;
+	}
+	const unsigned char *rest = end + sizeof close - 1;
+	size_t nrest = f->len - (size_t)(rest - f->data);
+	if (memmem(rest, nrest, open, sizeof open - 1) ||
+	    memmem(css->data, css->len, "\"/static/", 9) || memmem(css->data, css->len, "</style", 7)) {
+		fprintf(stderr, "embed: %s: more than one inline style, or %s cannot be inlined\n",
+			f->path, css->name);
+		return -1;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char b64[4 * ((32 + 2) / 3) + 1]; /* 32 bytes of SHA-256 in base64 */
+	if (EVP_Digest(css->data, css->len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		fprintf(stderr, "embed: %s: SHA-256 failed\n", css->name);
+		return -1;
+	}
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	snprintf(f->style_src, sizeof f->style_src, "'sha256-%s'", b64);
+	size_t head = (size_t)(at - f->data), len = head + 7 + css->len + 8 + nrest;
+	unsigned char *data = malloc(len + 1);
+	if (!data)
+		return -1;
+	memcpy(data, f->data, head);
+	memcpy(data + head, "<style>", 7);
+	memcpy(data + head + 7, css->data, css->len);
+	memcpy(data + head + 7 + css->len, "</style>", 8);
+	memcpy(data + head + 7 + css->len + 8, rest, nrest);
+	free(f->data);
+	f->data = data;
+	f->len = len;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	FILE *out;
@@ -130,6 +195,9 @@ int main(int argc, char **argv)
 			return 1;
 		hash_name(&files[i]);
 	}
+	for (int i = 0; i < nf; i++) /* after every name is hashed: pages are not */
+		if (inline_style(&files[i], files, nf) != 0)
+			return 1;
 	out = fopen(argv[1], "w");
 	if (!out) {
 		perror(argv[1]);
@@ -146,11 +214,15 @@ int main(int argc, char **argv)
 		fprintf(out, "\t{\"%s\", \"%s\", a%d, sizeof a%d - 1, ", files[i].name,
 			mime_of(files[i].path), i, i);
 		if (files[i].hashed[0])
-			fprintf(out, "\"%s\"},\n", files[i].hashed);
+			fprintf(out, "\"%s\", ", files[i].hashed);
+		else
+			fprintf(out, "NULL, ");
+		if (files[i].style_src[0])
+			fprintf(out, "\"%s\"},\n", files[i].style_src);
 		else
 			fprintf(out, "NULL},\n");
 	}
-	fprintf(out, "\t{NULL, NULL, NULL, 0, NULL}\n};\n");
+	fprintf(out, "\t{NULL, NULL, NULL, 0, NULL, NULL}\n};\n");
 	for (int i = 0; i < nf; i++)
 		free(files[i].data);
 	free(files);

@@ -204,8 +204,9 @@ test('the verdict is drawn while the other panels\' scripts are still loading', 
 
 // Each request before the first paint costs a cold visit time (tens of ms each on a loaded
 // machine): the run page's own style sheets and scripts are joined at build time
-// (web/CMakeLists.txt) into one render-blocking style sheet and two scripts; Chart.js and d3
-// are preloaded and run only once the verdict is drawn (run.js, lateScripts).
+// (web/CMakeLists.txt) into one style sheet (app.css is inline in the HTML, web/embed.c) and
+// two scripts; Chart.js and d3 are preloaded and run only once the verdict is drawn (run.js,
+// lateScripts).
 test('a run page loads one style sheet and two scripts; the chart libraries run after the verdict', async () => {
   const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'few.csv');
   const page = await openPage(browser);
@@ -226,7 +227,7 @@ test('a run page loads one style sheet and two scripts; the chart libraries run 
     };
   });
   assert.equal(t.css.length, 1, JSON.stringify(t.css));
-  assert.equal(t.sheets, 1);
+  assert.equal(t.sheets, 2, 'the inline <style> and run.css');
   assert.equal(t.deferred.length, 2, JSON.stringify(t.deferred));
   assert.match(t.deferred[0], /^\/static\/run_first\.[0-9a-f]{16}\.js$/);
   assert.match(t.deferred[1], /^\/static\/run_panels\.[0-9a-f]{16}\.js$/);
@@ -234,5 +235,41 @@ test('a run page loads one style sheet and two scripts; the chart libraries run 
   assert.equal(t.js.length, 6, JSON.stringify(t.js));
   assert.ok(t.d3At > t.verdict, `d3 ran at ${t.d3At} ms, the verdict was drawn at ${t.verdict} ms`);
   assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// The first paint waits for no style sheet: app.css is inline in the HTML (web/embed.c; the
+// CSP allows it by its SHA-256) and run.css is linked after the facts card, so the verdict
+// the HTML carries (server/run_page.c) is painted, styled, while run.css is still on its way.
+// A page whose style sheet is render-blocking paints nothing until it arrives.
+test('the verdict is painted and styled before the panels\' style sheet has arrived', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'paint.csv');
+  const page = await openPage(browser);
+  let release, held = 0;
+  const sheetMayGo = new Promise((r) => { release = r; });
+  await page.route(/\/static\/run\.[0-9a-f]{16}\.css$/, async (route) => { held++; await sheetMayGo; await route.continue(); });
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`, { waitUntil: 'commit' });
+  await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 15000 });
+  const v = await page.evaluate(() => {
+    const el = document.getElementById('verdict'), cs = getComputedStyle(el);
+    const lcp = new Promise((done) => new PerformanceObserver((l) => done(l.getEntries().some((e) => e.element && e.element.closest('#verdict'))))
+      .observe({ type: 'largest-contentful-paint', buffered: true }));
+    return lcp.then((painted) => ({
+      text: el.textContent, cls: el.className, border: cs.borderLeftWidth, style: cs.borderLeftStyle,
+      panelShown: !document.getElementById('findings-panel').hidden, painted,
+      sheetArrived: performance.getEntriesByType('resource').some((r) => /\/static\/run\.[0-9a-f]{16}\.css$/.test(r.name)),
+    }));
+  });
+  assert.equal(held, 1, 'the page asked for run.css');
+  assert.equal(v.sheetArrived, false, 'run.css was held');
+  assert.ok(v.panelShown && /\S/.test(v.text) && v.text !== '…', JSON.stringify(v));
+  assert.match(v.cls, /^verdict sev-[a-z]+$/);
+  // app.css: .verdict { border-left: 6px solid … }, by hand
+  assert.equal(v.border, '6px');
+  assert.equal(v.style, 'solid');
+  assert.equal(v.painted, true, 'the largest paint so far is the verdict');
+  release();
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  assert.deepEqual(page.problems, [], 'no CSP refusal of the inline style, no error');
   await page.context().close();
 });

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { startServer, getJson, uploadAndWait, runFile } from '../support/server.mjs';
 import { perCpuCsv } from '../support/perfmon.mjs';
 
@@ -63,4 +64,26 @@ test('no stored findings, or no such run: the page as embedded', async () => {
   assert.equal(p.status, 200);
   assert.equal(p.hidden, true);
   assert.equal(p.inner, '…');
+});
+
+// app.css is inline in the run page (web/embed.c) so its first paint waits for no style
+// sheet; the CSP allows exactly that <style>'s bytes: its SHA-256, computed here over the
+// HTML as served, is a style-src source, and nothing else is loosened ('unsafe-inline' is
+// never there). Other pages keep the plain policy.
+test('the run page\'s inline style sheet is allowed by its hash in the CSP, nothing more', async () => {
+  for (const runId of [id, '0'.repeat(32)]) { // with and without a verdict in the HTML
+    const p = await page(runId);
+    const styles = [...p.html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]);
+    assert.equal(styles.length, 1, 'one inline style sheet');
+    assert.match(styles[0], /\.verdict \{/, 'app.css, with the verdict\'s look');
+    const hash = createHash('sha256').update(styles[0], 'utf8').digest('base64');
+    const styleSrc = p.csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('style-src '));
+    assert.equal(styleSrc, `style-src 'self' 'sha256-${hash}'`);
+    assert.doesNotMatch(p.csp, /unsafe-inline/);
+    assert.match(p.csp, /script-src 'self';/);
+  }
+  for (const path of ['/', '/compare', '/record', '/static/run_first.js']) {
+    const res = await fetch(srv.url + path);
+    assert.match(res.headers.get('content-security-policy'), /style-src 'self';/, path);
+  }
 });
