@@ -2,7 +2,8 @@
  * (ingest/ingest_grow.h) through the whole ingest (detection and every parser). The first
  * two input bytes choose where the upload is cut (0xFFFF: never) and, with the third, the
  * writer's chunk size and whether the length is announced; the rest is the file. A writer
- * thread copies it into a spool file chunk by chunk while ingest_file_ex reads it.
+ * thread copies it into a spool file chunk by chunk while ingest_file_ex reads it (an
+ * ETW trace's buffers by offset through ingest_grow_pread, the rest through the FILE).
  * Invariants: a cut upload never ingests: INGEST_EIO with the upload's reason, or, when the
  * parser refused the file before reaching the cut, the same refusal and records as for the
  * whole file; a complete upload gives the same result code and the same records, counted

@@ -91,7 +91,7 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 	case INGEST_FMT_ETL: {
 		struct sink_pipe *pipe = sink_pipe_new(sink);
 		enum etl_passes passes = opts && opts->etl_two_pass ? ETL_TWO_PASS : ETL_ONE_PASS;
-		rc = etl_ingest_ex(f, passes, pipe ? sink_pipe_sink(pipe) : sink, err);
+		rc = etl_ingest_grow(f, grow, passes, pipe ? sink_pipe_sink(pipe) : sink, err);
 		int stored = pipe ? sink_pipe_finish(pipe) : 0;
 		sink_pipe_free(pipe);
 		if (rc == INGEST_OK && stored < 0) {

@@ -1,6 +1,7 @@
 /* ingest_grow.c — a spool file read while its upload writes it (see ingest_grow.h): a
  * byte count and an end state behind one mutex, and a fopencookie FILE whose reads wait on
- * them and then pread the bytes already written. */
+ * them and then pread the bytes already written; and ingest_grow_pread, the same wait and
+ * pread at any offset without stdio (the ETL walker's reads). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,6 +21,8 @@ struct ingest_grow {
 	int64_t written, expected;
 	int64_t ended_us; /* CLOCK_MONOTONIC when the writer ended, 0 before */
 	char why[256];
+	int fd; /* the spool, for ingest_grow_pread: opened by the first ingest_grow_open, -1
+		 * before (set once, under mu; closed with the last reference) */
 };
 
 struct grow_reader {
@@ -37,6 +40,7 @@ struct ingest_grow *ingest_grow_new(int64_t expected)
 	pthread_cond_init(&g->cv, NULL);
 	g->refs = 1;
 	g->expected = expected;
+	g->fd = -1;
 	return g;
 }
 
@@ -56,6 +60,8 @@ void ingest_grow_unref(struct ingest_grow *g)
 	pthread_mutex_unlock(&g->mu);
 	if (!last)
 		return;
+	if (g->fd >= 0)
+		close(g->fd);
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	free(g);
@@ -228,5 +234,50 @@ FILE *ingest_grow_open(struct ingest_grow *g, const char *path)
 		return NULL;
 	}
 	ingest_grow_ref(g);
+	pthread_mutex_lock(&g->mu);
+	if (g->fd < 0)
+		g->fd = open(path, O_RDONLY | O_CLOEXEC); /* -1: ingest_grow_pread fails (EIO) */
+	pthread_mutex_unlock(&g->mu);
 	return f;
+}
+
+/* Wait until [off, off + n) is written or the upload ended: the bytes readable at off
+ * (≤ n; fewer only at the complete file's end), -1 failed; *fd the spool's descriptor. */
+static int64_t wait_range(struct ingest_grow *g, int64_t off, size_t n, int *fd)
+{
+	int64_t want = (uint64_t)n > (uint64_t)(INT64_MAX - off) ? INT64_MAX : off + (int64_t)n;
+	pthread_mutex_lock(&g->mu);
+	while (g->state == GROW_WRITING && g->written < want)
+		pthread_cond_wait(&g->cv, &g->mu);
+	int64_t avail = g->state == GROW_FAILED ? -1 : g->written > off ? g->written - off : 0;
+	*fd = g->fd;
+	pthread_mutex_unlock(&g->mu);
+	return avail < (int64_t)n || avail < 0 ? avail : (int64_t)n;
+}
+
+int64_t ingest_grow_pread(struct ingest_grow *g, void *buf, size_t n, int64_t off)
+{
+	if (off < 0 || n > INT64_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	int fd;
+	int64_t avail = wait_range(g, off, n, &fd);
+	if (avail < 0 || fd < 0) {
+		errno = EIO;
+		return -1;
+	}
+	size_t got = 0;
+	while (got < (size_t)avail) {
+		ssize_t r = pread(fd, (char *)buf + got, (size_t)avail - got, (off_t)(off + (int64_t)got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) { /* written bytes that cannot be read back */
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return (int64_t)got;
 }

@@ -50,4 +50,12 @@ int64_t ingest_grow_ended_us(struct ingest_grow *g);
 /* Bytes written so far (the file's size once it is complete). */
 int64_t ingest_grow_written(struct ingest_grow *g);
 
+/* A reader's read at an offset, without stdio (the ETL walker and merge scan, which jump
+ * between offsets: through the FILE every seek drops stdio's buffer). Waits until the n
+ * bytes at off are written or the upload ended, then preads them from the spool that
+ * ingest_grow_open opened. Returns the bytes read: n, fewer only at the complete file's
+ * end (0 at or past it); -1 with errno EIO once the upload failed (as the FILE's reads:
+ * a cut upload never reads as a short file) or before any ingest_grow_open. */
+int64_t ingest_grow_pread(struct ingest_grow *g, void *buf, size_t n, int64_t off);
+
 #endif

@@ -8,6 +8,7 @@
 #include "etl_buffer.h"
 #include "etl_le.h"
 #include "etl_xpress.h"
+#include "ingest_grow.h"
 
 void etl_buffer_header_parse(const uint8_t *p, struct etl_buffer_header *h)
 {
@@ -54,11 +55,29 @@ size_t etl_pread_at(int fd, uint64_t off, void *dst, size_t n, int *err)
 	return got;
 }
 
+size_t etl_read_at(int fd, struct ingest_grow *grow, uint64_t off, void *dst, size_t n, int *err)
+{
+	if (!grow)
+		return etl_pread_at(fd, off, dst, n, err);
+	int64_t got = off > INT64_MAX ? 0 : ingest_grow_pread(grow, dst, n, (int64_t)off);
+	if (got < 0) {
+		*err = 1;
+		return 0;
+	}
+	return (size_t)got;
+}
+
 void etl_walker_init(struct etl_walker *w, FILE *f)
+{
+	etl_walker_init_grow(w, f, NULL);
+}
+
+void etl_walker_init_grow(struct etl_walker *w, FILE *f, struct ingest_grow *grow)
 {
 	memset(w, 0, sizeof *w);
 	w->f = f;
-	w->fd = etl_file_fd(f);
+	w->grow = grow;
+	w->fd = grow ? -1 : etl_file_fd(f);
 	w->file_size = UINT64_MAX;
 	/* knowing the size lets a damaged BufferSize fail before any allocation */
 	off_t cur = ftello(f);
@@ -105,12 +124,18 @@ static int grow(struct etl_walker *w, uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
+/* Reads by offset (pread of a regular file, or of a growing upload): no stdio. */
+static int by_offset(const struct etl_walker *w)
+{
+	return w->fd >= 0 || w->grow;
+}
+
 /* Read up to n bytes at file offset off; returns bytes read. Seekable files are positioned
  * as needed; a pipe is read sequentially and only forward reads in order succeed. */
 static size_t read_at(struct etl_walker *w, uint64_t off, uint8_t *dst, size_t n)
 {
-	if (w->fd >= 0)
-		return etl_pread_at(w->fd, off, dst, n, &w->read_error);
+	if (by_offset(w))
+		return etl_read_at(w->fd, w->grow, off, dst, n, &w->read_error);
 	off_t cur = ftello(w->f);
 	if (cur >= 0) {
 		if ((uint64_t)cur != off && fseeko(w->f, (off_t)off, SEEK_SET) != 0)
@@ -137,7 +162,7 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	 * raw_cap already holds that much): usually the whole buffer in one call. Bytes past
 	 * this buffer's end, if it is smaller, are never looked at. */
 	size_t first = ETL_BUFFER_HEADER_SIZE;
-	if (w->fd >= 0 && w->last_size > first && w->last_size <= w->raw_cap)
+	if (by_offset(w) && w->last_size > first && w->last_size <= w->raw_cap)
 		first = w->last_size;
 	size_t got = read_at(w, w->off, w->raw, first);
 	if (got == 0)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct ingest_grow; /* ingest_grow.h: an upload read while it is written */
+
 #define ETL_BUFFER_HEADER_SIZE 0x48u
 /* The largest buffer ETW writes: EVENT_TRACE_PROPERTIES.BufferSize is at most 16384 KB
  * (1024 KB before Windows 8). Larger BufferSize values are refused as damage or attack
@@ -104,9 +106,15 @@ struct etl_walker {
 	int read_error;          /* a pread failed (stdio errors are ferror(f)) */
 	uint32_t last_size;      /* BufferSize of the last buffer read whole: how much the
 				  * next pread takes at once (0: the header alone) */
+	struct ingest_grow *grow; /* f is this upload still being written: read by offset
+				   * with ingest_grow_pread (fd is -1), not through f */
 };
 
 void etl_walker_init(struct etl_walker *w, FILE *f);
+/* etl_walker_init for f opened by ingest_grow_open(grow, …) (grow NULL: any other f): the
+ * buffers are then read at their offsets through ingest_grow_pread, which waits for them,
+ * as a regular file's are by pread. */
+void etl_walker_init_grow(struct etl_walker *w, FILE *f, struct ingest_grow *grow);
 /* f's descriptor when f is a regular file, else -1 (pipes, fopencookie streams such as the
  * upload being received). A regular file is read by offset with pread: one copy from the
  * page cache and one call per buffer, where stdio's fseeko + fread discards its 4 KiB
@@ -115,6 +123,10 @@ int etl_file_fd(FILE *f);
 /* pread n bytes at off, retrying short reads and EINTR: the bytes read, fewer only at the
  * end of the file or on an error (*err set to 1). */
 size_t etl_pread_at(int fd, uint64_t off, void *dst, size_t n, int *err);
+/* The read by offset of the walker and the merge scan: from grow (ingest_grow_pread) when
+ * it is non-NULL, else etl_pread_at(fd, …). The same contract as etl_pread_at: the bytes
+ * read, fewer only at the end or on an error (*err set to 1; a failed upload is one). */
+size_t etl_read_at(int fd, struct ingest_grow *grow, uint64_t off, void *dst, size_t n, int *err);
 /* Position the walker at a buffer start (for index-driven reads). */
 void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index);
 /* Read the next buffer. On ETL_WALK_OK, b points into walker-owned memory valid until

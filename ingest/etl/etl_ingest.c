@@ -156,6 +156,7 @@ struct ctx {
 	uint64_t *id_base; /* base of each module the sink knows, by its id */
 	size_t n_id_base;
 	struct onepass one;
+	struct ingest_grow *grow; /* f is this upload being written (etl_ingest_grow) */
 };
 
 static int oom(struct ctx *c)
@@ -1074,7 +1075,7 @@ static uint64_t timeline_slice_ns(struct ctx *c)
  * with err set. */
 static int open_reader(struct ctx *c, FILE *f)
 {
-	int rc = etl_reader_open(&c->r, f);
+	int rc = etl_reader_open_grow(&c->r, f, c->grow);
 	if (rc == INGEST_EFORMAT && c->r.refused_buffer_size) {
 		ingest_error_set(c->err, "the trace header claims %u-byte buffers; etlscope reads "
 			 "buffers up to %u bytes (16 MiB, the largest ETW writes): the file is "
@@ -1108,7 +1109,7 @@ static int merge_pass(struct ctx *c, FILE *f)
 	struct etl_merge m;
 	struct etl_event ev;
 	int sink_rc = 0;
-	int rc = etl_merge_open(&m, f);
+	int rc = etl_merge_open_grow(&m, f, c->grow, ETL_MERGE_AUTO);
 	if (rc == 0) {
 		while ((rc = etl_merge_next(&m, &ev)) == 1) {
 			int group;
@@ -1332,8 +1333,8 @@ static struct ctx *ctx_new(const struct ingest_sink *sink, struct ingest_error *
 	return c;
 }
 
-int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sink,
-		  struct ingest_error *err)
+int etl_ingest_grow(FILE *f, struct ingest_grow *grow, enum etl_passes passes,
+		    const struct ingest_sink *sink, struct ingest_error *err)
 {
 	int one = passes == ETL_ONE_PASS && sink->restart && sink->module_update;
 	struct ctx *c = ctx_new(sink, err, one);
@@ -1341,6 +1342,7 @@ int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sin
 		ingest_error_set(err, "out of memory");
 		return INGEST_ENOMEM;
 	}
+	c->grow = grow;
 	if (!one) {
 		int rc = run_two_pass(c, f);
 		ctx_free(c);
@@ -1361,6 +1363,7 @@ int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sin
 		ingest_error_set(err, "out of memory");
 		return INGEST_ENOMEM;
 	}
+	c->grow = grow;
 	c->facts.passes = "two_pass_redo";
 	c->facts.redo_reason = why;
 	c->facts.redo_at_ns = at;
@@ -1372,4 +1375,10 @@ int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sin
 int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err)
 {
 	return etl_ingest_ex(f, ETL_TWO_PASS, sink, err);
+}
+
+int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sink,
+		  struct ingest_error *err)
+{
+	return etl_ingest_grow(f, NULL, passes, sink, err);
 }

@@ -23,5 +23,11 @@ int etl_ingest(FILE *f, const struct ingest_sink *sink, struct ingest_error *err
 enum etl_passes { ETL_TWO_PASS = 0, ETL_ONE_PASS = 1 };
 int etl_ingest_ex(FILE *f, enum etl_passes passes, const struct ingest_sink *sink,
 		  struct ingest_error *err);
+/* etl_ingest_ex for f opened by ingest_grow_open(grow, …), an upload still being written
+ * (grow NULL: any f): the buffers are read by offset as they arrive (ingest_grow_pread)
+ * rather than through f, whose every seek drops stdio's buffer. */
+struct ingest_grow;
+int etl_ingest_grow(FILE *f, struct ingest_grow *grow, enum etl_passes passes,
+		    const struct ingest_sink *sink, struct ingest_error *err);
 
 #endif

@@ -38,7 +38,7 @@ static struct etl_merge_stream *stream_for(struct etl_merge *m, uint16_t cpu)
 		return NULL;
 	struct etl_merge_stream *s = &m->streams[m->n_streams];
 	memset(s, 0, sizeof *s);
-	etl_walker_init(&s->w, m->f);
+	etl_walker_init_grow(&s->w, m->f, m->grow);
 	s->w.compression_format = m->compression_format;
 	s->w.max_used = m->max_used;
 	s->w.budget = &m->budget;
@@ -91,13 +91,14 @@ static void dequeue(struct etl_merge_stream *s)
 		s->q[i] = last;
 }
 
-/* Up to n bytes at off into dst (pread on a regular file, else fseeko + fread): the bytes
- * read, or -1 when the seek fails. A failed read is a short one: it ends the scan. */
+/* Up to n bytes at off into dst (by offset from a regular file or a growing upload, else
+ * fseeko + fread): the bytes read, or -1 when the seek fails. A failed read is a short one:
+ * it ends the scan. */
 static long scan_read(struct etl_merge *m, uint64_t off, void *dst, size_t n)
 {
-	if (m->fd >= 0) {
+	if (m->fd >= 0 || m->grow) {
 		int err = 0;
-		return (long)etl_pread_at(m->fd, off, dst, n, &err);
+		return (long)etl_read_at(m->fd, m->grow, off, dst, n, &err);
 	}
 	if (fseeko(m->f, (off_t)off, SEEK_SET) != 0)
 		return -1;
@@ -294,13 +295,13 @@ static int enter_new_streams(struct etl_merge *m)
 }
 
 /* The logfile header in buffer 0: 1 read, 0 unreadable, -1 out of memory. */
-static int read_header(FILE *f, struct etl_logfile *lf)
+static int read_header(FILE *f, struct ingest_grow *grow, struct etl_logfile *lf)
 {
 	struct etl_walker w;
 	struct etl_buffer b;
 	struct etl_event ev;
 	size_t adv;
-	etl_walker_init(&w, f);
+	etl_walker_init_grow(&w, f, grow);
 	int rc = etl_walker_next(&w, &b);
 	int got = rc == ETL_WALK_ENOMEM ? -1 : 0;
 	if (rc == ETL_WALK_OK && !b.bad &&
@@ -314,9 +315,16 @@ static int read_header(FILE *f, struct etl_logfile *lf)
 
 int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 {
+	return etl_merge_open_grow(m, f, NULL, scan);
+}
+
+int etl_merge_open_grow(struct etl_merge *m, FILE *f, struct ingest_grow *grow,
+			enum etl_merge_scan scan)
+{
 	memset(m, 0, sizeof *m);
 	m->f = f;
-	m->fd = etl_file_fd(f);
+	m->grow = grow;
+	m->fd = grow ? -1 : etl_file_fd(f);
 	m->budget.max = ETL_MERGE_MEMORY_BUDGET;
 	/* per CPU (at most CPU_SLOTS streams): 56 KiB, the streams themselves grow */
 	m->stream_of_cpu = calloc(CPU_SLOTS, sizeof *m->stream_of_cpu);
@@ -326,7 +334,7 @@ int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan)
 	if (!m->stream_of_cpu || !m->keys || !m->tree || !m->win)
 		return INGEST_ENOMEM;
 	struct etl_logfile lf = {0};
-	int rc = read_header(f, &lf);
+	int rc = read_header(f, grow, &lf);
 	if (rc < 0)
 		return INGEST_ENOMEM;
 	if (rc == 1) {

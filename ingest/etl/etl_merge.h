@@ -40,6 +40,7 @@ enum etl_merge_scan { ETL_MERGE_AUTO = 0, ETL_MERGE_INDEXED = 1 };
 struct etl_merge {
 	FILE *f;
 	int fd;                   /* f's descriptor if a regular file (etl_file_fd), else -1 */
+	struct ingest_grow *grow; /* f is this upload being written: read by ingest_grow_pread */
 	struct etl_merge_stream *streams; /* one per CPU seen, in order of first sight */
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
@@ -80,6 +81,10 @@ struct etl_merge {
 int etl_merge_open_scan(struct etl_merge *m, FILE *f, enum etl_merge_scan scan);
 /* etl_merge_open_scan(m, f, ETL_MERGE_AUTO). */
 int etl_merge_open(struct etl_merge *m, FILE *f);
+/* etl_merge_open_scan for f opened by ingest_grow_open(grow, …) (grow NULL: any f): the
+ * scan and the walkers read it by offset (etl_walker_init_grow). */
+int etl_merge_open_grow(struct etl_merge *m, FILE *f, struct ingest_grow *grow,
+			enum etl_merge_scan scan);
 /* Next event in global time order: 1 with an event, 0 at the end, INGEST_ENOMEM,
  * INGEST_EIO (a seek failed while scanning). */
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev);

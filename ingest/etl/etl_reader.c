@@ -126,8 +126,13 @@ void etl_reader_rewind(struct etl_reader *r)
 
 int etl_reader_open(struct etl_reader *r, FILE *f)
 {
+	return etl_reader_open_grow(r, f, NULL);
+}
+
+int etl_reader_open_grow(struct etl_reader *r, FILE *f, struct ingest_grow *grow)
+{
 	memset(r, 0, sizeof *r);
-	etl_walker_init(&r->walker, f);
+	etl_walker_init_grow(&r->walker, f, grow);
 	int rc = load_buffer(r);
 	if (rc == INGEST_ENOMEM)
 		return rc;

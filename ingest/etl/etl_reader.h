@@ -54,6 +54,9 @@ struct etl_reader {
  * INGEST_EIO, INGEST_ENOMEM. The reader is positioned at the first event of buffer 0
  * (the header event itself is handed out by etl_reader_next). Works on pipes. */
 int etl_reader_open(struct etl_reader *r, FILE *f);
+/* etl_reader_open for f opened by ingest_grow_open(grow, …) (grow NULL: any f): buffers
+ * are read by offset as they are written (etl_walker_init_grow). */
+int etl_reader_open_grow(struct etl_reader *r, FILE *f, struct ingest_grow *grow);
 void etl_reader_close(struct etl_reader *r);
 /* From now on drop (and count in st.damaged_times) events whose time is implausible
  * (etl_timeguard.h). Call after a successful open. */

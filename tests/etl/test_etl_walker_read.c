@@ -1,8 +1,16 @@
 /* test_etl_walker_read.c — the buffer walker reads the same buffers from a regular file
  * (pread, each read sized by the buffer before it) as from a stdio-only stream (fmemopen:
- * fseeko + fread): buffers that grow, shrink or stay alike, a file cut inside a later buffer
- * (truncated) and inside the first (handed out, marked cut). Expected offsets, lengths and
- * payload bytes come from the file images built here, not from the walker. */
+ * fseeko + fread) and from an upload still being written (ingest_grow_pread, a writer
+ * thread appending the image in small steps): buffers that grow, shrink or stay alike, a
+ * file cut inside a later buffer (truncated) and inside the first (handed out, marked cut).
+ * ingest_grow_pread itself returns the image's bytes at every offset while they are
+ * written, and fails once the upload failed. Expected offsets, lengths and payload bytes
+ * come from the file images built here, not from the walker. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +21,7 @@
 #include <cmocka.h>
 #include "ingest/etl/etl_buffer.h"
 #include "ingest/etl/etl_le.h"
+#include "ingest/ingest_grow.h"
 
 #define HDR 0x48
 #define MAX_BUFS 8
@@ -67,28 +76,32 @@ static int walk(FILE *f, const uint32_t *sizes, size_t whole, size_t cut_payload
 	return rc;
 }
 
+/* The layouts: buffer sizes, where the file is cut, what the walk hands out. */
+static const struct layout {
+	const char *name;
+	uint32_t sizes[MAX_BUFS];
+	size_t n, keep;   /* buffers; bytes kept of the image (0: all) */
+	size_t whole;     /* buffers handed out whole */
+	size_t cut;       /* payload bytes of a cut first buffer (0: none) */
+	int end;          /* the walk's last status */
+} layouts[] = {
+	{"alike", {4096, 4096, 4096}, 3, 0, 3, 0, ETL_WALK_END},
+	{"grow then shrink", {4096, 8192, 16384, 4096, 256}, 5, 0, 5, 0, ETL_WALK_END},
+	{"shrink then grow", {16384, 256, 8192}, 3, 0, 3, 0, ETL_WALK_END},
+	{"header-only buffer between", {4096, HDR, 4096}, 3, 0, 3, 0, ETL_WALK_END},
+	/* cut 100 bytes into the third buffer: two whole, then truncated */
+	{"cut in a later buffer", {4096, 8192, 8192}, 3, 4096 + 8192 + 100, 2, 0,
+	 ETL_WALK_TRUNCATED},
+	/* cut 2000 bytes into a lone first buffer: handed out, cut */
+	{"cut in the first buffer", {4096}, 1, 2000, 0, 2000 - HDR, ETL_WALK_END},
+};
+#define N_LAYOUTS (sizeof layouts / sizeof *layouts)
+
 static void test_regular_file_and_stream_alike(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *name;
-		uint32_t sizes[MAX_BUFS];
-		size_t n, keep;   /* buffers; bytes kept of the image (0: all) */
-		size_t whole;     /* buffers handed out whole */
-		size_t cut;       /* payload bytes of a cut first buffer (0: none) */
-		int end;          /* the walk's last status */
-	} cases[] = {
-		{"alike", {4096, 4096, 4096}, 3, 0, 3, 0, ETL_WALK_END},
-		{"grow then shrink", {4096, 8192, 16384, 4096, 256}, 5, 0, 5, 0, ETL_WALK_END},
-		{"shrink then grow", {16384, 256, 8192}, 3, 0, 3, 0, ETL_WALK_END},
-		{"header-only buffer between", {4096, HDR, 4096}, 3, 0, 3, 0, ETL_WALK_END},
-		/* cut 100 bytes into the third buffer: two whole, then truncated */
-		{"cut in a later buffer", {4096, 8192, 8192}, 3, 4096 + 8192 + 100, 2, 0,
-		 ETL_WALK_TRUNCATED},
-		/* cut 2000 bytes into a lone first buffer: handed out, cut */
-		{"cut in the first buffer", {4096}, 1, 2000, 0, 2000 - HDR, ETL_WALK_END},
-	};
-	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+	const struct layout *cases = layouts;
+	for (size_t c = 0; c < N_LAYOUTS; c++) {
 		static uint8_t img[64 * 1024];
 		size_t len = image(img, cases[c].sizes, cases[c].n, cases[c].keep);
 		FILE *reg = tmpfile();
@@ -110,10 +123,170 @@ static void test_regular_file_and_stream_alike(void **state)
 	}
 }
 
+/* The upload's writer: appends img[0, len) to fd in steps of `step` bytes, saying so after
+ * each, a pause between steps (so the reader keeps catching up and waiting), then ends. */
+struct writer {
+	int fd;
+	const uint8_t *img;
+	size_t len, step;
+	int fail;                /* end by failing, not completing */
+	struct ingest_grow *g;
+};
+
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+	struct timespec pause = {0, 100 * 1000};
+	for (size_t done = 0; done < w->len;) {
+		size_t n = w->len - done < w->step ? w->len - done : w->step;
+		if (pwrite(w->fd, w->img + done, n, (off_t)done) != (ssize_t)n)
+			break;
+		done += n;
+		ingest_grow_wrote(w->g, (int64_t)done);
+		nanosleep(&pause, NULL);
+	}
+	if (w->fail)
+		ingest_grow_fail(w->g, "cut");
+	else
+		ingest_grow_finish(w->g);
+	return NULL;
+}
+
+/* A spool file and a growing upload over it, its writer started; *f the reader's FILE. */
+static struct ingest_grow *upload_start(struct writer *w, pthread_t *t, char *path,
+					const uint8_t *img, size_t len, int announce, int fail,
+					FILE **f)
+{
+	strcpy(path, "/tmp/etl_walker_growXXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	struct ingest_grow *g = ingest_grow_new(announce ? (int64_t)len : -1);
+	assert_non_null(g);
+	*f = ingest_grow_open(g, path);
+	assert_non_null(*f);
+	*w = (struct writer){.fd = fd, .img = img, .len = len, .step = 1000, .fail = fail,
+			     .g = g};
+	assert_int_equal(pthread_create(t, NULL, writer_run, w), 0);
+	return g;
+}
+
+static void upload_done(struct writer *w, pthread_t t, const char *path, FILE *f)
+{
+	pthread_join(t, NULL);
+	fclose(f);
+	close(w->fd);
+	unlink(path);
+	ingest_grow_unref(w->g);
+}
+
+/* Every layout, walked while its upload is written (Content-Length announced or not): the
+ * same buffers as from the whole file. */
+static void test_growing_upload_alike(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < N_LAYOUTS; c++) {
+		for (int announce = 0; announce < 2; announce++) {
+			static uint8_t img[64 * 1024];
+			const struct layout *L = &layouts[c];
+			size_t len = image(img, L->sizes, L->n, L->keep);
+			struct writer w;
+			pthread_t t;
+			char path[64];
+			FILE *f;
+			struct ingest_grow *g = upload_start(&w, &t, path, img, len, announce, 0, &f);
+			print_message("case %s (%s)\n", L->name, announce ? "announced" : "chunked");
+			struct etl_walker probe;
+			etl_walker_init_grow(&probe, f, g);
+			assert_int_equal(probe.fd, -1); /* read by ingest_grow_pread, not stdio */
+			assert_ptr_equal(probe.grow, g);
+			etl_walker_free(&probe);
+			/* walk() inits its own walker: through etl_walker_init, so here by hand */
+			struct etl_walker wk;
+			struct etl_buffer b;
+			etl_walker_init_grow(&wk, f, g);
+			size_t i = 0, off = 0;
+			int rc;
+			while ((rc = etl_walker_next(&wk, &b)) == ETL_WALK_OK) {
+				size_t plen = i < L->whole ? L->sizes[i] - HDR : L->cut;
+				assert_int_equal(b.file_offset, off);
+				assert_int_equal(b.cut, i >= L->whole);
+				assert_int_equal(b.payload_len, plen);
+				for (size_t k = 0; k < plen; k++)
+					if (b.payload[k] != pattern(i, k))
+						fail_msg("buffer %zu byte %zu", i, k);
+				off += L->sizes[i++];
+			}
+			assert_int_equal(rc, L->end);
+			assert_int_equal(i, L->whole + (L->cut ? 1 : 0));
+			etl_walker_free(&wk);
+			upload_done(&w, t, path, f);
+		}
+	}
+}
+
+/* ingest_grow_pread at every offset (a prime step) and several lengths, from the first
+ * byte written to past the end: the image's bytes, n of them or up to the end, waiting for
+ * the writer where they are not there yet. */
+static void test_grow_pread_every_offset(void **state)
+{
+	(void)state;
+	static const size_t lens[] = {1, 7, HDR, 4096, 20000};
+	for (size_t c = 0; c < N_LAYOUTS; c++) {
+		static uint8_t img[64 * 1024], got[64 * 1024];
+		const struct layout *L = &layouts[c];
+		size_t len = image(img, L->sizes, L->n, L->keep);
+		struct writer w;
+		pthread_t t;
+		char path[64];
+		FILE *f;
+		struct ingest_grow *g = upload_start(&w, &t, path, img, len, (int)(c & 1), 0, &f);
+		for (size_t off = 0; off <= len + 10; off += 331) {
+			for (size_t j = 0; j < sizeof lens / sizeof *lens; j++) {
+				size_t want = off >= len ? 0 : len - off < lens[j] ? len - off : lens[j];
+				int64_t n = ingest_grow_pread(g, got, lens[j], (int64_t)off);
+				assert_int_equal(n, (int64_t)want);
+				if (memcmp(got, img + off, want) != 0)
+					fail_msg("%s: %zu bytes at %zu differ", L->name, lens[j], off);
+			}
+		}
+		upload_done(&w, t, path, f);
+	}
+}
+
+/* A failed upload: every read fails (EIO), the walker's too — never a clean short file. */
+static void test_grow_failed_upload(void **state)
+{
+	(void)state;
+	static uint8_t img[64 * 1024], got[16];
+	const uint32_t sizes[] = {4096, 4096};
+	size_t len = image(img, sizes, 2, 4096 + 100);
+	struct writer w;
+	pthread_t t;
+	char path[64];
+	FILE *f;
+	struct ingest_grow *g = upload_start(&w, &t, path, img, len, 0, 1, &f);
+	pthread_join(t, NULL);
+	errno = 0;
+	assert_int_equal(ingest_grow_pread(g, got, sizeof got, 0), -1);
+	assert_int_equal(errno, EIO);
+	struct etl_walker wk;
+	struct etl_buffer b;
+	etl_walker_init_grow(&wk, f, g);
+	assert_int_equal(etl_walker_next(&wk, &b), ETL_WALK_EIO);
+	etl_walker_free(&wk);
+	fclose(f);
+	close(w.fd);
+	unlink(path);
+	ingest_grow_unref(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_regular_file_and_stream_alike),
+		cmocka_unit_test(test_growing_upload_alike),
+		cmocka_unit_test(test_grow_pread_every_offset),
+		cmocka_unit_test(test_grow_failed_upload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
