@@ -374,6 +374,14 @@ struct ingest_sink {
 	int (*task)(void *ud, const struct sink_task *t);
 	/* Per-slice facts (issue 15), a batch of n; may be NULL. */
 	int (*slice_facts)(void *ud, const struct sink_slice_fact *f, size_t n);
+	/* Per-slice fact contributions not yet added up (each one's n, m, ns and bytes go to
+	 * its key), in the order the parser made them; slice_facts_flush: emit what is held,
+	 * where the parser would have flushed its own maps. Offered by sink_pipe.h, which adds
+	 * them up on its store thread (etl_slicefacts.h) and passes the sums to the real
+	 * sink's slice_facts, so the parser's thread does not. Both NULL: the parser adds them
+	 * up itself and calls slice_facts. */
+	int (*slice_fact_adds)(void *ud, const struct sink_slice_fact *c, size_t n);
+	int (*slice_facts_flush)(void *ud);
 
 	/* One-pass ETW ingest (ingest/etl/etl_ingest.c). module_update: the final facts of a
 	 * module emitted earlier under id (its load/unload times, size, identity learnt later);

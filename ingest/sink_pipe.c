@@ -1,13 +1,17 @@
 /* sink_pipe.c — the threaded sink wrapper (see sink_pipe.h). One producer (the parser's
  * thread) fills a block with records, each an 8-byte header {tag, size} followed by the
  * record, 8-byte aligned; full blocks go through a FIFO to the store thread and come
- * back on a free list. All shared fields are guarded by `mu`. */
+ * back on a free list. All shared fields are guarded by `mu`. The per-slice fact
+ * contributions (slice_fact_adds) are added up here, on the store thread, in `fold`: only
+ * the store thread touches it, but for up_restart (after catching up) and the free. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "etl_slicefacts.h"
 #include "sink_pipe.h"
 
-enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3, TAG_TASK = 4, TAG_FACTS = 5 };
+enum { TAG_DPCISR = 1, TAG_CPU_SAMPLE = 2, TAG_WARNING = 3, TAG_TASK = 4, TAG_FACTS = 5,
+       TAG_FACT_ADDS = 6, TAG_FACTS_FLUSH = 7 };
 
 struct rec_head {
 	uint32_t tag, size; /* size of the whole record, header included, multiple of 8 */
@@ -30,6 +34,8 @@ struct sink_pipe {
 	int free_list[SINK_PIPE_BLOCKS], free_n;
 	int busy, stop;
 	int err; /* first negative value from the real sink */
+	struct etl_slicefacts fold; /* the store thread's fact maps (etl_slicefacts.h) */
+	struct ingest_sink fold_out; /* where fold emits: fold_emit */
 	/* the producer's own */
 	int cur; /* block being filled, -1 = none */
 	size_t cur_used;
@@ -47,6 +53,26 @@ static uint8_t *block(struct sink_pipe *p, int b)
 }
 
 /* ---- the store thread ---- */
+
+/* Facts per TAG_FACTS record: what fits in a block after its header and count. */
+#define FACTS_PER_RECORD ((SINK_PIPE_BLOCK - sizeof(struct rec_head) - 8) / sizeof(struct sink_slice_fact))
+
+/* The store thread's maps emit in batches of at most FACTS_PER_RECORD, as the parser's
+ * did through TAG_FACTS records: the store packs each batch into its own blobs
+ * (db/db_factblob.h), so the run file stays the same, blob for blob. */
+static int fold_emit(void *ud, const struct sink_slice_fact *f, size_t n)
+{
+	struct sink_pipe *p = ud;
+	while (n) {
+		size_t k = n < FACTS_PER_RECORD ? n : FACTS_PER_RECORD;
+		int rc = p->down->slice_facts(p->down->ud, f, k);
+		if (rc < 0)
+			return rc;
+		f += k;
+		n -= k;
+	}
+	return 0;
+}
 
 static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
 {
@@ -83,6 +109,13 @@ static int store_block(struct sink_pipe *p, const uint8_t *q, size_t n)
 			uint64_t k;
 			memcpy(&k, body, sizeof k);
 			rc = d->slice_facts(d->ud, (const struct sink_slice_fact *)(body + 8), (size_t)k);
+		} else if (h.tag == TAG_FACT_ADDS) {
+			uint64_t k;
+			memcpy(&k, body, sizeof k);
+			rc = etl_slicefacts_fold(&p->fold, (const struct sink_slice_fact *)(body + 8),
+						 (size_t)k);
+		} else if (h.tag == TAG_FACTS_FLUSH) {
+			rc = etl_slicefacts_flush(&p->fold);
 		} else if (h.tag == TAG_WARNING) {
 			struct warn_head w;
 			memcpy(&w, body, sizeof w);
@@ -313,6 +346,7 @@ static int up_restart(void *ud)
 {
 	PIPE(ud);
 	CATCH_UP();
+	etl_slicefacts_forget(&p->fold); /* the store thread is idle: caught up */
 	return direct_result(p, d->restart(d->ud));
 }
 
@@ -363,14 +397,12 @@ DIRECT(flt_slow, struct sink_flt_slow)
  * thousand facts, so rarely). */
 /* Facts are queued like samples (a batch in block-sized records: a count, then the facts),
  * so the store thread writes them while the parser goes on. */
-static int up_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
+static int queue_facts(struct sink_pipe *p, uint32_t tag, const struct sink_slice_fact *f,
+		       size_t n)
 {
-	PIPE(ud);
-	(void)d;
-	const size_t per = (SINK_PIPE_BLOCK - sizeof(struct rec_head) - 8) / sizeof *f;
 	while (n) {
-		size_t k = n < per ? n : per;
-		uint8_t *w = reserve_rec(p, TAG_FACTS, round8(sizeof(struct rec_head) + 8 + k * sizeof *f));
+		size_t k = n < FACTS_PER_RECORD ? n : FACTS_PER_RECORD;
+		uint8_t *w = reserve_rec(p, tag, round8(sizeof(struct rec_head) + 8 + k * sizeof *f));
 		if (!w)
 			return p->seen_err;
 		uint64_t k64 = k;
@@ -380,6 +412,30 @@ static int up_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
 		n -= k;
 	}
 	return 0;
+}
+
+static int up_slice_facts(void *ud, const struct sink_slice_fact *f, size_t n)
+{
+	PIPE(ud);
+	(void)d;
+	return queue_facts(p, TAG_FACTS, f, n);
+}
+
+/* Contributions are queued the same way and added up by the store thread (`fold`), so the
+ * parser's thread spends no time in the fact maps. */
+static int up_slice_fact_adds(void *ud, const struct sink_slice_fact *c, size_t n)
+{
+	PIPE(ud);
+	(void)d;
+	return queue_facts(p, TAG_FACT_ADDS, c, n);
+}
+
+static int up_slice_facts_flush(void *ud)
+{
+	PIPE(ud);
+	(void)d;
+	uint8_t *w = reserve_rec(p, TAG_FACTS_FLUSH, sizeof(struct rec_head));
+	return w ? 0 : p->seen_err;
 }
 
 struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
@@ -394,6 +450,12 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 	}
 	p->down = down;
 	p->cur = -1;
+	/* no memory for the store thread's maps: the parser adds facts up itself */
+	p->fold_out = (struct ingest_sink){.ud = p, .slice_facts = fold_emit};
+	int fold = down->slice_facts && !down->slice_fact_adds &&
+		   etl_slicefacts_init(&p->fold, &p->fold_out) == 0;
+	if (!fold)
+		etl_slicefacts_free(&p->fold);
 	for (int i = 0; i < SINK_PIPE_BLOCKS; i++)
 		p->free_list[p->free_n++] = i;
 	p->up = (struct ingest_sink){
@@ -421,6 +483,8 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		.flt_row = down->flt_row ? up_flt_row : NULL,
 		.flt_slow = down->flt_slow ? up_flt_slow : NULL,
 		.slice_facts = down->slice_facts ? up_slice_facts : NULL,
+		.slice_fact_adds = fold ? up_slice_fact_adds : NULL,
+		.slice_facts_flush = fold ? up_slice_facts_flush : NULL,
 		.module_update = down->module_update ? up_module_update : NULL,
 		.restart = down->restart ? up_restart : NULL,
 	};
@@ -431,6 +495,7 @@ struct sink_pipe *sink_pipe_new(const struct ingest_sink *down)
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->filled);
 		pthread_cond_destroy(&p->freed);
+		etl_slicefacts_free(&p->fold);
 		free(p->mem);
 		free(p);
 		return NULL;
@@ -461,6 +526,7 @@ void sink_pipe_free(struct sink_pipe *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->filled);
 	pthread_cond_destroy(&p->freed);
+	etl_slicefacts_free(&p->fold);
 	free(p->mem);
 	free(p);
 }

@@ -24,6 +24,10 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 	f->pieces_left = ETL_SLICEFACTS_PIECES;
 	if (!f->sink)
 		return 0;
+	if (sink->slice_fact_adds && sink->slice_facts_flush) {
+		f->batch = malloc(ETL_SLICEFACTS_BATCH * sizeof *f->batch);
+		return f->batch ? 0 : -1;
+	}
 	int rc = map_init(&f->map);
 	rc |= map_init(&f->roll);
 	rc |= map_init(&f->whole);
@@ -35,6 +39,7 @@ void etl_slicefacts_free(struct etl_slicefacts *f)
 	map_free(&f->map);
 	map_free(&f->roll);
 	map_free(&f->whole);
+	free(f->batch);
 	memset(f, 0, sizeof *f);
 }
 
@@ -126,8 +131,26 @@ static int flush_map(struct etl_slicefacts *f, struct etl_slicefacts_map *map)
 	return f->rc;
 }
 
+/* Pass the batch of contributions on (forwarding mode). */
+static int send_batch(struct etl_slicefacts *f)
+{
+	if (f->rc < 0 || !f->batch_n)
+		return f->rc;
+	int rc = f->sink->slice_fact_adds(f->sink->ud, f->batch, f->batch_n);
+	f->batch_n = 0;
+	if (rc < 0)
+		f->rc = rc;
+	return f->rc;
+}
+
 int etl_slicefacts_flush(struct etl_slicefacts *f)
 {
+	if (f->batch) {
+		if (send_batch(f) < 0)
+			return f->rc;
+		int rc = f->sink->slice_facts_flush(f->sink->ud);
+		return rc < 0 ? (f->rc = rc) : 0;
+	}
 	if (flush_map(f, &f->map) < 0 || flush_map(f, &f->roll) < 0)
 		return f->rc;
 	return flush_map(f, &f->whole);
@@ -168,7 +191,42 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 	int64_t s = t_ns > 0 ? t_ns / SINK_FACT_SLICE_NS : 0;
 	struct sink_slice_fact k = {domain, cpu, s > UINT32_MAX ? UINT32_MAX : (uint32_t)s,
 				    pid, tid, key, 0, 0, 0, 0};
+	if (f->batch) {
+		k.n = n;
+		k.m = m;
+		k.ns = ns;
+		k.bytes = bytes;
+		f->batch[f->batch_n++] = k;
+		return f->batch_n < ETL_SLICEFACTS_BATCH ? 0 : send_batch(f);
+	}
 	return map_add(f, &f->map, &k, n, m, ns, bytes) < 0 ? f->rc : 0;
+}
+
+int etl_slicefacts_fold(struct etl_slicefacts *f, const struct sink_slice_fact *c, size_t n)
+{
+	if (!f->sink || f->batch)
+		return f->rc;
+	for (size_t i = 0; i < n && f->rc >= 0; i++) {
+		struct sink_slice_fact k = c[i];
+		k.n = k.m = k.ns = k.bytes = 0;
+		map_add(f, &f->map, &k, c[i].n, c[i].m, c[i].ns, c[i].bytes);
+	}
+	return f->rc;
+}
+
+static void map_forget(struct etl_slicefacts_map *m)
+{
+	if (m->slot)
+		memset(m->slot, 0, ETL_SLICEFACTS_CAP * sizeof *m->slot);
+	m->n = 0;
+}
+
+void etl_slicefacts_forget(struct etl_slicefacts *f)
+{
+	map_forget(&f->map);
+	map_forget(&f->roll);
+	map_forget(&f->whole);
+	f->batch_n = 0;
 }
 
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,

@@ -30,7 +30,14 @@
  * them up). Negative times count in slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
  * all; past that (only damaged times reach it) a span counts whole in its first slice and
- * spans_lumped says how many did. */
+ * spans_lumped says how many did.
+ *
+ * Where the adding up runs: when the sink offers slice_fact_adds (sink_pipe.h), the
+ * parser's etl_slicefacts holds no maps, only a batch of ETL_SLICEFACTS_BATCH
+ * contributions passed on as it fills (and at a flush, before slice_facts_flush); the
+ * pipe's store thread adds them up with etl_slicefacts_fold in a map set of its own. Its
+ * maps see the same contributions in the same order and fill and flush at the same
+ * points, so the sink receives the same batches either way. */
 #ifndef ETLSCOPE_ETL_SLICEFACTS_H
 #define ETLSCOPE_ETL_SLICEFACTS_H
 
@@ -41,6 +48,7 @@
 #define ETL_SLICEFACTS_CAP (1u << 16)
 #define ETL_SLICEFACTS_REGIONS 8u /* of the slot table, by slice (etl_slicefacts.c slot_of) */
 #define ETL_SLICEFACTS_PIECES (1ull << 24)
+#define ETL_SLICEFACTS_BATCH 2048u /* contributions passed to slice_fact_adds at once */
 enum { SINK_FACT_RUNNING = 0, SINK_FACT_READY = 1, SINK_FACT_WAITING = 2,
        SINK_FACT_READY_DPC = 3 };
 
@@ -59,6 +67,8 @@ struct etl_slicefacts {
 	struct etl_slicefacts_map map;  /* 100 ms keys */
 	struct etl_slicefacts_map roll; /* the per-second rollup keys */
 	struct etl_slicefacts_map whole; /* the whole-trace rollup keys */
+	struct sink_slice_fact *batch;  /* non-NULL: contributions go to sink->slice_fact_adds */
+	size_t batch_n;
 	uint64_t pieces_left, spans_lumped;
 	int rc;                         /* first negative sink value, then no more calls */
 };
@@ -73,7 +83,13 @@ int etl_slicefacts_add(struct etl_slicefacts *f, uint8_t domain, int64_t t_ns, u
 /* Add ns of [from, to) split over the slices it covers, n on the first piece. */
 int etl_slicefacts_span(struct etl_slicefacts *f, uint8_t domain, int64_t from, int64_t to,
 			uint16_t cpu, uint32_t pid, uint32_t tid, uint64_t key, uint64_t n);
-/* Emit what is held and empty the maps. 0 or the sink's negative value. */
+/* Emit what is held and empty the maps (or pass the batch on, then slice_facts_flush).
+ * 0 or the sink's negative value. */
 int etl_slicefacts_flush(struct etl_slicefacts *f);
+/* Add n contributions made by another etl_slicefacts (the key fields say where, n, m, ns
+ * and bytes how much): the store side of slice_fact_adds. 0 or the sink's negative value. */
+int etl_slicefacts_fold(struct etl_slicefacts *f, const struct sink_slice_fact *c, size_t n);
+/* Empty the maps without emitting them (the sink forgot the parse: sink restart). */
+void etl_slicefacts_forget(struct etl_slicefacts *f);
 
 #endif

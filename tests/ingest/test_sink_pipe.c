@@ -1,6 +1,7 @@
 /* test_sink_pipe.c — the threaded sink wrapper delivers exactly what the parser sent, in
  * order, with module ids from the real sink; large records take the direct path; the
- * real sink's first error comes back to the parser and nothing is stored after it. */
+ * real sink's first error comes back to the parser and nothing is stored after it; fact
+ * contributions are added up on the store thread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,8 +190,82 @@ static void test_absent_callbacks_stay_absent(void **state)
 	assert_null(k->counter);
 	assert_null(k->dpcisr_bucket);
 	assert_non_null(k->dpcisr);
+	assert_null(k->slice_fact_adds); /* no slice_facts below: nothing to add up for */
+	assert_null(k->slice_facts_flush);
 	assert_int_equal(sink_pipe_finish(p), 0);
 	sink_pipe_free(p);
+}
+
+static int r_facts(void *ud, const struct sink_slice_fact *f, size_t n)
+{
+	int rc = add(ud, "batch %zu", n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = add(ud, "facts %u %u %u %u %u %llu %llu %llu %llu %llu", f[i].domain, f[i].slice,
+			 f[i].cpu, f[i].pid, f[i].tid, (unsigned long long)f[i].key,
+			 (unsigned long long)f[i].n, (unsigned long long)f[i].m,
+			 (unsigned long long)f[i].ns, (unsigned long long)f[i].bytes);
+	return rc;
+}
+
+static int r_restart(void *ud)
+{
+	return add(ud, "restart");
+}
+
+/* Contributions handed to the pipe are added up on its store thread: the real sink gets
+ * per key the sums, 100 ms keys first, then the per-second and whole-trace rollups
+ * (domain + 16, + 32), each batch in key order; a restart forgets what came before it. */
+static void test_fact_contributions_added_up(void **state)
+{
+	(void)state;
+	/* domain 1 (syscalls), pid 7, tid 70, key 5; {domain, cpu, slice, pid, tid, key, n, m,
+	 * ns, bytes} */
+	static const struct sink_slice_fact before_restart[] = {{1, 2, 5, 7, 70, 9, 4, 0, 40, 0}};
+	static const struct sink_slice_fact adds[] = {
+		{1, 1, 3, 7, 70, 5, 1, 0, 100, 0},
+		{1, 1, 3, 7, 70, 5, 2, 0, 50, 0},
+		{1, 0, 12, 7, 70, 5, 1, 0, 10, 0},
+	};
+	/* by hand: slice 3 CPU 1 holds 1 + 2 calls, 100 + 50 ns; slice 12 is second 1 */
+	static const char *const want[] = {
+		"batch 2",
+		"facts 1 3 1 7 70 5 3 0 150 0",
+		"facts 1 12 0 7 70 5 1 0 10 0",
+		"batch 2",
+		"facts 17 0 1 7 70 5 3 0 150 0",
+		"facts 17 1 0 7 70 5 1 0 10 0",
+		"batch 2",
+		"facts 33 0 0 7 70 5 1 0 10 0",
+		"facts 33 0 1 7 70 5 3 0 150 0",
+	};
+	static const struct {
+		int restart;
+	} cases[] = {{0}, {1}};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		struct rec r = {0};
+		struct ingest_sink q = {.ud = &r, .slice_facts = r_facts, .restart = r_restart};
+		struct sink_pipe *p = sink_pipe_new(&q);
+		assert_non_null(p);
+		const struct ingest_sink *k = sink_pipe_sink(p);
+		assert_non_null(k->slice_fact_adds);
+		assert_non_null(k->slice_facts_flush);
+		if (cases[c].restart) {
+			assert_int_equal(k->slice_fact_adds(k->ud, before_restart, 1), 0);
+			assert_int_equal(k->restart(k->ud), 0);
+		}
+		assert_int_equal(k->slice_fact_adds(k->ud, adds, 2), 0);
+		assert_int_equal(k->slice_fact_adds(k->ud, adds + 2, 1), 0);
+		assert_int_equal(k->slice_facts_flush(k->ud), 0);
+		assert_int_equal(sink_pipe_finish(p), 0);
+		sink_pipe_free(p);
+		size_t skip = cases[c].restart ? 1 : 0;
+		if (skip)
+			assert_string_equal(r.lines[0], "restart");
+		assert_int_equal(r.n, skip + sizeof want / sizeof want[0]);
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+			assert_string_equal(r.lines[skip + i], want[i]);
+		rec_free(&r);
+	}
 }
 
 int main(void)
@@ -199,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_same_records_in_order),
 		cmocka_unit_test(test_first_error_returns),
 		cmocka_unit_test(test_absent_callbacks_stay_absent),
+		cmocka_unit_test(test_fact_contributions_added_up),
 	};
 	return cmocka_run_group_tests_name("sink_pipe", tests, NULL, NULL);
 }
