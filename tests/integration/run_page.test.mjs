@@ -28,8 +28,10 @@ async function page(runId) {
   return { status: res.status, csp: res.headers.get('content-security-policy'), html, hidden: !!panel[1], cls: verdict[1], inner: verdict[2] };
 }
 const unescape = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-const storeDoc = (doc) => execFileSync('sqlite3', [runFile(srv.dir, srv.db, id),
-  `UPDATE run_findings SET doc = '${JSON.stringify(doc).replace(/'/g, "''")}'`]);
+// the server may still be reading the run file (e.g. warming it after publishing): wait for its lock
+const sql = (stmt) => execFileSync('sqlite3', ['-cmd', '.timeout 30000', runFile(srv.dir, srv.db, id), stmt]);
+const storeDoc = (doc) => sql(
+  `UPDATE run_findings SET doc = '${JSON.stringify(doc).replace(/'/g, "''")}'`);
 
 test('the run page carries the stored verdict, the findings panel shown', async () => {
   const p = await page(id); // first: the findings were stored when the run was published
@@ -55,7 +57,7 @@ test('a verdict with markup in it is escaped; a severity that is not a word is n
 });
 
 test('no stored findings, or no such run: the page as embedded', async () => {
-  execFileSync('sqlite3', [runFile(srv.dir, srv.db, id), 'DELETE FROM run_findings']);
+  sql('DELETE FROM run_findings');
   let p = await page(id);
   assert.equal(p.status, 200);
   assert.equal(p.hidden, true);
