@@ -157,31 +157,49 @@ static void *writer_run(void *arg)
 	return NULL;
 }
 
-/* A spool file and a growing upload over it, its writer started; *f the reader's FILE. */
-static struct ingest_grow *upload_start(struct writer *w, pthread_t *t, char *path,
-					const uint8_t *img, size_t len, int announce, int fail,
-					FILE **f)
+/* A spool file, a growing upload over it (g; f the reader's FILE) and its writer thread. */
+struct upload {
+	struct writer w;
+	pthread_t t;
+	int joined;
+	char path[64];
+	FILE *f;
+	struct ingest_grow *g;
+};
+
+/* Starts u: img[0, len) written by the thread, the length announced or not, ending by
+ * failing when fail is set. */
+static void upload_start(struct upload *u, const uint8_t *img, size_t len, int announce,
+			 int fail)
 {
-	strcpy(path, "/tmp/etl_walker_growXXXXXX");
-	int fd = mkstemp(path);
+	strcpy(u->path, "/tmp/etl_walker_growXXXXXX");
+	int fd = mkstemp(u->path);
 	assert_true(fd >= 0);
-	struct ingest_grow *g = ingest_grow_new(announce ? (int64_t)len : -1);
-	assert_non_null(g);
-	*f = ingest_grow_open(g, path);
-	assert_non_null(*f);
-	*w = (struct writer){.fd = fd, .img = img, .len = len, .step = 1000, .fail = fail,
-			     .g = g};
-	assert_int_equal(pthread_create(t, NULL, writer_run, w), 0);
-	return g;
+	u->g = ingest_grow_new(announce ? (int64_t)len : -1);
+	assert_non_null(u->g);
+	u->f = ingest_grow_open(u->g, u->path);
+	assert_non_null(u->f);
+	u->w = (struct writer){.fd = fd, .img = img, .len = len, .step = 1000, .fail = fail,
+			       .g = u->g};
+	u->joined = 0;
+	assert_int_equal(pthread_create(&u->t, NULL, writer_run, &u->w), 0);
 }
 
-static void upload_done(struct writer *w, pthread_t t, const char *path, FILE *f)
+/* Waits for the writer to have ended the upload (once). */
+static void upload_join(struct upload *u)
 {
-	pthread_join(t, NULL);
-	fclose(f);
-	close(w->fd);
-	unlink(path);
-	ingest_grow_unref(w->g);
+	if (!u->joined)
+		pthread_join(u->t, NULL);
+	u->joined = 1;
+}
+
+static void upload_done(struct upload *u)
+{
+	upload_join(u);
+	fclose(u->f);
+	close(u->w.fd);
+	unlink(u->path);
+	ingest_grow_unref(u->g);
 }
 
 /* Every layout, walked while its upload is written (Content-Length announced or not): the
@@ -193,20 +211,16 @@ static void test_growing_upload_alike(void **state)
 		for (int announce = 0; announce < 2; announce++) {
 			static uint8_t img[64 * 1024];
 			const struct layout *L = &layouts[c];
-			size_t len = image(img, L->sizes, L->n, L->keep);
-			struct writer w;
-			pthread_t t;
-			char path[64];
-			FILE *f;
-			struct ingest_grow *g = upload_start(&w, &t, path, img, len, announce, 0, &f);
+			struct upload u;
+			upload_start(&u, img, image(img, L->sizes, L->n, L->keep), announce, 0);
 			print_message("case %s (%s)\n", L->name, announce ? "announced" : "chunked");
 			struct etl_walker probe;
-			etl_walker_init_grow(&probe, f, g);
+			etl_walker_init_grow(&probe, u.f, u.g);
 			assert_int_equal(probe.fd, -1); /* read by ingest_grow_pread, not stdio */
-			assert_ptr_equal(probe.grow, g);
+			assert_ptr_equal(probe.grow, u.g);
 			etl_walker_free(&probe);
-			assert_int_equal(walk(f, g, L->sizes, L->whole, L->cut), L->end);
-			upload_done(&w, t, path, f);
+			assert_int_equal(walk(u.f, u.g, L->sizes, L->whole, L->cut), L->end);
+			upload_done(&u);
 		}
 	}
 }
@@ -222,21 +236,18 @@ static void test_grow_pread_every_offset(void **state)
 		static uint8_t img[64 * 1024], got[64 * 1024];
 		const struct layout *L = &layouts[c];
 		size_t len = image(img, L->sizes, L->n, L->keep);
-		struct writer w;
-		pthread_t t;
-		char path[64];
-		FILE *f;
-		struct ingest_grow *g = upload_start(&w, &t, path, img, len, (int)(c & 1), 0, &f);
+		struct upload u;
+		upload_start(&u, img, len, (int)(c & 1), 0);
 		for (size_t off = 0; off <= len + 10; off += 331) {
 			for (size_t j = 0; j < sizeof lens / sizeof *lens; j++) {
 				size_t want = off >= len ? 0 : len - off < lens[j] ? len - off : lens[j];
-				int64_t n = ingest_grow_pread(g, got, lens[j], (int64_t)off);
+				int64_t n = ingest_grow_pread(u.g, got, lens[j], (int64_t)off);
 				assert_int_equal(n, (int64_t)want);
 				if (memcmp(got, img + off, want) != 0)
 					fail_msg("%s: %zu bytes at %zu differ", L->name, lens[j], off);
 			}
 		}
-		upload_done(&w, t, path, f);
+		upload_done(&u);
 	}
 }
 
@@ -246,25 +257,18 @@ static void test_grow_failed_upload(void **state)
 	(void)state;
 	static uint8_t img[64 * 1024], got[16];
 	const uint32_t sizes[] = {4096, 4096};
-	size_t len = image(img, sizes, 2, 4096 + 100);
-	struct writer w;
-	pthread_t t;
-	char path[64];
-	FILE *f;
-	struct ingest_grow *g = upload_start(&w, &t, path, img, len, 0, 1, &f);
-	pthread_join(t, NULL);
+	struct upload u;
+	upload_start(&u, img, image(img, sizes, 2, 4096 + 100), 0, 1);
+	upload_join(&u);
 	errno = 0;
-	assert_int_equal(ingest_grow_pread(g, got, sizeof got, 0), -1);
+	assert_int_equal(ingest_grow_pread(u.g, got, sizeof got, 0), -1);
 	assert_int_equal(errno, EIO);
 	struct etl_walker wk;
 	struct etl_buffer b;
-	etl_walker_init_grow(&wk, f, g);
+	etl_walker_init_grow(&wk, u.f, u.g);
 	assert_int_equal(etl_walker_next(&wk, &b), ETL_WALK_EIO);
 	etl_walker_free(&wk);
-	fclose(f);
-	close(w.fd);
-	unlink(path);
-	ingest_grow_unref(g);
+	upload_done(&u);
 }
 
 int main(void)
