@@ -70,7 +70,7 @@
     d.series.forEach((s, row) => s.mean.forEach((v, k) => data.push({ x: d.t[k] + step / 2, y: labels[row], v, cpu: s.cpu })));
     const cfg = view.heatmap({
       label: d.counter, t: d.t, step, labels, data, max, box: $('heat-box'),
-      tooltipLabel: (it) => `${d.counter}: ${isPct ? fmt.pct(it.raw.v) : fmt.number(it.raw.v)}`,
+      tooltipLabel: (c) => `${d.counter}: ${isPct ? fmt.pct(c.v) : fmt.number(c.v)}`,
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('cpu-heat'), cfg);

@@ -299,7 +299,7 @@
     }));
     const heat = view.heatmap({
       label: 'DPC+ISR share', t: d.t, step, labels, data, max, tickFont: { size: 10 }, box: $('dpc-heat-box'), yWidth: Y_WIDTH,
-      tooltipLabel: (it) => [`DPC ${pct(it.raw.dpc)} + ISR ${pct(it.raw.isr)} of the CPU`, `slice ${ms(step)}`],
+      tooltipLabel: (c) => [`DPC ${pct(c.dpc)} + ISR ${pct(c.isr)} of the CPU`, `slice ${ms(step)}`],
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
@@ -325,10 +325,18 @@
   // are shown (run.js), so reading it there lays out only what is already on screen; reading
   // this panel's own box after it is shown forced a layout of the whole page (~140 ms) before
   // the panel's first requests went out. The heatmap box spans its card's content box, the
-  // same width on every card.
+  // same width on every card. Read once, and again only after the window was resized: every
+  // later view (init once the panels are shown, a zoom, a filter) asked for it while the
+  // page had changed since its last layout, and reading it forced a layout of the whole
+  // page (~180 ms a visit in a CPU profile, bench/README.md h-heatmap).
+  let cardWidth = null;
+  window.addEventListener('resize', () => { cardWidth = null; });
   function heatWidth() {
-    const card = $('meta'), cs = getComputedStyle(card);
-    return card.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    if (cardWidth === null) {
+      const card = $('meta'), cs = getComputedStyle(card);
+      cardWidth = card.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    }
+    return cardWidth;
   }
 
   function viewUrls() {

@@ -156,7 +156,7 @@
   // the findings are on screen, so their charts do not hold the main thread before it; a
   // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
   // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
-  // Chart.js, its matrix plugin and d3 (the flame graph), preloaded by the page
+  // Chart.js and d3 (the flame graph), preloaded by the page
   // (data-late-script), run in order once the verdict is drawn; resolves when all have run
   // (or failed to load: the panels then say what failed, as they do for a failed request).
   function lateScripts() {
@@ -164,7 +164,7 @@
     return Promise.allSettled(links.map((l) => new Promise((resolve, reject) => {
       const s = document.createElement('script');
       s.src = l.href;
-      s.async = false; // in the links' order: the plugin needs Chart
+      s.async = false; // in the links' order: the flame graph needs d3-selection
       s.onload = resolve;
       s.onerror = () => reject(new Error(`cannot load ${l.href}`));
       document.head.append(s);

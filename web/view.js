@@ -78,59 +78,45 @@ const view = {
     node.replaceChildren(...parts);
   },
 
-  // A CPU × time heatmap (chartjs-chart-matrix): one row per label, one cell per slice of
-  // width step ms; cells are {x: slice middle, y: row label, v, cpu, …}, coloured v / max.
+  // A CPU × time heatmap: one row per label, one cell per slice of width step ms; cells are
+  // {x: slice middle, y: row label, v, cpu, …}, coloured v / max.
   // With its box, the box grows (up to 640 px) so that every CPU gets a label; past that
   // every k-th CPU is labelled and the axis title says so. yWidth fixes the y axis width
   // (so that charts stacked under it share the x axis pixel for pixel).
   // Callers pass a fixed max (100 % of a CPU for shares), not the largest value shown, so
   // a healthy trace stays pale instead of its busiest slice turning red.
-  // The cells are painted by the heatCells plugin, one fillRect each in its colour computed
-  // once here; the matrix elements keep only their geometry (tooltips, hit tests) and plain,
-  // shared options: a scriptable colour was resolved by Chart.js for each of thousands of
-  // cells on every update, most of the DPC/ISR panel's drawing time (bench/README.md).
+  // The chart's one dataset is of the 'heatGrid' type (heatGridRegister): it keeps the cells
+  // in dataset.cells and holds no data points, so Chart.js builds no element per cell; the
+  // heatCells plugin paints every cell in one pass, in its colour computed once here, and
+  // the 'heatCell' interaction mode finds the cell under the pointer for the tooltip.
+  // chartjs-chart-matrix built, updated and kept one element per CPU × slice cell only for
+  // the tooltip's hit test: most of the DPC/ISR panel's drawing time (bench/README.md).
+  // tooltipLabel(cell) gives the tooltip's lines for a cell.
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
-    const n = t.length;
+    view.heatGridRegister(window.Chart);
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
-    // Cell width and height are plain numbers set from the chart area once per layout
-    // (before the cells are updated): as scriptable options they were resolved for each of
-    // thousands of cells, most of the heatmap's drawing time (bench/README.md).
-    const cellSize = {
-      id: 'heatCellSize',
-      afterLayout(chart) {
-        const a = chart.chartArea, ds = chart.data.datasets[0];
-        ds.width = a.width / Math.max(n, 1) + 0.5;
-        ds.height = a.height / Math.max(labels.length, 1) + 0.5;
-      },
-    };
     const colors = data.map((d) => view.heatColor(d.v !== null ? d.v / max : null));
     const heatCells = {
       id: 'heatCells',
       beforeDatasetsDraw(chart) {
-        const a = chart.chartArea, ctx = chart.ctx, cells = chart.getDatasetMeta(0).data;
+        const a = chart.chartArea, ctx = chart.ctx, g = view.heatGeometry(chart);
+        if (!g) return;
+        const { cells, rowOf } = g.ds;
         ctx.save();
         ctx.beginPath();
         ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
         ctx.clip();
         for (let i = 0; i < cells.length; i++) {
-          const c = cells[i];
           ctx.fillStyle = colors[i];
-          ctx.fillRect(c.x, c.y, c.width, c.height);
+          ctx.fillRect(g.p0 + g.kx * (cells[i].x - g.half - g.v0), g.top[rowOf[i]], g.w, g.h + 0.5);
         }
         ctx.restore();
-        return false; // the cells are drawn: the matrix elements are not
       },
     };
     return {
-      type: 'matrix',
-      plugins: [cellSize, heatCells],
-      data: { datasets: [{
-        label, data,
-        backgroundColor: 'transparent', // painted by heatCells
-        borderWidth: 0,
-        width: 1,
-        height: 1,
-      }] },
+      type: 'heatGrid',
+      plugins: [heatCells],
+      data: { datasets: [{ type: 'heatGrid', label, data: [], cells: data, labels, step, colors }] },
       options: {
         animation: false, maintainAspectRatio: false,
         scales: {
@@ -139,15 +125,92 @@ const view = {
             ticks: { autoSkip: false, font: tickFont, callback: (v, i) => (i % every === 0 ? labels[i] : '') },
             title: { display: every > 1, text: `every ${every === 2 ? '2nd' : every === 3 ? '3rd' : `${every}th`} CPU labelled` } }, view.fixedWidth(yWidth)),
         },
+        interaction: { mode: 'heatCell', intersect: true },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: {
-            title: (it) => (it.length ? `CPU ${it[0].raw.cpu} · ${es.fmtTime(it[0].raw.x - step / 2, true)}` : ''),
-            label: tooltipLabel,
+            title: (it) => (it.length ? `CPU ${data[it[0].dataIndex].cpu} · ${es.fmtTime(data[it[0].dataIndex].x - step / 2, true)}` : ''),
+            label: (it) => tooltipLabel(data[it.dataIndex]),
             labelColor: (it) => ({ borderColor: '#6b7280', backgroundColor: colors[it.dataIndex] }),
           } },
         },
       },
+    };
+  },
+
+  // Where a heatGrid chart's cells are, from its scales (linear in x, one row per label):
+  // the pixel of value v is p0 + kx × (v − v0), v0 the axis's start (getPixelForValue
+  // clamps far values to ±32768 px, so the line is fixed by the axis's ends, not by 0 and
+  // 1 ms since 1970); a cell of row r spans kx × step wide from its
+  // start (its middle − half) and h tall from top[r] (the row's middle on the y axis − h/2).
+  // Null when there is nothing to draw.
+  heatGeometry(chart) {
+    const meta = chart.getDatasetMeta(0), ds = chart.data.datasets[0], a = chart.chartArea;
+    if (!meta || meta.type !== 'heatGrid' || !ds.labels.length || !a) return null;
+    const x = chart.scales.x, v0 = x.min, p0 = x.getPixelForValue(v0);
+    const kx = x.max > v0 ? (x.getPixelForValue(x.max) - p0) / (x.max - v0) : 0;
+    if (!ds.rowOf) {
+      const row = new Map(ds.labels.map((l, i) => [l, i]));
+      ds.rowOf = Int32Array.from(ds.cells, (c) => row.get(c.y));
+    }
+    const h = (a.bottom - a.top) / ds.labels.length;
+    const top = Float64Array.from(ds.labels, (l, r) => chart.scales.y.getPixelForValue(r) - h / 2);
+    return { ds, v0, p0, kx, half: ds.step / 2, w: kx * ds.step + 0.5, h, top };
+  },
+
+  // Registers, once per Chart.js, what heatmap needs: the 'heatGrid' chart and dataset type
+  // (its cells stay in dataset.cells; Chart.js asks it for data limits and a cell's value)
+  // and the 'heatCell' interaction mode (the cell under the pointer, if any).
+  heatGridRegister(Chart) {
+    if (Chart.registry.controllers.get('heatGrid')) return;
+    class HeatGrid extends Chart.DatasetController {
+      static id = 'heatGrid';
+      static defaults = { datasetElementType: false, dataElementType: 'bar' };
+      static overrides = {};
+      update() {}
+      getParsed(i) {
+        const c = this.getDataset().cells[i];
+        return c ? { x: c.x, y: c.v } : undefined;
+      }
+      getLabelAndValue(i) {
+        const c = this.getDataset().cells[i];
+        return { label: c ? c.y : '', value: c ? String(c.v) : '' };
+      }
+      // x: the cells' span; y: the rows (the category scale takes its labels)
+      getMinMax(scale) {
+        const d = this.getDataset(), n = d.cells.length;
+        if (!n) return { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY };
+        if (scale.axis === 'y') return { min: 0, max: d.labels.length - 1 };
+        let min = Number.POSITIVE_INFINITY, max = Number.NEGATIVE_INFINITY;
+        for (const c of d.cells) { min = Math.min(min, c.x - d.step / 2); max = Math.max(max, c.x + d.step / 2); }
+        return { min, max };
+      }
+    }
+    Chart.register(HeatGrid);
+    // The cell whose row and slice hold the pointer: its row from the pointer's height, then
+    // the cell of that row whose span holds the pointer's time (the row's cells in time
+    // order, as the callers give them; binary search).
+    Chart.Interaction.modes.heatCell = (chart, e) => {
+      const p = Chart.helpers.getRelativePosition(e, chart), a = chart.chartArea, g = view.heatGeometry(chart);
+      if (!g || p.x < a.left || p.x > a.right || p.y < a.top || p.y > a.bottom) return [];
+      const { cells, rowOf } = g.ds;
+      if (!g.ds.byRow) {
+        g.ds.byRow = g.ds.labels.map(() => []);
+        for (let i = 0; i < cells.length; i++) g.ds.byRow[rowOf[i]].push(i);
+      }
+      const r = Math.min(g.ds.labels.length - 1, Math.max(0, Math.round(chart.scales.y.getValueForPixel(p.y))));
+      const v = g.v0 + (p.x - g.p0) / g.kx, row = g.ds.byRow[r];
+      let lo = 0, hi = row.length - 1;
+      while (lo <= hi) {
+        const m = (lo + hi) >> 1, c = cells[row[m]];
+        if (v < c.x - g.half) hi = m - 1;
+        else if (v >= c.x + g.half) lo = m + 1;
+        else {
+          const x = g.p0 + g.kx * (c.x - g.v0), y = g.top[r] + g.h / 2;
+          return [{ datasetIndex: 0, index: row[m], element: { x, y, hasValue: () => true, tooltipPosition: () => ({ x, y }) } }];
+        }
+      }
+      return [];
     };
   },
 

@@ -82,24 +82,61 @@ test('the histogram is drawn with the guideline; the DPC/ISR toggle moves it to 
   const facts = await page.textContent('#trace-facts');
   assert.match(facts, /64-bit/);
   assert.match(facts, /dpc, interrupt/);
-  // The heatmap is coloured on the fixed 0–100 % scale with the 50 % limit marked: its
-  // busiest cell gets the colour of its own share, not the darkest red of the ramp.
+  // The heatmap's legend: the fixed 0–100 % scale with the 50 % limit marked (its cells'
+  // colours: the next test).
   await page.waitForFunction(() => window.Chart.getChart(document.getElementById('dpc-heat')));
-  // The colour is read back from the canvas pixel at the middle of that cell, as drawn.
-  const heat = await page.evaluate(() => {
-    const chart = window.Chart.getChart(document.getElementById('dpc-heat'));
-    const data = chart.data.datasets[0].data;
-    const i = data.reduce((a, b, k) => (b.v > data[a].v ? k : a), 0);
-    const cell = chart.getDatasetMeta(0).data[i], r = chart.currentDevicePixelRatio;
-    const px = chart.ctx.getImageData(Math.floor((cell.x + cell.width / 2) * r), Math.floor((cell.y + cell.height / 2) * r), 1, 1).data;
-    return { v: data[i].v, color: `rgb(${px[0]}, ${px[1]}, ${px[2]})`, want: view.heatColor(data[i].v), darkest: view.heatColor(1),
-      legend: document.getElementById('dpc-heat-legend').textContent };
-  });
-  assert.ok(heat.v > 0 && heat.v < 1, String(heat.v));
-  assert.equal(heat.color, heat.want);
-  assert.notEqual(heat.color, heat.darkest);
+  const heat = { legend: await page.textContent('#dpc-heat-legend') };
   assert.match(heat.legend, /^0 %100\.0 % of the CPU in DPCs\+ISRs .*· mark │ at 50\.0 %: saturated/);
   await page.screenshot({ path: join(srv.dir, 'dpcisr.png'), fullPage: true });
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// The heatmap's cells are painted in one pass (web/view.js, heatmap), without a Chart.js
+// element per cell. Two cells read back from the canvas, in different rows, have the
+// colours of their values in the API's JSON on the fixed 0–100 % ramp, worked out here from
+// the ramp's five stops; hovering each shows that cell's CPU, slice start and DPC/ISR shares.
+const RAMP = [[247, 251, 255], [253, 230, 138], [245, 158, 11], [220, 38, 38], [127, 29, 29]];
+function rampColor(f) {
+  const x = Math.min(1, Math.max(0, f)) * 4, i = Math.min(3, Math.floor(x)), k = x - i;
+  const c = RAMP[i].map((v, j) => Math.round(v + (RAMP[i + 1][j] - v) * k));
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+// a fraction as the panel shows it: 12.3 %, 0.05 %, 0 %
+const share = (f) => `${f === 0 ? '0' : f * 100 < 0.095 ? (f * 100).toFixed(2) : (f * 100).toFixed(1)} %`;
+
+test('the heatmap paints each cell in its value\'s colour; the tooltip names the cell under the pointer', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${srv.url}/runs/${runId}`);
+  await ready(page, null);
+  const asked = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).find((u) => /\/dpcisr\/timeline\?/.test(u)));
+  const tl = (await getJson(asked)).body;
+  // the busiest cell of all, and the busiest of a CPU ndis.sys does not run on (CPU 1)
+  const cellsOf = (row) => tl.t.map((_, i) => ({ row, i, cpu: tl.cpus[row].cpu, dpc: tl.cpus[row].dpc[i], isr: tl.cpus[row].isr[i] }));
+  const busiest = (cells) => cells.reduce((a, b) => (b.dpc + b.isr > a.dpc + a.isr ? b : a));
+  const a = busiest(tl.cpus.flatMap((_, row) => cellsOf(row)));
+  const b = busiest(cellsOf(tl.cpus.findIndex((c) => c.cpu === 1)));
+  assert.ok(a.dpc + a.isr > 0.05 && b.dpc + b.isr > 0 && a.row !== b.row, JSON.stringify([a, b]));
+  assert.notEqual(rampColor(a.dpc + a.isr), rampColor(b.dpc + b.isr));
+  await page.evaluate(() => document.getElementById('dpc-heat').scrollIntoView({ block: 'center' }));
+  for (const c of [a, b]) {
+    const at = await page.evaluate(({ row, mid }) => {
+      const chart = window.Chart.getChart(document.getElementById('dpc-heat')), r = chart.currentDevicePixelRatio;
+      const x = chart.scales.x.getPixelForValue(mid), y = chart.scales.y.getPixelForValue(row);
+      const px = chart.ctx.getImageData(Math.floor(x * r), Math.floor(y * r), 1, 1).data;
+      const box = chart.canvas.getBoundingClientRect();
+      return { color: `rgb(${px[0]}, ${px[1]}, ${px[2]})`, x: box.left + x, y: box.top + y };
+    }, { row: c.row, mid: tl.t[c.i] + tl.slice_ms / 2 });
+    assert.equal(at.color, rampColor(c.dpc + c.isr), `CPU ${c.cpu}, slice ${c.i}`);
+    await page.mouse.move(at.x, at.y);
+    const tip = await page.waitForFunction((want) => {
+      const tt = window.Chart.getChart(document.getElementById('dpc-heat')).tooltip;
+      return tt.opacity > 0 && tt.title.length && tt.title[0].startsWith(want) && { title: tt.title, body: tt.body.flatMap((x) => x.lines) };
+    }, `CPU ${c.cpu} ·`, { timeout: 5000 }).then((h) => h.jsonValue());
+    const iso = new Date(tl.t[c.i]).toISOString();
+    assert.deepEqual(tip.title, [`CPU ${c.cpu} · ${iso.slice(0, 10)} ${iso.slice(11, 23)}`]);
+    assert.equal(tip.body[0], `DPC ${share(c.dpc)} + ISR ${share(c.isr)} of the CPU`);
+  }
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
