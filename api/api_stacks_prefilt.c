@@ -12,8 +12,8 @@
  * thread, so the sums are exact (a window selects whole slices, as the walk does).
  * Frame trees, function grouping, module and tag filters, and two filters together walk.
  *
- * Memory: four bounded maps (per slice and whole run, trees and butterflies), flushed
- * whenever the slice moves on or a map fills into two bounded row buffers (trees,
+ * Memory: four bounded maps (per slice and whole run, trees and butterflies; the whole-run
+ * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map fills into two bounded row buffers (trees,
  * butterflies; api_stacks_pfsort.c), which go into the tables sorted by primary key
  * whenever they fill and at the end (inserts add to a row). */
 #include <stdlib.h>
@@ -30,7 +30,7 @@
  * PF_MAP_LOG2 and double while full: every (key, node) and butterfly row of the whole run
  * is summed in the map and inserted once, where a map of 4 Ki slots flushes again and again
  * and each flush re-inserts (upserts) the rows of the keys it met since (the busy I/O
- * trace's 10 s: 6,864 whole-run butterfly rows took ~80,000 upserts). */
+ * trace's 10 s: 91,684 inserts for 11,871 butterfly rows, 272,448 for 234,686 tree rows). */
 #ifndef PF_WHOLE_MAP_LOG2 /* a build may set it to PF_MAP_LOG2 (no growth; tests) */
 #define PF_WHOLE_MAP_LOG2 16
 #endif
