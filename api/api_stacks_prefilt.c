@@ -13,9 +13,10 @@
  * Frame trees, function grouping, module and tag filters, and two filters together walk.
  *
  * Memory: four bounded maps (per slice and whole run, trees and butterflies; the whole-run
- * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map fills into two bounded row buffers (trees,
- * butterflies; api_stacks_pfsort.c), which go into the tables sorted by primary key
- * whenever they fill and at the end (inserts add to a row). */
+ * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
+ * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which go
+ * into the tables sorted by primary key whenever they fill and at the end (inserts add to
+ * a row). */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
