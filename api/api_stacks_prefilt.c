@@ -12,10 +12,11 @@
  * thread, so the sums are exact (a window selects whole slices, as the walk does).
  * Frame trees, function grouping, module and tag filters, and two filters together walk.
  *
- * Memory: four bounded maps (per slice and whole run, trees and butterflies), flushed
- * whenever the slice moves on or a map fills into two bounded row buffers (trees,
- * butterflies; api_stacks_pfsort.c), which go into the tables sorted by primary key
- * whenever they fill and at the end (inserts add to a row). */
+ * Memory: four bounded maps (per slice and whole run, trees and butterflies; the whole-run
+ * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
+ * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which go
+ * into the tables sorted by primary key whenever they fill and at the end (inserts add to
+ * a row). */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
@@ -25,6 +26,14 @@
  * map; more keys flush more often (the inserts add up), the ingest's peak RSS stays put */
 #ifndef PF_MAP_LOG2 /* a build may lower it to flush nearly every row (tests) */
 #define PF_MAP_LOG2 12
+#endif
+/* The whole-run maps' bound (40 bytes a slot: 2.5 MiB each at 2^16). They start at
+ * PF_MAP_LOG2 and double while full: every (key, node) and butterfly row of the whole run
+ * is summed in the map and inserted once, where a map of 4 Ki slots flushes again and again
+ * and each flush re-inserts (upserts) the rows of the keys it met since (the busy I/O
+ * trace's 10 s: 91,684 inserts for 11,871 butterfly rows, 272,448 for 234,686 tree rows). */
+#ifndef PF_WHOLE_MAP_LOG2 /* a build may set it to PF_MAP_LOG2 (no growth; tests) */
+#define PF_WHOLE_MAP_LOG2 16
 #endif
 /* rows per sorted buffer (64 bytes each: 2 MiB per table); a bigger batch appends more of
  * a table at a time, but the ingest's peak RSS is within a few MB of its 64 MB budget */
@@ -136,11 +145,14 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 		       : 0;
 }
 
-/* Add n to (a, b, c) of m, flushing m (as slice) first when full: 0 or -1. */
+/* Add n to (a, b, c) of m, flushing m (as slice) first when full: 0 or -1. The whole-run
+ * maps (slice DB_STK_WHOLE) first double up to PF_WHOLE_MAP_LOG2 slots instead. */
 static int add(struct api_stk_pf *pf, struct stk_map *m, int trees, int64_t slice, uint64_t a,
 	       uint64_t b, uint64_t c, int64_t n)
 {
 	struct stk_entry *e = stk_map_get(m, a, b, c);
+	if (!e && slice == DB_STK_WHOLE)
+		e = stk_map_put_grow(m, a, b, c, PF_WHOLE_MAP_LOG2);
 	if (!e) {
 		if (stk_map_full(m) &&
 		    (trees ? flush_trees(pf, m, slice) : flush_bflies(pf, m, slice)))
