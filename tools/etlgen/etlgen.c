@@ -92,7 +92,7 @@ static uint64_t hot_address(const struct etlgen_module *m, uint32_t k, int leaf)
  * (the module's or the scenario's hot_ips), one of its hot addresses by skewed draw; else,
  * when the scenario sets frames_per_module, one of that many fixed addresses of the image
  * (real stacks repeat a bounded set of return addresses); else anywhere in the image. One
- * draw from r either way. */
+ * draw from r either way, except a hot set of one, which takes none. */
 static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r,
 			 int leaf)
 {

@@ -364,7 +364,8 @@ int etlgen_sample_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, s
  * uniform draw from r, inverted), k = floor(x) - 1. So the K most frequent indices
  * (0 … K-1) take the share F(K) = (1 - (K+1)^(1-s)) / (1 - (n+1)^(1-s)), and for s = 1
  * F(K) = ln(K+1) / ln(n+1): a Zipf-like law with an exact, hand-computable top-K share
- * (s = 1, n = 1024: top 1 10.0 %, top 10 34.6 %, top 100 66.6 %). n = 0 returns 0. */
+ * (s = 1, n = 1024: top 1 10.0 %, top 10 34.6 %, top 100 66.6 %). n ≤ 1 returns 0 and
+ * takes no draw from r. */
 uint32_t etlgen_hot_index(struct etlgen_rng *r, uint32_t n, double skew);
 size_t etlgen_sample_module(const struct etlgen_scenario *s, struct etlgen_rng *r, double total_w);
 /* Write the scheduling stories from tick start on; *end receives the last tick used. */
