@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
 # kernel_bench.sh — a realistic kernel trace (issue 17), as Markdown table rows: the demo's
 # field story (demo/scenarios/field-before.json: 24 CPUs, DPC/ISR at its rates, 1 kHz
-# SampledProfile with stacks on every CPU) for 60 s, XPRESS-compressed and not, each
+# SampledProfile with stacks on every CPU) for 60 s, XPRESS-compressed and not, with two
+# distributions of sampled IPs and return addresses:
+#   realistic — the judged rows: the story plus etlgen's "hot_ips": 1024 (each module's IPs
+#      and return addresses drawn Zipf-like from 1,024 hot addresses: top 1/10/100 take
+#      10/35/67 %, as the real PerfView sample's largest busy module, 13/38/70 %) and the
+#      idle loop (intelppm.sys, Idle process) on one hot IP, as a real idle loop's samples
+#      sit on its halt (bench/README.md, "Stacks whose IPs repeat");
+#   uniform — the story as the demo writes it, every IP and return address anywhere in its
+#      image: information only, "worst case: every sample its own leaf";
+# each
 #   1. `etlscope ingest` throughput in MB/s of file and peak RSS vs `cat FILE` in the same
 #      run, against the targets (≥ 100 MB/s compressed, ≥ 250 MB/s uncompressed);
 #   2. where the CPU time goes, per stage (bench/stages.sh, perf);
@@ -18,11 +27,18 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh # quick build out M; measure
 secs=60; [ $quick = 1 ] && secs=5
 
+# The realistic story: field-before.json with the hot set (scenario) and the idle loop's
+# one hot IP (intelppm.sys, the module sampled in the Idle process).
+realistic='s/"sample_rate_hz": 1000,/"sample_rate_hz": 1000, "hot_ips": 1024,/; s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
+grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
+  { echo "kernel_bench.sh: field-before.json's idle module changed: update the realistic sed" >&2; exit 1; }
+
+for dist in realistic uniform; do
 for comp in false true; do
-  name=kernel-${secs}s-$([ $comp = true ] && echo xpress || echo plain)
+  name=kernel-${secs}s-$([ $comp = true ] && echo xpress || echo plain)$([ $dist = uniform ] && echo -uniform)
   scen=$out/$name.json; etl=$out/$name.etl; exp=$out/$name.expected.json
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs/; s/\"compressed\": (true|false)/\"compressed\": $comp/" \
-    demo/scenarios/field-before.json > "$scen.new"
+    demo/scenarios/field-before.json | { [ $dist = realistic ] && sed -E "$realistic" || cat; } > "$scen.new"
   cmp -s "$scen.new" "$scen" 2>/dev/null && [ -s "$etl" ] && [ -s "$exp" ] && rm "$scen.new" ||
     { mv "$scen.new" "$scen"; "$build/tools/etlgen/etlgen" "$scen" "$etl" "$exp" >/dev/null; }
   bytes=$(stat -c %s "$etl")
@@ -33,8 +49,16 @@ for comp in false true; do
   rate=$(awk -v b="$bytes" -v s="$wall" 'BEGIN { printf "%.1f", b / 1048576 / s }')
   target=$([ $comp = true ] && echo 100 || echo 250)
   met=$(awk -v r="$rate" -v t="$target" 'BEGIN { print (r >= t ? "meets" : "MISSES") }')
-  echo "| kernel trace ingest, $secs s, 24 CPUs, 1 kHz samples with stacks + DPC/ISR, $([ $comp = true ] && echo XPRESS-compressed || echo uncompressed), $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }') M events | $rate MB/s of file ($wall s wall, $cpu s CPU), peak RSS $((rss / 1024)) MB; $met ≥ $target MB/s, $([ $((rss / 1024)) -lt 64 ] && echo meets || echo MISSES) RSS < 64 MB | \`cat FILE\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
-  [ $quick = 1 ] || bench/stages.sh "kernel trace, $([ $comp = true ] && echo compressed || echo uncompressed)" "$etl"
+  if [ $dist = realistic ]; then
+    what="kernel trace ingest, $secs s, 24 CPUs, 1 kHz samples with stacks (hot IPs, as a real trace's) + DPC/ISR"
+    verdict="$met ≥ $target MB/s, $([ $((rss / 1024)) -lt 64 ] && echo meets || echo MISSES) RSS < 64 MB"
+  else
+    what="kernel trace ingest, worst case: every sample its own leaf (uniform IPs), $secs s, 24 CPUs, 1 kHz samples with stacks + DPC/ISR"
+    verdict="information only (the realistic row above is judged); RSS < 64 MB: $([ $((rss / 1024)) -lt 64 ] && echo meets || echo MISSES)"
+  fi
+  echo "| $what, $([ $comp = true ] && echo XPRESS-compressed || echo uncompressed), $((bytes / 1048576)) MB, $(awk -v e="$events" 'BEGIN { printf "%.1f", e / 1e6 }') M events | $rate MB/s of file ($wall s wall, $cpu s CPU), peak RSS $((rss / 1024)) MB; $verdict | \`cat FILE\`: $(awk -v b="$bytes" -v s="$cat_s" 'BEGIN { printf "%.0f", b / 1048576 / s }') MB/s | $(awk -v a="$wall" -v b="$cat_s" 'BEGIN { printf "%.0f", a / b }')× cat's time |"
+  [ $quick = 1 ] || bench/stages.sh "kernel trace ($dist IPs), $([ $comp = true ] && echo compressed || echo uncompressed)" "$etl"
+done
 done
 
 deep=$out/kernel-deep.json; deep_etl=$out/kernel-deep.etl

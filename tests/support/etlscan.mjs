@@ -38,6 +38,8 @@
 //     the module of its IP (or its unknown class) and inclusive once for each distinct
 //     module (or unknown class of the IP) among the IP and all its stack's frames; an
 //     unresolved frame adds nothing.
+//  With opts.idleStacks, opts.stacks also lists the Idle samples' stacks;
+//  they still count only as Idle.
 //  7. Implausible image events are not modules: empty path, size 0, base + size overflowing
 //     the pointer width, or a ProcessId above 0x7FFFFFFF.
 import { readFileSync } from 'node:fs';
@@ -352,7 +354,8 @@ export function scan(path, opts = {}) {
     const refs = s.refs;
     if (refs.length) out.samplesWithStack++;
     const inDpcIsr = s.dpcisrFlag || (dpcisr.get(s.cpu) || []).some(([a, b]) => s.ts >= a && s.ts < b);
-    if (pid === 0 && !inDpcIsr) { out.idle++; continue; }
+    const idle = pid === 0 && !inDpcIsr;
+    if (idle && !opts.idleStacks) { out.idle++; continue; }
     const at = (a) => resolve(a, pid, s.ts, s.psize);
     const ipMod = at(s.ip);
     const seen = new Set([ipMod]);
@@ -378,6 +381,7 @@ export function scan(path, opts = {}) {
       out.stacks.push({ frames: chain.length ? chain : [frameOf(s.ip)], cpu: s.cpu, pid, tid: s.tid,
         ticks: s.ts - (t0 ?? s.ts) });
     }
+    if (idle) { out.idle++; continue; }
     const bump = (m, field) => {
       if (m === 'unknown-kernel') out.unknownKernel[field]++;
       else if (m === 'unknown-user') out.unknownUser[field]++;

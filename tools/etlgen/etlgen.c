@@ -64,13 +64,43 @@ static uint64_t fixed_frame(const struct etlgen_module *m)
 	return m->base + m->size / 2;
 }
 
-/* A frame or sampled IP in a module: one of its frame_rvas; else, when the scenario sets
- * frames_per_module, one of that many fixed addresses of the image (real stacks repeat a
- * bounded set of return addresses); else anywhere in the image. One draw from r either way. */
-static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r)
+uint32_t etlgen_hot_index(struct etlgen_rng *r, uint32_t n, double skew)
+{
+	if (n <= 1)
+		return 0;
+	double u = etlgen_rnd01(r), top = (double)n + 1, x;
+	if (fabs(skew - 1) < 1e-9)
+		x = exp(u * log(top));
+	else
+		x = pow(1 + u * (pow(top, 1 - skew) - 1), 1 / (1 - skew));
+	double k = floor(x) - 1;
+	return k <= 0 ? 0 : k >= n - 1 ? n - 1 : (uint32_t)k;
+}
+
+/* The hot set's k-th address of a module: k mixed with the base and the set (leaf IPs and
+ * return addresses are two sets) by splitmix64, anywhere in the image. */
+static uint64_t hot_address(const struct etlgen_module *m, uint32_t k, int leaf)
+{
+	uint64_t x = ((uint64_t)k + 1) * 0x9E3779B97F4A7C15ull ^ m->base ^ (leaf ? 0x5A17ull << 40 : 0);
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	x ^= x >> 31;
+	return m->base + x % m->size;
+}
+
+/* A frame or sampled IP (leaf) in a module: one of its frame_rvas; else, with a hot set
+ * (the module's or the scenario's hot_ips), one of its hot addresses by skewed draw; else,
+ * when the scenario sets frames_per_module, one of that many fixed addresses of the image
+ * (real stacks repeat a bounded set of return addresses); else anywhere in the image. One
+ * draw from r either way, except a hot set of one, which takes none. */
+static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r,
+			 int leaf)
 {
 	if (m->n_frame_rvas)
 		return m->base + m->frame_rvas[etlgen_rnd(r) % m->n_frame_rvas];
+	uint32_t hot = m->hot_ips ? m->hot_ips : g->s->hot_ips;
+	if (hot && m->size)
+		return hot_address(m, etlgen_hot_index(r, hot, g->s->hot_skew), leaf);
 	uint64_t x = etlgen_rnd(r);
 	if (!m->size)
 		return m->base;
@@ -87,7 +117,7 @@ static uint64_t frame_in(const struct gen *g, const struct etlgen_module *m, str
  * to leaf_spread - 1 bytes past it, kept inside the image (a second draw from r). */
 static uint64_t leaf_in(const struct gen *g, const struct etlgen_module *m, struct etlgen_rng *r)
 {
-	uint64_t ip = frame_in(g, m, r);
+	uint64_t ip = frame_in(g, m, r, 1);
 	if (!g->s->leaf_spread || !m->size)
 		return ip;
 	uint64_t room = m->base + m->size - 1 - ip, d = etlgen_rnd(r) % g->s->leaf_spread;
@@ -465,7 +495,7 @@ static int put_stack(struct gen *g, struct etlgen_rng *r, unsigned cpu, uint64_t
 	etl_putptr(q + 32, ip, P);
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
-		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, r), P);
+		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, r, 0), P);
 	}
 	return 0;
 }

@@ -96,6 +96,8 @@ struct etlgen_module {
 	 * (picked at random), so a test can place frames on known functions of a PDB. */
 	uint64_t frame_rvas[ETLGEN_MAX_FRAME_RVAS];
 	size_t n_frame_rvas;
+	uint32_t hot_ips;        /* > 0: this module's hot set size, in place of the
+				  * scenario's hot_ips (e.g. 1 for an idle loop's one halt) */
 	int sample_process;      /* 0: its samples run in the scenario's process (below);
 				  * k + 1: in processes[k]'s thread on the sample's CPU */
 };
@@ -252,6 +254,12 @@ struct etlgen_scenario {
 	uint32_t leaf_spread;    /* > 0: a sampled IP is its drawn address plus 0 to this many
 				  * bytes less one (inside the image), as real IPs fall anywhere
 				  * in a hot function while return addresses repeat */
+	uint32_t hot_ips;        /* > 0: a module's sampled IPs are one of this many hot
+				  * addresses and its return addresses one of as many others,
+				  * address k drawn with etlgen_hot_index's skew (real samples
+				  * pile onto a few hot instructions); 0: frames_per_module's
+				  * or uniform draws, as before */
+	double hot_skew;         /* the skew s of etlgen_hot_index (0 = uniform; default 1) */
 	int no_stacks;           /* "sample_stacks": false — no StackWalk event at all (the
 				  * samples alone: ingest without stacks, for comparison) */
 	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */
@@ -352,6 +360,13 @@ int etlgen_dpcisr_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, s
 int etlgen_sample_at(struct etlgen_gen *g, struct etlgen_rng *r, unsigned cpu, size_t mi,
 		     uint32_t tid, uint32_t stack_pid, uint64_t ts);
 /* The module of a sample's IP, drawn by sample_weight (total_w their sum). */
+/* The index 0 ≤ k < n of a hot address: x drawn on [1, n + 1) with density ∝ x^-skew (one
+ * uniform draw from r, inverted), k = floor(x) - 1. So the K most frequent indices
+ * (0 … K-1) take the share F(K) = (1 - (K+1)^(1-s)) / (1 - (n+1)^(1-s)), and for s = 1
+ * F(K) = ln(K+1) / ln(n+1): a Zipf-like law with an exact, hand-computable top-K share
+ * (s = 1, n = 1024: top 1 10.0 %, top 10 34.6 %, top 100 66.6 %). n ≤ 1 returns 0 and
+ * takes no draw from r. */
+uint32_t etlgen_hot_index(struct etlgen_rng *r, uint32_t n, double skew);
 size_t etlgen_sample_module(const struct etlgen_scenario *s, struct etlgen_rng *r, double total_w);
 /* Write the scheduling stories from tick start on; *end receives the last tick used. */
 int etlgen_sched_write(struct etlgen_gen *g, const struct etlgen_scenario *s,

@@ -10,6 +10,13 @@
  *   "frames_per_module": 0,   (> 0: a bounded set of return addresses per module, ≤ 2^20)
  *   "leaf_spread": 0,         (> 0: sampled IPs spread over that many bytes past the drawn
  *                              address, ≤ 2^20: random offsets within a hot function)
+ *   "hot_ips": 0,             (> 0: each module's sampled IPs are one of this many hot
+ *                              addresses, its return addresses one of as many others, ≤ 2^20,
+ *                              drawn Zipf-like: the K most frequent of N take the share
+ *                              ln(K+1)/ln(N+1) at skew 1 — etlgen_hot_index in etlgen.h;
+ *                              takes precedence over frames_per_module; leaf_spread still
+ *                              applies; 0: as before)
+ *   "hot_skew": 1,            (the exponent s of that law, 0 to 8; 0 = uniform over the set)
  *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
@@ -22,6 +29,8 @@
  *       "cpus": [0, 2, 4, 6],                (optional: where its DPCs/ISRs run)
  *       "unmapped": false,                   (true: no image event for it)
  *       "routine_rva": 4096,                 (optional: every DPC/ISR routine at base + it)
+ *       "hot_ips": 1,                        (optional: this module's hot set size in place
+ *                                             of the scenario's, e.g. 1 for an idle loop)
  *       "frame_rvas": [4096, 4097],          (optional: its frames and IPs at base + one of
  *                                             these, at most 8, each below size)
  *       "pdb": { "name": "ndis.pdb", "guid": "{8E4FE85E-D867-9989-4C4C-44205044422E}",
@@ -257,6 +266,15 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		return -1;
 	}
 	s->leaf_spread = (uint32_t)spread;
+	double hot = num(root, "hot_ips", 0), skew = num(root, "hot_skew", 1);
+	if (!(hot >= 0 && hot <= 1 << 20) || !(skew >= 0 && skew <= 8)) {
+		snprintf(msg, n, "hot_ips takes 0 to %d, hot_skew 0 to 8", 1 << 20);
+		cJSON_Delete(root);
+		etlgen_scenario_free(s);
+		return -1;
+	}
+	s->hot_ips = (uint32_t)hot;
+	s->hot_skew = skew;
 	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
 	s->no_stacks = cJSON_IsFalse(ss);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
@@ -332,6 +350,13 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 		}
 		m[i].unmapped = (int)num(o, "unmapped", 0);
 		m[i].routine_rva = (uint64_t)num(o, "routine_rva", 0);
+		double mhot = num(o, "hot_ips", 0);
+		if (!(mhot >= 0 && mhot <= 1 << 20)) {
+			snprintf(msg, n, "module %s: hot_ips takes 0 to %d", name->valuestring, 1 << 20);
+			i++;
+			goto fail;
+		}
+		m[i].hot_ips = (uint32_t)mhot;
 		if (frame_rvas(o, &m[i])) {
 			snprintf(msg, n, "module %s: frame_rvas takes at most %d numbers below size",
 				 name->valuestring, ETLGEN_MAX_FRAME_RVAS);
