@@ -35,7 +35,7 @@ grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-befo
 
 for dist in realistic uniform; do
 for comp in false true; do
-  name=kernel-${secs}s-$([ $comp = true ] && echo xpress || echo plain)$([ $dist = uniform ] && echo -uniform)
+  name=kernel-${secs}s-$([ $comp = true ] && echo xpress || echo plain)$([ $dist = uniform ] && echo -uniform || true)
   scen=$out/$name.json; etl=$out/$name.etl; exp=$out/$name.expected.json
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs/; s/\"compressed\": (true|false)/\"compressed\": $comp/" \
     demo/scenarios/field-before.json | { [ $dist = realistic ] && sed -E "$realistic" || cat; } > "$scen.new"
