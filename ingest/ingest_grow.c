@@ -131,6 +131,11 @@ int64_t ingest_grow_written(struct ingest_grow *g)
 	return n;
 }
 
+int64_t ingest_grow_expected(struct ingest_grow *g)
+{
+	return g->expected; /* set once by ingest_grow_new, never written after */
+}
+
 /* Bytes readable at pos once some are (or the end is known): > 0 bytes, 0 the complete
  * file's end, -1 the upload failed. */
 static int64_t wait_readable(struct ingest_grow *g, int64_t pos)

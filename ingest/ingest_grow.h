@@ -47,6 +47,10 @@ int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen);
 /* When the writer ended (complete or failed), in CLOCK_MONOTONIC µs; 0 while writing. */
 int64_t ingest_grow_ended_us(struct ingest_grow *g);
 
+/* The announced length (Content-Length), -1 when there is none (a chunked upload): known
+ * at once, where SEEK_END on a chunked upload's FILE waits for its end. */
+int64_t ingest_grow_expected(struct ingest_grow *g);
+
 /* Bytes written so far (the file's size once it is complete). */
 int64_t ingest_grow_written(struct ingest_grow *g);
 

@@ -79,7 +79,16 @@ void etl_walker_init_grow(struct etl_walker *w, FILE *f, struct ingest_grow *gro
 	w->grow = grow;
 	w->fd = grow ? -1 : etl_file_fd(f);
 	w->file_size = UINT64_MAX;
-	/* knowing the size lets a damaged BufferSize fail before any allocation */
+	/* knowing the size lets a damaged BufferSize fail before any allocation. An upload
+	 * still being written tells its announced length; a chunked one has none, and its
+	 * SEEK_END would wait for the last byte: walk it unsized (its reads wait for each
+	 * buffer and come back short only at the end, so a cut buffer is still caught). */
+	if (grow) {
+		int64_t expected = ingest_grow_expected(grow);
+		if (expected >= 0)
+			w->file_size = (uint64_t)expected;
+		return;
+	}
 	off_t cur = ftello(f);
 	if (cur >= 0 && fseeko(f, 0, SEEK_END) == 0) {
 		off_t end = ftello(f);

@@ -3,6 +3,7 @@
  * fseeko + fread) and from an upload still being written (ingest_grow_pread, a writer
  * thread appending the image in small steps): buffers that grow, shrink or stay alike, a
  * file cut inside a later buffer (truncated) and inside the first (handed out, marked cut).
+ * A chunked upload (no length announced) is walked as it arrives, not from its end.
  * ingest_grow_pread itself returns the image's bytes at every offset while they are
  * written, and fails once the upload failed. Expected offsets, lengths and payload bytes
  * come from the file images built here, not from the walker. */
@@ -271,6 +272,114 @@ static void test_grow_failed_upload(void **state)
 	upload_done(&u);
 }
 
+/* A chunked upload (no announced length) is walked as it arrives: the first buffer is handed
+ * out while the rest is not sent yet — the writer holds back the rest until the walker has it
+ * (a guard of 10 s ends the wait, so a walker that waits for the end fails here rather than
+ * hanging). Then the rest arrives cut mid-buffer and either completes (truncated: the cut
+ * buffer is not handed out) or fails (a dropped connection: EIO, never a clean end; after a
+ * failure no byte is read, so that case is cut inside the second buffer). */
+struct held_writer {
+	int fd;
+	const uint8_t *img;
+	size_t first, len;       /* bytes sent at once; bytes sent in all */
+	int fail;
+	struct ingest_grow *g;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int walker_has_first;
+	int write_error;         /* checked by the test once joined (no cmocka in a thread) */
+};
+
+static void *held_writer_run(void *arg)
+{
+	struct held_writer *w = arg;
+	if (pwrite(w->fd, w->img, w->first, 0) != (ssize_t)w->first)
+		w->write_error = 1;
+	ingest_grow_wrote(w->g, (int64_t)w->first);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&w->mu);
+	while (!w->walker_has_first && pthread_cond_timedwait(&w->cv, &w->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&w->mu);
+	size_t rest = w->len - w->first;
+	if (pwrite(w->fd, w->img + w->first, rest, (off_t)w->first) != (ssize_t)rest)
+		w->write_error = 1;
+	ingest_grow_wrote(w->g, (int64_t)w->len);
+	if (w->fail)
+		ingest_grow_fail(w->g, "connection dropped");
+	else
+		ingest_grow_finish(w->g);
+	return NULL;
+}
+
+static void test_chunked_upload_walked_as_it_arrives(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int fail;
+		size_t keep;      /* bytes sent in all */
+		size_t more;      /* whole buffers handed out after the first */
+		int end;
+	} cases[] = {
+		{"complete, cut in the third buffer", 0, 4096 + 8192 + 100, 1, ETL_WALK_TRUNCATED},
+		{"dropped in the second buffer", 1, 4096 + 100, 0, ETL_WALK_EIO},
+	};
+	const uint32_t sizes[] = {4096, 8192, 8192};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		static uint8_t img[32 * 1024];
+		size_t len = image(img, sizes, 3, cases[c].keep);
+		print_message("case %s\n", cases[c].name);
+		char path[] = "/tmp/etl_walker_chunkedXXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		struct ingest_grow *g = ingest_grow_new(-1);
+		assert_non_null(g);
+		FILE *f = ingest_grow_open(g, path);
+		assert_non_null(f);
+		struct held_writer w = {.fd = fd, .img = img, .first = 4096, .len = len,
+					.fail = cases[c].fail, .g = g};
+		pthread_mutex_init(&w.mu, NULL);
+		pthread_cond_init(&w.cv, NULL);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, held_writer_run, &w), 0);
+
+		struct etl_walker wk;
+		struct etl_buffer b;
+		etl_walker_init_grow(&wk, f, g);
+		assert_int_equal(etl_walker_next(&wk, &b), ETL_WALK_OK);
+		/* the upload is still being written: the walk did not wait for its end */
+		assert_int_equal(ingest_grow_end(g, 0, NULL, 0), 1);
+		assert_int_equal(b.file_offset, 0);
+		assert_int_equal(b.payload_len, 4096 - HDR);
+		assert_int_equal(b.payload[0], pattern(0, 0));
+		pthread_mutex_lock(&w.mu);
+		w.walker_has_first = 1;
+		pthread_cond_signal(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+
+		for (size_t i = 1; i <= cases[c].more; i++) {
+			assert_int_equal(etl_walker_next(&wk, &b), ETL_WALK_OK);
+			assert_int_equal(b.index, i);
+			assert_int_equal(b.payload_len, sizes[i] - HDR);
+			assert_int_equal(b.payload[sizes[i] - HDR - 1], pattern(i, sizes[i] - HDR - 1));
+		}
+		assert_int_equal(etl_walker_next(&wk, &b), cases[c].end);
+		etl_walker_free(&wk);
+
+		pthread_join(t, NULL);
+		assert_int_equal(w.write_error, 0);
+		pthread_cond_destroy(&w.cv);
+		pthread_mutex_destroy(&w.mu);
+		fclose(f);
+		close(fd);
+		unlink(path);
+		ingest_grow_unref(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_growing_upload_alike),
 		cmocka_unit_test(test_grow_pread_every_offset),
 		cmocka_unit_test(test_grow_failed_upload),
+		cmocka_unit_test(test_chunked_upload_walked_as_it_arrives),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

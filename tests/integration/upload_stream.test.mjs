@@ -1,7 +1,8 @@
 // upload_stream.test.mjs — uploads are ingested while their body streams in (issue 17,
 // ingest/ingest_grow.h). A raw socket client stops mid-body at random offsets: the server
-// answers a clear error when it can, and no run appears, ever. A whole streamed upload gives
-// the same answers as `etlscope ingest` of the same file (which reads a whole file).
+// answers a clear error when it can, and no run appears, ever — also for a chunked body (no
+// Content-Length), whose ETL parse starts before its end. A whole streamed upload, announced
+// or chunked, gives the same answers as `etlscope ingest` of the same file (a whole file).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
@@ -56,6 +57,80 @@ async function cutUploadPolitely(port, bytes, cut, how) {
   }
 }
 
+// The buffers of an ETL file as [start, size]: each buffer's BufferSize is its first 4 bytes
+// (little-endian, ETW's WMI_BUFFER_HEADER), decoded here, not by the product.
+function etlBuffers(bytes) {
+  const out = [];
+  for (let off = 0; off + 4 <= bytes.length; ) {
+    const size = bytes.readUInt32LE(off);
+    assert.ok(size >= 0x48, `buffer at ${off}: size ${size}`);
+    out.push([off, size]);
+    off += size;
+  }
+  return out;
+}
+
+// POST bytes[0, cut) as a chunked body (Transfer-Encoding: chunked, no Content-Length), 4 KiB
+// chunks; how: 'whole' sends the closing chunk (cut must be bytes.length), 'end' half-closes
+// and 'destroy' drops the connection without it. Resolves with the raw answer once closed.
+function chunkedUpload(port, bytes, cut, how, file) {
+  const s = connect({ port, host: '127.0.0.1' });
+  let data = '';
+  s.on('data', (d) => { data += d; });
+  s.on('error', () => {});
+  const answer = new Promise((resolve) => s.on('close', () => resolve(data)));
+  s.write(`POST /api/uploads?file=${file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+          'Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n' +
+          'Connection: close\r\n\r\n');
+  for (let off = 0; off < cut; off += 4096) {
+    const c = bytes.subarray(off, Math.min(cut, off + 4096));
+    s.write(`${c.length.toString(16)}\r\n`);
+    s.write(c);
+    s.write('\r\n');
+  }
+  if (how === 'whole') s.write('0\r\n\r\n');
+  s.write('', () => (how === 'destroy' ? s.destroy() : how === 'end' ? s.end() : null));
+  return answer;
+}
+
+// The job of a 202 answer, polled to its end (as uploadAndWait does).
+async function jobEnd(url, answer) {
+  assert.match(answer, /^HTTP\/1\.1 202 /, answer.slice(0, 200));
+  const job = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).job;
+  for (;;) {
+    const st = (await getJson(`${url}/api/jobs/${job}`)).body;
+    if (st.state === 'done' || st.state === 'failed') return st;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('a chunked upload of the PerfView trace cut inside a buffer leaves no run', async () => {
+  const srv = await startServer(['--stream-ingest']);
+  try {
+    const bytes = readFileSync(perfviewSample);
+    const bufs = etlBuffers(bytes);
+    assert.ok(bufs.length >= 3, `${bufs.length} buffers`);
+    // inside the second buffer's header, in the middle of the second and of the last buffer
+    const cuts = [bufs[1][0] + 10, bufs[1][0] + (bufs[1][1] >> 1),
+                  bufs.at(-1)[0] + (bufs.at(-1)[1] >> 1)];
+    for (const cut of cuts) {
+      for (const how of ['end', 'destroy']) {
+        const answer = await chunkedUpload(srv.port, bytes, cut, how, 'cut.etl');
+        if (how === 'end') {
+          assert.match(answer, /^HTTP\/1\.1 400 /, `cut at ${cut}: ${answer.slice(0, 200)}`);
+          assert.match(answer, /\{"error":\s*"the upload was interrupted"\}$/);
+        }
+      }
+    }
+    const whole = await jobEnd(srv.url, await chunkedUpload(srv.port, bytes, bytes.length, 'whole', 'whole.etl'));
+    assert.equal(whole.state, 'done', JSON.stringify(whole));
+    const runs = await getJson(`${srv.url}/api/runs`);
+    assert.deepEqual(runs.body.runs.map((r) => r.id), [whole.run.id]);
+  } finally {
+    await srv.stop();
+  }
+});
+
 for (const file of [perfviewSample, blgSample]) {
   test(`an upload of ${file.split('/').pop()} cut at random offsets leaves no run`, async () => {
     const srv = await startServer(['--stream-ingest']);
@@ -107,10 +182,14 @@ test('a whole streamed upload answers exactly as the ingest of the whole file', 
     const up = await uploadDone(streamed.url, readFileSync(perfviewSample), 'perfview.etl', 'p');
     const listed = await getJson(`${whole.url}/api/runs`);
     assert.equal(listed.body.runs.length, 1);
+    const bytes = readFileSync(perfviewSample);
+    const chunked = await jobEnd(streamed.url, await chunkedUpload(streamed.port, bytes, bytes.length, 'whole', 'perfview.etl'));
+    assert.equal(chunked.state, 'done', JSON.stringify(chunked));
     const a = await answers(streamed.url, up.id);
     const b = await answers(whole.url, listed.body.runs[0].id);
     assert.ok(a['/findings'].body.findings.length > 0); // there is something to compare
     assert.deepEqual(a, b);
+    assert.deepEqual(await answers(streamed.url, chunked.run.id), b); // walked unsized
   } finally {
     await streamed.stop();
     await whole.stop();
