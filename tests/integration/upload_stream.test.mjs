@@ -23,17 +23,23 @@ function offsets(seed, size, n) {
   return out;
 }
 
-// POST the first `cut` bytes of a body announced as whole (file: its ?file=) over a raw
-// socket; answer resolves with the raw answer once the server closes ('' when there is none).
-function rawUpload(port, bytes, cut, file) {
+// A raw socket with an upload's request head written (`length`: its Content-Length or
+// Transfer-Encoding line); answer resolves with everything the server sent once it closes.
+function postHead(port, file, length) {
   const s = connect({ port, host: '127.0.0.1' });
   let data = '';
   s.on('data', (d) => { data += d; });
   s.on('error', () => {});
   const answer = new Promise((resolve) => s.on('close', () => resolve(data)));
   s.write(`POST /api/uploads?file=${file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
-          `Content-Type: application/octet-stream\r\nContent-Length: ${bytes.length}\r\n` +
-          'Connection: close\r\n\r\n');
+          `Content-Type: application/octet-stream\r\n${length}\r\nConnection: close\r\n\r\n`);
+  return { s, answer };
+}
+
+// POST the first `cut` bytes of a body announced as whole (file: its ?file=) over a raw
+// socket; answer resolves with the raw answer once the server closes ('' when there is none).
+function rawUpload(port, bytes, cut, file) {
+  const { s, answer } = postHead(port, file, `Content-Length: ${bytes.length}`);
   return { s, answer, sent: new Promise((resolve) => s.write(bytes.subarray(0, cut), resolve)) };
 }
 
@@ -74,14 +80,7 @@ function etlBuffers(bytes) {
 // chunks; how: 'whole' sends the closing chunk (cut must be bytes.length), 'end' half-closes
 // and 'destroy' drops the connection without it. Resolves with the raw answer once closed.
 function chunkedUpload(port, bytes, cut, how, file) {
-  const s = connect({ port, host: '127.0.0.1' });
-  let data = '';
-  s.on('data', (d) => { data += d; });
-  s.on('error', () => {});
-  const answer = new Promise((resolve) => s.on('close', () => resolve(data)));
-  s.write(`POST /api/uploads?file=${file} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
-          'Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n' +
-          'Connection: close\r\n\r\n');
+  const { s, answer } = postHead(port, file, 'Transfer-Encoding: chunked');
   for (let off = 0; off < cut; off += 4096) {
     const c = bytes.subarray(off, Math.min(cut, off + 4096));
     s.write(`${c.length.toString(16)}\r\n`);

@@ -29,20 +29,27 @@ static const struct whole_case cases[] = {
 	{"60,000 whole-run rows, 2 slices: past the bound, still summed", 2, 20000, 60000, 1},
 };
 
+/* pf_begin: runs `setup` (the case's TEMP trigger), begins the transaction, adds a run and
+ * starts the slice pass on it; the caller frees the pass and commits or rolls back. */
+static struct api_stk_pf *pf_begin(sqlite3 *db, const char *setup)
+{
+	assert_int_equal(sqlite3_exec(db, setup, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
+				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	struct api_stk_pf *pf = NULL;
+	assert_int_equal(api_stk_pf_begin(db, sqlite3_last_insert_rowid(db), NULL, &pf), 0);
+	return pf;
+}
+
 static void run_case(const struct whole_case *c)
 {
 	char path[64];
 	sqlite3 *db = open_temp(path, sizeof path);
-	assert_int_equal(sqlite3_exec(db, "CREATE TEMP TABLE ups(n);"
-				      "CREATE TEMP TRIGGER u AFTER UPDATE ON main.stk_prefilt"
-				      " WHEN new.slice = -1 BEGIN INSERT INTO ups VALUES (1); END;"
-				      "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
-				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
-				      NULL, NULL, NULL), SQLITE_OK);
-	int64_t run = sqlite3_last_insert_rowid(db);
-	struct api_stk_pf *pf = NULL;
+	struct api_stk_pf *pf = pf_begin(db, "CREATE TEMP TABLE ups(n);"
+					 "CREATE TEMP TRIGGER u AFTER UPDATE ON main.stk_prefilt"
+					 " WHEN new.slice = -1 BEGIN INSERT INTO ups VALUES (1); END;");
 	const int mode = DB_STK_PRE_MODULE;
-	assert_int_equal(api_stk_pf_begin(db, run, NULL, &pf), 0);
 	for (int s = 0; s < c->slices; s++)
 		for (int node = 1; node <= c->nodes; node++) {
 			assert_int_equal(api_stk_pf_row(pf, s, (uint32_t)node % 2, 7, (uint32_t)node,
@@ -95,15 +102,9 @@ static void test_insert_fails(void **state)
 	(void)state;
 	char path[64];
 	sqlite3 *db = open_temp(path, sizeof path);
-	assert_int_equal(sqlite3_exec(db, "CREATE TEMP TRIGGER no BEFORE INSERT ON main.stk_prefilt"
-				      " WHEN new.slice = -1 BEGIN SELECT RAISE(ABORT, 'no'); END;"
-				      "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
-				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
-				      NULL, NULL, NULL), SQLITE_OK);
-	int64_t run = sqlite3_last_insert_rowid(db);
-	struct api_stk_pf *pf = NULL;
+	struct api_stk_pf *pf = pf_begin(db, "CREATE TEMP TRIGGER no BEFORE INSERT ON main.stk_prefilt"
+					 " WHEN new.slice = -1 BEGIN SELECT RAISE(ABORT, 'no'); END;");
 	const int mode = DB_STK_PRE_MODULE;
-	assert_int_equal(api_stk_pf_begin(db, run, NULL, &pf), 0);
 	for (int node = 1; node <= 100; node++) {
 		assert_int_equal(api_stk_pf_row(pf, 0, 0, 7, (uint32_t)node, 0, 1), 0);
 		assert_int_equal(api_stk_pf_tree(pf, mode, node), 0);
