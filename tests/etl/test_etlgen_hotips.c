@@ -65,8 +65,13 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-/* Every sample's IP into ips, every StackWalk frame after the first into rets. */
-static void read_back(FILE *f, struct tally *ips, struct tally *rets)
+#define A_BASE 0xfffff88001000000ull
+#define B_BASE 0xfffff88003000000ull
+
+/* Every sample's IP into ips, every StackWalk frame after the first into rets, and each
+ * stack's (IP, first caller) pair into pairs as (IP - A_BASE) << 20 | (caller - B_BASE)
+ * (both images are 1 MiB: the key is exact). */
+static void read_back(FILE *f, struct tally *ips, struct tally *rets, struct tally *pairs)
 {
 	static uint8_t buf[65536];
 	for (;;) {
@@ -85,9 +90,13 @@ static void read_back(FILE *f, struct tally *ips, struct tally *rets)
 				assert_true(evsize >= 16 && pos + evsize <= used);
 				if (e[7] == 15 && e[6] == 46)
 					tally_add(ips, get64(e + 16));
-				else if (e[7] == 24 && e[6] == 32)
+				else if (e[7] == 24 && e[6] == 32) {
 					for (size_t o = 16 + 16 + 8; o + 8 <= evsize; o += 8)
 						tally_add(rets, get64(e + o));
+					if (evsize >= 16 + 16 + 16)
+						tally_add(pairs, (get64(e + 32) - A_BASE) << 20 |
+								 (get64(e + 40) - B_BASE));
+				}
 			} else if (e[3] & 0x80) {
 				evsize = e[0] | e[1] << 8;
 			} else {
@@ -102,18 +111,21 @@ static void read_back(FILE *f, struct tally *ips, struct tally *rets)
 
 static int callers[] = {1};
 
-/* a.sys takes every sample (stack: one frame in b.sys); b.sys's own hot set is `b_hot`. */
-static void generate(uint32_t hot, double skew, uint32_t b_hot, struct tally *ips, struct tally *rets)
+/* a.sys takes every sample (stack: one frame in b.sys); b.sys's own hot set is `b_hot`;
+ * paths is the scenario's hot_paths. */
+static void generate_paths(uint32_t hot, double skew, uint32_t b_hot, uint32_t paths,
+			   struct tally *ips, struct tally *rets, struct tally *pairs)
 {
 	struct etlgen_module m[] = {
-		{.name = "a.sys", .base = 0xfffff88001000000ull, .size = 0x100000,
+		{.name = "a.sys", .base = A_BASE, .size = 0x100000,
 		 .sample_weight = 1, .stack = callers, .n_stack = 1},
-		{.name = "b.sys", .base = 0xfffff88003000000ull, .size = 0x100000, .hot_ips = b_hot},
+		{.name = "b.sys", .base = B_BASE, .size = 0x100000, .hot_ips = b_hot},
 	};
 	struct etlgen_scenario s = {
 		.cpus = 2, .pointer_size = 8, .buffer_size = 65536, .duration_s = 5, .seed = 7,
 		.qpc_frequency = 10000000, .build = 19041, .sample_rate_hz = 1000,
-		.dpc_groups_enabled = 1, .hot_ips = hot, .hot_skew = skew, .modules = m, .n_modules = 2,
+		.dpc_groups_enabled = 1, .hot_ips = hot, .hot_skew = skew, .hot_paths = paths,
+		.modules = m, .n_modules = 2,
 	};
 	FILE *f = tmpfile();
 	assert_non_null(f);
@@ -122,12 +134,39 @@ static void generate(uint32_t hot, double skew, uint32_t b_hot, struct tally *ip
 	rewind(f);
 	memset(ips, 0, sizeof *ips);
 	memset(rets, 0, sizeof *rets);
-	read_back(f, ips, rets);
+	memset(pairs, 0, sizeof *pairs);
+	read_back(f, ips, rets, pairs);
 	fclose(f);
 	for (size_t i = 0; i < ips->distinct; i++)
 		assert_true(ips->v[i] >= m[0].base && ips->v[i] < m[0].base + m[0].size);
 	for (size_t i = 0; i < rets->distinct; i++)
 		assert_true(rets->v[i] >= m[1].base && rets->v[i] < m[1].base + m[1].size);
+}
+
+static void generate(uint32_t hot, double skew, uint32_t b_hot, struct tally *ips, struct tally *rets)
+{
+	static struct tally pairs;
+	generate_paths(hot, skew, b_hot, 0, ips, rets, &pairs);
+}
+
+/* The most distinct callers any one IP has in pairs, and how many IPs have more than one. */
+static size_t max_callers_per_ip(const struct tally *pairs, size_t *several)
+{
+	size_t most = 0;
+	*several = 0;
+	for (size_t i = 0; i < pairs->distinct; i++) {
+		size_t n = 0, first = 1;
+		for (size_t j = 0; j < pairs->distinct; j++)
+			if (pairs->v[j] >> 20 == pairs->v[i] >> 20) {
+				n++;
+				first &= j >= i;
+			}
+		if (n > most)
+			most = n;
+		if (first && n > 1)
+			(*several)++;
+	}
+	return most;
 }
 
 /* Within 5 standard deviations of a binomial share p over n draws. */
@@ -169,6 +208,39 @@ static void test_hot_set_skew_2_and_module_override(void **state)
 	assert_int_equal(rets.distinct, 1);
 }
 
+/* hot_paths: an IP's callers are one of that many chains fixed by the IP (chain j drawn
+ * with the same law: of 2, the first takes ln 2 / ln 3 = 63 %); without it every caller
+ * frame is drawn on its own, so a hot IP meets all 16 of b.sys's hot return addresses. */
+static void test_hot_paths(void **state)
+{
+	(void)state;
+	static struct tally ips, rets, pairs;
+	static const struct {
+		uint32_t paths;
+		size_t most, several_min; /* most callers of one IP; IPs with more than one, at least */
+	} cases[] = {
+		/* 16 IPs × 2 chains: every IP ≥ 2.1 % of 10,000 samples, so both chains of each
+		 * appear (odds 0.37^210 of missing one); the two chains' callers are drawn from
+		 * the same 16, so they coincide with Σ p_k² ≈ 0.11: ~14.2 IPs (sd 1.25) show
+		 * two callers, at least 10 */
+		{2, 2, 10},
+		{1, 1, 0},
+		/* off: the top IP (24.5 %, ~2,450 samples) meets all 16 callers */
+		{0, 16, 16},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		generate_paths(16, 1, 0, cases[c].paths, &ips, &rets, &pairs);
+		assert_int_equal(pairs.overflow, 0);
+		size_t several;
+		size_t most = max_callers_per_ip(&pairs, &several);
+		print_message("hot_paths %u: at most %zu callers an IP, %zu IPs with several\n",
+			      cases[c].paths, most, several);
+		assert_int_equal(most, cases[c].most);
+		assert_true(several >= cases[c].several_min);
+		assert_int_equal(ips.distinct, 16); /* the IPs' law is untouched */
+	}
+}
+
 static void test_off_is_uniform(void **state)
 {
 	(void)state;
@@ -183,6 +255,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hot_set_skew_1),
 		cmocka_unit_test(test_hot_set_skew_2_and_module_override),
+		cmocka_unit_test(test_hot_paths),
 		cmocka_unit_test(test_off_is_uniform),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

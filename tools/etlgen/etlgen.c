@@ -484,7 +484,8 @@ static uint8_t *stack_event(struct gen *g, unsigned cpu, size_t size, uint8_t ty
 	return q;
 }
 
-/* StackWalk/Stack: the IP then one frame in each caller module. */
+/* StackWalk/Stack: the IP then one frame in each caller module — each drawn from r, or with
+ * hot_paths from a generator seeded by (IP, chain, depth), the chain one draw from r. */
 static int put_stack(struct gen *g, struct etlgen_rng *r, unsigned cpu, uint64_t ip, const int *callers,
 		     size_t n_callers, uint64_t ts, uint32_t pid, uint32_t tid)
 {
@@ -493,9 +494,13 @@ static int put_stack(struct gen *g, struct etlgen_rng *r, unsigned cpu, uint64_t
 	if (!q)
 		return -1;
 	etl_putptr(q + 32, ip, P);
+	uint32_t paths = g->s->hot_paths;
+	uint64_t chain = paths && n_callers ? etlgen_hot_index(r, paths, g->s->hot_skew) : 0;
 	for (size_t i = 0; i < n_callers; i++) {
 		const struct etlgen_module *cm = &g->s->modules[callers[i]];
-		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, r, 0), P);
+		struct etlgen_rng fixed = {ip ^ (chain + 1) * 0xD1B54A32D192ED03ull ^
+					   (i + 1) * 0x8CB92BA72F3D8DD7ull};
+		etl_putptr(q + 32 + (i + 1) * P, frame_in(g, cm, paths ? &fixed : r, 0), P);
 	}
 	return 0;
 }

@@ -260,6 +260,12 @@ struct etlgen_scenario {
 				  * pile onto a few hot instructions); 0: frames_per_module's
 				  * or uniform draws, as before */
 	double hot_skew;         /* the skew s of etlgen_hot_index (0 = uniform; default 1) */
+	uint32_t hot_paths;      /* > 0: a sampled IP's caller frames are one of this many call
+				  * chains fixed by the IP (chain j drawn with etlgen_hot_index's
+				  * skew; each chain's frames drawn as frame_in does, from a
+				  * generator seeded by the IP, j and the frame's depth), as a
+				  * hot instruction is reached through a few call sites; 0:
+				  * every caller frame drawn on its own, as before */
 	int no_stacks;           /* "sample_stacks": false — no StackWalk event at all (the
 				  * samples alone: ingest without stacks, for comparison) */
 	uint32_t process_pid;    /* 0 = ETLGEN_PROCESS_PID */

@@ -17,6 +17,9 @@
  *                              takes precedence over frames_per_module; leaf_spread still
  *                              applies; 0: as before)
  *   "hot_skew": 1,            (the exponent s of that law, 0 to 8; 0 = uniform over the set)
+ *   "hot_paths": 0,           (> 0: a sampled IP's caller frames are one of this many call
+ *                              chains fixed by the IP, ≤ 2^16, chain j drawn with the same
+ *                              law; 0: each caller frame drawn on its own, as before)
  *   "sample_stacks": true,    (false: no StackWalk events, the samples alone)
  *   "modules": [
  *     { "name": "ndis.sys", "path": "\\SystemRoot\\System32\\drivers\\ndis.sys",
@@ -275,6 +278,14 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	}
 	s->hot_ips = (uint32_t)hot;
 	s->hot_skew = skew;
+	double paths = num(root, "hot_paths", 0);
+	if (!(paths >= 0 && paths <= 1 << 16)) {
+		snprintf(msg, n, "hot_paths takes 0 to %d", 1 << 16);
+		cJSON_Delete(root);
+		etlgen_scenario_free(s);
+		return -1;
+	}
+	s->hot_paths = (uint32_t)paths;
 	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
 	s->no_stacks = cJSON_IsFalse(ss);
 	s->implausible_images = (unsigned)num(root, "implausible_images", 0);
