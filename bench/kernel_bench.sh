@@ -7,7 +7,9 @@
 #      and return addresses drawn Zipf-like from 1,024 hot addresses: top 1/10/100 take
 #      10/35/67 %, as the real PerfView sample's largest busy module, 13/38/70 %) and the
 #      idle loop (intelppm.sys, Idle process) on one hot IP, as a real idle loop's samples
-#      sit on its halt (bench/README.md, "Stacks whose IPs repeat");
+#      sit on its halt (bench/README.md, "Stacks whose IPs repeat"), and "hot_paths": 4
+#      (each sampled IP reached through one of 4 call chains fixed by it, as a hot
+#      instruction has a few call sites; without it every caller frame is drawn on its own);
 #   uniform — the story as the demo writes it, every IP and return address anywhere in its
 #      image: information only, "worst case: every sample its own leaf";
 # each
@@ -27,9 +29,9 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh # quick build out M; measure
 secs=60; [ $quick = 1 ] && secs=5
 
-# The realistic story: field-before.json with the hot set (scenario) and the idle loop's
+# The realistic story: field-before.json with the hot set and call chains (scenario) and the idle loop's
 # one hot IP (intelppm.sys, the module sampled in the Idle process).
-realistic='s/"sample_rate_hz": 1000,/"sample_rate_hz": 1000, "hot_ips": 1024,/; s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
+realistic='s/"sample_rate_hz": 1000,/"sample_rate_hz": 1000, "hot_ips": 1024, "hot_paths": 4,/; s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
 grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
   { echo "kernel_bench.sh: field-before.json's idle module changed: update the realistic sed" >&2; exit 1; }
 
