@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # stacks_big.sh — issue 13's stack views at full size, over HTTP: a 10-minute, 24-CPU trace
 # with 1 kHz samples with stacks on every CPU (~14 M samples; bench/stacks_big.json: the
-# field story plus user-mode halves, several processes, 256 return addresses per module and
-# sampled IPs anywhere in the 512 bytes after one). Targets: p95 < 100 ms for the whole
+# field story plus user-mode halves, several processes, sampled IPs and return addresses
+# from each module's hot set with a skew, each IP reached through one of 4 call chains —
+# etlgen's hot_ips and hot_paths). Targets: p95 < 100 ms for the whole
 # trace, < 30 ms for a 10 s window; answers pruned under 0.1 % with a "(rest)" node.
-# The trace (bench/out/big.etl, ~650 MB XPRESS) and its run (big.db, big-data/) are written
-# and ingested once (~30–60 min on this machine: etlgen, then `etlscope ingest` under
+# The trace (bench/out/big.etl, ~1 GB XPRESS) and its run (big.db, big-data/) are written
+# and ingested once (~4 min on this machine: etlgen, then `etlscope ingest` under
 # bench/measure, its CPU, wall and peak RSS printed) and reused while the scenario is
 # unchanged. Then the real server is started on the run and asked, each URL different so that
 # no kept answer (server/answers.h) serves it, over one keep-alive connection per batch:
