@@ -3,9 +3,11 @@
 # every sample ingests at ≥ 60 % of the rate of the same trace without stacks), as Markdown
 # table rows: the demo's field story (24 CPUs, 1 kHz samples, DPC/ISR at its rates,
 # XPRESS-compressed) for SECS seconds written three ways by etlgen, each ingested in the
-# same run: without StackWalk events ("sample_stacks": false), with stacks whose frames are
-# one of FRAMES return addresses per module (frames_per_module: real traces repeat a bounded
-# set of call paths), and with a fresh random address per frame (the store's worst case).
+# same run: without StackWalk events ("sample_stacks": false), with stacks whose IPs and call
+# chains repeat as a real trace's do (etlgen's "hot_ips": 1024 and "hot_paths": 4, the idle
+# loop on one IP: bench/kernel_bench.sh's realistic story, calibrated on the real PerfView
+# sample), and with a fresh random address per frame (the store's worst case). The stackless
+# trace draws its IPs from the same hot sets.
 # The rate is trace seconds per second, of wall time and of CPU time (user + sys, which the
 # loaded machine inflates less); the ratio is the stackless trace's time over this one's.
 # Stored call trees, butterflies and slice counts (api_stk_pre_build) are part of the ingest.
@@ -18,7 +20,10 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh # quick build out M; measure
 shift $quick
 lengths=${*:-60}; [ $quick = 1 ] && lengths=5
-frames=${FRAMES:-256}
+hot='"hot_ips": 1024, "hot_paths": 4'
+idle='s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
+grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
+  { echo "stack_ingest.sh: field-before.json's idle module changed: update the idle sed" >&2; exit 1; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| trace (24 CPUs, XPRESS) | s | MB | wall | CPU | peak RSS | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -26,13 +31,13 @@ for secs in $lengths; do
 base_wall=; base_cpu=
 for v in none real random; do
   case $v in
-    none) extra="\"sample_stacks\": false, \"frames_per_module\": $frames"; label='no stacks (IPs: the same bounded set)' ;;
-    real) extra="\"frames_per_module\": $frames"; label="stacks, $frames frames per module" ;;
+    none) extra="\"sample_stacks\": false, $hot"; label='no stacks (IPs: the same hot sets)' ;;
+    real) extra=$hot; label='stacks that repeat as a real trace'"'"'s (hot_ips 1024, hot_paths 4)' ;;
     random) extra='"frames_per_module": 0'; label='stacks, a random address per frame' ;;
   esac
   scen=$out/stk-$v-${secs}s.json; etl=$out/stk-$v-${secs}s.etl
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs, $extra/; s/\"compressed\": (true|false)/\"compressed\": true/" \
-    demo/scenarios/field-before.json > "$scen"
+    demo/scenarios/field-before.json | { [ $v = random ] && cat || sed -E "$idle"; } > "$scen"
   "$build/tools/etlgen/etlgen" "$scen" "$etl" "$out/stk-$v.expected.json" >/dev/null
   db=$out/stk-$v.db; rm -rf "$db" "$db"-* "$db-data"; sync
   measure "etlscope ingest ($label, $secs s)" "$build/server/etlscope" ingest --db "$db" --data-dir "$db-data" "$etl"
