@@ -60,6 +60,18 @@ static double num(const cJSON *o, const char *k, double def)
 	return cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
 }
 
+/* num_in: o's number k (def when absent) into *out; -1 with "k takes 0 to max" in msg
+ * when it is below 0 or above max (or NaN). */
+static int num_in(const cJSON *o, const char *k, double def, double max, double *out,
+		  char *msg, size_t n)
+{
+	*out = num(o, k, def);
+	if (*out >= 0 && *out <= max)
+		return 0;
+	snprintf(msg, n, "%s takes 0 to %.0f", k, max);
+	return -1;
+}
+
 /* "frame_rvas": [rva, …]: 0, or -1 when not numbers below the module's size or too many. */
 static int frame_rvas(const cJSON *o, struct etlgen_module *m)
 {
@@ -253,38 +265,20 @@ int etlgen_scenario_parse(const char *json, struct etlgen_scenario *s, char *msg
 	s->user_keys = (int)num(root, "user_keys", 0);
 	s->dpc_groups_enabled = (int)num(root, "dpc_groups_enabled", 1);
 	s->process_pid = (uint32_t)num(root, "process_pid", 0);
-	double fpm = num(root, "frames_per_module", 0);
-	if (!(fpm >= 0 && fpm <= 1 << 20)) {
-		snprintf(msg, n, "frames_per_module takes 0 to %d", 1 << 20);
+	double fpm, spread, hot, skew, paths;
+	if (num_in(root, "frames_per_module", 0, 1 << 20, &fpm, msg, n) ||
+	    num_in(root, "leaf_spread", 0, 1 << 20, &spread, msg, n) ||
+	    num_in(root, "hot_ips", 0, 1 << 20, &hot, msg, n) ||
+	    num_in(root, "hot_skew", 1, 8, &skew, msg, n) ||
+	    num_in(root, "hot_paths", 0, 1 << 16, &paths, msg, n)) {
 		cJSON_Delete(root);
 		etlgen_scenario_free(s);
 		return -1;
 	}
 	s->frames_per_module = (uint32_t)fpm;
-	double spread = num(root, "leaf_spread", 0);
-	if (!(spread >= 0 && spread <= 1 << 20)) {
-		snprintf(msg, n, "leaf_spread takes 0 to %d", 1 << 20);
-		cJSON_Delete(root);
-		etlgen_scenario_free(s);
-		return -1;
-	}
 	s->leaf_spread = (uint32_t)spread;
-	double hot = num(root, "hot_ips", 0), skew = num(root, "hot_skew", 1);
-	if (!(hot >= 0 && hot <= 1 << 20) || !(skew >= 0 && skew <= 8)) {
-		snprintf(msg, n, "hot_ips takes 0 to %d, hot_skew 0 to 8", 1 << 20);
-		cJSON_Delete(root);
-		etlgen_scenario_free(s);
-		return -1;
-	}
 	s->hot_ips = (uint32_t)hot;
 	s->hot_skew = skew;
-	double paths = num(root, "hot_paths", 0);
-	if (!(paths >= 0 && paths <= 1 << 16)) {
-		snprintf(msg, n, "hot_paths takes 0 to %d", 1 << 16);
-		cJSON_Delete(root);
-		etlgen_scenario_free(s);
-		return -1;
-	}
 	s->hot_paths = (uint32_t)paths;
 	const cJSON *ss = cJSON_GetObjectItemCaseSensitive(root, "sample_stacks");
 	s->no_stacks = cJSON_IsFalse(ss);
