@@ -177,7 +177,8 @@ again:
 		e = e->next;
 	if (e) {
 		hold(c, e);
-		c->st.hits++;
+		if (!background) /* a warm that finds the entry serves no request */
+			c->st.hits++;
 		if (!background && e->state == LOADING && e->background && !e->cancel) {
 			e->cancel = 1; /* not behind a low-priority thread: it stops, we load */
 			atomic_fetch_add(&c->yielding, 1);

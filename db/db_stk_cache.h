@@ -54,7 +54,8 @@ int db_stk_cache_warm(struct db_stk_cache *c, sqlite3 *db, int64_t run_id, const
 int db_stk_cache_yield(struct db_stk_cache *c);
 
 struct db_stk_cache_stats {
-	uint64_t hits;     /* gets served by a kept entry (or one being loaded) */
+	uint64_t hits;     /* gets served by a kept entry (or one being loaded); a warm that
+			    * finds its entry is not one */
 	uint64_t loads;    /* loads started */
 	uint64_t evicted;  /* entries evicted for room or by a newer version */
 	size_t bytes;      /* the kept entries' arrays */

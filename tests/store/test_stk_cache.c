@@ -246,6 +246,7 @@ static void test_warm_kept(void **state)
 	assert_int_equal(stats(c).hits, 1);
 	assert_int_equal(db_stk_cache_warm(c, NULL, 2, "w", 1), 0); /* kept already: no load */
 	assert_int_equal(l.calls, 1);
+	assert_int_equal(stats(c).hits, 1); /* and no hit: no request was served */
 	db_stk_cache_free(c);
 }
 
