@@ -31,9 +31,8 @@ secs=60; [ $quick = 1 ] && secs=5
 
 # The realistic story: field-before.json with the hot set and call chains (scenario) and the idle loop's
 # one hot IP (intelppm.sys, the module sampled in the Idle process).
-realistic='s/"sample_rate_hz": 1000,/"sample_rate_hz": 1000, "hot_ips": 1024, "hot_paths": 4,/; s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
-grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
-  { echo "kernel_bench.sh: field-before.json's idle module changed: update the realistic sed" >&2; exit 1; }
+realistic="s/\"sample_rate_hz\": 1000,/\"sample_rate_hz\": 1000, $hot_stacks,/; $idle_one_ip"
+realistic_check
 
 for dist in realistic uniform; do
 for comp in false true; do

@@ -6,6 +6,18 @@ build=${BUILD:-build}
 out=$PWD/bench/out; mkdir -p "$out"
 M="$build/bench/measure"
 
+# The realistic stacks of demo/scenarios/field-before.json (bench/README.md, "Stacks whose
+# IPs repeat" and "Stacks at full size, measured"): hot_stacks, the scenario settings that
+# draw sampled IPs and call chains from hot sets; idle_one_ip, the sed program that puts
+# the idle loop (intelppm.sys in the Idle process) on one IP. realistic_check exits when
+# field-before.json's idle module no longer matches that sed.
+hot_stacks='"hot_ips": 1024, "hot_paths": 4'
+idle_one_ip='s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
+realistic_check() {
+  grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
+    { echo "$(basename "$0"): field-before.json's idle module changed: update idle_one_ip in bench/lib.sh" >&2; exit 1; }
+}
+
 # measure LABEL CMD… → sets wall (s), rss (kB) and cpu (user + sys s) from measure's JSON
 # line; exits on failure
 measure() {

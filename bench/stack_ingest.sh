@@ -20,10 +20,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh # quick build out M; measure
 shift $quick
 lengths=${*:-60}; [ $quick = 1 ] && lengths=5
-hot='"hot_ips": 1024, "hot_paths": 4'
-idle='s/"samples": \{ "process": 0, "weight": 344 \} \}/"samples": { "process": 0, "weight": 344 }, "hot_ips": 1 }/'
-grep -q '"samples": { "process": 0, "weight": 344 } }' demo/scenarios/field-before.json ||
-  { echo "stack_ingest.sh: field-before.json's idle module changed: update the idle sed" >&2; exit 1; }
+realistic_check
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| trace (24 CPUs, XPRESS) | s | MB | wall | CPU | peak RSS | trace s per wall s | per CPU s | stackless time / this time (wall, CPU) |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -31,13 +28,13 @@ for secs in $lengths; do
 base_wall=; base_cpu=
 for v in none real random; do
   case $v in
-    none) extra="\"sample_stacks\": false, $hot"; label='no stacks (IPs: the same hot sets)' ;;
-    real) extra=$hot; label='stacks that repeat as a real trace'"'"'s (hot_ips 1024, hot_paths 4)' ;;
+    none) extra="\"sample_stacks\": false, $hot_stacks"; label='no stacks (IPs: the same hot sets)' ;;
+    real) extra=$hot_stacks; label='stacks that repeat as a real trace'"'"'s (hot_ips 1024, hot_paths 4)' ;;
     random) extra='"frames_per_module": 0'; label='stacks, a random address per frame' ;;
   esac
   scen=$out/stk-$v-${secs}s.json; etl=$out/stk-$v-${secs}s.etl
   sed -E "s/\"duration_s\": [0-9.]+/\"duration_s\": $secs, $extra/; s/\"compressed\": (true|false)/\"compressed\": true/" \
-    demo/scenarios/field-before.json | { [ $v = random ] && cat || sed -E "$idle"; } > "$scen"
+    demo/scenarios/field-before.json | { [ $v = random ] && cat || sed -E "$idle_one_ip"; } > "$scen"
   "$build/tools/etlgen/etlgen" "$scen" "$etl" "$out/stk-$v.expected.json" >/dev/null
   db=$out/stk-$v.db; rm -rf "$db" "$db"-* "$db-data"; sync
   measure "etlscope ingest ($label, $secs s)" "$build/server/etlscope" ingest --db "$db" --data-dir "$db-data" "$etl"
