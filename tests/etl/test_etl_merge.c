@@ -249,6 +249,140 @@ static void test_cpus_found_while_merging(void **state)
 	fclose(g);
 }
 
+/* The merge's order on hand-made files, each expected order worked by hand from the rule
+ * (etl_merge.h): a CPU's buffers by SequenceNumber (not file order); across CPUs the least
+ * (timestamp, CPU) first, so of events with equal timestamps the lower CPU's come first;
+ * within a CPU, the order its buffers hold (equal timestamps keep it). Each buffer is
+ * written here from the layouts of the research notes' etl-format.md (WMI_BUFFER_HEADER: BufferSize +0x00,
+ * SequenceNumber +0x18, ProcessorIndex +0x28 with the PROC_INDEX flag 0x20 at +0x34,
+ * Offset +0x30; PERFINFO_TRACE_HEADER: Version +0, HeaderType 0x11 +2, Flags 0xC0 +3,
+ * Size +4, HookId +6, TimeStamp +8), one event = 16-byte header + an 8-byte payload whose
+ * first byte is the event's id. No trace header: the merge indexes every buffer first. */
+#define T_BUF 512u
+struct t_ev {
+	uint64_t ts;
+	uint8_t id;
+};
+struct t_buf {
+	uint16_t cpu;
+	int64_t seq;
+	size_t n;
+	struct t_ev ev[6];
+};
+struct t_case {
+	const char *name;
+	size_t n_bufs;
+	struct t_buf bufs[12];
+	size_t n_want;
+	uint8_t want[24]; /* ids in the order the merge must hand them out */
+};
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
+
+/* The case's buffers, in the table's (file) order, into a temporary file. */
+static FILE *t_file(const struct t_case *c)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	for (size_t b = 0; b < c->n_bufs; b++) {
+		const struct t_buf *tb = &c->bufs[b];
+		uint8_t buf[T_BUF];
+		memset(buf, 0xFF, sizeof buf);
+		memset(buf, 0, ETL_BUFFER_HEADER_SIZE);
+		put32(buf + 0x00, T_BUF);
+		put64(buf + 0x18, (uint64_t)tb->seq);
+		put16(buf + 0x28, tb->cpu);
+		put16(buf + 0x34, 0x20);
+		uint8_t *e = buf + ETL_BUFFER_HEADER_SIZE;
+		for (size_t i = 0; i < tb->n; i++, e += 24) {
+			memset(e, 0, 24);
+			put16(e, 2);
+			e[2] = 0x11;
+			e[3] = 0xC0;
+			put16(e + 4, 24);
+			put16(e + 6, 0x0F42); /* PerfInfo group, an opcode nobody decodes */
+			put64(e + 8, tb->ev[i].ts);
+			e[16] = tb->ev[i].id;
+		}
+		put32(buf + 0x30, (uint32_t)(e - buf));
+		assert_int_equal(fwrite(buf, 1, sizeof buf, f), sizeof buf);
+	}
+	assert_int_equal(fflush(f), 0);
+	rewind(f);
+	return f;
+}
+
+static const struct t_case t_cases[] = {
+	{"equal timestamps across CPUs: lower CPU first, a CPU's own order kept", 3,
+	 {{2, 1, 3, {{10, 1}, {10, 2}, {20, 3}}},
+	  {0, 1, 2, {{10, 4}, {20, 5}}},
+	  {1, 1, 2, {{5, 6}, {10, 7}}}},
+	 7, {6, 4, 7, 1, 2, 5, 3}},
+	{"one CPU only, equal timestamps in and across its buffers", 2,
+	 {{3, 1, 3, {{1, 1}, {1, 2}, {2, 3}}},
+	  {3, 2, 2, {{2, 4}, {2, 5}}}},
+	 5, {1, 2, 3, 4, 5}},
+	{"empty buffers and an empty CPU", 4,
+	 {{0, 1, 0, {{0, 0}}},
+	  {1, 1, 2, {{7, 1}, {9, 2}}},
+	  {0, 2, 1, {{8, 3}}},
+	  {5, 1, 0, {{0, 0}}}},
+	 3, {1, 3, 2}},
+	{"a CPU whose events end early", 2,
+	 {{1, 1, 4, {{3, 1}, {4, 2}, {5, 3}, {6, 4}}},
+	  {0, 1, 2, {{1, 5}, {2, 6}}}},
+	 6, {5, 6, 1, 2, 3, 4}},
+	{"buffers out of file order: SequenceNumber decides, ties across CPUs by CPU", 4,
+	 {{0, 7, 2, {{30, 1}, {30, 2}}},
+	  {1, 4, 2, {{10, 3}, {30, 4}}},
+	  {0, 5, 2, {{10, 5}, {20, 6}}},
+	  {1, 6, 1, {{40, 7}}}},
+	 7, {5, 3, 6, 1, 2, 4, 7}},
+	{"nine CPUs (a tree of uneven depth), three at each of times 0, 1, 2, all at 3", 9,
+	 {{8, 1, 2, {{2, 1}, {3, 2}}},
+	  {7, 1, 2, {{1, 3}, {3, 4}}},
+	  {6, 1, 2, {{0, 5}, {3, 6}}},
+	  {5, 1, 2, {{2, 7}, {3, 8}}},
+	  {4, 1, 2, {{1, 9}, {3, 10}}},
+	  {3, 1, 2, {{0, 11}, {3, 12}}},
+	  {2, 1, 2, {{2, 13}, {3, 14}}},
+	  {1, 1, 2, {{1, 15}, {3, 16}}},
+	  {0, 1, 2, {{0, 17}, {3, 18}}}},
+	 18, {17, 11, 5, 15, 9, 3, 13, 7, 1, 18, 16, 14, 12, 10, 8, 6, 4, 2}},
+};
+
+static void test_order_table(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof t_cases / sizeof t_cases[0]; k++) {
+		const struct t_case *c = &t_cases[k];
+		FILE *f = t_file(c);
+		struct etl_merge m;
+		assert_int_equal(etl_merge_open(&m, f), 0);
+		struct etl_event ev;
+		uint8_t got[64];
+		size_t n = 0;
+		int rc;
+		while ((rc = etl_merge_next(&m, &ev)) == 1 && n < sizeof got) {
+			assert_true(ev.payload_len >= 1);
+			got[n++] = ev.payload[0];
+		}
+		if (n != c->n_want || memcmp(got, c->want, n) != 0) {
+			fprintf(stderr, "case \"%s\": got", c->name);
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, " %u", got[i]);
+			fprintf(stderr, "\n");
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(n, c->n_want);
+		assert_memory_equal(got, c->want, n);
+		etl_merge_close(&m);
+		fclose(f);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_circular_is_indexed),
 		cmocka_unit_test(test_moved_buffer_counted_late),
 		cmocka_unit_test(test_cpus_found_while_merging),
+		cmocka_unit_test(test_order_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
