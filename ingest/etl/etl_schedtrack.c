@@ -16,13 +16,17 @@ struct open_sc {
 	uint64_t addr;
 };
 
+/* The state every event reads comes first, then the totals (their four running sums in
+ * the same 128 bytes), then a's two 512-byte wait arrays: a busy server's thousands of
+ * records do not fit the cache, and an event touched three lines of its thread, not two,
+ * while the state sat behind the arrays. */
 struct etl_sched_thr {
-	struct sink_sched_thread a;
 	int64_t since_ns;       /* start of the current state */
 	uint8_t state, reason;  /* reason: wait reason while waiting */
 	uint16_t out_cpu;       /* CPU it was last switched out from (its waits' CPU) */
 	uint32_t rdy;           /* readied-by pair of the current ready spell, UINT32_MAX none */
 	struct open_sc sc;
+	struct sink_sched_thread a;
 };
 
 struct slice_acc {
