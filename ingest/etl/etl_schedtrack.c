@@ -16,13 +16,17 @@ struct open_sc {
 	uint64_t addr;
 };
 
+/* The state every event reads comes first, then the totals (their four running sums in
+ * the same 128 bytes), then a's two 512-byte wait arrays: a busy server's thousands of
+ * records do not fit the cache, and an event touched three lines of its thread, not two,
+ * while the state sat behind the arrays. */
 struct etl_sched_thr {
-	struct sink_sched_thread a;
 	int64_t since_ns;       /* start of the current state */
 	uint8_t state, reason;  /* reason: wait reason while waiting */
 	uint16_t out_cpu;       /* CPU it was last switched out from (its waits' CPU) */
 	uint32_t rdy;           /* readied-by pair of the current ready spell, UINT32_MAX none */
 	struct open_sc sc;
+	struct sink_sched_thread a;
 };
 
 struct slice_acc {
@@ -39,6 +43,9 @@ struct etl_sched_cpu {
 	uint32_t busy_head, busy_n;
 	uint8_t known;          /* a CSwitch named the running thread */
 	uint32_t tid;
+	uint32_t thr;           /* s->thr index of tid while known and tid != 0, else
+				 * UINT32_MAX: a record's index never changes (the map never
+				 * deletes), so only a CSwitch, which sets tid, sets it */
 	int64_t run_ns;         /* since when tid runs */
 	int64_t slice;          /* slice being accumulated, -1 none */
 	struct slice_acc acc;
@@ -119,11 +126,25 @@ static struct etl_sched_cpu *cpu_state(struct etl_sched *s, uint16_t cpu)
 		if (etl_grow((void **)&s->cpu, &cap, n, sizeof *s->cpu) != 0)
 			return NULL;
 		memset(s->cpu + s->n_cpu, 0, (cap - s->n_cpu) * sizeof *s->cpu);
-		for (size_t i = s->n_cpu; i < cap; i++)
+		for (size_t i = s->n_cpu; i < cap; i++) {
 			s->cpu[i].slice = -1;
+			s->cpu[i].thr = UINT32_MAX;
+		}
 		s->n_cpu = cap;
 	}
 	return &s->cpu[cpu];
+}
+
+/* The record of the thread CPU c runs (c->known, c->tid != 0) without a map lookup: the
+ * syscall events of a busy trace outnumber its CSwitches several times. NULL on ENOMEM. */
+static struct etl_sched_thr *running(struct etl_sched *s, struct etl_sched_cpu *c)
+{
+	if (c->thr != UINT32_MAX)
+		return &s->thr[c->thr];
+	struct etl_sched_thr *t = thread(s, c->tid);
+	if (t)
+		c->thr = (uint32_t)(t - s->thr);
+	return t;
 }
 
 static uint64_t span(int64_t from, int64_t to)
@@ -284,11 +305,14 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 		return -1;
 	if (c->known && s->slice_ns && add_run(s, ev->cpu, c, c->tid, c->run_ns, t_ns) != 0)
 		return -1;
+	/* the thread switched out is nearly always the one this CPU ran */
+	uint32_t was = c->known && c->tid == cs.old_tid ? c->thr : UINT32_MAX;
 	c->known = 1;
 	c->tid = cs.new_tid;
+	c->thr = UINT32_MAX;
 	c->run_ns = t_ns;
 	if (cs.old_tid != 0) {
-		struct etl_sched_thr *o = thread(s, cs.old_tid);
+		struct etl_sched_thr *o = was != UINT32_MAX ? &s->thr[was] : thread(s, cs.old_tid);
 		if (!o)
 			return -1;
 		if (o->state == ST_RUNNING) {
@@ -320,6 +344,7 @@ static int on_cswitch(struct etl_sched *s, const struct etl_event *ev, int64_t t
 		struct etl_sched_thr *n = thread(s, cs.new_tid);
 		if (!n)
 			return -1;
+		c->thr = (uint32_t)(n - s->thr);
 		if (n->state == ST_READY) {
 			uint64_t r = span(n->since_ns, t_ns);
 			n->a.ready_ns += r;
@@ -431,7 +456,7 @@ static int on_syscall(struct etl_sched *s, const struct etl_event *ev, int enter
 		enter ? s->st.syscall_enter_unpaired++ : s->st.syscall_exit_unpaired++;
 		return 0;
 	}
-	struct etl_sched_thr *t = c->known ? thread(s, c->tid) : NULL;
+	struct etl_sched_thr *t = c->known ? running(s, c) : NULL;
 	if (c->known && !t)
 		return -1;
 	struct open_sc *o = t ? &t->sc : &c->sc; /* no CSwitch on this CPU yet: pair on it */

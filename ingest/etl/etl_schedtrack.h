@@ -18,7 +18,10 @@
  * "other"), the top SINK_SLICE_TOP kept. The last interval of each CPU (no CSwitch ends it)
  * is not counted.
  * Memory: one record per thread, per (process, syscall address), per readied-by pair (at
- * most ETL_SCHED_MAX_PAIRS; more are counted as dropped). */
+ * most ETL_SCHED_MAX_PAIRS; more are counted as dropped).
+ * Invariant: a record keeps its index for the whole trace (the maps never delete, a tid
+ * reused by a new thread keeps its record), so each CPU holds the index of the thread it
+ * runs, set by the CSwitch that names it, and its syscall events use it without a lookup. */
 #ifndef ETLSCOPE_ETL_SCHEDTRACK_H
 #define ETLSCOPE_ETL_SCHEDTRACK_H
 

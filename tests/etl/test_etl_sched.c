@@ -231,6 +231,87 @@ static void test_tracker_pairs_by_running_thread(void **state)
 	etl_tidmap_free(&f.tids);
 }
 
+/* The tracker keeps, per CPU, where the running thread's record is (no map lookup per
+ * syscall). Steps worked by hand: the index follows every CSwitch (B's syscall on CPU 0
+ * after A left it is B's), a thread resumed on another CPU pairs its exit there, a tid
+ * reused by a new process after its thread ended takes the new pid (the tid map's, looked
+ * up at the time), and a CSwitch whose old thread is not the one the CPU ran (a lost
+ * CSwitch) switches out the thread it names, not the one the index points at. */
+static void test_tracker_running_thread_cache(void **state)
+{
+	(void)state;
+	enum { CS, ENTER, EXIT, SETPID };
+	static const struct {
+		int what;
+		uint16_t cpu;
+		int64_t t;
+		uint32_t a, b; /* CS: new, old tid; ENTER: address; SETPID: tid, pid */
+		uint8_t st, reason; /* CS: old thread's state (5 Waiting, 4 Terminated), reason */
+	} steps[] = {
+		{SETPID, 0, 0, 100, 7, 0, 0}, {SETPID, 0, 0, 200, 8, 0, 0},
+		{CS, 0, 0, 100, 0, 5, 0},      /* A (100) runs on CPU 0 */
+		{ENTER, 0, 10, 0xA1, 0, 0, 0},
+		{CS, 0, 20, 200, 100, 5, 6},   /* A waits inside its syscall; B (200) runs */
+		{ENTER, 0, 25, 0xB1, 0, 0, 0}, /* B's, not A's */
+		{EXIT, 0, 28, 0, 0, 0, 0},     /* B: 3 ns */
+		{CS, 1, 40, 100, 0, 5, 0},     /* A resumes on CPU 1 (waited 20 ns) */
+		{EXIT, 1, 50, 0, 0, 0, 0},     /* A: 10 → 50, 40 ns */
+		{CS, 1, 55, 0, 100, 4, 0},     /* A terminates */
+		{SETPID, 0, 56, 100, 9, 0, 0}, /* tid 100 reused by process 9 */
+		{CS, 0, 60, 100, 300, 5, 6},   /* CPU 0 ran 300, not B (B's switch-out lost) */
+		{ENTER, 0, 62, 0xC1, 0, 0, 0},
+		{EXIT, 0, 67, 0, 0, 0, 0},     /* the new 100: pid 9, 5 ns */
+	};
+	static const struct { uint32_t pid; uint64_t addr, ns; } want_sc[] = {
+		{8, 0xB1, 3}, {7, 0xA1, 40}, {9, 0xC1, 5},
+	};
+	static const struct {
+		uint32_t tid, pid;
+		uint64_t switches, running_ns, waiting_ns, waits6;
+	} want_th[] = {
+		{100, 9, 3, 20 + 15, 20, 1}, /* runs 0–20 and 40–55; its pid is the tid's now */
+		{200, 8, 1, 0, 0, 0},        /* still running as far as the trace says */
+		{300, SINK_PID_UNKNOWN, 0, 0, 0, 1},
+	};
+	struct feed f;
+	memset(&f, 0, sizeof f);
+	etl_tidmap_init(&f.tids);
+	etl_sched_init(&f.s, &f.tids);
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		switch (steps[i].what) {
+		case CS:
+			cs(&f, steps[i].cpu, steps[i].t, steps[i].a, steps[i].b, steps[i].st,
+			   steps[i].reason);
+			break;
+		case ENTER: sc(&f, steps[i].cpu, steps[i].t, 1, steps[i].a); break;
+		case EXIT: sc(&f, steps[i].cpu, steps[i].t, 0, 0); break;
+		default: assert_int_equal(etl_tidmap_set(&f.tids, steps[i].a, steps[i].b), 0);
+		}
+	}
+	struct cap c = {0};
+	struct ingest_sink k = {.ud = &c, .syscall = cap_sc, .sched_thread = cap_th,
+				.sched_ready = cap_rd, .warning = cap_warn};
+	assert_int_equal(etl_sched_emit(&f.s, &k, no_module, no_name, NULL), 0);
+	assert_int_equal(c.nsc, sizeof want_sc / sizeof want_sc[0]);
+	for (int i = 0; i < c.nsc; i++) {
+		assert_int_equal(c.sc[i].pid, want_sc[i].pid);
+		assert_true(c.sc[i].address == want_sc[i].addr);
+		assert_true(c.sc[i].count == 1 && c.sc[i].total_ns == want_sc[i].ns);
+	}
+	assert_int_equal(f.s.st.syscall_exit_unpaired + f.s.st.syscall_enter_unpaired, 0);
+	assert_int_equal(c.nth, sizeof want_th / sizeof want_th[0]);
+	for (int i = 0; i < c.nth; i++) {
+		assert_int_equal(c.th[i].tid, want_th[i].tid);
+		assert_int_equal(c.th[i].pid, want_th[i].pid);
+		assert_int_equal(c.th[i].switches, want_th[i].switches);
+		assert_int_equal(c.th[i].running_ns, want_th[i].running_ns);
+		assert_int_equal(c.th[i].waiting_ns, want_th[i].waiting_ns);
+		assert_int_equal(c.th[i].wait_count[6], want_th[i].waits6);
+	}
+	etl_sched_free(&f.s);
+	etl_tidmap_free(&f.tids);
+}
+
 /* ---- ready time behind DPCs/ISRs (per-slice facts) ---- */
 
 struct facts {
@@ -449,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_ready_thread),
 		cmocka_unit_test(test_syscall_payloads),
 		cmocka_unit_test(test_tracker_pairs_by_running_thread),
+		cmocka_unit_test(test_tracker_running_thread_cache),
 		cmocka_unit_test(test_tracker_timeline_slices),
 		cmocka_unit_test(test_tracker_ready_behind_dpc),
 		cmocka_unit_test(test_trace_edr_64),
