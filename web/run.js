@@ -151,22 +151,30 @@
     setTimeout(stop, 5000);
   }
 
-  // Starts every panel that applies; resolves once each has drawn its first view (a panel's
-  // init answers, or resolves, then). The verdict comes first: the other panels start when
-  // the findings are on screen, so their charts do not hold the main thread before it; a
-  // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
-  // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
-  // Chart.js and d3 (the flame graph), preloaded by the page
-  // (data-late-script), run in order once the verdict is drawn; resolves when all have run
-  // (or failed to load: the panels then say what failed, as they do for a failed request).
-  function lateScripts() {
-    const links = [...document.querySelectorAll('link[data-late-script]')];
-    return Promise.allSettled(links.map((l) => new Promise((resolve, reject) => {
+  // Chart.js and d3 (the flame graph), named by the page (meta etlscope:late-script), are
+  // asked for once the first frame is out (askLateScripts: a preload, compiled on a
+  // background thread while the verdict's answer is in flight, not while the first frame is
+  // rastered) and run in order once the verdict is drawn (runLateScripts, which resolves
+  // when all have run or failed to load: the panels then say what failed, as they do for a
+  // failed request).
+  const lateUrls = () => [...document.querySelectorAll('meta[name="etlscope:late-script"]')].map((m) => m.content);
+  let lateAsked = false;
+  function askLateScripts() {
+    if (lateAsked) return;
+    lateAsked = true;
+    for (const url of lateUrls()) document.head.append(es.el('link', { rel: 'preload', as: 'script', href: url }));
+  }
+  // after the next frame is produced: a frame callback runs before its paint, a task
+  // queued from it after
+  function afterNextFrame(fn) { requestAnimationFrame(() => setTimeout(fn, 0)); }
+  function runLateScripts() {
+    lateAsked = true; // a preload asked for after the script would fetch it twice
+    return Promise.allSettled(lateUrls().map((url) => new Promise((resolve, reject) => {
       const s = document.createElement('script');
-      s.src = l.href;
-      s.async = false; // in the links' order: the flame graph needs d3-selection
+      s.src = url;
+      s.async = false; // in the page's order: the flame graph needs d3-selection
       s.onload = resolve;
-      s.onerror = () => reject(new Error(`cannot load ${l.href}`));
+      s.onerror = () => reject(new Error(`cannot load ${url}`));
       document.head.append(s);
     })));
   }
@@ -176,6 +184,11 @@
   // their panels in view.panels) at DOMContentLoaded.
   const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
+  // Starts every panel that applies; resolves once each has drawn its first view (a panel's
+  // init answers, or resolves, then). The verdict comes first: the other panels start when
+  // the findings are on screen, so their charts do not hold the main thread before it; a
+  // panel with an askAhead(run) asks for its first answers then, before Chart.js runs.
+  // Marks for bench/pages.mjs: etlscope:verdict here, etlscope:drawn by the caller.
   // wireLater runs once the panels' first requests are out, before Chart.js runs: what
   // needs no panel and opens storage (the edit token) waits until then.
   async function startPanels(run, wireLater) {
@@ -195,13 +208,14 @@
     for (const p of on) if (p.askAhead) p.askAhead(run);
     for (const p of view.panels) es.show($(p.section), on.includes(p));
     wireLater();
-    await lateScripts();
+    await runLateScripts();
     if (window.Chart) view.plainTicks(window.Chart);
     await Promise.allSettled(on.filter((p) => p !== verdict).map(started));
   }
 
   async function main() {
     const asked = view.ask(''); // asked for by view.js, before storage is opened
+    afterNextFrame(askLateScripts);
     const hashToken = takeEditHash();
     let run;
     try { run = await asked; } catch (e) {

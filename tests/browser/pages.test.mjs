@@ -205,8 +205,8 @@ test('the verdict is drawn while the other panels\' scripts are still loading', 
 // Each request before the first paint costs a cold visit time (tens of ms each on a loaded
 // machine): the run page's own style sheets and scripts are joined at build time
 // (web/CMakeLists.txt) into one style sheet (app.css is inline in the HTML, web/embed.c) and
-// two scripts; Chart.js and d3 are preloaded and run only once the verdict is drawn (run.js,
-// lateScripts).
+// two scripts; Chart.js and d3 are asked for after the first frame and run only once the
+// verdict is drawn (run.js, askLateScripts and runLateScripts).
 test('a run page loads one style sheet and two scripts; the chart libraries run after the verdict', async () => {
   const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'few.csv');
   const page = await openPage(browser);
@@ -271,5 +271,32 @@ test('the verdict is painted and styled before the panels\' style sheet has arri
   release();
   await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
   assert.deepEqual(page.problems, [], 'no CSP refusal of the inline style, no error');
+  await page.context().close();
+});
+
+// The chart libraries (Chart.js, d3 for the flame graph: ~280 KB, ~150 ms of compiling on a
+// background thread) are not fetched with the page: run.js asks for them once the first
+// frame is out, so their compiling does not compete with the verdict's first paint, and
+// each is fetched once (the preload is the script's fetch). With run.css held, no script of
+// the page has run: a page that names them in preload links has asked for them by then.
+test('the chart libraries are asked for after the first paint, once each', async () => {
+  const up = await uploadAndWait(srv.url, Buffer.from(perCpuCsv({ cpus: 2, seconds: 30 })), 'libs.csv');
+  const page = await openPage(browser);
+  const libs = /\/static\/(chart\.umd|d3-selection|d3-flamegraph)\.[0-9a-f]{16}\.js$/;
+  const asked = [];
+  page.on('request', (r) => { if (libs.test(new URL(r.url()).pathname)) asked.push(new URL(r.url()).pathname); });
+  let release;
+  const sheetMayGo = new Promise((r) => { release = r; });
+  await page.route(/\/static\/run\.[0-9a-f]{16}\.css$/, async (route) => { await sheetMayGo; await route.continue(); });
+  await page.goto(`${srv.url}/runs/${up.body.run.id}`, { waitUntil: 'commit' });
+  await page.waitForFunction(() => performance.getEntriesByName('first-contentful-paint').length > 0, null, { timeout: 15000 });
+  assert.match(await page.textContent('#verdict'), /\S/);
+  assert.deepEqual(asked, [], 'no chart library asked for before the first paint');
+  release();
+  await page.waitForFunction(() => performance.getEntriesByName('etlscope:drawn').length > 0);
+  assert.equal(asked.length, 3, JSON.stringify(asked));
+  assert.equal(new Set(asked).size, 3, `each fetched once: ${JSON.stringify(asked)}`);
+  assert.equal(await page.evaluate(() => typeof window.Chart === 'function' && typeof window.d3.select === 'function' && typeof window.flamegraph), 'function');
+  assert.deepEqual(page.problems, []);
   await page.context().close();
 });
