@@ -117,14 +117,6 @@ struct api_stk_tree {
 	size_t n, cap;
 	struct stk_map map;
 	int64_t total;
-	/* The last stack api_stk_tree_add walked: its frames in walk order and the node each
-	 * step reached (a step that folds into its parent's module reaches the parent). The
-	 * next stack's frames equal to these from the first on reach the same nodes, so they
-	 * are not looked up in the map again (stacks come in node order: neighbours share
-	 * their callers). last_n 0 = none; reset wherever the tree is (re)started. */
-	int last_n;
-	struct db_stk_frame last[DB_STK_MAX_DEPTH];
-	int32_t last_at[DB_STK_MAX_DEPTH];
 };
 /* A stack's tag under a tag set (api_stacks_tags.c; the rule in api_tags.h), frames named
  * as the call tree names them, each distinct frame's tag remembered. */

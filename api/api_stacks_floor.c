@@ -313,7 +313,6 @@ int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_st
 		return 500;
 	}
 	t->n = 1;
-	t->last_n = 0;
 	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
 	q->f.no_ids = 1;
 	int st = 0;

@@ -59,37 +59,18 @@ int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, 
 	t->v[0].value += count;
 	t->total += count;
 	int32_t prev_mod = INT32_MIN;
-	/* the frames this stack shares with the last one, from the first walked: the same
-	 * nodes (a node is a function of its parent and its frame), each counted once */
-	int k = 0, same = t->last_n < n ? t->last_n : n;
-	t->last_n = 0; /* until this walk has succeeded */
-	for (; k < same; k++) {
-		const struct db_stk_frame *f = &fr[t->inverted ? n - 1 - k : k];
-		if (f->module_id != t->last[k].module_id || f->offset != t->last[k].offset)
-			break;
-		if (t->last_at[k] != at) /* not folded into its parent's module */
-			t->v[t->last_at[k]].value += count;
-		at = t->last_at[k];
-	}
-	if (k)
-		prev_mod = api_stk_canon(t->q, t->last[k - 1].module_id);
-	for (; k < n; k++) {
+	for (int k = 0; k < n; k++) {
 		const struct db_stk_frame *f = &fr[t->inverted ? n - 1 - k : k];
 		int32_t mod = api_stk_canon(t->q, f->module_id);
-		if (!(t->by_module && mod == prev_mod)) { /* one module's consecutive frames are one node */
-			prev_mod = mod;
-			at = child(t, at, f, api_stk_frame_kernel(t->q, f));
-			if (at < 0)
-				return -1;
-			t->v[at].value += count;
-		}
-		if (k < DB_STK_MAX_DEPTH) {
-			t->last[k] = *f;
-			t->last_at[k] = at;
-		}
+		if (t->by_module && mod == prev_mod)
+			continue; /* one module's consecutive frames are one node */
+		prev_mod = mod;
+		at = child(t, at, f, api_stk_frame_kernel(t->q, f));
+		if (at < 0)
+			return -1;
+		t->v[at].value += count;
 	}
 	t->v[at].self += count;
-	t->last_n = n < DB_STK_MAX_DEPTH ? n : DB_STK_MAX_DEPTH;
 	return at;
 }
 
@@ -126,7 +107,6 @@ int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree
 		return 500;
 	}
 	t->n = 1;
-	t->last_n = 0;
 	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
 	q->f.no_ids = 1; /* a tree needs no pid or tid: whole-run totals may serve it */
 	return api_stk_each(db, q, add_stack, t, out);
@@ -137,7 +117,6 @@ void api_stk_tree_clear(struct api_stk_tree *t)
 	stk_map_free(&t->map);
 	free(t->v);
 	t->v = NULL;
-	t->last_n = 0;
 }
 
 static int by_value(const void *a, const void *b, void *ud)

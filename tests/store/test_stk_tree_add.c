@@ -1,9 +1,9 @@
-/* test_stk_tree_add.c — api_stk_tree_add (api_stacks_tree.c) adding stacks one after the
- * other, each sharing a different prefix with the one before (the add reuses the nodes of
- * the common prefix), against trees worked by hand, by frame and by module, top-down and
- * inverted. The stacks (root first; modules A = 1, B = 2, C = 3, frame offsets in hex):
+/* test_stk_tree_add.c — api_stk_tree_add (api_stacks_tree.c), every call tree's builder,
+ * adding stacks that share different prefixes (and one module's consecutive frames, which
+ * a tree by module folds into one node) against trees worked by hand, by frame and by
+ * module, top-down and inverted. The stacks (root first; modules A = 1, B = 2, C = 3, frame offsets in hex):
  *   S1 A+1 A+2 B+1 ×2   S2 A+1 A+2 B+2 ×3   S3 A+1 A+2 ×1   S4 A+1 C+1 B+1 ×4
- *   S5 A+1 A+2 B+1 ×5   (S2 shares two frames with S1, S3 all of its own, S4 one, S5 one) */
+ *   S5 A+1 A+2 B+1 ×5   (S2 shares two frames with S1, S3 is a prefix of both, S4 shares one) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
