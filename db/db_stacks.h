@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include "db_etw.h"
 #include "sink.h"
 
 #define DB_STK_SLICE_NS 100000000LL /* 100 ms */
@@ -93,9 +94,22 @@ int db_stk_leaf_sums(sqlite3 *db, int64_t run_id, const struct db_stk_filter *f,
 		     size_t errlen);
 
 /* Does f's CPU set hold cpu (1 without a set)? Does ids (k of them; 0 = all) hold id?
- * (db_stk_leaves.c) */
-int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu);
-int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id);
+ * Inline: the leaf-slice scan asks them for every row of every selected slice (millions for
+ * a whole run filtered to one process). */
+static inline int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu)
+{
+	return !f->cpu_words || (cpu >= 0 && cpu < DB_MAX_CPUS &&
+				 (f->cpu_words[cpu / 64] >> (cpu % 64) & 1));
+}
+static inline int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id)
+{
+	if (!k)
+		return 1;
+	for (unsigned i = 0; i < k; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
 
 /* The slices f's window selects: [*lo, *hi] (every slice that overlaps [from, to)). */
 void db_stk_slice_range(const struct db_stk_filter *f, int64_t *lo, int64_t *hi);

@@ -12,22 +12,6 @@
 #include "db_etw.h"
 #include "db_stacks.h"
 
-int db_stk_filter_id(const uint32_t *ids, unsigned k, uint32_t id)
-{
-	if (!k)
-		return 1;
-	for (unsigned i = 0; i < k; i++)
-		if (ids[i] == id)
-			return 1;
-	return 0;
-}
-
-int db_stk_filter_cpu(const struct db_stk_filter *f, int64_t cpu)
-{
-	return !f->cpu_words || (cpu >= 0 && cpu < DB_MAX_CPUS &&
-				 (f->cpu_words[cpu / 64] >> (cpu % 64) & 1));
-}
-
 struct sums {
 	int64_t *sum, nn;
 	int out_of_range;

@@ -92,6 +92,23 @@ static int int_option(const char *name, const char *arg, int lo, int hi, int *ou
 	return 0;
 }
 
+/* `serve` answers queries whose working arrays live a few MB at a time and die with the
+ * request: a call tree's node map and nodes, a walk's per-node sums (18–29 MB of pages
+ * touched for a 10 s window of the 10-minute, 24-CPU stacks_big run, by frame; more for a
+ * whole run filtered to one process). With malloc_size_to_work's 128 KiB mmap threshold and
+ * 1 MiB trim threshold they were mapped and unmapped, or trimmed, per request, and their
+ * pages faulted in afresh each time: 4.6 k faults and ~105 ms of CPU for a 10 s window by
+ * frame, ~20 ms with the memory kept (bench/README.md, "Request memory"). So the server
+ * takes blocks under 32 MiB (glibc's largest mmap threshold) from its 2 arenas and keeps up
+ * to 64 MiB free at an arena's top for the next request. What an upload's ingest in the
+ * server peaks at did not move (busy I/O trace 62–65 MB, kernel story 59.6 MB: the same
+ * before and after, as each ingest's large arrays are freed, and trimmed, when it ends). */
+static void malloc_size_to_serve(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+}
+
 int cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -215,6 +232,7 @@ int cli_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a failed write (handled), not a kill */
+	malloc_size_to_serve();
 	if (server_start(&srv, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "etlscope: %s\n", err);
 		return 1;
