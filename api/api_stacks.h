@@ -141,6 +141,9 @@ int32_t api_stk_stack_tag(struct api_stk_tagger *g, const struct db_stk_frame *f
  * set. */
 int api_stk_tree_params(const struct api_request *rq, int *invert, int *by_module,
 			int *by_function, double *min_share, cJSON **out);
+/* An empty tree over q: its node array and map, and the root (node 0). Grouping and
+ * direction are the caller's to set. 0, or -1 (out of memory; t holds nothing). */
+int api_stk_tree_init(struct api_stk_tree *t, struct api_stk_query *q);
 /* Build t (by_module, inverted set by the caller) over q. 0, or an HTTP status with *out. */
 int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		       cJSON **out);

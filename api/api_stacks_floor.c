@@ -305,15 +305,11 @@ int api_stk_tree_build_floor(sqlite3 *db, struct api_stk_query *q, struct api_st
 	int64_t nodes = db_stk_run_nodes(db, q->run.id); /* level 0's bound (-1: unknown) */
 	struct floor_build b = {.t = t, .max_nodes = max_nodes,
 				.bound = nodes > 0 ? (size_t)nodes : 0};
-	t->q = q;
 	t->by_module = t->by_function = 0;
-	if (api_grow((void **)&t->v, 0, &t->cap, sizeof *t->v) ||
-	    stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
+	if (api_stk_tree_init(t, q)) {
 		*out = api_error("out of memory");
 		return 500;
 	}
-	t->n = 1;
-	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
 	q->f.no_ids = 1;
 	int st = 0;
 	for (b.hi = 1; !st && b.hi > b.lo && b.depth <= DB_STK_MAX_DEPTH; b.depth++) {

@@ -94,20 +94,30 @@ void api_stk_tree_name(const struct api_stk_tree *t, int32_t i, char *buf, size_
 		api_stk_frame_name(t->q, v->sym_module, v->offset, !t->by_function, buf, n);
 }
 
-int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
-		       cJSON **out)
+int api_stk_tree_init(struct api_stk_tree *t, struct api_stk_query *q)
 {
 	t->q = q;
 	t->cap = 1024;
 	t->v = malloc(t->cap * sizeof *t->v);
-	if (!t->v || stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
+	if (!t->v)
+		return -1;
+	if (stk_map_init(&t->map, API_STK_TREE_MAP_START_LOG2)) {
 		free(t->v);
 		t->v = NULL;
-		*out = api_error("out of memory");
-		return 500;
+		return -1;
 	}
 	t->n = 1;
 	t->v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
+	return 0;
+}
+
+int api_stk_tree_build(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
+		       cJSON **out)
+{
+	if (api_stk_tree_init(t, q)) {
+		*out = api_error("out of memory");
+		return 500;
+	}
 	q->f.no_ids = 1; /* a tree needs no pid or tid: whole-run totals may serve it */
 	return api_stk_each(db, q, add_stack, t, out);
 }
