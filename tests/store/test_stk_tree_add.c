@@ -8,7 +8,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <cmocka.h>
 #include "api/api_stacks.h"
 
@@ -39,91 +38,83 @@ static int32_t find_child(const struct api_stk_tree *t, int32_t at, struct db_st
 	return -1;
 }
 
-static void check(int inverted, int by_module, const struct want *w, size_t nw, size_t nodes)
+/* One tree: how it is grouped and walked, its hand-worked nodes, and its node count (root
+ * included). */
+struct tree_case {
+	const char *name;
+	int inverted, by_module;
+	const struct want *w;
+	size_t nw, nodes;
+};
+
+static const struct want frame_w[] = {
+	{1, {F(1, 1)}, 15, 0},
+	{2, {F(1, 1), F(1, 2)}, 11, 1},
+	{3, {F(1, 1), F(1, 2), F(2, 1)}, 7, 7},
+	{3, {F(1, 1), F(1, 2), F(2, 2)}, 3, 3},
+	{2, {F(1, 1), F(3, 1)}, 4, 0},
+	{3, {F(1, 1), F(3, 1), F(2, 1)}, 4, 4},
+};
+static const struct want frame_inverted_w[] = {
+	{1, {F(2, 1)}, 11, 0},
+	{2, {F(2, 1), F(1, 2)}, 7, 0},
+	{3, {F(2, 1), F(1, 2), F(1, 1)}, 7, 7},
+	{2, {F(2, 1), F(3, 1)}, 4, 0},
+	{3, {F(2, 1), F(3, 1), F(1, 1)}, 4, 4},
+	{3, {F(2, 2), F(1, 2), F(1, 1)}, 3, 3},
+	{2, {F(1, 2), F(1, 1)}, 1, 1},
+};
+/* A's consecutive frames fold into one node: S3 ends in A, S5 goes A → B */
+static const struct want module_w[] = {
+	{1, {F(1, 0)}, 15, 1},
+	{2, {F(1, 0), F(2, 0)}, 10, 10},
+	{2, {F(1, 0), F(3, 0)}, 4, 0},
+	{3, {F(1, 0), F(3, 0), F(2, 0)}, 4, 4},
+};
+static const struct want module_inverted_w[] = {
+	{1, {F(2, 0)}, 14, 0},
+	{2, {F(2, 0), F(1, 0)}, 10, 10},
+	{2, {F(2, 0), F(3, 0)}, 4, 0},
+	{3, {F(2, 0), F(3, 0), F(1, 0)}, 4, 4},
+	{1, {F(1, 0)}, 1, 1},
+};
+#define CASE(name, inv, mod, w, nodes) {name, inv, mod, w, sizeof w / sizeof w[0], nodes}
+static const struct tree_case cases[] = {
+	CASE("by frame", 0, 0, frame_w, 7),
+	CASE("by frame, inverted", 1, 0, frame_inverted_w, 11),
+	CASE("by module", 0, 1, module_w, 5),
+	CASE("by module, inverted", 1, 1, module_inverted_w, 6),
+};
+
+static void test_trees(void **state)
 {
-	struct api_stk_query q = {0};
-	struct api_stk_tree t = {.q = &q, .inverted = inverted, .by_module = by_module};
-	t.cap = 64;
-	t.v = malloc(t.cap * sizeof *t.v);
-	assert_non_null(t.v);
-	assert_int_equal(stk_map_init(&t.map, API_STK_TREE_MAP_START_LOG2), 0);
-	t.n = 1;
-	t.v[0] = (struct api_stk_tnode){.module = -1, .first = -1, .next = -1, .sym_module = -1};
-	for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
-		assert_true(api_stk_tree_add(&t, stacks[i].fr, stacks[i].n, stacks[i].count) > 0);
-	assert_int_equal(t.total, 15);
-	assert_int_equal(t.v[0].value, 15);
-	assert_int_equal(t.n, nodes);
-	for (size_t i = 0; i < nw; i++) {
-		int32_t at = 0;
-		for (int k = 0; k < w[i].n && at >= 0; k++)
-			at = find_child(&t, at, w[i].path[k]);
-		assert_true(at > 0);
-		assert_int_equal(t.v[at].value, w[i].value);
-		assert_int_equal(t.v[at].self, w[i].self);
+	(void)state;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		const struct tree_case *tc = &cases[c];
+		print_message("%s\n", tc->name);
+		struct api_stk_query q = {0};
+		struct api_stk_tree t = {.inverted = tc->inverted, .by_module = tc->by_module};
+		assert_int_equal(api_stk_tree_init(&t, &q), 0);
+		for (size_t i = 0; i < sizeof stacks / sizeof stacks[0]; i++)
+			assert_true(api_stk_tree_add(&t, stacks[i].fr, stacks[i].n, stacks[i].count) > 0);
+		assert_int_equal(t.total, 15);
+		assert_int_equal(t.v[0].value, 15);
+		assert_int_equal(t.n, tc->nodes);
+		for (size_t i = 0; i < tc->nw; i++) {
+			const struct want *w = &tc->w[i];
+			int32_t at = 0;
+			for (int k = 0; k < w->n && at >= 0; k++)
+				at = find_child(&t, at, w->path[k]);
+			assert_true(at > 0);
+			assert_int_equal(t.v[at].value, w->value);
+			assert_int_equal(t.v[at].self, w->self);
+		}
+		api_stk_tree_clear(&t);
 	}
-	api_stk_tree_clear(&t);
-}
-
-static void test_frame(void **state)
-{
-	(void)state;
-	static const struct want w[] = {
-		{1, {F(1, 1)}, 15, 0},
-		{2, {F(1, 1), F(1, 2)}, 11, 1},
-		{3, {F(1, 1), F(1, 2), F(2, 1)}, 7, 7},
-		{3, {F(1, 1), F(1, 2), F(2, 2)}, 3, 3},
-		{2, {F(1, 1), F(3, 1)}, 4, 0},
-		{3, {F(1, 1), F(3, 1), F(2, 1)}, 4, 4},
-	};
-	check(0, 0, w, sizeof w / sizeof w[0], 7);
-}
-
-static void test_frame_inverted(void **state)
-{
-	(void)state;
-	static const struct want w[] = {
-		{1, {F(2, 1)}, 11, 0},
-		{2, {F(2, 1), F(1, 2)}, 7, 0},
-		{3, {F(2, 1), F(1, 2), F(1, 1)}, 7, 7},
-		{2, {F(2, 1), F(3, 1)}, 4, 0},
-		{3, {F(2, 1), F(3, 1), F(1, 1)}, 4, 4},
-		{3, {F(2, 2), F(1, 2), F(1, 1)}, 3, 3},
-		{2, {F(1, 2), F(1, 1)}, 1, 1},
-	};
-	check(1, 0, w, sizeof w / sizeof w[0], 11);
-}
-
-static void test_module(void **state)
-{
-	(void)state;
-	/* A's consecutive frames fold into one node: S3 ends in A, S5 goes A → B */
-	static const struct want w[] = {
-		{1, {F(1, 0)}, 15, 1},
-		{2, {F(1, 0), F(2, 0)}, 10, 10},
-		{2, {F(1, 0), F(3, 0)}, 4, 0},
-		{3, {F(1, 0), F(3, 0), F(2, 0)}, 4, 4},
-	};
-	check(0, 1, w, sizeof w / sizeof w[0], 5);
-}
-
-static void test_module_inverted(void **state)
-{
-	(void)state;
-	static const struct want w[] = {
-		{1, {F(2, 0)}, 14, 0},
-		{2, {F(2, 0), F(1, 0)}, 10, 10},
-		{2, {F(2, 0), F(3, 0)}, 4, 0},
-		{3, {F(2, 0), F(3, 0), F(1, 0)}, 4, 4},
-		{1, {F(1, 0)}, 1, 1},
-	};
-	check(1, 1, w, sizeof w / sizeof w[0], 6);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_frame), cmocka_unit_test(test_frame_inverted),
-		cmocka_unit_test(test_module), cmocka_unit_test(test_module_inverted)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_trees)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
