@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "ingest/etl/etl_le.h"
 #include "ingest/etl/etl_merge.h"
 #include "tools/etlgen/etlgen.h"
 
@@ -277,9 +278,6 @@ struct t_case {
 	uint8_t want[24]; /* ids in the order the merge must hand them out */
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)v); put32(p + 4, (uint32_t)(v >> 32)); }
 
 /* The case's buffers, in the table's (file) order, into a temporary file. */
 static FILE *t_file(const struct t_case *c)
@@ -291,22 +289,22 @@ static FILE *t_file(const struct t_case *c)
 		uint8_t buf[T_BUF];
 		memset(buf, 0xFF, sizeof buf);
 		memset(buf, 0, ETL_BUFFER_HEADER_SIZE);
-		put32(buf + 0x00, T_BUF);
-		put64(buf + 0x18, (uint64_t)tb->seq);
-		put16(buf + 0x28, tb->cpu);
-		put16(buf + 0x34, 0x20);
+		etl_put32(buf + 0x00, T_BUF);
+		etl_put64(buf + 0x18, (uint64_t)tb->seq);
+		etl_put16(buf + 0x28, tb->cpu);
+		etl_put16(buf + 0x34, 0x20);
 		uint8_t *e = buf + ETL_BUFFER_HEADER_SIZE;
 		for (size_t i = 0; i < tb->n; i++, e += 24) {
 			memset(e, 0, 24);
-			put16(e, 2);
+			etl_put16(e, 2);
 			e[2] = 0x11;
 			e[3] = 0xC0;
-			put16(e + 4, 24);
-			put16(e + 6, 0x0F42); /* PerfInfo group, an opcode nobody decodes */
-			put64(e + 8, tb->ev[i].ts);
+			etl_put16(e + 4, 24);
+			etl_put16(e + 6, 0x0F42); /* PerfInfo group, an opcode nobody decodes */
+			etl_put64(e + 8, tb->ev[i].ts);
 			e[16] = tb->ev[i].id;
 		}
-		put32(buf + 0x30, (uint32_t)(e - buf));
+		etl_put32(buf + 0x30, (uint32_t)(e - buf));
 		assert_int_equal(fwrite(buf, 1, sizeof buf, f), sizeof buf);
 	}
 	assert_int_equal(fflush(f), 0);
