@@ -123,5 +123,8 @@ int ingest_file_ex(const char *path, const struct ingest_options *opts,
 	if (text)
 		fclose(text);
 	fclose(raw);
-	return grow_verdict(grow, rc == INGEST_OK, rc, err);
+	rc = grow_verdict(grow, rc == INGEST_OK, rc, err);
+	if (grow && rc == INGEST_OK) /* what the wait after the last byte was spent parsing */
+		ingest_grow_parsed(grow);
+	return rc;
 }

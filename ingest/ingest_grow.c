@@ -20,6 +20,7 @@ struct ingest_grow {
 	enum grow_state state;
 	int64_t written, expected;
 	int64_t ended_us; /* CLOCK_MONOTONIC when the writer ended, 0 before */
+	int64_t parsed_us; /* CLOCK_MONOTONIC when the reader's parse returned, 0 before */
 	char why[256];
 	int fd; /* the spool, for ingest_grow_pread: opened by the first ingest_grow_open, -1
 		 * before (set once, under mu; closed with the last reference) */
@@ -77,14 +78,19 @@ void ingest_grow_wrote(struct ingest_grow *g, int64_t total)
 	pthread_mutex_unlock(&g->mu);
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 /* The first end wins: a finished upload cannot fail later, nor a failed one finish. */
 static void grow_end(struct ingest_grow *g, enum grow_state st, const char *why)
 {
 	pthread_mutex_lock(&g->mu);
 	if (g->state == GROW_WRITING) {
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		g->ended_us = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+		g->ended_us = mono_us();
 		g->state = st;
 		if (why)
 			snprintf(g->why, sizeof g->why, "%s", why);
@@ -119,6 +125,23 @@ int64_t ingest_grow_ended_us(struct ingest_grow *g)
 {
 	pthread_mutex_lock(&g->mu);
 	int64_t t = g->ended_us;
+	pthread_mutex_unlock(&g->mu);
+	return t;
+}
+
+void ingest_grow_parsed(struct ingest_grow *g)
+{
+	int64_t now = mono_us();
+	pthread_mutex_lock(&g->mu);
+	if (!g->parsed_us)
+		g->parsed_us = now;
+	pthread_mutex_unlock(&g->mu);
+}
+
+int64_t ingest_grow_parsed_us(struct ingest_grow *g)
+{
+	pthread_mutex_lock(&g->mu);
+	int64_t t = g->parsed_us;
 	pthread_mutex_unlock(&g->mu);
 	return t;
 }

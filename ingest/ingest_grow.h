@@ -47,6 +47,15 @@ int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen);
 /* When the writer ended (complete or failed), in CLOCK_MONOTONIC µs; 0 while writing. */
 int64_t ingest_grow_ended_us(struct ingest_grow *g);
 
+/* The reader: the parse of the completed upload returned, every record handed to the sink
+ * (ingest_file_ex calls it; the sink's end-of-ingest tables and commit come after). Stamps
+ * CLOCK_MONOTONIC µs once; a later call does not move it. */
+void ingest_grow_parsed(struct ingest_grow *g);
+/* When ingest_grow_parsed was first called, in CLOCK_MONOTONIC µs; 0 before (and for an
+ * upload that failed or whose parse failed). With ingest_grow_ended_us, what the server's
+ * log splits the wait after the last byte by. */
+int64_t ingest_grow_parsed_us(struct ingest_grow *g);
+
 /* The announced length (Content-Length), -1 when there is none (a chunked upload): known
  * at once, where SEEK_END on a chunked upload's FILE waits for its end. */
 int64_t ingest_grow_expected(struct ingest_grow *g);

@@ -8,7 +8,10 @@
  *   it returns an error carrying the upload's reason and leaves no run.
  * - The end's time (ingest_grow_ended_us, what the server's log counts the verdict's wait
  *   from) is 0 while writing, then the monotonic clock at the first end, which a later
- *   end does not move. */
+ *   end does not move.
+ * - The parse's time (ingest_grow_parsed_us, what the log splits that wait by): 0 before
+ *   ingest_grow_parsed, then the clock at the first call; a streamed import sets it, at
+ *   or after the end and before the import returns; a cut upload's import leaves it 0. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -76,10 +79,23 @@ static long file_size(const char *path)
 	return n;
 }
 
+static int64_t mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* The upload's clock stamps as the import left them, and the clock when it returned. */
+struct stamps {
+	int64_t ended, parsed, returned;
+};
+
 /* Import src as a streamed upload cut after `cut` bytes (-1: whole); returns the import's
  * code. announce: give the import the file's length up front (a Content-Length). */
 static int import_streamed(sqlite3 *db, const char *src, long cut, int announce, unsigned seed,
-			   struct db_import_result *res, char *err, size_t errlen)
+			   struct db_import_result *res, struct stamps *st, char *err,
+			   size_t errlen)
 {
 	char spool[] = "/tmp/etlscope-spool-XXXXXX";
 	int fd = mkstemp(spool);
@@ -93,7 +109,10 @@ static int import_streamed(sqlite3 *db, const char *src, long cut, int announce,
 	struct db_run_input in = {NULL, "streamed", 0}; /* as the worker: the size comes last */
 	struct ingest_options opts = {.grow = grow};
 	int rc = db_import_upload(db, spool, &in, &opts, NULL, res, err, errlen);
+	st->returned = mono_us();
 	pthread_join(t, NULL);
+	st->ended = ingest_grow_ended_us(grow);
+	st->parsed = ingest_grow_parsed_us(grow);
 	ingest_grow_unref(grow);
 	unlink(spool);
 	return rc;
@@ -138,10 +157,13 @@ static void test_streamed_import_equals_file_import(void **state)
 			sqlite3 *b = db_test_open(pb, sizeof pb, "/tmp/etlscope-whole-XXXXXX");
 			struct db_import_result ra, rb;
 			struct db_run_input in = {NULL, "streamed", file_size(samples[i])};
+			struct stamps st;
 			int rca = import_streamed(a, samples[i], -1, announce, 7 + (unsigned)i, &ra,
-						  err, sizeof err);
+						  &st, err, sizeof err);
 			if (rca != 0)
 				fail_msg("%s: %s", samples[i], err);
+			assert_true(st.ended > 0);
+			assert_in_range(st.parsed, st.ended, st.returned);
 			assert_int_equal(db_import_file(b, samples[i], &in, &rb, err, sizeof err), 0);
 			assert_int_equal(ra.format, rb.format);
 			assert_int_equal(ra.partial, rb.partial);
@@ -170,21 +192,16 @@ static void test_cut_upload_leaves_no_run(void **state)
 			char p[64], err[512] = "";
 			sqlite3 *db = db_test_open(p, sizeof p, "/tmp/etlscope-cut-XXXXXX");
 			struct db_import_result res;
+			struct stamps st;
 			int rc = import_streamed(db, samples[i], cuts[k], (int)(k & 1), seed + (unsigned)k,
-						 &res, err, sizeof err);
+						 &res, &st, err, sizeof err);
 			if (rc == 0 || !strstr(err, CUT_WHY))
 				fail_msg("%s cut at %ld: rc %d, \"%s\"", samples[i], cuts[k], rc, err);
+			assert_int_equal(st.parsed, 0);
 			assert_int_equal(count_rows(db, "SELECT count(*) FROM runs"), 0);
 			db_test_remove(db, p);
 		}
 	}
-}
-
-static int64_t mono_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
 static void test_end_time_is_the_first_end(void **state)
@@ -213,12 +230,30 @@ static void test_end_time_is_the_first_end(void **state)
 	}
 }
 
+static void test_parsed_time_is_the_first_call(void **state)
+{
+	(void)state;
+	struct ingest_grow *g = ingest_grow_new(-1);
+	assert_non_null(g);
+	assert_int_equal(ingest_grow_parsed_us(g), 0);
+	int64_t before = mono_us();
+	ingest_grow_parsed(g);
+	int64_t after = mono_us(), parsed = ingest_grow_parsed_us(g);
+	assert_in_range(parsed, before, after);
+	while (mono_us() == after) /* the clock moves on before the second call */
+		;
+	ingest_grow_parsed(g);
+	assert_int_equal(ingest_grow_parsed_us(g), parsed);
+	ingest_grow_unref(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_streamed_import_equals_file_import),
 		cmocka_unit_test(test_cut_upload_leaves_no_run),
 		cmocka_unit_test(test_end_time_is_the_first_end),
+		cmocka_unit_test(test_parsed_time_is_the_first_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
