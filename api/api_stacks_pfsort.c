@@ -27,13 +27,17 @@ int api_stk_pfsort_add(struct api_stk_pfsort *b, const int64_t *k, int ncols, in
 	return b->n == b->cap;
 }
 
-static int row_cmp(const void *pa, const void *pb)
+int api_stk_pfsort_cmp(const struct api_stk_pfrow *a, const struct api_stk_pfrow *b)
 {
-	const struct api_stk_pfrow *a = pa, *b = pb;
 	for (int i = 0; i < API_STK_PFSORT_COLS; i++)
 		if (a->k[i] != b->k[i])
 			return a->k[i] < b->k[i] ? -1 : 1;
 	return 0;
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	return api_stk_pfsort_cmp(pa, pb);
 }
 
 size_t api_stk_pfsort_sort(struct api_stk_pfsort *b)

@@ -22,6 +22,8 @@ int api_stk_pfsort_init(struct api_stk_pfsort *b, size_t cap);
 /* Append a row of ncols key columns (the rest 0) adding v. Returns 1 when the buffer is now
  * full (the caller drains it before adding more), 0 otherwise. */
 int api_stk_pfsort_add(struct api_stk_pfsort *b, const int64_t *k, int ncols, int64_t v);
+/* Compare two rows' keys (signed, column by column, as SQLite orders integers): <0, 0, >0. */
+int api_stk_pfsort_cmp(const struct api_stk_pfrow *a, const struct api_stk_pfrow *b);
 /* Sort the rows by key (signed, column by column, as SQLite orders integers) and sum the
  * values of equal keys into one row: returns the number of rows left, in b->r[0..n). */
 size_t api_stk_pfsort_sort(struct api_stk_pfsort *b);

@@ -14,13 +14,17 @@
  *
  * Memory: four bounded maps (per slice and whole run, trees and butterflies; the whole-run
  * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
- * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which go
- * into the tables sorted by primary key whenever they fill and at the end (inserts add to
- * a row). */
+ * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which are
+ * sorted by primary key whenever they fill and kept as runs in a temporary file
+ * (api_stacks_pfruns.c); at the end, or every PF_RUNS_MAX runs, the runs are merged into
+ * the table in key order (inserts add to a row: a merge after the first adds to rows of
+ * the one before). A pass whose rows fit one buffer writes no file. */
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
+#include "api_stacks_pfruns.h"
 #include "api_stacks_pfsort.h"
+#include "db_batch.h"
 
 /* 4 Ki slots (160 KB) per map: a slice's rows of the field story (24 CPUs) fit in one
  * map; more keys flush more often (the inserts add up), the ingest's peak RSS stays put */
@@ -40,12 +44,17 @@
 #ifndef PF_SORT_ROWS /* a build may lower it to drain nearly every row (tests) */
 #define PF_SORT_ROWS 32768
 #endif
+/* sorted buffers kept per table before they are merged into it (8 KiB each while merging);
+ * the busy I/O trace's 60 s fills ~50 for stk_prefilt */
+#ifndef PF_RUNS_MAX /* a build may lower it to merge more often (tests) */
+#define PF_RUNS_MAX 256
+#endif
 
 struct api_stk_pf {
 	sqlite3 *db;
 	int64_t run_id;
 	struct api_stk_query *q; /* module names and canonical ids */
-	sqlite3_stmt *tins, *bins;
+	struct db_batch tins, bins; /* stk_prefilt, stk_bfslice */
 	int64_t slice;
 	/* trees: (mode | dim << 8, key, node) → samples ending there */
 	struct stk_map tslice, twhole;
@@ -53,6 +62,8 @@ struct api_stk_pf {
 	struct stk_map bslice, bwhole;
 	/* the maps' rows on their way to stk_prefilt and stk_bfslice, in key order */
 	struct api_stk_pfsort tsort, bsort;
+	struct api_stk_pfruns truns, bruns; /* the sorted buffers so far, to merge */
+	char *dir;                          /* the database's directory, for their file */
 	/* the row being added */
 	uint32_t key[DB_STK_DIMS];
 	int idle;
@@ -60,33 +71,50 @@ struct api_stk_pf {
 	int failed;
 };
 
-/* Insert the buffered tree rows in key order and empty the buffer: 0 or -1. */
-static int drain_trees(struct api_stk_pf *pf)
+static int put_tree(void *ud, const struct api_stk_pfrow *r)
 {
-	size_t n = api_stk_pfsort_sort(&pf->tsort);
-	for (size_t i = 0; i < n; i++) {
-		const int64_t *k = pf->tsort.r[i].k;
-		if (db_stk_prefilt_put(pf->tins, pf->run_id, (int)k[0], (int)k[1], k[2], k[3], k[4],
-				       pf->tsort.r[i].v))
-			return -1;
-	}
-	api_stk_pfsort_reset(&pf->tsort);
-	return 0;
+	struct api_stk_pf *pf = ud;
+	const int64_t *k = r->k;
+	return db_stk_prefilt_put(&pf->tins, (int)k[0], (int)k[1], k[2], k[3], k[4], r->v);
 }
 
-/* Insert the buffered butterfly rows in key order and empty the buffer: 0 or -1. */
+static int put_bfly(void *ud, const struct api_stk_pfrow *r)
+{
+	struct api_stk_pf *pf = ud;
+	const int64_t *k = r->k;
+	return db_stk_bfslice_put(&pf->bins, (int)k[4], (int)k[0], k[1], (int32_t)k[2], k[3],
+				  (int)k[5], (int32_t)k[6], r->v);
+}
+
+/* Sort buffer b and empty it: into its table through put when final and no run is kept
+ * (one buffer held every row), else as one more run, merged into the table through put
+ * when final or when PF_RUNS_MAX runs are kept. 0 or -1. */
+static int drain(struct api_stk_pf *pf, struct api_stk_pfsort *b, struct api_stk_pfruns *runs,
+		 api_stk_pfruns_fn put, int final)
+{
+	size_t n = api_stk_pfsort_sort(b);
+	int rc = 0;
+	if (final && !runs->n) {
+		for (size_t i = 0; !rc && i < n; i++)
+			rc = put(pf, &b->r[i]);
+	} else {
+		rc = api_stk_pfruns_put(runs, b->r, n);
+		if (!rc && (final || runs->n >= PF_RUNS_MAX))
+			rc = api_stk_pfruns_merge(runs, put, pf);
+	}
+	api_stk_pfsort_reset(b);
+	return rc ? -1 : 0;
+}
+
+/* A full buffer's drain (not the last): 0 or -1. */
+static int drain_trees(struct api_stk_pf *pf)
+{
+	return drain(pf, &pf->tsort, &pf->truns, put_tree, 0);
+}
+
 static int drain_bflies(struct api_stk_pf *pf)
 {
-	size_t n = api_stk_pfsort_sort(&pf->bsort);
-	for (size_t i = 0; i < n; i++) {
-		const int64_t *k = pf->bsort.r[i].k;
-		if (db_stk_bfslice_put(pf->bins, pf->run_id, (int)k[4], (int)k[0], k[1],
-				       (int32_t)k[2], k[3], (int)k[5], (int32_t)k[6],
-				       pf->bsort.r[i].v))
-			return -1;
-	}
-	api_stk_pfsort_reset(&pf->bsort);
-	return 0;
+	return drain(pf, &pf->bsort, &pf->bruns, put_bfly, 0);
 }
 
 /* Move m's rows (of slice) into the tree buffer, in stk_prefilt's key order (mode, dim,
@@ -135,6 +163,11 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 	pf->run_id = run_id;
 	pf->q = q;
 	pf->slice = -1;
+	const char *file = sqlite3_db_filename(db, "main");
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	if (slash && (pf->dir = strdup(file)))
+		pf->dir[slash - file + (slash == file)] = 0; /* "/x.db": "/" */
+	pf->truns.dir = pf->bruns.dir = pf->dir;
 	return stk_map_init(&pf->tslice, PF_MAP_LOG2) || stk_map_init(&pf->twhole, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bslice, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bwhole, PF_MAP_LOG2) ||
@@ -217,7 +250,10 @@ int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, 
 {
 	if (flush_trees(pf, &pf->tslice, pf->slice) || flush_bflies(pf, &pf->bslice, pf->slice) ||
 	    flush_trees(pf, &pf->twhole, DB_STK_WHOLE) ||
-	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE) || drain_trees(pf) || drain_bflies(pf))
+	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE) ||
+	    drain(pf, &pf->tsort, &pf->truns, put_tree, 1) ||
+	    drain(pf, &pf->bsort, &pf->bruns, put_bfly, 1) || db_batch_flush(&pf->tins) ||
+	    db_batch_flush(&pf->bins))
 		return -1;
 	for (int d = DB_STK_DIM_ALL; d < DB_STK_DIMS; d++)
 		if (db_stk_prestored_put(pf->db, pf->run_id, DB_STK_STORED_BFLY, d))
@@ -233,14 +269,17 @@ void api_stk_pf_free(struct api_stk_pf *pf)
 {
 	if (!pf)
 		return;
-	sqlite3_finalize(pf->tins);
-	sqlite3_finalize(pf->bins);
+	db_batch_clear(&pf->tins);
+	db_batch_clear(&pf->bins);
 	stk_map_free(&pf->tslice);
 	stk_map_free(&pf->twhole);
 	stk_map_free(&pf->bslice);
 	stk_map_free(&pf->bwhole);
 	api_stk_pfsort_clear(&pf->tsort);
 	api_stk_pfsort_clear(&pf->bsort);
+	api_stk_pfruns_clear(&pf->truns);
+	api_stk_pfruns_clear(&pf->bruns);
+	free(pf->dir);
 	free(pf);
 }
 

@@ -194,14 +194,17 @@ int db_stk_rows_put(sqlite3_stmt *ins, const int64_t *v, int n);
 enum { DB_STK_DIM_ALL, DB_STK_DIM_CPU, DB_STK_DIM_PID, DB_STK_DIM_TID, DB_STK_DIMS };
 enum { DB_STK_STORED_TREE, DB_STK_STORED_BFLY };
 #define DB_STK_WHOLE (-1)
-/* Inside the caller's transaction: delete the run's rows of the three tables and prepare
- * the two inserts (each adds to an existing row). 0 or -1. */
-int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **tree_ins,
-			 sqlite3_stmt **bf_ins);
-int db_stk_prefilt_put(sqlite3_stmt *ins, int64_t run_id, int mode, int dim, int64_t key,
-		       int64_t slice, int64_t id, int64_t self);
-int db_stk_bfslice_put(sqlite3_stmt *ins, int64_t run_id, int idle, int dim, int64_t key,
-		       int32_t target, int64_t slice, int kind, int32_t other, int64_t value);
+/* Inside the caller's transaction: delete the run's rows of the three tables and set up
+ * the two inserts (multi-row, db_batch.h: each row adds to an existing one; rows are in the
+ * tables once db_batch_flush has written the last batch; db_batch_clear both). 0 or -1. */
+struct db_batch;
+int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, struct db_batch *tree_ins,
+			 struct db_batch *bf_ins);
+/* Buffer one row (written DB_BATCH_ROWS at a time): 0, or -1 (SQL error). */
+int db_stk_prefilt_put(struct db_batch *ins, int mode, int dim, int64_t key, int64_t slice,
+		       int64_t id, int64_t self);
+int db_stk_bfslice_put(struct db_batch *ins, int idle, int dim, int64_t key, int32_t target,
+		       int64_t slice, int kind, int32_t other, int64_t value);
 int db_stk_prestored_put(sqlite3 *db, int64_t run_id, int what, int which);
 /* 1 if the run has the rows of (what, which), 0 if not, -1 on error. */
 int db_stk_prestored(sqlite3 *db, int64_t run_id, int what, int which);

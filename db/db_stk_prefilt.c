@@ -6,6 +6,8 @@
  * CPU, one process and one thread) are exact. Inserts add to an existing row: the builder
  * flushes its bounded maps whenever they fill. */
 #include <stdio.h>
+#include <string.h>
+#include "db_batch.h"
 #include "db_stacks.h"
 
 /* Prepare sql, bind v[0..n), step once: SQLITE_ROW, SQLITE_DONE, or another code. */
@@ -21,34 +23,40 @@ static int step_once(sqlite3 *db, const char *sql, const int64_t *v, int n)
 	return rc;
 }
 
-int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, sqlite3_stmt **tree_ins,
-			 sqlite3_stmt **bf_ins)
+int db_stk_prefilt_begin(sqlite3 *db, int64_t run_id, struct db_batch *tree_ins,
+			 struct db_batch *bf_ins)
 {
-	*tree_ins = *bf_ins = NULL;
+	memset(tree_ins, 0, sizeof *tree_ins);
+	memset(bf_ins, 0, sizeof *bf_ins);
 	if (step_once(db, "DELETE FROM stk_prestored WHERE run_id=?", &run_id, 1) != SQLITE_DONE ||
-	    db_stk_rows_begin(db, run_id, "DELETE FROM stk_prefilt WHERE run_id=?",
-			      "INSERT INTO stk_prefilt(run_id, mode, dim, key, slice, id, self)"
-			      " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
-			      " self=self+excluded.self", tree_ins))
+	    step_once(db, "DELETE FROM stk_prefilt WHERE run_id=?", &run_id, 1) != SQLITE_DONE ||
+	    step_once(db, "DELETE FROM stk_bfslice WHERE run_id=?", &run_id, 1) != SQLITE_DONE ||
+	    db_batch_init(tree_ins, db, run_id,
+			  "INSERT INTO stk_prefilt(run_id, mode, dim, key, slice, id, self) VALUES ",
+			  6, " ON CONFLICT DO UPDATE SET self=self+excluded.self"))
 		return -1;
-	return db_stk_rows_begin(db, run_id, "DELETE FROM stk_bfslice WHERE run_id=?",
-				 "INSERT INTO stk_bfslice(run_id, idle, dim, key, target, slice,"
-				 " kind, other, value) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO"
-				 " UPDATE SET value=value+excluded.value", bf_ins);
+	if (db_batch_init(bf_ins, db, run_id,
+			  "INSERT INTO stk_bfslice(run_id, idle, dim, key, target, slice, kind,"
+			  " other, value) VALUES ",
+			  8, " ON CONFLICT DO UPDATE SET value=value+excluded.value")) {
+		db_batch_clear(tree_ins);
+		return -1;
+	}
+	return 0;
 }
 
-int db_stk_prefilt_put(sqlite3_stmt *ins, int64_t run_id, int mode, int dim, int64_t key,
-		       int64_t slice, int64_t id, int64_t self)
+int db_stk_prefilt_put(struct db_batch *ins, int mode, int dim, int64_t key, int64_t slice,
+		       int64_t id, int64_t self)
 {
-	const int64_t v[] = {run_id, mode, dim, key, slice, id, self};
-	return db_stk_rows_put(ins, v, (int)(sizeof v / sizeof v[0]));
+	const int64_t v[] = {mode, dim, key, slice, id, self};
+	return db_batch_add(ins, v);
 }
 
-int db_stk_bfslice_put(sqlite3_stmt *ins, int64_t run_id, int idle, int dim, int64_t key,
-		       int32_t target, int64_t slice, int kind, int32_t other, int64_t value)
+int db_stk_bfslice_put(struct db_batch *ins, int idle, int dim, int64_t key, int32_t target,
+		       int64_t slice, int kind, int32_t other, int64_t value)
 {
-	const int64_t v[] = {run_id, idle, dim, key, target, slice, kind, other, value};
-	return db_stk_rows_put(ins, v, (int)(sizeof v / sizeof v[0]));
+	const int64_t v[] = {idle, dim, key, target, slice, kind, other, value};
+	return db_batch_add(ins, v);
 }
 
 int db_stk_prestored_put(sqlite3 *db, int64_t run_id, int what, int which)
