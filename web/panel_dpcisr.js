@@ -303,10 +303,6 @@
     });
     if (charts.heat) charts.heat.destroy();
     charts.heat = new Chart($('dpc-heat'), heat);
-    const legend = $('dpc-heat-legend');
-    view.heatLegend(legend, { max, f: pct, label: 'of the CPU in DPCs+ISRs (time counted in the slice where each event started)',
-      mark: { at: 0.5, text: 'saturated (critical finding above)' } });
-    $('dpc-resolution').textContent = `slice ${ms(d.slice_ms)} · stored resolution ${ms(d.resolution_ms)}`;
 
     const mods = d.modules.slice();
     const series = mods.map((m, i) => ({ label: m.name, busy: m.busy_ms, color: view.color(i, mods.length + 1) }));
@@ -315,6 +311,12 @@
       yTitle: `DPC+ISR ms per ${ms(step)}`, yWidth: Y_WIDTH, valueLabel: ms });
     if (charts.stack) charts.stack.destroy();
     charts.stack = new Chart($('dpc-stack'), bars);
+    // the text around the charts after both: a write between them would be laid out by the
+    // second chart's size read
+    const legend = $('dpc-heat-legend');
+    view.heatLegend(legend, { max, f: pct, label: 'of the CPU in DPCs+ISRs (time counted in the slice where each event started)',
+      mark: { at: 0.5, text: 'saturated (critical finding above)' } });
+    $('dpc-resolution').textContent = `slice ${ms(d.slice_ms)} · stored resolution ${ms(d.resolution_ms)}`;
   }
 
   // ---- loading ----
@@ -363,10 +365,12 @@
       if (my !== seq) return;
       modRows = m.modules;
       moduleNames = new Map(modRows.map((r) => [r.id, r.name]));
-      renderChips();
-      renderTable();
+      // charts before tables: each chart reads its box's size (a layout) before it draws,
+      // and a read after the tables were written laid them out with it (bench/README.md h-pages7)
       drawHistogram(h);
       drawTimeline(t);
+      renderChips();
+      renderTable();
       $('dpc-longest-note').textContent = e.note;
       eventTable($('dpc-longest'), e, 'No DPC or ISR ran above its guideline in this view.');
       showPicked();

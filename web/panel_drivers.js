@@ -223,9 +223,13 @@
       return;
     }
     es.show($('drivers-error'), false);
+    // the chart first: Chart.js reads its box's size (a layout) before it draws, and a read
+    // after the module table was written laid that table out with it (46–71 ms a visit in a
+    // trace, bench/README.md h-pages7); written after, the table is laid out when its card
+    // nears the viewport (run_fold.css)
+    renderRollups();
     renderFilters();
     renderTable();
-    renderRollups();
   }
 
   view.panels.push({

@@ -131,12 +131,14 @@ const insideView = (function () {
       try {
         const doc = await view.take(viewUrl());
         if (my !== seq) return;
-        $('dpc-inside-note').textContent = note(doc);
+        // the chart before the tables: Chart.js reads its box's size (a layout), and a read
+        // after the tables were written laid them out with it (bench/README.md h-pages7)
         es.show($('dpc-inside-box'), doc.groups.length > 0);
+        bar = doc.groups.length ? chart($('dpc-inside-chart'), doc, bar) : (bar && bar.destroy(), null);
+        $('dpc-inside-note').textContent = note(doc);
         table($('dpc-inside'), doc);
         const n = chains($('dpc-inside-chains'), doc);
         es.show($('dpc-inside-chains-wrap'), n > 0);
-        bar = doc.groups.length ? chart($('dpc-inside-chart'), doc, bar) : (bar && bar.destroy(), null);
         $('dpc-inside-block').dataset.ready = String(my);
       } catch (err) {
         if (my !== seq) return;
