@@ -262,23 +262,35 @@ int db_etw_module(struct db_etw *e, const struct sink_module *m, int32_t *out_id
 	return 0;
 }
 
-/* Common checks: returns 1 to skip the record (after warning), 0 to keep it. */
-static int check(struct db_etw *e, int64_t *t, unsigned cpu, int32_t *module)
+/* check's rare cases, each with its warning: 1 the event is skipped (CPU or time out of
+ * range), 0 it is kept (with *module set to -1 when the id was never declared). Out of line,
+ * so that check is a few compares inline for every event. */
+static __attribute__((noinline)) int check_rare(struct db_etw *e, int64_t t, unsigned cpu,
+						int32_t *module)
 {
 	if (cpu >= DB_MAX_CPUS) {
 		warn(e, "cpu_out_of_range", "an event on a CPU number >= 2048 was skipped");
 		return 1;
 	}
-	if (*t > AGG_MAX_T_NS) {
+	if (t > AGG_MAX_T_NS) {
 		warn(e, "time_out_of_range", "an event more than 36 years into the trace was skipped");
 		return 1;
 	}
-	if (*t < 0)
-		*t = 0;
 	if (*module < -1 || *module >= e->nmodules) {
 		warn(e, "unknown_module_id", "an event named a module id never declared");
 		*module = -1;
 	}
+	return 0;
+}
+
+/* Common checks: returns 1 to skip the record (after warning), 0 to keep it. */
+static inline int check(struct db_etw *e, int64_t *t, unsigned cpu, int32_t *module)
+{
+	if ((cpu >= DB_MAX_CPUS || *t > AGG_MAX_T_NS || *module < -1 || *module >= e->nmodules) &&
+	    check_rare(e, *t, cpu, module))
+		return 1;
+	if (*t < 0)
+		*t = 0;
 	/* maxima by select, not branch: events come by end time, so their start times are
 	 * out of order and a branch here mispredicted on a third of them */
 	e->t_max = *t > e->t_max ? *t : e->t_max;

@@ -581,8 +581,9 @@ static void cover_samples(struct ctx *c, uint16_t cpu, uint64_t entry, uint64_t 
 			  const struct sink_dpcisr *e)
 {
 	struct etl_pending_sample *p;
-	for (size_t i = etl_pending_lower(&c->pend, entry);
-	     (p = etl_pending_at(&c->pend, i)) != NULL && p->ts < exit; i++)
+	/* no sample waiting (a trace without PROFILE): no search, no calls */
+	for (size_t i = c->pend.count ? etl_pending_lower(&c->pend, entry) : 0;
+	     i < c->pend.count && (p = etl_pending_at(&c->pend, i)) != NULL && p->ts < exit; i++)
 		cover_one(c, p, cpu, entry, exit, e);
 	struct hold_ring *h = cpu < c->n_hold ? c->hold[cpu] : NULL;
 	if (h && h->newest_ts < entry)

@@ -119,19 +119,28 @@ static struct etl_sched_thr *thread(struct etl_sched *s, uint32_t tid)
 	return t;
 }
 
-static struct etl_sched_cpu *cpu_state(struct etl_sched *s, uint16_t cpu)
+/* cpu_state's first sight of a CPU past the array: grow it, new CPUs idle. Out of line, so
+ * that cpu_state, called for every DPC/ISR and scheduling event, is a bounds check. */
+static __attribute__((noinline)) struct etl_sched_cpu *cpu_state_grow(struct etl_sched *s,
+									 uint16_t cpu)
 {
-	if (cpu >= s->n_cpu) {
-		size_t n = (size_t)cpu + 1, cap = s->n_cpu;
-		if (etl_grow((void **)&s->cpu, &cap, n, sizeof *s->cpu) != 0)
-			return NULL;
-		memset(s->cpu + s->n_cpu, 0, (cap - s->n_cpu) * sizeof *s->cpu);
-		for (size_t i = s->n_cpu; i < cap; i++) {
-			s->cpu[i].slice = -1;
-			s->cpu[i].thr = UINT32_MAX;
-		}
-		s->n_cpu = cap;
+	size_t n = (size_t)cpu + 1, cap = s->n_cpu;
+	if (etl_grow((void **)&s->cpu, &cap, n, sizeof *s->cpu) != 0)
+		return NULL;
+	memset(s->cpu + s->n_cpu, 0, (cap - s->n_cpu) * sizeof *s->cpu);
+	for (size_t i = s->n_cpu; i < cap; i++) {
+		s->cpu[i].slice = -1;
+		s->cpu[i].thr = UINT32_MAX;
 	}
+	s->n_cpu = cap;
+	return &s->cpu[cpu];
+}
+
+/* The CPU's state (created idle at first sight); NULL out of memory. */
+static inline struct etl_sched_cpu *cpu_state(struct etl_sched *s, uint16_t cpu)
+{
+	if (__builtin_expect(cpu >= s->n_cpu, 0))
+		return cpu_state_grow(s, cpu);
 	return &s->cpu[cpu];
 }
 
