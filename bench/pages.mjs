@@ -1,5 +1,7 @@
 // pages.mjs — how long a run page takes as a user feels it: headless Chromium opens each run
-// page in a fresh browser context (empty cache, as a shared link) and reads the page's own
+// page in a fresh browser context (empty cache, as a shared link), and again as a revisit
+// (the same tab going from the runs list back to a run it showed, cache and renderer warm:
+// visit below), and reads the page's own
 // marks (web/run.js): etlscope:verdict (the findings' verdict is on screen; the verdict
 // figure is the earlier of it and the verdict text's first paint as Chromium's
 // largest-contentful-paint entries report it, which comes first when the HTML carries the
@@ -42,29 +44,50 @@ async function inPage(cdp, fn) {
   return r.result.value;
 }
 
-// One cold visit of /runs/ID: the marks and navigation timing, in ms from navigation start.
-async function visit(browser, base, id) {
+// Resolves at the page's etlscope:drawn mark (a PerformanceObserver in the page, run by
+// inPage): not page.waitForFunction, which injects Playwright's ~330 KB script into the
+// page, a 100–260 ms main-thread task in the middle of the panels' drawing (h-pages6).
+const waitDrawn = () => new Promise((done, fail) => {
+  const seen = () => performance.getEntriesByName('etlscope:drawn').length > 0;
+  if (seen()) { done(true); return; }
+  const o = new PerformanceObserver(() => { if (seen()) { o.disconnect(); done(true); } });
+  o.observe({ type: 'mark' });
+  setTimeout(() => fail(new Error('no etlscope:drawn mark within 30 s')), 30000);
+});
+
+// The renderer's CPU so far (not wall: other jobs load the machine), in ms, through the
+// DevTools protocol's Performance domain: ThreadTime (its main thread) and ProcessTime (the
+// whole renderer process), counted from the renderer's start.
+async function rendererCpu(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const metric = (n) => 1000 * metrics.find((m) => m.name === n).value;
+  return { main: metric('ThreadTime'), process: metric('ProcessTime') };
+}
+
+// One visit of /runs/ID: the marks and navigation timing, in ms from navigation start.
+//   cold (revisit false): a fresh browser context (empty cache, a new renderer process), as
+//     a shared link opened in a new browser;
+//   revisit: a context that has shown this run page once goes to the runs list, then to the
+//     run page in the same tab, as a user of the dashboard coming back to a run: the static
+//     assets and answers are in its HTTP cache (the answers revalidated: ETag, 304), the
+//     renderer is the list's. The figures are those of the second run page's navigation.
+async function visit(browser, base, id, revisit = false) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  // the renderer's CPU time (not wall: other jobs load the machine) through the DevTools
-  // protocol's Performance domain: ThreadTime (its main thread) and ProcessTime (the whole
-  // renderer process, a fresh one per context), in seconds since the renderer started
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
   try {
+    let cpu0 = { main: 0, process: 0 };
+    if (revisit) {
+      await page.goto(`${base}/runs/${id}`);
+      await inPage(cdp, waitDrawn);
+      await page.goto(`${base}/`, { waitUntil: 'load' });
+      cpu0 = await rendererCpu(cdp);
+    }
     await page.goto(`${base}/runs/${id}`);
-    // one small evaluation that resolves at the mark (a PerformanceObserver in the page), not
-    // page.waitForFunction: that injects Playwright's ~330 KB script into the page, a
-    // 100–260 ms main-thread task in the middle of the panels' drawing (h-pages6's trace)
-    await inPage(cdp, () => new Promise((done, fail) => {
-      const seen = () => performance.getEntriesByName('etlscope:drawn').length > 0;
-      if (seen()) { done(true); return; }
-      const o = new PerformanceObserver(() => { if (seen()) { o.disconnect(); done(true); } });
-      o.observe({ type: 'mark' });
-      setTimeout(() => fail(new Error('no etlscope:drawn mark within 30 s')), 30000);
-    }));
+    await inPage(cdp, waitDrawn);
     // the verdict's first paint: Chromium's largest-contentful-paint entries name the
     // element painted and when; the earliest whose element is #verdict (the HTML carries
     // the stored verdict, server/run_page.c, so it is painted before any script runs)
@@ -95,10 +118,9 @@ async function visit(browser, base, id) {
         last: last ? `${last.name.slice('etlscope:panel:'.length)} at ${Math.round(last.startTime)} ms` : '—',
       };
     });
-    const { metrics } = await cdp.send('Performance.getMetrics');
-    const metric = (n) => 1000 * metrics.find((m) => m.name === n).value;
-    t.mainCpu = metric('ThreadTime');
-    t.rendererCpu = metric('ProcessTime');
+    const cpu1 = await rendererCpu(cdp);
+    t.mainCpu = cpu1.main - cpu0.main;
+    t.rendererCpu = cpu1.process - cpu0.process; // a revisit's renderer may be the list's
     if (t.verdict === null) throw new Error(`run ${id}: no etlscope:verdict mark`);
     t.mark = t.verdict; // the script's mark: the verdict drawn by panel_findings.js
     if (painted !== null && painted < t.verdict) t.verdict = painted; // on screen before any script ran
@@ -129,12 +151,18 @@ async function measureServer(browser, srv, label) {
       t.cpu = serverCpuMs(srv.child.pid) - cpu0;
       seen.push(t);
     }
-    const m = (k) => median(seen.map((s) => s[k]));
     const first = seen[0], later = seen.slice(1);
-    const verdict = m('verdict'), drawn = m('drawn');
-    const judged = quick ? 'marks present (--quick: not judged)'
-      : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
-    rows.push(`| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} cold visits` : ''}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, first paint ${ms(m('fcp'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`);
+    const timed = (vs, how) => { // the table row of visits vs
+      const m = (k) => median(vs.map((s) => s[k]));
+      const verdict = m('verdict'), drawn = m('drawn');
+      const judged = quick ? 'marks present (--quick: not judged)'
+        : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
+      return `| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} ${how}` : `, ${how}`}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, first paint ${ms(m('fcp'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`;
+    };
+    rows.push(timed(seen, reps > 1 ? 'cold visits' : 'cold visit'));
+    const back = [];
+    for (let i = 0; i < reps; i++) back.push(await visit(browser, srv.url, r.id, true));
+    rows.push(timed(back, reps > 1 ? 'revisits from the runs list' : 'revisit from the runs list'));
     // Load-independent facts of the same visits: the first visit computes every answer,
     // the later ones (fresh browser contexts) get the server's kept answers.
     const cpuLater = later.length ? `, later visits (kept answers) ${ms(median(later.map((s) => s.cpu)))}` : '';
@@ -169,7 +197,7 @@ try {
     // the server's own count at its stop (server/answers.h): answers served from memory
     if (!srv.child.stderr.closed) await once(srv.child.stderr, 'close');
     const kept = srv.stderr().match(/kept answers: (\d+) of (\d+) run answers \((\d+) %\)/);
-    if (kept) console.log(`| run pages of ${label === 'demo' ? 'the demo runs' : label}: kept answers | ${kept[1]} of ${kept[2]} run answers with a body (${kept[3]} %) | first visits compute, later ones (fresh browser contexts) are kept | — |`);
+    if (kept) console.log(`| run pages of ${label === 'demo' ? 'the demo runs' : label}: kept answers | ${kept[1]} of ${kept[2]} run answers with a body (${kept[3]} %) | first visits compute, later ones (fresh browser contexts, and revisits) are kept | — |`);
   }
 } catch (e) {
   console.error(`pages.mjs: ${e.message}`);
