@@ -78,7 +78,7 @@ void ingest_grow_wrote(struct ingest_grow *g, int64_t total)
 	pthread_mutex_unlock(&g->mu);
 }
 
-static int64_t mono_us(void)
+int64_t ingest_grow_now_us(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
@@ -90,7 +90,7 @@ static void grow_end(struct ingest_grow *g, enum grow_state st, const char *why)
 {
 	pthread_mutex_lock(&g->mu);
 	if (g->state == GROW_WRITING) {
-		g->ended_us = mono_us();
+		g->ended_us = ingest_grow_now_us();
 		g->state = st;
 		if (why)
 			snprintf(g->why, sizeof g->why, "%s", why);
@@ -131,7 +131,7 @@ int64_t ingest_grow_ended_us(struct ingest_grow *g)
 
 void ingest_grow_parsed(struct ingest_grow *g)
 {
-	int64_t now = mono_us();
+	int64_t now = ingest_grow_now_us();
 	pthread_mutex_lock(&g->mu);
 	if (!g->parsed_us)
 		g->parsed_us = now;

@@ -44,6 +44,9 @@ FILE *ingest_grow_open(struct ingest_grow *g, const char *path);
  * writing (only when !wait; with wait it waits for the end). */
 int ingest_grow_end(struct ingest_grow *g, int wait, char *why, size_t whylen);
 
+/* CLOCK_MONOTONIC in µs: the clock of ingest_grow_ended_us and ingest_grow_parsed_us, for a
+ * caller that times the steps after them (server/jobs.c). */
+int64_t ingest_grow_now_us(void);
 /* When the writer ended (complete or failed), in CLOCK_MONOTONIC µs; 0 while writing. */
 int64_t ingest_grow_ended_us(struct ingest_grow *g);
 

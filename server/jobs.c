@@ -145,13 +145,6 @@ static struct job *next_queued(struct jobs *j)
 	return best;
 }
 
-static int64_t mono_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /* When each step of ingest_one ended (CLOCK_MONOTONIC µs): the tail after an upload's last
  * byte that the verdict waits for (issue 17), logged by tail_log. parsed: the parse
  * returned (ingest_grow_parsed_us; 0 unknown), stored: the run committed. */
@@ -199,15 +192,15 @@ static int ingest_one(struct db_store *store, const char *spool, const struct db
 		db_store_run_abandon(store, &w);
 		return rc;
 	}
-	tt->stored = mono_us();
+	tt->stored = ingest_grow_now_us();
 	server_run_derive(w.db, res->run_id, res->public_id);
-	tt->derived = mono_us();
+	tt->derived = ingest_grow_now_us();
 	if (db_store_run_publish(store, &w, id, err, errlen) != 0) {
 		cJSON_Delete(res->summary);
 		res->summary = NULL;
 		return -1;
 	}
-	tt->published = mono_us();
+	tt->published = ingest_grow_now_us();
 	return 0;
 }
 
@@ -310,7 +303,7 @@ static void *worker_main(void *arg)
 		} else if (rc == 0) {
 			cJSON_Delete(res.summary);
 		}
-		int64_t done_us = mono_us();
+		int64_t done_us = ingest_grow_now_us();
 		pthread_mutex_unlock(&j->mu);
 		if (rc == 0)
 			tail_log(id, end_us, &tt, done_us);
