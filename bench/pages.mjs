@@ -7,7 +7,8 @@
 // largest-contentful-paint entries report it, which comes first when the HTML carries the
 // verdict, server/run_page.c) and
 // etlscope:drawn (every panel's first view drawn, one frame later), both from navigation
-// start, next to the navigation timing (response end, DOMContentLoaded), the first paint
+// start, next to the navigation timing (response end, the document's commit in the
+// renderer, DOMContentLoaded), the first paint
 // (first-contentful-paint: the HTML carries the verdict, so on a run page with a stored
 // verdict it is painted then or one frame later) and the renderer's
 // CPU time for the visit (main thread and process; less load-dependent than wall). Prints Markdown
@@ -109,6 +110,11 @@ async function visit(browser, base, id, revisit = false) {
       const panels = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('etlscope:panel:'));
       const last = panels.reduce((a, m) => (!a || m.startTime > a.startTime ? m : a), null);
       return {
+        // the document's commit in the renderer (the legacy timing's domLoading: the parser
+        // starts, nothing of the page can run before it): on a cold visit, a renderer process
+        // started for the page (the run page's Cross-Origin-Opener-Policy gives it a browsing
+        // context group, and so a process, of its own; a fresh context has no spare one)
+        committed: performance.timing.domLoading - performance.timing.navigationStart,
         response: nav.responseEnd, dom: nav.domContentLoadedEventEnd, verdict: mark('etlscope:verdict'), drawn: mark('etlscope:drawn'),
         fcp: mark('first-contentful-paint'),
         requests: res.length + 1, apiRequests: api.length,
@@ -157,7 +163,7 @@ async function measureServer(browser, srv, label) {
       const verdict = m('verdict'), drawn = m('drawn');
       const judged = quick ? 'marks present (--quick: not judged)'
         : `${verdict <= VERDICT_MS ? 'meets' : 'MISSES'} verdict ≤ ${VERDICT_MS} ms, ${drawn <= DRAWN_MS ? 'meets' : 'MISSES'} drawn ≤ ${DRAWN_MS} ms`;
-      return `| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} ${how}` : `, ${how}`}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, first paint ${ms(m('fcp'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`;
+      return `| run page: ${r.name} (${r.format}${reps > 1 ? `, median of ${reps} ${how}` : `, ${how}`}) | verdict ${ms(verdict)} (script's mark ${ms(m('mark'))}), fully drawn ${ms(drawn)}; renderer CPU for the visit: main thread ${ms(m('mainCpu'))}, process ${ms(m('rendererCpu'))} | navigation: HTML received ${ms(m('response'))}, document committed in the renderer ${ms(m('committed'))}, first paint ${ms(m('fcp'))}, DOMContentLoaded ${ms(m('dom'))} | ${judged} |`;
     };
     rows.push(timed(seen, reps > 1 ? 'cold visits' : 'cold visit'));
     const back = [];

@@ -89,3 +89,16 @@ test('the run page\'s inline style sheet is allowed by its hash in the CSP, noth
     assert.match(res.headers.get('content-security-policy'), /style-src 'self';/, path);
   }
 });
+
+// Cross-Origin-Opener-Policy: same-origin puts a run page opened from another site (a shared
+// link) in a browsing context group of its own, which Chromium gives a renderer process of
+// its own: a cold visit's document commits 105–470 ms later than without it (bench/README.md,
+// pagesfirst). That cost is the isolation; the page must not be made faster by dropping it.
+test('the run page keeps its opener isolation, with or without a stored verdict', async () => {
+  for (const path of [`/runs/${id}`, '/runs/0123456789abcdef0123456789abcdef']) {
+    const res = await fetch(srv.url + path);
+    await res.arrayBuffer();
+    assert.equal(res.status, 200, path);
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin', path);
+  }
+});
