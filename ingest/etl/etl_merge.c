@@ -369,33 +369,75 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 	return etl_merge_open_scan(m, f, ETL_MERGE_AUTO);
 }
 
-int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
+/* The common step of a stream, inline: the next record of its buffer is a well-formed
+ * event at a plausible time. 1 with the stream's head replaced (counted as stream_advance
+ * counts it), 0 when anything else comes next (a skipped record, a damaged time, the
+ * buffer's end, a malformed record): then the cursor and head are as they were, and
+ * stream_advance takes that record the long way. */
+static inline int stream_step(struct etl_merge *m, struct etl_merge_stream *s)
+{
+	struct etl_event_cursor *c = &s->cur;
+	if (!c->p || c->off >= c->len)
+		return 0;
+	size_t adv;
+	if (etl_event_decode(c->p + c->off, c->len - c->off, &s->ev, &adv) != ETL_EV_OK)
+		return 0;
+	uint64_t prev = s->prev_ts;
+	if (!etl_time_guard_check(&m->guard, &prev, s->ev.timestamp))
+		return 0;
+	s->prev_ts = prev;
+	s->ev.cpu = c->cpu;
+	c->off += adv;
+	m->st.events++;
+	m->st.by_header_type[s->ev.header_type & 31]++;
+	return 1;
+}
+
+int etl_merge_next_ref(struct etl_merge *m, const struct etl_event **ev)
 {
 	/* The event handed out last time points into its stream's buffer, so that stream is
 	 * advanced only now, when the caller is done with it. */
 	if (m->have_last) {
 		m->have_last = 0;
 		uint32_t top = m->tree[0];
-		int rc = stream_advance(m, top);
-		if (rc < 0)
-			return rc;
-		set_key(m, top, rc);
+		struct etl_merge_stream *s = &m->streams[top];
+		if (stream_step(m, s)) {
+			m->keys[top] = key_make(s->ev.timestamp, s->ev.cpu);
+		} else {
+			int rc = stream_advance(m, top);
+			if (rc < 0)
+				return rc;
+			set_key(m, top, rc);
+		}
 		tree_replay(m);
 		/* CPUs the advance's scan found (tested here: this runs once an event) */
-		if (m->n_tree < m->n_streams && (rc = enter_new_streams(m)) < 0)
-			return rc;
+		if (m->n_tree < m->n_streams) {
+			int rc = enter_new_streams(m);
+			if (rc < 0)
+				return rc;
+		}
 	}
 	if (m->n_tree == 0)
 		return 0;
 	uint32_t top = m->tree[0];
-	if (m->keys[top] == KEY_NONE)
+	unsigned __int128 k = m->keys[top];
+	if (k == KEY_NONE)
 		return 0; /* every stream is exhausted */
-	*ev = m->streams[top].ev;
-	if (!m->handed_out || m->out < m->keys[top])
-		m->out = m->keys[top];
+	*ev = &m->streams[top].ev;
+	if (!m->handed_out || m->out < k)
+		m->out = k;
 	m->handed_out = 1;
 	m->have_last = 1;
 	return 1;
+}
+
+int etl_merge_next(struct etl_merge *m, struct etl_event *ev)
+{
+	const struct etl_event *e;
+	int rc = etl_merge_next_ref(m, &e);
+	if (rc == 1)
+		*ev = *e;
+	return rc;
 }
 
 uint64_t etl_merge_expanded(const struct etl_merge *m)

@@ -88,6 +88,9 @@ int etl_merge_open_grow(struct etl_merge *m, FILE *f, struct ingest_grow *grow,
 /* Next event in global time order: 1 with an event, 0 at the end, INGEST_ENOMEM,
  * INGEST_EIO (a seek failed while scanning). */
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev);
+/* The same without the copy: *ev points at the stream's head event, valid (with the
+ * buffer bytes it points into) until the next call or etl_merge_close. */
+int etl_merge_next_ref(struct etl_merge *m, const struct etl_event **ev);
 void etl_merge_close(struct etl_merge *m);
 /* Bytes decompressed so far by all streams (the decompression work done). */
 uint64_t etl_merge_expanded(const struct etl_merge *m);
