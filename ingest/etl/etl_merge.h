@@ -45,6 +45,10 @@ struct etl_merge {
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
 	unsigned __int128 *keys;  /* each stream's head: timestamp << 32 | cpu (etl_merge.c) */
+	uint64_t *nkeys;          /* the same narrowed to 64 bits when the time guard's window
+				   * allows (narrow; etl_merge.c says how) */
+	int narrow;               /* nkeys are the keys in use, not keys */
+	uint64_t key_base;        /* narrow: the time a key counts from */
 	uint32_t *tree;           /* loser tree over the streams: tree[0] the winner, tree[1..n)
 				   * the loser of each match (leaf i at position n + i) */
 	uint32_t *win;            /* scratch: each match's winner while the tree is built */
