@@ -1108,23 +1108,23 @@ static int open_reader(struct ctx *c, FILE *f)
 static int merge_pass(struct ctx *c, FILE *f)
 {
 	struct etl_merge m;
-	struct etl_event ev;
+	const struct etl_event *ev;
 	int sink_rc = 0;
 	int rc = etl_merge_open_grow(&m, f, c->grow, ETL_MERGE_AUTO);
 	if (rc == 0) {
-		while ((rc = etl_merge_next(&m, &ev)) == 1) {
+		while ((rc = etl_merge_next_ref(&m, &ev)) == 1) {
 			int group;
-			enum etl_kernel_kind k = etl_kernel_classify(&ev, &group);
+			enum etl_kernel_kind k = etl_kernel_classify(ev, &group);
 			if (c->one.on) {
-				etl_reader_observe(&c->r, &ev); /* group masks, as pass 1's reader */
-				if ((sink_rc = pass1_event(c, &ev, k, group)) < 0)
+				etl_reader_observe(&c->r, ev); /* group masks, as pass 1's reader */
+				if ((sink_rc = pass1_event(c, ev, k, group)) < 0)
 					break;
 				if (c->io.late_name)
-					redo(c, "file_name", &ev);
+					redo(c, "file_name", ev);
 				if (c->one.redo)
 					break;
 			}
-			if ((sink_rc = pass2_event(c, &ev, k, group)) < 0)
+			if ((sink_rc = pass2_event(c, ev, k, group)) < 0)
 				break;
 			if (c->one.late_rc) {
 				sink_rc = c->one.late_rc;

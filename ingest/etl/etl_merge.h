@@ -45,6 +45,10 @@ struct etl_merge {
 	size_t n_streams, cap_streams;
 	uint32_t *stream_of_cpu;  /* CPU number → stream index + 1 (0: none yet) */
 	unsigned __int128 *keys;  /* each stream's head: timestamp << 32 | cpu (etl_merge.c) */
+	uint64_t *nkeys;          /* the same narrowed to 64 bits when the time guard's window
+				   * allows (narrow; etl_merge.c says how) */
+	int narrow;               /* nkeys are the keys in use, not keys */
+	uint64_t key_base;        /* narrow: the time a key counts from */
 	uint32_t *tree;           /* loser tree over the streams: tree[0] the winner, tree[1..n)
 				   * the loser of each match (leaf i at position n + i) */
 	uint32_t *win;            /* scratch: each match's winner while the tree is built */
@@ -88,6 +92,9 @@ int etl_merge_open_grow(struct etl_merge *m, FILE *f, struct ingest_grow *grow,
 /* Next event in global time order: 1 with an event, 0 at the end, INGEST_ENOMEM,
  * INGEST_EIO (a seek failed while scanning). */
 int etl_merge_next(struct etl_merge *m, struct etl_event *ev);
+/* The same without the copy: *ev points at the stream's head event, valid (with the
+ * buffer bytes it points into) until the next call or etl_merge_close. */
+int etl_merge_next_ref(struct etl_merge *m, const struct etl_event **ev);
 void etl_merge_close(struct etl_merge *m);
 /* Bytes decompressed so far by all streams (the decompression work done). */
 uint64_t etl_merge_expanded(const struct etl_merge *m);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "ingest/etl/etl_le.h"
 #include "ingest/etl/etl_merge.h"
+#include "ingest/etl/etl_reader.h"
 #include "tools/etlgen/etlgen.h"
 
 #define SAMPLE(name) SHARED_DIR "/samples/etl/" name
@@ -381,6 +382,157 @@ static void test_order_table(void **state)
 	}
 }
 
+/* Damaged times inside a buffer, past its first event (the merge's inline step decodes
+ * those): in buffers 2, 4, 6, … of an etlgen trace (3 CPUs, 8 KiB buffers, a trace header, so
+ * the time guard is on) the second event's time is made implausible — bit 63 flipped in half
+ * of them, 1 s before the first event's (a step back past the 10 ms tolerance) in the other
+ * half. Each such event is dropped and counted once (st.damaged_times), no other: etlgen's
+ * own event count less those, handed out in time order. Offsets by etl-format.md: BufferSize
+ * +0x00, Offset (end of data) +0x30, events from 0x48, 8-aligned; a PERFINFO header (0x10,
+ * 0x11) has its Size at +4 and TimeStamp at +8. */
+static void test_damaged_times_inside_buffers(void **state)
+{
+	(void)state;
+	static const struct etlgen_module mod = {
+		.name = "net.sys", .base = 0xfffff88001000000ull, .size = 0x100000,
+		.dpc_rate = 20000, .dpc_us = {ETLGEN_UNIFORM, 2, 40}, .isr_rate = 5000,
+		.isr_us = {ETLGEN_FIXED, 3, 0}};
+	struct etlgen_scenario sc = {.cpus = 3, .pointer_size = 8, .buffer_size = 8192,
+				     .duration_s = 0.5, .seed = 77, .qpc_frequency = 10000000,
+				     .build = 7600, .dpc_groups_enabled = 1, .modules = &mod,
+				     .n_modules = 1};
+	struct etlgen_expect e;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(etlgen_write(&sc, f, &e, NULL, 0), 0);
+	fseek(f, 0, SEEK_END);
+	size_t size = (size_t)ftell(f);
+	uint8_t *d = malloc(size);
+	assert_non_null(d);
+	rewind(f);
+	assert_int_equal(fread(d, 1, size, f), size);
+	fclose(f);
+	uint64_t flipped = 0, stepped = 0;
+	size_t index = 0;
+	for (size_t off = 0; off + 0x48 <= size; index++) {
+		size_t bsize = etl_le32(d + off), end = off + etl_le32(d + off + 0x30);
+		assert_true(bsize >= 0x48 && off + bsize <= size);
+		uint8_t *a = d + off + 0x48, *b = a + ((etl_le16(a + 4) + 7u) & ~7u);
+		off += bsize;
+		if (index < 2 || index % 2 || (size_t)(b + 16 - d) > end ||
+		    (a[2] != 0x10 && a[2] != 0x11) || (b[2] != 0x10 && b[2] != 0x11))
+			continue;
+		if (index % 4) {
+			b[15] ^= 0x80;
+			flipped++;
+		} else {
+			etl_put64(b + 8, etl_le64(a + 8) - 10000000u);
+			stepped++;
+		}
+	}
+	assert_true(flipped >= 3 && stepped >= 3);
+	f = fmemopen(d, size, "rb");
+	assert_non_null(f);
+	struct etl_merge m;
+	assert_int_equal(etl_merge_open(&m, f), 0);
+	assert_true(m.guard.active);
+	const struct etl_event *ev;
+	uint64_t n = 0, prev = 0, back = 0;
+	while (etl_merge_next_ref(&m, &ev) == 1) {
+		back += ev->timestamp < prev;
+		prev = ev->timestamp;
+		n++;
+	}
+	assert_int_equal(back, 0);
+	assert_int_equal(m.st.damaged_times, flipped + stepped);
+	assert_int_equal(n, e.events - flipped - stepped);
+	assert_int_equal(m.st.events, n);
+	etl_merge_close(&m);
+	fclose(f);
+	etlgen_expect_free(&e);
+	free(d);
+}
+
+/* Narrow keys (a trace header, so the time guard's window, etl_merge.c) order as (timestamp,
+ * CPU) does. Oracle, not the merge: the events read in file order (etl_reader; etlgen writes
+ * each CPU's buffers in sequence order) sorted by (timestamp, CPU, file order). A 100 kHz
+ * clock makes many events of different CPUs share a tick. */
+struct o_ev {
+	uint64_t ts, hash;
+	uint32_t cpu, index;
+};
+
+static uint64_t o_hash(const struct etl_event *ev)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < ev->size; i++)
+		h = (h ^ ev->raw[i]) * 1099511628211ull;
+	return h;
+}
+
+static int o_cmp(const void *a, const void *b)
+{
+	const struct o_ev *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu < y->cpu ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static void test_narrow_keys_tie_order(void **state)
+{
+	(void)state;
+	struct etlgen_scenario sc = {
+		.cpus = 8, .pointer_size = 8, .buffer_size = 8192, .duration_s = 0.5, .seed = 5,
+		.qpc_frequency = 100000, .build = 19041, .sample_rate_hz = 1000,
+		.dpc_groups_enabled = 1, .modules = uneven_modules, .n_modules = 3};
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	char msg[128];
+	assert_int_equal(etlgen_write(&sc, f, NULL, msg, sizeof msg), 0);
+	rewind(f);
+	struct etl_reader r;
+	assert_int_equal(etl_reader_open(&r, f), 0);
+	etl_reader_check_times(&r);
+	struct etl_event ev;
+	struct o_ev *o = NULL;
+	size_t n = 0, cap = 0;
+	while (etl_reader_next(&r, &ev) == 1) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			o = realloc(o, cap * sizeof *o);
+			assert_non_null(o);
+		}
+		o[n] = (struct o_ev){ev.timestamp, o_hash(&ev), ev.cpu, (uint32_t)n};
+		n++;
+	}
+	etl_reader_close(&r);
+	qsort(o, n, sizeof *o, o_cmp);
+	size_t ties = 0;
+	for (size_t i = 1; i < n; i++)
+		ties += o[i].ts == o[i - 1].ts && o[i].cpu != o[i - 1].cpu;
+	assert_true(ties > 1000);
+	rewind(f);
+	struct etl_merge m;
+	assert_int_equal(etl_merge_open(&m, f), 0);
+	assert_true(m.narrow);
+	const struct etl_event *e;
+	size_t i = 0;
+	while (etl_merge_next_ref(&m, &e) == 1) {
+		assert_true(i < n);
+		if (e->timestamp != o[i].ts || e->cpu != o[i].cpu || o_hash(e) != o[i].hash)
+			fail_msg("event %zu: got (%llu, CPU %u), want (%llu, CPU %u)", i,
+				 (unsigned long long)e->timestamp, e->cpu,
+				 (unsigned long long)o[i].ts, o[i].cpu);
+		i++;
+	}
+	assert_int_equal(i, n);
+	etl_merge_close(&m);
+	fclose(f);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +542,8 @@ int main(void)
 		cmocka_unit_test(test_moved_buffer_counted_late),
 		cmocka_unit_test(test_cpus_found_while_merging),
 		cmocka_unit_test(test_order_table),
+		cmocka_unit_test(test_damaged_times_inside_buffers),
+		cmocka_unit_test(test_narrow_keys_tie_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
