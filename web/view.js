@@ -55,15 +55,21 @@ const view = {
   },
 
   ramp: [[247, 251, 255], [253, 230, 138], [245, 158, 11], [220, 38, 38], [127, 29, 29]],
-  // The colour of fraction f on the ramp as [r, g, b, a] (0–255 each); no value: a faint
+  // Writes the colour of fraction f on the ramp as r, g, b, a (0–255 each) into out at o
+  // (an image's pixel bytes: no array made per cell) and returns out; no value: a faint
   // grey (black at 4 % opacity).
-  heatRgba(f) {
-    if (f === null || f === undefined || Number.isNaN(f)) return [0, 0, 0, 10];
+  heatRgba(f, out = [0, 0, 0, 0], o = 0) {
+    if (f === null || f === undefined || Number.isNaN(f)) {
+      out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 10;
+      return out;
+    }
     const r = view.ramp;
     f = Math.min(1, Math.max(0, f)) * (r.length - 1);
     const i = Math.min(r.length - 2, Math.floor(f)), k = f - i;
     const a = r[i], b = r[i + 1];
-    return [Math.round(a[0] + (b[0] - a[0]) * k), Math.round(a[1] + (b[1] - a[1]) * k), Math.round(a[2] + (b[2] - a[2]) * k), 255];
+    for (let j = 0; j < 3; j++) out[o + j] = Math.round(a[j] + (b[j] - a[j]) * k);
+    out[o + 3] = 255;
+    return out;
   },
   // heatRgba as a CSS colour.
   heatColor(f) {
@@ -156,8 +162,8 @@ const view = {
     for (let i = 0; i < cells.length; i++) {
       const k = Math.round((cells[i].x - step / 2 - t[0]) / step);
       if (!(k >= 0 && k < n)) continue;
-      const v = cells[i].v, c = view.heatRgba(v !== null ? v / max : null), o = 4 * (rowOf[i] * n + k);
-      px[o] = c[0]; px[o + 1] = c[1]; px[o + 2] = c[2]; px[o + 3] = c[3];
+      const v = cells[i].v;
+      view.heatRgba(v !== null ? v / max : null, px, 4 * (rowOf[i] * n + k));
     }
     const img = document.createElement('canvas');
     img.width = n; img.height = rows;
