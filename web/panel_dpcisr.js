@@ -102,8 +102,12 @@
     return `${f(edges[b - 1])} – ${f(edges[b])}`;
   }
 
-  const guidelinePlugin = {
+  // The guideline's dashed line at the first bucket above it, g = {bucket, us}: set on the
+  // chart (chart.$guideline) as it is built, so its first paint has it; setting it after
+  // and painting again cost a second paint of the histogram on every visit.
+  const guidelinePlugin = (g) => ({
     id: 'guideline',
+    beforeInit(chart) { chart.$guideline = g; },
     afterDatasetsDraw(chart) {
       const g = chart.$guideline;
       if (!g) return;
@@ -119,7 +123,7 @@
       ctx.fillText(`guideline ${g.us} µs`, px + 6, top + 14);
       ctx.restore();
     },
-  };
+  });
 
   function drawHistogram(h) {
     const k = kindSel();
@@ -151,14 +155,12 @@
         onClick: (ev, els) => { if (els.length) view.set({ bucket: String(els[0].index) }); },
         onHover: (ev, els) => { ev.native.target.style.cursor = els.length ? 'pointer' : 'default'; },
       },
-      plugins: [guidelinePlugin],
+      plugins: [guidelinePlugin({ bucket: fa, us: s.guideline_us })],
     };
     if (charts.hist) charts.hist.destroy();
     charts.hist = new Chart($('dpc-hist'), cfg);
-    charts.hist.$guideline = { bucket: fa, us: s.guideline_us };
     charts.hist.$edges = edges;
     charts.hist.$counts = s.counts;
-    charts.hist.draw();
 
     const tiles = [
       [name, int(s.count)],

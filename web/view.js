@@ -55,13 +55,26 @@ const view = {
   },
 
   ramp: [[247, 251, 255], [253, 230, 138], [245, 158, 11], [220, 38, 38], [127, 29, 29]],
-  heatColor(f) {
-    if (f === null || f === undefined || Number.isNaN(f)) return 'rgba(0,0,0,0.04)';
+  // Writes the colour of fraction f on the ramp as r, g, b, a (0–255 each) into out at o
+  // (an image's pixel bytes: no array made per cell) and returns out; no value: a faint
+  // grey (black at 4 % opacity).
+  heatRgba(f, out = [0, 0, 0, 0], o = 0) {
+    if (f === null || f === undefined || Number.isNaN(f)) {
+      out[o] = 0; out[o + 1] = 0; out[o + 2] = 0; out[o + 3] = 10;
+      return out;
+    }
     const r = view.ramp;
     f = Math.min(1, Math.max(0, f)) * (r.length - 1);
     const i = Math.min(r.length - 2, Math.floor(f)), k = f - i;
-    const c = r[i].map((v, j) => Math.round(v + (r[i + 1][j] - v) * k));
-    return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+    const a = r[i], b = r[i + 1];
+    for (let j = 0; j < 3; j++) out[o + j] = Math.round(a[j] + (b[j] - a[j]) * k);
+    out[o + 3] = 255;
+    return out;
+  },
+  // heatRgba as a CSS colour.
+  heatColor(f) {
+    const c = view.heatRgba(f);
+    return c[3] === 255 ? `rgb(${c[0]}, ${c[1]}, ${c[2]})` : 'rgba(0,0,0,0.04)';
   },
   // Legend of a heatmap coloured on the fixed scale 0..max: the ramp, its ends formatted by
   // f, and an optional mark {at, text} (a guideline or threshold) drawn on the ramp.
@@ -87,36 +100,39 @@ const view = {
   // a healthy trace stays pale instead of its busiest slice turning red.
   // The chart's one dataset is of the 'heatGrid' type (heatGridRegister): it keeps the cells
   // in dataset.cells and holds no data points, so Chart.js builds no element per cell; the
-  // heatCells plugin paints every cell in one pass, in its colour computed once here, and
+  // heatCells plugin paints the cells as an image of one pixel per cell (view.heatImage, made
+  // once per chart), scaled onto each row without smoothing: one drawImage per row instead
+  // of a fillStyle (a CSS colour parsed) and a fillRect per cell, which cost 10–20 ms per
+  // paint of the 24 × 398 demo grid and more on a cold visit (bench/README.md, pagesdraw);
   // the 'heatCell' interaction mode finds the cell under the pointer for the tooltip.
+  // Cells are placed by their slice (x − step/2 − t[0]) / step, t evenly spaced by step.
   // chartjs-chart-matrix built, updated and kept one element per CPU × slice cell only for
   // the tooltip's hit test: most of the DPC/ISR panel's drawing time (bench/README.md).
   // tooltipLabel(cell) gives the tooltip's lines for a cell.
   heatmap({ label, t, step, labels, data, max, tooltipLabel, tickFont, box, yWidth }) {
     view.heatGridRegister(window.Chart);
     const every = box ? view.fitRows(box, labels.length, ((tickFont && tickFont.size) || 12) + 2) : 1;
-    const colors = data.map((d) => view.heatColor(d.v !== null ? d.v / max : null));
+    const colorOf = (i) => view.heatColor(data[i].v !== null ? data[i].v / max : null);
     const heatCells = {
       id: 'heatCells',
       beforeDatasetsDraw(chart) {
         const a = chart.chartArea, ctx = chart.ctx, g = view.heatGeometry(chart);
-        if (!g) return;
-        const { cells, rowOf } = g.ds;
+        if (!g || !t.length) return;
+        if (!g.ds.image) g.ds.image = view.heatImage(g.ds.cells, g.ds.rowOf, g.ds.labels.length, t, step, max);
+        const left = g.p0 + g.kx * (t[0] - g.v0), width = g.kx * step * t.length;
         ctx.save();
         ctx.beginPath();
         ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
         ctx.clip();
-        for (let i = 0; i < cells.length; i++) {
-          ctx.fillStyle = colors[i];
-          ctx.fillRect(g.p0 + g.kx * (cells[i].x - g.half - g.v0), g.top[rowOf[i]], g.w, g.h + 0.5);
-        }
+        ctx.imageSmoothingEnabled = false;
+        for (let r = 0; r < g.ds.labels.length; r++) ctx.drawImage(g.ds.image, 0, r, t.length, 1, left, g.top[r], width, g.h + 0.5);
         ctx.restore();
       },
     };
     return {
       type: 'heatGrid',
       plugins: [heatCells],
-      data: { datasets: [{ type: 'heatGrid', label, data: [], cells: data, labels, step, colors }] },
+      data: { datasets: [{ type: 'heatGrid', label, data: [], cells: data, labels, step }] },
       options: {
         animation: false, maintainAspectRatio: false,
         scales: {
@@ -131,11 +147,28 @@ const view = {
           tooltip: { callbacks: {
             title: (it) => (it.length ? `CPU ${data[it[0].dataIndex].cpu} · ${es.fmtTime(data[it[0].dataIndex].x - step / 2, true)}` : ''),
             label: (it) => tooltipLabel(data[it.dataIndex]),
-            labelColor: (it) => ({ borderColor: '#6b7280', backgroundColor: colors[it.dataIndex] }),
+            labelColor: (it) => ({ borderColor: '#6b7280', backgroundColor: colorOf(it.dataIndex) }),
           } },
         },
       },
     };
+  },
+
+  // A heatmap's cells as a canvas of one pixel per cell: column k the slice starting at
+  // t[k] (a cell's x is its slice's middle), row rowOf[i]; each pixel cell.v / max on the
+  // ramp (view.heatRgba); a slice with no cell stays transparent, as it was never painted.
+  heatImage(cells, rowOf, rows, t, step, max) {
+    const n = t.length, px = new Uint8ClampedArray(n * rows * 4);
+    for (let i = 0; i < cells.length; i++) {
+      const k = Math.round((cells[i].x - step / 2 - t[0]) / step);
+      if (!(k >= 0 && k < n)) continue;
+      const v = cells[i].v;
+      view.heatRgba(v !== null ? v / max : null, px, 4 * (rowOf[i] * n + k));
+    }
+    const img = document.createElement('canvas');
+    img.width = n; img.height = rows;
+    img.getContext('2d').putImageData(new ImageData(px, n, rows), 0, 0);
+    return img;
   },
 
   // Where a heatGrid chart's cells are, from its scales (linear in x, one row per label):
@@ -155,7 +188,7 @@ const view = {
     }
     const h = (a.bottom - a.top) / ds.labels.length;
     const top = Float64Array.from(ds.labels, (l, r) => chart.scales.y.getPixelForValue(r) - h / 2);
-    return { ds, v0, p0, kx, half: ds.step / 2, w: kx * ds.step + 0.5, h, top };
+    return { ds, v0, p0, kx, half: ds.step / 2, h, top };
   },
 
   // Registers, once per Chart.js, what heatmap needs: the 'heatGrid' chart and dataset type
