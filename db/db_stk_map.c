@@ -24,6 +24,12 @@ void stk_map_reset(struct stk_map *m)
 	m->n = 0;
 }
 
+void stk_map_reset_sorted(struct stk_map *m, size_t n)
+{
+	memset(m->e, 0, (n < m->cap ? n : m->cap) * sizeof *m->e);
+	m->n = 0;
+}
+
 static int entry_cmp(const void *x, const void *y)
 {
 	const struct stk_entry *a = x, *b = y;
@@ -33,7 +39,8 @@ static int entry_cmp(const void *x, const void *y)
 	return 0;
 }
 
-size_t stk_map_sorted(struct stk_map *m)
+/* The used entries moved to e[0..n) (their old slots emptied); n returned. */
+static size_t compact(struct stk_map *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->cap; i++) {
@@ -45,8 +52,31 @@ size_t stk_map_sorted(struct stk_map *m)
 		}
 		n++;
 	}
+	return n;
+}
+
+size_t stk_map_sorted(struct stk_map *m)
+{
+	size_t n = compact(m);
 	qsort(m->e, n, sizeof *m->e, entry_cmp);
 	return n;
+}
+
+size_t stk_map_sorted_upto(struct stk_map *m, uint64_t k0_max, size_t *n_all)
+{
+	size_t n = compact(m), lo = 0;
+	for (size_t i = 0; i < n; i++) /* e[0..lo) have k[0] ≤ k0_max */
+		if (m->e[i].k[0] <= k0_max) {
+			if (i != lo) {
+				struct stk_entry t = m->e[lo];
+				m->e[lo] = m->e[i];
+				m->e[i] = t;
+			}
+			lo++;
+		}
+	qsort(m->e, lo, sizeof *m->e, entry_cmp);
+	*n_all = n;
+	return lo;
 }
 
 static size_t slot(const struct stk_map *m, uint64_t a, uint64_t b, uint64_t c)

@@ -45,6 +45,15 @@ struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_
  * n: a flush writes them in its table's key order, so SQLite appends to the B-tree's pages
  * instead of inserting all over them. The map is no hash map until stk_map_reset. */
 size_t stk_map_sorted(struct stk_map *m);
+/* The same, but only the entries with k[0] ≤ k0_max sorted: all entries are moved to
+ * e[0..*n_all), those with k[0] ≤ k0_max first and in key order (the count returned), the
+ * others after them in no order. For a flush of the older part of a map whose newer part
+ * is put back: the part kept is not sorted only to be sorted again at the next flush. The
+ * map is no hash map until stk_map_reset (or stk_map_reset_sorted with *n_all). */
+size_t stk_map_sorted_upto(struct stk_map *m, uint64_t k0_max, size_t *n_all);
+/* stk_map_reset after stk_map_sorted returned n: only e[0..n) can be in use (the sort left
+ * every other slot empty), so only they are cleared, not the whole capacity. */
+void stk_map_reset_sorted(struct stk_map *m, size_t n);
 
 /* m at twice its capacity, every entry kept (pointers into it are stale): 0 or -1 (ENOMEM,
  * m unchanged). */

@@ -368,6 +368,51 @@ static void test_sorted_map(void **state)
 	stk_map_free(&m);
 }
 
+/* stk_map_sorted_upto: the entries with k[0] ≤ bound first, in key order, the rest after
+ * them (any order); then stk_map_reset_sorted leaves every slot empty. Expected values from
+ * the keys' construction: key i is (i/100, i/10%10, i%10), v = i + 1. */
+static void test_sorted_upto(void **state)
+{
+	(void)state;
+	struct stk_map m;
+	assert_int_equal(stk_map_init(&m, 10), 0);
+	enum { N = 700 };
+	static const struct { uint64_t bound; size_t below; } cases[] = {
+		{3, 400}, {0, 100}, {6, 700}, {UINT64_MAX, 700}, {7, 700},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		for (uint64_t j = 0; j < N; j++) {
+			uint64_t i = j * 389 % N;
+			struct stk_entry *e = stk_map_put(&m, i / 100, i / 10 % 10, i % 10);
+			assert_non_null(e);
+			e->v = (int64_t)i + 1;
+		}
+		size_t all = 0;
+		assert_int_equal(stk_map_sorted_upto(&m, cases[c].bound, &all), cases[c].below);
+		assert_int_equal(all, N);
+		for (uint64_t i = 0; i < cases[c].below; i++) {
+			assert_int_equal(m.e[i].k[0], i / 100);
+			assert_int_equal(m.e[i].k[1], i / 10 % 10);
+			assert_int_equal(m.e[i].k[2], i % 10);
+			assert_int_equal(m.e[i].v, (int64_t)i + 1);
+		}
+		int64_t rest = 0; /* the others: each once, so their v sum to the rest of 1..N */
+		for (size_t i = cases[c].below; i < N; i++) {
+			assert_true(m.e[i].used && m.e[i].k[0] > cases[c].bound);
+			assert_int_equal(m.e[i].v, (int64_t)(m.e[i].k[0] * 100 + m.e[i].k[1] * 10 +
+							      m.e[i].k[2]) + 1);
+			rest += m.e[i].v;
+		}
+		int64_t below = (int64_t)cases[c].below;
+		assert_int_equal(rest, (int64_t)N * (N + 1) / 2 - below * (below + 1) / 2);
+		stk_map_reset_sorted(&m, all);
+		assert_int_equal(m.n, 0);
+		for (size_t i = 0; i < m.cap; i++)
+			assert_false(m.e[i].used);
+	}
+	stk_map_free(&m);
+}
+
 static void test_forgetting_cache(void **state)
 {
 	(void)state;
@@ -559,6 +604,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
 					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_sorted_map),
+					   cmocka_unit_test(test_sorted_upto),
 					   cmocka_unit_test(test_forgetting_cache),
 					   cmocka_unit_test(test_forgetting_many)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
