@@ -33,6 +33,7 @@
 #include "db_stk_totals.h"
 
 #define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
+#define ID_CACHE_START_LOG2 12 /* each starts at 4 Ki slots (64 KiB) and doubles as it fills */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
 #define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
 #define TOTALS_MAP_LOG2 14  /* 16 Ki (idle, leaf) sums before a flush (640 KB) */
@@ -114,8 +115,8 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	w->max_flushed = -1;
 	w->counts_gen = 1;
 	w->blobs = (struct db_stk_blob_writer){.db = db, .run_id = run_id};
-	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
-	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
+	if (stk_ids_init_growing(&w->frames, ID_CACHE_START_LOG2, cache_log2, bloom_log2) ||
+	    stk_ids_init_growing(&w->nodes, ID_CACHE_START_LOG2, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
 	    db_stk_totals_begin(&w->totals, db, run_id,
 				cache_log2 < TOTALS_MAP_LOG2 ? cache_log2 : TOTALS_MAP_LOG2) ||
@@ -224,7 +225,10 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 		}
 		id = (*next)++;
 	}
-	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
+	if (stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id)) {
+		snprintf(w->err, sizeof w->err, "storing a stack: out of memory");
+		return -1;
+	}
 	return id;
 }
 

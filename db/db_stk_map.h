@@ -74,6 +74,7 @@ struct stk_ids {
 	struct stk_id *e;
 	uint64_t *bloom;   /* 2^bloom_log2 bits */
 	size_t cap, n;     /* cap a power of two; n ≤ cap × 3 / 4 */
+	size_t max_cap;    /* cap doubles up to this before the map ever forgets */
 	unsigned bloom_log2;
 	int forgot;        /* the map was reset at least once: a miss may be an old key */
 	uint64_t resets;   /* times it was forgotten (a statistic) */
@@ -81,6 +82,12 @@ struct stk_ids {
 
 /* 0 or -1 (ENOMEM). cap_log2 ≤ 30, bloom_log2 in 6..36. */
 int stk_ids_init(struct stk_ids *m, unsigned cap_log2, unsigned bloom_log2);
+/* The same, the map starting at 2^start_log2 slots (≤ cap_log2) and doubling when full up
+ * to 2^cap_log2: it forgets (and stk_ids_full says so) exactly when a map made at 2^cap_log2
+ * would, while its slots stay as dense as its keys allow — a cache that holds 12 k ids
+ * probes 256 KB, not 2 MiB. */
+int stk_ids_init_growing(struct stk_ids *m, unsigned start_log2, unsigned cap_log2,
+			 unsigned bloom_log2);
 void stk_ids_free(struct stk_ids *m);
 /* The id of (a, b) if cached, else 0. */
 uint32_t stk_ids_get(const struct stk_ids *m, uint64_t a, uint32_t b);
@@ -89,10 +96,11 @@ int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b);
 /* 1 if the map is full: the next stk_ids_put of a key it lacks forgets every cached id. */
 static inline int stk_ids_full(const struct stk_ids *m)
 {
-	return m->n >= m->cap / 4 * 3;
+	return m->n >= m->max_cap / 4 * 3;
 }
-/* Cache (a, b) → v (v ≥ 1), forgetting every cached id first when the map is full. */
-void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
+/* Cache (a, b) → v (v ≥ 1): 0, or -1 (ENOMEM: the map could not double; nothing changed).
+ * A map full below max_cap doubles first; one full at max_cap forgets every cached id. */
+int stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
 /* Bytes held (the map and the filter), for the memory accounting of callers and tests. */
 size_t stk_ids_bytes(const struct stk_ids *m);
 

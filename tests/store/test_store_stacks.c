@@ -311,6 +311,39 @@ static void test_id_cache(void **state)
 	stk_ids_free(&m);
 }
 
+/* A growing id cache (4 slots up to 16) forgets exactly when a 16-slot one would: full
+ * (¾ of its slots) at 3 ids it doubles to 8, at 6 to 16, and only the 13th id, at 12 in 16
+ * slots, makes it forget. Caps and the moment worked by hand from the ¾ rule. */
+static void test_id_cache_growing(void **state)
+{
+	(void)state;
+	struct stk_ids m;
+	assert_int_equal(stk_ids_init_growing(&m, 2, 4, 10), 0);
+	static const size_t cap_after[13] = {4, 4, 4, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16};
+	for (uint32_t i = 1; i <= 12; i++) {
+		assert_int_equal(stk_ids_full(&m), 0);
+		assert_int_equal(stk_ids_put(&m, 1000 + i, i % 3, i), 0);
+		assert_int_equal(m.cap, cap_after[i - 1]);
+		for (uint32_t j = 1; j <= i; j++) /* every id kept across each doubling */
+			assert_int_equal(stk_ids_get(&m, 1000 + j, j % 3), j);
+	}
+	assert_int_equal(stk_ids_full(&m), 1);
+	assert_int_equal(m.forgot, 0);
+	assert_int_equal(stk_ids_bytes(&m), 16 * 16 + 1024 / 8);
+	assert_int_equal(stk_ids_put(&m, 1005, 2, 55), 0); /* a key it holds: updated, no forget */
+	assert_int_equal(m.forgot, 0);
+	assert_int_equal(stk_ids_get(&m, 1005, 2), 55);
+	assert_int_equal(stk_ids_put(&m, 2000, 0, 13), 0); /* the 13th: forgets, keeps it */
+	assert_int_equal(m.forgot, 1);
+	assert_int_equal(m.cap, cap_after[12]);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(stk_ids_get(&m, 1005, 2), 0);
+	assert_int_equal(stk_ids_get(&m, 2000, 0), 13);
+	for (uint32_t i = 1; i <= 12; i++)
+		assert_int_equal(stk_ids_surely_new(&m, 1000 + i, i % 3), 0);
+	stk_ids_free(&m);
+}
+
 /* Stacks through a store whose id caches hold 3 ids and forget: frames and nodes are still
  * stored once each and every count lands on the right leaf. 40 samples cycle through 4
  * stacks of 1..4 frames over 10 frame addresses, so the caches forget many times. */
@@ -602,6 +635,7 @@ static void test_forgetting_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
+					   cmocka_unit_test(test_id_cache_growing),
 					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_sorted_map),
 					   cmocka_unit_test(test_sorted_upto),
