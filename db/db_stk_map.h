@@ -9,8 +9,8 @@
  * frame), 16 bytes a slot, with a Bloom filter of every key ever put. While the map was never
  * forgotten it holds every id, so a miss means "new" without asking SQLite; once it was
  * forgotten (full), a miss the Bloom filter rules out is new too, and only the rest (hot
- * keys forgotten, or the filter's false positives) need a lookup. Memory is bounded at init (the map may start smaller and double up to
- * its capacity: stk_ids_init_growing). */
+ * keys forgotten, or the filter's false positives) need a lookup. Memory is bounded at
+ * init (the map may start smaller and double up to its capacity: stk_ids_init_growing). */
 #ifndef ETLSCOPE_DB_STK_MAP_H
 #define ETLSCOPE_DB_STK_MAP_H
 
