@@ -33,9 +33,29 @@
 #include "db_stk_totals.h"
 
 #define ID_CACHE_LOG2 17    /* 128 Ki slots per id cache (2 MiB each, 98 Ki ids) */
+#define ID_CACHE_START_LOG2 12 /* each starts at 4 Ki slots (64 KiB) and doubles as it fills */
 #define ID_BLOOM_LOG2 23    /* 8 Mi bits (1 MiB) of Bloom filter per id cache */
 #define COUNT_CACHE_LOG2 15 /* 32 Ki (slice, cpu, thread, node) cells before a flush */
 #define TOTALS_MAP_LOG2 14  /* 16 Ki (idle, leaf) sums before a flush (640 KB) */
+#define MEMO_SLOTS 64       /* CPUs' memo sets (cpu mod 64) */
+#define MEMO_WAYS 4         /* the last distinct stacks remembered per set */
+#define MEMO_DEPTH 16       /* frames of a remembered stack (deeper ones are not) */
+
+/* A stack recently seen in a memo set (its CPU mod MEMO_SLOTS): its frames as interned
+ * (offset, module id), leaf first, the leaf node they led to, and its last count cell. A
+ * sample whose frames equal them has the same node (a node is a function of its frame
+ * sequence); one whose count key also equals the cell's, while the count map is at the same
+ * generation (not flushed since), adds to the same cell. Idle and busy-loop samples repeat
+ * their CPU's few recent stacks, and each intern is a cache miss in a 2 MiB id cache. */
+struct stk_memo {
+	uint32_t n; /* frames; 0: empty */
+	int64_t node;
+	uint64_t off[MEMO_DEPTH];
+	int32_t mod[MEMO_DEPTH];
+	uint64_t k[3];        /* the count cell's key */
+	uint64_t gen;         /* w->counts_gen when cell was found; 0: none */
+	struct stk_entry *cell;
+};
 
 struct db_stacks {
 	sqlite3 *db;
@@ -50,6 +70,9 @@ struct db_stacks {
 	uint64_t node_resets; /* w->nodes.resets when the marks were set */
 	int64_t min_slice; /* oldest slice in counts */
 	int64_t max_flushed; /* newest slice ever flushed (-1: none): newer cells are new blobs */
+	uint64_t counts_gen; /* from 1, bumped by every flush: the memos' cells are stale */
+	struct stk_memo memo[MEMO_SLOTS][MEMO_WAYS];
+	uint8_t memo_next[MEMO_SLOTS]; /* the way a set replaces next (round robin) */
 	sqlite3_stmt *sel_frame, *sel_node;
 	struct db_batch ins_frame, ins_node; /* written in batches */
 	struct db_stk_blob_writer blobs;     /* the counts, a blob per (slice, CPU) */
@@ -90,9 +113,10 @@ struct db_stacks *db_stacks_begin_sized(sqlite3 *db, int64_t run_id, unsigned ca
 	w->node_mark = w->frame_mark = INT64_MAX;
 	w->min_slice = INT64_MAX;
 	w->max_flushed = -1;
+	w->counts_gen = 1;
 	w->blobs = (struct db_stk_blob_writer){.db = db, .run_id = run_id};
-	if (stk_ids_init(&w->frames, cache_log2, bloom_log2) ||
-	    stk_ids_init(&w->nodes, cache_log2, bloom_log2) ||
+	if (stk_ids_init_growing(&w->frames, ID_CACHE_START_LOG2, cache_log2, bloom_log2) ||
+	    stk_ids_init_growing(&w->nodes, ID_CACHE_START_LOG2, cache_log2, bloom_log2) ||
 	    stk_map_init(&w->counts, COUNT_CACHE_LOG2) ||
 	    db_stk_totals_begin(&w->totals, db, run_id,
 				cache_log2 < TOTALS_MAP_LOG2 ? cache_log2 : TOTALS_MAP_LOG2) ||
@@ -201,7 +225,10 @@ static int64_t intern(struct db_stacks *w, struct stk_ids *cache, sqlite3_stmt *
 		}
 		id = (*next)++;
 	}
-	stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id);
+	if (stk_ids_put(cache, (uint64_t)a, b, (uint32_t)id)) {
+		snprintf(w->err, sizeof w->err, "storing a stack: out of memory");
+		return -1;
+	}
 	return id;
 }
 
@@ -222,13 +249,14 @@ static int put_group(struct db_stacks *w, uint64_t key, size_t n)
 static int flush_counts(struct db_stacks *w, int64_t upto)
 {
 	int64_t newest = w->max_flushed;
-	size_t n = stk_map_sorted(&w->counts); /* (slice, cpu) first: blobs in index order */
+	w->counts_gen++; /* the map is sorted and rebuilt: every memo's cell pointer is stale */
+	/* the cells of slices up to upto first, sorted: (slice, cpu) first, blobs in index
+	 * order; the kept cells after them (slice ≥ 0, so k[0] ≤ bound ⇔ slice ≤ upto) */
+	uint64_t bound = upto >= INT64_MAX >> 16 ? UINT64_MAX : (uint64_t)upto << 16 | 0xffff;
+	size_t n, m = stk_map_sorted_upto(&w->counts, bound, &n);
 	size_t i = 0, g = 0;
-	for (; i < n; i++) {
+	for (; i < m; i++) {
 		const struct stk_entry *e = &w->counts.e[i];
-		int64_t slice = (int64_t)(e->k[0] >> 16);
-		if (slice > upto)
-			break; /* sorted by slice first: the rest are kept */
 		if (g && e->k[0] != w->counts.e[i - 1].k[0]) {
 			if (put_group(w, w->counts.e[i - 1].k[0], g))
 				return -1;
@@ -264,7 +292,7 @@ static int flush_counts(struct db_stacks *w, int64_t upto)
 	}
 	if (keep)
 		memcpy(kept, w->counts.e + i, keep * sizeof *kept);
-	stk_map_reset(&w->counts);
+	stk_map_reset_sorted(&w->counts, n);
 	w->min_slice = INT64_MAX;
 	for (size_t j = 0; j < keep; j++) {
 		/* fewer than the map held before the reset: a slot is always free */
@@ -282,6 +310,55 @@ static int flush_counts(struct db_stacks *w, int64_t upto)
 	}
 	free(kept);
 	return 0;
+}
+
+/* The leaf node of f[0..n) (leaf first) if it is the memo's stack, else -1. */
+static int64_t memo_node(const struct stk_memo *m, const struct sink_frame *f, uint32_t n)
+{
+	if (m->n != n)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (m->off[i] != f[i].offset || m->mod[i] != f[i].module_id)
+			return -1;
+	return m->node;
+}
+
+/* f[0..n) and its leaf node become the memo's stack (its count cell forgotten); a stack
+ * deeper than MEMO_DEPTH empties the memo. */
+static void memo_keep(struct stk_memo *m, const struct sink_frame *f, uint32_t n, int64_t node)
+{
+	m->n = n <= MEMO_DEPTH ? n : 0;
+	for (uint32_t i = 0; i < m->n; i++) {
+		m->off[i] = f[i].offset;
+		m->mod[i] = f[i].module_id;
+	}
+	m->node = node;
+	m->gen = 0;
+}
+
+/* The stack f[0..n) (leaf first, n ≥ 1) walked root first through the prefix tree, each
+ * frame and node interned: the leaf node's id, or -1 on error (w->err). */
+static int64_t walk(struct db_stacks *w, const struct sink_frame *f, uint32_t n)
+{
+	int64_t node = 0;
+	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
+		int64_t frame = intern(w, &w->frames, w->sel_frame, &w->ins_frame, &w->next_frame,
+				       &w->unwritten_frame, STK_IDS_BY_B_A, (int64_t)f[i].offset,
+				       (uint32_t)f[i].module_id, f[i].module_id, 0);
+		if (frame < 0)
+			return -1;
+		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node,
+			      &w->unwritten_node, STK_IDS_BY_A_B, node, (uint32_t)frame, frame,
+			      node >= w->node_mark || frame >= w->frame_mark);
+		if (node < 0)
+			return -1;
+		if (w->nodes.resets != w->node_resets) { /* forgotten while caching node */
+			w->node_resets = w->nodes.resets;
+			w->node_mark = w->next_node;
+			w->frame_mark = w->next_frame;
+		}
+	}
+	return node;
 }
 
 int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
@@ -303,23 +380,17 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 		f = buf;
 		n++;
 	}
-	int64_t node = 0;
-	for (uint32_t i = n; i-- > 0;) { /* root (outermost frame) first */
-		int64_t frame = intern(w, &w->frames, w->sel_frame, &w->ins_frame, &w->next_frame,
-				       &w->unwritten_frame, STK_IDS_BY_B_A, (int64_t)f[i].offset,
-				       (uint32_t)f[i].module_id, f[i].module_id, 0);
-		if (frame < 0)
-			return -1;
-		node = intern(w, &w->nodes, w->sel_node, &w->ins_node, &w->next_node,
-			      &w->unwritten_node, STK_IDS_BY_A_B, node, (uint32_t)frame, frame,
-			      node >= w->node_mark || frame >= w->frame_mark);
+	struct stk_memo *set = w->memo[s->cpu % MEMO_SLOTS], *m = NULL;
+	int64_t node = -1;
+	for (unsigned i = 0; i < MEMO_WAYS && node < 0; i++)
+		if ((node = memo_node(&set[i], f, n)) >= 0)
+			m = &set[i];
+	if (node < 0) {
+		node = walk(w, f, n);
 		if (node < 0)
 			return -1;
-		if (w->nodes.resets != w->node_resets) { /* forgotten while caching node */
-			w->node_resets = w->nodes.resets;
-			w->node_mark = w->next_node;
-			w->frame_mark = w->next_frame;
-		}
+		m = &set[w->memo_next[s->cpu % MEMO_SLOTS]++ % MEMO_WAYS];
+		memo_keep(m, f, n, node);
 	}
 	int64_t slice = (s->t_ns < 0 ? 0 : s->t_ns) / DB_STK_SLICE_NS;
 	/* samples arrive nearly in time order: a slice two behind the newest is closed, so it
@@ -329,8 +400,25 @@ int db_stacks_sample(struct db_stacks *w, const struct sink_cpu_sample *s)
 	if (w->counts.n && slice >= w->min_slice + 2 && flush_counts(w, slice - 2))
 		return -1;
 	uint32_t tid = s->pid == 0 && !sink_sample_idle(s) ? DB_STK_TID_INTERRUPTS : s->tid;
-	struct stk_entry *e = stk_map_put(&w->counts, (uint64_t)slice << 16 | s->cpu,
-					  (uint64_t)s->pid << 32 | tid, (uint64_t)node);
+	uint64_t k0 = (uint64_t)slice << 16 | s->cpu, k1 = (uint64_t)s->pid << 32 | tid,
+		 k2 = (uint64_t)node;
+	struct stk_entry *e;
+	if (m->gen == w->counts_gen && m->k[0] == k0 && m->k[1] == k1 && m->k[2] == k2) {
+		e = m->cell;
+	} else {
+		e = stk_map_put(&w->counts, k0, k1, k2);
+		if (!e) { /* not full: flushed above */
+			snprintf(w->err, sizeof w->err, "storing stack counts: map full");
+			return -1;
+		}
+		if (m->n) { /* the cell goes with the memo's stack */
+			m->k[0] = k0;
+			m->k[1] = k1;
+			m->k[2] = k2;
+			m->gen = w->counts_gen;
+			m->cell = e;
+		}
+	}
 	e->v++;
 	if (slice < w->min_slice)
 		w->min_slice = slice;

@@ -7,10 +7,10 @@
  * that overlaps [from, to)), so its counts are exact at 100 ms resolution. CPU, process
  * and thread filters are exact.
  *
- * Memory at ingest is bounded: frame and node ids are cached in fixed-size hash maps that
- * are forgotten when full (a miss then looks the id up in SQLite by its unique key, unless
- * the map's Bloom filter shows the key was never seen: db_stk_map.h), and counts
- * are accumulated in a fixed-size map: a sample two slices past the oldest held flushes
+ * Memory at ingest is bounded: frame and node ids are cached in hash maps that grow up to a
+ * fixed size and are forgotten when full (a miss then looks the id up in SQLite by its
+ * unique key, unless the map's Bloom filter shows the key was never seen: db_stk_map.h),
+ * and counts are accumulated in a fixed-size map: a sample two slices past the oldest held flushes
  * (adds into the table) the slices before its previous one, which stays held because its
  * samples still come; a full map flushes everything. */
 #ifndef ETLSCOPE_DB_STACKS_H

@@ -24,6 +24,12 @@ void stk_map_reset(struct stk_map *m)
 	m->n = 0;
 }
 
+void stk_map_reset_sorted(struct stk_map *m, size_t n)
+{
+	memset(m->e, 0, (n < m->cap ? n : m->cap) * sizeof *m->e);
+	m->n = 0;
+}
+
 static int entry_cmp(const void *x, const void *y)
 {
 	const struct stk_entry *a = x, *b = y;
@@ -33,7 +39,8 @@ static int entry_cmp(const void *x, const void *y)
 	return 0;
 }
 
-size_t stk_map_sorted(struct stk_map *m)
+/* The used entries moved to e[0..n) (their old slots emptied); n returned. */
+static size_t compact(struct stk_map *m)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < m->cap; i++) {
@@ -45,8 +52,31 @@ size_t stk_map_sorted(struct stk_map *m)
 		}
 		n++;
 	}
+	return n;
+}
+
+size_t stk_map_sorted(struct stk_map *m)
+{
+	size_t n = compact(m);
 	qsort(m->e, n, sizeof *m->e, entry_cmp);
 	return n;
+}
+
+size_t stk_map_sorted_upto(struct stk_map *m, uint64_t k0_max, size_t *n_all)
+{
+	size_t n = compact(m), lo = 0;
+	for (size_t i = 0; i < n; i++) /* e[0..lo) have k[0] ≤ k0_max */
+		if (m->e[i].k[0] <= k0_max) {
+			if (i != lo) {
+				struct stk_entry t = m->e[lo];
+				m->e[lo] = m->e[i];
+				m->e[i] = t;
+			}
+			lo++;
+		}
+	qsort(m->e, lo, sizeof *m->e, entry_cmp);
+	*n_all = n;
+	return lo;
 }
 
 static size_t slot(const struct stk_map *m, uint64_t a, uint64_t b, uint64_t c)
@@ -127,8 +157,15 @@ static uint64_t ids_hash(uint64_t a, uint32_t b)
 
 int stk_ids_init(struct stk_ids *m, unsigned cap_log2, unsigned bloom_log2)
 {
+	return stk_ids_init_growing(m, cap_log2, cap_log2, bloom_log2);
+}
+
+int stk_ids_init_growing(struct stk_ids *m, unsigned start_log2, unsigned cap_log2,
+			 unsigned bloom_log2)
+{
 	memset(m, 0, sizeof *m);
-	m->cap = (size_t)1 << cap_log2;
+	m->max_cap = (size_t)1 << cap_log2;
+	m->cap = (size_t)1 << (start_log2 < cap_log2 ? start_log2 : cap_log2);
 	m->bloom_log2 = bloom_log2;
 	m->e = calloc(m->cap, sizeof *m->e);
 	m->bloom = calloc(((size_t)1 << bloom_log2) / 64, sizeof *m->bloom);
@@ -187,26 +224,46 @@ int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b)
 	return 0;
 }
 
-void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v)
+/* The map at twice its capacity, every id kept: 0 or -1 (ENOMEM, m unchanged). */
+static int ids_grow(struct stk_ids *m)
 {
+	struct stk_ids g = *m;
+	g.cap = m->cap * 2;
+	if (!(g.e = calloc(g.cap, sizeof *g.e)))
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct stk_id *o = &m->e[i];
+		if (o->v)
+			*(struct stk_id *)ids_find(&g, o->a, o->b, ids_hash(o->a, o->b)) = *o;
+	}
+	free(m->e);
+	*m = g;
+	return 0;
+}
+
+int stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v)
+{
+	uint64_t h = ids_hash(a, b);
+	struct stk_id *e = (struct stk_id *)ids_find(m, a, b, h);
+	if (!e->v && m->n >= m->cap / 4 * 3) { /* full at its capacity */
+		if (m->cap < m->max_cap) {
+			if (ids_grow(m))
+				return -1;
+		} else { /* forget every id (SQLite keeps them all) */
+			stk_ids_forget(m);
+		}
+		e = (struct stk_id *)ids_find(m, a, b, h);
+	}
 	uint64_t bit[BLOOM_K];
 	bloom_bits(m, a, b, bit);
 	for (int i = 0; i < BLOOM_K; i++)
 		m->bloom[bit[i] / 64] |= (uint64_t)1 << (bit[i] % 64);
-	uint64_t h = ids_hash(a, b);
-	struct stk_id *e = (struct stk_id *)ids_find(m, a, b, h);
-	if (e->v) {
-		e->v = v;
-		return;
-	}
-	if (stk_ids_full(m)) { /* forget every id (SQLite keeps them all) */
-		stk_ids_forget(m);
-		e = (struct stk_id *)ids_find(m, a, b, h);
-	}
+	if (!e->v)
+		m->n++;
 	e->a = a;
 	e->b = b;
 	e->v = v;
-	m->n++;
+	return 0;
 }
 
 static int ids_cmp_b_a(const void *x, const void *y)

@@ -9,7 +9,8 @@
  * frame), 16 bytes a slot, with a Bloom filter of every key ever put. While the map was never
  * forgotten it holds every id, so a miss means "new" without asking SQLite; once it was
  * forgotten (full), a miss the Bloom filter rules out is new too, and only the rest (hot
- * keys forgotten, or the filter's false positives) need a lookup. Memory is fixed at init. */
+ * keys forgotten, or the filter's false positives) need a lookup. Memory is bounded at
+ * init (the map may start smaller and double up to its capacity: stk_ids_init_growing). */
 #ifndef ETLSCOPE_DB_STK_MAP_H
 #define ETLSCOPE_DB_STK_MAP_H
 
@@ -45,6 +46,15 @@ struct stk_entry *stk_map_put(struct stk_map *m, uint64_t a, uint64_t b, uint64_
  * n: a flush writes them in its table's key order, so SQLite appends to the B-tree's pages
  * instead of inserting all over them. The map is no hash map until stk_map_reset. */
 size_t stk_map_sorted(struct stk_map *m);
+/* The same, but only the entries with k[0] ≤ k0_max sorted: all entries are moved to
+ * e[0..*n_all), those with k[0] ≤ k0_max first and in key order (the count returned), the
+ * others after them in no order. For a flush of the older part of a map whose newer part
+ * is put back: the part kept is not sorted only to be sorted again at the next flush. The
+ * map is no hash map until stk_map_reset (or stk_map_reset_sorted with *n_all). */
+size_t stk_map_sorted_upto(struct stk_map *m, uint64_t k0_max, size_t *n_all);
+/* stk_map_reset after stk_map_sorted returned n: only e[0..n) can be in use (the sort left
+ * every other slot empty), so only they are cleared, not the whole capacity. */
+void stk_map_reset_sorted(struct stk_map *m, size_t n);
 
 /* m at twice its capacity, every entry kept (pointers into it are stale): 0 or -1 (ENOMEM,
  * m unchanged). */
@@ -65,6 +75,7 @@ struct stk_ids {
 	struct stk_id *e;
 	uint64_t *bloom;   /* 2^bloom_log2 bits */
 	size_t cap, n;     /* cap a power of two; n ≤ cap × 3 / 4 */
+	size_t max_cap;    /* cap doubles up to this before the map ever forgets */
 	unsigned bloom_log2;
 	int forgot;        /* the map was reset at least once: a miss may be an old key */
 	uint64_t resets;   /* times it was forgotten (a statistic) */
@@ -72,6 +83,12 @@ struct stk_ids {
 
 /* 0 or -1 (ENOMEM). cap_log2 ≤ 30, bloom_log2 in 6..36. */
 int stk_ids_init(struct stk_ids *m, unsigned cap_log2, unsigned bloom_log2);
+/* The same, the map starting at 2^start_log2 slots (≤ cap_log2) and doubling when full up
+ * to 2^cap_log2: it forgets (and stk_ids_full says so) exactly when a map made at 2^cap_log2
+ * would, while its slots stay as dense as its keys allow — a cache that holds 12 k ids
+ * probes 256 KB, not 2 MiB. */
+int stk_ids_init_growing(struct stk_ids *m, unsigned start_log2, unsigned cap_log2,
+			 unsigned bloom_log2);
 void stk_ids_free(struct stk_ids *m);
 /* The id of (a, b) if cached, else 0. */
 uint32_t stk_ids_get(const struct stk_ids *m, uint64_t a, uint32_t b);
@@ -80,10 +97,11 @@ int stk_ids_surely_new(const struct stk_ids *m, uint64_t a, uint32_t b);
 /* 1 if the map is full: the next stk_ids_put of a key it lacks forgets every cached id. */
 static inline int stk_ids_full(const struct stk_ids *m)
 {
-	return m->n >= m->cap / 4 * 3;
+	return m->n >= m->max_cap / 4 * 3;
 }
-/* Cache (a, b) → v (v ≥ 1), forgetting every cached id first when the map is full. */
-void stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
+/* Cache (a, b) → v (v ≥ 1): 0, or -1 (ENOMEM: the map could not double; nothing changed).
+ * A map full below max_cap doubles first; one full at max_cap forgets every cached id. */
+int stk_ids_put(struct stk_ids *m, uint64_t a, uint32_t b, uint32_t v);
 /* Bytes held (the map and the filter), for the memory accounting of callers and tests. */
 size_t stk_ids_bytes(const struct stk_ids *m);
 

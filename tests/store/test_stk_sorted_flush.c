@@ -89,7 +89,8 @@ static void test_sorted_flush(void **state)
 	 * s4 F(-1,50): frame miss, cache full → frames 1..3 written by (module, offset):
 	 *    2 (0,200), 3 (1,100), 1 (1,300); frame 4. Node (0,4) misses on a full cache →
 	 *    nodes 1..3 written: 1, 2, 3; node 4.
-	 * s5 F(1,300): forgotten, SQLite gives 1 back; node (0,1): SQLite gives 1.
+	 * s5 F(1,300), on CPU 1 (CPU 0's memo of recent stacks would give s1's node without
+	 *    asking either cache): forgotten, SQLite gives 1 back; node (0,1): SQLite gives 1.
 	 * s6 F(0,200) F(1,300): SQLite gives frame 2, node 2; node (2,1) misses on a full
 	 *    node cache → node 4 written (1 and 2 are old); node 5 = (2,1).
 	 * s7 F(1,300) F(0,200): frames cached; node (0,1) from SQLite; node 6 = (1,2).
@@ -106,8 +107,8 @@ static void test_sorted_flush(void **state)
 			f[j] = (struct sink_frame){.addr = 0x10000u * (uint64_t)(s->module + 2) + s->offset,
 						   .offset = s->offset, .module_id = s->module};
 		}
-		struct sink_cpu_sample s = {.t_ns = (int64_t)i * MS, .pid = 4, .tid = 8,
-					    .ip = f[0].addr, .module_id = f[0].module_id,
+		struct sink_cpu_sample s = {.t_ns = (int64_t)i * MS, .cpu = i == 4, .pid = 4,
+					    .tid = 8, .ip = f[0].addr, .module_id = f[0].module_id,
 					    .frames = f, .n_frames = depth[i]};
 		assert_int_equal(db_stacks_sample(w, &s), 0);
 	}

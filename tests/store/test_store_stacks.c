@@ -311,6 +311,39 @@ static void test_id_cache(void **state)
 	stk_ids_free(&m);
 }
 
+/* A growing id cache (4 slots up to 16) forgets exactly when a 16-slot one would: full
+ * (¾ of its slots) at 3 ids it doubles to 8, at 6 to 16, and only the 13th id, at 12 in 16
+ * slots, makes it forget. Caps and the moment worked by hand from the ¾ rule. */
+static void test_id_cache_growing(void **state)
+{
+	(void)state;
+	struct stk_ids m;
+	assert_int_equal(stk_ids_init_growing(&m, 2, 4, 10), 0);
+	static const size_t cap_after[13] = {4, 4, 4, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16};
+	for (uint32_t i = 1; i <= 12; i++) {
+		assert_int_equal(stk_ids_full(&m), 0);
+		assert_int_equal(stk_ids_put(&m, 1000 + i, i % 3, i), 0);
+		assert_int_equal(m.cap, cap_after[i - 1]);
+		for (uint32_t j = 1; j <= i; j++) /* every id kept across each doubling */
+			assert_int_equal(stk_ids_get(&m, 1000 + j, j % 3), j);
+	}
+	assert_int_equal(stk_ids_full(&m), 1);
+	assert_int_equal(m.forgot, 0);
+	assert_int_equal(stk_ids_bytes(&m), 16 * 16 + 1024 / 8);
+	assert_int_equal(stk_ids_put(&m, 1005, 2, 55), 0); /* a key it holds: updated, no forget */
+	assert_int_equal(m.forgot, 0);
+	assert_int_equal(stk_ids_get(&m, 1005, 2), 55);
+	assert_int_equal(stk_ids_put(&m, 2000, 0, 13), 0); /* the 13th: forgets, keeps it */
+	assert_int_equal(m.forgot, 1);
+	assert_int_equal(m.cap, cap_after[12]);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(stk_ids_get(&m, 1005, 2), 0);
+	assert_int_equal(stk_ids_get(&m, 2000, 0), 13);
+	for (uint32_t i = 1; i <= 12; i++)
+		assert_int_equal(stk_ids_surely_new(&m, 1000 + i, i % 3), 0);
+	stk_ids_free(&m);
+}
+
 /* Stacks through a store whose id caches hold 3 ids and forget: frames and nodes are still
  * stored once each and every count lands on the right leaf. 40 samples cycle through 4
  * stacks of 1..4 frames over 10 frame addresses, so the caches forget many times. */
@@ -365,6 +398,51 @@ static void test_sorted_map(void **state)
 	}
 	stk_map_reset(&m);
 	assert_int_equal(stk_map_sorted(&m), 0);
+	stk_map_free(&m);
+}
+
+/* stk_map_sorted_upto: the entries with k[0] ≤ bound first, in key order, the rest after
+ * them (any order); then stk_map_reset_sorted leaves every slot empty. Expected values from
+ * the keys' construction: key i is (i/100, i/10%10, i%10), v = i + 1. */
+static void test_sorted_upto(void **state)
+{
+	(void)state;
+	struct stk_map m;
+	assert_int_equal(stk_map_init(&m, 10), 0);
+	enum { N = 700 };
+	static const struct { uint64_t bound; size_t below; } cases[] = {
+		{3, 400}, {0, 100}, {6, 700}, {UINT64_MAX, 700}, {7, 700},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		for (uint64_t j = 0; j < N; j++) {
+			uint64_t i = j * 389 % N;
+			struct stk_entry *e = stk_map_put(&m, i / 100, i / 10 % 10, i % 10);
+			assert_non_null(e);
+			e->v = (int64_t)i + 1;
+		}
+		size_t all = 0;
+		assert_int_equal(stk_map_sorted_upto(&m, cases[c].bound, &all), cases[c].below);
+		assert_int_equal(all, N);
+		for (uint64_t i = 0; i < cases[c].below; i++) {
+			assert_int_equal(m.e[i].k[0], i / 100);
+			assert_int_equal(m.e[i].k[1], i / 10 % 10);
+			assert_int_equal(m.e[i].k[2], i % 10);
+			assert_int_equal(m.e[i].v, (int64_t)i + 1);
+		}
+		int64_t rest = 0; /* the others: each once, so their v sum to the rest of 1..N */
+		for (size_t i = cases[c].below; i < N; i++) {
+			assert_true(m.e[i].used && m.e[i].k[0] > cases[c].bound);
+			assert_int_equal(m.e[i].v, (int64_t)(m.e[i].k[0] * 100 + m.e[i].k[1] * 10 +
+							      m.e[i].k[2]) + 1);
+			rest += m.e[i].v;
+		}
+		int64_t below = (int64_t)cases[c].below;
+		assert_int_equal(rest, (int64_t)N * (N + 1) / 2 - below * (below + 1) / 2);
+		stk_map_reset_sorted(&m, all);
+		assert_int_equal(m.n, 0);
+		for (size_t i = 0; i < m.cap; i++)
+			assert_false(m.e[i].used);
+	}
 	stk_map_free(&m);
 }
 
@@ -557,8 +635,10 @@ static void test_forgetting_many(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_store), cmocka_unit_test(test_id_cache),
+					   cmocka_unit_test(test_id_cache_growing),
 					   cmocka_unit_test(test_growing_map),
 					   cmocka_unit_test(test_sorted_map),
+					   cmocka_unit_test(test_sorted_upto),
 					   cmocka_unit_test(test_forgetting_cache),
 					   cmocka_unit_test(test_forgetting_many)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
