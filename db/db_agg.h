@@ -138,6 +138,12 @@ void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns);
 struct agg_rec *agg_builder_rec(struct agg_builder *b, int64_t t_ns, uint64_t key);
 /* Flush slices time has moved past (call after each record; cheap unless a ms passed). */
 int agg_builder_advance(struct agg_builder *b, int64_t t_ns);
+/* Where the builder keeps the least record time at which agg_builder_advance has work
+ * (the pointer is valid for the builder's life; the value changes in agg_builder_rec and
+ * agg_builder_advance): a caller may skip advance for a record with t_ns < *due, and must
+ * read *due after agg_builder_rec for that record. Skipping is exact: the flushes and
+ * their order are those of calling advance for every record (test_agg_due). */
+const int64_t *agg_builder_due(const struct agg_builder *b);
 /* Flush everything for levels <= top_level; discard the rest. */
 int agg_builder_finish(struct agg_builder *b, int top_level);
 const char *agg_builder_error(const struct agg_builder *b);

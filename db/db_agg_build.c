@@ -57,6 +57,10 @@ struct agg_builder {
 	int64_t hi_flushed[AGG_LEVELS];
 	int64_t wm, checked;
 	int64_t lookahead_ns;
+	/* The least record time at which agg_builder_advance has work (agg_builder_due):
+	 * (checked + 1) ms + lookahead, or INT64_MIN while more than MAX_OPEN0 level-0
+	 * slices are open (every record must then reach advance). */
+	int64_t due;
 	sqlite3_stmt *ins, *sel;
 	struct agg_buf buf;
 	struct queue queues[MAX_OUTS][AGG_LEVELS];
@@ -90,6 +94,7 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	b->wm = -1;
 	b->checked = -1;
 	b->lookahead_ns = LOOKAHEAD_NS;
+	b->due = LOOKAHEAD_NS;
 	for (int l = 0; l < AGG_LEVELS; l++)
 		b->hi_flushed[l] = -1;
 	if (sqlite3_prepare_v2(db,
@@ -107,9 +112,21 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	return b;
 }
 
+/* b->due from checked, the lookahead and the open level-0 slices. */
+static void set_due(struct agg_builder *b)
+{
+	b->due = b->nopen0 > MAX_OPEN0 ? INT64_MIN : (b->checked + 1) * AGG_MS + b->lookahead_ns;
+}
+
 void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns)
 {
 	b->lookahead_ns = ns;
+	set_due(b);
+}
+
+const int64_t *agg_builder_due(const struct agg_builder *b)
+{
+	return &b->due;
 }
 
 const char *agg_builder_error(const struct agg_builder *b)
@@ -170,7 +187,8 @@ static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx
 	s->next = b->open[level];
 	b->open[level] = s;
 	if (level == 0) {
-		b->nopen0++;
+		if (++b->nopen0 > MAX_OPEN0)
+			b->due = INT64_MIN;
 		*near0(b, idx) = s;
 	}
 	return s;
@@ -503,6 +521,7 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 			if (flush(b, link))
 				return -1;
 	}
+	set_due(b);
 	return 0;
 }
 

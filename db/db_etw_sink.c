@@ -21,6 +21,7 @@ struct db_etw {
 	db_etw_warn_fn warn;
 	void *warn_ud;
 	struct agg_builder *dpc, *cpu;
+	const int64_t *dpc_due, *cpu_due; /* agg_builder_due: advance only from there */
 	sqlite3_stmt *ins_module, *ins_symbols;
 	struct db_dpc_chunks *above;
 	struct db_resv_set *resv;
@@ -312,6 +313,7 @@ static int dpc_start(struct db_etw *e)
 		snprintf(e->err, sizeof e->err, "%s", err);
 		return -1;
 	}
+	e->dpc_due = agg_builder_due(e->dpc);
 	return 0;
 }
 
@@ -356,7 +358,7 @@ int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d)
 		if (db_resv_add(e->resv, &ev, b))
 			return oom(e);
 	}
-	if (agg_builder_advance(e->dpc, t)) {
+	if (t >= *e->dpc_due && agg_builder_advance(e->dpc, t)) {
 		snprintf(e->err, sizeof e->err, "%s", agg_builder_error(e->dpc));
 		return -1;
 	}
@@ -381,6 +383,7 @@ static int cpu_start(struct db_etw *e)
 	 * they are rarely written twice (callgrind, the demo story cut to 2 s: 3.31 G → 2.87 G
 	 * instructions; peak RSS 58.2 → 58.7 MB on the 10 s story). */
 	agg_builder_set_lookahead(e->cpu, CPU_LOOKAHEAD_NS);
+	e->cpu_due = agg_builder_due(e->cpu);
 	return 0;
 }
 
@@ -455,7 +458,7 @@ totals:
 		return oom(e);
 	if (stacks_start(e) || stacks_result(e, db_stacks_sample(e->stacks, s)))
 		return -1;
-	if (agg_builder_advance(e->cpu, t))
+	if (t >= *e->cpu_due && agg_builder_advance(e->cpu, t))
 		goto fail;
 	return 0;
 fail:
