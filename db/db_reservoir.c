@@ -97,7 +97,7 @@ int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
 	return 0;
 }
 
-int db_resv_write(const struct db_resv_set *s, sqlite3_stmt *ins, int64_t run_id)
+int db_resv_write(const struct db_resv_set *s, struct db_batch *ins)
 {
 	for (uint32_t slot = 0; slot < s->nslots; slot++) {
 		const struct resv *r = s->slots[slot];
@@ -106,20 +106,14 @@ int db_resv_write(const struct db_resv_set *s, sqlite3_stmt *ins, int64_t run_id
 		int bucket = (int)(slot % DB_DPC_NBUCKETS);
 		for (uint32_t i = 0; i < r->n; i++) {
 			const struct db_dpc_event *e = &r->it[i].e;
-			sqlite3_reset(ins);
-			sqlite3_bind_int64(ins, 1, run_id);
-			sqlite3_bind_int(ins, 2, e->module_id);
-			sqlite3_bind_int(ins, 3, e->kind);
-			sqlite3_bind_int(ins, 4, bucket);
-			sqlite3_bind_int64(ins, 5, e->t_ns);
-			sqlite3_bind_int(ins, 6, e->cpu);
-			sqlite3_bind_int64(ins, 7, e->duration_ns);
-			sqlite3_bind_int64(ins, 8, (int64_t)e->routine);
-			if (sqlite3_step(ins) != SQLITE_DONE)
+			const int64_t row[7] = {e->module_id, e->kind,	      bucket,
+						e->t_ns,      e->cpu,	      e->duration_ns,
+						(int64_t)e->routine};
+			if (db_batch_add(ins, row))
 				return -1;
 		}
 	}
-	return 0;
+	return db_batch_flush(ins);
 }
 
 void db_resv_free(struct db_resv_set *s)
