@@ -99,7 +99,12 @@ int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
 
 int db_resv_write(const struct db_resv_set *s, struct db_batch *ins)
 {
-	for (uint32_t slot = 0; slot < s->nslots; slot++) {
+	/* in the index's order (kind, bucket), modules ascending within each: the index
+	 * etw_dpc_samples_bucket then grows at its end */
+	uint32_t nmod = s->nslots / PER_MODULE;
+	for (uint32_t kb = 0; kb < PER_MODULE; kb++)
+	for (uint32_t m = 0; m < nmod; m++) {
+		uint32_t slot = m * PER_MODULE + kb;
 		const struct resv *r = s->slots[slot];
 		if (!r)
 			continue;
