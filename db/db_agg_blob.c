@@ -65,12 +65,16 @@ int agg_encode(const struct agg_slice *s, const struct agg_out *o, struct agg_bu
 		for (int k = 0; k < o->nvals; k++)
 			q = put_varint(q, r->v[o->val_idx[k]]);
 		if (o->hist) {
-			*q++ = (uint8_t)__builtin_popcountll(r->hmask);
-			for (uint64_t m = r->hmask; m; m &= m - 1) {
+			/* the bucket count counted while the buckets are written: without
+			 * -mpopcnt, __builtin_popcountll is a libgcc call (~21 instructions) */
+			uint8_t *nb = q++;
+			unsigned nbk = 0;
+			for (uint64_t m = r->hmask; m; m &= m - 1, nbk++) {
 				int bk = __builtin_ctzll(m);
 				*q++ = (uint8_t)bk;
 				q = put_varint(q, r->hist[bk]);
 			}
+			*nb = (uint8_t)nbk;
 		}
 		p = put_varint(p, (uint64_t)(q - body));
 		memcpy(p, body, (size_t)(q - body));

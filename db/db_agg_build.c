@@ -25,6 +25,9 @@
  * a coarse slice's arrays (RSS grew ~0.1 MB per second of a 24-CPU kernel trace). */
 #define POOL_KEEP_RECS 128
 #define QUEUE_ROWS 256
+/* Queued blobs go INS_ROWS to a statement ("VALUES (…),(…),…"): the per-statement cost
+ * (step, halt, reset) was ~3 k of the ~14 k instructions a one-row insert took. */
+#define INS_ROWS 32
 #define QUEUE_BYTES (512 * 1024)
 /* The queues' arrays together: past this many bytes every queue is written and its array
  * freed. Each queue alone flushes at QUEUE_BYTES, but a coarse level fills its 256 rows over
@@ -57,7 +60,11 @@ struct agg_builder {
 	int64_t hi_flushed[AGG_LEVELS];
 	int64_t wm, checked;
 	int64_t lookahead_ns;
-	sqlite3_stmt *ins, *sel;
+	/* The least record time at which agg_builder_advance has work (agg_builder_due):
+	 * (checked + 1) ms + lookahead, or INT64_MIN while more than MAX_OPEN0 level-0
+	 * slices are open (every record must then reach advance). */
+	int64_t due;
+	sqlite3_stmt *ins, *ins_many, *sel; /* ins_many: INS_ROWS rows */
 	struct agg_buf buf;
 	struct queue queues[MAX_OUTS][AGG_LEVELS];
 	size_t queue_bytes; /* Σ cap of the queues' data arrays (QUEUE_TOTAL_BYTES) */
@@ -90,12 +97,19 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	b->wm = -1;
 	b->checked = -1;
 	b->lookahead_ns = LOOKAHEAD_NS;
+	b->due = LOOKAHEAD_NS;
 	for (int l = 0; l < AGG_LEVELS; l++)
 		b->hi_flushed[l] = -1;
+	char many[128 + INS_ROWS * 12];
+	int l = snprintf(many, sizeof many,
+			 "INSERT OR REPLACE INTO etw_agg(run_id, agg, level, slice, data) VALUES ");
+	for (int r = 0; r < INS_ROWS; r++)
+		l += snprintf(many + l, sizeof many - (size_t)l, "%s(?,?,?,?,?)", r ? "," : "");
 	if (sqlite3_prepare_v2(db,
 			       "INSERT OR REPLACE INTO etw_agg(run_id, agg, level, slice, data)"
 			       " VALUES (?,?,?,?,?)",
 			       -1, &b->ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, many, -1, &b->ins_many, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "SELECT data FROM etw_agg WHERE run_id=? AND agg=? AND level=?"
 			       " AND slice=?",
@@ -107,9 +121,21 @@ struct agg_builder *agg_builder_new(sqlite3 *db, int64_t run_id, const struct ag
 	return b;
 }
 
+/* b->due from checked, the lookahead and the open level-0 slices. */
+static void set_due(struct agg_builder *b)
+{
+	b->due = b->nopen0 > MAX_OPEN0 ? INT64_MIN : (b->checked + 1) * AGG_MS + b->lookahead_ns;
+}
+
 void agg_builder_set_lookahead(struct agg_builder *b, int64_t ns)
 {
 	b->lookahead_ns = ns;
+	set_due(b);
+}
+
+const int64_t *agg_builder_due(const struct agg_builder *b)
+{
+	return &b->due;
 }
 
 const char *agg_builder_error(const struct agg_builder *b)
@@ -170,7 +196,8 @@ static struct agg_slice *get_slice(struct agg_builder *b, int level, int64_t idx
 	s->next = b->open[level];
 	b->open[level] = s;
 	if (level == 0) {
-		b->nopen0++;
+		if (++b->nopen0 > MAX_OPEN0)
+			b->due = INT64_MIN;
 		*near0(b, idx) = s;
 	}
 	return s;
@@ -219,20 +246,42 @@ static int rmw_visit(void *ud, const struct agg_view *v)
 
 #define DEAD_ROW INT64_MIN /* a queued row superseded by a later one of its slice */
 
+/* Row r of q bound as row k (0-based) of st, whose rows are 5 parameters each. */
+static void bind_row(struct agg_builder *b, sqlite3_stmt *st, int k, const struct queue *q,
+		     uint32_t r, int out, int level)
+{
+	size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+	sqlite3_bind_int64(st, 5 * k + 1, b->run_id);
+	sqlite3_bind_int(st, 5 * k + 2, b->outs[out].agg);
+	sqlite3_bind_int(st, 5 * k + 3, level);
+	sqlite3_bind_int64(st, 5 * k + 4, q->idx[r]);
+	sqlite3_bind_blob(st, 5 * k + 5, q->data + q->off[r], (int)(end - q->off[r]),
+			  SQLITE_STATIC);
+}
+
+/* The queue's live rows inserted in queue order (a slice is live in it at most once). */
 static int flush_queue(struct agg_builder *b, int out, int level)
 {
 	struct queue *q = &b->queues[out][level];
-	for (uint32_t r = 0; r < q->rows; r++) {
-		size_t end = r + 1 < q->rows ? q->off[r + 1] : q->n;
+	uint32_t live = 0;
+	for (uint32_t r = 0; r < q->rows; r++)
+		live += q->idx[r] != DEAD_ROW;
+	uint32_t r = 0;
+	for (; live >= INS_ROWS; live -= INS_ROWS) {
+		sqlite3_stmt *st = b->ins_many;
+		sqlite3_reset(st);
+		for (int k = 0; k < INS_ROWS; r++)
+			if (q->idx[r] != DEAD_ROW)
+				bind_row(b, st, k++, q, r, out, level);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return set_err(b, "storing aggregates");
+	}
+	for (; r < q->rows; r++) {
 		if (q->idx[r] == DEAD_ROW)
 			continue;
 		sqlite3_stmt *st = b->ins;
 		sqlite3_reset(st);
-		sqlite3_bind_int64(st, 1, b->run_id);
-		sqlite3_bind_int(st, 2, b->outs[out].agg);
-		sqlite3_bind_int(st, 3, level);
-		sqlite3_bind_int64(st, 4, q->idx[r]);
-		sqlite3_bind_blob(st, 5, q->data + q->off[r], (int)(end - q->off[r]), SQLITE_STATIC);
+		bind_row(b, st, 0, q, r, out, level);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return set_err(b, "storing aggregate");
 	}
@@ -503,6 +552,7 @@ int agg_builder_advance(struct agg_builder *b, int64_t t_ns)
 			if (flush(b, link))
 				return -1;
 	}
+	set_due(b);
 	return 0;
 }
 
@@ -552,6 +602,7 @@ void agg_builder_free(struct agg_builder *b)
 		free_list(b->open[l]);
 	free_list(b->pool);
 	sqlite3_finalize(b->ins);
+	sqlite3_finalize(b->ins_many);
 	sqlite3_finalize(b->sel);
 	free(b->buf.p);
 	for (int i = 0; i < MAX_OUTS; i++)

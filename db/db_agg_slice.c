@@ -5,17 +5,6 @@
 #include <string.h>
 #include "db_agg.h"
 
-/* The key's home slot in a table of cap (a power of two, >= 256) slots: Fibonacci hashing,
- * the product's top bits. Keys differ only in their CPU (bits 8..23), module (24..) and
- * kind (0..7) fields; the product's bits 32.. masked, as taken before, put the 128 keys of
- * bench/dpc_25m.json (24 CPUs, 5 drivers' DPCs and ISRs) in long runs: 6.1 probes a lookup
- * on average in a 256-slot table, against 1.1 for the top bits (bench/README.md, "DPC-only
- * trace, third pass"). The table's layout is not stored: records keep insertion order. */
-static inline uint32_t hash_slot(uint64_t k, uint32_t cap)
-{
-	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(cap)));
-}
-
 void agg_slice_reset(struct agg_slice *s, int level, int64_t idx)
 {
 	s->level = level;
@@ -42,7 +31,7 @@ static int grow_tab(struct agg_slice *s)
 	if (!t)
 		return -1;
 	for (uint32_t i = 0; i < s->n; i++) {
-		uint32_t h = hash_slot(s->recs[i].key, cap);
+		uint32_t h = agg_slice_home(s->recs[i].key, cap);
 		while (t[h])
 			h = (h + 1) & (cap - 1);
 		t[h] = i + 1;
@@ -53,19 +42,8 @@ static int grow_tab(struct agg_slice *s)
 	return 0;
 }
 
-struct agg_rec *agg_slice_rec(struct agg_slice *s, uint64_t key)
+struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key)
 {
-	if (s->tabcap) {
-		uint32_t h = hash_slot(key, s->tabcap);
-		for (;;) {
-			uint32_t e = s->tab[h];
-			if (!e)
-				break;
-			if (s->recs[e - 1].key == key)
-				return &s->recs[e - 1];
-			h = (h + 1) & (s->tabcap - 1);
-		}
-	}
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? s->cap * 2 : 64;
 		struct agg_rec *r = realloc(s->recs, sizeof *r * cap);
@@ -80,7 +58,7 @@ struct agg_rec *agg_slice_rec(struct agg_slice *s, uint64_t key)
 	r->key = key;
 	memset(r->v, 0, sizeof r->v);
 	r->hmask = 0;
-	uint32_t h = hash_slot(key, s->tabcap);
+	uint32_t h = agg_slice_home(key, s->tabcap);
 	while (s->tab[h])
 		h = (h + 1) & (s->tabcap - 1);
 	s->tab[h] = ++s->n;

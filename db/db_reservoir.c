@@ -58,10 +58,12 @@ static void sift_down(struct resv *r, uint32_t i)
 	}
 }
 
-int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
+/* The event kept: its slot made (the slot array grown) if need be, and the event put into
+ * the heap, or in place of its largest priority when the heap is full and prio is smaller.
+ * 0 or -1 (out of memory). */
+static __attribute__((noinline)) int resv_keep(struct db_resv_set *s, const struct db_dpc_event *e,
+					       uint64_t slot, uint64_t prio)
 {
-	uint64_t slot = (uint64_t)(uint32_t)(e->module_id + 1) * PER_MODULE +
-			(uint64_t)e->kind * DB_DPC_NBUCKETS + (uint64_t)bucket;
 	if (slot >= s->nslots) {
 		uint64_t n = s->nslots ? s->nslots : PER_MODULE * 16;
 		while (n <= slot)
@@ -78,7 +80,6 @@ int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
 	struct resv *r = s->slots[slot];
 	if (!r && !(r = s->slots[slot] = calloc(1, sizeof *r)))
 		return -1;
-	uint64_t prio = priority(e);
 	if (r->n < DB_RESV_K) {
 		uint32_t i = r->n++;
 		r->it[i].prio = prio;
@@ -97,29 +98,44 @@ int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
 	return 0;
 }
 
-int db_resv_write(const struct db_resv_set *s, sqlite3_stmt *ins, int64_t run_id)
+/* The common case inline and out of resv_keep's way: a full heap whose largest priority
+ * the event's does not beat (on the 4 s DPC cut 950,736 of 983,426 offers; 32,690 reach
+ * resv_keep). Same priority, same kept set: only where the work is done moved. */
+int db_resv_add(struct db_resv_set *s, const struct db_dpc_event *e, int bucket)
 {
-	for (uint32_t slot = 0; slot < s->nslots; slot++) {
+	uint64_t slot = (uint64_t)(uint32_t)(e->module_id + 1) * PER_MODULE +
+			(uint64_t)e->kind * DB_DPC_NBUCKETS + (uint64_t)bucket;
+	uint64_t prio = priority(e);
+	if (slot < s->nslots) {
+		const struct resv *r = s->slots[slot];
+		if (r && r->n == DB_RESV_K && prio >= r->it[0].prio)
+			return 0;
+	}
+	return resv_keep(s, e, slot, prio);
+}
+
+int db_resv_write(const struct db_resv_set *s, struct db_batch *ins)
+{
+	/* in the index's order (kind, bucket), modules ascending within each: the index
+	 * etw_dpc_samples_bucket then grows at its end */
+	uint32_t nmod = s->nslots / PER_MODULE;
+	for (uint32_t kb = 0; kb < PER_MODULE; kb++)
+	for (uint32_t m = 0; m < nmod; m++) {
+		uint32_t slot = m * PER_MODULE + kb;
 		const struct resv *r = s->slots[slot];
 		if (!r)
 			continue;
 		int bucket = (int)(slot % DB_DPC_NBUCKETS);
 		for (uint32_t i = 0; i < r->n; i++) {
 			const struct db_dpc_event *e = &r->it[i].e;
-			sqlite3_reset(ins);
-			sqlite3_bind_int64(ins, 1, run_id);
-			sqlite3_bind_int(ins, 2, e->module_id);
-			sqlite3_bind_int(ins, 3, e->kind);
-			sqlite3_bind_int(ins, 4, bucket);
-			sqlite3_bind_int64(ins, 5, e->t_ns);
-			sqlite3_bind_int(ins, 6, e->cpu);
-			sqlite3_bind_int64(ins, 7, e->duration_ns);
-			sqlite3_bind_int64(ins, 8, (int64_t)e->routine);
-			if (sqlite3_step(ins) != SQLITE_DONE)
+			const int64_t row[7] = {e->module_id, e->kind,	      bucket,
+						e->t_ns,      e->cpu,	      e->duration_ns,
+						(int64_t)e->routine};
+			if (db_batch_add(ins, row))
 				return -1;
 		}
 	}
-	return 0;
+	return db_batch_flush(ins);
 }
 
 void db_resv_free(struct db_resv_set *s)
