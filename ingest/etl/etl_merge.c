@@ -284,42 +284,28 @@ static void tree_build(struct etl_merge *m)
  * same result, without the mispredictions that were most of the merge's time (bench/README.md,
  * "DPC-only trace"). The keys are compared as one 128-bit number (GCC: cmp, sbb), 22
  * instructions a level where the compare by halves took 33 ("DPC-only trace, fifth pass"). */
-static void tree_replay_wide(struct etl_merge *m)
-{
-	uint32_t *t = m->tree, w = t[0];
-	const unsigned __int128 *keys = m->keys;
-	unsigned __int128 wk = keys[w];
-	for (size_t pos = (m->n_tree + w) / 2; pos >= 1; pos /= 2) {
-		uint32_t l = t[pos];
-		unsigned __int128 lk = keys[l];
-		/* the loser-to-be l beats w */
-		int lt = lk < wk;
-		uint32_t d = (l ^ w) & ((uint32_t)0 - (uint32_t)lt);
-		t[pos] = l ^ d;
-		w ^= d;
-		wk = lt ? lk : wk;
+#define TREE_REPLAY(name, K, field)                                                   \
+	static void name(struct etl_merge *m)                                          \
+	{                                                                              \
+		uint32_t *t = m->tree, w = t[0];                                       \
+		const K *keys = m->field;                                              \
+		K wk = keys[w];                                                        \
+		for (size_t pos = (m->n_tree + w) / 2; pos >= 1; pos /= 2) {           \
+			uint32_t l = t[pos];                                           \
+			K lk = keys[l];                                                \
+			int lt = lk < wk; /* the loser-to-be l beats w */              \
+			uint32_t d = (l ^ w) & ((uint32_t)0 - (uint32_t)lt);           \
+			t[pos] = l ^ d;                                                \
+			w ^= d;                                                        \
+			wk = lt ? lk : wk;                                             \
+		}                                                                      \
+		t[0] = w;                                                              \
 	}
-	t[0] = w;
-}
-
-/* The same on narrow keys: 64-bit compares and loads, ~6 instructions a level fewer. */
-static void tree_replay_narrow(struct etl_merge *m)
-{
-	uint32_t *t = m->tree, w = t[0];
-	const uint64_t *keys = m->nkeys;
-	uint64_t wk = keys[w];
-	for (size_t pos = (m->n_tree + w) / 2; pos >= 1; pos /= 2) {
-		uint32_t l = t[pos];
-		uint64_t lk = keys[l];
-		/* the loser-to-be l beats w */
-		int lt = lk < wk;
-		uint32_t d = (l ^ w) & ((uint32_t)0 - (uint32_t)lt);
-		t[pos] = l ^ d;
-		w ^= d;
-		wk = lt ? lk : wk;
-	}
-	t[0] = w;
-}
+/* One loop, two key widths: wide keys, and narrow ones (64-bit compares and loads, ~6
+ * instructions a level fewer). */
+TREE_REPLAY(tree_replay_wide, unsigned __int128, keys)
+TREE_REPLAY(tree_replay_narrow, uint64_t, nkeys)
+#undef TREE_REPLAY
 
 /* The winner's path replayed with the keys in use. */
 static void tree_replay(struct etl_merge *m)
