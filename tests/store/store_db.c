@@ -113,3 +113,47 @@ int each_run_table(sqlite3 *db, void (*fn)(void *ud, const char *table), void *u
 	sqlite3_finalize(st);
 	return tables;
 }
+
+int64_t begin_run(sqlite3 *db)
+{
+	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
+				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	return sqlite3_last_insert_rowid(db);
+}
+
+/* An unsigned LEB128 varint at *p; fails the test if the blob ends inside it. */
+static uint64_t varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
+		uint8_t b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80))
+			return v;
+	}
+	fail_msg("a truncated varint");
+	return 0;
+}
+
+void each_stk_count(sqlite3 *db, const char *sql, stk_count_fn fn, void *ud)
+{
+	sqlite3_stmt *q;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	int col = sqlite3_column_count(q) - 1;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(q, col);
+		const uint8_t *end = p + sqlite3_column_bytes(q, col);
+		assert_int_equal(*p++, 1); /* version */
+		uint64_t count = varint(&p, end), pid = 0, tid = 0, node = 0;
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t dp = varint(&p, end), t = varint(&p, end), nd = varint(&p, end);
+			pid += dp;
+			tid = dp ? t : tid + t;
+			node = dp || t ? nd : node + nd;
+			fn(ud, q, pid, tid, node, varint(&p, end));
+		}
+		assert_true(p == end);
+	}
+	sqlite3_finalize(q);
+}

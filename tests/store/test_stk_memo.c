@@ -17,50 +17,31 @@
 #include "db/db_stacks.h"
 #include "store_db.h"
 
-/* An unsigned LEB128 varint at *p. */
-static uint64_t varint(const uint8_t **p, const uint8_t *end)
+/* counts_text's output so far. */
+struct text {
+	char *out;
+	size_t cap, len;
+};
+
+static void add_text(void *ud, sqlite3_stmt *row, uint64_t pid, uint64_t tid, uint64_t node,
+		     uint64_t n)
 {
-	uint64_t v = 0;
-	for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
-		uint8_t b = *(*p)++;
-		v |= (uint64_t)(b & 0x7f) << sh;
-		if (!(b & 0x80))
-			return v;
-	}
-	fail_msg("a truncated varint");
-	return 0;
+	struct text *x = ud;
+	int w = snprintf(x->out + x->len, x->cap - x->len, "%s%lld:%lld:%llu:%llu:%llu=%llu",
+			 x->len ? " " : "", (long long)sqlite3_column_int64(row, 0),
+			 (long long)sqlite3_column_int64(row, 1), (unsigned long long)pid,
+			 (unsigned long long)tid, (unsigned long long)node, (unsigned long long)n);
+	assert_true(w > 0 && (size_t)w < x->cap - x->len);
+	x->len += (size_t)w;
 }
 
 /* Every count of the run as "slice:cpu:pid:tid:node=n" in key order, space-separated. */
 static void counts_text(sqlite3 *db, char *out, size_t cap)
 {
-	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT slice, cpu, counts FROM stk_count_blobs"
-					    " ORDER BY slice, cpu", -1, &q, NULL), SQLITE_OK);
-	size_t len = 0;
+	struct text x = {out, cap, 0};
 	out[0] = 0;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 2);
-		const uint8_t *end = p + sqlite3_column_bytes(q, 2);
-		assert_int_equal(*p++, 1); /* version */
-		uint64_t count = varint(&p, end), pid = 0, tid = 0, node = 0;
-		for (uint64_t i = 0; i < count; i++) {
-			uint64_t dp = varint(&p, end), t = varint(&p, end), nd = varint(&p, end);
-			pid += dp;
-			tid = dp ? t : tid + t;
-			node = dp || t ? nd : node + nd;
-			int w = snprintf(out + len, cap - len, "%s%lld:%lld:%llu:%llu:%llu=%llu",
-					 len ? " " : "", (long long)sqlite3_column_int64(q, 0),
-					 (long long)sqlite3_column_int64(q, 1),
-					 (unsigned long long)pid, (unsigned long long)tid,
-					 (unsigned long long)node,
-					 (unsigned long long)varint(&p, end));
-			assert_true(w > 0 && (size_t)w < cap - len);
-			len += (size_t)w;
-		}
-		assert_true(p == end);
-	}
-	sqlite3_finalize(q);
+	each_stk_count(db, "SELECT slice, cpu, counts FROM stk_count_blobs ORDER BY slice, cpu",
+		       add_text, &x);
 }
 
 static const char *one_text(sqlite3 *db, const char *sql, char *out, size_t cap)
@@ -97,10 +78,7 @@ static void test_memo(void **state)
 		stacks[DEEP][j] = (struct frame_spec){4, j + 1};
 	char path[64];
 	sqlite3 *db = open_temp(path, sizeof path);
-	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
-				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
-				      NULL, NULL, NULL), SQLITE_OK);
-	int64_t run = sqlite3_last_insert_rowid(db);
+	int64_t run = begin_run(db);
 	struct db_stacks *w = db_stacks_begin(db, run);
 	assert_non_null(w);
 	/* slice = t / 100 ms. Frames and nodes get ids in first-seen order, root first. */

@@ -44,11 +44,9 @@ static const struct whole_case cases[] = {
 static struct api_stk_pf *pf_begin(sqlite3 *db, const char *setup)
 {
 	assert_int_equal(sqlite3_exec(db, setup, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
-				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
-				      NULL, NULL, NULL), SQLITE_OK);
+	int64_t run = begin_run(db);
 	struct api_stk_pf *pf = NULL;
-	assert_int_equal(api_stk_pf_begin(db, sqlite3_last_insert_rowid(db), NULL, &pf), 0);
+	assert_int_equal(api_stk_pf_begin(db, run, NULL, &pf), 0);
 	return pf;
 }
 

@@ -32,18 +32,18 @@ static void sample(const struct ingest_sink *k, int64_t t_ms, uint16_t cpu, uint
 	assert_int_equal(k->cpu_sample(k->ud, &s), 0);
 }
 
-/* An unsigned LEB128 varint at *p (the test's own reader; the blob is whole) */
-static uint64_t varint(const uint8_t **p, const uint8_t *end)
+/* One entry of a count blob, a row of temp.stk_counts (unpack_counts). */
+static void insert_count(void *ud, sqlite3_stmt *row, uint64_t pid, uint64_t tid,
+			 uint64_t node, uint64_t n)
 {
-	uint64_t v = 0;
-	for (int sh = 0; *p < end && sh < 64; sh += 7) {
-		uint8_t b = *(*p)++;
-		v |= (uint64_t)(b & 0x7f) << sh;
-		if (!(b & 0x80))
-			return v;
-	}
-	fail_msg("a truncated varint");
-	return 0;
+	sqlite3_stmt *ins = ud;
+	int64_t v[7] = {sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1),
+			sqlite3_column_int64(row, 2), (int64_t)pid, (int64_t)tid, (int64_t)node,
+			(int64_t)n};
+	sqlite3_reset(ins);
+	for (int c = 0; c < 7; c++)
+		sqlite3_bind_int64(ins, c + 1, v[c]);
+	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
 }
 
 /* The count blobs (stk_count_blobs, migration 19) unpacked as db/db_stkblob.h describes
@@ -51,35 +51,14 @@ static uint64_t varint(const uint8_t **p, const uint8_t *end)
  * columns the rows had before, for the SQL checks below. */
 static void unpack_counts(sqlite3 *db)
 {
-	sqlite3_stmt *q, *ins;
+	sqlite3_stmt *ins;
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS temp.stk_counts; CREATE TEMP"
 				      " TABLE stk_counts(run_id, slice, cpu, pid, tid, node, n)",
 				      NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT run_id, slice, cpu, counts FROM"
-					    " stk_count_blobs", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO temp.stk_counts VALUES"
 					    " (?,?,?,?,?,?,?)", -1, &ins, NULL), SQLITE_OK);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(q, 3);
-		const uint8_t *end = p + sqlite3_column_bytes(q, 3);
-		assert_int_equal(*p++, 1); /* version */
-		uint64_t count = varint(&p, end), pid = 0, tid = 0, node = 0;
-		for (uint64_t i = 0; i < count; i++) {
-			uint64_t dp = varint(&p, end), t = varint(&p, end), nd = varint(&p, end);
-			pid += dp;
-			tid = dp ? t : tid + t;
-			node = dp || t ? nd : node + nd;
-			int64_t v[7] = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
-					sqlite3_column_int64(q, 2), (int64_t)pid, (int64_t)tid,
-					(int64_t)node, (int64_t)varint(&p, end)};
-			sqlite3_reset(ins);
-			for (int c = 0; c < 7; c++)
-				sqlite3_bind_int64(ins, c + 1, v[c]);
-			assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
-		}
-		assert_true(p == end);
-	}
-	sqlite3_finalize(q);
+	each_stk_count(db, "SELECT run_id, slice, cpu, counts FROM stk_count_blobs",
+		       insert_count, ins);
 	sqlite3_finalize(ins);
 }
 
@@ -451,10 +430,7 @@ static void test_forgetting_cache(void **state)
 	(void)state;
 	char path[64];
 	sqlite3 *db = open_temp(path, sizeof path);
-	assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token, name,"
-				      " file_name, file_size, created_us) VALUES ('p','t','n','f',1,0)",
-				      NULL, NULL, NULL), SQLITE_OK);
-	int64_t run = sqlite3_last_insert_rowid(db);
+	int64_t run = begin_run(db);
 	struct db_stacks *w = db_stacks_begin_sized(db, run, 2, 6);
 	assert_non_null(w);
 	assert_int_equal(db_stacks_module(w, 0, NT), 0);
@@ -573,10 +549,7 @@ static void test_forgetting_many(void **state)
 	for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
 		char path[64];
 		sqlite3 *db = open_temp(path, sizeof path);
-		assert_int_equal(sqlite3_exec(db, "BEGIN; INSERT INTO runs(public_id, edit_token,"
-					      " name, file_name, file_size, created_us) VALUES"
-					      " ('p','t','n','f',1,0)", NULL, NULL, NULL), SQLITE_OK);
-		int64_t run = sqlite3_last_insert_rowid(db);
+		int64_t run = begin_run(db);
 		struct db_stacks *w = db_stacks_begin_sized(db, run, sizes[c][0], sizes[c][1]);
 		assert_non_null(w);
 		assert_int_equal(db_stacks_module(w, 0, NT), 0);
