@@ -26,7 +26,8 @@
 #define POOL_KEEP_RECS 128
 #define QUEUE_ROWS 256
 /* Queued blobs go INS_ROWS to a statement ("VALUES (…),(…),…"): the per-statement cost
- * (step, halt, reset) was ~3 k of the ~14 k instructions a one-row insert took. */
+ * (step, halt, reset) was ~3 k of the ~14 k instructions a one-row insert took. Built here,
+ * not with db_batch, which buffers int64 columns only: these rows carry a blob. */
 #define INS_ROWS 32
 #define QUEUE_BYTES (512 * 1024)
 /* The queues' arrays together: past this many bytes every queue is written and its array

@@ -418,8 +418,9 @@ int etl_merge_open(struct etl_merge *m, FILE *f)
 /* The common step of a stream, inline: the next record of its buffer is a well-formed
  * event at a plausible time. 1 with the stream's head replaced (counted as stream_advance
  * counts it), 0 when anything else comes next (a skipped record, a damaged time, the
- * buffer's end, a malformed record): then the cursor and head are as they were, and
- * stream_advance takes that record the long way. */
+ * buffer's end, a malformed record): then the cursor and the stream's previous time are as
+ * they were (the head may hold a partial decode: the caller is done with it), and
+ * stream_advance decodes that record again the long way. */
 static inline int stream_step(struct etl_merge *m, struct etl_merge_stream *s)
 {
 	struct etl_event_cursor *c = &s->cur;
