@@ -51,17 +51,19 @@ function cutUpload(port, bytes, cut, how) {
   return u.answer;
 }
 
-// cutUpload as a client does it: an answer "429 … Retry-After: N" (the server has not yet
-// let go of an earlier cut upload's slot: it learns of a dropped connection only when it
-// next reads) is honoured, and the same cut sent again, a bounded number of times.
-async function cutUploadPolitely(port, bytes, cut, how) {
+// send() as a client does it: an answer "429 … Retry-After: N" (the server has not yet let go
+// of an earlier cut upload's slot: it learns of a dropped connection only when it next reads)
+// is honoured, and the same upload sent again, a bounded number of times.
+async function politely(send) {
   for (let attempt = 0; ; attempt++) {
-    const answer = await cutUpload(port, bytes, cut, how);
+    const answer = await send();
     const wait = /^HTTP\/1\.1 429 [^]*?\r\nRetry-After: (\d+)\r\n/.exec(answer);
     if (!wait || attempt === 10) return answer;
     await new Promise((resolve) => setTimeout(resolve, Number(wait[1]) * 1000));
   }
 }
+
+const cutUploadPolitely = (port, bytes, cut, how) => politely(() => cutUpload(port, bytes, cut, how));
 
 // The buffers of an ETL file as [start, size]: each buffer's BufferSize is its first 4 bytes
 // (little-endian, ETW's WMI_BUFFER_HEADER), decoded here, not by the product.
@@ -114,14 +116,15 @@ test('a chunked upload of the PerfView trace cut inside a buffer leaves no run',
                   bufs.at(-1)[0] + (bufs.at(-1)[1] >> 1)];
     for (const cut of cuts) {
       for (const how of ['end', 'destroy']) {
-        const answer = await chunkedUpload(srv.port, bytes, cut, how, 'cut.etl');
+        const answer = await politely(() => chunkedUpload(srv.port, bytes, cut, how, 'cut.etl'));
         if (how === 'end') {
           assert.match(answer, /^HTTP\/1\.1 400 /, `cut at ${cut}: ${answer.slice(0, 200)}`);
           assert.match(answer, /\{"error":\s*"the upload was interrupted"\}$/);
         }
       }
     }
-    const whole = await jobEnd(srv.url, await chunkedUpload(srv.port, bytes, bytes.length, 'whole', 'whole.etl'));
+    const whole = await jobEnd(srv.url,
+      await politely(() => chunkedUpload(srv.port, bytes, bytes.length, 'whole', 'whole.etl')));
     assert.equal(whole.state, 'done', JSON.stringify(whole));
     const runs = await getJson(`${srv.url}/api/runs`);
     assert.deepEqual(runs.body.runs.map((r) => r.id), [whole.run.id]);

@@ -119,9 +119,18 @@ export async function waitFor(check, { timeout = 10000, every = 50, what = 'cond
 export async function uploadAndWait(base, bytes, fileName, name, extra = {}) {
   const q = new URLSearchParams({ file: fileName, ...extra });
   if (name) q.set('name', name);
-  const res = await fetch(`${base}/api/uploads?${q}`, {
-    method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },
-  });
+  // As a client does it: "429 … Retry-After: N" (an earlier, dropped upload still holds its
+  // slot until the server next reads from it) is honoured a bounded number of times.
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    res = await fetch(`${base}/api/uploads?${q}`, {
+      method: 'POST', body: bytes, headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    const wait = Number(res.headers.get('retry-after'));
+    if (res.status !== 429 || !wait || attempt === 10) break;
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, wait * 1000));
+  }
   const body = await res.json();
   if (res.status !== 202) return { status: res.status, body };
   // A guard against a hung job, not a timing check: a sanitizer build on a loaded 2-core
