@@ -218,3 +218,34 @@ test('hostile module names are shown as text', async () => {
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+// The verdict the server writes into the HTML (server/run_page.c), read before any script
+// has run: its text is the findings API's verdict sentence, character for character, and a
+// driver whose name is markup (with an entity in it, so a double or a missing escape shows)
+// is named in it as text — no element made of it.
+test('the server-rendered verdict is the findings API\'s sentence; a hostile driver in it stays text', async () => {
+  const evil = '<img src=x onerror=alert(1)>&amp;<b>"\'.sys'; // no '/': the verdict names a module by its file name
+  const scenario = {
+    cpus: 2, duration_s: 1, seed: 7, sample_rate_hz: 500,
+    modules: [
+      { name: evil, base: '0xfffff80075000000', size: 65536,
+        dpc: { rate: 4000, duration_us: { dist: 'fixed', value: 300 } }, samples: { weight: 1 } },
+    ],
+  };
+  const up = await uploadAndWait(srv.url, etlgen(srv.dir, scenario, 'evil-verdict').bytes, 'evil-verdict.etl');
+  const id = up.body.run.id;
+  const api = await (await fetch(`${srv.url}/api/runs/${id}/findings`)).json();
+  assert.ok(api.verdict.sentence.includes(evil), `the verdict names the driver: ${api.verdict.sentence}`);
+  const page = await openPage(browser);
+  const held = [];
+  await page.route(/\/static\/.*\.js$/, (route) => { held.push(route); });
+  await page.goto(`${srv.url}/runs/${id}`, { waitUntil: 'commit' });
+  await page.waitForSelector('#verdict strong', { state: 'visible', timeout: 10000 });
+  assert.equal(await page.evaluate(() => typeof window.view), 'undefined', 'no script has run');
+  assert.equal(await page.textContent('#verdict'), api.verdict.sentence);
+  assert.equal(await page.$$eval('#verdict *', (n) => n.map((e) => e.tagName).join()), 'STRONG');
+  assert.equal(await page.$$eval('img', (n) => n.length), 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  for (const r of held) await r.abort().catch(() => {});
+});
