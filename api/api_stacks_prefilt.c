@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
+#include "api_stacks_bfmemo.h"
 #include "api_stacks_pfruns.h"
 #include "api_stacks_pfsort.h"
 #include "db_batch.h"
@@ -238,12 +239,14 @@ static int bfly_emit(void *ud, int32_t target, int kind, int32_t other)
 	return 0;
 }
 
-int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n)
+int api_stk_pf_bfly(struct api_stk_pf *pf, const struct api_stk_bfrow *rows, int n)
 {
-	return bfly_emit(pf, DB_STK_BF_NONE, DB_STK_BF_TOTAL, DB_STK_BF_NONE) ||
-			       api_stk_bfly_chain(pf->q, fr, n, bfly_emit, pf)
-		       ? -1
-		       : 0;
+	if (bfly_emit(pf, DB_STK_BF_NONE, DB_STK_BF_TOTAL, DB_STK_BF_NONE))
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (bfly_emit(pf, rows[i].target, rows[i].kind, rows[i].other))
+			return -1;
+	return 0;
 }
 
 int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip)
