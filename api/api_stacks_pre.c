@@ -190,9 +190,7 @@ static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t
 			goto fail; /* filters with Idle kept walk: the UI never keeps it */
 		e->v += n;
 	}
-	const struct api_stk_bfrow *rows;
-	int nrows = api_stk_bfmemo_rows(&s->bm, node, &rows);
-	if (nrows < 0 || api_stk_pf_bfly(s->pf, rows, nrows))
+	if (api_stk_pf_bfly(s->pf, node))
 		goto fail;
 	return 0;
 fail:
@@ -208,7 +206,7 @@ static int build_slices(struct slices *s)
 	if (!stk_dense_init(&s->leaf, nodes, (unsigned)s->n, PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2) &&
 	    !stk_map_init(&s->acc, 12) &&
 	    !api_stk_bfmemo_init(&s->bm, s->t[0]->q, s->p->r, nodes) &&
-	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->pf) &&
+	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->bm, &s->pf) &&
 	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed &&
 	    !slices_flush(s))
 		rc = api_stk_pf_finish(s->pf, s->mode, s->n, DB_STK_PRE_IDLE);
