@@ -2,7 +2,8 @@
  * node (api_stacks_pre.c). What api_stk_bfly_chain emits for a stack is a function of its
  * frames alone (the pass's query is fixed), and a stored node is its frame path, so each
  * distinct node's rows are computed once — its path read and its chain walked — and every
- * later count row of that node replays them, in the same order. Memory is bounded: the
+ * later expansion of that node's summed counts (api_stacks_prefilt.c) replays them, in the
+ * same order. Memory is bounded: the
  * rows sit in one array of at most BFMEMO_ROWS_MAX_BYTES, and nodes past it are walked
  * every time (as before the memo); the node → rows index is a stk_dense of at most
  * BFMEMO_INDEX_BYTES, whose overflow map forgets (a forgotten node is walked again and
