@@ -190,16 +190,19 @@ int api_stk_bfly_chain(const struct api_stk_query *q, const struct db_stk_frame 
 /* The stored aggregates for windows and filters (api_stacks_prefilt.c). Building, in the
  * post-ingest slice pass over every stored count in slice order: begin (q names modules:
  * keep it alive), then per count row once api_stk_pf_row, api_stk_pf_tree per module tree
- * mode with the node its stack ends at, api_stk_pf_bfly with its frames; finish writes
+ * mode with the node its stack ends at, api_stk_pf_bfly with that node (its butterfly
+ * rows come from bm, api_stacks_bfmemo.h, when the counts are written; bm NULL: no
+ * api_stk_pf_bfly call); finish writes
  * the rest and the marks (tree_modes: the module tree modes given, but those with a bit
  * of skip: none given to api_stk_pf_tree). 0 or -1 each. */
 struct api_stk_pf;
+struct api_stk_bfmemo;
 int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q,
-		     struct api_stk_pf **pf);
+		     struct api_stk_bfmemo *bm, struct api_stk_pf **pf);
 int api_stk_pf_row(struct api_stk_pf *pf, int64_t slice, uint32_t cpu, uint32_t pid,
 		   uint32_t tid, int idle, int64_t n);
 int api_stk_pf_tree(struct api_stk_pf *pf, int mode, int64_t node);
-int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n);
+int api_stk_pf_bfly(struct api_stk_pf *pf, int64_t node);
 int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip);
 void api_stk_pf_free(struct api_stk_pf *pf);
 /* Reading: the one dimension q filters on (DB_STK_DIM_ALL none; CPU, pid or tid), or -1

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include "api_params.h"
 #include "api_stacks.h"
+#include "api_stacks_bfmemo.h"
 #include "api_tags.h"
 
 /* The frame trees' bound on kept nodes (api_stk_tree_build_floor): 72 bytes a node and
@@ -140,6 +141,7 @@ struct slices {
 	int64_t slice;
 	struct stk_dense leaf; /* (stored leaf node, tree) → tree node + 1 (see PRE_LEAF_BYTES) */
 	struct stk_map acc;  /* (tree, tree node) → samples in this slice */
+	struct api_stk_bfmemo bm; /* stored leaf node → its butterfly rows */
 };
 
 static int slices_flush(struct slices *s)
@@ -174,7 +176,6 @@ static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t
 			uint32_t cpu, uint32_t pid, uint32_t tid)
 {
 	struct slices *s = ud;
-	struct db_stk_frame fr[DB_STK_MAX_DEPTH];
 	if ((slice != s->slice || s->acc.n + PRE_TREES > s->acc.cap / 2) && slices_flush(s))
 		goto fail;
 	s->slice = slice;
@@ -189,8 +190,7 @@ static int on_slice_row(void *ud, int64_t slice, int64_t node, int idle, int64_t
 			goto fail; /* filters with Idle kept walk: the UI never keeps it */
 		e->v += n;
 	}
-	int depth = db_stk_path(s->p->r, node, fr, DB_STK_MAX_DEPTH);
-	if (depth < 0 || api_stk_pf_bfly(s->pf, fr, depth))
+	if (api_stk_pf_bfly(s->pf, node))
 		goto fail;
 	return 0;
 fail:
@@ -205,13 +205,15 @@ static int build_slices(struct slices *s)
 	int64_t nodes = db_stk_run_nodes(s->p->db, s->p->run_id);
 	if (!stk_dense_init(&s->leaf, nodes, (unsigned)s->n, PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2) &&
 	    !stk_map_init(&s->acc, 12) &&
-	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->pf) &&
+	    !api_stk_bfmemo_init(&s->bm, s->t[0]->q, s->p->r, nodes) &&
+	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->bm, &s->pf) &&
 	    !db_stk_slice_rows(s->p->db, s->p->run_id, on_slice_row, s) && !s->failed &&
 	    !slices_flush(s))
 		rc = api_stk_pf_finish(s->pf, s->mode, s->n, DB_STK_PRE_IDLE);
 	api_stk_pf_free(s->pf);
 	stk_dense_free(&s->leaf);
 	stk_map_free(&s->acc);
+	api_stk_bfmemo_clear(&s->bm);
 	if (rc)
 		snprintf(s->p->err, s->p->errlen, "storing slice counts: %s", sqlite3_errmsg(s->p->db));
 	return rc;

@@ -12,8 +12,12 @@
  * thread, so the sums are exact (a window selects whole slices, as the walk does).
  * Frame trees, function grouping, module and tag filters, and two filters together walk.
  *
- * Memory: four bounded maps (per slice and whole run, trees and butterflies; the whole-run
- * ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
+ * A butterfly's count is first summed per leaf node (per slice, and per key over the run)
+ * and expanded into its rows (api_stacks_bfmemo.c: a node's rows are the same for every
+ * count of it) only when that map is written out: a row per node and key, not per count.
+ *
+ * Memory: six bounded maps (per slice and whole run: trees, butterflies, butterfly counts
+ * by node; the whole-run ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
  * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which are
  * sorted by primary key whenever they fill and kept as runs in a temporary file
  * (api_stacks_pfruns.c); at the end, or every PF_RUNS_MAX runs, the runs are merged into
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api_stacks.h"
+#include "api_stacks_bfmemo.h"
 #include "api_stacks_pfruns.h"
 #include "api_stacks_pfsort.h"
 #include "db_batch.h"
@@ -60,6 +65,11 @@ struct api_stk_pf {
 	struct stk_map tslice, twhole;
 	/* butterflies: (dim << 32 | key, (target + 2) << 16 | kind << 1 | idle, other + 2) */
 	struct stk_map bslice, bwhole;
+	/* their samples by leaf node first, expanded into bslice and bwhole through the memo's
+	 * rows when the slice moves on, when full, and at the end (a node's rows are the same
+	 * for every count of it): (node, idle, 0) in this slice; (dim << 32 | key, node, idle) */
+	struct stk_map nslice, nwhole;
+	struct api_stk_bfmemo *bm; /* leaf node → its butterfly rows (borrowed) */
 	/* the maps' rows on their way to stk_prefilt and stk_bfslice, in key order */
 	struct api_stk_pfsort tsort, bsort;
 	struct api_stk_pfruns truns, bruns; /* the sorted buffers so far, to merge */
@@ -153,7 +163,59 @@ static int flush_bflies(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
 	return 0;
 }
 
-int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struct api_stk_pf **out)
+static int add(struct api_stk_pf *pf, struct stk_map *m, int trees, int64_t slice, uint64_t a,
+	       uint64_t b, uint64_t c, int64_t n);
+
+/* n samples of node's stack into butterfly map m (as slice) under a: the total, then each of
+ * the node's rows: 0 or -1. */
+static int expand(struct api_stk_pf *pf, struct stk_map *m, int64_t slice, uint64_t a,
+		  int64_t node, int idle, int64_t n)
+{
+	const struct api_stk_bfrow *rows;
+	int nrows = api_stk_bfmemo_rows(pf->bm, node, &rows);
+	if (nrows < 0)
+		return -1;
+	uint64_t b = (uint64_t)(DB_STK_BF_NONE + 2) << 16 | (uint64_t)DB_STK_BF_TOTAL << 1 |
+		     (uint64_t)idle;
+	if (add(pf, m, 0, slice, a, b, (uint64_t)(DB_STK_BF_NONE + 2), n))
+		return -1;
+	for (int i = 0; i < nrows; i++) {
+		b = (uint64_t)(rows[i].target + 2) << 16 | (uint64_t)rows[i].kind << 1 |
+		    (uint64_t)idle;
+		if (add(pf, m, 0, slice, a, b, (uint64_t)(rows[i].other + 2), n))
+			return -1;
+	}
+	return 0;
+}
+
+/* The slice's node counts into bslice, then reset: 0 or -1. */
+static int expand_slice(struct api_stk_pf *pf)
+{
+	for (size_t i = 0; i < pf->nslice.cap; i++) {
+		const struct stk_entry *e = &pf->nslice.e[i];
+		if (e->used && expand(pf, &pf->bslice, pf->slice, 0, (int64_t)e->k[0], (int)e->k[1],
+				      e->v))
+			return -1;
+	}
+	stk_map_reset(&pf->nslice);
+	return 0;
+}
+
+/* The whole run's node counts so far into bwhole, then reset: 0 or -1. */
+static int expand_whole(struct api_stk_pf *pf)
+{
+	for (size_t i = 0; i < pf->nwhole.cap; i++) {
+		const struct stk_entry *e = &pf->nwhole.e[i];
+		if (e->used && expand(pf, &pf->bwhole, DB_STK_WHOLE, e->k[0], (int64_t)e->k[1],
+				      (int)e->k[2], e->v))
+			return -1;
+	}
+	stk_map_reset(&pf->nwhole);
+	return 0;
+}
+
+int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q,
+		     struct api_stk_bfmemo *bm, struct api_stk_pf **out)
 {
 	struct api_stk_pf *pf = calloc(1, sizeof *pf);
 	*out = pf;
@@ -162,6 +224,7 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 	pf->db = db;
 	pf->run_id = run_id;
 	pf->q = q;
+	pf->bm = bm;
 	pf->slice = -1;
 	const char *file = sqlite3_db_filename(db, "main");
 	const char *slash = file ? strrchr(file, '/') : NULL;
@@ -171,6 +234,8 @@ int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q, struc
 	return stk_map_init(&pf->tslice, PF_MAP_LOG2) || stk_map_init(&pf->twhole, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bslice, PF_MAP_LOG2) ||
 			       stk_map_init(&pf->bwhole, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->nslice, PF_MAP_LOG2) ||
+			       stk_map_init(&pf->nwhole, PF_MAP_LOG2) ||
 			       api_stk_pfsort_init(&pf->tsort, PF_SORT_ROWS) ||
 			       api_stk_pfsort_init(&pf->bsort, PF_SORT_ROWS) ||
 			       db_stk_prefilt_begin(db, run_id, &pf->tins, &pf->bins)
@@ -199,7 +264,7 @@ static int add(struct api_stk_pf *pf, struct stk_map *m, int trees, int64_t slic
 int api_stk_pf_row(struct api_stk_pf *pf, int64_t slice, uint32_t cpu, uint32_t pid,
 		   uint32_t tid, int idle, int64_t n)
 {
-	if (slice != pf->slice && (flush_trees(pf, &pf->tslice, pf->slice) ||
+	if (slice != pf->slice && (flush_trees(pf, &pf->tslice, pf->slice) || expand_slice(pf) ||
 				   flush_bflies(pf, &pf->bslice, pf->slice)))
 		return -1;
 	pf->slice = slice;
@@ -223,32 +288,35 @@ int api_stk_pf_tree(struct api_stk_pf *pf, int mode, int64_t node)
 	return 0;
 }
 
-/* One butterfly row of the current count: per slice (dim 0) and per key over the run. */
-static int bfly_emit(void *ud, int32_t target, int kind, int32_t other)
+int api_stk_pf_bfly(struct api_stk_pf *pf, int64_t node)
 {
-	struct api_stk_pf *pf = ud;
-	uint64_t b = (uint64_t)(target + 2) << 16 | (uint64_t)kind << 1 | (uint64_t)pf->idle;
-	uint64_t c = (uint64_t)(other + 2);
-	if (add(pf, &pf->bslice, 0, pf->slice, 0, b, c, pf->count))
-		return -1;
-	for (int d = DB_STK_DIM_CPU; d < DB_STK_DIMS; d++)
-		if (add(pf, &pf->bwhole, 0, DB_STK_WHOLE, (uint64_t)d << 32 | pf->key[d], b, c,
-			pf->count))
+	uint64_t idle = (uint64_t)pf->idle;
+	struct stk_entry *e = stk_map_put(&pf->nslice, (uint64_t)node, idle, 0);
+	if (!e) { /* full: this slice's counts so far into bslice */
+		if (expand_slice(pf))
 			return -1;
+		e = stk_map_put(&pf->nslice, (uint64_t)node, idle, 0);
+	}
+	e->v += pf->count;
+	for (int d = DB_STK_DIM_CPU; d < DB_STK_DIMS; d++) {
+		uint64_t a = (uint64_t)d << 32 | pf->key[d];
+		e = stk_map_get(&pf->nwhole, a, (uint64_t)node, idle);
+		if (!e)
+			e = stk_map_put_grow(&pf->nwhole, a, (uint64_t)node, idle, PF_WHOLE_MAP_LOG2);
+		if (!e) { /* full at the bound: the counts so far into bwhole */
+			if (expand_whole(pf))
+				return -1;
+			e = stk_map_put(&pf->nwhole, a, (uint64_t)node, idle);
+		}
+		e->v += pf->count;
+	}
 	return 0;
-}
-
-int api_stk_pf_bfly(struct api_stk_pf *pf, const struct db_stk_frame *fr, int n)
-{
-	return bfly_emit(pf, DB_STK_BF_NONE, DB_STK_BF_TOTAL, DB_STK_BF_NONE) ||
-			       api_stk_bfly_chain(pf->q, fr, n, bfly_emit, pf)
-		       ? -1
-		       : 0;
 }
 
 int api_stk_pf_finish(struct api_stk_pf *pf, const int *tree_modes, int ntrees, int skip)
 {
-	if (flush_trees(pf, &pf->tslice, pf->slice) || flush_bflies(pf, &pf->bslice, pf->slice) ||
+	if (flush_trees(pf, &pf->tslice, pf->slice) || expand_slice(pf) ||
+	    flush_bflies(pf, &pf->bslice, pf->slice) || expand_whole(pf) ||
 	    flush_trees(pf, &pf->twhole, DB_STK_WHOLE) ||
 	    flush_bflies(pf, &pf->bwhole, DB_STK_WHOLE) ||
 	    drain(pf, &pf->tsort, &pf->truns, put_tree, 1) ||
@@ -275,6 +343,8 @@ void api_stk_pf_free(struct api_stk_pf *pf)
 	stk_map_free(&pf->twhole);
 	stk_map_free(&pf->bslice);
 	stk_map_free(&pf->bwhole);
+	stk_map_free(&pf->nslice);
+	stk_map_free(&pf->nwhole);
 	api_stk_pfsort_clear(&pf->tsort);
 	api_stk_pfsort_clear(&pf->bsort);
 	api_stk_pfruns_clear(&pf->truns);

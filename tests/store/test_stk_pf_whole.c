@@ -46,7 +46,7 @@ static struct api_stk_pf *pf_begin(sqlite3 *db, const char *setup)
 	assert_int_equal(sqlite3_exec(db, setup, NULL, NULL, NULL), SQLITE_OK);
 	int64_t run = begin_run(db);
 	struct api_stk_pf *pf = NULL;
-	assert_int_equal(api_stk_pf_begin(db, run, NULL, &pf), 0);
+	assert_int_equal(api_stk_pf_begin(db, run, NULL, NULL, &pf), 0);
 	return pf;
 }
 
