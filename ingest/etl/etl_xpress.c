@@ -7,7 +7,8 @@
  * length from a count of leading zeros), and a match at distance ≥ 8 is copied 8 bytes at a
  * time when the output has 8 bytes of room past it (the last word may write up to 7 bytes
  * beyond the match, inside out_cap, which later output overwrites or nobody reads); distance
- * 1 is a memset; other overlapping matches go byte by byte. Results, errors included, are
+ * 1 is a memset; other overlapping matches go byte by byte. A literal run (≤ 32 bytes) is
+ * two fixed 16-byte copies when 32 bytes of input and of room are left, in the same way. Results, errors included, are
  * those of the plain one-flag-at-a-time loop (tests/etl/test_etl_xpress.c compares both). */
 #include <string.h>
 #include "etl_xpress.h"
@@ -55,7 +56,14 @@ long etl_xpress_decompress(const uint8_t *in, size_t in_len, uint8_t *out, size_
 			size_t k = run < in_len - ip ? run : in_len - ip;
 			if (k > out_cap - op)
 				return -1;
-			memcpy(out + op, in + ip, k);
+			if (in_len - ip >= 32 && out_cap - op >= 32) {
+				/* k ≤ 32: two fixed 16-byte copies, not a call; bytes past
+				 * op + k are overwritten by later output or never read */
+				memcpy(out + op, in + ip, 16);
+				memcpy(out + op + 16, in + ip + 16, 16);
+			} else {
+				memcpy(out + op, in + ip, k);
+			}
 			op += k;
 			ip += k;
 			nflags -= (unsigned)k;

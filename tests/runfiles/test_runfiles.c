@@ -236,11 +236,39 @@ static void test_open_while_versions_replace_the_file(void **state)
 	db_store_free(v.st);
 }
 
+/* The file being written keeps its lock from its first write until it closes (EXCLUSIVE
+ * locking mode, db_store_file_create: no lock pair and no stat of -journal and -wal per
+ * statement outside the ingest's transaction). So another connection cannot read it
+ * between the writer's statements, with no transaction open; the writer's own reads go on;
+ * abandoned, it leaves nothing (published, it is anyone's: the tests above read it). */
+static void test_file_being_written_stays_locked(void **state)
+{
+	char err[256];
+	(void)state;
+	struct db_store *st = db_store_open(catalog, runs, NULL, NULL, err, sizeof err);
+	assert_non_null(st);
+	struct db_run_writer w;
+	assert_int_equal(db_store_run_begin(st, &w, err, sizeof err), 0);
+	assert_int_equal(sqlite3_get_autocommit(w.db), 1); /* between statements */
+	assert_int_equal(count(w.db, "SELECT count(*) FROM runs"), 1); /* the placeholder row */
+	sqlite3 *other = NULL;
+	assert_int_equal(sqlite3_open_v2(w.path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(count(other, "SELECT count(*) FROM runs"), -1);
+	assert_int_equal(sqlite3_errcode(other), SQLITE_BUSY);
+	sqlite3_close(other);
+	assert_int_equal(count(w.db, "SELECT count(*) FROM runs"), 1);
+	db_store_run_abandon(st, &w);
+	assert_int_equal(files(), 0);
+	db_store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_publish_read_version_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_while_versions_replace_the_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_being_written_stays_locked, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
