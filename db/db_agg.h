@@ -76,15 +76,17 @@ static inline uint32_t agg_slice_home(uint64_t k, uint32_t cap)
 }
 
 /* The record for key (not yet in s: agg_slice_rec does that check) added, zeroed; NULL
- * when out of memory. */
-struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key);
+ * when out of memory. slot: the empty slot of s->tab where key's probe ended (unused when
+ * s->tabcap is 0 or the table grows first): the lookup's hash and probes not done twice. */
+struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key, uint32_t slot);
 /* Find or add the record for key (zeroed when new); NULL when out of memory. The lookup
  * inline, the addition out of line: it runs for every DPC/ISR event and for every record
  * of a flushed slice, and finds an existing record far more often than not. */
 static inline struct agg_rec *agg_slice_rec(struct agg_slice *s, uint64_t key)
 {
+	uint32_t h = 0;
 	if (s->tabcap) {
-		uint32_t h = agg_slice_home(key, s->tabcap);
+		h = agg_slice_home(key, s->tabcap);
 		for (;;) {
 			uint32_t e = s->tab[h];
 			if (!e)
@@ -94,7 +96,7 @@ static inline struct agg_rec *agg_slice_rec(struct agg_slice *s, uint64_t key)
 			h = (h + 1) & (s->tabcap - 1);
 		}
 	}
-	return agg_slice_rec_new(s, key);
+	return agg_slice_rec_new(s, key, h);
 }
 /* Value i of src into dst: the larger of the two when bit i of max_mask is set, else
  * their sum; by mask and select, not a branch on the mask per value. */

@@ -42,7 +42,7 @@ static int grow_tab(struct agg_slice *s)
 	return 0;
 }
 
-struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key)
+struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key, uint32_t slot)
 {
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? s->cap * 2 : 64;
@@ -52,16 +52,18 @@ struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key)
 		s->recs = r;
 		s->cap = cap;
 	}
-	if ((uint64_t)(s->n + 1) * 2 > s->tabcap && grow_tab(s))
-		return NULL;
+	if ((uint64_t)(s->n + 1) * 2 > s->tabcap) { /* the slot was of the smaller table */
+		if (grow_tab(s))
+			return NULL;
+		slot = agg_slice_home(key, s->tabcap);
+		while (s->tab[slot])
+			slot = (slot + 1) & (s->tabcap - 1);
+	}
 	struct agg_rec *r = &s->recs[s->n];
 	r->key = key;
 	memset(r->v, 0, sizeof r->v);
 	r->hmask = 0;
-	uint32_t h = agg_slice_home(key, s->tabcap);
-	while (s->tab[h])
-		h = (h + 1) & (s->tabcap - 1);
-	s->tab[h] = ++s->n;
+	s->tab[slot] = ++s->n;
 	return r;
 }
 
