@@ -42,7 +42,7 @@ static int grow_tab(struct agg_slice *s)
 	return 0;
 }
 
-struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key)
+struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key, uint32_t slot)
 {
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? s->cap * 2 : 64;
@@ -52,38 +52,24 @@ struct agg_rec *agg_slice_rec_new(struct agg_slice *s, uint64_t key)
 		s->recs = r;
 		s->cap = cap;
 	}
-	if ((uint64_t)(s->n + 1) * 2 > s->tabcap && grow_tab(s))
-		return NULL;
+	if ((uint64_t)(s->n + 1) * 2 > s->tabcap) { /* the slot was of the smaller table */
+		if (grow_tab(s))
+			return NULL;
+		slot = agg_slice_home(key, s->tabcap);
+		while (s->tab[slot])
+			slot = (slot + 1) & (s->tabcap - 1);
+	}
 	struct agg_rec *r = &s->recs[s->n];
 	r->key = key;
 	memset(r->v, 0, sizeof r->v);
 	r->hmask = 0;
-	uint32_t h = agg_slice_home(key, s->tabcap);
-	while (s->tab[h])
-		h = (h + 1) & (s->tabcap - 1);
-	s->tab[h] = ++s->n;
+	s->tab[slot] = ++s->n;
 	return r;
 }
 
-void agg_rec_merge(struct agg_rec *dst, const struct agg_rec *src, unsigned max_mask)
-{
-	for (int i = 0; i < AGG_NVALS; i++) {
-		if (max_mask >> i & 1) {
-			if (src->v[i] > dst->v[i])
-				dst->v[i] = src->v[i];
-		} else {
-			dst->v[i] += src->v[i];
-		}
-	}
-	for (uint64_t m = src->hmask; m; m &= m - 1) {
-		int b = __builtin_ctzll(m);
-		uint64_t held = (uint64_t)0 - (dst->hmask >> b & 1); /* valid only if set */
-		dst->hist[b] = (dst->hist[b] & held) + src->hist[b];
-	}
-	dst->hmask |= src->hmask;
-}
-
-int agg_slice_merge(struct agg_slice *dst, const struct agg_slice *src, unsigned max_mask)
+/* src's records into dst; always inlined, so max_mask is a constant in each copy. */
+static inline __attribute__((always_inline)) int
+slice_merge(struct agg_slice *dst, const struct agg_slice *src, unsigned max_mask)
 {
 	for (uint32_t i = 0; i < src->n; i++) {
 		struct agg_rec *d = agg_slice_rec(dst, src->recs[i].key);
@@ -92,4 +78,15 @@ int agg_slice_merge(struct agg_slice *dst, const struct agg_slice *src, unsigned
 		agg_rec_merge(d, &src->recs[i], max_mask);
 	}
 	return 0;
+}
+
+/* The two masks the builders use (DPC: the maximum in V_MAX; CPU: sums only) each get
+ * a loop of their own, where the select between sum and maximum is decided when compiled. */
+int agg_slice_merge(struct agg_slice *dst, const struct agg_slice *src, unsigned max_mask)
+{
+	if (max_mask == 1u << V_MAX)
+		return slice_merge(dst, src, 1u << V_MAX);
+	if (max_mask == 0)
+		return slice_merge(dst, src, 0);
+	return slice_merge(dst, src, max_mask);
 }
