@@ -83,6 +83,7 @@
 #include "etl_kernel.h"
 #include "etl_merge.h"
 #include "etl_modmap.h"
+#include "etl_modhint.h"
 #include "etl_imageid.h"
 #include "etl_pending.h"
 #include "etl_procstats.h"
@@ -141,6 +142,9 @@ struct ctx {
 	/* lookup cache: the modules found last, round robin (module_of) */
 	const struct etl_module *recent_mod[ETL_RECENT_MODS];
 	unsigned recent_next;
+	/* ... and before it, by the address's 64 KiB granule, the module module_of returned
+	 * last for an address of that granule (etl_modhint.h); cleared with recent_mod */
+	struct etl_modhint mod_hint;
 	struct etl_pending pend;
 	struct etl_procstats procs;
 	struct etl_addrs unknown_kernel, unknown_user;
@@ -222,6 +226,7 @@ static int one_image(struct ctx *c, const struct etl_event *ev, const struct etl
 	if (region_looked(c, space, im->base, im->size))
 		redo(c, "image", ev);
 	memset(c->recent_mod, 0, sizeof c->recent_mod); /* the map may move */
+	etl_modhint_clear(&c->mod_hint);
 	return etl_modmap_add(&c->mods, im, k, t_ns, psize);
 }
 
@@ -626,26 +631,44 @@ static const struct etl_module *one_lookup(struct ctx *c, uint64_t addr, uint32_
 	return e;
 }
 
-static const struct etl_module *module_of(struct ctx *c, uint64_t addr, uint32_t pid,
-					  int64_t t_ns, unsigned psize)
+/* module_of past its granule's hint: a recent answer that holds the address, else the
+ * map's lookup (noted for the one-pass ingest); the answer becomes the hint. */
+static const struct etl_module *module_find(struct ctx *c, uint64_t addr, uint32_t pid,
+					    int64_t t_ns, unsigned psize, uint64_t space,
+					    const struct etl_module **hint)
 {
-	/* events mostly hit one of a few drivers (interleaved DPCs/ISRs of several): reuse a
-	 * recent answer that holds the address, in its space, at that time */
+	for (unsigned i = 0; i < ETL_RECENT_MODS; i++) {
+		const struct etl_module *e = c->recent_mod[i];
+		if (etl_module_holds(e, addr, space, t_ns))
+			return *hint = e;
+	}
+	const struct etl_module *e;
+	if (c->one.on)
+		e = one_lookup(c, addr, pid, t_ns, psize);
+	else if ((e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize)) != NULL)
+		recent_mod_note(c, e);
+	if (e)
+		*hint = e;
+	return e;
+}
+
+/* The module that holds addr at t_ns in pid's space (the kernel's for a kernel address),
+ * NULL if none: a module it returned before that holds the address (the granule's hint,
+ * then the recent answers), else the map's lookup. */
+static inline const struct etl_module *module_of(struct ctx *c, uint64_t addr, uint32_t pid,
+						 int64_t t_ns, unsigned psize)
+{
+	/* events mostly hit one of a few drivers (interleaved DPCs/ISRs of several): reuse an
+	 * earlier answer that holds the address, in its space, at that time — first the one
+	 * given last for an address of the same 64 KiB granule */
 	uint64_t space = etl_is_kernel_address(addr, psize) ? 0 : (uint64_t)pid + 1;
 	if (c->one.on && t_ns > c->one.max_lookup_ns)
 		c->one.max_lookup_ns = t_ns;
-	for (unsigned i = 0; i < ETL_RECENT_MODS; i++) {
-		const struct etl_module *e = c->recent_mod[i];
-		if (e && addr - e->base < e->size && t_ns >= e->load_ns && t_ns <= e->unload_ns &&
-		    e->space == space)
-			return e;
-	}
-	if (c->one.on)
-		return one_lookup(c, addr, pid, t_ns, psize);
-	const struct etl_module *e = etl_modmap_lookup(&c->mods, addr, pid, t_ns, psize);
+	const struct etl_module **hint = etl_modhint_slot(&c->mod_hint, addr);
+	const struct etl_module *e = etl_modhint_get(hint, addr, space, t_ns);
 	if (e)
-		recent_mod_note(c, e);
-	return e;
+		return e;
+	return module_find(c, addr, pid, t_ns, psize, space, hint);
 }
 
 static int module_id(struct ctx *c, uint64_t addr, uint32_t pid, int64_t t_ns, unsigned psize)

@@ -3,6 +3,7 @@
  * needs them, or all first (etl_merge.h says when and why). */
 #include <stdlib.h>
 #include <string.h>
+#include "etl_event_again.h"
 #include "etl_grow.h"
 #include "etl_merge.h"
 #include "etl_logfile.h"
@@ -427,7 +428,7 @@ static inline int stream_step(struct etl_merge *m, struct etl_merge_stream *s)
 	if (!c->p || c->off >= c->len)
 		return 0;
 	size_t adv;
-	if (etl_event_decode(c->p + c->off, c->len - c->off, &s->ev, &adv) != ETL_EV_OK)
+	if (etl_event_decode_again(c->p + c->off, c->len - c->off, &s->ev, &adv) != ETL_EV_OK)
 		return 0;
 	uint64_t prev = s->prev_ts;
 	if (!etl_time_guard_check(&m->guard, &prev, s->ev.timestamp))
