@@ -13,10 +13,12 @@
 #include "api_stacks.h"
 #include "api_stacks_bfmemo.h"
 
-/* The rows' bound: 12 bytes a row; the 60 s kernel story's 26 k nodes need ~1 MB */
-#define BFMEMO_ROWS_MAX_BYTES (4u << 20)
-/* The index: 4 bytes a node, dense up to 512 Ki nodes; the rest in 2^14 map slots */
-#define BFMEMO_INDEX_BYTES (2u << 20)
+/* The rows' bound: 12 bytes a row; the 60 s kernel story's 26 k nodes need ~1 MB. Both
+ * bounds are small because this runs within the ingest's 64 MB peak: at 4 MiB and 2 MiB the
+ * worst-case stacks trace (every sample its own leaf, 170 k nodes) peaked at 70 MB */
+#define BFMEMO_ROWS_MAX_BYTES (512u << 10)
+/* The index: 4 bytes a node, dense up to 64 Ki nodes; the rest in 2^14 map slots */
+#define BFMEMO_INDEX_BYTES (256u << 10)
 #define BFMEMO_MAP_LOG2 14
 
 int api_stk_bfmemo_init(struct api_stk_bfmemo *m, const struct api_stk_query *q,

@@ -44,6 +44,13 @@
 #ifndef PF_WHOLE_MAP_LOG2 /* a build may set it to PF_MAP_LOG2 (no growth; tests) */
 #define PF_WHOLE_MAP_LOG2 16
 #endif
+/* The per-node butterfly totals' whole-run map grows only to 2^13 slots (320 KiB): its rows
+ * expand into bwhole when it is full, so a smaller bound costs instructions, not results —
+ * at 2^16 it took the worst-case stacks trace (every sample its own leaf) from 61 to 70 MB
+ * peak RSS with the memo's arrays (api_stacks_bfmemo.c), over the 64 MB budget */
+#ifndef PF_NODE_WHOLE_LOG2
+#define PF_NODE_WHOLE_LOG2 (PF_WHOLE_MAP_LOG2 < 13 ? PF_WHOLE_MAP_LOG2 : 13)
+#endif
 /* rows per sorted buffer (64 bytes each: 2 MiB per table); a bigger batch appends more of
  * a table at a time, but the ingest's peak RSS is within a few MB of its 64 MB budget */
 #ifndef PF_SORT_ROWS /* a build may lower it to drain nearly every row (tests) */
@@ -302,7 +309,7 @@ int api_stk_pf_bfly(struct api_stk_pf *pf, int64_t node)
 		uint64_t a = (uint64_t)d << 32 | pf->key[d];
 		e = stk_map_get(&pf->nwhole, a, (uint64_t)node, idle);
 		if (!e)
-			e = stk_map_put_grow(&pf->nwhole, a, (uint64_t)node, idle, PF_WHOLE_MAP_LOG2);
+			e = stk_map_put_grow(&pf->nwhole, a, (uint64_t)node, idle, PF_NODE_WHOLE_LOG2);
 		if (!e) { /* full at the bound: the counts so far into bwhole */
 			if (expand_whole(pf))
 				return -1;
