@@ -198,16 +198,22 @@ test('the drivers table sorts by any column and filters by category and vendor',
   await page.context().close();
 });
 
-test('hostile module names are shown as text', async () => {
-  const evil = '<img src=x onerror=alert(1)>.sys';
+// A 1 s, 2-CPU trace whose one module, named `name`, runs 300 µs DPCs at `rate` a second,
+// uploaded as `tag`.etl; returns the upload's answer.
+async function oneModuleRun(name, seed, rate, base, tag) {
   const scenario = {
-    cpus: 2, duration_s: 1, seed: 5, sample_rate_hz: 500,
+    cpus: 2, duration_s: 1, seed, sample_rate_hz: 500,
     modules: [
-      { name: evil, base: '0xfffff80074000000', size: 65536,
-        dpc: { rate: 500, duration_us: { dist: 'fixed', value: 300 } }, samples: { weight: 1 } },
+      { name, base, size: 65536,
+        dpc: { rate, duration_us: { dist: 'fixed', value: 300 } }, samples: { weight: 1 } },
     ],
   };
-  const up = await uploadAndWait(srv.url, etlgen(srv.dir, scenario, 'evil').bytes, 'evil.etl');
+  return uploadAndWait(srv.url, etlgen(srv.dir, scenario, tag).bytes, `${tag}.etl`);
+}
+
+test('hostile module names are shown as text', async () => {
+  const evil = '<img src=x onerror=alert(1)>.sys';
+  const up = await oneModuleRun(evil, 5, 500, '0xfffff80074000000', 'evil');
   const page = await openPage(browser);
   await page.goto(`${srv.url}/runs/${up.body.run.id}`);
   await page.waitForSelector('#drivers-body tr');
@@ -225,14 +231,7 @@ test('hostile module names are shown as text', async () => {
 // is named in it as text — no element made of it.
 test('the server-rendered verdict is the findings API\'s sentence; a hostile driver in it stays text', async () => {
   const evil = '<img src=x onerror=alert(1)>&amp;<b>"\'.sys'; // no '/': the verdict names a module by its file name
-  const scenario = {
-    cpus: 2, duration_s: 1, seed: 7, sample_rate_hz: 500,
-    modules: [
-      { name: evil, base: '0xfffff80075000000', size: 65536,
-        dpc: { rate: 4000, duration_us: { dist: 'fixed', value: 300 } }, samples: { weight: 1 } },
-    ],
-  };
-  const up = await uploadAndWait(srv.url, etlgen(srv.dir, scenario, 'evil-verdict').bytes, 'evil-verdict.etl');
+  const up = await oneModuleRun(evil, 7, 4000, '0xfffff80075000000', 'evil-verdict');
   const id = up.body.run.id;
   const api = await (await fetch(`${srv.url}/api/runs/${id}/findings`)).json();
   assert.ok(api.verdict.sentence.includes(evil), `the verdict names the driver: ${api.verdict.sentence}`);
