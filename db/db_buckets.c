@@ -1,6 +1,6 @@
 /* db_buckets.c — the DPC/ISR duration histogram: R10 bucket edges from 1 µs to 10 ms,
- * bucket lookup, the guideline per kind, the within-bucket quantile estimate, and adding
- * one set of figures into another. */
+ * bucket lookup, the within-bucket quantile estimate, and adding one set of figures into
+ * another (the guideline per kind is inline in db_etw.h). */
 #include "db_etw.h"
 
 #define R10_EDGES                                                                            \
@@ -42,11 +42,6 @@ int db_dpc_bucket(uint64_t d)
 	i += d > edges_ext[i];
 	i += d > edges_ext[i];
 	return i;
-}
-
-uint32_t db_dpc_guideline_ns(int kind)
-{
-	return kind == SINK_ISR || kind == SINK_ISR_MSI ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS;
 }
 
 void db_dpc_bucket_range(int b, uint64_t *lo, uint64_t *hi)

@@ -36,8 +36,12 @@
 const uint32_t *db_dpc_bucket_edges_ns(void);
 /* Bucket of a duration. */
 int db_dpc_bucket(uint64_t duration_ns);
-/* Guideline for a kind (100 µs for DPC kinds, 25 µs for ISR kinds). */
-uint32_t db_dpc_guideline_ns(int kind);
+/* Guideline for a kind (100 µs for DPC kinds, 25 µs for ISR kinds). Inline: the DPC/ISR
+ * sink asks it for every event. */
+static inline uint32_t db_dpc_guideline_ns(int kind)
+{
+	return kind == SINK_ISR || kind == SINK_ISR_MSI ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS;
+}
 /* Lower (exclusive) and upper (inclusive) bound of bucket b, ns; the overflow bucket's
  * upper bound is UINT64_MAX and the underflow bucket's lower bound 0. */
 void db_dpc_bucket_range(int b, uint64_t *lo, uint64_t *hi);

@@ -335,10 +335,7 @@ int db_etw_dpcisr(struct db_etw *e, const struct sink_dpcisr *d)
 		return -1;
 	}
 	uint32_t dur = d->duration_ns;
-	/* the guideline as db_dpc_guideline_ns gives it (DB_KIND_ISRS: ISR and MSI ISR), read
-	 * here without a call for every event */
-	uint32_t guide = DB_KIND_ISRS >> d->kind & 1 ? DB_ISR_GUIDELINE_NS : DB_DPC_GUIDELINE_NS;
-	int b = db_dpc_bucket(dur), above = dur > guide;
+	int b = db_dpc_bucket(dur), above = dur > db_dpc_guideline_ns(d->kind);
 	r->v[V_COUNT]++;
 	r->v[V_TOTAL] += dur;
 	/* by select and mask, not branches: durations and buckets vary from event to event */
