@@ -3,6 +3,7 @@
  * WPP messages and ERROR records skipped by size), bounded by the bytes left in the buffer. */
 #include <string.h>
 #include "etl_event.h"
+#include "etl_event_again.h"
 #include "etl_le.h"
 
 void etl_event_cursor_init(struct etl_event_cursor *c, const uint8_t *p, size_t len,
@@ -79,41 +80,6 @@ int etl_ext_item_next(const struct etl_event *ev, size_t *pos, struct etl_ext_it
 	it->data_len = dsize;
 	*pos = at + isize;
 	return 1;
-}
-
-static int decode_system(const uint8_t *p, size_t size, uint8_t ht, struct etl_event *ev)
-{
-	size_t hsize = 16;
-	ev->ev_class = ETL_EC_SYSTEM;
-	ev->pointer_size = (ht == ETL_HT_SYSTEM32 || ht == ETL_HT_COMPACT32 ||
-			    ht == ETL_HT_PERFINFO32) ? 4 : 8;
-	uint16_t v = etl_le16(p);
-	ev->type = p[6];
-	ev->group = p[7];
-	if (ht == ETL_HT_PERFINFO32 || ht == ETL_HT_PERFINFO64) {
-		hsize = 16;
-		ev->timestamp = etl_le64(p + 8);
-	} else {
-		hsize = (ht == ETL_HT_SYSTEM32 || ht == ETL_HT_SYSTEM64) ? 32 : 24;
-		if (size < hsize)
-			return ETL_EV_MALFORMED;
-		ev->thread_id = etl_le32(p + 8);
-		ev->process_id = etl_le32(p + 12);
-		ev->timestamp = etl_le64(p + 16);
-		ev->has_ids = 1;
-	}
-	/* PEBS index flag 0x8000 and PMC count (v >> 8) & 7 add u64 items after the header. */
-	ev->has_pebs = (v & 0x8000) ? 1 : 0;
-	ev->pmc_count = (uint8_t)((v >> 8) & 7);
-	ev->version = v & 0x00FF;
-	size_t ext = 8u * (ev->has_pebs + ev->pmc_count);
-	if (size < hsize + ext)
-		return ETL_EV_MALFORMED;
-	ev->ext = p + hsize;
-	ev->ext_len = ext;
-	ev->payload = p + hsize + ext;
-	ev->payload_len = size - hsize - ext;
-	return ETL_EV_OK;
 }
 
 static int decode_classic(const uint8_t *p, size_t size, uint8_t ht, struct etl_event *ev)
@@ -208,7 +174,7 @@ int etl_event_decode(const uint8_t *p, size_t len, struct etl_event *ev, size_t 
 			size = etl_le16(p + 4);
 			if (size < 16 || size > len)
 				return ETL_EV_MALFORMED;
-			rc = decode_system(p, size, ht, ev);
+			rc = etl_event_system_fields(p, size, ht, ev);
 			break;
 		case ETL_HT_FULL_HEADER32: case ETL_HT_FULL_HEADER64:
 		case ETL_HT_INSTANCE32: case ETL_HT_INSTANCE64:
