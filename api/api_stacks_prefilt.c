@@ -74,7 +74,7 @@ struct api_stk_pf {
 	struct stk_map bslice, bwhole;
 	/* their samples by leaf node first, expanded into bslice and bwhole through the memo's
 	 * rows when the slice moves on, when full, and at the end (a node's rows are the same
-	 * for every count of it): (node, idle, 0) in this slice; (dim << 32 | key, node, idle) */
+	 * for every count of it): (0, node, idle) in this slice; (dim << 32 | key, node, idle) */
 	struct stk_map nslice, nwhole;
 	struct api_stk_bfmemo *bm; /* leaf node → its butterfly rows (borrowed) */
 	/* the maps' rows on their way to stk_prefilt and stk_bfslice, in key order */
@@ -173,6 +173,12 @@ static int flush_bflies(struct api_stk_pf *pf, struct stk_map *m, int64_t slice)
 static int add(struct api_stk_pf *pf, struct stk_map *m, int trees, int64_t slice, uint64_t a,
 	       uint64_t b, uint64_t c, int64_t n);
 
+/* A butterfly map's middle key: target (+2, so none and unknown are ≥ 0), kind, idle. */
+static inline uint64_t bfly_b(int32_t target, int kind, int idle)
+{
+	return (uint64_t)(target + 2) << 16 | (uint64_t)kind << 1 | (uint64_t)idle;
+}
+
 /* n samples of node's stack into butterfly map m (as slice) under a: the total, then each of
  * the node's rows: 0 or -1. */
 static int expand(struct api_stk_pf *pf, struct stk_map *m, int64_t slice, uint64_t a,
@@ -182,43 +188,39 @@ static int expand(struct api_stk_pf *pf, struct stk_map *m, int64_t slice, uint6
 	int nrows = api_stk_bfmemo_rows(pf->bm, node, &rows);
 	if (nrows < 0)
 		return -1;
-	uint64_t b = (uint64_t)(DB_STK_BF_NONE + 2) << 16 | (uint64_t)DB_STK_BF_TOTAL << 1 |
-		     (uint64_t)idle;
-	if (add(pf, m, 0, slice, a, b, (uint64_t)(DB_STK_BF_NONE + 2), n))
+	if (add(pf, m, 0, slice, a, bfly_b(DB_STK_BF_NONE, DB_STK_BF_TOTAL, idle),
+		(uint64_t)(DB_STK_BF_NONE + 2), n))
 		return -1;
-	for (int i = 0; i < nrows; i++) {
-		b = (uint64_t)(rows[i].target + 2) << 16 | (uint64_t)rows[i].kind << 1 |
-		    (uint64_t)idle;
-		if (add(pf, m, 0, slice, a, b, (uint64_t)(rows[i].other + 2), n))
+	for (int i = 0; i < nrows; i++)
+		if (add(pf, m, 0, slice, a, bfly_b(rows[i].target, rows[i].kind, idle),
+			(uint64_t)(rows[i].other + 2), n))
 			return -1;
-	}
 	return 0;
 }
 
-/* The slice's node counts into bslice, then reset: 0 or -1. */
+/* The node counts of src, keyed (a, node, idle), expanded into butterfly map dst as slice;
+ * then src reset: 0 or -1. */
+static int expand_nodes(struct api_stk_pf *pf, struct stk_map *src, struct stk_map *dst,
+			int64_t slice)
+{
+	for (size_t i = 0; i < src->cap; i++) {
+		const struct stk_entry *e = &src->e[i];
+		if (e->used && expand(pf, dst, slice, e->k[0], (int64_t)e->k[1], (int)e->k[2], e->v))
+			return -1;
+	}
+	stk_map_reset(src);
+	return 0;
+}
+
+/* The slice's node counts into bslice; the whole run's so far into bwhole. */
 static int expand_slice(struct api_stk_pf *pf)
 {
-	for (size_t i = 0; i < pf->nslice.cap; i++) {
-		const struct stk_entry *e = &pf->nslice.e[i];
-		if (e->used && expand(pf, &pf->bslice, pf->slice, 0, (int64_t)e->k[0], (int)e->k[1],
-				      e->v))
-			return -1;
-	}
-	stk_map_reset(&pf->nslice);
-	return 0;
+	return expand_nodes(pf, &pf->nslice, &pf->bslice, pf->slice);
 }
 
-/* The whole run's node counts so far into bwhole, then reset: 0 or -1. */
 static int expand_whole(struct api_stk_pf *pf)
 {
-	for (size_t i = 0; i < pf->nwhole.cap; i++) {
-		const struct stk_entry *e = &pf->nwhole.e[i];
-		if (e->used && expand(pf, &pf->bwhole, DB_STK_WHOLE, e->k[0], (int64_t)e->k[1],
-				      (int)e->k[2], e->v))
-			return -1;
-	}
-	stk_map_reset(&pf->nwhole);
-	return 0;
+	return expand_nodes(pf, &pf->nwhole, &pf->bwhole, DB_STK_WHOLE);
 }
 
 int api_stk_pf_begin(sqlite3 *db, int64_t run_id, struct api_stk_query *q,
@@ -298,11 +300,11 @@ int api_stk_pf_tree(struct api_stk_pf *pf, int mode, int64_t node)
 int api_stk_pf_bfly(struct api_stk_pf *pf, int64_t node)
 {
 	uint64_t idle = (uint64_t)pf->idle;
-	struct stk_entry *e = stk_map_put(&pf->nslice, (uint64_t)node, idle, 0);
+	struct stk_entry *e = stk_map_put(&pf->nslice, 0, (uint64_t)node, idle);
 	if (!e) { /* full: this slice's counts so far into bslice */
 		if (expand_slice(pf))
 			return -1;
-		e = stk_map_put(&pf->nslice, (uint64_t)node, idle, 0);
+		e = stk_map_put(&pf->nslice, 0, (uint64_t)node, idle);
 	}
 	e->v += pf->count;
 	for (int d = DB_STK_DIM_CPU; d < DB_STK_DIMS; d++) {
