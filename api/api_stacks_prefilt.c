@@ -17,8 +17,9 @@
  * count of it) only when that map is written out: a row per node and key, not per count.
  *
  * Memory: six bounded maps (per slice and whole run: trees, butterflies, butterfly counts
- * by node; the whole-run ones grow up to PF_WHOLE_MAP_LOG2 first), flushed whenever the slice moves on or a map
- * fills into two bounded row buffers (trees, butterflies; api_stacks_pfsort.c), which are
+ * by node; the whole-run ones grow up to PF_WHOLE_MAP_LOG2 first, the node counts' only to
+ * PF_NODE_WHOLE_LOG2), flushed whenever the slice moves on or a map fills into two bounded
+ * row buffers (trees, butterflies; api_stacks_pfsort.c), which are
  * sorted by primary key whenever they fill and kept as runs in a temporary file
  * (api_stacks_pfruns.c); at the end, or every PF_RUNS_MAX runs, the runs are merged into
  * the table in key order (inserts add to a row: a merge after the first adds to rows of
