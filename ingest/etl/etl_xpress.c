@@ -8,8 +8,9 @@
  * time when the output has 8 bytes of room past it (the last word may write up to 7 bytes
  * beyond the match, inside out_cap, which later output overwrites or nobody reads); distance
  * 1 is a memset; other overlapping matches go byte by byte. A literal run (≤ 32 bytes) is
- * two fixed 16-byte copies when 32 bytes of input and of room are left, in the same way. Results, errors included, are
- * those of the plain one-flag-at-a-time loop (tests/etl/test_etl_xpress.c compares both). */
+ * two fixed 16-byte copies when 32 bytes of input and of room are left, in the same way.
+ * Results, errors included, are those of the plain one-flag-at-a-time loop
+ * (tests/etl/test_etl_xpress.c compares both). */
 #include <string.h>
 #include "etl_xpress.h"
 #include "etl_le.h"
