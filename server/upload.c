@@ -36,7 +36,17 @@ static int write_all(int fd, const char *p, size_t n)
 
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 const char *encoding, char *id);
+			 const char *encoding, char *id, const char **slot);
+
+/* The upload slot taken for client address *slot given back, once (*slot then NULL). Before
+ * the answer is sent, not after: a client that sends its next file as soon as it has the
+ * answer (the upload page does, one file after another) must find the slot free. */
+static void slot_release(struct server_ctx *s, const char **slot)
+{
+	if (*slot)
+		limits_upload_end(&s->limits, *slot);
+	*slot = NULL;
+}
 
 int upload_refused(struct mg_connection *conn, struct server_ctx *s)
 {
@@ -88,14 +98,15 @@ int upload_handle(struct mg_connection *conn, struct server_ctx *s)
 				"UTF-8, CP1251, CP1252, CP932");
 		return 400;
 	}
-	int slot = limits_upload_begin(&s->limits, ri->remote_addr);
-	if (slot != 0) {
-		http_send_error(conn, 429, slot == 1 ? "the server is busy with other uploads; try again shortly"
+	int busy = limits_upload_begin(&s->limits, ri->remote_addr);
+	if (busy != 0) {
+		http_send_error(conn, 429, busy == 1 ? "the server is busy with other uploads; try again shortly"
 						      : "you have too many uploads in progress");
 		return 429;
 	}
-	int status = upload_stream(conn, s, ri, name, file, encoding, id);
-	limits_upload_end(&s->limits, ri->remote_addr);
+	const char *slot = ri->remote_addr;
+	int status = upload_stream(conn, s, ri, name, file, encoding, id, &slot);
+	slot_release(s, &slot);
 	return status;
 }
 
@@ -187,13 +198,14 @@ static void job_received(void *ud, long long total)
 
 static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 			 const struct mg_request_info *ri, const char *name, const char *file,
-			 const char *encoding, char *id)
+			 const char *encoding, char *id, const char **slot)
 {
 	char path[4096];
 	long long total = 0;
 	int fd;
 
 	if (jobs_begin(s->jobs, name, file, encoding, ri->content_length, id) != 0) {
+		slot_release(s, slot);
 		http_send_error(conn, 503, "too many uploads in progress, or the catalog is unreachable; try again shortly");
 		return 503;
 	}
@@ -203,6 +215,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	if (fd < 0) {
 		ingest_grow_unref(grow);
 		jobs_fail(s->jobs, id, "cannot create a spool file");
+		slot_release(s, slot);
 		http_send_error(conn, 500, "cannot store the upload: %s",
 				grow ? strerror(errno) : "out of memory");
 		return 500;
@@ -235,6 +248,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 		ingest_grow_unref(grow);
 		unlink(path);
 		jobs_fail(s->jobs, id, why);
+		slot_release(s, slot);
 		if (status == 413)
 			http_send_error(conn, 413, "%s (limit %lld bytes)", why,
 					(long long)s->cfg.max_upload);
@@ -252,6 +266,7 @@ static int upload_stream(struct mg_connection *conn, struct server_ctx *s,
 	snprintf(url, sizeof url, "/api/jobs/%s", id);
 	cJSON_AddStringToObject(o, "status_url", url);
 	cJSON_AddNumberToObject(o, "received", (double)total);
+	slot_release(s, slot);
 	http_send_json(conn, 202, o);
 	return 202;
 }
