@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "db_factblob.h"
 #include "db_store.h"
 
@@ -33,6 +34,16 @@ sqlite3 *db_run_file_open_untrusted(const char *path, char *why, size_t len)
 	sqlite3_limit(u, SQLITE_LIMIT_ATTACHED, 0);
 	sqlite3_exec(u, "PRAGMA cell_size_check=ON; PRAGMA mmap_size=0;", NULL, NULL, NULL);
 	return u;
+}
+
+void db_run_file_close_untrusted(sqlite3 *u, const char *path)
+{
+	static const char *const companions[] = { "", "-wal", "-shm", "-journal" };
+	char name[4200];
+	sqlite3_close(u);
+	for (size_t i = 0; i < sizeof companions / sizeof companions[0]; i++)
+		if ((size_t)snprintf(name, sizeof name, "%s%s", path, companions[i]) < sizeof name)
+			unlink(name);
 }
 
 /* One integer from a query on db, or fallback on any error. */

@@ -96,6 +96,10 @@ int db_store_run_modify(struct db_store *st, int64_t run_id, db_store_fn fn, voi
 /* ---- a run file from outside (db_run_check.c; POST /api/runs/import) ---- */
 /* Open path read-only on a fresh connection with defensive settings; NULL with why. */
 sqlite3 *db_run_file_open_untrusted(const char *path, char *why, size_t len);
+/* Close u (may be NULL) and remove path with the "-wal", "-shm" and "-journal" files SQLite
+ * makes beside it: a file whose header says WAL mode gets them even when opened read-only, and
+ * nothing else would remove them from the spool directory. */
+void db_run_file_close_untrusted(sqlite3 *u, const char *path);
 /* Header, quick_check, schema (equal to ours), rows (one run, its rows only, counts and
  * value types bounded). 0 valid with *run_id the file's run; 1 refused (why says why,
  * naming nothing from the file); -1 error. */

@@ -27,7 +27,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)db_run_file_copy(u, w, 7, NULL, err, sizeof err);
 		db_close(w);
 	}
-	sqlite3_close(u);
-	unlink(path);
+	db_run_file_close_untrusted(u, path);
 	return 0;
 }

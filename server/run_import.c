@@ -108,7 +108,7 @@ static int import_spooled(struct server_ctx *s, const char *path, const char *na
 	} else {
 		st = import_run(s, u, name[0] ? name : NULL, out);
 	}
-	sqlite3_close(u);
+	db_run_file_close_untrusted(u, path); /* before answering: the client then sees nothing left */
 	return st;
 }
 
@@ -141,7 +141,6 @@ int run_import_handle(struct mg_connection *conn, struct server_ctx *s)
 	st = upload_spool_temp(conn, s, "upload-import-", s->cfg.max_upload, path, sizeof path, &fail);
 	if (!st) {
 		st = import_spooled(s, path, name, &out);
-		unlink(path); /* before answering: the client then sees nothing left */
 		http_send_json(conn, st, out);
 	} else {
 		http_send_error(conn, st, "%s", fail);

@@ -300,6 +300,14 @@ test('a run file exported from one server and imported into a fresh one gives th
     }
     assert.equal((await getJson(`${b.url}/api/runs`)).body.runs.length, runsBefore, 'nothing kept');
     assert.equal(readdirSync(join(b.dir, 'data', 'runs')).length, filesBefore, 'no file kept');
+    // a file whose header says WAL mode (bytes 18 and 19 = 2): SQLite makes -wal and -shm
+    // files beside it even when it opens it read-only; they must go with the spooled file
+    const wal = join(b.dir, 'wal.db');
+    writeFileSync(wal, bytes);
+    execFileSync('sqlite3', [wal, 'PRAGMA journal_mode=WAL']);
+    const walBytes = readFileSync(wal);
+    assert.deepEqual([walBytes[18], walBytes[19]], [2, 2], 'the copy is in WAL mode');
+    assert.equal((await postFile(b.url, walBytes)).status, 201, 'a WAL-mode run file is a run file');
     assert.deepEqual(readdirSync(join(b.dir, 'data')).filter((f) => f.startsWith('upload-')), [], 'spool cleaned');
   } finally { await a.stop(); await b.stop(); }
 });
