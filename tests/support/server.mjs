@@ -24,8 +24,19 @@ export const repo = join(here, '..', '..');
 export const shared = process.env.ETLSCOPE_SHARED || join(repo, '..', 'shared');
 export const binary = process.env.ETLSCOPE_BIN || join(repo, 'build', 'server', 'etlscope');
 
+// Every directory tempDir makes is removed when the test process exits, whoever made it and
+// however the test ended (a test that passes `dir` to startServer keeps it past stop);
+// ETLSCOPE_KEEP_TMP=1 keeps them to look at after a failure.
+const madeDirs = new Set();
+process.on('exit', () => {
+  if (process.env.ETLSCOPE_KEEP_TMP === '1') return;
+  for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'etlscope-test-') {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.add(d);
+  return d;
 }
 
 // Runs `etlscope ARGS…` to completion; returns {status, stdout, stderr}.
