@@ -97,9 +97,7 @@
     }
   }
 
-  // run_panels.js (this file's bundle on the run page) runs after DOMContentLoaded (run.js,
-  // loadPanelsScript); on a page that parses it, at DOMContentLoaded
-  const start = () => {
+  document.addEventListener('DOMContentLoaded', () => {
     const main = document.querySelector('main');
     let pending = false;
     new MutationObserver(() => {
@@ -108,7 +106,5 @@
       setTimeout(() => { pending = false; decorate(main); }, 200);
     }).observe(main, { childList: true, subtree: true });
     decorate(main);
-  };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  });
 })();

@@ -179,28 +179,10 @@
     })));
   }
 
-  // This script ends run_first.js (web/CMakeLists.txt), the page's only script before its
-  // first paint. run_panels.js, the other panels (they put themselves in view.panels), is
-  // fetched by the page's preload link (#panels-script) and run from here once the first
-  // frame is out, so its evaluation does not precede the verdict's paint (bench/README.md
-  // pagesverdict, pagescold); at once when the page is hidden (no frame comes until it is
-  // shown). scriptsRun resolves when it has run, or failed to load (the page then shows
-  // the verdict and its facts only, and says so in #load-error).
-  let panelsLoaded;
-  const scriptsRun = new Promise((resolve) => { panelsLoaded = resolve; });
-  function loadPanelsScript() {
-    const link = $('panels-script');
-    if (!link) { panelsLoaded(); return; }
-    const s = document.createElement('script');
-    s.src = link.href;
-    s.onload = () => panelsLoaded();
-    s.onerror = () => {
-      $('load-error').textContent = 'The page\'s panels could not be loaded: reload the page to see them.';
-      es.show($('load-error'), true);
-      panelsLoaded();
-    };
-    document.head.append(s);
-  }
+  // This script ends run_first.js (web/CMakeLists.txt), before run_panels.js with the other
+  // panels: the verdict is drawn without waiting for them; they have all run (and put
+  // their panels in view.panels) at DOMContentLoaded.
+  const scriptsRun = new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve));
 
   // Starts every panel that applies; resolves once each has drawn its first view (a panel's
   // init answers, or resolves, then). The verdict comes first: the other panels start when
@@ -233,8 +215,6 @@
 
   async function main() {
     const asked = view.ask(''); // asked for by view.js, before storage is opened
-    if (document.hidden) loadPanelsScript();
-    else afterNextFrame(loadPanelsScript);
     afterNextFrame(askLateScripts);
     const hashToken = takeEditHash();
     let run;
