@@ -48,7 +48,10 @@ enum etl_fileio_class etl_fileio_class_of(uint8_t type);
 /* Short stable name of a type, e.g. "Create", "Read", "OperationEnd"; "Unknown" if none. */
 const char *etl_fileio_type_name(uint8_t type);
 /* Decodes a FileIo event (the caller checked the group). Returns 0; 1 for a type with no
- * decodable layout (minifilter, unknown: count it); -1 when the payload is too short. */
+ * decodable layout (minifilter, unknown: count it); -1 when the payload is too short.
+ * Whatever it returns, every field before path is written (zero where the type has none)
+ * and path is a NUL-terminated string (empty where the type has none); the bytes of path
+ * after its terminator are left as they were. */
 int etl_decode_fileio(const struct etl_event *ev, struct etl_fileio *f);
 
 #endif

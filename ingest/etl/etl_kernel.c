@@ -43,86 +43,49 @@ const char *etl_kernel_group_name(int group)
 	return NULL;
 }
 
-/* PerfInfo's types by table: DPC, ISR and sample events, most of a trace, come interleaved,
- * and a switch's jump through a table of cases mispredicted on nearly every one. */
+/* The kind of each kernel hook (group, type), ETL_K_OTHER = 0 where none: one load for every
+ * event, inline (etl_kernel.h). DPC, ISR and sample events, most of a trace, come
+ * interleaved, and a switch's jump through a table of cases mispredicted on nearly every
+ * one; the call and the switch over the group were ~20 instructions an event. */
 _Static_assert(ETL_K_COUNT <= 256, "kinds fit a byte");
-static const uint8_t perfinfo_kinds[256] = {
-	[46] = ETL_K_SAMPLED_PROFILE,
-	[50] = ETL_K_ISR_MSI,
-	[51] = ETL_K_SYSCALL_ENTER,
-	[52] = ETL_K_SYSCALL_EXIT,
-	[66] = ETL_K_THREADED_DPC,
-	[67] = ETL_K_ISR,
-	[68] = ETL_K_DPC,
-	[69] = ETL_K_TIMER_DPC,
-	[72] = ETL_K_PROFILE_SET_INTERVAL,
-	[73] = ETL_K_PROFILE_COLLECTION_START,
-	[74] = ETL_K_PROFILE_COLLECTION_END,
+const uint8_t etl_kernel_hooks[ETL_KERNEL_HOOK_GROUPS][256] = {
+	[ETL_GROUP_EVENTTRACE] = {
+		[0] = ETL_K_HEADER, [5] = ETL_K_EXTENSION, [8] = ETL_K_RUNDOWN_COMPLETE,
+		[32] = ETL_K_END_EXTENSION,
+	},
+	[ETL_GROUP_PERFINFO] = {
+		[46] = ETL_K_SAMPLED_PROFILE, [50] = ETL_K_ISR_MSI, [51] = ETL_K_SYSCALL_ENTER,
+		[52] = ETL_K_SYSCALL_EXIT, [66] = ETL_K_THREADED_DPC, [67] = ETL_K_ISR,
+		[68] = ETL_K_DPC, [69] = ETL_K_TIMER_DPC, [72] = ETL_K_PROFILE_SET_INTERVAL,
+		[73] = ETL_K_PROFILE_COLLECTION_START, [74] = ETL_K_PROFILE_COLLECTION_END,
+	},
+	[ETL_GROUP_STACKWALK] = {
+		[32] = ETL_K_STACK, [34] = ETL_K_STACK_KEY_CREATE, [35] = ETL_K_STACK_KEY_DELETE,
+		[36] = ETL_K_STACK_KEY_RUNDOWN, [37] = ETL_K_STACK_KEY_KERNEL,
+		[38] = ETL_K_STACK_KEY_USER,
+	},
+	[ETL_GROUP_IMAGE] = {
+		[10] = ETL_K_IMAGE_LOAD, /* classic Image GUID, type 10 */
+		[2] = ETL_K_IMAGE_UNLOAD, [3] = ETL_K_IMAGE_DCSTART, [4] = ETL_K_IMAGE_DCEND,
+		[33] = ETL_K_KERNEL_IMAGE_BASE,
+	},
+	[ETL_GROUP_PROCESS] = {
+		[1] = ETL_K_PROCESS_START, [2] = ETL_K_PROCESS_END, [3] = ETL_K_PROCESS_DCSTART,
+		[4] = ETL_K_PROCESS_DCEND,
+		[10] = ETL_K_IMAGE_LOAD, /* live image load is logged in group 3 */
+		[11] = ETL_K_PROCESS_TERMINATE, [39] = ETL_K_PROCESS_DEFUNCT,
+	},
+	[ETL_GROUP_THREAD] = {
+		[1] = ETL_K_THREAD_START, [2] = ETL_K_THREAD_END, [3] = ETL_K_THREAD_DCSTART,
+		[4] = ETL_K_THREAD_DCEND, [36] = ETL_K_CSWITCH, [50] = ETL_K_READY_THREAD,
+		[72] = ETL_K_THREAD_SET_NAME,
+	},
+	[ETL_GROUP_SYSCONFIG] = {
+		[10] = ETL_K_SYSCONFIG_CPU,
+	},
 };
 
-static enum etl_kernel_kind classify_hook(int g, int t)
-{
-	switch (g) {
-	case ETL_GROUP_EVENTTRACE:
-		switch (t) {
-		case 0: return ETL_K_HEADER;
-		case 5: return ETL_K_EXTENSION;
-		case 8: return ETL_K_RUNDOWN_COMPLETE;
-		case 32: return ETL_K_END_EXTENSION;
-		}
-		break;
-	case ETL_GROUP_PERFINFO:
-		return (unsigned)t < 256 ? (enum etl_kernel_kind)perfinfo_kinds[t] : ETL_K_OTHER;
-	case ETL_GROUP_STACKWALK:
-		switch (t) {
-		case 32: return ETL_K_STACK;
-		case 34: return ETL_K_STACK_KEY_CREATE;
-		case 35: return ETL_K_STACK_KEY_DELETE;
-		case 36: return ETL_K_STACK_KEY_RUNDOWN;
-		case 37: return ETL_K_STACK_KEY_KERNEL;
-		case 38: return ETL_K_STACK_KEY_USER;
-		}
-		break;
-	case ETL_GROUP_IMAGE:
-		switch (t) {
-		case 10: return ETL_K_IMAGE_LOAD; /* classic Image GUID, type 10 */
-		case 2: return ETL_K_IMAGE_UNLOAD;
-		case 3: return ETL_K_IMAGE_DCSTART;
-		case 4: return ETL_K_IMAGE_DCEND;
-		case 33: return ETL_K_KERNEL_IMAGE_BASE;
-		}
-		break;
-	case ETL_GROUP_PROCESS:
-		switch (t) {
-		case 1: return ETL_K_PROCESS_START;
-		case 2: return ETL_K_PROCESS_END;
-		case 3: return ETL_K_PROCESS_DCSTART;
-		case 4: return ETL_K_PROCESS_DCEND;
-		case 10: return ETL_K_IMAGE_LOAD; /* live image load is logged in group 3 */
-		case 11: return ETL_K_PROCESS_TERMINATE;
-		case 39: return ETL_K_PROCESS_DEFUNCT;
-		}
-		break;
-	case ETL_GROUP_THREAD:
-		switch (t) {
-		case 1: return ETL_K_THREAD_START;
-		case 2: return ETL_K_THREAD_END;
-		case 3: return ETL_K_THREAD_DCSTART;
-		case 4: return ETL_K_THREAD_DCEND;
-		case 36: return ETL_K_CSWITCH;
-		case 50: return ETL_K_READY_THREAD;
-		case 72: return ETL_K_THREAD_SET_NAME;
-		}
-		break;
-	case ETL_GROUP_SYSCONFIG:
-		if (t == 10)
-			return ETL_K_SYSCONFIG_CPU;
-		break;
-	}
-	return ETL_K_OTHER;
-}
-
-enum etl_kernel_kind etl_kernel_classify(const struct etl_event *ev, int *group_out)
+enum etl_kernel_kind etl_kernel_classify_other(const struct etl_event *ev, int *group_out)
 {
 	int g = -1;
 	if (ev->ev_class == ETL_EC_SYSTEM) {
@@ -136,7 +99,8 @@ enum etl_kernel_kind etl_kernel_classify(const struct etl_event *ev, int *group_
 	}
 	if (group_out)
 		*group_out = g;
-	return g < 0 ? ETL_K_OTHER : classify_hook(g, ev->type);
+	return g < 0 || g >= ETL_KERNEL_HOOK_GROUPS ? ETL_K_OTHER
+						    : (enum etl_kernel_kind)etl_kernel_hooks[g][ev->type];
 }
 
 const char *etl_kernel_kind_name(enum etl_kernel_kind k)

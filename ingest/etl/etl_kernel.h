@@ -37,10 +37,28 @@ enum etl_kernel_kind {
 #define ETL_GROUP_IMAGE 0x14
 #define ETL_GROUP_STACKWALK 0x18
 
+/* The kind of hook (group, type) for group < ETL_KERNEL_HOOK_GROUPS (no kind is known in a
+ * higher group), ETL_K_OTHER where none. */
+#define ETL_KERNEL_HOOK_GROUPS 32
+extern const uint8_t etl_kernel_hooks[ETL_KERNEL_HOOK_GROUPS][256];
+/* etl_kernel_classify for any event (the classic header's GUID looked up); same contract. */
+enum etl_kernel_kind etl_kernel_classify_other(const struct etl_event *ev, int *group_out);
+
 /* Which kernel event is this? Kernel headers by (group, type); classic FULL_HEADER events
  * carrying a kernel MOF GUID (e.g. Image from a 32-bit private logger) by GUID + type.
- * *group_out receives the effective kernel group (or -1 if not a kernel event). */
-enum etl_kernel_kind etl_kernel_classify(const struct etl_event *ev, int *group_out);
+ * *group_out (if not NULL) receives the effective kernel group (or -1 if not a kernel
+ * event). Inline for the kernel headers: it runs once for every event of a trace. */
+static inline enum etl_kernel_kind etl_kernel_classify(const struct etl_event *ev,
+						       int *group_out)
+{
+	if (ev->ev_class != ETL_EC_SYSTEM)
+		return etl_kernel_classify_other(ev, group_out);
+	if (group_out)
+		*group_out = ev->group;
+	if (ev->group >= ETL_KERNEL_HOOK_GROUPS)
+		return ETL_K_OTHER;
+	return (enum etl_kernel_kind)etl_kernel_hooks[ev->group][ev->type];
+}
 /* Stable name used in summaries, e.g. "SampledProfile", "ImageDCStart", "DPC". */
 const char *etl_kernel_kind_name(enum etl_kernel_kind k);
 /* Name of a kernel group for the "other kernel events" counts, e.g. "DiskIo"; NULL if none. */

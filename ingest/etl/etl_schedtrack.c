@@ -434,10 +434,7 @@ static int add_syscall(struct etl_sched *s, uint32_t pid, uint32_t tid, uint16_t
 		a->psize = psize;
 	}
 	uint64_t d = span(enter_ns, exit_ns);
-	unsigned b = 0;
-	while (b < SINK_SYSCALL_BUCKETS - 1 && d >= (1ull << b))
-		b++;
-	a->r.hist[b]++;
+	a->r.hist[etl_sched_syscall_bucket(d)]++;
 	a->r.count++;
 	a->r.total_ns += d;
 	if (d > a->r.max_ns)

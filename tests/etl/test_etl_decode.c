@@ -466,6 +466,59 @@ static void test_process_payload_v4(void **state)
 	assert_string_equal(pr.image_name, "Idle");
 }
 
+/* Every kernel hook id of etl-format.md's "Opcodes we need" table that has a kind, plus
+ * Image Load by the classic Image type 10 (0x140A) and Thread SetName (0x0548, TraceEvent's
+ * ThreadSetName): its kind; every other (group, type) of a kernel header, none. */
+static void test_classify_every_hook(void **state)
+{
+	(void)state;
+	static const struct { uint16_t hook; enum etl_kernel_kind k; } hooks[] = {
+		{0x0000, ETL_K_HEADER}, {0x0005, ETL_K_EXTENSION}, {0x0020, ETL_K_END_EXTENSION},
+		{0x0008, ETL_K_RUNDOWN_COMPLETE},
+		{0x0301, ETL_K_PROCESS_START}, {0x0302, ETL_K_PROCESS_END},
+		{0x0303, ETL_K_PROCESS_DCSTART}, {0x0304, ETL_K_PROCESS_DCEND},
+		{0x030B, ETL_K_PROCESS_TERMINATE}, {0x0327, ETL_K_PROCESS_DEFUNCT},
+		{0x030A, ETL_K_IMAGE_LOAD},
+		{0x0501, ETL_K_THREAD_START}, {0x0502, ETL_K_THREAD_END},
+		{0x0503, ETL_K_THREAD_DCSTART}, {0x0504, ETL_K_THREAD_DCEND},
+		{0x0524, ETL_K_CSWITCH}, {0x0532, ETL_K_READY_THREAD}, {0x0548, ETL_K_THREAD_SET_NAME},
+		{0x0B0A, ETL_K_SYSCONFIG_CPU},
+		{0x0F2E, ETL_K_SAMPLED_PROFILE}, {0x0F32, ETL_K_ISR_MSI},
+		{0x0F33, ETL_K_SYSCALL_ENTER}, {0x0F34, ETL_K_SYSCALL_EXIT},
+		{0x0F42, ETL_K_THREADED_DPC}, {0x0F43, ETL_K_ISR}, {0x0F44, ETL_K_DPC},
+		{0x0F45, ETL_K_TIMER_DPC}, {0x0F48, ETL_K_PROFILE_SET_INTERVAL},
+		{0x0F49, ETL_K_PROFILE_COLLECTION_START}, {0x0F4A, ETL_K_PROFILE_COLLECTION_END},
+		{0x140A, ETL_K_IMAGE_LOAD}, {0x1402, ETL_K_IMAGE_UNLOAD},
+		{0x1403, ETL_K_IMAGE_DCSTART}, {0x1404, ETL_K_IMAGE_DCEND},
+		{0x1421, ETL_K_KERNEL_IMAGE_BASE},
+		{0x1820, ETL_K_STACK}, {0x1822, ETL_K_STACK_KEY_CREATE},
+		{0x1823, ETL_K_STACK_KEY_DELETE}, {0x1824, ETL_K_STACK_KEY_RUNDOWN},
+		{0x1825, ETL_K_STACK_KEY_KERNEL}, {0x1826, ETL_K_STACK_KEY_USER},
+	};
+	struct etl_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.ev_class = ETL_EC_SYSTEM;
+	for (unsigned hook = 0; hook < 0x10000; hook++) {
+		enum etl_kernel_kind want = ETL_K_OTHER;
+		for (size_t i = 0; i < sizeof hooks / sizeof hooks[0]; i++)
+			if (hooks[i].hook == hook)
+				want = hooks[i].k;
+		ev.group = (uint8_t)(hook >> 8);
+		ev.type = (uint8_t)hook;
+		int g = -2;
+		enum etl_kernel_kind k = etl_kernel_classify(&ev, &g);
+		if (k != want || g != (int)(hook >> 8))
+			fail_msg("hook 0x%04X: kind %d group %d, want %d group %u", hook, k, g, want,
+				 hook >> 8);
+	}
+	ev.ev_class = ETL_EC_MANIFEST; /* not a kernel header: no kind, no group */
+	ev.group = 0x0F;
+	ev.type = 68;
+	int g = 0;
+	assert_int_equal(etl_kernel_classify(&ev, &g), ETL_K_OTHER);
+	assert_int_equal(g, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_header_cpu_rule),
 		cmocka_unit_test(test_group_masks),
 		cmocka_unit_test(test_process_payload_v4),
+		cmocka_unit_test(test_classify_every_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -264,6 +264,37 @@ static const struct fio_case fio_cases[] = {
 	{ETL_FIO_OP_END, "OperationEnd", ETL_FIOC_OPEND, NULL, 12, 20, 12, 20},
 };
 
+/* The fields a class's layout has no item for (the MOF pages, README "Disk and file I/O")
+ * are zero after a decode over a struct full of garbage. */
+static void assert_unset_zero(const struct etl_fileio *f, uint8_t cls)
+{
+	int rw = cls == ETL_FIOC_RW, info = cls == ETL_FIOC_INFO, dir = cls == ETL_FIOC_DIRENUM;
+	int create = cls == ETL_FIOC_CREATE, opend = cls == ETL_FIOC_OPEND;
+	if (opend) {
+		assert_true(f->ttid == 0);
+		assert_true(f->file_object == 0);
+	}
+	if (create || opend)
+		assert_true(f->file_key == 0);
+	if (!info && !opend)
+		assert_true(f->extra_info == 0);
+	if (!rw)
+		assert_true(f->offset == 0);
+	if (!rw && !dir)
+		assert_int_equal(f->size, 0);
+	if (!rw)
+		assert_int_equal(f->io_flags, 0);
+	if (!create) {
+		assert_int_equal(f->create_options, 0);
+		assert_int_equal(f->file_attributes, 0);
+		assert_int_equal(f->share_access, 0);
+	}
+	if (!info && !dir)
+		assert_int_equal(f->info_class, 0);
+	if (!opend)
+		assert_int_equal(f->nt_status, 0);
+}
+
 static void test_fileio_ops_both_versions_and_sizes(void **state)
 {
 	(void)state;
@@ -278,7 +309,9 @@ static void test_fileio_ops_both_versions_and_sizes(void **state)
 			struct etl_event ev = event(c->type, P, b, n);
 			ev.version = (uint16_t)v;
 			struct etl_fileio f;
+			memset(&f, 0xA5, sizeof f); /* what a caller's stack may hold */
 			assert_int_equal(etl_decode_fileio(&ev, &f), 0);
+			assert_unset_zero(&f, c->cls);
 			assert_true(f.irp == 0x1111);
 			if (c->cls != ETL_FIOC_OPEND) {
 				assert_true(f.ttid == 0x2222);
@@ -342,6 +375,33 @@ static void test_fileio_minifilter_and_unknown_not_decoded(void **state)
 	assert_string_equal(etl_fileio_type_name(0x50), "Unknown");
 }
 
+/* The class of every type byte, from the FileIo type list of the MOF pages (etl-format.md,
+ * README "Disk and file I/O"): 0 Name, 32 FileCreate, 35 FileDelete, 36 FileRundown (names);
+ * 64 Create; 65 Cleanup, 66 Close, 73 Flush (simple); 67 Read, 68 Write; 69 SetInfo,
+ * 70 Delete, 71 Rename, 74 QueryInfo, 75 FSControl (info); 72 DirEnum, 77 DirNotify;
+ * 76 OperationEnd; 0x60-0x65 the minifilter events; every other byte none. */
+static void test_fileio_class_of_every_type(void **state)
+{
+	(void)state;
+	static const struct { unsigned type; uint8_t cls; } known[] = {
+		{0, ETL_FIOC_NAME}, {32, ETL_FIOC_NAME}, {35, ETL_FIOC_NAME}, {36, ETL_FIOC_NAME},
+		{64, ETL_FIOC_CREATE}, {65, ETL_FIOC_SIMPLE}, {66, ETL_FIOC_SIMPLE},
+		{73, ETL_FIOC_SIMPLE}, {67, ETL_FIOC_RW}, {68, ETL_FIOC_RW}, {69, ETL_FIOC_INFO},
+		{70, ETL_FIOC_INFO}, {71, ETL_FIOC_INFO}, {74, ETL_FIOC_INFO}, {75, ETL_FIOC_INFO},
+		{72, ETL_FIOC_DIRENUM}, {77, ETL_FIOC_DIRENUM}, {76, ETL_FIOC_OPEND},
+		{0x60, ETL_FIOC_MINIFILTER}, {0x61, ETL_FIOC_MINIFILTER}, {0x62, ETL_FIOC_MINIFILTER},
+		{0x63, ETL_FIOC_MINIFILTER}, {0x64, ETL_FIOC_MINIFILTER}, {0x65, ETL_FIOC_MINIFILTER},
+	};
+	for (unsigned t = 0; t < 256; t++) {
+		uint8_t want = ETL_FIOC_NONE;
+		for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+			if (known[i].type == t)
+				want = known[i].cls;
+		if (etl_fileio_class_of((uint8_t)t) != want)
+			fail_msg("type %u: class %d, want %d", t, etl_fileio_class_of((uint8_t)t), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_fileio_name_real_64),
 		cmocka_unit_test(test_fileio_ops_both_versions_and_sizes),
 		cmocka_unit_test(test_fileio_minifilter_and_unknown_not_decoded),
+		cmocka_unit_test(test_fileio_class_of_every_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

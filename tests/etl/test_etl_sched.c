@@ -523,6 +523,28 @@ static void test_trace_before_edr(void **state)
 	check_trace(8, 0.1);
 }
 
+/* The syscall histogram's bucket (sink.h: bucket b counts durations d < 2^b ns, b 0..38,
+ * bucket 39 the rest), worked by hand: the smallest b with d < 2^b. */
+static void test_syscall_bucket(void **state)
+{
+	(void)state;
+	static const struct { uint64_t d; unsigned b; } rows[] = {
+		{0, 0}, {1, 1}, {2, 2}, {3, 2}, {4, 3}, {7, 3}, {8, 4},
+		{1000, 10},                         /* 512 <= 1000 < 1024 */
+		{1023, 10}, {1024, 11},
+		{999999, 20},                       /* 2^19 = 524288 <= 999999 < 2^20 = 1048576 */
+		{274877906943ull, 38},              /* 2^38 - 1 */
+		{274877906944ull, 39},              /* 2^38: not < 2^38, the last bucket */
+		{549755813887ull, 39},              /* 2^39 - 1 */
+		{549755813888ull, 39},              /* 2^39 */
+		{UINT64_MAX, 39},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		if (etl_sched_syscall_bucket(rows[i].d) != rows[i].b)
+			fail_msg("row %zu: d %llu: bucket %u, want %u", i, (unsigned long long)rows[i].d,
+				 etl_sched_syscall_bucket(rows[i].d), rows[i].b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_trace_edr_64),
 		cmocka_unit_test(test_trace_edr_32),
 		cmocka_unit_test(test_trace_before_edr),
+		cmocka_unit_test(test_syscall_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
