@@ -4,7 +4,7 @@
 // query goes to stderr as it happens (URL, status and the body's error, or the exception and
 // its cause) and again at the end with the nearest upload event, how long it was in flight and
 // how long the driver's own event loop stood still meanwhile, then a count by kind.
-//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick] [--breakdown]
+//   node bench/load.mjs [--uploads 8] [--upload-mb 100] [--clients 64] [--quick] [--breakdown] [--slow-ms 500]
 //   node bench/load.mjs --compare-workers [--clients 4]   (issue 16: parallel ingest)
 //   node bench/load.mjs --compare-servers [--clients 4]   (issue 16: 2 servers vs 1)
 // --compare-workers: the same 8 uploads of one ~100 MB trace, each from its own loopback
@@ -121,7 +121,10 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   // the uploads (upEvents: each upload's sent / answered / verdict time), so that a failure
   // says whose fault it is.
   const failures = [], upEvents = [], stalls = [];
-  let t0 = performance.now();
+  // Queries slower than slowMs (--slow-ms, default 500), told at the end like failures:
+  // when, next to which upload event, and how long the driver itself stood still meanwhile.
+  const slow = [];
+  let t0 = performance.now(), tStart = Infinity, warmMax = 0;
   // each is also printed as it happens, so a long run that is stopped early still tells
   const fail = (url, t, status, error) => {
     failures.push({ url, t, end: performance.now(), status, error });
@@ -145,18 +148,22 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
         fail(url, t0, 0, `${e.name}: ${e.message}${c ? ` (cause: ${c.code || c.name}: ${c.message})` : ''}`);
       }
       errors = failures.length;
-      lat.push(performance.now() - t0);
+      const ms = performance.now() - t0;
+      lat.push(ms);
+      // the first answers are computed cold (the kept answers fill then): the max past them
+      if (t0 - tStart >= 10000) warmMax = Math.max(warmMax, ms);
+      if (ms >= slowMs) slow.push({ url, t: t0, end: t0 + ms });
       done++;
     }
   };
   // The driver's own event-loop lag bounds how far its latencies can be trusted.
-  // Stalls over 250 ms are kept (stalls: { t, ms }, t when the loop ran again) to tell, for
+  // Stalls over 50 ms are kept (stalls: { t, ms }, t when the loop ran again) to tell, for
   // each failed query, how long the driver itself stood still while it was in flight.
   let lastTick = performance.now(), maxLag = 0;
   const lagTimer = setInterval(() => {
     const n = performance.now();
     maxLag = Math.max(maxLag, n - lastTick - 50);
-    if (n - lastTick - 50 > 250) stalls.push({ t: n, ms: n - lastTick - 50 });
+    if (n - lastTick - 50 > 50) stalls.push({ t: n, ms: n - lastTick - 50 });
     lastTick = n;
   }, 50);
   // --breakdown: /api/health every 0.5 s; the sample with the highest RSS is printed
@@ -165,7 +172,7 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
     const h = await fetch(`${base}/api/health`).then((r) => r.json(), () => null);
     if (h && h.memory && (!peakHealth || h.memory.rss > peakHealth.memory.rss)) peakHealth = h;
   }, 500);
-  t0 = performance.now();
+  t0 = tStart = performance.now();
   const queryers = Array.from({ length: clients }, (_, i) => client(i));
   const upTimes = [];
   let upErrors = 0, upRetries = 0;
@@ -217,23 +224,45 @@ async function scenario(queryTrace, bigTrace, servers, spread) {
   }
   lat.sort((a, b) => a - b);
   printFailures(failures, upEvents, stalls, t0);
-  return { secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, cpu, servers: servers.length, maxLag };
+  const slowSplit = printSlow(slow, upEvents, stalls, t0);
+  return { slowSplit, warmMax, secs, done, lat, errors, upErrors, upRetries, lastVerdict: Math.max(...upTimes), rss, cpu, servers: servers.length, maxLag };
 }
 
 const fmt = (x) => x.toFixed(1);
+const slowMs = opt('slow-ms', 500);
+
+// The longest stall of the driver's event loop (stalls: { t, ms }, t when it ran again)
+// while a query ({ t, end }) was in flight: time the driver, not the server, stood still.
+const stallDuring = (stalls, f) => Math.max(0, ...stalls.filter((x) => x.t >= f.t && x.t - x.ms <= f.end).map((x) => x.ms));
+
+// The nearest upload event to time t (upEvents: { t, what }), as words.
+function nearEvent(upEvents, t) {
+  let best = null;
+  for (const e of upEvents) if (!best || Math.abs(e.t - t) < Math.abs(best.t - t)) best = e;
+  if (!best) return 'no upload event yet';
+  return `${fmt(Math.abs(t - best.t))} ms ${t >= best.t ? 'after' : 'before'} "${best.what}"`;
+}
+
+// The slow queries (to stderr), the slowest 20 each on a line, then how many there were and
+// how many of them the driver's own stall explains (the query's time less the stall < slowMs);
+// → { n, driver }.
+function printSlow(slow, upEvents, stalls, t0) {
+  if (!slow.length) return { n: 0, driver: 0 };
+  const byMs = [...slow].sort((a, b) => (b.end - b.t) - (a.end - a.t));
+  for (const f of byMs.slice(0, 20))
+    console.error(`slow query sent at ${fmt((f.t - t0) / 1000)} s (${nearEvent(upEvents, f.t)}): ${fmt(f.end - f.t)} ms, ` +
+      `driver stalled up to ${fmt(stallDuring(stalls, f))} ms meanwhile: ${f.url}`);
+  const driver = slow.filter((f) => f.end - f.t - stallDuring(stalls, f) < slowMs).length;
+  console.error(`slow queries (≥ ${slowMs} ms): ${slow.length}; ${driver} of them under ${slowMs} ms once the driver's own stall is taken off`);
+  return { n: slow.length, driver };
+}
 
 // Each failed query (to stderr: the tables on stdout stay as they were), then a count by
 // kind (status and error, the URL's run id and query string left out).
 function printFailures(failures, upEvents, stalls, t0) {
   if (!failures.length) return;
-  // the longest stall of the driver's event loop while the query was in flight
-  const stall = (f) => Math.max(0, ...stalls.filter((x) => x.t >= f.t && x.t - x.ms <= f.end).map((x) => x.ms));
-  const near = (t) => {
-    let best = null;
-    for (const e of upEvents) if (!best || Math.abs(e.t - t) < Math.abs(best.t - t)) best = e;
-    if (!best) return 'no upload event yet';
-    return `${fmt(Math.abs(t - best.t))} ms ${t >= best.t ? 'after' : 'before'} "${best.what}"`;
-  };
+  const stall = (f) => stallDuring(stalls, f);
+  const near = (t) => nearEvent(upEvents, t);
   for (const f of failures)
     console.error(`failed query sent at ${fmt((f.t - t0) / 1000)} s (${near(f.t)}), failed after ${fmt(f.end - f.t)} ms, ` +
       `driver stalled up to ${fmt(stall(f))} ms meanwhile: ${f.url} → ${f.status || 'no response'}: ${f.error}`);
@@ -297,7 +326,7 @@ async function main() {
     const r = await scenario(queryTrace, bigTrace, [await startServer(1)], false);
     const { secs, done, lat } = r;
     console.log(`| load: ${uploads} uploads of ${mb} MB traces while ${clients} clients query DPC/ISR endpoints for ${secs.toFixed(1)} s | ` +
-      `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms; ` +
+      `${done} queries (${(done / secs).toFixed(0)}/s), query latency p50 ${fmt(pct(lat, 50))} ms, p95 ${fmt(pct(lat, 95))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(lat[lat.length - 1])} ms (${fmt(r.warmMax)} ms for queries sent after the first 10 s), ${r.slowSplit.n} over ${slowMs} ms (${r.slowSplit.driver} of them within it but for the driver's own stall); ` +
       `errors: ${r.errors} queries, ${r.upErrors} uploads (${r.upRetries} polite 429 retries: 2 uploads per client address at once); uploads done in ${fmt(r.lastVerdict)} s; server peak RSS ${r.rss.toFixed(0)} MB, CPU ${r.cpu.toFixed(2)} s (${(r.cpu * 1000 / done).toFixed(2)} ms per query, uploads included); driver event-loop lag max ${fmt(r.maxLag)} ms | ` +
       `targets: 0 errors, no query over 1 s (${lat[lat.length - 1] < 1000 ? 'met' : 'MISSED'}), RSS bounded | |`);
     if (r.errors || r.upErrors) process.exitCode = 1;

@@ -3,12 +3,18 @@
  * strings: well under a microsecond next to an answer's SQLite reads). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "answers.h"
 
 void answers_init(struct answers *a)
 {
 	memset(a, 0, sizeof *a);
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->landed, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 static void drop(struct answers *a, struct answers_entry *e)
@@ -24,6 +30,7 @@ void answers_clear(struct answers *a)
 		if (a->e[i].etag[0])
 			drop(a, &a->e[i]);
 	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->landed);
 }
 
 static struct answers_entry *find(struct answers *a, const char *etag)
@@ -34,10 +41,10 @@ static struct answers_entry *find(struct answers *a, const char *etag)
 	return NULL;
 }
 
-char *answers_get(struct answers *a, const char *etag, size_t *len)
+/* A copy of the answer kept under etag, or NULL (called locked; counts a hit or a miss) */
+static char *get_locked(struct answers *a, const char *etag, size_t *len)
 {
 	char *copy = NULL;
-	pthread_mutex_lock(&a->mu);
 	struct answers_entry *e = find(a, etag);
 	if (e && (copy = malloc(e->len ? e->len : 1))) {
 		memcpy(copy, e->body, e->len);
@@ -48,8 +55,65 @@ char *answers_get(struct answers *a, const char *etag, size_t *len)
 		a->hits++;
 	else
 		a->misses++;
+	return copy;
+}
+
+char *answers_get(struct answers *a, const char *etag, size_t *len)
+{
+	pthread_mutex_lock(&a->mu);
+	char *copy = get_locked(a, etag, len);
 	pthread_mutex_unlock(&a->mu);
 	return copy;
+}
+
+/* The claim slot holding etag, or with etag NULL a free one; NULL if none (called locked) */
+static char *flight(struct answers *a, const char *etag)
+{
+	for (int i = 0; i < ANSWERS_FLIGHTS; i++)
+		if (etag ? strcmp(a->flight[i], etag) == 0 : !a->flight[i][0])
+			return a->flight[i];
+	return NULL;
+}
+
+char *answers_get_or_claim(struct answers *a, const char *etag, size_t *len, int *claimed)
+{
+	*claimed = 0;
+	if (!etag[0] || strlen(etag) >= ANSWERS_TAG_LEN)
+		return answers_get(a, etag, len);
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ANSWERS_WAIT_MS / 1000;
+	until.tv_nsec += (ANSWERS_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&a->mu);
+	int waited = 0, waited_out = 0;
+	while (!find(a, etag) && flight(a, etag) && !waited_out) {
+		waited = 1;
+		a->waiting++;
+		waited_out = pthread_cond_timedwait(&a->landed, &a->mu, &until) != 0;
+		a->waiting--;
+	}
+	char *copy = get_locked(a, etag, len);
+	char *slot;
+	/* one that waited and found nothing (an answer not kept: an error, over
+	 * ANSWERS_MAX_ONE) computes beside the others, as it would have without waiting */
+	if (!copy && !waited && (slot = flight(a, NULL))) {
+		strcpy(slot, etag);
+		*claimed = 1;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return copy;
+}
+
+void answers_land(struct answers *a, const char *etag)
+{
+	pthread_mutex_lock(&a->mu);
+	char *slot = flight(a, etag);
+	if (slot)
+		slot[0] = '\0';
+	pthread_cond_broadcast(&a->landed);
+	pthread_mutex_unlock(&a->mu);
 }
 
 /* The least recently used kept answer, or a free slot when want_free and one exists. */

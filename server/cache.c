@@ -137,10 +137,11 @@ void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const 
 	cJSON_free(text);
 }
 
-int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag)
+int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag,
+		    int *claimed)
 {
 	size_t len = 0;
-	char *text = answers_get(keep, etag, &len);
+	char *text = answers_get_or_claim(keep, etag, &len, claimed);
 	if (!text)
 		return 0;
 	http_send_tagged(conn, 200, "application/json; charset=utf-8", text, len,

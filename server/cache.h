@@ -24,8 +24,11 @@ int cache_fresh(struct mg_connection *conn, const char *etag);
 struct answers;
 void cache_send_json(struct mg_connection *conn, int status, cJSON *body, const char *etag,
 		     struct answers *keep);
-/* Send the answer kept under etag: 1 sent, 0 none kept. */
-int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag);
+/* Send the answer kept under etag: 1 sent, 0 none kept. While another request computes
+ * it, waits for it first (answers_get_or_claim); on 0, *claimed is 1 when the caller holds
+ * the tag's claim: it must answers_land(keep, etag) once its answer is kept or given up. */
+int cache_send_kept(struct mg_connection *conn, struct answers *keep, const char *etag,
+		    int *claimed);
 void cache_send_not_modified(struct mg_connection *conn, const char *etag);
 
 #endif

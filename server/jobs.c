@@ -5,7 +5,8 @@
  * are written there (receiving, queued, claimed for ingest, failed; done by the run's
  * publication), a lease thread renews this server's lease and fails the jobs of servers
  * whose lease expired, so any server answers any job's status. The upload's bytes stay on
- * the receiving server: it ingests what it received. */
+ * the receiving server: it ingests what it received. The workers run behind the request
+ * workers (nice 10, background.h): a query does not wait for a core an ingest holds. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "background.h"
 #include "db.h"
 #include "db_catalog.h"
 #include "db_store.h"
@@ -220,6 +222,9 @@ static void *worker_main(void *arg)
 	struct jobs *j = arg;
 	char err[512];
 
+	/* behind the request workers: queries keep their cores while uploads ingest (the
+	 * ingest's own store thread inherits this) */
+	server_background_thread("ingest", SERVER_NICE_INGEST);
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		struct job *jb = NULL; /* set by the loop unless stopping */

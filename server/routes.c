@@ -159,12 +159,14 @@ static int send_run_file(struct mg_connection *conn, struct db_reader *rd, const
 	return 200;
 }
 
+static int run_answer(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		      const char *id, const char *what, const struct api_request *rq, char *etag);
+
 static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct db_reader *rd,
 		      const char *rest, const struct api_request *rq)
 {
 	char id[RUN_ID_MAX], etag[CACHE_ETAG_LEN], err[256];
 	const char *what;
-	cJSON *out = NULL;
 	int st;
 	if (split_run_path(rest, id, sizeof id, &what) != 0) {
 		http_send_error(conn, 404, "no such run");
@@ -201,8 +203,26 @@ static int run_routes(struct mg_connection *conn, struct server_ctx *s, struct d
 		cache_send_not_modified(conn, etag);
 		return 304;
 	}
-	if (tagged && cache_send_kept(conn, &s->answers, etag))
+	int claimed = 0; /* this request computes the answer others wait for (answers.h) */
+	if (tagged && cache_send_kept(conn, &s->answers, etag, &claimed))
 		return 200;
+	char claim[CACHE_ETAG_LEN];
+	if (claimed)
+		snprintf(claim, sizeof claim, "%s", etag);
+	st = run_answer(conn, s, db, id, what, rq, etag);
+	if (claimed)
+		answers_land(&s->answers, claim);
+	return st;
+}
+
+/* Compute the answer to GET /api/runs/ID/WHAT and send it (kept under its tag, written
+ * to etag): returns the status sent. */
+static int run_answer(struct mg_connection *conn, struct server_ctx *s, sqlite3 *db,
+		      const char *id, const char *what, const struct api_request *rq, char *etag)
+{
+	cJSON *out = NULL;
+	int st;
+	int64_t version = rq->version;
 	if (is(what, ""))
 		st = api_run_get(db, id, rq, &out);
 	else if (is(what, "counters"))

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "background.h"
 #include "db.h"
 #include "db_store.h"
 #include "db_symbols.h"
@@ -66,6 +67,7 @@ static void *worker_main(void *arg)
 {
 	struct server_symbols *s = arg;
 	char err[256];
+	server_background_thread("symbols", SERVER_NICE_SYMBOLS); /* behind the requests */
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		if (!s->count) {

@@ -13,9 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+#include "background.h"
 #include "db.h"
 #include "db_stk_cache.h"
 #include "db_store.h"
@@ -74,9 +73,8 @@ static int warm_one(struct server_warm *w, struct db_reader *rd, const char *pub
 static void *warm_main(void *arg)
 {
 	struct server_warm *w = arg;
-	/* this thread only (Linux: a thread's nice value is its own): requests come first */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
-		perror("etlscope: warm thread priority");
+	/* this thread only: requests come first */
+	server_background_thread("warm", SERVER_NICE_WARM);
 	char err[256], id[DB_PUBLIC_ID_LEN + 1];
 	struct db_reader *rd = NULL;
 	pthread_mutex_lock(&w->mu);

@@ -1,8 +1,13 @@
 /* test_answers.c — the kept run answers (server/answers.c): a kept answer comes back
  * byte for byte under its tag only (hits and misses counted); a tag stored again holds the newer answer; the total
  * stays within ANSWERS_MAX_BYTES by dropping the least recently used; an answer over
- * ANSWERS_MAX_ONE is never kept. */
+ * ANSWERS_MAX_ONE is never kept. While one request computes an answer (its claim), a
+ * request for the same tag waits and gets that answer; if none is kept, it computes beside
+ * the others, without a claim. */
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,12 +99,89 @@ static void test_slots_bounded(void **state)
 	answers_clear(&a);
 }
 
+struct waiter {
+	const char *tag;
+	char *got;
+	size_t len;
+	int claimed;
+	atomic_int done;
+};
+
+static void *wait_main(void *arg)
+{
+	struct waiter *w = arg;
+	w->got = answers_get_or_claim(&a, w->tag, &w->len, &w->claimed);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+static int waiting_now(void)
+{
+	pthread_mutex_lock(&a.mu);
+	int n = a.waiting;
+	pthread_mutex_unlock(&a.mu);
+	return n;
+}
+
+static void test_one_computes_the_others_wait(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *body; /* what the claimant keeps; NULL: it keeps nothing (an error) */
+		const char *want; /* what the waiter gets */
+		int want_claimed; /* whether the waiter then holds the claim */
+	} cases[] = {
+		{"{\"t\":1}", "{\"t\":1}", 0}, /* the claimant's answer, computed once */
+		{NULL, NULL, 0},		 /* nothing kept: it computes, beside any others */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		answers_init(&a);
+		size_t len;
+		int claimed = -1;
+		assert_null(answers_get_or_claim(&a, "\"t\"", &len, &claimed));
+		assert_int_equal(claimed, 1); /* the first to miss computes */
+		/* another tag is not held up by this claim */
+		assert_null(answers_get_or_claim(&a, "\"u\"", &len, &claimed));
+		assert_int_equal(claimed, 1);
+		answers_land(&a, "\"u\"");
+
+		struct waiter w = {.tag = "\"t\"", .claimed = -1};
+		pthread_t th;
+		assert_int_equal(pthread_create(&th, NULL, wait_main, &w), 0);
+		/* until it waits for the claim (no clock involved); returning first is a failure */
+		while (waiting_now() != 1 && !atomic_load(&w.done))
+			sched_yield();
+		assert_false(atomic_load(&w.done));
+		if (cases[i].body)
+			answers_put(&a, "\"t\"", cases[i].body, strlen(cases[i].body));
+		answers_land(&a, "\"t\"");
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(w.claimed, cases[i].want_claimed);
+		if (cases[i].want) {
+			assert_non_null(w.got);
+			assert_int_equal(w.len, strlen(cases[i].want));
+			assert_memory_equal(w.got, cases[i].want, w.len);
+		} else {
+			assert_null(w.got);
+		}
+		free(w.got);
+		/* the claim has ended: the next request that misses claims again */
+		assert_int_equal(waiting_now(), 0);
+		char *again = answers_get_or_claim(&a, "\"t\"", &len, &claimed);
+		assert_int_equal(claimed, cases[i].body ? 0 : 1);
+		free(again);
+		answers_land(&a, "\"t\"");
+		answers_clear(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kept_by_tag),
 		cmocka_unit_test(test_bounded_least_recently_used_out),
 		cmocka_unit_test(test_slots_bounded),
+		cmocka_unit_test(test_one_computes_the_others_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
