@@ -32,9 +32,9 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 	int rc = map_init(&f->map);
 	rc |= map_init(&f->roll);
 	rc |= map_init(&f->whole);
-	f->sort_idx = malloc(ETL_SLICEFACTS_CAP / 2 * sizeof *f->sort_idx);
+	f->sort_ent = malloc(ETL_SLICEFACTS_CAP / 2 * sizeof *f->sort_ent);
 	f->sort_tmp = malloc(ETL_SLICEFACTS_CAP / 2 * sizeof *f->sort_tmp);
-	return rc || !f->sort_idx || !f->sort_tmp ? -1 : 0;
+	return rc || !f->sort_ent || !f->sort_tmp ? -1 : 0;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
@@ -42,7 +42,7 @@ void etl_slicefacts_free(struct etl_slicefacts *f)
 	map_free(&f->map);
 	map_free(&f->roll);
 	map_free(&f->whole);
-	free(f->sort_idx);
+	free(f->sort_ent);
 	free(f->sort_tmp);
 	free(f->batch);
 	memset(f, 0, sizeof *f);
@@ -108,7 +108,7 @@ static int flush_map(struct etl_slicefacts *f, struct etl_slicefacts_map *map)
 	/* the store's key order: a batch in it updates the store's B-tree at a few places in
 	 * turn instead of all over it; done before roll_up, which may flush (and sort) the
 	 * rollup maps with the same scratch */
-	etl_factsort(map->v, k, f->sort_idx, f->sort_tmp);
+	etl_factsort(map->v, k, f->sort_ent, f->sort_tmp);
 	if (map == &f->map && roll_up(f, map->v, k) < 0)
 		return f->rc;
 	int rc = f->sink->slice_facts(f->sink->ud, map->v, k);

@@ -1,6 +1,7 @@
 /* test_etl_factsort.c — the per-slice facts' sort (ingest/etl/etl_factsort.c): a hand-ordered
  * table where each field in turn decides (domain, slice, CPU, pid, tid, then the key as a
- * signed integer, so a key with its top bit set comes before key 0), fed in scrambled orders;
+ * signed integer, so a key with its top bit set comes before key 0; the largest CPU before
+ * the next slice, the largest slice before the next domain), fed in scrambled orders;
  * and random sets of distinct keys of sizes around the insertion-sort runs and the merge
  * widths, checked against qsort(3) with a comparator written here, each fact carrying its
  * values (n, ns) along with its key. */
@@ -27,7 +28,9 @@ static const struct sink_slice_fact table[] = {
 	{0, 0, 7, UINT32_MAX, UINT32_MAX, 5, 9, 0, 0, 0},     /* slice */
 	{1, 0, 0, 0, 0, 0, 10, 0, 0, 0},                      /* domain */
 	{1, 65535, 0, 0, 0, 0, 11, 0, 0, 0},                  /* cpu, its largest value */
-	{9, 0, UINT32_MAX, 0, 0, 0, 12, 0, 0, 0},             /* domain */
+	{1, 0, 1, 0, 0, 0, 12, 0, 0, 0},                      /* slice (after cpu 65535) */
+	{1, 0, UINT32_MAX, 0, 0, 0, 13, 0, 0, 0},             /* slice, its largest value */
+	{9, 0, 0, 0, 0, 0, 14, 0, 0, 0},                      /* domain (after that slice) */
 };
 #define NT (sizeof table / sizeof table[0])
 
@@ -46,14 +49,14 @@ static void test_table_orders(void **state)
 {
 	(void)state;
 	const size_t orders[][NT] = {
-		{11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0},
-		{6, 3, 0, 9, 11, 1, 4, 7, 10, 2, 5, 8},
-		{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10},
-		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+		{13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0},
+		{6, 3, 12, 0, 9, 11, 1, 13, 4, 7, 10, 2, 5, 8},
+		{1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12},
+		{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13},
 	};
 	for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
 		struct sink_slice_fact v[NT];
-		uint32_t idx[NT], tmp[NT];
+		struct etl_factsort_ent idx[NT], tmp[NT];
 		for (size_t i = 0; i < NT; i++)
 			v[i] = table[orders[o][i]];
 		etl_factsort(v, NT, idx, tmp);
@@ -72,7 +75,7 @@ static void test_random_vs_qsort(void **state)
 	for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
 		size_t n = sizes[s];
 		struct sink_slice_fact *v = calloc(n + 1, sizeof *v), *ref = calloc(n + 1, sizeof *ref);
-		uint32_t *idx = malloc((n + 1) * 4), *tmp = malloc((n + 1) * 4);
+		struct etl_factsort_ent *idx = malloc((n + 1) * sizeof *idx), *tmp = malloc((n + 1) * sizeof *tmp);
 		assert_non_null(v);
 		assert_non_null(ref);
 		for (size_t i = 0; i < n; i++) {
