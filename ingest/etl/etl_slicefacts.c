@@ -1,6 +1,7 @@
 /* etl_slicefacts.c — the bounded per-slice fact maps of etl_slicefacts.h. */
 #include <stdlib.h>
 #include <string.h>
+#include "etl_factsort.h"
 #include "etl_slicefacts.h"
 
 static int map_init(struct etl_slicefacts_map *m)
@@ -31,7 +32,9 @@ int etl_slicefacts_init(struct etl_slicefacts *f, const struct ingest_sink *sink
 	int rc = map_init(&f->map);
 	rc |= map_init(&f->roll);
 	rc |= map_init(&f->whole);
-	return rc;
+	f->sort_ent = malloc(ETL_SLICEFACTS_CAP / 2 * sizeof *f->sort_ent);
+	f->sort_tmp = malloc(ETL_SLICEFACTS_CAP / 2 * sizeof *f->sort_tmp);
+	return rc || !f->sort_ent || !f->sort_tmp ? -1 : 0;
 }
 
 void etl_slicefacts_free(struct etl_slicefacts *f)
@@ -39,6 +42,8 @@ void etl_slicefacts_free(struct etl_slicefacts *f)
 	map_free(&f->map);
 	map_free(&f->roll);
 	map_free(&f->whole);
+	free(f->sort_ent);
+	free(f->sort_tmp);
 	free(f->batch);
 	memset(f, 0, sizeof *f);
 }
@@ -68,26 +73,6 @@ static int same(const struct sink_slice_fact *a, const struct sink_slice_fact *b
 {
 	return a->domain == b->domain && a->slice == b->slice && a->cpu == b->cpu &&
 	       a->pid == b->pid && a->tid == b->tid && a->key == b->key;
-}
-
-/* The store's key order (run, domain, slice, cpu, pid, tid, key as a signed 64-bit
- * integer): a batch in that order updates the store's B-tree at a few places in turn
- * instead of all over it. */
-static int key_order(const void *pa, const void *pb)
-{
-	const struct sink_slice_fact *a = pa, *b = pb;
-	if (a->domain != b->domain)
-		return a->domain < b->domain ? -1 : 1;
-	if (a->slice != b->slice)
-		return a->slice < b->slice ? -1 : 1;
-	if (a->cpu != b->cpu)
-		return a->cpu < b->cpu ? -1 : 1;
-	if (a->pid != b->pid)
-		return a->pid < b->pid ? -1 : 1;
-	if (a->tid != b->tid)
-		return a->tid < b->tid ? -1 : 1;
-	int64_t x = (int64_t)a->key, y = (int64_t)b->key;
-	return x < y ? -1 : x > y;
 }
 
 static int map_add(struct etl_slicefacts *f, struct etl_slicefacts_map *map,
@@ -120,7 +105,10 @@ static int flush_map(struct etl_slicefacts *f, struct etl_slicefacts_map *map)
 	if (!f->sink || f->rc < 0 || !map->n)
 		return f->rc;
 	size_t k = map->n;
-	qsort(map->v, k, sizeof *map->v, key_order);
+	/* the store's key order: a batch in it updates the store's B-tree at a few places in
+	 * turn instead of all over it; done before roll_up, which may flush (and sort) the
+	 * rollup maps with the same scratch */
+	etl_factsort(map->v, k, f->sort_ent, f->sort_tmp);
 	if (map == &f->map && roll_up(f, map->v, k) < 0)
 		return f->rc;
 	int rc = f->sink->slice_facts(f->sink->ud, map->v, k);

@@ -25,7 +25,7 @@
  * Invariants: each of the three maps holds at most ETL_SLICEFACTS_CAP / 2 distinct keys
  * (56 bytes each) in a slot table of ETL_SLICEFACTS_CAP (4 bytes each, so at most half
  * used); when one would pass that it is emitted (in the store's key order) and emptied,
- * so memory is fixed (3 × 2 MiB) whatever the trace's size (a key may come again in a later batch: the store
+ * so memory is fixed (3 × 2 MiB, and 1 MiB to sort a map) whatever the trace's size (a key may come again in a later batch: the store
  * appends each batch as blobs per (domain, slice, CPU), db/db_factblob.h, and readers add
  * them up). Negative times count in slice 0.
  * Work is bounded too: spans are cut into at most ETL_SLICEFACTS_PIECES slice pieces in
@@ -43,6 +43,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "etl_factsort.h"
 #include "sink.h"
 
 #define ETL_SLICEFACTS_CAP (1u << 16)
@@ -67,6 +68,7 @@ struct etl_slicefacts {
 	struct etl_slicefacts_map map;  /* 100 ms keys */
 	struct etl_slicefacts_map roll; /* the per-second rollup keys */
 	struct etl_slicefacts_map whole; /* the whole-trace rollup keys */
+	struct etl_factsort_ent *sort_ent, *sort_tmp; /* CAP / 2 each: a flush's sort (etl_factsort.h) */
 	struct sink_slice_fact *batch;  /* non-NULL: contributions go to sink->slice_fact_adds */
 	size_t batch_n;
 	uint64_t pieces_left, spans_lumped;
