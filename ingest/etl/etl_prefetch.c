@@ -2,7 +2,10 @@
  * names buffers (a FIFO in file order) and takes them; the prefetch thread moves the oldest
  * named buffer into a free slot and runs etl_walker_next on it. Every shared field is
  * guarded by `mu`; a slot's walker and buffer belong to the thread while the slot is
- * SLOT_RUNNING and to the merge's thread while it is SLOT_DONE (until it frees it). */
+ * SLOT_RUNNING and to the merge's thread while it is SLOT_DONE (until it frees it). A slot
+ * keeps only its decompressed bytes: the raw (on-disk) buffer is the thread's one `raw`,
+ * lent to each slot's walker for its read, so a finished slot's payload (in its walker's
+ * `data`) is what the merge may use; an uncompressed buffer's (in `raw`) never is. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,8 @@ struct etl_prefetch {
 	size_t head, n;
 	int stop;
 	uint64_t hits, takes;
+	uint8_t *raw; /* the thread's: the on-disk bytes of the buffer being read */
+	size_t raw_cap;
 };
 
 static int free_slot(struct etl_prefetch *p)
@@ -66,8 +71,16 @@ static void *prefetch_loop(void *arg)
 		s->state = SLOT_RUNNING;
 		s->index = e.index;
 		pthread_mutex_unlock(&p->mu);
+		/* the on-disk bytes are only needed while the buffer is decompressed: the
+		 * slots share one raw buffer, lent to the slot being read */
+		s->w.raw = p->raw;
+		s->w.raw_cap = p->raw_cap;
 		etl_walker_seek(&s->w, e.off, e.index);
 		int rc = etl_walker_next(&s->w, &s->b);
+		p->raw = s->w.raw;
+		p->raw_cap = s->w.raw_cap;
+		s->w.raw = NULL;
+		s->w.raw_cap = 0;
 		pthread_mutex_lock(&p->mu);
 		s->rc = rc;
 		s->state = SLOT_DONE;
@@ -190,6 +203,7 @@ void etl_prefetch_free(struct etl_prefetch *p)
 	pthread_join(p->thread, NULL);
 	for (int i = 0; i < ETL_PREFETCH_SLOTS; i++)
 		etl_walker_free(&p->slots[i].w);
+	free(p->raw);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->work);
 	pthread_cond_destroy(&p->done);

@@ -7,7 +7,7 @@
  * when the buffer was not reached yet or the slot's read did not end in a usable payload,
  * reads it itself as before. So what the merge hands out does not depend on the thread:
  * any error, cut or damaged buffer is met again on the merge's own thread.
- * Memory: ETL_PREFETCH_SLOTS raw + decompressed buffers, and ≤ ETL_PREFETCH_NAMED named
+ * Memory: ETL_PREFETCH_SLOTS decompressed buffers, one raw (on-disk) buffer, and ≤ ETL_PREFETCH_NAMED named
  * buffers (16 bytes each) waiting for the thread. */
 #ifndef ETLSCOPE_ETL_PREFETCH_H
 #define ETLSCOPE_ETL_PREFETCH_H
