@@ -263,3 +263,20 @@ int etl_walker_next(struct etl_walker *w, struct etl_buffer *b)
 	b->payload_len = used - ETL_BUFFER_HEADER_SIZE;
 	return ETL_WALK_OK;
 }
+
+int etl_walker_adopt(struct etl_walker *w, struct etl_buffer *b, const struct etl_buffer *src)
+{
+	/* the same growth (and budget) as etl_walker_next's raw and decompressed buffers */
+	if (grow(w, &w->raw, &w->raw_cap, ETL_BUFFER_HEADER_SIZE) != 0 ||
+	    grow(w, &w->raw, &w->raw_cap, src->hdr.buffer_size) != 0 ||
+	    grow(w, &w->data, &w->data_cap, src->payload_len ? src->payload_len : 1) != 0)
+		return 0;
+	memcpy(w->data, src->payload, src->payload_len);
+	*b = *src;
+	b->payload = w->data;
+	w->last_size = src->hdr.buffer_size;
+	w->off = src->file_offset + src->hdr.buffer_size;
+	w->index = src->index + 1;
+	w->expanded += src->payload_len;
+	return 1;
+}

@@ -132,6 +132,12 @@ void etl_walker_seek(struct etl_walker *w, uint64_t off, uint32_t index);
 /* Read the next buffer. On ETL_WALK_OK, b points into walker-owned memory valid until
  * the next call. A buffer whose payload can't be decoded comes back with b->bad = 1. */
 int etl_walker_next(struct etl_walker *w, struct etl_buffer *b);
+/* Take src — a decompressed buffer another walker (etl_prefetch.c) read with
+ * etl_walker_next at w's position — as if etl_walker_next(w, b) had read it: w's buffers
+ * grown as that call grows them (budget included), the payload copied into w->data, w
+ * moved past it and its `expanded` counted. 1 done; 0 when w's buffers cannot grow (w
+ * unchanged but for the growth: call etl_walker_next, which meets the same limit). */
+int etl_walker_adopt(struct etl_walker *w, struct etl_buffer *b, const struct etl_buffer *src);
 void etl_walker_free(struct etl_walker *w);
 
 #endif

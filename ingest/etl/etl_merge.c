@@ -6,6 +6,7 @@
 #include "etl_event_again.h"
 #include "etl_grow.h"
 #include "etl_merge.h"
+#include "etl_prefetch.h"
 #include "etl_logfile.h"
 #include "ingest.h"
 
@@ -140,7 +141,16 @@ static int scan_step(struct etl_merge *m)
 	m->scan_off = off + h.buffer_size;
 	m->scan_index = index + 1;
 	struct etl_buffer_ref r = {off, h.sequence, index, h.cpu};
-	return enqueue(m, &r);
+	int rc = enqueue(m, &r);
+	/* a compressed buffer: the prefetch thread may decompress it before it is taken */
+	if (rc >= 0 && (h.flags & ETL_BUF_COMPRESSED) && index != 0 && !m->no_prefetch) {
+		if (!m->prefetch &&
+		    !(m->prefetch = etl_prefetch_new(m->f, m->grow, m->compression_format, m->max_used)))
+			m->no_prefetch = 1;
+		if (m->prefetch)
+			etl_prefetch_name(m->prefetch, off, index);
+	}
+	return rc;
 }
 
 /* The next buffer of stream si, once it may be taken (etl_merge.h's invariants): 1 with
@@ -199,7 +209,10 @@ static int stream_advance(struct etl_merge *m, size_t si)
 			return rc;
 		s = &m->streams[si];
 		etl_walker_seek(&s->w, r.off, r.index);
-		rc = etl_walker_next(&s->w, &s->buf);
+		if (m->prefetch && etl_prefetch_take(m->prefetch, r.index, &s->w, &s->buf))
+			rc = ETL_WALK_OK;
+		else
+			rc = etl_walker_next(&s->w, &s->buf);
 		if (rc == ETL_WALK_ENOMEM)
 			return INGEST_ENOMEM;
 		if (rc != ETL_WALK_OK) {
@@ -502,6 +515,7 @@ uint64_t etl_merge_expanded(const struct etl_merge *m)
 
 void etl_merge_close(struct etl_merge *m)
 {
+	etl_prefetch_free(m->prefetch);
 	for (size_t i = 0; i < m->n_streams; i++) {
 		etl_walker_free(&m->streams[i].w);
 		free(m->streams[i].q);

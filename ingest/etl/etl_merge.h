@@ -68,6 +68,10 @@ struct etl_merge {
 	struct etl_reader_stats st; /* same counters as the file-order reader */
 	struct etl_time_guard guard; /* from the logfile header, as the reader's */
 	struct etl_mem_budget budget; /* buffer memory of all streams together */
+	struct etl_prefetch *prefetch; /* compressed buffers decompressed ahead on a thread
+					* (etl_prefetch.h), from the first one scanned */
+	int no_prefetch;          /* no memory or thread for it, or not wanted: the streams
+				   * decompress their own buffers */
 };
 
 /* Buffer memory all CPU streams may hold together (each holds at most one raw and one
