@@ -175,6 +175,11 @@ int32_t api_stk_tree_add(struct api_stk_tree *t, const struct db_stk_frame *fr, 
  * (walk the stacks instead), or an HTTP status with *out set. */
 int api_stk_pre_read(sqlite3 *db, struct api_stk_query *q, struct api_stk_tree *t,
 		     double min_share, cJSON **out);
+/* api_stk_pre_build (api.h) with the slice pass's leaf cache bounded at leaf_bytes of array
+ * and 2^leaf_map_log2 map slots instead of its own (PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2): the
+ * stored rows do not depend on them (tests run it with a cache of one node). Same return. */
+int api_stk_pre_build_bounded(sqlite3 *db, const char *public_id, size_t leaf_bytes,
+			      unsigned leaf_map_log2, char *err, size_t errlen);
 /* Store every module's butterfly over q's selection (the whole run, one Idle choice)
  * through ins (db_stk_prebfly_begin): 0, 1 when too many to hold (none stored), -1 with
  * err set (api_stacks_butterfly.c). */

@@ -48,11 +48,15 @@ struct cand {
 	uint8_t kernel;
 };
 
-/* a level's candidates are held FLOOR_MAP_LOG2 map slots at most (5 MB, with their array
- * 4 MB): a level with more is walked in parts, each holding the candidates whose key hashes
- * to it, the number of parts doubled until each fits */
+/* a level's candidates are held FLOOR_MAP_LOG2 map slots at most (2.5 MiB, with their
+ * array 2 MiB): a level with more is walked in parts, each holding the candidates whose key
+ * hashes to it, the number of parts doubled until each fits. 2^16, not 2^17: the build runs
+ * beside the reader's node arrays, and on the 60 s uniform kernel story (1.34 M nodes) the
+ * 2^17 slots made the frame trees the after-ingest peak (58.0 MB of XPRESS's, bench/README.md
+ * "kstacks4"); 49 k candidates a part still hold any level of the realistic 60 s story
+ * (29,375 stored nodes in all) */
 #ifndef FLOOR_MAP_LOG2 /* a build may lower it to walk levels in parts (tests) */
-#define FLOOR_MAP_LOG2 17
+#define FLOOR_MAP_LOG2 16
 #endif
 #define FLOOR_MAX_PARTS 4096
 

@@ -36,6 +36,8 @@ struct pre {
 	const char *public_id;
 	int64_t run_id;
 	struct db_stk_reader *r;
+	size_t leaf_bytes; /* the slice pass's leaf cache (PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2) */
+	unsigned leaf_map_log2;
 	sqlite3_stmt *ins, *sins, *bins; /* trees, slice counts, butterflies */
 	char *err;
 	size_t errlen;
@@ -121,12 +123,16 @@ static int build_tree(struct pre *p, int mode, struct api_stk_query *q, struct a
 
 /* The slice pass's leaf → tree node cache: an array indexed by stored node id (every
  * count row looks its leaf up once per tree; nodes are dense from 1) while the run's nodes ×
- * trees fit this many bytes (4 a cell: the 10 s field story's 316 k nodes take 5 MB),
- * the ids past it in a map of 2^16 slots forgotten when full, as before. Bounded so
- * that a run of millions of nodes, whose node arrays are the ingest's peak, stays under
- * its RSS bound. */
-#define PRE_LEAF_BYTES (8u << 20)
-#define PRE_LEAF_MAP_LOG2 16
+ * trees fit this many bytes (4 a cell, 16 a node with the 4 module trees: 2 MiB holds
+ * 131 k nodes; the 5 s realistic kernel story has 16.6 k), the ids past it in a map of
+ * 2^14 slots (640 KiB) forgotten when full. A forgotten leaf is walked again (its path
+ * and the tree's lookup), which costs nothing the cache could save where it happens: a run
+ * of millions of nodes is one whose leaves seldom repeat (the 60 s uniform story: 1.34 M
+ * nodes, 0.8 M leaves for 1.4 M samples). Bounded because the pass runs beside the
+ * reader's node arrays (26 MB there): 8 MiB and 2^16 slots made the after-ingest peak of
+ * that story 64.4 MB (bench/README.md, "kstacks4"). */
+#define PRE_LEAF_BYTES (2u << 20)
+#define PRE_LEAF_MAP_LOG2 14
 
 /* The per-slice pass over the module trees: every stored count of the run, in slice order,
  * mapped to the node its stack ends at in each tree (a lookup: the trees hold every stack
@@ -203,7 +209,8 @@ static int build_slices(struct slices *s)
 	int rc = -1;
 	s->slice = -1;
 	int64_t nodes = db_stk_run_nodes(s->p->db, s->p->run_id);
-	if (!stk_dense_init(&s->leaf, nodes, (unsigned)s->n, PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2) &&
+	if (!stk_dense_init(&s->leaf, nodes, (unsigned)s->n, s->p->leaf_bytes,
+			    s->p->leaf_map_log2) &&
 	    !stk_map_init(&s->acc, 12) &&
 	    !api_stk_bfmemo_init(&s->bm, s->t[0]->q, s->p->r, nodes) &&
 	    !api_stk_pf_begin(s->p->db, s->p->run_id, s->t[0]->q, &s->bm, &s->pf) &&
@@ -266,6 +273,13 @@ static int build_all(struct pre *p)
 
 int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errlen)
 {
+	return api_stk_pre_build_bounded(db, public_id, PRE_LEAF_BYTES, PRE_LEAF_MAP_LOG2, err,
+					 errlen);
+}
+
+int api_stk_pre_build_bounded(sqlite3 *db, const char *public_id, size_t leaf_bytes,
+			      unsigned leaf_map_log2, char *err, size_t errlen)
+{
 	struct db_run run;
 	cJSON *out = NULL;
 	if (api_find_run(db, public_id, &run, &out)) {
@@ -273,7 +287,8 @@ int api_stk_pre_build(sqlite3 *db, const char *public_id, char *err, size_t errl
 		snprintf(err, errlen, "no such run");
 		return -1;
 	}
-	struct pre p = {.db = db, .public_id = public_id, .run_id = run.id, .err = err,
+	struct pre p = {.db = db, .public_id = public_id, .run_id = run.id,
+			.leaf_bytes = leaf_bytes, .leaf_map_log2 = leaf_map_log2, .err = err,
 			.errlen = errlen};
 	db_run_clear(&run);
 	int present = db_stk_present(db, p.run_id);

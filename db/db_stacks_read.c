@@ -124,8 +124,13 @@ int db_stk_reader_preload(struct db_stk_reader *r)
 		return r->pre ? 0 : 1;
 	r->preload_tried = 1;
 	int rc = db_stk_nodes_load(r->db, r->run_id, READER_PRELOAD_BYTES, &r->own);
-	if (!rc)
+	if (!rc) {
 		r->pre = &r->own;
+		/* node_get reads the arrays from now on, never the look-up cache: give its 2^16
+		 * slots (2.5 MiB, full after the READER_PRELOAD_AFTER misses of a findings rule)
+		 * back before the arrays' peak is added to them. */
+		stk_map_free(&r->cache);
+	}
 	return rc;
 }
 
