@@ -46,8 +46,12 @@ struct db_etw {
  * from 37 MB to 89 MB (issue 17: < 64 MB). 12 rather than 16 MiB since the stack store's id
  * caches (db_stacks.c, 6 MiB) and the stack window (etl_ingest.c, ~8 MiB) joined it; 8
  * rather than 12 since that left a 60 s kernel trace with random frames at 66 MB (61 MB
- * with 8; CPU 46.1 s against 46.9 s, bench/README.md "Peak RSS, second look"). */
-#define INGEST_CACHE_KIB 8192
+ * with 8; CPU 46.1 s against 46.9 s, bench/README.md "Peak RSS, second look"). 6 rather
+ * than 8 since the XPRESS prefetch thread (etl_prefetch.c) took the realistic XPRESS kernel
+ * trace to 61.9 MiB: 6 MiB gives 60.0 MiB there, 58.1 on the uncompressed one, with CPU time
+ * within the noise on both and on the 25 M-event DPC trace (three alternated pairs each,
+ * 2026-12-08 01:30, load 1.5). */
+#define INGEST_CACHE_KIB 6144
 #define CPU_LOOKAHEAD_NS (80 * AGG_MS)
 
 static int64_t pragma_int(sqlite3 *db, const char *sql)
