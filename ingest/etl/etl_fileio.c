@@ -7,66 +7,47 @@
 #include "etl_le.h"
 #include "etl_logfile.h"
 
+/* Each type byte's layout class and name, by table (ETL_FIOC_NONE = 0 and no name where
+ * none is known): the decode runs twice for every FileIo event of a busy trace (both
+ * passes), and scanning a list of the types for the class was a third of it. */
 static const struct {
-	uint8_t type;
+	uint8_t cls;
 	const char *name;
-} types[] = {
-	{ETL_FIO_NAME, "Name"},
-	{ETL_FIO_FILE_CREATE, "FileCreate"},
-	{ETL_FIO_FILE_DELETE, "FileDelete"},
-	{ETL_FIO_FILE_RUNDOWN, "FileRundown"},
-	{ETL_FIO_CREATE, "Create"},
-	{ETL_FIO_CLEANUP, "Cleanup"},
-	{ETL_FIO_CLOSE, "Close"},
-	{ETL_FIO_READ, "Read"},
-	{ETL_FIO_WRITE, "Write"},
-	{ETL_FIO_SET_INFO, "SetInfo"},
-	{ETL_FIO_DELETE, "Delete"},
-	{ETL_FIO_RENAME, "Rename"},
-	{ETL_FIO_DIR_ENUM, "DirEnum"},
-	{ETL_FIO_FLUSH, "Flush"},
-	{ETL_FIO_QUERY_INFO, "QueryInfo"},
-	{ETL_FIO_FS_CONTROL, "FSControl"},
-	{ETL_FIO_OP_END, "OperationEnd"},
-	{ETL_FIO_DIR_NOTIFY, "DirNotify"},
-	{0x60, "PreOpInit"},
-	{0x61, "PostOpInit"},
-	{0x62, "PreOpCompletion"},
-	{0x63, "PostOpCompletion"},
-	{0x64, "PreOpFailure"},
-	{0x65, "PostOpFailure"},
-};
-
-/* The layout class of each type byte (ETL_FIOC_NONE = 0 where none is known), by table:
- * the decode runs twice for every FileIo event of a busy trace (both passes), and the scan
- * of the list above was a third of it. */
-static const uint8_t classes[256] = {
-	[ETL_FIO_NAME] = ETL_FIOC_NAME, [ETL_FIO_FILE_CREATE] = ETL_FIOC_NAME,
-	[ETL_FIO_FILE_DELETE] = ETL_FIOC_NAME, [ETL_FIO_FILE_RUNDOWN] = ETL_FIOC_NAME,
-	[ETL_FIO_CREATE] = ETL_FIOC_CREATE,
-	[ETL_FIO_CLEANUP] = ETL_FIOC_SIMPLE, [ETL_FIO_CLOSE] = ETL_FIOC_SIMPLE,
-	[ETL_FIO_FLUSH] = ETL_FIOC_SIMPLE,
-	[ETL_FIO_READ] = ETL_FIOC_RW, [ETL_FIO_WRITE] = ETL_FIOC_RW,
-	[ETL_FIO_SET_INFO] = ETL_FIOC_INFO, [ETL_FIO_DELETE] = ETL_FIOC_INFO,
-	[ETL_FIO_RENAME] = ETL_FIOC_INFO, [ETL_FIO_QUERY_INFO] = ETL_FIOC_INFO,
-	[ETL_FIO_FS_CONTROL] = ETL_FIOC_INFO,
-	[ETL_FIO_DIR_ENUM] = ETL_FIOC_DIRENUM, [ETL_FIO_DIR_NOTIFY] = ETL_FIOC_DIRENUM,
-	[ETL_FIO_OP_END] = ETL_FIOC_OPEND,
-	[0x60] = ETL_FIOC_MINIFILTER, [0x61] = ETL_FIOC_MINIFILTER, [0x62] = ETL_FIOC_MINIFILTER,
-	[0x63] = ETL_FIOC_MINIFILTER, [0x64] = ETL_FIOC_MINIFILTER, [0x65] = ETL_FIOC_MINIFILTER,
+} types[256] = {
+	[ETL_FIO_NAME] = {ETL_FIOC_NAME, "Name"},
+	[ETL_FIO_FILE_CREATE] = {ETL_FIOC_NAME, "FileCreate"},
+	[ETL_FIO_FILE_DELETE] = {ETL_FIOC_NAME, "FileDelete"},
+	[ETL_FIO_FILE_RUNDOWN] = {ETL_FIOC_NAME, "FileRundown"},
+	[ETL_FIO_CREATE] = {ETL_FIOC_CREATE, "Create"},
+	[ETL_FIO_CLEANUP] = {ETL_FIOC_SIMPLE, "Cleanup"},
+	[ETL_FIO_CLOSE] = {ETL_FIOC_SIMPLE, "Close"},
+	[ETL_FIO_READ] = {ETL_FIOC_RW, "Read"},
+	[ETL_FIO_WRITE] = {ETL_FIOC_RW, "Write"},
+	[ETL_FIO_SET_INFO] = {ETL_FIOC_INFO, "SetInfo"},
+	[ETL_FIO_DELETE] = {ETL_FIOC_INFO, "Delete"},
+	[ETL_FIO_RENAME] = {ETL_FIOC_INFO, "Rename"},
+	[ETL_FIO_DIR_ENUM] = {ETL_FIOC_DIRENUM, "DirEnum"},
+	[ETL_FIO_FLUSH] = {ETL_FIOC_SIMPLE, "Flush"},
+	[ETL_FIO_QUERY_INFO] = {ETL_FIOC_INFO, "QueryInfo"},
+	[ETL_FIO_FS_CONTROL] = {ETL_FIOC_INFO, "FSControl"},
+	[ETL_FIO_OP_END] = {ETL_FIOC_OPEND, "OperationEnd"},
+	[ETL_FIO_DIR_NOTIFY] = {ETL_FIOC_DIRENUM, "DirNotify"},
+	[0x60] = {ETL_FIOC_MINIFILTER, "PreOpInit"},
+	[0x61] = {ETL_FIOC_MINIFILTER, "PostOpInit"},
+	[0x62] = {ETL_FIOC_MINIFILTER, "PreOpCompletion"},
+	[0x63] = {ETL_FIOC_MINIFILTER, "PostOpCompletion"},
+	[0x64] = {ETL_FIOC_MINIFILTER, "PreOpFailure"},
+	[0x65] = {ETL_FIOC_MINIFILTER, "PostOpFailure"},
 };
 
 enum etl_fileio_class etl_fileio_class_of(uint8_t type)
 {
-	return (enum etl_fileio_class)classes[type];
+	return (enum etl_fileio_class)types[type].cls;
 }
 
 const char *etl_fileio_type_name(uint8_t type)
 {
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i].type == type)
-			return types[i].name;
-	return "Unknown";
+	return types[type].name ? types[type].name : "Unknown";
 }
 
 /* The pointer-sized fields IrpPtr, TTID, FileObject[, FileKey] that most classes open with. */
