@@ -87,10 +87,8 @@ const uint8_t etl_kernel_hooks[ETL_KERNEL_HOOK_GROUPS][256] = {
 
 enum etl_kernel_kind etl_kernel_classify_other(const struct etl_event *ev, int *group_out)
 {
-	int g = -1;
-	if (ev->ev_class == ETL_EC_SYSTEM) {
-		g = ev->group;
-	} else if (ev->ev_class == ETL_EC_CLASSIC) {
+	int g = -1; /* kernel headers (ETL_EC_SYSTEM) are classified inline, etl_kernel.h */
+	if (ev->ev_class == ETL_EC_CLASSIC) {
 		for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
 			if (memcmp(ev->guid, groups[i].guid, 16) == 0) {
 				g = groups[i].group;

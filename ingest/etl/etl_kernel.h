@@ -41,7 +41,8 @@ enum etl_kernel_kind {
  * higher group), ETL_K_OTHER where none. */
 #define ETL_KERNEL_HOOK_GROUPS 32
 extern const uint8_t etl_kernel_hooks[ETL_KERNEL_HOOK_GROUPS][256];
-/* etl_kernel_classify for any event (the classic header's GUID looked up); same contract. */
+/* etl_kernel_classify for an event that is not a kernel header (a classic header's GUID
+ * looked up); same contract. */
 enum etl_kernel_kind etl_kernel_classify_other(const struct etl_event *ev, int *group_out);
 
 /* Which kernel event is this? Kernel headers by (group, type); classic FULL_HEADER events
