@@ -5,8 +5,8 @@
  * are written there (receiving, queued, claimed for ingest, failed; done by the run's
  * publication), a lease thread renews this server's lease and fails the jobs of servers
  * whose lease expired, so any server answers any job's status. The upload's bytes stay on
- * the receiving server: it ingests what it received. The workers run behind the request
- * workers (nice 10, background.h): a query does not wait for a core an ingest holds. */
+ * the receiving server: it ingests what it received. The workers are batch threads
+ * (background.h): a fair CPU share, but a waking query worker takes the core first. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -222,7 +222,7 @@ static void *worker_main(void *arg)
 	struct jobs *j = arg;
 	char err[512];
 
-	/* behind the request workers: queries keep their cores while uploads ingest (the
+	/* a batch thread: a waking query worker is not kept waiting for the core (the
 	 * ingest's own store thread inherits this) */
 	server_background_thread("ingest", SERVER_NICE_INGEST);
 	pthread_mutex_lock(&j->mu);
